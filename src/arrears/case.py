@@ -1,0 +1,398 @@
+"""The case model: a debtor, how to reach them, what is overdue, and where the case stands.
+
+Everything here is a pydantic v2 model, validated on the way in.  Days past
+due and the delinquency bucket are *derived* from the due date and a moment
+you give; they are never stored, so they can never disagree with the dates.
+
+Personal data (the debtor's name, contact addresses) is kept out of ``repr``
+and out of validation errors.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Final, Self
+from zoneinfo import ZoneInfo
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .clock import require_aware
+from .money import Money
+
+__all__ = [
+    "Balance",
+    "Case",
+    "Channel",
+    "ContactPoint",
+    "Debtor",
+    "Hold",
+    "HoldKind",
+    "Outcome",
+    "Party",
+    "bucket_of",
+    "mask",
+]
+
+_ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"
+Identifier = Annotated[str, Field(pattern=_ID_PATTERN)]
+"""An id: 1-128 letters, digits and ``. _ : / -``, starting with a letter or digit."""
+
+_LOCALE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{4})?(-([A-Z]{2}|\d{3}))?$")
+
+
+def mask(value: str, keep: int = 4) -> str:
+    """Mask personal data for logs and messages, keeping only the last *keep* characters.
+
+    >>> mask("+8613812345678")
+    '**********5678'
+    """
+    if len(value) <= keep:
+        return "*" * len(value)
+    return "*" * (len(value) - keep) + value[-keep:]
+
+
+class Channel(StrEnum):
+    """A medium of contact."""
+
+    SMS = "sms"
+    CALL = "call"
+    VOICEMAIL = "voicemail"
+    EMAIL = "email"
+    LETTER = "letter"
+    VISIT = "visit"
+
+
+class Party(StrEnum):
+    """Who a contact point reaches."""
+
+    DEBTOR = "debtor"
+    THIRD_PARTY = "third_party"
+    EMPLOYER = "employer"
+
+
+class Outcome(StrEnum):
+    """What came of a contact attempt."""
+
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    NOT_CONNECTED = "not_connected"
+    VOICEMAIL = "voicemail"
+    CONVERSATION = "conversation"
+    WRONG_PARTY = "wrong_party"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class HoldKind(StrEnum):
+    """Why collection is paused beside the stage."""
+
+    DISPUTE = "dispute"
+    CEASE = "cease"
+    BANKRUPTCY = "bankruptcy"
+    BREATHING_SPACE = "breathing_space"
+    DECEASED = "deceased"
+    ATTORNEY = "attorney"
+    HARDSHIP = "hardship"
+
+
+class ContactPoint(BaseModel):
+    """One way to reach someone about the case: a phone number, an e-mail address, a home.
+
+    Attributes:
+        id: The contact point's id, unique within its case.
+        channel: The medium this address is used with.
+        address: The number or address (personal data: never logged).
+        party: Whom it reaches: the debtor, a third party or the employer.
+        consent: The person agreed to be contacted here (e.g. by automated calls).
+        opted_out: The person asked not to be contacted here.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    id: Identifier
+    channel: Channel
+    address: str = Field(min_length=1, repr=False)
+    party: Party = Party.DEBTOR
+    consent: bool = False
+    opted_out: bool = False
+
+
+class Debtor(BaseModel):
+    """The person who owes.
+
+    Attributes:
+        id: The debtor's id in the host system.
+        name: Full name (personal data: never logged).
+        timezone: IANA time zone, e.g. ``"Asia/Shanghai"``; ``None`` when unknown.
+        locale: BCP 47 language tag for messages, e.g. ``"zh-CN"`` or ``"en-US"``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    id: Identifier
+    name: str | None = Field(default=None, repr=False)
+    timezone: ZoneInfo | None = None
+    locale: str = "en"
+
+    @field_validator("locale")
+    @classmethod
+    def _locale_tag(cls, value: str) -> str:
+        if not _LOCALE.match(value):
+            raise ValueError("expected a language tag such as 'zh-CN' or 'en-US'")
+        return value
+
+
+class Balance(BaseModel):
+    """What the debtor owes, by component, all in one currency.
+
+    The four components are the *overdue* amounts (the arrears); ``not_due`` is
+    the part of the loan that is not yet due (future instalments).
+
+    Attributes:
+        principal: Overdue principal.
+        interest: Overdue interest.
+        fees: Overdue fees.
+        penalty: Penalty interest and late charges.
+        not_due: Principal not yet due; zero when the whole loan is due.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    principal: Money
+    interest: Money
+    fees: Money
+    penalty: Money
+    not_due: Money | None = None
+
+    @model_validator(mode="after")
+    def _one_currency_non_negative(self) -> Self:
+        currency = self.principal.currency
+        for name in ("principal", "interest", "fees", "penalty", "not_due"):
+            amount: Money | None = getattr(self, name)
+            if amount is None:
+                continue
+            if amount.currency != currency:
+                raise ValueError(f"{name}: got {amount}, expected an amount in {currency}")
+            if amount.amount < 0:
+                raise ValueError(f"{name}: got {amount}, expected zero or more")
+        if self.not_due is None:
+            object.__setattr__(self, "not_due", Money.zero(currency))
+        return self
+
+    @classmethod
+    def of(
+        cls,
+        currency: str,
+        principal: str | int = 0,
+        interest: str | int = 0,
+        fees: str | int = 0,
+        penalty: str | int = 0,
+        not_due: str | int = 0,
+    ) -> Balance:
+        """Build a balance from plain amounts in one currency.
+
+        >>> Balance.of("CNY", principal="1000", penalty="20").arrears
+        Money('1020.00', 'CNY')
+        """
+        return cls(
+            principal=Money(principal, currency),
+            interest=Money(interest, currency),
+            fees=Money(fees, currency),
+            penalty=Money(penalty, currency),
+            not_due=Money(not_due, currency),
+        )
+
+    @property
+    def currency(self) -> str:
+        """The ISO 4217 code all components share."""
+        return self.principal.currency
+
+    @property
+    def arrears(self) -> Money:
+        """The overdue total: principal + interest + fees + penalty."""
+        return Money(
+            self.principal.amount + self.interest.amount + self.fees.amount + self.penalty.amount,
+            self.currency,
+        )
+
+    @property
+    def outstanding(self) -> Money:
+        """Everything still owed, due or not."""
+        assert self.not_due is not None
+        return Money(self.arrears.amount + self.not_due.amount, self.currency)
+
+    def components(self) -> dict[str, Money]:
+        """The overdue components by name, in declaration order."""
+        return {
+            "principal": self.principal,
+            "interest": self.interest,
+            "fees": self.fees,
+            "penalty": self.penalty,
+        }
+
+    def less(self, paid: Mapping[str, Money]) -> Balance:
+        """A new balance with *paid* taken off the named overdue components."""
+        update = {name: getattr(self, name) - amount for name, amount in paid.items()}
+        return self.model_copy(update=update)
+
+
+class Hold(BaseModel):
+    """A pause beside the stage: while active, escalation is refused.
+
+    Attributes:
+        id: Unique within the case.
+        kind: Dispute, cease, bankruptcy, breathing space, deceased, attorney or hardship.
+        reason: Why, in words a reviewer understands (no personal data).
+        started_at: When it began.
+        ends_at: When it ends by law or agreement (e.g. 60 days of breathing space);
+            ``None`` until released.
+        released_at: When it was released early; ``None`` while not released.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: Identifier
+    kind: HoldKind
+    reason: str = Field(min_length=1, max_length=500)
+    started_at: AwareDatetime
+    ends_at: AwareDatetime | None = None
+    released_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Self:
+        if self.ends_at is not None and self.ends_at <= self.started_at:
+            raise ValueError(
+                f"ends_at: got {self.ends_at.isoformat()}, expected a time after started_at "
+                f"({self.started_at.isoformat()})"
+            )
+        return self
+
+    def active_at(self, at: datetime) -> bool:
+        """True when the hold is in force at *at*."""
+        if at < self.started_at:
+            return False
+        if self.released_at is not None and at >= self.released_at:
+            return False
+        return self.ends_at is None or at < self.ends_at
+
+
+def bucket_of(days_past_due: int) -> str:
+    """The delinquency bucket for a number of days past due.
+
+    ``M0`` is current; ``M1`` is 1-30 days, ``M2`` 31-60, … ``M6`` 151-180 and
+    ``M7+`` anything beyond 180 days (the usual write-off horizon).
+
+    >>> [bucket_of(d) for d in (0, 1, 30, 31, 180, 181)]
+    ['M0', 'M1', 'M1', 'M2', 'M6', 'M7+']
+    """
+    if days_past_due <= 0:
+        return "M0"
+    months = (days_past_due + 29) // 30
+    return f"M{months}" if months <= 6 else "M7+"
+
+
+class Case(BaseModel):
+    """One overdue loan (or card account) being collected.
+
+    Open a case through `Engine.open_case`; from then on only the engine changes
+    its stage, holds, balance and credit, and every change is in the journal.
+
+    Attributes:
+        id: The case id (the host system's account or loan id).
+        debtor: Who owes.
+        contacts: How to reach the debtor and others.
+        balance: What is overdue, by component, and what is not yet due.
+        due_date: The first missed due date (the oldest unpaid instalment).
+        stage: The workflow stage; set by the engine.
+        holds: Every hold the case has had, active or not.
+        credit: Overpayment held for the debtor, never lost.
+        notices: The last time each kind of notice was sent (``{"legal": ...}``).
+        version: Bumped on every change the engine makes.
+        opened_at: When the case was opened in `arrears`.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+    id: Identifier
+    debtor: Debtor
+    contacts: tuple[ContactPoint, ...] = ()
+    balance: Balance
+    due_date: date
+    stage: str = "pre_due"
+    holds: tuple[Hold, ...] = ()
+    credit: Money | None = None
+    notices: dict[str, AwareDatetime] = Field(default_factory=dict)
+    version: int = Field(default=0, ge=0)
+    opened_at: AwareDatetime | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_derived_fields(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            for derived in ("days_past_due", "dpd", "bucket"):
+                if derived in data:
+                    raise ValueError(
+                        f"{derived}: is derived from due_date and a moment, never given"
+                    )
+        return data
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        currency = self.balance.currency
+        if self.credit is None:
+            self.credit = Money.zero(currency)
+        elif self.credit.currency != currency:
+            raise ValueError(f"credit: got {self.credit}, expected an amount in {currency}")
+        seen: set[str] = set()
+        for point in self.contacts:
+            if point.id in seen:
+                raise ValueError(f"contacts: contact id {point.id!r} appears twice")
+            seen.add(point.id)
+        return self
+
+    @property
+    def currency(self) -> str:
+        """The case's currency (that of its balance)."""
+        return self.balance.currency
+
+    @property
+    def arrears(self) -> Money:
+        """The overdue total."""
+        return self.balance.arrears
+
+    def local_date(self, at: datetime) -> date:
+        """The calendar date at *at* where the debtor lives (in *at*'s own offset if unknown)."""
+        zone = self.debtor.timezone
+        return (at.astimezone(zone) if zone is not None else at).date()
+
+    def days_past_due(self, at: datetime) -> int:
+        """Days from the first missed due date to *at*, in the debtor's calendar.
+
+        Zero when nothing is overdue or the due date has not passed.
+        """
+        require_aware(at, "at")
+        if self.balance.arrears.is_zero:
+            return 0
+        return max(0, (self.local_date(at) - self.due_date).days)
+
+    def bucket(self, at: datetime) -> str:
+        """The delinquency bucket (``M0``, ``M1``, …, ``M7+``) at *at*."""
+        return bucket_of(self.days_past_due(at))
+
+    def active_holds(self, at: datetime) -> tuple[Hold, ...]:
+        """The holds in force at *at*."""
+        return tuple(hold for hold in self.holds if hold.active_at(at))
+
+    def contact(self, contact_id: str) -> ContactPoint:
+        """The contact point with that id.
+
+        Raises:
+            KeyError: no such contact point.
+        """
+        for point in self.contacts:
+            if point.id == contact_id:
+                return point
+        raise KeyError(contact_id)

@@ -1,0 +1,83 @@
+"""The clock: the only source of "now" in `arrears`.
+
+Production code uses `SystemClock`; tests and simulations use `SettableClock`
+and move time explicitly, so a test can stand on a DST change or a midnight.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Protocol, runtime_checkable
+
+from ._exceptions import InvalidInput
+
+__all__ = ["Clock", "SettableClock", "SystemClock", "require_aware"]
+
+
+def require_aware(value: datetime, field: str) -> datetime:
+    """Return *value* if it is a timezone-aware datetime.
+
+    Raises:
+        InvalidInput: *value* is naive or not a datetime, naming *field*.
+    """
+    if not isinstance(value, datetime):
+        raise InvalidInput(field, value, "a timezone-aware datetime")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(field, value.isoformat(), "a timezone-aware datetime (naive given)")
+    return value
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Tells the time: what the engine asks whenever a caller gives no explicit time."""
+
+    def now(self) -> datetime:
+        """The current moment, timezone-aware."""
+        ...
+
+
+class SystemClock:
+    """The machine's clock, in UTC."""
+
+    __slots__ = ()
+
+    def now(self) -> datetime:
+        """The current moment in UTC."""
+        return datetime.now(UTC)
+
+
+class SettableClock:
+    """A clock that stands still until told to move.
+
+    Args:
+        start: The initial moment (timezone-aware).
+
+    Example:
+        >>> clock = SettableClock(datetime(2026, 3, 8, 6, 0, tzinfo=UTC))
+        >>> clock.advance(days=1).isoformat()
+        '2026-03-09T06:00:00+00:00'
+    """
+
+    __slots__ = ("_now",)
+
+    def __init__(self, start: datetime) -> None:
+        self._now = require_aware(start, "start")
+
+    def now(self) -> datetime:
+        """The moment the clock was last set to."""
+        return self._now
+
+    def set(self, moment: datetime) -> datetime:
+        """Move the clock to *moment* (forwards or backwards) and return it."""
+        self._now = require_aware(moment, "moment")
+        return self._now
+
+    def advance(
+        self, delta: timedelta | None = None, *, days: float = 0, hours: float = 0, minutes: float = 0
+    ) -> datetime:
+        """Move the clock forward by *delta* and/or the given units; return the new time."""
+        step = (delta or timedelta()) + timedelta(days=days, hours=hours, minutes=minutes)
+        if step < timedelta(0):
+            raise InvalidInput("delta", str(step), "a step forward (use set() to go back)")
+        self._now = self._now + step
+        return self._now

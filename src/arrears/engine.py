@@ -1,0 +1,441 @@
+"""The engine: the one façade that changes cases, and journals every change.
+
+Nothing else writes the journal and nothing else moves a case's stage.  Each
+method judges its input first (a bad value raises before anything is
+recorded, so the case is unchanged), then seals a journal entry, then applies
+that entry to the case through `arrears.journal.apply_entry`, the same code
+`replay` uses.
+
+    >>> engine = Engine(clock=SettableClock(datetime(2026, 10, 1, 9, tzinfo=UTC)))
+    >>> engine.open_case(case)                       # doctest: +SKIP
+    >>> engine.fire(case.id, "notify")               # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO, Any
+
+import structlog
+
+from ._exceptions import CurrencyMismatch, InvalidInput, JournalCorrupted, TransitionDenied
+from .case import Case, Channel, Hold, HoldKind, Outcome
+from .clock import Clock, SystemClock, require_aware
+from .guards import SYSTEM, Actor, GuardContext
+from .journal import (
+    GENESIS,
+    JournalEntry,
+    JournalProblem,
+    apply_entry,
+    read_jsonl,
+    replay,
+    seal,
+    verify_chain,
+    write_jsonl,
+)
+from .money import ALLOCATION_ORDER, Money, allocate
+from .store import MemoryStore
+from .workflow import TransitionResult, Workflow
+
+__all__ = ["Engine", "PaymentResult"]
+
+_log = structlog.get_logger("arrears")
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentResult:
+    """What a payment did.
+
+    Attributes:
+        applied: The amount applied to each component.
+        credit: What was left over, added to the case's credit.
+        cured: The cure transition the payment caused, if any.
+    """
+
+    applied: Mapping[str, Money]
+    credit: Money
+    cured: TransitionResult | None
+
+
+def _enum(kind: type[Any], value: object, field: str) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        raise InvalidInput(field, value, f"one of {[member.value for member in kind]}") from None
+
+
+class Engine:
+    """Opens cases, fires triggers, records holds, contacts and payments, and keeps the journal.
+
+    Args:
+        workflow: The stage graph every case follows; the standard one when omitted.
+        store: Where cases and the journal live; a new `MemoryStore` when omitted.
+        clock: The source of "now" when a call gives no ``at``; the system clock
+            when omitted.
+    """
+
+    def __init__(
+        self,
+        workflow: Workflow | None = None,
+        *,
+        store: MemoryStore | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.workflow = workflow or Workflow()
+        self.store = store if store is not None else MemoryStore()
+        self.clock = clock or SystemClock()
+
+    # -- internals -----------------------------------------------------------
+    def _moment(self, case_id: str | None, at: datetime | None) -> datetime:
+        moment = self.clock.now() if at is None else require_aware(at, "at")
+        if case_id is not None:
+            last = self.store.last_entry(case_id).at
+            if moment < last:
+                raise InvalidInput(
+                    "at",
+                    moment.isoformat(),
+                    f"a time not before the case's last journal entry ({last.isoformat()})",
+                )
+        return moment
+
+    def _record(
+        self, case: Case, at: datetime, kind: str, data: dict[str, Any]
+    ) -> JournalEntry:
+        head = self.store.head(case.id)
+        entry = seal(case.id, head.seq + 1, at, kind, data, head.hash)
+        self.store.append(entry)
+        apply_entry(case, kind, at, data)
+        return entry
+
+    # -- cases ------------------------------------------------------------------
+    def open_case(
+        self, case: Case | Mapping[str, Any], *, at: datetime | None = None, actor: Actor = SYSTEM
+    ) -> Case:
+        """Start collecting on a case; its first journal entry records it whole.
+
+        Args:
+            case: A `Case`, or the mapping to validate into one.
+            at: When (the clock's now when omitted).
+            actor: Who opened it.
+
+        Returns:
+            The engine's copy of the case (read it; change it only through the engine).
+
+        Raises:
+            pydantic.ValidationError: the mapping is not a valid case.
+            InvalidInput: the stage is not one of the workflow's live stages,
+                or the case already has history (a version).
+            DuplicateCase: a case with that id is open.
+        """
+        moment = self._moment(None, at)
+        if isinstance(case, Case):
+            fresh = case.model_copy(update={"notices": dict(case.notices)})
+        else:
+            fresh = Case.model_validate(case)
+        if fresh.stage not in self.workflow.stages or self.workflow.is_terminal(fresh.stage):
+            raise InvalidInput("stage", fresh.stage, "a live stage of the workflow")
+        if fresh.version:
+            raise InvalidInput("version", fresh.version, "0 for a case not yet opened")
+        if fresh.opened_at is None:
+            fresh.opened_at = moment
+        data = {
+            "actor": actor.id,
+            "case": fresh.model_dump(mode="json"),
+            "workflow": [self.workflow.name, self.workflow.version],
+        }
+        entry = seal(fresh.id, 0, moment, "opened", data, GENESIS)
+        self.store.add(fresh, entry)
+        apply_entry(fresh, "opened", moment, data)
+        _log.info("case_opened", case_id=fresh.id, stage=fresh.stage)
+        return fresh
+
+    def case(self, case_id: str) -> Case:
+        """A copy of the case as it stands now.
+
+        Raises:
+            UnknownCase: no such case.
+        """
+        return self.store.get(case_id).model_copy(deep=True)
+
+    def history(self, case_id: str) -> Sequence[JournalEntry]:
+        """The case's journal entries, oldest first."""
+        return self.store.entries(case_id)
+
+    # -- the stage machine ------------------------------------------------------
+    def fire(
+        self,
+        case_id: str,
+        trigger: str,
+        *,
+        actor: Actor = SYSTEM,
+        approver: Actor | None = None,
+        at: datetime | None = None,
+        reason: str | None = None,
+    ) -> TransitionResult:
+        """Fire *trigger* on the case, if every guard allows it.
+
+        Args:
+            case_id: The case.
+            trigger: The trigger's name, e.g. ``"escalate"`` or ``"start_legal"``.
+            actor: Who fires it; manual triggers need a person, and roles are checked.
+            approver: A second person, for four-eyes triggers.
+            at: When (the clock's now when omitted).
+            reason: Why, in words for the record (no personal data).
+
+        Returns:
+            The transition that happened (also journaled).
+
+        Raises:
+            TransitionDenied: a guard refused; every failed guard is listed and
+                the refusal is journaled first.
+            UnknownTrigger: the workflow has no such trigger.
+            UnknownCase: no such case.
+        """
+        case = self.store.get(case_id)
+        moment = self._moment(case_id, at)
+        if approver is not None and not isinstance(approver, Actor):
+            raise InvalidInput("approver", approver, "an Actor or None")
+        if not isinstance(actor, Actor):
+            raise InvalidInput("actor", actor, "an Actor")
+        store = self.store
+        ctx = GuardContext(
+            moment, trigger, actor, approver, history=lambda: store.entries(case_id)
+        )
+        source = case.stage
+        try:
+            result = self.workflow.apply(case, ctx)
+        except BaseException:
+            case.stage = source
+            raise
+        data: dict[str, Any] = {
+            "trigger": trigger,
+            "source": result.source,
+            "dest": result.dest,
+            "actor": actor.id,
+            "workflow": [self.workflow.name, self.workflow.version],
+        }
+        if approver is not None:
+            data["approver"] = approver.id
+        if reason is not None:
+            data["reason"] = reason
+        if result.allowed:
+            self._record(case, moment, "transition", data)
+            _log.info(
+                "transition",
+                case_id=case_id,
+                trigger=trigger,
+                source=result.source,
+                dest=result.dest,
+                actor=actor.id,
+            )
+            return result
+        data["failures"] = [failure.to_json() for failure in result.failures]
+        self._record(case, moment, "refusal", data)
+        _log.info(
+            "transition_refused",
+            case_id=case_id,
+            trigger=trigger,
+            stage=source,
+            guards=[failure.guard for failure in result.failures],
+            actor=actor.id,
+        )
+        raise TransitionDenied(case_id, trigger, source, result.failures)
+
+    # -- holds ---------------------------------------------------------------------
+    def add_hold(
+        self,
+        case_id: str,
+        kind: HoldKind | str,
+        reason: str,
+        *,
+        until: datetime | None = None,
+        at: datetime | None = None,
+        actor: Actor = SYSTEM,
+    ) -> Hold:
+        """Put a hold beside the case's stage; escalation is refused while it is active.
+
+        Args:
+            case_id: The case.
+            kind: ``dispute``, ``cease``, ``bankruptcy``, ``breathing_space``,
+                ``deceased``, ``attorney`` or ``hardship``.
+            reason: Why (no personal data).
+            until: When it ends by law or agreement, if known.
+            at: When it starts (the clock's now when omitted).
+            actor: Who placed it.
+
+        Raises:
+            InvalidInput / pydantic.ValidationError: a bad kind, reason or end.
+        """
+        case = self.store.get(case_id)
+        moment = self._moment(case_id, at)
+        hold = Hold(
+            id=f"{_enum(HoldKind, kind, 'kind')}-{self.store.head(case_id).seq + 1}",
+            kind=kind,
+            reason=reason,
+            started_at=moment,
+            ends_at=None if until is None else require_aware(until, "until"),
+        )
+        self._record(
+            case, moment, "hold_added", {"hold": hold.model_dump(mode="json"), "actor": actor.id}
+        )
+        _log.info("hold_added", case_id=case_id, kind=str(hold.kind), hold_id=hold.id)
+        return hold
+
+    def release_hold(
+        self, case_id: str, hold_id: str, *, at: datetime | None = None, actor: Actor = SYSTEM
+    ) -> Hold:
+        """End a hold early; the case resumes in the stage it is in.
+
+        Raises:
+            InvalidInput: no such hold, or it is no longer active.
+        """
+        case = self.store.get(case_id)
+        moment = self._moment(case_id, at)
+        current = {hold.id: hold for hold in case.holds}
+        hold = current.get(hold_id)
+        if hold is None:
+            raise InvalidInput("hold_id", hold_id, f"one of the case's holds {sorted(current)}")
+        if not hold.active_at(moment):
+            raise InvalidInput("hold_id", hold_id, f"a hold active at {moment.isoformat()}")
+        self._record(
+            case,
+            moment,
+            "hold_released",
+            {"hold_id": hold_id, "released_at": moment.isoformat(), "actor": actor.id},
+        )
+        _log.info("hold_released", case_id=case_id, hold_id=hold_id)
+        return hold.model_copy(update={"released_at": moment})
+
+    # -- what happened outside ---------------------------------------------------
+    def record_interaction(
+        self,
+        case_id: str,
+        channel: Channel | str,
+        outcome: Outcome | str,
+        *,
+        contact: str | None = None,
+        at: datetime | None = None,
+        actor: Actor = SYSTEM,
+        automated: bool = False,
+    ) -> JournalEntry:
+        """Record a contact attempt and its outcome (a call, an SMS, a visit…).
+
+        Raises:
+            InvalidInput: an unknown channel, outcome or contact id.
+        """
+        case = self.store.get(case_id)
+        moment = self._moment(case_id, at)
+        data: dict[str, Any] = {
+            "channel": str(_enum(Channel, channel, "channel")),
+            "outcome": str(_enum(Outcome, outcome, "outcome")),
+            "actor": actor.id,
+            "automated": bool(automated),
+        }
+        if contact is not None:
+            known = [point.id for point in case.contacts]
+            if contact not in known:
+                raise InvalidInput("contact", contact, f"one of the case's contacts {known}")
+            data["contact"] = contact
+        entry = self._record(case, moment, "interaction", data)
+        _log.info("interaction", case_id=case_id, channel=data["channel"], outcome=data["outcome"])
+        return entry
+
+    def record_notice(
+        self, case_id: str, notice: str, *, at: datetime | None = None, actor: Actor = SYSTEM
+    ) -> JournalEntry:
+        """Record that a notice (e.g. ``"demand_letter"``) was sent; guards count from it."""
+        if not isinstance(notice, str) or not notice.isidentifier():
+            raise InvalidInput("notice", notice, "a notice kind such as 'demand_letter'")
+        case = self.store.get(case_id)
+        moment = self._moment(case_id, at)
+        entry = self._record(case, moment, "notice", {"notice": notice, "actor": actor.id})
+        _log.info("notice_sent", case_id=case_id, notice=notice)
+        return entry
+
+    def record_payment(
+        self,
+        case_id: str,
+        amount: Money,
+        *,
+        at: datetime | None = None,
+        reference: str | None = None,
+        order: Sequence[str] = ALLOCATION_ORDER,
+    ) -> PaymentResult:
+        """Record a payment: allocate it across the overdue components, keep any rest as credit.
+
+        A payment that clears the arrears cures the case (``cure``), from any
+        live stage: back to ``pre_due``, or ``resolved`` when nothing is owed.
+
+        Raises:
+            InvalidInput: the amount is not positive Money.
+            CurrencyMismatch: the payment is in another currency than the case.
+        """
+        case = self.store.get(case_id)
+        moment = self._moment(case_id, at)
+        if not isinstance(amount, Money):
+            raise InvalidInput("amount", amount, f"Money in {case.currency}")
+        if amount.currency != case.currency:
+            raise CurrencyMismatch("amount", case.currency, amount.currency)
+        applied, credit = allocate(amount, case.balance.components(), order)
+        data: dict[str, Any] = {
+            "amount": str(amount.amount),
+            "currency": amount.currency,
+            "applied": {name: str(part.amount) for name, part in applied.items()},
+            "credit": str(credit.amount),
+        }
+        if reference is not None:
+            data["reference"] = reference
+        self._record(case, moment, "payment", data)
+        _log.info("payment", case_id=case_id, currency=amount.currency)
+        cured = None
+        if case.arrears.is_zero and not self.workflow.is_terminal(case.stage):
+            needs_cure = case.stage != self.workflow.definition.initial
+            if needs_cure or case.balance.outstanding.is_zero:
+                cured = self.fire(case_id, "cure", at=moment, reason="payment cleared the arrears")
+        return PaymentResult(applied, credit, cured)
+
+    # -- the journal -----------------------------------------------------------------
+    def verify(self) -> list[JournalProblem]:
+        """Check every chain against its recorded head; an empty list means intact."""
+        problems: list[JournalProblem] = []
+        for case_id, entries in self.store.chains():
+            problems.extend(verify_chain(case_id, entries, self.store.head(case_id)))
+        return problems
+
+    def replay(self, case_id: str) -> Case:
+        """Rebuild the case from its journal alone (it should equal `case`)."""
+        return replay(self.store.entries(case_id))
+
+    def export_journal(self, out: IO[str]) -> int:
+        """Write every chain as JSON Lines, sealed; returns the number of entries."""
+        return write_jsonl(self.store.chains(), out)
+
+    @classmethod
+    def from_journal(
+        cls,
+        lines: Iterable[str],
+        workflow: Workflow | None = None,
+        *,
+        clock: Clock | None = None,
+    ) -> Engine:
+        """Rebuild an engine from an export: every case replayed from its chain.
+
+        Raises:
+            JournalCorrupted: any line or chain does not verify.
+        """
+        chains, problems = read_jsonl(lines)
+        if problems:
+            raise JournalCorrupted(problems)
+        engine = cls(workflow, clock=clock)
+        for case_id, entries in chains.items():
+            case = replay(entries)
+            engine.store.add(case, entries[0])
+            for entry in entries[1:]:
+                engine.store.append(entry)
+            if case.id != case_id:
+                raise JournalCorrupted(
+                    [JournalProblem(case_id, 0, "changed", "snapshot id differs from the chain")]
+                )
+        return engine

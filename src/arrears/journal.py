@@ -1,0 +1,377 @@
+"""The journal: an append-only, hash-chained record of everything that happens to a case.
+
+Every transition, refusal, hold, interaction, notice and payment is an entry.
+Each case has its own chain: entry *n* carries the SHA-256 of entry *n-1*
+(``prev``), and its own ``hash`` is the SHA-256 of its canonical JSON body
+(sorted keys, no spaces, UTF-8).  `verify_chain` walks a chain and names every
+entry that was changed, removed, inserted or reordered; the store keeps each
+chain's head (last sequence number and hash), so cutting entries off the end
+is found too.
+
+A chain is evidence: `write_jsonl` exports it as JSON Lines, closed by a seal
+line that lists every chain's head, and `read_jsonl` reads it back, checking
+every byte.  `replay` rebuilds a case's stage, holds, balance and notices
+from its entries alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO, Any, Final
+
+from ._exceptions import JournalCorrupted
+from .case import Case, Hold
+from .money import Money
+
+__all__ = [
+    "GENESIS",
+    "Head",
+    "JournalEntry",
+    "JournalProblem",
+    "canonical_json",
+    "read_jsonl",
+    "replay",
+    "seal",
+    "verify_chain",
+    "write_jsonl",
+]
+
+#: The ``prev`` of a chain's first entry.
+GENESIS: Final = "0" * 64
+_SEAL_KIND: Final = "journal_seal"
+
+_dumps = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
+
+
+def canonical_json(value: Mapping[str, Any]) -> str:
+    """The canonical encoding hashed by the journal: sorted keys, no spaces, no NaN."""
+    return _dumps(value)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class JournalEntry:
+    """One sealed entry of a case's chain.
+
+    The entry keeps its canonical body as text; ``data`` and ``prev`` are
+    read from it on demand (one parse, then cached).
+
+    Attributes:
+        case_id: The case.
+        seq: Its position in the case's chain, from 0.
+        at: When it happened.
+        kind: ``opened``, ``transition``, ``refusal``, ``hold_added``,
+            ``hold_released``, ``interaction``, ``notice`` or ``payment``.
+        body: The canonical JSON that ``hash`` covers.
+        hash: SHA-256 of ``body``, hex.
+    """
+
+    __slots__ = ("_fields", "at", "body", "case_id", "hash", "kind", "seq")
+
+    def __init__(
+        self, case_id: str, seq: int, kind: str, at: datetime, body: str, hash: str
+    ) -> None:
+        self.case_id = case_id
+        self.seq = seq
+        self.kind = kind
+        self.at = at
+        self.body = body
+        self.hash = hash
+        self._fields: dict[str, Any] | None = None
+
+    def _parsed(self) -> dict[str, Any]:
+        if self._fields is None:
+            self._fields = json.loads(self.body)
+        return self._fields
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """What happened, as JSON-safe data."""
+        data: dict[str, Any] = self._parsed()["data"]
+        return data
+
+    @property
+    def prev(self) -> str:
+        """The hash of the entry before (``GENESIS`` for the first)."""
+        prev: str = self._parsed()["prev"]
+        return prev
+
+    def to_json_line(self) -> str:
+        """The entry as one canonical JSON line (its body plus its hash), no newline."""
+        return canonical_json({**self._parsed(), "hash": self.hash})
+
+    def __repr__(self) -> str:
+        return f"<JournalEntry {self.case_id}#{self.seq} {self.kind} {self.hash[:12]}>"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, JournalEntry):
+            return NotImplemented
+        return self.hash == other.hash and self.body == other.body
+
+    def __hash__(self) -> int:
+        return hash(self.hash)
+
+
+def seal(
+    case_id: str, seq: int, at: datetime, kind: str, data: Mapping[str, Any], prev: str
+) -> JournalEntry:
+    """Build the next entry of a chain, hashed over its canonical body.
+
+    *data* must be JSON-safe (strings, ints, bools, lists, dicts, ``None``);
+    money and decimals travel as strings.
+    """
+    body = _dumps(
+        {"at": at.isoformat(), "case_id": case_id, "data": data, "kind": kind, "prev": prev,
+         "seq": seq}
+    )
+    return JournalEntry(case_id, seq, kind, at, body, _sha256(body))
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """The end of a case's chain, kept by the store so truncation is found.
+
+    Attributes:
+        seq: The last entry's sequence number (``-1`` for an empty chain).
+        hash: The last entry's hash (`GENESIS` for an empty chain).
+    """
+
+    seq: int = -1
+    hash: str = GENESIS
+
+
+@dataclass(frozen=True, slots=True)
+class JournalProblem:
+    """One way a chain fails to verify.
+
+    Attributes:
+        case_id: The case whose chain it is.
+        position: Where in the chain (or the export's line number, from 1).
+        problem: ``changed``, ``removed``, ``inserted``, ``reordered``,
+            ``truncated``, ``malformed`` or ``unsealed``.
+        detail: What was expected and what was found.
+    """
+
+    case_id: str
+    position: int
+    problem: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"case {self.case_id!r} at {self.position}: {self.problem} ({self.detail})"
+
+
+def verify_chain(
+    case_id: str, entries: Sequence[JournalEntry], head: Head | None = None
+) -> list[JournalProblem]:
+    """Walk one case's chain and report every entry that does not hold.
+
+    Args:
+        case_id: The case.
+        entries: Its entries in stored order.
+        head: The head the store recorded; when given, missing entries at the
+            end are reported as ``truncated``.
+
+    Returns:
+        The problems found, in order; empty when the chain is intact.
+    """
+    problems: list[JournalProblem] = []
+
+    def report(position: int, problem: str, detail: str) -> None:
+        problems.append(JournalProblem(case_id, position, problem, detail))
+
+    expected_seq = 0
+    last_hash = GENESIS
+    seen: dict[int, int] = {}
+    for position, entry in enumerate(entries):
+        actual = _sha256(entry.body)
+        try:
+            fields = json.loads(entry.body)
+            body_seq, body_prev, body_case = fields["seq"], fields["prev"], fields["case_id"]
+        except (ValueError, KeyError, TypeError):
+            report(position, "changed", "body is not a journal entry")
+            continue
+        if actual != entry.hash:
+            report(position, "changed", f"hash of body is {actual[:12]}, recorded {entry.hash[:12]}")
+        elif body_seq != entry.seq or body_case != entry.case_id or body_case != case_id:
+            report(position, "changed", "indexed fields disagree with the sealed body")
+        if body_seq in seen:
+            report(
+                position, "inserted", f"seq {body_seq} appears again (first at {seen[body_seq]})"
+            )
+            continue
+        seen[body_seq] = position
+        if body_seq > expected_seq:
+            missing = (
+                f"seq {expected_seq}" if body_seq == expected_seq + 1
+                else f"seq {expected_seq}-{body_seq - 1}"
+            )
+            report(position, "removed", f"{missing} missing before seq {body_seq}")
+        elif body_seq < expected_seq:
+            report(position, "reordered", f"seq {body_seq} after seq {expected_seq - 1}")
+        elif body_prev != last_hash:
+            report(
+                position,
+                "inserted",
+                f"prev is {body_prev[:12]}, the entry before has {last_hash[:12]}",
+            )
+        if body_seq >= expected_seq:
+            expected_seq = body_seq + 1
+            last_hash = actual
+    if head is not None and (expected_seq - 1 != head.seq or (entries and last_hash != head.hash)):
+        report(
+            len(entries),
+            "truncated",
+            f"chain ends at seq {expected_seq - 1}, the store's head is seq {head.seq}",
+        )
+    return problems
+
+
+def write_jsonl(chains: Iterable[tuple[str, Sequence[JournalEntry]]], out: IO[str]) -> int:
+    """Export chains as JSON Lines: one canonical entry a line, then a seal line.
+
+    The seal lists every chain's head, so an export cut short is found on import.
+
+    Returns:
+        The number of entries written.
+    """
+    heads: dict[str, list[Any]] = {}
+    count = 0
+    for case_id, entries in chains:
+        for entry in entries:
+            out.write(entry.to_json_line())
+            out.write("\n")
+            count += 1
+        if entries:
+            heads[case_id] = [entries[-1].seq, entries[-1].hash]
+    body = {"heads": heads, "kind": _SEAL_KIND}
+    out.write(canonical_json({**body, "hash": _sha256(canonical_json(body))}))
+    out.write("\n")
+    return count
+
+
+def read_jsonl(
+    lines: Iterable[str],
+) -> tuple[dict[str, list[JournalEntry]], list[JournalProblem]]:
+    """Read an export back, checking every line and every chain.
+
+    Returns:
+        ``(chains, problems)``: the entries by case in file order, and every
+        problem found: a line that is not canonical JSON, a changed entry, a
+        broken chain, a missing or altered seal.
+    """
+    chains: dict[str, list[JournalEntry]] = {}
+    problems: list[JournalProblem] = []
+    seal_heads: dict[str, Any] | None = None
+    for number, raw in enumerate(lines, start=1):
+        line = raw[:-1] if raw.endswith("\n") else raw
+        if seal_heads is not None:
+            problems.append(JournalProblem("*", number, "inserted", "a line after the seal"))
+            continue
+        try:
+            fields = json.loads(line)
+            if not isinstance(fields, dict):
+                raise ValueError("not an object")
+            recorded = fields.pop("hash")
+        except (ValueError, KeyError):
+            problems.append(JournalProblem("*", number, "malformed", "not a journal line"))
+            continue
+        if fields.get("kind") == _SEAL_KIND and "heads" in fields:
+            if set(fields) != {"kind", "heads"} or _sha256(canonical_json(fields)) != recorded:
+                problems.append(JournalProblem("*", number, "changed", "the seal was altered"))
+            elif line != canonical_json({**fields, "hash": recorded}):
+                problems.append(JournalProblem("*", number, "changed", "not in canonical form"))
+            seal_heads = fields["heads"] if isinstance(fields["heads"], dict) else {}
+            continue
+        try:
+            body = canonical_json(fields)
+            case_id, seq, kind = fields["case_id"], fields["seq"], fields["kind"]
+            at = datetime.fromisoformat(fields["at"])
+            if not isinstance(case_id, str) or not isinstance(seq, int) or not isinstance(kind, str):
+                raise TypeError
+            if at.tzinfo is None:
+                raise ValueError("naive time")
+        except (ValueError, KeyError, TypeError):
+            problems.append(JournalProblem("*", number, "malformed", "missing or bad fields"))
+            continue
+        if line != canonical_json({**fields, "hash": recorded}):
+            problems.append(JournalProblem(case_id, number, "changed", "not in canonical form"))
+        chains.setdefault(case_id, []).append(
+            JournalEntry(case_id, seq, kind, at, body, str(recorded))
+        )
+    if seal_heads is None:
+        problems.append(JournalProblem("*", 0, "unsealed", "no seal line: the export is cut short"))
+    for case_id, entries in chains.items():
+        head = None
+        if seal_heads is not None:
+            recorded_head = seal_heads.get(case_id)
+            if recorded_head is None:
+                problems.append(
+                    JournalProblem(case_id, 0, "inserted", "a chain the seal does not list")
+                )
+            else:
+                head = Head(int(recorded_head[0]), str(recorded_head[1]))
+        problems.extend(verify_chain(case_id, entries, head))
+    if seal_heads is not None:
+        for case_id in seal_heads.keys() - chains.keys():
+            problems.append(JournalProblem(case_id, 0, "removed", "every entry of the chain"))
+    return chains, problems
+
+
+def replay(entries: Sequence[JournalEntry]) -> Case:
+    """Rebuild a case from its chain alone: stage, holds, balance, credit, notices, version.
+
+    Raises:
+        JournalCorrupted: the chain does not verify or does not start with an
+            ``opened`` entry.
+    """
+    if not entries:
+        raise JournalCorrupted([JournalProblem("*", 0, "removed", "no entries to replay")])
+    first = entries[0]
+    problems = verify_chain(first.case_id, entries)
+    if problems:
+        raise JournalCorrupted(problems)
+    if first.kind != "opened":
+        raise JournalCorrupted(
+            [JournalProblem(first.case_id, 0, "changed", "the chain does not start with 'opened'")]
+        )
+    case = Case.model_validate(first.data["case"])
+    for entry in entries:
+        apply_entry(case, entry.kind, entry.at, entry.data)
+    return case
+
+
+def apply_entry(case: Case, kind: str, at: datetime, data: Mapping[str, Any]) -> None:
+    """Apply one recorded fact to *case*; its version becomes the chain's length.
+
+    The engine and `replay` both change a case only through this function, so
+    a replayed case cannot drift from the live one.
+    """
+    case.version += 1
+    if kind == "transition":
+        case.stage = data["dest"]
+    elif kind == "hold_added":
+        case.holds = (*case.holds, Hold.model_validate(data["hold"]))
+    elif kind == "hold_released":
+        released = datetime.fromisoformat(data["released_at"])
+        case.holds = tuple(
+            hold.model_copy(update={"released_at": released}) if hold.id == data["hold_id"]
+            else hold
+            for hold in case.holds
+        )
+    elif kind == "notice":
+        case.notices[data["notice"]] = at
+    elif kind == "payment":
+        currency = case.currency
+        paid = {name: Money(amount, currency) for name, amount in data["applied"].items()}
+        case.balance = case.balance.less(paid)
+        assert case.credit is not None
+        case.credit = case.credit + Money(data["credit"], currency)

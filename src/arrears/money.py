@@ -1,0 +1,305 @@
+"""Money: an exact `Decimal` amount in one ISO 4217 currency.
+
+Amounts carry exactly the currency's minor units (CNY and USD 2, JPY 0, BHD 3),
+taken from the ISO 4217 table.  Floats are refused: ``0.1 + 0.2`` is not a
+sum of money.  Arithmetic and ordering only work within one currency.
+
+    >>> Money("1250.5", "CNY")
+    Money('1250.50', 'CNY')
+    >>> Money("100", "JPY") + Money("1", "JPY")
+    Money('101', 'JPY')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Any, Final
+
+import iso4217
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
+
+from ._exceptions import CurrencyMismatch, InvalidInput
+
+__all__ = ["ALLOCATION_ORDER", "Money", "allocate", "minor_units"]
+
+
+@lru_cache(maxsize=None)
+def _exponent(currency: str) -> Decimal:
+    """The quantum of *currency*'s minor unit, e.g. ``Decimal("0.01")``."""
+    try:
+        units = iso4217.Currency(currency).exponent
+    except ValueError:
+        raise InvalidInput("currency", currency, "an ISO 4217 code such as 'CNY' or 'USD'") from None
+    if units is None:
+        raise InvalidInput(
+            "currency", currency, "a currency with minor units (ISO 4217 lists none for this code)"
+        )
+    return Decimal(1).scaleb(-units)
+
+
+def minor_units(currency: str) -> int:
+    """The number of decimal places ISO 4217 gives *currency* (CNY 2, JPY 0, BHD 3).
+
+    Raises:
+        InvalidInput: *currency* is not an ISO 4217 code, or has no minor units (e.g. XAU).
+    """
+    return -_exponent(currency).as_tuple().exponent  # type: ignore[operator]
+
+
+def _to_decimal(amount: object, field: str) -> Decimal:
+    if isinstance(amount, bool) or isinstance(amount, float):
+        raise InvalidInput(field, amount, "a Decimal, an int or a decimal string, never a float")
+    if isinstance(amount, Decimal):
+        value = amount
+    elif isinstance(amount, int):
+        value = Decimal(amount)
+    elif isinstance(amount, str):
+        try:
+            value = Decimal(amount.strip())
+        except InvalidOperation:
+            raise InvalidInput(field, amount, "a decimal string such as '1250.00'") from None
+    else:
+        raise InvalidInput(field, amount, "a Decimal, an int or a decimal string")
+    if not value.is_finite():
+        raise InvalidInput(field, amount, "a finite amount (not NaN or Infinity)")
+    return value
+
+
+class Money:
+    """An exact amount in one ISO 4217 currency.
+
+    Args:
+        amount: A `Decimal`, an `int` or a decimal string. Floats, NaN and
+            infinities are refused, and so is a value with more decimal places
+            than the currency has minor units (use `Money.rounded` for computed
+            values such as interest).
+        currency: An ISO 4217 code, e.g. ``"CNY"``.
+
+    Raises:
+        InvalidInput: naming the field (``amount`` or ``currency``) and the value.
+    """
+
+    __slots__ = ("amount", "currency")
+
+    amount: Decimal
+    currency: str
+
+    def __init__(self, amount: Decimal | int | str, currency: str) -> None:
+        if not isinstance(currency, str):
+            raise InvalidInput("currency", currency, "an ISO 4217 code such as 'CNY' or 'USD'")
+        quantum = _exponent(currency)
+        value = _to_decimal(amount, "amount")
+        exact = value.quantize(quantum)
+        if exact != value:
+            raise InvalidInput(
+                "amount", amount, f"at most {minor_units(currency)} decimal places for {currency}"
+            )
+        object.__setattr__(self, "amount", exact)
+        object.__setattr__(self, "currency", currency)
+
+    @classmethod
+    def rounded(
+        cls, amount: Decimal | int | str, currency: str, rounding: str = ROUND_HALF_EVEN
+    ) -> Money:
+        """Build a `Money`, rounding *amount* to the currency's minor units.
+
+        Banker's rounding (half to even) by default, as for computed interest.
+        """
+        value = _to_decimal(amount, "amount")
+        return cls(value.quantize(_exponent(currency), rounding=rounding), currency)
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        """Nothing, in *currency*."""
+        return cls(0, currency)
+
+    # -- immutability -------------------------------------------------------
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Money is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("Money is immutable")
+
+    def __reduce__(self) -> tuple[type[Money], tuple[str, str]]:
+        return (Money, (str(self.amount), self.currency))
+
+    # -- arithmetic within one currency -------------------------------------
+    def _same(self, other: object, op: str) -> Money:
+        if not isinstance(other, Money):
+            raise InvalidInput(op, other, f"Money in {self.currency}")
+        if other.currency != self.currency:
+            raise CurrencyMismatch(op, self.currency, other.currency)
+        return other
+
+    def __add__(self, other: Money) -> Money:
+        return Money(self.amount + self._same(other, "+").amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        return Money(self.amount - self._same(other, "-").amount, self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(-self.amount, self.currency)
+
+    def __abs__(self) -> Money:
+        return Money(abs(self.amount), self.currency)
+
+    def __mul__(self, factor: int | Decimal) -> Money:
+        """Multiply by an int (exact) or a Decimal (rounded half to even)."""
+        if isinstance(factor, bool) or not isinstance(factor, (int, Decimal)):
+            raise InvalidInput("factor", factor, "an int or a Decimal, never a float")
+        return Money.rounded(self.amount * factor, self.currency)
+
+    __rmul__ = __mul__
+
+    def __lt__(self, other: Money) -> bool:
+        return self.amount < self._same(other, "<").amount
+
+    def __le__(self, other: Money) -> bool:
+        return self.amount <= self._same(other, "<=").amount
+
+    def __gt__(self, other: Money) -> bool:
+        return self.amount > self._same(other, ">").amount
+
+    def __ge__(self, other: Money) -> bool:
+        return self.amount >= self._same(other, ">=").amount
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Money):
+            return NotImplemented
+        return self.currency == other.currency and self.amount == other.amount
+
+    def __hash__(self) -> int:
+        return hash((self.amount, self.currency))
+
+    def __bool__(self) -> bool:
+        return bool(self.amount)
+
+    @property
+    def is_zero(self) -> bool:
+        """True when the amount is exactly zero."""
+        return not self.amount
+
+    def __repr__(self) -> str:
+        return f"Money({str(self.amount)!r}, {self.currency!r})"
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
+
+    def to_json(self) -> dict[str, str]:
+        """The JSON form: ``{"amount": "12.50", "currency": "CNY"}`` (amount as a string)."""
+        return {"amount": str(self.amount), "currency": self.currency}
+
+    @classmethod
+    def parse(cls, value: object, field: str = "money") -> Money:
+        """Accept a `Money`, its JSON form, or ``"12.50 CNY"``.
+
+        Raises:
+            InvalidInput: naming *field* and the value.
+        """
+        if isinstance(value, Money):
+            return value
+        if isinstance(value, Mapping):
+            extra = set(value) - {"amount", "currency"}
+            if extra or "amount" not in value or "currency" not in value:
+                raise InvalidInput(field, dict(value), "{'amount': '12.50', 'currency': 'CNY'}")
+            return cls(value["amount"], value["currency"])
+        if isinstance(value, str) and " " in value.strip():
+            amount, _, currency = value.strip().rpartition(" ")
+            return cls(amount, currency)
+        raise InvalidInput(field, value, "Money, {'amount': ..., 'currency': ...} or '12.50 CNY'")
+
+    # -- pydantic integration ----------------------------------------------
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source_type: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            _validate_money,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                _serialize_money, when_used="always"
+            ),
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {
+            "type": "object",
+            "properties": {
+                "amount": {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"},
+                "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+            },
+            "required": ["amount", "currency"],
+        }
+
+
+def _validate_money(value: object) -> Money:
+    # pydantic turns ValueError into a ValidationError that carries the field's location.
+    try:
+        return Money.parse(value)
+    except InvalidInput as err:
+        raise ValueError(f"{err.field}: got {err.value!r}, expected {err.expected}") from None
+
+
+def _serialize_money(value: Money) -> dict[str, str]:
+    return value.to_json()
+
+
+#: The default order in which a payment pays the components of what is overdue:
+#: the costs of default first, principal last (the usual order in loan agreements
+#: in China and the US; a lender configures its own).
+ALLOCATION_ORDER: Final[tuple[str, ...]] = ("penalty", "fees", "interest", "principal")
+
+
+def allocate(
+    payment: Money, owed: Mapping[str, Money], order: Sequence[str] = ALLOCATION_ORDER
+) -> tuple[dict[str, Money], Money]:
+    """Split *payment* across the components of *owed*, in *order*.
+
+    Args:
+        payment: A positive amount.
+        owed: What is owed per component, e.g. ``{"principal": ..., "interest": ...}``.
+        order: The components in the order they are paid; every key of *owed*
+            must appear in it.
+
+    Returns:
+        ``(applied, credit)``: the amount applied to each component (zero where
+        nothing was) and what is left over, held as credit. The parts always sum
+        to *payment*: nothing is lost and nothing created.
+
+    Raises:
+        InvalidInput: the payment is not positive or a component is not in *order*.
+        CurrencyMismatch: a component is in another currency than the payment.
+    """
+    if payment.amount <= 0:
+        raise InvalidInput("payment", str(payment), "a positive amount")
+    missing = [name for name in owed if name not in order]
+    if missing:
+        raise InvalidInput("order", list(order), f"an order naming every component ({missing})")
+    remaining = payment.amount
+    applied: dict[str, Money] = {}
+    for name in order:
+        if name not in owed:
+            continue
+        due = owed[name]
+        if due.currency != payment.currency:
+            raise CurrencyMismatch(name, payment.currency, due.currency)
+        part = min(remaining, max(due.amount, Decimal(0)))
+        applied[name] = Money(part, payment.currency)
+        remaining -= part
+    return applied, Money(remaining, payment.currency)
+
+
+def total(amounts: Iterable[Money], currency: str) -> Money:
+    """The sum of *amounts*, all in *currency* (zero for none)."""
+    result = Decimal(0)
+    for amount in amounts:
+        if amount.currency != currency:
+            raise CurrencyMismatch("total", currency, amount.currency)
+        result += amount.amount
+    return Money(result, currency)
