@@ -13,14 +13,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Final, Self
 from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ._exceptions import InvalidInput
 from .clock import require_aware
-from .money import Money
+from .money import Money, currency_quantum
 
 __all__ = [
     "Balance",
@@ -145,97 +147,110 @@ class Debtor(BaseModel):
         return value
 
 
-class Balance(BaseModel):
-    """What the debtor owes, by component, all in one currency.
+Amount = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+"""A non-negative decimal amount; floats are refused by `Balance` before this is reached."""
 
-    The four components are the *overdue* amounts (the arrears); ``not_due`` is
-    the part of the loan that is not yet due (future instalments).
+COMPONENTS: Final = ("principal", "interest", "fees", "penalty")
+"""The overdue components of a balance, in declaration order."""
+
+
+class Balance(BaseModel):
+    """What the debtor owes, by component, in one ISO 4217 currency.
+
+    The four components are the *overdue* amounts (the arrears); ``not_due``
+    is the part of the loan not yet due (future instalments) and ``credit`` an
+    overpayment held for the debtor.  Amounts are decimals with exactly the
+    currency's minor units; read them as `Money` through `money`, `arrears`,
+    `outstanding` and `components`.
 
     Attributes:
+        currency: ISO 4217 code, e.g. ``"CNY"``.
         principal: Overdue principal.
         interest: Overdue interest.
         fees: Overdue fees.
         penalty: Penalty interest and late charges.
         not_due: Principal not yet due; zero when the whole loan is due.
+        credit: Overpayment held for the debtor, never lost.
+
+    Example:
+        >>> Balance(currency="CNY", principal="1000", penalty="20").arrears
+        Money('1020.00', 'CNY')
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    principal: Money
-    interest: Money
-    fees: Money
-    penalty: Money
-    not_due: Money | None = None
+    currency: str
+    principal: Amount = Decimal(0)
+    interest: Amount = Decimal(0)
+    fees: Amount = Decimal(0)
+    penalty: Amount = Decimal(0)
+    not_due: Amount = Decimal(0)
+    credit: Amount = Decimal(0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_floats(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            for name, value in data.items():
+                if isinstance(value, float):
+                    raise ValueError(
+                        f"{name}: got {value!r}, expected a decimal string, never a float"
+                    )
+        return data
 
     @model_validator(mode="after")
-    def _one_currency_non_negative(self) -> Self:
-        currency = self.principal.currency
-        for name in ("principal", "interest", "fees", "penalty", "not_due"):
-            amount: Money | None = getattr(self, name)
-            if amount is None:
-                continue
-            if amount.currency != currency:
-                raise ValueError(f"{name}: got {amount}, expected an amount in {currency}")
-            if amount.amount < 0:
-                raise ValueError(f"{name}: got {amount}, expected zero or more")
-        if self.not_due is None:
-            object.__setattr__(self, "not_due", Money.zero(currency))
+    def _minor_units(self) -> Self:
+        try:
+            quantum = currency_quantum(self.currency)
+        except InvalidInput as err:
+            raise ValueError(f"currency: got {self.currency!r}, expected {err.expected}") from None
+        for name in (*COMPONENTS, "not_due", "credit"):
+            value: Decimal = getattr(self, name)
+            exact = value.quantize(quantum)
+            if exact != value:
+                raise ValueError(
+                    f"{name}: got {value}, expected at most {-quantum.as_tuple().exponent} "  # type: ignore[operator]
+                    f"decimal places for {self.currency}"
+                )
+            object.__setattr__(self, name, exact)
         return self
 
-    @classmethod
-    def of(
-        cls,
-        currency: str,
-        principal: str | int = 0,
-        interest: str | int = 0,
-        fees: str | int = 0,
-        penalty: str | int = 0,
-        not_due: str | int = 0,
-    ) -> Balance:
-        """Build a balance from plain amounts in one currency.
-
-        >>> Balance.of("CNY", principal="1000", penalty="20").arrears
-        Money('1020.00', 'CNY')
-        """
-        return cls(
-            principal=Money(principal, currency),
-            interest=Money(interest, currency),
-            fees=Money(fees, currency),
-            penalty=Money(penalty, currency),
-            not_due=Money(not_due, currency),
-        )
+    def money(self, name: str) -> Money:
+        """One component (or ``not_due`` / ``credit``) as `Money`."""
+        return Money(getattr(self, name), self.currency)
 
     @property
-    def currency(self) -> str:
-        """The ISO 4217 code all components share."""
-        return self.principal.currency
+    def has_arrears(self) -> bool:
+        """True while anything is overdue."""
+        return bool(self.principal or self.interest or self.fees or self.penalty)
 
     @property
     def arrears(self) -> Money:
         """The overdue total: principal + interest + fees + penalty."""
-        return Money(
-            self.principal.amount + self.interest.amount + self.fees.amount + self.penalty.amount,
-            self.currency,
-        )
+        return Money(self.principal + self.interest + self.fees + self.penalty, self.currency)
 
     @property
     def outstanding(self) -> Money:
         """Everything still owed, due or not."""
-        assert self.not_due is not None
-        return Money(self.arrears.amount + self.not_due.amount, self.currency)
+        total = self.principal + self.interest + self.fees + self.penalty + self.not_due
+        return Money(total, self.currency)
 
     def components(self) -> dict[str, Money]:
-        """The overdue components by name, in declaration order."""
-        return {
-            "principal": self.principal,
-            "interest": self.interest,
-            "fees": self.fees,
-            "penalty": self.penalty,
-        }
+        """The overdue components as `Money`, by name."""
+        return {name: Money(getattr(self, name), self.currency) for name in COMPONENTS}
 
-    def less(self, paid: Mapping[str, Money]) -> Balance:
-        """A new balance with *paid* taken off the named overdue components."""
-        update = {name: getattr(self, name) - amount for name, amount in paid.items()}
+    def after_payment(self, applied: Mapping[str, Decimal], credit: Decimal) -> Balance:
+        """A new balance with *applied* taken off the named components and *credit* added."""
+        update: dict[str, Decimal] = {
+            name: getattr(self, name) - amount for name, amount in applied.items()
+        }
+        update["credit"] = self.credit + credit
+        if any(value < 0 for value in update.values()):
+            raise InvalidInput(
+                "applied",
+                {k: str(v) for k, v in applied.items()},
+                "no more than each component owes",
+            )
         return self.model_copy(update=update)
 
 
@@ -298,7 +313,7 @@ class Case(BaseModel):
     """One overdue loan (or card account) being collected.
 
     Open a case through `Engine.open_case`; from then on only the engine changes
-    its stage, holds, balance and credit, and every change is in the journal.
+    its stage, holds and balance, and every change is in the journal.
 
     Attributes:
         id: The case id (the host system's account or loan id).
@@ -308,7 +323,6 @@ class Case(BaseModel):
         due_date: The first missed due date (the oldest unpaid instalment).
         stage: The workflow stage; set by the engine.
         holds: Every hold the case has had, active or not.
-        credit: Overpayment held for the debtor, never lost.
         notices: The last time each kind of notice was sent (``{"legal": ...}``).
         version: Bumped on every change the engine makes.
         opened_at: When the case was opened in `arrears`.
@@ -323,7 +337,6 @@ class Case(BaseModel):
     due_date: date
     stage: str = "pre_due"
     holds: tuple[Hold, ...] = ()
-    credit: Money | None = None
     notices: dict[str, AwareDatetime] = Field(default_factory=dict)
     version: int = Field(default=0, ge=0)
     opened_at: AwareDatetime | None = None
@@ -341,11 +354,6 @@ class Case(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        currency = self.balance.currency
-        if self.credit is None:
-            self.credit = Money.zero(currency)
-        elif self.credit.currency != currency:
-            raise ValueError(f"credit: got {self.credit}, expected an amount in {currency}")
         seen: set[str] = set()
         for point in self.contacts:
             if point.id in seen:
@@ -374,7 +382,7 @@ class Case(BaseModel):
         Zero when nothing is overdue or the due date has not passed.
         """
         require_aware(at, "at")
-        if self.balance.arrears.is_zero:
+        if not self.balance.has_arrears:
             return 0
         return max(0, (self.local_date(at) - self.due_date).days)
 

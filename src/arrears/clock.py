@@ -73,7 +73,12 @@ class SettableClock:
         return self._now
 
     def advance(
-        self, delta: timedelta | None = None, *, days: float = 0, hours: float = 0, minutes: float = 0
+        self,
+        delta: timedelta | None = None,
+        *,
+        days: float = 0,
+        hours: float = 0,
+        minutes: float = 0,
     ) -> datetime:
         """Move the clock forward by *delta* and/or the given units; return the new time."""
         step = (delta or timedelta()) + timedelta(days=days, hours=hours, minutes=minutes)

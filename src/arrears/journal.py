@@ -17,21 +17,23 @@ from its entries alone.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import IO, Any, Final
+
+import orjson
 
 from ._exceptions import JournalCorrupted
 from .case import Case, Hold
-from .money import Money
 
 __all__ = [
     "GENESIS",
     "Head",
     "JournalEntry",
     "JournalProblem",
+    "canonical_bytes",
     "canonical_json",
     "read_jsonl",
     "replay",
@@ -44,25 +46,34 @@ __all__ = [
 GENESIS: Final = "0" * 64
 _SEAL_KIND: Final = "journal_seal"
 
-_dumps = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-).encode
+_SORTED: Final = orjson.OPT_SORT_KEYS
+
+
+def canonical_bytes(value: Mapping[str, Any]) -> bytes:
+    """The canonical encoding hashed by the journal.
+
+    JSON (RFC 8259) in UTF-8 with object keys sorted, no insignificant white
+    space, non-ASCII characters as themselves and only the escapes JSON
+    requires.  Values are strings, integers, booleans, null, lists and objects:
+    money and decimals travel as strings, never as floats.
+    """
+    return orjson.dumps(value, option=_SORTED)
 
 
 def canonical_json(value: Mapping[str, Any]) -> str:
-    """The canonical encoding hashed by the journal: sorted keys, no spaces, no NaN."""
-    return _dumps(value)
+    """`canonical_bytes` as text."""
+    return orjson.dumps(value, option=_SORTED).decode("utf-8")
 
 
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 class JournalEntry:
     """One sealed entry of a case's chain.
 
-    The entry keeps its canonical body as text; ``data`` and ``prev`` are
-    read from it on demand (one parse, then cached).
+    The entry keeps its canonical body as UTF-8 bytes; ``data`` and ``prev``
+    are read from it on demand (one parse, then cached).
 
     Attributes:
         case_id: The case.
@@ -70,14 +81,14 @@ class JournalEntry:
         at: When it happened.
         kind: ``opened``, ``transition``, ``refusal``, ``hold_added``,
             ``hold_released``, ``interaction``, ``notice`` or ``payment``.
-        body: The canonical JSON that ``hash`` covers.
+        body: The canonical JSON (UTF-8) that ``hash`` covers.
         hash: SHA-256 of ``body``, hex.
     """
 
     __slots__ = ("_fields", "at", "body", "case_id", "hash", "kind", "seq")
 
     def __init__(
-        self, case_id: str, seq: int, kind: str, at: datetime, body: str, hash: str
+        self, case_id: str, seq: int, kind: str, at: datetime, body: bytes, hash: str
     ) -> None:
         self.case_id = case_id
         self.seq = seq
@@ -89,7 +100,7 @@ class JournalEntry:
 
     def _parsed(self) -> dict[str, Any]:
         if self._fields is None:
-            self._fields = json.loads(self.body)
+            self._fields = orjson.loads(self.body)
         return self._fields
 
     @property
@@ -128,10 +139,20 @@ def seal(
     *data* must be JSON-safe (strings, ints, bools, lists, dicts, ``None``);
     money and decimals travel as strings.
     """
-    body = _dumps(
-        {"at": at.isoformat(), "case_id": case_id, "data": data, "kind": kind, "prev": prev,
-         "seq": seq}
+    encoded = orjson.dumps(
+        {
+            "at": at.isoformat(),
+            "case_id": case_id,
+            "data": data,
+            "kind": kind,
+            "prev": prev,
+            "seq": seq,
+        },
+        option=_SORTED,
     )
+    # orjson's result keeps its whole write buffer (at least 1 KiB, often 8);
+    # an exact copy is what a journal of millions of entries can afford to keep.
+    body = memoryview(encoded).tobytes()
     return JournalEntry(case_id, seq, kind, at, body, _sha256(body))
 
 
@@ -194,13 +215,15 @@ def verify_chain(
     for position, entry in enumerate(entries):
         actual = _sha256(entry.body)
         try:
-            fields = json.loads(entry.body)
+            fields = orjson.loads(entry.body)
             body_seq, body_prev, body_case = fields["seq"], fields["prev"], fields["case_id"]
         except (ValueError, KeyError, TypeError):
             report(position, "changed", "body is not a journal entry")
             continue
         if actual != entry.hash:
-            report(position, "changed", f"hash of body is {actual[:12]}, recorded {entry.hash[:12]}")
+            report(
+                position, "changed", f"hash of body is {actual[:12]}, recorded {entry.hash[:12]}"
+            )
         elif body_seq != entry.seq or body_case != entry.case_id or body_case != case_id:
             report(position, "changed", "indexed fields disagree with the sealed body")
         if body_seq in seen:
@@ -211,7 +234,8 @@ def verify_chain(
         seen[body_seq] = position
         if body_seq > expected_seq:
             missing = (
-                f"seq {expected_seq}" if body_seq == expected_seq + 1
+                f"seq {expected_seq}"
+                if body_seq == expected_seq + 1
                 else f"seq {expected_seq}-{body_seq - 1}"
             )
             report(position, "removed", f"{missing} missing before seq {body_seq}")
@@ -253,7 +277,7 @@ def write_jsonl(chains: Iterable[tuple[str, Sequence[JournalEntry]]], out: IO[st
         if entries:
             heads[case_id] = [entries[-1].seq, entries[-1].hash]
     body = {"heads": heads, "kind": _SEAL_KIND}
-    out.write(canonical_json({**body, "hash": _sha256(canonical_json(body))}))
+    out.write(canonical_json({**body, "hash": _sha256(canonical_bytes(body))}))
     out.write("\n")
     return count
 
@@ -277,7 +301,7 @@ def read_jsonl(
             problems.append(JournalProblem("*", number, "inserted", "a line after the seal"))
             continue
         try:
-            fields = json.loads(line)
+            fields = orjson.loads(line)
             if not isinstance(fields, dict):
                 raise ValueError("not an object")
             recorded = fields.pop("hash")
@@ -285,17 +309,21 @@ def read_jsonl(
             problems.append(JournalProblem("*", number, "malformed", "not a journal line"))
             continue
         if fields.get("kind") == _SEAL_KIND and "heads" in fields:
-            if set(fields) != {"kind", "heads"} or _sha256(canonical_json(fields)) != recorded:
+            if set(fields) != {"kind", "heads"} or _sha256(canonical_bytes(fields)) != recorded:
                 problems.append(JournalProblem("*", number, "changed", "the seal was altered"))
             elif line != canonical_json({**fields, "hash": recorded}):
                 problems.append(JournalProblem("*", number, "changed", "not in canonical form"))
             seal_heads = fields["heads"] if isinstance(fields["heads"], dict) else {}
             continue
         try:
-            body = canonical_json(fields)
+            body = canonical_bytes(fields)
             case_id, seq, kind = fields["case_id"], fields["seq"], fields["kind"]
             at = datetime.fromisoformat(fields["at"])
-            if not isinstance(case_id, str) or not isinstance(seq, int) or not isinstance(kind, str):
+            if (
+                not isinstance(case_id, str)
+                or not isinstance(seq, int)
+                or not isinstance(kind, str)
+            ):
                 raise TypeError
             if at.tzinfo is None:
                 raise ValueError("naive time")
@@ -327,7 +355,7 @@ def read_jsonl(
 
 
 def replay(entries: Sequence[JournalEntry]) -> Case:
-    """Rebuild a case from its chain alone: stage, holds, balance, credit, notices, version.
+    """Rebuild a case from its chain alone: stage, holds, balance, notices and version.
 
     Raises:
         JournalCorrupted: the chain does not verify or does not start with an
@@ -343,7 +371,7 @@ def replay(entries: Sequence[JournalEntry]) -> Case:
         raise JournalCorrupted(
             [JournalProblem(first.case_id, 0, "changed", "the chain does not start with 'opened'")]
         )
-    case = Case.model_validate(first.data["case"])
+    case = Case.model_validate_json(first.data["case"])
     for entry in entries:
         apply_entry(case, entry.kind, entry.at, entry.data)
     return case
@@ -363,15 +391,13 @@ def apply_entry(case: Case, kind: str, at: datetime, data: Mapping[str, Any]) ->
     elif kind == "hold_released":
         released = datetime.fromisoformat(data["released_at"])
         case.holds = tuple(
-            hold.model_copy(update={"released_at": released}) if hold.id == data["hold_id"]
+            hold.model_copy(update={"released_at": released})
+            if hold.id == data["hold_id"]
             else hold
             for hold in case.holds
         )
     elif kind == "notice":
         case.notices[data["notice"]] = at
     elif kind == "payment":
-        currency = case.currency
-        paid = {name: Money(amount, currency) for name, amount in data["applied"].items()}
-        case.balance = case.balance.less(paid)
-        assert case.credit is not None
-        case.credit = case.credit + Money(data["credit"], currency)
+        applied = {name: Decimal(amount) for name, amount in data["applied"].items()}
+        case.balance = case.balance.after_payment(applied, Decimal(data["credit"]))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from functools import lru_cache
 from typing import Any, Final
 
 import iso4217
@@ -24,21 +23,29 @@ from pydantic_core import core_schema
 
 from ._exceptions import CurrencyMismatch, InvalidInput
 
-__all__ = ["ALLOCATION_ORDER", "Money", "allocate", "minor_units"]
+__all__ = ["ALLOCATION_ORDER", "Money", "allocate", "currency_quantum", "minor_units", "total"]
 
 
-@lru_cache(maxsize=None)
-def _exponent(currency: str) -> Decimal:
-    """The quantum of *currency*'s minor unit, e.g. ``Decimal("0.01")``."""
+_QUANTA: dict[str, Decimal] = {}
+
+
+def currency_quantum(currency: str) -> Decimal:
+    """The quantum of *currency*'s minor unit, e.g. ``Decimal("0.01")`` (cached per code)."""
+    quantum = _QUANTA.get(currency)
+    if quantum is not None:
+        return quantum
     try:
         units = iso4217.Currency(currency).exponent
     except ValueError:
-        raise InvalidInput("currency", currency, "an ISO 4217 code such as 'CNY' or 'USD'") from None
+        raise InvalidInput(
+            "currency", currency, "an ISO 4217 code such as 'CNY' or 'USD'"
+        ) from None
     if units is None:
         raise InvalidInput(
             "currency", currency, "a currency with minor units (ISO 4217 lists none for this code)"
         )
-    return Decimal(1).scaleb(-units)
+    quantum = _QUANTA[currency] = Decimal(1).scaleb(-units)
+    return quantum
 
 
 def minor_units(currency: str) -> int:
@@ -47,11 +54,11 @@ def minor_units(currency: str) -> int:
     Raises:
         InvalidInput: *currency* is not an ISO 4217 code, or has no minor units (e.g. XAU).
     """
-    return -_exponent(currency).as_tuple().exponent  # type: ignore[operator]
+    return -currency_quantum(currency).as_tuple().exponent  # type: ignore[operator]
 
 
 def _to_decimal(amount: object, field: str) -> Decimal:
-    if isinstance(amount, bool) or isinstance(amount, float):
+    if isinstance(amount, (bool, float)):
         raise InvalidInput(field, amount, "a Decimal, an int or a decimal string, never a float")
     if isinstance(amount, Decimal):
         value = amount
@@ -67,6 +74,9 @@ def _to_decimal(amount: object, field: str) -> Decimal:
     if not value.is_finite():
         raise InvalidInput(field, amount, "a finite amount (not NaN or Infinity)")
     return value
+
+
+_set = object.__setattr__
 
 
 class Money:
@@ -89,17 +99,24 @@ class Money:
     currency: str
 
     def __init__(self, amount: Decimal | int | str, currency: str) -> None:
-        if not isinstance(currency, str):
-            raise InvalidInput("currency", currency, "an ISO 4217 code such as 'CNY' or 'USD'")
-        quantum = _exponent(currency)
-        value = _to_decimal(amount, "amount")
-        exact = value.quantize(quantum)
+        quantum = _QUANTA.get(currency) if isinstance(currency, str) else None
+        if quantum is None:
+            if not isinstance(currency, str):
+                raise InvalidInput("currency", currency, "an ISO 4217 code such as 'CNY' or 'USD'")
+            quantum = currency_quantum(currency)
+        value = amount if type(amount) is Decimal else _to_decimal(amount, "amount")
+        try:
+            exact = value.quantize(quantum)
+        except InvalidOperation:  # NaN, infinity, or more digits than the context allows
+            _to_decimal(value, "amount")
+            raise InvalidInput("amount", amount, "an amount within 28 significant digits") from None
         if exact != value:
+            _to_decimal(value, "amount")  # names NaN as such
             raise InvalidInput(
                 "amount", amount, f"at most {minor_units(currency)} decimal places for {currency}"
             )
-        object.__setattr__(self, "amount", exact)
-        object.__setattr__(self, "currency", currency)
+        _set(self, "amount", exact)
+        _set(self, "currency", currency)
 
     @classmethod
     def rounded(
@@ -110,7 +127,7 @@ class Money:
         Banker's rounding (half to even) by default, as for computed interest.
         """
         value = _to_decimal(amount, "amount")
-        return cls(value.quantize(_exponent(currency), rounding=rounding), currency)
+        return cls(value.quantize(currency_quantum(currency), rounding=rounding), currency)
 
     @classmethod
     def zero(cls, currency: str) -> Money:

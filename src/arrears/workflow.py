@@ -22,6 +22,7 @@ Any payment that clears the arrears fires ``cure``: back to ``pre_due``, or to
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -215,7 +216,9 @@ def standard_definition(
         skipped.discard("legal")
     unknown = skipped - set(ladder)
     if unknown:
-        raise InvalidInput("skip", sorted(unknown), f"stages of the ladder {list(ladder)} or 'legal'")
+        raise InvalidInput(
+            "skip", sorted(unknown), f"stages of the ladder {list(ladder)} or 'legal'"
+        )
     steps = tuple(stage for stage in ladder if stage not in skipped)
     if not steps:
         raise InvalidInput("ladder", list(ladder), "at least one contact stage")
@@ -232,7 +235,7 @@ def standard_definition(
     edges: list[TransitionSpec] = [
         TransitionSpec("notify", ("pre_due",), steps[0], guards_into(steps[0], dpd_at_least(1)))
     ]
-    for here, there in zip(steps, steps[1:], strict=False):
+    for here, there in itertools.pairwise(steps):
         base: tuple[Guard, ...] = (hold_free,)
         if there == "field_visit":
             base = (hold_free, dpd_at_least(30))
@@ -308,9 +311,7 @@ def standard_definition(
         # Order matters: nothing owed at all resolves; arrears cleared returns to pre_due.
         TransitionSpec("cure", live, "resolved", (paid_in_full(),)),
         TransitionSpec("cure", working, "pre_due", (arrears_cleared(),)),
-        TransitionSpec(
-            "settle", working, "settled", (approved_by("supervisor"),), manual=True
-        ),
+        TransitionSpec("settle", working, "settled", (approved_by("supervisor"),), manual=True),
         TransitionSpec(
             "write_off",
             live,
