@@ -234,7 +234,8 @@ def no_active_hold(*kinds: HoldKind | str) -> Guard:
     try:
         chosen = frozenset(HoldKind(kind) for kind in kinds)
     except ValueError:
-        raise InvalidInput("kinds", list(kinds), f"hold kinds among {[k.value for k in HoldKind]}")
+        expected = f"hold kinds among {[k.value for k in HoldKind]}"
+        raise InvalidInput("kinds", list(kinds), expected) from None
     return _NoActiveHold(chosen)
 
 

@@ -11,8 +11,9 @@ and tens of kilobytes each (see ``bench/``).
 
 The default graph (`standard_definition`)::
 
-    pre_due ─► notified ─► sms ─► phone ─► field_visit ─► legal.demand_letter ─► legal.litigation
-                  │         │       │          │                  ─► legal.judgment ─► legal.enforcement
+    pre_due ─► notified ─► sms ─► phone ─► field_visit ─► legal.demand_letter
+                  │         │       │          │        ─► legal.litigation ─► legal.judgment
+                  │         │       │          │        ─► legal.enforcement
                   └─────────┴───────┴──► promise / repayment_plan ◄──┘
     terminal: resolved · settled · written_off · closed
 
