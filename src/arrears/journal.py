@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import IO, Any, Final
+from typing import IO, Any, Final, NamedTuple
 
 import orjson
 
@@ -156,8 +156,7 @@ def seal(
     return JournalEntry(case_id, seq, kind, at, body, _sha256(body))
 
 
-@dataclass(frozen=True, slots=True)
-class Head:
+class Head(NamedTuple):
     """The end of a case's chain, kept by the store so truncation is found.
 
     Attributes:
@@ -385,7 +384,8 @@ def apply_entry(case: Case, kind: str, at: datetime, data: Mapping[str, Any]) ->
     """
     case.version += 1
     if kind == "transition":
-        case.stage = data["dest"]
+        if case.stage != data["dest"]:  # the engine's machine has already moved it
+            case.stage = data["dest"]
     elif kind == "hold_added":
         case.holds = (*case.holds, Hold.model_validate(data["hold"]))
     elif kind == "hold_released":

@@ -26,8 +26,8 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Final
+from dataclasses import dataclass
+from typing import Any, Final, NamedTuple
 
 from transitions import Machine
 
@@ -336,8 +336,7 @@ def standard_definition(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class TransitionResult:
+class TransitionResult(NamedTuple):
     """What happened when a trigger was judged.
 
     Attributes:
@@ -350,7 +349,7 @@ class TransitionResult:
     trigger: str
     source: str
     dest: str
-    failures: tuple[GuardFailure, ...] = field(default=())
+    failures: tuple[GuardFailure, ...] = ()
 
     @property
     def allowed(self) -> bool:
