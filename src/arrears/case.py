@@ -328,7 +328,10 @@ class Case(BaseModel):
         opened_at: When the case was opened in `arrears`.
     """
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+    # The input of a case holds the debtor's name and contact addresses: pydantic
+    # applies the outermost model's setting to nested errors, so Debtor's and
+    # ContactPoint's own hide_input_in_errors does not reach them here.
+    model_config = ConfigDict(extra="forbid", validate_assignment=False, hide_input_in_errors=True)
 
     id: Identifier
     debtor: Debtor

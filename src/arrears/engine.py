@@ -22,7 +22,7 @@ from typing import IO, Any
 import structlog
 
 from ._exceptions import CurrencyMismatch, InvalidInput, JournalCorrupted, TransitionDenied
-from .case import Case, Channel, Hold, HoldKind, Outcome
+from .case import Case, Channel, Hold, HoldKind, Outcome, mask
 from .clock import Clock, SystemClock, require_aware
 from .guards import SYSTEM, Actor, GuardContext
 from .journal import (
@@ -240,6 +240,8 @@ class Engine:
             raise InvalidInput("approver", approver, "an Actor or None")
         if not isinstance(actor, Actor):
             raise InvalidInput("actor", actor, "an Actor")
+        if reason is not None and not isinstance(reason, str):
+            raise InvalidInput("reason", reason, "a short text or None")
         store = self.store
         ctx = GuardContext(moment, trigger, actor, approver, history=lambda: store.entries(case_id))
         source = case.stage
@@ -260,7 +262,11 @@ class Engine:
         if reason is not None:
             data["reason"] = reason
         if result.allowed:
-            self._record(case, moment, "transition", data)
+            try:
+                self._record(case, moment, "transition", data)
+            except BaseException:
+                case.stage = source  # nothing moves that the journal does not hold
+                raise
             _log.info(
                 "transition",
                 case_id=case_id,
@@ -375,7 +381,8 @@ class Engine:
         if contact is not None:
             known = [point.id for point in case.contacts]
             if contact not in known:
-                raise InvalidInput("contact", contact, f"one of the case's contacts {known}")
+                # Masked: a caller may pass a phone number where an id belongs.
+                raise InvalidInput("contact", mask(contact), f"one of the case's contacts {known}")
             data["contact"] = contact
         entry = self._record(case, moment, "interaction", data)
         _log.info("interaction", case_id=case_id, channel=data["channel"], outcome=data["outcome"])

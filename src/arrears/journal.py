@@ -208,23 +208,36 @@ def verify_chain(
     def report(position: int, problem: str, detail: str) -> None:
         problems.append(JournalProblem(case_id, position, problem, detail))
 
-    expected_seq = 0
-    last_hash = GENESIS
-    seen: dict[int, int] = {}
+    parsed: list[tuple[int, JournalEntry, int, str] | None] = []
     for position, entry in enumerate(entries):
-        actual = _sha256(entry.body)
         try:
             fields = orjson.loads(entry.body)
             body_seq, body_prev, body_case = fields["seq"], fields["prev"], fields["case_id"]
         except (ValueError, KeyError, TypeError):
             report(position, "changed", "body is not a journal entry")
+            parsed.append(None)
             continue
+        if body_case != case_id:
+            report(position, "inserted", f"an entry of case {body_case!r}")
+            parsed.append(None)
+            continue
+        actual = _sha256(entry.body)
         if actual != entry.hash:
             report(
                 position, "changed", f"hash of body is {actual[:12]}, recorded {entry.hash[:12]}"
             )
-        elif body_seq != entry.seq or body_case != entry.case_id or body_case != case_id:
+        elif body_seq != entry.seq or entry.case_id != case_id:
             report(position, "changed", "indexed fields disagree with the sealed body")
+        parsed.append((position, entry, body_seq, body_prev))
+    present = {item[2] for item in parsed if item is not None}
+
+    expected_seq = 0
+    last_hash = GENESIS
+    seen: dict[int, int] = {}
+    for item in parsed:
+        if item is None:
+            continue
+        position, entry, body_seq, body_prev = item
         if body_seq in seen:
             report(
                 position, "inserted", f"seq {body_seq} appears again (first at {seen[body_seq]})"
@@ -232,14 +245,16 @@ def verify_chain(
             continue
         seen[body_seq] = position
         if body_seq > expected_seq:
-            missing = (
-                f"seq {expected_seq}"
-                if body_seq == expected_seq + 1
-                else f"seq {expected_seq}-{body_seq - 1}"
+            skipped = range(expected_seq, body_seq)
+            shown = (
+                f"seq {expected_seq}" if len(skipped) == 1 else f"seq {expected_seq}-{body_seq - 1}"
             )
-            report(position, "removed", f"{missing} missing before seq {body_seq}")
+            if any(seq in present for seq in skipped):
+                report(position, "reordered", f"seq {body_seq} stands before {shown}")
+            else:
+                report(position, "removed", f"{shown} missing before seq {body_seq}")
         elif body_seq < expected_seq:
-            report(position, "reordered", f"seq {body_seq} after seq {expected_seq - 1}")
+            report(position, "reordered", f"seq {body_seq} stands after seq {expected_seq - 1}")
         elif body_prev != last_hash:
             report(
                 position,
@@ -248,7 +263,9 @@ def verify_chain(
             )
         if body_seq >= expected_seq:
             expected_seq = body_seq + 1
-            last_hash = actual
+            # The recorded hash, not a recomputed one: an edited entry is blamed
+            # once, and the genuine entry after it still links to it.
+            last_hash = entry.hash
     if head is not None and (expected_seq - 1 != head.seq or (entries and last_hash != head.hash)):
         report(
             len(entries),

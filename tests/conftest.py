@@ -1,0 +1,85 @@
+"""Shared fixtures: a settable clock, an engine on it, a factory of valid cases, captured logs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from structlog.testing import capture_logs
+
+from arrears import Case, Engine, SettableClock
+
+#: 09:00 on 1 October 2026 in Shanghai: 30 days after the due date of `make_case`.
+START = datetime(2026, 10, 1, 1, 0, tzinfo=UTC)
+
+#: Personal data in the cases `make_case` builds; none of it may reach a log or a message.
+DEBTOR_NAME = "王小明"
+CALL_NUMBER = "+8613812345678"
+SMS_NUMBER = "+8613900001111"
+
+
+def _case_data(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": "C-1",
+        "debtor": {
+            "id": "D-1",
+            "name": DEBTOR_NAME,
+            "timezone": "Asia/Shanghai",
+            "locale": "zh-CN",
+        },
+        "contacts": [
+            {"id": "p1", "channel": "call", "address": CALL_NUMBER, "party": "debtor"},
+            {"id": "p2", "channel": "sms", "address": SMS_NUMBER, "party": "debtor"},
+        ],
+        "balance": {
+            "currency": "CNY",
+            "principal": "1000.00",
+            "interest": "50.00",
+            "fees": "0",
+            "penalty": "20.00",
+        },
+        "due_date": "2026-09-01",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def clock() -> SettableClock:
+    """A clock standing at 2026-10-01T01:00Z (09:00 in Shanghai)."""
+    return SettableClock(START)
+
+
+@pytest.fixture
+def engine(clock: SettableClock) -> Engine:
+    """An engine with the standard workflow, an in-memory store and the settable clock."""
+    return Engine(clock=clock)
+
+
+@pytest.fixture
+def make_case() -> Callable[..., Case]:
+    """Build a valid `Case` (CNY 1070.00 overdue since 2026-09-01, debtor in Shanghai).
+
+    Keyword arguments replace top-level fields of the input before validation,
+    so a bad override raises `pydantic.ValidationError` as a caller's would.
+    """
+
+    def make(**overrides: Any) -> Case:
+        return Case.model_validate(_case_data(**overrides))
+
+    return make
+
+
+@pytest.fixture
+def personal_data() -> tuple[str, ...]:
+    """The strings in `make_case`'s cases that must never appear in logs or messages."""
+    return (DEBTOR_NAME, CALL_NUMBER[3:], SMS_NUMBER[3:])
+
+
+@pytest.fixture
+def logs() -> Iterator[list[dict[str, Any]]]:
+    """Every structlog event emitted during the test, as dicts."""
+    with capture_logs() as captured:
+        yield captured

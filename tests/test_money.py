@@ -1,0 +1,365 @@
+"""Money: exact amounts in one ISO 4217 currency, and how a payment is allocated."""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import BaseModel, ValidationError
+
+from arrears import CurrencyMismatch, InvalidInput, Money, allocate, minor_units
+
+
+def cny(amount: str) -> Money:
+    return Money(amount, "CNY")
+
+
+class TestMinorUnits:
+    @pytest.mark.parametrize(
+        ("currency", "units"), [("CNY", 2), ("USD", 2), ("JPY", 0), ("BHD", 3)]
+    )
+    def test_taken_from_iso_4217(self, currency: str, units: int) -> None:
+        """Each currency has the number of decimal places ISO 4217 gives it."""
+        assert minor_units(currency) == units
+
+    def test_amount_is_padded_to_the_minor_units(self) -> None:
+        """An amount with fewer decimals is stored with exactly the currency's minor units."""
+        assert Money("12.5", "CNY").amount == Decimal("12.50")
+        assert str(Money("12.5", "CNY").amount) == "12.50"
+        assert str(Money("7", "BHD").amount) == "7.000"
+        assert str(Money("1000", "JPY").amount) == "1000"
+
+    def test_int_and_decimal_amounts_are_accepted(self) -> None:
+        """Ints and Decimals are exact and accepted as amounts."""
+        assert Money(12, "CNY") == Money(Decimal("12.00"), "CNY") == Money(" 12 ", "CNY")
+
+    @pytest.mark.parametrize(
+        ("amount", "currency"), [("1.5", "JPY"), ("0.001", "CNY"), ("1.0001", "BHD")]
+    )
+    def test_more_decimals_than_the_currency_has_are_refused(
+        self, amount: str, currency: str
+    ) -> None:
+        """An amount with more decimal places than the currency's minor units is refused."""
+        with pytest.raises(InvalidInput) as info:
+            Money(amount, currency)
+        assert info.value.field == "amount"
+        assert amount in str(info.value)
+        assert currency in str(info.value)
+
+    def test_amount_beyond_decimal_precision_is_refused(self) -> None:
+        """An amount too large to hold exactly with its minor units is refused, not rounded."""
+        with pytest.raises(InvalidInput) as info:
+            Money("1e30", "CNY")
+        assert info.value.field == "amount"
+        assert "1e30" in str(info.value)
+
+
+class TestRefusedAmounts:
+    @pytest.mark.parametrize(
+        "amount",
+        [
+            0.1,
+            1.0,
+            float("nan"),
+            True,
+            False,
+            "NaN",
+            "sNaN",
+            "Infinity",
+            "-Infinity",
+            Decimal("NaN"),
+            Decimal("sNaN"),
+            Decimal("Infinity"),
+            "twelve",
+            None,
+        ],
+        ids=repr,
+    )
+    def test_refused_with_the_field_and_value_named(self, amount: object) -> None:
+        """Floats, bools, NaN, infinities and non-numbers raise InvalidInput naming 'amount'."""
+        with pytest.raises(InvalidInput) as info:
+            Money(amount, "CNY")  # type: ignore[arg-type]
+        assert info.value.field == "amount"
+        assert str(info.value).startswith("amount: got ")
+        assert repr(amount) in str(info.value)
+
+    def test_float_message_says_floats_are_never_accepted(self) -> None:
+        """The message for a float says what would have been accepted instead."""
+        with pytest.raises(InvalidInput, match=r"amount: got 0\.1, .*never a float"):
+            Money(0.1, "CNY")  # type: ignore[arg-type]
+
+    def test_invalid_input_is_a_value_error(self) -> None:
+        """A caller catching ValueError catches a refused amount too."""
+        with pytest.raises(ValueError, match="amount"):
+            Money(float("inf"), "CNY")  # type: ignore[arg-type]
+
+
+class TestRefusedCurrencies:
+    @pytest.mark.parametrize("currency", ["XYZ", "XAU", "", "cny", None, 156])
+    def test_refused_naming_the_currency(self, currency: object) -> None:
+        """Unknown codes and codes without minor units (gold, XAU) raise naming 'currency'."""
+        with pytest.raises(InvalidInput) as info:
+            Money("1", currency)  # type: ignore[arg-type]
+        assert info.value.field == "currency"
+        assert repr(currency) in str(info.value)
+
+    def test_minor_units_of_gold_is_refused(self) -> None:
+        """minor_units refuses a code for which ISO 4217 lists no minor unit."""
+        with pytest.raises(InvalidInput, match="currency: got 'XAU'"):
+            minor_units("XAU")
+
+
+class TestArithmetic:
+    def test_sum_is_exact(self) -> None:
+        """0.10 + 0.20 is exactly 0.30 (no binary floating point anywhere)."""
+        assert cny("0.10") + cny("0.20") == cny("0.30")
+
+    def test_subtraction_may_go_negative(self) -> None:
+        """Subtracting more than there is gives a negative amount in the same currency."""
+        assert cny("1.00") - cny("2.50") == cny("-1.50")
+        assert -cny("3") == cny("-3.00")
+        assert abs(cny("-3")) == cny("3.00")
+
+    def test_multiplication_rounds_half_even(self) -> None:
+        """Multiplying by a Decimal rounds the result to minor units, half to even."""
+        assert cny("10.00") * Decimal("0.0125") == cny("0.12")
+        assert cny("10.00") * Decimal("0.0135") == cny("0.14")
+        assert 3 * cny("0.10") == cny("0.30")
+
+    @pytest.mark.parametrize("factor", [1.5, True])
+    def test_multiplication_by_float_or_bool_is_refused(self, factor: object) -> None:
+        """A float or bool factor is refused, naming 'factor'."""
+        with pytest.raises(InvalidInput) as info:
+            cny("10") * factor  # type: ignore[operator]
+        assert info.value.field == "factor"
+
+    @pytest.mark.parametrize(
+        "operation",
+        [
+            lambda a, b: a + b,
+            lambda a, b: a - b,
+            lambda a, b: a < b,
+            lambda a, b: a <= b,
+            lambda a, b: a > b,
+            lambda a, b: a >= b,
+        ],
+        ids=["+", "-", "<", "<=", ">", ">="],
+    )
+    def test_different_currencies_do_not_mix(
+        self, operation: Callable[[Money, Money], object]
+    ) -> None:
+        """Adding, subtracting or ordering CNY against USD raises CurrencyMismatch."""
+        with pytest.raises(CurrencyMismatch) as info:
+            operation(cny("1"), Money("1", "USD"))
+        assert (info.value.left, info.value.right) == ("CNY", "USD")
+        assert "USD" in str(info.value)
+        assert "CNY" in str(info.value)
+
+    def test_adding_a_plain_number_is_refused(self) -> None:
+        """Money plus a bare number raises InvalidInput naming the operation."""
+        with pytest.raises(InvalidInput) as info:
+            cny("1") + 1  # type: ignore[operator]
+        assert info.value.field == "+"
+        assert not isinstance(info.value, CurrencyMismatch)
+
+    def test_equality_needs_the_same_currency(self) -> None:
+        """Equal amounts in different currencies are not equal, and never raise."""
+        assert Money("1", "USD") != cny("1")
+        assert cny("1") == cny("1.00")
+        assert hash(cny("1")) == hash(cny("1.00"))
+        assert cny("1") != Decimal("1.00")
+
+    def test_ordering_within_one_currency(self) -> None:
+        """Amounts in one currency sort by value."""
+        amounts = [cny("3"), cny("-1"), cny("2.50")]
+        assert sorted(amounts) == [cny("-1"), cny("2.50"), cny("3")]
+        assert max(amounts) == cny("3")
+
+    def test_truthiness_and_zero(self) -> None:
+        """Money is falsy exactly when its amount is zero."""
+        assert Money.zero("JPY").is_zero
+        assert not Money.zero("JPY")
+        assert cny("0.01")
+        assert not cny("0.01").is_zero
+
+
+class TestRounded:
+    @pytest.mark.parametrize(
+        ("amount", "currency", "expected"),
+        [
+            ("2.345", "CNY", "2.34"),
+            ("2.355", "CNY", "2.36"),
+            ("2.5", "JPY", "2"),
+            ("3.5", "JPY", "4"),
+            ("-2.345", "CNY", "-2.34"),
+            ("1.0005", "BHD", "1.000"),
+        ],
+    )
+    def test_half_to_even_by_default(self, amount: str, currency: str, expected: str) -> None:
+        """Money.rounded rounds to the currency's minor units with banker's rounding."""
+        assert Money.rounded(amount, currency) == Money(expected, currency)
+
+    def test_rounding_mode_can_be_chosen(self) -> None:
+        """Another rounding mode can be asked for explicitly."""
+        assert Money.rounded("2.345", "CNY", ROUND_HALF_UP) == cny("2.35")
+
+    def test_floats_are_refused_even_when_rounding(self) -> None:
+        """Rounding does not make a float acceptable."""
+        with pytest.raises(InvalidInput, match="amount"):
+            Money.rounded(2.345, "CNY")  # type: ignore[arg-type]
+
+
+class TestValueObject:
+    def test_immutable(self) -> None:
+        """Money cannot be changed after it is built."""
+        money = cny("5")
+        with pytest.raises(AttributeError):
+            money.amount = Decimal("6")  # type: ignore[misc]
+        with pytest.raises(AttributeError):
+            del money.currency
+
+    def test_pickle_round_trip(self) -> None:
+        """A pickled amount comes back equal, with its minor units."""
+        assert pickle.loads(pickle.dumps(Money("7", "BHD"))) == Money("7.000", "BHD")
+
+    def test_repr_and_str(self) -> None:
+        """repr rebuilds the value; str reads as amount and code."""
+        assert repr(cny("1250.5")) == "Money('1250.50', 'CNY')"
+        assert str(cny("1250.5")) == "1250.50 CNY"
+
+    @pytest.mark.parametrize(
+        "value",
+        [Money("12.5", "CNY"), {"amount": "12.50", "currency": "CNY"}, "12.50 CNY"],
+        ids=["money", "mapping", "text"],
+    )
+    def test_parse_accepts_three_forms(self, value: object) -> None:
+        """Money.parse accepts Money, its JSON form and '12.50 CNY'."""
+        assert Money.parse(value) == cny("12.50")
+
+    @pytest.mark.parametrize(
+        "value", [{"amount": "1"}, {"amount": "1", "currency": "CNY", "x": 1}, "12.50", 12]
+    )
+    def test_parse_refuses_other_forms(self, value: object) -> None:
+        """Money.parse refuses anything else, naming the field it was told."""
+        with pytest.raises(InvalidInput) as info:
+            Money.parse(value, field="limit")
+        assert info.value.field == "limit"
+
+    def test_json_form_keeps_the_amount_as_text(self) -> None:
+        """The JSON form carries the amount as a string, never a float."""
+        assert cny("12.5").to_json() == {"amount": "12.50", "currency": "CNY"}
+
+    def test_pydantic_field_round_trip(self) -> None:
+        """As a pydantic field, Money validates its JSON form and dumps it back."""
+
+        class Fee(BaseModel):
+            charge: Money
+
+        fee = Fee.model_validate({"charge": {"amount": "3.5", "currency": "CNY"}})
+        assert fee.charge == cny("3.50")
+        assert Fee.model_validate_json(fee.model_dump_json()) == fee
+        assert fee.model_dump() == {"charge": {"amount": "3.50", "currency": "CNY"}}
+
+    def test_pydantic_field_refuses_a_float_naming_the_field(self) -> None:
+        """A float amount in a Money field raises ValidationError naming the field and value."""
+
+        class Fee(BaseModel):
+            charge: Money
+
+        with pytest.raises(ValidationError) as info:
+            Fee.model_validate({"charge": {"amount": 3.5, "currency": "CNY"}})
+        assert info.value.errors()[0]["loc"] == ("charge",)
+        assert "amount: got 3.5" in str(info.value)
+
+
+OWED = {
+    "principal": cny("1000.00"),
+    "interest": cny("50.00"),
+    "fees": cny("0"),
+    "penalty": cny("20.00"),
+}
+
+
+class TestAllocate:
+    def test_default_order_pays_penalty_fees_interest_then_principal(self) -> None:
+        """A partial payment pays penalty first, then fees, interest, and principal last."""
+        applied, credit = allocate(cny("30.00"), OWED)
+        assert applied == {
+            "penalty": cny("20.00"),
+            "fees": cny("0"),
+            "interest": cny("10.00"),
+            "principal": cny("0"),
+        }
+        assert list(applied) == ["penalty", "fees", "interest", "principal"]
+        assert credit == cny("0")
+
+    def test_overpayment_is_returned_as_credit(self) -> None:
+        """Paying more than is owed pays everything and keeps the rest as credit."""
+        applied, credit = allocate(cny("1100.00"), OWED)
+        assert applied == {
+            "penalty": cny("20.00"),
+            "fees": cny("0"),
+            "interest": cny("50.00"),
+            "principal": cny("1000.00"),
+        }
+        assert credit == cny("30.00")
+
+    def test_custom_order(self) -> None:
+        """A lender's own order is followed: here principal first."""
+        applied, _ = allocate(
+            cny("1010.00"), OWED, order=("principal", "interest", "fees", "penalty")
+        )
+        assert applied["principal"] == cny("1000.00")
+        assert applied["interest"] == cny("10.00")
+        assert applied["penalty"] == cny("0")
+
+    def test_order_must_name_every_component(self) -> None:
+        """An order that leaves out a component is refused, naming 'order'."""
+        with pytest.raises(InvalidInput) as info:
+            allocate(cny("10"), OWED, order=("principal", "interest"))
+        assert info.value.field == "order"
+        assert "penalty" in str(info.value)
+
+    @pytest.mark.parametrize("amount", ["0", "-5.00"])
+    def test_payment_must_be_positive(self, amount: str) -> None:
+        """A zero or negative payment is refused, naming 'payment' and the amount."""
+        with pytest.raises(InvalidInput) as info:
+            allocate(cny(amount), OWED)
+        assert info.value.field == "payment"
+        assert f"{cny(amount)}" in str(info.value)
+
+    def test_component_in_another_currency_is_refused(self) -> None:
+        """A component owed in another currency than the payment raises CurrencyMismatch."""
+        with pytest.raises(CurrencyMismatch) as info:
+            allocate(cny("10"), {**OWED, "fees": Money("5", "USD")})
+        assert info.value.field == "fees"
+
+    @given(
+        payment=st.integers(min_value=1, max_value=10**9),
+        owed=st.lists(st.integers(min_value=0, max_value=10**8), min_size=4, max_size=4),
+        currency=st.sampled_from(["CNY", "JPY", "BHD"]),
+    )
+    def test_parts_and_credit_sum_to_the_payment(
+        self, payment: int, owed: list[int], currency: str
+    ) -> None:
+        """Whatever is owed, the parts plus the credit equal the payment and none is negative."""
+        scale = Decimal(1).scaleb(-minor_units(currency))
+        components = dict(
+            zip(
+                ("principal", "interest", "fees", "penalty"),
+                (Money(units * scale, currency) for units in owed),
+                strict=True,
+            )
+        )
+        paid = Money(payment * scale, currency)
+        applied, credit = allocate(paid, components)
+        total = sum((part.amount for part in applied.values()), credit.amount)
+        assert total == paid.amount
+        assert credit.amount >= 0
+        for name, part in applied.items():
+            assert Decimal(0) <= part.amount <= components[name].amount
+        assert credit.is_zero or all(applied[n] == components[n] for n in components)
