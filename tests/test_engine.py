@@ -540,8 +540,8 @@ BAD_INPUTS = {
     ),
     "hold-until-before-start": BadInput(
         lambda e, c: e.add_hold(c, "dispute", "r", until=EARLY),
-        ValidationError,
-        "ends_at",
+        InvalidInput,
+        "until",
         "2026-09-30T01:00:00",
     ),
     "hold-naive-at": BadInput(

@@ -315,6 +315,10 @@ class Engine:
         """
         case = self.store.get(case_id)
         moment = self._moment(case_id, at)
+        if until is not None and require_aware(until, "until") <= moment:
+            raise InvalidInput(
+                "until", until.isoformat(), f"a time after the hold starts ({moment.isoformat()})"
+            )
         hold = Hold(
             id=f"{_enum(HoldKind, kind, 'kind')}-{self.store.head(case_id).seq + 1}",
             kind=kind,
