@@ -121,7 +121,7 @@ class ContactPoint(BaseModel):
     id: Identifier
     channel: Channel
     address: str = Field(min_length=1, repr=False)
-    party: Party = Party.DEBTOR
+    party: Party = Field(default=Party.DEBTOR, validate_default=True)
     consent: bool = False
     opted_out: bool = False
 

@@ -21,7 +21,13 @@ from typing import IO, Any
 
 import structlog
 
-from ._exceptions import CurrencyMismatch, InvalidInput, JournalCorrupted, TransitionDenied
+from ._exceptions import (
+    CurrencyMismatch,
+    DuplicateCase,
+    InvalidInput,
+    JournalCorrupted,
+    TransitionDenied,
+)
 from .case import Case, Channel, Hold, HoldKind, Outcome, mask
 from .clock import Clock, SystemClock, require_aware
 from .guards import SYSTEM, Actor, GuardContext
@@ -137,6 +143,8 @@ class Engine:
             )
         else:
             raise InvalidInput("case", type(case).__name__, "a Case or a mapping of its fields")
+        if fresh.id in self.store:
+            raise DuplicateCase(fresh.id)
         if fresh.stage not in self.workflow.stages or self.workflow.is_terminal(fresh.stage):
             raise InvalidInput("stage", fresh.stage, "a live stage of the workflow")
         if fresh.version:
@@ -439,12 +447,25 @@ class Engine:
             data["reference"] = reference
         self._record(case, moment, "payment", data)
         _log.info("payment", case_id=case_id, currency=amount.currency)
-        cured = None
-        if not case.balance.has_arrears and not self.workflow.is_terminal(case.stage):
-            needs_cure = case.stage != self.workflow.definition.initial
-            if needs_cure or case.balance.outstanding.is_zero:
-                cured = self.fire(case_id, "cure", at=moment, reason="payment cleared the arrears")
-        return PaymentResult(applied, credit, cured)
+        return PaymentResult(applied, credit, self._cure(case, moment))
+
+    def _cure(self, case: Case, moment: datetime) -> TransitionResult | None:
+        """Fire ``cure`` after a payment that cleared the arrears, where the workflow has one.
+
+        The payment stands whatever happens here: a refused cure is journaled
+        and returned, never raised.
+        """
+        workflow = self.workflow
+        if case.balance.has_arrears or "cure" not in workflow.triggers:
+            return None
+        if case.stage not in workflow.sources_of("cure"):
+            return None
+        if case.stage == workflow.definition.initial and not case.balance.outstanding.is_zero:
+            return None  # already current: nothing to cure
+        try:
+            return self.fire(case.id, "cure", at=moment, reason="payment cleared the arrears")
+        except TransitionDenied as denied:
+            return TransitionResult("cure", denied.stage, denied.stage, denied.failures)
 
     # -- the journal -----------------------------------------------------------------
     def verify(self) -> list[JournalProblem]:

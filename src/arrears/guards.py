@@ -332,7 +332,7 @@ def notice_elapsed(kind: str, days: int) -> Guard:
     """Passes when a notice of *kind* was sent at least *days* days ago."""
     if isinstance(days, bool) or not isinstance(days, int) or days < 0:
         raise InvalidInput("days", days, "a whole number of days, zero or more")
-    if not isinstance(kind, str) or not kind:
+    if not isinstance(kind, str) or not kind.isidentifier():
         raise InvalidInput("kind", kind, "a notice kind such as 'demand_letter'")
     return _NoticeElapsed(kind, days)
 

@@ -57,12 +57,25 @@ def canonical_bytes(value: Mapping[str, Any]) -> bytes:
     requires.  Values are strings, integers, booleans, null, lists and objects:
     money and decimals travel as strings, never as floats.
     """
-    return orjson.dumps(value, option=_SORTED)
+    return orjson.dumps(value, option=_SORTED, default=_as_text)
+
+
+def _as_text(value: object) -> str:
+    """Encode the few non-JSON values guards and hosts hand over (Decimal, Money, enums, zones)."""
+    from decimal import Decimal as _Decimal
+    from enum import Enum
+    from zoneinfo import ZoneInfo
+
+    from .money import Money
+
+    if isinstance(value, (_Decimal, Money, Enum, ZoneInfo)):
+        return str(value)
+    raise TypeError(f"journal data: {type(value).__name__} is not JSON-safe")
 
 
 def canonical_json(value: Mapping[str, Any]) -> str:
     """`canonical_bytes` as text."""
-    return orjson.dumps(value, option=_SORTED).decode("utf-8")
+    return canonical_bytes(value).decode("utf-8")
 
 
 def _sha256(data: bytes) -> str:
@@ -149,6 +162,7 @@ def seal(
             "seq": seq,
         },
         option=_SORTED,
+        default=_as_text,
     )
     # orjson's result keeps its whole write buffer (at least 1 KiB, often 8);
     # an exact copy is what a journal of millions of entries can afford to keep.
@@ -266,33 +280,51 @@ def verify_chain(
             # The recorded hash, not a recomputed one: an edited entry is blamed
             # once, and the genuine entry after it still links to it.
             last_hash = entry.hash
-    if head is not None and (expected_seq - 1 != head.seq or (entries and last_hash != head.hash)):
-        report(
-            len(entries),
-            "truncated",
-            f"chain ends at seq {expected_seq - 1}, the store's head is seq {head.seq}",
-        )
+    if head is not None:
+        last_seq = expected_seq - 1
+        if last_seq < head.seq:
+            report(
+                len(entries),
+                "truncated",
+                f"chain ends at seq {last_seq}, the store's head is seq {head.seq}",
+            )
+        elif last_seq > head.seq:
+            report(
+                len(entries) - (last_seq - head.seq),
+                "inserted",
+                f"seq {head.seq + 1}-{last_seq} stand after the store's head (seq {head.seq})",
+            )
+        elif last_hash != head.hash:
+            report(
+                len(entries) - 1,
+                "changed",
+                f"seq {last_seq} has hash {last_hash[:12]}, the store's head {head.hash[:12]}",
+            )
     return problems
 
 
 def write_jsonl(chains: Iterable[tuple[str, Sequence[JournalEntry]]], out: IO[str]) -> int:
     """Export chains as JSON Lines: one canonical entry a line, then a seal line.
 
-    The seal lists every chain's head, so an export cut short is found on import.
+    The seal lists every chain's head, so an export cut short is found on
+    import, and a digest of every entry's hash in file order, so lines moved
+    between chains are found too.
 
     Returns:
         The number of entries written.
     """
     heads: dict[str, list[Any]] = {}
+    order = hashlib.sha256()
     count = 0
     for case_id, entries in chains:
         for entry in entries:
             out.write(entry.to_json_line())
             out.write("\n")
+            order.update(entry.hash.encode("ascii"))
             count += 1
         if entries:
             heads[case_id] = [entries[-1].seq, entries[-1].hash]
-    body = {"heads": heads, "kind": _SEAL_KIND}
+    body = {"heads": heads, "kind": _SEAL_KIND, "order": order.hexdigest()}
     out.write(canonical_json({**body, "hash": _sha256(canonical_bytes(body))}))
     out.write("\n")
     return count
@@ -311,6 +343,8 @@ def read_jsonl(
     chains: dict[str, list[JournalEntry]] = {}
     problems: list[JournalProblem] = []
     seal_heads: dict[str, Any] | None = None
+    order = hashlib.sha256()
+    order_line = 0
     for number, raw in enumerate(lines, start=1):
         line = raw[:-1] if raw.endswith("\n") else raw
         if seal_heads is not None:
@@ -325,11 +359,15 @@ def read_jsonl(
             problems.append(JournalProblem("*", number, "malformed", "not a journal line"))
             continue
         if fields.get("kind") == _SEAL_KIND and "heads" in fields:
-            if set(fields) != {"kind", "heads"} or _sha256(canonical_bytes(fields)) != recorded:
+            if (
+                set(fields) != {"kind", "heads", "order"}
+                or _sha256(canonical_bytes(fields)) != recorded
+            ):
                 problems.append(JournalProblem("*", number, "changed", "the seal was altered"))
             elif line != canonical_json({**fields, "hash": recorded}):
                 problems.append(JournalProblem("*", number, "changed", "not in canonical form"))
             seal_heads = fields["heads"] if isinstance(fields["heads"], dict) else {}
+            order_line = number if fields.get("order") != order.hexdigest() else 0
             continue
         try:
             body = canonical_bytes(fields)
@@ -351,6 +389,7 @@ def read_jsonl(
         chains.setdefault(case_id, []).append(
             JournalEntry(case_id, seq, kind, at, body, str(recorded))
         )
+        order.update(str(recorded).encode("utf-8"))
     if seal_heads is None:
         problems.append(JournalProblem("*", 0, "unsealed", "no seal line: the export is cut short"))
     for case_id, entries in chains.items():
@@ -367,6 +406,12 @@ def read_jsonl(
     if seal_heads is not None:
         for case_id in seal_heads.keys() - chains.keys():
             problems.append(JournalProblem(case_id, 0, "removed", "every entry of the chain"))
+    if order_line and not problems:
+        # Every chain holds, yet the lines are not in the order sealed: entries
+        # were moved between chains' places in the file.
+        problems.append(
+            JournalProblem("*", order_line, "reordered", "lines are not in the sealed order")
+        )
     return chains, problems
 
 
