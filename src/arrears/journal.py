@@ -21,12 +21,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from enum import Enum
 from typing import IO, Any, Final, NamedTuple
+from zoneinfo import ZoneInfo
 
 import orjson
 
 from ._exceptions import JournalCorrupted
 from .case import Case, Hold
+from .money import Money
 
 __all__ = [
     "GENESIS",
@@ -62,13 +65,7 @@ def canonical_bytes(value: Mapping[str, Any]) -> bytes:
 
 def _as_text(value: object) -> str:
     """Encode the few non-JSON values guards and hosts hand over (Decimal, Money, enums, zones)."""
-    from decimal import Decimal as _Decimal
-    from enum import Enum
-    from zoneinfo import ZoneInfo
-
-    from .money import Money
-
-    if isinstance(value, (_Decimal, Money, Enum, ZoneInfo)):
+    if isinstance(value, (Decimal, Money, Enum, ZoneInfo)):
         return str(value)
     raise TypeError(f"journal data: {type(value).__name__} is not JSON-safe")
 
