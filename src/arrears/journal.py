@@ -127,7 +127,9 @@ class JournalEntry:
 
     def to_json_line(self) -> str:
         """The entry as one canonical JSON line (its body plus its hash), no newline."""
-        return canonical_json({**self._parsed(), "hash": self.hash})
+        # Parsed afresh, not cached: an export must not leave a dict behind on every entry.
+        fields = self._fields if self._fields is not None else orjson.loads(self.body)
+        return canonical_json({**fields, "hash": self.hash})
 
     def __repr__(self) -> str:
         return f"<JournalEntry {self.case_id}#{self.seq} {self.kind} {self.hash[:12]}>"

@@ -12,7 +12,7 @@ sum of money.  Arithmetic and ordering only work within one currency.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any, Final
 
@@ -23,7 +23,7 @@ from pydantic_core import core_schema
 
 from ._exceptions import CurrencyMismatch, InvalidInput
 
-__all__ = ["ALLOCATION_ORDER", "Money", "allocate", "currency_quantum", "minor_units", "total"]
+__all__ = ["ALLOCATION_ORDER", "Money", "allocate", "currency_quantum", "minor_units"]
 
 
 _QUANTA: dict[str, Decimal] = {}
@@ -310,13 +310,3 @@ def allocate(
         applied[name] = Money(part, payment.currency)
         remaining -= part
     return applied, Money(remaining, payment.currency)
-
-
-def total(amounts: Iterable[Money], currency: str) -> Money:
-    """The sum of *amounts*, all in *currency* (zero for none)."""
-    result = Decimal(0)
-    for amount in amounts:
-        if amount.currency != currency:
-            raise CurrencyMismatch("total", currency, amount.currency)
-        result += amount.amount
-    return Money(result, currency)
