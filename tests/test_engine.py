@@ -499,6 +499,14 @@ class TestPayments:
         assert engine.replay(notified) == engine.case(notified)
         assert engine.case(notified).balance.interest == Decimal("0.00")
 
+    def test_replay_refuses_a_chain_cut_short(self, engine: Engine, notified: str) -> None:
+        """Replay checks the chain against the store's head: a lost newest entry is not hidden."""
+        engine.record_payment(notified, cny("15.00"))
+        engine.store._chains[notified].pop()
+        with pytest.raises(JournalCorrupted) as info:
+            engine.replay(notified)
+        assert [p.problem for p in info.value.problems] == ["truncated"]
+
 
 @dataclass(frozen=True)
 class BadInput:

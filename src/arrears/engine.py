@@ -476,8 +476,12 @@ class Engine:
         return problems
 
     def replay(self, case_id: str) -> Case:
-        """Rebuild the case from its journal alone (it should equal `case`)."""
-        return replay(self.store.entries(case_id))
+        """Rebuild the case from its journal alone (it should equal `case`).
+
+        Raises:
+            JournalCorrupted: the chain does not verify against the store's head.
+        """
+        return replay(self.store.entries(case_id), self.store.head(case_id))
 
     def export_journal(self, out: IO[str]) -> int:
         """Write every chain as JSON Lines, sealed; returns the number of entries."""

@@ -414,7 +414,7 @@ def read_jsonl(
     return chains, problems
 
 
-def replay(entries: Sequence[JournalEntry]) -> Case:
+def replay(entries: Sequence[JournalEntry], head: Head | None = None) -> Case:
     """Rebuild a case from its chain alone: stage, holds, balance, notices and version.
 
     Raises:
@@ -424,7 +424,7 @@ def replay(entries: Sequence[JournalEntry]) -> Case:
     if not entries:
         raise JournalCorrupted([JournalProblem("*", 0, "removed", "no entries to replay")])
     first = entries[0]
-    problems = verify_chain(first.case_id, entries)
+    problems = verify_chain(first.case_id, entries, head)
     if problems:
         raise JournalCorrupted(problems)
     if first.kind != "opened":
