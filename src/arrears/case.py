@@ -98,6 +98,7 @@ class HoldKind(StrEnum):
     DECEASED = "deceased"
     ATTORNEY = "attorney"
     HARDSHIP = "hardship"
+    VULNERABLE = "vulnerable"
 
 
 class ContactPoint(BaseModel):
@@ -110,6 +111,8 @@ class ContactPoint(BaseModel):
         party: Whom it reaches: the debtor, a third party or the employer.
         consent: The person agreed to be contacted here (e.g. by automated calls).
         opted_out: The person asked not to be contacted here.
+        work: The address is at the person's work or was provided by their employer
+            (a work phone, a work e-mail); contact there is limited more tightly.
     """
 
     # Enum fields keep their plain string value: half the cost of dumping a
@@ -124,6 +127,7 @@ class ContactPoint(BaseModel):
     party: Party = Field(default=Party.DEBTOR, validate_default=True)
     consent: bool = False
     opted_out: bool = False
+    work: bool = False
 
 
 class Debtor(BaseModel):
@@ -265,6 +269,8 @@ class Hold(BaseModel):
         ends_at: When it ends by law or agreement (e.g. 60 days of breathing space);
             ``None`` until released.
         released_at: When it was released early; ``None`` while not released.
+        written: For a dispute or a request to stop: whether it was made in
+            writing (some rules act on written ones only); ``None`` when not said.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=True)
@@ -275,6 +281,7 @@ class Hold(BaseModel):
     started_at: AwareDatetime
     ends_at: AwareDatetime | None = None
     released_at: AwareDatetime | None = None
+    written: bool | None = None
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> Self:

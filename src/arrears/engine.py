@@ -16,7 +16,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from typing import IO, Any
 
 import structlog
@@ -28,8 +28,9 @@ from ._exceptions import (
     JournalCorrupted,
     TransitionDenied,
 )
-from .case import Case, Channel, Hold, HoldKind, Outcome, mask
+from .case import Case, Channel, Hold, HoldKind, Outcome, Party, mask
 from .clock import Clock, SystemClock, require_aware
+from .compliance import Compliance, ContactHistory, Proposal, Verdict
 from .guards import SYSTEM, Actor, GuardContext
 from .journal import (
     GENESIS,
@@ -81,6 +82,8 @@ class Engine:
         store: Where cases and the journal live; a new `MemoryStore` when omitted.
         clock: The source of "now" when a call gives no ``at``; the system clock
             when omitted.
+        compliance: The rules that judge every proposed contact
+            (`judge_contact`); with none, no rule applies.
     """
 
     def __init__(
@@ -89,10 +92,15 @@ class Engine:
         *,
         store: MemoryStore | None = None,
         clock: Clock | None = None,
+        compliance: Compliance | None = None,
     ) -> None:
         self.workflow = workflow or Workflow()
         self.store = store if store is not None else MemoryStore()
         self.clock = clock or SystemClock()
+        self.compliance = compliance if compliance is not None else Compliance()
+        # Contact histories of the cases judged so far, kept up to date as entries
+        # are recorded, so a judgment never re-reads the journal (bench: judge_contact).
+        self._histories: dict[str, ContactHistory] = {}
 
     # -- internals -----------------------------------------------------------
     def _moment(self, case_id: str | None, at: datetime | None) -> datetime:
@@ -112,7 +120,25 @@ class Engine:
         entry = seal(case.id, head.seq + 1, at, kind, data, head.hash)
         self.store.append(entry)
         apply_entry(case, kind, at, data)
+        history = self._histories.get(case.id)
+        if history is not None and history.seq == entry.seq - 1:
+            history.add(entry.seq, kind, at, data)
         return entry
+
+    def contact_history(self, case_id: str) -> ContactHistory:
+        """The case's contact history (attempts, consents, opt-outs), up to date.
+
+        Raises:
+            UnknownCase: no such case.
+        """
+        history = self._histories.get(case_id)
+        head = self.store.head(case_id)
+        if history is None:
+            history = ContactHistory.from_entries(self.store.entries(case_id))
+            self._histories[case_id] = history
+        elif history.seq < head.seq:
+            history.extend(self.store.entries(case_id)[history.seq + 1 :])
+        return history
 
     # -- cases ------------------------------------------------------------------
     def open_case(
@@ -304,6 +330,7 @@ class Engine:
         reason: str,
         *,
         until: datetime | None = None,
+        written: bool | None = None,
         at: datetime | None = None,
         actor: Actor = SYSTEM,
     ) -> Hold:
@@ -312,9 +339,11 @@ class Engine:
         Args:
             case_id: The case.
             kind: ``dispute``, ``cease``, ``bankruptcy``, ``breathing_space``,
-                ``deceased``, ``attorney`` or ``hardship``.
+                ``deceased``, ``attorney``, ``hardship`` or ``vulnerable``.
             reason: Why (no personal data).
             until: When it ends by law or agreement, if known.
+            written: For a dispute or a request to stop, whether it came in
+                writing (rules such as ``US-DISPUTE`` act on written ones).
             at: When it starts (the clock's now when omitted).
             actor: Who placed it.
 
@@ -333,9 +362,13 @@ class Engine:
             reason=reason,
             started_at=moment,
             ends_at=None if until is None else require_aware(until, "until"),
+            written=written,
         )
         self._record(
-            case, moment, "hold_added", {"hold": hold.model_dump(mode="json"), "actor": actor.id}
+            case,
+            moment,
+            "hold_added",
+            {"hold": hold.model_dump(mode="json", exclude_none=True), "actor": actor.id},
         )
         _log.info("hold_added", case_id=case_id, kind=str(hold.kind), hold_id=hold.id)
         return hold
@@ -373,14 +406,29 @@ class Engine:
         outcome: Outcome | str,
         *,
         contact: str | None = None,
+        party: Party | str | None = None,
+        purpose: str | None = None,
         at: datetime | None = None,
         actor: Actor = SYSTEM,
         automated: bool = False,
     ) -> JournalEntry:
         """Record a contact attempt and its outcome (a call, an SMS, a visit…).
 
+        Args:
+            case_id: The case.
+            channel: The medium.
+            outcome: What came of it: ``no_answer``, ``busy``, ``not_connected``,
+                ``voicemail``, ``conversation``, ``wrong_party``, ``delivered`` or ``failed``.
+            contact: The contact point used, by id.
+            party: Whom it was for, when no contact point is named (default: the debtor).
+            purpose: What it was for (see `arrears.compliance.Purpose`); ``collection``
+                when omitted.
+            at: When (the clock's now when omitted).
+            actor: Who made it.
+            automated: Autodialed, prerecorded or AI voice.
+
         Raises:
-            InvalidInput: an unknown channel, outcome or contact id.
+            InvalidInput: an unknown channel, outcome, party or contact id.
         """
         case = self.store.get(case_id)
         moment = self._moment(case_id, at)
@@ -390,15 +438,179 @@ class Engine:
             "actor": actor.id,
             "automated": bool(automated),
         }
+        who = None if party is None else str(_enum(Party, party, "party"))
         if contact is not None:
-            known = [point.id for point in case.contacts]
-            if contact not in known:
-                # Masked: a caller may pass a phone number where an id belongs.
-                raise InvalidInput("contact", mask(contact), f"one of the case's contacts {known}")
+            point = self._contact_point(case, contact)
+            if who is not None and who != point.party:
+                raise InvalidInput("party", who, f"the party of contact point {contact!r}")
             data["contact"] = contact
+            who = str(point.party)
+        data["party"] = who or str(Party.DEBTOR)
+        if purpose is not None:
+            if not isinstance(purpose, str) or not purpose.isidentifier():
+                raise InvalidInput("purpose", purpose, "a purpose such as 'collection'")
+            data["purpose"] = purpose
         entry = self._record(case, moment, "interaction", data)
         _log.info("interaction", case_id=case_id, channel=data["channel"], outcome=data["outcome"])
         return entry
+
+    def _contact_point(self, case: Case, contact: str) -> Any:
+        try:
+            return case.contact(contact)
+        except KeyError:
+            known = [point.id for point in case.contacts]
+            # Masked: a caller may pass a phone number where an id belongs.
+            raise InvalidInput(
+                "contact", mask(contact), f"one of the case's contacts {known}"
+            ) from None
+
+    def _preference(
+        self,
+        kind: str,
+        case_id: str,
+        channel: Channel | str,
+        contact: str | None,
+        at: datetime | None,
+        actor: Actor,
+    ) -> JournalEntry:
+        case = self.store.get(case_id)
+        moment = self._moment(case_id, at)
+        data: dict[str, Any] = {
+            "channel": str(_enum(Channel, channel, "channel")),
+            "actor": actor.id,
+        }
+        if contact is not None:
+            self._contact_point(case, contact)
+            data["contact"] = contact
+        entry = self._record(case, moment, kind, data)
+        _log.info(kind, case_id=case_id, channel=data["channel"])
+        return entry
+
+    def record_consent(
+        self,
+        case_id: str,
+        channel: Channel | str,
+        *,
+        contact: str | None = None,
+        at: datetime | None = None,
+        actor: Actor = SYSTEM,
+    ) -> JournalEntry:
+        """Record the debtor's direct consent to be contacted on *channel* (or one contact point).
+
+        Rules read it: a consent lifts the contact window for a while
+        (``US-TIME``), exempts calls from the weekly cap (``US-7IN7``), restores
+        a medium the debtor had opted out of, and is the prior express consent
+        automated calls need (``US-TCPA``).
+        """
+        return self._preference("consent", case_id, channel, contact, at, actor)
+
+    def record_opt_out(
+        self,
+        case_id: str,
+        channel: Channel | str,
+        *,
+        contact: str | None = None,
+        at: datetime | None = None,
+        actor: Actor = SYSTEM,
+    ) -> JournalEntry:
+        """Record that the debtor asked not to be contacted on *channel* (or one contact point).
+
+        It also revokes any consent to automated contact there.
+        """
+        return self._preference("opt_out", case_id, channel, contact, at, actor)
+
+    def record_inconvenient(
+        self,
+        case_id: str,
+        start: time,
+        end: time,
+        *,
+        at: datetime | None = None,
+        actor: Actor = SYSTEM,
+    ) -> JournalEntry:
+        """Record local times the debtor named as inconvenient, ``start`` to ``end``.
+
+        A span may wrap midnight (``22:30`` to ``09:00``).  A new statement adds to
+        the earlier ones.
+
+        Raises:
+            InvalidInput: a time that is not a `datetime.time`, or an empty span.
+        """
+        for name, value in (("start", start), ("end", end)):
+            if not isinstance(value, time) or value.tzinfo is not None:
+                raise InvalidInput(name, value, "a local time of day such as time(12, 0)")
+        if start == end:
+            raise InvalidInput("end", end.isoformat(), "a time other than start")
+        case = self.store.get(case_id)
+        moment = self._moment(case_id, at)
+        spans = [
+            *(
+                [s.isoformat(), e.isoformat()]
+                for s, e in self.contact_history(case_id).inconvenient
+            ),
+            [start.isoformat(), end.isoformat()],
+        ]
+        entry = self._record(case, moment, "inconvenient", {"spans": spans, "actor": actor.id})
+        _log.info("inconvenient_times", case_id=case_id)
+        return entry
+
+    def judge_contact(
+        self,
+        case_id: str,
+        proposal: Proposal | Mapping[str, Any],
+        *,
+        at: datetime | None = None,
+        record: bool = True,
+        actor: Actor = SYSTEM,
+    ) -> Verdict:
+        """Judge a proposed contact with the engine's compliance rules, before it happens.
+
+        A denial is journaled (``contact_denied``, with every reason) unless
+        *record* is false; an allowed contact is not: record it with
+        `record_interaction` once made.
+
+        Args:
+            case_id: The case.
+            proposal: A `arrears.compliance.Proposal` or a mapping of its fields
+                (``channel``, ``contact`` or ``party``, ``automated``, ``purpose``…).
+            at: When the contact would happen (the clock's now when omitted).
+            record: Journal a denial.
+            actor: Who proposes it.
+
+        Returns:
+            The verdict; ``next_allowed_at`` tells a scheduler when to try again.
+
+        Raises:
+            InvalidInput: a contact point the case does not have, or a bad proposal.
+        """
+        case = self.store.get(case_id)
+        moment = self._moment(case_id, at)
+        verdict = self.compliance.judge(case, self.contact_history(case_id), proposal, moment)
+        if verdict.allowed or not record:
+            return verdict
+        chosen = verdict.proposal
+        data: dict[str, Any] = {
+            "channel": chosen.channel,
+            "purpose": chosen.purpose,
+            "automated": chosen.automated,
+            "reasons": [reason.to_json() for reason in verdict.reasons],
+            "actor": actor.id,
+        }
+        if chosen.contact is not None:
+            data["contact"] = chosen.contact
+        if chosen.party is not None:
+            data["party"] = chosen.party
+        if verdict.next_allowed_at is not None:
+            data["next_allowed_at"] = verdict.next_allowed_at.isoformat()
+        self._record(case, moment, "contact_denied", data)
+        _log.info(
+            "contact_denied",
+            case_id=case_id,
+            channel=chosen.channel,
+            rules=list(verdict.rules),
+            actor=actor.id,
+        )
+        return verdict
 
     def record_notice(
         self, case_id: str, notice: str, *, at: datetime | None = None, actor: Actor = SYSTEM

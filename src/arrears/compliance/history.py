@@ -1,0 +1,150 @@
+"""The contact history: what the compliance rules need from a case's journal, folded once.
+
+Rules ask the same questions on every judgment: how many calls in the last
+seven days, when was the last conversation, what did the debtor opt out of.
+Parsing a journal of hundreds of entries on every judgment would cost far
+more than the rules themselves, so `ContactHistory` keeps only the facts that
+matter for contact, in time order, and is brought up to date entry by entry
+(`ContactHistory.extend`).  It is a projection of the journal, never a second
+source of truth: `ContactHistory.from_entries` rebuilds it from the chain.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import Any, Final
+
+from ..journal import JournalEntry
+
+__all__ = ["Attempt", "ContactHistory", "Preference"]
+
+#: Journal kinds the history reads; every other kind only moves ``seq`` on.
+CONTACT_KINDS: Final = frozenset({"interaction", "consent", "opt_out", "inconvenient"})
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One recorded contact attempt.
+
+    Attributes:
+        at: When it happened.
+        channel: The medium (``call``, ``sms``…).
+        outcome: What came of it (``no_answer``, ``conversation``…).
+        party: Whom it was meant to reach: ``debtor``, ``third_party`` or ``employer``.
+        contact: The contact point's id, when one was used.
+        automated: Autodialed, prerecorded or AI voice.
+        purpose: What the contact was for (``collection``, ``location``…).
+    """
+
+    at: datetime
+    channel: str
+    outcome: str
+    party: str
+    contact: str | None
+    automated: bool
+    purpose: str
+
+
+@dataclass(frozen=True, slots=True)
+class Preference:
+    """A consent or an opt-out the debtor gave, for a channel and optionally one contact point.
+
+    Attributes:
+        at: When it was given.
+        channel: The medium it is about.
+        contact: The contact point it is about; ``None`` means the whole channel.
+    """
+
+    at: datetime
+    channel: str
+    contact: str | None
+
+    def covers(self, channel: str, contact: str | None) -> bool:
+        """True when this preference is about *channel* and (if it names one) *contact*."""
+        return self.channel == channel and (self.contact is None or self.contact == contact)
+
+
+class ContactHistory:
+    """The contact facts of one case, in time order, for the compliance rules.
+
+    Attributes:
+        seq: The sequence number of the last journal entry folded in (-1 when empty).
+        attempts: Every recorded contact attempt, oldest first.
+        consents: The debtor's direct consents to be contacted, oldest first.
+        opt_outs: Media and addresses the debtor opted out of, oldest first.
+        inconvenient: Local times the debtor named as inconvenient (start, end);
+            the latest statement replaces the earlier ones.
+    """
+
+    __slots__ = ("_stamps", "attempts", "consents", "inconvenient", "opt_outs", "seq")
+
+    def __init__(self) -> None:
+        self.seq = -1
+        self.attempts: list[Attempt] = []
+        self._stamps: list[float] = []
+        self.consents: list[Preference] = []
+        self.opt_outs: list[Preference] = []
+        self.inconvenient: tuple[tuple[time, time], ...] = ()
+
+    @classmethod
+    def from_entries(cls, entries: Iterable[JournalEntry]) -> ContactHistory:
+        """Fold a case's journal entries (oldest first) into a history."""
+        history = cls()
+        history.extend(entries)
+        return history
+
+    def extend(self, entries: Iterable[JournalEntry]) -> None:
+        """Fold the entries after ``seq`` in; entries already folded are skipped."""
+        for entry in entries:
+            if entry.seq > self.seq:
+                data = entry.data if entry.kind in CONTACT_KINDS else _EMPTY
+                self.add(entry.seq, entry.kind, entry.at, data)
+
+    def add(self, seq: int, kind: str, at: datetime, data: Mapping[str, Any]) -> None:
+        """Fold one journal entry in (the engine calls this as it records)."""
+        self.seq = seq
+        if kind == "interaction":
+            self.attempts.append(
+                Attempt(
+                    at,
+                    data["channel"],
+                    data["outcome"],
+                    data.get("party", "debtor"),
+                    data.get("contact"),
+                    bool(data.get("automated", False)),
+                    data.get("purpose", "collection"),
+                )
+            )
+            self._stamps.append(at.timestamp())
+        elif kind == "consent":
+            self.consents.append(Preference(at, data["channel"], data.get("contact")))
+        elif kind == "opt_out":
+            self.opt_outs.append(Preference(at, data["channel"], data.get("contact")))
+        elif kind == "inconvenient":
+            self.inconvenient = tuple(
+                (time.fromisoformat(start), time.fromisoformat(end)) for start, end in data["spans"]
+            )
+
+    def since(self, moment: datetime) -> Sequence[Attempt]:
+        """The attempts at or after *moment*, oldest first."""
+        return self.attempts[bisect_left(self._stamps, moment.timestamp()) :]
+
+    def last_consent(self, channel: str, contact: str | None) -> Preference | None:
+        """The latest consent covering *channel* and *contact*, if any."""
+        for consent in reversed(self.consents):
+            if consent.covers(channel, contact):
+                return consent
+        return None
+
+    def opt_out_for(self, channel: str, contact: str | None) -> Preference | None:
+        """The latest opt-out covering *channel* and *contact*, if any."""
+        for opt_out in reversed(self.opt_outs):
+            if opt_out.covers(channel, contact):
+                return opt_out
+        return None
+
+
+_EMPTY: Final[Mapping[str, Any]] = {}

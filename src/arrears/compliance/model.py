@@ -1,0 +1,263 @@
+"""What compliance judges and what it answers: a proposed contact, the reasons, the verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cached_property, lru_cache
+from typing import Any, Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from phonenumbers import timezone as phone_zones
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..case import Case, Channel, ContactPoint, Party
+from .history import ContactHistory
+
+__all__ = ["Judgement", "Proposal", "Purpose", "Reason", "Verdict", "VisitDetails"]
+
+
+class Purpose:
+    """The purposes a proposed contact may name; rules exempt or target some of them.
+
+    Purposes are plain strings, so a lender may use its own; these are the ones
+    the shipped packs know.
+    """
+
+    COLLECTION: Final = "collection"
+    """Asking for payment: the default."""
+    REPLY: Final = "reply"
+    """Answering the debtor's own question (allowed during breathing space)."""
+    VERIFICATION: Final = "verification"
+    """Sending the verification of a disputed debt."""
+    VALIDATION_NOTICE: Final = "validation_notice"
+    """The validation notice of Reg F §1006.34."""
+    TERMINATION_NOTICE: Final = "termination_notice"
+    """Telling the consumer that collection efforts end (allowed after a cease request)."""
+    REMEDY_NOTICE: Final = "remedy_notice"
+    """Telling the consumer that remedies may be invoked (allowed after a cease request)."""
+    REMEDY_INTENT: Final = "remedy_intent"
+    """Telling the consumer that a specified remedy will be invoked (allowed after a cease)."""
+    OPT_OUT_CONFIRMATION: Final = "opt_out_confirmation"
+    """The one confirmation of an opt-out that may follow it."""
+    LOCATION: Final = "location"
+    """Asking a third party where the debtor can be reached, without naming the debt."""
+    LEGAL_ACTION: Final = "legal_action"
+    """A suit, or a message that threatens one."""
+    CREDIT_REPORT: Final = "credit_report"
+    """Furnishing the debt to a credit bureau."""
+    LIMITED_CONTENT: Final = "limited_content"
+    """A limited-content message (Reg F §1006.2(j))."""
+
+
+class VisitDetails(BaseModel):
+    """How a field visit is staffed and prepared.
+
+    Attributes:
+        collectors: How many collectors go.
+        credentials: They carry valid credentials and will show them.
+        registered: The visit was reported in advance to the responsible department.
+        recorded: It will be recorded (audio or video).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    collectors: int = Field(default=1, ge=1)
+    credentials: bool = False
+    registered: bool = False
+    recorded: bool = False
+
+
+class Proposal(BaseModel):
+    """A contact the lender wants to make, judged before it happens.
+
+    Name the contact point (``contact``) or, for a contact without one (a
+    letter to the last known address, a visit), the ``party``.  With neither,
+    the contact is for the debtor.
+
+    Attributes:
+        channel: The medium.
+        contact: The id of one of the case's contact points.
+        party: Whom it is for, when no contact point is named.
+        automated: Autodialed, prerecorded or AI voice.
+        purpose: What it is for (see `Purpose`); ``collection`` by default.
+        text: The message that would be sent, when known (content rules read it).
+        visit: Staffing of a field visit.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=True)
+
+    channel: Channel
+    contact: str | None = None
+    party: Party | None = None
+    automated: bool = False
+    purpose: str = Field(default=Purpose.COLLECTION, pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    text: str | None = Field(default=None, repr=False)
+    visit: VisitDetails | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a rule denies a contact.
+
+    Attributes:
+        rule: The rule's id, e.g. ``"US-7IN7"``.
+        citation: Where the rule comes from.
+        message: What was compared, in words: ``"8 counted calls in 7 days, limit 7"``.
+        values: The values compared, by name (no personal data).
+        retry_at: The earliest time this rule alone would allow the contact,
+            all else unchanged; ``None`` when time alone will not (a hold, an opt-out).
+    """
+
+    rule: str
+    citation: str
+    message: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+    retry_at: datetime | None = None
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.message}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The reason as plain JSON values, for the journal."""
+        data: dict[str, Any] = {
+            "rule": self.rule,
+            "citation": self.citation,
+            "message": self.message,
+            "values": {k: _plain(v) for k, v in self.values.items()},
+        }
+        if self.retry_at is not None:
+            data["retry_at"] = self.retry_at.isoformat()
+        return data
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple | frozenset | set):
+        return [_plain(item) for item in value]
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The answer to "may we make this contact now?".
+
+    Attributes:
+        allowed: True when no rule denies it.
+        reasons: Every rule that denies it, with the values compared.
+        at: The moment judged.
+        next_allowed_at: The earliest moment the same contact would be allowed if
+            nothing else happens (``at`` itself when allowed); ``None`` when no
+            time will do (a hold without an end, an opt-out, unknown location).
+        proposal: What was judged.
+    """
+
+    allowed: bool
+    reasons: tuple[Reason, ...]
+    at: datetime
+    next_allowed_at: datetime | None
+    proposal: Proposal
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """The ids of the denying rules."""
+        return tuple(reason.rule for reason in self.reasons)
+
+    def __str__(self) -> str:
+        if self.allowed:
+            return "allowed"
+        return "denied: " + "; ".join(str(reason) for reason in self.reasons)
+
+
+_UNKNOWN_ZONE: Final = "Etc/Unknown"
+
+
+@lru_cache(maxsize=4096)
+def zones_for_address(address: str) -> tuple[ZoneInfo, ...]:
+    """The time zones a phone number may be in, from the ``phonenumbers`` data.
+
+    Empty when the text is not a valid international number or its zone is unknown.
+    """
+    try:
+        number = phonenumbers.parse(address, None)
+    except phonenumbers.NumberParseException:
+        return ()
+    if not phonenumbers.is_valid_number(number):
+        return ()
+    zones: list[ZoneInfo] = []
+    for name in phone_zones.time_zones_for_number(number):
+        if name == _UNKNOWN_ZONE:
+            continue
+        try:
+            zones.append(ZoneInfo(name))
+        except ZoneInfoNotFoundError:  # pragma: no cover - data newer than tzdata
+            continue
+    return tuple(zones)
+
+
+_PHONE_CHANNELS: Final = frozenset({Channel.CALL, Channel.SMS, Channel.VOICEMAIL})
+
+
+class Judgement:
+    """One judgment in progress: the case, its history, the proposal and the moment.
+
+    Rules read it; it computes shared facts (the contact point, the zones the
+    debtor may be in) once per judgment.
+
+    Attributes:
+        case: The case.
+        history: Its contact history.
+        proposal: The proposed contact.
+        at: The moment judged.
+        point: The contact point used, if the proposal names one.
+        party: Whom the contact reaches.
+    """
+
+    def __init__(
+        self, case: Case, history: ContactHistory, proposal: Proposal, at: datetime
+    ) -> None:
+        self.case = case
+        self.history = history
+        self.proposal = proposal
+        self.at = at
+        self.point: ContactPoint | None = (
+            case.contact(proposal.contact) if proposal.contact is not None else None
+        )
+        if self.point is not None:
+            self.party: str = self.point.party
+        else:
+            self.party = proposal.party or Party.DEBTOR
+
+    def moved(self, at: datetime) -> Judgement:
+        """The same judgment at another moment."""
+        return Judgement(self.case, self.history, self.proposal, at)
+
+    @cached_property
+    def zones(self) -> tuple[ZoneInfo, ...]:
+        """Where the debtor may be: their zone when known, else every zone their
+        phone numbers admit; empty when that cannot be known."""
+        zone = self.case.debtor.timezone
+        if zone is not None:
+            return (zone,)
+        found: dict[str, ZoneInfo] = {}
+        for point in self.case.contacts:
+            if point.party == Party.DEBTOR and point.channel in _PHONE_CHANNELS:
+                for candidate in zones_for_address(point.address):
+                    found.setdefault(candidate.key, candidate)
+        return tuple(found[key] for key in sorted(found))
+
+    @property
+    def calendar_zone(self) -> ZoneInfo | None:
+        """The zone whose calendar days count: the debtor's, else the first possible one."""
+        zones = self.zones
+        return zones[0] if zones else None
+
+    def local(self, moment: datetime) -> datetime:
+        """*moment* in the calendar zone (in its own offset when nothing is known)."""
+        zone = self.calendar_zone
+        return moment.astimezone(zone) if zone is not None else moment

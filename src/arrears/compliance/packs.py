@@ -1,0 +1,515 @@
+"""Jurisdiction packs: the shipped rules, with their numbers and citations.
+
+A pack is plain data: an id, a title, the packs it builds on and its rules,
+each rule a configured instance of a kind from `arrears.compliance.rules`.
+Numbers reported only by secondary sources say ``[confirm]`` in their
+citation: they are parameters a lender can override, never silent constants.
+
+Register a pack of your own with `register_pack`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import time
+from typing import Final
+
+from .._exceptions import InvalidInput
+from ..case import Channel, HoldKind, Outcome, Party
+from .model import Purpose
+from .rules import (
+    AutomatedNeedsConsent,
+    ContactHours,
+    FieldVisitStaffing,
+    ForbiddenWording,
+    FrequencyCap,
+    HoldBlocks,
+    LimitedContent,
+    MediumOptOut,
+    NoticeRequired,
+    PassiveReporting,
+    RecordRetention,
+    RequiredWording,
+    Rule,
+    ThirdPartyLocationOnly,
+    ThirdPartyWhenUnreachable,
+    TimeBarred,
+    ValidationNoticeDue,
+    WorkEmailNeedsConsent,
+)
+
+__all__ = ["PACKS", "Pack", "known_packs", "known_rule_ids", "register_pack", "resolve"]
+
+
+@dataclass(frozen=True, slots=True)
+class Pack:
+    """A named set of rules for one jurisdiction, optionally on top of other packs.
+
+    Attributes:
+        id: The pack's id, e.g. ``"US-RegF"``.
+        title: What it covers.
+        rules: Its own rules.
+        extends: Packs whose rules come first (an overlay such as ``US-MA``
+            adds to ``US-RegF``).
+        source: The law or guidance it encodes.
+    """
+
+    id: str
+    title: str
+    rules: tuple[Rule, ...]
+    extends: tuple[str, ...] = ()
+    source: str = ""
+
+
+_DIRECT: Final = frozenset({Party.DEBTOR})
+_THIRD: Final = frozenset({Party.THIRD_PARTY, Party.EMPLOYER})
+_PHONE: Final = frozenset({Channel.CALL, Channel.VOICEMAIL, Channel.SMS})
+_CALLS: Final = frozenset({Channel.CALL, Channel.VOICEMAIL})
+_MESSAGES: Final = frozenset(
+    {Channel.SMS, Channel.EMAIL, Channel.LETTER, Channel.VOICEMAIL, Channel.CALL}
+)
+_COMMUNICATED: Final = frozenset({Outcome.CONVERSATION, Outcome.VOICEMAIL, Outcome.DELIVERED})
+_ALL_BUT_VISIT: Final = frozenset(set(Channel) - {Channel.VISIT})
+
+
+def _deceased(prefix: str) -> HoldBlocks:
+    return HoldBlocks(
+        id=f"{prefix}-DECEASED",
+        title="No collection contact addressed to a debtor who has died; "
+        "the estate is a third party",
+        citation="General practice: collection on a deceased debtor's estate goes through "
+        "its representative",
+        kinds=frozenset({HoldKind.DECEASED}),
+        parties=_DIRECT,
+    )
+
+
+CN: Final = Pack(
+    id="CN",
+    title="China: consumer-finance and credit-card collection",
+    source="NIFA collection standards; China Banking Association guideline (2026); "
+    "MIIT Order 31; credit-card rules (2011)",
+    rules=(
+        ContactHours(
+            id="CN-HOURS",
+            title="No collection contact 22:00-08:00 in the debtor's local time unless agreed",
+            citation="NIFA national collection standard (2025); China Banking Association "
+            "guideline (2026) [confirm]",
+            start=time(8, 0),
+            end=time(22, 0),
+        ),
+        FrequencyCap(
+            id="CN-CALLS-EFFECTIVE",
+            title="At most 3 answered voice calls a day per debtor, AI voice included",
+            citation="China Banking Association guideline (2026) [confirm]",
+            channels=_CALLS,
+            parties=_DIRECT,
+            limit=3,
+            days=1,
+            counted_outcomes=frozenset({Outcome.CONVERSATION}),
+            noun="answered calls",
+        ),
+        FrequencyCap(
+            id="CN-CALLS-ATTEMPTS",
+            title="At most 6 unanswered dial attempts a day per contact number",
+            citation="China Banking Association guideline (2026) [confirm]",
+            channels=_CALLS,
+            limit=6,
+            days=1,
+            per="contact",
+            counted_outcomes=frozenset(
+                {Outcome.NO_ANSWER, Outcome.BUSY, Outcome.NOT_CONNECTED, Outcome.VOICEMAIL}
+            ),
+            noun="unanswered dial attempts",
+        ),
+        ThirdPartyWhenUnreachable(
+            id="CN-THIRD-PARTY",
+            title="Contact persons only when the debtor is unreachable (3 failed contacts) "
+            "or has died; never disclose the debt; stop if they refuse",
+            citation="NIFA collection standard; China Banking Association guideline (2026) "
+            "[confirm]",
+            failed_attempts=3,
+        ),
+        FieldVisitStaffing(
+            id="CN-VISIT",
+            title="Field visits by at least 2 credentialed collectors, pre-registered, recorded",
+            citation="China Banking Association guideline (2026) [confirm]",
+        ),
+        ForbiddenWording(
+            id="CN-CONDUCT",
+            title="No threats, insults, violence, false claims to be police or court, "
+            "or spreading private data",
+            citation="NIFA self-discipline convention on collection (2018); China Banking "
+            "Association guideline (2026)",
+            patterns=(
+                "打死",
+                "弄死",
+                "砍死",
+                "后果自负",
+                "走着瞧",
+                "老赖",
+                "骗子",
+                "不要脸",
+                "去死",
+                "我们是(?:法院|公安|警察|检察院)",
+                "公安机关已",
+                "法院传票",
+                "立案抓捕",
+                "坐牢",
+                "拘留",
+                "曝光",
+                "通讯录",
+                "(?:告诉|通知)你的?(?:家人|同事|单位|领导|朋友|公司)",
+            ),
+        ),
+        RecordRetention(
+            id="CN-RECORDS",
+            title="Keep collection records at least 2 years",
+            citation="Credit-card business rules (2011) Art. 68 [confirm]",
+            years=2,
+        ),
+        RequiredWording(
+            id="CN-SMS",
+            title="An SMS names its sender in 【】 (2-16 characters) and tells how to refuse "
+            "further messages",
+            citation="MIIT Order 31 (communication short message services); the 2-12/16 "
+            "character signature is a platform rule",
+            channels=frozenset({Channel.SMS}),
+            required={
+                "sender signature 【…】": ("【[^【】]{2,16}】",),
+                "a way to refuse further messages": ("退订", "拒收", r"回复?\s*[TtNn]\b"),
+            },
+        ),
+        _deceased("CN"),
+    ),
+)
+
+_DEBT_COLLECTOR_FIRST: Final = (r"attempt(?:ing)? to collect a debt",)
+_DEBT_COLLECTOR_LATER: Final = (r"debt collector",)
+
+US_REGF: Final = Pack(
+    id="US-RegF",
+    title="United States: Regulation F (12 CFR 1006), for third-party debt collectors",
+    source="12 CFR part 1006; 11 USC 362; 50 USC 3931, 3937; 47 USC 227",
+    rules=(
+        ContactHours(
+            id="US-TIME",
+            title="No contact before 08:00 or at/after 21:00 at the consumer's location, "
+            "nor at times they named; if the location is unknown, convenient everywhere "
+            "it may be; unless the consumer consented directly",
+            citation="12 CFR 1006.6(b)(1)(i)",
+            start=time(8, 0),
+            end=time(21, 0),
+        ),
+        FrequencyCap(
+            id="US-7IN7",
+            title="More than 7 calls in 7 consecutive days, or a call within 7 days after a "
+            "telephone conversation, is presumed harassment",
+            citation="12 CFR 1006.14(b)(2)-(3)",
+            channels=_CALLS,
+            limit=7,
+            days=7,
+            quiet_days=7,
+            consent_exempt_days=7,
+        ),
+        LimitedContent(
+            id="US-LCM",
+            title="A limited-content message is a voicemail only and never mentions the debt",
+            citation="12 CFR 1006.2(j)",
+        ),
+        RequiredWording(
+            id="US-MIRANDA",
+            title="The first communication says it is an attempt to collect a debt; "
+            "later ones that they are from a debt collector",
+            citation="12 CFR 1006.18(e)",
+            channels=_MESSAGES,
+            parties=_DIRECT,
+            exempt=frozenset({Purpose.LIMITED_CONTENT}),
+            first_required={"the attempt-to-collect disclosure": _DEBT_COLLECTOR_FIRST},
+            required={"the debt-collector disclosure": _DEBT_COLLECTOR_LATER},
+        ),
+        ValidationNoticeDue(
+            id="US-VALID",
+            title="The validation notice goes out within 5 days of the first communication",
+            citation="12 CFR 1006.34(a)(1); the validation period (validation_period_end) "
+            "per 1006.34(b)(5)",
+            parties=_DIRECT,
+            purposes=frozenset({Purpose.COLLECTION}),
+            days=5,
+        ),
+        HoldBlocks(
+            id="US-DISPUTE",
+            title="A written dispute within the validation period stops collection until "
+            "verification is sent",
+            citation="12 CFR 1006.38(d)(2)",
+            kinds=frozenset({HoldKind.DISPUTE}),
+            written_only=True,
+            ends_with_notice="verification",
+            validation_period=True,
+            exempt=frozenset({Purpose.VERIFICATION, Purpose.VALIDATION_NOTICE}),
+        ),
+        HoldBlocks(
+            id="US-CEASE",
+            title="After a written request to stop, only the three permitted notices remain",
+            citation="12 CFR 1006.6(c)",
+            kinds=frozenset({HoldKind.CEASE}),
+            written_only=True,
+            exempt=frozenset(
+                {Purpose.TERMINATION_NOTICE, Purpose.REMEDY_NOTICE, Purpose.REMEDY_INTENT}
+            ),
+        ),
+        HoldBlocks(
+            id="US-ATTY",
+            title="A consumer represented by an attorney is not contacted directly",
+            citation="12 CFR 1006.6(b)(2)",
+            kinds=frozenset({HoldKind.ATTORNEY}),
+            parties=_DIRECT,
+        ),
+        MediumOptOut(
+            id="US-MEDIUM",
+            title="No contact by a medium or address the consumer opted out of, except one "
+            "confirmation; every e-mail and SMS tells how to opt out",
+            citation="12 CFR 1006.14(h); 1006.6(e)",
+            opt_out_phrases=(r"\bstop\b", r"unsubscribe", r"opt[ -]?out"),
+        ),
+        WorkEmailNeedsConsent(
+            id="US-WORKEMAIL",
+            title="No e-mail to an employer-provided address without the consumer's consent",
+            citation="12 CFR 1006.22(f)(3)",
+            channels=frozenset({Channel.EMAIL}),
+            parties=_DIRECT,
+        ),
+        ThirdPartyLocationOnly(
+            id="US-3P",
+            title="Third parties only for location information, once per person, "
+            "without mentioning the debt",
+            citation="12 CFR 1006.6(d), 1006.10",
+        ),
+        TimeBarred(
+            id="US-TIMEBAR",
+            title="No suit or threat of suit on a time-barred debt",
+            citation="12 CFR 1006.26(b); the limitation period is state law: set "
+            "limitation_years for the debt's state",
+            limitation_years=6,
+        ),
+        PassiveReporting(
+            id="US-PASSIVE",
+            title="No credit reporting before speaking to the consumer or 14 days after a "
+            "message that was not returned undeliverable",
+            citation="12 CFR 1006.30(a)",
+            purposes=frozenset({Purpose.CREDIT_REPORT}),
+            days=14,
+        ),
+        HoldBlocks(
+            id="US-BK",
+            title="Bankruptcy stay: no act to collect, no suit",
+            citation="11 USC 362(a)",
+            kinds=frozenset({HoldKind.BANKRUPTCY}),
+        ),
+        NoticeRequired(
+            id="US-SCRA",
+            title="Check military status before legal escalation (6% interest cap for "
+            "servicemembers)",
+            citation="50 USC 3931, 3937",
+            purposes=frozenset({Purpose.LEGAL_ACTION}),
+            notice="military_status_check",
+        ),
+        AutomatedNeedsConsent(
+            id="US-TCPA",
+            title="Autodialed, prerecorded or AI-voice calls and texts need prior express "
+            "consent; a revocation is honoured at once (the law allows 10 business days)",
+            citation="47 USC 227(b)(1)(A); 47 CFR 64.1200(a)(10)",
+            channels=_PHONE,
+        ),
+        _deceased("US"),
+    ),
+)
+
+US_MA: Final = Pack(
+    id="US-MA",
+    title="Massachusetts overlay on Regulation F",
+    source="940 CMR 7.00",
+    extends=("US-RegF",),
+    rules=(
+        FrequencyCap(
+            id="US-MA",
+            title="At most 2 initiated communications per 7 days to a personal number, per debt",
+            citation="940 CMR 7.04(1)(f)",
+            channels=_PHONE,
+            parties=_DIRECT,
+            limit=2,
+            days=7,
+            per="case",
+            counted_channels=_PHONE,
+            counted_outcomes=_COMMUNICATED,
+            noun="initiated communications",
+            work=False,
+        ),
+        FrequencyCap(
+            id="US-MA-OTHER",
+            title="At most 2 initiated communications per 30 days to other numbers "
+            "(work), per debt",
+            citation="940 CMR 7.04(1)(f)",
+            channels=_PHONE,
+            parties=_DIRECT,
+            limit=2,
+            days=30,
+            per="case",
+            counted_channels=_PHONE,
+            counted_outcomes=_COMMUNICATED,
+            noun="initiated communications",
+            work=True,
+        ),
+    ),
+)
+
+US_WA: Final = Pack(
+    id="US-WA",
+    title="Washington overlay on Regulation F",
+    source="RCW 19.16.250",
+    extends=("US-RegF",),
+    rules=(
+        FrequencyCap(
+            id="US-WA",
+            title="More than 3 communications a week is presumed harassment",
+            citation="RCW 19.16.250(13) [confirm]",
+            channels=_ALL_BUT_VISIT,
+            parties=_DIRECT,
+            limit=3,
+            days=7,
+            per="case",
+            counted_channels=_ALL_BUT_VISIT,
+            counted_outcomes=_COMMUNICATED,
+            noun="communications",
+        ),
+        FrequencyCap(
+            id="US-WA-WORK",
+            title="More than 1 communication a week at the debtor's work is presumed harassment",
+            citation="RCW 19.16.250(13) [confirm]",
+            channels=_ALL_BUT_VISIT,
+            parties=_DIRECT,
+            limit=1,
+            days=7,
+            per="case",
+            counted_channels=_ALL_BUT_VISIT,
+            counted_outcomes=_COMMUNICATED,
+            noun="communications at work",
+            work=True,
+        ),
+        ContactHours(
+            id="US-WA-HOURS",
+            title="No contact at home before 07:30 or after 21:00",
+            citation="RCW 19.16.250(13) [confirm]",
+            start=time(7, 30),
+            end=time(21, 0),
+            work=False,
+        ),
+    ),
+)
+
+UK: Final = Pack(
+    id="UK",
+    title="United Kingdom: FCA CONC 7 and the Breathing Space regulations",
+    source="FCA Handbook CONC 7; SI 2020/1311",
+    rules=(
+        ContactHours(
+            id="UK-TIME",
+            title="No contact at unreasonable times (default 08:00-21:00); respect the times "
+            "the customer asked for",
+            citation="FCA CONC 7.9; default window as in MCOB 13.5.4G usage",
+            start=time(8, 0),
+            end=time(21, 0),
+        ),
+        ForbiddenWording(
+            id="UK-PRESSURE",
+            title="No unreasonable pressure and no threats of court to pressure",
+            citation="FCA CONC 7.3",
+            patterns=(
+                r"take you to court",
+                r"court action (?:will|against you)",
+                r"\bbailiffs?\b",
+                r"\barrest",
+                r"\bprison\b",
+                r"\bjail\b",
+                r"final chance",
+                r"pay (?:now|today) or",
+            ),
+        ),
+        NoticeRequired(
+            id="UK-FORBEAR",
+            title="Offer forbearance (longer term, interest waiver, token payments, debt "
+            "advice) before escalating",
+            citation="FCA CONC 7.3",
+            purposes=frozenset({Purpose.LEGAL_ACTION}),
+            notice="forbearance",
+        ),
+        HoldBlocks(
+            id="UK-VISIT",
+            title="No field visit when vulnerability is known or suspected",
+            citation="FCA CONC 7",
+            channels=frozenset({Channel.VISIT}),
+            kinds=frozenset({HoldKind.VULNERABLE}),
+        ),
+        HoldBlocks(
+            id="UK-BS",
+            title="Breathing space: 60 days (mental-health crisis: treatment + 30 days); no "
+            "contact demanding payment, replies to the debtor's own questions allowed",
+            citation="SI 2020/1311 regs 7, 11",
+            kinds=frozenset({HoldKind.BREATHING_SPACE}),
+            default_days=60,
+            exempt=frozenset({Purpose.REPLY}),
+        ),
+        _deceased("UK"),
+    ),
+)
+
+PACKS: Final[dict[str, Pack]] = {pack.id: pack for pack in (CN, US_REGF, US_MA, US_WA, UK)}
+"""Every registered pack, by id."""
+
+
+def register_pack(pack: Pack) -> None:
+    """Make *pack* available by its id (a lender's own pack, say).
+
+    Raises:
+        InvalidInput: the id is taken, or a pack it extends is unknown.
+    """
+    if pack.id in PACKS:
+        raise InvalidInput("pack.id", pack.id, f"an id not among {sorted(PACKS)}")
+    for base in pack.extends:
+        if base not in PACKS:
+            raise InvalidInput("pack.extends", base, f"one of {sorted(PACKS)}")
+    PACKS[pack.id] = pack
+
+
+def known_packs() -> frozenset[str]:
+    """The ids of every registered pack."""
+    return frozenset(PACKS)
+
+
+def known_rule_ids() -> frozenset[str]:
+    """The ids of every rule in every registered pack."""
+    return frozenset(rule.id for pack in PACKS.values() for rule in pack.rules)
+
+
+def resolve(pack_ids: Sequence[str]) -> Iterator[Rule]:
+    """The rules of the named packs, bases first, each pack once.
+
+    Raises:
+        InvalidInput: an unknown pack id.
+    """
+    seen: set[str] = set()
+
+    def walk(pack_id: str) -> Iterator[Rule]:
+        pack = PACKS.get(pack_id)
+        if pack is None:
+            raise InvalidInput("packs", pack_id, f"one of {sorted(PACKS)}")
+        if pack_id in seen:
+            return
+        seen.add(pack_id)
+        for base in pack.extends:
+            yield from walk(base)
+        yield from pack.rules
+
+    for pack_id in pack_ids:
+        yield from walk(pack_id)

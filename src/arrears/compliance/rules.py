@@ -1,0 +1,1079 @@
+"""Rule kinds: the reusable building blocks every compliance pack is made of.
+
+A rule is a small, frozen pydantic model: its parameters are fields, so a
+lender overrides one (``limit=5``) and gets it validated, and the docs list
+them.  `Rule.check` looks at one `Judgement` and returns ``None`` to allow or
+a `Reason` to deny, carrying the values it compared and, when time alone will
+lift the denial, the earliest moment it would allow (``retry_at``).
+
+Write a new rule in Python by subclassing `Rule` (fields are its parameters)
+or with the `rule` decorator on a function.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
+from typing import Any, ClassVar, Final, Literal, Self
+from zoneinfo import ZoneInfo
+
+import holidays
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ..case import Channel, Hold, HoldKind, Outcome, Party
+from .history import Attempt
+from .model import Judgement, Purpose, Reason
+
+__all__ = [
+    "AutomatedNeedsConsent",
+    "ContactHours",
+    "FieldVisitStaffing",
+    "ForbiddenWording",
+    "FrequencyCap",
+    "FunctionRule",
+    "HoldBlocks",
+    "LimitedContent",
+    "MediumOptOut",
+    "NoContactOnHolidays",
+    "NoticeRequired",
+    "PassiveReporting",
+    "RecordRetention",
+    "RequiredWording",
+    "Rule",
+    "ThirdPartyLocationOnly",
+    "ThirdPartyWhenUnreachable",
+    "TimeBarred",
+    "ValidationNoticeDue",
+    "WorkEmailNeedsConsent",
+    "business_days_after",
+    "earliest_local",
+    "rule",
+    "validation_period_end",
+]
+
+RULE_ID: Final = r"^[A-Z][A-Z0-9]*(-[A-Za-z0-9]+)*$"
+_HORIZON: Final = timedelta(days=8)
+
+
+# -- local time -------------------------------------------------------------------
+def earliest_local(day: date, wall: time, zone: ZoneInfo) -> datetime:
+    """The first instant on *day*, in *zone*, whose wall-clock time is *wall* or later.
+
+    A wall time in a DST gap (02:30 on the night clocks spring forward) does
+    not exist: the answer is the instant the gap ends.  In a fold (the hour
+    that repeats) it is the first of the two.
+    """
+    naive = datetime.combine(day, wall)
+    first = naive.replace(tzinfo=zone, fold=0)
+    if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == naive:
+        return first
+    # In a gap: fold=1 reads the wall time with the offset after the change (an
+    # earlier instant, before the gap); fold=0 with the one before (after it).
+    low = naive.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    high = first.astimezone(UTC)
+    while high - low > timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        if middle.astimezone(zone).replace(tzinfo=None) >= naive:
+            high = middle
+        else:
+            low = middle
+    return high.replace(microsecond=0).astimezone(zone)
+
+
+def _in_span(moment: time, start: time, end: time) -> bool:
+    """True when *moment* is in [start, end); a span may wrap midnight (22:00-08:00)."""
+    if start <= end:
+        return start <= moment < end
+    return moment >= start or moment < end
+
+
+def _span_end(local: datetime, start: time, end: time, zone: ZoneInfo) -> datetime:
+    """The first instant after *local* (inside the span) where the span is over."""
+    day = local.date()
+    if start > end and local.time() >= start:
+        day += timedelta(days=1)
+    return earliest_local(day, end, zone)
+
+
+def _day_start(day: date, zone: ZoneInfo | None, like: datetime) -> datetime:
+    if zone is None:
+        assert like.tzinfo is not None
+        return datetime.combine(day, time(0), tzinfo=like.tzinfo)
+    return earliest_local(day, time(0), zone)
+
+
+def business_days_after(start: date, count: int, calendar: holidays.HolidayBase) -> date:
+    """The date *count* business days after *start*, skipping weekends and *calendar*'s holidays."""
+    day = start
+    left = count
+    while left:
+        day += timedelta(days=1)
+        if day.weekday() < 5 and day not in calendar:
+            left -= 1
+    return day
+
+
+def validation_period_end(sent: date, *, receipt_days: int = 5, period_days: int = 30) -> date:
+    """The end of the Reg F validation period for a notice sent on *sent* (12 CFR 1006.34(b)(5)).
+
+    The consumer is assumed to receive the notice *receipt_days* days after it
+    was sent, not counting weekends and US federal holidays; the period ends
+    *period_days* days after receipt.
+
+    >>> validation_period_end(date(2026, 11, 20))   # a Friday; Thanksgiving on the 26th
+    datetime.date(2026, 12, 30)
+    """
+    calendar = holidays.country_holidays("US", years=range(sent.year, sent.year + 2))
+    return business_days_after(sent, receipt_days, calendar) + timedelta(days=period_days)
+
+
+# -- the base ------------------------------------------------------------------------
+class Rule(BaseModel):
+    """A compliance rule: one check of a proposed contact, with its citation.
+
+    Attributes:
+        id: Unique within a set of packs, e.g. ``"US-7IN7"``.
+        citation: The source: a regulation and section; ``[confirm]`` when the
+            numbers come from secondary reports.
+        title: What the rule does, in one line.
+        enabled: A disabled rule judges nothing (a lender's override may turn
+            one off or on).
+        channels: The proposed channels it judges; all when ``None``.
+        parties: The parties it judges (debtor, third party, employer); all when ``None``.
+        purposes: The purposes it judges; all when ``None``.
+        exempt: Purposes it never judges (e.g. a reply during breathing space).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: Set by subclasses that judge only automated contacts and the like.
+    kind: ClassVar[str] = "rule"
+
+    id: str = Field(pattern=RULE_ID)
+    citation: str = Field(min_length=1)
+    title: str = ""
+    enabled: bool = True
+    channels: frozenset[Channel] | None = None
+    parties: frozenset[Party] | None = None
+    purposes: frozenset[str] | None = None
+    exempt: frozenset[str] = frozenset()
+
+    def applies(self, j: Judgement) -> bool:
+        """True when this rule judges the proposal at all."""
+        proposal = j.proposal
+        return (
+            self.enabled
+            and (self.channels is None or proposal.channel in self.channels)
+            and (self.parties is None or j.party in self.parties)
+            and (self.purposes is None or proposal.purpose in self.purposes)
+            and proposal.purpose not in self.exempt
+        )
+
+    def check(self, j: Judgement) -> Reason | None:
+        """``None`` to allow, a `Reason` to deny."""
+        raise NotImplementedError
+
+    def deny(self, message: str, *, retry_at: datetime | None = None, **values: Any) -> Reason:
+        """A `Reason` from this rule."""
+        return Reason(self.id, self.citation, message, values, retry_at)
+
+    def parameters(self) -> dict[str, Any]:
+        """The rule's parameters (everything but id, citation and title), for docs."""
+        return self.model_dump(exclude={"id", "citation", "title"}, mode="json")
+
+
+class FunctionRule(Rule):
+    """A rule written as a Python function (see `rule`)."""
+
+    function: Callable[[Judgement], Reason | str | None] = Field(exclude=True)
+
+    def check(self, j: Judgement) -> Reason | None:
+        """Call the function; a string it returns becomes the denial's message."""
+        outcome = self.function(j)
+        if isinstance(outcome, str):
+            return self.deny(outcome)
+        return outcome
+
+
+def rule(
+    id: str, citation: str, *, title: str = "", **scope: Any
+) -> Callable[[Callable[[Judgement], Reason | str | None]], FunctionRule]:
+    """Turn a function ``(judgement) -> None | str | Reason`` into a rule.
+
+    >>> @rule("LENDER-NO-SUNDAY", "Lender policy 4.2", channels={"call"})
+    ... def no_sunday(j):
+    ...     if j.local(j.at).weekday() == 6:
+    ...         return "no calls on Sunday"
+    ...     return None
+    """
+
+    def wrap(function: Callable[[Judgement], Reason | str | None]) -> FunctionRule:
+        doc = (function.__doc__ or "").strip()
+        return FunctionRule(
+            id=id,
+            citation=citation,
+            title=title or (doc.splitlines()[0] if doc else ""),
+            function=function,
+            **scope,
+        )
+
+    return wrap
+
+
+# -- time of day ---------------------------------------------------------------------
+def _hhmm(moment: time) -> str:
+    return moment.strftime("%H:%M")
+
+
+class ContactHours(Rule):
+    """Contact only inside a window of the debtor's local time, and never at times they named.
+
+    When the debtor's time zone is unknown, the contact must be inside the
+    window in every zone their phone numbers admit; with no zone at all it is
+    denied until the location is known.  A direct consent to be contacted
+    lifts the rule for ``consent_minutes``.
+
+    Attributes:
+        start: The window opens (local time).
+        end: The window closes (local time; a contact at ``end`` is outside).
+        consent_minutes: How long the debtor's direct consent lifts the rule; 0 never.
+        honour_named_times: Also refuse the times the debtor named as inconvenient.
+        work: Judge only contact points at work (True), only the others
+            (False), or all (None).
+    """
+
+    start: time = time(8, 0)
+    end: time = time(21, 0)
+    consent_minutes: int = Field(default=60, ge=0)
+    honour_named_times: bool = True
+    work: bool | None = None
+
+    def applies(self, j: Judgement) -> bool:
+        """Also filters on the contact point's work flag."""
+        if self.work is not None and _is_work(j) != self.work:
+            return False
+        return super().applies(j)
+
+    def _consented(self, j: Judgement) -> bool:
+        if not self.consent_minutes:
+            return False
+        consent = j.history.last_consent(j.proposal.channel, j.proposal.contact)
+        return consent is not None and timedelta(0) <= j.at - consent.at <= timedelta(
+            minutes=self.consent_minutes
+        )
+
+    def _problem(self, j: Judgement, at: datetime) -> tuple[datetime, str, dict[str, Any]] | None:
+        """The first zone where *at* is inconvenient: when it ends, and why."""
+        for zone in j.zones:
+            local = at.astimezone(zone)
+            wall = local.time()
+            if not (self.start <= wall < self.end):
+                day = local.date() if wall < self.start else local.date() + timedelta(days=1)
+                message = (
+                    f"{_hhmm(wall)} local time in {zone.key} is outside "
+                    f"{_hhmm(self.start)}-{_hhmm(self.end)}"
+                )
+                values = {"local_time": local.isoformat(), "zone": zone.key}
+                return earliest_local(day, self.start, zone), message, values
+            if self.honour_named_times:
+                for span_start, span_end in j.history.inconvenient:
+                    if _in_span(wall, span_start, span_end):
+                        message = (
+                            f"{_hhmm(wall)} local time in {zone.key} is within "
+                            f"{_hhmm(span_start)}-{_hhmm(span_end)}, named inconvenient"
+                        )
+                        values = {"local_time": local.isoformat(), "zone": zone.key}
+                        return _span_end(local, span_start, span_end, zone), message, values
+        return None
+
+    def check(self, j: Judgement) -> Reason | None:
+        """Deny outside the window (or in a named span) in any zone the debtor may be in."""
+        if not j.zones:
+            if self._consented(j):
+                return None
+            return self.deny(
+                "the debtor's location is unknown: no time zone, and no phone number that gives one"
+            )
+        problem = self._problem(j, j.at)
+        if problem is None or self._consented(j):
+            return None
+        retry, message, values = problem
+        moment = retry
+        while moment - j.at <= _HORIZON:
+            later = self._problem(j, moment)
+            if later is None:
+                return self.deny(
+                    message,
+                    retry_at=moment,
+                    window=f"{_hhmm(self.start)}-{_hhmm(self.end)}",
+                    **values,
+                )
+            moment = later[0]
+        return self.deny(message, window=f"{_hhmm(self.start)}-{_hhmm(self.end)}", **values)
+
+
+def _is_work(j: Judgement) -> bool:
+    return j.party == Party.EMPLOYER or (j.point is not None and j.point.work)
+
+
+# -- how often -------------------------------------------------------------------------
+_CALLS: Final = frozenset({Channel.CALL, Channel.VOICEMAIL})
+_PLACED: Final = frozenset(
+    {Outcome.NO_ANSWER, Outcome.VOICEMAIL, Outcome.CONVERSATION, Outcome.WRONG_PARTY}
+)
+
+
+class FrequencyCap(Rule):
+    """At most ``limit`` counted contacts in a rolling window; quiet days after a conversation.
+
+    The window is ``days`` calendar days in the debtor's local time, today
+    included ("7 consecutive days"), or ``hours`` hours before the contact.
+    What counts: attempts on ``counted_channels`` whose outcome is in
+    ``counted_outcomes``, to the same person (``per="person"``: the debtor
+    across all their numbers, or the one third party), the same contact point
+    (``per="contact"``) or anyone on the case (``per="case"``).  Contacts on
+    other cases (other debts) never count.
+
+    Attributes:
+        limit: The most counted contacts allowed in the window, this one included.
+        days: A window of calendar days, today included.
+        hours: A window of hours, instead of days.
+        per: Whom the count is for.
+        counted_channels: The channels whose attempts count.
+        counted_outcomes: The outcomes that count.
+        noun: How the message names what is counted ("calls").
+        quiet_days: After a conversation, no contact until this many days
+            have passed, the conversation's day being day 1; 0 for none.
+        consent_exempt_days: A direct consent given within this many days
+            lifts the rule, and attempts within that many days after a consent
+            do not count; 0 for none.
+        work: Count and judge only contact points at work (True), only the others (False).
+    """
+
+    limit: int = Field(ge=0)
+    days: int | None = Field(default=None, ge=1)
+    hours: int | None = Field(default=None, ge=1)
+    per: Literal["person", "contact", "case"] = "person"
+    counted_channels: frozenset[Channel] = _CALLS
+    counted_outcomes: frozenset[Outcome] = _PLACED
+    noun: str = "calls"
+    quiet_days: int = Field(default=0, ge=0)
+    consent_exempt_days: int = Field(default=0, ge=0)
+    work: bool | None = None
+
+    @model_validator(mode="after")
+    def _one_window(self) -> Self:
+        if (self.days is None) == (self.hours is None):
+            raise ValueError("give exactly one of days and hours for the window")
+        return self
+
+    def applies(self, j: Judgement) -> bool:
+        """Also filters on the contact point's work flag."""
+        if self.work is not None and _is_work(j) != self.work:
+            return False
+        return super().applies(j)
+
+    def _same_scope(self, j: Judgement, attempt: Attempt) -> bool:
+        if self.per == "case":
+            same = True
+        elif self.per == "contact" and j.proposal.contact is not None:
+            same = attempt.contact == j.proposal.contact
+        elif j.party == Party.DEBTOR:
+            same = attempt.party == Party.DEBTOR
+        else:
+            same = attempt.contact == j.proposal.contact and attempt.party == j.party
+        if same and self.work is not None:
+            point = _point(j, attempt.contact)
+            at_work = attempt.party == Party.EMPLOYER or (point is not None and point.work)
+            same = at_work == self.work
+        return same
+
+    def _window_start(self, j: Judgement) -> datetime:
+        if self.hours is not None:
+            return j.at - timedelta(hours=self.hours)
+        assert self.days is not None
+        first = j.local(j.at).date() - timedelta(days=self.days - 1)
+        return _day_start(first, j.calendar_zone, j.at)
+
+    def _consents(self, j: Judgement) -> list[datetime]:
+        if not self.consent_exempt_days:
+            return []
+        return [
+            consent.at for consent in j.history.consents if consent.channel in self.counted_channels
+        ]
+
+    def _within_days(self, j: Judgement, start: datetime, moment: datetime, days: int) -> bool:
+        """True when *moment* falls on *start*'s local day or the ``days - 1`` days after."""
+        delta = (j.local(moment).date() - j.local(start).date()).days
+        return 0 <= delta < days
+
+    def check(self, j: Judgement) -> Reason | None:
+        """Count, compare, and say when the count will have dropped below the limit."""
+        consents = self._consents(j)
+        exempt = self.consent_exempt_days
+        if any(self._within_days(j, given, j.at, exempt) for given in consents):
+            return None
+        reasons: list[tuple[datetime | None, str, dict[str, Any]]] = []
+        counted: list[Attempt] = []
+        start = self._window_start(j)
+        for attempt in j.history.since(start):
+            if (
+                attempt.at <= j.at
+                and attempt.channel in self.counted_channels
+                and attempt.outcome in self.counted_outcomes
+                and self._same_scope(j, attempt)
+                and not any(self._within_days(j, given, attempt.at, exempt) for given in consents)
+            ):
+                counted.append(attempt)
+        if len(counted) + 1 > self.limit:
+            window = f"{self.days} days" if self.days is not None else f"{self.hours} hours"
+            if self.days == 1:
+                window = "a day"
+            drop = counted[len(counted) - self.limit] if self.limit else None
+            retry: datetime | None = None
+            if drop is not None:
+                if self.hours is not None:
+                    retry = drop.at + timedelta(hours=self.hours)
+                else:
+                    assert self.days is not None
+                    day = j.local(drop.at).date() + timedelta(days=self.days)
+                    retry = _day_start(day, j.calendar_zone, j.at)
+            reasons.append(
+                (
+                    retry,
+                    f"{len(counted) + 1} counted {self.noun} in {window}, limit {self.limit}",
+                    {"count": len(counted) + 1, "limit": self.limit, "window": window},
+                )
+            )
+        if self.quiet_days:
+            talk = self._last_conversation(j)
+            if talk is not None and self._within_days(j, talk.at, j.at, self.quiet_days):
+                day = j.local(talk.at).date()
+                until = day + timedelta(days=self.quiet_days)
+                reasons.append(
+                    (
+                        _day_start(until, j.calendar_zone, j.at),
+                        f"a conversation on {day.isoformat()} (day 1 of {self.quiet_days}): "
+                        f"no {self.noun} before {until.isoformat()}",
+                        {"conversation_on": day, "quiet_days": self.quiet_days},
+                    )
+                )
+        if not reasons:
+            return None
+        retries = [retry for retry, _, _ in reasons]
+        values: dict[str, Any] = {}
+        for _, _, more in reasons:
+            values.update(more)
+        return self.deny(
+            "; ".join(message for _, message, _ in reasons),
+            retry_at=None if None in retries else max(r for r in retries if r is not None),
+            **values,
+        )
+
+    def _last_conversation(self, j: Judgement) -> Attempt | None:
+        """The latest conversation on the quiet days' first day or after it."""
+        first = j.local(j.at).date() - timedelta(days=self.quiet_days - 1)
+        for attempt in reversed(j.history.since(_day_start(first, j.calendar_zone, j.at))):
+            if (
+                attempt.at <= j.at
+                and attempt.outcome == Outcome.CONVERSATION
+                and attempt.channel in self.counted_channels
+                and self._same_scope(j, attempt)
+            ):
+                return attempt
+        return None
+
+
+def _point(j: Judgement, contact: str | None) -> Any:
+    if contact is None:
+        return None
+    try:
+        return j.case.contact(contact)
+    except KeyError:
+        return None
+
+
+# -- holds -----------------------------------------------------------------------------------
+class HoldBlocks(Rule):
+    """No contact while a hold of the given kinds is in force, except the exempt purposes.
+
+    Attributes:
+        kinds: The hold kinds that block.
+        written_only: Holds recorded as not in writing (``written=False``) do not
+            block; unknown counts as written.
+        default_days: A hold recorded without an end lasts this many days (e.g.
+            60 for breathing space); 0 when it lasts until released.
+        ends_with_notice: A notice of this kind recorded after the hold began
+            ends it (e.g. ``verification`` for a dispute).
+        validation_period: Only a dispute made within the validation period
+            blocks (the period is computed from the ``validation`` notice; with
+            no notice recorded, every dispute blocks).
+    """
+
+    kinds: frozenset[HoldKind]
+    written_only: bool = False
+    default_days: int = Field(default=0, ge=0)
+    ends_with_notice: str | None = None
+    validation_period: bool = False
+
+    def _blocking(self, j: Judgement, hold: Hold) -> datetime | bool | None:
+        """False when *hold* does not block; else its end (None when open-ended)."""
+        if hold.kind not in self.kinds or not hold.active_at(j.at):
+            return False
+        if self.written_only and hold.written is False:
+            return False
+        end = hold.ends_at
+        if end is None and self.default_days:
+            end = hold.started_at + timedelta(days=self.default_days)
+            if j.at >= end:
+                return False
+        if self.ends_with_notice is not None:
+            sent = j.case.notices.get(self.ends_with_notice)
+            if sent is not None and sent >= hold.started_at:
+                return False
+        if self.validation_period:
+            sent = j.case.notices.get("validation")
+            if sent is not None:
+                last_day = validation_period_end(j.local(sent).date())
+                if j.local(hold.started_at).date() > last_day:
+                    return False
+        return end
+
+    def check(self, j: Judgement) -> Reason | None:
+        """Deny while any matching hold is in force."""
+        for hold in j.case.holds:
+            end = self._blocking(j, hold)
+            if end is False:
+                continue
+            allowed = sorted(self.exempt)
+            message = f"{hold.kind} hold since {hold.started_at.date().isoformat()}"
+            message += f": only {', '.join(allowed)} allowed" if allowed else ": no contact"
+            return self.deny(
+                message,
+                retry_at=end if isinstance(end, datetime) else None,
+                hold=hold.id,
+                kind=str(hold.kind),
+            )
+        return None
+
+
+# -- media, consent and parties ---------------------------------------------------------------
+class MediumOptOut(Rule):
+    """Do not use a medium or address the debtor opted out of, except one confirmation.
+
+    A consent given after the opt-out on the same medium restores it.  When
+    ``opt_out_phrases`` is set, every message on ``text_channels`` whose text is
+    known must tell the reader how to opt out.
+
+    Attributes:
+        text_channels: Channels whose messages must carry an opt-out.
+        opt_out_phrases: Patterns (regular expressions, case-insensitive), one
+            of which the text must contain.
+    """
+
+    text_channels: frozenset[Channel] = frozenset({Channel.SMS, Channel.EMAIL})
+    opt_out_phrases: tuple[str, ...] = ()
+
+    @cached_property
+    def _phrases(self) -> re.Pattern[str] | None:
+        if not self.opt_out_phrases:
+            return None
+        return re.compile("|".join(self.opt_out_phrases), re.IGNORECASE)
+
+    def check(self, j: Judgement) -> Reason | None:
+        """Deny an opted-out medium (but its one confirmation) and messages without an opt-out."""
+        proposal = j.proposal
+        opted = j.history.opt_out_for(proposal.channel, proposal.contact)
+        since = opted.at if opted is not None else None
+        if since is None and j.point is not None and j.point.opted_out:
+            since = j.case.opened_at or j.at
+        if since is not None:
+            consent = j.history.last_consent(proposal.channel, proposal.contact)
+            if consent is None or consent.at < since:
+                confirmed = any(
+                    attempt.purpose == Purpose.OPT_OUT_CONFIRMATION
+                    and attempt.channel == proposal.channel
+                    for attempt in j.history.since(since)
+                )
+                if proposal.purpose != Purpose.OPT_OUT_CONFIRMATION or confirmed:
+                    what = "confirmation already sent" if confirmed else "opted out"
+                    return self.deny(
+                        f"the debtor opted out of {proposal.channel} on "
+                        f"{since.date().isoformat()} ({what})",
+                        channel=proposal.channel,
+                        opted_out_at=since,
+                    )
+        pattern = self._phrases
+        if (
+            pattern is not None
+            and proposal.text is not None
+            and proposal.channel in self.text_channels
+            and not pattern.search(proposal.text)
+        ):
+            return self.deny(
+                "the message carries no way to opt out", expected=list(self.opt_out_phrases)
+            )
+        return None
+
+
+def _consented(j: Judgement) -> bool:
+    """The contact point carries consent, or a later consent than any opt-out was recorded."""
+    proposal = j.proposal
+    opted = j.history.opt_out_for(proposal.channel, proposal.contact)
+    consent = j.history.last_consent(proposal.channel, proposal.contact)
+    if opted is not None and (consent is None or consent.at < opted.at):
+        return False
+    return consent is not None or (j.point is not None and j.point.consent)
+
+
+class AutomatedNeedsConsent(Rule):
+    """Autodialed, prerecorded or AI-voice contacts need the person's prior express consent.
+
+    A revocation (an opt-out on that medium) is honoured at once.
+    """
+
+    def applies(self, j: Judgement) -> bool:
+        """Only automated proposals."""
+        return j.proposal.automated and super().applies(j)
+
+    def check(self, j: Judgement) -> Reason | None:
+        """Deny without consent, or after it was revoked."""
+        if _consented(j):
+            return None
+        return self.deny(
+            f"automated {j.proposal.channel} without the person's prior express consent",
+            automated=True,
+        )
+
+
+class WorkEmailNeedsConsent(Rule):
+    """No e-mail to an address the debtor's employer provided, unless they consented to it."""
+
+    def check(self, j: Judgement) -> Reason | None:
+        """Deny an e-mail to a work address without consent."""
+        if not _is_work(j) or _consented(j):
+            return None
+        return self.deny("e-mail to an employer-provided address without the debtor's consent")
+
+
+_DEBT_WORDS_EN: Final = (
+    r"\bdebts?\b",
+    r"\bowe[sd]?\b",
+    r"\bcollect",
+    r"\boverdue\b",
+    r"\barrears\b",
+)
+_DEBT_WORDS_ZH: Final = ("欠款", "逾期", "债务", "还款", "催收", "欠债")
+
+
+class _Wording(Rule):
+    """Shared: compiled, case-insensitive patterns."""
+
+    def _compile(self, patterns: Iterable[str]) -> re.Pattern[str] | None:
+        joined = "|".join(f"(?:{pattern})" for pattern in patterns)
+        return re.compile(joined, re.IGNORECASE) if joined else None
+
+
+class ThirdPartyLocationOnly(_Wording):
+    """A third party may be asked only where the debtor is, once, without naming the debt.
+
+    Attributes:
+        once: Only one location contact per person.
+        debt_words: Patterns that reveal the debt; a text containing one is denied.
+    """
+
+    parties: frozenset[Party] | None = frozenset({Party.THIRD_PARTY, Party.EMPLOYER})
+    once: bool = True
+    debt_words: tuple[str, ...] = _DEBT_WORDS_EN
+
+    @cached_property
+    def _debt(self) -> re.Pattern[str] | None:
+        return self._compile(self.debt_words)
+
+    def check(self, j: Judgement) -> Reason | None:
+        """Deny other purposes, a second location contact, and words revealing the debt."""
+        proposal = j.proposal
+        if proposal.purpose != Purpose.LOCATION:
+            return self.deny(
+                f"a {j.party} may only be asked for location information, "
+                f"not for {proposal.purpose}",
+                purpose=proposal.purpose,
+            )
+        if self.once:
+            for attempt in j.history.attempts:
+                if (
+                    attempt.purpose == Purpose.LOCATION
+                    and attempt.party == j.party
+                    and attempt.contact == proposal.contact
+                ):
+                    return self.deny(
+                        f"this person was already asked for location information on "
+                        f"{attempt.at.date().isoformat()}",
+                        earlier=attempt.at,
+                    )
+        return _reveals(self, j, self._debt)
+
+
+def _reveals(rule: Rule, j: Judgement, pattern: re.Pattern[str] | None) -> Reason | None:
+    text = j.proposal.text
+    if pattern is None or text is None:
+        return None
+    found = pattern.search(text)
+    if found is None:
+        return None
+    return rule.deny(f"the text reveals the debt: {found.group(0)!r}", match=found.group(0))
+
+
+_FAILED: Final = frozenset(
+    {Outcome.NO_ANSWER, Outcome.BUSY, Outcome.NOT_CONNECTED, Outcome.FAILED, Outcome.WRONG_PARTY}
+)
+
+
+class ThirdPartyWhenUnreachable(_Wording):
+    """Contact persons only when the debtor cannot be reached, has died, or lacks capacity.
+
+    Unreachable means the last ``failed_attempts`` attempts to reach the debtor
+    all failed (no answer, busy, not connected, failed, wrong party).  A person
+    who opted out is not contacted again; the text must not reveal the debt.
+
+    Attributes:
+        failed_attempts: Consecutive failed attempts that make the debtor unreachable.
+        debt_words: Patterns that reveal the debt.
+    """
+
+    parties: frozenset[Party] | None = frozenset({Party.THIRD_PARTY, Party.EMPLOYER})
+    failed_attempts: int = Field(default=3, ge=1)
+    debt_words: tuple[str, ...] = _DEBT_WORDS_ZH + _DEBT_WORDS_EN
+
+    @cached_property
+    def _debt(self) -> re.Pattern[str] | None:
+        return self._compile(self.debt_words)
+
+    def check(self, j: Judgement) -> Reason | None:
+        """Deny unless the debtor is unreachable or deceased; deny a person who refused."""
+        proposal = j.proposal
+        if j.history.opt_out_for(proposal.channel, proposal.contact) is not None and (
+            proposal.contact is not None
+        ):
+            return self.deny("this person refused further contact")
+        if any(hold.kind == HoldKind.DECEASED and hold.active_at(j.at) for hold in j.case.holds):
+            return _reveals(self, j, self._debt)
+        recent = [attempt for attempt in j.history.attempts if attempt.party == Party.DEBTOR][
+            -self.failed_attempts :
+        ]
+        failed = sum(1 for attempt in recent if attempt.outcome in _FAILED)
+        if len(recent) < self.failed_attempts or failed < self.failed_attempts:
+            last = [attempt.outcome for attempt in recent]
+            return self.deny(
+                f"the debtor is not unreachable: {failed} of the last "
+                f"{self.failed_attempts} attempts failed",
+                failed=failed,
+                needed=self.failed_attempts,
+                last_outcomes=last,
+            )
+        return _reveals(self, j, self._debt)
+
+
+# -- legal steps and reporting -----------------------------------------------------------------
+class TimeBarred(_Wording):
+    """No suit, and no threat of one, once the debt is time-barred.
+
+    The limitation period runs from the first missed due date.
+
+    Attributes:
+        limitation_years: The statute of limitations, in years.
+        threat_words: Patterns that threaten a suit; denied in any text once barred.
+    """
+
+    limitation_years: int = Field(default=6, ge=1)
+    threat_words: tuple[str, ...] = (r"\bsue\b", r"\blawsuit\b", r"\bcourt\b", r"legal action")
+
+    @cached_property
+    def _threats(self) -> re.Pattern[str] | None:
+        return self._compile(self.threat_words)
+
+    def check(self, j: Judgement) -> Reason | None:
+        """Deny legal action, or a text that threatens it, on a time-barred debt."""
+        due = j.case.due_date
+        try:
+            barred_on = due.replace(year=due.year + self.limitation_years)
+        except ValueError:  # 29 February
+            barred_on = date(due.year + self.limitation_years, 3, 1)
+        if j.local(j.at).date() < barred_on:
+            return None
+        if j.proposal.purpose == Purpose.LEGAL_ACTION:
+            return self.deny(
+                f"the debt is time-barred since {barred_on.isoformat()} "
+                f"({self.limitation_years} years after {due.isoformat()})",
+                barred_on=barred_on,
+            )
+        text = j.proposal.text
+        pattern = self._threats
+        if text is not None and pattern is not None and (found := pattern.search(text)):
+            return self.deny(
+                f"the text threatens a suit on a time-barred debt: {found.group(0)!r}",
+                barred_on=barred_on,
+                match=found.group(0),
+            )
+        return None
+
+
+class NoticeRequired(Rule):
+    """A notice must be on record before this contact (e.g. a military-status check before suit).
+
+    Attributes:
+        notice: The notice kind that must have been recorded.
+    """
+
+    notice: str
+
+    def check(self, j: Judgement) -> Reason | None:
+        """Deny while the notice has not been recorded."""
+        if self.notice in j.case.notices:
+            return None
+        return self.deny(f"no {self.notice} notice on record", notice=self.notice)
+
+
+_REACHED: Final = frozenset({Outcome.CONVERSATION, Outcome.DELIVERED, Outcome.VOICEMAIL})
+
+
+class ValidationNoticeDue(Rule):
+    """The validation notice goes out within ``days`` days of the first communication.
+
+    Once that time has passed without a ``validation`` notice on record,
+    collection contacts are denied until it is sent.
+
+    Attributes:
+        days: Days after the first communication.
+    """
+
+    days: int = Field(default=5, ge=0)
+
+    def check(self, j: Judgement) -> Reason | None:
+        """Deny collection after the deadline while no validation notice is recorded."""
+        if "validation" in j.case.notices:
+            return None
+        for attempt in j.history.attempts:
+            if attempt.party == Party.DEBTOR and attempt.outcome in _REACHED:
+                deadline = j.local(attempt.at).date() + timedelta(days=self.days)
+                if j.local(j.at).date() > deadline:
+                    return self.deny(
+                        f"no validation notice on record, due by {deadline.isoformat()}",
+                        first_communication=attempt.at,
+                        deadline=deadline,
+                    )
+                return None
+        return None
+
+
+class PassiveReporting(Rule):
+    """No credit reporting before speaking to the consumer, or ``days`` after a message.
+
+    A message counts when it was delivered and nothing after it on the same
+    channel came back undeliverable.
+
+    Attributes:
+        days: Days to wait after a delivered message.
+    """
+
+    days: int = Field(default=14, ge=0)
+
+    def check(self, j: Judgement) -> Reason | None:
+        """Allow after a conversation, or ``days`` after an undisputed delivered message."""
+        attempts = [a for a in j.history.attempts if a.party == Party.DEBTOR and a.at <= j.at]
+        if any(a.outcome == Outcome.CONVERSATION for a in attempts):
+            return None
+        bounced = {a.channel for a in attempts if a.outcome == Outcome.FAILED}
+        sent = [
+            a
+            for a in attempts
+            if a.outcome in (Outcome.DELIVERED, Outcome.VOICEMAIL) and a.channel not in bounced
+        ]
+        if sent:
+            ready = sent[0].at + timedelta(days=self.days)
+            if j.at >= ready:
+                return None
+            return self.deny(
+                f"no conversation, and the first message was sent on "
+                f"{sent[0].at.date().isoformat()}: wait {self.days} days",
+                retry_at=ready,
+                sent_at=sent[0].at,
+            )
+        return self.deny("no conversation with the consumer and no delivered message")
+
+
+# -- field visits ---------------------------------------------------------------------------------
+class FieldVisitStaffing(Rule):
+    """Field visits by at least ``collectors`` collectors, credentialed, registered and recorded.
+
+    Attributes:
+        collectors: The least number of collectors.
+        credentials: They must carry credentials.
+        registered: The visit must be reported in advance.
+        recorded: It must be recorded.
+    """
+
+    channels: frozenset[Channel] | None = frozenset({Channel.VISIT})
+    collectors: int = Field(default=2, ge=1)
+    credentials: bool = True
+    registered: bool = True
+    recorded: bool = True
+
+    def check(self, j: Judgement) -> Reason | None:
+        """Deny a visit that lacks any requirement, naming each."""
+        visit = j.proposal.visit
+        missing: list[str] = []
+        staff = visit.collectors if visit is not None else 0
+        if staff < self.collectors:
+            missing.append(f"{staff} collectors, at least {self.collectors}")
+        for need in ("credentials", "registered", "recorded"):
+            if getattr(self, need) and not (visit is not None and getattr(visit, need)):
+                missing.append(f"not {need}" if need != "credentials" else "no credentials")
+        if not missing:
+            return None
+        return self.deny("field visit: " + "; ".join(missing), missing=missing)
+
+
+# -- content --------------------------------------------------------------------------------------
+class ForbiddenWording(_Wording):
+    """The message text must not contain any of these patterns (threats, insults, false claims).
+
+    Attributes:
+        patterns: Regular expressions, case-insensitive.
+    """
+
+    patterns: tuple[str, ...]
+
+    @cached_property
+    def _pattern(self) -> re.Pattern[str] | None:
+        return self._compile(self.patterns)
+
+    def check(self, j: Judgement) -> Reason | None:
+        """Deny a text with a forbidden phrase, showing the match."""
+        text = j.proposal.text
+        pattern = self._pattern
+        if text is None or pattern is None:
+            return None
+        found = pattern.search(text)
+        if found is None:
+            return None
+        return self.deny(f"forbidden wording: {found.group(0)!r}", match=found.group(0))
+
+
+class RequiredWording(_Wording):
+    """The message text must contain each required fact.
+
+    Attributes:
+        required: Fact name → patterns, one of which must appear.
+        first_required: Facts required instead in the first communication with
+            the debtor (no earlier contact reached them); empty: same as ``required``.
+    """
+
+    required: dict[str, tuple[str, ...]]
+    first_required: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+    def check(self, j: Judgement) -> Reason | None:
+        """Deny a text that lacks a required fact, naming it."""
+        text = j.proposal.text
+        if text is None:
+            return None
+        facts = self.required
+        if self.first_required and not any(
+            a.party == Party.DEBTOR and a.outcome in _REACHED for a in j.history.attempts
+        ):
+            facts = self.first_required
+        missing = []
+        for fact, patterns in facts.items():
+            pattern = self._compile(patterns)
+            if pattern is not None and not pattern.search(text):
+                missing.append(fact)
+        if not missing:
+            return None
+        return self.deny("the text lacks: " + ", ".join(missing), missing=missing)
+
+
+class LimitedContent(_Wording):
+    """A limited-content message goes by voicemail only and never mentions the debt.
+
+    Attributes:
+        media: The channels a limited-content message may use.
+        debt_words: Patterns that reveal the debt.
+    """
+
+    purposes: frozenset[str] | None = frozenset({Purpose.LIMITED_CONTENT})
+    media: frozenset[Channel] = frozenset({Channel.VOICEMAIL})
+    debt_words: tuple[str, ...] = _DEBT_WORDS_EN
+
+    @cached_property
+    def _debt(self) -> re.Pattern[str] | None:
+        return self._compile(self.debt_words)
+
+    def check(self, j: Judgement) -> Reason | None:
+        """Deny on any other medium, or a text that reveals the debt."""
+        if j.proposal.channel not in self.media:
+            return self.deny(
+                f"a limited-content message may not go by {j.proposal.channel}",
+                allowed=sorted(self.media),
+            )
+        return _reveals(self, j, self._debt)
+
+
+# -- calendars and records -------------------------------------------------------------------------
+class NoContactOnHolidays(Rule):
+    """No contact on public holidays of a country's calendar (the ``holidays`` package).
+
+    Attributes:
+        country: ISO 3166 country code, e.g. ``"CN"``.
+        subdivision: A state or province code, where holidays differ.
+    """
+
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    subdivision: str | None = None
+
+    @cached_property
+    def _calendar(self) -> holidays.HolidayBase:
+        return holidays.country_holidays(self.country, subdiv=self.subdivision)
+
+    def check(self, j: Judgement) -> Reason | None:
+        """Deny on a holiday in the debtor's calendar; retry the next working day at 00:00."""
+        day = j.local(j.at).date()
+        name = self._calendar.get(day)
+        if name is None:
+            return None
+        after = day + timedelta(days=1)
+        while after in self._calendar:
+            after += timedelta(days=1)
+        return self.deny(
+            f"{day.isoformat()} is a public holiday in {self.country} ({name})",
+            retry_at=_day_start(after, j.calendar_zone, j.at),
+            holiday=name,
+        )
+
+
+class RecordRetention(Rule):
+    """An obligation, not a check: keep the journal at least ``years`` years.
+
+    It judges no contact; stores and exports read `years` before purging.
+
+    Attributes:
+        years: The least time to keep collection records.
+    """
+
+    years: int = Field(ge=1)
+
+    def applies(self, j: Judgement) -> bool:
+        """Never: retention judges no contact."""
+        return False
+
+    def check(self, j: Judgement) -> Reason | None:
+        """Nothing to judge."""
+        return None
+
+    def keep_until(self, last_entry: datetime) -> datetime:
+        """The earliest moment the records of a case whose journal ends at *last_entry* may go."""
+        try:
+            return last_entry.replace(year=last_entry.year + self.years)
+        except ValueError:  # 29 February
+            return last_entry.replace(year=last_entry.year + self.years, day=28)
