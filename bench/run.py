@@ -22,6 +22,16 @@ Benchmarks:
     (its true cost grows faster than linearly with the garbage collector's
     work, so the scaled figure flatters the baseline); ``baseline_n`` says how
     many were really built.
+
+``judge_contact``
+    Judge *n* proposed contacts (calls, SMS and e-mails at times of day that
+    fall inside and outside the window) for cases that each have 200 journal
+    entries, under ``US-MA`` (Regulation F with the Massachusetts overlay, the
+    largest rule set).  ``ours_s`` is the total time of the *n* judgments
+    through `Engine.judge_contact`, which keeps each case's contact history
+    folded; the baseline folds the journal again for every judgment, as a
+    judge that reads the raw journal would.  The target is under 50 µs per
+    judgment (``ours_us_per_judgment``).
 """
 
 from __future__ import annotations
@@ -151,9 +161,100 @@ def _work_baseline_load_and_fire(n: int) -> dict[str, Any]:
     return {"seconds": seconds, "peak_mb": _peak_mb() - before}
 
 
+JUDGED_CASES = 50
+JOURNAL_LENGTH = 200
+
+
+def _judging_engine() -> tuple[Any, list[tuple[str, Any, datetime]]]:
+    """Cases with 200 journal entries each, and a cycle of proposals to judge."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from arrears import Engine, SettableClock
+    from arrears.compliance import Compliance, Proposal
+
+    zone = ZoneInfo("America/New_York")
+    start = datetime(2026, 3, 1, 9, 0, tzinfo=zone)
+    engine = Engine(compliance=Compliance(["US-MA"]), clock=SettableClock(start))
+    outcomes = ("no_answer", "voicemail", "no_answer", "busy", "conversation", "not_connected")
+    for number in range(JUDGED_CASES):
+        case_id = f"L-{number:04d}"
+        engine.open_case(
+            {
+                "id": case_id,
+                "debtor": {"id": f"D-{number:04d}", "timezone": "America/New_York"},
+                "contacts": [
+                    {"id": "mobile", "channel": "call", "address": "+16175550123"},
+                    {"id": "sms", "channel": "sms", "address": "+16175550123"},
+                    {"id": "email", "channel": "email", "address": "j@example.com"},
+                    {"id": "office", "channel": "call", "address": "+16175550999", "work": True},
+                ],
+                "balance": {"currency": "USD", "principal": "1250.00"},
+                "due_date": "2026-02-01",
+                "stage": "phone",
+            }
+        )
+        engine.record_notice(case_id, "validation", at=start)
+        moment = start
+        for step in range(JOURNAL_LENGTH - 3):
+            moment += timedelta(hours=14 + (step * 7 + number) % 29)
+            if step % 40 == 7:
+                engine.record_consent(case_id, "call", at=moment)
+            else:
+                channel, contact = ("sms", "sms") if step % 5 == 0 else ("call", "mobile")
+                outcome = "delivered" if channel == "sms" else outcomes[(step + number) % 6]
+                engine.record_interaction(case_id, channel, outcome, contact=contact, at=moment)
+        engine.record_opt_out(case_id, "email", at=moment)
+        assert len(engine.history(case_id)) == JOURNAL_LENGTH
+    proposals = [
+        Proposal(channel="call", contact="mobile"),
+        Proposal(channel="sms", contact="sms", text="From a debt collector. Reply STOP to end."),
+        Proposal(channel="call", contact="office"),
+        Proposal(channel="email", contact="email"),
+    ]
+    last = max(engine.store.last_entry(f"L-{n:04d}").at for n in range(JUDGED_CASES))
+    work = []
+    for number in range(JUDGED_CASES * 8):
+        at = last + timedelta(days=number % 9, hours=(number * 7) % 24, minutes=number % 60)
+        work.append((f"L-{number % JUDGED_CASES:04d}", proposals[number % 4], at))
+    return engine, work
+
+
+def _work_ours_judge_contact(n: int) -> dict[str, Any]:
+    _quiet_logs()
+    engine, work = _judging_engine()
+    for case_id, proposal, at in work:  # warm: each case's history folded once
+        engine.judge_contact(case_id, proposal, at=at, record=False)
+    allowed = 0
+    start = time.perf_counter()
+    for number in range(n):
+        case_id, proposal, at = work[number % len(work)]
+        allowed += engine.judge_contact(case_id, proposal, at=at, record=False).allowed
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "peak_mb": 0.0, "allowed": allowed}
+
+
+def _work_baseline_judge_contact(n: int) -> dict[str, Any]:
+    _quiet_logs()
+    from arrears.compliance import ContactHistory
+
+    engine, work = _judging_engine()
+    judge = engine.compliance.judge
+    allowed = 0
+    start = time.perf_counter()
+    for number in range(n):
+        case_id, proposal, at = work[number % len(work)]
+        history = ContactHistory.from_entries(engine.history(case_id))
+        allowed += judge(engine.store.get(case_id), history, proposal, at).allowed
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "peak_mb": 0.0, "allowed": allowed}
+
+
 WORKERS: dict[str, Callable[[int], dict[str, Any]]] = {
     "ours_load_and_fire": _work_ours_load_and_fire,
     "baseline_load_and_fire": _work_baseline_load_and_fire,
+    "ours_judge_contact": _work_ours_judge_contact,
+    "baseline_judge_contact": _work_baseline_judge_contact,
 }
 
 
@@ -193,8 +294,29 @@ def bench_load_and_fire(quick: bool) -> dict[str, Any]:
     }
 
 
+def bench_judge_contact(quick: bool) -> dict[str, Any]:
+    """Judge n proposed contacts on cases with 200 journal entries; target under 50 µs each."""
+    n = 20_000 if quick else 200_000
+    baseline_n = min(n, 2_000 if quick else 20_000)
+    ours = _in_process("ours_judge_contact", n)
+    base = _in_process("baseline_judge_contact", baseline_n)
+    baseline_s = base["seconds"] * n / baseline_n
+    return {
+        "bench": "judge_contact",
+        "n": n,
+        "ours_s": round(ours["seconds"], 3),
+        "baseline_s": round(baseline_s, 3),
+        "time_ratio": round(baseline_s / ours["seconds"], 1),
+        "baseline_n": baseline_n,
+        "ours_us_per_judgment": round(ours["seconds"] / n * 1e6, 2),
+        "baseline_us_per_judgment": round(base["seconds"] / baseline_n * 1e6, 2),
+        "allowed_share": round(ours["allowed"] / n, 2),
+    }
+
+
 BENCHMARKS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "load_and_fire": bench_load_and_fire,
+    "judge_contact": bench_judge_contact,
 }
 
 

@@ -67,6 +67,15 @@ class Compliance:
             chosen[rule_id] = _override(chosen[rule_id], params)
         self.rules: tuple[Rule, ...] = tuple(chosen.values())
         self._by_id = chosen
+        # The rules that may judge each channel, so a judgment skips the others.
+        self._by_channel: dict[str, tuple[Rule, ...]] = {
+            channel: tuple(
+                item
+                for item in self.rules
+                if item.enabled and (item.channels is None or channel in item.channels)
+            )
+            for channel in Channel
+        }
 
     def __repr__(self) -> str:
         return f"Compliance(packs={list(self.packs)!r}, rules={len(self.rules)})"
@@ -148,7 +157,7 @@ class Compliance:
 
     def _reasons(self, judgement: Judgement) -> tuple[Reason, ...]:
         found: list[Reason] = []
-        for rule in self.rules:
+        for rule in self._by_channel[judgement.proposal.channel]:
             if rule.applies(judgement):
                 reason = rule.check(judgement)
                 if reason is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -206,8 +206,8 @@ _PHONE_CHANNELS: Final = frozenset({Channel.CALL, Channel.SMS, Channel.VOICEMAIL
 class Judgement:
     """One judgment in progress: the case, its history, the proposal and the moment.
 
-    Rules read it; it computes shared facts (the contact point, the zones the
-    debtor may be in) once per judgment.
+    Rules read it; the facts several rules need (the contact point, the zones
+    the debtor may be in) are worked out once per judgment.
 
     Attributes:
         case: The case.
@@ -216,48 +216,85 @@ class Judgement:
         at: The moment judged.
         point: The contact point used, if the proposal names one.
         party: Whom the contact reaches.
+        zones: Where the debtor may be: their zone when known, else every zone
+            their phone numbers admit; empty when that cannot be known.
+        calendar_zone: The zone whose calendar days count: the debtor's, else the
+            first possible one; ``None`` when nothing is known.
+        at_work: The contact reaches the debtor at work (an employer, or a
+            contact point marked ``work``).
     """
 
+    __slots__ = (
+        "_days",
+        "at",
+        "at_work",
+        "calendar_zone",
+        "case",
+        "history",
+        "party",
+        "point",
+        "proposal",
+        "work_contacts",
+        "zones",
+    )
+
     def __init__(
-        self, case: Case, history: ContactHistory, proposal: Proposal, at: datetime
+        self,
+        case: Case,
+        history: ContactHistory,
+        proposal: Proposal,
+        at: datetime,
+        *,
+        _like: Judgement | None = None,
     ) -> None:
         self.case = case
         self.history = history
         self.proposal = proposal
         self.at = at
-        self.point: ContactPoint | None = (
-            case.contact(proposal.contact) if proposal.contact is not None else None
-        )
-        if self.point is not None:
-            self.party: str = self.point.party
+        self._days: dict[datetime, date] = {}
+        self.point: ContactPoint | None
+        self.party: str
+        self.zones: tuple[ZoneInfo, ...]
+        self.work_contacts: frozenset[str]
+        if _like is not None:
+            self.point = _like.point
+            self.party = _like.party
+            self.zones = _like.zones
+            self.work_contacts = _like.work_contacts
         else:
-            self.party = proposal.party or Party.DEBTOR
+            self.point = case.contact(proposal.contact) if proposal.contact is not None else None
+            self.party = (
+                self.point.party if self.point is not None else (proposal.party or Party.DEBTOR)
+            )
+            self.zones = _zones_of(case)
+            self.work_contacts = frozenset(point.id for point in case.contacts if point.work)
+        self.calendar_zone: ZoneInfo | None = self.zones[0] if self.zones else None
+        self.at_work = self.party == Party.EMPLOYER or (self.point is not None and self.point.work)
 
     def moved(self, at: datetime) -> Judgement:
         """The same judgment at another moment."""
-        return Judgement(self.case, self.history, self.proposal, at)
-
-    @cached_property
-    def zones(self) -> tuple[ZoneInfo, ...]:
-        """Where the debtor may be: their zone when known, else every zone their
-        phone numbers admit; empty when that cannot be known."""
-        zone = self.case.debtor.timezone
-        if zone is not None:
-            return (zone,)
-        found: dict[str, ZoneInfo] = {}
-        for point in self.case.contacts:
-            if point.party == Party.DEBTOR and point.channel in _PHONE_CHANNELS:
-                for candidate in zones_for_address(point.address):
-                    found.setdefault(candidate.key, candidate)
-        return tuple(found[key] for key in sorted(found))
-
-    @property
-    def calendar_zone(self) -> ZoneInfo | None:
-        """The zone whose calendar days count: the debtor's, else the first possible one."""
-        zones = self.zones
-        return zones[0] if zones else None
+        return Judgement(self.case, self.history, self.proposal, at, _like=self)
 
     def local(self, moment: datetime) -> datetime:
         """*moment* in the calendar zone (in its own offset when nothing is known)."""
         zone = self.calendar_zone
         return moment.astimezone(zone) if zone is not None else moment
+
+    def local_date(self, moment: datetime) -> date:
+        """The calendar date of *moment* where the debtor is (remembered per judgment)."""
+        day = self._days.get(moment)
+        if day is None:
+            day = self._days[moment] = self.local(moment).date()
+        return day
+
+
+def _zones_of(case: Case) -> tuple[ZoneInfo, ...]:
+    zone = case.debtor.timezone
+    if zone is not None:
+        return (zone,)
+    found: dict[str, ZoneInfo] = {}
+    for point in case.contacts:
+        if point.party == Party.DEBTOR and point.channel in _PHONE_CHANNELS:
+            for candidate in zones_for_address(point.address):
+                found.setdefault(candidate.key, candidate)
+    return tuple(found[key] for key in sorted(found))

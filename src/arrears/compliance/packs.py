@@ -231,12 +231,16 @@ US_REGF: Final = Pack(
         ),
         ValidationNoticeDue(
             id="US-VALID",
-            title="The validation notice goes out within 5 days of the first communication",
+            title="The validation notice goes out within 5 days of the first communication; "
+            "off by default (turn it on when validation notices are recorded here)",
             citation="12 CFR 1006.34(a)(1); the validation period (validation_period_end) "
             "per 1006.34(b)(5)",
             parties=_DIRECT,
             purposes=frozenset({Purpose.COLLECTION}),
             days=5,
+            # Many lenders send the notice with the first letter, outside this
+            # library: blocking on its absence is a choice to switch on.
+            enabled=False,
         ),
         HoldBlocks(
             id="US-DISPUTE",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, ClassVar, Final, Literal, Self
 from zoneinfo import ZoneInfo
 
@@ -58,6 +58,7 @@ _HORIZON: Final = timedelta(days=8)
 
 
 # -- local time -------------------------------------------------------------------
+@lru_cache(maxsize=8192)
 def earliest_local(day: date, wall: time, zone: ZoneInfo) -> datetime:
     """The first instant on *day*, in *zone*, whose wall-clock time is *wall* or later.
 
@@ -252,7 +253,7 @@ class ContactHours(Rule):
 
     def applies(self, j: Judgement) -> bool:
         """Also filters on the contact point's work flag."""
-        if self.work is not None and _is_work(j) != self.work:
+        if self.work is not None and j.at_work != self.work:
             return False
         return super().applies(j)
 
@@ -264,28 +265,22 @@ class ContactHours(Rule):
             minutes=self.consent_minutes
         )
 
-    def _problem(self, j: Judgement, at: datetime) -> tuple[datetime, str, dict[str, Any]] | None:
-        """The first zone where *at* is inconvenient: when it ends, and why."""
+    def _problem(
+        self, j: Judgement, at: datetime
+    ) -> tuple[datetime, datetime, tuple[time, time] | None] | None:
+        """The first zone where *at* is inconvenient: when that ends, the local
+        time there, and the named span it falls in (``None``: outside the window)."""
+        start, end = self.start, self.end
         for zone in j.zones:
             local = at.astimezone(zone)
             wall = local.time()
-            if not (self.start <= wall < self.end):
-                day = local.date() if wall < self.start else local.date() + timedelta(days=1)
-                message = (
-                    f"{_hhmm(wall)} local time in {zone.key} is outside "
-                    f"{_hhmm(self.start)}-{_hhmm(self.end)}"
-                )
-                values = {"local_time": local.isoformat(), "zone": zone.key}
-                return earliest_local(day, self.start, zone), message, values
+            if not (start <= wall < end):
+                day = local.date() if wall < start else local.date() + timedelta(days=1)
+                return earliest_local(day, start, zone), local, None
             if self.honour_named_times:
-                for span_start, span_end in j.history.inconvenient:
-                    if _in_span(wall, span_start, span_end):
-                        message = (
-                            f"{_hhmm(wall)} local time in {zone.key} is within "
-                            f"{_hhmm(span_start)}-{_hhmm(span_end)}, named inconvenient"
-                        )
-                        values = {"local_time": local.isoformat(), "zone": zone.key}
-                        return _span_end(local, span_start, span_end, zone), message, values
+                for span in j.history.inconvenient:
+                    if _in_span(wall, *span):
+                        return _span_end(local, *span, zone), local, span
         return None
 
     def check(self, j: Judgement) -> Reason | None:
@@ -299,23 +294,27 @@ class ContactHours(Rule):
         problem = self._problem(j, j.at)
         if problem is None or self._consented(j):
             return None
-        retry, message, values = problem
-        moment = retry
+        moment, local, span = problem
+        retry: datetime | None = None
         while moment - j.at <= _HORIZON:
             later = self._problem(j, moment)
             if later is None:
-                return self.deny(
-                    message,
-                    retry_at=moment,
-                    window=f"{_hhmm(self.start)}-{_hhmm(self.end)}",
-                    **values,
-                )
+                retry = moment
+                break
             moment = later[0]
-        return self.deny(message, window=f"{_hhmm(self.start)}-{_hhmm(self.end)}", **values)
-
-
-def _is_work(j: Judgement) -> bool:
-    return j.party == Party.EMPLOYER or (j.point is not None and j.point.work)
+        zone = getattr(local.tzinfo, "key", str(local.tzinfo))
+        where = f"{_hhmm(local.time())} local time in {zone} is"
+        if span is None:
+            message = f"{where} outside {_hhmm(self.start)}-{_hhmm(self.end)}"
+        else:
+            message = f"{where} within {_hhmm(span[0])}-{_hhmm(span[1])}, named inconvenient"
+        return self.deny(
+            message,
+            retry_at=retry,
+            window=f"{_hhmm(self.start)}-{_hhmm(self.end)}",
+            local_time=local.isoformat(),
+            zone=zone,
+        )
 
 
 # -- how often -------------------------------------------------------------------------
@@ -371,7 +370,7 @@ class FrequencyCap(Rule):
 
     def applies(self, j: Judgement) -> bool:
         """Also filters on the contact point's work flag."""
-        if self.work is not None and _is_work(j) != self.work:
+        if self.work is not None and j.at_work != self.work:
             return False
         return super().applies(j)
 
@@ -385,8 +384,7 @@ class FrequencyCap(Rule):
         else:
             same = attempt.contact == j.proposal.contact and attempt.party == j.party
         if same and self.work is not None:
-            point = _point(j, attempt.contact)
-            at_work = attempt.party == Party.EMPLOYER or (point is not None and point.work)
+            at_work = attempt.party == Party.EMPLOYER or attempt.contact in j.work_contacts
             same = at_work == self.work
         return same
 
@@ -394,72 +392,64 @@ class FrequencyCap(Rule):
         if self.hours is not None:
             return j.at - timedelta(hours=self.hours)
         assert self.days is not None
-        first = j.local(j.at).date() - timedelta(days=self.days - 1)
+        first = j.local_date(j.at) - timedelta(days=self.days - 1)
         return _day_start(first, j.calendar_zone, j.at)
 
-    def _consents(self, j: Judgement) -> list[datetime]:
-        if not self.consent_exempt_days:
+    def _consent_days(self, j: Judgement, since: datetime) -> list[date]:
+        """The local dates of the direct consents that may exempt contacts after *since*."""
+        span = self.consent_exempt_days
+        if not span:
             return []
-        return [
-            consent.at for consent in j.history.consents if consent.channel in self.counted_channels
-        ]
+        channels = self.counted_channels
+        earliest = since - timedelta(days=span + 1)
+        days: list[date] = []
+        for consent in reversed(j.history.consents):  # oldest first: stop at the old ones
+            if consent.at < earliest:
+                break
+            if consent.channel in channels and consent.at <= j.at:
+                days.append(j.local_date(consent.at))
+        return days
 
-    def _within_days(self, j: Judgement, start: datetime, moment: datetime, days: int) -> bool:
-        """True when *moment* falls on *start*'s local day or the ``days - 1`` days after."""
-        delta = (j.local(moment).date() - j.local(start).date()).days
-        return 0 <= delta < days
+    def _exempt(self, day: date, consent_days: list[date]) -> bool:
+        """True when *day* is within ``consent_exempt_days`` days after a consent (its day 1)."""
+        span = self.consent_exempt_days
+        return any(0 <= (day - given).days < span for given in consent_days)
 
     def check(self, j: Judgement) -> Reason | None:
         """Count, compare, and say when the count will have dropped below the limit."""
-        consents = self._consents(j)
-        exempt = self.consent_exempt_days
-        if any(self._within_days(j, given, j.at, exempt) for given in consents):
+        window_start = self._window_start(j)
+        consent_days = self._consent_days(j, window_start)
+        if consent_days and self._exempt(j.local_date(j.at), consent_days):
             return None
         reasons: list[tuple[datetime | None, str, dict[str, Any]]] = []
         counted: list[Attempt] = []
-        start = self._window_start(j)
-        for attempt in j.history.since(start):
+        channels, outcomes = self.counted_channels, self.counted_outcomes
+        for attempt in j.history.since(window_start):
+            if attempt.at > j.at:
+                break
             if (
-                attempt.at <= j.at
-                and attempt.channel in self.counted_channels
-                and attempt.outcome in self.counted_outcomes
+                attempt.channel in channels
+                and attempt.outcome in outcomes
                 and self._same_scope(j, attempt)
-                and not any(self._within_days(j, given, attempt.at, exempt) for given in consents)
+                and not (consent_days and self._exempt(j.local_date(attempt.at), consent_days))
             ):
                 counted.append(attempt)
         if len(counted) + 1 > self.limit:
-            window = f"{self.days} days" if self.days is not None else f"{self.hours} hours"
-            if self.days == 1:
-                window = "a day"
-            drop = counted[len(counted) - self.limit] if self.limit else None
-            retry: datetime | None = None
-            if drop is not None:
-                if self.hours is not None:
-                    retry = drop.at + timedelta(hours=self.hours)
-                else:
-                    assert self.days is not None
-                    day = j.local(drop.at).date() + timedelta(days=self.days)
-                    retry = _day_start(day, j.calendar_zone, j.at)
-            reasons.append(
-                (
-                    retry,
-                    f"{len(counted) + 1} counted {self.noun} in {window}, limit {self.limit}",
-                    {"count": len(counted) + 1, "limit": self.limit, "window": window},
-                )
-            )
+            reasons.append(self._over(j, counted))
         if self.quiet_days:
             talk = self._last_conversation(j)
-            if talk is not None and self._within_days(j, talk.at, j.at, self.quiet_days):
-                day = j.local(talk.at).date()
+            if talk is not None:
+                day = j.local_date(talk.at)
                 until = day + timedelta(days=self.quiet_days)
-                reasons.append(
-                    (
-                        _day_start(until, j.calendar_zone, j.at),
-                        f"a conversation on {day.isoformat()} (day 1 of {self.quiet_days}): "
-                        f"no {self.noun} before {until.isoformat()}",
-                        {"conversation_on": day, "quiet_days": self.quiet_days},
+                if j.local_date(j.at) < until:
+                    reasons.append(
+                        (
+                            _day_start(until, j.calendar_zone, j.at),
+                            f"a conversation on {day.isoformat()} (day 1 of "
+                            f"{self.quiet_days}): no {self.noun} before {until.isoformat()}",
+                            {"conversation_on": day, "quiet_days": self.quiet_days},
+                        )
                     )
-                )
         if not reasons:
             return None
         retries = [retry for retry, _, _ in reasons]
@@ -472,9 +462,35 @@ class FrequencyCap(Rule):
             **values,
         )
 
+    def _over(
+        self, j: Judgement, counted: list[Attempt]
+    ) -> tuple[datetime | None, str, dict[str, Any]]:
+        """The count's reason, and when the oldest counted contacts leave the window."""
+        if self.days == 1:
+            window = "a day"
+        elif self.days is not None:
+            window = f"{self.days} days"
+        else:
+            window = f"{self.hours} hours"
+        retry: datetime | None = None
+        if self.limit:
+            drop = counted[len(counted) - self.limit]
+            if self.hours is not None:
+                retry = drop.at + timedelta(hours=self.hours)
+            else:
+                assert self.days is not None
+                day = j.local_date(drop.at) + timedelta(days=self.days)
+                retry = _day_start(day, j.calendar_zone, j.at)
+        count = len(counted) + 1
+        return (
+            retry,
+            f"{count} counted {self.noun} in {window}, limit {self.limit}",
+            {"count": count, "limit": self.limit, "window": window},
+        )
+
     def _last_conversation(self, j: Judgement) -> Attempt | None:
         """The latest conversation on the quiet days' first day or after it."""
-        first = j.local(j.at).date() - timedelta(days=self.quiet_days - 1)
+        first = j.local_date(j.at) - timedelta(days=self.quiet_days - 1)
         for attempt in reversed(j.history.since(_day_start(first, j.calendar_zone, j.at))):
             if (
                 attempt.at <= j.at
@@ -483,15 +499,6 @@ class FrequencyCap(Rule):
                 and self._same_scope(j, attempt)
             ):
                 return attempt
-        return None
-
-
-def _point(j: Judgement, contact: str | None) -> Any:
-    if contact is None:
-        return None
-    try:
-        return j.case.contact(contact)
-    except KeyError:
         return None
 
 
@@ -653,7 +660,7 @@ class WorkEmailNeedsConsent(Rule):
 
     def check(self, j: Judgement) -> Reason | None:
         """Deny an e-mail to a work address without consent."""
-        if not _is_work(j) or _consented(j):
+        if not j.at_work or _consented(j):
             return None
         return self.deny("e-mail to an employer-provided address without the debtor's consent")
 

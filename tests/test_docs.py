@@ -1,0 +1,53 @@
+"""Every Python block in the docs runs, and prints what the ``text`` block after it shows.
+
+The blocks of one page run in order in one namespace, as a reader would paste
+them; log lines are filtered to warnings, as the docs' index says.  Pages on
+packs are generated from the packs and must match them exactly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import re
+from pathlib import Path
+
+import pytest
+import structlog
+
+from arrears.compliance import PACKS
+from arrears.compliance.reference import pack_reference
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+_BLOCK = re.compile(r"```(\w+)\n(.*?)```", re.DOTALL)
+
+
+def pages() -> list[Path]:
+    return [DOCS.parent / "README.md", *sorted(DOCS.glob("*.md"))]
+
+
+@pytest.mark.parametrize("page", pages(), ids=lambda path: path.name)
+def test_code_blocks_run_and_print_what_is_shown(page: Path) -> None:
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    try:
+        blocks = _BLOCK.findall(page.read_text(encoding="utf-8"))
+        namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
+        for index, (language, body) in enumerate(blocks):
+            if language != "python":
+                continue
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                exec(compile(body, f"{page.name}[{index}]", "exec"), namespace)
+            following = blocks[index + 1] if index + 1 < len(blocks) else None
+            if following is not None and following[0] == "text":
+                assert out.getvalue() == following[1], f"{page.name} block {index}"
+    finally:
+        structlog.reset_defaults()
+
+
+@pytest.mark.parametrize("pack_id", sorted(PACKS))
+def test_pack_pages_match_the_packs(pack_id: str) -> None:
+    """docs/packs/ is written by `python -m arrears.compliance.reference docs/packs`."""
+    page = DOCS / "packs" / f"{pack_id}.md"
+    assert page.read_text(encoding="utf-8") == pack_reference(PACKS[pack_id])
