@@ -67,15 +67,8 @@ class Compliance:
             chosen[rule_id] = _override(chosen[rule_id], params)
         self.rules: tuple[Rule, ...] = tuple(chosen.values())
         self._by_id = chosen
-        # The rules that may judge each channel, so a judgment skips the others.
-        self._by_channel: dict[str, tuple[Rule, ...]] = {
-            channel: tuple(
-                item
-                for item in self.rules
-                if item.enabled and (item.channels is None or channel in item.channels)
-            )
-            for channel in Channel
-        }
+        # The rules in scope for each (channel, party, purpose), worked out once.
+        self._scoped: dict[tuple[str, str, str], tuple[Rule, ...]] = {}
 
     def __repr__(self) -> str:
         return f"Compliance(packs={list(self.packs)!r}, rules={len(self.rules)})"
@@ -156,9 +149,14 @@ class Compliance:
         return Verdict(False, reasons, moment, self._next_allowed(judgement, reasons), checked)
 
     def _reasons(self, judgement: Judgement) -> tuple[Reason, ...]:
+        proposal = judgement.proposal
+        key = (proposal.channel, judgement.party, proposal.purpose)
+        scoped = self._scoped.get(key)
+        if scoped is None:
+            scoped = self._scoped[key] = tuple(item for item in self.rules if item.in_scope(*key))
         found: list[Reason] = []
-        for rule in self._by_channel[judgement.proposal.channel]:
-            if rule.applies(judgement):
+        for rule in scoped:
+            if rule.admits(judgement):
                 reason = rule.check(judgement)
                 if reason is not None:
                     found.append(reason)

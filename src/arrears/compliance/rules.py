@@ -161,16 +161,27 @@ class Rule(BaseModel):
     purposes: frozenset[str] | None = None
     exempt: frozenset[str] = frozenset()
 
-    def applies(self, j: Judgement) -> bool:
-        """True when this rule judges the proposal at all."""
-        proposal = j.proposal
+    def in_scope(self, channel: str, party: str, purpose: str) -> bool:
+        """True when the rule is on and judges contacts on *channel* to *party* for *purpose*.
+
+        `Compliance` asks once per combination and remembers the answer.
+        """
         return (
             self.enabled
-            and (self.channels is None or proposal.channel in self.channels)
-            and (self.parties is None or j.party in self.parties)
-            and (self.purposes is None or proposal.purpose in self.purposes)
-            and proposal.purpose not in self.exempt
+            and (self.channels is None or channel in self.channels)
+            and (self.parties is None or party in self.parties)
+            and (self.purposes is None or purpose in self.purposes)
+            and purpose not in self.exempt
         )
+
+    def admits(self, j: Judgement) -> bool:
+        """Whether a proposal in scope is judged at all (kinds narrow it further)."""
+        return True
+
+    def applies(self, j: Judgement) -> bool:
+        """True when this rule judges the proposal at all: in scope, and admitted."""
+        proposal = j.proposal
+        return self.in_scope(proposal.channel, j.party, proposal.purpose) and self.admits(j)
 
     def check(self, j: Judgement) -> Reason | None:
         """``None`` to allow, a `Reason` to deny."""
@@ -251,11 +262,9 @@ class ContactHours(Rule):
     honour_named_times: bool = True
     work: bool | None = None
 
-    def applies(self, j: Judgement) -> bool:
-        """Also filters on the contact point's work flag."""
-        if self.work is not None and j.at_work != self.work:
-            return False
-        return super().applies(j)
+    def admits(self, j: Judgement) -> bool:
+        """Only contact points at work, or only the others, when ``work`` says so."""
+        return self.work is None or j.at_work == self.work
 
     def _consented(self, j: Judgement) -> bool:
         if not self.consent_minutes:
@@ -368,11 +377,9 @@ class FrequencyCap(Rule):
             raise ValueError("give exactly one of days and hours for the window")
         return self
 
-    def applies(self, j: Judgement) -> bool:
-        """Also filters on the contact point's work flag."""
-        if self.work is not None and j.at_work != self.work:
-            return False
-        return super().applies(j)
+    def admits(self, j: Judgement) -> bool:
+        """Only contact points at work, or only the others, when ``work`` says so."""
+        return self.work is None or j.at_work == self.work
 
     def _same_scope(self, j: Judgement, attempt: Attempt) -> bool:
         if self.per == "case":
@@ -641,9 +648,9 @@ class AutomatedNeedsConsent(Rule):
     A revocation (an opt-out on that medium) is honoured at once.
     """
 
-    def applies(self, j: Judgement) -> bool:
+    def admits(self, j: Judgement) -> bool:
         """Only automated proposals."""
-        return j.proposal.automated and super().applies(j)
+        return j.proposal.automated
 
     def check(self, j: Judgement) -> Reason | None:
         """Deny without consent, or after it was revoked."""
@@ -981,21 +988,29 @@ class RequiredWording(_Wording):
     required: dict[str, tuple[str, ...]]
     first_required: dict[str, tuple[str, ...]] = Field(default_factory=dict)
 
+    @cached_property
+    def _facts(self) -> dict[str, re.Pattern[str] | None]:
+        return {fact: self._compile(patterns) for fact, patterns in self.required.items()}
+
+    @cached_property
+    def _first_facts(self) -> dict[str, re.Pattern[str] | None]:
+        return {fact: self._compile(patterns) for fact, patterns in self.first_required.items()}
+
     def check(self, j: Judgement) -> Reason | None:
         """Deny a text that lacks a required fact, naming it."""
         text = j.proposal.text
         if text is None:
             return None
-        facts = self.required
+        facts = self._facts
         if self.first_required and not any(
             a.party == Party.DEBTOR and a.outcome in _REACHED for a in j.history.attempts
         ):
-            facts = self.first_required
-        missing = []
-        for fact, patterns in facts.items():
-            pattern = self._compile(patterns)
-            if pattern is not None and not pattern.search(text):
-                missing.append(fact)
+            facts = self._first_facts
+        missing = [
+            fact
+            for fact, pattern in facts.items()
+            if pattern is not None and not pattern.search(text)
+        ]
         if not missing:
             return None
         return self.deny("the text lacks: " + ", ".join(missing), missing=missing)
@@ -1070,7 +1085,7 @@ class RecordRetention(Rule):
 
     years: int = Field(ge=1)
 
-    def applies(self, j: Judgement) -> bool:
+    def in_scope(self, channel: str, party: str, purpose: str) -> bool:
         """Never: retention judges no contact."""
         return False
 
