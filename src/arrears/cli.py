@@ -38,14 +38,24 @@ def main() -> None:
 def _scenario_files(paths: Sequence[Path]) -> list[Path]:
     """The files named, and every ``*.yaml`` / ``*.yml`` under the folders named, in order.
 
-    Each folder's files are sorted; a file reached twice is run once.
+    Each folder's files are sorted; a file reached twice is run once.  Under a
+    folder, files in sub-folders whose name starts with ``_`` or ``.`` (drafts,
+    ``_pending``) are left out; name such a file directly to run it.
     """
     found: list[Path] = []
     seen: set[Path] = set()
     for path in paths:
         if path.is_dir():
             files = sorted(
-                (item for item in path.rglob("*") if item.suffix in _SUFFIXES and item.is_file()),
+                (
+                    item
+                    for item in path.rglob("*")
+                    if item.suffix in _SUFFIXES
+                    and item.is_file()
+                    and not any(
+                        part.startswith(("_", ".")) for part in item.relative_to(path).parts[:-1]
+                    )
+                ),
                 key=lambda item: item.parts,
             )
         else:

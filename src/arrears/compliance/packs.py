@@ -71,6 +71,8 @@ _MESSAGES: Final = frozenset(
 )
 _COMMUNICATED: Final = frozenset({Outcome.CONVERSATION, Outcome.VOICEMAIL, Outcome.DELIVERED})
 _ALL_BUT_VISIT: Final = frozenset(set(Channel) - {Channel.VISIT})
+# A letter is judged when it arrives, not when it is posted: hours do not apply to it.
+_TIMED: Final = frozenset(set(Channel) - {Channel.LETTER})
 
 
 def _deceased(prefix: str) -> HoldBlocks:
@@ -96,6 +98,7 @@ CN: Final = Pack(
             title="No collection contact 22:00-08:00 in the debtor's local time unless agreed",
             citation="NIFA national collection standard (2025); China Banking Association "
             "guideline (2026) [confirm]",
+            channels=_TIMED,
             start=time(8, 0),
             end=time(22, 0),
         ),
@@ -199,6 +202,7 @@ US_REGF: Final = Pack(
             "nor at times they named; if the location is unknown, convenient everywhere "
             "it may be; unless the consumer consented directly",
             citation="12 CFR 1006.6(b)(1)(i)",
+            channels=_TIMED,
             start=time(8, 0),
             end=time(21, 0),
         ),
@@ -258,6 +262,7 @@ US_REGF: Final = Pack(
             title="After a written request to stop, only the three permitted notices remain",
             citation="12 CFR 1006.6(c)",
             kinds=frozenset({HoldKind.CEASE}),
+            parties=_DIRECT,
             written_only=True,
             exempt=frozenset(
                 {Purpose.TERMINATION_NOTICE, Purpose.REMEDY_NOTICE, Purpose.REMEDY_INTENT}
@@ -344,7 +349,7 @@ US_MA: Final = Pack(
             parties=_DIRECT,
             limit=2,
             days=7,
-            per="case",
+            per="person",
             counted_channels=_PHONE,
             counted_outcomes=_COMMUNICATED,
             noun="initiated communications",
@@ -359,7 +364,7 @@ US_MA: Final = Pack(
             parties=_DIRECT,
             limit=2,
             days=30,
-            per="case",
+            per="person",
             counted_channels=_PHONE,
             counted_outcomes=_COMMUNICATED,
             noun="initiated communications",
@@ -382,7 +387,7 @@ US_WA: Final = Pack(
             parties=_DIRECT,
             limit=3,
             days=7,
-            per="case",
+            per="person",
             counted_channels=_ALL_BUT_VISIT,
             counted_outcomes=_COMMUNICATED,
             noun="communications",
@@ -395,7 +400,7 @@ US_WA: Final = Pack(
             parties=_DIRECT,
             limit=1,
             days=7,
-            per="case",
+            per="person",
             counted_channels=_ALL_BUT_VISIT,
             counted_outcomes=_COMMUNICATED,
             noun="communications at work",
@@ -405,6 +410,7 @@ US_WA: Final = Pack(
             id="US-WA-HOURS",
             title="No contact at home before 07:30 or after 21:00",
             citation="RCW 19.16.250(13) [confirm]",
+            channels=_TIMED,
             start=time(7, 30),
             end=time(21, 0),
             work=False,
@@ -422,6 +428,7 @@ UK: Final = Pack(
             title="No contact at unreasonable times (default 08:00-21:00); respect the times "
             "the customer asked for",
             citation="FCA CONC 7.9; default window as in MCOB 13.5.4G usage",
+            channels=_TIMED,
             start=time(8, 0),
             end=time(21, 0),
         ),

@@ -853,6 +853,15 @@ class NoticeRequired(Rule):
 _REACHED: Final = frozenset({Outcome.CONVERSATION, Outcome.DELIVERED, Outcome.VOICEMAIL})
 
 
+def _communicated(attempt: Attempt) -> bool:
+    """The attempt conveyed information to the debtor (a limited-content message does not)."""
+    return (
+        attempt.party == Party.DEBTOR
+        and attempt.outcome in _REACHED
+        and attempt.purpose != Purpose.LIMITED_CONTENT
+    )
+
+
 class ValidationNoticeDue(Rule):
     """The validation notice goes out within ``days`` days of the first communication.
 
@@ -870,7 +879,7 @@ class ValidationNoticeDue(Rule):
         if "validation" in j.case.notices:
             return None
         for attempt in j.history.attempts:
-            if attempt.party == Party.DEBTOR and attempt.outcome in _REACHED:
+            if _communicated(attempt):
                 deadline = j.local(attempt.at).date() + timedelta(days=self.days)
                 if j.local(j.at).date() > deadline:
                     return self.deny(
@@ -885,14 +894,17 @@ class ValidationNoticeDue(Rule):
 class PassiveReporting(Rule):
     """No credit reporting before speaking to the consumer, or ``days`` after a message.
 
-    A message counts when it was delivered and nothing after it on the same
-    channel came back undeliverable.
+    A message counts when it was a letter or an electronic message (``media``)
+    that was delivered, and nothing on the same channel came back undeliverable;
+    a voicemail does not count.
 
     Attributes:
         days: Days to wait after a delivered message.
+        media: The channels whose delivered messages count.
     """
 
     days: int = Field(default=14, ge=0)
+    media: frozenset[Channel] = frozenset({Channel.LETTER, Channel.EMAIL, Channel.SMS})
 
     def check(self, j: Judgement) -> Reason | None:
         """Allow after a conversation, or ``days`` after an undisputed delivered message."""
@@ -903,7 +915,9 @@ class PassiveReporting(Rule):
         sent = [
             a
             for a in attempts
-            if a.outcome in (Outcome.DELIVERED, Outcome.VOICEMAIL) and a.channel not in bounced
+            if a.outcome == Outcome.DELIVERED
+            and a.channel in self.media
+            and a.channel not in bounced
         ]
         if sent:
             ready = sent[0].at + timedelta(days=self.days)
@@ -1002,9 +1016,7 @@ class RequiredWording(_Wording):
         if text is None:
             return None
         facts = self._facts
-        if self.first_required and not any(
-            a.party == Party.DEBTOR and a.outcome in _REACHED for a in j.history.attempts
-        ):
+        if self.first_required and not any(map(_communicated, j.history.attempts)):
             facts = self._first_facts
         missing = [
             fact
