@@ -17,7 +17,8 @@ from enum import StrEnum
 from typing import Annotated, Any, Final, Self
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from dateutil.rrule import rrulestr
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ._exceptions import InvalidInput
 from .clock import require_aware
@@ -138,6 +139,8 @@ class Debtor(BaseModel):
         name: Full name (personal data: never logged).
         timezone: IANA time zone, e.g. ``"Asia/Shanghai"``; ``None`` when unknown.
         locale: BCP 47 language tag for messages, e.g. ``"zh-CN"`` or ``"en-US"``.
+        payday: When the debtor is paid, as an RFC 5545 recurrence rule, e.g.
+            ``"FREQ=MONTHLY;BYMONTHDAY=15"`` (policies remind a few days before it).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
@@ -146,6 +149,21 @@ class Debtor(BaseModel):
     name: str | None = Field(default=None, repr=False)
     timezone: ZoneInfo | None = None
     locale: str = Field(default="en", pattern=_LOCALE)
+    payday: str | None = Field(default=None, max_length=200)
+
+    @field_validator("payday")
+    @classmethod
+    def _recurrence(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                # Paydays are calendar dates in the debtor's zone: a naive start is right.
+                rrulestr(value, dtstart=datetime(2000, 1, 1))  # noqa: DTZ001
+            except (ValueError, TypeError) as err:
+                raise ValueError(
+                    f"payday: got {value!r}, expected an RFC 5545 rule such as "
+                    f"'FREQ=MONTHLY;BYMONTHDAY=15' ({err})"
+                ) from None
+        return value
 
 
 Amount = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
