@@ -14,6 +14,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 KEY_LINES = {
     "quickstart.py": "All replayed cases equal the live ones.",
     "custom_workflow.py": "- has_postal_address: no postal address for the debtor",
+    "hardship_plan.py": "The replayed case equals the live one.",
 }
 
 #: Personal data the examples put into their cases; none of it may be printed or logged.
@@ -82,4 +83,15 @@ class TestExamples:
         assert "four eyes need two people" in out
         assert "suit filed, approved by sup-001: legal.litigation" in out
         assert "cure: phone -> pre_due" in out
+        assert "verify(): intact" in out
+
+    def test_hardship_plan_walks_the_story(self) -> None:
+        """Promise partly kept, extension plan with a February instalment on the 28th, one
+        instalment late and caught up within grace, plan completed and the case resolved."""
+        out = run(EXAMPLES / "hardship_plan.py").stdout
+        assert "promise partly_kept: paid 800.00 CNY, short 1200.00 CNY; stage phone" in out
+        assert "due 2027-02-28" in out
+        assert "2027-03-02 review: active, late [1]" in out
+        assert "2027-03-11 review: active, late [1]" in out
+        assert "plan completed; stage resolved; arrears 0.00 CNY" in out
         assert "verify(): intact" in out

@@ -8,6 +8,7 @@ hash-chained journal of everything that happened, as evidence.
 """
 
 from ._exceptions import (
+    ApprovalDenied,
     ArrearsError,
     CurrencyMismatch,
     DuplicateCase,
@@ -17,6 +18,7 @@ from ._exceptions import (
     UnknownCase,
     UnknownTrigger,
 )
+from .agreements import Accrual, AgreementTerms, Charges
 from .case import (
     Balance,
     Case,
@@ -31,7 +33,7 @@ from .case import (
     mask,
 )
 from .clock import Clock, SettableClock, SystemClock
-from .engine import Engine, PaymentResult
+from .engine import Engine, PaymentResult, Reversal, Waiver
 from .guards import (
     SYSTEM,
     Actor,
@@ -52,6 +54,19 @@ from .guards import (
 )
 from .journal import JournalEntry, JournalProblem
 from .money import Money, allocate, minor_units
+from .plans import (
+    REQUIRED_DOCUMENTS,
+    Frequency,
+    Instalment,
+    PlanKind,
+    PlanStatus,
+    Promise,
+    PromiseStatus,
+    RepaymentPlan,
+    instalment_schedule,
+    schedule_dates,
+)
+from .settlements import Approval, ApprovalLimits
 from .store import MemoryStore
 from .workflow import (
     TransitionResult,
@@ -62,23 +77,32 @@ from .workflow import (
 )
 
 __all__ = [
+    "REQUIRED_DOCUMENTS",
     "SYSTEM",
+    "Accrual",
     "Actor",
+    "AgreementTerms",
+    "Approval",
+    "ApprovalDenied",
+    "ApprovalLimits",
     "ArrearsError",
     "Balance",
     "Case",
     "Channel",
+    "Charges",
     "Clock",
     "ContactPoint",
     "CurrencyMismatch",
     "Debtor",
     "DuplicateCase",
     "Engine",
+    "Frequency",
     "Guard",
     "GuardContext",
     "GuardFailure",
     "Hold",
     "HoldKind",
+    "Instalment",
     "InvalidInput",
     "JournalCorrupted",
     "JournalEntry",
@@ -88,6 +112,12 @@ __all__ = [
     "Outcome",
     "Party",
     "PaymentResult",
+    "PlanKind",
+    "PlanStatus",
+    "Promise",
+    "PromiseStatus",
+    "RepaymentPlan",
+    "Reversal",
     "SettableClock",
     "SystemClock",
     "TransitionDenied",
@@ -95,6 +125,7 @@ __all__ = [
     "TransitionSpec",
     "UnknownCase",
     "UnknownTrigger",
+    "Waiver",
     "Workflow",
     "WorkflowDefinition",
     "allocate",
@@ -105,12 +136,14 @@ __all__ = [
     "bucket_of",
     "dpd_at_least",
     "guard",
+    "instalment_schedule",
     "mask",
     "minor_units",
     "no_active_hold",
     "not_time_barred",
     "notice_elapsed",
     "paid_in_full",
+    "schedule_dates",
     "second_approver",
     "standard_definition",
 ]

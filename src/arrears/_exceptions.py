@@ -9,6 +9,7 @@ The tree::
     ├── DuplicateCase                         a case with that id is already open
     ├── UnknownTrigger                        the workflow has no trigger of that name
     ├── TransitionDenied                      a trigger was refused: every failed guard
+    ├── ApprovalDenied                        a waiver above the limits of those approving it
     └── JournalCorrupted                      the journal's hash chain does not hold
 
 Input to pydantic models (`Case`, `Debtor`, …) is validated by pydantic and a bad
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from .journal import JournalProblem
 
 __all__ = [
+    "ApprovalDenied",
     "ArrearsError",
     "CurrencyMismatch",
     "DuplicateCase",
@@ -133,3 +135,27 @@ class JournalCorrupted(ArrearsError):
         shown = "; ".join(str(p) for p in self.problems[:5])
         more = f" (and {len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
         super().__init__(f"journal does not verify: {shown}{more}")
+
+
+class ApprovalDenied(ArrearsError):
+    """A waiver or settlement is above what the people approving it may grant.
+
+    The refusal is recorded in the journal before this is raised.
+
+    Attributes:
+        amount: The amount asked to be waived (as text, with its currency).
+        limit: The limit that applied (as text), or ``"none"``.
+        reason: Why it was refused and what would allow it.
+        actor: The actor's staff id.
+        approver: The approver's staff id, or ``None``.
+    """
+
+    def __init__(
+        self, amount: str, limit: str, reason: str, actor: str, approver: str | None
+    ) -> None:
+        self.amount = amount
+        self.limit = limit
+        self.reason = reason
+        self.actor = actor
+        self.approver = approver
+        super().__init__(f"waiver of {amount} refused (limit {limit}): {reason}")

@@ -21,8 +21,10 @@ from dateutil.rrule import rrulestr
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ._exceptions import InvalidInput
+from .agreements import Accrual, AgreementTerms
 from .clock import require_aware
 from .money import Money, currency_quantum, minor_units
+from .plans import Promise, RepaymentPlan
 
 __all__ = [
     "Balance",
@@ -351,6 +353,12 @@ class Case(BaseModel):
         notices: The last time each kind of notice was sent (``{"legal": ...}``).
         version: Bumped on every change the engine makes.
         opened_at: When the case was opened in `arrears`.
+        terms: The agreement's terms for penalty interest and late fees, if any.
+        accrual: What has been charged under the terms so far; set by the engine.
+        promise: The latest promise to pay (open, kept, partly kept or broken).
+        plan: The latest repayment plan (active, completed or broken).
+        documents: The kinds of document recorded for the case, e.g.
+            ``proof_of_income``; set by the engine.
     """
 
     # The input of a case holds the debtor's name and contact addresses: pydantic
@@ -368,6 +376,11 @@ class Case(BaseModel):
     notices: dict[str, AwareDatetime] = Field(default_factory=dict)
     version: int = Field(default=0, ge=0)
     opened_at: AwareDatetime | None = None
+    terms: AgreementTerms | None = None
+    accrual: Accrual | None = None
+    promise: Promise | None = None
+    plan: RepaymentPlan | None = None
+    documents: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -376,6 +389,18 @@ class Case(BaseModel):
             if point.id in seen:
                 raise ValueError(f"contacts: contact id {point.id!r} appears twice")
             seen.add(point.id)
+        return self
+
+    @model_validator(mode="after")
+    def _agreements_in_currency(self) -> Self:
+        currency = self.balance.currency
+        for name, found in (
+            ("terms", self.terms.currency if self.terms is not None else None),
+            ("promise", self.promise.currency if self.promise is not None else None),
+            ("plan", self.plan.currency if self.plan is not None else None),
+        ):
+            if found is not None and found != currency:
+                raise ValueError(f"{name}: got amounts in {found}, expected {currency}")
         return self
 
     @property

@@ -14,21 +14,26 @@ that entry to the case through `arrears.journal.apply_entry`, the same code
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
-from typing import IO, Any
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import IO, Any, Final, TypeVar
 
 import structlog
+from pydantic import BaseModel, ValidationError
 
 from ._exceptions import (
+    ApprovalDenied,
     CurrencyMismatch,
     DuplicateCase,
     InvalidInput,
     JournalCorrupted,
     TransitionDenied,
 )
-from .case import Case, Channel, Hold, HoldKind, Outcome, Party, mask
+from .agreements import AgreementTerms, Charges, accrue_charges
+from .case import COMPONENTS, Case, Channel, Hold, HoldKind, Outcome, Party, mask
 from .clock import Clock, SystemClock, require_aware
 from .compliance import Compliance, ContactHistory, Proposal, Verdict
 from .guards import SYSTEM, Actor, GuardContext
@@ -44,10 +49,14 @@ from .journal import (
     write_jsonl,
 )
 from .money import ALLOCATION_ORDER, Money, allocate
+from .plans import Instalment, PlanStatus, Promise, PromiseStatus, RepaymentPlan
+from .settlements import Approval, ApprovalLimits
 from .store import MemoryStore
 from .workflow import TransitionResult, Workflow
 
-__all__ = ["Engine", "PaymentResult"]
+__all__ = ["Engine", "PaymentResult", "Reversal", "Waiver"]
+
+_M = TypeVar("_M", bound=BaseModel)
 
 _log = structlog.get_logger("arrears")
 
@@ -638,6 +647,12 @@ class Engine:
         A payment that clears the arrears cures the case (``cure``), from any
         live stage: back to ``pre_due``, or ``resolved`` when nothing is owed.
 
+        For a case with agreement terms, penalty interest and fees due up to
+        the payment are charged first (`accrue`), so none is lost once the
+        principal is paid.  The payment counts towards the open promise and
+        the active plan: one it covers is kept (``promise_kept``) or completed
+        (``plan_completed``, a reduction plan's waiver then applied).
+
         Raises:
             InvalidInput: the amount is not positive Money.
             CurrencyMismatch: the payment is in another currency than the case.
@@ -648,6 +663,7 @@ class Engine:
             raise InvalidInput("amount", amount, f"Money in {case.currency}")
         if amount.currency != case.currency:
             raise CurrencyMismatch("amount", case.currency, amount.currency)
+        self._accrue(case, moment)  # charges up to today first: none lost once principal is paid
         applied, credit = allocate(amount, case.balance.components(), order)
         data: dict[str, Any] = {
             "amount": str(amount.amount),
@@ -657,8 +673,10 @@ class Engine:
         }
         if reference is not None:
             data["reference"] = reference
+        data.update(self._payment_shares(case, amount))
         self._record(case, moment, "payment", data)
         _log.info("payment", case_id=case_id, currency=amount.currency)
+        self._after_payment(case, moment)
         return PaymentResult(applied, credit, self._cure(case, moment))
 
     def _cure(self, case: Case, moment: datetime) -> TransitionResult | None:
@@ -726,3 +744,869 @@ class Engine:
                     [JournalProblem(case_id, 0, "changed", "snapshot id differs from the chain")]
                 )
         return engine
+
+    # -- promises, plans, charges, credit, reversals, waivers and settlements ----------
+    #: The approval-limits table `waive` and `settle` use when given none.
+    approval_limits: ApprovalLimits | None = None
+
+    def accrue(self, case_id: str, *, at: datetime | None = None) -> Charges | None:
+        """Charge penalty interest and late fees due under the case's terms up to *at*.
+
+        Days on which a freezing hold (``terms.freeze_on_holds``) or a plan
+        with ``freeze_interest`` was in force are skipped.  Any credit the case
+        holds then pays the new charges, and a case whose arrears that clears
+        is cured.  Running it twice for the same day charges nothing the
+        second time.
+
+        Returns:
+            The charges recorded, or ``None`` when the case has no terms or
+            nothing is overdue.
+        """
+        case = self.store.get(case_id)
+        moment = self._moment(case_id, at)
+        charges = self._accrue(case, moment)
+        self._use_credit(case, moment)
+        return charges
+
+    def arrears_at(self, case_id: str, *, at: datetime | None = None) -> Money:
+        """The arrears at *at*, with the charges due under the case's terms up to then.
+
+        Nothing is recorded: this is what a plan or a settlement is built on.
+        """
+        case = self.store.get(case_id)
+        moment = self._moment(case_id, at)
+        charges = self._charges(case, moment)
+        if charges is None:
+            return case.arrears
+        return case.arrears + charges.penalty + charges.fee
+
+    def fall_due(
+        self,
+        case_id: str,
+        amount: Money,
+        *,
+        due: date,
+        at: datetime | None = None,
+        actor: Actor = SYSTEM,
+    ) -> JournalEntry:
+        """Record that an instalment of *amount* fell due on *due*: ``not_due`` becomes principal.
+
+        When nothing was overdue before, *due* becomes the case's due date.
+        Any credit the case holds pays the new arrears at once, so a debtor in
+        credit never falls behind on an instalment the credit covers.
+
+        Raises:
+            InvalidInput: not positive Money, more than ``not_due``, or *due* not a date.
+            CurrencyMismatch: the amount is in another currency than the case.
+        """
+        case = self.store.get(case_id)
+        moment = self._moment(case_id, at)
+        money = self._case_money(case, amount, "amount")
+        if money.amount > case.balance.not_due:
+            raise InvalidInput(
+                "amount", str(money), f"at most the {case.balance.money('not_due')} not yet due"
+            )
+        if not isinstance(due, date) or isinstance(due, datetime):
+            raise InvalidInput("due", due, "a calendar date")
+        data = {"amount": str(money.amount), "due": due.isoformat(), "actor": actor.id}
+        entry = self._record(case, moment, "instalment_due", data)
+        _log.info("instalment_due", case_id=case_id)
+        self._use_credit(case, moment)
+        return entry
+
+    def apply_credit(self, case_id: str, *, at: datetime | None = None) -> PaymentResult | None:
+        """Pay the arrears from the credit the case holds; cure the case if that clears them.
+
+        The engine does this itself whenever new arrears arise (`accrue`,
+        `fall_due`); call it for a case opened with both credit and arrears.
+
+        Returns:
+            What the credit paid, or ``None`` when there was no credit or nothing overdue.
+        """
+        case = self.store.get(case_id)
+        moment = self._moment(case_id, at)
+        return self._use_credit(case, moment)
+
+    def record_promise(
+        self,
+        case_id: str,
+        amount: Money,
+        due: date,
+        *,
+        instalments: Sequence[Instalment | tuple[date, Money]] | None = None,
+        grace_days: int = 0,
+        at: datetime | None = None,
+        actor: Actor = SYSTEM,
+    ) -> Promise:
+        """Record a promise to pay *amount* by *due*, and fire ``promise`` where the stage allows.
+
+        A promise still open is superseded by the new one.  Every payment recorded
+        from now on counts towards the promise; it is kept as soon as they
+        cover it (``promise_kept`` fires), and `review_promises` judges it
+        once the grace after an instalment has passed.
+
+        Args:
+            case_id: The case.
+            amount: The total promised, in the case's currency, at most what is owed.
+            due: The date of the (last) payment, not before today in the debtor's calendar.
+            instalments: Several payments instead of one: `Instalment` objects or
+                ``(date, Money)`` pairs in date order, summing to *amount*, the last on *due*.
+            grace_days: Days after each date before a shortfall counts.
+            at: When the promise was made (the clock's now when omitted).
+            actor: Who took it.
+
+        Raises:
+            InvalidInput: a bad amount, date, schedule or grace, or a case in a terminal stage.
+            CurrencyMismatch: the amount is in another currency than the case.
+        """
+        case = self.store.get(case_id)
+        moment = self._moment(case_id, at)
+        self._check_actor(actor)
+        self._check_live(case)
+        money = self._case_money(case, amount, "amount")
+        if money > case.balance.outstanding:
+            raise InvalidInput("amount", str(money), f"at most the {case.balance.outstanding} owed")
+        today = case.local_date(moment)
+        if not isinstance(due, date) or isinstance(due, datetime) or due < today:
+            raise InvalidInput("due", due, f"a calendar date from {today.isoformat()} on")
+        parts = self._instalments(case, money, due, instalments, today)
+        promise = self._build(
+            Promise,
+            "instalments",
+            id=f"promise-{self.store.head(case_id).seq + 1}",
+            made_at=moment,
+            instalments=parts,
+            grace_days=_days(grace_days),
+        )
+        data: dict[str, Any] = {"promise": promise.model_dump(mode="json"), "actor": actor.id}
+        if case.promise is not None and case.promise.is_open:
+            data["supersedes"] = case.promise.id
+        self._record(case, moment, "promise_made", data)
+        _log.info("promise_made", case_id=case_id, promise_id=promise.id)
+        if "promise" in self.workflow.triggers and case.stage in self.workflow.sources_of(
+            "promise"
+        ):
+            self._fire_quietly(case, "promise", moment, "promise to pay recorded", actor)
+        return promise
+
+    def review_promises(self, case_id: str, *, at: datetime | None = None) -> Promise | None:
+        """Judge the case's open promise at *at*: kept, partly kept, broken, or still open.
+
+        A promise is broken once the grace after one of its dates has passed
+        with the payments short of every instalment up to that date:
+        ``partly_kept`` (with the shortfall) when something was paid,
+        ``broken`` when nothing was.  Either fires ``promise_broken`` from the
+        ``promise`` stage, taking the case where the workflow says.
+
+        Returns:
+            The promise as it stands after the review, or ``None`` when the case has none.
+        """
+        case = self.store.get(case_id)
+        moment = self._moment(case_id, at)
+        promise = case.promise
+        if promise is None or not promise.is_open:
+            return promise
+        if self._promise_kept(case, moment):
+            return case.promise
+        short = promise.first_short(case.local_date(moment))
+        if short is not None:
+            index, shortfall = short
+            status = PromiseStatus.PARTLY_KEPT if promise.paid else PromiseStatus.BROKEN
+            self._record(
+                case,
+                moment,
+                "promise_resolved",
+                {
+                    "promise_id": promise.id,
+                    "status": str(status),
+                    "paid": str(promise.paid),
+                    "shortfall": str(shortfall.amount),
+                    "instalment": index,
+                },
+            )
+            _log.info("promise_resolved", case_id=case_id, status=str(status))
+            if case.stage == "promise" and "promise_broken" in self.workflow.triggers:
+                self._fire_quietly(case, "promise_broken", moment, f"promise {status}", SYSTEM)
+        return case.promise
+
+    def record_document(
+        self,
+        case_id: str,
+        kind: str,
+        *,
+        reference: str | None = None,
+        at: datetime | None = None,
+        actor: Actor = SYSTEM,
+    ) -> JournalEntry:
+        """Record that a document of *kind* (e.g. ``proof_of_income``) was received.
+
+        Only the kind and your reference to the stored document are recorded,
+        never its content.
+
+        Raises:
+            InvalidInput: a kind that is not a lower-case name, or a bad reference.
+        """
+        case = self.store.get(case_id)
+        moment = self._moment(case_id, at)
+        if not isinstance(kind, str) or not _DOCUMENT.match(kind):
+            raise InvalidInput("kind", kind, "a document kind such as 'proof_of_income'")
+        data: dict[str, Any] = {"document": kind, "actor": actor.id}
+        if reference is not None:
+            if not isinstance(reference, str) or not _REFERENCE.match(reference):
+                raise InvalidInput("reference", mask(str(reference)), "a document id")
+            data["reference"] = reference
+        entry = self._record(case, moment, "document", data)
+        _log.info("document", case_id=case_id, document=kind)
+        return entry
+
+    def start_plan(
+        self,
+        case_id: str,
+        plan: RepaymentPlan,
+        *,
+        actor: Actor,
+        approver: Actor | None = None,
+        at: datetime | None = None,
+    ) -> RepaymentPlan:
+        """Start a repayment plan and fire ``offer_plan``.
+
+        The instalments plus the waived part must equal the arrears now, with
+        the charges due under the case's terms up to now (`arrears_at`; they
+        are recorded first); the first instalment must not be in the past;
+        and every document the plan requires must have been recorded
+        (`record_document`).  An open promise is superseded by the plan.
+
+        Raises:
+            InvalidInput: a plan that is not new, does not add up, starts in
+                the past, or whose documents are missing (named in the error);
+                another plan is active.
+            CurrencyMismatch: the plan is in another currency than the case.
+            TransitionDenied: ``offer_plan`` is refused (journaled; no plan recorded).
+        """
+        case = self.store.get(case_id)
+        moment = self._moment(case_id, at)
+        self._check_actor(actor)
+        if not isinstance(plan, RepaymentPlan):
+            raise InvalidInput("plan", plan, "a RepaymentPlan")
+        if plan.paid or plan.status != PlanStatus.ACTIVE or plan.late or plan.started_at:
+            raise InvalidInput("plan", plan.id, "a new plan (nothing paid, not started)")
+        if plan.currency != case.currency:
+            raise CurrencyMismatch("plan", case.currency, plan.currency)
+        if case.plan is not None and (case.plan.is_active or case.plan.id == plan.id):
+            raise InvalidInput("plan", plan.id, f"no plan active or with the id {case.plan.id!r}")
+        pending = self._charges(case, moment)
+        arrears = case.arrears
+        if pending is not None:  # charges up to today count: they are recorded first
+            arrears = arrears + pending.penalty + pending.fee
+        covered = plan.total + plan.waived_money
+        if covered != arrears:
+            raise InvalidInput(
+                "plan",
+                f"{plan.total} + {plan.waived_money} waived",
+                f"instalments plus the waived part equal to the arrears, {arrears}",
+            )
+        today = case.local_date(moment)
+        if plan.instalments[0].due < today:
+            raise InvalidInput(
+                "plan", plan.instalments[0].due.isoformat(), f"a first date from {today} on"
+            )
+        missing = [kind for kind in plan.documents if kind not in case.documents]
+        if missing:
+            raise InvalidInput(
+                "required_documents",
+                missing,
+                f"recorded (record_document) before a {plan.kind} plan starts",
+            )
+        probe = case.model_copy()
+        ctx = GuardContext(
+            moment, "offer_plan", actor, approver, history=lambda: self.store.entries(case_id)
+        )
+        if not self.workflow.apply(probe, ctx).allowed:
+            self.fire(case_id, "offer_plan", actor=actor, approver=approver, at=moment)
+        self._accrue(case, moment)
+        started = plan.model_copy(update={"started_at": moment})
+        data: dict[str, Any] = {"plan": started.model_dump(mode="json"), "actor": actor.id}
+        if approver is not None:
+            data["approver"] = approver.id
+        if case.promise is not None and case.promise.is_open:
+            data["supersedes"] = case.promise.id
+        self._record(case, moment, "plan_started", data)
+        _log.info("plan_started", case_id=case_id, plan_id=plan.id, kind=str(plan.kind))
+        self.fire(
+            case_id, "offer_plan", actor=actor, approver=approver, at=moment, reason="plan started"
+        )
+        assert case.plan is not None
+        return case.plan
+
+    def review_plan(self, case_id: str, *, at: datetime | None = None) -> RepaymentPlan | None:
+        """Judge the case's active plan at *at*: instalments late, or the plan broken.
+
+        An instalment unpaid after its date is recorded as late (once); unpaid
+        after its grace, it breaks the plan: ``plan_broken`` fires from the
+        ``repayment_plan`` stage, taking the case to the stage the workflow
+        names, and a reduction plan's waiver lapses.
+
+        Returns:
+            The plan as it stands after the review, or ``None`` when the case has none.
+        """
+        case = self.store.get(case_id)
+        moment = self._moment(case_id, at)
+        plan = case.plan
+        if plan is None or not plan.is_active:
+            return plan
+        today = case.local_date(moment)
+        short = plan.first_short(today)
+        if short is not None:
+            index, shortfall = short
+            self._record(
+                case,
+                moment,
+                "plan_resolved",
+                {
+                    "plan_id": plan.id,
+                    "status": str(PlanStatus.BROKEN),
+                    "paid": str(plan.paid),
+                    "shortfall": str(shortfall.amount),
+                    "instalment": index,
+                    "waived": {},
+                },
+            )
+            _log.info("plan_resolved", case_id=case_id, status="broken")
+            if case.stage == "repayment_plan" and "plan_broken" in self.workflow.triggers:
+                self._fire_quietly(case, "plan_broken", moment, "plan instalment missed", SYSTEM)
+            return case.plan
+        late = [
+            index
+            for index, part in enumerate(plan.instalments)
+            if part.due < today
+            and index not in plan.late
+            and plan.paid < plan.due_through(index).amount
+        ]
+        if late:
+            shortfall = plan.due_through(late[-1]) - plan.paid_money
+            self._record(
+                case,
+                moment,
+                "plan_instalment_late",
+                {"plan_id": plan.id, "instalments": late, "shortfall": str(shortfall.amount)},
+            )
+            _log.info("plan_instalment_late", case_id=case_id, instalments=late)
+        return case.plan
+
+    def reverse_payment(
+        self,
+        case_id: str,
+        reference: str,
+        *,
+        at: datetime | None = None,
+        actor: Actor = SYSTEM,
+        reason: str | None = None,
+    ) -> Reversal:
+        """Undo a returned payment: restore what it paid, and re-open what it closed.
+
+        The components it paid are owed again and the credit it left is taken
+        back (credit since spent on later charges is owed again on the
+        components it paid).  A promise it kept is open again and a plan it
+        completed is active again, with a reduction plan's waiver undone.  A
+        case it cured (or resolved through a kept promise or a completed plan)
+        goes back to the stage it was in before, when no other transition
+        has happened since; a reversal is a correction of the record, not a
+        decision, so it is a ``payment_reversed`` entry rather than a trigger.
+
+        Raises:
+            InvalidInput: no payment with that reference, more than one, or
+                already reversed.
+        """
+        case = self.store.get(case_id)
+        moment = self._moment(case_id, at)
+        self._check_actor(actor)
+        if reason is not None and not isinstance(reason, str):
+            raise InvalidInput("reason", reason, "a short text or None")
+        history = self.store.entries(case_id)
+        found = [e for e in history if e.kind == "payment" and e.data.get("reference") == reference]
+        if len(found) != 1:
+            expected = "the reference of one recorded payment"
+            raise InvalidInput("reference", reference, expected)
+        payment = found[0]
+        if any(
+            e.kind == "payment_reversed" and e.data["payment_seq"] == payment.seq for e in history
+        ):
+            raise InvalidInput("reference", reference, "a payment not already reversed")
+        data = _reversal(case, history, payment)
+        data.update({"actor": actor.id})
+        if reason is not None:
+            data["reason"] = reason
+        self._record(case, moment, "payment_reversed", data)
+        _log.info("payment_reversed", case_id=case_id, reopened=data.get("stage") is not None)
+        restored = {name: Money(value, case.currency) for name, value in data["restored"].items()}
+        stage = data.get("stage")
+        return Reversal(
+            restored,
+            Money(data["credit"], case.currency),
+            None if stage is None else (stage["from"], stage["to"]),
+        )
+
+    def waive(
+        self,
+        case_id: str,
+        amount: Money,
+        *,
+        actor: Actor,
+        approver: Actor | None = None,
+        limits: ApprovalLimits | None = None,
+        order: Sequence[str] = ALLOCATION_ORDER,
+        reason: str | None = None,
+        at: datetime | None = None,
+    ) -> Waiver:
+        """Waive part of the arrears, within the approval limits of those who approve it.
+
+        The waiver takes *amount* off the overdue components in *order*
+        (penalty first by default).  The journal records the limit applied,
+        on what basis (``actor``, ``approver`` or ``four_eyes``) and who
+        approved; a refusal is journaled too.  A waiver that clears the
+        arrears cures the case.
+
+        Raises:
+            InvalidInput: not positive Money, or more than the arrears.
+            CurrencyMismatch: in another currency than the case.
+            ApprovalDenied: above the limits (journaled as ``waiver_refused``).
+        """
+        case = self.store.get(case_id)
+        moment = self._moment(case_id, at)
+        money = self._case_money(case, amount, "amount")
+        if money > case.arrears:
+            raise InvalidInput("amount", str(money), f"at most the arrears, {case.arrears}")
+        if reason is not None and not isinstance(reason, str):
+            raise InvalidInput("reason", reason, "a short text or None")
+        approval = self._authorise(case, moment, money, actor, approver, limits, "waiver")
+        applied, _ = allocate(money, case.balance.components(), order)
+        data: dict[str, Any] = {
+            "amount": str(money.amount),
+            "applied": {name: str(part.amount) for name, part in applied.items()},
+            **approval.to_json(),
+        }
+        if reason is not None:
+            data["reason"] = reason
+        self._record(case, moment, "waiver", data)
+        _log.info("waiver", case_id=case_id, basis=approval.basis, actor=actor.id)
+        return Waiver(applied, approval, self._cure(case, moment))
+
+    def settle(
+        self,
+        case_id: str,
+        amount: Money,
+        *,
+        actor: Actor,
+        approver: Actor | None = None,
+        limits: ApprovalLimits | None = None,
+        order: Sequence[str] = ALLOCATION_ORDER,
+        reason: str | None = None,
+        at: datetime | None = None,
+    ) -> Waiver:
+        """Record a settlement paid in full and final, waive the rest, and fire ``settle``.
+
+        *amount* is the payment received; the rest of everything owed (due or
+        not) is waived, within the approval limits as for `waive`.  The
+        payment and the waiver are one ``settlement`` entry, followed by the
+        ``settle`` transition, whose own guards apply (in the standard
+        workflow the actor must be a supervisor).
+
+        Raises:
+            InvalidInput: not positive Money, or not less than what is owed.
+            CurrencyMismatch: in another currency than the case.
+            ApprovalDenied: the waived rest is above the limits (journaled).
+            TransitionDenied: ``settle`` is refused (journaled; nothing settled).
+        """
+        case = self.store.get(case_id)
+        moment = self._moment(case_id, at)
+        self._check_actor(actor)
+        money = self._case_money(case, amount, "amount")
+        owed = case.balance.outstanding
+        if money >= owed:
+            raise InvalidInput(
+                "amount", str(money), f"less than the {owed} owed (a full payment is a payment)"
+            )
+        probe = case.model_copy()
+        ctx = GuardContext(
+            moment, "settle", actor, approver, history=lambda: self.store.entries(case_id)
+        )
+        if not self.workflow.apply(probe, ctx).allowed:
+            self.fire(case_id, "settle", actor=actor, approver=approver, at=moment)
+        approval = self._authorise(
+            case, moment, owed - money, actor, approver, limits, "settlement"
+        )
+        owing = {**case.balance.components(), "not_due": case.balance.money("not_due")}
+        paid, _ = allocate(money, owing, (*order, "not_due"))
+        rest = {name: owing[name] - paid[name] for name in owing}
+        data: dict[str, Any] = {
+            "amount": str(money.amount),
+            "applied": {name: str(part.amount) for name, part in paid.items()},
+            "waived": {name: str(part.amount) for name, part in rest.items()},
+            **approval.to_json(),
+        }
+        if reason is not None:
+            data["reason"] = reason
+        self._record(case, moment, "settlement", data)
+        _log.info("settlement", case_id=case_id, basis=approval.basis, actor=actor.id)
+        transition = self.fire(
+            case_id, "settle", actor=actor, approver=approver, at=moment, reason="settled"
+        )
+        return Waiver(rest, approval, transition)
+
+    # -- their internals -------------------------------------------------------------
+    @staticmethod
+    def _check_actor(actor: object) -> None:
+        if not isinstance(actor, Actor):
+            raise InvalidInput("actor", actor, "an Actor")
+
+    def _check_live(self, case: Case) -> None:
+        if self.workflow.is_terminal(case.stage):
+            raise InvalidInput("stage", case.stage, "a case in a live stage")
+
+    @staticmethod
+    def _case_money(case: Case, amount: object, field: str) -> Money:
+        if not isinstance(amount, Money):
+            raise InvalidInput(field, amount, f"Money in {case.currency}")
+        if amount.currency != case.currency:
+            raise CurrencyMismatch(field, case.currency, amount.currency)
+        if amount.amount <= 0:
+            raise InvalidInput(field, str(amount), "a positive amount")
+        return amount
+
+    @staticmethod
+    def _build(model: type[_M], field: str, **values: Any) -> _M:
+        try:
+            return model(**values)
+        except ValidationError as err:
+            first = err.errors()[0]
+            raise InvalidInput(field, ".".join(map(str, first["loc"])), first["msg"]) from None
+
+    @staticmethod
+    def _instalments(
+        case: Case,
+        amount: Money,
+        due: date,
+        given: Sequence[Instalment | tuple[date, Money]] | None,
+        today: date,
+    ) -> tuple[Instalment, ...]:
+        if given is None:
+            return (Instalment(due=due, amount=amount),)
+        if isinstance(given, (str, bytes)) or not isinstance(given, Sequence) or not given:
+            raise InvalidInput("instalments", type(given).__name__, "a sequence of instalments")
+        parts: list[Instalment] = []
+        for position, item in enumerate(given):
+            if isinstance(item, Instalment):
+                part = item
+            elif isinstance(item, tuple) and len(item) == 2:
+                part = Engine._build(
+                    Instalment, f"instalments[{position}]", due=item[0], amount=item[1]
+                )
+            else:
+                raise InvalidInput(
+                    f"instalments[{position}]", repr(item), "an Instalment or a (date, Money) pair"
+                )
+            Engine._case_money(case, part.amount, f"instalments[{position}]")
+            if part.due < today:
+                raise InvalidInput(
+                    f"instalments[{position}]", part.due.isoformat(), f"a date from {today} on"
+                )
+            parts.append(part)
+        total = sum((part.amount.amount for part in parts), Decimal(0))
+        if total != amount.amount or parts[-1].due != due:
+            raise InvalidInput(
+                "instalments",
+                f"{total} {amount.currency} by {parts[-1].due.isoformat()}",
+                f"instalments summing to {amount}, the last on {due.isoformat()}",
+            )
+        return tuple(parts)
+
+    def _fire_quietly(
+        self, case: Case, trigger: str, moment: datetime, reason: str, actor: Actor
+    ) -> TransitionResult:
+        """Fire what a recorded fact leads to; a refusal is journaled and returned, not raised."""
+        try:
+            return self.fire(case.id, trigger, at=moment, reason=reason, actor=actor)
+        except TransitionDenied as denied:
+            return TransitionResult(trigger, denied.stage, denied.stage, denied.failures)
+
+    def _promise_kept(self, case: Case, moment: datetime) -> bool:
+        """Record the open promise as kept when the payments cover it or nothing is overdue."""
+        promise = case.promise
+        if promise is None or not promise.is_open:
+            return False
+        if promise.paid < promise.total.amount and case.balance.has_arrears:
+            return False
+        self._record(
+            case,
+            moment,
+            "promise_resolved",
+            {
+                "promise_id": promise.id,
+                "status": str(PromiseStatus.KEPT),
+                "paid": str(promise.paid),
+            },
+        )
+        _log.info("promise_resolved", case_id=case.id, status="kept")
+        # With the arrears cleared the cure takes the case out of collection instead.
+        if (
+            case.balance.has_arrears
+            and case.stage == "promise"
+            and "promise_kept" in self.workflow.triggers
+        ):
+            self._fire_quietly(case, "promise_kept", moment, "promise kept", SYSTEM)
+        return True
+
+    def _plan_completed(self, case: Case, moment: datetime) -> bool:
+        """Record the active plan as completed once it is paid; apply a reduction's waiver."""
+        plan = case.plan
+        if plan is None or not plan.is_active or plan.paid < plan.total.amount:
+            return False
+        waived: dict[str, str] = {}
+        if plan.waived and case.balance.has_arrears:
+            waiver = min(plan.waived_money, case.arrears)
+            parts, _ = allocate(waiver, case.balance.components())
+            waived = {name: str(part.amount) for name, part in parts.items() if part}
+        self._record(
+            case,
+            moment,
+            "plan_resolved",
+            {
+                "plan_id": plan.id,
+                "status": str(PlanStatus.COMPLETED),
+                "paid": str(plan.paid),
+                "waived": waived,
+            },
+        )
+        _log.info("plan_resolved", case_id=case.id, status="completed")
+        if case.stage == "repayment_plan" and "plan_completed" in self.workflow.triggers:
+            self._fire_quietly(case, "plan_completed", moment, "plan completed", SYSTEM)
+        return True
+
+    def _payment_shares(self, case: Case, amount: Money) -> dict[str, Any]:
+        """How much of a payment counts towards the open promise and the active plan."""
+        shares: dict[str, Any] = {}
+        promise, plan = case.promise, case.plan
+        if promise is not None and promise.is_open:
+            counted = min(amount.amount, promise.remaining.amount)
+            shares["promise"] = {"id": promise.id, "counted": str(counted)}
+        if plan is not None and plan.is_active:
+            counted = min(amount.amount, plan.remaining.amount)
+            shares["plan"] = {"id": plan.id, "counted": str(counted)}
+        return shares
+
+    def _after_payment(self, case: Case, moment: datetime) -> None:
+        """Keep the promise and complete the plan a payment has just covered."""
+        self._promise_kept(case, moment)
+        self._plan_completed(case, moment)
+
+    def _frozen_days(self, case: Case, terms: AgreementTerms) -> Callable[[date], bool]:
+        """Whether a freezing hold or an interest-freezing plan was in force on a local day."""
+        zone = case.debtor.timezone or UTC
+        spans: list[tuple[datetime, datetime | None]] = []
+        for hold in case.holds:
+            if hold.kind in terms.freeze_on_holds:
+                ends = [t for t in (hold.ends_at, hold.released_at) if t is not None]
+                spans.append((hold.started_at, min(ends) if ends else None))
+        plan = case.plan
+        if plan is not None and plan.freeze_interest and plan.started_at is not None:
+            spans.append((plan.started_at, plan.ended_at))
+
+        def frozen(day: date) -> bool:
+            start = datetime.combine(day, time(0), tzinfo=zone)
+            end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+            return any(s < end and (e is None or e > start) for s, e in spans)
+
+        return frozen
+
+    def _charges(self, case: Case, moment: datetime) -> Charges | None:
+        """The charges due under the case's terms up to *moment*, not yet recorded."""
+        terms = case.terms
+        if terms is None or not case.balance.has_arrears or self.workflow.is_terminal(case.stage):
+            return None
+        overdue = {name: getattr(case.balance, name) for name in COMPONENTS}
+        return accrue_charges(
+            terms,
+            case.currency,
+            overdue,
+            case.due_date,
+            case.accrual,
+            case.local_date(moment),
+            self._frozen_days(case, terms),
+        )
+
+    def _accrue(self, case: Case, moment: datetime) -> Charges | None:
+        charges = self._charges(case, moment)
+        if charges is None:
+            return None
+        state = case.accrual
+        unchanged = state is not None and (state.through, state.late_fee_for) == (
+            charges.through,
+            charges.late_fee_for,
+        )
+        if unchanged and charges.is_zero:
+            return charges
+        data = {
+            "penalty": str(charges.penalty.amount),
+            "fee": str(charges.fee.amount),
+            "days": charges.days,
+            "frozen_days": charges.frozen_days,
+            "through": charges.through.isoformat(),
+            "late_fee_for": None
+            if charges.late_fee_for is None
+            else charges.late_fee_for.isoformat(),
+        }
+        self._record(case, moment, "accrual", data)
+        _log.info("accrual", case_id=case.id, days=charges.days, frozen_days=charges.frozen_days)
+        return charges
+
+    def _use_credit(self, case: Case, moment: datetime) -> PaymentResult | None:
+        balance = case.balance
+        if not balance.credit or not balance.has_arrears:
+            return None
+        use = min(balance.money("credit"), balance.arrears)
+        applied, _ = allocate(use, balance.components())
+        data = {"applied": {name: str(part.amount) for name, part in applied.items()}}
+        self._record(case, moment, "credit_applied", data)
+        _log.info("credit_applied", case_id=case.id)
+        return PaymentResult(applied, Money.zero(case.currency), self._cure(case, moment))
+
+    def _authorise(
+        self,
+        case: Case,
+        moment: datetime,
+        amount: Money,
+        actor: Actor,
+        approver: Actor | None,
+        limits: ApprovalLimits | None,
+        what: str,
+    ) -> Approval:
+        table = limits if limits is not None else self.approval_limits
+        if not isinstance(table, ApprovalLimits):
+            raise InvalidInput(
+                "limits", table, "an ApprovalLimits table (or engine.approval_limits)"
+            )
+        try:
+            return table.authorise(amount, actor, approver)
+        except ApprovalDenied as denied:
+            own = table.limit_of(actor)
+            data = {
+                "what": what,
+                "amount": str(amount.amount),
+                "limit": None if own is None else str(own.amount),
+                "reason": denied.reason,
+                "actor": actor.id,
+                "approver": denied.approver,
+            }
+            self._record(case, moment, "waiver_refused", data)
+            _log.info("waiver_refused", case_id=case.id, actor=actor.id)
+            raise
+
+
+_DOCUMENT: Final = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_REFERENCE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
+#: Transitions a payment may cause at once, which its reversal re-opens.
+_CLOSED_BY_PAYMENT: Final = frozenset({"cure", "promise_kept", "plan_completed"})
+
+
+def _days(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 366:
+        raise InvalidInput("grace_days", value, "a whole number of days from 0 to 366")
+    return value
+
+
+def _reversal(case: Case, history: Sequence[JournalEntry], payment: JournalEntry) -> dict[str, Any]:
+    """What undoing *payment* restores, computed from the case and its chain."""
+    data = payment.data
+    restored = {name: Decimal(value) for name, value in data["applied"].items()}
+    left = Decimal(data["credit"])
+    taken = min(left, case.balance.credit)
+    spent = left - taken
+    later = history[payment.seq + 1 :]
+    # Credit the payment left that later charges used: owed again where it paid.
+    for entry in reversed(later):
+        if not spent:
+            break
+        if entry.kind == "credit_applied":
+            for name, value in entry.data["applied"].items():
+                part = min(Decimal(value), spent)
+                restored[name] = restored.get(name, Decimal(0)) + part
+                spent -= part
+    if spent:
+        restored["principal"] = restored.get("principal", Decimal(0)) + spent
+    out: dict[str, Any] = {
+        "reference": data["reference"],
+        "payment_seq": payment.seq,
+        "amount": data["amount"],
+        "credit": str(taken),
+    }
+    promise = case.promise
+    share = data.get("promise")
+    if promise is not None and share is not None and share["id"] == promise.id:
+        paid = promise.paid - Decimal(share["counted"])
+        status = promise.status
+        if status == PromiseStatus.KEPT and paid < promise.total.amount:
+            status = PromiseStatus.OPEN
+        out["promise"] = {"id": promise.id, "paid": str(paid), "status": str(status)}
+    plan = case.plan
+    share = data.get("plan")
+    if plan is not None and share is not None and share["id"] == plan.id:
+        paid = plan.paid - Decimal(share["counted"])
+        plan_status = plan.status
+        if plan_status == PlanStatus.COMPLETED and paid < plan.total.amount:
+            plan_status = PlanStatus.ACTIVE
+            for entry in later:
+                if entry.kind == "plan_resolved" and entry.data["plan_id"] == plan.id:
+                    for name, value in entry.data["waived"].items():
+                        restored[name] = restored.get(name, Decimal(0)) + Decimal(value)
+        out["plan"] = {"id": plan.id, "paid": str(paid), "status": str(plan_status)}
+    out["restored"] = {name: str(value) for name, value in restored.items()}
+    # The transitions the payment caused at once, in the entries right after it.
+    caused: list[JournalEntry] = []
+    for entry in later:
+        if entry.at != payment.at:
+            break
+        if entry.kind in ("transition", "refusal"):
+            if entry.data["trigger"] not in _CLOSED_BY_PAYMENT:
+                break
+            if entry.kind == "transition":
+                caused.append(entry)
+        elif entry.kind not in ("promise_resolved", "plan_resolved", "credit_applied"):
+            break
+    if caused:
+        moved_since = [e for e in later if e.kind == "transition" and e.seq > caused[-1].seq]
+        before = caused[0].data["source"]
+        if not moved_since and case.stage == caused[-1].data["dest"] and case.stage != before:
+            out["stage"] = {"from": case.stage, "to": before}
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Reversal:
+    """What reversing a payment did.
+
+    Attributes:
+        restored: The amount owed again on each component.
+        credit: The credit taken back.
+        reopened: ``(from, to)`` when the case went back to the stage it was
+            in before the payment, else ``None``.
+    """
+
+    restored: Mapping[str, Money]
+    credit: Money
+    reopened: tuple[str, str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Waiver:
+    """What a waiver or a settlement did.
+
+    Attributes:
+        applied: The amount waived on each component.
+        approval: The limit applied, its basis and who approved.
+        transition: The cure (for a waiver that cleared the arrears) or the
+            ``settle`` transition, if any.
+    """
+
+    applied: Mapping[str, Money]
+    approval: Approval
+    transition: TransitionResult | None

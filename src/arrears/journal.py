@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import IO, Any, Final, NamedTuple
@@ -28,8 +28,10 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from ._exceptions import JournalCorrupted
+from .agreements import Accrual
 from .case import Case, Hold
 from .money import Money
+from .plans import PlanStatus, Promise, PromiseStatus, RepaymentPlan
 
 __all__ = [
     "GENESIS",
@@ -90,7 +92,12 @@ class JournalEntry:
         seq: Its position in the case's chain, from 0.
         at: When it happened.
         kind: ``opened``, ``transition``, ``refusal``, ``hold_added``,
-            ``hold_released``, ``interaction``, ``notice`` or ``payment``.
+            ``hold_released``, ``interaction``, ``notice`` or ``payment``;
+            for promises, plans and charges also ``accrual``,
+            ``credit_applied``, ``instalment_due``, ``promise_made``,
+            ``promise_resolved``, ``document``, ``plan_started``,
+            ``plan_instalment_late``, ``plan_resolved``, ``waiver``,
+            ``waiver_refused``, ``settlement`` and ``payment_reversed``.
         body: The canonical JSON (UTF-8) that ``hash`` covers.
         hash: SHA-256 of ``body``, hex.
     """
@@ -415,7 +422,7 @@ def read_jsonl(
 
 
 def replay(entries: Sequence[JournalEntry], head: Head | None = None) -> Case:
-    """Rebuild a case from its chain alone: stage, holds, balance, notices and version.
+    """Rebuild a case from its chain alone: stage, holds, balance, notices, promise, plan, version.
 
     Raises:
         JournalCorrupted: the chain does not verify or does not start with an
@@ -462,3 +469,119 @@ def apply_entry(case: Case, kind: str, at: datetime, data: Mapping[str, Any]) ->
     elif kind == "payment":
         applied = {name: Decimal(amount) for name, amount in data["applied"].items()}
         case.balance = case.balance.after_payment(applied, Decimal(data["credit"]))
+        if "promise" in data or "plan" in data:
+            _count_payment(case, data)
+    elif kind == "accrual":
+        _apply_accrual(case, data)
+    elif kind == "credit_applied":
+        applied = {name: Decimal(amount) for name, amount in data["applied"].items()}
+        used = sum(applied.values(), Decimal(0))
+        case.balance = case.balance.after_payment(applied, -used)
+    elif kind == "instalment_due":
+        amount = Decimal(data["amount"])
+        if not case.balance.has_arrears:
+            case.due_date = date.fromisoformat(data["due"])
+        balance = case.balance
+        case.balance = balance.model_copy(
+            update={"not_due": balance.not_due - amount, "principal": balance.principal + amount}
+        )
+    elif kind == "promise_made":
+        case.promise = Promise.model_validate(data["promise"])
+    elif kind == "promise_resolved":
+        _resolve_promise(case, data)
+    elif kind == "document":
+        case.documents = tuple(sorted({*case.documents, data["document"]}))
+    elif kind == "plan_started":
+        if case.promise is not None and case.promise.id == data.get("supersedes"):
+            case.promise = case.promise.model_copy(update={"status": PromiseStatus.SUPERSEDED})
+        case.plan = RepaymentPlan.model_validate(data["plan"])
+    elif kind == "plan_instalment_late":
+        if case.plan is not None:
+            late = (*case.plan.late, *data["instalments"])
+            case.plan = case.plan.model_copy(update={"late": late})
+    elif kind == "plan_resolved":
+        _resolve_plan(case, at, data)
+    elif kind in ("waiver", "settlement"):
+        taken = {name: Decimal(amount) for name, amount in data["applied"].items()}
+        for name, amount in data.get("waived", {}).items():
+            taken[name] = taken.get(name, Decimal(0)) + Decimal(amount)
+        case.balance = case.balance.after_payment(taken, Decimal(0))
+    elif kind == "payment_reversed":
+        _reverse_payment(case, data)
+
+
+def _count_payment(case: Case, data: Mapping[str, Any]) -> None:
+    """Add a payment's share to the open promise and the active plan it counted towards."""
+    share = data.get("promise")
+    if share is not None and case.promise is not None and case.promise.id == share["id"]:
+        paid = case.promise.paid + Decimal(share["counted"])
+        case.promise = case.promise.model_copy(update={"paid": paid})
+    share = data.get("plan")
+    if share is not None and case.plan is not None and case.plan.id == share["id"]:
+        paid = case.plan.paid + Decimal(share["counted"])
+        case.plan = case.plan.model_copy(update={"paid": paid})
+
+
+def _apply_accrual(case: Case, data: Mapping[str, Any]) -> None:
+    """Add penalty interest and a late fee to the balance, and their totals to the accrual."""
+    penalty, fee = Decimal(data["penalty"]), Decimal(data["fee"])
+    balance = case.balance
+    case.balance = balance.model_copy(
+        update={"penalty": balance.penalty + penalty, "fees": balance.fees + fee}
+    )
+    before = case.accrual
+    fee_for = data["late_fee_for"]
+    case.accrual = Accrual(
+        through=date.fromisoformat(data["through"]),
+        penalty=(before.penalty if before is not None else Decimal(0)) + penalty,
+        fees=(before.fees if before is not None else Decimal(0)) + fee,
+        late_fee_for=None if fee_for is None else date.fromisoformat(fee_for),
+    )
+
+
+def _resolve_promise(case: Case, data: Mapping[str, Any]) -> None:
+    """Mark the promise kept, partly kept or broken, with its shortfall."""
+    if case.promise is None or case.promise.id != data["promise_id"]:
+        return
+    shortfall = data.get("shortfall")
+    case.promise = case.promise.model_copy(
+        update={
+            "status": PromiseStatus(data["status"]),
+            "shortfall": None if shortfall is None else Decimal(shortfall),
+        }
+    )
+
+
+def _resolve_plan(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
+    """Mark the plan completed or broken; a completed reduction plan's waiver comes off."""
+    if case.plan is None or case.plan.id != data["plan_id"]:
+        return
+    case.plan = case.plan.model_copy(update={"status": PlanStatus(data["status"]), "ended_at": at})
+    waived = {name: Decimal(amount) for name, amount in data["waived"].items()}
+    if waived:
+        case.balance = case.balance.after_payment(waived, Decimal(0))
+
+
+def _reverse_payment(case: Case, data: Mapping[str, Any]) -> None:
+    """Owe again what a reversed payment paid, take back its credit, re-open what it closed."""
+    balance = case.balance
+    update = {
+        name: getattr(balance, name) + Decimal(amount) for name, amount in data["restored"].items()
+    }
+    update["credit"] = balance.credit - Decimal(data["credit"])
+    case.balance = balance.model_copy(update=update)
+    promise = data.get("promise")
+    if promise is not None and case.promise is not None and case.promise.id == promise["id"]:
+        case.promise = case.promise.model_copy(
+            update={"paid": Decimal(promise["paid"]), "status": PromiseStatus(promise["status"])}
+        )
+    plan = data.get("plan")
+    if plan is not None and case.plan is not None and case.plan.id == plan["id"]:
+        status = PlanStatus(plan["status"])
+        update_plan: dict[str, Any] = {"paid": Decimal(plan["paid"]), "status": status}
+        if status == PlanStatus.ACTIVE:
+            update_plan["ended_at"] = None
+        case.plan = case.plan.model_copy(update=update_plan)
+    stage = data.get("stage")
+    if stage is not None:
+        case.stage = stage["to"]
