@@ -28,7 +28,10 @@ def pages() -> list[Path]:
 
 
 @pytest.mark.parametrize("page", pages(), ids=lambda path: path.name)
-def test_code_blocks_run_and_print_what_is_shown(page: Path) -> None:
+def test_code_blocks_run_and_print_what_is_shown(
+    page: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(DOCS.parent)  # the pages' paths are relative to the repository
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     try:
         blocks = _BLOCK.findall(page.read_text(encoding="utf-8"))

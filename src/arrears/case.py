@@ -25,6 +25,7 @@ from .agreements import Accrual, AgreementTerms
 from .clock import require_aware
 from .money import Money, currency_quantum, minor_units
 from .plans import Promise, RepaymentPlan
+from .tasks import Task
 
 __all__ = [
     "Balance",
@@ -359,6 +360,10 @@ class Case(BaseModel):
         plan: The latest repayment plan (active, completed or broken).
         documents: The kinds of document recorded for the case, e.g.
             ``proof_of_income``; set by the engine.
+        next_review_at: When the policy reviews the case next; set by the engine
+            (``None`` until its first review, which is due at once).
+        variant: The champion/challenger variant of the policy the case is in.
+        tasks: The open tasks for people on the case (calls, visits…).
     """
 
     # The input of a case holds the debtor's name and contact addresses: pydantic
@@ -381,6 +386,9 @@ class Case(BaseModel):
     promise: Promise | None = None
     plan: RepaymentPlan | None = None
     documents: tuple[str, ...] = ()
+    next_review_at: AwareDatetime | None = None
+    variant: str | None = None
+    tasks: tuple[Task, ...] = ()
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -13,6 +13,7 @@ that entry to the case through `arrears.journal.apply_entry`, the same code
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -21,7 +22,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import IO, Any, Final, TypeVar
 
-import structlog
 from pydantic import BaseModel, ValidationError
 
 from ._exceptions import (
@@ -34,8 +34,10 @@ from ._exceptions import (
 )
 from .agreements import AgreementTerms, Charges, accrue_charges
 from .case import COMPONENTS, Case, Channel, Hold, HoldKind, Outcome, Party, mask
+from .channels import ChannelAdapter
 from .clock import Clock, SystemClock, require_aware
 from .compliance import Compliance, ContactHistory, Proposal, Verdict
+from .explain import Explanation, explain_case
 from .guards import SYSTEM, Actor, GuardContext
 from .journal import (
     GENESIS,
@@ -48,17 +50,22 @@ from .journal import (
     verify_chain,
     write_jsonl,
 )
+from .logs import get_logger
+from .messages import TemplateSet, context_for
 from .money import ALLOCATION_ORDER, Money, allocate
 from .plans import Instalment, PlanStatus, Promise, PromiseStatus, RepaymentPlan
+from .policy import Facts, Policy, SendAction, TaskAction
 from .settlements import Approval, ApprovalLimits
 from .store import MemoryStore
+from .tasks import Agent, Task, pick_agent
+from .tick import TickReport, run_tick
 from .workflow import TransitionResult, Workflow
 
 __all__ = ["Engine", "PaymentResult", "Reversal", "Waiver"]
 
 _M = TypeVar("_M", bound=BaseModel)
 
-_log = structlog.get_logger("arrears")
+_log = get_logger("arrears")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +100,13 @@ class Engine:
             when omitted.
         compliance: The rules that judge every proposed contact
             (`judge_contact`); with none, no rule applies.
+        policy: The lender's policy that `tick` runs; it brings its own workflow
+            and compliance rules unless those are given too.
+        channels: The channel adapters messages are sent through, each serving
+            the channels it lists.
+        templates: The message templates the policy's steps name; loaded from the
+            policy's ``templates`` folder when omitted.
+        agents: The people tasks are assigned to.
     """
 
     def __init__(
@@ -102,11 +116,28 @@ class Engine:
         store: MemoryStore | None = None,
         clock: Clock | None = None,
         compliance: Compliance | None = None,
+        policy: Policy | None = None,
+        channels: Sequence[ChannelAdapter] = (),
+        templates: TemplateSet | None = None,
+        agents: Sequence[Agent] = (),
     ) -> None:
+        if policy is not None:
+            problems = policy.problems()
+            if problems:
+                path, message = problems[0]
+                raise InvalidInput("policy", ".".join(map(str, path)), message)
+            workflow = workflow or policy.build_workflow()
+            compliance = compliance if compliance is not None else policy.build_compliance()
         self.workflow = workflow or Workflow()
         self.store = store if store is not None else MemoryStore()
         self.clock = clock or SystemClock()
         self.compliance = compliance if compliance is not None else Compliance()
+        self.policy = policy
+        self.channels: tuple[ChannelAdapter, ...] = tuple(channels)
+        if templates is None and policy is not None and policy.templates is not None:
+            templates = TemplateSet.load(policy.templates)
+        self.templates = templates
+        self.agents: tuple[Agent, ...] = tuple(agents)
         # Contact histories of the cases judged so far, kept up to date as entries
         # are recorded, so a judgment never re-reads the journal (bench: judge_contact).
         self._histories: dict[str, ContactHistory] = {}
@@ -196,6 +227,7 @@ class Engine:
         entry = seal(fresh.id, 0, moment, "opened", data, GENESIS)
         self.store.add(fresh, entry)
         apply_entry(fresh, "opened", moment, data)
+        self.store.schedule(fresh.id, moment)  # a new case is due for review at once
         _log.info("case_opened", case_id=fresh.id, stage=fresh.stage)
         return fresh
 
@@ -420,6 +452,8 @@ class Engine:
         at: datetime | None = None,
         actor: Actor = SYSTEM,
         automated: bool = False,
+        key: str | None = None,
+        provider_id: str | None = None,
     ) -> JournalEntry:
         """Record a contact attempt and its outcome (a call, an SMS, a visit…).
 
@@ -435,6 +469,8 @@ class Engine:
             at: When (the clock's now when omitted).
             actor: Who made it.
             automated: Autodialed, prerecorded or AI voice.
+            key: The outbox idempotency key of the message this is the result of.
+            provider_id: The channel provider's id for it.
 
         Raises:
             InvalidInput: an unknown channel, outcome, party or contact id.
@@ -459,8 +495,13 @@ class Engine:
             if not isinstance(purpose, str) or not purpose.isidentifier():
                 raise InvalidInput("purpose", purpose, "a purpose such as 'collection'")
             data["purpose"] = purpose
+        if key is not None:
+            data["key"] = str(key)
+        if provider_id is not None:
+            data["provider_id"] = str(provider_id)
         entry = self._record(case, moment, "interaction", data)
         _log.info("interaction", case_id=case_id, channel=data["channel"], outcome=data["outcome"])
+        self._react(case_id, data["outcome"], moment)
         return entry
 
     def _contact_point(self, case: Case, contact: str) -> Any:
@@ -571,6 +612,7 @@ class Engine:
         at: datetime | None = None,
         record: bool = True,
         actor: Actor = SYSTEM,
+        key: str | None = None,
     ) -> Verdict:
         """Judge a proposed contact with the engine's compliance rules, before it happens.
 
@@ -585,6 +627,7 @@ class Engine:
             at: When the contact would happen (the clock's now when omitted).
             record: Journal a denial.
             actor: Who proposes it.
+            key: The outbox idempotency key of the message, when the tick asks.
 
         Returns:
             The verdict; ``next_allowed_at`` tells a scheduler when to try again.
@@ -611,6 +654,8 @@ class Engine:
             data["party"] = chosen.party
         if verdict.next_allowed_at is not None:
             data["next_allowed_at"] = verdict.next_allowed_at.isoformat()
+        if key is not None:
+            data["key"] = key
         self._record(case, moment, "contact_denied", data)
         _log.info(
             "contact_denied",
@@ -697,6 +742,259 @@ class Engine:
         except TransitionDenied as denied:
             return TransitionResult("cure", denied.stage, denied.stage, denied.failures)
 
+    # -- the policy: reviews, the outbox and tasks ---------------------------------------
+    def _policy(self) -> Policy:
+        if self.policy is None:
+            raise InvalidInput("policy", None, "an engine built with a policy (Engine(policy=...))")
+        return self.policy
+
+    def tick(self, now: datetime | None = None, *, limit: int | None = None) -> TickReport:
+        """Review every case due at *now* under the engine's policy (see `arrears.tick`).
+
+        Only due cases are touched; each is rescheduled.  Messages pass through
+        compliance and the outbox, so running a tick again for the same moment,
+        or after a crash half-way, sends nothing twice and loses nothing.
+
+        Args:
+            now: The tick's moment (the clock's now when omitted).
+            limit: Review at most this many cases (the earliest due first).
+
+        Raises:
+            InvalidInput: the engine has no policy.
+        """
+        self._policy()
+        moment = self.clock.now() if now is None else require_aware(now, "now")
+        return run_tick(self, moment, limit=limit)
+
+    def facts(self, case_id: str, at: datetime | None = None) -> Facts:
+        """What the policy's conditions read about the case at *at* (segment included)."""
+        case = self.store.get(case_id)
+        moment = self.clock.now() if at is None else require_aware(at, "at")
+        store = self.store
+        facts = Facts(
+            case,
+            moment,
+            lambda: self.contact_history(case_id),
+            entries=lambda: store.entries(case_id),
+            variant=case.variant,
+        )
+        if self.policy is not None:
+            facts.segment = self.policy.segment_of(facts)
+        return facts
+
+    def record_variant(
+        self, case_id: str, variant: str, *, at: datetime | None = None
+    ) -> JournalEntry:
+        """Record the champion/challenger variant a case was assigned to."""
+        policy = self._policy()
+        known = [candidate.id for candidate in policy.variants]
+        if variant not in known:
+            raise InvalidInput("variant", variant, f"one of the policy's variants {known}")
+        case = self.store.get(case_id)
+        moment = self._moment(case_id, at)
+        return self._record(
+            case, moment, "variant_assigned", {"variant": variant, "policy": policy.label()}
+        )
+
+    def record_review(
+        self,
+        case_id: str,
+        *,
+        next_review_at: datetime,
+        sources: Sequence[str] = (),
+        segment: str | None = None,
+        at: datetime | None = None,
+    ) -> JournalEntry:
+        """Record that the policy reviewed the case, and when it looks again."""
+        policy = self._policy()
+        case = self.store.get(case_id)
+        moment = self._moment(case_id, at)
+        upcoming = require_aware(next_review_at, "next_review_at")
+        if upcoming <= moment:
+            raise InvalidInput(
+                "next_review_at", upcoming.isoformat(), f"a time after {moment.isoformat()}"
+            )
+        data: dict[str, Any] = {
+            "policy": policy.label(),
+            "next_review_at": upcoming.isoformat(),
+            "steps": list(sources),
+        }
+        if segment is not None:
+            data["segment"] = segment
+        if case.variant is not None:
+            data["variant"] = case.variant
+        entry = self._record(case, moment, "review", data)
+        self.store.schedule(case_id, upcoming)
+        return entry
+
+    def record_intent(
+        self,
+        case_id: str,
+        *,
+        key: str,
+        step: str,
+        channel: str,
+        contact: str | None,
+        template: str | None,
+        text: str,
+        subject: str | None = None,
+        at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Journal the intent to send a message, before the adapter is called (the outbox)."""
+        case = self.store.get(case_id)
+        moment = self._moment(case_id, at)
+        data: dict[str, Any] = {
+            "key": key,
+            "step": step,
+            "channel": channel,
+            "text": text,
+            "policy": self._policy().label(),
+        }
+        for name, value in (("contact", contact), ("template", template), ("subject", subject)):
+            if value is not None:
+                data[name] = value
+        self._record(case, moment, "outbox_intent", data)
+        _log.info("outbox_intent", case_id=case_id, channel=channel, step=step)
+        return data
+
+    def render(
+        self, case: Case, action: SendAction, facts: Facts, at: datetime
+    ) -> tuple[str | None, str | None]:
+        """A message's text and subject from the template set; ``(None, None)`` without one."""
+        if self.templates is None or action.template is None:
+            return None, None
+        lender = self.policy.lender if self.policy is not None else {}
+        extra: dict[str, Any] = {}
+        if action.deadline_days is not None:
+            extra["deadline"] = case.local_date(at) + timedelta(days=action.deadline_days)
+        context = context_for(case, at, lender=lender, **extra)
+        rendered = self.templates.render(
+            action.template,
+            action.channel,
+            case.debtor.locale,
+            context,
+            party=action.party,
+            compliance=self.compliance,
+            case=case,
+            at=at,
+        )
+        return rendered.text, rendered.subject
+
+    def channel_for(self, channel: str) -> ChannelAdapter:
+        """The adapter that serves *channel*.
+
+        Raises:
+            InvalidInput: no adapter serves it.
+        """
+        for adapter in self.channels:
+            if channel in adapter.channels:
+                return adapter
+        served = sorted({name for adapter in self.channels for name in adapter.channels})
+        raise InvalidInput("channel", channel, f"a channel an adapter serves ({served})")
+
+    def open_task(
+        self,
+        case_id: str,
+        action: TaskAction,
+        *,
+        key: str,
+        step: str,
+        at: datetime | None = None,
+    ) -> Task:
+        """Open a task for a person on the case, assigned to the agent with the lightest load."""
+        case = self.store.get(case_id)
+        moment = self._moment(case_id, at)
+        agent = pick_agent(self.agents, action.queue, action.skill, self._agent_load())
+        task = Task(
+            id=key,
+            kind=action.kind,
+            queue=action.queue,
+            priority=action.priority,
+            due_at=moment + timedelta(hours=action.due_hours),
+            stage=case.stage,
+            step=step,
+            skill=action.skill,
+            assignee=agent.id if agent is not None else None,
+            opened_at=moment,
+        )
+        self._record(
+            case,
+            moment,
+            "task_opened",
+            {"task": task.model_dump(mode="json", exclude_none=True), "key": key},
+        )
+        _log.info("task_opened", case_id=case_id, kind=task.kind, queue=task.queue)
+        return task
+
+    def _agent_load(self) -> dict[str, int]:
+        load: dict[str, int] = {}
+        for case_id in self.store.case_ids():
+            for task in self.store.get(case_id).tasks:
+                if task.assignee is not None:
+                    load[task.assignee] = load.get(task.assignee, 0) + 1
+        return load
+
+    def tasks(self, *, queue: str | None = None, assignee: str | None = None) -> list[Task]:
+        """The open tasks, most urgent first (priority, then due time)."""
+        found = [
+            task
+            for case_id in self.store.case_ids()
+            for task in self.store.get(case_id).tasks
+            if (queue is None or task.queue == queue)
+            and (assignee is None or task.assignee == assignee)
+        ]
+        return sorted(found, key=lambda task: (task.priority, task.due_at, task.id))
+
+    def complete_task(
+        self,
+        case_id: str,
+        task_id: str,
+        outcome: str,
+        *,
+        at: datetime | None = None,
+        actor: Actor = SYSTEM,
+    ) -> JournalEntry:
+        """Close a task with its outcome; record what happened (a call's result…) separately.
+
+        Raises:
+            InvalidInput: the case has no such open task.
+        """
+        case = self.store.get(case_id)
+        moment = self._moment(case_id, at)
+        if task_id not in {task.id for task in case.tasks}:
+            raise InvalidInput("task_id", task_id, "an open task of the case")
+        if not isinstance(outcome, str) or not outcome.strip():
+            raise InvalidInput("outcome", outcome, "a short word such as 'done'")
+        entry = self._record(
+            case,
+            moment,
+            "task_closed",
+            {"task_id": task_id, "outcome": outcome, "actor": actor.id},
+        )
+        _log.info("task_closed", case_id=case_id, actor=actor.id)
+        return entry
+
+    def _react(self, case_id: str, event: str, moment: datetime) -> None:
+        """Fire what the policy's ``inbound`` says a result fires, where it can."""
+        policy = self.policy
+        if policy is None or event not in policy.inbound:
+            return
+        trigger = policy.inbound[event]
+        case = self.store.get(case_id)
+        if case.stage not in self.workflow.sources_of(trigger):
+            return
+        with contextlib.suppress(TransitionDenied):
+            self.fire(case_id, trigger, at=moment, reason=f"policy: inbound {event}")
+
+    def explain(self, case_id: str, at: datetime | None = None) -> Explanation:
+        """What the policy would do for the case at *at*, and why; nothing is recorded.
+
+        Lists the facts the policy reads, every escalation (whether its condition
+        holds and what the guards would say), every step (whether it matches,
+        and for a message, the compliance verdict), and the next review.
+        """
+        return explain_case(self, case_id, at)
+
     # -- the journal -----------------------------------------------------------------
     def verify(self) -> list[JournalProblem]:
         """Check every chain against its recorded head; an empty list means intact."""
@@ -739,6 +1037,8 @@ class Engine:
             engine.store.add(case, entries[0])
             for entry in entries[1:]:
                 engine.store.append(entry)
+            if not engine.workflow.is_terminal(case.stage):
+                engine.store.schedule(case.id, case.next_review_at or case.opened_at)
             if case.id != case_id:
                 raise JournalCorrupted(
                     [JournalProblem(case_id, 0, "changed", "snapshot id differs from the chain")]

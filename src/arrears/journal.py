@@ -32,6 +32,7 @@ from .agreements import Accrual
 from .case import Case, Hold
 from .money import Money
 from .plans import PlanStatus, Promise, PromiseStatus, RepaymentPlan
+from .tasks import Task
 
 __all__ = [
     "GENESIS",
@@ -454,6 +455,16 @@ def apply_entry(case: Case, kind: str, at: datetime, data: Mapping[str, Any]) ->
     if kind == "transition":
         if case.stage != data["dest"]:  # the engine's machine has already moved it
             case.stage = data["dest"]
+        if case.tasks:  # work asked for in another stage no longer fits: it expires
+            case.tasks = tuple(task for task in case.tasks if task.stage == data["dest"])
+    elif kind == "review":
+        case.next_review_at = datetime.fromisoformat(data["next_review_at"])
+    elif kind == "variant_assigned":
+        case.variant = data["variant"]
+    elif kind == "task_opened":
+        case.tasks = (*case.tasks, Task.model_validate(data["task"]))
+    elif kind == "task_closed":
+        case.tasks = tuple(task for task in case.tasks if task.id != data["task_id"])
     elif kind == "hold_added":
         case.holds = (*case.holds, Hold.model_validate(data["hold"]))
     elif kind == "hold_released":

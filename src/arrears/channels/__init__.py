@@ -1,0 +1,38 @@
+"""Channels: how messages leave `arrears` — a small Protocol the host implements, and adapters.
+
+`arrears` sends nothing by itself.  A `ChannelAdapter` takes an
+`OutboundMessage` (with the outbox's idempotency key) and answers with a
+`SendResult`: ``sent``, ``failed`` (retryable or not) or ``duplicate``;
+later it may report delivery (`DeliveryReport`).  Shipped adapters:
+
+- `RecordingChannel`: records what it is asked to send; for tests.
+- `SmtpChannel`: e-mail through an SMTP server (standard library only).
+- `WebhookChannel`: JSON over HTTP to any endpoint (``httpx``), with timeouts
+  and retries carrying an ``Idempotency-Key`` header.
+"""
+
+from ._model import (
+    ALL_CHANNELS,
+    ChannelAdapter,
+    DeliveryReport,
+    DeliveryStatus,
+    OutboundMessage,
+    SendResult,
+    SendStatus,
+)
+from .recording import RecordingChannel
+from .smtp import SmtpChannel
+from .webhook import WebhookChannel
+
+__all__ = [
+    "ALL_CHANNELS",
+    "ChannelAdapter",
+    "DeliveryReport",
+    "DeliveryStatus",
+    "OutboundMessage",
+    "RecordingChannel",
+    "SendResult",
+    "SendStatus",
+    "SmtpChannel",
+    "WebhookChannel",
+]

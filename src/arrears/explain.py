@@ -1,0 +1,177 @@
+"""`Engine.explain`: what the policy would do for a case now, and why, without doing it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from .clock import require_aware
+from .compliance import Proposal, Verdict
+from .guards import GuardContext, GuardFailure
+from .policy import SendAction, TaskAction
+from .tick import _contact_for, next_regular_review, plan_actions
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+__all__ = ["EscalationCheck", "Explanation", "StepCheck", "explain_case"]
+
+_SHOWN = ("dpd", "bucket", "stage", "arrears", "days_to_due", "days_to_payday", "attempts_7d")
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationCheck:
+    """One escalation of the policy, judged for the case.
+
+    Attributes:
+        trigger: The trigger it would fire.
+        applies: The case's stage is one it fires from.
+        holds: Its condition holds.
+        failures: What the guards would refuse (empty when they would allow it).
+    """
+
+    trigger: str
+    applies: bool
+    holds: bool
+    failures: tuple[GuardFailure, ...] = ()
+
+    @property
+    def would_fire(self) -> bool:
+        """True when the escalation would fire now."""
+        return self.applies and self.holds and not self.failures
+
+
+@dataclass(frozen=True, slots=True)
+class StepCheck:
+    """One action the policy would take, with the compliance verdict for a message.
+
+    Attributes:
+        source: The step id or Python rule name.
+        action: What it would do (a message, a task or a trigger), in words.
+        verdict: For a message, the compliance verdict; ``None`` otherwise.
+    """
+
+    source: str
+    action: str
+    verdict: Verdict | None = None
+
+    @property
+    def blocked(self) -> bool:
+        """True when compliance would deny the message."""
+        return self.verdict is not None and not self.verdict.allowed
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """The answer to "what would happen to this case now, and why?".
+
+    Attributes:
+        case_id: The case.
+        at: The moment explained.
+        policy: ``[id, version]`` of the policy.
+        facts: The main facts the policy reads, by name.
+        segment: The case's segment.
+        variant: Its champion/challenger variant.
+        escalations: Every escalation, judged.
+        steps: Every action that matches, with its verdict.
+        next_review_at: When the case would be reviewed next if nothing else happened.
+    """
+
+    case_id: str
+    at: datetime
+    policy: list[str]
+    facts: dict[str, Any]
+    segment: str | None
+    variant: str | None
+    escalations: tuple[EscalationCheck, ...]
+    steps: tuple[StepCheck, ...]
+    next_review_at: datetime
+    notes: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        lines = [f"case {self.case_id} at {self.at.isoformat()} under {'/'.join(self.policy)}"]
+        lines.append("facts: " + ", ".join(f"{k}={v}" for k, v in self.facts.items()))
+        if self.segment or self.variant:
+            lines.append(f"segment: {self.segment}; variant: {self.variant}")
+        for check in self.escalations:
+            if not check.applies:
+                continue
+            if check.would_fire:
+                state = "would fire"
+            elif not check.holds:
+                state = "condition does not hold"
+            else:
+                state = "refused: " + "; ".join(str(f) for f in check.failures)
+            lines.append(f"escalation {check.trigger}: {state}")
+        for step in self.steps:
+            state = ""
+            if step.verdict is not None:
+                state = " - allowed" if step.verdict.allowed else f" - {step.verdict}"
+                if step.blocked and step.verdict.next_allowed_at is not None:
+                    state += f" (next allowed {step.verdict.next_allowed_at.isoformat()})"
+            lines.append(f"step {step.source}: {step.action}{state}")
+        if not self.steps:
+            lines.append("no step matches")
+        lines.append(f"next review: {self.next_review_at.isoformat()}")
+        return "\n".join(lines)
+
+
+def explain_case(engine: Engine, case_id: str, at: datetime | None) -> Explanation:
+    """Build the `Explanation` for a case (see `Engine.explain`)."""
+    policy = engine._policy()
+    moment = engine.clock.now() if at is None else require_aware(at, "at")
+    case = engine.store.get(case_id)
+    facts = engine.facts(case_id, moment)
+    store = engine.store
+    checks = []
+    for escalation in policy.escalations:
+        sources = engine.workflow.sources_of(escalation.trigger)
+        applies = case.stage in sources and (
+            escalation.from_ is None or case.stage in escalation.from_
+        )
+        holds = applies and escalation.holds(facts)
+        failures: tuple[GuardFailure, ...] = ()
+        if holds:
+            trial = case.model_copy()
+            ctx = GuardContext(moment, escalation.trigger, history=lambda: store.entries(case_id))
+            failures = tuple(engine.workflow.apply(trial, ctx).failures)
+        checks.append(EscalationCheck(escalation.trigger, applies, holds, failures))
+    steps = []
+    history = engine.contact_history(case_id)
+    for plan in plan_actions(policy, case, facts):
+        action = plan.action
+        if isinstance(action, SendAction):
+            point = _contact_for(case, action)
+            text, _ = engine.render(case, action, facts, moment)
+            proposal = Proposal(
+                channel=action.channel,
+                contact=point.id if point is not None else None,
+                party=None if point is not None else action.party,
+                automated=action.automated,
+                purpose=action.purpose,
+                text=text,
+            )
+            verdict = engine.compliance.judge(case, history, proposal, moment)
+            described = f"send {action.channel}" + (
+                f" ({action.template})" if action.template else ""
+            )
+            steps.append(StepCheck(plan.source, described, verdict))
+        elif isinstance(action, TaskAction):
+            described = f"task {action.kind} in {action.queue}"
+            if any(task.step == plan.source for task in case.tasks):
+                described += " (one is open already)"
+            steps.append(StepCheck(plan.source, described))
+        else:
+            steps.append(StepCheck(plan.source, f"fire {action}"))
+    return Explanation(
+        case_id=case_id,
+        at=moment,
+        policy=policy.label(),
+        facts={name: facts[name] for name in _SHOWN},
+        segment=facts.segment,
+        variant=facts.variant,
+        escalations=tuple(checks),
+        steps=tuple(steps),
+        next_review_at=next_regular_review(policy, case, moment),
+    )

@@ -1,0 +1,238 @@
+"""The render context: the facts of a case, and the lender's details, under the names templates use.
+
+Templates name variables in English snake_case whatever their language.
+`context_for` builds them from a case; `CONTEXT_VARIABLES` lists every name
+it may give.  A value that is not known is left out, never set to an empty
+string: a template that uses it is refused, naming the variable.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Any, Final, Literal
+from zoneinfo import ZoneInfo
+
+from babel.numbers import get_territory_currencies
+
+from .._exceptions import InvalidInput
+from ..case import Case
+from ..clock import require_aware
+from .formatting import babel_locale
+
+__all__ = ["CONTEXT_VARIABLES", "LenderDetails", "context_for", "sample_context"]
+
+CONTEXT_VARIABLES: Final[Mapping[str, str]] = {
+    "agent_name": "the collector's name the debtor can ask for (given by the caller)",
+    "amount_owed": "the overdue total (Money): principal, interest, fees and penalty",
+    "business_name": "the lender's business name in limited-content messages",
+    "callback_number": "a number to call back, when not the hotline (given by the caller)",
+    "case_id": "the case id (the host's account reference)",
+    "currency": "the case's ISO 4217 currency code",
+    "days_past_due": "days since the first missed due date (int)",
+    "deadline": "the date to pay by: given by the caller, or the due date before it passes",
+    "debtor_name": "the debtor's name, when known",
+    "due_date": "the first missed due date",
+    "fees": "overdue fees (Money)",
+    "interest": "overdue interest (Money)",
+    "late_fee_period": "the period of the late-fee rate: day, month or year",
+    "late_fee_rate": "the late-fee (penalty interest) rate per period (Decimal, 0.02 is 2%)",
+    "late_fee_terms": "the late-fee terms in words, when the lender writes them out",
+    "lender_email": "the lender's service e-mail address",
+    "lender_hotline": "the lender's service telephone number",
+    "lender_name": "the lender's name",
+    "lender_website": "the lender's website",
+    "locale": "the debtor's locale (BCP 47)",
+    "now": "the moment of rendering (aware datetime)",
+    "outstanding": "everything still owed, due or not (Money)",
+    "penalty": "overdue penalty interest and late charges (Money)",
+    "principal": "overdue principal (Money)",
+    "reply_by": "a suggested date to reply by (given by the caller)",
+    "sms_signature": "the sender's signature in 【】, which Chinese SMS must carry",
+    "today": "the date in the debtor's calendar",
+}
+"""Every variable `context_for` gives (or documents as the caller's), with what it holds."""
+
+_NAME: Final = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class LenderDetails:
+    """What messages say about the lender; from the lender's settings.
+
+    Attributes:
+        name: The lender's name (``lender_name``).
+        hotline: The service telephone number (``lender_hotline``).
+        business_name: The name for limited-content messages, which must not
+            indicate debt collection (``business_name``; the name when ``None``).
+        email: A service e-mail address (``lender_email``).
+        website: A website (``lender_website``).
+        signature: The SMS signature without brackets, e.g. ``"安心消费金融"``
+            (``sms_signature`` is ``"【安心消费金融】"``).
+        late_fee_rate: The penalty rate per ``late_fee_period`` (``Decimal("0.0005")``).
+        late_fee_period: ``"day"``, ``"month"`` or ``"year"``.
+        late_fee_terms: The late-fee terms in words, if the lender writes them out.
+    """
+
+    name: str
+    hotline: str | None = None
+    business_name: str | None = None
+    email: str | None = None
+    website: str | None = None
+    signature: str | None = None
+    late_fee_rate: Decimal | None = None
+    late_fee_period: Literal["day", "month", "year"] = "day"
+    late_fee_terms: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.late_fee_rate, float):
+            raise InvalidInput("late_fee_rate", self.late_fee_rate, "a Decimal, never a float")
+        if self.late_fee_period not in ("day", "month", "year"):
+            raise InvalidInput("late_fee_period", self.late_fee_period, "day, month or year")
+        if self.signature is not None and not 2 <= len(self.signature.strip("【】")) <= 16:
+            raise InvalidInput("signature", self.signature, "2 to 16 characters")
+
+    @classmethod
+    def of(cls, details: LenderDetails | Mapping[str, Any]) -> LenderDetails:
+        """*details* as `LenderDetails`: itself, or built from a mapping of its fields.
+
+        Raises:
+            InvalidInput: an unknown field.
+        """
+        if isinstance(details, LenderDetails):
+            return details
+        known = {f.name for f in fields(cls)}
+        for key in details:
+            if key not in known:
+                raise InvalidInput(f"lender.{key}", details[key], f"one of {sorted(known)}")
+        values = dict(details)
+        if not values.get("name"):
+            raise InvalidInput("lender.name", values.get("name"), "the lender's name")
+        if isinstance(values.get("late_fee_rate"), str | int):
+            values["late_fee_rate"] = Decimal(str(values["late_fee_rate"]))
+        return cls(**values)
+
+    def context(self) -> dict[str, Any]:
+        """The lender's variables, the unknown ones left out."""
+        values: dict[str, Any] = {
+            "lender_name": self.name,
+            "business_name": self.business_name or self.name,
+            "lender_hotline": self.hotline,
+            "lender_email": self.email,
+            "lender_website": self.website,
+            "sms_signature": f"【{self.signature.strip('【】')}】" if self.signature else None,
+            "late_fee_rate": self.late_fee_rate,
+            "late_fee_period": self.late_fee_period if self.late_fee_rate is not None else None,
+            "late_fee_terms": self.late_fee_terms,
+        }
+        return {key: value for key, value in values.items() if value is not None}
+
+
+def context_for(
+    case: Case,
+    at: datetime,
+    *,
+    lender: LenderDetails | Mapping[str, Any] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The variables for rendering a message about *case* at *at*.
+
+    Args:
+        case: The case.
+        at: The moment of sending (timezone-aware); ``today`` is its date in
+            the debtor's calendar.
+        lender: The lender's details (`LenderDetails` or a mapping of its fields);
+            none (or an empty mapping) leaves the lender's variables out.
+        extra: More variables (``deadline=date(…)``, ``agent_name="…"``), in
+            snake_case; they replace computed ones of the same name.
+
+    Returns:
+        A dict of the variables in `CONTEXT_VARIABLES` that are known, plus *extra*.
+
+    Raises:
+        InvalidInput: a naive *at*, or a variable name not in snake_case.
+    """
+    moment = require_aware(at, "at")
+    today = case.local_date(moment)
+    balance = case.balance
+    values: dict[str, Any] = {
+        "case_id": case.id,
+        "currency": case.currency,
+        "amount_owed": balance.arrears,
+        "outstanding": balance.outstanding,
+        **balance.components(),
+        "due_date": case.due_date,
+        "days_past_due": case.days_past_due(moment),
+        "today": today,
+        "now": moment.astimezone(case.debtor.timezone) if case.debtor.timezone else moment,
+        "locale": case.debtor.locale,
+    }
+    if case.due_date >= today:
+        values["deadline"] = case.due_date
+    if case.debtor.name:
+        values["debtor_name"] = case.debtor.name
+    if lender:  # an empty mapping: a policy that says nothing of the lender
+        values.update(LenderDetails.of(lender).context())
+    for key, value in extra.items():
+        if not _NAME.match(key):
+            raise InvalidInput("context", key, "a variable name in snake_case")
+        if value is None:
+            values.pop(key, None)
+        else:
+            values[key] = value
+    return values
+
+
+def _currency_of(locale: str) -> str:
+    territory = babel_locale(locale).territory
+    currencies = get_territory_currencies(territory) if territory else []
+    return currencies[0] if currencies else "USD"
+
+
+_SAMPLE_ZONES: Final = {"CN": "Asia/Shanghai", "US": "America/New_York", "GB": "Europe/London"}
+
+
+def sample_context(locale: str, **extra: Any) -> dict[str, Any]:
+    """A complete context of made-up values for checking templates in *locale*.
+
+    Every variable of `CONTEXT_VARIABLES` is set (the currency is the
+    locale's territory's); *extra* replaces or adds values.
+    """
+    territory = babel_locale(locale).territory or ""
+    zone = _SAMPLE_ZONES.get(territory)
+    currency = _currency_of(locale)
+    chinese = babel_locale(locale).language == "zh"
+    case = Case.model_validate(
+        {
+            "id": "SAMPLE-1",
+            "debtor": {"id": "SAMPLE-D", "locale": locale, "timezone": zone},
+            "balance": {"currency": currency, "principal": "10000", "penalty": "0"},
+            "due_date": date(2026, 8, 31),
+        }
+    )
+    tz = ZoneInfo(zone) if zone else UTC
+    at = datetime.combine(date(2026, 8, 28), time(10, 0), tzinfo=tz)
+    lender = LenderDetails(
+        name="安心消费金融" if chinese else "Acme Lending",
+        business_name="安心" if chinese else "ACME",
+        hotline="400-000-0000" if chinese else "1-800-555-0100",
+        email="service@example.com",
+        website="https://www.example.com",
+        signature="安心消费金融" if chinese else "Acme",
+        late_fee_rate=Decimal("0.0005"),
+    )
+    values = context_for(
+        case,
+        at,
+        lender=lender,
+        debtor_name="李雷" if chinese else "Pat Doe",
+        agent_name="王芳" if chinese else "Alex Morgan",
+        callback_number="400-000-0000" if chinese else "1-800-555-0100",
+        reply_by=date(2026, 9, 4),
+        late_fee_terms="每日0.05%的逾期罚息" if chinese else "a late fee of 0.05% a day",
+    )
+    values.update(extra)
+    return values

@@ -1,0 +1,759 @@
+"""Message templates: loaded from files, rendered in a sandbox, checked before anything is sent.
+
+A template is a text file named ``NAME.CHANNEL.LOCALE.txt``
+(``reminder.sms.zh-CN.txt``), optionally opening with YAML front matter
+between two ``---`` lines::
+
+    ---
+    kind: reminder          # what it must state (see arrears.messages.MESSAGE_KINDS)
+    max_segments: 2         # SMS only: the most parts it may take
+    parties: [debtor]       # whom it may go to (default: the kind's)
+    subject: "..."          # e-mail and letter: the subject, a template too
+    variables: {}           # variables of your own, with sample values for checks
+    ---
+    {{ sms_signature }}您有{{ amount_owed }}逾期未还……
+
+The body is a Jinja2 template rendered in Jinja2's sandbox with
+`StrictUndefined`: a variable that is missing is an error, never an empty
+string.  Money, dates, datetimes and decimals print as the template's locale
+writes them; the filters ``money``, ``date(style)``, ``datetime(style)``,
+``percent`` and ``number`` do the same explicitly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+from zoneinfo import ZoneInfo
+
+import jinja2
+import yaml
+from jinja2 import meta
+from jinja2.sandbox import SandboxedEnvironment
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .._exceptions import InvalidInput
+from ..case import Case, Channel, Party
+from ..compliance import Compliance, Rule
+from ..compliance.packs import resolve
+from ..money import Money
+from ._errors import MessageRefused, TemplateProblem, UnknownTemplate
+from .content import judge_text
+from .context import CONTEXT_VARIABLES, sample_context
+from .formatting import (
+    babel_locale,
+    format_date,
+    format_datetime,
+    format_money,
+    format_number,
+    format_percent,
+)
+from .kinds import DEBT_VARIABLES, MESSAGE_KINDS, MessageKind
+from .sms import SmsLength, sms_segments
+
+if TYPE_CHECKING:
+    from ..channels import OutboundMessage
+
+__all__ = [
+    "DEFAULT_MAX_SEGMENTS",
+    "TEMPLATE_CHANNELS",
+    "MessageTemplate",
+    "RenderedMessage",
+    "TemplateMeta",
+    "TemplateSet",
+]
+
+TEMPLATE_CHANNELS: Final = frozenset({"sms", "email", "letter", "voicemail", "call"})
+"""The channels templates are written for (``call`` is a call script)."""
+
+DEFAULT_MAX_SEGMENTS: Final = 3
+"""The most parts an SMS template may take when its front matter sets no ``max_segments``."""
+
+_FILE: Final = re.compile(
+    r"^(?P<name>[a-z][a-z0-9_]*)\.(?P<channel>[a-z]+)\.(?P<locale>[a-z]{2,3}(?:-[A-Za-z0-9]+)*)\.txt$"
+)
+_ID: Final = re.compile(
+    r"^(?P<name>[a-z][a-z0-9_]*)\.(?P<channel>[a-z]+)\.(?P<locale>[a-z]{2,3}(?:-[A-Za-z0-9]+)*)$"
+)
+_FRONT: Final = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.DOTALL | re.MULTILINE)
+
+
+class TemplateMeta(BaseModel):
+    """A template's front matter.
+
+    Attributes:
+        kind: The message kind (`MESSAGE_KINDS`): what it must and may state.
+        description: What the template is for, in a line.
+        subject: The subject of an e-mail or letter (a template too).
+        max_segments: SMS only: the most parts the rendered text may take
+            (`DEFAULT_MAX_SEGMENTS` when not set).
+        parties: Whom it may be sent to; the kind's parties when not set.
+        first_communication: Judge it as the first communication with the
+            debtor; the kind's setting when not set.
+        variables: Variables of the template's own beyond `CONTEXT_VARIABLES`,
+            each with a sample value used when the templates are checked.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: str = "notice"
+    description: str = ""
+    subject: str | None = None
+    max_segments: int | None = Field(default=None, ge=1, le=10)
+    parties: frozenset[Party] | None = None
+    first_communication: bool | None = None
+    variables: dict[str, Any] = Field(default_factory=dict)
+
+
+class _Refusal(Exception):
+    """Raised inside rendering (by finalize) to become a `TemplateProblem`."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+
+
+@lru_cache(maxsize=64)
+def _environment(locale: str) -> SandboxedEnvironment:
+    """The sandbox for *locale*: its formats for values and filters, strict about variables."""
+
+    def finalize(value: Any) -> Any:
+        if value is None:
+            raise _Refusal("MSG-VARIABLES", "a value renders as None; leave it out instead")
+        if isinstance(value, Money):
+            return format_money(value, locale)
+        if isinstance(value, datetime):
+            return format_datetime(value, locale)
+        if isinstance(value, date):
+            return format_date(value, locale)
+        if isinstance(value, float):
+            raise _Refusal("MSG-VARIABLES", "a float renders in a message; use Decimal or Money")
+        if isinstance(value, Decimal):
+            return format_number(value, locale)
+        return value
+
+    env = SandboxedEnvironment(
+        undefined=jinja2.StrictUndefined,
+        finalize=finalize,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters["money"] = lambda value: format_money(value, locale)
+    env.filters["date"] = lambda value, style="long": format_date(value, locale, style)
+    env.filters["datetime"] = lambda value, style="medium": format_datetime(value, locale, style)
+    env.filters["percent"] = lambda value: format_percent(value, locale)
+    env.filters["number"] = lambda value: format_number(value, locale)
+    return env
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedMessage:
+    """A message rendered from a template, checked and ready to send.
+
+    Attributes:
+        template: The template's id, ``name.channel.locale``.
+        name: The template's name.
+        channel: Its channel.
+        locale: Its locale (the one the text is written in).
+        kind: Its message kind.
+        party: Whom it is for.
+        text: The message (personal data: kept out of ``repr``).
+        subject: The subject of an e-mail or letter.
+        sms: The SMS length and parts, for an SMS.
+    """
+
+    template: str
+    name: str
+    channel: str
+    locale: str
+    kind: str
+    party: str
+    text: str = field(repr=False)
+    subject: str | None = field(default=None, repr=False)
+    sms: SmsLength | None = None
+
+    def outbound(
+        self, *, key: str, case_id: str, contact: str | None = None, address: str | None = None
+    ) -> OutboundMessage:
+        """The `arrears.channels.OutboundMessage` that sends this text.
+
+        Args:
+            key: The idempotency key (the outbox's).
+            case_id: The case it is about.
+            contact: The contact point's id.
+            address: The number or address to send to.
+        """
+        from ..channels import OutboundMessage
+
+        return OutboundMessage(
+            key=key,
+            case_id=case_id,
+            channel=self.channel,
+            contact=contact,
+            address=address,
+            text=self.text,
+            subject=self.subject,
+            template=self.template,
+            locale=self.locale,
+        )
+
+
+class MessageTemplate:
+    """One template: a name, a channel, a locale, its front matter and its compiled body.
+
+    Build one with `MessageTemplate.parse` (or let `TemplateSet.load` read a
+    folder).  Rendering goes through `TemplateSet.render`, which picks the
+    template and the rules.
+
+    Attributes:
+        name: The template's name (``reminder``).
+        channel: ``sms``, ``email``, ``letter``, ``voicemail`` or ``call``.
+        locale: The BCP 47 locale it is written in.
+        meta: Its front matter.
+        kind: Its message kind.
+        source: The body's source text.
+        origin: Where it was read from (a file name), for error messages.
+        variables: Every variable the body and subject use.
+    """
+
+    def __init__(
+        self, name: str, channel: str, locale: str, source: str, *, origin: str | None = None
+    ) -> None:
+        self.origin = origin or f"{name}.{channel}.{locale}"
+        if channel not in TEMPLATE_CHANNELS:
+            raise InvalidInput(
+                f"{self.origin}: channel", channel, f"one of {sorted(TEMPLATE_CHANNELS)}"
+            )
+        babel_locale(locale)
+        self.name = name
+        self.channel = channel
+        self.locale = locale
+        self.meta, self.source = _front_matter(source, self.origin)
+        kind = MESSAGE_KINDS.get(self.meta.kind)
+        if kind is None:
+            raise InvalidInput(
+                f"{self.origin}: kind", self.meta.kind, f"one of {sorted(MESSAGE_KINDS)}"
+            )
+        self.kind: MessageKind = kind
+        env = _environment(locale)
+        self._body, used = _compile(env, self.source, self.origin)
+        self._subject: jinja2.Template | None = None
+        if self.meta.subject is not None:
+            self._subject, more = _compile(env, self.meta.subject, f"{self.origin} (subject)")
+            used |= more
+        self.variables: frozenset[str] = frozenset(used)
+
+    @classmethod
+    def parse(cls, template_id: str, text: str, *, origin: str | None = None) -> MessageTemplate:
+        """A template from its id (``"reminder.sms.zh-CN"``) and its text (front matter and body).
+
+        Raises:
+            InvalidInput: a malformed id, front matter or template syntax, naming where.
+        """
+        found = _ID.match(template_id)
+        if found is None:
+            raise InvalidInput("template id", template_id, "NAME.CHANNEL.LOCALE in snake_case")
+        return cls(
+            found["name"], found["channel"], found["locale"], text, origin=origin or template_id
+        )
+
+    def __repr__(self) -> str:
+        return f"MessageTemplate({self.id!r}, kind={self.kind.name!r})"
+
+    @property
+    def id(self) -> str:
+        """``name.channel.locale``."""
+        return f"{self.name}.{self.channel}.{self.locale}"
+
+    @property
+    def parties(self) -> frozenset[str]:
+        """Whom it may be sent to."""
+        if self.meta.parties is not None:
+            return frozenset(str(party) for party in self.meta.parties)
+        return self.kind.parties
+
+    @property
+    def first_communication(self) -> bool:
+        """Whether it is judged as the first communication with the debtor."""
+        if self.meta.first_communication is not None:
+            return self.meta.first_communication
+        return self.kind.first_communication
+
+    @property
+    def max_segments(self) -> int | None:
+        """The most SMS parts it may take (``None`` on other channels)."""
+        if self.channel != Channel.SMS:
+            return None
+        return self.meta.max_segments or DEFAULT_MAX_SEGMENTS
+
+    def _problem(self, rule: str, message: str, *, citation: str = "") -> TemplateProblem:
+        return TemplateProblem(self.id, rule, message, None, citation or self.kind.citation)
+
+    @cached_property
+    def structural_problems(self) -> tuple[TemplateProblem, ...]:
+        """What is wrong with the template whatever the values: facts, channel, variables used."""
+        kind = self.kind
+        found: list[TemplateProblem] = []
+        if kind.channels is not None and self.channel not in kind.channels:
+            found.append(
+                self._problem(
+                    "MSG-CHANNEL",
+                    f"a {kind.name} message may not go by {self.channel} "
+                    f"(only {', '.join(sorted(kind.channels))})",
+                )
+            )
+        for fact, names in kind.facts.items():
+            if not self.variables & set(names):
+                found.append(
+                    self._problem(
+                        "MSG-FACTS",
+                        f"a {kind.name} must state {fact}: use one of {', '.join(names)}",
+                    )
+                )
+        if kind.allowed_variables is not None:
+            extra = sorted(self.variables - kind.allowed_variables)
+            if extra:
+                found.append(
+                    self._problem(
+                        "MSG-LIMITED",
+                        f"a {kind.name} message may carry only "
+                        f"{', '.join(sorted(kind.allowed_variables))}; it uses {', '.join(extra)}",
+                    )
+                )
+        forbidden = set(kind.forbidden_variables)
+        if self.parties - {Party.DEBTOR}:
+            forbidden |= DEBT_VARIABLES
+        revealing = sorted(self.variables & forbidden)
+        if revealing:
+            found.append(
+                self._problem(
+                    "MSG-THIRD-PARTY",
+                    f"a message for {', '.join(sorted(self.parties - {'debtor'}))} reveals the "
+                    f"debt through {', '.join(revealing)}",
+                    citation="12 CFR 1006.6(d); NIFA collection standard",
+                )
+            )
+        return tuple(found)
+
+    @cached_property
+    def undeclared(self) -> tuple[str, ...]:
+        """Variables it uses that are neither in `CONTEXT_VARIABLES` nor in its front matter."""
+        known = set(CONTEXT_VARIABLES) | set(self.meta.variables)
+        return tuple(sorted(self.variables - known))
+
+    def evaluate(
+        self,
+        context: Mapping[str, Any],
+        *,
+        party: str = Party.DEBTOR,
+        rules: Sequence[Rule] = (),
+        case: Case | None = None,
+        at: datetime | None = None,
+        first_communication: bool | None = None,
+    ) -> tuple[RenderedMessage | None, list[TemplateProblem]]:
+        """Render with *context* and check it: the message (if it rendered) and every problem.
+
+        `TemplateSet.render` raises `MessageRefused` when the list is not empty.
+        """
+        problems = list(self.structural_problems)
+        if party not in self.parties:
+            problems.append(
+                self._problem(
+                    "MSG-PARTY",
+                    f"the template is for {', '.join(sorted(self.parties))}, not {party}"
+                    + (
+                        "; a third party gets a third-party-safe template"
+                        if party != "debtor"
+                        else ""
+                    ),
+                    citation="12 CFR 1006.6(d); NIFA collection standard",
+                )
+            )
+        for name in sorted(self.variables):
+            if name in context and context[name] is None:
+                problems.append(
+                    self._problem("MSG-VARIABLES", f"variable {name!r} is None; leave it out")
+                )
+        try:
+            text = self._body.render(context).strip()
+            subject = self._subject.render(context).strip() if self._subject is not None else None
+        except jinja2.UndefinedError as err:
+            rule = "MSG-SANDBOX" if "unsafe" in str(err) else "MSG-VARIABLES"
+            problems.append(self._problem(rule, _undefined(err)))
+            return None, problems
+        except _Refusal as err:
+            problems.append(self._problem(err.rule, err.message))
+            return None, problems
+        except jinja2.exceptions.SecurityError as err:
+            problems.append(self._problem("MSG-SANDBOX", f"unsafe template operation: {err}"))
+            return None, problems
+        except (jinja2.TemplateError, InvalidInput, TypeError, ValueError) as err:
+            problems.append(self._problem("MSG-TEMPLATE", f"{type(err).__name__}: {err}"))
+            return None, problems
+        sms = sms_segments(text) if self.channel == Channel.SMS else None
+        limit = self.max_segments
+        if sms is not None and limit is not None and sms.segments > limit:
+            problems.append(
+                self._problem(
+                    "MSG-SEGMENTS",
+                    f"{sms.segments} SMS parts ({sms.characters} characters, {sms.encoding}), "
+                    f"at most {limit}",
+                    citation="the template's max_segments",
+                )
+            )
+        judged_case = case if case is not None else _case_for(context, self.locale)
+        moment = at if at is not None else _moment_for(context, judged_case)
+        first = self.first_communication if first_communication is None else first_communication
+        whole = f"{subject}\n{text}" if subject else text
+        for reason in judge_text(
+            whole,
+            channel=self.channel,
+            party=party,
+            purpose=self.kind.purpose,
+            rules=rules,
+            case=judged_case,
+            at=moment,
+            first_communication=first,
+        ):
+            match = reason.values.get("match")
+            problems.append(
+                TemplateProblem(
+                    self.id,
+                    reason.rule,
+                    reason.message,
+                    match if isinstance(match, str) else None,
+                    reason.citation,
+                )
+            )
+        message = RenderedMessage(
+            template=self.id,
+            name=self.name,
+            channel=self.channel,
+            locale=self.locale,
+            kind=self.kind.name,
+            party=party,
+            text=text,
+            subject=subject,
+            sms=sms,
+        )
+        return message, problems
+
+
+def _undefined(err: jinja2.UndefinedError) -> str:
+    found = re.search(r"'([^']+)' is undefined", str(err))
+    if found:
+        return f"variable {found.group(1)!r} is not in the context"
+    return f"undefined value: {err}"
+
+
+def _front_matter(text: str, origin: str) -> tuple[TemplateMeta, str]:
+    found = _FRONT.match(text)
+    if found is None:
+        return TemplateMeta(), text
+    try:
+        data = yaml.safe_load(found.group(1)) or {}
+    except yaml.YAMLError as err:
+        raise InvalidInput(
+            f"{origin}: front matter", type(err).__name__, f"valid YAML ({err})"
+        ) from None
+    if not isinstance(data, Mapping):
+        raise InvalidInput(f"{origin}: front matter", type(data).__name__, "a mapping")
+    try:
+        return TemplateMeta.model_validate(data), text[found.end() :]
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise InvalidInput(f"{origin}: {where}", first.get("input"), first["msg"]) from None
+
+
+def _compile(
+    env: SandboxedEnvironment, source: str, origin: str
+) -> tuple[jinja2.Template, set[str]]:
+    try:
+        tree = env.parse(source)
+        return env.from_string(tree), set(meta.find_undeclared_variables(tree))
+    except jinja2.TemplateSyntaxError as err:
+        raise InvalidInput(
+            f"{origin}, line {err.lineno}", err.message, "valid Jinja2 template syntax"
+        ) from None
+
+
+def _case_for(context: Mapping[str, Any], locale: str) -> Case:
+    """A minimal case for judging wording, from the context's currency and due date."""
+    amount = context.get("amount_owed")
+    currency = amount.currency if isinstance(amount, Money) else context.get("currency", "USD")
+    due = context.get("due_date")
+    debtor_locale = context.get("locale", locale)
+    return Case.model_validate(
+        {
+            "id": "MESSAGE-CHECK",
+            "debtor": {"id": "MESSAGE-CHECK", "locale": debtor_locale},
+            "balance": {"currency": currency, "principal": "1"},
+            "due_date": due if isinstance(due, date) else date(2026, 8, 31),
+        }
+    )
+
+
+def _moment_for(context: Mapping[str, Any], case: Case) -> datetime:
+    now = context.get("now")
+    if isinstance(now, datetime) and now.tzinfo is not None:
+        return now
+    zone = case.debtor.timezone or UTC
+    return datetime.combine(
+        case.due_date, time(12), tzinfo=zone if isinstance(zone, ZoneInfo) else UTC
+    )
+
+
+def _fallbacks(locale: str) -> list[str]:
+    """The locales to try for *locale*, most specific first: zh-Hans-CN, zh-CN, zh."""
+    parts = locale.split("-")
+    tried = [locale]
+    if len(parts) == 3:
+        tried.append(f"{parts[0]}-{parts[2]}")
+    tried.append(parts[0])
+    return list(dict.fromkeys(tried))
+
+
+class TemplateSet:
+    """The templates a lender sends from, by name, channel and locale.
+
+    Args:
+        templates: The templates.
+        packs: The compliance packs whose content rules judge every rendered
+            message unless `render` or `check` names others.
+
+    Raises:
+        InvalidInput: two templates with one id.
+
+    Example:
+        >>> templates = TemplateSet.from_sources({"hello.sms.en-US": "Hi {{ lender_name }}"})
+        >>> templates.render("hello", "sms", "en-US", {"lender_name": "Acme"}).text
+        'Hi Acme'
+    """
+
+    def __init__(
+        self, templates: Iterable[MessageTemplate] = (), *, packs: Sequence[str] = ()
+    ) -> None:
+        self._templates: dict[str, MessageTemplate] = {}
+        self.packs: tuple[str, ...] = (packs,) if isinstance(packs, str) else tuple(packs)
+        self._rules: dict[tuple[str, ...], tuple[Rule, ...]] = {}
+        for template in templates:
+            self.add(template)
+
+    @classmethod
+    def load(cls, folder: str | Path, *, packs: Sequence[str] = ()) -> TemplateSet:
+        """Every ``NAME.CHANNEL.LOCALE.txt`` file in *folder* (other files are skipped).
+
+        Raises:
+            InvalidInput: a ``.txt`` file whose name, front matter or syntax is
+                wrong, naming the file (and the line).
+        """
+        root = Path(folder)
+        if not root.is_dir():
+            raise InvalidInput("folder", str(root), "a folder of templates")
+        found: list[MessageTemplate] = []
+        for path in sorted(root.glob("*.txt")):
+            match = _FILE.match(path.name)
+            if match is None:
+                raise InvalidInput(
+                    "template file",
+                    path.name,
+                    "NAME.CHANNEL.LOCALE.txt, e.g. reminder.sms.zh-CN.txt",
+                )
+            found.append(
+                MessageTemplate(
+                    match["name"],
+                    match["channel"],
+                    match["locale"],
+                    path.read_text(encoding="utf-8"),
+                    origin=path.name,
+                )
+            )
+        return cls(found, packs=packs)
+
+    @classmethod
+    def from_sources(cls, sources: Mapping[str, str], *, packs: Sequence[str] = ()) -> TemplateSet:
+        """Templates from a mapping of id (``"reminder.sms.zh-CN"``) to text."""
+        return cls(
+            (MessageTemplate.parse(template_id, text) for template_id, text in sources.items()),
+            packs=packs,
+        )
+
+    def add(self, template: MessageTemplate) -> None:
+        """Add *template*.
+
+        Raises:
+            InvalidInput: a template with its id is already there.
+        """
+        if template.id in self._templates:
+            raise InvalidInput("template", template.id, "an id not already in the set")
+        self._templates[template.id] = template
+
+    def __len__(self) -> int:
+        return len(self._templates)
+
+    def __iter__(self) -> Iterator[MessageTemplate]:
+        return iter(self._templates.values())
+
+    def __contains__(self, template_id: object) -> bool:
+        return template_id in self._templates
+
+    def __repr__(self) -> str:
+        return f"TemplateSet({len(self)} templates, packs={list(self.packs)!r})"
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """The templates' ids, sorted."""
+        return tuple(sorted(self._templates))
+
+    def get(self, name: str, channel: str, locale: str) -> MessageTemplate:
+        """The template for *name* on *channel* in *locale*, or the nearest locale.
+
+        ``zh-Hans-CN`` falls back to ``zh-CN`` then ``zh``, then to any
+        template in the same language (``en`` finds ``en-US``).
+
+        Raises:
+            UnknownTemplate: none of them is there.
+        """
+        for candidate in _fallbacks(locale):
+            template = self._templates.get(f"{name}.{channel}.{candidate}")
+            if template is not None:
+                return template
+        language = locale.split("-")[0]
+        for template_id in self.ids:
+            template = self._templates[template_id]
+            if (
+                template.name == name
+                and template.channel == channel
+                and template.locale.split("-")[0] == language
+            ):
+                return template
+        raise UnknownTemplate(name, channel, locale, self.ids)
+
+    def rules(
+        self, pack_ids: Sequence[str] | None = None, compliance: Compliance | None = None
+    ) -> tuple[Rule, ...]:
+        """The rules that judge messages: *compliance*'s, else *pack_ids*', else the set's packs."""
+        if compliance is not None:
+            return compliance.rules
+        key = (
+            self.packs
+            if pack_ids is None
+            else ((pack_ids,) if isinstance(pack_ids, str) else tuple(pack_ids))
+        )
+        rules = self._rules.get(key)
+        if rules is None:
+            rules = self._rules[key] = tuple(resolve(key))
+        return rules
+
+    def render(
+        self,
+        name: str,
+        channel: str,
+        locale: str | None,
+        context: Mapping[str, Any],
+        *,
+        party: str = Party.DEBTOR,
+        pack_ids: Sequence[str] | None = None,
+        compliance: Compliance | None = None,
+        case: Case | None = None,
+        at: datetime | None = None,
+        first_communication: bool | None = None,
+    ) -> RenderedMessage:
+        """Render a message and check it; refuse it if anything is wrong.
+
+        Args:
+            name: The template's name.
+            channel: The channel.
+            locale: The debtor's locale; ``None`` takes the context's ``locale``.
+            context: The variables (`context_for` builds them from a case).
+            party: Whom it is for: ``debtor``, ``third_party`` or ``employer``.
+            pack_ids: The packs whose content rules judge it (default: the set's).
+            compliance: A `Compliance` whose rules (with the lender's
+                overrides) judge it instead of *pack_ids*.
+            case: The case, for rules that read it (time-barred wording);
+                a minimal case from the context when ``None``.
+            at: The moment of sending; the context's ``now`` when ``None``.
+            first_communication: Judge it as the first communication with the
+                debtor (default: the template's setting).
+
+        Raises:
+            UnknownTemplate: no such template.
+            MessageRefused: a missing variable, a missing fact, forbidden
+                wording, too many SMS parts…, naming the template, the rule and the match.
+        """
+        wanted = locale if locale is not None else str(context.get("locale", ""))
+        template = self.get(name, channel, wanted)
+        message, problems = template.evaluate(
+            context,
+            party=party,
+            rules=self.rules(pack_ids, compliance),
+            case=case,
+            at=at,
+            first_communication=first_communication,
+        )
+        if problems or message is None:
+            raise MessageRefused(problems)
+        return message
+
+    def check(
+        self,
+        pack_ids: Sequence[str] | None = None,
+        *,
+        compliance: Compliance | None = None,
+        context: Mapping[str, Any] | None = None,
+        locales: Iterable[str] | None = None,
+    ) -> list[TemplateProblem]:
+        """Every problem of every template, rendered with sample values: run it as a policy loads.
+
+        Each template is rendered for each party it may go to, with
+        `sample_context` for its locale, its front matter's ``variables`` and
+        *context*, and judged as `render` would.
+
+        Args:
+            pack_ids: The packs whose content rules judge them (default: the set's).
+            compliance: A `Compliance` whose rules judge them instead.
+            context: Sample values to use instead of `sample_context`'s.
+            locales: Check only the templates in these locales (a CN policy
+                checks its zh-CN templates against the CN pack).
+
+        Returns:
+            The problems, in template order; empty when all is well.
+        """
+        found: list[TemplateProblem] = []
+        rules = self.rules(pack_ids, compliance)
+        wanted = None if locales is None else frozenset(locales)
+        for template_id in self.ids:
+            template = self._templates[template_id]
+            if wanted is not None and template.locale not in wanted:
+                continue
+            seen: set[TemplateProblem] = set()
+            for name in template.undeclared:
+                problem = TemplateProblem(
+                    template.id,
+                    "MSG-VARIABLES",
+                    f"uses {name!r}, which is not a known variable; declare it under "
+                    "variables in the front matter",
+                )
+                seen.add(problem)
+                found.append(problem)
+            if template.undeclared:
+                found.extend(template.structural_problems)
+                continue
+            values = sample_context(template.locale, **template.meta.variables, **(context or {}))
+            for party in sorted(template.parties):
+                _, problems = template.evaluate(values, party=party, rules=rules)
+                for problem in problems:
+                    if problem not in seen:
+                        seen.add(problem)
+                        found.append(problem)
+        return found

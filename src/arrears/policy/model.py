@@ -1,0 +1,395 @@
+"""The policy: what a lender decides, as data validated when it loads.
+
+A policy names the compliance packs it works under, the stage graph it uses,
+its segments, the steps that act on cases (send a message, open a task for a
+person, fire a trigger), the escalations that move cases up the ladder, what
+an inbound result does, the champion/challenger variants, and when cases are
+reviewed.  `arrears.policy.load_policy` reads one from YAML or TOML; you may
+also build one in Python.  Every decision the engine makes under a policy is
+journaled with the policy's id and version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import Annotated, Any, Literal, Self
+
+import holidays
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from ..case import Channel, Party
+from ..compliance import Compliance, known_packs
+from ..workflow import Workflow, standard_definition
+from .conditions import CelCondition, ConditionError, Test, When, both
+from .facts import Facts
+
+__all__ = [
+    "Action",
+    "Escalation",
+    "Policy",
+    "PolicyRule",
+    "Review",
+    "Segment",
+    "SendAction",
+    "Step",
+    "TaskAction",
+    "Variant",
+    "WorkflowOptions",
+]
+
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
+"""A name in a policy: lower-case letters, digits, ``_`` and ``-``."""
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class _Conditional(_Spec):
+    """Shared: an optional structured ``when`` and an optional CEL ``if``."""
+
+    when: When | None = None
+    if_: str | None = Field(default=None, alias="if", min_length=1)
+
+    _test: Test = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _compile(self) -> Self:
+        cel_test = None
+        if self.if_ is not None:
+            try:
+                cel_test = CelCondition(self.if_)
+            except ConditionError as err:
+                raise PydanticCustomError(
+                    "cel",
+                    "the CEL expression does not compile: {reason}",
+                    {"reason": str(err), "field": "if"},
+                ) from None
+        self._test = both(self.when.compile() if self.when else None, cel_test)
+        return self
+
+    def holds(self, facts: Facts) -> bool:
+        """True when both ``when`` and ``if`` hold for *facts*."""
+        return self._test(facts)
+
+
+class SendAction(_Spec):
+    """Send a message through a channel adapter.
+
+    Attributes:
+        channel: ``sms``, ``email``, ``letter`` or ``voicemail`` (automated media;
+            calls and visits are tasks for people).
+        template: The template's name in the policy's template set.
+        purpose: What the message is for (a `arrears.compliance.Purpose`).
+        party: Whom it is for.
+        automated: Sent by a machine (SMS runs, robocalls): automated-contact
+            rules apply.
+        deadline_days: The message's deadline (``deadline``) is this many days
+            after the day it is sent; the due date when omitted and still ahead.
+    """
+
+    channel: Channel
+    template: Name | None = None
+    purpose: Name = "collection"
+    party: Party = Party.DEBTOR
+    automated: bool = True
+    deadline_days: int | None = Field(default=None, ge=0, le=366)
+
+    @field_validator("channel")
+    @classmethod
+    def _automated_medium(cls, value: Channel) -> Channel:
+        if value in (Channel.CALL, Channel.VISIT):
+            raise ValueError(
+                f"channel: got {value.value!r}; a {value.value} needs a person: use a task"
+            )
+        return value
+
+
+class TaskAction(_Spec):
+    """Open a task for a person: a call, a field visit, a negotiation, a legal review.
+
+    Attributes:
+        kind: What to do: ``call``, ``visit``, ``negotiation`` or ``legal_review``.
+        queue: The work queue it goes to.
+        priority: 1 (most urgent) to 9.
+        due_hours: Hours from the review to the task's due time.
+        skill: A skill the agent must have (assignment by skill).
+    """
+
+    kind: Literal["call", "visit", "negotiation", "legal_review"]
+    queue: Name
+    priority: int = Field(default=5, ge=1, le=9)
+    due_hours: int = Field(default=24, ge=0, le=24 * 60)
+    skill: Name | None = None
+
+
+Action = SendAction | TaskAction
+"""What a step does."""
+
+
+class Step(_Conditional):
+    """One rule of the policy: in these stages, when this holds, do that.
+
+    Exactly one of ``send``, ``task`` and ``fire``.
+
+    Attributes:
+        id: Unique in the policy; recorded with what it does.
+        stages: The stages it acts in; every live stage when omitted.
+        send: Send a message.
+        task: Open a task for a person.
+        fire: Fire a trigger of the workflow.
+    """
+
+    id: Name
+    stages: tuple[str, ...] | None = Field(default=None, min_length=1)
+    send: SendAction | None = None
+    task: TaskAction | None = None
+    fire: Name | None = None
+
+    @model_validator(mode="after")
+    def _one_action(self) -> Self:
+        chosen = [name for name in ("send", "task", "fire") if getattr(self, name) is not None]
+        if len(chosen) != 1:
+            raise ValueError(f"give exactly one of send, task and fire (got {chosen or 'none'})")
+        return self
+
+    @property
+    def action(self) -> Action | str:
+        """The step's action: a `SendAction`, a `TaskAction` or a trigger's name."""
+        return self.send or self.task or self.fire or ""
+
+
+class Escalation(_Conditional):
+    """Fire a trigger automatically when a condition holds (guards still judge it).
+
+    Attributes:
+        trigger: The trigger to fire (not a manual one: those need a person, use a task).
+        from_: The stages it fires from (``from`` in files); all the trigger's
+            sources when omitted.
+    """
+
+    trigger: Name
+    from_: tuple[str, ...] | None = Field(default=None, alias="from", min_length=1)
+
+
+class Segment(_Conditional):
+    """A named group of cases; the first segment whose condition holds is the case's.
+
+    Attributes:
+        id: The segment's name (conditions read it as ``segment``).
+    """
+
+    id: Name
+
+
+class Variant(_Spec):
+    """A champion/challenger variant: a share of cases, optionally with steps of its own.
+
+    Attributes:
+        id: The variant's name (conditions read it as ``variant``).
+        share: Percent of cases assigned to it; all shares add up to 100.
+        steps: Steps used instead of the policy's for cases in this variant.
+    """
+
+    id: Name
+    share: int = Field(ge=1, le=100)
+    steps: tuple[Step, ...] | None = None
+
+
+class Review(_Spec):
+    """When cases are reviewed by the daily tick.
+
+    Attributes:
+        time: Local time of day (the debtor's) of the review.
+        every_days: Days between reviews of a case with nothing else scheduled.
+        business_days: Move reviews that fall on a Saturday or Sunday to Monday.
+        holidays: Move reviews off the public holidays of this country (``CN``,
+            ``US``, ``GB``…, or ``US-CA`` with a subdivision), from the
+            ``holidays`` package.
+    """
+
+    time: dt.time = dt.time(9, 0)
+    every_days: int = Field(default=1, ge=1, le=366)
+    business_days: bool = False
+    holidays: Annotated[str, Field(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")] | None = None
+
+    def is_working_day(self, day: dt.date) -> bool:
+        """True when reviews may fall on *day* (weekends and holidays skipped when asked)."""
+        if self.business_days and day.weekday() >= 5:
+            return False
+        return self.holidays is None or day not in _calendar(self.holidays)
+
+
+class WorkflowOptions(_Spec):
+    """The stage graph the policy uses: the standard one, with stages added or skipped.
+
+    Attributes:
+        ladder: The contact stages in escalation order.
+        skip: Stages to leave out (``legal`` for all of legal).
+        promise_broken_to: Where a broken promise goes.
+        plan_broken_to: Where a broken plan goes.
+        limitation_years: The limitation period guarding legal steps.
+    """
+
+    ladder: tuple[Name, ...] | None = None
+    skip: tuple[Name, ...] = ()
+    promise_broken_to: Name | None = None
+    plan_broken_to: Name | None = None
+    limitation_years: int = Field(default=3, ge=1, le=30)
+
+
+@lru_cache(maxsize=32)
+def _calendar(code: str) -> holidays.HolidayBase:
+    country, _, subdivision = code.partition("-")
+    return holidays.country_holidays(country, subdiv=subdivision or None)
+
+
+PolicyRule = Callable[[Facts], Sequence[Action | str] | None]
+"""A Python escalation rule: facts of a case in, actions (or trigger names) out."""
+
+
+class Policy(_Spec):
+    """A lender's collection policy.
+
+    Attributes:
+        id: The policy's id, recorded with every decision.
+        version: Its version, recorded with every decision.
+        description: What it is for.
+        packs: Compliance packs that judge every contact, e.g. ``["CN"]``.
+        overrides: Parameters changed in those packs' rules, by rule id.
+        workflow: The stage graph.
+        templates: The folder of message templates, relative to the policy file.
+        lender: What messages say about the lender: the fields of
+            `arrears.messages.LenderDetails` (name, hotline, signature, late-fee rate…).
+        segments: Groups of cases, first match wins.
+        steps: What to do, in order.
+        escalations: When to move a case up, in order; the first that fires wins.
+        inbound: What an inbound result fires: an outcome (``conversation``,
+            ``wrong_party``…) → a trigger, e.g. ``{wrong_party: escalate}``.
+        variants: Champion/challenger variants; none means one policy for all.
+        review: When cases are reviewed.
+    """
+
+    id: Name
+    version: Annotated[str, Field(min_length=1, max_length=64)]
+    description: str = ""
+    packs: tuple[str, ...] = ()
+    overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    workflow: WorkflowOptions = WorkflowOptions()
+    templates: str | None = None
+    lender: dict[str, Any] = Field(default_factory=dict)
+    segments: tuple[Segment, ...] = ()
+    steps: tuple[Step, ...] = ()
+    escalations: tuple[Escalation, ...] = ()
+    inbound: dict[Name, Name] = Field(default_factory=dict)
+    variants: tuple[Variant, ...] = ()
+    review: Review = Review()
+
+    _rules: list[tuple[str, PolicyRule]] = PrivateAttr(default_factory=list)
+    _workflow: Workflow | None = PrivateAttr(default=None)
+    _compliance: Compliance | None = PrivateAttr(default=None)
+
+    @field_validator("packs")
+    @classmethod
+    def _known_packs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(value) - known_packs())
+        if unknown:
+            raise ValueError(f"unknown packs {unknown}; known: {sorted(known_packs())}")
+        return value
+
+    def problems(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """Everything wrong with the policy as a whole, as (field path, message) pairs.
+
+        Unknown stages and triggers, manual triggers in escalations, steps and
+        escalations that can never fire, escalation cycles with no way out,
+        duplicate ids, variant shares that do not add up to 100, bad overrides.
+        """
+        from .checks import policy_problems
+
+        return policy_problems(self)
+
+    # -- what the policy builds ------------------------------------------------------
+    def build_workflow(self) -> Workflow:
+        """The policy's stage graph (built once)."""
+        if self._workflow is None:
+            options = self.workflow
+            kwargs: dict[str, Any] = {
+                "skip": options.skip,
+                "promise_broken_to": options.promise_broken_to,
+                "plan_broken_to": options.plan_broken_to,
+                "limitation_years": options.limitation_years,
+                "name": self.id,
+                "version": self.version,
+            }
+            if options.ladder is not None:
+                kwargs["ladder"] = options.ladder
+            self._workflow = Workflow(standard_definition(**kwargs))
+        return self._workflow
+
+    def build_compliance(self) -> Compliance:
+        """The compliance rules of the policy's packs with its overrides (built once)."""
+        if self._compliance is None:
+            self._compliance = Compliance(self.packs, overrides=self.overrides)
+        return self._compliance
+
+    def variant_of(self, case_id: str) -> str | None:
+        """The variant of a case: stable, from a hash of its id; ``None`` without variants."""
+        if not self.variants:
+            return None
+        digest = hashlib.sha256(f"{self.id}:{case_id}".encode()).digest()
+        point = int.from_bytes(digest[:8], "big") % 100
+        total = 0
+        for variant in self.variants:
+            total += variant.share
+            if point < total:
+                return variant.id
+        return self.variants[-1].id
+
+    def steps_for(self, variant: str | None) -> tuple[Step, ...]:
+        """The steps that apply to a case in *variant*."""
+        for candidate in self.variants:
+            if candidate.id == variant and candidate.steps is not None:
+                return candidate.steps
+        return self.steps
+
+    def segment_of(self, facts: Facts) -> str | None:
+        """The first segment whose condition holds for *facts*."""
+        for segment in self.segments:
+            if segment.holds(facts):
+                return segment.id
+        return None
+
+    # -- Python rules ------------------------------------------------------------------------
+    def rule(self, name: str) -> Callable[[PolicyRule], PolicyRule]:
+        """Register a Python escalation rule, for what a file cannot say.
+
+        The function receives the case's `Facts` (read-only) and returns
+        actions (`SendAction`, `TaskAction`) or trigger names, or ``None``.
+
+            >>> @policy.rule("vip-call")                       # doctest: +SKIP
+            ... def vip(facts):
+            ...     if facts.segment == "vip" and facts.dpd == 2:
+            ...         return [TaskAction(kind="call", queue="vip")]
+            ...     return None
+        """
+
+        def register(function: PolicyRule) -> PolicyRule:
+            if any(existing == name for existing, _ in self._rules):
+                raise ValueError(f"a rule named {name!r} is already registered")
+            self._rules.append((name, function))
+            return function
+
+        return register
+
+    @property
+    def rules(self) -> tuple[tuple[str, PolicyRule], ...]:
+        """The registered Python rules, by name, in registration order."""
+        return tuple(self._rules)
+
+    def label(self) -> list[str]:
+        """``[id, version]``, as journaled with every decision."""
+        return [self.id, self.version]

@@ -1,0 +1,393 @@
+"""The daily tick: review every case that is due, under the engine's policy.
+
+For each due case (and only those: the store keeps each case's next review
+time), the tick
+
+1. assigns a champion/challenger variant the first time (journaled),
+2. fires the policy's escalations whose conditions hold (guards still judge),
+3. works out the steps that apply and the actions of the Python rules,
+4. passes every message through compliance: a denied one is journaled and the
+   case is reviewed again at ``next_allowed_at`` (or skipped when no time
+   will do),
+5. sends allowed messages through an outbox: the intent is journaled with an
+   idempotency key *before* the channel adapter is called, the result after,
+6. opens tasks for people (calls, visits, negotiations, legal reviews),
+7. journals the review with the policy's id and version and the next review time.
+
+The idempotency key of an action is derived from the case, the step and the
+day (in the debtor's calendar): a step acts at most once a day on a case. So a
+tick that dies half-way and is run again, or a tick run twice for the same
+moment, sends nothing twice and loses nothing: a key with a result is skipped, a key with an
+intent and no result is sent again *with the same key* (adapters pass it on
+and providers drop the duplicate).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any, Final
+
+import structlog
+
+from ._exceptions import TransitionDenied
+from .case import Case, Channel, ContactPoint, Outcome
+from .compliance import Proposal
+from .compliance.rules import earliest_local
+from .journal import JournalEntry
+from .policy import Facts, Policy, SendAction, TaskAction
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+__all__ = ["ActionPlan", "TickReport", "outbox_key", "plan_actions", "review_case", "run_tick"]
+
+_log = structlog.get_logger("arrears")
+
+#: How many escalations one review may fire in a row (a guard against loops).
+MAX_ESCALATIONS: Final = 5
+#: When a send failed with a retryable error, try again this much later.
+RETRY_AFTER: Final = timedelta(hours=1)
+_PHONE: Final = frozenset({Channel.SMS, Channel.CALL, Channel.VOICEMAIL})
+#: Entry kinds that settle an action's key for the review: sent, opened or denied.
+_RESULTS: Final = frozenset({"interaction", "task_opened", "contact_denied"})
+
+
+@dataclass
+class TickReport:
+    """What one tick did.
+
+    Attributes:
+        at: The tick's moment.
+        reviewed: Cases reviewed.
+        sent: Messages handed to an adapter and accepted.
+        failed: Messages an adapter refused or could not deliver.
+        denied: Messages compliance denied (rescheduled or skipped).
+        tasks: Tasks opened for people.
+        fired: Transitions fired by escalations and steps.
+        refused: Escalations or steps whose guards refused.
+        errors: Cases whose review raised, with the error (they are retried
+            at the next tick).
+        blocked_by: Denials by rule id.
+    """
+
+    at: datetime
+    reviewed: int = 0
+    sent: int = 0
+    failed: int = 0
+    denied: int = 0
+    tasks: int = 0
+    fired: int = 0
+    refused: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    blocked_by: Counter[str] = field(default_factory=Counter)
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as plain JSON values."""
+        return {
+            "at": self.at.isoformat(),
+            "reviewed": self.reviewed,
+            "sent": self.sent,
+            "failed": self.failed,
+            "denied": self.denied,
+            "tasks": self.tasks,
+            "fired": self.fired,
+            "refused": self.refused,
+            "errors": [list(error) for error in self.errors],
+            "blocked_by": dict(self.blocked_by),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ActionPlan:
+    """One action the policy wants for a case at a review.
+
+    Attributes:
+        source: The step id or Python rule name that asked for it.
+        action: A `SendAction`, a `TaskAction`, or a trigger's name.
+        key: Its idempotency key.
+    """
+
+    source: str
+    action: SendAction | TaskAction | str
+    key: str
+
+
+def outbox_key(case_id: str, day: date, source: str, index: int = 0) -> str:
+    """The idempotency key of an action: one per case, step and day in the debtor's calendar.
+
+    A step acts at most once a day on a case: a tick run again the same day
+    (after a crash, or to retry a failed send) finds the same key.
+    """
+    text = f"{case_id}|{day.isoformat()}|{source}|{index}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def plan_actions(policy: Policy, case: Case, facts: Facts) -> list[ActionPlan]:
+    """The actions the policy's steps and Python rules want for *case* now, in order."""
+    day: date = facts["today"]
+    plans: list[ActionPlan] = []
+    for step in policy.steps_for(facts.variant):
+        if (step.stages is None or case.stage in step.stages) and step.holds(facts):
+            plans.append(ActionPlan(step.id, step.action, outbox_key(case.id, day, step.id)))
+    for name, function in policy.rules:
+        for index, action in enumerate(function(facts) or ()):
+            plans.append(ActionPlan(name, action, outbox_key(case.id, day, name, index)))
+    return plans
+
+
+def next_regular_review(policy: Policy, case: Case, after: datetime) -> datetime:
+    """The next review at the policy's time of day, ``every_days`` after *after*'s day.
+
+    With ``business_days`` or ``holidays`` in the policy's review settings, a
+    review that would fall on a weekend or a public holiday moves to the next
+    working day.
+    """
+    zone = case.debtor.timezone
+    day = case.local_date(after) + timedelta(days=policy.review.every_days)
+    for _ in range(31):  # weekends and holidays are skipped when the policy says so
+        if policy.review.is_working_day(day):
+            break
+        day += timedelta(days=1)
+    if zone is None:
+        assert after.tzinfo is not None
+        return datetime.combine(day, policy.review.time, tzinfo=after.tzinfo)
+    return earliest_local(day, policy.review.time, zone)
+
+
+def _since(entries: Sequence[JournalEntry], start: datetime) -> Iterator[JournalEntry]:
+    """The entries recorded at or after *start*, newest first."""
+    for entry in reversed(entries):
+        if entry.at < start:
+            return
+        yield entry
+
+
+def _outbox_state(
+    entries: Sequence[JournalEntry], start: datetime
+) -> tuple[dict[str, dict[str, Any]], set[str]]:
+    """Intents (by key) and keys with a result, recorded since *start* (the day's beginning)."""
+    intents: dict[str, dict[str, Any]] = {}
+    done: set[str] = set()
+    for entry in _since(entries, start):
+        if entry.kind == "outbox_intent":
+            intents.setdefault(entry.data["key"], entry.data)
+        elif entry.kind in _RESULTS and "key" in entry.data:
+            done.add(entry.data["key"])
+    return intents, done
+
+
+def _contact_for(case: Case, action: SendAction) -> ContactPoint | None:
+    """The first usable contact point for the action's channel and party."""
+    for point in case.contacts:
+        if point.party != action.party or point.opted_out:
+            continue
+        if point.channel == action.channel or (
+            point.channel in _PHONE and action.channel in _PHONE
+        ):
+            return point
+    return None
+
+
+def review_case(engine: Engine, case_id: str, now: datetime, report: TickReport) -> None:
+    """Review one case under the engine's policy (see the module's description)."""
+    policy = engine.policy
+    assert policy is not None
+    store = engine.store
+    case = store.get(case_id)
+    if engine.workflow.is_terminal(case.stage):
+        store.schedule(case_id, None)
+        return
+    if policy.variants and case.variant is None:
+        engine.record_variant(case_id, policy.variant_of(case_id) or "", at=now)
+    report.reviewed += 1
+    facts = engine.facts(case_id, now)
+    escalated = _escalate(engine, policy, case, facts, now, report)
+    if escalated:
+        facts = engine.facts(case_id, now)
+    if engine.workflow.is_terminal(case.stage):
+        store.schedule(case_id, None)
+        return
+    day_start = _day_start(case, now)
+    intents, done = _outbox_state(store.entries(case_id), day_start)
+    retry: list[datetime] = []
+    sources: list[str] = []
+    for plan in plan_actions(policy, case, facts):
+        action = plan.action
+        if plan.key in done or (
+            isinstance(action, TaskAction) and any(t.step == plan.source for t in case.tasks)
+        ):
+            continue  # done in this review already, or the step's task is still open
+        sources.append(plan.source)
+        if isinstance(action, str):
+            _fire(engine, case, action, now, report, reason=f"policy step {plan.source}")
+        elif isinstance(action, TaskAction):
+            engine.open_task(case_id, action, key=plan.key, step=plan.source, at=now)
+            report.tasks += 1
+        else:
+            later = _send(engine, case, action, plan, intents.get(plan.key), facts, now, report)
+            if later is not None:
+                retry.append(later)
+    regular = next_regular_review(policy, case, now)
+    chosen = min([regular, *(moment for moment in retry if moment > now)])
+    engine.record_review(
+        case_id,
+        next_review_at=chosen,
+        sources=sources,
+        segment=facts.segment,
+        at=now,
+    )
+
+
+def _day_start(case: Case, now: datetime) -> datetime:
+    zone = case.debtor.timezone
+    today = case.local_date(now)
+    if zone is None:
+        assert now.tzinfo is not None
+        return datetime.combine(today, time(0), tzinfo=now.tzinfo)
+    return earliest_local(today, time(0), zone)
+
+
+def _escalate(
+    engine: Engine, policy: Policy, case: Case, facts: Facts, now: datetime, report: TickReport
+) -> bool:
+    moved = False
+    for _ in range(MAX_ESCALATIONS):
+        for escalation in policy.escalations:
+            sources = escalation.from_ or engine.workflow.sources_of(escalation.trigger)
+            if case.stage not in sources or case.stage not in engine.workflow.sources_of(
+                escalation.trigger
+            ):
+                continue
+            if not escalation.holds(facts):
+                continue
+            if _fire(engine, case, escalation.trigger, now, report, reason="policy escalation"):
+                moved = True
+                facts = engine.facts(case.id, now)
+                break
+        else:
+            return moved
+    return moved
+
+
+def _fire(
+    engine: Engine, case: Case, trigger: str, now: datetime, report: TickReport, *, reason: str
+) -> bool:
+    if case.stage not in engine.workflow.sources_of(trigger):
+        return False
+    try:
+        engine.fire(case.id, trigger, at=now, reason=reason)
+    except TransitionDenied:
+        report.refused += 1
+        return False
+    report.fired += 1
+    return True
+
+
+def _send(
+    engine: Engine,
+    case: Case,
+    action: SendAction,
+    plan: ActionPlan,
+    intent: dict[str, Any] | None,
+    facts: Facts,
+    now: datetime,
+    report: TickReport,
+) -> datetime | None:
+    """Judge, journal the intent, call the adapter, journal the result; returns a retry time."""
+    from .channels import OutboundMessage
+
+    point = _contact_for(case, action)
+    if intent is None:
+        text, subject = engine.render(case, action, facts, now)
+        proposal = Proposal(
+            channel=action.channel,
+            contact=point.id if point is not None else None,
+            party=None if point is not None else action.party,
+            automated=action.automated,
+            purpose=action.purpose,
+            text=text,
+        )
+        verdict = engine.judge_contact(case.id, proposal, at=now, key=plan.key)
+        if not verdict.allowed:
+            report.denied += 1
+            report.blocked_by.update(verdict.rules)
+            return verdict.next_allowed_at
+        intent = engine.record_intent(
+            case.id,
+            key=plan.key,
+            step=plan.source,
+            channel=action.channel,
+            contact=point.id if point is not None else None,
+            template=action.template,
+            # Without a template set the message is the template's name, for the host.
+            text=text if text is not None else (action.template or action.purpose),
+            subject=subject,
+            at=now,
+        )
+    adapter = engine.channel_for(str(intent["channel"]))
+    message = OutboundMessage(
+        key=plan.key,
+        case_id=case.id,
+        channel=str(intent["channel"]),
+        contact=intent.get("contact"),
+        address=point.address if point is not None else None,
+        text=str(intent["text"]),
+        subject=intent.get("subject"),
+        template=intent.get("template"),
+        locale=case.debtor.locale,
+    )
+    try:
+        result = adapter.send(message)
+        status, provider_id, retryable = result.status, result.provider_id, result.retryable
+    except Exception as err:  # an adapter bug must not lose the record
+        _log.warning(
+            "adapter_error", case_id=case.id, channel=message.channel, error=type(err).__name__
+        )
+        status, provider_id, retryable = "failed", None, True
+    outcome = Outcome.FAILED if status == "failed" else Outcome.DELIVERED
+    if status == "failed" and retryable:
+        report.failed += 1
+        return now + RETRY_AFTER  # no result journaled: the intent is retried with its key
+    engine.record_interaction(
+        case.id,
+        message.channel,
+        outcome,
+        contact=message.contact,
+        party=None if message.contact is not None else action.party,
+        purpose=action.purpose,
+        automated=action.automated,
+        key=plan.key,
+        provider_id=provider_id,
+        at=now,
+    )
+    if outcome == Outcome.FAILED:
+        report.failed += 1
+    else:
+        report.sent += 1
+    return None
+
+
+def run_tick(engine: Engine, now: datetime, *, limit: int | None = None) -> TickReport:
+    """Review every case due at *now* (at most *limit*); see the module's description."""
+    report = TickReport(now)
+    due = engine.store.due(now, limit)
+    for case_id in due:
+        try:
+            review_case(engine, case_id, now, report)
+        except Exception as err:
+            report.errors.append((case_id, f"{type(err).__name__}: {err}"))
+            _log.warning("review_failed", case_id=case_id, error=type(err).__name__)
+            engine.store.schedule(case_id, now + RETRY_AFTER)
+    _log.info(
+        "tick",
+        at=now.isoformat(),
+        reviewed=report.reviewed,
+        sent=report.sent,
+        denied=report.denied,
+        tasks=report.tasks,
+    )
+    return report

@@ -1,0 +1,347 @@
+"""The daily tick: due cases only, escalations, compliance on every message, the outbox, tasks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from arrears import Engine, Money, SettableClock
+from arrears.channels import OutboundMessage, RecordingChannel, SendResult
+from arrears.policy import Policy, TaskAction, load_policy
+from arrears.tasks import Agent
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "policies"
+
+POLICY = """\
+id: tick-test
+version: "3"
+packs: [CN]
+review: {time: "09:30"}
+steps:
+  - id: due-soon
+    stages: [pre_due]
+    when: {days_to_due: 3}
+    send: {channel: sms}
+  - id: overdue-sms
+    stages: [notified, sms]
+    when: {dpd_in: [1, 3]}
+    send: {channel: sms}
+  - id: call
+    stages: [phone]
+    task: {kind: call, queue: phone-team, priority: 2, due_hours: 8}
+escalations:
+  - {trigger: notify, from: [pre_due], when: {dpd_at_least: 1}}
+  - {trigger: escalate, from: [notified], when: {dpd_at_least: 3}}
+  - {trigger: escalate, from: [sms], when: {dpd_at_least: 5}}
+"""
+
+
+def shanghai(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=SHANGHAI)  # type: ignore[misc]
+
+
+def case_data(case_id: str = "L-1", due: str = "2026-09-01", **extra: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": case_id,
+        "debtor": {"id": f"D-{case_id}", "timezone": "Asia/Shanghai", "locale": "zh-CN"},
+        "contacts": [{"id": "m", "channel": "call", "address": "+8613812345678"}],
+        "balance": {"currency": "CNY", "principal": "3000.00"},
+        "due_date": due,
+    }
+    data.update(extra)
+    return data
+
+
+Build = Callable[..., tuple[Engine, RecordingChannel, SettableClock]]
+
+
+@pytest.fixture
+def build(tmp_path: Path) -> Build:
+    def make(
+        text: str = POLICY, *, start: datetime | None = None, adapter: Any = None
+    ) -> tuple[Engine, RecordingChannel, SettableClock]:
+        path = tmp_path / "policy.yaml"
+        path.write_text(text, encoding="utf-8")
+        policy = load_policy(path)
+        sms = adapter or RecordingChannel(channels=frozenset({"sms", "email", "letter"}))
+        clock = SettableClock(start or shanghai(2026, 8, 28, 9, 30))
+        agents = [Agent(id="agent-1", queues=frozenset({"phone-team"}))]
+        engine = Engine(policy=policy, channels=[sms], clock=clock, agents=agents)
+        return engine, sms, clock
+
+    return make
+
+
+def run_days(engine: Engine, clock: SettableClock, days: int) -> list[Any]:
+    reports = []
+    for _ in range(days):
+        reports.append(engine.tick(clock.now()))
+        clock.advance(days=1)
+    return reports
+
+
+class TestTick:
+    def test_a_case_walks_the_ladder_and_messages_go_out_on_their_days(self, build: Build) -> None:
+        engine, sms, clock = build()
+        engine.open_case(case_data())
+        run_days(engine, clock, 10)  # 28 Aug .. 6 Sep
+        kinds = [entry.kind for entry in engine.history("L-1")]
+        assert kinds.count("review") == 10
+        assert [message.key for message in sms.sent] == [
+            entry.data["key"] for entry in engine.history("L-1") if entry.kind == "outbox_intent"
+        ]
+        sent_on = [
+            entry.at.date().isoformat()
+            for entry in engine.history("L-1")
+            if entry.kind == "interaction"
+        ]
+        # 3 days before the due date, then dpd 1 (notified) and dpd 3 (sms).
+        assert sent_on == ["2026-08-29", "2026-09-02", "2026-09-04"]
+        stages = [
+            (entry.at.date().isoformat(), entry.data["dest"])
+            for entry in engine.history("L-1")
+            if entry.kind == "transition"
+        ]
+        assert stages == [
+            ("2026-09-02", "notified"),
+            ("2026-09-04", "sms"),
+            ("2026-09-06", "phone"),
+        ]
+        assert engine.verify() == []
+        assert engine.replay("L-1") == engine.case("L-1")
+
+    def test_only_due_cases_are_touched(self, build: Build) -> None:
+        engine, _, clock = build()
+        engine.open_case(case_data("L-1"))
+        engine.open_case(case_data("L-2"))
+        engine.store.schedule("L-2", clock.now() + timedelta(days=3))
+        report = engine.tick(clock.now())
+        assert report.reviewed == 1
+        assert [e.kind for e in engine.history("L-2")] == ["opened"]
+
+    def test_a_second_tick_at_the_same_moment_does_nothing(self, build: Build) -> None:
+        engine, sms, clock = build(start=shanghai(2026, 9, 2, 9, 30))
+        engine.open_case(case_data())
+        first = engine.tick(clock.now())
+        length = len(engine.history("L-1"))
+        second = engine.tick(clock.now())
+        assert (first.reviewed, first.sent, second.reviewed, second.sent) == (1, 1, 0, 0)
+        assert len(engine.history("L-1")) == length
+        assert len(sms.sent) == 1
+
+    def test_every_review_records_the_policy_and_the_next_review(self, build: Build) -> None:
+        engine, _, clock = build()
+        engine.open_case(case_data())
+        engine.tick(clock.now())
+        review = engine.history("L-1")[-1]
+        assert review.kind == "review"
+        assert review.data["policy"] == ["tick-test", "3"]
+        assert review.data["next_review_at"] == "2026-08-29T09:30:00+08:00"
+        assert engine.case("L-1").next_review_at == shanghai(2026, 8, 29, 9, 30)
+
+    def test_a_denied_message_is_rescheduled_to_when_it_is_allowed(self, build: Build) -> None:
+        """Reviewed at 23:00: CN-HOURS denies the SMS and the case is looked at again at 08:00."""
+        engine, sms, _ = build(POLICY.replace('"09:30"', '"23:00"'))
+        engine.open_case(case_data(), at=shanghai(2026, 9, 2, 7, 0))
+        report = engine.tick(shanghai(2026, 9, 2, 23, 0))
+        assert (report.sent, report.denied, dict(report.blocked_by)) == (0, 1, {"CN-HOURS": 1})
+        assert engine.case("L-1").next_review_at == shanghai(2026, 9, 3, 8, 0)
+        denial = next(e for e in engine.history("L-1") if e.kind == "contact_denied")
+        assert denial.data["reasons"][0]["rule"] == "CN-HOURS"
+        engine.tick(shanghai(2026, 9, 3, 8, 0))
+        assert sms.sent == []  # dpd is 2 now: the step no longer applies, nothing is sent late
+
+    def test_tasks_are_opened_once_assigned_and_expire_when_the_stage_changes(
+        self, build: Build
+    ) -> None:
+        engine, _, clock = build(start=shanghai(2026, 9, 6, 9, 30))
+        engine.open_case(case_data(stage="phone"))
+        run_days(engine, clock, 3)
+        tasks = engine.tasks(queue="phone-team")
+        assert len(tasks) == 1
+        assert (tasks[0].kind, tasks[0].assignee, tasks[0].priority) == ("call", "agent-1", 2)
+        assert tasks[0].due_at == shanghai(2026, 9, 6, 17, 30)
+        engine.complete_task("L-1", tasks[0].id, "no_answer", at=clock.now())
+        assert engine.tasks() == []
+        engine.tick(clock.now())
+        assert len(engine.tasks()) == 1
+        engine.record_promise(
+            "L-1", Money("3000.00", "CNY"), clock.now().date() + timedelta(days=5)
+        )
+        assert engine.case("L-1").stage == "promise"
+        assert engine.tasks() == []  # the call belonged to the phone stage
+        assert engine.replay("L-1") == engine.case("L-1")
+
+    def test_a_payment_that_clears_the_arrears_cures_and_the_review_goes_on(
+        self, build: Build
+    ) -> None:
+        engine, sms, clock = build()
+        engine.open_case(case_data())
+        run_days(engine, clock, 7)
+        engine.record_payment("L-1", Money("3000.00", "CNY"), at=clock.now())
+        assert engine.case("L-1").stage == "resolved"
+        before = len(sms.sent)
+        run_days(engine, clock, 3)
+        assert len(sms.sent) == before
+        assert engine.store.next_review("L-1") is None
+
+
+class TestOutbox:
+    def test_a_retryable_failure_is_sent_again_with_the_same_key(self, build: Build) -> None:
+        sms = RecordingChannel(channels=frozenset({"sms"}))
+        sms.fail_next(1, retryable=True)
+        engine, _, clock = build(start=shanghai(2026, 9, 2, 9, 30), adapter=sms)
+        engine.open_case(case_data())
+        first = engine.tick(clock.now())
+        assert (first.sent, first.failed) == (0, 1)
+        retry_at = engine.case("L-1").next_review_at
+        assert retry_at == shanghai(2026, 9, 2, 10, 30)
+        second = engine.tick(retry_at)
+        assert second.sent == 1
+        intents = [e for e in engine.history("L-1") if e.kind == "outbox_intent"]
+        assert len(intents) == 1
+        assert [message.key for message in sms.sent] == [intents[0].data["key"]]
+
+    def test_a_crash_after_delivery_is_recorded_once_when_run_again(self, build: Build) -> None:
+        """The adapter delivers, then the process dies before the result is journaled."""
+
+        class Crashing(RecordingChannel):
+            crash = True
+
+            def send(self, message: OutboundMessage) -> SendResult:
+                result = super().send(message)
+                if self.crash:
+                    self.crash = False
+                    raise KeyboardInterrupt  # stands in for the process dying here
+                return result
+
+        sms = Crashing(channels=frozenset({"sms"}))
+        engine, _, clock = build(start=shanghai(2026, 9, 2, 9, 30), adapter=sms)
+        engine.open_case(case_data())
+        with pytest.raises(KeyboardInterrupt):
+            engine.tick(clock.now())
+        assert [e.kind for e in engine.history("L-1")][-1] == "outbox_intent"
+        report = engine.tick(clock.now())
+        assert report.sent == 1
+        assert len(sms.sent) == 1  # the provider saw the key again and dropped it
+        results = [e for e in engine.history("L-1") if e.kind == "interaction"]
+        assert len(results) == 1
+        assert engine.verify() == []
+
+
+class TestPolicyFeatures:
+    def test_variants_are_assigned_once_and_choose_the_steps(self, build: Build) -> None:
+        text = POLICY + (
+            "variants:\n"
+            "  - {id: champion, share: 50}\n"
+            "  - id: challenger\n"
+            "    share: 50\n"
+            "    steps:\n"
+            "      - {id: email-instead, stages: [notified], send: {channel: email}}\n"
+        )
+        engine, sms, clock = build(text, start=shanghai(2026, 9, 2, 9, 30))
+        for number in range(8):
+            engine.open_case(case_data(f"L-{number}"))
+        engine.tick(clock.now())
+        policy = engine.policy
+        assert policy is not None
+        for number in range(8):
+            case = engine.case(f"L-{number}")
+            assert case.variant == policy.variant_of(case.id)
+            assigned = [e for e in engine.history(case.id) if e.kind == "variant_assigned"]
+            assert len(assigned) == 1
+        channels = {message.case_id: message.channel for message in sms.sent}
+        for number in range(8):
+            expected = "email" if engine.case(f"L-{number}").variant == "challenger" else "sms"
+            assert channels[f"L-{number}"] == expected
+
+    def test_python_rules_add_actions(self, tmp_path: Path) -> None:
+        path = tmp_path / "p.yaml"
+        path.write_text(POLICY, encoding="utf-8")
+        policy = load_policy(path)
+
+        @policy.rule("large-balance-call")
+        def large(facts: Any) -> list[TaskAction] | None:
+            if facts["arrears"] >= 2000 and facts["stage"] == "notified":
+                return [TaskAction(kind="call", queue="senior", priority=1)]
+            return None
+
+        clock = SettableClock(shanghai(2026, 9, 2, 9, 30))
+        engine = Engine(
+            policy=policy, channels=[RecordingChannel(channels=frozenset({"sms"}))], clock=clock
+        )
+        engine.open_case(case_data())
+        engine.tick(clock.now())
+        assert [(t.step, t.queue, t.assignee) for t in engine.tasks()] == [
+            ("large-balance-call", "senior", None)
+        ]
+
+    def test_inbound_results_fire_what_the_policy_says(self, build: Build) -> None:
+        engine, _, clock = build(POLICY + "inbound: {wrong_party: escalate}\n")
+        engine.open_case(case_data(stage="notified"))
+        engine.record_interaction("L-1", "call", "wrong_party", contact="m", at=clock.now())
+        assert engine.case("L-1").stage == "sms"
+
+    def test_explain_says_what_would_happen_and_why(self, build: Build) -> None:
+        engine, _, _ = build(POLICY.replace('"09:30"', '"23:00"'))
+        engine.open_case(case_data(stage="notified"), at=shanghai(2026, 9, 2, 7, 0))
+        text = str(engine.explain("L-1", shanghai(2026, 9, 2, 23, 0)))
+        assert "dpd=1" in text
+        assert "escalation escalate: condition does not hold" in text
+        assert "step overdue-sms: send sms - denied: CN-HOURS" in text
+        assert "next allowed 2026-09-03T08:00:00+08:00" in text
+        assert len(engine.history("L-1")) == 1  # nothing recorded
+
+    def test_the_cn_example_policy_runs_sixty_days(self) -> None:
+        policy = load_policy(EXAMPLES / "cn_consumer_loan.yaml")
+        sms = RecordingChannel(channels=frozenset({"sms"}))
+        clock = SettableClock(shanghai(2026, 8, 20, 9, 30))
+        engine = Engine(policy=policy, channels=[sms], clock=clock)
+        engine.open_case(
+            case_data(
+                debtor={
+                    "id": "D",
+                    "timezone": "Asia/Shanghai",
+                    "locale": "zh-CN",
+                    "payday": "FREQ=MONTHLY;BYMONTHDAY=25",
+                }
+            )
+        )
+        run_days(engine, clock, 60)
+        assert engine.case("L-1").stage == "field_visit"
+        assert sms.sent
+        assert all(message.text.startswith("【安心消费金融】") for message in sms.sent)
+        assert all("回T退订" in message.text for message in sms.sent)
+        assert engine.verify() == []
+        assert engine.replay("L-1") == engine.case("L-1")
+
+
+def test_a_policy_is_required_to_tick() -> None:
+    with pytest.raises(Exception, match="policy"):
+        Engine().tick()
+
+
+def test_policy_from_python() -> None:
+    policy = Policy.model_validate({"id": "p", "version": "1", "steps": []})
+    assert Engine(policy=policy).workflow.definition.name == "p"
+
+
+def test_reviews_skip_weekends_and_holidays(build: Build) -> None:
+    """Friday 25 Sep 2026 → Monday 28 Sep; Wednesday 30 Sep → 8 Oct, after Golden Week."""
+    text = POLICY.replace(
+        'review: {time: "09:30"}', 'review: {time: "09:30", business_days: true, holidays: CN}'
+    )
+    engine, _, _ = build(text, start=shanghai(2026, 9, 25, 9, 30))
+    engine.open_case(case_data(stage="phone"))
+    engine.tick(shanghai(2026, 9, 25, 9, 30))
+    assert engine.case("L-1").next_review_at == shanghai(2026, 9, 28, 9, 30)
+    engine.tick(shanghai(2026, 9, 30, 9, 30))
+    next_review = engine.case("L-1").next_review_at
+    assert next_review is not None
+    assert next_review.date().isoformat() == "2026-10-08"
