@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -83,3 +84,32 @@ def logs() -> Iterator[list[dict[str, Any]]]:
     """Every structlog event emitted during the test, as dicts."""
     with capture_logs() as captured:
         yield captured
+
+
+#: A line the engine logs through structlog's default renderer: time, [level], event.
+_LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[\w+\s*\]", re.MULTILINE)
+#: What personal data looks like: numbers with a country code, Chinese mobile
+#: numbers, e-mail addresses, 18-digit resident ids, and the names used in tests.
+_PERSONAL = re.compile(
+    r"\+\d{7,15}|\b1[3-9]\d{9}\b|[\w.+-]+@[\w-]+\.[\w.]+|\b\d{17}[\dXx]\b"
+    r"|王小明|李雷|Jane Roe|John Doe|Zhang San"
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_personal_data_in_logs(capsys: pytest.CaptureFixture[str]) -> Iterator[None]:
+    """Every log line any test makes the library print is free of personal data.
+
+    Log lines go to standard output under structlog's default configuration;
+    this reads what each test left there and fails the test on a phone number,
+    an e-mail address, an id number or a name in a log line.
+    """
+    yield
+    captured = capsys.readouterr()
+    for stream in (captured.out, captured.err):
+        for line in stream.splitlines():
+            if _LOG_LINE.match(line):
+                found = _PERSONAL.search(line)
+                assert found is None, f"personal data {found.group(0)!r} in a log line: {line}"
+        # Keep the output visible for pytest's report of a failing test.
+        print(stream, end="")

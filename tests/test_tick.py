@@ -246,8 +246,12 @@ class TestPolicyFeatures:
             "      - {id: email-instead, stages: [notified], send: {channel: email}}\n"
         )
         engine, sms, clock = build(text, start=shanghai(2026, 9, 2, 9, 30))
+        contacts = [
+            {"id": "m", "channel": "call", "address": "+8613812345678"},
+            {"id": "mail", "channel": "email", "address": "debtor@example.com"},
+        ]
         for number in range(8):
-            engine.open_case(case_data(f"L-{number}"))
+            engine.open_case(case_data(f"L-{number}", contacts=contacts))
         engine.tick(clock.now())
         policy = engine.policy
         assert policy is not None
@@ -345,3 +349,14 @@ def test_reviews_skip_weekends_and_holidays(build: Build) -> None:
     next_review = engine.case("L-1").next_review_at
     assert next_review is not None
     assert next_review.date().isoformat() == "2026-10-08"
+
+
+def test_no_usable_address_means_nothing_is_sent(build: Build) -> None:
+    """The debtor opted out of SMS at their only number: the step finds no address."""
+    engine, sms, clock = build(start=shanghai(2026, 9, 2, 9, 30))
+    engine.open_case(case_data(), at=shanghai(2026, 9, 2, 9, 0))
+    engine.record_opt_out("L-1", "sms", contact="m", at=shanghai(2026, 9, 2, 9, 10))
+    report = engine.tick(clock.now())
+    assert (report.sent, report.unreachable) == (0, 1)
+    assert sms.sent == []
+

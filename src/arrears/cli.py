@@ -2,7 +2,10 @@
 
 ``arrears test PATH...`` runs scenario files (see ``docs/scenarios.md``) and
 exits 0 when all pass, 1 when any fails and 2 when any file is not a valid
-scenario.  ``python -m arrears`` is the same command.
+scenario.  ``arrears check POLICY...`` checks policy files and the templates
+they send, and exits 0 when all are sound, 1 when any has a problem.  Both
+exit 2 when misused (``docs/cli.md``).  ``python -m arrears`` is the same
+command.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Final
 import click
 import structlog
 
-from .testing import ScenarioInvalid, run_scenario
+from .testing import ScenarioInvalid, check_policy, run_scenario
 
 __all__ = ["main"]
 
@@ -27,6 +30,10 @@ _SUFFIXES: Final = frozenset({".yaml", ".yml"})
 ALL_PASSED: Final = 0
 SOME_FAILED: Final = 1
 SOME_INVALID: Final = 2
+
+#: Exit statuses of ``arrears check`` (a usage error exits 2, as click does).
+ALL_SOUND: Final = 0
+SOME_PROBLEMS: Final = 1
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -70,17 +77,19 @@ def _scenario_files(paths: Sequence[Path]) -> list[Path]:
 
 @contextmanager
 def _engine_logs(verbose: bool) -> Iterator[None]:
-    """Keep the engine's info lines off standard output, where the results go.
+    """Keep the engine's log lines off standard output, where the results go.
 
-    With *verbose* they go to standard error instead.  The previous structlog
-    configuration is restored afterwards, so a host that calls `main` keeps its own.
+    Warnings (a policy review that failed) go to standard error; with
+    *verbose*, every line does.  The previous structlog configuration is
+    restored afterwards, so a host that calls `main` keeps its own.
     """
     configured = structlog.is_configured()
     saved = structlog.get_config()
-    if verbose:
-        structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
-    else:
-        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    level = logging.DEBUG if verbose else logging.WARNING
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+    )
     try:
         yield
     finally:
@@ -142,3 +151,52 @@ def test_command(ctx: click.Context, paths: tuple[Path, ...], verbose: bool) -> 
         click.echo(f"{invalid} {noun} not a valid scenario", err=True)
         ctx.exit(SOME_INVALID)
     ctx.exit(SOME_FAILED if failed else ALL_PASSED)
+
+
+@main.command("check")
+@click.argument(
+    "policies",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--locale",
+    "locales",
+    multiple=True,
+    metavar="LOCALE",
+    help="Check the templates of this locale (or language, e.g. zh); repeatable. "
+    "Default: the languages of the policy's packs.",
+)
+@click.pass_context
+def check_command(ctx: click.Context, policies: tuple[Path, ...], locales: tuple[str, ...]) -> None:
+    """Check policy files: POLICIES are YAML or TOML policy files.
+
+    Each is loaded with every check of the policy as a whole (stages,
+    triggers, conditions, steps that can never fire, escalation cycles), its
+    lender details are validated, and every template its steps send is looked
+    up in its templates folder, checked against its packs, and checked for
+    variables a review would not give it.  Prints "OK path (id version): N
+    steps, M escalations" for a sound policy, or its problems as
+    "file:line: field: message".
+
+    Exit status: 0 when every policy is sound, 1 when any has a problem, 2
+    when the command was misused (no such file).
+    """
+    troubled = 0
+    for path in policies:
+        result = check_policy(path, locales=locales or None)
+        if result.policy is not None and result.ok:
+            policy = result.policy
+            steps = len(policy.steps)
+            escalations = len(policy.escalations)
+            click.echo(
+                f"OK {path} ({policy.id} {policy.version}): "
+                f"{steps} {'step' if steps == 1 else 'steps'}, "
+                f"{escalations} {'escalation' if escalations == 1 else 'escalations'}"
+            )
+            continue
+        troubled += 1
+        for problem in result.problems:
+            click.echo(str(problem))
+    ctx.exit(SOME_PROBLEMS if troubled else ALL_SOUND)

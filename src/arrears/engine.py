@@ -864,9 +864,14 @@ class Engine:
         if self.templates is None or action.template is None:
             return None, None
         lender = self.policy.lender if self.policy is not None else {}
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = dict(action.variables)
+        today = case.local_date(at)
         if action.deadline_days is not None:
-            extra["deadline"] = case.local_date(at) + timedelta(days=action.deadline_days)
+            extra["deadline"] = today + timedelta(days=action.deadline_days)
+        else:
+            upcoming = _next_agreed_date(case, today)
+            if upcoming is not None:
+                extra["deadline"] = upcoming
         context = context_for(case, at, lender=lender, **extra)
         rendered = self.templates.render(
             action.template,
@@ -1806,6 +1811,22 @@ _DOCUMENT: Final = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _REFERENCE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
 #: Transitions a payment may cause at once, which its reversal re-opens.
 _CLOSED_BY_PAYMENT: Final = frozenset({"cure", "promise_kept", "plan_completed"})
+
+
+def _next_agreed_date(case: Case, today: date) -> date | None:
+    """The next date of an open promise or an active plan, from *today* on."""
+    agreements: list[Promise | RepaymentPlan] = []
+    if case.promise is not None and case.promise.is_open:
+        agreements.append(case.promise)
+    if case.plan is not None and case.plan.status == PlanStatus.ACTIVE:
+        agreements.append(case.plan)
+    dates = [
+        instalment.due
+        for agreement in agreements
+        for instalment in agreement.instalments
+        if instalment.due >= today
+    ]
+    return min(dates) if dates else None
 
 
 def _days(value: object) -> int:

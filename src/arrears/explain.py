@@ -142,7 +142,7 @@ def explain_case(engine: Engine, case_id: str, at: datetime | None) -> Explanati
     for plan in plan_actions(policy, case, facts):
         action = plan.action
         if isinstance(action, SendAction):
-            point = _contact_for(case, action)
+            point = _contact_for(case, action, history)
             text, _ = engine.render(case, action, facts, moment)
             proposal = Proposal(
                 channel=action.channel,

@@ -140,4 +140,3 @@ class MemoryStore:
         """When the case is reviewed next (UTC), or ``None`` when it is not scheduled."""
         stamp = self._reviews.get(case_id)
         return None if stamp is None else datetime.fromtimestamp(stamp, UTC)
-

@@ -36,8 +36,10 @@ import structlog
 from ._exceptions import TransitionDenied
 from .case import Case, Channel, ContactPoint, Outcome
 from .compliance import Proposal
+from .compliance.history import ContactHistory
 from .compliance.rules import earliest_local
 from .journal import JournalEntry
+from .plans import PlanStatus
 from .policy import Facts, Policy, SendAction, TaskAction
 
 if TYPE_CHECKING:
@@ -52,8 +54,9 @@ MAX_ESCALATIONS: Final = 5
 #: When a send failed with a retryable error, try again this much later.
 RETRY_AFTER: Final = timedelta(hours=1)
 _PHONE: Final = frozenset({Channel.SMS, Channel.CALL, Channel.VOICEMAIL})
-#: Entry kinds that settle an action's key for the review: sent, opened or denied.
-_RESULTS: Final = frozenset({"interaction", "task_opened", "contact_denied"})
+#: Entry kinds that settle an action's key for the day: sent or opened.  A denial
+#: does not: a review run again judges the message again (and learns when to retry).
+_RESULTS: Final = frozenset({"interaction", "task_opened"})
 
 
 @dataclass
@@ -69,6 +72,8 @@ class TickReport:
         tasks: Tasks opened for people.
         fired: Transitions fired by escalations and steps.
         refused: Escalations or steps whose guards refused.
+        unreachable: Messages not sent for want of a usable contact point on their
+            medium (none, or every one opted out).
         errors: Cases whose review raised, with the error (they are retried
             at the next tick).
         blocked_by: Denials by rule id.
@@ -82,6 +87,7 @@ class TickReport:
     tasks: int = 0
     fired: int = 0
     refused: int = 0
+    unreachable: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)
     blocked_by: Counter[str] = field(default_factory=Counter)
 
@@ -96,6 +102,7 @@ class TickReport:
             "tasks": self.tasks,
             "fired": self.fired,
             "refused": self.refused,
+            "unreachable": self.unreachable,
             "errors": [list(error) for error in self.errors],
             "blocked_by": dict(self.blocked_by),
         }
@@ -180,16 +187,38 @@ def _outbox_state(
     return intents, done
 
 
-def _contact_for(case: Case, action: SendAction) -> ContactPoint | None:
-    """The first usable contact point for the action's channel and party."""
-    for point in case.contacts:
-        if point.party != action.party or point.opted_out:
-            continue
-        if point.channel == action.channel or (
-            point.channel in _PHONE and action.channel in _PHONE
-        ):
-            return point
-    return None
+def _contact_for(
+    case: Case, action: SendAction, history: ContactHistory | None = None
+) -> ContactPoint | None:
+    """The contact point to use: the party's, not opted out, its own channel first.
+
+    The party's points for the action's own channel are used; only when it has
+    none may an SMS or a voicemail go to a number kept for calls (or the other
+    way round).  A point the debtor opted out of (when the case was opened, or
+    since, for that channel, and not consented to again) is never chosen, and
+    neither is another point with the same address.
+    """
+    own = [point for point in case.contacts if point.party == action.party]
+    exact = [point for point in own if point.channel == action.channel]
+    if not exact and action.channel in _PHONE:  # an SMS may go to a number kept for calls
+        exact = [point for point in own if point.channel in _PHONE]
+    refused = {
+        point.address
+        for point in exact
+        if point.opted_out or _opted_out(history, action.channel, point.id)
+    }
+    usable = [point for point in exact if point.address not in refused]
+    return usable[0] if usable else None
+
+
+def _opted_out(history: ContactHistory | None, channel: str, contact: str) -> bool:
+    if history is None:
+        return False
+    opted = history.opt_out_for(channel, contact)
+    if opted is None:
+        return False
+    consent = history.last_consent(channel, contact)
+    return consent is None or consent.at < opted.at
 
 
 def review_case(engine: Engine, case_id: str, now: datetime, report: TickReport) -> None:
@@ -204,6 +233,7 @@ def review_case(engine: Engine, case_id: str, now: datetime, report: TickReport)
     if policy.variants and case.variant is None:
         engine.record_variant(case_id, policy.variant_of(case_id) or "", at=now)
     report.reviewed += 1
+    _keep_agreements(engine, case, now)
     facts = engine.facts(case_id, now)
     escalated = _escalate(engine, policy, case, facts, now, report)
     if escalated:
@@ -240,6 +270,16 @@ def review_case(engine: Engine, case_id: str, now: datetime, report: TickReport)
         segment=facts.segment,
         at=now,
     )
+
+
+def _keep_agreements(engine: Engine, case: Case, now: datetime) -> None:
+    """Charges, promises and plans first: they may move the case before the policy acts."""
+    if case.terms is not None:
+        engine.accrue(case.id, at=now)
+    if case.promise is not None and case.promise.is_open:
+        engine.review_promises(case.id, at=now)
+    if case.plan is not None and case.plan.status == PlanStatus.ACTIVE:
+        engine.review_plan(case.id, at=now)
 
 
 def _day_start(case: Case, now: datetime) -> datetime:
@@ -300,7 +340,10 @@ def _send(
     """Judge, journal the intent, call the adapter, journal the result; returns a retry time."""
     from .channels import OutboundMessage
 
-    point = _contact_for(case, action)
+    point = _contact_for(case, action, facts.history)
+    if point is None and action.channel != Channel.LETTER and intent is None:
+        report.unreachable += 1  # no usable address on this medium: nothing to send
+        return None
     if intent is None:
         text, subject = engine.render(case, action, facts, now)
         proposal = Proposal(

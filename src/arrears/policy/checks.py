@@ -29,6 +29,15 @@ def policy_problems(policy: Policy) -> list[tuple[Path, str]]:
         problems.append(
             ((*err.field.split(".", 2),), f"got {err.value!r}, expected {err.expected}")
         )
+    if policy.lender:
+        from ..messages import LenderDetails
+
+        try:
+            LenderDetails.of(policy.lender)
+        except InvalidInput as err:
+            problems.append(
+                ((*err.field.split("."),), f"got {err.value!r}, expected {err.expected}")
+            )
     stages = set(workflow.stages)
     live = {stage for stage in stages if not workflow.is_terminal(stage)}
     triggers = set(workflow.triggers)

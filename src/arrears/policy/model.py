@@ -89,7 +89,9 @@ class SendAction(_Spec):
         automated: Sent by a machine (SMS runs, robocalls): automated-contact
             rules apply.
         deadline_days: The message's deadline (``deadline``) is this many days
-            after the day it is sent; the due date when omitted and still ahead.
+            after the day it is sent; when omitted, the next date of an open
+            promise or plan, else the due date while it is still ahead.
+        variables: More template variables, e.g. ``{agent_name: Li Na}``.
     """
 
     channel: Channel
@@ -98,6 +100,7 @@ class SendAction(_Spec):
     party: Party = Party.DEBTOR
     automated: bool = True
     deadline_days: int | None = Field(default=None, ge=0, le=366)
+    variables: dict[Name, str] = Field(default_factory=dict)
 
     @field_validator("channel")
     @classmethod
