@@ -10,6 +10,8 @@ The tree::
     ├── UnknownTrigger                        the workflow has no trigger of that name
     ├── TransitionDenied                      a trigger was refused: every failed guard
     ├── ApprovalDenied                        a waiver above the limits of those approving it
+    ├── ConcurrencyConflict                   another writer changed the case first
+    ├── SchemaMismatch                        a store's schema is newer than this library
     └── JournalCorrupted                      the journal's hash chain does not hold
 
 Input to pydantic models (`Case`, `Debtor`, …) is validated by pydantic and a bad
@@ -32,10 +34,12 @@ if TYPE_CHECKING:
 __all__ = [
     "ApprovalDenied",
     "ArrearsError",
+    "ConcurrencyConflict",
     "CurrencyMismatch",
     "DuplicateCase",
     "InvalidInput",
     "JournalCorrupted",
+    "SchemaMismatch",
     "TransitionDenied",
     "UnknownCase",
     "UnknownTrigger",
@@ -159,3 +163,42 @@ class ApprovalDenied(ArrearsError):
         self.actor = actor
         self.approver = approver
         super().__init__(f"waiver of {amount} refused (limit {limit}): {reason}")
+
+
+class ConcurrencyConflict(ArrearsError):
+    """Another writer changed the case since it was read (optimistic version check).
+
+    The engine drops its copy and retries the operation once on a fresh copy;
+    a conflict that persists reaches the caller.
+
+    Attributes:
+        case_id: The case.
+        expected: The version this writer read.
+        found: The version in the store, when known.
+    """
+
+    def __init__(self, case_id: str, expected: int, found: int | None = None) -> None:
+        self.case_id = case_id
+        self.expected = expected
+        self.found = found
+        found_text = "" if found is None else f", found {found}"
+        super().__init__(
+            f"case {case_id!r} changed in the store: expected version {expected}{found_text}"
+        )
+
+
+class SchemaMismatch(ArrearsError):
+    """A store's schema is newer than this version of the library knows.
+
+    Attributes:
+        found: The schema version in the store.
+        known: The newest schema version this library knows.
+    """
+
+    def __init__(self, found: int, known: int) -> None:
+        self.found = found
+        self.known = known
+        super().__init__(
+            f"the store has schema version {found}, newer than {known}, the newest this "
+            "version of arrears knows: upgrade arrears before opening it"
+        )

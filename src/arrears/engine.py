@@ -56,7 +56,7 @@ from .money import ALLOCATION_ORDER, Money, allocate
 from .plans import Instalment, PlanStatus, Promise, PromiseStatus, RepaymentPlan
 from .policy import Facts, Policy, SendAction, TaskAction
 from .settlements import Approval, ApprovalLimits
-from .store import MemoryStore
+from .store import MemoryStore, Store
 from .tasks import Agent, Task, pick_agent
 from .tick import TickReport, run_tick
 from .workflow import TransitionResult, Workflow
@@ -113,7 +113,7 @@ class Engine:
         self,
         workflow: Workflow | None = None,
         *,
-        store: MemoryStore | None = None,
+        store: Store | None = None,
         clock: Clock | None = None,
         compliance: Compliance | None = None,
         policy: Policy | None = None,
@@ -129,7 +129,7 @@ class Engine:
             workflow = workflow or policy.build_workflow()
             compliance = compliance if compliance is not None else policy.build_compliance()
         self.workflow = workflow or Workflow()
-        self.store = store if store is not None else MemoryStore()
+        self.store: Store = store if store is not None else MemoryStore()
         self.clock = clock or SystemClock()
         self.compliance = compliance if compliance is not None else Compliance()
         self.policy = policy
@@ -158,8 +158,8 @@ class Engine:
     def _record(self, case: Case, at: datetime, kind: str, data: dict[str, Any]) -> JournalEntry:
         head = self.store.head(case.id)
         entry = seal(case.id, head.seq + 1, at, kind, data, head.hash)
-        self.store.append(entry)
         apply_entry(case, kind, at, data)
+        self.store.append(entry, case)
         history = self._histories.get(case.id)
         if history is not None and history.seq == entry.seq - 1:
             history.add(entry.seq, kind, at, data)
@@ -225,8 +225,8 @@ class Engine:
             "workflow": [self.workflow.name, self.workflow.version],
         }
         entry = seal(fresh.id, 0, moment, "opened", data, GENESIS)
-        self.store.add(fresh, entry)
         apply_entry(fresh, "opened", moment, data)
+        self.store.add(fresh, entry)
         self.store.schedule(fresh.id, moment)  # a new case is due for review at once
         _log.info("case_opened", case_id=fresh.id, stage=fresh.stage)
         return fresh
@@ -748,7 +748,15 @@ class Engine:
             raise InvalidInput("policy", None, "an engine built with a policy (Engine(policy=...))")
         return self.policy
 
-    def tick(self, now: datetime | None = None, *, limit: int | None = None) -> TickReport:
+    def tick(
+        self,
+        now: datetime | None = None,
+        *,
+        limit: int | None = None,
+        batch: int = 500,
+        owner: str | None = None,
+        lease_for: timedelta = timedelta(minutes=15),
+    ) -> TickReport:
         """Review every case due at *now* under the engine's policy (see `arrears.tick`).
 
         Only due cases are touched; each is rescheduled.  Messages pass through
@@ -758,13 +766,22 @@ class Engine:
         Args:
             now: The tick's moment (the clock's now when omitted).
             limit: Review at most this many cases (the earliest due first).
+            batch: Cases per batch: each batch's journal entries and case
+                updates are written in one transaction before its messages go
+                out, and the results in a second one.
+            owner: This worker's name, when several workers share the tick: due
+                cases are leased to it, so no two workers review the same case.
+            lease_for: How long a lease lasts; a dead worker's cases are taken
+                again after it.
 
         Raises:
-            InvalidInput: the engine has no policy.
+            InvalidInput: the engine has no policy, or a bad batch size.
         """
         self._policy()
         moment = self.clock.now() if now is None else require_aware(now, "now")
-        return run_tick(self, moment, limit=limit)
+        if not isinstance(batch, int) or batch < 1:
+            raise InvalidInput("batch", batch, "a positive number of cases")
+        return run_tick(self, moment, limit=limit, batch=batch, owner=owner, lease_for=lease_for)
 
     def facts(self, case_id: str, at: datetime | None = None) -> Facts:
         """What the policy's conditions read about the case at *at* (segment included)."""

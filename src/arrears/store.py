@@ -1,21 +1,110 @@
-"""Where cases and their journal chains live.
+"""Where cases, their journal chains and the review schedule live.
 
-`MemoryStore` keeps everything in dictionaries: for tests, simulations and
-hosts that persist elsewhere.  It keeps each chain's head apart from the
-chain, so entries cut off the end are found by `verify`.
+`Store` is the protocol every store implements, and one contract test suite
+(``tests/test_store_contract.py``) runs against each of them.  `MemoryStore`
+keeps everything in dictionaries: for tests, simulations and hosts that
+persist elsewhere.  It keeps each chain's head apart from the chain, so
+entries cut off the end are found by `verify`.
 """
 
 from __future__ import annotations
 
 import heapq
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from contextlib import AbstractContextManager, nullcontext
+from datetime import UTC, datetime, timedelta
+from typing import Protocol, runtime_checkable
 
 from ._exceptions import DuplicateCase, InvalidInput, UnknownCase
 from .case import Case
 from .journal import Head, JournalEntry
 
-__all__ = ["MemoryStore"]
+__all__ = ["MemoryStore", "Store"]
+
+
+@runtime_checkable
+class Store(Protocol):
+    """What the engine needs from a store.
+
+    Cases: `add`, `get` (the store's working copy: the same object for the
+    same id until it is changed elsewhere), `case_ids`, ``in`` and ``len``.
+    Journal: `append` (an entry and the case as it stands after it, written
+    together, with an optimistic check of the case's version), `entries`,
+    `head`, `last_entry`, `chains`.  Reviews: `schedule`, `due`,
+    `next_review`, and `lease`/`release` for several workers sharing a tick.
+    `transaction` groups writes into one transaction (re-entrant).
+    """
+
+    def __len__(self) -> int:
+        """The number of cases."""
+        ...
+
+    def __contains__(self, case_id: object) -> bool:
+        """True when a case with that id is stored."""
+        ...
+
+    def add(self, case: Case, opened: JournalEntry) -> None:
+        """Store a new case with the first entry of its chain."""
+        ...
+
+    def get(self, case_id: str) -> Case:
+        """The case (the store's working copy)."""
+        ...
+
+    def append(self, entry: JournalEntry, case: Case | None = None) -> None:
+        """Append *entry*, and save *case* as it stands after it, in one write.
+
+        Without *case* only the entry is written (an imported chain whose case
+        was saved whole by `add`).
+
+        Raises:
+            ConcurrencyConflict: the stored case is not at ``case.version - 1``.
+        """
+        ...
+
+    def entries(self, case_id: str) -> Sequence[JournalEntry]:
+        """The case's chain, oldest first."""
+        ...
+
+    def head(self, case_id: str) -> Head:
+        """The recorded end of the case's chain."""
+        ...
+
+    def last_entry(self, case_id: str) -> JournalEntry:
+        """The newest entry of the case's chain."""
+        ...
+
+    def case_ids(self) -> Iterator[str]:
+        """Every case id."""
+        ...
+
+    def chains(self) -> Iterator[tuple[str, Sequence[JournalEntry]]]:
+        """Every chain with its case id."""
+        ...
+
+    def schedule(self, case_id: str, at: datetime | None) -> None:
+        """Set the case's next review (``None``: off the schedule)."""
+        ...
+
+    def due(self, now: datetime, limit: int | None = None) -> list[str]:
+        """The cases due for review at *now*, earliest first."""
+        ...
+
+    def next_review(self, case_id: str) -> datetime | None:
+        """When the case is reviewed next."""
+        ...
+
+    def lease(self, now: datetime, limit: int, owner: str, ttl: timedelta) -> list[str]:
+        """Take up to *limit* due cases for *owner* until ``now + ttl``; others skip them."""
+        ...
+
+    def release(self, case_ids: Sequence[str], owner: str) -> None:
+        """Give back *owner*'s leases on *case_ids*."""
+        ...
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """A transaction around several writes (re-entrant: inner ones join the outer)."""
+        ...
 
 
 class MemoryStore:
@@ -63,8 +152,10 @@ class MemoryStore:
         except KeyError:
             raise UnknownCase(case_id) from None
 
-    def append(self, entry: JournalEntry) -> None:
+    def append(self, entry: JournalEntry, case: Case | None = None) -> None:
         """Append *entry* to its case's chain; it must be the next in sequence.
+
+        *case* is the case after the entry; in memory it is the stored object itself.
 
         Raises:
             UnknownCase: no such case.
@@ -140,3 +231,14 @@ class MemoryStore:
         """When the case is reviewed next (UTC), or ``None`` when it is not scheduled."""
         stamp = self._reviews.get(case_id)
         return None if stamp is None else datetime.fromtimestamp(stamp, UTC)
+
+    def lease(self, now: datetime, limit: int, owner: str, ttl: timedelta) -> list[str]:
+        """The due cases (one process shares nothing: leasing is `due`)."""
+        return self.due(now, limit)
+
+    def release(self, case_ids: Sequence[str], owner: str) -> None:
+        """Nothing to give back in memory."""
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Memory writes are immediate: a transaction groups nothing."""
+        return nullcontext()

@@ -26,14 +26,14 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 import structlog
 
-from ._exceptions import TransitionDenied
+from ._exceptions import ConcurrencyConflict, TransitionDenied
 from .case import Case, Channel, ContactPoint, Outcome
 from .compliance import Proposal
 from .compliance.history import ContactHistory
@@ -221,53 +221,131 @@ def _opted_out(history: ContactHistory | None, channel: str, contact: str) -> bo
     return consent is None or consent.at < opted.at
 
 
+@dataclass
+class _Send:
+    """A message whose intent is journaled, waiting for (or back from) its adapter."""
+
+    action: SendAction
+    key: str
+    message: Any  # OutboundMessage
+    status: str = ""
+    provider_id: str | None = None
+    retryable: bool = False
+
+
+@dataclass
+class _Review:
+    """A review half done: planned and journaled up to the intents of its messages."""
+
+    case_id: str
+    segment: str | None
+    sources: list[str] = field(default_factory=list)
+    retry: list[datetime] = field(default_factory=list)
+    sends: list[_Send] = field(default_factory=list)
+
+
 def review_case(engine: Engine, case_id: str, now: datetime, report: TickReport) -> None:
-    """Review one case under the engine's policy (see the module's description)."""
+    """Review one case under the engine's policy, all three phases at once."""
+    review = _plan_review(engine, case_id, now, report)
+    if review is not None:
+        _deliver(engine, review, report)
+        _finish(engine, review, now, report)
+
+
+def _plan_review(engine: Engine, case_id: str, now: datetime, report: TickReport) -> _Review | None:
+    """Phase 1: agreements, escalations, steps; judge messages and journal their intents."""
     policy = engine.policy
     assert policy is not None
     store = engine.store
     case = store.get(case_id)
     if engine.workflow.is_terminal(case.stage):
         store.schedule(case_id, None)
-        return
+        return None
     if policy.variants and case.variant is None:
         engine.record_variant(case_id, policy.variant_of(case_id) or "", at=now)
     report.reviewed += 1
     _keep_agreements(engine, case, now)
+    case = store.get(case_id)
     facts = engine.facts(case_id, now)
-    escalated = _escalate(engine, policy, case, facts, now, report)
-    if escalated:
+    if _escalate(engine, policy, case, facts, now, report):
+        case = store.get(case_id)
         facts = engine.facts(case_id, now)
     if engine.workflow.is_terminal(case.stage):
         store.schedule(case_id, None)
-        return
-    day_start = _day_start(case, now)
-    intents, done = _outbox_state(store.entries(case_id), day_start)
-    retry: list[datetime] = []
-    sources: list[str] = []
+        return None
+    intents, done = _outbox_state(store.entries(case_id), _day_start(case, now))
+    review = _Review(case_id, facts.segment)
     for plan in plan_actions(policy, case, facts):
         action = plan.action
         if plan.key in done or (
             isinstance(action, TaskAction) and any(t.step == plan.source for t in case.tasks)
         ):
-            continue  # done in this review already, or the step's task is still open
-        sources.append(plan.source)
+            continue  # done today already, or the step's task is still open
+        review.sources.append(plan.source)
         if isinstance(action, str):
             _fire(engine, case, action, now, report, reason=f"policy step {plan.source}")
         elif isinstance(action, TaskAction):
             engine.open_task(case_id, action, key=plan.key, step=plan.source, at=now)
             report.tasks += 1
         else:
-            later = _send(engine, case, action, plan, intents.get(plan.key), facts, now, report)
-            if later is not None:
-                retry.append(later)
+            _intend(engine, case, action, plan, intents.get(plan.key), facts, now, review, report)
+    return review
+
+
+def _deliver(engine: Engine, review: _Review, report: TickReport) -> None:
+    """Phase 2: hand each message to its adapter (outside any transaction)."""
+    for send in review.sends:
+        try:
+            result = engine.channel_for(send.message.channel).send(send.message)
+            send.status, send.provider_id = result.status, result.provider_id
+            send.retryable = result.retryable
+        except Exception as err:  # an adapter bug must not lose the record
+            _log.warning(
+                "adapter_error",
+                case_id=review.case_id,
+                channel=send.message.channel,
+                error=type(err).__name__,
+            )
+            send.status, send.provider_id, send.retryable = "failed", None, True
+
+
+def _finish(engine: Engine, review: _Review, now: datetime, report: TickReport) -> None:
+    """Phase 3: journal each result (with its key) and the review with its next time."""
+    policy = engine.policy
+    assert policy is not None
+    for send in review.sends:
+        if send.status == "failed" and send.retryable:
+            report.failed += 1
+            review.retry.append(now + RETRY_AFTER)  # no result: retried with the same key
+            continue
+        outcome = Outcome.FAILED if send.status == "failed" else Outcome.DELIVERED
+        engine.record_interaction(
+            review.case_id,
+            send.message.channel,
+            outcome,
+            contact=send.message.contact,
+            party=None if send.message.contact is not None else send.action.party,
+            purpose=send.action.purpose,
+            automated=send.action.automated,
+            key=send.key,
+            provider_id=send.provider_id,
+            at=now,
+        )
+        if outcome == Outcome.FAILED:
+            report.failed += 1
+        else:
+            report.sent += 1
+    case = engine.store.get(review.case_id)
+    if engine.workflow.is_terminal(case.stage):  # an inbound reaction may have closed it
+        engine.store.schedule(review.case_id, None)
+        return
     regular = next_regular_review(policy, case, now)
-    chosen = min([regular, *(moment for moment in retry if moment > now)])
+    chosen = min([regular, *(moment for moment in review.retry if moment > now)])
     engine.record_review(
-        case_id,
+        review.case_id,
         next_review_at=chosen,
-        sources=sources,
-        segment=facts.segment,
+        sources=review.sources,
+        segment=review.segment,
         at=now,
     )
 
@@ -327,7 +405,7 @@ def _fire(
     return True
 
 
-def _send(
+def _intend(
     engine: Engine,
     case: Case,
     action: SendAction,
@@ -335,15 +413,16 @@ def _send(
     intent: dict[str, Any] | None,
     facts: Facts,
     now: datetime,
+    review: _Review,
     report: TickReport,
-) -> datetime | None:
-    """Judge, journal the intent, call the adapter, journal the result; returns a retry time."""
+) -> None:
+    """Judge a message with compliance and journal its intent (or find the earlier one)."""
     from .channels import OutboundMessage
 
     point = _contact_for(case, action, facts.history)
     if point is None and action.channel != Channel.LETTER and intent is None:
         report.unreachable += 1  # no usable address on this medium: nothing to send
-        return None
+        return
     if intent is None:
         text, subject = engine.render(case, action, facts, now)
         proposal = Proposal(
@@ -358,7 +437,9 @@ def _send(
         if not verdict.allowed:
             report.denied += 1
             report.blocked_by.update(verdict.rules)
-            return verdict.next_allowed_at
+            if verdict.next_allowed_at is not None:
+                review.retry.append(verdict.next_allowed_at)
+            return
         intent = engine.record_intent(
             case.id,
             key=plan.key,
@@ -371,60 +452,52 @@ def _send(
             subject=subject,
             at=now,
         )
-    adapter = engine.channel_for(str(intent["channel"]))
+    contact = intent.get("contact")
+    address = case.contact(contact).address if contact is not None else None
     message = OutboundMessage(
         key=plan.key,
         case_id=case.id,
         channel=str(intent["channel"]),
-        contact=intent.get("contact"),
-        address=point.address if point is not None else None,
+        contact=contact,
+        address=address,
         text=str(intent["text"]),
         subject=intent.get("subject"),
         template=intent.get("template"),
         locale=case.debtor.locale,
     )
-    try:
-        result = adapter.send(message)
-        status, provider_id, retryable = result.status, result.provider_id, result.retryable
-    except Exception as err:  # an adapter bug must not lose the record
-        _log.warning(
-            "adapter_error", case_id=case.id, channel=message.channel, error=type(err).__name__
-        )
-        status, provider_id, retryable = "failed", None, True
-    outcome = Outcome.FAILED if status == "failed" else Outcome.DELIVERED
-    if status == "failed" and retryable:
-        report.failed += 1
-        return now + RETRY_AFTER  # no result journaled: the intent is retried with its key
-    engine.record_interaction(
-        case.id,
-        message.channel,
-        outcome,
-        contact=message.contact,
-        party=None if message.contact is not None else action.party,
-        purpose=action.purpose,
-        automated=action.automated,
-        key=plan.key,
-        provider_id=provider_id,
-        at=now,
-    )
-    if outcome == Outcome.FAILED:
-        report.failed += 1
-    else:
-        report.sent += 1
-    return None
+    review.sends.append(_Send(action, plan.key, message))
 
 
-def run_tick(engine: Engine, now: datetime, *, limit: int | None = None) -> TickReport:
-    """Review every case due at *now* (at most *limit*); see the module's description."""
+def run_tick(
+    engine: Engine,
+    now: datetime,
+    *,
+    limit: int | None = None,
+    batch: int = 500,
+    owner: str | None = None,
+    lease_for: timedelta = timedelta(minutes=15),
+) -> TickReport:
+    """Review every case due at *now* (at most *limit*), *batch* cases at a time.
+
+    Each batch is planned in one store transaction (intents journaled), then
+    its messages are handed to the adapters, then the results and reviews are
+    journaled in a second transaction.  With an *owner*, cases are leased
+    (`Store.lease`), so several workers share one tick without overlap; a
+    lease a dead worker held expires after *lease_for*.
+    """
     report = TickReport(now)
-    due = engine.store.due(now, limit)
-    for case_id in due:
-        try:
-            review_case(engine, case_id, now, report)
-        except Exception as err:
-            report.errors.append((case_id, f"{type(err).__name__}: {err}"))
-            _log.warning("review_failed", case_id=case_id, error=type(err).__name__)
-            engine.store.schedule(case_id, now + RETRY_AFTER)
+    store = engine.store
+    left = limit
+    while left is None or left > 0:
+        size = batch if left is None else min(batch, left)
+        chosen = store.lease(now, size, owner, lease_for) if owner else store.due(now, size)
+        if not chosen:
+            break
+        _run_batch(engine, chosen, now, report)
+        if owner:
+            store.release(chosen, owner)
+        if left is not None:
+            left -= len(chosen)
     _log.info(
         "tick",
         at=now.isoformat(),
@@ -434,3 +507,50 @@ def run_tick(engine: Engine, now: datetime, *, limit: int | None = None) -> Tick
         tasks=report.tasks,
     )
     return report
+
+
+def _run_batch(engine: Engine, case_ids: Sequence[str], now: datetime, report: TickReport) -> None:
+    store = engine.store
+    reviews: list[_Review] = []
+    with store.transaction():
+        for case_id in case_ids:
+            review = _guarded(engine, case_id, now, report, _plan_review)
+            if review is not None:
+                reviews.append(review)
+    for review in reviews:
+        _deliver(engine, review, report)
+    with store.transaction():
+        for review in reviews:
+            _guarded(engine, review.case_id, now, report, _finisher(review))
+
+
+def _finisher(review: _Review) -> Callable[[Engine, str, datetime, TickReport], None]:
+    def finish(engine: Engine, _case_id: str, now: datetime, report: TickReport) -> None:
+        _finish(engine, review, now, report)
+
+    return finish
+
+
+def _guarded(
+    engine: Engine,
+    case_id: str,
+    now: datetime,
+    report: TickReport,
+    phase: Callable[[Engine, str, datetime, TickReport], _Review | None],
+) -> _Review | None:
+    """Run one case's phase in a nested transaction; retry once on a conflict; never raise."""
+    for attempt in range(2):
+        try:
+            with engine.store.transaction():
+                return phase(engine, case_id, now, report)
+        except ConcurrencyConflict:
+            if attempt == 0:
+                continue  # the store dropped its copy: once more on a fresh one
+            error: Exception = ConcurrencyConflict(case_id, -1)
+        except Exception as err:
+            error = err
+        report.errors.append((case_id, f"{type(error).__name__}: {error}"))
+        _log.warning("review_failed", case_id=case_id, error=type(error).__name__)
+        engine.store.schedule(case_id, now + RETRY_AFTER)
+        return None
+    return None
