@@ -377,6 +377,17 @@ class _GuardCheck:
         return ok
 
 
+def _route(transition: Any) -> tuple[str, tuple[Guard, ...]]:
+    """A `transitions` transition as (destination, guards)."""
+    guards: list[Guard] = []
+    for condition in transition.conditions:
+        check = condition.func
+        assert isinstance(check, _GuardCheck)
+        assert condition.target
+        guards.extend(check.guards)
+    return str(transition.dest), tuple(guards)
+
+
 class Workflow:
     """A compiled stage graph, shared by every case that follows it.
 
@@ -384,7 +395,7 @@ class Workflow:
         definition: The graph; `standard_definition()` when omitted.
     """
 
-    __slots__ = ("_events", "_sources", "definition", "machine")
+    __slots__ = ("_routes", "_sources", "definition", "machine")
 
     def __init__(self, definition: WorkflowDefinition | None = None) -> None:
         self.definition = definition or standard_definition()
@@ -406,7 +417,17 @@ class Workflow:
             auto_transitions=False,
             model_attribute="stage",
         )
-        self._events = self.machine.events
+        # The routes each trigger takes from each stage, read from the machine's own
+        # events: (destination, guards) in the order `transitions` would try them.
+        # Firing walks them in plain Python: Event.trigger builds an EventData and
+        # runs its callback machinery on every call, about 13 µs a fire against
+        # under 1 µs here (bench: load_and_fire).  The machine stays the one
+        # definition of the graph.
+        self._routes: dict[tuple[str, str], tuple[tuple[str, tuple[Guard, ...]], ...]] = {
+            (trigger, source): tuple(_route(transition) for transition in transitions)
+            for trigger, event in self.machine.events.items()
+            for source, transitions in event.transitions.items()
+        }
         self._sources: dict[str, tuple[str, ...]] = {}
         for spec in d.transitions:
             known = self._sources.get(spec.trigger, ())
@@ -469,8 +490,16 @@ class Workflow:
                 {"stage": source, "allowed_from": list(sources)},
             )
             return TransitionResult(trigger, source, source, (failure,))
-        if self._events[trigger].trigger(case, ctx=ctx):
-            return TransitionResult(trigger, source, case.stage)
+        for dest, guards in self._routes[trigger, source]:
+            passed = True
+            for check in guards:  # every guard runs, so a refusal lists them all
+                refused = check(case, ctx)
+                if refused is not None:
+                    ctx.failures.append(refused)
+                    passed = False
+            if passed:
+                case.stage = dest
+                return TransitionResult(trigger, source, dest)
         return TransitionResult(trigger, source, source, tuple(ctx.failures))
 
     def to_mermaid(self) -> str:
