@@ -360,3 +360,17 @@ def test_no_usable_address_means_nothing_is_sent(build: Build) -> None:
     assert (report.sent, report.unreachable) == (0, 1)
     assert sms.sent == []
 
+
+def test_inbound_reactions_to_holds_payments_and_replies(build: Build) -> None:
+    """A reply escalates, a payment fires nothing it cannot, a dispute closes per the policy."""
+    text = POLICY + "inbound: {reply: escalate, dispute: close, payment: escalate}\n"
+    engine, _, clock = build(text)
+    engine.open_case(case_data(stage="notified"))
+    engine.record_interaction("L-1", "sms", "reply", contact="m", at=clock.now())
+    assert engine.case("L-1").stage == "sms"
+    engine.record_payment("L-1", Money("10.00", "CNY"), at=clock.now())
+    assert engine.case("L-1").stage == "phone"
+    engine.add_hold("L-1", "dispute", "written dispute", at=clock.now())
+    # close needs a supervisor: the refusal is journaled and the case stays.
+    assert engine.case("L-1").stage == "phone"
+    assert engine.history("L-1")[-1].kind == "refusal"

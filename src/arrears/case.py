@@ -90,6 +90,8 @@ class Outcome(StrEnum):
     WRONG_PARTY = "wrong_party"
     DELIVERED = "delivered"
     FAILED = "failed"
+    REPLY = "reply"
+    """The debtor wrote back (an inbound message): not an attempt of ours."""
 
 
 class HoldKind(StrEnum):

@@ -412,6 +412,7 @@ class Engine:
             {"hold": hold.model_dump(mode="json", exclude_none=True), "actor": actor.id},
         )
         _log.info("hold_added", case_id=case_id, kind=str(hold.kind), hold_id=hold.id)
+        self._react(case_id, str(hold.kind), moment)
         return hold
 
     def release_hold(
@@ -722,7 +723,9 @@ class Engine:
         self._record(case, moment, "payment", data)
         _log.info("payment", case_id=case_id, currency=amount.currency)
         self._after_payment(case, moment)
-        return PaymentResult(applied, credit, self._cure(case, moment))
+        result = PaymentResult(applied, credit, self._cure(case, moment))
+        self._react(case_id, "payment", moment)
+        return result
 
     def _cure(self, case: Case, moment: datetime) -> TransitionResult | None:
         """Fire ``cure`` after a payment that cleared the arrears, where the workflow has one.
@@ -1209,6 +1212,7 @@ class Engine:
             "promise"
         ):
             self._fire_quietly(case, "promise", moment, "promise to pay recorded", actor)
+        self._react(case_id, "promise", moment)
         return promise
 
     def review_promises(self, case_id: str, *, at: datetime | None = None) -> Promise | None:

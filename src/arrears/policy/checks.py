@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from .._exceptions import InvalidInput
+from ..case import HoldKind, Outcome
 from ..workflow import Workflow
 
 if TYPE_CHECKING:
@@ -135,7 +136,12 @@ def policy_problems(policy: Policy) -> list[tuple[Path, str]]:
                 "with no escalation leading out",
             )
         )
+    events = {*Outcome, *HoldKind, "payment", "promise"}
     for event, trigger in policy.inbound.items():
+        if event not in events:
+            problems.append(
+                (("inbound", event), f"unknown inbound event {event!r}; known: {sorted(events)}")
+            )
         trigger_name(("inbound", event), trigger)
     return problems
 

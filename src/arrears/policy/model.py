@@ -271,8 +271,10 @@ class Policy(_Spec):
         segments: Groups of cases, first match wins.
         steps: What to do, in order.
         escalations: When to move a case up, in order; the first that fires wins.
-        inbound: What an inbound result fires: an outcome (``conversation``,
-            ``wrong_party``…) → a trigger, e.g. ``{wrong_party: escalate}``.
+        inbound: What an inbound result fires, → a trigger: a contact outcome
+            (``conversation``, ``wrong_party``, ``reply``…), a hold's kind
+            (``dispute``, ``bankruptcy``…), ``payment`` or ``promise``; e.g.
+            ``{wrong_party: escalate}``.
         variants: Champion/challenger variants; none means one policy for all.
         review: When cases are reviewed.
     """
