@@ -61,6 +61,7 @@ from .channels import RecordingChannel
 from .clock import SettableClock
 from .compliance import Compliance, Proposal, Verdict, known_packs, known_rule_ids
 from .engine import Engine
+from .harness import PolicyHarness
 from .journal import JournalEntry
 from .messages import LenderDetails, MessageTemplate, TemplateSet
 from .money import Money, currency_quantum
@@ -84,6 +85,7 @@ __all__ = [
     "OptOutEvent",
     "PaymentEvent",
     "PolicyCheck",
+    "PolicyHarness",
     "PromiseEvent",
     "ProposedContact",
     "Scenario",
