@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .clock import require_aware
-from .compliance import Proposal, Verdict
+from .compliance import Verdict
 from .guards import GuardContext, GuardFailure
 from .policy import SendAction, TaskAction
-from .tick import _contact_for, next_regular_review, plan_actions
+from .tick import _contact_for, next_regular_review, plan_actions, proposal_for
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -144,15 +144,9 @@ def explain_case(engine: Engine, case_id: str, at: datetime | None) -> Explanati
         if isinstance(action, SendAction):
             point = _contact_for(case, action, history)
             text, _ = engine.render(case, action, facts, moment)
-            proposal = Proposal(
-                channel=action.channel,
-                contact=point.id if point is not None else None,
-                party=None if point is not None else action.party,
-                automated=action.automated,
-                purpose=action.purpose,
-                text=text,
+            verdict = engine.compliance.judge(
+                case, history, proposal_for(action, point, text), moment
             )
-            verdict = engine.compliance.judge(case, history, proposal, moment)
             described = f"send {action.channel}" + (
                 f" ({action.template})" if action.template else ""
             )

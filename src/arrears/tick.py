@@ -211,6 +211,18 @@ def _contact_for(
     return usable[0] if usable else None
 
 
+def proposal_for(action: SendAction, point: ContactPoint | None, text: str | None) -> Proposal:
+    """The compliance proposal for sending *action* to *point* (or to its party)."""
+    return Proposal(
+        channel=action.channel,
+        contact=point.id if point is not None else None,
+        party=None if point is not None else action.party,
+        automated=action.automated,
+        purpose=action.purpose,
+        text=text,
+    )
+
+
 def _opted_out(history: ContactHistory | None, channel: str, contact: str) -> bool:
     if history is None:
         return False
@@ -425,14 +437,7 @@ def _intend(
         return
     if intent is None:
         text, subject = engine.render(case, action, facts, now)
-        proposal = Proposal(
-            channel=action.channel,
-            contact=point.id if point is not None else None,
-            party=None if point is not None else action.party,
-            automated=action.automated,
-            purpose=action.purpose,
-            text=text,
-        )
+        proposal = proposal_for(action, point, text)
         verdict = engine.judge_contact(case.id, proposal, at=now, key=plan.key)
         if not verdict.allowed:
             report.denied += 1
