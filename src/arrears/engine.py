@@ -57,6 +57,7 @@ from .plans import Instalment, PlanStatus, Promise, PromiseStatus, RepaymentPlan
 from .policy import Facts, Policy, SendAction, TaskAction
 from .settlements import Approval, ApprovalLimits
 from .store import MemoryStore, Store
+from .stores._sql import indexed_mismatch
 from .tasks import Agent, Task, pick_agent
 from .tick import TickReport, run_tick
 from .workflow import TransitionResult, Workflow
@@ -138,9 +139,16 @@ class Engine:
             templates = TemplateSet.load(policy.templates)
         self.templates = templates
         self.agents: tuple[Agent, ...] = tuple(agents)
+        # Open tasks per agent, counted from the store the first time a task is
+        # assigned and kept up to date as tasks open, close and expire.
+        self._load: dict[str, int] | None = None
         # Contact histories of the cases judged so far, kept up to date as entries
         # are recorded, so a judgment never re-reads the journal (bench: judge_contact).
         self._histories: dict[str, ContactHistory] = {}
+        # The hash of the last entry each history folded in: a persistent store may
+        # roll entries back (a failed savepoint) or another process may write, so a
+        # history is only trusted while it ends where the store's chain does.
+        self._folded: dict[str, str] = {}
 
     # -- internals -----------------------------------------------------------
     def _moment(self, case_id: str | None, at: datetime | None) -> datetime:
@@ -158,11 +166,19 @@ class Engine:
     def _record(self, case: Case, at: datetime, kind: str, data: dict[str, Any]) -> JournalEntry:
         head = self.store.head(case.id)
         entry = seal(case.id, head.seq + 1, at, kind, data, head.hash)
+        tasks_before = case.tasks
         apply_entry(case, kind, at, data)
         self.store.append(entry, case)
+        if case.tasks is not tasks_before and self._load is not None:
+            self._count_load(tasks_before, case.tasks)
         history = self._histories.get(case.id)
-        if history is not None and history.seq == entry.seq - 1:
+        if (
+            history is not None
+            and history.seq == entry.seq - 1
+            and self._folded.get(case.id) == head.hash
+        ):
             history.add(entry.seq, kind, at, data)
+            self._folded[case.id] = entry.hash
         return entry
 
     def contact_history(self, case_id: str) -> ContactHistory:
@@ -173,11 +189,23 @@ class Engine:
         """
         history = self._histories.get(case_id)
         head = self.store.head(case_id)
+        if history is not None and history.seq >= head.seq:
+            if history.seq > head.seq or self._folded.get(case_id) != head.hash:
+                history = None  # it folded entries the store no longer holds (rolled back)
+        elif history is not None:
+            entries = self.store.entries(case_id)
+            if history.seq < len(entries) and entries[history.seq].hash == self._folded.get(
+                case_id
+            ):
+                history.extend(entries[history.seq + 1 :])
+                self._folded[case_id] = entries[-1].hash
+                return history
+            history = None
         if history is None:
-            history = ContactHistory.from_entries(self.store.entries(case_id))
+            entries = self.store.entries(case_id)
+            history = ContactHistory.from_entries(entries)
             self._histories[case_id] = history
-        elif history.seq < head.seq:
-            history.extend(self.store.entries(case_id)[history.seq + 1 :])
+            self._folded[case_id] = entries[-1].hash if entries else GENESIS
         return history
 
     # -- cases ------------------------------------------------------------------
@@ -929,7 +957,9 @@ class Engine:
         """Open a task for a person on the case, assigned to the agent with the lightest load."""
         case = self.store.get(case_id)
         moment = self._moment(case_id, at)
-        agent = pick_agent(self.agents, action.queue, action.skill, self._agent_load())
+        # Only with agents to choose from: the load reads every case in the store.
+        load = self._agent_load() if self.agents else {}
+        agent = pick_agent(self.agents, action.queue, action.skill, load)
         task = Task(
             id=key,
             kind=action.kind,
@@ -952,12 +982,29 @@ class Engine:
         return task
 
     def _agent_load(self) -> dict[str, int]:
-        load: dict[str, int] = {}
-        for case_id in self.store.case_ids():
-            for task in self.store.get(case_id).tasks:
-                if task.assignee is not None:
-                    load[task.assignee] = load.get(task.assignee, 0) + 1
-        return load
+        """Open tasks per agent: counted once from the store, then kept up to date."""
+        if not self.agents:
+            return {}
+        if self._load is None:
+            load: dict[str, int] = {}
+            for case_id in self.store.case_ids():
+                for task in self.store.get(case_id).tasks:
+                    if task.assignee is not None:
+                        load[task.assignee] = load.get(task.assignee, 0) + 1
+            self._load = load
+        return self._load
+
+    def _count_load(self, before: tuple[Task, ...], after: tuple[Task, ...]) -> None:
+        load = self._load
+        assert load is not None
+        kept = {task.id for task in after}
+        for task in before:
+            if task.id not in kept and task.assignee is not None:
+                load[task.assignee] = load.get(task.assignee, 0) - 1
+        had = {task.id for task in before}
+        for task in after:
+            if task.id not in had and task.assignee is not None:
+                load[task.assignee] = load.get(task.assignee, 0) + 1
 
     def tasks(self, *, queue: str | None = None, assignee: str | None = None) -> list[Task]:
         """The open tasks, most urgent first (priority, then due time)."""
@@ -1025,7 +1072,15 @@ class Engine:
         """Check every chain against its recorded head; an empty list means intact."""
         problems: list[JournalProblem] = []
         for case_id, entries in self.store.chains():
-            problems.extend(verify_chain(case_id, entries, self.store.head(case_id)))
+            found = verify_chain(case_id, entries, self.store.head(case_id))
+            blamed = {problem.position for problem in found}
+            # A SQL store keeps kind and time beside the sealed body, for queries:
+            # a hand edit of those columns is not covered by the hash.
+            for position, entry in enumerate(entries):
+                mismatch = None if position in blamed else indexed_mismatch(entry)
+                if mismatch is not None:
+                    found.append(JournalProblem(case_id, position, "changed", mismatch))
+            problems.extend(found)
         return problems
 
     def replay(self, case_id: str) -> Case:

@@ -137,9 +137,9 @@ def plan_actions(policy: Policy, case: Case, facts: Facts) -> list[ActionPlan]:
     """The actions the policy's steps and Python rules want for *case* now, in order."""
     day: date = facts["today"]
     plans: list[ActionPlan] = []
-    for step in policy.steps_for(facts.variant):
-        if (step.stages is None or case.stage in step.stages) and step.holds(facts):
-            plans.append(ActionPlan(step.id, step.action, outbox_key(case.id, day, step.id)))
+    for step, step_id, test in policy.compiled_steps(facts.variant, case.stage):
+        if test(facts):
+            plans.append(ActionPlan(step_id, step.action, outbox_key(case.id, day, step_id)))
     for name, function in policy.rules:
         for index, action in enumerate(function(facts) or ()):
             plans.append(ActionPlan(name, action, outbox_key(case.id, day, name, index)))
@@ -173,18 +173,29 @@ def _since(entries: Sequence[JournalEntry], start: datetime) -> Iterator[Journal
         yield entry
 
 
-def _outbox_state(
-    entries: Sequence[JournalEntry], start: datetime
-) -> tuple[dict[str, dict[str, Any]], set[str]]:
-    """Intents (by key) and keys with a result, recorded since *start* (the day's beginning)."""
-    intents: dict[str, dict[str, Any]] = {}
-    done: set[str] = set()
-    for entry in _since(entries, start):
+@dataclass
+class _Today:
+    """What the journal says was done about each action key since the day began."""
+
+    intents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    done: set[str] = field(default_factory=set)
+    denied: dict[str, datetime | None] = field(default_factory=dict)
+
+
+def _outbox_state(entries: Sequence[JournalEntry], start: datetime) -> _Today:
+    """Intents, keys with a result, and denials (with when to retry), since *start*."""
+    today = _Today()
+    for entry in _since(entries, start):  # newest first: the latest denial wins
         if entry.kind == "outbox_intent":
-            intents.setdefault(entry.data["key"], entry.data)
+            today.intents.setdefault(entry.data["key"], entry.data)
         elif entry.kind in _RESULTS and "key" in entry.data:
-            done.add(entry.data["key"])
-    return intents, done
+            today.done.add(entry.data["key"])
+        elif entry.kind == "contact_denied" and "key" in entry.data:
+            retry = entry.data.get("next_allowed_at")
+            today.denied.setdefault(
+                entry.data["key"], None if retry is None else datetime.fromisoformat(retry)
+            )
+    return today
 
 
 def _contact_for(
@@ -285,14 +296,21 @@ def _plan_review(engine: Engine, case_id: str, now: datetime, report: TickReport
     if engine.workflow.is_terminal(case.stage):
         store.schedule(case_id, None)
         return None
-    intents, done = _outbox_state(store.entries(case_id), _day_start(case, now))
+    today = _outbox_state(store.entries(case_id), _day_start(case, now))
     review = _Review(case_id, facts.segment)
     for plan in plan_actions(policy, case, facts):
         action = plan.action
-        if plan.key in done or (
-            isinstance(action, TaskAction) and any(t.step == plan.source for t in case.tasks)
-        ):
-            continue  # done today already, or the step's task is still open
+        if plan.key in today.done:
+            review.sources.append(plan.source)  # acted on earlier today (before a crash)
+            continue
+        if plan.key in today.denied:
+            retry = today.denied[plan.key]
+            if retry is None or retry > now:  # judged today: not again until it may go
+                if retry is not None:
+                    review.retry.append(retry)
+                continue
+        if isinstance(action, TaskAction) and any(t.step == plan.source for t in case.tasks):
+            continue  # the step's task is still open
         review.sources.append(plan.source)
         if isinstance(action, str):
             _fire(engine, case, action, now, report, reason=f"policy step {plan.source}")
@@ -300,7 +318,9 @@ def _plan_review(engine: Engine, case_id: str, now: datetime, report: TickReport
             engine.open_task(case_id, action, key=plan.key, step=plan.source, at=now)
             report.tasks += 1
         else:
-            _intend(engine, case, action, plan, intents.get(plan.key), facts, now, review, report)
+            _intend(
+                engine, case, action, plan, today.intents.get(plan.key), facts, now, review, report
+            )
     return review
 
 

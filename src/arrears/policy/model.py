@@ -72,9 +72,15 @@ class _Conditional(_Spec):
         self._test = both(self.when.compile() if self.when else None, cel_test)
         return self
 
+    @property
+    def test(self) -> Test:
+        """The compiled condition: a function of the facts."""
+        test: Test = self.__pydantic_private__["_test"]  # type: ignore[index]
+        return test
+
     def holds(self, facts: Facts) -> bool:
         """True when both ``when`` and ``if`` hold for *facts*."""
-        return self._test(facts)
+        return self.test(facts)
 
 
 class SendAction(_Spec):
@@ -297,6 +303,9 @@ class Policy(_Spec):
     _rules: list[tuple[str, PolicyRule]] = PrivateAttr(default_factory=list)
     _workflow: Workflow | None = PrivateAttr(default=None)
     _compliance: Compliance | None = PrivateAttr(default=None)
+    _by_stage: dict[tuple[str | None, str], tuple[tuple[Step, str, Test], ...]] = PrivateAttr(
+        default_factory=dict
+    )
 
     @field_validator("packs")
     @classmethod
@@ -360,6 +369,21 @@ class Policy(_Spec):
             if candidate.id == variant and candidate.steps is not None:
                 return candidate.steps
         return self.steps
+
+    def compiled_steps(self, variant: str | None, stage: str) -> tuple[tuple[Step, str, Test], ...]:
+        """(step, id, condition) for the steps of *variant* that act in *stage*, in order.
+
+        Worked out once per variant and stage: the tick asks for every case.
+        """
+        key = (variant, stage)
+        found = self._by_stage.get(key)
+        if found is None:
+            found = self._by_stage[key] = tuple(
+                (step, step.id, step.test)
+                for step in self.steps_for(variant)
+                if step.stages is None or stage in step.stages
+            )
+        return found
 
     def segment_of(self, facts: Facts) -> str | None:
         """The first segment whose condition holds for *facts*."""
