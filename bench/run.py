@@ -32,6 +32,58 @@ Benchmarks:
     folded; the baseline folds the journal again for every judgment, as a
     judge that reads the raw journal would.  The target is under 50 µs per
     judgment (``ours_us_per_judgment``).
+
+``tick_memory``
+    One `Engine.tick` over *n* in-memory cases (1,000,000; ``--quick``
+    20,000) under the CN example policy, 20% of them due.  The cases are CN
+    consumer loans (CNY, Asia/Shanghai, due dates spread over the last 90
+    days, a payday rule on every fourth), each opened in the stage its days
+    past due lead to, so the tick does a day's ordinary work: reminders on
+    the policy's days, calls and visits as tasks, few escalations.  Opening
+    them (`Engine.open_cases`) is not timed; ``ours_s`` is the tick alone,
+    with SMS sent through an adapter that only answers ``sent``.
+    ``us_per_due_case`` is the tick's time per reviewed case, ``gc_s`` the
+    part of it the cyclic garbage collector took, ``peak_mb`` the process's
+    peak resident set (portfolio included) and ``tick_mb`` the growth of the
+    resident set during the tick.  The target is under 5 s on one core
+    (``target_s``).  A million cases need about 8 GB of memory.
+
+``tick_sqlite``
+    One `Engine.tick` over *n* cases in an SQLite file (1,000,000;
+    ``--quick`` 20,000), 20% of them due: the same portfolio and policy as
+    ``tick_memory``, SMS through a `RecordingChannel`, every journal entry
+    and case update written to the file (WAL, ``synchronous=NORMAL``) in the
+    tick's batch transactions.  Building the file is not timed: the cases go
+    through `Engine.open_case` (validated and sealed as always) into a bulk
+    loader that inserts their rows with ``executemany``, 10,000 at a time,
+    instead of a transaction per case.  ``ours_s`` is the tick alone, on a
+    store opened afresh (nothing cached), ``us_per_due_case`` per reviewed
+    case, ``entries`` the journal entries it wrote, ``db_mb`` the file's size
+    after the tick.  The target is under 20 s on one core (``target_s``).
+    With ``ARREARS_BENCH_PROFILE=FILE`` the tick runs under cProfile and its
+    statistics are written to *FILE*.
+
+``tick_postgres``
+    The same tick as ``tick_sqlite`` (CN policy, 20% due; *n* 100,000,
+    ``--quick`` 10,000) on a `PostgresStore`, shared by one and then by two
+    worker processes that lease batches of 100 (``owner=``); each run loads
+    a fresh schema in one transaction (``COPY``, not timed) and drops it
+    afterwards.  ``one_worker_s`` and ``two_workers_s`` are wall times from
+    the start signal to the last worker's end; ``speedup`` is their ratio
+    (target at least 1.6 on two cores: ``target_speedup``), checked with every
+    due case reviewed exactly once.  The database is ``ARREARS_BENCH_POSTGRES``
+    (default ``postgresql://postgres@127.0.0.1:5432/test``); without a server
+    that answers, the line says ``skipped`` and why.
+
+``simulate``
+    `arrears.simulate.Simulation` of *n* synthetic Chinese consumer-finance
+    cases (100,000; ``--quick`` 1,000) under the CN example policy for 30
+    simulated days in memory: a tick every simulated hour, agents working the
+    call and visit tasks (every dial judged first), debtors paying and
+    promising.  ``ours_s`` is the run (opening the cases included, building
+    the records not), ``us_per_case_day`` the same per case and day,
+    ``kpi_s`` the KPIs read back from the whole journal, ``peak_mb`` the
+    process's peak resident set.
 """
 
 from __future__ import annotations
@@ -45,7 +97,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -250,11 +302,440 @@ def _work_baseline_judge_contact(n: int) -> dict[str, Any]:
     return {"seconds": seconds, "peak_mb": 0.0, "allowed": allowed}
 
 
+TICK_DUE_SHARE = 0.2
+TICK_TARGET_S = 5.0
+
+
+def cn_portfolio(n: int, today: date) -> list[dict[str, Any]]:
+    """*n* CN consumer loans, due from 0 to 89 days ago, each in the stage it would be in."""
+    records = portfolio(n)
+    for i, record in enumerate(records):
+        overdue = (i * 7919) % 90
+        record["debtor"].update(name="王小明", timezone="Asia/Shanghai", locale="zh-CN")
+        if i % 4 == 0:
+            record["debtor"]["payday"] = "FREQ=MONTHLY;BYMONTHDAY=15"
+        record["balance"].update(currency="CNY", principal=f"{1000 + (i * 37) % 30000}.00")
+        record["due_date"] = (today - timedelta(days=overdue)).isoformat()
+        # The stage the CN policy's escalations would have reached by now.
+        if overdue >= 45:
+            record["stage"] = "field_visit"
+        elif overdue >= 15:
+            record["stage"] = "phone"
+        elif overdue >= 3:
+            record["stage"] = "sms"
+        elif overdue >= 1:
+            record["stage"] = "notified"
+    return records
+
+
+class _SentSms:
+    """An SMS adapter that accepts everything at once (the host's gateway is not measured)."""
+
+    channels = frozenset({"sms"})
+
+    def send(self, message: Any) -> Any:
+        from arrears.channels import SendResult
+
+        return SendResult("sent", None, "accepted")
+
+    def delivery(self, key: str) -> None:
+        return None
+
+
+def _work_ours_tick_memory(n: int) -> dict[str, Any]:
+    import gc
+    from zoneinfo import ZoneInfo
+
+    _quiet_logs()
+    from arrears import Engine, SettableClock
+    from arrears.policy import load_policy
+
+    policy = load_policy(
+        Path(__file__).resolve().parents[1] / "examples/policies/cn_consumer_loan.yaml"
+    )
+    now = datetime(2026, 11, 2, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)
+    opened = now - timedelta(hours=1)
+    engine = Engine(policy=policy, channels=[_SentSms()], clock=SettableClock(opened))
+    records = cn_portfolio(n, now.date())
+    engine.open_cases(records, at=opened)
+    ids = [record["id"] for record in records]
+    del records
+    later = now + timedelta(days=1)
+    due = 0
+    for number, case_id in enumerate(ids):
+        if number % round(1 / TICK_DUE_SHARE) == 0:
+            due += 1  # still due at its opening
+        else:
+            engine.store.schedule(case_id, later)
+    del ids
+    gc.collect()
+    collecting = [0.0]
+    started = [0.0]
+
+    def timed(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            collecting[0] += time.perf_counter() - started[0]
+
+    before = _rss_mb()
+    gc.callbacks.append(timed)
+    start = time.perf_counter()
+    report = engine.tick(now)
+    seconds = time.perf_counter() - start
+    gc.callbacks.remove(timed)
+    assert report.reviewed == due, (report.reviewed, due)
+    assert not report.errors, report.errors[:3]
+    return {
+        "seconds": seconds,
+        "due": due,
+        "sent": report.sent,
+        "denied": report.denied,
+        "tasks": report.tasks,
+        "fired": report.fired,
+        "gc_s": collecting[0],
+        "peak_mb": _peak_mb(),
+        "tick_mb": _rss_mb() - before,
+    }
+
+
+# -- tick_postgres: one tick shared by 1 and 2 worker processes ----------------------------
+POSTGRES_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
+POSTGRES_SPEEDUP_TARGET = 1.6
+
+
+def _postgres_tick_setup() -> tuple[Any, Any, datetime, datetime]:
+    """The CN policy, a store on the bench's schema, and the tick's moment and opening time."""
+    from zoneinfo import ZoneInfo
+
+    _quiet_logs()
+    from arrears.policy import load_policy
+    from arrears.stores.postgres import PostgresStore
+
+    policy = load_policy(
+        Path(__file__).resolve().parents[1] / "examples/policies/cn_consumer_loan.yaml"
+    )
+    store = PostgresStore(
+        os.environ.get("ARREARS_BENCH_POSTGRES", POSTGRES_DEFAULT),
+        schema=os.environ["ARREARS_BENCH_SCHEMA"],
+    )
+    now = datetime(2026, 11, 2, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)
+    return policy, store, now, now - timedelta(hours=1)
+
+
+def _work_tick_postgres_load(n: int) -> dict[str, Any]:
+    """Open n CN cases in one transaction (a bulk load); every fifth stays due."""
+    from arrears import Engine, SettableClock
+
+    policy, store, now, opened = _postgres_tick_setup()
+    with store:
+        engine = Engine(policy=policy, store=store, clock=SettableClock(opened))
+        records = cn_portfolio(n, now.date())
+        start = time.perf_counter()
+        with store.transaction():
+            engine.open_cases(records, at=opened)
+            later = now + timedelta(days=1)
+            for number, record in enumerate(records):
+                if number % round(1 / TICK_DUE_SHARE):
+                    store.schedule(record["id"], later)
+        seconds = time.perf_counter() - start
+    return {"seconds": seconds, "due": len(range(0, n, round(1 / TICK_DUE_SHARE)))}
+
+
+def _work_tick_postgres(n: int) -> dict[str, Any]:
+    """One worker of a shared tick: ready, wait for the go line, tick with leases."""
+    from arrears import Engine, SettableClock
+
+    policy, store, now, opened = _postgres_tick_setup()
+    with store:
+        engine = Engine(
+            policy=policy, store=store, channels=[_SentSms()], clock=SettableClock(opened)
+        )
+        print("ready", flush=True)
+        sys.stdin.readline()
+        start = time.time()
+        report = engine.tick(now, owner=os.environ["ARREARS_BENCH_OWNER"], batch=100)
+        end = time.time()
+    return {
+        "start": start,
+        "end": end,
+        "reviewed": report.reviewed,
+        "sent": report.sent,
+        "tasks": report.tasks,
+        "errors": len(report.errors),
+    }
+
+
+def _postgres_shared_tick(url: str, n: int, workers: int) -> dict[str, Any]:
+    """Load n cases into a fresh schema, tick them with *workers* processes, check, drop."""
+    import psycopg
+
+    schema = f"arrears_bench_{os.getpid()}_{workers}"
+    env = {**os.environ, "ARREARS_BENCH_POSTGRES": url, "ARREARS_BENCH_SCHEMA": schema}
+    command = [sys.executable, str(Path(__file__).resolve()), "--worker"]
+    try:
+        out = subprocess.run(
+            [*command, "tick_postgres_load", str(n)],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        loaded = json.loads(out.stdout.strip().splitlines()[-1])
+        processes = [
+            subprocess.Popen(
+                [*command, "tick_postgres", str(n)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                env={**env, "ARREARS_BENCH_OWNER": f"worker-{number}"},
+            )
+            for number in range(workers)
+        ]
+        for process in processes:  # every worker connected and its policy loaded
+            assert process.stdout is not None
+            assert process.stdout.readline().strip() == "ready"
+        for process in processes:
+            assert process.stdin is not None
+            process.stdin.write("go\n")
+            process.stdin.flush()
+        results = []
+        for process in processes:
+            output, _ = process.communicate()
+            assert process.returncode == 0, process.returncode
+            results.append(json.loads(output.strip().splitlines()[-1]))
+        with psycopg.connect(url, autocommit=True) as conn:
+            row = conn.execute(
+                f"SELECT count(*), count(DISTINCT case_id) FROM {schema}.journal "
+                "WHERE kind = 'review'"
+            ).fetchone()
+        assert row is not None
+        reviews, cases = row
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    due = loaded["due"]
+    reviewed = sum(result["reviewed"] for result in results)
+    # Every due case reviewed, by exactly one worker, once.
+    assert reviewed == due == reviews == cases, (reviewed, due, reviews, cases)
+    assert not any(result["errors"] for result in results), results
+    return {
+        "seconds": max(r["end"] for r in results) - min(r["start"] for r in results),
+        "due": due,
+        "load_s": loaded["seconds"],
+        "sent": sum(result["sent"] for result in results),
+        "tasks": sum(result["tasks"] for result in results),
+        "per_worker": [result["reviewed"] for result in results],
+    }
+
+
+def bench_tick_postgres(quick: bool) -> dict[str, Any]:
+    """The CN tick (20% due) on PostgreSQL by 1 and by 2 worker processes; target speedup 1.6."""
+    n = 10_000 if quick else 100_000
+    url = os.environ.get("ARREARS_BENCH_POSTGRES", POSTGRES_DEFAULT)
+    try:
+        import psycopg
+
+        psycopg.connect(url, connect_timeout=3).close()
+    except Exception as err:  # no driver, no server: say so and go on
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        return {"bench": "tick_postgres", "skipped": f"no PostgreSQL at {url}: {reason}"}
+    one = _postgres_shared_tick(url, n, 1)
+    two = _postgres_shared_tick(url, n, 2)
+    return {
+        "bench": "tick_postgres",
+        "n": n,
+        "due": one["due"],
+        "one_worker_s": round(one["seconds"], 3),
+        "two_workers_s": round(two["seconds"], 3),
+        "speedup": round(one["seconds"] / two["seconds"], 2),
+        "us_per_due_case_one_worker": round(one["seconds"] / one["due"] * 1e6, 1),
+        "per_worker": two["per_worker"],
+        "sent": one["sent"],
+        "tasks": one["tasks"],
+        "load_s": round(one["load_s"], 3),
+        "target_speedup": POSTGRES_SPEEDUP_TARGET,
+    }
+
+
+SQLITE_TICK_TARGET_S = 20.0
+
+
+class _BulkLoader:
+    """A write-only store for building a benchmark file: rows inserted 10,000 at a time.
+
+    `Engine.open_case` seals and validates every case as always; only the
+    per-case transaction of `SQLiteStore.add` is skipped.  The ids are new,
+    so ``in`` is always false.
+    """
+
+    def __init__(self, path: Path) -> None:
+        from arrears.stores import SQLiteStore
+
+        SQLiteStore(path).close()  # the schema
+        import sqlite3
+
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA synchronous = OFF")
+        self.cases: list[tuple[Any, ...]] = []
+        self.entries: list[tuple[Any, ...]] = []
+        self.reviews: list[tuple[str, int]] = []
+
+    def __contains__(self, case_id: object) -> bool:
+        return False
+
+    def add(self, case: Any, opened: Any) -> None:
+        from arrears.stores._sql import case_body, entry_row
+
+        self.cases.append((case.id, case.version, 0, opened.hash, case_body(case)))
+        self.entries.append(entry_row(opened))
+        if len(self.cases) >= 10_000:
+            self.flush()
+
+    def schedule(self, case_id: str, at: datetime | None) -> None:
+        from arrears.stores._sql import to_micros
+
+        assert at is not None
+        self.reviews.append((case_id, to_micros(at)))
+
+    def flush(self) -> None:
+        self.db.execute("BEGIN")
+        self.db.executemany(
+            "INSERT INTO cases (id, version, head_seq, head_hash, body) VALUES (?, ?, ?, ?, ?)",
+            self.cases,
+        )
+        self.db.executemany(
+            "INSERT INTO journal (case_id, seq, kind, at, body, hash) VALUES (?, ?, ?, ?, ?, ?)",
+            self.entries,
+        )
+        self.db.executemany(
+            "INSERT INTO reviews (case_id, review_at) VALUES (?, ?) "
+            "ON CONFLICT (case_id) DO UPDATE SET review_at = excluded.review_at",
+            self.reviews,
+        )
+        self.db.execute("COMMIT")
+        self.cases, self.entries, self.reviews = [], [], []
+
+    def close(self) -> None:
+        self.flush()
+        self.db.close()
+
+
+def _work_ours_tick_sqlite(n: int) -> dict[str, Any]:
+    import gc
+    import tempfile
+    from zoneinfo import ZoneInfo
+
+    _quiet_logs()
+    from arrears import Engine, SettableClock
+    from arrears.channels import RecordingChannel
+    from arrears.policy import load_policy
+    from arrears.stores import SQLiteStore
+
+    policy = load_policy(
+        Path(__file__).resolve().parents[1] / "examples/policies/cn_consumer_loan.yaml"
+    )
+    now = datetime(2026, 11, 2, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)
+    opened = now - timedelta(hours=1)
+    later = now + timedelta(days=1)
+    folder = tempfile.mkdtemp(prefix="arrears-bench-")
+    path = Path(folder) / "tick.db"
+    loader = _BulkLoader(path)
+    builder = Engine(policy=policy, store=loader, clock=SettableClock(opened))  # type: ignore[arg-type]
+    due = 0
+    step = round(1 / TICK_DUE_SHARE)
+    build_start = time.perf_counter()
+    for start in range(0, n, 50_000):
+        records = cn_portfolio(min(50_000, n - start), now.date())
+        for offset, record in enumerate(records):
+            number = start + offset
+            record["id"] = f"L-{number:08d}"
+            record["debtor"]["id"] = f"D-{number:08d}"
+            builder.open_case(record, at=opened)
+            if number % step == 0:
+                due += 1  # still due at its opening
+            else:
+                loader.schedule(record["id"], later)
+    loader.close()
+    build_s = time.perf_counter() - build_start
+    del builder, records
+    gc.collect()
+    sms = RecordingChannel(channels={"sms"})
+    profile_to = os.environ.get("ARREARS_BENCH_PROFILE")
+    with SQLiteStore(path) as store:
+        engine = Engine(policy=policy, store=store, channels=[sms], clock=SettableClock(now))
+        entries_before = store._db.execute("SELECT max(rowid) FROM journal").fetchone()[0]
+        start_s = time.perf_counter()
+        if profile_to:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            report = profiler.runcall(engine.tick, now)
+            profiler.dump_stats(profile_to)
+        else:
+            report = engine.tick(now)
+        seconds = time.perf_counter() - start_s
+        entries = store._db.execute("SELECT max(rowid) FROM journal").fetchone()[0]
+    db_mb = sum(f.stat().st_size for f in Path(folder).iterdir()) / 2**20
+    for item in Path(folder).iterdir():
+        item.unlink()
+    os.rmdir(folder)
+    assert report.reviewed == due, (report.reviewed, due)
+    assert not report.errors, report.errors[:3]
+    return {
+        "seconds": seconds,
+        "build_s": build_s,
+        "due": due,
+        "sent": report.sent,
+        "tasks": report.tasks,
+        "fired": report.fired,
+        "entries": entries - entries_before,
+        "db_mb": db_mb,
+        "peak_mb": _peak_mb(),
+    }
+
+
+SIMULATE_DAYS = 30
+
+
+def _work_ours_simulate(n: int) -> dict[str, Any]:
+    """*n* synthetic CN cases under the CN example policy for 30 simulated days, in memory."""
+    _quiet_logs()
+    from arrears.policy import load_policy
+    from arrears.simulate import Simulation, synthetic_portfolio
+
+    policy = load_policy(
+        Path(__file__).resolve().parents[1] / "examples/policies/cn_consumer_loan.yaml"
+    )
+    records = synthetic_portfolio(n, seed=1)
+    start = time.perf_counter()
+    result = Simulation(policy, seed=1).run(records, days=SIMULATE_DAYS)
+    seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    kpis = result.kpis().overall
+    kpi_seconds = time.perf_counter() - start
+    return {
+        "seconds": seconds,
+        "kpi_seconds": kpi_seconds,
+        "ticks": result.ticks,
+        "dials": result.dials,
+        "payments": result.payments,
+        "contacts": kpis.contacts,
+        "errors": result.errors,
+        "peak_mb": _peak_mb(),
+    }
+
+
 WORKERS: dict[str, Callable[[int], dict[str, Any]]] = {
     "ours_load_and_fire": _work_ours_load_and_fire,
     "baseline_load_and_fire": _work_baseline_load_and_fire,
     "ours_judge_contact": _work_ours_judge_contact,
     "baseline_judge_contact": _work_baseline_judge_contact,
+    "ours_tick_memory": _work_ours_tick_memory,
+    "ours_tick_sqlite": _work_ours_tick_sqlite,
+    "tick_postgres_load": _work_tick_postgres_load,
+    "tick_postgres": _work_tick_postgres,
+    "ours_simulate": _work_ours_simulate,
 }
 
 
@@ -314,9 +795,76 @@ def bench_judge_contact(quick: bool) -> dict[str, Any]:
     }
 
 
+def bench_tick_memory(quick: bool) -> dict[str, Any]:
+    """One tick over n in-memory CN cases, 20% due; target under 5 s on one core."""
+    n = 20_000 if quick else 1_000_000
+    ours = _in_process("ours_tick_memory", n)
+    return {
+        "bench": "tick_memory",
+        "n": n,
+        "due": ours["due"],
+        "ours_s": round(ours["seconds"], 3),
+        "us_per_due_case": round(ours["seconds"] / ours["due"] * 1e6, 1),
+        "sent": ours["sent"],
+        "denied": ours["denied"],
+        "tasks": ours["tasks"],
+        "fired": ours["fired"],
+        "gc_s": round(ours["gc_s"], 3),
+        "peak_mb": round(ours["peak_mb"], 1),
+        "tick_mb": round(ours["tick_mb"], 1),
+        "target_s": TICK_TARGET_S,
+    }
+
+
+def bench_tick_sqlite(quick: bool) -> dict[str, Any]:
+    """One tick over n CN cases in an SQLite file, 20% due; target under 20 s on one core."""
+    n = 20_000 if quick else 1_000_000
+    ours = _in_process("ours_tick_sqlite", n)
+    return {
+        "bench": "tick_sqlite",
+        "n": n,
+        "due": ours["due"],
+        "ours_s": round(ours["seconds"], 3),
+        "us_per_due_case": round(ours["seconds"] / ours["due"] * 1e6, 1),
+        "sent": ours["sent"],
+        "tasks": ours["tasks"],
+        "fired": ours["fired"],
+        "entries": ours["entries"],
+        "build_s": round(ours["build_s"], 1),
+        "db_mb": round(ours["db_mb"], 1),
+        "peak_mb": round(ours["peak_mb"], 1),
+        "target_s": SQLITE_TICK_TARGET_S,
+    }
+
+
+def bench_simulate(quick: bool) -> dict[str, Any]:
+    """n synthetic CN cases for 30 simulated days (hourly ticks, agents, debtors), in memory."""
+    n = 1_000 if quick else 100_000
+    ours = _in_process("ours_simulate", n)
+    case_days = n * SIMULATE_DAYS
+    return {
+        "bench": "simulate",
+        "n": n,
+        "days": SIMULATE_DAYS,
+        "ours_s": round(ours["seconds"], 1),
+        "us_per_case_day": round(ours["seconds"] / case_days * 1e6, 1),
+        "kpi_s": round(ours["kpi_seconds"], 2),
+        "ticks": ours["ticks"],
+        "dials": ours["dials"],
+        "payments": ours["payments"],
+        "contacts": ours["contacts"],
+        "errors": ours["errors"],
+        "peak_mb": round(ours["peak_mb"], 1),
+    }
+
+
 BENCHMARKS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "load_and_fire": bench_load_and_fire,
     "judge_contact": bench_judge_contact,
+    "tick_memory": bench_tick_memory,
+    "tick_sqlite": bench_tick_sqlite,
+    "tick_postgres": bench_tick_postgres,
+    "simulate": bench_simulate,
 }
 
 

@@ -254,8 +254,9 @@ class Engine:
         }
         entry = seal(fresh.id, 0, moment, "opened", data, GENESIS)
         apply_entry(fresh, "opened", moment, data)
-        self.store.add(fresh, entry)
-        self.store.schedule(fresh.id, moment)  # a new case is due for review at once
+        with self.store.transaction():  # a stored case is always on the schedule
+            self.store.add(fresh, entry)
+            self.store.schedule(fresh.id, moment)  # a new case is due for review at once
         _log.info("case_opened", case_id=fresh.id, stage=fresh.stage)
         return fresh
 
@@ -871,8 +872,9 @@ class Engine:
             data["segment"] = segment
         if case.variant is not None:
             data["variant"] = case.variant
-        entry = self._record(case, moment, "review", data)
-        self.store.schedule(case_id, upcoming)
+        with self.store.transaction():
+            entry = self._record(case, moment, "review", data)
+            self.store.schedule(case_id, upcoming)
         return entry
 
     def record_intent(

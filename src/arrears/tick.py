@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from time import monotonic
 from typing import TYPE_CHECKING, Any, Final
 
 import structlog
@@ -513,9 +514,16 @@ def run_tick(
     report = TickReport(now)
     store = engine.store
     left = limit
+    started = monotonic()
     while left is None or left > 0:
         size = batch if left is None else min(batch, left)
-        chosen = store.lease(now, size, owner, lease_for) if owner else store.due(now, size)
+        if owner:
+            # Leases run from the tick's moment: a batch taken late in a long tick
+            # gets the time already spent on top, so it cannot look expired.
+            spent = timedelta(seconds=monotonic() - started)
+            chosen = store.lease(now, size, owner, lease_for + spent)
+        else:
+            chosen = store.due(now, size)
         if not chosen:
             break
         _run_batch(engine, chosen, now, report)

@@ -1,0 +1,196 @@
+"""The effect-evaluation report: the KPIs and four charts in one self-contained HTML file.
+
+    >>> from arrears.report import write_html                  # doctest: +SKIP
+    >>> write_html(kpis_from_journal(store.chains()), "report.html")  # doctest: +SKIP
+
+The charts are drawn with matplotlib and embedded as inline SVG; the page has
+no script, no stylesheet link and no image that is fetched, so it opens
+offline, in any browser, and can be mailed or archived as evidence.
+
+1. **Roll-rate flow**: for each bucket at the start of a 30-day period, where
+   the cases were at its end (shares of the row).
+2. **Cumulative recovery by day**: amount collected over amount overdue, one
+   line per group (all cases, and each champion/challenger variant).
+3. **Contacts by channel and hour**: in the debtor's local time.
+4. **Blocks by rule**: contacts compliance denied, by rule.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final
+
+from matplotlib.figure import Figure
+
+from .kpi import BUCKETS, KpiReport, Kpis
+
+__all__ = ["charts", "render_html", "write_html"]
+
+_STYLE: Final = """
+body { font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans", sans-serif;
+       margin: 2rem auto; max-width: 1100px; color: #1d2330; padding: 0 1rem; }
+h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
+p.meta { color: #5b6475; margin-top: 0; }
+table { border-collapse: collapse; margin: 1rem 0 2rem; }
+th, td { padding: 0.3rem 0.8rem; border-bottom: 1px solid #dde1e8; }
+th { text-align: left; background: #f3f5f8; }
+td.value { text-align: right; font-variant-numeric: tabular-nums; }
+section.chart { margin: 1.5rem 0 2.5rem; }
+section.chart svg { max-width: 100%; height: auto; }
+"""
+
+_COLOURS: Final = ("#2f6db5", "#d9822b", "#3c9a5f", "#b5443b", "#7b5ea7", "#8c6d46")
+
+
+def _svg(figure: Figure) -> str:
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    text = buffer.getvalue()
+    text = text[max(0, text.find("<svg")) :]  # the XML prologue and DOCTYPE are not for inline SVG
+    start, end = text.find("<metadata>"), text.find("</metadata>")
+    if 0 <= start < end:  # the creator's RDF block: nothing a reader needs
+        text = text[:start] + text[end + len("</metadata>") :]
+    return text
+
+
+def _roll_flow(kpis: Kpis) -> Figure:
+    present = [bucket for bucket in BUCKETS if any(bucket in flow for flow in kpis.flows)]
+    sources = [bucket for bucket in present if bucket != "paid"]
+    figure = Figure(figsize=(7.5, 4.2))
+    axes = figure.subplots()
+    if not sources:
+        axes.text(0.5, 0.5, "no cases overdue at a period's start", ha="center", va="center")
+        axes.set_axis_off()
+        return figure
+    grid = []
+    for source in sources:
+        total = sum(kpis.flows[source, dest] for dest in present)
+        grid.append([kpis.flows[source, dest] / total if total else 0.0 for dest in present])
+    image = axes.imshow(grid, cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    for row, values in enumerate(grid):
+        for column, share in enumerate(values):
+            if share:
+                colour = "white" if share > 0.6 else "#1d2330"
+                axes.text(column, row, f"{share:.0%}", ha="center", va="center", color=colour)
+    axes.set_xticks(range(len(present)), present)
+    axes.set_yticks(range(len(sources)), sources)
+    axes.set_xlabel("bucket at the end of the period")
+    axes.set_ylabel("bucket at the start")
+    axes.set_title("Roll-rate flow (share of each starting bucket)")
+    figure.colorbar(image, ax=axes, fraction=0.04)
+    return figure
+
+
+def _recovery(report: KpiReport) -> Figure:
+    figure = Figure(figsize=(7.5, 3.6))
+    axes = figure.subplots()
+    for index, (name, kpis) in enumerate(report.columns()):
+        curve = kpis.cumulative_recovery()
+        axes.plot(
+            range(1, len(curve) + 1),
+            [value * 100 for value in curve],
+            label=name,
+            color=_COLOURS[index % len(_COLOURS)],
+        )
+    axes.set_xlabel("day")
+    axes.set_ylabel("recovered (% of amount overdue)")
+    axes.set_title("Cumulative recovery by day")
+    axes.grid(alpha=0.3)
+    axes.legend(loc="lower right")
+    return figure
+
+
+def _contacts(kpis: Kpis) -> Figure:
+    figure = Figure(figsize=(7.5, 3.6))
+    axes = figure.subplots()
+    bottom = [0] * 24
+    for index, channel in enumerate(sorted(kpis.contacts_by_hour)):
+        counts = kpis.contacts_by_hour[channel]
+        axes.bar(
+            range(24),
+            counts,
+            bottom=bottom,
+            label=channel,
+            color=_COLOURS[index % len(_COLOURS)],
+        )
+        bottom = [low + count for low, count in zip(bottom, counts, strict=True)]
+    axes.set_xticks(range(0, 24, 2))
+    axes.set_xlabel("hour of the day (debtor's local time)")
+    axes.set_ylabel("contacts")
+    axes.set_title("Contacts by channel and hour")
+    if kpis.contacts_by_hour:
+        axes.legend(loc="upper left")
+    return figure
+
+
+def _blocks(kpis: Kpis) -> Figure:
+    rules = sorted(kpis.blocked_by.items(), key=lambda item: (item[1], item[0]))
+    figure = Figure(figsize=(7.5, max(2.0, 0.5 * len(rules) + 1.2)))
+    axes = figure.subplots()
+    if not rules:
+        axes.text(0.5, 0.5, "no contact was blocked", ha="center", va="center")
+        axes.set_axis_off()
+        return figure
+    axes.barh([rule for rule, _ in rules], [count for _, count in rules], color=_COLOURS[3])
+    axes.set_xlabel("contacts denied")
+    axes.set_title("Contacts blocked by rule")
+    return figure
+
+
+def charts(report: KpiReport) -> dict[str, str]:
+    """The four charts as inline SVG, by title."""
+    overall = report.overall
+    return {
+        "Roll-rate flow": _svg(_roll_flow(overall)),
+        "Cumulative recovery by day": _svg(_recovery(report)),
+        "Contacts by channel and hour": _svg(_contacts(overall)),
+        "Blocks by rule": _svg(_blocks(overall)),
+    }
+
+
+def _table(report: KpiReport) -> str:
+    heads = "".join(f"<th>{html.escape(name)}</th>" for name, _ in report.columns())
+    rows = []
+    for label, values in report.rows():
+        cells = "".join(f'<td class="value">{html.escape(value)}</td>' for value in values)
+        rows.append(f"<tr><td>{html.escape(label.strip())}</td>{cells}</tr>")
+    return f"<table><tr><th>KPI</th>{heads}</tr>{''.join(rows)}</table>"
+
+
+def render_html(
+    report: KpiReport, *, title: str = "Collection report", notes: Sequence[str] = ()
+) -> str:
+    """The report as one HTML page: KPI table and charts, nothing fetched from elsewhere."""
+    period = (
+        f"{report.start.date().isoformat()} to {report.end.date().isoformat()} "
+        f"({report.days} days), {report.overall.cases:,} cases"
+    )
+    meta = "".join(f'<p class="meta">{html.escape(note)}</p>' for note in notes)
+    sections = "".join(
+        f'<section class="chart"><h2>{html.escape(name)}</h2>{svg}</section>'
+        for name, svg in charts(report).items()
+    )
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
+        f'<body><h1>{html.escape(title)}</h1><p class="meta">{html.escape(period)}</p>{meta}'
+        f"<h2>KPIs</h2>{_table(report)}{sections}</body></html>\n"
+    )
+
+
+def write_html(
+    report: KpiReport,
+    path: str | os.PathLike[str],
+    *,
+    title: str = "Collection report",
+    notes: Sequence[str] = (),
+) -> Path:
+    """Write `render_html` to *path* (UTF-8); returns the path."""
+    target = Path(path)
+    target.write_text(render_html(report, title=title, notes=notes), encoding="utf-8")
+    return target

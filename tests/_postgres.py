@@ -1,0 +1,87 @@
+"""The PostgreSQL the tests use: its address, and a fresh schema per test.
+
+The address comes from ``ARREARS_TEST_POSTGRES``.  Without it the PostgreSQL
+tests are skipped with a note saying how to run them; with it, a server that
+cannot be reached fails them (CI sets it and must not pass by skipping).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ENV = "ARREARS_TEST_POSTGRES"
+HOW = (
+    f"PostgreSQL tests need a server: {ENV}=postgresql://postgres@127.0.0.1:5432/test "
+    "python -m pytest"
+)
+
+
+def postgres_url() -> str:
+    """The test database's address; skips without one, fails when it does not answer."""
+    url = os.environ.get(ENV)
+    if not url:
+        pytest.skip(HOW)
+    psycopg = pytest.importorskip("psycopg", reason="pip install 'arrears[postgres]'")
+    try:
+        psycopg.connect(url, connect_timeout=5).close()
+    except psycopg.OperationalError as err:
+        pytest.fail(f"{ENV} is set to {url!r} but the server does not answer: {err}")
+    return url
+
+
+@contextmanager
+def fresh_schema(url: str) -> Iterator[str]:
+    """A schema of its own (``t_<random>``), dropped with everything in it afterwards."""
+    import psycopg
+
+    name = f"t_{secrets.token_hex(6)}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {name}")
+    try:
+        yield name
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+
+
+def run_sql(url: str, schema: str, query: str) -> list[tuple[object, ...]]:
+    """Run *query* in *schema* by hand (as an operator with psql would); rows if any."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"SET search_path TO {schema}")
+        cursor = conn.execute(query)
+        return cursor.fetchall() if cursor.description else []
+
+
+#: Schemas made for stores of the contract suite, by test folder; dropped at exit.
+_CONTRACT_SCHEMAS: dict[str, str] = {}
+
+
+def contract_store(folder: Path) -> Any:
+    """A `PostgresStore` on a schema of *folder*'s own (the same one when asked again)."""
+    url = postgres_url()
+    from arrears.stores.postgres import PostgresStore
+
+    key = str(folder)
+    if key not in _CONTRACT_SCHEMAS:
+        if not _CONTRACT_SCHEMAS:
+            atexit.register(_drop_contract_schemas, url)
+        _CONTRACT_SCHEMAS[key] = f"t_{secrets.token_hex(6)}"
+    return PostgresStore(url, schema=_CONTRACT_SCHEMAS[key], max_size=2)
+
+
+def _drop_contract_schemas(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        for name in _CONTRACT_SCHEMAS.values():
+            conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")

@@ -1,0 +1,434 @@
+"""PostgresStore: schema and migrations, the store contract, transactions, leases, the engine on it.
+
+Needs a server: ``ARREARS_TEST_POSTGRES=postgresql://postgres@127.0.0.1:5432/test``
+(skipped without it, failed when it is set and the server does not answer).
+Each test works in a schema of its own, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from _postgres import fresh_schema, postgres_url, run_sql
+from arrears import Case, DuplicateCase, Engine, InvalidInput, Money, SettableClock, UnknownCase
+from arrears._exceptions import ConcurrencyConflict, SchemaMismatch
+from arrears.channels import RecordingChannel
+from arrears.journal import GENESIS, JournalEntry, seal
+from arrears.policy import load_policy
+
+pytest.importorskip("psycopg", reason="pip install 'arrears[postgres]'")
+
+from arrears.stores._sql import SCHEMA_VERSION
+from arrears.stores.postgres import PostgresStore
+
+T0 = datetime(2026, 10, 1, 1, 0, tzinfo=UTC)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+CN_POLICY = Path(__file__).resolve().parent.parent / "examples/policies/cn_consumer_loan.yaml"
+
+
+@pytest.fixture(scope="module")
+def url() -> str:
+    return postgres_url()
+
+
+@pytest.fixture
+def schema(url: str) -> Iterator[str]:
+    with fresh_schema(url) as name:
+        yield name
+
+
+@pytest.fixture
+def open_store(url: str, schema: str) -> Iterator[Callable[[], PostgresStore]]:
+    """Open stores on the test's schema (several act as several workers); all closed after."""
+    stores: list[PostgresStore] = []
+
+    def make() -> PostgresStore:
+        store = PostgresStore(url, schema=schema, max_size=2)
+        stores.append(store)
+        return store
+
+    yield make
+    for store in stores:
+        store.close()
+
+
+@pytest.fixture
+def store(open_store: Callable[[], PostgresStore]) -> PostgresStore:
+    return open_store()
+
+
+def opened(case: Case, at: datetime = T0) -> JournalEntry:
+    return seal(case.id, 0, at, "opened", {"case": case.model_dump_json()}, GENESIS)
+
+
+def add(store: PostgresStore, make_case: Callable[..., Case], case_id: str) -> Case:
+    case = make_case(id=case_id)
+    case.version = 1  # as the engine leaves it after applying the opening entry
+    store.add(case, opened(case))
+    return case
+
+
+def step(store: PostgresStore, case: Case, kind: str = "note", **data: Any) -> JournalEntry:
+    """Append the next entry to *case*'s chain, and save the case with it (as the engine does)."""
+    head = store.head(case.id)
+    entry = seal(case.id, head.seq + 1, T0 + timedelta(minutes=head.seq + 1), kind, data, head.hash)
+    case.version += 1
+    store.append(entry, case)
+    return entry
+
+
+# -- schema and migrations ---------------------------------------------------------------------
+def test_the_schema_is_created_on_open_and_its_version_recorded(url: str, schema: str) -> None:
+    with PostgresStore(url, schema=schema) as store:
+        assert store.schema_version == SCHEMA_VERSION
+    tables = run_sql(
+        url,
+        schema,
+        "SELECT table_name FROM information_schema.tables "
+        f"WHERE table_schema = '{schema}' ORDER BY table_name",
+    )
+    assert [row[0] for row in tables] == ["cases", "journal", "reviews", "schema_versions"]
+    with PostgresStore(url, schema=schema) as again:  # opening again migrates nothing
+        assert again.schema_version == SCHEMA_VERSION
+    assert run_sql(url, schema, "SELECT version FROM schema_versions ORDER BY version") == [
+        (version,) for version in range(1, SCHEMA_VERSION + 1)
+    ]
+
+
+def test_a_newer_schema_is_refused(url: str, schema: str) -> None:
+    PostgresStore(url, schema=schema).close()
+    run_sql(url, schema, "INSERT INTO schema_versions (version, description) VALUES (99, 'x')")
+    with pytest.raises(SchemaMismatch) as refused:
+        PostgresStore(url, schema=schema)
+    assert (refused.value.found, refused.value.known) == (99, SCHEMA_VERSION)
+
+
+def test_a_bad_schema_name_is_refused(url: str) -> None:
+    with pytest.raises(InvalidInput, match="schema"):
+        PostgresStore(url, schema="x; DROP TABLE y")
+
+
+def test_workers_opening_at_once_migrate_once(url: str, schema: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        stores = list(pool.map(lambda _: PostgresStore(url, schema=schema), range(4)))
+    for store in stores:
+        assert store.schema_version == SCHEMA_VERSION
+        store.close()
+
+
+# -- identity map, leases, conflicts (the rest of the contract: test_store_contract.py) ------------
+def test_the_identity_map_holds_while_the_database_agrees(
+    open_store: Callable[[], PostgresStore], make_case: Callable[..., Case]
+) -> None:
+    one, two = open_store(), open_store()
+    case = add(one, make_case, "C-1")
+    assert one.get("C-1") is case
+    theirs = two.get("C-1")
+    assert theirs == case
+    assert two.get("C-1") is theirs
+    with pytest.raises(DuplicateCase):
+        add(one, make_case, "C-1")
+    with pytest.raises(UnknownCase):
+        one.get("C-2")
+    step(one, case)
+    fresh = two.get("C-1")  # changed in the database: read again
+    assert fresh is not theirs
+    assert fresh.version == 2
+    assert two.get("C-1") is fresh
+
+
+def test_leases_share_due_cases_without_overlap(
+    open_store: Callable[[], PostgresStore], make_case: Callable[..., Case]
+) -> None:
+    one, two = open_store(), open_store()
+    for number in range(10):
+        add(one, make_case, f"C-{number}")
+        one.schedule(f"C-{number}", T0)
+    ttl = timedelta(minutes=5)
+    first = one.lease(T0, 4, "one", ttl)
+    second = two.lease(T0, 10, "two", ttl)
+    assert len(first) == 4
+    assert len(second) == 6
+    assert not set(first) & set(second)
+    assert one.lease(T0, 10, "one", ttl) == first  # an owner sees its own leases again
+    assert two.lease(T0 + timedelta(minutes=1), 10, "three", ttl) == []
+    two.release(second, "two")
+    assert sorted(two.lease(T0, 10, "three", ttl)) == sorted(second)
+    # A lease runs until the tick's moment plus its length: then another takes it.
+    later = T0 + ttl
+    assert sorted(two.lease(later, 10, "four", ttl)) == sorted(first + second)
+    one.release(first, "one")  # no longer its lease: nothing changes
+    assert two.lease(later, 10, "five", ttl) == []
+
+
+def test_a_lease_skips_rows_another_worker_is_leasing(
+    url: str, schema: str, store: PostgresStore, make_case: Callable[..., Case]
+) -> None:
+    import psycopg
+
+    for number in range(3):
+        add(store, make_case, f"C-{number}")
+        store.schedule(f"C-{number}", T0)
+    with psycopg.connect(url) as other:
+        other.execute(f"SET search_path TO {schema}")
+        other.execute("SELECT * FROM reviews WHERE case_id = 'C-0' FOR UPDATE")
+        assert store.lease(T0, 10, "one", timedelta(minutes=1)) == ["C-1", "C-2"]
+        other.rollback()
+
+
+def test_a_stale_copy_is_refused_and_dropped(
+    open_store: Callable[[], PostgresStore], make_case: Callable[..., Case]
+) -> None:
+    one, two = open_store(), open_store()
+    add(one, make_case, "C-1")
+    mine, theirs = one.get("C-1"), two.get("C-1")
+    step(two, theirs)
+    with pytest.raises(ConcurrencyConflict) as conflict:
+        step(one, mine)
+    assert (conflict.value.expected, conflict.value.found) == (1, 2)
+    fresh = one.get("C-1")
+    assert fresh is not mine
+    assert fresh.version == 2
+    step(one, fresh)
+    assert one.head("C-1").seq == 2
+
+
+def test_a_lease_replaces_copies_another_worker_changed(
+    open_store: Callable[[], PostgresStore], make_case: Callable[..., Case]
+) -> None:
+    one, two = open_store(), open_store()
+    add(one, make_case, "C-1")
+    one.schedule("C-1", T0)
+    stale = one.get("C-1")
+    step(two, two.get("C-1"))
+    assert one.lease(T0, 10, "one", timedelta(minutes=1)) == ["C-1"]
+    assert one.get("C-1") is not stale
+    assert one.get("C-1").version == 2
+    with one.transaction():
+        assert len(one.entries("C-1")) == 2
+
+
+# -- transactions ------------------------------------------------------------------------------
+def test_a_transaction_commits_together_and_nothing_before(
+    open_store: Callable[[], PostgresStore], make_case: Callable[..., Case]
+) -> None:
+    one, two = open_store(), open_store()
+    with one.transaction():
+        case = add(one, make_case, "C-1")
+        one.schedule("C-1", T0)
+        step(one, case)
+        assert one.head("C-1").seq == 1
+        assert one.next_review("C-1") == T0
+        assert "C-1" not in two
+    assert two.head("C-1").seq == 1
+    assert two.due(T0) == ["C-1"]
+
+
+def test_a_failed_nested_transaction_rolls_back_to_its_savepoint(
+    store: PostgresStore, make_case: Callable[..., Case]
+) -> None:
+    for case_id in ("A", "B"):
+        add(store, make_case, case_id)
+    with store.transaction():
+        kept = step(store, store.get("A"))
+        store.schedule("A", T0)
+        broken = store.get("B")
+
+        def review() -> None:
+            with store.transaction():
+                step(store, broken)
+                store.schedule("B", T0)
+                with store.transaction():  # a level inside it, already released
+                    step(store, broken)
+                raise RuntimeError("the review failed")
+
+        with pytest.raises(RuntimeError):
+            review()
+        assert store.get("B") is not broken  # dropped: read again from the database
+        assert store.get("B").version == 1
+        assert store.head("B").seq == 0
+        assert store.next_review("B") is None
+        store.schedule("B", T0 + timedelta(hours=1))  # retried later, in the outer transaction
+    assert store.last_entry("A") == kept
+    assert store.head("B").seq == 0
+    assert store.next_review("A") == T0
+    assert store.next_review("B") == T0 + timedelta(hours=1)
+
+
+def test_a_failed_transaction_writes_nothing_and_drops_its_copies(
+    store: PostgresStore, make_case: Callable[..., Case]
+) -> None:
+    add(store, make_case, "A")
+    touched = store.get("A")
+
+    def work() -> None:
+        with store.transaction():
+            step(store, touched)
+            add(store, make_case, "B")
+            store.schedule("A", T0)
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        work()
+    assert "B" not in store
+    assert store.get("A") is not touched
+    assert store.get("A").version == 1
+    assert store.next_review("A") is None
+    assert len(store) == 1
+
+
+def test_a_conflict_inside_a_nested_transaction_leaves_the_outer_one_usable(
+    open_store: Callable[[], PostgresStore], make_case: Callable[..., Case]
+) -> None:
+    one, two = open_store(), open_store()
+    for case_id in ("A", "B"):
+        add(one, make_case, case_id)
+    stale = one.get("B")
+    step(two, two.get("B"))
+    with one.transaction():
+        step(one, one.get("A"))
+        with pytest.raises(ConcurrencyConflict), one.transaction():
+            step(one, stale)
+        with one.transaction():  # retried on a fresh copy, as the tick does
+            step(one, one.get("B"))
+    assert two.head("A").seq == 1
+    assert two.head("B").seq == 2
+
+
+def test_bulk_adds_in_a_transaction_are_written_and_duplicates_found(
+    store: PostgresStore, make_case: Callable[..., Case]
+) -> None:
+    with store.transaction():
+        for number in range(500):
+            add(store, make_case, f"C-{number:03}")
+        assert "C-007" in store
+        with pytest.raises(DuplicateCase):
+            add(store, make_case, "C-007")
+    assert len(store) == 500
+    add(store, make_case, "D-1")
+    with pytest.raises(DuplicateCase), store.transaction():
+        add(store, make_case, "D-1")
+    assert len(store) == 501
+
+
+# -- the engine on PostgreSQL -------------------------------------------------------------------
+def cn_case(case_id: str, due: str = "2026-09-01") -> dict[str, Any]:
+    return {
+        "id": case_id,
+        "debtor": {"id": f"D-{case_id}", "timezone": "Asia/Shanghai", "locale": "zh-CN"},
+        "contacts": [
+            {"id": "m", "channel": "call", "address": "+8613812345678"},
+            {"id": "s", "channel": "sms", "address": "+8613900001111"},
+        ],
+        "balance": {"currency": "CNY", "principal": "3000.00", "interest": "120.00"},
+        "due_date": due,
+    }
+
+
+def cn_engine(store: PostgresStore, clock: SettableClock) -> tuple[Engine, RecordingChannel]:
+    sms = RecordingChannel(channels=frozenset({"sms"}))
+    return Engine(policy=load_policy(CN_POLICY), store=store, channels=[sms], clock=clock), sms
+
+
+def test_the_engine_works_on_postgres_and_a_new_engine_continues(
+    url: str, schema: str, open_store: Callable[[], PostgresStore]
+) -> None:
+    clock = SettableClock(datetime(2026, 9, 2, 9, 30, tzinfo=SHANGHAI))
+    engine, sms = cn_engine(open_store(), clock)
+    for number in range(6):
+        engine.open_case(cn_case(f"L-{number}", due=f"2026-08-{20 + number}"))
+    engine.fire("L-0", "notify")
+    result = engine.record_payment("L-1", Money(Decimal("50.00"), "CNY"), reference="bank-1")
+    assert result.applied
+    reports = []
+    for _ in range(20):
+        reports.append(engine.tick())
+        clock.advance(timedelta(days=1))
+    assert not any(report.errors for report in reports)
+    assert sum(report.reviewed for report in reports) > 20
+    assert sms.sent
+    assert len({message.key for message in sms.sent}) == len(sms.sent)
+    stages = {case_id: engine.case(case_id).stage for case_id in engine.store.case_ids()}
+    assert "phone" in stages.values()
+    assert engine.verify() == []
+    for case_id in stages:
+        assert engine.replay(case_id) == engine.case(case_id)
+
+    # Another engine on the same database (another process, the next day) carries on.
+    later, _ = cn_engine(open_store(), clock)
+    assert {case_id: later.case(case_id).stage for case_id in later.store.case_ids()} == stages
+    report = later.tick()
+    assert report.reviewed == 6
+    assert not report.errors
+    assert later.verify() == []
+    for case_id in stages:
+        assert later.replay(case_id) == later.case(case_id)
+        assert later.case(case_id).version == len(later.history(case_id))
+    assert run_sql(url, schema, "SELECT count(*) FROM journal")[0][0] == sum(
+        len(later.history(case_id)) for case_id in stages
+    )
+
+
+def test_a_tick_run_twice_sends_nothing_twice(open_store: Callable[[], PostgresStore]) -> None:
+    clock = SettableClock(datetime(2026, 9, 3, 9, 30, tzinfo=SHANGHAI))
+    engine, sms = cn_engine(open_store(), clock)
+    for number in range(4):
+        engine.open_case(cn_case(f"L-{number}", due="2026-09-02"))
+    first = engine.tick(owner="worker-1", batch=3)
+    again, sms_again = cn_engine(open_store(), clock)
+    second = again.tick(owner="worker-2")
+    assert first.reviewed == 4
+    assert second.reviewed == 0
+    assert len(sms.sent) == 4
+    assert not sms_again.sent
+
+
+def test_verify_finds_rows_changed_by_hand(
+    url: str, schema: str, open_store: Callable[[], PostgresStore]
+) -> None:
+    clock = SettableClock(datetime(2026, 9, 2, 9, 30, tzinfo=SHANGHAI))
+    engine, _ = cn_engine(open_store(), clock)
+    for number in range(3):
+        engine.open_case(cn_case(f"L-{number}"))
+    engine.tick()
+    assert engine.verify() == []
+    run_sql(
+        url,
+        schema,
+        "UPDATE journal SET body = convert_to(replace(convert_from(body, 'UTF8'), "
+        "'3000.00', '3001.00'), 'UTF8') "
+        "WHERE case_id = 'L-1' AND seq = 0",
+    )
+    problems = engine.verify()
+    assert [(p.case_id, p.position, p.problem) for p in problems] == [("L-1", 0, "changed")]
+
+    run_sql(url, schema, "DELETE FROM journal WHERE case_id = 'L-2' AND seq = 1")
+    found = {(p.case_id, p.problem) for p in engine.verify()}
+    assert ("L-2", "removed") in found or ("L-2", "truncated") in found
+
+    last = run_sql(url, schema, "SELECT max(seq) FROM journal WHERE case_id = 'L-0'")
+    run_sql(url, schema, f"DELETE FROM journal WHERE case_id = 'L-0' AND seq = {last[0][0]}")
+    assert ("L-0", "truncated") in {(p.case_id, p.problem) for p in engine.verify()}
+
+
+def test_open_cases_in_one_transaction_is_a_bulk_load(
+    open_store: Callable[[], PostgresStore],
+) -> None:
+    store = open_store()
+    clock = SettableClock(datetime(2026, 9, 2, 9, 30, tzinfo=SHANGHAI))
+    engine, _ = cn_engine(store, clock)
+    with store.transaction():
+        assert engine.open_cases(cn_case(f"L-{number:04}") for number in range(2000)) == 2000
+    other = open_store()
+    assert len(other) == 2000
+    assert len(other.due(clock.now())) == 2000
+    assert other.get("L-1999") == engine.case("L-1999")

@@ -1,0 +1,157 @@
+"""Four worker processes tick 10,000 due cases on PostgreSQL; one is killed half-way.
+
+Every case is due, in the stage whose policy step sends it one SMS today.
+The workers (`_pg_worker.py`) lease batches of 50 with ``SKIP LOCKED``;
+one of them hangs right after its provider accepted a message in the middle
+of a batch (its intents journaled, its results not) and is killed with
+SIGKILL.  When its leases run out the others take its cases, send what it
+had not sent and send again, with the same key, what it had (the provider
+answers ``duplicate``).  Afterwards: every case reviewed exactly once, one
+intent and one recorded result per case, every key delivered by the
+provider exactly once, and every chain verifies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from _postgres import fresh_schema, postgres_url, run_sql
+from arrears import Engine, SettableClock
+from arrears.policy import load_policy
+
+pytest.importorskip("psycopg", reason="pip install 'arrears[postgres]'")
+
+from arrears.stores.postgres import PostgresStore
+
+WORKER = Path(__file__).with_name("_pg_worker.py")
+CN_POLICY = Path(__file__).resolve().parent.parent / "examples/policies/cn_consumer_loan.yaml"
+CASES = 10_000
+WORKERS = 4
+#: The victim hangs after its provider accepted this many messages (mid-batch: batches are 50).
+STALL_AFTER = 75
+LEASE_S = 5.0
+#: The whole run takes about 30 s on two cores; a hung worker must not hang the suite.
+TIMEOUT_S = 150
+#: 09:30 in Shanghai, the policy's review time, a day after the loans fell due.
+START = datetime(2026, 10, 2, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def portfolio() -> list[dict[str, Any]]:
+    return [
+        {
+            "id": f"L-{number:05}",
+            "debtor": {"id": f"D-{number:05}", "timezone": "Asia/Shanghai", "locale": "zh-CN"},
+            "contacts": [{"id": "s", "channel": "sms", "address": f"+86139{number:08}"}],
+            "balance": {"currency": "CNY", "principal": f"{1000 + number % 9000}.00"},
+            "due_date": "2026-10-01",
+            "stage": "notified",
+        }
+        for number in range(CASES)
+    ]
+
+
+def start_worker(url: str, schema: str, owner: str, wall: float, *extra: str) -> Any:
+    command = [sys.executable, str(WORKER), url, schema, owner, START.isoformat(), str(wall)]
+    return subprocess.Popen(
+        [*command, str(LEASE_S), *extra],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+
+
+@pytest.fixture(scope="module")
+def url() -> str:
+    return postgres_url()
+
+
+def test_four_workers_one_killed_every_case_sent_once(url: str) -> None:
+    policy = load_policy(CN_POLICY)
+    with fresh_schema(url) as schema:
+        with PostgresStore(url, schema=schema) as store:
+            engine = Engine(policy=policy, store=store, clock=SettableClock(START))
+            with store.transaction():  # one bulk load
+                engine.open_cases(portfolio(), at=START - timedelta(hours=1))
+        run_sql(
+            url,
+            schema,
+            "CREATE TABLE provider_sent "
+            "(key text PRIMARY KEY, case_id text NOT NULL, worker text NOT NULL)",
+        )
+        wall = time.time()
+        workers = [
+            start_worker(url, schema, f"worker-{number}", wall, *extra)
+            for number, extra in enumerate(
+                [("--stall-after", str(STALL_AFTER)), (), (), ()][:WORKERS]
+            )
+        ]
+        victim, others = workers[0], workers[1:]
+        try:
+            for worker in workers:
+                assert worker.stdout.readline().strip() == "ready"
+            for worker in workers:
+                worker.stdin.write("go\n")
+                worker.stdin.flush()
+            assert victim.stdout.readline().strip() == "stalled"
+            victim.send_signal(signal.SIGKILL)
+            victim.wait(TIMEOUT_S)
+            results = []
+            for worker in others:
+                output, _ = worker.communicate(timeout=TIMEOUT_S)
+                assert worker.returncode == 0
+                results.append(json.loads(output.strip().splitlines()[-1]))
+        finally:
+            for worker in workers:
+                if worker.poll() is None:
+                    worker.kill()
+                    worker.wait()
+                for pipe in (worker.stdin, worker.stdout):
+                    if pipe is not None and not pipe.closed:
+                        pipe.close()
+        assert victim.returncode == -signal.SIGKILL
+        assert not any(result["errors"] for result in results), results
+        # The survivors took the victim's leased batch: some of its messages had been
+        # delivered (sent again with the same key: "duplicate"), the rest had not.
+        assert sum(result["duplicates"] for result in results) > 0
+
+        sql = lambda query: run_sql(url, schema, query)  # noqa: E731
+
+        # Every key delivered exactly once (the provider's primary key), for every case.
+        assert sql("SELECT count(*), count(DISTINCT case_id) FROM provider_sent") == [
+            (CASES, CASES)
+        ]
+        # One intent per case, one result per intent, one review per case: nothing twice.
+        for kind in ("outbox_intent", "interaction", "review"):
+            assert sql(
+                f"SELECT count(*), count(DISTINCT case_id) FROM journal WHERE kind = '{kind}'"
+            ) == [(CASES, CASES)], kind
+        # Every intent was delivered under its key, and its result recorded with it.
+        assert sql(
+            "SELECT count(*) FROM journal j JOIN provider_sent p "
+            "ON p.key = (convert_from(j.body, 'UTF8')::jsonb -> 'data' ->> 'key') "
+            "WHERE j.kind = 'interaction'"
+        ) == [(CASES,)]
+        # Every case scheduled again, for a later day.
+        assert sql(f"SELECT count(*) FROM reviews WHERE review_at <= '{START.isoformat()}'") == [
+            (0,)
+        ]
+        # The victim finished its first batch itself; the survivors did the rest.
+        assert sum(result["reviewed"] for result in results) == CASES - 50
+
+        with PostgresStore(url, schema=schema) as store:
+            check = Engine(policy=policy, store=store)
+            assert check.verify() == []
+            for case_id in ("L-00000", "L-05000", "L-09999"):
+                assert check.replay(case_id) == check.case(case_id)

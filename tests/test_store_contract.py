@@ -1,0 +1,487 @@
+"""The store contract: every store passes the same tests (`arrears.store.Store`).
+
+Adding a store: append a `StoreKind` to ``STORES`` below, e.g.::
+
+    STORES["postgres"] = StoreKind(open=_postgres, transactional=True, shared=True)
+
+``open(folder)`` returns an open store on storage of its own for *folder* (a
+fresh database or schema for each test's temporary folder), and a second
+store on the *same* storage when called again with the same folder; the
+tests close every store they open.  A factory that needs a server it cannot
+reach calls ``pytest.skip``.  ``transactional``: a nested `transaction` that
+raises rolls its writes back.  ``shared``: two stores opened on one folder see
+each other's writes (leases and optimistic checks are tested across them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from _postgres import contract_store
+from arrears import (
+    Case,
+    DuplicateCase,
+    Engine,
+    InvalidInput,
+    MemoryStore,
+    SettableClock,
+    UnknownCase,
+)
+from arrears.journal import GENESIS, Head, JournalEntry, seal
+from arrears.store import Store
+from arrears.stores import ConcurrencyConflict, SQLiteStore
+
+START = datetime(2026, 10, 1, 1, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class StoreKind:
+    """How to open one kind of store for the contract tests."""
+
+    open: Callable[[Path], Any]
+    transactional: bool
+    shared: bool
+
+
+def _memory(folder: Path) -> MemoryStore:
+    return MemoryStore()
+
+
+def _sqlite(folder: Path) -> SQLiteStore:
+    return SQLiteStore(folder / "arrears.db")
+
+
+#: Every store the contract runs on (see the module's docstring to add one).
+STORES: dict[str, StoreKind] = {
+    "memory": StoreKind(open=_memory, transactional=False, shared=False),
+    "sqlite": StoreKind(open=_sqlite, transactional=True, shared=True),
+}
+# PostgreSQL: a schema of each test's own; skipped without ARREARS_TEST_POSTGRES.
+STORES["postgres"] = StoreKind(open=contract_store, transactional=True, shared=True)
+
+
+class Opener:
+    """Opens stores of one kind on one folder, and closes them all at the end."""
+
+    def __init__(self, kind: StoreKind, folder: Path) -> None:
+        self.kind = kind
+        self.folder = folder
+        self.opened: list[Any] = []
+
+    def __call__(self) -> Any:
+        store = self.kind.open(self.folder)
+        self.opened.append(store)
+        return store
+
+    def close(self) -> None:
+        for store in reversed(self.opened):
+            close = getattr(store, "close", None)
+            if close is not None:
+                close()
+
+
+@pytest.fixture(params=list(STORES))
+def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opener]:
+    """Opens stores of the kind under test on this test's folder."""
+    opening = Opener(STORES[request.param], tmp_path)
+    try:
+        yield opening
+    finally:
+        opening.close()
+
+
+@pytest.fixture
+def store(opener: Opener) -> Any:
+    """A new, empty store of the kind under test."""
+    return opener()
+
+
+@pytest.fixture
+def second(opener: Opener, store: Any) -> Any:
+    """Another store on the same storage as `store` (shared stores only)."""
+    if not opener.kind.shared:
+        pytest.skip("the store is not shared between processes")
+    return opener()
+
+
+def new_case(case_id: str = "C-1", **extra: Any) -> Case:
+    data: dict[str, Any] = {
+        "id": case_id,
+        "debtor": {"id": f"D-{case_id}", "timezone": "Asia/Shanghai", "locale": "zh-CN"},
+        "contacts": [{"id": "m", "channel": "sms", "address": "+8613812345678"}],
+        "balance": {"currency": "CNY", "principal": "1000.00"},
+        "due_date": "2026-09-01",
+    }
+    data.update(extra)
+    return Case.model_validate(data)
+
+
+def opened(case: Case, at: datetime = START) -> JournalEntry:
+    """Seal a case's first entry and apply it, as `Engine.open_case` does."""
+    entry = seal(case.id, 0, at, "opened", {"case": case.model_dump_json()}, GENESIS)
+    case.version = 1
+    return entry
+
+
+def add(store: Store, case_id: str = "C-1") -> Case:
+    case = new_case(case_id)
+    store.add(case, opened(case))
+    return case
+
+
+def next_entry(store: Store, case_id: str, kind: str = "notice", **data: Any) -> JournalEntry:
+    head = store.head(case_id)
+    return seal(
+        case_id, head.seq + 1, START + timedelta(minutes=head.seq + 1), kind, data, head.hash
+    )
+
+
+def write(store: Store, case_id: str, kind: str = "notice", **data: Any) -> JournalEntry:
+    """Append one entry and the case after it, as `Engine._record` does."""
+    case = store.get(case_id)
+    entry = next_entry(store, case_id, kind, **data)
+    case.version += 1
+    store.append(entry, case)
+    return entry
+
+
+def test_every_store_is_a_store(store: Any) -> None:
+    """Each kind satisfies the `Store` protocol."""
+    assert isinstance(store, Store)
+
+
+class TestCases:
+    def test_add_and_get(self, store: Store) -> None:
+        """A case added is there: ``in``, ``len``, `get` and `case_ids` in the order added."""
+        add(store, "C-2")
+        add(store, "C-1")
+        assert "C-1" in store
+        assert "C-9" not in store
+        assert 7 not in store
+        assert len(store) == 2
+        assert list(store.case_ids()) == ["C-2", "C-1"]
+        assert store.get("C-1").id == "C-1"
+        assert store.get("C-1").version == 1
+
+    def test_get_is_an_identity_map(self, store: Store) -> None:
+        """`get` returns the same object for the same id."""
+        add(store)
+        assert store.get("C-1") is store.get("C-1")
+
+    def test_unknown_case(self, store: Store) -> None:
+        """Every read of an unknown case raises `UnknownCase` (a `KeyError` too)."""
+        for read in (store.get, store.head, store.last_entry, store.entries):
+            with pytest.raises(UnknownCase):
+                read("nope")
+        with pytest.raises(KeyError):
+            store.get("nope")
+
+    def test_duplicate(self, store: Store) -> None:
+        """A second case with the same id is refused and the first is kept."""
+        add(store)
+        with pytest.raises(DuplicateCase):
+            add(store)
+        assert len(store) == 1
+
+    def test_the_first_entry_must_be_the_cases_entry_0(self, store: Store) -> None:
+        """`add` takes entry #0 of the same case only."""
+        case = new_case()
+        other = opened(new_case("C-2"))
+        with pytest.raises(InvalidInput):
+            store.add(case, other)
+        assert "C-1" not in store
+
+
+class TestJournal:
+    def test_append_moves_the_head(self, store: Store) -> None:
+        """`append` extends the chain: `head`, `last_entry` and `entries` follow it."""
+        add(store)
+        first = store.last_entry("C-1")
+        entry = write(store, "C-1", notice="a")
+        assert store.head("C-1") == Head(1, entry.hash)
+        assert store.last_entry("C-1") == entry
+        assert list(store.entries("C-1")) == [first, entry]
+        assert store.entries("C-1")[1].body == entry.body  # stored as sealed
+
+    def test_entries_are_a_snapshot(self, store: Store) -> None:
+        """The sequence `entries` returns does not grow with later appends."""
+        add(store)
+        before = store.entries("C-1")
+        write(store, "C-1")
+        assert len(before) == 1
+        assert len(store.entries("C-1")) == 2
+
+    def test_append_saves_the_case(self, store: Store) -> None:
+        """The case given with an entry is what `get` returns afterwards."""
+        add(store)
+        case = store.get("C-1")
+        case.stage = "notified"
+        write(store, "C-1", "transition")
+        assert store.get("C-1").stage == "notified"
+        assert store.get("C-1").version == 2
+
+    def test_a_gap_is_refused(self, store: Store) -> None:
+        """An entry that skips a sequence number is refused; the chain is unchanged."""
+        add(store)
+        head = store.head("C-1")
+        gap = seal("C-1", 2, START, "notice", {}, head.hash)
+        with pytest.raises(InvalidInput):
+            store.append(gap)
+        assert store.head("C-1") == head
+
+    def test_a_taken_number_is_refused(self, store: Store) -> None:
+        """An entry whose sequence number is taken is refused (a lost race in a shared store)."""
+        add(store)
+        write(store, "C-1")
+        stale = seal("C-1", 1, START, "notice", {"again": True}, store.entries("C-1")[0].hash)
+        with pytest.raises((InvalidInput, ConcurrencyConflict)):
+            store.append(stale)
+        assert len(store.entries("C-1")) == 2
+
+    def test_append_without_a_case(self, store: Store) -> None:
+        """An imported chain: entries appended alone, the case saved whole by `add`."""
+        case = new_case()
+        first = opened(case)
+        later = [seal("C-1", 1, START, "notice", {"n": 1}, first.hash)]
+        later.append(seal("C-1", 2, START, "notice", {"n": 2}, later[0].hash))
+        case.version = 3
+        store.add(case, first)
+        for entry in later:
+            store.append(entry)
+        assert store.head("C-1") == Head(2, later[-1].hash)
+        assert store.get("C-1").version == 3
+
+    def test_chains(self, store: Store) -> None:
+        """`chains` yields every case's chain once."""
+        add(store, "C-1")
+        add(store, "C-2")
+        write(store, "C-2")
+        chains = {case_id: list(entries) for case_id, entries in store.chains()}
+        assert set(chains) == {"C-1", "C-2"}
+        assert [entry.seq for entry in chains["C-2"]] == [0, 1]
+        assert chains["C-2"] == list(store.entries("C-2"))
+
+
+class TestReviews:
+    def test_due_earliest_first(self, store: Store) -> None:
+        """`due` lists the cases due at a moment, earliest first, at most *limit*."""
+        for number, hours in enumerate((3, 1, 2, 9)):
+            store.schedule(f"C-{number}", START + timedelta(hours=hours))
+        at = START + timedelta(hours=5)
+        assert store.due(at) == ["C-1", "C-2", "C-0"]
+        assert store.due(at, limit=2) == ["C-1", "C-2"]
+        assert store.due(START) == []
+
+    def test_ties_in_id_order(self, store: Store) -> None:
+        """Cases due at the same moment come in id order."""
+        for case_id in ("C-b", "C-a", "C-c"):
+            store.schedule(case_id, START)
+        assert store.due(START) == ["C-a", "C-b", "C-c"]
+
+    def test_due_until_rescheduled(self, store: Store) -> None:
+        """A due case stays due until scheduled again; ``None`` takes it off."""
+        store.schedule("C-1", START)
+        store.schedule("C-2", START)
+        assert store.due(START) == ["C-1", "C-2"]
+        assert store.due(START) == ["C-1", "C-2"]
+        store.schedule("C-1", START + timedelta(days=1))
+        store.schedule("C-2", None)
+        assert store.due(START) == []
+        assert store.next_review("C-1") == START + timedelta(days=1)
+        assert store.next_review("C-2") is None
+        assert store.due(START + timedelta(days=1)) == ["C-1"]
+
+    def test_next_review_is_utc(self, store: Store) -> None:
+        """`next_review` gives back the same instant, in UTC, to the microsecond."""
+        from zoneinfo import ZoneInfo
+
+        at = datetime(2026, 10, 1, 9, 30, 0, 123456, tzinfo=ZoneInfo("Asia/Shanghai"))
+        store.schedule("C-1", at)
+        review = store.next_review("C-1")
+        assert review == at
+        assert review is not None
+        assert review.utcoffset() == timedelta(0)
+
+    def test_lease_takes_due_cases(self, store: Store) -> None:
+        """`lease` gives a worker due cases, earliest first; `release` gives them back."""
+        for number in range(3):
+            store.schedule(f"C-{number}", START + timedelta(minutes=number))
+        taken = store.lease(START + timedelta(hours=1), 2, "w1", timedelta(minutes=5))
+        assert taken == ["C-0", "C-1"]
+        store.release(taken, "w1")
+
+
+class TestLeasesAcrossStores:
+    def test_a_lease_keeps_other_workers_off(self, store: Any, second: Any) -> None:
+        """Cases leased by one worker are skipped by another until released."""
+        for number in range(4):
+            store.schedule(f"C-{number}", START)
+        now = START + timedelta(minutes=1)
+        mine = store.lease(now, 2, "w1", timedelta(minutes=5))
+        theirs = second.lease(now, 10, "w2", timedelta(minutes=5))
+        assert mine == ["C-0", "C-1"]
+        assert theirs == ["C-2", "C-3"]
+        assert second.lease(now, 10, "w3", timedelta(minutes=5)) == []
+        store.release(mine, "w1")
+        assert second.lease(now, 10, "w3", timedelta(minutes=5)) == mine
+
+    def test_an_expired_lease_is_taken_over(self, store: Any, second: Any) -> None:
+        """A dead worker's lease runs out at the lease's end; then another takes the case."""
+        store.schedule("C-1", START)
+        assert store.lease(START, 5, "dead", timedelta(minutes=5)) == ["C-1"]
+        assert second.lease(START + timedelta(minutes=4), 5, "w2", timedelta(minutes=5)) == []
+        later = START + timedelta(minutes=5)
+        assert second.lease(later, 5, "w2", timedelta(minutes=5)) == ["C-1"]
+
+    def test_a_worker_takes_its_own_lease_again(self, store: Any, second: Any) -> None:
+        """A worker restarted under the same name resumes its leases at once."""
+        store.schedule("C-1", START)
+        assert store.lease(START, 5, "w1", timedelta(minutes=5)) == ["C-1"]
+        assert second.lease(START, 5, "w1", timedelta(minutes=5)) == ["C-1"]
+
+    def test_release_leaves_other_owners_alone(self, store: Any, second: Any) -> None:
+        """`release` only gives back the caller's own leases."""
+        store.schedule("C-1", START)
+        assert store.lease(START, 5, "w1", timedelta(minutes=5)) == ["C-1"]
+        second.release(["C-1"], "w2")
+        assert second.lease(START, 5, "w2", timedelta(minutes=5)) == []
+
+
+class TestTransactions:
+    def test_writes_inside_are_kept(self, store: Store) -> None:
+        """A transaction that ends normally keeps every write, nested ones included."""
+        with store.transaction():
+            add(store, "C-1")
+            with store.transaction():
+                write(store, "C-1")
+                store.schedule("C-1", START)
+            add(store, "C-2")
+        assert len(store) == 2
+        assert store.head("C-1").seq == 1
+        assert store.due(START) == ["C-1"]
+
+    def test_a_failed_nested_transaction_rolls_back(self, opener: Opener, store: Store) -> None:
+        """A nested transaction that raises takes back its writes; the case is read again."""
+        if not opener.kind.transactional:
+            pytest.skip("writes are immediate in this store")
+        add(store, "C-1")
+        add(store, "C-2")
+        with store.transaction():
+            write(store, "C-2")
+            case = store.get("C-1")
+
+            def move_then_fail() -> None:
+                with store.transaction():
+                    case.stage = "notified"
+                    write(store, "C-1", "transition")
+                    store.schedule("C-1", START)
+                    raise RuntimeError("boom")
+
+            with pytest.raises(RuntimeError):
+                move_then_fail()
+        fresh = store.get("C-1")
+        assert fresh is not case
+        assert (fresh.stage, fresh.version) == ("pre_due", 1)
+        assert store.head("C-1").seq == 0
+        assert len(store.entries("C-1")) == 1
+        assert store.due(START) == []
+        assert store.head("C-2").seq == 1  # the outer transaction's write is kept
+
+    def test_a_failed_transaction_rolls_back(self, opener: Opener, store: Store) -> None:
+        """An outer transaction that raises takes back everything in it."""
+        if not opener.kind.transactional:
+            pytest.skip("writes are immediate in this store")
+        add(store, "C-1")
+
+        def write_then_fail() -> None:
+            with store.transaction():
+                write(store, "C-1")
+                add(store, "C-2")
+                raise RuntimeError("boom")
+
+        with pytest.raises(RuntimeError):
+            write_then_fail()
+        assert "C-2" not in store
+        assert store.get("C-1").version == 1
+        assert [entry.seq for entry in store.entries("C-1")] == [0]
+
+
+class TestSharedStores:
+    def test_writes_are_seen_by_the_other(self, store: Any, second: Any) -> None:
+        """What one store commits, the other reads (its copy is refreshed)."""
+        add(store)
+        seen = second.get("C-1")
+        store.get("C-1").stage = "notified"
+        write(store, "C-1", "transition")
+        fresh = second.get("C-1")
+        assert fresh is not seen
+        assert (fresh.stage, fresh.version) == ("notified", 2)
+        assert second.head("C-1") == store.head("C-1")
+        assert list(second.entries("C-1")) == list(store.entries("C-1"))
+
+    def test_an_unchanged_case_keeps_its_identity(self, store: Any, second: Any) -> None:
+        """Another store's writes to other cases leave this store's copies as they are."""
+        add(store, "C-1")
+        add(store, "C-2")
+        mine = second.get("C-1")
+        write(store, "C-2")
+        assert second.get("C-1") is mine
+
+    def test_a_lost_race_is_a_conflict(self, store: Any, second: Any) -> None:
+        """Two writers from the same version: the second gets `ConcurrencyConflict`."""
+        add(store)
+        ours, theirs = store.get("C-1"), second.get("C-1")
+        entry = next_entry(store, "C-1", note="first")
+        with second.transaction():
+            theirs_entry = next_entry(second, "C-1", note="second")
+        ours.version += 1
+        store.append(entry, ours)
+        theirs.version += 1
+        with pytest.raises(ConcurrencyConflict) as caught:
+            second.append(theirs_entry, theirs)
+        assert caught.value.case_id == "C-1"
+        fresh = second.get("C-1")
+        assert fresh is not theirs
+        assert fresh.version == 2
+        assert second.last_entry("C-1") == entry
+
+    def test_an_engine_reads_what_another_wrote(self, store: Any, second: Any) -> None:
+        """An engine whose store holds an older copy reads the newer one before it writes."""
+        clock = SettableClock(START)
+        one = Engine(store=store, clock=clock)
+        two = Engine(store=second, clock=clock)
+        one.open_case(new_case())
+        two.store.get("C-1")  # cached in the second engine's store
+        one.fire("C-1", "notify")
+        two.fire("C-1", "escalate")
+        assert one.case("C-1").stage == "sms"
+        assert [entry.kind for entry in one.history("C-1")] == [
+            "opened",
+            "transition",
+            "transition",
+        ]
+        assert one.verify() == []
+        assert two.verify() == []
+
+
+class TestWithTheEngine:
+    def test_a_working_day(self, store: Store) -> None:
+        """The engine on this store: open, fire, pay, hold; replay equals the stored case."""
+        from arrears import Money
+
+        clock = SettableClock(START)
+        engine = Engine(store=store, clock=clock)
+        engine.open_case(new_case("C-1"))
+        engine.open_case(new_case("C-2"))
+        engine.fire("C-1", "notify")
+        engine.record_payment("C-2", Money("1000.00", "CNY"))
+        engine.add_hold("C-1", "dispute", "debtor disputes the amount")
+        for case_id in ("C-1", "C-2"):
+            assert engine.replay(case_id) == engine.case(case_id)
+        assert engine.verify() == []
