@@ -330,8 +330,9 @@ def bucket_of(days_past_due: int) -> str:
     ``M0`` is current; ``M1`` is 1-30 days, ``M2`` 31-60, … ``M6`` 151-180 and
     ``M7+`` anything beyond 180 days (the usual write-off horizon).
 
-    >>> [bucket_of(d) for d in (0, 1, 30, 31, 180, 181)]
-    ['M0', 'M1', 'M1', 'M2', 'M6', 'M7+']
+    Examples:
+        >>> [bucket_of(d) for d in (0, 1, 30, 31, 180, 181)]
+        ['M0', 'M1', 'M1', 'M2', 'M6', 'M7+']
     """
     if days_past_due <= 0:
         return "M0"

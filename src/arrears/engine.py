@@ -276,8 +276,8 @@ class Engine:
         more than the validation itself (``bench/run.py load_and_fire``).
 
         Raises:
-            The first error `open_case` raises, with a note naming the record's
-            position; every case before it stays open and journaled.
+            ArrearsError: The first error `open_case` raises, with a note naming
+                the record's position; every case before it stays open and journaled.
         """
         moment = self._moment(None, at)
         paused = gc.isenabled()

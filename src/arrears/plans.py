@@ -138,7 +138,7 @@ def instalment_schedule(
     each time, the last instalment taking what is left, as for a minimum
     payment).  The instalments always sum to *total*.
 
-    Example:
+    Examples:
         >>> parts = instalment_schedule(Money("100", "CNY"), date(2027, 1, 31), count=3)
         >>> [(p.due.isoformat(), str(p.amount.amount)) for p in parts]
         [('2027-01-31', '33.34'), ('2027-02-28', '33.33'), ('2027-03-31', '33.33')]
