@@ -210,6 +210,24 @@ class JournalProblem:
         return f"case {self.case_id!r} at {self.position}: {self.problem} ({self.detail})"
 
 
+def _copied_fields_differ(entry: JournalEntry, fields: Mapping[str, Any]) -> str | None:
+    """Which of the entry's copied fields (``kind``, ``at``) disagrees with its sealed body.
+
+    The hash covers the body only; a store keeps ``kind`` and ``at`` beside it
+    for queries, so a hand edit of either is found here.
+    """
+    sealed_kind = fields.get("kind")
+    if entry.kind != sealed_kind:
+        return f"kind column is {entry.kind!r}, the sealed body says {sealed_kind!r}"
+    try:
+        sealed_at = datetime.fromisoformat(fields["at"])
+    except (KeyError, TypeError, ValueError):
+        return "the sealed body has no valid time"
+    if entry.at != sealed_at:
+        return f"at column is {entry.at.isoformat()}, the sealed body says {fields['at']}"
+    return None
+
+
 def verify_chain(
     case_id: str, entries: Sequence[JournalEntry], head: Head | None = None
 ) -> list[JournalProblem]:
@@ -249,6 +267,8 @@ def verify_chain(
             )
         elif body_seq != entry.seq or entry.case_id != case_id:
             report(position, "changed", "indexed fields disagree with the sealed body")
+        elif (mismatch := _copied_fields_differ(entry, fields)) is not None:
+            report(position, "changed", mismatch)
         parsed.append((position, entry, body_seq, body_prev))
     present = {item[2] for item in parsed if item is not None}
 

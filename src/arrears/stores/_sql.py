@@ -15,8 +15,8 @@ Rows
     re-encoded; ``hash`` its SHA-256 hex; ``kind`` and ``at`` (ISO 8601 text,
     as sealed) are copies of the body's fields for queries.  The key is
     ``(case_id, seq)``: a second writer of the same ``seq`` fails, which is
-    the journal's half of the optimistic check.  `indexed_mismatch` names a
-    row whose copied columns disagree with its sealed body.
+    the journal's half of the optimistic check.  `arrears.journal.verify_chain`
+    names a row whose copied columns disagree with its sealed body.
 
     The review index is one row ``(case_id, review_at, lease_owner,
     lease_until)`` per scheduled case (`REVIEW_COLUMNS`): times are integer
@@ -37,8 +37,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-import orjson
-
 from .._exceptions import SchemaMismatch
 from ..case import Case
 from ..journal import JournalEntry
@@ -55,7 +53,6 @@ __all__ = [
     "entry_from_row",
     "entry_row",
     "from_micros",
-    "indexed_mismatch",
     "pending",
     "to_micros",
 ]
@@ -146,21 +143,3 @@ def entry_from_row(row: Sequence[Any]) -> JournalEntry:
     # A body edited by hand may come back as text: its bytes are what verify must see.
     raw = body.encode() if isinstance(body, str) else bytes(body)
     return JournalEntry(case_id, seq, kind, moment, raw, hash_)
-
-
-def indexed_mismatch(entry: JournalEntry) -> str | None:
-    """Which copied column of a stored entry disagrees with its sealed body, if any.
-
-    The hash covers the body only; ``kind`` and ``at`` are stored beside it for
-    queries, so a hand edit of either is found here (`Engine.verify` asks).
-    """
-    try:
-        fields = orjson.loads(entry.body)
-        sealed_kind, sealed_at = fields["kind"], datetime.fromisoformat(fields["at"])
-    except (ValueError, KeyError, TypeError):
-        return None  # not a journal entry at all: verify_chain reports the body
-    if entry.kind != sealed_kind:
-        return f"kind column is {entry.kind!r}, the sealed body says {sealed_kind!r}"
-    if entry.at != sealed_at:
-        return f"at column is {entry.at.isoformat()}, the sealed body says {fields['at']}"
-    return None
