@@ -14,6 +14,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -235,9 +236,9 @@ class TestStoreCommands:
         assert done.returncode == 0, done.stderr
         assert re.fullmatch(r"OK: 30 cases, \d+ entries\n", done.stdout)
         copy = tmp_path / "tampered.db"
-        with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
+        with closing(sqlite3.connect(db)) as source, closing(sqlite3.connect(copy)) as target:
             source.backup(target)
-        with sqlite3.connect(copy) as connection:
+        with closing(sqlite3.connect(copy)) as connection, connection:
             row = connection.execute(
                 "SELECT body FROM journal WHERE case_id = ? AND seq = 1", (FIRST_CASE,)
             ).fetchone()
