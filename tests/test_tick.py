@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from arrears import Engine, Money, SettableClock
+from arrears import Engine, MemoryStore, Money, SettableClock
 from arrears.channels import OutboundMessage, RecordingChannel, SendResult
 from arrears.policy import Policy, TaskAction, load_policy
 from arrears.tasks import Agent
@@ -374,3 +374,33 @@ def test_inbound_reactions_to_holds_payments_and_replies(build: Build) -> None:
     # close needs a supervisor: the refusal is journaled and the case stays.
     assert engine.case("L-1").stage == "phone"
     assert engine.history("L-1")[-1].kind == "refusal"
+
+
+def test_open_tasks_are_kept_without_reading_every_case(tmp_path: Path) -> None:
+    """After the first look, listing and assigning tasks reads no other case from the store."""
+
+    class Counting(MemoryStore):
+        reads: ClassVar[list[str]] = []
+
+        def get(self, case_id: str) -> Any:
+            self.reads.append(case_id)
+            return super().get(case_id)
+
+    path = tmp_path / "policy.yaml"
+    path.write_text(POLICY, encoding="utf-8")
+    store = Counting()
+    clock = SettableClock(shanghai(2026, 9, 6, 9, 30))
+    agents = [Agent(id="agent-1", queues=frozenset({"phone-team"}))]
+    engine = Engine(policy=load_policy(path), store=store, clock=clock, agents=agents)
+    for number in range(6):
+        engine.open_case(case_data(f"L-{number}", stage="phone"))
+    engine.store.schedule("L-5", clock.now() + timedelta(days=3))  # not due today
+    assert engine.tasks() == []
+    store.reads.clear()
+    engine.tick(clock.now())
+    assert [task.assignee for task in engine.tasks()] == ["agent-1"] * 5
+    assert "L-5" not in store.reads  # neither listing nor assigning read it
+    store.reads.clear()
+    engine.complete_task("L-2", engine.case("L-2").tasks[0].id, "done", at=clock.now())
+    assert len(engine.tasks(queue="phone-team")) == 4
+    assert set(store.reads) == {"L-2"}

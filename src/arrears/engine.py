@@ -138,9 +138,12 @@ class Engine:
             templates = TemplateSet.load(policy.templates)
         self.templates = templates
         self.agents: tuple[Agent, ...] = tuple(agents)
-        # Open tasks per agent, counted from the store the first time a task is
-        # assigned and kept up to date as tasks open, close and expire.
-        self._load: dict[str, int] | None = None
+        # The open tasks (by id) and how many each agent holds: read from the store
+        # once, the first time they are asked for, then kept up to date as tasks
+        # open, close and expire (`_track_tasks`), so neither a task's assignment
+        # nor `tasks()` reads every case.
+        self._open_tasks: dict[str, Task] | None = None
+        self._load: dict[str, int] = {}
         # Contact histories of the cases judged so far, kept up to date as entries
         # are recorded, so a judgment never re-reads the journal (bench: judge_contact).
         self._histories: dict[str, ContactHistory] = {}
@@ -168,8 +171,8 @@ class Engine:
         tasks_before = case.tasks
         apply_entry(case, kind, at, data)
         self.store.append(entry, case)
-        if case.tasks is not tasks_before and self._load is not None:
-            self._count_load(tasks_before, case.tasks)
+        if case.tasks is not tasks_before and self._open_tasks is not None:
+            self._track_tasks(tasks_before, case.tasks)
         history = self._histories.get(case.id)
         if (
             history is not None
@@ -983,36 +986,47 @@ class Engine:
         return task
 
     def _agent_load(self) -> dict[str, int]:
-        """Open tasks per agent: counted once from the store, then kept up to date."""
+        """Open tasks per agent."""
         if not self.agents:
             return {}
-        if self._load is None:
-            load: dict[str, int] = {}
-            for case_id in self.store.case_ids():
-                for task in self.store.get(case_id).tasks:
-                    if task.assignee is not None:
-                        load[task.assignee] = load.get(task.assignee, 0) + 1
-            self._load = load
+        self._task_index()
         return self._load
 
-    def _count_load(self, before: tuple[Task, ...], after: tuple[Task, ...]) -> None:
-        load = self._load
-        assert load is not None
+    def _task_index(self) -> dict[str, Task]:
+        """The open tasks by id: read from the store once, then kept up to date."""
+        if self._open_tasks is None:
+            self._open_tasks = {}
+            for case_id in self.store.case_ids():
+                self._track_tasks((), self.store.get(case_id).tasks)
+        return self._open_tasks
+
+    def _track_tasks(self, before: tuple[Task, ...], after: tuple[Task, ...]) -> None:
+        """Note the tasks a recorded entry opened, closed or expired."""
+        index, load = self._open_tasks, self._load
+        assert index is not None
         kept = {task.id for task in after}
         for task in before:
-            if task.id not in kept and task.assignee is not None:
-                load[task.assignee] = load.get(task.assignee, 0) - 1
+            if task.id not in kept:
+                index.pop(task.id, None)
+                if task.assignee is not None:
+                    load[task.assignee] = load.get(task.assignee, 0) - 1
         had = {task.id for task in before}
         for task in after:
-            if task.id not in had and task.assignee is not None:
-                load[task.assignee] = load.get(task.assignee, 0) + 1
+            if task.id not in had:
+                index[task.id] = task
+                if task.assignee is not None:
+                    load[task.assignee] = load.get(task.assignee, 0) + 1
 
     def tasks(self, *, queue: str | None = None, assignee: str | None = None) -> list[Task]:
-        """The open tasks, most urgent first (priority, then due time)."""
+        """The open tasks, most urgent first (priority, then due time).
+
+        The engine reads them from the store the first time and keeps them up to
+        date as it records; tasks opened by another process sharing the store are
+        not seen until a new `Engine` reads the store.
+        """
         found = [
             task
-            for case_id in self.store.case_ids()
-            for task in self.store.get(case_id).tasks
+            for task in self._task_index().values()
             if (queue is None or task.queue == queue)
             and (assignee is None or task.assignee == assignee)
         ]
