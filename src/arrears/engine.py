@@ -67,6 +67,9 @@ _M = TypeVar("_M", bound=BaseModel)
 
 _log = get_logger("arrears")
 
+#: `Engine.open_cases` makes one full garbage collection after a batch this large.
+_COLLECT_AFTER: Final = 1_000
+
 
 @dataclass(frozen=True, slots=True)
 class PaymentResult:
@@ -276,6 +279,10 @@ class Engine:
         was): opening a case creates no reference cycles, and at a few hundred
         thousand live cases the collector's repeated full passes would cost
         more than the validation itself (``bench/run.py load_and_fire``).
+        After a batch of at least 1,000 cases the collector makes one full pass
+        at once: it would soon have made several anyway, promoting the new
+        objects a generation at a time while the next operations run (at
+        100,000 cases, firing a trigger then cost 38 µs instead of 11 µs).
 
         Raises:
             ArrearsError: The first error `open_case` raises, with a note naming
@@ -296,6 +303,8 @@ class Engine:
         finally:
             if paused:
                 gc.enable()
+                if opened >= _COLLECT_AFTER:
+                    gc.collect()
         return opened
 
     def case(self, case_id: str) -> Case:
