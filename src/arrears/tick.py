@@ -38,7 +38,7 @@ from ._exceptions import ConcurrencyConflict, TransitionDenied
 from .case import Case, Channel, ContactPoint, Outcome
 from .compliance import Proposal
 from .compliance.history import ContactHistory
-from .compliance.rules import earliest_local
+from .compliance.rules import local_moment
 from .journal import JournalEntry
 from .plans import PlanStatus
 from .policy import Facts, Policy, SendAction, TaskAction
@@ -154,16 +154,12 @@ def next_regular_review(policy: Policy, case: Case, after: datetime) -> datetime
     review that would fall on a weekend or a public holiday moves to the next
     working day.
     """
-    zone = case.debtor.timezone
     day = case.local_date(after) + timedelta(days=policy.review.every_days)
     for _ in range(31):  # weekends and holidays are skipped when the policy says so
         if policy.review.is_working_day(day):
             break
         day += timedelta(days=1)
-    if zone is None:
-        assert after.tzinfo is not None
-        return datetime.combine(day, policy.review.time, tzinfo=after.tzinfo)
-    return earliest_local(day, policy.review.time, zone)
+    return local_moment(day, policy.review.time, case.debtor.timezone, after)
 
 
 def _since(entries: Sequence[JournalEntry], start: datetime) -> Iterator[JournalEntry]:
@@ -394,12 +390,7 @@ def _keep_agreements(engine: Engine, case: Case, now: datetime) -> None:
 
 
 def _day_start(case: Case, now: datetime) -> datetime:
-    zone = case.debtor.timezone
-    today = case.local_date(now)
-    if zone is None:
-        assert now.tzinfo is not None
-        return datetime.combine(today, time(0), tzinfo=now.tzinfo)
-    return earliest_local(today, time(0), zone)
+    return local_moment(case.local_date(now), time(0), case.debtor.timezone, now)
 
 
 def _escalate(

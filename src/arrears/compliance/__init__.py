@@ -36,6 +36,7 @@ from .rules import (
     WorkEmailNeedsConsent,
     business_days_after,
     earliest_local,
+    local_moment,
     rule,
     validation_period_end,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "earliest_local",
     "known_packs",
     "known_rule_ids",
+    "local_moment",
     "register_pack",
     "rule",
     "validation_period_end",

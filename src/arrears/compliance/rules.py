@@ -49,6 +49,7 @@ __all__ = [
     "WorkEmailNeedsConsent",
     "business_days_after",
     "earliest_local",
+    "local_moment",
     "rule",
     "validation_period_end",
 ]
@@ -98,11 +99,16 @@ def _span_end(local: datetime, start: time, end: time, zone: ZoneInfo) -> dateti
     return earliest_local(day, end, zone)
 
 
-def _day_start(day: date, zone: ZoneInfo | None, like: datetime) -> datetime:
+def local_moment(day: date, wall: time, zone: ZoneInfo | None, like: datetime) -> datetime:
+    """`earliest_local` in *zone*; with no zone known, *wall* on *day* in *like*'s own offset."""
     if zone is None:
         assert like.tzinfo is not None
-        return datetime.combine(day, time(0), tzinfo=like.tzinfo)
-    return earliest_local(day, time(0), zone)
+        return datetime.combine(day, wall, tzinfo=like.tzinfo)
+    return earliest_local(day, wall, zone)
+
+
+def _day_start(day: date, zone: ZoneInfo | None, like: datetime) -> datetime:
+    return local_moment(day, time(0), zone, like)
 
 
 def business_days_after(start: date, count: int, calendar: holidays.HolidayBase) -> date:
