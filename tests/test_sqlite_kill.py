@@ -56,7 +56,8 @@ class FileProvider:
     fsynced under an exclusive lock before `send` returns; a key already in the
     file, whoever delivered it, is answered ``duplicate``.  With *kill_after*,
     the process kills itself right after that many deliveries, before the
-    send returns.
+    send returns; with a negative *kill_after* it stops there instead (sleeps)
+    and waits to be killed from outside, so the kill cannot come too late.
     """
 
     channels = frozenset({"sms"})
@@ -95,6 +96,8 @@ class FileProvider:
         self.delivered += 1
         if self.delivered == self.kill_after:
             os.kill(os.getpid(), signal.SIGKILL)
+        if self.kill_after is not None and self.delivered == -self.kill_after:
+            time.sleep(TIMEOUT)  # mid-tick, a delivery not yet answered: kill me here
         return SendResult("sent", f"sms-{message.key[:12]}", "delivered")
 
     def delivery(self, key: str) -> None:
@@ -195,7 +198,7 @@ def test_two_workers_one_killed(tmp_path: Path, how: str) -> None:
     db, log = tmp_path / "arrears.db", tmp_path / "provider.log"
     build(db)
     log.touch()
-    doomed = start(db, log, "w1", NOW, kill=300 if how.startswith("self") else None)
+    doomed = start(db, log, "w1", NOW, kill=300 if how.startswith("self") else -300)
     other = start(db, log, "w2", NOW)
     if how == "killed-from-outside":
         deadline = time.monotonic() + TIMEOUT
