@@ -9,6 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from babel import Locale
+from babel.numbers import format_currency
+from hypothesis import given
+from hypothesis import strategies as st
 
 from arrears import Case, InvalidInput, Money
 from arrears.channels import OutboundMessage
@@ -25,10 +29,13 @@ from arrears.messages import (
     format_date,
     format_datetime,
     format_money,
+    format_number,
     format_percent,
     register_kind,
     sample_context,
+    sms_segments,
 )
+from arrears.messages.sms import GSM7_BASIC, GSM7_EXTENDED
 
 #: The moment of tests/conftest.py's clock, and the debtor's name in its cases.
 START = datetime(2026, 10, 1, 1, 0, tzinfo=UTC)
@@ -127,6 +134,70 @@ class TestFormatting:
         with pytest.raises(InvalidInput, match="naive"):
             format_datetime(datetime(2026, 8, 31), "en-US")
 
+    @pytest.mark.parametrize(
+        "locale", ["zh-CN", "en-US", "ja-JP", "de-CH", "fr-FR", "hi-IN", "ar-EG", "sv-SE", "es-CO"]
+    )
+    def test_money_exactly_as_babel_writes_it(self, locale: str) -> None:
+        """The formats kept per locale and currency give Babel's text to the byte."""
+        amounts = ("0", "-0", "7", "0.5", "-1234.5", "1234567.891", "99999999999.995", "-0.004")
+        for currency in ("CNY", "USD", "EUR", "JPY", "KWD", "INR"):
+            for amount in amounts:
+                money = Money.rounded(amount, currency)
+                expected = format_currency(
+                    money.amount, currency, locale=Locale.parse(locale, sep="-")
+                )
+                assert format_money(money, locale) == expected, (locale, currency, amount)
+
+    def test_remembered_numbers_keep_their_sign_and_type(self) -> None:
+        """Equal numbers written differently (-0 and 0) are not confused; nor a bool for 1."""
+        assert format_percent(Decimal("0"), "en-US") == "0%"
+        assert format_percent(Decimal("-0"), "en-US") == "-0%"
+        assert format_number(Decimal("-0"), "en-US") == "-0"
+        assert format_number(Decimal("0"), "en-US") == "0"
+        assert format_percent(Decimal("0.050"), "en-US") == "5%"
+        assert format_percent(Decimal("0.05"), "en-US") == "5%"
+        assert format_number(1, "en-US") == "1"
+        with pytest.raises(ArithmeticError):
+            format_number(True, "en-US")
+
+    def test_remembered_dates_by_style_and_locale(self) -> None:
+        """A date's text is remembered per style and locale; a datetime is written as its date."""
+        day = date(2026, 8, 31)
+        assert format_date(day, "en-US", "short") == "8/31/26"
+        assert format_date(day, "zh-CN", "short") == "2026/8/31"
+        assert format_date(datetime(2026, 8, 31, 23, 0, tzinfo=UTC), "zh-CN") == "2026年8月31日"
+
+
+def _septets_and_parts(text: str) -> tuple[str, int, int]:
+    """Encoding, units and parts, counted character by character (GSM 03.38, UTF-16)."""
+    if all(char in GSM7_BASIC or char in GSM7_EXTENDED for char in text):
+        encoding, widths, single, part = "GSM-7", [1 + (c in GSM7_EXTENDED) for c in text], 160, 153
+    else:
+        encoding, widths, single, part = "UCS-2", [1 + (ord(c) > 0xFFFF) for c in text], 70, 67
+    if sum(widths) <= single:
+        return encoding, sum(widths), 1 if text else 0
+    parts, used = 1, 0
+    for width in widths:
+        if used + width > part:
+            parts, used = parts + 1, 0
+        used += width
+    return encoding, sum(widths), parts
+
+
+class TestSmsLength:
+    @given(
+        st.text(
+            st.sampled_from(sorted(GSM7_BASIC))
+            | st.sampled_from(sorted(GSM7_EXTENDED))
+            | st.sampled_from(["中", "文", "ç", "😀"]),
+            max_size=350,
+        )
+    )
+    def test_counted_from_the_length_as_character_by_character(self, text: str) -> None:
+        """The count from the length alone agrees with the count character by character."""
+        length = sms_segments(text)
+        assert (length.encoding, length.units, length.segments) == _septets_and_parts(text)
+
 
 class TestLoading:
     def test_loads_the_examples(self, examples: TemplateSet) -> None:
@@ -173,6 +244,15 @@ class TestLoading:
         template = MessageTemplate.parse("x.sms.en-US", "hi")
         with pytest.raises(InvalidInput, match="already"):
             TemplateSet([template, template])
+
+    def test_a_template_added_later_is_found(self) -> None:
+        """Lookups are remembered, but a template added afterwards is found."""
+        templates = one({"x.sms.zh": "甲{{ lender_name }}"})
+        assert templates.get("x", "sms", "zh-CN").id == "x.sms.zh"
+        templates.add(MessageTemplate.parse("x.sms.zh-CN", "乙{{ lender_name }}"))
+        assert templates.get("x", "sms", "zh-CN").id == "x.sms.zh-CN"
+        with pytest.raises(UnknownTemplate):
+            templates.get("y", "sms", "zh-CN")
 
     def test_locale_fallback(self, examples: TemplateSet) -> None:
         """zh-Hans-CN and zh find zh-CN; en finds en-US; nothing in French."""
@@ -587,6 +667,18 @@ class TestContext:
         with pytest.raises(InvalidInput, match=r"lender\.name"):
             context_for(make_case(), START, lender={"hotline": "1"})
         assert "lender_name" not in context_for(make_case(), START, lender={})
+
+    def test_a_changed_lender_mapping_is_read_again(self, make_case: Callable[..., Case]) -> None:
+        """The lender's variables are kept between messages, but never past a change."""
+        lender = dict(US_LENDER)
+        assert context_for(make_case(), START, lender=lender)["lender_hotline"] == "1-800-555-0199"
+        lender["hotline"] = "1-800-555-0111"
+        assert context_for(make_case(), START, lender=lender)["lender_hotline"] == "1-800-555-0111"
+        del lender["hotline"]
+        assert "lender_hotline" not in context_for(make_case(), START, lender=lender)
+        lender["phone"] = "1"
+        with pytest.raises(InvalidInput, match=r"lender\.phone"):
+            context_for(make_case(), START, lender=lender)
 
     def test_naive_moment_refused(self, make_case: Callable[..., Case]) -> None:
         """Times are timezone-aware."""

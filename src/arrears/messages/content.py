@@ -12,7 +12,8 @@ never), and for a third party one where the debtor could not be reached.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
+from functools import lru_cache
 from typing import Final
 
 from ..case import Case, Outcome, Party
@@ -59,8 +60,20 @@ def content_rules(rules: Iterable[Rule]) -> tuple[Rule, ...]:
 
 
 def _history(party: str, at: datetime, first: bool) -> ContactHistory:
+    return _made_history(party != Party.DEBTOR, first, at, at.tzinfo, at.fold)
+
+
+@lru_cache(maxsize=64)
+def _made_history(
+    third_party: bool, first: bool, at: datetime, zone: tzinfo | None, fold: int
+) -> ContactHistory:
+    """The history judged against, shared by the judgments at one moment (rules only read it).
+
+    *zone* and *fold* are part of the key because equal moments in other
+    zones (or the other side of a clock change) would stamp other times.
+    """
     history = ContactHistory()
-    if party != Party.DEBTOR:
+    if third_party:
         # The debtor could not be reached: the condition for contacting anyone else.
         for seq, hours in enumerate((3, 2, 1)):
             history.add(
@@ -103,17 +116,53 @@ def judge_text(
         at: The moment of sending.
         first_communication: Judge it as the first communication with the debtor.
     """
+    proposal = Proposal(channel=channel, party=party, purpose=purpose, text=text)
+    judgement = Judgement(case, _history(party, at, first_communication), proposal, at)
+    found: list[Reason] = []
+    for rule, in_scope in _judging(rules, channel, party, purpose, judgement):
+        if rule.admits(judgement) if in_scope else rule.applies(judgement):
+            reason = rule.check(judgement)
+            if reason is not None:
+                found.append(reason)
+    return found
+
+
+#: The most rule sets (with channel, party and purpose) `_judging` remembers.
+_JUDGING_LIMIT: Final = 256
+_judging_cache: dict[
+    tuple[int, str, str, str], tuple[Sequence[Rule], tuple[tuple[Rule, bool], ...]]
+] = {}
+
+
+def _judging(
+    rules: Sequence[Rule], channel: str, party: str, purpose: str, judgement: Judgement
+) -> tuple[tuple[Rule, bool], ...]:
+    """The content rules that may judge a text, each with whether its scope is known to hold.
+
+    A rule of the usual kind is kept only when in scope, and then asked only
+    whether it admits the judgment, as `Compliance` does; a rule that decides
+    for itself whether it applies is asked that.  The answer for a tuple of
+    rules (which cannot change) is remembered by the tuple's identity, the
+    tuple kept with it so the identity stays its own.
+    """
+    key = (id(rules), channel, party, purpose)
+    known = _judging_cache.get(key)
+    if known is not None and known[0] is rules:
+        return known[1]
     chosen = list(content_rules(rules))
     if party != Party.DEBTOR and not any(
         isinstance(rule, ThirdPartyWhenUnreachable) for rule in chosen
     ):
         chosen.append(THIRD_PARTY_SAFE)
-    proposal = Proposal(channel=channel, party=party, purpose=purpose, text=text)
-    judgement = Judgement(case, _history(party, at, first_communication), proposal, at)
-    found: list[Reason] = []
-    for rule in chosen:
-        if rule.applies(judgement):
-            reason = rule.check(judgement)
-            if reason is not None:
-                found.append(reason)
-    return found
+    proposal = judgement.proposal
+    scope = (proposal.channel, judgement.party, proposal.purpose)
+    judging = tuple(
+        (rule, True) if type(rule).applies is Rule.applies else (rule, False)
+        for rule in chosen
+        if type(rule).applies is not Rule.applies or rule.in_scope(*scope)
+    )
+    if isinstance(rules, tuple):
+        if len(_judging_cache) >= _JUDGING_LIMIT:
+            _judging_cache.clear()
+        _judging_cache[key] = (rules, judging)
+    return judging

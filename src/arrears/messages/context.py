@@ -175,7 +175,7 @@ def context_for(
     if case.debtor.name:
         values["debtor_name"] = case.debtor.name
     if lender:  # an empty mapping: a policy that says nothing of the lender
-        values.update(LenderDetails.of(lender).context())
+        values.update(_lender_context(lender))
     for key, value in extra.items():
         if not _NAME.match(key):
             raise InvalidInput("context", key, "a variable name in snake_case")
@@ -183,6 +183,36 @@ def context_for(
             values.pop(key, None)
         else:
             values[key] = value
+    return values
+
+
+#: The last lender's variables: (the details or mapping, its items, the variables).
+_last_lender: tuple[object, tuple[tuple[str, Any], ...], dict[str, Any]] | None = None
+#: Values that never change in place, so a mapping of them is the same while they are.
+_IMMUTABLE: Final = frozenset({str, int, bool, Decimal, type(None)})
+_ABSENT: Final = object()
+
+
+def _lender_context(lender: LenderDetails | Mapping[str, Any]) -> dict[str, Any]:
+    """`LenderDetails.context` of *lender* (read only); the last one's is remembered.
+
+    Every message of a policy names the same lender, so the variables of the
+    last details (or mapping, while it holds the very same values) are kept.
+    """
+    global _last_lender
+    last = _last_lender
+    if last is not None and last[0] is lender:
+        kept = last[1]
+        if isinstance(lender, LenderDetails) or (
+            len(lender) == len(kept)
+            and all(lender.get(key, _ABSENT) is value for key, value in kept)
+        ):
+            return last[2]
+    values = LenderDetails.of(lender).context()
+    if isinstance(lender, LenderDetails):
+        _last_lender = (lender, (), values)
+    elif all(type(value) in _IMMUTABLE for value in lender.values()):
+        _last_lender = (lender, tuple(lender.items()), values)
     return values
 
 

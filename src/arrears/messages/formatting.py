@@ -10,9 +10,12 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from functools import lru_cache
+from typing import Final
 
 from babel import Locale, UnknownLocaleError
 from babel import dates as babel_dates
@@ -45,19 +48,147 @@ def babel_locale(locale: str) -> Locale:
         raise InvalidInput("locale", locale, "a BCP 47 tag CLDR knows, e.g. 'zh-CN'") from None
 
 
+_QUOTED: Final = re.compile(r"'([^']*)'")
+#: Amounts that the probes of `_CurrencyFormat` check against Babel before it is used.
+_PROBES: Final = tuple(
+    Decimal(text) for text in ("0", "-0", "0.5", "7", "-1234.5", "1234567.891", "123456789012.345")
+)
+
+
+class _CurrencyFormat:
+    """Babel's standard currency format for one locale and currency, looked up once.
+
+    `babel.numbers.format_currency` parses the locale, finds its pattern, the
+    currency's symbol and digits and the locale's number symbols on every
+    call.  This keeps them and applies the steps of
+    `babel.numbers.NumberPattern.apply` for a plain pattern (no scientific
+    notation, significant digits or spelled-out currency name): the absolute
+    value normalised and quantised to the currency's digits in the current
+    decimal context, the integer part grouped, and the prefix and suffix of
+    its sign, with the currency's symbol put in and the quoting removed.
+    """
+
+    __slots__ = ("_decimal", "_group", "_grouping", "_min_int", "_prefix", "_quantum", "_suffix")
+
+    def __init__(
+        self, pattern: babel_numbers.NumberPattern, symbols: Mapping[str, str], currency: str
+    ) -> None:
+        self._group: str = symbols.get("group", ",")
+        self._decimal: str = symbols.get("decimal", ".")
+        self._grouping: tuple[int, int] = pattern.grouping
+        self._min_int: int = pattern.int_prec[0]
+        self._quantum = babel_numbers.get_decimal_quantum(
+            babel_numbers.get_currency_precision(currency)
+        )
+        self._prefix: tuple[str, str] = pattern.prefix
+        self._suffix: tuple[str, str] = pattern.suffix
+
+    @classmethod
+    def of(cls, babel: Locale, currency: str) -> _CurrencyFormat | None:
+        """The format of *currency* in *babel*, or ``None`` where only Babel itself will do."""
+        try:
+            pattern = babel.currency_formats["standard"]
+            symbols = babel.number_symbols["latn"]
+        except KeyError:
+            return None
+        if (
+            pattern.exp_prec
+            or "@" in pattern.pattern
+            or pattern.number_pattern == ""
+            or pattern.scale
+            or any("¤¤¤" in text for text in (*pattern.prefix, *pattern.suffix))
+        ):
+            return None
+        found = cls(pattern, symbols, currency)
+        symbol = babel_numbers.get_currency_symbol(currency, babel)
+        prefix = [_put_currency(text, currency, symbol) for text in pattern.prefix]
+        suffix = [_put_currency(text, currency, symbol) for text in pattern.suffix]
+        # Babel unquotes the whole text at once: the same as unquoting each part
+        # when the number has no quote and the prefix pairs its own.
+        if "'" in found._group + found._decimal or any(text.count("'") % 2 for text in prefix):
+            return None
+        found._prefix = (_unquote(prefix[0]), _unquote(prefix[1]))
+        found._suffix = (_unquote(suffix[0]), _unquote(suffix[1]))
+        for probe in _PROBES:
+            if found.apply(probe) != babel_numbers.format_currency(probe, currency, locale=babel):
+                return None
+        return found
+
+    def apply(self, value: Decimal) -> str:
+        """*value* (a finite `Decimal`) as `babel.numbers.format_currency` writes it."""
+        value = value.scaleb(0)
+        negative = value.is_signed()
+        rounded = abs(value).normalize().quantize(self._quantum)
+        whole, _, fraction = f"{rounded:f}".partition(".")
+        if len(whole) < self._min_int:
+            whole = "0" * (self._min_int - len(whole)) + whole
+        size, grouped = self._grouping[0], ""
+        while len(whole) > size:
+            grouped = self._group + whole[-size:] + grouped
+            whole = whole[:-size]
+            size = self._grouping[1]
+        number = whole + grouped
+        if fraction:
+            number += self._decimal + fraction
+        return self._prefix[negative] + number + self._suffix[negative]
+
+
+def _put_currency(text: str, currency: str, symbol: str) -> str:
+    if "¤" in text:
+        return text.replace("¤¤", currency.upper()).replace("¤", symbol)
+    return text
+
+
+def _unquote(text: str) -> str:
+    return _QUOTED.sub(lambda match: match.group(1) or "'", text)
+
+
+@lru_cache(maxsize=256)
+def _currency_format(locale: str, currency: str) -> _CurrencyFormat | None:
+    return _CurrencyFormat.of(babel_locale(locale), currency)
+
+
 def format_money(amount: Money, locale: str) -> str:
     """*amount* with its currency's symbol and minor units, as *locale* writes it.
 
     ``¥10,000.00`` in ``zh-CN``, ``$1,250.00`` in ``en-US``; a foreign
     currency is marked as such (``US$1,250.00`` in ``zh-CN``).
     """
-    return babel_numbers.format_currency(
-        amount.amount, amount.currency, locale=babel_locale(locale)
+    value = amount.amount
+    found = _currency_format(locale, amount.currency)
+    if found is not None and value.is_finite():
+        return found.apply(value)
+    return babel_numbers.format_currency(value, amount.currency, locale=babel_locale(locale))
+
+
+@lru_cache(maxsize=1024, typed=True)
+def _number(value: Decimal | int, signed: bool, locale: str) -> str:
+    return babel_numbers.format_decimal(
+        value, locale=babel_locale(locale), decimal_quantization=False
     )
+
+
+@lru_cache(maxsize=1024, typed=True)
+def _percent(rate: Decimal | int, signed: bool, locale: str) -> str:
+    return babel_numbers.format_percent(
+        rate, locale=babel_locale(locale), decimal_quantization=False
+    )
+
+
+def _remembered(value: object) -> bool:
+    """Whether a number's text may be remembered: an int (not a bool) or a finite `Decimal`."""
+    return type(value) is int or (isinstance(value, Decimal) and value.is_finite())
+
+
+def _negative(value: Decimal | int) -> bool:
+    """The sign, which tells ``-0`` from ``0`` (equal, but written differently)."""
+    return value.is_signed() if isinstance(value, Decimal) else value < 0
 
 
 def format_number(value: Decimal | int, locale: str) -> str:
     """A number with *locale*'s grouping and decimal signs, every decimal kept."""
+    if _remembered(value):
+        return _number(value, _negative(value), locale)
     return babel_numbers.format_decimal(
         value, locale=babel_locale(locale), decimal_quantization=False
     )
@@ -67,6 +198,8 @@ def format_percent(rate: Decimal | int, locale: str) -> str:
     """A rate (``Decimal("0.02")``) as a percentage (``2%``), every decimal kept (``0.05%``)."""
     if isinstance(rate, float):
         raise InvalidInput("rate", rate, "a Decimal, never a float")
+    if _remembered(rate):
+        return _percent(rate, _negative(rate), locale)
     return babel_numbers.format_percent(
         rate, locale=babel_locale(locale), decimal_quantization=False
     )
@@ -83,6 +216,13 @@ def format_date(day: date, locale: str, style: str = "long") -> str:
     """
     if isinstance(day, datetime):
         day = day.date()
+    if type(day) is date and type(style) is str:
+        return _date(day, style, locale)
+    return babel_dates.format_date(day, style, locale=babel_locale(locale))
+
+
+@lru_cache(maxsize=4096)
+def _date(day: date, style: str, locale: str) -> str:
     return babel_dates.format_date(day, style, locale=babel_locale(locale))
 
 

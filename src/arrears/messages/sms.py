@@ -14,6 +14,7 @@ the signature when the gateway adds it, so it is counted too.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -59,6 +60,13 @@ class SmsLength:
         return f"{self.characters} characters, {self.encoding}, {self.segments} {parts}"
 
 
+#: A character outside the basic alphabet; outside the whole GSM 7-bit alphabet.
+_NOT_BASIC: Final = re.compile(f"[^{''.join(map(re.escape, sorted(GSM7_BASIC)))}]")
+_NOT_GSM7: Final = re.compile(f"[^{''.join(map(re.escape, sorted(GSM7_BASIC | GSM7_EXTENDED)))}]")
+#: A character outside the Basic Multilingual Plane: two UTF-16 code units.
+_ASTRAL: Final = re.compile("[\U00010000-\U0010ffff]")
+
+
 def _widths(text: str) -> tuple[Literal["GSM-7", "UCS-2"], list[int]]:
     """The encoding and each character's width in it."""
     widths: list[int] = []
@@ -88,6 +96,20 @@ def sms_segments(text: str, *, signature: str | None = None) -> SmsLength:
     """
     if signature:
         text = signature + text
+    length = len(text)
+    encoding: Literal["GSM-7", "UCS-2"] = "GSM-7"
+    units = -1  # not known yet: counted character by character below
+    if _NOT_BASIC.search(text) is None:
+        units = length
+    elif _NOT_GSM7.search(text) is not None and _ASTRAL.search(text) is None:
+        encoding, units = "UCS-2", length
+    if units == length:
+        # One unit a character: the parts follow from the length alone.
+        single, part = _LIMITS[encoding]
+        if units <= single:
+            return SmsLength(encoding, length, units, 1 if text else 0, single, single - units)
+        segments = -(-units // part)
+        return SmsLength(encoding, length, units, segments, part, segments * part - units)
     encoding, widths = _widths(text)
     single, part = _LIMITS[encoding]
     units = sum(widths)

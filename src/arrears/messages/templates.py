@@ -125,6 +125,8 @@ def _environment(locale: str) -> SandboxedEnvironment:
     """The sandbox for *locale*: its formats for values and filters, strict about variables."""
 
     def finalize(value: Any) -> Any:
+        if type(value) is str or type(value) is int:
+            return value
         if value is None:
             raise _Refusal("MSG-VARIABLES", "a value renders as None; leave it out instead")
         if isinstance(value, Money):
@@ -251,6 +253,12 @@ class MessageTemplate:
             self._subject, more = _compile(env, self.meta.subject, f"{self.origin} (subject)")
             used |= more
         self.variables: frozenset[str] = frozenset(used)
+        self._sorted_variables = tuple(sorted(used))
+        self._parties = (
+            frozenset(str(party) for party in self.meta.parties)
+            if self.meta.parties is not None
+            else self.kind.parties
+        )
 
     @classmethod
     def parse(cls, template_id: str, text: str, *, origin: str | None = None) -> MessageTemplate:
@@ -277,9 +285,7 @@ class MessageTemplate:
     @property
     def parties(self) -> frozenset[str]:
         """Whom it may be sent to."""
-        if self.meta.parties is not None:
-            return frozenset(str(party) for party in self.meta.parties)
-        return self.kind.parties
+        return self._parties
 
     @property
     def first_communication(self) -> bool:
@@ -378,7 +384,7 @@ class MessageTemplate:
                     citation="12 CFR 1006.6(d); NIFA collection standard",
                 )
             )
-        for name in sorted(self.variables):
+        for name in self._sorted_variables:
             if name in context and context[name] is None:
                 problems.append(
                     self._problem("MSG-VARIABLES", f"variable {name!r} is None; leave it out")
@@ -480,11 +486,16 @@ def _compile(
 ) -> tuple[jinja2.Template, set[str]]:
     try:
         tree = env.parse(source)
-        return env.from_string(tree), set(meta.find_undeclared_variables(tree))
+        template = env.from_string(tree)
     except jinja2.TemplateSyntaxError as err:
         raise InvalidInput(
             f"{origin}, line {err.lineno}", err.message, "valid Jinja2 template syntax"
         ) from None
+    # The template's globals are a chain of its own (none) over the environment's,
+    # which Jinja2 walks in Python on every render; the environment is this
+    # module's and never changes, so a plain copy holds the same names.
+    template.globals = dict(template.globals)
+    return template, set(meta.find_undeclared_variables(tree))
 
 
 def _case_for(context: Mapping[str, Any], locale: str) -> Case:
@@ -511,6 +522,10 @@ def _moment_for(context: Mapping[str, Any], case: Case) -> datetime:
     return datetime.combine(
         case.due_date, time(12), tzinfo=zone if isinstance(zone, ZoneInfo) else UTC
     )
+
+
+#: The most (name, channel, locale) lookups a `TemplateSet` remembers.
+_FOUND_LIMIT: Final = 1024
 
 
 def _fallbacks(locale: str) -> list[str]:
@@ -546,6 +561,7 @@ class TemplateSet:
         self._templates: dict[str, MessageTemplate] = {}
         self.packs: tuple[str, ...] = (packs,) if isinstance(packs, str) else tuple(packs)
         self._rules: dict[tuple[str, ...], tuple[Rule, ...]] = {}
+        self._found: dict[tuple[str, str, str], MessageTemplate] = {}
         for template in templates:
             self.add(template)
 
@@ -597,6 +613,7 @@ class TemplateSet:
         if template.id in self._templates:
             raise InvalidInput("template", template.id, "an id not already in the set")
         self._templates[template.id] = template
+        self._found.clear()
 
     def __len__(self) -> int:
         return len(self._templates)
@@ -624,6 +641,16 @@ class TemplateSet:
         Raises:
             UnknownTemplate: none of them is there.
         """
+        key = (name, channel, locale)
+        template = self._found.get(key)
+        if template is None:
+            template = self._find(name, channel, locale)
+            if len(self._found) >= _FOUND_LIMIT:
+                self._found.clear()
+            self._found[key] = template
+        return template
+
+    def _find(self, name: str, channel: str, locale: str) -> MessageTemplate:
         for candidate in _fallbacks(locale):
             template = self._templates.get(f"{name}.{channel}.{candidate}")
             if template is not None:
