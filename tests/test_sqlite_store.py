@@ -4,7 +4,9 @@ The contract every store passes is in ``test_store_contract.py``; here are
 what only a file brings: the tables as documented, WAL, schema versions, a
 journal edited by hand with SQL and found by `Engine.verify`, an engine that
 works a portfolio, closes, and continues from the file in a new process's
-place, and a review rolled back half-way.
+place, and a review rolled back half-way; the unit of work a transaction is
+(writes held until the commit, read back inside it, rolled back by level, a
+tick's batch in a handful of statements).
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ import pytest
 from arrears import Engine, Money, SettableClock
 from arrears.channels import RecordingChannel
 from arrears.policy import load_policy
-from arrears.stores import SchemaMismatch, SQLiteStore, open_store
+from arrears.stores import ConcurrencyConflict, SchemaMismatch, SQLiteStore, open_store
+from arrears.stores import sqlite as sqlite_store
 from arrears.stores._sql import SCHEMA_VERSION, from_micros, to_micros
 from arrears.stores.sqlite import MIGRATIONS
 
@@ -94,9 +97,11 @@ class TestFile:
         assert store.schema_version == SCHEMA_VERSION
 
     def test_wal_and_synchronous(self, path: Path) -> None:
-        """The file is in WAL mode; ``synchronous`` is NORMAL unless FULL is asked for."""
+        """The file is in WAL mode, checkpointed at SQLite's default 1,000 pages;
+        ``synchronous`` is NORMAL unless FULL is asked for."""
         with SQLiteStore(path) as store:
             assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            assert store._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1_000
             assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 1
         with SQLiteStore(path, synchronous="FULL") as store:
             assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 2
@@ -316,6 +321,43 @@ class TestEngineOnAFile:
             keys = [message.key for message in sms.sent]
             assert len(keys) == len(set(keys))
 
+    def test_a_batch_whose_commit_conflicts_runs_again(self, path: Path) -> None:
+        """A lost race found at a batch's commit: the batch runs again, counted once.
+
+        A Python rule changes a case's row behind the store's back the first
+        time it runs, so the planning phase's commit conflicts and is rolled
+        back (the change with it); the second attempt goes through.  Every
+        message goes out once, every count is as without the conflict, and
+        the journal verifies.
+        """
+        opened = NOW - timedelta(hours=1)
+        calm = Engine(
+            policy=load_policy(POLICY),
+            channels=[RecordingChannel(channels={"sms"})],
+            clock=SettableClock(opened),
+        )
+        calm.open_cases(loan(number, days) for number, days in enumerate(OVERDUE))
+        expected = calm.tick(NOW)
+        with SQLiteStore(path) as store:
+            engine, sms = self.engine(store, SettableClock(opened))
+            with store.transaction():
+                engine.open_cases(loan(number, days) for number, days in enumerate(OVERDUE))
+            raced: list[str] = []
+
+            def race(facts: Any) -> None:
+                if not raced:
+                    raced.append(facts.case.id)
+                    store._db.execute("UPDATE cases SET version = 99 WHERE id = 'L-0000'")
+
+            assert engine.policy is not None
+            engine.policy.rule("race")(race)
+            report = engine.tick(NOW)
+            assert raced
+            assert report.to_json() == expected.to_json()
+            keys = [message.key for message in sms.sent]
+            assert len(keys) == len(set(keys)) == expected.sent > 0
+            assert engine.verify() == []
+
     def test_a_review_that_fails_half_way_is_rolled_back(self, path: Path) -> None:
         """A review that raises after its messages went out leaves nothing of its second phase.
 
@@ -352,3 +394,257 @@ class TestEngineOnAFile:
             assert len(engine.contact_history("L-0001").attempts) == 1
             assert engine.verify() == []
             assert engine.replay("L-0001") == engine.case("L-0001")
+
+
+def scalar(path: Path, statement: str, *params: Any) -> Any:
+    """One value read from the file by another connection (what a second process sees)."""
+    db = sqlite3.connect(path)
+    try:
+        return db.execute(statement, params).fetchone()[0]
+    finally:
+        db.close()
+
+
+class Counting:
+    """A connection that counts the statements the store hands to SQLite (each
+    ``executemany`` counts once: one statement for all its rows)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.calls: list[str] = []
+
+    def execute(self, statement: str, *params: Any) -> Any:
+        self.calls.append(statement.split()[0])
+        return self.db.execute(statement, *params)
+
+    def executemany(self, statement: str, rows: Any) -> Any:
+        self.calls.append(statement.split()[0])
+        return self.db.executemany(statement, rows)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.db, name)
+
+
+class TestUnitOfWork:
+    """A transaction keeps its writes in memory and writes them when it commits."""
+
+    def engine(self, store: SQLiteStore, cases: int = 2) -> Engine:
+        engine = Engine(store=store, clock=SettableClock(NOW))
+        engine.open_cases([loan(number, 20) for number in range(1, cases + 1)])
+        return engine
+
+    def test_nothing_is_written_before_the_commit_and_reads_see_it(
+        self, store: SQLiteStore, path: Path
+    ) -> None:
+        """Inside a transaction the store reads its own writes; another connection sees
+        them only once it commits."""
+        engine = self.engine(store, 1)
+        later = NOW + timedelta(days=2)
+        with store.transaction():
+            engine.open_case(loan(2, 3))
+            notified = engine.fire("L-0001", "notify")
+            store.schedule("L-0001", later)
+            assert store.get("L-0001").stage == notified.dest
+            assert store.head("L-0001").seq == 1
+            assert store.last_entry("L-0001").kind == "transition"
+            assert [entry.seq for entry in store.entries("L-0001")] == [0, 1]
+            assert store.next_review("L-0001") == later
+            assert "L-0002" in store
+            assert store.head("L-0002").seq == 0
+            assert scalar(path, "SELECT count(*) FROM journal") == 1
+            assert scalar(path, "SELECT count(*) FROM cases") == 1
+            # Reads of every case or of the schedule put the rows into the file's
+            # transaction first: still nothing another connection can see.
+            assert len(store) == 2
+            assert list(store.case_ids()) == ["L-0001", "L-0002"]
+            assert {case_id: len(chain) for case_id, chain in store.chains()} == {
+                "L-0001": 2,
+                "L-0002": 1,
+            }
+            assert store.due(NOW + timedelta(days=1)) == ["L-0002"]
+            assert scalar(path, "SELECT count(*) FROM journal") == 1
+        assert scalar(path, "SELECT count(*) FROM journal") == 3
+        assert scalar(path, "SELECT version FROM cases WHERE id = 'L-0001'") == 2
+        assert scalar(path, "SELECT review_at FROM reviews WHERE case_id = 'L-0001'") == (
+            to_micros(later)
+        )
+        with SQLiteStore(path) as again:
+            assert Engine(store=again).verify() == []
+            assert again.get("L-0001").stage == notified.dest
+
+    def test_a_tick_batch_is_a_few_statements(self, path: Path) -> None:
+        """A tick's batch costs a handful of statements, not a few per case: rows are read
+        ahead together and written with one ``executemany`` per table."""
+        with SQLiteStore(path) as store:
+            engine = Engine(store=store, clock=SettableClock(NOW - timedelta(hours=1)))
+            with store.transaction():
+                engine.open_cases(loan(number, OVERDUE[number % 4]) for number in range(60))
+        with SQLiteStore(path) as store:
+            sms = RecordingChannel(channels={"sms"})
+            engine = Engine(policy=load_policy(POLICY), store=store, channels=[sms])
+            counting = Counting(store._db)
+            store._db = counting  # type: ignore[assignment]
+            report = engine.tick(NOW, batch=30)
+            assert report.reviewed == 60
+            assert not report.errors
+            assert report.tasks + report.sent > 0
+            assert len(counting.calls) <= 2 * 20, counting.calls  # two batches of 30 cases
+            assert engine.verify() == []
+
+    def test_a_failed_nested_transaction_keeps_what_came_before(
+        self, store: SQLiteStore, path: Path
+    ) -> None:
+        """A nested transaction that fails on a case the outer one had already changed:
+        the copy is rebuilt as it stood before it, and committed so."""
+        engine = self.engine(store)
+        with store.transaction():
+            engine.fire("L-0001", "notify")
+            before = store.get("L-0001")
+
+            def escalate_then_fail() -> None:
+                with store.transaction():
+                    engine.fire("L-0001", "escalate")
+                    store.schedule("L-0001", NOW + timedelta(days=3))
+                    raise RuntimeError("the review fell over")
+
+            with pytest.raises(RuntimeError):
+                escalate_then_fail()
+            fresh = store.get("L-0001")
+            assert fresh is not before
+            assert (fresh.stage, fresh.version) == ("notified", 2)
+            assert store.head("L-0001").seq == 1
+            assert [entry.kind for entry in store.entries("L-0001")] == ["opened", "transition"]
+            assert store.next_review("L-0001") == NOW
+            engine.fire("L-0002", "notify")
+        with SQLiteStore(path) as again:
+            engine = Engine(store=again)
+            assert engine.case("L-0001").stage == "notified"
+            assert engine.replay("L-0001") == engine.case("L-0001")
+            assert engine.verify() == []
+
+    def test_a_nested_failure_after_the_rows_were_written_early(
+        self, store: SQLiteStore, path: Path
+    ) -> None:
+        """A read of the schedule writes the buffers into the file's transaction; a nested
+        transaction that fails afterwards still takes back its own writes and no more."""
+        engine = self.engine(store)
+        later = NOW + timedelta(days=1)
+        with store.transaction():
+            engine.fire("L-0001", "notify")
+            store.schedule("L-0001", later)
+
+            def review_then_fail() -> None:
+                with store.transaction():
+                    engine.fire("L-0002", "notify")
+                    store.schedule("L-0002", later)
+                    assert store.due(later) == ["L-0001", "L-0002"]
+                    with store.transaction():  # a level inside it, already released
+                        engine.fire("L-0002", "escalate")
+                    raise RuntimeError("the review fell over")
+
+            with pytest.raises(RuntimeError):
+                review_then_fail()
+            assert store.due(later) == ["L-0002", "L-0001"]  # L-0002 as opened: due at once
+            assert store.next_review("L-0002") == NOW
+            assert store.get("L-0002").version == 1
+            assert store.get("L-0001").version == 2
+        assert scalar(path, "SELECT count(*) FROM journal WHERE case_id = 'L-0002'") == 1
+        assert scalar(path, "SELECT count(*) FROM journal WHERE case_id = 'L-0001'") == 2
+        with SQLiteStore(path) as again:
+            assert again.due(later) == ["L-0002", "L-0001"]
+            assert Engine(store=again).verify() == []
+
+    def test_a_conflict_at_commit_rolls_everything_back(
+        self, store: SQLiteStore, path: Path
+    ) -> None:
+        """A case row that no longer has the version the transaction read: nothing of the
+        transaction is written, the conflict names the case, every copy is read again."""
+        engine = self.engine(store)
+
+        def write_both() -> None:
+            with store.transaction():
+                engine.fire("L-0001", "notify")
+                engine.fire("L-0002", "notify")
+                store.schedule("L-0001", NOW + timedelta(days=1))
+                # The row changed under the store (as a writer that bypassed the lock would).
+                store._db.execute("UPDATE cases SET version = 9 WHERE id = 'L-0002'")
+
+        with pytest.raises(ConcurrencyConflict) as caught:
+            write_both()
+        assert caught.value.case_id == "L-0002"
+        assert caught.value.found == 9
+        assert scalar(path, "SELECT count(*) FROM journal") == 2
+        assert scalar(path, "SELECT max(version) FROM cases") == 1
+        assert store.get("L-0001").version == 1
+        assert store.next_review("L-0001") == NOW
+        assert engine.verify() == []
+
+    def test_a_row_added_by_hand_fails_only_its_case(self, store: SQLiteStore, path: Path) -> None:
+        """A journal row past a case's head (added by hand) is found when the case is
+        appended to, at once: the rest of the transaction goes on and commits."""
+        engine = self.engine(store)
+        sql(
+            path,
+            "INSERT INTO journal SELECT case_id, 1, kind, at, body, hash FROM journal "
+            "WHERE case_id = 'L-0001' AND seq = 0",
+        )
+        with store.transaction():
+            engine.fire("L-0002", "notify")
+            with pytest.raises(ConcurrencyConflict) as caught, store.transaction():
+                engine.fire("L-0001", "notify")
+            assert caught.value.case_id == "L-0001"
+        assert scalar(path, "SELECT version FROM cases WHERE id = 'L-0002'") == 2
+        assert scalar(path, "SELECT version FROM cases WHERE id = 'L-0001'") == 1
+
+    def test_a_large_transaction_is_written_in_parts(
+        self, path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Past a few thousand rows a transaction writes what it holds into the file's
+        transaction between two nested ones: still one commit, or one rollback."""
+        monkeypatch.setattr(sqlite_store, "_SPILL", 10)
+        with SQLiteStore(path) as store:
+            engine = Engine(store=store, clock=SettableClock(NOW))
+
+            def open_then_cancel() -> None:
+                with store.transaction():
+                    engine.open_cases(loan(number, 3) for number in range(30))
+                    assert store._journal_done > 0
+                    raise RuntimeError("the import was cancelled")
+
+            def fire_then_fail() -> None:
+                with store.transaction():
+                    engine.fire("L-0029", "notify")
+                    raise RuntimeError("one case fell over")
+
+            with pytest.raises(RuntimeError):
+                open_then_cancel()
+            assert len(store) == 0
+            with store.transaction():
+                engine.open_cases(loan(number, 3) for number in range(30))
+                with pytest.raises(RuntimeError):
+                    fire_then_fail()
+                engine.fire("L-0028", "notify")
+            assert scalar(path, "SELECT count(*) FROM cases") == 30
+            assert scalar(path, "SELECT count(*) FROM journal") == 31
+            assert engine.verify() == []
+
+    def test_copies_of_a_batch_are_checked_together(self, path: Path) -> None:
+        """After another process commits, the copies of the last batch are checked against
+        their rows in one query: unchanged ones keep their identity."""
+        with SQLiteStore(path) as one, SQLiteStore(path) as two:
+            engine = self.engine(one, 5)
+            taken = one.lease(NOW, 10, "w1", timedelta(minutes=5))
+            assert len(taken) == 5
+            copies = {case_id: one.get(case_id) for case_id in taken}
+            Engine(store=two, clock=SettableClock(NOW)).fire("L-0003", "notify")
+            counting = Counting(one._db)
+            one._db = counting  # type: ignore[assignment]
+            with one.transaction():
+                fresh = {case_id: one.get(case_id) for case_id in taken}
+            assert [case_id for case_id in taken if fresh[case_id] is not copies[case_id]] == [
+                "L-0003"
+            ]
+            assert fresh["L-0003"].stage == "notified"
+            # One query for the five stamps, then the changed case's chain and row.
+            assert counting.calls.count("SELECT") == 3, counting.calls
+            assert engine.verify() == []
