@@ -98,22 +98,31 @@ def _durable_write(stream: IO[bytes], data: bytes) -> None:
 
 
 class FileStore(MemoryStore):
-    """A `MemoryStore` whose every ``add`` and ``append`` is also on disk before it returns.
+    """A `MemoryStore` whose every ``add``, ``append`` and ``schedule`` is also on disk.
 
     Entries go to a JSON Lines file (`JournalEntry.to_json_line`), flushed and
-    fsynced; `load` rebuilds the store from it.
+    fsynced; each schedule change to a second file beside it (a review that
+    changes nothing is not journaled: only its new time is kept); `load`
+    rebuilds the store from both.
     """
 
-    __slots__ = ("_crash", "_file")
+    __slots__ = ("_crash", "_file", "_schedule")
 
     def __init__(self, path: Path, crash: CrashPoints | None = None) -> None:
         super().__init__()
         self._crash = crash or CrashPoints()
         self._file = path.open("ab")
+        self._schedule = path.with_suffix(".schedule").open("ab")
 
     def close(self) -> None:
-        """Close the journal file."""
+        """Close the journal and schedule files."""
         self._file.close()
+        self._schedule.close()
+
+    def schedule(self, case_id: str, at: datetime | None) -> None:
+        super().schedule(case_id, at)
+        line = f"{case_id}\t{'' if at is None else at.isoformat()}\n"
+        _durable_write(self._schedule, line.encode())
 
     def add(self, case: Case, opened: JournalEntry) -> None:
         super().add(case, opened)
@@ -154,12 +163,18 @@ class FileStore(MemoryStore):
         problems = [problem for problem in problems if problem.problem != "unsealed"]
         if problems:
             raise JournalCorrupted(problems)
+        planned = path.with_suffix(".schedule")
+        lines = planned.read_text().split("\n")[:-1] if planned.exists() else []
         store = cls(path, crash)
         for entries in chains.values():
             case = replay(entries)
             MemoryStore.add(store, case, entries[0])  # already on disk: not written again
             for entry in entries[1:]:
                 MemoryStore.append(store, entry)
+        for line in lines:  # the last time written for a case wins; a torn line is ignored
+            case_id, _, at = line.partition("\t")
+            if case_id in store:
+                MemoryStore.schedule(store, case_id, datetime.fromisoformat(at) if at else None)
         return store, torn
 
 
@@ -269,8 +284,10 @@ class Run:
         )
         for case_id in self.store.case_ids():
             case = self.store.get(case_id)
-            if not self.engine.workflow.is_terminal(case.stage):
-                self.store.schedule(case_id, case.next_review_at or case.opened_at)
+            if self.store.next_review(case_id) is None and not self.engine.workflow.is_terminal(
+                case.stage
+            ):  # opened, and the process died before its schedule line was written
+                self.store.schedule(case_id, case.opened_at)
 
     def close(self) -> None:
         """Close the files."""

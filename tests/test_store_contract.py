@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from _postgres import contract_store
 from arrears import (
@@ -485,3 +487,38 @@ class TestWithTheEngine:
         for case_id in ("C-1", "C-2"):
             assert engine.replay(case_id) == engine.case(case_id)
         assert engine.verify() == []
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["C-1", "C-2", "C-3", "C-4", "C-5"]),
+            st.one_of(st.none(), st.integers(0, 6)),
+            st.one_of(st.none(), st.integers(0, 4)),
+        ),
+        max_size=40,
+    )
+)
+def test_memory_review_index_matches_a_plain_model(
+    steps: list[tuple[str, int | None, int | None]],
+) -> None:
+    """Moves, removals and reads in any order: `due` is what a plain dict says, sorted.
+
+    Each step schedules a case (at an hour, or off with ``None``) and, when
+    the third value is given, reads `due` at that hour with a limit of 2.
+    """
+    store, model = MemoryStore(), dict[str, datetime]()
+    for case_id, hour, read in steps:
+        at = None if hour is None else START + timedelta(hours=hour)
+        store.schedule(case_id, at)
+        if at is None:
+            model.pop(case_id, None)
+        else:
+            model[case_id] = at
+        if read is not None:
+            now = START + timedelta(hours=read)
+            expected = sorted((moment, key) for key, moment in model.items() if moment <= now)
+            assert store.due(now) == [key for _, key in expected]
+            assert store.due(now, 2) == [key for _, key in expected][:2]
+        for key, moment in model.items():
+            assert store.next_review(key) == moment

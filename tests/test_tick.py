@@ -90,9 +90,15 @@ class TestTick:
     def test_a_case_walks_the_ladder_and_messages_go_out_on_their_days(self, build: Build) -> None:
         engine, sms, clock = build()
         engine.open_case(case_data())
-        run_days(engine, clock, 10)  # 28 Aug .. 6 Sep
+        reports = run_days(engine, clock, 10)  # 28 Aug .. 6 Sep
         kinds = [entry.kind for entry in engine.history("L-1")]
-        assert kinds.count("review") == 10
+        # A review is journaled on the day the case was opened and on the days it
+        # acted; a day with nothing to do leaves the journal alone and only moves
+        # the case on the schedule.
+        acted = [report for report in reports if report.sent or report.fired or report.tasks]
+        assert len(acted) == 4
+        assert kinds.count("review") == 1 + len(acted)
+        assert [report.reviewed for report in reports] == [1] * 10
         assert [message.key for message in sms.sent] == [
             entry.data["key"] for entry in engine.history("L-1") if entry.kind == "outbox_intent"
         ]
@@ -135,15 +141,35 @@ class TestTick:
         assert len(engine.history("L-1")) == length
         assert len(sms.sent) == 1
 
-    def test_every_review_records_the_policy_and_the_next_review(self, build: Build) -> None:
-        engine, _, clock = build()
+    def test_a_review_that_acts_records_the_policy_and_the_next_review(self, build: Build) -> None:
+        engine, _, clock = build(start=shanghai(2026, 8, 29, 9, 30))
         engine.open_case(case_data())
-        engine.tick(clock.now())
+        assert engine.tick(clock.now()).sent == 1
         review = engine.history("L-1")[-1]
         assert review.kind == "review"
         assert review.data["policy"] == ["tick-test", "3"]
-        assert review.data["next_review_at"] == "2026-08-29T09:30:00+08:00"
-        assert engine.case("L-1").next_review_at == shanghai(2026, 8, 29, 9, 30)
+        assert review.data["steps"] == ["due-soon"]
+        assert review.data["next_review_at"] == "2026-08-30T09:30:00+08:00"
+        assert engine.store.next_review("L-1") == shanghai(2026, 8, 30, 9, 30)
+
+    def test_a_review_with_nothing_to_do_only_moves_the_schedule(self, build: Build) -> None:
+        """Opened the evening before, reviewed on a day without a step: nothing journaled."""
+        engine, _, clock = build()
+        engine.open_case(case_data(), at=shanghai(2026, 8, 27, 18, 0))
+        before = engine.history("L-1")
+        assert engine.tick(clock.now()).reviewed == 1
+        assert engine.history("L-1") == before
+        assert engine.store.next_review("L-1") == shanghai(2026, 8, 29, 9, 30)
+        assert engine.tick(clock.now()).reviewed == 0  # not due again today
+
+    def test_the_first_review_on_the_day_of_opening_is_journaled(self, build: Build) -> None:
+        """What the policy made of a new case (segment, policy version) is kept, even idle."""
+        engine, _, clock = build()
+        engine.open_case(case_data())
+        engine.tick(clock.now())
+        kinds = [entry.kind for entry in engine.history("L-1")]
+        assert kinds == ["opened", "review"]
+        assert engine.history("L-1")[-1].data["steps"] == []
 
     def test_a_denied_message_is_rescheduled_to_when_it_is_allowed(self, build: Build) -> None:
         """Reviewed at 23:00: CN-HOURS denies the SMS and the case is looked at again at 08:00."""
@@ -151,7 +177,7 @@ class TestTick:
         engine.open_case(case_data(), at=shanghai(2026, 9, 2, 7, 0))
         report = engine.tick(shanghai(2026, 9, 2, 23, 0))
         assert (report.sent, report.denied, dict(report.blocked_by)) == (0, 1, {"CN-HOURS": 1})
-        assert engine.case("L-1").next_review_at == shanghai(2026, 9, 3, 8, 0)
+        assert engine.store.next_review("L-1") == shanghai(2026, 9, 3, 8, 0)
         denial = next(e for e in engine.history("L-1") if e.kind == "contact_denied")
         assert denial.data["reasons"][0]["rule"] == "CN-HOURS"
         engine.tick(shanghai(2026, 9, 3, 8, 0))
@@ -200,7 +226,7 @@ class TestOutbox:
         engine.open_case(case_data())
         first = engine.tick(clock.now())
         assert (first.sent, first.failed) == (0, 1)
-        retry_at = engine.case("L-1").next_review_at
+        retry_at = engine.store.next_review("L-1")
         assert retry_at == shanghai(2026, 9, 2, 10, 30)
         second = engine.tick(retry_at)
         assert second.sent == 1
@@ -344,9 +370,9 @@ def test_reviews_skip_weekends_and_holidays(build: Build) -> None:
     engine, _, _ = build(text, start=shanghai(2026, 9, 25, 9, 30))
     engine.open_case(case_data(stage="phone"))
     engine.tick(shanghai(2026, 9, 25, 9, 30))
-    assert engine.case("L-1").next_review_at == shanghai(2026, 9, 28, 9, 30)
+    assert engine.store.next_review("L-1") == shanghai(2026, 9, 28, 9, 30)
     engine.tick(shanghai(2026, 9, 30, 9, 30))
-    next_review = engine.case("L-1").next_review_at
+    next_review = engine.store.next_review("L-1")
     assert next_review is not None
     assert next_review.date().isoformat() == "2026-10-08"
 

@@ -32,6 +32,7 @@ from ._exceptions import (
     JournalCorrupted,
     TransitionDenied,
 )
+from ._gc import collector_paused
 from .agreements import AgreementTerms, Charges, accrue_charges
 from .case import COMPONENTS, Case, Channel, Hold, HoldKind, Outcome, Party, mask
 from .channels import ChannelAdapter
@@ -69,6 +70,8 @@ _log = get_logger("arrears")
 
 #: `Engine.open_cases` makes one full garbage collection after a batch this large.
 _COLLECT_AFTER: Final = 1_000
+#: Contact histories kept between judgments, at most (the most recently built).
+_HISTORIES_KEPT: Final = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +212,12 @@ class Engine:
         if history is None:
             entries = self.store.entries(case_id)
             history = ContactHistory.from_entries(entries)
+            if len(self._histories) >= _HISTORIES_KEPT:
+                # The oldest tenth goes: a tick over a million cases must not keep
+                # a history for each (they are built again from the journal).
+                for stale in list(self._histories)[: _HISTORIES_KEPT // 10]:
+                    del self._histories[stale]
+                    self._folded.pop(stale, None)
             self._histories[case_id] = history
             self._folded[case_id] = entries[-1].hash if entries else GENESIS
         return history
@@ -234,12 +243,13 @@ class Engine:
             DuplicateCase: a case with that id is open.
         """
         moment = self._moment(None, at)
-        if isinstance(case, Case):
-            fresh = case.model_copy(update={"notices": dict(case.notices)})
-        elif isinstance(case, Mapping):
-            fresh = Case.model_validate(
+        if isinstance(case, Mapping):  # first: a Case is no Mapping, and a record is cheap to tell
+            # The validator itself, as Case.model_validate calls it, without its wrapper.
+            fresh: Case = Case.__pydantic_validator__.validate_python(
                 case if "opened_at" in case else {**case, "opened_at": moment}
             )
+        elif isinstance(case, Case):
+            fresh = case.model_copy(update={"notices": dict(case.notices)})
         else:
             raise InvalidInput("case", type(case).__name__, "a Case or a mapping of its fields")
         if fresh.id in self.store:
@@ -253,8 +263,9 @@ class Engine:
         data = {
             "actor": actor.id,
             # The snapshot travels as pydantic's JSON text: exact, and a third of
-            # the cost of a nested dict encoded again (bench: load_and_fire).
-            "case": fresh.model_dump_json(),
+            # the cost of a nested dict encoded again (bench: load_and_fire).  The
+            # serializer is called as model_dump_json calls it, without its wrapper.
+            "case": fresh.__pydantic_serializer__.to_json(fresh).decode(),
             "workflow": [self.workflow.name, self.workflow.version],
         }
         entry = seal(fresh.id, 0, moment, "opened", data, GENESIS)
@@ -262,7 +273,9 @@ class Engine:
         with self.store.transaction():  # a stored case is always on the schedule
             self.store.add(fresh, entry)
             self.store.schedule(fresh.id, moment)  # a new case is due for review at once
-        _log.info("case_opened", case_id=fresh.id, stage=fresh.stage)
+        # bind() first: the lazy logger would otherwise fail an attribute lookup
+        # before binding, which costs more than the (usually filtered) call itself.
+        _log.bind().info("case_opened", case_id=fresh.id, stage=fresh.stage)
         return fresh
 
     def open_cases(
@@ -289,21 +302,18 @@ class Engine:
                 the record's position; every case before it stays open and journaled.
         """
         moment = self._moment(None, at)
-        paused = gc.isenabled()
-        gc.disable()
         opened = 0
-        try:
-            for position, case in enumerate(cases):
-                try:
-                    self.open_case(case, at=moment, actor=actor)
-                except Exception as err:
-                    err.add_note(f"while opening record {position} of the batch")
-                    raise
-                opened += 1
-        finally:
-            if paused:
-                gc.enable()
-                if opened >= _COLLECT_AFTER:
+        with collector_paused() as running:
+            try:
+                for position, case in enumerate(cases):
+                    try:
+                        self.open_case(case, at=moment, actor=actor)
+                    except Exception as err:
+                        err.add_note(f"while opening record {position} of the batch")
+                        raise
+                    opened += 1
+            finally:
+                if running and opened >= _COLLECT_AFTER:
                     gc.collect()
         return opened
 
@@ -360,40 +370,41 @@ class Engine:
         store = self.store
         ctx = GuardContext(moment, trigger, actor, approver, history=lambda: store.entries(case_id))
         source = case.stage
+        workflow = self.workflow
         try:
-            result = self.workflow.apply(case, ctx)
+            result = workflow.apply(case, ctx)
         except BaseException:
             case.stage = source
             raise
         data: dict[str, Any] = {
             "trigger": trigger,
-            "source": result.source,
+            "source": source,
             "dest": result.dest,
             "actor": actor.id,
-            "workflow": [self.workflow.name, self.workflow.version],
+            "workflow": [workflow.name, workflow.version],
         }
         if approver is not None:
             data["approver"] = approver.id
         if reason is not None:
             data["reason"] = reason
-        if result.allowed:
+        if not result.failures:  # result.allowed, without the property call
             try:
                 self._record(case, moment, "transition", data)
             except BaseException:
                 case.stage = source  # nothing moves that the journal does not hold
                 raise
-            _log.info(
+            _log.bind().info(  # bind() first: see open_case
                 "transition",
                 case_id=case_id,
                 trigger=trigger,
-                source=result.source,
+                source=source,
                 dest=result.dest,
                 actor=actor.id,
             )
             return result
         data["failures"] = [failure.to_json() for failure in result.failures]
         self._record(case, moment, "refusal", data)
-        _log.info(
+        _log.bind().info(
             "transition_refused",
             case_id=case_id,
             trigger=trigger,
@@ -828,19 +839,19 @@ class Engine:
 
     def facts(self, case_id: str, at: datetime | None = None) -> Facts:
         """What the policy's conditions read about the case at *at* (segment included)."""
-        case = self.store.get(case_id)
         moment = self.clock.now() if at is None else require_aware(at, "at")
-        store = self.store
-        facts = Facts(
+        return self._facts(self.store.get(case_id), moment)
+
+    def _facts(self, case: Case, moment: datetime) -> Facts:
+        case_id, store = case.id, self.store
+        return Facts(
             case,
             moment,
             lambda: self.contact_history(case_id),
             entries=lambda: store.entries(case_id),
             variant=case.variant,
+            segmenter=self.policy.segment_of if self.policy is not None else None,
         )
-        if self.policy is not None:
-            facts.segment = self.policy.segment_of(facts)
-        return facts
 
     def record_variant(
         self, case_id: str, variant: str, *, at: datetime | None = None
@@ -973,26 +984,25 @@ class Engine:
         # Only with agents to choose from: the load reads every case in the store.
         load = self._agent_load() if self.agents else {}
         agent = pick_agent(self.agents, action.queue, action.skill, load)
-        task = Task(
-            id=key,
-            kind=action.kind,
-            queue=action.queue,
-            priority=action.priority,
-            due_at=moment + timedelta(hours=action.due_hours),
-            stage=case.stage,
-            step=step,
-            skill=action.skill,
-            assignee=agent.id if agent is not None else None,
-            opened_at=moment,
-        )
-        self._record(
-            case,
-            moment,
-            "task_opened",
-            {"task": task.model_dump(mode="json", exclude_none=True), "key": key},
-        )
-        _log.info("task_opened", case_id=case_id, kind=task.kind, queue=task.queue)
-        return task
+        # The task's JSON is written here and validated once, when the entry is
+        # applied (`apply_entry` builds the case's `Task` from it).
+        task: dict[str, Any] = {
+            "id": key,
+            "kind": action.kind,
+            "queue": action.queue,
+            "priority": action.priority,
+            "due_at": (moment + timedelta(hours=action.due_hours)).isoformat(),
+            "stage": case.stage,
+            "step": step,
+            "opened_at": moment.isoformat(),
+        }
+        if action.skill is not None:
+            task["skill"] = action.skill
+        if agent is not None:
+            task["assignee"] = agent.id
+        self._record(case, moment, "task_opened", {"task": task, "key": key})
+        _log.info("task_opened", case_id=case_id, kind=action.kind, queue=action.queue)
+        return case.tasks[-1]
 
     def _agent_load(self) -> dict[str, int]:
         """Open tasks per agent."""
@@ -1134,7 +1144,7 @@ class Engine:
             for entry in entries[1:]:
                 engine.store.append(entry)
             if not engine.workflow.is_terminal(case.stage):
-                engine.store.schedule(case.id, case.next_review_at or case.opened_at)
+                engine.store.schedule(case.id, _last_review(entries, case))
             if case.id != case_id:
                 raise JournalCorrupted(
                     [JournalProblem(case_id, 0, "changed", "snapshot id differs from the chain")]
@@ -1919,6 +1929,20 @@ def _next_agreed_date(case: Case, today: date) -> date | None:
         if instalment.due >= today
     ]
     return min(dates) if dates else None
+
+
+def _last_review(entries: Sequence[JournalEntry], case: Case) -> datetime:
+    """When a restored case is reviewed next: as its last journaled review said, else at once.
+
+    A review that changed nothing is not journaled, so the time may be earlier
+    than the one the exporting store held; a review run early does not act twice
+    (its actions' keys are per day).
+    """
+    for entry in reversed(entries):
+        if entry.kind == "review":
+            return datetime.fromisoformat(entry.data["next_review_at"])
+    assert case.opened_at is not None
+    return case.opened_at
 
 
 def _days(value: object) -> int:

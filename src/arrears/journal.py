@@ -151,6 +151,13 @@ class JournalEntry:
         return hash(self.hash)
 
 
+# The last moment `seal` wrote and its ISO text.  A batch seals many entries at
+# one moment (`Engine.open_cases`, a tick's transitions), and ``isoformat`` costs
+# as much as hashing a short entry; the check is by identity, since an equal
+# moment in another zone is written differently.
+_last_moment: tuple[datetime | None, str] = (None, "")
+
+
 def seal(
     case_id: str, seq: int, at: datetime, kind: str, data: Mapping[str, Any], prev: str
 ) -> JournalEntry:
@@ -159,9 +166,14 @@ def seal(
     *data* must be JSON-safe (strings, ints, bools, lists, dicts, ``None``);
     money and decimals travel as strings.
     """
+    global _last_moment
+    moment, text = _last_moment
+    if moment is not at:
+        text = at.isoformat()
+        _last_moment = (at, text)
     encoded = orjson.dumps(
         {
-            "at": at.isoformat(),
+            "at": text,
             "case_id": case_id,
             "data": data,
             "kind": kind,
@@ -477,8 +489,6 @@ def apply_entry(case: Case, kind: str, at: datetime, data: Mapping[str, Any]) ->
             case.stage = data["dest"]
         if case.tasks:  # work asked for in another stage no longer fits: it expires
             case.tasks = tuple(task for task in case.tasks if task.stage == data["dest"])
-    elif kind == "review":
-        case.next_review_at = datetime.fromisoformat(data["next_review_at"])
     elif kind == "variant_assigned":
         case.variant = data["variant"]
     elif kind == "task_opened":

@@ -107,19 +107,64 @@ class Store(Protocol):
         ...
 
 
+class _Slot:
+    """The cases due at one moment, handed out in id order.
+
+    The order is sorted once, when first asked for, and then read from a
+    cursor that skips the cases which have moved to another moment since; a
+    case joining the slot sorts it again.
+    """
+
+    __slots__ = ("cursor", "ids", "order")
+
+    def __init__(self) -> None:
+        self.ids: dict[str, None] = {}
+        self.order: list[str] | None = None
+        self.cursor = 0
+
+    def join(self, case_id: str) -> None:
+        self.ids[case_id] = None
+        self.order = None
+
+    def leave(self, case_id: str) -> None:
+        del self.ids[case_id]
+
+    def first(self, limit: int | None) -> list[str]:
+        """Up to *limit* of the slot's cases, lowest ids first."""
+        order = self.order
+        if order is None:
+            order = self.order = sorted(self.ids)
+            self.cursor = 0
+        ids, cursor, end = self.ids, self.cursor, len(order)
+        while cursor < end and order[cursor] not in ids:
+            cursor += 1  # moved on since the order was made
+        self.cursor = cursor
+        found: list[str] = []
+        while cursor < end and (limit is None or len(found) < limit):
+            case_id = order[cursor]
+            if case_id in ids:
+                found.append(case_id)
+            cursor += 1
+        return found
+
+
 class MemoryStore:
     """Cases and journal chains in memory."""
 
-    __slots__ = ("_cases", "_chains", "_heads", "_queue", "_reviews")
+    __slots__ = ("_cases", "_chains", "_heads", "_queue", "_reviews", "_slots")
 
     def __init__(self) -> None:
         self._cases: dict[str, Case] = {}
         self._chains: dict[str, list[JournalEntry]] = {}
         self._heads: dict[str, Head] = {}
-        # The review index: each case's next review as a timestamp, and a heap
-        # of (timestamp, case id) whose stale items are skipped when popped.
+        # The review index: each case's next review as a timestamp, the cases due
+        # at each timestamp (a slot), and a heap of the timestamps.  Moving a case
+        # takes it out of its old slot at once, so `due` never wades through
+        # stale items: a tick that reviews 200,000 of a million cases reads each
+        # due case once (bench: tick_memory).
         self._reviews: dict[str, float] = {}
-        self._queue: list[tuple[float, str]] = []
+        self._slots: dict[float, _Slot] = {}
+        self._queue: list[float] = []
 
     def __len__(self) -> int:
         return len(self._cases)
@@ -199,32 +244,45 @@ class MemoryStore:
     # -- the review index ---------------------------------------------------------------
     def schedule(self, case_id: str, at: datetime | None) -> None:
         """Set when the case is reviewed next; ``None`` takes it off the schedule."""
-        if at is None:
-            self._reviews.pop(case_id, None)
+        reviews = self._reviews
+        old = reviews.get(case_id)
+        stamp = None if at is None else at.timestamp()
+        if old == stamp:
             return
-        stamp = at.timestamp()
-        if self._reviews.get(case_id) == stamp:
+        if old is not None:
+            left = self._slots[old]
+            left.leave(case_id)
+            if not left.ids:
+                del self._slots[old]  # its moment stays in the heap until popped
+        if stamp is None:
+            del reviews[case_id]
             return
-        self._reviews[case_id] = stamp
-        heapq.heappush(self._queue, (stamp, case_id))
+        reviews[case_id] = stamp
+        slot = self._slots.get(stamp)
+        if slot is None:
+            slot = self._slots[stamp] = _Slot()
+            heapq.heappush(self._queue, stamp)
+        slot.join(case_id)
 
     def due(self, now: datetime, limit: int | None = None) -> list[str]:
-        """The cases whose review is due at *now*, earliest first (at most *limit*).
+        """The cases due for review at *now*, earliest first, ties in id order (at most *limit*).
 
         They stay due until scheduled again: the tick reschedules every case
         it reviews (and one whose review failed, for a retry).
         """
         stamp = now.timestamp()
-        queue, reviews = self._queue, self._reviews
+        queue, slots = self._queue, self._slots
         found: list[str] = []
-        seen: set[str] = set()
-        while queue and queue[0][0] <= stamp and (limit is None or len(found) < limit):
-            when, case_id = heapq.heappop(queue)
-            if reviews.get(case_id) == when and case_id not in seen:
-                seen.add(case_id)
-                found.append(case_id)
-        for case_id in found:  # still due until the tick moves them
-            heapq.heappush(queue, (reviews[case_id], case_id))
+        visited: set[float] = set()
+        while queue and queue[0] <= stamp and (limit is None or len(found) < limit):
+            when = heapq.heappop(queue)
+            slot = slots.get(when)
+            if slot is None or when in visited:
+                continue  # every case moved on, or the moment was pushed twice
+            visited.add(when)
+            found.extend(slot.first(None if limit is None else limit - len(found)))
+        for when in visited:  # still due until the tick moves them
+            heapq.heappush(queue, when)
         return found
 
     def next_review(self, case_id: str) -> datetime | None:

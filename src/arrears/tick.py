@@ -12,7 +12,10 @@ time), the tick
 5. sends allowed messages through an outbox: the intent is journaled with an
    idempotency key *before* the channel adapter is called, the result after,
 6. opens tasks for people (calls, visits, negotiations, legal reviews),
-7. journals the review with the policy's id and version and the next review time.
+7. journals the review with the policy's id and version and the next review
+   time when anything was recorded on the case today since its last review
+   (`_journaled`); a review that changed nothing only moves the case on the
+   store's schedule.
 
 The idempotency key of an action is derived from the case, the step and the
 day (in the debtor's calendar): a step acts at most once a day on a case. So a
@@ -35,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Final
 import structlog
 
 from ._exceptions import ConcurrencyConflict, TransitionDenied
+from ._gc import collector_paused
 from .case import Case, Channel, ContactPoint, Outcome
 from .compliance import Proposal
 from .compliance.history import ContactHistory
@@ -42,6 +46,8 @@ from .compliance.rules import local_moment
 from .journal import JournalEntry
 from .plans import PlanStatus
 from .policy import Facts, Policy, SendAction, TaskAction
+from .policy.conditions import Test
+from .policy.model import Escalation, PolicyRule, Step
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -92,6 +98,14 @@ class TickReport:
     errors: list[tuple[str, str]] = field(default_factory=list)
     blocked_by: Counter[str] = field(default_factory=Counter)
 
+    def add(self, other: TickReport) -> None:
+        """Count *other*'s work in this report too (a part of the same tick)."""
+        for name in ("reviewed", "sent", "failed", "denied", "tasks", "fired", "refused"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.unreachable += other.unreachable
+        self.errors.extend(other.errors)
+        self.blocked_by.update(other.blocked_by)
+
     def to_json(self) -> dict[str, Any]:
         """The report as plain JSON values."""
         return {
@@ -136,13 +150,23 @@ def outbox_key(case_id: str, day: date, source: str, index: int = 0) -> str:
 
 def plan_actions(policy: Policy, case: Case, facts: Facts) -> list[ActionPlan]:
     """The actions the policy's steps and Python rules want for *case* now, in order."""
-    day: date = facts["today"]
+    return _planned(policy.compiled_steps(facts.variant, case.stage), policy.rules, case, facts)
+
+
+def _planned(
+    steps: Sequence[tuple[Step, str, Test]],
+    rules: Sequence[tuple[str, PolicyRule]],
+    case: Case,
+    facts: Facts,
+) -> list[ActionPlan]:
     plans: list[ActionPlan] = []
-    for step, step_id, test in policy.compiled_steps(facts.variant, case.stage):
+    for step, step_id, test in steps:
         if test(facts):
+            day: date = facts["today"]
             plans.append(ActionPlan(step_id, step.action, outbox_key(case.id, day, step_id)))
-    for name, function in policy.rules:
+    for name, function in rules:
         for index, action in enumerate(function(facts) or ()):
+            day = facts["today"]
             plans.append(ActionPlan(name, action, outbox_key(case.id, day, name, index)))
     return plans
 
@@ -258,44 +282,109 @@ class _Review:
     """A review half done: planned and journaled up to the intents of its messages."""
 
     case_id: str
-    segment: str | None
+    facts: Facts
     sources: list[str] = field(default_factory=list)
     retry: list[datetime] = field(default_factory=list)
     sends: list[_Send] = field(default_factory=list)
 
 
+class _Run:
+    """One tick's view of the engine: the policy's tables and the day's times, worked out once.
+
+    A tick asks the same questions of every case (which steps act in this
+    stage, which escalations leave it, when is the next regular review in
+    this zone on this day): the answers are kept here for the tick's length.
+    """
+
+    __slots__ = (
+        "_escalations",
+        "_next",
+        "_steps",
+        "engine",
+        "now",
+        "policy",
+        "report",
+        "rules",
+        "workflow",
+    )
+
+    def __init__(self, engine: Engine, now: datetime, report: TickReport) -> None:
+        policy = engine.policy
+        assert policy is not None
+        self.engine = engine
+        self.policy = policy
+        self.workflow = engine.workflow
+        self.now = now
+        self.report = report
+        self.rules = policy.rules
+        self._steps: dict[tuple[str | None, str], tuple[tuple[Step, str, Test], ...]] = {}
+        self._escalations: dict[str, tuple[Escalation, ...]] = {}
+        self._next: dict[tuple[Any, date], datetime] = {}
+
+    def steps(self, variant: str | None, stage: str) -> tuple[tuple[Step, str, Test], ...]:
+        """The steps of *variant* that act in *stage*."""
+        found = self._steps.get((variant, stage))
+        if found is None:
+            found = self._steps[variant, stage] = self.policy.compiled_steps(variant, stage)
+        return found
+
+    def escalations(self, stage: str) -> tuple[Escalation, ...]:
+        """The escalations that may fire from *stage*, in the policy's order."""
+        found = self._escalations.get(stage)
+        if found is None:
+            sources_of = self.workflow.sources_of
+            found = self._escalations[stage] = tuple(
+                escalation
+                for escalation in self.policy.escalations
+                if stage in (escalation.from_ or sources_of(escalation.trigger))
+                and stage in sources_of(escalation.trigger)
+            )
+        return found
+
+    def next_review(self, case: Case) -> datetime:
+        """The case's next regular review after now (`next_regular_review`), per zone and day."""
+        key = (case.debtor.timezone, case.local_date(self.now))
+        found = self._next.get(key)
+        if found is None:
+            found = self._next[key] = next_regular_review(self.policy, case, self.now)
+        return found
+
+
 def review_case(engine: Engine, case_id: str, now: datetime, report: TickReport) -> None:
     """Review one case under the engine's policy, all three phases at once."""
-    review = _plan_review(engine, case_id, now, report)
+    run = _Run(engine, now, report)
+    review = _plan_review(run, case_id)
     if review is not None:
         _deliver(engine, review, report)
-        _finish(engine, review, now, report)
+        _finish(run, review)
 
 
-def _plan_review(engine: Engine, case_id: str, now: datetime, report: TickReport) -> _Review | None:
+def _plan_review(run: _Run, case_id: str) -> _Review | None:
     """Phase 1: agreements, escalations, steps; judge messages and journal their intents."""
-    policy = engine.policy
-    assert policy is not None
+    engine, policy, now, report = run.engine, run.policy, run.now, run.report
     store = engine.store
     case = store.get(case_id)
-    if engine.workflow.is_terminal(case.stage):
+    if run.workflow.is_terminal(case.stage):
         store.schedule(case_id, None)
         return None
     if policy.variants and case.variant is None:
         engine.record_variant(case_id, policy.variant_of(case_id) or "", at=now)
     report.reviewed += 1
-    _keep_agreements(engine, case, now)
-    case = store.get(case_id)
-    facts = engine.facts(case_id, now)
-    if _escalate(engine, policy, case, facts, now, report):
+    if _keep_agreements(engine, case, now):
         case = store.get(case_id)
-        facts = engine.facts(case_id, now)
-    if engine.workflow.is_terminal(case.stage):
+    facts = engine._facts(case, now)
+    if _escalate(run, case, facts):
+        case = store.get(case_id)
+        facts = engine._facts(case, now)
+    if run.workflow.is_terminal(case.stage):
         store.schedule(case_id, None)
         return None
+    review = _Review(case_id, facts)
+    plans = _planned(run.steps(facts.variant, case.stage), run.rules, case, facts)
+    if not plans:
+        return review
     today = _outbox_state(store.entries(case_id), _day_start(case, now))
-    review = _Review(case_id, facts.segment)
-    for plan in plan_actions(policy, case, facts):
+    for plan in plans:
         action = plan.action
         if plan.key in today.done:
             review.sources.append(plan.source)  # acted on earlier today (before a crash)
@@ -338,10 +427,9 @@ def _deliver(engine: Engine, review: _Review, report: TickReport) -> None:
             send.status, send.provider_id, send.retryable = "failed", None, True
 
 
-def _finish(engine: Engine, review: _Review, now: datetime, report: TickReport) -> None:
+def _finish(run: _Run, review: _Review) -> None:
     """Phase 3: journal each result (with its key) and the review with its next time."""
-    policy = engine.policy
-    assert policy is not None
+    engine, now, report = run.engine, run.now, run.report
     for send in review.sends:
         if send.status == "failed" and send.retryable:
             report.failed += 1
@@ -365,50 +453,79 @@ def _finish(engine: Engine, review: _Review, now: datetime, report: TickReport) 
         else:
             report.sent += 1
     case = engine.store.get(review.case_id)
-    if engine.workflow.is_terminal(case.stage):  # an inbound reaction may have closed it
+    if run.workflow.is_terminal(case.stage):  # an inbound reaction may have closed it
         engine.store.schedule(review.case_id, None)
         return
-    regular = next_regular_review(policy, case, now)
-    chosen = min([regular, *(moment for moment in review.retry if moment > now)])
+    chosen = run.next_review(case)
+    for moment in review.retry:
+        if now < moment < chosen:
+            chosen = moment
+    if not _journaled(engine, case, now):
+        engine.store.schedule(review.case_id, chosen)
+        return
     engine.record_review(
         review.case_id,
         next_review_at=chosen,
         sources=review.sources,
-        segment=review.segment,
+        segment=review.facts.segment,
         at=now,
     )
 
 
-def _keep_agreements(engine: Engine, case: Case, now: datetime) -> None:
-    """Charges, promises and plans first: they may move the case before the policy acts."""
+def _journaled(engine: Engine, case: Case, now: datetime) -> bool:
+    """Whether a review is journaled: when the case's newest entry is from today and not a review.
+
+    So a review that recorded anything (or follows anything recorded today,
+    such as a payment, or the case's opening) journals what the policy made of
+    it, and a review that changed nothing only moves the case on the
+    schedule: the journal holds what happened to the case, not every look at
+    it.  The rule reads only the journal, so a review cut short by a crash
+    and run again decides as the uninterrupted one would have.
+    """
+    last = engine.store.last_entry(case.id)
+    return last.kind != "review" and case.local_date(last.at) == case.local_date(now)
+
+
+def _keep_agreements(engine: Engine, case: Case, now: datetime) -> bool:
+    """Charges, promises and plans first: they may move the case before the policy acts.
+
+    Returns whether there was anything to keep.
+    """
+    kept = False
     if case.terms is not None:
         engine.accrue(case.id, at=now)
+        kept = True
     if case.promise is not None and case.promise.is_open:
         engine.review_promises(case.id, at=now)
+        kept = True
     if case.plan is not None and case.plan.status == PlanStatus.ACTIVE:
         engine.review_plan(case.id, at=now)
+        kept = True
+    return kept
 
 
 def _day_start(case: Case, now: datetime) -> datetime:
     return local_moment(case.local_date(now), time(0), case.debtor.timezone, now)
 
 
-def _escalate(
-    engine: Engine, policy: Policy, case: Case, facts: Facts, now: datetime, report: TickReport
-) -> bool:
+def _escalate(run: _Run, case: Case, facts: Facts) -> bool:
+    """Fire the escalations whose conditions hold, stage after stage (`MAX_ESCALATIONS` at most)."""
     moved = False
     for _ in range(MAX_ESCALATIONS):
-        for escalation in policy.escalations:
-            sources = escalation.from_ or engine.workflow.sources_of(escalation.trigger)
-            if case.stage not in sources or case.stage not in engine.workflow.sources_of(
-                escalation.trigger
-            ):
-                continue
+        for escalation in run.escalations(case.stage):
             if not escalation.holds(facts):
                 continue
-            if _fire(engine, case, escalation.trigger, now, report, reason="policy escalation"):
+            if _fire(
+                run.engine,
+                case,
+                escalation.trigger,
+                run.now,
+                run.report,
+                reason="policy escalation",
+            ):
                 moved = True
-                facts = engine.facts(case.id, now)
+                case = run.engine.store.get(case.id)
+                facts = run.engine._facts(case, run.now)
                 break
         else:
             return moved
@@ -503,6 +620,7 @@ def run_tick(
     lease a dead worker held expires after *lease_for*.
     """
     report = TickReport(now)
+    run = _Run(engine, now, report)
     store = engine.store
     left = limit
     started = monotonic()
@@ -517,7 +635,8 @@ def run_tick(
             chosen = store.due(now, size)
         if not chosen:
             break
-        _run_batch(engine, chosen, now, report)
+        with collector_paused():  # see `arrears._gc`
+            _run_batch(run, chosen)
         if owner:
             store.release(chosen, owner)
         if left is not None:
@@ -533,48 +652,81 @@ def run_tick(
     return report
 
 
-def _run_batch(engine: Engine, case_ids: Sequence[str], now: datetime, report: TickReport) -> None:
-    store = engine.store
-    reviews: list[_Review] = []
-    with store.transaction():
-        for case_id in case_ids:
-            review = _guarded(engine, case_id, now, report, _plan_review)
-            if review is not None:
-                reviews.append(review)
-    for review in reviews:
-        _deliver(engine, review, report)
-    with store.transaction():
-        for review in reviews:
-            _guarded(engine, review.case_id, now, report, _finisher(review))
+def _run_batch(run: _Run, case_ids: Sequence[str]) -> None:
+    def plan() -> list[_Review]:
+        found = (_guarded(run, case_id, _plan_review) for case_id in case_ids)
+        return [review for review in found if review is not None]
+
+    planned = _batch_phase(run, case_ids, plan)
+    if planned is None:
+        return
+    for review in planned:
+        _deliver(run.engine, review, run.report)
+
+    def finish() -> list[_Review]:
+        for review in planned:
+            _guarded(run, review.case_id, _finisher(review))
+        return planned
+
+    _batch_phase(run, [review.case_id for review in planned], finish)
 
 
-def _finisher(review: _Review) -> Callable[[Engine, str, datetime, TickReport], None]:
-    def finish(engine: Engine, _case_id: str, now: datetime, report: TickReport) -> None:
-        _finish(engine, review, now, report)
+def _batch_phase(
+    run: _Run, case_ids: Sequence[str], phase: Callable[[], list[_Review]]
+) -> list[_Review] | None:
+    """One phase of a batch in one store transaction, run again once if its commit conflicts.
+
+    A store that writes at commit (`SQLiteStore`) may find a lost race only
+    then, for the whole batch: nothing of the phase was stored, so it runs
+    again on fresh copies, counted afresh.  After a second conflict its cases
+    are reported as errors and reviewed again at ``now + RETRY_AFTER`` (a
+    message delivered in phase 2 and not recorded goes again under its key).
+    """
+    store, report = run.engine.store, run.report
+    try:
+        for _ in range(2):
+            run.report = TickReport(run.now)
+            try:
+                with store.transaction():
+                    done = phase()
+            except ConcurrencyConflict:
+                continue
+            report.add(run.report)
+            return done
+    finally:
+        run.report = report
+    for case_id in case_ids:
+        report.errors.append((case_id, "ConcurrencyConflict: the batch lost a race twice"))
+        with store.transaction():
+            store.schedule(case_id, run.now + RETRY_AFTER)
+    _log.warning("batch_failed", cases=len(case_ids), error="ConcurrencyConflict")
+    return None
+
+
+def _finisher(review: _Review) -> Callable[[_Run, str], None]:
+    def finish(run: _Run, _case_id: str) -> None:
+        _finish(run, review)
 
     return finish
 
 
 def _guarded(
-    engine: Engine,
-    case_id: str,
-    now: datetime,
-    report: TickReport,
-    phase: Callable[[Engine, str, datetime, TickReport], _Review | None],
+    run: _Run, case_id: str, phase: Callable[[_Run, str], _Review | None]
 ) -> _Review | None:
     """Run one case's phase in a nested transaction; retry once on a conflict; never raise."""
+    store = run.engine.store
     for attempt in range(2):
         try:
-            with engine.store.transaction():
-                return phase(engine, case_id, now, report)
+            with store.transaction():
+                return phase(run, case_id)
         except ConcurrencyConflict:
             if attempt == 0:
                 continue  # the store dropped its copy: once more on a fresh one
             error: Exception = ConcurrencyConflict(case_id, -1)
         except Exception as err:
             error = err
-        report.errors.append((case_id, f"{type(error).__name__}: {error}"))
+        run.report.errors.append((case_id, f"{type(error).__name__}: {error}"))
         _log.warning("review_failed", case_id=case_id, error=type(error).__name__)
-        engine.store.schedule(case_id, now + RETRY_AFTER)
+        store.schedule(case_id, run.now + RETRY_AFTER)
         return None
     return None

@@ -481,16 +481,17 @@ class Workflow:
             UnknownTrigger: the workflow has no such trigger.
         """
         trigger = ctx.trigger
-        sources = self.sources_of(trigger)
         source = case.stage
-        if source not in sources:
+        routes = self._routes.get((trigger, source))
+        if routes is None:  # an unknown trigger raises; a known one cannot fire from here
+            sources = self.sources_of(trigger)
             failure = GuardFailure(
                 "from_stage",
                 f"{trigger!r} cannot fire from stage {source!r}",
                 {"stage": source, "allowed_from": list(sources)},
             )
             return TransitionResult(trigger, source, source, (failure,))
-        for dest, guards in self._routes[trigger, source]:
+        for dest, guards in routes:
             passed = True
             for check in guards:  # every guard runs, so a refusal lists them all
                 refused = check(case, ctx)

@@ -47,11 +47,19 @@ class Facts:
     Attributes:
         case: The case.
         at: The moment.
-        segment: The segment the policy put the case in (``None`` before segmenting).
         variant: The champion/challenger variant of the case (``None`` without variants).
     """
 
-    __slots__ = ("_entries", "_history", "_known", "at", "case", "segment", "variant")
+    __slots__ = (
+        "_entries",
+        "_history",
+        "_known",
+        "_segment",
+        "_segmenter",
+        "at",
+        "case",
+        "variant",
+    )
 
     def __init__(
         self,
@@ -62,14 +70,34 @@ class Facts:
         entries: Callable[[], Sequence[JournalEntry]] = tuple,
         segment: str | None = None,
         variant: str | None = None,
+        segmenter: Callable[[Facts], str | None] | None = None,
     ) -> None:
         self.case = case
         self.at = at
         self._history = history
-        self.segment = segment
+        self._segment = segment
+        self._segmenter = segmenter
         self.variant = variant
         self._entries = entries
         self._known: dict[str, Any] = {}
+
+    @property
+    def segment(self) -> str | None:
+        """The segment the policy put the case in (``None`` before segmenting).
+
+        With a *segmenter* (the policy's `segment_of`), worked out the first
+        time it is read.
+        """
+        segmenter = self._segmenter
+        if segmenter is not None:
+            self._segmenter = None
+            self._segment = segmenter(self)
+        return self._segment
+
+    @segment.setter
+    def segment(self, value: str | None) -> None:
+        self._segmenter = None
+        self._segment = value
 
     def __getitem__(self, name: str) -> Any:
         known = self._known
