@@ -45,6 +45,7 @@ from .journal import (
     JournalEntry,
     JournalProblem,
     apply_entry,
+    moment_text,
     read_jsonl,
     replay,
     seal,
@@ -462,7 +463,7 @@ class Engine:
             "hold_added",
             {"hold": hold.model_dump(mode="json", exclude_none=True), "actor": actor.id},
         )
-        _log.info("hold_added", case_id=case_id, kind=str(hold.kind), hold_id=hold.id)
+        _log.bind().info("hold_added", case_id=case_id, kind=str(hold.kind), hold_id=hold.id)
         self._react(case_id, str(hold.kind), moment)
         return hold
 
@@ -488,7 +489,7 @@ class Engine:
             "hold_released",
             {"hold_id": hold_id, "released_at": moment.isoformat(), "actor": actor.id},
         )
-        _log.info("hold_released", case_id=case_id, hold_id=hold_id)
+        _log.bind().info("hold_released", case_id=case_id, hold_id=hold_id)
         return hold.model_copy(update={"released_at": moment})
 
     # -- what happened outside ---------------------------------------------------
@@ -552,7 +553,9 @@ class Engine:
         if provider_id is not None:
             data["provider_id"] = str(provider_id)
         entry = self._record(case, moment, "interaction", data)
-        _log.info("interaction", case_id=case_id, channel=data["channel"], outcome=data["outcome"])
+        _log.bind().info(
+            "interaction", case_id=case_id, channel=data["channel"], outcome=data["outcome"]
+        )
         self._react(case_id, data["outcome"], moment)
         return entry
 
@@ -585,7 +588,7 @@ class Engine:
             self._contact_point(case, contact)
             data["contact"] = contact
         entry = self._record(case, moment, kind, data)
-        _log.info(kind, case_id=case_id, channel=data["channel"])
+        _log.bind().info(kind, case_id=case_id, channel=data["channel"])
         return entry
 
     def record_consent(
@@ -653,7 +656,7 @@ class Engine:
             [start.isoformat(), end.isoformat()],
         ]
         entry = self._record(case, moment, "inconvenient", {"spans": spans, "actor": actor.id})
-        _log.info("inconvenient_times", case_id=case_id)
+        _log.bind().info("inconvenient_times", case_id=case_id)
         return entry
 
     def judge_contact(
@@ -709,7 +712,7 @@ class Engine:
         if key is not None:
             data["key"] = key
         self._record(case, moment, "contact_denied", data)
-        _log.info(
+        _log.bind().info(
             "contact_denied",
             case_id=case_id,
             channel=chosen.channel,
@@ -727,7 +730,7 @@ class Engine:
         case = self.store.get(case_id)
         moment = self._moment(case_id, at)
         entry = self._record(case, moment, "notice", {"notice": notice, "actor": actor.id})
-        _log.info("notice_sent", case_id=case_id, notice=notice)
+        _log.bind().info("notice_sent", case_id=case_id, notice=notice)
         return entry
 
     def record_payment(
@@ -772,7 +775,7 @@ class Engine:
             data["reference"] = reference
         data.update(self._payment_shares(case, amount))
         self._record(case, moment, "payment", data)
-        _log.info("payment", case_id=case_id, currency=amount.currency)
+        _log.bind().info("payment", case_id=case_id, currency=amount.currency)
         self._after_payment(case, moment)
         result = PaymentResult(applied, credit, self._cure(case, moment))
         self._react(case_id, "payment", moment)
@@ -887,7 +890,7 @@ class Engine:
             )
         data: dict[str, Any] = {
             "policy": policy.label(),
-            "next_review_at": upcoming.isoformat(),
+            "next_review_at": moment_text(upcoming),
             "steps": list(sources),
         }
         if segment is not None:
@@ -926,7 +929,7 @@ class Engine:
             if value is not None:
                 data[name] = value
         self._record(case, moment, "outbox_intent", data)
-        _log.info("outbox_intent", case_id=case_id, channel=channel, step=step)
+        _log.bind().info("outbox_intent", case_id=case_id, channel=channel, step=step)
         return data
 
     def render(
@@ -994,14 +997,14 @@ class Engine:
             "due_at": (moment + timedelta(hours=action.due_hours)).isoformat(),
             "stage": case.stage,
             "step": step,
-            "opened_at": moment.isoformat(),
+            "opened_at": moment_text(moment),
         }
         if action.skill is not None:
             task["skill"] = action.skill
         if agent is not None:
             task["assignee"] = agent.id
         self._record(case, moment, "task_opened", {"task": task, "key": key})
-        _log.info("task_opened", case_id=case_id, kind=action.kind, queue=action.queue)
+        _log.bind().info("task_opened", case_id=case_id, kind=action.kind, queue=action.queue)
         return case.tasks[-1]
 
     def _agent_load(self) -> dict[str, int]:
@@ -1077,7 +1080,7 @@ class Engine:
             "task_closed",
             {"task_id": task_id, "outcome": outcome, "actor": actor.id},
         )
-        _log.info("task_closed", case_id=case_id, actor=actor.id)
+        _log.bind().info("task_closed", case_id=case_id, actor=actor.id)
         return entry
 
     def _react(self, case_id: str, event: str, moment: datetime) -> None:
@@ -1216,7 +1219,7 @@ class Engine:
             raise InvalidInput("due", due, "a calendar date")
         data = {"amount": str(money.amount), "due": due.isoformat(), "actor": actor.id}
         entry = self._record(case, moment, "instalment_due", data)
-        _log.info("instalment_due", case_id=case_id)
+        _log.bind().info("instalment_due", case_id=case_id)
         self._use_credit(case, moment)
         return entry
 
@@ -1288,7 +1291,7 @@ class Engine:
         if case.promise is not None and case.promise.is_open:
             data["supersedes"] = case.promise.id
         self._record(case, moment, "promise_made", data)
-        _log.info("promise_made", case_id=case_id, promise_id=promise.id)
+        _log.bind().info("promise_made", case_id=case_id, promise_id=promise.id)
         if "promise" in self.workflow.triggers and case.stage in self.workflow.sources_of(
             "promise"
         ):
@@ -1331,7 +1334,7 @@ class Engine:
                     "instalment": index,
                 },
             )
-            _log.info("promise_resolved", case_id=case_id, status=str(status))
+            _log.bind().info("promise_resolved", case_id=case_id, status=str(status))
             if case.stage == "promise" and "promise_broken" in self.workflow.triggers:
                 self._fire_quietly(case, "promise_broken", moment, f"promise {status}", SYSTEM)
         return case.promise
@@ -1363,7 +1366,7 @@ class Engine:
                 raise InvalidInput("reference", mask(str(reference)), "a document id")
             data["reference"] = reference
         entry = self._record(case, moment, "document", data)
-        _log.info("document", case_id=case_id, document=kind)
+        _log.bind().info("document", case_id=case_id, document=kind)
         return entry
 
     def start_plan(
@@ -1438,7 +1441,7 @@ class Engine:
         if case.promise is not None and case.promise.is_open:
             data["supersedes"] = case.promise.id
         self._record(case, moment, "plan_started", data)
-        _log.info("plan_started", case_id=case_id, plan_id=plan.id, kind=str(plan.kind))
+        _log.bind().info("plan_started", case_id=case_id, plan_id=plan.id, kind=str(plan.kind))
         self.fire(
             case_id, "offer_plan", actor=actor, approver=approver, at=moment, reason="plan started"
         )
@@ -1478,7 +1481,7 @@ class Engine:
                     "waived": {},
                 },
             )
-            _log.info("plan_resolved", case_id=case_id, status="broken")
+            _log.bind().info("plan_resolved", case_id=case_id, status="broken")
             if case.stage == "repayment_plan" and "plan_broken" in self.workflow.triggers:
                 self._fire_quietly(case, "plan_broken", moment, "plan instalment missed", SYSTEM)
             return case.plan
@@ -1497,7 +1500,7 @@ class Engine:
                 "plan_instalment_late",
                 {"plan_id": plan.id, "instalments": late, "shortfall": str(shortfall.amount)},
             )
-            _log.info("plan_instalment_late", case_id=case_id, instalments=late)
+            _log.bind().info("plan_instalment_late", case_id=case_id, instalments=late)
         return case.plan
 
     def reverse_payment(
@@ -1544,7 +1547,9 @@ class Engine:
         if reason is not None:
             data["reason"] = reason
         self._record(case, moment, "payment_reversed", data)
-        _log.info("payment_reversed", case_id=case_id, reopened=data.get("stage") is not None)
+        _log.bind().info(
+            "payment_reversed", case_id=case_id, reopened=data.get("stage") is not None
+        )
         restored = {name: Money(value, case.currency) for name, value in data["restored"].items()}
         stage = data.get("stage")
         return Reversal(
@@ -1595,7 +1600,7 @@ class Engine:
         if reason is not None:
             data["reason"] = reason
         self._record(case, moment, "waiver", data)
-        _log.info("waiver", case_id=case_id, basis=approval.basis, actor=actor.id)
+        _log.bind().info("waiver", case_id=case_id, basis=approval.basis, actor=actor.id)
         return Waiver(applied, approval, self._cure(case, moment))
 
     def settle(
@@ -1654,7 +1659,7 @@ class Engine:
         if reason is not None:
             data["reason"] = reason
         self._record(case, moment, "settlement", data)
-        _log.info("settlement", case_id=case_id, basis=approval.basis, actor=actor.id)
+        _log.bind().info("settlement", case_id=case_id, basis=approval.basis, actor=actor.id)
         transition = self.fire(
             case_id, "settle", actor=actor, approver=approver, at=moment, reason="settled"
         )
@@ -1753,7 +1758,7 @@ class Engine:
                 "paid": str(promise.paid),
             },
         )
-        _log.info("promise_resolved", case_id=case.id, status="kept")
+        _log.bind().info("promise_resolved", case_id=case.id, status="kept")
         # With the arrears cleared the cure takes the case out of collection instead.
         if (
             case.balance.has_arrears
@@ -1784,7 +1789,7 @@ class Engine:
                 "waived": waived,
             },
         )
-        _log.info("plan_resolved", case_id=case.id, status="completed")
+        _log.bind().info("plan_resolved", case_id=case.id, status="completed")
         if case.stage == "repayment_plan" and "plan_completed" in self.workflow.triggers:
             self._fire_quietly(case, "plan_completed", moment, "plan completed", SYSTEM)
         return True
@@ -1863,7 +1868,9 @@ class Engine:
             else charges.late_fee_for.isoformat(),
         }
         self._record(case, moment, "accrual", data)
-        _log.info("accrual", case_id=case.id, days=charges.days, frozen_days=charges.frozen_days)
+        _log.bind().info(
+            "accrual", case_id=case.id, days=charges.days, frozen_days=charges.frozen_days
+        )
         return charges
 
     def _use_credit(self, case: Case, moment: datetime) -> PaymentResult | None:
@@ -1874,7 +1881,7 @@ class Engine:
         applied, _ = allocate(use, balance.components())
         data = {"applied": {name: str(part.amount) for name, part in applied.items()}}
         self._record(case, moment, "credit_applied", data)
-        _log.info("credit_applied", case_id=case.id)
+        _log.bind().info("credit_applied", case_id=case.id)
         return PaymentResult(applied, Money.zero(case.currency), self._cure(case, moment))
 
     def _authorise(
@@ -1905,7 +1912,7 @@ class Engine:
                 "approver": denied.approver,
             }
             self._record(case, moment, "waiver_refused", data)
-            _log.info("waiver_refused", case_id=case.id, actor=actor.id)
+            _log.bind().info("waiver_refused", case_id=case.id, actor=actor.id)
             raise
 
 

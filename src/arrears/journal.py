@@ -17,7 +17,7 @@ from its entries alone.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -151,11 +151,25 @@ class JournalEntry:
         return hash(self.hash)
 
 
-# The last moment `seal` wrote and its ISO text.  A batch seals many entries at
-# one moment (`Engine.open_cases`, a tick's transitions), and ``isoformat`` costs
-# as much as hashing a short entry; the check is by identity, since an equal
-# moment in another zone is written differently.
-_last_moment: tuple[datetime | None, str] = (None, "")
+# The moments `seal` (and the engine) wrote lately, with their ISO text, by identity.
+# A batch stamps thousands of entries with a few moments (`Engine.open_cases`, a
+# tick's now and next review times), and ``isoformat`` costs as much as hashing a
+# short entry.  The check is by identity, since an equal moment in another zone is
+# written differently; each moment is held with its text, so its id is not reused.
+_MOMENTS: dict[int, tuple[datetime, str]] = {}
+_MOMENTS_KEPT: Final = 64
+
+
+def moment_text(at: datetime) -> str:
+    """``at.isoformat()``, remembered for the few moments a batch writes many times."""
+    found = _MOMENTS.get(id(at))
+    if found is not None and found[0] is at:
+        return found[1]
+    text = at.isoformat()
+    if len(_MOMENTS) >= _MOMENTS_KEPT:
+        _MOMENTS.clear()
+    _MOMENTS[id(at)] = (at, text)
+    return text
 
 
 def seal(
@@ -166,14 +180,9 @@ def seal(
     *data* must be JSON-safe (strings, ints, bools, lists, dicts, ``None``);
     money and decimals travel as strings.
     """
-    global _last_moment
-    moment, text = _last_moment
-    if moment is not at:
-        text = at.isoformat()
-        _last_moment = (at, text)
     encoded = orjson.dumps(
         {
-            "at": text,
+            "at": moment_text(at),
             "case_id": case_id,
             "data": data,
             "kind": kind,
@@ -481,74 +490,100 @@ def apply_entry(case: Case, kind: str, at: datetime, data: Mapping[str, Any]) ->
     """Apply one recorded fact to *case*; its version becomes the chain's length.
 
     The engine and `replay` both change a case only through this function, so
-    a replayed case cannot drift from the live one.
+    a replayed case cannot drift from the live one.  Kinds that only record
+    (``opened``, ``review``, ``interaction``, ``outbox_intent``, refusals and
+    denials…) change nothing but the version.
     """
     case.version += 1
-    if kind == "transition":
-        if case.stage != data["dest"]:  # the engine's machine has already moved it
-            case.stage = data["dest"]
-        if case.tasks:  # work asked for in another stage no longer fits: it expires
-            case.tasks = tuple(task for task in case.tasks if task.stage == data["dest"])
-    elif kind == "variant_assigned":
-        case.variant = data["variant"]
-    elif kind == "task_opened":
-        case.tasks = (*case.tasks, Task.model_validate(data["task"]))
-    elif kind == "task_closed":
-        case.tasks = tuple(task for task in case.tasks if task.id != data["task_id"])
-    elif kind == "hold_added":
-        case.holds = (*case.holds, Hold.model_validate(data["hold"]))
-    elif kind == "hold_released":
-        released = datetime.fromisoformat(data["released_at"])
-        case.holds = tuple(
-            hold.model_copy(update={"released_at": released})
-            if hold.id == data["hold_id"]
-            else hold
-            for hold in case.holds
-        )
-    elif kind == "notice":
-        case.notices[data["notice"]] = at
-    elif kind == "payment":
-        applied = {name: Decimal(amount) for name, amount in data["applied"].items()}
-        case.balance = case.balance.after_payment(applied, Decimal(data["credit"]))
-        if "promise" in data or "plan" in data:
-            _count_payment(case, data)
-    elif kind == "accrual":
-        _apply_accrual(case, data)
-    elif kind == "credit_applied":
-        applied = {name: Decimal(amount) for name, amount in data["applied"].items()}
-        used = sum(applied.values(), Decimal(0))
-        case.balance = case.balance.after_payment(applied, -used)
-    elif kind == "instalment_due":
-        amount = Decimal(data["amount"])
-        if not case.balance.has_arrears:
-            case.due_date = date.fromisoformat(data["due"])
-        balance = case.balance
-        case.balance = balance.model_copy(
-            update={"not_due": balance.not_due - amount, "principal": balance.principal + amount}
-        )
-    elif kind == "promise_made":
-        case.promise = Promise.model_validate(data["promise"])
-    elif kind == "promise_resolved":
-        _resolve_promise(case, data)
-    elif kind == "document":
-        case.documents = tuple(sorted({*case.documents, data["document"]}))
-    elif kind == "plan_started":
-        if case.promise is not None and case.promise.id == data.get("supersedes"):
-            case.promise = case.promise.model_copy(update={"status": PromiseStatus.SUPERSEDED})
-        case.plan = RepaymentPlan.model_validate(data["plan"])
-    elif kind == "plan_instalment_late":
-        if case.plan is not None:
-            late = (*case.plan.late, *data["instalments"])
-            case.plan = case.plan.model_copy(update={"late": late})
-    elif kind == "plan_resolved":
-        _resolve_plan(case, at, data)
-    elif kind in ("waiver", "settlement"):
-        taken = {name: Decimal(amount) for name, amount in data["applied"].items()}
-        for name, amount in data.get("waived", {}).items():
-            taken[name] = taken.get(name, Decimal(0)) + Decimal(amount)
-        case.balance = case.balance.after_payment(taken, Decimal(0))
-    elif kind == "payment_reversed":
-        _reverse_payment(case, data)
+    change = _CHANGES.get(kind)
+    if change is not None:
+        change(case, at, data)
+
+
+def _transition(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
+    dest = data["dest"]
+    if case.stage != dest:  # the engine's machine has already moved it
+        case.stage = dest
+    if case.tasks:  # work asked for in another stage no longer fits: it expires
+        case.tasks = tuple(task for task in case.tasks if task.stage == dest)
+
+
+def _variant(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
+    case.variant = data["variant"]
+
+
+def _task_opened(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
+    case.tasks = (*case.tasks, Task.model_validate(data["task"]))
+
+
+def _task_closed(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
+    case.tasks = tuple(task for task in case.tasks if task.id != data["task_id"])
+
+
+def _hold_added(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
+    case.holds = (*case.holds, Hold.model_validate(data["hold"]))
+
+
+def _hold_released(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
+    released = datetime.fromisoformat(data["released_at"])
+    case.holds = tuple(
+        hold.model_copy(update={"released_at": released}) if hold.id == data["hold_id"] else hold
+        for hold in case.holds
+    )
+
+
+def _notice(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
+    case.notices[data["notice"]] = at
+
+
+def _payment(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
+    applied = {name: Decimal(amount) for name, amount in data["applied"].items()}
+    case.balance = case.balance.after_payment(applied, Decimal(data["credit"]))
+    if "promise" in data or "plan" in data:
+        _count_payment(case, data)
+
+
+def _credit_applied(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
+    applied = {name: Decimal(amount) for name, amount in data["applied"].items()}
+    used = sum(applied.values(), Decimal(0))
+    case.balance = case.balance.after_payment(applied, -used)
+
+
+def _instalment_due(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
+    amount = Decimal(data["amount"])
+    if not case.balance.has_arrears:
+        case.due_date = date.fromisoformat(data["due"])
+    balance = case.balance
+    case.balance = balance.model_copy(
+        update={"not_due": balance.not_due - amount, "principal": balance.principal + amount}
+    )
+
+
+def _promise_made(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
+    case.promise = Promise.model_validate(data["promise"])
+
+
+def _document(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
+    case.documents = tuple(sorted({*case.documents, data["document"]}))
+
+
+def _plan_started(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
+    if case.promise is not None and case.promise.id == data.get("supersedes"):
+        case.promise = case.promise.model_copy(update={"status": PromiseStatus.SUPERSEDED})
+    case.plan = RepaymentPlan.model_validate(data["plan"])
+
+
+def _plan_instalment_late(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
+    if case.plan is not None:
+        late = (*case.plan.late, *data["instalments"])
+        case.plan = case.plan.model_copy(update={"late": late})
+
+
+def _waived(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
+    taken = {name: Decimal(amount) for name, amount in data["applied"].items()}
+    for name, amount in data.get("waived", {}).items():
+        taken[name] = taken.get(name, Decimal(0)) + Decimal(amount)
+    case.balance = case.balance.after_payment(taken, Decimal(0))
 
 
 def _count_payment(case: Case, data: Mapping[str, Any]) -> None:
@@ -563,7 +598,7 @@ def _count_payment(case: Case, data: Mapping[str, Any]) -> None:
         case.plan = case.plan.model_copy(update={"paid": paid})
 
 
-def _apply_accrual(case: Case, data: Mapping[str, Any]) -> None:
+def _apply_accrual(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
     """Add penalty interest and a late fee to the balance, and their totals to the accrual."""
     penalty, fee = Decimal(data["penalty"]), Decimal(data["fee"])
     balance = case.balance
@@ -580,7 +615,7 @@ def _apply_accrual(case: Case, data: Mapping[str, Any]) -> None:
     )
 
 
-def _resolve_promise(case: Case, data: Mapping[str, Any]) -> None:
+def _resolve_promise(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
     """Mark the promise kept, partly kept or broken, with its shortfall."""
     if case.promise is None or case.promise.id != data["promise_id"]:
         return
@@ -603,7 +638,7 @@ def _resolve_plan(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
         case.balance = case.balance.after_payment(waived, Decimal(0))
 
 
-def _reverse_payment(case: Case, data: Mapping[str, Any]) -> None:
+def _reverse_payment(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
     """Owe again what a reversed payment paid, take back its credit, re-open what it closed."""
     balance = case.balance
     update = {
@@ -626,3 +661,29 @@ def _reverse_payment(case: Case, data: Mapping[str, Any]) -> None:
     stage = data.get("stage")
     if stage is not None:
         case.stage = stage["to"]
+
+
+ApplyChange = Callable[[Case, datetime, Mapping[str, Any]], None]
+#: What each kind of entry changes on its case (besides the version), by kind.
+_CHANGES: Final[Mapping[str, ApplyChange]] = {
+    "transition": _transition,
+    "variant_assigned": _variant,
+    "task_opened": _task_opened,
+    "task_closed": _task_closed,
+    "hold_added": _hold_added,
+    "hold_released": _hold_released,
+    "notice": _notice,
+    "payment": _payment,
+    "accrual": _apply_accrual,
+    "credit_applied": _credit_applied,
+    "instalment_due": _instalment_due,
+    "promise_made": _promise_made,
+    "promise_resolved": _resolve_promise,
+    "document": _document,
+    "plan_started": _plan_started,
+    "plan_instalment_late": _plan_instalment_late,
+    "plan_resolved": _resolve_plan,
+    "waiver": _waived,
+    "settlement": _waived,
+    "payment_reversed": _reverse_payment,
+}

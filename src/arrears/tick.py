@@ -35,8 +35,6 @@ from datetime import date, datetime, time, timedelta
 from time import monotonic
 from typing import TYPE_CHECKING, Any, Final
 
-import structlog
-
 from ._exceptions import ConcurrencyConflict, TransitionDenied
 from ._gc import collector_paused
 from .case import Case, Channel, ContactPoint, Outcome
@@ -44,6 +42,7 @@ from .compliance import Proposal
 from .compliance.history import ContactHistory
 from .compliance.rules import local_moment
 from .journal import JournalEntry
+from .logs import get_logger
 from .plans import PlanStatus
 from .policy import Facts, Policy, SendAction, TaskAction
 from .policy.conditions import Test
@@ -54,7 +53,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ActionPlan", "TickReport", "outbox_key", "plan_actions", "review_case", "run_tick"]
 
-_log = structlog.get_logger("arrears")
+_log = get_logger("arrears")
 
 #: How many escalations one review may fire in a row (a guard against loops).
 MAX_ESCALATIONS: Final = 5
@@ -299,6 +298,7 @@ class _Run:
     __slots__ = (
         "_escalations",
         "_next",
+        "_starts",
         "_steps",
         "engine",
         "now",
@@ -320,6 +320,7 @@ class _Run:
         self._steps: dict[tuple[str | None, str], tuple[tuple[Step, str, Test], ...]] = {}
         self._escalations: dict[str, tuple[Escalation, ...]] = {}
         self._next: dict[tuple[Any, date], datetime] = {}
+        self._starts: dict[tuple[Any, date], datetime] = {}
 
     def steps(self, variant: str | None, stage: str) -> tuple[tuple[Step, str, Test], ...]:
         """The steps of *variant* that act in *stage*."""
@@ -347,6 +348,14 @@ class _Run:
         found = self._next.get(key)
         if found is None:
             found = self._next[key] = next_regular_review(self.policy, case, self.now)
+        return found
+
+    def day_start(self, case: Case) -> datetime:
+        """When today began where the debtor lives (`_day_start`), per zone and day."""
+        key = (case.debtor.timezone, case.local_date(self.now))
+        found = self._starts.get(key)
+        if found is None:
+            found = self._starts[key] = _day_start(case, self.now)
         return found
 
 
@@ -383,7 +392,7 @@ def _plan_review(run: _Run, case_id: str) -> _Review | None:
     plans = _planned(run.steps(facts.variant, case.stage), run.rules, case, facts)
     if not plans:
         return review
-    today = _outbox_state(store.entries(case_id), _day_start(case, now))
+    today = _outbox_state(store.entries(case_id), run.day_start(case))
     for plan in plans:
         action = plan.action
         if plan.key in today.done:
@@ -418,7 +427,7 @@ def _deliver(engine: Engine, review: _Review, report: TickReport) -> None:
             send.status, send.provider_id = result.status, result.provider_id
             send.retryable = result.retryable
         except Exception as err:  # an adapter bug must not lose the record
-            _log.warning(
+            _log.bind().warning(
                 "adapter_error",
                 case_id=review.case_id,
                 channel=send.message.channel,
@@ -641,7 +650,7 @@ def run_tick(
             store.release(chosen, owner)
         if left is not None:
             left -= len(chosen)
-    _log.info(
+    _log.bind().info(
         "tick",
         at=now.isoformat(),
         reviewed=report.reviewed,
@@ -699,7 +708,7 @@ def _batch_phase(
         report.errors.append((case_id, "ConcurrencyConflict: the batch lost a race twice"))
         with store.transaction():
             store.schedule(case_id, run.now + RETRY_AFTER)
-    _log.warning("batch_failed", cases=len(case_ids), error="ConcurrencyConflict")
+    _log.bind().warning("batch_failed", cases=len(case_ids), error="ConcurrencyConflict")
     return None
 
 
@@ -726,7 +735,7 @@ def _guarded(
         except Exception as err:
             error = err
         run.report.errors.append((case_id, f"{type(error).__name__}: {error}"))
-        _log.warning("review_failed", case_id=case_id, error=type(error).__name__)
+        _log.bind().warning("review_failed", case_id=case_id, error=type(error).__name__)
         store.schedule(case_id, run.now + RETRY_AFTER)
         return None
     return None
