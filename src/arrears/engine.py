@@ -984,9 +984,12 @@ class Engine:
         """Open a task for a person on the case, assigned to the agent with the lightest load."""
         case = self.store.get(case_id)
         moment = self._moment(case_id, at)
-        # Only with agents to choose from: the load reads every case in the store.
-        load = self._agent_load() if self.agents else {}
-        agent = pick_agent(self.agents, action.queue, action.skill, load)
+        # Only with agents to choose from (the load is read from the store once).
+        agent = (
+            pick_agent(self.agents, action.queue, action.skill, self._agent_load())
+            if self.agents
+            else None
+        )
         # The task's JSON is written here and validated once, when the entry is
         # applied (`apply_entry` builds the case's `Task` from it).
         task: dict[str, Any] = {

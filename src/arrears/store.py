@@ -13,13 +13,17 @@ import heapq
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
-from typing import Protocol, runtime_checkable
+from typing import Final, Protocol, runtime_checkable
 
 from ._exceptions import DuplicateCase, InvalidInput, UnknownCase
 from .case import Case
 from .journal import Head, JournalEntry
 
 __all__ = ["MemoryStore", "Store"]
+
+
+#: What `MemoryStore.transaction` returns: one reusable, stateless context for every call.
+_NO_TRANSACTION: Final[AbstractContextManager[None]] = nullcontext()
 
 
 @runtime_checkable
@@ -299,4 +303,4 @@ class MemoryStore:
 
     def transaction(self) -> AbstractContextManager[None]:
         """Memory writes are immediate: a transaction groups nothing."""
-        return nullcontext()
+        return _NO_TRANSACTION

@@ -264,7 +264,7 @@ def _opted_out(history: ContactHistory | None, channel: str, contact: str) -> bo
     return consent is None or consent.at < opted.at
 
 
-@dataclass
+@dataclass(slots=True)
 class _Send:
     """A message whose intent is journaled, waiting for (or back from) its adapter."""
 
@@ -276,7 +276,7 @@ class _Send:
     retryable: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class _Review:
     """A review half done: planned and journaled up to the intents of its messages."""
 
