@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Final
 
 from dateutil.rrule import rrulestr
@@ -23,6 +24,7 @@ from ..money import Money
 __all__ = ["FACTS", "Facts", "next_payday"]
 
 
+@lru_cache(maxsize=4096)
 def next_payday(rule: str, after: date) -> date | None:
     """The first payday on or after *after*, from an RFC 5545 recurrence rule.
 
@@ -30,6 +32,8 @@ def next_payday(rule: str, after: date) -> date | None:
     datetime.date(2026, 11, 15)
     >>> next_payday("FREQ=MONTHLY;BYMONTHDAY=-1", date(2027, 2, 2))  # the last day
     datetime.date(2027, 2, 28)
+
+    Remembered per rule and day: a tick asks it of every case with a payday, on one day.
     """
     start = datetime.combine(after - timedelta(days=400), datetime.min.time())
     recurrence = rrulestr(rule, dtstart=start)
