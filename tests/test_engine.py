@@ -684,6 +684,40 @@ class TestJournalThroughTheEngine:
         with pytest.raises(JournalCorrupted, match="changed"):
             Engine.from_journal(tampered.splitlines())
 
+    def test_export_restored_under_another_workflow_is_refused(
+        self, clock: SettableClock, make_case: MakeCase
+    ) -> None:
+        """A journal recorded under one workflow is not restored under another one.
+
+        The cards workflow has a ``letter`` stage the standard one lacks: a case
+        standing there could not be worked on after a silent restore.
+        """
+        ladder = ("notified", "letter", "sms", "phone")
+        cards = Workflow(standard_definition(ladder=ladder, name="cards", version="3"))
+        engine = Engine(cards, clock=clock)
+        case_id = engine.open_case(make_case()).id
+        engine.fire(case_id, "notify")
+        engine.fire(case_id, "escalate")
+        assert engine.case(case_id).stage == "letter"
+        out = io.StringIO()
+        engine.export_journal(out)
+        lines = out.getvalue().splitlines()
+        with pytest.raises(InvalidInput, match=r"recorded under \(cards 3\)") as info:
+            Engine.from_journal(lines, clock=clock)
+        assert info.value.field == "workflow"
+        assert info.value.value == "standard 1"
+        # The same name without the stage the case stands in: refused too.
+        narrower = Workflow(standard_definition(name="cards", version="4"))
+        with pytest.raises(InvalidInput, match="stage 'letter'"):
+            Engine.from_journal(lines, narrower, clock=clock)
+        # The workflow it was recorded under, or a later version keeping its stages.
+        later = Workflow(standard_definition(ladder=ladder, name="cards", version="4"))
+        for same in (cards, later):
+            restored = Engine.from_journal(lines, same, clock=clock)
+            assert restored.case(case_id) == engine.case(case_id)
+            restored.fire(case_id, "escalate")
+            assert restored.case(case_id).stage == "sms"
+
 
 class TestLogsAndPersonalData:
     def test_transition_log_binds_the_case_id(

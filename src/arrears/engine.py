@@ -1137,8 +1137,15 @@ class Engine:
     ) -> Engine:
         """Rebuild an engine from an export: every case replayed from its chain.
 
+        Each case is restored under *workflow* (the standard one when omitted),
+        which must be the workflow its chain was recorded under: the same name,
+        with the stage the case stands in among its stages (so a later version
+        of the same workflow that kept that stage will do).
+
         Raises:
             JournalCorrupted: any line or chain does not verify.
+            InvalidInput: a chain was recorded under another workflow, or a
+                case stands in a stage *workflow* does not have (``workflow``).
         """
         chains, problems = read_jsonl(lines)
         if problems:
@@ -1146,6 +1153,7 @@ class Engine:
         engine = cls(workflow, clock=clock)
         for case_id, entries in chains.items():
             case = replay(entries)
+            engine._check_recorded_workflow(case, entries)
             engine.store.add(case, entries[0])
             for entry in entries[1:]:
                 engine.store.append(entry)
@@ -1156,6 +1164,28 @@ class Engine:
                     [JournalProblem(case_id, 0, "changed", "snapshot id differs from the chain")]
                 )
         return engine
+
+    def _check_recorded_workflow(self, case: Case, entries: Sequence[JournalEntry]) -> None:
+        """Refuse a chain recorded under another workflow than the engine's (`from_journal`)."""
+        workflow = self.workflow
+        recorded = [
+            tuple(entry.data["workflow"])
+            for entry in entries
+            if entry.kind in ("opened", "transition") and "workflow" in entry.data
+        ]
+        for name, version in dict.fromkeys(recorded):
+            if name != workflow.name:
+                raise InvalidInput(
+                    "workflow",
+                    f"{workflow.name} {workflow.version}",
+                    f"the workflow case {case.id} was recorded under ({name} {version})",
+                )
+        if case.stage not in workflow.stages:
+            raise InvalidInput(
+                "workflow",
+                f"{workflow.name} {workflow.version}",
+                f"a workflow with stage {case.stage!r}, where case {case.id} stands",
+            )
 
     # -- promises, plans, charges, credit, reversals, waivers and settlements ----------
     #: The approval-limits table `waive` and `settle` use when given none.
