@@ -624,7 +624,8 @@ def run_tick(
 
     Each batch is planned in one store transaction (intents journaled), then
     its messages are handed to the adapters, then the results and reviews are
-    journaled in a second transaction.  With an *owner*, cases are leased
+    journaled in a second transaction (a review with no message is finished
+    in the first).  With an *owner*, cases are leased
     (`Store.lease`), so several workers share one tick without overlap; a
     lease a dead worker held expires after *lease_for*.
     """
@@ -663,7 +664,7 @@ def run_tick(
 
 def _run_batch(run: _Run, case_ids: Sequence[str]) -> None:
     def plan() -> list[_Review]:
-        found = (_guarded(run, case_id, _plan_review) for case_id in case_ids)
+        found = (_guarded(run, case_id, _plan_and_settle) for case_id in case_ids)
         return [review for review in found if review is not None]
 
     planned = _batch_phase(run, case_ids, plan)
@@ -710,6 +711,21 @@ def _batch_phase(
             store.schedule(case_id, run.now + RETRY_AFTER)
     _log.bind().warning("batch_failed", cases=len(case_ids), error="ConcurrencyConflict")
     return None
+
+
+def _plan_and_settle(run: _Run, case_id: str) -> _Review | None:
+    """Phase 1 for one case; a review with no message to hand over is finished at once.
+
+    Phases 2 and 3 exist for messages (results are journaled after the
+    adapter answers); a review that only opened tasks, fired triggers or did
+    nothing journals the same entries in the same order in phase 1's
+    transaction, so its case is written once per batch, not twice.
+    """
+    review = _plan_review(run, case_id)
+    if review is not None and not review.sends:
+        _finish(run, review)
+        return None
+    return review
 
 
 def _finisher(review: _Review) -> Callable[[_Run, str], None]:
