@@ -430,3 +430,76 @@ def test_open_tasks_are_kept_without_reading_every_case(tmp_path: Path) -> None:
     engine.complete_task("L-2", engine.case("L-2").tasks[0].id, "done", at=clock.now())
     assert len(engine.tasks(queue="phone-team")) == 4
     assert set(store.reads) == {"L-2"}
+
+
+class TestCollector:
+    """The cyclic garbage collector is paused for a tick and left as the host had it."""
+
+    @staticmethod
+    def cycle_making_engine(tmp_path: Path, cases: int) -> tuple[Engine, list[int]]:
+        """An engine whose Python rule leaves one garbage cycle per review, counted when freed."""
+        path = tmp_path / "p.yaml"
+        path.write_text(POLICY, encoding="utf-8")
+        policy = load_policy(path)
+        freed: list[int] = []
+
+        class Knot:
+            def __init__(self) -> None:
+                self.me = self
+
+            def __del__(self) -> None:
+                freed.append(1)
+
+        @policy.rule("knot")
+        def knot(facts: Any) -> None:
+            Knot()  # unreachable at once, but only the collector can free a cycle
+
+        engine = Engine(
+            policy=policy,
+            channels=[RecordingChannel(channels=frozenset({"sms"}))],
+            clock=SettableClock(shanghai(2026, 8, 28, 9, 30)),
+        )
+        for number in range(cases):
+            engine.open_case(case_data(f"L-{number}"), at=shanghai(2026, 8, 27, 18, 0))
+        return engine, freed
+
+    def test_cycles_made_during_a_long_tick_are_collected_during_it(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        import gc
+
+        import arrears.tick
+
+        monkeypatch.setattr(arrears.tick, "COLLECT_EVERY", 10)
+        engine, freed = self.cycle_making_engine(tmp_path, 30)
+        gc.collect()
+        seen_during: list[int] = []
+        original = arrears.tick._run_batch
+
+        def watched(run: Any, case_ids: Any) -> None:
+            seen_during.append(len(freed))
+            assert not gc.isenabled()  # paused for the whole tick
+            original(run, case_ids)
+
+        monkeypatch.setattr(arrears.tick, "_run_batch", watched)
+        assert engine.tick(shanghai(2026, 8, 28, 9, 30), batch=5).reviewed == 30
+        assert gc.isenabled()
+        # Two batches of five made ten cycles, and nothing freed them while they
+        # ran; the collection after them freed all ten before the third began.
+        assert seen_during[:3] == [0, 0, 10]
+        gc.collect()
+        assert len(freed) == 30
+
+    def test_a_host_that_turned_the_collector_off_keeps_it_off(self, tmp_path: Path) -> None:
+        import gc
+
+        engine, freed = self.cycle_making_engine(tmp_path, 3)
+        gc.disable()
+        try:
+            assert engine.tick(shanghai(2026, 8, 28, 9, 30)).reviewed == 3
+            assert not gc.isenabled()
+            assert freed == []  # the library collected nothing behind the host's back
+        finally:
+            gc.enable()
+        gc.collect()
+        assert len(freed) == 3

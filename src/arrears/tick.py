@@ -36,7 +36,7 @@ from time import monotonic
 from typing import TYPE_CHECKING, Any, Final
 
 from ._exceptions import ConcurrencyConflict, TransitionDenied
-from ._gc import collector_paused
+from ._gc import collector_paused, young_collection
 from .case import Case, Channel, ContactPoint, Outcome
 from .compliance import Proposal
 from .compliance.history import ContactHistory
@@ -55,6 +55,8 @@ __all__ = ["ActionPlan", "TickReport", "outbox_key", "plan_actions", "review_cas
 
 _log = get_logger("arrears")
 
+#: Cases reviewed between two collections of the young generations (see `arrears._gc`).
+COLLECT_EVERY: Final = 5_000
 #: How many escalations one review may fire in a row (a guard against loops).
 MAX_ESCALATIONS: Final = 5
 #: When a send failed with a retryable error, try again this much later.
@@ -634,23 +636,28 @@ def run_tick(
     store = engine.store
     left = limit
     started = monotonic()
-    while left is None or left > 0:
-        size = batch if left is None else min(batch, left)
-        if owner:
-            # Leases run from the tick's moment: a batch taken late in a long tick
-            # gets the time already spent on top, so it cannot look expired.
-            spent = timedelta(seconds=monotonic() - started)
-            chosen = store.lease(now, size, owner, lease_for + spent)
-        else:
-            chosen = store.due(now, size)
-        if not chosen:
-            break
-        with collector_paused():  # see `arrears._gc`
+    with collector_paused() as running:  # see `arrears._gc`
+        reviewed = 0
+        while left is None or left > 0:
+            size = batch if left is None else min(batch, left)
+            if owner:
+                # Leases run from the tick's moment: a batch taken late in a long tick
+                # gets the time already spent on top, so it cannot look expired.
+                spent = timedelta(seconds=monotonic() - started)
+                chosen = store.lease(now, size, owner, lease_for + spent)
+            else:
+                chosen = store.due(now, size)
+            if not chosen:
+                break
             _run_batch(run, chosen)
-        if owner:
-            store.release(chosen, owner)
-        if left is not None:
-            left -= len(chosen)
+            if owner:
+                store.release(chosen, owner)
+            if left is not None:
+                left -= len(chosen)
+            reviewed += len(chosen)
+            if running and reviewed >= COLLECT_EVERY:
+                reviewed = 0
+                young_collection()
     _log.bind().info(
         "tick",
         at=now.isoformat(),
