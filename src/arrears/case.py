@@ -523,7 +523,9 @@ class Case(BaseModel):
         require_aware(at, "at")
         if not self.balance.has_arrears:
             return 0
-        return max(0, (self.local_date(at) - self.due_date).days)
+        zone = self.debtor.timezone  # local_date, inlined: a guard asks on every fire
+        today = _local_date(zone, at) if zone is not None else at.date()
+        return max(0, (today - self.due_date).days)
 
     def bucket(self, at: datetime) -> str:
         """The delinquency bucket (``M0``, ``M1``, …, ``M7+``) at *at*."""
@@ -543,3 +545,21 @@ class Case(BaseModel):
             if point.id == contact_id:
                 return point
         raise KeyError(contact_id)
+
+
+def set_field(case: Case, name: str, value: Any) -> None:
+    """Set one field of *case* as the engine changes it: ``case.<name> = value``.
+
+    For a `Case` itself this is what pydantic's assignment does for a field of
+    a model that does not validate assignments (the value goes into the
+    instance's dict and the name into its set of given fields), without the
+    dispatch of ``BaseModel.__setattr__``, which costs three times as much and
+    runs on every entry the engine records (the version) and every transition
+    (the stage).  A subclass is assigned the ordinary way: it may validate
+    assignments or define a property.
+    """
+    if type(case) is Case:
+        case.__dict__[name] = value
+        case.__pydantic_fields_set__.add(name)
+    else:
+        setattr(case, name, value)

@@ -29,7 +29,7 @@ import orjson
 
 from ._exceptions import JournalCorrupted
 from .agreements import Accrual
-from .case import Case, Hold
+from .case import Case, Hold, set_field
 from .money import Money
 from .plans import PlanStatus, Promise, PromiseStatus, RepaymentPlan
 from .tasks import Task
@@ -494,7 +494,12 @@ def apply_entry(case: Case, kind: str, at: datetime, data: Mapping[str, Any]) ->
     (``opened``, ``review``, ``interaction``, ``outbox_intent``, refusals and
     denials…) change nothing but the version.
     """
-    case.version += 1
+    if type(case) is Case:
+        # `set_field` inlined: this runs for every entry recorded or replayed.
+        case.__dict__["version"] += 1
+        case.__pydantic_fields_set__.add("version")
+    else:
+        case.version += 1
     change = _CHANGES.get(kind)
     if change is not None:
         change(case, at, data)
@@ -503,7 +508,7 @@ def apply_entry(case: Case, kind: str, at: datetime, data: Mapping[str, Any]) ->
 def _transition(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
     dest = data["dest"]
     if case.stage != dest:  # the engine's machine has already moved it
-        case.stage = dest
+        set_field(case, "stage", dest)
     if case.tasks:  # work asked for in another stage no longer fits: it expires
         case.tasks = tuple(task for task in case.tasks if task.stage == dest)
 

@@ -32,7 +32,7 @@ from typing import Any, Final, NamedTuple
 from transitions import Machine
 
 from ._exceptions import InvalidInput, UnknownTrigger
-from .case import Case
+from .case import Case, set_field
 from .guards import (
     Guard,
     GuardContext,
@@ -357,6 +357,9 @@ class TransitionResult(NamedTuple):
         return not self.failures
 
 
+_new_tuple: Final = tuple.__new__
+
+
 class _GuardCheck:
     """The one `transitions` condition per edge: runs *every* guard and keeps the failures."""
 
@@ -499,8 +502,9 @@ class Workflow:
                     ctx.failures.append(refused)
                     passed = False
             if passed:
-                case.stage = dest
-                return TransitionResult(trigger, source, dest)
+                set_field(case, "stage", dest)
+                # As TransitionResult._make builds it: no keyword handling, every fire.
+                return _new_tuple(TransitionResult, (trigger, source, dest, ()))
         return TransitionResult(trigger, source, source, tuple(ctx.failures))
 
     def to_mermaid(self) -> str:
