@@ -78,8 +78,11 @@ def canonical_json(value: Mapping[str, Any]) -> str:
     return canonical_bytes(value).decode("utf-8")
 
 
+_new_sha256: Final = hashlib.sha256
+
+
 def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    return _new_sha256(data).hexdigest()
 
 
 class JournalEntry:
@@ -180,9 +183,10 @@ def seal(
     *data* must be JSON-safe (strings, ints, bools, lists, dicts, ``None``);
     money and decimals travel as strings.
     """
+    found = _MOMENTS.get(id(at))  # moment_text's remembered text, without the call
     encoded = orjson.dumps(
         {
-            "at": moment_text(at),
+            "at": found[1] if found is not None and found[0] is at else moment_text(at),
             "case_id": case_id,
             "data": data,
             "kind": kind,
@@ -195,7 +199,7 @@ def seal(
     # orjson's result keeps its whole write buffer (at least 1 KiB, often 8);
     # an exact copy is what a journal of millions of entries can afford to keep.
     body = memoryview(encoded).tobytes()
-    return JournalEntry(case_id, seq, kind, at, body, _sha256(body))
+    return JournalEntry(case_id, seq, kind, at, body, _new_sha256(body).hexdigest())
 
 
 class Head(NamedTuple):
