@@ -396,9 +396,16 @@ class Workflow:
 
     Args:
         definition: The graph; `standard_definition()` when omitted.
+
+    Attributes:
+        definition: The graph compiled.
+        machine: The one `transitions.Machine` every case shares.
+        live: The stages a case may stand in while collected: every stage
+            but the terminal ones.
+        label: ``(name, version)``, as every transition records it.
     """
 
-    __slots__ = ("_routes", "_sources", "definition", "machine")
+    __slots__ = ("_routes", "_sources", "definition", "label", "live", "machine")
 
     def __init__(self, definition: WorkflowDefinition | None = None) -> None:
         self.definition = definition or standard_definition()
@@ -431,6 +438,9 @@ class Workflow:
             for trigger, event in self.machine.events.items()
             for source, transitions in event.transitions.items()
         }
+        # Read on every case opened and every trigger fired: worked out once here.
+        self.live: frozenset[str] = frozenset(d.stages) - d.terminal
+        self.label: tuple[str, str] = (d.name, d.version)
         self._sources: dict[str, tuple[str, ...]] = {}
         for spec in d.transitions:
             known = self._sources.get(spec.trigger, ())
