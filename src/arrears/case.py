@@ -401,6 +401,8 @@ copies (`model_copy`) copy the set first.  So the frozen parts of a case
 about a hundred sets in all, where each case had four of its own.
 """
 _FROZEN_PARTS: Final = frozenset({Balance, ContactPoint, Debtor})
+_LAST_SHARED: dict[type[BaseModel], set[str]] = {}
+"""The set of `_FIELD_SETS` each frozen part's class was given last."""
 
 
 def bucket_of(days_past_due: int) -> str:
@@ -474,7 +476,12 @@ class Case(BaseModel):
         # One validator for both checks, each skipped when there is nothing to
         # compare: it runs on every case opened (bench: load_and_fire).
         contacts = self.contacts
-        if len(contacts) > 1 and len({point.id for point in contacts}) < len(contacts):
+        count = len(contacts)
+        if count == 2:  # the usual pair (a phone for calls and for SMS): no set to build
+            repeated = contacts[0].id == contacts[1].id
+        else:
+            repeated = count > 2 and len({point.id for point in contacts}) < count
+        if repeated:
             seen: set[str] = set()
             for point in contacts:
                 if point.id in seen:
@@ -493,11 +500,17 @@ class Case(BaseModel):
         # The frozen parts share one set of given field names per distinct set
         # (see _FIELD_SETS): these sets were four of the sixteen objects the
         # garbage collector walked for an opened case, and about 1.2 KB of it.
-        share = _FIELD_SETS.setdefault
+        # Each part is first compared with the set its class shared last (a portfolio's
+        # records mostly give the same fields), which is cheaper than a frozenset key.
+        share, last = _FIELD_SETS.setdefault, _LAST_SHARED.get
         for part in (self.debtor, self.balance, *contacts):
-            if type(part) in _FROZEN_PARTS:  # not a subclass that may have thawed
+            kind = type(part)
+            if kind in _FROZEN_PARTS:  # not a subclass that may have thawed
                 given = part.__pydantic_fields_set__
-                _set_slot(part, "__pydantic_fields_set__", share(frozenset(given), given))
+                shared = last(kind)
+                if shared is None or shared != given:
+                    shared = _LAST_SHARED[kind] = share(frozenset(given), given)
+                _set_slot(part, "__pydantic_fields_set__", shared)
         return self
 
     @property
@@ -523,7 +536,9 @@ class Case(BaseModel):
         require_aware(at, "at")
         if not self.balance.has_arrears:
             return 0
-        return max(0, (self.local_date(at) - self.due_date).days)
+        zone = self.debtor.timezone  # local_date, inlined: a guard asks on every fire
+        today = _local_date(zone, at) if zone is not None else at.date()
+        return max(0, (today - self.due_date).days)
 
     def bucket(self, at: datetime) -> str:
         """The delinquency bucket (``M0``, ``M1``, …, ``M7+``) at *at*."""
@@ -543,3 +558,21 @@ class Case(BaseModel):
             if point.id == contact_id:
                 return point
         raise KeyError(contact_id)
+
+
+def set_field(case: Case, name: str, value: Any) -> None:
+    """Set one field of *case* as the engine changes it: ``case.<name> = value``.
+
+    For a `Case` itself this is what pydantic's assignment does for a field of
+    a model that does not validate assignments (the value goes into the
+    instance's dict and the name into its set of given fields), without the
+    dispatch of ``BaseModel.__setattr__``, which costs three times as much and
+    runs on every entry the engine records (the version) and every transition
+    (the stage).  A subclass is assigned the ordinary way: it may validate
+    assignments or define a property.
+    """
+    if type(case) is Case:
+        case.__dict__[name] = value
+        case.__pydantic_fields_set__.add(name)
+    else:
+        setattr(case, name, value)

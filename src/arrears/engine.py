@@ -34,7 +34,7 @@ from ._exceptions import (
 )
 from ._gc import collector_paused
 from .agreements import AgreementTerms, Charges, accrue_charges
-from .case import COMPONENTS, Case, Channel, Hold, HoldKind, Outcome, Party, mask
+from .case import COMPONENTS, Case, Channel, Hold, HoldKind, Outcome, Party, mask, set_field
 from .channels import ChannelAdapter
 from .clock import Clock, SystemClock, require_aware
 from .compliance import Compliance, ContactHistory, Proposal, Verdict
@@ -243,40 +243,49 @@ class Engine:
                 or the case already has history (a version).
             DuplicateCase: a case with that id is open.
         """
-        moment = self._moment(None, at)
-        if isinstance(case, Mapping):  # first: a Case is no Mapping, and a record is cheap to tell
+        return self._open(case, self._moment(None, at), actor)
+
+    def _open(self, case: Case | Mapping[str, Any], moment: datetime, actor: Actor) -> Case:
+        """`open_case` at a moment already checked (`open_cases` checks it once for the batch)."""
+        if type(case) is dict:  # a record as hosts hand them over: no ABC check
             # The validator itself, as Case.model_validate calls it, without its wrapper.
-            fresh: Case = Case.__pydantic_validator__.validate_python(
+            # A missing opened_at is set below, as pydantic's assignment would set it,
+            # rather than validated from a copy of the record.
+            fresh: Case = Case.__pydantic_validator__.validate_python(case)
+        elif isinstance(case, Mapping):
+            fresh = Case.__pydantic_validator__.validate_python(
                 case if "opened_at" in case else {**case, "opened_at": moment}
             )
         elif isinstance(case, Case):
             fresh = case.model_copy(update={"notices": dict(case.notices)})
         else:
             raise InvalidInput("case", type(case).__name__, "a Case or a mapping of its fields")
-        if fresh.id in self.store:
-            raise DuplicateCase(fresh.id)
-        if fresh.stage not in self.workflow.stages or self.workflow.is_terminal(fresh.stage):
+        store, workflow = self.store, self.workflow
+        case_id = fresh.id
+        if case_id in store:
+            raise DuplicateCase(case_id)
+        if fresh.stage not in workflow.live:
             raise InvalidInput("stage", fresh.stage, "a live stage of the workflow")
         if fresh.version:
             raise InvalidInput("version", fresh.version, "0 for a case not yet opened")
         if fresh.opened_at is None:
-            fresh.opened_at = moment
+            set_field(fresh, "opened_at", moment)
         data = {
             "actor": actor.id,
             # The snapshot travels as pydantic's JSON text: exact, and a third of
             # the cost of a nested dict encoded again (bench: load_and_fire).  The
             # serializer is called as model_dump_json calls it, without its wrapper.
             "case": fresh.__pydantic_serializer__.to_json(fresh).decode(),
-            "workflow": [self.workflow.name, self.workflow.version],
+            "workflow": workflow.label,
         }
-        entry = seal(fresh.id, 0, moment, "opened", data, GENESIS)
+        entry = seal(case_id, 0, moment, "opened", data, GENESIS)
         apply_entry(fresh, "opened", moment, data)
-        with self.store.transaction():  # a stored case is always on the schedule
-            self.store.add(fresh, entry)
-            self.store.schedule(fresh.id, moment)  # a new case is due for review at once
+        with store.transaction():  # a stored case is always on the schedule
+            store.add(fresh, entry)
+            store.schedule(case_id, moment)  # a new case is due for review at once
         # bind() first: the lazy logger would otherwise fail an attribute lookup
         # before binding, which costs more than the (usually filtered) call itself.
-        _log.bind().info("case_opened", case_id=fresh.id, stage=fresh.stage)
+        _log.bind().info("case_opened", case_id=case_id, stage=fresh.stage)
         return fresh
 
     def open_cases(
@@ -308,7 +317,7 @@ class Engine:
             try:
                 for position, case in enumerate(cases):
                     try:
-                        self.open_case(case, at=moment, actor=actor)
+                        self._open(case, moment, actor)
                     except Exception as err:
                         err.add_note(f"while opening record {position} of the batch")
                         raise
@@ -382,7 +391,7 @@ class Engine:
             "source": source,
             "dest": result.dest,
             "actor": actor.id,
-            "workflow": [workflow.name, workflow.version],
+            "workflow": workflow.label,
         }
         if approver is not None:
             data["approver"] = approver.id

@@ -29,7 +29,7 @@ import orjson
 
 from ._exceptions import JournalCorrupted
 from .agreements import Accrual
-from .case import Case, Hold
+from .case import Case, Hold, set_field
 from .money import Money
 from .plans import PlanStatus, Promise, PromiseStatus, RepaymentPlan
 from .tasks import Task
@@ -78,8 +78,11 @@ def canonical_json(value: Mapping[str, Any]) -> str:
     return canonical_bytes(value).decode("utf-8")
 
 
+_new_sha256: Final = hashlib.sha256
+
+
 def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    return _new_sha256(data).hexdigest()
 
 
 class JournalEntry:
@@ -180,9 +183,10 @@ def seal(
     *data* must be JSON-safe (strings, ints, bools, lists, dicts, ``None``);
     money and decimals travel as strings.
     """
+    found = _MOMENTS.get(id(at))  # moment_text's remembered text, without the call
     encoded = orjson.dumps(
         {
-            "at": moment_text(at),
+            "at": found[1] if found is not None and found[0] is at else moment_text(at),
             "case_id": case_id,
             "data": data,
             "kind": kind,
@@ -195,7 +199,7 @@ def seal(
     # orjson's result keeps its whole write buffer (at least 1 KiB, often 8);
     # an exact copy is what a journal of millions of entries can afford to keep.
     body = memoryview(encoded).tobytes()
-    return JournalEntry(case_id, seq, kind, at, body, _sha256(body))
+    return JournalEntry(case_id, seq, kind, at, body, _new_sha256(body).hexdigest())
 
 
 class Head(NamedTuple):
@@ -494,7 +498,12 @@ def apply_entry(case: Case, kind: str, at: datetime, data: Mapping[str, Any]) ->
     (``opened``, ``review``, ``interaction``, ``outbox_intent``, refusals and
     denials…) change nothing but the version.
     """
-    case.version += 1
+    if type(case) is Case:
+        # `set_field` inlined: this runs for every entry recorded or replayed.
+        case.__dict__["version"] += 1
+        case.__pydantic_fields_set__.add("version")
+    else:
+        case.version += 1
     change = _CHANGES.get(kind)
     if change is not None:
         change(case, at, data)
@@ -503,7 +512,7 @@ def apply_entry(case: Case, kind: str, at: datetime, data: Mapping[str, Any]) ->
 def _transition(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
     dest = data["dest"]
     if case.stage != dest:  # the engine's machine has already moved it
-        case.stage = dest
+        set_field(case, "stage", dest)
     if case.tasks:  # work asked for in another stage no longer fits: it expires
         case.tasks = tuple(task for task in case.tasks if task.stage == dest)
 

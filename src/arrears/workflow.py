@@ -32,7 +32,7 @@ from typing import Any, Final, NamedTuple
 from transitions import Machine
 
 from ._exceptions import InvalidInput, UnknownTrigger
-from .case import Case
+from .case import Case, set_field
 from .guards import (
     Guard,
     GuardContext,
@@ -357,6 +357,9 @@ class TransitionResult(NamedTuple):
         return not self.failures
 
 
+_new_tuple: Final = tuple.__new__
+
+
 class _GuardCheck:
     """The one `transitions` condition per edge: runs *every* guard and keeps the failures."""
 
@@ -393,9 +396,16 @@ class Workflow:
 
     Args:
         definition: The graph; `standard_definition()` when omitted.
+
+    Attributes:
+        definition: The graph compiled.
+        machine: The one `transitions.Machine` every case shares.
+        live: The stages a case may stand in while collected: every stage
+            but the terminal ones.
+        label: ``(name, version)``, as every transition records it.
     """
 
-    __slots__ = ("_routes", "_sources", "definition", "machine")
+    __slots__ = ("_routes", "_sources", "definition", "label", "live", "machine")
 
     def __init__(self, definition: WorkflowDefinition | None = None) -> None:
         self.definition = definition or standard_definition()
@@ -428,6 +438,9 @@ class Workflow:
             for trigger, event in self.machine.events.items()
             for source, transitions in event.transitions.items()
         }
+        # Read on every case opened and every trigger fired: worked out once here.
+        self.live: frozenset[str] = frozenset(d.stages) - d.terminal
+        self.label: tuple[str, str] = (d.name, d.version)
         self._sources: dict[str, tuple[str, ...]] = {}
         for spec in d.transitions:
             known = self._sources.get(spec.trigger, ())
@@ -499,8 +512,9 @@ class Workflow:
                     ctx.failures.append(refused)
                     passed = False
             if passed:
-                case.stage = dest
-                return TransitionResult(trigger, source, dest)
+                set_field(case, "stage", dest)
+                # As TransitionResult._make builds it: no keyword handling, every fire.
+                return _new_tuple(TransitionResult, (trigger, source, dest, ()))
         return TransitionResult(trigger, source, source, tuple(ctx.failures))
 
     def to_mermaid(self) -> str:
