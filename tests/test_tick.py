@@ -503,3 +503,17 @@ class TestCollector:
             gc.enable()
         gc.collect()
         assert len(freed) == 3
+
+
+def test_a_tasks_due_time_is_written_in_the_zone_it_was_given(build: Build) -> None:
+    """The same instant given in two zones: each task's journaled due time keeps its own offset."""
+    engine, _, _ = build()
+    for case_id in ("L-1", "L-2"):
+        engine.open_case(case_data(case_id), at=shanghai(2026, 8, 27, 18, 0))
+    action = TaskAction(kind="call", queue="phone-team", priority=2, due_hours=8)
+    moment = shanghai(2026, 8, 28, 9, 30)
+    engine.open_task("L-1", action, key="k-1", step="call", at=moment)
+    engine.open_task("L-2", action, key="k-2", step="call", at=moment.astimezone(ZoneInfo("UTC")))
+    texts = [engine.history(case_id)[-1].data["task"]["due_at"] for case_id in ("L-1", "L-2")]
+    assert texts == ["2026-08-28T17:30:00+08:00", "2026-08-28T09:30:00+00:00"]
+    assert engine.case("L-1").tasks[0].due_at == engine.case("L-2").tasks[0].due_at

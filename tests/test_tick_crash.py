@@ -12,17 +12,20 @@ in the same stage, and the journal holds the same facts at the same moments.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
+import structlog
 
 from _crash_worker import (
     CASES,
@@ -33,7 +36,6 @@ from _crash_worker import (
     FileStore,
     Run,
     portfolio,
-    quiet_logs,
 )
 from arrears import JournalCorrupted
 from arrears.journal import JournalEntry
@@ -296,10 +298,24 @@ def test_a_killed_run_resumed_journals_what_the_clean_run_did(
         assert _facts(rebuilt.chains[case_id]) == _facts(chain), f"{where}: case {case_id}"
 
 
+@pytest.fixture
+def quiet() -> Iterator[None]:
+    """Warnings only while the test runs in this process, as the worker logs.
+
+    Unlike the worker's `quiet_logs`, nothing is cached on first use and the
+    configuration is put back, so the tests after this one still see (and
+    check) every log line.
+    """
+    saved = structlog.get_config()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    yield
+    structlog.configure(**saved)
+
+
+@pytest.mark.usefixtures("quiet")
 def test_a_tick_run_twice_for_the_same_moment_sends_nothing_the_second_time(
     tmp_path: Path,
 ) -> None:
-    quiet_logs()
     run = Run(tmp_path)
     try:
         run.open_portfolio(portfolio())
@@ -319,9 +335,8 @@ def test_a_tick_run_twice_for_the_same_moment_sends_nothing_the_second_time(
 
 
 @pytest.fixture
-def journal(tmp_path: Path) -> Path:
+def journal(tmp_path: Path, quiet: None) -> Path:
     """A journal file of three cases after two ticks."""
-    quiet_logs()
     run = Run(tmp_path)
     try:
         run.open_portfolio(portfolio(3))

@@ -320,7 +320,7 @@ class _Run:
         self.report = report
         self.rules = policy.rules
         self._steps: dict[tuple[str | None, str], tuple[tuple[Step, str, Test], ...]] = {}
-        self._escalations: dict[str, tuple[Escalation, ...]] = {}
+        self._escalations: dict[str, tuple[tuple[Escalation, Test], ...]] = {}
         self._next: dict[tuple[Any, date], datetime] = {}
         self._starts: dict[tuple[Any, date], datetime] = {}
 
@@ -331,13 +331,13 @@ class _Run:
             found = self._steps[variant, stage] = self.policy.compiled_steps(variant, stage)
         return found
 
-    def escalations(self, stage: str) -> tuple[Escalation, ...]:
-        """The escalations that may fire from *stage*, in the policy's order."""
+    def escalations(self, stage: str) -> tuple[tuple[Escalation, Test], ...]:
+        """The escalations that may fire from *stage*, with their tests, in the policy's order."""
         found = self._escalations.get(stage)
         if found is None:
             sources_of = self.workflow.sources_of
             found = self._escalations[stage] = tuple(
-                escalation
+                (escalation, escalation.test)
                 for escalation in self.policy.escalations
                 if stage in (escalation.from_ or sources_of(escalation.trigger))
                 and stage in sources_of(escalation.trigger)
@@ -523,8 +523,8 @@ def _escalate(run: _Run, case: Case, facts: Facts) -> bool:
     """Fire the escalations whose conditions hold, stage after stage (`MAX_ESCALATIONS` at most)."""
     moved = False
     for _ in range(MAX_ESCALATIONS):
-        for escalation in run.escalations(case.stage):
-            if not escalation.holds(facts):
+        for escalation, holds in run.escalations(case.stage):
+            if not holds(facts):
                 continue
             if _fire(
                 run.engine,
