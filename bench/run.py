@@ -19,9 +19,8 @@ Benchmarks:
     sealed and hashed), against the naive way: one `transitions.Machine` per
     case, attached to it.  The naive side needs about 200 KB per case, so past
     ``BASELINE_CAP`` cases it is measured on that many and scaled linearly
-    (its true cost grows faster than linearly with the garbage collector's
-    work, so the scaled figure flatters the baseline); ``baseline_n`` says how
-    many were really built.
+    (measured on 50,000 it costs the same per case as on 20,000, about
+    3.3 ms); ``baseline_n`` says how many were really built.
 
 ``judge_contact``
     Judge *n* proposed contacts (calls, SMS and e-mails at times of day that
