@@ -1974,6 +1974,7 @@ def _later_text(moment: datetime, hours: int) -> str:
 
 @lru_cache(maxsize=256)
 def _later_in_zone(moment: datetime, zone: tzinfo | None, hours: int) -> str:
+    """`_later_text`, remembered by moment, zone and hours."""
     return (moment + timedelta(hours=hours)).isoformat()
 
 
