@@ -490,9 +490,14 @@ class TestCollector:
         gc.collect()
         assert len(freed) == 30
 
-    def test_a_host_that_turned_the_collector_off_keeps_it_off(self, tmp_path: Path) -> None:
+    def test_a_host_that_turned_the_collector_off_keeps_it_off(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         import gc
 
+        import arrears.tick
+
+        monkeypatch.setattr(arrears.tick, "COLLECT_EVERY", 1)  # a collection due after each case
         engine, freed = self.cycle_making_engine(tmp_path, 3)
         gc.disable()
         try:

@@ -248,15 +248,12 @@ class Engine:
 
     def _open(self, case: Case | Mapping[str, Any], moment: datetime, actor: Actor) -> Case:
         """`open_case` at a moment already checked (`open_cases` checks it once for the batch)."""
-        if type(case) is dict:  # a record as hosts hand them over: no ABC check
+        # A dict (as hosts hand records over) is told without the ABC check.
+        if type(case) is dict or isinstance(case, Mapping):
             # The validator itself, as Case.model_validate calls it, without its wrapper.
             # A missing opened_at is set below, as pydantic's assignment would set it,
             # rather than validated from a copy of the record.
             fresh: Case = Case.__pydantic_validator__.validate_python(case)
-        elif isinstance(case, Mapping):
-            fresh = Case.__pydantic_validator__.validate_python(
-                case if "opened_at" in case else {**case, "opened_at": moment}
-            )
         elif isinstance(case, Case):
             fresh = case.model_copy(update={"notices": dict(case.notices)})
         else:

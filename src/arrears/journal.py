@@ -78,11 +78,8 @@ def canonical_json(value: Mapping[str, Any]) -> str:
     return canonical_bytes(value).decode("utf-8")
 
 
-_new_sha256: Final = hashlib.sha256
-
-
 def _sha256(data: bytes) -> str:
-    return _new_sha256(data).hexdigest()
+    return hashlib.sha256(data).hexdigest()
 
 
 class JournalEntry:
@@ -199,7 +196,7 @@ def seal(
     # orjson's result keeps its whole write buffer (at least 1 KiB, often 8);
     # an exact copy is what a journal of millions of entries can afford to keep.
     body = memoryview(encoded).tobytes()
-    return JournalEntry(case_id, seq, kind, at, body, _new_sha256(body).hexdigest())
+    return JournalEntry(case_id, seq, kind, at, body, hashlib.sha256(body).hexdigest())
 
 
 class Head(NamedTuple):

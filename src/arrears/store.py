@@ -22,10 +22,6 @@ from .journal import Head, JournalEntry
 __all__ = ["MemoryStore", "Store"]
 
 
-#: A `Head` made as ``Head._make`` makes it, without the keyword handling of ``Head(...)``:
-#: one is made for every entry appended.
-_new_tuple: Final = tuple.__new__
-
 #: What `MemoryStore.transaction` returns: one reusable, stateless context for every call.
 _NO_TRANSACTION: Final[AbstractContextManager[None]] = nullcontext()
 
@@ -192,7 +188,7 @@ class MemoryStore:
             raise InvalidInput("opened", repr(opened), f"entry #0 of case {case.id!r}")
         self._cases[case.id] = case
         self._chains[case.id] = [opened]
-        self._heads[case.id] = _new_tuple(Head, (0, opened.hash))
+        self._heads[case.id] = Head._make((0, opened.hash))
 
     def get(self, case_id: str) -> Case:
         """The stored case itself (the engine's working copy).
@@ -221,7 +217,7 @@ class MemoryStore:
         if seq != head.seq + 1:
             raise InvalidInput("seq", seq, f"{head.seq + 1}, the next in the chain")
         self._chains[case_id].append(entry)
-        self._heads[case_id] = _new_tuple(Head, (seq, entry.hash))
+        self._heads[case_id] = Head._make((seq, entry.hash))
 
     def entries(self, case_id: str) -> Sequence[JournalEntry]:
         """The case's chain, oldest first (read-only view)."""

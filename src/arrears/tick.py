@@ -637,7 +637,7 @@ def run_tick(
     left = limit
     started = monotonic()
     with collector_paused() as running:  # see `arrears._gc`
-        reviewed = 0
+        since_collection = 0  # cases reviewed since the last young collection
         while left is None or left > 0:
             size = batch if left is None else min(batch, left)
             if owner:
@@ -654,9 +654,9 @@ def run_tick(
                 store.release(chosen, owner)
             if left is not None:
                 left -= len(chosen)
-            reviewed += len(chosen)
-            if running and reviewed >= COLLECT_EVERY:
-                reviewed = 0
+            since_collection += len(chosen)
+            if running and since_collection >= COLLECT_EVERY:
+                since_collection = 0
                 young_collection()
     _log.bind().info(
         "tick",

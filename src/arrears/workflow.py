@@ -357,9 +357,6 @@ class TransitionResult(NamedTuple):
         return not self.failures
 
 
-_new_tuple: Final = tuple.__new__
-
-
 class _GuardCheck:
     """The one `transitions` condition per edge: runs *every* guard and keeps the failures."""
 
@@ -513,8 +510,8 @@ class Workflow:
                     passed = False
             if passed:
                 set_field(case, "stage", dest)
-                # As TransitionResult._make builds it: no keyword handling, every fire.
-                return _new_tuple(TransitionResult, (trigger, source, dest, ()))
+                # _make: no keyword handling, on every fire.
+                return TransitionResult._make((trigger, source, dest, ()))
         return TransitionResult(trigger, source, source, tuple(ctx.failures))
 
     def to_mermaid(self) -> str:
