@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -79,6 +79,17 @@ class TestDaysPastDue:
             make_case().days_past_due(datetime(2026, 10, 1, 12))
         assert info.value.field == "at"
         assert "2026-10-01T12:00:00" in str(info.value)
+
+    def test_a_zone_that_gives_no_offset_is_naive(self, make_case: MakeCase) -> None:
+        """A tzinfo whose utcoffset is None makes a naive datetime (Python's own rule): refused."""
+
+        class Nowhere(tzinfo):
+            def utcoffset(self, dt: datetime | None) -> None:
+                return None
+
+        with pytest.raises(InvalidInput) as info:
+            make_case().days_past_due(datetime(2026, 10, 1, 12, tzinfo=Nowhere()))
+        assert info.value.field == "at"
 
     def test_non_datetime_moment_is_refused(self, make_case: MakeCase) -> None:
         """A date string is not a moment: InvalidInput naming 'at'."""

@@ -199,6 +199,49 @@ class TestOpen:
         assert len(engine.store) == 0
 
 
+class TestOpenCasesAndTheCollector:
+    """A large batch is collected once, over its own objects; the host's collector is as it was."""
+
+    @staticmethod
+    def batch(make_case: MakeCase, size: int) -> list[Case]:
+        return [make_case(id=f"L-{number:05d}") for number in range(size)]
+
+    def test_a_hosts_garbage_cycle_made_before_the_batch_is_still_freed(
+        self, engine: Engine, make_case: MakeCase
+    ) -> None:
+        import gc
+        import weakref
+
+        class Knot:
+            def __init__(self) -> None:
+                self.me = self
+
+        cases = self.batch(make_case, 1_200)
+        gc.collect()
+        knot = Knot()
+        alive = weakref.ref(knot)
+        del knot  # garbage now, but only the collector frees a cycle
+        assert engine.open_cases(cases) == 1_200
+        assert gc.isenabled()
+        assert gc.get_freeze_count() == 0  # set aside for the batch, then put back
+        assert alive() is not None  # the batch's collection walked its own objects only
+        gc.collect()
+        assert alive() is None
+
+    def test_a_hosts_frozen_objects_stay_frozen(self, engine: Engine, make_case: MakeCase) -> None:
+        import gc
+
+        cases = self.batch(make_case, 1_200)
+        gc.freeze()  # as a server does before it forks
+        try:
+            frozen = gc.get_freeze_count()
+            assert engine.open_cases(cases) == 1_200
+            assert gc.get_freeze_count() == frozen
+            assert gc.isenabled()
+        finally:
+            gc.unfreeze()
+
+
 class TestFire:
     def test_transition_is_journaled(
         self, engine: Engine, clock: SettableClock, case_id: str

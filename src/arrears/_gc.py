@@ -19,13 +19,27 @@ __all__ = ["collector_paused", "young_collection"]
 
 
 @contextmanager
-def collector_paused() -> Iterator[bool]:
-    """Pause the collector for the block (as it was after); yields whether it was running."""
+def collector_paused(*, aside: bool = False) -> Iterator[bool]:
+    """Pause the collector for the block (as it was after); yields whether it was running.
+
+    With *aside*, the objects that exist when the block starts are set aside
+    (`gc.freeze`) while it runs, so a collection inside it walks only the
+    objects the block made, and put back (`gc.unfreeze`) into the oldest
+    generation after it: nothing stays frozen, and the host's objects are
+    not walked again for a collection that is about the block's.  A host
+    that froze objects of its own (a server about to fork) keeps them
+    frozen: then nothing is set aside.
+    """
     running = gc.isenabled()
     gc.disable()
+    aside = aside and running and gc.get_freeze_count() == 0
+    if aside:
+        gc.freeze()
     try:
         yield running
     finally:
+        if aside:
+            gc.unfreeze()
         if running:
             gc.enable()
 

@@ -6,12 +6,17 @@ and move time explicitly, so a test can stand on a DST change or a midnight.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Protocol, runtime_checkable
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Final, Protocol, runtime_checkable
+from zoneinfo import ZoneInfo
 
 from ._exceptions import InvalidInput
 
 __all__ = ["Clock", "SettableClock", "SystemClock", "require_aware"]
+
+#: Time zone classes whose offset is never ``None``: a datetime with one is aware
+#: without asking it (an offset lookup that every recorded entry would repeat).
+_ALWAYS_AWARE: Final = frozenset({ZoneInfo, timezone})
 
 
 def require_aware(value: datetime, field: str) -> datetime:
@@ -20,6 +25,8 @@ def require_aware(value: datetime, field: str) -> datetime:
     Raises:
         InvalidInput: *value* is naive or not a datetime, naming *field*.
     """
+    if type(value) is datetime and type(value.tzinfo) in _ALWAYS_AWARE:
+        return value
     if not isinstance(value, datetime):
         raise InvalidInput(field, value, "a timezone-aware datetime")
     if value.tzinfo is None or value.utcoffset() is None:

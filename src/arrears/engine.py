@@ -304,6 +304,9 @@ class Engine:
         at once: it would soon have made several anyway, promoting the new
         objects a generation at a time while the next operations run (at
         100,000 cases, firing a trigger then cost 38 µs instead of 11 µs).
+        That pass walks the batch's own objects only: those that existed
+        before it (the host's, its input records) are set aside for the batch
+        and put back after (`gc.freeze`, `gc.unfreeze`; see ``arrears._gc``).
 
         Raises:
             ArrearsError: The first error `open_case` raises, with a note naming
@@ -311,7 +314,7 @@ class Engine:
         """
         moment = self._moment(None, at)
         opened = 0
-        with collector_paused() as running:
+        with collector_paused(aside=True) as running:
             try:
                 for position, case in enumerate(cases):
                     try:
@@ -322,7 +325,7 @@ class Engine:
                     opened += 1
             finally:
                 if running and opened >= _COLLECT_AFTER:
-                    gc.collect()
+                    gc.collect()  # the batch's objects only: the rest are set aside
         return opened
 
     def case(self, case_id: str) -> Case:
