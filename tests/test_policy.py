@@ -74,6 +74,30 @@ class TestWhen:
         assert not When(arrears_at_least=Decimal("1070.01")).compile()(facts)
 
     @pytest.mark.parametrize(
+        ("balance", "arrears", "outstanding"),
+        [
+            (
+                {"currency": "CNY", "principal": "1000", "fees": "0.5", "not_due": "3000"},
+                "1000.50",
+                "4000.50",
+            ),
+            (
+                {"currency": "JPY", "principal": "120000", "penalty": "600", "not_due": "50000"},
+                "120600",
+                "170600",
+            ),
+        ],
+    )
+    def test_arrears_and_outstanding_are_the_balances_own(
+        self, make_case: Any, balance: dict[str, str], arrears: str, outstanding: str
+    ) -> None:
+        """The facts are Balance.arrears and .outstanding, to the currency's minor units."""
+        facts = facts_for(make_case, datetime(2026, 10, 1, tzinfo=UTC), balance=balance)
+        case = facts.case
+        assert str(facts["arrears"]) == str(case.balance.arrears.amount) == arrears
+        assert str(facts["outstanding"]) == str(case.balance.outstanding.amount) == outstanding
+
+    @pytest.mark.parametrize(
         ("fields", "why"),
         [
             ({"dpd_at_least": 10, "dpd_at_most": 5}, "at least 10 and at most 5"),
