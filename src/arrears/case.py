@@ -313,13 +313,12 @@ class Balance(BaseModel):
     @property
     def arrears(self) -> Money:
         """The overdue total: principal + interest + fees + penalty."""
-        return Money(self.principal + self.interest + self.fees + self.penalty, self.currency)
+        return Money(overdue_sum(self), self.currency)
 
     @property
     def outstanding(self) -> Money:
         """Everything still owed, due or not."""
-        total = self.principal + self.interest + self.fees + self.penalty + self.not_due
-        return Money(total, self.currency)
+        return Money(overdue_sum(self) + self.not_due, self.currency)
 
     def components(self) -> dict[str, Money]:
         """The overdue components as `Money`, by name."""
@@ -338,6 +337,15 @@ class Balance(BaseModel):
                 "no more than each component owes",
             )
         return self.model_copy(update=update)
+
+
+def overdue_sum(balance: Balance) -> Decimal:
+    """The sum of *balance*'s overdue components, exact in its currency (`Balance.arrears`).
+
+    The components are exact in the currency already, so their sum is too:
+    a policy's segments read it of every case a tick reviews, without a `Money`.
+    """
+    return balance.principal + balance.interest + balance.fees + balance.penalty
 
 
 class Hold(BaseModel):

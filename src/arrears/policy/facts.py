@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from dateutil.rrule import rrulestr
 
-from ..case import Case, Hold, bucket_of
+from ..case import Case, Hold, bucket_of, overdue_sum
 from ..compliance.history import Attempt, ContactHistory
 from ..journal import JournalEntry
 from ..money import Money
@@ -172,24 +172,13 @@ def _days_since_contact(facts: Facts) -> int | None:
     return (today - facts.case.local_date(reached[-1].at)).days
 
 
-def _arrears(facts: Facts) -> Decimal:
-    # Balance.arrears without its Money: the components are exact in the currency
-    # already, so their sum is too (segments read this of every case reviewed).
-    balance = facts.case.balance
-    return balance.principal + balance.interest + balance.fees + balance.penalty
-
-
-def _outstanding(facts: Facts) -> Decimal:
-    return _arrears(facts) + facts.case.balance.not_due
-
-
 _COMPUTE: Final[Mapping[str, Callable[[Facts], Any]]] = {
     "today": Facts._today,
     "dpd": lambda f: f.case.days_past_due(f.at),
     "bucket": lambda f: bucket_of(f["dpd"]),
     "stage": lambda f: f.case.stage,
-    "arrears": _arrears,
-    "outstanding": _outstanding,
+    "arrears": lambda f: overdue_sum(f.case.balance),
+    "outstanding": lambda f: overdue_sum(f.case.balance) + f.case.balance.not_due,
     "principal": lambda f: f.case.balance.principal,
     "currency": lambda f: f.case.currency,
     "days_to_due": lambda f: (f.case.due_date - f["today"]).days,
