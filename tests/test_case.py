@@ -25,6 +25,8 @@ from arrears import (
     bucket_of,
     mask,
 )
+from arrears.clock import instant, per_moment
+from arrears.journal import moment_text
 
 MakeCase = Callable[..., Case]
 
@@ -96,6 +98,33 @@ class TestDaysPastDue:
         with pytest.raises(InvalidInput) as info:
             make_case().bucket("2026-10-01")  # type: ignore[arg-type]
         assert info.value.field == "at"
+
+
+class TestPerMoment:
+    """Moments remembered by identity: an equal moment in another zone is not the same one."""
+
+    def test_equal_moments_in_other_zones_keep_their_own_text(self) -> None:
+        utc = datetime(2026, 11, 3, 1, 30, tzinfo=UTC)
+        shanghai = utc.astimezone(ZoneInfo("Asia/Shanghai"))
+        assert utc == shanghai
+        assert moment_text(utc) == "2026-11-03T01:30:00+00:00"
+        assert moment_text(shanghai) == "2026-11-03T09:30:00+08:00"
+        assert moment_text(utc) == "2026-11-03T01:30:00+00:00"  # remembered, still its own
+        assert instant(shanghai) == instant(utc) == 1793669400.0
+
+    def test_a_dropped_moment_is_worked_out_again(self) -> None:
+        calls: list[datetime] = []
+        offset = per_moment(lambda at: calls.append(at) or at.utcoffset())
+        new_york, start = ZoneInfo("America/New_York"), datetime(2026, 3, 8, 6, 59, tzinfo=UTC)
+        first = start.astimezone(new_york)  # 01:59 EST, a minute before clocks go forward
+        assert offset(first) == offset(first) == timedelta(hours=-5)
+        assert calls == [first]
+        later = [(start + timedelta(minutes=n)).astimezone(new_york) for n in range(1, 70)]
+        assert offset(later[0]) == timedelta(hours=-4)  # 07:00 UTC: daylight time began
+        for moment in later:
+            offset(moment)
+        assert offset(first) == timedelta(hours=-5)
+        assert calls.count(first) == 2
 
 
 class TestBucketOf:

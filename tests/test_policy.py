@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from arrears import Engine, InvalidInput
+from arrears import Engine, InvalidInput, SettableClock
 from arrears.compliance.history import ContactHistory
 from arrears.policy import (
     CelCondition,
@@ -138,6 +138,31 @@ class TestCel:
         facts = facts_for(make_case, datetime(2026, 10, 1, tzinfo=UTC))
         assert facts["days_to_payday"] is None
         assert not CelCondition("days_to_payday <= 3")(facts)
+
+
+class TestAttemptsFact:
+    """attempts_7d counted on the journal's tail agrees with the folded contact history."""
+
+    @pytest.mark.parametrize(
+        ("at", "expected"),
+        [
+            (datetime(2026, 10, 9, 12, tzinfo=UTC), 3),  # 3, 5, 9 Oct; 2 Oct is 7 days 2 h back
+            (datetime(2026, 10, 9, 10, tzinfo=UTC), 4),  # the window still holds 2 Oct 10:00
+            (datetime(2026, 10, 5, 0, tzinfo=UTC), 2),  # the later attempts are not counted
+            (datetime(2026, 10, 20, tzinfo=UTC), 0),
+        ],
+    )
+    def test_attempts_in_seven_days(self, make_case: Any, at: datetime, expected: int) -> None:
+        engine = Engine(clock=SettableClock(datetime(2026, 10, 1, tzinfo=UTC)))
+        case = engine.open_case(make_case())
+        for day in (2, 3, 5, 9):
+            moment = datetime(2026, 10, day, 10, tzinfo=UTC)
+            engine.record_interaction("C-1", "call", "no_answer", contact="p1", at=moment)
+            engine.record_consent("C-1", "sms", at=moment)  # entries that are not attempts
+        engine._histories.clear()  # nothing folded: the fact reads the journal
+        from_journal = engine._facts(case, at)["attempts_7d"]
+        from_history = Facts(case, at, engine.contact_history("C-1"))["attempts_7d"]
+        assert from_journal == from_history == expected
 
 
 class TestPayday:

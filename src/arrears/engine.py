@@ -37,7 +37,7 @@ from ._gc import collector_paused
 from .agreements import AgreementTerms, Charges, accrue_charges
 from .case import COMPONENTS, Case, Channel, Hold, HoldKind, Outcome, Party, mask, set_field
 from .channels import ChannelAdapter
-from .clock import Clock, SystemClock, require_aware
+from .clock import Clock, SystemClock, instant, require_aware
 from .compliance import Compliance, ContactHistory, Proposal, Verdict
 from .explain import Explanation, explain_case
 from .guards import SYSTEM, Actor, GuardContext
@@ -894,7 +894,7 @@ class Engine:
         case = self.store.get(case_id)
         moment = self._moment(case_id, at)
         upcoming = require_aware(next_review_at, "next_review_at")
-        if upcoming <= moment:
+        if instant(upcoming) <= instant(moment):
             raise InvalidInput(
                 "next_review_at", upcoming.isoformat(), f"a time after {moment.isoformat()}"
             )

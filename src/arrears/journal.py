@@ -30,6 +30,7 @@ import orjson
 from ._exceptions import JournalCorrupted
 from .agreements import Accrual
 from .case import Case, Hold, set_field
+from .clock import per_moment
 from .money import Money
 from .plans import PlanStatus, Promise, PromiseStatus, RepaymentPlan
 from .tasks import Task
@@ -151,25 +152,16 @@ class JournalEntry:
         return hash(self.hash)
 
 
-# The moments `seal` (and the engine) wrote lately, with their ISO text, by identity.
-# A batch stamps thousands of entries with a few moments (`Engine.open_cases`, a
-# tick's now and next review times), and ``isoformat`` costs as much as hashing a
-# short entry.  The check is by identity, since an equal moment in another zone is
-# written differently; each moment is held with its text, so its id is not reused.
-_MOMENTS: dict[int, tuple[datetime, str]] = {}
-_MOMENTS_KEPT: Final = 64
-
-
+@per_moment
 def moment_text(at: datetime) -> str:
-    """``at.isoformat()``, remembered for the few moments a batch writes many times."""
-    found = _MOMENTS.get(id(at))
-    if found is not None and found[0] is at:
-        return found[1]
-    text = at.isoformat()
-    if len(_MOMENTS) >= _MOMENTS_KEPT:
-        _MOMENTS.clear()
-    _MOMENTS[id(at)] = (at, text)
-    return text
+    """``at.isoformat()``, remembered (`per_moment`).
+
+    A batch stamps thousands of entries with a few moments (`Engine.open_cases`,
+    a tick's now and next review times), and ``isoformat`` costs as much as
+    hashing a short entry.  The moment is known by identity, since an equal
+    moment in another zone is written differently.
+    """
+    return at.isoformat()
 
 
 def seal(
@@ -180,10 +172,9 @@ def seal(
     *data* must be JSON-safe (strings, ints, bools, lists, dicts, ``None``);
     money and decimals travel as strings.
     """
-    found = _MOMENTS.get(id(at))  # moment_text's remembered text, without the call
     encoded = orjson.dumps(
         {
-            "at": found[1] if found is not None and found[0] is at else moment_text(at),
+            "at": moment_text(at),
             "case_id": case_id,
             "data": data,
             "kind": kind,

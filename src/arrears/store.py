@@ -17,6 +17,7 @@ from typing import Final, Protocol, runtime_checkable
 
 from ._exceptions import DuplicateCase, InvalidInput, UnknownCase
 from .case import Case
+from .clock import instant
 from .journal import Head, JournalEntry
 
 __all__ = ["MemoryStore", "Store"]
@@ -270,7 +271,7 @@ class MemoryStore:
         """Set when the case is reviewed next; ``None`` takes it off the schedule."""
         reviews = self._reviews
         old = reviews.get(case_id)
-        stamp = None if at is None else at.timestamp()
+        stamp = None if at is None else instant(at)
         if old == stamp:
             return
         if old is not None:

@@ -71,7 +71,7 @@ class Facts:
         at: datetime,
         history: ContactHistory | Callable[[], ContactHistory],
         *,
-        entries: Callable[[], Sequence[JournalEntry]] = tuple,
+        entries: Callable[[], Sequence[JournalEntry]] | None = None,
         segment: str | None = None,
         variant: str | None = None,
         segmenter: Callable[[Facts], str | None] | None = None,
@@ -132,8 +132,8 @@ class Facts:
         return history
 
     def entries(self) -> Sequence[JournalEntry]:
-        """The case's journal entries, oldest first (read only when asked)."""
-        return self._entries()
+        """The case's journal entries, oldest first (read when asked; none without a journal)."""
+        return () if self._entries is None else self._entries()
 
     def as_dict(self, names: Sequence[str] | None = None) -> dict[str, Any]:
         """The named facts (all of them when ``None``) as a plain dict."""
@@ -148,6 +148,26 @@ class Facts:
 
     def _recent(self, days: int) -> list[Attempt]:
         return [a for a in self.history.since(self.at - timedelta(days=days)) if a.at <= self.at]
+
+    def _attempts_in(self, days: int) -> int:
+        """How many attempts in the last *days* days, up to now.
+
+        From the contact history when it is built; otherwise counted on the
+        journal's newest entries (each ``interaction`` entry is one attempt),
+        read back only as far as the window: a policy that asks this of every
+        case in a calling stage need not fold each one's history (bench:
+        tick_memory).
+        """
+        if isinstance(self._history, ContactHistory) or self._entries is None:
+            return len(self._recent(days))
+        start, end = self.at - timedelta(days=days), self.at
+        count = 0
+        for entry in reversed(self._entries()):  # entries are in time order
+            if entry.at < start:
+                break
+            if entry.kind == "interaction" and entry.at <= end:
+                count += 1
+        return count
 
 
 def _days_to_payday(facts: Facts) -> int | None:
@@ -187,7 +207,7 @@ _COMPUTE: Final[Mapping[str, Callable[[Facts], Any]]] = {
     "locale": lambda f: f.case.debtor.locale,
     "holds": lambda f: sorted({str(hold.kind) for hold in f._active()}),
     "on_hold": lambda f: bool(f._active()),
-    "attempts_7d": lambda f: len(f._recent(7)),
+    "attempts_7d": lambda f: f._attempts_in(7),
     "attempts_total": lambda f: len(f.history.attempts),
     "last_outcome": _last_outcome,
     "days_since_contact": _days_since_contact,

@@ -39,6 +39,7 @@ from typing import Any, Final
 
 from .._exceptions import SchemaMismatch
 from ..case import Case
+from ..clock import per_moment
 from ..journal import JournalEntry
 
 __all__ = [
@@ -97,8 +98,9 @@ def pending(found: int, migrations: Sequence[Migration]) -> list[Migration]:
     return sorted((step for step in migrations if step.version > found), key=lambda s: s.version)
 
 
+@per_moment
 def to_micros(moment: datetime) -> int:
-    """An aware datetime as integer microseconds since the Unix epoch (UTC)."""
+    """An aware datetime as integer microseconds since the Unix epoch (UTC), remembered."""
     delta = moment - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
