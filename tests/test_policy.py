@@ -6,8 +6,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from arrears import Engine, InvalidInput, SettableClock
 from arrears.compliance.history import ContactHistory
@@ -18,6 +21,7 @@ from arrears.policy import (
     Policy,
     PolicyInvalid,
     When,
+    conditions,
     load_policy,
     next_payday,
 )
@@ -133,6 +137,31 @@ class TestCel:
     def test_bad_expressions_are_refused_when_compiled(self, source: str, why: str) -> None:
         with pytest.raises(ConditionError, match=why):
             CelCondition(source)
+
+    @given(
+        st.lists(
+            st.tuples(
+                st.integers(0, 120),
+                st.decimals(0, 50_000, places=2),
+                st.sampled_from(["large", "standard", None]),
+                st.sampled_from([[], ["dispute"]]),
+            ),
+            min_size=1,
+            max_size=30,
+        )
+    )
+    def test_remembered_results_are_the_results(
+        self, cases: list[tuple[int, Decimal, str | None, list[str]]]
+    ) -> None:
+        """Results are remembered by the facts' values: each case, seen twice, gets its own."""
+        condition = CelCondition("dpd >= 30 && arrears >= 1000.0 && segment == 'large'")
+        with_holds = CelCondition("dpd >= 30 && size(holds) == 0")
+        with patch.object(conditions, "_RESULTS_KEPT", 5):  # and forgotten, now and then
+            for dpd, arrears, segment, holds in cases * 2:
+                facts = {"dpd": dpd, "arrears": arrears, "segment": segment, "holds": holds}
+                expected = dpd >= 30 and arrears >= 1000 and segment == "large"
+                assert condition(facts) is expected  # type: ignore[arg-type]
+                assert with_holds(facts) is (dpd >= 30 and not holds)  # type: ignore[arg-type]
 
     def test_a_null_fact_makes_the_condition_false(self, make_case: Any) -> None:
         facts = facts_for(make_case, datetime(2026, 10, 1, tzinfo=UTC))

@@ -31,7 +31,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic
 from typing import TYPE_CHECKING, Any, Final
 
@@ -353,11 +353,16 @@ class _Run:
         return found
 
     def day_start(self, case: Case) -> datetime:
-        """When today began where the debtor lives (`_day_start`), per zone and day."""
+        """When today began where the debtor lives (`_day_start`), per zone and day, in UTC.
+
+        In UTC, since it is compared with the entries' times, which are in UTC
+        when the engine records them (a comparison across zones asks a
+        `ZoneInfo` for its offset each time).
+        """
         key = (case.debtor.timezone, case.local_date(self.now))
         found = self._starts.get(key)
         if found is None:
-            found = self._starts[key] = _day_start(case, self.now)
+            found = self._starts[key] = _day_start(case, self.now).astimezone(UTC)
         return found
 
 

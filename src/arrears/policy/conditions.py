@@ -36,6 +36,8 @@ Test = Callable[[Facts], bool]
 """A compiled condition: facts in, True or False out."""
 
 Day = Annotated[int, Field(ge=0, le=3660)]
+#: How many results a CEL condition remembers before it starts afresh.
+_RESULTS_KEPT: Final = 4096
 _BUCKET = r"^M([0-6]|7\+)$"
 
 #: A value for every fact, to try each CEL expression once when the policy loads.
@@ -229,10 +231,14 @@ class CelCondition:
             mixes types, or does not give a boolean (tried on sample facts).
     """
 
-    __slots__ = ("_program", "names", "source")
+    __slots__ = ("_program", "_results", "names", "source")
 
     def __init__(self, source: str) -> None:
         self.source = source
+        # Results by the values of the facts read: an expression is a pure function
+        # of them, and a portfolio's cases share few combinations (a segment and a
+        # count of attempts), so most evaluations are a lookup (bench: tick_memory).
+        self._results: dict[tuple[Any, ...], bool] = {}
         try:
             self._program = cel.compile(source)
         except ValueError as err:
@@ -250,11 +256,24 @@ class CelCondition:
 
     def __call__(self, facts: Facts) -> bool:
         """Evaluate on *facts*; an evaluation error (a fact that is null) counts as false."""
-        context = {name: cel_value(name, facts[name]) for name in self.names}
+        values = tuple([facts[name] for name in self.names])
         try:
-            return self._program.execute(context) is True
+            return self._results[values]
+        except KeyError:
+            remember = True
+        except TypeError:  # a list (holds, notices): worked out each time
+            remember = False
+        named = zip(self.names, values, strict=True)
+        context = {name: cel_value(name, value) for name, value in named}
+        try:
+            result = self._program.execute(context) is True
         except (RuntimeError, TypeError, ValueError):
-            return False
+            result = False
+        if remember:
+            if len(self._results) >= _RESULTS_KEPT:
+                self._results.clear()
+            self._results[values] = result
+        return result
 
 
 def both(first: Test | None, second: Test | None) -> Test:
