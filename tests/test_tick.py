@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -16,6 +16,7 @@ from arrears.policy import Policy, TaskAction, load_policy
 from arrears.tasks import Agent
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+NEW_YORK = ZoneInfo("America/New_York")
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "policies"
 
 POLICY = """\
@@ -170,6 +171,32 @@ class TestTick:
         kinds = [entry.kind for entry in engine.history("L-1")]
         assert kinds == ["opened", "review"]
         assert engine.history("L-1")[-1].data["steps"] == []
+
+    @pytest.mark.parametrize(
+        ("opened", "journaled"),
+        [
+            (
+                datetime(2026, 3, 8, 0, 0, tzinfo=NEW_YORK),
+                True,
+            ),  # midnight, the day clocks go forward
+            (datetime(2026, 3, 7, 23, 59, 59, tzinfo=NEW_YORK), False),
+            (datetime(2026, 3, 8, 5, 0, tzinfo=UTC), True),  # the same midnight, given in UTC
+            (datetime(2026, 3, 8, 4, 59, 59, tzinfo=UTC), False),
+            (datetime(2026, 3, 8, 9, 29, tzinfo=NEW_YORK), True),
+        ],
+    )
+    def test_the_debtors_day_decides_whether_an_idle_review_is_journaled(
+        self, build: Build, opened: datetime, journaled: bool
+    ) -> None:
+        """Opened on the day of the review, in the debtor's calendar, even across a DST change."""
+        engine, _, _ = build()
+        data = case_data(due="2026-04-30")
+        data["debtor"]["timezone"] = "America/New_York"
+        engine.open_case(data, at=opened)
+        assert engine.tick(datetime(2026, 3, 8, 9, 30, tzinfo=NEW_YORK)).reviewed == 1
+        kinds = [entry.kind for entry in engine.history("L-1")]
+        assert kinds == (["opened", "review"] if journaled else ["opened"])
+        assert engine.store.next_review("L-1") == datetime(2026, 3, 9, 9, 30, tzinfo=NEW_YORK)
 
     def test_a_denied_message_is_rescheduled_to_when_it_is_allowed(self, build: Build) -> None:
         """Reviewed at 23:00: CN-HOURS denies the SMS and the case is looked at again at 08:00."""

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from ._exceptions import ConcurrencyConflict, TransitionDenied
 from ._gc import collector_paused, young_collection
@@ -124,9 +124,11 @@ class TickReport:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class ActionPlan:
+class ActionPlan(NamedTuple):
     """One action the policy wants for a case at a review.
+
+    A named tuple, as cheap to make as a tuple: a tick makes one for each
+    step that acts on each case it reviews.
 
     Attributes:
         source: The step id or Python rule name that asked for it.
@@ -298,9 +300,8 @@ class _Run:
     """
 
     __slots__ = (
+        "_days",
         "_escalations",
-        "_next",
-        "_starts",
         "_steps",
         "engine",
         "now",
@@ -321,8 +322,7 @@ class _Run:
         self.rules = policy.rules
         self._steps: dict[tuple[str | None, str], tuple[tuple[Step, str, Test], ...]] = {}
         self._escalations: dict[str, tuple[tuple[Escalation, Test], ...]] = {}
-        self._next: dict[tuple[Any, date], datetime] = {}
-        self._starts: dict[tuple[Any, date], datetime] = {}
+        self._days: dict[Any, _Day] = {}
 
     def steps(self, variant: str | None, stage: str) -> tuple[tuple[Step, str, Test], ...]:
         """The steps of *variant* that act in *stage*."""
@@ -344,26 +344,32 @@ class _Run:
             )
         return found
 
-    def next_review(self, case: Case) -> datetime:
-        """The case's next regular review after now (`next_regular_review`), per zone and day."""
-        key = (case.debtor.timezone, case.local_date(self.now))
-        found = self._next.get(key)
-        if found is None:
-            found = self._next[key] = next_regular_review(self.policy, case, self.now)
-        return found
+    def day(self, case: Case) -> _Day:
+        """Today where the debtor lives: its date, its start and the next regular review.
 
-    def day_start(self, case: Case) -> datetime:
-        """When today began where the debtor lives (`_day_start`), per zone and day, in UTC.
-
-        In UTC, since it is compared with the entries' times, which are in UTC
-        when the engine records them (a comparison across zones asks a
-        `ZoneInfo` for its offset each time).
+        Worked out once per time zone (the tick's moment is one): a tick asks
+        it of every case it reviews.
         """
-        key = (case.debtor.timezone, case.local_date(self.now))
-        found = self._starts.get(key)
+        zone = case.debtor.timezone
+        found = self._days.get(zone)
         if found is None:
-            found = self._starts[key] = _day_start(case, self.now).astimezone(UTC)
+            now = self.now
+            found = self._days[zone] = _Day(
+                case.local_date(now),
+                # In UTC, as the entries it is compared with are when the engine
+                # records them: across zones a comparison asks a ZoneInfo its offset.
+                _day_start(case, now).astimezone(UTC),
+                next_regular_review(self.policy, case, now),
+            )
         return found
+
+
+class _Day(NamedTuple):
+    """Today in one time zone, for a tick (`_Run.day`)."""
+
+    today: date
+    start: datetime
+    next_review: datetime
 
 
 def review_case(engine: Engine, case_id: str, now: datetime, report: TickReport) -> None:
@@ -399,7 +405,7 @@ def _plan_review(run: _Run, case_id: str) -> _Review | None:
     plans = _planned(run.steps(facts.variant, case.stage), run.rules, case, facts)
     if not plans:
         return review
-    today = _outbox_state(store.entries(case_id), run.day_start(case))
+    today = _outbox_state(store.entries(case_id), run.day(case).start)
     for plan in plans:
         action = plan.action
         if plan.key in today.done:
@@ -472,11 +478,12 @@ def _finish(run: _Run, review: _Review) -> None:
     if run.workflow.is_terminal(case.stage):  # an inbound reaction may have closed it
         engine.store.schedule(review.case_id, None)
         return
-    chosen = run.next_review(case)
+    day = run.day(case)
+    chosen = day.next_review
     for moment in review.retry:
         if now < moment < chosen:
             chosen = moment
-    if not _journaled(engine, case, now):
+    if not _journaled(engine, case, now, day):
         engine.store.schedule(review.case_id, chosen)
         return
     engine.record_review(
@@ -488,7 +495,7 @@ def _finish(run: _Run, review: _Review) -> None:
     )
 
 
-def _journaled(engine: Engine, case: Case, now: datetime) -> bool:
+def _journaled(engine: Engine, case: Case, now: datetime, day: _Day) -> bool:
     """Whether a review is journaled: when the case's newest entry is from today and not a review.
 
     So a review that recorded anything (or follows anything recorded today,
@@ -499,7 +506,9 @@ def _journaled(engine: Engine, case: Case, now: datetime) -> bool:
     and run again decides as the uninterrupted one would have.
     """
     last = engine.store.last_entry(case.id)
-    return last.kind != "review" and case.local_date(last.at) == case.local_date(now)
+    if last.kind == "review" or last.at < day.start:
+        return False
+    return last.at <= now or case.local_date(last.at) == day.today  # later today: still today
 
 
 def _keep_agreements(engine: Engine, case: Case, now: datetime) -> bool:
