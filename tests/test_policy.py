@@ -69,6 +69,11 @@ class TestWhen:
         assert When(dpd_in=(1, 3, 7)).compile()(facts)
         assert not When(dpd_in=(1, 7)).compile()(facts)
         assert When(dpd_at_least=3, dpd_at_most=3).compile()(facts)
+        # Every field must hold, whichever fails (first, middle or last).
+        assert When(dpd_at_least=1, arrears_at_least="1000", bucket_in=["M1"]).compile()(facts)
+        assert not When(dpd_at_least=4, arrears_at_least="1000", bucket_in=["M1"]).compile()(facts)
+        assert not When(dpd_at_least=1, arrears_at_least="2000", bucket_in=["M1"]).compile()(facts)
+        assert not When(dpd_at_least=1, arrears_at_least="1000", bucket_in=["M2"]).compile()(facts)
 
     def test_amounts_are_exact_decimals(self, make_case: Any) -> None:
         """CNY 1070.00 overdue: at least 1070.00, not at least 1070.01."""

@@ -157,9 +157,16 @@ class When(BaseModel):
             tests.append(_quiet_for(self.no_contact_for_days))
         if not tests:
             return _always
-        if len(tests) == 1:
-            return tests[0]
-        return lambda facts: all(test(facts) for test in tests)
+        return _all_of(tests)
+
+
+def _all_of(tests: list[Test]) -> Test:
+    """One test that holds when every one of *tests* does, tried in order (no generator)."""
+    if len(tests) == 1:
+        return tests[0]
+    first, *rest = tests
+    second = _all_of(rest)
+    return lambda facts: first(facts) and second(facts)
 
 
 def _equal(fact: str, value: Any) -> Test:

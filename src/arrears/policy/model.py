@@ -388,7 +388,7 @@ class Policy(_Spec):
     def segment_of(self, facts: Facts) -> str | None:
         """The first segment whose condition holds for *facts*."""
         for segment in self.segments:
-            if segment.holds(facts):
+            if segment.test(facts):
                 return segment.id
         return None
 
