@@ -206,6 +206,10 @@ class _Today:
     denied: dict[str, datetime | None] = field(default_factory=dict)
 
 
+_QUIET: Final = _Today()
+"""The outbox of a case with nothing recorded today (read only)."""
+
+
 def _outbox_state(entries: Sequence[JournalEntry], start: datetime) -> _Today:
     """Intents, keys with a result, and denials (with when to retry), since *start*."""
     today = _Today()
@@ -405,7 +409,11 @@ def _plan_review(run: _Run, case_id: str) -> _Review | None:
     plans = _planned(run.steps(facts.variant, case.stage), run.rules, case, facts)
     if not plans:
         return review
-    today = _outbox_state(store.entries(case_id), run.day(case).start)
+    start = run.day(case).start
+    if store.last_entry(case_id).at < start:
+        today = _QUIET  # nothing recorded today: no chain to read
+    else:
+        today = _outbox_state(store.entries(case_id), start)
     for plan in plans:
         action = plan.action
         if plan.key in today.done:
