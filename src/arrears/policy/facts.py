@@ -41,6 +41,10 @@ def next_payday(rule: str, after: date) -> date | None:
     return None if found is None else found.date()
 
 
+_UNKNOWN: Final = object()
+"""A fact not worked out yet (``None`` is a value: no payday known)."""
+
+
 class Facts:
     """The facts about one case at one moment, for conditions and Python rules.
 
@@ -105,8 +109,9 @@ class Facts:
 
     def __getitem__(self, name: str) -> Any:
         known = self._known
-        if name in known:
-            return known[name]
+        value = known.get(name, _UNKNOWN)
+        if value is not _UNKNOWN:
+            return value
         if name == "segment":
             return self.segment
         if name == "variant":
