@@ -312,6 +312,7 @@ class _Run:
         "policy",
         "report",
         "rules",
+        "terminal",
         "workflow",
     )
 
@@ -321,6 +322,7 @@ class _Run:
         self.engine = engine
         self.policy = policy
         self.workflow = engine.workflow
+        self.terminal = engine.workflow.definition.terminal  # stages a review leaves alone
         self.now = now
         self.report = report
         self.rules = policy.rules
@@ -390,19 +392,21 @@ def _plan_review(run: _Run, case_id: str) -> _Review | None:
     engine, policy, now, report = run.engine, run.policy, run.now, run.report
     store = engine.store
     case = store.get(case_id)
-    if run.workflow.is_terminal(case.stage):
+    if case.stage in run.terminal:
         store.schedule(case_id, None)
         return None
     if policy.variants and case.variant is None:
         engine.record_variant(case_id, policy.variant_of(case_id) or "", at=now)
     report.reviewed += 1
-    if _keep_agreements(engine, case, now):
+    moved = _keep_agreements(engine, case, now)
+    if moved:
         case = store.get(case_id)
     facts = engine._facts(case, now)
-    if _escalate(run, case, facts):
+    if run.escalations(case.stage) and _escalate(run, case, facts):
+        moved = True
         case = store.get(case_id)
         facts = engine._facts(case, now)
-    if run.workflow.is_terminal(case.stage):
+    if moved and case.stage in run.terminal:
         store.schedule(case_id, None)
         return None
     review = _Review(case_id, facts)
@@ -483,7 +487,7 @@ def _finish(run: _Run, review: _Review) -> None:
         else:
             report.sent += 1
     case = engine.store.get(review.case_id)
-    if run.workflow.is_terminal(case.stage):  # an inbound reaction may have closed it
+    if case.stage in run.terminal:  # an inbound reaction may have closed it
         engine.store.schedule(review.case_id, None)
         return
     day = run.day(case)
