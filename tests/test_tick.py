@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -197,6 +197,30 @@ class TestTick:
         kinds = [entry.kind for entry in engine.history("L-1")]
         assert kinds == (["opened", "review"] if journaled else ["opened"])
         assert engine.store.next_review("L-1") == datetime(2026, 3, 9, 9, 30, tzinfo=NEW_YORK)
+
+    @pytest.mark.parametrize(
+        ("opened", "journaled"),
+        [
+            (datetime(2026, 3, 8, 1, 0, tzinfo=timezone(timedelta(hours=5))), True),
+            (datetime(2026, 3, 7, 23, 0, tzinfo=timezone(timedelta(hours=-5))), False),
+        ],
+    )
+    def test_without_a_zone_each_moment_keeps_its_own_calendar(
+        self, build: Build, opened: datetime, journaled: bool
+    ) -> None:
+        """No zone known: a moment's date is read in its own offset, as Case.local_date does.
+
+        01:00 on 8 March at +05:00 is 20:00 UTC on the 7th, yet the 8th on its own
+        calendar, the tick's day; 23:00 on the 7th at -05:00 is 04:00 UTC on the 8th,
+        yet the 7th.
+        """
+        engine, _, _ = build()
+        data = case_data(due="2026-04-30")
+        del data["debtor"]["timezone"]
+        engine.open_case(data, at=opened)
+        assert engine.tick(datetime(2026, 3, 8, 9, 30, tzinfo=UTC)).reviewed == 1
+        kinds = [entry.kind for entry in engine.history("L-1")]
+        assert kinds == (["opened", "review"] if journaled else ["opened"])
 
     def test_a_denied_message_is_rescheduled_to_when_it_is_allowed(self, build: Build) -> None:
         """Reviewed at 23:00: CN-HOURS denies the SMS and the case is looked at again at 08:00."""

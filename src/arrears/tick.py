@@ -518,7 +518,11 @@ def _journaled(engine: Engine, case: Case, now: datetime, day: _Day) -> bool:
     and run again decides as the uninterrupted one would have.
     """
     last = engine.store.last_entry(case.id)
-    if last.kind == "review" or last.at < day.start:
+    if last.kind == "review":
+        return False
+    if case.debtor.timezone is None:  # no zone: each moment's date in its own offset
+        return case.local_date(last.at) == day.today
+    if last.at < day.start:  # an instant before the debtor's midnight (both in UTC: quick)
         return False
     return last.at <= now or case.local_date(last.at) == day.today  # later today: still today
 
