@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from arrears import Case, InvalidInput, Money
+from arrears.case import COMPONENTS
 from arrears.channels import OutboundMessage
 from arrears.compliance import Compliance
 from arrears.messages import (
@@ -34,6 +35,7 @@ from arrears.messages import (
     register_kind,
     sample_context,
     sms_segments,
+    template_context,
 )
 from arrears.messages.sms import GSM7_BASIC, GSM7_EXTENDED
 
@@ -642,6 +644,42 @@ class TestContext:
         assert context["late_fee_rate"] == Decimal("0.02")
         assert context["debtor_name"] == DEBTOR_NAME
         assert "deadline" not in context  # overdue: the caller says by when
+
+    def test_a_templates_context_leaves_out_only_what_it_does_not_read(
+        self, examples: TemplateSet, make_case: Callable[..., Case]
+    ) -> None:
+        """Every example template renders the same from template_context as from context_for."""
+        case = make_case(
+            balance={"currency": "CNY", "principal": "1000", "fees": "15", "not_due": "3000"}
+        )
+        lender = CN_LENDER
+        extra = {"deadline": date(2026, 10, 8), "agent_name": "Li Na", "reply_by": START.date()}
+        rendered_both = 0
+        for template_id in examples.ids:
+            name, channel, locale = template_id.split(".")
+            template = examples.get(name, channel, locale)
+            full = context_for(case, START, lender=lender, **extra)
+            used = template_context(case, START, template.variables, lender=lender, **extra)
+            assert {key: full[key] for key in used} == used
+            left_out = set(full) - set(used)
+            assert not left_out & template.variables
+            assert left_out <= {"amount_owed", "outstanding", "now", *COMPONENTS}
+            first, second = (
+                template.evaluate(context, case=case, at=START) for context in (full, used)
+            )
+            assert first == second, template_id
+            rendered_both += first[0] is not None
+        assert rendered_both >= 5
+        overdue = examples.get("overdue", "sms", "zh-CN")
+        assert (
+            set(template_context(case, START, overdue.variables))
+            & {
+                "outstanding",
+                "principal",
+                "now",
+            }
+            == set()
+        )
 
     def test_deadline_before_due(self, make_case: Callable[..., Case]) -> None:
         """Before the due date, the deadline is the due date."""

@@ -54,7 +54,8 @@ from .journal import (
     write_jsonl,
 )
 from .logs import get_logger
-from .messages import TemplateSet, context_for
+from .messages import TemplateSet
+from .messages.context import template_context
 from .money import ALLOCATION_ORDER, Money, allocate
 from .plans import Instalment, PlanStatus, Promise, PromiseStatus, RepaymentPlan
 from .policy import Facts, Policy, SendAction, TaskAction
@@ -957,7 +958,9 @@ class Engine:
             upcoming = _next_agreed_date(case, today)
             if upcoming is not None:
                 extra["deadline"] = upcoming
-        context = context_for(case, at, lender=lender, **extra)
+        # Only the variables the template reads (its amounts cost a Money each).
+        used = self.templates.get(action.template, action.channel, case.debtor.locale).variables
+        context = template_context(case, at, used, lender=lender, **extra)
         rendered = self.templates.render(
             action.template,
             action.channel,

@@ -10,13 +10,20 @@ fails is refused with `MessageRefused`, naming the template, the rule and the
 match.  `TemplateSet.check` runs the same checks on sample values, as a
 policy loads.
 
-`context_for` gives a case's facts under the names templates use; amounts and
+`context_for` gives a case's facts under the names templates use
+(`template_context` only the costly ones a template reads); amounts and
 dates print as the locale writes them (`format_money`, `format_date`).
 """
 
 from ._errors import MessageRefused, TemplateProblem, UnknownTemplate
 from .content import CONTENT_RULE_KINDS, THIRD_PARTY_SAFE, content_rules, judge_text
-from .context import CONTEXT_VARIABLES, LenderDetails, context_for, sample_context
+from .context import (
+    CONTEXT_VARIABLES,
+    LenderDetails,
+    context_for,
+    sample_context,
+    template_context,
+)
 from .formatting import (
     babel_locale,
     format_date,
@@ -68,4 +75,5 @@ __all__ = [
     "register_kind",
     "sample_context",
     "sms_segments",
+    "template_context",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -19,11 +20,17 @@ from zoneinfo import ZoneInfo
 from babel.numbers import get_territory_currencies
 
 from .._exceptions import InvalidInput
-from ..case import Case
+from ..case import COMPONENTS, Case
 from ..clock import require_aware
 from .formatting import babel_locale
 
-__all__ = ["CONTEXT_VARIABLES", "LenderDetails", "context_for", "sample_context"]
+__all__ = [
+    "CONTEXT_VARIABLES",
+    "LenderDetails",
+    "context_for",
+    "sample_context",
+    "template_context",
+]
 
 CONTEXT_VARIABLES: Final[Mapping[str, str]] = {
     "agent_name": "the collector's name the debtor can ask for (given by the caller)",
@@ -155,21 +162,41 @@ def context_for(
     Raises:
         InvalidInput: a naive *at*, or a variable name not in snake_case.
     """
+    return template_context(case, at, None, lender=lender, **extra)
+
+
+def template_context(
+    case: Case,
+    at: datetime,
+    used: AbstractSet[str] | None,
+    *,
+    lender: LenderDetails | Mapping[str, Any] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """`context_for`, with the amounts and ``now`` only when *used* names them (all when ``None``).
+
+    A template reads a few of the variables (`MessageTemplate.variables`); the
+    amounts are `Money` values and ``now`` a conversion to the debtor's zone,
+    which a review that sends a message would otherwise make for nothing.
+    The other variables cost next to nothing and are always there.
+    """
     moment = require_aware(at, "at")
     today = case.local_date(moment)
     balance = case.balance
-    values: dict[str, Any] = {
-        "case_id": case.id,
-        "currency": case.currency,
-        "amount_owed": balance.arrears,
-        "outstanding": balance.outstanding,
-        **balance.components(),
-        "due_date": case.due_date,
-        "days_past_due": case.days_past_due(moment),
-        "today": today,
-        "now": moment.astimezone(case.debtor.timezone) if case.debtor.timezone else moment,
-        "locale": case.debtor.locale,
-    }
+    values: dict[str, Any] = {"case_id": case.id, "currency": case.currency}
+    if used is None or "amount_owed" in used:
+        values["amount_owed"] = balance.arrears
+    if used is None or "outstanding" in used:
+        values["outstanding"] = balance.outstanding
+    if used is None or not used.isdisjoint(COMPONENTS):
+        values.update(balance.components())
+    values["due_date"] = case.due_date
+    values["days_past_due"] = case.days_past_due(moment)
+    values["today"] = today
+    if used is None or "now" in used:
+        zone = case.debtor.timezone
+        values["now"] = moment.astimezone(zone) if zone else moment
+    values["locale"] = case.debtor.locale
     if case.due_date >= today:
         values["deadline"] = case.due_date
     if case.debtor.name:
