@@ -402,7 +402,7 @@ def _plan_review(run: _Run, case_id: str) -> _Review | None:
     if moved:
         case = store.get(case_id)
     facts = engine._facts(case, now)
-    if run.escalations(case.stage) and _escalate(run, case, facts):
+    if _escalate(run, case, facts):
         moved = True
         case = store.get(case_id)
         facts = engine._facts(case, now)

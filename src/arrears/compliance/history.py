@@ -21,8 +21,10 @@ from ..journal import JournalEntry
 
 __all__ = ["Attempt", "ContactHistory", "Preference"]
 
+#: The journal kind of a contact attempt: each such entry is one `Attempt`.
+ATTEMPT_KIND: Final = "interaction"
 #: Journal kinds the history reads; every other kind only moves ``seq`` on.
-CONTACT_KINDS: Final = frozenset({"interaction", "consent", "opt_out", "inconvenient"})
+CONTACT_KINDS: Final = frozenset({ATTEMPT_KIND, "consent", "opt_out", "inconvenient"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +108,7 @@ class ContactHistory:
     def add(self, seq: int, kind: str, at: datetime, data: Mapping[str, Any]) -> None:
         """Fold one journal entry in (the engine calls this as it records)."""
         self.seq = seq
-        if kind == "interaction":
+        if kind == ATTEMPT_KIND:
             self.attempts.append(
                 Attempt(
                     at,

@@ -17,7 +17,7 @@ from typing import Any, Final
 from dateutil.rrule import rrulestr
 
 from ..case import Case, Hold, bucket_of, overdue_sum
-from ..compliance.history import Attempt, ContactHistory
+from ..compliance.history import ATTEMPT_KIND, Attempt, ContactHistory
 from ..journal import JournalEntry
 from ..money import Money
 
@@ -158,10 +158,10 @@ class Facts:
         """How many attempts in the last *days* days, up to now.
 
         From the contact history when it is built; otherwise counted on the
-        journal's newest entries (each ``interaction`` entry is one attempt),
-        read back only as far as the window: a policy that asks this of every
-        case in a calling stage need not fold each one's history (bench:
-        tick_memory).
+        journal's newest entries, read back only as far as the window (each
+        `ATTEMPT_KIND` entry is one attempt, as `ContactHistory` folds it): a
+        policy that asks this of every case in a calling stage need not fold
+        each one's history (bench: tick_memory).
         """
         if isinstance(self._history, ContactHistory) or self._entries is None:
             return len(self._recent(days))
@@ -170,7 +170,7 @@ class Facts:
         for entry in reversed(self._entries()):  # entries are in time order
             if entry.at < start:
                 break
-            if entry.kind == "interaction" and entry.at <= end:
+            if entry.kind == ATTEMPT_KIND and entry.at <= end:
                 count += 1
         return count
 
