@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -391,6 +393,61 @@ class TestModels:
         assert str(balance.principal) == "1000.00"
         assert str(balance.penalty) == "20.50"
         assert str(Balance(currency="JPY", principal="1000.0").principal) == "1000"
+
+    def test_balance_components_not_given_are_the_currencys_zero(self) -> None:
+        """An amount left out is zero with the currency's minor units, shared, and not 'given'."""
+        cny = Balance(currency="CNY", principal="1000")
+        again = Balance(currency="CNY", principal="7")
+        yen = Balance(currency="JPY", principal="1000")
+        assert [str(cny.money(name).amount) for name in ("interest", "not_due", "credit")] == [
+            "0.00",
+            "0.00",
+            "0.00",
+        ]
+        assert str(yen.credit) == "0"
+        assert cny.credit is again.fees  # one zero per currency, not one per case
+        assert cny.model_fields_set == {"currency", "principal"}
+        assert cny.model_dump_json() == (
+            '{"currency":"CNY","principal":"1000.00","interest":"0.00","fees":"0.00",'
+            '"penalty":"0.00","not_due":"0.00","credit":"0.00"}'
+        )
+
+    def test_balance_errors_are_located_at_their_field(self, make_case: MakeCase) -> None:
+        """Too many decimals and an unusable currency name the field inside the balance."""
+        with pytest.raises(ValidationError) as info:
+            make_case(balance={"currency": "JPY", "principal": "1000.5", "fees": "3.25"})
+        assert locations(info.value) == [("balance", "principal"), ("balance", "fees")]
+        assert "fees: got 3.25, expected at most 0 decimal places for JPY" in str(info.value)
+        with pytest.raises(ValidationError) as info:
+            make_case(balance={"currency": "XYZ", "principal": "1.005"})
+        assert locations(info.value) == [("balance", "currency")]
+
+    def test_each_part_keeps_its_own_given_fields(self, make_case: MakeCase) -> None:
+        """pydantic's record of the given fields is each model's own, as pydantic makes it."""
+        first, second = make_case(id="L-1"), make_case(id="L-2")
+        assert first.balance.model_fields_set == second.balance.model_fields_set
+        for part in ("debtor", "balance"):
+            assert (
+                getattr(first, part).model_fields_set is not getattr(second, part).model_fields_set
+            )
+        engine_changed = first.model_copy()
+        engine_changed.stage = "notified"
+        assert "stage" in engine_changed.model_fields_set
+        assert "stage" not in first.model_fields_set
+
+    def test_the_library_writes_no_private_attribute_of_pydantic(self) -> None:
+        """Models change through pydantic's public means only (assignment, validators, copies)."""
+        package = Path(__file__).resolve().parents[1] / "src" / "arrears"
+        private = re.compile(
+            r"__pydantic_(fields_set|private|extra)__|\.__dict__\s*\[|__dict__\.(update|setdefault)"
+        )
+        found = [
+            f"{path.relative_to(package).as_posix()}:{number}"
+            for path in sorted(package.rglob("*.py"))
+            for number, line in enumerate(path.read_text("utf-8").splitlines(), 1)
+            if private.search(line)
+        ]
+        assert found == []
 
     def test_balance_totals(self) -> None:
         """arrears sums the overdue components; outstanding adds what is not yet due."""

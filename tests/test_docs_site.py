@@ -33,6 +33,7 @@ PACKAGES = (
     "arrears.compliance",
     "arrears.messages",
     "arrears.policy",
+    "arrears.scenarios",
     "arrears.stores",
     "arrears.testing",
 )

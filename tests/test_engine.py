@@ -186,9 +186,20 @@ class TestOpen:
             engine.open_case(make_case(stage="legal.litigation"))
 
     def test_invalid_mapping(self, engine: Engine, make_case: MakeCase) -> None:
-        """A mapping that is not a valid case raises ValidationError and stores nothing."""
-        with pytest.raises(ValidationError):
+        """A mapping that is not a valid case: InvalidInput naming the field, nothing stored."""
+        with pytest.raises(InvalidInput) as info:
             engine.open_case({"id": "C-1", "due_date": "2026-09-01"})
+        assert info.value.field == "debtor"
+        assert isinstance(info.value.__cause__, ValidationError)
+        assert len(engine.store) == 0
+
+    def test_invalid_field_names_field_and_value(self, engine: Engine, make_case: MakeCase) -> None:
+        """A bad due date is refused naming the field and the date given."""
+        record = make_case().model_dump(mode="json")
+        record["due_date"] = "2026-02-30"
+        with pytest.raises(InvalidInput) as info:
+            engine.open_case(record)
+        assert (info.value.field, info.value.value) == ("due_date", "2026-02-30")
         assert len(engine.store) == 0
 
     def test_naive_open_time(self, engine: Engine, make_case: MakeCase) -> None:
@@ -199,15 +210,62 @@ class TestOpen:
         assert len(engine.store) == 0
 
 
+#: The calls that change Python's garbage collector.
+COLLECTOR_CALLS = ("collect", "disable", "enable", "freeze", "unfreeze", "set_threshold")
+
+
+@pytest.fixture
+def collector_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the calls made to change the collector from now on (each still made)."""
+    import gc
+
+    calls: list[str] = []
+    for name in COLLECTOR_CALLS:
+        original = getattr(gc, name)
+
+        def counted(*args: Any, _name: str = name, _original: Any = original) -> Any:
+            calls.append(_name)
+            return _original(*args)
+
+        monkeypatch.setattr(gc, name, counted)
+    return calls
+
+
 class TestOpenCasesAndTheCollector:
-    """A large batch is collected once, over its own objects; the host's collector is as it was."""
+    """The library leaves Python's garbage collector as the host runs it."""
 
     @staticmethod
     def batch(make_case: MakeCase, size: int) -> list[Case]:
         return [make_case(id=f"L-{number:05d}") for number in range(size)]
 
-    def test_a_hosts_garbage_cycle_made_before_the_batch_is_still_freed(
-        self, engine: Engine, make_case: MakeCase
+    def test_a_running_collector_keeps_running_with_its_thresholds(
+        self, engine: Engine, make_case: MakeCase, collector_calls: list[str]
+    ) -> None:
+        import gc
+
+        cases = self.batch(make_case, 1_200)
+        assert gc.isenabled()
+        thresholds, frozen = gc.get_threshold(), gc.get_freeze_count()
+        passes: list[int] = []
+
+        def seen(phase: str, info: dict[str, int]) -> None:
+            if phase == "start":
+                passes.append(info["generation"])
+
+        collector_calls.clear()
+        gc.callbacks.append(seen)
+        try:
+            assert engine.open_cases(cases) == 1_200
+        finally:
+            gc.callbacks.remove(seen)
+        assert collector_calls == []  # no collection, pause, freeze or new threshold
+        assert gc.isenabled()
+        assert gc.get_threshold() == thresholds
+        assert gc.get_freeze_count() == frozen
+        assert passes  # the host's collector made its own passes while the batch ran
+
+    def test_a_host_that_turned_the_collector_off_keeps_it_off(
+        self, engine: Engine, make_case: MakeCase, collector_calls: list[str]
     ) -> None:
         import gc
         import weakref
@@ -217,27 +275,34 @@ class TestOpenCasesAndTheCollector:
                 self.me = self
 
         cases = self.batch(make_case, 1_200)
-        gc.collect()
-        knot = Knot()
-        alive = weakref.ref(knot)
-        del knot  # garbage now, but only the collector frees a cycle
-        assert engine.open_cases(cases) == 1_200
-        assert gc.isenabled()
-        assert gc.get_freeze_count() == 0  # set aside for the batch, then put back
-        assert alive() is not None  # the batch's collection walked its own objects only
+        gc.disable()
+        try:
+            knot = Knot()
+            alive = weakref.ref(knot)
+            del knot  # garbage now, but only the collector frees a cycle
+            collector_calls.clear()
+            assert engine.open_cases(cases) == 1_200
+            assert collector_calls == []
+            assert not gc.isenabled()
+            assert alive() is not None  # nothing was collected behind the host's back
+        finally:
+            gc.enable()
         gc.collect()
         assert alive() is None
 
-    def test_a_hosts_frozen_objects_stay_frozen(self, engine: Engine, make_case: MakeCase) -> None:
+    def test_a_hosts_frozen_objects_stay_frozen(
+        self, engine: Engine, make_case: MakeCase, collector_calls: list[str]
+    ) -> None:
         import gc
 
         cases = self.batch(make_case, 1_200)
         gc.freeze()  # as a server does before it forks
         try:
             frozen = gc.get_freeze_count()
+            collector_calls.clear()
             assert engine.open_cases(cases) == 1_200
             assert gc.get_freeze_count() == frozen
-            assert gc.isenabled()
+            assert collector_calls == []
         finally:
             gc.unfreeze()
 
@@ -584,7 +649,7 @@ BAD_INPUTS = {
         lambda e, c: e.add_hold(c, "vacation", "r"), InvalidInput, "kind", "'vacation'"
     ),
     "hold-empty-reason": BadInput(
-        lambda e, c: e.add_hold(c, "dispute", ""), ValidationError, "reason", "input_value=''"
+        lambda e, c: e.add_hold(c, "dispute", ""), InvalidInput, "reason", "got ''"
     ),
     "hold-naive-until": BadInput(
         lambda e, c: e.add_hold(c, "dispute", "r", until=NAIVE), InvalidInput, "until", "09:00"

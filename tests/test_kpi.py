@@ -2,21 +2,40 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
-from arrears import Engine, Money, SettableClock
+from arrears import (
+    Actor,
+    ApprovalDenied,
+    ApprovalLimits,
+    Engine,
+    InvalidInput,
+    Money,
+    RepaymentPlan,
+    SettableClock,
+    TransitionDenied,
+    instalment_schedule,
+    kpi,
+)
 from arrears.compliance import Compliance
 from arrears.journal import read_jsonl
-from arrears.kpi import DEFAULT_COSTS, KpiReport, kpis_from_journal
+from arrears.kpi import DEFAULT_COSTS, KpiReport, Kpis, kpis_from_journal
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 9, 1, 9, 0, tzinfo=SHANGHAI)
 END = START + timedelta(days=30)
+
+
+def cny(amount: str) -> Money:
+    return Money(amount, "CNY")
 
 
 def case(case_id: str, due: str, principal: str, variant: str) -> dict[str, object]:
@@ -133,3 +152,379 @@ def test_an_empty_journal() -> None:
     assert report.overall.cases == 0
     assert report.overall.cure_rate is None
     assert "cases" in report.table()
+
+
+# -- Every kind of ending, read through the journal's own `apply_entry` ------------------
+
+AGENT = Actor("agent-7", frozenset({"agent"}))
+SUPERVISOR = Actor("sup-3", frozenset({"supervisor"}))
+RISK = Actor("risk-9", frozenset({"risk_officer"}))
+LIMITS = ApprovalLimits(limits={"agent": cny("500.00"), "supervisor": cny("5000.00")})
+
+
+def at(day: int, hour: int = 10) -> datetime:
+    """*hour* o'clock on *day* September 2026 in Shanghai."""
+    return datetime(2026, 9, day, hour, tzinfo=SHANGHAI)
+
+
+def overdue_loan(**overrides: object) -> dict[str, object]:
+    """CNY 3,500.00 overdue since 20 August 2026 (M1 on 1 September), in the phone stage."""
+    data: dict[str, object] = {
+        "id": "LN-3500",
+        "debtor": {"id": "D-3500", "timezone": "Asia/Shanghai"},
+        "balance": {"currency": "CNY", "principal": "3500.00"},
+        "due_date": "2026-08-20",
+        "stage": "phone",
+    }
+    data.update(overrides)
+    return data
+
+
+def one_case(engine: Engine, case_id: str) -> Kpis:
+    """The KPIs of one case over September 2026 (one 30-day period)."""
+    return kpis_from_journal([(case_id, engine.history(case_id))], start=START, end=END).overall
+
+
+def reduction_plan_completed(engine: Engine) -> str:
+    """CNY 3,500.00 settled by a reduction plan: 500.00 paid on 3 September, 3,000.00 waived."""
+    case_id = engine.open_case(overdue_loan(), at=START).id
+    for kind in ("proof_of_income", "bank_statement"):
+        engine.record_document(case_id, kind, at=at(1, 10))
+    plan = RepaymentPlan(
+        id="RED-1",
+        kind="reduction",
+        instalments=instalment_schedule(cny("500.00"), date(2026, 9, 5), count=1),
+        waived="3000.00",
+    )
+    engine.start_plan(case_id, plan, actor=AGENT, at=at(1, 11))
+    engine.record_payment(case_id, cny("500.00"), reference="BANK-500", at=at(3))
+    return case_id
+
+
+def test_a_completed_reduction_plan_cures_the_case() -> None:
+    """The plan's 3,000.00 waiver clears the arrears: cured, and out of the buckets."""
+    engine = Engine(clock=SettableClock(START))
+    case_id = reduction_plan_completed(engine)
+    case = engine.case(case_id)
+    assert (case.arrears, case.stage) == (cny("0.00"), "resolved")
+    kpis = one_case(engine, case_id)
+    assert (kpis.overdue_cases, kpis.cured, kpis.cure_rate) == (1, 1, 1.0)
+    assert kpis.flows == {("M1", "paid"): 1}
+    assert kpis.overdue == Decimal("3500.00")
+    assert kpis.collected == Decimal("500.00")
+    assert kpis.recovery_rate == pytest.approx(500 / 3500)
+
+
+def test_reversing_the_payment_that_completed_a_reduction_plan() -> None:
+    """The waiver is undone with the payment; collected goes back to 0.00, not below it."""
+    engine = Engine(clock=SettableClock(START))
+    case_id = reduction_plan_completed(engine)
+    engine.reverse_payment(case_id, "BANK-500", at=at(6), reason="returned by the bank")
+    case = engine.case(case_id)
+    assert (case.arrears, case.stage) == (cny("3500.00"), "repayment_plan")
+    kpis = one_case(engine, case_id)
+    assert kpis.collected == Decimal("0.00")
+    assert kpis.collected_by_day[2] == Decimal("500.00")
+    assert kpis.collected_by_day[5] == Decimal("-500.00")
+    assert (kpis.cured, kpis.cure_rate) == (0, 0.0)
+    assert kpis.flows == {("M1", "M2"): 1}  # 42 days past due on 1 October
+
+
+def test_a_settlement_collects_what_was_paid_and_cures() -> None:
+    """2,000.00 in full and final settlement of 3,500.00: cured, 2,000.00 collected."""
+    engine = Engine(clock=SettableClock(START))
+    case_id = engine.open_case(overdue_loan(), at=START).id
+    engine.settle(case_id, cny("2000.00"), actor=SUPERVISOR, limits=LIMITS, at=at(4))
+    case = engine.case(case_id)
+    assert (case.arrears, case.stage) == (cny("0.00"), "settled")
+    kpis = one_case(engine, case_id)
+    assert (kpis.cured, kpis.cure_rate) == (1, 1.0)
+    assert kpis.collected == Decimal("2000.00")
+    assert kpis.collected_by_day[3] == Decimal("2000.00")
+    assert kpis.recovery_rate == pytest.approx(2000 / 3500)
+    assert kpis.flows == {("M1", "paid"): 1}
+
+
+def instalment_loan(engine: Engine) -> str:
+    """A loan of two CNY 1,000.00 instalments, the second overdue since 20 August.
+
+    The first, due 20 June, was paid on 3 July; the second fell due on 20 August,
+    so the case is in M1 on 1 September (not M3, as counted from 20 June).
+    """
+    opened = datetime(2026, 7, 1, 10, tzinfo=SHANGHAI)
+    record = overdue_loan(
+        id="LN-2000",
+        balance={"currency": "CNY", "principal": "1000.00", "not_due": "1000.00"},
+        due_date="2026-06-20",
+    )
+    case_id = engine.open_case(record, at=opened).id
+    engine.record_payment(case_id, cny("1000.00"), at=opened + timedelta(days=2))
+    engine.fall_due(
+        case_id,
+        cny("1000.00"),
+        due=date(2026, 8, 20),
+        at=datetime(2026, 8, 20, 10, tzinfo=SHANGHAI),
+    )
+    assert engine.case(case_id).bucket(START) == "M1"
+    return case_id
+
+
+def test_a_payment_cures_from_the_bucket_of_the_instalment_it_pays() -> None:
+    """The second instalment paid on 10 September: cured from M1 (its own due date)."""
+    engine = Engine(clock=SettableClock(START))
+    case_id = instalment_loan(engine)
+    engine.record_payment(case_id, cny("1000.00"), at=at(10))
+    case = engine.case(case_id)
+    assert (case.arrears, case.stage) == (cny("0.00"), "resolved")
+    kpis = one_case(engine, case_id)
+    assert (kpis.cured, kpis.cure_rate) == (1, 1.0)
+    assert kpis.collected == Decimal("1000.00")  # the first payment was before September
+    assert kpis.flows == {("M1", "paid"): 1}
+    assert kpis.roll_rates() == {"M1→M2": 0.0}
+
+
+def test_a_waiver_of_the_rest_cures_from_the_bucket_of_the_instalment() -> None:
+    """900.00 paid and the last 100.00 waived on 12 September: cured from M1."""
+    engine = Engine(clock=SettableClock(START))
+    case_id = instalment_loan(engine)
+    engine.record_payment(case_id, cny("900.00"), at=at(12))
+    engine.waive(case_id, cny("100.00"), actor=AGENT, limits=LIMITS, at=at(12, 11))
+    case = engine.case(case_id)
+    assert (case.arrears, case.stage) == (cny("0.00"), "resolved")
+    kpis = one_case(engine, case_id)
+    assert (kpis.cured, kpis.cure_rate) == (1, 1.0)
+    assert kpis.collected == Decimal("900.00")
+    assert kpis.flows == {("M1", "paid"): 1}
+
+
+def test_a_written_off_case_rolls_from_the_bucket_of_its_instalment() -> None:
+    """Written off on 20 September with 1,000.00 overdue: not cured, M1 to M2 (not M3 to M4)."""
+    engine = Engine(clock=SettableClock(START))
+    case_id = instalment_loan(engine)
+    engine.fire(case_id, "write_off", actor=SUPERVISOR, approver=RISK, at=at(20))
+    case = engine.case(case_id)
+    assert (case.arrears, case.stage) == (cny("1000.00"), "written_off")
+    assert case.bucket(END) == "M2"
+    kpis = one_case(engine, case_id)
+    assert (kpis.cured, kpis.cure_rate, kpis.collected) == (0, 0.0, Decimal(0))
+    assert kpis.flows == {("M1", "M2"): 1}
+    assert kpis.roll_rates() == {"M1→M2": 1.0}
+
+
+# -- Random stories through the public Engine API ----------------------------------------
+
+
+def fen(units: int) -> Money:
+    return Money(Decimal(units).scaleb(-2), "CNY")
+
+
+ENDINGS = ("cure", "plan", "settlement", "waiver", "write_off", "none")
+STEP = st.one_of(
+    st.tuples(st.just("wait"), st.integers(0, 47)),  # hours
+    st.tuples(st.just("pay"), st.integers(1, 150_000)),
+    st.tuples(st.just("reverse"), st.integers(0, 9)),
+    st.tuples(st.just("waive"), st.integers(1, 60_000)),
+    st.tuples(st.just("promise"), st.integers(1, 300_000)),
+    st.tuples(st.just("keep"), st.just(0)),
+    st.tuples(st.just("plan"), st.integers(1, 99)),
+    st.tuples(st.just("plan_pay"), st.just(0)),
+    st.tuples(st.just("fall_due"), st.integers(1, 100_000)),
+    st.tuples(st.just("review"), st.just(0)),
+)
+STORY = st.tuples(
+    st.booleans(),  # with agreement terms (penalty interest and a late fee)
+    st.lists(STEP, max_size=6),
+    st.sampled_from(ENDINGS),
+    st.integers(1, 99),  # the share paid or settled at the end, in per cent
+    st.booleans(),  # then the last payment is reversed
+)
+
+
+class Story:
+    """Cases driven through the public Engine API; what was collected, counted on the side."""
+
+    def __init__(self) -> None:
+        self.clock = SettableClock(START)
+        self.engine = Engine(clock=self.clock)
+        self.engine.approval_limits = LIMITS
+        self.paid: dict[str, Decimal] = {}  # by reference
+        self.references: dict[str, list[str]] = {}  # by case, not yet reversed
+        self.collected: dict[str, Decimal] = {}  # by case
+
+    def open(self, index: int, terms: bool) -> str:
+        record = overdue_loan(
+            id=f"LN-{index}",
+            balance={"currency": "CNY", "principal": "3500.00", "not_due": "1000.00"},
+        )
+        if terms:
+            record["terms"] = {
+                "penalty_rate": "0.0005",
+                "late_fee": {"amount": "50.00", "currency": "CNY"},
+            }
+        case_id = self.engine.open_case(record).id
+        for kind in ("proof_of_income", "bank_statement"):
+            self.engine.record_document(case_id, kind)
+        self.references[case_id] = []
+        self.collected[case_id] = Decimal(0)
+        return case_id
+
+    def today(self, case_id: str) -> date:
+        return self.engine.case(case_id).local_date(self.clock.now())
+
+    def pay(self, case_id: str, amount: Money) -> None:
+        if amount.is_zero:
+            return
+        reference = f"PAY-{len(self.paid) + 1}"
+        try:
+            self.engine.record_payment(case_id, amount, reference=reference)
+        except InvalidInput:
+            return
+        self.paid[reference] = amount.amount
+        self.references[case_id].append(reference)
+        self.collected[case_id] += amount.amount
+
+    def reverse(self, case_id: str, choice: int) -> None:
+        references = self.references[case_id]
+        if references:
+            reference = references.pop(choice % len(references))
+            self.engine.reverse_payment(case_id, reference)
+            self.collected[case_id] -= self.paid[reference]
+
+    def plan(self, case_id: str, waived_pct: int) -> bool:
+        """Start a reduction plan for the arrears now, *waived_pct* of them waived."""
+        arrears = self.engine.arrears_at(case_id)
+        waived = (arrears.amount * waived_pct / 100).quantize(Decimal("0.01"))
+        rest = arrears.amount - waived
+        if not waived or rest <= 0:
+            return False
+        first = self.today(case_id) + timedelta(days=1)
+        plan = RepaymentPlan(
+            id=f"PLAN-{len(self.engine.history(case_id))}",
+            kind="reduction",
+            instalments=instalment_schedule(Money(rest, "CNY"), first, count=2),
+            waived=waived,
+        )
+        try:
+            self.engine.start_plan(case_id, plan, actor=AGENT)
+        except (InvalidInput, TransitionDenied):
+            return False
+        return True
+
+    def plan_pay(self, case_id: str) -> None:
+        """Pay the active plan's next instalment (what is due through it, less what was paid)."""
+        plan = self.engine.case(case_id).plan
+        if plan is None or not plan.is_active:
+            return
+        for index in range(len(plan.instalments)):
+            owed = plan.due_through(index).amount - plan.paid
+            if owed > 0:
+                self.pay(case_id, Money(owed, "CNY"))
+                return
+
+    def step(self, case_id: str, kind: str, value: int) -> None:
+        engine = self.engine
+        if kind == "wait":
+            self.clock.advance(hours=value)
+        elif kind == "pay":
+            self.pay(case_id, fen(value))
+        elif kind == "reverse":
+            self.reverse(case_id, value)
+        elif kind == "waive":
+            with contextlib.suppress(ApprovalDenied, InvalidInput):
+                engine.waive(case_id, fen(value), actor=AGENT)
+        elif kind == "promise":
+            outstanding = engine.case(case_id).balance.outstanding
+            amount = min(fen(value), outstanding)
+            if not amount.is_zero:
+                due = self.today(case_id) + timedelta(days=3)
+                with contextlib.suppress(InvalidInput, TransitionDenied):
+                    engine.record_promise(case_id, amount, due)
+        elif kind == "keep":
+            promise = engine.case(case_id).promise
+            if promise is not None and promise.is_open:
+                self.pay(case_id, promise.remaining)
+        elif kind == "plan":
+            self.plan(case_id, value)
+        elif kind == "plan_pay":
+            self.plan_pay(case_id)
+        elif kind == "fall_due":
+            not_due = engine.case(case_id).balance.not_due
+            falling = min(fen(value).amount, not_due)
+            if falling:
+                engine.fall_due(case_id, Money(falling, "CNY"), due=self.today(case_id))
+        else:
+            engine.review_promises(case_id)
+            engine.review_plan(case_id)
+
+    def end(self, case_id: str, ending: str, pct: int) -> None:
+        engine = self.engine
+        if ending == "cure":
+            self.pay(case_id, engine.arrears_at(case_id))
+        elif ending == "plan":
+            if self.plan(case_id, pct):
+                self.plan_pay(case_id)
+                self.plan_pay(case_id)
+        elif ending == "settlement":
+            owed = engine.case(case_id).balance.outstanding.amount
+            amount = (owed * pct / 100).quantize(Decimal("0.01"))
+            if amount:
+                try:
+                    engine.settle(case_id, Money(amount, "CNY"), actor=SUPERVISOR, approver=RISK)
+                except (ApprovalDenied, InvalidInput, TransitionDenied):
+                    return
+                self.collected[case_id] += amount
+        elif ending == "waiver":
+            arrears = engine.arrears_at(case_id).amount
+            self.pay(case_id, Money((arrears * pct / 100).quantize(Decimal("0.01")), "CNY"))
+            rest = engine.case(case_id).arrears
+            if not rest.is_zero:
+                with contextlib.suppress(ApprovalDenied, InvalidInput):
+                    engine.waive(case_id, rest, actor=SUPERVISOR)
+        elif ending == "write_off":
+            with contextlib.suppress(InvalidInput, TransitionDenied):
+                engine.fire(case_id, "write_off", actor=SUPERVISOR, approver=RISK)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(stories=st.lists(STORY, min_size=1, max_size=2))
+def test_the_kpis_agree_with_the_engine_for_every_ending(
+    stories: list[tuple[bool, list[tuple[str, int]], str, int, bool]],
+) -> None:
+    """Cured means no arrears left, the last bucket is the engine's, collected is paid less
+    reversed: whether the case was cured, completed a plan, settled, waived or written off."""
+    story = Story()
+    case_ids = [story.open(index, terms) for index, (terms, *_) in enumerate(stories)]
+    story.clock.advance(hours=1)  # every case starts the period in arrears
+    for position in range(max(len(steps) for _, steps, *_ in stories)):
+        for case_id, (_, steps, *_) in zip(case_ids, stories, strict=True):
+            if position < len(steps):
+                story.step(case_id, *steps[position])
+    for case_id, (_, _, ending, pct, reverse) in zip(case_ids, stories, strict=True):
+        story.end(case_id, ending, pct)
+        if reverse:
+            story.reverse(case_id, -1)
+    end = story.clock.now()
+    assert end - START < timedelta(days=30)  # one period: from M1 to the last bucket
+
+    engine = story.engine
+    cleared = 0
+    for case_id, (_, _, ending, _, _) in zip(case_ids, stories, strict=True):
+        case = engine.case(case_id)
+        one = kpis_from_journal([(case_id, engine.history(case_id))], start=START, end=end).overall
+        last = "paid" if case.arrears.is_zero else case.bucket(end)
+        assert (one.cured == 1) == case.arrears.is_zero
+        assert one.flows == {("M1", last): 1}
+        assert one.collected == story.collected[case_id]
+        folded = kpi._fold(engine.history(case_id), lambda _: True)
+        assert folded is not None
+        assert folded[0].final == case.arrears.amount
+        assert folded[0].stage == case.stage
+        cleared += case.arrears.is_zero
+        event(f"{ending}: {case.stage}, {'no arrears' if case.arrears.is_zero else 'arrears'}")
+    report = kpis_from_journal(engine.store.chains(), start=START, end=end).overall
+    assert (report.cases, report.overdue_cases, report.cured) == (
+        len(stories),
+        len(stories),
+        cleared,
+    )
+    assert report.collected == sum(story.collected.values(), Decimal(0))

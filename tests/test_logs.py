@@ -15,7 +15,7 @@ import structlog
 from structlog.testing import capture_logs
 
 from arrears import Case, Engine, Money, SettableClock
-from arrears import engine as engine_module
+from arrears import recorder as engine_module
 from arrears.channels import RecordingChannel, WebhookChannel
 from arrears.logs import PERSONAL_KEYS, get_logger, mask_personal_data, mask_text
 from arrears.messages import TemplateSet, context_for

@@ -167,6 +167,23 @@ class TestPlanModel:
         with pytest.raises(ValidationError, match="waived"):
             RepaymentPlan(id="R", kind="reduction", instalments=parts)
 
+    def test_amounts_are_exact_in_the_schedules_currency(self) -> None:
+        """Paid and waived get the currency's minor units; a plan's documents follow its kind."""
+        parts = instalment_schedule(cny("100"), date(2027, 1, 31), count=2)
+        plan = RepaymentPlan(id="E", kind="extension", instalments=parts)
+        assert (str(plan.paid), str(plan.waived)) == ("0.00", "0.00")
+        assert plan.required_documents == ("proof_of_income",)
+        assert "required_documents" not in plan.model_fields_set
+        reduction = RepaymentPlan(id="R", kind="reduction", instalments=parts, waived="10")
+        assert str(reduction.waived) == "10.00"
+        assert reduction.required_documents == ("bank_statement", "proof_of_income")
+        own = RepaymentPlan(id="M", kind="extension", instalments=parts, required_documents=[])
+        assert own.required_documents == ()
+        with pytest.raises(ValidationError) as caught:
+            RepaymentPlan(id="E", kind="extension", instalments=parts, paid="1.005")
+        assert [error["loc"] for error in caught.value.errors()] == [("paid",)]
+        assert "paid: got 1.005, expected an amount in CNY" in str(caught.value)
+
     def test_dates_must_increase(self) -> None:
         """Instalments out of date order are refused."""
         parts = instalment_schedule(cny("100"), date(2027, 1, 31), count=2)

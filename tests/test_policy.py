@@ -193,8 +193,8 @@ class TestAttemptsFact:
             moment = datetime(2026, 10, day, 10, tzinfo=UTC)
             engine.record_interaction("C-1", "call", "no_answer", contact="p1", at=moment)
             engine.record_consent("C-1", "sms", at=moment)  # entries that are not attempts
-        engine._histories.clear()  # nothing folded: the fact reads the journal
-        from_journal = engine._facts(case, at)["attempts_7d"]
+        engine._recorder._histories.clear()  # nothing folded: the fact reads the journal
+        from_journal = engine._recorder.facts(case, at)["attempts_7d"]
         from_history = Facts(case, at, engine.contact_history("C-1"))["attempts_7d"]
         assert from_journal == from_history == expected
 

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from arrears.cli import main
-from arrears.testing import ScenarioInvalid, load_scenario, run_scenario
+from arrears.scenarios import ScenarioInvalid, load_scenario, run_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDER = ROOT / "tests" / "policy_scenarios"

@@ -18,8 +18,8 @@ import pytest
 
 from _postgres import fresh_schema, postgres_url, run_sql
 from arrears import Case, DuplicateCase, Engine, InvalidInput, Money, SettableClock, UnknownCase
-from arrears._exceptions import ConcurrencyConflict, SchemaMismatch
 from arrears.channels import RecordingChannel
+from arrears.errors import ConcurrencyConflict, SchemaMismatch
 from arrears.journal import GENESIS, JournalEntry, seal
 from arrears.policy import load_policy
 

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from arrears import Engine, Money
+from arrears import Engine, Money, errors, scenarios, testing
 from arrears.cli import main
-from arrears.testing import ScenarioInvalid, ScenarioResult, run_scenario
+from arrears.scenarios import ScenarioInvalid, ScenarioResult, run_scenario
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "scenarios.md"
 
@@ -107,6 +107,23 @@ class TestDocumentation:
         result = run_scenario(path)
         assert result.failures == []
         assert result.passed
+
+
+class TestWhereItLives:
+    def test_every_scenario_name_is_still_importable_from_arrears_testing(self) -> None:
+        """Code written before `arrears.scenarios` gets the same objects from `arrears.testing`."""
+        assert [name for name in scenarios.__all__ if name not in testing.__all__] == []
+        moved = [
+            name
+            for name in scenarios.__all__
+            if getattr(testing, name) is not getattr(scenarios, name)
+        ]
+        assert moved == []
+
+    def test_scenario_invalid_is_the_error_of_arrears_errors(self) -> None:
+        """One class, whichever module it is imported from."""
+        assert scenarios.ScenarioInvalid is errors.ScenarioInvalid
+        assert issubclass(scenarios.ScenarioInvalid, errors.ArrearsError)
 
 
 class TestResult:

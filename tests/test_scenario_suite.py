@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from arrears.compliance import PACKS
-from arrears.testing import run_scenario
+from arrears.scenarios import run_scenario
 
 SUITE = Path(__file__).parent / "scenarios"
 PENDING = SUITE / "_pending"

@@ -28,7 +28,7 @@ from arrears._yaml import (
     validation_problems,
 )
 from arrears.cli import main
-from arrears.testing import InconvenientEvent, ScenarioInvalid, load_scenario, run_scenario
+from arrears.scenarios import InconvenientEvent, ScenarioInvalid, load_scenario, run_scenario
 
 #: A valid scenario; the tests below break it one way at a time.  Its lines:
 #: 2 rules, 3 case, 6 currency, 7 balance, 10 the contact, 12-13 the events,

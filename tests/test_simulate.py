@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from arrears import Case
-from arrears._exceptions import InvalidInput
 from arrears.compliance import ContactHistory, Proposal
+from arrears.errors import InvalidInput
 from arrears.journal import apply_entry
 from arrears.policy import load_policy
 from arrears.simulate import (

@@ -345,10 +345,18 @@ class CollectionWorkflow(RuleBasedStateMachine):
         else:
             minor = owed + units
         amount = _money_from_minor(minor, before.currency)
-        result = engine.record_payment(case_id, amount, reference=f"PAY-{units}")
+        reference = f"PAY-{len(engine.history(case_id))}"  # one reference per payment
+        result = engine.record_payment(case_id, amount, reference=reference)
         after = engine.case(case_id)
         self.paid[case_id] += amount.amount
         _count(f"payment {mode}")
+
+        # Sent again (a host retrying after a timeout): nothing more is recorded.
+        length = len(engine.history(case_id))
+        again = engine.record_payment(case_id, amount, reference=reference)
+        assert again == result
+        assert len(engine.history(case_id)) == length
+        assert engine.case(case_id).model_dump() == after.model_dump()
 
         parts = sum((part.amount for part in result.applied.values()), Decimal(0))
         assert parts + result.credit.amount == amount.amount

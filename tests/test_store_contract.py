@@ -61,7 +61,7 @@ def _sqlite(folder: Path) -> SQLiteStore:
 
 #: Every store the contract runs on (see the module's docstring to add one).
 STORES: dict[str, StoreKind] = {
-    "memory": StoreKind(open=_memory, transactional=False, shared=False),
+    "memory": StoreKind(open=_memory, transactional=True, shared=False),
     "sqlite": StoreKind(open=_sqlite, transactional=True, shared=True),
 }
 # PostgreSQL: a schema of each test's own; skipped without ARREARS_TEST_POSTGRES.
@@ -412,6 +412,17 @@ class TestTransactions:
         assert "C-2" not in store
         assert store.get("C-1").version == 1
         assert [entry.seq for entry in store.entries("C-1")] == [0]
+
+    def test_an_entry_whose_number_is_taken_is_a_conflict(self, store: Store) -> None:
+        """An entry sealed before another writer's: `ConcurrencyConflict`, and nothing written."""
+        add(store)
+        stale = next_entry(store, "C-1", note="sealed first, written late")
+        written = write(store, "C-1")
+        with pytest.raises(ConcurrencyConflict) as caught:
+            store.append(stale, store.get("C-1"))
+        assert caught.value.case_id == "C-1"
+        assert store.last_entry("C-1") == written
+        assert [entry.seq for entry in store.entries("C-1")] == [0, 1]
 
 
 class TestSharedStores:

@@ -484,7 +484,7 @@ def test_open_tasks_are_kept_without_reading_every_case(tmp_path: Path) -> None:
 
 
 class TestCollector:
-    """The cyclic garbage collector is paused for a tick and left as the host had it."""
+    """The library leaves Python's garbage collector as the host runs it during a tick."""
 
     @staticmethod
     def cycle_making_engine(tmp_path: Path, cases: int) -> tuple[Engine, list[int]]:
@@ -514,30 +514,58 @@ class TestCollector:
             engine.open_case(case_data(f"L-{number}"), at=shanghai(2026, 8, 27, 18, 0))
         return engine, freed
 
-    def test_cycles_made_during_a_long_tick_are_collected_during_it(
+    @staticmethod
+    def collector_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+        """The names of the calls made to change the collector from now on (each still made)."""
+        import gc
+
+        calls: list[str] = []
+        for name in ("collect", "disable", "enable", "freeze", "unfreeze", "set_threshold"):
+            original = getattr(gc, name)
+
+            def counted(*args: Any, _name: str = name, _original: Any = original) -> Any:
+                calls.append(_name)
+                return _original(*args)
+
+            monkeypatch.setattr(gc, name, counted)
+        return calls
+
+    def test_the_hosts_collector_runs_during_a_tick_and_frees_its_cycles(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         import gc
 
         import arrears.tick
 
-        monkeypatch.setattr(arrears.tick, "COLLECT_EVERY", 10)
         engine, freed = self.cycle_making_engine(tmp_path, 30)
         gc.collect()
+        default = gc.get_threshold()
+        gc.set_threshold(50, 2, 2)  # the host's own choice: young passes every few reviews
+        thresholds = gc.get_threshold()
+        frozen = gc.get_freeze_count()
         seen_during: list[int] = []
         original = arrears.tick._run_batch
 
         def watched(run: Any, case_ids: Any) -> None:
             seen_during.append(len(freed))
-            assert not gc.isenabled()  # paused for the whole tick
+            assert gc.isenabled()  # never paused
             original(run, case_ids)
 
         monkeypatch.setattr(arrears.tick, "_run_batch", watched)
-        assert engine.tick(shanghai(2026, 8, 28, 9, 30), batch=5).reviewed == 30
+        calls = self.collector_calls(monkeypatch)
+        try:
+            assert engine.tick(shanghai(2026, 8, 28, 9, 30), batch=5).reviewed == 30
+            after = gc.get_threshold()
+        finally:
+            monkeypatch.undo()
+            gc.set_threshold(*default)
+        assert calls == []  # no collection, pause, freeze or new threshold
         assert gc.isenabled()
-        # Two batches of five made ten cycles, and nothing freed them while they
-        # ran; the collection after them freed all ten before the third began.
-        assert seen_during[:3] == [0, 0, 10]
+        assert after == thresholds
+        assert gc.get_freeze_count() == frozen
+        # The host's collector, running as it runs, freed cycles made in the
+        # first batches while later ones ran.
+        assert seen_during[-1] > 0
         gc.collect()
         assert len(freed) == 30
 
@@ -546,16 +574,16 @@ class TestCollector:
     ) -> None:
         import gc
 
-        import arrears.tick
-
-        monkeypatch.setattr(arrears.tick, "COLLECT_EVERY", 1)  # a collection due after each case
         engine, freed = self.cycle_making_engine(tmp_path, 3)
         gc.disable()
         try:
+            calls = self.collector_calls(monkeypatch)
             assert engine.tick(shanghai(2026, 8, 28, 9, 30)).reviewed == 3
+            assert calls == []
             assert not gc.isenabled()
             assert freed == []  # the library collected nothing behind the host's back
         finally:
+            monkeypatch.undo()
             gc.enable()
         gc.collect()
         assert len(freed) == 3

@@ -7,17 +7,6 @@ hash-chained journal of everything that happened, as evidence.
     >>> from arrears import Engine, Case, Money
 """
 
-from ._exceptions import (
-    ApprovalDenied,
-    ArrearsError,
-    CurrencyMismatch,
-    DuplicateCase,
-    InvalidInput,
-    JournalCorrupted,
-    TransitionDenied,
-    UnknownCase,
-    UnknownTrigger,
-)
 from .agreements import Accrual, AgreementTerms, Charges
 from .case import (
     Balance,
@@ -34,6 +23,17 @@ from .case import (
 )
 from .clock import Clock, SettableClock, SystemClock
 from .engine import Engine, PaymentResult, Reversal, Waiver
+from .errors import (
+    ApprovalDenied,
+    ArrearsError,
+    CurrencyMismatch,
+    DuplicateCase,
+    InvalidInput,
+    JournalCorrupted,
+    TransitionDenied,
+    UnknownCase,
+    UnknownTrigger,
+)
 from .guards import (
     SYSTEM,
     Actor,

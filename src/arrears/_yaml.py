@@ -29,7 +29,7 @@ YAML's standard ones are refused.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, TypeAlias
@@ -37,7 +37,7 @@ from typing import Any, Final, TypeAlias
 import pydantic
 import yaml
 
-from ._exceptions import ArrearsError
+from .errors import DocumentInvalid, Problem
 
 __all__ = [
     "DocumentInvalid",
@@ -56,53 +56,6 @@ FieldPath: TypeAlias = tuple[str | int, ...]
 _TAG: Final = "tag:yaml.org,2002:"
 _KEEP_TEXT: Final = frozenset({f"{_TAG}float", f"{_TAG}timestamp", f"{_TAG}str"})
 _CONSTRUCT: Final = yaml.SafeLoader("")  # only its scalar constructors are used
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing wrong in a document, with where it is.
-
-    Attributes:
-        file: The document's file name, as the user gave it.
-        line: The line (1-based) of the offending key or item.
-        field: The field's path, e.g. ``expect[0].at``; empty for a syntax error.
-        message: What is wrong, and what was expected.
-    """
-
-    file: str
-    line: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        field = f" {self.field}:" if self.field else ""
-        return f"{self.file}:{self.line}:{field} {self.message}"
-
-
-class DocumentInvalid(ArrearsError):
-    """A YAML document is malformed or does not fit its schema.
-
-    The message lists every problem, one per line, each as
-    ``file:line: field: message``.
-
-    Attributes:
-        problems: Every problem found, in document order where known.
-        file: The file of the first problem.
-        line: The line of the first problem.
-        field: The field of the first problem (empty for a syntax error).
-        message: The message of the first problem.
-    """
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        if not problems:
-            raise ValueError("problems: got an empty list, expected at least one problem")
-        self.problems = tuple(problems)
-        first = self.problems[0]
-        self.file = first.file
-        self.line = first.line
-        self.field = first.field
-        self.message = first.message
-        super().__init__("\n".join(str(problem) for problem in self.problems))
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from typing import Any, Final, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .holds import HoldKind
 from .money import Money
 
 __all__ = [
@@ -83,8 +84,6 @@ class AgreementTerms(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        from .case import HoldKind  # the case model holds terms: imported late, no cycle
-
         for name in self.penalty_base:
             if name not in PENALTY_BASES:
                 raise ValueError(f"penalty_base: got {name!r}, expected some of {PENALTY_BASES}")

@@ -25,14 +25,16 @@ from pydantic import (
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic_core import core_schema
 
-from ._exceptions import InvalidInput
 from .agreements import Accrual, AgreementTerms
 from .clock import require_aware
+from .errors import InvalidInput
+from .holds import HoldKind
 from .money import Money, currency_quantum, minor_units
 from .plans import Promise, RepaymentPlan
 from .tasks import Task
@@ -102,19 +104,6 @@ class Outcome(StrEnum):
     FAILED = "failed"
     REPLY = "reply"
     """The debtor wrote back (an inbound message): not an attempt of ours."""
-
-
-class HoldKind(StrEnum):
-    """Why collection is paused beside the stage."""
-
-    DISPUTE = "dispute"
-    CEASE = "cease"
-    BANKRUPTCY = "bankruptcy"
-    BREATHING_SPACE = "breathing_space"
-    DECEASED = "deceased"
-    ATTORNEY = "attorney"
-    HARDSHIP = "hardship"
-    VULNERABLE = "vulnerable"
 
 
 class _ByValue:
@@ -255,7 +244,8 @@ class Balance(BaseModel):
         Money('1020.00', 'CNY')
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # A component not given is validated too, so it becomes the currency's zero ("0.00").
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
     currency: str
     principal: Amount = _ZERO
@@ -277,29 +267,35 @@ class Balance(BaseModel):
                     )
         return data
 
-    @model_validator(mode="after")
-    def _minor_units(self) -> Self:
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, currency: str) -> str:
         try:
-            quantum = currency_quantum(self.currency)
+            currency_quantum(currency)
         except InvalidInput as err:
-            raise ValueError(f"currency: got {self.currency!r}, expected {err.expected}") from None
-        fields = self.__dict__  # frozen model: write the normalised values directly
-        for name in _AMOUNTS:
-            value: Decimal = fields[name]
-            if value.same_quantum(quantum):
-                continue  # already exact ("1250.00" in CNY): keep it, no new Decimal
-            if value is _ZERO:  # a component not given: one shared zero per currency
-                fields[name] = _zero_in(self.currency, quantum)
-                continue
-            exact = value.quantize(quantum)
-            if exact != value:
-                places = minor_units(self.currency)
-                raise ValueError(
-                    f"{name}: got {value}, expected at most {places} decimal places "
-                    f"for {self.currency}"
-                )
-            fields[name] = exact
-        return self
+            raise ValueError(f"currency: got {currency!r}, expected {err.expected}") from None
+        return currency
+
+    @field_validator(*_AMOUNTS)
+    @classmethod
+    def _minor_units(cls, value: Decimal, info: ValidationInfo) -> Decimal:
+        # The amounts come after the currency: it is in info.data unless it was refused.
+        currency = info.data.get("currency")
+        if currency is None:
+            return value  # the currency's own error says why
+        quantum = currency_quantum(currency)
+        if value.same_quantum(quantum):
+            return value  # already exact ("1250.00" in CNY): keep it, no new Decimal
+        if value is _ZERO:  # a component not given: one shared zero per currency
+            return _zero_in(currency, quantum)
+        exact = value.quantize(quantum)
+        if exact != value:
+            name = info.field_name
+            raise ValueError(
+                f"{name}: got {value}, expected at most {minor_units(currency)} decimal places "
+                f"for {currency}"
+            )
+        return exact
 
     def money(self, name: str) -> Money:
         """One component (or ``not_due`` / ``credit``) as `Money`."""
@@ -397,22 +393,6 @@ def _local_date(zone: ZoneInfo, at: datetime) -> date:
     return at.astimezone(zone).date()
 
 
-_set_slot = object.__setattr__
-
-_FIELD_SETS: dict[frozenset[str], set[str]] = {}
-"""One ``__pydantic_fields_set__`` per distinct set of given fields, shared by frozen models.
-
-pydantic gives every model instance a set of the field names its input gave,
-and changes it in place only on assignment, which a frozen model refuses;
-copies (`model_copy`) copy the set first.  So the frozen parts of a case
-(`_FROZEN_PARTS`) share one set among all cases that gave the same fields:
-about a hundred sets in all, where each case had four of its own.
-"""
-_FROZEN_PARTS: Final = frozenset({Balance, ContactPoint, Debtor})
-_LAST_SHARED: dict[type[BaseModel], set[str]] = {}
-"""The set of `_FIELD_SETS` each frozen part's class was given last."""
-
-
 def bucket_of(days_past_due: int) -> str:
     """The delinquency bucket for a number of days past due.
 
@@ -505,20 +485,6 @@ class Case(BaseModel):
                 found = agreement.currency if agreement is not None else None
                 if found is not None and found != currency:
                     raise ValueError(f"{name}: got amounts in {found}, expected {currency}")
-        # The frozen parts share one set of given field names per distinct set
-        # (see _FIELD_SETS): these sets were four of the sixteen objects the
-        # garbage collector walked for an opened case, and about 1.2 KB of it.
-        # Each part is first compared with the set its class shared last (a portfolio's
-        # records mostly give the same fields), which is cheaper than a frozenset key.
-        share, last = _FIELD_SETS.setdefault, _LAST_SHARED.get
-        for part in (self.debtor, self.balance, *contacts):
-            kind = type(part)
-            if kind in _FROZEN_PARTS:  # not a subclass that may have thawed
-                given = part.__pydantic_fields_set__
-                shared = last(kind)
-                if shared is None or shared != given:
-                    shared = _LAST_SHARED[kind] = share(frozenset(given), given)
-                _set_slot(part, "__pydantic_fields_set__", shared)
         return self
 
     @property
@@ -571,16 +537,8 @@ class Case(BaseModel):
 def set_field(case: Case, name: str, value: Any) -> None:
     """Set one field of *case* as the engine changes it: ``case.<name> = value``.
 
-    For a `Case` itself this is what pydantic's assignment does for a field of
-    a model that does not validate assignments (the value goes into the
-    instance's dict and the name into its set of given fields), without the
-    dispatch of ``BaseModel.__setattr__``, which costs three times as much and
-    runs on every entry the engine records (the version) and every transition
-    (the stage).  A subclass is assigned the ordinary way: it may validate
-    assignments or define a property.
+    Plain assignment: `Case` does not validate assignments, so the value is
+    the engine's, already checked; a subclass may validate assignments or
+    define a property, and is assigned the same way.
     """
-    if type(case) is Case:
-        case.__dict__[name] = value
-        case.__pydantic_fields_set__.add(name)
-    else:
-        setattr(case, name, value)
+    setattr(case, name, value)

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any, Final
 
 import click
-import structlog
 
-from .testing import ScenarioInvalid, check_policy, run_scenario
+# The library is imported by the commands that use it, so that ``arrears --help``
+# and a mistyped command answer at once.
 
 __all__ = ["main"]
 
@@ -85,6 +85,8 @@ def _engine_logs(verbose: bool) -> Iterator[None]:
     *verbose*, every line does.  The previous structlog configuration is
     restored afterwards, so a host that calls `main` keeps its own.
     """
+    import structlog
+
     configured = structlog.is_configured()
     saved = structlog.get_config()
     level = logging.DEBUG if verbose else logging.WARNING
@@ -126,6 +128,8 @@ def test_command(ctx: click.Context, paths: tuple[Path, ...], verbose: bool) -> 
     Exit status: 0 when every scenario passed, 1 when any failed, 2 when any
     file is not a valid scenario.
     """
+    from .scenarios import ScenarioInvalid, run_scenario
+
     files = _scenario_files(paths)
     if not files:
         shown = ", ".join(str(path) for path in paths)
@@ -185,6 +189,8 @@ def check_command(ctx: click.Context, policies: tuple[Path, ...], locales: tuple
     Exit status: 0 when every policy is sound, 1 when any has a problem, 2
     when the command was misused (no such file).
     """
+    from .testing import check_policy
+
     troubled = 0
     for path in policies:
         result = check_policy(path, locales=locales or None)
@@ -387,12 +393,14 @@ def _simulate(
 
     from .simulate import Simulation
     from .stores import open_store
+    from .tuning import collector_paused
 
     policy = _load(policy_path)
     store_context = open_store(db) if db is not None else nullcontext(None)
     with _engine_logs(False), store_context as store:
         simulation = Simulation(policy, seed=seed, store=store, costs=_costs(costs))
-        with _progress("simulating", days) as advance:
+        # The command owns its process: the collector is paused for the run.
+        with _progress("simulating", days) as advance, collector_paused():
             result = simulation.run(portfolio, days=days, progress=advance)
         report = result.kpis()
         if as_json:
@@ -551,7 +559,7 @@ def simulate_command(
     if db is not None and Path(db).exists():
         raise click.BadParameter(f"{db} exists: simulate writes a new database", param_hint="--db")
     if portfolio is not None:
-        from ._exceptions import InvalidInput
+        from .errors import InvalidInput
 
         try:
             records = load_portfolio(portfolio)
@@ -686,13 +694,15 @@ def tick_command(ctx: click.Context, db: str, policy: Path, now: str | None, as_
     from .channels import RecordingChannel
     from .engine import Engine
     from .stores import open_store
+    from .tuning import collector_paused
 
     moment = _moment(now, "--now")
     chosen = _load(policy)
     with _engine_logs(False), open_store(_existing(db)) as store:
         channel = RecordingChannel(channels=frozenset({"sms", "email", "letter", "voicemail"}))
         engine = Engine(policy=chosen, store=store, channels=[channel])
-        report = engine.tick(moment)
+        with collector_paused():  # the command owns its process
+            report = engine.tick(moment)
     if as_json:
         click.echo(json_module.dumps(report.to_json(), sort_keys=True))
     else:
@@ -724,8 +734,8 @@ def explain_command(
 
     Exit status: 0, 1 when the store has no such case, 2 when the command was misused.
     """
-    from ._exceptions import UnknownCase
     from .engine import Engine
+    from .errors import UnknownCase
     from .stores import open_store
 
     moment = _moment(at, "--at")

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Final, Protocol, TypeVar, runtime_checkable
 from zoneinfo import ZoneInfo
 
-from ._exceptions import InvalidInput
+from .errors import InvalidInput
 
 __all__ = ["Clock", "SettableClock", "SystemClock", "instant", "per_moment", "require_aware"]
 

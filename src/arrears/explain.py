@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from .clock import require_aware
 from .compliance import Verdict
+from .errors import InvalidInput
 from .guards import GuardContext, GuardFailure
+from .planner import Planner, contact_for, proposal_for
 from .policy import SendAction, TaskAction
-from .tick import _contact_for, next_regular_review, plan_actions, proposal_for
 
 if TYPE_CHECKING:
-    from .engine import Engine
+    from .ports import ExplainEngine
 
 __all__ = ["EscalationCheck", "Explanation", "StepCheck", "explain_case"]
 
@@ -117,32 +118,40 @@ class Explanation:
         return "\n".join(lines)
 
 
-def explain_case(engine: Engine, case_id: str, at: datetime | None) -> Explanation:
-    """Build the `Explanation` for a case (see `Engine.explain`)."""
-    policy = engine._policy()
+def explain_case(engine: ExplainEngine, case_id: str, at: datetime | None) -> Explanation:
+    """Build the `Explanation` for a case (see `Engine.explain`).
+
+    The plan is the tick's (`arrears.planner`); the guards and compliance
+    judge it here without recording anything.
+
+    Raises:
+        InvalidInput: the engine has no policy, or *at* is naive.
+    """
+    policy = engine.policy
+    if policy is None:
+        raise InvalidInput("policy", None, "an engine built with a policy (Engine(policy=...))")
     moment = engine.clock.now() if at is None else require_aware(at, "at")
-    case = engine.store.get(case_id)
     facts = engine.facts(case_id, moment)
+    case = facts.case
     store = engine.store
+    planner = Planner(policy, engine.workflow)
+    plan = planner.plan(facts)
+    holding = {id(escalation) for escalation in plan.escalations}
     checks = []
     for escalation in policy.escalations:
-        sources = engine.workflow.sources_of(escalation.trigger)
-        applies = case.stage in sources and (
-            escalation.from_ is None or case.stage in escalation.from_
-        )
-        holds = applies and escalation.holds(facts)
+        applies = planner.applies(escalation, case.stage)
+        holds = id(escalation) in holding
         failures: tuple[GuardFailure, ...] = ()
         if holds:
-            trial = case.model_copy()
             ctx = GuardContext(moment, escalation.trigger, history=lambda: store.entries(case_id))
-            failures = tuple(engine.workflow.apply(trial, ctx).failures)
+            failures = tuple(engine.workflow.decide(case, ctx).failures)
         checks.append(EscalationCheck(escalation.trigger, applies, holds, failures))
     steps = []
     history = engine.contact_history(case_id)
-    for plan in plan_actions(policy, case, facts):
-        action = plan.action
+    for planned in plan.actions:
+        action = planned.action
         if isinstance(action, SendAction):
-            point = _contact_for(case, action, history)
+            point = contact_for(case, action, history)
             text, _ = engine.render(case, action, facts, moment)
             verdict = engine.compliance.judge(
                 case, history, proposal_for(action, point, text), moment
@@ -150,14 +159,14 @@ def explain_case(engine: Engine, case_id: str, at: datetime | None) -> Explanati
             described = f"send {action.channel}" + (
                 f" ({action.template})" if action.template else ""
             )
-            steps.append(StepCheck(plan.source, described, verdict))
+            steps.append(StepCheck(planned.source, described, verdict))
         elif isinstance(action, TaskAction):
             described = f"task {action.kind} in {action.queue}"
-            if any(task.step == plan.source for task in case.tasks):
+            if any(task.step == planned.source for task in case.tasks):
                 described += " (one is open already)"
-            steps.append(StepCheck(plan.source, described))
+            steps.append(StepCheck(planned.source, described))
         else:
-            steps.append(StepCheck(plan.source, f"fire {action}"))
+            steps.append(StepCheck(planned.source, f"fire {action}"))
     return Explanation(
         case_id=case_id,
         at=moment,
@@ -167,5 +176,5 @@ def explain_case(engine: Engine, case_id: str, at: datetime | None) -> Explanati
         variant=facts.variant,
         escalations=tuple(checks),
         steps=tuple(steps),
-        next_review_at=next_regular_review(policy, case, moment),
+        next_review_at=plan.next_review_at,
     )

@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from dateutil.relativedelta import relativedelta
 
-from ._exceptions import InvalidInput
 from .case import Case, HoldKind
+from .errors import GuardFailure, InvalidInput
 from .money import Money
 
 if TYPE_CHECKING:
@@ -85,25 +85,6 @@ class Actor:
 
 #: The engine acting on its own: automatic escalation, cure on payment.
 SYSTEM = Actor("system", frozenset({"system"}))
-
-
-@dataclass(frozen=True, slots=True)
-class GuardFailure:
-    """Why a guard said no.
-
-    Attributes:
-        guard: The guard's name, e.g. ``"dpd_at_least(90)"``.
-        reason: One sentence with the values, e.g. ``"dpd is 41, needs at least 90"``.
-        values: The values compared, JSON-safe, for machines.
-    """
-
-    guard: str
-    reason: str
-    values: Mapping[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        """The journal form."""
-        return {"guard": self.guard, "reason": self.reason, "values": dict(self.values)}
 
 
 @dataclass(slots=True)

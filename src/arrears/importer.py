@@ -55,8 +55,8 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import orjson
 from pydantic import ValidationError
 
-from ._exceptions import ArrearsError, DuplicateCase, InvalidInput
 from .case import mask
+from .errors import DuplicateCase, InvalidInput, PortfolioInvalid
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -159,20 +159,6 @@ class ImportReport:
         return not self.errors
 
 
-class PortfolioInvalid(ArrearsError):
-    """The file as a whole cannot be imported (unknown format, a bad CSV header); nothing was.
-
-    Attributes:
-        path: The file.
-        reason: What is wrong with it.
-    """
-
-    def __init__(self, path: str, reason: str) -> None:
-        self.path = path
-        self.reason = reason
-        super().__init__(f"{path}: {reason}")
-
-
 def import_portfolio(
     engine: Engine,
     path: str | Path,
@@ -211,11 +197,10 @@ def import_portfolio(
     report = ImportReport()
     with source.open(encoding="utf-8-sig", newline="") as stream:
         rows = _csv_rows(stream, str(source)) if chosen == "csv" else _jsonl_rows(stream)
-        store = engine.store
         pending = True
         while pending:
             pending = False
-            with store.transaction():
+            with engine.atomic():
                 for count, (number, record, problems, flat) in enumerate(rows, start=1):
                     report.rows += 1
                     if problems and record:
@@ -237,14 +222,16 @@ def _open(
 ) -> list[RowError]:
     """Open one case; the problems if it could not be (nothing of it is kept then)."""
     try:
-        with engine.store.transaction():
+        with engine.atomic():  # a savepoint: a refused row leaves nothing behind
             engine.open_case(record, at=moment)
     except ValidationError as err:
         return _problems(err, record, number, flat)
+    except InvalidInput as err:
+        if isinstance(err.__cause__, ValidationError):  # every problem of the row, each named
+            return _problems(err.__cause__, record, number, flat)
+        return [RowError(number, err.field, f"expected {err.expected}")]
     except DuplicateCase:
         return [RowError(number, "id", "a case with this id is already open")]
-    except InvalidInput as err:
-        return [RowError(number, err.field, f"expected {err.expected}")]
     return []
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -27,10 +26,10 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from ._exceptions import JournalCorrupted
 from .agreements import Accrual
 from .case import Case, Hold, set_field
 from .clock import per_moment
+from .errors import JournalCorrupted, JournalProblem
 from .money import Money
 from .plans import PlanStatus, Promise, PromiseStatus, RepaymentPlan
 from .tasks import Task
@@ -200,27 +199,6 @@ class Head(NamedTuple):
 
     seq: int = -1
     hash: str = GENESIS
-
-
-@dataclass(frozen=True, slots=True)
-class JournalProblem:
-    """One way a chain fails to verify.
-
-    Attributes:
-        case_id: The case whose chain it is.
-        position: Where in the chain (or the export's line number, from 1).
-        problem: ``changed``, ``removed``, ``inserted``, ``reordered``,
-            ``truncated``, ``malformed`` or ``unsealed``.
-        detail: What was expected and what was found.
-    """
-
-    case_id: str
-    position: int
-    problem: str
-    detail: str
-
-    def __str__(self) -> str:
-        return f"case {self.case_id!r} at {self.position}: {self.problem} ({self.detail})"
 
 
 def _copied_fields_differ(entry: JournalEntry, fields: Mapping[str, Any]) -> str | None:
@@ -486,12 +464,7 @@ def apply_entry(case: Case, kind: str, at: datetime, data: Mapping[str, Any]) ->
     (``opened``, ``review``, ``interaction``, ``outbox_intent``, refusals and
     denials…) change nothing but the version.
     """
-    if type(case) is Case:
-        # `set_field` inlined: this runs for every entry recorded or replayed.
-        case.__dict__["version"] += 1
-        case.__pydantic_fields_set__.add("version")
-    else:
-        case.version += 1
+    case.version += 1
     change = _CHANGES.get(kind)
     if change is not None:
         change(case, at, data)

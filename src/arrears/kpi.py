@@ -6,11 +6,15 @@
 Every figure is computed from journal entries (the evidence), never from the
 cases' current state, so the same figures come out of a live store, a
 simulation, or a JSON Lines export read back with `arrears.journal.read_jsonl`.
+Each case is rebuilt from its chain entry by entry with
+`arrears.journal.apply_entry`, as `arrears.journal.replay` rebuilds it, so its
+arrears, due date and bucket at any moment are the engine's own.
 
 What each KPI means (``docs/simulation.md`` has the same list):
 
 cure rate
-    Cases overdue when opened whose arrears were all paid by the end.
+    Cases overdue when opened with nothing overdue at the end: paid, waived,
+    settled, or the rest forgiven by a completed reduction plan.
 roll rates
     For every 30-day period of the run (or the whole run when shorter): of the
     cases in bucket Mk at its start, the share in M(k+1) at its end.
@@ -21,7 +25,8 @@ right-party contact rate
 promise-kept rate
     Promises kept, over promises resolved (kept, partly kept or broken).
 recovery rate
-    Amount collected (payments) over the amount overdue when the cases were opened.
+    Amount collected (payments and settlements, less the payments reversed)
+    over the amount overdue when the cases were opened.
 contacts per case
     Outbound contacts made (messages, calls, visits), per case.
 cost per amount collected
@@ -38,7 +43,7 @@ journal (``variant_assigned``).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -48,8 +53,8 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from .case import bucket_of
-from .journal import JournalEntry
+from .case import Balance, Case, bucket_of, overdue_sum
+from .journal import JournalEntry, apply_entry
 
 __all__ = [
     "BUCKETS",
@@ -74,24 +79,6 @@ BUCKETS: Final = ("M0", "M1", "M2", "M3", "M4", "M5", "M6", "M7+", "paid")
 
 _PERIOD: Final = timedelta(days=30)
 _DAY: Final = timedelta(days=1)
-#: Kinds that change the arrears, and kinds the KPIs read at all.
-_READ: Final = frozenset(
-    {
-        "opened",
-        "variant_assigned",
-        "interaction",
-        "contact_denied",
-        "payment",
-        "payment_reversed",
-        "accrual",
-        "instalment_due",
-        "waiver",
-        "settlement",
-        "credit_applied",
-        "promise_made",
-        "promise_resolved",
-    }
-)
 _AGENT_CHANNELS: Final = frozenset({"call", "visit"})
 
 
@@ -294,7 +281,11 @@ class KpiReport:
 
 @dataclass
 class _Fold:
-    """One case's journal, reduced to what the KPIs need."""
+    """One case's journal, reduced to what the KPIs need.
+
+    The arrears, due date and stage are read from the case as the journal
+    rebuilds it (`_states`), never worked out here.
+    """
 
     opened: datetime
     due: date
@@ -302,46 +293,78 @@ class _Fold:
     currency: str
     overdue: Decimal
     variant: str | None = None
-    # (moment, arrears after it), in time order
-    arrears: list[tuple[datetime, Decimal]] = field(default_factory=list)
+    # (moment, arrears after it, due date after it), in time order, when either changed
+    arrears: list[tuple[datetime, Decimal, date]] = field(default_factory=list)
     # (moment, amount) of each payment (negative for a reversal) within the period
     payments: list[tuple[datetime, Decimal]] = field(default_factory=list)
+    # The case's stage and arrears after its last entry
+    stage: str = ""
+    final: Decimal = Decimal(0)
 
     def local_date(self, at: datetime) -> date:
         return (at.astimezone(self.zone) if self.zone is not None else at).date()
 
     def state_at(self, at: datetime) -> str:
         """The case's bucket at *at* (``paid`` when nothing is overdue)."""
-        owed = self.overdue
-        for moment, amount in self.arrears:
+        owed, due = self.overdue, self.due
+        for moment, amount, day in self.arrears:
             if moment > at:
                 break
-            owed = amount
+            owed, due = amount, day
         if owed <= 0:
             return "paid"
-        return bucket_of(max(0, (self.local_date(at) - self.due).days))
+        return bucket_of(max(0, (self.local_date(at) - due).days))
 
 
-_ZONES: dict[str, ZoneInfo] = {}
+class _Data(Mapping[str, Any]):
+    """An entry's data, parsed on first use and not cached on the entry.
+
+    `apply_entry` reads nothing of most record-only kinds (reviews, outbox
+    intents), and a journal holds many of them.
+    """
+
+    __slots__ = ("_body", "_parsed")
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+        self._parsed: dict[str, Any] | None = None
+
+    def parsed(self) -> dict[str, Any]:
+        if self._parsed is None:
+            self._parsed = orjson.loads(self._body)["data"]
+        return self._parsed
+
+    def __getitem__(self, key: str) -> Any:
+        return self.parsed()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.parsed())
+
+    def __len__(self) -> int:
+        return len(self.parsed())
 
 
-def _zone(name: object) -> ZoneInfo | None:
-    if not isinstance(name, str):
-        return None
-    zone = _ZONES.get(name)
-    if zone is None:
-        zone = _ZONES[name] = ZoneInfo(name)
-    return zone
+def _states(entries: Iterable[JournalEntry]) -> Iterator[tuple[JournalEntry, _Data, Case]]:
+    """Each entry of a chain from its ``opened`` on, with its data and the case after it.
 
-
-def _data(entry: JournalEntry) -> dict[str, Any]:
-    """The entry's data, parsed without caching it on the entry (journals can be large)."""
-    data: dict[str, Any] = orjson.loads(entry.body)["data"]
-    return data
-
-
-def _sum(values: Mapping[str, Any]) -> Decimal:
-    return sum((Decimal(str(value)) for value in values.values()), Decimal(0))
+    The case is rebuilt as `arrears.journal.replay` rebuilds it: from the
+    ``opened`` entry's snapshot, changed by `arrears.journal.apply_entry` for
+    every entry, the one function the engine changes a case with.  Entries
+    before ``opened`` are skipped.  The chain is not verified here (a store's
+    chains are, and `read_jsonl` checks an export).  One case object is
+    changed in place: read what is needed from it before the next step.
+    """
+    case: Case | None = None
+    for entry in entries:
+        if case is None:
+            if entry.kind != "opened":
+                continue
+            data = _Data(entry.body)
+            case = Case.model_validate_json(data["case"])
+        else:
+            data = _Data(entry.body)
+        apply_entry(case, entry.kind, entry.at, data)
+        yield entry, data, case
 
 
 def kpis_from_journal(
@@ -352,6 +375,9 @@ def kpis_from_journal(
     end: datetime | None = None,
 ) -> KpiReport:
     """The KPIs of the journal's cases over [*start*, *end*].
+
+    Each case is rebuilt from its chain entry by entry as `arrears.journal.replay`
+    does, so its arrears, stage and bucket at any moment are the engine's own.
 
     Args:
         chains: ``(case_id, entries)`` pairs, as `Store.chains` gives them.
@@ -371,35 +397,13 @@ def kpis_from_journal(
         return (start is None or at >= start) and (end is None or at <= end)
 
     for _case_id, entries in chains:
-        fold: _Fold | None = None
-        events: list[tuple[str, datetime, dict[str, Any]]] = []
         for entry in entries:
-            at = entry.at
-            last = at if last is None or at > last else last
-            if entry.kind not in _READ:
-                continue
-            data = _data(entry)
-            if entry.kind == "opened":
-                snapshot = orjson.loads(data["case"])
-                balance = snapshot["balance"]
-                fold = _Fold(
-                    opened=at,
-                    due=date.fromisoformat(snapshot["due_date"]),
-                    zone=_zone(snapshot["debtor"].get("timezone")),
-                    currency=balance["currency"],
-                    overdue=sum(
-                        (Decimal(balance.get(name, "0")) for name in _COMPONENTS), Decimal(0)
-                    ),
-                    variant=snapshot.get("variant"),
-                )
-                first = at if first is None or at < first else first
-            elif entry.kind == "variant_assigned":
-                if fold is not None:
-                    fold.variant = data["variant"]
-            else:
-                events.append((entry.kind, at, data))
-        if fold is None:
+            last = entry.at if last is None or entry.at > last else last
+        folded = _fold(entries, within)
+        if folded is None:
             continue
+        fold, events = folded
+        first = fold.opened if first is None or fold.opened < first else first
         targets = [overall]
         if fold.variant is not None:
             targets.append(variants.setdefault(fold.variant, Kpis()))
@@ -445,7 +449,61 @@ def kpis_from_journal(
     return KpiReport(overall, variants, begin, finish, days)
 
 
-_COMPONENTS: Final = ("principal", "interest", "fees", "penalty")
+#: Kinds counted as contacts, denials and promises (read after the case is folded).
+_COUNTED: Final = frozenset({"interaction", "contact_denied", "promise_made", "promise_resolved"})
+#: Kinds that bring money in (their ``amount``).
+_COLLECTED: Final = frozenset({"payment", "settlement"})
+
+
+def _fold(
+    entries: Iterable[JournalEntry], within: Callable[[datetime], bool]
+) -> tuple[_Fold, list[tuple[str, datetime, dict[str, Any]]]] | None:
+    """Fold one case's chain through `_states`: its arrears over time, its money, its contacts.
+
+    Returns:
+        The fold and the entries `_count` reads, or ``None`` for a chain without ``opened``.
+    """
+    fold: _Fold | None = None
+    events: list[tuple[str, datetime, dict[str, Any]]] = []
+    paid: dict[int, Decimal] = {}  # the amount of each payment, by its seq
+    balance: Balance | None = None
+    due: date | None = None
+    case: Case | None = None
+    for entry, data, case in _states(entries):
+        kind, at = entry.kind, entry.at
+        if fold is None:
+            balance, due = case.balance, case.due_date
+            fold = _Fold(
+                opened=at,
+                due=due,
+                zone=case.debtor.timezone,
+                currency=case.currency,
+                overdue=overdue_sum(balance),
+            )
+            continue
+        if case.balance is not balance or case.due_date != due:
+            # apply_entry replaces the balance whenever it changes it
+            balance, due = case.balance, case.due_date
+            fold.arrears.append((at, overdue_sum(balance), due))
+        if kind in _COUNTED:
+            events.append((kind, at, data.parsed()))
+        elif kind in _COLLECTED:
+            amount = Decimal(data["amount"])
+            if kind == "payment":
+                paid[entry.seq] = amount
+            if within(at):
+                fold.payments.append((at, amount))
+        elif kind == "payment_reversed" and within(at):
+            # What the reversed payment brought in, not what undoing it owes again
+            # (which includes a reduction plan's waiver it had completed).
+            amount = paid.get(data["payment_seq"], Decimal(data.get("amount", "0")))
+            fold.payments.append((at, -amount))
+    if fold is None or case is None:
+        return None
+    fold.variant = case.variant
+    fold.stage = case.stage
+    fold.final = overdue_sum(case.balance)
+    return fold, events
 
 
 def _count(
@@ -455,8 +513,7 @@ def _count(
     prices: Mapping[str, Decimal],
     within: Callable[[datetime], bool],
 ) -> None:
-    """Add one case's entries (after ``opened``) to the groups it belongs to."""
-    owed = fold.overdue
+    """Add one case's contacts, denials and promises to the groups it belongs to."""
     for kind, at, data in events:
         if kind == "interaction":
             if data.get("outcome") == "reply" or not within(at):
@@ -487,34 +544,10 @@ def _count(
             if within(at):
                 for kpis in targets:
                     kpis.promises += 1
-        elif kind == "promise_resolved":
-            if within(at):
-                for kpis in targets:
-                    kpis.promises_resolved += 1
-                    kpis.promises_kept += data.get("status") == "kept"
-        else:
-            owed += _arrears_change(kind, data)
-            fold.arrears.append((at, owed))
-            if kind == "payment" and within(at):
-                fold.payments.append((at, Decimal(data["amount"])))
-            elif kind == "payment_reversed" and within(at):
-                amount = _sum(data.get("restored", {})) + Decimal(data.get("credit", "0"))
-                fold.payments.append((at, -amount))
-
-
-def _arrears_change(kind: str, data: Mapping[str, Any]) -> Decimal:
-    """How an entry changed the case's arrears (negative for what it paid or waived)."""
-    if kind in ("payment", "credit_applied"):
-        return -_sum(data.get("applied", {}))
-    if kind in ("waiver", "settlement"):
-        return -(_sum(data.get("applied", {})) + _sum(data.get("waived", {})))
-    if kind == "accrual":
-        return Decimal(data.get("penalty", "0")) + Decimal(data.get("fee", "0"))
-    if kind == "instalment_due":
-        return Decimal(data.get("amount", "0"))
-    if kind == "payment_reversed":
-        return _sum(data.get("restored", {}))
-    return Decimal(0)
+        elif kind == "promise_resolved" and within(at):
+            for kpis in targets:
+                kpis.promises_resolved += 1
+                kpis.promises_kept += data.get("status") == "kept"
 
 
 def _periods(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:

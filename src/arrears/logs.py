@@ -18,7 +18,8 @@ keep their last four characters, as `arrears.mask` does.
 
 `get_logger` is what `arrears` itself logs through: a lazy structlog logger
 whose chain is this processor followed by whatever processors the host
-configured, looked up on every call.  So masking is on by default, and the
+configured, looked up on every call.  structlog itself is imported at the
+first log call, not when `arrears` is imported.  So masking is on by default, and the
 host's configuration (`structlog.configure`, `structlog.testing.capture_logs`)
 is honoured unchanged.  A host that wants the same masking for its own log
 lines adds `mask_personal_data` to its processors.
@@ -33,11 +34,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, MutableMapping
-from typing import Any, Final
-
-import structlog
+from typing import TYPE_CHECKING, Any, Final
 
 from .case import mask
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 __all__ = ["PERSONAL_KEYS", "get_logger", "mask_personal_data", "mask_text"]
 
@@ -147,7 +149,7 @@ class _MaskingChain:
 
     def __iter__(self) -> Iterator[Any]:
         yield mask_personal_data
-        yield from structlog.get_config()["processors"]
+        yield from _structlog().get_config()["processors"]
 
     def __repr__(self) -> str:
         return "<mask_personal_data, then the configured processors>"
@@ -156,16 +158,48 @@ class _MaskingChain:
 _CHAIN: Final = _MaskingChain()
 
 
+def _structlog() -> ModuleType:
+    """structlog, imported on first use (it imports rich and pygments when they are installed)."""
+    import structlog
+
+    return structlog
+
+
+class _DeferredLogger:
+    """`get_logger`'s logger until its first use: then structlog's, which it passes every call to.
+
+    Modules make their logger when they are imported; deferring the structlog
+    logger keeps structlog out of ``import arrears``.
+    """
+
+    __slots__ = ("_logger", "_name", "_values")
+
+    def __init__(self, name: str, values: dict[str, Any]) -> None:
+        self._name = name
+        self._values = values
+        self._logger: Any = None
+
+    def __getattr__(self, attribute: str) -> Any:
+        logger = self._logger
+        if logger is None:
+            logger = self._logger = _structlog().wrap_logger(
+                None, processors=_CHAIN, logger_factory_args=(self._name,), **self._values
+            )
+        return getattr(logger, attribute)
+
+    def __repr__(self) -> str:
+        return f"<arrears logger {self._name!r}>"
+
+
 def get_logger(name: str = "arrears", **initial_values: Any) -> Any:
     """A structlog logger that masks personal data before the configured processors run.
 
     The wrapper class, logger factory and processors are the host's, as
     configured with `structlog.configure`; `mask_personal_data` runs first.
+    structlog is imported when the logger is first used.
 
     Args:
         name: Passed to the configured logger factory (the stdlib logger's name).
         initial_values: Values bound to every event.
     """
-    return structlog.wrap_logger(
-        None, processors=_CHAIN, logger_factory_args=(name,), **initial_values
-    )
+    return _DeferredLogger(name, initial_values)

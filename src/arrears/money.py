@@ -16,12 +16,11 @@ from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any, Final
 
-import iso4217
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
-from ._exceptions import CurrencyMismatch, InvalidInput
+from .errors import CurrencyMismatch, InvalidInput
 
 __all__ = ["ALLOCATION_ORDER", "Money", "allocate", "currency_quantum", "minor_units"]
 
@@ -34,6 +33,8 @@ def currency_quantum(currency: str) -> Decimal:
     quantum = _QUANTA.get(currency)
     if quantum is not None:
         return quantum
+    import iso4217  # here, not at the top: its table loads with the first currency
+
     try:
         units = iso4217.Currency(currency).exponent
     except ValueError:

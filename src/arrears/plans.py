@@ -26,9 +26,17 @@ from enum import StrEnum
 from typing import Annotated, Any, Final, Self
 
 from dateutil.relativedelta import relativedelta
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from ._exceptions import InvalidInput
+from .errors import InvalidInput
 from .money import Money, currency_quantum
 
 __all__ = [
@@ -199,15 +207,21 @@ def _check_instalments(instalments: tuple[Instalment, ...]) -> str:
     return currency
 
 
-def _exact(model: BaseModel, name: str, currency: str) -> None:
-    """Write the decimal field *name* with exactly the currency's minor units, or refuse it."""
-    value: Decimal | None = getattr(model, name)
-    if value is None:
-        return
+def _exact(value: Decimal, info: ValidationInfo) -> Decimal:
+    """An agreement's amount *value* with exactly its currency's minor units, or refused.
+
+    The currency is the instalments': they come before every amount, and are
+    missing from ``info.data`` only when they were refused (their own error
+    says why).
+    """
+    instalments: tuple[Instalment, ...] | None = info.data.get("instalments")
+    if instalments is None:
+        return value
+    currency = instalments[0].amount.currency
     exact = value.quantize(currency_quantum(currency))
     if exact != value:
-        raise ValueError(f"{name}: got {value}, expected an amount in {currency}")
-    model.__dict__[name] = exact  # frozen model: normalised in place, as Balance does
+        raise ValueError(f"{info.field_name}: got {value}, expected an amount in {currency}")
+    return exact
 
 
 def _no_float(data: Any) -> Any:
@@ -226,18 +240,24 @@ class _Agreement(BaseModel):
     id: Annotated[str, Field(pattern=_ID)]
     instalments: tuple[Instalment, ...]
     grace_days: int = Field(default=0, ge=0, le=366)
-    paid: Decimal = Field(default=Decimal(0), ge=0, allow_inf_nan=False)
+    # The default is validated too, so it becomes the currency's zero ("0.00").
+    paid: Decimal = Field(default=Decimal(0), ge=0, allow_inf_nan=False, validate_default=True)
 
     @model_validator(mode="before")
     @classmethod
     def _reject_floats(cls, data: Any) -> Any:
         return _no_float(data)
 
-    @model_validator(mode="after")
-    def _schedule(self) -> Self:
-        currency = _check_instalments(self.instalments)
-        _exact(self, "paid", currency)
-        return self
+    @field_validator("instalments")
+    @classmethod
+    def _schedule(cls, instalments: tuple[Instalment, ...]) -> tuple[Instalment, ...]:
+        _check_instalments(instalments)
+        return instalments
+
+    @field_validator("paid")
+    @classmethod
+    def _paid_exact(cls, value: Decimal, info: ValidationInfo) -> Decimal:
+        return _exact(value, info)
 
     @property
     def currency(self) -> str:
@@ -320,10 +340,10 @@ class Promise(_Agreement):
     status: PromiseStatus = PromiseStatus.OPEN
     shortfall: Decimal | None = Field(default=None, ge=0, allow_inf_nan=False)
 
-    @model_validator(mode="after")
-    def _shortfall_exact(self) -> Self:
-        _exact(self, "shortfall", self.currency)
-        return self
+    @field_validator("shortfall")
+    @classmethod
+    def _shortfall_exact(cls, value: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        return None if value is None else _exact(value, info)
 
     @property
     def is_open(self) -> bool:
@@ -384,16 +404,30 @@ class RepaymentPlan(_Agreement):
 
     kind: PlanKind
     freeze_interest: bool = False
-    waived: Decimal = Field(default=Decimal(0), ge=0, allow_inf_nan=False)
-    required_documents: tuple[DocumentKind, ...] | None = None
+    waived: Decimal = Field(default=Decimal(0), ge=0, allow_inf_nan=False, validate_default=True)
+    required_documents: tuple[DocumentKind, ...] | None = Field(default=None, validate_default=True)
     status: PlanStatus = PlanStatus.ACTIVE
     late: tuple[int, ...] = ()
     started_at: AwareDatetime | None = None
     ended_at: AwareDatetime | None = None
 
+    @field_validator("waived")
+    @classmethod
+    def _waived_exact(cls, value: Decimal, info: ValidationInfo) -> Decimal:
+        return _exact(value, info)
+
+    @field_validator("required_documents")
+    @classmethod
+    def _documents_of_kind(
+        cls, value: tuple[str, ...] | None, info: ValidationInfo
+    ) -> tuple[str, ...] | None:
+        kind = info.data.get("kind")  # before the documents, unless it was refused
+        if value is None and kind is not None:
+            return REQUIRED_DOCUMENTS[kind]
+        return value
+
     @model_validator(mode="after")
     def _kind_rules(self) -> Self:
-        _exact(self, "waived", self.currency)
         if self.kind == PlanKind.REDUCTION and not self.waived:
             raise ValueError("waived: got 0, expected the part a reduction plan waives")
         if self.kind != PlanKind.REDUCTION and self.waived:
@@ -401,8 +435,6 @@ class RepaymentPlan(_Agreement):
                 f"waived: got {self.waived}, expected 0 for a {self.kind} plan "
                 "(only a reduction plan waives)"
             )
-        if self.required_documents is None:
-            self.__dict__["required_documents"] = REQUIRED_DOCUMENTS[self.kind]
         return self
 
     @property

@@ -22,11 +22,12 @@ import io
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Final
-
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Final
 
 from .kpi import BUCKETS, KpiReport, Kpis
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["charts", "render_html", "write_html"]
 
@@ -46,6 +47,13 @@ section.chart svg { max-width: 100%; height: auto; }
 _COLOURS: Final = ("#2f6db5", "#d9822b", "#3c9a5f", "#b5443b", "#7b5ea7", "#8c6d46")
 
 
+def _figure(width: float, height: float) -> Figure:
+    """A new figure of *width* by *height* inches (matplotlib is imported by the first chart)."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height))
+
+
 def _svg(figure: Figure) -> str:
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
@@ -60,7 +68,7 @@ def _svg(figure: Figure) -> str:
 def _roll_flow(kpis: Kpis) -> Figure:
     present = [bucket for bucket in BUCKETS if any(bucket in flow for flow in kpis.flows)]
     sources = [bucket for bucket in present if bucket != "paid"]
-    figure = Figure(figsize=(7.5, 4.2))
+    figure = _figure(7.5, 4.2)
     axes = figure.subplots()
     if not sources:
         axes.text(0.5, 0.5, "no cases overdue at a period's start", ha="center", va="center")
@@ -86,7 +94,7 @@ def _roll_flow(kpis: Kpis) -> Figure:
 
 
 def _recovery(report: KpiReport) -> Figure:
-    figure = Figure(figsize=(7.5, 3.6))
+    figure = _figure(7.5, 3.6)
     axes = figure.subplots()
     for index, (name, kpis) in enumerate(report.columns()):
         curve = kpis.cumulative_recovery()
@@ -105,7 +113,7 @@ def _recovery(report: KpiReport) -> Figure:
 
 
 def _contacts(kpis: Kpis) -> Figure:
-    figure = Figure(figsize=(7.5, 3.6))
+    figure = _figure(7.5, 3.6)
     axes = figure.subplots()
     bottom = [0] * 24
     for index, channel in enumerate(sorted(kpis.contacts_by_hour)):
@@ -129,7 +137,7 @@ def _contacts(kpis: Kpis) -> Figure:
 
 def _blocks(kpis: Kpis) -> Figure:
     rules = sorted(kpis.blocked_by.items(), key=lambda item: (item[1], item[0]))
-    figure = Figure(figsize=(7.5, max(2.0, 0.5 * len(rules) + 1.2)))
+    figure = _figure(7.5, max(2.0, 0.5 * len(rules) + 1.2))
     axes = figure.subplots()
     if not rules:
         axes.text(0.5, 0.5, "no contact was blocked", ha="center", va="center")

@@ -20,7 +20,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from ._exceptions import ApprovalDenied, CurrencyMismatch, InvalidInput
+from .errors import ApprovalDenied, CurrencyMismatch, InvalidInput
 from .guards import Actor
 from .money import Money
 

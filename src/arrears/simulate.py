@@ -29,7 +29,6 @@ so a run with the same portfolio, policy and seed gives the same journal
 
 from __future__ import annotations
 
-import gc
 import heapq
 import json
 import math
@@ -44,11 +43,11 @@ from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from ._exceptions import InvalidInput
 from .case import Case
 from .channels import DeliveryReport, OutboundMessage, SendResult
 from .clock import SettableClock, require_aware
 from .engine import Engine
+from .errors import InvalidInput
 from .guards import Actor
 from .journal import Head, JournalEntry
 from .kpi import DEFAULT_COSTS, KpiReport, kpis_from_journal
@@ -600,7 +599,7 @@ class Simulation:
 
         Raises:
             InvalidInput: a bad number of days, or an unknown profile.
-            pydantic.ValidationError: a record that is not a valid case.
+            InvalidInput: a record that is not a valid case (the field named).
         """
         if not isinstance(days, int) or days < 1:
             raise InvalidInput("days", days, "a positive number of days")
@@ -612,27 +611,19 @@ class Simulation:
             self.behaviour.profile(profile)  # an unknown profile is refused before anything
             self._profiles[str(record.get("id"))] = profile
         engine = self._build_engine(len(records))
-        store = engine.store
         for first in range(0, len(records), 1_000):
-            with store.transaction():
+            with engine.atomic():
                 engine.open_cases(records[first : first + 1_000], at=self.start)
         self._plan_self_cures(days)
         ticks = 0
         moment = self.start
-        try:
-            for day in range(days):
-                # What has lived through a day (cases, journal entries) will live to the
-                # end: keep it out of the collector's full passes, which otherwise grow
-                # with the journal and come to dominate a large run.
-                gc.freeze()
-                for _ in range(24):
-                    self._slot(moment)
-                    ticks += 1
-                    moment += _HOUR
-                if progress is not None:
-                    progress(day + 1, days)
-        finally:
-            gc.unfreeze()
+        for day in range(days):
+            for _ in range(24):
+                self._slot(moment)
+                ticks += 1
+                moment += _HOUR
+            if progress is not None:
+                progress(day + 1, days)
         return SimulationResult(
             engine=engine,
             started=self.start,
@@ -674,8 +665,7 @@ class Simulation:
         self._take_new_tasks(moment)
         end = (moment + _HOUR).timestamp()
         self._schedule_dials(moment)
-        store = engine.store
-        with store.transaction():
+        with engine.atomic():
             while self._events and self._events[0][0] < end:
                 stamp, _, kind, case_id, payload = heapq.heappop(self._events)
                 at = datetime.fromtimestamp(stamp, moment.tzinfo)

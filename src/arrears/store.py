@@ -11,20 +11,20 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
+from types import TracebackType
 from typing import Final, Protocol, runtime_checkable
 
-from ._exceptions import DuplicateCase, InvalidInput, UnknownCase
 from .case import Case
 from .clock import instant
-from .journal import Head, JournalEntry
+from .errors import ConcurrencyConflict, DuplicateCase, InvalidInput, UnknownCase
+from .journal import Head, JournalEntry, replay
 
 __all__ = ["MemoryStore", "Store"]
 
-
-#: What `MemoryStore.transaction` returns: one reusable, stateless context for every call.
-_NO_TRANSACTION: Final[AbstractContextManager[None]] = nullcontext()
+#: A case had no review scheduled when a transaction first changed its review.
+_UNSCHEDULED: Final = -1.0
 
 
 @runtime_checkable
@@ -37,7 +37,15 @@ class Store(Protocol):
     together, with an optimistic check of the case's version), `entries`,
     `head`, `last_entry`, `chains`.  Reviews: `schedule`, `due`,
     `next_review`, and `lease`/`release` for several workers sharing a tick.
-    `transaction` groups writes into one transaction (re-entrant).
+    `transaction` groups writes into one unit of work (nested ones are
+    savepoints).
+
+    When a conflict surfaces: `append` raises `ConcurrencyConflict` when the
+    stored case is no longer at the version the entry follows (another
+    writer was first); a store that writes at commit (`SQLiteStore`) may
+    raise it when the outermost transaction ends instead.  Either way the
+    whole outermost transaction is rolled back: nothing of it is stored, and
+    the caller reads the case again and decides again.
     """
 
     def __len__(self) -> int:
@@ -170,13 +178,61 @@ class _Chain(list[JournalEntry]):
     last: JournalEntry
 
 
-class MemoryStore:
-    """Cases and journal chains in memory."""
+class _Level:
+    """One open transaction level of a `MemoryStore`: what to restore if it fails.
 
-    __slots__ = ("_chains", "_queue", "_reviews", "_slots")
+    ``lengths``: each case the level read or wrote, with its chain's length
+    when the level first touched it (``-1``: the level added the case).
+    ``reviews``: each case whose review the level changed, with the review it
+    had before (`_UNSCHEDULED` when none).
+    """
+
+    __slots__ = ("lengths", "reviews")
+
+    def __init__(self) -> None:
+        self.lengths: dict[str, int] = {}
+        self.reviews: dict[str, float] = {}
+
+
+class _Transaction(AbstractContextManager[None]):
+    """What `MemoryStore.transaction` returns: one per store (the levels live in the store)."""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    def __enter__(self) -> None:
+        self._store._levels.append(_Level())
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if kind is None:
+            self._store._leave()
+        else:
+            self._store._abandon()
+
+
+class MemoryStore:
+    """Cases and journal chains in memory, with transactions that roll back.
+
+    `get` returns the stored case itself (the engine's working copy).  Inside
+    a transaction the store notes the length of each chain it hands out or
+    appends to; a transaction that fails cuts the chains back to those
+    lengths and rebuilds each case from its journal, so a case changed in
+    place and not journaled, or journaled and then taken back, is as stored.
+    """
+
+    __slots__ = ("_chains", "_levels", "_queue", "_reviews", "_slots", "_transaction")
 
     def __init__(self) -> None:
         self._chains: dict[str, _Chain] = {}
+        self._levels: list[_Level] = []  # the open transaction's levels, outermost first
+        self._transaction = _Transaction(self)
         # The review index: each case's next review as a timestamp, the cases due
         # at each timestamp (a slot), and a heap of the timestamps.  Moving a case
         # takes it out of its old slot at once, so `due` never wades through
@@ -206,6 +262,8 @@ class MemoryStore:
         chain = _Chain((opened,))
         chain.case, chain.last = case, opened
         self._chains[case_id] = chain
+        if self._levels:
+            self._levels[-1].lengths.setdefault(case_id, -1)
 
     def get(self, case_id: str) -> Case:
         """The stored case itself (the engine's working copy).
@@ -214,27 +272,44 @@ class MemoryStore:
             UnknownCase: no such case.
         """
         try:
-            return self._chains[case_id].case
+            chain = self._chains[case_id]
         except KeyError:
             raise UnknownCase(case_id) from None
+        if self._levels:
+            lengths = self._levels[-1].lengths
+            if case_id not in lengths:
+                lengths[case_id] = len(chain)
+        return chain.case
 
     def append(self, entry: JournalEntry, case: Case | None = None) -> None:
-        """Append *entry* to its case's chain; it must be the next in sequence.
-
-        *case* is the case after the entry; in memory it is the stored object itself.
+        """Append *entry* to its case's chain, and keep *case* as the case after it.
 
         Raises:
             UnknownCase: no such case.
-            InvalidInput: the entry is not the next one.
+            InvalidInput: the entry skips a number of the chain.
+            ConcurrencyConflict: the chain already holds an entry with that
+                number, or *case* is not at the version after it (another
+                writer was first).
         """
         case_id, seq = entry.case_id, entry.seq
         chain = self._chains.get(case_id)
         if chain is None:
             raise UnknownCase(case_id)
-        if seq != chain.last.seq + 1:
-            raise InvalidInput("seq", seq, f"{chain.last.seq + 1}, the next in the chain")
+        last = chain.last.seq
+        if seq != last + 1:
+            if seq > last + 1:
+                raise InvalidInput("seq", seq, f"{last + 1}, the next in the chain")
+            raise ConcurrencyConflict(case_id, seq - 1, last)
+        if case is not None and case.version != seq + 1:
+            raise ConcurrencyConflict(case_id, case.version - 1, seq)
+        if self._levels:
+            lengths = self._levels[-1].lengths
+            if case_id not in lengths:
+                lengths[case_id] = len(chain)
         chain.append(entry)
         chain.last = entry
+        if case is not None:
+            chain.case = case
 
     def entries(self, case_id: str) -> Sequence[JournalEntry]:
         """The case's chain, oldest first (read-only view)."""
@@ -269,11 +344,16 @@ class MemoryStore:
     # -- the review index ---------------------------------------------------------------
     def schedule(self, case_id: str, at: datetime | None) -> None:
         """Set when the case is reviewed next; ``None`` takes it off the schedule."""
+        self._review(case_id, None if at is None else instant(at))
+
+    def _review(self, case_id: str, stamp: float | None) -> None:
+        """`schedule` with the moment as a timestamp (``None``: off the schedule)."""
         reviews = self._reviews
         old = reviews.get(case_id)
-        stamp = None if at is None else instant(at)
         if old == stamp:
             return
+        if self._levels:
+            self._levels[-1].reviews.setdefault(case_id, _UNSCHEDULED if old is None else old)
         if old is not None:
             left = self._slots[old]
             left.leave(case_id)
@@ -323,5 +403,44 @@ class MemoryStore:
         """Nothing to give back in memory."""
 
     def transaction(self) -> AbstractContextManager[None]:
-        """Memory writes are immediate: a transaction groups nothing."""
-        return _NO_TRANSACTION
+        """A unit of work; nested ones are savepoints.
+
+        Writes are made at once (reads see them), and taken back if the
+        transaction ends with an exception: chains are cut back to where they
+        stood, cases added inside are removed, reviews are set back, and each
+        case read or written inside is rebuilt from its journal.
+        """
+        return self._transaction
+
+    def _leave(self) -> None:
+        """A level ended normally: its parent takes over what it would restore."""
+        level = self._levels.pop()
+        if self._levels:
+            parent = self._levels[-1]
+            for case_id, length in level.lengths.items():
+                parent.lengths.setdefault(case_id, length)
+            for case_id, stamp in level.reviews.items():
+                parent.reviews.setdefault(case_id, stamp)
+
+    def _abandon(self) -> None:
+        """A level ended with an exception: put back everything it changed."""
+        level = self._levels.pop()
+        levels, self._levels = self._levels, []  # restoring is not itself recorded
+        try:
+            chains = self._chains
+            for case_id, stamp in level.reviews.items():
+                self._review(case_id, None if stamp == _UNSCHEDULED else stamp)
+            for case_id, length in level.lengths.items():
+                chain = chains.get(case_id)
+                if chain is None:
+                    continue
+                if length < 0:  # added inside the level
+                    del chains[case_id]
+                    continue
+                del chain[length:]
+                chain.last = chain[-1]
+                # The object may have been changed in place before anything was journaled:
+                # the journal is what the case is.
+                chain.case = replay(chain)
+        finally:
+            self._levels = levels

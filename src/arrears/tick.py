@@ -5,7 +5,8 @@ time), the tick
 
 1. assigns a champion/challenger variant the first time (journaled),
 2. fires the policy's escalations whose conditions hold (guards still judge),
-3. works out the steps that apply and the actions of the Python rules,
+3. works out the steps that apply and the actions of the Python rules
+   (2 and 3 as `arrears.planner` plans them: the plan `Engine.explain` shows),
 4. passes every message through compliance: a denied one is journaled and the
    case is reviewed again at ``next_allowed_at`` (or skipped when no time
    will do),
@@ -18,16 +19,15 @@ time), the tick
    store's schedule.
 
 The idempotency key of an action is derived from the case, the step and the
-day (in the debtor's calendar): a step acts at most once a day on a case. So a
-tick that dies half-way and is run again, or a tick run twice for the same
-moment, sends nothing twice and loses nothing: a key with a result is skipped, a key with an
-intent and no result is sent again *with the same key* (adapters pass it on
-and providers drop the duplicate).
+day (in the debtor's calendar, `arrears.planner.outbox_key`): a step acts at
+most once a day on a case. So a tick that dies half-way and is run again, or a
+tick run twice for the same moment, sends nothing twice and loses nothing: a
+key with a result is skipped, a key with an intent and no result is sent again
+*with the same key* (adapters pass it on and providers drop the duplicate).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -35,33 +35,26 @@ from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
-from ._exceptions import ConcurrencyConflict, TransitionDenied
-from ._gc import collector_paused, young_collection
-from .case import Case, Channel, ContactPoint, Outcome
-from .compliance import Proposal
-from .compliance.history import ContactHistory
+from .case import Case, Channel, Outcome
 from .compliance.rules import local_moment
+from .errors import ConcurrencyConflict, TransitionDenied
 from .journal import JournalEntry
 from .logs import get_logger
+from .planner import ActionPlan, Planner, contact_for, proposal_for
 from .plans import PlanStatus
-from .policy import Facts, Policy, SendAction, TaskAction
-from .policy.conditions import Test
-from .policy.model import Escalation, PolicyRule, Step
+from .policy import Facts, SendAction, TaskAction
 
 if TYPE_CHECKING:
-    from .engine import Engine
+    from .ports import TickEngine
 
-__all__ = ["ActionPlan", "TickReport", "outbox_key", "plan_actions", "review_case", "run_tick"]
+__all__ = ["TickReport", "review_case", "run_tick"]
 
 _log = get_logger("arrears")
 
-#: Cases reviewed between two collections of the young generations (see `arrears._gc`).
-COLLECT_EVERY: Final = 5_000
 #: How many escalations one review may fire in a row (a guard against loops).
 MAX_ESCALATIONS: Final = 5
 #: When a send failed with a retryable error, try again this much later.
 RETRY_AFTER: Final = timedelta(hours=1)
-_PHONE: Final = frozenset({Channel.SMS, Channel.CALL, Channel.VOICEMAIL})
 #: Entry kinds that settle an action's key for the day: sent or opened.  A denial
 #: does not: a review run again judges the message again (and learns when to retry).
 _RESULTS: Final = frozenset({"interaction", "task_opened"})
@@ -124,71 +117,6 @@ class TickReport:
         }
 
 
-class ActionPlan(NamedTuple):
-    """One action the policy wants for a case at a review.
-
-    A named tuple, as cheap to make as a tuple: a tick makes one for each
-    step that acts on each case it reviews.
-
-    Attributes:
-        source: The step id or Python rule name that asked for it.
-        action: A `SendAction`, a `TaskAction`, or a trigger's name.
-        key: Its idempotency key.
-    """
-
-    source: str
-    action: SendAction | TaskAction | str
-    key: str
-
-
-def outbox_key(case_id: str, day: date, source: str, index: int = 0) -> str:
-    """The idempotency key of an action: one per case, step and day in the debtor's calendar.
-
-    A step acts at most once a day on a case: a tick run again the same day
-    (after a crash, or to retry a failed send) finds the same key.
-    """
-    text = f"{case_id}|{day.isoformat()}|{source}|{index}"
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-def plan_actions(policy: Policy, case: Case, facts: Facts) -> list[ActionPlan]:
-    """The actions the policy's steps and Python rules want for *case* now, in order."""
-    return _planned(policy.compiled_steps(facts.variant, case.stage), policy.rules, case, facts)
-
-
-def _planned(
-    steps: Sequence[tuple[Step, str, Test]],
-    rules: Sequence[tuple[str, PolicyRule]],
-    case: Case,
-    facts: Facts,
-) -> list[ActionPlan]:
-    plans: list[ActionPlan] = []
-    for step, step_id, test in steps:
-        if test(facts):
-            day: date = facts["today"]
-            plans.append(ActionPlan(step_id, step.action, outbox_key(case.id, day, step_id)))
-    for name, function in rules:
-        for index, action in enumerate(function(facts) or ()):
-            day = facts["today"]
-            plans.append(ActionPlan(name, action, outbox_key(case.id, day, name, index)))
-    return plans
-
-
-def next_regular_review(policy: Policy, case: Case, after: datetime) -> datetime:
-    """The next review at the policy's time of day, ``every_days`` after *after*'s day.
-
-    With ``business_days`` or ``holidays`` in the policy's review settings, a
-    review that would fall on a weekend or a public holiday moves to the next
-    working day.
-    """
-    day = case.local_date(after) + timedelta(days=policy.review.every_days)
-    for _ in range(31):  # weekends and holidays are skipped when the policy says so
-        if policy.review.is_working_day(day):
-            break
-        day += timedelta(days=1)
-    return local_moment(day, policy.review.time, case.debtor.timezone, after)
-
-
 def _since(entries: Sequence[JournalEntry], start: datetime) -> Iterator[JournalEntry]:
     """The entries recorded at or after *start*, newest first."""
     for entry in reversed(entries):
@@ -226,52 +154,6 @@ def _outbox_state(entries: Sequence[JournalEntry], start: datetime) -> _Today:
     return today
 
 
-def _contact_for(
-    case: Case, action: SendAction, history: ContactHistory | None = None
-) -> ContactPoint | None:
-    """The contact point to use: the party's, not opted out, its own channel first.
-
-    The party's points for the action's own channel are used; only when it has
-    none may an SMS or a voicemail go to a number kept for calls (or the other
-    way round).  A point the debtor opted out of (when the case was opened, or
-    since, for that channel, and not consented to again) is never chosen, and
-    neither is another point with the same address.
-    """
-    own = [point for point in case.contacts if point.party == action.party]
-    exact = [point for point in own if point.channel == action.channel]
-    if not exact and action.channel in _PHONE:  # an SMS may go to a number kept for calls
-        exact = [point for point in own if point.channel in _PHONE]
-    refused = {
-        point.address
-        for point in exact
-        if point.opted_out or _opted_out(history, action.channel, point.id)
-    }
-    usable = [point for point in exact if point.address not in refused]
-    return usable[0] if usable else None
-
-
-def proposal_for(action: SendAction, point: ContactPoint | None, text: str | None) -> Proposal:
-    """The compliance proposal for sending *action* to *point* (or to its party)."""
-    return Proposal(
-        channel=action.channel,
-        contact=point.id if point is not None else None,
-        party=None if point is not None else action.party,
-        automated=action.automated,
-        purpose=action.purpose,
-        text=text,
-    )
-
-
-def _opted_out(history: ContactHistory | None, channel: str, contact: str) -> bool:
-    if history is None:
-        return False
-    opted = history.opt_out_for(channel, contact)
-    if opted is None:
-        return False
-    consent = history.last_consent(channel, contact)
-    return consent is None or consent.at < opted.at
-
-
 @dataclass(slots=True)
 class _Send:
     """A message whose intent is journaled, waiting for (or back from) its adapter."""
@@ -296,59 +178,26 @@ class _Review:
 
 
 class _Run:
-    """One tick's view of the engine: the policy's tables and the day's times, worked out once.
+    """One tick's view of the engine: the policy's plans and the day's times, worked out once.
 
     A tick asks the same questions of every case (which steps act in this
     stage, which escalations leave it, when is the next regular review in
-    this zone on this day): the answers are kept here for the tick's length.
+    this zone on this day): the answers are kept here, and in its
+    `Planner`, for the tick's length.
     """
 
-    __slots__ = (
-        "_days",
-        "_escalations",
-        "_steps",
-        "engine",
-        "now",
-        "policy",
-        "report",
-        "rules",
-        "terminal",
-        "workflow",
-    )
+    __slots__ = ("_days", "engine", "now", "planner", "policy", "report", "terminal")
 
-    def __init__(self, engine: Engine, now: datetime, report: TickReport) -> None:
+    def __init__(self, engine: TickEngine, now: datetime, report: TickReport) -> None:
         policy = engine.policy
         assert policy is not None
         self.engine = engine
         self.policy = policy
-        self.workflow = engine.workflow
+        self.planner = Planner(policy, engine.workflow)
         self.terminal = engine.workflow.definition.terminal  # stages a review leaves alone
         self.now = now
         self.report = report
-        self.rules = policy.rules
-        self._steps: dict[tuple[str | None, str], tuple[tuple[Step, str, Test], ...]] = {}
-        self._escalations: dict[str, tuple[tuple[Escalation, Test], ...]] = {}
         self._days: dict[Any, _Day] = {}
-
-    def steps(self, variant: str | None, stage: str) -> tuple[tuple[Step, str, Test], ...]:
-        """The steps of *variant* that act in *stage*."""
-        found = self._steps.get((variant, stage))
-        if found is None:
-            found = self._steps[variant, stage] = self.policy.compiled_steps(variant, stage)
-        return found
-
-    def escalations(self, stage: str) -> tuple[tuple[Escalation, Test], ...]:
-        """The escalations that may fire from *stage*, with their tests, in the policy's order."""
-        found = self._escalations.get(stage)
-        if found is None:
-            sources_of = self.workflow.sources_of
-            found = self._escalations[stage] = tuple(
-                (escalation, escalation.test)
-                for escalation in self.policy.escalations
-                if stage in (escalation.from_ or sources_of(escalation.trigger))
-                and stage in sources_of(escalation.trigger)
-            )
-        return found
 
     def day(self, case: Case) -> _Day:
         """Today where the debtor lives: its date, its start and the next regular review.
@@ -365,7 +214,7 @@ class _Run:
                 # In UTC, as the entries it is compared with are when the engine
                 # records them: across zones a comparison asks a ZoneInfo its offset.
                 _day_start(case, now).astimezone(UTC),
-                next_regular_review(self.policy, case, now),
+                self.planner.next_review(case, now),
             )
         return found
 
@@ -378,7 +227,7 @@ class _Day(NamedTuple):
     next_review: datetime
 
 
-def review_case(engine: Engine, case_id: str, now: datetime, report: TickReport) -> None:
+def review_case(engine: TickEngine, case_id: str, now: datetime, report: TickReport) -> None:
     """Review one case under the engine's policy, all three phases at once."""
     run = _Run(engine, now, report)
     review = _plan_review(run, case_id)
@@ -399,18 +248,17 @@ def _plan_review(run: _Run, case_id: str) -> _Review | None:
         engine.record_variant(case_id, policy.variant_of(case_id) or "", at=now)
     report.reviewed += 1
     moved = _keep_agreements(engine, case, now)
-    if moved:
-        case = store.get(case_id)
-    facts = engine._facts(case, now)
-    if _escalate(run, case, facts):
+    facts = engine.facts(case_id, now)  # of the case as the agreements left it
+    escalated = _escalate(run, facts)
+    if escalated is not None:
         moved = True
-        case = store.get(case_id)
-        facts = engine._facts(case, now)
+        facts = escalated
+    case = facts.case
     if moved and case.stage in run.terminal:
         store.schedule(case_id, None)
         return None
     review = _Review(case_id, facts)
-    plans = _planned(run.steps(facts.variant, case.stage), run.rules, case, facts)
+    plans = run.planner.actions(facts)
     if not plans:
         return review
     start = run.day(case).start
@@ -444,7 +292,7 @@ def _plan_review(run: _Run, case_id: str) -> _Review | None:
     return review
 
 
-def _deliver(engine: Engine, review: _Review, report: TickReport) -> None:
+def _deliver(engine: TickEngine, review: _Review, report: TickReport) -> None:
     """Phase 2: hand each message to its adapter (outside any transaction)."""
     for send in review.sends:
         try:
@@ -507,7 +355,7 @@ def _finish(run: _Run, review: _Review) -> None:
     )
 
 
-def _journaled(engine: Engine, case: Case, now: datetime, day: _Day) -> bool:
+def _journaled(engine: TickEngine, case: Case, now: datetime, day: _Day) -> bool:
     """Whether a review is journaled: when the case's newest entry is from today and not a review.
 
     So a review that recorded anything (or follows anything recorded today,
@@ -527,7 +375,7 @@ def _journaled(engine: Engine, case: Case, now: datetime, day: _Day) -> bool:
     return last.at <= now or case.local_date(last.at) == day.today  # later today: still today
 
 
-def _keep_agreements(engine: Engine, case: Case, now: datetime) -> bool:
+def _keep_agreements(engine: TickEngine, case: Case, now: datetime) -> bool:
     """Charges, promises and plans first: they may move the case before the policy acts.
 
     Returns whether there was anything to keep.
@@ -549,24 +397,25 @@ def _day_start(case: Case, now: datetime) -> datetime:
     return local_moment(case.local_date(now), time(0), case.debtor.timezone, now)
 
 
-def _escalate(run: _Run, case: Case, facts: Facts) -> bool:
-    """Fire the escalations whose conditions hold, stage after stage (`MAX_ESCALATIONS` at most)."""
-    moved = False
+def _escalate(run: _Run, facts: Facts) -> Facts | None:
+    """Fire the escalations whose conditions hold, stage after stage (`MAX_ESCALATIONS` at most).
+
+    The planner names them in the policy's order; the first the guards allow
+    moves the case, and the escalations of its new stage are judged on fresh
+    facts.  Returns those facts, or ``None`` when nothing fired.
+    """
+    moved: Facts | None = None
     for _ in range(MAX_ESCALATIONS):
-        for escalation, holds in run.escalations(case.stage):
-            if not holds(facts):
-                continue
+        for escalation in run.planner.holding(facts):
             if _fire(
                 run.engine,
-                case,
+                facts.case,
                 escalation.trigger,
                 run.now,
                 run.report,
                 reason="policy escalation",
             ):
-                moved = True
-                case = run.engine.store.get(case.id)
-                facts = run.engine._facts(case, run.now)
+                moved = facts = run.engine.facts(facts.case.id, run.now)
                 break
         else:
             return moved
@@ -574,7 +423,7 @@ def _escalate(run: _Run, case: Case, facts: Facts) -> bool:
 
 
 def _fire(
-    engine: Engine, case: Case, trigger: str, now: datetime, report: TickReport, *, reason: str
+    engine: TickEngine, case: Case, trigger: str, now: datetime, report: TickReport, *, reason: str
 ) -> bool:
     if case.stage not in engine.workflow.sources_of(trigger):
         return False
@@ -588,7 +437,7 @@ def _fire(
 
 
 def _intend(
-    engine: Engine,
+    engine: TickEngine,
     case: Case,
     action: SendAction,
     plan: ActionPlan,
@@ -601,7 +450,7 @@ def _intend(
     """Judge a message with compliance and journal its intent (or find the earlier one)."""
     from .channels import OutboundMessage
 
-    point = _contact_for(case, action, facts.history)
+    point = contact_for(case, action, facts.history)
     if point is None and action.channel != Channel.LETTER and intent is None:
         report.unreachable += 1  # no usable address on this medium: nothing to send
         return
@@ -644,7 +493,7 @@ def _intend(
 
 
 def run_tick(
-    engine: Engine,
+    engine: TickEngine,
     now: datetime,
     *,
     limit: int | None = None,
@@ -666,28 +515,22 @@ def run_tick(
     store = engine.store
     left = limit
     started = monotonic()
-    with collector_paused() as running:  # see `arrears._gc`
-        since_collection = 0  # cases reviewed since the last young collection
-        while left is None or left > 0:
-            size = batch if left is None else min(batch, left)
-            if owner:
-                # Leases run from the tick's moment: a batch taken late in a long tick
-                # gets the time already spent on top, so it cannot look expired.
-                spent = timedelta(seconds=monotonic() - started)
-                chosen = store.lease(now, size, owner, lease_for + spent)
-            else:
-                chosen = store.due(now, size)
-            if not chosen:
-                break
-            _run_batch(run, chosen)
-            if owner:
-                store.release(chosen, owner)
-            if left is not None:
-                left -= len(chosen)
-            since_collection += len(chosen)
-            if running and since_collection >= COLLECT_EVERY:
-                since_collection = 0
-                young_collection()
+    while left is None or left > 0:
+        size = batch if left is None else min(batch, left)
+        if owner:
+            # Leases run from the tick's moment: a batch taken late in a long tick
+            # gets the time already spent on top, so it cannot look expired.
+            spent = timedelta(seconds=monotonic() - started)
+            chosen = store.lease(now, size, owner, lease_for + spent)
+        else:
+            chosen = store.due(now, size)
+        if not chosen:
+            break
+        _run_batch(run, chosen)
+        if owner:
+            store.release(chosen, owner)
+        if left is not None:
+            left -= len(chosen)
     _log.bind().info(
         "tick",
         at=now.isoformat(),
@@ -734,7 +577,7 @@ def _batch_phase(
         for _ in range(2):
             run.report = TickReport(run.now)
             try:
-                with store.transaction():
+                with run.engine.atomic():
                     done = phase()
             except ConcurrencyConflict:
                 continue
@@ -776,10 +619,11 @@ def _guarded(
     run: _Run, case_id: str, phase: Callable[[_Run, str], _Review | None]
 ) -> _Review | None:
     """Run one case's phase in a nested transaction; retry once on a conflict; never raise."""
-    store = run.engine.store
+    engine = run.engine
+    store = engine.store
     for attempt in range(2):
         try:
-            with store.transaction():
+            with engine.atomic():  # a savepoint: a failed review takes back only its own writes
                 return phase(run, case_id)
         except ConcurrencyConflict:
             if attempt == 0:

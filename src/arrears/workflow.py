@@ -31,8 +31,8 @@ from typing import Any, Final, NamedTuple
 
 from transitions import Machine
 
-from ._exceptions import InvalidInput, UnknownTrigger
-from .case import Case, set_field
+from .case import Case
+from .errors import InvalidInput, UnknownTrigger
 from .guards import (
     Guard,
     GuardContext,
@@ -482,10 +482,12 @@ class Workflow:
         """The triggers defined from *stage* (their guards may still refuse)."""
         return tuple(t for t, sources in self._sources.items() if stage in sources)
 
-    def apply(self, case: Case, ctx: GuardContext) -> TransitionResult:
-        """Fire ``ctx.trigger`` on *case*: change ``case.stage`` if every guard passes.
+    def decide(self, case: Case, ctx: GuardContext) -> TransitionResult:
+        """What firing ``ctx.trigger`` on *case* would do, changing nothing.
 
-        Nothing is recorded here; the `Engine` journals the result.
+        Every guard of the route runs, so a refusal lists them all; the
+        result's ``dest`` is the stage the case would move to.  The `Engine`
+        journals the result, and the journaled entry moves the case.
 
         Raises:
             UnknownTrigger: the workflow has no such trigger.
@@ -509,10 +511,23 @@ class Workflow:
                     ctx.failures.append(refused)
                     passed = False
             if passed:
-                set_field(case, "stage", dest)
                 # _make: no keyword handling, on every fire.
                 return TransitionResult._make((trigger, source, dest, ()))
         return TransitionResult(trigger, source, source, tuple(ctx.failures))
+
+    def apply(self, case: Case, ctx: GuardContext) -> TransitionResult:
+        """`decide`, then move *case* to the destination when every guard passed.
+
+        Nothing is recorded: for a case that is not the engine's (a host's
+        own object, a test).  The engine itself only decides, and journals.
+
+        Raises:
+            UnknownTrigger: the workflow has no such trigger.
+        """
+        result = self.decide(case, ctx)
+        if not result.failures:
+            case.stage = result.dest
+        return result
 
     def to_mermaid(self) -> str:
         """The graph as a Mermaid ``stateDiagram-v2`` (each edge labelled with its trigger)."""

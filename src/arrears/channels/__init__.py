@@ -11,6 +11,9 @@ later it may report delivery (`DeliveryReport`).  Shipped adapters:
   and retries carrying an ``Idempotency-Key`` header.
 """
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from ._model import (
     ALL_CHANNELS,
     ChannelAdapter,
@@ -21,8 +24,10 @@ from ._model import (
     SendStatus,
 )
 from .recording import RecordingChannel
-from .smtp import SmtpChannel
-from .webhook import WebhookChannel
+
+if TYPE_CHECKING:
+    from .smtp import SmtpChannel
+    from .webhook import WebhookChannel
 
 __all__ = [
     "ALL_CHANNELS",
@@ -36,3 +41,19 @@ __all__ = [
     "SmtpChannel",
     "WebhookChannel",
 ]
+
+#: Adapters imported when first asked for (``smtplib`` and ``email``, ``httpx``).
+_DEFERRED = {"SmtpChannel": ".smtp", "WebhookChannel": ".webhook"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _DEFERRED.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -6,8 +6,8 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .._exceptions import InvalidInput
 from ..clock import Clock
+from ..errors import InvalidInput
 from ._model import ALL_CHANNELS, DeliveryReport, DeliveryStatus, OutboundMessage, SendResult
 
 __all__ = ["RecordingChannel"]

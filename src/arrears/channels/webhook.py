@@ -30,7 +30,7 @@ from urllib.parse import quote
 
 import httpx
 
-from .._exceptions import InvalidInput
+from ..errors import InvalidInput
 from ..logs import get_logger
 from ._model import ALL_CHANNELS, DeliveryReport, DeliveryStatus, OutboundMessage, SendResult
 

@@ -8,9 +8,9 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
-from .._exceptions import InvalidInput
 from ..case import Case, Channel, mask
 from ..clock import require_aware
+from ..errors import InvalidInput, invalid_input
 from .history import ContactHistory
 from .model import Judgement, Proposal, Reason, Verdict
 from .packs import resolve
@@ -93,13 +93,17 @@ class Compliance:
         """Validate *proposal* against *case*: a known contact point on a compatible channel.
 
         Raises:
-            InvalidInput: an unknown contact point, or one used on another medium.
-            pydantic.ValidationError: a malformed mapping.
+            InvalidInput: an unknown contact point, or one used on another medium;
+                a mapping that is not a valid proposal (naming its field, e.g.
+                ``proposal.channel``; a text or contact given is never shown).
         """
         if not isinstance(proposal, Proposal):
             if not isinstance(proposal, Mapping):
                 raise InvalidInput("proposal", type(proposal).__name__, "a Proposal or a mapping")
-            proposal = Proposal.model_validate(proposal)
+            try:
+                proposal = Proposal.model_validate(proposal)
+            except ValidationError as err:
+                raise invalid_input(err, prefix="proposal", hide=True) from err
         if proposal.contact is not None:
             try:
                 point = case.contact(proposal.contact)
@@ -188,7 +192,4 @@ def _override(rule: Rule, params: Mapping[str, Any]) -> Rule:
     try:
         return type(rule).model_validate({**dict(rule), **params})
     except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        field = f"overrides.{rule.id}.{where}" if where else f"overrides.{rule.id}"
-        raise InvalidInput(field, first.get("input"), first["msg"]) from None
+        raise invalid_input(err, prefix=f"overrides.{rule.id}") from err

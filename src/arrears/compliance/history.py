@@ -130,6 +130,17 @@ class ContactHistory:
                 (time.fromisoformat(start), time.fromisoformat(end)) for start, end in data["spans"]
             )
 
+    def copy(self) -> ContactHistory:
+        """An independent copy (the facts themselves are immutable and shared)."""
+        twin = ContactHistory()
+        twin.seq = self.seq
+        twin.attempts = list(self.attempts)
+        twin._stamps = list(self._stamps)
+        twin.consents = list(self.consents)
+        twin.opt_outs = list(self.opt_outs)
+        twin.inconvenient = self.inconvenient
+        return twin
+
     def since(self, moment: datetime) -> Sequence[Attempt]:
         """The attempts at or after *moment*, oldest first."""
         return self.attempts[bisect_left(self._stamps, moment.timestamp()) :]

@@ -9,8 +9,6 @@ from functools import lru_cache
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import phonenumbers
-from phonenumbers import timezone as phone_zones
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..case import Case, Channel, ContactPoint, Party
@@ -183,6 +181,9 @@ def zones_for_address(address: str) -> tuple[ZoneInfo, ...]:
 
     Empty when the text is not a valid international number or its zone is unknown.
     """
+    import phonenumbers  # here, not at the top: its data loads when first needed
+    from phonenumbers import timezone as phone_zones
+
     try:
         number = phonenumbers.parse(address, None)
     except phonenumbers.NumberParseException:

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import time
 from typing import Final
 
-from .._exceptions import InvalidInput
 from ..case import Channel, HoldKind, Outcome, Party
+from ..errors import InvalidInput
 from .model import Purpose
 from .rules import (
     AutomatedNeedsConsent,

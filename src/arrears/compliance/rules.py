@@ -16,15 +16,17 @@ import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property, lru_cache
-from typing import Any, ClassVar, Final, Literal, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Self
 from zoneinfo import ZoneInfo
 
-import holidays
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..case import Channel, Hold, HoldKind, Outcome, Party
 from .history import Attempt
 from .model import Judgement, Purpose, Reason
+
+if TYPE_CHECKING:
+    import holidays
 
 __all__ = [
     "AutomatedNeedsConsent",
@@ -132,6 +134,8 @@ def validation_period_end(sent: date, *, receipt_days: int = 5, period_days: int
     >>> validation_period_end(date(2026, 11, 20))   # a Friday; Thanksgiving on the 26th
     datetime.date(2026, 12, 30)
     """
+    import holidays  # here, not at the top: the calendars load when first needed
+
     calendar = holidays.country_holidays("US", years=range(sent.year, sent.year + 2))
     return business_days_after(sent, receipt_days, calendar) + timedelta(days=period_days)
 
@@ -153,7 +157,9 @@ class Rule(BaseModel):
         exempt: Purposes it never judges (e.g. a reply during breathing space).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: a rule kind's validator is built when the first rule of the
+    # kind is made, so that the kinds no pack in use names cost nothing at import.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     #: Set by subclasses that judge only automated contacts and the like.
     kind: ClassVar[str] = "rule"
@@ -1074,6 +1080,8 @@ class NoContactOnHolidays(Rule):
 
     @cached_property
     def _calendar(self) -> holidays.HolidayBase:
+        import holidays  # here, not at the top: the calendars load when first needed
+
         return holidays.country_holidays(self.country, subdiv=self.subdivision)
 
     def check(self, j: Judgement) -> Reason | None:

@@ -17,11 +17,11 @@ from decimal import Decimal
 from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo
 
-from babel.numbers import get_territory_currencies
+from pydantic import ValidationError
 
-from .._exceptions import InvalidInput
 from ..case import COMPONENTS, Case
 from ..clock import require_aware
+from ..errors import InvalidInput, invalid_input
 from .formatting import babel_locale
 
 __all__ = [
@@ -244,6 +244,8 @@ def _lender_context(lender: LenderDetails | Mapping[str, Any]) -> dict[str, Any]
 
 
 def _currency_of(locale: str) -> str:
+    from babel.numbers import get_territory_currencies  # here: Babel loads on first use
+
     territory = babel_locale(locale).territory
     currencies = get_territory_currencies(territory) if territory else []
     return currencies[0] if currencies else "USD"
@@ -257,19 +259,26 @@ def sample_context(locale: str, **extra: Any) -> dict[str, Any]:
 
     Every variable of `CONTEXT_VARIABLES` is set (the currency is the
     locale's territory's); *extra* replaces or adds values.
+
+    Raises:
+        InvalidInput: a locale CLDR does not know, or one a debtor's cannot be
+            (``debtor.locale``: language, optional script and region only).
     """
     territory = babel_locale(locale).territory or ""
     zone = _SAMPLE_ZONES.get(territory)
     currency = _currency_of(locale)
     chinese = babel_locale(locale).language == "zh"
-    case = Case.model_validate(
-        {
-            "id": "SAMPLE-1",
-            "debtor": {"id": "SAMPLE-D", "locale": locale, "timezone": zone},
-            "balance": {"currency": currency, "principal": "10000", "penalty": "0"},
-            "due_date": date(2026, 8, 31),
-        }
-    )
+    try:
+        case = Case.model_validate(
+            {
+                "id": "SAMPLE-1",
+                "debtor": {"id": "SAMPLE-D", "locale": locale, "timezone": zone},
+                "balance": {"currency": currency, "principal": "10000", "penalty": "0"},
+                "due_date": date(2026, 8, 31),
+            }
+        )
+    except ValidationError as err:  # a tag CLDR knows but cases do not: "ca-ES-valencia"
+        raise invalid_input(err) from err
     tz = ZoneInfo(zone) if zone else UTC
     at = datetime.combine(date(2026, 8, 28), time(10, 0), tzinfo=tz)
     lender = LenderDetails(

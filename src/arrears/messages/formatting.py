@@ -15,15 +15,17 @@ from collections.abc import Mapping
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from functools import lru_cache
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from babel import Locale, UnknownLocaleError
-from babel import dates as babel_dates
-from babel import numbers as babel_numbers
-
-from .._exceptions import InvalidInput
 from ..clock import require_aware
+from ..errors import InvalidInput
 from ..money import Money
+
+if TYPE_CHECKING:
+    from babel import Locale
+    from babel.numbers import NumberPattern
+
+# Babel is imported by the functions that use it, on first use, not with `arrears`.
 
 __all__ = [
     "babel_locale",
@@ -42,6 +44,8 @@ def babel_locale(locale: str) -> Locale:
     Raises:
         InvalidInput: a tag CLDR does not know.
     """
+    from babel import Locale, UnknownLocaleError
+
     try:
         return Locale.parse(locale, sep="-")
     except (UnknownLocaleError, ValueError, TypeError):
@@ -70,22 +74,22 @@ class _CurrencyFormat:
 
     __slots__ = ("_decimal", "_group", "_grouping", "_min_int", "_prefix", "_quantum", "_suffix")
 
-    def __init__(
-        self, pattern: babel_numbers.NumberPattern, symbols: Mapping[str, str], currency: str
-    ) -> None:
+    def __init__(self, pattern: NumberPattern, symbols: Mapping[str, str], currency: str) -> None:
+        from babel.numbers import get_currency_precision, get_decimal_quantum
+
         self._group: str = symbols.get("group", ",")
         self._decimal: str = symbols.get("decimal", ".")
         self._grouping: tuple[int, int] = pattern.grouping
         self._min_int: int = pattern.int_prec[0]
-        self._quantum = babel_numbers.get_decimal_quantum(
-            babel_numbers.get_currency_precision(currency)
-        )
+        self._quantum = get_decimal_quantum(get_currency_precision(currency))
         self._prefix: tuple[str, str] = pattern.prefix
         self._suffix: tuple[str, str] = pattern.suffix
 
     @classmethod
     def of(cls, babel: Locale, currency: str) -> _CurrencyFormat | None:
         """The format of *currency* in *babel*, or ``None`` where only Babel itself will do."""
+        from babel.numbers import format_currency, get_currency_symbol
+
         try:
             pattern = babel.currency_formats["standard"]
             symbols = babel.number_symbols["latn"]
@@ -100,7 +104,7 @@ class _CurrencyFormat:
         ):
             return None
         found = cls(pattern, symbols, currency)
-        symbol = babel_numbers.get_currency_symbol(currency, babel)
+        symbol = get_currency_symbol(currency, babel)
         prefix = [_put_currency(text, currency, symbol) for text in pattern.prefix]
         suffix = [_put_currency(text, currency, symbol) for text in pattern.suffix]
         # Babel unquotes the whole text at once: the same as unquoting each part
@@ -110,7 +114,7 @@ class _CurrencyFormat:
         found._prefix = (_unquote(prefix[0]), _unquote(prefix[1]))
         found._suffix = (_unquote(suffix[0]), _unquote(suffix[1]))
         for probe in _PROBES:
-            if found.apply(probe) != babel_numbers.format_currency(probe, currency, locale=babel):
+            if found.apply(probe) != format_currency(probe, currency, locale=babel):
                 return None
         return found
 
@@ -158,21 +162,23 @@ def format_money(amount: Money, locale: str) -> str:
     found = _currency_format(locale, amount.currency)
     if found is not None and value.is_finite():
         return found.apply(value)
-    return babel_numbers.format_currency(value, amount.currency, locale=babel_locale(locale))
+    from babel.numbers import format_currency
+
+    return format_currency(value, amount.currency, locale=babel_locale(locale))
 
 
 @lru_cache(maxsize=1024, typed=True)
 def _number(value: Decimal | int, signed: bool, locale: str) -> str:
-    return babel_numbers.format_decimal(
-        value, locale=babel_locale(locale), decimal_quantization=False
-    )
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, locale=babel_locale(locale), decimal_quantization=False)
 
 
 @lru_cache(maxsize=1024, typed=True)
 def _percent(rate: Decimal | int, signed: bool, locale: str) -> str:
-    return babel_numbers.format_percent(
-        rate, locale=babel_locale(locale), decimal_quantization=False
-    )
+    from babel.numbers import format_percent as babel_format_percent
+
+    return babel_format_percent(rate, locale=babel_locale(locale), decimal_quantization=False)
 
 
 def _remembered(value: object) -> bool:
@@ -189,9 +195,9 @@ def format_number(value: Decimal | int, locale: str) -> str:
     """A number with *locale*'s grouping and decimal signs, every decimal kept."""
     if _remembered(value):
         return _number(value, _negative(value), locale)
-    return babel_numbers.format_decimal(
-        value, locale=babel_locale(locale), decimal_quantization=False
-    )
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, locale=babel_locale(locale), decimal_quantization=False)
 
 
 def format_percent(rate: Decimal | int, locale: str) -> str:
@@ -200,9 +206,9 @@ def format_percent(rate: Decimal | int, locale: str) -> str:
         raise InvalidInput("rate", rate, "a Decimal, never a float")
     if _remembered(rate):
         return _percent(rate, _negative(rate), locale)
-    return babel_numbers.format_percent(
-        rate, locale=babel_locale(locale), decimal_quantization=False
-    )
+    from babel.numbers import format_percent as babel_format_percent
+
+    return babel_format_percent(rate, locale=babel_locale(locale), decimal_quantization=False)
 
 
 def format_date(day: date, locale: str, style: str = "long") -> str:
@@ -218,12 +224,16 @@ def format_date(day: date, locale: str, style: str = "long") -> str:
         day = day.date()
     if type(day) is date and type(style) is str:
         return _date(day, style, locale)
-    return babel_dates.format_date(day, style, locale=babel_locale(locale))
+    from babel.dates import format_date as babel_format_date
+
+    return babel_format_date(day, style, locale=babel_locale(locale))
 
 
 @lru_cache(maxsize=4096)
 def _date(day: date, style: str, locale: str) -> str:
-    return babel_dates.format_date(day, style, locale=babel_locale(locale))
+    from babel.dates import format_date as babel_format_date
+
+    return babel_format_date(day, style, locale=babel_locale(locale))
 
 
 def format_datetime(
@@ -236,6 +246,6 @@ def format_datetime(
     """
     moment = require_aware(moment, "moment")
     local = moment.astimezone(zone) if zone is not None else moment
-    return babel_dates.format_datetime(
-        local, style, tzinfo=local.tzinfo, locale=babel_locale(locale)
-    )
+    from babel.dates import format_datetime as babel_format_datetime
+
+    return babel_format_datetime(local, style, tzinfo=local.tzinfo, locale=babel_locale(locale))

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
-from .._exceptions import InvalidInput
 from ..compliance import Purpose
+from ..errors import InvalidInput
 
 __all__ = ["DEBT_VARIABLES", "MESSAGE_KINDS", "MessageKind", "register_kind"]
 

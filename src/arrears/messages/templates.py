@@ -32,16 +32,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
-import jinja2
-import yaml
-from jinja2 import meta
-from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .._exceptions import InvalidInput
 from ..case import Case, Channel, Party
 from ..compliance import Compliance, Rule
 from ..compliance.packs import resolve
+from ..errors import InvalidInput, invalid_input
 from ..money import Money
 from ._errors import MessageRefused, TemplateProblem, UnknownTemplate
 from .content import judge_text
@@ -58,7 +54,13 @@ from .kinds import DEBT_VARIABLES, MESSAGE_KINDS, MessageKind
 from .sms import SmsLength, sms_segments
 
 if TYPE_CHECKING:
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
     from ..channels import OutboundMessage
+
+# Jinja2 and the YAML parser are imported by the functions that use them, on
+# first use (the first template loaded), not with `arrears`.
 
 __all__ = [
     "DEFAULT_MAX_SEGMENTS",
@@ -123,6 +125,8 @@ class _Refusal(Exception):
 @lru_cache(maxsize=64)
 def _environment(locale: str) -> SandboxedEnvironment:
     """The sandbox for *locale*: its formats for values and filters, strict about variables."""
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
 
     def finalize(value: Any) -> Any:
         if type(value) is str or type(value) is int:
@@ -389,6 +393,8 @@ class MessageTemplate:
                 problems.append(
                     self._problem("MSG-VARIABLES", f"variable {name!r} is None; leave it out")
                 )
+        import jinja2  # loaded already: the template was compiled
+
         try:
             text = self._body.render(context).strip()
             subject = self._subject.render(context).strip() if self._subject is not None else None
@@ -465,6 +471,8 @@ def _front_matter(text: str, origin: str) -> tuple[TemplateMeta, str]:
     found = _FRONT.match(text)
     if found is None:
         return TemplateMeta(), text
+    import yaml
+
     try:
         data = yaml.safe_load(found.group(1)) or {}
     except yaml.YAMLError as err:
@@ -476,14 +484,15 @@ def _front_matter(text: str, origin: str) -> tuple[TemplateMeta, str]:
     try:
         return TemplateMeta.model_validate(data), text[found.end() :]
     except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise InvalidInput(f"{origin}: {where}", first.get("input"), first["msg"]) from None
+        raise invalid_input(err, prefix=f"{origin}: ") from err
 
 
 def _compile(
     env: SandboxedEnvironment, source: str, origin: str
 ) -> tuple[jinja2.Template, set[str]]:
+    import jinja2
+    from jinja2 import meta
+
     try:
         tree = env.parse(source)
         template = env.from_string(tree)
@@ -504,14 +513,17 @@ def _case_for(context: Mapping[str, Any], locale: str) -> Case:
     currency = amount.currency if isinstance(amount, Money) else context.get("currency", "USD")
     due = context.get("due_date")
     debtor_locale = context.get("locale", locale)
-    return Case.model_validate(
-        {
-            "id": "MESSAGE-CHECK",
-            "debtor": {"id": "MESSAGE-CHECK", "locale": debtor_locale},
-            "balance": {"currency": currency, "principal": "1"},
-            "due_date": due if isinstance(due, date) else date(2026, 8, 31),
-        }
-    )
+    try:
+        return Case.model_validate(
+            {
+                "id": "MESSAGE-CHECK",
+                "debtor": {"id": "MESSAGE-CHECK", "locale": debtor_locale},
+                "balance": {"currency": currency, "principal": "1"},
+                "due_date": due if isinstance(due, date) else date(2026, 8, 31),
+            }
+        )
+    except ValidationError as err:  # the context's locale or currency
+        raise invalid_input(err) from err
 
 
 def _moment_for(context: Mapping[str, Any], case: Case) -> datetime:
@@ -717,6 +729,8 @@ class TemplateSet:
             UnknownTemplate: no such template.
             MessageRefused: a missing variable, a missing fact, forbidden
                 wording, too many SMS parts…, naming the template, the rule and the match.
+            InvalidInput: no *case*, and the context's ``locale`` or currency
+                is not one a case can have (``debtor.locale``, ``balance.currency``).
         """
         wanted = locale if locale is not None else str(context.get("locale", ""))
         template = self.get(name, channel, wanted)

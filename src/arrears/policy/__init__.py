@@ -7,9 +7,11 @@ line; `Engine(policy=...)` and `Engine.tick` run it.  Conditions are
 structured (`When`) or CEL expressions (`CelCondition`), never ``eval``.
 """
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from .conditions import CelCondition, ConditionError, When
 from .facts import FACTS, Facts, next_payday
-from .loader import PolicyInvalid, load_policy, parse_policy
 from .model import (
     Action,
     Escalation,
@@ -23,6 +25,9 @@ from .model import (
     Variant,
     WorkflowOptions,
 )
+
+if TYPE_CHECKING:
+    from .loader import PolicyInvalid, load_policy, parse_policy
 
 __all__ = [
     "FACTS",
@@ -46,3 +51,19 @@ __all__ = [
     "next_payday",
     "parse_policy",
 ]
+
+#: Imported when first asked for: reading files needs the YAML parser.
+_DEFERRED = {"PolicyInvalid": ".loader", "load_policy": ".loader", "parse_policy": ".loader"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _DEFERRED.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

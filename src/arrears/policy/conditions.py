@@ -12,7 +12,8 @@ which may be combined (both must hold):
   ``common-expression-language`` package (a Rust implementation: about 1 µs per
   evaluation, where the pure-Python ``cel-python`` takes hundreds); the facts it
   reads are converted once per evaluation.  Amounts reach CEL as doubles
-  (compare them, do not do arithmetic on them).
+  (compare them, do not do arithmetic on them).  The package is imported when
+  the first CEL expression is compiled.
 
 Neither is ``eval``: a condition can only read the facts listed in
 `arrears.policy.FACTS`.
@@ -24,10 +25,10 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any, Final
 
-import cel
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..case import Outcome
+from ..errors import ConditionError
 from .facts import FACTS, Facts, cel_value
 
 __all__ = ["CelCondition", "ConditionError", "Test", "When"]
@@ -64,10 +65,6 @@ _SAMPLE: Final[dict[str, Any]] = {
     "variant": "champion",
     "today": "2026-10-13",
 }
-
-
-class ConditionError(ValueError):
-    """A condition that cannot be compiled or does not give a boolean."""
 
 
 class When(BaseModel):
@@ -246,6 +243,8 @@ class CelCondition:
         # of them, and a portfolio's cases share few combinations (a segment and a
         # count of attempts), so most evaluations are a lookup (bench: tick_memory).
         self._results: dict[tuple[Any, ...], bool] = {}
+        import cel  # here, not at the top: a policy without CEL never loads it
+
         try:
             self._program = cel.compile(source)
         except ValueError as err:

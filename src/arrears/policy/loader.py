@@ -18,24 +18,10 @@ from pathlib import Path
 import pydantic
 
 from .._yaml import DocumentInvalid, LocatedDocument, Problem, load_file, validation_problems
+from ..errors import PolicyInvalid
 from .model import Policy
 
 __all__ = ["PolicyInvalid", "load_policy", "parse_policy"]
-
-
-class PolicyInvalid(DocumentInvalid):
-    """A policy file is malformed or inconsistent.
-
-    It is an `ArrearsError`.  The message lists every problem, one per line,
-    as ``file:line: field: message``.
-
-    Attributes:
-        problems: Every problem, each a ``Problem`` (``file``, ``line``, ``field``, ``message``).
-        file: The file of the first problem.
-        line: The line of the first problem.
-        field: The field of the first problem, e.g. ``steps[2].when.dpd_in``.
-        message: What is wrong with it.
-    """
 
 
 def _toml(path: Path, name: str) -> LocatedDocument:

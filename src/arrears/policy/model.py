@@ -13,19 +13,23 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Sequence
-from functools import lru_cache
-from typing import Annotated, Any, Literal, Self
+from collections.abc import Callable, Iterable, Sequence
+from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
-import holidays
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from ..case import Channel, Party
+from ..case import Channel, HoldKind, Outcome, Party
 from ..compliance import Compliance, known_packs
+from ..errors import InvalidInput
 from ..workflow import Workflow, standard_definition
+from .checks import FieldPath, check_references, closed_cycles, destination, unique_ids
 from .conditions import CelCondition, ConditionError, Test, When, both
 from .facts import Facts
+
+if TYPE_CHECKING:
+    import holidays
 
 __all__ = [
     "Action",
@@ -46,7 +50,8 @@ Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    # defer_build: the validators are built when the first policy is made, not at import.
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class _Conditional(_Spec):
@@ -72,11 +77,15 @@ class _Conditional(_Spec):
         self._test = both(self.when.compile() if self.when else None, cel_test)
         return self
 
-    @property
+    @cached_property
     def test(self) -> Test:
-        """The compiled condition: a function of the facts."""
-        test: Test = self.__pydantic_private__["_test"]  # type: ignore[index]
-        return test
+        """The compiled condition: a function of the facts.
+
+        Kept after the first read: pydantic reaches a private attribute through
+        ``__getattr__``, some thirty times the cost of a plain attribute, and a
+        policy's segments are read for every case a tick reviews.
+        """
+        return self._test
 
     def holds(self, facts: Facts) -> bool:
         """True when both ``when`` and ``if`` hold for *facts*."""
@@ -253,6 +262,8 @@ class WorkflowOptions(_Spec):
 
 @lru_cache(maxsize=32)
 def _calendar(code: str) -> holidays.HolidayBase:
+    import holidays  # here, not at the top: most policies name no holiday calendar
+
     country, _, subdivision = code.partition("-")
     return holidays.country_holidays(country, subdiv=subdivision or None)
 
@@ -322,9 +333,7 @@ class Policy(_Spec):
         escalations that can never fire, escalation cycles with no way out,
         duplicate ids, variant shares that do not add up to 100, bad overrides.
         """
-        from .checks import policy_problems
-
-        return policy_problems(self)
+        return _problems(self)
 
     # -- what the policy builds ------------------------------------------------------
     def build_workflow(self) -> Workflow:
@@ -422,3 +431,132 @@ class Policy(_Spec):
     def label(self) -> list[str]:
         """``[id, version]``, as journaled with every decision."""
         return [self.id, self.version]
+
+
+def _problems(policy: Policy) -> list[tuple[FieldPath, str]]:
+    """Every problem of *policy* that a single field's validation cannot see (`Policy.problems`)."""
+    problems: list[tuple[FieldPath, str]] = []
+    try:
+        workflow = policy.build_workflow()
+    except InvalidInput as err:
+        return [(("workflow", err.field), f"got {err.value!r}, expected {err.expected}")]
+    try:
+        policy.build_compliance()
+    except InvalidInput as err:
+        problems.append(
+            ((*err.field.split(".", 2),), f"got {err.value!r}, expected {err.expected}")
+        )
+    if policy.lender:
+        from ..messages import LenderDetails
+
+        try:
+            LenderDetails.of(policy.lender)
+        except InvalidInput as err:
+            problems.append(
+                ((*err.field.split("."),), f"got {err.value!r}, expected {err.expected}")
+            )
+    stages = set(workflow.stages)
+    live = {stage for stage in stages if not workflow.is_terminal(stage)}
+    triggers = set(workflow.triggers)
+    manual = {spec.trigger for spec in workflow.definition.transitions if spec.manual}
+
+    def stage_names(path: FieldPath, names: Iterable[str]) -> None:
+        for position, name in enumerate(names):
+            if name not in stages:
+                problems.append(
+                    (
+                        (*path, position),
+                        f"unknown stage {name!r}; the workflow has {sorted(stages)}",
+                    )
+                )
+
+    def trigger_name(path: FieldPath, name: str) -> bool:
+        if name not in triggers:
+            problems.append(
+                (path, f"unknown trigger {name!r}; the workflow has {sorted(triggers)}")
+            )
+            return False
+        return True
+
+    segment_ids = unique_ids(problems, ("segments",), [segment.id for segment in policy.segments])
+    variant_ids = unique_ids(problems, ("variants",), [variant.id for variant in policy.variants])
+    if policy.variants and sum(variant.share for variant in policy.variants) != 100:
+        shares = [variant.share for variant in policy.variants]
+        problems.append((("variants",), f"shares {shares} add up to {sum(shares)}, not 100"))
+
+    def steps(path: FieldPath, chosen: Sequence[Step]) -> None:
+        unique_ids(problems, path, [step.id for step in chosen])
+        for index, step in enumerate(chosen):
+            where = (*path, index)
+            if step.stages is not None:
+                stage_names((*where, "stages"), step.stages)
+                if all(stage in stages and stage not in live for stage in step.stages):
+                    problems.append(
+                        ((*where, "stages"), "can never fire: every stage named is terminal")
+                    )
+            if step.fire is not None and trigger_name((*where, "fire"), step.fire):
+                sources = set(workflow.sources_of(step.fire))
+                if step.stages is not None and not sources & set(step.stages):
+                    problems.append(
+                        (
+                            (*where, "fire"),
+                            f"can never fire: {step.fire!r} fires only from {sorted(sources)}",
+                        )
+                    )
+            check_references(problems, where, step.when, segment_ids, variant_ids)
+
+    steps(("steps",), policy.steps)
+    for index, variant in enumerate(policy.variants):
+        if variant.steps is not None:
+            steps(("variants", index, "steps"), variant.steps)
+    for index, segment in enumerate(policy.segments):
+        check_references(problems, ("segments", index), segment.when, set(), variant_ids)
+
+    edges: dict[str, set[str]] = {}
+    for index, escalation in enumerate(policy.escalations):
+        where: FieldPath = ("escalations", index)
+        if escalation.from_ is not None:
+            stage_names((*where, "from"), escalation.from_)
+        if not trigger_name((*where, "trigger"), escalation.trigger):
+            continue
+        if escalation.trigger in manual:
+            problems.append(
+                (
+                    (*where, "trigger"),
+                    f"{escalation.trigger!r} is a manual trigger: it needs a person "
+                    "with a role; open a task for it instead",
+                )
+            )
+            continue
+        sources = workflow.sources_of(escalation.trigger)
+        chosen = escalation.from_ if escalation.from_ is not None else sources
+        useless = [stage for stage in chosen if stage in stages and stage not in sources]
+        if useless:
+            problems.append(
+                (
+                    (*where, "from"),
+                    f"can never fire from {useless}: {escalation.trigger!r} fires only "
+                    f"from {sorted(sources)}",
+                )
+            )
+        for stage in chosen:
+            dest = destination(workflow, escalation.trigger, stage)
+            if dest is not None:
+                edges.setdefault(stage, set()).add(dest)
+        check_references(problems, where, escalation.when, segment_ids, variant_ids)
+    for cycle in closed_cycles(edges):
+        problems.append(
+            (
+                ("escalations",),
+                f"escalations cycle through {' -> '.join(cycle)} -> {cycle[0]} "
+                "with no escalation leading out",
+            )
+        )
+    events = {*Outcome, *HoldKind, "payment", "promise"}
+    for event, trigger in policy.inbound.items():
+        if event not in events:
+            problems.append(
+                (("inbound", event), f"unknown inbound event {event!r}; known: {sorted(events)}")
+            )
+        trigger_name(("inbound", event), trigger)
+    return problems

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from .._exceptions import ConcurrencyConflict, SchemaMismatch
+from ..errors import ConcurrencyConflict, SchemaMismatch
 from .sqlite import SQLiteStore
 
 if TYPE_CHECKING:

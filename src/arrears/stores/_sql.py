@@ -37,9 +37,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from .._exceptions import SchemaMismatch
 from ..case import Case
 from ..clock import per_moment
+from ..errors import SchemaMismatch
 from ..journal import JournalEntry
 
 __all__ = [

@@ -50,8 +50,8 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
-from .._exceptions import ConcurrencyConflict, DuplicateCase, InvalidInput, UnknownCase
 from ..case import Case
+from ..errors import ConcurrencyConflict, DuplicateCase, InvalidInput, UnknownCase
 from ..journal import Head, JournalEntry
 from ._sql import SCHEMA_VERSION, Migration, case_body, case_from_body, entry_from_row, pending
 

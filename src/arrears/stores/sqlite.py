@@ -30,8 +30,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Literal
 
-from .._exceptions import ConcurrencyConflict, DuplicateCase, InvalidInput, UnknownCase
 from ..case import Case
+from ..errors import ConcurrencyConflict, DuplicateCase, InvalidInput, UnknownCase
 from ..journal import Head, JournalEntry, apply_entry
 from ._sql import (
     SCHEMA_VERSION,

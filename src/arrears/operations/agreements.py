@@ -1,0 +1,388 @@
+"""Promises and plans: made, counted, kept, broken, completed; documents a plan requires."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Final
+
+from ..case import Case, mask
+from ..errors import (
+    CurrencyMismatch,
+    InvalidInput,
+)
+from ..guards import SYSTEM, Actor, GuardContext
+from ..journal import JournalEntry
+from ..logs import get_logger
+from ..money import Money, allocate
+from ..plans import Instalment, PlanStatus, Promise, PromiseStatus, RepaymentPlan
+from ..recorder import Recorder
+from ._common import build, case_money, check_actor
+from .charges import accrue_due, charges_due
+from .stages import check_live, fire, fire_quietly, react
+
+_log = get_logger("arrears")
+
+_DOCUMENT: Final = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_REFERENCE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
+
+
+def record_promise(
+    rec: Recorder,
+    case_id: str,
+    amount: Money,
+    due: date,
+    *,
+    instalments: Sequence[Instalment | tuple[date, Money]] | None = None,
+    grace_days: int = 0,
+    at: datetime | None = None,
+    actor: Actor = SYSTEM,
+) -> Promise:
+    """Record a promise to pay *amount* by *due*, and fire ``promise`` where the stage allows.
+
+    `arrears.engine.Engine.record_promise`, which documents it.
+    """
+    case = rec.store.get(case_id)
+    moment = rec.moment(case_id, at)
+    check_actor(actor)
+    check_live(rec, case)
+    money = case_money(case, amount, "amount")
+    if money > case.balance.outstanding:
+        raise InvalidInput("amount", str(money), f"at most the {case.balance.outstanding} owed")
+    today = case.local_date(moment)
+    if not isinstance(due, date) or isinstance(due, datetime) or due < today:
+        raise InvalidInput("due", due, f"a calendar date from {today.isoformat()} on")
+    parts = instalment_schedule(case, money, due, instalments, today)
+    promise = build(
+        Promise,
+        "instalments",
+        id=f"promise-{rec.store.head(case_id).seq + 1}",
+        made_at=moment,
+        instalments=parts,
+        grace_days=checked_days(grace_days),
+    )
+    data: dict[str, Any] = {"promise": promise.model_dump(mode="json"), "actor": actor.id}
+    if case.promise is not None and case.promise.is_open:
+        data["supersedes"] = case.promise.id
+    rec.record(case, moment, "promise_made", data)
+    _log.bind().info("promise_made", case_id=case_id, promise_id=promise.id)
+    if "promise" in rec.workflow.triggers and case.stage in rec.workflow.sources_of("promise"):
+        fire_quietly(rec, case, "promise", moment, "promise to pay recorded", actor)
+    react(rec, case_id, "promise", moment)
+    return promise
+
+
+def review_promises(rec: Recorder, case_id: str, *, at: datetime | None = None) -> Promise | None:
+    """Judge the case's open promise at *at*: kept, partly kept, broken, or still open.
+
+    `arrears.engine.Engine.review_promises`, which documents it.
+    """
+    case = rec.store.get(case_id)
+    moment = rec.moment(case_id, at)
+    promise = case.promise
+    if promise is None or not promise.is_open:
+        return promise
+    if promise_kept(rec, case, moment):
+        return case.promise
+    short = promise.first_short(case.local_date(moment))
+    if short is not None:
+        index, shortfall = short
+        status = PromiseStatus.PARTLY_KEPT if promise.paid else PromiseStatus.BROKEN
+        rec.record(
+            case,
+            moment,
+            "promise_resolved",
+            {
+                "promise_id": promise.id,
+                "status": str(status),
+                "paid": str(promise.paid),
+                "shortfall": str(shortfall.amount),
+                "instalment": index,
+            },
+        )
+        _log.bind().info("promise_resolved", case_id=case_id, status=str(status))
+        if case.stage == "promise" and "promise_broken" in rec.workflow.triggers:
+            fire_quietly(rec, case, "promise_broken", moment, f"promise {status}", SYSTEM)
+    return case.promise
+
+
+def record_document(
+    rec: Recorder,
+    case_id: str,
+    kind: str,
+    *,
+    reference: str | None = None,
+    at: datetime | None = None,
+    actor: Actor = SYSTEM,
+) -> JournalEntry:
+    """Record that a document of *kind* (e.g. ``proof_of_income``) was received.
+
+    `arrears.engine.Engine.record_document`, which documents it.
+    """
+    case = rec.store.get(case_id)
+    moment = rec.moment(case_id, at)
+    if not isinstance(kind, str) or not _DOCUMENT.match(kind):
+        raise InvalidInput("kind", kind, "a document kind such as 'proof_of_income'")
+    data: dict[str, Any] = {"document": kind, "actor": actor.id}
+    if reference is not None:
+        if not isinstance(reference, str) or not _REFERENCE.match(reference):
+            raise InvalidInput("reference", mask(str(reference)), "a document id")
+        data["reference"] = reference
+    entry = rec.record(case, moment, "document", data)
+    _log.bind().info("document", case_id=case_id, document=kind)
+    return entry
+
+
+def start_plan(
+    rec: Recorder,
+    case_id: str,
+    plan: RepaymentPlan,
+    *,
+    actor: Actor,
+    approver: Actor | None = None,
+    at: datetime | None = None,
+) -> RepaymentPlan:
+    """Start a repayment plan and fire ``offer_plan``.
+
+    `arrears.engine.Engine.start_plan`, which documents it.
+    """
+    case = rec.store.get(case_id)
+    moment = rec.moment(case_id, at)
+    check_actor(actor)
+    if not isinstance(plan, RepaymentPlan):
+        raise InvalidInput("plan", plan, "a RepaymentPlan")
+    if plan.paid or plan.status != PlanStatus.ACTIVE or plan.late or plan.started_at:
+        raise InvalidInput("plan", plan.id, "a new plan (nothing paid, not started)")
+    if plan.currency != case.currency:
+        raise CurrencyMismatch("plan", case.currency, plan.currency)
+    if case.plan is not None and (case.plan.is_active or case.plan.id == plan.id):
+        raise InvalidInput("plan", plan.id, f"no plan active or with the id {case.plan.id!r}")
+    pending = charges_due(rec, case, moment)
+    arrears = case.arrears
+    if pending is not None:  # charges up to today count: they are recorded first
+        arrears = arrears + pending.penalty + pending.fee
+    covered = plan.total + plan.waived_money
+    if covered != arrears:
+        raise InvalidInput(
+            "plan",
+            f"{plan.total} + {plan.waived_money} waived",
+            f"instalments plus the waived part equal to the arrears, {arrears}",
+        )
+    today = case.local_date(moment)
+    if plan.instalments[0].due < today:
+        raise InvalidInput(
+            "plan", plan.instalments[0].due.isoformat(), f"a first date from {today} on"
+        )
+    missing = [kind for kind in plan.documents if kind not in case.documents]
+    if missing:
+        raise InvalidInput(
+            "required_documents",
+            missing,
+            f"recorded (record_document) before a {plan.kind} plan starts",
+        )
+    ctx = GuardContext(
+        moment, "offer_plan", actor, approver, history=lambda: rec.store.entries(case_id)
+    )
+    if not rec.workflow.decide(case, ctx).allowed:
+        fire(rec, case_id, "offer_plan", actor=actor, approver=approver, at=moment)
+    accrue_due(rec, case, moment)
+    started = plan.model_copy(update={"started_at": moment})
+    data: dict[str, Any] = {"plan": started.model_dump(mode="json"), "actor": actor.id}
+    if approver is not None:
+        data["approver"] = approver.id
+    if case.promise is not None and case.promise.is_open:
+        data["supersedes"] = case.promise.id
+    rec.record(case, moment, "plan_started", data)
+    _log.bind().info("plan_started", case_id=case_id, plan_id=plan.id, kind=str(plan.kind))
+    fire(
+        rec, case_id, "offer_plan", actor=actor, approver=approver, at=moment, reason="plan started"
+    )
+    assert case.plan is not None
+    return case.plan
+
+
+def review_plan(rec: Recorder, case_id: str, *, at: datetime | None = None) -> RepaymentPlan | None:
+    """Judge the case's active plan at *at*: instalments late, or the plan broken.
+
+    `arrears.engine.Engine.review_plan`, which documents it.
+    """
+    case = rec.store.get(case_id)
+    moment = rec.moment(case_id, at)
+    plan = case.plan
+    if plan is None or not plan.is_active:
+        return plan
+    today = case.local_date(moment)
+    short = plan.first_short(today)
+    if short is not None:
+        index, shortfall = short
+        rec.record(
+            case,
+            moment,
+            "plan_resolved",
+            {
+                "plan_id": plan.id,
+                "status": str(PlanStatus.BROKEN),
+                "paid": str(plan.paid),
+                "shortfall": str(shortfall.amount),
+                "instalment": index,
+                "waived": {},
+            },
+        )
+        _log.bind().info("plan_resolved", case_id=case_id, status="broken")
+        if case.stage == "repayment_plan" and "plan_broken" in rec.workflow.triggers:
+            fire_quietly(rec, case, "plan_broken", moment, "plan instalment missed", SYSTEM)
+        return case.plan
+    late = [
+        index
+        for index, part in enumerate(plan.instalments)
+        if part.due < today
+        and index not in plan.late
+        and plan.paid < plan.due_through(index).amount
+    ]
+    if late:
+        shortfall = plan.due_through(late[-1]) - plan.paid_money
+        rec.record(
+            case,
+            moment,
+            "plan_instalment_late",
+            {"plan_id": plan.id, "instalments": late, "shortfall": str(shortfall.amount)},
+        )
+        _log.bind().info("plan_instalment_late", case_id=case_id, instalments=late)
+    return case.plan
+
+
+def instalment_schedule(
+    case: Case,
+    amount: Money,
+    due: date,
+    given: Sequence[Instalment | tuple[date, Money]] | None,
+    today: date,
+) -> tuple[Instalment, ...]:
+    """The instalments of a promise: one on *due*, or the given ones checked against it."""
+    if given is None:
+        return (Instalment(due=due, amount=amount),)
+    if isinstance(given, (str, bytes)) or not isinstance(given, Sequence) or not given:
+        raise InvalidInput("instalments", type(given).__name__, "a sequence of instalments")
+    parts: list[Instalment] = []
+    for position, item in enumerate(given):
+        if isinstance(item, Instalment):
+            part = item
+        elif isinstance(item, tuple) and len(item) == 2:
+            part = build(Instalment, f"instalments[{position}]", due=item[0], amount=item[1])
+        else:
+            raise InvalidInput(
+                f"instalments[{position}]", repr(item), "an Instalment or a (date, Money) pair"
+            )
+        case_money(case, part.amount, f"instalments[{position}]")
+        if part.due < today:
+            raise InvalidInput(
+                f"instalments[{position}]", part.due.isoformat(), f"a date from {today} on"
+            )
+        parts.append(part)
+    total = sum((part.amount.amount for part in parts), Decimal(0))
+    if total != amount.amount or parts[-1].due != due:
+        raise InvalidInput(
+            "instalments",
+            f"{total} {amount.currency} by {parts[-1].due.isoformat()}",
+            f"instalments summing to {amount}, the last on {due.isoformat()}",
+        )
+    return tuple(parts)
+
+
+def promise_kept(rec: Recorder, case: Case, moment: datetime) -> bool:
+    """Record the open promise as kept when the payments cover it or nothing is overdue."""
+    promise = case.promise
+    if promise is None or not promise.is_open:
+        return False
+    if promise.paid < promise.total.amount and case.balance.has_arrears:
+        return False
+    rec.record(
+        case,
+        moment,
+        "promise_resolved",
+        {
+            "promise_id": promise.id,
+            "status": str(PromiseStatus.KEPT),
+            "paid": str(promise.paid),
+        },
+    )
+    _log.bind().info("promise_resolved", case_id=case.id, status="kept")
+    # With the arrears cleared the cure takes the case out of collection instead.
+    if (
+        case.balance.has_arrears
+        and case.stage == "promise"
+        and "promise_kept" in rec.workflow.triggers
+    ):
+        fire_quietly(rec, case, "promise_kept", moment, "promise kept", SYSTEM)
+    return True
+
+
+def plan_completed(rec: Recorder, case: Case, moment: datetime) -> bool:
+    """Record the active plan as completed once it is paid; apply a reduction's waiver."""
+    plan = case.plan
+    if plan is None or not plan.is_active or plan.paid < plan.total.amount:
+        return False
+    waived: dict[str, str] = {}
+    if plan.waived and case.balance.has_arrears:
+        waiver = min(plan.waived_money, case.arrears)
+        parts, _ = allocate(waiver, case.balance.components())
+        waived = {name: str(part.amount) for name, part in parts.items() if part}
+    rec.record(
+        case,
+        moment,
+        "plan_resolved",
+        {
+            "plan_id": plan.id,
+            "status": str(PlanStatus.COMPLETED),
+            "paid": str(plan.paid),
+            "waived": waived,
+        },
+    )
+    _log.bind().info("plan_resolved", case_id=case.id, status="completed")
+    if case.stage == "repayment_plan" and "plan_completed" in rec.workflow.triggers:
+        fire_quietly(rec, case, "plan_completed", moment, "plan completed", SYSTEM)
+    return True
+
+
+def payment_shares(rec: Recorder, case: Case, amount: Money) -> dict[str, Any]:
+    """How much of a payment counts towards the open promise and the active plan."""
+    shares: dict[str, Any] = {}
+    promise, plan = case.promise, case.plan
+    if promise is not None and promise.is_open:
+        counted = min(amount.amount, promise.remaining.amount)
+        shares["promise"] = {"id": promise.id, "counted": str(counted)}
+    if plan is not None and plan.is_active:
+        counted = min(amount.amount, plan.remaining.amount)
+        shares["plan"] = {"id": plan.id, "counted": str(counted)}
+    return shares
+
+
+def after_payment(rec: Recorder, case: Case, moment: datetime) -> None:
+    """Keep the promise and complete the plan a payment has just covered."""
+    promise_kept(rec, case, moment)
+    plan_completed(rec, case, moment)
+
+
+def next_agreed_date(case: Case, today: date) -> date | None:
+    """The next date of an open promise or an active plan, from *today* on."""
+    agreements: list[Promise | RepaymentPlan] = []
+    if case.promise is not None and case.promise.is_open:
+        agreements.append(case.promise)
+    if case.plan is not None and case.plan.status == PlanStatus.ACTIVE:
+        agreements.append(case.plan)
+    dates = [
+        instalment.due
+        for agreement in agreements
+        for instalment in agreement.instalments
+        if instalment.due >= today
+    ]
+    return min(dates) if dates else None
+
+
+def checked_days(value: object) -> int:
+    """A promise's grace in whole days, 0 to 366."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 366:
+        raise InvalidInput("grace_days", value, "a whole number of days from 0 to 366")
+    return value

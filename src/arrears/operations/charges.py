@@ -1,0 +1,166 @@
+"""Charges and credit: penalty interest and fees accrued under the case's
+terms, instalments falling due, credit applied to new arrears.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+
+from ..agreements import AgreementTerms, Charges, accrue_charges
+from ..case import COMPONENTS, Case
+from ..errors import (
+    InvalidInput,
+)
+from ..guards import SYSTEM, Actor
+from ..journal import JournalEntry
+from ..logs import get_logger
+from ..money import Money, allocate
+from ..recorder import Recorder
+from ._common import case_money
+from .results import PaymentResult
+from .stages import cure
+
+_log = get_logger("arrears")
+
+
+def accrue(rec: Recorder, case_id: str, *, at: datetime | None = None) -> Charges | None:
+    """Charge penalty interest and late fees due under the case's terms up to *at*.
+
+    `arrears.engine.Engine.accrue`, which documents it.
+    """
+    case = rec.store.get(case_id)
+    moment = rec.moment(case_id, at)
+    charges = accrue_due(rec, case, moment)
+    use_credit(rec, case, moment)
+    return charges
+
+
+def arrears_at(rec: Recorder, case_id: str, *, at: datetime | None = None) -> Money:
+    """The arrears at *at*, with the charges due under the case's terms up to then.
+
+    `arrears.engine.Engine.arrears_at`, which documents it.
+    """
+    case = rec.store.get(case_id)
+    moment = rec.moment(case_id, at)
+    charges = charges_due(rec, case, moment)
+    if charges is None:
+        return case.arrears
+    return case.arrears + charges.penalty + charges.fee
+
+
+def fall_due(
+    rec: Recorder,
+    case_id: str,
+    amount: Money,
+    *,
+    due: date,
+    at: datetime | None = None,
+    actor: Actor = SYSTEM,
+) -> JournalEntry:
+    """Record that an instalment of *amount* fell due on *due*: ``not_due`` becomes principal.
+
+    `arrears.engine.Engine.fall_due`, which documents it.
+    """
+    case = rec.store.get(case_id)
+    moment = rec.moment(case_id, at)
+    money = case_money(case, amount, "amount")
+    if money.amount > case.balance.not_due:
+        raise InvalidInput(
+            "amount", str(money), f"at most the {case.balance.money('not_due')} not yet due"
+        )
+    if not isinstance(due, date) or isinstance(due, datetime):
+        raise InvalidInput("due", due, "a calendar date")
+    data = {"amount": str(money.amount), "due": due.isoformat(), "actor": actor.id}
+    entry = rec.record(case, moment, "instalment_due", data)
+    _log.bind().info("instalment_due", case_id=case_id)
+    use_credit(rec, case, moment)
+    return entry
+
+
+def apply_credit(
+    rec: Recorder, case_id: str, *, at: datetime | None = None
+) -> PaymentResult | None:
+    """Pay the arrears from the credit the case holds; cure the case if that clears them.
+
+    `arrears.engine.Engine.apply_credit`, which documents it.
+    """
+    case = rec.store.get(case_id)
+    moment = rec.moment(case_id, at)
+    return use_credit(rec, case, moment)
+
+
+def frozen_days(rec: Recorder, case: Case, terms: AgreementTerms) -> Callable[[date], bool]:
+    """Whether a freezing hold or an interest-freezing plan was in force on a local day."""
+    zone = case.debtor.timezone or UTC
+    spans: list[tuple[datetime, datetime | None]] = []
+    for hold in case.holds:
+        if hold.kind in terms.freeze_on_holds:
+            ends = [t for t in (hold.ends_at, hold.released_at) if t is not None]
+            spans.append((hold.started_at, min(ends) if ends else None))
+    plan = case.plan
+    if plan is not None and plan.freeze_interest and plan.started_at is not None:
+        spans.append((plan.started_at, plan.ended_at))
+
+    def frozen(day: date) -> bool:
+        """Whether a freezing hold or plan was in force on *day*."""
+        start = datetime.combine(day, time(0), tzinfo=zone)
+        end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+        return any(s < end and (e is None or e > start) for s, e in spans)
+
+    return frozen
+
+
+def charges_due(rec: Recorder, case: Case, moment: datetime) -> Charges | None:
+    """The charges due under the case's terms up to *moment*, not yet recorded."""
+    terms = case.terms
+    if terms is None or not case.balance.has_arrears or rec.workflow.is_terminal(case.stage):
+        return None
+    overdue = {name: getattr(case.balance, name) for name in COMPONENTS}
+    return accrue_charges(
+        terms,
+        case.currency,
+        overdue,
+        case.due_date,
+        case.accrual,
+        case.local_date(moment),
+        frozen_days(rec, case, terms),
+    )
+
+
+def accrue_due(rec: Recorder, case: Case, moment: datetime) -> Charges | None:
+    """Record the charges due up to *moment* (an ``accrual`` entry), unless already charged."""
+    charges = charges_due(rec, case, moment)
+    if charges is None:
+        return None
+    state = case.accrual
+    unchanged = state is not None and (state.through, state.late_fee_for) == (
+        charges.through,
+        charges.late_fee_for,
+    )
+    if unchanged and charges.is_zero:
+        return charges
+    data = {
+        "penalty": str(charges.penalty.amount),
+        "fee": str(charges.fee.amount),
+        "days": charges.days,
+        "frozen_days": charges.frozen_days,
+        "through": charges.through.isoformat(),
+        "late_fee_for": None if charges.late_fee_for is None else charges.late_fee_for.isoformat(),
+    }
+    rec.record(case, moment, "accrual", data)
+    _log.bind().info("accrual", case_id=case.id, days=charges.days, frozen_days=charges.frozen_days)
+    return charges
+
+
+def use_credit(rec: Recorder, case: Case, moment: datetime) -> PaymentResult | None:
+    """Pay the arrears from the case's credit (``credit_applied``); cure it if that clears them."""
+    balance = case.balance
+    if not balance.credit or not balance.has_arrears:
+        return None
+    use = min(balance.money("credit"), balance.arrears)
+    applied, _ = allocate(use, balance.components())
+    data = {"applied": {name: str(part.amount) for name, part in applied.items()}}
+    rec.record(case, moment, "credit_applied", data)
+    _log.bind().info("credit_applied", case_id=case.id)
+    return PaymentResult(applied, Money.zero(case.currency), cure(rec, case, moment))

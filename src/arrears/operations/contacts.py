@@ -1,0 +1,198 @@
+"""Contacts and consent: interactions, consents, opt-outs, inconvenient times,
+notices, and compliance's judgment of a proposed contact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, time
+from typing import Any
+
+from ..case import Case, Channel, Outcome, Party, mask
+from ..compliance import Proposal, Verdict
+from ..errors import (
+    InvalidInput,
+)
+from ..guards import SYSTEM, Actor
+from ..journal import JournalEntry
+from ..logs import get_logger
+from ..recorder import Recorder
+from ._common import enum_of
+from .stages import react
+
+_log = get_logger("arrears")
+
+
+def record_interaction(
+    rec: Recorder,
+    case_id: str,
+    channel: Channel | str,
+    outcome: Outcome | str,
+    *,
+    contact: str | None = None,
+    party: Party | str | None = None,
+    purpose: str | None = None,
+    at: datetime | None = None,
+    actor: Actor = SYSTEM,
+    automated: bool = False,
+    key: str | None = None,
+    provider_id: str | None = None,
+) -> JournalEntry:
+    """Record a contact attempt and its outcome (a call, an SMS, a visit…).
+
+    `arrears.engine.Engine.record_interaction`, which documents it.
+    """
+    case = rec.store.get(case_id)
+    moment = rec.moment(case_id, at)
+    data: dict[str, Any] = {
+        "channel": str(enum_of(Channel, channel, "channel")),
+        "outcome": str(enum_of(Outcome, outcome, "outcome")),
+        "actor": actor.id,
+        "automated": bool(automated),
+    }
+    who = None if party is None else str(enum_of(Party, party, "party"))
+    if contact is not None:
+        point = contact_point(rec, case, contact)
+        if who is not None and who != point.party:
+            raise InvalidInput("party", who, f"the party of contact point {contact!r}")
+        data["contact"] = contact
+        who = str(point.party)
+    data["party"] = who or str(Party.DEBTOR)
+    if purpose is not None:
+        if not isinstance(purpose, str) or not purpose.isidentifier():
+            raise InvalidInput("purpose", purpose, "a purpose such as 'collection'")
+        data["purpose"] = purpose
+    if key is not None:
+        data["key"] = str(key)
+    if provider_id is not None:
+        data["provider_id"] = str(provider_id)
+    entry = rec.record(case, moment, "interaction", data)
+    _log.bind().info(
+        "interaction", case_id=case_id, channel=data["channel"], outcome=data["outcome"]
+    )
+    react(rec, case_id, data["outcome"], moment)
+    return entry
+
+
+def contact_point(rec: Recorder, case: Case, contact: str) -> Any:
+    """The case's contact point *contact*; `InvalidInput` (the value masked) if it has none."""
+    try:
+        return case.contact(contact)
+    except KeyError:
+        known = [point.id for point in case.contacts]
+        # Masked: a caller may pass a phone number where an id belongs.
+        raise InvalidInput(
+            "contact", mask(contact), f"one of the case's contacts {known}"
+        ) from None
+
+
+def record_preference(
+    rec: Recorder,
+    kind: str,
+    case_id: str,
+    channel: Channel | str,
+    contact: str | None,
+    at: datetime | None,
+    actor: Actor,
+) -> JournalEntry:
+    """Record a ``consent`` or an ``opt_out`` (*kind*) for a channel or one contact point."""
+    case = rec.store.get(case_id)
+    moment = rec.moment(case_id, at)
+    data: dict[str, Any] = {
+        "channel": str(enum_of(Channel, channel, "channel")),
+        "actor": actor.id,
+    }
+    if contact is not None:
+        contact_point(rec, case, contact)
+        data["contact"] = contact
+    entry = rec.record(case, moment, kind, data)
+    _log.bind().info(kind, case_id=case_id, channel=data["channel"])
+    return entry
+
+
+def record_inconvenient(
+    rec: Recorder,
+    case_id: str,
+    start: time,
+    end: time,
+    *,
+    at: datetime | None = None,
+    actor: Actor = SYSTEM,
+) -> JournalEntry:
+    """Record local times the debtor named as inconvenient, ``start`` to ``end``.
+
+    `arrears.engine.Engine.record_inconvenient`, which documents it.
+    """
+    for name, value in (("start", start), ("end", end)):
+        if not isinstance(value, time) or value.tzinfo is not None:
+            raise InvalidInput(name, value, "a local time of day such as time(12, 0)")
+    if start == end:
+        raise InvalidInput("end", end.isoformat(), "a time other than start")
+    case = rec.store.get(case_id)
+    moment = rec.moment(case_id, at)
+    spans = [
+        *([s.isoformat(), e.isoformat()] for s, e in rec.history(case_id).inconvenient),
+        [start.isoformat(), end.isoformat()],
+    ]
+    entry = rec.record(case, moment, "inconvenient", {"spans": spans, "actor": actor.id})
+    _log.bind().info("inconvenient_times", case_id=case_id)
+    return entry
+
+
+def judge_contact(
+    rec: Recorder,
+    case_id: str,
+    proposal: Proposal | Mapping[str, Any],
+    *,
+    at: datetime | None = None,
+    record: bool = True,
+    actor: Actor = SYSTEM,
+    key: str | None = None,
+) -> Verdict:
+    """Judge a proposed contact with the engine's compliance rules, before it happens.
+
+    `arrears.engine.Engine.judge_contact`, which documents it.
+    """
+    case = rec.store.get(case_id)
+    moment = rec.moment(case_id, at)
+    verdict = rec.compliance.judge(case, rec.history(case_id), proposal, moment)
+    if verdict.allowed or not record:
+        return verdict
+    chosen = verdict.proposal
+    data: dict[str, Any] = {
+        "channel": chosen.channel,
+        "purpose": chosen.purpose,
+        "automated": chosen.automated,
+        "reasons": [reason.to_json() for reason in verdict.reasons],
+        "actor": actor.id,
+    }
+    if chosen.contact is not None:
+        data["contact"] = chosen.contact
+    if chosen.party is not None:
+        data["party"] = chosen.party
+    if verdict.next_allowed_at is not None:
+        data["next_allowed_at"] = verdict.next_allowed_at.isoformat()
+    if key is not None:
+        data["key"] = key
+    rec.record(case, moment, "contact_denied", data)
+    _log.bind().info(
+        "contact_denied",
+        case_id=case_id,
+        channel=chosen.channel,
+        rules=list(verdict.rules),
+        actor=actor.id,
+    )
+    return verdict
+
+
+def record_notice(
+    rec: Recorder, case_id: str, notice: str, *, at: datetime | None = None, actor: Actor = SYSTEM
+) -> JournalEntry:
+    """Record that a notice (e.g. ``"demand_letter"``) was sent; guards count from it."""
+    if not isinstance(notice, str) or not notice.isidentifier():
+        raise InvalidInput("notice", notice, "a notice kind such as 'demand_letter'")
+    case = rec.store.get(case_id)
+    moment = rec.moment(case_id, at)
+    entry = rec.record(case, moment, "notice", {"notice": notice, "actor": actor.id})
+    _log.bind().info("notice_sent", case_id=case_id, notice=notice)
+    return entry

@@ -1,0 +1,361 @@
+"""Payments, reversals, waivers and settlements: allocation, idempotency by
+reference, approval limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Final
+
+from ..case import Case, mask
+from ..errors import (
+    ApprovalDenied,
+    CurrencyMismatch,
+    GuardFailure,
+    InvalidInput,
+)
+from ..guards import SYSTEM, Actor, GuardContext
+from ..journal import JournalEntry
+from ..logs import get_logger
+from ..money import ALLOCATION_ORDER, Money, allocate
+from ..plans import PlanStatus, PromiseStatus
+from ..recorder import Recorder
+from ..settlements import Approval, ApprovalLimits
+from ..workflow import TransitionResult
+from ._common import case_money, check_actor
+from .agreements import after_payment, payment_shares
+from .charges import accrue_due
+from .results import PaymentResult, Reversal, Waiver
+from .stages import cure, fire, react
+
+_log = get_logger("arrears")
+
+#: Transitions a payment may cause at once, which its reversal re-opens.
+_CLOSED_BY_PAYMENT: Final = frozenset({"cure", "promise_kept", "plan_completed"})
+#: The longest payment reference accepted (a bank's or a provider's transaction id).
+_REFERENCE_MAX: Final = 128
+
+
+def record_payment(
+    rec: Recorder,
+    case_id: str,
+    amount: Money,
+    *,
+    at: datetime | None = None,
+    reference: str | None = None,
+    order: Sequence[str] = ALLOCATION_ORDER,
+) -> PaymentResult:
+    """Record a payment: allocate it across the overdue components, keep any rest as credit.
+
+    `arrears.engine.Engine.record_payment`, which documents it.
+    """
+    case = rec.store.get(case_id)
+    if not isinstance(amount, Money):
+        raise InvalidInput("amount", amount, f"Money in {case.currency}")
+    if amount.currency != case.currency:
+        raise CurrencyMismatch("amount", case.currency, amount.currency)
+    if reference is not None:
+        if not isinstance(reference, str) or not 0 < len(reference) <= _REFERENCE_MAX:
+            raise InvalidInput(
+                "reference",
+                mask(str(reference)[:_REFERENCE_MAX]),
+                f"a payment reference of 1 to {_REFERENCE_MAX} characters",
+            )
+        earlier = payment_under(rec.store.entries(case_id), reference)
+        if earlier is not None:  # sent again: what the first recording did
+            return payment_result(earlier, amount, rec.store.entries(case_id))
+    moment = rec.moment(case_id, at)
+    accrue_due(rec, case, moment)  # charges up to today first: none lost once principal is paid
+    applied, credit = allocate(amount, case.balance.components(), order)
+    data: dict[str, Any] = {
+        "amount": str(amount.amount),
+        "currency": amount.currency,
+        "applied": {name: str(part.amount) for name, part in applied.items()},
+        "credit": str(credit.amount),
+    }
+    if reference is not None:
+        data["reference"] = reference
+    data.update(payment_shares(rec, case, amount))
+    rec.record(case, moment, "payment", data)
+    _log.bind().info("payment", case_id=case_id, currency=amount.currency)
+    after_payment(rec, case, moment)
+    result = PaymentResult(applied, credit, cure(rec, case, moment))
+    react(rec, case_id, "payment", moment)
+    return result
+
+
+def reverse_payment(
+    rec: Recorder,
+    case_id: str,
+    reference: str,
+    *,
+    at: datetime | None = None,
+    actor: Actor = SYSTEM,
+    reason: str | None = None,
+) -> Reversal:
+    """Undo a returned payment: restore what it paid, and re-open what it closed.
+
+    `arrears.engine.Engine.reverse_payment`, which documents it.
+    """
+    case = rec.store.get(case_id)
+    moment = rec.moment(case_id, at)
+    check_actor(actor)
+    if reason is not None and not isinstance(reason, str):
+        raise InvalidInput("reason", reason, "a short text or None")
+    history = rec.store.entries(case_id)
+    found = [e for e in history if e.kind == "payment" and e.data.get("reference") == reference]
+    if len(found) != 1:
+        expected = "the reference of one recorded payment"
+        raise InvalidInput("reference", reference, expected)
+    payment = found[0]
+    if any(e.kind == "payment_reversed" and e.data["payment_seq"] == payment.seq for e in history):
+        raise InvalidInput("reference", reference, "a payment not already reversed")
+    data = reversal(case, history, payment)
+    data.update({"actor": actor.id})
+    if reason is not None:
+        data["reason"] = reason
+    rec.record(case, moment, "payment_reversed", data)
+    _log.bind().info("payment_reversed", case_id=case_id, reopened=data.get("stage") is not None)
+    restored = {name: Money(value, case.currency) for name, value in data["restored"].items()}
+    stage = data.get("stage")
+    return Reversal(
+        restored,
+        Money(data["credit"], case.currency),
+        None if stage is None else (stage["from"], stage["to"]),
+    )
+
+
+def waive(
+    rec: Recorder,
+    case_id: str,
+    amount: Money,
+    *,
+    actor: Actor,
+    approver: Actor | None = None,
+    limits: ApprovalLimits | None = None,
+    order: Sequence[str] = ALLOCATION_ORDER,
+    reason: str | None = None,
+    at: datetime | None = None,
+) -> Waiver:
+    """Waive part of the arrears, within the approval limits of those who approve it.
+
+    `arrears.engine.Engine.waive`, which documents it.
+    """
+    case = rec.store.get(case_id)
+    moment = rec.moment(case_id, at)
+    money = case_money(case, amount, "amount")
+    if money > case.arrears:
+        raise InvalidInput("amount", str(money), f"at most the arrears, {case.arrears}")
+    if reason is not None and not isinstance(reason, str):
+        raise InvalidInput("reason", reason, "a short text or None")
+    approval = authorise(rec, case, moment, money, actor, approver, limits, "waiver")
+    applied, _ = allocate(money, case.balance.components(), order)
+    data: dict[str, Any] = {
+        "amount": str(money.amount),
+        "applied": {name: str(part.amount) for name, part in applied.items()},
+        **approval.to_json(),
+    }
+    if reason is not None:
+        data["reason"] = reason
+    rec.record(case, moment, "waiver", data)
+    _log.bind().info("waiver", case_id=case_id, basis=approval.basis, actor=actor.id)
+    return Waiver(applied, approval, cure(rec, case, moment))
+
+
+def settle(
+    rec: Recorder,
+    case_id: str,
+    amount: Money,
+    *,
+    actor: Actor,
+    approver: Actor | None = None,
+    limits: ApprovalLimits | None = None,
+    order: Sequence[str] = ALLOCATION_ORDER,
+    reason: str | None = None,
+    at: datetime | None = None,
+) -> Waiver:
+    """Record a settlement paid in full and final, waive the rest, and fire ``settle``.
+
+    `arrears.engine.Engine.settle`, which documents it.
+    """
+    case = rec.store.get(case_id)
+    moment = rec.moment(case_id, at)
+    check_actor(actor)
+    money = case_money(case, amount, "amount")
+    owed = case.balance.outstanding
+    if money >= owed:
+        raise InvalidInput(
+            "amount", str(money), f"less than the {owed} owed (a full payment is a payment)"
+        )
+    ctx = GuardContext(
+        moment, "settle", actor, approver, history=lambda: rec.store.entries(case_id)
+    )
+    if not rec.workflow.decide(case, ctx).allowed:
+        fire(rec, case_id, "settle", actor=actor, approver=approver, at=moment)
+    approval = authorise(rec, case, moment, owed - money, actor, approver, limits, "settlement")
+    owing = {**case.balance.components(), "not_due": case.balance.money("not_due")}
+    paid, _ = allocate(money, owing, (*order, "not_due"))
+    rest = {name: owing[name] - paid[name] for name in owing}
+    data: dict[str, Any] = {
+        "amount": str(money.amount),
+        "applied": {name: str(part.amount) for name, part in paid.items()},
+        "waived": {name: str(part.amount) for name, part in rest.items()},
+        **approval.to_json(),
+    }
+    if reason is not None:
+        data["reason"] = reason
+    rec.record(case, moment, "settlement", data)
+    _log.bind().info("settlement", case_id=case_id, basis=approval.basis, actor=actor.id)
+    transition = fire(
+        rec, case_id, "settle", actor=actor, approver=approver, at=moment, reason="settled"
+    )
+    return Waiver(rest, approval, transition)
+
+
+def authorise(
+    rec: Recorder,
+    case: Case,
+    moment: datetime,
+    amount: Money,
+    actor: Actor,
+    approver: Actor | None,
+    limits: ApprovalLimits | None,
+    what: str,
+) -> Approval:
+    """The approval of a waiver of *amount*; a refusal is journaled, then raised."""
+    table = limits if limits is not None else rec.approval_limits
+    if not isinstance(table, ApprovalLimits):
+        raise InvalidInput("limits", table, "an ApprovalLimits table (or engine.approval_limits)")
+    try:
+        return table.authorise(amount, actor, approver)
+    except ApprovalDenied as denied:
+        own = table.limit_of(actor)
+        data = {
+            "what": what,
+            "amount": str(amount.amount),
+            "limit": None if own is None else str(own.amount),
+            "reason": denied.reason,
+            "actor": actor.id,
+            "approver": denied.approver,
+        }
+        rec.record(case, moment, "waiver_refused", data)
+        _log.bind().info("waiver_refused", case_id=case.id, actor=actor.id)
+        rec.refused(denied)  # journaled: stored, then raised (see `atomic`)
+        raise
+
+
+def payment_under(entries: Sequence[JournalEntry], reference: str) -> JournalEntry | None:
+    """The payment entry recorded under *reference*, if any."""
+    for entry in entries:
+        if entry.kind == "payment" and entry.data.get("reference") == reference:
+            return entry
+    return None
+
+
+def payment_result(
+    payment: JournalEntry, amount: Money, entries: Sequence[JournalEntry]
+) -> PaymentResult:
+    """What recording *payment* did, read back from the journal (a payment sent again).
+
+    Raises:
+        InvalidInput: *amount* is not the amount recorded under the reference.
+    """
+    data = payment.data
+    recorded = Money(data["amount"], data["currency"])
+    if recorded != amount:
+        raise InvalidInput(
+            "reference",
+            data["reference"],
+            f"a new reference: it names a payment of {recorded} already, not one of {amount}",
+        )
+    currency = recorded.currency
+    cured: TransitionResult | None = None
+    for entry in entries[payment.seq + 1 :]:  # what the payment caused follows it at once
+        if entry.at != payment.at:
+            break
+        if entry.kind in ("transition", "refusal"):
+            if entry.data["trigger"] not in _CLOSED_BY_PAYMENT:
+                break
+        elif entry.kind not in ("promise_resolved", "plan_resolved", "credit_applied"):
+            break
+        if entry.data.get("trigger") == "cure":
+            found = entry.data
+            failures = tuple(
+                GuardFailure(item["guard"], item["reason"], item.get("values", {}))
+                for item in found.get("failures", ())
+            )
+            cured = TransitionResult("cure", found["source"], found["dest"], failures)
+            break
+    return PaymentResult(
+        {name: Money(value, currency) for name, value in data["applied"].items()},
+        Money(data["credit"], currency),
+        cured,
+    )
+
+
+def reversal(case: Case, history: Sequence[JournalEntry], payment: JournalEntry) -> dict[str, Any]:
+    """What undoing *payment* restores, computed from the case and its chain."""
+    data = payment.data
+    restored = {name: Decimal(value) for name, value in data["applied"].items()}
+    left = Decimal(data["credit"])
+    taken = min(left, case.balance.credit)
+    spent = left - taken
+    later = history[payment.seq + 1 :]
+    # Credit the payment left that later charges used: owed again where it paid.
+    for entry in reversed(later):
+        if not spent:
+            break
+        if entry.kind == "credit_applied":
+            for name, value in entry.data["applied"].items():
+                part = min(Decimal(value), spent)
+                restored[name] = restored.get(name, Decimal(0)) + part
+                spent -= part
+    if spent:
+        restored["principal"] = restored.get("principal", Decimal(0)) + spent
+    out: dict[str, Any] = {
+        "reference": data["reference"],
+        "payment_seq": payment.seq,
+        "amount": data["amount"],
+        "credit": str(taken),
+    }
+    promise = case.promise
+    share = data.get("promise")
+    if promise is not None and share is not None and share["id"] == promise.id:
+        paid = promise.paid - Decimal(share["counted"])
+        status = promise.status
+        if status == PromiseStatus.KEPT and paid < promise.total.amount:
+            status = PromiseStatus.OPEN
+        out["promise"] = {"id": promise.id, "paid": str(paid), "status": str(status)}
+    plan = case.plan
+    share = data.get("plan")
+    if plan is not None and share is not None and share["id"] == plan.id:
+        paid = plan.paid - Decimal(share["counted"])
+        plan_status = plan.status
+        if plan_status == PlanStatus.COMPLETED and paid < plan.total.amount:
+            plan_status = PlanStatus.ACTIVE
+            for entry in later:
+                if entry.kind == "plan_resolved" and entry.data["plan_id"] == plan.id:
+                    for name, value in entry.data["waived"].items():
+                        restored[name] = restored.get(name, Decimal(0)) + Decimal(value)
+        out["plan"] = {"id": plan.id, "paid": str(paid), "status": str(plan_status)}
+    out["restored"] = {name: str(value) for name, value in restored.items()}
+    # The transitions the payment caused at once, in the entries right after it.
+    caused: list[JournalEntry] = []
+    for entry in later:
+        if entry.at != payment.at:
+            break
+        if entry.kind in ("transition", "refusal"):
+            if entry.data["trigger"] not in _CLOSED_BY_PAYMENT:
+                break
+            if entry.kind == "transition":
+                caused.append(entry)
+        elif entry.kind not in ("promise_resolved", "plan_resolved", "credit_applied"):
+            break
+    if caused:
+        moved_since = [e for e in later if e.kind == "transition" and e.seq > caused[-1].seq]
+        before = caused[0].data["source"]
+        if not moved_since and case.stage == caused[-1].data["dest"] and case.stage != before:
+            out["stage"] = {"from": case.stage, "to": before}
+    return out

@@ -1,0 +1,60 @@
+"""What operations return besides cases and entries: `PaymentResult`, `Reversal`, `Waiver`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..logs import get_logger
+from ..money import Money
+from ..settlements import Approval
+from ..workflow import TransitionResult
+
+_log = get_logger("arrears")
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentResult:
+    """What a payment did.
+
+    Attributes:
+        applied: The amount applied to each component.
+        credit: What was left over, added to the case's credit.
+        cured: The cure transition the payment caused, if any.
+    """
+
+    applied: Mapping[str, Money]
+    credit: Money
+    cured: TransitionResult | None
+
+
+@dataclass(frozen=True, slots=True)
+class Reversal:
+    """What reversing a payment did.
+
+    Attributes:
+        restored: The amount owed again on each component.
+        credit: The credit taken back.
+        reopened: ``(from, to)`` when the case went back to the stage it was
+            in before the payment, else ``None``.
+    """
+
+    restored: Mapping[str, Money]
+    credit: Money
+    reopened: tuple[str, str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Waiver:
+    """What a waiver or a settlement did.
+
+    Attributes:
+        applied: The amount waived on each component.
+        approval: The limit applied, its basis and who approved.
+        transition: The cure (for a waiver that cleared the arrears) or the
+            ``settle`` transition, if any.
+    """
+
+    applied: Mapping[str, Money]
+    approval: Approval
+    transition: TransitionResult | None

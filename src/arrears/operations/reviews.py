@@ -1,0 +1,146 @@
+"""The policy's reviews: variants, review entries, outbox intents, message
+rendering and the adapters that send them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..case import Case
+from ..channels import ChannelAdapter
+from ..clock import instant, require_aware
+from ..errors import (
+    InvalidInput,
+)
+from ..journal import JournalEntry, moment_text
+from ..logs import get_logger
+from ..messages.context import template_context
+from ..policy import Facts, SendAction
+from ..recorder import Recorder
+from .agreements import next_agreed_date
+
+_log = get_logger("arrears")
+
+
+def record_variant(
+    rec: Recorder, case_id: str, variant: str, *, at: datetime | None = None
+) -> JournalEntry:
+    """Record the champion/challenger variant a case was assigned to."""
+    policy = rec.need_policy()
+    known = [candidate.id for candidate in policy.variants]
+    if variant not in known:
+        raise InvalidInput("variant", variant, f"one of the policy's variants {known}")
+    case = rec.store.get(case_id)
+    moment = rec.moment(case_id, at)
+    return rec.record(
+        case, moment, "variant_assigned", {"variant": variant, "policy": policy.label()}
+    )
+
+
+def record_review(
+    rec: Recorder,
+    case_id: str,
+    *,
+    next_review_at: datetime,
+    sources: Sequence[str] = (),
+    segment: str | None = None,
+    at: datetime | None = None,
+) -> JournalEntry:
+    """Record that the policy reviewed the case, and when it looks again."""
+    policy = rec.need_policy()
+    case = rec.store.get(case_id)
+    moment = rec.moment(case_id, at)
+    upcoming = require_aware(next_review_at, "next_review_at")
+    if instant(upcoming) <= instant(moment):
+        raise InvalidInput(
+            "next_review_at", upcoming.isoformat(), f"a time after {moment.isoformat()}"
+        )
+    data: dict[str, Any] = {
+        "policy": policy.label(),
+        "next_review_at": moment_text(upcoming),
+        "steps": list(sources),
+    }
+    if segment is not None:
+        data["segment"] = segment
+    if case.variant is not None:
+        data["variant"] = case.variant
+    with rec.store.transaction():
+        entry = rec.record(case, moment, "review", data)
+        rec.store.schedule(case_id, upcoming)
+    return entry
+
+
+def record_intent(
+    rec: Recorder,
+    case_id: str,
+    *,
+    key: str,
+    step: str,
+    channel: str,
+    contact: str | None,
+    template: str | None,
+    text: str,
+    subject: str | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """Journal the intent to send a message, before the adapter is called (the outbox)."""
+    case = rec.store.get(case_id)
+    moment = rec.moment(case_id, at)
+    data: dict[str, Any] = {
+        "key": key,
+        "step": step,
+        "channel": channel,
+        "text": text,
+        "policy": rec.need_policy().label(),
+    }
+    for name, value in (("contact", contact), ("template", template), ("subject", subject)):
+        if value is not None:
+            data[name] = value
+    rec.record(case, moment, "outbox_intent", data)
+    _log.bind().info("outbox_intent", case_id=case_id, channel=channel, step=step)
+    return data
+
+
+def render(
+    rec: Recorder, case: Case, action: SendAction, facts: Facts, at: datetime
+) -> tuple[str | None, str | None]:
+    """A message's text and subject from the template set; ``(None, None)`` without one."""
+    if rec.templates is None or action.template is None:
+        return None, None
+    lender = rec.policy.lender if rec.policy is not None else {}
+    extra: dict[str, Any] = dict(action.variables)
+    today = case.local_date(at)
+    if action.deadline_days is not None:
+        extra["deadline"] = today + timedelta(days=action.deadline_days)
+    else:
+        upcoming = next_agreed_date(case, today)
+        if upcoming is not None:
+            extra["deadline"] = upcoming
+    # Only the variables the template reads (its amounts cost a Money each).
+    used = rec.templates.get(action.template, action.channel, case.debtor.locale).variables
+    context = template_context(case, at, used, lender=lender, **extra)
+    rendered = rec.templates.render(
+        action.template,
+        action.channel,
+        case.debtor.locale,
+        context,
+        party=action.party,
+        compliance=rec.compliance,
+        case=case,
+        at=at,
+    )
+    return rendered.text, rendered.subject
+
+
+def channel_for(rec: Recorder, channel: str) -> ChannelAdapter:
+    """The adapter that serves *channel*.
+
+    `arrears.engine.Engine.channel_for`, which documents it.
+    """
+    for adapter in rec.channels:
+        if channel in adapter.channels:
+            return adapter
+    served = sorted({name for adapter in rec.channels for name in adapter.channels})
+    raise InvalidInput("channel", channel, f"a channel an adapter serves ({served})")

@@ -1,0 +1,131 @@
+"""Cases and stages: firing triggers through the workflow's guards, the cure a
+payment causes, the policy's reactions to inbound results.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+from typing import Any
+
+from ..case import Case
+from ..errors import (
+    InvalidInput,
+    TransitionDenied,
+)
+from ..guards import SYSTEM, Actor, GuardContext
+from ..logs import get_logger
+from ..recorder import Recorder
+from ..workflow import TransitionResult
+
+_log = get_logger("arrears")
+
+
+def fire(
+    rec: Recorder,
+    case_id: str,
+    trigger: str,
+    *,
+    actor: Actor = SYSTEM,
+    approver: Actor | None = None,
+    at: datetime | None = None,
+    reason: str | None = None,
+) -> TransitionResult:
+    """Fire *trigger* on the case, if every guard allows it.
+
+    `arrears.engine.Engine.fire`, which documents it.
+    """
+    case = rec.store.get(case_id)
+    moment = rec.moment(case_id, at)
+    if approver is not None and not isinstance(approver, Actor):
+        raise InvalidInput("approver", approver, "an Actor or None")
+    if not isinstance(actor, Actor):
+        raise InvalidInput("actor", actor, "an Actor")
+    if reason is not None and not isinstance(reason, str):
+        raise InvalidInput("reason", reason, "a short text or None")
+    store = rec.store
+    ctx = GuardContext(moment, trigger, actor, approver, history=lambda: store.entries(case_id))
+    source = case.stage
+    workflow = rec.workflow
+    result = workflow.decide(case, ctx)  # changes nothing: the entry moves the case
+    data: dict[str, Any] = {
+        "trigger": trigger,
+        "source": source,
+        "dest": result.dest,
+        "actor": actor.id,
+        "workflow": workflow.label,
+    }
+    if approver is not None:
+        data["approver"] = approver.id
+    if reason is not None:
+        data["reason"] = reason
+    if not result.failures:  # result.allowed, without the property call
+        rec.record(case, moment, "transition", data)
+        _log.bind().info(  # bind() first: see open_case
+            "transition",
+            case_id=case_id,
+            trigger=trigger,
+            source=source,
+            dest=result.dest,
+            actor=actor.id,
+        )
+        return result
+    data["failures"] = [failure.to_json() for failure in result.failures]
+    rec.record(case, moment, "refusal", data)
+    _log.bind().info(
+        "transition_refused",
+        case_id=case_id,
+        trigger=trigger,
+        stage=source,
+        guards=[failure.guard for failure in result.failures],
+        actor=actor.id,
+    )
+    raise rec.refused(TransitionDenied(case_id, trigger, source, result.failures))
+
+
+def cure(rec: Recorder, case: Case, moment: datetime) -> TransitionResult | None:
+    """Fire ``cure`` after a payment that cleared the arrears, where the workflow has one.
+
+    The payment stands whatever happens here: a refused cure is journaled
+    and returned, never raised.
+    """
+    workflow = rec.workflow
+    if case.balance.has_arrears or "cure" not in workflow.triggers:
+        return None
+    if case.stage not in workflow.sources_of("cure"):
+        return None
+    if case.stage == workflow.definition.initial and not case.balance.outstanding.is_zero:
+        return None  # already current: nothing to cure
+    try:
+        return fire(rec, case.id, "cure", at=moment, reason="payment cleared the arrears")
+    except TransitionDenied as denied:
+        return TransitionResult("cure", denied.stage, denied.stage, denied.failures)
+
+
+def react(rec: Recorder, case_id: str, event: str, moment: datetime) -> None:
+    """Fire what the policy's ``inbound`` says a result fires, where it can."""
+    policy = rec.policy
+    if policy is None or event not in policy.inbound:
+        return
+    trigger = policy.inbound[event]
+    case = rec.store.get(case_id)
+    if case.stage not in rec.workflow.sources_of(trigger):
+        return
+    with contextlib.suppress(TransitionDenied):
+        fire(rec, case_id, trigger, at=moment, reason=f"policy: inbound {event}")
+
+
+def check_live(rec: Recorder, case: Case) -> None:
+    """Refuse a case in a terminal stage."""
+    if rec.workflow.is_terminal(case.stage):
+        raise InvalidInput("stage", case.stage, "a case in a live stage")
+
+
+def fire_quietly(
+    rec: Recorder, case: Case, trigger: str, moment: datetime, reason: str, actor: Actor
+) -> TransitionResult:
+    """Fire what a recorded fact leads to; a refusal is journaled and returned, not raised."""
+    try:
+        return fire(rec, case.id, trigger, at=moment, reason=reason, actor=actor)
+    except TransitionDenied as denied:
+        return TransitionResult(trigger, denied.stage, denied.stage, denied.failures)

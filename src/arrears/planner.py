@@ -1,0 +1,239 @@
+"""What the policy would do with a case at a moment: the plan behind the tick and `explain`.
+
+A `Planner` reads the policy and the stage graph; given a case's `Facts` (the
+case and the moment are in them) it says
+
+- which escalations' conditions hold, in the policy's order,
+- which steps and Python rules act, each with its idempotency key,
+- when the case is next reviewed in the ordinary course.
+
+It reads no store, sends nothing and records nothing.  The tick
+(`arrears.tick`) fires the escalations through the engine, where the guards
+judge them, hands out what the steps ask for and journals the review;
+`Engine.explain` shows the same plan without doing any of it.
+
+The idempotency key of an action is derived from the case, the step and the
+day in the debtor's calendar (`outbox_key`): a step acts at most once a day
+on a case.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from typing import Final, NamedTuple
+
+from .case import Case, Channel, ContactPoint
+from .compliance import Proposal
+from .compliance.history import ContactHistory
+from .compliance.rules import local_moment
+from .policy import Facts, Policy, SendAction, TaskAction
+from .policy.conditions import Test
+from .policy.model import Escalation, PolicyRule, Step
+from .workflow import Workflow
+
+__all__ = [
+    "ActionPlan",
+    "Plan",
+    "Planner",
+    "contact_for",
+    "next_regular_review",
+    "outbox_key",
+    "proposal_for",
+]
+
+_PHONE: Final = frozenset({Channel.SMS, Channel.CALL, Channel.VOICEMAIL})
+
+
+class ActionPlan(NamedTuple):
+    """One action the policy wants for a case at a review.
+
+    A named tuple, as cheap to make as a tuple: a tick makes one for each
+    step that acts on each case it reviews.
+
+    Attributes:
+        source: The step id or Python rule name that asked for it.
+        action: A `SendAction`, a `TaskAction`, or a trigger's name.
+        key: Its idempotency key.
+    """
+
+    source: str
+    action: SendAction | TaskAction | str
+    key: str
+
+
+class Plan(NamedTuple):
+    """What the policy would do with a case at a moment, before any of it is done.
+
+    Attributes:
+        escalations: The escalations that may fire from the case's stage and
+            whose conditions hold, in the policy's order (the guards have not
+            judged them).
+        actions: What the steps and Python rules of the case's stage and
+            variant ask for, in order, with their keys.
+        next_review_at: The next regular review after the moment.
+    """
+
+    escalations: tuple[Escalation, ...]
+    actions: list[ActionPlan]
+    next_review_at: datetime
+
+
+def outbox_key(case_id: str, day: date, source: str, index: int = 0) -> str:
+    """The idempotency key of an action: one per case, step and day in the debtor's calendar.
+
+    A step acts at most once a day on a case: a tick run again the same day
+    (after a crash, or to retry a failed send) finds the same key.
+    """
+    text = f"{case_id}|{day.isoformat()}|{source}|{index}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def next_regular_review(policy: Policy, case: Case, after: datetime) -> datetime:
+    """The next review at the policy's time of day, ``every_days`` after *after*'s day.
+
+    With ``business_days`` or ``holidays`` in the policy's review settings, a
+    review that would fall on a weekend or a public holiday moves to the next
+    working day.
+    """
+    day = case.local_date(after) + timedelta(days=policy.review.every_days)
+    for _ in range(31):  # weekends and holidays are skipped when the policy says so
+        if policy.review.is_working_day(day):
+            break
+        day += timedelta(days=1)
+    return local_moment(day, policy.review.time, case.debtor.timezone, after)
+
+
+class Planner:
+    """The plans of one policy on one stage graph.
+
+    The tables a plan reads (which steps act in a stage, which escalations
+    leave it) are worked out the first time they are asked for and kept: a
+    tick asks the same questions of every case it reviews, so it keeps one
+    planner for its length.
+
+    Args:
+        policy: The policy.
+        workflow: The stage graph the cases follow (the policy's, as a rule).
+    """
+
+    __slots__ = ("_escalations", "_steps", "policy", "rules", "workflow")
+
+    def __init__(self, policy: Policy, workflow: Workflow) -> None:
+        self.policy = policy
+        self.workflow = workflow
+        self.rules: tuple[tuple[str, PolicyRule], ...] = policy.rules
+        self._steps: dict[tuple[str | None, str], tuple[tuple[Step, str, Test], ...]] = {}
+        self._escalations: dict[str, tuple[tuple[Escalation, Test], ...]] = {}
+
+    def applies(self, escalation: Escalation, stage: str) -> bool:
+        """Whether *escalation* may fire from *stage*: its trigger leaves it, and its ``from``."""
+        return stage in self.workflow.sources_of(escalation.trigger) and (
+            escalation.from_ is None or stage in escalation.from_
+        )
+
+    def escalations(self, stage: str) -> tuple[tuple[Escalation, Test], ...]:
+        """The escalations that may fire from *stage*, with their tests, in the policy's order."""
+        found = self._escalations.get(stage)
+        if found is None:
+            found = self._escalations[stage] = tuple(
+                (escalation, escalation.test)
+                for escalation in self.policy.escalations
+                if self.applies(escalation, stage)
+            )
+        return found
+
+    def holding(self, facts: Facts) -> Iterator[Escalation]:
+        """The escalations that may fire from the case's stage and whose conditions hold.
+
+        In the policy's order, each condition judged only when the one before
+        is passed over: the tick fires the first one the guards allow, and
+        plans again from the stage it leads to.
+        """
+        for escalation, test in self.escalations(facts.case.stage):
+            if test(facts):
+                yield escalation
+
+    def steps(self, variant: str | None, stage: str) -> tuple[tuple[Step, str, Test], ...]:
+        """(step, id, condition) for the steps of *variant* that act in *stage*, in order."""
+        found = self._steps.get((variant, stage))
+        if found is None:
+            found = self._steps[variant, stage] = self.policy.compiled_steps(variant, stage)
+        return found
+
+    def actions(self, facts: Facts) -> list[ActionPlan]:
+        """What the steps and Python rules want for the case now, in order, with their keys."""
+        case = facts.case
+        plans: list[ActionPlan] = []
+        for step, step_id, test in self.steps(facts.variant, case.stage):
+            if test(facts):
+                day: date = facts["today"]
+                plans.append(ActionPlan(step_id, step.action, outbox_key(case.id, day, step_id)))
+        for name, function in self.rules:
+            for index, action in enumerate(function(facts) or ()):
+                day = facts["today"]
+                plans.append(ActionPlan(name, action, outbox_key(case.id, day, name, index)))
+        return plans
+
+    def next_review(self, case: Case, after: datetime) -> datetime:
+        """The next regular review of *case* after *after* (`next_regular_review`)."""
+        return next_regular_review(self.policy, case, after)
+
+    def plan(self, facts: Facts) -> Plan:
+        """Everything the policy would do with the case (``facts.case``) at ``facts.at``.
+
+        The escalations are those of the case's stage now: firing one moves
+        the case, and the tick plans again from there.
+        """
+        return Plan(
+            tuple(self.holding(facts)),
+            self.actions(facts),
+            self.next_review(facts.case, facts.at),
+        )
+
+
+def contact_for(
+    case: Case, action: SendAction, history: ContactHistory | None = None
+) -> ContactPoint | None:
+    """The contact point to use: the party's, not opted out, its own channel first.
+
+    The party's points for the action's own channel are used; only when it has
+    none may an SMS or a voicemail go to a number kept for calls (or the other
+    way round).  A point the debtor opted out of (when the case was opened, or
+    since, for that channel, and not consented to again) is never chosen, and
+    neither is another point with the same address.
+    """
+    own = [point for point in case.contacts if point.party == action.party]
+    exact = [point for point in own if point.channel == action.channel]
+    if not exact and action.channel in _PHONE:  # an SMS may go to a number kept for calls
+        exact = [point for point in own if point.channel in _PHONE]
+    refused = {
+        point.address
+        for point in exact
+        if point.opted_out or _opted_out(history, action.channel, point.id)
+    }
+    usable = [point for point in exact if point.address not in refused]
+    return usable[0] if usable else None
+
+
+def proposal_for(action: SendAction, point: ContactPoint | None, text: str | None) -> Proposal:
+    """The compliance proposal for sending *action* to *point* (or to its party)."""
+    return Proposal(
+        channel=action.channel,
+        contact=point.id if point is not None else None,
+        party=None if point is not None else action.party,
+        automated=action.automated,
+        purpose=action.purpose,
+        text=text,
+    )
+
+
+def _opted_out(history: ContactHistory | None, channel: str, contact: str) -> bool:
+    if history is None:
+        return False
+    opted = history.opt_out_for(channel, contact)
+    if opted is None:
+        return False
+    consent = history.last_consent(channel, contact)
+    return consent is None or consent.at < opted.at

@@ -1,0 +1,347 @@
+"""The one write path: every entry the engine records goes through `Recorder.record`.
+
+A `Recorder` holds what every operation works with — the store, the stage
+graph, the clock, the compliance rules, the policy and the people — and the
+one way to change a case: `record` seals an entry on the case's chain,
+applies it to the case through `arrears.journal.apply_entry` (the same code
+`replay` uses) and appends both to the store.  It keeps what the engine
+remembers beside the store (each case's contact history, the open tasks) up
+to date as it records, and drops it when a unit of work is rolled back.
+
+`atomic` is the unit of work: one store transaction around everything an
+operation records.  `operation` makes an engine method one: all of it is
+stored or none of it, and a lost race (`ConcurrencyConflict`) is decided
+again on the case as stored.  `detached` is how an operation's result
+leaves the engine: as a copy the caller may change.
+
+The operations themselves live in `arrears.operations`, one module per
+concern; `arrears.engine.Engine` is the façade over them.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from functools import wraps
+from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec, Protocol, TypeVar
+
+from .case import Case
+from .clock import Clock, require_aware
+from .compliance import Compliance, ContactHistory
+from .errors import ConcurrencyConflict, InvalidInput
+from .journal import GENESIS, JournalEntry, apply_entry, seal
+from .logs import get_logger
+from .policy import Facts, Policy
+from .store import Store
+from .tasks import Agent, Task
+from .workflow import Workflow
+
+if TYPE_CHECKING:
+    from .channels import ChannelAdapter
+    from .messages import TemplateSet
+    from .settlements import ApprovalLimits
+
+__all__ = ["ATTEMPTS", "Recorder", "detached", "operation"]
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_E = TypeVar("_E", bound=BaseException)
+
+_log = get_logger("arrears")
+
+#: How many times an operation is decided again after losing a race, in all.
+ATTEMPTS: Final = 5
+#: Contact histories kept between judgments, at most (the most recently built).
+_HISTORIES_KEPT: Final = 20_000
+
+
+class Recorder:
+    """What every operation works with, and the one way to record.
+
+    Attributes:
+        store: Where cases and the journal live.
+        workflow: The stage graph every case follows.
+        clock: The source of "now" when a call gives no ``at``.
+        compliance: The rules that judge every proposed contact.
+        policy: The lender's policy, if any.
+        channels: The channel adapters messages are sent through.
+        templates: The message templates the policy's steps name.
+        agents: The people tasks are assigned to.
+        approval_limits: The approval-limits table waivers and settlements use
+            when given none.
+    """
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        workflow: Workflow,
+        clock: Clock,
+        compliance: Compliance,
+        policy: Policy | None,
+        channels: tuple[ChannelAdapter, ...],
+        templates: TemplateSet | None,
+        agents: tuple[Agent, ...],
+    ) -> None:
+        self.store = store
+        self.workflow = workflow
+        self.clock = clock
+        self.compliance = compliance
+        self.policy = policy
+        self.channels = channels
+        self.templates = templates
+        self.agents = agents
+        self.approval_limits: ApprovalLimits | None = None
+        # The open tasks (by id) and how many each agent holds: read from the store
+        # once, the first time they are asked for, then kept up to date as tasks
+        # open, close and expire (`track_tasks`), so neither a task's assignment
+        # nor listing the tasks reads every case.
+        self.open_tasks: dict[str, Task] | None = None
+        self.load: dict[str, int] = {}
+        # Contact histories of the cases judged so far, kept up to date as entries
+        # are recorded, so a judgment never re-reads the journal (bench: judge_contact).
+        self._histories: dict[str, ContactHistory] = {}
+        # The hash of the last entry each history folded in: a persistent store may
+        # roll entries back (a failed savepoint) or another process may write, so a
+        # history is only trusted while it ends where the store's chain does.
+        self._folded: dict[str, str] = {}
+        # How deep in operations and atomic blocks the engine is (0: outside any),
+        # and the refusal an operation journaled and is raising (see `atomic`).
+        self.depth = 0
+        self._refusal: BaseException | None = None
+
+    # -- units of work ----------------------------------------------------------------
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """One unit of work: everything recorded inside is stored, or nothing (`Engine.atomic`)."""
+        outermost = self.depth == 0
+        self.depth += 1
+        held: BaseException | None = None
+        try:
+            with self.store.transaction():
+                try:
+                    yield
+                except BaseException as err:
+                    if err is not self._refusal:
+                        raise
+                    held = err  # journaled on purpose: stored, then raised
+        except BaseException:
+            self.forget()
+            raise
+        finally:
+            self.depth -= 1
+            if outermost:
+                self._refusal = None
+        if held is not None:
+            raise held
+
+    def refused(self, error: _E) -> _E:
+        """Mark *error* as a refusal whose entry was just journaled (see `atomic`)."""
+        self._refusal = error
+        return error
+
+    def forget(self) -> None:
+        """Drop what is kept beside the store after a unit of work was rolled back.
+
+        The contact histories check themselves against the store's chain; the
+        open tasks are read again from the store when next asked for.
+        """
+        self.open_tasks = None
+        self.load = {}
+
+    # -- reading and recording -------------------------------------------------------
+    def moment(self, case_id: str | None, at: datetime | None) -> datetime:
+        """*at* (the clock's now when ``None``), checked: aware, not before the case's last entry.
+
+        Raises:
+            InvalidInput: a naive time, or one before the case's last journal entry.
+        """
+        moment = self.clock.now() if at is None else require_aware(at, "at")
+        if case_id is not None:
+            last = self.store.last_entry(case_id).at
+            if moment < last:
+                raise InvalidInput(
+                    "at",
+                    moment.isoformat(),
+                    f"a time not before the case's last journal entry ({last.isoformat()})",
+                )
+        return moment
+
+    def record(self, case: Case, at: datetime, kind: str, data: dict[str, Any]) -> JournalEntry:
+        """Seal the next entry of the case's chain, apply it to *case*, and append both."""
+        store = self.store
+        head = store.head(case.id)
+        entry = seal(case.id, head.seq + 1, at, kind, data, head.hash)
+        tasks_before = case.tasks
+        apply_entry(case, kind, at, data)
+        store.append(entry, case)
+        if case.tasks is not tasks_before and self.open_tasks is not None:
+            self.track_tasks(tasks_before, case.tasks)
+        history = self._histories.get(case.id)
+        if (
+            history is not None
+            and history.seq == entry.seq - 1
+            and self._folded.get(case.id) == head.hash
+        ):
+            history.add(entry.seq, kind, at, data)
+            self._folded[case.id] = entry.hash
+        return entry
+
+    def history(self, case_id: str) -> ContactHistory:
+        """The recorder's own contact history of the case, brought up to date (not a copy)."""
+        history = self._histories.get(case_id)
+        head = self.store.head(case_id)
+        if history is not None and history.seq >= head.seq:
+            if history.seq > head.seq or self._folded.get(case_id) != head.hash:
+                history = None  # it folded entries the store no longer holds (rolled back)
+        elif history is not None:
+            entries = self.store.entries(case_id)
+            if history.seq < len(entries) and entries[history.seq].hash == self._folded.get(
+                case_id
+            ):
+                history.extend(entries[history.seq + 1 :])
+                self._folded[case_id] = entries[-1].hash
+                return history
+            history = None
+        if history is None:
+            entries = self.store.entries(case_id)
+            history = ContactHistory.from_entries(entries)
+            if len(self._histories) >= _HISTORIES_KEPT:
+                # The oldest tenth goes: a tick over a million cases must not keep
+                # a history for each (they are built again from the journal).
+                for stale in list(self._histories)[: _HISTORIES_KEPT // 10]:
+                    del self._histories[stale]
+                    self._folded.pop(stale, None)
+            self._histories[case_id] = history
+            self._folded[case_id] = entries[-1].hash if entries else GENESIS
+        return history
+
+    def need_policy(self) -> Policy:
+        """The policy.
+
+        Raises:
+            InvalidInput: the engine was built without one.
+        """
+        if self.policy is None:
+            raise InvalidInput("policy", None, "an engine built with a policy (Engine(policy=...))")
+        return self.policy
+
+    def facts(self, case: Case, moment: datetime) -> Facts:
+        """What the policy's conditions read about *case* at *moment*."""
+        case_id, store = case.id, self.store
+        return Facts(
+            case,
+            moment,
+            lambda: self.history(case_id),
+            entries=lambda: store.entries(case_id),
+            variant=case.variant,
+            segmenter=self.policy.segment_of if self.policy is not None else None,
+        )
+
+    # -- open tasks ---------------------------------------------------------------------
+    def agent_load(self) -> dict[str, int]:
+        """Open tasks per agent."""
+        if not self.agents:
+            return {}
+        self.task_index()
+        return self.load
+
+    def task_index(self) -> dict[str, Task]:
+        """The open tasks by id: read from the store once, then kept up to date."""
+        if self.open_tasks is None:
+            self.open_tasks = {}
+            for case_id in self.store.case_ids():
+                self.track_tasks((), self.store.get(case_id).tasks)
+        return self.open_tasks
+
+    def track_tasks(self, before: tuple[Task, ...], after: tuple[Task, ...]) -> None:
+        """Note the tasks a recorded entry opened, closed or expired."""
+        index, load = self.open_tasks, self.load
+        assert index is not None
+        kept = {task.id for task in after}
+        for task in before:
+            if task.id not in kept:
+                index.pop(task.id, None)
+                if task.assignee is not None:
+                    load[task.assignee] = load.get(task.assignee, 0) - 1
+        had = {task.id for task in before}
+        for task in after:
+            if task.id not in had:
+                index[task.id] = task
+                if task.assignee is not None:
+                    load[task.assignee] = load.get(task.assignee, 0) + 1
+
+
+class _Recording(Protocol):
+    """What `operation` needs of the object whose method it wraps: its recorder."""
+
+    _recorder: Recorder
+
+
+_O = TypeVar("_O", bound=_Recording)
+
+
+def operation(
+    method: Callable[Concatenate[_O, _P], _R],
+) -> Callable[Concatenate[_O, _P], _R]:
+    """Make an engine method one unit of work: all of it is stored, or none of it.
+
+    The method runs inside `Recorder.atomic`: every entry it records (a
+    payment and the cure it causes, a promise and its transition…) and the
+    case as it stands after them are written in one store transaction.  When
+    the store reports that another writer changed the case first
+    (`ConcurrencyConflict`), nothing was written: the method runs again on
+    the case as now stored, up to `ATTEMPTS` times in all.  Called inside
+    another operation or an atomic block, it joins that one (and its
+    retries).  What it returns leaves as a copy (`detached`).
+    """
+
+    @wraps(method)
+    def run(self: _O, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        """The method, as one unit of work."""
+        recorder = self._recorder
+        if recorder.depth:
+            return method(self, *args, **kwargs)
+        attempt = 1
+        while True:
+            try:
+                with recorder.atomic():
+                    result = method(self, *args, **kwargs)
+            except ConcurrencyConflict as conflict:
+                if attempt == ATTEMPTS:
+                    raise
+                _log.bind().info(
+                    "operation_retried",
+                    operation=method.__name__,
+                    case_id=conflict.case_id,
+                    attempt=attempt,
+                )
+                attempt += 1
+                continue
+            return detached(result)
+
+    return run
+
+
+def detached(value: _R) -> _R:
+    """What an operation returns, as a copy the caller may change without changing the store.
+
+    Journal entries, cases and the data of an intent are copied; everything
+    else an operation returns is immutable already (frozen models, named tuples).
+    """
+    found: Any = value
+    if isinstance(found, JournalEntry):
+        found = JournalEntry(found.case_id, found.seq, found.kind, found.at, found.body, found.hash)
+    elif isinstance(found, Case):
+        found = found.model_copy(deep=True)
+    elif isinstance(found, dict):
+        found = copy.deepcopy(found)
+    result: _R = found
+    return result
+
+
+def detached_all(entries: Sequence[JournalEntry]) -> tuple[JournalEntry, ...]:
+    """Copies of *entries* (see `detached`)."""
+    return tuple(map(detached, entries))
