@@ -47,7 +47,8 @@ import structlog
 
 from arrears import Case, Engine, JournalCorrupted, MemoryStore, SettableClock
 from arrears.channels import DeliveryReport, OutboundMessage, SendResult
-from arrears.journal import JournalEntry, read_jsonl, replay
+from arrears.events import replay
+from arrears.journal import JournalEntry, read_jsonl
 from arrears.policy import load_policy
 
 #: The CN example policy (its templates sit next to it).
@@ -143,7 +144,7 @@ class FileStore(MemoryStore):
     def load(cls, path: Path, crash: CrashPoints | None = None) -> tuple[FileStore, int]:
         """Rebuild a store from its journal file; returns it and the bytes of torn line cut off.
 
-        Every chain is checked and replayed (`arrears.journal.replay`).  A last
+        Every chain is checked and replayed (`arrears.events.replay`).  A last
         line without its newline was being written when the process died: the
         store never accepted it, so it is cut off the file.
 

@@ -25,12 +25,12 @@ from arrears import (
     SettableClock,
     TransitionDenied,
 )
+from arrears.events import replay
 from arrears.journal import (
     GENESIS,
     Head,
     canonical_json,
     read_jsonl,
-    replay,
     seal,
     verify_chain,
     write_jsonl,

@@ -11,7 +11,7 @@ import pytest
 from arrears import Case
 from arrears.compliance import ContactHistory, Proposal
 from arrears.errors import InvalidInput
-from arrears.journal import apply_entry
+from arrears.events import apply_entry
 from arrears.policy import load_policy
 from arrears.simulate import (
     DEFAULT_BEHAVIOUR,

@@ -22,6 +22,7 @@ import pytest
 
 from arrears import Engine, Money, SettableClock
 from arrears.channels import RecordingChannel
+from arrears.operations import reviews
 from arrears.policy import load_policy
 from arrears.stores import ConcurrencyConflict, SchemaMismatch, SQLiteStore, open_store
 from arrears.stores import sqlite as sqlite_store
@@ -358,7 +359,9 @@ class TestEngineOnAFile:
             assert len(keys) == len(set(keys)) == expected.sent > 0
             assert engine.verify() == []
 
-    def test_a_review_that_fails_half_way_is_rolled_back(self, path: Path) -> None:
+    def test_a_review_that_fails_half_way_is_rolled_back(
+        self, path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """A review that raises after its messages went out leaves nothing of its second phase.
 
         Its results are rolled back with its savepoint and its copy is dropped;
@@ -369,15 +372,15 @@ class TestEngineOnAFile:
         with SQLiteStore(path) as store:
             engine, sms = self.engine(store, clock)
             engine.open_cases([loan(1, 1), loan(2, 1)], at=NOW - timedelta(hours=1))
-            original = engine.record_review
+            original = reviews.record_review
             failing = {"L-0001"}
 
-            def record_review(case_id: str, **kwargs: Any) -> Any:
+            def record_review(rec: Any, case_id: str, **kwargs: Any) -> Any:
                 if case_id in failing:
                     raise RuntimeError("the review's writer fell over")
-                return original(case_id, **kwargs)
+                return original(rec, case_id, **kwargs)
 
-            engine.record_review = record_review  # type: ignore[method-assign]
+            monkeypatch.setattr(reviews, "record_review", record_review)
             report = engine.tick(NOW)
             assert [case_id for case_id, _ in report.errors] == ["L-0001"]
             kinds = [entry.kind for entry in engine.history("L-0001")]

@@ -245,6 +245,10 @@ class TestNothingLiveIsReturned:
             each.kind = "payment"
         history = engine.contact_history("C-1")
         history.attempts.clear()
+        facts = engine.facts("C-1")
+        facts.case.stage = "legal.litigation"
+        facts.history.attempts.clear()
+        facts.entries()[-1].kind = "payment"
 
         assert dump(engine.case("C-1")) == stored
         assert [(e.kind, e.hash, dict(e.data)) for e in engine.history("C-1")] == chain

@@ -16,8 +16,8 @@ live: cases, entries and histories are copies.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import date, datetime, time, timedelta
 from typing import IO, Any
 
@@ -196,8 +196,7 @@ class Engine:
         self._recorder.approval_limits = value
 
     # -- units of work ----------------------------------------------------------------
-    @contextmanager
-    def atomic(self) -> Iterator[None]:
+    def atomic(self) -> AbstractContextManager[None]:
         """Group operations into one unit of work: everything recorded inside is stored, or nothing.
 
         Every engine operation is already one unit on its own; use this to make
@@ -216,8 +215,7 @@ class Engine:
         Inside a block, operations do not retry on their own: a
         `ConcurrencyConflict` reaches the block's caller, with nothing stored.
         """
-        with self._recorder.atomic():
-            yield
+        return self._recorder.atomic()
 
     def contact_history(self, case_id: str) -> ContactHistory:
         """The case's contact history (attempts, consents, opt-outs), up to date.
@@ -472,7 +470,6 @@ class Engine:
         """
         return contacts.record_inconvenient(self._recorder, case_id, start, end, at=at, actor=actor)
 
-    @operation
     def judge_contact(
         self,
         case_id: str,
@@ -504,8 +501,25 @@ class Engine:
         Raises:
             InvalidInput: a contact point the case does not have, or a bad proposal.
         """
+        if not record or self._recorder.depth:  # nothing to record, or inside a unit already
+            return contacts.judge_contact(
+                self._recorder, case_id, proposal, at=at, record=record, actor=actor, key=key
+            )
+        return self._judge_and_record(case_id, proposal, at=at, actor=actor, key=key)
+
+    @operation
+    def _judge_and_record(
+        self,
+        case_id: str,
+        proposal: Proposal | Mapping[str, Any],
+        *,
+        at: datetime | None,
+        actor: Actor,
+        key: str | None,
+    ) -> Verdict:
+        """`judge_contact` that journals a denial: one unit of work."""
         return contacts.judge_contact(
-            self._recorder, case_id, proposal, at=at, record=record, actor=actor, key=key
+            self._recorder, case_id, proposal, at=at, record=True, actor=actor, key=key
         )
 
     @operation
@@ -587,13 +601,13 @@ class Engine:
         moment = rec.clock.now() if now is None else require_aware(now, "now")
         if not isinstance(batch, int) or batch < 1:
             raise InvalidInput("batch", batch, "a positive number of cases")
-        return run_tick(self, moment, limit=limit, batch=batch, owner=owner, lease_for=lease_for)
+        return run_tick(rec, moment, limit=limit, batch=batch, owner=owner, lease_for=lease_for)
 
     def facts(self, case_id: str, at: datetime | None = None) -> Facts:
         """What the policy's conditions read about the case at *at* (segment included)."""
         rec = self._recorder
         moment = rec.clock.now() if at is None else require_aware(at, "at")
-        return rec.facts(rec.store.get(case_id), moment)
+        return rec.facts(rec.store.get(case_id), moment, detach=True)
 
     @operation
     def record_variant(

@@ -10,15 +10,18 @@ is found too.
 
 A chain is evidence: `write_jsonl` exports it as JSON Lines, closed by a seal
 line that lists every chain's head, and `read_jsonl` reads it back, checking
-every byte.  `replay` rebuilds a case's stage, holds, balance and notices
-from its entries alone.
+every byte.
+
+What each kind of entry records and changes on its case, and `replay`, which
+rebuilds a case from its chain, are `arrears.events`: this module knows
+nothing of cases.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, datetime
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 from typing import IO, Any, Final, NamedTuple
@@ -26,13 +29,9 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from .agreements import Accrual
-from .case import Case, Hold, set_field
 from .clock import per_moment
-from .errors import JournalCorrupted, JournalProblem
+from .errors import JournalProblem
 from .money import Money
-from .plans import PlanStatus, Promise, PromiseStatus, RepaymentPlan
-from .tasks import Task
 
 __all__ = [
     "GENESIS",
@@ -42,7 +41,6 @@ __all__ = [
     "canonical_bytes",
     "canonical_json",
     "read_jsonl",
-    "replay",
     "seal",
     "verify_chain",
     "write_jsonl",
@@ -92,13 +90,8 @@ class JournalEntry:
         case_id: The case.
         seq: Its position in the case's chain, from 0.
         at: When it happened.
-        kind: ``opened``, ``transition``, ``refusal``, ``hold_added``,
-            ``hold_released``, ``interaction``, ``notice`` or ``payment``;
-            for promises, plans and charges also ``accrual``,
-            ``credit_applied``, ``instalment_due``, ``promise_made``,
-            ``promise_resolved``, ``document``, ``plan_started``,
-            ``plan_instalment_late``, ``plan_resolved``, ``waiver``,
-            ``waiver_refused``, ``settlement`` and ``payment_reversed``.
+        kind: What happened: ``opened``, ``transition``, ``payment``…
+            (`arrears.events.KINDS` declares every kind and its data).
         body: The canonical JSON (UTF-8) that ``hash`` covers.
         hash: SHA-256 of ``body``, hex.
     """
@@ -431,235 +424,3 @@ def read_jsonl(
             JournalProblem("*", order_line, "reordered", "lines are not in the sealed order")
         )
     return chains, problems
-
-
-def replay(entries: Sequence[JournalEntry], head: Head | None = None) -> Case:
-    """Rebuild a case from its chain alone: stage, holds, balance, notices, promise, plan, version.
-
-    Raises:
-        JournalCorrupted: the chain does not verify or does not start with an
-            ``opened`` entry.
-    """
-    if not entries:
-        raise JournalCorrupted([JournalProblem("*", 0, "removed", "no entries to replay")])
-    first = entries[0]
-    problems = verify_chain(first.case_id, entries, head)
-    if problems:
-        raise JournalCorrupted(problems)
-    if first.kind != "opened":
-        raise JournalCorrupted(
-            [JournalProblem(first.case_id, 0, "changed", "the chain does not start with 'opened'")]
-        )
-    case = Case.model_validate_json(first.data["case"])
-    for entry in entries:
-        apply_entry(case, entry.kind, entry.at, entry.data)
-    return case
-
-
-def apply_entry(case: Case, kind: str, at: datetime, data: Mapping[str, Any]) -> None:
-    """Apply one recorded fact to *case*; its version becomes the chain's length.
-
-    The engine and `replay` both change a case only through this function, so
-    a replayed case cannot drift from the live one.  Kinds that only record
-    (``opened``, ``review``, ``interaction``, ``outbox_intent``, refusals and
-    denials…) change nothing but the version.
-    """
-    case.version += 1
-    change = _CHANGES.get(kind)
-    if change is not None:
-        change(case, at, data)
-
-
-def _transition(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
-    dest = data["dest"]
-    if case.stage != dest:  # the engine's machine has already moved it
-        set_field(case, "stage", dest)
-    if case.tasks:  # work asked for in another stage no longer fits: it expires
-        case.tasks = tuple(task for task in case.tasks if task.stage == dest)
-
-
-def _variant(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
-    case.variant = data["variant"]
-
-
-def _task_opened(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
-    # Validated as Task.model_validate does, without its wrapper: a tick opens a
-    # task on every case in a calling stage (bench: tick_memory).
-    task = _TASK.validate_python(data["task"])
-    set_field(case, "tasks", (*case.tasks, task))
-
-
-_TASK: Final = Task.__pydantic_validator__
-
-
-def _task_closed(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
-    case.tasks = tuple(task for task in case.tasks if task.id != data["task_id"])
-
-
-def _hold_added(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
-    case.holds = (*case.holds, Hold.model_validate(data["hold"]))
-
-
-def _hold_released(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
-    released = datetime.fromisoformat(data["released_at"])
-    case.holds = tuple(
-        hold.model_copy(update={"released_at": released}) if hold.id == data["hold_id"] else hold
-        for hold in case.holds
-    )
-
-
-def _notice(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
-    case.notices[data["notice"]] = at
-
-
-def _payment(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
-    applied = {name: Decimal(amount) for name, amount in data["applied"].items()}
-    case.balance = case.balance.after_payment(applied, Decimal(data["credit"]))
-    if "promise" in data or "plan" in data:
-        _count_payment(case, data)
-
-
-def _credit_applied(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
-    applied = {name: Decimal(amount) for name, amount in data["applied"].items()}
-    used = sum(applied.values(), Decimal(0))
-    case.balance = case.balance.after_payment(applied, -used)
-
-
-def _instalment_due(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
-    amount = Decimal(data["amount"])
-    if not case.balance.has_arrears:
-        case.due_date = date.fromisoformat(data["due"])
-    balance = case.balance
-    case.balance = balance.model_copy(
-        update={"not_due": balance.not_due - amount, "principal": balance.principal + amount}
-    )
-
-
-def _promise_made(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
-    case.promise = Promise.model_validate(data["promise"])
-
-
-def _document(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
-    case.documents = tuple(sorted({*case.documents, data["document"]}))
-
-
-def _plan_started(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
-    if case.promise is not None and case.promise.id == data.get("supersedes"):
-        case.promise = case.promise.model_copy(update={"status": PromiseStatus.SUPERSEDED})
-    case.plan = RepaymentPlan.model_validate(data["plan"])
-
-
-def _plan_instalment_late(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
-    if case.plan is not None:
-        late = (*case.plan.late, *data["instalments"])
-        case.plan = case.plan.model_copy(update={"late": late})
-
-
-def _waived(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
-    taken = {name: Decimal(amount) for name, amount in data["applied"].items()}
-    for name, amount in data.get("waived", {}).items():
-        taken[name] = taken.get(name, Decimal(0)) + Decimal(amount)
-    case.balance = case.balance.after_payment(taken, Decimal(0))
-
-
-def _count_payment(case: Case, data: Mapping[str, Any]) -> None:
-    """Add a payment's share to the open promise and the active plan it counted towards."""
-    share = data.get("promise")
-    if share is not None and case.promise is not None and case.promise.id == share["id"]:
-        paid = case.promise.paid + Decimal(share["counted"])
-        case.promise = case.promise.model_copy(update={"paid": paid})
-    share = data.get("plan")
-    if share is not None and case.plan is not None and case.plan.id == share["id"]:
-        paid = case.plan.paid + Decimal(share["counted"])
-        case.plan = case.plan.model_copy(update={"paid": paid})
-
-
-def _apply_accrual(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
-    """Add penalty interest and a late fee to the balance, and their totals to the accrual."""
-    penalty, fee = Decimal(data["penalty"]), Decimal(data["fee"])
-    balance = case.balance
-    case.balance = balance.model_copy(
-        update={"penalty": balance.penalty + penalty, "fees": balance.fees + fee}
-    )
-    before = case.accrual
-    fee_for = data["late_fee_for"]
-    case.accrual = Accrual(
-        through=date.fromisoformat(data["through"]),
-        penalty=(before.penalty if before is not None else Decimal(0)) + penalty,
-        fees=(before.fees if before is not None else Decimal(0)) + fee,
-        late_fee_for=None if fee_for is None else date.fromisoformat(fee_for),
-    )
-
-
-def _resolve_promise(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
-    """Mark the promise kept, partly kept or broken, with its shortfall."""
-    if case.promise is None or case.promise.id != data["promise_id"]:
-        return
-    shortfall = data.get("shortfall")
-    case.promise = case.promise.model_copy(
-        update={
-            "status": PromiseStatus(data["status"]),
-            "shortfall": None if shortfall is None else Decimal(shortfall),
-        }
-    )
-
-
-def _resolve_plan(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
-    """Mark the plan completed or broken; a completed reduction plan's waiver comes off."""
-    if case.plan is None or case.plan.id != data["plan_id"]:
-        return
-    case.plan = case.plan.model_copy(update={"status": PlanStatus(data["status"]), "ended_at": at})
-    waived = {name: Decimal(amount) for name, amount in data["waived"].items()}
-    if waived:
-        case.balance = case.balance.after_payment(waived, Decimal(0))
-
-
-def _reverse_payment(case: Case, at: datetime, data: Mapping[str, Any]) -> None:
-    """Owe again what a reversed payment paid, take back its credit, re-open what it closed."""
-    balance = case.balance
-    update = {
-        name: getattr(balance, name) + Decimal(amount) for name, amount in data["restored"].items()
-    }
-    update["credit"] = balance.credit - Decimal(data["credit"])
-    case.balance = balance.model_copy(update=update)
-    promise = data.get("promise")
-    if promise is not None and case.promise is not None and case.promise.id == promise["id"]:
-        case.promise = case.promise.model_copy(
-            update={"paid": Decimal(promise["paid"]), "status": PromiseStatus(promise["status"])}
-        )
-    plan = data.get("plan")
-    if plan is not None and case.plan is not None and case.plan.id == plan["id"]:
-        status = PlanStatus(plan["status"])
-        update_plan: dict[str, Any] = {"paid": Decimal(plan["paid"]), "status": status}
-        if status == PlanStatus.ACTIVE:
-            update_plan["ended_at"] = None
-        case.plan = case.plan.model_copy(update=update_plan)
-    stage = data.get("stage")
-    if stage is not None:
-        case.stage = stage["to"]
-
-
-ApplyChange = Callable[[Case, datetime, Mapping[str, Any]], None]
-#: What each kind of entry changes on its case (besides the version), by kind.
-_CHANGES: Final[Mapping[str, ApplyChange]] = {
-    "transition": _transition,
-    "variant_assigned": _variant,
-    "task_opened": _task_opened,
-    "task_closed": _task_closed,
-    "hold_added": _hold_added,
-    "hold_released": _hold_released,
-    "notice": _notice,
-    "payment": _payment,
-    "accrual": _apply_accrual,
-    "credit_applied": _credit_applied,
-    "instalment_due": _instalment_due,
-    "promise_made": _promise_made,
-    "promise_resolved": _resolve_promise,
-    "document": _document,
-    "plan_started": _plan_started,
-    "plan_instalment_late": _plan_instalment_late,
-    "plan_resolved": _resolve_plan,
-    "waiver": _waived,
-    "settlement": _waived,
-    "payment_reversed": _reverse_payment,
-}

@@ -7,7 +7,7 @@ Every figure is computed from journal entries (the evidence), never from the
 cases' current state, so the same figures come out of a live store, a
 simulation, or a JSON Lines export read back with `arrears.journal.read_jsonl`.
 Each case is rebuilt from its chain entry by entry with
-`arrears.journal.apply_entry`, as `arrears.journal.replay` rebuilds it, so its
+`arrears.events.apply_entry`, as `arrears.events.replay` rebuilds it, so its
 arrears, due date and bucket at any moment are the engine's own.
 
 What each KPI means (``docs/simulation.md`` has the same list):
@@ -54,7 +54,8 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from .case import Balance, Case, bucket_of, overdue_sum
-from .journal import JournalEntry, apply_entry
+from .events import apply_entry
+from .journal import JournalEntry
 
 __all__ = [
     "BUCKETS",
@@ -347,8 +348,8 @@ class _Data(Mapping[str, Any]):
 def _states(entries: Iterable[JournalEntry]) -> Iterator[tuple[JournalEntry, _Data, Case]]:
     """Each entry of a chain from its ``opened`` on, with its data and the case after it.
 
-    The case is rebuilt as `arrears.journal.replay` rebuilds it: from the
-    ``opened`` entry's snapshot, changed by `arrears.journal.apply_entry` for
+    The case is rebuilt as `arrears.events.replay` rebuilds it: from the
+    ``opened`` entry's snapshot, changed by `arrears.events.apply_entry` for
     every entry, the one function the engine changes a case with.  Entries
     before ``opened`` are skipped.  The chain is not verified here (a store's
     chains are, and `read_jsonl` checks an export).  One case object is
@@ -376,7 +377,7 @@ def kpis_from_journal(
 ) -> KpiReport:
     """The KPIs of the journal's cases over [*start*, *end*].
 
-    Each case is rebuilt from its chain entry by entry as `arrears.journal.replay`
+    Each case is rebuilt from its chain entry by entry as `arrears.events.replay`
     does, so its arrears, stage and bucket at any moment are the engine's own.
 
     Args:

@@ -3,7 +3,7 @@
 A `Recorder` holds what every operation works with — the store, the stage
 graph, the clock, the compliance rules, the policy and the people — and the
 one way to change a case: `record` seals an entry on the case's chain,
-applies it to the case through `arrears.journal.apply_entry` (the same code
+applies it to the case through `arrears.events.apply_entry` (the same code
 `replay` uses) and appends both to the store.  It keeps what the engine
 remembers beside the store (each case's contact history, the open tasks) up
 to date as it records, and drops it when a unit of work is rolled back.
@@ -21,17 +21,19 @@ concern; `arrears.engine.Engine` is the façade over them.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from functools import wraps
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec, Protocol, TypeVar
 
 from .case import Case
 from .clock import Clock, require_aware
 from .compliance import Compliance, ContactHistory
 from .errors import ConcurrencyConflict, InvalidInput
-from .journal import GENESIS, JournalEntry, apply_entry, seal
+from .events import apply_entry
+from .journal import GENESIS, JournalEntry, seal
 from .logs import get_logger
 from .policy import Facts, Policy
 from .store import Store
@@ -111,31 +113,16 @@ class Recorder:
         # and the refusal an operation journaled and is raising (see `atomic`).
         self.depth = 0
         self._refusal: BaseException | None = None
+        self._unit = _Unit(self)
 
     # -- units of work ----------------------------------------------------------------
-    @contextmanager
-    def atomic(self) -> Iterator[None]:
-        """One unit of work: everything recorded inside is stored, or nothing (`Engine.atomic`)."""
-        outermost = self.depth == 0
-        self.depth += 1
-        held: BaseException | None = None
-        try:
-            with self.store.transaction():
-                try:
-                    yield
-                except BaseException as err:
-                    if err is not self._refusal:
-                        raise
-                    held = err  # journaled on purpose: stored, then raised
-        except BaseException:
-            self.forget()
-            raise
-        finally:
-            self.depth -= 1
-            if outermost:
-                self._refusal = None
-        if held is not None:
-            raise held
+    def atomic(self) -> AbstractContextManager[None]:
+        """One unit of work: everything recorded inside is stored, or nothing (`Engine.atomic`).
+
+        A nested unit is a savepoint of the store's transaction.  A refusal the
+        engine journaled on purpose (`refused`) is committed, then raised.
+        """
+        return self._unit
 
     def refused(self, error: _E) -> _E:
         """Mark *error* as a refusal whose entry was just journaled (see `atomic`)."""
@@ -228,14 +215,24 @@ class Recorder:
             raise InvalidInput("policy", None, "an engine built with a policy (Engine(policy=...))")
         return self.policy
 
-    def facts(self, case: Case, moment: datetime) -> Facts:
-        """What the policy's conditions read about *case* at *moment*."""
+    def facts(self, case: Case, moment: datetime, *, detach: bool = False) -> Facts:
+        """What the policy's conditions read about *case* at *moment*.
+
+        The tick reads the working copies themselves; with *detach* (facts
+        handed to a caller) the case, its history and its entries are copies.
+        """
         case_id, store = case.id, self.store
+        history: Callable[[], ContactHistory] = lambda: self.history(case_id)  # noqa: E731
+        entries: Callable[[], Sequence[JournalEntry]] = lambda: store.entries(case_id)  # noqa: E731
+        if detach:
+            case = detached(case)
+            history = lambda: self.history(case_id).copy()  # noqa: E731
+            entries = lambda: detached_all(store.entries(case_id))  # noqa: E731
         return Facts(
             case,
             moment,
-            lambda: self.history(case_id),
-            entries=lambda: store.entries(case_id),
+            history,
+            entries=entries,
             variant=case.variant,
             segmenter=self.policy.segment_of if self.policy is not None else None,
         )
@@ -272,6 +269,49 @@ class Recorder:
                 index[task.id] = task
                 if task.assignee is not None:
                     load[task.assignee] = load.get(task.assignee, 0) + 1
+
+
+class _Unit(AbstractContextManager[None]):
+    """What `Recorder.atomic` returns: one per recorder (the open store transactions it keeps).
+
+    A class rather than a generator: the tick opens one for every case it
+    reviews (a savepoint each).
+    """
+
+    __slots__ = ("_open", "_recorder")
+
+    def __init__(self, recorder: Recorder) -> None:
+        self._recorder = recorder
+        self._open: list[AbstractContextManager[None]] = []
+
+    def __enter__(self) -> None:
+        recorder = self._recorder
+        transaction = recorder.store.transaction()
+        transaction.__enter__()
+        self._open.append(transaction)
+        recorder.depth += 1
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        recorder = self._recorder
+        transaction = self._open.pop()
+        try:
+            if kind is None or error is recorder._refusal:  # a journaled refusal is stored
+                transaction.__exit__(None, None, None)
+            else:
+                transaction.__exit__(kind, error, trace)
+                recorder.forget()
+        except BaseException:
+            recorder.forget()
+            raise
+        finally:
+            recorder.depth -= 1
+            if not recorder.depth:
+                recorder._refusal = None
 
 
 class _Recording(Protocol):

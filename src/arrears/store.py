@@ -19,7 +19,8 @@ from typing import Final, Protocol, runtime_checkable
 from .case import Case
 from .clock import instant
 from .errors import ConcurrencyConflict, DuplicateCase, InvalidInput, UnknownCase
-from .journal import Head, JournalEntry, replay
+from .events import replay
+from .journal import Head, JournalEntry
 
 __all__ = ["MemoryStore", "Store"]
 
@@ -220,11 +221,11 @@ class _Transaction(AbstractContextManager[None]):
 class MemoryStore:
     """Cases and journal chains in memory, with transactions that roll back.
 
-    `get` returns the stored case itself (the engine's working copy).  Inside
-    a transaction the store notes the length of each chain it hands out or
-    appends to; a transaction that fails cuts the chains back to those
-    lengths and rebuilds each case from its journal, so a case changed in
-    place and not journaled, or journaled and then taken back, is as stored.
+    `get` returns the stored case itself (the engine's working copy, which
+    the engine changes only by applying an entry it then appends).  Inside a
+    transaction the store notes the length of each chain it is asked to
+    append to; a transaction that fails cuts those chains back and rebuilds
+    each of their cases from its journal.
     """
 
     __slots__ = ("_chains", "_levels", "_queue", "_reviews", "_slots", "_transaction")
@@ -272,14 +273,9 @@ class MemoryStore:
             UnknownCase: no such case.
         """
         try:
-            chain = self._chains[case_id]
+            return self._chains[case_id].case
         except KeyError:
             raise UnknownCase(case_id) from None
-        if self._levels:
-            lengths = self._levels[-1].lengths
-            if case_id not in lengths:
-                lengths[case_id] = len(chain)
-        return chain.case
 
     def append(self, entry: JournalEntry, case: Case | None = None) -> None:
         """Append *entry* to its case's chain, and keep *case* as the case after it.
@@ -295,6 +291,10 @@ class MemoryStore:
         chain = self._chains.get(case_id)
         if chain is None:
             raise UnknownCase(case_id)
+        if self._levels:  # first: the case may be changed already, even if this is refused
+            lengths = self._levels[-1].lengths
+            if case_id not in lengths:
+                lengths[case_id] = len(chain)
         last = chain.last.seq
         if seq != last + 1:
             if seq > last + 1:
@@ -302,10 +302,6 @@ class MemoryStore:
             raise ConcurrencyConflict(case_id, seq - 1, last)
         if case is not None and case.version != seq + 1:
             raise ConcurrencyConflict(case_id, case.version - 1, seq)
-        if self._levels:
-            lengths = self._levels[-1].lengths
-            if case_id not in lengths:
-                lengths[case_id] = len(chain)
         chain.append(entry)
         chain.last = entry
         if case is not None:
@@ -417,10 +413,14 @@ class MemoryStore:
         level = self._levels.pop()
         if self._levels:
             parent = self._levels[-1]
-            for case_id, length in level.lengths.items():
-                parent.lengths.setdefault(case_id, length)
-            for case_id, stamp in level.reviews.items():
-                parent.reviews.setdefault(case_id, stamp)
+            if level.lengths:  # the parent's own notes are older: they stay
+                keep = parent.lengths.setdefault
+                for case_id, length in level.lengths.items():
+                    keep(case_id, length)
+            if level.reviews:
+                keep_review = parent.reviews.setdefault
+                for case_id, stamp in level.reviews.items():
+                    keep_review(case_id, stamp)
 
     def _abandon(self) -> None:
         """A level ended with an exception: put back everything it changed."""

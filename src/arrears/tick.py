@@ -33,19 +33,18 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from .case import Case, Channel, Outcome
 from .compliance.rules import local_moment
 from .errors import ConcurrencyConflict, TransitionDenied
 from .journal import JournalEntry
 from .logs import get_logger
+from .operations import agreements, charges, contacts, reviews, stages, tasks
 from .planner import ActionPlan, Planner, contact_for, proposal_for
 from .plans import PlanStatus
 from .policy import Facts, SendAction, TaskAction
-
-if TYPE_CHECKING:
-    from .ports import TickEngine
+from .recorder import Recorder
 
 __all__ = ["TickReport", "review_case", "run_tick"]
 
@@ -186,15 +185,15 @@ class _Run:
     `Planner`, for the tick's length.
     """
 
-    __slots__ = ("_days", "engine", "now", "planner", "policy", "report", "terminal")
+    __slots__ = ("_days", "now", "planner", "policy", "rec", "report", "terminal")
 
-    def __init__(self, engine: TickEngine, now: datetime, report: TickReport) -> None:
-        policy = engine.policy
+    def __init__(self, rec: Recorder, now: datetime, report: TickReport) -> None:
+        policy = rec.policy
         assert policy is not None
-        self.engine = engine
+        self.rec = rec
         self.policy = policy
-        self.planner = Planner(policy, engine.workflow)
-        self.terminal = engine.workflow.definition.terminal  # stages a review leaves alone
+        self.planner = Planner(policy, rec.workflow)
+        self.terminal = rec.workflow.definition.terminal  # stages a review leaves alone
         self.now = now
         self.report = report
         self._days: dict[Any, _Day] = {}
@@ -227,28 +226,28 @@ class _Day(NamedTuple):
     next_review: datetime
 
 
-def review_case(engine: TickEngine, case_id: str, now: datetime, report: TickReport) -> None:
+def review_case(rec: Recorder, case_id: str, now: datetime, report: TickReport) -> None:
     """Review one case under the engine's policy, all three phases at once."""
-    run = _Run(engine, now, report)
+    run = _Run(rec, now, report)
     review = _plan_review(run, case_id)
     if review is not None:
-        _deliver(engine, review, report)
+        _deliver(rec, review, report)
         _finish(run, review)
 
 
 def _plan_review(run: _Run, case_id: str) -> _Review | None:
     """Phase 1: agreements, escalations, steps; judge messages and journal their intents."""
-    engine, policy, now, report = run.engine, run.policy, run.now, run.report
-    store = engine.store
+    rec, policy, now, report = run.rec, run.policy, run.now, run.report
+    store = rec.store
     case = store.get(case_id)
     if case.stage in run.terminal:
         store.schedule(case_id, None)
         return None
     if policy.variants and case.variant is None:
-        engine.record_variant(case_id, policy.variant_of(case_id) or "", at=now)
+        reviews.record_variant(rec, case_id, policy.variant_of(case_id) or "", at=now)
     report.reviewed += 1
-    moved = _keep_agreements(engine, case, now)
-    facts = engine.facts(case_id, now)  # of the case as the agreements left it
+    moved = _keep_agreements(rec, case, now)
+    facts = rec.facts(rec.store.get(case_id), now)  # of the case as the agreements left it
     escalated = _escalate(run, facts)
     if escalated is not None:
         moved = True
@@ -281,22 +280,22 @@ def _plan_review(run: _Run, case_id: str) -> _Review | None:
             continue  # the step's task is still open
         review.sources.append(plan.source)
         if isinstance(action, str):
-            _fire(engine, case, action, now, report, reason=f"policy step {plan.source}")
+            _fire(rec, case, action, now, report, reason=f"policy step {plan.source}")
         elif isinstance(action, TaskAction):
-            engine.open_task(case_id, action, key=plan.key, step=plan.source, at=now)
+            tasks.open_task(rec, case_id, action, key=plan.key, step=plan.source, at=now)
             report.tasks += 1
         else:
             _intend(
-                engine, case, action, plan, today.intents.get(plan.key), facts, now, review, report
+                rec, case, action, plan, today.intents.get(plan.key), facts, now, review, report
             )
     return review
 
 
-def _deliver(engine: TickEngine, review: _Review, report: TickReport) -> None:
+def _deliver(rec: Recorder, review: _Review, report: TickReport) -> None:
     """Phase 2: hand each message to its adapter (outside any transaction)."""
     for send in review.sends:
         try:
-            result = engine.channel_for(send.message.channel).send(send.message)
+            result = reviews.channel_for(rec, send.message.channel).send(send.message)
             send.status, send.provider_id = result.status, result.provider_id
             send.retryable = result.retryable
         except Exception as err:  # an adapter bug must not lose the record
@@ -311,14 +310,15 @@ def _deliver(engine: TickEngine, review: _Review, report: TickReport) -> None:
 
 def _finish(run: _Run, review: _Review) -> None:
     """Phase 3: journal each result (with its key) and the review with its next time."""
-    engine, now, report = run.engine, run.now, run.report
+    rec, now, report = run.rec, run.now, run.report
     for send in review.sends:
         if send.status == "failed" and send.retryable:
             report.failed += 1
             review.retry.append(now + RETRY_AFTER)  # no result: retried with the same key
             continue
         outcome = Outcome.FAILED if send.status == "failed" else Outcome.DELIVERED
-        engine.record_interaction(
+        contacts.record_interaction(
+            rec,
             review.case_id,
             send.message.channel,
             outcome,
@@ -334,19 +334,20 @@ def _finish(run: _Run, review: _Review) -> None:
             report.failed += 1
         else:
             report.sent += 1
-    case = engine.store.get(review.case_id)
+    case = rec.store.get(review.case_id)
     if case.stage in run.terminal:  # an inbound reaction may have closed it
-        engine.store.schedule(review.case_id, None)
+        rec.store.schedule(review.case_id, None)
         return
     day = run.day(case)
     chosen = day.next_review
     for moment in review.retry:
         if now < moment < chosen:
             chosen = moment
-    if not _journaled(engine, case, now, day):
-        engine.store.schedule(review.case_id, chosen)
+    if not _journaled(rec, case, now, day):
+        rec.store.schedule(review.case_id, chosen)
         return
-    engine.record_review(
+    reviews.record_review(
+        rec,
         review.case_id,
         next_review_at=chosen,
         sources=review.sources,
@@ -355,7 +356,7 @@ def _finish(run: _Run, review: _Review) -> None:
     )
 
 
-def _journaled(engine: TickEngine, case: Case, now: datetime, day: _Day) -> bool:
+def _journaled(rec: Recorder, case: Case, now: datetime, day: _Day) -> bool:
     """Whether a review is journaled: when the case's newest entry is from today and not a review.
 
     So a review that recorded anything (or follows anything recorded today,
@@ -365,7 +366,7 @@ def _journaled(engine: TickEngine, case: Case, now: datetime, day: _Day) -> bool
     it.  The rule reads only the journal, so a review cut short by a crash
     and run again decides as the uninterrupted one would have.
     """
-    last = engine.store.last_entry(case.id)
+    last = rec.store.last_entry(case.id)
     if last.kind == "review":
         return False
     if case.debtor.timezone is None:  # no zone: each moment's date in its own offset
@@ -375,20 +376,20 @@ def _journaled(engine: TickEngine, case: Case, now: datetime, day: _Day) -> bool
     return last.at <= now or case.local_date(last.at) == day.today  # later today: still today
 
 
-def _keep_agreements(engine: TickEngine, case: Case, now: datetime) -> bool:
+def _keep_agreements(rec: Recorder, case: Case, now: datetime) -> bool:
     """Charges, promises and plans first: they may move the case before the policy acts.
 
     Returns whether there was anything to keep.
     """
     kept = False
     if case.terms is not None:
-        engine.accrue(case.id, at=now)
+        charges.accrue(rec, case.id, at=now)
         kept = True
     if case.promise is not None and case.promise.is_open:
-        engine.review_promises(case.id, at=now)
+        agreements.review_promises(rec, case.id, at=now)
         kept = True
     if case.plan is not None and case.plan.status == PlanStatus.ACTIVE:
-        engine.review_plan(case.id, at=now)
+        agreements.review_plan(rec, case.id, at=now)
         kept = True
     return kept
 
@@ -408,14 +409,14 @@ def _escalate(run: _Run, facts: Facts) -> Facts | None:
     for _ in range(MAX_ESCALATIONS):
         for escalation in run.planner.holding(facts):
             if _fire(
-                run.engine,
+                run.rec,
                 facts.case,
                 escalation.trigger,
                 run.now,
                 run.report,
                 reason="policy escalation",
             ):
-                moved = facts = run.engine.facts(facts.case.id, run.now)
+                moved = facts = run.rec.facts(run.rec.store.get(facts.case.id), run.now)
                 break
         else:
             return moved
@@ -423,12 +424,12 @@ def _escalate(run: _Run, facts: Facts) -> Facts | None:
 
 
 def _fire(
-    engine: TickEngine, case: Case, trigger: str, now: datetime, report: TickReport, *, reason: str
+    rec: Recorder, case: Case, trigger: str, now: datetime, report: TickReport, *, reason: str
 ) -> bool:
-    if case.stage not in engine.workflow.sources_of(trigger):
+    if case.stage not in rec.workflow.sources_of(trigger):
         return False
     try:
-        engine.fire(case.id, trigger, at=now, reason=reason)
+        stages.fire(rec, case.id, trigger, at=now, reason=reason)
     except TransitionDenied:
         report.refused += 1
         return False
@@ -437,7 +438,7 @@ def _fire(
 
 
 def _intend(
-    engine: TickEngine,
+    rec: Recorder,
     case: Case,
     action: SendAction,
     plan: ActionPlan,
@@ -455,16 +456,17 @@ def _intend(
         report.unreachable += 1  # no usable address on this medium: nothing to send
         return
     if intent is None:
-        text, subject = engine.render(case, action, facts, now)
+        text, subject = reviews.render(rec, case, action, facts, now)
         proposal = proposal_for(action, point, text)
-        verdict = engine.judge_contact(case.id, proposal, at=now, key=plan.key)
+        verdict = contacts.judge_contact(rec, case.id, proposal, at=now, key=plan.key)
         if not verdict.allowed:
             report.denied += 1
             report.blocked_by.update(verdict.rules)
             if verdict.next_allowed_at is not None:
                 review.retry.append(verdict.next_allowed_at)
             return
-        intent = engine.record_intent(
+        intent = reviews.record_intent(
+            rec,
             case.id,
             key=plan.key,
             step=plan.source,
@@ -493,7 +495,7 @@ def _intend(
 
 
 def run_tick(
-    engine: TickEngine,
+    rec: Recorder,
     now: datetime,
     *,
     limit: int | None = None,
@@ -511,8 +513,8 @@ def run_tick(
     lease a dead worker held expires after *lease_for*.
     """
     report = TickReport(now)
-    run = _Run(engine, now, report)
-    store = engine.store
+    run = _Run(rec, now, report)
+    store = rec.store
     left = limit
     started = monotonic()
     while left is None or left > 0:
@@ -551,7 +553,7 @@ def _run_batch(run: _Run, case_ids: Sequence[str]) -> None:
     if planned is None:
         return
     for review in planned:
-        _deliver(run.engine, review, run.report)
+        _deliver(run.rec, review, run.report)
 
     def finish() -> list[_Review]:
         for review in planned:
@@ -572,12 +574,12 @@ def _batch_phase(
     are reported as errors and reviewed again at ``now + RETRY_AFTER`` (a
     message delivered in phase 2 and not recorded goes again under its key).
     """
-    store, report = run.engine.store, run.report
+    store, report = run.rec.store, run.report
     try:
         for _ in range(2):
             run.report = TickReport(run.now)
             try:
-                with run.engine.atomic():
+                with run.rec.atomic():
                     done = phase()
             except ConcurrencyConflict:
                 continue
@@ -619,11 +621,11 @@ def _guarded(
     run: _Run, case_id: str, phase: Callable[[_Run, str], _Review | None]
 ) -> _Review | None:
     """Run one case's phase in a nested transaction; retry once on a conflict; never raise."""
-    engine = run.engine
-    store = engine.store
+    rec = run.rec
+    store = rec.store
     for attempt in range(2):
         try:
-            with engine.atomic():  # a savepoint: a failed review takes back only its own writes
+            with rec.atomic():  # a savepoint: a failed review takes back only its own writes
                 return phase(run, case_id)
         except ConcurrencyConflict:
             if attempt == 0:

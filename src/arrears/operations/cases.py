@@ -16,8 +16,9 @@ from ..errors import (
     InvalidInput,
     invalid_input,
 )
+from ..events import apply_entry
 from ..guards import Actor
-from ..journal import GENESIS, apply_entry, seal
+from ..journal import GENESIS, seal
 from ..logs import get_logger
 from ..recorder import Recorder
 

@@ -10,7 +10,8 @@ from typing import IO
 
 from ..case import Case
 from ..errors import InvalidInput, JournalCorrupted
-from ..journal import JournalEntry, JournalProblem, replay, verify_chain, write_jsonl
+from ..events import replay
+from ..journal import JournalEntry, JournalProblem, verify_chain, write_jsonl
 from ..logs import get_logger
 from ..recorder import Recorder
 

@@ -66,9 +66,8 @@ def record_review(
         data["segment"] = segment
     if case.variant is not None:
         data["variant"] = case.variant
-    with rec.store.transaction():
-        entry = rec.record(case, moment, "review", data)
-        rec.store.schedule(case_id, upcoming)
+    entry = rec.record(case, moment, "review", data)  # in the operation's unit of work, with:
+    rec.store.schedule(case_id, upcoming)
     return entry
 
 

@@ -32,7 +32,8 @@ from typing import Any, Final, Literal
 
 from ..case import Case
 from ..errors import ConcurrencyConflict, DuplicateCase, InvalidInput, UnknownCase
-from ..journal import Head, JournalEntry, apply_entry
+from ..events import apply_entry
+from ..journal import Head, JournalEntry
 from ._sql import (
     SCHEMA_VERSION,
     Migration,

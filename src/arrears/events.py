@@ -1,0 +1,753 @@
+"""The kinds of journal entry: what each records, and what it changes on its case.
+
+Every kind the engine records is declared once, in `KINDS`: its name, the
+shape of its ``data`` (a `TypedDict`), the keys that data always has, and the
+one function that applies it to a case (``None`` for kinds that only record).
+`apply_entry` is how the engine changes a case, entry by entry, and `replay`
+folds a whole chain through it, so a replayed case cannot drift from the live
+one.  `check_data` names what an entry's data lacks; it is for checks of a
+journal (verifying, tamper tests), never on the path that records.
+
+    >>> from arrears.events import KINDS, check_data
+    >>> sorted(KINDS["notice"].required)
+    ['actor', 'notice']
+    >>> check_data("notice", {"actor": "system"})
+    ["notice: data has no 'notice'"]
+
+The hash chain itself (sealing, verifying, export and import) is
+`arrears.journal`, which knows nothing of cases.
+"""
+
+# No ``from __future__ import annotations`` here: Python 3.11 reads ``NotRequired``
+# only from evaluated annotations when it builds a TypedDict's required keys.
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Final, NotRequired, TypedDict, cast
+
+from .agreements import Accrual
+from .case import Case, Hold, set_field
+from .errors import InvalidInput, JournalCorrupted, JournalProblem
+from .journal import Head, JournalEntry, verify_chain
+from .plans import PlanStatus, Promise, PromiseStatus, RepaymentPlan
+from .tasks import Task
+
+__all__ = [
+    "KINDS",
+    "AccrualData",
+    "ApplyChange",
+    "ConsentData",
+    "ContactDeniedData",
+    "CreditAppliedData",
+    "DocumentData",
+    "EntryKind",
+    "HoldAddedData",
+    "HoldReleasedData",
+    "InconvenientData",
+    "InstalmentDueData",
+    "InteractionData",
+    "NoticeData",
+    "OpenedData",
+    "OptOutData",
+    "OutboxIntentData",
+    "PaymentData",
+    "PaymentReversedData",
+    "PlanInstalmentLateData",
+    "PlanResolvedData",
+    "PlanStartedData",
+    "PromiseMadeData",
+    "PromiseResolvedData",
+    "RefusalData",
+    "ReviewData",
+    "SettlementData",
+    "TaskClosedData",
+    "TaskOpenedData",
+    "TransitionData",
+    "VariantAssignedData",
+    "WaiverData",
+    "WaiverRefusedData",
+    "apply_entry",
+    "check_data",
+    "replay",
+]
+
+# -- the data of each kind -----------------------------------------------------------------
+# Values are JSON: amounts and decimals as strings, times as ISO 8601 text.
+
+
+class OpenedData(TypedDict):
+    """A case opened: its whole snapshot, the workflow, who opened it (first entry)."""
+
+    actor: str
+    case: str  # the whole case, as pydantic's JSON text
+    workflow: list[str]  # [name, version]
+
+
+class TransitionData(TypedDict):
+    """A trigger fired: source, destination, actor, workflow."""
+
+    trigger: str
+    source: str
+    dest: str
+    actor: str
+    workflow: list[str]
+    approver: NotRequired[str]
+    reason: NotRequired[str]
+
+
+class RefusalData(TransitionData):
+    """A trigger the guards refused, with each failure.
+
+    ``dest`` is the stage the case stayed in.
+    """
+
+    failures: list[dict[str, Any]]  # each {"guard", "reason", "values"}
+
+
+class ReviewData(TypedDict):
+    """A policy review: the steps it took, and when it looks again."""
+
+    policy: list[str]  # [id, version]
+    next_review_at: str
+    steps: list[str]
+    segment: NotRequired[str]
+    variant: NotRequired[str]
+
+
+class VariantAssignedData(TypedDict):
+    """The champion/challenger variant the case was assigned to."""
+
+    variant: str
+    policy: list[str]
+
+
+class OutboxIntentData(TypedDict):
+    """A message about to be sent, journaled before the adapter is called."""
+
+    key: str
+    step: str
+    channel: str
+    text: str
+    policy: list[str]
+    contact: NotRequired[str]
+    template: NotRequired[str]
+    subject: NotRequired[str]
+
+
+class InteractionData(TypedDict):
+    """A contact attempt (call, message, visit) and its outcome."""
+
+    channel: str
+    outcome: str
+    actor: str
+    automated: bool
+    party: str
+    contact: NotRequired[str]
+    purpose: NotRequired[str]
+    key: NotRequired[str]
+    provider_id: NotRequired[str]
+
+
+class ConsentData(TypedDict):
+    """Consent to a channel, or to one contact point of it."""
+
+    channel: str
+    actor: str
+    contact: NotRequired[str]
+
+
+class OptOutData(ConsentData):
+    """An opt-out of a channel, or of one contact point of it."""
+
+
+class InconvenientData(TypedDict):
+    """Local times the debtor named as inconvenient: every span named so far.
+
+    ``spans`` holds each ``[start, end]`` local time of day, as ISO text.
+    """
+
+    spans: list[list[str]]
+    actor: str
+
+
+class ContactDeniedData(TypedDict):
+    """A proposed contact the compliance rules refused, with their reasons."""
+
+    channel: str
+    purpose: str
+    automated: bool
+    reasons: list[dict[str, Any]]  # each {"rule", "citation", "message", "values"[, "retry_at"]}
+    actor: str
+    contact: NotRequired[str]
+    party: NotRequired[str]
+    next_allowed_at: NotRequired[str]
+    key: NotRequired[str]
+
+
+class NoticeData(TypedDict):
+    """A notice sent, by its kind (such as demand_letter)."""
+
+    notice: str
+    actor: str
+
+
+class HoldAddedData(TypedDict):
+    """A hold put beside the stage."""
+
+    hold: dict[str, Any]  # the hold as JSON, fields not set left out
+    actor: str
+
+
+class HoldReleasedData(TypedDict):
+    """A hold ended early."""
+
+    hold_id: str
+    released_at: str
+    actor: str
+
+
+class TaskOpenedData(TypedDict):
+    """A task opened for a person."""
+
+    task: dict[str, Any]  # the task as JSON
+    key: str
+
+
+class TaskClosedData(TypedDict):
+    """A task completed, with its outcome."""
+
+    task_id: str
+    outcome: str
+    actor: str
+
+
+class Share(TypedDict):
+    """What a payment counts towards an open promise or an active plan."""
+
+    id: str
+    counted: str
+
+
+class PaymentData(TypedDict):
+    """A payment, allocated across the overdue components."""
+
+    amount: str
+    currency: str
+    applied: dict[str, str]  # by component
+    credit: str
+    reference: NotRequired[str]
+    promise: NotRequired[Share]
+    plan: NotRequired[Share]
+
+
+class Reopened(TypedDict):
+    """A promise or plan as a reversed payment leaves it."""
+
+    id: str
+    paid: str
+    status: str
+
+
+StageBack = TypedDict("StageBack", {"from": str, "to": str})
+StageBack.__doc__ = "The stage a reversal moves a case back from, and to."
+
+
+class PaymentReversedData(TypedDict):
+    """A returned payment undone."""
+
+    reference: str
+    payment_seq: int
+    amount: str
+    credit: str  # the credit taken back
+    restored: dict[str, str]  # owed again, by component
+    actor: str
+    promise: NotRequired[Reopened]
+    plan: NotRequired[Reopened]
+    stage: NotRequired[StageBack]
+    reason: NotRequired[str]
+
+
+class WaiverData(TypedDict):
+    """Part of the arrears waived, with its approval."""
+
+    amount: str
+    applied: dict[str, str]
+    basis: str
+    limit: str | None
+    actor: str
+    approver: str | None
+    reason: NotRequired[str]
+
+
+class SettlementData(WaiverData):
+    """A settlement paid in full and final, the rest waived, with its approval."""
+
+    waived: dict[str, str]
+
+
+class WaiverRefusedData(TypedDict):
+    """A waiver or settlement refused: beyond the approval limits."""
+
+    what: str  # "waiver" or "settlement"
+    amount: str
+    limit: str | None
+    reason: str
+    actor: str
+    approver: str | None
+
+
+class AccrualData(TypedDict):
+    """Penalty interest and a late fee charged under the case's terms."""
+
+    penalty: str
+    fee: str
+    days: int
+    frozen_days: int
+    through: str
+    late_fee_for: str | None
+
+
+class CreditAppliedData(TypedDict):
+    """Credit the case held, used to pay new arrears."""
+
+    applied: dict[str, str]
+
+
+class InstalmentDueData(TypedDict):
+    """An instalment of the loan fell due."""
+
+    amount: str
+    due: str
+    actor: str
+
+
+class PromiseMadeData(TypedDict):
+    """A promise to pay."""
+
+    promise: dict[str, Any]  # the promise as JSON
+    actor: str
+    supersedes: NotRequired[str]
+
+
+class PromiseResolvedData(TypedDict):
+    """A promise kept, partly kept or broken."""
+
+    promise_id: str
+    status: str
+    paid: str
+    shortfall: NotRequired[str]
+    instalment: NotRequired[int]
+
+
+class DocumentData(TypedDict):
+    """A document received, by its kind (such as proof_of_income)."""
+
+    document: str
+    actor: str
+    reference: NotRequired[str]
+
+
+class PlanStartedData(TypedDict):
+    """A repayment plan started."""
+
+    plan: dict[str, Any]  # the plan as JSON
+    actor: str
+    approver: NotRequired[str]
+    supersedes: NotRequired[str]
+
+
+class PlanInstalmentLateData(TypedDict):
+    """Instalments of the active plan are late."""
+
+    plan_id: str
+    instalments: list[int]
+    shortfall: str
+
+
+class PlanResolvedData(TypedDict):
+    """A plan completed or broken."""
+
+    plan_id: str
+    status: str
+    paid: str
+    waived: dict[str, str]
+    shortfall: NotRequired[str]
+    instalment: NotRequired[int]
+
+
+# -- what each kind changes ------------------------------------------------------------------
+
+#: How a kind changes a case (besides its version): ``apply(case, at, data)``.
+ApplyChange = Callable[[Case, datetime, Mapping[str, Any]], None]
+
+
+def _transition(case: Case, at: datetime, data: TransitionData) -> None:
+    """The stage; open tasks of other stages expire."""
+    dest = data["dest"]
+    if case.stage != dest:  # the engine's machine has already moved it
+        set_field(case, "stage", dest)
+    if case.tasks:  # work asked for in another stage no longer fits: it expires
+        case.tasks = tuple(task for task in case.tasks if task.stage == dest)
+
+
+def _variant(case: Case, at: datetime, data: VariantAssignedData) -> None:
+    """The variant."""
+    case.variant = data["variant"]
+
+
+#: Validated as Task.model_validate does, without its wrapper: a tick opens a
+#: task on every case in a calling stage (bench: tick_memory).
+_TASK: Final = Task.__pydantic_validator__
+
+
+def _task_opened(case: Case, at: datetime, data: TaskOpenedData) -> None:
+    """Adds the task."""
+    task = _TASK.validate_python(data["task"])
+    set_field(case, "tasks", (*case.tasks, task))
+
+
+def _task_closed(case: Case, at: datetime, data: TaskClosedData) -> None:
+    """Removes the task."""
+    case.tasks = tuple(task for task in case.tasks if task.id != data["task_id"])
+
+
+def _hold_added(case: Case, at: datetime, data: HoldAddedData) -> None:
+    """Adds the hold."""
+    case.holds = (*case.holds, Hold.model_validate(data["hold"]))
+
+
+def _hold_released(case: Case, at: datetime, data: HoldReleasedData) -> None:
+    """The hold's release time."""
+    released = datetime.fromisoformat(data["released_at"])
+    case.holds = tuple(
+        hold.model_copy(update={"released_at": released}) if hold.id == data["hold_id"] else hold
+        for hold in case.holds
+    )
+
+
+def _notice(case: Case, at: datetime, data: NoticeData) -> None:
+    """The notice's time, in notices."""
+    case.notices[data["notice"]] = at
+
+
+def _payment(case: Case, at: datetime, data: PaymentData) -> None:
+    """The balance and credit; what the open promise and active plan count as paid."""
+    applied = {name: Decimal(amount) for name, amount in data["applied"].items()}
+    case.balance = case.balance.after_payment(applied, Decimal(data["credit"]))
+    if "promise" in data or "plan" in data:
+        _count_payment(case, data)
+
+
+def _count_payment(case: Case, data: PaymentData) -> None:
+    """Add a payment's share to the open promise and the active plan it counted towards."""
+    share = data.get("promise")
+    if share is not None and case.promise is not None and case.promise.id == share["id"]:
+        paid = case.promise.paid + Decimal(share["counted"])
+        case.promise = case.promise.model_copy(update={"paid": paid})
+    share = data.get("plan")
+    if share is not None and case.plan is not None and case.plan.id == share["id"]:
+        paid = case.plan.paid + Decimal(share["counted"])
+        case.plan = case.plan.model_copy(update={"paid": paid})
+
+
+def _credit_applied(case: Case, at: datetime, data: CreditAppliedData) -> None:
+    """The balance, paid from the credit."""
+    applied = {name: Decimal(amount) for name, amount in data["applied"].items()}
+    used = sum(applied.values(), Decimal(0))
+    case.balance = case.balance.after_payment(applied, -used)
+
+
+def _instalment_due(case: Case, at: datetime, data: InstalmentDueData) -> None:
+    """Not-due becomes principal; the due date, when nothing was overdue."""
+    amount = Decimal(data["amount"])
+    if not case.balance.has_arrears:
+        case.due_date = date.fromisoformat(data["due"])
+    balance = case.balance
+    case.balance = balance.model_copy(
+        update={"not_due": balance.not_due - amount, "principal": balance.principal + amount}
+    )
+
+
+def _promise_made(case: Case, at: datetime, data: PromiseMadeData) -> None:
+    """The promise."""
+    case.promise = Promise.model_validate(data["promise"])
+
+
+def _document(case: Case, at: datetime, data: DocumentData) -> None:
+    """Adds the kind to documents."""
+    case.documents = tuple(sorted({*case.documents, data["document"]}))
+
+
+def _plan_started(case: Case, at: datetime, data: PlanStartedData) -> None:
+    """The plan; an open promise it replaces is superseded."""
+    if case.promise is not None and case.promise.id == data.get("supersedes"):
+        case.promise = case.promise.model_copy(update={"status": PromiseStatus.SUPERSEDED})
+    case.plan = RepaymentPlan.model_validate(data["plan"])
+
+
+def _plan_instalment_late(case: Case, at: datetime, data: PlanInstalmentLateData) -> None:
+    """The plan's late instalments."""
+    if case.plan is not None:
+        late = (*case.plan.late, *data["instalments"])
+        case.plan = case.plan.model_copy(update={"late": late})
+
+
+def _waived(case: Case, at: datetime, data: WaiverData) -> None:
+    """The balance: the waived part comes off."""
+    _take_off(case, data["applied"], {})
+
+
+def _settled(case: Case, at: datetime, data: SettlementData) -> None:
+    """The balance: the part paid and the rest waived come off."""
+    _take_off(case, data["applied"], data["waived"])
+
+
+def _take_off(case: Case, applied: Mapping[str, str], waived: Mapping[str, str]) -> None:
+    """Take *applied* and *waived* (by component) off the balance; the credit stays."""
+    taken = {name: Decimal(amount) for name, amount in applied.items()}
+    for name, amount in waived.items():
+        taken[name] = taken.get(name, Decimal(0)) + Decimal(amount)
+    case.balance = case.balance.after_payment(taken, Decimal(0))
+
+
+def _apply_accrual(case: Case, at: datetime, data: AccrualData) -> None:
+    """The balance's penalty and fees, and their totals in the accrual."""
+    penalty, fee = Decimal(data["penalty"]), Decimal(data["fee"])
+    balance = case.balance
+    case.balance = balance.model_copy(
+        update={"penalty": balance.penalty + penalty, "fees": balance.fees + fee}
+    )
+    before = case.accrual
+    fee_for = data["late_fee_for"]
+    case.accrual = Accrual(
+        through=date.fromisoformat(data["through"]),
+        penalty=(before.penalty if before is not None else Decimal(0)) + penalty,
+        fees=(before.fees if before is not None else Decimal(0)) + fee,
+        late_fee_for=None if fee_for is None else date.fromisoformat(fee_for),
+    )
+
+
+def _resolve_promise(case: Case, at: datetime, data: PromiseResolvedData) -> None:
+    """The promise's status and shortfall."""
+    if case.promise is None or case.promise.id != data["promise_id"]:
+        return
+    shortfall = data.get("shortfall")
+    case.promise = case.promise.model_copy(
+        update={
+            "status": PromiseStatus(data["status"]),
+            "shortfall": None if shortfall is None else Decimal(shortfall),
+        }
+    )
+
+
+def _resolve_plan(case: Case, at: datetime, data: PlanResolvedData) -> None:
+    """The plan's status and end; a completed reduction plan's waiver comes off."""
+    if case.plan is None or case.plan.id != data["plan_id"]:
+        return
+    case.plan = case.plan.model_copy(update={"status": PlanStatus(data["status"]), "ended_at": at})
+    waived = {name: Decimal(amount) for name, amount in data["waived"].items()}
+    if waived:
+        case.balance = case.balance.after_payment(waived, Decimal(0))
+
+
+def _reverse_payment(case: Case, at: datetime, data: PaymentReversedData) -> None:
+    """The balance owed again, the credit taken back; promise, plan and stage re-opened."""
+    balance = case.balance
+    update: dict[str, Any] = {
+        name: getattr(balance, name) + Decimal(amount) for name, amount in data["restored"].items()
+    }
+    update["credit"] = balance.credit - Decimal(data["credit"])
+    case.balance = balance.model_copy(update=update)
+    promise = data.get("promise")
+    if promise is not None and case.promise is not None and case.promise.id == promise["id"]:
+        case.promise = case.promise.model_copy(
+            update={"paid": Decimal(promise["paid"]), "status": PromiseStatus(promise["status"])}
+        )
+    plan = data.get("plan")
+    if plan is not None and case.plan is not None and case.plan.id == plan["id"]:
+        status = PlanStatus(plan["status"])
+        update_plan: dict[str, Any] = {"paid": Decimal(plan["paid"]), "status": status}
+        if status == PlanStatus.ACTIVE:
+            update_plan["ended_at"] = None
+        case.plan = case.plan.model_copy(update=update_plan)
+    stage = data.get("stage")
+    if stage is not None:
+        case.stage = stage["to"]
+
+
+# -- the registry ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EntryKind:
+    """One kind of journal entry, declared once.
+
+    Attributes:
+        name: The kind, as entries carry it (``payment``).
+        schema: The `TypedDict` its ``data`` follows.
+        required: The keys its data always has.
+        keys: Every key its data may have.
+        apply: What it changes on its case, ``apply(case, at, data)``;
+            ``None`` for a kind that only records (the case's version still
+            counts it).
+        records: What an entry of the kind records (its schema's docstring).
+        changes: What it changes on the case (its apply function's
+            docstring; ``nothing`` for a kind that only records).
+    """
+
+    name: str
+    schema: type[Mapping[str, Any]]
+    required: frozenset[str]
+    keys: frozenset[str]
+    apply: ApplyChange | None
+    records: str
+    changes: str
+
+
+def _kind(
+    name: str, schema: object, apply: Callable[[Case, datetime, Any], None] | None
+) -> EntryKind:
+    """An `EntryKind`: its keys read from *schema*, its texts from the docstrings."""
+    typed = cast(type[Mapping[str, Any]], schema)
+    required = frozenset(getattr(typed, "__required_keys__", ()))
+    keys = required | frozenset(getattr(typed, "__optional_keys__", ()))
+    records = _first_line(typed.__doc__)
+    changes = "nothing" if apply is None else _first_line(apply.__doc__)
+    return EntryKind(name, typed, required, keys, cast(ApplyChange | None, apply), records, changes)
+
+
+def _first_line(doc: str | None) -> str:
+    """A docstring's first line, as a phrase: no capital, no full stop."""
+    line = (doc or "").strip().splitlines()[0].rstrip(".")
+    return line[:1].lower() + line[1:]
+
+
+_DECLARED: Final = (
+    _kind("opened", OpenedData, None),
+    _kind("transition", TransitionData, _transition),
+    _kind("refusal", RefusalData, None),
+    _kind("review", ReviewData, None),
+    _kind("variant_assigned", VariantAssignedData, _variant),
+    _kind("outbox_intent", OutboxIntentData, None),
+    _kind("interaction", InteractionData, None),
+    _kind("consent", ConsentData, None),
+    _kind("opt_out", OptOutData, None),
+    _kind("inconvenient", InconvenientData, None),
+    _kind("contact_denied", ContactDeniedData, None),
+    _kind("notice", NoticeData, _notice),
+    _kind("hold_added", HoldAddedData, _hold_added),
+    _kind("hold_released", HoldReleasedData, _hold_released),
+    _kind("task_opened", TaskOpenedData, _task_opened),
+    _kind("task_closed", TaskClosedData, _task_closed),
+    _kind("payment", PaymentData, _payment),
+    _kind("payment_reversed", PaymentReversedData, _reverse_payment),
+    _kind("waiver", WaiverData, _waived),
+    _kind("waiver_refused", WaiverRefusedData, None),
+    _kind("settlement", SettlementData, _settled),
+    _kind("accrual", AccrualData, _apply_accrual),
+    _kind("credit_applied", CreditAppliedData, _credit_applied),
+    _kind("instalment_due", InstalmentDueData, _instalment_due),
+    _kind("promise_made", PromiseMadeData, _promise_made),
+    _kind("promise_resolved", PromiseResolvedData, _resolve_promise),
+    _kind("document", DocumentData, _document),
+    _kind("plan_started", PlanStartedData, _plan_started),
+    _kind("plan_instalment_late", PlanInstalmentLateData, _plan_instalment_late),
+    _kind("plan_resolved", PlanResolvedData, _resolve_plan),
+)
+
+#: Every kind of journal entry the engine records, by name.
+KINDS: Final[Mapping[str, EntryKind]] = {kind.name: kind for kind in _DECLARED}
+
+#: The apply function of each kind by name (``None``: records only), read once per entry.
+_APPLY: Final[dict[str, ApplyChange | None]] = {kind.name: kind.apply for kind in _DECLARED}
+
+
+def apply_entry(case: Case, kind: str, at: datetime, data: Mapping[str, Any]) -> None:
+    """Apply one recorded fact to *case*; its version becomes the chain's length.
+
+    The engine and `replay` both change a case only through this function, so
+    a replayed case cannot drift from the live one.  Kinds that only record
+    (``opened``, ``review``, ``interaction``, ``outbox_intent``, refusals and
+    denials…) change nothing but the version.  The data is not checked here
+    (`check_data` does that, off the path that records).
+
+    Raises:
+        InvalidInput: *kind* is not one of `KINDS`; the case is left unchanged.
+    """
+    try:
+        change = _APPLY[kind]
+    except KeyError:
+        raise InvalidInput(
+            "kind", kind, "a kind of journal entry in arrears.events.KINDS"
+        ) from None
+    case.version += 1
+    if change is not None:
+        change(case, at, data)
+
+
+def check_data(kind: str, data: object) -> list[str]:
+    """What is wrong with an entry's *data* for its *kind*: empty when nothing is.
+
+    Reports an unknown kind, data that is not an object, each required key
+    missing and each key the kind does not declare.
+    """
+    declared = KINDS.get(kind)
+    if declared is None:
+        return [f"kind {kind!r} is not a kind of journal entry"]
+    if not isinstance(data, Mapping):
+        return [f"{kind}: data is {type(data).__name__}, not an object"]
+    problems = [f"{kind}: data has no {key!r}" for key in sorted(declared.required - data.keys())]
+    problems.extend(
+        f"{kind}: data has {key!r}, which the kind does not declare"
+        for key in sorted(data.keys() - declared.keys)
+    )
+    return problems
+
+
+def replay(entries: Sequence[JournalEntry], head: Head | None = None) -> Case:
+    """Rebuild a case from its chain alone: stage, holds, balance, notices, promise, plan, version.
+
+    Raises:
+        JournalCorrupted: the chain does not verify, does not start with an
+            ``opened`` entry, holds an entry of a kind `KINDS` does not
+            declare, or an entry whose data cannot be applied for what it
+            lacks (`check_data`).
+    """
+    if not entries:
+        raise JournalCorrupted([JournalProblem("*", 0, "removed", "no entries to replay")])
+    first = entries[0]
+    case_id = first.case_id
+    problems = verify_chain(case_id, entries, head)
+    if problems:
+        raise JournalCorrupted(problems)
+    if first.kind != "opened":
+        raise JournalCorrupted(
+            [JournalProblem(case_id, 0, "changed", "the chain does not start with 'opened'")]
+        )
+    unknown = [
+        JournalProblem(
+            case_id, position, "malformed", f"seq {entry.seq}: unknown entry kind {entry.kind!r}"
+        )
+        for position, entry in enumerate(entries)
+        if entry.kind not in _APPLY
+    ]
+    if unknown:
+        raise JournalCorrupted(unknown)
+    case = Case.model_validate_json(first.data["case"])
+    for position, entry in enumerate(entries):
+        data = entry.data
+        try:
+            apply_entry(case, entry.kind, entry.at, data)
+        except (KeyError, TypeError, ValueError) as err:
+            found = check_data(entry.kind, data)
+            if not found:
+                raise
+            raise JournalCorrupted(
+                [
+                    JournalProblem(case_id, position, "malformed", f"seq {entry.seq}: {problem}")
+                    for problem in found
+                ]
+            ) from err
+    return case
