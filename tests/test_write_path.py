@@ -28,11 +28,14 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from _postgres import fresh_schema, postgres_url
 from arrears import (
     Actor,
+    ApprovalLimits,
     Case,
     Engine,
+    Instalment,
     InvalidInput,
     MemoryStore,
     Money,
+    RepaymentPlan,
     SettableClock,
     TransitionDenied,
 )
@@ -185,6 +188,100 @@ class TestOneUnitOfWork:
         assert dump(engine.replay("C-1")) == dump(engine.case("C-1"))
 
 
+def _guarded(trigger: str, check: Callable[[Case, GuardContext], GuardFailure | None]) -> Workflow:
+    """The standard workflow with one more guard on *trigger*."""
+    base = standard_definition()
+    transitions = tuple(
+        TransitionSpec(spec.trigger, spec.sources, spec.dest, (*spec.guards, check))
+        if spec.trigger == trigger
+        else spec
+        for spec in base.transitions
+    )
+    return Workflow(dataclasses.replace(base, transitions=transitions))
+
+
+def _at_least_500_overdue(case: Case, ctx: GuardContext) -> GuardFailure | None:
+    if case.arrears < cny("500.00"):
+        return GuardFailure("at_least_500_overdue", f"arrears are {case.arrears}", {})
+    return None
+
+
+def _no_active_plan(case: Case, ctx: GuardContext) -> GuardFailure | None:
+    if case.plan is not None and case.plan.is_active:
+        return GuardFailure("no_active_plan", "a plan is active already", {})
+    return None
+
+
+class TestTransitionsJudgedAfterWhatLeadsToThem:
+    """A settlement or a plan is stored with its transition, or not at all."""
+
+    def test_a_settlement_whose_settle_is_refused_is_not_stored(self, store: Store) -> None:
+        """`settle` judged on the case as the settlement leaves it: refused, nothing settled."""
+        engine = Engine(
+            _guarded("settle", _at_least_500_overdue), store=store, clock=SettableClock(START)
+        )
+        engine.open_case(record())
+        supervisor = Actor("sup-2", frozenset({"supervisor"}))
+        limits = ApprovalLimits(limits={"supervisor": cny("5000.00")})
+        with pytest.raises(TransitionDenied) as denied:
+            engine.settle("C-1", cny("600.00"), actor=supervisor, limits=limits)
+        assert [f.guard for f in denied.value.failures] == ["at_least_500_overdue"]
+        assert [entry.kind for entry in engine.history("C-1")] == ["opened", "refusal"]
+        case = engine.case("C-1")
+        assert (case.stage, case.arrears) == ("phone", cny("1070.00"))
+        assert dump(engine.replay("C-1")) == dump(case)
+
+    def test_a_plan_whose_offer_is_refused_is_not_stored(self, store: Store) -> None:
+        """`offer_plan` judged on the case with the plan started: refused, no plan."""
+        engine = Engine(
+            _guarded("offer_plan", _no_active_plan), store=store, clock=SettableClock(START)
+        )
+        engine.open_case(record())
+        plan = RepaymentPlan(
+            id="P-1",
+            kind="minimum",
+            instalments=(
+                Instalment(due=date(2026, 10, 15), amount=cny("535.00")),
+                Instalment(due=date(2026, 10, 31), amount=cny("535.00")),
+            ),
+        )
+        with pytest.raises(TransitionDenied):
+            engine.start_plan("C-1", plan, actor=AGENT)
+        assert [entry.kind for entry in engine.history("C-1")] == ["opened", "refusal"]
+        case = engine.case("C-1")
+        assert (case.stage, case.plan) == ("phone", None)
+        assert dump(engine.replay("C-1")) == dump(case)
+
+
+class _FailingAppend(MemoryStore):
+    """A store whose next append fails (a host's store that mirrors entries elsewhere)."""
+
+    __slots__ = ("armed",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.armed = False
+
+    def append(self, entry: Any, case: Case | None = None) -> None:
+        if self.armed:
+            self.armed = False
+            raise OSError("the mirror is full")
+        super().append(entry, case)
+
+
+def test_a_case_changed_before_its_first_append_failed_is_as_stored() -> None:
+    """The working copy an operation changed is rebuilt when its first append fails."""
+    store = _FailingAppend()
+    engine = Engine(store=store, clock=SettableClock(START))
+    engine.open_case(record())
+    store.armed = True
+    with pytest.raises(OSError, match="mirror"):
+        engine.record_payment("C-1", cny("1070.00"), reference="TX-1")
+    case = engine.case("C-1")
+    assert (case.version, case.arrears, case.stage) == (1, cny("1070.00"), "phone")
+    assert dump(engine.replay("C-1")) == dump(case)
+
+
 class TestPaymentReferences:
     def test_a_payment_sent_again_records_nothing(self, store: Store) -> None:
         """The same reference and amount: the first result, no new entry."""
@@ -214,7 +311,7 @@ class TestPaymentReferences:
         assert "150.00" in str(info.value)
         assert len(engine.history("C-1")) == length
 
-    @pytest.mark.parametrize("reference", ["", "x" * 129, 42])
+    @pytest.mark.parametrize("reference", ["", "x" * 129, 42, "   ", "TX\x001", "TX\n1"])
     def test_a_bad_reference_is_refused(self, store: Store, reference: Any) -> None:
         engine = Engine(store=store, clock=SettableClock(START))
         engine.open_case(record())
@@ -222,6 +319,16 @@ class TestPaymentReferences:
             engine.record_payment("C-1", cny("100.00"), reference=reference)
         assert info.value.field == "reference"
         assert len(engine.history("C-1")) == 1
+
+    def test_one_text_is_one_reference_whatever_its_unicode_form(self, store: Store) -> None:
+        """'Café-1' composed or decomposed names one payment (kept in its NFC form)."""
+        engine = Engine(store=store, clock=SettableClock(START))
+        engine.open_case(record())
+        composed, decomposed = "Caf\u00e9-1", "Cafe\u0301-1"
+        first = engine.record_payment("C-1", cny("100.00"), reference=decomposed)
+        assert engine.record_payment("C-1", cny("100.00"), reference=composed) == first
+        payments = [e for e in engine.history("C-1") if e.kind == "payment"]
+        assert [e.data["reference"] for e in payments] == [composed]
 
 
 class TestNothingLiveIsReturned:

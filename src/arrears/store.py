@@ -221,11 +221,17 @@ class _Transaction(AbstractContextManager[None]):
 class MemoryStore:
     """Cases and journal chains in memory, with transactions that roll back.
 
-    `get` returns the stored case itself (the engine's working copy, which
-    the engine changes only by applying an entry it then appends).  Inside a
-    transaction the store notes the length of each chain it is asked to
-    append to; a transaction that fails cuts those chains back and rebuilds
-    each of their cases from its journal.
+    `get` returns the stored case itself (the engine's working copy).  Inside
+    a transaction the store notes the length of each chain it hands out or
+    appends to; a transaction that fails cuts those chains back and rebuilds
+    each of their cases from its journal, so a case changed in place and not
+    stored is as stored again.
+
+    One `MemoryStore` is one connection: engines sharing it share its
+    transactions, so an operation of one engine made while another engine's
+    `atomic` block is open joins that block (and is rolled back with it).
+    Give each engine that works at the same time a store of its own kind
+    that several connections share (SQLite, PostgreSQL).
     """
 
     __slots__ = ("_chains", "_levels", "_queue", "_reviews", "_slots", "_transaction")
@@ -273,9 +279,14 @@ class MemoryStore:
             UnknownCase: no such case.
         """
         try:
-            return self._chains[case_id].case
+            chain = self._chains[case_id]
         except KeyError:
             raise UnknownCase(case_id) from None
+        if self._levels:  # handed out inside a transaction: rebuilt if it fails
+            lengths = self._levels[-1].lengths
+            if case_id not in lengths:
+                lengths[case_id] = len(chain)
+        return chain.case
 
     def append(self, entry: JournalEntry, case: Case | None = None) -> None:
         """Append *entry* to its case's chain, and keep *case* as the case after it.

@@ -21,7 +21,7 @@ from ..plans import Instalment, PlanStatus, Promise, PromiseStatus, RepaymentPla
 from ..recorder import Recorder
 from ._common import build, case_money, check_actor
 from .charges import accrue_due, charges_due
-from .stages import check_live, fire, fire_quietly, react
+from .stages import check_live, fire, fire_quietly, react, record_then_fire
 
 _log = get_logger("arrears")
 
@@ -194,13 +194,25 @@ def start_plan(
         data["approver"] = approver.id
     if case.promise is not None and case.promise.is_open:
         data["supersedes"] = case.promise.id
-    rec.record(case, moment, "plan_started", data)
-    _log.bind().info("plan_started", case_id=case_id, plan_id=plan.id, kind=str(plan.kind))
-    fire(
-        rec, case_id, "offer_plan", actor=actor, approver=approver, at=moment, reason="plan started"
+
+    def write(case: Case) -> None:
+        rec.record(case, moment, "plan_started", data)
+        _log.bind().info("plan_started", case_id=case_id, plan_id=plan.id, kind=str(plan.kind))
+
+    # The plan and `offer_plan` are stored together, or only the refusal.
+    record_then_fire(
+        rec,
+        case_id,
+        write,
+        "offer_plan",
+        moment,
+        actor=actor,
+        approver=approver,
+        reason="plan started",
     )
-    assert case.plan is not None
-    return case.plan
+    started_plan = rec.store.get(case_id).plan
+    assert started_plan is not None
+    return started_plan
 
 
 def review_plan(rec: Recorder, case_id: str, *, at: datetime | None = None) -> RepaymentPlan | None:

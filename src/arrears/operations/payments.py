@@ -4,6 +4,7 @@ reference, approval limits.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -28,7 +29,7 @@ from ._common import case_money, check_actor
 from .agreements import after_payment, payment_shares
 from .charges import accrue_due
 from .results import PaymentResult, Reversal, Waiver
-from .stages import cure, fire, react
+from .stages import cure, fire, react, record_then_fire
 
 _log = get_logger("arrears")
 
@@ -57,12 +58,7 @@ def record_payment(
     if amount.currency != case.currency:
         raise CurrencyMismatch("amount", case.currency, amount.currency)
     if reference is not None:
-        if not isinstance(reference, str) or not 0 < len(reference) <= _REFERENCE_MAX:
-            raise InvalidInput(
-                "reference",
-                mask(str(reference)[:_REFERENCE_MAX]),
-                f"a payment reference of 1 to {_REFERENCE_MAX} characters",
-            )
+        reference = checked_reference(reference)
         earlier = payment_under(rec.store.entries(case_id), reference)
         if earlier is not None:  # sent again: what the first recording did
             return payment_result(earlier, amount, rec.store.entries(case_id))
@@ -105,6 +101,7 @@ def reverse_payment(
     if reason is not None and not isinstance(reason, str):
         raise InvalidInput("reason", reason, "a short text or None")
     history = rec.store.entries(case_id)
+    reference = checked_reference(reference)
     found = [e for e in history if e.kind == "payment" and e.data.get("reference") == reference]
     if len(found) != 1:
         expected = "the reference of one recorded payment"
@@ -206,12 +203,36 @@ def settle(
     }
     if reason is not None:
         data["reason"] = reason
-    rec.record(case, moment, "settlement", data)
-    _log.bind().info("settlement", case_id=case_id, basis=approval.basis, actor=actor.id)
-    transition = fire(
-        rec, case_id, "settle", actor=actor, approver=approver, at=moment, reason="settled"
+
+    def write(case: Case) -> None:
+        rec.record(case, moment, "settlement", data)
+        _log.bind().info("settlement", case_id=case_id, basis=approval.basis, actor=actor.id)
+
+    # The settlement and `settle` are stored together, or only the refusal.
+    transition = record_then_fire(
+        rec, case_id, write, "settle", moment, actor=actor, approver=approver, reason="settled"
     )
     return Waiver(rest, approval, transition)
+
+
+def checked_reference(reference: object) -> str:
+    """A payment reference as recorded and compared: its NFC form (one text, one reference).
+
+    Raises:
+        InvalidInput: not a text of 1 to 128 printable characters, or only spaces.
+    """
+    if (
+        not isinstance(reference, str)
+        or not 0 < len(reference) <= _REFERENCE_MAX
+        or not reference.isprintable()
+        or not reference.strip()
+    ):
+        raise InvalidInput(
+            "reference",
+            mask(str(reference)[:_REFERENCE_MAX]),
+            f"a payment reference of 1 to {_REFERENCE_MAX} printable characters",
+        )
+    return unicodedata.normalize("NFC", reference)
 
 
 def authorise(

@@ -5,14 +5,12 @@ payment causes, the policy's reactions to inbound results.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from ..case import Case
-from ..errors import (
-    InvalidInput,
-    TransitionDenied,
-)
+from ..errors import GuardFailure, InvalidInput, TransitionDenied
 from ..guards import SYSTEM, Actor, GuardContext
 from ..logs import get_logger
 from ..recorder import Recorder
@@ -70,17 +68,84 @@ def fire(
             actor=actor.id,
         )
         return result
-    data["failures"] = [failure.to_json() for failure in result.failures]
+    raise refuse(rec, case, moment, data, result.failures)
+
+
+def refuse(
+    rec: Recorder,
+    case: Case,
+    moment: datetime,
+    data: dict[str, Any],
+    failures: tuple[GuardFailure, ...],
+) -> TransitionDenied:
+    """Journal a refused trigger (*data* as a transition's, with the failures); the error to raise.
+
+    The error is marked as journaled (see `Recorder.atomic`): raise it.
+    """
+    data["failures"] = [failure.to_json() for failure in failures]
     rec.record(case, moment, "refusal", data)
     _log.bind().info(
         "transition_refused",
-        case_id=case_id,
-        trigger=trigger,
-        stage=source,
-        guards=[failure.guard for failure in result.failures],
-        actor=actor.id,
+        case_id=case.id,
+        trigger=data["trigger"],
+        stage=data["source"],
+        guards=[failure.guard for failure in failures],
+        actor=data["actor"],
     )
-    raise rec.refused(TransitionDenied(case_id, trigger, source, result.failures))
+    return rec.refused(TransitionDenied(case.id, data["trigger"], data["source"], failures))
+
+
+class _TakenBack(Exception):
+    """Raised inside a savepoint to take back what it recorded (`record_then_fire`)."""
+
+
+def record_then_fire(
+    rec: Recorder,
+    case_id: str,
+    write: Callable[[Case], object],
+    trigger: str,
+    moment: datetime,
+    *,
+    actor: Actor,
+    approver: Actor | None,
+    reason: str,
+) -> TransitionResult:
+    """Record what *write* records, then fire *trigger*, judged on the case as *write* left it.
+
+    Both are stored, or neither: when a guard refuses the trigger, what
+    *write* recorded is taken back (a savepoint), and the refusal is
+    journaled on the case as it stands without it, with the failures found,
+    and raised.  So a settlement or a plan is never stored without the
+    transition it leads to.
+
+    Raises:
+        TransitionDenied: the trigger is refused (journaled; nothing of *write* stored).
+    """
+    denied: TransitionDenied | None = None
+    try:
+        with rec.atomic():
+            write(rec.store.get(case_id))
+            try:
+                return fire(
+                    rec, case_id, trigger, actor=actor, approver=approver, at=moment, reason=reason
+                )
+            except TransitionDenied as refused:
+                denied = refused
+                raise _TakenBack from None
+    except _TakenBack:
+        assert denied is not None
+    case = rec.store.get(case_id)  # as stored: the savepoint took the write back
+    data: dict[str, Any] = {
+        "trigger": trigger,
+        "source": case.stage,
+        "dest": case.stage,
+        "actor": actor.id,
+        "workflow": rec.workflow.label,
+        "reason": reason,
+    }
+    if approver is not None:
+        data["approver"] = approver.id
+    raise refuse(rec, case, moment, data, denied.failures)
 
 
 def cure(rec: Recorder, case: Case, moment: datetime) -> TransitionResult | None:
