@@ -25,7 +25,6 @@ from arrears.channels import RecordingChannel
 from arrears.operations import reviews
 from arrears.policy import load_policy
 from arrears.stores import ConcurrencyConflict, SchemaMismatch, SQLiteStore, open_store
-from arrears.stores import sqlite as sqlite_store
 from arrears.stores._sql import SCHEMA_VERSION, from_micros, to_micros
 from arrears.stores.sqlite import MIGRATIONS
 
@@ -604,7 +603,7 @@ class TestUnitOfWork:
     ) -> None:
         """Past a few thousand rows a transaction writes what it holds into the file's
         transaction between two nested ones: still one commit, or one rollback."""
-        monkeypatch.setattr(sqlite_store, "_SPILL", 10)
+        monkeypatch.setattr(SQLiteStore, "SPILL", 10)
         with SQLiteStore(path) as store:
             engine = Engine(store=store, clock=SettableClock(NOW))
 

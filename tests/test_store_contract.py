@@ -269,6 +269,17 @@ class TestJournal:
         assert [entry.seq for entry in chains["C-2"]] == [0, 1]
         assert chains["C-2"] == list(store.entries("C-2"))
 
+    def test_chains_come_in_case_id_order(self, store: Store) -> None:
+        """Every store yields the chains in case id order, whatever order cases were added
+        in: an export or a verification reads the same sequence from any store."""
+        ids = ["b-2", "B-10", "a", "B-9", "Z", "a.1", "a-1", "0"]
+        for case_id in ids:
+            add(store, case_id)
+        with store.transaction():
+            add(store, "C-0")  # not yet committed: the store's own writes count
+            assert [case_id for case_id, _ in store.chains()] == sorted([*ids, "C-0"])
+        assert list(store.case_ids()) == [*ids, "C-0"]  # case_ids: the order of adding
+
 
 class TestReviews:
     def test_due_earliest_first(self, store: Store) -> None:

@@ -41,12 +41,22 @@ class Store(Protocol):
     `transaction` groups writes into one unit of work (nested ones are
     savepoints).
 
-    When a conflict surfaces: `append` raises `ConcurrencyConflict` when the
-    stored case is no longer at the version the entry follows (another
-    writer was first); a store that writes at commit (`SQLiteStore`) may
-    raise it when the outermost transaction ends instead.  Either way the
-    whole outermost transaction is rolled back: nothing of it is stored, and
-    the caller reads the case again and decides again.
+    When a conflict surfaces: `append` raises `ConcurrencyConflict` at once
+    when the store's copy shows the entry's number taken or *case* not at the
+    version after the chain's head (another writer was first, and the copy
+    was checked in this transaction).  A race the store cannot see before
+    writing (a row changed by another writer after it was read, a journal
+    key taken meanwhile) surfaces when the outermost transaction commits:
+    the SQL stores write their buffers then (`arrears.stores._session`).
+    Either way the whole outermost transaction is rolled back: nothing of it
+    is stored, the copies it touched are dropped, and the caller reads the
+    case again and decides again.  A conflict raised by `append` inside a
+    nested transaction rolls back only that level when the caller catches it
+    there.
+
+    Order: `chains` yields the chains in case id order (code point order, as
+    `sorted`), `case_ids` the ids in the order cases were added; every store
+    agrees.
     """
 
     def __len__(self) -> int:
@@ -93,7 +103,7 @@ class Store(Protocol):
         ...
 
     def chains(self) -> Iterator[tuple[str, Sequence[JournalEntry]]]:
-        """Every chain with its case id."""
+        """Every chain with its case id, in case id order (code point order, as `sorted`)."""
         ...
 
     def schedule(self, case_id: str, at: datetime | None) -> None:
@@ -345,8 +355,9 @@ class MemoryStore:
         return iter(self._chains)
 
     def chains(self) -> Iterator[tuple[str, Sequence[JournalEntry]]]:
-        """Every chain with its case id, in the order cases were added."""
-        return iter(self._chains.items())
+        """Every chain with its case id, in case id order (as every store gives them)."""
+        chains = self._chains
+        return ((case_id, chains[case_id]) for case_id in sorted(chains))
 
     # -- the review index ---------------------------------------------------------------
     def schedule(self, case_id: str, at: datetime | None) -> None:

@@ -1,0 +1,711 @@
+"""The store session both SQL stores share: identity map, unit of work, nested levels, conflicts.
+
+`Session` holds, once, everything a SQL store does between the engine and
+its SQL; `SQLiteStore` and `PostgresStore` subclass it and keep only their
+statements, their transaction commands and their leasing.
+
+Identity map
+    One `Copy` per case read: the case object `get` returns, its chain's
+    head, the version its stored row holds (the optimistic check's
+    expectation), the chain once read.  Each copy carries the *epoch* it was
+    last known to match the database in; the backend says when another
+    writer may have committed since (`Session._changed_elsewhere`), and a
+    copy from an older epoch is checked against its row (version, head, the
+    journal's last number) before it is used: unchanged, it keeps its object;
+    changed, it is read again.  The copies of the last batch `due` or `lease`
+    returned are read ahead together on the first miss, checked together,
+    and kept whatever ``cache_size`` says; beyond them the map keeps at most
+    ``cache_size`` copies between transactions, the oldest forgotten first.
+
+Unit of work
+    A transaction's journal entries, new cases and schedule changes wait in
+    buffers, and each case it appended to is marked dirty; the outermost
+    transaction's commit writes them, new cases first, then the entries, the
+    schedule, and each dirty case's row once with its version checked.  A
+    read that needs the buffers in the database (every case, the schedule)
+    writes them into the open database transaction first; a transaction
+    holding more than `Session.SPILL` rows writes them between two of its
+    nested transactions.
+
+Nested levels
+    A nested transaction is a mark in the buffers.  It gets a savepoint only
+    when the buffers must be written while it is open, made when they stood
+    at its mark.  A level that fails cuts the buffers back to its mark (and
+    rolls back to its savepoint, if it has one) and drops the copies it
+    touched; a copy that an enclosing level had changed is rebuilt from its
+    row and the entries still buffered (`apply_entry`), since the database
+    does not hold them yet.
+
+Conflicts
+    `append` refuses at once an entry whose number the copy already shows
+    taken (the copy was checked against the database in this transaction):
+    `ConcurrencyConflict`, and the copy is dropped.  A lost race the store
+    cannot see before writing (a row changed after it was checked, a journal
+    key taken) surfaces when the outermost transaction commits, as
+    `ConcurrencyConflict` naming a case; the whole transaction is rolled
+    back and every copy it touched dropped.  An error while writing the
+    buffers early dooms the transaction: it can only roll back.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import ClassVar, Final
+
+from ..case import Case
+from ..errors import ConcurrencyConflict, DuplicateCase, InvalidInput, UnknownCase
+from ..events import apply_entry
+from ..journal import Head, JournalEntry
+from ._sql import case_body, case_from_body
+
+__all__ = [
+    "AHEAD_MAX",
+    "CACHE_SIZE",
+    "CaseRow",
+    "Copy",
+    "Session",
+    "Stamp",
+    "StoredCase",
+    "UpdateRow",
+]
+
+#: A case row as added: id, version, head_seq, head_hash, body.
+CaseRow = tuple[str, int, int, str, str]
+#: A case row as read: version, head_seq, head_hash, body, and the journal's last seq (-1: none).
+StoredCase = tuple[int, int, str, str | bytes, int]
+#: What a copy is checked against: version, head_seq, head_hash, the journal's last seq.
+Stamp = tuple[int, int, str, int]
+#: A dirty case's row as written: version, head_seq, head_hash, body, id, the version it replaces.
+UpdateRow = tuple[int, int, str, str, str, int]
+
+#: The most cases a batch from `due` or `lease` reads ahead.
+AHEAD_MAX: Final = 5_000
+#: How many copies a store keeps between transactions by default (besides the last batch).
+CACHE_SIZE: Final = 2_000
+
+
+class Copy:
+    """One case in the identity map: the object, its chain's head, what the database holds."""
+
+    __slots__ = ("case", "entries", "epoch", "head", "last", "stored", "tail")
+
+    def __init__(
+        self,
+        case: Case,
+        head: Head,
+        stored: int,
+        epoch: int,
+        entries: list[JournalEntry] | None,
+        tail: int,
+    ) -> None:
+        self.case = case
+        self.head = head
+        self.stored = stored  # the version in the database's row (the optimistic check)
+        self.epoch = epoch  # the session's epoch when last known to match the database
+        self.entries = entries  # the chain, once read (kept up to date on append)
+        self.last: JournalEntry | None = entries[-1] if entries else None
+        # The highest sequence number the journal holds for the case (-1: none), the
+        # transaction's entries included: past the head only for rows added by hand.
+        self.tail = tail
+
+
+class _Level:
+    """One open transaction level: how long the buffers were when it began, what it touched."""
+
+    __slots__ = ("journal", "new", "ops", "savepoint", "touched")
+
+    def __init__(self, journal: int, new: int, ops: int) -> None:
+        self.journal = journal
+        self.new = new
+        self.ops = ops
+        self.savepoint = False  # made only when a read needs the buffers written early
+        self.touched: set[str] = set()
+
+
+class _Transaction(AbstractContextManager[None]):
+    """What `Session.transaction` returns: one per store (the levels live in the session)."""
+
+    __slots__ = ("_session",)
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def __enter__(self) -> None:
+        self._session._enter()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if kind is None:
+            self._session._leave()
+        else:
+            self._session._abandon()
+
+
+class Session(ABC):
+    """The identity map, unit of work and nested levels of a SQL store (see the module).
+
+    A subclass supplies the SQL: the transaction commands (`_begin`,
+    `_commit`, `_rollback`, `_savepoint`, `_release`, `_rollback_to`), the
+    reads (`_read_case`, `_read_stamps`, `_read_batch`, `_read_chain`,
+    `_read_last`, `_read_head`, `_read_review`, `_exists`), the writes
+    (`_insert_cases`, `_insert_entries`, `_write_schedule`, `_update_cases`)
+    and `_changed_elsewhere`.  It calls `_sync` before a query that reads
+    every case or the schedule, and `_batch_is` with what `due` or `lease`
+    returned.
+    """
+
+    #: Rows a transaction keeps in memory before it writes them into the database's
+    #: transaction (checked when a nested transaction begins directly inside the
+    #: outermost one), so a bulk load does not wait for its commit to write anything.
+    SPILL: ClassVar[int] = 5_000
+    #: Whether `add` asks the database for the id (else a duplicate is found when written).
+    CHECK_ADDS: ClassVar[bool] = True
+
+    def __init__(self, cache_size: int) -> None:
+        if cache_size < 1:
+            raise InvalidInput("cache_size", cache_size, "a positive number of cases")
+        self.cache_size = cache_size
+        self._slots: dict[str, Copy] = {}
+        self._levels: list[_Level] = []  # the open transaction's levels, outermost first
+        self._transaction = _Transaction(self)
+        # The open transaction's unit of work: the entries appended (each with whether a
+        # case came with it), the cases added (their rows; None once written), the
+        # schedule's changes in order.  Each has a count of how much of it is written.
+        self._journal: list[tuple[JournalEntry, bool]] = []
+        self._new: dict[str, CaseRow | None] = {}
+        self._new_order: list[str] = []
+        self._ops: list[tuple[str, datetime | None]] = []
+        self._journal_done = self._new_done = self._ops_done = 0
+        self._scheduled: dict[str, datetime | None] = {}  # the changes not yet written
+        self._dirty: dict[str, None] = {}  # cases appended to: their rows written at commit
+        self._doomed: Exception | None = None  # set when the transaction cannot commit
+        # The cases `due` or `lease` just returned (the tick reads each of them next):
+        # read ahead on the first miss, kept with the epoch they were read in.
+        self._batch: dict[str, None] = {}
+        self._batch_read = False
+        self._ahead: dict[str, tuple[int, StoredCase, list[JournalEntry]]] = {}
+        self._epoch = 0
+
+    # -- what a backend supplies ---------------------------------------------------------------
+    @abstractmethod
+    def _begin(self) -> None:
+        """Start the outermost transaction."""
+
+    @abstractmethod
+    def _commit(self) -> None:
+        """Commit the outermost transaction (the buffers are written)."""
+
+    @abstractmethod
+    def _rollback(self) -> None:
+        """Roll the outermost transaction back (also after a failed statement)."""
+
+    @abstractmethod
+    def _savepoint(self, depth: int) -> None:
+        """Make the savepoint of the nested level at *depth* (1: directly inside the outermost)."""
+
+    @abstractmethod
+    def _release(self, depth: int) -> None:
+        """Release the savepoint of the level at *depth*."""
+
+    @abstractmethod
+    def _rollback_to(self, depth: int) -> None:
+        """Roll back to the savepoint of the level at *depth*, and release it."""
+
+    @abstractmethod
+    def _changed_elsewhere(self) -> bool:
+        """Whether another writer may have committed since the last call."""
+
+    @abstractmethod
+    def _read_case(self, case_id: str) -> StoredCase | None:
+        """The case's row and the journal's last number for it, or ``None``."""
+
+    @abstractmethod
+    def _read_stamps(self, case_ids: list[str]) -> dict[str, Stamp]:
+        """The stamps of the cases of *case_ids* that exist."""
+
+    @abstractmethod
+    def _read_batch(self, case_ids: list[str]) -> dict[str, tuple[StoredCase, list[JournalEntry]]]:
+        """The rows and chains of the cases of *case_ids* that exist."""
+
+    @abstractmethod
+    def _read_chain(self, case_id: str) -> list[JournalEntry]:
+        """The case's journal rows, oldest first."""
+
+    @abstractmethod
+    def _read_last(self, case_id: str) -> JournalEntry | None:
+        """The case's newest journal row."""
+
+    @abstractmethod
+    def _read_head(self, case_id: str) -> Head | None:
+        """The head recorded in the case's row."""
+
+    @abstractmethod
+    def _read_review(self, case_id: str) -> datetime | None:
+        """The case's review as stored (UTC)."""
+
+    @abstractmethod
+    def _exists(self, case_id: str) -> bool:
+        """Whether the database has a row for the case."""
+
+    @abstractmethod
+    def _insert_cases(self, rows: list[CaseRow]) -> None:
+        """Insert new case rows; raise the error that dooms the transaction when refused."""
+
+    @abstractmethod
+    def _insert_entries(self, entries: list[JournalEntry]) -> None:
+        """Insert journal rows; raise `ConcurrencyConflict` naming a case when refused."""
+
+    @abstractmethod
+    def _write_schedule(self, latest: dict[str, datetime | None]) -> None:
+        """Set each case's review (``None``: delete its row)."""
+
+    @abstractmethod
+    def _update_cases(self, rows: list[UpdateRow]) -> None:
+        """Write dirty rows where the version is still the one read; else `ConcurrencyConflict`."""
+
+    # -- the identity map ---------------------------------------------------------------------
+    def _refresh(self) -> None:
+        """Start a new epoch when another writer may have committed since the last look."""
+        if self._changed_elsewhere():
+            self._epoch += 1
+
+    def _slot(self, case_id: str) -> Copy:
+        """The case's copy, loaded or checked against the database as needed; marks it touched."""
+        levels = self._levels
+        if not levels:
+            self._refresh()
+        slot = self._slots.get(case_id)
+        if slot is not None and slot.epoch != self._epoch:
+            # Another writer may have committed since: keep the copy if its row is unchanged.
+            if case_id in self._batch:
+                self._recheck(self._batch)
+            else:
+                self._recheck((case_id,))
+            slot = self._slots.get(case_id)
+        if slot is None:
+            if case_id in self._dirty or case_id in self._new:
+                slot = self._rebuild(case_id)
+            else:
+                slot = self._load(case_id)
+        if levels:
+            levels[-1].touched.add(case_id)
+        return slot
+
+    def _recheck(self, case_ids: Iterable[str]) -> None:
+        """Check the copies of *case_ids* from an earlier epoch against their rows, at once."""
+        slots, epoch = self._slots, self._epoch
+        stale = [
+            case_id
+            for case_id in case_ids
+            if (slot := slots.get(case_id)) is not None and slot.epoch != epoch
+        ]
+        if not stale:
+            return
+        found = self._read_stamps(stale)
+        for case_id in stale:
+            slot = slots.get(case_id)
+            if slot is None:
+                continue
+            if found.get(case_id) == (slot.stored, slot.head.seq, slot.head.hash, slot.tail):
+                slot.epoch = epoch
+            else:  # changed (or removed) by another writer: read it again
+                del slots[case_id]
+
+    def _load(self, case_id: str) -> Copy:
+        """Read the case (or take what was read ahead) into the identity map."""
+        ahead = self._ahead.pop(case_id, None)
+        if ahead is None and case_id in self._batch and not self._batch_read:
+            self._batch_read = True
+            ids = [case_id for case_id in self._batch if case_id not in self._slots]
+            self._ahead = {
+                found: (self._epoch, row, chain)
+                for found, (row, chain) in self._read_batch(ids).items()
+            }
+            ahead = self._ahead.pop(case_id, None)
+        chain: list[JournalEntry] | None = None
+        row: StoredCase | None
+        if ahead is not None and ahead[0] == self._epoch:
+            row, chain = ahead[1], ahead[2]
+        else:
+            row = self._read_case(case_id)
+            if row is None:
+                raise UnknownCase(case_id)
+        version, head_seq, head_hash, body, tail = row
+        if not self._levels:
+            self._trim()
+        slot = Copy(
+            case_from_body(body), Head(head_seq, head_hash), version, self._epoch, chain, tail
+        )
+        self._slots[case_id] = slot
+        return slot
+
+    def _batch_is(self, case_ids: list[str]) -> None:
+        """Remember the cases `due` or `lease` returned: read ahead and kept together."""
+        if len(case_ids) <= AHEAD_MAX:
+            self._batch, self._batch_read = dict.fromkeys(case_ids), False
+
+    def _trim(self) -> None:
+        """Forget the oldest copies beyond `cache_size` (never inside a transaction).
+
+        The cases of the last batch `due` or `lease` returned stay: the tick
+        reads them again to finish their reviews, whatever its batch size.
+        """
+        excess = len(self._slots) - self.cache_size
+        if excess <= 0:
+            return
+        batch = self._batch
+        oldest = list(self._slots)[: excess + self.cache_size // 10]
+        for case_id in oldest:
+            if case_id not in batch:
+                del self._slots[case_id]
+
+    def _drop(self, case_id: str) -> None:
+        """Forget the copy of *case_id* (its object may hold changes not stored).
+
+        When the open transaction still holds entries of the case, the copy is
+        rebuilt from them the next time it is read (`_rebuild`).
+        """
+        self._slots.pop(case_id, None)
+        self._ahead.pop(case_id, None)
+        if case_id in self._dirty and not any(
+            entry.case_id == case_id for entry, _ in self._journal
+        ):
+            del self._dirty[case_id]
+
+    def _rebuild(self, case_id: str) -> Copy:
+        """The copy of a case the open transaction changed, rebuilt from its entries.
+
+        The case's row as stored (rows are written at the commit) or as it was
+        added, with the transaction's entries applied after it, as the engine
+        applied them.  When that cannot be done, the transaction cannot commit.
+        """
+        entries = [pair for pair in self._journal if pair[0].case_id == case_id]
+        try:
+            added = self._new.get(case_id)
+            row: StoredCase | None
+            if added is not None:
+                row = (added[1], added[2], added[3], added[4], added[2])
+            else:
+                row = self._read_case(case_id)
+                if row is None:
+                    raise UnknownCase(case_id)
+            version, head_seq, head_hash, body, tail = row
+            case = case_from_body(body)
+            head, last = Head(head_seq, head_hash), None
+            for entry, with_case in entries:
+                if entry.seq <= head.seq:
+                    continue
+                if with_case:
+                    apply_entry(case, entry.kind, entry.at, entry.data)
+                    if case.version != entry.seq + 1:
+                        raise ValueError("the entries do not rebuild the case")
+                head, last = Head(entry.seq, entry.hash), entry
+        except Exception:
+            doomed = self._doomed = ConcurrencyConflict(case_id, -1)
+            raise doomed from None
+        slot = Copy(case, head, version, self._epoch, None, max(tail, head.seq))
+        slot.last = last
+        self._slots[case_id] = slot
+        return slot
+
+    # -- transactions -------------------------------------------------------------------------
+    def transaction(self) -> AbstractContextManager[None]:
+        """A unit of work; nested ones are marks in its buffers (see the module)."""
+        return self._transaction
+
+    def _enter(self) -> None:
+        levels = self._levels
+        if not levels:
+            self._begin()
+            self._refresh()
+            levels.append(_Level(0, 0, 0))
+            return
+        if len(levels) == 1 and (
+            len(self._journal) - self._journal_done + len(self._ops) - self._ops_done >= self.SPILL
+        ):
+            self._write_through(len(self._journal), len(self._new_order), len(self._ops))
+        levels.append(_Level(len(self._journal), len(self._new_order), len(self._ops)))
+
+    def _leave(self) -> None:
+        levels = self._levels
+        if len(levels) > 1:
+            level = levels.pop()
+            if level.savepoint:
+                self._release(len(levels))
+            levels[-1].touched |= level.touched
+            return
+        try:
+            if self._doomed is not None:
+                raise self._doomed
+            self._write_through(len(self._journal), len(self._new_order), len(self._ops))
+            self._write_cases()
+            self._commit()
+        except BaseException:
+            self._abandon()
+            raise
+        slots = self._slots
+        for case_id in self._dirty:
+            slot = slots[case_id]
+            slot.stored = slot.case.version
+        levels.clear()
+        self._clear()
+        self._trim()
+
+    def _abandon(self) -> None:
+        levels = self._levels
+        level = levels.pop()
+        if not levels:  # the whole transaction
+            try:
+                self._rollback()
+            finally:
+                for case_id in (*level.touched, *self._dirty, *self._new_order):
+                    self._slots.pop(case_id, None)
+                self._clear()
+            return
+        depth = len(levels)
+        if level.savepoint:
+            self._rollback_to(depth)
+            self._journal_done = min(self._journal_done, level.journal)
+            self._new_done = min(self._new_done, level.new)
+            self._ops_done = min(self._ops_done, level.ops)
+        for case_id in self._new_order[level.new :]:
+            del self._new[case_id]
+        del self._new_order[level.new :]
+        del self._journal[level.journal :]
+        del self._ops[level.ops :]
+        self._scheduled = dict(self._ops[self._ops_done :])
+        for case_id in level.touched:
+            self._drop(case_id)
+        levels[-1].touched |= level.touched
+
+    def _clear(self) -> None:
+        """Forget the unit of work (after a commit or a rollback)."""
+        self._journal.clear()
+        self._new.clear()
+        self._new_order.clear()
+        self._ops.clear()
+        self._journal_done = self._new_done = self._ops_done = 0
+        self._scheduled.clear()
+        self._dirty.clear()
+        self._doomed = None
+
+    def _sync(self) -> None:
+        """Write the unit of work into the database's transaction, for a read that needs it.
+
+        Each nested level still open gets its savepoint first, made when the
+        buffers stood at its mark, so rolling it back still takes back its
+        own writes and no more.
+        """
+        levels = self._levels
+        if not levels:
+            return
+        for depth in range(1, len(levels)):
+            level = levels[depth]
+            if not level.savepoint:
+                self._write_through(level.journal, level.new, level.ops)
+                self._savepoint(depth)
+                level.savepoint = True
+        self._write_through(len(self._journal), len(self._new_order), len(self._ops))
+
+    def _write_through(self, journal: int, new: int, ops: int) -> None:
+        """Write the buffered rows up to the given lengths: new cases, entries, the schedule."""
+        try:
+            if self._new_done < new:
+                ids = self._new_order[self._new_done : new]
+                self._insert_cases([row for row in map(self._new.get, ids) if row is not None])
+                for case_id in ids:
+                    self._new[case_id] = None
+                self._new_done = new
+            if self._journal_done < journal:
+                written = self._journal[self._journal_done : journal]
+                self._insert_entries([entry for entry, _ in written])
+                self._journal_done = journal
+        except Exception as err:
+            self._doomed = err
+            raise
+        if self._ops_done < ops:
+            self._write_schedule(dict(self._ops[self._ops_done : ops]))
+            self._ops_done = ops
+            self._scheduled = dict(self._ops[ops:])
+
+    def _write_cases(self) -> None:
+        """Write the row of each case the transaction appended to, checking its version."""
+        if not self._dirty:
+            return
+        rows = []
+        for case_id in self._dirty:
+            slot = self._slots.get(case_id)
+            if slot is None:
+                slot = self._rebuild(case_id)
+            case, head = slot.case, slot.head
+            rows.append((case.version, head.seq, head.hash, case_body(case), case_id, slot.stored))
+        self._update_cases(rows)
+
+    # -- cases --------------------------------------------------------------------------------
+    def __contains__(self, case_id: object) -> bool:
+        if not isinstance(case_id, str):
+            return False
+        if case_id in self._slots or case_id in self._new:
+            return True
+        return self._exists(case_id)
+
+    def add(self, case: Case, opened: JournalEntry) -> None:
+        """Store a new case with the first entry of its chain.
+
+        Raises:
+            DuplicateCase: a case with that id is already stored (for a store
+                that does not ask the database at once, when the rows are
+                written).
+            InvalidInput: *opened* is not entry #0 of the case.
+        """
+        if opened.seq != 0 or opened.case_id != case.id:
+            raise InvalidInput("opened", repr(opened), f"entry #0 of case {case.id!r}")
+        if not self._levels:
+            with self._transaction:
+                self.add(case, opened)
+            return
+        case_id = case.id
+        if (
+            case_id in self._new
+            or case_id in self._slots
+            or (self.CHECK_ADDS and self._exists(case_id))
+        ):
+            raise DuplicateCase(case_id)
+        self._new[case_id] = (case_id, case.version, 0, opened.hash, case_body(case))
+        self._new_order.append(case_id)
+        self._journal.append((opened, True))
+        self._slots[case_id] = Copy(
+            case, Head(0, opened.hash), case.version, self._epoch, [opened], 0
+        )
+        self._levels[-1].touched.add(case_id)
+
+    def get(self, case_id: str) -> Case:
+        """The case: the same object for the same id while no one else changes it.
+
+        Raises:
+            UnknownCase: no such case.
+        """
+        slot = self._slots.get(case_id)
+        levels = self._levels
+        if slot is None or not levels or slot.epoch != self._epoch:
+            return self._slot(case_id).case
+        levels[-1].touched.add(case_id)  # the common case, inside a transaction: no checks
+        return slot.case
+
+    # -- the journal --------------------------------------------------------------------------
+    def append(self, entry: JournalEntry, case: Case | None = None) -> None:
+        """Append *entry* and save *case* as it stands after it, in one transaction.
+
+        Inside a transaction both are written when it commits.
+
+        Raises:
+            UnknownCase: no such case.
+            InvalidInput: the entry is not the next one of the chain.
+            ConcurrencyConflict: another writer appended to the case first, or
+                *case* is not at the version after the chain's head (the
+                store's copy is dropped).
+        """
+        if not self._levels:
+            with self._transaction:
+                self.append(entry, case)
+            return
+        case_id = entry.case_id
+        slot = self._slot(case_id)
+        head = slot.head
+        seq = entry.seq
+        if seq > head.seq + 1:
+            raise InvalidInput("seq", seq, f"{head.seq + 1}, the next in the chain")
+        if seq <= head.seq or (case is not None and case.version != seq + 1):
+            # Written from a copy older than the database: another writer was first.
+            self._drop(case_id)
+            read = seq if case is None else case.version - 1
+            raise ConcurrencyConflict(case_id, read, head.seq + 1)
+        if seq <= slot.tail:  # the journal holds this number already (a row added by hand)
+            self._drop(case_id)
+            raise ConcurrencyConflict(case_id, seq)
+        self._journal.append((entry, case is not None))
+        if case is not None:
+            slot.case = case
+        slot.head = Head(seq, entry.hash)
+        slot.last = entry
+        slot.tail = seq
+        if slot.entries is not None:
+            slot.entries.append(entry)
+        self._dirty[case_id] = None
+
+    def entries(self, case_id: str) -> Sequence[JournalEntry]:
+        """The case's chain, oldest first."""
+        slot = self._slot(case_id)
+        if slot.entries is None:
+            chain = self._read_chain(case_id)
+            if case_id in self._dirty or case_id in self._new:  # entries not written yet
+                last = chain[-1].seq if chain else -1
+                chain += [
+                    entry
+                    for entry, _ in self._journal[self._journal_done :]
+                    if entry.case_id == case_id and entry.seq > last
+                ]
+            slot.entries = chain
+        return tuple(slot.entries)
+
+    def head(self, case_id: str) -> Head:
+        """The recorded end of the case's chain (read without loading the case)."""
+        if not self._levels:
+            self._refresh()
+        slot = self._slots.get(case_id)
+        if slot is not None and slot.epoch == self._epoch:
+            return slot.head
+        if case_id in self._dirty or case_id in self._new:
+            return self._slot(case_id).head
+        found = self._read_head(case_id)
+        if found is None:
+            raise UnknownCase(case_id)
+        return found
+
+    def last_entry(self, case_id: str) -> JournalEntry:
+        """The newest entry of the case's chain."""
+        slot = self._slot(case_id)
+        if slot.entries:
+            return slot.entries[-1]
+        if slot.last is None:
+            found = self._read_last(case_id)
+            if found is None:
+                raise UnknownCase(case_id)
+            slot.last = found
+        return slot.last
+
+    # -- the review index ---------------------------------------------------------------------
+    def schedule(self, case_id: str, at: datetime | None) -> None:
+        """Set when the case is reviewed next; ``None`` takes it off the schedule.
+
+        Inside a transaction the change is written when it commits.
+        """
+        if not self._levels:
+            with self._transaction:
+                self.schedule(case_id, at)
+            return
+        self._ops.append((case_id, at))
+        self._scheduled[case_id] = at
+
+    def next_review(self, case_id: str) -> datetime | None:
+        """When the case is reviewed next (UTC), or ``None`` when it is not scheduled."""
+        if case_id in self._scheduled:
+            at = self._scheduled[case_id]
+            return None if at is None else at.astimezone(UTC)
+        return self._read_review(case_id)
+
+    def _forget(self) -> None:
+        """Drop every copy and buffer (the store is closing)."""
+        self._levels.clear()
+        self._clear()
+        self._slots.clear()
+        self._ahead.clear()
+        self._batch = {}
