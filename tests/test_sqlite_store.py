@@ -24,7 +24,7 @@ from arrears import Engine, Money, SettableClock
 from arrears.channels import RecordingChannel
 from arrears.operations import reviews
 from arrears.policy import load_policy
-from arrears.stores import ConcurrencyConflict, SchemaMismatch, SQLiteStore, open_store
+from arrears.stores import ConcurrencyConflict, SchemaMismatch, SQLiteStore, StoreBusy, open_store
 from arrears.stores._sql import SCHEMA_VERSION, from_micros, to_micros
 from arrears.stores.sqlite import MIGRATIONS
 
@@ -650,3 +650,24 @@ class TestUnitOfWork:
             # One query for the five stamps, then the changed case's chain and row.
             assert counting.calls.count("SELECT") == 3, counting.calls
             assert engine.verify() == []
+
+
+def test_a_writer_kept_waiting_too_long_gets_store_busy(tmp_path: Path) -> None:
+    """Another process holding the write lock past the timeout: `StoreBusy`, nothing written."""
+    path = tmp_path / "busy.db"
+    clock = SettableClock(NOW)
+    with SQLiteStore(path, timeout=0.2) as store:
+        engine = Engine(store=store, clock=clock)
+        engine.open_cases([loan(1, 1)], at=NOW - timedelta(hours=1))
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another writer, in the middle of its transaction
+        try:
+            with pytest.raises(StoreBusy) as busy:
+                engine.record_payment("L-0001", Money("10.00", "CNY"), reference="TX-1")
+            assert busy.value.waited == pytest.approx(0.2)
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert [entry.kind for entry in engine.history("L-0001")] == ["opened"]
+        engine.record_payment("L-0001", Money("10.00", "CNY"), reference="TX-1")
+        assert engine.history("L-0001")[-1].kind == "payment"

@@ -64,6 +64,7 @@ __all__ = [
     "Problem",
     "ScenarioInvalid",
     "SchemaMismatch",
+    "StoreBusy",
     "TemplateProblem",
     "TransitionDenied",
     "UnknownCase",
@@ -326,6 +327,27 @@ class SchemaMismatch(ArrearsError):
         super().__init__(
             f"the store has schema version {found}, newer than {known}, the newest this "
             "version of arrears knows: upgrade arrears before opening it"
+        )
+
+
+class StoreBusy(ArrearsError):
+    """Another writer held the store for longer than the store waits; nothing was written.
+
+    An SQLite file takes one writer at a time: a transaction waits up to the
+    store's ``timeout`` for the one in progress.  Nothing of this one was
+    stored; run the operation again later (or give the store a longer timeout).
+
+    Attributes:
+        store: What kind of store it is, e.g. ``"SQLite"``.
+        waited: How long it waited, in seconds.
+    """
+
+    def __init__(self, store: str, waited: float) -> None:
+        self.store = store
+        self.waited = waited
+        super().__init__(
+            f"the {store} store stayed busy with another writer for {waited:g} s: "
+            "nothing was written; try again"
         )
 
 

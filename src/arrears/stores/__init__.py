@@ -16,14 +16,21 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConcurrencyConflict, SchemaMismatch
+from ..errors import ConcurrencyConflict, SchemaMismatch, StoreBusy
 from .sqlite import SQLiteStore
 
 if TYPE_CHECKING:
     from .postgres import PostgresStore
 
 # The two errors only stores raise, at hand where stores are opened.
-__all__ = ["ConcurrencyConflict", "PostgresStore", "SQLiteStore", "SchemaMismatch", "open_store"]
+__all__ = [
+    "ConcurrencyConflict",
+    "PostgresStore",
+    "SQLiteStore",
+    "SchemaMismatch",
+    "StoreBusy",
+    "open_store",
+]
 
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final, Literal
 
-from ..errors import ConcurrencyConflict, InvalidInput
+from ..errors import ConcurrencyConflict, InvalidInput, StoreBusy
 from ..journal import Head, JournalEntry
 from ._session import CACHE_SIZE, CaseRow, Session, Stamp, StoredCase, UpdateRow
 from ._sql import (
@@ -168,6 +168,7 @@ class SQLiteStore(Session):
             raise InvalidInput("synchronous", synchronous, "OFF, NORMAL, FULL or EXTRA")
         super().__init__(cache_size)
         self.path = path if str(path) == ":memory:" else Path(path)
+        self.timeout = timeout
         self._db = sqlite3.connect(
             str(path), isolation_level=None, timeout=timeout, cached_statements=64
         )
@@ -235,7 +236,12 @@ class SQLiteStore(Session):
 
     # -- the session's SQL --------------------------------------------------------------------
     def _begin(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) and "busy" not in str(err):
+                raise
+            raise StoreBusy("SQLite", self.timeout) from err
 
     def _commit(self) -> None:
         self._db.execute("COMMIT")
