@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from .messages import TemplateSet
     from .settlements import ApprovalLimits
 
-__all__ = ["ATTEMPTS", "Recorder", "detached", "operation"]
+__all__ = ["ATTEMPTS", "Recorder", "detached", "detached_all", "operation"]
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
