@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -492,3 +493,47 @@ class TestTamperingInTheStore:
                 assert engine.replay(other).model_dump() == engine.case(other).model_dump()
         with pytest.raises(JournalCorrupted):
             engine.replay(case_id)
+
+
+class TestStoredCaseAgainstItsJournal:
+    """`verify` replays every chain that holds and compares it with the stored case."""
+
+    def test_a_stored_case_edited_beside_its_journal_is_changed(self) -> None:
+        """Stage set to litigation and principal lowered in the store: named, with the fields."""
+        engine = _build_engine()
+        case_id = next(iter(engine.store.case_ids()))
+        stored = engine.store.get(case_id)
+        stored.stage = "legal.litigation"
+        stored.balance = stored.balance.model_copy(
+            update={"principal": stored.balance.principal / 20}
+        )
+        problems = engine.verify()
+        assert [(p.case_id, p.problem) for p in problems] == [(case_id, "changed")]
+        assert "balance, stage" in problems[0].detail
+        assert problems[0].position == engine.store.head(case_id).seq
+
+    def test_an_sqlite_row_edited_by_hand_fails_journal_verify(self, tmp_path: Any) -> None:
+        """A DBA's UPDATE of ``cases.body``: ``arrears journal verify`` exits 1 naming the case."""
+        import sqlite3
+
+        from click.testing import CliRunner
+
+        from arrears.cli import main
+        from arrears.stores import SQLiteStore
+
+        path = tmp_path / "arrears.db"
+        with SQLiteStore(path) as store:
+            engine = Engine(store=store, clock=SettableClock(START))
+            engine.open_case(
+                _case("LN-1", "CNY", "Asia/Shanghai", date(2026, 1, 1), principal="1000.00")
+            )
+        runner = CliRunner()
+        assert runner.invoke(main, ["journal", "verify", "--db", str(path)]).exit_code == 0
+        with sqlite3.connect(path) as db:
+            body = json.loads(db.execute("SELECT body FROM cases WHERE id = 'LN-1'").fetchone()[0])
+            body["stage"] = "legal.litigation"
+            db.execute("UPDATE cases SET body = ? WHERE id = 'LN-1'", (json.dumps(body),))
+        result = runner.invoke(main, ["journal", "verify", "--db", str(path)])
+        assert result.exit_code == 1
+        assert "LN-1" in result.output
+        assert "stage" in result.output

@@ -727,7 +727,12 @@ class Engine:
         return explain_case(self, case_id, at)
 
     def verify(self) -> list[JournalProblem]:
-        """Check every chain against its recorded head; an empty list means intact."""
+        """Check every chain against its recorded head, and every stored case against its replay.
+
+        An empty list means intact.  A stored case that is not the replay of
+        its chain (edited beside the journal) is a ``changed`` problem naming
+        the fields that differ.
+        """
         return evidence.verify(self._recorder)
 
     def replay(self, case_id: str) -> Case:

@@ -56,11 +56,40 @@ def last_review(entries: Sequence[JournalEntry], case: Case) -> datetime:
 
 
 def verify(rec: Recorder) -> list[JournalProblem]:
-    """Every problem of every chain against its recorded head (`Engine.verify`)."""
+    """Every problem of every chain against its recorded head, and of every case against its chain.
+
+    A chain that holds is replayed, and the case the store keeps (what the
+    engine acts on) must be the replay: a stored case edited beside its
+    journal (a stage set to litigation, a principal lowered) is ``changed``,
+    naming the fields that differ (`Engine.verify`).
+    """
     problems: list[JournalProblem] = []
-    for case_id, entries in rec.store.chains():
-        problems.extend(verify_chain(case_id, entries, rec.store.head(case_id)))
+    store = rec.store
+    for case_id, entries in store.chains():
+        found = verify_chain(case_id, entries, store.head(case_id))
+        if not found:
+            found = stored_against_replay(case_id, entries, store.get(case_id))
+        problems.extend(found)
     return problems
+
+
+def stored_against_replay(
+    case_id: str, entries: Sequence[JournalEntry], stored: Case
+) -> list[JournalProblem]:
+    """The problem of a stored case that is not its chain's replay (none when it is)."""
+    position = entries[-1].seq if entries else 0
+    try:
+        replayed = replay(entries)
+    except JournalCorrupted as corrupted:
+        return list(corrupted.problems)
+    kept, rebuilt = stored.model_dump(mode="json"), replayed.model_dump(mode="json")
+    differ = sorted(
+        name for name in kept.keys() | rebuilt.keys() if kept.get(name) != rebuilt.get(name)
+    )
+    if not differ:
+        return []
+    detail = f"the stored case differs from its journal's replay in: {', '.join(differ)}"
+    return [JournalProblem(case_id, position, "changed", detail)]
 
 
 def replay_case(rec: Recorder, case_id: str) -> Case:
