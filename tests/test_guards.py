@@ -236,6 +236,25 @@ class TestSecondApprover:
             {"approver": "legal-1", "actor": "legal-1"},
         )
 
+    def test_the_actor_in_capitals_is_still_the_actor(self, make_case: MakeCase) -> None:
+        """'LEGAL-1' approving what 'legal-1' did is the same person: refused."""
+        approver = Actor("LEGAL-1", frozenset({"supervisor"}))
+        failure = self.check(make_case(), ctx(actor=OFFICER, approver=approver))
+        assert failure is not None
+        assert "four eyes need two people" in failure.reason
+
+    @pytest.mark.parametrize("staff_id", ["legal-1 ", " legal-1", "legal\u200b-1", "legal-1\n"])
+    def test_an_id_with_spaces_or_invisible_characters_is_refused(self, staff_id: str) -> None:
+        """An id that would pass for a second person beside 'legal-1' is refused, escaped."""
+        with pytest.raises(InvalidInput) as info:
+            Actor(staff_id, frozenset({"supervisor"}))
+        assert info.value.field == "actor.id"
+        assert "\u200b" not in str(info.value)  # shown escaped, never as an invisible character
+
+    def test_an_id_is_kept_in_nfkc_form(self) -> None:
+        """A full-width id is the same staff id as its ASCII form."""
+        assert Actor("ｌｅｇａｌ－１").id == "legal-1"
+
     def test_fails_when_the_approver_lacks_the_role(self, make_case: MakeCase) -> None:
         """An approver without one of the roles is refused, with their roles named."""
         assert_fails(

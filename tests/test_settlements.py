@@ -109,6 +109,9 @@ class TestApprovalLimits:
         """Four eyes need two people."""
         with pytest.raises(InvalidInput, match="second person"):
             LIMITS.authorise(cny("9000"), SUPERVISOR, SUPERVISOR)
+        same_in_capitals = Actor("SUP-3", frozenset({"supervisor"}))
+        with pytest.raises(InvalidInput, match="second person"):
+            LIMITS.authorise(cny("9000"), SUPERVISOR, same_in_capitals)
 
     def test_limits_in_one_currency(self) -> None:
         """A table mixing currencies is refused; an amount in another currency too."""

@@ -21,6 +21,7 @@ Write your own with `guard`::
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -59,6 +60,11 @@ __all__ = [
 class Actor:
     """Who fires a trigger: a person with roles, or the system itself.
 
+    The id is kept in Unicode NFKC form and may hold no control or invisible
+    (format) character and no space before or after it, so ``'legal-3 '``
+    and ``'legal\u200b-3'`` are refused rather than taken for a second person
+    beside ``'legal-3'``; `same_person` compares ids without regard to case.
+
     Attributes:
         id: A staff id (not personal data such as a name).
         roles: The roles the actor holds, e.g. ``{"agent"}`` or ``{"legal_officer"}``.
@@ -68,10 +74,26 @@ class Actor:
     roles: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.id, str) or not self.id:
-            raise InvalidInput("actor.id", self.id, "a non-empty staff id")
+        staff_id = self.id
+        if not isinstance(staff_id, str) or not staff_id:
+            raise InvalidInput("actor.id", staff_id, "a non-empty staff id")
+        if staff_id != staff_id.strip() or any(
+            unicodedata.category(char).startswith("C") for char in staff_id
+        ):
+            raise InvalidInput(
+                "actor.id",
+                staff_id.encode("unicode_escape").decode("ascii"),
+                "a staff id without surrounding spaces, control or invisible characters",
+            )
+        normal = unicodedata.normalize("NFKC", staff_id)
+        if normal != staff_id:
+            object.__setattr__(self, "id", normal)
         if not isinstance(self.roles, frozenset):
             object.__setattr__(self, "roles", frozenset(self.roles))
+
+    def same_person(self, other: Actor) -> bool:
+        """Whether *other* is this actor: the same id, without regard to case (four eyes)."""
+        return self.id.casefold() == other.id.casefold()
 
     @property
     def is_system(self) -> bool:
@@ -261,7 +283,7 @@ class _SecondApprover(_Guard):
                 approver=None,
                 required=sorted(self.roles),
             )
-        if approver.id == ctx.actor.id:
+        if approver.same_person(ctx.actor):
             return self.fail(
                 f"approver {approver.id!r} is the actor; four eyes need two people",
                 approver=approver.id,

@@ -116,7 +116,7 @@ class ApprovalLimits(BaseModel):
         if approver is not None:
             if not isinstance(approver, Actor):
                 raise InvalidInput("approver", approver, "an Actor or None")
-            if approver.id == actor.id:
+            if approver.same_person(actor):
                 raise InvalidInput("approver", approver.id, "a second person, not the actor")
         approver_id = None if approver is None else approver.id
         own = self.limit_of(actor)
