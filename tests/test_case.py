@@ -528,3 +528,36 @@ class TestModels:
         """A case dumped to JSON validates back to an equal case."""
         case = make_case(notices={"demand_letter": datetime(2026, 10, 1, tzinfo=UTC)})
         assert Case.model_validate_json(case.model_dump_json()) == case
+
+
+class TestPayday:
+    """A payday is a recurring date: no finer than daily, no hours (a review walks the rule)."""
+
+    @pytest.mark.parametrize(
+        ("rule", "said"),
+        [
+            ("FREQ=SECONDLY", "not SECONDLY"),
+            ("freq=minutely;interval=1", "not MINUTELY"),
+            ("FREQ=HOURLY;INTERVAL=24", "not HOURLY"),
+            ("FREQ=DAILY;BYHOUR=9,17", "no BYHOUR"),
+        ],
+    )
+    def test_a_rule_finer_than_a_day_is_refused(self, rule: str, said: str) -> None:
+        with pytest.raises(ValidationError) as info:
+            Debtor(id="D-1", payday=rule)
+        assert said in str(info.value)
+
+    @pytest.mark.parametrize(
+        "rule", ["FREQ=MONTHLY;BYMONTHDAY=15", "FREQ=MONTHLY;BYMONTHDAY=-1", "FREQ=WEEKLY;BYDAY=FR"]
+    )
+    def test_a_daily_or_coarser_rule_is_kept(self, rule: str) -> None:
+        assert Debtor(id="D-1", payday=rule).payday == rule
+
+    def test_open_case_refuses_it_naming_the_field(self, engine: Any, make_case: Any) -> None:
+        """Through the engine: InvalidInput on ``debtor.payday``, nothing stored."""
+        record = make_case().model_dump(mode="json")
+        record["debtor"]["payday"] = "FREQ=SECONDLY"
+        with pytest.raises(InvalidInput) as info:
+            engine.open_case(record)
+        assert info.value.field == "debtor.payday"
+        assert len(engine.store) == 0

@@ -10,6 +10,7 @@ and out of validation errors.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -192,12 +193,29 @@ def _recurrence_problem(rule: str) -> str | None:
     costs more than validating the rest of a case (a store reads every case it
     reviews back through validation).
     """
+    parts = {
+        name.strip().upper()
+        for part in rule.upper().replace("RRULE:", "").split(";")
+        for name in part.split("=")[:1]
+    }
+    frequency = _FREQUENCY.search(rule.upper())
+    if frequency is not None and frequency.group(1) not in _PAYDAY_FREQUENCIES:
+        return f"a payday recurs daily at the finest, not {frequency.group(1)}"
+    finer = sorted(parts & {"BYHOUR", "BYMINUTE", "BYSECOND"})
+    if finer:
+        return f"a payday is a date: no {', '.join(finer)}"
     try:
         # Paydays are calendar dates in the debtor's zone: a naive start is right.
         rrulestr(rule, dtstart=datetime(2000, 1, 1))  # noqa: DTZ001
     except (ValueError, TypeError) as err:
         return str(err)
     return None
+
+
+_FREQUENCY: Final = re.compile(r"FREQ\s*=\s*([A-Z]+)")
+#: How often a payday may recur: a finer rule (``SECONDLY``) would make each
+#: review walk millions of occurrences to find the next payday.
+_PAYDAY_FREQUENCIES: Final = frozenset({"DAILY", "WEEKLY", "MONTHLY", "YEARLY"})
 
 
 Amount = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
