@@ -145,7 +145,7 @@ def next_entry(store: Store, case_id: str, kind: str = "notice", **data: Any) ->
 
 
 def write(store: Store, case_id: str, kind: str = "notice", **data: Any) -> JournalEntry:
-    """Append one entry and the case after it, as `Engine._record` does."""
+    """Append one entry and the case after it, as `Recorder.record` does."""
     case = store.get(case_id)
     entry = next_entry(store, case_id, kind, **data)
     case.version += 1
