@@ -85,20 +85,25 @@ class _Boom(RuntimeError):
     """A fault inside an operation, after some of its entries were recorded."""
 
 
+def _guarded(trigger: str, check: Callable[[Case, GuardContext], GuardFailure | None]) -> Workflow:
+    """The standard workflow with one more guard on *trigger*."""
+    base = standard_definition()
+    transitions = tuple(
+        TransitionSpec(spec.trigger, spec.sources, spec.dest, (*spec.guards, check))
+        if spec.trigger == trigger
+        else spec
+        for spec in base.transitions
+    )
+    return Workflow(dataclasses.replace(base, transitions=transitions))
+
+
 def _exploding_cure() -> Workflow:
     """The standard workflow whose ``cure`` guard raises (a bug in a host's guard)."""
 
     def explode(case: Case, ctx: GuardContext) -> GuardFailure | None:
         raise _Boom("the guard failed")
 
-    base = standard_definition()
-    transitions = tuple(
-        TransitionSpec(spec.trigger, spec.sources, spec.dest, (*spec.guards, explode))
-        if spec.trigger == "cure"
-        else spec
-        for spec in base.transitions
-    )
-    return Workflow(dataclasses.replace(base, transitions=transitions))
+    return _guarded("cure", explode)
 
 
 class TestOneUnitOfWork:
@@ -186,18 +191,6 @@ class TestOneUnitOfWork:
         assert kinds == ["opened", "interaction", "interaction"]
         assert engine.case("C-1").stage == "phone"
         assert dump(engine.replay("C-1")) == dump(engine.case("C-1"))
-
-
-def _guarded(trigger: str, check: Callable[[Case, GuardContext], GuardFailure | None]) -> Workflow:
-    """The standard workflow with one more guard on *trigger*."""
-    base = standard_definition()
-    transitions = tuple(
-        TransitionSpec(spec.trigger, spec.sources, spec.dest, (*spec.guards, check))
-        if spec.trigger == trigger
-        else spec
-        for spec in base.transitions
-    )
-    return Workflow(dataclasses.replace(base, transitions=transitions))
 
 
 def _at_least_500_overdue(case: Case, ctx: GuardContext) -> GuardFailure | None:

@@ -501,7 +501,7 @@ class Engine:
         Raises:
             InvalidInput: a contact point the case does not have, or a bad proposal.
         """
-        if not record or self._recorder.depth:  # nothing to record, or inside a unit already
+        if not record:  # a judgment alone records nothing: no unit of work
             return contacts.judge_contact(
                 self._recorder, case_id, proposal, at=at, record=record, actor=actor, key=key
             )

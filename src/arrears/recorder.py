@@ -222,12 +222,17 @@ class Recorder:
         handed to a caller) the case, its history and its entries are copies.
         """
         case_id, store = case.id, self.store
-        history: Callable[[], ContactHistory] = lambda: self.history(case_id)  # noqa: E731
-        entries: Callable[[], Sequence[JournalEntry]] = lambda: store.entries(case_id)  # noqa: E731
         if detach:
             case = detached(case)
-            history = lambda: self.history(case_id).copy()  # noqa: E731
-            entries = lambda: detached_all(store.entries(case_id))  # noqa: E731
+
+        def history() -> ContactHistory:
+            found = self.history(case_id)
+            return found.copy() if detach else found
+
+        def entries() -> Sequence[JournalEntry]:
+            found = store.entries(case_id)
+            return detached_all(found) if detach else found
+
         return Facts(
             case,
             moment,

@@ -66,22 +66,23 @@ def verify(rec: Recorder) -> list[JournalProblem]:
     problems: list[JournalProblem] = []
     store = rec.store
     for case_id, entries in store.chains():
-        found = verify_chain(case_id, entries, store.head(case_id))
-        if not found:
-            found = stored_against_replay(case_id, entries, store.get(case_id))
-        problems.extend(found)
+        head = store.head(case_id)
+        if not entries:
+            problems.extend(verify_chain(case_id, entries, head))
+            continue
+        try:
+            replayed = replay(entries, head)  # verifies the chain against the head first
+        except JournalCorrupted as corrupted:
+            problems.extend(corrupted.problems)
+            continue
+        problems.extend(stored_against_replay(entries, store.get(case_id), replayed))
     return problems
 
 
 def stored_against_replay(
-    case_id: str, entries: Sequence[JournalEntry], stored: Case
+    entries: Sequence[JournalEntry], stored: Case, replayed: Case
 ) -> list[JournalProblem]:
     """The problem of a stored case that is not its chain's replay (none when it is)."""
-    position = entries[-1].seq if entries else 0
-    try:
-        replayed = replay(entries)
-    except JournalCorrupted as corrupted:
-        return list(corrupted.problems)
     kept, rebuilt = stored.model_dump(mode="json"), replayed.model_dump(mode="json")
     differ = sorted(
         name for name in kept.keys() | rebuilt.keys() if kept.get(name) != rebuilt.get(name)
@@ -89,7 +90,7 @@ def stored_against_replay(
     if not differ:
         return []
     detail = f"the stored case differs from its journal's replay in: {', '.join(differ)}"
-    return [JournalProblem(case_id, position, "changed", detail)]
+    return [JournalProblem(stored.id, entries[-1].seq, "changed", detail)]
 
 
 def replay_case(rec: Recorder, case_id: str) -> Case:

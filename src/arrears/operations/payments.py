@@ -59,9 +59,10 @@ def record_payment(
         raise CurrencyMismatch("amount", case.currency, amount.currency)
     if reference is not None:
         reference = checked_reference(reference)
-        earlier = payment_under(rec.store.entries(case_id), reference)
+        entries = rec.store.entries(case_id)
+        earlier = payment_under(entries, reference)
         if earlier is not None:  # sent again: what the first recording did
-            return payment_result(earlier, amount, rec.store.entries(case_id))
+            return payment_result(earlier, amount, entries)
     moment = rec.moment(case_id, at)
     accrue_due(rec, case, moment)  # charges up to today first: none lost once principal is paid
     applied, credit = allocate(amount, case.balance.components(), order)

@@ -46,17 +46,7 @@ def fire(
     source = case.stage
     workflow = rec.workflow
     result = workflow.decide(case, ctx)  # changes nothing: the entry moves the case
-    data: dict[str, Any] = {
-        "trigger": trigger,
-        "source": source,
-        "dest": result.dest,
-        "actor": actor.id,
-        "workflow": workflow.label,
-    }
-    if approver is not None:
-        data["approver"] = approver.id
-    if reason is not None:
-        data["reason"] = reason
+    data = transition_data(rec, trigger, source, result.dest, actor, approver, reason)
     if not result.failures:  # result.allowed, without the property call
         rec.record(case, moment, "transition", data)
         _log.bind().info(  # bind() first: see open_case
@@ -69,6 +59,30 @@ def fire(
         )
         return result
     raise refuse(rec, case, moment, data, result.failures)
+
+
+def transition_data(
+    rec: Recorder,
+    trigger: str,
+    source: str,
+    dest: str,
+    actor: Actor,
+    approver: Actor | None,
+    reason: str | None,
+) -> dict[str, Any]:
+    """The data of a ``transition`` (or, with its failures, a ``refusal``) entry."""
+    data: dict[str, Any] = {
+        "trigger": trigger,
+        "source": source,
+        "dest": dest,
+        "actor": actor.id,
+        "workflow": rec.workflow.label,
+    }
+    if approver is not None:
+        data["approver"] = approver.id
+    if reason is not None:
+        data["reason"] = reason
+    return data
 
 
 def refuse(
@@ -135,16 +149,7 @@ def record_then_fire(
     except _TakenBack:
         assert denied is not None
     case = rec.store.get(case_id)  # as stored: the savepoint took the write back
-    data: dict[str, Any] = {
-        "trigger": trigger,
-        "source": case.stage,
-        "dest": case.stage,
-        "actor": actor.id,
-        "workflow": rec.workflow.label,
-        "reason": reason,
-    }
-    if approver is not None:
-        data["approver"] = approver.id
+    data = transition_data(rec, trigger, case.stage, case.stage, actor, approver, reason)
     raise refuse(rec, case, moment, data, denied.failures)
 
 
