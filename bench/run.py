@@ -108,6 +108,23 @@ Benchmarks:
     due case's chain then holds the tick's entries too; the floor appends
     one more); its ``floor_ratio`` is ``one_worker_s / floor_s``.
 
+``journal_checkpoint``
+    The evidence against a database writer, on *n* CN cases in an SQLite
+    file (100,000; ``--quick`` 20,000), built as for ``tick_sqlite`` and
+    then ticked once (20% due), so a due case's chain holds the tick's
+    entries too.  Each step runs on a store opened afresh: ``verify_s`` is
+    `Engine.verify` (every chain against its head, every case replayed and
+    compared with the stored one), the faster of a run before the others
+    and one after them; ``checkpoint_s`` is
+    `Engine.checkpoint` with an Ed25519 key and the line appended to a
+    file; ``anchored_s`` is reading that file, folding its heads and
+    checking their Merkle root (`CheckpointLog.anchors`) and
+    ``Engine.verify(anchors)``.  ``checkpoint_ratio`` and
+    ``anchored_ratio`` are those times over ``verify_s`` in the same run,
+    ``checkpoint_cpu_ratio`` and ``anchored_cpu_ratio`` the same in CPU
+    time (steadier on a shared machine); ``checkpoint_kb`` is the
+    checkpoint line's size.
+
 ``simulate``
     `arrears.simulate.Simulation` of *n* synthetic Chinese consumer-finance
     cases (100,000; ``--quick`` 1,000) under the CN example policy for 30
@@ -148,6 +165,7 @@ SIZES: dict[str, tuple[int, int]] = {
     "tick_sqlite": (20_000, 1_000_000),
     "tick_postgres": (10_000, 100_000),
     "simulate": (1_000, 100_000),
+    "journal_checkpoint": (20_000, 100_000),
 }
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -929,6 +947,112 @@ def _work_ours_tick_sqlite(n: int) -> dict[str, Any]:
     }
 
 
+def _work_ours_journal_checkpoint(n: int) -> dict[str, Any]:
+    import tempfile
+    from zoneinfo import ZoneInfo
+
+    _quiet_logs()
+    from arrears import Engine, SettableClock
+    from arrears.channels import RecordingChannel
+    from arrears.checkpoints import append_checkpoint, read_checkpoints
+    from arrears.policy import load_policy
+    from arrears.signing import Key, generate_ed25519_key
+    from arrears.stores import SQLiteStore
+
+    policy = load_policy(
+        Path(__file__).resolve().parents[1] / "examples/policies/cn_consumer_loan.yaml"
+    )
+    now = datetime(2026, 11, 2, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)
+    opened = now - OPENED_BEFORE
+    later = now + timedelta(days=1)
+    folder = Path(tempfile.mkdtemp(prefix="arrears-bench-"))
+    path = folder / "evidence.db"
+    loader = _BulkLoader(path)
+    builder = Engine(policy=policy, store=loader, clock=SettableClock(opened))  # type: ignore[arg-type]
+    step = round(1 / TICK_DUE_SHARE)
+    for start in range(0, n, 50_000):
+        records = cn_portfolio(min(50_000, n - start), now.date())
+        for offset, record in enumerate(records):
+            number = start + offset
+            record["id"] = f"L-{number:08d}"
+            record["debtor"]["id"] = f"D-{number:08d}"
+            builder.open_case(record, at=opened)
+            if number % step:
+                loader.schedule(record["id"], later)
+    loader.close()
+    del builder, records
+    with SQLiteStore(path) as store:
+        sms = RecordingChannel(channels={"sms"})
+        Engine(policy=policy, store=store, channels=[sms], clock=SettableClock(now)).tick(now)
+    gc.collect()
+    private, public = generate_ed25519_key()
+    signer, verifier = Key.from_bytes(private), Key.from_bytes(public)
+    checkpoints = folder / "checkpoints.jsonl"
+
+    cpu: dict[str, float] = {}
+
+    def timed(name: str, work: Callable[[Any], Any]) -> tuple[float, Any]:
+        with SQLiteStore(path) as store:
+            engine = Engine(policy=policy, store=store, clock=SettableClock(now))
+            start_s, start_cpu = time.perf_counter(), time.process_time()
+            result = work(engine)
+            cpu[name] = time.process_time() - start_cpu
+            return time.perf_counter() - start_s, result
+
+    def checkpoint(engine: Any) -> None:
+        append_checkpoint(checkpoints, engine.checkpoint(signer))
+
+    def anchored(engine: Any) -> list[Any]:
+        with checkpoints.open(encoding="utf-8") as lines:
+            anchors = read_checkpoints(lines, verifier).anchors()
+        problems: list[Any] = engine.verify(anchors)
+        return problems
+
+    first_s, plain = timed("first", lambda engine: engine.verify())
+    checkpoint_s, _ = timed("checkpoint", checkpoint)
+    anchored_s, problems = timed("anchored", anchored)
+    last_s, _ = timed("last", lambda engine: engine.verify())
+    verify_s = min(first_s, last_s)
+    assert plain == [], plain[:3]
+    assert problems == [], problems[:3]
+    with SQLiteStore(path) as store:
+        entries = sum(len(chain) for _, chain in store.chains())
+    checkpoint_kb = checkpoints.stat().st_size / 1024
+    for item in folder.iterdir():
+        item.unlink()
+    folder.rmdir()
+    return {
+        "verify_s": verify_s,
+        "verify_runs_s": [first_s, last_s],
+        "cpu": cpu,
+        "checkpoint_s": checkpoint_s,
+        "anchored_s": anchored_s,
+        "entries": entries,
+        "checkpoint_kb": checkpoint_kb,
+    }
+
+
+def bench_journal_checkpoint(quick: bool) -> dict[str, Any]:
+    """Checkpoint and verify against it, on n SQLite cases, as ratios to plain verify."""
+    n = SIZES["journal_checkpoint"][0 if quick else 1]
+    ours = _in_process("ours_journal_checkpoint", n)
+    cpu = ours["cpu"]
+    return {
+        "bench": "journal_checkpoint",
+        "n": n,
+        "entries": ours["entries"],
+        "verify_s": round(ours["verify_s"], 3),
+        "verify_runs_s": [round(seconds, 3) for seconds in ours["verify_runs_s"]],
+        "checkpoint_s": round(ours["checkpoint_s"], 3),
+        "anchored_s": round(ours["anchored_s"], 3),
+        "checkpoint_ratio": round(ours["checkpoint_s"] / ours["verify_s"], 2),
+        "anchored_ratio": round(ours["anchored_s"] / ours["verify_s"], 2),
+        "checkpoint_kb": round(ours["checkpoint_kb"], 1),
+        "checkpoint_cpu_ratio": round(cpu["checkpoint"] / min(cpu["first"], cpu["last"]), 2),
+        "anchored_cpu_ratio": round(cpu["anchored"] / min(cpu["first"], cpu["last"]), 2),
+    }
+
+
 SIMULATE_DAYS = 30
 
 
@@ -971,6 +1095,7 @@ WORKERS: dict[str, Callable[[int], dict[str, Any]]] = {
     "tick_postgres": _work_tick_postgres,
     "tick_postgres_floor": _work_tick_postgres_floor,
     "ours_simulate": _work_ours_simulate,
+    "ours_journal_checkpoint": _work_ours_journal_checkpoint,
 }
 
 
@@ -1113,6 +1238,7 @@ BENCHMARKS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "tick_sqlite": bench_tick_sqlite,
     "tick_postgres": bench_tick_postgres,
     "simulate": bench_simulate,
+    "journal_checkpoint": bench_journal_checkpoint,
 }
 
 

@@ -23,6 +23,21 @@ the day of the newest journal entry (the tick that may have been cut short:
 the cases it had reviewed are not due again, the others are reviewed at the
 same moment as they would have been), then the days after it.
 
+With ``--resume MODE`` a run started on a journal does not run the cut tick
+again but goes on the NEXT day (``next-day``), after recording, an hour after
+the cut tick, a payment of everything owed (``payment``: the arrears are
+cleared), a promise to pay (``promise``: the case changes stage) or the
+case's closing by a supervisor (``closed``: a terminal stage) on every case
+with an open outbox intent (`arrears.outbox.open_intents`); its days run
+to `DAYS` inclusive, so a run cut on the last day is resumed too.  With
+``--no-reports`` the provider answers no delivery report (``delivery``
+returns ``None``), as an adapter that cannot say.  With ``--store sqlite``
+the cases and the journal live in an SQLite file (``arrears.db``, through
+`CrashingSQLite`) instead: there an entry is on disk only when its
+transaction commits, so a kill at an ``append`` point loses the uncommitted
+rest of the tick's phase.  ``--no-fsync`` writes the files without fsync (a
+killed process loses nothing the kernel has; only a power cut would).
+
 With ``--kill-after N`` the process sends itself SIGKILL at the N-th crash
 point.  The crash points are, in order of occurrence: the start and the end of
 each day's tick; in the middle of writing each journal line (half of it
@@ -45,11 +60,13 @@ from typing import IO, Any, Final
 
 import structlog
 
-from arrears import Case, Engine, JournalCorrupted, MemoryStore, SettableClock
+from arrears import Actor, Case, Engine, JournalCorrupted, MemoryStore, SettableClock
 from arrears.channels import DeliveryReport, OutboundMessage, SendResult
 from arrears.events import replay
 from arrears.journal import JournalEntry, read_jsonl
+from arrears.outbox import open_intents
 from arrears.policy import load_policy
+from arrears.stores import SQLiteStore
 
 #: The CN example policy (its templates sit next to it).
 POLICY: Final = (
@@ -62,7 +79,11 @@ DAYS: Final = 20
 #: Cases in the portfolio.
 CASES: Final = 30
 
+#: Who closes cases in the ``closed`` resume mode.
+SUPERVISOR: Final = Actor("sup-1", frozenset({"supervisor"}))
+
 JOURNAL: Final = "journal.jsonl"
+DATABASE: Final = "arrears.db"
 PROVIDER: Final = "provider.log"
 POINTS: Final = "points.log"
 
@@ -92,10 +113,15 @@ class CrashPoints:
             os.kill(os.getpid(), signal.SIGKILL)
 
 
+#: Whether writes are fsynced (``--no-fsync`` turns it off for speed).
+FSYNC = True
+
+
 def _durable_write(stream: IO[bytes], data: bytes) -> None:
     stream.write(data)
     stream.flush()
-    os.fsync(stream.fileno())
+    if FSYNC:
+        os.fsync(stream.fileno())
 
 
 class FileStore(MemoryStore):
@@ -179,6 +205,18 @@ class FileStore(MemoryStore):
         return store, torn
 
 
+class CrashingSQLite(SQLiteStore):
+    """An `SQLiteStore` with a crash point after each entry it is given (not yet committed)."""
+
+    def __init__(self, path: Path, crash: CrashPoints | None = None) -> None:
+        super().__init__(path)
+        self._crash = crash or CrashPoints()
+
+    def append(self, entry: JournalEntry, case: Case | None = None) -> None:
+        super().append(entry, case)
+        self._crash.hit(f"append {entry.kind} {entry.case_id}#{entry.seq}")
+
+
 class SmsProvider:
     """An SMS gateway that remembers, on disk, every key it delivered, as real ones do.
 
@@ -189,8 +227,11 @@ class SmsProvider:
 
     channels: frozenset[str] = frozenset({"sms"})
 
-    def __init__(self, path: Path, crash: CrashPoints | None = None) -> None:
+    def __init__(
+        self, path: Path, crash: CrashPoints | None = None, *, reports: bool = True
+    ) -> None:
         self._crash = crash or CrashPoints()
+        self.reports = reports
         self.delivered: set[str] = set()
         if path.exists():
             self.delivered.update(line.split("\t")[0] for line in path.read_text().splitlines())
@@ -215,8 +256,8 @@ class SmsProvider:
         return SendResult("sent", self.provider_id(message.key), "delivered")
 
     def delivery(self, key: str) -> DeliveryReport | None:
-        """``delivered`` for a key it delivered, else nothing."""
-        if key not in self.delivered:
+        """``delivered`` for a key it delivered, else nothing (nothing at all without reports)."""
+        if not self.reports or key not in self.delivered:
             return None
         return DeliveryReport(key, "delivered", provider_id=self.provider_id(key))
 
@@ -272,10 +313,21 @@ def tick_moment(day: int) -> datetime:
 class Run:
     """The engine, its store and its provider, rebuilt from *directory*."""
 
-    def __init__(self, directory: Path, crash: CrashPoints | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        crash: CrashPoints | None = None,
+        *,
+        reports: bool = True,
+        sqlite: bool = False,
+    ) -> None:
         self.crash = crash or CrashPoints()
-        self.store, self.torn = FileStore.load(directory / JOURNAL, self.crash)
-        self.provider = SmsProvider(directory / PROVIDER, self.crash)
+        self.store: FileStore | CrashingSQLite
+        if sqlite:
+            self.store, self.torn = CrashingSQLite(directory / DATABASE, self.crash), 0
+        else:
+            self.store, self.torn = FileStore.load(directory / JOURNAL, self.crash)
+        self.provider = SmsProvider(directory / PROVIDER, self.crash, reports=reports)
         self.clock = SettableClock(START)
         self.engine = Engine(
             policy=load_policy(POLICY),
@@ -314,6 +366,34 @@ class Run:
         latest = self.latest()
         return 0 if latest is None else (latest - START) // timedelta(days=1)
 
+    def open_cases(self) -> list[str]:
+        """The cases with an open outbox intent, in id order."""
+        return sorted({intent.case_id for intent in open_intents(self.store.chains())})
+
+    def disturb(self, mode: str, day: int) -> list[str]:
+        """Change the cases with an open intent an hour after day *day*'s tick, as *mode* says.
+
+        ``payment``: everything owed is paid (the case is cured);
+        ``promise``: a promise to pay it in a week (the case moves to ``promise``
+        where the stage allows); ``closed``: a supervisor closes the case
+        (terminal).  Returns the cases changed.
+        """
+        moment = self.clock.set(tick_moment(day) + timedelta(hours=1))
+        self.crash.label = f"after day {day}"
+        changed = self.open_cases()
+        for case_id in changed:
+            case = self.store.get(case_id)
+            if self.engine.workflow.is_terminal(case.stage):
+                continue
+            if mode == "payment":
+                self.engine.record_payment(case_id, case.balance.outstanding, at=moment)
+            elif mode == "promise":
+                due = case.local_date(moment) + timedelta(days=7)
+                self.engine.record_promise(case_id, case.balance.outstanding, due, at=moment)
+            elif mode == "closed":
+                self.engine.fire(case_id, "close", actor=SUPERVISOR, at=moment, reason="recalled")
+        return changed
+
     def tick(self, day: int) -> dict[str, Any]:
         """Run the tick of day *day*; its report as JSON."""
         now = self.clock.set(tick_moment(day))
@@ -338,15 +418,39 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("directory", type=Path)
     parser.add_argument("--kill-after", type=int, default=None, metavar="N")
     parser.add_argument("--trace", action="store_true", help="write every crash point passed")
+    parser.add_argument(
+        "--resume",
+        choices=["same-day", "next-day", "payment", "promise", "closed"],
+        default="same-day",
+    )
+    parser.add_argument("--no-reports", action="store_true", help="the provider reports nothing")
+    parser.add_argument("--store", choices=["file", "sqlite"], default="file")
+    parser.add_argument("--no-fsync", action="store_true", help="write without fsync")
     args = parser.parse_args(argv)
     quiet_logs()
+    global FSYNC
+    FSYNC = not args.no_fsync
     directory: Path = args.directory
     directory.mkdir(parents=True, exist_ok=True)
     trace = (directory / POINTS).open("w") if args.trace else None
-    run = Run(directory, CrashPoints(args.kill_after, trace))
+    sqlite = args.store == "sqlite"
+    resuming = (directory / (DATABASE if sqlite else JOURNAL)).exists()
+    run = Run(
+        directory,
+        CrashPoints(args.kill_after, trace),
+        reports=not args.no_reports,
+        sqlite=sqlite,
+    )
     opened = run.open_portfolio(portfolio())
     first = run.first_day()
-    reports = [run.tick(day) for day in range(first, DAYS)]
+    days = range(first, DAYS)
+    open_before = len(open_intents(run.store.chains()))
+    changed: list[str] = []
+    if resuming and args.resume != "same-day":
+        if args.resume in ("payment", "promise", "closed"):
+            changed = run.disturb(args.resume, first)
+        days = range(first + 1, max(DAYS, first + 2))
+    reports = [run.tick(day) for day in days]
     run.close()
     if trace is not None:
         trace.close()
@@ -359,6 +463,10 @@ def main(argv: list[str] | None = None) -> int:
         "sent": sum(report["sent"] for report in reports),
         "denied": sum(report["denied"] for report in reports),
         "tasks": sum(report["tasks"] for report in reports),
+        "recovered": sum(report["recovered"] for report in reports),
+        "unknown": sum(report["unknown"] for report in reports),
+        "open_before": open_before,
+        "changed": changed,
         "errors": [error for report in reports for error in report["errors"]],
         "crash_points": run.crash.passed,
     }

@@ -123,7 +123,8 @@ class TestSimulate:
         html = tmp_path / "report.html"
         done = arrears("simulate", CN, "--portfolio", portfolio, "--days", "3", "--html", html)
         assert done.returncode == 0, done.stderr
-        assert done.stdout.splitlines()[0].split() == ["KPI", "all"]
+        assert done.stdout.splitlines()[0].startswith("window 2026-09-01 09:30+08:00 to ")
+        assert done.stdout.splitlines()[1].split() == ["KPI", "all"]
         assert "cases                 " in done.stdout
         assert no_remote_assets(html.read_text(encoding="utf-8"))
 

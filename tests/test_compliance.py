@@ -256,10 +256,30 @@ class TestSevenInSeven:
         assert day7.next_allowed_at == ny(2026, 10, 9, 8, 0)
         assert call(regf, ny(2026, 10, 9, 8, 0)).allowed
 
-    def test_consent_within_seven_days_exempts_the_calls(self, regf: Engine) -> None:
+    def test_consent_within_seven_days_exempts_the_calls_it_covers(self, regf: Engine) -> None:
+        self.calls(regf, range(1, 8))
+        regf.record_consent(
+            "C-1",
+            "call",
+            at=ny(2026, 10, 7, 12),
+            covers=["calls"],
+            start=ny(2026, 10, 7, 14),
+            until=ny(2026, 10, 7, 16),
+        )
+        assert call(regf, ny(2026, 10, 7, 15)).allowed
+        # Outside the window it names the consent covers nothing: the 8th call is denied.
+        assert call(regf, ny(2026, 10, 7, 16, 30)).rules == ("US-7IN7",)
+
+    def test_a_consent_to_be_called_now_covers_an_hour(self, regf: Engine) -> None:
         self.calls(regf, range(1, 8))
         regf.record_consent("C-1", "call", at=ny(2026, 10, 7, 12))
-        assert call(regf, ny(2026, 10, 7, 15)).allowed
+        assert call(regf, ny(2026, 10, 7, 12, 59)).allowed
+        assert call(regf, ny(2026, 10, 7, 13, 1)).rules == ("US-7IN7",)
+
+    def test_a_consent_for_another_scope_exempts_nothing(self, regf: Engine) -> None:
+        self.calls(regf, range(1, 8))
+        regf.record_consent("C-1", "call", at=ny(2026, 10, 7, 12), covers=["automated"])
+        assert call(regf, ny(2026, 10, 7, 12, 10)).rules == ("US-7IN7",)
 
     def test_override_makes_the_cap_stricter(self) -> None:
         engine = Engine(compliance=Compliance(["US-RegF"], overrides={"US-7IN7": {"limit": 3}}))
@@ -390,6 +410,14 @@ class TestRecords:
         )
         regf.record_opt_out("C-1", "email", at=ny(2026, 10, 1, 12))
         regf.record_consent("C-1", "call", at=ny(2026, 10, 1, 13))
+        regf.record_consent(
+            "C-1",
+            "call",
+            contact="mobile",
+            covers=["hours", "calls"],
+            until=ny(2026, 10, 1, 14),
+            at=ny(2026, 10, 1, 13, 30),
+        )
         cached = regf.contact_history("C-1")
         rebuilt = ContactHistory.from_entries(regf.history("C-1"))
         assert cached.attempts == rebuilt.attempts
@@ -545,3 +573,177 @@ def test_judging_changes_nothing_but_the_journal() -> None:
     again = compliance.judge(case, history, proposal, ny(2026, 10, 1, 22))
     assert first == again
     assert case == engine.case("C-1")
+
+
+# -- the findings of the legal review: consent scope, opt-outs, disclosures, moratoria ---------
+def _engine(packs: list[str], start: datetime, **case: Any) -> tuple[Engine, SettableClock]:
+    clock = SettableClock(start)
+    engine = Engine(compliance=Compliance(packs), clock=clock)
+    engine.open_case(us_case(**case))
+    engine.record_notice("C-1", "validation")
+    return engine, clock
+
+
+class TestConsentScope:
+    def test_unknown_scope_and_backwards_window_are_refused(self) -> None:
+        engine, _ = _engine(["US-RegF"], ny(2026, 10, 1, 9))
+        with pytest.raises(InvalidInput, match="covers"):
+            engine.record_consent("C-1", "call", covers=["everything"])
+        with pytest.raises(InvalidInput, match="until"):
+            engine.record_consent("C-1", "call", until=ny(2026, 10, 1, 8))
+
+    def test_the_journal_keeps_what_the_consent_covers(self) -> None:
+        engine, _ = _engine(["US-RegF"], ny(2026, 10, 1, 9))
+        entry = engine.record_consent(
+            "C-1", "call", contact="mobile", covers=["calls", "hours"], until=ny(2026, 10, 1, 17)
+        )
+        assert entry.data["covers"] == ["calls", "hours"]
+        assert entry.data["until"] == ny(2026, 10, 1, 17).isoformat()
+        consent = ContactHistory.from_entries(engine.history("C-1")).consents[-1]
+        assert consent.scopes == frozenset({"calls", "hours"})
+        assert consent.window(None) == (ny(2026, 10, 1, 9), ny(2026, 10, 1, 17))
+
+    def test_a_callback_consent_is_not_consent_to_automated_calls(self) -> None:
+        engine, clock = _engine(["US-RegF"], ny(2026, 10, 1, 9))
+        engine.record_consent("C-1", "call")
+        automated = {"channel": "call", "contact": "mobile", "automated": True}
+        assert engine.judge_contact("C-1", automated).rules == ("US-TCPA",)
+        engine.record_consent("C-1", "call", contact="mobile", covers=["automated"])
+        clock.set(ny(2026, 12, 1, 10))
+        assert engine.judge_contact("C-1", automated).allowed
+
+    def test_a_consent_to_another_persons_number_does_not_lift_the_debtors_window(
+        self,
+    ) -> None:
+        engine, clock = _engine(["US-RegF"], ny(2026, 10, 1, 21, 5))
+        engine.record_consent("C-1", "call", contact="sister", covers=["hours"])
+        clock.set(ny(2026, 10, 1, 21, 10))
+        assert engine.judge_contact("C-1", {"channel": "call", "contact": "mobile"}).rules == (
+            "US-TIME",
+        )
+
+
+class TestOptOutOfCalls:
+    def test_a_call_opt_out_covers_voicemail_and_only_a_text_confirms_a_text_opt_out(
+        self,
+    ) -> None:
+        contacts = [
+            {"id": "mobile", "channel": "call", "address": BOSTON_MOBILE},
+            {"id": "mobile-sms", "channel": "sms", "address": BOSTON_MOBILE},
+        ]
+        engine, _ = _engine(["US-RegF"], ny(2026, 10, 1, 10), contacts=contacts)
+        engine.record_opt_out("C-1", "call", contact="mobile")
+        for channel in ("call", "voicemail"):
+            for purpose in ("collection", "limited_content", "opt_out_confirmation"):
+                verdict = engine.judge_contact(
+                    "C-1", {"channel": channel, "contact": "mobile", "purpose": purpose}
+                )
+                assert "US-MEDIUM" in verdict.rules, (channel, purpose)
+        engine.record_opt_out("C-1", "sms", contact="mobile-sms")
+        confirm = {"channel": "sms", "contact": "mobile-sms", "purpose": "opt_out_confirmation"}
+        assert engine.judge_contact("C-1", confirm).allowed
+
+
+class TestMassachusettsCounts:
+    @pytest.mark.parametrize(
+        ("outcome", "counted"),
+        [
+            ("no_answer", True),
+            ("voicemail", True),
+            ("conversation", True),
+            ("wrong_party", True),
+            ("busy", False),
+            ("not_connected", False),
+        ],
+    )
+    def test_what_an_initiated_communication_is(self, outcome: str, counted: bool) -> None:
+        engine, clock = _engine(["US-MA"], ny(2026, 10, 5, 10))
+        for day in (5, 6):
+            clock.set(ny(2026, 10, day, 10))
+            engine.record_interaction("C-1", "call", outcome, contact="mobile")
+        clock.set(ny(2026, 10, 6, 11))
+        verdict = engine.judge_contact("C-1", {"channel": "call", "contact": "mobile"})
+        assert ("US-MA" in verdict.rules) is counted
+
+
+class TestMiranda:
+    FULL = (
+        "This is an attempt to collect a debt and any information obtained will be used "
+        "for that purpose."
+    )
+
+    def test_the_first_written_communication_after_an_oral_one_repeats_the_disclosure(
+        self,
+    ) -> None:
+        engine, clock = _engine(["US-RegF"], ny(2026, 10, 1, 10))
+        engine.record_interaction("C-1", "call", "conversation", contact="mobile")
+        clock.set(ny(2026, 10, 2, 10))
+        email = {"channel": "email", "contact": "email"}
+        short = {**email, "text": "From a debt collector. Reply STOP to opt out."}
+        full = {**email, "text": f"From a debt collector. {self.FULL} Reply STOP to opt out."}
+        assert engine.judge_contact("C-1", short).rules == ("US-MIRANDA",)
+        assert engine.judge_contact("C-1", full).allowed
+        engine.record_interaction("C-1", "email", "delivered", contact="email")
+        assert engine.judge_contact("C-1", short).allowed
+
+
+LONDON_CASE: dict[str, Any] = {
+    "debtor": {"id": "D-UK", "timezone": "Europe/London"},
+    "contacts": [{"id": "mobile", "channel": "call", "address": "+447911123456"}],
+    "balance": {"currency": "GBP", "principal": "900.00"},
+}
+
+
+@settings(max_examples=40, deadline=None)
+@given(minutes=st.integers(min_value=0, max_value=365 * 24 * 60 - 1))
+def test_breathing_space_ends_at_london_midnight_after_day_60(minutes: int) -> None:
+    """Whenever the hold is recorded, it ends at 00:00 London time 61 days after that day."""
+    started = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=minutes)
+    clock = SettableClock(started)
+    engine = Engine(compliance=Compliance(["UK"]), clock=clock)
+    engine.open_case({**us_case(), **LONDON_CASE})
+    engine.add_hold("C-1", "breathing_space", "standard breathing space")
+    first = started.astimezone(LONDON).date() + timedelta(days=1)
+    end = earliest_local(first + timedelta(days=60), time(0), LONDON)
+    history = ContactHistory.from_entries(engine.history("C-1"))
+    case = engine.case("C-1")
+    proposal = Proposal(channel="letter", party="debtor")
+    compliance = engine.compliance
+    assert "UK-BS" in compliance.judge(case, history, proposal, end - timedelta(seconds=1)).rules
+    assert "UK-BS" not in compliance.judge(case, history, proposal, end).rules
+
+
+class TestContactPersons:
+    def test_a_refusal_on_any_medium_stops_every_contact_with_that_person(self) -> None:
+        contacts = [
+            {"id": "mobile", "channel": "call", "address": "+8613812345678"},
+            {
+                "id": "friend",
+                "channel": "call",
+                "address": "+8613987654321",
+                "party": "third_party",
+            },
+            {
+                "id": "friend-sms",
+                "channel": "sms",
+                "address": "+8613987654321",
+                "party": "third_party",
+            },
+        ]
+        start = datetime(2026, 10, 12, 10, tzinfo=SHANGHAI)
+        clock = SettableClock(start)
+        engine = Engine(compliance=Compliance(["CN"]), clock=clock)
+        engine.open_case(
+            us_case(contacts=contacts, debtor={"id": "D-CN", "timezone": "Asia/Shanghai"})
+        )
+        for hour in (10, 11, 12):
+            clock.set(start.replace(hour=hour))
+            engine.record_interaction("C-1", "call", "no_answer", contact="mobile")
+        relay = {"channel": "call", "contact": "friend", "purpose": "relay"}
+        assert engine.judge_contact("C-1", relay).allowed
+        assert (
+            "CN-THIRD-PARTY"
+            in engine.judge_contact("C-1", {**relay, "purpose": "collection"}).rules
+        )
+        engine.record_opt_out("C-1", "sms", contact="friend-sms")
+        assert "CN-THIRD-PARTY" in engine.judge_contact("C-1", relay).rules

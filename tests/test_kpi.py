@@ -83,7 +83,7 @@ def report(engine: Engine) -> KpiReport:
 def test_the_kpis_of_all_cases(report: KpiReport) -> None:
     kpis = report.overall
     assert (kpis.cases, kpis.cured, kpis.cure_rate) == (2, 1, 0.5)
-    assert kpis.overdue == Decimal("4000.00")
+    assert kpis.past_due == Decimal("4000.00")
     assert kpis.collected == Decimal("2000.00")
     assert kpis.recovery_rate == 0.5
     assert kpis.contacts == 4
@@ -118,9 +118,13 @@ def test_champion_and_challenger_side_by_side(report: KpiReport) -> None:
     assert report.variants["challenger"].cure_rate == 0.0
     assert report.variants["challenger"].blocked_by == {"CN-HOURS": 1}
     lines = report.table().splitlines()
-    assert lines[0].split() == ["KPI", "all", "challenger", "champion"]
-    assert "cure rate" in report.table()
-    assert any(line.startswith("  blocked by CN-HOURS") for line in lines)
+    assert lines[0] == (
+        "window 2026-09-01 09:00+08:00 to 2026-10-01 09:00+08:00 (30 days): "
+        "1 complete 30-day period(s)"
+    )
+    assert lines[1].split() == ["KPI", "all", "challenger", "champion"]
+    assert lines[5].split() == ["cure", "rate", "50.0%", "0.0%", "100.0%"]
+    assert [line.split() for line in lines if "CN-HOURS" in line] == [["CN-HOURS", "1", "1", "0"]]
 
 
 def test_costs_are_configurable(engine: Engine) -> None:
@@ -143,7 +147,8 @@ def test_without_bounds_the_period_runs_from_the_first_opening_to_the_last_entry
 ) -> None:
     report = kpis_from_journal(engine.store.chains())
     assert report.start == START
-    assert report.days == 3
+    assert report.days == 4  # whole days from the first opening past the last entry
+    assert report.end == START + timedelta(days=4)
     assert report.overall.collected == Decimal("2000.00")
 
 
@@ -208,9 +213,9 @@ def test_a_completed_reduction_plan_cures_the_case() -> None:
     case = engine.case(case_id)
     assert (case.arrears, case.stage) == (cny("0.00"), "resolved")
     kpis = one_case(engine, case_id)
-    assert (kpis.overdue_cases, kpis.cured, kpis.cure_rate) == (1, 1, 1.0)
+    assert (kpis.past_due_cases, kpis.cured, kpis.cure_rate) == (1, 1, 1.0)
     assert kpis.flows == {("M1", "paid"): 1}
-    assert kpis.overdue == Decimal("3500.00")
+    assert kpis.past_due == Decimal("3500.00")
     assert kpis.collected == Decimal("500.00")
     assert kpis.recovery_rate == pytest.approx(500 / 3500)
 
@@ -503,28 +508,83 @@ def test_the_kpis_agree_with_the_engine_for_every_ending(
         story.end(case_id, ending, pct)
         if reverse:
             story.reverse(case_id, -1)
-    end = story.clock.now()
-    assert end - START < timedelta(days=30)  # one period: from M1 to the last bucket
+    end = story.clock.now() + timedelta(seconds=1)  # the window [START, end) holds every entry
+    assert end - START < timedelta(days=30)  # one period (partial): from M1 to the last bucket
 
     engine = story.engine
     cleared = 0
     for case_id, (_, _, ending, _, _) in zip(case_ids, stories, strict=True):
         case = engine.case(case_id)
         one = kpis_from_journal([(case_id, engine.history(case_id))], start=START, end=end).overall
-        last = "paid" if case.arrears.is_zero else case.bucket(end)
-        assert (one.cured == 1) == case.arrears.is_zero
-        assert one.flows == {("M1", last): 1}
+        last = case.bucket(end)  # M0 when nothing is past due and something is not yet due
+        if case.balance.outstanding.is_zero:
+            last = "paid"
+        assert (one.cured == 1) == (case.days_past_due(end) == 0)  # nothing past due
+        assert one.period_flows == [{("M1", last): 1}]
+        assert one.flows == {}  # a partial period is never pooled
         assert one.collected == story.collected[case_id]
-        folded = kpi._fold(engine.history(case_id), lambda _: True)
+        folded = kpi._fold(engine.history(case_id))
         assert folded is not None
-        assert folded[0].final == case.arrears.amount
-        assert folded[0].stage == case.stage
-        cleared += case.arrears.is_zero
+        assert folded.state_at(end + timedelta(seconds=1)).balance == case.balance
+        cleared += case.days_past_due(end) == 0
         event(f"{ending}: {case.stage}, {'no arrears' if case.arrears.is_zero else 'arrears'}")
     report = kpis_from_journal(engine.store.chains(), start=START, end=end).overall
-    assert (report.cases, report.overdue_cases, report.cured) == (
+    assert (report.cases, report.past_due_cases, report.cured) == (
         len(stories),
         len(stories),
         cleared,
     )
     assert report.collected == sum(story.collected.values(), Decimal(0))
+
+
+# -- The population of each figure, and the window's periods -------------------------------
+
+
+def test_a_case_not_yet_past_due_at_entry_is_not_in_the_cure_rate() -> None:
+    """Owed but due in five days: M0 at entry, so neither cured nor counted in recovery."""
+    engine = Engine(clock=SettableClock(START))
+    engine.open_case(overdue_loan(id="DUE", due_date="2026-09-06", stage="pre_due"), at=START)
+    engine.open_case(overdue_loan(id="LATE"), at=START)
+    engine.record_payment("DUE", cny("3500.00"), at=at(3))
+    kpis = kpis_from_journal(engine.store.chains(), start=START, end=END).overall
+    assert (kpis.cases, kpis.past_due_cases, kpis.cured, kpis.cure_rate) == (2, 1, 0, 0.0)
+    assert kpis.past_due == Decimal("3500.00")  # LATE's; DUE was not past due
+    assert (kpis.collected, kpis.collected_past_due) == (Decimal("3500.00"), Decimal(0))
+    assert kpis.recovery_rate == 0.0
+    assert kpis.period_flows == [{("M0", "paid"): 1, ("M1", "M2"): 1}]
+
+
+def test_a_partial_period_is_shown_on_its_own_and_never_pooled() -> None:
+    """45 days: one complete period and a partial one of 15 days."""
+    engine = Engine(clock=SettableClock(START))
+    engine.open_case(overdue_loan(), at=START)
+    end = START + timedelta(days=45)
+    report = kpis_from_journal(engine.store.chains(), start=START, end=end)
+    assert [(p.index, p.partial) for p in report.periods] == [(1, False), (2, True)]
+    assert report.periods[1].label == "2: 10-01→10-16 (partial, 15 days)"
+    kpis = report.overall
+    assert kpis.roll_counts(1) == {"M1→M2": (1, 1)}
+    assert kpis.roll_counts(2) == {"M2→M3": (0, 1)}  # 42 to 57 days past due
+    assert kpis.roll_counts() == {"M1→M2": (1, 1)}
+    assert report.window().endswith("1 complete 30-day period(s) and 1 partial period (15 days)")
+    with pytest.raises(InvalidInput, match="period"):
+        kpis.roll_counts(3)
+
+
+def test_a_roll_counts_the_next_bucket_or_worse() -> None:
+    """A due date moved back by a backdated instalment: M1 to M3 in one period is a roll."""
+    engine = Engine(clock=SettableClock(START))
+    record = overdue_loan(balance={"currency": "CNY", "not_due": "3500.00"}, due_date="2026-09-05")
+    record["stage"] = "pre_due"
+    engine.open_case(record, at=START)
+    engine.fall_due("LN-3500", cny("3500.00"), due=date(2026, 8, 1), at=at(2))
+    kpis = one_case(engine, "LN-3500")
+    assert kpis.period_flows == [{("M0", "M3"): 1}]
+    assert kpis.roll_rates() == {"M0→M1": 1.0}
+
+
+def test_the_window_must_end_after_it_starts() -> None:
+    engine = Engine(clock=SettableClock(START))
+    engine.open_case(overdue_loan(), at=START)
+    with pytest.raises(InvalidInput, match="end"):
+        kpis_from_journal(engine.store.chains(), start=START, end=START)

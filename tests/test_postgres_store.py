@@ -432,3 +432,42 @@ def test_open_cases_in_one_transaction_is_a_bulk_load(
     assert len(other) == 2000
     assert len(other.due(clock.now())) == 2000
     assert other.get("L-1999") == engine.case("L-1999")
+
+
+def test_the_application_role_with_the_documented_grants_works_a_day(url: str, schema: str) -> None:
+    """docs/stores.md's least-privilege grants are enough to open a store and run a day.
+
+    The role has no CREATE on the database or the schema: opening must find
+    everything made (by the owner, once) and create nothing.
+    """
+    import re
+
+    import psycopg
+
+    PostgresStore(url, schema=schema).close()  # the owner makes the tables
+    text = (Path(__file__).resolve().parent.parent / "docs/stores.md").read_text(encoding="utf-8")
+    grants = re.findall(r"^GRANT [^;]+ TO collector;$", text, flags=re.MULTILINE)
+    assert len(grants) >= 4
+    role = f"{schema}_app"
+    run_sql(url, schema, f"CREATE ROLE {role} LOGIN")
+    try:
+        for grant in grants:
+            run_sql(url, schema, re.sub(r"\barrears\b", schema, grant).replace("collector", role))
+        as_role = psycopg.conninfo.make_conninfo(url, user=role)
+        clock = SettableClock(datetime(2026, 9, 2, 9, 30, tzinfo=SHANGHAI))
+        with PostgresStore(as_role, schema=schema, max_size=2) as store:
+            engine, _ = cn_engine(store, clock)
+            engine.open_case(cn_case("L-1", due="2026-08-25"))
+            engine.record_payment("L-1", Money(Decimal("50.00"), "CNY"), reference="bank-1")
+            report = engine.tick()
+            assert report.reviewed == 1
+            assert not report.errors
+            assert engine.verify() == []
+        with psycopg.connect(as_role, autocommit=True) as conn:
+            conn.execute(f"SET search_path TO {schema}")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute("DELETE FROM journal")
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"DROP OWNED BY {role}")
+            conn.execute(f"DROP ROLE {role}")

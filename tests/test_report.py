@@ -57,5 +57,79 @@ def test_charts_are_inline_svg_without_metadata(report: KpiReport) -> None:
 
 def test_an_empty_journal_still_gives_a_page() -> None:
     page = render_html(kpis_from_journal([]))
-    assert "no cases overdue" in page
+    assert "no complete 30-day period in the window" in page
     assert "no contact was blocked" in page
+
+
+def test_the_page_says_what_each_figure_counts(report: KpiReport) -> None:
+    """The window, a partial period marked as such, and the population of each figure."""
+    page = render_html(report)
+    assert "window 2026-09-01 09:30+08:00 to 2026-09-13 09:30+08:00 (12 days)" in page
+    assert "1: 09-01→09-13 (partial, 12 days)" in page
+    assert "<td>cases past due at entry</td>" in page
+    assert "a denial citing several rules counts under each rule" in page
+    assert "the agents&#x27; calls and visits and the automated messages alike" in page
+
+
+def _table(output: str) -> str:
+    """The KPI table of a command's output: from its window line to the roll rates' end."""
+    lines = output.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("window "))
+    last = max(i for i, line in enumerate(lines) if line.startswith("M"))
+    return "\n".join(lines[first : last + 1])
+
+
+def test_the_demo_prints_what_report_prints_from_its_database(tmp_path: Path) -> None:
+    """One figure everywhere: the demo's table is `arrears report --db` on the demo's file."""
+    from click.testing import CliRunner
+
+    from arrears.cli import main
+
+    db, page = tmp_path / "demo.db", tmp_path / "demo.html"
+    runner = CliRunner()
+    demo = runner.invoke(
+        main, ["demo", "--cases", "80", "--days", "40", "--db", str(db), "--html", str(page)]
+    )
+    assert demo.exit_code == 0, demo.output
+    assert f"the same figures: arrears report --db {db}" in demo.output
+    again = runner.invoke(main, ["report", "--db", str(db)])
+    assert again.exit_code == 0, again.output
+    table = _table(demo.output)
+    assert table == _table(again.output)
+    assert "(40 days): 1 complete 30-day period(s) and 1 partial period (10 days)" in table
+    assert "2: 10-01→10-11 (partial, 10 days)" in table
+    html = runner.invoke(main, ["report", "--db", str(db), "--html", str(tmp_path / "r.html")])
+    assert html.exit_code == 0
+    ours = (tmp_path / "r.html").read_text(encoding="utf-8")
+    theirs = page.read_text(encoding="utf-8")
+    tables = [text[text.index("<h2>KPIs</h2>") : text.index("<section")] for text in (ours, theirs)]
+    assert tables[0] == tables[1]
+    assert "<td>cases past due at entry</td>" in tables[0]
+    window = runner.invoke(
+        main,
+        [
+            "report",
+            "--db",
+            str(db),
+            "--from",
+            "2026-09-01T09:30:00+08:00",
+            "--to",
+            "2026-10-01T09:30:00+08:00",
+        ],
+    )
+    assert window.exit_code == 0, window.output
+    assert "(30 days): 1 complete 30-day period(s)\n" in window.output
+    backwards = runner.invoke(
+        main,
+        [
+            "report",
+            "--db",
+            str(db),
+            "--from",
+            "2026-10-01T09:30:00+08:00",
+            "--to",
+            "2026-09-01T09:30:00+08:00",
+        ],
+    )
+    assert backwards.exit_code == 2
+    assert "--to" in backwards.output

@@ -56,6 +56,16 @@ class TestPortfolio:
             assert case.debtor.locale == "zh-CN"
             assert case.contacts[0].address.startswith("+861")
 
+    def test_a_loan_not_yet_due_owes_nothing_overdue(self) -> None:
+        records = synthetic_portfolio(200, seed=5)
+        ahead = [record for record in records if record["due_date"] >= "2026-09-01"]
+        assert 15 <= len(ahead) <= 45  # about 15%
+        for record in ahead:
+            assert set(record["balance"]) == {"currency", "not_due"}
+        for record in records:
+            if record["due_date"] < "2026-09-01":
+                assert "not_due" not in record["balance"]
+
     def test_load_portfolio_reads_json_and_json_lines(self, tmp_path: Path) -> None:
         records = synthetic_portfolio(3, seed=1)
         array = tmp_path / "cases.json"
@@ -106,7 +116,7 @@ class TestRun:
         assert kpis.contacts_by_channel["sms"] > 0
         assert kpis.contacts_by_channel["call"] > 0
         assert kpis.promises > 0
-        assert 0 < kpis.collected <= kpis.overdue
+        assert 0 < kpis.collected_past_due <= kpis.past_due
         assert result.engine.verify() == []
 
     def test_every_recorded_contact_passes_the_packs_judged_again(
@@ -149,6 +159,23 @@ class TestRun:
         # The team tries more than the rules allow: the rules stopped it, and said why.
         assert denied > 0
         assert "CN-HOURS" in rules
+
+    def test_a_loan_not_yet_due_falls_due_on_its_date(self, result: SimulationResult) -> None:
+        """The simulated loan system: the instalment becomes overdue at 00:00 on its due date."""
+        engine = result.engine
+        fell = 0
+        for case_id, entries in engine.store.chains():
+            case = Case.model_validate_json(entries[0].data["case"])
+            if case.balance.not_due and not case.balance.has_arrears:
+                due = [entry for entry in entries if entry.kind == "instalment_due"]
+                assert len(due) == 1, case_id
+                local = due[0].at.astimezone(case.debtor.timezone)
+                assert local.date() == case.due_date
+                assert due[0].data["amount"] == str(case.balance.not_due)
+                fell += 1
+        assert fell > 10
+        kpis = result.kpis().overall
+        assert kpis.past_due_cases == kpis.cases - fell
 
     def test_a_careful_team_is_never_stopped_by_the_hours(self) -> None:
         careful = Workforce(shift=(time(9), time(21)), redials=6)

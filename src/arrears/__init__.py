@@ -69,6 +69,7 @@ from .plans import (
 from .settlements import Approval, ApprovalLimits
 from .store import MemoryStore
 from .workflow import (
+    Migration,
     TransitionResult,
     TransitionSpec,
     Workflow,
@@ -108,6 +109,7 @@ __all__ = [
     "JournalEntry",
     "JournalProblem",
     "MemoryStore",
+    "Migration",
     "Money",
     "Outcome",
     "Party",

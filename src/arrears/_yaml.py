@@ -24,6 +24,13 @@ Scalars are built so that nothing is lost on the way to pydantic:
 
 Anchors and aliases work; merge keys (``<<``) and explicit tags other than
 YAML's standard ones are refused.
+
+A document is bounded (`arrears.limits`): at most ``DOCUMENT_BYTES``
+characters, ``YAML_DEPTH`` nested mappings and lists, ``YAML_ALIASES``
+aliases and ``YAML_VALUES`` values once its aliases are expanded, so a
+"billion laughs" or a file of ten thousand nested brackets is refused with a
+`DocumentInvalid` naming the file and the line, never a `MemoryError` or a
+`RecursionError`.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ import pydantic
 import yaml
 
 from .errors import DocumentInvalid, Problem
+from .limits import DOCUMENT_BYTES, YAML_ALIASES, YAML_DEPTH, YAML_VALUES
 
 __all__ = [
     "DocumentInvalid",
@@ -47,6 +55,7 @@ __all__ = [
     "field_name",
     "load",
     "load_file",
+    "safe_load",
     "validation_problems",
 ]
 
@@ -104,6 +113,84 @@ def field_name(path: FieldPath) -> str:
     return text
 
 
+class _TooBig(Exception):
+    """A document over one of the limits: where, and which."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a document nested too deeply or with too many aliases.
+
+    The composer builds nested nodes by recursion: the depth is checked
+    before Python's own limit is reached.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._aliases = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > YAML_ALIASES:
+                raise _TooBig(line, f"more than {YAML_ALIASES} aliases")
+            return super().compose_node(parent, index)
+        self._depth += 1
+        try:
+            if self._depth > YAML_DEPTH:
+                raise _TooBig(line, f"mappings and lists nested more than {YAML_DEPTH} deep")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _compose(text: str, file: str) -> yaml.Node | None:
+    """The node tree of *text*, bounded; `DocumentInvalid` naming *file* and the line."""
+    if len(text) > DOCUMENT_BYTES:
+        raise DocumentInvalid(
+            [Problem(file, 1, "", f"{len(text)} characters, more than {DOCUMENT_BYTES}")]
+        )
+    loader = _BoundedLoader(text)
+    try:
+        return loader.get_single_node()
+    except _TooBig as err:
+        raise DocumentInvalid([Problem(file, err.line, "", err.message)]) from None
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        reason = ", ".join(part for part in (err.context, err.problem) if part)
+        raise DocumentInvalid([Problem(file, line, "", f"not valid YAML: {reason}")]) from None
+    except yaml.YAMLError as err:
+        raise DocumentInvalid([Problem(file, 1, "", f"not valid YAML: {err}")]) from None
+    finally:
+        loader.dispose()
+
+
+def safe_load(text: str, file: str) -> Any:
+    """*text* as PyYAML's safe loader builds it, within the same limits as `load`.
+
+    For small documents read as PyYAML reads them (a template's front matter).
+
+    Raises:
+        DocumentInvalid: not YAML, or over a limit, naming *file* and the line.
+    """
+    root = _compose(text, file)
+    if root is None:
+        return None
+    loader = _BoundedLoader("")
+    try:
+        return loader.construct_document(root)
+    finally:
+        loader.dispose()
+
+
 class _Builder:
     """Turns a composed node tree into plain data, recording lines and problems."""
 
@@ -112,6 +199,7 @@ class _Builder:
         self.lines: dict[FieldPath, int] = {}
         self.problems: list[Problem] = []
         self._open: set[int] = set()  # nodes being built: an alias inside itself is a cycle
+        self._built = 0  # values built, aliases expanded: bounded by YAML_VALUES
 
     def fail(self, node: yaml.Node, path: FieldPath, message: str) -> None:
         self.problems.append(
@@ -119,6 +207,12 @@ class _Builder:
         )
 
     def build(self, node: yaml.Node, path: FieldPath) -> Any:
+        self._built += 1
+        if self._built > YAML_VALUES:
+            raise _TooBig(
+                node.start_mark.line + 1,
+                f"more than {YAML_VALUES} values once its aliases are expanded",
+            )
         if id(node) in self._open:
             self.fail(node, path, "an alias refers to a value that contains it")
             return None
@@ -206,26 +300,22 @@ def load(text: str, file: str) -> LocatedDocument:
 
     Raises:
         DocumentInvalid: the text is not YAML, holds more than one document,
-            repeats a key in a mapping, or uses a merge key or an unsupported tag.
+            repeats a key in a mapping, uses a merge key or an unsupported tag,
+            or is over a limit (size, depth, aliases, values).
 
     Example:
         >>> doc = load("expect:\\n  - at: 2026-10-08T11:00:00-04:00\\n", "x.yaml")
         >>> doc.data, doc.line_of(("expect", 0, "at"))
         ({'expect': [{'at': '2026-10-08T11:00:00-04:00'}]}, 2)
     """
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        reason = ", ".join(part for part in (err.context, err.problem) if part)
-        raise DocumentInvalid([Problem(file, line, "", f"not valid YAML: {reason}")]) from None
-    except yaml.YAMLError as err:
-        raise DocumentInvalid([Problem(file, 1, "", f"not valid YAML: {err}")]) from None
+    root = _compose(text, file)
     if root is None:
         return LocatedDocument(file, None, {(): 1})
     builder = _Builder(file)
-    data = builder.build(root, ())
+    try:
+        data = builder.build(root, ())
+    except _TooBig as err:
+        raise DocumentInvalid([Problem(file, err.line, "", err.message)]) from None
     if builder.problems:
         raise DocumentInvalid(sorted(builder.problems, key=lambda problem: problem.line))
     return LocatedDocument(file, data, {(): root.start_mark.line + 1, **builder.lines})
@@ -239,6 +329,11 @@ def load_file(path: str | os.PathLike[str], name: str | None = None) -> LocatedD
     """
     file = name if name is not None else str(path)
     try:
+        size = Path(path).stat().st_size
+        if size > DOCUMENT_BYTES:  # refused before it is read
+            raise DocumentInvalid(
+                [Problem(file, 1, "", f"{size} bytes, more than {DOCUMENT_BYTES}")]
+            )
         text = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError as err:
         raise DocumentInvalid([Problem(file, 1, "", f"not UTF-8 text: {err.reason}")]) from None

@@ -36,10 +36,16 @@ __all__ = [
 ]
 
 #: Holds that stop penalty interest and late fees by default: a bankruptcy
-#: stay, a UK breathing space (SI 2020/1311 reg. 7), a deceased debtor and a
-#: hardship review.  Disputes and cease-contact requests pause contact, not
-#: the contract, unless the terms say so.
-FREEZING_HOLDS: Final = ("bankruptcy", "breathing_space", "deceased", "hardship")
+#: stay, a UK breathing space or mental health crisis moratorium (SI 2020/1311
+#: reg. 7), a deceased debtor and a hardship review.  Disputes and cease-contact
+#: requests pause contact, not the contract, unless the terms say so.
+FREEZING_HOLDS: Final = (
+    "bankruptcy",
+    "breathing_space",
+    "mental_health_crisis",
+    "deceased",
+    "hardship",
+)
 
 #: The overdue components penalty interest may be charged on.
 PENALTY_BASES: Final = ("principal", "interest", "fees")

@@ -10,7 +10,6 @@ and out of validation errors.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -36,6 +35,7 @@ from .agreements import Accrual, AgreementTerms
 from .clock import require_aware
 from .errors import InvalidInput
 from .holds import HoldKind
+from .limits import ADDRESS, MAX_AMOUNT, NAME, PAYDAY_HORIZON_DAYS, REASON, SHORT_TEXT
 from .money import Money, currency_quantum, minor_units
 from .plans import Promise, RepaymentPlan
 from .tasks import Task
@@ -105,6 +105,10 @@ class Outcome(StrEnum):
     FAILED = "failed"
     REPLY = "reply"
     """The debtor wrote back (an inbound message): not an attempt of ours."""
+    UNKNOWN = "unknown"
+    """A message that may or may not have reached the debtor: an outbox intent closed
+    when the provider could not say and sending it again was no longer warranted.
+    Frequency caps count it as a contact attempt."""
 
 
 class _ByValue:
@@ -145,7 +149,7 @@ class ContactPoint(BaseModel):
 
     id: Identifier
     channel: Annotated[Channel, _ByValue()]
-    address: str = Field(min_length=1, repr=False)
+    address: str = Field(min_length=1, max_length=ADDRESS, repr=False)
     party: Annotated[Party, _ByValue()] = Field(default=Party.DEBTOR, validate_default=True)
     consent: bool = False
     opted_out: bool = False
@@ -167,7 +171,7 @@ class Debtor(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     id: Identifier
-    name: str | None = Field(default=None, repr=False)
+    name: str | None = Field(default=None, max_length=NAME, repr=False)
     timezone: ZoneInfo | None = None
     locale: str = Field(default="en", pattern=_LOCALE)
     payday: str | None = Field(default=None, max_length=200)
@@ -187,39 +191,62 @@ class Debtor(BaseModel):
 
 @lru_cache(maxsize=1024)
 def _recurrence_problem(rule: str) -> str | None:
-    """Why *rule* is not an RFC 5545 recurrence rule, or ``None`` when it is.
+    """Why *rule* is not an RFC 5545 recurrence rule for a payday, or ``None`` when it is.
+
+    A payday recurs without end (no ``COUNT``, ``UNTIL`` or ``DTSTART``), daily
+    at the finest, at least once a year, and its pattern gives a payday within
+    `arrears.limits.PAYDAY_HORIZON_DAYS` of a start: a rule that never does
+    (the 30th of February) would make every review walk the calendar to the
+    year 9999 looking for one.
 
     Remembered: a portfolio has a handful of distinct paydays, and parsing one
     costs more than validating the rest of a case (a store reads every case it
     reviews back through validation).
     """
-    parts = {
-        name.strip().upper()
-        for part in rule.upper().replace("RRULE:", "").split(";")
-        for name in part.split("=")[:1]
-    }
-    frequency = _FREQUENCY.search(rule.upper())
-    if frequency is not None and frequency.group(1) not in _PAYDAY_FREQUENCIES:
-        return f"a payday recurs daily at the finest, not {frequency.group(1)}"
-    finer = sorted(parts & {"BYHOUR", "BYMINUTE", "BYSECOND"})
-    if finer:
-        return f"a payday is a date: no {', '.join(finer)}"
+    if "\n" in rule or "\r" in rule:
+        return "one line: FREQ=…;BY…=…"
+    names: dict[str, str] = {}
+    for part in rule.upper().removeprefix("RRULE:").split(";"):
+        name, _, value = part.partition("=")
+        names[name.strip()] = value.strip()
+    unknown = sorted(set(names) & _NOT_PAYDAY_PARTS)
+    if unknown:
+        return f"a payday recurs without end and is a date: no {', '.join(unknown)}"
+    frequency = names.get("FREQ")
+    if frequency is not None and frequency not in _PAYDAY_FREQUENCIES:
+        return f"a payday recurs daily at the finest, not {frequency}"
+    interval = names.get("INTERVAL", "1")
+    if frequency is not None and interval.isdigit():
+        most = _PAYDAY_FREQUENCIES[frequency]
+        if not 1 <= int(interval) <= most:
+            return f"a payday comes at least once a year: INTERVAL from 1 to {most} for {frequency}"
     try:
-        # Paydays are calendar dates in the debtor's zone: a naive start is right.
-        rrulestr(rule, dtstart=datetime(2000, 1, 1))  # noqa: DTZ001
-    except (ValueError, TypeError) as err:
+        # Paydays are calendar dates in the debtor's zone: a naive start is right.  The
+        # pattern is tried on the last two years the calendar has (dateutil stops at the
+        # year 9999), so a rule with no payday costs a bounded walk, never centuries.
+        recurrence = rrulestr(rule, dtstart=_LAST_YEARS)
+        first = recurrence.after(_LAST_YEARS, inc=True)
+    except (ValueError, TypeError, OverflowError) as err:
         return str(err)
+    if first is None or (first - _LAST_YEARS).days > PAYDAY_HORIZON_DAYS:
+        return f"a rule that gives a payday within {PAYDAY_HORIZON_DAYS} days"
     return None
 
 
-_FREQUENCY: Final = re.compile(r"FREQ\s*=\s*([A-Z]+)")
-#: How often a payday may recur: a finer rule (``SECONDLY``) would make each
-#: review walk millions of occurrences to find the next payday.
-_PAYDAY_FREQUENCIES: Final = frozenset({"DAILY", "WEEKLY", "MONTHLY", "YEARLY"})
+#: Parts of RFC 5545 rules a payday has not: it is a date, and recurs without end.
+_NOT_PAYDAY_PARTS: Final = frozenset(
+    {"COUNT", "UNTIL", "DTSTART", "BYHOUR", "BYMINUTE", "BYSECOND", "BYEASTER"}
+)
+#: How often a payday may recur (a finer rule, ``SECONDLY``, would make each review walk
+#: millions of occurrences), with the longest ``INTERVAL`` that still gives one a year.
+_PAYDAY_FREQUENCIES: Final = {"DAILY": 366, "WEEKLY": 52, "MONTHLY": 12, "YEARLY": 1}
+#: Where a payday rule's pattern is tried: two years before the calendar ends.
+_LAST_YEARS: Final = datetime(9997, 1, 1)  # noqa: DTZ001 (a date in the debtor's zone)
 
 
-Amount = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
-"""A non-negative decimal amount; floats are refused by `Balance` before this is reached."""
+Amount = Annotated[Decimal, Field(ge=0, lt=MAX_AMOUNT, allow_inf_nan=False)]
+"""A non-negative decimal amount below `arrears.limits.MAX_AMOUNT`; floats are refused by
+`Balance` before this is reached."""
 
 _ZERO: Final = Decimal(0)
 """The default of every `Balance` amount (shared: pydantic does not copy a hashable default)."""
@@ -381,7 +408,7 @@ class Hold(BaseModel):
 
     id: Identifier
     kind: HoldKind
-    reason: str = Field(min_length=1, max_length=500)
+    reason: str = Field(min_length=1, max_length=REASON)
     started_at: AwareDatetime
     ends_at: AwareDatetime | None = None
     released_at: AwareDatetime | None = None
@@ -473,8 +500,8 @@ class Case(BaseModel):
     accrual: Accrual | None = None
     promise: Promise | None = None
     plan: RepaymentPlan | None = None
-    documents: tuple[str, ...] = ()
-    variant: str | None = None
+    documents: tuple[Annotated[str, Field(max_length=SHORT_TEXT)], ...] = ()
+    variant: str | None = Field(default=None, max_length=SHORT_TEXT)
     tasks: tuple[Task, ...] = ()
 
     @model_validator(mode="after")

@@ -214,6 +214,9 @@ def check_command(ctx: click.Context, policies: tuple[Path, ...], locales: tuple
 ALL_IMPORTED: Final = 0
 SOME_ROWS_FAILED: Final = 1
 USAGE_ERROR: Final = 2
+IMPORT_FAILED: Final = 3
+#: Problems ``arrears import`` prints unless told otherwise (``--max-errors``).
+MAX_ERRORS: Final = 50
 
 
 @main.command("import")
@@ -237,6 +240,27 @@ USAGE_ERROR: Final = 2
     default=None,
     help="Open the cases in this policy's workflow (default: the standard one).",
 )
+@click.option(
+    "--skip-bad",
+    is_flag=True,
+    help="Import the good rows even when some are bad (default: nothing unless all are good).",
+)
+@click.option(
+    "--commit-every",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Commit every N cases instead of once (bounded memory; a killed import keeps "
+    "the batches committed, and a re-run skips them).",
+)
+@click.option(
+    "--max-errors",
+    type=click.IntRange(min=0),
+    default=MAX_ERRORS,
+    show_default=True,
+    metavar="N",
+    help="Print at most N problems, then how many more there are (0: all).",
+)
 @click.argument("portfolio", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_context
 def import_command(
@@ -244,38 +268,85 @@ def import_command(
     target: str,
     format_: str | None,
     policy: Path | None,
+    skip_bad: bool,
+    commit_every: int | None,
+    max_errors: int,
     portfolio: Path,
 ) -> None:
-    """Open a case for every row of PORTFOLIO, a CSV or JSON Lines file (docs/stores.md).
+    """Open a case for every row of PORTFOLIO, a CSV or JSON Lines file (docs/cli.md).
 
-    Valid rows are kept; each bad row is reported on standard error as
-    "file:row N: field: message", without personal data.  Prints "imported N
-    of M rows".
+    Every row is checked first; unless all are good (or --skip-bad), nothing
+    is imported.  The cases are opened in one transaction.  A row whose case
+    is already in the store is skipped: "already imported" when its data is
+    the same, reported by field when it differs.  Each problem goes to
+    standard error as "file:line: field: message", without personal data;
+    the summary ("imported N of M rows; ...") to standard output.
 
-    Exit status: 0 when every row was imported, 1 when any row failed, 2 when
-    the command was misused (no such file, an unknown format or CSV column).
+    Exit status: 0 when every row is imported (now or before, with the same
+    data), 1 when a row is bad or differs, 2 when the command was misused or
+    the file cannot be imported (no such file, an unknown format or column),
+    3 when the store failed during the import (nothing of it was stored).
     """
     from .engine import Engine
+    from .errors import ArrearsError
     from .importer import PortfolioInvalid, import_portfolio
-    from .policy import load_policy
     from .stores import open_store
+    from .tuning import collector_paused
 
-    chosen = load_policy(policy) if policy is not None else None
-    with _engine_logs(False), open_store(target) as store:
-        engine = Engine(store=store, policy=chosen)
-        try:
+    chosen = _load(policy) if policy is not None else None
+    try:
+        with _engine_logs(False), open_store(target) as store, collector_paused():
+            engine = Engine(store=store, policy=chosen)
             report = import_portfolio(
                 engine,
                 portfolio,
                 format=format_,  # type: ignore[arg-type]
+                skip_bad=skip_bad,
+                commit_every=commit_every,
             )
-        except PortfolioInvalid as err:
-            click.echo(f"Error: {err}", err=True)
-            ctx.exit(USAGE_ERROR)
-    for problem in report.errors:
-        click.echo(f"{portfolio}:{problem}", err=True)
-    click.echo(f"imported {report.imported} of {report.rows} rows")
+    except (PortfolioInvalid, OSError) as err:
+        click.echo(f"Error: {_one_line(str(err))}", err=True)
+        ctx.exit(USAGE_ERROR)
+    except Exception as err:  # the store failed: its message may quote a row, so not shown
+        shown = _one_line(str(err)) if isinstance(err, ArrearsError) else type(err).__name__
+        kept = " (the batches committed before it stay)" if commit_every else ""
+        click.echo(f"Error: the import failed: {shown}; nothing of it was stored{kept}", err=True)
+        ctx.exit(IMPORT_FAILED)
+    problems = [*report.errors, *report.conflicts]
+    problems.sort(key=lambda problem: problem.line)
+    shown_problems = problems if max_errors == 0 else problems[:max_errors]
+    for problem in shown_problems:
+        click.echo(f"{portfolio}:{problem.line}: {problem.field}: {problem.message}", err=True)
+    if len(problems) > len(shown_problems):
+        click.echo(
+            f"{portfolio}: {len(problems) - len(shown_problems):,} more problems "
+            "(--max-errors 0 prints them all)",
+            err=True,
+        )
+    click.echo(_import_summary(report, skip_bad))
     ctx.exit(ALL_IMPORTED if report.ok else SOME_ROWS_FAILED)
+
+
+def _import_summary(report: Any, skip_bad: bool) -> str:
+    """One line: what an import did (`arrears.importer.ImportReport`)."""
+
+    def rows(count: int) -> str:
+        return f"{count:,} row" if count == 1 else f"{count:,} rows"
+
+    parts = [f"imported {report.imported:,} of {rows(report.rows)}"]
+    if report.already_imported:
+        parts.append(f"{rows(report.already_imported)} already imported")
+    if report.conflicts:
+        parts.append(f"{rows(report.differing)} differing from the cases already imported")
+    if report.errors:
+        if skip_bad:
+            parts.append(f"{rows(report.failed)} bad, skipped")
+        elif report.imported:  # --commit-every, and a row refused after a batch was committed
+            parts.append(f"{rows(report.failed)} bad, so the rest was not imported")
+        else:
+            hint = f" (--skip-bad imports the other {rows(report.valid)})" if report.valid else ""
+            parts.append(f"{rows(report.failed)} bad, so nothing was imported{hint}")
+    return "; ".join(parts)
 
 
 # -- demo, simulate, diagram, tick, explain, report, journal ----------------------------------
@@ -407,19 +478,33 @@ def _simulate(
             click.echo(json_module.dumps(report.to_json(), ensure_ascii=False, sort_keys=True))
         else:
             click.echo(report.table(), nl=False)
+        calls = result.dials - result.visits
+        notes = [
+            f"policy {policy.id} {policy.version}, seed {seed}; the agents proposed {calls:,} "
+            f"calls ({result.denied_dials - result.denied_visits:,} denied by compliance) and "
+            f"{result.visits:,} field visits ({result.denied_visits:,} denied); "
+            f"{result.payments:,} payments"
+        ]
+        click.echo(notes[0], err=as_json)
+        if db is not None:
+            click.echo(f"the same figures: {_report_command(db, report)}", err=as_json)
         if html is not None:
             from .report import write_html
 
-            notes = [
-                f"policy {policy.id} {policy.version}, seed {seed}, {result.dials:,} dials by "
-                f"agents ({result.denied_dials:,} denied), {result.payments:,} payments"
-            ]
             write_html(report, html, title=title, notes=notes)
             click.echo(f"report: {html}", err=as_json)
     if result.errors:
         click.echo(f"{result.errors} case reviews raised (see the log)", err=True)
         return FAILED
     return DONE
+
+
+def _report_command(db: str, report: Any) -> str:
+    """The ``arrears report`` command that prints *report* again from the store *db*."""
+    command = f"arrears report --db {db}"
+    if not report.whole_journal:
+        command += f" --from {report.start.isoformat()} --to {report.end.isoformat()}"
+    return command
 
 
 @main.command("demo")
@@ -758,19 +843,51 @@ def explain_command(
     help="Write the HTML report (charts included, readable offline) there.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the KPIs as JSON.")
+@click.option(
+    "--from",
+    "start",
+    metavar="TIME",
+    default=None,
+    help="The window's first moment, ISO 8601 with an offset (default: the first case opened).",
+)
+@click.option(
+    "--to",
+    "end",
+    metavar="TIME",
+    default=None,
+    help="The moment after the window's last, ISO 8601 with an offset (default: whole days "
+    "from --from past the journal's last entry).",
+)
 @_COST_OPTION
-def report_command(db: str, html: Path | None, as_json: bool, costs: tuple[str, ...]) -> None:
-    """Print the KPIs of every case in the store, from its journal; optionally write HTML.
+def report_command(
+    db: str,
+    html: Path | None,
+    as_json: bool,
+    start: str | None,
+    end: str | None,
+    costs: tuple[str, ...],
+) -> None:
+    """Print the KPIs of every case in the store over a window, from its journal.
 
-    Exit status: 0, or 2 when the command was misused (no such database).
+    The window is [--from, --to); the table says which it is, and every
+    figure is defined in the KPI definitions (docs/kpis.md).  Optionally
+    writes the HTML report.
+
+    Exit status: 0, or 2 when the command was misused (no such database, a
+    time without an offset, --to not after --from).
     """
     import json as json_module
 
+    from .errors import InvalidInput
     from .kpi import kpis_from_journal
     from .stores import open_store
 
+    first, last = _moment(start, "--from"), _moment(end, "--to")
     with _engine_logs(False), open_store(_existing(db)) as store:
-        report = kpis_from_journal(store.chains(), costs=_costs(costs))
+        try:
+            report = kpis_from_journal(store.chains(), costs=_costs(costs), start=first, end=last)
+        except InvalidInput as err:
+            raise click.BadParameter(str(err), param_hint="--to") from None
     if as_json:
         click.echo(json_module.dumps(report.to_json(), ensure_ascii=False, sort_keys=True))
     else:
@@ -784,56 +901,463 @@ def report_command(db: str, html: Path | None, as_json: bool, costs: tuple[str, 
 
 @main.group("journal")
 def journal_group() -> None:
-    """Verify or export the hash-chained journal of a store."""
+    """Verify, checkpoint, prove or export the hash-chained journal of a store."""
+
+
+#: Problems shown one a line before the count of them all.
+_SHOWN_PROBLEMS: Final = 10
+
+_CHECKPOINTS_OPTION = click.option(
+    "--checkpoints",
+    "checkpoints",
+    default=None,
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The checkpoint file (JSON Lines, kept outside the database).",
+)
+_KEY_OPTION = click.option(
+    "--key",
+    "keys",
+    multiple=True,
+    metavar="KEY",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A key file: Ed25519 PEM (private or public) or HMAC hex; repeat across a change of key.",
+)
+
+
+def _keys(paths: Sequence[Path]) -> list[Any]:
+    """The keys in *paths*; a file that is not a key is a usage error (exit 2)."""
+    from .errors import InvalidInput
+    from .signing import load_key
+
+    keys = []
+    for path in paths:
+        try:
+            keys.append(load_key(path))
+        except InvalidInput as err:
+            raise click.BadParameter(
+                f"{path}: expected {err.expected}", param_hint="--key"
+            ) from None
+    return keys
+
+
+def _checkpoint_log(path: Path, keys: Sequence[Any]) -> Any:
+    """The checkpoint file read and checked with *keys* (an empty log when there is no file)."""
+    from .checkpoints import CheckpointLog, read_checkpoints
+
+    if not path.exists():
+        return CheckpointLog()
+    with path.open(encoding="utf-8") as lines:
+        return read_checkpoints(lines, keys)
+
+
+def _tampered(problems: Sequence[Any], prefix: str = "TAMPERED") -> None:
+    """Each problem (the first ten) on a line of its own, then how many there are in all."""
+    for problem in problems[:_SHOWN_PROBLEMS]:
+        click.echo(f"{prefix}: {problem}")
+    if len(problems) > 1:
+        click.echo(f"{len(problems)} problems in all")
 
 
 @journal_group.command("verify")
 @_DB_OPTION
+@_CHECKPOINTS_OPTION
+@_KEY_OPTION
 @click.pass_context
-def journal_verify_command(ctx: click.Context, db: str) -> None:
-    """Check every case's hash chain in the store.
+def journal_verify_command(
+    ctx: click.Context, db: str, checkpoints: Path | None, keys: tuple[Path, ...]
+) -> None:
+    """Check every case's hash chain in the store, and every stored case against its replay.
 
-    Prints "OK: N cases, M entries" when every chain holds, or the first bad
-    entry (case, position, what is wrong) and how many problems there are.
+    With --checkpoints and --key, every case of the file's latest checkpoint
+    must still be in the store with its chain holding the checkpointed head:
+    a chain edited and sealed again, cut short or replaced, or a case
+    deleted, is found even when the head in the store was moved to match.
 
-    Exit status: 0 when intact, 1 when any entry was changed, removed or
-    reordered, 2 when the command was misused.
+    Prints "OK: N cases, M entries" when everything holds, or each bad entry
+    (case, position, what is wrong; the first ten) and how many problems
+    there are.
+
+    Exit status: 0 when intact, 1 when anything was changed, removed,
+    rewritten or reordered (or the checkpoint file does not hold), 2 when
+    the command was misused.
     """
     from .engine import Engine
+    from .errors import JournalCorrupted
     from .stores import open_store
 
+    if (checkpoints is None) != (not keys):
+        raise click.UsageError("--checkpoints and --key go together")
+    anchors = None
+    if checkpoints is not None:
+        if not checkpoints.is_file():
+            raise click.BadParameter(f"no such file: {checkpoints}", param_hint="--checkpoints")
+        log = _checkpoint_log(checkpoints, _keys(keys))
+        if not log.checkpoints and not log.problems:
+            raise click.BadParameter(f"no checkpoint in {checkpoints}", param_hint="--checkpoints")
+        try:
+            anchors = log.anchors()
+        except JournalCorrupted as corrupted:
+            _tampered(corrupted.problems, "CHECKPOINTS")
+            ctx.exit(FAILED)
     with _engine_logs(False), open_store(_existing(db)) as store:
         engine = Engine(store=store)
-        problems = engine.verify()
+        problems = engine.verify(anchors)
         cases = len(store)
         entries = sum(len(chain) for _, chain in store.chains()) if not problems else 0
-    if not problems:
-        click.echo(f"OK: {cases} cases, {entries} entries")
-        ctx.exit(DONE)
-    first = problems[0]
-    click.echo(f"TAMPERED: {first}")
-    if len(problems) > 1:
-        click.echo(f"{len(problems)} problems in all")
-    ctx.exit(FAILED)
+    if problems:
+        _tampered(problems)
+        ctx.exit(FAILED)
+    line = f"OK: {cases} cases, {entries} entries"
+    if anchors is not None:
+        checkpoint = anchors.checkpoint
+        line += (
+            f"; checkpoint #{checkpoint.number} of {checkpoint.statement['at']} holds "
+            f"({len(anchors.heads)} cases anchored, {cases - len(anchors.heads)} opened since)"
+        )
+    click.echo(line)
+    ctx.exit(DONE)
+
+
+@journal_group.command("keygen")
+@click.option(
+    "--out",
+    "prefix",
+    required=True,
+    metavar="PREFIX",
+    help="Where the key goes: PREFIX.key and PREFIX.pub (Ed25519), or PREFIX.hmac.",
+)
+@click.option("--hmac", "use_hmac", is_flag=True, help="An HMAC-SHA256 secret instead.")
+def journal_keygen_command(prefix: str, use_hmac: bool) -> None:
+    """Make a key that signs checkpoints and exports.
+
+    Ed25519 by default: PREFIX.key, the private key (readable by its owner
+    only; keep it off every host that writes the database), and PREFIX.pub,
+    the public key that verifies.  With --hmac, PREFIX.hmac: one secret that
+    both signs and verifies.  An existing file is never overwritten.
+
+    Exit status: 0, or 2 when a file is already there or the command was misused.
+    """
+    import os
+
+    from .signing import Key, generate_ed25519_key, generate_hmac_key
+
+    if use_hmac:
+        files = {Path(f"{prefix}.hmac"): generate_hmac_key()}
+    else:
+        private, public = generate_ed25519_key()
+        files = {Path(f"{prefix}.key"): private, Path(f"{prefix}.pub"): public}
+    for path in files:
+        if path.exists():
+            raise click.BadParameter(f"{path} exists; not overwritten", param_hint="--out")
+    for (path, data), secret in zip(files.items(), (True, False), strict=False):
+        # The secret file is created readable by its owner only, never by others.
+        with open(
+            os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if secret else 0o644), "wb"
+        ) as out:
+            out.write(data)
+    key = Key.from_bytes(next(iter(files.values())))
+    for path in files:
+        click.echo(f"wrote {path}")
+    click.echo(f"key id: {key.key_id} ({key.algorithm})")
+
+
+@journal_group.command("checkpoint")
+@_DB_OPTION
+@click.option(
+    "--checkpoints",
+    required=True,
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The checkpoint file to append to (created when missing), kept outside the database.",
+)
+@click.option(
+    "--key",
+    "key_path",
+    required=True,
+    metavar="KEY",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The signing key: an Ed25519 private key (PEM) or an HMAC key.",
+)
+@click.option(
+    "--purged",
+    multiple=True,
+    metavar="ID",
+    help="A case of the last checkpoint deleted on purpose since (retention); repeatable.",
+)
+@click.pass_context
+def journal_checkpoint_command(
+    ctx: click.Context, db: str, checkpoints: Path, key_path: Path, purged: tuple[str, ...]
+) -> None:
+    """Append a signed checkpoint of every case's chain head to the checkpoint file.
+
+    The journal is verified first, against its heads and against the file's
+    last checkpoint; nothing is appended when it does not hold.  Prints the
+    checkpoint: its number, time, counts, Merkle root and key.
+
+    Exit status: 0, 1 when the journal or the checkpoint file does not hold,
+    2 when the command was misused (a missing case not named in --purged, a
+    key that cannot sign).
+    """
+    from .checkpoints import append_checkpoint
+    from .engine import Engine
+    from .errors import InvalidInput, JournalCorrupted
+    from .stores import open_store
+
+    key = _keys([key_path])[0]
+    if not key.can_sign:
+        raise click.BadParameter(
+            f"{key_path} is a public key; a private or HMAC key signs", param_hint="--key"
+        )
+    log = _checkpoint_log(checkpoints, [key])
+    with _engine_logs(False), open_store(_existing(db)) as store:
+        try:
+            checkpoint = Engine(store=store).checkpoint(key, log, purged=purged)
+        except JournalCorrupted as corrupted:
+            _tampered(corrupted.problems)
+            ctx.exit(FAILED)
+        except InvalidInput as err:
+            raise click.BadParameter(
+                f"{err.value}: expected {err.expected}", param_hint=f"--{err.field}"
+            ) from None
+    append_checkpoint(checkpoints, checkpoint)
+    click.echo(f"{checkpoint} -> {checkpoints}")
+    ctx.exit(DONE)
+
+
+@journal_group.command("prove")
+@click.argument("case_id", metavar="CASE")
+@click.option(
+    "--checkpoints",
+    required=True,
+    metavar="FILE",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The checkpoint file.",
+)
+@_KEY_OPTION
+@click.option(
+    "--number", type=int, default=None, help="Which checkpoint (the latest when omitted)."
+)
+@click.pass_context
+def journal_prove_command(
+    ctx: click.Context, case_id: str, checkpoints: Path, keys: tuple[Path, ...], number: int | None
+) -> None:
+    """Print a proof (JSON) that CASE's chain head is in a signed checkpoint.
+
+    An auditor checks it with `arrears journal verify-proof` and the public
+    key alone, without the journal or the other cases.
+
+    Exit status: 0, 1 when the checkpoint file does not hold or the
+    checkpoint does not hold CASE, 2 when the command was misused.
+    """
+    from .errors import InvalidInput, JournalCorrupted
+
+    if not keys:
+        raise click.UsageError("--key is required: the file is checked before a proof is made")
+    log = _checkpoint_log(checkpoints, _keys(keys))
+    try:
+        proof = log.prove(case_id, number)
+    except JournalCorrupted as corrupted:
+        _tampered(corrupted.problems, "CHECKPOINTS")
+        ctx.exit(FAILED)
+    except InvalidInput as err:
+        click.echo(f"{err.field}: got {err.value!r}, expected {err.expected}", err=True)
+        ctx.exit(FAILED)
+    click.echo(proof.to_json())
+    ctx.exit(DONE)
+
+
+@journal_group.command("verify-proof")
+@click.argument(
+    "proof_file", metavar="PROOF", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@_KEY_OPTION
+@click.pass_context
+def journal_verify_proof_command(
+    ctx: click.Context, proof_file: Path, keys: tuple[Path, ...]
+) -> None:
+    """Check an inclusion proof (from `arrears journal prove`) with the public key alone.
+
+    Exit status: 0 when it holds, 1 when it does not, 2 when the command was
+    misused (no --key, a file that is not a proof).
+    """
+    from .errors import InvalidInput
+    from .merkle import InclusionProof, verify_proof
+
+    if not keys:
+        raise click.UsageError("--key is required")
+    try:
+        proof = InclusionProof.from_json(proof_file.read_bytes())
+    except InvalidInput as err:
+        raise click.BadParameter(
+            f"{proof_file}: expected {err.expected}", param_hint="PROOF"
+        ) from None
+    problems = verify_proof(proof, _keys(keys))
+    if problems:
+        _tampered(problems)
+        ctx.exit(FAILED)
+    statement = proof.statement
+    click.echo(
+        f"OK: case {proof.case_id!r} had {proof.count} entries, head {proof.head[:16]}, "
+        f"in checkpoint #{statement['number']} of {statement['at']} "
+        f"(root {str(statement['root'])[:16]}, {statement['algorithm']} key {statement['key']})"
+    )
+    ctx.exit(DONE)
 
 
 @journal_group.command("export")
 @_DB_OPTION
 @click.option("--case", "case_id", default=None, metavar="ID", help="Only this case's chain.")
+@click.option(
+    "--key",
+    "key_path",
+    default=None,
+    metavar="KEY",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Sign the seal with this key (an Ed25519 private key or an HMAC key).",
+)
 @click.pass_context
-def journal_export_command(ctx: click.Context, db: str, case_id: str | None) -> None:
+def journal_export_command(
+    ctx: click.Context, db: str, case_id: str | None, key_path: Path | None
+) -> None:
     """Write the journal as JSON Lines (one sealed entry a line) to standard output.
+
+    With --key the seal line is signed (`arrears journal verify-export` checks it).
 
     Exit status: 0, 1 when the store has no such case, 2 when the command was misused.
     """
     from .journal import write_jsonl
     from .stores import open_store
 
+    key = None if key_path is None else _keys([key_path])[0]
+    if key is not None and not key.can_sign:
+        raise click.BadParameter(
+            f"{key_path} is a public key; a private or HMAC key signs", param_hint="--key"
+        )
     with _engine_logs(False), open_store(_existing(db)) as store:
         if case_id is None:
-            write_jsonl(store.chains(), sys.stdout)
+            write_jsonl(store.chains(), sys.stdout, key)
             return
         if case_id not in store:
             click.echo(f"no case {case_id!r} in {db}", err=True)
             ctx.exit(FAILED)
-        write_jsonl([(case_id, store.entries(case_id))], sys.stdout)
+        write_jsonl([(case_id, store.entries(case_id))], sys.stdout, key)
+
+
+@journal_group.command("verify-export")
+@click.argument(
+    "export_file", metavar="FILE", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@_KEY_OPTION
+@click.pass_context
+def journal_verify_export_command(
+    ctx: click.Context, export_file: Path, keys: tuple[Path, ...]
+) -> None:
+    """Check an export (from `arrears journal export`): every line, every chain, the seal.
+
+    Says whether the seal is signed: with --key a signature by that key is
+    required (an unsigned export fails); without it an unsigned export
+    passes, and the line says "unsigned".
+
+    Exit status: 0 when it holds, 1 when it does not, 2 when the command was misused.
+    """
+    from .journal import read_export
+
+    with export_file.open(encoding="utf-8") as lines:
+        chains, problems, signature = read_export(lines, _keys(keys) or None)
+    if problems:
+        _tampered(problems)
+        ctx.exit(FAILED)
+    entries = sum(len(chain) for chain in chains.values())
+    if signature is None:
+        signed = "unsigned: anyone who rewrote the file could have sealed it again"
+    elif signature.verified:
+        signed = f"signed by {signature.algorithm} key {signature.key_id}, verified"
+    else:
+        signed = f"signed by {signature.algorithm} key {signature.key_id}, not checked (no --key)"
+    click.echo(f"OK: {len(chains)} cases, {entries} entries; {signed}")
+    ctx.exit(DONE)
+
+
+# -- outbox ------------------------------------------------------------------------------------
+#: ``arrears outbox check`` flags open intents older than this unless told otherwise.
+OUTBOX_MAX_AGE: Final = "25h"
+
+
+def _duration(value: str, option: str) -> Any:
+    """``90m``, ``25h``, ``2d`` (or a number of seconds) as a timedelta; a usage error else."""
+    from datetime import timedelta
+
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    text = value.strip().lower()
+    scale = units.get(text[-1:])
+    number = text[:-1] if scale is not None else text
+    try:
+        amount = float(number)
+    except ValueError:
+        amount = -1.0
+    if not amount >= 0 or amount == float("inf"):
+        raise click.BadParameter(
+            f"{value!r} is not a duration such as 90m, 25h or 2d", param_hint=option
+        )
+    return timedelta(seconds=amount * (scale or 1))
+
+
+def _age(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{days}d{hours:02d}h{minutes:02d}m" if days else f"{hours}h{minutes:02d}m"
+
+
+@main.group("outbox")
+def outbox_group() -> None:
+    """Inspect the outbox: messages journaled as about to be sent whose result is not."""
+
+
+@outbox_group.command("check")
+@_DB_OPTION
+@click.option(
+    "--older-than",
+    "older_than",
+    default=OUTBOX_MAX_AGE,
+    show_default=True,
+    metavar="AGE",
+    help="Fail when an open intent is older than this (90m, 25h, 2d).",
+)
+@click.option("--now", default=None, metavar="TIME", help="ISO 8601 with an offset (default: now).")
+@click.option("--json", "as_json", is_flag=True, help="Print the open intents as JSON.")
+@click.pass_context
+def outbox_check_command(
+    ctx: click.Context, db: str, older_than: str, now: str | None, as_json: bool
+) -> None:
+    """List every outbox intent still without a result: case, key, channel, age.
+
+    The tick closes an open intent at its case's next review (docs/operations.md,
+    "Outbox recovery"); one older than --older-than has missed it.  Reads every
+    chain whole.  Prints one line per open intent and a summary line.
+
+    Exit status: 0 when none is older than --older-than, 1 when any is, 2 when
+    the command was misused (no such database, a bad age or time).
+    """
+    import json as json_module
+    from datetime import UTC
+
+    from .outbox import open_intents
+    from .stores import open_store
+
+    limit = _duration(older_than, "--older-than")
+    moment = _moment(now, "--now") or datetime.now(UTC)
+    with _engine_logs(False), open_store(_existing(db)) as store:
+        found = open_intents(store.chains())
+    late = [intent for intent in found if intent.age(moment) > limit]
+    if as_json:
+        rows = [dict(intent.to_json(moment), late=intent in late) for intent in found]
+        click.echo(json_module.dumps(rows, sort_keys=True))
+    else:
+        for intent in found:
+            age = _age(intent.age(moment).total_seconds())
+            mark = "  LATE" if intent in late else ""
+            click.echo(f"{intent.case_id}\t{intent.key}\t{intent.channel}\t{age}{mark}")
+        click.echo(f"{len(found)} open, {len(late)} older than {older_than}", err=True)
+    ctx.exit(FAILED if late else DONE)

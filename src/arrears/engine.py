@@ -19,17 +19,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime, time, timedelta
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from .agreements import Charges
 from .case import Case, Channel, Hold, HoldKind, Outcome, Party
 from .channels import ChannelAdapter
-from .clock import Clock, SystemClock, require_aware
+from .checkpoints import Anchors, Checkpoint, CheckpointLog
+from .clock import Clock, SettableClock, SystemClock, require_aware
 from .compliance import Compliance, ContactHistory, Proposal, Verdict
 from .errors import InvalidInput, JournalCorrupted
 from .explain import Explanation, explain_case
 from .guards import SYSTEM, Actor
-from .journal import JournalEntry, JournalProblem, read_jsonl
+from .journal import JournalEntry, JournalProblem, SealKey, read_jsonl
+from .limits import FUTURE_TOLERANCE
 from .messages import TemplateSet
 from .money import ALLOCATION_ORDER, Money
 from .operations import (
@@ -49,10 +51,11 @@ from .plans import Instalment, Promise, RepaymentPlan
 from .policy import Facts, Policy, SendAction, TaskAction
 from .recorder import ATTEMPTS, Recorder, detached, detached_all, operation
 from .settlements import ApprovalLimits
+from .signing import Key
 from .store import MemoryStore, Store
 from .tasks import Agent, Task
 from .tick import TickReport, run_tick
-from .workflow import TransitionResult, Workflow
+from .workflow import Migration, TransitionResult, Workflow
 
 __all__ = ["ATTEMPTS", "Engine", "PaymentResult", "Reversal", "Waiver"]
 
@@ -74,6 +77,13 @@ class Engine:
         templates: The message templates the policy's steps name; loaded from the
             policy's ``templates`` folder when omitted.
         agents: The people tasks are assigned to.
+        future_tolerance: How far after the clock's now a caller's ``at`` (or a
+            tick's ``now``) may be: an entry dated later is refused, since every
+            entry after it would have to wait for it.  By default five minutes
+            (`arrears.limits.FUTURE_TOLERANCE`) on any clock but a
+            `SettableClock`, whose now is whatever a test or a simulation last
+            set (it moves there, or gives ``at`` itself); ``None`` allows any
+            moment.
 
     The settings are attributes (``engine.store``, ``engine.policy``…;
     ``engine.approval_limits`` is the table `waive` and `settle` use when
@@ -91,7 +101,16 @@ class Engine:
         channels: Sequence[ChannelAdapter] = (),
         templates: TemplateSet | None = None,
         agents: Sequence[Agent] = (),
+        future_tolerance: timedelta | Literal["default"] | None = "default",
     ) -> None:
+        if isinstance(future_tolerance, str):  # "default"
+            future_tolerance = None if isinstance(clock, SettableClock) else FUTURE_TOLERANCE
+        if future_tolerance is not None and (
+            not isinstance(future_tolerance, timedelta) or future_tolerance < timedelta(0)
+        ):
+            raise InvalidInput(
+                "future_tolerance", future_tolerance, "a timedelta of zero or more, or None"
+            )
         if policy is not None:
             problems = policy.problems()
             if problems:
@@ -111,6 +130,7 @@ class Engine:
             templates=templates,
             agents=tuple(agents),
         )
+        self._recorder.future_tolerance = future_tolerance
 
     # -- settings, kept by the recorder ----------------------------------------------
     @property
@@ -121,6 +141,15 @@ class Engine:
     @store.setter
     def store(self, value: Store) -> None:
         self._recorder.store = value
+
+    @property
+    def future_tolerance(self) -> timedelta | None:
+        """How far after the clock's now an entry may be dated (``None``: any moment)."""
+        return self._recorder.future_tolerance
+
+    @future_tolerance.setter
+    def future_tolerance(self, value: timedelta | None) -> None:
+        self._recorder.future_tolerance = value
 
     @property
     def workflow(self) -> Workflow:
@@ -229,26 +258,43 @@ class Engine:
 
     @operation
     def open_case(
-        self, case: Case | Mapping[str, Any], *, at: datetime | None = None, actor: Actor = SYSTEM
+        self,
+        case: Case | Mapping[str, Any],
+        *,
+        at: datetime | None = None,
+        actor: Actor = SYSTEM,
+        migration: Migration | None = None,
     ) -> Case:
         """Start collecting on a case; its first journal entry records it whole.
+
+        The case opens in the stage it carries (``pre_due`` unless set), which
+        must be an opening stage of the workflow (`Workflow.opening`: in the
+        standard one, ``pre_due``, the contact ladder and ``promise``).  A case
+        brought in from another system further on (a legal stage, a repayment
+        plan) is opened with a *migration*: the actor, and the migration's
+        approver, must hold the roles the workflow asks on the way there, and
+        the ``opened`` entry records the migration and their roles.
 
         Args:
             case: A `Case`, or the mapping to validate into one.
             at: When (the clock's now when omitted).
             actor: Who opened it.
+            migration: Why and from where the case comes in beyond an opening stage.
 
         Returns:
             A copy of the case as opened (changing it changes nothing stored).
 
         Raises:
             InvalidInput: the mapping is not a valid case (the error names the
-                field; personal data is masked), the stage is not one of the
-                workflow's live stages, or the case already has history (a version).
+                field; personal data is masked), the stage is not a live
+                stage, or not an opening one and no migration is given
+                (``stage``), the migration's roles do not reach the stage
+                (``actor``: each guard that failed on the way is named), or
+                the case already has history (a version).
             DuplicateCase: a case with that id is open.
         """
         rec = self._recorder
-        return opening.open_one(rec, case, rec.moment(None, at), actor)
+        return opening.open_one(rec, case, rec.moment(None, at), actor, migration)
 
     def open_cases(
         self,
@@ -256,10 +302,12 @@ class Engine:
         *,
         at: datetime | None = None,
         actor: Actor = SYSTEM,
+        migration: Migration | None = None,
     ) -> int:
         """Open many cases at once, e.g. a whole portfolio; returns how many were opened.
 
-        Each case is opened exactly as by `open_case`.  Python's garbage
+        Each case is opened exactly as by `open_case` (with the same *migration*
+        for every case, when given).  Python's garbage
         collector is left as the host runs it; a host that opens a large
         portfolio in a process of its own can pause it for the batch with
         `arrears.tuning.collector_paused` (see the performance page).
@@ -269,7 +317,7 @@ class Engine:
                 the record's position; every case before it stays open and journaled.
         """
         rec = self._recorder
-        return opening.open_many(rec, cases, rec.moment(None, at), actor)
+        return opening.open_many(rec, cases, rec.moment(None, at), actor, migration)
 
     def case(self, case_id: str) -> Case:
         """A copy of the case as it stands now (changing it changes nothing stored).
@@ -420,16 +468,46 @@ class Engine:
         contact: str | None = None,
         at: datetime | None = None,
         actor: Actor = SYSTEM,
+        covers: Iterable[str] | None = None,
+        start: datetime | None = None,
+        until: datetime | None = None,
     ) -> JournalEntry:
         """Record the debtor's direct consent to be contacted on *channel* (or one contact point).
 
-        Rules read it: a consent lifts the contact window for a while
-        (``US-TIME``), exempts calls from the weekly cap (``US-7IN7``), restores
-        a medium the debtor had opted out of, and is the prior express consent
-        automated calls need (``US-TCPA``).
+        A consent has a scope, and each rule reads only the consents for its own
+        question (*covers*): ``hours`` lifts the contact window (``US-TIME``),
+        ``calls`` takes the calls placed with it out of the call count
+        (``US-7IN7``, for at most seven days), ``automated`` is the prior express
+        consent automated contact needs (``US-TCPA``) and ``medium`` restores a
+        medium or address the person had opted out of.  Without *covers* it is a
+        consent to be contacted now: ``hours`` and ``calls``, for an hour.
+
+        Args:
+            case_id: The case.
+            channel: The medium.
+            contact: The contact point it is about (all of the channel's when omitted).
+            at: When it was given (the clock's now when omitted).
+            actor: Who recorded it.
+            covers: What it is for, some of ``hours``, ``calls``, ``automated``, ``medium``.
+            start: When the contact it agrees to may begin ("call me after 6 pm").
+            until: When it lapses ("this afternoon"); without it ``hours`` and
+                ``calls`` last an hour from *start*, ``automated`` and ``medium``
+                until revoked by an opt-out.
+
+        Raises:
+            InvalidInput: an unknown channel, contact, scope, or an end before its start.
         """
         return contacts.record_preference(
-            self._recorder, "consent", case_id, channel, contact, at, actor
+            self._recorder,
+            "consent",
+            case_id,
+            channel,
+            contact,
+            at,
+            actor,
+            covers=covers,
+            start=start,
+            until=until,
         )
 
     @operation
@@ -594,11 +672,12 @@ class Engine:
                 again after it.
 
         Raises:
-            InvalidInput: the engine has no policy, or a bad batch size.
+            InvalidInput: the engine has no policy, a bad batch size, or *now*
+                more than the engine's ``future_tolerance`` after its clock.
         """
         rec = self._recorder
         rec.need_policy()
-        moment = rec.clock.now() if now is None else require_aware(now, "now")
+        moment = rec.clock.now() if now is None else rec.not_ahead(require_aware(now, "now"), "now")
         if not isinstance(batch, int) or batch < 1:
             raise InvalidInput("batch", batch, "a positive number of cases")
         return run_tick(rec, moment, limit=limit, batch=batch, owner=owner, lease_for=lease_for)
@@ -726,26 +805,63 @@ class Engine:
         """
         return explain_case(self, case_id, at)
 
-    def verify(self) -> list[JournalProblem]:
+    def verify(self, anchors: Anchors | None = None) -> list[JournalProblem]:
         """Check every chain against its recorded head, and every stored case against its replay.
 
         An empty list means intact.  A stored case that is not the replay of
         its chain (edited beside the journal) is a ``changed`` problem naming
-        the fields that differ.
+        the fields that differ.  Every entry is judged against the workflow as
+        it is replayed (`arrears.workflow.Workflow.entry_problem`): a case
+        opened beyond an opening stage without a migration its roles allow, or
+        a transition the graph has no edge for, out of a terminal stage, or
+        without the journaled roles and four-eyes approver its guards ask, is
+        ``forbidden``.  With *anchors*, the heads of a signed
+        checkpoint (`arrears.checkpoints.CheckpointLog.anchors`), every case
+        the checkpoint holds must still be there (else ``removed``) with its
+        chain still holding the checkpointed head at the checkpointed
+        position (else ``truncated`` or ``rewritten``): this finds a chain
+        edited and sealed again, cut short or replaced, with the head in the
+        store moved to match, by whoever could write the database.
         """
-        return evidence.verify(self._recorder)
+        return evidence.verify(self._recorder, anchors)
+
+    def checkpoint(
+        self, key: Key, previous: CheckpointLog | None = None, *, purged: Iterable[str] = ()
+    ) -> Checkpoint:
+        """Sign a checkpoint of every chain's head as stored now (append it with
+        `arrears.checkpoints.append_checkpoint`).
+
+        Every chain is verified against its head first, and, with *previous*
+        (the checkpoint file so far), against the last checkpoint's heads; a
+        case of the last checkpoint deleted on purpose since must be named in
+        *purged*.
+
+        Raises:
+            JournalCorrupted: a chain does not hold, or no longer holds the
+                last checkpoint's head, or *previous* does not hold.
+            InvalidInput: *key* cannot sign (``key``), or *purged* names a
+                case still stored or never checkpointed (``purged``).
+        """
+        return evidence.checkpoint(self._recorder, key, previous, purged=purged)
 
     def replay(self, case_id: str) -> Case:
         """Rebuild the case from its journal alone (it should equal `case`).
 
         Raises:
-            JournalCorrupted: the chain does not verify against the store's head.
+            JournalCorrupted: the chain does not verify against the store's
+                head, or holds an entry the workflow forbids (``forbidden``,
+                as in `verify`).
         """
         return evidence.replay_case(self._recorder, case_id)
 
-    def export_journal(self, out: IO[str]) -> int:
-        """Write every chain as JSON Lines, sealed; returns the number of entries."""
-        return evidence.export(self._recorder, out)
+    def export_journal(self, out: IO[str], key: SealKey | None = None) -> int:
+        """Write every chain as JSON Lines, sealed; returns the number of entries.
+
+        With *key* (an `arrears.signing.Key` that can sign) the seal is signed,
+        so whoever holds the key (the public key, for Ed25519) can tell the
+        export was not rewritten after it left the engine.
+        """
+        return evidence.export(self._recorder, out, key)
 
     @classmethod
     def from_journal(
@@ -754,20 +870,30 @@ class Engine:
         workflow: Workflow | None = None,
         *,
         clock: Clock | None = None,
+        key: SealKey | Sequence[SealKey] | None = None,
     ) -> Engine:
         """Rebuild an engine from an export: every case replayed from its chain.
 
         Each case is restored under *workflow* (the standard one when omitted),
         which must be the workflow its chain was recorded under: the same name,
         with the stage the case stands in among its stages (so a later version
-        of the same workflow that kept that stage will do).
+        of the same workflow that kept that stage will do).  With *key*, the
+        seal must be signed by it (an unsigned export is refused as
+        ``unsigned``, another signature as ``forged``); without one, a signed
+        or unsigned export is read alike and its signature is not checked.
+
+        Every entry is judged against *workflow* as its case is replayed, as
+        `verify` does: an export re-sealed after a transition was forged (an
+        edge the graph lacks, a move out of a terminal stage, roles short of
+        what the edge asks, an approver who is the actor) is refused.
 
         Raises:
-            JournalCorrupted: any line or chain does not verify.
+            JournalCorrupted: any line or chain does not verify, or holds an
+                entry the workflow forbids (``forbidden``).
             InvalidInput: a chain was recorded under another workflow, or a
                 case stands in a stage *workflow* does not have (``workflow``).
         """
-        chains, problems = read_jsonl(lines)
+        chains, problems = read_jsonl(lines, key)
         if problems:
             raise JournalCorrupted(problems)
         engine = cls(workflow, clock=clock)

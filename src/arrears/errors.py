@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = [
     "HIDDEN",
     "PERSONAL_FIELDS",
+    "SHOWN",
     "ApprovalDenied",
     "ArrearsError",
     "ConcurrencyConflict",
@@ -66,6 +67,7 @@ __all__ = [
     "SchemaMismatch",
     "StoreBusy",
     "TemplateProblem",
+    "TooLong",
     "TransitionDenied",
     "UnknownCase",
     "UnknownTemplate",
@@ -106,7 +108,9 @@ class JournalProblem:
         case_id: The case whose chain it is.
         position: Where in the chain (or the export's line number, from 1).
         problem: ``changed``, ``removed``, ``inserted``, ``reordered``,
-            ``truncated``, ``malformed`` or ``unsealed``.
+            ``truncated``, ``malformed`` or ``unsealed``; against a signed
+            checkpoint also ``rewritten``, and for signatures ``unsigned``,
+            ``forged`` or ``unverified``.
         detail: What was expected and what was found.
     """
 
@@ -163,6 +167,35 @@ class TemplateProblem:
         return f"{self.template}: {self.rule}: {self.message}"
 
 
+@dataclass(frozen=True, slots=True)
+class TooLong:
+    """What an error shows for a text too long to repeat: its length, never the text.
+
+    `InvalidInput.value` is one of these for a text over a limit (see
+    `arrears.limits`) and for any refused value whose text runs past
+    `SHOWN` characters: a ten-megabyte name is not repeated in a message.
+
+    Attributes:
+        length: How many characters the text had.
+    """
+
+    length: int
+
+    def __repr__(self) -> str:
+        return f"<{self.length} characters>"
+
+
+SHOWN: Final = 200
+"""The longest text an error repeats as given; a longer one is shown as its length (`TooLong`)."""
+
+
+def _shown_as_given(value: Any) -> Any:
+    """*value*, or its length when it is a text too long to repeat."""
+    if isinstance(value, (str, bytes)) and len(value) > SHOWN:
+        return TooLong(len(value))
+    return value
+
+
 class ArrearsError(Exception):
     """Base class of every error raised by `arrears` on purpose."""
 
@@ -187,12 +220,12 @@ class InvalidInput(ArrearsError, ValueError):
         self, field: str, value: Any, expected: str, *, more: Sequence[tuple[str, Any, str]] = ()
     ) -> None:
         self.field = field
-        self.value = value
+        self.value = _shown_as_given(value)
         self.expected = expected
-        self.more = tuple(more)
+        self.more = tuple((name, _shown_as_given(got), wanted) for name, got, wanted in more)
         message = "; ".join(
             f"{name}: got {got!r}, expected {wanted}"
-            for name, got, wanted in ((field, value, expected), *self.more)
+            for name, got, wanted in ((field, self.value, expected), *self.more)
         )
         super().__init__(message)
 
@@ -610,7 +643,10 @@ def _problem(detail: Mapping[str, Any], prefix: str, hidden: bool) -> tuple[str,
             path.append(name)  # a model's check of one of its fields: "principal: …"
             value = value[name]
             expected = named.group(2)
-    shown = _shown(value, path, hidden, kind == "extra_forbidden")
+    if kind == "string_too_long" and isinstance(value, str):
+        shown: Any = TooLong(len(value))  # the length only: the text may be anyone's name
+    else:
+        shown = _shown(value, path, hidden, kind == "extra_forbidden")
     given = str(value) if isinstance(value, (str, int)) else ""
     if shown is not value and given and given in expected:  # a message that quotes the input
         expected = expected.replace(given, repr(shown) if shown is HIDDEN else str(shown))

@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Final, NotRequired, TypedDict, cast
+from typing import Any, Final, NotRequired, Protocol, TypedDict, cast
 
 from .agreements import Accrual
 from .case import Case, Hold, set_field
@@ -42,12 +42,14 @@ __all__ = [
     "ContactDeniedData",
     "CreditAppliedData",
     "DocumentData",
+    "EntryCheck",
     "EntryKind",
     "HoldAddedData",
     "HoldReleasedData",
     "InconvenientData",
     "InstalmentDueData",
     "InteractionData",
+    "MigrationData",
     "NoticeData",
     "OpenedData",
     "OptOutData",
@@ -77,23 +79,40 @@ __all__ = [
 # Values are JSON: amounts and decimals as strings, times as ISO 8601 text.
 
 
+class MigrationData(TypedDict):
+    """A case moved in from another system (`arrears.workflow.Migration`)."""
+
+    reason: str
+    source_system: str
+    approver: NotRequired[str]
+    approver_roles: NotRequired[list[str]]  # sorted
+
+
 class OpenedData(TypedDict):
-    """A case opened: its whole snapshot, the workflow, who opened it (first entry)."""
+    """A case opened: its whole snapshot, the workflow, who opened it and with what roles."""
 
     actor: str
     case: str  # the whole case, as pydantic's JSON text
     workflow: list[str]  # [name, version]
+    # The actor's roles, sorted (absent from entries written before roles were journaled).
+    roles: NotRequired[list[str]]
+    migration: NotRequired[MigrationData]  # opened beyond an opening stage
 
 
 class TransitionData(TypedDict):
-    """A trigger fired: source, destination, actor, workflow."""
+    """A trigger fired: source, destination, actor and roles, workflow."""
 
     trigger: str
     source: str
     dest: str
     actor: str
     workflow: list[str]
+    # The actor's roles, sorted: replay judges the edge's guards about people on them.
+    # Absent from entries written before roles were journaled: replay reports such an
+    # entry when its edge asks for a person or a role.
+    roles: NotRequired[list[str]]
     approver: NotRequired[str]
+    approver_roles: NotRequired[list[str]]  # sorted, with the approver
     reason: NotRequired[str]
 
 
@@ -114,6 +133,7 @@ class ReviewData(TypedDict):
     steps: list[str]
     segment: NotRequired[str]
     variant: NotRequired[str]
+    open: NotRequired[list[str]]  # outbox keys still without a result (a retryable failure)
 
 
 class VariantAssignedData(TypedDict):
@@ -148,18 +168,35 @@ class InteractionData(TypedDict):
     purpose: NotRequired[str]
     key: NotRequired[str]
     provider_id: NotRequired[str]
+    # An outbox intent closed by a later review (arrears.outbox): how ("report", "resent"
+    # or "unanswered"), its step, and when the provider says the status changed.
+    recovered: NotRequired[str]
+    step: NotRequired[str]
+    reported_at: NotRequired[str]
 
 
 class ConsentData(TypedDict):
-    """Consent to a channel, or to one contact point of it."""
+    """Consent to a channel, or to one contact point of it, with what it covers.
+
+    ``covers`` names what it is for (``hours``, ``calls``, ``automated``,
+    ``medium``; without it, being contacted now); ``start`` and ``until`` (ISO
+    times) the window it covers.
+    """
 
     channel: str
     actor: str
     contact: NotRequired[str]
+    covers: NotRequired[list[str]]
+    start: NotRequired[str]
+    until: NotRequired[str]
 
 
-class OptOutData(ConsentData):
+class OptOutData(TypedDict):
     """An opt-out of a channel, or of one contact point of it."""
+
+    channel: str
+    actor: str
+    contact: NotRequired[str]
 
 
 class InconvenientData(TypedDict):
@@ -706,14 +743,38 @@ def check_data(kind: str, data: object) -> list[str]:
     return problems
 
 
-def replay(entries: Sequence[JournalEntry], head: Head | None = None) -> Case:
+class EntryCheck(Protocol):
+    """The rules `replay` holds each entry to (`arrears.workflow.Workflow.entry_problem`).
+
+    Called with the case as replayed up to ``entries[position]`` (for the
+    ``opened`` entry, its snapshot); returns what is forbidden in that entry,
+    or ``None``.
+    """
+
+    def __call__(
+        self, case: Case, entries: Sequence[JournalEntry], position: int
+    ) -> str | None:  # pragma: no cover - a protocol
+        """What is forbidden in ``entries[position]``, or ``None``."""
+        ...
+
+
+def replay(
+    entries: Sequence[JournalEntry], head: Head | None = None, *, check: EntryCheck | None = None
+) -> Case:
     """Rebuild a case from its chain alone: stage, holds, balance, notices, promise, plan, version.
+
+    With *check* (the engine passes its workflow's `entry_problem`), each
+    entry is judged before it is applied, on the case as replayed so far:
+    an opening stage or a migration by the roles it needs, every transition
+    an edge of the workflow from the stage the case stood in, fired by the
+    journaled roles its guards ask for.  Every entry it forbids is a
+    ``forbidden`` problem, all raised together once the chain is replayed.
 
     Raises:
         JournalCorrupted: the chain does not verify, does not start with an
             ``opened`` entry, holds an entry of a kind `KINDS` does not
-            declare, or an entry whose data cannot be applied for what it
-            lacks (`check_data`).
+            declare, an entry whose data cannot be applied for what it
+            lacks (`check_data`), or (with *check*) an entry *check* forbids.
     """
     if not entries:
         raise JournalCorrupted([JournalProblem("*", 0, "removed", "no entries to replay")])
@@ -736,8 +797,19 @@ def replay(entries: Sequence[JournalEntry], head: Head | None = None) -> Case:
     if unknown:
         raise JournalCorrupted(unknown)
     case = Case.model_validate_json(first.data["case"])
+    forbidden: list[JournalProblem] = []
     for position, entry in enumerate(entries):
         data = entry.data
+        if check is not None:
+            try:
+                forbids = check(case, entries, position)
+            except (KeyError, TypeError, ValueError, IndexError) as err:
+                lacks = "; ".join(check_data(entry.kind, data)) or repr(err)
+                forbids = f"cannot be judged ({lacks})"
+            if forbids is not None:
+                forbidden.append(
+                    JournalProblem(case_id, position, "forbidden", f"seq {entry.seq}: {forbids}")
+                )
         try:
             apply_entry(case, entry.kind, entry.at, data)
         except (KeyError, TypeError, ValueError) as err:
@@ -750,4 +822,6 @@ def replay(entries: Sequence[JournalEntry], head: Head | None = None) -> Case:
                     for problem in found
                 ]
             ) from err
+    if forbidden:
+        raise JournalCorrupted(forbidden)
     return case

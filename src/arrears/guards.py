@@ -31,6 +31,7 @@ from dateutil.relativedelta import relativedelta
 
 from .case import Case, HoldKind
 from .errors import GuardFailure, InvalidInput
+from .limits import ACTOR_ID, ROLES, SHORT_TEXT, check_text
 from .money import Money
 
 if TYPE_CHECKING:
@@ -77,6 +78,7 @@ class Actor:
         staff_id = self.id
         if not isinstance(staff_id, str) or not staff_id:
             raise InvalidInput("actor.id", staff_id, "a non-empty staff id")
+        check_text("actor.id", staff_id, ACTOR_ID)
         if staff_id != staff_id.strip() or any(
             unicodedata.category(char).startswith("C") for char in staff_id
         ):
@@ -90,6 +92,12 @@ class Actor:
             object.__setattr__(self, "id", normal)
         if not isinstance(self.roles, frozenset):
             object.__setattr__(self, "roles", frozenset(self.roles))
+        if len(self.roles) > ROLES:
+            raise InvalidInput("actor.roles", len(self.roles), f"at most {ROLES} roles")
+        for role in self.roles:
+            if not isinstance(role, str):
+                raise InvalidInput("actor.roles", type(role).__name__, "roles named by text")
+            check_text("actor.roles", role, SHORT_TEXT)
 
     def same_person(self, other: Actor) -> bool:
         """Whether *other* is this actor: the same id, without regard to case (four eyes)."""

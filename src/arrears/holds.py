@@ -18,6 +18,9 @@ class HoldKind(StrEnum):
     CEASE = "cease"
     BANKRUPTCY = "bankruptcy"
     BREATHING_SPACE = "breathing_space"
+    MENTAL_HEALTH_CRISIS = "mental_health_crisis"
+    """A mental health crisis moratorium (England and Wales, SI 2020/1311 Part 3): it
+    lasts for the crisis treatment and 30 days after it, not a fixed 60 days."""
     DECEASED = "deceased"
     ATTORNEY = "attorney"
     HARDSHIP = "hardship"

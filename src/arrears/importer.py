@@ -1,9 +1,20 @@
 """Import a portfolio: open a case for every row of a CSV or JSON Lines file.
 
-Each row is checked and opened on its own: a bad row is reported with its row
-number and the field at fault, and every good row is kept.  Reports never
-carry personal data: names are never shown, phone numbers and e-mail
-addresses only masked (``**********5678``).
+An import reads the file twice.  The first reading checks every row and
+writes nothing: each bad row is reported with its line number and the field
+at fault.  Unless every row is good, nothing is imported (``skip_bad=True``
+imports the good rows and reports the bad).  The second reading opens the
+good rows' cases, all of them in one store transaction: an import that is
+killed or fails half-way leaves nothing of itself behind.
+
+A row whose case is already in the store is not opened again: when its data
+is the data the case was opened with, it counts as *already imported*; when
+it differs, the row is reported with the names of the fields that differ.
+Either way the other rows are imported, so running an import again is safe.
+
+Reports never carry personal data: names, phone numbers, e-mail and postal
+addresses and ids are never repeated, only what is wrong with them; a short
+amount, currency, date, time zone or stage is quoted.
 
 CSV (a header row, then one case a row; UTF-8, a byte-order mark allowed):
 
@@ -30,11 +41,13 @@ column             required  meaning
                              without it, SMS go to ``phone``
 ``email``                    the debtor's e-mail (contact point ``email``)
 ``postal_address``           the debtor's postal address, for letters
-``stage``                    the stage the case starts in (``pre_due``)
+``stage``                    the stage the case starts in (``pre_due``); one
+                             the workflow lets a case be opened in
 =================  ========  ==============================================
 
-Any other column is refused (the whole file, before anything is opened), so
-a misspelt column never silently drops data.
+Amounts are plain decimals (``1000.00``): no exponent, no thousands
+separator.  Any other column is refused (the whole file, before anything is
+opened), so a misspelt column never silently drops data.
 
 JSON Lines: one JSON object a line, either with the same flat fields as the
 CSV columns (amounts as strings or integers, never floats), or a whole case
@@ -43,26 +56,37 @@ as `arrears.Case` takes it (an object with a ``debtor`` field).
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final
 
-import orjson
 from pydantic import ValidationError
 
-from .case import mask
-from .errors import DuplicateCase, InvalidInput, PortfolioInvalid
+from ._portfolio import (
+    AMOUNTS,
+    COLUMNS,
+    CONTACTS,
+    LINE_LIMIT,
+    REQUIRED,
+    SHOWN,
+    Format,
+    Lines,
+    RowError,
+    quoted,
+    rows,
+)
+from .case import Case
+from .errors import ArrearsError, ConcurrencyConflict, DuplicateCase, InvalidInput, PortfolioInvalid
 
 if TYPE_CHECKING:
     from .engine import Engine
 
 __all__ = [
     "COLUMNS",
+    "LINE_LIMIT",
     "REQUIRED",
     "ImportReport",
     "PortfolioInvalid",
@@ -70,37 +94,6 @@ __all__ = [
     "import_portfolio",
 ]
 
-#: The required CSV columns, and every column known.
-REQUIRED: Final = ("id", "debtor_id", "currency", "due_date")
-COLUMNS: Final = (
-    *REQUIRED,
-    "principal",
-    "interest",
-    "fees",
-    "penalty",
-    "not_due",
-    "credit",
-    "name",
-    "timezone",
-    "locale",
-    "payday",
-    "phone",
-    "sms",
-    "email",
-    "postal_address",
-    "stage",
-)
-_AMOUNTS: Final = ("principal", "interest", "fees", "penalty", "not_due", "credit")
-#: Contact columns: (column, contact point id, channel); their values are personal data.
-_CONTACTS: Final = (
-    ("phone", "phone", "call"),
-    ("sms", "sms", "sms"),
-    ("email", "email", "email"),
-    ("postal_address", "post", "letter"),
-)
-_PHONE: Final = re.compile(r"^\+[1-9][0-9]{6,14}$")
-_PHONE_SEPARATORS: Final = re.compile(r"[\s().-]")
-_EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 #: Where a flat row's fields sit in a case, to name the column a problem is in.
 _PATHS: Final = {
     ("debtor", "id"): "debtor_id",
@@ -108,30 +101,15 @@ _PATHS: Final = {
     ("debtor", "timezone"): "timezone",
     ("debtor", "locale"): "locale",
     ("debtor", "payday"): "payday",
-    **{("balance", name): name for name in (*_AMOUNTS, "currency")},
+    **{("balance", name): name for name in (*AMOUNTS, "currency")},
 }
+#: The most cases a store may hold for an import to read their ids at once (else one a row).
+_KNOWN_IDS: Final = 200_000
+#: What a refusal while a case is opened may be, besides `ArrearsError`: bad data, not a
+#: failing store (whose errors end the import).
+_ROW_FAULTS: Final = (ArrearsError, ValidationError, ValueError, ArithmeticError, LookupError)
 
-Format = Literal["csv", "jsonl"]
 _SUFFIXES: Final[dict[str, Format]] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-
-
-@dataclass(frozen=True, slots=True)
-class RowError:
-    """Why one row was not imported.
-
-    Attributes:
-        row: The row's number in the file, from 1 (a CSV's header is row 1, as
-            a spreadsheet numbers it; a JSON Lines file's first line is row 1).
-        field: The column (or, for a whole case in JSON Lines, the dotted path).
-        message: What is wrong, without personal data.
-    """
-
-    row: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"row {self.row}: {self.field}: {self.message}"
 
 
 @dataclass
@@ -140,23 +118,40 @@ class ImportReport:
 
     Attributes:
         rows: Rows read (blank lines not counted).
-        imported: Cases opened.
-        errors: One or more problems for each row not imported, in file order.
+        imported: Cases opened (and committed).
+        already_imported: Rows whose case was already in the store with the same data.
+        errors: Each problem of each bad row, in file order.
+        conflicts: For each row whose case was already in the store with other
+            data, each field that differs (nothing of such a row is imported).
+        valid: Rows found good that were not in the store yet: what an import
+            with no bad rows opens.
     """
 
     rows: int = 0
     imported: int = 0
+    already_imported: int = 0
     errors: list[RowError] = field(default_factory=list)
+    conflicts: list[RowError] = field(default_factory=list)
+    valid: int = 0
 
     @property
     def failed(self) -> int:
-        """How many rows were not imported."""
-        return len({error.row for error in self.errors})
+        """How many rows are bad."""
+        return len({error.line for error in self.errors})
+
+    @property
+    def differing(self) -> int:
+        """How many rows differ from the case already imported with their id."""
+        return len({conflict.line for conflict in self.conflicts})
 
     @property
     def ok(self) -> bool:
-        """True when every row was imported."""
-        return not self.errors
+        """True when every row was imported now or before, with the same data."""
+        return not self.errors and not self.conflicts
+
+
+class _Undo(Exception):
+    """Raised inside the import's transaction to take back all of it."""
 
 
 def import_portfolio(
@@ -165,9 +160,17 @@ def import_portfolio(
     *,
     format: Format | None = None,
     at: datetime | None = None,
-    batch: int = 1000,
+    skip_bad: bool = False,
+    commit_every: int | None = None,
 ) -> ImportReport:
-    """Open a case for every valid row of a CSV or JSON Lines portfolio.
+    """Open a case for every row of a CSV or JSON Lines portfolio, or for none.
+
+    Every row is checked first.  Unless every row is good (or *skip_bad*),
+    nothing is imported and the report names each bad row's problems.  Then
+    the cases are opened in one store transaction: an import that is killed
+    or fails part-way stores nothing.  A row refused while its case is opened
+    (what the first reading could not see) is a bad row as well: nothing is
+    imported (or, with *skip_bad*, that row is not).
 
     Args:
         engine: The engine whose store the cases go to.
@@ -175,14 +178,22 @@ def import_portfolio(
         format: ``"csv"`` or ``"jsonl"``; from the file's suffix when omitted
             (``.csv``, ``.jsonl``, ``.ndjson``).
         at: When the cases are opened (the engine's clock when omitted).
-        batch: Rows opened per store transaction.
+        skip_bad: Import the good rows even when some are bad.
+        commit_every: Commit after this many cases instead of once at the
+            end, for a portfolio too large to hold in one transaction (the
+            store keeps every case of an open transaction in memory).  The
+            rows are still all checked first, but an import killed part-way
+            keeps the batches committed before; importing the file again
+            skips them as already imported.
 
     Returns:
-        How many rows were read and imported, and each bad row's problems.
+        How many rows were read, imported and already there, and each bad or
+        differing row's problems.
 
     Raises:
-        PortfolioInvalid: the format is unknown or the CSV header is not
-            usable; nothing was imported.
+        PortfolioInvalid: the format is unknown, the CSV header is not usable,
+            or the file changed while it was imported; nothing was imported.
+        InvalidInput: *commit_every* is not a positive number.
         OSError: the file cannot be read.
     """
     source = Path(path)
@@ -191,62 +202,181 @@ def import_portfolio(
         raise PortfolioInvalid(
             str(source), "unknown format: name it with --format csv or --format jsonl"
         )
-    if not isinstance(batch, int) or batch < 1:
-        raise InvalidInput("batch", batch, "a positive number of rows")
+    if commit_every is not None and (
+        not isinstance(commit_every, int) or isinstance(commit_every, bool) or commit_every < 1
+    ):
+        raise InvalidInput("commit_every", commit_every, "a positive number of cases")
     moment = engine.clock.now() if at is None else at
     report = ImportReport()
-    with source.open(encoding="utf-8-sig", newline="") as stream:
-        rows = _csv_rows(stream, str(source)) if chosen == "csv" else _jsonl_rows(stream)
-        pending = True
-        while pending:
-            pending = False
-            with engine.atomic():
-                for count, (number, record, problems, flat) in enumerate(rows, start=1):
-                    report.rows += 1
-                    if problems and record:
-                        problems += _more_problems(record, moment, number, problems)
-                    elif not problems:
-                        problems = _open(engine, record, moment, number, flat)
-                    if problems:
-                        report.errors.extend(problems)
-                    else:
-                        report.imported += 1
-                    if count >= batch:
-                        pending = True
-                        break
+    skip: set[int] = set()
+    digest = _check(engine, source, chosen, report, skip)
+    if (report.errors and not skip_bad) or not report.valid:
+        return report
+    _write(engine, source, chosen, moment, report, (skip, digest), skip_bad, commit_every)
     return report
 
 
-def _open(
-    engine: Engine, record: Mapping[str, Any], moment: datetime, number: int, flat: bool
-) -> list[RowError]:
-    """Open one case; the problems if it could not be (nothing of it is kept then)."""
+def _check(
+    engine: Engine, source: Path, chosen: Format, report: ImportReport, skip: set[int]
+) -> bytes:
+    """The first reading: every row checked, nothing written; the file's digest."""
+    seen: dict[str, int] = {}
+    workflow = engine.workflow
+    # The stages a case may be opened in (every live one, where the workflow names none).
+    opening: frozenset[str] = frozenset(getattr(workflow, "opening", None) or workflow.live)
+    store = engine.store
+    # The ids in a store of moderate size are read at once (one query, not one a row).
+    known = set(store.case_ids()) if len(store) <= _KNOWN_IDS else None
+    with source.open("rb") as stream:
+        lines = Lines(stream)
+        for number, record, problems, flat in rows(lines, chosen, str(source)):
+            report.rows += 1
+            found = _validate(record, number, flat, problems)
+            if isinstance(found, list):
+                report.errors.extend(found)
+                skip.add(number)
+                continue
+            case_id = found.id
+            first = seen.setdefault(case_id, number)
+            if first != number:
+                report.errors.append(RowError(number, "id", f"the same id as line {first}"))
+                skip.add(number)
+                continue
+            if found.stage not in opening:
+                report.errors.append(
+                    RowError(
+                        number,
+                        "stage",
+                        f"{quoted(found.stage)} is not a stage a case may be opened in "
+                        f"(one of {', '.join(sorted(opening))})",
+                    )
+                )
+                skip.add(number)
+                continue
+            if found.version:
+                report.errors.append(RowError(number, "version", "0 for a case not yet opened"))
+                skip.add(number)
+                continue
+            if case_id in known if known is not None else case_id in store:
+                skip.add(number)
+                differ = _differences(engine, found, number, flat)
+                if differ:
+                    report.conflicts.extend(differ)
+                else:
+                    report.already_imported += 1
+                continue
+            report.valid += 1
+        return lines.digest.digest()
+
+
+def _write(
+    engine: Engine,
+    source: Path,
+    chosen: Format,
+    moment: datetime,
+    report: ImportReport,
+    plan: tuple[set[int], bytes],
+    skip_bad: bool,
+    commit_every: int | None,
+) -> None:
+    """The second reading: the good rows' cases opened, in one transaction (or in batches).
+
+    *plan* is what the first reading found: the lines of the rows not to open, and
+    the file's digest.
+    """
+    skip, digest = plan
+    with source.open("rb") as stream:
+        lines = Lines(stream)
+        pending = (
+            (number, record, problems)
+            for number, record, problems, _ in rows(lines, chosen, str(source))
+            if number not in skip
+        )
+        limit = commit_every or -1
+        done = False
+        while not done:
+            opened = 0
+            try:
+                with engine.atomic():
+                    done, opened, refused = _open_some(engine, pending, moment, limit, skip_bad)
+                    report.errors.extend(refused)
+                    if done and lines.digest.digest() != digest:
+                        raise PortfolioInvalid(
+                            str(source), "the file changed while it was imported"
+                        )
+                    if refused and not skip_bad:
+                        raise _Undo
+            except _Undo:
+                return
+            report.imported += opened
+
+
+def _open_some(
+    engine: Engine,
+    rows: Iterator[tuple[int, dict[str, Any], list[RowError]]],
+    moment: datetime,
+    limit: int,
+    skip_bad: bool,
+) -> tuple[bool, int, list[RowError]]:
+    """Open up to *limit* cases (all, when negative): whether the rows ran out, how many, refusals.
+
+    Without *skip_bad*, a refusal means the batch will be undone: the rows after it are
+    still opened (and undone with it), so that every refusal is reported, and no
+    batch ends there.
+    """
+    opened = 0
+    refused: list[RowError] = []
+    for number, record, problems in rows:
+        if problems:  # the file changed since it was checked: the digest tells
+            refused.extend(problems)
+        else:
+            try:
+                with engine.atomic():  # a savepoint: a refused row leaves nothing behind
+                    engine.open_case(record, at=moment)
+            except ConcurrencyConflict:
+                raise
+            except _ROW_FAULTS as err:
+                refused.extend(_refusal(err, record, number, True))
+            else:
+                opened += 1
+        if opened == limit and (skip_bad or not refused):
+            return False, opened, refused
+    return True, opened, refused
+
+
+def _validate(
+    record: dict[str, Any], number: int, flat: bool, problems: list[RowError]
+) -> Case | list[RowError]:
+    """The row's case as `open_case` would validate it, or every problem of the row."""
+    if problems and not record:
+        return problems
     try:
-        with engine.atomic():  # a savepoint: a refused row leaves nothing behind
-            engine.open_case(record, at=moment)
-    except ValidationError as err:
+        case = Case.model_validate(record)
+    except _ROW_FAULTS as err:
+        named = {problem.field for problem in problems}
+        more = [p for p in _refusal(err, record, number, flat) if p.field not in named]
+        return [*problems, *more]
+    return problems or case
+
+
+def _refusal(
+    err: BaseException, record: Mapping[str, Any], number: int, flat: bool
+) -> list[RowError]:
+    """A row's refusal (a validation error, or whatever opening its case raised) as row errors."""
+    if isinstance(err, ValidationError):
         return _problems(err, record, number, flat)
-    except InvalidInput as err:
-        if isinstance(err.__cause__, ValidationError):  # every problem of the row, each named
-            return _problems(err.__cause__, record, number, flat)
-        return [RowError(number, err.field, f"expected {err.expected}")]
-    except DuplicateCase:
-        return [RowError(number, "id", "a case with this id is already open")]
-    return []
-
-
-def _more_problems(
-    record: Mapping[str, Any], moment: datetime, number: int, known: list[RowError]
-) -> list[RowError]:
-    """The rest of a bad row's problems, so one report names them all."""
-    from .case import Case
-
-    try:
-        Case.model_validate({**record, "opened_at": moment})
-    except ValidationError as err:
-        named = {problem.field for problem in known}
-        return [p for p in _problems(err, record, number, True) if p.field not in named]
-    return []
+    if isinstance(err.__cause__, ValidationError):  # every problem of the row, each named
+        return _problems(err.__cause__, record, number, flat)
+    if isinstance(err, DuplicateCase):
+        return [RowError(number, "id", "a case with this id was opened meanwhile")]
+    if isinstance(err, InvalidInput):
+        name = _column(tuple(err.field.replace("[", ".").replace("]", "").split(".")), flat)
+        got = f"got {quoted(err.value)}, " if name in SHOWN else ""
+        return [RowError(number, name, f"{got}expected {_one_line(err.expected)}")]
+    if isinstance(err, ArithmeticError):
+        return [RowError(number, "row", "a number is out of range")]
+    # No message: it may quote the row.
+    return [RowError(number, getattr(err, "field", "row"), f"refused ({type(err).__name__})")]
 
 
 _NAMED: Final = re.compile(r"^(?:Value error, )?(\w+): (?:got .*?, )?(.*)$", re.DOTALL)
@@ -259,167 +389,98 @@ def _problems(
     found: list[RowError] = []
     for error in err.errors():
         location = tuple(error["loc"])
-        message = " ".join(str(error["msg"]).split())
+        message = _one_line(str(error["msg"]))
         named = _NAMED.match(message)
         if named is not None and (named.group(1) in COLUMNS or named.group(1) == "contacts"):
             # A model's own check names the field in its message (Balance: "principal: ...").
-            location = (*location, named.group(1))
+            if location[-1:] != (named.group(1),):
+                location = (*location, named.group(1))
             message = named.group(2)
         elif message.startswith("Value error, "):
             message = message[len("Value error, ") :]
-        field_name = _field(location, record, flat)
-        found.append(RowError(number, field_name, message))
+        name = _field(location, record, flat)
+        given = _given(record, location)
+        if name in SHOWN and given is not None and not message.startswith("got "):
+            message = f"got {quoted(given)}: {message}"
+        found.append(RowError(number, name, message))
     return found
+
+
+def _given(record: Any, location: tuple[Any, ...]) -> str | int | None:
+    """The plain value the row gave at *location*, if any."""
+    for part in location:
+        if isinstance(record, Mapping):
+            record = record.get(part)
+        elif isinstance(record, list | tuple) and isinstance(part, int) and part < len(record):
+            record = record[part]
+        else:
+            return None
+    return record if isinstance(record, str | int) and not isinstance(record, bool) else None
 
 
 def _field(location: tuple[Any, ...], record: Mapping[str, Any], flat: bool) -> str:
     """The column (flat rows) or dotted path (whole cases) a pydantic error points at."""
+    if flat and location[:1] == ("contacts",) and len(location) > 1:
+        contacts = record.get("contacts", ())
+        if isinstance(location[1], int) and location[1] < len(contacts):
+            location = ("contacts", contacts[location[1]].get("id"), *location[2:])
+    return _column(location, flat)
+
+
+def _column(location: tuple[Any, ...], flat: bool) -> str:
+    """The column of a flat row a case's field comes from, or the field's dotted path."""
     if flat:
         if location[:2] in _PATHS:
             return _PATHS[location[:2]]
-        if location[:1] == ("contacts",) and len(location) > 1 and isinstance(location[1], int):
-            contacts = record.get("contacts", ())
-            if location[1] < len(contacts):
-                point = contacts[location[1]].get("id")
-                for column, point_id, _ in _CONTACTS:
-                    if point == point_id:
-                        return column
-        if location[:1] == ("balance",) or location[:1] == ("debtor",):
-            return location[0] if len(location) == 1 else str(location[1])
+        if location[:1] == ("contacts",) and len(location) > 1:
+            for column, point_id, _ in CONTACTS:
+                if location[1] == point_id:
+                    return column
+        if location[:1] in (("balance",), ("debtor",)) and len(location) > 1:
+            return str(location[1])
     return ".".join(str(part) for part in location) or "row"
 
 
-# -- reading rows ----------------------------------------------------------------------------
-#: A row read: its number, the case mapping, problems found reading it, whether it was flat.
-Row = tuple[int, dict[str, Any], list[RowError], bool]
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
-def _csv_rows(stream: io.TextIOBase | Any, name: str) -> Iterator[Row]:
-    reader = csv.DictReader(stream, strict=True)
-    header = reader.fieldnames
-    if header is None:
-        raise PortfolioInvalid(name, "the file is empty: a header row is needed")
-    columns = [column.strip() for column in header]
-    unknown = [column for column in columns if column not in COLUMNS]
-    missing = [column for column in REQUIRED if column not in columns]
-    if unknown or missing:
-        parts = []
-        if unknown:
-            parts.append(f"unknown columns {unknown}")
-        if missing:
-            parts.append(f"missing columns {missing}")
-        raise PortfolioInvalid(name, "; ".join(parts) + f" (the columns are {', '.join(COLUMNS)})")
-    if len(set(columns)) != len(columns):
-        raise PortfolioInvalid(name, "a column appears twice in the header")
-    reader.fieldnames = columns
-    while True:
-        try:
-            values = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as err:
-            yield (
-                reader.line_num,
-                {},
-                [RowError(reader.line_num, "row", f"not valid CSV ({err})")],
-                True,
-            )
-            continue
-        number = reader.line_num
-        if None in values:
-            yield number, {}, [RowError(number, "row", "more values than columns")], True
-            continue
-        cleaned = {key: (value or "").strip() for key, value in values.items()}
-        if not any(cleaned.values()):
-            continue  # a blank line
-        yield number, *_from_flat(cleaned, number), True
+# -- re-runs: the case already in the store ----------------------------------------------------
+def _differences(engine: Engine, case: Case, number: int, flat: bool) -> list[RowError]:
+    """How *case* differs from the case opened with its id before (nothing: the same)."""
+    try:
+        opened = engine.history(case.id)[0]
+        data = opened.data.get("case")
+        before = (
+            Case.model_validate_json(data) if isinstance(data, str) else Case.model_validate(data)
+        )
+    except _ROW_FAULTS:
+        return [RowError(number, "id", "a case with this id is open, and cannot be compared")]
+    if case.opened_at != before.opened_at:
+        case = case.model_copy(update={"opened_at": before.opened_at})
+    mine, theirs = case.model_dump(mode="json"), before.model_dump(mode="json")
+    if mine == theirs:
+        return []
+    columns = dict.fromkeys(_column(path, flat) for path in _diff(mine, theirs, ()))
+    return [
+        RowError(number, column, "differs from the case already imported with this id")
+        for column in columns
+    ]
 
 
-def _jsonl_rows(stream: io.TextIOBase | Any) -> Iterator[Row]:
-    for number, line in enumerate(stream, start=1):
-        if not line.strip():
-            continue
-        try:
-            value = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            yield number, {}, [RowError(number, "row", "not a JSON object")], False
-            continue
-        if not isinstance(value, dict):
-            yield number, {}, [RowError(number, "row", "not a JSON object")], False
-            continue
-        if "debtor" in value:
-            yield number, value, [], False
-            continue
-        unknown = sorted(key for key in value if key not in COLUMNS)
-        if unknown:
-            yield number, {}, [RowError(number, key, "unknown field") for key in unknown], True
-            continue
-        yield number, *_from_flat(value, number), True
-
-
-def _from_flat(values: Mapping[str, Any], number: int) -> tuple[dict[str, Any], list[RowError]]:
-    """A case mapping from one flat row; the row's problems that pydantic would not name."""
-    problems: list[RowError] = []
-
-    def text(column: str) -> str | None:
-        value = values.get(column)
-        if value is None or value == "":
-            return None
-        if isinstance(value, float):
-            problems.append(RowError(number, column, "a decimal string, never a float"))
-            return None
-        if column in _AMOUNTS and isinstance(value, int) and not isinstance(value, bool):
-            return str(value)
-        if not isinstance(value, str):
-            problems.append(RowError(number, column, f"expected text, got {type(value).__name__}"))
-            return None
-        return value.strip()
-
-    for column in REQUIRED:
-        if text(column) is None and not any(p.field == column for p in problems):
-            problems.append(RowError(number, column, "required"))
-    debtor: dict[str, Any] = {"id": text("debtor_id")}
-    for column in ("name", "timezone", "locale", "payday"):
-        value = text(column)
-        if value is not None:
-            debtor[column] = value
-    balance: dict[str, Any] = {"currency": text("currency")}
-    for column in _AMOUNTS:
-        value = text(column)
-        if value is not None:
-            balance[column] = value
-    contacts: list[dict[str, Any]] = []
-    for column, point_id, channel in _CONTACTS:
-        address = text(column)
-        if address is None:
-            continue
-        if channel in ("call", "sms"):
-            number_only = _PHONE_SEPARATORS.sub("", address)
-            if not _PHONE.match(number_only):
-                problems.append(
-                    RowError(
-                        number,
-                        column,
-                        f"got {mask(address)!r}, expected a phone number in E.164 form "
-                        "(+, country code, number)",
-                    )
-                )
-                continue
-            address = number_only
-        elif channel == "email" and not _EMAIL.match(address):
-            problems.append(
-                RowError(number, column, f"got {mask(address)!r}, expected an e-mail address")
-            )
-            continue
-        contacts.append({"id": point_id, "channel": channel, "address": address})
-    record: dict[str, Any] = {
-        "id": text("id"),
-        "debtor": debtor,
-        "contacts": contacts,
-        "balance": balance,
-        "due_date": text("due_date"),
-    }
-    stage = text("stage")
-    if stage is not None:
-        record["stage"] = stage
-    return record, problems
+def _diff(mine: Any, theirs: Any, path: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
+    """The paths at which two dumped cases differ (contact points matched by their id)."""
+    if mine == theirs:
+        return
+    if path == ("contacts",) and isinstance(mine, list) and isinstance(theirs, list):
+        mine = {point.get("id"): point for point in mine}
+        theirs = {point.get("id"): point for point in theirs}
+        for point in dict.fromkeys([*mine, *theirs]):
+            if mine.get(point) != theirs.get(point):
+                yield (*path, point)
+        return
+    if isinstance(mine, dict) and isinstance(theirs, dict):
+        for key in dict.fromkeys([*mine, *theirs]):
+            yield from _diff(mine.get(key), theirs.get(key), (*path, key))
+        return
+    yield path

@@ -10,7 +10,9 @@ is found too.
 
 A chain is evidence: `write_jsonl` exports it as JSON Lines, closed by a seal
 line that lists every chain's head, and `read_jsonl` reads it back, checking
-every byte.
+every byte.  Given a key (`SealKey`, such as `arrears.checkpoints.Key`), the
+seal is signed, and `read_export` checks the signature; an export without one
+still reads, and says it is unsigned.
 
 What each kind of entry records and changes on its case, and `replay`, which
 rebuilds a case from its chain, are `arrears.events`: this module knows
@@ -24,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import IO, Any, Final, NamedTuple
+from typing import IO, Any, Final, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -35,11 +37,14 @@ from .money import Money
 
 __all__ = [
     "GENESIS",
+    "ExportSignature",
     "Head",
     "JournalEntry",
     "JournalProblem",
+    "SealKey",
     "canonical_bytes",
     "canonical_json",
+    "read_export",
     "read_jsonl",
     "seal",
     "verify_chain",
@@ -314,12 +319,62 @@ def verify_chain(
     return problems
 
 
-def write_jsonl(chains: Iterable[tuple[str, Sequence[JournalEntry]]], out: IO[str]) -> int:
+class SealKey(Protocol):
+    """What signs and checks an export's seal (`arrears.checkpoints.Key` is one).
+
+    Attributes:
+        algorithm: The signature's algorithm (``ed25519``, ``hmac-sha256``).
+        key_id: A short name of the key, recorded beside the signature.
+    """
+
+    @property
+    def algorithm(self) -> str:
+        """The signature's algorithm."""
+        ...
+
+    @property
+    def key_id(self) -> str:
+        """A short name of the key."""
+        ...
+
+    def sign(self, message: bytes) -> str:
+        """The signature of *message*, hex."""
+        ...
+
+    def verify(self, message: bytes, signature: str) -> bool:
+        """True when *signature* is this key's signature of *message*."""
+        ...
+
+
+class ExportSignature(NamedTuple):
+    """The signature an export's seal carries (`read_export`).
+
+    Attributes:
+        algorithm: Its algorithm, as the seal says.
+        key_id: The key that made it, as the seal says.
+        verified: True when it was checked with that key and holds; False
+            when no such key was given (nothing was checked) or it does not hold.
+    """
+
+    algorithm: str
+    key_id: str
+    verified: bool
+
+
+def write_jsonl(
+    chains: Iterable[tuple[str, Sequence[JournalEntry]]],
+    out: IO[str],
+    key: SealKey | None = None,
+) -> int:
     """Export chains as JSON Lines: one canonical entry a line, then a seal line.
 
     The seal lists every chain's head, so an export cut short is found on
     import, and a digest of every entry's hash in file order, so lines moved
-    between chains are found too.
+    between chains are found too.  With *key*, the seal carries
+    ``"signature": {"algorithm", "key", "value"}``, the key's signature of
+    the same canonical bytes its ``hash`` covers: the hash alone can be
+    recomputed by anyone who rewrites the file, the signature only by the
+    key's holder.
 
     Returns:
         The number of entries written.
@@ -336,21 +391,77 @@ def write_jsonl(chains: Iterable[tuple[str, Sequence[JournalEntry]]], out: IO[st
         if entries:
             heads[case_id] = [entries[-1].seq, entries[-1].hash]
     body = {"heads": heads, "kind": _SEAL_KIND, "order": order.hexdigest()}
-    out.write(canonical_json({**body, "hash": _sha256(canonical_bytes(body))}))
+    encoded = canonical_bytes(body)
+    line: dict[str, Any] = {**body, "hash": _sha256(encoded)}
+    if key is not None:
+        line["signature"] = {
+            "algorithm": key.algorithm,
+            "key": key.key_id,
+            "value": key.sign(encoded),
+        }
+    out.write(canonical_json(line))
     out.write("\n")
     return count
 
 
 def read_jsonl(
-    lines: Iterable[str],
+    lines: Iterable[str], key: SealKey | Sequence[SealKey] | None = None
 ) -> tuple[dict[str, list[JournalEntry]], list[JournalProblem]]:
     """Read an export back, checking every line and every chain.
+
+    Args:
+        lines: The export's lines.
+        key: When given, the seal must be signed by this key (or one of these
+            keys): a seal without a signature is ``unsigned``, one whose
+            signature does not hold, or was made by another key, ``forged``.
+            Without a key an unsigned export reads as before (`read_export`
+            tells whether it was signed).
 
     Returns:
         ``(chains, problems)``: the entries by case in file order, and every
         problem found: a line that is not canonical JSON, a changed entry, a
         broken chain, a missing or altered seal.
     """
+    chains, problems, _ = read_export(lines, key)
+    return chains, problems
+
+
+def _check_signature(
+    signature: object, body: Mapping[str, Any], keys: Sequence[SealKey]
+) -> tuple[ExportSignature | None, str | None]:
+    """The seal's signature as found, and what is wrong with it (``None``: nothing or unchecked)."""
+    if signature is None:
+        return None, ("the seal is not signed" if keys else None)
+    if not isinstance(signature, dict) or set(signature) != {"algorithm", "key", "value"}:
+        return None, "the seal's signature is not well formed"
+    algorithm, key_id, value = signature["algorithm"], signature["key"], signature["value"]
+    if not all(isinstance(item, str) for item in (algorithm, key_id, value)):
+        return None, "the seal's signature is not well formed"
+    found = next((key for key in keys if key.key_id == key_id), None)
+    if found is None:
+        return ExportSignature(algorithm, key_id, False), (
+            f"signed by key {key_id}, not by the key given" if keys else None
+        )
+    if found.algorithm != algorithm or not found.verify(canonical_bytes(body), value):
+        return ExportSignature(algorithm, key_id, False), (
+            f"the seal's signature does not verify under key {key_id}"
+        )
+    return ExportSignature(algorithm, key_id, True), None
+
+
+def read_export(
+    lines: Iterable[str], key: SealKey | Sequence[SealKey] | None = None
+) -> tuple[dict[str, list[JournalEntry]], list[JournalProblem], ExportSignature | None]:
+    """`read_jsonl`, and the seal's signature: ``None`` for an unsigned export.
+
+    The signature is checked when the key that made it is among *key*;
+    otherwise it is returned with ``verified`` False (and, when keys were
+    given, reported as ``forged``).
+    """
+    keys: tuple[SealKey, ...] = (
+        () if key is None else tuple(key) if isinstance(key, Sequence) else (key,)
+    )
+    signed: ExportSignature | None = None
     chains: dict[str, list[JournalEntry]] = {}
     problems: list[JournalProblem] = []
     seal_heads: dict[str, Any] | None = None
@@ -370,13 +481,21 @@ def read_jsonl(
             problems.append(JournalProblem("*", number, "malformed", "not a journal line"))
             continue
         if fields.get("kind") == _SEAL_KIND and "heads" in fields:
+            signature = fields.pop("signature", None)
+            unsigned = signature is None
+            written = fields if unsigned else {**fields, "signature": signature}
             if (
                 set(fields) != {"kind", "heads", "order"}
                 or _sha256(canonical_bytes(fields)) != recorded
             ):
                 problems.append(JournalProblem("*", number, "changed", "the seal was altered"))
-            elif line != canonical_json({**fields, "hash": recorded}):
+            elif line != canonical_json({**written, "hash": recorded}):
                 problems.append(JournalProblem("*", number, "changed", "not in canonical form"))
+            else:
+                signed, wrong = _check_signature(signature, fields, keys)
+                if wrong is not None:
+                    kind = "unsigned" if unsigned else "forged"
+                    problems.append(JournalProblem("*", number, kind, wrong))
             seal_heads = fields["heads"] if isinstance(fields["heads"], dict) else {}
             order_line = number if fields.get("order") != order.hexdigest() else 0
             continue
@@ -423,4 +542,4 @@ def read_jsonl(
         problems.append(
             JournalProblem("*", order_line, "reordered", "lines are not in the sealed order")
         )
-    return chains, problems
+    return chains, problems, signed

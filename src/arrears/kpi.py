@@ -10,31 +10,25 @@ Each case is rebuilt from its chain entry by entry with
 `arrears.events.apply_entry`, as `arrears.events.replay` rebuilds it, so its
 arrears, due date and bucket at any moment are the engine's own.
 
-What each KPI means (``docs/simulation.md`` has the same list):
+``docs/kpis.md`` defines every figure: its formula, the cases and amounts it
+counts, the window and the periods.  In short, over a window ``[start, end)``:
 
 cure rate
-    Cases overdue when opened with nothing overdue at the end: paid, waived,
-    settled, or the rest forgiven by a completed reduction plan.
+    Of the cases past due (one day or more) when they enter the window, the
+    share with nothing past due at its end.
 roll rates
-    For every 30-day period of the run (or the whole run when shorter): of the
-    cases in bucket Mk at its start, the share in M(k+1) at its end.
-    ``M0`` is not yet due; ``paid`` means nothing is overdue any more.
+    Per 30-day period, and pooled over the complete periods: of the cases in
+    Mk at a period's start, the share in M(k+1) or worse at its end.
 right-party contact rate
-    Calls and visits that reached the debtor (``conversation``), over all
-    calls and visits made.
+    Calls and visits that reached the debtor, over calls and visits made.
 promise-kept rate
-    Promises kept, over promises resolved (kept, partly kept or broken).
+    Promises kept in full, over promises resolved in the window.
 recovery rate
-    Amount collected (payments and settlements, less the payments reversed)
-    over the amount overdue when the cases were opened.
-contacts per case
-    Outbound contacts made (messages, calls, visits), per case.
-cost per amount collected
-    The contacts' cost (a price per channel: `DEFAULT_COSTS`, or your own)
-    over the amount collected.
-blocked by rule
-    Contacts that compliance denied, by the rule that denied them (a denial
-    by two rules counts for both).
+    What the cases past due at entry paid in the window (payments and
+    settlements, less reversals) over what they had past due at entry.
+contacts per case, cost per amount collected, contacts denied
+    Outbound contacts made, their cost, and contacts compliance denied (by
+    channel, and the rules each denial cites).
 
 Every KPI is also given per champion/challenger variant, as recorded in the
 journal (``variant_assigned``).
@@ -43,7 +37,7 @@ journal (``variant_assigned``).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -54,14 +48,18 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from .case import Balance, Case, bucket_of, overdue_sum
+from .errors import InvalidInput
 from .events import apply_entry
 from .journal import JournalEntry
 
 __all__ = [
     "BUCKETS",
     "DEFAULT_COSTS",
+    "PERIOD",
     "KpiReport",
     "Kpis",
+    "Period",
+    "journal_window",
     "kpis_from_journal",
 ]
 
@@ -75,10 +73,13 @@ DEFAULT_COSTS: Final[Mapping[str, Decimal]] = {
     "visit": Decimal("120.00"),
 }
 
-#: The states a case is counted in for roll rates, in order.
+#: The states a case is counted in for roll rates, best last: ``M0`` owes but nothing is
+#: past due, ``M1``..``M7+`` by days past due, ``paid`` owes nothing at all.
 BUCKETS: Final = ("M0", "M1", "M2", "M3", "M4", "M5", "M6", "M7+", "paid")
+_DELINQUENT: Final = BUCKETS[:-1]
 
-_PERIOD: Final = timedelta(days=30)
+#: The length of one roll-rate period.
+PERIOD: Final = timedelta(days=30)
 _DAY: Final = timedelta(days=1)
 _AGENT_CHANNELS: Final = frozenset({"call", "visit"})
 
@@ -87,20 +88,70 @@ def _ratio(part: Decimal | int, whole: Decimal | int) -> float | None:
     return float(part) / float(whole) if whole else None
 
 
+@dataclass(frozen=True, slots=True)
+class Period:
+    """One roll-rate period of the window: ``[start, end)``.
+
+    Attributes:
+        index: 1 for the first period of the window.
+        start: Its first moment.
+        end: The moment after it (the window's end for the last one).
+    """
+
+    index: int
+    start: datetime
+    end: datetime
+
+    @property
+    def partial(self) -> bool:
+        """True when the period is shorter than `PERIOD` (the last one of a window can be)."""
+        return self.end - self.start < PERIOD
+
+    @property
+    def label(self) -> str:
+        """``"1: 09-01→10-01"``, with ``" (partial, 12.5 days)"`` for a partial period."""
+        text = f"{self.index}: {self.start:%m-%d}→{self.end:%m-%d}"
+        if self.partial:
+            days = (self.end - self.start) / _DAY
+            text += f" (partial, {days:.3g} days)"
+        return text
+
+    def to_json(self) -> dict[str, Any]:
+        """The period as plain JSON values."""
+        return {
+            "index": self.index,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "partial": self.partial,
+        }
+
+
+def _periods(start: datetime, end: datetime) -> tuple[Period, ...]:
+    """`PERIOD`-long periods from *start*; the last one ends at *end* (partial when shorter)."""
+    periods: list[Period] = []
+    moment = start
+    while moment < end:
+        periods.append(Period(len(periods) + 1, moment, min(moment + PERIOD, end)))
+        moment += PERIOD
+    return tuple(periods)
+
+
 @dataclass
 class Kpis:
     """The KPIs of one group of cases (all of them, or one variant).
 
     Amounts are in ``currency`` (the cases' currency; with several, only the
-    cases in the most common one count towards the amounts).
+    cases in the most common one count towards the amounts).  ``docs/kpis.md``
+    defines each figure.
     """
 
     cases: int = 0
-    overdue_cases: int = 0
+    past_due_cases: int = 0
     cured: int = 0
     currency: str = ""
-    overdue: Decimal = Decimal(0)
+    past_due: Decimal = Decimal(0)
     collected: Decimal = Decimal(0)
+    collected_past_due: Decimal = Decimal(0)
     contacts: int = 0
     agent_contacts: int = 0
     right_party: int = 0
@@ -109,16 +160,20 @@ class Kpis:
     promises_resolved: int = 0
     cost: Decimal = Decimal(0)
     denied: int = 0
+    denied_by_channel: Counter[str] = field(default_factory=Counter)
+    denied_several_rules: int = 0
     blocked_by: Counter[str] = field(default_factory=Counter)
     contacts_by_channel: Counter[str] = field(default_factory=Counter)
     contacts_by_hour: dict[str, list[int]] = field(default_factory=dict)
     collected_by_day: list[Decimal] = field(default_factory=list)
-    flows: Counter[tuple[str, str]] = field(default_factory=Counter)
+    recovered_by_day: list[Decimal] = field(default_factory=list)
+    periods: tuple[Period, ...] = ()
+    period_flows: list[Counter[tuple[str, str]]] = field(default_factory=list)
 
     @property
     def cure_rate(self) -> float | None:
-        """Cases overdue when opened that were cured by the end, over those cases."""
-        return _ratio(self.cured, self.overdue_cases)
+        """Cases past due at entry with nothing past due at the window's end, over those cases."""
+        return _ratio(self.cured, self.past_due_cases)
 
     @property
     def right_party_contact_rate(self) -> float | None:
@@ -132,8 +187,8 @@ class Kpis:
 
     @property
     def recovery_rate(self) -> float | None:
-        """Amount collected over the amount overdue at opening."""
-        return _ratio(self.collected, self.overdue)
+        """Collected from the cases past due at entry, over what they had past due then."""
+        return _ratio(self.collected_past_due, self.past_due)
 
     @property
     def contacts_per_case(self) -> float | None:
@@ -142,63 +197,131 @@ class Kpis:
 
     @property
     def cost_per_collected(self) -> float | None:
-        """Cost of the contacts over the amount collected."""
+        """Cost of the contacts over the amount collected (all cases)."""
         return _ratio(self.cost, self.collected)
 
-    def roll_rates(self) -> dict[str, float]:
-        """``{"M1→M2": share, …}``: of the cases in Mk at a period's start, the share in M(k+1)."""
-        starts: Counter[str] = Counter()
-        for (source, _), count in self.flows.items():
-            starts[source] += count
-        rates: dict[str, float] = {}
-        for index, source in enumerate(BUCKETS[:-2]):
-            dest = BUCKETS[index + 1]
-            if starts[source]:
-                rates[f"{source}→{dest}"] = self.flows[source, dest] / starts[source]
-        return rates
+    @property
+    def complete_periods(self) -> int:
+        """How many periods of the window are whole (the pooled roll rates count these)."""
+        return sum(not period.partial for period in self.periods)
+
+    @property
+    def flows(self) -> Counter[tuple[str, str]]:
+        """``(state at start, state at end)`` counts, pooled over the complete periods."""
+        pooled: Counter[tuple[str, str]] = Counter()
+        for period, flows in zip(self.periods, self.period_flows, strict=True):
+            if not period.partial:
+                pooled.update(flows)
+        return pooled
+
+    def roll_counts(self, period: int | None = None) -> dict[str, tuple[int, int]]:
+        """``{"M1→M2": (rolled, at start), …}``: pooled, or of period number *period*.
+
+        Raises:
+            InvalidInput: *period* is not the number of one of the window's periods.
+        """
+        if period is None:
+            flows = self.flows
+        elif 1 <= period <= len(self.period_flows):
+            flows = self.period_flows[period - 1]
+        else:
+            raise InvalidInput("period", period, f"a period number from 1 to {len(self.periods)}")
+        counts: dict[str, tuple[int, int]] = {}
+        for index, source in enumerate(_DELINQUENT[:-1]):
+            starting = rolled = 0
+            for (start, end), count in flows.items():
+                if start != source:
+                    continue
+                starting += count
+                if end != "paid" and _DELINQUENT.index(end) > index:
+                    rolled += count
+            if starting:
+                counts[f"{source}→{_DELINQUENT[index + 1]}"] = (rolled, starting)
+        return counts
+
+    def roll_rates(self, period: int | None = None) -> dict[str, float]:
+        """``{"M1→M2": share, …}``: of the cases in Mk at a period's start, the share in
+        M(k+1) or worse at its end; pooled over the complete periods, or of one period."""
+        return {
+            name: rolled / starting for name, (rolled, starting) in self.roll_counts(period).items()
+        }
 
     def cumulative_recovery(self) -> list[float]:
-        """The recovery rate at the end of each day of the run."""
+        """The recovery rate at the end of each day of the window (the last is `recovery_rate`)."""
         total = Decimal(0)
         out: list[float] = []
-        for amount in self.collected_by_day:
+        for amount in self.recovered_by_day:
             total += amount
-            out.append(float(total / self.overdue) if self.overdue else 0.0)
+            out.append(float(total / self.past_due) if self.past_due else 0.0)
         return out
 
     def to_json(self) -> dict[str, Any]:
         """The KPIs as plain JSON values (rates as fractions, amounts as strings)."""
         return {
             "cases": self.cases,
+            "past_due_cases": self.past_due_cases,
+            "cured": self.cured,
             "cure_rate": self.cure_rate,
             "roll_rates": self.roll_rates(),
+            "roll_rates_by_period": [
+                {
+                    **period.to_json(),
+                    "rates": self.roll_rates(period.index),
+                    "counts": {
+                        name: {"rolled": rolled, "at_start": starting}
+                        for name, (rolled, starting) in self.roll_counts(period.index).items()
+                    },
+                }
+                for period in self.periods
+            ],
+            "calls_and_visits": self.agent_contacts,
+            "right_party_contacts": self.right_party,
             "right_party_contact_rate": self.right_party_contact_rate,
             "promises": self.promises,
+            "promises_resolved": self.promises_resolved,
+            "promises_kept": self.promises_kept,
             "promise_kept_rate": self.promise_kept_rate,
             "currency": self.currency,
-            "overdue": str(self.overdue),
+            "past_due": str(self.past_due),
             "collected": str(self.collected),
+            "collected_past_due": str(self.collected_past_due),
             "recovery_rate": self.recovery_rate,
             "contacts": self.contacts,
             "contacts_per_case": self.contacts_per_case,
             "cost": str(self.cost),
             "cost_per_collected": self.cost_per_collected,
             "denied": self.denied,
+            "denied_by_channel": dict(sorted(self.denied_by_channel.items())),
+            "denied_several_rules": self.denied_several_rules,
             "blocked_by": dict(sorted(self.blocked_by.items())),
             "contacts_by_channel": dict(sorted(self.contacts_by_channel.items())),
         }
 
 
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _num(value: float | None, places: int = 2) -> str:
+    return "-" if value is None else f"{value:,.{places}f}"
+
+
+def _when(moment: datetime) -> str:
+    return moment.isoformat(sep=" ", timespec="minutes")
+
+
 @dataclass
 class KpiReport:
-    """The KPIs of a journal: all cases together, and per champion/challenger variant.
+    """The KPIs of a journal over one window: all cases, and per champion/challenger variant.
 
     Attributes:
         overall: Every case.
         variants: One `Kpis` per variant recorded in the journal (empty without variants).
-        start: The start of the period measured.
-        end: Its end.
-        days: Days in the period (whole days, at least one).
+        start: The window's first moment.
+        end: The moment after its last (the window is ``[start, end)``).
+        days: Days in the window (whole days, at least one).
+        periods: The window's roll-rate periods, the last one partial when shorter.
+        journal: The journal's first opening and last entry (``None`` when empty).
     """
 
     overall: Kpis
@@ -206,67 +329,124 @@ class KpiReport:
     start: datetime
     end: datetime
     days: int
+    periods: tuple[Period, ...] = ()
+    journal: tuple[datetime, datetime] | None = None
+
+    @property
+    def whole_journal(self) -> bool:
+        """True when the window is the journal's default one (`journal_window`)."""
+        if self.journal is None:
+            return False
+        return (self.start, self.end) == _default_window(*self.journal)
 
     def columns(self) -> list[tuple[str, Kpis]]:
         """``("all", overall)`` and then each variant, by name."""
         return [("all", self.overall), *sorted(self.variants.items())]
 
+    def window(self) -> str:
+        """The window and its periods, in words (the first line of `table`)."""
+        partial = [period for period in self.periods if period.partial]
+        text = (
+            f"window {_when(self.start)} to {_when(self.end)} ({self.days} days): "
+            f"{len(self.periods) - len(partial)} complete 30-day period(s)"
+        )
+        if partial:
+            text += f" and 1 partial period ({(partial[0].end - partial[0].start) / _DAY:.3g} days)"
+        return text
+
     def rows(self) -> list[tuple[str, list[str]]]:
         """The table's rows: a label and one formatted value per column."""
         columns = [kpis for _, kpis in self.columns()]
         money = self.overall.currency
-
-        def pct(value: float | None) -> str:
-            return "-" if value is None else f"{value:.1%}"
-
-        def num(value: float | None, places: int = 2) -> str:
-            return "-" if value is None else f"{value:,.{places}f}"
-
+        pooled = self.overall.complete_periods
         rows: list[tuple[str, list[str]]] = [
             ("cases", [f"{k.cases:,}" for k in columns]),
-            ("cure rate", [pct(k.cure_rate) for k in columns]),
+            ("cases past due at entry", [f"{k.past_due_cases:,}" for k in columns]),
+            ("  cured by the end", [f"{k.cured:,}" for k in columns]),
+            ("cure rate", [_pct(k.cure_rate) for k in columns]),
         ]
-        transitions = [f"{a}→{b}" for a, b in pairwise(BUCKETS[:-1])]
         rates = [k.roll_rates() for k in columns]
-        for name in transitions:
+        for source, dest in pairwise(_DELINQUENT):
+            name = f"{source}→{dest}"
             if any(name in found for found in rates):
-                rows.append((f"roll rate {name}", [pct(found.get(name)) for found in rates]))
+                rows.append(
+                    (f"roll rate {_roll_label(name)}", [_pct(found.get(name)) for found in rates])
+                )
+        if not pooled:
+            rows.append(("roll rates", ["-" for _ in columns]))
         rows += [
-            ("right-party contact rate", [pct(k.right_party_contact_rate) for k in columns]),
-            ("promises", [f"{k.promises:,}" for k in columns]),
-            ("promise-kept rate", [pct(k.promise_kept_rate) for k in columns]),
-            (f"amount overdue ({money})", [num(float(k.overdue)) for k in columns]),
-            (f"amount collected ({money})", [num(float(k.collected)) for k in columns]),
-            ("recovery rate", [pct(k.recovery_rate) for k in columns]),
-            ("contacts per case", [num(k.contacts_per_case) for k in columns]),
-            (f"cost per {money} collected", [num(k.cost_per_collected, 4) for k in columns]),
-            ("contacts blocked", [f"{k.denied:,}" for k in columns]),
+            ("calls and visits made", [f"{k.agent_contacts:,}" for k in columns]),
+            ("right-party contact rate", [_pct(k.right_party_contact_rate) for k in columns]),
+            ("promises made", [f"{k.promises:,}" for k in columns]),
+            ("promises resolved", [f"{k.promises_resolved:,}" for k in columns]),
+            ("promise-kept rate", [_pct(k.promise_kept_rate) for k in columns]),
+            (f"amount past due at entry ({money})", [_num(float(k.past_due)) for k in columns]),
+            (
+                f"collected from those cases ({money})",
+                [_num(float(k.collected_past_due)) for k in columns],
+            ),
+            ("recovery rate", [_pct(k.recovery_rate) for k in columns]),
+            (f"amount collected, all cases ({money})", [_num(float(k.collected)) for k in columns]),
+            ("contacts made (all channels)", [f"{k.contacts:,}" for k in columns]),
+            ("contacts per case", [_num(k.contacts_per_case) for k in columns]),
+            (f"cost per {money} collected", [_num(k.cost_per_collected, 4) for k in columns]),
+            ("contacts denied by compliance", [f"{k.denied:,}" for k in columns]),
         ]
+        channels = sorted({name for k in columns for name in k.denied_by_channel})
+        for channel in channels:
+            rows.append((f"  {channel}", [f"{k.denied_by_channel[channel]:,}" for k in columns]))
         rules = sorted({rule for k in columns for rule in k.blocked_by})
-        for rule in rules:
-            rows.append((f"  blocked by {rule}", [f"{k.blocked_by[rule]:,}" for k in columns]))
+        if rules:
+            rows.append(
+                ("rules cited by denials", [f"{sum(k.blocked_by.values()):,}" for k in columns])
+            )
+            for rule in rules:
+                rows.append((f"  {rule}", [f"{k.blocked_by[rule]:,}" for k in columns]))
         return rows
 
+    def notes(self) -> list[str]:
+        """What the table's populations are, one sentence a line (printed under it)."""
+        pooled = self.overall.complete_periods
+        several = self.overall.denied_several_rules
+        return [
+            "Cases past due at entry: one day or more past due at the window's start "
+            "(or at opening, for cases opened in it); cured: nothing past due at its end.",
+            "Roll rate Mk→M(k+1)+: of the cases in Mk at a period's start, the share in "
+            f"M(k+1) or worse at its end; pooled over the {pooled} complete 30-day period(s)"
+            + (", the partial one shown below only." if pooled < len(self.periods) else "."),
+            "Recovery rate: collected from the cases past due at entry (payments and "
+            "settlements, less reversals) over their amount past due at entry.",
+            "Contacts denied: every contact compliance refused, the agents' calls and visits "
+            "and the automated messages alike; a denial citing several rules counts under "
+            f"each rule ({several:,} cite more than one).",
+            "Definitions: docs/kpis.md.",
+        ]
+
+    def roll_table(self) -> str:
+        """Roll rates of all cases, period by period and pooled, with the cases at each start."""
+        kpis = self.overall
+        heads = [period.label for period in self.periods] + [f"pooled ({kpis.complete_periods})"]
+        counts = [kpis.roll_counts(period.index) for period in self.periods] + [kpis.roll_counts()]
+        names = [
+            f"{a}→{b}"
+            for a, b in pairwise(_DELINQUENT)
+            if any(f"{a}→{b}" in found for found in counts)
+        ]
+        if not names:
+            return "roll rates: no case was past due or current at a period's start\n"
+        rows = [
+            (_roll_label(name), [_roll_cell(found.get(name)) for found in counts]) for name in names
+        ]
+        return _grid("roll rates, all cases", heads, rows)
+
     def table(self) -> str:
-        """The KPIs as a plain-text table: one row per KPI, one column per group."""
+        """The KPIs as plain text: the window, one row per KPI and one column per group,
+        the notes on what each figure counts, and the roll rates period by period."""
         heads = [name for name, _ in self.columns()]
-        rows = self.rows()
-        label_width = max(len("KPI"), *(len(label) for label, _ in rows))
-        widths = [
-            max(len(head), *(len(values[index]) for _, values in rows))
-            for index, head in enumerate(heads)
-        ]
-        lines = [
-            "  ".join(
-                [
-                    "KPI".ljust(label_width),
-                    *(h.rjust(w) for h, w in zip(heads, widths, strict=True)),
-                ]
-            )
-        ]
-        for label, values in rows:
-            cells = (value.rjust(width) for value, width in zip(values, widths, strict=True))
-            lines.append("  ".join([label.ljust(label_width), *cells]).rstrip())
+        lines = [self.window(), _grid("KPI", heads, self.rows()).rstrip("\n")]
+        lines += self.notes()
+        lines.append("")
+        lines.append(self.roll_table().rstrip("\n"))
         return "\n".join(lines) + "\n"
 
     def to_json(self) -> dict[str, Any]:
@@ -275,46 +455,90 @@ class KpiReport:
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
             "days": self.days,
+            "periods": [period.to_json() for period in self.periods],
             "overall": self.overall.to_json(),
             "variants": {name: kpis.to_json() for name, kpis in sorted(self.variants.items())},
         }
+
+
+def _roll_label(name: str) -> str:
+    """``M1→M2+``: a roll counts the cases in M(k+1) or worse."""
+    return name if name.endswith("+") else name + "+"
+
+
+def _roll_cell(counts: tuple[int, int] | None) -> str:
+    """``"38.1% of 225"``: the share rolled and the cases at the start; ``-`` when none."""
+    if counts is None:
+        return "-"
+    rolled, starting = counts
+    return f"{rolled / starting:.1%} of {starting:,}"
+
+
+def _grid(corner: str, heads: Sequence[str], rows: Sequence[tuple[str, Sequence[str]]]) -> str:
+    """A plain-text table: labels on the left, one right-aligned column per head."""
+    label_width = max(len(corner), *(len(label) for label, _ in rows))
+    widths = [
+        max(len(head), *(len(values[index]) for _, values in rows))
+        for index, head in enumerate(heads)
+    ]
+    cells = (h.rjust(w) for h, w in zip(heads, widths, strict=True))
+    lines = ["  ".join([corner.ljust(label_width), *cells])]
+    for label, values in rows:
+        cells = (value.rjust(width) for value, width in zip(values, widths, strict=True))
+        lines.append("  ".join([label.ljust(label_width), *cells]).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+# -- one case's chain, folded ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _State:
+    """What the KPIs read of a case at a moment: set by `apply_entry`, never worked out here."""
+
+    balance: Balance
+    due: date
+    variant: str | None
 
 
 @dataclass
 class _Fold:
     """One case's journal, reduced to what the KPIs need.
 
-    The arrears, due date and stage are read from the case as the journal
-    rebuilds it (`_states`), never worked out here.
+    ``changes`` holds the case's state after its opening and after each entry
+    that changed its balance, due date or variant, as the journal rebuilds it
+    (`_states`).  ``events`` holds the entries the KPIs count, in order.
     """
 
     opened: datetime
-    due: date
     zone: ZoneInfo | None
     currency: str
-    overdue: Decimal
-    variant: str | None = None
-    # (moment, arrears after it, due date after it), in time order, when either changed
-    arrears: list[tuple[datetime, Decimal, date]] = field(default_factory=list)
-    # (moment, amount) of each payment (negative for a reversal) within the period
-    payments: list[tuple[datetime, Decimal]] = field(default_factory=list)
-    # The case's stage and arrears after its last entry
-    stage: str = ""
-    final: Decimal = Decimal(0)
+    changes: list[tuple[datetime, _State]] = field(default_factory=list)
+    # (kind, moment, data): contacts, denials, promises; money as (kind, moment, amount)
+    events: list[tuple[str, datetime, Any]] = field(default_factory=list)
 
-    def local_date(self, at: datetime) -> date:
-        return (at.astimezone(self.zone) if self.zone is not None else at).date()
-
-    def state_at(self, at: datetime) -> str:
-        """The case's bucket at *at* (``paid`` when nothing is overdue)."""
-        owed, due = self.overdue, self.due
-        for moment, amount, day in self.arrears:
-            if moment > at:
+    def state_at(self, at: datetime) -> _State:
+        """The case at *at*: its opening, changed by every later entry recorded before *at*."""
+        state = self.changes[0][1]
+        for moment, later in self.changes[1:]:
+            if moment >= at:
                 break
-            owed, due = amount, day
-        if owed <= 0:
+            state = later
+        return state
+
+    def days_past_due(self, state: _State, at: datetime) -> int:
+        """`Case.days_past_due` of the case in *state* at *at* (the debtor's calendar)."""
+        if not overdue_sum(state.balance):
+            return 0
+        local = at.astimezone(self.zone) if self.zone is not None else at
+        return max(0, (local.date() - state.due).days)
+
+    def bucket(self, state: _State, at: datetime) -> str:
+        """``paid`` (nothing owed), ``M0`` (nothing past due) or ``M1``..``M7+``."""
+        balance = state.balance
+        if not overdue_sum(balance) and not balance.not_due:
             return "paid"
-        return bucket_of(max(0, (self.local_date(at) - due).days))
+        return bucket_of(self.days_past_due(state, at))
 
 
 class _Data(Mapping[str, Any]):
@@ -368,6 +592,82 @@ def _states(entries: Iterable[JournalEntry]) -> Iterator[tuple[JournalEntry, _Da
         yield entry, data, case
 
 
+#: Kinds counted as contacts, denials and promises (read after the case is folded).
+_COUNTED: Final = frozenset({"interaction", "contact_denied", "promise_made", "promise_resolved"})
+
+
+def _fold(entries: Iterable[JournalEntry]) -> _Fold | None:
+    """Fold one case's chain through `_states`: its state over time, its money, its contacts.
+
+    Returns:
+        The fold, or ``None`` for a chain without ``opened``.
+    """
+    fold: _Fold | None = None
+    paid: dict[int, Decimal] = {}  # the amount of each payment, by its seq
+    last: _State | None = None
+    for entry, data, case in _states(entries):
+        kind, at = entry.kind, entry.at
+        if fold is None or last is None:
+            last = _State(case.balance, case.due_date, case.variant)
+            fold = _Fold(opened=at, zone=case.debtor.timezone, currency=case.currency)
+            fold.changes.append((at, last))
+            continue
+        if (
+            case.balance is not last.balance
+            or case.due_date != last.due
+            or case.variant != last.variant
+        ):
+            # apply_entry replaces the balance whenever it changes it
+            last = _State(case.balance, case.due_date, case.variant)
+            fold.changes.append((at, last))
+        if kind in _COUNTED:
+            fold.events.append((kind, at, data.parsed()))
+        elif kind == "payment":
+            amount = Decimal(data["amount"])
+            paid[entry.seq] = amount
+            fold.events.append(("money", at, amount))
+        elif kind == "settlement":
+            fold.events.append(("money", at, Decimal(data["amount"])))
+        elif kind == "payment_reversed":
+            # What the reversed payment brought in, not what undoing it owes again
+            # (which includes a reduction plan's waiver it had completed).
+            amount = paid.get(data["payment_seq"], Decimal(data["amount"]))
+            fold.events.append(("money", at, -amount))
+    return fold
+
+
+# -- the window and the report -----------------------------------------------------------------
+
+
+def journal_window(
+    chains: Iterable[tuple[str, Sequence[JournalEntry]]],
+) -> tuple[datetime, datetime]:
+    """The default window of a journal: ``[first opening, first opening + N days)``.
+
+    N is the smallest whole number of days after the first ``opened`` entry
+    that is later than the journal's last entry, so every entry is inside.
+
+    Raises:
+        InvalidInput: the journal has no ``opened`` entry.
+    """
+    first: datetime | None = None
+    last: datetime | None = None
+    for _case_id, entries in chains:
+        for entry in entries:
+            if entry.kind == "opened" and (first is None or entry.at < first):
+                first = entry.at
+            if last is None or entry.at > last:
+                last = entry.at
+    if first is None or last is None:
+        raise InvalidInput("chains", "no opened entry", "a journal with at least one case")
+    return _default_window(first, last)
+
+
+def _default_window(first: datetime, last: datetime) -> tuple[datetime, datetime]:
+    """``[first, first + N days)``, N the fewest whole days that take in *last*."""
+    return first, first + _DAY * max(1, (last - first) // _DAY + 1)
+
+
 def kpis_from_journal(
     chains: Iterable[tuple[str, Sequence[JournalEntry]]],
     *,
@@ -375,149 +675,137 @@ def kpis_from_journal(
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> KpiReport:
-    """The KPIs of the journal's cases over [*start*, *end*].
+    """The KPIs of the journal's cases over the window ``[start, end)``, as ``docs/kpis.md``
+    defines them.
 
     Each case is rebuilt from its chain entry by entry as `arrears.events.replay`
-    does, so its arrears, stage and bucket at any moment are the engine's own.
+    does, so its arrears, due date and bucket at any moment are the engine's own.
 
     Args:
         chains: ``(case_id, entries)`` pairs, as `Store.chains` gives them.
         costs: The cost of one contact per channel (`DEFAULT_COSTS` when omitted).
-        start: The start of the period (the first case's opening when omitted).
-        end: Its end (the last entry when omitted).
+        start: The window's first moment (the journal's first opening when omitted).
+        end: The moment after its last (when omitted: the smallest whole number
+            of days after *start* that is later than the journal's last entry,
+            as `journal_window` gives it).
+
+    Raises:
+        InvalidInput: *end* is not after *start*, or either is naive.
     """
+    for name, moment in (("start", start), ("end", end)):
+        if moment is not None and moment.utcoffset() is None:
+            raise InvalidInput(name, moment.isoformat(), "an aware datetime")
     prices = {name: Decimal(str(value)) for name, value in (costs or DEFAULT_COSTS).items()}
-    folds: list[tuple[_Fold, list[Kpis]]] = []
-    overall = Kpis()
-    variants: dict[str, Kpis] = {}
-    currencies: Counter[str] = Counter()
+    folds: list[_Fold] = []
     first: datetime | None = None
     last: datetime | None = None
-
-    def within(at: datetime) -> bool:
-        return (start is None or at >= start) and (end is None or at <= end)
-
     for _case_id, entries in chains:
         for entry in entries:
             last = entry.at if last is None or entry.at > last else last
-        folded = _fold(entries, within)
-        if folded is None:
+        fold = _fold(entries)
+        if fold is None:
             continue
-        fold, events = folded
         first = fold.opened if first is None or fold.opened < first else first
-        targets = [overall]
-        if fold.variant is not None:
-            targets.append(variants.setdefault(fold.variant, Kpis()))
-        folds.append((fold, targets))
-        for kpis in targets:
-            kpis.cases += 1
-            kpis.overdue_cases += fold.overdue > 0
-        currencies[fold.currency] += 1
-        _count(fold, targets, events, prices, within)
+        folds.append(fold)
     if first is None or last is None:
         moment = start or end or datetime.now().astimezone()
-        return KpiReport(Kpis(), {}, start or moment, end or moment, 1)
+        return KpiReport(Kpis(), {}, start or moment, end or start or moment, 1)
     begin = start or first
-    finish = end or last
-    days = max(1, -(-int((finish - begin).total_seconds()) // 86_400))
-    currency = currencies.most_common(1)[0][0]
+    finish = end if end is not None else _default_window(begin, last)[1]
+    if finish <= begin:
+        raise InvalidInput("end", finish.isoformat(), f"a moment after the start, {begin}")
+    report = _report(folds, prices, begin, finish)
+    report.journal = (first, last)
+    return report
+
+
+def _report(
+    folds: Sequence[_Fold], prices: Mapping[str, Decimal], begin: datetime, finish: datetime
+) -> KpiReport:
+    """Count every fold opened before *finish* into the report of ``[begin, finish)``."""
+    days = max(1, -(-(finish - begin) // _DAY))
+    periods = _periods(begin, finish)
+    inside = [fold for fold in folds if fold.opened < finish]
+    currencies = Counter(fold.currency for fold in inside)
+    currency = currencies.most_common(1)[0][0] if currencies else ""
+    overall = Kpis()
+    variants: dict[str, Kpis] = {}
+
+    def group(variant: str | None) -> list[Kpis]:
+        if variant is None:
+            return [overall]
+        return [overall, variants.setdefault(variant, Kpis())]
+
+    counted: list[tuple[_Fold, list[Kpis], bool]] = []
+    for fold in inside:
+        final = fold.state_at(finish)
+        targets = group(final.variant)
+        entry = max(begin, fold.opened)
+        at_entry = fold.state_at(entry)
+        past_due = fold.days_past_due(at_entry, entry) >= 1
+        cured = past_due and fold.days_past_due(final, finish) == 0
+        for kpis in targets:
+            kpis.cases += 1
+            kpis.past_due_cases += past_due
+            kpis.cured += cured
+            if past_due and fold.currency == currency:
+                kpis.past_due += overdue_sum(at_entry.balance)
+        counted.append((fold, targets, past_due))
     for kpis in (overall, *variants.values()):
         kpis.currency = currency
         kpis.collected_by_day = [Decimal(0)] * days
-    for fold, targets in folds:
-        if fold.currency != currency:
-            continue
-        for kpis in targets:
-            kpis.overdue += fold.overdue
-        for at, amount in fold.payments:
-            day = min(days - 1, max(0, int((at - begin).total_seconds() // 86_400)))
-            for kpis in targets:
-                kpis.collected += amount
-                kpis.collected_by_day[day] += amount
-    periods = _periods(begin, finish)
-    for fold, targets in folds:
-        cured = fold.overdue > 0 and fold.state_at(finish) == "paid"
-        for kpis in targets:
-            kpis.cured += cured
-        for period_start, period_end in periods:
-            if fold.opened > period_start:
+        kpis.recovered_by_day = [Decimal(0)] * days
+        kpis.periods = periods
+        kpis.period_flows = [Counter() for _ in periods]
+    for fold, targets, past_due in counted:
+        _count(
+            fold,
+            targets,
+            prices,
+            begin,
+            finish,
+            past_due and fold.currency == currency,
+            fold.currency == currency,
+        )
+        for number, period in enumerate(periods):
+            if fold.opened > period.start:
                 continue
-            flow = (fold.state_at(period_start), fold.state_at(period_end))
+            flow = (
+                fold.bucket(fold.state_at(period.start), period.start),
+                fold.bucket(fold.state_at(period.end), period.end),
+            )
             if flow[0] == "paid":
                 continue
             for kpis in targets:
-                kpis.flows[flow] += 1
-    return KpiReport(overall, variants, begin, finish, days)
-
-
-#: Kinds counted as contacts, denials and promises (read after the case is folded).
-_COUNTED: Final = frozenset({"interaction", "contact_denied", "promise_made", "promise_resolved"})
-#: Kinds that bring money in (their ``amount``).
-_COLLECTED: Final = frozenset({"payment", "settlement"})
-
-
-def _fold(
-    entries: Iterable[JournalEntry], within: Callable[[datetime], bool]
-) -> tuple[_Fold, list[tuple[str, datetime, dict[str, Any]]]] | None:
-    """Fold one case's chain through `_states`: its arrears over time, its money, its contacts.
-
-    Returns:
-        The fold and the entries `_count` reads, or ``None`` for a chain without ``opened``.
-    """
-    fold: _Fold | None = None
-    events: list[tuple[str, datetime, dict[str, Any]]] = []
-    paid: dict[int, Decimal] = {}  # the amount of each payment, by its seq
-    balance: Balance | None = None
-    due: date | None = None
-    case: Case | None = None
-    for entry, data, case in _states(entries):
-        kind, at = entry.kind, entry.at
-        if fold is None:
-            balance, due = case.balance, case.due_date
-            fold = _Fold(
-                opened=at,
-                due=due,
-                zone=case.debtor.timezone,
-                currency=case.currency,
-                overdue=overdue_sum(balance),
-            )
-            continue
-        if case.balance is not balance or case.due_date != due:
-            # apply_entry replaces the balance whenever it changes it
-            balance, due = case.balance, case.due_date
-            fold.arrears.append((at, overdue_sum(balance), due))
-        if kind in _COUNTED:
-            events.append((kind, at, data.parsed()))
-        elif kind in _COLLECTED:
-            amount = Decimal(data["amount"])
-            if kind == "payment":
-                paid[entry.seq] = amount
-            if within(at):
-                fold.payments.append((at, amount))
-        elif kind == "payment_reversed" and within(at):
-            # What the reversed payment brought in, not what undoing it owes again
-            # (which includes a reduction plan's waiver it had completed).
-            amount = paid.get(data["payment_seq"], Decimal(data.get("amount", "0")))
-            fold.payments.append((at, -amount))
-    if fold is None or case is None:
-        return None
-    fold.variant = case.variant
-    fold.stage = case.stage
-    fold.final = overdue_sum(case.balance)
-    return fold, events
+                kpis.period_flows[number][flow] += 1
+    return KpiReport(overall, variants, begin, finish, days, periods)
 
 
 def _count(
     fold: _Fold,
     targets: Sequence[Kpis],
-    events: Sequence[tuple[str, datetime, dict[str, Any]]],
     prices: Mapping[str, Decimal],
-    within: Callable[[datetime], bool],
+    begin: datetime,
+    finish: datetime,
+    cohort: bool,
+    main_currency: bool,
 ) -> None:
-    """Add one case's contacts, denials and promises to the groups it belongs to."""
-    for kind, at, data in events:
-        if kind == "interaction":
-            if data.get("outcome") == "reply" or not within(at):
+    """Add one case's money, contacts, denials and promises in ``[begin, finish)`` to its groups."""
+    for kind, at, data in fold.events:
+        if not begin <= at < finish:
+            continue
+        if kind == "money":
+            if not main_currency:
+                continue
+            day = int((at - begin) // _DAY)
+            for kpis in targets:
+                kpis.collected += data
+                kpis.collected_by_day[day] += data
+                if cohort:
+                    kpis.collected_past_due += data
+                    kpis.recovered_by_day[day] += data
+        elif kind == "interaction":
+            if data.get("outcome") == "reply":
                 continue
             channel = data["channel"]
             hour = (at.astimezone(fold.zone) if fold.zone is not None else at).hour
@@ -536,26 +824,17 @@ def _count(
                     kpis.agent_contacts += 1
                     kpis.right_party += reached
         elif kind == "contact_denied":
-            if within(at):
-                rules = {reason["rule"] for reason in data.get("reasons", ())}
-                for kpis in targets:
-                    kpis.denied += 1
-                    kpis.blocked_by.update(rules)
+            rules = {reason["rule"] for reason in data.get("reasons", ())}
+            channel = data.get("channel", "")
+            for kpis in targets:
+                kpis.denied += 1
+                kpis.denied_by_channel[channel] += 1
+                kpis.denied_several_rules += len(rules) > 1
+                kpis.blocked_by.update(rules)
         elif kind == "promise_made":
-            if within(at):
-                for kpis in targets:
-                    kpis.promises += 1
-        elif kind == "promise_resolved" and within(at):
+            for kpis in targets:
+                kpis.promises += 1
+        elif kind == "promise_resolved":
             for kpis in targets:
                 kpis.promises_resolved += 1
                 kpis.promises_kept += data.get("status") == "kept"
-
-
-def _periods(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-    """30-day periods from *start* within *end*; the whole span when shorter than one."""
-    periods: list[tuple[datetime, datetime]] = []
-    moment = start
-    while moment + _PERIOD <= end:
-        periods.append((moment, moment + _PERIOD))
-        moment += _PERIOD
-    return periods or [(start, end)]

@@ -21,6 +21,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
 from .errors import CurrencyMismatch, InvalidInput
+from .limits import MAX_AMOUNT
 
 __all__ = ["ALLOCATION_ORDER", "Money", "allocate", "currency_quantum", "minor_units"]
 
@@ -74,7 +75,19 @@ def _to_decimal(amount: object, field: str) -> Decimal:
         raise InvalidInput(field, amount, "a Decimal, an int or a decimal string")
     if not value.is_finite():
         raise InvalidInput(field, amount, "a finite amount (not NaN or Infinity)")
+    if not -MAX_AMOUNT < value < MAX_AMOUNT:
+        raise InvalidInput(field, amount if isinstance(amount, str) else _magnitude(value), _WITHIN)
     return value
+
+
+#: What an amount must be, in words.
+_WITHIN: Final = f"an amount of less than {MAX_AMOUNT:,} units in absolute value"
+_NEGATIVE_MAX: Final = -MAX_AMOUNT
+
+
+def _magnitude(value: Decimal) -> str:
+    """An amount too large to repeat in full (``1e400`` has 401 digits), as its order."""
+    return f"{value:.3e}" if value.adjusted() > 30 else str(value)
 
 
 _set = object.__setattr__
@@ -110,12 +123,16 @@ class Money:
             exact = value.quantize(quantum)
         except InvalidOperation:  # NaN, infinity, or more digits than the context allows
             _to_decimal(value, "amount")
-            raise InvalidInput("amount", amount, "an amount within 28 significant digits") from None
+            shown = amount if isinstance(amount, str) else _magnitude(value)
+            raise InvalidInput("amount", shown, _WITHIN) from None
         if exact != value:
             _to_decimal(value, "amount")  # names NaN as such
             raise InvalidInput(
                 "amount", amount, f"at most {minor_units(currency)} decimal places for {currency}"
             )
+        if not _NEGATIVE_MAX < exact < MAX_AMOUNT:
+            shown = amount if isinstance(amount, str) else _magnitude(exact)
+            raise InvalidInput("amount", shown, _WITHIN)
         _set(self, "amount", exact)
         _set(self, "currency", currency)
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import wraps
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec, Protocol, TypeVar
@@ -31,9 +31,10 @@ from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec, Protocol, 
 from .case import Case
 from .clock import Clock, require_aware
 from .compliance import Compliance, ContactHistory
-from .errors import ConcurrencyConflict, InvalidInput
+from .errors import ConcurrencyConflict, InvalidInput, TooLong
 from .events import apply_entry
 from .journal import GENESIS, JournalEntry, seal
+from .limits import ACTOR_ID, ENTRY_TEXT, FUTURE_TOLERANCE, MESSAGE, REASON, REFERENCE
 from .logs import get_logger
 from .policy import Facts, Policy
 from .store import Store
@@ -73,6 +74,8 @@ class Recorder:
         agents: The people tasks are assigned to.
         approval_limits: The approval-limits table waivers and settlements use
             when given none.
+        future_tolerance: How far after the clock's now an entry may be dated
+            (`moment`); ``None`` allows any moment.
     """
 
     def __init__(
@@ -96,6 +99,7 @@ class Recorder:
         self.templates = templates
         self.agents = agents
         self.approval_limits: ApprovalLimits | None = None
+        self.future_tolerance: timedelta | None = FUTURE_TOLERANCE
         # The open tasks (by id) and how many each agent holds: read from the store
         # once, the first time they are asked for, then kept up to date as tasks
         # open, close and expire (`track_tasks`), so neither a task's assignment
@@ -140,12 +144,17 @@ class Recorder:
 
     # -- reading and recording -------------------------------------------------------
     def moment(self, case_id: str | None, at: datetime | None) -> datetime:
-        """*at* (the clock's now when ``None``), checked: aware, not before the case's last entry.
+        """*at* (the clock's now when ``None``), checked: aware, in order, not in the future.
+
+        Not before the case's last entry, and not more than `future_tolerance`
+        after the clock's now.  An entry dated far ahead would stop the case: every later entry must
+        come after it, so every payment, hold and tick until then would be refused.
 
         Raises:
-            InvalidInput: a naive time, or one before the case's last journal entry.
+            InvalidInput: a naive time, one before the case's last journal entry,
+                or one too far after the clock's now (naming ``at``).
         """
-        moment = self.clock.now() if at is None else require_aware(at, "at")
+        moment = self.clock.now() if at is None else self.not_ahead(require_aware(at, "at"), "at")
         if case_id is not None:
             last = self.store.last_entry(case_id).at
             if moment < last:
@@ -156,8 +165,32 @@ class Recorder:
                 )
         return moment
 
+    def not_ahead(self, moment: datetime, field: str) -> datetime:
+        """*moment*, unless it is more than `future_tolerance` after the clock's now.
+
+        Raises:
+            InvalidInput: it is, naming *field*, the moment and the latest allowed.
+        """
+        tolerance = self.future_tolerance
+        if tolerance is not None:
+            now = self.clock.now()
+            if moment - now > tolerance:
+                raise InvalidInput(
+                    field,
+                    moment.isoformat(),
+                    f"a time no later than {tolerance} after the engine's clock "
+                    f"({now.isoformat()}); set the clock, not the entry, to simulate the future",
+                )
+        return moment
+
     def record(self, case: Case, at: datetime, kind: str, data: dict[str, Any]) -> JournalEntry:
-        """Seal the next entry of the case's chain, apply it to *case*, and append both."""
+        """Seal the next entry of the case's chain, apply it to *case*, and append both.
+
+        Raises:
+            InvalidInput: a text in *data* is over its limit (`arrears.limits`),
+                naming its key; nothing is recorded.
+        """
+        _texts_within(data, "")
         store = self.store
         head = store.head(case.id)
         entry = seal(case.id, head.seq + 1, at, kind, data, head.hash)
@@ -274,6 +307,44 @@ class Recorder:
                 index[task.id] = task
                 if task.assignee is not None:
                     load[task.assignee] = load.get(task.assignee, 0) + 1
+
+
+#: The longest text an entry may hold under each key (`ENTRY_TEXT` under any other).
+_TEXT_LIMITS: Final[dict[str, int]] = {
+    "reason": REASON,
+    "reference": REFERENCE,
+    "actor": ACTOR_ID,
+    "approver": ACTOR_ID,
+    "text": MESSAGE,
+    "subject": MESSAGE,
+}
+#: Texts this short are within every limit: the usual case, checked with one comparison.
+_SHORTEST: Final = min(_TEXT_LIMITS.values())
+
+
+def _texts_within(data: dict[str, Any], path: str) -> None:
+    """Refuse an entry holding a text over its limit: the last guard of every free text.
+
+    Each entry point checks its own inputs (`arrears.limits`); this catches
+    any text that reaches the journal unchecked, naming its key.
+    """
+    for key, value in data.items():
+        kind = type(value)
+        if kind is str:
+            if len(value) > _SHORTEST:
+                limit = _TEXT_LIMITS.get(key, ENTRY_TEXT)
+                if len(value) > limit:
+                    raise InvalidInput(
+                        path + key, TooLong(len(value)), f"at most {limit} characters"
+                    )
+        elif kind is dict:
+            _texts_within(value, f"{path}{key}.")
+        elif kind is list or kind is tuple:
+            for index, item in enumerate(value):
+                if type(item) is dict:
+                    _texts_within(item, f"{path}{key}[{index}].")
+                elif type(item) is str and len(item) > _SHORTEST:
+                    _texts_within({f"{key}[{index}]": item}, path)
 
 
 class _Unit(AbstractContextManager[None]):

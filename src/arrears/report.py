@@ -7,12 +7,17 @@ The charts are drawn with matplotlib and embedded as inline SVG; the page has
 no script, no stylesheet link and no image that is fetched, so it opens
 offline, in any browser, and can be mailed or archived as evidence.
 
-1. **Roll-rate flow**: for each bucket at the start of a 30-day period, where
-   the cases were at its end (shares of the row).
-2. **Cumulative recovery by day**: amount collected over amount overdue, one
-   line per group (all cases, and each champion/challenger variant).
+Above the charts: the window, the KPI table, what each figure counts (its
+population, as ``docs/kpis.md`` defines it) and the roll rates period by
+period, a partial period marked as such.
+
+1. **Roll-rate flow**: for each bucket at the start of a complete 30-day
+   period, where the cases were at its end (shares of the row, pooled).
+2. **Cumulative recovery by day**: the recovery rate at the end of each day,
+   one line per group (all cases, and each champion/challenger variant).
 3. **Contacts by channel and hour**: in the debtor's local time.
-4. **Blocks by rule**: contacts compliance denied, by rule.
+4. **Blocks by rule**: contacts compliance denied, by the rules each denial
+   cites (a denial citing two rules counts for both).
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ table { border-collapse: collapse; margin: 1rem 0 2rem; }
 th, td { padding: 0.3rem 0.8rem; border-bottom: 1px solid #dde1e8; }
 th { text-align: left; background: #f3f5f8; }
 td.value { text-align: right; font-variant-numeric: tabular-nums; }
+td.sub { padding-left: 1.8rem; color: #3b4453; }
+ul.notes { color: #3b4453; font-size: 0.92rem; }
 section.chart { margin: 1.5rem 0 2.5rem; }
 section.chart svg { max-width: 100%; height: auto; }
 """
@@ -66,18 +73,24 @@ def _svg(figure: Figure) -> str:
 
 
 def _roll_flow(kpis: Kpis) -> Figure:
-    present = [bucket for bucket in BUCKETS if any(bucket in flow for flow in kpis.flows)]
+    flows = kpis.flows
+    present = [bucket for bucket in BUCKETS if any(bucket in flow for flow in flows)]
     sources = [bucket for bucket in present if bucket != "paid"]
     figure = _figure(7.5, 4.2)
     axes = figure.subplots()
     if not sources:
-        axes.text(0.5, 0.5, "no cases overdue at a period's start", ha="center", va="center")
+        text = (
+            "no case owed anything at a period's start"
+            if kpis.complete_periods
+            else "no complete 30-day period in the window"
+        )
+        axes.text(0.5, 0.5, text, ha="center", va="center")
         axes.set_axis_off()
         return figure
     grid = []
     for source in sources:
-        total = sum(kpis.flows[source, dest] for dest in present)
-        grid.append([kpis.flows[source, dest] / total if total else 0.0 for dest in present])
+        total = sum(flows[source, dest] for dest in present)
+        grid.append([flows[source, dest] / total if total else 0.0 for dest in present])
     image = axes.imshow(grid, cmap="Blues", vmin=0, vmax=1, aspect="auto")
     for row, values in enumerate(grid):
         for column, share in enumerate(values):
@@ -88,7 +101,10 @@ def _roll_flow(kpis: Kpis) -> Figure:
     axes.set_yticks(range(len(sources)), sources)
     axes.set_xlabel("bucket at the end of the period")
     axes.set_ylabel("bucket at the start")
-    axes.set_title("Roll-rate flow (share of each starting bucket)")
+    axes.set_title(
+        f"Roll-rate flow over {kpis.complete_periods} complete period(s) "
+        "(share of each starting bucket)"
+    )
     figure.colorbar(image, ax=axes, fraction=0.04)
     return figure
 
@@ -105,7 +121,7 @@ def _recovery(report: KpiReport) -> Figure:
             color=_COLOURS[index % len(_COLOURS)],
         )
     axes.set_xlabel("day")
-    axes.set_ylabel("recovered (% of amount overdue)")
+    axes.set_ylabel("recovered (% of past due at entry)")
     axes.set_title("Cumulative recovery by day")
     axes.grid(alpha=0.3)
     axes.legend(loc="lower right")
@@ -144,8 +160,8 @@ def _blocks(kpis: Kpis) -> Figure:
         axes.set_axis_off()
         return figure
     axes.barh([rule for rule, _ in rules], [count for _, count in rules], color=_COLOURS[3])
-    axes.set_xlabel("contacts denied")
-    axes.set_title("Contacts blocked by rule")
+    axes.set_xlabel("denials citing the rule (a denial citing two rules counts for both)")
+    axes.set_title("Contacts denied, by the rules cited")
     return figure
 
 
@@ -160,24 +176,54 @@ def charts(report: KpiReport) -> dict[str, str]:
     }
 
 
-def _table(report: KpiReport) -> str:
-    heads = "".join(f"<th>{html.escape(name)}</th>" for name, _ in report.columns())
-    rows = []
-    for label, values in report.rows():
+def _grid(corner: str, heads: Sequence[str], rows: Sequence[tuple[str, Sequence[str]]]) -> str:
+    head = "".join(f"<th>{html.escape(name)}</th>" for name in heads)
+    lines = []
+    for label, values in rows:
         cells = "".join(f'<td class="value">{html.escape(value)}</td>' for value in values)
-        rows.append(f"<tr><td>{html.escape(label.strip())}</td>{cells}</tr>")
-    return f"<table><tr><th>KPI</th>{heads}</tr>{''.join(rows)}</table>"
+        indent = ' class="sub"' if label.startswith("  ") else ""
+        lines.append(f"<tr><td{indent}>{html.escape(label.strip())}</td>{cells}</tr>")
+    return f"<table><tr><th>{html.escape(corner)}</th>{head}</tr>{''.join(lines)}</table>"
+
+
+def _table(report: KpiReport) -> str:
+    return _grid("KPI", [name for name, _ in report.columns()], report.rows())
+
+
+def _rolls(report: KpiReport) -> str:
+    kpis = report.overall
+    heads = [period.label for period in report.periods]
+    heads.append(f"pooled ({kpis.complete_periods} complete)")
+    counts = [kpis.roll_counts(period.index) for period in report.periods]
+    counts.append(kpis.roll_counts())
+    names = sorted({name for found in counts for name in found}, key=_bucket_order)
+    if not names:
+        return "<p>No case was past due or current at a period's start.</p>"
+    rows = [
+        (
+            name + ("" if name.endswith("+") else "+"),
+            ["-" if found.get(name) is None else _share(*found[name]) for found in counts],
+        )
+        for name in names
+    ]
+    return _grid("roll rate, all cases", heads, rows)
+
+
+def _bucket_order(name: str) -> int:
+    return BUCKETS.index(name.split("→")[0])
+
+
+def _share(rolled: int, starting: int) -> str:
+    return f"{rolled / starting:.1%} of {starting:,}"
 
 
 def render_html(
     report: KpiReport, *, title: str = "Collection report", notes: Sequence[str] = ()
 ) -> str:
     """The report as one HTML page: KPI table and charts, nothing fetched from elsewhere."""
-    period = (
-        f"{report.start.date().isoformat()} to {report.end.date().isoformat()} "
-        f"({report.days} days), {report.overall.cases:,} cases"
-    )
+    period = f"{report.window()}; {report.overall.cases:,} cases"
     meta = "".join(f'<p class="meta">{html.escape(note)}</p>' for note in notes)
+    explained = "".join(f"<li>{html.escape(note)}</li>" for note in report.notes())
     sections = "".join(
         f'<section class="chart"><h2>{html.escape(name)}</h2>{svg}</section>'
         for name, svg in charts(report).items()
@@ -187,7 +233,11 @@ def render_html(
         '<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
         f'<body><h1>{html.escape(title)}</h1><p class="meta">{html.escape(period)}</p>{meta}'
-        f"<h2>KPIs</h2>{_table(report)}{sections}</body></html>\n"
+        f'<h2>KPIs</h2>{_table(report)}<ul class="notes">{explained}</ul>'
+        f"<h2>Roll rates by period</h2><p>Of the cases in Mk at a period's start, the share "
+        f"in M(k+1) or worse at its end, and how many were in Mk at the start. A partial "
+        f"period is shown here only; the pooled figures count the complete ones.</p>"
+        f"{_rolls(report)}{sections}</body></html>\n"
     )
 
 

@@ -301,7 +301,10 @@ def synthetic_portfolio(
     ``Asia/Urumqi``, where local time runs two hours behind Beijing's) reading
     ``zh-CN``, a mobile number (fictional: the ``+86`` numbers are drawn at
     random), a monthly payday for most.  Due dates are spread so that at
-    *start* 15% are not yet due, 45% in M1, 25% in M2 and 15% in M3.  Each
+    *start* 15% are not yet due, 45% in M1, 25% in M2 and 15% in M3.  A loan
+    not yet due owes nothing overdue: its instalment (principal and interest)
+    is ``not_due`` until its due date, when `Simulation.run` makes it fall
+    due (`Engine.fall_due`), as the loan system would.  Each
     record carries a ``profile`` (a `Behaviour` profile name), which
     `Simulation.run` reads and does not store in the case.
 
@@ -330,6 +333,16 @@ def synthetic_portfolio(
         late = max(0, overdue)
         penalty = round(principal * 0.0005 * late, 2)
         fees = 30 if late >= 5 else 0
+        if overdue > 0:
+            balance = {
+                "currency": "CNY",
+                "principal": f"{principal:.2f}",
+                "interest": f"{interest:.2f}",
+                "penalty": f"{penalty:.2f}",
+                "fees": f"{fees:.2f}",
+            }
+        else:  # not yet due: the instalment (principal and interest) falls due on its date
+            balance = {"currency": "CNY", "not_due": f"{principal + interest:.2f}"}
         debtor: dict[str, Any] = {
             "id": f"C{i + 1:07d}",
             "name": rng.choice(_SURNAMES) + rng.choice(_GIVEN),
@@ -344,13 +357,7 @@ def synthetic_portfolio(
                 "id": f"CF{today:%Y%m}-{i + 1:07d}",
                 "debtor": debtor,
                 "contacts": [{"id": "mobile", "channel": "call", "address": mobile}],
-                "balance": {
-                    "currency": "CNY",
-                    "principal": f"{principal:.2f}",
-                    "interest": f"{interest:.2f}",
-                    "penalty": f"{penalty:.2f}",
-                    "fees": f"{fees:.2f}",
-                },
+                "balance": balance,
                 "due_date": (today - timedelta(days=overdue)).isoformat(),
                 "profile": rng.choices(names, weights)[0],
             }
@@ -506,11 +513,13 @@ class SimulationResult:
         days: Days simulated.
         cases: Cases opened.
         ticks: Ticks run (one an hour).
-        dials: Calls and visits the agents proposed (allowed or not).
+        dials: Calls and field visits the agents proposed (allowed or not).
         denied_dials: Those compliance denied (not made).
         payments: Payments recorded.
         errors: Case reviews that raised (each is retried an hour later).
         costs: Cost of one contact per channel, for `kpis`.
+        visits: Of ``dials``, the field visits.
+        denied_visits: Of ``denied_dials``, the field visits.
     """
 
     engine: Engine
@@ -524,9 +533,12 @@ class SimulationResult:
     payments: int
     errors: int
     costs: Mapping[str, Decimal]
+    visits: int = 0
+    denied_visits: int = 0
 
     def kpis(self) -> KpiReport:
-        """The KPIs of the run, from its journal (`arrears.kpi.kpis_from_journal`)."""
+        """The KPIs of the run over ``[started, ended)``, from its journal
+        (`arrears.kpi.kpis_from_journal`)."""
         return kpis_from_journal(
             self.engine.store.chains(), costs=self.costs, start=self.started, end=self.ended
         )
@@ -578,6 +590,8 @@ class Simulation:
         self._now = self.start
         self.dials = 0
         self.denied_dials = 0
+        self.visits = 0
+        self.denied_visits = 0
         self.payments = 0
         self.errors = 0
 
@@ -614,6 +628,7 @@ class Simulation:
         for first in range(0, len(records), 1_000):
             with engine.atomic():
                 engine.open_cases(records[first : first + 1_000], at=self.start)
+        self._plan_instalments(days)
         self._plan_self_cures(days)
         ticks = 0
         moment = self.start
@@ -636,6 +651,8 @@ class Simulation:
             payments=self.payments,
             errors=self.errors,
             costs=self.costs,
+            visits=self.visits,
+            denied_visits=self.denied_visits,
         )
 
     def _build_engine(self, cases: int) -> Engine:
@@ -673,6 +690,9 @@ class Simulation:
                 self.clock.set(at)
                 if kind == "pay":
                     self._pay(case_id, payload, at)
+                elif kind == "due":
+                    amount, due = payload
+                    engine.fall_due(case_id, amount, due=due, at=at)
                 else:
                     self._dial(payload, at)
 
@@ -746,9 +766,11 @@ class Simulation:
                 return
             proposal = {"channel": "call", "contact": contact}
         self.dials += 1
+        self.visits += visit
         verdict = engine.judge_contact(case.id, proposal, at=at, actor=actor)
         if not verdict.allowed:
             self.denied_dials += 1
+            self.denied_visits += visit
             engine.complete_task(case.id, work.task_id, "blocked", at=at, actor=actor)
             return
         profile = self.behaviour.profile(self._profiles.get(case.id))
@@ -824,6 +846,22 @@ class Simulation:
             when = self._now + timedelta(hours=self.rng.uniform(1, 72))
             self._push(_daytime(when, case, self.rng), "pay", case.id, ("share", None))
 
+    def _plan_instalments(self, days: int) -> None:
+        """The loan system's part: a case opened owing nothing overdue, with an amount not
+        yet due and its due date ahead, has that amount fall due at 00:00 on the due date."""
+        engine = self._require_engine()
+        end = self.start + timedelta(days=days)
+        for case_id in self._profiles:
+            case = engine.store.get(case_id)
+            balance = case.balance
+            if balance.has_arrears or not balance.not_due:
+                continue
+            zone = case.debtor.timezone or self.zone
+            when = max(self.start, datetime.combine(case.due_date, time(0), tzinfo=zone))
+            if case.due_date >= case.local_date(self.start) and when < end:
+                payload = (balance.money("not_due"), case.due_date)
+                self._push(when, "due", case_id, payload)
+
     def _plan_self_cures(self, days: int) -> None:
         """Draw, once, the day each debtor would pay unprompted (most never do in the run)."""
         engine = self._require_engine()
@@ -841,9 +879,9 @@ class Simulation:
     def _pay(self, case_id: str, payload: tuple[str, Any], at: datetime) -> None:
         engine = self._require_engine()
         case = engine.store.get(case_id)
-        if engine.workflow.is_terminal(case.stage) or not case.balance.has_arrears:
+        arrears = _owed(case, at)
+        if engine.workflow.is_terminal(case.stage) or arrears is None:
             return
-        arrears = case.arrears
         how, value = payload
         if how == "amount":
             amount = min(arrears, Money(value, case.currency))
@@ -900,6 +938,18 @@ def _phone(case: Case) -> str | None:
     for point in case.contacts:
         if point.channel == "call" and point.party == "debtor" and not point.opted_out:
             return point.id
+    return None
+
+
+def _owed(case: Case, at: datetime) -> Money | None:
+    """What a debtor paying at *at* pays towards: the arrears, or before the due date the
+    instalment not yet due (less the credit already paid towards it); ``None`` for nothing."""
+    balance = case.balance
+    if balance.has_arrears:
+        return balance.arrears
+    ahead = balance.not_due - balance.credit
+    if ahead > 0 and case.due_date >= case.local_date(at):
+        return Money(ahead, case.currency)
     return None
 
 

@@ -11,7 +11,8 @@ time), the tick
    case is reviewed again at ``next_allowed_at`` (or skipped when no time
    will do),
 5. sends allowed messages through an outbox: the intent is journaled with an
-   idempotency key *before* the channel adapter is called, the result after,
+   idempotency key *before* the channel adapter is called, the result after
+   (an intent left open by an earlier review is closed first: see below),
 6. opens tasks for people (calls, visits, negotiations, legal reviews),
 7. journals the review with the policy's id and version and the next review
    time when anything was recorded on the case today since its last review
@@ -24,27 +25,40 @@ most once a day on a case. So a tick that dies half-way and is run again, or a
 tick run twice for the same moment, sends nothing twice and loses nothing: a
 key with a result is skipped, a key with an intent and no result is sent again
 *with the same key* (adapters pass it on and providers drop the duplicate).
+
+An intent still open at a later review (the next day, after a payment, a
+stage change, or once the case is closed) is closed then, whatever the day:
+the adapter is asked what became of it (``delivery``, in a phase 0 before the
+batch's transaction) and its report journaled; when it cannot say, the
+message is sent again under its key only while still warranted
+(`_warranted`), else journaled as ``unknown`` (which the frequency caps
+count).  A terminal case keeps its place on the schedule until its intents
+are closed.  ``docs/operations.md`` ("Outbox recovery") explains the choices.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic
 from typing import Any, Final, NamedTuple
 
 from .case import Case, Channel, Outcome
+from .channels import DeliveryReport, OutboundMessage
+from .compliance import Proposal
 from .compliance.rules import local_moment
 from .errors import ConcurrencyConflict, TransitionDenied
 from .journal import JournalEntry
 from .logs import get_logger
 from .operations import agreements, charges, contacts, reviews, stages, tasks
+from .outbox import RESULT_KINDS, OpenIntent, pending
 from .planner import ActionPlan, Planner, contact_for, proposal_for
 from .plans import PlanStatus
 from .policy import Facts, SendAction, TaskAction
 from .recorder import Recorder
+from .store import Store
 
 __all__ = ["TickReport", "review_case", "run_tick"]
 
@@ -56,7 +70,29 @@ MAX_ESCALATIONS: Final = 5
 RETRY_AFTER: Final = timedelta(hours=1)
 #: Entry kinds that settle an action's key for the day: sent or opened.  A denial
 #: does not: a review run again judges the message again (and learns when to retry).
-_RESULTS: Final = frozenset({"interaction", "task_opened"})
+_RESULTS: Final = RESULT_KINDS
+#: An open intent from at most this many days before the debtor's today may be sent
+#: again when its adapter cannot say what became of it (and it is still warranted).
+RESEND_DAYS: Final = 1
+#: Delivery statuses that say the provider took the message (recorded as delivered,
+#: as the tick records a send the adapter accepted).
+_ACCEPTED: Final = frozenset({"queued", "sent", "delivered"})
+#: Entry kinds after an intent that make sending it again unwarranted: the stage, the
+#: amounts it states, a hold, an agreement or the debtor's wishes changed since.
+_STALE: Final = frozenset(
+    {
+        "transition",
+        "payment",
+        "payment_reversed",
+        "waiver",
+        "settlement",
+        "credit_applied",
+        "hold_added",
+        "opt_out",
+        "promise_made",
+        "plan_started",
+    }
+)
 
 
 @dataclass
@@ -74,6 +110,11 @@ class TickReport:
         refused: Escalations or steps whose guards refused.
         unreachable: Messages not sent for want of a usable contact point on their
             medium (none, or every one opted out).
+        recovered: Open outbox intents of an earlier review closed by this tick:
+            by the adapter's delivery report, by sending again under their key,
+            or as ``unknown``.
+        unknown: Of those, the ones closed as ``unknown`` (it may have reached
+            the debtor: frequency caps count it).
         errors: Cases whose review raised, with the error (they are retried
             at the next tick).
         blocked_by: Denials by rule id.
@@ -88,6 +129,8 @@ class TickReport:
     fired: int = 0
     refused: int = 0
     unreachable: int = 0
+    recovered: int = 0
+    unknown: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)
     blocked_by: Counter[str] = field(default_factory=Counter)
 
@@ -96,6 +139,8 @@ class TickReport:
         for name in ("reviewed", "sent", "failed", "denied", "tasks", "fired", "refused"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.unreachable += other.unreachable
+        self.recovered += other.recovered
+        self.unknown += other.unknown
         self.errors.extend(other.errors)
         self.blocked_by.update(other.blocked_by)
 
@@ -111,6 +156,8 @@ class TickReport:
             "fired": self.fired,
             "refused": self.refused,
             "unreachable": self.unreachable,
+            "recovered": self.recovered,
+            "unknown": self.unknown,
             "errors": [list(error) for error in self.errors],
             "blocked_by": dict(self.blocked_by),
         }
@@ -131,6 +178,8 @@ class _Today:
     intents: dict[str, dict[str, Any]] = field(default_factory=dict)
     done: set[str] = field(default_factory=set)
     denied: dict[str, datetime | None] = field(default_factory=dict)
+    steps: set[str] = field(default_factory=set)
+    """Steps whose earlier intent was closed today by a report or sent again: done today."""
 
 
 _QUIET: Final = _Today()
@@ -145,6 +194,8 @@ def _outbox_state(entries: Sequence[JournalEntry], start: datetime) -> _Today:
             today.intents.setdefault(entry.data["key"], entry.data)
         elif entry.kind in _RESULTS and "key" in entry.data:
             today.done.add(entry.data["key"])
+            if entry.data.get("recovered") in ("report", "resent") and "step" in entry.data:
+                today.steps.add(entry.data["step"])
         elif entry.kind == "contact_denied" and "key" in entry.data:
             retry = entry.data.get("next_allowed_at")
             today.denied.setdefault(
@@ -163,6 +214,8 @@ class _Send:
     status: str = ""
     provider_id: str | None = None
     retryable: bool = False
+    step: str | None = None
+    """The step of an earlier intent sent again under its key (a recovery), else ``None``."""
 
 
 @dataclass(slots=True)
@@ -174,6 +227,18 @@ class _Review:
     sources: list[str] = field(default_factory=list)
     retry: list[datetime] = field(default_factory=list)
     sends: list[_Send] = field(default_factory=list)
+    open: set[str] = field(default_factory=set)
+    """Keys left open by this review (no answer from the adapter yet)."""
+    steps: set[str] = field(default_factory=set)
+    """Steps whose earlier intent this review closes or sends again: they do not act again."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """What a channel adapter said of an open intent's key (`ChannelAdapter.delivery`)."""
+
+    report: DeliveryReport | None
+    error: str | None = None
 
 
 class _Run:
@@ -185,7 +250,7 @@ class _Run:
     `Planner`, for the tick's length.
     """
 
-    __slots__ = ("_days", "now", "planner", "policy", "rec", "report", "terminal")
+    __slots__ = ("_days", "answers", "now", "planner", "policy", "rec", "report", "terminal")
 
     def __init__(self, rec: Recorder, now: datetime, report: TickReport) -> None:
         policy = rec.policy
@@ -197,6 +262,7 @@ class _Run:
         self.now = now
         self.report = report
         self._days: dict[Any, _Day] = {}
+        self.answers: dict[str, _Asked] = {}  # by outbox key: what the adapters said (phase 0)
 
     def day(self, case: Case) -> _Day:
         """Today where the debtor lives: its date, its start and the next regular review.
@@ -227,8 +293,9 @@ class _Day(NamedTuple):
 
 
 def review_case(rec: Recorder, case_id: str, now: datetime, report: TickReport) -> None:
-    """Review one case under the engine's policy, all three phases at once."""
+    """Review one case under the engine's policy, all four phases at once."""
     run = _Run(rec, now, report)
+    _ask(run, [case_id])
     review = _plan_review(run, case_id)
     if review is not None:
         _deliver(rec, review, report)
@@ -236,12 +303,12 @@ def review_case(rec: Recorder, case_id: str, now: datetime, report: TickReport) 
 
 
 def _plan_review(run: _Run, case_id: str) -> _Review | None:
-    """Phase 1: agreements, escalations, steps; judge messages and journal their intents."""
+    """Phase 1: agreements, escalations, open intents, steps; journal the new intents."""
     rec, policy, now, report = run.rec, run.policy, run.now, run.report
     store = rec.store
     case = store.get(case_id)
     if case.stage in run.terminal:
-        store.schedule(case_id, None)
+        _close_terminal(run, case_id)
         return None
     if policy.variants and case.variant is None:
         reviews.record_variant(rec, case_id, policy.variant_of(case_id) or "", at=now)
@@ -254,21 +321,31 @@ def _plan_review(run: _Run, case_id: str) -> _Review | None:
         facts = escalated
     case = facts.case
     if moved and case.stage in run.terminal:
-        store.schedule(case_id, None)
+        _close_terminal(run, case_id)
         return None
     review = _Review(case_id, facts)
-    plans = run.planner.actions(facts)
-    if not plans:
-        return review
     start = run.day(case).start
+    found = _pending(store, case_id)
+    earlier = [intent for intent in found if intent.at < start]
+    if earlier and _recover(run, review, earlier):  # journaled: plan on what it recorded
+        if store.get(case_id).stage in run.terminal:  # an inbound reaction closed it
+            _close_terminal(run, case_id, review)
+            return review if review.sends else None
+        facts = review.facts = rec.facts(store.get(case_id), now)
+        case = facts.case
+    plans = run.planner.actions(facts)
     if store.last_entry(case_id).at < start:
         today = _QUIET  # nothing recorded today: no chain to read
     else:
         today = _outbox_state(store.entries(case_id), start)
+    sent_again: set[str] = set()  # today's open intents whose step acts again (as before)
     for plan in plans:
         action = plan.action
         if plan.key in today.done:
             review.sources.append(plan.source)  # acted on earlier today (before a crash)
+            continue
+        if plan.source in today.steps or plan.source in review.steps:
+            review.sources.append(plan.source)  # its earlier intent was closed today
             continue
         if plan.key in today.denied:
             retry = today.denied[plan.key]
@@ -285,10 +362,217 @@ def _plan_review(run: _Run, case_id: str) -> _Review | None:
             tasks.open_task(rec, case_id, action, key=plan.key, step=plan.source, at=now)
             report.tasks += 1
         else:
-            _intend(
-                rec, case, action, plan, today.intents.get(plan.key), facts, now, review, report
-            )
+            intent = today.intents.get(plan.key)
+            if intent is not None:
+                sent_again.add(plan.key)
+            _intend(rec, case, action, plan, intent, facts, now, review, report)
+    # Today's intents whose step no longer acts (a hold, a payment, another stage since).
+    left = [intent for intent in found if intent.at >= start and intent.key not in sent_again]
+    if left:
+        _recover(run, review, left)
+        if store.get(case_id).stage in run.terminal:
+            _close_terminal(run, case_id, review)
+            return review if review.sends else None
     return review
+
+
+def _pending(store: Store, case_id: str) -> list[OpenIntent]:
+    """The case's open intents (`arrears.outbox.pending`); none without reading the chain
+    when its newest entry is its opening or a review that left nothing open."""
+    last = store.last_entry(case_id)
+    if last.kind == "opened" or (last.kind == "review" and not last.data.get("open")):
+        return []
+    return pending(store.entries(case_id))
+
+
+def _ask(run: _Run, case_ids: Sequence[str]) -> None:
+    """Phase 0: ask the adapters what became of the open intents of *case_ids*.
+
+    Outside any transaction, as the sends are: a delivery report may be a
+    call to the provider.  The answers are kept by key for phase 1.
+    """
+    store = run.rec.store
+    found: list[OpenIntent] = []
+    with store.transaction():  # one read of the batch (the rows the review reads next)
+        for case_id in case_ids:
+            try:
+                found.extend(_pending(store, case_id))
+            except Exception:  # the review will meet (and report) the same problem
+                continue
+    for intent in found:
+        if intent.key not in run.answers:
+            run.answers[intent.key] = _asked(run, intent)
+
+
+def _asked(run: _Run, intent: OpenIntent) -> _Asked:
+    try:
+        adapter = reviews.channel_for(run.rec, intent.channel)
+        return _Asked(adapter.delivery(intent.key))
+    except Exception as err:  # a status endpoint down: the intent stays open, asked again
+        _log.bind().warning(
+            "delivery_unknown",
+            case_id=intent.case_id,
+            channel=intent.channel,
+            error=type(err).__name__,
+        )
+        return _Asked(None, type(err).__name__)
+
+
+def _recover(run: _Run, review: _Review, intents: Sequence[OpenIntent]) -> bool:
+    """Close open intents of an earlier review (or of one whose step no longer acts).
+
+    With the adapter's delivery report: journaled as it says (delivered or
+    failed).  When the adapter cannot say: sent again under its key when still
+    warranted (`_warranted`), else journaled as ``unknown``.  An intent the
+    adapter could not be asked about stays open, the case reviewed again at
+    ``now + RETRY_AFTER``.  Returns whether anything was journaled.
+    """
+    rec, now = run.rec, run.now
+    journaled = False
+    unanswered: list[OpenIntent] = []
+    for intent in intents:
+        asked = run.answers.get(intent.key)
+        if asked is None or asked.error is not None:
+            review.open.add(intent.key)
+            review.steps.add(intent.step)  # not again while its message's fate is unknown
+            review.retry.append(now + RETRY_AFTER)
+            continue
+        found = asked.report
+        status = "unknown" if found is None else found.status
+        if found is None or (status not in _ACCEPTED and status != "failed"):
+            unanswered.append(intent)
+            continue
+        outcome = Outcome.DELIVERED if status in _ACCEPTED else Outcome.FAILED
+        _close(run, intent, outcome, "report", found)
+        review.steps.add(intent.step)
+        journaled = True
+    if not unanswered:
+        return journaled
+    case = rec.store.get(review.case_id)
+    entries = rec.store.entries(review.case_id)
+    for intent in unanswered:
+        action = _action_of(run, case, intent.step, in_stage=True)
+        if action is not None and _warranted(run, case, intent, action, entries):
+            message = _message(case, intent.key, intent.data)
+            review.sends.append(_Send(action, intent.key, message, step=intent.step))
+            review.steps.add(intent.step)
+        else:
+            _close(run, intent, Outcome.UNKNOWN, "unanswered", None)
+            run.report.unknown += 1
+            journaled = True
+    return journaled
+
+
+def _close(
+    run: _Run, intent: OpenIntent, outcome: Outcome, how: str, found: DeliveryReport | None
+) -> None:
+    """Journal the result of an open intent: the interaction under its key, marked recovered."""
+    rec = run.rec
+    case = rec.store.get(intent.case_id)
+    action = _action_of(run, case, intent.step, in_stage=False)
+    contact = intent.data.get("contact")
+    if contact is not None and not any(point.id == contact for point in case.contacts):
+        contact = None
+    contacts.record_interaction(
+        rec,
+        intent.case_id,
+        intent.channel,
+        outcome,
+        contact=contact,
+        party=action.party if action is not None and contact is None else None,
+        purpose=action.purpose if action is not None else None,
+        automated=action.automated if action is not None else True,
+        key=intent.key,
+        provider_id=found.provider_id if found is not None else None,
+        recovered=how,
+        step=intent.step,
+        reported_at=_aware(found.at) if found is not None else None,
+        at=run.now,
+    )
+    run.report.recovered += 1
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """A provider's time, kept only when it names its offset (a naive one says too little)."""
+    return moment if moment is not None and moment.utcoffset() is not None else None
+
+
+def _close_terminal(run: _Run, case_id: str, review: _Review | None = None) -> None:
+    """A case that left review (terminal): close its open intents, then take it off the schedule.
+
+    Nothing is sent again to a case that is closed, paid or settled: an
+    intent the adapter cannot report on is journaled as ``unknown``.  The
+    case stays on the schedule (retried at ``now + RETRY_AFTER``) while an
+    intent could not be asked about, so no intent stays open for good.
+    """
+    store = run.rec.store
+    left: set[str] = set()
+    for intent in _pending(store, case_id):
+        if review is not None and any(send.key == intent.key for send in review.sends):
+            continue  # handed to its adapter in this review: phase 3 records it
+        asked = run.answers.get(intent.key)
+        if asked is None or asked.error is not None:
+            left.add(intent.key)
+            continue
+        found = asked.report
+        status = "unknown" if found is None else found.status
+        if found is not None and status in _ACCEPTED:
+            _close(run, intent, Outcome.DELIVERED, "report", found)
+        elif found is not None and status == "failed":
+            _close(run, intent, Outcome.FAILED, "report", found)
+        else:
+            _close(run, intent, Outcome.UNKNOWN, "unanswered", None)
+            run.report.unknown += 1
+    if review is not None:
+        review.open |= left
+    if review is not None and review.sends:
+        return  # phase 3 schedules it
+    store.schedule(case_id, run.now + RETRY_AFTER if left else None)
+
+
+def _action_of(run: _Run, case: Case, step: str, *, in_stage: bool) -> SendAction | None:
+    """The message action of the policy's step *step*: in the case's stage only, or in any."""
+    for candidate in run.policy.steps_for(case.variant):
+        if candidate.id != step or candidate.send is None:
+            continue
+        if not in_stage or candidate.stages is None or case.stage in candidate.stages:
+            return candidate.send
+    return None
+
+
+def _warranted(
+    run: _Run,
+    case: Case,
+    intent: OpenIntent,
+    action: SendAction,
+    entries: Sequence[JournalEntry],
+) -> bool:
+    """Whether an open intent the adapter cannot report on may be sent again now, under its key.
+
+    Only when it is recent (`RESEND_DAYS`), its step still acts in the
+    case's stage (checked by the caller), nothing since changed what it was
+    sent for (`_STALE`: a transition, a payment, a hold, a promise…), no hold
+    is in force, and compliance allows the same message now.
+    """
+    now = run.now
+    if (case.local_date(now) - case.local_date(intent.at)).days > RESEND_DAYS:
+        return False
+    if any(entry.kind in _STALE for entry in entries[intent.seq + 1 :]):
+        return False
+    if any(hold.active_at(now) for hold in case.holds):
+        return False
+    contact = intent.data.get("contact")
+    if contact is not None and not any(point.id == contact for point in case.contacts):
+        return False
+    proposal = Proposal(
+        channel=intent.channel,
+        contact=contact,
+        party=None if contact is not None else action.party,
+        automated=action.automated,
+        purpose=action.purpose,
+        text=str(intent.data["text"]),
+    )
+    return contacts.judge_contact(run.rec, case.id, proposal, at=now, record=False).allowed
 
 
 def _deliver(rec: Recorder, review: _Review, report: TickReport) -> None:
@@ -314,9 +598,11 @@ def _finish(run: _Run, review: _Review) -> None:
     for send in review.sends:
         if send.status == "failed" and send.retryable:
             report.failed += 1
+            review.open.add(send.key)
             review.retry.append(now + RETRY_AFTER)  # no result: retried with the same key
             continue
         outcome = Outcome.FAILED if send.status == "failed" else Outcome.DELIVERED
+        recovered = send.step is not None  # an earlier intent, sent again under its key
         contacts.record_interaction(
             rec,
             review.case_id,
@@ -328,15 +614,18 @@ def _finish(run: _Run, review: _Review) -> None:
             automated=send.action.automated,
             key=send.key,
             provider_id=send.provider_id,
+            recovered="resent" if recovered else None,
+            step=send.step,
             at=now,
         )
         if outcome == Outcome.FAILED:
             report.failed += 1
         else:
             report.sent += 1
+        report.recovered += recovered
     case = rec.store.get(review.case_id)
     if case.stage in run.terminal:  # an inbound reaction may have closed it
-        rec.store.schedule(review.case_id, None)
+        _close_terminal(run, review.case_id)
         return
     day = run.day(case)
     chosen = day.next_review
@@ -352,6 +641,7 @@ def _finish(run: _Run, review: _Review) -> None:
         next_review_at=chosen,
         sources=review.sources,
         segment=review.facts.segment,
+        open_keys=sorted(review.open),
         at=now,
     )
 
@@ -442,15 +732,13 @@ def _intend(
     case: Case,
     action: SendAction,
     plan: ActionPlan,
-    intent: dict[str, Any] | None,
+    intent: Mapping[str, Any] | None,
     facts: Facts,
     now: datetime,
     review: _Review,
     report: TickReport,
 ) -> None:
     """Judge a message with compliance and journal its intent (or find the earlier one)."""
-    from .channels import OutboundMessage
-
     point = contact_for(case, action, facts.history)
     if point is None and action.channel != Channel.LETTER and intent is None:
         report.unreachable += 1  # no usable address on this medium: nothing to send
@@ -478,10 +766,15 @@ def _intend(
             subject=subject,
             at=now,
         )
+    review.sends.append(_Send(action, plan.key, _message(case, plan.key, intent)))
+
+
+def _message(case: Case, key: str, intent: Mapping[str, Any]) -> OutboundMessage:
+    """The message an intent journaled, to hand (again) to its adapter under *key*."""
     contact = intent.get("contact")
     address = case.contact(contact).address if contact is not None else None
-    message = OutboundMessage(
-        key=plan.key,
+    return OutboundMessage(
+        key=key,
         case_id=case.id,
         channel=str(intent["channel"]),
         contact=contact,
@@ -491,7 +784,6 @@ def _intend(
         template=intent.get("template"),
         locale=case.debtor.locale,
     )
-    review.sends.append(_Send(action, plan.key, message))
 
 
 def run_tick(
@@ -545,6 +837,8 @@ def run_tick(
 
 
 def _run_batch(run: _Run, case_ids: Sequence[str]) -> None:
+    _ask(run, case_ids)
+
     def plan() -> list[_Review]:
         found = (_guarded(run, case_id, _plan_and_settle) for case_id in case_ids)
         return [review for review in found if review is not None]

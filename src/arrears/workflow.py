@@ -19,21 +19,31 @@ The default graph (`standard_definition`)::
 
 Any payment that clears the arrears fires ``cure``: back to ``pre_due``, or to
 ``resolved`` when nothing at all is owed any more.
+
+A case opens only into an *opening* stage: one the system could have brought
+it to on its own, from ``initial`` along edges that ask for no person and no
+role (`Workflow.opening`).  A case further on (a legal stage, a repayment
+plan) is opened as a `Migration`, by someone whose roles would have let them
+take it there (`Workflow.migration_failures`).  Replay holds every journaled
+opening and transition to the same rules (`Workflow.entry_problem`).
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, NamedTuple
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from transitions import Machine
 
 from .case import Case
 from .errors import InvalidInput, UnknownTrigger
 from .guards import (
+    Actor,
     Guard,
     GuardContext,
     GuardFailure,
@@ -49,14 +59,19 @@ from .guards import (
     second_approver,
 )
 
+if TYPE_CHECKING:
+    from .journal import JournalEntry
+
 __all__ = [
     "DEFAULT_LADDER",
     "LEGAL_STAGES",
     "TERMINAL_STAGES",
+    "Migration",
     "TransitionResult",
     "TransitionSpec",
     "Workflow",
     "WorkflowDefinition",
+    "about_people",
     "standard_definition",
 ]
 
@@ -85,6 +100,21 @@ def _by_person(case: Case, ctx: GuardContext) -> tuple[str, Mapping[str, Any]] |
     return None
 
 
+#: The guard types that judge who fires a trigger rather than the case.
+_PEOPLE_GUARDS: Final = (type(approved_by("role")), type(second_approver("role")))
+
+
+def about_people(check: Guard) -> bool:
+    """Whether *check* judges who fires a trigger (a person, their roles, a second approver).
+
+    These are the manual check, `approved_by` and `second_approver`: the
+    guards whose inputs (the actor's and the approver's ids and roles) every
+    transition journals, so replay can judge them again.  A guard of your own
+    that reads the actor is not among them: put it on a ``manual`` edge.
+    """
+    return check is _by_person or isinstance(check, _PEOPLE_GUARDS)
+
+
 @dataclass(frozen=True, slots=True)
 class TransitionSpec:
     """One edge of the stage graph.
@@ -108,6 +138,10 @@ class TransitionSpec:
         """The guards as run: the manual check first, then the definition's."""
         return (_by_person, *self.guards) if self.manual else self.guards
 
+    def people_guards(self) -> tuple[Guard, ...]:
+        """The guards that judge who fires it (`about_people`); none where the system may."""
+        return tuple(check for check in self.all_guards() if about_people(check))
+
 
 @dataclass(frozen=True)
 class WorkflowDefinition:
@@ -121,10 +155,16 @@ class WorkflowDefinition:
         terminal: Stages with no way out.
         transitions: Every edge; for one trigger and source the first whose
             guards pass wins.
+        opening: The stages a case may be opened in without a `Migration`;
+            ``None`` (the default) derives them: ``initial`` and every live
+            stage reached from it along edges that need no person and no role
+            (`Workflow.opening`).  When given, it holds ``initial`` and live
+            stages only.
 
     Raises:
         InvalidInput: an unknown stage, a terminal stage with a way out, a bad
-            name, or a stage that cannot be reached from ``initial``.
+            name, a stage that cannot be reached from ``initial``, or an
+            opening stage that is terminal, unknown, or leaves ``initial`` out.
     """
 
     name: str
@@ -133,6 +173,7 @@ class WorkflowDefinition:
     initial: str
     terminal: frozenset[str]
     transitions: tuple[TransitionSpec, ...]
+    opening: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         known = set(self.stages)
@@ -171,6 +212,16 @@ class WorkflowDefinition:
         unreachable = [stage for stage in self.stages if stage not in reached]
         if unreachable:
             raise InvalidInput("stages", unreachable, f"stages reachable from {self.initial!r}")
+        if self.opening is not None:
+            opening = frozenset(self.opening)
+            object.__setattr__(self, "opening", opening)
+            wrong = sorted(opening - (known - self.terminal))
+            if wrong or self.initial not in opening:
+                raise InvalidInput(
+                    "opening",
+                    wrong or sorted(opening),
+                    f"live stages of this workflow, {self.initial!r} among them",
+                )
 
     @property
     def triggers(self) -> tuple[str, ...]:
@@ -336,6 +387,57 @@ def standard_definition(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """A case moved in from another system, opened in a stage further on than an opening one.
+
+    Pass it to `arrears.engine.Engine.open_case`.  The actor opening the
+    case must hold the roles the workflow asks on some way from ``initial``
+    to the case's stage (`Workflow.migration_failures`): a legal officer may
+    bring a case in at ``legal.demand_letter``, and at ``legal.litigation``
+    only with a second person who may approve filing suit.  The ``opened``
+    entry records the migration, the actor's roles and the approver's.
+
+    Attributes:
+        reason: Why the case comes in where it stands, for the record (no
+            personal data).
+        source_system: The system it comes from (e.g. ``"legacy-cms"``).
+        approver: The second person, where a four-eyes edge lies on the way.
+
+    Raises:
+        InvalidInput: an empty or over-long reason (500 characters at most) or
+            source system (128), or an approver that is not an `Actor`.
+    """
+
+    reason: str
+    source_system: str
+    approver: Actor | None = None
+
+    def __post_init__(self) -> None:
+        for field, value, limit in (
+            ("reason", self.reason, 500),
+            ("source_system", self.source_system, 128),
+        ):
+            if not isinstance(value, str) or not value.strip():
+                raise InvalidInput(
+                    f"migration.{field}", value, f"a text of 1 to {limit} characters"
+                )
+            if len(value) > limit:  # the length, not the text: it may be anything
+                raise InvalidInput(
+                    f"migration.{field}", f"{len(value)} characters", f"at most {limit}"
+                )
+        if self.approver is not None and not isinstance(self.approver, Actor):
+            raise InvalidInput("migration.approver", self.approver, "an Actor or None")
+
+    def to_json(self) -> dict[str, Any]:
+        """The journal form: reason, source system, and the approver's id and roles when given."""
+        data: dict[str, Any] = {"reason": self.reason, "source_system": self.source_system}
+        if self.approver is not None:
+            data["approver"] = self.approver.id
+            data["approver_roles"] = sorted(self.approver.roles)
+        return data
+
+
 class TransitionResult(NamedTuple):
     """What happened when a trigger was judged.
 
@@ -399,10 +501,15 @@ class Workflow:
         machine: The one `transitions.Machine` every case shares.
         live: The stages a case may stand in while collected: every stage
             but the terminal ones.
+        opening: The stages a case may be opened in without a `Migration`:
+            the definition's ``opening`` when it names them, else ``initial``
+            and every live stage reached from it along edges that are not
+            ``manual`` and carry no `approved_by` or `second_approver` guard
+            (the stages the system could have taken it to on its own).
         label: ``(name, version)``, as every transition records it.
     """
 
-    __slots__ = ("_routes", "_sources", "definition", "label", "live", "machine")
+    __slots__ = ("_routes", "_sources", "definition", "label", "live", "machine", "opening")
 
     def __init__(self, definition: WorkflowDefinition | None = None) -> None:
         self.definition = definition or standard_definition()
@@ -442,6 +549,11 @@ class Workflow:
         for spec in d.transitions:
             known = self._sources.get(spec.trigger, ())
             self._sources[spec.trigger] = tuple(dict.fromkeys((*known, *spec.sources)))
+        if d.opening is not None:
+            self.opening: frozenset[str] = d.opening
+        else:
+            reached = self._reach(lambda spec: not spec.people_guards())
+            self.opening = frozenset(reached) - d.terminal
 
     @property
     def name(self) -> str:
@@ -529,6 +641,156 @@ class Workflow:
             case.stage = result.dest
         return result
 
+    # -- opening and migrating ------------------------------------------------------------
+    def _reach(
+        self, passable: Callable[[TransitionSpec], bool]
+    ) -> dict[str, tuple[TransitionSpec, ...]]:
+        """Each stage reached from ``initial`` along edges *passable* allows: a shortest way."""
+        initial = self.definition.initial
+        ways: dict[str, tuple[TransitionSpec, ...]] = {initial: ()}
+        frontier = deque([initial])
+        while frontier:
+            stage = frontier.popleft()
+            for spec in self.definition.transitions:
+                if stage in spec.sources and spec.dest not in ways and passable(spec):
+                    ways[spec.dest] = (*ways[stage], spec)
+                    frontier.append(spec.dest)
+        return ways
+
+    def migration_failures(
+        self, case: Case, actor: Actor, approver: Actor | None, at: datetime
+    ) -> tuple[GuardFailure, ...]:
+        """Why *actor* (with *approver*) may not open *case* in its stage; empty when they may.
+
+        They may when some way from ``initial`` to the case's stage has every guard
+        about people (`about_people`: manual edges, `approved_by`,
+        `second_approver`) pass for them: the authority it would have taken
+        to move the case there in this workflow.  The case's own guards (days
+        past due, notices, holds) are not judged: its history lies in the
+        other system.  Otherwise the failures are those met on a shortest way
+        there, each reason led by its trigger.
+        """
+        stage = case.stage
+        if stage not in self.live:
+            return (
+                GuardFailure(
+                    "live_stage",
+                    f"{stage!r} is not a live stage of workflow {self.name}",
+                    {"stage": stage, "live": sorted(self.live)},
+                ),
+            )
+
+        def allowed(spec: TransitionSpec) -> bool:
+            ctx = GuardContext(at, spec.trigger, actor, approver)
+            return all(check(case, ctx) is None for check in spec.people_guards())
+
+        if stage in self._reach(allowed):
+            return ()
+        failures: list[GuardFailure] = []
+        for spec in self._reach(lambda spec: True)[stage]:
+            ctx = GuardContext(at, spec.trigger, actor, approver)
+            for check in spec.people_guards():
+                failure = check(case, ctx)
+                if failure is not None:
+                    failures.append(
+                        GuardFailure(
+                            failure.guard,
+                            f"{spec.trigger}: {failure.reason}",
+                            {**failure.values, "trigger": spec.trigger},
+                        )
+                    )
+        return tuple(failures)
+
+    # -- checking a journal ------------------------------------------------------------------
+    def entry_problem(
+        self, case: Case, entries: Sequence[JournalEntry], position: int
+    ) -> str | None:
+        """What the workflow forbids in ``entries[position]``, for `arrears.events.replay`.
+
+        *case* is the case as replayed up to the entry (for the ``opened``
+        entry, its snapshot).  ``None`` when nothing is wrong.  Judged:
+
+        - ``opened``: the stage is an opening stage, or the entry records a
+          migration whose journaled roles reach the stage
+          (`migration_failures`);
+        - ``transition``: the case stood in the recorded source, which is not
+          terminal; the workflow has the edge from there to the recorded
+          destination; and the journaled roles of the actor (and approver)
+          pass its guards about people.  A transition that needs people but
+          journals no roles (written before roles were journaled) is reported;
+        - ``payment_reversed`` that moves the stage: it moves the case from
+          where it stands back to where the reversed payment's first
+          transition started.
+
+        Guards about the case itself (days past due, holds, notices) are not
+        judged again: a later version of the workflow may change them.
+        """
+        entry = entries[position]
+        kind = entry.kind
+        if kind == "transition":
+            return self._transition_problem(case, entry)
+        if kind == "opened":
+            return self._opening_problem(case, entry)
+        if kind == "payment_reversed" and "stage" in entry.data:
+            return _reversal_problem(case, entries, entry)
+        return None
+
+    def _opening_problem(self, case: Case, entry: JournalEntry) -> str | None:
+        """What is wrong with an ``opened`` entry's stage (see `entry_problem`)."""
+        stage, data = case.stage, entry.data
+        migration = data.get("migration")
+        if migration is None:
+            if stage in self.opening:
+                return None
+            return (
+                f"opened in stage {stage!r}, which is not an opening stage of workflow "
+                f"{self.name} ({', '.join(sorted(self.opening))}), and records no migration"
+            )
+        people = _journaled_people(data, migration)
+        if isinstance(people, str):
+            return f"migration into {stage!r}: {people}"
+        actor, approver = people
+        failures = self.migration_failures(case, actor, approver, entry.at)
+        if not failures:
+            return None
+        return f"migration into {stage!r}: " + "; ".join(failure.reason for failure in failures)
+
+    def _transition_problem(self, case: Case, entry: JournalEntry) -> str | None:
+        """What is wrong with a ``transition`` entry (see `entry_problem`)."""
+        data = entry.data
+        trigger, source, dest = data.get("trigger"), data.get("source"), data.get("dest")
+        stage = case.stage
+        if self.is_terminal(stage):
+            return f"{trigger!r} fired on a case in terminal stage {stage!r}"
+        if source != stage:
+            return f"{trigger!r} records source {source!r}, but the case stood in {stage!r}"
+        if not isinstance(trigger, str) or trigger not in self._sources:
+            return f"workflow {self.name} has no trigger {trigger!r}"
+        routes = self._routes.get((trigger, stage))
+        if routes is None:
+            return f"workflow {self.name} has no {trigger!r} from stage {stage!r}"
+        candidates = [guards for there, guards in routes if there == dest]
+        if not candidates:
+            leads = sorted({there for there, _ in routes})
+            return f"{trigger!r} from {stage!r} leads to {leads}, not {dest!r}"
+        people = [tuple(filter(about_people, guards)) for guards in candidates]
+        if not all(people):  # some route asks nothing of people
+            return None
+        found = _journaled_people(data, data)
+        if isinstance(found, str):
+            needs = ", ".join(check.name for check in people[0])
+            return f"{trigger!r} needs {needs}; {found}"
+        actor, approver = found
+        ctx = GuardContext(entry.at, trigger, actor, approver)
+        reasons: list[str] = []
+        for checks in people:
+            failures = [failure for check in checks if (failure := check(case, ctx)) is not None]
+            if not failures:
+                return None
+            reasons = reasons or [failure.reason for failure in failures]
+        who = f"{trigger!r} by {actor.id!r} with roles {sorted(actor.roles)}"
+        return f"{who}: {'; '.join(reasons)}"
+
     def to_mermaid(self) -> str:
         """The graph as a Mermaid ``stateDiagram-v2`` (each edge labelled with its trigger)."""
 
@@ -550,3 +812,62 @@ class Workflow:
         for stage in sorted(self.definition.terminal):
             lines.append(f"    {node(stage)} --> [*]")
         return "\n".join(lines) + "\n"
+
+
+def _journaled_people(
+    data: Mapping[str, Any], approval: Mapping[str, Any]
+) -> tuple[Actor, Actor | None] | str:
+    """The actor (``data``'s ``actor`` and ``roles``) and approver (*approval*'s) an entry records.
+
+    A text saying what is missing or wrong when they cannot be read: no
+    roles journaled, or an id no `Actor` may carry.
+    """
+    roles = data.get("roles")
+    if roles is None:
+        return "the entry records no roles for its actor"
+    if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+        return f"the entry's roles are {roles!r}, not a list of role names"
+    try:
+        actor = Actor(data["actor"], frozenset(roles))
+    except (InvalidInput, KeyError) as err:
+        return f"the entry's actor cannot be read ({err})"
+    approver_id = approval.get("approver")
+    if approver_id is None:
+        return actor, None
+    approver_roles = approval.get("approver_roles")
+    if not isinstance(approver_roles, list) or not all(
+        isinstance(role, str) for role in approver_roles
+    ):
+        return f"the entry records approver {approver_id!r} without a list of roles"
+    try:
+        approver = Actor(approver_id, frozenset(approver_roles))
+    except InvalidInput as err:
+        return f"the entry's approver cannot be read ({err})"
+    return actor, approver
+
+
+def _reversal_problem(
+    case: Case, entries: Sequence[JournalEntry], entry: JournalEntry
+) -> str | None:
+    """What is wrong with the stage a ``payment_reversed`` entry moves the case to, if anything.
+
+    A reversal takes the case back from where it stands to where the reversed
+    payment's first transition started; any other move is a way around the
+    workflow's guards.
+    """
+    stage = entry.data["stage"]
+    seq = entry.data.get("payment_seq")
+    if not isinstance(stage, Mapping) or stage.get("from") != case.stage:
+        return f"a reversal moves the case from {stage!r}, but it stood in {case.stage!r}"
+    if not isinstance(seq, int) or not 0 <= seq < entry.seq or entries[seq].kind != "payment":
+        return f"a reversal names payment seq {seq!r}, which is not a payment before it"
+    first = next(
+        (later for later in entries[seq + 1 : entry.seq] if later.kind == "transition"), None
+    )
+    if first is None or first.data.get("source") != stage.get("to"):
+        started = None if first is None else first.data.get("source")
+        return (
+            f"a reversal moves the case back to {stage.get('to')!r}, "
+            f"but the payment's first transition started from {started!r}"
+        )
+    return None

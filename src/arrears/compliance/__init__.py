@@ -10,7 +10,14 @@ journals every denial.
 """
 
 from .core import Compliance
-from .history import Attempt, ContactHistory, Preference
+from .history import (
+    CONSENT_SCOPES,
+    NOW_SCOPES,
+    OPT_OUT_COVERS,
+    Attempt,
+    ContactHistory,
+    Preference,
+)
 from .model import Judgement, Proposal, Purpose, Reason, Verdict, VisitDetails, zones_for_address
 from .packs import PACKS, Pack, known_packs, known_rule_ids, register_pack
 from .rules import (
@@ -37,11 +44,15 @@ from .rules import (
     business_days_after,
     earliest_local,
     local_moment,
+    opted_out_since,
     rule,
     validation_period_end,
 )
 
 __all__ = [
+    "CONSENT_SCOPES",
+    "NOW_SCOPES",
+    "OPT_OUT_COVERS",
     "PACKS",
     "Attempt",
     "AutomatedNeedsConsent",
@@ -79,6 +90,7 @@ __all__ = [
     "known_packs",
     "known_rule_ids",
     "local_moment",
+    "opted_out_since",
     "register_pack",
     "rule",
     "validation_period_end",

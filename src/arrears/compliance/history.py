@@ -14,12 +14,19 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any, Final
 
 from ..journal import JournalEntry
 
-__all__ = ["Attempt", "ContactHistory", "Preference"]
+__all__ = [
+    "CONSENT_SCOPES",
+    "NOW_SCOPES",
+    "OPT_OUT_COVERS",
+    "Attempt",
+    "ContactHistory",
+    "Preference",
+]
 
 #: The journal kind of a contact attempt: each such entry is one `Attempt`.
 ATTEMPT_KIND: Final = "interaction"
@@ -50,23 +57,66 @@ class Attempt:
     purpose: str
 
 
+#: What a consent may be for; each rule reads only the consents for its own question.
+CONSENT_SCOPES: Final = frozenset({"hours", "calls", "automated", "medium"})
+#: What a consent that names no scope is for: being contacted now (the contact
+#: window and the call count), never a standing consent to automated contact or a
+#: medium the person opted out of.
+NOW_SCOPES: Final = frozenset({"hours", "calls"})
+
+#: An opt-out of a medium covers these proposed channels: a request not to be
+#: called covers voicemail left by a call, prerecorded or ringless (a voicemail is a call).
+OPT_OUT_COVERS: Final[Mapping[str, frozenset[str]]] = {
+    "call": frozenset({"call", "voicemail"}),
+    "voicemail": frozenset({"voicemail"}),
+    "sms": frozenset({"sms"}),
+    "email": frozenset({"email"}),
+    "letter": frozenset({"letter"}),
+    "visit": frozenset({"visit"}),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Preference:
-    """A consent or an opt-out the debtor gave, for a channel and optionally one contact point.
+    """A consent or an opt-out, for a channel and optionally one contact point.
+
+    A consent carries what it covers: its scopes, the channel and
+    contact point, and the window it is for (``start`` to ``until``).  An opt-out
+    has none of these: it lasts until a consent for the ``medium`` restores it.
 
     Attributes:
         at: When it was given.
         channel: The medium it is about.
         contact: The contact point it is about; ``None`` means the whole channel.
+        scopes: The questions a consent answers (`CONSENT_SCOPES`); ``None`` when
+            it names none: then it is a consent to be contacted now (`NOW_SCOPES`).
+        start: When the contact it agrees to may begin (``at`` when not said).
+        until: When it lapses; ``None`` when not said (each rule then applies its
+            own default: an hour for "now", until revoked for a standing consent).
     """
 
     at: datetime
     channel: str
     contact: str | None
+    scopes: frozenset[str] | None = None
+    start: datetime | None = None
+    until: datetime | None = None
 
     def covers(self, channel: str, contact: str | None) -> bool:
         """True when this preference is about *channel* and (if it names one) *contact*."""
         return self.channel == channel and (self.contact is None or self.contact == contact)
+
+    def scoped(self, scope: str) -> bool:
+        """True when this consent answers *scope* (``hours``, ``calls``…)."""
+        return scope in (NOW_SCOPES if self.scopes is None else self.scopes)
+
+    def window(self, default: timedelta | None) -> tuple[datetime, datetime | None]:
+        """The moments it covers: from ``start`` (or ``at``) to ``until``, or to
+        *default* after the start when no end was said (``None``: no end)."""
+        begin = self.start or self.at
+        if self.until is not None:
+            return begin, self.until
+        return begin, (begin + default if default is not None else None)
 
 
 class ContactHistory:
@@ -122,7 +172,19 @@ class ContactHistory:
             )
             self._stamps.append(at.timestamp())
         elif kind == "consent":
-            self.consents.append(Preference(at, data["channel"], data.get("contact")))
+            covers = data.get("covers")
+            start = data.get("start")
+            until = data.get("until")
+            self.consents.append(
+                Preference(
+                    at,
+                    data["channel"],
+                    data.get("contact"),
+                    frozenset(covers) if covers is not None else None,
+                    datetime.fromisoformat(start) if start is not None else None,
+                    datetime.fromisoformat(until) if until is not None else None,
+                )
+            )
         elif kind == "opt_out":
             self.opt_outs.append(Preference(at, data["channel"], data.get("contact")))
         elif kind == "inconvenient":
@@ -146,14 +208,30 @@ class ContactHistory:
         return self.attempts[bisect_left(self._stamps, moment.timestamp()) :]
 
     def last_consent(self, channel: str, contact: str | None) -> Preference | None:
-        """The latest consent covering *channel* and *contact*, if any."""
+        """The latest consent about *channel* and *contact*, whatever it covers.
+
+        Rules read `consents_for` instead, which keeps to one scope.
+        """
         for consent in reversed(self.consents):
             if consent.covers(channel, contact):
                 return consent
         return None
 
+    def consents_for(self, scope: str, channel: str) -> list[Preference]:
+        """The consents that answer *scope* on *channel*, latest first."""
+        return [
+            consent
+            for consent in reversed(self.consents)
+            if consent.channel == channel and consent.scoped(scope)
+        ]
+
     def opt_out_for(self, channel: str, contact: str | None) -> Preference | None:
-        """The latest opt-out covering *channel* and *contact*, if any."""
+        """The latest opt-out about exactly *channel* and *contact*, if any.
+
+        Rules read `arrears.compliance.rules.opted_out_since`, which also counts
+        an opt-out of calls against voicemail and one address against its other
+        contact points.
+        """
         for opt_out in reversed(self.opt_outs):
             if opt_out.covers(channel, contact):
                 return opt_out

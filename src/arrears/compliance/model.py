@@ -42,6 +42,8 @@ class Purpose:
     """The one confirmation of an opt-out that may follow it."""
     LOCATION: Final = "location"
     """Asking a third party where the debtor can be reached, without naming the debt."""
+    RELAY: Final = "relay"
+    """Asking a contact person to tell the debtor to get in touch, without naming the debt."""
     LEGAL_ACTION: Final = "legal_action"
     """A suit, or a message that threatens one."""
     CREDIT_REPORT: Final = "credit_report"

@@ -70,6 +70,19 @@ _MESSAGES: Final = frozenset(
     {Channel.SMS, Channel.EMAIL, Channel.LETTER, Channel.VOICEMAIL, Channel.CALL}
 )
 _COMMUNICATED: Final = frozenset({Outcome.CONVERSATION, Outcome.VOICEMAIL, Outcome.DELIVERED})
+# 940 CMR 7.04(1)(f) as read in Armata v. Target Corp., 480 Mass. 14 (2018): a call
+# the creditor placed is an initiated communication whether or not anyone answered or
+# a message was left; only a creditor truly unable to reach the debtor or to leave a
+# message (busy, not connected, a text that failed) is exempt.
+_MA_INITIATED: Final = frozenset(
+    {
+        Outcome.CONVERSATION,
+        Outcome.VOICEMAIL,
+        Outcome.DELIVERED,
+        Outcome.NO_ANSWER,
+        Outcome.WRONG_PARTY,
+    }
+)
 _ALL_BUT_VISIT: Final = frozenset(set(Channel) - {Channel.VISIT})
 # A letter is judged when it arrives, not when it is posted: hours do not apply to it.
 _TIMED: Final = frozenset(set(Channel) - {Channel.LETTER})
@@ -128,10 +141,13 @@ CN: Final = Pack(
         ),
         ThirdPartyWhenUnreachable(
             id="CN-THIRD-PARTY",
-            title="Contact persons only when the debtor is unreachable (3 failed contacts) "
-            "or has died; never disclose the debt; stop if they refuse",
-            citation="NIFA collection standard; China Banking Association guideline (2026) "
-            "[confirm]",
+            title="Contact persons only to ask how to reach the debtor or to pass on a "
+            "message, never to ask them to pay; only when the debtor is unreachable (3 failed "
+            "contacts) or has died; never disclose the debt; once they refuse, no contact by "
+            "any medium",
+            citation="National standard 互联网金融 个人网络消费信贷 贷后催收风控指引 (2025): "
+            "只向债务人催收，不应向联系人催收; China Banking Association guideline (2026); the 3 "
+            "failed contacts [confirm]",
             failed_attempts=3,
         ),
         FieldVisitStaffing(
@@ -188,8 +204,15 @@ CN: Final = Pack(
     ),
 )
 
-_DEBT_COLLECTOR_FIRST: Final = (r"attempt(?:ing)? to collect a debt",)
-_DEBT_COLLECTOR_LATER: Final = (r"debt collector",)
+_ATTEMPT_TO_COLLECT: Final = (r"attempt(?:ing)?\s+to\s+collect\s+a\s+debt",)
+_INFORMATION_USED: Final = (
+    r"information\s+(?:obtained|we\s+obtain)\s+will\s+be\s+used\s+for\s+that\s+purpose",
+)
+_MIRANDA_FULL: Final = {
+    "the attempt-to-collect disclosure": _ATTEMPT_TO_COLLECT,
+    "that any information obtained will be used for that purpose": _INFORMATION_USED,
+}
+_DEBT_COLLECTOR_LATER: Final = (r"debt\s+collector",)
 
 US_REGF: Final = Pack(
     id="US-RegF",
@@ -209,7 +232,8 @@ US_REGF: Final = Pack(
         FrequencyCap(
             id="US-7IN7",
             title="More than 7 calls in 7 consecutive days, or a call within 7 days after a "
-            "telephone conversation, is presumed harassment",
+            "telephone conversation, is presumed harassment; a call placed with the person's "
+            "direct consent for it (inside its window, within 7 days) is not counted",
             citation="12 CFR 1006.14(b)(2)-(3)",
             channels=_CALLS,
             limit=7,
@@ -224,13 +248,16 @@ US_REGF: Final = Pack(
         ),
         RequiredWording(
             id="US-MIRANDA",
-            title="The first communication says it is an attempt to collect a debt; "
-            "later ones that they are from a debt collector",
-            citation="12 CFR 1006.18(e)",
+            title="The initial communication says the collector is attempting to collect a "
+            "debt and that any information obtained will be used for that purpose, and so "
+            "does the initial written one when the first was oral; later ones say they are "
+            "from a debt collector",
+            citation="12 CFR 1006.18(e)(1)-(2); 1006.2(j), comment 18(e)-1",
             channels=_MESSAGES,
             parties=_DIRECT,
             exempt=frozenset({Purpose.LIMITED_CONTENT}),
-            first_required={"the attempt-to-collect disclosure": _DEBT_COLLECTOR_FIRST},
+            first_required=_MIRANDA_FULL,
+            first_written_required=_MIRANDA_FULL,
             required={"the debt-collector disclosure": _DEBT_COLLECTOR_LATER},
         ),
         ValidationNoticeDue(
@@ -277,9 +304,10 @@ US_REGF: Final = Pack(
         ),
         MediumOptOut(
             id="US-MEDIUM",
-            title="No contact by a medium or address the consumer opted out of, except one "
-            "confirmation; every e-mail and SMS tells how to opt out",
-            citation="12 CFR 1006.14(h); 1006.6(e)",
+            title="No contact by a medium or address the consumer opted out of (a request not "
+            "to be called covers voicemail to that number), except one electronic reply "
+            "confirming an electronic opt-out; every e-mail and SMS tells how to opt out",
+            citation="12 CFR 1006.14(h); 1006.2(b); 1006.6(e)",
             opt_out_phrases=(r"\bstop\b", r"unsubscribe", r"opt[ -]?out"),
         ),
         WorkEmailNeedsConsent(
@@ -327,7 +355,9 @@ US_REGF: Final = Pack(
         AutomatedNeedsConsent(
             id="US-TCPA",
             title="Autodialed, prerecorded or AI-voice calls and texts need prior express "
-            "consent; a revocation is honoured at once (the law allows 10 business days)",
+            "consent (the number's own, or a consent recorded for automated contact, not a "
+            "callback request); a revocation is honoured at once (the law allows 10 business "
+            "days)",
             citation="47 USC 227(b)(1)(A); 47 CFR 64.1200(a)(10)",
             channels=_PHONE,
         ),
@@ -343,30 +373,33 @@ US_MA: Final = Pack(
     rules=(
         FrequencyCap(
             id="US-MA",
-            title="At most 2 initiated communications per 7 days to a personal number, per debt",
-            citation="940 CMR 7.04(1)(f)",
+            title="At most 2 initiated communications per 7 days to a personal number, per "
+            "debt; a call that rang out unanswered or without a message counts",
+            citation="940 CMR 7.04(1)(f); Armata v. Target Corp., 480 Mass. 14 (2018); Attorney "
+            "General's guidance (2013)",
             channels=_PHONE,
             parties=_DIRECT,
             limit=2,
             days=7,
             per="person",
             counted_channels=_PHONE,
-            counted_outcomes=_COMMUNICATED,
+            counted_outcomes=_MA_INITIATED,
             noun="initiated communications",
             work=False,
         ),
         FrequencyCap(
             id="US-MA-OTHER",
             title="At most 2 initiated communications per 30 days to other numbers "
-            "(work), per debt",
-            citation="940 CMR 7.04(1)(f)",
+            "(work), per debt; a call that rang out unanswered or without a message counts",
+            citation="940 CMR 7.04(1)(f); Armata v. Target Corp., 480 Mass. 14 (2018); Attorney "
+            "General's guidance (2013)",
             channels=_PHONE,
             parties=_DIRECT,
             limit=2,
             days=30,
             per="person",
             counted_channels=_PHONE,
-            counted_outcomes=_COMMUNICATED,
+            counted_outcomes=_MA_INITIATED,
             noun="initiated communications",
             work=True,
         ),
@@ -464,11 +497,26 @@ UK: Final = Pack(
         ),
         HoldBlocks(
             id="UK-BS",
-            title="Breathing space: 60 days (mental-health crisis: treatment + 30 days); no "
-            "contact demanding payment, replies to the debtor's own questions allowed",
-            citation="SI 2020/1311 regs 7, 11",
+            title="Breathing space: from the day after its entry on the register to the end of "
+            "the 60th day (London days); no contact demanding payment, replies to the "
+            "debtor's own questions allowed",
+            citation="SI 2020/1311 regs 7, 11, 25(2), 26",
             kinds=frozenset({HoldKind.BREATHING_SPACE}),
             default_days=60,
+            first_day="next",
+            calendar="Europe/London",
+            exempt=frozenset({Purpose.REPLY}),
+        ),
+        HoldBlocks(
+            id="UK-MHCM",
+            title="Mental health crisis moratorium: for the crisis treatment and 30 days after "
+            "it (the day treatment stops being the first), not 60 days; no contact demanding "
+            "payment, replies to the debtor's own questions allowed",
+            citation="SI 2020/1311 regs 7, 11, 28-32",
+            kinds=frozenset({HoldKind.MENTAL_HEALTH_CRISIS}),
+            ends_after_notice="crisis_treatment_ended",
+            days_after_notice=30,
+            calendar="Europe/London",
             exempt=frozenset({Purpose.REPLY}),
         ),
         _deceased("UK"),

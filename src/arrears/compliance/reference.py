@@ -3,6 +3,7 @@
     python -m arrears.compliance.reference docs/packs
 
 writes one Markdown page per registered pack: each rule's id, what it does,
+what its law says with its exceptions and edge cases (`arrears.compliance.notes`),
 its kind, its parameters with their values, and its citation.
 """
 
@@ -12,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .notes import NOTES
 from .packs import PACKS, Pack
 from .rules import Rule
 
@@ -68,6 +70,9 @@ def pack_reference(pack: Pack) -> str:
         )
     for rule in pack.rules:
         lines += ["", f"## {rule.id}", "", rule.title + ".", ""]
+        note = NOTES.get(rule.id)
+        if note is not None:
+            lines += [note, ""]
         lines += [f"Kind: `{type(rule).__name__}`. Citation: {rule.citation}.", ""]
         lines += ["| parameter | value |", "|---|---|"]
         lines += [f"| `{name}` | {value} |" for name, value in _parameters(rule)]

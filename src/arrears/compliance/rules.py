@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..case import Channel, Hold, HoldKind, Outcome, Party
-from .history import Attempt
+from .history import OPT_OUT_COVERS, Attempt, Preference
 from .model import Judgement, Purpose, Reason
 
 if TYPE_CHECKING:
@@ -52,6 +52,7 @@ __all__ = [
     "business_days_after",
     "earliest_local",
     "local_moment",
+    "opted_out_since",
     "rule",
     "validation_period_end",
 ]
@@ -138,6 +139,133 @@ def validation_period_end(sent: date, *, receipt_days: int = 5, period_days: int
 
     calendar = holidays.country_holidays("US", years=range(sent.year, sent.year + 2))
     return business_days_after(sent, receipt_days, calendar) + timedelta(days=period_days)
+
+
+# -- consent and opt-out: who said what about which medium --------------------------
+_ELECTRONIC: Final = frozenset({Channel.SMS, Channel.EMAIL})
+
+
+def _address_of(j: Judgement, contact: str | None) -> str | None:
+    """The address of the case's contact point *contact* (``None`` when unknown)."""
+    if contact is None:
+        return None
+    if j.point is not None and j.point.id == contact:
+        return j.point.address
+    try:
+        return j.case.contact(contact).address
+    except KeyError:
+        return None
+
+
+def _same_address(j: Judgement, named: str | None, contact: str | None) -> bool:
+    """True when *named* is *contact*, or another contact point with the same address."""
+    if named is None or named == contact:
+        return True
+    address = _address_of(j, contact)
+    return address is not None and address != "unknown" and _address_of(j, named) == address
+
+
+def _party_of(j: Judgement, contact: str | None) -> str:
+    """Whom contact point *contact* reaches; the debtor when none is named."""
+    if contact is None:
+        return Party.DEBTOR
+    if j.point is not None and j.point.id == contact:
+        return j.point.party
+    try:
+        return j.case.contact(contact).party
+    except KeyError:
+        return Party.DEBTOR
+
+
+def _in_window(consent: Preference, moment: datetime, default: timedelta | None) -> bool:
+    begin, end = consent.window(default)
+    return begin <= moment and (end is None or moment <= end)
+
+
+def _covers(medium: str, channel: str) -> bool:
+    """A preference about *medium* is about a contact on *channel* (calls cover voicemail)."""
+    return channel in OPT_OUT_COVERS.get(medium, frozenset({medium}))
+
+
+def _opt_out(j: Judgement, channel: str, contact: str | None) -> tuple[datetime, str] | None:
+    """The latest opt-out that covers *channel* at *contact*: when, and of which medium.
+
+    An opt-out of calls covers voicemail; an opt-out naming one contact point covers
+    every contact point with the same address; a contact point recorded as opted
+    out counts from the case's opening.
+    """
+    for opt_out in reversed(j.history.opt_outs):
+        if _covers(opt_out.channel, channel) and _same_address(j, opt_out.contact, contact):
+            return opt_out.at, opt_out.channel
+    address = _address_of(j, contact)
+    for point in j.case.contacts:
+        if (
+            point.opted_out
+            and _covers(point.channel, channel)
+            and (
+                point.id == contact
+                or (address not in (None, "unknown") and point.address == address)
+            )
+        ):
+            return j.case.opened_at or j.at, point.channel
+    return None
+
+
+def consent_applies(
+    j: Judgement,
+    consent: Preference,
+    scope: str,
+    channel: str,
+    contact: str | None,
+    party: str,
+    moment: datetime,
+) -> bool:
+    """True when *consent* answers *scope* for a contact on *channel* at *contact*.
+
+    The consent must be for that scope, given by the person reached (a consent
+    naming no contact point is the debtor's), about the medium (a consent to
+    calls covers voicemail) and the address, and not revoked by an opt-out
+    covering the contact between it and *moment*.  Its window is the caller's.
+    """
+    if not consent.scoped(scope) or not _covers(consent.channel, channel):
+        return False
+    if not _same_address(j, consent.contact, contact) or _party_of(j, consent.contact) != party:
+        return False
+    for opt_out in reversed(j.history.opt_outs):
+        if opt_out.at <= consent.at:
+            break
+        if (
+            opt_out.at <= moment
+            and _covers(opt_out.channel, channel)
+            and _same_address(j, opt_out.contact, contact)
+        ):
+            return False
+    return True
+
+
+def opted_out_since(j: Judgement) -> tuple[datetime, str] | None:
+    """When the person opted out of the proposal's medium or address, and of which medium.
+
+    ``None`` when they did not, or a later consent for the ``medium`` restored it
+    (a consent to be called back now does not).
+    """
+    proposal = j.proposal
+    found = _opt_out(j, proposal.channel, proposal.contact)
+    if found is None:
+        return None
+    since, _ = found
+    for consent in reversed(j.history.consents):
+        if consent.at <= since:
+            break
+        if (
+            consent.at <= j.at
+            and _in_window(consent, j.at, None)
+            and consent_applies(
+                j, consent, "medium", proposal.channel, proposal.contact, j.party, j.at
+            )
+        ):
+            return None
+    return found
 
 
 # -- the base ------------------------------------------------------------------------
@@ -256,13 +384,15 @@ class ContactHours(Rule):
 
     When the debtor's time zone is unknown, the contact must be inside the
     window in every zone their phone numbers admit; with no zone at all it is
-    denied until the location is known.  A direct consent to be contacted
-    lifts the rule for ``consent_minutes``.
+    denied until the location is known.  A direct consent for ``hours`` lifts
+    the rule inside the window it names, or for ``consent_minutes`` after it
+    when it names none (a consent to be contacted now).
 
     Attributes:
         start: The window opens (local time).
         end: The window closes (local time; a contact at ``end`` is outside).
-        consent_minutes: How long the debtor's direct consent lifts the rule; 0 never.
+        consent_minutes: How long a consent that names no end lifts the rule; 0: only
+            consents with a stated window do.
         honour_named_times: Also refuse the times the debtor named as inconvenient.
         work: Judge only contact points at work (True), only the others
             (False), or all (None).
@@ -279,11 +409,19 @@ class ContactHours(Rule):
         return self.work is None or j.at_work == self.work
 
     def _consented(self, j: Judgement) -> bool:
-        if not self.consent_minutes:
+        """A direct consent for ``hours`` whose window holds this contact."""
+        default = timedelta(minutes=self.consent_minutes) if self.consent_minutes else None
+        if default is None and not any(c.until is not None for c in j.history.consents):
             return False
-        consent = j.history.last_consent(j.proposal.channel, j.proposal.contact)
-        return consent is not None and timedelta(0) <= j.at - consent.at <= timedelta(
-            minutes=self.consent_minutes
+        proposal = j.proposal
+        at = j.at
+        return any(
+            consent.at <= at
+            and _in_window(consent, at, default)
+            and consent_applies(
+                j, consent, "hours", proposal.channel, proposal.contact, j.party, at
+            )
+            for consent in j.history.consents
         )
 
     def _problem(
@@ -351,7 +489,8 @@ class FrequencyCap(Rule):
     The window is ``days`` calendar days in the debtor's local time, today
     included ("7 consecutive days"), or ``hours`` hours before the contact.
     What counts: attempts on ``counted_channels`` whose outcome is in
-    ``counted_outcomes``, to the same person (``per="person"``: the debtor
+    ``counted_outcomes`` or is ``unknown`` (a message that may have reached
+    them: `arrears.case.Outcome.UNKNOWN`), to the same person (``per="person"``: the debtor
     across all their numbers, or the one third party), the same contact point
     (``per="contact"``) or anyone on the case (``per="case"``).  Contacts on
     other cases (other debts) never count.
@@ -366,9 +505,11 @@ class FrequencyCap(Rule):
         noun: How the message names what is counted ("calls").
         quiet_days: After a conversation, no contact until this many days
             have passed, the conversation's day being day 1; 0 for none.
-        consent_exempt_days: A direct consent given within this many days
-            lifts the rule, and attempts within that many days after a consent
-            do not count; 0 for none.
+        consent_exempt_days: Calls placed with the person's direct consent for
+            ``calls`` (inside the window it names) within this many days of it,
+            its day being day 1, neither count nor are limited; 0 for none.
+        consent_minutes: The window of a consent that names no end: this many
+            minutes from its start (a consent to be called now).
         work: Count and judge only contact points at work (True), only the others (False).
     """
 
@@ -381,6 +522,7 @@ class FrequencyCap(Rule):
     noun: str = "calls"
     quiet_days: int = Field(default=0, ge=0)
     consent_exempt_days: int = Field(default=0, ge=0)
+    consent_minutes: int = Field(default=60, ge=0)
     work: bool | None = None
 
     @model_validator(mode="after")
@@ -414,31 +556,51 @@ class FrequencyCap(Rule):
         first = j.local_date(j.at) - timedelta(days=self.days - 1)
         return _day_start(first, j.calendar_zone, j.at)
 
-    def _consent_days(self, j: Judgement, since: datetime) -> list[date]:
-        """The local dates of the direct consents that may exempt contacts after *since*."""
+    def _consents(self, j: Judgement, since: datetime) -> list[Preference]:
+        """The consents for ``calls`` that may cover a call at or after *since*."""
         span = self.consent_exempt_days
-        if not span:
+        if not span or not j.history.consents:
             return []
-        channels = self.counted_channels
         earliest = since - timedelta(days=span + 1)
-        days: list[date] = []
-        for consent in reversed(j.history.consents):  # oldest first: stop at the old ones
+        found: list[Preference] = []
+        for consent in reversed(j.history.consents):  # latest first: stop at the old ones
             if consent.at < earliest:
                 break
-            if consent.channel in channels and consent.at <= j.at:
-                days.append(j.local_date(consent.at))
-        return days
+            if consent.at <= j.at and consent.scoped("calls"):
+                found.append(consent)
+        return found
 
-    def _exempt(self, day: date, consent_days: list[date]) -> bool:
-        """True when *day* is within ``consent_exempt_days`` days after a consent (its day 1)."""
-        span = self.consent_exempt_days
-        return any(0 <= (day - given).days < span for given in consent_days)
+    def _placed_with_consent(
+        self,
+        j: Judgement,
+        consents: list[Preference],
+        channel: str,
+        contact: str | None,
+        party: str,
+        moment: datetime,
+    ) -> bool:
+        """True when a call at *moment* is placed with one of *consents*: inside its
+        window, within ``consent_exempt_days`` of it (its day is day 1), not revoked."""
+        default = timedelta(minutes=self.consent_minutes)
+        for consent in consents:
+            if (
+                consent.at <= moment
+                and (j.local_date(moment) - j.local_date(consent.at)).days
+                < self.consent_exempt_days
+                and _in_window(consent, moment, default)
+                and consent_applies(j, consent, "calls", channel, contact, party, moment)
+            ):
+                return True
+        return False
 
     def check(self, j: Judgement) -> Reason | None:
         """Count, compare, and say when the count will have dropped below the limit."""
         window_start = self._window_start(j)
-        consent_days = self._consent_days(j, window_start)
-        if consent_days and self._exempt(j.local_date(j.at), consent_days):
+        consents = self._consents(j, window_start)
+        proposal = j.proposal
+        if consents and self._placed_with_consent(
+            j, consents, proposal.channel, proposal.contact, j.party, j.at
+        ):
             return None
         reasons: list[tuple[datetime | None, str, dict[str, Any]]] = []
         counted: list[Attempt] = []
@@ -448,9 +610,15 @@ class FrequencyCap(Rule):
                 break
             if (
                 attempt.channel in channels
-                and attempt.outcome in outcomes
+                # An attempt whose fate is unknown may have reached the person: it counts.
+                and (attempt.outcome in outcomes or attempt.outcome == Outcome.UNKNOWN)
                 and self._same_scope(j, attempt)
-                and not (consent_days and self._exempt(j.local_date(attempt.at), consent_days))
+                and not (
+                    consents
+                    and self._placed_with_consent(
+                        j, consents, attempt.channel, attempt.contact, attempt.party, attempt.at
+                    )
+                )
             ):
                 counted.append(attempt)
         if len(counted) + 1 > self.limit:
@@ -529,10 +697,21 @@ class HoldBlocks(Rule):
         kinds: The hold kinds that block.
         written_only: Holds recorded as not in writing (``written=False``) do not
             block; unknown counts as written.
-        default_days: A hold recorded without an end lasts this many days (e.g.
-            60 for breathing space); 0 when it lasts until released.
+        default_days: A hold recorded without an end lasts this many calendar
+            days (e.g. 60 for breathing space), ending at the end of the last one;
+            0 when it lasts until released.
+        first_day: Which day is the first of ``default_days``: the day the hold
+            was recorded (``start``) or the day after (``next``: a UK moratorium
+            starts the day after its entry on the register).  The hold blocks
+            from the moment it was recorded either way.
+        calendar: The IANA zone whose days are counted (``Europe/London`` for
+            the UK register); the debtor's when ``None``.
         ends_with_notice: A notice of this kind recorded after the hold began
             ends it (e.g. ``verification`` for a dispute).
+        ends_after_notice: A notice of this kind recorded after the hold began
+            (e.g. ``crisis_treatment_ended``) starts its last ``days_after_notice``
+            days, the notice's day being the first.
+        days_after_notice: How many days the hold lasts from that notice's day.
         validation_period: Only a dispute made within the validation period
             blocks (the period is computed from the ``validation`` notice; with
             no notice recorded, every dispute blocks).
@@ -541,8 +720,36 @@ class HoldBlocks(Rule):
     kinds: frozenset[HoldKind]
     written_only: bool = False
     default_days: int = Field(default=0, ge=0)
+    first_day: Literal["start", "next"] = "start"
+    calendar: str | None = None
     ends_with_notice: str | None = None
+    ends_after_notice: str | None = None
+    days_after_notice: int = Field(default=0, ge=0)
     validation_period: bool = False
+
+    @model_validator(mode="after")
+    def _known_calendar(self) -> Self:
+        if self.calendar is not None:
+            try:
+                ZoneInfo(self.calendar)
+            except (ValueError, KeyError) as err:
+                raise ValueError(f"calendar: {self.calendar!r} is not an IANA time zone") from err
+        if self.ends_after_notice is not None and not self.days_after_notice:
+            raise ValueError("days_after_notice: give the days the hold lasts after the notice")
+        return self
+
+    @cached_property
+    def _zone(self) -> ZoneInfo | None:
+        return ZoneInfo(self.calendar) if self.calendar is not None else None
+
+    def _day(self, j: Judgement, moment: datetime) -> date:
+        """The calendar date of *moment* where the days are counted."""
+        zone = self._zone or j.calendar_zone
+        return moment.astimezone(zone).date() if zone is not None else moment.date()
+
+    def _end_of_days(self, j: Judgement, first: date, days: int) -> datetime:
+        """The end of the period of *days* days beginning with *first*: midnight after its last."""
+        return _day_start(first + timedelta(days=days), self._zone or j.calendar_zone, j.at)
 
     def _blocking(self, j: Judgement, hold: Hold) -> datetime | bool | None:
         """False when *hold* does not block; else its end (None when open-ended)."""
@@ -552,9 +759,19 @@ class HoldBlocks(Rule):
             return False
         end = hold.ends_at
         if end is None and self.default_days:
-            end = hold.started_at + timedelta(days=self.default_days)
+            first = self._day(j, hold.started_at)
+            if self.first_day == "next":
+                first += timedelta(days=1)
+            end = self._end_of_days(j, first, self.default_days)
             if j.at >= end:
                 return False
+        if self.ends_after_notice is not None:
+            stopped = j.case.notices.get(self.ends_after_notice)
+            if stopped is not None and stopped >= hold.started_at:
+                last = self._end_of_days(j, self._day(j, stopped), self.days_after_notice)
+                if j.at >= last:
+                    return False
+                end = last if end is None else min(end, last)
         if self.ends_with_notice is not None:
             sent = j.case.notices.get(self.ends_with_notice)
             if sent is not None and sent >= hold.started_at:
@@ -587,9 +804,14 @@ class HoldBlocks(Rule):
 
 # -- media, consent and parties ---------------------------------------------------------------
 class MediumOptOut(Rule):
-    """Do not use a medium or address the debtor opted out of, except one confirmation.
+    """Do not use a medium or address the person opted out of, except one confirmation.
 
-    A consent given after the opt-out on the same medium restores it.  When
+    An opt-out of calls covers voicemail (prerecorded, ringless and
+    limited-content messages are calls); an opt-out naming one contact point
+    covers every contact point with its address.  Only a later consent for the
+    ``medium`` restores it.  The one confirmation allowed is an electronic reply
+    (SMS or e-mail) to an electronic opt-out, through the medium opted out of;
+    never a call.  When
     ``opt_out_phrases`` is set, every message on ``text_channels`` whose text is
     known must tell the reader how to opt out.
 
@@ -611,26 +833,27 @@ class MediumOptOut(Rule):
     def check(self, j: Judgement) -> Reason | None:
         """Deny an opted-out medium (but its one confirmation) and messages without an opt-out."""
         proposal = j.proposal
-        opted = j.history.opt_out_for(proposal.channel, proposal.contact)
-        since = opted.at if opted is not None else None
-        if since is None and j.point is not None and j.point.opted_out:
-            since = j.case.opened_at or j.at
-        if since is not None:
-            consent = j.history.last_consent(proposal.channel, proposal.contact)
-            if consent is None or consent.at < since:
-                confirmed = any(
-                    attempt.purpose == Purpose.OPT_OUT_CONFIRMATION
-                    and attempt.channel == proposal.channel
-                    for attempt in j.history.since(since)
-                )
-                if proposal.purpose != Purpose.OPT_OUT_CONFIRMATION or confirmed:
+        opted = opted_out_since(j)
+        if opted is not None:
+            since, medium = opted
+            confirming = proposal.purpose == Purpose.OPT_OUT_CONFIRMATION
+            electronic = medium in _ELECTRONIC and proposal.channel == medium
+            confirmed = confirming and any(
+                attempt.purpose == Purpose.OPT_OUT_CONFIRMATION
+                and attempt.channel == proposal.channel
+                for attempt in j.history.since(since)
+            )
+            if not (confirming and electronic and not confirmed):
+                if confirming and not electronic:
+                    what = "only an electronic reply to an electronic opt-out may confirm it"
+                else:
                     what = "confirmation already sent" if confirmed else "opted out"
-                    return self.deny(
-                        f"the debtor opted out of {proposal.channel} on "
-                        f"{since.date().isoformat()} ({what})",
-                        channel=proposal.channel,
-                        opted_out_at=since,
-                    )
+                return self.deny(
+                    f"the person opted out of {medium} on {since.date().isoformat()} ({what})",
+                    channel=proposal.channel,
+                    medium=medium,
+                    opted_out_at=since,
+                )
         pattern = self._phrases
         if (
             pattern is not None
@@ -644,20 +867,32 @@ class MediumOptOut(Rule):
         return None
 
 
-def _consented(j: Judgement) -> bool:
-    """The contact point carries consent, or a later consent than any opt-out was recorded."""
+def _consented(j: Judgement, scope: str) -> bool:
+    """A standing consent for *scope* in force: the contact point carries one and no
+    opt-out revoked it, or a consent for *scope* recorded later than any opt-out,
+    inside its window (no end: until revoked)."""
     proposal = j.proposal
-    opted = j.history.opt_out_for(proposal.channel, proposal.contact)
-    consent = j.history.last_consent(proposal.channel, proposal.contact)
-    if opted is not None and (consent is None or consent.at < opted.at):
+    for consent in reversed(j.history.consents):
+        if (
+            consent.at <= j.at
+            and _in_window(consent, j.at, None)
+            and consent_applies(
+                j, consent, scope, proposal.channel, proposal.contact, j.party, j.at
+            )
+        ):
+            return True
+    if j.point is None or not j.point.consent:
         return False
-    return consent is not None or (j.point is not None and j.point.consent)
+    return _opt_out(j, proposal.channel, proposal.contact) is None
 
 
 class AutomatedNeedsConsent(Rule):
     """Autodialed, prerecorded or AI-voice contacts need the person's prior express consent.
 
-    A revocation (an opt-out on that medium) is honoured at once.
+    The consent is the contact point's own (given with the number) or a consent
+    recorded for ``automated`` contact; a consent to be called back now is not
+    one.  A revocation (an opt-out covering the medium or the address) is
+    honoured at once.
     """
 
     def admits(self, j: Judgement) -> bool:
@@ -666,7 +901,7 @@ class AutomatedNeedsConsent(Rule):
 
     def check(self, j: Judgement) -> Reason | None:
         """Deny without consent, or after it was revoked."""
-        if _consented(j):
+        if _consented(j, "automated"):
             return None
         return self.deny(
             f"automated {j.proposal.channel} without the person's prior express consent",
@@ -679,7 +914,7 @@ class WorkEmailNeedsConsent(Rule):
 
     def check(self, j: Judgement) -> Reason | None:
         """Deny an e-mail to a work address without consent."""
-        if not j.at_work or _consented(j):
+        if not j.at_work or _consented(j, "medium"):
             return None
         return self.deny("e-mail to an employer-provided address without the debtor's consent")
 
@@ -758,34 +993,74 @@ _FAILED: Final = frozenset(
 
 
 class ThirdPartyWhenUnreachable(_Wording):
-    """Contact persons only when the debtor cannot be reached, has died, or lacks capacity.
+    """Contact persons only to find the debtor or pass on a message, and only when needed.
 
-    Unreachable means the last ``failed_attempts`` attempts to reach the debtor
-    all failed (no answer, busy, not connected, failed, wrong party).  A person
-    who opted out is not contacted again; the text must not reveal the debt.
+    A contact person may be asked only for a way to reach the debtor
+    (``location``) or to pass on a message (``relay``), or answered when they
+    asked (``reply``): never asked to pay.  They may be contacted only when the
+    debtor cannot be reached (the last ``failed_attempts`` attempts to reach the
+    debtor all failed: no answer, busy, not connected, failed, wrong party) or
+    has died.  A person who refused further contact (an opt-out on any medium
+    at any of their contact points) is not contacted again by any medium at any
+    contact point with the same address.  The text must not reveal the debt,
+    except in a reply.
 
     Attributes:
         failed_attempts: Consecutive failed attempts that make the debtor unreachable.
+        allowed_purposes: What a contact person may be contacted for.
         debt_words: Patterns that reveal the debt.
     """
 
     parties: frozenset[Party] | None = frozenset({Party.THIRD_PARTY, Party.EMPLOYER})
     failed_attempts: int = Field(default=3, ge=1)
+    allowed_purposes: frozenset[str] = frozenset({Purpose.LOCATION, Purpose.RELAY, Purpose.REPLY})
     debt_words: tuple[str, ...] = _DEBT_WORDS_ZH + _DEBT_WORDS_EN
 
     @cached_property
     def _debt(self) -> re.Pattern[str] | None:
         return self._compile(self.debt_words)
 
+    def _refused(self, j: Judgement) -> datetime | None:
+        """When this person refused further contact, on any medium, at any of their points."""
+        contact = j.proposal.contact
+        for opt_out in reversed(j.history.opt_outs):
+            if opt_out.contact is not None and _same_address(j, opt_out.contact, contact):
+                return opt_out.at
+        address = _address_of(j, contact)
+        for point in j.case.contacts:
+            if (
+                point.opted_out
+                and point.party != Party.DEBTOR
+                and (
+                    point.id == contact
+                    or (address not in (None, "unknown") and point.address == address)
+                )
+            ):
+                return j.case.opened_at or j.at
+        return None
+
     def check(self, j: Judgement) -> Reason | None:
-        """Deny unless the debtor is unreachable or deceased; deny a person who refused."""
+        """Deny a refused person, any purpose but finding or telling the debtor, and
+        contact while the debtor is reachable and alive."""
         proposal = j.proposal
-        if j.history.opt_out_for(proposal.channel, proposal.contact) is not None and (
-            proposal.contact is not None
-        ):
-            return self.deny("this person refused further contact")
+        if proposal.contact is not None:
+            refused = self._refused(j)
+            if refused is not None:
+                return self.deny(
+                    f"this person refused further contact on {refused.date().isoformat()}: "
+                    "no contact by any medium",
+                    refused_at=refused,
+                )
+        if proposal.purpose not in self.allowed_purposes:
+            return self.deny(
+                f"a contact person may only be asked how to reach the debtor or to pass on "
+                f"a message, not contacted for {proposal.purpose}",
+                purpose=proposal.purpose,
+                allowed=sorted(self.allowed_purposes),
+            )
+        wording = None if proposal.purpose == Purpose.REPLY else self._debt
         if any(hold.kind == HoldKind.DECEASED and hold.active_at(j.at) for hold in j.case.holds):
-            return _reveals(self, j, self._debt)
+            return _reveals(self, j, wording)
         recent = [attempt for attempt in j.history.attempts if attempt.party == Party.DEBTOR][
             -self.failed_attempts :
         ]
@@ -799,7 +1074,7 @@ class ThirdPartyWhenUnreachable(_Wording):
                 needed=self.failed_attempts,
                 last_outcomes=last,
             )
-        return _reveals(self, j, self._debt)
+        return _reveals(self, j, wording)
 
 
 # -- legal steps and reporting -----------------------------------------------------------------
@@ -1009,10 +1284,16 @@ class RequiredWording(_Wording):
         required: Fact name → patterns, one of which must appear.
         first_required: Facts required instead in the first communication with
             the debtor (no earlier contact reached them); empty: same as ``required``.
+        first_written_required: Facts required as well in the first written
+            communication when every earlier one was oral (a conversation, a
+            voicemail); empty: none.
+        written_channels: The channels whose messages are written.
     """
 
     required: dict[str, tuple[str, ...]]
     first_required: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    first_written_required: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    written_channels: frozenset[Channel] = frozenset({Channel.LETTER, Channel.EMAIL, Channel.SMS})
 
     @cached_property
     def _facts(self) -> dict[str, re.Pattern[str] | None]:
@@ -1022,14 +1303,38 @@ class RequiredWording(_Wording):
     def _first_facts(self) -> dict[str, re.Pattern[str] | None]:
         return {fact: self._compile(patterns) for fact, patterns in self.first_required.items()}
 
+    @cached_property
+    def _first_written_facts(self) -> dict[str, re.Pattern[str] | None]:
+        extra = {
+            fact: self._compile(patterns) for fact, patterns in self.first_written_required.items()
+        }
+        return {**self._facts, **extra}
+
+    def _which(self, j: Judgement) -> dict[str, re.Pattern[str] | None]:
+        """The facts this message needs: first, first written after oral ones, or later."""
+        if not (self.first_required or self.first_written_required):
+            return self._facts
+        attempts = j.history.attempts
+        # Both searches stop at the first match: most histories answer within a few entries.
+        if not any(map(_communicated, attempts)):
+            return self._first_facts if self.first_required else self._facts
+        written = self.written_channels
+        if (
+            self.first_written_required
+            and j.proposal.channel in written
+            and not any(
+                attempt.channel in written and _communicated(attempt) for attempt in attempts
+            )
+        ):
+            return self._first_written_facts
+        return self._facts
+
     def check(self, j: Judgement) -> Reason | None:
         """Deny a text that lacks a required fact, naming it."""
         text = j.proposal.text
         if text is None:
             return None
-        facts = self._facts
-        if self.first_required and not any(map(_communicated, j.history.attempts)):
-            facts = self._first_facts
+        facts = self._which(j)
         missing = [
             fact
             for fact, pattern in facts.items()

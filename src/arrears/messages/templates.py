@@ -15,15 +15,26 @@ between two ``---`` lines::
 
 The body is a Jinja2 template rendered in Jinja2's sandbox with
 `StrictUndefined`: a variable that is missing is an error, never an empty
-string.  Money, dates, datetimes and decimals print as the template's locale
-writes them; the filters ``money``, ``date(style)``, ``datetime(style)``,
-``percent`` and ``number`` do the same explicitly.
+string.  Rendering is bounded (`arrears.limits`): a source of at most
+``TEMPLATE_SOURCE`` characters, at most ``TEMPLATE_STEPS`` loop iterations and
+macro calls and ``TEMPLATE_SECONDS`` seconds per rendering, and no value or
+message longer than ``MESSAGE`` characters (operators, filters and methods that
+would build a longer one are refused before they run), so a template that
+would hang or fill the memory is refused as ``MSG-LIMITS``.  A problem names
+the template, the rule and the kind of error, never the rendered text or a
+value from the case: the debtor's name stays out of reports and logs.  Money,
+dates, datetimes and decimals print as the template's locale writes them; the
+filters ``money``, ``date(style)``, ``datetime(style)``, ``percent`` and
+``number`` do the same explicitly.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import time as _time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -37,7 +48,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..case import Case, Channel, Party
 from ..compliance import Compliance, Rule
 from ..compliance.packs import resolve
-from ..errors import InvalidInput, invalid_input
+from ..errors import DocumentInvalid, InvalidInput, TooLong, invalid_input
+from ..limits import MESSAGE, TEMPLATE_SECONDS, TEMPLATE_SOURCE, TEMPLATE_STEPS
 from ..money import Money
 from ._errors import MessageRefused, TemplateProblem, UnknownTemplate
 from .content import judge_text
@@ -122,11 +134,201 @@ class _Refusal(Exception):
         self.message = message
 
 
+class _Budget:
+    """What one rendering may still spend: loop iterations and macro calls, and time."""
+
+    __slots__ = ("deadline", "steps")
+
+    def __init__(self) -> None:
+        self.steps = TEMPLATE_STEPS
+        self.deadline = _time.monotonic() + TEMPLATE_SECONDS
+
+    def spend(self) -> str:
+        """One step more; refuse the rendering past the limits.  Renders as nothing."""
+        self.steps -= 1
+        if self.steps < 0:
+            raise _Refusal(
+                "MSG-LIMITS", f"more than {TEMPLATE_STEPS} loop iterations and macro calls"
+            )
+        if _time.monotonic() > self.deadline:
+            raise _Refusal("MSG-LIMITS", f"rendering took more than {TEMPLATE_SECONDS:g} s")
+        return ""
+
+
+#: The budget of the rendering under way in this thread (or task).
+_BUDGET: ContextVar[_Budget] = ContextVar("arrears_template_budget")
+
+
+def _spend() -> str:
+    budget = _BUDGET.get(None)
+    return budget.spend() if budget is not None else ""
+
+
+def _too_long(what: str, length: int) -> _Refusal:
+    return _Refusal("MSG-LIMITS", f"{what} of {length} characters, more than {MESSAGE}")
+
+
+def _size(value: Any) -> int:
+    """How long *value* would print, at most (0 when it is not a text or a sequence)."""
+    return len(value) if isinstance(value, (str, list, tuple)) else 0
+
+
+def _checked_join(values: Sequence[Any]) -> str:
+    """Jinja2's ``~`` (concatenation), refused past `MESSAGE` characters."""
+    text = "".join([value if type(value) is str else str(value) for value in values])
+    if len(text) > MESSAGE:
+        raise _too_long("a text", len(text))
+    return text
+
+
+def _bounded_range(*args: int) -> range:
+    """``range``, at most `TEMPLATE_STEPS` long."""
+    numbers = range(*args)
+    if len(numbers) > TEMPLATE_STEPS:
+        raise _Refusal(
+            "MSG-LIMITS", f"a range of {len(numbers)} numbers, more than {TEMPLATE_STEPS}"
+        )
+    return numbers
+
+
+#: A width or precision in a format: ``%20000d``, ``%.20000f``.
+_WIDE: Final = re.compile(r"%[-+ #0]*(?:\d{5,}|\d*\.\d{5,})")
+#: A width or precision in a ``str.format`` field: ``{:>20000}``.
+_WIDE_FIELD: Final = re.compile(r"\{[^{}]*:[^{}]*\d{5,}[^{}]*\}")
+
+
+def _check_arguments(values: Iterable[Any]) -> None:
+    """Refuse a number that would make a text longer than `MESSAGE` (a width, a count)."""
+    for value in values:
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MESSAGE:
+            raise _Refusal("MSG-LIMITS", f"a number above {MESSAGE} given to a filter or method")
+        if _size(value) > MESSAGE:
+            raise _too_long("an argument", _size(value))
+
+
+def _check_replace(text: Any, old: Any, new: Any) -> None:
+    """Refuse a ``replace`` whose result would be longer than `MESSAGE`."""
+    if isinstance(text, str) and isinstance(old, str) and isinstance(new, str):
+        grows = (text.count(old) if old else len(text) + 1) * (len(new) - len(old))
+        if len(text) + grows > MESSAGE:
+            raise _too_long("a replacement", len(text) + grows)
+
+
+def _checked_filter(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    """*function*, a filter, refusing arguments and results past the limits."""
+
+    # A filter marked pass_context (or the like) takes Jinja2's context before its value.
+    skip = 1 if hasattr(function, "jinja_pass_arg") else 0
+
+    @functools.wraps(function)  # keeps Jinja2's pass_context marks
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        given = args[skip:]
+        _check_arguments(given[1:])
+        _check_arguments(kwargs.values())
+        if name == "replace" and len(given) >= 3:
+            _check_replace(given[0], given[1], given[2])
+        if name == "format" and given and isinstance(given[0], str) and _WIDE.search(given[0]):
+            raise _Refusal("MSG-LIMITS", f"a format width above {MESSAGE}")
+        result = function(*args, **kwargs)
+        if _size(result) > MESSAGE:
+            raise _too_long(f"the result of {name}", _size(result))
+        return result
+
+    return checked
+
+
+def _within_limits(tree: Any) -> Any:
+    """*tree*, a parsed template, with every loop, macro and ``~`` counted against the budget."""
+    from jinja2 import nodes
+    from jinja2.visitor import NodeTransformer
+
+    def step(lineno: int) -> Any:
+        call = nodes.Call(nodes.Name("_arrears_step", "load"), [], [], None, None)
+        return nodes.Output([call]).set_lineno(lineno)
+
+    class Counting(NodeTransformer):
+        def visit_For(self, node: Any) -> Any:  # noqa: N802 (Jinja2's visitor names)
+            node = self.generic_visit(node)
+            node.body.insert(0, step(node.lineno))
+            return node
+
+        def visit_Macro(self, node: Any) -> Any:  # noqa: N802
+            node = self.generic_visit(node)
+            node.body.insert(0, step(node.lineno))
+            return node
+
+        def visit_CallBlock(self, node: Any) -> Any:  # noqa: N802
+            node = self.generic_visit(node)
+            node.body.insert(0, step(node.lineno))
+            return node
+
+        def visit_Concat(self, node: Any) -> Any:  # noqa: N802
+            node = self.generic_visit(node)
+            join = nodes.Name("_arrears_join", "load")
+            return nodes.Call(join, [nodes.List(node.nodes)], [], None, None).set_lineno(
+                node.lineno
+            )
+
+    counted = Counting().visit(tree)
+    counted.set_environment(tree.environment)
+    return counted
+
+
+def _sandbox_class() -> type[SandboxedEnvironment]:
+    """Jinja2's sandbox, with the operators and calls that could build a huge value checked."""
+    from jinja2.sandbox import SandboxedEnvironment
+
+    class MessageSandbox(SandboxedEnvironment):
+        intercepted_binops = frozenset({"*", "**", "+", "%"})
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            if operator == "**":
+                if isinstance(right, (int, float)) and abs(right) > 64:
+                    raise _Refusal("MSG-LIMITS", "an exponent above 64")
+            elif operator == "*":
+                for one, other in ((left, right), (right, left)):
+                    if isinstance(other, int) and _size(one) * abs(other) > MESSAGE:
+                        raise _too_long("a repetition", _size(one) * abs(other))
+                    if (
+                        isinstance(one, int)
+                        and isinstance(other, int)
+                        and one.bit_length() + other.bit_length() > 256
+                    ):
+                        raise _Refusal("MSG-LIMITS", "a product of more than 256 bits")
+            elif operator == "+":
+                if _size(left) + _size(right) > MESSAGE:
+                    raise _too_long("a sum", _size(left) + _size(right))
+            elif operator == "%" and isinstance(left, str):
+                _check_arguments(right if isinstance(right, tuple) else (right,))
+                if _WIDE.search(left):
+                    raise _Refusal("MSG-LIMITS", f"a format width above {MESSAGE}")
+            result = super().call_binop(context, operator, left, right)
+            if _size(result) > MESSAGE:
+                raise _too_long("a value", _size(result))
+            return result
+
+        def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+            receiver = getattr(__obj, "__self__", None)
+            if isinstance(receiver, str):  # a method of a text: ljust(10**9), replace, format
+                _check_arguments(args)
+                _check_arguments(kwargs.values())
+                name = getattr(__obj, "__name__", "")
+                if name == "replace" and len(args) >= 2:
+                    _check_replace(receiver, args[0], args[1])
+                if name in ("format", "format_map") and _WIDE_FIELD.search(receiver):
+                    raise _Refusal("MSG-LIMITS", f"a format width above {MESSAGE}")
+            result = super().call(__context, __obj, *args, **kwargs)
+            if _size(result) > MESSAGE:
+                raise _too_long("a value", _size(result))
+            return result
+
+    return MessageSandbox
+
+
 @lru_cache(maxsize=64)
 def _environment(locale: str) -> SandboxedEnvironment:
     """The sandbox for *locale*: its formats for values and filters, strict about variables."""
     import jinja2
-    from jinja2.sandbox import SandboxedEnvironment
 
     def finalize(value: Any) -> Any:
         if type(value) is str or type(value) is int:
@@ -145,7 +347,7 @@ def _environment(locale: str) -> SandboxedEnvironment:
             return format_number(value, locale)
         return value
 
-    env = SandboxedEnvironment(
+    env = _sandbox_class()(
         undefined=jinja2.StrictUndefined,
         finalize=finalize,
         autoescape=False,
@@ -158,6 +360,11 @@ def _environment(locale: str) -> SandboxedEnvironment:
     env.filters["datetime"] = lambda value, style="medium": format_datetime(value, locale, style)
     env.filters["percent"] = lambda value: format_percent(value, locale)
     env.filters["number"] = lambda value: format_number(value, locale)
+    for name, function in list(env.filters.items()):
+        env.filters[name] = _checked_filter(name, function)
+    env.globals["range"] = _bounded_range
+    env.globals["_arrears_step"] = _spend
+    env.globals["_arrears_join"] = _checked_join
     return env
 
 
@@ -240,6 +447,12 @@ class MessageTemplate:
                 f"{self.origin}: channel", channel, f"one of {sorted(TEMPLATE_CHANNELS)}"
             )
         babel_locale(locale)
+        if not isinstance(source, str) or len(source) > TEMPLATE_SOURCE:
+            raise InvalidInput(
+                f"{self.origin}: source",
+                TooLong(len(source)) if isinstance(source, str) else type(source).__name__,
+                f"a template of at most {TEMPLATE_SOURCE} characters",
+            )
         self.name = name
         self.channel = channel
         self.locale = locale
@@ -354,6 +567,13 @@ class MessageTemplate:
             )
         return tuple(found)
 
+    def _undefined(self, err: jinja2.UndefinedError) -> str:
+        """What was undefined, named only by what the template itself says (its variables)."""
+        found = re.search(r"'([^']+)' is undefined", str(err))
+        if found and found.group(1) in self.variables:
+            return f"variable {found.group(1)!r} is not in the context"
+        return f"an undefined value{_where(err)}"
+
     @cached_property
     def undeclared(self) -> tuple[str, ...]:
         """Variables it uses that are neither in `CONTEXT_VARIABLES` nor in its front matter."""
@@ -395,21 +615,38 @@ class MessageTemplate:
                 )
         import jinja2  # loaded already: the template was compiled
 
+        # Whatever goes wrong, the problem names the template, its line and the kind
+        # of error, never the error's own text: that may quote a value of the case
+        # (a filter failing on the debtor's name), and problems reach reports and logs.
+        token = _BUDGET.set(_Budget())
         try:
             text = self._body.render(context).strip()
             subject = self._subject.render(context).strip() if self._subject is not None else None
         except jinja2.UndefinedError as err:
             rule = "MSG-SANDBOX" if "unsafe" in str(err) else "MSG-VARIABLES"
-            problems.append(self._problem(rule, _undefined(err)))
+            problems.append(self._problem(rule, self._undefined(err)))
             return None, problems
         except _Refusal as err:
-            problems.append(self._problem(err.rule, err.message))
+            problems.append(self._problem(err.rule, f"{err.message}{_where(err)}"))
             return None, problems
         except jinja2.exceptions.SecurityError as err:
-            problems.append(self._problem("MSG-SANDBOX", f"unsafe template operation: {err}"))
+            problems.append(self._problem("MSG-SANDBOX", f"unsafe template operation{_where(err)}"))
             return None, problems
-        except (jinja2.TemplateError, InvalidInput, TypeError, ValueError) as err:
-            problems.append(self._problem("MSG-TEMPLATE", f"{type(err).__name__}: {err}"))
+        except RecursionError as err:
+            problems.append(self._problem("MSG-LIMITS", f"macros nested too deeply{_where(err)}"))
+            return None, problems
+        except Exception as err:  # a filter failing on any value is the template's problem
+            problems.append(
+                self._problem("MSG-TEMPLATE", f"{type(err).__name__} while rendering{_where(err)}")
+            )
+            return None, problems
+        finally:
+            _BUDGET.reset(token)
+        longest = max(len(text), len(subject or ""))
+        if longest > MESSAGE:
+            problems.append(
+                self._problem("MSG-LIMITS", f"renders {longest} characters, more than {MESSAGE}")
+            )
             return None, problems
         sms = sms_segments(text) if self.channel == Channel.SMS else None
         limit = self.max_segments
@@ -460,24 +697,28 @@ class MessageTemplate:
         return message, problems
 
 
-def _undefined(err: jinja2.UndefinedError) -> str:
-    found = re.search(r"'([^']+)' is undefined", str(err))
-    if found:
-        return f"variable {found.group(1)!r} is not in the context"
-    return f"undefined value: {err}"
+def _where(err: BaseException) -> str:
+    """`` (line N)``: the template's line *err* was raised on, when its traceback tells."""
+    line = None
+    trace = err.__traceback__
+    while trace is not None:
+        if trace.tb_frame.f_code.co_filename == "<template>":
+            line = trace.tb_lineno
+        trace = trace.tb_next
+    return "" if line is None else f" (line {line})"
 
 
 def _front_matter(text: str, origin: str) -> tuple[TemplateMeta, str]:
     found = _FRONT.match(text)
     if found is None:
         return TemplateMeta(), text
-    import yaml
+    from .._yaml import safe_load
 
     try:
-        data = yaml.safe_load(found.group(1)) or {}
-    except yaml.YAMLError as err:
+        data = safe_load(found.group(1), f"{origin} (front matter)") or {}
+    except DocumentInvalid as err:
         raise InvalidInput(
-            f"{origin}: front matter", type(err).__name__, f"valid YAML ({err})"
+            f"{origin}: front matter", "YAMLError", f"valid YAML within limits ({err.message})"
         ) from None
     if not isinstance(data, Mapping):
         raise InvalidInput(f"{origin}: front matter", type(data).__name__, "a mapping")
@@ -495,16 +736,21 @@ def _compile(
 
     try:
         tree = env.parse(source)
-        template = env.from_string(tree)
+        used = set(meta.find_undeclared_variables(tree))
+        template = env.from_string(_within_limits(tree))
     except jinja2.TemplateSyntaxError as err:
         raise InvalidInput(
             f"{origin}, line {err.lineno}", err.message, "valid Jinja2 template syntax"
+        ) from None
+    except RecursionError:
+        raise InvalidInput(
+            f"{origin}: source", "RecursionError", "a template nested less deeply"
         ) from None
     # The template's globals are a chain of its own (none) over the environment's,
     # which Jinja2 walks in Python on every render; the environment is this
     # module's and never changes, so a plain copy holds the same names.
     template.globals = dict(template.globals)
-    return template, set(meta.find_undeclared_variables(tree))
+    return template, used
 
 
 def _case_for(context: Mapping[str, Any], locale: str) -> Case:

@@ -1,5 +1,9 @@
 """Opening cases: a case validated, checked against the workflow, journaled
 whole and put on the review schedule.
+
+A case opens in an opening stage of the workflow (`Workflow.opening`), or,
+as a `Migration` from another system, in a stage the actor's roles could have
+taken it to (`Workflow.migration_failures`).
 """
 
 from __future__ import annotations
@@ -17,16 +21,28 @@ from ..errors import (
     invalid_input,
 )
 from ..events import apply_entry
-from ..guards import Actor
+from ..guards import SYSTEM, Actor
 from ..journal import GENESIS, seal
 from ..logs import get_logger
 from ..recorder import Recorder
+from ..workflow import Migration
+from ._common import check_actor
 
 _log = get_logger("arrears")
 
+#: The system's roles as journaled (a tuple: encoded as a list, never changed in place).
+_SYSTEM_ROLES = tuple(sorted(SYSTEM.roles))
 
-def open_one(rec: Recorder, case: Case | Mapping[str, Any], moment: datetime, actor: Actor) -> Case:
+
+def open_one(
+    rec: Recorder,
+    case: Case | Mapping[str, Any],
+    moment: datetime,
+    actor: Actor,
+    migration: Migration | None = None,
+) -> Case:
     """`open_case` at a moment already checked (`open_cases` checks it once for the batch)."""
+    check_actor(actor)
     # A dict (as hosts hand records over) is told without the ABC check.
     if type(case) is dict or isinstance(case, Mapping):
         # The validator itself, as Case.model_validate calls it, without its wrapper.
@@ -44,20 +60,35 @@ def open_one(rec: Recorder, case: Case | Mapping[str, Any], moment: datetime, ac
     case_id = fresh.id
     if case_id in store:
         raise DuplicateCase(case_id)
-    if fresh.stage not in workflow.live:
-        raise InvalidInput("stage", fresh.stage, "a live stage of the workflow")
+    stage = fresh.stage
+    if stage not in workflow.live:
+        raise InvalidInput("stage", stage, "a live stage of the workflow")
+    if migration is None:
+        if stage not in workflow.opening:
+            raise InvalidInput(
+                "stage",
+                stage,
+                f"an opening stage of workflow {workflow.name} "
+                f"({', '.join(sorted(workflow.opening))}); a case further on is opened "
+                "as a migration, by someone whose roles may take it there",
+            )
+    else:
+        check_migration(rec, fresh, actor, migration, moment)
     if fresh.version:
         raise InvalidInput("version", fresh.version, "0 for a case not yet opened")
     if fresh.opened_at is None:
         fresh.opened_at = moment
-    data = {
+    data: dict[str, Any] = {
         "actor": actor.id,
+        "roles": _SYSTEM_ROLES if actor is SYSTEM else sorted(actor.roles),
         # The snapshot travels as pydantic's JSON text: exact, and a third of
         # the cost of a nested dict encoded again (bench: load_and_fire).  The
         # serializer is called as model_dump_json calls it, without its wrapper.
         "case": fresh.__pydantic_serializer__.to_json(fresh).decode(),
         "workflow": workflow.label,
     }
+    if migration is not None:
+        data["migration"] = migration.to_json()
     entry = seal(case_id, 0, moment, "opened", data, GENESIS)
     apply_entry(fresh, "opened", moment, data)
     with store.transaction():  # a stored case is always on the schedule
@@ -65,12 +96,38 @@ def open_one(rec: Recorder, case: Case | Mapping[str, Any], moment: datetime, ac
         store.schedule(case_id, moment)  # a new case is due for review at once
     # bind() first: the lazy logger would otherwise fail an attribute lookup
     # before binding, which costs more than the (usually filtered) call itrec.
-    _log.bind().info("case_opened", case_id=case_id, stage=fresh.stage)
+    _log.bind().info("case_opened", case_id=case_id, stage=stage, migration=migration is not None)
     return fresh
 
 
+def check_migration(
+    rec: Recorder, case: Case, actor: Actor, migration: Migration, moment: datetime
+) -> None:
+    """Refuse a migration the actor's (and approver's) roles do not allow into the case's stage.
+
+    Raises:
+        InvalidInput: not a `Migration`, or (field ``actor``) no way from the
+            initial stage to the case's stage has its guards about people pass
+            for the actor and the approver: each failure on a shortest way there is named.
+    """
+    if not isinstance(migration, Migration):
+        raise InvalidInput("migration", type(migration).__name__, "a Migration or None")
+    failures = rec.workflow.migration_failures(case, actor, migration.approver, moment)
+    if failures:
+        raise InvalidInput(
+            "actor",
+            actor.id,
+            f"someone whose roles may take a case to {case.stage!r}: "
+            + "; ".join(failure.reason for failure in failures),
+        )
+
+
 def open_many(
-    rec: Recorder, cases: Iterable[Case | Mapping[str, Any]], moment: datetime, actor: Actor
+    rec: Recorder,
+    cases: Iterable[Case | Mapping[str, Any]],
+    moment: datetime,
+    actor: Actor,
+    migration: Migration | None = None,
 ) -> int:
     """Open each case as `open_one` does; the number opened.
 
@@ -81,7 +138,7 @@ def open_many(
     opened = 0
     for position, case in enumerate(cases):
         try:
-            open_one(rec, case, moment, actor)
+            open_one(rec, case, moment, actor, migration)
         except Exception as err:
             err.add_note(f"while opening record {position} of the batch")
             raise

@@ -4,12 +4,13 @@ notices, and compliance's judgment of a proposed contact.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, time
 from typing import Any
 
 from ..case import Case, Channel, Outcome, Party, mask
-from ..compliance import Proposal, Verdict
+from ..clock import require_aware
+from ..compliance import CONSENT_SCOPES, Proposal, Verdict
 from ..errors import (
     InvalidInput,
 )
@@ -37,10 +38,16 @@ def record_interaction(
     automated: bool = False,
     key: str | None = None,
     provider_id: str | None = None,
+    recovered: str | None = None,
+    step: str | None = None,
+    reported_at: datetime | None = None,
 ) -> JournalEntry:
     """Record a contact attempt and its outcome (a call, an SMS, a visit…).
 
-    `arrears.engine.Engine.record_interaction`, which documents it.
+    `arrears.engine.Engine.record_interaction`, which documents it.  The tick
+    closes an open outbox intent of an earlier review with *recovered* (how:
+    ``report``, ``resent`` or ``unanswered``), its *step*, and *reported_at*,
+    when the provider says the message's status changed.
     """
     case = rec.store.get(case_id)
     moment = rec.moment(case_id, at)
@@ -66,6 +73,12 @@ def record_interaction(
         data["key"] = str(key)
     if provider_id is not None:
         data["provider_id"] = str(provider_id)
+    if recovered is not None:
+        data["recovered"] = recovered
+        if step is not None:
+            data["step"] = step
+        if reported_at is not None:
+            data["reported_at"] = require_aware(reported_at, "reported_at").isoformat()
     entry = rec.record(case, moment, "interaction", data)
     _log.bind().info(
         "interaction", case_id=case_id, channel=data["channel"], outcome=data["outcome"]
@@ -94,8 +107,17 @@ def record_preference(
     contact: str | None,
     at: datetime | None,
     actor: Actor,
+    *,
+    covers: Iterable[str] | None = None,
+    start: datetime | None = None,
+    until: datetime | None = None,
 ) -> JournalEntry:
-    """Record a ``consent`` or an ``opt_out`` (*kind*) for a channel or one contact point."""
+    """Record a ``consent`` or an ``opt_out`` (*kind*) for a channel or one contact point.
+
+    A consent may say what it covers (*covers*, see
+    `arrears.compliance.CONSENT_SCOPES`) and the window it is for (*start*,
+    *until*); an opt-out says neither.
+    """
     case = rec.store.get(case_id)
     moment = rec.moment(case_id, at)
     data: dict[str, Any] = {
@@ -105,9 +127,41 @@ def record_preference(
     if contact is not None:
         contact_point(rec, case, contact)
         data["contact"] = contact
+    if kind == "consent":
+        data.update(_consent_scope(covers, start, until, moment))
+    elif covers is not None or start is not None or until is not None:
+        raise InvalidInput("covers", covers, "nothing: an opt-out has no scope or window")
     entry = rec.record(case, moment, kind, data)
     _log.bind().info(kind, case_id=case_id, channel=data["channel"])
     return entry
+
+
+def _consent_scope(
+    covers: Iterable[str] | None,
+    start: datetime | None,
+    until: datetime | None,
+    moment: datetime,
+) -> dict[str, Any]:
+    """The ``covers``, ``start`` and ``until`` keys of a consent, checked."""
+    data: dict[str, Any] = {}
+    if covers is not None:
+        if isinstance(covers, str):
+            covers = (covers,)
+        scopes = sorted(set(covers))
+        unknown = [scope for scope in scopes if scope not in CONSENT_SCOPES]
+        if unknown or not scopes:
+            raise InvalidInput("covers", unknown or scopes, f"some of {sorted(CONSENT_SCOPES)}")
+        data["covers"] = scopes
+    begin = moment
+    if start is not None:
+        begin = require_aware(start, "start")
+        data["start"] = begin.isoformat()
+    if until is not None:
+        end = require_aware(until, "until")
+        if end <= begin:
+            raise InvalidInput("until", end.isoformat(), f"a time after {begin.isoformat()}")
+        data["until"] = end.isoformat()
+    return data
 
 
 def record_inconvenient(

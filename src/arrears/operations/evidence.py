@@ -1,25 +1,29 @@
-"""Evidence: restoring an engine from an exported journal, checked against the
-workflow it was recorded under.
+"""Evidence: verifying the journal (against its own heads, its replay and, when
+given, a signed checkpoint), taking checkpoints, exporting the journal (signed
+when a key is given) and restoring an engine from an export, checked against
+the workflow it was recorded under.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import IO
 
 from ..case import Case
+from ..checkpoints import Anchors, Checkpoint, CheckpointLog, make_checkpoint
 from ..errors import InvalidInput, JournalCorrupted
 from ..events import replay
-from ..journal import JournalEntry, JournalProblem, verify_chain, write_jsonl
+from ..journal import JournalEntry, JournalProblem, SealKey, verify_chain, write_jsonl
 from ..logs import get_logger
 from ..recorder import Recorder
+from ..signing import Key
 
 _log = get_logger("arrears")
 
 
-def check_recorded_workflow(rec: Recorder, case: Case, entries: Sequence[JournalEntry]) -> None:
-    """Refuse a chain recorded under another workflow than the engine's (`from_journal`)."""
+def check_recorded_name(rec: Recorder, case_id: str, entries: Sequence[JournalEntry]) -> None:
+    """Refuse a chain recorded under a workflow of another name than the engine's."""
     workflow = rec.workflow
     recorded = [
         tuple(entry.data["workflow"])
@@ -31,8 +35,14 @@ def check_recorded_workflow(rec: Recorder, case: Case, entries: Sequence[Journal
             raise InvalidInput(
                 "workflow",
                 f"{workflow.name} {workflow.version}",
-                f"the workflow case {case.id} was recorded under ({name} {version})",
+                f"the workflow case {case_id} was recorded under ({name} {version})",
             )
+
+
+def check_recorded_workflow(rec: Recorder, case: Case, entries: Sequence[JournalEntry]) -> None:
+    """Refuse a chain recorded under another workflow than the engine's (`from_journal`)."""
+    workflow = rec.workflow
+    check_recorded_name(rec, case.id, entries)
     if case.stage not in workflow.stages:
         raise InvalidInput(
             "workflow",
@@ -55,28 +65,77 @@ def last_review(entries: Sequence[JournalEntry], case: Case) -> datetime:
     return case.opened_at
 
 
-def verify(rec: Recorder) -> list[JournalProblem]:
+def verify(rec: Recorder, anchors: Anchors | None = None) -> list[JournalProblem]:
     """Every problem of every chain against its recorded head, and of every case against its chain.
 
     A chain that holds is replayed, and the case the store keeps (what the
     engine acts on) must be the replay: a stored case edited beside its
     journal (a stage set to litigation, a principal lowered) is ``changed``,
-    naming the fields that differ (`Engine.verify`).
+    naming the fields that differ.  With *anchors* (a checkpoint's heads),
+    every chain the checkpoint holds must still hold its checkpointed head
+    (`Anchors.check`), and every case it holds must still be there
+    (`Engine.verify`).
     """
     problems: list[JournalProblem] = []
     store = rec.store
+    present: list[str] = []
     for case_id, entries in store.chains():
+        present.append(case_id)
         head = store.head(case_id)
+        if anchors is not None:
+            problems.extend(anchors.check(case_id, entries))
         if not entries:
             problems.extend(verify_chain(case_id, entries, head))
             continue
         try:
-            replayed = replay(entries, head)  # verifies the chain against the head first
+            # Verifies the chain against the head first, then every entry against the workflow.
+            replayed = replay(entries, head, check=rec.workflow.entry_problem)
         except JournalCorrupted as corrupted:
             problems.extend(corrupted.problems)
             continue
         problems.extend(stored_against_replay(entries, store.get(case_id), replayed))
+    if anchors is not None:
+        problems.extend(anchors.missing(present))
     return problems
+
+
+def checkpoint(
+    rec: Recorder,
+    key: Key,
+    previous: CheckpointLog | None = None,
+    *,
+    purged: Iterable[str] = (),
+) -> Checkpoint:
+    """A signed checkpoint of every chain's head as the store holds it now (`Engine.checkpoint`).
+
+    Every chain is verified against its recorded head first and, with
+    *previous*, against the last checkpoint's heads: a journal that does not
+    hold is never checkpointed.
+
+    Raises:
+        JournalCorrupted: a chain does not hold, or no longer holds the last
+            checkpoint's head; or *previous* does not hold.
+        InvalidInput: as `arrears.checkpoints.make_checkpoint`.
+    """
+    anchors = previous.anchors() if previous is not None and previous.checkpoints else None
+    if previous is not None and previous.problems:
+        raise JournalCorrupted(previous.problems)
+    store = rec.store
+    gone = list(purged)
+    problems: list[JournalProblem] = []
+    heads: dict[str, tuple[int, str]] = {}
+    at = rec.clock.now()
+    for case_id, entries in store.chains():
+        problems.extend(verify_chain(case_id, entries, store.head(case_id)))
+        if anchors is not None:
+            problems.extend(anchors.check(case_id, entries))
+        if entries:
+            heads[case_id] = (entries[-1].seq + 1, entries[-1].hash)
+    if anchors is not None:
+        problems.extend(anchors.missing([*heads, *gone]))
+    if problems:
+        raise JournalCorrupted(problems)
+    return make_checkpoint(heads, key, at=at, previous=previous, purged=gone)
 
 
 def stored_against_replay(
@@ -95,24 +154,34 @@ def stored_against_replay(
 
 def replay_case(rec: Recorder, case_id: str) -> Case:
     """The case rebuilt from its journal alone (`Engine.replay`)."""
-    return replay(rec.store.entries(case_id), rec.store.head(case_id))
+    store = rec.store
+    return replay(store.entries(case_id), store.head(case_id), check=rec.workflow.entry_problem)
 
 
-def export(rec: Recorder, out: IO[str]) -> int:
-    """Every chain as sealed JSON Lines (`Engine.export_journal`); the number of entries."""
-    return write_jsonl(rec.store.chains(), out)
+def export(rec: Recorder, out: IO[str], key: SealKey | None = None) -> int:
+    """Every chain as sealed JSON Lines, the seal signed by *key* when given
+    (`Engine.export_journal`); the number of entries."""
+    return write_jsonl(rec.store.chains(), out, key)
 
 
 def restore(rec: Recorder, chains: Mapping[str, Sequence[JournalEntry]]) -> None:
     """Store every chain of an export, each case replayed from it (`Engine.from_journal`).
 
     Raises:
-        JournalCorrupted: a chain's snapshot names another case.
+        JournalCorrupted: a chain's snapshot names another case, or an entry
+            the workflow forbids (`arrears.workflow.Workflow.entry_problem`).
         InvalidInput: a chain was recorded under another workflow than *rec*'s.
     """
     store = rec.store
     for case_id, entries in chains.items():
-        case = replay(entries)
+        check_recorded_name(rec, case_id, entries)  # before its rules judge the chain
+        try:
+            case = replay(entries, check=rec.workflow.entry_problem)
+        except JournalCorrupted:
+            # A version of the workflow without the stage the case stands in says so
+            # first: that, not a forgery, is the likelier cause.
+            check_recorded_workflow(rec, replay(entries), entries)
+            raise
         check_recorded_workflow(rec, case, entries)
         store.add(case, entries[0])
         for entry in entries[1:]:

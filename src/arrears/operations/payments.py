@@ -16,9 +16,11 @@ from ..errors import (
     CurrencyMismatch,
     GuardFailure,
     InvalidInput,
+    TooLong,
 )
 from ..guards import SYSTEM, Actor, GuardContext
 from ..journal import JournalEntry
+from ..limits import REFERENCE
 from ..logs import get_logger
 from ..money import ALLOCATION_ORDER, Money, allocate
 from ..plans import PlanStatus, PromiseStatus
@@ -36,7 +38,7 @@ _log = get_logger("arrears")
 #: Transitions a payment may cause at once, which its reversal re-opens.
 _CLOSED_BY_PAYMENT: Final = frozenset({"cure", "promise_kept", "plan_completed"})
 #: The longest payment reference accepted (a bank's or a provider's transaction id).
-_REFERENCE_MAX: Final = 128
+_REFERENCE_MAX: Final = REFERENCE
 
 
 def record_payment(
@@ -228,9 +230,10 @@ def checked_reference(reference: object) -> str:
         or not reference.isprintable()
         or not reference.strip()
     ):
+        shown = reference if isinstance(reference, str) else str(reference)
         raise InvalidInput(
             "reference",
-            mask(str(reference)[:_REFERENCE_MAX]),
+            TooLong(len(shown)) if len(shown) > _REFERENCE_MAX else mask(shown),
             f"a payment reference of 1 to {_REFERENCE_MAX} printable characters",
         )
     return unicodedata.normalize("NFC", reference)

@@ -46,9 +46,15 @@ def record_review(
     next_review_at: datetime,
     sources: Sequence[str] = (),
     segment: str | None = None,
+    open_keys: Sequence[str] = (),
     at: datetime | None = None,
 ) -> JournalEntry:
-    """Record that the policy reviewed the case, and when it looks again."""
+    """Record that the policy reviewed the case, and when it looks again.
+
+    *open_keys* are the outbox keys the review leaves without a result (a
+    retryable failure, an adapter that could not be asked): the next review
+    reads them from here (`arrears.outbox.pending`).
+    """
     policy = rec.need_policy()
     case = rec.store.get(case_id)
     moment = rec.moment(case_id, at)
@@ -66,6 +72,8 @@ def record_review(
         data["segment"] = segment
     if case.variant is not None:
         data["variant"] = case.variant
+    if open_keys:
+        data["open"] = [str(key) for key in open_keys]
     entry = rec.record(case, moment, "review", data)  # in the operation's unit of work, with:
     rec.store.schedule(case_id, upcoming)
     return entry

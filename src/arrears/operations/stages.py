@@ -18,6 +18,9 @@ from ..workflow import TransitionResult
 
 _log = get_logger("arrears")
 
+#: The system's roles as journaled (a tuple: encoded as a list, never changed in place).
+_SYSTEM_ROLES = tuple(sorted(SYSTEM.roles))
+
 
 def fire(
     rec: Recorder,
@@ -70,16 +73,23 @@ def transition_data(
     approver: Actor | None,
     reason: str | None,
 ) -> dict[str, Any]:
-    """The data of a ``transition`` (or, with its failures, a ``refusal``) entry."""
+    """The data of a ``transition`` (or, with its failures, a ``refusal``) entry.
+
+    The actor's roles (and the approver's id and roles) are journaled with it,
+    so replay can judge the edge's guards about people again
+    (`arrears.workflow.Workflow.entry_problem`).
+    """
     data: dict[str, Any] = {
         "trigger": trigger,
         "source": source,
         "dest": dest,
         "actor": actor.id,
+        "roles": _SYSTEM_ROLES if actor is SYSTEM else sorted(actor.roles),
         "workflow": rec.workflow.label,
     }
     if approver is not None:
         data["approver"] = approver.id
+        data["approver_roles"] = sorted(approver.roles)
     if reason is not None:
         data["reason"] = reason
     return data

@@ -17,10 +17,17 @@ which may be combined (both must hold):
 
 Neither is ``eval``: a condition can only read the facts listed in
 `arrears.policy.FACTS`.
+
+A CEL expression is measured before the CEL library sees it: at most
+`arrears.limits.CONDITION_LENGTH` characters, `~arrears.limits.CONDITION_TERMS`
+names and literals and `~arrears.limits.CONDITION_DEPTH` nested brackets.  The
+native evaluator recurses once per operator: a chain of fifteen thousand
+``+`` crashes the process (a segmentation fault), which no ``try`` can catch.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any, Final
@@ -29,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..case import Outcome
 from ..errors import ConditionError
+from ..limits import CONDITION_DEPTH, CONDITION_LENGTH, CONDITION_TERMS
 from .facts import FACTS, Facts, cel_value
 
 __all__ = ["CelCondition", "ConditionError", "Test", "When"]
@@ -243,6 +251,9 @@ class CelCondition:
         # of them, and a portfolio's cases share few combinations (a segment and a
         # count of attempts), so most evaluations are a lookup (bench: tick_memory).
         self._results: dict[tuple[Any, ...], bool] = {}
+        problem = condition_problem(source)
+        if problem is not None:
+            raise ConditionError(problem)
         import cel  # here, not at the top: a policy without CEL never loads it
 
         try:
@@ -280,6 +291,48 @@ class CelCondition:
                 self._results.clear()
             self._results[values] = result
         return result
+
+
+#: A CEL token: a string (raw strings have no escapes), a number, a name, a bracket, or
+#: any other character.  Enough to count terms and depth, not to parse.
+_TOKEN: Final = re.compile(
+    # raw strings: no escapes
+    r"(?P<string>[bB]?[rR][bB]?(?:'{3}.*?'{3}|\"{3}.*?\"{3}|'[^'\n]*'|\"[^\"\n]*\")"
+    # other strings: a backslash escapes the next character
+    r"|[bB]?(?:'{3}(?:\\.|[^\\])*?'{3}|\"{3}(?:\\.|[^\\])*?\"{3}"
+    r"|'(?:\\.|[^'\\\n])*'|\"(?:\\.|[^\"\\\n])*\"))"
+    r"|(?P<term>[A-Za-z_][A-Za-z0-9_]*|\.?\d[\w.]*)"
+    r"|(?P<open>[(\[{])|(?P<close>[)\]}])"
+    r"|\s+|.",
+    re.DOTALL,
+)
+
+
+def condition_problem(source: str) -> str | None:
+    """Why *source* is too large a CEL expression to hand to the CEL library, or ``None``.
+
+    Counted before it is compiled: its length (`arrears.limits.CONDITION_LENGTH`),
+    its names and literals (`~arrears.limits.CONDITION_TERMS`) and its nested
+    brackets (`~arrears.limits.CONDITION_DEPTH`).  The message gives the counts,
+    not the expression.
+    """
+    if len(source) > CONDITION_LENGTH:
+        return f"{len(source)} characters, more than {CONDITION_LENGTH}"
+    terms = depth = deepest = 0
+    for token in _TOKEN.finditer(source):
+        group = token.lastgroup
+        if group == "term" or group == "string":
+            terms += 1
+        elif group == "open":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif group == "close":
+            depth -= 1
+    if terms > CONDITION_TERMS:
+        return f"{terms} names and literals, more than {CONDITION_TERMS}"
+    if deepest > CONDITION_DEPTH:
+        return f"brackets nested {deepest} deep, more than {CONDITION_DEPTH}"
+    return None
 
 
 def both(first: Test | None, second: Test | None) -> Test:

@@ -19,6 +19,7 @@ from dateutil.rrule import rrulestr
 from ..case import Case, Hold, bucket_of, overdue_sum
 from ..compliance.history import ATTEMPT_KIND, Attempt, ContactHistory
 from ..journal import JournalEntry
+from ..limits import PAYDAY_HORIZON_DAYS
 from ..money import Money
 
 __all__ = ["FACTS", "Facts", "next_payday"]
@@ -33,12 +34,31 @@ def next_payday(rule: str, after: date) -> date | None:
     >>> next_payday("FREQ=MONTHLY;BYMONTHDAY=-1", date(2027, 2, 2))  # the last day
     datetime.date(2027, 2, 28)
 
+    ``None`` when the rule gives no payday within `arrears.limits.PAYDAY_HORIZON_DAYS`
+    of *after*.  The search is bounded: it runs on the same day of the 400-year
+    cycle of the Gregorian calendar (the same weekdays and leap years) in the
+    calendar's last centuries, where dateutil stops at the year 9999, so a rule
+    whose next payday is rare costs at most a walk of 400 years, never 8,000.
+
     Remembered per rule and day: a tick asks it of every case with a payday, on one day.
     """
-    start = datetime.combine(after - timedelta(days=400), datetime.min.time())
+    shift = _CYCLE * ((_LAST_YEAR - after.year) // _CYCLE)
+    moved = after.replace(year=after.year + shift)
+    start = datetime.combine(moved - timedelta(days=400), datetime.min.time())
     recurrence = rrulestr(rule, dtstart=start)
-    found = recurrence.after(datetime.combine(after, datetime.min.time()), inc=True)
-    return None if found is None else found.date()
+    found = recurrence.after(datetime.combine(moved, datetime.min.time()), inc=True)
+    if found is None:
+        return None
+    payday = found.date()
+    if (payday - moved).days > PAYDAY_HORIZON_DAYS:
+        return None
+    return payday.replace(year=payday.year - shift)
+
+
+#: Years in which the Gregorian calendar repeats itself, weekdays and leap years alike.
+_CYCLE: Final = 400
+#: The last year a payday is looked for in (dateutil stops after 9999).
+_LAST_YEAR: Final = 9997
 
 
 _UNKNOWN: Final = object()

@@ -171,11 +171,42 @@ class ContactEvent(_EventBase):
     automated: bool = False
 
 
+ConsentScope = Literal["hours", "calls", "automated", "medium"]
+"""What a consent is for (see `arrears.compliance.CONSENT_SCOPES`)."""
+
+
 class ConsentEvent(_EventBase):
-    """The debtor's direct consent to be contacted now on a channel (``type: consent``)."""
+    """A direct consent to be contacted on a channel (``type: consent``).
+
+    With ``channel`` alone it is the debtor's consent to be contacted now (the
+    contact window and the call count, for an hour); the other keys say what
+    else it covers.
+
+    Attributes:
+        channel: The medium.
+        contact: The contact point (its address) it is about; all of the channel's
+            (the debtor's) when omitted.
+        covers: What it is for: ``hours``, ``calls``, ``automated``, ``medium``.
+        start: ``from``: when the contact it agrees to may begin.
+        until: When it lapses.
+    """
 
     type: Literal["consent"]
     channel: Channel
+    contact: Identifier | None = None
+    covers: tuple[ConsentScope, ...] | None = Field(default=None, min_length=1)
+    start: AwareDatetime | None = Field(default=None, alias="from")
+    until: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _window(self) -> ConsentEvent:
+        begin = self.start or self.at
+        if self.until is not None and self.until <= begin:
+            raise ValueError(
+                f"until: got {self.until.isoformat()}, expected a time after "
+                f"{begin.isoformat()} (the consent's start)"
+            )
+        return self
 
 
 class OptOutEvent(_EventBase):
@@ -228,8 +259,9 @@ class HoldEvent(_EventBase):
     """A hold begins (``type: hold``).
 
     Attributes:
-        kind: ``bankruptcy``, ``breathing_space``, ``deceased``, ``attorney``,
-            ``hardship`` (or another `HoldKind` but ``dispute`` and ``cease``,
+        kind: ``bankruptcy``, ``breathing_space``, ``mental_health_crisis``,
+            ``deceased``, ``attorney``, ``hardship`` (or another `HoldKind` but
+            ``dispute`` and ``cease``,
             which have events of their own).
         until: The date it ends (at midnight in the debtor's zone, UTC when unknown).
     """

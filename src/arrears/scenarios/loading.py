@@ -26,6 +26,7 @@ from ..messages import TemplateSet
 from ..money import currency_quantum
 from ..policy import Policy, PolicyInvalid, Step, load_policy
 from .format import (
+    ConsentEvent,
     ContactEvent,
     OptOutEvent,
     PaymentEvent,
@@ -86,7 +87,7 @@ def _structure_problems(scenario: Scenario, document: LocatedDocument) -> list[P
                 f"({before.isoformat()}); events are listed oldest first",
             )
         latest = event.at if latest is None else max(latest, event.at)
-        if isinstance(event, (ContactEvent, OptOutEvent)):
+        if isinstance(event, (ContactEvent, OptOutEvent, ConsentEvent)):
             refer(("events", index, "contact"), event.contact)
         if isinstance(event, ContactEvent) and event.contact is None and event.party is None:
             problem(("events", index, "contact"), "missing: give contact (an id) or party")

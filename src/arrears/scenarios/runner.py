@@ -304,7 +304,15 @@ class _Run:
                 at=at,
             )
         elif isinstance(event, ConsentEvent):
-            engine.record_consent(case_id, event.channel, contact=None, at=at)
+            engine.record_consent(
+                case_id,
+                event.channel,
+                contact=event.contact,
+                covers=event.covers,
+                start=event.start,
+                until=event.until,
+                at=at,
+            )
         elif isinstance(event, OptOutEvent):
             engine.record_opt_out(case_id, event.channel, contact=event.contact, at=at)
         elif isinstance(event, InconvenientEvent):

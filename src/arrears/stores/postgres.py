@@ -250,14 +250,22 @@ class PostgresStore(Session):
             if encoding is None or encoding[0] != "UTF8":
                 found = None if encoding is None else encoding[0]
                 raise InvalidInput("server_encoding", found, "a UTF8 database (initdb -E UTF8)")
-            if self.schema is not None:
+            if (
+                self.schema is not None
+                and not conn.execute(
+                    "SELECT 1 FROM pg_namespace WHERE nspname = %s", (self.schema,)
+                ).fetchone()
+            ):
                 conn.execute(
                     sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema))
                 )
         with self._pooled() as conn, conn.transaction():
             # One migrator at a time per schema; the others wait, then find it done.
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.arrears'))")
-            conn.execute(_VERSIONS_TABLE)
+            # A role granted only what docs/stores.md lists (no CREATE) opens a store
+            # that is up to date: nothing is created that already exists.
+            if conn.execute("SELECT to_regclass('schema_versions')").fetchone() == (None,):
+                conn.execute(_VERSIONS_TABLE)
             row = conn.execute("SELECT coalesce(max(version), 0) FROM schema_versions").fetchone()
             found = 0 if row is None else int(row[0])
             for step in pending(found, MIGRATIONS):

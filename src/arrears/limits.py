@@ -1,0 +1,138 @@
+"""Every size limit on what `arrears` is given, in one place.
+
+Whatever reaches `arrears` from outside (a case to open, a reason, a payment
+reference, a staff id, a policy or scenario file, a CEL condition, a message
+template) is bounded, so that no input can make it run out of memory, recurse
+until the interpreter gives up, crash a native library or hang.  An input over
+a limit is refused with `arrears.errors.InvalidInput` naming the field, the
+length it had and the limit (the value itself is never repeated: it may be
+ten megabytes, or a debtor's name); a file over a limit is refused with
+`arrears.errors.DocumentInvalid` naming the file and the line.
+
+The limits are far above anything a real case, policy or template needs; the
+table of them is in the documentation's *Limits* section of the errors page.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Final
+
+from .errors import InvalidInput, TooLong
+
+__all__ = [
+    "ACTOR_ID",
+    "ADDRESS",
+    "CONDITION_DEPTH",
+    "CONDITION_LENGTH",
+    "CONDITION_TERMS",
+    "DOCUMENT_BYTES",
+    "ENTRY_TEXT",
+    "FUTURE_TOLERANCE",
+    "MAX_AMOUNT",
+    "MESSAGE",
+    "NAME",
+    "PAYDAY_HORIZON_DAYS",
+    "REASON",
+    "REFERENCE",
+    "ROLES",
+    "SHORT_TEXT",
+    "TEMPLATE_SECONDS",
+    "TEMPLATE_SOURCE",
+    "TEMPLATE_STEPS",
+    "YAML_ALIASES",
+    "YAML_DEPTH",
+    "YAML_VALUES",
+    "check_text",
+]
+
+# -- free text given to the engine -------------------------------------------------------
+
+NAME: Final = 200
+"""Characters in a debtor's name (`Debtor.name`)."""
+
+ADDRESS: Final = 500
+"""Characters in a contact point's address: a phone number, an e-mail address, a postal address."""
+
+SHORT_TEXT: Final = 128
+"""Characters in a short label: a document kind, a policy variant, a segment, a role."""
+
+REASON: Final = 500
+"""Characters in a reason given by a person: a hold's, a waiver's, a settlement's, a trigger's."""
+
+REFERENCE: Final = 128
+"""Characters in a payment or document reference (a bank's or a provider's transaction id)."""
+
+ACTOR_ID: Final = 128
+"""Characters in a staff id (`Actor.id`)."""
+
+ROLES: Final = 32
+"""Roles one `Actor` may hold."""
+
+ENTRY_TEXT: Final = 2_000
+"""Characters in any other text recorded in a journal entry (a note, a provider's id, a key)."""
+
+MESSAGE: Final = 20_000
+"""Characters in a message's text or subject: what a template renders, what an intent records."""
+
+# -- amounts and time --------------------------------------------------------------------
+
+MAX_AMOUNT: Final = Decimal(10) ** 15
+"""Amounts are below this many units of their currency (a quadrillion): no single debt,
+payment or charge comes near it, and an absurd figure is a mistake to refuse."""
+
+FUTURE_TOLERANCE: Final = timedelta(minutes=5)
+"""How far after the engine's clock an entry may be dated, by default (`Engine` takes another)."""
+
+PAYDAY_HORIZON_DAYS: Final = 731
+"""A payday rule must give a payday within this many days of any day (two years)."""
+
+# -- files and expressions ---------------------------------------------------------------
+
+DOCUMENT_BYTES: Final = 1_048_576
+"""Bytes in a policy or scenario file, or in a template's front matter (1 MiB)."""
+
+YAML_DEPTH: Final = 64
+"""Mappings and lists nested in a YAML document."""
+
+YAML_ALIASES: Final = 100
+"""Aliases (``*name``) in a YAML document."""
+
+YAML_VALUES: Final = 100_000
+"""Values in a YAML document once its aliases are expanded (a "billion laughs" stops here)."""
+
+CONDITION_LENGTH: Final = 2_000
+"""Characters in a CEL condition (``if:``)."""
+
+CONDITION_TERMS: Final = 200
+"""Names and literals in a CEL condition: a longer chain of operators overflows the
+native evaluator's stack."""
+
+CONDITION_DEPTH: Final = 16
+"""Brackets nested in a CEL condition."""
+
+TEMPLATE_SOURCE: Final = 100_000
+"""Characters in a message template's source, front matter included."""
+
+TEMPLATE_STEPS: Final = 10_000
+"""Loop iterations and macro calls in one rendering of a template."""
+
+TEMPLATE_SECONDS: Final = 1.0
+"""Seconds one rendering of a template may take."""
+
+
+def check_text(field: str, value: str, limit: int) -> str:
+    """*value*, if it has at most *limit* characters.
+
+    Raises:
+        InvalidInput: it is longer, naming *field*, its length (never the
+            text) and the limit.
+
+    Example:
+        >>> check_text("reason", "disputed in writing", REASON)
+        'disputed in writing'
+    """
+    if len(value) > limit:
+        raise InvalidInput(field, TooLong(len(value)), f"at most {limit} characters")
+    return value

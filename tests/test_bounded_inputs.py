@@ -1,0 +1,551 @@
+"""Every input is bounded: over a limit it is refused clearly and quickly, the case unchanged.
+
+The inputs that could exhaust memory, recurse or crash a native library (a
+YAML alias bomb, ten thousand nested brackets, a CEL chain of fifteen
+thousand terms, a template that loops for ever) are tried in a child
+process limited to 200 MB of address space and a few seconds, so a
+regression fails the test instead of the test run.
+"""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from arrears import Actor, Case, Debtor, Engine, Hold, InvalidInput, Money, SettableClock
+from arrears.errors import ArrearsError, ConditionError, DocumentInvalid, MessageRefused, TooLong
+from arrears.limits import (
+    ACTOR_ID,
+    ADDRESS,
+    CONDITION_DEPTH,
+    CONDITION_LENGTH,
+    CONDITION_TERMS,
+    DOCUMENT_BYTES,
+    FUTURE_TOLERANCE,
+    MAX_AMOUNT,
+    MESSAGE,
+    NAME,
+    REASON,
+    TEMPLATE_SOURCE,
+    TEMPLATE_STEPS,
+    YAML_ALIASES,
+    YAML_DEPTH,
+    check_text,
+)
+from arrears.messages import TemplateSet
+from arrears.policy import CelCondition, next_payday
+from arrears.tick import TickReport
+
+START = datetime(2026, 10, 1, 1, 0, tzinfo=UTC)
+#: What a child process may use: the limits every risky input must stay within.
+MEMORY = 200 * 1024 * 1024
+SECONDS = 2.0
+
+
+def _limited() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+
+
+def run_limited(code: str) -> str:
+    """Run *code* in a child limited to `MEMORY`; it prints what it found, and how long it took.
+
+    The time counts from the end of the imports (``arrears`` is imported first).
+    """
+    program = "import time, arrears, arrears.policy, arrears.messages\n"
+    program += "started = time.perf_counter()\n" + textwrap.dedent(code)
+    program += "\nprint('elapsed', time.perf_counter() - started)\n"
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        preexec_fn=_limited,
+        check=False,
+    )
+    assert done.returncode == 0, f"exit {done.returncode}: {done.stderr[-2000:]}"
+    elapsed = float(done.stdout.split("elapsed")[-1])
+    assert elapsed < SECONDS, done.stdout
+    return done.stdout
+
+
+def case_data(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": "C-1",
+        "debtor": {"id": "D-1", "name": "王小明", "timezone": "Asia/Shanghai", "locale": "zh-CN"},
+        "contacts": [{"id": "p1", "channel": "sms", "address": "+8613900001111"}],
+        "balance": {"currency": "CNY", "principal": "1000.00"},
+        "due_date": "2026-09-01",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def opened() -> tuple[Engine, int]:
+    """An engine on a settable clock with one case open, and the length of its journal."""
+    engine = Engine(clock=SettableClock(START), future_tolerance=FUTURE_TOLERANCE)
+    engine.open_case(case_data())
+    return engine, len(engine.history("C-1"))
+
+
+def unchanged(engine: Engine, entries: int) -> None:
+    """The case has exactly the entries it had: the refusal stored nothing."""
+    assert len(engine.history("C-1")) == entries
+    assert engine.verify() == []
+
+
+class TestFreeText:
+    def test_a_long_name_is_refused_naming_the_field_and_its_length_only(self) -> None:
+        """A 10 MB name: ``debtor.name``, its length and the limit, never the name."""
+        engine = Engine(clock=SettableClock(START))
+        name = "王" * 10_000_000
+        started = time.perf_counter()
+        with pytest.raises(InvalidInput) as info:
+            engine.open_case(case_data(debtor={"id": "D-1", "name": name}))
+        assert time.perf_counter() - started < SECONDS
+        assert info.value.field == "debtor.name"
+        assert info.value.value == TooLong(10_000_000)
+        assert f"at most {NAME} characters" in str(info.value)
+        assert "王" not in str(info.value)
+        assert len(str(info.value)) < 300
+        assert "C-1" not in list(engine.store.case_ids())
+
+    def test_a_long_address_is_refused(self) -> None:
+        """A contact point's address over `ADDRESS` names ``contacts[0].address``."""
+        with pytest.raises(InvalidInput) as info:
+            Engine(clock=SettableClock(START)).open_case(
+                case_data(contacts=[{"id": "p1", "channel": "sms", "address": "1" * (ADDRESS + 1)}])
+            )
+        assert info.value.field == "contacts[0].address"
+        assert info.value.value == TooLong(ADDRESS + 1)
+
+    def test_a_long_hold_reason_is_refused(self, opened: tuple[Engine, int]) -> None:
+        """A hold's reason over `REASON`: refused, the case unchanged."""
+        engine, entries = opened
+        with pytest.raises(InvalidInput) as info:
+            engine.add_hold("C-1", "dispute", reason="x" * (REASON + 1))
+        assert "reason" in info.value.field
+        unchanged(engine, entries)
+
+    def test_a_long_trigger_reason_is_refused_at_the_write_path(
+        self, opened: tuple[Engine, int]
+    ) -> None:
+        """A text reaching the journal over its limit is refused by the recorder, by its key."""
+        engine, entries = opened
+        with pytest.raises(InvalidInput) as info:
+            engine.fire("C-1", "notify", reason="r" * 10_000_000)
+        assert info.value.field == "reason"
+        assert info.value.value == TooLong(10_000_000)
+        unchanged(engine, entries)
+
+    def test_a_long_payment_reference_is_refused(self, opened: tuple[Engine, int]) -> None:
+        """A reference over `REFERENCE`: its length shown, not the text; nothing recorded."""
+        engine, entries = opened
+        with pytest.raises(InvalidInput) as info:
+            engine.record_payment("C-1", Money("10", "CNY"), reference="R" * 10_000_000)
+        assert info.value.field == "reference"
+        assert info.value.value == TooLong(10_000_000)
+        unchanged(engine, entries)
+
+    def test_a_long_actor_id_is_refused(self) -> None:
+        """A staff id over `ACTOR_ID`."""
+        with pytest.raises(InvalidInput) as info:
+            Actor("a" * 10_000_000)
+        assert info.value.field == "actor.id"
+        assert info.value.value == TooLong(10_000_000)
+
+    def test_any_refused_value_too_long_to_repeat_is_shown_as_its_length(self) -> None:
+        """`InvalidInput` never repeats a long text, whoever raises it."""
+        error = InvalidInput("contact", "c" * 10_000_000, "one of the case's contacts")
+        assert error.value == TooLong(10_000_000)
+        assert len(str(error)) < 200
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.integers(min_value=0, max_value=NAME + 40))
+    def test_a_name_up_to_the_limit_is_taken_and_over_it_refused(self, length: int) -> None:
+        """Exactly the texts of at most `NAME` characters are accepted."""
+        name = "名" * length
+        if length <= NAME:
+            assert Debtor(id="D-1", name=name).name == name
+        else:
+            with pytest.raises(ValueError, match=f"at most {NAME} characters"):
+                Debtor(id="D-1", name=name)
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.text(alphabet=st.characters(categories=["L", "N"]), min_size=1, max_size=200))
+    def test_texts_up_to_each_limit_are_taken_and_longer_ones_refused(self, text: str) -> None:
+        """`check_text`, `Actor` and `Hold` agree with their limits on any text."""
+        for limit in (ACTOR_ID, 64, len(text)):
+            if len(text) <= limit:
+                assert check_text("field", text, limit) == text
+            else:
+                with pytest.raises(InvalidInput):
+                    check_text("field", text, limit)
+        if len(text) <= ACTOR_ID:
+            Actor(text)
+        else:
+            with pytest.raises(InvalidInput):
+                Actor(text)
+        Hold(id="h1", kind="dispute", reason=text, started_at=START)
+
+
+class TestFutureEntries:
+    def test_an_entry_dated_9999_is_refused_and_the_case_goes_on(
+        self, opened: tuple[Engine, int]
+    ) -> None:
+        """``at`` far ahead of the clock is refused naming ``at``; later entries still work."""
+        engine, entries = opened
+        with pytest.raises(InvalidInput) as info:
+            engine.record_payment("C-1", Money("10", "CNY"), at=datetime(9999, 12, 31, tzinfo=UTC))
+        assert info.value.field == "at"
+        unchanged(engine, entries)
+        engine.record_payment("C-1", Money("10", "CNY"), at=START + timedelta(minutes=1))
+        engine.add_hold("C-1", "dispute", reason="disputed", at=START + timedelta(minutes=2))
+
+    def test_the_tolerance_is_the_engines(self) -> None:
+        """Within the tolerance an entry is taken; ``None`` takes any moment."""
+        clock = SettableClock(START)
+        engine = Engine(clock=clock, future_tolerance=timedelta(hours=1))
+        engine.open_case(case_data(), at=START + timedelta(minutes=59))
+        with pytest.raises(InvalidInput):
+            engine.record_payment("C-1", Money("1", "CNY"), at=START + timedelta(hours=2))
+        engine.future_tolerance = None
+        engine.record_payment("C-1", Money("1", "CNY"), at=START + timedelta(days=400))
+
+    def test_the_system_clock_has_a_small_tolerance_by_default(self) -> None:
+        """On the system clock, an hour ahead is refused without asking for it."""
+        engine = Engine()
+        ahead = datetime.now(UTC) + timedelta(hours=1)
+        with pytest.raises(InvalidInput) as info:
+            engine.open_case(case_data(), at=ahead)
+        assert info.value.field == "at"
+        assert engine.future_tolerance == FUTURE_TOLERANCE
+
+    def test_a_bad_tolerance_is_refused(self) -> None:
+        """A negative tolerance, or one that is not a timedelta."""
+        for bad in (timedelta(seconds=-1), 5):
+            with pytest.raises(InvalidInput) as info:
+                Engine(future_tolerance=bad)  # type: ignore[arg-type]
+            assert info.value.field == "future_tolerance"
+
+    def test_a_tick_ahead_of_the_clock_is_refused_and_a_moved_clock_ticks(self) -> None:
+        """A tick's ``now`` is bounded too; a simulation moves its clock there instead."""
+        from arrears.harness import PolicyHarness
+
+        harness = PolicyHarness(
+            Path(__file__).resolve().parents[1] / "examples" / "policies" / "cn_consumer_loan.yaml",
+            start=START,
+        )
+        harness.engine.future_tolerance = FUTURE_TOLERANCE
+        harness.open(id="L-1", due_date="2026-09-01", principal="1000.00")
+        with pytest.raises(InvalidInput) as info:
+            harness.engine.tick(START + timedelta(days=30))
+        assert info.value.field == "now"
+        report = harness.tick(START + timedelta(days=30))  # the clock moves there first
+        assert isinstance(report, TickReport)
+        assert report.reviewed >= 0
+
+
+class TestPayday:
+    @pytest.mark.parametrize(
+        "rule",
+        [
+            "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
+            "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30",
+            "FREQ=MONTHLY;BYMONTH=4;BYMONTHDAY=31",
+        ],
+    )
+    def test_a_rule_that_never_gives_a_payday_is_refused_quickly(self, rule: str) -> None:
+        """Checked once at input, in a bounded walk: no payday within two years."""
+        started = time.perf_counter()
+        with pytest.raises(ValueError, match="payday"):
+            Debtor(id="D-1", payday=rule)
+        assert time.perf_counter() - started < 0.5
+
+    @pytest.mark.parametrize(
+        ("rule", "part"),
+        [
+            ("FREQ=MONTHLY;BYMONTHDAY=15;COUNT=3", "COUNT"),
+            ("FREQ=MONTHLY;BYMONTHDAY=15;UNTIL=20270101", "UNTIL"),
+            ("FREQ=YEARLY;INTERVAL=400", "INTERVAL"),
+        ],
+    )
+    def test_a_payday_recurs_without_end_at_least_yearly(self, rule: str, part: str) -> None:
+        """No end, and at least once a year."""
+        with pytest.raises(ValueError, match=part):
+            Debtor(id="D-1", payday=rule)
+
+    def test_the_review_search_is_bounded(self) -> None:
+        """At review a rule with no payday ahead costs a bounded walk, and gives ``None``."""
+        started = time.perf_counter()
+        assert next_payday("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", date(2026, 10, 1)) is None
+        assert time.perf_counter() - started < SECONDS
+        # 29 February, after 2096: none until 2104 (2100 is not a leap year), beyond the horizon.
+        assert next_payday("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29", date(2097, 3, 1)) is None
+        assert next_payday("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29", date(2026, 3, 1)) == date(
+            2028, 2, 29
+        )
+        assert next_payday("FREQ=MONTHLY;BYMONTHDAY=15", date(2026, 10, 16)) == date(2026, 11, 15)
+        assert next_payday("FREQ=WEEKLY;BYDAY=FR", date(2026, 11, 22)) == date(2026, 11, 27)
+
+
+class TestAmounts:
+    @pytest.mark.parametrize("amount", ["1e400", "NaN", "Infinity", "-Infinity", "1e15", "1.001"])
+    def test_money_out_of_range_is_refused_naming_the_amount(self, amount: str) -> None:
+        """No bare `decimal.InvalidOperation`: `InvalidInput` naming ``amount``."""
+        with pytest.raises(InvalidInput) as info:
+            Money(amount, "CNY")
+        assert info.value.field == "amount"
+
+    def test_the_largest_amount_is_taken(self) -> None:
+        """Just below `MAX_AMOUNT` is a sum of money."""
+        assert Money(MAX_AMOUNT - Decimal("0.01"), "CNY").amount == MAX_AMOUNT - Decimal("0.01")
+
+    @pytest.mark.parametrize("principal", ["1e400", "NaN", "Infinity", "1000000000000000", "1.001"])
+    def test_a_balance_out_of_range_is_refused_naming_the_field(self, principal: str) -> None:
+        """Through the engine: ``balance.principal``, nothing opened."""
+        engine = Engine(clock=SettableClock(START))
+        with pytest.raises(InvalidInput) as info:
+            engine.open_case(case_data(balance={"currency": "CNY", "principal": principal}))
+        assert info.value.field == "balance.principal"
+        assert "C-1" not in engine.store.case_ids()
+
+
+class TestYaml:
+    def test_an_alias_bomb_is_refused_within_the_limits(self, tmp_path: Path) -> None:
+        """A "billion laughs" policy: `PolicyInvalid` naming the file, in bounded memory."""
+        lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+        for level in range(1, 10):
+            aliases = ", ".join([f"*a{level - 1}"] * 9)
+            lines.append(f"a{level}: &a{level} [{aliases}]")
+        bomb = tmp_path / "bomb.yaml"
+        bomb.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        found = run_limited(f"""
+            from arrears.policy import load_policy, PolicyInvalid
+            try:
+                load_policy({str(bomb)!r})
+            except PolicyInvalid as err:
+                print("refused", err.file, err.line, err.message)
+        """)
+        assert "refused" in found
+        assert "bomb.yaml" in found
+        assert "values once its aliases are expanded" in found or "aliases" in found
+
+    def test_deep_nesting_is_refused_not_a_recursion_error(self, tmp_path: Path) -> None:
+        """10,000 nested lists: `DocumentInvalid` at line 1, never a bare `RecursionError`."""
+        deep = tmp_path / "deep.yaml"
+        deep.write_text("steps: " + "[" * 10_000 + "]" * 10_000 + "\n", encoding="utf-8")
+        found = run_limited(f"""
+            from arrears.policy import load_policy, PolicyInvalid
+            try:
+                load_policy({str(deep)!r})
+            except PolicyInvalid as err:
+                print("refused", err.line, err.message)
+        """)
+        assert f"refused 1 mappings and lists nested more than {YAML_DEPTH} deep" in found
+
+    def test_too_many_aliases_and_too_large_a_file_are_refused(self, tmp_path: Path) -> None:
+        """More than `YAML_ALIASES` aliases; a file over `DOCUMENT_BYTES`, before it is read."""
+        from arrears._yaml import load, load_file
+
+        text = "a: &a 1\n" + "".join(f"b{i}: *a\n" for i in range(YAML_ALIASES + 1))
+        with pytest.raises(DocumentInvalid) as info:
+            load(text, "aliases.yaml")
+        assert info.value.line == YAML_ALIASES + 2
+        assert f"more than {YAML_ALIASES} aliases" in info.value.message
+        big = tmp_path / "big.yaml"
+        big.write_text("a: " + "x" * DOCUMENT_BYTES + "\n", encoding="utf-8")
+        with pytest.raises(DocumentInvalid, match="bytes, more than"):
+            load_file(big)
+
+    def test_a_document_within_the_limits_loads_with_its_aliases(self) -> None:
+        """Anchors and aliases still work."""
+        from arrears._yaml import load
+
+        assert load("a: &x [1, 2]\nb: *x\n", "ok.yaml").data == {"a": [1, 2], "b": [1, 2]}
+
+
+class TestCel:
+    def test_fifteen_thousand_terms_are_refused_before_the_library(self, tmp_path: Path) -> None:
+        """The chain that crashed the process: `PolicyInvalid` at the ``if``'s line instead."""
+        chain = " + ".join(["dpd"] * 15_000) + " > 0"
+        policy = tmp_path / "policy.yaml"
+        policy.write_text(
+            f"id: p\nversion: '1'\nsteps:\n  - id: s\n    if: \"{chain}\"\n    fire: escalate\n",
+            encoding="utf-8",
+        )
+        found = run_limited(f"""
+            from arrears.policy import load_policy, PolicyInvalid
+            try:
+                load_policy({str(policy)!r})
+            except PolicyInvalid as err:
+                for problem in err.problems:
+                    print("problem", problem.line, problem.field, problem.message[:200])
+        """)
+        assert "characters, more than" in found or "names and literals" in found
+        assert "problem 5 steps[0].if" in found
+
+    @pytest.mark.parametrize(
+        ("source", "problem"),
+        [
+            ("x" * (CONDITION_LENGTH + 1), "characters"),
+            (" + ".join(["dpd"] * (CONDITION_TERMS + 1)) + " > 0", "names and literals"),
+            ("(" * (CONDITION_DEPTH + 1) + "dpd" + ")" * (CONDITION_DEPTH + 1) + " > 0", "nested"),
+        ],
+    )
+    def test_each_limit_names_itself(self, source: str, problem: str) -> None:
+        """Length, terms and depth, each with its count and limit, not the expression."""
+        with pytest.raises(ConditionError, match=problem) as info:
+            CelCondition(source)
+        assert len(str(info.value)) < 100
+
+    def test_the_largest_allowed_condition_runs_on_a_small_stack(self) -> None:
+        """At the limits, compiled and evaluated in a thread with a 256 KiB stack."""
+        found = run_limited("""
+            import threading
+            from arrears.policy import CelCondition
+            terms = " + ".join(["dpd"] * 183)
+            source = "(" * 16 + terms + ")" * 16 + " > 0"
+            results = []
+            def run():
+                condition = CelCondition(source)
+                results.append(condition._program.execute({"dpd": 1}))
+            threading.stack_size(256 * 1024)
+            thread = threading.Thread(target=run)
+            thread.start()
+            thread.join()
+            print("result", results)
+        """)
+        assert "result [True]" in found
+
+
+_LOOPS = "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}"
+
+
+class TestTemplates:
+    def test_nested_loops_are_stopped(self) -> None:
+        """A template that would loop 10^8 times: ``MSG-LIMITS`` within the limits."""
+        found = run_limited(f"""
+            from arrears.messages import TemplateSet
+            from arrears.errors import MessageRefused
+            source = {_LOOPS + "{{ lender_name }}"!r}
+            templates = TemplateSet.from_sources({{"t.sms.en-US": source}})
+            try:
+                templates.render("t", "sms", "en-US", {{"lender_name": "Acme"}})
+            except MessageRefused as err:
+                print("refused", err.rule, err)
+        """)
+        assert (
+            "refused MSG-LIMITS template 't.sms.en-US' refused: "
+            f"MSG-LIMITS: more than {TEMPLATE_STEPS}" in found
+        )
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            "{{ 'x' * 1000000000 }}",
+            "{{ 10 ** 100000 }}",
+            "{% set s = 'xxxxxxxxxx' %}" + "{% set s = s ~ s %}" * 40 + "{{ s }}",
+            "{% set ns = namespace(s='x') %}{% for i in range(99) %}{% set ns.s = ns.s ~ ns.s %}"
+            "{% endfor %}",
+            "{{ lender_name | center(1000000000) }}",
+            "{{ lender_name.ljust(1000000000) }}",
+            "{{ '%01000000000d' % 1 }}",
+            "{{ lender_name | replace('', 'x' * 10000) }}",
+            "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}"
+            "{{ f(40) }}",
+        ],
+    )
+    def test_what_would_fill_the_memory_or_hang_is_refused(self, body: str) -> None:
+        """Operators, filters, methods and macros: refused before they build a huge value."""
+        found = run_limited(f"""
+            from arrears.messages import TemplateSet
+            from arrears.errors import MessageRefused
+            templates = TemplateSet.from_sources({{"t.sms.en-US": {body + "{{ lender_name }}"!r}}})
+            try:
+                templates.render("t", "sms", "en-US", {{"lender_name": "Acme"}})
+            except MessageRefused as err:
+                print("refused", err.rule)
+        """)
+        assert "refused MSG-LIMITS" in found
+
+    def test_a_source_over_the_limit_is_refused(self) -> None:
+        """A template's source over `TEMPLATE_SOURCE`: `InvalidInput`, its length shown."""
+        with pytest.raises(InvalidInput) as info:
+            TemplateSet.from_sources({"t.sms.en-US": "x" * (TEMPLATE_SOURCE + 1)})
+        assert info.value.value == TooLong(TEMPLATE_SOURCE + 1)
+
+    def test_front_matter_is_bounded(self) -> None:
+        """Front matter nested too deeply: `InvalidInput` naming it, no `RecursionError`."""
+        source = "---\nvariables: " + "[" * 5000 + "]" * 5000 + "\n---\nHi {{ lender_name }}"
+        with pytest.raises(InvalidInput) as info:
+            TemplateSet.from_sources({"t.sms.en-US": source})
+        assert "front matter" in info.value.field
+
+    def test_a_message_longer_than_the_limit_is_refused(self) -> None:
+        """What renders past `MESSAGE` characters is not sent."""
+        body = "{% for i in range(5000) %}abcde{% endfor %}{{ lender_name }}"
+        templates = TemplateSet.from_sources({"t.letter.en-US": body})
+        with pytest.raises(MessageRefused) as info:
+            templates.render("t", "letter", "en-US", {"lender_name": "Acme"})
+        assert "MSG-LIMITS" in info.value.rules
+        assert f"more than {MESSAGE}" in str(info.value)
+
+
+class TestPersonalData:
+    @pytest.mark.parametrize(
+        "body",
+        [
+            "{{ debtor_name | money }}",
+            "{{ {'a': 1}[debtor_name] }}",
+            "{{ debtor_name | int + 'x' }}",
+            "{{ debtor_name.nope() }}",
+            "{{ debtor_name | attr('__class__') }}",
+        ],
+    )
+    def test_a_failing_filter_names_the_template_and_the_error_type_only(self, body: str) -> None:
+        """The refusal carries the template, the rule, the line: never the debtor's name."""
+        templates = TemplateSet.from_sources({"t.sms.en-US": "{{ lender_name }} " + body})
+        with pytest.raises(MessageRefused) as info:
+            templates.render(
+                "t", "sms", "en-US", {"lender_name": "Acme", "debtor_name": "Jane Roe"}
+            )
+        text = str(info.value) + repr(info.value.problems)
+        assert "Jane" not in text
+        assert "Roe" not in text
+        assert info.value.template == "t.sms.en-US"
+
+    def test_what_a_tick_reports_of_a_refusal_lacks_the_name(self) -> None:
+        """A tick reports a failed review as ``Type: message``: for a refused template,
+        that line names the template and the rule, not the debtor."""
+        templates = TemplateSet.from_sources({"t.sms.zh-CN": "{{ debtor_name | money }}"})
+        with pytest.raises(MessageRefused) as info:
+            templates.render("t", "sms", "zh-CN", {"debtor_name": "王小明"})
+        line = f"{type(info.value).__name__}: {info.value}"
+        assert "王小明" not in line
+        assert line.startswith("MessageRefused: template 't.sms.zh-CN' refused: MSG-TEMPLATE")
+
+
+def test_every_refusal_is_an_arrears_error() -> None:
+    """The errors above share the one tree users catch."""
+    refusals: list[Callable[[], object]] = [
+        lambda: Money("1e400", "CNY"),
+        lambda: Actor("a" * 200),
+        lambda: CelCondition("x" * 3000),
+        lambda: Case.model_validate(case_data()) and check_text("f", "x" * 2, 1),
+    ]
+    for refusal in refusals:
+        with pytest.raises(ArrearsError):
+            refusal()
