@@ -406,7 +406,7 @@ class TestInvalidPolicyScenarios:
         assert message in err
 
     def test_a_start_stage_the_policy_does_not_have(self, tmp_path: Path) -> None:
-        """`case.stage` must be a live stage of the policy's workflow."""
+        """`case.stage` must be a stage of the policy's workflow a case may be opened in."""
         path = scenario(
             tmp_path,
             "  - {at: 2026-10-02T09:30:00+08:00, stage: notified}\n",
@@ -415,6 +415,18 @@ class TestInvalidPolicyScenarios:
         err = self.refused(path)
         assert f"{path}:{line_of(path, 'stage: resolved')}: case.stage: " in err
         assert "'resolved' is a terminal stage" in err
+
+    def test_a_start_stage_only_a_person_brings_a_case_to(self, tmp_path: Path) -> None:
+        """`case.stage` must be one a case may be opened in: never a legal stage."""
+        path = scenario(
+            tmp_path,
+            "  - {at: 2026-10-02T09:30:00+08:00, stage: notified}\n",
+            case=CASE.replace("  currency: CNY\n", "  stage: legal.litigation\n  currency: CNY\n"),
+        )
+        err = self.refused(path)
+        assert f"{path}:{line_of(path, 'stage: legal.litigation')}: case.stage: " in err
+        assert "reaches only through a person's decision" in err
+        assert "'pre_due'" in err
 
     def test_a_locale_the_debtor_cannot_have(self, tmp_path: Path) -> None:
         """`case.locale` is checked as the debtor's language tag."""

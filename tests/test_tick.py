@@ -363,6 +363,30 @@ class TestPolicyFeatures:
             ("large-balance-call", "senior", None)
         ]
 
+    def test_a_failing_rule_reports_its_type_not_the_case_data_it_carries(
+        self, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "p.yaml"
+        path.write_text(POLICY, encoding="utf-8")
+        policy = load_policy(path)
+
+        @policy.rule("careless")
+        def careless(facts: Any) -> None:
+            raise ValueError(f"no segment for {facts.case.debtor.name}")
+
+        clock = SettableClock(shanghai(2026, 9, 2, 9, 30))
+        engine = Engine(
+            policy=policy, channels=[RecordingChannel(channels=frozenset({"sms"}))], clock=clock
+        )
+        engine.open_case(
+            case_data(debtor={"id": "D-1", "timezone": "Asia/Shanghai", "name": "Wang Fang"})
+        )
+        report = engine.tick(clock.now())
+        assert report.errors == [
+            ("L-1", "ValueError (its message is withheld: it may carry case data)")
+        ]
+        assert "Wang" not in str(report.to_json())
+
     def test_inbound_results_fire_what_the_policy_says(self, build: Build) -> None:
         engine, _, clock = build(POLICY + "inbound: {wrong_party: escalate}\n")
         engine.open_case(case_data(stage="notified"))

@@ -794,6 +794,7 @@ def tick_command(ctx: click.Context, db: str, policy: Path, now: str | None, as_
         click.echo(
             f"tick at {report.at.isoformat()}: {report.reviewed} reviewed, {report.sent} sent, "
             f"{report.denied} denied, {report.tasks} tasks, {report.fired} fired, "
+            f"{report.recovered} recovered ({report.unknown} unknown), "
             f"{len(report.errors)} errors"
         )
     for case_id, error in report.errors:

@@ -49,7 +49,7 @@ from .case import Case, Channel, Outcome
 from .channels import DeliveryReport, OutboundMessage
 from .compliance import Proposal
 from .compliance.rules import local_moment
-from .errors import ConcurrencyConflict, TransitionDenied
+from .errors import ArrearsError, ConcurrencyConflict, TransitionDenied
 from .journal import JournalEntry
 from .logs import get_logger
 from .operations import agreements, charges, contacts, reviews, stages, tasks
@@ -927,8 +927,17 @@ def _guarded(
             error: Exception = ConcurrencyConflict(case_id, -1)
         except Exception as err:
             error = err
-        run.report.errors.append((case_id, f"{type(error).__name__}: {error}"))
+        run.report.errors.append((case_id, _said(error)))
         _log.bind().warning("review_failed", case_id=case_id, error=type(error).__name__)
         store.schedule(case_id, run.now + RETRY_AFTER)
         return None
     return None
+
+
+def _said(error: Exception) -> str:
+    """What the report says of a failed review: an `ArrearsError`'s message (built to
+    carry no personal data), or only the type of any other error (a host's rule or an
+    adapter may put anything of the case in its message)."""
+    if isinstance(error, ArrearsError):
+        return f"{type(error).__name__}: {error}"
+    return f"{type(error).__name__} (its message is withheld: it may carry case data)"

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from transitions import Machine
 
+from . import limits
 from .case import Case
 from .errors import InvalidInput, UnknownTrigger
 from .guards import (
@@ -405,8 +406,9 @@ class Migration:
         approver: The second person, where a four-eyes edge lies on the way.
 
     Raises:
-        InvalidInput: an empty or over-long reason (500 characters at most) or
-            source system (128), or an approver that is not an `Actor`.
+        InvalidInput: an empty or over-long reason (`arrears.limits.REASON`
+            characters at most) or source system (`arrears.limits.SHORT_TEXT`),
+            or an approver that is not an `Actor`.
     """
 
     reason: str
@@ -415,17 +417,14 @@ class Migration:
 
     def __post_init__(self) -> None:
         for field, value, limit in (
-            ("reason", self.reason, 500),
-            ("source_system", self.source_system, 128),
+            ("reason", self.reason, limits.REASON),
+            ("source_system", self.source_system, limits.SHORT_TEXT),
         ):
             if not isinstance(value, str) or not value.strip():
                 raise InvalidInput(
                     f"migration.{field}", value, f"a text of 1 to {limit} characters"
                 )
-            if len(value) > limit:  # the length, not the text: it may be anything
-                raise InvalidInput(
-                    f"migration.{field}", f"{len(value)} characters", f"at most {limit}"
-                )
+            limits.check_text(f"migration.{field}", value, limit)
         if self.approver is not None and not isinstance(self.approver, Actor):
             raise InvalidInput("migration.approver", self.approver, "an Actor or None")
 

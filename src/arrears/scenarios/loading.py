@@ -233,13 +233,18 @@ def _against_policy(
     problems: list[Problem] = []
     workflow = setup.policy.build_workflow()
     stages = list(workflow.stages)
-    live = [stage for stage in stages if not workflow.is_terminal(stage)]
+    opening = [stage for stage in stages if stage in workflow.opening]
     start = scenario.case.stage
-    if start is not None and start not in live:
-        what = "a terminal stage" if start in stages else "not a stage of the policy"
+    if start is not None and start not in opening:
+        if start not in stages:
+            what = "not a stage of the policy"
+        elif workflow.is_terminal(start):
+            what = "a terminal stage"
+        else:
+            what = "a stage a case reaches only through a person's decision"
         problems.append(
             document.problem(
-                ("case", "stage"), f"{start!r} is {what}; a case starts in one of {live}"
+                ("case", "stage"), f"{start!r} is {what}; a case starts in one of {opening}"
             )
         )
     sent = sorted(
