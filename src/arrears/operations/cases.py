@@ -95,7 +95,7 @@ def open_one(
         store.add(fresh, entry)
         store.schedule(case_id, moment)  # a new case is due for review at once
     # bind() first: the lazy logger would otherwise fail an attribute lookup
-    # before binding, which costs more than the (usually filtered) call itrec.
+    # before binding, which costs more than the (usually filtered) call itself.
     _log.bind().info("case_opened", case_id=case_id, stage=stage, migration=migration is not None)
     return fresh
 
