@@ -29,9 +29,11 @@ from arrears.errors import ArrearsError, ConditionError, DocumentInvalid, Messag
 from arrears.limits import (
     ACTOR_ID,
     ADDRESS,
+    CONDITION_COMPREHENSIONS,
     CONDITION_DEPTH,
     CONDITION_LENGTH,
     CONDITION_TERMS,
+    CONTACTS,
     DOCUMENT_BYTES,
     FUTURE_TOLERANCE,
     MAX_AMOUNT,
@@ -171,6 +173,33 @@ class TestFreeText:
         error = InvalidInput("contact", "c" * 10_000_000, "one of the case's contacts")
         assert error.value == TooLong(10_000_000)
         assert len(str(error)) < 200
+
+    def test_no_refusal_repeats_a_huge_id_trigger_or_list(self, opened: tuple[Engine, int]) -> None:
+        """Unknown case and trigger, a list of 100,000 items: each shown by its size."""
+        engine, entries = opened
+        with pytest.raises(ArrearsError) as unknown_case:
+            engine.case("A" * 1_000_000)
+        with pytest.raises(ArrearsError) as unknown_trigger:
+            engine.fire("C-1", "x" * 1_000_000)
+        listed = InvalidInput("covers", ["calls"] * 100_000, "what a consent covers")
+        for error in (unknown_case.value, unknown_trigger.value, listed):
+            assert len(str(error)) < 1_000
+        assert "<1000000 characters>" in str(unknown_case.value)
+        assert "<100000 items>" in str(listed)
+        unchanged(engine, entries)
+
+    def test_contact_points_are_bounded(self) -> None:
+        """100,000 contact points are refused at once, naming the field (not 5 s and 240 MB)."""
+        points = [
+            {"id": f"c{n}", "channel": "sms", "address": f"+86139{n:08d}"} for n in range(100_000)
+        ]
+        started = time.perf_counter()
+        with pytest.raises(InvalidInput) as refused:
+            Engine().open_case(case_data(contacts=points))
+        assert time.perf_counter() - started < 2
+        assert refused.value.field == "contacts"
+        assert f"at most {CONTACTS} items" in refused.value.expected
+        Engine().open_case(case_data(contacts=points[:CONTACTS]))
 
     @settings(max_examples=60, deadline=None)
     @given(st.integers(min_value=0, max_value=NAME + 40))
@@ -430,6 +459,80 @@ class TestCel:
         """)
         assert "result [True]" in found
 
+    def test_nested_comprehensions_are_refused_before_they_run(self, tmp_path: Path) -> None:
+        """Five ``map``s over a list of 28 (17 million evaluations): refused at the ``if``."""
+        items = "[" + ", ".join(str(i) for i in range(28)) + "]"
+        source = (
+            f"{items}.map(a, {items}.map(b, {items}.map(c, {items}.map(d, "
+            f"{items}.map(e, 1))))).size() > 0"
+        )
+        policy = tmp_path / "policy.yaml"
+        policy.write_text(
+            f"id: p\nversion: '1'\nsteps:\n  - id: s\n    if: \"{source}\"\n    fire: escalate\n",
+            encoding="utf-8",
+        )
+        found = run_limited(f"""
+            from arrears.policy import load_policy, PolicyInvalid
+            try:
+                load_policy({str(policy)!r})
+            except PolicyInvalid as err:
+                for problem in err.problems:
+                    print("problem", problem.line, problem.field, problem.message[:200])
+        """)
+        assert "problem 5 steps[0].if" in found
+        assert "5 comprehensions (map, filter, all, exists, exists_one), more than 2" in found
+
+    def test_comprehensions_within_the_limit_run(self) -> None:
+        """Two nested, over the largest lists the terms allow, are quick; a third is refused."""
+        assert CONDITION_COMPREHENSIONS == 2
+        items = "[" + ", ".join(["dpd"] * 90) + "]"
+        started = time.perf_counter()
+        condition = CelCondition(f"{items}.map(a, {items}.filter(b, b == a)).size() == 90")
+        assert time.perf_counter() - started < SECONDS
+        facts: Any = {"dpd": 3}
+        assert condition(facts) is True
+        with pytest.raises(ConditionError, match="3 comprehensions"):
+            CelCondition(
+                "holds.exists(h, h == 'x') || notices.all(n, n != 'y') "
+                "|| holds.filter(h, true).size() > 1"
+            )
+        # A name inside a string is not a comprehension.
+        assert CelCondition("segment != 'map filter all exists'")._program is not None
+
+    @pytest.mark.parametrize(
+        "source", ["dyn(1) / 0 > 1", "dpd > 0 && 10 / (dpd - dpd) > 1", "dpd % (dpd - dpd) > 1"]
+    )
+    def test_a_division_by_zero_is_a_condition_error(self, tmp_path: Path, source: str) -> None:
+        """On the sample facts when the policy loads: `PolicyInvalid` at the ``if``, not a bare
+        `ZeroDivisionError`."""
+        with pytest.raises(ConditionError, match="by zero"):
+            CelCondition(source)
+        policy = tmp_path / "policy.yaml"
+        policy.write_text(
+            f"id: p\nversion: '1'\nsteps:\n  - id: s\n    if: \"{source}\"\n    fire: escalate\n",
+            encoding="utf-8",
+        )
+        found = run_limited(f"""
+            from arrears.policy import load_policy, PolicyInvalid
+            try:
+                load_policy({str(policy)!r})
+            except PolicyInvalid as err:
+                for problem in err.problems:
+                    print("problem", problem.line, problem.field, problem.message[:200])
+        """)
+        assert "problem 5 steps[0].if" in found
+        assert "by zero" in found
+
+    def test_arithmetic_errors_at_review_do_not_hold(self) -> None:
+        """Facts that divide by zero or overflow make the condition false, never raise."""
+        condition = CelCondition("100 / (dpd - 5) > 1 || dpd * 4611686018427387904 > 0")
+        facts: Any = {"dpd": 5}
+        assert condition(facts) is False
+        facts = {"dpd": 4}
+        assert condition(facts) is False  # 100 / -1, then an overflow
+        facts = {"dpd": 6}
+        assert condition(facts) is True
+
 
 _LOOPS = "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}"
 
@@ -466,6 +569,13 @@ class TestTemplates:
             "{{ lender_name | replace('', 'x' * 10000) }}",
             "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}"
             "{{ f(40) }}",
+            "{{ '{:>3000000000}'.format(1) }}",
+            "{{ '{:>999999999}'.format(1) }}",
+            "{{ '{a}'.format_map({'a': 1}) }}",
+            "{{ range(10000) | map('string') | join('x' * 19999) }}",
+            "{{ range(10000) | map('string') | map('center', 20000) | join }}",
+            "{{ range(10000) | list | tojson(indent=19999) }}",
+            "{{ range(10000) | map('string') | map('center', 20000) | list | length }}",
         ],
     )
     def test_what_would_fill_the_memory_or_hang_is_refused(self, body: str) -> None:
@@ -480,6 +590,30 @@ class TestTemplates:
                 print("refused", err.rule)
         """)
         assert "refused MSG-LIMITS" in found
+
+    def test_lipsum_and_the_generators_are_gone(self) -> None:
+        """``lipsum(1000000)`` ran for half a minute in one call: it is no longer a global."""
+        found = run_limited("""
+            from arrears.messages import TemplateSet
+            from arrears.errors import MessageRefused
+            for name in ("lipsum(1000000)", "cycler(1, 2)", "joiner()"):
+                templates = TemplateSet.from_sources({"t.sms.en-US": "{{ " + name + " }}"})
+                try:
+                    templates.render("t", "sms", "en-US", {})
+                except MessageRefused as err:
+                    print("refused", err.rules)
+        """)
+        assert found.count("refused ('MSG-VARIABLES',)") == 3
+
+    def test_join_and_tojson_within_the_limits_render(self) -> None:
+        """The checked ``join`` keeps its separator and ``attribute``; a small indent is fine."""
+        body = (
+            "{{ range(3) | join(', ') }}|{{ [{'n': 'a'}, {'n': 'b'}] | join('/', attribute='n') }}"
+            "|{{ [1, 2] | tojson(indent=2) }}|{{ '%05d' | format(42) }}"
+        )
+        templates = TemplateSet.from_sources({"t.letter.en-US": body + "{{ lender_name }}"})
+        text = templates.render("t", "letter", "en-US", {"lender_name": "Acme"}).text
+        assert text == "0, 1, 2|a/b|[\n  1,\n  2\n]|00042Acme"
 
     def test_a_source_over_the_limit_is_refused(self) -> None:
         """A template's source over `TEMPLATE_SOURCE`: `InvalidInput`, its length shown."""

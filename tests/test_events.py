@@ -229,7 +229,8 @@ def test_check_data_reports_an_unknown_kind_an_undeclared_key_and_a_non_object()
 def opened_chain(*rest: tuple[str, dict[str, Any]]) -> list[JournalEntry]:
     """A sealed chain: an ``opened`` entry for case C-1, then *rest* (kind, data) in order."""
     case = Case.model_validate(loan("C-1"))
-    entries = [seal("C-1", 0, START, "opened", {"case": case.model_dump_json()}, GENESIS)]
+    opening = {"actor": "system", "case": case.model_dump_json(), "workflow": ["standard", "1"]}
+    entries = [seal("C-1", 0, START, "opened", opening, GENESIS)]
     for kind, data in rest:
         last = entries[-1]
         entries.append(seal("C-1", last.seq + 1, START, kind, data, last.hash))
@@ -250,6 +251,7 @@ def test_replay_refuses_an_unknown_kind_naming_the_entry() -> None:
 
 
 def test_replay_refuses_data_that_lacks_a_required_key() -> None:
+    """Checked for every entry before any is applied (a review's data is read by a restore)."""
     entries = opened_chain(("notice", {"actor": "system"}))
     with pytest.raises(JournalCorrupted) as info:
         replay(entries)

@@ -271,7 +271,12 @@ class TestMigration:
         assert (info.value.field, info.value.value) == ("actor", "legal-1")
         assert "'legal.litigation'" in info.value.expected
         assert "file_suit: needs a second approver" in info.value.expected
-        for approver in (Actor("LEGAL-1", frozenset({"legal_officer"})), AGENT):
+        for approver in (
+            Actor("LEGAL-1", frozenset({"legal_officer"})),
+            AGENT,
+            Actor("system", frozenset({"supervisor"})),  # the engine is no second person
+            Actor("SYSTEM", frozenset({"supervisor"})),
+        ):
             with pytest.raises(InvalidInput, match="file_suit"):
                 engine.open_case(
                     case_data(stage="legal.litigation"),
@@ -494,6 +499,21 @@ class TestForgedExport:
         assert ("four eyes need two people" in problem.detail) or (
             "approver cannot be read" in problem.detail
         )
+
+    def test_four_eyes_approved_by_the_system(self) -> None:
+        """``file_suit`` approved by "system" holding a supervisor's role: no second person."""
+        engine = new_engine()
+        engine.open_case(case_data())
+        to_litigation(engine, "C-1")
+        chains = chains_of(engine)
+        chains["C-1"].pop()
+        data = transition("file_suit", LEGAL[0], LEGAL[1], OFFICER)
+        data["approver"] = "system"
+        data["approver_roles"] = ["supervisor"]
+        forged = appended(chains, "C-1", "transition", data)
+        (problem,) = refused(export(chains))
+        assert (problem.position, problem.problem) == (forged.seq, "forbidden")
+        assert "the system approves nothing" in problem.detail
 
     def test_a_guarded_transition_without_roles(self) -> None:
         """Written before roles were journaled: a guarded one is reported, a plain one not."""

@@ -126,7 +126,8 @@ def new_case(case_id: str = "C-1", **extra: Any) -> Case:
 
 def opened(case: Case, at: datetime = START) -> JournalEntry:
     """Seal a case's first entry and apply it, as `Engine.open_case` does."""
-    entry = seal(case.id, 0, at, "opened", {"case": case.model_dump_json()}, GENESIS)
+    data = {"actor": "system", "case": case.model_dump_json(), "workflow": ["standard", "1"]}
+    entry = seal(case.id, 0, at, "opened", data, GENESIS)
     case.version = 1
     return entry
 

@@ -456,6 +456,49 @@ def test_a_forged_start_legal_by_an_agent_is_found_by_replay(
     assert {case_id for case_id, _ in problems} == {FORGED}
 
 
+@pytest.mark.parametrize(
+    ("kind", "data"),
+    [
+        ("hold_released", {"hold_id": "h", "released_at": "not a time", "actor": "a"}),
+        ("payment", {"applied": ["not", "a", "mapping"]}),
+        ("review", {"next_review_at": "x"}),
+        ("opened", {"case": "{}", "actor": "a", "roles": [], "workflow": "w"}),
+    ],
+)
+def test_an_entry_whose_data_cannot_be_applied_is_named_and_the_rest_verified(
+    database: Database, checkpoints: Path, kind: str, data: dict[str, Any]
+) -> None:
+    """One sealed entry of nonsense, head moved: its case is ``malformed``, the others checked.
+
+    The application's role may append it; before, replay raised a bare error
+    and `verify` stopped at that case.
+    """
+    chain = database.chain(FORGED)
+    newest = chain[-1]
+    forged = seal(FORGED, newest.seq + 1, newest.at, kind, data, newest.hash)
+    database.insert(database.app, forged)
+    database.app(
+        "UPDATE cases SET head_seq = ?, head_hash = ? WHERE id = ?",
+        (forged.seq, forged.hash, FORGED),
+    )
+    edit_stored_case(database, database.app)  # a case after it is still judged
+    assert set(verify(database, checkpoints)) == {(BODY, "changed"), (FORGED, "malformed")}
+
+
+def test_a_case_stored_without_a_journal_is_named(database: Database, checkpoints: Path) -> None:
+    """A ``cases`` row inserted beside the engine (a case born in litigation, no entry)."""
+    with database.open_store() as store:
+        body = store.get(QUIET).model_copy(update={"id": "GHOST", "stage": "legal.litigation"})
+    database.app(
+        "INSERT INTO cases (id, version, head_seq, head_hash, body) VALUES (?, ?, ?, ?, ?)",
+        ("GHOST", 0, -1, "0" * 64, body.model_dump_json()),
+    )
+    assert verify(database) == [("GHOST", "removed")]
+    assert ("GHOST", "removed") in verify(database, checkpoints)
+    with database.open_store() as store, pytest.raises(JournalCorrupted):
+        Engine(store=store).checkpoint(SIGNING, _log(checkpoints))
+
+
 def test_the_next_checkpoint_refuses_a_journal_that_no_longer_holds_the_last(
     database: Database, checkpoints: Path
 ) -> None:

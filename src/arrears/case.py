@@ -35,7 +35,15 @@ from .agreements import Accrual, AgreementTerms
 from .clock import require_aware
 from .errors import InvalidInput
 from .holds import HoldKind
-from .limits import ADDRESS, MAX_AMOUNT, NAME, PAYDAY_HORIZON_DAYS, REASON, SHORT_TEXT
+from .limits import (
+    ADDRESS,
+    CONTACTS,
+    MAX_AMOUNT,
+    NAME,
+    PAYDAY_HORIZON_DAYS,
+    REASON,
+    SHORT_TEXT,
+)
 from .money import Money, currency_quantum, minor_units
 from .plans import Promise, RepaymentPlan
 from .tasks import Task
@@ -488,7 +496,7 @@ class Case(BaseModel):
 
     id: Identifier
     debtor: Debtor
-    contacts: tuple[ContactPoint, ...] = ()
+    contacts: tuple[ContactPoint, ...] = Field(default=(), max_length=CONTACTS)
     balance: Balance
     due_date: date
     stage: str = "pre_due"

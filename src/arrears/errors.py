@@ -175,14 +175,19 @@ class TooLong:
     `arrears.limits`) and for any refused value whose text runs past
     `SHOWN` characters: a ten-megabyte name is not repeated in a message.
 
+    A collection whose text would run past `SHOWN` characters is shown the
+    same way, counted in items (``<100000 items>``).
+
     Attributes:
-        length: How many characters the text had.
+        length: How many characters the text had (items, for a collection).
+        unit: What *length* counts.
     """
 
     length: int
+    unit: str = "characters"
 
     def __repr__(self) -> str:
-        return f"<{self.length} characters>"
+        return f"<{self.length} {self.unit}>"
 
 
 SHOWN: Final = 200
@@ -193,6 +198,10 @@ def _shown_as_given(value: Any) -> Any:
     """*value*, or its length when it is a text too long to repeat."""
     if isinstance(value, (str, bytes)) and len(value) > SHOWN:
         return TooLong(len(value))
+    if isinstance(value, (list, tuple, set, frozenset, dict)) and (
+        len(value) > SHOWN or len(repr(value)) > SHOWN
+    ):
+        return TooLong(len(value), "items")
     return value
 
 
@@ -250,7 +259,7 @@ class UnknownCase(ArrearsError, KeyError):
         super().__init__(case_id)
 
     def __str__(self) -> str:
-        return f"case_id: no case {self.case_id!r}"
+        return f"case_id: no case {_shown_as_given(self.case_id)!r}"
 
 
 class DuplicateCase(ArrearsError):
@@ -258,7 +267,7 @@ class DuplicateCase(ArrearsError):
 
     def __init__(self, case_id: str) -> None:
         self.case_id = case_id
-        super().__init__(f"case_id: a case {case_id!r} is already open")
+        super().__init__(f"case_id: a case {_shown_as_given(case_id)!r} is already open")
 
 
 class UnknownTrigger(ArrearsError):
@@ -267,7 +276,9 @@ class UnknownTrigger(ArrearsError):
     def __init__(self, trigger: str, known: Sequence[str]) -> None:
         self.trigger = trigger
         self.known = tuple(known)
-        super().__init__(f"trigger: got {trigger!r}, expected one of {', '.join(sorted(known))}")
+        super().__init__(
+            f"trigger: got {_shown_as_given(trigger)!r}, expected one of {', '.join(sorted(known))}"
+        )
 
 
 class TransitionDenied(ArrearsError):

@@ -29,7 +29,7 @@ from typing import Any, Final, NotRequired, Protocol, TypedDict, cast
 
 from .agreements import Accrual
 from .case import Case, Hold, set_field
-from .errors import InvalidInput, JournalCorrupted, JournalProblem
+from .errors import ArrearsError, InvalidInput, JournalCorrupted, JournalProblem
 from .journal import Head, JournalEntry, verify_chain
 from .plans import PlanStatus, Promise, PromiseStatus, RepaymentPlan
 from .tasks import Task
@@ -796,7 +796,26 @@ def replay(
     ]
     if unknown:
         raise JournalCorrupted(unknown)
-    case = Case.model_validate_json(first.data["case"])
+    # Every entry's data has its kind's keys and no others (before anything is applied:
+    # a kind whose apply reads nothing, like a review, is read by others, like a restore).
+    misshapen = [
+        JournalProblem(case_id, position, "malformed", f"seq {entry.seq}: {problem}")
+        for position, entry in enumerate(entries)
+        for problem in check_data(entry.kind, entry.data)
+    ]
+    if misshapen:
+        raise JournalCorrupted(misshapen)
+    again = [
+        JournalProblem(case_id, position, "malformed", f"seq {entry.seq}: a second 'opened' entry")
+        for position, entry in enumerate(entries)
+        if position and entry.kind == "opened"
+    ]
+    if again:
+        raise JournalCorrupted(again)
+    try:
+        case = Case.model_validate_json(first.data["case"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise JournalCorrupted([_unappliable(case_id, 0, first, err)]) from err
     forbidden: list[JournalProblem] = []
     for position, entry in enumerate(entries):
         data = entry.data
@@ -812,16 +831,36 @@ def replay(
                 )
         try:
             apply_entry(case, entry.kind, entry.at, data)
-        except (KeyError, TypeError, ValueError) as err:
-            found = check_data(entry.kind, data)
-            if not found:
-                raise
-            raise JournalCorrupted(
-                [
-                    JournalProblem(case_id, position, "malformed", f"seq {entry.seq}: {problem}")
-                    for problem in found
-                ]
-            ) from err
+        except _UNAPPLIABLE as err:
+            raise JournalCorrupted([_unappliable(case_id, position, entry, err)]) from err
     if forbidden:
         raise JournalCorrupted(forbidden)
     return case
+
+
+#: What applying an entry whose data is not what its kind declares may raise: a value
+#: of the wrong type or form (a time that is no time, an amount that is no number, a
+#: hold that is no hold), caught so that one bad entry is a problem of its case, not a
+#: crash of `verify` for every case after it.
+_UNAPPLIABLE: Final = (
+    KeyError,
+    TypeError,
+    ValueError,
+    IndexError,
+    AttributeError,
+    ArithmeticError,
+    ArrearsError,
+)
+
+
+def _unappliable(
+    case_id: str, position: int, entry: JournalEntry, err: Exception
+) -> JournalProblem:
+    """A ``malformed`` problem for an entry its kind's apply could not use.
+
+    Names what `check_data` finds missing or extra, else the error's type only
+    (its message may quote the entry's values).
+    """
+    found = check_data(entry.kind, entry.data)
+    said = "; ".join(found) if found else f"its data cannot be applied ({type(err).__name__})"
+    return JournalProblem(case_id, position, "malformed", f"seq {entry.seq}: {said}")

@@ -297,6 +297,11 @@ class _SecondApprover(_Guard):
                 approver=approver.id,
                 actor=ctx.actor.id,
             )
+        if approver.same_person(SYSTEM):
+            return self.fail(
+                "the system approves nothing; four eyes need two people",
+                approver=approver.id,
+            )
         if not approver.roles & self.roles:
             return self.fail(
                 f"approver {approver.id!r} has roles {sorted(approver.roles)}, "

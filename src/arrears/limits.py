@@ -24,9 +24,11 @@ from .errors import InvalidInput, TooLong
 __all__ = [
     "ACTOR_ID",
     "ADDRESS",
+    "CONDITION_COMPREHENSIONS",
     "CONDITION_DEPTH",
     "CONDITION_LENGTH",
     "CONDITION_TERMS",
+    "CONTACTS",
     "DOCUMENT_BYTES",
     "ENTRY_TEXT",
     "FUTURE_TOLERANCE",
@@ -38,6 +40,7 @@ __all__ = [
     "REFERENCE",
     "ROLES",
     "SHORT_TEXT",
+    "TEMPLATE_CHARACTERS",
     "TEMPLATE_SECONDS",
     "TEMPLATE_SOURCE",
     "TEMPLATE_STEPS",
@@ -54,6 +57,10 @@ NAME: Final = 200
 
 ADDRESS: Final = 500
 """Characters in a contact point's address: a phone number, an e-mail address, a postal address."""
+
+CONTACTS: Final = 100
+"""Contact points on one case (the debtor's and third parties'); each is journaled in the
+``opened`` snapshot, so the list is bounded like any text."""
 
 SHORT_TEXT: Final = 128
 """Characters in a short label: a document kind, a policy variant, a segment, a role."""
@@ -112,11 +119,20 @@ native evaluator's stack."""
 CONDITION_DEPTH: Final = 16
 """Brackets nested in a CEL condition."""
 
+CONDITION_COMPREHENSIONS: Final = 2
+"""Comprehension macros (``map``, ``filter``, ``all``, ``exists``, ``exists_one``) in a
+CEL condition: nested ones multiply their loops, and the native evaluator cannot be
+stopped once it runs."""
+
 TEMPLATE_SOURCE: Final = 100_000
 """Characters in a message template's source, front matter included."""
 
 TEMPLATE_STEPS: Final = 10_000
 """Loop iterations and macro calls in one rendering of a template."""
+
+TEMPLATE_CHARACTERS: Final = 1_000_000
+"""Characters the filters and methods of one rendering of a template may build, all told:
+each value is bounded by `MESSAGE`, and this bounds a lazy ``map`` of ten thousand."""
 
 TEMPLATE_SECONDS: Final = 1.0
 """Seconds one rendering of a template may take."""

@@ -49,7 +49,13 @@ from ..case import Case, Channel, Party
 from ..compliance import Compliance, Rule
 from ..compliance.packs import resolve
 from ..errors import DocumentInvalid, InvalidInput, TooLong, invalid_input
-from ..limits import MESSAGE, TEMPLATE_SECONDS, TEMPLATE_SOURCE, TEMPLATE_STEPS
+from ..limits import (
+    MESSAGE,
+    TEMPLATE_CHARACTERS,
+    TEMPLATE_SECONDS,
+    TEMPLATE_SOURCE,
+    TEMPLATE_STEPS,
+)
 from ..money import Money
 from ._errors import MessageRefused, TemplateProblem, UnknownTemplate
 from .content import judge_text
@@ -135,13 +141,27 @@ class _Refusal(Exception):
 
 
 class _Budget:
-    """What one rendering may still spend: loop iterations and macro calls, and time."""
+    """What one rendering may still spend: loop iterations and macro calls, characters
+    built by filters and methods, and time."""
 
-    __slots__ = ("deadline", "steps")
+    __slots__ = ("characters", "deadline", "steps")
 
     def __init__(self) -> None:
         self.steps = TEMPLATE_STEPS
+        self.characters = TEMPLATE_CHARACTERS
         self.deadline = _time.monotonic() + TEMPLATE_SECONDS
+
+    def build(self, value: Any) -> None:
+        """Count the text a filter or method built; refuse the rendering past the limits."""
+        if type(value) is str:
+            self.characters -= len(value)
+            if self.characters < 0:
+                raise _Refusal(
+                    "MSG-LIMITS",
+                    f"filters and methods built more than {TEMPLATE_CHARACTERS} characters",
+                )
+        if _time.monotonic() > self.deadline:
+            raise _Refusal("MSG-LIMITS", f"rendering took more than {TEMPLATE_SECONDS:g} s")
 
     def spend(self) -> str:
         """One step more; refuse the rendering past the limits.  Renders as nothing."""
@@ -162,6 +182,12 @@ _BUDGET: ContextVar[_Budget] = ContextVar("arrears_template_budget")
 def _spend() -> str:
     budget = _BUDGET.get(None)
     return budget.spend() if budget is not None else ""
+
+
+def _built(value: Any) -> None:
+    budget = _BUDGET.get(None)
+    if budget is not None:
+        budget.build(value)
 
 
 def _too_long(what: str, length: int) -> _Refusal:
@@ -193,8 +219,8 @@ def _bounded_range(*args: int) -> range:
 
 #: A width or precision in a format: ``%20000d``, ``%.20000f``.
 _WIDE: Final = re.compile(r"%[-+ #0]*(?:\d{5,}|\d*\.\d{5,})")
-#: A width or precision in a ``str.format`` field: ``{:>20000}``.
-_WIDE_FIELD: Final = re.compile(r"\{[^{}]*:[^{}]*\d{5,}[^{}]*\}")
+#: The most spaces ``tojson`` may indent by.
+_JSON_INDENT: Final = 8
 
 
 def _check_arguments(values: Iterable[Any]) -> None:
@@ -229,9 +255,14 @@ def _checked_filter(name: str, function: Callable[..., Any]) -> Callable[..., An
             _check_replace(given[0], given[1], given[2])
         if name == "format" and given and isinstance(given[0], str) and _WIDE.search(given[0]):
             raise _Refusal("MSG-LIMITS", f"a format width above {MESSAGE}")
+        if name == "tojson":
+            indent = kwargs.get("indent", given[1] if len(given) > 1 else None)
+            if indent is not None and not (isinstance(indent, int) and 0 <= indent <= _JSON_INDENT):
+                raise _Refusal("MSG-LIMITS", f"a JSON indent other than 0 to {_JSON_INDENT}")
         result = function(*args, **kwargs)
         if _size(result) > MESSAGE:
             raise _too_long(f"the result of {name}", _size(result))
+        _built(result)
         return result
 
     return checked
@@ -315,14 +346,50 @@ def _sandbox_class() -> type[SandboxedEnvironment]:
                 name = getattr(__obj, "__name__", "")
                 if name == "replace" and len(args) >= 2:
                     _check_replace(receiver, args[0], args[1])
-                if name in ("format", "format_map") and _WIDE_FIELD.search(receiver):
-                    raise _Refusal("MSG-LIMITS", f"a format width above {MESSAGE}")
             result = super().call(__context, __obj, *args, **kwargs)
             if _size(result) > MESSAGE:
                 raise _too_long("a value", _size(result))
+            _built(result)
             return result
 
+        def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+            """``str.format`` and ``format_map`` are refused: a width (``{:>999999999}``)
+            builds its text before any check could see it; the ``format`` filter and
+            ``~`` do the same job, checked."""
+            if super().wrap_str_format(value) is None:
+                return None
+
+            def refused(*args: Any, **kwargs: Any) -> str:
+                raise _Refusal("MSG-LIMITS", "str.format in a template; use the format filter or ~")
+
+            return refused
+
     return MessageSandbox
+
+
+def _bounded_join(env: SandboxedEnvironment) -> Callable[..., str]:
+    """Jinja2's ``join`` filter, refused as soon as its text would pass `MESSAGE` characters.
+
+    The parts are counted as they come, so a join of ten thousand long parts
+    stops at the first one past the limit instead of building them all.
+    """
+    from jinja2.filters import make_attrgetter
+
+    def join(value: Iterable[Any], d: str = "", attribute: str | int | None = None) -> str:
+        if attribute is not None:
+            value = map(make_attrgetter(env, attribute), value)
+        separator = str(d)
+        parts: list[str] = []
+        total = 0
+        for item in value:
+            text = item if type(item) is str else str(item)
+            total += len(text) + (len(separator) if parts else 0)
+            if total > MESSAGE:
+                raise _Refusal("MSG-LIMITS", f"a join of more than {MESSAGE} characters")
+            parts.append(text)
+        return separator.join(parts)
+
+    return join
 
 
 @lru_cache(maxsize=64)
@@ -360,8 +427,13 @@ def _environment(locale: str) -> SandboxedEnvironment:
     env.filters["datetime"] = lambda value, style="medium": format_datetime(value, locale, style)
     env.filters["percent"] = lambda value: format_percent(value, locale)
     env.filters["number"] = lambda value: format_number(value, locale)
+    env.filters["join"] = _bounded_join(env)
     for name, function in list(env.filters.items()):
         env.filters[name] = _checked_filter(name, function)
+    # lipsum(1000000) runs for half a minute in one call no budget can interrupt;
+    # cycler and joiner have no use in a message.
+    for unused in ("lipsum", "cycler", "joiner"):
+        env.globals.pop(unused, None)
     env.globals["range"] = _bounded_range
     env.globals["_arrears_step"] = _spend
     env.globals["_arrears_join"] = _checked_join

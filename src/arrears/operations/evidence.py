@@ -85,7 +85,7 @@ def verify(rec: Recorder, anchors: Anchors | None = None) -> list[JournalProblem
         if anchors is not None:
             problems.extend(anchors.check(case_id, entries))
         if not entries:
-            problems.extend(verify_chain(case_id, entries, head))
+            problems.extend(verify_chain(case_id, entries, head) or [_no_journal(case_id)])
             continue
         try:
             # Verifies the chain against the head first, then every entry against the workflow.
@@ -126,7 +126,8 @@ def checkpoint(
     heads: dict[str, tuple[int, str]] = {}
     at = rec.clock.now()
     for case_id, entries in store.chains():
-        problems.extend(verify_chain(case_id, entries, store.head(case_id)))
+        found = verify_chain(case_id, entries, store.head(case_id))
+        problems.extend(found if found or entries else [_no_journal(case_id)])
         if anchors is not None:
             problems.extend(anchors.check(case_id, entries))
         if entries:
@@ -136,6 +137,13 @@ def checkpoint(
     if problems:
         raise JournalCorrupted(problems)
     return make_checkpoint(heads, key, at=at, previous=previous, purged=gone)
+
+
+def _no_journal(case_id: str) -> JournalProblem:
+    """A stored case without a journal whose head claims none: every case is stored with
+    its opening entry, so this one was put there beside the engine (past whatever guards
+    it stands beyond).  A head that claims entries is ``truncated`` instead."""
+    return JournalProblem(case_id, 0, "removed", "the store holds the case but no journal")
 
 
 def stored_against_replay(

@@ -20,9 +20,12 @@ Neither is ``eval``: a condition can only read the facts listed in
 
 A CEL expression is measured before the CEL library sees it: at most
 `arrears.limits.CONDITION_LENGTH` characters, `~arrears.limits.CONDITION_TERMS`
-names and literals and `~arrears.limits.CONDITION_DEPTH` nested brackets.  The
-native evaluator recurses once per operator: a chain of fifteen thousand
-``+`` crashes the process (a segmentation fault), which no ``try`` can catch.
+names and literals, `~arrears.limits.CONDITION_DEPTH` nested brackets and
+`~arrears.limits.CONDITION_COMPREHENSIONS` comprehensions (``map``,
+``filter``, ``all``, ``exists``, ``exists_one``).  The native evaluator
+recurses once per operator: a chain of fifteen thousand ``+`` crashes the
+process (a segmentation fault), which no ``try`` can catch; and comprehensions
+nested five deep over a list of 28 run for hours, which no timeout can stop.
 """
 
 from __future__ import annotations
@@ -36,7 +39,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..case import Outcome
 from ..errors import ConditionError
-from ..limits import CONDITION_DEPTH, CONDITION_LENGTH, CONDITION_TERMS
+from ..limits import (
+    CONDITION_COMPREHENSIONS,
+    CONDITION_DEPTH,
+    CONDITION_LENGTH,
+    CONDITION_TERMS,
+)
 from .facts import FACTS, Facts, cel_value
 
 __all__ = ["CelCondition", "ConditionError", "Test", "When"]
@@ -239,8 +247,9 @@ class CelCondition:
     """A CEL expression compiled once, evaluated on a case's facts.
 
     Raises:
-        ConditionError: it does not parse, reads a name that is not a fact,
-            mixes types, or does not give a boolean (tried on sample facts).
+        ConditionError: it is too large (`condition_problem`), does not parse,
+            reads a name that is not a fact, mixes types, divides by zero,
+            overflows, or does not give a boolean (tried on sample facts).
     """
 
     __slots__ = ("_program", "_results", "names", "source")
@@ -263,7 +272,7 @@ class CelCondition:
         self.names = tuple(name for name in self._program.variables() if name in FACTS)
         try:
             result = self._program.execute(_SAMPLE)
-        except (RuntimeError, TypeError, ValueError) as err:
+        except _EVALUATION_ERRORS as err:
             raise ConditionError(str(err).split(". ")[0]) from None
         if not isinstance(result, bool):
             raise ConditionError(f"gives {type(result).__name__}, not a boolean")
@@ -272,7 +281,12 @@ class CelCondition:
         return f"CelCondition({self.source!r})"
 
     def __call__(self, facts: Facts) -> bool:
-        """Evaluate on *facts*; an evaluation error (a fact that is null) counts as false."""
+        """Evaluate on *facts*; an evaluation error counts as false.
+
+        A fact that is null, a division by zero (``10 / (dpd - 5)`` when
+        ``dpd`` is 5) or an overflow makes the condition not hold; it never
+        raises out of a review.
+        """
         values = tuple([facts[name] for name in self.names])
         try:
             return self._results[values]
@@ -284,7 +298,7 @@ class CelCondition:
         context = {name: cel_value(name, value) for name, value in named}
         try:
             result = self._program.execute(context) is True
-        except (RuntimeError, TypeError, ValueError):
+        except _EVALUATION_ERRORS:
             result = False
         if remember:
             if len(self._results) >= _RESULTS_KEPT:
@@ -292,6 +306,13 @@ class CelCondition:
             self._results[values] = result
         return result
 
+
+#: What the CEL library raises when an expression fails on given facts: an undefined
+#: name or a null fact, mixed types, a division by zero, an overflow.
+_EVALUATION_ERRORS: Final = (RuntimeError, TypeError, ValueError, ArithmeticError)
+
+#: CEL's comprehension macros: each one loops over a list, so nesting them multiplies.
+_COMPREHENSIONS: Final = frozenset({"map", "filter", "all", "exists", "exists_one", "existsOne"})
 
 #: A CEL token: a string (raw strings have no escapes), a number, a name, a bracket, or
 #: any other character.  Enough to count terms and depth, not to parse.
@@ -312,17 +333,21 @@ def condition_problem(source: str) -> str | None:
     """Why *source* is too large a CEL expression to hand to the CEL library, or ``None``.
 
     Counted before it is compiled: its length (`arrears.limits.CONDITION_LENGTH`),
-    its names and literals (`~arrears.limits.CONDITION_TERMS`) and its nested
-    brackets (`~arrears.limits.CONDITION_DEPTH`).  The message gives the counts,
-    not the expression.
+    its names and literals (`~arrears.limits.CONDITION_TERMS`), its nested
+    brackets (`~arrears.limits.CONDITION_DEPTH`) and its comprehensions
+    (`~arrears.limits.CONDITION_COMPREHENSIONS`: every ``map``, ``filter``,
+    ``all``, ``exists`` or ``exists_one`` outside a string counts).  The
+    message gives the counts, not the expression.
     """
     if len(source) > CONDITION_LENGTH:
         return f"{len(source)} characters, more than {CONDITION_LENGTH}"
-    terms = depth = deepest = 0
+    terms = depth = deepest = loops = 0
     for token in _TOKEN.finditer(source):
         group = token.lastgroup
         if group == "term" or group == "string":
             terms += 1
+            if group == "term" and token.group() in _COMPREHENSIONS:
+                loops += 1
         elif group == "open":
             depth += 1
             deepest = max(deepest, depth)
@@ -332,6 +357,11 @@ def condition_problem(source: str) -> str | None:
         return f"{terms} names and literals, more than {CONDITION_TERMS}"
     if deepest > CONDITION_DEPTH:
         return f"brackets nested {deepest} deep, more than {CONDITION_DEPTH}"
+    if loops > CONDITION_COMPREHENSIONS:
+        return (
+            f"{loops} comprehensions (map, filter, all, exists, exists_one), "
+            f"more than {CONDITION_COMPREHENSIONS}"
+        )
     return None
 
 

@@ -145,7 +145,12 @@ FROM picked WHERE r.case_id = picked.case_id
 RETURNING r.case_id, r.review_at
 """
 #: Every chain in case id order: code point order (``COLLATE "C"``), as Python sorts.
-_CHAINS: Final = f'SELECT {_ENTRY_COLUMNS} FROM journal ORDER BY case_id COLLATE "C", seq'
+#: Every stored case with its chain: a case without a journal comes as one row of nulls
+#: (``verify`` names it), as the SQLite store lists every case row.
+_CHAINS: Final = (
+    "SELECT c.id, j.seq, j.kind, j.at, j.body, j.hash FROM cases c "
+    'LEFT JOIN journal j ON j.case_id = c.id ORDER BY c.id COLLATE "C", j.seq'
+)
 _DUE: Final = (
     "SELECT case_id FROM reviews WHERE review_at <= %(now)s "
     "AND (lease_until IS NULL OR lease_until <= %(now)s) "
@@ -536,7 +541,8 @@ class PostgresStore(Session):
                     if current is not None:
                         yield current, tuple(chain)
                     current, chain = row[0], []
-                chain.append(entry_from_row(row))
+                if row[1] is not None:
+                    chain.append(entry_from_row(row))
             if current is not None:
                 yield current, tuple(chain)
 
