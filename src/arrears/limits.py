@@ -106,7 +106,7 @@ YAML_DEPTH: Final = 64
 YAML_ALIASES: Final = 100
 """Aliases (``*name``) in a YAML document."""
 
-YAML_VALUES: Final = 100_000
+YAML_VALUES: Final = 20_000
 """Values in a YAML document once its aliases are expanded (a "billion laughs" stops here)."""
 
 CONDITION_LENGTH: Final = 2_000
