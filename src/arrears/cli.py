@@ -859,6 +859,13 @@ def explain_command(
     help="The moment after the window's last, ISO 8601 with an offset (default: whole days "
     "from --from past the journal's last entry).",
 )
+@click.option(
+    "--champion",
+    metavar="VARIANT",
+    default=None,
+    help="The champion variant challengers are compared with (default: the variant named "
+    "champion, else the first by name).",
+)
 @_COST_OPTION
 def report_command(
     db: str,
@@ -866,6 +873,7 @@ def report_command(
     as_json: bool,
     start: str | None,
     end: str | None,
+    champion: str | None,
     costs: tuple[str, ...],
 ) -> None:
     """Print the KPIs of every case in the store over a window, from its journal.
@@ -886,9 +894,12 @@ def report_command(
     first, last = _moment(start, "--from"), _moment(end, "--to")
     with _engine_logs(False), open_store(_existing(db)) as store:
         try:
-            report = kpis_from_journal(store.chains(), costs=_costs(costs), start=first, end=last)
+            report = kpis_from_journal(
+                store.chains(), costs=_costs(costs), start=first, end=last, champion=champion
+            )
         except InvalidInput as err:
-            raise click.BadParameter(str(err), param_hint="--to") from None
+            hint = "--champion" if err.field == "champion" else "--to"
+            raise click.BadParameter(str(err), param_hint=hint) from None
     if as_json:
         click.echo(json_module.dumps(report.to_json(), ensure_ascii=False, sort_keys=True))
     else:

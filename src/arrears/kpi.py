@@ -31,7 +31,9 @@ contacts per case, cost per amount collected, contacts denied
     channel, and the rules each denial cites).
 
 Every KPI is also given per champion/challenger variant, as recorded in the
-journal (``variant_assigned``).
+journal (``variant_assigned``); with two variants or more, `KpiReport.comparison`
+gives the proportions' 95% intervals and each challenger's difference from the
+champion (`arrears.comparison`).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from .case import Balance, Case, bucket_of, overdue_sum
+from .comparison import INTERVALS_NEED, Comparison, compare_variants, intervals_available
 from .errors import InvalidInput
 from .events import apply_entry
 from .journal import JournalEntry
@@ -322,6 +325,8 @@ class KpiReport:
         days: Days in the window (whole days, at least one).
         periods: The window's roll-rate periods, the last one partial when shorter.
         journal: The journal's first opening and last entry (``None`` when empty).
+        champion: The champion variant (``None``: the variant named ``champion``, else the
+            first by name; see `arrears.comparison.champion_of`).
     """
 
     overall: Kpis
@@ -331,6 +336,34 @@ class KpiReport:
     days: int
     periods: tuple[Period, ...] = ()
     journal: tuple[datetime, datetime] | None = None
+    champion: str | None = None
+
+    def comparison(self) -> Comparison | None:
+        """Each variant's proportions with 95% intervals, and each challenger against the
+        champion (`arrears.comparison.compare_variants`); ``None`` with fewer than two variants.
+
+        Raises:
+            ArrearsError: statsmodels is not installed (``pip install 'arrears[report]'``).
+        """
+        return compare_variants(self)
+
+    def comparison_table(self) -> str:
+        """The comparison as plain text (empty with fewer than two variants): the grid,
+        one sentence per KPI and challenger, and how the figures were computed."""
+        if len(self.variants) < 2:
+            return ""
+        if not intervals_available():
+            return INTERVALS_NEED + "\n"
+        found = self.comparison()
+        if found is None:  # pragma: no cover - two variants or more always compare
+            return ""
+        lines = [
+            f"champion/challenger, 95% confidence intervals (champion: {found.champion})",
+            _grid("KPI", found.heads(), found.rows()).rstrip("\n"),
+            *found.sentences(),
+            *found.notes(),
+        ]
+        return "\n".join(lines) + "\n"
 
     @property
     def whole_journal(self) -> bool:
@@ -447,6 +480,9 @@ class KpiReport:
         lines += self.notes()
         lines.append("")
         lines.append(self.roll_table().rstrip("\n"))
+        compared = self.comparison_table()
+        if compared:
+            lines += ["", compared.rstrip("\n")]
         return "\n".join(lines) + "\n"
 
     def to_json(self) -> dict[str, Any]:
@@ -458,7 +494,17 @@ class KpiReport:
             "periods": [period.to_json() for period in self.periods],
             "overall": self.overall.to_json(),
             "variants": {name: kpis.to_json() for name, kpis in sorted(self.variants.items())},
+            **self._comparison_json(),
         }
+
+    def _comparison_json(self) -> dict[str, Any]:
+        """``{"comparison": …}`` with two variants or more; what it needs when not installed."""
+        if len(self.variants) < 2:
+            return {}
+        if not intervals_available():
+            return {"comparison": {"unavailable": INTERVALS_NEED}}
+        found = self.comparison()
+        return {} if found is None else {"comparison": found.to_json()}
 
 
 def _roll_label(name: str) -> str:
@@ -674,6 +720,7 @@ def kpis_from_journal(
     costs: Mapping[str, Decimal] | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
+    champion: str | None = None,
 ) -> KpiReport:
     """The KPIs of the journal's cases over the window ``[start, end)``, as ``docs/kpis.md``
     defines them.
@@ -688,9 +735,13 @@ def kpis_from_journal(
         end: The moment after its last (when omitted: the smallest whole number
             of days after *start* that is later than the journal's last entry,
             as `journal_window` gives it).
+        champion: The champion variant, which challengers are compared with
+            (`KpiReport.comparison`); by default the variant named ``champion``,
+            else the first by name.
 
     Raises:
-        InvalidInput: *end* is not after *start*, or either is naive.
+        InvalidInput: *end* is not after *start*, either is naive, or *champion* is not
+            a variant of the journal.
     """
     for name, moment in (("start", start), ("end", end)):
         if moment is not None and moment.utcoffset() is None:
@@ -716,6 +767,9 @@ def kpis_from_journal(
         raise InvalidInput("end", finish.isoformat(), f"a moment after the start, {begin}")
     report = _report(folds, prices, begin, finish)
     report.journal = (first, last)
+    if champion is not None and champion not in report.variants:
+        raise InvalidInput("champion", champion, f"one of the variants {sorted(report.variants)}")
+    report.champion = champion
     return report
 
 

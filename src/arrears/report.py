@@ -18,6 +18,12 @@ period, a partial period marked as such.
 3. **Contacts by channel and hour**: in the debtor's local time.
 4. **Blocks by rule**: contacts compliance denied, by the rules each denial
    cites (a denial citing two rules counts for both).
+
+With two champion/challenger variants or more, a last section compares them:
+each proportion KPI per variant with its 95% interval (drawn as error bars),
+each challenger's difference from the champion with its interval and p-value,
+and one sentence per KPI and challenger (`arrears.comparison`; it needs
+statsmodels, and says so when it is not installed).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from .comparison import INTERVALS_NEED, Comparison, intervals_available
 from .kpi import BUCKETS, KpiReport, Kpis
 
 if TYPE_CHECKING:
@@ -165,6 +172,61 @@ def _blocks(kpis: Kpis) -> Figure:
     return figure
 
 
+def _intervals(comparison: Comparison) -> Figure:
+    """Each KPI's value per variant, with its 95% Wilson interval as an error bar."""
+    names = list(comparison.values)
+    figure = _figure(7.5, max(2.0, 0.9 * len(names) + 1.0))
+    axes = figure.subplots()
+    step = 0.8 / max(1, len(comparison.variants))
+    for index, variant in enumerate(comparison.variants):
+        rows, values, below, above = [], [], [], []
+        for row, name in enumerate(names):
+            found = comparison.values[name][variant]
+            if found.value is None or found.low is None or found.high is None:
+                continue
+            rows.append(row - 0.4 + step * (index + 0.5))
+            values.append(100 * found.value)
+            below.append(100 * (found.value - found.low))
+            above.append(100 * (found.high - found.value))
+        label = f"{variant} (champion)" if variant == comparison.champion else variant
+        axes.errorbar(
+            values,
+            rows,
+            xerr=[below, above],
+            fmt="o",
+            capsize=4,
+            label=label,
+            color=_COLOURS[index % len(_COLOURS)],
+        )
+    axes.set_yticks(range(len(names)), names)
+    axes.invert_yaxis()
+    axes.set_xlabel("% (95% confidence interval)")
+    axes.set_title("Champion and challenger")
+    axes.grid(alpha=0.3, axis="x")
+    axes.legend(loc="best")
+    return figure
+
+
+def _comparison(report: KpiReport) -> str:
+    """The champion/challenger section: intervals, differences, sentences and chart."""
+    if len(report.variants) < 2:
+        return ""
+    if not intervals_available():
+        return f"<h2>Champion and challenger</h2><p>{html.escape(INTERVALS_NEED)}</p>"
+    comparison = report.comparison()
+    if comparison is None:  # pragma: no cover - two variants or more always compare
+        return ""
+    sentences = "".join(f"<li>{html.escape(line)}</li>" for line in comparison.sentences())
+    notes = "".join(f"<li>{html.escape(line)}</li>" for line in comparison.notes())
+    chart = _svg(_intervals(comparison)) if comparison.values else ""
+    return (
+        f"<h2>Champion and challenger</h2>"
+        f"{_grid('KPI', comparison.heads(), comparison.rows())}"
+        f'<ul>{sentences}</ul><ul class="notes">{notes}</ul>'
+        f'<section class="chart">{chart}</section>'
+    )
+
+
 def charts(report: KpiReport) -> dict[str, str]:
     """The four charts as inline SVG, by title."""
     overall = report.overall
@@ -237,7 +299,7 @@ def render_html(
         f"<h2>Roll rates by period</h2><p>Of the cases in Mk at a period's start, the share "
         f"in M(k+1) or worse at its end, and how many were in Mk at the start. A partial "
         f"period is shown here only; the pooled figures count the complete ones.</p>"
-        f"{_rolls(report)}{sections}</body></html>\n"
+        f"{_rolls(report)}{sections}{_comparison(report)}</body></html>\n"
     )
 
 

@@ -538,10 +538,14 @@ class SimulationResult:
 
     def kpis(self) -> KpiReport:
         """The KPIs of the run over ``[started, ended)``, from its journal
-        (`arrears.kpi.kpis_from_journal`)."""
-        return kpis_from_journal(
+        (`arrears.kpi.kpis_from_journal`); the policy's first variant is the champion."""
+        report = kpis_from_journal(
             self.engine.store.chains(), costs=self.costs, start=self.started, end=self.ended
         )
+        policy = self.engine.policy
+        if policy is not None and policy.variants and policy.variants[0].id in report.variants:
+            report.champion = policy.variants[0].id
+        return report
 
 
 class Simulation:
