@@ -815,7 +815,9 @@ class Engine:
         opened beyond an opening stage without a migration its roles allow, or
         a transition the graph has no edge for, out of a terminal stage, or
         without the journaled roles and four-eyes approver its guards ask, is
-        ``forbidden``.  With *anchors*, the heads of a signed
+        ``forbidden``; an entry whose data is not its kind's is ``malformed``
+        (the other cases are still verified), and a stored case without a
+        journal is ``removed``.  With *anchors*, the heads of a signed
         checkpoint (`arrears.checkpoints.CheckpointLog.anchors`), every case
         the checkpoint holds must still be there (else ``removed``) with its
         chain still holding the checkpointed head at the checkpointed
