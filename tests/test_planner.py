@@ -227,3 +227,35 @@ def test_the_tick_does_what_explain_says(tmp_path: Path, stage: str, day: int) -
             if e.kind in ("outbox_intent", "task_opened", "contact_denied")
         }
         assert keys == {a.key for a in plan.actions}
+
+
+def test_only_a_consent_for_the_medium_gives_back_an_opted_out_address() -> None:
+    """A callback consent after an SMS opt-out leaves the opt-out; a medium consent lifts it."""
+    from arrears.planner import contact_for
+
+    clock = SettableClock(datetime(2026, 9, 2, 9, 30, tzinfo=SHANGHAI))
+    engine = Engine(clock=clock)
+    engine.open_case(
+        {
+            "id": "L-1",
+            "debtor": {"id": "D-1", "timezone": "Asia/Shanghai"},
+            "contacts": [
+                {"id": "a", "channel": "sms", "address": "+8613800000001"},
+                {"id": "b", "channel": "sms", "address": "+8613800000002"},
+            ],
+            "balance": {"currency": "CNY", "principal": "100.00"},
+            "due_date": "2026-09-01",
+        }
+    )
+    action = SendAction(channel="sms", template="t")
+    engine.record_opt_out("L-1", "sms", contact="a")
+    clock.advance(minutes=5)
+    engine.record_consent("L-1", "sms", contact="a", covers=["hours", "calls"])
+    point = contact_for(engine.case("L-1"), action, engine.contact_history("L-1"))
+    assert point is not None
+    assert point.id == "b"
+    clock.advance(minutes=5)
+    engine.record_consent("L-1", "sms", contact="a", covers=["medium"])
+    point = contact_for(engine.case("L-1"), action, engine.contact_history("L-1"))
+    assert point is not None
+    assert point.id == "a"

@@ -230,10 +230,15 @@ def proposal_for(action: SendAction, point: ContactPoint | None, text: str | Non
 
 
 def _opted_out(history: ContactHistory | None, channel: str, contact: str) -> bool:
+    """Opted out of *channel* at *contact*, and not given back since by a consent for the
+    medium (a consent to be called back this afternoon does not restore it)."""
     if history is None:
         return False
     opted = history.opt_out_for(channel, contact)
     if opted is None:
         return False
-    consent = history.last_consent(channel, contact)
-    return consent is None or consent.at < opted.at
+    return not any(
+        consent.at >= opted.at
+        for consent in history.consents_for("medium", channel)
+        if consent.covers(channel, contact)
+    )
