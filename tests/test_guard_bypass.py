@@ -500,6 +500,19 @@ class TestForgedExport:
             "approver cannot be read" in problem.detail
         )
 
+    def test_a_refusal_that_claims_to_have_moved_the_case(self) -> None:
+        """A forged ``refusal`` of ``start_legal`` recording a move to the demand letter."""
+        engine = new_engine()
+        engine.open_case(case_data())
+        engine.fire("C-1", "notify")
+        chains = chains_of(engine)
+        data = transition("start_legal", "notified", LEGAL[0], AGENT)
+        data["failures"] = [{"guard": "approved_by(legal_officer)", "reason": "x", "values": {}}]
+        forged = appended(chains, "C-1", "refusal", data)
+        (problem,) = refused(export(chains))
+        assert (problem.position, problem.problem) == (forged.seq, "forbidden")
+        assert "a refused trigger leaves the case where it stood, 'notified'" in problem.detail
+
     def test_four_eyes_approved_by_the_system(self) -> None:
         """``file_suit`` approved by "system" holding a supervisor's role: no second person."""
         engine = new_engine()

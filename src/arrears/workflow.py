@@ -719,7 +719,9 @@ class Workflow:
           journals no roles (written before roles were journaled) is reported;
         - ``payment_reversed`` that moves the stage: it moves the case from
           where it stands back to where the reversed payment's first
-          transition started.
+          transition started;
+        - ``refusal``: the recorded source and destination are both the stage
+          the case stood in (a refused trigger moves nothing).
 
         Guards about the case itself (days past due, holds, notices) are not
         judged again: a later version of the workflow may change them.
@@ -732,6 +734,13 @@ class Workflow:
             return self._opening_problem(case, entry)
         if kind == "payment_reversed" and "stage" in entry.data:
             return _reversal_problem(case, entries, entry)
+        if kind == "refusal":
+            data = entry.data
+            if data.get("source") != case.stage or data.get("dest") != case.stage:
+                return (
+                    f"a refusal records {data.get('source')!r} to {data.get('dest')!r}, "
+                    f"but a refused trigger leaves the case where it stood, {case.stage!r}"
+                )
         return None
 
     def _opening_problem(self, case: Case, entry: JournalEntry) -> str | None:
