@@ -80,6 +80,33 @@ def run_engine(make_case: MakeCase) -> Engine:
 
 
 class TestSeal:
+    def test_an_exported_line_is_pinned_byte_for_byte(self) -> None:
+        """One payment entry's export line and hash, as literals: the format is a promise.
+
+        Keys sorted at every level (``amount`` before ``currency`` inside the
+        amount), non-ASCII as itself, the time in UTC with its offset, the
+        hash the SHA-256 of the body without it.  An auditor's own tool can
+        recompute this line; a change to the encoding breaks every journal.
+        """
+        data = {
+            "reference": "银行-1",
+            "amount": {"currency": "CNY", "amount": "50.00"},
+            "actor": "agent-7",
+            "applied": {"principal": "50.00"},
+        }
+        entry = seal("L-1", 1, datetime(2026, 9, 2, 1, 30, tzinfo=UTC), "payment", data, GENESIS)
+        digest = "743e408da824f97df95df3c8ec2e15ee405da075f9a03e9f7ef6934a38d82f40"
+        body = (
+            '{"at":"2026-09-02T01:30:00+00:00","case_id":"L-1","data":{"actor":"agent-7",'
+            '"amount":{"amount":"50.00","currency":"CNY"},"applied":{"principal":"50.00"},'
+            '"reference":"银行-1"},"kind":"payment","prev":"' + GENESIS + '","seq":1}'
+        )
+        assert entry.body == body.encode()
+        assert entry.hash == digest == hashlib.sha256(body.encode()).hexdigest()
+        assert entry.to_json_line() == body.replace(
+            ',"kind":"payment"', f',"hash":"{digest}","kind":"payment"'
+        )
+
     def test_hash_covers_the_canonical_body(self) -> None:
         """An entry's hash is the SHA-256 of its canonical body: sorted keys, no spaces."""
         entry = seal("C-1", 0, T0, "opened", {"b": 1, "a": "王"}, GENESIS)

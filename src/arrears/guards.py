@@ -22,7 +22,7 @@ Write your own with `guard`::
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -481,13 +481,3 @@ def guard(name: str) -> Callable[[Callable[[Case, GuardContext], GuardResult]], 
         return _FunctionGuard(name, func)
 
     return wrap
-
-
-def run_guards(guards: Iterable[Guard], case: Case, ctx: GuardContext) -> list[GuardFailure]:
-    """Run every guard (none is skipped) and return the failures."""
-    failures = []
-    for check in guards:
-        failure = check(case, ctx)
-        if failure is not None:
-            failures.append(failure)
-    return failures
