@@ -317,6 +317,14 @@ class TestAllocate:
         assert applied["interest"] == cny("10.00")
         assert applied["penalty"] == cny("0")
 
+    def test_an_order_may_name_components_the_debt_lacks(self) -> None:
+        """Components the order names but the debt has none of are skipped, nothing lost."""
+        owed = {"interest": cny("50.00"), "principal": cny("1000.00")}
+        applied, credit = allocate(cny("70.00"), owed)  # the default order names four
+        assert applied == {"interest": cny("50.00"), "principal": cny("20.00")}
+        assert list(applied) == ["interest", "principal"]
+        assert credit == cny("0")
+
     def test_order_must_name_every_component(self) -> None:
         """An order that leaves out a component is refused, naming 'order'."""
         with pytest.raises(InvalidInput) as info:
