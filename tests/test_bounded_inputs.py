@@ -82,6 +82,26 @@ def run_limited(code: str) -> str:
     return done.stdout
 
 
+def policy_problems(folder: Path, condition: str) -> str:
+    """Load, in a limited child, a policy whose one step has *condition* at line 5; its problems.
+
+    Each problem is printed as ``problem LINE FIELD MESSAGE``.
+    """
+    policy = folder / "policy.yaml"
+    policy.write_text(
+        f"id: p\nversion: '1'\nsteps:\n  - id: s\n    if: \"{condition}\"\n    fire: escalate\n",
+        encoding="utf-8",
+    )
+    return run_limited(f"""
+        from arrears.policy import load_policy, PolicyInvalid
+        try:
+            load_policy({str(policy)!r})
+        except PolicyInvalid as err:
+            for problem in err.problems:
+                print("problem", problem.line, problem.field, problem.message[:200])
+    """)
+
+
 def case_data(**overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": "C-1",
@@ -410,19 +430,7 @@ class TestCel:
     def test_fifteen_thousand_terms_are_refused_before_the_library(self, tmp_path: Path) -> None:
         """The chain that crashed the process: `PolicyInvalid` at the ``if``'s line instead."""
         chain = " + ".join(["dpd"] * 15_000) + " > 0"
-        policy = tmp_path / "policy.yaml"
-        policy.write_text(
-            f"id: p\nversion: '1'\nsteps:\n  - id: s\n    if: \"{chain}\"\n    fire: escalate\n",
-            encoding="utf-8",
-        )
-        found = run_limited(f"""
-            from arrears.policy import load_policy, PolicyInvalid
-            try:
-                load_policy({str(policy)!r})
-            except PolicyInvalid as err:
-                for problem in err.problems:
-                    print("problem", problem.line, problem.field, problem.message[:200])
-        """)
+        found = policy_problems(tmp_path, chain)
         assert "characters, more than" in found or "names and literals" in found
         assert "problem 5 steps[0].if" in found
 
@@ -466,19 +474,7 @@ class TestCel:
             f"{items}.map(a, {items}.map(b, {items}.map(c, {items}.map(d, "
             f"{items}.map(e, 1))))).size() > 0"
         )
-        policy = tmp_path / "policy.yaml"
-        policy.write_text(
-            f"id: p\nversion: '1'\nsteps:\n  - id: s\n    if: \"{source}\"\n    fire: escalate\n",
-            encoding="utf-8",
-        )
-        found = run_limited(f"""
-            from arrears.policy import load_policy, PolicyInvalid
-            try:
-                load_policy({str(policy)!r})
-            except PolicyInvalid as err:
-                for problem in err.problems:
-                    print("problem", problem.line, problem.field, problem.message[:200])
-        """)
+        found = policy_problems(tmp_path, source)
         assert "problem 5 steps[0].if" in found
         assert "5 comprehensions (map, filter, all, exists, exists_one), more than 2" in found
 
@@ -507,19 +503,7 @@ class TestCel:
         `ZeroDivisionError`."""
         with pytest.raises(ConditionError, match="by zero"):
             CelCondition(source)
-        policy = tmp_path / "policy.yaml"
-        policy.write_text(
-            f"id: p\nversion: '1'\nsteps:\n  - id: s\n    if: \"{source}\"\n    fire: escalate\n",
-            encoding="utf-8",
-        )
-        found = run_limited(f"""
-            from arrears.policy import load_policy, PolicyInvalid
-            try:
-                load_policy({str(policy)!r})
-            except PolicyInvalid as err:
-                for problem in err.problems:
-                    print("problem", problem.line, problem.field, problem.message[:200])
-        """)
+        found = policy_problems(tmp_path, source)
         assert "problem 5 steps[0].if" in found
         assert "by zero" in found
 

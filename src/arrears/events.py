@@ -823,8 +823,7 @@ def replay(
             try:
                 forbids = check(case, entries, position)
             except (KeyError, TypeError, ValueError, IndexError) as err:
-                lacks = "; ".join(check_data(entry.kind, data)) or repr(err)
-                forbids = f"cannot be judged ({lacks})"
+                forbids = f"cannot be judged ({err!r})"  # its keys are checked above
             if forbids is not None:
                 forbidden.append(
                     JournalProblem(case_id, position, "forbidden", f"seq {entry.seq}: {forbids}")
@@ -858,9 +857,8 @@ def _unappliable(
 ) -> JournalProblem:
     """A ``malformed`` problem for an entry its kind's apply could not use.
 
-    Names what `check_data` finds missing or extra, else the error's type only
-    (its message may quote the entry's values).
+    Its keys are the kind's (`replay` checks them first): a value is wrong.
+    Names the error's type only (its message may quote the entry's values).
     """
-    found = check_data(entry.kind, entry.data)
-    said = "; ".join(found) if found else f"its data cannot be applied ({type(err).__name__})"
+    said = f"its data cannot be applied ({type(err).__name__})"
     return JournalProblem(case_id, position, "malformed", f"seq {entry.seq}: {said}")
