@@ -747,3 +747,172 @@ class TestContactPersons:
         )
         engine.record_opt_out("C-1", "sms", contact="friend-sms")
         assert "CN-THIRD-PARTY" in engine.judge_contact("C-1", relay).rules
+
+
+# -- places, attorneys, identification and exposure ---------------------------------------------
+class TestRepresentedByAttorney:
+    def _engine(self, **overrides: Any) -> tuple[Engine, SettableClock]:
+        clock = SettableClock(ny(2026, 10, 5, 12))
+        engine = Engine(
+            compliance=Compliance(["US-RegF"], overrides={"US-ATTY": overrides}), clock=clock
+        )
+        engine.open_case(us_case())
+        engine.record_notice("C-1", "validation")
+        engine.add_hold("C-1", "attorney", "represented about this debt")
+        return engine, clock
+
+    def test_silence_counts_whole_days_after_the_letter(self) -> None:
+        engine, clock = self._engine(response_days=10)
+        clock.set(ny(2026, 10, 6, 15))
+        engine.record_notice("C-1", "attorney_contacted")
+        letter = {"channel": "letter", "party": "debtor"}
+        late = engine.judge_contact("C-1", letter, at=ny(2026, 10, 16, 23, 59), record=False)
+        assert late.rules == ("US-ATTY",)
+        assert late.next_allowed_at == ny(2026, 10, 17)
+        assert engine.judge_contact("C-1", letter, at=ny(2026, 10, 17), record=False).allowed
+        clock.set(ny(2026, 10, 16, 9))
+        engine.record_notice("C-1", "attorney_responded")
+        answered = engine.judge_contact("C-1", letter, at=ny(2026, 10, 20, 10), record=False)
+        assert answered.rules == ("US-ATTY",)
+        assert answered.next_allowed_at is None
+
+    def test_third_parties_are_judged_for_location_only_and_the_attorneys_consent_is_not_theirs(
+        self,
+    ) -> None:
+        engine, clock = self._engine()
+        location = {"channel": "call", "contact": "sister", "purpose": "location"}
+        assert "US-ATTY" in engine.judge_contact("C-1", location, record=False).rules
+        collection = engine.judge_contact(
+            "C-1", {**location, "purpose": "collection"}, record=False
+        )
+        assert "US-ATTY" not in collection.rules
+        assert "US-3P" in collection.rules
+        clock.set(ny(2026, 10, 8, 10))
+        engine.record_notice("C-1", "attorney_consent")
+        assert engine.judge_contact("C-1", {"channel": "call", "contact": "mobile"}).allowed
+        assert "US-ATTY" in engine.judge_contact("C-1", location, record=False).rules
+
+    def test_the_consumers_own_consent_counts_only_when_named(self) -> None:
+        call = {"channel": "call", "contact": "mobile"}
+        for overrides, allowed in (({}, False), ({"consumer_consent_notice": "said_yes"}, True)):
+            engine, clock = self._engine(**overrides)
+            clock.set(ny(2026, 10, 8, 10))
+            engine.record_notice("C-1", "said_yes")
+            assert engine.judge_contact("C-1", call, record=False).allowed is allowed
+
+
+class TestPlaces:
+    def test_one_reply_by_the_medium_the_debtor_used_at_that_address(self) -> None:
+        contacts = [
+            {"id": "mobile", "channel": "call", "address": BOSTON_MOBILE},
+            {"id": "office", "channel": "call", "address": "+16175550999", "work": True},
+            {"id": "office-sms", "channel": "sms", "address": "+16175550999", "work": True},
+        ]
+        engine, clock = _engine(["US-RegF"], ny(2026, 10, 5, 10), contacts=contacts)
+        engine.record_notice("C-1", "work_inconvenient")
+        clock.set(ny(2026, 10, 6, 12))
+        engine.record_interaction("C-1", "call", "reply", contact="office")
+        reply_call = {"channel": "call", "contact": "office", "purpose": "reply"}
+        reply_text = {"channel": "sms", "contact": "office-sms", "purpose": "reply"}
+        assert engine.judge_contact("C-1", reply_call, record=False).allowed
+        assert engine.judge_contact("C-1", reply_text, record=False).rules == ("US-PLACE",)
+        engine.record_interaction("C-1", "call", "conversation", contact="office", purpose="reply")
+        assert "US-PLACE" in engine.judge_contact("C-1", reply_call, record=False).rules
+        mobile = engine.judge_contact("C-1", {"channel": "call", "contact": "mobile"}, record=False)
+        assert "US-PLACE" not in mobile.rules
+
+    def test_the_employers_prohibition_has_no_reply_allowance(self) -> None:
+        contacts = [{"id": "office", "channel": "call", "address": "+16175550999", "work": True}]
+        engine, clock = _engine(["US-RegF"], ny(2026, 10, 5, 10), contacts=contacts)
+        engine.record_notice("C-1", "employer_prohibits")
+        clock.set(ny(2026, 10, 6, 12))
+        engine.record_interaction("C-1", "call", "reply", contact="office")
+        reply = {"channel": "call", "contact": "office", "purpose": "reply"}
+        assert engine.judge_contact("C-1", reply, record=False).rules == ("US-EMPLOYER",)
+
+
+def _cn(text: str | None = None, **proposal: Any) -> tuple[Compliance, Any, Proposal]:
+    engine = Engine(compliance=Compliance(["CN"]))
+    at = datetime(2026, 10, 14, 10, tzinfo=SHANGHAI)
+    contacts = [
+        {"id": "mobile", "channel": "call", "address": "+8613812345678"},
+        {"id": "boss", "channel": "call", "address": "+862150001234", "party": "employer"},
+    ]
+    engine.open_case(
+        us_case(contacts=contacts, debtor={"id": "D-CN", "timezone": "Asia/Shanghai"}), at=at
+    )
+    return engine.compliance, engine.case("C-1"), Proposal(text=text, **proposal)
+
+
+class TestIdentificationAndExposure:
+    @pytest.mark.parametrize(
+        ("text", "automated", "missing"),
+        [
+            ("您好，请问是张伟先生吗？", False, ["the institution's name", "the collector's"]),
+            ("这里是示例消费金融，请拨打客服热线400-800-1234。", False, ["the collector's"]),
+            ("这里是示例消费金融，请拨打客服热线400-800-1234。", True, []),
+            ("我是示例消费金融的调解员王强，工号B77。", False, []),
+        ],
+    )
+    def test_a_call_names_the_institution_and_a_person_names_themselves(
+        self, text: str, automated: bool, missing: list[str]
+    ) -> None:
+        compliance, case, proposal = _cn(
+            text, channel="call", contact="mobile", automated=automated
+        )
+        at = datetime(2026, 10, 14, 10, tzinfo=SHANGHAI)
+        verdict = compliance.judge(case, ContactHistory(), proposal, at)
+        reasons = [r for r in verdict.reasons if r.rule == "CN-IDENTIFY"]
+        if not missing:
+            assert reasons == []
+        else:
+            lacking = reasons[0].values["missing"]
+            assert len(lacking) == len(missing)
+            assert all(name.startswith(start) for name, start in zip(lacking, missing, strict=True))
+
+    def test_unrelated_third_parties_and_group_messages(self) -> None:
+        at = datetime(2026, 10, 14, 10, tzinfo=SHANGHAI)
+        for proposal, why in (
+            ({"channel": "call", "party": "third_party", "purpose": "relay"}, "no contact person"),
+            ({"channel": "call", "contact": "boss", "purpose": "relay"}, "the employer"),
+            ({"channel": "call", "contact": "mobile", "purpose": "group_message"}, "several"),
+        ):
+            compliance, case, checked = _cn(**proposal)
+            reason = {
+                r.rule: r for r in compliance.judge(case, ContactHistory(), checked, at).reasons
+            }
+            assert why in reason["CN-EXPOSURE"].message
+        relaxed = Compliance(["CN"], overrides={"CN-EXPOSURE": {"unrelated_parties": []}})
+        _, case, boss = _cn(channel="call", contact="boss", purpose="relay")
+        assert "CN-EXPOSURE" not in relaxed.judge(case, ContactHistory(), boss, at).rules
+
+
+class TestOptOutStatement:
+    @pytest.mark.parametrize(
+        ("text", "allowed"),
+        [
+            ("From a debt collector: late fees stop once you pay.", False),
+            ("From a debt collector. Reply STOP to opt out.", True),
+            ('From a debt collector. Text "stop" to end texts.', True),
+            ("From a debt collector. To unsubscribe, click the link.", True),
+        ],
+    )
+    def test_the_statement_describes_a_method(self, regf: Engine, text: str, allowed: bool) -> None:
+        regf.record_interaction("C-1", "letter", "delivered", party="debtor")
+        proposal = {"channel": "email", "contact": "email", "text": text}
+        verdict = regf.judge_contact("C-1", proposal, at=ny(2026, 10, 1, 10), record=False)
+        assert ("US-MEDIUM" not in verdict.rules) is allowed
+
+
+def test_every_note_names_a_rule_and_scenarios_that_exist() -> None:
+    import re
+    from pathlib import Path
+
+    from arrears.compliance.notes import NOTES
+
+    root = Path(__file__).parent.parent
+    assert set(NOTES) <= known_rule_ids()
+    for rule_id, note in NOTES.items():
+        paths = re.findall(r"\(`(tests/scenarios/[^`]+)`\)", note)
+        assert paths, rule_id
+        assert all((root / path).is_file() for path in paths), rule_id

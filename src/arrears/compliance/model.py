@@ -50,6 +50,11 @@ class Purpose:
     """Furnishing the debt to a credit bureau."""
     LIMITED_CONTENT: Final = "limited_content"
     """A limited-content message (Reg F §1006.2(j))."""
+    REPRESENTATIVE: Final = "representative"
+    """Dealing with someone established to act for the debtor: an executor of their estate,
+    a debt adviser, the holder of a power of attorney."""
+    GROUP_MESSAGE: Final = "group_message"
+    """One message to several people at once (a group chat, a 群发 to contact persons)."""
 
 
 class VisitDetails(BaseModel):

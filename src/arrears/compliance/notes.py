@@ -133,7 +133,36 @@ NOTES: Final[dict[str, str]] = {
         "point with the same address. Only a consent recorded for the `medium` restores it; "
         "a consent to be contacted now does not. A confirmation is allowed once, by SMS or "
         "e-mail, through the medium opted out of; never by a call or voicemail.\n\n"
+        '**The opt-out statement.** A debt collector communicating electronically "must '
+        "include in such communication or attempt to communicate a clear and conspicuous "
+        "statement describing a reasonable and simple method by which the consumer can opt out "
+        "of further electronic communications or attempts to communicate by the debt collector "
+        'to that address or telephone number" (12 CFR 1006.6(e)). The text of every SMS and '
+        "e-mail must describe a method (`opt_out_phrases`: *reply/text STOP*, *unsubscribe*, "
+        '*opt out*); the bare word "stop" in another sentence is not one. Letters need none. '
+        "The rule speaks of the consumer; the pack asks it of every text and e-mail, those to "
+        "other people included (the reading that protects; narrow `text_channels` or the "
+        "phrases to relax it). The procedures of 1006.6(d)(3)-(5) for choosing an e-mail "
+        "address or a number to text are a safe harbour against liability for reaching a "
+        "third party by mistake, not a prohibition: no rule here.\n\n"
         + _cases(
+            (
+                "a text without a way to opt out is denied",
+                "us_regf/medium_text_must_offer_opt_out.yaml",
+            ),
+            (
+                "an e-mail says how to opt out of e-mail",
+                "us_regf/medium_email_must_offer_opt_out.yaml",
+            ),
+            (
+                'the word "stop" alone is not a method',
+                "us_regf/medium_the_word_stop_alone_is_not_a_method.yaml",
+            ),
+            ("letters need no opt-out statement", "us_regf/medium_letters_need_no_opt_out.yaml"),
+            (
+                "a location text to a relative carries one too",
+                "us_regf/3p_location_text_also_offers_opt_out.yaml",
+            ),
             (
                 "after an opt-out of texts, one confirming text, then none",
                 "us_regf/medium_opt_out_of_texts.yaml",
@@ -366,6 +395,358 @@ NOTES: Final[dict[str, str]] = {
             (
                 "the debtor has died: relay to reach the estate",
                 "cn/deceased_contact_person_instead.yaml",
+            ),
+        )
+    ),
+    "US-ATTY": (
+        '**The law.** A debt collector "must not communicate or attempt to communicate with a '
+        "consumer in connection with the collection of any debt ... if the debt collector "
+        "knows the consumer is represented by an attorney with respect to such debt and knows, "
+        "or can readily ascertain, such attorney's name and address, unless the attorney fails "
+        "to respond within a reasonable period of time to a communication from the debt "
+        "collector or unless the attorney consents to the debt collector's direct "
+        'communication with the consumer" (12 CFR 1006.6(b)(2)). The prohibitions of (b)(1)-(3) '
+        'do not apply with "the prior consent of the consumer given directly to the debt '
+        'collector" or the express permission of a court (1006.6(b)(4)). Once the collector '
+        'knows of the attorney, it does "not communicate with any person other than that '
+        'attorney" to acquire location information, "unless the attorney fails to respond '
+        "to the debt collector's communication within a reasonable period of time\" "
+        "(1006.10(b)(5)).\n\n"
+        "**How the engine reads it.** Record an `attorney` hold when the attorney is known "
+        "(the engine reads the hold as knowing, or able to ascertain, the name and address). "
+        "It blocks every contact with the consumer, and location contacts with anyone else. "
+        "It lifts for the consumer on the notice `attorney_consent` recorded after the hold "
+        "began, and for the consumer and others when the attorney was sent a communication "
+        "(notice `attorney_contacted`) and did not answer (no `attorney_responded` after it) "
+        "within `response_days`, the day of the communication not counted. The rule names no "
+        "number for a reasonable period, so `response_days` is unset and silence never lifts "
+        "the bar: the reading that protects the consumer; a lender sets the period it can "
+        "defend. The consumer's own direct consent does not lift it either unless the lender "
+        "names the notice that records it (`consumer_consent_notice`): that consent must be "
+        "given in a communication that did not itself breach (b)(2), which the engine cannot "
+        "tell. A court's permission is not modelled (release the hold).\n\n"
+        + _cases(
+            ("no direct contact", "us_regf/atty_represented_no_direct_contact.yaml"),
+            ("the attorney's consent lifts it", "us_regf/atty_attorney_consent_lifts_the_bar.yaml"),
+            (
+                "a consent from before the representation does not",
+                "us_regf/atty_consent_before_representation_does_not_count.yaml",
+            ),
+            (
+                "with 30 days set: denied at 23:59 on day 30, allowed at 00:00 on day 31",
+                "us_regf/atty_silence_lifts_after_the_period_set.yaml",
+            ),
+            (
+                "by default silence never lifts it",
+                "us_regf/atty_silence_never_lifts_by_default.yaml",
+            ),
+            (
+                "an attorney who answered is not silent",
+                "us_regf/atty_answered_attorney_keeps_the_bar.yaml",
+            ),
+            (
+                "the period runs from the latest unanswered communication",
+                "us_regf/atty_silence_counts_from_the_latest_letter.yaml",
+            ),
+            (
+                "no location calls to relatives",
+                "us_regf/atty_no_location_calls_to_third_parties.yaml",
+            ),
+            (
+                "the attorney's consent does not open location calls",
+                "us_regf/atty_consent_does_not_open_third_parties.yaml",
+            ),
+            ("the attorney's silence does", "us_regf/atty_silence_opens_location_calls.yaml"),
+            (
+                "a representation with an end date",
+                "us_regf/atty_representation_until_a_date.yaml",
+            ),
+            (
+                "the consumer's own consent: off by default",
+                "us_regf/atty_consumer_consent_does_not_lift_by_default.yaml",
+            ),
+            (
+                "and honoured when the lender turns it on",
+                "us_regf/atty_consumer_consent_when_the_lender_honours_it.yaml",
+            ),
+            (
+                "the representation ended",
+                "us_regf/atty_representation_ended_contact_allowed.yaml",
+            ),
+        )
+    ),
+    "US-PLACE": (
+        "**The law.** A debt collector must not communicate or attempt to communicate with a "
+        'consumer "at any unusual place, or at a place that the debt collector knows or should '
+        'know is inconvenient to the consumer" (12 CFR 1006.6(b)(1)(ii)), except with "the '
+        'prior consent of the consumer given directly to the debt collector" '
+        "(1006.6(b)(4)(i)). When the consumer starts a communication from a place they said is "
+        "inconvenient, the collector may respond once, at that place and through the same "
+        "medium (comment 6(b)(1)-2).\n\n"
+        "**How the engine reads it.** The place the case knows is the consumer's work: every "
+        "contact point marked `work` (phone, texts, e-mail, a visit). Record the consumer's "
+        "statement as the notice `work_inconvenient`; it lasts until a consent for the "
+        "`medium` at that contact point given after it (the consumer agrees to be contacted "
+        "there again). A consent for `hours` lifts the hour, not the place. The one reply "
+        "(purpose `reply`) follows a message or call from the consumer (outcome `reply`) at "
+        "that address, by that medium, after the statement. Another place named inconvenient "
+        "(a relative's home) is an address: record an opt-out of it (`US-MEDIUM`). A contact "
+        "with the employer itself is a third-party contact (`US-3P`).\n\n"
+        + _cases(
+            (
+                "the office line denied, the mobile allowed",
+                "us_regf/place_work_inconvenient_denied_home_allowed.yaml",
+            ),
+            (
+                "every contact point at work: call, text, e-mail, visit",
+                "us_regf/place_covers_every_contact_point_at_work.yaml",
+            ),
+            (
+                "a consent for the office restores it",
+                "us_regf/place_consent_to_work_contact_restores_it.yaml",
+            ),
+            (
+                "a consent for the mobile does not",
+                "us_regf/place_consent_for_another_address_does_not_lift.yaml",
+            ),
+            (
+                "a consent from before the statement does not",
+                "us_regf/place_consent_before_the_statement_does_not_lift.yaml",
+            ),
+            (
+                "a consent to the hour is not one to the place",
+                "us_regf/place_hours_consent_is_not_place_consent.yaml",
+            ),
+            ("one reply by text, not a call", "us_regf/place_one_reply_to_a_text_from_work.yaml"),
+            (
+                "a text from before the statement opens no reply",
+                "us_regf/place_reply_needs_a_contact_after_the_statement.yaml",
+            ),
+            (
+                "the work e-mail with consent passes both rules",
+                "us_regf/place_work_email_with_consent_passes_both_rules.yaml",
+            ),
+            (
+                "without consent, two reasons",
+                "us_regf/place_work_email_without_consent_two_reasons.yaml",
+            ),
+            (
+                "a location call to the employer is a third-party contact",
+                "us_regf/place_employer_location_call_is_not_a_contact_at_work.yaml",
+            ),
+            (
+                "Washington's one call a week at work is taken away too",
+                "us_wa/work_notice_bars_the_weekly_allowance.yaml",
+            ),
+        )
+    ),
+    "US-EMPLOYER": (
+        "**The law.** A debt collector must not communicate or attempt to communicate with a "
+        "consumer \"at the consumer's place of employment if the debt collector knows or has "
+        "reason to know that the consumer's employer prohibits the consumer from receiving "
+        "such communication\" (12 CFR 1006.6(b)(3)), except with the consumer's prior consent "
+        "given directly to the collector (1006.6(b)(4)(i)).\n\n"
+        "**How the engine reads it.** Record what the collector knows or has reason to know as "
+        "the notice `employer_prohibits`; every contact point marked `work` is then denied, "
+        "until the consumer's consent for the `medium` there. The one-reply allowance of "
+        "comment 6(b)(1)-2 is for a place the consumer called inconvenient, not for the "
+        "employer's prohibition: `reply_once` is off.\n\n"
+        + _cases(
+            (
+                "the office denied, the mobile allowed",
+                "us_regf/employer_prohibits_calls_at_work.yaml",
+            ),
+            ("no reply at work either", "us_regf/employer_prohibits_no_reply_at_work.yaml"),
+            (
+                "the consumer's direct consent lifts it",
+                "us_regf/employer_prohibits_consumer_consent_lifts.yaml",
+            ),
+            (
+                "with the consumer's own statement: two reasons",
+                "us_regf/employer_and_consumer_both_said_no.yaml",
+            ),
+        )
+    ),
+    "UK-TIME": (
+        '**The rule.** "A firm must not contact customers at unreasonable times and must pay '
+        "due regard to the reasonable requests of customers (for example, customers who work "
+        'in a shift pattern) in respect of when, where and how they may be contacted" (FCA '
+        "CONC 7.9.4R, a rule). CONC names no hours: 08:00-21:00 is this library's default "
+        "(`start`, `end`), and the times the customer named are honoured. CONC sets no number "
+        "for how often a customer may be contacted either; no frequency rule is shipped for the "
+        "UK (add a `FrequencyCap` of your own for your policy). Where and how are "
+        "`UK-WHERE` and `UK-MEDIUM`.\n\n"
+        + _cases(
+            (
+                "07:59 denied, 08:00 and 20:59 allowed, 21:00 denied",
+                "uk/time_window_boundaries.yaml",
+            ),
+            ("times the customer asked for", "uk/time_requested_times_respected.yaml"),
+            ("when and where together", "uk/where_and_when_both_respected.yaml"),
+        )
+    ),
+    "UK-WHERE": (
+        "**The rule.** FCA CONC 7.9.4R (a rule): due regard to the customer's reasonable "
+        'requests "in respect of when, where and how they may be contacted".\n\n'
+        "**How the engine reads it.** As `US-PLACE`: the notice `work_inconvenient` bars every "
+        "contact point marked `work`; a later consent for the `medium` there lifts it; one "
+        "reply, by the medium the customer used, to a message from there.\n\n"
+        + _cases(
+            (
+                "the work number denied, the mobile allowed",
+                "uk/where_work_inconvenient_denied.yaml",
+            ),
+            ("one text in reply, not a call", "uk/where_one_reply_by_the_same_medium.yaml"),
+            ("the customer agrees again", "uk/where_customer_agrees_to_work_contact_again.yaml"),
+        )
+    ),
+    "UK-MEDIUM": (
+        "**The rule.** FCA CONC 7.9.4R (a rule): due regard to the customer's reasonable "
+        'requests about "how they may be contacted".\n\n'
+        "**How the engine reads it.** As `US-MEDIUM`, without its opt-out statement (a Reg F "
+        "requirement, not a CONC one): an opt-out of a medium or an address stops it (calls "
+        "cover voicemail) until a consent for the `medium`; one electronic confirmation is "
+        "allowed.\n\n"
+        + _cases(
+            ("no e-mail after an opt-out; calls allowed", "uk/medium_email_opt_out_respected.yaml"),
+            ("one confirming text, then none", "uk/medium_one_confirmation_then_none.yaml"),
+            ("no calls covers voicemail", "uk/medium_call_opt_out_covers_voicemail.yaml"),
+            ("no opt-out sentence is required", "uk/medium_no_opt_out_sentence_required.yaml"),
+            ("a consent restores it", "uk/medium_consent_restores_email.yaml"),
+        )
+    ),
+    "UK-3P": (
+        '**The rules.** "A firm must not unfairly disclose or threaten to disclose information '
+        "relating to the customer's debt to a third party\" (CONC 7.9.6R). When contacting a "
+        'customer "a firm must take reasonable steps to ensure that third parties do not '
+        'become aware that the customer is being pursued in respect of a debt" (7.9.7R(2)). '
+        '"A firm must not disclose details of a debt to an individual without first '
+        "establishing, by suitably appropriate means, that the individual is (or acts on "
+        'behalf of) the borrower" (7.9.10R). All three are rules (R); the examples of '
+        'reasonable steps ("private and confidential" post, no collection name visible) are '
+        "guidance (7.9.8G).\n\n"
+        "**How the engine reads it.** A third party or the employer may be contacted to find "
+        "the customer (`location`), to ask them to get in touch (`relay`) or to answer them "
+        "(`reply`), never to collect, and the text never names the debt (the debt words: "
+        "debt, owe, arrears, missed payments, outstanding balance, default…). Someone "
+        "established to act for the customer (an executor, a debt adviser, an attorney under "
+        "a power of attorney) is contacted with purpose `representative`, whose text may name "
+        "the debt. CONC sets no once-only limit on location questions (Reg F's is American).\n\n"
+        + _cases(
+            ("a relay, without the arrears", "uk/third_party_relay_without_the_debt.yaml"),
+            ("never asked to pay", "uk/third_party_never_asked_to_pay.yaml"),
+            ("location may be asked again", "uk/third_party_location_may_be_asked_again.yaml"),
+            ("a reply gives no details", "uk/third_party_reply_gives_no_details.yaml"),
+            (
+                "a debt adviser acting for the customer",
+                "uk/third_party_debt_adviser_may_discuss_the_debt.yaml",
+            ),
+            ("the employer is a third party too", "uk/third_party_employer_not_told.yaml"),
+            (
+                "the executor of a deceased customer's estate",
+                "uk/deceased_no_contact_addressed_to_customer.yaml",
+            ),
+        )
+    ),
+    "UK-OCCUPIER": (
+        '**The guidance.** "A firm which: (1) threatens debt recovery action against the '
+        "'occupier' of particular premises; or (2) sends a payment demand to all persons "
+        "sharing the same name and date of birth or address as the customer; is likely to "
+        'contravene CONC 7.9.10 R" (CONC 7.9.11G: guidance, on the rule 7.9.10R). The rule '
+        "denies texts addressed to the occupier or to all residents.\n\n"
+        + _cases(
+            ("a letter to the occupier", "uk/occupier_letter_denied.yaml"),
+            ("a demand to all residents", "uk/occupier_all_residents_denied.yaml"),
+        )
+    ),
+    "UK-PRESSURE": (
+        '**The rules.** "A firm must not pressurise a customer: (1) to pay a debt in one '
+        "single or very few repayments or in unreasonably large amounts, when to do so would "
+        "have an adverse impact on the customer's financial circumstances; (2) to pay a debt "
+        "within an unreasonably short period of time; or (3) to raise funds to repay the debt "
+        'by selling their property, borrowing money or increasing existing borrowing" (CONC '
+        '7.3.10R). "A firm must not threaten to commence court action ... in order to '
+        'pressurise a customer ... to pay more than they can reasonably afford" (CONC 7.3, '
+        "7.3.18R in the 2018 text [confirm the current paragraph]). Both are rules (R).\n\n"
+        "**How the engine reads it.** Whether words pressurise is a person's judgment; the "
+        "patterns catch the plain cases (court, bailiffs, prison, *sell your car*, *take out a "
+        "loan to pay*, *the full balance within 24 hours*). Extend `patterns` with your own.\n\n"
+        + _cases(
+            ("no threats of court", "uk/pressure_no_court_threats.yaml"),
+            ("no selling property to pay", "uk/pressure_sell_property_denied.yaml"),
+            ("no borrowing to pay", "uk/pressure_borrow_to_pay_denied.yaml"),
+            (
+                "no whole balance within 24 hours; an affordable amount is fine",
+                "uk/pressure_whole_balance_within_24_hours.yaml",
+            ),
+        )
+    ),
+    "CN-IDENTIFY": (
+        "**The rule.** The national standard (2025) and the China Banking Association "
+        "guideline (2026), as reported [confirm the clause]: in each collection contact the "
+        "collector states the institution they act for and their own identity. The credit-card "
+        "rules (2011) Art. 69 ask the same of a collection letter (the issuer's contact "
+        "details and seal).\n\n"
+        "**How the engine reads it.** A call or voice message whose script is known must name "
+        "the institution (a self-introduction naming a bank, finance company, centre or "
+        "platform, or a 【signature】) and, when a person makes it, the collector: a staff "
+        'number (工号) or "我是…专员/催收员/调解员 <name>". A bare "客服" is not an identity '
+        '("客服热线" is a hotline). An AI voice names the institution only. An SMS is '
+        "identified by its 【signature】 (`CN-SMS`). Override `required` and `personal` to "
+        "match your scripts.\n\n"
+        + _cases(
+            (
+                "neither, or the institution alone, denied; both allowed",
+                "cn/identify_call_names_institution_and_collector.yaml",
+            ),
+            ("the hotline is not an identity", "cn/identify_hotline_is_not_an_identity.yaml"),
+            (
+                "an AI voice names the institution",
+                "cn/identify_ai_voice_names_the_institution.yaml",
+            ),
+            ("voice messages too", "cn/identify_voicemail_too.yaml"),
+            (
+                "an SMS is identified by its signature",
+                "cn/identify_sms_is_identified_by_its_signature.yaml",
+            ),
+            ("a call to a contact person too", "cn/identify_contact_person_call.yaml"),
+        )
+    ),
+    "CN-EXPOSURE": (
+        "**The rules.** The credit-card business rules (2011) Art. 68: collection is directed "
+        'at the debtor and their guarantor, "不得对与债务无关的第三人进行催收" (not at a third '
+        "party unrelated to the debt). The NIFA self-discipline convention (2018) and the "
+        "national standard (2025) forbid spreading the debtor's information and exposing the "
+        "debt; the Personal Information Protection Law (Arts. 10, 13) forbids disclosing "
+        "personal information without a lawful basis. Group messages (群发, group chats) are "
+        "named in reports of the 2025 standard [confirm].\n\n"
+        "**How the engine reads it.** Denied: a contact whose purpose is `group_message`, "
+        "whoever it is for; a third party the case does not list as a contact person (named "
+        "by `party` only, a number found elsewhere); the employer, listed or not (the reading "
+        "that protects the debtor: the employer is never a contact person for a consumer "
+        "loan; a lender whose borrowers name it sets `unrelated_parties: []`); a text that "
+        'publicises the debt or threatens to (曝光, 朋友圈, 公示, 通讯录, "we will contact '
+        'your family"…). Contacts with listed contact persons are judged by '
+        "`CN-THIRD-PARTY`.\n\n"
+        + _cases(
+            ("a group message denied", "cn/exposure_group_message_denied.yaml"),
+            (
+                "a group message to contact persons",
+                "cn/exposure_group_message_to_contact_persons.yaml",
+            ),
+            (
+                "a third party not on file is unrelated",
+                "cn/exposure_person_not_on_file_is_unrelated.yaml",
+            ),
+            ("the employer is never contacted", "cn/exposure_employer_is_never_contacted.yaml"),
+            (
+                "a lender that relaxes it for the employer",
+                "cn/exposure_employer_allowed_when_the_lender_relaxes.yaml",
+            ),
+            ("publicity in the text", "cn/exposure_publicity_in_the_text_denied.yaml"),
+            (
+                "a threat to tell the family: two rules",
+                "cn/exposure_threat_to_tell_family_two_rules.yaml",
             ),
         )
     ),

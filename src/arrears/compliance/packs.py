@@ -27,11 +27,15 @@ from .rules import (
     HoldBlocks,
     LimitedContent,
     MediumOptOut,
+    NoExposure,
     NoticeRequired,
     PassiveReporting,
+    PlaceRestriction,
     RecordRetention,
+    RepresentedByAttorney,
     RequiredWording,
     Rule,
+    SelfIdentification,
     ThirdPartyLocationOnly,
     ThirdPartyWhenUnreachable,
     TimeBarred,
@@ -99,6 +103,31 @@ def _deceased(prefix: str) -> HoldBlocks:
         parties=_DIRECT,
     )
 
+
+# Who is calling: an institution named in a self-introduction or a 【signature】…
+_INSTITUTION: Final = (
+    "【[^【】]{2,16}】",
+    r"(?:我是|我们是|这里是|来自)\s*[^，,。；;！!？?\s]{2,30}?(?:银行|金融|贷款|公司|中心|机构|平台)",
+)
+# …and the collector: a staff number (工号), or "I am <role> <name>" (a bare "客服" is not
+# an identity: "客服热线" is a hotline).
+_COLLECTOR: Final = (
+    r"工号\s*[:：]?\s*[A-Za-z0-9]{2,}",
+    r"我是[^，,。；;]{0,20}?(?:专员|催收员|调解员|坐席|业务员)\s*[\u4e00-\u9fffA-Za-z]{1,6}",
+)
+# Publicity: exposing the debt to others, or threatening to.
+_EXPOSURE: Final = (
+    "曝光",
+    "群发",
+    "通讯录",
+    "朋友圈",
+    "张贴",
+    "公示",
+    "大字报",
+    "悬赏",
+    "公开(?:你|您)的?(?:欠款|债务|信息|身份)",
+    "(?:告诉|通知|联系)(?:你|您)的?(?:家人|亲友|同事|单位|领导|朋友|公司|邻居)",
+)
 
 CN: Final = Pack(
     id="CN",
@@ -182,6 +211,28 @@ CN: Final = Pack(
                 "(?:告诉|通知)你的?(?:家人|同事|单位|领导|朋友|公司)",
             ),
         ),
+        SelfIdentification(
+            id="CN-IDENTIFY",
+            title="A collection call or voice message says which institution is calling and "
+            "who the collector is (staff number or name); an automated one names the "
+            "institution",
+            citation="National standard 互联网金融 个人网络消费信贷 贷后催收风控指引 (2025) and "
+            "China Banking Association guideline (2026): collectors state their institution "
+            "and identity [confirm]",
+            channels=_CALLS,
+            required={"the institution's name": _INSTITUTION},
+            personal={"the collector's staff number or name": _COLLECTOR},
+        ),
+        NoExposure(
+            id="CN-EXPOSURE",
+            title="Never expose the debt: no group messages, no third party unrelated to the "
+            "debt (one not on file as a contact person, or the employer), no publicising or "
+            "threatening to publicise it",
+            citation="Credit-card business rules (2011) Art. 68: 不得对与债务无关的第三人进行催收; "
+            "national standard (2025); NIFA self-discipline convention on collection (2018); "
+            "Personal Information Protection Law Arts. 10, 13; group messages [confirm]",
+            patterns=_EXPOSURE,
+        ),
         RecordRetention(
             id="CN-RECORDS",
             title="Keep collection records at least 2 years",
@@ -213,6 +264,13 @@ _MIRANDA_FULL: Final = {
     "that any information obtained will be used for that purpose": _INFORMATION_USED,
 }
 _DEBT_COLLECTOR_LATER: Final = (r"debt\s+collector",)
+# 1006.6(e): "a clear and conspicuous statement describing a reasonable and simple method
+# by which the consumer can opt out": an instruction, not the bare word "stop".
+_OPT_OUT_METHOD: Final = (
+    r"\b(?:reply|text|send|respond)(?:\s+with)?\s+[\"'“]?stop\b",
+    r"\bunsubscribe\b",
+    r"\bopt[ -]?out\b",
+)
 
 US_REGF: Final = Pack(
     id="US-RegF",
@@ -295,12 +353,29 @@ US_REGF: Final = Pack(
                 {Purpose.TERMINATION_NOTICE, Purpose.REMEDY_NOTICE, Purpose.REMEDY_INTENT}
             ),
         ),
-        HoldBlocks(
+        RepresentedByAttorney(
             id="US-ATTY",
-            title="A consumer represented by an attorney is not contacted directly",
-            citation="12 CFR 1006.6(b)(2)",
-            kinds=frozenset({HoldKind.ATTORNEY}),
+            title="A consumer represented by an attorney about the debt is not contacted "
+            "directly, unless the attorney consents or fails to respond within a reasonable "
+            "period; location information is then asked of the attorney only",
+            citation="12 CFR 1006.6(b)(2); 1006.10(b)(5)",
+        ),
+        PlaceRestriction(
+            id="US-PLACE",
+            title="No contact at work once the consumer said it is inconvenient there, unless "
+            "they consent to it again; one reply to a contact they started from there",
+            citation="12 CFR 1006.6(b)(1)(ii), (b)(4)(i); comment 6(b)(1)-2",
             parties=_DIRECT,
+            notice="work_inconvenient",
+        ),
+        PlaceRestriction(
+            id="US-EMPLOYER",
+            title="No contact at work once the collector knows or has reason to know the "
+            "employer prohibits it, unless the consumer consents directly",
+            citation="12 CFR 1006.6(b)(3), (b)(4)(i)",
+            parties=_DIRECT,
+            notice="employer_prohibits",
+            reply_once=False,
         ),
         MediumOptOut(
             id="US-MEDIUM",
@@ -308,7 +383,7 @@ US_REGF: Final = Pack(
             "to be called covers voicemail to that number), except one electronic reply "
             "confirming an electronic opt-out; every e-mail and SMS tells how to opt out",
             citation="12 CFR 1006.14(h); 1006.2(b); 1006.6(e)",
-            opt_out_phrases=(r"\bstop\b", r"unsubscribe", r"opt[ -]?out"),
+            opt_out_phrases=_OPT_OUT_METHOD,
         ),
         WorkEmailNeedsConsent(
             id="US-WORKEMAIL",
@@ -451,6 +526,17 @@ US_WA: Final = Pack(
     ),
 )
 
+_UK_DEBT_WORDS: Final = (
+    r"\bdebts?\b",
+    r"\bowe[sd]?\b",
+    r"\bcollect",
+    r"\boverdue\b",
+    r"\barrears\b",
+    r"\bmissed payments?\b",
+    r"\boutstanding balance\b",
+    r"\bdefault(?:ed)?\b",
+)
+
 UK: Final = Pack(
     id="UK",
     title="United Kingdom: FCA CONC 7 and the Breathing Space regulations",
@@ -460,15 +546,54 @@ UK: Final = Pack(
             id="UK-TIME",
             title="No contact at unreasonable times (default 08:00-21:00); respect the times "
             "the customer asked for",
-            citation="FCA CONC 7.9; default window as in MCOB 13.5.4G usage",
+            citation="FCA CONC 7.9.4R; the 08:00-21:00 window is this library's default, "
+            "not a number in CONC",
             channels=_TIMED,
             start=time(8, 0),
             end=time(21, 0),
         ),
+        PlaceRestriction(
+            id="UK-WHERE",
+            title="Respect where the customer asked not to be contacted: no contact at work "
+            "once they said so, unless they agree again; one reply to a contact they started",
+            citation='FCA CONC 7.9.4R ("when, where and how they may be contacted")',
+            parties=_DIRECT,
+            notice="work_inconvenient",
+        ),
+        MediumOptOut(
+            id="UK-MEDIUM",
+            title="Respect how the customer asked to be contacted: no contact by a medium or "
+            "address they asked us not to use, except one electronic reply confirming it",
+            citation='FCA CONC 7.9.4R ("when, where and how they may be contacted")',
+        ),
+        ThirdPartyLocationOnly(
+            id="UK-3P",
+            title="A third party is contacted only to find the customer, pass on a request to "
+            "get in touch, or answer them, never told of the debt; only someone established to "
+            "act for the customer (an executor, a debt adviser) is dealt with about it",
+            citation="FCA CONC 7.9.6R, 7.9.7R(2), 7.9.10R",
+            once=False,
+            allowed_purposes=frozenset(
+                {Purpose.LOCATION, Purpose.RELAY, Purpose.REPLY, Purpose.REPRESENTATIVE}
+            ),
+            discloses_to=frozenset({Purpose.REPRESENTATIVE}),
+            debt_words=_UK_DEBT_WORDS,
+        ),
+        ForbiddenWording(
+            id="UK-OCCUPIER",
+            title='No demand or threat addressed to "the occupier" or to everyone at an address',
+            citation="FCA CONC 7.9.11G (guidance) on CONC 7.9.10R",
+            patterns=(
+                r"\b(?:the|to the|dear)\s+occupiers?\b",
+                r"\ball\s+(?:residents|occupants)\b",
+            ),
+        ),
         ForbiddenWording(
             id="UK-PRESSURE",
-            title="No unreasonable pressure and no threats of court to pressure",
-            citation="FCA CONC 7.3",
+            title="No pressure to pay in one or a few large sums, within an unreasonably short "
+            "time, or by selling property or borrowing; no threats of court to pressure",
+            citation="FCA CONC 7.3.10R; CONC 7.3 rule against threatening court action to "
+            "pressurise (7.3.18R in the 2018 text) [confirm the current paragraph]",
             patterns=(
                 r"take you to court",
                 r"court action (?:will|against you)",
@@ -478,13 +603,18 @@ UK: Final = Pack(
                 r"\bjail\b",
                 r"final chance",
                 r"pay (?:now|today) or",
+                r"\bsell (?:your|the) (?:house|home|car|property|belongings)\b",
+                r"\b(?:borrow|take out (?:a|another) loan)\b[^.]{0,40}\bto (?:pay|clear)\b",
+                r"\b(?:pay|clear) (?:the|your) (?:full|whole|entire) (?:balance|amount|debt) "
+                r"(?:today|now|within (?:24|48) hours)",
             ),
         ),
         NoticeRequired(
             id="UK-FORBEAR",
             title="Offer forbearance (longer term, interest waiver, token payments, debt "
             "advice) before escalating",
-            citation="FCA CONC 7.3",
+            citation="FCA CONC 7.3.4R (forbearance and due consideration); examples in "
+            "CONC 7.3.5G (guidance)",
             purposes=frozenset({Purpose.LEGAL_ACTION}),
             notice="forbearance",
         ),

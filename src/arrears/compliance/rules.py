@@ -13,7 +13,7 @@ or with the `rule` decorator on a function.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Self
@@ -39,11 +39,15 @@ __all__ = [
     "LimitedContent",
     "MediumOptOut",
     "NoContactOnHolidays",
+    "NoExposure",
     "NoticeRequired",
     "PassiveReporting",
+    "PlaceRestriction",
     "RecordRetention",
+    "RepresentedByAttorney",
     "RequiredWording",
     "Rule",
+    "SelfIdentification",
     "ThirdPartyLocationOnly",
     "ThirdPartyWhenUnreachable",
     "TimeBarred",
@@ -802,6 +806,95 @@ class HoldBlocks(Rule):
         return None
 
 
+def _latest(notices: Mapping[str, datetime], kind: str | None, since: datetime) -> datetime | None:
+    """When notice *kind* was last recorded, if at or after *since*."""
+    if kind is None:
+        return None
+    moment = notices.get(kind)
+    return moment if moment is not None and moment >= since else None
+
+
+class RepresentedByAttorney(HoldBlocks):
+    """No contact with a person represented by an attorney, but the law's two exceptions.
+
+    While an ``attorney`` hold is in force the debtor is not contacted.  The
+    bar lifts when the attorney consents to direct contact (a notice
+    ``consent_notice`` recorded after the hold began), or when the attorney
+    failed to respond to a communication from the collector (a notice
+    ``contacted_notice``) within ``response_days`` days, the day of the
+    communication not counted, and no ``response_notice`` came after it; and,
+    when the lender turns it on, on the consumer's own direct consent
+    (``consumer_consent_notice``).
+    Third parties are judged only for ``third_party_purposes`` (location
+    contacts); for them only the attorney's silence lifts the bar.
+
+    Attributes:
+        consent_notice: The notice recording the attorney's consent; ``None``: never lifts.
+        consumer_consent_notice: A notice recording the consumer's own direct consent
+            that lifts the bar for them; ``None`` (the default): it never does.
+        contacted_notice: The notice recording a communication sent to the attorney.
+        response_notice: The notice recording the attorney's answer.
+        response_days: The reasonable period for the attorney's answer, in days;
+            ``None``: silence never lifts the bar (the law names no number).
+        third_party_purposes: Purposes of contacts with third parties this rule judges.
+    """
+
+    kinds: frozenset[HoldKind] = frozenset({HoldKind.ATTORNEY})
+    consent_notice: str | None = "attorney_consent"
+    consumer_consent_notice: str | None = None
+    contacted_notice: str = "attorney_contacted"
+    response_notice: str = "attorney_responded"
+    response_days: int | None = Field(default=None, ge=1)
+    third_party_purposes: frozenset[str] = frozenset({Purpose.LOCATION})
+
+    def admits(self, j: Judgement) -> bool:
+        """The debtor always; anyone else only for ``third_party_purposes``."""
+        return j.party == Party.DEBTOR or j.proposal.purpose in self.third_party_purposes
+
+    def _silence_ends(self, j: Judgement, since: datetime) -> datetime | None:
+        """When the attorney's silence since a communication after *since* lifts the bar."""
+        if self.response_days is None:
+            return None
+        notices = j.case.notices
+        sent = _latest(notices, self.contacted_notice, since)
+        if sent is None:
+            return None
+        answered = _latest(notices, self.response_notice, sent)
+        if answered is not None:
+            return None
+        day = j.local_date(sent) + timedelta(days=self.response_days + 1)
+        return _day_start(day, j.calendar_zone, j.at)
+
+    def check(self, j: Judgement) -> Reason | None:
+        """Deny while a hold is in force and neither exception holds."""
+        for hold in j.case.holds:
+            end = self._blocking(j, hold)
+            if end is False:
+                continue
+            since = hold.started_at
+            notices = j.case.notices
+            if j.party == Party.DEBTOR and (
+                _latest(notices, self.consent_notice, since)
+                or _latest(notices, self.consumer_consent_notice, since)
+            ):
+                continue
+            silence = self._silence_ends(j, since)
+            if silence is not None and j.at >= silence:
+                continue
+            retry = end if isinstance(end, datetime) else None
+            if silence is not None:
+                retry = silence if retry is None else min(retry, silence)
+            if j.party == Party.DEBTOR:
+                message = f"represented by an attorney since {since.date().isoformat()}"
+            else:
+                message = (
+                    f"represented by an attorney since {since.date().isoformat()}: "
+                    "location information is asked of the attorney only"
+                )
+            return self.deny(message, retry_at=retry, hold=hold.id, kind=str(hold.kind))
+        return None
+
+
 # -- media, consent and parties ---------------------------------------------------------------
 class MediumOptOut(Rule):
     """Do not use a medium or address the person opted out of, except one confirmation.
@@ -919,6 +1012,72 @@ class WorkEmailNeedsConsent(Rule):
         return self.deny("e-mail to an employer-provided address without the debtor's consent")
 
 
+class PlaceRestriction(Rule):
+    """No contact at a place the person is known not to be contacted at (work), with consent
+    and the one reply as exceptions.
+
+    Once notice ``notice`` is on record (the debtor said contact at work is
+    inconvenient; the employer forbids it), contacts reaching the debtor at
+    work are denied: a contact point marked ``work``, or the employer.  A
+    later consent for the ``medium`` at that contact point lifts it (the
+    debtor agreed to be contacted there).  When ``reply_once`` is set and the
+    debtor wrote or called from that contact point after the notice, one
+    ``reply`` by the same medium to the same address is allowed.
+
+    Attributes:
+        notice: The notice kind that records the restriction.
+        reply_once: Allow one reply to a contact the debtor started from there.
+    """
+
+    notice: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    reply_once: bool = True
+
+    def admits(self, j: Judgement) -> bool:
+        """Only contacts that reach the debtor at work."""
+        return j.at_work
+
+    def _consented(self, j: Judgement, since: datetime) -> bool:
+        proposal = j.proposal
+        return any(
+            consent.at > since
+            and consent.at <= j.at
+            and _in_window(consent, j.at, None)
+            and consent_applies(
+                j, consent, "medium", proposal.channel, proposal.contact, j.party, j.at
+            )
+            for consent in j.history.consents
+        )
+
+    def _replying(self, j: Judgement, since: datetime) -> bool:
+        """The debtor contacted us from here, by this medium, after *since*, not yet answered."""
+        proposal = j.proposal
+        for attempt in reversed(j.history.since(since)):
+            if (
+                attempt.at > j.at
+                or attempt.channel != proposal.channel
+                or not _same_address(j, attempt.contact, proposal.contact)
+            ):
+                continue
+            if attempt.outcome == Outcome.REPLY:
+                return True
+            if attempt.purpose == Purpose.REPLY:
+                return False  # the latest contact here was our one answer
+        return False
+
+    def check(self, j: Judgement) -> Reason | None:
+        """Deny contact at work once the restriction is on record, but its exceptions."""
+        since = j.case.notices.get(self.notice)
+        if since is None or since > j.at or self._consented(j, since):
+            return None
+        if self.reply_once and j.proposal.purpose == Purpose.REPLY and self._replying(j, since):
+            return None
+        return self.deny(
+            f"no contact at work: {self.notice} on record since {since.date().isoformat()}",
+            notice=self.notice,
+            since=since,
+        )
+
+
 _DEBT_WORDS_EN: Final = (
     r"\bdebts?\b",
     r"\bowe[sd]?\b",
@@ -943,11 +1102,17 @@ class ThirdPartyLocationOnly(_Wording):
     Attributes:
         once: Only one location contact per person.
         debt_words: Patterns that reveal the debt; a text containing one is denied.
+        allowed_purposes: What a third party may be contacted for (``location``;
+            a pack may add ``relay``, ``reply`` or ``representative``).
+        discloses_to: Purposes whose text may name the debt (``representative``:
+            someone established to act for the debtor); every other text never does.
     """
 
     parties: frozenset[Party] | None = frozenset({Party.THIRD_PARTY, Party.EMPLOYER})
     once: bool = True
     debt_words: tuple[str, ...] = _DEBT_WORDS_EN
+    allowed_purposes: frozenset[str] = frozenset({Purpose.LOCATION})
+    discloses_to: frozenset[str] = frozenset()
 
     @cached_property
     def _debt(self) -> re.Pattern[str] | None:
@@ -956,13 +1121,15 @@ class ThirdPartyLocationOnly(_Wording):
     def check(self, j: Judgement) -> Reason | None:
         """Deny other purposes, a second location contact, and words revealing the debt."""
         proposal = j.proposal
-        if proposal.purpose != Purpose.LOCATION:
+        if proposal.purpose not in self.allowed_purposes:
+            allowed = sorted(self.allowed_purposes)
             return self.deny(
-                f"a {j.party} may only be asked for location information, "
+                f"a {j.party} may only be contacted for {', '.join(allowed)}, "
                 f"not for {proposal.purpose}",
                 purpose=proposal.purpose,
+                allowed=allowed,
             )
-        if self.once:
+        if self.once and proposal.purpose == Purpose.LOCATION:
             for attempt in j.history.attempts:
                 if (
                     attempt.purpose == Purpose.LOCATION
@@ -974,6 +1141,8 @@ class ThirdPartyLocationOnly(_Wording):
                         f"{attempt.at.date().isoformat()}",
                         earlier=attempt.at,
                     )
+        if proposal.purpose in self.discloses_to:
+            return None
         return _reveals(self, j, self._debt)
 
 
@@ -1369,6 +1538,77 @@ class LimitedContent(_Wording):
                 allowed=sorted(self.media),
             )
         return _reveals(self, j, self._debt)
+
+
+class SelfIdentification(RequiredWording):
+    """A collector says who is contacting: the institution, and (a person) their own identity.
+
+    Facts in ``required`` are required of every message; facts in
+    ``personal`` only of a contact a person makes (not ``automated``: an AI
+    voice has no staff number to give).
+
+    Attributes:
+        personal: Fact name → patterns, required when a person makes the contact.
+    """
+
+    personal: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+    @cached_property
+    def _personal_facts(self) -> dict[str, re.Pattern[str] | None]:
+        extra = {fact: self._compile(patterns) for fact, patterns in self.personal.items()}
+        return {**self._facts, **extra}
+
+    def _which(self, j: Judgement) -> dict[str, re.Pattern[str] | None]:
+        """Every fact for a person's contact; the institution's only for an automated one."""
+        return self._facts if j.proposal.automated else self._personal_facts
+
+
+class NoExposure(_Wording):
+    """Never expose the debt: no group messages, no unrelated third parties, no publicity.
+
+    Denied: a contact whose purpose is a message to several people at once
+    (``group_purposes``); a contact with a third party who is not one of the
+    case's contact persons (named by ``party`` with no contact point) or is of
+    an ``unrelated_parties`` kind (the employer); a text that publicises the
+    debt or threatens to (``patterns``).
+
+    Attributes:
+        group_purposes: Purposes that reach several people at once.
+        unrelated_parties: Parties never related to the debt, contact point or not.
+        patterns: Patterns of publicity (regular expressions, case-insensitive).
+    """
+
+    group_purposes: frozenset[str] = frozenset({Purpose.GROUP_MESSAGE})
+    unrelated_parties: frozenset[Party] = frozenset({Party.EMPLOYER})
+    patterns: tuple[str, ...] = ()
+
+    @cached_property
+    def _pattern(self) -> re.Pattern[str] | None:
+        return self._compile(self.patterns)
+
+    def check(self, j: Judgement) -> Reason | None:
+        """Deny a group message, an unrelated third party, or publicity in the text."""
+        proposal = j.proposal
+        if proposal.purpose in self.group_purposes:
+            return self.deny(
+                f"a message to several people at once ({proposal.purpose}) exposes the debt",
+                purpose=proposal.purpose,
+            )
+        if j.party != Party.DEBTOR and (
+            j.party in self.unrelated_parties or proposal.contact is None
+        ):
+            why = "the employer" if j.party == Party.EMPLOYER else "no contact person on file"
+            return self.deny(
+                f"a third party unrelated to the debt ({why}) is never contacted",
+                party=j.party,
+            )
+        text = proposal.text
+        pattern = self._pattern
+        if text is not None and pattern is not None and (found := pattern.search(text)):
+            return self.deny(
+                f"the text publicises the debt: {found.group(0)!r}", match=found.group(0)
+            )
+        return None
 
 
 # -- calendars and records -------------------------------------------------------------------------
