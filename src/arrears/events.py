@@ -134,6 +134,9 @@ class ReviewData(TypedDict):
     segment: NotRequired[str]
     variant: NotRequired[str]
     open: NotRequired[list[str]]  # outbox keys still without a result (a retryable failure)
+    # Steps due on days that had no review: done at this one, or missed with the reason.
+    missed: NotRequired[list[dict[str, str]]]
+    caught_up: NotRequired[list[dict[str, str]]]
 
 
 class VariantAssignedData(TypedDict):

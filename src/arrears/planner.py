@@ -4,6 +4,8 @@ A `Planner` reads the policy and the stage graph; given a case's `Facts` (the
 case and the moment are in them) it says
 
 - which escalations' conditions hold, in the policy's order,
+- which triggers the Python rules return: escalations too, judged after the
+  policy's and before any step acts,
 - which steps and Python rules act, each with its idempotency key,
 - when the case is next reviewed in the ordinary course.
 
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Final, NamedTuple
 
 from .case import Case, Channel, ContactPoint
@@ -41,6 +43,7 @@ __all__ = [
     "next_regular_review",
     "outbox_key",
     "proposal_for",
+    "review_day",
 ]
 
 _PHONE: Final = frozenset({Channel.SMS, Channel.CALL, Channel.VOICEMAIL})
@@ -71,13 +74,18 @@ class Plan(NamedTuple):
             whose conditions hold, in the policy's order (the guards have not
             judged them).
         actions: What the steps and Python rules of the case's stage and
-            variant ask for, in order, with their keys.
+            variant ask for, in order, with their keys (but the triggers the
+            rules return: those are in *rule_escalations*).
         next_review_at: The next regular review after the moment.
+        rule_escalations: The triggers the Python rules return, in order: fired
+            after the policy's escalations and before the steps act, so a step
+            does not act in a stage the case is about to leave.
     """
 
     escalations: tuple[Escalation, ...]
     actions: list[ActionPlan]
     next_review_at: datetime
+    rule_escalations: tuple[ActionPlan, ...] = ()
 
 
 def outbox_key(case_id: str, day: date, source: str, index: int = 0) -> str:
@@ -90,19 +98,48 @@ def outbox_key(case_id: str, day: date, source: str, index: int = 0) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def next_regular_review(policy: Policy, case: Case, after: datetime) -> datetime:
-    """The next review at the policy's time of day, ``every_days`` after *after*'s day.
+def review_day(policy: Policy, case: Case, moment: datetime) -> date:
+    """The review day a review at *moment* stands for, in the debtor's calendar.
 
+    Today, once the policy's review time has come on a working day; before
+    it (or on a day off), the last working day before: a daily job that runs
+    at 00:30 does the review of the day before, late, not the review of a day
+    whose review time has not come.
+    """
+    zone = case.debtor.timezone
+    settings = policy.review
+    day = case.local_date(moment)
+    start = local_moment(day, settings.time, zone, moment)
+    if settings.is_working_day(day) and moment.astimezone(UTC) >= start.astimezone(UTC):
+        return day
+    for _ in range(31):  # weekends and holidays are skipped when the policy says so
+        day -= timedelta(days=1)
+        if settings.is_working_day(day):
+            break
+    return day
+
+
+def next_regular_review(policy: Policy, case: Case, after: datetime) -> datetime:
+    """The next review at the policy's time of day, ``every_days`` after the review day of *after*.
+
+    The review day (`review_day`) is today once the review time has passed,
+    else the working day before, so a job run at any hour reviews each case
+    every ``every_days`` days: at 00:30 the next review is at today's review
+    time (reached by tomorrow's run), not tomorrow's (which would skip a day).
     With ``business_days`` or ``holidays`` in the policy's review settings, a
     review that would fall on a weekend or a public holiday moves to the next
-    working day.
+    working day.  Always after *after*.
     """
-    day = case.local_date(after) + timedelta(days=policy.review.every_days)
-    for _ in range(31):  # weekends and holidays are skipped when the policy says so
-        if policy.review.is_working_day(day):
-            break
+    settings = policy.review
+    day = review_day(policy, case, after) + timedelta(days=settings.every_days)
+    zone = case.debtor.timezone
+    for _ in range(62):  # weekends and holidays are skipped when the policy says so
+        if settings.is_working_day(day):
+            moment = local_moment(day, settings.time, zone, after)
+            if moment.astimezone(UTC) > after.astimezone(UTC):  # instants, not wall times
+                return moment
         day += timedelta(days=1)
-    return local_moment(day, policy.review.time, case.debtor.timezone, after)
+    return local_moment(day, settings.time, zone, after)
 
 
 class Planner:
@@ -162,18 +199,39 @@ class Planner:
             found = self._steps[variant, stage] = self.policy.compiled_steps(variant, stage)
         return found
 
-    def actions(self, facts: Facts) -> list[ActionPlan]:
-        """What the steps and Python rules want for the case now, in order, with their keys."""
+    def ruled(self, facts: Facts) -> list[ActionPlan]:
+        """Everything the Python rules return for the case now, in order, with their keys.
+
+        A trigger's name among them is an escalation (`Plan.rule_escalations`);
+        the rest are actions, after the steps'.  The key counts the rule's
+        results, triggers included, so an action keeps its key whatever else
+        the rule returns.
+        """
+        plans: list[ActionPlan] = []
+        if not self.rules:
+            return plans
+        case_id, day = facts.case.id, facts["today"]
+        for name, function in self.rules:
+            for index, action in enumerate(function(facts) or ()):
+                plans.append(ActionPlan(name, action, outbox_key(case_id, day, name, index)))
+        return plans
+
+    def actions(self, facts: Facts, ruled: list[ActionPlan] | None = None) -> list[ActionPlan]:
+        """What the steps and Python rules want for the case now, in order, with their keys.
+
+        The triggers the rules return are left out: they are escalations,
+        judged before the steps (`ruled`, `Plan.rule_escalations`).  *ruled*
+        is what `ruled` returned for these facts, when it was asked already.
+        """
         case = facts.case
         plans: list[ActionPlan] = []
         for step, step_id, test in self.steps(facts.variant, case.stage):
             if test(facts):
                 day: date = facts["today"]
                 plans.append(ActionPlan(step_id, step.action, outbox_key(case.id, day, step_id)))
-        for name, function in self.rules:
-            for index, action in enumerate(function(facts) or ()):
-                day = facts["today"]
-                plans.append(ActionPlan(name, action, outbox_key(case.id, day, name, index)))
+        for plan in self.ruled(facts) if ruled is None else ruled:
+            if not isinstance(plan.action, str):
+                plans.append(plan)
         return plans
 
     def next_review(self, case: Case, after: datetime) -> datetime:
@@ -184,12 +242,15 @@ class Planner:
         """Everything the policy would do with the case (``facts.case``) at ``facts.at``.
 
         The escalations are those of the case's stage now: firing one moves
-        the case, and the tick plans again from there.
+        the case, and the tick plans again from there.  Each Python rule is
+        called once.
         """
+        ruled = self.ruled(facts)
         return Plan(
             tuple(self.holding(facts)),
-            self.actions(facts),
+            self.actions(facts, ruled),
             self.next_review(facts.case, facts.at),
+            tuple(plan for plan in ruled if isinstance(plan.action, str)),
         )
 
 

@@ -118,6 +118,10 @@ class Store(Protocol):
         """When the case is reviewed next."""
         ...
 
+    def due_at(self, case_id: str) -> datetime | None:
+        """When the case was due, as `due` or `lease` last returned it (else `next_review`)."""
+        ...
+
     def lease(self, now: datetime, limit: int, owner: str, ttl: timedelta) -> list[str]:
         """Take up to *limit* due cases for *owner* until ``now + ttl``; others skip them."""
         ...
@@ -412,6 +416,10 @@ class MemoryStore:
         """When the case is reviewed next (UTC), or ``None`` when it is not scheduled."""
         stamp = self._reviews.get(case_id)
         return None if stamp is None else datetime.fromtimestamp(stamp, UTC)
+
+    def due_at(self, case_id: str) -> datetime | None:
+        """When the case is due: its next review (the schedule is in memory, never stale)."""
+        return self.next_review(case_id)
 
     def lease(self, now: datetime, limit: int, owner: str, ttl: timedelta) -> list[str]:
         """The due cases (one process shares nothing: leasing is `due`)."""

@@ -4,7 +4,8 @@ For each due case (and only those: the store keeps each case's next review
 time), the tick
 
 1. assigns a champion/challenger variant the first time (journaled),
-2. fires the policy's escalations whose conditions hold (guards still judge),
+2. fires the policy's escalations whose conditions hold, then the triggers
+   its Python rules return (guards still judge; both before any step acts),
 3. works out the steps that apply and the actions of the Python rules
    (2 and 3 as `arrears.planner` plans them: the plan `Engine.explain` shows),
 4. passes every message through compliance: a denied one is journaled and the
@@ -54,9 +55,11 @@ from .journal import JournalEntry
 from .logs import get_logger
 from .operations import agreements, charges, contacts, reviews, stages, tasks
 from .outbox import RESULT_KINDS, OpenIntent, pending
-from .planner import ActionPlan, Planner, contact_for, proposal_for
+from .planner import ActionPlan, Planner, contact_for, outbox_key, proposal_for, review_day
 from .plans import PlanStatus
 from .policy import Facts, SendAction, TaskAction
+from .policy.conditions import Test
+from .policy.model import Step
 from .recorder import Recorder
 from .store import Store
 
@@ -74,6 +77,10 @@ _RESULTS: Final = RESULT_KINDS
 #: An open intent from at most this many days before the debtor's today may be sent
 #: again when its adapter cannot say what became of it (and it is still warranted).
 RESEND_DAYS: Final = 1
+#: A step due on a day that had no review (an outage, a late job) acts at the next
+#: review when the day is at most this many days before it; older days are journaled
+#: as missed without asking which steps were due.
+CATCH_UP_DAYS: Final = 7
 #: Delivery statuses that say the provider took the message (recorded as delivered,
 #: as the tick records a send the adapter accepted).
 _ACCEPTED: Final = frozenset({"queued", "sent", "delivered"})
@@ -115,6 +122,11 @@ class TickReport:
             or as ``unknown``.
         unknown: Of those, the ones closed as ``unknown`` (it may have reached
             the debtor: frequency caps count it).
+        caught_up: Steps due on a day without a review that acted at this tick
+            (listed under ``caught_up`` on the review entry).
+        missed: Steps (or spans of days) due without a review that did not act,
+            journaled under ``missed`` on the review entry with the reason: a
+            steady count means the tick runs at the wrong hours or too seldom.
         errors: Cases whose review raised, with the error (they are retried
             at the next tick).
         blocked_by: Denials by rule id.
@@ -131,6 +143,8 @@ class TickReport:
     unreachable: int = 0
     recovered: int = 0
     unknown: int = 0
+    caught_up: int = 0
+    missed: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)
     blocked_by: Counter[str] = field(default_factory=Counter)
 
@@ -141,6 +155,8 @@ class TickReport:
         self.unreachable += other.unreachable
         self.recovered += other.recovered
         self.unknown += other.unknown
+        self.caught_up += other.caught_up
+        self.missed += other.missed
         self.errors.extend(other.errors)
         self.blocked_by.update(other.blocked_by)
 
@@ -158,9 +174,20 @@ class TickReport:
             "unreachable": self.unreachable,
             "recovered": self.recovered,
             "unknown": self.unknown,
+            "caught_up": self.caught_up,
+            "missed": self.missed,
             "errors": [list(error) for error in self.errors],
             "blocked_by": dict(self.blocked_by),
         }
+
+
+def _later(moment: datetime) -> datetime:
+    """`RETRY_AFTER` after *moment*, counted in real time (in UTC).
+
+    Arithmetic on a local time adds wall-clock hours: across a DST change it
+    would land an hour off, or on the very instant it started from.
+    """
+    return moment.astimezone(UTC) + RETRY_AFTER
 
 
 def _since(entries: Sequence[JournalEntry], start: datetime) -> Iterator[JournalEntry]:
@@ -231,6 +258,12 @@ class _Review:
     """Keys left open by this review (no answer from the adapter yet)."""
     steps: set[str] = field(default_factory=set)
     """Steps whose earlier intent this review closes or sends again: they do not act again."""
+    missed: list[dict[str, str]] = field(default_factory=list)
+    """Steps due on days without a review that do not act now, with the reason (`_catch_up`)."""
+    caught_up: list[dict[str, str]] = field(default_factory=list)
+    """Steps due on days without a review that act at this review, with their day."""
+    catching: dict[str, dict[str, str]] = field(default_factory=dict)
+    """The keys of the steps `_catch_up` hands the review, to their day and step."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,6 +339,7 @@ def _plan_review(run: _Run, case_id: str) -> _Review | None:
     """Phase 1: agreements, escalations, open intents, steps; journal the new intents."""
     rec, policy, now, report = run.rec, run.policy, run.now, run.report
     store = rec.store
+    due_at = store.due_at(case_id)  # before anything reschedules it
     case = store.get(case_id)
     if case.stage in run.terminal:
         _close_terminal(run, case_id)
@@ -315,7 +349,7 @@ def _plan_review(run: _Run, case_id: str) -> _Review | None:
     report.reviewed += 1
     moved = _keep_agreements(rec, case, now)
     facts = rec.facts(rec.store.get(case_id), now)  # of the case as the agreements left it
-    escalated = _escalate(run, facts)
+    escalated, ruled = _escalate(run, facts)
     if escalated is not None:
         moved = True
         facts = escalated
@@ -333,7 +367,12 @@ def _plan_review(run: _Run, case_id: str) -> _Review | None:
             return review if review.sends else None
         facts = review.facts = rec.facts(store.get(case_id), now)
         case = facts.case
-    plans = run.planner.actions(facts)
+        ruled = None  # the rules are asked again, of the facts as recorded now
+    plans = run.planner.actions(facts, ruled)
+    if due_at is not None and (
+        case.local_date(due_at) < run.day(case).today or not _regular(run, case, due_at)
+    ):
+        plans += _catch_up(run, review, facts, plans, due_at)  # late, or a retry: days missed
     if store.last_entry(case_id).at < start:
         today = _QUIET  # nothing recorded today: no chain to read
     else:
@@ -356,8 +395,10 @@ def _plan_review(run: _Run, case_id: str) -> _Review | None:
         if isinstance(action, TaskAction) and any(t.step == plan.source for t in case.tasks):
             continue  # the step's task is still open
         review.sources.append(plan.source)
+        outcome: str | None = None  # why a step caught up did not act, if it did not
         if isinstance(action, str):
-            _fire(rec, case, action, now, report, reason=f"policy step {plan.source}")
+            if not _fire(rec, case, action, now, report, reason=f"policy step {plan.source}"):
+                outcome = "its trigger was refused"
         elif isinstance(action, TaskAction):
             tasks.open_task(rec, case_id, action, key=plan.key, step=plan.source, at=now)
             report.tasks += 1
@@ -365,7 +406,16 @@ def _plan_review(run: _Run, case_id: str) -> _Review | None:
             intent = today.intents.get(plan.key)
             if intent is not None:
                 sent_again.add(plan.key)
+            sends, denied = len(review.sends), report.denied
             _intend(rec, case, action, plan, intent, facts, now, review, report)
+            if len(review.sends) == sends:
+                outcome = "denied" if report.denied > denied else "no usable contact point"
+        caught = review.catching.get(plan.key)
+        if caught is not None:
+            if outcome is None:
+                review.caught_up.append(caught)
+            else:
+                review.missed.append(caught | {"reason": f"caught up at this review: {outcome}"})
     # Today's intents whose step no longer acts (a hold, a payment, another stage since).
     left = [intent for intent in found if intent.at >= start and intent.key not in sent_again]
     if left:
@@ -374,6 +424,153 @@ def _plan_review(run: _Run, case_id: str) -> _Review | None:
             _close_terminal(run, case_id, review)
             return review if review.sends else None
     return review
+
+
+def _catch_up(
+    run: _Run, review: _Review, facts: Facts, plans: Sequence[ActionPlan], due_at: datetime
+) -> list[ActionPlan]:
+    """The steps due on the days since *due_at* that had no review, done now or journaled missed.
+
+    A review that comes a day or more after the case was due (an outage, a
+    job run late, a daily job before the review time) looks at each review
+    day from the one it was due on to yesterday, at most `CATCH_UP_DAYS`
+    back, and asks which steps applied at that day's review time, on the
+    case as it stands now: the steps of the stage it stood in that day and
+    of the stage it stands in now (the review that did not run could not
+    escalate it: a reminder at 10 days past due is owed even though the
+    case, unreviewed, was still in its first stage that day).  For each one
+    the journal has no result of that day's key for:
+
+    - the step acts in the case's stage now (it still applies: the case
+      did not move on, or moved to a stage where the step acts too), it does
+      not act today, and it is the step's latest such day: it acts now, under that day's key (so a
+      review run again finds it done), and the review lists it under
+      ``caught_up``;
+    - else it is listed under ``missed`` with the reason: the case has left
+      that stage, the step acts at this review anyway, it acts for a later
+      day, or compliance denied it that day and no review came after the time
+      it named.
+
+    A day further back is listed as missed (``from``/``to``) without asking
+    which steps it had.  A terminal case (paid, settled, written off) owes
+    nothing more and is never caught up.
+    """
+    case, now = facts.case, run.now
+    settings = run.policy.review
+    zone = case.debtor.timezone
+    today = run.day(case).today
+    entries = run.rec.store.entries(case.id)
+    first = case.local_date(due_at)
+    # The days after the one the case was due on surely had no review: the steps of the
+    # stage it stands in now are owed on them too (no review escalated it).  The day it
+    # was due on may have had one before its review time, as every day a retry looks
+    # back on did: on those, only the steps of the stage it stood in.
+    unreviewed = first + timedelta(days=1)
+    if first >= today:  # due today at a retry time: back to the day of the last review
+        last = next((entry for entry in reversed(entries) if entry.kind == "review"), None)
+        if last is None:
+            return []
+        first = review_day(run.policy, case, last.at)
+        unreviewed = today
+    days: list[date] = []  # the review days of the policy's cadence, from *first* to yesterday
+    day = first
+    while day < today:
+        if settings.is_working_day(day):
+            days.append(day)
+            day += timedelta(days=settings.every_days)
+        else:
+            day += timedelta(days=1)
+    gone, days = days[:-CATCH_UP_DAYS], days[-CATCH_UP_DAYS:]
+    if gone:
+        review.missed.append(
+            {
+                "from": gone[0].isoformat(),
+                "to": gone[-1].isoformat(),
+                "reason": f"no review; more than {CATCH_UP_DAYS} review days before this one",
+            }
+        )
+    if not days:
+        return []
+    start = local_moment(days[0], time(0), zone, now).astimezone(UTC)
+    window = _outbox_state(entries, start)
+    told = {  # what a review since then listed already (a retry review looks back again)
+        (item.get("day"), item.get("step"))
+        for entry in _since(entries, start)
+        if entry.kind == "review"
+        for item in entry.data.get("missed", ())
+    }
+    moves = [
+        (entry.at, entry.data["source"])
+        for entry in _since(entries, start)
+        if entry.kind == "transition"
+    ]
+    moves.reverse()  # oldest first: the first move after a day names its stage that day
+    acting = {plan.source for plan in plans}
+    here = {step_id for _, step_id, _ in run.planner.steps(facts.variant, case.stage)}
+    latest: dict[str, tuple[date, ActionPlan]] = {}
+    for day in days:
+        at = local_moment(day, settings.time, zone, now)
+        end = local_moment(day + timedelta(days=1), time(0), zone, now)
+        stage = next((source for moved, source in moves if moved >= end), case.stage)  # that night
+        for step, step_id, test, then in _due_then(run, facts, stage, at, day >= unreviewed):
+            key = outbox_key(case.id, day, step_id)
+            if key in window.done or (day.isoformat(), step_id) in told or not test(then):
+                continue
+            missed = {"day": day.isoformat(), "step": step_id}
+            if key in window.denied:
+                retry = window.denied[key]
+                if retry is not None:  # denied until a time no review reached that day
+                    reason = f"denied until {retry.isoformat()}; not sent that day"
+                    review.missed.append(missed | {"reason": reason})
+                continue  # denied for good: journaled as such that day
+            if key in window.intents and step_id in review.steps:
+                continue  # an earlier review's open intent: recovery closes it
+            if isinstance(step.action, TaskAction) and any(t.step == step_id for t in case.tasks):
+                continue  # its task is still open: nothing is owed
+            if step_id not in here:  # it does not act in the stage the case is in now
+                review.missed.append(missed | {"reason": f"the case has left stage {stage}"})
+            elif step_id in acting:
+                review.missed.append(missed | {"reason": "the step acts at this review"})
+            else:
+                earlier = latest.get(step_id)
+                if earlier is not None:
+                    reason = f"acts once, for {day.isoformat()}"
+                    review.missed.append(
+                        {"day": earlier[0].isoformat(), "step": step_id, "reason": reason}
+                    )
+                latest[step_id] = (day, ActionPlan(step_id, step.action, key))
+    for step_id, (day, plan) in latest.items():
+        review.catching[plan.key] = {"day": day.isoformat(), "step": step_id}
+    return [plan for _, plan in latest.values()]
+
+
+def _regular(run: _Run, case: Case, due_at: datetime) -> bool:
+    """Whether *due_at* is the policy's review time on its day (not a retry's time)."""
+    slot = local_moment(
+        case.local_date(due_at), run.policy.review.time, case.debtor.timezone, due_at
+    )
+    return slot.astimezone(UTC) == due_at.astimezone(UTC)
+
+
+def _due_then(
+    run: _Run, facts: Facts, stage: str, at: datetime, unreviewed: bool
+) -> Iterator[tuple[Step, str, Test, Facts]]:
+    """The steps to judge for a day a review may have missed, each with the facts to judge it on.
+
+    Those of the stage the case stood in that day and, on a day that surely
+    had no review (*unreviewed*), those of the stage it stands in now (a
+    review that did not run could not move it on): each at the day's review
+    time, on the case as it is now in that stage.
+    """
+    case = facts.case
+    seen: set[str] = set()
+    for where in dict.fromkeys((stage, case.stage) if unreviewed else (stage,)):
+        probe = case if where == case.stage else case.model_copy(update={"stage": where})
+        then = run.rec.facts(probe, at)
+        for step, step_id, test in run.planner.steps(facts.variant, where):
+            if step_id not in seen:
+                seen.add(step_id)
+                yield step, step_id, test, then
 
 
 def _pending(store: Store, case_id: str) -> list[OpenIntent]:
@@ -435,7 +632,7 @@ def _recover(run: _Run, review: _Review, intents: Sequence[OpenIntent]) -> bool:
         if asked is None or asked.error is not None:
             review.open.add(intent.key)
             review.steps.add(intent.step)  # not again while its message's fate is unknown
-            review.retry.append(now + RETRY_AFTER)
+            review.retry.append(_later(now))
             continue
         found = asked.report
         status = "unknown" if found is None else found.status
@@ -527,7 +724,7 @@ def _close_terminal(run: _Run, case_id: str, review: _Review | None = None) -> N
         review.open |= left
     if review is not None and review.sends:
         return  # phase 3 schedules it
-    store.schedule(case_id, run.now + RETRY_AFTER if left else None)
+    store.schedule(case_id, _later(run.now) if left else None)
 
 
 def _action_of(run: _Run, case: Case, step: str, *, in_stage: bool) -> SendAction | None:
@@ -599,7 +796,7 @@ def _finish(run: _Run, review: _Review) -> None:
         if send.status == "failed" and send.retryable:
             report.failed += 1
             review.open.add(send.key)
-            review.retry.append(now + RETRY_AFTER)  # no result: retried with the same key
+            review.retry.append(_later(now))  # no result: retried with the same key
             continue
         outcome = Outcome.FAILED if send.status == "failed" else Outcome.DELIVERED
         recovered = send.step is not None  # an earlier intent, sent again under its key
@@ -632,9 +829,11 @@ def _finish(run: _Run, review: _Review) -> None:
     for moment in review.retry:
         if now < moment < chosen:
             chosen = moment
-    if not _journaled(rec, case, now, day):
+    if not _missed_news(rec, case, review) and not _journaled(rec, case, now, day):
         rec.store.schedule(review.case_id, chosen)
         return
+    report.caught_up += len(review.caught_up)
+    report.missed += len(review.missed)
     reviews.record_review(
         rec,
         review.case_id,
@@ -642,8 +841,23 @@ def _finish(run: _Run, review: _Review) -> None:
         sources=review.sources,
         segment=review.facts.segment,
         open_keys=sorted(review.open),
+        missed=review.missed,
+        caught_up=review.caught_up,
         at=now,
     )
+
+
+def _missed_news(rec: Recorder, case: Case, review: _Review) -> bool:
+    """Whether the review has missed steps to journal that its case's newest review lacks.
+
+    A review run again after a crash that came between its entry and its
+    schedule finds its own entry there, with the same list, and journals
+    nothing twice.
+    """
+    if not review.missed:
+        return False
+    last = rec.store.last_entry(case.id)
+    return last.kind != "review" or last.data.get("missed") != review.missed
 
 
 def _journaled(rec: Recorder, case: Case, now: datetime, day: _Day) -> bool:
@@ -688,16 +902,21 @@ def _day_start(case: Case, now: datetime) -> datetime:
     return local_moment(case.local_date(now), time(0), case.debtor.timezone, now)
 
 
-def _escalate(run: _Run, facts: Facts) -> Facts | None:
+def _escalate(run: _Run, facts: Facts) -> tuple[Facts | None, list[ActionPlan] | None]:
     """Fire the escalations whose conditions hold, stage after stage (`MAX_ESCALATIONS` at most).
 
-    The planner names them in the policy's order; the first the guards allow
+    The planner names them in the policy's order, then the triggers the
+    Python rules return (before any step acts: a step's task is not opened in
+    a stage the rule moves the case out of); the first the guards allow
     moves the case, and the escalations of its new stage are judged on fresh
-    facts.  Returns those facts, or ``None`` when nothing fired.
+    facts.  Returns those facts (``None`` when nothing fired) and what the
+    rules returned on the facts the steps will read (``None`` when not asked).
     """
     moved: Facts | None = None
+    planner = run.planner
     for _ in range(MAX_ESCALATIONS):
-        for escalation in run.planner.holding(facts):
+        fired = False
+        for escalation in planner.holding(facts):
             if _fire(
                 run.rec,
                 facts.case,
@@ -706,11 +925,26 @@ def _escalate(run: _Run, facts: Facts) -> Facts | None:
                 run.report,
                 reason="policy escalation",
             ):
-                moved = facts = run.rec.facts(run.rec.store.get(facts.case.id), run.now)
+                fired = True
                 break
-        else:
-            return moved
-    return moved
+        ruled: list[ActionPlan] | None = None
+        if not fired and planner.rules:
+            ruled = planner.ruled(facts)
+            for plan in ruled:
+                if isinstance(plan.action, str) and _fire(
+                    run.rec,
+                    facts.case,
+                    plan.action,
+                    run.now,
+                    run.report,
+                    reason=f"policy rule {plan.source}",
+                ):
+                    fired = True
+                    break
+        if not fired:
+            return moved, ruled
+        moved = facts = run.rec.facts(run.rec.store.get(facts.case.id), run.now)
+    return moved, None
 
 
 def _fire(
@@ -884,7 +1118,7 @@ def _batch_phase(
     for case_id in case_ids:
         report.errors.append((case_id, "ConcurrencyConflict: the batch lost a race twice"))
         with store.transaction():
-            store.schedule(case_id, run.now + RETRY_AFTER)
+            store.schedule(case_id, _later(run.now))
     _log.bind().warning("batch_failed", cases=len(case_ids), error="ConcurrencyConflict")
     return None
 
@@ -929,7 +1163,7 @@ def _guarded(
             error = err
         run.report.errors.append((case_id, _said(error)))
         _log.bind().warning("review_failed", case_id=case_id, error=type(error).__name__)
-        store.schedule(case_id, run.now + RETRY_AFTER)
+        store.schedule(case_id, _later(run.now))
         return None
     return None
 

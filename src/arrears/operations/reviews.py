@@ -4,8 +4,8 @@ rendering and the adapters that send them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from ..case import Case
@@ -16,10 +16,9 @@ from ..errors import (
 )
 from ..journal import JournalEntry, moment_text
 from ..logs import get_logger
-from ..messages.context import template_context
+from ..messages.context import review_context
 from ..policy import Facts, SendAction
 from ..recorder import Recorder
-from .agreements import next_agreed_date
 
 _log = get_logger("arrears")
 
@@ -47,13 +46,19 @@ def record_review(
     sources: Sequence[str] = (),
     segment: str | None = None,
     open_keys: Sequence[str] = (),
+    missed: Sequence[Mapping[str, str]] = (),
+    caught_up: Sequence[Mapping[str, str]] = (),
     at: datetime | None = None,
 ) -> JournalEntry:
     """Record that the policy reviewed the case, and when it looks again.
 
     *open_keys* are the outbox keys the review leaves without a result (a
     retryable failure, an adapter that could not be asked): the next review
-    reads them from here (`arrears.outbox.pending`).
+    reads them from here (`arrears.outbox.pending`).  *missed* and
+    *caught_up* are the steps due on days without a review (``day``,
+    ``step``; a missed one with its ``reason``, or a span of days
+    ``from``/``to`` with a reason): see "When the tick runs" in
+    ``docs/operations.md``.
     """
     policy = rec.need_policy()
     case = rec.store.get(case_id)
@@ -74,6 +79,10 @@ def record_review(
         data["variant"] = case.variant
     if open_keys:
         data["open"] = [str(key) for key in open_keys]
+    if missed:
+        data["missed"] = [dict(item) for item in missed]
+    if caught_up:
+        data["caught_up"] = [dict(item) for item in caught_up]
     entry = rec.record(case, moment, "review", data)  # in the operation's unit of work, with:
     rec.store.schedule(case_id, upcoming)
     return entry
@@ -117,17 +126,16 @@ def render(
     if rec.templates is None or action.template is None:
         return None, None
     lender = rec.policy.lender if rec.policy is not None else {}
-    extra: dict[str, Any] = dict(action.variables)
-    today = case.local_date(at)
-    if action.deadline_days is not None:
-        extra["deadline"] = today + timedelta(days=action.deadline_days)
-    else:
-        upcoming = next_agreed_date(case, today)
-        if upcoming is not None:
-            extra["deadline"] = upcoming
     # Only the variables the template reads (its amounts cost a Money each).
     used = rec.templates.get(action.template, action.channel, case.debtor.locale).variables
-    context = template_context(case, at, used, lender=lender, **extra)
+    context = review_context(
+        case,
+        at,
+        used,
+        lender=lender,
+        deadline_days=action.deadline_days,
+        variables=action.variables,
+    )
     rendered = rec.templates.render(
         action.template,
         action.channel,

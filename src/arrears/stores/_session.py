@@ -193,6 +193,9 @@ class Session(ABC):
         self._batch_read = False
         self._ahead: dict[str, tuple[int, StoredCase, list[JournalEntry]]] = {}
         self._epoch = 0
+        # When each case `due` or `lease` just returned was due (UTC): `due_at`
+        # answers from here until the case is scheduled again, without a query.
+        self._due_at: dict[str, datetime] = {}
 
     # -- what a backend supplies ---------------------------------------------------------------
     @abstractmethod
@@ -347,8 +350,12 @@ class Session(ABC):
         self._slots[case_id] = slot
         return slot
 
-    def _batch_is(self, case_ids: list[str]) -> None:
-        """Remember the cases `due` or `lease` returned: read ahead and kept together."""
+    def _batch_is(self, case_ids: list[str], due_at: Sequence[datetime] = ()) -> None:
+        """Remember the cases `due` or `lease` returned: read ahead and kept together.
+
+        *due_at* are the moments they were due (UTC), in the same order, for `due_at`.
+        """
+        self._due_at = dict(zip(case_ids, due_at, strict=False))
         if len(case_ids) <= AHEAD_MAX:
             self._batch, self._batch_read = dict.fromkeys(case_ids), False
 
@@ -694,6 +701,7 @@ class Session(ABC):
             return
         self._ops.append((case_id, at))
         self._scheduled[case_id] = at
+        self._due_at.pop(case_id, None)
 
     def next_review(self, case_id: str) -> datetime | None:
         """When the case is reviewed next (UTC), or ``None`` when it is not scheduled."""
@@ -702,10 +710,23 @@ class Session(ABC):
             return None if at is None else at.astimezone(UTC)
         return self._read_review(case_id)
 
+    def due_at(self, case_id: str) -> datetime | None:
+        """When the case was due as `due` or `lease` last returned it (UTC), else `next_review`.
+
+        The moment the tick picked the case for, without a query; another
+        process may have moved the case since (`next_review` reads the store).
+        """
+        if case_id not in self._scheduled:
+            found = self._due_at.get(case_id)
+            if found is not None:
+                return found
+        return self.next_review(case_id)
+
     def _forget(self) -> None:
         """Drop every copy and buffer (the store is closing)."""
         self._levels.clear()
         self._clear()
         self._slots.clear()
         self._ahead.clear()
+        self._due_at.clear()
         self._batch = {}

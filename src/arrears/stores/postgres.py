@@ -152,7 +152,7 @@ _CHAINS: Final = (
     'LEFT JOIN journal j ON j.case_id = c.id ORDER BY c.id COLLATE "C", j.seq'
 )
 _DUE: Final = (
-    "SELECT case_id FROM reviews WHERE review_at <= %(now)s "
+    "SELECT case_id, review_at FROM reviews WHERE review_at <= %(now)s "
     "AND (lease_until IS NULL OR lease_until <= %(now)s) "
     "ORDER BY review_at, case_id LIMIT %(limit)s"
 )
@@ -552,8 +552,7 @@ class PostgresStore(Session):
         self._sync()
         rows = self._fetchall(_DUE, {"now": now, "limit": limit})  # type: ignore[arg-type]
         found = [row[0] for row in rows]
-        if limit is not None:
-            self._batch_is(found)
+        self._batch_is(found, [row[1].astimezone(UTC) for row in rows])
         return found
 
     def lease(self, now: datetime, limit: int, owner: str, ttl: timedelta) -> list[str]:
@@ -569,7 +568,7 @@ class PostgresStore(Session):
         rows = self._execute(_LEASE, params).fetchall()
         rows.sort(key=lambda row: (row[1], row[0]))
         chosen = [row[0] for row in rows]
-        self._batch_is(chosen)
+        self._batch_is(chosen, [row[1].astimezone(UTC) for row in rows])
         return chosen
 
     def release(self, case_ids: Sequence[str], owner: str) -> None:

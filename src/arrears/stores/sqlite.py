@@ -120,11 +120,11 @@ _SCHEDULE: Final = (
 )
 _UNSCHEDULE: Final = "DELETE FROM reviews WHERE case_id = ?"
 _DUE: Final = (
-    "SELECT case_id FROM reviews WHERE review_at <= ?1 "
+    "SELECT case_id, review_at FROM reviews WHERE review_at <= ?1 "
     "AND (lease_until IS NULL OR lease_until <= ?1) ORDER BY review_at, case_id LIMIT ?2"
 )
 _LEASABLE: Final = (
-    "SELECT case_id FROM reviews WHERE review_at <= ?1 "
+    "SELECT case_id, review_at FROM reviews WHERE review_at <= ?1 "
     "AND (lease_until IS NULL OR lease_until <= ?1 OR lease_owner = ?2) "
     "ORDER BY review_at, case_id LIMIT ?3"
 )
@@ -408,9 +408,9 @@ class SQLiteStore(Session):
         """The cases due at *now* and not leased to a worker, earliest first (at most *limit*)."""
         self._sync()
         rows = self._db.execute(_DUE, (to_micros(now), -1 if limit is None else limit))
-        found = [row[0] for row in rows]
-        if limit is not None:
-            self._batch_is(found)
+        pairs = rows.fetchall()
+        found = [row[0] for row in pairs]
+        self._batch_is(found, [from_micros(row[1]) for row in pairs])
         return found
 
     def lease(self, now: datetime, limit: int, owner: str, ttl: timedelta) -> list[str]:
@@ -433,7 +433,7 @@ class SQLiteStore(Session):
             "UPDATE reviews SET lease_owner = ?, lease_until = ? WHERE case_id = ?",
             [(owner, until, case_id) for case_id in chosen],
         )
-        self._batch_is(chosen)
+        self._batch_is(chosen, [from_micros(row[1]) for row in rows])
         return chosen
 
     def release(self, case_ids: Sequence[str], owner: str) -> None:
