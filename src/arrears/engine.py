@@ -27,7 +27,8 @@ from .channels import ChannelAdapter
 from .checkpoints import Anchors, Checkpoint, CheckpointLog
 from .clock import Clock, SettableClock, SystemClock, require_aware
 from .compliance import Compliance, ContactHistory, Proposal, Verdict
-from .errors import InvalidInput, JournalCorrupted
+from .compliance.retention import Retention, check_purge
+from .errors import ChannelsMissing, InvalidInput, JournalCorrupted
 from .explain import Explanation, explain_case
 from .guards import SYSTEM, Actor
 from .journal import JournalEntry, JournalProblem, SealKey, read_jsonl
@@ -69,11 +70,18 @@ class Engine:
         clock: The source of "now" when a call gives no ``at``; the system clock
             when omitted.
         compliance: The rules that judge every proposed contact
-            (`judge_contact`); with none, no rule applies.
+            (`judge_contact`); with none, no rule applies (or, with a policy,
+            the policy's: its packs and overrides).
         policy: The lender's policy that `tick` runs; it brings its own workflow
-            and compliance rules unless those are given too.
+            (unless one is given) and its own compliance rules.
+        compliance_mode: How *compliance* goes with a policy's own rules, which
+            must be said when both are given: ``"replace"`` judges by
+            *compliance* alone, ``"add"`` by the policy's rules and then
+            *compliance*'s (a rule id in both is refused).
         channels: The channel adapters messages are sent through, each serving
-            the channels it lists.
+            the channels it lists.  When given with a policy, they must serve
+            every channel the policy's steps send on (`missing_channels`);
+            `tick` checks it whatever was given.
         templates: The message templates the policy's steps name; loaded from the
             policy's ``templates`` folder when omitted.
         agents: The people tasks are assigned to.
@@ -98,6 +106,7 @@ class Engine:
         clock: Clock | None = None,
         compliance: Compliance | None = None,
         policy: Policy | None = None,
+        compliance_mode: Literal["replace", "add"] | None = None,
         channels: Sequence[ChannelAdapter] = (),
         templates: TemplateSet | None = None,
         agents: Sequence[Agent] = (),
@@ -117,7 +126,11 @@ class Engine:
                 path, message = problems[0]
                 raise InvalidInput("policy", ".".join(map(str, path)), message)
             workflow = workflow or policy.build_workflow()
-            compliance = compliance if compliance is not None else policy.build_compliance()
+        compliance = _combined(policy, compliance, compliance_mode)
+        if policy is not None and channels:
+            missing = _unserved(policy, channels)
+            if missing:
+                raise ChannelsMissing(missing, _served(channels))
         if templates is None and policy is not None and policy.templates is not None:
             templates = TemplateSet.load(policy.templates)
         self._recorder = Recorder(
@@ -674,9 +687,14 @@ class Engine:
         Raises:
             InvalidInput: the engine has no policy, a bad batch size, or *now*
                 more than the engine's ``future_tolerance`` after its clock.
+            ChannelsMissing: the policy's steps send on a channel no adapter
+                serves (`missing_channels`); nothing was reviewed.
         """
         rec = self._recorder
         rec.need_policy()
+        missing = self.missing_channels()
+        if missing:
+            raise ChannelsMissing(missing, _served(rec.channels))
         moment = rec.clock.now() if now is None else rec.not_ahead(require_aware(now, "now"), "now")
         if not isinstance(batch, int) or batch < 1:
             raise InvalidInput("batch", batch, "a positive number of cases")
@@ -748,6 +766,19 @@ class Engine:
     ) -> tuple[str | None, str | None]:
         """A message's text and subject from the template set; ``(None, None)`` without one."""
         return reviews.render(self._recorder, case, action, facts, at)
+
+    def missing_channels(self) -> tuple[str, ...]:
+        """The channels the policy's steps send on that no adapter of the engine serves, sorted.
+
+        Empty without a policy.  `tick` refuses to run while any is missing
+        (`ChannelsMissing`): a message with no adapter could only be
+        recorded as sent when it went nowhere.  The steps of every variant
+        count; the actions of a Python rule (`Policy.rule`) cannot be known
+        before it runs, so a message one sends on a channel without an
+        adapter fails when sent (retryable: its intent stays open).
+        """
+        policy = self._recorder.policy
+        return () if policy is None else _unserved(policy, self._recorder.channels)
 
     def channel_for(self, channel: str) -> ChannelAdapter:
         """The adapter that serves *channel*.
@@ -855,6 +886,27 @@ class Engine:
                 as in `verify`).
         """
         return evidence.replay_case(self._recorder, case_id)
+
+    def check_purge(self, case_id: str, at: datetime | None = None) -> Retention | None:
+        """Refuse to purge *case_id*'s records at *at* (now) while a retention rule keeps them.
+
+        The engine's `RecordRetention` rules (``US-RECORDS``: 12 CFR 1006.100,
+        three years after the last collection activity) are read against the
+        case's last journal entry.  Call it before deleting a case (see the
+        retention procedure in the operations guide); it returns the retention
+        that has ended, ``None`` when no rule keeps records.
+
+        Raises:
+            UnknownCase: no such case.
+            InvalidInput: the records must still be kept (``purge``: until when,
+                by which rule and its citation), or *at* has no time zone.
+        """
+        entries = self._recorder.store.entries(case_id)
+        if not entries:
+            self._recorder.store.get(case_id)  # UnknownCase when there is no such case
+            return None
+        moment = self._recorder.clock.now() if at is None else require_aware(at, "at")
+        return check_purge(self.compliance.rules, case_id, entries[-1].at, moment)
 
     def export_journal(self, out: IO[str], key: SealKey | None = None) -> int:
         """Write every chain as JSON Lines, sealed; returns the number of entries.
@@ -1188,3 +1240,50 @@ class Engine:
             reason=reason,
             at=at,
         )
+
+
+def _combined(
+    policy: Policy | None, compliance: Compliance | None, mode: str | None
+) -> Compliance | None:
+    """The compliance an engine judges by: the policy's, the one given, or both (*mode*)."""
+    if mode not in (None, "replace", "add"):
+        raise InvalidInput("compliance_mode", mode, "None, 'replace' or 'add'")
+    if mode is not None and compliance is None:
+        raise InvalidInput("compliance_mode", mode, "None when no compliance is given")
+    if policy is None or compliance is None:
+        return compliance if policy is None else policy.build_compliance()
+    if mode is None:
+        packs = list(policy.packs)
+        raise InvalidInput(
+            "compliance",
+            compliance,
+            f"no compliance beside a policy, which brings its own (packs {packs}); or say how "
+            "they go together: compliance_mode='replace' (judge by compliance alone) or "
+            "'add' (the policy's rules, then compliance's)",
+        )
+    if mode == "replace":
+        return compliance
+    own = policy.build_compliance()
+    twice = sorted(set(own.rule_ids) & set(compliance.rule_ids))
+    if twice:
+        raise InvalidInput(
+            "compliance",
+            twice,
+            "rules the policy's packs do not have already (compliance_mode='add'); "
+            "use compliance_mode='replace' to judge by compliance alone",
+        )
+    return Compliance(rules=[*own.rules, *compliance.rules])
+
+
+def _sent_on(policy: Policy) -> frozenset[str]:
+    """The channels the policy's steps (its own and every variant's) send on."""
+    steps = [*policy.steps, *(step for v in policy.variants for step in v.steps or ())]
+    return frozenset(str(step.send.channel) for step in steps if step.send is not None)
+
+
+def _served(channels: Iterable[ChannelAdapter]) -> frozenset[str]:
+    return frozenset(str(name) for adapter in channels for name in adapter.channels)
+
+
+def _unserved(policy: Policy, channels: Iterable[ChannelAdapter]) -> tuple[str, ...]:
+    return tuple(sorted(_sent_on(policy) - _served(channels)))

@@ -4,7 +4,8 @@ The tree::
 
     ArrearsError
     ├── InvalidInput (also a ValueError)      bad input: names the field and the value
-    │   └── CurrencyMismatch                  arithmetic or comparison across currencies
+    │   ├── CurrencyMismatch                  arithmetic or comparison across currencies
+    │   └── ConfigInvalid                     a configuration file: names the file, key and value
     ├── UnknownCase (also a KeyError)         no case with that id
     ├── DuplicateCase                         a case with that id is already open
     ├── UnknownTrigger                        the workflow has no trigger of that name
@@ -19,7 +20,8 @@ The tree::
     │   └── ScenarioInvalid                   … a scenario file
     ├── PortfolioInvalid                      a portfolio file cannot be imported at all
     ├── MessageRefused                        a rendered message (or its template) breaks a rule
-    └── UnknownTemplate (also a KeyError)     no template of that name, channel and locale
+    ├── UnknownTemplate (also a KeyError)     no template of that name, channel and locale
+    └── ChannelsMissing                       the policy sends on channels no adapter serves
 
 The modules that raise them re-export them under their old names
 (``arrears.policy.PolicyInvalid`` is ``arrears.errors.PolicyInvalid``).
@@ -35,7 +37,7 @@ values that could are masked before they reach an exception.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from decimal import Decimal
@@ -50,8 +52,10 @@ __all__ = [
     "SHOWN",
     "ApprovalDenied",
     "ArrearsError",
+    "ChannelsMissing",
     "ConcurrencyConflict",
     "ConditionError",
+    "ConfigInvalid",
     "CurrencyMismatch",
     "DocumentInvalid",
     "DuplicateCase",
@@ -246,6 +250,36 @@ class CurrencyMismatch(InvalidInput):
         super().__init__(field, right, f"an amount in {left}, the currency it is combined with")
         self.left = left
         self.right = right
+
+
+class ConfigInvalid(InvalidInput):
+    """A configuration file (``arrears.toml``) cannot be used as written.
+
+    The message starts with the file, then names the key (a dotted path such
+    as ``adapters.gateway.url``), the value found and what was expected.  A
+    value under a key that looks like a secret (``password``, ``token``…) is
+    never shown.
+
+    Attributes:
+        path: The configuration file.
+        field: The key, as a dotted path.
+        value: The value found (`HIDDEN` when it is left out).
+        expected: What would have been accepted.
+        more: Further problems in the same file, ``(key, value, expected)``.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        field: str,
+        value: Any,
+        expected: str,
+        *,
+        more: Sequence[tuple[str, Any, str]] = (),
+    ) -> None:
+        super().__init__(field, value, expected, more=more)
+        self.path = path
+        self.args = (f"{path}: {self.args[0]}",)
 
 
 # -- cases and the workflow --------------------------------------------------------------
@@ -546,6 +580,31 @@ class UnknownTemplate(ArrearsError, KeyError):
         return (
             f"template: no {self.name!r} for {self.channel} in {self.locale} "
             f"or a locale it falls back to (known: {known})"
+        )
+
+
+# -- running the policy ------------------------------------------------------------------
+
+
+class ChannelsMissing(ArrearsError):
+    """The policy's steps send on channels that no channel adapter serves; nothing was reviewed.
+
+    Raised rather than record a delivery that could not happen: give an
+    adapter for each channel (`arrears.channels`), or take the steps out.
+
+    Attributes:
+        channels: The channels without an adapter, sorted.
+        served: The channels the adapters serve, sorted.
+    """
+
+    def __init__(self, channels: Iterable[str], served: Iterable[str] = ()) -> None:
+        self.channels = tuple(sorted(set(channels)))
+        self.served = tuple(sorted(set(served)))
+        listed = ", ".join(self.channels)
+        adapters = ", ".join(self.served) or "none"
+        super().__init__(
+            f"no channel adapter for {listed}: the policy's steps send on "
+            f"{'it' if len(self.channels) == 1 else 'them'} (the adapters serve: {adapters})"
         )
 
 
