@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .clock import require_aware
 from .compliance import Verdict
-from .errors import InvalidInput
+from .errors import InvalidInput, MessageRefused, UnknownTemplate
 from .guards import GuardContext, GuardFailure
 from .planner import Planner, contact_for, proposal_for
 from .policy import SendAction, TaskAction
@@ -30,12 +30,15 @@ class EscalationCheck:
         applies: The case's stage is one it fires from.
         holds: Its condition holds.
         failures: What the guards would refuse (empty when they would allow it).
+        rule: The Python rule that returned the trigger; ``None`` for an
+            escalation of the policy file.
     """
 
     trigger: str
     applies: bool
     holds: bool
     failures: tuple[GuardFailure, ...] = ()
+    rule: str | None = None
 
     @property
     def would_fire(self) -> bool:
@@ -50,17 +53,22 @@ class StepCheck:
     Attributes:
         source: The step id or Python rule name.
         action: What it would do (a message, a task or a trigger), in words.
-        verdict: For a message, the compliance verdict; ``None`` otherwise.
+        verdict: For a message, the compliance verdict; ``None`` otherwise,
+            and for a message that does not render.
+        problem: Why the message does not render (a variable the context
+            lacks, too many SMS parts, no such template), as a review would
+            refuse it; ``None`` when it renders.
     """
 
     source: str
     action: str
     verdict: Verdict | None = None
+    problem: str | None = None
 
     @property
     def blocked(self) -> bool:
-        """True when compliance would deny the message."""
-        return self.verdict is not None and not self.verdict.allowed
+        """True when the message would not go: it does not render, or compliance denies it."""
+        return self.problem is not None or (self.verdict is not None and not self.verdict.allowed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,10 +112,13 @@ class Explanation:
                 state = "condition does not hold"
             else:
                 state = "refused: " + "; ".join(str(f) for f in check.failures)
-            lines.append(f"escalation {check.trigger}: {state}")
+            source = f" (rule {check.rule})" if check.rule is not None else ""
+            lines.append(f"escalation {check.trigger}{source}: {state}")
         for step in self.steps:
             state = ""
-            if step.verdict is not None:
+            if step.problem is not None:
+                state = f" - not rendered: {step.problem}"
+            elif step.verdict is not None:
                 state = " - allowed" if step.verdict.allowed else f" - {step.verdict}"
                 if step.blocked and step.verdict.next_allowed_at is not None:
                     state += f" (next allowed {step.verdict.next_allowed_at.isoformat()})"
@@ -146,18 +157,33 @@ def explain_case(engine: ExplainEngine, case_id: str, at: datetime | None) -> Ex
             ctx = GuardContext(moment, escalation.trigger, history=lambda: store.entries(case_id))
             failures = tuple(engine.workflow.decide(case, ctx).failures)
         checks.append(EscalationCheck(escalation.trigger, applies, holds, failures))
+    for ruled in plan.rule_escalations:  # judged after the policy's, before the steps
+        trigger = str(ruled.action)
+        known = trigger in engine.workflow.triggers  # an unknown one: the tick reports it
+        applies = known and case.stage in engine.workflow.sources_of(trigger)
+        failures = ()
+        if applies:
+            ctx = GuardContext(moment, trigger, history=lambda: store.entries(case_id))
+            failures = tuple(engine.workflow.decide(case, ctx).failures)
+        checks.append(EscalationCheck(trigger, applies, True, failures, rule=ruled.source))
     steps = []
     history = engine.contact_history(case_id)
     for planned in plan.actions:
         action = planned.action
         if isinstance(action, SendAction):
             point = contact_for(case, action, history)
-            text, _ = engine.render(case, action, facts, moment)
-            verdict = engine.compliance.judge(
-                case, history, proposal_for(action, point, text), moment
-            )
             described = f"send {action.channel}" + (
                 f" ({action.template})" if action.template else ""
+            )
+            try:
+                text, _ = engine.render(case, action, facts, moment)
+            except (MessageRefused, UnknownTemplate) as err:
+                # What the review would refuse, shown as the answer rather than raised:
+                # the error names the template and the rule, never the case's values.
+                steps.append(StepCheck(planned.source, described, problem=str(err)))
+                continue
+            verdict = engine.compliance.judge(
+                case, history, proposal_for(action, point, text), moment
             )
             steps.append(StepCheck(planned.source, described, verdict))
         elif isinstance(action, TaskAction):

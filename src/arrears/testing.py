@@ -29,6 +29,7 @@ from ._yaml import DocumentInvalid, FieldPath, LocatedDocument, Problem, load_fi
 from .channels import RecordingChannel
 from .errors import ArrearsError, InvalidInput
 from .harness import PolicyHarness
+from .message_check import render_failures
 from .messages import LenderDetails, MessageTemplate, TemplateSet
 from .policy import Policy, PolicyInvalid, SendAction, Step, load_policy
 
@@ -146,9 +147,14 @@ def check_policy(
     with no template is a problem at the step's ``send.template``) and
     checked as `TemplateSet.check` does, against the policy's packs and
     overrides, for the party the step sends to.  A template must also use
-    only variables a review gives it: the case's facts, the lender details
-    the policy sets, and ``deadline`` when the step sets ``deadline_days``
-    or runs only before the due date.
+    only variables a review gives it (the case's facts, the lender details
+    the policy sets, the step's ``send.variables``), and it is rendered for
+    the step in every stage it acts in and every situation a review can meet
+    there, with the largest values the limits allow, as a review renders it
+    (`arrears.message_check`): a variable missing in one of them (``deadline``
+    for an overdue case with nothing agreed) or an SMS over its
+    ``max_segments`` is a problem naming the template, the step, the stage
+    and the situation.
 
     Args:
         path: The policy file (YAML or TOML).
@@ -198,10 +204,6 @@ def _sends(policy: Policy) -> list[tuple[FieldPath, Step, SendAction]]:
     return found
 
 
-#: Stages where a review gives ``deadline`` by itself: the due date ahead, or the
-#: next date of the running promise or plan.
-_DEADLINE_STAGES: Final = frozenset({"pre_due", "promise", "repayment_plan"})
-
 #: Variables only the caller of `context_for` gives: a review never does.
 _CALLERS_VARIABLES: Final = frozenset({"agent_name", "callback_number", "reply_by"})
 
@@ -215,22 +217,10 @@ def _unfilled(template: MessageTemplate, step: Step, lender: frozenset[str]) -> 
             continue
         if name in _CALLERS_VARIABLES or name in template.meta.variables:
             why.append(f"uses {name!r}, which a review never gives: set send.variables")
-        elif name.startswith(("lender_", "late_fee_")) or name in (
-            "business_name",
-            "sms_signature",
+        elif name not in lender and (
+            name.startswith(("lender_", "late_fee_")) or name in ("business_name", "sms_signature")
         ):
-            if name not in lender:
-                why.append(f"uses {name!r}: give its detail under lender")
-        elif (
-            name == "deadline"
-            and step.send is not None
-            and step.send.deadline_days is None
-            and (step.stages is None or set(step.stages) - _DEADLINE_STAGES)
-        ):
-            why.append(
-                "uses 'deadline', which a review gives only before the due date or "
-                "while a promise or plan runs: set send.deadline_days"
-            )
+            why.append(f"uses {name!r}: give its detail under lender")
     return why
 
 
@@ -247,6 +237,8 @@ def _template_problems(
         locales = sorted({language for language in languages if language is not None})
     problems: list[Problem] = []
     chosen: dict[str, FieldPath] = {}
+    # (where, step, send, template) to render in every situation: those with nothing unfilled.
+    renders: list[tuple[FieldPath, Step, SendAction, MessageTemplate]] = []
     lender = frozenset(LenderDetails.of(policy.lender).context()) if _sound(policy) else None
     for where, step, action in _sends(policy):
         name, channel = str(action.template), str(action.channel)
@@ -281,12 +273,22 @@ def _template_problems(
                     )
                 )
             if lender is not None:
-                for why in _unfilled(template, step, lender):
+                unfilled = _unfilled(template, step, lender)
+                for why in unfilled:
                     problems.append(document.problem(where, f"{template.id} {why}"))
+                if not unfilled and action.party in template.parties:
+                    renders.append((where, step, action, template))
             chosen.setdefault(template.id, where)
     subset = TemplateSet(t for t in templates if t.id in chosen)
-    for found_problem in subset.check(compliance=policy.build_compliance()):
+    known = subset.check(compliance=policy.build_compliance())
+    for found_problem in known:
         problems.append(document.problem(chosen[found_problem.template], str(found_problem)))
+    if any(t.undeclared for t in subset):
+        return problems  # a variable no context has: the renders would only repeat it
+    places = {id(step): where for where, step, _, _ in renders}
+    sends = [(step, action, template) for _, step, action, template in renders]
+    for step, failure in render_failures(policy, sends, known):
+        problems.append(document.problem(places[id(step)], str(failure)))
     return problems
 
 

@@ -11,7 +11,8 @@ match.  `TemplateSet.check` runs the same checks on sample values, as a
 policy loads.
 
 `context_for` gives a case's facts under the names templates use
-(`template_context` only the costly ones a template reads); amounts and
+(`template_context` only the costly ones a template reads, `review_context`
+with the deadline a review gives a step's message); amounts and
 dates print as the locale writes them (`format_money`, `format_date`).
 """
 
@@ -20,7 +21,9 @@ from .content import CONTENT_RULE_KINDS, THIRD_PARTY_SAFE, content_rules, judge_
 from .context import (
     CONTEXT_VARIABLES,
     LenderDetails,
+    agreed_deadline,
     context_for,
+    review_context,
     sample_context,
     template_context,
 )
@@ -63,6 +66,7 @@ __all__ = [
     "TemplateProblem",
     "TemplateSet",
     "UnknownTemplate",
+    "agreed_deadline",
     "babel_locale",
     "content_rules",
     "context_for",
@@ -73,6 +77,7 @@ __all__ = [
     "format_percent",
     "judge_text",
     "register_kind",
+    "review_context",
     "sample_context",
     "sms_segments",
     "template_context",

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, fields
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo
@@ -22,12 +22,15 @@ from pydantic import ValidationError
 from ..case import COMPONENTS, Case
 from ..clock import require_aware
 from ..errors import InvalidInput, invalid_input
+from ..plans import Promise, RepaymentPlan
 from .formatting import babel_locale
 
 __all__ = [
     "CONTEXT_VARIABLES",
     "LenderDetails",
+    "agreed_deadline",
     "context_for",
+    "review_context",
     "sample_context",
     "template_context",
 ]
@@ -40,7 +43,9 @@ CONTEXT_VARIABLES: Final[Mapping[str, str]] = {
     "case_id": "the case id (the host's account reference)",
     "currency": "the case's ISO 4217 currency code",
     "days_past_due": "days since the first missed due date (int)",
-    "deadline": "the date to pay by: given by the caller, or the due date before it passes",
+    "deadline": "the date to pay by: the step's deadline_days, else the open promise's or "
+    "plan's next date (the last day of grace of one passed unpaid), else the due date "
+    "before it passes",
     "debtor_name": "the debtor's name, when known",
     "due_date": "the first missed due date",
     "fees": "overdue fees (Money)",
@@ -82,6 +87,10 @@ class LenderDetails:
         late_fee_rate: The penalty rate per ``late_fee_period`` (``Decimal("0.0005")``).
         late_fee_period: ``"day"``, ``"month"`` or ``"year"``.
         late_fee_terms: The late-fee terms in words, if the lender writes them out.
+        rate_ceiling: The most the lender's interest, late fees and charges may
+            come to in a year (``Decimal("0.24")`` is 24%), when it is not the
+            ceiling of the policy's packs (`arrears.policy.ceilings`); never
+            said in a message.
     """
 
     name: str
@@ -93,10 +102,15 @@ class LenderDetails:
     late_fee_rate: Decimal | None = None
     late_fee_period: Literal["day", "month", "year"] = "day"
     late_fee_terms: str | None = None
+    rate_ceiling: Decimal | None = None
 
     def __post_init__(self) -> None:
-        if isinstance(self.late_fee_rate, float):
-            raise InvalidInput("late_fee_rate", self.late_fee_rate, "a Decimal, never a float")
+        for name in ("late_fee_rate", "rate_ceiling"):
+            value = getattr(self, name)
+            if isinstance(value, float):
+                raise InvalidInput(name, value, "a Decimal, never a float")
+            if value is not None and not (value.is_finite() and value >= 0):
+                raise InvalidInput(name, str(value), "a rate of 0 or more, e.g. 0.0005")
         if self.late_fee_period not in ("day", "month", "year"):
             raise InvalidInput("late_fee_period", self.late_fee_period, "day, month or year")
         if self.signature is not None and not 2 <= len(self.signature.strip("【】")) <= 16:
@@ -118,8 +132,14 @@ class LenderDetails:
         values = dict(details)
         if not values.get("name"):
             raise InvalidInput("lender.name", values.get("name"), "the lender's name")
-        if isinstance(values.get("late_fee_rate"), str | int):
-            values["late_fee_rate"] = Decimal(str(values["late_fee_rate"]))
+        for name in ("late_fee_rate", "rate_ceiling"):
+            if isinstance(values.get(name), str | int) and not isinstance(values[name], bool):
+                try:
+                    values[name] = Decimal(str(values[name]))
+                except ArithmeticError:
+                    raise InvalidInput(
+                        f"lender.{name}", values[name], "a decimal rate, e.g. '0.0005'"
+                    ) from None
         return cls(**values)
 
     def context(self) -> dict[str, Any]:
@@ -211,6 +231,63 @@ def template_context(
         else:
             values[key] = value
     return values
+
+
+def agreed_deadline(case: Case, today: date) -> date | None:
+    """The date the case's open promise or active plan next asks a payment by, from *today* on.
+
+    An instalment still ahead gives its own date.  One whose date has passed
+    but whose grace (``grace_days``) has not, and which what was paid does not
+    cover yet, gives the last day of its grace: the promise or plan breaks the
+    day after (`arrears.plans.Promise.first_short`), so that is the date the
+    debtor must pay by.  The earliest of these; ``None`` without an open
+    promise or active plan, or when every instalment is paid or past its grace.
+    """
+    dates: list[date] = []
+    agreements: list[Promise | RepaymentPlan] = []
+    if case.promise is not None and case.promise.is_open:
+        agreements.append(case.promise)
+    if case.plan is not None and case.plan.is_active:
+        agreements.append(case.plan)
+    for agreement in agreements:
+        running = Decimal(0)
+        for part in agreement.instalments:
+            running += part.amount.amount
+            if part.due >= today:
+                dates.append(part.due)
+            elif agreement.paid < running and (today - part.due).days <= agreement.grace_days:
+                dates.append(part.due + timedelta(days=agreement.grace_days))
+    return min(dates) if dates else None
+
+
+def review_context(
+    case: Case,
+    at: datetime,
+    used: AbstractSet[str] | None,
+    *,
+    lender: LenderDetails | Mapping[str, Any] | None = None,
+    deadline_days: int | None = None,
+    variables: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The context a review renders a step's message with: `template_context` and its deadline.
+
+    ``deadline`` is *deadline_days* after today (the step's
+    ``send.deadline_days``) when given; else `agreed_deadline`, the next date
+    of an open promise or active plan (the last day of grace of an
+    instalment passed unpaid); else the due date while it is still ahead;
+    else there is none.  *variables* are the step's ``send.variables``.
+    `arrears check` builds its contexts with this function too, so what it
+    renders is what a review renders.
+    """
+    extra: dict[str, Any] = dict(variables or {})
+    today = case.local_date(require_aware(at, "at"))
+    if deadline_days is not None:
+        extra["deadline"] = today + timedelta(days=deadline_days)
+    else:
+        agreed = agreed_deadline(case, today)
+        if agreed is not None:
+            extra["deadline"] = agreed
+    return template_context(case, at, used, lender=lender, **extra)
 
 
 #: The last lender's variables: (the details or mapping, its items, the variables).

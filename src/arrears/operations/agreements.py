@@ -377,22 +377,6 @@ def after_payment(rec: Recorder, case: Case, moment: datetime) -> None:
     plan_completed(rec, case, moment)
 
 
-def next_agreed_date(case: Case, today: date) -> date | None:
-    """The next date of an open promise or an active plan, from *today* on."""
-    agreements: list[Promise | RepaymentPlan] = []
-    if case.promise is not None and case.promise.is_open:
-        agreements.append(case.promise)
-    if case.plan is not None and case.plan.status == PlanStatus.ACTIVE:
-        agreements.append(case.plan)
-    dates = [
-        instalment.due
-        for agreement in agreements
-        for instalment in agreement.instalments
-        if instalment.due >= today
-    ]
-    return min(dates) if dates else None
-
-
 def checked_days(value: object) -> int:
     """A promise's grace in whole days, 0 to 366."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 366:

@@ -7,6 +7,10 @@ A problem names the file, the line and the field:
 than or equal to 0``.  Every problem in the file is reported at once, then
 the checks of the policy as a whole (unknown stages and triggers, steps that
 can never fire, escalation cycles with no way out).
+
+A policy file may name Python rules (``rules: [module:function, ...]``): they
+are imported while the file loads, so loading a policy runs code
+(`arrears.policy.PythonRule`).
 """
 
 from __future__ import annotations
@@ -76,10 +80,13 @@ def load_policy(path: str | os.PathLike[str], *, name: str | None = None) -> Pol
 
     Returns:
         The policy; its ``templates`` folder is resolved against the file's folder.
+        The modules of its ``rules`` are imported (their code runs).
 
     Raises:
         PolicyInvalid: the file cannot be read, is not YAML or TOML, does not fit
-            the schema, or is inconsistent (every problem, at its line and field).
+            the schema (a rule's module not found, its attribute missing or not
+            callable among them), or is inconsistent (every problem, at its line
+            and field).
     """
     file = Path(path)
     shown = name if name is not None else str(path)

@@ -24,9 +24,11 @@ from ..case import Channel, HoldKind, Outcome, Party
 from ..compliance import Compliance, known_packs
 from ..errors import InvalidInput
 from ..workflow import Workflow, standard_definition
+from .ceilings import rate_problems
 from .checks import FieldPath, check_references, closed_cycles, destination, unique_ids
 from .conditions import CelCondition, ConditionError, Test, When, both
 from .facts import Facts
+from .rules import PythonRule
 
 if TYPE_CHECKING:
     import holidays
@@ -36,6 +38,7 @@ __all__ = [
     "Escalation",
     "Policy",
     "PolicyRule",
+    "PythonRule",
     "Review",
     "Segment",
     "SendAction",
@@ -294,6 +297,8 @@ class Policy(_Spec):
             ``{wrong_party: escalate}``.
         variants: Champion/challenger variants; none means one policy for all.
         review: When cases are reviewed.
+        python_rules: Python rules the file names (``rules`` in files), imported
+            when the policy loads (`PythonRule`); more may be registered with `rule`.
     """
 
     id: Name
@@ -310,6 +315,7 @@ class Policy(_Spec):
     inbound: dict[Name, Name] = Field(default_factory=dict)
     variants: tuple[Variant, ...] = ()
     review: Review = Review()
+    python_rules: tuple[PythonRule, ...] = Field(default=(), alias="rules")
 
     _rules: list[tuple[str, PolicyRule]] = PrivateAttr(default_factory=list)
     _workflow: Workflow | None = PrivateAttr(default=None)
@@ -416,7 +422,7 @@ class Policy(_Spec):
         """
 
         def register(function: PolicyRule) -> PolicyRule:
-            if any(existing == name for existing, _ in self._rules):
+            if any(existing == name for existing, _ in self.rules):
                 raise ValueError(f"a rule named {name!r} is already registered")
             self._rules.append((name, function))
             return function
@@ -425,8 +431,9 @@ class Policy(_Spec):
 
     @property
     def rules(self) -> tuple[tuple[str, PolicyRule], ...]:
-        """The registered Python rules, by name, in registration order."""
-        return tuple(self._rules)
+        """The Python rules, by name: those the file names (in its order), then those registered."""
+        named = tuple((rule.rule_name, rule.call) for rule in self.python_rules)
+        return (*named, *self._rules)
 
     def label(self) -> list[str]:
         """``[id, version]``, as journaled with every decision."""
@@ -455,6 +462,7 @@ def _problems(policy: Policy) -> list[tuple[FieldPath, str]]:
             problems.append(
                 ((*err.field.split("."),), f"got {err.value!r}, expected {err.expected}")
             )
+        problems.extend(rate_problems(policy.packs, policy.lender))
     stages = set(workflow.stages)
     live = {stage for stage in stages if not workflow.is_terminal(stage)}
     triggers = set(workflow.triggers)
@@ -506,6 +514,21 @@ def _problems(policy: Policy) -> list[tuple[FieldPath, str]]:
             check_references(problems, where, step.when, segment_ids, variant_ids)
 
     steps(("steps",), policy.steps)
+    step_ids = {step.id for step in policy.steps}
+    step_ids.update(step.id for variant in policy.variants for step in variant.steps or ())
+    named: set[str] = set()
+    for index, rule in enumerate(policy.python_rules):
+        name = rule.rule_name
+        if name in named or name in step_ids:
+            used = "by another rule" if name in named else "by a step"
+            problems.append(
+                (
+                    ("rules", index, "name"),
+                    f"name {name!r} is used {used}: a rule's name says what asked for an "
+                    "action, so give it a name of its own",
+                )
+            )
+        named.add(name)
     for index, variant in enumerate(policy.variants):
         if variant.steps is not None:
             steps(("variants", index, "steps"), variant.steps)
