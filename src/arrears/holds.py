@@ -21,6 +21,10 @@ class HoldKind(StrEnum):
     MENTAL_HEALTH_CRISIS = "mental_health_crisis"
     """A mental health crisis moratorium (England and Wales, SI 2020/1311 Part 3): it
     lasts for the crisis treatment and 30 days after it, not a fixed 60 days."""
+    MENTAL_CAPACITY = "mental_capacity"
+    """The firm was told, or ought reasonably to be aware, that the customer may lack the
+    mental capacity to make decisions about the debt or to engage in its recovery (FCA
+    CONC 7.10.1R): recovery is suspended until released, or for the period a pack sets."""
     DECEASED = "deceased"
     ATTORNEY = "attorney"
     HARDSHIP = "hardship"

@@ -20,6 +20,7 @@ from .history import (
 )
 from .model import Judgement, Proposal, Purpose, Reason, Verdict, VisitDetails, zones_for_address
 from .packs import PACKS, Pack, known_packs, known_rule_ids, register_pack
+from .retention import Retention, check_purge, retention_until
 from .rules import (
     AutomatedNeedsConsent,
     ContactHours,
@@ -84,6 +85,7 @@ __all__ = [
     "RecordRetention",
     "RepresentedByAttorney",
     "RequiredWording",
+    "Retention",
     "Rule",
     "SelfIdentification",
     "ThirdPartyLocationOnly",
@@ -94,12 +96,14 @@ __all__ = [
     "VisitDetails",
     "WorkEmailNeedsConsent",
     "business_days_after",
+    "check_purge",
     "earliest_local",
     "known_packs",
     "known_rule_ids",
     "local_moment",
     "opted_out_since",
     "register_pack",
+    "retention_until",
     "rule",
     "validation_period_end",
     "zones_for_address",

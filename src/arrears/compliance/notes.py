@@ -750,4 +750,102 @@ NOTES: Final[dict[str, str]] = {
             ),
         )
     ),
+    "UK-TIMEBAR": (
+        "**The law.** In England and Wales an action on a simple contract debt may not be "
+        "brought after six years from the date the cause of action accrued (Limitation Act "
+        "1980 s.5; six years in Northern Ireland too); a written acknowledgement or a payment "
+        "starts the period again (s.29(5)), but a debt already barred is not revived "
+        "(s.29(7)). In Scotland the obligation prescribes after five years and is "
+        "extinguished (Prescription and Limitation (Scotland) Act 1973 s.6). CONC 7.15 "
+        "(paragraph numbers as reported in secondary sources, **[confirm]**): 7.15.1G the six "
+        "and five years; 7.15.3G a Scottish statute-barred debt ceases to exist; 7.15.4R a "
+        "firm must not mislead the customer about their rights and obligations; 7.15.7G it is "
+        "misleading to suggest court action on a debt the firm knows or ought to know is "
+        "statute barred; 7.15.8R a firm must not continue to demand payment after the "
+        "customer says they will not pay because the debt is statute barred.\n\n"
+        "**How the engine reads it.** The period runs from the case's first missed due date, "
+        "or from the notice `acknowledged` (a written acknowledgement or a part payment) when "
+        "it came before the period ran out. From the day the debt is barred (the debtor's "
+        "local date), court action (`legal_action`) is denied, and so is any text that "
+        "mentions court, judgments, bailiffs or says the debt is legally enforceable "
+        "(`threat_words`). A payment request that threatens nothing is still allowed "
+        "until the customer's statement is recorded as the notice `statute_barred_refusal`; "
+        "from then on every contact but a `reply` is denied. A statement recorded before the "
+        "debt is barred takes effect from the day it is. For a Scottish debt override "
+        "`limitation_years: 5` and `extinguished: true`: every demand stops once it "
+        "prescribes, whatever the customer said. The rule does not know where a debt is "
+        "governed: the pack's default is England and Wales.\n\n"
+        + _cases(
+            (
+                "court action allowed on the last day, denied from the day it is barred; "
+                '"legally enforceable" denied',
+                "uk/timebar_no_court_action_once_statute_barred.yaml",
+            ),
+            (
+                "the customer's refusal ends demands; a reply allowed",
+                "uk/timebar_refusal_ends_demands_for_payment.yaml",
+            ),
+            (
+                "a refusal before the debt is barred takes effect only when it is",
+                "uk/timebar_refusal_before_the_bar_does_not_stop_demands.yaml",
+            ),
+            (
+                "an acknowledgement within the six years starts them again",
+                "uk/timebar_acknowledgement_restarts_the_six_years.yaml",
+            ),
+            (
+                "an acknowledgement after they ran out revives nothing",
+                "uk/timebar_acknowledgement_after_the_bar_does_not_revive.yaml",
+            ),
+            (
+                "a Scottish debt: five years, then extinguished",
+                "overrides/uk_timebar_scottish_debt_extinguished_after_five_years.yaml",
+            ),
+        )
+    ),
+    "UK-CAPACITY": (
+        "**The law.** A firm must suspend the pursuit of recovery of a debt when it has been "
+        "told that the customer might not have the mental capacity to make the relevant "
+        "financial decisions or to engage in the recovery process, or understands or ought "
+        "reasonably to be aware that they lack it (FCA CONC 7.10.1R). It should allow the "
+        "customer, or someone acting for them, a reasonable time to provide evidence of the "
+        "effect of the limitation (7.10.2G), and may still pursue the debt through a "
+        "responsible third party acting for the customer with their prior consent, such as "
+        "the attorney under a registered lasting power of attorney (7.10.3G). A customer in "
+        "mental health crisis treatment is protected further by the crisis moratorium "
+        "(`UK-MHCM`); CONC 7.2.1R asks for policies for particularly vulnerable customers.\n\n"
+        "**How the engine reads it.** Record a `mental_capacity` hold when the firm is told "
+        "or becomes aware. It blocks every contact with the customer but a `reply` until it "
+        "is released (`default_days: 0`): the debtor-protective reading, since CONC names no "
+        "period. A lender whose written policy gives a fixed period for evidence overrides "
+        "`default_days` (London days, the day recorded being the first), citing CONC "
+        "7.10.2G; a hold with an `until` ends then. Contact with a third party recorded as "
+        "`representative` is judged by `UK-3P`, not by this rule. Signposting to free debt "
+        "advice is the firm's step, recorded as a notice; the rule does not demand it.\n\n"
+        + _cases(
+            (
+                "collection denied with no end; a reply and the attorney allowed",
+                "uk/capacity_recovery_suspended_until_released.yaml",
+            ),
+            ("contact resumes when released", "uk/capacity_contact_resumes_when_released.yaml"),
+            (
+                "a lender's 30-day period ends at the end of the 30th day",
+                "overrides/uk_capacity_lender_sets_a_thirty_day_period.yaml",
+            ),
+        )
+    ),
+    "US-RECORDS": (
+        "**The law.** A debt collector must retain records that are evidence of compliance or "
+        "noncompliance with the FDCPA and Regulation F from the day it begins collection "
+        "activity on a debt until three years after its last collection activity on it "
+        "(12 CFR 1006.100(a)); a recorded telephone call is kept three years after the call "
+        "(1006.100(b)).\n\n"
+        "**How the engine reads it.** It judges no contact. The case's last journal entry "
+        "stands for its last collection activity (never earlier than it, so nothing goes "
+        "early; every recorded call is on or before it). `Engine.check_purge(case_id)` and "
+        "`arrears.compliance.check_purge` refuse a purge before three years after that "
+        "entry, naming this rule and its citation; `retention_until` gives the date. Run the "
+        "check before the retention procedure's export and delete (see the operations "
+        "guide). Tested in `tests/test_retention.py`."
+    ),
 }

@@ -413,6 +413,13 @@ US_REGF: Final = Pack(
             purposes=frozenset({Purpose.CREDIT_REPORT}),
             days=14,
         ),
+        RecordRetention(
+            id="US-RECORDS",
+            title="Keep the records of a debt, call recordings included, from the first "
+            "collection activity until 3 years after the last; no purge before then",
+            citation="12 CFR 1006.100(a); recordings of calls 3 years after each call, 1006.100(b)",
+            years=3,
+        ),
         HoldBlocks(
             id="US-BK",
             title="Bankruptcy stay: no act to collect, no suit",
@@ -537,6 +544,19 @@ _UK_DEBT_WORDS: Final = (
     r"\bdefault(?:ed)?\b",
 )
 
+# CONC 7.15: once a debt is statute barred, nothing may suggest court action or that the
+# debt can still be enforced through the courts.
+_UK_ENFORCEABLE: Final = (
+    r"\bsue\b",
+    r"\bcourt\b",
+    r"legal (?:action|proceedings)",
+    r"\bCCJ\b",
+    r"\bjudg(?:e)?ments?\b",
+    r"\blegally (?:enforceable|obliged|bound|required)\b",
+    r"\bbailiffs?\b",
+    r"\benforcement (?:agents?|action)\b",
+)
+
 UK: Final = Pack(
     id="UK",
     title="United Kingdom: FCA CONC 7 and the Breathing Space regulations",
@@ -646,6 +666,37 @@ UK: Final = Pack(
             kinds=frozenset({HoldKind.MENTAL_HEALTH_CRISIS}),
             ends_after_notice="crisis_treatment_ended",
             days_after_notice=30,
+            calendar="Europe/London",
+            exempt=frozenset({Purpose.REPLY}),
+        ),
+        TimeBarred(
+            id="UK-TIMEBAR",
+            title="Once the debt is statute barred (6 years from the first missed payment, or "
+            "from a later acknowledgement or payment made before then), no court action and no "
+            "suggestion of it or that the debt is still enforceable in court; no further demand "
+            "once the customer says they will not pay because it is statute barred. For a "
+            "Scottish debt set 5 years and extinguished: no demand at all once prescribed",
+            citation="FCA CONC 7.15 (statute barred debts: 7.15.1G the six and five years; "
+            "7.15.3G Scotland; 7.15.4R do not mislead; 7.15.7G no suggestion of court action; "
+            "7.15.8R no demand after the customer's refusal) [confirm the paragraph numbers]; "
+            "Limitation Act 1980 ss.5, 29(5), 29(7); Prescription and Limitation (Scotland) Act "
+            "1973 s.6",
+            limitation_years=6,
+            threat_words=_UK_ENFORCEABLE,
+            restarted_by="acknowledged",
+            refusal_notice="statute_barred_refusal",
+        ),
+        HoldBlocks(
+            id="UK-CAPACITY",
+            title="Suspend recovery while the customer may lack the mental capacity to make "
+            "decisions about the debt or to engage in its recovery: no contact with the "
+            "customer until the hold is released (replies to their own questions allowed); "
+            "someone established to act for them, such as the attorney under a registered "
+            "lasting power of attorney, may still be dealt with",
+            citation="FCA CONC 7.10.1R; a reasonable time for evidence, CONC 7.10.2G; a "
+            "responsible third party acting with prior consent, CONC 7.10.3G",
+            kinds=frozenset({HoldKind.MENTAL_CAPACITY}),
+            parties=_DIRECT,
             calendar="Europe/London",
             exempt=frozenset({Purpose.REPLY}),
         ),

@@ -1250,35 +1250,85 @@ class ThirdPartyWhenUnreachable(_Wording):
 class TimeBarred(_Wording):
     """No suit, and no threat of one, once the debt is time-barred.
 
-    The limitation period runs from the first missed due date.
+    The limitation period runs from the first missed due date, or from a later
+    acknowledgement or part payment recorded before the period ran out
+    (``restarted_by``: a period that has run out is not restarted).  Once the
+    debt is barred, two further protections may be switched on: after the
+    customer said they will not pay because the debt is barred
+    (``refusal_notice``), or where the bar extinguishes the debt
+    (``extinguished``), every contact is denied but the ``still_allowed``
+    purposes.
 
     Attributes:
         limitation_years: The statute of limitations, in years.
-        threat_words: Patterns that threaten a suit; denied in any text once barred.
+        threat_words: Patterns that threaten a suit, or say the debt is still
+            legally enforceable; denied in any text once barred.
+        restarted_by: A notice kind (e.g. ``acknowledged``) recording a written
+            acknowledgement or a part payment; the period runs again from it
+            when it came before the debt was barred.  ``None``: never restarted.
+        refusal_notice: A notice kind recording that the customer said they
+            will not pay because the debt is barred; once it is on record and
+            the debt is barred, no more demands.  ``None``: not read.
+        extinguished: The bar ends the debt itself (Scots prescription): once
+            barred, no more demands whatever the customer said.
+        still_allowed: The purposes allowed after a refusal or once the debt is
+            extinguished (a reply to the customer's own question).
     """
 
     limitation_years: int = Field(default=6, ge=1)
     threat_words: tuple[str, ...] = (r"\bsue\b", r"\blawsuit\b", r"\bcourt\b", r"legal action")
+    restarted_by: str | None = None
+    refusal_notice: str | None = None
+    extinguished: bool = False
+    still_allowed: frozenset[str] = frozenset({Purpose.REPLY})
 
     @cached_property
     def _threats(self) -> re.Pattern[str] | None:
         return self._compile(self.threat_words)
 
-    def check(self, j: Judgement) -> Reason | None:
-        """Deny legal action, or a text that threatens it, on a time-barred debt."""
-        due = j.case.due_date
+    def _add_years(self, start: date) -> date:
         try:
-            barred_on = due.replace(year=due.year + self.limitation_years)
+            return start.replace(year=start.year + self.limitation_years)
         except ValueError:  # 29 February
-            barred_on = date(due.year + self.limitation_years, 3, 1)
+            return date(start.year + self.limitation_years, 3, 1)
+
+    def barred_on(self, j: Judgement) -> tuple[date, date]:
+        """The day the debt becomes barred, and the day its period runs from."""
+        start = j.case.due_date
+        barred_on = self._add_years(start)
+        if self.restarted_by is not None:
+            restart = j.case.notices.get(self.restarted_by)
+            if restart is not None:
+                day = j.local(restart).date()
+                if start < day < barred_on:
+                    start, barred_on = day, self._add_years(day)
+        return barred_on, start
+
+    def check(self, j: Judgement) -> Reason | None:
+        """Deny legal action, or a text that threatens it, on a time-barred debt; and any
+        demand once the customer refused to pay because of the bar, or the debt is extinguished."""
+        barred_on, start = self.barred_on(j)
         if j.local(j.at).date() < barred_on:
             return None
+        since = f"{barred_on.isoformat()} ({self.limitation_years} years after {start.isoformat()})"
         if j.proposal.purpose == Purpose.LEGAL_ACTION:
-            return self.deny(
-                f"the debt is time-barred since {barred_on.isoformat()} "
-                f"({self.limitation_years} years after {due.isoformat()})",
-                barred_on=barred_on,
+            return self.deny(f"the debt is time-barred since {since}", barred_on=barred_on)
+        if j.proposal.purpose not in self.still_allowed:
+            if self.extinguished:
+                return self.deny(
+                    f"the debt is extinguished since {since}: no demand for payment",
+                    barred_on=barred_on,
+                )
+            refused = (
+                j.case.notices.get(self.refusal_notice) if self.refusal_notice is not None else None
             )
+            if refused is not None and refused <= j.at:
+                return self.deny(
+                    f"the customer said on {refused.date().isoformat()} they will not pay a debt "
+                    f"time-barred since {since}: no further demand",
+                    barred_on=barred_on,
+                    refused_at=refused,
+                )
         text = j.proposal.text
         pattern = self._threats
         if text is not None and pattern is not None and (found := pattern.search(text)):
