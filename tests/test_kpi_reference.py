@@ -161,6 +161,8 @@ class Figures:
     # per period: {"Mk→M(k+1)": (rolled, at start)}
     rolls: list[dict[str, tuple[int, int]]] = field(default_factory=list)
     pooled: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # per case past due at entry: (amount past due at entry, collected in the window)
+    recovery_cases: list[tuple[Decimal, Decimal]] = field(default_factory=list)
 
 
 STATES = ("M0", "M1", "M2", "M3", "M4", "M5", "M6", "M7+")
@@ -232,6 +234,7 @@ def reference(
             if in_cohort and money:
                 figures.past_due += at_entry.overdue()
         paid: dict[int, Decimal] = {}
+        recovered = Decimal(0)
         for item in chain.entries:
             kind, data = item["kind"], item["data"]
             if kind == "payment":
@@ -243,6 +246,8 @@ def reference(
                 amount = Decimal(data["amount"])
             elif kind == "payment_reversed":
                 amount = -paid[data["payment_seq"]]
+            if amount is not None and money and in_cohort:
+                recovered += amount
             for figures in groups:
                 if amount is not None and money:
                     figures.collected += amount
@@ -265,6 +270,9 @@ def reference(
                 elif kind == "promise_resolved":
                     figures.promises_resolved += 1
                     figures.promises_kept += data["status"] == "kept"
+        if in_cohort and money:
+            for figures in groups:
+                figures.recovery_cases.append((at_entry.overdue(), recovered))
         for index, (begin, finish) in enumerate(periods):
             if chain.opened > begin:
                 continue
@@ -314,6 +322,13 @@ def agree(figures: Figures, kpis: Kpis) -> None:
     assert kpis.cure_rate == ratio
     if figures.past_due:
         assert kpis.recovery_rate == float(figures.collected_past_due) / float(figures.past_due)
+    # the denial rate: denied over proposed (made or denied), every channel
+    proposed = figures.contacts + figures.denied
+    assert kpis.proposed == proposed
+    assert kpis.denial_rate == (figures.denied / proposed if proposed else None)
+    # what the recovery rate's bootstrap draws from: one pair per case in the cohort
+    assert sorted(kpis.recovery_cases) == sorted(figures.recovery_cases)
+    assert sum(owed for owed, _ in kpis.recovery_cases) == figures.past_due
 
 
 # -- random journals through the public Engine API ------------------------------------------

@@ -14,7 +14,13 @@ import pytest
 from statsmodels.stats import proportion as sm
 
 from arrears import ArrearsError, Engine, InvalidInput, Money, SettableClock, comparison, kpi
-from arrears.comparison import ALPHA, INTERVALS_NEED, champion_of, compare_variants
+from arrears.comparison import (
+    ALPHA,
+    INTERVALS_NEED,
+    Difference,
+    champion_of,
+    compare_variants,
+)
 from arrears.kpi import KpiReport, kpis_from_journal
 from arrears.report import render_html
 from arrears.stores import open_store
@@ -107,7 +113,9 @@ def test_the_figures_are_statsmodels_own_on_a_hand_made_table() -> None:
     assert report.variants["B"].past_due_cases == 380
     found = compare_variants(report)
     assert found is not None
-    (cure,) = found.differences
+    cure, recovery = found.differences
+    assert isinstance(cure, Difference)
+    assert recovery.kpi == "recovery rate"
     low, high = sm.proportion_confint(150, 380, alpha=0.05, method="wilson")
     assert (cure.of_challenger.low, cure.of_challenger.high) == pytest.approx((low, high))
     low, high = sm.proportion_confint(120, 400, alpha=0.05, method="wilson")
@@ -125,8 +133,8 @@ def test_the_figures_are_statsmodels_own_on_a_hand_made_table() -> None:
         f"(95% CI {100 * cure.low:+.1f} to {100 * cure.high:+.1f} points; "
         f"p = {cure.p_value:.3g}; 380 cases in B, 400 in A)."
     )
-    # KPIs nobody counted (no calls, no promises) are left out
-    assert list(found.values) == ["cure rate"]
+    # KPIs nobody counted (no calls, no promises, no contacts) are left out
+    assert list(found.values) == ["cure rate", "recovery rate"]
     text = report.table()
     assert "champion/challenger, 95% confidence intervals (champion: A)" in text
     assert "30.0% (25.7%–34.7%) of 400" in text
@@ -140,11 +148,15 @@ def test_the_figures_are_statsmodels_own_on_a_hand_made_table() -> None:
 def test_identical_rates_have_nothing_to_test() -> None:
     found = compare_variants(table_of({"A": (0, 50), "B": (0, 60)}))
     assert found is not None
-    (cure,) = found.differences
+    cure, recovery = found.differences
     assert cure.p_value is None
     assert not cure.significant
     assert cure.sentence() == (
         "challenger B's cure rate: no difference from champion A's, both 0.0% "
+        "(60 cases in B, 50 in A)."
+    )
+    assert recovery.sentence() == (
+        "challenger B's recovery rate: no difference from champion A's, both 0.0% "
         "(60 cases in B, 50 in A)."
     )
 
@@ -159,7 +171,12 @@ def test_the_champion_is_named_or_found() -> None:
     found = compare_variants(report, champion="B")
     assert found is not None
     assert found.variants == ("B", "A", "C")
-    assert [d.challenger for d in found.differences] == ["A", "C"]
+    assert [(d.kpi, d.challenger) for d in found.differences] == [
+        ("cure rate", "A"),
+        ("cure rate", "C"),
+        ("recovery rate", "A"),
+        ("recovery rate", "C"),
+    ]
     assert (
         found.differences[0].sentence().startswith("challenger A's cure rate is 25.0 points lower")
     )

@@ -74,13 +74,14 @@ def test_the_page_says_what_each_figure_counts(report: KpiReport) -> None:
 def _table(output: str) -> str:
     """The KPI table of a command's output: from its window line to the roll rates' end."""
     lines = output.splitlines()
-    first = next(i for i, line in enumerate(lines) if line.startswith("window "))
+    first = next(i for i, line in enumerate(lines) if line.startswith(("window ", "统计窗口 ")))
     last = max(i for i, line in enumerate(lines) if line.startswith("M"))
     return "\n".join(lines[first : last + 1])
 
 
 def test_the_demo_prints_what_report_prints_from_its_database(tmp_path: Path) -> None:
-    """One figure everywhere: the demo's table is `arrears report --db` on the demo's file."""
+    """One figure everywhere: the demo's table is `arrears report --db` on the demo's file,
+    in the same language (the CN policy's, which its debtors read: Chinese)."""
     from click.testing import CliRunner
 
     from arrears.cli import main
@@ -96,15 +97,15 @@ def test_the_demo_prints_what_report_prints_from_its_database(tmp_path: Path) ->
     assert again.exit_code == 0, again.output
     table = _table(demo.output)
     assert table == _table(again.output)
-    assert "(40 days): 1 complete 30-day period(s) and 1 partial period (10 days)" in table
-    assert "2: 10-01→10-11 (partial, 10 days)" in table
+    assert "（40 天）：1 个完整的 30 天周期，另有 1 个不完整周期（10 天）" in table
+    assert "2：10月1日→10月11日（不完整，10 天）" in table
     html = runner.invoke(main, ["report", "--db", str(db), "--html", str(tmp_path / "r.html")])
     assert html.exit_code == 0
     ours = (tmp_path / "r.html").read_text(encoding="utf-8")
     theirs = page.read_text(encoding="utf-8")
-    tables = [text[text.index("<h2>KPIs</h2>") : text.index("<section")] for text in (ours, theirs)]
+    tables = [text[text.index("<h2>指标</h2>") : text.index("<section")] for text in (ours, theirs)]
     assert tables[0] == tables[1]
-    assert "<td>cases past due at entry</td>" in tables[0]
+    assert "<td>期初逾期案件数</td>" in tables[0]
     window = runner.invoke(
         main,
         [
@@ -115,6 +116,8 @@ def test_the_demo_prints_what_report_prints_from_its_database(tmp_path: Path) ->
             "2026-09-01T09:30:00+08:00",
             "--to",
             "2026-10-01T09:30:00+08:00",
+            "--lang",
+            "en",
         ],
     )
     assert window.exit_code == 0, window.output

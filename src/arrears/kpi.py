@@ -29,6 +29,11 @@ recovery rate
 contacts per case, cost per amount collected, contacts denied
     Outbound contacts made, their cost, and contacts compliance denied (by
     channel, and the rules each denial cites).
+denial rate
+    Contacts denied over contacts proposed (made or denied), every channel.
+
+The table, its notes and the HTML report are written in English or Chinese
+(``locale="zh-CN"``), from one message table (`arrears.report_text`).
 
 Every KPI is also given per champion/challenger variant, as recorded in the
 journal (``variant_assigned``); with two variants or more, `KpiReport.comparison`
@@ -50,10 +55,11 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from .case import Balance, Case, bucket_of, overdue_sum
-from .comparison import INTERVALS_NEED, Comparison, compare_variants, intervals_available
+from .comparison import Comparison, compare_variants, intervals_available
 from .errors import InvalidInput
 from .events import apply_entry
 from .journal import JournalEntry
+from .report_text import ReportLocale, debtors_locale, report_locale
 
 __all__ = [
     "BUCKETS",
@@ -113,10 +119,17 @@ class Period:
     @property
     def label(self) -> str:
         """``"1: 09-01→10-01"``, with ``" (partial, 12.5 days)"`` for a partial period."""
-        text = f"{self.index}: {self.start:%m-%d}→{self.end:%m-%d}"
+        return self.describe()
+
+    def describe(self, locale: str = "en") -> str:
+        """The period in *locale*'s words: ``"1: 09-01→10-01"``, ``"1：9月1日→10月1日"``, with
+        how long it is when partial (``" (partial, 12.5 days)"``)."""
+        words = report_locale(locale)
+        text = words.text.period.format(
+            index=self.index, start=words.day(self.start), end=words.day(self.end)
+        )
         if self.partial:
-            days = (self.end - self.start) / _DAY
-            text += f" (partial, {days:.3g} days)"
+            text += words.text.period_partial.format(days=_days(self.end - self.start))
         return text
 
     def to_json(self) -> dict[str, Any]:
@@ -127,6 +140,11 @@ class Period:
             "end": self.end.isoformat(),
             "partial": self.partial,
         }
+
+
+def _days(span: timedelta) -> str:
+    """A span in days, to three significant digits: ``12.5``."""
+    return f"{span / _DAY:.3g}"
 
 
 def _periods(start: datetime, end: datetime) -> tuple[Period, ...]:
@@ -172,6 +190,8 @@ class Kpis:
     recovered_by_day: list[Decimal] = field(default_factory=list)
     periods: tuple[Period, ...] = ()
     period_flows: list[Counter[tuple[str, str]]] = field(default_factory=list)
+    #: Per case past due at entry (in ``currency``): (amount past due at entry, collected from it).
+    recovery_cases: list[tuple[Decimal, Decimal]] = field(default_factory=list)
 
     @property
     def cure_rate(self) -> float | None:
@@ -192,6 +212,16 @@ class Kpis:
     def recovery_rate(self) -> float | None:
         """Collected from the cases past due at entry, over what they had past due then."""
         return _ratio(self.collected_past_due, self.past_due)
+
+    @property
+    def proposed(self) -> int:
+        """Contacts proposed: those made (outbound) and those compliance denied."""
+        return self.contacts + self.denied
+
+    @property
+    def denial_rate(self) -> float | None:
+        """Contacts denied by compliance, over contacts proposed (made or denied)."""
+        return _ratio(self.denied, self.proposed)
 
     @property
     def contacts_per_case(self) -> float | None:
@@ -294,23 +324,13 @@ class Kpis:
             "cost": str(self.cost),
             "cost_per_collected": self.cost_per_collected,
             "denied": self.denied,
+            "contacts_proposed": self.proposed,
+            "denial_rate": self.denial_rate,
             "denied_by_channel": dict(sorted(self.denied_by_channel.items())),
             "denied_several_rules": self.denied_several_rules,
             "blocked_by": dict(sorted(self.blocked_by.items())),
             "contacts_by_channel": dict(sorted(self.contacts_by_channel.items())),
         }
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"
-
-
-def _num(value: float | None, places: int = 2) -> str:
-    return "-" if value is None else f"{value:,.{places}f}"
-
-
-def _when(moment: datetime) -> str:
-    return moment.isoformat(sep=" ", timespec="minutes")
 
 
 @dataclass
@@ -327,6 +347,8 @@ class KpiReport:
         journal: The journal's first opening and last entry (``None`` when empty).
         champion: The champion variant (``None``: the variant named ``champion``, else the
             first by name; see `arrears.comparison.champion_of`).
+        debtor_locales: How many of the cases counted have a debtor of each locale, as
+            the cases were opened (``{"zh-CN": 1500}``); `locale` reads it.
     """
 
     overall: Kpis
@@ -337,6 +359,14 @@ class KpiReport:
     periods: tuple[Period, ...] = ()
     journal: tuple[datetime, datetime] | None = None
     champion: str | None = None
+    debtor_locales: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def locale(self) -> str:
+        """The language the report is written in unless another is asked for: the one more
+        than half of its cases' debtors read (`arrears.report_text.debtors_locale`), else
+        English."""
+        return debtors_locale(self.debtor_locales)
 
     def comparison(self) -> Comparison | None:
         """Each variant's proportions with 95% intervals, and each challenger against the
@@ -347,21 +377,22 @@ class KpiReport:
         """
         return compare_variants(self)
 
-    def comparison_table(self) -> str:
+    def comparison_table(self, locale: str = "en") -> str:
         """The comparison as plain text (empty with fewer than two variants): the grid,
         one sentence per KPI and challenger, and how the figures were computed."""
         if len(self.variants) < 2:
             return ""
+        words = report_locale(locale)
         if not intervals_available():
-            return INTERVALS_NEED + "\n"
+            return words.text.intervals_need + "\n"
         found = self.comparison()
         if found is None:  # pragma: no cover - two variants or more always compare
             return ""
         lines = [
-            f"champion/challenger, 95% confidence intervals (champion: {found.champion})",
-            _grid("KPI", found.heads(), found.rows()).rstrip("\n"),
-            *found.sentences(),
-            *found.notes(),
+            words.text.comparison_title.format(champion=found.champion),
+            _grid(words.text.corner, found.heads(locale), found.rows(locale)).rstrip("\n"),
+            *found.sentences(locale),
+            *found.notes(locale),
         ]
         return "\n".join(lines) + "\n"
 
@@ -372,93 +403,167 @@ class KpiReport:
             return False
         return (self.start, self.end) == _default_window(*self.journal)
 
-    def columns(self) -> list[tuple[str, Kpis]]:
-        """``("all", overall)`` and then each variant, by name."""
-        return [("all", self.overall), *sorted(self.variants.items())]
+    def columns(self, locale: str = "en") -> list[tuple[str, Kpis]]:
+        """``("all", overall)`` (in *locale*'s words) and then each variant, by name."""
+        return [
+            (report_locale(locale).text.all_cases, self.overall),
+            *sorted(self.variants.items()),
+        ]
 
-    def window(self) -> str:
+    def window(self, locale: str = "en") -> str:
         """The window and its periods, in words (the first line of `table`)."""
+        words = report_locale(locale)
         partial = [period for period in self.periods if period.partial]
-        text = (
-            f"window {_when(self.start)} to {_when(self.end)} ({self.days} days): "
-            f"{len(self.periods) - len(partial)} complete 30-day period(s)"
+        text = words.text.window.format(
+            start=words.moment(self.start),
+            end=words.moment(self.end),
+            days=words.count(self.days),
+            complete=words.count(len(self.periods) - len(partial)),
         )
         if partial:
-            text += f" and 1 partial period ({(partial[0].end - partial[0].start) / _DAY:.3g} days)"
+            text += words.text.window_partial.format(days=_days(partial[0].end - partial[0].start))
         return text
 
-    def rows(self) -> list[tuple[str, list[str]]]:
-        """The table's rows: a label and one formatted value per column."""
+    def rows(self, locale: str = "en") -> list[tuple[str, list[str]]]:
+        """The table's rows: a label and one formatted value per column (a label that starts
+        with two spaces is a part of the row above it)."""
+        return [(label, values) for _, label, values in self._rows(report_locale(locale))]
+
+    def keys(self) -> list[str]:
+        """The key of each row of `rows`, in order: where its figures are in `to_json`'s
+        ``overall`` and ``variants`` (``"cure_rate"``, ``"roll_rates.M1→M2"``,
+        ``"denied_by_channel.call"``); ``""`` for a row that is not there as such."""
+        return [key for key, _, _ in self._rows(report_locale("en"))]
+
+    def _rows(self, words: ReportLocale) -> list[tuple[str, str, list[str]]]:
+        """``(key, label, values)`` per row of the table, in *words*' language."""
+        text = words.text
         columns = [kpis for _, kpis in self.columns()]
-        money = self.overall.currency
-        pooled = self.overall.complete_periods
-        rows: list[tuple[str, list[str]]] = [
-            ("cases", [f"{k.cases:,}" for k in columns]),
-            ("cases past due at entry", [f"{k.past_due_cases:,}" for k in columns]),
-            ("  cured by the end", [f"{k.cured:,}" for k in columns]),
-            ("cure rate", [_pct(k.cure_rate) for k in columns]),
+        money = words.currency(self.overall.currency)
+        currency = self.overall.currency
+        rows: list[tuple[str, str, list[str]]] = [
+            ("cases", text.cases, [words.count(k.cases) for k in columns]),
+            (
+                "past_due_cases",
+                text.past_due_cases,
+                [words.count(k.past_due_cases) for k in columns],
+            ),
+            ("cured", "  " + text.cured, [words.count(k.cured) for k in columns]),
+            ("cure_rate", text.cure_rate, [words.pct(k.cure_rate) for k in columns]),
         ]
         rates = [k.roll_rates() for k in columns]
         for source, dest in pairwise(_DELINQUENT):
             name = f"{source}→{dest}"
             if any(name in found for found in rates):
+                label = text.roll_rate_first if source == "M0" else text.roll_rate
                 rows.append(
-                    (f"roll rate {_roll_label(name)}", [_pct(found.get(name)) for found in rates])
+                    (
+                        f"roll_rates.{name}",
+                        label.format(name=_roll_label(name)),
+                        [words.pct(found.get(name)) for found in rates],
+                    )
                 )
-        if not pooled:
-            rows.append(("roll rates", ["-" for _ in columns]))
+        if not self.overall.complete_periods:
+            rows.append(("", text.roll_rates_none, ["-" for _ in columns]))
         rows += [
-            ("calls and visits made", [f"{k.agent_contacts:,}" for k in columns]),
-            ("right-party contact rate", [_pct(k.right_party_contact_rate) for k in columns]),
-            ("promises made", [f"{k.promises:,}" for k in columns]),
-            ("promises resolved", [f"{k.promises_resolved:,}" for k in columns]),
-            ("promise-kept rate", [_pct(k.promise_kept_rate) for k in columns]),
-            (f"amount past due at entry ({money})", [_num(float(k.past_due)) for k in columns]),
             (
-                f"collected from those cases ({money})",
-                [_num(float(k.collected_past_due)) for k in columns],
+                "calls_and_visits",
+                text.calls_and_visits,
+                [words.count(k.agent_contacts) for k in columns],
             ),
-            ("recovery rate", [_pct(k.recovery_rate) for k in columns]),
-            (f"amount collected, all cases ({money})", [_num(float(k.collected)) for k in columns]),
-            ("contacts made (all channels)", [f"{k.contacts:,}" for k in columns]),
-            ("contacts per case", [_num(k.contacts_per_case) for k in columns]),
-            (f"cost per {money} collected", [_num(k.cost_per_collected, 4) for k in columns]),
-            ("contacts denied by compliance", [f"{k.denied:,}" for k in columns]),
+            (
+                "right_party_contact_rate",
+                text.right_party_contact_rate,
+                [words.pct(k.right_party_contact_rate) for k in columns],
+            ),
+            ("promises", text.promises_made, [words.count(k.promises) for k in columns]),
+            (
+                "promises_resolved",
+                text.promises_resolved,
+                [words.count(k.promises_resolved) for k in columns],
+            ),
+            (
+                "promise_kept_rate",
+                text.promise_kept_rate,
+                [words.pct(k.promise_kept_rate) for k in columns],
+            ),
+            (
+                "past_due",
+                text.past_due.format(currency=money),
+                [words.amount(k.past_due, currency) for k in columns],
+            ),
+            (
+                "collected_past_due",
+                text.collected_past_due.format(currency=money),
+                [words.amount(k.collected_past_due, currency) for k in columns],
+            ),
+            ("recovery_rate", text.recovery_rate, [words.pct(k.recovery_rate) for k in columns]),
+            (
+                "collected",
+                text.collected.format(currency=money),
+                [words.amount(k.collected, currency) for k in columns],
+            ),
+            ("contacts", text.contacts, [words.count(k.contacts) for k in columns]),
+            (
+                "contacts_per_case",
+                text.contacts_per_case,
+                [words.num(k.contacts_per_case) for k in columns],
+            ),
+            (
+                "cost_per_collected",
+                text.cost_per_collected.format(currency=money),
+                [words.num(k.cost_per_collected, 4) for k in columns],
+            ),
+            ("denied", text.denied, [words.count(k.denied) for k in columns]),
         ]
         channels = sorted({name for k in columns for name in k.denied_by_channel})
         for channel in channels:
-            rows.append((f"  {channel}", [f"{k.denied_by_channel[channel]:,}" for k in columns]))
+            rows.append(
+                (
+                    f"denied_by_channel.{channel}",
+                    "  " + words.channel(channel),
+                    [words.count(k.denied_by_channel[channel]) for k in columns],
+                )
+            )
+        rows.append(("denial_rate", text.denial_rate, [words.pct(k.denial_rate) for k in columns]))
         rules = sorted({rule for k in columns for rule in k.blocked_by})
         if rules:
             rows.append(
-                ("rules cited by denials", [f"{sum(k.blocked_by.values()):,}" for k in columns])
+                ("", text.rules_cited, [words.count(sum(k.blocked_by.values())) for k in columns])
             )
             for rule in rules:
-                rows.append((f"  {rule}", [f"{k.blocked_by[rule]:,}" for k in columns]))
+                rows.append(
+                    (
+                        f"blocked_by.{rule}",
+                        f"  {rule}",
+                        [words.count(k.blocked_by[rule]) for k in columns],
+                    )
+                )
         return rows
 
-    def notes(self) -> list[str]:
+    def notes(self, locale: str = "en") -> list[str]:
         """What the table's populations are, one sentence a line (printed under it)."""
+        text = report_locale(locale).text
         pooled = self.overall.complete_periods
         several = self.overall.denied_several_rules
+        words = report_locale(locale)
+        rolls = text.note_rolls.format(pooled=words.count(pooled))
+        rolls += text.note_rolls_partial if pooled < len(self.periods) else text.note_rolls_end
         return [
-            "Cases past due at entry: one day or more past due at the window's start "
-            "(or at opening, for cases opened in it); cured: nothing past due at its end.",
-            "Roll rate Mk→M(k+1)+: of the cases in Mk at a period's start, the share in "
-            f"M(k+1) or worse at its end; pooled over the {pooled} complete 30-day period(s)"
-            + (", the partial one shown below only." if pooled < len(self.periods) else "."),
-            "Recovery rate: collected from the cases past due at entry (payments and "
-            "settlements, less reversals) over their amount past due at entry.",
-            "Contacts denied: every contact compliance refused, the agents' calls and visits "
-            "and the automated messages alike; a denial citing several rules counts under "
-            f"each rule ({several:,} cite more than one).",
-            "Definitions: docs/kpis.md.",
+            text.note_cohort,
+            rolls,
+            text.note_recovery,
+            text.note_denied.format(several=words.count(several)),
+            text.note_denial_rate,
+            text.note_definitions,
         ]
 
-    def roll_table(self) -> str:
+    def roll_table(self, locale: str = "en") -> str:
         """Roll rates of all cases, period by period and pooled, with the cases at each start."""
+        words = report_locale(locale)
         kpis = self.overall
-        heads = [period.label for period in self.periods] + [f"pooled ({kpis.complete_periods})"]
+        heads = [period.describe(locale) for period in self.periods]
+        heads.append(words.text.pooled.format(count=words.count(kpis.complete_periods)))
         counts = [kpis.roll_counts(period.index) for period in self.periods] + [kpis.roll_counts()]
         names = [
             f"{a}→{b}"
@@ -466,21 +571,27 @@ class KpiReport:
             if any(f"{a}→{b}" in found for found in counts)
         ]
         if not names:
-            return "roll rates: no case was past due or current at a period's start\n"
+            return words.text.no_rolls + "\n"
         rows = [
-            (_roll_label(name), [_roll_cell(found.get(name)) for found in counts]) for name in names
+            (_roll_label(name), [_roll_cell(words, found.get(name)) for found in counts])
+            for name in names
         ]
-        return _grid("roll rates, all cases", heads, rows)
+        return _grid(words.text.roll_corner, heads, rows)
 
-    def table(self) -> str:
+    def table(self, locale: str = "en") -> str:
         """The KPIs as plain text: the window, one row per KPI and one column per group,
-        the notes on what each figure counts, and the roll rates period by period."""
-        heads = [name for name, _ in self.columns()]
-        lines = [self.window(), _grid("KPI", heads, self.rows()).rstrip("\n")]
-        lines += self.notes()
+        the notes on what each figure counts, and the roll rates period by period; in
+        English (``"en"``) or Chinese (``"zh-CN"``)."""
+        words = report_locale(locale)
+        heads = [name for name, _ in self.columns(locale)]
+        lines = [
+            self.window(locale),
+            _grid(words.text.corner, heads, self.rows(locale)).rstrip("\n"),
+        ]
+        lines += self.notes(locale)
         lines.append("")
-        lines.append(self.roll_table().rstrip("\n"))
-        compared = self.comparison_table()
+        lines.append(self.roll_table(locale).rstrip("\n"))
+        compared = self.comparison_table(locale)
         if compared:
             lines += ["", compared.rstrip("\n")]
         return "\n".join(lines) + "\n"
@@ -502,7 +613,7 @@ class KpiReport:
         if len(self.variants) < 2:
             return {}
         if not intervals_available():
-            return {"comparison": {"unavailable": INTERVALS_NEED}}
+            return {"comparison": {"unavailable": report_locale("en").text.intervals_need}}
         found = self.comparison()
         return {} if found is None else {"comparison": found.to_json()}
 
@@ -512,26 +623,35 @@ def _roll_label(name: str) -> str:
     return name if name.endswith("+") else name + "+"
 
 
-def _roll_cell(counts: tuple[int, int] | None) -> str:
+def _roll_cell(words: ReportLocale, counts: tuple[int, int] | None) -> str:
     """``"38.1% of 225"``: the share rolled and the cases at the start; ``-`` when none."""
     if counts is None:
         return "-"
     rolled, starting = counts
-    return f"{rolled / starting:.1%} of {starting:,}"
+    return words.text.share.format(share=words.pct(rolled / starting), count=words.count(starting))
 
 
 def _grid(corner: str, heads: Sequence[str], rows: Sequence[tuple[str, Sequence[str]]]) -> str:
-    """A plain-text table: labels on the left, one right-aligned column per head."""
-    label_width = max(len(corner), *(len(label) for label, _ in rows))
+    """A plain-text table: labels on the left, one right-aligned column per head, aligned by
+    the cells a terminal gives each character (two for a Chinese one)."""
+    from rich.cells import cell_len
+
+    def left(text: str, width: int) -> str:
+        return text + " " * (width - cell_len(text))
+
+    def right(text: str, width: int) -> str:
+        return " " * (width - cell_len(text)) + text
+
+    label_width = max(cell_len(corner), *(cell_len(label) for label, _ in rows))
     widths = [
-        max(len(head), *(len(values[index]) for _, values in rows))
+        max(cell_len(head), *(cell_len(values[index]) for _, values in rows))
         for index, head in enumerate(heads)
     ]
-    cells = (h.rjust(w) for h, w in zip(heads, widths, strict=True))
-    lines = ["  ".join([corner.ljust(label_width), *cells])]
+    cells = (right(h, w) for h, w in zip(heads, widths, strict=True))
+    lines = ["  ".join([left(corner, label_width), *cells])]
     for label, values in rows:
-        cells = (value.rjust(width) for value, width in zip(values, widths, strict=True))
-        lines.append("  ".join([label.ljust(label_width), *cells]).rstrip())
+        cells = (right(value, width) for value, width in zip(values, widths, strict=True))
+        lines.append("  ".join([left(label, label_width), *cells]).rstrip())
     return "\n".join(lines) + "\n"
 
 
@@ -559,6 +679,7 @@ class _Fold:
     opened: datetime
     zone: ZoneInfo | None
     currency: str
+    locale: str
     changes: list[tuple[datetime, _State]] = field(default_factory=list)
     # (kind, moment, data): contacts, denials, promises; money as (kind, moment, amount)
     events: list[tuple[str, datetime, Any]] = field(default_factory=list)
@@ -655,7 +776,12 @@ def _fold(entries: Iterable[JournalEntry]) -> _Fold | None:
         kind, at = entry.kind, entry.at
         if fold is None or last is None:
             last = _State(case.balance, case.due_date, case.variant)
-            fold = _Fold(opened=at, zone=case.debtor.timezone, currency=case.currency)
+            fold = _Fold(
+                opened=at,
+                zone=case.debtor.timezone,
+                currency=case.currency,
+                locale=case.debtor.locale,
+            )
             fold.changes.append((at, last))
             continue
         if (
@@ -790,7 +916,7 @@ def _report(
             return [overall]
         return [overall, variants.setdefault(variant, Kpis())]
 
-    counted: list[tuple[_Fold, list[Kpis], bool]] = []
+    counted: list[tuple[_Fold, list[Kpis], bool, Decimal]] = []
     for fold in inside:
         final = fold.state_at(finish)
         targets = group(final.variant)
@@ -804,23 +930,19 @@ def _report(
             kpis.cured += cured
             if past_due and fold.currency == currency:
                 kpis.past_due += overdue_sum(at_entry.balance)
-        counted.append((fold, targets, past_due))
+        counted.append((fold, targets, past_due, overdue_sum(at_entry.balance)))
     for kpis in (overall, *variants.values()):
         kpis.currency = currency
         kpis.collected_by_day = [Decimal(0)] * days
         kpis.recovered_by_day = [Decimal(0)] * days
         kpis.periods = periods
         kpis.period_flows = [Counter() for _ in periods]
-    for fold, targets, past_due in counted:
-        _count(
-            fold,
-            targets,
-            prices,
-            begin,
-            finish,
-            past_due and fold.currency == currency,
-            fold.currency == currency,
-        )
+    for fold, targets, past_due, owed in counted:
+        cohort = past_due and fold.currency == currency
+        recovered = _count(fold, targets, prices, begin, finish, cohort, fold.currency == currency)
+        if cohort:
+            for kpis in targets:
+                kpis.recovery_cases.append((owed, recovered))
         for number, period in enumerate(periods):
             if fold.opened > period.start:
                 continue
@@ -832,7 +954,9 @@ def _report(
                 continue
             for kpis in targets:
                 kpis.period_flows[number][flow] += 1
-    return KpiReport(overall, variants, begin, finish, days, periods)
+    report = KpiReport(overall, variants, begin, finish, days, periods)
+    report.debtor_locales = dict(Counter(fold.locale for fold in inside))
+    return report
 
 
 def _count(
@@ -843,8 +967,14 @@ def _count(
     finish: datetime,
     cohort: bool,
     main_currency: bool,
-) -> None:
-    """Add one case's money, contacts, denials and promises in ``[begin, finish)`` to its groups."""
+) -> Decimal:
+    """Add one case's money, contacts, denials and promises in ``[begin, finish)`` to its groups.
+
+    Returns:
+        What the case paid in the window (less reversals), counted in the recovery rate when
+        it is in the cohort.
+    """
+    recovered = Decimal(0)
     for kind, at, data in fold.events:
         if not begin <= at < finish:
             continue
@@ -852,6 +982,7 @@ def _count(
             if not main_currency:
                 continue
             day = int((at - begin) // _DAY)
+            recovered += data
             for kpis in targets:
                 kpis.collected += data
                 kpis.collected_by_day[day] += data
@@ -892,3 +1023,4 @@ def _count(
             for kpis in targets:
                 kpis.promises_resolved += 1
                 kpis.promises_kept += data.get("status") == "kept"
+    return recovered
