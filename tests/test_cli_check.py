@@ -29,7 +29,7 @@ lender:
   name: 安心消费金融
   hotline: 400-820-0000
   signature: 安心消费金融
-  late_fee_rate: "0.0005"
+  late_fee_rate: "0.0003"
 steps:
   - id: overdue-sms
     stages: [notified, sms]
@@ -86,12 +86,12 @@ class TestSoundPolicies:
     def test_a_reminder_after_the_due_date_needs_a_deadline(self, tmp_path: Path) -> None:
         """A reminder sent in a contact stage without deadline_days has no deadline to state.
 
-        A review would render it without one and the template would be refused,
-        so the check reports it at the step.  (In pre_due, promise and
-        repayment_plan a review gives the deadline itself.)
+        A review would render it without one for an overdue case with nothing
+        agreed, and the template would be refused, so the check reports it at
+        the step, naming the stage and the situation.
         """
         text = (EXAMPLES / "cn_consumer_loan.yaml").read_text(encoding="utf-8")
-        text = text.replace("stages: [promise, repayment_plan]", "stages: [sms, promise]")
+        text = text.replace("stages: [promise]", "stages: [sms, promise]")
         text = text.replace(
             "templates: ../templates", f"templates: {EXAMPLES.parent / 'templates'}"
         )
@@ -99,10 +99,12 @@ class TestSoundPolicies:
         code, out, _ = invoke(str(path))
         assert code == 1
         assert (
-            "steps[9].send.template: reminder.sms.zh-CN uses 'deadline', which a review "
-            "gives only before the due date or while a promise or plan runs: "
-            "set send.deadline_days"
+            "steps[9].send.template: reminder.sms.zh-CN at step 'promise-reminder' in stage "
+            "sms, overdue with no promise or plan (9999 days past due): MSG-VARIABLES: "
+            "variable 'deadline' is not in the context; a review gives 'deadline' only with "
+            "send.deadline_days, while a promise or plan runs, or before the due date"
         ) in out
+        assert "in stage promise" not in out  # a promise gives its date
 
     def test_several_at_once(self, tmp_path: Path) -> None:
         """One line per policy, in the order given; singular nouns for one."""
@@ -207,7 +209,8 @@ BROKEN = [
         with_step("  - id: x\n    stages: [phone]\n    send: {channel: sms, template: reminder}\n"),
         STEP_LINE + 2,
         "steps[2].send.template",
-        "reminder.sms.zh-CN uses 'deadline', which a review gives only before the due date",
+        "reminder.sms.zh-CN at step 'x' in stage phone, overdue with no promise or plan "
+        "(9999 days past due): MSG-VARIABLES: variable 'deadline' is not in the context",
     ),
     (
         "a lender detail the template needs",

@@ -78,8 +78,8 @@ class TestDemo:
         done = arrears("demo", "--cases", "40", "--days", "6", cwd=tmp_path)
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith("arrears demo: 40 synthetic consumer loans")
-        assert "cure rate" in done.stdout
-        assert "recovery rate" in done.stdout
+        assert "催回率" in done.stdout  # the CN policy's language: cure rate
+        assert "回款率" in done.stdout  # recovery rate
         assert "report: arrears-demo-report.html" in done.stdout
         page = (tmp_path / "arrears-demo-report.html").read_text(encoding="utf-8")
         assert no_remote_assets(page)
@@ -121,7 +121,9 @@ class TestSimulate:
         lines = [json.dumps(record) for record in synthetic_portfolio(12, seed=1)]
         portfolio.write_text("\n".join(lines) + "\n", encoding="utf-8")
         html = tmp_path / "report.html"
-        done = arrears("simulate", CN, "--portfolio", portfolio, "--days", "3", "--html", html)
+        done = arrears(
+            "simulate", CN, "--portfolio", portfolio, "--days", "3", "--html", html, "--lang", "en"
+        )
         assert done.returncode == 0, done.stderr
         assert done.stdout.splitlines()[0].startswith("window 2026-09-01 09:30+08:00 to ")
         assert done.stdout.splitlines()[1].split() == ["KPI", "all"]
@@ -179,12 +181,31 @@ class TestDiagram:
 
 
 class TestStoreCommands:
-    def test_tick(self, db: Path) -> None:
-        done = arrears("tick", "--db", db, "--policy", CN, "--now", "2026-09-06T09:30:00+08:00")
-        assert done.returncode == 0, done.stderr
-        assert re.match(r"tick at 2026-09-06T09:30:00\+08:00: \d+ reviewed, \d+ sent", done.stdout)
-        again = arrears("tick", "--db", db, "--policy", CN, "--now", "2026-09-06T09:30:00+08:00")
-        assert again.stdout.startswith("tick at 2026-09-06T09:30:00+08:00: 0 reviewed")
+    def test_tick_without_adapters_refuses_and_plans_with_dry_run(self, db: Path) -> None:
+        """No adapter for SMS: the tick refuses (nothing recorded); --dry-run plans instead."""
+        at = "2026-09-06T09:30:00+08:00"
+        before = arrears("journal", "verify", "--db", db).stdout
+        refused = arrears("tick", "--db", db, "--policy", CN, "--now", at)
+        assert refused.returncode == 2
+        assert refused.stderr.splitlines() == [
+            "arrears tick: no channel adapter for sms: the policy's steps send on it; name the "
+            "adapters in a configuration file (--config arrears.toml), or plan with --dry-run"
+        ]
+        dry = arrears("tick", "--db", db, "--policy", CN, "--now", at, "--dry-run")
+        assert dry.returncode == 0, dry.stderr
+        summary = re.search(
+            r"^dry run at 2026-09-06T09:30:00\+08:00: (\d+) cases due; nothing was recorded$",
+            dry.stdout,
+            re.MULTILINE,
+        )
+        assert summary is not None, dry.stdout
+        due = int(summary.group(1))
+        assert due > 0
+        assert len(re.findall(rf"^case \S+ at {re.escape(at)} under ", dry.stdout, re.M)) == due
+        assert "step overdue-sms: send sms (overdue)" in dry.stdout
+        as_json = arrears("tick", "--db", db, "--policy", CN, "--now", at, "--dry-run", "--json")
+        assert len(json.loads(as_json.stdout)["due"]) == due
+        assert arrears("journal", "verify", "--db", db).stdout == before  # nothing journaled
 
     def test_tick_bad_arguments(self, db: Path, tmp_path: Path) -> None:
         naive = arrears("tick", "--db", db, "--policy", CN, "--now", "2026-09-06T09:30")
@@ -207,7 +228,7 @@ class TestStoreCommands:
 
     def test_report(self, db: Path, tmp_path: Path) -> None:
         html = tmp_path / "report.html"
-        done = arrears("report", "--db", db, "--html", html)
+        done = arrears("report", "--db", db, "--html", html, "--lang", "en")
         assert done.returncode == 0, done.stderr
         assert "right-party contact rate" in done.stdout
         assert no_remote_assets(html.read_text(encoding="utf-8"))

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
+from arrears import Balance, InvalidInput, Money
+from arrears.harness import COMPONENTS
+from arrears.policy import Facts
 from arrears.testing import PolicyHarness
 
 POLICY = Path(__file__).resolve().parent.parent / "examples" / "policies" / "cn_consumer_loan.yaml"
@@ -35,3 +43,130 @@ def test_late_evening_sms_is_denied_and_named() -> None:
     harness.open(id="L-3", due_date="2026-09-01", principal="900.00", stage="notified")
     harness.tick()
     assert harness.denied("L-3") == [("2026-09-02", ["CN-HOURS"])]
+
+
+CARD = POLICY.parent / "credit_card.yaml"
+
+
+def test_open_takes_every_balance_component() -> None:
+    harness = PolicyHarness(POLICY, start="2026-09-16T09:30:00+08:00")
+    case = harness.open(
+        id="L-4",
+        due_date="2026-09-01",
+        principal="6000.00",
+        interest="120.50",
+        fees=35,
+        penalty=Decimal("3.10"),
+        not_due="1000",
+        credit="0.40",
+    )
+    assert case.balance.model_dump() == {
+        "currency": "CNY",
+        "principal": Decimal("6000.00"),
+        "interest": Decimal("120.50"),
+        "fees": Decimal("35.00"),
+        "penalty": Decimal("3.10"),
+        "not_due": Decimal("1000.00"),
+        "credit": Decimal("0.40"),
+    }
+    assert harness.facts("L-4")["arrears"] == Decimal("6158.60")
+
+
+def test_open_names_every_component_a_balance_has() -> None:
+    """A component added to `Balance` is one `open` takes by name too."""
+    components = {name for name in Balance.model_fields if name != "currency"}
+    assert components <= set(inspect.signature(PolicyHarness.open).parameters)
+    assert set(COMPONENTS) == components
+
+
+def test_open_takes_a_whole_balance_in_the_currency_given() -> None:
+    harness = PolicyHarness(POLICY, start="2026-09-16T09:30:00+08:00")
+    case = harness.open(
+        id="L-5", due_date="2026-09-01", balance={"principal": "100", "interest": "7"}
+    )
+    assert (case.balance.currency, case.balance.arrears) == ("CNY", Money("107.00", "CNY"))
+    usd = harness.open(
+        id="L-6",
+        due_date="2026-09-01",
+        balance=Balance(currency="USD", principal="12.50", not_due="50"),
+    )
+    assert (usd.balance.arrears, usd.balance.outstanding) == (
+        Money("12.50", "USD"),
+        Money("62.50", "USD"),
+    )
+
+
+def test_a_component_beside_a_balance_is_refused_by_name() -> None:
+    harness = PolicyHarness(POLICY, start="2026-09-16T09:30:00+08:00")
+    with pytest.raises(InvalidInput, match=r"^principal: got '3000.00', expected no principal="):
+        harness.open(
+            id="L-7",
+            due_date="2026-09-01",
+            principal="3000.00",
+            balance={"currency": "CNY", "principal": "3000.00"},
+        )
+    with pytest.raises(InvalidInput) as refused:
+        harness.open(
+            id="L-7",
+            due_date="2026-09-01",
+            currency="USD",
+            balance={"currency": "CNY", "principal": "3000.00"},
+        )
+    assert (refused.value.field, refused.value.value) == ("currency", "USD")
+    with pytest.raises(InvalidInput, match=r"^principal: got None, expected what is owed"):
+        harness.open(id="L-7", due_date="2026-09-01")
+    assert "L-7" not in harness.engine.store
+
+
+def test_a_bad_amount_is_refused_naming_its_component() -> None:
+    harness = PolicyHarness(POLICY, start="2026-09-16T09:30:00+08:00")
+    with pytest.raises(InvalidInput) as refused:
+        harness.open(id="L-8", due_date="2026-09-01", principal="10", penalty="1.005")
+    assert refused.value.field == "balance.penalty"
+
+
+def test_facts_are_what_the_tick_hands_a_python_rule() -> None:
+    harness = PolicyHarness(POLICY, start="2026-09-05T09:30:00+08:00")
+    received: list[Facts] = []
+
+    @harness.policy.rule("watch")
+    def watch(facts: Facts) -> None:
+        received.append(facts)
+
+    harness.open(id="L-9", due_date="2026-09-01", principal="900.00", interest="12.00")
+    harness.tick()  # the first review: the case escalates, then the rule runs
+    harness.advance(timedelta(days=1))
+    before = harness.facts("L-9")
+    harness.tick()
+    given = received[-1]
+    assert type(before) is type(given) is Facts
+    assert before.as_dict() == given.as_dict()
+    assert (before.at, before.case.id, before.segment) == (given.at, "L-9", given.segment)
+    assert (before["dpd"], before["arrears"]) == (5, Decimal("912.00"))
+    assert [entry.hash for entry in before.entries()] == [
+        entry.hash for entry in harness.engine.history("L-9")[: len(before.entries())]
+    ]
+
+
+def test_facts_are_copies() -> None:
+    harness = PolicyHarness(POLICY, start="2026-09-05T09:30:00+08:00")
+    harness.open(id="L-10", due_date="2026-09-01", principal="900.00")
+    facts = harness.facts("L-10")
+    facts.case.balance.__dict__["principal"] = Decimal("1.00")
+    assert harness.case("L-10").balance.principal == Decimal("900.00")
+
+
+def test_a_task_that_needs_a_skill_is_assigned() -> None:
+    """The credit-record warning needs the skill credit-warning: its queue's agent has it."""
+    harness = PolicyHarness(CARD, start="2026-09-16T10:00:00+08:00")
+    harness.open(id="C-1", due_date="2026-09-01", principal="60000.00", stage="phone")
+    harness.run(days=1)
+    assignees = {task.queue: task.assignee for task in harness.tasks("C-1")}
+    assert assignees == {"card-phone": "agent-card-phone", "card-senior": "agent-card-senior"}
+
+
+def test_start_must_be_a_time_with_an_offset() -> None:
+    with pytest.raises(InvalidInput, match=r"^start: got 'tomorrow'"):
+        PolicyHarness(POLICY, start="tomorrow")
+    with pytest.raises(InvalidInput, match=r"^start:"):
+        PolicyHarness(POLICY, start="2026-09-05T09:30:00")

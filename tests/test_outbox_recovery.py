@@ -155,6 +155,7 @@ class World:
             channels=[self.gateway],
             clock=self.clock,
             compliance=compliance,
+            compliance_mode="add" if compliance is not None else None,
         )
 
     def restart(self, compliance: Compliance | None = None) -> Engine:

@@ -176,10 +176,15 @@ class TestActions:
         facts = engine.facts("L-1", shanghai(2026, 9, 3, 10, 0))
         actions = planner_for(engine).actions(facts)
         day = shanghai(2026, 9, 3).date()
+        # The trigger is an escalation, judged before the steps: not among the actions.
         assert actions[2:] == [
             ActionPlan("vip", TaskAction(kind="call", queue="vip"), outbox_key("L-1", day, "vip")),
-            ActionPlan("vip", "close", outbox_key("L-1", day, "vip", 1)),
         ]
+        plan = planner_for(engine).plan(facts)
+        assert plan.rule_escalations == (
+            ActionPlan("vip", "close", outbox_key("L-1", day, "vip", 1)),
+        )
+        assert plan.actions == actions
 
 
 def test_a_plan_is_everything_at_once(tmp_path: Path) -> None:

@@ -492,7 +492,13 @@ def test_open_tasks_are_kept_without_reading_every_case(tmp_path: Path) -> None:
     store = Counting()
     clock = SettableClock(shanghai(2026, 9, 6, 9, 30))
     agents = [Agent(id="agent-1", queues=frozenset({"phone-team"}))]
-    engine = Engine(policy=load_policy(path), store=store, clock=clock, agents=agents)
+    engine = Engine(
+        policy=load_policy(path),
+        store=store,
+        clock=clock,
+        agents=agents,
+        channels=[RecordingChannel(channels={"sms"})],
+    )
     for number in range(6):
         engine.open_case(case_data(f"L-{number}", stage="phone"))
     engine.store.schedule("L-5", clock.now() + timedelta(days=3))  # not due today

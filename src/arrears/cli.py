@@ -17,7 +17,7 @@ from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 import click
 
@@ -168,6 +168,7 @@ def test_command(ctx: click.Context, paths: tuple[Path, ...], verbose: bool) -> 
 )
 @click.option(
     "--locale",
+    "--lang",
     "locales",
     multiple=True,
     metavar="LOCALE",
@@ -180,9 +181,13 @@ def check_command(ctx: click.Context, policies: tuple[Path, ...], locales: tuple
 
     Each is loaded with every check of the policy as a whole (stages,
     triggers, conditions, steps that can never fire, escalation cycles), its
-    lender details are validated, and every template its steps send is looked
-    up in its templates folder, checked against its packs, and checked for
-    variables a review would not give it.  Prints "OK path (id version): N
+    lender details and late-fee rate (against its packs' rate ceilings) are
+    validated, and every template its steps send is looked up in its
+    templates folder, checked against its packs, checked for variables a
+    review would not give it, and rendered as a review would in every stage
+    and situation the step can meet, with the largest values the limits
+    allow (a missing variable or an SMS too long names the step, the stage
+    and the situation).  Prints "OK path (id version): N
     steps, M escalations" for a sound policy, or its problems as
     "file:line: field: message".
 
@@ -294,6 +299,7 @@ def import_command(
     from .tuning import collector_paused
 
     chosen = _load(policy) if policy is not None else None
+    _store_target(target, create=True)
     try:
         with _engine_logs(False), open_store(target) as store, collector_paused():
             engine = Engine(store=store, policy=chosen)
@@ -391,6 +397,21 @@ def _moment(value: str | None, option: str) -> datetime | None:
     return moment
 
 
+def _not_ahead(moment: datetime | None, option: str) -> None:
+    """A moment the engine accepts on the system clock: not beyond `FUTURE_TOLERANCE` ahead."""
+    from datetime import UTC
+
+    from .limits import FUTURE_TOLERANCE
+
+    latest = datetime.now(UTC) + FUTURE_TOLERANCE
+    if moment is not None and moment > latest:
+        raise click.BadParameter(
+            f"{moment.isoformat()} is in the future (the latest is {FUTURE_TOLERANCE} from now); "
+            "replay a future day with arrears simulate or arrears run --start",
+            param_hint=option,
+        )
+
+
 def _costs(values: Sequence[str]) -> dict[str, Decimal]:
     from .kpi import DEFAULT_COSTS
 
@@ -406,11 +427,78 @@ def _costs(values: Sequence[str]) -> dict[str, Decimal]:
     return costs
 
 
+#: The first bytes of every SQLite database file.
+_SQLITE_HEADER: Final = b"SQLite format 3\x00"
+
+
 def _existing(db: str) -> str:
-    """A store to read: an SQLite file that is there (or a PostgreSQL URL)."""
-    if not db.startswith(("postgresql://", "postgres://")) and not Path(db).is_file():
-        raise click.BadParameter(f"no such database file: {db}", param_hint="--db")
+    """A store to read: an SQLite file that is there (or a PostgreSQL URL that answers)."""
+    return _store_target(db, create=False)
+
+
+def _store_target(db: str, *, create: bool, hint: str = "--db") -> str:
+    """*db* checked before it is opened, so a wrong one is a usage error (exit 2), not a
+    traceback: a PostgreSQL server that answers, or an SQLite file (a missing or empty
+    one only when the command creates its store), never a folder or another file."""
+    if db.startswith(("postgresql://", "postgres://")):
+        _reachable(db, hint)
+        return db
+    if "://" in db:
+        scheme = db.partition("://")[0]
+        raise click.BadParameter(
+            f"{scheme}:// is not a store: give an SQLite file or a postgresql:// URL",
+            param_hint=hint,
+        )
+    path = Path(db)
+    if path.is_dir():
+        raise click.BadParameter(f"{db} is a folder, not a database file", param_hint=hint)
+    if not path.exists():
+        if not create:
+            raise click.BadParameter(f"no such database file: {db}", param_hint=hint)
+        _output(path, hint)
+        return db
+    try:
+        with path.open("rb") as file:
+            head = file.read(len(_SQLITE_HEADER))
+    except OSError as err:
+        raise click.BadParameter(
+            f"{db}: cannot read it ({err.strerror})", param_hint=hint
+        ) from None
+    if not head and not create:
+        raise click.BadParameter(f"{db} is an empty file, not a store", param_hint=hint)
+    if head and head != _SQLITE_HEADER:
+        raise click.BadParameter(f"{db} is not an SQLite database", param_hint=hint)
     return db
+
+
+def _reachable(url: str, hint: str) -> None:
+    """Connect to the PostgreSQL server of *url* once, quickly, or say why not (exit 2).
+
+    The store's own pool would retry for its whole timeout before giving up.
+    """
+    from urllib.parse import urlsplit
+
+    try:
+        import psycopg
+    except ImportError:
+        raise click.BadParameter(
+            "a postgresql:// URL needs the driver: pip install 'arrears[postgres]'",
+            param_hint=hint,
+        ) from None
+    try:
+        psycopg.connect(url, connect_timeout=10).close()
+    except psycopg.Error as err:
+        parts = urlsplit(url)  # shown without its user and password
+        shown = f"{parts.scheme}://{parts.hostname or ''}{parts.path}"
+        reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise click.BadParameter(f"cannot connect to {shown}: {reason}", param_hint=hint) from None
+
+
+def _output(path: Path, hint: str) -> None:
+    """A file the command writes: its folder must be there (checked before a long run)."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise click.BadParameter(f"no folder {folder} to write {path.name} in", param_hint=hint)
 
 
 @contextmanager
@@ -447,6 +535,38 @@ _COST_OPTION = click.option(
 )
 
 
+def _report_locale(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A language the report is written in (`arrears.report_text.report_locale`): ``en`` or
+    ``zh-CN``, in any case, with ``_`` or ``-`` (``zh`` is ``zh-CN``); a one-line error
+    naming *value* and the languages otherwise."""
+    if value is None:
+        return None
+    from .errors import InvalidInput
+    from .report_text import REPORT_LOCALES, report_locale
+
+    try:
+        return report_locale(value).tag
+    except InvalidInput:
+        known = ", ".join(REPORT_LOCALES)
+        raise click.BadParameter(
+            f"{value!r} is not a language of the report (one of {known})", ctx, param
+        ) from None
+
+
+def _locale_option(default: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--locale`` (alias ``--lang``): the report's language, *default* when not given."""
+    return click.option(
+        "--locale",
+        "--lang",
+        "locale",
+        callback=_report_locale,
+        default=None,
+        metavar="LOCALE",
+        help=f"The language of the table and the HTML report: en or zh-CN (default: {default}; "
+        "the JSON is the same in both).",
+    )
+
+
 def _simulate(
     policy_path: Path,
     portfolio: list[dict[str, Any]],
@@ -457,18 +577,31 @@ def _simulate(
     costs: Sequence[str],
     html: Path | None,
     as_json: bool,
-    title: str,
+    title: Callable[[Any], str],
+    locale: str | None,
 ) -> int:
-    """Run a simulation, print its KPIs, write the report; the exit status."""
+    """Run a simulation, print its KPIs, write the report; the exit status.
+
+    The table and the report are in *locale*, by default the language of the
+    policy's packs (`arrears.report_text.policy_locale`); *title* gives the
+    report's title from the language's `arrears.report_text.ReportText`.
+    """
     import json as json_module
 
+    from .report_text import policy_locale, report_locale
     from .simulate import Simulation
     from .stores import open_store
     from .tuning import collector_paused
 
     policy = _load(policy_path)
+    words = report_locale(locale or policy_locale(policy.packs))
     store_context = open_store(db) if db is not None else nullcontext(None)
     with _engine_logs(False), store_context as store:
+        if store is not None and len(store):  # a PostgreSQL database (a file was checked)
+            raise click.BadParameter(
+                f"the database holds {len(store):,} cases: simulate writes a new database",
+                param_hint="--db",
+            )
         simulation = Simulation(policy, seed=seed, store=store, costs=_costs(costs))
         # The command owns its process: the collector is paused for the run.
         with _progress("simulating", days) as advance, collector_paused():
@@ -477,21 +610,28 @@ def _simulate(
         if as_json:
             click.echo(json_module.dumps(report.to_json(), ensure_ascii=False, sort_keys=True))
         else:
-            click.echo(report.table(), nl=False)
+            click.echo(report.table(words.tag), nl=False)
         calls = result.dials - result.visits
         notes = [
-            f"policy {policy.id} {policy.version}, seed {seed}; the agents proposed {calls:,} "
-            f"calls ({result.denied_dials - result.denied_visits:,} denied by compliance) and "
-            f"{result.visits:,} field visits ({result.denied_visits:,} denied); "
-            f"{result.payments:,} payments"
+            words.text.run_note.format(
+                policy=policy.id,
+                version=policy.version,
+                seed=seed,
+                calls=words.count(calls),
+                denied_calls=words.count(result.denied_dials - result.denied_visits),
+                visits=words.count(result.visits),
+                denied_visits=words.count(result.denied_visits),
+                payments=words.count(result.payments),
+            )
         ]
         click.echo(notes[0], err=as_json)
         if db is not None:
-            click.echo(f"the same figures: {_report_command(db, report)}", err=as_json)
+            same = _report_command(db, report, words.tag)
+            click.echo(f"the same figures: {same}", err=as_json)
         if html is not None:
             from .report import write_html
 
-            write_html(report, html, title=title, notes=notes)
+            write_html(report, html, title=title(words.text), notes=notes, locale=words.tag)
             click.echo(f"report: {html}", err=as_json)
     if result.errors:
         click.echo(f"{result.errors} case reviews raised (see the log)", err=True)
@@ -499,11 +639,13 @@ def _simulate(
     return DONE
 
 
-def _report_command(db: str, report: Any) -> str:
-    """The ``arrears report`` command that prints *report* again from the store *db*."""
+def _report_command(db: str, report: Any, locale: str) -> str:
+    """The ``arrears report`` command that prints *report* again, in *locale*, from *db*."""
     command = f"arrears report --db {db}"
     if not report.whole_journal:
         command += f" --from {report.start.isoformat()} --to {report.end.isoformat()}"
+    if locale != report.locale:  # the report command's own default: the debtors' language
+        command += f" --lang {locale}"
     return command
 
 
@@ -535,6 +677,7 @@ def _report_command(db: str, report: Any) -> str:
     show_default=True,
     help="Where the HTML report goes.",
 )
+@_locale_option("the language of the policy's packs: zh-CN for CN")
 @_COST_OPTION
 @click.pass_context
 def demo_command(
@@ -545,6 +688,7 @@ def demo_command(
     seed: int,
     db: str,
     html: Path,
+    locale: str | None,
     costs: tuple[str, ...],
 ) -> None:
     """Run the example: synthetic consumer loans through the CN policy for 120 days.
@@ -552,7 +696,8 @@ def demo_command(
     Builds a synthetic portfolio of Chinese consumer-finance cases, opens them
     in an SQLite file, runs the example CN policy with fake channels and
     simulated debtors and agents (every contact judged by the compliance
-    packs), prints the KPI table and writes the HTML report.
+    packs), prints the KPI table and writes the HTML report, in the language
+    of the policy's packs (Chinese for the CN policy; --lang en for English).
 
     Exit status: 0 when the run finished, 1 when a case review raised, 2 when
     the command was misused.
@@ -563,6 +708,11 @@ def demo_command(
     target = Path(db)
     if target.is_dir():
         raise click.BadParameter(f"{db} is a folder", param_hint="--db")
+    _output(html, "--html")
+    if "://" in db:
+        _store_target(db, create=True)
+    else:
+        _output(target, "--db")
     for stale in (target, Path(f"{db}-wal"), Path(f"{db}-shm")):
         stale.unlink(missing_ok=True)
     click.echo(
@@ -578,7 +728,8 @@ def demo_command(
         costs=costs,
         html=html,
         as_json=False,
-        title="arrears demo: collection report",
+        title=lambda text: text.demo_title,
+        locale=locale,
     )
     click.echo(f"journal: {db} (arrears journal verify --db {db})")
     ctx.exit(status)
@@ -614,6 +765,7 @@ def demo_command(
     help="Also write the HTML report there.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the KPIs as JSON.")
+@_locale_option("the language of the policy's packs: zh-CN for CN, else en")
 @_COST_OPTION
 @click.pass_context
 def simulate_command(
@@ -626,12 +778,15 @@ def simulate_command(
     seed: int,
     html: Path | None,
     as_json: bool,
+    locale: str | None,
     costs: tuple[str, ...],
 ) -> None:
     """Run POLICY over a portfolio for N days with simulated debtors and agents.
 
     Give the cases with --portfolio FILE or --synthetic N.  Prints the KPIs
-    (a table, or JSON with --json); the same seed gives the same KPIs.
+    (a table, or JSON with --json); the same seed gives the same KPIs.  The
+    table and the report are in the language of the policy's packs (Chinese
+    for a CN policy) unless --lang says otherwise.
 
     Exit status: 0 when the run finished, 1 when a case review raised, 2 when
     the command was misused (both or neither of --portfolio and --synthetic,
@@ -643,6 +798,10 @@ def simulate_command(
         raise click.UsageError("give exactly one of --portfolio FILE and --synthetic N")
     if db is not None and Path(db).exists():
         raise click.BadParameter(f"{db} exists: simulate writes a new database", param_hint="--db")
+    if db is not None:
+        _store_target(db, create=True)
+    if html is not None:
+        _output(html, "--html")
     if portfolio is not None:
         from .errors import InvalidInput
 
@@ -663,7 +822,8 @@ def simulate_command(
             costs=costs,
             html=html,
             as_json=as_json,
-            title=f"Simulation of {policy.name}",
+            title=lambda text: text.simulation_title.format(name=policy.name),
+            locale=locale,
         )
     )
 
@@ -748,13 +908,69 @@ _DB_OPTION = click.option(
 )
 
 
+_CONFIG_OPTION = click.option(
+    "--config",
+    "config_path",
+    default=None,
+    metavar="FILE",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The configuration file (arrears.toml): store, policy, channel adapters, logging.",
+)
+
+
+def _refuse(ctx: click.Context, message: str) -> NoReturn:
+    """Refuse to start: one line on standard error, exit 2."""
+    click.echo(f"arrears {ctx.info_name}: {_one_line(message)}", err=True)
+    ctx.exit(2)
+    raise AssertionError("unreachable")  # ctx.exit raises
+
+
+def _config(ctx: click.Context, path: Path) -> Any:
+    """The configuration file loaded, or a refusal naming the key and the value (exit 2)."""
+    from .config import load_config
+    from .errors import ConfigInvalid
+
+    try:
+        config = load_config(path)
+    except ConfigInvalid as err:
+        _refuse(ctx, str(err))
+    url = config.store_url
+    if not url.startswith(("postgresql://", "postgres://")) and not Path(url).is_file():
+        _refuse(ctx, f"{path}: store.url: no such database file: {url}")
+    return config
+
+
+def _configured_engine(ctx: click.Context, config: Any, store: Any, clock: Any = None) -> Any:
+    """The engine *config* describes, or a refusal (exit 2): a policy that does not load, an
+    adapter that cannot be built, a channel the policy sends on that no adapter serves."""
+    from .errors import ChannelsMissing, ConfigInvalid, PolicyInvalid
+    from .runner import engine_from_config
+
+    try:
+        return engine_from_config(config, clock=clock, store=store)
+    except PolicyInvalid as err:
+        for problem in err.problems:
+            click.echo(str(problem), err=True)
+        _refuse(ctx, f"{config.policy_path} is not a valid policy (arrears check)")
+    except ConfigInvalid as err:
+        _refuse(ctx, str(err))
+    except ChannelsMissing as err:
+        _refuse(ctx, f"{err}; add an [adapters.NAME] table for it to {config.path}")
+
+
 @main.command("tick")
-@_DB_OPTION
+@_CONFIG_OPTION
+@click.option(
+    "--db",
+    default=None,
+    metavar="FILE",
+    help="The store, without --config: an SQLite file (or a postgresql:// URL).",
+)
 @click.option(
     "--policy",
-    required=True,
+    default=None,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The policy the cases are reviewed under.",
+    help="The policy the cases are reviewed under, without --config.",
 )
 @click.option(
     "--now",
@@ -762,44 +978,207 @@ _DB_OPTION = click.option(
     metavar="TIME",
     help="The tick's moment, ISO 8601 with an offset (default: now).",
 )
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Say what the tick would do with each due case (as explain does); record nothing.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the tick's report as JSON.")
 @click.pass_context
-def tick_command(ctx: click.Context, db: str, policy: Path, now: str | None, as_json: bool) -> None:
-    """Review every case due in the store under POLICY, once (the daily job).
+def tick_command(
+    ctx: click.Context,
+    config_path: Path | None,
+    db: str | None,
+    policy: Path | None,
+    now: str | None,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Review every case due in the store, once (the daily job).
 
-    Messages go through the outbox to the channels; this command has no
-    gateway of its own, so it sends through a channel that records and
-    accepts every message.  Prints what the tick did.
+    With --config, the store, the policy and the channel adapters come from
+    the configuration file (docs/configuration.md); messages go out through
+    those adapters.  With --db and --policy there are no adapters: the tick
+    refuses to run a policy that sends messages (no delivery is ever recorded
+    that did not happen), but --dry-run plans it.  Prints what the tick did.
 
     Exit status: 0, 1 when a case review raised, 2 when the command was
-    misused (no such database, a time without an offset).
+    misused (no such database, a time without an offset, a bad configuration
+    file, a channel the policy sends on without an adapter).
     """
-    import json as json_module
+    import json
+    from contextlib import ExitStack
 
-    from .channels import RecordingChannel
     from .engine import Engine
     from .stores import open_store
     from .tuning import collector_paused
 
+    if (config_path is None) == (db is None or policy is None) or (
+        config_path is not None and (db is not None or policy is not None)
+    ):
+        raise click.UsageError("give either --config FILE, or --db FILE and --policy POLICY")
     moment = _moment(now, "--now")
-    chosen = _load(policy)
-    with _engine_logs(False), open_store(_existing(db)) as store:
-        channel = RecordingChannel(channels=frozenset({"sms", "email", "letter", "voicemail"}))
-        engine = Engine(policy=chosen, store=store, channels=[channel])
+    _not_ahead(moment, "--now")
+    with ExitStack() as stack:
+        config = None
+        if config_path is not None:
+            config = _config(ctx, config_path)
+            from .runner import logs_from
+
+            stack.enter_context(nullcontext() if dry_run else logs_from(config))
+        stack.enter_context(_engine_logs(False) if config is None or dry_run else nullcontext())
+        if config is None:
+            assert db is not None
+            assert policy is not None
+            chosen = _load(policy)
+            store: Any = stack.enter_context(open_store(_existing(db)))
+            engine = Engine(policy=chosen, store=store)
+        else:
+            store = stack.enter_context(config.open_store())
+            if dry_run:
+                engine = Engine(policy=config.load_policy(), store=store)
+            else:
+                engine = _configured_engine(ctx, config, store)
+        if dry_run:
+            _dry_run(engine, moment, as_json)
+            ctx.exit(DONE)
+        missing = engine.missing_channels()
+        if missing:
+            listed = ", ".join(missing)
+            _refuse(
+                ctx,
+                f"no channel adapter for {listed}: the policy's steps send on it; name the "
+                "adapters in a configuration file (--config arrears.toml), or plan with --dry-run",
+            )
         with collector_paused():  # the command owns its process
-            report = engine.tick(moment)
+            if config is None:
+                report = engine.tick(moment)
+            else:
+                report = engine.tick(
+                    moment,
+                    batch=config.run.batch,
+                    owner=config.owner,
+                    lease_for=config.run.lease_for,
+                )
     if as_json:
-        click.echo(json_module.dumps(report.to_json(), sort_keys=True))
+        click.echo(json.dumps(report.to_json(), sort_keys=True))
     else:
         click.echo(
             f"tick at {report.at.isoformat()}: {report.reviewed} reviewed, {report.sent} sent, "
             f"{report.denied} denied, {report.tasks} tasks, {report.fired} fired, "
             f"{report.recovered} recovered ({report.unknown} unknown), "
+            f"{report.caught_up} caught up, {report.missed} missed, "
             f"{len(report.errors)} errors"
         )
     for case_id, error in report.errors:
         click.echo(f"{case_id}: {error}", err=True)
     ctx.exit(FAILED if report.errors else DONE)
+
+
+def _dry_run(engine: Any, moment: datetime | None, as_json: bool) -> None:
+    """What the tick would do with each due case, as `Engine.explain` says; nothing recorded."""
+    import json
+
+    at = moment or engine.clock.now()
+    due = engine.store.due(at)
+    explained = [engine.explain(case_id, at) for case_id in due]
+    if as_json:
+        rows = [
+            {
+                "case_id": item.case_id,
+                "escalations": [c.trigger for c in item.escalations if c.would_fire],
+                "steps": [
+                    {"source": step.source, "action": step.action, "blocked": step.blocked}
+                    for step in item.steps
+                ],
+                "next_review_at": item.next_review_at.isoformat(),
+            }
+            for item in explained
+        ]
+        click.echo(json.dumps({"at": at.isoformat(), "due": rows}, sort_keys=True))
+        return
+    for item in explained:
+        click.echo(str(item))
+        click.echo("")
+    click.echo(f"dry run at {at.isoformat()}: {len(due)} cases due; nothing was recorded")
+
+
+@main.command("run")
+@click.option(
+    "--config",
+    "config_path",
+    required=True,
+    metavar="FILE",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The configuration file (arrears.toml).",
+)
+@click.option(
+    "--status-file",
+    default=None,
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Rewrite this JSON file with the run's status after every batch "
+    "(default: run.status_file).",
+)
+@click.option(
+    "--start",
+    default=None,
+    metavar="TIME",
+    help="Simulate time: tick at TIME, then every run.every after it, without waiting "
+    "(a replay or a test). ISO 8601 with an offset.",
+)
+@click.option(
+    "--until",
+    default=None,
+    metavar="TIME",
+    help="Stop before the first tick after TIME. ISO 8601 with an offset.",
+)
+@click.pass_context
+def run_command(
+    ctx: click.Context,
+    config_path: Path,
+    status_file: Path | None,
+    start: str | None,
+    until: str | None,
+) -> None:
+    """Tick on the configuration's cadence until stopped (SIGTERM or SIGINT).
+
+    Each tick reviews the due cases batch by batch under this worker's lease
+    owner.  The first SIGTERM or SIGINT stops after the batch under way; a
+    second abandons it (safe: the outbox closes what it left open).  SIGUSR1
+    prints a status line.
+
+    Exit status: 0 stopped as asked; 1 stopped, and a case review raised
+    during the run; 2 refused to start (a bad configuration file, a policy
+    that does not load, no such database, a channel the policy sends on
+    without an adapter); 3 gave up after run.max_failures failed ticks in a
+    row; 4 a second signal abandoned the batch under way.
+    """
+    from .clock import SettableClock
+    from .runner import Runner, logs_from
+
+    first, last = _moment(start, "--start"), _moment(until, "--until")
+    if first is not None and last is not None and last < first:
+        raise click.BadParameter("is before --start", param_hint="--until")
+    config = _config(ctx, config_path)
+    if (status_file or config.status_file) is not None:
+        _output(Path(status_file or config.status_file), "--status-file")
+    clock = SettableClock(first) if first is not None else None
+    with logs_from(config), config.open_store() as store:
+        engine = _configured_engine(ctx, config, store, clock)
+        runner = Runner(
+            engine,
+            every=config.run.every,
+            owner=config.owner,
+            lease_for=config.run.lease_for,
+            batch=config.run.batch,
+            status_file=status_file or config.status_file,
+            start=first,
+            until=last,
+            max_failures=config.run.max_failures,
+        )
+        code = runner.run()
+    ctx.exit(code)
 
 
 @main.command("explain")
@@ -866,6 +1245,7 @@ def explain_command(
     help="The champion variant challengers are compared with (default: the variant named "
     "champion, else the first by name).",
 )
+@_locale_option("the language more than half of the cases' debtors read, else en")
 @_COST_OPTION
 def report_command(
     db: str,
@@ -874,13 +1254,16 @@ def report_command(
     start: str | None,
     end: str | None,
     champion: str | None,
+    locale: str | None,
     costs: tuple[str, ...],
 ) -> None:
     """Print the KPIs of every case in the store over a window, from its journal.
 
     The window is [--from, --to); the table says which it is, and every
     figure is defined in the KPI definitions (docs/kpis.md).  Optionally
-    writes the HTML report.
+    writes the HTML report.  Both are in the language more than half of the
+    cases' debtors read (their locale), else in English; --lang en or
+    --lang zh-CN chooses.
 
     Exit status: 0, or 2 when the command was misused (no such database, a
     time without an offset, --to not after --from).
@@ -892,6 +1275,8 @@ def report_command(
     from .stores import open_store
 
     first, last = _moment(start, "--from"), _moment(end, "--to")
+    if html is not None:
+        _output(html, "--html")
     with _engine_logs(False), open_store(_existing(db)) as store:
         try:
             report = kpis_from_journal(
@@ -900,14 +1285,17 @@ def report_command(
         except InvalidInput as err:
             hint = "--champion" if err.field == "champion" else "--to"
             raise click.BadParameter(str(err), param_hint=hint) from None
+    language = locale or report.locale
     if as_json:
         click.echo(json_module.dumps(report.to_json(), ensure_ascii=False, sort_keys=True))
     else:
-        click.echo(report.table(), nl=False)
+        click.echo(report.table(language), nl=False)
     if html is not None:
         from .report import write_html
+        from .report_text import report_locale
 
-        write_html(report, html, title=f"Collection report: {Path(db).name}")
+        title = report_locale(language).text.title_of.format(name=Path(db).name)
+        write_html(report, html, title=title, locale=language)
         click.echo(f"report: {html}", err=as_json)
 
 
@@ -959,7 +1347,8 @@ def _checkpoint_log(path: Path, keys: Sequence[Any]) -> Any:
 
     if not path.exists():
         return CheckpointLog()
-    with path.open(encoding="utf-8") as lines:
+    # Bytes that are not UTF-8 make a line that does not hold (reported), not an exception.
+    with path.open(encoding="utf-8", errors="replace") as lines:
         return read_checkpoints(lines, keys)
 
 
@@ -1062,6 +1451,7 @@ def journal_keygen_command(prefix: str, use_hmac: bool) -> None:
     for path in files:
         if path.exists():
             raise click.BadParameter(f"{path} exists; not overwritten", param_hint="--out")
+        _output(path, "--out")
     for (path, data), secret in zip(files.items(), (True, False), strict=False):
         # The secret file is created readable by its owner only, never by others.
         with open(
@@ -1121,6 +1511,7 @@ def journal_checkpoint_command(
         raise click.BadParameter(
             f"{key_path} is a public key; a private or HMAC key signs", param_hint="--key"
         )
+    _output(checkpoints, "--checkpoints")
     log = _checkpoint_log(checkpoints, [key])
     with _engine_logs(False), open_store(_existing(db)) as store:
         try:
@@ -1275,7 +1666,7 @@ def journal_verify_export_command(
     """
     from .journal import read_export
 
-    with export_file.open(encoding="utf-8") as lines:
+    with export_file.open(encoding="utf-8", errors="replace") as lines:  # not UTF-8: does not hold
         chains, problems, signature = read_export(lines, _keys(keys) or None)
     if problems:
         _tampered(problems)

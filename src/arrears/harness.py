@@ -8,7 +8,8 @@
 
 It builds an engine from the policy exactly as production would (its packs,
 workflow, templates), with a recording channel for every automated medium,
-one agent per task queue the policy names, and a settable clock, then lets a
+one agent per task queue the policy names (``agent-QUEUE``, with every skill
+the policy's tasks in that queue ask for), and a settable clock, then lets a
 test open cases, move time day by day and read what happened.
 """
 
@@ -17,19 +18,28 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from decimal import Decimal
+from typing import Any, Final
 
-from .case import Case
+from .case import Balance, Case
 from .channels import RecordingChannel
 from .clock import SettableClock, require_aware
 from .engine import Engine
-from .policy import Policy, TaskAction, load_policy
+from .errors import InvalidInput
+from .policy import Facts, Policy, TaskAction, load_policy
 from .tasks import Agent, Task
 from .tick import TickReport
 
 __all__ = ["PolicyHarness"]
 
 _AUTOMATED = frozenset({"sms", "email", "letter", "voicemail"})
+
+#: An amount as `PolicyHarness.open` takes it: a decimal string, an int or a `Decimal`.
+Amount = str | int | Decimal
+
+#: The balance components `PolicyHarness.open` takes by name: every field of `Balance` but
+#: its currency (``principal``, ``interest``, ``fees``, ``penalty``, ``not_due``, ``credit``).
+COMPONENTS: Final = tuple(name for name in Balance.model_fields if name != "currency")
 
 
 class PolicyHarness:
@@ -48,20 +58,25 @@ class PolicyHarness:
 
     def __init__(self, policy: Policy | str | os.PathLike[str], *, start: datetime | str) -> None:
         self.policy = policy if isinstance(policy, Policy) else load_policy(policy)
-        moment = datetime.fromisoformat(start) if isinstance(start, str) else start
+        try:
+            moment = datetime.fromisoformat(start) if isinstance(start, str) else start
+        except ValueError:
+            raise InvalidInput("start", start, "an ISO 8601 time with an offset") from None
         self.clock = SettableClock(require_aware(moment, "start"))
         self.channel = RecordingChannel(channels=_AUTOMATED)
-        queues = sorted(
-            {
-                step.task.queue
-                for step in (
-                    *self.policy.steps,
-                    *(s for v in self.policy.variants for s in (v.steps or ())),
-                )
-                if isinstance(step.task, TaskAction)
-            }
-        )
-        agents = [Agent(id=f"agent-{queue}", queues=frozenset({queue})) for queue in queues]
+        skills: dict[str, set[str]] = {}
+        for step in (
+            *self.policy.steps,
+            *(s for v in self.policy.variants for s in (v.steps or ())),
+        ):
+            if isinstance(step.task, TaskAction):
+                needed = skills.setdefault(step.task.queue, set())
+                if step.task.skill is not None:
+                    needed.add(step.task.skill)
+        agents = [
+            Agent(id=f"agent-{queue}", queues=frozenset({queue}), skills=frozenset(needed))
+            for queue, needed in sorted(skills.items())
+        ]
         self.engine = Engine(
             policy=self.policy, channels=[self.channel], clock=self.clock, agents=agents
         )
@@ -72,7 +87,13 @@ class PolicyHarness:
         *,
         id: str,
         due_date: str,
-        principal: str,
+        principal: Amount | None = None,
+        interest: Amount | None = None,
+        fees: Amount | None = None,
+        penalty: Amount | None = None,
+        not_due: Amount | None = None,
+        credit: Amount | None = None,
+        balance: Balance | Mapping[str, Any] | None = None,
         currency: str | None = None,
         timezone: str | None = None,
         locale: str | None = None,
@@ -81,9 +102,34 @@ class PolicyHarness:
     ) -> Case:
         """Open a case with sensible defaults for the policy's first pack.
 
-        Any other `Case` field may be given (``contacts``, ``stage``, ``debtor``…).
+        What is owed is given either by component (``principal``, ``interest``,
+        ``fees``, ``penalty``: overdue; ``not_due``: not yet due; ``credit``:
+        held for the debtor), each a decimal string, an int or a `Decimal`,
+        with ``currency`` (CNY, or USD for a policy without the CN pack); or
+        whole, as ``balance`` (a `Balance` or its mapping; a mapping without a
+        currency takes ``currency``).  Any other `Case` field may be given
+        (``contacts``, ``stage``, ``debtor``…).
+
+        Raises:
+            InvalidInput: a component beside ``balance`` (or ``currency``
+                beside a balance that names its own), nothing owed given at
+                all, or a value the case refuses (naming its field).
         """
         chinese = "CN" in self.policy.packs or not self.policy.packs
+        components = {
+            name: value
+            for name, value in (
+                ("principal", principal),
+                ("interest", interest),
+                ("fees", fees),
+                ("penalty", penalty),
+                ("not_due", not_due),
+                ("credit", credit),
+            )
+            if value is not None
+        }
+        default_currency = currency or ("CNY" if chinese else "USD")
+        owed = _balance(balance, components, currency, default_currency)
         data: dict[str, Any] = {
             "id": id,
             "debtor": {
@@ -92,10 +138,7 @@ class PolicyHarness:
                 "locale": locale or ("zh-CN" if chinese else "en-US"),
             },
             "contacts": [{"id": "mobile", "channel": "call", "address": phone}],
-            "balance": {
-                "currency": currency or ("CNY" if chinese else "USD"),
-                "principal": principal,
-            },
+            "balance": owed,
             "due_date": due_date,
         }
         data.update(fields)
@@ -165,6 +208,50 @@ class PolicyHarness:
             if entry.kind == "contact_denied"
         ]
 
-    def facts(self, case_id: str) -> Mapping[str, Any]:
-        """The facts the policy reads about the case now."""
-        return self.engine.facts(case_id, self.clock.now()).as_dict()
+    def facts(self, case_id: str) -> Facts:
+        """The `Facts` a Python rule of the policy receives for the case, at the clock's now.
+
+        The same type and content as the tick hands a rule (`Policy.rule`):
+        ``facts["dpd"]``, ``facts.case``, ``facts.history``, ``facts.entries()``,
+        ``facts.segment`` and ``facts.variant``, all copies (changing them
+        changes nothing stored).  ``facts.as_dict()`` gives the named facts
+        as a plain dict.
+        """
+        return self.engine.facts(case_id, self.clock.now())
+
+
+def _balance(
+    balance: Balance | Mapping[str, Any] | None,
+    components: Mapping[str, Amount],
+    currency: str | None,
+    default_currency: str,
+) -> dict[str, Any]:
+    """The case's ``balance`` mapping, from a whole balance or its components."""
+    if balance is None:
+        if not components:
+            raise InvalidInput(
+                "principal",
+                None,
+                "what is owed: principal= (or another component: "
+                + ", ".join(f"{name}=" for name in COMPONENTS[1:])
+                + "), or balance=",
+            )
+        return {"currency": default_currency, **components}
+    if components:
+        name, value = next(iter(components.items()))
+        raise InvalidInput(
+            name,
+            value,
+            f"no {name}= beside balance=: give every component in the balance, "
+            "or the components without balance=",
+        )
+    whole = balance.model_dump() if isinstance(balance, Balance) else dict(balance)
+    if "currency" not in whole:
+        whole["currency"] = default_currency
+    elif currency is not None:
+        raise InvalidInput(
+            "currency",
+            currency,
+            f"no currency= beside a balance that names its own ({whole['currency']!r})",
+        )
+    return whole

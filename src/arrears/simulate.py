@@ -33,6 +33,7 @@ import heapq
 import json
 import math
 import random
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -47,11 +48,12 @@ from .case import Case
 from .channels import DeliveryReport, OutboundMessage, SendResult
 from .clock import SettableClock, require_aware
 from .engine import Engine
-from .errors import InvalidInput
+from .errors import HIDDEN, InvalidInput, invalid_input
 from .guards import Actor
 from .journal import Head, JournalEntry
 from .kpi import DEFAULT_COSTS, KpiReport, kpis_from_journal
 from .money import Money, currency_quantum
+from .operations.agreements import checked_days
 from .policy import Policy, TaskAction
 from .store import MemoryStore, Store
 from .tasks import Agent
@@ -368,13 +370,20 @@ def synthetic_portfolio(
 def load_portfolio(path: str | Path) -> list[dict[str, Any]]:
     """Case records from a JSON file (an array) or a JSON Lines file (one record a line).
 
-    Each record is what `Engine.open_case` takes, optionally with a
-    ``profile`` naming the `Behaviour` profile of its debtor.
+    Each record is what `Engine.open_case` takes, or a flat row as
+    ``arrears import`` reads JSON Lines (``id``, ``debtor_id``, ``currency``,
+    ``due_date``, ``principal``…), optionally with a ``profile`` naming the
+    `Behaviour` profile of its debtor.  Every record is checked as a case
+    before the run starts.
 
     Raises:
-        InvalidInput: the file is not JSON, or a record is not an object.
+        InvalidInput: the file is not UTF-8 JSON, a record is not an object, or
+            is not a case (the first problem, at the record's position).
     """
-    text = Path(path).read_text(encoding="utf-8")
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput("portfolio", str(path), "UTF-8 JSON or JSON Lines") from None
     try:
         stripped = text.lstrip()
         if stripped.startswith("["):
@@ -383,10 +392,33 @@ def load_portfolio(path: str | Path) -> list[dict[str, Any]]:
             records = [json.loads(line) for line in text.splitlines() if line.strip()]
     except json.JSONDecodeError as err:
         raise InvalidInput("portfolio", str(path), f"JSON or JSON Lines ({err})") from None
-    for position, record in enumerate(records):
-        if not isinstance(record, dict):
-            raise InvalidInput(f"portfolio[{position}]", type(record).__name__, "a case record")
-    return records
+    if not isinstance(records, list):
+        raise InvalidInput("portfolio", type(records).__name__, "an array of case records")
+    return [_case_record(position, record) for position, record in enumerate(records)]
+
+
+def _case_record(position: int, record: Any) -> dict[str, Any]:
+    """*record* as `Engine.open_case` takes it (a flat row converted), checked as a case."""
+    from pydantic import ValidationError
+
+    from ._portfolio import COLUMNS, _from_flat
+
+    where = f"portfolio[{position}]"
+    if not isinstance(record, dict):
+        raise InvalidInput(where, type(record).__name__, "a case record")
+    profile = record.get("profile")
+    fields = {key: value for key, value in record.items() if key != "profile"}
+    if "debtor" not in fields and set(fields) <= set(COLUMNS):  # a row as import reads it
+        fields, problems = _from_flat(fields, position + 1)
+        if problems:
+            first = problems[0]  # its message may quote the value: the value is not shown twice
+            expected = re.sub(r"^got .*?: ", "", first.message)
+            raise InvalidInput(f"{where}.{first.field}", HIDDEN, expected)
+    try:
+        Case.model_validate(fields)
+    except ValidationError as err:
+        raise invalid_input(err, prefix=f"{where}.") from None
+    return fields if profile is None else {**fields, "profile": profile}
 
 
 # -- the engine's surroundings ---------------------------------------------------------------
@@ -459,6 +491,9 @@ class _Watched:
 
     def next_review(self, case_id: str) -> datetime | None:
         return self.inner.next_review(case_id)
+
+    def due_at(self, case_id: str) -> datetime | None:
+        return self.inner.due_at(case_id)
 
     def lease(self, now: datetime, limit: int, owner: str, ttl: timedelta) -> list[str]:
         return self.inner.lease(now, limit, owner, ttl)
@@ -560,6 +595,9 @@ class Simulation:
         workforce: The agents.
         zone: The lender's time zone (the agents' shifts).
         costs: Cost of one contact per channel, in the cases' currency, for the KPIs.
+        grace_days: Days of grace after its date each promise gets (as
+            `Engine.record_promise` takes them): a debtor paying late within them
+            keeps the promise.
     """
 
     def __init__(
@@ -573,7 +611,9 @@ class Simulation:
         workforce: Workforce | None = None,
         zone: str = "Asia/Shanghai",
         costs: Mapping[str, Decimal | str | int] | None = None,
+        grace_days: int = 0,
     ) -> None:
+        self.grace_days = checked_days(grace_days)
         self.policy = policy
         self.seed = seed
         self.start = require_aware(start, "start")
@@ -823,7 +863,9 @@ class Simulation:
             amount = _part(arrears, share)
             today = case.local_date(at)
             due = today + timedelta(days=rng.randint(1, 7))
-            engine.record_promise(case_id, amount, due, at=at, actor=actor)
+            engine.record_promise(
+                case_id, amount, due, grace_days=self.grace_days, at=at, actor=actor
+            )
             zone = case.debtor.timezone or self.zone
             last = datetime.combine(due, time(20), tzinfo=zone)
             if rng.random() < profile.keep:

@@ -259,7 +259,7 @@ class HoldEvent(_EventBase):
     """A hold begins (``type: hold``).
 
     Attributes:
-        kind: ``bankruptcy``, ``breathing_space``, ``mental_health_crisis``,
+        kind: ``bankruptcy``, ``breathing_space``, ``mental_health_crisis``, ``mental_capacity``,
             ``deceased``, ``attorney``, ``hardship`` (or another `HoldKind` but
             ``dispute`` and ``cease``,
             which have events of their own).

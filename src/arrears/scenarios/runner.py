@@ -234,6 +234,8 @@ class _Run:
         return Engine(
             policy=policy,
             compliance=compliance,
+            # The policy's packs with the scenario's overrides on top of the policy's.
+            compliance_mode="replace" if compliance is not None else None,
             channels=[RecordingChannel(channels=_AUTOMATED_CHANNELS)],
             templates=setup.templates,
             agents=_agents(policy),
