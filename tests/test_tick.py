@@ -541,7 +541,7 @@ class TestCollector:
             clock=SettableClock(shanghai(2026, 8, 28, 9, 30)),
         )
         for number in range(cases):
-            engine.open_case(case_data(f"L-{number}"), at=shanghai(2026, 8, 27, 18, 0))
+            engine.open_case(case_data(f"L-{number}"), at=shanghai(2026, 8, 28, 9, 0))
         return engine, freed
 
     @staticmethod

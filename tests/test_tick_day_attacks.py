@@ -918,12 +918,6 @@ def test_a_rules_trigger_fires_before_the_steps_of_the_stage_it_leaves() -> None
     assert [t.step for t in case.tasks] == ["phone-call"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_catch_up asks only the policy's steps about the missed days: a message a Python "
-    "rule returns for a day without a review is neither caught up nor journaled as missed "
-    "('never dropped' in docs/operations.md does not hold for rules)",
-)
 def test_a_rules_message_on_a_day_without_a_review_is_caught_up_or_journaled() -> None:
     policy = cn_policy()
 

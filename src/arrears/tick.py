@@ -58,8 +58,6 @@ from .outbox import RESULT_KINDS, OpenIntent, pending
 from .planner import ActionPlan, Planner, contact_for, outbox_key, proposal_for, review_day
 from .plans import PlanStatus
 from .policy import Facts, SendAction, TaskAction
-from .policy.conditions import Test
-from .policy.model import Step
 from .recorder import Recorder
 from .store import Store
 
@@ -507,40 +505,41 @@ def _catch_up(
     moves.reverse()  # oldest first: the first move after a day names its stage that day
     acting = {plan.source for plan in plans}
     here = {step_id for _, step_id, _ in run.planner.steps(facts.variant, case.stage)}
-    latest: dict[str, tuple[date, ActionPlan]] = {}
+    here.update(name for name, _ in run.planner.rules)  # a rule acts in every stage
+    latest: dict[tuple[str, int], tuple[date, ActionPlan]] = {}
     for day in days:
         at = local_moment(day, settings.time, zone, now)
         end = local_moment(day + timedelta(days=1), time(0), zone, now)
         stage = next((source for moved, source in moves if moved >= end), case.stage)  # that night
-        for step, step_id, test, then in _due_then(run, facts, stage, at, day >= unreviewed):
-            key = outbox_key(case.id, day, step_id)
-            if key in window.done or (day.isoformat(), step_id) in told or not test(then):
+        for source, action, index in _due_then(run, facts, stage, at, day >= unreviewed):
+            key = outbox_key(case.id, day, source, index)
+            if key in window.done or (day.isoformat(), source) in told:
                 continue
-            missed = {"day": day.isoformat(), "step": step_id}
+            missed = {"day": day.isoformat(), "step": source}
             if key in window.denied:
                 retry = window.denied[key]
                 if retry is not None:  # denied until a time no review reached that day
                     reason = f"denied until {retry.isoformat()}; not sent that day"
                     review.missed.append(missed | {"reason": reason})
                 continue  # denied for good: journaled as such that day
-            if key in window.intents and step_id in review.steps:
+            if key in window.intents and source in review.steps:
                 continue  # an earlier review's open intent: recovery closes it
-            if isinstance(step.action, TaskAction) and any(t.step == step_id for t in case.tasks):
+            if isinstance(action, TaskAction) and any(t.step == source for t in case.tasks):
                 continue  # its task is still open: nothing is owed
-            if step_id not in here:  # it does not act in the stage the case is in now
+            if source not in here:  # it does not act in the stage the case is in now
                 review.missed.append(missed | {"reason": f"the case has left stage {stage}"})
-            elif step_id in acting:
+            elif source in acting:
                 review.missed.append(missed | {"reason": "the step acts at this review"})
             else:
-                earlier = latest.get(step_id)
+                earlier = latest.get((source, index))
                 if earlier is not None:
                     reason = f"acts once, for {day.isoformat()}"
                     review.missed.append(
-                        {"day": earlier[0].isoformat(), "step": step_id, "reason": reason}
+                        {"day": earlier[0].isoformat(), "step": source, "reason": reason}
                     )
-                latest[step_id] = (day, ActionPlan(step_id, step.action, key))
-    for step_id, (day, plan) in latest.items():
-        review.catching[plan.key] = {"day": day.isoformat(), "step": step_id}
+                latest[source, index] = (day, ActionPlan(source, action, key))
+    for day, plan in latest.values():
+        review.catching[plan.key] = {"day": day.isoformat(), "step": plan.source}
     return [plan for _, plan in latest.values()]
 
 
@@ -554,23 +553,34 @@ def _regular(run: _Run, case: Case, due_at: datetime) -> bool:
 
 def _due_then(
     run: _Run, facts: Facts, stage: str, at: datetime, unreviewed: bool
-) -> Iterator[tuple[Step, str, Test, Facts]]:
-    """The steps to judge for a day a review may have missed, each with the facts to judge it on.
+) -> Iterator[tuple[str, SendAction | TaskAction | str, int]]:
+    """What applied on a day a review may have missed: (step or rule, action, index).
 
-    Those of the stage the case stood in that day and, on a day that surely
-    had no review (*unreviewed*), those of the stage it stands in now (a
-    review that did not run could not move it on): each at the day's review
-    time, on the case as it is now in that stage.
+    The steps of the stage the case stood in that day and, on a day that
+    surely had no review (*unreviewed*), those of the stage it stands in now
+    (a review that did not run could not move it on), each judged at the
+    day's review time on the case as it is now in that stage; then what the
+    policy's Python rules return on the facts of that day (their triggers
+    aside: escalations are judged now).
     """
     case = facts.case
     seen: set[str] = set()
+    first: Facts | None = None
     for where in dict.fromkeys((stage, case.stage) if unreviewed else (stage,)):
         probe = case if where == case.stage else case.model_copy(update={"stage": where})
         then = run.rec.facts(probe, at)
+        if first is None:
+            first = then
         for step, step_id, test in run.planner.steps(facts.variant, where):
             if step_id not in seen:
                 seen.add(step_id)
-                yield step, step_id, test, then
+                if test(then):
+                    yield step_id, step.action, 0
+    assert first is not None
+    for name, function in run.planner.rules:
+        for index, action in enumerate(function(first) or ()):
+            if not isinstance(action, str):
+                yield name, action, index
 
 
 def _pending(store: Store, case_id: str) -> list[OpenIntent]:
