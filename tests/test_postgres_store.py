@@ -102,6 +102,28 @@ def test_the_schema_is_created_on_open_and_its_version_recorded(url: str, schema
     ]
 
 
+def test_a_schema_at_version_2_finds_each_debtors_cases(
+    url: str, schema: str, make_case: Callable[..., Case]
+) -> None:
+    """Version 3 derives each stored case's debtor id, indexed: the rows written before it are
+    found by debtor once the schema is upgraded."""
+    with PostgresStore(url, schema=schema) as store:
+        for case_id, debtor in (("L-2", "D-1"), ("L-1", "D-1"), ("K-1", "D-2")):
+            case = make_case(id=case_id, debtor={"id": debtor})
+            store.add(case, opened(case))
+    run_sql(url, schema, "DROP INDEX cases_debtor")
+    run_sql(url, schema, "ALTER TABLE cases DROP COLUMN debtor_id")
+    run_sql(url, schema, "DELETE FROM schema_versions WHERE version > 2")
+    with PostgresStore(url, schema=schema) as store:
+        assert store.schema_version == 3
+        assert store.cases_of("D-1") == ["L-1", "L-2"]
+        assert store.cases_of("D-2") == ["K-1"]
+    indexes = run_sql(
+        url, schema, "SELECT indexdef FROM pg_indexes WHERE indexname = 'cases_debtor'"
+    )
+    assert "debtor_id" in indexes[0][0]
+
+
 def test_a_newer_schema_is_refused(url: str, schema: str) -> None:
     PostgresStore(url, schema=schema).close()
     run_sql(url, schema, "INSERT INTO schema_versions (version, description) VALUES (99, 'x')")

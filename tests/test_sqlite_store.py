@@ -167,13 +167,15 @@ class TestMigrations:
         # Take the file back to schema 1, as an earlier release wrote it.
         db = sqlite3.connect(path)
         with db:
+            db.execute("DROP INDEX cases_debtor")
+            db.execute("ALTER TABLE cases DROP COLUMN debtor_id")
             db.execute("ALTER TABLE reviews DROP COLUMN lease_owner")
             db.execute("ALTER TABLE reviews DROP COLUMN lease_until")
             db.execute("DELETE FROM schema_versions WHERE version > 1")
         db.close()
         assert "lease_owner" not in columns(path)["reviews"]
         with SQLiteStore(path) as store:
-            assert store.schema_version == SCHEMA_VERSION == 2
+            assert store.schema_version == SCHEMA_VERSION == 3
             engine = Engine(store=store, clock=SettableClock(NOW))
             assert engine.case("L-0001") == before
             assert engine.verify() == []
@@ -182,7 +184,32 @@ class TestMigrations:
         with sqlite3.connect(path) as db:
             versions = [row[0] for row in db.execute("SELECT version FROM schema_versions")]
         db.close()
-        assert versions == [1, 2]
+        assert versions == [1, 2, 3]
+
+    def test_a_file_at_schema_2_finds_each_debtors_cases(self, path: Path) -> None:
+        """Schema 3 derives each stored case's debtor id: the cases of a file written before it
+        are found by debtor, by an index, and later cases join them."""
+        with SQLiteStore(path) as store:
+            engine = Engine(store=store, clock=SettableClock(NOW))
+            engine.open_cases([loan(1, 3), loan(2, 3), {**loan(3, 3), "debtor": {"id": "D-0001"}}])
+        db = sqlite3.connect(path)
+        with db:
+            db.execute("DROP INDEX cases_debtor")
+            db.execute("ALTER TABLE cases DROP COLUMN debtor_id")
+            db.execute("DELETE FROM schema_versions WHERE version > 2")
+        db.close()
+        with SQLiteStore(path) as store:
+            assert store.schema_version == 3
+            assert store.cases_of("D-0001") == ["L-0001", "L-0003"]
+            assert store.cases_of("D-0002") == ["L-0002"]
+            plan = store._db.execute(
+                "EXPLAIN QUERY PLAN SELECT id FROM cases WHERE debtor_id = ? ORDER BY id", ("x",)
+            ).fetchall()
+            assert "cases_debtor" in str(plan)
+            Engine(store=store, clock=SettableClock(NOW)).open_case(
+                {**loan(4, 3), "debtor": {"id": "D-0002"}}
+            )
+            assert store.cases_of("D-0002") == ["L-0002", "L-0004"]
 
     def test_a_newer_file_is_refused(self, path: Path) -> None:
         """A file with a schema newer than the library knows raises `SchemaMismatch`."""

@@ -132,8 +132,8 @@ def opened(case: Case, at: datetime = START) -> JournalEntry:
     return entry
 
 
-def add(store: Store, case_id: str = "C-1") -> Case:
-    case = new_case(case_id)
+def add(store: Store, case_id: str = "C-1", debtor: str | None = None) -> Case:
+    case = new_case(case_id) if debtor is None else new_case(case_id, debtor={"id": debtor})
     store.add(case, opened(case))
     return case
 
@@ -199,6 +199,51 @@ class TestCases:
         with pytest.raises(InvalidInput):
             store.add(case, other)
         assert "C-1" not in store
+
+
+class TestDebtors:
+    def test_cases_of_a_debtor(self, store: Store) -> None:
+        """`cases_of` gives the debtor's cases in case id order, and no one else's."""
+        add(store, "L-3", debtor="D-1")
+        add(store, "L-1", debtor="D-1")
+        add(store, "K-9", debtor="D-2")
+        add(store, "L-2", debtor="D-1")
+        assert store.cases_of("D-1") == ["L-1", "L-2", "L-3"]
+        assert store.cases_of("D-2") == ["K-9"]
+        assert store.cases_of("D-unknown") == []
+
+    def test_a_case_keeps_its_debtor_as_it_changes(self, store: Store) -> None:
+        """Entries appended to a case leave it among its debtor's cases."""
+        add(store, "L-1", debtor="D-1")
+        write(store, "L-1")
+        write(store, "L-1", "transition")
+        assert store.cases_of("D-1") == ["L-1"]
+
+    def test_cases_added_in_the_open_transaction_are_found(self, store: Store) -> None:
+        """Inside a transaction the cases it added count; rolled back, they are gone."""
+        add(store, "L-1", debtor="D-1")
+
+        def add_then_fail() -> None:
+            with store.transaction():
+                add(store, "L-2", debtor="D-1")
+                add(store, "L-0", debtor="D-1")
+                assert store.cases_of("D-1") == ["L-0", "L-1", "L-2"]
+                with store.transaction():
+                    add(store, "M-1", debtor="D-3")
+                    assert store.cases_of("D-3") == ["M-1"]
+                raise RuntimeError("boom")
+
+        with pytest.raises(RuntimeError):
+            add_then_fail()
+        assert store.cases_of("D-1") == ["L-1"]
+        assert store.cases_of("D-3") == []
+
+    def test_the_other_store_sees_a_new_case_of_the_debtor(self, store: Any, second: Any) -> None:
+        """A case another writer added for the debtor is among the debtor's cases at once."""
+        add(store, "L-1", debtor="D-1")
+        assert second.cases_of("D-1") == ["L-1"]
+        add(second, "L-2", debtor="D-1")
+        assert store.cases_of("D-1") == ["L-1", "L-2"]
 
 
 class TestJournal:

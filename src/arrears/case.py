@@ -410,6 +410,8 @@ class Hold(BaseModel):
         released_at: When it was released early; ``None`` while not released.
         written: For a dispute or a request to stop: whether it was made in
             writing (some rules act on written ones only); ``None`` when not said.
+        origin: The case it was placed on, when it reaches this one from another of
+            the debtor's (same id on each); ``None`` on the case it was placed on.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=True)
@@ -421,6 +423,7 @@ class Hold(BaseModel):
     ends_at: AwareDatetime | None = None
     released_at: AwareDatetime | None = None
     written: bool | None = None
+    origin: Identifier | None = None
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> Self:

@@ -389,8 +389,16 @@ class Engine:
         written: bool | None = None,
         at: datetime | None = None,
         actor: Actor = SYSTEM,
+        reach: Literal["case", "debtor"] | None = None,
     ) -> Hold:
         """Put a hold beside the case's stage; escalation is refused while it is active.
+
+        A bankruptcy, a death, a breathing space, a mental health crisis
+        moratorium or a vulnerability reaches every case of the debtor; a
+        dispute, a request to stop or an attorney the case named, unless
+        *reach* is ``"debtor"`` (`arrears.holds.HOLD_REACH`).  A hold that
+        reaches several cases is journaled on each, in this unit of work, with
+        the same id; releasing it on one releases it on all.
 
         Args:
             case_id: The case.
@@ -402,12 +410,23 @@ class Engine:
                 writing (rules such as ``US-DISPUTE`` act on written ones).
             at: When it starts (the clock's now when omitted).
             actor: Who placed it.
+            reach: ``"debtor"`` to cover every case of the debtor (the debtor said
+                so); ``None``: the kind's own reach.
 
         Raises:
-            InvalidInput: a bad kind, reason or end (named).
+            InvalidInput: a bad kind, reason or end (named); a *reach* of
+                ``"case"`` for a kind that covers every debt by law.
         """
         return holds.add_hold(
-            self._recorder, case_id, kind, reason, until=until, written=written, at=at, actor=actor
+            self._recorder,
+            case_id,
+            kind,
+            reason,
+            until=until,
+            written=written,
+            at=at,
+            actor=actor,
+            reach=reach,
         )
 
     @operation
@@ -436,6 +455,7 @@ class Engine:
         automated: bool = False,
         key: str | None = None,
         provider_id: str | None = None,
+        about: Iterable[str] | None = None,
     ) -> JournalEntry:
         """Record a contact attempt and its outcome (a call, an SMS, a visit…).
 
@@ -453,9 +473,13 @@ class Engine:
             automated: Autodialed, prerecorded or AI voice.
             key: The outbox idempotency key of the message this is the result of.
             provider_id: The channel provider's id for it.
+            about: The debtor's other cases (debts) the contact was also about: it
+                counts toward each of them for rules counted per debt (Regulation F:
+                a call about two debts counts toward each).
 
         Raises:
-            InvalidInput: an unknown channel, outcome, party or contact id.
+            InvalidInput: an unknown channel, outcome, party or contact id; a case
+                in *about* that is not the same debtor's.
         """
         return contacts.record_interaction(
             self._recorder,
@@ -470,6 +494,7 @@ class Engine:
             automated=automated,
             key=key,
             provider_id=provider_id,
+            about=about,
         )
 
     @operation

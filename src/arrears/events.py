@@ -169,6 +169,7 @@ class InteractionData(TypedDict):
     party: str
     contact: NotRequired[str]
     purpose: NotRequired[str]
+    about: NotRequired[list[str]]  # the debtor's other cases the contact was also about
     key: NotRequired[str]
     provider_id: NotRequired[str]
     # An outbox intent closed by a later review (arrears.outbox): how ("report", "resent"

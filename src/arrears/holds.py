@@ -1,4 +1,4 @@
-"""The reasons collection may be paused beside the stage: `HoldKind`.
+"""The reasons collection may be paused beside the stage: `HoldKind`, and what each reaches.
 
 A module of its own, below both the case model (`arrears.case.Hold`) and the
 agreement's terms (`AgreementTerms.freeze_on_holds`), which both name them.
@@ -6,9 +6,15 @@ agreement's terms (`AgreementTerms.freeze_on_holds`), which both name them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Final, Literal
 
-__all__ = ["HoldKind"]
+__all__ = ["HOLD_REACH", "HoldKind", "Reach"]
+
+Reach = Literal["case", "debtor"]
+"""What a hold covers: the debt it is recorded on (``case``), or every debt of the
+person with this lender (``debtor``)."""
 
 
 class HoldKind(StrEnum):
@@ -29,3 +35,45 @@ class HoldKind(StrEnum):
     ATTORNEY = "attorney"
     HARDSHIP = "hardship"
     VULNERABLE = "vulnerable"
+
+
+HOLD_REACH: Final[Mapping[HoldKind, tuple[Reach, str]]] = {
+    HoldKind.BANKRUPTCY: (
+        "debtor",
+        "the automatic stay bars any act to collect a claim against the debtor "
+        "(11 U.S.C. 362(a)(6)), whichever debt it is",
+    ),
+    HoldKind.DECEASED: ("debtor", "the person has died: every debt goes to their estate"),
+    HoldKind.BREATHING_SPACE: (
+        "debtor",
+        "a moratorium protects the person from creditors' action on their debts "
+        "(SI 2020/1311 regs 7, 11)",
+    ),
+    HoldKind.MENTAL_HEALTH_CRISIS: (
+        "debtor",
+        "a mental health crisis moratorium protects the person on their debts "
+        "(SI 2020/1311 Part 3, reg 28)",
+    ),
+    HoldKind.VULNERABLE: (
+        "debtor",
+        "vulnerability is the customer's, not one account's (FCA FG21/1)",
+    ),
+    HoldKind.DISPUTE: (
+        "case",
+        "a dispute is of the debt it names (12 CFR 1006.38); the debtor may name several",
+    ),
+    HoldKind.CEASE: (
+        "case",
+        "a request to stop is about the debt it names (15 U.S.C. 1692c(c)); the debtor may "
+        "say it covers every debt",
+    ),
+    HoldKind.ATTORNEY: (
+        "case",
+        "representation is with respect to such debt (12 CFR 1006.6(b)(2)); the debtor may "
+        "say the attorney acts on every debt",
+    ),
+    HoldKind.HARDSHIP: ("case", "a forbearance agreed on one loan"),
+}
+"""Each hold kind's reach and why: a hold that reaches the ``debtor`` is journaled on
+every case of the person; a lender (or the debtor's own word) may widen a ``case`` reach
+to the debtor, never narrow a ``debtor`` one."""

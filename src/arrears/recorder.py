@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec, Protocol, 
 
 from .case import Case
 from .clock import Clock, require_aware
-from .compliance import Compliance, ContactHistory
+from .compliance import Compliance, ContactHistory, DebtorHistory
+from .compliance.history import ATTEMPT_KIND, attempt_of
 from .errors import ConcurrencyConflict, InvalidInput, TooLong
 from .events import apply_entry
 from .journal import GENESIS, JournalEntry, seal
@@ -113,6 +114,10 @@ class Recorder:
         # roll entries back (a failed savepoint) or another process may write, so a
         # history is only trusted while it ends where the store's chain does.
         self._folded: dict[str, str] = {}
+        # Each debtor's contacts across their cases (for debtors with several), folded
+        # as entries are recorded like the cases' histories; trusted while every case's
+        # chain ends where the history's last fold of it did.
+        self._debtors: dict[str, DebtorHistory] = {}
         # How deep in operations and atomic blocks the engine is (0: outside any),
         # and the refusal an operation journaled and is raising (see `atomic`).
         self.depth = 0
@@ -207,6 +212,12 @@ class Recorder:
         ):
             history.add(entry.seq, kind, at, data)
             self._folded[case.id] = entry.hash
+        if self._debtors:
+            debtor = self._debtors.get(case.debtor.id)
+            if debtor is not None and debtor.folded.get(case.id) == (head.seq, head.hash):
+                if kind == ATTEMPT_KIND:
+                    debtor.add(attempt_of(at, data, case.id))
+                debtor.folded[case.id] = (entry.seq, entry.hash)
         return entry
 
     def history(self, case_id: str) -> ContactHistory:
@@ -237,6 +248,41 @@ class Recorder:
             self._histories[case_id] = history
             self._folded[case_id] = entries[-1].hash if entries else GENESIS
         return history
+
+    def debtor_history(self, case: Case) -> DebtorHistory | None:
+        """The contacts on every case of *case*'s debtor, brought up to date (not a copy).
+
+        ``None`` when the case is the debtor's only one: its own history is
+        theirs.  Kept between judgments and folded as entries are recorded;
+        built again from the cases' histories when a case joined the debtor or
+        a chain moved on outside this engine (another process, a rollback).
+        """
+        store = self.store
+        debtor_id = case.debtor.id
+        cases = store.cases_of(debtor_id)
+        if len(cases) < 2:
+            if self._debtors:
+                self._debtors.pop(debtor_id, None)
+            return None
+        found = self._debtors.get(debtor_id)
+        if found is not None and found.cases == tuple(cases):
+            folded = found.folded
+            if all(tuple(store.head(case_id)) == folded.get(case_id) for case_id in cases):
+                return found
+        histories: dict[str, ContactHistory] = {}
+        heads: dict[str, tuple[int, str]] = {}
+        addresses: dict[str, dict[str, str]] = {}
+        for case_id in cases:
+            histories[case_id] = self.history(case_id)
+            head = store.head(case_id)
+            heads[case_id] = (head.seq, head.hash)
+            addresses[case_id] = {point.id: point.address for point in store.get(case_id).contacts}
+        found = DebtorHistory.merge(debtor_id, histories, heads, addresses)
+        if len(self._debtors) >= _HISTORIES_KEPT // 10:
+            for stale in list(self._debtors)[: _HISTORIES_KEPT // 100]:
+                del self._debtors[stale]
+        self._debtors[debtor_id] = found
+        return found
 
     def need_policy(self) -> Policy:
         """The policy.

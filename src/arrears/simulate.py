@@ -480,6 +480,9 @@ class _Watched:
     def case_ids(self) -> Iterator[str]:
         return self.inner.case_ids()
 
+    def cases_of(self, debtor_id: str) -> list[str]:
+        return self.inner.cases_of(debtor_id)
+
     def chains(self) -> Iterator[tuple[str, Sequence[JournalEntry]]]:
         return self.inner.chains()
 

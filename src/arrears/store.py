@@ -33,7 +33,8 @@ class Store(Protocol):
     """What the engine needs from a store.
 
     Cases: `add`, `get` (the store's working copy: the same object for the
-    same id until it is changed elsewhere), `case_ids`, ``in`` and ``len``.
+    same id until it is changed elsewhere), `case_ids`, `cases_of` (a
+    debtor's cases, by ``debtor.id``), ``in`` and ``len``.
     Journal: `append` (an entry and the case as it stands after it, written
     together, with an optimistic check of the case's version), `entries`,
     `head`, `last_entry`, `chains`.  Reviews: `schedule`, `due`,
@@ -100,6 +101,14 @@ class Store(Protocol):
 
     def case_ids(self) -> Iterator[str]:
         """Every case id."""
+        ...
+
+    def cases_of(self, debtor_id: str) -> list[str]:
+        """The ids of the cases whose debtor is *debtor_id*, in case id order (code point order).
+
+        Indexed: it never reads every case.  Inside a transaction it includes
+        the cases the transaction added.
+        """
         ...
 
     def chains(self) -> Iterator[tuple[str, Sequence[JournalEntry]]]:
@@ -248,10 +257,12 @@ class MemoryStore:
     that several connections share (SQLite, PostgreSQL).
     """
 
-    __slots__ = ("_chains", "_levels", "_queue", "_reviews", "_slots", "_transaction")
+    __slots__ = ("_chains", "_debtors", "_levels", "_queue", "_reviews", "_slots", "_transaction")
 
     def __init__(self) -> None:
         self._chains: dict[str, _Chain] = {}
+        # Each debtor's cases (a debtor never changes: no entry changes `Case.debtor`).
+        self._debtors: dict[str, dict[str, None]] = {}
         self._levels: list[_Level] = []  # the open transaction's levels, outermost first
         self._transaction = _Transaction(self)
         # The review index: each case's next review as a timestamp, the cases due
@@ -283,6 +294,7 @@ class MemoryStore:
         chain = _Chain((opened,))
         chain.case, chain.last = case, opened
         self._chains[case_id] = chain
+        self._debtors.setdefault(case.debtor.id, {})[case_id] = None
         if self._levels:
             self._levels[-1].lengths.setdefault(case_id, -1)
 
@@ -357,6 +369,10 @@ class MemoryStore:
     def case_ids(self) -> Iterator[str]:
         """Every case id, in the order cases were added."""
         return iter(self._chains)
+
+    def cases_of(self, debtor_id: str) -> list[str]:
+        """The ids of the debtor's cases, in case id order."""
+        return sorted(self._debtors.get(debtor_id, ()))
 
     def chains(self) -> Iterator[tuple[str, Sequence[JournalEntry]]]:
         """Every chain with its case id, in case id order (as every store gives them)."""
@@ -465,7 +481,12 @@ class MemoryStore:
                 if chain is None:
                     continue
                 if length < 0:  # added inside the level
+                    debtor = chain.case.debtor.id
                     del chains[case_id]
+                    cases = self._debtors[debtor]
+                    del cases[case_id]
+                    if not cases:
+                        del self._debtors[debtor]
                     continue
                 del chain[length:]
                 chain.last = chain[-1]

@@ -16,6 +16,7 @@ from .history import (
     OPT_OUT_COVERS,
     Attempt,
     ContactHistory,
+    DebtorHistory,
     Preference,
 )
 from .model import Judgement, Proposal, Purpose, Reason, Verdict, VisitDetails, zones_for_address
@@ -64,6 +65,7 @@ __all__ = [
     "Compliance",
     "ContactHistory",
     "ContactHours",
+    "DebtorHistory",
     "FieldVisitStaffing",
     "ForbiddenWording",
     "FrequencyCap",

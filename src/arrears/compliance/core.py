@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -11,10 +11,10 @@ from pydantic import ValidationError
 from ..case import Case, Channel, mask
 from ..clock import require_aware
 from ..errors import InvalidInput, invalid_input
-from .history import ContactHistory
+from .history import ContactHistory, DebtorHistory
 from .model import Judgement, Proposal, Reason, Verdict
 from .packs import resolve
-from .rules import Rule
+from .rules import SCOPE_ORDERS, Rule
 
 __all__ = ["Compliance"]
 
@@ -55,7 +55,9 @@ class Compliance:
             packs = (packs,)
         self.packs: tuple[str, ...] = tuple(packs)
         chosen: dict[str, Rule] = {}
-        for item in (*resolve(self.packs), *rules):
+        from_packs = tuple(resolve(self.packs))
+        laws = {item.id for item in from_packs}
+        for item in (*from_packs, *rules):
             if not isinstance(item, Rule):
                 raise InvalidInput("rules", type(item).__name__, "Rule instances")
             if item.id in chosen:
@@ -64,7 +66,7 @@ class Compliance:
         for rule_id, params in (overrides or {}).items():
             if rule_id not in chosen:
                 raise InvalidInput("overrides", rule_id, f"a rule id among {sorted(chosen)}")
-            chosen[rule_id] = _override(chosen[rule_id], params)
+            chosen[rule_id] = _override(chosen[rule_id], params, law=rule_id in laws)
         self.rules: tuple[Rule, ...] = tuple(chosen.values())
         self._by_id = chosen
         # The rules in scope for each (channel, party, purpose), worked out once.
@@ -132,6 +134,8 @@ class Compliance:
         history: ContactHistory,
         proposal: Proposal | Mapping[str, Any],
         at: datetime,
+        *,
+        debtor: Callable[[], DebtorHistory | None] | None = None,
     ) -> Verdict:
         """Would *proposal* be allowed at *at*?  Every denying rule is listed.
 
@@ -140,13 +144,17 @@ class Compliance:
             history: Its contact history (`ContactHistory.from_entries` of its journal).
             proposal: The contact: a `Proposal` or a mapping of its fields.
             at: The moment of the contact.
+            debtor: Gives the contacts on every case of the debtor (`DebtorHistory`),
+                or ``None`` when the case is their only one; called at most once,
+                when a rule that counts across cases first asks.  Without it only
+                the case's own contacts are counted.
 
         Returns:
             The verdict, with ``next_allowed_at`` when a later time would do.
         """
         moment = require_aware(at, "at")
         checked = self.proposal(case, proposal)
-        judgement = Judgement(case, history, checked, moment)
+        judgement = Judgement(case, history, checked, moment, debtor=debtor)
         reasons = self._reasons(judgement)
         if not reasons:
             return Verdict(True, (), moment, moment, checked)
@@ -183,13 +191,26 @@ class Compliance:
         return None
 
 
-def _override(rule: Rule, params: Mapping[str, Any]) -> Rule:
+def _override(rule: Rule, params: Mapping[str, Any], *, law: bool) -> Rule:
+    """*rule* with *params* changed; a pack's (*law*) counting scope only ever widened."""
     if not isinstance(params, Mapping):
         raise InvalidInput(f"overrides.{rule.id}", params, "a mapping of parameter to value")
     for name in params:
         if name in ("id", "citation"):
             raise InvalidInput(f"overrides.{rule.id}.{name}", params[name], "a rule parameter")
     try:
-        return type(rule).model_validate({**dict(rule), **params})
+        changed = type(rule).model_validate({**dict(rule), **params})
     except ValidationError as err:
         raise invalid_input(err, prefix=f"overrides.{rule.id}") from err
+    if law:
+        for name, order in SCOPE_ORDERS.items():
+            fixed, wanted = getattr(rule, name, None), getattr(changed, name, None)
+            if fixed in order and wanted in order and order.index(wanted) < order.index(fixed):
+                wider = [scope for scope in order if order.index(scope) >= order.index(fixed)]
+                raise InvalidInput(
+                    f"overrides.{rule.id}.{name}",
+                    wanted,
+                    f"one of {wider}: the law counts {rule.id} {name} {fixed}; "
+                    "a lender may widen the scope, never narrow it",
+                )
+    return changed

@@ -11,9 +11,9 @@ source of truth: `ContactHistory.from_entries` rebuilds it from the chain.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from typing import Any, Final
 
@@ -25,6 +25,7 @@ __all__ = [
     "OPT_OUT_COVERS",
     "Attempt",
     "ContactHistory",
+    "DebtorHistory",
     "Preference",
 ]
 
@@ -46,6 +47,10 @@ class Attempt:
         contact: The contact point's id, when one was used.
         automated: Autodialed, prerecorded or AI voice.
         purpose: What the contact was for (``collection``, ``location``…).
+        about: The debtor's other cases (debts) the contact was also about, besides
+            the case it is recorded on (a call about two loans counts toward each).
+        case: The case it is recorded on, in a `DebtorHistory`; ``None`` in a
+            case's own `ContactHistory` (the case itself).
     """
 
     at: datetime
@@ -55,6 +60,28 @@ class Attempt:
     contact: str | None
     automated: bool
     purpose: str
+    about: frozenset[str] = frozenset()
+    case: str | None = None
+
+    def concerns(self, case_id: str) -> bool:
+        """True when the attempt was about *case_id*: recorded on it, or naming it in ``about``."""
+        return self.case is None or self.case == case_id or case_id in self.about
+
+
+def attempt_of(at: datetime, data: Mapping[str, Any], case: str | None = None) -> Attempt:
+    """The `Attempt` an ``interaction`` entry's *data* records (on *case*, for a debtor's)."""
+    about = data.get("about")
+    return Attempt(
+        at,
+        data["channel"],
+        data["outcome"],
+        data.get("party", "debtor"),
+        data.get("contact"),
+        bool(data.get("automated", False)),
+        data.get("purpose", "collection"),
+        frozenset(about) if about else frozenset(),
+        case,
+    )
 
 
 #: What a consent may be for; each rule reads only the consents for its own question.
@@ -159,17 +186,7 @@ class ContactHistory:
         """Fold one journal entry in (the engine calls this as it records)."""
         self.seq = seq
         if kind == ATTEMPT_KIND:
-            self.attempts.append(
-                Attempt(
-                    at,
-                    data["channel"],
-                    data["outcome"],
-                    data.get("party", "debtor"),
-                    data.get("contact"),
-                    bool(data.get("automated", False)),
-                    data.get("purpose", "collection"),
-                )
-            )
+            self.attempts.append(attempt_of(at, data))
             self._stamps.append(at.timestamp())
         elif kind == "consent":
             covers = data.get("covers")
@@ -236,6 +253,86 @@ class ContactHistory:
             if opt_out.covers(channel, contact):
                 return opt_out
         return None
+
+
+class DebtorHistory:
+    """The contact attempts on every case of one debtor, in time order, each naming its case.
+
+    Rules that count over the debtor's debts (`arrears.compliance.FrequencyCap`
+    with ``across="debtor"``), or over one debt when a contact recorded on
+    another case was about it too, read it beside the case's own history.  Like
+    `ContactHistory` it is a projection of the journal: the engine builds it
+    from the cases' histories and folds each new attempt in as it records it.
+
+    Attributes:
+        debtor: The debtor's id.
+        cases: The debtor's case ids, in case id order.
+        attempts: Every attempt on those cases, oldest first (`Attempt.case` set).
+        addresses: Each case's contact points' addresses by id (personal data:
+            kept in memory for matching a number across cases, never logged).
+        folded: Each case's last folded entry: its sequence number and hash.
+    """
+
+    __slots__ = ("_stamps", "addresses", "attempts", "cases", "debtor", "folded")
+
+    def __init__(
+        self,
+        debtor: str,
+        cases: Sequence[str],
+        addresses: Mapping[str, Mapping[str, str]],
+    ) -> None:
+        self.debtor = debtor
+        self.cases = tuple(cases)
+        self.addresses = addresses
+        self.attempts: list[Attempt] = []
+        self._stamps: list[float] = []
+        self.folded: dict[str, tuple[int, str]] = {}
+
+    @classmethod
+    def merge(
+        cls,
+        debtor: str,
+        histories: Mapping[str, ContactHistory],
+        folded: Mapping[str, tuple[int, str]],
+        addresses: Mapping[str, Mapping[str, str]],
+    ) -> DebtorHistory:
+        """The debtor's history from each case's (*histories*, by case id, in case id order)."""
+        merged = cls(debtor, list(histories), addresses)
+        tagged = [
+            replace(attempt, case=case_id)
+            for case_id, history in histories.items()
+            for attempt in history.attempts
+        ]
+        tagged.sort(key=_moment)  # stable: one case's attempts keep their journal order
+        merged.attempts = tagged
+        merged._stamps = [attempt.at.timestamp() for attempt in tagged]
+        merged.folded = dict(folded)
+        return merged
+
+    def add(self, attempt: Attempt) -> None:
+        """Fold one attempt in (``attempt.case`` set), in time order."""
+        stamp = attempt.at.timestamp()
+        if not self._stamps or stamp >= self._stamps[-1]:
+            self.attempts.append(attempt)
+            self._stamps.append(stamp)
+            return
+        index = bisect_right(self._stamps, stamp)
+        self.attempts.insert(index, attempt)
+        self._stamps.insert(index, stamp)
+
+    def since(self, moment: datetime) -> Sequence[Attempt]:
+        """The attempts at or after *moment*, oldest first."""
+        return self.attempts[bisect_left(self._stamps, moment.timestamp()) :]
+
+    def address(self, attempt: Attempt) -> str | None:
+        """The address of the contact point *attempt* used (``None``: none named, or unknown)."""
+        if attempt.contact is None or attempt.case is None:
+            return None
+        return self.addresses.get(attempt.case, {}).get(attempt.contact)
+
+
+def _moment(attempt: Attempt) -> datetime:
+    return attempt.at
 
 
 _EMPTY: Final[Mapping[str, Any]] = {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..case import Case, Channel, ContactPoint, Party
-from .history import ContactHistory
+from .history import ContactHistory, DebtorHistory
 
 __all__ = ["Judgement", "Proposal", "Purpose", "Reason", "Verdict", "VisitDetails"]
 
@@ -230,10 +230,14 @@ class Judgement:
             first possible one; ``None`` when nothing is known.
         at_work: The contact reaches the debtor at work (an employer, or a
             contact point marked ``work``).
+        debtor_history: The contacts on every case of the debtor (`DebtorHistory`),
+            read when a rule first asks; ``None`` when the case is the debtor's only one.
     """
 
     __slots__ = (
         "_days",
+        "_debtor",
+        "_debtor_source",
         "at",
         "at_work",
         "calendar_zone",
@@ -253,6 +257,7 @@ class Judgement:
         proposal: Proposal,
         at: datetime,
         *,
+        debtor: Callable[[], DebtorHistory | None] | None = None,
         _like: Judgement | None = None,
     ) -> None:
         self.case = case
@@ -260,11 +265,15 @@ class Judgement:
         self.proposal = proposal
         self.at = at
         self._days: dict[datetime, date] = {}
+        self._debtor_source = debtor
+        self._debtor: DebtorHistory | bool | None = False  # False: not asked yet
         self.point: ContactPoint | None
         self.party: str
         self.zones: tuple[ZoneInfo, ...]
         self.work_contacts: frozenset[str]
         if _like is not None:
+            self._debtor_source = _like._debtor_source
+            self._debtor = _like._debtor
             self.point = _like.point
             self.party = _like.party
             self.zones = _like.zones
@@ -282,6 +291,19 @@ class Judgement:
     def moved(self, at: datetime) -> Judgement:
         """The same judgment at another moment."""
         return Judgement(self.case, self.history, self.proposal, at, _like=self)
+
+    @property
+    def debtor_history(self) -> DebtorHistory | None:
+        """The contacts on every case of the debtor; ``None`` when this case is their only one.
+
+        Asked of the engine once per judgment, when a rule first needs it.
+        """
+        found = self._debtor
+        if found is False:
+            source = self._debtor_source
+            found = self._debtor = source() if source is not None else None
+        assert found is not True
+        return found
 
     def local(self, moment: datetime) -> datetime:
         """*moment* in the calendar zone (in its own offset when nothing is known)."""

@@ -152,6 +152,9 @@ CN: Final = Pack(
             parties=_DIRECT,
             limit=3,
             days=1,
+            across="debtor",
+            scope_reason="per debtor: the cap is on the calls a person answers a day, "
+            "whichever of their loans with the lender a call is about",
             counted_outcomes=frozenset({Outcome.CONVERSATION}),
             noun="answered calls",
         ),
@@ -163,6 +166,9 @@ CN: Final = Pack(
             limit=6,
             days=1,
             per="contact",
+            across="debtor",
+            scope_reason="per contact number: the dials a number receives a day, whichever "
+            "of the debtor's loans with the lender a dial is about",
             counted_outcomes=frozenset(
                 {Outcome.NO_ANSWER, Outcome.BUSY, Outcome.NOT_CONNECTED, Outcome.VOICEMAIL}
             ),
@@ -298,6 +304,9 @@ US_REGF: Final = Pack(
             days=7,
             quiet_days=7,
             consent_exempt_days=7,
+            scope_reason="per person per particular debt (1006.14(b)(2)); a call about several "
+            "debts counts toward each, and a person's student loans serviced under one "
+            "account number are one debt (1006.14(b)(4)) [confirm]",
         ),
         LimitedContent(
             id="US-LCM",
@@ -464,6 +473,7 @@ US_MA: Final = Pack(
             limit=2,
             days=7,
             per="person",
+            scope_reason="per debt (940 CMR 7.04(1)(f))",
             counted_channels=_PHONE,
             counted_outcomes=_MA_INITIATED,
             noun="initiated communications",
@@ -480,6 +490,7 @@ US_MA: Final = Pack(
             limit=2,
             days=30,
             per="person",
+            scope_reason="per debt (940 CMR 7.04(1)(f))",
             counted_channels=_PHONE,
             counted_outcomes=_MA_INITIATED,
             noun="initiated communications",

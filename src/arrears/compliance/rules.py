@@ -13,7 +13,7 @@ or with the `rule` decorator on a function.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Self
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import holidays
 
 __all__ = [
+    "SCOPE_ORDERS",
     "AutomatedNeedsConsent",
     "ContactHours",
     "FieldVisitStaffing",
@@ -487,6 +488,41 @@ _PLACED: Final = frozenset(
 )
 
 
+def _foreign_address(j: Judgement, attempt: Attempt) -> str | None:
+    """The address of the contact point an attempt on another of the debtor's cases used."""
+    debtor = j.debtor_history
+    return debtor.address(attempt) if debtor is not None else None
+
+
+def _same_number(j: Judgement, attempt: Attempt) -> bool:
+    """True when an attempt on another of the debtor's cases used the proposal's address."""
+    point = j.point
+    if point is None or point.address == "unknown":
+        return False
+    return _foreign_address(j, attempt) == point.address
+
+
+def _local_contact(j: Judgement, attempt: Attempt) -> str | None:
+    """The judged case's contact point for *attempt*'s address (its own id on this case)."""
+    if attempt.case is None or attempt.case == j.case.id:
+        return attempt.contact
+    address = _foreign_address(j, attempt)
+    if address is None:
+        return None
+    for point in j.case.contacts:
+        if point.address == address:
+            return point.id
+    return None
+
+
+#: How wide each scope of a `FrequencyCap` counts, narrowest first: a lender's override
+#: may move a pack's rule later in each order (count more), never earlier.
+SCOPE_ORDERS: Final[Mapping[str, tuple[str, ...]]] = {
+    "per": ("contact", "person", "case"),
+    "across": ("debt", "debtor"),
+}
+
+
 class FrequencyCap(Rule):
     """At most ``limit`` counted contacts in a rolling window; quiet days after a conversation.
 
@@ -496,14 +532,26 @@ class FrequencyCap(Rule):
     ``counted_outcomes`` or is ``unknown`` (a message that may have reached
     them: `arrears.case.Outcome.UNKNOWN`), to the same person (``per="person"``: the debtor
     across all their numbers, or the one third party), the same contact point
-    (``per="contact"``) or anyone on the case (``per="case"``).  Contacts on
-    other cases (other debts) never count.
+    (``per="contact"``: the same number or address, whichever case it is
+    recorded on) or anyone on the case (``per="case"``).
+
+    Which debts' contacts count is ``across``: ``"debt"`` counts the contacts
+    about this case, those recorded on it and those recorded on another of the
+    debtor's cases that were about it too (`Attempt.about`: a call about two
+    loans counts toward each); ``"debtor"`` counts the contacts on every case
+    of the debtor with this lender.  ``scope_reason`` says why, from the
+    citation.  A lender's override may widen ``per`` (contact, person, case)
+    or ``across`` (debt, debtor) of a pack's rule, never narrow them
+    (`arrears.compliance.Compliance`).
 
     Attributes:
         limit: The most counted contacts allowed in the window, this one included.
         days: A window of calendar days, today included.
         hours: A window of hours, instead of days.
         per: Whom the count is for.
+        across: Which debts' contacts count: this one (``debt``) or all the
+            debtor's (``debtor``).
+        scope_reason: Why the count is over ``per`` and ``across``, from the source.
         counted_channels: The channels whose attempts count.
         counted_outcomes: The outcomes that count.
         noun: How the message names what is counted ("calls").
@@ -521,6 +569,8 @@ class FrequencyCap(Rule):
     days: int | None = Field(default=None, ge=1)
     hours: int | None = Field(default=None, ge=1)
     per: Literal["person", "contact", "case"] = "person"
+    across: Literal["debt", "debtor"] = "debt"
+    scope_reason: str = ""
     counted_channels: frozenset[Channel] = _CALLS
     counted_outcomes: frozenset[Outcome] = _PLACED
     noun: str = "calls"
@@ -539,17 +589,38 @@ class FrequencyCap(Rule):
         """Only contact points at work, or only the others, when ``work`` says so."""
         return self.work is None or j.at_work == self.work
 
+    def _attempts(self, j: Judgement, since: datetime) -> tuple[Sequence[Attempt], bool]:
+        """The attempts at or after *since* that may count, and whether they span the debtor's
+        cases: the case's own when it is the debtor's only one."""
+        debtor = j.debtor_history
+        if debtor is None:
+            return j.history.since(since), False
+        found = debtor.since(since)
+        if self.across == "debt":
+            case_id = j.case.id
+            found = [attempt for attempt in found if attempt.concerns(case_id)]
+        return found, True
+
     def _same_scope(self, j: Judgement, attempt: Attempt) -> bool:
+        case = attempt.case
+        own = case is None or case == j.case.id
         if self.per == "case":
             same = True
         elif self.per == "contact" and j.proposal.contact is not None:
-            same = attempt.contact == j.proposal.contact
+            same = attempt.contact == j.proposal.contact if own else _same_number(j, attempt)
         elif j.party == Party.DEBTOR:
             same = attempt.party == Party.DEBTOR
-        else:
+        elif own:
             same = attempt.contact == j.proposal.contact and attempt.party == j.party
+        else:
+            same = attempt.party == j.party and _same_number(j, attempt)
         if same and self.work is not None:
-            at_work = attempt.party == Party.EMPLOYER or attempt.contact in j.work_contacts
+            if own:
+                at_work = attempt.party == Party.EMPLOYER or attempt.contact in j.work_contacts
+            else:
+                at_work = attempt.party == Party.EMPLOYER or _foreign_address(j, attempt) in {
+                    point.address for point in j.case.contacts if point.work
+                }
             same = at_work == self.work
         return same
 
@@ -609,7 +680,8 @@ class FrequencyCap(Rule):
         reasons: list[tuple[datetime | None, str, dict[str, Any]]] = []
         counted: list[Attempt] = []
         channels, outcomes = self.counted_channels, self.counted_outcomes
-        for attempt in j.history.since(window_start):
+        attempts, spanning = self._attempts(j, window_start)
+        for attempt in attempts:
             if attempt.at > j.at:
                 break
             if (
@@ -620,7 +692,12 @@ class FrequencyCap(Rule):
                 and not (
                     consents
                     and self._placed_with_consent(
-                        j, consents, attempt.channel, attempt.contact, attempt.party, attempt.at
+                        j,
+                        consents,
+                        attempt.channel,
+                        _local_contact(j, attempt) if spanning else attempt.contact,
+                        attempt.party,
+                        attempt.at,
                     )
                 )
             ):
@@ -682,7 +759,8 @@ class FrequencyCap(Rule):
     def _last_conversation(self, j: Judgement) -> Attempt | None:
         """The latest conversation on the quiet days' first day or after it."""
         first = j.local_date(j.at) - timedelta(days=self.quiet_days - 1)
-        for attempt in reversed(j.history.since(_day_start(first, j.calendar_zone, j.at))):
+        attempts, _ = self._attempts(j, _day_start(first, j.calendar_zone, j.at))
+        for attempt in reversed(attempts):
             if (
                 attempt.at <= j.at
                 and attempt.outcome == Outcome.CONVERSATION

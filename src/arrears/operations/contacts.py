@@ -41,6 +41,7 @@ def record_interaction(
     recovered: str | None = None,
     step: str | None = None,
     reported_at: datetime | None = None,
+    about: Iterable[str] | None = None,
 ) -> JournalEntry:
     """Record a contact attempt and its outcome (a call, an SMS, a visit…).
 
@@ -69,6 +70,10 @@ def record_interaction(
         if not isinstance(purpose, str) or not purpose.isidentifier():
             raise InvalidInput("purpose", purpose, "a purpose such as 'collection'")
         data["purpose"] = purpose
+    if about is not None:
+        others = about_cases(rec, case, about)
+        if others:
+            data["about"] = others
     if key is not None:
         data["key"] = str(key)
     if provider_id is not None:
@@ -85,6 +90,25 @@ def record_interaction(
     )
     react(rec, case_id, data["outcome"], moment)
     return entry
+
+
+def about_cases(rec: Recorder, case: Case, about: Iterable[str]) -> list[str]:
+    """The debtor's other cases a contact on *case* was also about, checked, in id order.
+
+    The case itself may be named (it is left out: a contact is always about its own case).
+
+    Raises:
+        InvalidInput: a case that is not one of the debtor's, naming ``about``.
+    """
+    if isinstance(about, str):
+        about = (about,)
+    named = set(about)
+    known = set(rec.store.cases_of(case.debtor.id))
+    strangers = sorted(name if isinstance(name, str) else repr(name) for name in named - known)
+    if strangers:
+        raise InvalidInput("about", strangers, f"cases of the same debtor {sorted(known)}")
+    named.discard(case.id)
+    return sorted(named)
 
 
 def contact_point(rec: Recorder, case: Case, contact: str) -> Any:
@@ -209,7 +233,9 @@ def judge_contact(
     """
     case = rec.store.get(case_id)
     moment = rec.moment(case_id, at)
-    verdict = rec.compliance.judge(case, rec.history(case_id), proposal, moment)
+    verdict = rec.compliance.judge(
+        case, rec.history(case_id), proposal, moment, debtor=lambda: rec.debtor_history(case)
+    )
     if verdict.allowed or not record:
         return verdict
     chosen = verdict.proposal

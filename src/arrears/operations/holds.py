@@ -13,6 +13,7 @@ from ..errors import (
     invalid_input,
 )
 from ..guards import SYSTEM, Actor
+from ..holds import HOLD_REACH, Reach
 from ..logs import get_logger
 from ..recorder import Recorder
 from ._common import enum_of
@@ -31,8 +32,13 @@ def add_hold(
     written: bool | None = None,
     at: datetime | None = None,
     actor: Actor = SYSTEM,
+    reach: Reach | None = None,
 ) -> Hold:
     """Put a hold beside the case's stage; escalation is refused while it is active.
+
+    A hold whose reach is the debtor (`arrears.holds.HOLD_REACH`, or *reach*)
+    is journaled on every case of the debtor, with the same id, each naming
+    the case it was placed on (``origin``).
 
     `arrears.engine.Engine.add_hold`, which documents it.
     """
@@ -42,9 +48,13 @@ def add_hold(
         raise InvalidInput(
             "until", until.isoformat(), f"a time after the hold starts ({moment.isoformat()})"
         )
+    chosen = enum_of(HoldKind, kind, "kind")
+    reached = [case_id]
+    if _reach(chosen, reach) == "debtor":
+        reached += [other for other in rec.store.cases_of(case.debtor.id) if other != case_id]
     try:
         hold = Hold(
-            id=f"{enum_of(HoldKind, kind, 'kind')}-{rec.store.head(case_id).seq + 1}",
+            id=_free_id(rec, f"{chosen}-{rec.store.head(case_id).seq + 1}", reached),
             kind=kind,
             reason=reason,
             started_at=moment,
@@ -53,15 +63,43 @@ def add_hold(
         )
     except ValidationError as err:
         raise invalid_input(err) from err
-    rec.record(
-        case,
-        moment,
-        "hold_added",
-        {"hold": hold.model_dump(mode="json", exclude_none=True), "actor": actor.id},
-    )
-    _log.bind().info("hold_added", case_id=case_id, kind=str(hold.kind), hold_id=hold.id)
-    react(rec, case_id, str(hold.kind), moment)
+    for target in reached:
+        placed = hold if target == case_id else hold.model_copy(update={"origin": case_id})
+        rec.record(
+            rec.store.get(target),
+            rec.moment(target, moment),
+            "hold_added",
+            {"hold": placed.model_dump(mode="json", exclude_none=True), "actor": actor.id},
+        )
+        _log.bind().info("hold_added", case_id=target, kind=str(hold.kind), hold_id=hold.id)
+        react(rec, target, str(hold.kind), moment)
     return hold
+
+
+def _reach(kind: HoldKind, asked: str | None) -> Reach:
+    """The reach of a hold of *kind*: the kind's own, or *asked* when it is wider.
+
+    Raises:
+        InvalidInput: *asked* is not a reach, or narrows one the law fixes.
+    """
+    fixed, why = HOLD_REACH.get(kind, ("case", ""))
+    if asked is None:
+        return fixed
+    if asked not in ("case", "debtor"):
+        raise InvalidInput("reach", asked, "case or debtor")
+    if fixed == "debtor" and asked == "case":
+        raise InvalidInput("reach", asked, f"debtor: a {kind} hold covers every debt ({why})")
+    return "debtor" if asked == "debtor" else "case"
+
+
+def _free_id(rec: Recorder, wanted: str, cases: list[str]) -> str:
+    """*wanted*, or it with a number after it, so that no case of *cases* has a hold with it."""
+    taken = {hold.id for case_id in cases for hold in rec.store.get(case_id).holds}
+    found, number = wanted, 1
+    while found in taken:
+        number += 1
+        found = f"{wanted}.{number}"
+    return found
 
 
 def release_hold(
@@ -79,11 +117,20 @@ def release_hold(
         raise InvalidInput("hold_id", hold_id, f"one of the case's holds {sorted(current)}")
     if not hold.active_at(moment):
         raise InvalidInput("hold_id", hold_id, f"a hold active at {moment.isoformat()}")
-    rec.record(
-        case,
-        moment,
-        "hold_released",
-        {"hold_id": hold_id, "released_at": moment.isoformat(), "actor": actor.id},
-    )
-    _log.bind().info("hold_released", case_id=case_id, hold_id=hold_id)
+    placed_on = hold.origin or case_id
+    reached = [case_id]
+    for other in rec.store.cases_of(case.debtor.id):
+        if other == case_id:
+            continue
+        twin = next((item for item in rec.store.get(other).holds if item.id == hold_id), None)
+        if twin is not None and (twin.origin or other) == placed_on and twin.active_at(moment):
+            reached.append(other)
+    for target in reached:
+        rec.record(
+            rec.store.get(target),
+            rec.moment(target, moment),
+            "hold_released",
+            {"hold_id": hold_id, "released_at": moment.isoformat(), "actor": actor.id},
+        )
+        _log.bind().info("hold_released", case_id=target, hold_id=hold_id)
     return hold.model_copy(update={"released_at": moment})

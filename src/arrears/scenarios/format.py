@@ -36,6 +36,7 @@ __all__ = [
     "ConsentEvent",
     "ContactEvent",
     "ContactSpec",
+    "DebtorSpec",
     "DisputeEvent",
     "Event",
     "Expectation",
@@ -144,11 +145,33 @@ class CaseSpec(_Spec):
     contacts: tuple[ContactSpec, ...] = ()
 
 
+class DebtorSpec(_Spec):
+    """The debtor several cases of a scenario share (``debtor:``, with ``cases:``).
+
+    Attributes:
+        id: The debtor's id: every case is theirs (`arrears.Store.cases_of`).
+        timezone: Their IANA zone; ``None`` when their location is unknown.
+        locale: Their language tag (``en`` unless given).
+        payday: When they are paid, an RFC 5545 rule.
+    """
+
+    id: Identifier
+    timezone: ZoneInfo | None = None
+    locale: str = Field(default="en", min_length=1)
+    payday: str | None = Field(default=None, min_length=1)
+
+
+#: The fields of a case that are its debtor's: given in ``debtor:`` when there is one.
+DEBTOR_FIELDS: Final = ("timezone", "locale", "payday")
+
+
 # -- events -----------------------------------------------------------------------------
 
 
 class _EventBase(_Spec):
     at: AwareDatetime
+    case: Identifier | None = None
+    """The case the event is about, by id: required when the scenario has several."""
 
 
 class ContactEvent(_EventBase):
@@ -168,6 +191,8 @@ class ContactEvent(_EventBase):
     contact: Identifier | None = None
     party: Party | None = None
     outcome: Outcome
+    about: tuple[Identifier, ...] = ()
+    """The scenario's other cases the contact was also about (a call about two loans)."""
     automated: bool = False
 
 
@@ -456,6 +481,7 @@ class Expectation(_Spec):
 
     Attributes:
         at: When it is judged.
+        case: The case it is about, by id: required when the scenario has several.
         contact: The proposed contact to judge.
         verdict: ``allow`` or ``deny``.
         rules: Rule ids that must be among the verdict's reasons.
@@ -469,6 +495,7 @@ class Expectation(_Spec):
     """
 
     at: AwareDatetime
+    case: Identifier | None = None
     contact: ProposedContact | None = None
     verdict: Literal["allow", "deny"] | None = None
     rules: tuple[str, ...] = ()
@@ -490,7 +517,10 @@ class Scenario(_Spec):
             judge every contact.
         overrides: Rule parameters to change, by rule id (on top of the
             policy's own overrides).
-        case: The case.
+        case: The case, when the scenario has one (the debtor has its id).
+        debtor: The debtor the ``cases`` share.
+        cases: Several cases of one debtor, instead of ``case``; each event and
+            expectation names the one it is about (``case:``).
         events: What happened before, oldest first.
         expect: What must be decided, in order.
     """
@@ -500,9 +530,34 @@ class Scenario(_Spec):
     rules: tuple[str, ...] | None = Field(default=None, min_length=1)
     policy: str | None = None
     overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    case: CaseSpec
+    case: CaseSpec | None = None
+    debtor: DebtorSpec | None = None
+    cases: tuple[CaseSpec, ...] | None = Field(default=None, min_length=1)
     events: tuple[Event, ...] = ()
     expect: tuple[Expectation, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_way_to_give_cases(self) -> Scenario:
+        if (self.case is None) == (self.cases is None):
+            raise ValueError("give case (one case) or cases (several of one debtor), not both")
+        if self.debtor is not None and self.cases is None:
+            raise ValueError("debtor: give it with cases (the case's own debtor is case:)")
+        return self
+
+    @property
+    def specs(self) -> tuple[tuple[tuple[str | int, ...], CaseSpec], ...]:
+        """Each case with where it is in the file (``("case",)`` or ``("cases", i)``)."""
+        if self.cases is None:
+            assert self.case is not None
+            return ((("case",), self.case),)
+        return tuple((("cases", index), spec) for index, spec in enumerate(self.cases))
+
+    def spec_of(self, case_id: str | None) -> CaseSpec | None:
+        """The case named *case_id* (the only one when ``None`` and there is one), else ``None``."""
+        specs = [spec for _, spec in self.specs]
+        if case_id is None:
+            return specs[0] if len(specs) == 1 else None
+        return next((spec for spec in specs if spec.id == case_id), None)
 
 
 @dataclass(frozen=True, slots=True)

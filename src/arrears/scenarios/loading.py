@@ -26,6 +26,8 @@ from ..messages import TemplateSet
 from ..money import currency_quantum
 from ..policy import Policy, PolicyInvalid, Step, load_policy
 from .format import (
+    DEBTOR_FIELDS,
+    CaseSpec,
     ConsentEvent,
     ContactEvent,
     OptOutEvent,
@@ -51,31 +53,56 @@ def _structure_problems(scenario: Scenario, document: LocatedDocument) -> list[P
         problem(("policy",), "give rules or policy, not both")
     with_policy = scenario.policy is not None
 
-    spec = scenario.case
-    try:
-        quantum = currency_quantum(spec.currency)
-    except InvalidInput as err:
-        problem(("case", "currency"), f"got {spec.currency!r}, expected {err.expected}")
-    else:
-        amounts: list[tuple[FieldPath, Decimal]] = [(("case", "balance"), spec.balance)]
+    specs = scenario.specs
+    names = [spec.id for _, spec in specs]
+    for where, spec in specs:
+        if names.count(spec.id) > 1:
+            problem((*where, "id"), f"case id {spec.id!r} appears twice")
+        if scenario.debtor is not None:
+            for name in DEBTOR_FIELDS:
+                if name in spec.model_fields_set:
+                    problem((*where, name), f"the debtor's: give {name} in debtor:")
+        try:
+            quantum = currency_quantum(spec.currency)
+        except InvalidInput as err:
+            problem((*where, "currency"), f"got {spec.currency!r}, expected {err.expected}")
+            continue
+        amounts: list[tuple[FieldPath, Decimal]] = [((*where, "balance"), spec.balance)]
         for index, event in enumerate(scenario.events):
-            if isinstance(event, (PaymentEvent, PromiseEvent)):
+            if isinstance(event, (PaymentEvent, PromiseEvent)) and (
+                scenario.spec_of(event.case) is spec
+            ):
                 amounts.append((("events", index, "amount"), event.amount))
-        for where, amount in amounts:
+        for at, amount in amounts:
             if amount.quantize(quantum) != amount:
                 places = -quantum.as_tuple().exponent  # type: ignore[operator]
-                problem(where, f"got {amount}, expected at most {places} decimal places")
-    known = {point.id for point in spec.contacts}
-    seen: set[str] = set()
-    for index, point in enumerate(spec.contacts):
-        if point.id in seen:
-            problem(("case", "contacts", index, "id"), f"contact id {point.id!r} appears twice")
-        seen.add(point.id)
+                problem(at, f"got {amount}, expected at most {places} decimal places")
+        seen: set[str] = set()
+        for index, point in enumerate(spec.contacts):
+            if point.id in seen:
+                problem((*where, "contacts", index, "id"), f"contact id {point.id!r} appears twice")
+            seen.add(point.id)
 
-    def refer(path: FieldPath, contact: str | None) -> None:
-        if contact is not None and contact not in known:
+    def case_named(path: FieldPath, case_id: str | None) -> CaseSpec | None:
+        """The case an event or expectation is about; a problem when it names none or a stranger."""
+        found = scenario.spec_of(case_id)
+        if found is None:
+            listed = ", ".join(names)
+            if case_id is None:
+                problem((*path, "case"), f"missing: name the case it is about (one of {listed})")
+            else:
+                problem((*path, "case"), f"no case {case_id!r} in the scenario (known: {listed})")
+        return found
+
+    def refer(path: FieldPath, contact: str | None, spec: CaseSpec | None) -> None:
+        if spec is None or contact is None:
+            return
+        known = {point.id for point in spec.contacts}
+        if contact not in known:
             listed = ", ".join(sorted(known)) or "none"
-            problem(path, f"no contact {contact!r} in case.contacts (known: {listed})")
+            where = next(at for at, found in specs if found is spec)
+            label = field_name(where)
+            problem(path, f"no contact {contact!r} in {label}.contacts (known: {listed})")
 
     latest: datetime | None = None
     for index, event in enumerate(scenario.events):
@@ -87,8 +114,13 @@ def _structure_problems(scenario: Scenario, document: LocatedDocument) -> list[P
                 f"({before.isoformat()}); events are listed oldest first",
             )
         latest = event.at if latest is None else max(latest, event.at)
+        about = case_named(("events", index), event.case)
         if isinstance(event, (ContactEvent, OptOutEvent, ConsentEvent)):
-            refer(("events", index, "contact"), event.contact)
+            refer(("events", index, "contact"), event.contact, about)
+        if isinstance(event, ContactEvent):
+            for position, other in enumerate(event.about):
+                if other not in names:
+                    problem(("events", index, "about", position), f"no case {other!r} here")
         if isinstance(event, ContactEvent) and event.contact is None and event.party is None:
             problem(("events", index, "contact"), "missing: give contact (an id) or party")
         if isinstance(event, TickEvent) and not with_policy:
@@ -112,6 +144,7 @@ def _structure_problems(scenario: Scenario, document: LocatedDocument) -> list[P
                 f"{entry.at.isoformat()} is before expect[{index - 1}].at "
                 f"({scenario.expect[index - 1].at.isoformat()})",
             )
+        judged = case_named(path, entry.case)
         given = entry.model_fields_set
         policy_keys = [key for key in ("stage", "actions") if key in given]
         if policy_keys and not with_policy:
@@ -132,7 +165,7 @@ def _structure_problems(scenario: Scenario, document: LocatedDocument) -> list[P
             continue
         if entry.verdict is None:
             problem((*path, "verdict"), "missing: give verdict (allow or deny)")
-        refer((*path, "contact", "contact"), entry.contact.contact)
+        refer((*path, "contact", "contact"), entry.contact.contact, judged)
         if entry.contact.contact is None and entry.contact.party is None:
             problem((*path, "contact", "contact"), "missing: give contact (an id) or party")
         if "outcome" in given and not entry.record:
@@ -234,8 +267,10 @@ def _against_policy(
     workflow = setup.policy.build_workflow()
     stages = list(workflow.stages)
     opening = [stage for stage in stages if stage in workflow.opening]
-    start = scenario.case.stage
-    if start is not None and start not in opening:
+    for where, spec in scenario.specs:
+        start = spec.stage
+        if start is None or start in opening:
+            continue
         if start not in stages:
             what = "not a stage of the policy"
         elif workflow.is_terminal(start):
@@ -244,7 +279,7 @@ def _against_policy(
             what = "a stage a case reaches only through a person's decision"
         problems.append(
             document.problem(
-                ("case", "stage"), f"{start!r} is {what}; a case starts in one of {opening}"
+                (*where, "stage"), f"{start!r} is {what}; a case starts in one of {opening}"
             )
         )
     sent = sorted(

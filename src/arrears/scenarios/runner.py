@@ -38,6 +38,7 @@ from .format import (
     CeaseEvent,
     ConsentEvent,
     ContactEvent,
+    DebtorSpec,
     DisputeEvent,
     Event,
     Expectation,
@@ -114,18 +115,27 @@ def _blame(document: LocatedDocument, path: FieldPath, keys: Mapping[str, Any]) 
         raise ScenarioInvalid([document.problem(path, str(err))]) from None
 
 
-def _build_case(spec: CaseSpec, document: LocatedDocument, stage: str) -> Case:
+def _build_case(
+    spec: CaseSpec,
+    document: LocatedDocument,
+    stage: str,
+    where: FieldPath = ("case",),
+    debtor: DebtorSpec | None = None,
+) -> Case:
     contacts = []
     for index, point in enumerate(spec.contacts):
         data = point.model_dump()
-        with _blame(document, ("case", "contacts", index), data):
+        with _blame(document, (*where, "contacts", index), data):
             contacts.append(ContactPoint.model_validate(data))
-    with _blame(document, ("case",), spec.model_dump()):
+    person = spec if debtor is None else debtor
+    with _blame(document, where if debtor is None else ("debtor",), person.model_dump()):
+        owner = Debtor(
+            id=person.id, timezone=person.timezone, locale=person.locale, payday=person.payday
+        )
+    with _blame(document, where, spec.model_dump()):
         return Case(
             id=spec.id,
-            debtor=Debtor(
-                id=spec.id, timezone=spec.timezone, locale=spec.locale, payday=spec.payday
-            ),
+            debtor=owner,
             contacts=tuple(contacts),
             balance=Balance(currency=spec.currency, principal=spec.balance),
             due_date=spec.due_date,
@@ -200,8 +210,9 @@ class _Run:
         self.scenario = scenario
         self.document = document
         self.path = path
-        self.case_id = scenario.case.id
-        self.zone = scenario.case.timezone
+        first_case = scenario.specs[0][1]
+        self.case_id = first_case.id
+        self.zone = scenario.debtor.timezone if scenario.debtor is not None else first_case.timezone
         self.failures: list[str] = []
         #: What the policy did at each moment it ran: actions taken, messages denied.
         self.taken: dict[datetime, list[TakenAction]] = {}
@@ -217,9 +228,11 @@ class _Run:
             self.engine = Engine(compliance=compliance, clock=self.clock)
         else:
             self.engine = self._policy_engine(setup)
-        case = _build_case(scenario.case, document, self.engine.workflow.definition.initial)
-        with _blame(document, ("case",), scenario.case.model_dump()):
-            self.engine.open_case(case, at=first)
+        initial = self.engine.workflow.definition.initial
+        for where, spec in scenario.specs:
+            case = _build_case(spec, document, initial, where, scenario.debtor)
+            with _blame(document, where, spec.model_dump()):
+                self.engine.open_case(case, at=first)
 
     def _policy_engine(self, setup: _PolicySetup) -> Engine:
         """An engine running the policy, with a recording channel and an agent per queue."""
@@ -265,16 +278,21 @@ class _Run:
         with _blame(self.document, ("events", index), event.model_dump(by_alias=True)):
             self._replay(index, event)
 
-    def _run_policy(self, at: datetime) -> list[str]:
+    def _case_id(self, named: str | None) -> str:
+        """The case an event or expectation is about (checked when the file was loaded)."""
+        return self.case_id if named is None else named
+
+    def _run_policy(self, at: datetime, case_id: str | None = None) -> list[str]:
         """Run the daily tick at *at*; returns why the review failed, if it did."""
-        journal = self.engine.history(self.case_id)
+        case_id = self._case_id(case_id)
+        journal = self.engine.history(case_id)
         before = len(journal)
         report = self.engine.tick(at)
         if report.reviewed:
             self.reviewed.add(at)
         taken = self.taken.setdefault(at, [])
         denied = self.denied.setdefault(at, [])
-        for entry in self.engine.history(self.case_id)[before:]:
+        for entry in self.engine.history(case_id)[before:]:
             action = _taken(entry)
             if action is not None:
                 taken.append(action)
@@ -283,17 +301,17 @@ class _Run:
                 denied.append(denial)
         return [
             f"the review at {at.isoformat()} failed: {error}"
-            for case_id, error in report.errors
-            if case_id == self.case_id
+            for failed, error in report.errors
+            if failed == case_id
         ]
 
     def _replay(self, index: int, event: Event) -> None:
         engine = self.engine
-        case_id = self.case_id
+        case_id = self._case_id(event.case)
         at = event.at
         if isinstance(event, TickEvent):
             line = self.document.line_of(("events", index))
-            for error in self._run_policy(at):
+            for error in self._run_policy(at, case_id):
                 self.failures.append(f"events[{index}] (line {line}): {error}")
         elif isinstance(event, ContactEvent):
             engine.record_interaction(
@@ -304,6 +322,7 @@ class _Run:
                 party=event.party,
                 automated=event.automated,
                 at=at,
+                about=event.about or None,
             )
         elif isinstance(event, ConsentEvent):
             engine.record_consent(
@@ -324,7 +343,7 @@ class _Run:
             engine.add_hold(case_id, HoldKind.DISPUTE, reason, written=event.written, at=at)
         elif isinstance(event, VerificationSentEvent):
             engine.record_notice(case_id, "verification", at=at)
-            self._release(HoldKind.DISPUTE, at)
+            self._release(HoldKind.DISPUTE, at, case_id)
         elif isinstance(event, CeaseEvent):
             engine.add_hold(case_id, HoldKind.CEASE, "written request to stop", written=True, at=at)
         elif isinstance(event, HoldEvent):
@@ -333,11 +352,11 @@ class _Run:
                 until = datetime.combine(event.until, time(0), tzinfo=self.zone or UTC)
             engine.add_hold(case_id, event.kind, f"{event.kind} reported", until=until, at=at)
         elif isinstance(event, HoldEndEvent):
-            self._release(event.kind, at)
+            self._release(event.kind, at, case_id)
         elif isinstance(event, NoticeSentEvent):
             engine.record_notice(case_id, event.kind, at=at)
         elif isinstance(event, PaymentEvent):
-            engine.record_payment(case_id, Money(event.amount, self.scenario.case.currency), at=at)
+            engine.record_payment(case_id, Money(event.amount, self._currency(case_id)), at=at)
         elif isinstance(event, PromiseEvent):
             # Promises arrive with the promise-to-pay work; until then say so plainly.
             record_promise = getattr(engine, "record_promise", None)
@@ -350,16 +369,19 @@ class _Run:
                         )
                     ]
                 )
-            record_promise(
-                case_id, Money(event.amount, self.scenario.case.currency), event.due, at=at
-            )
+            record_promise(case_id, Money(event.amount, self._currency(case_id)), event.due, at=at)
         else:  # pragma: no cover - every event type is handled above
             raise AssertionError(f"unexpected event {event!r}")
 
-    def _release(self, kind: str, at: datetime) -> None:
-        for hold in self.engine.case(self.case_id).active_holds(at):
+    def _currency(self, case_id: str) -> str:
+        spec = self.scenario.spec_of(case_id)
+        assert spec is not None  # checked when the file was loaded
+        return spec.currency
+
+    def _release(self, kind: str, at: datetime, case_id: str) -> None:
+        for hold in self.engine.case(case_id).active_holds(at):
             if hold.kind == kind:
-                self.engine.release_hold(self.case_id, hold.id, at=at)
+                self.engine.release_hold(case_id, hold.id, at=at)
 
     def _proposal(self, index: int, spec: ProposedContact) -> Proposal:
         data = spec.model_dump(exclude_none=True, exclude={"visit"})
@@ -386,9 +408,10 @@ class _Run:
 
     def _policy_mismatch(self, entry: Expectation) -> list[str]:
         """Run the policy up to the entry's moment; what differs from its stage and actions."""
-        wrong = self._run_policy(entry.at)
+        case_id = self._case_id(entry.case)
+        wrong = self._run_policy(entry.at, case_id)
         if entry.stage is not None:
-            stage = self.engine.case(self.case_id).stage
+            stage = self.engine.case(case_id).stage
             if stage != entry.stage:
                 wrong.append(f"expected stage {entry.stage}, got {stage}")
         if entry.actions is not None:
@@ -399,13 +422,13 @@ class _Run:
                 denied = self.denied.get(entry.at)
                 note = f" (denied: {', '.join(denied)})" if denied else ""
                 if entry.at not in self.reviewed:
-                    note += self._not_due()
+                    note += self._not_due(case_id)
                 wrong.append(f"expected actions [{expected}], got [{got}]{note}")
         return wrong
 
-    def _not_due(self) -> str:
+    def _not_due(self, case_id: str) -> str:
         """Why nothing was done: the case's review was not due (and when it is)."""
-        upcoming = self.engine.store.next_review(self.case_id)
+        upcoming = self.engine.store.next_review(case_id)
         if upcoming is None:
             return " (the case is no longer reviewed)"
         if self.zone is not None:
@@ -416,12 +439,12 @@ class _Run:
         path: FieldPath = ("expect", index)
         proposal = self._proposal(index, spec)
         with _blame(self.document, (*path, "contact"), spec.model_dump()):
-            verdict = self.engine.judge_contact(self.case_id, proposal, at=entry.at)
+            verdict = self.engine.judge_contact(self._case_id(entry.case), proposal, at=entry.at)
         failure = _mismatch(entry, verdict)
         if entry.record and verdict.allowed:
             with _blame(self.document, path, entry.model_dump()):
                 self.engine.record_interaction(
-                    self.case_id,
+                    self._case_id(entry.case),
                     spec.channel,
                     entry.outcome,
                     contact=spec.contact,

@@ -155,7 +155,7 @@ class Session(ABC):
     A subclass supplies the SQL: the transaction commands (`_begin`,
     `_commit`, `_rollback`, `_savepoint`, `_release`, `_rollback_to`), the
     reads (`_read_case`, `_read_stamps`, `_read_batch`, `_read_chain`,
-    `_read_last`, `_read_head`, `_read_review`, `_exists`), the writes
+    `_read_last`, `_read_head`, `_read_review`, `_exists`, `_read_cases_of`), the writes
     (`_insert_cases`, `_insert_entries`, `_write_schedule`, `_update_cases`)
     and `_changed_elsewhere`.  It calls `_sync` before a query that reads
     every case or the schedule, and `_batch_is` with what `due` or `lease`
@@ -257,6 +257,10 @@ class Session(ABC):
     @abstractmethod
     def _exists(self, case_id: str) -> bool:
         """Whether the database has a row for the case."""
+
+    @abstractmethod
+    def _read_cases_of(self, debtor_id: str) -> list[str]:
+        """The ids of the rows whose case's debtor is *debtor_id*, in case id order."""
 
     @abstractmethod
     def _insert_cases(self, rows: list[CaseRow]) -> None:
@@ -593,6 +597,24 @@ class Session(ABC):
             case, Head(0, opened.hash), case.version, self._epoch, [opened], 0
         )
         self._levels[-1].touched.add(case_id)
+
+    def cases_of(self, debtor_id: str) -> list[str]:
+        """The ids of the debtor's cases, in case id order (code point order).
+
+        The rows in the database, and the cases the open transaction added and
+        has not written yet.
+        """
+        if not self._levels:
+            self._refresh()
+        found = self._read_cases_of(debtor_id)
+        added = []
+        for case_id, row in self._new.items():
+            if row is not None:  # not written yet: the query cannot see it
+                slot = self._slots.get(case_id)
+                case = slot.case if slot is not None else case_from_body(row[4])
+                if case.debtor.id == debtor_id:
+                    added.append(case_id)
+        return sorted({*found, *added}) if added else found
 
     def get(self, case_id: str) -> Case:
         """The case: the same object for the same id while no one else changes it.

@@ -58,8 +58,9 @@ __all__ = [
     "to_micros",
 ]
 
-#: The newest schema version this library knows (1: cases, journal, reviews; 2: leases).
-SCHEMA_VERSION: Final = 2
+#: The newest schema version this library knows (1: cases, journal, reviews; 2: leases;
+#: 3: each case's debtor id, indexed).
+SCHEMA_VERSION: Final = 3
 
 CASE_COLUMNS: Final = ("id", "version", "head_seq", "head_hash", "body")
 JOURNAL_COLUMNS: Final = ("case_id", "seq", "kind", "at", "body", "hash")

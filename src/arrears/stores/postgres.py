@@ -12,7 +12,8 @@ PostgreSQL's types:
     ``id``, ``version`` (the optimistic lock: the chain's length),
     ``head_seq`` and ``head_hash`` (the recorded end of the chain, so entries
     cut off the end are found), ``body`` (the case as pydantic JSON text) and
-    ``position`` (the order cases were added).
+    ``position`` (the order cases were added) and ``debtor_id`` (generated from
+    the body, indexed: `Store.cases_of`).
 ``journal``
     ``case_id``, ``seq`` (the key together), ``kind``, ``at`` (timestamptz),
     ``body`` (bytea: the canonical JSON exactly as sealed and hashed), ``hash``.
@@ -92,6 +93,17 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
         (
             "ALTER TABLE reviews ADD COLUMN lease_owner text",
             "ALTER TABLE reviews ADD COLUMN lease_until timestamptz",
+        ),
+    ),
+    Migration(
+        3,
+        "each case's debtor id, indexed, for the debtor's cases",
+        (
+            # Generated from the stored case: existing rows are filled as the column is
+            # added, and no write names it.
+            "ALTER TABLE cases ADD COLUMN debtor_id text "
+            "GENERATED ALWAYS AS ((body::jsonb) -> 'debtor' ->> 'id') STORED",
+            'CREATE INDEX cases_debtor ON cases (debtor_id, id COLLATE "C")',
         ),
     ),
 )
@@ -444,6 +456,12 @@ class PostgresStore(Session):
 
     def _exists(self, case_id: str) -> bool:
         return self._fetchone("SELECT 1 FROM cases WHERE id = %s", (case_id,)) is not None
+
+    def _read_cases_of(self, debtor_id: str) -> list[str]:
+        rows = self._fetchall(
+            'SELECT id FROM cases WHERE debtor_id = %s ORDER BY id COLLATE "C"', (debtor_id,)
+        )
+        return [row[0] for row in rows]
 
     def _insert_cases(self, rows: list[CaseRow]) -> None:
         conn = self._conn

@@ -78,6 +78,17 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
             "ALTER TABLE reviews ADD COLUMN lease_until INTEGER",
         ),
     ),
+    Migration(
+        3,
+        "each case's debtor id, indexed, for the debtor's cases",
+        (
+            # Generated from the stored case, so every existing row has it at once and
+            # no write names it; VIRTUAL: the index alone holds the values.
+            "ALTER TABLE cases ADD COLUMN debtor_id TEXT "
+            "GENERATED ALWAYS AS (json_extract(body, '$.debtor.id')) VIRTUAL",
+            "CREATE INDEX cases_debtor ON cases (debtor_id, id)",
+        ),
+    ),
 )
 assert MIGRATIONS[-1].version == SCHEMA_VERSION
 
@@ -325,6 +336,10 @@ class SQLiteStore(Session):
         return (
             self._db.execute("SELECT 1 FROM cases WHERE id = ?", (case_id,)).fetchone() is not None
         )
+
+    def _read_cases_of(self, debtor_id: str) -> list[str]:
+        query = "SELECT id FROM cases WHERE debtor_id = ? ORDER BY id"
+        return [row[0] for row in self._db.execute(query, (debtor_id,))]
 
     def _insert_cases(self, rows: list[CaseRow]) -> None:
         try:

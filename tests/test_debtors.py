@@ -1,0 +1,251 @@
+"""A debtor across all their loans: cases share a debtor, contacts are counted over the scope the
+law gives each rule, and holds reach what the law says they reach."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from arrears import Engine, InvalidInput, MemoryStore, SettableClock
+from arrears.compliance import Compliance
+from arrears.scenarios import ScenarioInvalid, load_scenario
+from arrears.stores import SQLiteStore
+
+T0 = datetime(2026, 10, 14, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
+NUMBER = "+8613812345678"
+
+
+def loan(number: int, debtor: str = "D-1", contact: str = "mobile") -> dict[str, Any]:
+    return {
+        "id": f"L-{number}",
+        "debtor": {"id": debtor, "timezone": "Asia/Shanghai", "locale": "zh-CN"},
+        "contacts": [{"id": contact, "channel": "call", "address": NUMBER}],
+        "balance": {"currency": "CNY", "principal": "1000.00"},
+        "due_date": "2026-09-01",
+    }
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A CN engine with one debtor's three loans (and another debtor's one)."""
+    store: Any = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "a.db")
+    made = Engine(store=store, compliance=Compliance(["CN"]), clock=SettableClock(T0))
+    made.open_cases([loan(1), loan(2), loan(3, contact="phone"), loan(9, debtor="D-2")])
+    yield made
+    if isinstance(store, SQLiteStore):
+        store.close()
+
+
+def call(engine: Engine, case_id: str, minutes: int, contact: str = "mobile") -> bool:
+    verdict = engine.judge_contact(
+        case_id, {"channel": "call", "contact": contact}, at=T0 + timedelta(minutes=minutes)
+    )
+    return verdict.allowed
+
+
+class TestCounting:
+    def test_answered_calls_are_counted_per_debtor(self, engine: Engine) -> None:
+        """The issue's example: three answered calls on loan 1; the fourth is denied on loan 1
+        and on loan 2 (CN-CALLS-EFFECTIVE counts per debtor), and another debtor is untouched."""
+        for minute in (0, 10, 20):
+            engine.record_interaction(
+                "L-1", "call", "conversation", contact="mobile", at=T0 + timedelta(minutes=minute)
+            )
+        assert not call(engine, "L-1", 30)
+        verdict = engine.judge_contact(
+            "L-2", {"channel": "call", "contact": "mobile"}, at=T0 + timedelta(minutes=30)
+        )
+        assert verdict.rules == ("CN-CALLS-EFFECTIVE",)
+        assert verdict.reasons[0].values["count"] == 4
+        assert call(engine, "L-9", 30)
+
+    def test_dials_are_counted_per_number_across_loans(self, engine: Engine) -> None:
+        """Six unanswered dials on loan 2: a seventh to the same number is denied on loan 3,
+        where the number has another contact id."""
+        for minute in range(6):
+            engine.record_interaction(
+                "L-2", "call", "no_answer", contact="mobile", at=T0 + timedelta(minutes=minute)
+            )
+        verdict = engine.judge_contact(
+            "L-3", {"channel": "call", "contact": "phone"}, at=T0 + timedelta(minutes=10)
+        )
+        assert verdict.rules == ("CN-CALLS-ATTEMPTS",)
+        assert verdict.reasons[0].values["count"] == 7
+        assert not call(engine, "L-1", 10)
+        assert call(engine, "L-9", 10)  # another debtor's loan: their dials are their own
+
+    def test_the_debtor_history_is_folded_as_entries_are_recorded(self, engine: Engine) -> None:
+        """After the first judgment the debtor's history is kept and folded incrementally: the
+        same object, one attempt longer after each interaction."""
+        recorder = engine._recorder
+        case = engine.store.get("L-1")
+        first = recorder.debtor_history(case)
+        assert first is not None
+        assert first.cases == ("L-1", "L-2", "L-3")
+        engine.record_interaction("L-3", "call", "no_answer", contact="phone", at=T0)
+        again = recorder.debtor_history(engine.store.get("L-1"))
+        assert again is first
+        assert [(a.case, a.outcome) for a in again.attempts] == [("L-3", "no_answer")]
+        assert recorder.debtor_history(engine.store.get("L-9")) is None  # an only case
+
+    def test_a_rolled_back_interaction_leaves_the_count(self, engine: Engine) -> None:
+        """A unit of work that fails takes its attempts out of the debtor's count too."""
+        for minute in (0, 10):
+            engine.record_interaction(
+                "L-1", "call", "conversation", contact="mobile", at=T0 + timedelta(minutes=minute)
+            )
+        assert call(engine, "L-2", 15)
+        seen: list[bool] = []
+
+        def third_then_fail() -> None:
+            with engine.atomic():
+                engine.record_interaction(
+                    "L-2", "call", "conversation", contact="mobile", at=T0 + timedelta(minutes=20)
+                )
+                seen.append(call(engine, "L-3", 21, contact="phone"))
+                raise RuntimeError("boom")
+
+        with pytest.raises(RuntimeError):
+            third_then_fail()
+        assert seen == [False]  # inside the unit, the third answered call counted
+        assert call(engine, "L-3", 22, contact="phone")
+
+    def test_about_names_the_debtors_own_cases_only(self, engine: Engine) -> None:
+        """A contact may be about the debtor's other loans, never another debtor's."""
+        entry = engine.record_interaction(
+            "L-1", "call", "no_answer", contact="mobile", at=T0, about=["L-2", "L-1"]
+        )
+        assert entry.data["about"] == ["L-2"]
+        with pytest.raises(InvalidInput, match="about") as caught:
+            engine.record_interaction("L-1", "call", "no_answer", contact="mobile", about=["L-9"])
+        assert caught.value.value == ["L-9"]
+
+
+class TestScopes:
+    def test_a_lender_may_widen_a_scope(self) -> None:
+        """US-7IN7 counts per debt by law; a lender may count it over all the debtor's debts."""
+        compliance = Compliance(["US-RegF"], overrides={"US-7IN7": {"across": "debtor"}})
+        assert compliance.rule("US-7IN7").across == "debtor"  # type: ignore[attr-defined]
+
+    @pytest.mark.parametrize(
+        ("rule", "change", "field"),
+        [
+            ("CN-CALLS-EFFECTIVE", {"across": "debt"}, "across"),
+            ("CN-CALLS-ATTEMPTS", {"across": "debt"}, "across"),
+            ("US-7IN7", {"per": "contact"}, "per"),
+        ],
+    )
+    def test_never_narrow_one_the_law_fixes(
+        self, rule: str, change: dict[str, str], field: str
+    ) -> None:
+        """Narrowing a pack rule's scope is refused, naming the rule and the scope."""
+        pack = "CN" if rule.startswith("CN") else "US-RegF"
+        with pytest.raises(InvalidInput) as caught:
+            Compliance([pack], overrides={rule: change})
+        assert caught.value.field == f"overrides.{rule}.{field}"
+        assert caught.value.value == change[field]
+        assert "never narrow" in str(caught.value)
+
+
+class TestHolds:
+    def test_a_bankruptcy_reaches_every_loan_in_one_unit(self, engine: Engine) -> None:
+        """Recorded on loan 1, the stay is journaled on each loan of the debtor, with one id."""
+        hold = engine.add_hold("L-1", "bankruptcy", "chapter 7 petition", at=T0)
+        for case_id in ("L-1", "L-2", "L-3"):
+            held = engine.case(case_id).holds
+            assert [(h.id, h.origin) for h in held] == [
+                (hold.id, None if case_id == "L-1" else "L-1")
+            ]
+            assert engine.history(case_id)[-1].kind in ("hold_added", "transition")
+        assert engine.case("L-9").holds == ()
+
+    def test_releasing_it_on_one_loan_releases_it_on_all(self, engine: Engine) -> None:
+        hold = engine.add_hold("L-1", "bankruptcy", "chapter 7 petition", at=T0)
+        engine.release_hold("L-3", hold.id, at=T0 + timedelta(hours=1))
+        later = T0 + timedelta(hours=2)
+        assert [engine.case(c).active_holds(later) for c in ("L-1", "L-2", "L-3")] == [(), (), ()]
+
+    def test_a_dispute_stays_on_its_loan(self, engine: Engine) -> None:
+        engine.add_hold("L-1", "dispute", "written dispute", written=True, at=T0)
+        assert [len(engine.case(c).holds) for c in ("L-1", "L-2", "L-3")] == [1, 0, 0]
+
+    def test_the_debtor_may_widen_a_request_to_stop(self, engine: Engine) -> None:
+        engine.add_hold("L-2", "cease", "stop contacting me about all loans", reach="debtor", at=T0)
+        assert [len(engine.case(c).holds) for c in ("L-1", "L-2", "L-3")] == [1, 1, 1]
+
+    def test_a_bankruptcy_cannot_be_narrowed_to_one_loan(self, engine: Engine) -> None:
+        with pytest.raises(InvalidInput) as caught:
+            engine.add_hold("L-1", "bankruptcy", "petition", reach="case", at=T0)
+        assert (caught.value.field, caught.value.value) == ("reach", "case")
+        assert [len(engine.case(c).holds) for c in ("L-1", "L-2", "L-3")] == [0, 0, 0]
+
+
+SEVERAL = """\
+name: several cases
+rules: [CN]
+debtor: {id: D-1, timezone: Asia/Shanghai}
+cases:
+  - {id: L-1, currency: CNY, balance: "10.00", due_date: 2026-09-01,
+     contacts: [{id: m, channel: call, address: "+8613812345678"}]}
+  - {id: L-2, currency: CNY, balance: "10.00", due_date: 2026-09-01}
+events:
+  - {at: 2026-10-14T09:00:00+08:00, case: L-1, type: contact, channel: call, contact: m,
+     outcome: no_answer}
+expect:
+  - {at: 2026-10-14T10:00:00+08:00, case: L-1, contact: {channel: call, contact: m},
+     verdict: allow}
+"""
+
+
+class TestScenarioFormat:
+    @pytest.mark.parametrize(
+        ("old", "new", "field", "message"),
+        [
+            ("case: L-1, type", "type", "events[0].case", "missing: name the case"),
+            ("case: L-1, contact:", "case: L-7, contact:", "expect[0].case", "no case 'L-7'"),
+            (
+                "contact: m,\n     outcome",
+                "contact: x,\n     outcome",
+                "events[0].contact",
+                "no contact 'x' in cases[0].contacts",
+            ),
+            (
+                'balance: "10.00", due_date: 2026-09-01}',
+                'balance: "10.00", due_date: 2026-09-01, timezone: UTC}',
+                "cases[1].timezone",
+                "give timezone in debtor:",
+            ),
+        ],
+    )
+    def test_problems_name_the_field(
+        self, tmp_path: Path, old: str, new: str, field: str, message: str
+    ) -> None:
+        path = tmp_path / "s.yaml"
+        assert old in SEVERAL
+        path.write_text(SEVERAL.replace(old, new, 1), encoding="utf-8")
+        with pytest.raises(ScenarioInvalid) as caught:
+            load_scenario(path)
+        assert any(field in str(p) and message in str(p) for p in caught.value.problems), str(
+            caught.value
+        )
+
+    def test_case_and_cases_are_not_both_given(self, tmp_path: Path) -> None:
+        path = tmp_path / "s.yaml"
+        path.write_text(
+            SEVERAL.replace(
+                "cases:", "case: {id: X, currency: CNY, balance: '1', due_date: 2026-09-01}\ncases:"
+            ),
+            encoding="utf-8",
+        )
+        with pytest.raises(ScenarioInvalid, match=r"give case \(one case\) or cases"):
+            load_scenario(path)
+
+    def test_a_valid_file_loads(self, tmp_path: Path) -> None:
+        path = tmp_path / "s.yaml"
+        path.write_text(SEVERAL, encoding="utf-8")
+        scenario = load_scenario(path)
+        assert [spec.id for _, spec in scenario.specs] == ["L-1", "L-2"]
