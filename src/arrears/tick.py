@@ -464,7 +464,8 @@ def _catch_up(
     # was due on may have had one before its review time, as every day a retry looks
     # back on did: on those, only the steps of the stage it stood in.
     unreviewed = first + timedelta(days=1)
-    if first >= today:  # due today at a retry time: back to the day of the last review
+    at_retry = first >= today
+    if at_retry:  # due today at a retry time: back to the day of the last journaled review
         last = next((entry for entry in reversed(entries) if entry.kind == "review"), None)
         if last is None:
             return []
@@ -479,7 +480,7 @@ def _catch_up(
         else:
             day += timedelta(days=1)
     gone, days = days[:-CATCH_UP_DAYS], days[-CATCH_UP_DAYS:]
-    if gone:
+    if gone and not at_retry:  # a retry's older days had reviews, journaled or not
         review.missed.append(
             {
                 "from": gone[0].isoformat(),
