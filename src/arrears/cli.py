@@ -87,20 +87,14 @@ def _engine_logs(verbose: bool) -> Iterator[None]:
     """
     import structlog
 
-    configured = structlog.is_configured()
-    saved = structlog.get_config()
+    from .logs import configured_for
+
     level = logging.DEBUG if verbose else logging.WARNING
-    structlog.configure(
+    with configured_for(
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-    )
-    try:
+    ):
         yield
-    finally:
-        if configured:
-            structlog.configure(**saved)
-        else:
-            structlog.reset_defaults()
 
 
 def _one_line(text: str) -> str:

@@ -469,23 +469,29 @@ class Config:
         """
         import structlog
 
+        structlog.configure(**self.logging_settings(stream))
+
+    def logging_settings(self, stream: Any = None) -> dict[str, Any]:
+        """The `structlog.configure` settings `configure_logging` applies."""
+        import structlog
+
         renderer: Any = (
             structlog.processors.JSONRenderer()
             if self.logging.format == "json"
             else structlog.dev.ConsoleRenderer(colors=False)
         )
-        structlog.configure(
-            processors=[
+        return {
+            "processors": [
                 structlog.processors.add_log_level,
                 structlog.processors.TimeStamper(fmt="iso", utc=True),
                 renderer,
             ],
-            wrapper_class=structlog.make_filtering_bound_logger(
+            "wrapper_class": structlog.make_filtering_bound_logger(
                 logging.getLevelNamesMapping()[self.logging.level.upper()]
             ),
-            logger_factory=structlog.PrintLoggerFactory(stream or sys.stderr),
-            cache_logger_on_first_use=False,
-        )
+            "logger_factory": structlog.PrintLoggerFactory(stream or sys.stderr),
+            "cache_logger_on_first_use": False,
+        }
 
 
 def _declared(spec: WebhookAdapter | SmtpAdapter | PythonAdapter) -> tuple[str, ...]:

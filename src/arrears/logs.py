@@ -32,6 +32,7 @@ lines adds `mask_personal_data` to its processors.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, Final
@@ -41,7 +42,7 @@ from .case import mask
 if TYPE_CHECKING:
     from types import ModuleType
 
-__all__ = ["PERSONAL_KEYS", "get_logger", "mask_personal_data", "mask_text"]
+__all__ = ["PERSONAL_KEYS", "configured_for", "get_logger", "mask_personal_data", "mask_text"]
 
 PERSONAL_KEYS: Final = frozenset(
     {
@@ -163,6 +164,27 @@ def _structlog() -> ModuleType:
     import structlog
 
     return structlog
+
+
+@contextlib.contextmanager
+def configured_for(**settings: Any) -> Iterator[None]:
+    """structlog configured with *settings* inside the block, then as the host had it.
+
+    A command that prints its results keeps the engine's lines off standard
+    output this way, and a host that calls it keeps its own configuration
+    afterwards (or structlog's defaults, when it had none).
+    """
+    structlog = _structlog()
+    configured = structlog.is_configured()
+    saved = structlog.get_config()
+    structlog.configure(**settings)
+    try:
+        yield
+    finally:
+        if configured:
+            structlog.configure(**saved)
+        else:
+            structlog.reset_defaults()
 
 
 class _DeferredLogger:

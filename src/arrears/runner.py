@@ -37,7 +37,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, Final
 
 from .clock import Clock, SettableClock, SystemClock
-from .logs import get_logger
+from .logs import configured_for, get_logger
 from .tick import TickReport
 
 if TYPE_CHECKING:
@@ -402,15 +402,5 @@ def engine_from_config(
 @contextlib.contextmanager
 def logs_from(config: Config) -> Iterator[None]:
     """Log as *config* says (`Config.configure_logging`) inside the block, then as before."""
-    import structlog
-
-    configured = structlog.is_configured()
-    saved = structlog.get_config()
-    config.configure_logging(sys.stderr)
-    try:
+    with configured_for(**config.logging_settings(sys.stderr)):
         yield
-    finally:
-        if configured:
-            structlog.configure(**saved)
-        else:
-            structlog.reset_defaults()
