@@ -9,33 +9,18 @@ from __future__ import annotations
 
 import filecmp
 import json
-import os
 import re
 import sqlite3
-import subprocess
-import sys
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 
+from _cli import arrears
+
 ROOT = Path(__file__).resolve().parent.parent
 CN = ROOT / "examples" / "policies" / "cn_consumer_loan.yaml"
 FIRST_CASE = "CF202609-0000001"
-
-
-def arrears(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run(
-        [sys.executable, "-m", "arrears", *map(str, args)],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        cwd=cwd or ROOT,
-        env=env,
-        timeout=300,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module")

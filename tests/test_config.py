@@ -3,15 +3,14 @@ that name the key and the value; and the engine's refusals (adapters, compliance
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from _cli import arrears
 from arrears import Engine
 from arrears.channels import RecordingChannel, SmtpChannel, WebhookChannel
 from arrears.compliance import Compliance
@@ -380,15 +379,7 @@ class TestEngine:
 
 class TestCommandLine:
     def arrears(self, *args: str | Path) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "arrears", *map(str, args)],
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            timeout=120,
-            check=False,
-            env={**os.environ, "PYTHONIOENCODING": "utf-8"},
-        )
+        return arrears(*args, timeout=120)
 
     def test_a_bad_file_is_one_line_and_exit_2(self, tmp_path: Path) -> None:
         path = write(tmp_path, MINIMAL + '[run]\nevery = "soon"\n')

@@ -8,7 +8,6 @@ escalation, fired before any step acts.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import uuid
@@ -19,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from _cli import arrears as run_arrears
 from arrears import Engine, SettableClock
 from arrears.policy import Policy, PolicyInvalid, load_policy
 from arrears.stores import open_store
@@ -239,17 +239,7 @@ class TestEscalationsBeforeSteps:
 
 
 def arrears(*args: str | Path, path: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(path)}
-    return subprocess.run(
-        [sys.executable, "-m", "arrears", *map(str, args)],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        cwd=ROOT,
-        env=env,
-        timeout=300,
-        check=False,
-    )
+    return run_arrears(*args, env={"PYTHONPATH": str(path)})
 
 
 def journal_of(db: Path, case_id: str) -> list[tuple[str, dict[str, Any]]]:

@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiosmtpd.controller import Controller
 
+from _cli import arrears
 from arrears import Engine
 from arrears.outbox import open_intents
 from arrears.stores import SQLiteStore
@@ -274,17 +275,6 @@ def start_run(config: Path, start: datetime) -> subprocess.Popen[str]:
         encoding="utf-8",
         env=env,
         cwd=config.parent.parent,  # not the configuration's folder: its paths are its own
-    )
-
-
-def arrears(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "arrears", *map(str, args)],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-        check=False,
     )
 
 
