@@ -8,9 +8,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 from structlog.testing import capture_logs
 
 from arrears import Case, Engine, SettableClock
+
+# Mutation testing (bench/mutation.py) runs the suite with this profile: the same
+# examples every run, no example database, and the suite run twice in one process
+# (mutmut's statistics pass, then its clean run) is not a flaky test.
+settings.register_profile(
+    "mutation",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.differing_executors, HealthCheck.too_slow],
+)
 
 #: 09:00 on 1 October 2026 in Shanghai: 30 days after the due date of `make_case`.
 START = datetime(2026, 10, 1, 1, 0, tzinfo=UTC)
