@@ -1,6 +1,6 @@
 """One of several workers ticking the same PostgreSQL store (run by test_postgres_workers.py).
 
-    python tests/_pg_worker.py URL SCHEMA OWNER START WALL LEASE [--stall-after N]
+    python tests/_pg_worker.py URL SCHEMA OWNER START WALL LEASE [--stall-after N] [--policy FILE]
 
 prints ``ready``, waits for a line on stdin, then ticks one batch at a time
 until no case is due.  The tick's moment runs with the wall clock: *START*
@@ -13,7 +13,7 @@ delivered in the table ``provider_sent`` (primary key: the idempotency key)
 and answers ``duplicate`` for a key it already has.  With ``--stall-after N`` the worker prints
 ``stalled`` right after the provider accepted its N-th message and hangs,
 in the middle of a batch (intents journaled, results not), until it is
-killed.
+killed.  ``--policy`` runs another policy than the CN example.
 """
 
 from __future__ import annotations
@@ -80,6 +80,7 @@ def main() -> int:
     parser.add_argument("wall", type=float)
     parser.add_argument("lease", type=float)
     parser.add_argument("--stall-after", type=int)
+    parser.add_argument("--policy", type=Path, default=CN_POLICY)
     args = parser.parse_args()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
@@ -89,7 +90,7 @@ def main() -> int:
     provider = Provider(args.url, args.schema, args.owner, args.stall_after)
     store = PostgresStore(args.url, schema=args.schema, max_size=2)
     engine = Engine(
-        policy=load_policy(CN_POLICY),
+        policy=load_policy(args.policy),
         store=store,
         channels=[provider],
         clock=SettableClock(args.start),

@@ -249,3 +249,141 @@ class TestScenarioFormat:
         path.write_text(SEVERAL, encoding="utf-8")
         scenario = load_scenario(path)
         assert [spec.id for _, spec in scenario.specs] == ["L-1", "L-2"]
+
+
+LIMITED_POLICY = """\
+id: per-debtor
+version: "1"
+packs: [CN]
+review: {time: "09:30"}
+per_debtor:
+  - {channels: [sms], limit: 1}
+steps:
+  - id: overdue-sms
+    stages: [notified]
+    send: {channel: sms}
+"""
+
+
+def sms_loan(number: int, debtor: str = "D-1") -> dict[str, Any]:
+    return {
+        **loan(number, debtor),
+        "contacts": [{"id": "m", "channel": "sms", "address": NUMBER}],
+        "stage": "notified",
+    }
+
+
+class TestPerDebtorLimit:
+    """`per_debtor` in the policy: one SMS a day to a debtor with three loans, in one tick."""
+
+    @pytest.fixture(params=["memory", "sqlite"])
+    def ticking(
+        self, request: pytest.FixtureRequest, tmp_path: Path
+    ) -> Iterator[tuple[Engine, Any, SettableClock]]:
+        from arrears.channels import RecordingChannel
+        from arrears.policy import load_policy
+
+        path = tmp_path / "policy.yaml"
+        path.write_text(LIMITED_POLICY, encoding="utf-8")
+        store: Any = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "t.db")
+        sms = RecordingChannel(channels=frozenset({"sms"}))
+        clock = SettableClock(T0)
+        made = Engine(policy=load_policy(path), store=store, channels=[sms], clock=clock)
+        made.open_cases([sms_loan(1), sms_loan(2), sms_loan(3), sms_loan(9, debtor="D-2")])
+        yield made, sms, clock
+        if isinstance(store, SQLiteStore):
+            store.close()
+
+    def test_one_message_a_day_across_the_loans(
+        self, ticking: tuple[Engine, Any, SettableClock]
+    ) -> None:
+        engine, sms, _ = ticking
+        report = engine.tick(T0 + timedelta(minutes=30))  # 09:30 in Shanghai
+        assert sorted(message.case_id for message in sms.attempts) == ["L-1", "L-9"]
+        assert (report.sent, report.denied) == (2, 2)
+        assert dict(report.blocked_by) == {"POLICY-PER-DEBTOR-1": 2}
+        denied = [e for e in engine.history("L-2") if e.kind == "contact_denied"]
+        assert [reason["rule"] for reason in denied[0].data["reasons"]] == ["POLICY-PER-DEBTOR-1"]
+        assert denied[0].data["reasons"][0]["values"] == {
+            "count": 2,
+            "limit": 1,
+            "window": "a day",
+        }
+        # Tried again the next day at 08:00 in Shanghai: the window allows one again,
+        # and CN contact hours start then.
+        retry = datetime.fromisoformat(denied[0].data["next_allowed_at"])
+        assert retry == datetime(2026, 10, 15, 0, 0, tzinfo=UTC)
+        assert engine.verify() == []
+
+    def test_the_next_day_the_limit_allows_one_again(
+        self, ticking: tuple[Engine, Any, SettableClock]
+    ) -> None:
+        engine, sms, _ = ticking
+        engine.tick(T0 + timedelta(minutes=30))
+        engine.tick(T0 + timedelta(days=1, minutes=30))
+        to_d1 = [m.case_id for m in sms.attempts if m.case_id != "L-9"]
+        assert len(to_d1) == 2  # one each day, never two on one day
+        assert engine.verify() == []
+
+    def test_a_settled_intent_is_counted_once(
+        self, ticking: tuple[Engine, Any, SettableClock]
+    ) -> None:
+        """After the tick the debtor's history holds the delivered message, not its intent too."""
+        engine, _, _ = ticking
+        engine.tick(T0 + timedelta(minutes=30))
+        history = engine._recorder.debtor_history(engine.case("L-1"))
+        assert history is not None
+        assert [(a.case, a.channel, a.outcome, a.intent) for a in history.attempts] == [
+            ("L-1", "sms", "delivered", None)
+        ]
+
+    def test_an_open_intent_counts_on_the_other_loans(
+        self, ticking: tuple[Engine, Any, SettableClock]
+    ) -> None:
+        """An intent journaled and not yet settled (its adapter not called yet, or the
+        worker died): the debtor's other loans count it, their own loan does not."""
+        from arrears.operations import reviews
+
+        engine, _, _ = ticking
+        reviews.record_intent(
+            engine._recorder,
+            "L-1",
+            key="k-1",
+            step="overdue-sms",
+            channel="sms",
+            contact="m",
+            template=None,
+            text="x",
+            at=T0,
+        )
+        proposal = {"channel": "sms", "contact": "m"}
+        later = T0 + timedelta(minutes=5)
+        assert engine.judge_contact("L-1", proposal, at=later).allowed
+        verdict = engine.judge_contact("L-2", proposal, at=later)
+        assert verdict.rules == ("POLICY-PER-DEBTOR-1",)
+        history = engine._recorder.debtor_history(engine.case("L-2"))
+        assert history is not None
+        assert [(a.case, a.outcome, a.intent) for a in history.attempts] == [
+            ("L-1", "unknown", "k-1")
+        ]
+
+    @pytest.mark.parametrize(
+        ("entry", "field"),
+        [
+            ("{limit: 0}", "per_debtor[0].limit"),
+            ("{limit: 1, days: 0}", "per_debtor[0].days"),
+            ("{limit: 1, channels: [fax]}", "per_debtor[0].channels"),
+            ("{limit: 1, per: case}", "per_debtor[0].per"),
+        ],
+    )
+    def test_a_bad_limit_is_refused_naming_its_field(
+        self, tmp_path: Path, entry: str, field: str
+    ) -> None:
+        from arrears.policy import PolicyInvalid, load_policy
+
+        path = tmp_path / "policy.yaml"
+        text = LIMITED_POLICY.replace("  - {channels: [sms], limit: 1}", f"  - {entry}")
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(PolicyInvalid) as refused:
+            load_policy(path)
+        assert field in str(refused.value)

@@ -68,8 +68,10 @@ def opened(case: Case, at: datetime = T0) -> JournalEntry:
     return seal(case.id, 0, at, "opened", {"case": case.model_dump_json()}, GENESIS)
 
 
-def add(store: PostgresStore, make_case: Callable[..., Case], case_id: str) -> Case:
-    case = make_case(id=case_id)
+def add(
+    store: PostgresStore, make_case: Callable[..., Case], case_id: str, debtor: str = "D-1"
+) -> Case:
+    case = make_case(id=case_id, debtor={"id": debtor, "timezone": "Asia/Shanghai"})
     case.version = 1  # as the engine leaves it after applying the opening entry
     store.add(case, opened(case))
     return case
@@ -173,7 +175,7 @@ def test_leases_share_due_cases_without_overlap(
 ) -> None:
     one, two = open_store(), open_store()
     for number in range(10):
-        add(one, make_case, f"C-{number}")
+        add(one, make_case, f"C-{number}", debtor=f"D-{number}")
         one.schedule(f"C-{number}", T0)
     ttl = timedelta(minutes=5)
     first = one.lease(T0, 4, "one", ttl)
@@ -190,6 +192,25 @@ def test_leases_share_due_cases_without_overlap(
     assert sorted(two.lease(later, 10, "four", ttl)) == sorted(first + second)
     one.release(first, "one")  # no longer its lease: nothing changes
     assert two.lease(later, 10, "five", ttl) == []
+
+
+def test_a_lease_takes_every_due_case_of_a_debtor_and_no_one_else_takes_any(
+    open_store: Callable[[], PostgresStore], make_case: Callable[..., Case]
+) -> None:
+    one, two = open_store(), open_store()
+    for case_id, debtor in [("A-1", "D-A"), ("B-1", "D-B"), ("A-2", "D-A"), ("A-3", "D-A")]:
+        add(one, make_case, case_id, debtor=debtor)
+    for case_id, minutes in [("A-1", 0), ("B-1", 1), ("A-2", 2), ("A-3", 90)]:
+        one.schedule(case_id, T0 + timedelta(minutes=minutes))
+    now, ttl = T0 + timedelta(minutes=5), timedelta(minutes=5)
+    # One due case asked for: its debtor's other due case comes with it (A-3 is not due).
+    assert one.lease(now, 1, "one", timedelta(hours=2)) == ["A-1", "A-2"]
+    assert two.lease(now, 10, "two", ttl) == ["B-1"]
+    # A-3 falls due while one still holds D-A: two may not take it.
+    later = T0 + timedelta(minutes=91)
+    assert two.lease(later, 10, "two", ttl) == ["B-1"]
+    one.release(["A-1", "A-2"], "one")
+    assert two.lease(later, 10, "two", ttl) == ["A-1", "B-1", "A-2", "A-3"]
 
 
 def test_a_lease_skips_rows_another_worker_is_leasing(

@@ -1,7 +1,8 @@
 """Four worker processes tick 10,000 due cases on PostgreSQL; one is killed half-way.
+Four tick debtors with three loans each under a limit of one SMS a day per debtor.
 
 Every case is due, in the stage whose policy step sends it one SMS today.
-The workers (`_pg_worker.py`) lease batches of 50 with ``SKIP LOCKED``;
+The workers (`_pg_worker.py`) lease batches of 50 (whole debtors);
 one of them hangs right after its provider accepted a message in the middle
 of a batch (its intents journaled, its results not) and is killed with
 SIGKILL.  When its leases run out the others take its cases, send what it
@@ -155,3 +156,100 @@ def test_four_workers_one_killed_every_case_sent_once(url: str) -> None:
             assert check.verify() == []
             for case_id in ("L-00000", "L-05000", "L-09999"):
                 assert check.replay(case_id) == check.case(case_id)
+
+
+#: Debtors of the per-debtor test, each with `LOANS` loans.
+DEBTORS = 600
+LOANS = 3
+
+
+def debtors_portfolio() -> list[dict[str, Any]]:
+    """Loan *k* of debtor *d* is ``L-d-k``: in id order a debtor's loans lie side by side,
+    and every 50 cases (a batch) one debtor's loans straddle two batches that two
+    workers lease at the same moment, unless leases take whole debtors."""
+    return [
+        {
+            "id": f"L-{debtor:04}-{loan}",
+            "debtor": {"id": f"D-{debtor:04}", "timezone": "Asia/Shanghai", "locale": "zh-CN"},
+            "contacts": [{"id": "s", "channel": "sms", "address": f"+86139{debtor:08}"}],
+            "balance": {"currency": "CNY", "principal": f"{1000 + 7 * debtor + loan}.00"},
+            "due_date": "2026-10-01",
+            "stage": "notified",
+        }
+        for debtor in range(DEBTORS)
+        for loan in range(LOANS)
+    ]
+
+
+def test_four_workers_keep_a_per_debtor_limit_over_three_loans_each(
+    url: str, tmp_path: Path
+) -> None:
+    """Every loan's step sends an SMS today; the policy allows one a day per debtor.
+    Four workers lease whole debtors: each debtor gets exactly one SMS, every loan is
+    reviewed exactly once, and the other two loans' messages are denied by the limit."""
+    text = CN_POLICY.read_text(encoding="utf-8").replace(
+        "templates: ../templates", f"templates: {CN_POLICY.parent.parent / 'templates'}"
+    )
+    policy_file = tmp_path / "per_debtor.yaml"
+    policy_file.write_text(text + "per_debtor:\n  - {channels: [sms], limit: 1}\n", "utf-8")
+    policy = load_policy(policy_file)
+    cases = DEBTORS * LOANS
+    with fresh_schema(url) as schema:
+        with PostgresStore(url, schema=schema) as store:
+            engine = Engine(policy=policy, store=store, clock=SettableClock(START))
+            with store.transaction():
+                engine.open_cases(debtors_portfolio(), at=START - timedelta(hours=1))
+        run_sql(
+            url,
+            schema,
+            "CREATE TABLE provider_sent "
+            "(key text PRIMARY KEY, case_id text NOT NULL, worker text NOT NULL)",
+        )
+        wall = time.time()
+        workers = [
+            start_worker(url, schema, f"worker-{number}", wall, "--policy", str(policy_file))
+            for number in range(WORKERS)
+        ]
+        try:
+            for worker in workers:
+                assert worker.stdout.readline().strip() == "ready"
+            for worker in workers:
+                worker.stdin.write("go\n")
+                worker.stdin.flush()
+            results = []
+            for worker in workers:
+                output, _ = worker.communicate(timeout=TIMEOUT_S)
+                assert worker.returncode == 0
+                results.append(json.loads(output.strip().splitlines()[-1]))
+        finally:
+            for worker in workers:
+                if worker.poll() is None:
+                    worker.kill()
+                    worker.wait()
+                for pipe in (worker.stdin, worker.stdout):
+                    if pipe is not None and not pipe.closed:
+                        pipe.close()
+        assert not any(result["errors"] for result in results), results
+        # The work was shared: more than one worker reviewed loans.
+        assert sum(1 for result in results if result["reviewed"]) > 1, results
+
+        sql = lambda query: run_sql(url, schema, query)  # noqa: E731
+
+        # Exactly one SMS per debtor, none twice.
+        assert sql(
+            "SELECT count(*), count(DISTINCT split_part(case_id, '-', 2)) FROM provider_sent"
+        ) == [(DEBTORS, DEBTORS)]
+        # Every loan reviewed exactly once.
+        assert sql(
+            "SELECT count(*), count(DISTINCT case_id) FROM journal WHERE kind = 'review'"
+        ) == [(cases, cases)]
+        # The other loans' messages were denied by the policy's limit, and by nothing else.
+        denied = sql(
+            "SELECT count(*), count(DISTINCT case_id) FROM journal "
+            "WHERE kind = 'contact_denied' AND jsonb_path_query_array("
+            "convert_from(body, 'UTF8')::jsonb, '$.data.reasons[*].rule') "
+            "= '[\"POLICY-PER-DEBTOR-1\"]'"
+        )
+        assert denied == [(cases - DEBTORS, cases - DEBTORS)]
+        with PostgresStore(url, schema=schema) as store:
+            assert Engine(policy=policy, store=store).verify() == []

@@ -370,6 +370,7 @@ class TestReviews:
     def test_lease_takes_due_cases(self, store: Store) -> None:
         """`lease` gives a worker due cases, earliest first; `release` gives them back."""
         for number in range(3):
+            add(store, f"C-{number}")
             store.schedule(f"C-{number}", START + timedelta(minutes=number))
         taken = store.lease(START + timedelta(hours=1), 2, "w1", timedelta(minutes=5))
         assert taken == ["C-0", "C-1"]
@@ -380,6 +381,7 @@ class TestLeasesAcrossStores:
     def test_a_lease_keeps_other_workers_off(self, store: Any, second: Any) -> None:
         """Cases leased by one worker are skipped by another until released."""
         for number in range(4):
+            add(store, f"C-{number}")
             store.schedule(f"C-{number}", START)
         now = START + timedelta(minutes=1)
         mine = store.lease(now, 2, "w1", timedelta(minutes=5))
@@ -392,6 +394,7 @@ class TestLeasesAcrossStores:
 
     def test_an_expired_lease_is_taken_over(self, store: Any, second: Any) -> None:
         """A dead worker's lease runs out at the lease's end; then another takes the case."""
+        add(store, "C-1")
         store.schedule("C-1", START)
         assert store.lease(START, 5, "dead", timedelta(minutes=5)) == ["C-1"]
         assert second.lease(START + timedelta(minutes=4), 5, "w2", timedelta(minutes=5)) == []
@@ -400,16 +403,39 @@ class TestLeasesAcrossStores:
 
     def test_a_worker_takes_its_own_lease_again(self, store: Any, second: Any) -> None:
         """A worker restarted under the same name resumes its leases at once."""
+        add(store, "C-1")
         store.schedule("C-1", START)
         assert store.lease(START, 5, "w1", timedelta(minutes=5)) == ["C-1"]
         assert second.lease(START, 5, "w1", timedelta(minutes=5)) == ["C-1"]
 
     def test_release_leaves_other_owners_alone(self, store: Any, second: Any) -> None:
         """`release` only gives back the caller's own leases."""
+        add(store, "C-1")
         store.schedule("C-1", START)
         assert store.lease(START, 5, "w1", timedelta(minutes=5)) == ["C-1"]
         second.release(["C-1"], "w2")
         assert second.lease(START, 5, "w2", timedelta(minutes=5)) == []
+
+
+    def test_a_lease_takes_whole_debtors(self, store: Any, second: Any) -> None:
+        """A debtor's due cases go to one worker together; another takes none of them
+        while that lease holds, even one that falls due meanwhile."""
+        for case_id, debtor, minutes in [
+            ("C-1", "D-1", 0),
+            ("C-2", "D-2", 1),
+            ("C-3", "D-1", 2),
+            ("C-4", "D-1", 30),
+        ]:
+            add(store, case_id, debtor=debtor)
+            store.schedule(case_id, START + timedelta(minutes=minutes))
+        now = START + timedelta(minutes=5)
+        assert store.lease(now, 1, "w1", timedelta(hours=1)) == ["C-1", "C-3"]
+        assert second.lease(now, 10, "w2", timedelta(minutes=5)) == ["C-2"]
+        # C-4 has fallen due and w2's lease of C-2 has run out: w3 takes C-2 only.
+        later = START + timedelta(minutes=31)
+        assert second.lease(later, 10, "w3", timedelta(minutes=5)) == ["C-2"]
+        store.release(["C-1", "C-3"], "w1")
+        assert second.lease(later, 10, "w3", timedelta(minutes=5)) == ["C-1", "C-2", "C-3", "C-4"]
 
 
 class TestTransactions:

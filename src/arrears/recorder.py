@@ -31,7 +31,13 @@ from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec, Protocol, 
 from .case import Case
 from .clock import Clock, require_aware
 from .compliance import Compliance, ContactHistory, DebtorHistory
-from .compliance.history import ATTEMPT_KIND, attempt_of
+from .compliance.history import (
+    ATTEMPT_KIND,
+    INTENT_KIND,
+    SETTLING_KINDS,
+    attempt_of,
+    intended,
+)
 from .errors import ConcurrencyConflict, InvalidInput, TooLong
 from .events import apply_entry
 from .journal import GENESIS, JournalEntry, seal
@@ -215,8 +221,12 @@ class Recorder:
         if self._debtors:
             debtor = self._debtors.get(case.debtor.id)
             if debtor is not None and debtor.folded.get(case.id) == (head.seq, head.hash):
+                if kind in SETTLING_KINDS and "key" in data:
+                    debtor.settle(case.id, data["key"])
                 if kind == ATTEMPT_KIND:
                     debtor.add(attempt_of(at, data, case.id))
+                elif kind == INTENT_KIND:
+                    debtor.add(intended(at, data, case.id))
                 debtor.folded[case.id] = (entry.seq, entry.hash)
         return entry
 

@@ -31,8 +31,14 @@ __all__ = [
 
 #: The journal kind of a contact attempt: each such entry is one `Attempt`.
 ATTEMPT_KIND: Final = "interaction"
+#: The journal kind of a message about to be handed to its adapter (`arrears.outbox`).
+INTENT_KIND: Final = "outbox_intent"
+#: Entry kinds that settle an intent's key (`arrears.outbox.RESULT_KINDS`).
+SETTLING_KINDS: Final = frozenset({ATTEMPT_KIND, "task_opened"})
 #: Journal kinds the history reads; every other kind only moves ``seq`` on.
-CONTACT_KINDS: Final = frozenset({ATTEMPT_KIND, "consent", "opt_out", "inconvenient"})
+CONTACT_KINDS: Final = frozenset(
+    {ATTEMPT_KIND, "consent", "opt_out", "inconvenient", INTENT_KIND, "task_opened"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +57,8 @@ class Attempt:
             the case it is recorded on (a call about two loans counts toward each).
         case: The case it is recorded on, in a `DebtorHistory`; ``None`` in a
             case's own `ContactHistory` (the case itself).
+        intent: The outbox key of a message journaled as intended and not yet
+            settled by a result (`intended`); ``None`` for a recorded attempt.
     """
 
     at: datetime
@@ -62,6 +70,7 @@ class Attempt:
     purpose: str
     about: frozenset[str] = frozenset()
     case: str | None = None
+    intent: str | None = None
 
     def concerns(self, case_id: str) -> bool:
         """True when the attempt was about *case_id*: recorded on it, or naming it in ``about``."""
@@ -81,6 +90,28 @@ def attempt_of(at: datetime, data: Mapping[str, Any], case: str | None = None) -
         data.get("purpose", "collection"),
         frozenset(about) if about else frozenset(),
         case,
+    )
+
+
+def intended(at: datetime, data: Mapping[str, Any], case: str | None = None) -> Attempt:
+    """The attempt an ``outbox_intent`` entry's *data* announces, its fate not yet known.
+
+    A debtor's other cases count it as a message that may reach them (its
+    outcome is ``unknown``) from the moment it is journaled, before any
+    adapter is called: a debtor's cases reviewed together each see the
+    messages planned for the others.  The intent names no party: the debtor.
+    """
+    return Attempt(
+        at,
+        data["channel"],
+        "unknown",
+        "debtor",
+        data.get("contact"),
+        True,
+        "collection",
+        frozenset(),
+        case,
+        data["key"],
     )
 
 
@@ -156,9 +187,12 @@ class ContactHistory:
         opt_outs: Media and addresses the debtor opted out of, oldest first.
         inconvenient: Local times the debtor named as inconvenient (start, end);
             the latest statement replaces the earlier ones.
+        intents: The messages journaled as intended and not yet settled by a
+            result, by outbox key (`intended`): not attempts of this case's own
+            rules, counted by the debtor's other cases (`DebtorHistory`).
     """
 
-    __slots__ = ("_stamps", "attempts", "consents", "inconvenient", "opt_outs", "seq")
+    __slots__ = ("_stamps", "attempts", "consents", "inconvenient", "intents", "opt_outs", "seq")
 
     def __init__(self) -> None:
         self.seq = -1
@@ -167,6 +201,7 @@ class ContactHistory:
         self.consents: list[Preference] = []
         self.opt_outs: list[Preference] = []
         self.inconvenient: tuple[tuple[time, time], ...] = ()
+        self.intents: dict[str, Attempt] = {}
 
     @classmethod
     def from_entries(cls, entries: Iterable[JournalEntry]) -> ContactHistory:
@@ -185,9 +220,13 @@ class ContactHistory:
     def add(self, seq: int, kind: str, at: datetime, data: Mapping[str, Any]) -> None:
         """Fold one journal entry in (the engine calls this as it records)."""
         self.seq = seq
+        if kind in SETTLING_KINDS and self.intents:
+            self.intents.pop(data.get("key"), None)  # type: ignore[arg-type]
         if kind == ATTEMPT_KIND:
             self.attempts.append(attempt_of(at, data))
             self._stamps.append(at.timestamp())
+        elif kind == INTENT_KIND:
+            self.intents.setdefault(data["key"], intended(at, data))
         elif kind == "consent":
             covers = data.get("covers")
             start = data.get("start")
@@ -218,6 +257,7 @@ class ContactHistory:
         twin.consents = list(self.consents)
         twin.opt_outs = list(self.opt_outs)
         twin.inconvenient = self.inconvenient
+        twin.intents = dict(self.intents)
         return twin
 
     def since(self, moment: datetime) -> Sequence[Attempt]:
@@ -260,7 +300,10 @@ class DebtorHistory:
 
     Rules that count over the debtor's debts (`arrears.compliance.FrequencyCap`
     with ``across="debtor"``), or over one debt when a contact recorded on
-    another case was about it too, read it beside the case's own history.  Like
+    another case was about it too, read it beside the case's own history.  It
+    holds the messages journaled as intended and not yet settled too
+    (`intended`, ``intent`` set): a debtor's cases reviewed in one tick each
+    see the others' planned messages before any is sent.  Like
     `ContactHistory` it is a projection of the journal: the engine builds it
     from the cases' histories and folds each new attempt in as it records it.
 
@@ -301,7 +344,7 @@ class DebtorHistory:
         tagged = [
             replace(attempt, case=case_id)
             for case_id, history in histories.items()
-            for attempt in history.attempts
+            for attempt in (*history.attempts, *history.intents.values())
         ]
         tagged.sort(key=_moment)  # stable: one case's attempts keep their journal order
         merged.attempts = tagged
@@ -319,6 +362,15 @@ class DebtorHistory:
         index = bisect_right(self._stamps, stamp)
         self.attempts.insert(index, attempt)
         self._stamps.insert(index, stamp)
+
+    def settle(self, case: str, key: str) -> None:
+        """Drop *case*'s intended message *key*: its result is recorded."""
+        for index in range(len(self.attempts) - 1, -1, -1):
+            attempt = self.attempts[index]
+            if attempt.intent == key and attempt.case == case:
+                del self.attempts[index]
+                del self._stamps[index]
+                return
 
     def since(self, moment: datetime) -> Sequence[Attempt]:
         """The attempts at or after *moment*, oldest first."""

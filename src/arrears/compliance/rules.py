@@ -596,10 +596,12 @@ class FrequencyCap(Rule):
         if debtor is None:
             return j.history.since(since), False
         found = debtor.since(since)
+        case_id = j.case.id
         if self.across == "debt":
-            case_id = j.case.id
             found = [attempt for attempt in found if attempt.concerns(case_id)]
-        return found, True
+        # The case's own intended messages are its own review's (a message sent again
+        # under its key is judged as itself): only the other cases' count.
+        return [a for a in found if a.intent is None or a.case != case_id], True
 
     def _same_scope(self, j: Judgement, attempt: Attempt) -> bool:
         case = attempt.case

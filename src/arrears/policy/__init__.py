@@ -26,6 +26,7 @@ from .model import (
     Variant,
     WorkflowOptions,
 )
+from .per_debtor import DebtorLimit
 
 if TYPE_CHECKING:
     from .loader import PolicyInvalid, load_policy, parse_policy
@@ -35,6 +36,7 @@ __all__ = [
     "Action",
     "CelCondition",
     "ConditionError",
+    "DebtorLimit",
     "Escalation",
     "Facts",
     "Policy",

@@ -28,6 +28,7 @@ from .ceilings import rate_problems
 from .checks import FieldPath, check_references, closed_cycles, destination, unique_ids
 from .conditions import CelCondition, ConditionError, Test, When, both
 from .facts import Facts
+from .per_debtor import DebtorLimit
 from .rules import PythonRule
 
 if TYPE_CHECKING:
@@ -299,6 +300,8 @@ class Policy(_Spec):
         review: When cases are reviewed.
         python_rules: Python rules the file names (``rules`` in files), imported
             when the policy loads (`PythonRule`); more may be registered with `rule`.
+        per_debtor: The lender's own caps on what one debtor receives across all
+            their loans (`DebtorLimit`), judged with the packs' rules.
     """
 
     id: Name
@@ -316,6 +319,7 @@ class Policy(_Spec):
     variants: tuple[Variant, ...] = ()
     review: Review = Review()
     python_rules: tuple[PythonRule, ...] = Field(default=(), alias="rules")
+    per_debtor: tuple[DebtorLimit, ...] = ()
 
     _rules: list[tuple[str, PolicyRule]] = PrivateAttr(default_factory=list)
     _workflow: Workflow | None = PrivateAttr(default=None)
@@ -360,9 +364,12 @@ class Policy(_Spec):
         return self._workflow
 
     def build_compliance(self) -> Compliance:
-        """The compliance rules of the policy's packs with its overrides (built once)."""
+        """The compliance rules of the policy's packs with its overrides, and its
+        per-debtor limits (built once)."""
         if self._compliance is None:
-            self._compliance = Compliance(self.packs, overrides=self.overrides)
+            label = f"{self.id} {self.version}"
+            limits = [limit.rule(n, label) for n, limit in enumerate(self.per_debtor, 1)]
+            self._compliance = Compliance(self.packs, overrides=self.overrides, rules=limits)
         return self._compliance
 
     def variant_of(self, case_id: str) -> str | None:

@@ -30,10 +30,12 @@ new cases and entries, one ``UPDATE … FROM unnest(…) WHERE version = …``
 for the changed cases, one upsert for the schedule), and `ConcurrencyConflict`
 names a case another writer changed first.  This module holds the
 statements, the transaction on one pooled connection (``BEGIN``, savepoints
-and ``RELEASE`` sent with the next statement) and leasing: workers lease due
-cases with ``SELECT … FOR UPDATE SKIP LOCKED``, so several share a tick
-without overlap; a lease lasts until the tick's moment plus its length, and
-a dead worker's cases are taken again after that.  One store serves one
+and ``RELEASE`` sent with the next statement) and leasing: workers lease
+whole debtors (every due case of each, the debtor held by a transaction-scoped
+advisory lock while its leases are taken), so several share a tick without
+overlap and a debtor's loans are reviewed by one worker at a time; a lease
+lasts until the tick's moment plus its length, and a dead worker's cases are
+taken again after that.  One store serves one
 thread at a time; threads and stores can share a pool (``pool=``).
 """
 
@@ -143,14 +145,39 @@ _SCHEDULE_MANY: Final = (
     "ON CONFLICT (case_id) DO UPDATE SET review_at = excluded.review_at"
 )
 _UNSCHEDULE_MANY: Final = "DELETE FROM reviews WHERE case_id = ANY(%s::text[])"
-_LEASE: Final = """
-WITH picked AS (
+#: Leasing takes whole debtors (a debtor's due cases go to one worker at a time, so a
+#: cap over the debtor's loans holds under any number of workers), in one transaction:
+#: the debtors of the earliest due cases not leased to another worker...
+_LEASE_CANDIDATES: Final = """
+SELECT DISTINCT c.debtor_id FROM (
     SELECT case_id FROM reviews
     WHERE review_at <= %(now)s
       AND (lease_until IS NULL OR lease_until <= %(now)s OR lease_owner = %(owner)s)
     ORDER BY review_at, case_id
     LIMIT %(limit)s
-    FOR UPDATE SKIP LOCKED
+) due JOIN cases c ON c.id = due.case_id
+"""
+#: The first key of the advisory locks on debtors ("arre"), apart from a host's own locks.
+_LOCK_SPACE: Final = 0x61727265
+#: ... each held by a transaction-scoped advisory lock until the leases are committed
+#: (a debtor another worker is leasing at this instant is skipped) ...
+_LEASE_LOCK: Final = (
+    "SELECT d FROM unnest(%s::text[]) AS d "
+    f"WHERE pg_try_advisory_xact_lock({_LOCK_SPACE}, hashtext(d))"
+)
+#: ... then every due case of those debtors, unless another worker's lease holds one
+#: of them (read after the locks: a lease committed meanwhile is seen); a row another
+#: transaction is writing is skipped, not waited for (its case comes in a later batch).
+_LEASE_DEBTORS: Final = """
+WITH picked AS (
+    SELECT r.case_id FROM reviews r JOIN cases c ON c.id = r.case_id
+    WHERE c.debtor_id = ANY(%(debtors)s) AND r.review_at <= %(now)s
+      AND NOT EXISTS (
+          SELECT 1 FROM cases o JOIN reviews h ON h.case_id = o.id
+          WHERE o.debtor_id = c.debtor_id AND h.lease_owner <> %(owner)s
+            AND h.lease_until > %(now)s
+      )
+    FOR UPDATE OF r SKIP LOCKED
 )
 UPDATE reviews r SET lease_owner = %(owner)s, lease_until = %(until)s
 FROM picked WHERE r.case_id = picked.case_id
@@ -574,16 +601,27 @@ class PostgresStore(Session):
         return found
 
     def lease(self, now: datetime, limit: int, owner: str, ttl: timedelta) -> list[str]:
-        """Take up to *limit* due cases for *owner* until ``now + ttl``, earliest first.
+        """Take the debtors of up to *limit* due cases for *owner* until ``now + ttl``.
 
-        Cases leased to another owner until after *now* are skipped, and so
-        are rows another worker is leasing at this instant (``SKIP LOCKED``).
-        The leased cases and their chains are read ahead together when the
-        first of them is read.
+        A lease takes whole debtors: every due case of each debtor chosen,
+        so a batch may hold more than *limit* cases, and a debtor's cases are
+        never reviewed by two workers at once (caps over a debtor's loans hold
+        under any number of workers).  Debtors with a case leased to another
+        owner until after *now* are skipped, and so are those another worker
+        is leasing at this instant.  The leased cases and their chains are
+        read ahead together when the first of them is read.
         """
-        self._sync()
-        params = {"now": now, "owner": owner, "until": now + ttl, "limit": limit}
-        rows = self._execute(_LEASE, params).fetchall()
+        params: dict[str, Any] = {"now": now, "owner": owner, "until": now + ttl, "limit": limit}
+        with self.transaction():
+            self._sync()
+            found = sorted(row[0] for row in self._execute(_LEASE_CANDIDATES, params))
+            if not found:
+                return []
+            locked = [row[0] for row in self._execute(_LEASE_LOCK, (found,))]
+            if not locked:
+                return []
+            params["debtors"] = locked
+            rows = self._execute(_LEASE_DEBTORS, params).fetchall()
         rows.sort(key=lambda row: (row[1], row[0]))
         chosen = [row[0] for row in rows]
         self._batch_is(chosen, [row[1].astimezone(UTC) for row in rows])

@@ -134,11 +134,25 @@ _DUE: Final = (
     "SELECT case_id, review_at FROM reviews WHERE review_at <= ?1 "
     "AND (lease_until IS NULL OR lease_until <= ?1) ORDER BY review_at, case_id LIMIT ?2"
 )
-_LEASABLE: Final = (
-    "SELECT case_id, review_at FROM reviews WHERE review_at <= ?1 "
-    "AND (lease_until IS NULL OR lease_until <= ?1 OR lease_owner = ?2) "
-    "ORDER BY review_at, case_id LIMIT ?3"
+#: A lease takes whole debtors: every due case of the debtors of the earliest due cases
+#: not leased to another owner, unless another owner's lease holds one of their cases.
+_LEASABLE: Final = """
+WITH debtors AS (
+    SELECT DISTINCT c.debtor_id FROM (
+        SELECT case_id FROM reviews WHERE review_at <= ?1
+          AND (lease_until IS NULL OR lease_until <= ?1 OR lease_owner = ?2)
+        ORDER BY review_at, case_id LIMIT ?3
+    ) due JOIN cases c ON c.id = due.case_id
 )
+SELECT r.case_id, r.review_at FROM debtors d
+JOIN cases c ON c.debtor_id = d.debtor_id
+JOIN reviews r ON r.case_id = c.id AND r.review_at <= ?1
+WHERE NOT EXISTS (
+    SELECT 1 FROM cases o JOIN reviews h ON h.case_id = o.id
+    WHERE o.debtor_id = d.debtor_id AND h.lease_owner <> ?2 AND h.lease_until > ?1
+)
+ORDER BY r.review_at, r.case_id
+"""
 #: Case ids per query that reads ahead or checks copies (SQLite binds at most 32,766).
 _AHEAD_CHUNK: Final = 500
 
@@ -429,12 +443,15 @@ class SQLiteStore(Session):
         return found
 
     def lease(self, now: datetime, limit: int, owner: str, ttl: timedelta) -> list[str]:
-        """Take up to *limit* due cases for *owner* until ``now + ttl``.
+        """Take the debtors of up to *limit* due cases for *owner* until ``now + ttl``.
 
-        Cases leased to another owner until after *now* are skipped; a lease
-        that has expired (its worker died) is taken over, and *owner*'s own
-        leases are taken again.  Taken in one ``BEGIN IMMEDIATE`` transaction,
-        so two processes never take the same case.
+        A lease takes whole debtors: every due case of each debtor chosen (a
+        batch may hold more than *limit* cases), so a debtor's loans are never
+        reviewed by two processes at once.  Debtors with a case leased to
+        another owner until after *now* are skipped; a lease that has expired
+        (its worker died) is taken over, and *owner*'s own leases are taken
+        again.  Taken in one ``BEGIN IMMEDIATE`` transaction, so two processes
+        never take the same case.
         """
         stamp = to_micros(now)
         until = to_micros(now + ttl)
