@@ -56,6 +56,10 @@ Benchmarks:
     folded; the baseline folds the journal again for every judgment, as a
     judge that reads the raw journal would.  The target is under 50 µs per
     judgment (``ours_us_per_judgment``).
+    ``debtors_us_per_judgment`` is the same judgments with the 50 cases
+    belonging to 10 debtors of 5 cases each (every rule reads the debtor's
+    history across their loans too; the target is the same 50 µs), and
+    ``debtors_ratio`` its time over the one-case-per-debtor run's.
 
 ``tick_memory``
     One `Engine.tick` over *n* in-memory cases (1,000,000; ``--quick``
@@ -280,10 +284,13 @@ def _work_baseline_load_and_fire(n: int) -> dict[str, Any]:
 
 JUDGED_CASES = 50
 JOURNAL_LENGTH = 200
+#: Cases per debtor in the debtors' variant of ``judge_contact``.
+DEBTOR_CASES = 5
 
 
-def _judging_engine() -> tuple[Any, list[tuple[str, Any, datetime]]]:
-    """Cases with 200 journal entries each, and a cycle of proposals to judge."""
+def _judging_engine(per_debtor: int = 1) -> tuple[Any, list[tuple[str, Any, datetime]]]:
+    """Cases with 200 journal entries each, *per_debtor* cases to a debtor, and a cycle of
+    proposals to judge."""
     from datetime import timedelta
     from zoneinfo import ZoneInfo
 
@@ -299,7 +306,7 @@ def _judging_engine() -> tuple[Any, list[tuple[str, Any, datetime]]]:
         engine.open_case(
             {
                 "id": case_id,
-                "debtor": {"id": f"D-{number:04d}", "timezone": "America/New_York"},
+                "debtor": {"id": f"D-{number // per_debtor:04d}", "timezone": "America/New_York"},
                 "contacts": [
                     {"id": "mobile", "channel": "call", "address": "+16175550123"},
                     {"id": "sms", "channel": "sms", "address": "+16175550123"},
@@ -337,9 +344,9 @@ def _judging_engine() -> tuple[Any, list[tuple[str, Any, datetime]]]:
     return engine, work
 
 
-def _work_ours_judge_contact(n: int) -> dict[str, Any]:
+def _work_ours_judge_contact(n: int, per_debtor: int = 1) -> dict[str, Any]:
     _quiet_logs()
-    engine, work = _judging_engine()
+    engine, work = _judging_engine(per_debtor)
     for case_id, proposal, at in work:  # warm: each case's history folded once
         engine.judge_contact(case_id, proposal, at=at, record=False)
     allowed = 0
@@ -349,6 +356,10 @@ def _work_ours_judge_contact(n: int) -> dict[str, Any]:
         allowed += engine.judge_contact(case_id, proposal, at=at, record=False).allowed
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "peak_mb": 0.0, "allowed": allowed}
+
+
+def _work_ours_judge_contact_debtors(n: int) -> dict[str, Any]:
+    return _work_ours_judge_contact(n, DEBTOR_CASES)
 
 
 def _work_baseline_judge_contact(n: int) -> dict[str, Any]:
@@ -1088,6 +1099,7 @@ WORKERS: dict[str, Callable[[int], dict[str, Any]]] = {
     "ours_load_and_fire": _work_ours_load_and_fire,
     "baseline_load_and_fire": _work_baseline_load_and_fire,
     "ours_judge_contact": _work_ours_judge_contact,
+    "ours_judge_contact_debtors": _work_ours_judge_contact_debtors,
     "baseline_judge_contact": _work_baseline_judge_contact,
     "ours_tick_memory": _work_ours_tick_memory,
     "ours_tick_sqlite": _work_ours_tick_sqlite,
@@ -1140,6 +1152,7 @@ def bench_judge_contact(quick: bool) -> dict[str, Any]:
     n = SIZES["judge_contact"][0 if quick else 1]
     baseline_n = min(n, 2_000 if quick else 20_000)
     ours = _in_process("ours_judge_contact", n)
+    debtors = _in_process("ours_judge_contact_debtors", n)
     base = _in_process("baseline_judge_contact", baseline_n)
     baseline_s = base["seconds"] * n / baseline_n
     return {
@@ -1152,6 +1165,8 @@ def bench_judge_contact(quick: bool) -> dict[str, Any]:
         "ours_us_per_judgment": round(ours["seconds"] / n * 1e6, 2),
         "baseline_us_per_judgment": round(base["seconds"] / baseline_n * 1e6, 2),
         "allowed_share": round(ours["allowed"] / n, 2),
+        "debtors_us_per_judgment": round(debtors["seconds"] / n * 1e6, 2),
+        "debtors_ratio": round(debtors["seconds"] / ours["seconds"], 2),
     }
 
 
