@@ -271,8 +271,8 @@ class _ApprovedBy(_Guard):
 
 def approved_by(*roles: str) -> Guard:
     """Passes when the actor firing the trigger holds one of *roles*."""
-    if not roles or not all(isinstance(role, str) and role for role in roles):
-        raise InvalidInput("roles", list(roles), "one or more role names")
+    if not roles or not all(isinstance(role, str) and role.strip() for role in roles):
+        raise InvalidInput("roles", list(roles), "one or more role names, none blank")
     return _ApprovedBy(frozenset(roles))
 
 
@@ -315,8 +315,8 @@ class _SecondApprover(_Guard):
 
 def second_approver(*roles: str) -> Guard:
     """Four eyes: passes when a second person, not the actor, with one of *roles* approves."""
-    if not roles or not all(isinstance(role, str) and role for role in roles):
-        raise InvalidInput("roles", list(roles), "one or more role names")
+    if not roles or not all(isinstance(role, str) and role.strip() for role in roles):
+        raise InvalidInput("roles", list(roles), "one or more role names, none blank")
     return _SecondApprover(frozenset(roles))
 
 

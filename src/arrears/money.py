@@ -13,7 +13,7 @@ sum of money.  Arithmetic and ordering only work within one currency.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, getcontext
 from typing import Any, Final
 
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
@@ -122,17 +122,18 @@ class Money:
         try:
             exact = value.quantize(quantum)
         except InvalidOperation:  # NaN, infinity, or more digits than the context allows
-            _to_decimal(value, "amount")
-            shown = amount if isinstance(amount, str) else _magnitude(value)
-            raise InvalidInput("amount", shown, _WITHIN) from None
+            _to_decimal(value, "amount")  # names NaN, infinity and an absurd amount as such
+            # Within the limit, yet more digits than a caller's decimal context holds.
+            shown = amount if isinstance(amount, str) else str(value)
+            expected = f"at most {getcontext().prec} digits, the precision of the decimal context"
+            raise InvalidInput("amount", shown, expected) from None
         if exact != value:
             _to_decimal(value, "amount")  # names NaN as such
             raise InvalidInput(
                 "amount", amount, f"at most {minor_units(currency)} decimal places for {currency}"
             )
-        if not _NEGATIVE_MAX < exact < MAX_AMOUNT:
-            shown = amount if isinstance(amount, str) else _magnitude(exact)
-            raise InvalidInput("amount", shown, _WITHIN)
+        if not _NEGATIVE_MAX < exact < MAX_AMOUNT:  # a Decimal, as given or as rounded
+            raise InvalidInput("amount", str(exact), _WITHIN)
         _set(self, "amount", exact)
         _set(self, "currency", currency)
 

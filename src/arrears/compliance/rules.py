@@ -142,7 +142,7 @@ def validation_period_end(sent: date, *, receipt_days: int = 5, period_days: int
     """
     import holidays  # here, not at the top: the calendars load when first needed
 
-    calendar = holidays.country_holidays("US", years=range(sent.year, sent.year + 2))
+    calendar = holidays.country_holidays("US")  # each year's holidays load when first asked
     return business_days_after(sent, receipt_days, calendar) + timedelta(days=period_days)
 
 
@@ -422,6 +422,8 @@ class ContactHours(Rule):
         at = j.at
         return any(
             consent.at <= at
+            # With no default, a consent that names no end lifts nothing (not forever).
+            and (default is not None or consent.until is not None)
             and _in_window(consent, at, default)
             and consent_applies(
                 j, consent, "hours", proposal.channel, proposal.contact, j.party, at
@@ -466,7 +468,7 @@ class ContactHours(Rule):
                 retry = moment
                 break
             moment = later[0]
-        zone = getattr(local.tzinfo, "key", str(local.tzinfo))
+        zone = str(local.tzinfo)  # a ZoneInfo's str is its key
         where = f"{_hhmm(local.time())} local time in {zone} is"
         if span is None:
             message = f"{where} outside {_hhmm(self.start)}-{_hhmm(self.end)}"
@@ -527,7 +529,8 @@ class FrequencyCap(Rule):
     """At most ``limit`` counted contacts in a rolling window; quiet days after a conversation.
 
     The window is ``days`` calendar days in the debtor's local time, today
-    included ("7 consecutive days"), or ``hours`` hours before the contact.
+    included ("7 consecutive days"), or the ``hours`` elapsed hours before the
+    contact (a contact made exactly ``hours`` hours earlier has left it).
     What counts: attempts on ``counted_channels`` whose outcome is in
     ``counted_outcomes`` or is ``unknown`` (a message that may have reached
     them: `arrears.case.Outcome.UNKNOWN`), to the same person (``per="person"``: the debtor
@@ -608,8 +611,13 @@ class FrequencyCap(Rule):
         own = case is None or case == j.case.id
         if self.per == "case":
             same = True
-        elif self.per == "contact" and j.proposal.contact is not None:
-            same = attempt.contact == j.proposal.contact if own else _same_number(j, attempt)
+        elif self.per == "contact" and (contact := j.proposal.contact) is not None:
+            if own:  # the same point, or another of the case's points with its number
+                same = attempt.contact == contact or (
+                    attempt.contact is not None and _same_address(j, attempt.contact, contact)
+                )
+            else:
+                same = _same_number(j, attempt)
         elif j.party == Party.DEBTOR:
             same = attempt.party == Party.DEBTOR
         elif own:
@@ -628,7 +636,8 @@ class FrequencyCap(Rule):
 
     def _window_start(self, j: Judgement) -> datetime:
         if self.hours is not None:
-            return j.at - timedelta(hours=self.hours)
+            # Elapsed hours: in UTC, so that a DST change neither adds nor removes one.
+            return j.at.astimezone(UTC) - timedelta(hours=self.hours)
         assert self.days is not None
         first = j.local_date(j.at) - timedelta(days=self.days - 1)
         return _day_start(first, j.calendar_zone, j.at)
@@ -687,7 +696,8 @@ class FrequencyCap(Rule):
             if attempt.at > j.at:
                 break
             if (
-                attempt.channel in channels
+                (self.hours is None or attempt.at > window_start)
+                and attempt.channel in channels
                 # An attempt whose fate is unknown may have reached the person: it counts.
                 and (attempt.outcome in outcomes or attempt.outcome == Outcome.UNKNOWN)
                 and self._same_scope(j, attempt)
@@ -746,7 +756,7 @@ class FrequencyCap(Rule):
         if self.limit:
             drop = counted[len(counted) - self.limit]
             if self.hours is not None:
-                retry = drop.at + timedelta(hours=self.hours)
+                retry = j.local(drop.at.astimezone(UTC) + timedelta(hours=self.hours))
             else:
                 assert self.days is not None
                 day = j.local_date(drop.at) + timedelta(days=self.days)
