@@ -91,11 +91,17 @@ class Target:
     ``functions``, when given, restricts the score to the mutants of functions
     whose mutmut name starts with one of these prefixes (mutmut names a method
     ``xǁClassǁmethod`` and a function ``x_function``).
+
+    ``at_import`` names (by the same prefixes) functions the module calls while
+    it is imported: mutmut's statistics give such a function to whichever test
+    happened to run first, so their mutants are re-run against every test of
+    the target instead.
     """
 
     files: tuple[str, ...]
     tests: tuple[str, ...]
     functions: tuple[str, ...] = ()
+    at_import: tuple[str, ...] = ()
 
 
 #: The modules that carry the promises, and their tests.
@@ -110,11 +116,23 @@ TARGETS: dict[str, Target] = {
     ),
     "rules": Target(
         files=("src/arrears/compliance/rules.py",),
-        tests=("tests/test_compliance.py", "tests/test_scenario_suite.py", "tests/test_debtors.py"),
+        tests=(
+            "tests/test_compliance.py",
+            "tests/test_scenario_suite.py",
+            "tests/test_debtors.py",
+            "tests/test_rules_boundaries.py",
+            "tests/test_rules_families.py",
+        ),
     ),
     "packs": Target(
         files=("src/arrears/compliance/packs.py",),
-        tests=("tests/test_compliance.py", "tests/test_scenario_suite.py", "tests/test_debtors.py"),
+        tests=(
+            "tests/test_compliance.py",
+            "tests/test_scenario_suite.py",
+            "tests/test_debtors.py",
+            "tests/test_pack_parameters.py",
+        ),
+        at_import=("x__deceased",),
     ),
     "journal": Target(
         files=("src/arrears/journal.py",),
@@ -246,9 +264,11 @@ def tests_of(work: Path, mutant: str) -> list[str]:
     return sorted(stats["tests_by_mangled_function_name"].get(function, []))
 
 
-def rerun_fresh(work: Path, mutant: str) -> bool:
+def rerun_fresh(work: Path, mutant: str, target: Target) -> bool:
     """Whether the mutant's tests fail when run in a new process (it is killed)."""
-    tests = tests_of(work, mutant)
+    function = mutant.rsplit("__mutmut_", 1)[0].rsplit(".", 1)[-1]
+    imported = any(function.startswith(prefix) for prefix in target.at_import)
+    tests = list(target.tests) if imported else tests_of(work, mutant)
     if not tests:
         return False
     env = dict(os.environ, MUTANT_UNDER_TEST=mutant, PYTHONPATH=str(work / "mutants" / "src"))
@@ -261,6 +281,10 @@ def rerun_fresh(work: Path, mutant: str) -> bool:
         check=False,
     )
     # 1: a test failed; 2: collection failed (a module-level use of the mutant); 3: pytest crashed.
+    # 4 is a usage error, and also what pytest returns when the conftest cannot import the
+    # package: a mutant of a function run at import that breaks it fails every test.
+    if done.returncode == 4 and "ImportError while loading conftest" in done.stderr:
+        return True
     if done.returncode not in (0, 1, 2, 3):
         raise SystemExit(
             f"pytest could not run {mutant} (exit {done.returncode}):\n{done.stdout[-3000:]}"
@@ -280,7 +304,7 @@ def run_target(name: str, target: Target, max_children: int, only: list[str]) ->
     maybe = [m for m, status in found.items() if status not in (KILLED, TIMEOUT, NO_TESTS)]
     with ThreadPoolExecutor(max_workers=max_children) as pool:
         for mutant, killed in zip(
-            maybe, pool.map(lambda m: rerun_fresh(work, m), maybe), strict=True
+            maybe, pool.map(lambda m: rerun_fresh(work, m, target), maybe), strict=True
         ):
             found[mutant] = KILLED if killed else SURVIVED
     survivors = sorted(m for m, status in found.items() if status not in (KILLED, TIMEOUT))

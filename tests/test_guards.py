@@ -183,6 +183,11 @@ class TestNoActiveHold:
         assert "holiday" in str(info.value)
 
 
+#: Role lists the people guards refuse, and what they say instead.
+BAD_ROLES = [(), ("",), (" ",), ("legal_officer", ""), ("agent", "\t"), ("agent", 3)]
+ROLES_EXPECTED = "one or more role names, none blank"
+
+
 class TestApprovedBy:
     def test_passes_for_an_actor_with_the_role(self, make_case: MakeCase) -> None:
         """An actor holding one of the roles passes."""
@@ -200,12 +205,12 @@ class TestApprovedBy:
             {"actor": "agent-7", "actor_roles": ["agent"], "required": ["legal_officer"]},
         )
 
-    @pytest.mark.parametrize("roles", [(), ("",), ("agent", 3)])
+    @pytest.mark.parametrize("roles", BAD_ROLES, ids=repr)
     def test_bad_argument(self, roles: tuple[Any, ...]) -> None:
-        """No roles, an empty role or a non-string role raises naming 'roles'."""
+        """No roles, an empty or blank role or a non-string role raises naming 'roles'."""
         with pytest.raises(InvalidInput) as info:
             approved_by(*roles)
-        assert info.value.field == "roles"
+        assert str(info.value) == f"roles: got {list(roles)!r}, expected {ROLES_EXPECTED}"
 
 
 class TestSecondApprover:
@@ -269,11 +274,12 @@ class TestSecondApprover:
             },
         )
 
-    def test_bad_argument(self) -> None:
-        """No roles raises naming 'roles'."""
+    @pytest.mark.parametrize("roles", BAD_ROLES, ids=repr)
+    def test_bad_argument(self, roles: tuple[Any, ...]) -> None:
+        """No roles, an empty or blank role or a non-string role raises naming 'roles'."""
         with pytest.raises(InvalidInput) as info:
-            second_approver()
-        assert info.value.field == "roles"
+            second_approver(*roles)
+        assert str(info.value) == f"roles: got {list(roles)!r}, expected {ROLES_EXPECTED}"
 
 
 class TestNoticeElapsed:
@@ -482,6 +488,8 @@ class TestActorAndFailure:
         """Roles given as any iterable are kept as a frozenset."""
         actor = Actor("sup-3", {"supervisor", "agent"})  # type: ignore[arg-type]
         assert actor.roles == frozenset({"supervisor", "agent"})
+        assert type(actor.roles) is frozenset
+        assert hash(actor) == hash(Actor("sup-3", frozenset({"agent", "supervisor"})))
         assert actor.to_json() == {"id": "sup-3", "roles": ["agent", "supervisor"]}
 
     @pytest.mark.parametrize("staff_id", ["", None, 7])
@@ -504,3 +512,215 @@ class TestActorAndFailure:
             "reason": "dpd is 30, needs at least 90",
             "values": {"dpd": 30},
         }
+
+
+class TestFactoryRefusals:
+    """What a policy author reads when a guard is built wrong, word for word."""
+
+    @pytest.mark.parametrize(
+        ("build", "message"),
+        [
+            (
+                lambda: dpd_at_least(-1),
+                "days: got -1, expected a whole number of days, zero or more",
+            ),
+            (
+                lambda: balance_at_least("1000"),
+                "minimum: got '1000', expected Money, e.g. Money('1000', 'CNY')",
+            ),
+            (
+                lambda: no_active_hold("dispute", "holiday"),
+                "kinds: got ['dispute', 'holiday'], expected hold kinds among ['dispute',"
+                " 'cease', 'bankruptcy', 'breathing_space', 'mental_health_crisis',"
+                " 'mental_capacity', 'deceased', 'attorney', 'hardship', 'vulnerable']",
+            ),
+            (
+                lambda: notice_elapsed("demand_letter", -1),
+                "days: got -1, expected a whole number of days, zero or more",
+            ),
+            (
+                lambda: notice_elapsed("demand letter", 30),
+                "kind: got 'demand letter', expected a notice kind such as 'demand_letter'",
+            ),
+            (
+                lambda: notice_elapsed(7, 30),
+                "kind: got 7, expected a notice kind such as 'demand_letter'",
+            ),
+            (
+                lambda: not_time_barred(0),
+                "years: got 0, expected a whole number of years, more than zero",
+            ),
+            (
+                lambda: attempts_at_least(-1),
+                "count: got -1, expected a whole number, zero or more",
+            ),
+            (lambda: guard(""), "name: got '', expected a non-empty guard name"),
+        ],
+        ids=[
+            "dpd",
+            "balance",
+            "hold-kind",
+            "notice-days",
+            "notice-kind",
+            "notice-kind-type",
+            "years",
+            "count",
+            "name",
+        ],
+    )
+    def test_the_argument_the_value_and_what_was_expected(
+        self, build: Callable[[], Guard], message: str
+    ) -> None:
+        """Each refusal names the argument, repeats the value and says what is accepted."""
+        with pytest.raises(InvalidInput) as info:
+            build()
+        assert str(info.value) == message
+
+    @pytest.mark.parametrize(
+        "build",
+        [
+            lambda: dpd_at_least(1.0),
+            lambda: notice_elapsed("demand_letter", True),
+            lambda: notice_elapsed("demand_letter", 30.0),
+            lambda: not_time_barred(True),
+            lambda: not_time_barred(3.0),
+            lambda: attempts_at_least(True),
+            lambda: attempts_at_least(3.0),
+            lambda: guard(None),
+        ],
+        ids=[
+            "dpd",
+            "notice-bool",
+            "notice-float",
+            "years-bool",
+            "years-float",
+            "count-bool",
+            "count-float",
+            "name-none",
+        ],
+    )
+    def test_bools_and_floats_are_not_whole_numbers(self, build: Callable[[], Guard]) -> None:
+        """True is not one day, and 3.0 is not three: both are refused."""
+        with pytest.raises(InvalidInput):
+            build()
+
+    def test_the_smallest_thresholds_are_accepted(self, make_case: MakeCase) -> None:
+        """Zero days, zero attempts and a one-year period are thresholds like any other."""
+        assert dpd_at_least(0)(make_case(), ctx()) is None
+        assert attempts_at_least(0)(make_case(), ctx()) is None
+        sent = {"demand_letter": AT}
+        assert notice_elapsed("demand_letter", 0)(make_case(notices=sent), ctx()) is None
+        one_year = not_time_barred(1)
+        assert one_year.name == "not_time_barred(1)"
+        assert one_year(make_case(), ctx(datetime(2027, 8, 31, 15, 59, tzinfo=UTC))) is None
+        assert one_year(make_case(), ctx(datetime(2027, 8, 31, 16, 0, tzinfo=UTC))) is not None
+
+
+class TestActorRefusals:
+    @pytest.mark.parametrize(
+        ("staff_id", "roles", "message"),
+        [
+            ("", (), "actor.id: got '', expected a non-empty staff id"),
+            (None, (), "actor.id: got None, expected a non-empty staff id"),
+            ("x" * 129, (), "actor.id: got <129 characters>, expected at most 128 characters"),
+            (
+                "legal-1 ",
+                (),
+                "actor.id: got 'legal-1 ', expected a staff id without surrounding spaces,"
+                " control or invisible characters",
+            ),
+            (
+                "legal\u200b-1",
+                (),
+                "actor.id: got 'legal\\\\u200b-1', expected a staff id without surrounding"
+                " spaces, control or invisible characters",
+            ),
+            (
+                "legal-1",
+                [f"role-{n}" for n in range(33)],
+                "actor.roles: got 33, expected at most 32 roles",
+            ),
+            ("legal-1", [3], "actor.roles: got 'int', expected roles named by text"),
+            (
+                "legal-1",
+                ["r" * 129],
+                "actor.roles: got <129 characters>, expected at most 128 characters",
+            ),
+        ],
+        ids=["empty", "none", "long-id", "space", "invisible", "33-roles", "int-role", "long-role"],
+    )
+    def test_the_field_the_value_and_what_was_expected(
+        self, staff_id: object, roles: Sequence[object], message: str
+    ) -> None:
+        """A refused actor names the field and the value (escaped, or only its length)."""
+        with pytest.raises(InvalidInput) as info:
+            Actor(staff_id, frozenset(roles))  # type: ignore[arg-type]
+        assert str(info.value) == message
+
+    def test_the_longest_id_and_the_most_roles_are_accepted(self) -> None:
+        """128 characters of id and 32 roles of 128 characters each are within the limits."""
+        roles = frozenset(f"{n:03d}".ljust(128, "r") for n in range(32))
+        actor = Actor("x" * 128, roles)
+        assert (len(actor.id), len(actor.roles)) == (128, 32)
+
+    def test_the_system_by_id(self) -> None:
+        """An actor with the system's id is the system, whatever roles it is given."""
+        assert Actor("system").is_system
+        assert not Actor("System").is_system
+        assert not Actor("systems", frozenset({"system"})).is_system
+        assert Actor("legal-1").same_person(Actor("LEGAL-1"))
+        assert not Actor("legal-1").same_person(Actor("legal-2"))
+
+
+class TestPeopleGuards:
+    def test_any_one_of_the_roles_will_do(self, make_case: MakeCase) -> None:
+        """An actor or approver holding the second of two roles passes."""
+        assert approved_by("supervisor", "legal_officer")(make_case(), ctx(actor=OFFICER)) is None
+        check = second_approver("supervisor", "legal_officer")
+        assert check(make_case(), ctx(actor=AGENT, approver=OFFICER)) is None
+
+    def test_the_system_approves_nothing(self, make_case: MakeCase) -> None:
+        """An approver with the system's id, in any case, is refused as no second person."""
+        assert_fails(
+            second_approver("supervisor"),
+            make_case(),
+            ctx(actor=OFFICER, approver=Actor("SYSTEM", frozenset({"supervisor"}))),
+            "the system approves nothing; four eyes need two people",
+            {"approver": "SYSTEM"},
+        )
+
+
+class TestHoldsAndNotices:
+    def test_every_active_hold_is_named(self, make_case: MakeCase) -> None:
+        """Two active holds of two kinds are both named, kinds sorted; an ended one is not."""
+        holds = [
+            hold(id="h1", kind="dispute"),
+            hold(id="h2", kind="cease"),
+            hold(id="h3", kind="hardship", started_at=AT - timedelta(days=10), ends_at=AT),
+        ]
+        assert_fails(
+            no_active_hold(),
+            make_case(holds=holds),
+            ctx(),
+            "active hold: cease, dispute",
+            {"holds": ["h1", "h2"], "kinds": ["cease", "dispute"]},
+        )
+
+    def test_a_named_kind_in_force_refuses(self, make_case: MakeCase) -> None:
+        """A guard for disputes and ceases is refused by an active dispute."""
+        assert_fails(
+            no_active_hold("cease", "dispute"),
+            make_case(holds=[hold()]),
+            ctx(),
+            "active hold: dispute",
+            {"holds": ["h1"], "kinds": ["dispute"]},
+        )
+
+    def test_a_second_short_of_the_period(self, make_case: MakeCase) -> None:
+        """A second before 30 days have passed the notice has 29 whole days."""
+        sent = AT - timedelta(days=30) + timedelta(seconds=1)
+        failure = notice_elapsed("demand_letter", 30)(
+            make_case(notices={"demand_letter": sent}), ctx()
+        )
+        assert failure is not None
+        assert failure.values["elapsed_days"] == 29

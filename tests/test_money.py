@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import pytest
 from hypothesis import given
@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from arrears import CurrencyMismatch, InvalidInput, Money, allocate, minor_units
+from arrears.money import currency_quantum
 
 
 def cny(amount: str) -> Money:
@@ -25,6 +26,13 @@ class TestMinorUnits:
     def test_taken_from_iso_4217(self, currency: str, units: int) -> None:
         """Each currency has the number of decimal places ISO 4217 gives it."""
         assert minor_units(currency) == units
+
+    @pytest.mark.parametrize(
+        ("currency", "quantum"), [("CNY", "0.01"), ("JPY", "1"), ("BHD", "0.001")]
+    )
+    def test_the_quantum_is_one_minor_unit(self, currency: str, quantum: str) -> None:
+        """currency_quantum is the value of one minor unit: a fen, a yen, a fils."""
+        assert currency_quantum(currency) == Decimal(quantum)
 
     def test_amount_is_padded_to_the_minor_units(self) -> None:
         """An amount with fewer decimals is stored with exactly the currency's minor units."""
@@ -371,3 +379,263 @@ class TestAllocate:
         for name, part in applied.items():
             assert Decimal(0) <= part.amount <= components[name].amount
         assert credit.is_zero or all(applied[n] == components[n] for n in components)
+
+
+#: What an amount out of range is told it should be.
+WITHIN = "an amount of less than 1,000,000,000,000,000 units in absolute value"
+
+
+class TestRefusalMessages:
+    """What a user reads when an amount or a currency is refused, word for word."""
+
+    @pytest.mark.parametrize(
+        ("amount", "currency", "message"),
+        [
+            ("twelve", "CNY", "amount: got 'twelve', expected a decimal string such as '1250.00'"),
+            (
+                b"12.50",
+                "CNY",
+                "amount: got b'12.50', expected a Decimal, an int or a decimal string",
+            ),
+            ("NaN", "CNY", "amount: got 'NaN', expected a finite amount (not NaN or Infinity)"),
+            (
+                0.1,
+                "CNY",
+                "amount: got 0.1, expected a Decimal, an int or a decimal string, never a float",
+            ),
+            ("1.5", "JPY", "amount: got '1.5', expected at most 0 decimal places for JPY"),
+            (
+                "1",
+                "XYZ",
+                "currency: got 'XYZ', expected an ISO 4217 code such as 'CNY' or 'USD'",
+            ),
+            (
+                "1",
+                "XAU",
+                "currency: got 'XAU', expected a currency with minor units"
+                " (ISO 4217 lists none for this code)",
+            ),
+            ("1", 156, "currency: got 156, expected an ISO 4217 code such as 'CNY' or 'USD'"),
+            (
+                "1",
+                ["CNY"],
+                "currency: got ['CNY'], expected an ISO 4217 code such as 'CNY' or 'USD'",
+            ),
+        ],
+        ids=["word", "bytes", "nan", "float", "decimals", "unknown", "gold", "number", "list"],
+    )
+    def test_the_field_the_value_and_what_was_expected(
+        self, amount: object, currency: object, message: str
+    ) -> None:
+        """Each refusal names the field, repeats the value and says what would be accepted."""
+        with pytest.raises(InvalidInput) as info:
+            Money(amount, currency)  # type: ignore[arg-type]
+        assert str(info.value) == message
+
+    @pytest.mark.parametrize(
+        ("amount", "shown"),
+        [
+            (10**15, "1000000000000000"),
+            (-(10**15), "-1000000000000000"),
+            ("1e15", "1e15"),
+            (" -1000000000000000.00 ", " -1000000000000000.00 "),
+            (Decimal(10**15), "1000000000000000.00"),
+            (Decimal(-(10**15)), "-1000000000000000.00"),
+            (Decimal("1e30"), "1E+30"),
+            (Decimal("1e31"), "1.000e+31"),
+            (Decimal("-1e400"), "-1.000e+400"),
+            (10**400, "1.000e+400"),
+        ],
+        ids=repr,
+    )
+    def test_an_amount_out_of_range_is_named_never_repeated_in_full(
+        self, amount: object, shown: str
+    ) -> None:
+        """A quadrillion is refused; text is shown as given, over 31 digits as an order."""
+        with pytest.raises(InvalidInput) as info:
+            Money(amount, "CNY")  # type: ignore[arg-type]
+        assert (info.value.field, info.value.value, info.value.expected) == (
+            "amount",
+            shown,
+            WITHIN,
+        )
+        assert str(info.value) == f"amount: got {shown!r}, expected {WITHIN}"
+
+    @pytest.mark.parametrize(
+        "amount",
+        [
+            "999999999999999.99",
+            "-999999999999999.99",
+            Decimal("999999999999999.99"),
+            Decimal("-999999999999999.99"),
+        ],
+        ids=repr,
+    )
+    def test_one_cent_under_a_quadrillion_is_accepted(self, amount: object) -> None:
+        """The largest amount in either direction is still an amount."""
+        assert Money(amount, "CNY").amount == Decimal(amount)  # type: ignore[arg-type]
+
+    def test_rounding_up_to_a_quadrillion_is_refused(self) -> None:
+        """An amount reaching the limit only by rounding is refused, naming the rounded value."""
+        assert Money.rounded("999999999999999.994", "CNY") == cny("999999999999999.99")
+        with pytest.raises(InvalidInput) as info:
+            Money.rounded("999999999999999.995", "CNY")
+        assert str(info.value) == f"amount: got '1000000000000000.00', expected {WITHIN}"
+
+    def test_rounded_names_the_amount(self) -> None:
+        """Money.rounded refuses a float naming 'amount', like the constructor."""
+        with pytest.raises(InvalidInput) as info:
+            Money.rounded(2.345, "CNY")  # type: ignore[arg-type]
+        assert str(info.value) == (
+            "amount: got 2.345, expected a Decimal, an int or a decimal string, never a float"
+        )
+
+    def test_more_digits_than_the_decimal_context_holds_is_refused(self) -> None:
+        """Under a caller's low decimal precision an amount is refused, never rounded."""
+        with localcontext(prec=10):
+            assert Money("12345678.90", "CNY").amount == Decimal("12345678.90")  # ten digits
+            with pytest.raises(InvalidInput) as info:
+                Money(" 123456789.01 ", "CNY")
+            assert str(info.value) == (
+                "amount: got ' 123456789.01 ', expected at most 10 digits,"
+                " the precision of the decimal context"
+            )
+            with pytest.raises(InvalidInput) as info:
+                Money(12345678901, "JPY")
+            assert str(info.value) == (
+                "amount: got '12345678901', expected at most 10 digits,"
+                " the precision of the decimal context"
+            )
+
+
+class TestOperations:
+    @pytest.mark.parametrize(
+        ("operation", "symbol"),
+        [
+            (lambda a, b: a + b, "+"),
+            (lambda a, b: a - b, "-"),
+            (lambda a, b: a < b, "<"),
+            (lambda a, b: a <= b, "<="),
+            (lambda a, b: a > b, ">"),
+            (lambda a, b: a >= b, ">="),
+        ],
+        ids=["+", "-", "<", "<=", ">", ">="],
+    )
+    def test_a_mismatch_names_the_operation(
+        self, operation: Callable[[Money, Money], object], symbol: str
+    ) -> None:
+        """CNY against USD names the operation, the currency met and the one expected."""
+        with pytest.raises(CurrencyMismatch) as info:
+            operation(cny("1"), Money("1", "USD"))
+        assert str(info.value) == (
+            f"{symbol}: got 'USD', expected an amount in CNY, the currency it is combined with"
+        )
+
+    def test_a_plain_number_is_named(self) -> None:
+        """Money plus a bare number names the operation, the number and what it should be."""
+        with pytest.raises(InvalidInput) as info:
+            cny("1") + 1  # type: ignore[operator]
+        assert str(info.value) == "+: got 1, expected Money in CNY"
+
+    def test_a_float_factor_is_named(self) -> None:
+        """Multiplying by a float names the factor and what it should be."""
+        with pytest.raises(InvalidInput) as info:
+            cny("10") * 1.5  # type: ignore[operator]
+        assert str(info.value) == "factor: got 1.5, expected an int or a Decimal, never a float"
+
+    def test_equal_amounts_and_one_cent_apart(self) -> None:
+        """Equal amounts are <= and >= each other but neither < nor >; one cent decides."""
+        one, same, more = cny("1.00"), cny("1"), cny("1.01")
+        assert (one < same, one <= same, one > same, one >= same) == (False, True, False, True)
+        assert (one < more, one <= more, one > more, one >= more) == (True, True, False, False)
+        assert (more < one, more <= one, more > one, more >= one) == (False, False, True, True)
+
+    def test_different_amounts_hash_apart(self) -> None:
+        """The hash follows the amount and the currency."""
+        assert hash(cny("1")) != hash(cny("2"))
+        assert hash(cny("1")) != hash(Money("1", "USD"))
+
+    def test_immutability_is_explained(self) -> None:
+        """Setting or deleting a field says that Money is immutable."""
+        money = cny("5")
+        with pytest.raises(AttributeError, match=r"^Money is immutable$"):
+            money.amount = Decimal("6")  # type: ignore[misc]
+        with pytest.raises(AttributeError, match=r"^Money is immutable$"):
+            del money.amount
+        assert money == cny("5")
+
+
+class TestParseMessages:
+    def test_default_field_is_money(self) -> None:
+        """Without a field name, parse names 'money' and lists the accepted forms."""
+        with pytest.raises(InvalidInput) as info:
+            Money.parse(12)
+        assert str(info.value) == (
+            "money: got 12, expected Money, {'amount': ..., 'currency': ...} or '12.50 CNY'"
+        )
+
+    def test_a_mapping_without_a_currency_is_named(self) -> None:
+        """A mapping lacking a key is repeated and the JSON form is shown."""
+        with pytest.raises(InvalidInput) as info:
+            Money.parse({"amount": "1"}, field="limit")
+        assert str(info.value) == (
+            "limit: got {'amount': '1'}, expected {'amount': '12.50', 'currency': 'CNY'}"
+        )
+
+    def test_the_currency_is_the_last_word(self) -> None:
+        """'1 000.00 CNY' splits at the last space: the amount '1 000.00' is what is refused."""
+        with pytest.raises(InvalidInput) as info:
+            Money.parse("1 000.00 CNY")
+        assert str(info.value) == (
+            "amount: got '1 000.00', expected a decimal string such as '1250.00'"
+        )
+
+    def test_json_schema(self) -> None:
+        """A Money field is described as an object of an amount string and a currency code."""
+
+        class Fee(BaseModel):
+            charge: Money
+
+        assert Fee.model_json_schema()["properties"]["charge"] == {
+            "type": "object",
+            "properties": {
+                "amount": {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"},
+                "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+            },
+            "required": ["amount", "currency"],
+            "title": "Charge",
+        }
+
+
+class TestAllocateMessages:
+    @pytest.mark.parametrize(("amount", "shown"), [("0", "0.00 CNY"), ("-5", "-5.00 CNY")])
+    def test_a_payment_that_is_not_positive(self, amount: str, shown: str) -> None:
+        """A zero or negative payment is named with its currency."""
+        with pytest.raises(InvalidInput) as info:
+            allocate(cny(amount), OWED)
+        assert str(info.value) == f"payment: got {shown!r}, expected a positive amount"
+
+    def test_an_order_leaving_out_components(self) -> None:
+        """The order is repeated and the components it leaves out are listed."""
+        with pytest.raises(InvalidInput) as info:
+            allocate(cny("10"), OWED, order=("principal", "interest"))
+        assert str(info.value) == (
+            "order: got ['principal', 'interest'],"
+            " expected an order naming every component (['fees', 'penalty'])"
+        )
+
+    def test_a_component_in_another_currency(self) -> None:
+        """The component, its currency and the payment's are named."""
+        with pytest.raises(CurrencyMismatch) as info:
+            allocate(cny("10"), {**OWED, "fees": Money("5", "USD")})
+        assert (info.value.left, info.value.right) == ("CNY", "USD")
+        assert str(info.value) == (
+            "fees: got 'USD', expected an amount in CNY, the currency it is combined with"
+        )
+
+    def test_an_order_naming_absent_components_pins_the_split(self) -> None:
+        """Absent components take nothing: 70.00 pays interest 50.00 then principal 20.00."""
+        owed = {"principal": cny("1000.00"), "interest": cny("50.00")}
+        applied, credit = allocate(cny("70.00"), owed, order=("fees", "interest", "principal"))
+        assert applied == {"interest": cny("50.00"), "principal": cny("20.00")}
+        assert credit == cny("0")

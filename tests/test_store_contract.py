@@ -416,7 +416,6 @@ class TestLeasesAcrossStores:
         second.release(["C-1"], "w2")
         assert second.lease(START, 5, "w2", timedelta(minutes=5)) == []
 
-
     def test_a_lease_takes_whole_debtors(self, store: Any, second: Any) -> None:
         """A debtor's due cases go to one worker together; another takes none of them
         while that lease holds, even one that falls due meanwhile."""

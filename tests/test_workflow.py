@@ -128,7 +128,7 @@ class TestStandardGraph:
         case = make_case(stage="phone")
         result = fire(workflow, case, "start_legal")
         assert not result.allowed
-        assert (result.source, result.dest) == ("phone", "phone")
+        assert (result.trigger, result.source, result.dest) == ("start_legal", "phone", "phone")
         assert [f.guard for f in result.failures] == [
             "by_person",
             "dpd_at_least(90)",
@@ -177,6 +177,7 @@ class TestFromStage:
         workflow = Workflow()
         case = make_case(stage="notified")
         result = fire(workflow, case, "file_suit")
+        assert (result.trigger, result.source, result.dest) == ("file_suit", "notified", "notified")
         assert len(result.failures) == 1
         failure = result.failures[0]
         assert failure.guard == "from_stage"

@@ -72,6 +72,10 @@ NOTES: Final[dict[str, str]] = {
                 "us_regf/7in7_consent_lapses_after_seven_days.yaml",
             ),
             (
+                "a call on the consent's seventh day is still not counted",
+                "us_regf/7in7_consent_covers_its_seventh_day.yaml",
+            ),
+            (
                 "a call that did not connect does not count",
                 "us_regf/7in7_not_connected_not_counted.yaml",
             ),
@@ -269,6 +273,10 @@ NOTES: Final[dict[str, str]] = {
                 "calls to a neighbour do not count",
                 "us_ma/third_party_communications_not_counted.yaml",
             ),
+            (
+                "the home line and the cell phone share the week's two",
+                "us_ma/numbers_of_a_kind_are_counted_together.yaml",
+            ),
         )
     ),
     "US-MA-OTHER": (
@@ -279,6 +287,10 @@ NOTES: Final[dict[str, str]] = {
             (
                 "the work line: a third message in 30 days is denied",
                 "us_ma/work_number_two_communications_per_30_days.yaml",
+            ),
+            (
+                "the office line and the work mobile share the two",
+                "us_ma/numbers_of_a_kind_are_counted_together.yaml",
             ),
         )
     ),
@@ -376,6 +388,10 @@ NOTES: Final[dict[str, str]] = {
             (
                 "after three failed attempts, a relay without the debt",
                 "cn/third_party_after_three_failed_attempts.yaml",
+            ),
+            (
+                "two failed attempts are not enough, the third is",
+                "cn/third_party_not_after_two_failed_attempts.yaml",
             ),
             ("never asked to pay", "cn/third_party_never_asked_to_pay.yaml"),
             (
