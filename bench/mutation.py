@@ -112,7 +112,7 @@ TARGETS: dict[str, Target] = {
     ),
     "guards": Target(
         files=("src/arrears/guards.py",),
-        tests=("tests/test_guards.py", "tests/test_guard_bypass.py"),
+        tests=("tests/test_guards.py", "tests/test_workflow.py"),
     ),
     "rules": Target(
         files=("src/arrears/compliance/rules.py",),

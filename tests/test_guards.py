@@ -724,3 +724,18 @@ class TestHoldsAndNotices:
         )
         assert failure is not None
         assert failure.values["elapsed_days"] == 29
+
+
+@pytest.mark.parametrize(
+    ("guard", "name"),
+    [
+        (lambda: notice_elapsed("validation", 30), "notice_elapsed('validation', 30)"),
+        (lambda: second_approver("legal", "credit"), "second_approver(credit, legal)"),
+        (lambda: approved_by("legal", "credit"), "approved_by(credit, legal)"),
+        (lambda: no_active_hold("dispute", "bankruptcy"), "no_active_hold(bankruptcy, dispute)"),
+    ],
+)
+def test_a_guard_prints_as_its_factory_call(guard: Any, name: str) -> None:
+    """Refusals and the journal name a guard by its call, roles and kinds in sorted order."""
+    made = guard()
+    assert (repr(made), made.name) == (name, name)

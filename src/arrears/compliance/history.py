@@ -316,7 +316,7 @@ class DebtorHistory:
         folded: Each case's last folded entry: its sequence number and hash.
     """
 
-    __slots__ = ("_stamps", "addresses", "attempts", "cases", "debtor", "folded")
+    __slots__ = ("_open", "_stamps", "addresses", "attempts", "cases", "debtor", "folded")
 
     def __init__(
         self,
@@ -329,6 +329,7 @@ class DebtorHistory:
         self.addresses = addresses
         self.attempts: list[Attempt] = []
         self._stamps: list[float] = []
+        self._open: set[tuple[str | None, str]] = set()  # (case, key) of the intents held
         self.folded: dict[str, tuple[int, str]] = {}
 
     @classmethod
@@ -349,11 +350,14 @@ class DebtorHistory:
         tagged.sort(key=_moment)  # stable: one case's attempts keep their journal order
         merged.attempts = tagged
         merged._stamps = [attempt.at.timestamp() for attempt in tagged]
+        merged._open = {(a.case, a.intent) for a in tagged if a.intent is not None}
         merged.folded = dict(folded)
         return merged
 
     def add(self, attempt: Attempt) -> None:
         """Fold one attempt in (``attempt.case`` set), in time order."""
+        if attempt.intent is not None:
+            self._open.add((attempt.case, attempt.intent))
         stamp = attempt.at.timestamp()
         if not self._stamps or stamp >= self._stamps[-1]:
             self.attempts.append(attempt)
@@ -365,6 +369,9 @@ class DebtorHistory:
 
     def settle(self, case: str, key: str) -> None:
         """Drop *case*'s intended message *key*: its result is recorded."""
+        if (case, key) not in self._open:
+            return
+        self._open.discard((case, key))
         for index in range(len(self.attempts) - 1, -1, -1):
             attempt = self.attempts[index]
             if attempt.intent == key and attempt.case == case:
