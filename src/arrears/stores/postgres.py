@@ -147,16 +147,19 @@ _SCHEDULE_MANY: Final = (
 _UNSCHEDULE_MANY: Final = "DELETE FROM reviews WHERE case_id = ANY(%s::text[])"
 #: Leasing takes whole debtors (a debtor's due cases go to one worker at a time, so a
 #: cap over the debtor's loans holds under any number of workers), in one transaction:
-#: the debtors of the earliest due cases not leased to another worker...
+#: the debtors of the earliest due cases not leased to another worker (rows another
+#: worker is choosing at this instant are skipped)...
 _LEASE_CANDIDATES: Final = """
-SELECT DISTINCT c.debtor_id FROM (
-    SELECT case_id FROM reviews
-    WHERE review_at <= %(now)s
-      AND (lease_until IS NULL OR lease_until <= %(now)s OR lease_owner = %(owner)s)
-    ORDER BY review_at, case_id
-    LIMIT %(limit)s
-) due JOIN cases c ON c.id = due.case_id
+SELECT c.debtor_id FROM reviews r JOIN cases c ON c.id = r.case_id
+WHERE r.review_at <= %(now)s
+  AND (r.lease_until IS NULL OR r.lease_until <= %(now)s OR r.lease_owner = %(owner)s)
+  AND NOT c.debtor_id = ANY(%(skip)s)
+ORDER BY r.review_at, r.case_id
+LIMIT %(limit)s
+FOR UPDATE OF r SKIP LOCKED
 """
+#: Rounds of `lease` when every debtor it found was being leased by another worker.
+_LEASE_ROUNDS: Final = 5
 #: The first key of the advisory locks on debtors ("arre"), apart from a host's own locks.
 _LOCK_SPACE: Final = 0x61727265
 #: ... each held by a transaction-scoped advisory lock until the leases are committed
@@ -612,16 +615,22 @@ class PostgresStore(Session):
         read ahead together when the first of them is read.
         """
         params: dict[str, Any] = {"now": now, "owner": owner, "until": now + ttl, "limit": limit}
+        skip: list[str] = []
+        rows: list[tuple[Any, ...]] = []
         with self.transaction():
             self._sync()
-            found = sorted(row[0] for row in self._execute(_LEASE_CANDIDATES, params))
-            if not found:
-                return []
-            locked = [row[0] for row in self._execute(_LEASE_LOCK, (found,))]
-            if not locked:
-                return []
-            params["debtors"] = locked
-            rows = self._execute(_LEASE_DEBTORS, params).fetchall()
+            for _ in range(_LEASE_ROUNDS):
+                params["skip"] = skip
+                candidates = self._execute(_LEASE_CANDIDATES, params)
+                found = sorted({row[0] for row in candidates})
+                if not found:
+                    break
+                locked = [row[0] for row in self._execute(_LEASE_LOCK, (found,))]
+                if locked:
+                    params["debtors"] = locked
+                    rows = self._execute(_LEASE_DEBTORS, params).fetchall()
+                    break
+                skip += found  # another worker is leasing each of them: look further
         rows.sort(key=lambda row: (row[1], row[0]))
         chosen = [row[0] for row in rows]
         self._batch_is(chosen, [row[1].astimezone(UTC) for row in rows])
