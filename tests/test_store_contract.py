@@ -430,11 +430,24 @@ class TestLeasesAcrossStores:
         now = START + timedelta(minutes=5)
         assert store.lease(now, 1, "w1", timedelta(hours=1)) == ["C-1", "C-3"]
         assert second.lease(now, 10, "w2", timedelta(minutes=5)) == ["C-2"]
-        # C-4 has fallen due and w2's lease of C-2 has run out: w3 takes C-2 only.
+        # C-4 has fallen due and w2's lease of C-2 has run out: w3 takes C-2 only, even
+        # asking for one case, the earliest due being C-4 of the debtor w1 holds.
         later = START + timedelta(minutes=31)
-        assert second.lease(later, 10, "w3", timedelta(minutes=5)) == ["C-2"]
+        assert second.lease(later, 1, "w3", timedelta(minutes=5)) == ["C-2"]
         store.release(["C-1", "C-3"], "w1")
         assert second.lease(later, 10, "w3", timedelta(minutes=5)) == ["C-1", "C-2", "C-3", "C-4"]
+
+    def test_a_held_debtor_does_not_stop_another_worker(self, store: Any, second: Any) -> None:
+        """A debtor's case that falls due while another worker holds the debtor is passed
+        over, not taken, and does not keep the next debtor's cases from the worker."""
+        for case_id, debtor, minutes in [("C-1", "D-1", 0), ("C-2", "D-2", 2)]:
+            add(store, case_id, debtor=debtor)
+            store.schedule(case_id, START + timedelta(minutes=minutes))
+        add(store, "C-3", debtor="D-1")
+        now = START + timedelta(minutes=5)
+        assert store.lease(now, 1, "w1", timedelta(hours=1)) == ["C-1"]
+        store.schedule("C-3", START + timedelta(minutes=1))  # due now, before C-2
+        assert second.lease(now, 1, "w2", timedelta(minutes=5)) == ["C-2"]
 
 
 class TestTransactions:

@@ -147,13 +147,18 @@ _SCHEDULE_MANY: Final = (
 _UNSCHEDULE_MANY: Final = "DELETE FROM reviews WHERE case_id = ANY(%s::text[])"
 #: Leasing takes whole debtors (a debtor's due cases go to one worker at a time, so a
 #: cap over the debtor's loans holds under any number of workers), in one transaction:
-#: the debtors of the earliest due cases not leased to another worker (rows another
-#: worker is choosing at this instant are skipped)...
+#: the debtors of the earliest due cases none of whose cases another worker holds (rows
+#: another worker is choosing at this instant are skipped)...
 _LEASE_CANDIDATES: Final = """
 SELECT c.debtor_id FROM reviews r JOIN cases c ON c.id = r.case_id
 WHERE r.review_at <= %(now)s
   AND (r.lease_until IS NULL OR r.lease_until <= %(now)s OR r.lease_owner = %(owner)s)
   AND NOT c.debtor_id = ANY(%(skip)s)
+  AND NOT EXISTS (
+      SELECT 1 FROM cases o JOIN reviews h ON h.case_id = o.id
+      WHERE o.debtor_id = c.debtor_id AND h.lease_owner <> %(owner)s
+        AND h.lease_until > %(now)s
+  )
 ORDER BY r.review_at, r.case_id
 LIMIT %(limit)s
 FOR UPDATE OF r SKIP LOCKED

@@ -135,13 +135,18 @@ _DUE: Final = (
     "AND (lease_until IS NULL OR lease_until <= ?1) ORDER BY review_at, case_id LIMIT ?2"
 )
 #: A lease takes whole debtors: every due case of the debtors of the earliest due cases
-#: not leased to another owner, unless another owner's lease holds one of their cases.
+#: none of whose cases another owner's lease holds.
 _LEASABLE: Final = """
 WITH debtors AS (
     SELECT DISTINCT c.debtor_id FROM (
-        SELECT case_id FROM reviews WHERE review_at <= ?1
-          AND (lease_until IS NULL OR lease_until <= ?1 OR lease_owner = ?2)
-        ORDER BY review_at, case_id LIMIT ?3
+        SELECT r.case_id FROM reviews r JOIN cases k ON k.id = r.case_id
+        WHERE r.review_at <= ?1
+          AND (r.lease_until IS NULL OR r.lease_until <= ?1 OR r.lease_owner = ?2)
+          AND NOT EXISTS (
+              SELECT 1 FROM cases o JOIN reviews h ON h.case_id = o.id
+              WHERE o.debtor_id = k.debtor_id AND h.lease_owner <> ?2 AND h.lease_until > ?1
+          )
+        ORDER BY r.review_at, r.case_id LIMIT ?3
     ) due JOIN cases c ON c.id = due.case_id
 )
 SELECT r.case_id, r.review_at FROM debtors d
