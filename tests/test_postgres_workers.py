@@ -73,6 +73,34 @@ def start_worker(url: str, schema: str, owner: str, wall: float, *extra: str) ->
     )
 
 
+def go(workers: list[Any]) -> None:
+    """Wait until every worker is ready, then start them all at once."""
+    for worker in workers:
+        assert worker.stdout.readline().strip() == "ready"
+    for worker in workers:
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
+
+
+def finished(worker: Any) -> dict[str, Any]:
+    """What a worker that ran to the end reports (its last line)."""
+    output, _ = worker.communicate(timeout=TIMEOUT_S)
+    assert worker.returncode == 0
+    result: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
+    return result
+
+
+def reap(workers: list[Any]) -> None:
+    """Kill the workers still running and close every pipe."""
+    for worker in workers:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+        for pipe in (worker.stdin, worker.stdout):
+            if pipe is not None and not pipe.closed:
+                pipe.close()
+
+
 @pytest.fixture(scope="module")
 def url() -> str:
     return postgres_url()
@@ -100,27 +128,13 @@ def test_four_workers_one_killed_every_case_sent_once(url: str) -> None:
         ]
         victim, others = workers[0], workers[1:]
         try:
-            for worker in workers:
-                assert worker.stdout.readline().strip() == "ready"
-            for worker in workers:
-                worker.stdin.write("go\n")
-                worker.stdin.flush()
+            go(workers)
             assert victim.stdout.readline().strip() == "stalled"
             victim.send_signal(signal.SIGKILL)
             victim.wait(TIMEOUT_S)
-            results = []
-            for worker in others:
-                output, _ = worker.communicate(timeout=TIMEOUT_S)
-                assert worker.returncode == 0
-                results.append(json.loads(output.strip().splitlines()[-1]))
+            results = [finished(worker) for worker in others]
         finally:
-            for worker in workers:
-                if worker.poll() is None:
-                    worker.kill()
-                    worker.wait()
-                for pipe in (worker.stdin, worker.stdout):
-                    if pipe is not None and not pipe.closed:
-                        pipe.close()
+            reap(workers)
         assert victim.returncode == -signal.SIGKILL
         assert not any(result["errors"] for result in results), results
         # The survivors took the victim's leased batch: some of its messages had been
@@ -211,24 +225,10 @@ def test_four_workers_keep_a_per_debtor_limit_over_three_loans_each(
             for number in range(WORKERS)
         ]
         try:
-            for worker in workers:
-                assert worker.stdout.readline().strip() == "ready"
-            for worker in workers:
-                worker.stdin.write("go\n")
-                worker.stdin.flush()
-            results = []
-            for worker in workers:
-                output, _ = worker.communicate(timeout=TIMEOUT_S)
-                assert worker.returncode == 0
-                results.append(json.loads(output.strip().splitlines()[-1]))
+            go(workers)
+            results = [finished(worker) for worker in workers]
         finally:
-            for worker in workers:
-                if worker.poll() is None:
-                    worker.kill()
-                    worker.wait()
-                for pipe in (worker.stdin, worker.stdout):
-                    if pipe is not None and not pipe.closed:
-                        pipe.close()
+            reap(workers)
         assert not any(result["errors"] for result in results), results
         # The work was shared: more than one worker reviewed loans.
         assert sum(1 for result in results if result["reviewed"]) > 1, results
