@@ -26,7 +26,7 @@ from arrears.policy import load_policy
 pytest.importorskip("psycopg", reason="pip install 'arrears[postgres]'")
 
 from arrears.stores._sql import SCHEMA_VERSION
-from arrears.stores.postgres import PostgresStore
+from arrears.stores.postgres import _LEASE_LOCK, PostgresStore
 
 T0 = datetime(2026, 10, 1, 1, 0, tzinfo=UTC)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -226,6 +226,32 @@ def test_a_lease_skips_rows_another_worker_is_leasing(
         other.execute("SELECT * FROM reviews WHERE case_id = 'C-0' FOR UPDATE")
         assert store.lease(T0, 10, "one", timedelta(minutes=1)) == ["C-1", "C-2"]
         other.rollback()
+
+
+def test_a_debtor_leased_in_one_schema_does_not_hold_back_the_same_id_in_another(
+    url: str, schema: str, store: PostgresStore, make_case: Callable[..., Case]
+) -> None:
+    """Advisory locks belong to the database: two lenders' schemas in one database have
+    debtors of the same id, and one leasing its D-1 must not keep the other from its own
+    (the lease looked further, found nothing else and gave the worker nothing to do)."""
+    import psycopg
+
+    add(store, make_case, "C-1", debtor="D-1")
+    store.schedule("C-1", T0)
+    with fresh_schema(url) as elsewhere, psycopg.connect(url) as other:
+        other.execute(f"SET search_path TO {elsewhere}")
+        # What a worker leasing D-1 in the other schema holds until its leases commit.
+        assert other.execute(_LEASE_LOCK, (["D-1"],)).fetchall() == [("D-1",)]
+        assert store.lease(T0, 10, "one", timedelta(minutes=1)) == ["C-1"]
+        # The same debtor id in this schema, being leased by another worker, is skipped.
+        other.execute(f"SET search_path TO {schema}")
+        assert other.execute(_LEASE_LOCK, (["D-2"],)).fetchall() == [("D-2",)]
+        add(store, make_case, "C-2", debtor="D-2")
+        store.schedule("C-2", T0)
+        later = T0 + timedelta(minutes=2)
+        assert store.lease(later, 10, "one", timedelta(minutes=1)) == ["C-1"]
+        other.rollback()
+        assert store.lease(later, 10, "one", timedelta(minutes=1)) == ["C-1", "C-2"]
 
 
 def test_a_stale_copy_is_refused_and_dropped(

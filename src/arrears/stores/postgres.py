@@ -134,7 +134,7 @@ _SELECT_STAMPS: Final = (
 _UPDATE_CASES: Final = """
 UPDATE cases c SET version = v.version, head_seq = v.head_seq, head_hash = v.head_hash,
     body = v.body
-FROM unnest(%s::integer[], %s::integer[], %s::text[], %s::text[], %s::text[], %s::integer[])
+FROM unnest(%b::integer[], %b::integer[], %b::text[], %b::text[], %b::text[], %b::integer[])
     AS v(version, head_seq, head_hash, body, id, stored)
 WHERE c.id = v.id AND c.version = v.stored
 RETURNING c.id
@@ -168,10 +168,12 @@ _LEASE_ROUNDS: Final = 5
 #: The first key of the advisory locks on debtors ("arre"), apart from a host's own locks.
 _LOCK_SPACE: Final = 0x61727265
 #: ... each held by a transaction-scoped advisory lock until the leases are committed
-#: (a debtor another worker is leasing at this instant is skipped) ...
+#: (a debtor another worker is leasing at this instant is skipped).  Advisory locks
+#: belong to the database, not the schema: the key names the schema too, or a debtor
+#: id in one schema would hold back the same id's leasing in another ...
 _LEASE_LOCK: Final = (
     "SELECT d FROM unnest(%s::text[]) AS d "
-    f"WHERE pg_try_advisory_xact_lock({_LOCK_SPACE}, hashtext(d))"
+    f"WHERE pg_try_advisory_xact_lock({_LOCK_SPACE}, hashtext(current_schema() || '/' || d))"
 )
 #: ... then every due case of those debtors, unless another worker's lease holds one
 #: of them (read after the locks: a lease committed meanwhile is seen); a row another
