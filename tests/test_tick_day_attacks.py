@@ -956,12 +956,6 @@ def test_a_late_review_that_fails_once_still_catches_up_when_retried() -> None:
     assert key in rig.sent_keys() or ("2026-09-04", "overdue-sms") in rig.missed()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with business_days, a denial until Saturday (a hold ending then) makes the case "
-    "due on Saturday: the review runs on a day off and acts under Saturday's key, and "
-    "Friday's denied message is neither sent nor journaled as missed",
-)
 def test_business_days_a_retry_on_saturday_acts_on_no_day_off(tmp_path: Path) -> None:
     policy = us_policy(tmp_path, "10:00", review=", business_days: true")
     rig = Rig(

@@ -261,6 +261,8 @@ class _Review:
     caught_up: list[dict[str, str]] = field(default_factory=list)
     """Steps due on days without a review that act at this review, with their day."""
     catching: dict[str, dict[str, str]] = field(default_factory=dict)
+    denied: list[tuple[datetime, ActionPlan]] = field(default_factory=list)
+    """Messages compliance denied until a later time, with that time."""
     """The keys of the steps `_catch_up` hands the review, to their day and step."""
 
 
@@ -389,6 +391,7 @@ def _plan_review(run: _Run, case_id: str) -> _Review | None:
             if retry is None or retry > now:  # judged today: not again until it may go
                 if retry is not None:
                     review.retry.append(retry)
+                    review.denied.append((retry, plan))
                 continue
         if isinstance(action, TaskAction) and any(t.step == plan.source for t in case.tasks):
             continue  # the step's task is still open
@@ -837,9 +840,11 @@ def _finish(run: _Run, review: _Review) -> None:
         return
     day = run.day(case)
     chosen = day.next_review
-    for moment in review.retry:
-        if now < moment < chosen:
+    working = run.policy.review.is_working_day
+    for moment in review.retry:  # no review on a day off: a retry then waits for the next
+        if now < moment < chosen and working(case.local_date(moment)):
             chosen = moment
+    _missed_on_days_off(review, day.today, chosen, working)
     if not _missed_news(rec, case, review) and not _journaled(rec, case, now, day):
         rec.store.schedule(review.case_id, chosen)
         return
@@ -856,6 +861,25 @@ def _finish(run: _Run, review: _Review) -> None:
         caught_up=review.caught_up,
         at=now,
     )
+
+
+def _missed_on_days_off(
+    review: _Review, today: date, chosen: datetime, working: Callable[[date], bool]
+) -> None:
+    """Journal as missed each message denied until a day off before the next review.
+
+    With ``business_days`` or ``holidays`` no review runs on a day off, so a
+    message denied until then (a hold ending on a Saturday) is not sent for
+    its day: the review that learns it says so, as the review at a retry's
+    time on a later day would.
+    """
+    for retry, plan in review.denied:
+        if retry < chosen and not working(review.facts.case.local_date(retry)):
+            day = review.catching.get(plan.key, {}).get("day", today.isoformat())
+            reason = f"denied until {retry.isoformat()}, a day without reviews; not sent that day"
+            item = {"day": day, "step": plan.source, "reason": reason}
+            if item not in review.missed:
+                review.missed.append(item)
 
 
 def _missed_news(rec: Recorder, case: Case, review: _Review) -> bool:
@@ -997,6 +1021,7 @@ def _intend(
             report.blocked_by.update(verdict.rules)
             if verdict.next_allowed_at is not None:
                 review.retry.append(verdict.next_allowed_at)
+                review.denied.append((verdict.next_allowed_at, plan))
             return
         intent = reviews.record_intent(
             rec,
