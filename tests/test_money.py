@@ -506,6 +506,14 @@ class TestRefusalMessages:
                 "amount: got '12345678901', expected at most 10 digits,"
                 " the precision of the decimal context"
             )
+            # Rounding a computed amount to more digits than that: named, not InvalidOperation.
+            assert Money.rounded("1234567.895", "CNY").amount == Decimal("1234567.90")
+            with pytest.raises(InvalidInput) as info:
+                Money.rounded(Decimal("123456789.014"), "CNY")
+            assert str(info.value) == (
+                "amount: got '123456789.014', expected at most 10 digits,"
+                " the precision of the decimal context"
+            )
 
 
 class TestOperations:

@@ -146,7 +146,12 @@ class Money:
         Banker's rounding (half to even) by default, as for computed interest.
         """
         value = _to_decimal(amount, "amount")
-        return cls(value.quantize(currency_quantum(currency), rounding=rounding), currency)
+        try:
+            exact = value.quantize(currency_quantum(currency), rounding=rounding)
+        except InvalidOperation:  # more digits than a caller's decimal context holds
+            expected = f"at most {getcontext().prec} digits, the precision of the decimal context"
+            raise InvalidInput("amount", str(value), expected) from None
+        return cls(exact, currency)
 
     @classmethod
     def zero(cls, currency: str) -> Money:
