@@ -153,6 +153,16 @@ class TestSeal:
         assert orjson.loads(line) == {**orjson.loads(entry.body), "hash": entry.hash}
         assert line == canonical_json(orjson.loads(line))
 
+    def test_a_caller_changing_data_does_not_change_the_export(self) -> None:
+        """The line is the sealed body: a host that edits the dict `data` gave it exports the
+        entry as it was sealed, never the edit beside the original hash."""
+        entry = chain()[1]
+        sealed = entry.to_json_line()
+        entry.data["forged"] = True
+        entry.data.clear()
+        assert entry.to_json_line() == sealed
+        assert orjson.loads(sealed) == {**orjson.loads(entry.body), "hash": entry.hash}
+
     def test_each_entry_links_to_the_one_before(self) -> None:
         """Entry n carries the hash of entry n-1; the first carries GENESIS."""
         entries = chain()

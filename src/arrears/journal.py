@@ -133,9 +133,10 @@ class JournalEntry:
 
     def to_json_line(self) -> str:
         """The entry as one canonical JSON line (its body plus its hash), no newline."""
-        # Parsed afresh, not cached: an export must not leave a dict behind on every entry.
-        fields = self._fields if self._fields is not None else orjson.loads(self.body)
-        return canonical_json({**fields, "hash": self.hash})
+        # From the sealed body, parsed afresh: not the parsed fields, which a caller may have
+        # changed through `data` (the export would show the change beside the original
+        # hash), nor cached (an export must not leave a dict behind on every entry).
+        return canonical_json({**orjson.loads(self.body), "hash": self.hash})
 
     def __repr__(self) -> str:
         return f"<JournalEntry {self.case_id}#{self.seq} {self.kind} {self.hash[:12]}>"
