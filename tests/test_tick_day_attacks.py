@@ -377,14 +377,9 @@ def test_a_weekend_outage_catches_up_friday_and_skips_the_weekend() -> None:
     assert outbox_key("L-1", date(2026, 9, 15), "overdue-sms") in rig.sent_keys()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_catch_up looks back at every (working) calendar day since the case was due, "
-    "not at the days of the every_days cadence: with every_days 3, a review two days late "
-    "catches up 4 September (dpd 3), a day no review of the cadence would have seen, and "
-    "the cadence slides to the late review's day (5, 8, 11… instead of 6, 9, 12…)",
-)
 def test_every_three_days_a_late_review_keeps_to_the_cadence() -> None:
+    """A review two days late catches 3 September up, acts for no day of its own and leaves
+    the case on its days: 6, 9, 12… September, not 5, 8, 11…"""
     policy = cn_policy(every_days=3)
     on_time = cn_rig(policy)
     on_time.ticks(days(FIRST, 30, 10))
@@ -392,6 +387,28 @@ def test_every_three_days_a_late_review_keeps_to_the_cadence() -> None:
     late.ticks(days(FIRST, 30, 10, skip=(9, 10)))  # 3 and 4 September
     # The cadence reviews on 25, 28, 31 August, 3, 6, 9… September.
     assert all(day in {"2026-09-03"} for day, _ in late.caught_up()), late.caught_up()
+    assert set(late.sent_keys()) - set(on_time.sent_keys()) == set()
+
+
+@pytest.mark.parametrize(
+    ("every_days", "skip"),
+    [(2, (9,)), (2, (9, 10, 11)), (3, (10,)), (3, (9, 10, 11, 12)), (4, (8, 9)), (5, (11,))],
+)
+@pytest.mark.parametrize("business_days", [False, True])
+def test_an_outage_moves_no_review_day_of_the_cadence(
+    every_days: int, skip: tuple[int, ...], business_days: bool
+) -> None:
+    """Whatever days the job was down, the reviews after it fall on the cadence's days (with
+    weekends skipped or not) and send nothing the cadence would not have sent."""
+    policy = cn_policy(every_days=every_days, business_days=business_days)
+    on_time, late = cn_rig(policy), cn_rig(policy)
+    on_time.ticks(days(FIRST, 30, 10))
+    late.ticks(days(FIRST, 30, 10, skip=skip))
+    resumed = max(skip) + 1
+    after = {entry.at for entry in on_time.entries("L-1", "review")}
+    for entry in late.entries("L-1", "review"):
+        if entry.at >= shanghai(FIRST + timedelta(days=resumed + 1), 0):
+            assert entry.at in after, entry.at
     assert set(late.sent_keys()) - set(on_time.sent_keys()) == set()
 
 

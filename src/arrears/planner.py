@@ -39,6 +39,7 @@ __all__ = [
     "ActionPlan",
     "Plan",
     "Planner",
+    "cadence_at",
     "contact_for",
     "next_regular_review",
     "outbox_key",
@@ -140,6 +141,28 @@ def next_regular_review(policy: Policy, case: Case, after: datetime) -> datetime
                 return moment
         day += timedelta(days=1)
     return local_moment(day, settings.time, zone, after)
+
+
+def cadence_at(
+    policy: Policy, case: Case, due_at: datetime, now: datetime
+) -> tuple[bool, datetime]:
+    """For a review late for the regular review at *due_at*: whether the review day of *now*
+    is a day of that review's cadence, and the cadence's next review after *now*.
+
+    A review that comes late (an outage) keeps the case on the days it was due
+    on: with ``every_days: 3`` and reviews due on 31 August and 3 September, a
+    review run on 5 September catches 3 September up, acts for no day of its
+    own (5 September is not a review day) and leaves the case due on 6
+    September, as if the outage had not been.  Working days are skipped as
+    `next_regular_review` skips them.
+    """
+    day = review_day(policy, case, now)
+    moment = due_at
+    on = case.local_date(moment) == day
+    while moment <= now:
+        moment = next_regular_review(policy, case, moment)
+        on = on or (moment <= now and case.local_date(moment) == day)
+    return on, moment
 
 
 class Planner:

@@ -55,7 +55,15 @@ from .journal import JournalEntry
 from .logs import get_logger
 from .operations import agreements, charges, contacts, reviews, stages, tasks
 from .outbox import RESULT_KINDS, OpenIntent, pending
-from .planner import ActionPlan, Planner, contact_for, outbox_key, proposal_for, review_day
+from .planner import (
+    ActionPlan,
+    Planner,
+    cadence_at,
+    contact_for,
+    outbox_key,
+    proposal_for,
+    review_day,
+)
 from .plans import PlanStatus
 from .policy import Facts, SendAction, TaskAction
 from .recorder import Recorder
@@ -263,6 +271,8 @@ class _Review:
     catching: dict[str, dict[str, str]] = field(default_factory=dict)
     denied: list[tuple[datetime, ActionPlan]] = field(default_factory=list)
     """Messages compliance denied until a later time, with that time."""
+    next_review: datetime | None = None
+    """The next regular review when it is not the policy's next from today (`cadence_at`)."""
     """The keys of the steps `_catch_up` hands the review, to their day and step."""
 
 
@@ -369,9 +379,12 @@ def _plan_review(run: _Run, case_id: str) -> _Review | None:
         case = facts.case
         ruled = None  # the rules are asked again, of the facts as recorded now
     plans = run.planner.actions(facts, ruled)
-    if due_at is not None and (
-        case.local_date(due_at) < run.day(case).today or not _regular(run, case, due_at)
-    ):
+    late = due_at is not None and case.local_date(due_at) < run.day(case).today
+    if late and policy.review.every_days > 1 and due_at is not None and _regular(run, case, due_at):
+        on_cadence, review.next_review = cadence_at(policy, case, due_at, now)
+        if not on_cadence:  # no review was due today: it only catches the days it missed up
+            plans = []
+    if due_at is not None and (late or not _regular(run, case, due_at)):
         plans += _catch_up(run, review, facts, plans, due_at)  # late, or a retry: days missed
     if store.last_entry(case_id).at < start:
         today = _QUIET  # nothing recorded today: no chain to read
@@ -839,7 +852,7 @@ def _finish(run: _Run, review: _Review) -> None:
         _close_terminal(run, review.case_id)
         return
     day = run.day(case)
-    chosen = day.next_review
+    chosen = day.next_review if review.next_review is None else review.next_review
     working = run.policy.review.is_working_day
     for moment in review.retry:  # no review on a day off: a retry then waits for the next
         if now < moment < chosen and working(case.local_date(moment)):
