@@ -278,3 +278,50 @@ class TestPolicy:
         problem = err.value.problems[0]
         assert (problem.line, problem.field) == (line, field), err.value
         assert message in problem.message
+
+
+class TestShowingWhichPacksJudge:
+    def test_explain_says_which_packs_judge_the_case(self, tmp_path: Path) -> None:
+        path = tmp_path / "policy.yaml"
+        path.write_text(POLICY.format(role="creditor"), encoding="utf-8")
+        made = Engine(policy=load_policy(path), clock=SettableClock(AT))
+        made.open_case(case("MA-1", "US-MA"))
+        made.open_case(case("NY-1", "US-NY"))
+        lines = {
+            case_id: str(made.explain(case_id, AT)).splitlines()[2] for case_id in ("MA-1", "NY-1")
+        }
+        assert lines == {
+            "MA-1": "packs: US-MA (jurisdiction US-MA, matched US-MA; role creditor)",
+            "NY-1": "packs: US-RegF (jurisdiction US-NY, matched default; role creditor)",
+        }
+
+    def test_explain_says_when_no_set_covers_the_debtor(self, tmp_path: Path) -> None:
+        path = tmp_path / "policy.yaml"
+        path.write_text('id: p\nversion: "1"\njurisdictions: {US: [US-RegF]}\n', encoding="utf-8")
+        made = Engine(policy=load_policy(path), clock=SettableClock(AT))
+        made.open_case(case("X-1", None))
+        assert str(made.explain("X-1", AT)).splitlines()[2] == (
+            "packs: none (jurisdiction unknown, covered by no set: no contact)"
+        )
+
+    def test_explain_without_jurisdictions_or_role_is_as_before(self, tmp_path: Path) -> None:
+        path = tmp_path / "policy.yaml"
+        path.write_text('id: p\nversion: "1"\npacks: [US-RegF]\n', encoding="utf-8")
+        made = Engine(policy=load_policy(path), clock=SettableClock(AT))
+        made.open_case(case("MA-1", "US-MA"))
+        explained = made.explain("MA-1", AT)
+        assert explained.rules is None
+        assert "packs:" not in str(explained)
+
+    def test_check_prints_the_packs_of_each_jurisdiction_and_the_role(self, tmp_path: Path) -> None:
+        from click.testing import CliRunner
+
+        from arrears.cli import main
+
+        path = tmp_path / "policy.yaml"
+        path.write_text(POLICY.format(role="collector"), encoding="utf-8")
+        result = CliRunner().invoke(main, ["check", str(path)])
+        assert result.exit_code == 0, result.output
+        assert result.output.splitlines()[1] == (
+            "  packs by jurisdiction: US-MA US-MA; default US-RegF; role collector"
+        )
