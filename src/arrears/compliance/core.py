@@ -104,7 +104,7 @@ class Compliance:
         """The rules of your own, judged in every set after the packs' rules."""
         # The sets: None is the default, present without jurisdictions, or when given.
         named: dict[str | None, tuple[str, ...]] = {}
-        if jurisdictions is None or self.packs or default is not None:
+        if not mapping or self.packs or default is not None:
             named[None] = self.packs
         named.update(mapping)
         chosen: dict[str, Rule] = {}
@@ -287,7 +287,8 @@ class Compliance:
 
     def _reasons(self, judgement: Judgement) -> tuple[Reason, ...]:
         proposal = judgement.proposal
-        which = self._key(judgement.case.debtor.jurisdiction)
+        # Without jurisdictions every debtor has the one set: no lookup on this hot path.
+        which = self._key(judgement.case.debtor.jurisdiction) if self.jurisdictions else None
         key = (which, proposal.channel, judgement.party, proposal.purpose)
         scoped = self._scoped.get(key)
         if scoped is None:
