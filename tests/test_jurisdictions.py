@@ -172,6 +172,13 @@ class TestRoles:
             rule.id for rule in (*PACKS["US-RegF"].rules, *PACKS["US-MA"].rules)
         ]
 
+    def test_washington_binds_collection_agencies_and_debt_buyers_only(self) -> None:
+        """RCW 19.16.100(4)-(5): a creditor collecting its own claims is no collection agency."""
+        wa = [rule.id for rule in PACKS["US-WA"].rules]
+        for role in ("collector", "debt_buyer"):
+            assert set(wa) <= set(Compliance(["US-WA"], role=role).rule_ids)
+        assert not set(wa) & set(Compliance(["US-WA"], role="creditor").rule_ids)
+
     @pytest.mark.parametrize("pack", ["CN", "UK"])
     def test_cn_and_uk_bind_creditors_and_collectors_alike(self, pack: str) -> None:
         rules = {role: Compliance([pack], role=role).rule_ids for role in Role}

@@ -532,6 +532,9 @@ US_MA: Final = Pack(
     ),
 )
 
+# RCW 19.16.250 binds licensees, collection agencies: those collecting claims owed another
+# and debt buyers (RCW 19.16.100(4)(a), (d)); a business collecting its own claims in its
+# own name is not one (RCW 19.16.100(5)).
 US_WA: Final = Pack(
     id="US-WA",
     title="Washington overlay on Regulation F",
@@ -542,6 +545,7 @@ US_WA: Final = Pack(
             id="US-WA",
             title="More than 3 communications a week is presumed harassment",
             citation="RCW 19.16.250(13) [confirm]",
+            roles=_DEBT_COLLECTORS,
             channels=_ALL_BUT_VISIT,
             parties=_DIRECT,
             limit=3,
@@ -555,6 +559,7 @@ US_WA: Final = Pack(
             id="US-WA-WORK",
             title="More than 1 communication a week at the debtor's work is presumed harassment",
             citation="RCW 19.16.250(13) [confirm]",
+            roles=_DEBT_COLLECTORS,
             channels=_ALL_BUT_VISIT,
             parties=_DIRECT,
             limit=1,
@@ -569,6 +574,7 @@ US_WA: Final = Pack(
             id="US-WA-HOURS",
             title="No contact at home before 07:30 or after 21:00",
             citation="RCW 19.16.250(13) [confirm]",
+            roles=_DEBT_COLLECTORS,
             channels=_TIMED,
             start=time(7, 30),
             end=time(21, 0),
