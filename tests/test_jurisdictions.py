@@ -332,3 +332,90 @@ class TestShowingWhichPacksJudge:
         assert result.output.splitlines()[1] == (
             "  packs by jurisdiction: US-MA US-MA; default US-RegF; role collector"
         )
+
+
+SCENARIO = """\
+name: a policy's jurisdictions and role judge a scenario's contacts
+policy: policy.yaml
+{overrides}
+case:
+  id: MA-1
+  timezone: America/New_York
+  jurisdiction: US-MA
+  currency: USD
+  balance: "100.00"
+  due_date: 2026-07-01
+  contacts:
+    - {{id: home, channel: letter, address: "12 Elm St"}}
+    - {{id: sms, channel: sms, address: "+16175550100"}}
+events:
+  - {{at: 2026-10-05T10:00:00-04:00, type: contact, channel: sms, contact: sms, outcome: delivered}}
+expect:
+  - at: 2026-10-07T10:00:00-04:00
+    contact: {{channel: letter, contact: home, text: "{text}"}}
+    verdict: allow
+  - at: 2026-10-07T10:00:00-04:00
+    contact: {{channel: sms, contact: sms, text: "Reply STOP to opt out."}}
+    verdict: {sms}
+"""
+
+
+class TestScenarioFiles:
+    @pytest.mark.parametrize(
+        ("overrides", "sms"),
+        [("", "allow"), ("overrides: {US-MA: {limit: 1}}", "deny")],
+    )
+    def test_a_policy_scenario_judges_by_the_policys_jurisdictions_and_role(
+        self, tmp_path: Path, overrides: str, sms: str
+    ) -> None:
+        """With the scenario's overrides too (the engine is then built from the policy's keys)."""
+        from arrears.scenarios import run_scenario
+
+        (tmp_path / "policy.yaml").write_text(POLICY.format(role="creditor"), encoding="utf-8")
+        path = tmp_path / "scenario.yaml"
+        path.write_text(SCENARIO.format(overrides=overrides, text=PLAIN, sms=sms), "utf-8")
+        result = run_scenario(path)
+        assert result.passed, result.failures
+
+    @pytest.mark.parametrize(
+        ("extra", "field", "message"),
+        [
+            ("role: creditor", "role", "give role in the policy file"),
+            ("jurisdictions: {CN: [CN]}", "jurisdictions", "give jurisdictions in the policy"),
+        ],
+    )
+    def test_role_and_jurisdictions_belong_to_the_policy_when_there_is_one(
+        self, tmp_path: Path, extra: str, field: str, message: str
+    ) -> None:
+        from arrears.scenarios import ScenarioInvalid, load_scenario
+
+        (tmp_path / "policy.yaml").write_text(POLICY.format(role="creditor"), encoding="utf-8")
+        path = tmp_path / "scenario.yaml"
+        text = SCENARIO.format(overrides=extra, text=PLAIN, sms="allow")
+        path.write_text(text, "utf-8")
+        with pytest.raises(ScenarioInvalid) as err:
+            load_scenario(path)
+        assert (err.value.problems[0].field, err.value.problems[0].line) == (field, 3)
+        assert message in err.value.problems[0].message
+
+    @pytest.mark.parametrize(
+        ("change", "field", "message"),
+        [
+            ("jurisdictions: {US-MA: [US-XX]}", "jurisdictions.US-MA[0]", "unknown rule pack"),
+            ("jurisdictions: {usa: [US-MA]}", "jurisdictions", "'usa'"),
+            ("role: bank", "role", "creditor"),
+        ],
+    )
+    def test_bad_keys_of_a_rules_scenario_name_the_field(
+        self, tmp_path: Path, change: str, field: str, message: str
+    ) -> None:
+        from arrears.scenarios import ScenarioInvalid, run_scenario
+
+        path = tmp_path / "scenario.yaml"
+        text = SCENARIO.format(overrides=change, text=PLAIN, sms="allow")
+        path.write_text(text.replace("policy: policy.yaml", "rules: [US-RegF]"), "utf-8")
+        with pytest.raises(ScenarioInvalid) as err:
+            run_scenario(path)
+        problem = err.value.problems[0]
+        assert problem.field.startswith(field), err.value
+        assert message in problem.message
