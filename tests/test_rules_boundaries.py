@@ -285,6 +285,8 @@ class TestRule:
             None,
         )
         assert item.exempt == frozenset()
+        assert item.roles is None
+        assert all(item.binds(role) for role in (None, "creditor", "collector", "debt_buyer"))
         assert item.kind == "rule"
         assert item.in_scope("call", "debtor", "collection")
         assert item.parameters() == {
@@ -293,6 +295,7 @@ class TestRule:
             "parties": None,
             "purposes": None,
             "exempt": [],
+            "roles": None,
         }
 
     @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ and out of validation errors.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -49,6 +50,7 @@ from .plans import Promise, RepaymentPlan
 from .tasks import Task
 
 __all__ = [
+    "JURISDICTION",
     "Balance",
     "Case",
     "Channel",
@@ -68,6 +70,11 @@ Identifier = Annotated[str, Field(pattern=_ID_PATTERN)]
 
 _LOCALE: Final = r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|\d{3}))?$"
 """A BCP 47 tag of language, optional script and region: ``zh``, ``zh-Hans-CN``, ``en-US``."""
+
+
+JURISDICTION: Final = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
+"""An ISO 3166 code: a country (ISO 3166-1 alpha-2, ``CN``) or a subdivision (ISO 3166-2,
+``US-MA``, ``GB-ENG``), upper case."""
 
 
 def mask(value: str, keep: int = 4) -> str:
@@ -174,6 +181,9 @@ class Debtor(BaseModel):
         locale: BCP 47 language tag for messages, e.g. ``"zh-CN"`` or ``"en-US"``.
         payday: When the debtor is paid, as an RFC 5545 recurrence rule, e.g.
             ``"FREQ=MONTHLY;BYMONTHDAY=15"`` (policies remind a few days before it).
+        jurisdiction: Where the debtor is, as an ISO 3166 code (`JURISDICTION`):
+            ``CN``, ``US-MA``, ``GB-ENG``; it picks the compliance rules that judge
+            contacts with them (`arrears.compliance.Compliance`); ``None`` when not known.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
@@ -183,6 +193,17 @@ class Debtor(BaseModel):
     timezone: ZoneInfo | None = None
     locale: str = Field(default="en", pattern=_LOCALE)
     payday: str | None = Field(default=None, max_length=200)
+    jurisdiction: str | None = None
+
+    @field_validator("jurisdiction")
+    @classmethod
+    def _iso_3166(cls, value: str | None) -> str | None:
+        if value is not None and not JURISDICTION.match(value):
+            raise ValueError(
+                f"jurisdiction: got {value[:16]!r}, expected an ISO 3166 code in upper case "
+                "such as 'CN', 'US-MA' or 'GB-ENG'"
+            )
+        return value
 
     @field_validator("payday")
     @classmethod

@@ -17,9 +17,12 @@ from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 import click
+
+if TYPE_CHECKING:
+    from .policy import Policy
 
 # The library is imported by the commands that use it, so that ``arrears --help``
 # and a mistyped command answer at once.
@@ -202,11 +205,24 @@ def check_command(ctx: click.Context, policies: tuple[Path, ...], locales: tuple
                 f"{steps} {'step' if steps == 1 else 'steps'}, "
                 f"{escalations} {'escalation' if escalations == 1 else 'escalations'}"
             )
+            if policy.jurisdictions or policy.role is not None:
+                click.echo("  " + _judged_by(policy))
             continue
         troubled += 1
         for problem in result.problems:
             click.echo(str(problem))
     ctx.exit(SOME_PROBLEMS if troubled else ALL_SOUND)
+
+
+def _judged_by(policy: Policy) -> str:
+    """The packs of each jurisdiction the policy maps, and its role, in one line."""
+    sets = [f"{code} {', '.join(packs)}" for code, packs in policy.jurisdictions.items()]
+    if policy.packs:
+        sets.append(f"default {', '.join(policy.packs)}")
+    elif "default" not in policy.jurisdictions:
+        sets.append("default none (debtors no code covers are not contacted)")
+    role = policy.role.value if policy.role is not None else "unset (every rule)"
+    return f"packs by jurisdiction: {'; '.join(sets)}; role {role}"
 
 
 #: Exit statuses of ``arrears import`` (a usage error exits 2, as click does).

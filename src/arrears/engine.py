@@ -1297,7 +1297,13 @@ def _combined(
             "rules the policy's packs do not have already (compliance_mode='add'); "
             "use compliance_mode='replace' to judge by compliance alone",
         )
-    return Compliance(rules=[*own.rules, *compliance.rules])
+    return Compliance(
+        own.packs,
+        overrides=own.overrides,
+        rules=[*own.extra, *compliance.rules],
+        jurisdictions=own.jurisdictions or None,
+        role=own.role,
+    )
 
 
 def _sent_on(policy: Policy) -> frozenset[str]:

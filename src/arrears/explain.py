@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .clock import require_aware
-from .compliance import Verdict
+from .compliance import Compliance, Verdict
 from .errors import InvalidInput, MessageRefused, UnknownTemplate
 from .guards import GuardContext, GuardFailure
 from .planner import Planner, contact_for, proposal_for
 from .policy import SendAction, TaskAction
 
 if TYPE_CHECKING:
+    from .case import Case
     from .ports import ExplainEngine
 
 __all__ = ["EscalationCheck", "Explanation", "StepCheck", "explain_case"]
@@ -85,6 +86,8 @@ class Explanation:
         escalations: Every escalation, judged.
         steps: Every action that matches, with its verdict.
         next_review_at: When the case would be reviewed next if nothing else happened.
+        rules: Which packs judge the case's contacts, when the compliance maps
+            jurisdictions or names the lender's role; ``None`` otherwise.
     """
 
     case_id: str
@@ -97,12 +100,15 @@ class Explanation:
     steps: tuple[StepCheck, ...]
     next_review_at: datetime
     notes: list[str] = field(default_factory=list)
+    rules: str | None = None
 
     def __str__(self) -> str:
         lines = [f"case {self.case_id} at {self.at.isoformat()} under {'/'.join(self.policy)}"]
         lines.append("facts: " + ", ".join(f"{k}={v}" for k, v in self.facts.items()))
         if self.segment or self.variant:
             lines.append(f"segment: {self.segment}; variant: {self.variant}")
+        if self.rules is not None:
+            lines.append(self.rules)
         for check in self.escalations:
             if not check.applies:
                 continue
@@ -203,4 +209,22 @@ def explain_case(engine: ExplainEngine, case_id: str, at: datetime | None) -> Ex
         escalations=tuple(checks),
         steps=tuple(steps),
         next_review_at=plan.next_review_at,
+        rules=judged_by(engine.compliance, case),
     )
+
+
+def judged_by(compliance: Compliance, case: Case) -> str | None:
+    """Which packs judge *case*, in words, when *compliance* maps jurisdictions or has a role.
+
+    Example: ``packs: US-MA (jurisdiction US-MA, matched US-MA; role creditor)``.
+    """
+    if not compliance.jurisdictions and compliance.role is None:
+        return None
+    code = case.debtor.jurisdiction
+    packs = compliance.packs_for(code)
+    matched = compliance.match(code)
+    where = f"jurisdiction {code or 'unknown'}, " + (
+        f"matched {matched}" if matched is not None else "covered by no set: no contact"
+    )
+    role = f"; role {compliance.role.value}" if compliance.role is not None else ""
+    return f"packs: {', '.join(packs) or 'none'} ({where}{role})"

@@ -9,7 +9,7 @@ citation, the values compared) and the next moment it would be allowed.
 journals every denial.
 """
 
-from .core import Compliance
+from .core import DEFAULT, UNMAPPED, Compliance, Unmapped
 from .history import (
     CONSENT_SCOPES,
     NOW_SCOPES,
@@ -19,7 +19,16 @@ from .history import (
     DebtorHistory,
     Preference,
 )
-from .model import Judgement, Proposal, Purpose, Reason, Verdict, VisitDetails, zones_for_address
+from .model import (
+    Judgement,
+    Proposal,
+    Purpose,
+    Reason,
+    Role,
+    Verdict,
+    VisitDetails,
+    zones_for_address,
+)
 from .packs import PACKS, Pack, known_packs, known_rule_ids, register_pack
 from .retention import Retention, check_purge, retention_until
 from .rules import (
@@ -57,9 +66,11 @@ from .rules import (
 
 __all__ = [
     "CONSENT_SCOPES",
+    "DEFAULT",
     "NOW_SCOPES",
     "OPT_OUT_COVERS",
     "PACKS",
+    "UNMAPPED",
     "Attempt",
     "AutomatedNeedsConsent",
     "Compliance",
@@ -88,11 +99,13 @@ __all__ = [
     "RepresentedByAttorney",
     "RequiredWording",
     "Retention",
+    "Role",
     "Rule",
     "SelfIdentification",
     "ThirdPartyLocationOnly",
     "ThirdPartyWhenUnreachable",
     "TimeBarred",
+    "Unmapped",
     "ValidationNoticeDue",
     "Verdict",
     "VisitDetails",

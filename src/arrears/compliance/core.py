@@ -8,15 +8,20 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
-from ..case import Case, Channel, mask
+from ..case import JURISDICTION, Case, Channel, mask
 from ..clock import require_aware
 from ..errors import InvalidInput, invalid_input
 from .history import ContactHistory, DebtorHistory
-from .model import Judgement, Proposal, Reason, Verdict
+from .model import Judgement, Proposal, Reason, Role, Verdict
 from .packs import resolve
 from .rules import SCOPE_ORDERS, Rule
 
-__all__ = ["Compliance"]
+__all__ = ["DEFAULT", "UNMAPPED", "Compliance", "Unmapped"]
+
+DEFAULT: Final = "default"
+"""The key of `Compliance.jurisdictions`' default set in a mapping (and in a policy's)."""
+_NONE: Final = "\x00none"
+"""The set of a jurisdiction nothing covers (not a code: codes are letters and digits)."""
 
 #: How far ahead `Verdict.next_allowed_at` looks before it gives up.
 HORIZON: Final = timedelta(days=400)
@@ -27,21 +32,45 @@ _PHONE: Final = frozenset({Channel.CALL, Channel.VOICEMAIL, Channel.SMS})
 class Compliance:
     """The rules that judge every proposed contact, from jurisdiction packs.
 
+    With *jurisdictions*, each debtor is judged by the rule set of the most
+    specific code that matches theirs (`arrears.Debtor.jurisdiction`): ``US-MA``,
+    then ``US``, then the default (*packs*).  A debtor no code matches and no
+    default covers is not contacted at all: every proposal is denied by the
+    ``JURISDICTION`` reason until the lender maps their jurisdiction.
+
     Args:
-        packs: Pack ids, e.g. ``["US-MA"]`` (which brings ``US-RegF`` with it).
+        packs: Pack ids, e.g. ``["US-MA"]`` (which brings ``US-RegF`` with it):
+            the rules of every debtor, or with *jurisdictions* the default set
+            (of debtors no code there matches, and of those with no jurisdiction).
         overrides: Rule id → parameters to change, e.g. ``{"US-7IN7": {"limit": 5}}``;
             validated like the rule itself.  ``{"enabled": False}`` turns a rule off.
+            An override changes the rule in every set that has it.
         rules: Rules of your own (subclasses of `Rule`, or functions made rules
-            with `arrears.compliance.rule`), judged after the packs' rules.
+            with `arrears.compliance.rule`), judged after the packs' rules, in every set.
+        jurisdictions: ISO 3166 code → pack ids, e.g. ``{"US-MA": ["US-MA"],
+            "US": ["US-RegF"], "CN": ["CN"]}``; the key ``default`` may stand for
+            *packs* (give one or the other).
+        role: The lender's role, ``creditor``, ``collector`` or ``debt_buyer``
+            (`Role`): only the rules that bind it judge (`Rule.roles`).  ``None``
+            applies every rule, as if the lender held every role.
 
     Raises:
-        InvalidInput: an unknown pack, an override for a rule the packs do not
-            have, a bad parameter value, or two rules with one id.
+        InvalidInput: an unknown pack (``packs`` or ``jurisdictions.<code>``), a
+            code that is not ISO 3166, a default given twice, an unknown role, an
+            override for a rule the packs do not have, a bad parameter value, or
+            two rules with one id.
 
     Example:
         >>> compliance = Compliance(["US-RegF"], overrides={"US-7IN7": {"limit": 5}})
         >>> compliance.rule("US-7IN7").limit
         5
+        >>> by_state = Compliance(
+        ...     jurisdictions={"US-MA": ["US-MA"], "default": ["US-RegF"]}, role="creditor"
+        ... )
+        >>> by_state.packs_for("US-MA"), by_state.packs_for("US-NY")
+        (('US-MA',), ('US-RegF',))
+        >>> "US-MIRANDA" in [rule.id for rule in by_state.rules_for("US-MA")]
+        False
     """
 
     def __init__(
@@ -50,34 +79,85 @@ class Compliance:
         *,
         overrides: Mapping[str, Mapping[str, Any]] | None = None,
         rules: Sequence[Rule] = (),
+        jurisdictions: Mapping[str, Sequence[str]] | None = None,
+        role: Role | str | None = None,
     ) -> None:
         if isinstance(packs, str):
             packs = (packs,)
-        self.packs: tuple[str, ...] = tuple(packs)
+        mapping = _mapping(jurisdictions)
+        default = mapping.pop(DEFAULT, None)
+        if default is not None and packs:
+            raise InvalidInput(
+                f"jurisdictions.{DEFAULT}",
+                list(default),
+                "no default beside packs: packs are the rule set of every debtor no code matches",
+            )
+        self.packs: tuple[str, ...] = tuple(packs) if default is None else default
+        self.jurisdictions: dict[str, tuple[str, ...]] = mapping
+        """The rule sets by jurisdiction code (the default set is `packs`)."""
+        self.role: Role | None = _role(role)
+        self.overrides: dict[str, dict[str, Any]] = {
+            rule_id: dict(params) if isinstance(params, Mapping) else params
+            for rule_id, params in (overrides or {}).items()
+        }
+        self.extra: tuple[Rule, ...] = tuple(rules)
+        """The rules of your own, judged in every set after the packs' rules."""
+        # The sets: None is the default, present without jurisdictions, or when given.
+        named: dict[str | None, tuple[str, ...]] = {}
+        if not mapping or self.packs or default is not None:
+            named[None] = self.packs
+        named.update(mapping)
         chosen: dict[str, Rule] = {}
-        from_packs = tuple(resolve(self.packs))
-        laws = {item.id for item in from_packs}
-        for item in (*from_packs, *rules):
+        members: dict[str | None, list[str]] = {}
+        for key, pack_ids in named.items():
+            try:
+                from_packs = tuple(resolve(pack_ids))
+            except InvalidInput as err:
+                field = "packs" if key is None else f"jurisdictions.{key}"
+                raise InvalidInput(field, err.value, err.expected) from None
+            ids = members[key] = []
+            for item in from_packs:
+                if chosen.setdefault(item.id, item) is not item:
+                    raise InvalidInput("rules", item.id, "rule ids that appear once")
+                ids.append(item.id)
+        laws = set(chosen)
+        for item in self.extra:
             if not isinstance(item, Rule):
                 raise InvalidInput("rules", type(item).__name__, "Rule instances")
             if item.id in chosen:
                 raise InvalidInput("rules", item.id, "rule ids that appear once")
             chosen[item.id] = item
+            for ids in members.values():
+                ids.append(item.id)
         for rule_id, params in (overrides or {}).items():
             if rule_id not in chosen:
                 raise InvalidInput("overrides", rule_id, f"a rule id among {sorted(chosen)}")
             chosen[rule_id] = _override(chosen[rule_id], params, law=rule_id in laws)
-        self.rules: tuple[Rule, ...] = tuple(chosen.values())
-        self._by_id = chosen
-        # The rules in scope for each (channel, party, purpose), worked out once.
-        self._scoped: dict[tuple[str, str, str], tuple[Rule, ...]] = {}
+        role_of = self.role
+        self._by_id = {key: item for key, item in chosen.items() if item.binds(role_of)}
+        self.rules: tuple[Rule, ...] = tuple(self._by_id.values())
+        """Every rule in force, in any set: the default set's first."""
+        self._sets: dict[str | None, tuple[Rule, ...]] = {
+            key: tuple(self._by_id[rule_id] for rule_id in ids if rule_id in self._by_id)
+            for key, ids in members.items()
+        }
+        self._sets[_NONE] = (UNMAPPED,)
+        # The set key of each jurisdiction met, and the rules in scope for each
+        # (set, channel, party, purpose): worked out once.
+        self._keys: dict[str | None, str | None] = {}
+        self._scoped: dict[tuple[str | None, str, str, str], tuple[Rule, ...]] = {}
 
     def __repr__(self) -> str:
-        return f"Compliance(packs={list(self.packs)!r}, rules={len(self.rules)})"
+        found = f"Compliance(packs={list(self.packs)!r}, rules={len(self.rules)}"
+        if self.jurisdictions:
+            found += f", jurisdictions={sorted(self.jurisdictions)!r}"
+        if self.role is not None:
+            found += f", role={self.role.value!r}"
+        return found + ")"
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
-        """The ids of the rules in force, in judging order."""
+        """The ids of the rules in force (in any set), in judging order."""
         return tuple(self._by_id)
 
     def rule(self, rule_id: str) -> Rule:
@@ -90,6 +170,51 @@ class Compliance:
             return self._by_id[rule_id]
         except KeyError:
             raise InvalidInput("rule_id", rule_id, f"one of {sorted(self._by_id)}") from None
+
+    def match(self, jurisdiction: str | None) -> str | None:
+        """The key of the set that judges a debtor in *jurisdiction*.
+
+        The code itself, then its country (``US`` for ``US-MA``), then
+        ``"default"``; ``None`` when none covers it.
+        """
+        key = self._key(jurisdiction)
+        if key is _NONE:
+            return None
+        return DEFAULT if key is None else key
+
+    def packs_for(self, jurisdiction: str | None) -> tuple[str, ...]:
+        """The pack ids that judge a debtor in *jurisdiction*; empty when none covers it."""
+        key = self._key(jurisdiction)
+        if key is _NONE:
+            return ()
+        return self.packs if key is None else self.jurisdictions[key]
+
+    def rules_for(self, jurisdiction: str | Case | None) -> tuple[Rule, ...]:
+        """The rules that judge a debtor in *jurisdiction* (or the debtor of a `Case`).
+
+        For a jurisdiction no set covers: the one rule that denies every contact.
+        """
+        if isinstance(jurisdiction, Case):
+            jurisdiction = jurisdiction.debtor.jurisdiction
+        return self._sets[self._key(jurisdiction)]
+
+    def _key(self, jurisdiction: str | None) -> str | None:
+        """The key of *jurisdiction*'s set in ``_sets``: a code, ``None`` (default) or _NONE."""
+        try:
+            return self._keys[jurisdiction]
+        except KeyError:
+            pass
+        found: str | None = _NONE
+        if jurisdiction is not None and self.jurisdictions:
+            country = jurisdiction.partition("-")[0]
+            for code in (jurisdiction, country):
+                if code in self.jurisdictions:
+                    found = code
+                    break
+        if found is _NONE and None in self._sets:
+            found = None
+        self._keys[jurisdiction] = found
+        return found
 
     def proposal(self, case: Case, proposal: Proposal | Mapping[str, Any]) -> Proposal:
         """Validate *proposal* against *case*: a known contact point on a compatible channel.
@@ -162,10 +287,14 @@ class Compliance:
 
     def _reasons(self, judgement: Judgement) -> tuple[Reason, ...]:
         proposal = judgement.proposal
-        key = (proposal.channel, judgement.party, proposal.purpose)
+        # Without jurisdictions every debtor has the one set: no lookup on this hot path.
+        which = self._key(judgement.case.debtor.jurisdiction) if self.jurisdictions else None
+        key = (which, proposal.channel, judgement.party, proposal.purpose)
         scoped = self._scoped.get(key)
         if scoped is None:
-            scoped = self._scoped[key] = tuple(item for item in self.rules if item.in_scope(*key))
+            scoped = self._scoped[key] = tuple(
+                item for item in self._sets[which] if item.in_scope(*key[1:])
+            )
         found: list[Reason] = []
         for rule in scoped:
             if rule.admits(judgement):
@@ -189,6 +318,66 @@ class Compliance:
             if not reasons:
                 return moment
         return None
+
+
+class Unmapped(Rule):
+    """Deny every contact with a debtor whose jurisdiction no rule set covers.
+
+    Which law protects them is not known, so nothing is allowed until the
+    lender maps their jurisdiction (or gives a default set).
+    """
+
+    def check(self, j: Judgement) -> Reason | None:
+        """Always a denial, naming the jurisdiction (``unknown`` when not given)."""
+        code = j.case.debtor.jurisdiction or "unknown"
+        return self.deny(
+            f"no compliance packs for the debtor's jurisdiction ({code}): map it under "
+            "jurisdictions or give a default set; no contact until then",
+            jurisdiction=code,
+        )
+
+
+UNMAPPED: Final = Unmapped(
+    id="JURISDICTION",
+    title="No contact with a debtor whose jurisdiction no rule set covers",
+    citation="The lender's jurisdictions map: the law that protects the debtor is not known",
+)
+"""The rule set of a debtor whose jurisdiction no set of a `Compliance` covers."""
+
+
+def _role(role: Role | str | None) -> Role | None:
+    if role is None:
+        return None
+    try:
+        return Role(role)
+    except ValueError:
+        raise InvalidInput("role", role, f"one of {[item.value for item in Role]}") from None
+
+
+def _mapping(jurisdictions: Mapping[str, Sequence[str]] | None) -> dict[str, tuple[str, ...]]:
+    """*jurisdictions* checked: ISO 3166 codes (or ``default``) to sequences of pack ids."""
+    if jurisdictions is None:
+        return {}
+    if not isinstance(jurisdictions, Mapping):
+        raise InvalidInput(
+            "jurisdictions", type(jurisdictions).__name__, "a mapping of code to pack ids"
+        )
+    found: dict[str, tuple[str, ...]] = {}
+    for code, pack_ids in jurisdictions.items():
+        if not isinstance(code, str) or (code != DEFAULT and not JURISDICTION.match(code)):
+            raise InvalidInput(
+                "jurisdictions",
+                code,
+                "an ISO 3166 code (US, US-MA, GB-ENG) or 'default'",
+            )
+        if isinstance(pack_ids, str) or not isinstance(pack_ids, Sequence):
+            raise InvalidInput(f"jurisdictions.{code}", pack_ids, "a list of pack ids")
+        if not pack_ids:
+            raise InvalidInput(
+                f"jurisdictions.{code}", [], "at least one pack id (leave the code out instead)"
+            )
+        found[code] = tuple(pack_ids)
+    return found
 
 
 def _override(rule: Rule, params: Mapping[str, Any], *, law: bool) -> Rule:

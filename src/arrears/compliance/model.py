@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from functools import lru_cache
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..case import Case, Channel, ContactPoint, Party
 from .history import ContactHistory, DebtorHistory
 
-__all__ = ["Judgement", "Proposal", "Purpose", "Reason", "Verdict", "VisitDetails"]
+__all__ = ["Judgement", "Proposal", "Purpose", "Reason", "Role", "Verdict", "VisitDetails"]
 
 
 class Purpose:
@@ -55,6 +56,21 @@ class Purpose:
     a debt adviser, the holder of a power of attorney."""
     GROUP_MESSAGE: Final = "group_message"
     """One message to several people at once (a group chat, a 群发 to contact persons)."""
+
+
+class Role(StrEnum):
+    """The lender's role in collecting a debt: which rules bind it (`Rule.roles`).
+
+    A rule applies only to the roles it names; a `Compliance` with no role
+    applies every rule, as if the lender held every role.
+    """
+
+    CREDITOR = "creditor"
+    """The lender collecting its own debt (a first-party card issuer, a bank)."""
+    COLLECTOR = "collector"
+    """A third party collecting a debt owed to another (an agency)."""
+    DEBT_BUYER = "debt_buyer"
+    """A buyer of debts in default collecting them for itself."""
 
 
 class VisitDetails(BaseModel):

@@ -17,7 +17,7 @@ from typing import Final
 
 from ..case import Channel, HoldKind, Outcome, Party
 from ..errors import InvalidInput
-from .model import Purpose
+from .model import Purpose, Role
 from .rules import (
     AutomatedNeedsConsent,
     ContactHours,
@@ -87,6 +87,14 @@ _MA_INITIATED: Final = frozenset(
         Outcome.WRONG_PARTY,
     }
 )
+# Regulation F binds debt collectors (12 CFR 1006.2(i)): a third party collecting for
+# another, and a debt buyer whose business's principal purpose is collecting debts (the
+# "principal purpose" prong of 1006.2(i)(1), whether the debts are its own or another's).
+# Henson v. Santander Consumer USA Inc., 582 U.S. 79 (2017), left that prong open for a
+# buyer collecting its own debts: read in the consumer's favour, a debt buyer is bound.
+# A creditor collecting its own debts in its own name is not: they are not "owed or due
+# another" (1006.2(i)(1); a creditor using a name that suggests a third party is).
+_DEBT_COLLECTORS: Final = frozenset({Role.COLLECTOR, Role.DEBT_BUYER})
 _ALL_BUT_VISIT: Final = frozenset(set(Channel) - {Channel.VISIT})
 # A letter is judged when it arrives, not when it is posted: hours do not apply to it.
 _TIMED: Final = frozenset(set(Channel) - {Channel.LETTER})
@@ -289,6 +297,7 @@ US_REGF: Final = Pack(
             "nor at times they named; if the location is unknown, convenient everywhere "
             "it may be; unless the consumer consented directly",
             citation="12 CFR 1006.6(b)(1)(i)",
+            roles=_DEBT_COLLECTORS,
             channels=_TIMED,
             start=time(8, 0),
             end=time(21, 0),
@@ -299,6 +308,7 @@ US_REGF: Final = Pack(
             "telephone conversation, is presumed harassment; a call placed with the person's "
             "direct consent for it (inside its window, within 7 days) is not counted",
             citation="12 CFR 1006.14(b)(2)-(3)",
+            roles=_DEBT_COLLECTORS,
             channels=_CALLS,
             limit=7,
             days=7,
@@ -312,6 +322,7 @@ US_REGF: Final = Pack(
             id="US-LCM",
             title="A limited-content message is a voicemail only and never mentions the debt",
             citation="12 CFR 1006.2(j)",
+            roles=_DEBT_COLLECTORS,
         ),
         RequiredWording(
             id="US-MIRANDA",
@@ -320,6 +331,7 @@ US_REGF: Final = Pack(
             "does the initial written one when the first was oral; later ones say they are "
             "from a debt collector",
             citation="12 CFR 1006.18(e)(1)-(2); 1006.2(j), comment 18(e)-1",
+            roles=_DEBT_COLLECTORS,
             channels=_MESSAGES,
             parties=_DIRECT,
             exempt=frozenset({Purpose.LIMITED_CONTENT}),
@@ -333,6 +345,7 @@ US_REGF: Final = Pack(
             "off by default (turn it on when validation notices are recorded here)",
             citation="12 CFR 1006.34(a)(1); the validation period (validation_period_end) "
             "per 1006.34(b)(5)",
+            roles=_DEBT_COLLECTORS,
             parties=_DIRECT,
             purposes=frozenset({Purpose.COLLECTION}),
             days=5,
@@ -345,6 +358,7 @@ US_REGF: Final = Pack(
             title="A written dispute within the validation period stops collection until "
             "verification is sent",
             citation="12 CFR 1006.38(d)(2)",
+            roles=_DEBT_COLLECTORS,
             kinds=frozenset({HoldKind.DISPUTE}),
             written_only=True,
             ends_with_notice="verification",
@@ -355,6 +369,7 @@ US_REGF: Final = Pack(
             id="US-CEASE",
             title="After a written request to stop, only the three permitted notices remain",
             citation="12 CFR 1006.6(c)",
+            roles=_DEBT_COLLECTORS,
             kinds=frozenset({HoldKind.CEASE}),
             parties=_DIRECT,
             written_only=True,
@@ -368,12 +383,14 @@ US_REGF: Final = Pack(
             "directly, unless the attorney consents or fails to respond within a reasonable "
             "period; location information is then asked of the attorney only",
             citation="12 CFR 1006.6(b)(2); 1006.10(b)(5)",
+            roles=_DEBT_COLLECTORS,
         ),
         PlaceRestriction(
             id="US-PLACE",
             title="No contact at work once the consumer said it is inconvenient there, unless "
             "they consent to it again; one reply to a contact they started from there",
             citation="12 CFR 1006.6(b)(1)(ii), (b)(4)(i); comment 6(b)(1)-2",
+            roles=_DEBT_COLLECTORS,
             parties=_DIRECT,
             notice="work_inconvenient",
         ),
@@ -382,6 +399,7 @@ US_REGF: Final = Pack(
             title="No contact at work once the collector knows or has reason to know the "
             "employer prohibits it, unless the consumer consents directly",
             citation="12 CFR 1006.6(b)(3), (b)(4)(i)",
+            roles=_DEBT_COLLECTORS,
             parties=_DIRECT,
             notice="employer_prohibits",
             reply_once=False,
@@ -392,12 +410,14 @@ US_REGF: Final = Pack(
             "to be called covers voicemail to that number), except one electronic reply "
             "confirming an electronic opt-out; every e-mail and SMS tells how to opt out",
             citation="12 CFR 1006.14(h); 1006.2(b); 1006.6(e)",
+            roles=_DEBT_COLLECTORS,
             opt_out_phrases=_OPT_OUT_METHOD,
         ),
         WorkEmailNeedsConsent(
             id="US-WORKEMAIL",
             title="No e-mail to an employer-provided address without the consumer's consent",
             citation="12 CFR 1006.22(f)(3)",
+            roles=_DEBT_COLLECTORS,
             channels=frozenset({Channel.EMAIL}),
             parties=_DIRECT,
         ),
@@ -406,12 +426,14 @@ US_REGF: Final = Pack(
             title="Third parties only for location information, once per person, "
             "without mentioning the debt",
             citation="12 CFR 1006.6(d), 1006.10",
+            roles=_DEBT_COLLECTORS,
         ),
         TimeBarred(
             id="US-TIMEBAR",
             title="No suit or threat of suit on a time-barred debt",
             citation="12 CFR 1006.26(b); the limitation period is state law: set "
             "limitation_years for the debt's state",
+            roles=_DEBT_COLLECTORS,
             limitation_years=6,
         ),
         PassiveReporting(
@@ -419,6 +441,7 @@ US_REGF: Final = Pack(
             title="No credit reporting before speaking to the consumer or 14 days after a "
             "message that was not returned undeliverable",
             citation="12 CFR 1006.30(a)",
+            roles=_DEBT_COLLECTORS,
             purposes=frozenset({Purpose.CREDIT_REPORT}),
             days=14,
         ),
@@ -427,6 +450,7 @@ US_REGF: Final = Pack(
             title="Keep the records of a debt, call recordings included, from the first "
             "collection activity until 3 years after the last; no purge before then",
             citation="12 CFR 1006.100(a); recordings of calls 3 years after each call, 1006.100(b)",
+            roles=_DEBT_COLLECTORS,
             years=3,
         ),
         HoldBlocks(
@@ -456,10 +480,19 @@ US_REGF: Final = Pack(
     ),
 )
 
+# Who the Massachusetts caps bind.  940 CMR 7.00 speaks of "creditors", and its 7.03
+# definition reaches anyone collecting a debt owed to them and their agents, and a buyer of
+# delinquent debt who hires a collector; the Attorney General reads it to bind third-party
+# collection agencies too, while the Division of Banks reads it not to.  209 CMR 18.16(1)(d)
+# sets the same two-in-seven-days and two-in-thirty-days caps on licensed debt collectors,
+# counting the communications they "engage" the consumer in; 940 CMR 7.04(1)(f) counts every
+# communication initiated (Armata).  Read in the debtor's favour: one rule per cap, binding
+# every role, counted as 940 CMR 7 counts (the stricter), citing both texts.
 US_MA: Final = Pack(
     id="US-MA",
-    title="Massachusetts overlay on Regulation F",
-    source="940 CMR 7.00",
+    title="Massachusetts overlay on Regulation F (whose own rules bind debt collectors only)",
+    source="940 CMR 7.00 (the Attorney General's, for creditors); 209 CMR 18.00 (the Division "
+    "of Banks', for debt collectors)",
     extends=("US-RegF",),
     rules=(
         FrequencyCap(
@@ -467,7 +500,7 @@ US_MA: Final = Pack(
             title="At most 2 initiated communications per 7 days to a personal number, per "
             "debt; a call that rang out unanswered or without a message counts",
             citation="940 CMR 7.04(1)(f); Armata v. Target Corp., 480 Mass. 14 (2018); Attorney "
-            "General's guidance (2013)",
+            "General's guidance (2013); for debt collectors also 209 CMR 18.16(1)(d)",
             channels=_PHONE,
             parties=_DIRECT,
             limit=2,
@@ -484,7 +517,7 @@ US_MA: Final = Pack(
             title="At most 2 initiated communications per 30 days to other numbers "
             "(work), per debt; a call that rang out unanswered or without a message counts",
             citation="940 CMR 7.04(1)(f); Armata v. Target Corp., 480 Mass. 14 (2018); Attorney "
-            "General's guidance (2013)",
+            "General's guidance (2013); for debt collectors also 209 CMR 18.16(1)(d)",
             channels=_PHONE,
             parties=_DIRECT,
             limit=2,
@@ -499,6 +532,9 @@ US_MA: Final = Pack(
     ),
 )
 
+# RCW 19.16.250 binds licensees, collection agencies: those collecting claims owed another
+# and debt buyers (RCW 19.16.100(4)(a), (d)); a business collecting its own claims in its
+# own name is not one (RCW 19.16.100(5)).
 US_WA: Final = Pack(
     id="US-WA",
     title="Washington overlay on Regulation F",
@@ -509,6 +545,7 @@ US_WA: Final = Pack(
             id="US-WA",
             title="More than 3 communications a week is presumed harassment",
             citation="RCW 19.16.250(13) [confirm]",
+            roles=_DEBT_COLLECTORS,
             channels=_ALL_BUT_VISIT,
             parties=_DIRECT,
             limit=3,
@@ -522,6 +559,7 @@ US_WA: Final = Pack(
             id="US-WA-WORK",
             title="More than 1 communication a week at the debtor's work is presumed harassment",
             citation="RCW 19.16.250(13) [confirm]",
+            roles=_DEBT_COLLECTORS,
             channels=_ALL_BUT_VISIT,
             parties=_DIRECT,
             limit=1,
@@ -536,6 +574,7 @@ US_WA: Final = Pack(
             id="US-WA-HOURS",
             title="No contact at home before 07:30 or after 21:00",
             citation="RCW 19.16.250(13) [confirm]",
+            roles=_DEBT_COLLECTORS,
             channels=_TIMED,
             start=time(7, 30),
             end=time(21, 0),

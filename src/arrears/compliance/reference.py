@@ -22,7 +22,7 @@ __all__ = ["pack_reference", "write_references"]
 _BASE_FIELDS = frozenset({"enabled"})
 
 
-_SCOPES = frozenset({"channels", "parties", "purposes", "work"})
+_SCOPES = frozenset({"channels", "parties", "purposes", "work", "roles"})
 
 
 def _value(value: Any, unset: str = "—") -> str:
@@ -61,12 +61,17 @@ def pack_reference(pack: Pack) -> str:
         "Rules marked **[confirm]** take their numbers from secondary reports: they are",
         "parameters to check and, where needed, override in your configuration.",
         "",
-        "| rule | what it does | citation |",
-        "|---|---|---|",
+        "The lender roles column says whom a rule binds (a policy's `role`): `any` is",
+        "every role, creditor, collector and debt buyer alike.",
+        "",
+        "| rule | what it does | lender roles | citation |",
+        "|---|---|---|---|",
     ]
     for rule in pack.rules:
+        roles = _value(None if rule.roles is None else [str(role) for role in rule.roles], "any")
         lines.append(
-            f"| [`{rule.id}`](#{rule.id.lower()}) | {_cell(rule.title)} | {_cell(rule.citation)} |"
+            f"| [`{rule.id}`](#{rule.id.lower()}) | {_cell(rule.title)} | {roles} "
+            f"| {_cell(rule.citation)} |"
         )
     for rule in pack.rules:
         lines += ["", f"## {rule.id}", "", rule.title + ".", ""]

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..case import Channel, Hold, HoldKind, Outcome, Party
 from .history import OPT_OUT_COVERS, Attempt, Preference
-from .model import Judgement, Purpose, Reason
+from .model import Judgement, Purpose, Reason, Role
 
 if TYPE_CHECKING:
     import holidays
@@ -288,6 +288,7 @@ class Rule(BaseModel):
         parties: The parties it judges (debtor, third party, employer); all when ``None``.
         purposes: The purposes it judges; all when ``None``.
         exempt: Purposes it never judges (e.g. a reply during breathing space).
+        roles: The lender roles the rule binds (`Role`); every role when ``None``.
     """
 
     # defer_build: a rule kind's validator is built when the first rule of the
@@ -305,6 +306,11 @@ class Rule(BaseModel):
     parties: frozenset[Party] | None = None
     purposes: frozenset[str] | None = None
     exempt: frozenset[str] = frozenset()
+    roles: frozenset[Role] | None = None
+
+    def binds(self, role: str | None) -> bool:
+        """True when the rule binds a lender in *role*; every rule binds when it is ``None``."""
+        return role is None or self.roles is None or role in self.roles
 
     def in_scope(self, channel: str, party: str, purpose: str) -> bool:
         """True when the rule is on and judges contacts on *channel* to *party* for *purpose*.

@@ -1036,7 +1036,8 @@ class TemplateSet:
             party: Whom it is for: ``debtor``, ``third_party`` or ``employer``.
             pack_ids: The packs whose content rules judge it (default: the set's).
             compliance: A `Compliance` whose rules (with the lender's
-                overrides) judge it instead of *pack_ids*.
+                overrides) judge it instead of *pack_ids*: with *case*, those
+                of the case's debtor's jurisdiction.
             case: The case, for rules that read it (time-barred wording);
                 a minimal case from the context when ``None``.
             at: The moment of sending; the context's ``now`` when ``None``.
@@ -1055,7 +1056,11 @@ class TemplateSet:
         message, problems = template.evaluate(
             context,
             party=party,
-            rules=self.rules(pack_ids, compliance),
+            rules=(
+                compliance.rules_for(case)
+                if compliance is not None and case is not None
+                else self.rules(pack_ids, compliance)
+            ),
             case=case,
             at=at,
             first_communication=first_communication,

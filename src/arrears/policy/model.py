@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 from pydantic_core import PydanticCustomError
 
 from ..case import Channel, HoldKind, Outcome, Party
-from ..compliance import Compliance, known_packs
+from ..compliance import Compliance, Role, known_packs
 from ..errors import InvalidInput
 from ..workflow import Workflow, standard_definition
 from .ceilings import rate_problems
@@ -283,7 +283,14 @@ class Policy(_Spec):
         id: The policy's id, recorded with every decision.
         version: Its version, recorded with every decision.
         description: What it is for.
-        packs: Compliance packs that judge every contact, e.g. ``["CN"]``.
+        packs: Compliance packs that judge every contact, e.g. ``["CN"]``; with
+            ``jurisdictions``, those of every debtor no code there matches.
+        jurisdictions: Packs by the debtor's jurisdiction (an ISO 3166 code, most
+            specific first: ``US-MA``, then ``US``), e.g. ``{US-MA: [US-MA], US:
+            [US-RegF]}``; ``default`` may stand for ``packs``.  A debtor nothing
+            covers is not contacted (`arrears.compliance.Compliance`).
+        role: The lender's role in collecting: ``creditor``, ``collector`` or
+            ``debt_buyer``; only the rules that bind it judge.  Unset, every rule does.
         overrides: Parameters changed in those packs' rules, by rule id.
         workflow: The stage graph.
         templates: The folder of message templates, relative to the policy file.
@@ -308,6 +315,8 @@ class Policy(_Spec):
     version: Annotated[str, Field(min_length=1, max_length=64)]
     description: str = ""
     packs: tuple[str, ...] = ()
+    jurisdictions: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    role: Role | None = None
     overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
     workflow: WorkflowOptions = WorkflowOptions()
     templates: str | None = None
@@ -369,7 +378,13 @@ class Policy(_Spec):
         if self._compliance is None:
             label = f"{self.id} {self.version}"
             limits = [limit.rule(n, label) for n, limit in enumerate(self.per_debtor, 1)]
-            self._compliance = Compliance(self.packs, overrides=self.overrides, rules=limits)
+            self._compliance = Compliance(
+                self.packs,
+                overrides=self.overrides,
+                rules=limits,
+                jurisdictions=self.jurisdictions or None,
+                role=self.role,
+            )
         return self._compliance
 
     def variant_of(self, case_id: str) -> str | None:
@@ -469,7 +484,10 @@ def _problems(policy: Policy) -> list[tuple[FieldPath, str]]:
             problems.append(
                 ((*err.field.split("."),), f"got {err.value!r}, expected {err.expected}")
             )
-        problems.extend(rate_problems(policy.packs, policy.lender))
+        every = {pack for packs in policy.jurisdictions.values() for pack in packs}
+        problems.extend(
+            rate_problems((*policy.packs, *sorted(every - set(policy.packs))), policy.lender)
+        )
     stages = set(workflow.stages)
     live = {stage for stage in stages if not workflow.is_terminal(stage)}
     triggers = set(workflow.triggers)

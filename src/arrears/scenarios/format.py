@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from ..case import Channel, HoldKind, Identifier, Outcome, Party
+from ..compliance.model import Role
 
 __all__ = [
     "ActionExpectation",
@@ -126,6 +127,8 @@ class CaseSpec(_Spec):
             (``en`` unless given, e.g. ``zh-CN``).
         payday: When the debtor is paid, an RFC 5545 rule such as
             ``FREQ=MONTHLY;BYMONTHDAY=15`` (policies remind before it).
+        jurisdiction: Where the debtor is, an ISO 3166 code (``US-MA``, ``CN``);
+            it picks the scenario's ``jurisdictions`` set.
         currency: ISO 4217 code of the balance.
         balance: The overdue amount (principal), a decimal string.
         due_date: The first missed due date.
@@ -138,6 +141,7 @@ class CaseSpec(_Spec):
     timezone: ZoneInfo | None = None
     locale: str = Field(default="en", min_length=1)
     payday: str | None = Field(default=None, min_length=1)
+    jurisdiction: str | None = None
     currency: str
     balance: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
     due_date: date
@@ -153,16 +157,18 @@ class DebtorSpec(_Spec):
         timezone: Their IANA zone; ``None`` when their location is unknown.
         locale: Their language tag (``en`` unless given).
         payday: When they are paid, an RFC 5545 rule.
+        jurisdiction: Where they are, an ISO 3166 code: one for all their cases.
     """
 
     id: Identifier
     timezone: ZoneInfo | None = None
     locale: str = Field(default="en", min_length=1)
     payday: str | None = Field(default=None, min_length=1)
+    jurisdiction: str | None = None
 
 
 #: The fields of a case that are its debtor's: given in ``debtor:`` when there is one.
-DEBTOR_FIELDS: Final = ("timezone", "locale", "payday")
+DEBTOR_FIELDS: Final = ("timezone", "locale", "payday", "jurisdiction")
 
 
 # -- events -----------------------------------------------------------------------------
@@ -512,7 +518,12 @@ class Scenario(_Spec):
     Attributes:
         name: What it shows, one line; printed by ``arrears test``.
         description: Longer notes for the reader.
-        rules: The rule packs to apply, by pack id.
+        rules: The rule packs to apply, by pack id (with ``jurisdictions``, the
+            default set).
+        jurisdictions: Rule packs by the debtor's jurisdiction, most specific code
+            first (``US-MA``, then ``US``), instead of or beside ``rules``.
+        role: The lender's role (``creditor``, ``collector``, ``debt_buyer``): only
+            the rules that bind it judge; every rule when omitted.
         policy: A policy file, relative to the scenario's folder; its packs
             judge every contact.
         overrides: Rule parameters to change, by rule id (on top of the
@@ -528,6 +539,8 @@ class Scenario(_Spec):
     name: str = Field(min_length=1)
     description: str | None = None
     rules: tuple[str, ...] | None = Field(default=None, min_length=1)
+    jurisdictions: dict[str, tuple[str, ...]] | None = Field(default=None, min_length=1)
+    role: Role | None = None
     policy: str | None = None
     overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
     case: CaseSpec | None = None

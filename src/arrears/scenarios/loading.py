@@ -20,7 +20,7 @@ import pydantic
 
 from .._yaml import DocumentInvalid, FieldPath, LocatedDocument, Problem, field_name, load_file
 from .._yaml import validation_problems as _validation_problems
-from ..compliance import known_packs, known_rule_ids
+from ..compliance import UNMAPPED, known_packs, known_rule_ids
 from ..errors import ArrearsError, InvalidInput, ScenarioInvalid
 from ..messages import TemplateSet
 from ..money import currency_quantum
@@ -47,10 +47,14 @@ def _structure_problems(scenario: Scenario, document: LocatedDocument) -> list[P
     def problem(path: FieldPath, message: str) -> None:
         problems.append(document.problem(path, message))
 
-    if scenario.rules is None and scenario.policy is None:
+    if scenario.rules is None and scenario.policy is None and scenario.jurisdictions is None:
         problem(("rules",), "missing: give rules (rule pack ids) or policy (a policy file)")
     if scenario.rules is not None and scenario.policy is not None:
         problem(("policy",), "give rules or policy, not both")
+    if scenario.policy is not None:
+        for name in ("jurisdictions", "role"):
+            if name in scenario.model_fields_set:
+                problem((name,), f"the policy's: give {name} in the policy file")
     with_policy = scenario.policy is not None
 
     specs = scenario.specs
@@ -177,7 +181,7 @@ def _rule_problems(scenario: Scenario, document: LocatedDocument) -> list[Proble
     """Pack ids and rule ids that the library does not know."""
     problems: list[Problem] = []
     packs = known_packs()
-    rule_ids = known_rule_ids()
+    rule_ids = known_rule_ids() | {UNMAPPED.id}
     for index, pack in enumerate(scenario.rules or ()):
         if pack not in packs:
             problems.append(
@@ -186,6 +190,15 @@ def _rule_problems(scenario: Scenario, document: LocatedDocument) -> list[Proble
                     f"unknown rule pack {pack!r}; known packs: {', '.join(sorted(packs))}",
                 )
             )
+    for code, pack_ids in (scenario.jurisdictions or {}).items():
+        for index, pack in enumerate(pack_ids):
+            if pack not in packs:
+                problems.append(
+                    document.problem(
+                        ("jurisdictions", code, index),
+                        f"unknown rule pack {pack!r}; known packs: {', '.join(sorted(packs))}",
+                    )
+                )
     for rule in scenario.overrides:
         if rule not in rule_ids:
             problems.append(document.problem(("overrides", rule), f"unknown rule id {rule!r}"))

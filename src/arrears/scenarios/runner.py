@@ -130,7 +130,11 @@ def _build_case(
     person = spec if debtor is None else debtor
     with _blame(document, where if debtor is None else ("debtor",), person.model_dump()):
         owner = Debtor(
-            id=person.id, timezone=person.timezone, locale=person.locale, payday=person.payday
+            id=person.id,
+            timezone=person.timezone,
+            locale=person.locale,
+            payday=person.payday,
+            jurisdiction=person.jurisdiction,
         )
     with _blame(document, where, spec.model_dump()):
         return Case(
@@ -224,7 +228,12 @@ class _Run:
         self.clock = SettableClock(first)
         if setup is None:
             with _blame(document, ("overrides",), {}):
-                compliance = Compliance(scenario.rules or (), overrides=scenario.overrides)
+                compliance = Compliance(
+                    scenario.rules or (),
+                    overrides=scenario.overrides,
+                    jurisdictions=scenario.jurisdictions,
+                    role=scenario.role,
+                )
             self.engine = Engine(compliance=compliance, clock=self.clock)
         else:
             self.engine = self._policy_engine(setup)
@@ -243,7 +252,12 @@ class _Run:
             for rule, values in self.scenario.overrides.items():
                 merged.setdefault(rule, {}).update(values)
             with _blame(self.document, ("overrides",), {}):
-                compliance = Compliance(policy.packs, overrides=merged)
+                compliance = Compliance(
+                    policy.packs,
+                    overrides=merged,
+                    jurisdictions=policy.jurisdictions or None,
+                    role=policy.role,
+                )
         return Engine(
             policy=policy,
             compliance=compliance,
