@@ -12,13 +12,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from _cli import arrears
 from _postgres import fresh_schema, postgres_url
 from arrears import Engine, InvalidInput, MemoryStore, Money, SettableClock
 from arrears.channels import RecordingChannel
 from arrears.journal import JournalEntry
-from arrears.policy import load_policy
+from arrears.policy import Policy, load_policy
 from arrears.stores import SQLiteStore
 from arrears.tasks import Agent, Task, merged
 
@@ -443,3 +446,64 @@ def test_the_command_line_explains_a_debtor_and_lists_tasks_with_their_loans(
         "  L-2: phone, arrears 2000.00 CNY",
         "open tasks: 1",
     ]
+
+
+STAGES = ("sms", "phone", "field_visit")  # no call step, a call, an urgent call
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["D-1", "D-2"]), st.sampled_from(["sms", "phone", "field_visit"])
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+    st.data(),
+)
+def test_each_debtor_has_one_call_task_covering_exactly_their_calling_loans(
+    loans: list[tuple[str, str]], data: st.DataObject
+) -> None:
+    """Whatever loans two debtors have in which stages: after a tick each debtor with a loan
+    in a calling stage has one open call task covering exactly those loans, at the most urgent
+    priority among them; an agent's load counts each task once; completing it on any of its
+    loans closes it on every one of them and on no other debtor's."""
+    engine = Engine(
+        policy=Policy.model_validate(yaml.safe_load(POLICY)),
+        clock=SettableClock(T0),
+        agents=[Agent(id="agent-1", queues=frozenset({"phone-team"}))],
+    )
+    engine.open_cases(
+        [loan(number, debtor, stage) for number, (debtor, stage) in enumerate(loans, start=1)]
+    )
+    engine.tick(T0)
+    calling = {
+        debtor: sorted(
+            f"L-{number}"
+            for number, (owner, stage) in enumerate(loans, start=1)
+            if owner == debtor and stage != "sms"
+        )
+        for debtor in ("D-1", "D-2")
+    }
+    opened = engine.tasks()
+    assert len(opened) == sum(1 for cases in calling.values() if cases)
+    assert engine._recorder.load.get("agent-1", 0) == len(opened)
+    for cases in calling.values():
+        if not cases:
+            continue
+        [task] = [task for task in engine.tasks() if set(task.cases) & set(cases)]
+        assert sorted(task.cases) == cases
+        urgent = any(loans[int(case_id[2:]) - 1][1] == "field_visit" for case_id in cases)
+        assert task.priority == (1 if urgent else 3)
+    for number in range(1, len(loans) + 1):
+        assert engine.replay(f"L-{number}") == engine.case(f"L-{number}")
+    debtor = data.draw(st.sampled_from([d for d, cases in calling.items() if cases] or ["-"]))
+    if debtor == "-":
+        return
+    [task] = [task for task in engine.tasks() if set(task.cases) & set(calling[debtor])]
+    engine.complete_task(data.draw(st.sampled_from(calling[debtor])), task.id, "done")
+    assert all(not set(task.cases) & set(calling[debtor]) for task in engine.tasks())
+    for number in range(1, len(loans) + 1):
+        closed = kinds(engine, f"L-{number}", "task_closed")
+        assert len(closed) == (1 if f"L-{number}" in calling[debtor] else 0)
