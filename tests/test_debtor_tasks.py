@@ -391,6 +391,18 @@ class TestExplainDebtor:
         )
         assert engine.explain("L-2", T0).debtor.loans[0].tasks == (task.id,)  # type: ignore[union-attr]
 
+    def test_the_debtor_history_is_handed_out_as_a_copy(self, engine: Engine) -> None:
+        found = engine.debtor_history("L-2")
+        assert found is not None
+        assert [(attempt.case, attempt.outcome) for attempt in found.attempts] == [
+            ("L-1", "delivered")
+        ]
+        found.attempts.clear()
+        again = engine.debtor_history("L-1")
+        assert again is not None
+        assert len(again.attempts) == 1
+        assert engine.debtor_history("L-9") is None
+
     def test_a_debtors_only_case_has_no_debtor_view(self, engine: Engine) -> None:
         explained = engine.explain("L-9", T0)
         assert explained.debtor is None

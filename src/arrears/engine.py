@@ -16,6 +16,7 @@ live: cases, entries and histories are copies.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime, time, timedelta
@@ -273,13 +274,13 @@ class Engine:
         """The contacts on every case of the case's debtor, as the caps across loans count them.
 
         ``None`` when the case is the debtor's only one (its own history is
-        theirs).  The engine's own, kept up to date as it records: read it,
-        do not change it.
+        theirs).  A copy: the engine keeps its own, folded as it records.
 
         Raises:
             UnknownCase: no such case.
         """
-        return self._recorder.debtor_history(self._recorder.store.get(case_id))
+        found = self._recorder.debtor_history(self._recorder.store.get(case_id))
+        return None if found is None else copy.deepcopy(found)
 
     @operation
     def open_case(
