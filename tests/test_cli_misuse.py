@@ -168,6 +168,7 @@ VALID: dict[Command, dict[str, object]] = {
         "start": lambda f: NOW,
         "until": lambda f: NOW,
     },
+    ("tasks",): {"db": lambda f: f.db},
     ("simulate",): {
         "policy": lambda f: f.policy,
         "synthetic": "3",

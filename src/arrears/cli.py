@@ -1193,7 +1193,14 @@ def run_command(
 
 @main.command("explain")
 @_DB_OPTION
-@click.argument("case_id")
+@click.argument("case_id", required=False)
+@click.option(
+    "--debtor",
+    "debtor_id",
+    default=None,
+    metavar="DEBTOR",
+    help="Explain every loan of this debtor instead of one case.",
+)
 @click.option("--at", default=None, metavar="TIME", help="ISO 8601 with an offset (default: now).")
 @click.option(
     "--policy",
@@ -1203,25 +1210,74 @@ def run_command(
 )
 @click.pass_context
 def explain_command(
-    ctx: click.Context, db: str, case_id: str, at: str | None, policy: Path
+    ctx: click.Context,
+    db: str,
+    case_id: str | None,
+    debtor_id: str | None,
+    at: str | None,
+    policy: Path,
 ) -> None:
-    """Say what POLICY would do with CASE_ID now (or --at), and why; nothing is recorded.
+    """Say what POLICY would do with CASE_ID (or every loan of --debtor) now (or --at), and why.
 
-    Exit status: 0, 1 when the store has no such case, 2 when the command was misused.
+    Nothing is recorded.  For a debtor with several loans, the explanation
+    ends with each of their loans and today's contacts across them.
+
+    Exit status: 0, 1 when the store has no such case (or no case of the
+    debtor), 2 when the command was misused.
     """
     from .engine import Engine
-    from .errors import UnknownCase
+    from .errors import InvalidInput, UnknownCase
     from .stores import open_store
 
+    if (case_id is None) == (debtor_id is None):
+        raise click.UsageError("name a CASE_ID or give --debtor, not both")
     moment = _moment(at, "--at")
     chosen = _load(policy)
     with _engine_logs(False), open_store(_existing(db)) as store:
         engine = Engine(policy=chosen, store=store)
+        if debtor_id is not None:
+            try:
+                click.echo(str(engine.explain_debtor(debtor_id, moment)))
+            except InvalidInput as err:
+                if err.field != "debtor_id":
+                    raise
+                click.echo(f"no case of debtor {debtor_id!r} in {db}", err=True)
+                ctx.exit(FAILED)
+            return
+        assert case_id is not None
         try:
             click.echo(str(engine.explain(case_id, moment)))
         except UnknownCase:
             click.echo(f"no case {case_id!r} in {db}", err=True)
             ctx.exit(FAILED)
+
+
+@main.command("tasks")
+@_DB_OPTION
+@click.option("--queue", default=None, help="Only the tasks of this queue.")
+@click.option("--assignee", default=None, help="Only the tasks of this agent.")
+def tasks_command(db: str, queue: str | None, assignee: str | None) -> None:
+    """List the open tasks, most urgent first, each with every loan it covers.
+
+    One line per task (id, kind, queue, priority, due time, assignee), then
+    one per case it covers: its id, stage and arrears (no name, number or
+    address).  Exit status: 0, 2 when the command was misused.
+    """
+    from .engine import Engine
+    from .stores import open_store
+
+    with _engine_logs(False), open_store(_existing(db)) as store:
+        engine = Engine(store=store)
+        found = engine.tasks(queue=queue, assignee=assignee)
+        for task in found:
+            click.echo(
+                f"{task.id} {task.kind} in {task.queue}, priority {task.priority}, "
+                f"due {task.due_at.isoformat()}, assignee {task.assignee or '-'}"
+            )
+            for case_id in task.cases:
+                case = store.get(case_id)
+                click.echo(f"  {case_id}: {case.stage}, arrears {case.arrears}")
+        click.echo(f"open tasks: {len(found)}")
 
 
 @main.command("report")

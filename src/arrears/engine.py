@@ -16,6 +16,7 @@ live: cases, entries and histories are copies.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime, time, timedelta
@@ -26,10 +27,10 @@ from .case import Case, Channel, Hold, HoldKind, Outcome, Party
 from .channels import ChannelAdapter
 from .checkpoints import Anchors, Checkpoint, CheckpointLog
 from .clock import Clock, SettableClock, SystemClock, require_aware
-from .compliance import Compliance, ContactHistory, Proposal, Verdict
+from .compliance import Compliance, ContactHistory, DebtorHistory, Proposal, Verdict
 from .compliance.retention import Retention, check_purge
 from .errors import ChannelsMissing, InvalidInput, JournalCorrupted
-from .explain import Explanation, explain_case
+from .explain import DebtorExplanation, Explanation, explain_case, explain_debtor
 from .guards import SYSTEM, Actor
 from .journal import JournalEntry, JournalProblem, SealKey, read_jsonl
 from .limits import FUTURE_TOLERANCE
@@ -268,6 +269,18 @@ class Engine:
             UnknownCase: no such case.
         """
         return self._recorder.history(case_id).copy()
+
+    def debtor_history(self, case_id: str) -> DebtorHistory | None:
+        """The contacts on every case of the case's debtor, as the caps across loans count them.
+
+        ``None`` when the case is the debtor's only one (its own history is
+        theirs).  A copy: the engine keeps its own, folded as it records.
+
+        Raises:
+            UnknownCase: no such case.
+        """
+        found = self._recorder.debtor_history(self._recorder.store.get(case_id))
+        return None if found is None else copy.deepcopy(found)
 
     @operation
     def open_case(
@@ -823,12 +836,20 @@ class Engine:
         step: str,
         at: datetime | None = None,
     ) -> Task:
-        """Open a task for a person on the case, assigned to the agent with the lightest load."""
+        """Open a task for a person on the case, assigned to the agent with the lightest load.
+
+        Once per debtor: when another case of the debtor has a task of the same
+        kind, queue and skill open, none is opened; that task covers this case
+        too (``task_covered`` journaled on it, under *key*), with the more urgent
+        priority and due time of the two.  Returns the task as the case holds it.
+        """
         return tasks.open_task(self._recorder, case_id, action, key=key, step=step, at=at)
 
     def tasks(self, *, queue: str | None = None, assignee: str | None = None) -> list[Task]:
         """The open tasks, most urgent first (priority, then due time).
 
+        A task covering several loans of a debtor is listed once, with every
+        case that holds it (`Task.cases`), its most urgent priority and due time.
         The engine reads them from the store the first time and keeps them up to
         date as it records; tasks opened by another process sharing the store are
         not seen until a new `Engine` reads the store.
@@ -847,6 +868,10 @@ class Engine:
     ) -> JournalEntry:
         """Close a task with its outcome; record what happened (a call's result…) separately.
 
+        A task covering several loans of the debtor is closed on each of them
+        (``task_closed`` on every case that holds it), in this unit of work.
+        Returns the entry on *case_id*.
+
         Raises:
             InvalidInput: the case has no such open task.
         """
@@ -860,6 +885,19 @@ class Engine:
         and for a message, the compliance verdict), and the next review.
         """
         return explain_case(self, case_id, at)
+
+    def explain_debtor(self, debtor_id: str, at: datetime | None = None) -> DebtorExplanation:
+        """What the policy would do with every loan of the debtor at *at*; nothing is recorded.
+
+        The debtor view (each loan's stage, arrears, holds in force and open
+        tasks, today's contacts across them) once, then each loan's
+        `explain`, in case id order.
+
+        Raises:
+            InvalidInput: no case of the debtor is stored, the engine has no
+                policy, or *at* is naive.
+        """
+        return explain_debtor(self, debtor_id, at)
 
     def verify(self, anchors: Anchors | None = None) -> list[JournalProblem]:
         """Check every chain against its recorded head, and every stored case against its replay.

@@ -65,6 +65,7 @@ __all__ = [
     "ReviewData",
     "SettlementData",
     "TaskClosedData",
+    "TaskCoveredData",
     "TaskOpenedData",
     "TransitionData",
     "VariantAssignedData",
@@ -256,6 +257,13 @@ class TaskOpenedData(TypedDict):
     key: str
 
 
+class TaskCoveredData(TypedDict):
+    """A task open on another loan of the debtor now covers this case too."""
+
+    task: dict[str, Any]  # the task as this case holds it, ``cases`` ending with this case
+    key: str
+
+
 class TaskClosedData(TypedDict):
     """A task completed, with its outcome."""
 
@@ -444,6 +452,12 @@ _TASK: Final = Task.__pydantic_validator__
 
 
 def _task_opened(case: Case, at: datetime, data: TaskOpenedData) -> None:
+    """Adds the task."""
+    task = _TASK.validate_python(data["task"])
+    set_field(case, "tasks", (*case.tasks, task))
+
+
+def _task_covered(case: Case, at: datetime, data: TaskCoveredData) -> None:
     """Adds the task."""
     task = _TASK.validate_python(data["task"])
     set_field(case, "tasks", (*case.tasks, task))
@@ -681,6 +695,7 @@ _DECLARED: Final = (
     _kind("hold_added", HoldAddedData, _hold_added),
     _kind("hold_released", HoldReleasedData, _hold_released),
     _kind("task_opened", TaskOpenedData, _task_opened),
+    _kind("task_covered", TaskCoveredData, _task_covered),
     _kind("task_closed", TaskClosedData, _task_closed),
     _kind("payment", PaymentData, _payment),
     _kind("payment_reversed", PaymentReversedData, _reverse_payment),

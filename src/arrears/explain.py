@@ -1,15 +1,27 @@
-"""`Engine.explain`: what the policy would do for a case now, and why, without doing it."""
+"""`Engine.explain`: what the policy would do for a case now, and why, without doing it.
+
+For a debtor with several loans the explanation has a debtor view
+(`DebtorView`): each of their loans (stage, arrears, holds in force, open
+tasks) and today's contacts across them, which the caps over the debtor
+count; each message is judged with those contacts, as the tick judges it.
+`Engine.explain_debtor` explains every loan of a debtor at once
+(`DebtorExplanation`).  A debtor's only case has no debtor view.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, time
 from typing import TYPE_CHECKING, Any
 
 from .clock import require_aware
 from .compliance import Compliance, Verdict
+from .compliance.rules import local_moment
 from .errors import InvalidInput, MessageRefused, UnknownTemplate
 from .guards import GuardContext, GuardFailure
+from .money import Money
 from .planner import Planner, contact_for, proposal_for
 from .policy import SendAction, TaskAction
 
@@ -17,7 +29,17 @@ if TYPE_CHECKING:
     from .case import Case
     from .ports import ExplainEngine
 
-__all__ = ["EscalationCheck", "Explanation", "StepCheck", "explain_case"]
+__all__ = [
+    "DebtorExplanation",
+    "DebtorView",
+    "EscalationCheck",
+    "Explanation",
+    "LoanView",
+    "StepCheck",
+    "debtor_view",
+    "explain_case",
+    "explain_debtor",
+]
 
 _SHOWN = ("dpd", "bucket", "stage", "arrears", "days_to_due", "days_to_payday", "attempts_7d")
 
@@ -73,6 +95,65 @@ class StepCheck:
 
 
 @dataclass(frozen=True, slots=True)
+class LoanView:
+    """One loan of a debtor, as the debtor view shows it (no personal data).
+
+    Attributes:
+        case_id: The case.
+        stage: Its stage.
+        arrears: What is overdue on it.
+        dpd: Its days past due at the moment explained.
+        holds: The kinds of the holds in force on it.
+        tasks: The ids of the tasks open on it (a task covering several loans
+            is listed on each).
+    """
+
+    case_id: str
+    stage: str
+    arrears: Money
+    dpd: int
+    holds: tuple[str, ...] = ()
+    tasks: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        text = f"{self.case_id}: {self.stage}, arrears {self.arrears}, {self.dpd} dpd"
+        if self.holds:
+            text += "; holds " + ", ".join(self.holds)
+        if self.tasks:
+            text += "; tasks " + ", ".join(self.tasks)
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class DebtorView:
+    """A debtor with several loans: each of them, and today's contacts across them.
+
+    Attributes:
+        debtor_id: The debtor.
+        loans: Every case of the debtor, in case id order.
+        today: The contacts recorded today (the debtor's calendar day, up to
+            the moment explained) on any of their loans, by channel, then by
+            outcome; ``unknown`` counts the messages journaled as intended and
+            not yet settled.  What the caps over the debtor's loans count.
+    """
+
+    debtor_id: str
+    loans: tuple[LoanView, ...]
+    today: dict[str, dict[str, int]]
+
+    def lines(self) -> list[str]:
+        """The view as lines of text (an `Explanation` ends with them)."""
+        lines = [f"debtor {self.debtor_id}: {len(self.loans)} loans"]
+        lines.extend(f"  {loan}" for loan in self.loans)
+        counts = "; ".join(
+            channel + " " + ", ".join(f"{count} {outcome}" for outcome, count in found.items())
+            for channel, found in self.today.items()
+        )
+        lines.append("today across the debtor's loans: " + (counts or "no contact"))
+        return lines
+
+
+@dataclass(frozen=True, slots=True)
 class Explanation:
     """The answer to "what would happen to this case now, and why?".
 
@@ -86,8 +167,11 @@ class Explanation:
         escalations: Every escalation, judged.
         steps: Every action that matches, with its verdict.
         next_review_at: When the case would be reviewed next if nothing else happened.
+        notes: Remarks on the explanation.
         rules: Which packs judge the case's contacts, when the compliance maps
             jurisdictions or names the lender's role; ``None`` otherwise.
+        debtor: The debtor's loans and today's contacts across them, when the
+            debtor has several; ``None`` for a debtor's only case.
     """
 
     case_id: str
@@ -101,6 +185,7 @@ class Explanation:
     next_review_at: datetime
     notes: list[str] = field(default_factory=list)
     rules: str | None = None
+    debtor: DebtorView | None = None
 
     def __str__(self) -> str:
         lines = [f"case {self.case_id} at {self.at.isoformat()} under {'/'.join(self.policy)}"]
@@ -132,6 +217,8 @@ class Explanation:
         if not self.steps:
             lines.append("no step matches")
         lines.append(f"next review: {self.next_review_at.isoformat()}")
+        if self.debtor is not None:
+            lines.extend(self.debtor.lines())
         return "\n".join(lines)
 
 
@@ -189,12 +276,21 @@ def explain_case(engine: ExplainEngine, case_id: str, at: datetime | None) -> Ex
                 steps.append(StepCheck(planned.source, described, problem=str(err)))
                 continue
             verdict = engine.compliance.judge(
-                case, history, proposal_for(action, point, text), moment
+                case,
+                history,
+                proposal_for(action, point, text),
+                moment,
+                debtor=lambda: engine.debtor_history(case_id),
             )
             steps.append(StepCheck(planned.source, described, verdict))
         elif isinstance(action, TaskAction):
             described = f"task {action.kind} in {action.queue}"
-            if any(task.step == planned.source for task in case.tasks):
+            held = next((task for task in case.tasks if task.step == planned.source), None)
+            if held is None:
+                described += _covered(engine, case, action)
+            elif len(held.cases) > 1:  # it came to this case from another loan of the debtor
+                described += f" (task {held.id}, opened on {held.cases[0]}, covers this case)"
+            else:
                 described += " (one is open already)"
             steps.append(StepCheck(planned.source, described))
         else:
@@ -210,6 +306,7 @@ def explain_case(engine: ExplainEngine, case_id: str, at: datetime | None) -> Ex
         steps=tuple(steps),
         next_review_at=plan.next_review_at,
         rules=judged_by(engine.compliance, case),
+        debtor=debtor_view(engine, case.debtor.id, moment),
     )
 
 
@@ -228,3 +325,85 @@ def judged_by(compliance: Compliance, case: Case) -> str | None:
     )
     role = f"; role {compliance.role.value}" if compliance.role is not None else ""
     return f"packs: {', '.join(packs) or 'none'} ({where}{role})"
+
+
+@dataclass(frozen=True, slots=True)
+class DebtorExplanation:
+    """What the policy would do with every loan of a debtor now (`Engine.explain_debtor`).
+
+    Attributes:
+        debtor: The debtor's loans and today's contacts across them.
+        cases: Each loan's explanation, in case id order.
+    """
+
+    debtor: DebtorView
+    cases: tuple[Explanation, ...]
+
+    def __str__(self) -> str:
+        parts = ["\n".join(self.debtor.lines())]
+        parts.extend(str(replace(item, debtor=None)) for item in self.cases)
+        return "\n\n".join(parts)
+
+
+def _covered(engine: ExplainEngine, case: Case, action: TaskAction) -> str:
+    """How a task open on another loan of the debtor covers the step's task, if one does."""
+    wanted = (action.kind, action.queue, action.skill)
+    store = engine.store
+    for other_id in store.cases_of(case.debtor.id):
+        if other_id == case.id:
+            continue
+        for task in store.get(other_id).tasks:
+            if (task.kind, task.queue, task.skill) == wanted:
+                if any(held.id == task.id for held in case.tasks):
+                    return f" (task {task.id} of the debtor covers this case)"
+                return f" (task {task.id}, open on {other_id}, would cover this case)"
+    return ""
+
+
+def _loan(case: Case, at: datetime) -> LoanView:
+    return LoanView(
+        case.id,
+        case.stage,
+        case.arrears,
+        case.days_past_due(at),
+        tuple(str(hold.kind) for hold in case.active_holds(at)),
+        tuple(task.id for task in case.tasks),
+    )
+
+
+def debtor_view(engine: ExplainEngine, debtor_id: str, at: datetime) -> DebtorView | None:
+    """The debtor's loans and today's contacts across them; ``None`` for a debtor's only case."""
+    case_ids = engine.store.cases_of(debtor_id)
+    return _view(engine, debtor_id, case_ids, at) if len(case_ids) > 1 else None
+
+
+def _view(
+    engine: ExplainEngine, debtor_id: str, case_ids: Sequence[str], at: datetime
+) -> DebtorView:
+    store = engine.store
+    loans: list[LoanView] = []
+    counts: dict[str, Counter[str]] = {}
+    for case_id in case_ids:
+        case = store.get(case_id)
+        loans.append(_loan(case, at))
+        start = local_moment(case.local_date(at), time(0), case.debtor.timezone, at)
+        for attempt in engine.contact_history(case_id).since(start):
+            if attempt.at <= at:
+                counts.setdefault(attempt.channel, Counter())[attempt.outcome] += 1
+    today = {channel: dict(sorted(found.items())) for channel, found in sorted(counts.items())}
+    return DebtorView(debtor_id, tuple(loans), today)
+
+
+def explain_debtor(engine: ExplainEngine, debtor_id: str, at: datetime | None) -> DebtorExplanation:
+    """Build the `DebtorExplanation` of every loan of a debtor (see `Engine.explain_debtor`).
+
+    Raises:
+        InvalidInput: the debtor has no case, the engine has no policy, or *at* is naive.
+    """
+    case_ids = engine.store.cases_of(debtor_id)
+    if not case_ids:
+        raise InvalidInput("debtor_id", debtor_id, "the id of a debtor with a case in the store")
+    moment = engine.clock.now() if at is None else require_aware(at, "at")
+    cases = tuple(explain_case(engine, case_id, moment) for case_id in case_ids)
+    view = cases[0].debtor or _view(engine, debtor_id, case_ids, moment)  # or their only loan
+    return DebtorExplanation(view, cases)

@@ -35,8 +35,9 @@ from .journal import JournalEntry
 
 __all__ = ["RESULT_KINDS", "OpenIntent", "open_intents", "pending"]
 
-#: Entry kinds that settle an outbox key: a result was recorded (a task is its own result).
-RESULT_KINDS: Final = frozenset({"interaction", "task_opened"})
+#: Entry kinds that settle an outbox key: a result was recorded (a task is its own result,
+#: and so is a case coming under a task open on another loan of the debtor).
+RESULT_KINDS: Final = frozenset({"interaction", "task_opened", "task_covered"})
 #: The kind of the entry that opens a key.
 INTENT_KIND: Final = "outbox_intent"
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from .case import Case
     from .clock import Clock
-    from .compliance import Compliance, ContactHistory
+    from .compliance import Compliance, ContactHistory, DebtorHistory
     from .policy import Facts, Policy, SendAction
     from .store import Store
     from .workflow import Workflow
@@ -52,6 +52,9 @@ class ExplainEngine(Protocol):
 
     def contact_history(self, case_id: str) -> ContactHistory:
         """The case's contact history."""
+
+    def debtor_history(self, case_id: str) -> DebtorHistory | None:
+        """The contacts on every case of the case's debtor (``None``: their only case)."""
 
     def render(
         self, case: Case, action: SendAction, facts: Facts, at: datetime

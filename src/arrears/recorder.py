@@ -45,7 +45,7 @@ from .limits import ACTOR_ID, ENTRY_TEXT, FUTURE_TOLERANCE, MESSAGE, REASON, REF
 from .logs import get_logger
 from .policy import Facts, Policy
 from .store import Store
-from .tasks import Agent, Task
+from .tasks import Agent, Task, merged
 from .workflow import Workflow
 
 if TYPE_CHECKING:
@@ -113,6 +113,9 @@ class Recorder:
         # nor listing the tasks reads every case.
         self.open_tasks: dict[str, Task] | None = None
         self.load: dict[str, int] = {}
+        # Each open task's copies by the case holding it: a task covering several loans
+        # of a debtor is held by each (`arrears.tasks.merged` makes the one listed).
+        self._copies: dict[str, dict[str, Task]] = {}
         # Contact histories of the cases judged so far, kept up to date as entries
         # are recorded, so a judgment never re-reads the journal (bench: judge_contact).
         self._histories: dict[str, ContactHistory] = {}
@@ -152,6 +155,7 @@ class Recorder:
         """
         self.open_tasks = None
         self.load = {}
+        self._copies = {}
 
     # -- reading and recording -------------------------------------------------------
     def moment(self, case_id: str | None, at: datetime | None) -> datetime:
@@ -209,7 +213,7 @@ class Recorder:
         apply_entry(case, kind, at, data)
         store.append(entry, case)
         if case.tasks is not tasks_before and self.open_tasks is not None:
-            self.track_tasks(tasks_before, case.tasks)
+            self.track_tasks(case.id, tasks_before, case.tasks)
         history = self._histories.get(case.id)
         if (
             history is not None
@@ -343,26 +347,40 @@ class Recorder:
         """The open tasks by id: read from the store once, then kept up to date."""
         if self.open_tasks is None:
             self.open_tasks = {}
+            self._copies = {}
             for case_id in self.store.case_ids():
-                self.track_tasks((), self.store.get(case_id).tasks)
+                self.track_tasks(case_id, (), self.store.get(case_id).tasks)
         return self.open_tasks
 
-    def track_tasks(self, before: tuple[Task, ...], after: tuple[Task, ...]) -> None:
-        """Note the tasks a recorded entry opened, closed or expired."""
-        index, load = self.open_tasks, self.load
+    def track_tasks(self, case_id: str, before: tuple[Task, ...], after: tuple[Task, ...]) -> None:
+        """Note the tasks a recorded entry opened, covered, closed or expired on *case_id*.
+
+        A task counts once in its agent's load, however many cases hold it; it
+        leaves the index when the last of them no longer does.
+        """
+        index, load, copies = self.open_tasks, self.load, self._copies
         assert index is not None
         kept = {task.id for task in after}
         for task in before:
             if task.id not in kept:
+                held = copies.get(task.id)
+                if held is not None:
+                    held.pop(case_id, None)
+                if held:
+                    index[task.id] = merged(held)
+                    continue
+                copies.pop(task.id, None)
                 index.pop(task.id, None)
                 if task.assignee is not None:
                     load[task.assignee] = load.get(task.assignee, 0) - 1
         had = {task.id for task in before}
         for task in after:
             if task.id not in had:
-                index[task.id] = task
-                if task.assignee is not None:
+                held = copies.setdefault(task.id, {})
+                if not held and task.assignee is not None:
                     load[task.assignee] = load.get(task.assignee, 0) + 1
+                held[case_id] = task
+                index[task.id] = merged(held)
 
 
 #: The longest text an entry may hold under each key (`ENTRY_TEXT` under any other).

@@ -7,6 +7,12 @@ open load; with a ``skill``, only agents who have it).  A task is part of the
 case and of its journal: it is closed with its outcome through the engine
 (`Engine.complete_task`), and it expires by itself when the case moves to
 another stage, since the work it asked for no longer fits.
+
+A task is opened once per debtor: one asked for on a loan whose debtor has
+a task of the same kind, queue and skill open on another of their loans is
+not opened again; the open one covers that loan too (`Task.cases`), and each
+loan it covers holds it and journals it.  Completing it closes it on every
+loan it covers; it stays open while any of them still holds it.
 """
 
 from __future__ import annotations
@@ -16,11 +22,11 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-__all__ = ["Agent", "Task", "pick_agent"]
+__all__ = ["Agent", "Task", "merged", "pick_agent"]
 
 
 class Task(BaseModel):
-    """A piece of work for a person, on one case.
+    """A piece of work for a person, on one case or on several loans of one debtor.
 
     Attributes:
         id: The task's id (its idempotency key: a crashed tick does not open it twice).
@@ -28,11 +34,16 @@ class Task(BaseModel):
         queue: The work queue.
         priority: 1 (most urgent) to 9.
         due_at: When it should be done.
-        stage: The case's stage when it was opened; it expires when the stage changes.
-        step: The policy step that opened it.
+        stage: The case's stage when it was opened (or came to cover the case); it
+            expires on the case when the case's stage changes.
+        step: The policy step that opened it (or brought the case under it).
         skill: The skill it needs, if any.
         assignee: The agent it was given to (``None`` when no agent serves the queue).
         opened_at: When it was opened.
+        cases: The cases it covers, the first being the one it was opened for: on a
+            case, those it covered when the case came under it; from
+            `Engine.tasks`, every case that still holds it.  Empty in a task
+            stored before tasks covered several loans: it covers its own case.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -47,6 +58,29 @@ class Task(BaseModel):
     skill: str | None = None
     assignee: str | None = None
     opened_at: AwareDatetime
+    cases: tuple[str, ...] = ()
+
+
+def merged(copies: Mapping[str, Task]) -> Task:
+    """One task as the cases holding it see it together: *copies* by case id (not empty).
+
+    Its cases are those holding it, the one it was opened for first, then
+    in the order they came under it (ties by id); its priority and due time
+    are the most urgent of the copies' (a loan that joins may need the work
+    sooner).  The rest is the first case's copy.
+    """
+    if len(copies) == 1:
+        ((case_id, task),) = copies.items()
+        return task if task.cases == (case_id,) else task.model_copy(update={"cases": (case_id,)})
+    holders = sorted(copies, key=lambda case_id: (len(copies[case_id].cases), case_id))
+    first = copies[holders[0]]
+    return first.model_copy(
+        update={
+            "cases": tuple(holders),
+            "priority": min(task.priority for task in copies.values()),
+            "due_at": min(task.due_at for task in copies.values()),
+        }
+    )
 
 
 class Agent(BaseModel):

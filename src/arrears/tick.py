@@ -14,7 +14,9 @@ time), the tick
 5. sends allowed messages through an outbox: the intent is journaled with an
    idempotency key *before* the channel adapter is called, the result after
    (an intent left open by an earlier review is closed first: see below),
-6. opens tasks for people (calls, visits, negotiations, legal reviews),
+6. opens tasks for people (calls, visits, negotiations, legal reviews), once
+   per debtor: a task of the same kind and queue open on another of the
+   debtor's loans covers the case instead (`arrears.operations.tasks.covering`),
 7. journals the review with the policy's id and version and the next review
    time when anything was recorded on the case today since its last review
    (`_journaled`); a review that changed nothing only moves the case on the
@@ -118,7 +120,8 @@ class TickReport:
         sent: Messages handed to an adapter and accepted.
         failed: Messages an adapter refused or could not deliver.
         denied: Messages compliance denied (rescheduled or skipped).
-        tasks: Tasks opened for people.
+        tasks: Tasks opened for people (a loan brought under a task open on another
+            loan of its debtor opens none).
         fired: Transitions fired by escalations and steps.
         refused: Escalations or steps whose guards refused.
         unreachable: Messages not sent for want of a usable contact point on their
@@ -414,8 +417,9 @@ def _plan_review(run: _Run, case_id: str) -> _Review | None:
             if not _fire(rec, case, action, now, report, reason=f"policy step {plan.source}"):
                 outcome = "its trigger was refused"
         elif isinstance(action, TaskAction):
-            tasks.open_task(rec, case_id, action, key=plan.key, step=plan.source, at=now)
-            report.tasks += 1
+            task = tasks.open_task(rec, case_id, action, key=plan.key, step=plan.source, at=now)
+            if task.id == plan.key:  # else a task open on another loan of the debtor covers it
+                report.tasks += 1
         else:
             intent = today.intents.get(plan.key)
             if intent is not None:

@@ -1,4 +1,10 @@
-"""Tasks for people: opened on a case for the agent with the lightest load, listed, completed."""
+"""Tasks for people: opened once per debtor for the agent with the lightest load, listed, completed.
+
+A task asked for on a case whose debtor has one of the same kind, queue and
+skill open on another case is not opened again: ``task_covered`` on the case
+brings it under the open one (`covering`).  Completing a task closes it on
+every case that holds it, in the same unit of work.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ from datetime import datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any
 
+from ..case import Case
 from ..errors import (
     InvalidInput,
 )
@@ -14,7 +21,7 @@ from ..journal import JournalEntry, moment_text
 from ..logs import get_logger
 from ..policy import TaskAction
 from ..recorder import Recorder
-from ..tasks import Task, pick_agent
+from ..tasks import Task, merged, pick_agent
 
 _log = get_logger("arrears")
 
@@ -28,9 +35,18 @@ def open_task(
     step: str,
     at: datetime | None = None,
 ) -> Task:
-    """Open a task for a person on the case, assigned to the agent with the lightest load."""
+    """Open a task for a person on the case, assigned to the agent with the lightest load.
+
+    When the debtor has a task of the same kind, queue and skill open on
+    another case (`covering`), none is opened: that one covers the case too
+    (``task_covered`` on the case, under *key*), with the more urgent of the
+    two priorities and due times.  Returns the task as the case holds it.
+    """
     case = rec.store.get(case_id)
     moment = rec.moment(case_id, at)
+    found = covering(rec, case, action)
+    if found is not None:
+        return _cover(rec, case, found, action, key=key, step=step, moment=moment)
     # Only with agents to choose from (the load is read from the store once).
     agent = (
         pick_agent(rec.agents, action.queue, action.skill, rec.agent_load()) if rec.agents else None
@@ -46,6 +62,7 @@ def open_task(
         "stage": case.stage,
         "step": step,
         "opened_at": moment_text(moment),
+        "cases": [case_id],
     }
     if action.skill is not None:
         task["skill"] = action.skill
@@ -53,6 +70,62 @@ def open_task(
         task["assignee"] = agent.id
     rec.record(case, moment, "task_opened", {"task": task, "key": key})
     _log.bind().info("task_opened", case_id=case_id, kind=action.kind, queue=action.queue)
+    return case.tasks[-1]
+
+
+def covering(rec: Recorder, case: Case, action: TaskAction) -> Task | None:
+    """The task open on another case of *case*'s debtor that covers *action* on *case*.
+
+    One of the same kind, queue and skill (a task needing a skill is not
+    given to an agent without it), the earliest opened when there are
+    several, as the cases holding it see it together (`arrears.tasks.merged`);
+    ``None`` when there is none, or for a debtor's only case (one query).
+    """
+    found: dict[str, dict[str, Task]] = {}
+    for other_id in rec.store.cases_of(case.debtor.id):
+        holder = case if other_id == case.id else rec.store.get(other_id)
+        for task in holder.tasks:
+            if (task.kind, task.queue, task.skill) == (action.kind, action.queue, action.skill):
+                found.setdefault(task.id, {})[other_id] = task
+    candidates = [copies for copies in found.values() if any(c != case.id for c in copies)]
+    if not candidates:
+        return None
+    held = [copies for copies in candidates if case.id in copies]
+    if held:  # the case is covered already
+        return merged(held[0])
+    return min((merged(copies) for copies in candidates), key=lambda t: (t.opened_at, t.id))
+
+
+def _cover(
+    rec: Recorder,
+    case: Case,
+    task: Task,
+    action: TaskAction,
+    *,
+    key: str,
+    step: str,
+    moment: datetime,
+) -> Task:
+    """Bring *case* under *task* (open on other cases of its debtor): ``task_covered``.
+
+    A case that holds the task already is left as it is.
+    """
+    for held in case.tasks:
+        if held.id == task.id:
+            return held
+    due_at = moment + timedelta(hours=action.due_hours)
+    data: dict[str, Any] = task.model_dump(mode="json", exclude_none=True)
+    data.update(
+        priority=min(task.priority, action.priority),
+        due_at=min(task.due_at, due_at).isoformat(),
+        stage=case.stage,
+        step=step,
+        cases=[*task.cases, case.id],
+    )
+    rec.record(case, moment, "task_covered", {"task": data, "key": key})
+    _log.bind().info(
+        "task_covered", case_id=case.id, task_id=task.id, kind=action.kind, queue=action.queue
+    )
     return case.tasks[-1]
 
 
@@ -83,7 +156,7 @@ def complete_task(
     at: datetime | None = None,
     actor: Actor = SYSTEM,
 ) -> JournalEntry:
-    """Close a task with its outcome; record what happened (a call's result…) separately.
+    """Close a task with its outcome on every case it covers; record what happened separately.
 
     `arrears.engine.Engine.complete_task`, which documents it.
     """
@@ -93,13 +166,16 @@ def complete_task(
         raise InvalidInput("task_id", task_id, "an open task of the case")
     if not isinstance(outcome, str) or not outcome.strip():
         raise InvalidInput("outcome", outcome, "a short word such as 'done'")
-    entry = rec.record(
-        case,
-        moment,
-        "task_closed",
-        {"task_id": task_id, "outcome": outcome, "actor": actor.id},
-    )
+    data = {"task_id": task_id, "outcome": outcome, "actor": actor.id}
+    entry = rec.record(case, moment, "task_closed", data)
     _log.bind().info("task_closed", case_id=case_id, actor=actor.id)
+    for other_id in rec.store.cases_of(case.debtor.id):  # the other loans it covers
+        if other_id == case_id:
+            continue
+        other = rec.store.get(other_id)
+        if any(task.id == task_id for task in other.tasks):
+            rec.record(other, rec.moment(other_id, moment), "task_closed", dict(data))
+            _log.bind().info("task_closed", case_id=other_id, actor=actor.id)
     return entry
 
 

@@ -218,9 +218,10 @@ class _Run:
         self.case_id = first_case.id
         self.zone = scenario.debtor.timezone if scenario.debtor is not None else first_case.timezone
         self.failures: list[str] = []
-        #: What the policy did at each moment it ran: actions taken, messages denied.
-        self.taken: dict[datetime, list[TakenAction]] = {}
-        self.denied: dict[datetime, list[str]] = {}
+        #: What the policy did on each case at each moment it ran: actions taken, messages
+        #: denied (a tick reviews every due case: each case's own, by moment and case).
+        self.taken: dict[tuple[datetime, str], list[TakenAction]] = {}
+        self.denied: dict[tuple[datetime, str], list[str]] = {}
         self.reviewed: set[datetime] = set()
         first = scenario.expect[0].at
         if scenario.events:
@@ -299,20 +300,20 @@ class _Run:
     def _run_policy(self, at: datetime, case_id: str | None = None) -> list[str]:
         """Run the daily tick at *at*; returns why the review failed, if it did."""
         case_id = self._case_id(case_id)
-        journal = self.engine.history(case_id)
-        before = len(journal)
+        before = {spec.id: len(self.engine.history(spec.id)) for _, spec in self.scenario.specs}
         report = self.engine.tick(at)
         if report.reviewed:
             self.reviewed.add(at)
-        taken = self.taken.setdefault(at, [])
-        denied = self.denied.setdefault(at, [])
-        for entry in self.engine.history(case_id)[before:]:
-            action = _taken(entry)
-            if action is not None:
-                taken.append(action)
-            denial = _denial(entry)
-            if denial is not None:
-                denied.append(denial)
+        for reviewed, length in before.items():
+            taken = self.taken.setdefault((at, reviewed), [])
+            denied = self.denied.setdefault((at, reviewed), [])
+            for entry in self.engine.history(reviewed)[length:]:
+                action = _taken(entry)
+                if action is not None:
+                    taken.append(action)
+                denial = _denial(entry)
+                if denial is not None:
+                    denied.append(denial)
         return [
             f"the review at {at.isoformat()} failed: {error}"
             for failed, error in report.errors
@@ -429,11 +430,11 @@ class _Run:
             if stage != entry.stage:
                 wrong.append(f"expected stage {entry.stage}, got {stage}")
         if entry.actions is not None:
-            taken = self.taken.get(entry.at, [])
+            taken = self.taken.get((entry.at, case_id), [])
             if not _match(entry.actions, taken):
                 expected = ", ".join(map(str, entry.actions)) or "none"
                 got = ", ".join(map(str, taken)) or "none"
-                denied = self.denied.get(entry.at)
+                denied = self.denied.get((entry.at, case_id))
                 note = f" (denied: {', '.join(denied)})" if denied else ""
                 if entry.at not in self.reviewed:
                     note += self._not_due(case_id)
