@@ -39,6 +39,7 @@ from .operations import (
     agreements,
     charges,
     contacts,
+    debtors,
     evidence,
     holds,
     payments,
@@ -47,9 +48,10 @@ from .operations import (
     tasks,
 )
 from .operations import cases as opening
-from .operations.results import PaymentResult, Reversal, Waiver
+from .operations.results import DebtorPayment, PaymentResult, Reversal, Waiver
 from .plans import Instalment, Promise, RepaymentPlan
 from .policy import Facts, Policy, SendAction, TaskAction
+from .policy.allocation import AllocationFunction
 from .recorder import ATTEMPTS, Recorder, detached, detached_all, operation
 from .settlements import ApprovalLimits
 from .signing import Key
@@ -58,7 +60,7 @@ from .tasks import Agent, Task
 from .tick import TickReport, run_tick
 from .workflow import Migration, TransitionResult, Workflow
 
-__all__ = ["ATTEMPTS", "Engine", "PaymentResult", "Reversal", "Waiver"]
+__all__ = ["ATTEMPTS", "DebtorPayment", "Engine", "PaymentResult", "Reversal", "Waiver"]
 
 
 class Engine:
@@ -1187,6 +1189,89 @@ class Engine:
         """
         return payments.reverse_payment(
             self._recorder, case_id, reference, at=at, actor=actor, reason=reason
+        )
+
+    @operation
+    def record_debtor_payment(
+        self,
+        debtor_id: str,
+        amount: Money,
+        *,
+        reference: str,
+        at: datetime | None = None,
+        allocation: str | AllocationFunction | None = None,
+        order: Sequence[str] = ALLOCATION_ORDER,
+    ) -> DebtorPayment:
+        """Record a payment to the debtor, not to one loan: shared across their open cases.
+
+        The amount is shared over the debtor's cases in a live stage and in
+        the payment's currency (cases in another currency are left out), in
+        the order *allocation* sets: ``oldest_due`` (earliest due date, then
+        case id), ``highest_rate`` (highest penalty rate first), ``pro_rata``
+        (in proportion to what each owes), or a lender's function
+        (`arrears.policy.allocation`); the policy's ``allocation`` when
+        omitted, ``oldest_due`` without a policy.  Each case takes at most its
+        arrears with the charges due up to the payment; what is left once
+        all are paid stays as credit on the first case of the order.
+
+        Each case with a share records it as `record_payment` does (charges
+        first, the promise kept, the plan completed, the cure), with the
+        same *reference* and the whole payment beside it; all of them are
+        one unit of work.  Recording the same reference again records
+        nothing and returns what the first recording did.
+
+        Args:
+            debtor_id: The debtor (``case.debtor.id``).
+            amount: The payment, positive.
+            reference: The payment's reference (a bank's or provider's id).
+            at: When (the clock's now when omitted).
+            allocation: The order: a word above, ``module:function``, or a function.
+            order: The components each share pays, in order (penalty first by default).
+
+        Returns:
+            The shares by case id and what each did.
+
+        Raises:
+            InvalidInput: not positive Money, a bad reference, a debtor with no
+                open case in the currency (``amount``), an unknown debtor
+                (``debtor_id``), a lender's function whose shares are not the
+                debtor's open cases or do not sum to the amount exactly
+                (``allocation``), or a reference that names another payment.
+        """
+        return debtors.record_debtor_payment(
+            self._recorder,
+            debtor_id,
+            amount,
+            reference=reference,
+            at=at,
+            allocation=allocation,
+            order=order,
+        )
+
+    @operation
+    def reverse_debtor_payment(
+        self,
+        debtor_id: str,
+        reference: str,
+        *,
+        at: datetime | None = None,
+        actor: Actor = SYSTEM,
+        reason: str | None = None,
+    ) -> dict[str, Reversal]:
+        """Undo a returned payment to the debtor: every share, on every case, in one unit of work.
+
+        Each share is reversed as `reverse_payment` reverses a payment to one
+        case (a share alone cannot be: `reverse_payment` refuses it).
+
+        Returns:
+            What each reversal did, by case id.
+
+        Raises:
+            InvalidInput: no payment to the debtor under that reference, or
+                already reversed.
+        """
+        return debtors.reverse_debtor_payment(
+            self._recorder, debtor_id, reference, at=at, actor=actor, reason=reason
         )
 
     @operation

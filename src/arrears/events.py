@@ -41,6 +41,7 @@ __all__ = [
     "ConsentData",
     "ContactDeniedData",
     "CreditAppliedData",
+    "DebtorPaymentData",
     "DocumentData",
     "EntryCheck",
     "EntryKind",
@@ -271,6 +272,14 @@ class Share(TypedDict):
     counted: str
 
 
+class DebtorPaymentData(TypedDict):
+    """The payment to the debtor a case's payment is its share of."""
+
+    amount: str  # the whole payment, in the share's currency
+    allocation: str  # the order it was shared in
+    shares: dict[str, str]  # by case id, in the order they were paid
+
+
 class PaymentData(TypedDict):
     """A payment, allocated across the overdue components."""
 
@@ -279,6 +288,7 @@ class PaymentData(TypedDict):
     applied: dict[str, str]  # by component
     credit: str
     reference: NotRequired[str]
+    debtor: NotRequired[DebtorPaymentData]
     promise: NotRequired[Share]
     plan: NotRequired[Share]
 
