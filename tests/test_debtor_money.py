@@ -7,7 +7,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,11 +16,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arrears import Engine, InvalidInput, MemoryStore, Money, SettableClock
+from arrears import Actor, Engine, InvalidInput, MemoryStore, Money, SettableClock
 from arrears.case import Case
 from arrears.errors import PolicyInvalid
 from arrears.journal import JournalEntry
 from arrears.money import split
+from arrears.plans import RepaymentPlan, instalment_schedule
 from arrears.policy import load_policy
 from arrears.policy.allocation import AllocationRequest
 from arrears.stores import SQLiteStore
@@ -430,3 +431,116 @@ def test_a_payment_in_no_case_currency_is_refused(engine: Engine) -> None:
     with pytest.raises(InvalidInput) as caught:
         engine.record_debtor_payment("D-1", Money("10.00", "USD"), reference="B", at=T0)
     assert caught.value.field == "amount"
+
+
+AGENT = Actor("agent-7", frozenset({"agent"}))
+
+
+def plan_of(total: str, count: int, first: date = date(2026, 11, 1)) -> RepaymentPlan:
+    return RepaymentPlan(
+        id="PLAN-1",
+        kind="minimum",
+        instalments=instalment_schedule(cny(total), first, count=count),
+        grace_days=3,
+    )
+
+
+def schedule(engine: Engine, case_id: str) -> list[tuple[str, str]]:
+    plan = engine.case(case_id).plan
+    assert plan is not None
+    return [(part.due.isoformat(), str(part.amount.amount)) for part in plan.instalments]
+
+
+class TestPlanOverSeveralLoans:
+    def test_each_loan_starts_its_share_under_one_id(self, engine: Engine) -> None:
+        """4,800.00 in four of 1,200.00: loan 1 (older) takes the first three, loan 2 the last."""
+        whole = engine.start_plan("L-1", plan_of("4800.00", 4), actor=AGENT, at=T0, covers=["L-2"])
+        assert whole.cases == ("L-1", "L-2")
+        assert schedule(engine, "L-1") == [
+            ("2026-11-01", "1200.00"),
+            ("2026-12-01", "1200.00"),
+            ("2027-01-01", "1200.00"),
+        ]
+        assert schedule(engine, "L-2") == [("2027-02-01", "1200.00")]
+        for case_id in ("L-1", "L-2"):
+            case = engine.case(case_id)
+            assert case.plan is not None
+            assert (case.plan.id, case.plan.cases, case.stage) == (
+                "PLAN-1",
+                ("L-1", "L-2"),
+                "repayment_plan",
+            )
+            assert [e.kind for e in engine.history(case_id)][-2:] == ["plan_started", "transition"]
+        assert engine.case("L-3").plan is None
+
+    def test_pro_rata_splits_every_instalment(self, tmp_path: Path) -> None:
+        path = tmp_path / "policy.yaml"
+        path.write_text("id: p\nversion: '1'\nallocation: pro_rata\n")
+        engine = Engine(policy=load_policy(path), clock=SettableClock(T0))
+        engine.open_cases([loan(*spec) for spec in LOANS])
+        engine.start_plan("L-1", plan_of("4800.00", 3), actor=AGENT, at=T0, covers=["L-2"])
+        assert [amount for _, amount in schedule(engine, "L-1")] == ["1200.00"] * 3
+        assert [amount for _, amount in schedule(engine, "L-2")] == ["400.00"] * 3
+
+    def test_a_missed_instalment_breaks_it_on_every_loan_at_once(self, engine: Engine) -> None:
+        """Loan 2's own share falls due in February; the November shortfall breaks it too."""
+        engine.start_plan("L-1", plan_of("4800.00", 4), actor=AGENT, at=T0, covers=["L-2"])
+        engine.record_payment("L-1", cny("1000.00"), reference="P-1", at=T0 + timedelta(days=10))
+        after_grace = datetime(2026, 11, 5, 1, tzinfo=UTC)
+        engine.review_plan("L-2", at=after_grace)
+        for case_id in ("L-1", "L-2"):
+            case = engine.case(case_id)
+            assert case.plan is not None
+            assert case.plan.status == "broken"
+            resolved = [e for e in engine.history(case_id) if e.kind == "plan_resolved"]
+            assert [(e.data["shortfall"], e.data["instalment"]) for e in resolved] == [
+                ("200.00", 0)
+            ]
+        assert engine.case("L-1").plan.paid == Decimal("1000.00")  # type: ignore[union-attr]
+
+    def test_the_instalments_together_keep_it(self, engine: Engine) -> None:
+        """Paid on loan 1, the November instalment keeps the plan on loan 2 as well."""
+        engine.start_plan("L-1", plan_of("4800.00", 4), actor=AGENT, at=T0, covers=["L-2"])
+        engine.record_payment("L-1", cny("1200.00"), reference="P-1", at=T0 + timedelta(days=10))
+        engine.review_plan("L-2", at=datetime(2026, 11, 5, 1, tzinfo=UTC))
+        assert [engine.case(c).plan.status for c in ("L-1", "L-2")] == ["active"] * 2  # type: ignore[union-attr]
+
+    def test_completed_once_every_share_is_paid(self, engine: Engine) -> None:
+        engine.start_plan("L-1", plan_of("4800.00", 4), actor=AGENT, at=T0, covers=["L-2"])
+        later = T0 + timedelta(days=10)
+        engine.record_payment("L-1", cny("3600.00"), reference="P-1", at=later)
+        assert engine.case("L-1").plan.status == "active"  # type: ignore[union-attr]
+        engine.record_payment("L-2", cny("1200.00"), reference="P-2", at=later)
+        for case_id in ("L-1", "L-2"):
+            resolved = [
+                e.data["status"] for e in engine.history(case_id) if e.kind == "plan_resolved"
+            ]
+            assert resolved == ["completed"]
+            assert engine.case(case_id).stage == "resolved"
+
+    def test_a_loan_that_cannot_start_it_leaves_every_loan_as_it_was(self, engine: Engine) -> None:
+        own = RepaymentPlan(
+            id="OWN",
+            kind="minimum",
+            instalments=instalment_schedule(cny("1200.00"), date(2026, 11, 1), count=2),
+        )
+        engine.start_plan("L-2", own, actor=AGENT, at=T0)
+        before = len(engine.history("L-1"))
+        with pytest.raises(InvalidInput) as caught:
+            engine.start_plan("L-1", plan_of("4800.00", 4), actor=AGENT, at=T0, covers=["L-2"])
+        assert caught.value.field == "plan"
+        assert len(engine.history("L-1")) == before
+        assert engine.case("L-1").plan is None
+
+    def test_it_must_add_up_to_the_loans_together(self, engine: Engine) -> None:
+        with pytest.raises(InvalidInput) as caught:
+            engine.start_plan("L-1", plan_of("3600.00", 3), actor=AGENT, at=T0, covers=["L-2"])
+        assert "4800.00 CNY" in caught.value.expected
+
+    @pytest.mark.parametrize("covers", [["L-9"], ["L-1"], ["L-2", "L-2"], ["L-404"]])
+    def test_it_covers_other_loans_of_the_same_debtor(
+        self, engine: Engine, covers: list[str]
+    ) -> None:
+        with pytest.raises(InvalidInput) as caught:
+            engine.start_plan("L-1", plan_of("4800.00", 4), actor=AGENT, at=T0, covers=covers)
+        assert caught.value.field.startswith("covers[")

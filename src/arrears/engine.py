@@ -1128,6 +1128,7 @@ class Engine:
         actor: Actor,
         approver: Actor | None = None,
         at: datetime | None = None,
+        covers: Iterable[str] | None = None,
     ) -> RepaymentPlan:
         """Start a repayment plan and fire ``offer_plan``.
 
@@ -1137,15 +1138,31 @@ class Engine:
         and every document the plan requires must have been recorded
         (`record_document`).  An open promise is superseded by the plan.
 
+        With *covers*, the debtor's other cases the plan also covers, one plan
+        pays the arrears of them all: its instalments plus the waived part
+        must equal what they owe together.  Each case starts its share of the
+        plan, under the same id, in this unit of work: its arrears, paid by
+        the instalments in the policy's ``allocation`` order (a reduction's
+        waived part shared in proportion to the arrears).  The plan is judged
+        whole: completed once every share is paid, broken on every case when
+        the instalments together fall short after their grace
+        (`review_plan`).  The documents are checked on *case_id*.
+
+        Returns:
+            The plan as started (with *covers*, the whole plan, its ``cases``
+            naming each case; each case holds its share).
+
         Raises:
             InvalidInput: a plan that is not new, does not add up, starts in
                 the past, or whose documents are missing (named in the error);
-                another plan is active.
-            CurrencyMismatch: the plan is in another currency than the case.
-            TransitionDenied: ``offer_plan`` is refused (journaled; no plan recorded).
+                another plan is active; a case in *covers* that is not another
+                live case of the same debtor (``covers[i]``).
+            CurrencyMismatch: the plan is in another currency than a case.
+            TransitionDenied: ``offer_plan`` is refused on a case (journaled; no
+                plan recorded on any).
         """
         return agreements.start_plan(
-            self._recorder, case_id, plan, actor=actor, approver=approver, at=at
+            self._recorder, case_id, plan, actor=actor, approver=approver, at=at, covers=covers
         )
 
     @operation
@@ -1155,7 +1172,9 @@ class Engine:
         An instalment unpaid after its date is recorded as late (once); unpaid
         after its grace, it breaks the plan: ``plan_broken`` fires from the
         ``repayment_plan`` stage, taking the case to the stage the workflow
-        names, and a reduction plan's waiver lapses.
+        names, and a reduction plan's waiver lapses.  A plan over several
+        loans is judged on its instalments and payments together, and broken
+        on every case it covers at once.
 
         Returns:
             The plan as it stands after the review, or ``None`` when the case has none.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Final
@@ -16,9 +16,10 @@ from ..errors import (
 from ..guards import SYSTEM, Actor, GuardContext
 from ..journal import JournalEntry
 from ..logs import get_logger
-from ..money import Money, allocate
+from ..money import Money, allocate, split
 from ..plans import Instalment, PlanStatus, Promise, PromiseStatus, RepaymentPlan
-from ..recorder import Recorder
+from ..policy.allocation import AllocationRequest, allocation_function, ordered, shares_of
+from ..recorder import Recorder, detached
 from ._common import build, case_money, check_actor
 from .charges import accrue_due, charges_due
 from .stages import check_live, fire, fire_quietly, react, record_then_fire
@@ -143,8 +144,9 @@ def start_plan(
     actor: Actor,
     approver: Actor | None = None,
     at: datetime | None = None,
+    covers: Iterable[str] | None = None,
 ) -> RepaymentPlan:
-    """Start a repayment plan and fire ``offer_plan``.
+    """Start a repayment plan and fire ``offer_plan``; with *covers*, over several loans.
 
     `arrears.engine.Engine.start_plan`, which documents it.
     """
@@ -153,16 +155,37 @@ def start_plan(
     check_actor(actor)
     if not isinstance(plan, RepaymentPlan):
         raise InvalidInput("plan", plan, "a RepaymentPlan")
-    if plan.paid or plan.status != PlanStatus.ACTIVE or plan.late or plan.started_at:
+    if plan.paid or plan.status != PlanStatus.ACTIVE or plan.late or plan.started_at or plan.cases:
         raise InvalidInput("plan", plan.id, "a new plan (nothing paid, not started)")
+    if covers is None:
+        _check_plan(rec, case, plan, moment, actor, approver)
+        return _record_plan(rec, case_id, plan, moment, actor, approver)
+    shares = joint_shares(rec, case, plan, covers, moment)
+    for index, (other, share) in enumerate(shares.items()):  # every check before any record
+        _check_plan(rec, rec.store.get(other), share, moment, actor, approver, documents=not index)
+    for other, share in shares.items():
+        _record_plan(rec, other, share, moment, actor, approver)
+    return plan.model_copy(update={"started_at": moment, "cases": tuple(shares)})
+
+
+def _check_plan(
+    rec: Recorder,
+    case: Case,
+    plan: RepaymentPlan,
+    moment: datetime,
+    actor: Actor,
+    approver: Actor | None,
+    *,
+    documents: bool = True,
+) -> None:
+    """Refuse a plan the case cannot start; a refused ``offer_plan`` is journaled, then raised."""
+    case_id = case.id
+    rec.moment(case_id, moment)
     if plan.currency != case.currency:
         raise CurrencyMismatch("plan", case.currency, plan.currency)
     if case.plan is not None and (case.plan.is_active or case.plan.id == plan.id):
         raise InvalidInput("plan", plan.id, f"no plan active or with the id {case.plan.id!r}")
-    pending = charges_due(rec, case, moment)
-    arrears = case.arrears
-    if pending is not None:  # charges up to today count: they are recorded first
-        arrears = arrears + pending.penalty + pending.fee
+    arrears = owed_now(rec, case, moment)
     covered = plan.total + plan.waived_money
     if covered != arrears:
         raise InvalidInput(
@@ -176,7 +199,7 @@ def start_plan(
             "plan", plan.instalments[0].due.isoformat(), f"a first date from {today} on"
         )
     missing = [kind for kind in plan.documents if kind not in case.documents]
-    if missing:
+    if documents and missing:
         raise InvalidInput(
             "required_documents",
             missing,
@@ -187,6 +210,18 @@ def start_plan(
     )
     if not rec.workflow.decide(case, ctx).allowed:
         fire(rec, case_id, "offer_plan", actor=actor, approver=approver, at=moment)
+
+
+def _record_plan(
+    rec: Recorder,
+    case_id: str,
+    plan: RepaymentPlan,
+    moment: datetime,
+    actor: Actor,
+    approver: Actor | None,
+) -> RepaymentPlan:
+    """Record the charges due, the plan and ``offer_plan`` on a case `_check_plan` passed."""
+    case = rec.store.get(case_id)
     accrue_due(rec, case, moment)
     started = plan.model_copy(update={"started_at": moment})
     data: dict[str, Any] = {"plan": started.model_dump(mode="json"), "actor": actor.id}
@@ -215,6 +250,14 @@ def start_plan(
     return started_plan
 
 
+def owed_now(rec: Recorder, case: Case, moment: datetime) -> Money:
+    """The case's arrears with the charges due under its terms up to *moment*."""
+    pending = charges_due(rec, case, moment)
+    if pending is None:
+        return case.arrears
+    return case.arrears + pending.penalty + pending.fee
+
+
 def review_plan(rec: Recorder, case_id: str, *, at: datetime | None = None) -> RepaymentPlan | None:
     """Judge the case's active plan at *at*: instalments late, or the plan broken.
 
@@ -226,26 +269,18 @@ def review_plan(rec: Recorder, case_id: str, *, at: datetime | None = None) -> R
     if plan is None or not plan.is_active:
         return plan
     today = case.local_date(moment)
-    short = plan.first_short(today)
-    if short is not None:
-        index, shortfall = short
-        rec.record(
-            case,
-            moment,
-            "plan_resolved",
-            {
-                "plan_id": plan.id,
-                "status": str(PlanStatus.BROKEN),
-                "paid": str(plan.paid),
-                "shortfall": str(shortfall.amount),
-                "instalment": index,
-                "waived": {},
-            },
-        )
-        _log.bind().info("plan_resolved", case_id=case_id, status="broken")
-        if case.stage == "repayment_plan" and "plan_broken" in rec.workflow.triggers:
-            fire_quietly(rec, case, "plan_broken", moment, "plan instalment missed", SYSTEM)
-        return case.plan
+    if plan.cases:  # a plan over several loans is judged whole, and broken on each
+        sharing = shared_agreements(rec, plan, "plan")
+        short = joint_plan(plan, [share for _, share in sharing]).first_short(today)
+        if short is not None:
+            for other, share in sharing:
+                _plan_broken(rec, rec.store.get(other), share, moment, short)
+            return rec.store.get(case_id).plan
+    else:
+        short = plan.first_short(today)
+        if short is not None:
+            _plan_broken(rec, case, plan, moment, short)
+            return case.plan
     late = [
         index
         for index, part in enumerate(plan.instalments)
@@ -263,6 +298,29 @@ def review_plan(rec: Recorder, case_id: str, *, at: datetime | None = None) -> R
         )
         _log.bind().info("plan_instalment_late", case_id=case_id, instalments=late)
     return case.plan
+
+
+def _plan_broken(
+    rec: Recorder, case: Case, plan: RepaymentPlan, moment: datetime, short: tuple[int, Money]
+) -> None:
+    """Record the plan broken on *case* (*short*: the instalment and the shortfall)."""
+    index, shortfall = short
+    rec.record(
+        case,
+        rec.moment(case.id, moment),
+        "plan_resolved",
+        {
+            "plan_id": plan.id,
+            "status": str(PlanStatus.BROKEN),
+            "paid": str(plan.paid),
+            "shortfall": str(shortfall.amount),
+            "instalment": index,
+            "waived": {},
+        },
+    )
+    _log.bind().info("plan_resolved", case_id=case.id, status="broken")
+    if case.stage == "repayment_plan" and "plan_broken" in rec.workflow.triggers:
+        fire_quietly(rec, case, "plan_broken", moment, "plan instalment missed", SYSTEM)
 
 
 def instalment_schedule(
@@ -332,10 +390,31 @@ def promise_kept(rec: Recorder, case: Case, moment: datetime) -> bool:
 
 
 def plan_completed(rec: Recorder, case: Case, moment: datetime) -> bool:
-    """Record the active plan as completed once it is paid; apply a reduction's waiver."""
+    """Record the active plan as completed once it is paid; apply a reduction's waiver.
+
+    A plan over several loans is completed once every share is paid, on each of them.
+    """
     plan = case.plan
-    if plan is None or not plan.is_active or plan.paid < plan.total.amount:
+    if plan is None or not plan.is_active:
         return False
+    if plan.cases:
+        sharing = shared_agreements(rec, plan, "plan")
+        if any(share.paid < share.total.amount for _, share in sharing):
+            return False
+        for other, _ in sharing:
+            _plan_done(rec, rec.store.get(other), moment)
+        return True
+    if plan.paid < plan.total.amount:
+        return False
+    _plan_done(rec, case, moment)
+    return True
+
+
+def _plan_done(rec: Recorder, case: Case, moment: datetime) -> None:
+    """Record the case's active plan completed (a reduction's waiver applied), and fire
+    ``plan_completed``."""
+    plan = case.plan
+    assert plan is not None
     waived: dict[str, str] = {}
     if plan.waived and case.balance.has_arrears:
         waiver = min(plan.waived_money, case.arrears)
@@ -355,7 +434,115 @@ def plan_completed(rec: Recorder, case: Case, moment: datetime) -> bool:
     _log.bind().info("plan_resolved", case_id=case.id, status="completed")
     if case.stage == "repayment_plan" and "plan_completed" in rec.workflow.triggers:
         fire_quietly(rec, case, "plan_completed", moment, "plan completed", SYSTEM)
-    return True
+
+
+def shared_agreements(
+    rec: Recorder, agreement: Promise | RepaymentPlan, kind: str
+) -> list[tuple[str, Any]]:
+    """The share of *agreement* (a ``promise`` or ``plan`` over several loans) each covered
+    case still holds open, by case id, in the order of its ``cases``."""
+    found: list[tuple[str, Any]] = []
+    for case_id in agreement.cases:
+        held = getattr(rec.store.get(case_id), kind)
+        if held is not None and held.id == agreement.id:
+            is_open = held.is_open if kind == "promise" else held.is_active
+            if is_open:
+                found.append((case_id, held))
+    return found
+
+
+def joint_plan(plan: RepaymentPlan, shares: Sequence[RepaymentPlan]) -> RepaymentPlan:
+    """The whole of a plan over several loans from its *shares*: instalments summed by date,
+    what was paid towards each summed."""
+    by_date: dict[date, Decimal] = {}
+    for share in shares:
+        for part in share.instalments:
+            by_date[part.due] = by_date.get(part.due, Decimal(0)) + part.amount.amount
+    currency = plan.currency
+    return plan.model_copy(
+        update={
+            "instalments": tuple(
+                Instalment(due=due, amount=Money(amount, currency))
+                for due, amount in sorted(by_date.items())
+            ),
+            "paid": sum((share.paid for share in shares), Decimal(0)),
+        }
+    )
+
+
+def joint_shares(
+    rec: Recorder, case: Case, plan: RepaymentPlan, covers: Iterable[str], moment: datetime
+) -> dict[str, RepaymentPlan]:
+    """Each covered case's share of *plan*, by case id, *case* first.
+
+    Each case's share covers its arrears now (with the charges due): a
+    reduction's waived part is shared in proportion to them (`split`), and
+    each instalment pays the cases in the allocation order of the policy
+    (`arrears.policy.allocation`), as a payment to the debtor would.
+
+    Raises:
+        InvalidInput: *covers* is not other cases of the same debtor, in a live
+            stage and the plan's currency; the plan does not add up to what
+            they owe together; an allocation share beyond what a case has left.
+    """
+    if isinstance(covers, str) or not isinstance(covers, Iterable):
+        raise InvalidInput("covers", repr(covers), "the ids of the debtor's other cases")
+    others = list(covers)
+    mine = set(rec.store.cases_of(case.debtor.id))
+    ids = [case.id]
+    for position, other in enumerate(others):
+        if not isinstance(other, str) or other not in mine or other in ids:
+            raise InvalidInput(
+                f"covers[{position}]", repr(other), "another case of the same debtor, once"
+            )
+        ids.append(other)
+    cases = [rec.store.get(case_id) for case_id in ids]
+    for position, other_case in enumerate(cases[1:]):
+        check_live(rec, other_case)
+        if other_case.currency != plan.currency:
+            raise CurrencyMismatch(f"covers[{position}]", plan.currency, other_case.currency)
+    owed = {item.id: owed_now(rec, item, moment) for item in cases}
+    together = sum((money.amount for money in owed.values()), Decimal(0))
+    if plan.total.amount + plan.waived != together:
+        raise InvalidInput(
+            "plan",
+            f"{plan.total} + {plan.waived_money} waived",
+            f"instalments plus the waived part equal to the arrears of the cases together, "
+            f"{Money(together, plan.currency)}",
+        )
+    waived = dict.fromkeys(ids, Money.zero(plan.currency))
+    if plan.waived and together:
+        parts = split(plan.waived_money, [owed[case_id].amount for case_id in ids])
+        waived = dict(zip(ids, parts, strict=True))
+    left = {case_id: owed[case_id] - waived[case_id] for case_id in ids}
+    chosen = allocation_function(rec.policy.allocation if rec.policy is not None else "oldest_due")
+    ordered_cases = tuple(map(detached, ordered(cases)))
+    schedules: dict[str, list[Instalment]] = {case_id: [] for case_id in ids}
+    for part in plan.instalments:
+        request = AllocationRequest(part.amount, ordered_cases, dict(left), moment)
+        for case_id, share in shares_of(chosen, request).items():
+            if share > left[case_id]:
+                raise InvalidInput(
+                    f"allocation[{case_id}]",
+                    str(share),
+                    f"at most the {left[case_id]} left of the case's share of the plan",
+                )
+            left[case_id] = left[case_id] - share
+            schedules[case_id].append(Instalment(due=part.due, amount=share))
+    shares: dict[str, RepaymentPlan] = {}
+    for index, case_id in enumerate(ids):
+        if not schedules[case_id]:
+            raise InvalidInput(
+                "covers", case_id, "a case with something owed for the plan's instalments to pay"
+            )
+        update: dict[str, Any] = {"instalments": tuple(schedules[case_id]), "cases": tuple(ids)}
+        update["waived"] = waived[case_id].amount
+        if index:  # the documents are those of the case the plan is agreed on
+            update["required_documents"] = ()
+        shares[case_id] = build(
+            RepaymentPlan, "plan", **{**plan.model_dump(exclude={"cases"}), **update}
+        )
+    return shares
 
 
 def payment_shares(rec: Recorder, case: Case, amount: Money) -> dict[str, Any]:
