@@ -544,3 +544,56 @@ class TestPlanOverSeveralLoans:
         with pytest.raises(InvalidInput) as caught:
             engine.start_plan("L-1", plan_of("4800.00", 4), actor=AGENT, at=T0, covers=covers)
         assert caught.value.field.startswith("covers[")
+
+
+class TestPromiseOverSeveralLoans:
+    def test_each_loan_records_its_share_under_one_id(self, engine: Engine) -> None:
+        """4,000.00 by 20 Oct over loans 1 and 3: loan 3 (due 1 Aug) 500.00, loan 1 the rest."""
+        promise = engine.record_promise(
+            "L-1", cny("4000.00"), date(2026, 10, 20), at=T0, actor=AGENT, covers=["L-3"]
+        )
+        assert promise.cases == ("L-1", "L-3")
+        for case_id, share in (("L-1", "3500.00"), ("L-3", "500.00")):
+            own = engine.case(case_id).promise
+            assert own is not None
+            assert (own.id, str(own.total.amount), own.cases) == (promise.id, share, promise.cases)
+            assert engine.case(case_id).stage == "promise"
+
+    def test_a_loan_left_nothing_is_not_covered(self, engine: Engine) -> None:
+        promise = engine.record_promise(
+            "L-1", cny("300.00"), date(2026, 10, 20), at=T0, actor=AGENT, covers=["L-3"]
+        )
+        assert promise.cases == ("L-3",)
+        assert engine.case("L-1").promise is None
+
+    def test_kept_once_every_share_is_paid(self, engine: Engine) -> None:
+        engine.record_promise(
+            "L-1", cny("4000.00"), date(2026, 10, 20), at=T0, actor=AGENT, covers=["L-3"]
+        )
+        paid = engine.record_debtor_payment(
+            "D-1", cny("4000.00"), reference="B-1", at=T0 + timedelta(days=2)
+        )
+        assert paid.shares == {"L-3": cny("500.00"), "L-1": cny("3500.00")}
+        for case_id in ("L-1", "L-3"):
+            statuses = [
+                e.data["status"] for e in engine.history(case_id) if e.kind == "promise_resolved"
+            ]
+            assert statuses == ["kept"]
+
+    def test_short_after_the_grace_it_is_partly_kept_on_every_loan(self, engine: Engine) -> None:
+        """Loan 3's share is paid in full; the promise as a whole is not: partly kept on both."""
+        engine.record_promise(
+            "L-1", cny("4000.00"), date(2026, 10, 20), at=T0, actor=AGENT, covers=["L-3"]
+        )
+        engine.record_payment("L-3", cny("500.00"), reference="P-1", at=T0 + timedelta(days=1))
+        engine.review_promises("L-1", at=datetime(2026, 10, 21, 1, tzinfo=UTC))
+        for case_id in ("L-1", "L-3"):
+            resolved = [e.data for e in engine.history(case_id) if e.kind == "promise_resolved"]
+            assert [(d["status"], d["shortfall"]) for d in resolved] == [("partly_kept", "3500.00")]
+
+    def test_more_than_the_loans_owe_together_is_refused(self, engine: Engine) -> None:
+        with pytest.raises(InvalidInput) as caught:
+            engine.record_promise(
+                "L-1", cny("4100.01"), date(2026, 10, 20), at=T0, actor=AGENT, covers=["L-3"]
+            )
+        assert caught.value.expected == "at most the 4100.00 CNY the cases owe together"

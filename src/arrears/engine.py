@@ -1049,6 +1049,7 @@ class Engine:
         grace_days: int = 0,
         at: datetime | None = None,
         actor: Actor = SYSTEM,
+        covers: Iterable[str] | None = None,
     ) -> Promise:
         """Record a promise to pay *amount* by *due*, and fire ``promise`` where the stage allows.
 
@@ -1066,10 +1067,23 @@ class Engine:
             grace_days: Days after each date before a shortfall counts.
             at: When the promise was made (the clock's now when omitted).
             actor: Who took it.
+            covers: The debtor's other cases the promise also covers: the
+                amount is shared over them as a payment to the debtor would be
+                (the policy's ``allocation``, each up to what it owes), each
+                instalment likewise, and each case records its share under one
+                id in this unit of work (a case left nothing is not covered).
+                The promise is kept once every share is paid (or its case
+                owes nothing overdue), and judged whole by `review_promises`:
+                partly kept or broken on every case at once.
+
+        Returns:
+            The promise (with *covers*, the whole of it, its ``cases`` naming each case).
 
         Raises:
-            InvalidInput: a bad amount, date, schedule or grace, or a case in a terminal stage.
-            CurrencyMismatch: the amount is in another currency than the case.
+            InvalidInput: a bad amount, date, schedule or grace, or a case in a
+                terminal stage; a case in *covers* that is not another live case
+                of the same debtor (``covers[i]``), or more than the cases owe together.
+            CurrencyMismatch: the amount is in another currency than a case.
         """
         return agreements.record_promise(
             self._recorder,
@@ -1080,6 +1094,7 @@ class Engine:
             grace_days=grace_days,
             at=at,
             actor=actor,
+            covers=covers,
         )
 
     @operation
@@ -1090,7 +1105,9 @@ class Engine:
         with the payments short of every instalment up to that date:
         ``partly_kept`` (with the shortfall) when something was paid,
         ``broken`` when nothing was.  Either fires ``promise_broken`` from the
-        ``promise`` stage, taking the case where the workflow says.
+        ``promise`` stage, taking the case where the workflow says.  A promise
+        over several loans is judged on its instalments and payments together,
+        and resolved on every case it covers at once.
 
         Returns:
             The promise as it stands after the review, or ``None`` when the case has none.

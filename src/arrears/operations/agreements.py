@@ -16,12 +16,12 @@ from ..errors import (
 from ..guards import SYSTEM, Actor, GuardContext
 from ..journal import JournalEntry
 from ..logs import get_logger
-from ..money import Money, allocate, split
+from ..money import Money, allocate
 from ..plans import Instalment, PlanStatus, Promise, PromiseStatus, RepaymentPlan
-from ..policy.allocation import AllocationRequest, allocation_function, ordered, shares_of
-from ..recorder import Recorder, detached
+from ..recorder import Recorder
 from ._common import build, case_money, check_actor
-from .charges import accrue_due, charges_due
+from .charges import accrue_due, owed_now
+from .joint import joint, plan_shares, promise_shares, shared_agreements
 from .stages import check_live, fire, fire_quietly, react, record_then_fire
 
 _log = get_logger("arrears")
@@ -40,8 +40,11 @@ def record_promise(
     grace_days: int = 0,
     at: datetime | None = None,
     actor: Actor = SYSTEM,
+    covers: Iterable[str] | None = None,
 ) -> Promise:
     """Record a promise to pay *amount* by *due*, and fire ``promise`` where the stage allows.
+
+    With *covers*, one promise over several loans: each records its share.
 
     `arrears.engine.Engine.record_promise`, which documents it.
     """
@@ -50,7 +53,7 @@ def record_promise(
     check_actor(actor)
     check_live(rec, case)
     money = case_money(case, amount, "amount")
-    if money > case.balance.outstanding:
+    if covers is None and money > case.balance.outstanding:
         raise InvalidInput("amount", str(money), f"at most the {case.balance.outstanding} owed")
     today = case.local_date(moment)
     if not isinstance(due, date) or isinstance(due, datetime) or due < today:
@@ -64,15 +67,29 @@ def record_promise(
         instalments=parts,
         grace_days=checked_days(grace_days),
     )
+    if covers is None:
+        _make_promise(rec, case, promise, moment, actor)
+        return promise
+    shares = promise_shares(rec, case, promise, covers, moment)
+    for other in shares:
+        rec.moment(other, moment)  # not before any case's last entry
+    for other, share in shares.items():
+        _make_promise(rec, rec.store.get(other), share, moment, actor)
+    return promise.model_copy(update={"cases": tuple(shares)})
+
+
+def _make_promise(
+    rec: Recorder, case: Case, promise: Promise, moment: datetime, actor: Actor
+) -> None:
+    """Record *promise* on *case*, and fire ``promise`` where the stage allows."""
     data: dict[str, Any] = {"promise": promise.model_dump(mode="json"), "actor": actor.id}
     if case.promise is not None and case.promise.is_open:
         data["supersedes"] = case.promise.id
     rec.record(case, moment, "promise_made", data)
-    _log.bind().info("promise_made", case_id=case_id, promise_id=promise.id)
+    _log.bind().info("promise_made", case_id=case.id, promise_id=promise.id)
     if "promise" in rec.workflow.triggers and case.stage in rec.workflow.sources_of("promise"):
         fire_quietly(rec, case, "promise", moment, "promise to pay recorded", actor)
-    react(rec, case_id, "promise", moment)
-    return promise
+    react(rec, case.id, "promise", moment)
 
 
 def review_promises(rec: Recorder, case_id: str, *, at: datetime | None = None) -> Promise | None:
@@ -87,25 +104,19 @@ def review_promises(rec: Recorder, case_id: str, *, at: datetime | None = None) 
         return promise
     if promise_kept(rec, case, moment):
         return case.promise
-    short = promise.first_short(case.local_date(moment))
+    today = case.local_date(moment)
+    if not promise.cases:
+        short = promise.first_short(today)
+        if short is not None:
+            _promise_short(rec, case, promise, moment, short, promise.paid)
+        return case.promise
+    # A promise over several loans is judged whole, and resolved on each at once.
+    sharing = shared_agreements(rec, promise, "promise")
+    whole = joint(promise, [share for _, share in sharing])
+    short = whole.first_short(today)
     if short is not None:
-        index, shortfall = short
-        status = PromiseStatus.PARTLY_KEPT if promise.paid else PromiseStatus.BROKEN
-        rec.record(
-            case,
-            moment,
-            "promise_resolved",
-            {
-                "promise_id": promise.id,
-                "status": str(status),
-                "paid": str(promise.paid),
-                "shortfall": str(shortfall.amount),
-                "instalment": index,
-            },
-        )
-        _log.bind().info("promise_resolved", case_id=case_id, status=str(status))
-        if case.stage == "promise" and "promise_broken" in rec.workflow.triggers:
-            fire_quietly(rec, case, "promise_broken", moment, f"promise {status}", SYSTEM)
+        for other, share in sharing:
+            _promise_short(rec, rec.store.get(other), share, moment, short, whole.paid)
     return case.promise
 
 
@@ -160,7 +171,7 @@ def start_plan(
     if covers is None:
         _check_plan(rec, case, plan, moment, actor, approver)
         return _record_plan(rec, case_id, plan, moment, actor, approver)
-    shares = joint_shares(rec, case, plan, covers, moment)
+    shares = plan_shares(rec, case, plan, covers, moment)
     for index, (other, share) in enumerate(shares.items()):  # every check before any record
         _check_plan(rec, rec.store.get(other), share, moment, actor, approver, documents=not index)
     for other, share in shares.items():
@@ -250,14 +261,6 @@ def _record_plan(
     return started_plan
 
 
-def owed_now(rec: Recorder, case: Case, moment: datetime) -> Money:
-    """The case's arrears with the charges due under its terms up to *moment*."""
-    pending = charges_due(rec, case, moment)
-    if pending is None:
-        return case.arrears
-    return case.arrears + pending.penalty + pending.fee
-
-
 def review_plan(rec: Recorder, case_id: str, *, at: datetime | None = None) -> RepaymentPlan | None:
     """Judge the case's active plan at *at*: instalments late, or the plan broken.
 
@@ -271,7 +274,7 @@ def review_plan(rec: Recorder, case_id: str, *, at: datetime | None = None) -> R
     today = case.local_date(moment)
     if plan.cases:  # a plan over several loans is judged whole, and broken on each
         sharing = shared_agreements(rec, plan, "plan")
-        short = joint_plan(plan, [share for _, share in sharing]).first_short(today)
+        short = joint(plan, [share for _, share in sharing]).first_short(today)
         if short is not None:
             for other, share in sharing:
                 _plan_broken(rec, rec.store.get(other), share, moment, short)
@@ -361,16 +364,67 @@ def instalment_schedule(
     return tuple(parts)
 
 
+def _promise_short(
+    rec: Recorder,
+    case: Case,
+    promise: Promise,
+    moment: datetime,
+    short: tuple[int, Money],
+    paid: Decimal,
+) -> None:
+    """Record *promise* partly kept (something *paid*) or broken on *case*; fire
+    ``promise_broken``."""
+    index, shortfall = short
+    status = PromiseStatus.PARTLY_KEPT if paid else PromiseStatus.BROKEN
+    rec.record(
+        case,
+        rec.moment(case.id, moment),
+        "promise_resolved",
+        {
+            "promise_id": promise.id,
+            "status": str(status),
+            "paid": str(promise.paid),
+            "shortfall": str(shortfall.amount),
+            "instalment": index,
+        },
+    )
+    _log.bind().info("promise_resolved", case_id=case.id, status=str(status))
+    if case.stage == "promise" and "promise_broken" in rec.workflow.triggers:
+        fire_quietly(rec, case, "promise_broken", moment, f"promise {status}", SYSTEM)
+
+
 def promise_kept(rec: Recorder, case: Case, moment: datetime) -> bool:
-    """Record the open promise as kept when the payments cover it or nothing is overdue."""
+    """Record the open promise as kept when the payments cover it or nothing is overdue.
+
+    A promise over several loans is kept once that holds of every share, on each of them.
+    """
     promise = case.promise
     if promise is None or not promise.is_open:
         return False
-    if promise.paid < promise.total.amount and case.balance.has_arrears:
+    if not promise.cases:
+        if promise.paid < promise.total.amount and case.balance.has_arrears:
+            return False
+        _promise_done(rec, case, moment)
+        return True
+    sharing = [
+        (rec.store.get(other), share) for other, share in shared_agreements(rec, promise, "promise")
+    ]
+    if any(
+        share.paid < share.total.amount and other.balance.has_arrears for other, share in sharing
+    ):
         return False
+    for other, _ in sharing:
+        _promise_done(rec, other, moment)
+    return True
+
+
+def _promise_done(rec: Recorder, case: Case, moment: datetime) -> None:
+    """Record the case's open promise kept; fire ``promise_kept`` while arrears remain."""
+    promise = case.promise
+    assert promise is not None
     rec.record(
         case,
-        moment,
+        rec.moment(case.id, moment),
         "promise_resolved",
         {
             "promise_id": promise.id,
@@ -386,7 +440,6 @@ def promise_kept(rec: Recorder, case: Case, moment: datetime) -> bool:
         and "promise_kept" in rec.workflow.triggers
     ):
         fire_quietly(rec, case, "promise_kept", moment, "promise kept", SYSTEM)
-    return True
 
 
 def plan_completed(rec: Recorder, case: Case, moment: datetime) -> bool:
@@ -422,7 +475,7 @@ def _plan_done(rec: Recorder, case: Case, moment: datetime) -> None:
         waived = {name: str(part.amount) for name, part in parts.items() if part}
     rec.record(
         case,
-        moment,
+        rec.moment(case.id, moment),
         "plan_resolved",
         {
             "plan_id": plan.id,
@@ -434,115 +487,6 @@ def _plan_done(rec: Recorder, case: Case, moment: datetime) -> None:
     _log.bind().info("plan_resolved", case_id=case.id, status="completed")
     if case.stage == "repayment_plan" and "plan_completed" in rec.workflow.triggers:
         fire_quietly(rec, case, "plan_completed", moment, "plan completed", SYSTEM)
-
-
-def shared_agreements(
-    rec: Recorder, agreement: Promise | RepaymentPlan, kind: str
-) -> list[tuple[str, Any]]:
-    """The share of *agreement* (a ``promise`` or ``plan`` over several loans) each covered
-    case still holds open, by case id, in the order of its ``cases``."""
-    found: list[tuple[str, Any]] = []
-    for case_id in agreement.cases:
-        held = getattr(rec.store.get(case_id), kind)
-        if held is not None and held.id == agreement.id:
-            is_open = held.is_open if kind == "promise" else held.is_active
-            if is_open:
-                found.append((case_id, held))
-    return found
-
-
-def joint_plan(plan: RepaymentPlan, shares: Sequence[RepaymentPlan]) -> RepaymentPlan:
-    """The whole of a plan over several loans from its *shares*: instalments summed by date,
-    what was paid towards each summed."""
-    by_date: dict[date, Decimal] = {}
-    for share in shares:
-        for part in share.instalments:
-            by_date[part.due] = by_date.get(part.due, Decimal(0)) + part.amount.amount
-    currency = plan.currency
-    return plan.model_copy(
-        update={
-            "instalments": tuple(
-                Instalment(due=due, amount=Money(amount, currency))
-                for due, amount in sorted(by_date.items())
-            ),
-            "paid": sum((share.paid for share in shares), Decimal(0)),
-        }
-    )
-
-
-def joint_shares(
-    rec: Recorder, case: Case, plan: RepaymentPlan, covers: Iterable[str], moment: datetime
-) -> dict[str, RepaymentPlan]:
-    """Each covered case's share of *plan*, by case id, *case* first.
-
-    Each case's share covers its arrears now (with the charges due): a
-    reduction's waived part is shared in proportion to them (`split`), and
-    each instalment pays the cases in the allocation order of the policy
-    (`arrears.policy.allocation`), as a payment to the debtor would.
-
-    Raises:
-        InvalidInput: *covers* is not other cases of the same debtor, in a live
-            stage and the plan's currency; the plan does not add up to what
-            they owe together; an allocation share beyond what a case has left.
-    """
-    if isinstance(covers, str) or not isinstance(covers, Iterable):
-        raise InvalidInput("covers", repr(covers), "the ids of the debtor's other cases")
-    others = list(covers)
-    mine = set(rec.store.cases_of(case.debtor.id))
-    ids = [case.id]
-    for position, other in enumerate(others):
-        if not isinstance(other, str) or other not in mine or other in ids:
-            raise InvalidInput(
-                f"covers[{position}]", repr(other), "another case of the same debtor, once"
-            )
-        ids.append(other)
-    cases = [rec.store.get(case_id) for case_id in ids]
-    for position, other_case in enumerate(cases[1:]):
-        check_live(rec, other_case)
-        if other_case.currency != plan.currency:
-            raise CurrencyMismatch(f"covers[{position}]", plan.currency, other_case.currency)
-    owed = {item.id: owed_now(rec, item, moment) for item in cases}
-    together = sum((money.amount for money in owed.values()), Decimal(0))
-    if plan.total.amount + plan.waived != together:
-        raise InvalidInput(
-            "plan",
-            f"{plan.total} + {plan.waived_money} waived",
-            f"instalments plus the waived part equal to the arrears of the cases together, "
-            f"{Money(together, plan.currency)}",
-        )
-    waived = dict.fromkeys(ids, Money.zero(plan.currency))
-    if plan.waived and together:
-        parts = split(plan.waived_money, [owed[case_id].amount for case_id in ids])
-        waived = dict(zip(ids, parts, strict=True))
-    left = {case_id: owed[case_id] - waived[case_id] for case_id in ids}
-    chosen = allocation_function(rec.policy.allocation if rec.policy is not None else "oldest_due")
-    ordered_cases = tuple(map(detached, ordered(cases)))
-    schedules: dict[str, list[Instalment]] = {case_id: [] for case_id in ids}
-    for part in plan.instalments:
-        request = AllocationRequest(part.amount, ordered_cases, dict(left), moment)
-        for case_id, share in shares_of(chosen, request).items():
-            if share > left[case_id]:
-                raise InvalidInput(
-                    f"allocation[{case_id}]",
-                    str(share),
-                    f"at most the {left[case_id]} left of the case's share of the plan",
-                )
-            left[case_id] = left[case_id] - share
-            schedules[case_id].append(Instalment(due=part.due, amount=share))
-    shares: dict[str, RepaymentPlan] = {}
-    for index, case_id in enumerate(ids):
-        if not schedules[case_id]:
-            raise InvalidInput(
-                "covers", case_id, "a case with something owed for the plan's instalments to pay"
-            )
-        update: dict[str, Any] = {"instalments": tuple(schedules[case_id]), "cases": tuple(ids)}
-        update["waived"] = waived[case_id].amount
-        if index:  # the documents are those of the case the plan is agreed on
-            update["required_documents"] = ()
-        shares[case_id] = build(
-            RepaymentPlan, "plan", **{**plan.model_dump(exclude={"cases"}), **update}
-        )
-    return shares
 
 
 def payment_shares(rec: Recorder, case: Case, amount: Money) -> dict[str, Any]:
