@@ -24,6 +24,7 @@ from arrears.money import split
 from arrears.plans import RepaymentPlan, instalment_schedule
 from arrears.policy import load_policy
 from arrears.policy.allocation import AllocationRequest
+from arrears.scenarios import ScenarioInvalid, load_scenario, run_scenario
 from arrears.stores import SQLiteStore
 
 T0 = datetime(2026, 10, 14, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
@@ -597,3 +598,59 @@ class TestPromiseOverSeveralLoans:
                 "L-1", cny("4100.01"), date(2026, 10, 20), at=T0, actor=AGENT, covers=["L-3"]
             )
         assert caught.value.expected == "at most the 4100.00 CNY the cases owe together"
+
+
+SCENARIO = """\
+name: a payment to the debtor
+rules: [CN]
+debtor: {id: D-1, timezone: Asia/Shanghai}
+cases:
+  - {id: L-1, currency: CNY, balance: "10.00", due_date: 2026-09-01}
+  - {id: L-2, currency: CNY, balance: "10.00", due_date: 2026-09-02}
+events:
+  - {at: 2026-10-14T09:00:00+08:00, type: debtor_payment, amount: "5.00"}
+  - {at: 2026-10-14T09:05:00+08:00, case: L-2, type: promise, amount: "5.00",
+     due: 2026-10-20, covers: [L-1]}
+expect:
+  - {at: 2026-10-14T10:00:00+08:00, case: L-1, contact: {channel: sms, party: debtor},
+     verdict: allow}
+"""
+
+
+class TestScenarioEvents:
+    @pytest.mark.parametrize(
+        ("old", "new", "field", "message"),
+        [
+            (
+                "type: debtor_payment",
+                "case: L-1, type: debtor_payment",
+                "events[0].case",
+                "a payment to the debtor names no case",
+            ),
+            ('amount: "5.00"}', 'amount: "5.001"}', "events[0].amount", "2 decimal places"),
+            ("covers: [L-1]", "covers: [L-3]", "events[1].covers[0]", "no other case 'L-3'"),
+            ("covers: [L-1]", "covers: [L-2]", "events[1].covers[0]", "no other case 'L-2'"),
+            (
+                'amount: "5.00"}',
+                'amount: "5.00", allocation: newest}',
+                "events[0].allocation",
+                "oldest_due",
+            ),
+        ],
+    )
+    def test_problems_name_the_field(
+        self, tmp_path: Path, old: str, new: str, field: str, message: str
+    ) -> None:
+        path = tmp_path / "s.yaml"
+        assert old in SCENARIO
+        path.write_text(SCENARIO.replace(old, new, 1), encoding="utf-8")
+        with pytest.raises(ScenarioInvalid) as caught:
+            load_scenario(path)
+        assert any(field in str(p) and message in str(p) for p in caught.value.problems), str(
+            caught.value
+        )
+
+    def test_the_payment_and_the_promise_are_recorded(self, tmp_path: Path) -> None:
+        path = tmp_path / "s.yaml"
+        path.write_text(SCENARIO, encoding="utf-8")
+        assert run_scenario(path).passed

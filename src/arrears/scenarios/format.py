@@ -36,6 +36,7 @@ __all__ = [
     "ConsentEvent",
     "ContactEvent",
     "ContactSpec",
+    "DebtorPaymentEvent",
     "DebtorSpec",
     "DisputeEvent",
     "Event",
@@ -318,11 +319,35 @@ class PaymentEvent(_EventBase):
 
 
 class PromiseEvent(_EventBase):
-    """A promise to pay ``amount`` by ``due`` (``type: promise``)."""
+    """A promise to pay ``amount`` by ``due`` (``type: promise``).
+
+    Attributes:
+        covers: The debtor's other cases the promise also covers (one promise
+            over several loans, shared in the policy's ``allocation`` order).
+    """
 
     type: Literal["promise"]
     amount: Amount
     due: date
+    covers: tuple[Identifier, ...] = ()
+
+
+class DebtorPaymentEvent(_EventBase):
+    """A payment to the debtor, not to one loan (``type: debtor_payment``, ``amount``).
+
+    It names no ``case``: it is shared over the debtor's open cases in its
+    currency (`arrears.engine.Engine.record_debtor_payment`).
+
+    Attributes:
+        currency: The payment's currency; the first case's when omitted.
+        allocation: ``oldest_due``, ``highest_rate`` or ``pro_rata``; the
+            policy's (``oldest_due`` without one) when omitted.
+    """
+
+    type: Literal["debtor_payment"]
+    amount: Amount
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    allocation: Literal["oldest_due", "highest_rate", "pro_rata"] | None = None
 
 
 class TickEvent(_EventBase):
@@ -347,6 +372,7 @@ _EVENT_TYPES: Final = {
     "hold_end": HoldEndEvent,
     "notice_sent": NoticeSentEvent,
     "payment": PaymentEvent,
+    "debtor_payment": DebtorPaymentEvent,
     "promise": PromiseEvent,
     "tick": TickEvent,
 }
@@ -371,6 +397,7 @@ Event = Annotated[
     | Annotated[HoldEndEvent, Tag("hold_end event")]
     | Annotated[NoticeSentEvent, Tag("notice_sent event")]
     | Annotated[PaymentEvent, Tag("payment event")]
+    | Annotated[DebtorPaymentEvent, Tag("debtor_payment event")]
     | Annotated[PromiseEvent, Tag("promise event")]
     | Annotated[TickEvent, Tag("tick event")],
     Discriminator(

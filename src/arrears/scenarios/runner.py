@@ -38,6 +38,7 @@ from .format import (
     CeaseEvent,
     ConsentEvent,
     ContactEvent,
+    DebtorPaymentEvent,
     DebtorSpec,
     DisputeEvent,
     Event,
@@ -215,8 +216,9 @@ class _Run:
         self.zone = scenario.debtor.timezone if scenario.debtor is not None else first_case.timezone
         self.failures: list[str] = []
         #: What the policy did at each moment it ran: actions taken, messages denied.
-        self.taken: dict[datetime, list[TakenAction]] = {}
-        self.denied: dict[datetime, list[str]] = {}
+        # What the policy did at each moment, by case (a tick reviews every case).
+        self.taken: dict[tuple[datetime, str], list[TakenAction]] = {}
+        self.denied: dict[tuple[datetime, str], list[str]] = {}
         self.reviewed: set[datetime] = set()
         first = scenario.expect[0].at
         if scenario.events:
@@ -285,20 +287,21 @@ class _Run:
     def _run_policy(self, at: datetime, case_id: str | None = None) -> list[str]:
         """Run the daily tick at *at*; returns why the review failed, if it did."""
         case_id = self._case_id(case_id)
-        journal = self.engine.history(case_id)
-        before = len(journal)
+        every = [spec.id for _, spec in self.scenario.specs]
+        before = {name: len(self.engine.history(name)) for name in every}
         report = self.engine.tick(at)
         if report.reviewed:
             self.reviewed.add(at)
-        taken = self.taken.setdefault(at, [])
-        denied = self.denied.setdefault(at, [])
-        for entry in self.engine.history(case_id)[before:]:
-            action = _taken(entry)
-            if action is not None:
-                taken.append(action)
-            denial = _denial(entry)
-            if denial is not None:
-                denied.append(denial)
+        for name in every:
+            taken = self.taken.setdefault((at, name), [])
+            denied = self.denied.setdefault((at, name), [])
+            for entry in self.engine.history(name)[before[name] :]:
+                action = _taken(entry)
+                if action is not None:
+                    taken.append(action)
+                denial = _denial(entry)
+                if denial is not None:
+                    denied.append(denial)
         return [
             f"the review at {at.isoformat()} failed: {error}"
             for failed, error in report.errors
@@ -309,7 +312,17 @@ class _Run:
         engine = self.engine
         case_id = self._case_id(event.case)
         at = event.at
-        if isinstance(event, TickEvent):
+        if isinstance(event, DebtorPaymentEvent):
+            debtor = engine.case(case_id).debtor.id
+            currency = event.currency or self._currency(case_id)
+            engine.record_debtor_payment(
+                debtor,
+                Money(event.amount, currency),
+                reference=f"scenario-event-{index}",
+                at=at,
+                allocation=event.allocation,
+            )
+        elif isinstance(event, TickEvent):
             line = self.document.line_of(("events", index))
             for error in self._run_policy(at, case_id):
                 self.failures.append(f"events[{index}] (line {line}): {error}")
@@ -369,7 +382,10 @@ class _Run:
                         )
                     ]
                 )
-            record_promise(case_id, Money(event.amount, self._currency(case_id)), event.due, at=at)
+            covers = {"covers": event.covers} if event.covers else {}
+            record_promise(
+                case_id, Money(event.amount, self._currency(case_id)), event.due, at=at, **covers
+            )
         else:  # pragma: no cover - every event type is handled above
             raise AssertionError(f"unexpected event {event!r}")
 
@@ -415,11 +431,11 @@ class _Run:
             if stage != entry.stage:
                 wrong.append(f"expected stage {entry.stage}, got {stage}")
         if entry.actions is not None:
-            taken = self.taken.get(entry.at, [])
+            taken = self.taken.get((entry.at, case_id), [])
             if not _match(entry.actions, taken):
                 expected = ", ".join(map(str, entry.actions)) or "none"
                 got = ", ".join(map(str, taken)) or "none"
-                denied = self.denied.get(entry.at)
+                denied = self.denied.get((entry.at, case_id))
                 note = f" (denied: {', '.join(denied)})" if denied else ""
                 if entry.at not in self.reviewed:
                     note += self._not_due(case_id)
