@@ -173,6 +173,30 @@ class TestShares:
         paid = engine.record_debtor_payment("D-1", cny("100.00"), reference="B-1", at=T0)
         assert paid.shares == {"L-1": cny("100.00")}
 
+    def test_a_disputed_debt_gets_no_share(self, engine: Engine) -> None:
+        """15 U.S.C. 1692h: a single payment is not applied to a debt the debtor disputes."""
+        engine.add_hold("L-3", "dispute", "the debtor disputes the amount", at=T0)
+        paid = engine.record_debtor_payment("D-1", cny("2000.00"), reference="B-1", at=T0)
+        assert paid.shares == {"L-1": cny("2000.00")}
+        assert engine.case("L-3").arrears == cny("500.00")
+
+    def test_the_debtors_directions_are_followed(self, engine: Engine) -> None:
+        """15 U.S.C. 1692h: the debtor says how the payment is to be applied."""
+        directed = {"L-2": cny("1200.00"), "L-1": cny("800.00")}
+        paid = engine.record_debtor_payment(
+            "D-1", cny("2000.00"), reference="B-1", at=T0, allocation=directed
+        )
+        assert paid.shares == {"L-1": cny("800.00"), "L-2": cny("1200.00")}
+        assert payment_of(engine, "L-2").data["debtor"]["allocation"] == "directed"
+
+    def test_directions_to_a_disputed_debt_are_refused(self, engine: Engine) -> None:
+        engine.add_hold("L-3", "dispute", "the debtor disputes the amount", at=T0)
+        with pytest.raises(InvalidInput) as caught:
+            engine.record_debtor_payment(
+                "D-1", cny("500.00"), reference="B-1", at=T0, allocation={"L-3": cny("500.00")}
+            )
+        assert (caught.value.field, caught.value.value) == ("allocation", ["L-3"])
+
     def test_the_policy_sets_the_order(self, tmp_path: Path) -> None:
         path = tmp_path / "policy.yaml"
         path.write_text("id: p\nversion: '1'\nallocation: pro_rata\n")

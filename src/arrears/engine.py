@@ -51,7 +51,7 @@ from .operations import cases as opening
 from .operations.results import DebtorPayment, PaymentResult, Reversal, Waiver
 from .plans import Instalment, Promise, RepaymentPlan
 from .policy import Facts, Policy, SendAction, TaskAction
-from .policy.allocation import AllocationFunction
+from .policy.allocation import Allocation
 from .recorder import ATTEMPTS, Recorder, detached, detached_all, operation
 from .settlements import ApprovalLimits
 from .signing import Key
@@ -1235,20 +1235,23 @@ class Engine:
         *,
         reference: str,
         at: datetime | None = None,
-        allocation: str | AllocationFunction | None = None,
+        allocation: Allocation | None = None,
         order: Sequence[str] = ALLOCATION_ORDER,
     ) -> DebtorPayment:
         """Record a payment to the debtor, not to one loan: shared across their open cases.
 
         The amount is shared over the debtor's cases in a live stage and in
-        the payment's currency (cases in another currency are left out), in
-        the order *allocation* sets: ``oldest_due`` (earliest due date, then
-        case id), ``highest_rate`` (highest penalty rate first), ``pro_rata``
-        (in proportion to what each owes), or a lender's function
-        (`arrears.policy.allocation`); the policy's ``allocation`` when
-        omitted, ``oldest_due`` without a policy.  Each case takes at most its
-        arrears with the charges due up to the payment; what is left once
-        all are paid stays as credit on the first case of the order.
+        the payment's currency (cases in another currency are left out), but
+        never a case whose debt the debtor disputes (an active ``dispute``
+        hold: 15 U.S.C. 1692h), in the order *allocation* sets:
+        ``oldest_due`` (earliest due date, then case id), ``highest_rate``
+        (highest penalty rate first), ``pro_rata`` (in proportion to what
+        each owes), a lender's function, or the debtor's own directions (the
+        share of each case, by id) (`arrears.policy.allocation`); the
+        policy's ``allocation`` when omitted, ``oldest_due`` without a
+        policy.  Each case takes at most its arrears with the charges due up
+        to the payment; what is left once all are paid stays as credit on
+        the first case of the order.
 
         Each case with a share records it as `record_payment` does (charges
         first, the promise kept, the plan completed, the cure), with the
@@ -1261,7 +1264,8 @@ class Engine:
             amount: The payment, positive.
             reference: The payment's reference (a bank's or provider's id).
             at: When (the clock's now when omitted).
-            allocation: The order: a word above, ``module:function``, or a function.
+            allocation: The order: a word above, ``module:function``, a
+                function, or the debtor's directions.
             order: The components each share pays, in order (penalty first by default).
 
         Returns:
@@ -1272,7 +1276,8 @@ class Engine:
                 open case in the currency (``amount``), an unknown debtor
                 (``debtor_id``), a lender's function whose shares are not the
                 debtor's open cases or do not sum to the amount exactly
-                (``allocation``), or a reference that names another payment.
+                (``allocation``; a directed share: ``allocation[case id]``), or
+                a reference that names another payment.
         """
         return debtors.record_debtor_payment(
             self._recorder,

@@ -14,9 +14,11 @@ from ..journal import JournalEntry
 from ..logs import get_logger
 from ..money import ALLOCATION_ORDER, Money
 from ..policy.allocation import (
+    Allocation,
     AllocationFunction,
     AllocationRequest,
     allocation_function,
+    allocation_name,
     ordered,
     shares_of,
 )
@@ -36,7 +38,7 @@ def record_debtor_payment(
     *,
     reference: str,
     at: datetime | None = None,
-    allocation: str | AllocationFunction | None = None,
+    allocation: Allocation | None = None,
     order: Sequence[str] = ALLOCATION_ORDER,
 ) -> DebtorPayment:
     """Share a payment to the debtor across their open cases, and record each share.
@@ -58,7 +60,9 @@ def record_debtor_payment(
         [
             case
             for case in every
-            if case.currency == amount.currency and not rec.workflow.is_terminal(case.stage)
+            if case.currency == amount.currency
+            and not rec.workflow.is_terminal(case.stage)
+            and not _disputed(case, moment)
         ]
     )
     if not cases:
@@ -70,7 +74,7 @@ def record_debtor_payment(
     shares = shares_of(chosen, request)
     whole = {
         "amount": str(amount.amount),
-        "allocation": chosen if isinstance(chosen, str) else _name(chosen),
+        "allocation": allocation_name(chosen),
         "shares": {case_id: str(part.amount) for case_id, part in shares.items()},
     }
     payments = {
@@ -119,7 +123,7 @@ def _cases_of(rec: Recorder, debtor_id: object) -> list[str]:
     return found
 
 
-def _allocation(rec: Recorder, given: str | AllocationFunction | None) -> str | AllocationFunction:
+def _allocation(rec: Recorder, given: Allocation | None) -> str | AllocationFunction:
     """The allocation given, else the policy's, else ``oldest_due``."""
     if given is None:
         policy = rec.policy
@@ -127,9 +131,10 @@ def _allocation(rec: Recorder, given: str | AllocationFunction | None) -> str | 
     return allocation_function(given)
 
 
-def _name(function: AllocationFunction) -> str:
-    module = getattr(function, "__module__", None) or "?"
-    return f"{module}:{getattr(function, '__qualname__', type(function).__name__)}"[:128]
+def _disputed(case: Case, moment: datetime) -> bool:
+    """True while the debtor disputes the case's debt: no share of a payment to the
+    debtor goes to it (15 U.S.C. 1692h)."""
+    return any(hold.kind == "dispute" for hold in case.active_holds(moment))
 
 
 def _owed(rec: Recorder, case: Case, moment: datetime) -> Money:

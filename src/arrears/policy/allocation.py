@@ -19,6 +19,12 @@ the order the policy sets (``allocation`` in the policy file):
     ``rules``): it is given an `AllocationRequest` and returns the share of
     each case by id.  Its answer is checked (`checked_shares`).
 
+The engine may also be given a function, or the debtor's own directions (the
+share of each case): a debtor who owes several debts and says how a payment is
+to be applied is followed (15 U.S.C. 1692h), checked as a function's answer.
+A case under an active dispute is never given a share: a single payment may
+not be applied to a debt the debtor disputes (15 U.S.C. 1692h).
+
 Each case takes at most what it owes (its arrears with the charges due up to
 the payment); what is left once every case is paid stays as credit on the
 first case of the order, as a payment larger than one case's arrears stays
@@ -42,10 +48,12 @@ from .rules import resolve_function
 
 __all__ = [
     "ALLOCATIONS",
+    "Allocation",
     "AllocationFunction",
     "AllocationName",
     "AllocationRequest",
     "allocation_function",
+    "allocation_name",
     "check_allocation",
     "checked_shares",
     "ordered",
@@ -98,15 +106,22 @@ AllocationName = Annotated[str, AfterValidator(check_allocation)]
 """A policy's ``allocation``: a word of `ALLOCATIONS` or ``module:function`` (checked on load)."""
 
 
-def allocation_function(value: str | AllocationFunction) -> str | AllocationFunction:
+Allocation = str | AllocationFunction | Mapping[str, Money]
+"""What an engine is given: a word of `ALLOCATIONS`, ``module:function``, a function, or the
+debtor's own directions (the share of each case, by id)."""
+
+
+def allocation_function(value: Allocation) -> str | AllocationFunction:
     """*value* as given to the engine: a word of `ALLOCATIONS`, ``module:function`` imported,
-    or a callable.
+    a callable, or the debtor's directions (a mapping of shares, as a function returning them).
 
     Raises:
         InvalidInput: none of these (``allocation``).
     """
     if callable(value):
         return value
+    if isinstance(value, Mapping):
+        return _Directed(dict(value))
     if not isinstance(value, str) or (value not in ALLOCATIONS and ":" not in value):
         raise InvalidInput(
             "allocation", value, f"one of {list(ALLOCATIONS)}, module:function or a function"
@@ -118,6 +133,32 @@ def allocation_function(value: str | AllocationFunction) -> str | AllocationFunc
     except ValueError as err:
         raise InvalidInput("allocation", value, str(err)) from None
     return found
+
+
+class _Directed:
+    """The debtor's own directions: the same shares, whatever the request (checked as a
+    function's answer)."""
+
+    __slots__ = ("shares",)
+    __qualname__ = "directed"
+
+    def __init__(self, shares: dict[str, Money]) -> None:
+        self.shares = shares
+
+    def __call__(self, request: AllocationRequest) -> Mapping[str, Money]:
+        return self.shares
+
+
+def allocation_name(allocation: str | AllocationFunction) -> str:
+    """How the journal names *allocation*: its word, ``directed`` for the debtor's own
+    directions, or a function's ``module:qualname``."""
+    if isinstance(allocation, str):
+        return allocation
+    if isinstance(allocation, _Directed):
+        return "directed"
+    module = getattr(allocation, "__module__", None) or "?"
+    name = getattr(allocation, "__qualname__", type(allocation).__name__)
+    return f"{module}:{name}"[:128]
 
 
 def _oldest_due(case: Case) -> tuple[object, ...]:
