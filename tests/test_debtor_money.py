@@ -112,7 +112,10 @@ class TestShares:
         assert payment_of(engine, "L-1").data["debtor"] == {
             "amount": "2000.00",
             "allocation": "oldest_due",
-            "shares": {"L-3": "500.00", "L-1": "1500.00"},
+            "shares": [
+                {"case_id": "L-3", "amount": "500.00"},
+                {"case_id": "L-1", "amount": "1500.00"},
+            ],
         }
 
     def test_highest_rate_first(self) -> None:
@@ -279,6 +282,7 @@ class TestOnceAndWhole:
             "D-1", cny("2000.00"), reference="B-1", at=T0 + timedelta(hours=1)
         )
         assert again == first
+        assert list(again.shares) == ["L-3", "L-1"]  # in the order they were paid
         assert [len(engine.history(c)) for c in ("L-1", "L-2", "L-3")] == lengths
 
     def test_another_amount_under_the_reference_is_refused(self, engine: Engine) -> None:

@@ -42,6 +42,7 @@ __all__ = [
     "ContactDeniedData",
     "CreditAppliedData",
     "DebtorPaymentData",
+    "DebtorShare",
     "DocumentData",
     "EntryCheck",
     "EntryKind",
@@ -272,12 +273,19 @@ class Share(TypedDict):
     counted: str
 
 
+class DebtorShare(TypedDict):
+    """One case's share of a payment to the debtor."""
+
+    case_id: str
+    amount: str
+
+
 class DebtorPaymentData(TypedDict):
     """The payment to the debtor a case's payment is its share of."""
 
     amount: str  # the whole payment, in the share's currency
     allocation: str  # the order it was shared in
-    shares: dict[str, str]  # by case id, in the order they were paid
+    shares: list[DebtorShare]  # in the order they were paid
 
 
 class PaymentData(TypedDict):

@@ -75,7 +75,9 @@ def record_debtor_payment(
     whole = {
         "amount": str(amount.amount),
         "allocation": allocation_name(chosen),
-        "shares": {case_id: str(part.amount) for case_id, part in shares.items()},
+        "shares": [
+            {"case_id": case_id, "amount": str(part.amount)} for case_id, part in shares.items()
+        ],
     }
     payments = {
         case_id: record_payment(
@@ -110,7 +112,7 @@ def reverse_debtor_payment(
         case_id: reverse_one(
             rec, case_id, reference, at=moment, actor=actor, reason=reason, share=True
         )
-        for case_id in earlier.data["debtor"]["shares"]
+        for case_id in (share["case_id"] for share in earlier.data["debtor"]["shares"])
     }
 
 
@@ -179,7 +181,8 @@ def _again(
         )
     shares: dict[str, Money] = {}
     payments = {}
-    for case_id, value in whole["shares"].items():
+    for item in whole["shares"]:
+        case_id, value = item["case_id"], item["amount"]
         shares[case_id] = Money(value, amount.currency)
         entries = rec.store.entries(case_id)
         entry = payment_under(entries, reference)
