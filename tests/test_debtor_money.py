@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator, Mapping
+from contextlib import ExitStack
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -16,8 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from _postgres import fresh_schema, postgres_url
 from arrears import Actor, Engine, InvalidInput, MemoryStore, Money, SettableClock
 from arrears.case import Case
+from arrears.channels import RecordingChannel
 from arrears.errors import PolicyInvalid
 from arrears.journal import JournalEntry
 from arrears.money import split
@@ -63,16 +66,25 @@ def loan(
     return data
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """One debtor's three CNY loans, and another debtor's loan."""
-    store: Any = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "a.db")
-    made = Engine(store=store, clock=SettableClock(T0))
-    made.open_cases([loan(*spec) for spec in LOANS])
-    made.open_case(loan("L-9", "100.00", "2026-08-01", debtor="D-2"))
-    yield made
-    if isinstance(store, SQLiteStore):
-        store.close()
+    """One debtor's three CNY loans, and another debtor's loan, on each store."""
+    with ExitStack() as stack:
+        store: Any
+        if request.param == "memory":
+            store = MemoryStore()
+        elif request.param == "sqlite":
+            store = stack.enter_context(SQLiteStore(tmp_path / "a.db"))
+        else:
+            url = postgres_url()
+            from arrears.stores.postgres import PostgresStore
+
+            schema = stack.enter_context(fresh_schema(url))
+            store = stack.enter_context(PostgresStore(url, schema=schema, max_size=2))
+        made = Engine(store=store, clock=SettableClock(T0))
+        made.open_cases([loan(*spec) for spec in LOANS])
+        made.open_case(loan("L-9", "100.00", "2026-08-01", debtor="D-2"))
+        yield made
 
 
 def shares(engine: Engine, reference: str) -> dict[str, str]:
@@ -682,3 +694,47 @@ class TestScenarioEvents:
         path = tmp_path / "s.yaml"
         path.write_text(SCENARIO, encoding="utf-8")
         assert run_scenario(path).passed
+
+
+class TestTheTick:
+    @pytest.fixture
+    def ticking(self, tmp_path: Path) -> Iterator[Engine]:
+        """The CN policy over the three loans, loans 1 and 2 under one plan from 14 October."""
+        policy = load_policy(Path(__file__).parents[1] / "examples/policies/cn_consumer_loan.yaml")
+        with SQLiteStore(tmp_path / "a.db") as store:
+            engine = Engine(
+                policy=policy,
+                store=store,
+                clock=SettableClock(T0),
+                channels=[RecordingChannel(channels=["sms", "email", "letter", "voicemail"])],
+            )
+            engine.open_cases([loan(*spec) for spec in LOANS])
+            engine.start_plan("L-1", plan_of("4800.00", 4), actor=AGENT, at=T0, covers=["L-2"])
+            yield engine
+
+    def resolved(self, engine: Engine) -> dict[str, list[str]]:
+        kinds = ("plan_resolved", "plan_instalment_late")
+        return {
+            case_id: [e.kind for e in engine.history(case_id) if e.kind in kinds]
+            for case_id in ("L-1", "L-2")
+        }
+
+    def test_a_missed_instalment_breaks_it_once_on_each_loan(self, ticking: Engine) -> None:
+        """Both loans are reviewed: the first breaks the plan on both, the second finds it
+        broken; each loan has one plan_resolved entry and leaves repayment_plan."""
+        ticking.tick(datetime(2026, 11, 2, 1, 30, tzinfo=UTC))  # after 1 Nov: late on both
+        ticking.tick(datetime(2026, 11, 5, 1, 30, tzinfo=UTC))  # after the grace: broken
+        assert self.resolved(ticking) == {
+            "L-1": ["plan_instalment_late", "plan_resolved"],
+            "L-2": ["plan_instalment_late", "plan_resolved"],
+        }
+        # Out of the plan (to phone), then up the ladder (both are past 45 days).
+        assert [ticking.case(c).stage for c in ("L-1", "L-2")] == ["field_visit"] * 2
+        assert ticking.verify() == []
+
+    def test_an_instalment_paid_on_either_loan_keeps_it_on_both(self, ticking: Engine) -> None:
+        """1,200.00 paid on loan 2 (its own share) covers the whole plan's first instalment."""
+        ticking.record_payment("L-2", cny("1200.00"), reference="P-1", at=T0)
+        ticking.tick(datetime(2026, 11, 5, 1, 30, tzinfo=UTC))
+        assert self.resolved(ticking) == {"L-1": [], "L-2": []}
+        assert ticking.case("L-1").plan.status == "active"  # type: ignore[union-attr]

@@ -1190,8 +1190,8 @@ class Engine:
         after its grace, it breaks the plan: ``plan_broken`` fires from the
         ``repayment_plan`` stage, taking the case to the stage the workflow
         names, and a reduction plan's waiver lapses.  A plan over several
-        loans is judged on its instalments and payments together, and broken
-        on every case it covers at once.
+        loans is judged on its instalments and payments together, and late
+        or broken on every case it covers at once.
 
         Returns:
             The plan as it stands after the review, or ``None`` when the case has none.

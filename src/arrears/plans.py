@@ -413,7 +413,8 @@ class RepaymentPlan(_Agreement):
             engine); empty for one loan.
         status: ``active``, ``completed`` or ``broken`` (set by the engine).
         late: The instalments (by position) found unpaid after their date,
-            within their grace (set by the engine).
+            within their grace (set by the engine); for a plan over several
+            loans, the positions in the whole plan's schedule.
         started_at: When the plan started (set by the engine).
         ended_at: When it was completed or broken (set by the engine).
     """

@@ -272,35 +272,51 @@ def review_plan(rec: Recorder, case_id: str, *, at: datetime | None = None) -> R
     if plan is None or not plan.is_active:
         return plan
     today = case.local_date(moment)
-    if plan.cases:  # a plan over several loans is judged whole, and broken on each
-        sharing = shared_agreements(rec, plan, "plan")
-        short = joint(plan, [share for _, share in sharing]).first_short(today)
-        if short is not None:
-            for other, share in sharing:
-                _plan_broken(rec, rec.store.get(other), share, moment, short)
-            return rec.store.get(case_id).plan
-    else:
+    if not plan.cases:
         short = plan.first_short(today)
         if short is not None:
             _plan_broken(rec, case, plan, moment, short)
-            return case.plan
+        else:
+            _late(rec, case, plan, plan, moment, today)
+        return case.plan
+    # A plan over several loans is judged whole, and late or broken on each at once.
+    sharing = shared_agreements(rec, plan, "plan")
+    whole = joint(plan, [share for _, share in sharing])
+    short = whole.first_short(today)
+    for other, share in sharing:
+        if short is not None:
+            _plan_broken(rec, rec.store.get(other), share, moment, short)
+        else:
+            _late(rec, rec.store.get(other), share, whole, moment, today)
+    return rec.store.get(case_id).plan
+
+
+def _late(
+    rec: Recorder,
+    case: Case,
+    plan: RepaymentPlan,
+    judged: RepaymentPlan,
+    moment: datetime,
+    today: date,
+) -> None:
+    """Record the instalments of *judged* (the case's *plan*, or the whole of a plan over
+    several loans) unpaid after their date and not yet recorded late on *case*."""
     late = [
         index
-        for index, part in enumerate(plan.instalments)
+        for index, part in enumerate(judged.instalments)
         if part.due < today
         and index not in plan.late
-        and plan.paid < plan.due_through(index).amount
+        and judged.paid < judged.due_through(index).amount
     ]
     if late:
-        shortfall = plan.due_through(late[-1]) - plan.paid_money
+        shortfall = judged.due_through(late[-1]) - judged.paid_money
         rec.record(
             case,
-            moment,
+            rec.moment(case.id, moment),
             "plan_instalment_late",
             {"plan_id": plan.id, "instalments": late, "shortfall": str(shortfall.amount)},
         )
-        _log.bind().info("plan_instalment_late", case_id=case_id, instalments=late)
-    return case.plan
+        _log.bind().info("plan_instalment_late", case_id=case.id, instalments=late)
 
 
 def _plan_broken(
