@@ -25,7 +25,7 @@ from arrears.errors import PolicyInvalid
 from arrears.journal import JournalEntry
 from arrears.money import split
 from arrears.plans import RepaymentPlan, instalment_schedule
-from arrears.policy import load_policy
+from arrears.policy import Policy, load_policy
 from arrears.policy.allocation import AllocationRequest
 from arrears.scenarios import ScenarioInvalid, load_scenario, run_scenario
 from arrears.stores import SQLiteStore
@@ -738,3 +738,38 @@ class TestTheTick:
         ticking.tick(datetime(2026, 11, 5, 1, 30, tzinfo=UTC))
         assert self.resolved(ticking) == {"L-1": [], "L-2": []}
         assert ticking.case("L-1").plan.status == "active"  # type: ignore[union-attr]
+
+
+class TestPlanSharesInvariant:
+    @settings(max_examples=60, deadline=None)
+    @given(
+        st.lists(st.integers(min_value=1, max_value=2_000_000), min_size=2, max_size=4),
+        st.integers(min_value=1, max_value=12),
+        st.sampled_from(["oldest_due", "highest_rate", "pro_rata"]),
+    )
+    def test_each_loan_pays_its_arrears_and_each_date_the_whole_instalment(
+        self, owed: list[int], count: int, allocation: str
+    ) -> None:
+        policy = Policy(id="p", version="1", allocation=allocation)
+        engine = Engine(policy=policy, clock=SettableClock(T0))
+        engine.open_cases(
+            [
+                loan(f"L-{n}", str(Decimal(cents).scaleb(-2)), f"2026-09-{n + 1:02d}")
+                for n, cents in enumerate(owed)
+            ]
+        )
+        total = cny(str(Decimal(sum(owed)).scaleb(-2)))
+        if total.amount < Decimal(count).scaleb(-2):
+            return  # fewer cents than instalments
+        parts = instalment_schedule(total, date(2026, 11, 1), count=count)
+        plan = RepaymentPlan(id="P", kind="minimum", instalments=parts)
+        others = [f"L-{n}" for n in range(1, len(owed))]
+        engine.start_plan("L-0", plan, actor=AGENT, at=T0, covers=others)
+        by_date: dict[date, Decimal] = {}
+        for n, cents in enumerate(owed):
+            share = engine.case(f"L-{n}").plan
+            assert share is not None
+            assert share.total.amount == Decimal(cents).scaleb(-2)
+            for part in share.instalments:
+                by_date[part.due] = by_date.get(part.due, Decimal(0)) + part.amount.amount
+        assert by_date == {part.due: part.amount.amount for part in parts}
