@@ -67,7 +67,7 @@ def record_debtor_payment(
     )
     if not cases:
         raise InvalidInput(
-            "amount", str(amount), f"a payment in the currency of an open case of {debtor_id!r}"
+            "amount", str(amount), "a payment in the currency of one of the debtor's open cases"
         )
     owed = {case.id: _owed(rec, case, moment) for case in cases}
     request = AllocationRequest(amount, tuple(map(detached, cases)), owed, moment)
