@@ -23,7 +23,7 @@ from ..policy.allocation import (
     shares_of,
 )
 from ..recorder import Recorder, detached
-from .charges import charges_due
+from .charges import owed_now
 from .payments import checked_reference, payment_result, payment_under, record_payment
 from .payments import reverse_payment as reverse_one
 from .results import DebtorPayment, Reversal
@@ -54,8 +54,6 @@ def record_debtor_payment(
     if earlier is not None:  # sent again: what the first recording did
         return _again(rec, debtor_id, amount, reference, earlier)
     moment = rec.moment(None, at)
-    for case in every:
-        rec.moment(case.id, moment)  # not before any case's last entry
     cases = ordered(
         [
             case
@@ -69,7 +67,9 @@ def record_debtor_payment(
         raise InvalidInput(
             "amount", str(amount), "a payment in the currency of one of the debtor's open cases"
         )
-    owed = {case.id: _owed(rec, case, moment) for case in cases}
+    for case in cases:
+        rec.moment(case.id, moment)  # not before the last entry of a case it may pay
+    owed = {case.id: owed_now(rec, case, moment) for case in cases}
     request = AllocationRequest(amount, tuple(map(detached, cases)), owed, moment)
     shares = shares_of(chosen, request)
     whole = {
@@ -137,14 +137,6 @@ def _disputed(case: Case, moment: datetime) -> bool:
     """True while the debtor disputes the case's debt: no share of a payment to the
     debtor goes to it (15 U.S.C. 1692h)."""
     return any(hold.kind == "dispute" for hold in case.active_holds(moment))
-
-
-def _owed(rec: Recorder, case: Case, moment: datetime) -> Money:
-    """What *case* owes at *moment*: its arrears with the charges due up to then."""
-    charges = charges_due(rec, case, moment)
-    if charges is None:
-        return case.arrears
-    return case.arrears + charges.penalty + charges.fee
 
 
 def _earlier(rec: Recorder, cases: list[Case], reference: str) -> JournalEntry | None:
