@@ -319,12 +319,8 @@ class PaymentEvent(_EventBase):
 
 
 class PromiseEvent(_EventBase):
-    """A promise to pay ``amount`` by ``due`` (``type: promise``).
-
-    Attributes:
-        covers: The debtor's other cases the promise also covers (one promise
-            over several loans, shared in the policy's ``allocation`` order).
-    """
+    """A promise to pay ``amount`` by ``due`` (``type: promise``); ``covers``: the other
+    cases it also covers (one promise over several loans)."""
 
     type: Literal["promise"]
     amount: Amount
@@ -333,16 +329,8 @@ class PromiseEvent(_EventBase):
 
 
 class DebtorPaymentEvent(_EventBase):
-    """A payment to the debtor, not to one loan (``type: debtor_payment``, ``amount``).
-
-    It names no ``case``: it is shared over the debtor's open cases in its
-    currency (`arrears.engine.Engine.record_debtor_payment`).
-
-    Attributes:
-        currency: The payment's currency; the first case's when omitted.
-        allocation: ``oldest_due``, ``highest_rate`` or ``pro_rata``; the
-            policy's (``oldest_due`` without one) when omitted.
-    """
+    """A payment to the debtor, naming no case (``type: debtor_payment``, ``amount``,
+    ``currency``: the first case's, ``allocation``: the policy's, when omitted)."""
 
     type: Literal["debtor_payment"]
     amount: Amount
