@@ -573,6 +573,29 @@ class TestPlanOverSeveralLoans:
         assert len(engine.history("L-1")) == before
         assert engine.case("L-1").plan is None
 
+    @pytest.mark.parametrize("what", ["plan", "promise"])
+    def test_a_failure_on_the_second_loan_leaves_nothing_on_the_first(self, what: str) -> None:
+        store = _FailingAppend()
+        engine = Engine(store=store, clock=SettableClock(T0))
+        engine.open_cases([loan(*spec) for spec in LOANS])
+        before = engine.case("L-1").model_dump(mode="json")
+        store.fail_on = "L-2"
+
+        def agree() -> object:
+            if what == "plan":
+                return engine.start_plan(
+                    "L-1", plan_of("4800.00", 4), actor=AGENT, at=T0, covers=["L-2"]
+                )
+            return engine.record_promise(
+                "L-1", cny("4800.00"), date(2026, 10, 20), at=T0, actor=AGENT, covers=["L-2"]
+            )
+
+        with pytest.raises(OSError, match="disk"):
+            agree()
+        assert engine.case("L-1").model_dump(mode="json") == before
+        assert len(engine.history("L-1")) == 1
+        assert engine.verify() == []
+
     def test_it_must_add_up_to_the_loans_together(self, engine: Engine) -> None:
         with pytest.raises(InvalidInput) as caught:
             engine.start_plan("L-1", plan_of("3600.00", 3), actor=AGENT, at=T0, covers=["L-2"])
