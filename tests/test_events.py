@@ -181,7 +181,7 @@ def test_a_kind_is_declared_once_with_its_keys_and_effect() -> None:
     assert isinstance(payment, EntryKind)
     assert payment.name == "payment"
     assert payment.required == {"amount", "currency", "applied", "credit"}
-    assert payment.keys == payment.required | {"reference", "promise", "plan"}
+    assert payment.keys == payment.required | {"reference", "promise", "plan", "debtor"}
     assert payment.apply is not None
     assert KINDS["interaction"].apply is None
     assert KINDS["opt_out"].required == {"channel", "actor"}

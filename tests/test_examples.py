@@ -15,6 +15,7 @@ KEY_LINES = {
     "quickstart.py": "All replayed cases equal the live ones.",
     "custom_workflow.py": "- has_postal_address: no postal address for the debtor",
     "hardship_plan.py": "The replayed case equals the live one.",
+    "debtor_loans.py": "Every loan replayed from its journal equals the live one.",
 }
 
 #: Personal data the examples put into their cases; none of it may be printed or logged.

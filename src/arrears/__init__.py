@@ -22,7 +22,7 @@ from .case import (
     mask,
 )
 from .clock import Clock, SettableClock, SystemClock
-from .engine import Engine, PaymentResult, Reversal, Waiver
+from .engine import DebtorPayment, Engine, PaymentResult, Reversal, Waiver
 from .errors import (
     ApprovalDenied,
     ArrearsError,
@@ -95,6 +95,7 @@ __all__ = [
     "ContactPoint",
     "CurrencyMismatch",
     "Debtor",
+    "DebtorPayment",
     "DuplicateCase",
     "Engine",
     "Frequency",

@@ -40,6 +40,7 @@ from .operations import (
     agreements,
     charges,
     contacts,
+    debtors,
     evidence,
     holds,
     payments,
@@ -48,9 +49,10 @@ from .operations import (
     tasks,
 )
 from .operations import cases as opening
-from .operations.results import PaymentResult, Reversal, Waiver
+from .operations.results import DebtorPayment, PaymentResult, Reversal, Waiver
 from .plans import Instalment, Promise, RepaymentPlan
 from .policy import Facts, Policy, SendAction, TaskAction
+from .policy.allocation import Allocation
 from .recorder import ATTEMPTS, Recorder, detached, detached_all, operation
 from .settlements import ApprovalLimits
 from .signing import Key
@@ -59,7 +61,7 @@ from .tasks import Agent, Task
 from .tick import TickReport, run_tick
 from .workflow import Migration, TransitionResult, Workflow
 
-__all__ = ["ATTEMPTS", "Engine", "PaymentResult", "Reversal", "Waiver"]
+__all__ = ["ATTEMPTS", "DebtorPayment", "Engine", "PaymentResult", "Reversal", "Waiver"]
 
 
 class Engine:
@@ -1085,6 +1087,7 @@ class Engine:
         grace_days: int = 0,
         at: datetime | None = None,
         actor: Actor = SYSTEM,
+        covers: Iterable[str] | None = None,
     ) -> Promise:
         """Record a promise to pay *amount* by *due*, and fire ``promise`` where the stage allows.
 
@@ -1102,10 +1105,23 @@ class Engine:
             grace_days: Days after each date before a shortfall counts.
             at: When the promise was made (the clock's now when omitted).
             actor: Who took it.
+            covers: The debtor's other cases the promise also covers: the
+                amount is shared over them as a payment to the debtor would be
+                (the policy's ``allocation``, each up to what it owes), each
+                instalment likewise, and each case records its share under one
+                id in this unit of work (a case left nothing is not covered).
+                The promise is kept once every share is paid (or its case
+                owes nothing overdue), and judged whole by `review_promises`:
+                partly kept or broken on every case at once.
+
+        Returns:
+            The promise (with *covers*, the whole of it, its ``cases`` naming each case).
 
         Raises:
-            InvalidInput: a bad amount, date, schedule or grace, or a case in a terminal stage.
-            CurrencyMismatch: the amount is in another currency than the case.
+            InvalidInput: a bad amount, date, schedule or grace, or a case in a
+                terminal stage; a case in *covers* that is not another live case
+                of the same debtor (``covers[i]``), or more than the cases owe together.
+            CurrencyMismatch: the amount is in another currency than a case.
         """
         return agreements.record_promise(
             self._recorder,
@@ -1116,6 +1132,7 @@ class Engine:
             grace_days=grace_days,
             at=at,
             actor=actor,
+            covers=covers,
         )
 
     @operation
@@ -1126,7 +1143,9 @@ class Engine:
         with the payments short of every instalment up to that date:
         ``partly_kept`` (with the shortfall) when something was paid,
         ``broken`` when nothing was.  Either fires ``promise_broken`` from the
-        ``promise`` stage, taking the case where the workflow says.
+        ``promise`` stage, taking the case where the workflow says.  A promise
+        over several loans is judged on its instalments and payments together,
+        and resolved on every case it covers at once.
 
         Returns:
             The promise as it stands after the review, or ``None`` when the case has none.
@@ -1164,6 +1183,7 @@ class Engine:
         actor: Actor,
         approver: Actor | None = None,
         at: datetime | None = None,
+        covers: Iterable[str] | None = None,
     ) -> RepaymentPlan:
         """Start a repayment plan and fire ``offer_plan``.
 
@@ -1173,15 +1193,31 @@ class Engine:
         and every document the plan requires must have been recorded
         (`record_document`).  An open promise is superseded by the plan.
 
+        With *covers*, the debtor's other cases the plan also covers, one plan
+        pays the arrears of them all: its instalments plus the waived part
+        must equal what they owe together.  Each case starts its share of the
+        plan, under the same id, in this unit of work: its arrears, paid by
+        the instalments in the policy's ``allocation`` order (a reduction's
+        waived part shared in proportion to the arrears).  The plan is judged
+        whole: completed once every share is paid, broken on every case when
+        the instalments together fall short after their grace
+        (`review_plan`).  The documents are checked on *case_id*.
+
+        Returns:
+            The plan as started (with *covers*, the whole plan, its ``cases``
+            naming each case; each case holds its share).
+
         Raises:
             InvalidInput: a plan that is not new, does not add up, starts in
                 the past, or whose documents are missing (named in the error);
-                another plan is active.
-            CurrencyMismatch: the plan is in another currency than the case.
-            TransitionDenied: ``offer_plan`` is refused (journaled; no plan recorded).
+                another plan is active; a case in *covers* that is not another
+                live case of the same debtor (``covers[i]``).
+            CurrencyMismatch: the plan is in another currency than a case.
+            TransitionDenied: ``offer_plan`` is refused on a case (journaled; no
+                plan recorded on any).
         """
         return agreements.start_plan(
-            self._recorder, case_id, plan, actor=actor, approver=approver, at=at
+            self._recorder, case_id, plan, actor=actor, approver=approver, at=at, covers=covers
         )
 
     @operation
@@ -1191,7 +1227,9 @@ class Engine:
         An instalment unpaid after its date is recorded as late (once); unpaid
         after its grace, it breaks the plan: ``plan_broken`` fires from the
         ``repayment_plan`` stage, taking the case to the stage the workflow
-        names, and a reduction plan's waiver lapses.
+        names, and a reduction plan's waiver lapses.  A plan over several
+        loans is judged on its instalments and payments together, and late
+        or broken on every case it covers at once.
 
         Returns:
             The plan as it stands after the review, or ``None`` when the case has none.
@@ -1225,6 +1263,94 @@ class Engine:
         """
         return payments.reverse_payment(
             self._recorder, case_id, reference, at=at, actor=actor, reason=reason
+        )
+
+    @operation
+    def record_debtor_payment(
+        self,
+        debtor_id: str,
+        amount: Money,
+        *,
+        reference: str,
+        at: datetime | None = None,
+        allocation: Allocation | None = None,
+        order: Sequence[str] = ALLOCATION_ORDER,
+    ) -> DebtorPayment:
+        """Record a payment to the debtor, not to one loan: shared across their open cases.
+
+        The amount is shared over the debtor's cases in a live stage and in
+        the payment's currency (cases in another currency are left out), but
+        never a case whose debt the debtor disputes (an active ``dispute``
+        hold: 15 U.S.C. 1692h), in the order *allocation* sets:
+        ``oldest_due`` (earliest due date, then case id), ``highest_rate``
+        (highest penalty rate first), ``pro_rata`` (in proportion to what
+        each owes), a lender's function, or the debtor's own directions (the
+        share of each case, by id) (`arrears.policy.allocation`); the
+        policy's ``allocation`` when omitted, ``oldest_due`` without a
+        policy.  Each case takes at most its arrears with the charges due up
+        to the payment; what is left once all are paid stays as credit on
+        the first case of the order.
+
+        Each case with a share records it as `record_payment` does (charges
+        first, the promise kept, the plan completed, the cure), with the
+        same *reference* and the whole payment beside it; all of them are
+        one unit of work.  Recording the same reference again records
+        nothing and returns what the first recording did.
+
+        Args:
+            debtor_id: The debtor (``case.debtor.id``).
+            amount: The payment, positive.
+            reference: The payment's reference (a bank's or provider's id).
+            at: When (the clock's now when omitted).
+            allocation: The order: a word above, ``module:function``, a
+                function, or the debtor's directions.
+            order: The components each share pays, in order (penalty first by default).
+
+        Returns:
+            The shares by case id and what each did.
+
+        Raises:
+            InvalidInput: not positive Money, a bad reference, a debtor with no
+                open case in the currency (``amount``), an unknown debtor
+                (``debtor_id``), a lender's function whose shares are not the
+                debtor's open cases or do not sum to the amount exactly
+                (``allocation``; a directed share: ``allocation[case id]``), or
+                a reference that names another payment.
+        """
+        return debtors.record_debtor_payment(
+            self._recorder,
+            debtor_id,
+            amount,
+            reference=reference,
+            at=at,
+            allocation=allocation,
+            order=order,
+        )
+
+    @operation
+    def reverse_debtor_payment(
+        self,
+        debtor_id: str,
+        reference: str,
+        *,
+        at: datetime | None = None,
+        actor: Actor = SYSTEM,
+        reason: str | None = None,
+    ) -> dict[str, Reversal]:
+        """Undo a returned payment to the debtor: every share, on every case, in one unit of work.
+
+        Each share is reversed as `reverse_payment` reverses a payment to one
+        case (a share alone cannot be: `reverse_payment` refuses it).
+
+        Returns:
+            What each reversal did, by case id.
+
+        Raises:
+            InvalidInput: no payment to the debtor under that reference, or
+                already reversed.
+        """
+        return debtors.reverse_debtor_payment(
+            self._recorder, debtor_id, reference, at=at, actor=actor, reason=reason
         )
 
     @operation

@@ -41,6 +41,8 @@ __all__ = [
     "ConsentData",
     "ContactDeniedData",
     "CreditAppliedData",
+    "DebtorPaymentData",
+    "DebtorShare",
     "DocumentData",
     "EntryCheck",
     "EntryKind",
@@ -279,6 +281,21 @@ class Share(TypedDict):
     counted: str
 
 
+class DebtorShare(TypedDict):
+    """One case's share of a payment to the debtor."""
+
+    case_id: str
+    amount: str
+
+
+class DebtorPaymentData(TypedDict):
+    """The payment to the debtor a case's payment is its share of."""
+
+    amount: str  # the whole payment, in the share's currency
+    allocation: str  # the order it was shared in
+    shares: list[DebtorShare]  # in the order they were paid
+
+
 class PaymentData(TypedDict):
     """A payment, allocated across the overdue components."""
 
@@ -287,6 +304,7 @@ class PaymentData(TypedDict):
     applied: dict[str, str]  # by component
     credit: str
     reference: NotRequired[str]
+    debtor: NotRequired[DebtorPaymentData]
     promise: NotRequired[Share]
     plan: NotRequired[Share]
 

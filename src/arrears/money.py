@@ -13,7 +13,7 @@ sum of money.  Arithmetic and ordering only work within one currency.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, getcontext
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation, getcontext
 from typing import Any, Final
 
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
@@ -23,7 +23,14 @@ from pydantic_core import core_schema
 from .errors import CurrencyMismatch, InvalidInput
 from .limits import MAX_AMOUNT
 
-__all__ = ["ALLOCATION_ORDER", "Money", "allocate", "currency_quantum", "minor_units"]
+__all__ = [
+    "ALLOCATION_ORDER",
+    "Money",
+    "allocate",
+    "currency_quantum",
+    "minor_units",
+    "split",
+]
 
 
 _QUANTA: dict[str, Decimal] = {}
@@ -334,3 +341,39 @@ def allocate(
         applied[name] = Money(part, payment.currency)
         remaining -= part
     return applied, Money(remaining, payment.currency)
+
+
+def split(total: Money, weights: Sequence[Decimal]) -> list[Money]:
+    """Share *total* in proportion to *weights*, in whole minor units, summing to it exactly.
+
+    Each share is rounded down to the currency's minor unit; the units that
+    rounding leaves go one each to the largest remainders, the earliest
+    position first among equal ones (the largest remainder method), so the
+    result depends on the order of *weights* and on nothing else.
+
+    Examples:
+        >>> [str(m.amount) for m in split(Money("100.00", "CNY"), [Decimal(1)] * 3)]
+        ['33.34', '33.33', '33.33']
+        >>> [str(m.amount) for m in split(Money("1000", "JPY"), [Decimal(2), Decimal(1)])]
+        ['667', '333']
+
+    Raises:
+        InvalidInput: *total* is negative, or a weight is negative, or they sum to zero.
+    """
+    currency = total.currency
+    if total.amount < 0:
+        raise InvalidInput("total", str(total), "zero or more")
+    for position, weight in enumerate(weights):
+        if not isinstance(weight, Decimal) or not weight.is_finite() or weight < 0:
+            raise InvalidInput(f"weights[{position}]", str(weight), "a Decimal of zero or more")
+    whole = sum(weights, Decimal(0))
+    if not whole:
+        raise InvalidInput("weights", [str(w) for w in weights], "weights summing to more than 0")
+    quantum = currency_quantum(currency)
+    exact = [total.amount * weight / whole for weight in weights]
+    parts = [value.quantize(quantum, rounding=ROUND_DOWN) for value in exact]
+    spare = int((total.amount - sum(parts, Decimal(0))) / quantum)
+    by_remainder = sorted(range(len(parts)), key=lambda i: (-(exact[i] - parts[i]), i))
+    for index in by_remainder[:spare]:
+        parts[index] += quantum
+    return [Money(part, currency) for part in parts]

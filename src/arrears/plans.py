@@ -31,8 +31,10 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     ValidationInfo,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -242,6 +244,15 @@ class _Agreement(BaseModel):
     grace_days: int = Field(default=0, ge=0, le=366)
     # The default is validated too, so it becomes the currency's zero ("0.00").
     paid: Decimal = Field(default=Decimal(0), ge=0, allow_inf_nan=False, validate_default=True)
+    cases: tuple[Annotated[str, Field(pattern=_ID)], ...] = ()
+
+    @model_serializer(mode="wrap")
+    def _one_case_as_before(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # An agreement of one case is written as it was before agreements could cover several.
+        data = handler(self)
+        if isinstance(data, dict) and not self.cases:
+            data.pop("cases", None)
+        return data
 
     @model_validator(mode="before")
     @classmethod
@@ -331,6 +342,8 @@ class Promise(_Agreement):
         instalments: The amounts and dates promised, in date order.
         grace_days: Days after a due date before a shortfall counts.
         paid: What has been paid towards it so far.
+        cases: For a promise over several of the debtor's loans, every case it
+            covers (each holds its share, under the same id); empty for one loan.
         status: ``open``, ``kept``, ``partly_kept``, ``broken``, or
             ``superseded`` by a later promise or a repayment plan.
         shortfall: What was missing when it was judged partly kept or broken.
@@ -395,9 +408,13 @@ class RepaymentPlan(_Agreement):
         required_documents: Document kinds that must be recorded before the
             plan can start; `REQUIRED_DOCUMENTS` for its kind when omitted.
         paid: What has been paid towards it so far (set by the engine).
+        cases: For a plan over several of the debtor's loans, every case it
+            covers (each holds its share, under the same id; set by the
+            engine); empty for one loan.
         status: ``active``, ``completed`` or ``broken`` (set by the engine).
         late: The instalments (by position) found unpaid after their date,
-            within their grace (set by the engine).
+            within their grace (set by the engine); for a plan over several
+            loans, the positions in the whole plan's schedule.
         started_at: When the plan started (set by the engine).
         ended_at: When it was completed or broken (set by the engine).
     """

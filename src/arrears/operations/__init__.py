@@ -4,7 +4,8 @@ Every function here takes the `arrears.recorder.Recorder` first and records
 only through it; `arrears.engine.Engine` is the façade that makes each
 public method one unit of work (`arrears.recorder.operation`) and delegates
 here.  Imports point one way: `_common` and `results` at the bottom, then
-`stages` (triggers and the cure), `charges`, `agreements` (promises and
-plans), `payments`; `cases`, `holds`, `contacts`, `reviews`, `tasks` and
-`evidence` beside them.
+`stages` (triggers and the cure), `charges`, `joint` (agreements over
+several loans), `agreements` (promises and plans), `payments`, `debtors`
+(a payment to the debtor across their loans); `cases`, `holds`,
+`contacts`, `reviews`, `tasks` and `evidence` beside them.
 """

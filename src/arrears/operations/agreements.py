@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Final
@@ -20,7 +20,8 @@ from ..money import Money, allocate
 from ..plans import Instalment, PlanStatus, Promise, PromiseStatus, RepaymentPlan
 from ..recorder import Recorder
 from ._common import build, case_money, check_actor
-from .charges import accrue_due, charges_due
+from .charges import accrue_due, owed_now
+from .joint import joint, plan_shares, promise_shares, shared_agreements
 from .stages import check_live, fire, fire_quietly, react, record_then_fire
 
 _log = get_logger("arrears")
@@ -39,8 +40,11 @@ def record_promise(
     grace_days: int = 0,
     at: datetime | None = None,
     actor: Actor = SYSTEM,
+    covers: Iterable[str] | None = None,
 ) -> Promise:
     """Record a promise to pay *amount* by *due*, and fire ``promise`` where the stage allows.
+
+    With *covers*, one promise over several loans: each records its share.
 
     `arrears.engine.Engine.record_promise`, which documents it.
     """
@@ -49,7 +53,7 @@ def record_promise(
     check_actor(actor)
     check_live(rec, case)
     money = case_money(case, amount, "amount")
-    if money > case.balance.outstanding:
+    if covers is None and money > case.balance.outstanding:
         raise InvalidInput("amount", str(money), f"at most the {case.balance.outstanding} owed")
     today = case.local_date(moment)
     if not isinstance(due, date) or isinstance(due, datetime) or due < today:
@@ -63,15 +67,29 @@ def record_promise(
         instalments=parts,
         grace_days=checked_days(grace_days),
     )
+    if covers is None:
+        _make_promise(rec, case, promise, moment, actor)
+        return promise
+    shares = promise_shares(rec, case, promise, covers, moment)
+    for other in shares:
+        rec.moment(other, moment)  # not before any case's last entry
+    for other, share in shares.items():
+        _make_promise(rec, rec.store.get(other), share, moment, actor)
+    return promise.model_copy(update={"cases": tuple(shares)})
+
+
+def _make_promise(
+    rec: Recorder, case: Case, promise: Promise, moment: datetime, actor: Actor
+) -> None:
+    """Record *promise* on *case*, and fire ``promise`` where the stage allows."""
     data: dict[str, Any] = {"promise": promise.model_dump(mode="json"), "actor": actor.id}
     if case.promise is not None and case.promise.is_open:
         data["supersedes"] = case.promise.id
     rec.record(case, moment, "promise_made", data)
-    _log.bind().info("promise_made", case_id=case_id, promise_id=promise.id)
+    _log.bind().info("promise_made", case_id=case.id, promise_id=promise.id)
     if "promise" in rec.workflow.triggers and case.stage in rec.workflow.sources_of("promise"):
         fire_quietly(rec, case, "promise", moment, "promise to pay recorded", actor)
-    react(rec, case_id, "promise", moment)
-    return promise
+    react(rec, case.id, "promise", moment)
 
 
 def review_promises(rec: Recorder, case_id: str, *, at: datetime | None = None) -> Promise | None:
@@ -86,25 +104,19 @@ def review_promises(rec: Recorder, case_id: str, *, at: datetime | None = None) 
         return promise
     if promise_kept(rec, case, moment):
         return case.promise
-    short = promise.first_short(case.local_date(moment))
+    today = case.local_date(moment)
+    if not promise.cases:
+        short = promise.first_short(today)
+        if short is not None:
+            _promise_short(rec, case, promise, moment, short, promise.paid)
+        return case.promise
+    # A promise over several loans is judged whole, and resolved on each at once.
+    sharing = shared_agreements(rec, promise, "promise")
+    whole = joint(promise, [share for _, share in sharing])
+    short = whole.first_short(today)
     if short is not None:
-        index, shortfall = short
-        status = PromiseStatus.PARTLY_KEPT if promise.paid else PromiseStatus.BROKEN
-        rec.record(
-            case,
-            moment,
-            "promise_resolved",
-            {
-                "promise_id": promise.id,
-                "status": str(status),
-                "paid": str(promise.paid),
-                "shortfall": str(shortfall.amount),
-                "instalment": index,
-            },
-        )
-        _log.bind().info("promise_resolved", case_id=case_id, status=str(status))
-        if case.stage == "promise" and "promise_broken" in rec.workflow.triggers:
-            fire_quietly(rec, case, "promise_broken", moment, f"promise {status}", SYSTEM)
+        for other, share in sharing:
+            _promise_short(rec, rec.store.get(other), share, moment, short, whole.paid)
     return case.promise
 
 
@@ -143,8 +155,9 @@ def start_plan(
     actor: Actor,
     approver: Actor | None = None,
     at: datetime | None = None,
+    covers: Iterable[str] | None = None,
 ) -> RepaymentPlan:
-    """Start a repayment plan and fire ``offer_plan``.
+    """Start a repayment plan and fire ``offer_plan``; with *covers*, over several loans.
 
     `arrears.engine.Engine.start_plan`, which documents it.
     """
@@ -153,16 +166,37 @@ def start_plan(
     check_actor(actor)
     if not isinstance(plan, RepaymentPlan):
         raise InvalidInput("plan", plan, "a RepaymentPlan")
-    if plan.paid or plan.status != PlanStatus.ACTIVE or plan.late or plan.started_at:
+    if plan.paid or plan.status != PlanStatus.ACTIVE or plan.late or plan.started_at or plan.cases:
         raise InvalidInput("plan", plan.id, "a new plan (nothing paid, not started)")
+    if covers is None:
+        _check_plan(rec, case, plan, moment, actor, approver)
+        return _record_plan(rec, case_id, plan, moment, actor, approver)
+    shares = plan_shares(rec, case, plan, covers, moment)
+    for index, (other, share) in enumerate(shares.items()):  # every check before any record
+        _check_plan(rec, rec.store.get(other), share, moment, actor, approver, documents=not index)
+    for other, share in shares.items():
+        _record_plan(rec, other, share, moment, actor, approver)
+    return plan.model_copy(update={"started_at": moment, "cases": tuple(shares)})
+
+
+def _check_plan(
+    rec: Recorder,
+    case: Case,
+    plan: RepaymentPlan,
+    moment: datetime,
+    actor: Actor,
+    approver: Actor | None,
+    *,
+    documents: bool = True,
+) -> None:
+    """Refuse a plan the case cannot start; a refused ``offer_plan`` is journaled, then raised."""
+    case_id = case.id
+    rec.moment(case_id, moment)
     if plan.currency != case.currency:
         raise CurrencyMismatch("plan", case.currency, plan.currency)
     if case.plan is not None and (case.plan.is_active or case.plan.id == plan.id):
         raise InvalidInput("plan", plan.id, f"no plan active or with the id {case.plan.id!r}")
-    pending = charges_due(rec, case, moment)
-    arrears = case.arrears
-    if pending is not None:  # charges up to today count: they are recorded first
-        arrears = arrears + pending.penalty + pending.fee
+    arrears = owed_now(rec, case, moment)
     covered = plan.total + plan.waived_money
     if covered != arrears:
         raise InvalidInput(
@@ -176,7 +210,7 @@ def start_plan(
             "plan", plan.instalments[0].due.isoformat(), f"a first date from {today} on"
         )
     missing = [kind for kind in plan.documents if kind not in case.documents]
-    if missing:
+    if documents and missing:
         raise InvalidInput(
             "required_documents",
             missing,
@@ -187,6 +221,18 @@ def start_plan(
     )
     if not rec.workflow.decide(case, ctx).allowed:
         fire(rec, case_id, "offer_plan", actor=actor, approver=approver, at=moment)
+
+
+def _record_plan(
+    rec: Recorder,
+    case_id: str,
+    plan: RepaymentPlan,
+    moment: datetime,
+    actor: Actor,
+    approver: Actor | None,
+) -> RepaymentPlan:
+    """Record the charges due, the plan and ``offer_plan`` on a case `_check_plan` passed."""
+    case = rec.store.get(case_id)
     accrue_due(rec, case, moment)
     started = plan.model_copy(update={"started_at": moment})
     data: dict[str, Any] = {"plan": started.model_dump(mode="json"), "actor": actor.id}
@@ -226,43 +272,74 @@ def review_plan(rec: Recorder, case_id: str, *, at: datetime | None = None) -> R
     if plan is None or not plan.is_active:
         return plan
     today = case.local_date(moment)
-    short = plan.first_short(today)
-    if short is not None:
-        index, shortfall = short
-        rec.record(
-            case,
-            moment,
-            "plan_resolved",
-            {
-                "plan_id": plan.id,
-                "status": str(PlanStatus.BROKEN),
-                "paid": str(plan.paid),
-                "shortfall": str(shortfall.amount),
-                "instalment": index,
-                "waived": {},
-            },
-        )
-        _log.bind().info("plan_resolved", case_id=case_id, status="broken")
-        if case.stage == "repayment_plan" and "plan_broken" in rec.workflow.triggers:
-            fire_quietly(rec, case, "plan_broken", moment, "plan instalment missed", SYSTEM)
+    if not plan.cases:
+        short = plan.first_short(today)
+        if short is not None:
+            _plan_broken(rec, case, plan, moment, short)
+        else:
+            _late(rec, case, plan, plan, moment, today)
         return case.plan
+    # A plan over several loans is judged whole, and late or broken on each at once.
+    sharing = shared_agreements(rec, plan, "plan")
+    whole = joint(plan, [share for _, share in sharing])
+    short = whole.first_short(today)
+    for other, share in sharing:
+        if short is not None:
+            _plan_broken(rec, rec.store.get(other), share, moment, short)
+        else:
+            _late(rec, rec.store.get(other), share, whole, moment, today)
+    return rec.store.get(case_id).plan
+
+
+def _late(
+    rec: Recorder,
+    case: Case,
+    plan: RepaymentPlan,
+    judged: RepaymentPlan,
+    moment: datetime,
+    today: date,
+) -> None:
+    """Record the instalments of *judged* (the case's *plan*, or the whole of a plan over
+    several loans) unpaid after their date and not yet recorded late on *case*."""
     late = [
         index
-        for index, part in enumerate(plan.instalments)
+        for index, part in enumerate(judged.instalments)
         if part.due < today
         and index not in plan.late
-        and plan.paid < plan.due_through(index).amount
+        and judged.paid < judged.due_through(index).amount
     ]
     if late:
-        shortfall = plan.due_through(late[-1]) - plan.paid_money
+        shortfall = judged.due_through(late[-1]) - judged.paid_money
         rec.record(
             case,
-            moment,
+            rec.moment(case.id, moment),
             "plan_instalment_late",
             {"plan_id": plan.id, "instalments": late, "shortfall": str(shortfall.amount)},
         )
-        _log.bind().info("plan_instalment_late", case_id=case_id, instalments=late)
-    return case.plan
+        _log.bind().info("plan_instalment_late", case_id=case.id, instalments=late)
+
+
+def _plan_broken(
+    rec: Recorder, case: Case, plan: RepaymentPlan, moment: datetime, short: tuple[int, Money]
+) -> None:
+    """Record the plan broken on *case* (*short*: the instalment and the shortfall)."""
+    index, shortfall = short
+    rec.record(
+        case,
+        rec.moment(case.id, moment),
+        "plan_resolved",
+        {
+            "plan_id": plan.id,
+            "status": str(PlanStatus.BROKEN),
+            "paid": str(plan.paid),
+            "shortfall": str(shortfall.amount),
+            "instalment": index,
+            "waived": {},
+        },
+    )
+    _log.bind().info("plan_resolved", case_id=case.id, status="broken")
+    if case.stage == "repayment_plan" and "plan_broken" in rec.workflow.triggers:
+        fire_quietly(rec, case, "plan_broken", moment, "plan instalment missed", SYSTEM)
 
 
 def instalment_schedule(
@@ -303,16 +380,67 @@ def instalment_schedule(
     return tuple(parts)
 
 
+def _promise_short(
+    rec: Recorder,
+    case: Case,
+    promise: Promise,
+    moment: datetime,
+    short: tuple[int, Money],
+    paid: Decimal,
+) -> None:
+    """Record *promise* partly kept (something *paid*) or broken on *case*; fire
+    ``promise_broken``."""
+    index, shortfall = short
+    status = PromiseStatus.PARTLY_KEPT if paid else PromiseStatus.BROKEN
+    rec.record(
+        case,
+        rec.moment(case.id, moment),
+        "promise_resolved",
+        {
+            "promise_id": promise.id,
+            "status": str(status),
+            "paid": str(promise.paid),
+            "shortfall": str(shortfall.amount),
+            "instalment": index,
+        },
+    )
+    _log.bind().info("promise_resolved", case_id=case.id, status=str(status))
+    if case.stage == "promise" and "promise_broken" in rec.workflow.triggers:
+        fire_quietly(rec, case, "promise_broken", moment, f"promise {status}", SYSTEM)
+
+
 def promise_kept(rec: Recorder, case: Case, moment: datetime) -> bool:
-    """Record the open promise as kept when the payments cover it or nothing is overdue."""
+    """Record the open promise as kept when the payments cover it or nothing is overdue.
+
+    A promise over several loans is kept once that holds of every share, on each of them.
+    """
     promise = case.promise
     if promise is None or not promise.is_open:
         return False
-    if promise.paid < promise.total.amount and case.balance.has_arrears:
+    if not promise.cases:
+        if promise.paid < promise.total.amount and case.balance.has_arrears:
+            return False
+        _promise_done(rec, case, moment)
+        return True
+    sharing = [
+        (rec.store.get(other), share) for other, share in shared_agreements(rec, promise, "promise")
+    ]
+    if any(
+        share.paid < share.total.amount and other.balance.has_arrears for other, share in sharing
+    ):
         return False
+    for other, _ in sharing:
+        _promise_done(rec, other, moment)
+    return True
+
+
+def _promise_done(rec: Recorder, case: Case, moment: datetime) -> None:
+    """Record the case's open promise kept; fire ``promise_kept`` while arrears remain."""
+    promise = case.promise
+    assert promise is not None
     rec.record(
         case,
-        moment,
+        rec.moment(case.id, moment),
         "promise_resolved",
         {
             "promise_id": promise.id,
@@ -328,14 +456,34 @@ def promise_kept(rec: Recorder, case: Case, moment: datetime) -> bool:
         and "promise_kept" in rec.workflow.triggers
     ):
         fire_quietly(rec, case, "promise_kept", moment, "promise kept", SYSTEM)
-    return True
 
 
 def plan_completed(rec: Recorder, case: Case, moment: datetime) -> bool:
-    """Record the active plan as completed once it is paid; apply a reduction's waiver."""
+    """Record the active plan as completed once it is paid; apply a reduction's waiver.
+
+    A plan over several loans is completed once every share is paid, on each of them.
+    """
     plan = case.plan
-    if plan is None or not plan.is_active or plan.paid < plan.total.amount:
+    if plan is None or not plan.is_active:
         return False
+    if plan.cases:
+        sharing = shared_agreements(rec, plan, "plan")
+        if any(share.paid < share.total.amount for _, share in sharing):
+            return False
+        for other, _ in sharing:
+            _plan_done(rec, rec.store.get(other), moment)
+        return True
+    if plan.paid < plan.total.amount:
+        return False
+    _plan_done(rec, case, moment)
+    return True
+
+
+def _plan_done(rec: Recorder, case: Case, moment: datetime) -> None:
+    """Record the case's active plan completed (a reduction's waiver applied), and fire
+    ``plan_completed``."""
+    plan = case.plan
+    assert plan is not None
     waived: dict[str, str] = {}
     if plan.waived and case.balance.has_arrears:
         waiver = min(plan.waived_money, case.arrears)
@@ -343,7 +491,7 @@ def plan_completed(rec: Recorder, case: Case, moment: datetime) -> bool:
         waived = {name: str(part.amount) for name, part in parts.items() if part}
     rec.record(
         case,
-        moment,
+        rec.moment(case.id, moment),
         "plan_resolved",
         {
             "plan_id": plan.id,
@@ -355,7 +503,6 @@ def plan_completed(rec: Recorder, case: Case, moment: datetime) -> bool:
     _log.bind().info("plan_resolved", case_id=case.id, status="completed")
     if case.stage == "repayment_plan" and "plan_completed" in rec.workflow.triggers:
         fire_quietly(rec, case, "plan_completed", moment, "plan completed", SYSTEM)
-    return True
 
 
 def payment_shares(rec: Recorder, case: Case, amount: Money) -> dict[str, Any]:

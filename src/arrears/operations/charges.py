@@ -164,3 +164,11 @@ def use_credit(rec: Recorder, case: Case, moment: datetime) -> PaymentResult | N
     rec.record(case, moment, "credit_applied", data)
     _log.bind().info("credit_applied", case_id=case.id)
     return PaymentResult(applied, Money.zero(case.currency), cure(rec, case, moment))
+
+
+def owed_now(rec: Recorder, case: Case, moment: datetime) -> Money:
+    """The case's arrears with the charges due under its terms up to *moment*."""
+    pending = charges_due(rec, case, moment)
+    if pending is None:
+        return case.arrears
+    return case.arrears + pending.penalty + pending.fee

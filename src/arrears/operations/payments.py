@@ -5,7 +5,7 @@ reference, approval limits.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
@@ -49,8 +49,12 @@ def record_payment(
     at: datetime | None = None,
     reference: str | None = None,
     order: Sequence[str] = ALLOCATION_ORDER,
+    debtor: Mapping[str, Any] | None = None,
 ) -> PaymentResult:
     """Record a payment: allocate it across the overdue components, keep any rest as credit.
+
+    With *debtor*, the payment is this case's share of a payment to the
+    debtor (`arrears.operations.debtors`): recorded with the whole of it.
 
     `arrears.engine.Engine.record_payment`, which documents it.
     """
@@ -64,6 +68,10 @@ def record_payment(
         entries = rec.store.entries(case_id)
         earlier = payment_under(entries, reference)
         if earlier is not None:  # sent again: what the first recording did
+            if debtor is None and "debtor" in earlier.data:
+                raise InvalidInput(
+                    "reference", reference, "a new reference: it names a payment to the debtor"
+                )
             return payment_result(earlier, amount, entries)
     moment = rec.moment(case_id, at)
     accrue_due(rec, case, moment)  # charges up to today first: none lost once principal is paid
@@ -76,6 +84,8 @@ def record_payment(
     }
     if reference is not None:
         data["reference"] = reference
+    if debtor is not None:
+        data["debtor"] = dict(debtor)
     data.update(payment_shares(rec, case, amount))
     rec.record(case, moment, "payment", data)
     _log.bind().info("payment", case_id=case_id, currency=amount.currency)
@@ -93,8 +103,12 @@ def reverse_payment(
     at: datetime | None = None,
     actor: Actor = SYSTEM,
     reason: str | None = None,
+    share: bool = False,
 ) -> Reversal:
     """Undo a returned payment: restore what it paid, and re-open what it closed.
+
+    A case's share of a payment to the debtor is reversed only with *share*
+    (`arrears.operations.debtors.reverse_debtor_payment` reverses every share).
 
     `arrears.engine.Engine.reverse_payment`, which documents it.
     """
@@ -110,6 +124,13 @@ def reverse_payment(
         expected = "the reference of one recorded payment"
         raise InvalidInput("reference", reference, expected)
     payment = found[0]
+    if "debtor" in payment.data and not share:
+        raise InvalidInput(
+            "reference",
+            reference,
+            "the reference of a payment to this case: this one was shared across the "
+            "debtor's cases (reverse_debtor_payment reverses every share)",
+        )
     if any(e.kind == "payment_reversed" and e.data["payment_seq"] == payment.seq for e in history):
         raise InvalidInput("reference", reference, "a payment not already reversed")
     data = reversal(case, history, payment)

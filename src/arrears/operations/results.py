@@ -1,4 +1,5 @@
-"""What operations return besides cases and entries: `PaymentResult`, `Reversal`, `Waiver`."""
+"""What operations return besides cases and entries: `PaymentResult`, `DebtorPayment`,
+`Reversal`, `Waiver`."""
 
 from __future__ import annotations
 
@@ -26,6 +27,24 @@ class PaymentResult:
     applied: Mapping[str, Money]
     credit: Money
     cured: TransitionResult | None
+
+
+@dataclass(frozen=True, slots=True)
+class DebtorPayment:
+    """What a payment to the debtor did, across their cases.
+
+    Attributes:
+        reference: The payment's reference, recorded on every share.
+        amount: The whole payment.
+        shares: The share of each case that got one, by case id, in the
+            order they were paid; they sum to *amount*.
+        payments: What each share did on its case (as `PaymentResult`), by case id.
+    """
+
+    reference: str
+    amount: Money
+    shares: Mapping[str, Money]
+    payments: Mapping[str, PaymentResult]
 
 
 @dataclass(frozen=True, slots=True)

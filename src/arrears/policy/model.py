@@ -24,6 +24,7 @@ from ..case import Channel, HoldKind, Outcome, Party
 from ..compliance import Compliance, Role, known_packs
 from ..errors import InvalidInput
 from ..workflow import Workflow, standard_definition
+from .allocation import AllocationName
 from .ceilings import rate_problems
 from .checks import FieldPath, check_references, closed_cycles, destination, unique_ids
 from .conditions import CelCondition, ConditionError, Test, When, both
@@ -309,6 +310,8 @@ class Policy(_Spec):
             when the policy loads (`PythonRule`); more may be registered with `rule`.
         per_debtor: The lender's own caps on what one debtor receives across all
             their loans (`DebtorLimit`), judged with the packs' rules.
+        allocation: How a payment to the debtor is shared over their loans
+            (`arrears.policy.allocation`): ``oldest_due`` by default.
     """
 
     id: Name
@@ -329,6 +332,7 @@ class Policy(_Spec):
     review: Review = Review()
     python_rules: tuple[PythonRule, ...] = Field(default=(), alias="rules")
     per_debtor: tuple[DebtorLimit, ...] = ()
+    allocation: AllocationName = "oldest_due"
 
     _rules: list[tuple[str, PolicyRule]] = PrivateAttr(default_factory=list)
     _workflow: Workflow | None = PrivateAttr(default=None)

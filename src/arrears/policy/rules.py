@@ -65,7 +65,7 @@ class PythonRule(BaseModel):
 
     @model_validator(mode="after")
     def _import(self) -> Self:
-        self._function = _resolve(self.function)
+        self._function = resolve_function(self.function)
         return self
 
     @property
@@ -85,8 +85,17 @@ def _rule_error(message: str, value: str) -> PydanticCustomError:
     )
 
 
-def _resolve(reference: str) -> RuleFunction:
-    """Import the function *reference* names (``module:function``), or say what is wrong."""
+def resolve_function(reference: str, argument: str = "the case's facts") -> Any:
+    """Import the function *reference* names (``module:function``), or say what is wrong.
+
+    Args:
+        reference: ``module:function`` (the attribute may be dotted).
+        argument: What the function is called with, named in the error when
+            it cannot take one argument.
+
+    Raises:
+        PydanticCustomError: (a ``ValueError``) naming the reference and the problem.
+    """
     if reference.startswith("."):
         raise _rule_error(
             "a relative module is not loaded: name an importable module "
@@ -129,7 +138,7 @@ def _resolve(reference: str) -> RuleFunction:
         inspect.signature(target).bind(None)
     except TypeError:
         raise _rule_error(
-            f"{attribute!r} cannot be called with one argument (the case's facts)", reference
+            f"{attribute!r} cannot be called with one argument ({argument})", reference
         ) from None
     except ValueError:  # no signature to read (some built-ins): called as it is
         pass

@@ -37,6 +37,7 @@ __all__ = [
     "ConsentEvent",
     "ContactEvent",
     "ContactSpec",
+    "DebtorPaymentEvent",
     "DebtorSpec",
     "DisputeEvent",
     "Event",
@@ -324,11 +325,23 @@ class PaymentEvent(_EventBase):
 
 
 class PromiseEvent(_EventBase):
-    """A promise to pay ``amount`` by ``due`` (``type: promise``)."""
+    """A promise to pay ``amount`` by ``due`` (``type: promise``); ``covers``: the other
+    cases it also covers (one promise over several loans)."""
 
     type: Literal["promise"]
     amount: Amount
     due: date
+    covers: tuple[Identifier, ...] = ()
+
+
+class DebtorPaymentEvent(_EventBase):
+    """A payment to the debtor, naming no case (``type: debtor_payment``, ``amount``,
+    ``currency``: the first case's, ``allocation``: the policy's, when omitted)."""
+
+    type: Literal["debtor_payment"]
+    amount: Amount
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    allocation: Literal["oldest_due", "highest_rate", "pro_rata"] | None = None
 
 
 class TickEvent(_EventBase):
@@ -353,6 +366,7 @@ _EVENT_TYPES: Final = {
     "hold_end": HoldEndEvent,
     "notice_sent": NoticeSentEvent,
     "payment": PaymentEvent,
+    "debtor_payment": DebtorPaymentEvent,
     "promise": PromiseEvent,
     "tick": TickEvent,
 }
@@ -377,6 +391,7 @@ Event = Annotated[
     | Annotated[HoldEndEvent, Tag("hold_end event")]
     | Annotated[NoticeSentEvent, Tag("notice_sent event")]
     | Annotated[PaymentEvent, Tag("payment event")]
+    | Annotated[DebtorPaymentEvent, Tag("debtor_payment event")]
     | Annotated[PromiseEvent, Tag("promise event")]
     | Annotated[TickEvent, Tag("tick event")],
     Discriminator(

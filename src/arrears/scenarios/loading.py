@@ -30,6 +30,7 @@ from .format import (
     CaseSpec,
     ConsentEvent,
     ContactEvent,
+    DebtorPaymentEvent,
     OptOutEvent,
     PaymentEvent,
     PromiseEvent,
@@ -77,6 +78,11 @@ def _structure_problems(scenario: Scenario, document: LocatedDocument) -> list[P
                 scenario.spec_of(event.case) is spec
             ):
                 amounts.append((("events", index, "amount"), event.amount))
+            if (
+                isinstance(event, DebtorPaymentEvent)
+                and (event.currency or specs[0][1].currency) == spec.currency
+            ):
+                amounts.append((("events", index, "amount"), event.amount))
         for at, amount in amounts:
             if amount.quantize(quantum) != amount:
                 places = -quantum.as_tuple().exponent  # type: ignore[operator]
@@ -118,7 +124,15 @@ def _structure_problems(scenario: Scenario, document: LocatedDocument) -> list[P
                 f"({before.isoformat()}); events are listed oldest first",
             )
         latest = event.at if latest is None else max(latest, event.at)
+        if isinstance(event, DebtorPaymentEvent):  # the debtor's, not one case's
+            if event.case is not None:
+                problem(("events", index, "case"), "a payment to the debtor names no case")
+            continue
         about = case_named(("events", index), event.case)
+        if isinstance(event, PromiseEvent):
+            for position, other in enumerate(event.covers):
+                if other not in names or other == event.case:
+                    problem(("events", index, "covers", position), f"no other case {other!r} here")
         if isinstance(event, (ContactEvent, OptOutEvent, ConsentEvent)):
             refer(("events", index, "contact"), event.contact, about)
         if isinstance(event, ContactEvent):

@@ -38,6 +38,7 @@ from .format import (
     CeaseEvent,
     ConsentEvent,
     ContactEvent,
+    DebtorPaymentEvent,
     DebtorSpec,
     DisputeEvent,
     Event,
@@ -324,7 +325,17 @@ class _Run:
         engine = self.engine
         case_id = self._case_id(event.case)
         at = event.at
-        if isinstance(event, TickEvent):
+        if isinstance(event, DebtorPaymentEvent):
+            debtor = engine.case(case_id).debtor.id
+            currency = event.currency or self._currency(case_id)
+            engine.record_debtor_payment(
+                debtor,
+                Money(event.amount, currency),
+                reference=f"scenario-event-{index}",
+                at=at,
+                allocation=event.allocation,
+            )
+        elif isinstance(event, TickEvent):
             line = self.document.line_of(("events", index))
             for error in self._run_policy(at, case_id):
                 self.failures.append(f"events[{index}] (line {line}): {error}")
@@ -384,7 +395,10 @@ class _Run:
                         )
                     ]
                 )
-            record_promise(case_id, Money(event.amount, self._currency(case_id)), event.due, at=at)
+            covers = {"covers": event.covers} if event.covers else {}
+            record_promise(
+                case_id, Money(event.amount, self._currency(case_id)), event.due, at=at, **covers
+            )
         else:  # pragma: no cover - every event type is handled above
             raise AssertionError(f"unexpected event {event!r}")
 

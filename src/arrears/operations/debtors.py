@@ -1,0 +1,184 @@
+"""Money across a debtor's loans: a payment to the debtor shared over their cases, and
+its reversal, each one unit of work with a payment entry on every case it reached."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from ..case import Case
+from ..errors import InvalidInput
+from ..guards import SYSTEM, Actor
+from ..journal import JournalEntry
+from ..logs import get_logger
+from ..money import ALLOCATION_ORDER, Money
+from ..policy.allocation import (
+    Allocation,
+    AllocationFunction,
+    AllocationRequest,
+    allocation_function,
+    allocation_name,
+    ordered,
+    shares_of,
+)
+from ..recorder import Recorder, detached
+from .charges import owed_now
+from .payments import checked_reference, payment_result, payment_under, record_payment
+from .payments import reverse_payment as reverse_one
+from .results import DebtorPayment, Reversal
+
+_log = get_logger("arrears")
+
+
+def record_debtor_payment(
+    rec: Recorder,
+    debtor_id: str,
+    amount: Money,
+    *,
+    reference: str,
+    at: datetime | None = None,
+    allocation: Allocation | None = None,
+    order: Sequence[str] = ALLOCATION_ORDER,
+) -> DebtorPayment:
+    """Share a payment to the debtor across their open cases, and record each share.
+
+    `arrears.engine.Engine.record_debtor_payment`, which documents it.
+    """
+    reference = checked_reference(reference)
+    if not isinstance(amount, Money) or amount.amount <= 0:
+        raise InvalidInput("amount", str(amount), "a positive Money amount")
+    chosen = _allocation(rec, allocation)
+    every = [rec.store.get(case_id) for case_id in _cases_of(rec, debtor_id)]
+    earlier = _earlier(rec, every, reference)
+    if earlier is not None:  # sent again: what the first recording did
+        return _again(rec, debtor_id, amount, reference, earlier)
+    moment = rec.moment(None, at)
+    cases = ordered(
+        [
+            case
+            for case in every
+            if case.currency == amount.currency
+            and not rec.workflow.is_terminal(case.stage)
+            and not _disputed(case, moment)
+        ]
+    )
+    if not cases:
+        raise InvalidInput(
+            "amount", str(amount), "a payment in the currency of one of the debtor's open cases"
+        )
+    for case in cases:
+        rec.moment(case.id, moment)  # not before the last entry of a case it may pay
+    owed = {case.id: owed_now(rec, case, moment) for case in cases}
+    request = AllocationRequest(amount, tuple(map(detached, cases)), owed, moment)
+    shares = shares_of(chosen, request)
+    whole = {
+        "amount": str(amount.amount),
+        "allocation": allocation_name(chosen),
+        "shares": [
+            {"case_id": case_id, "amount": str(part.amount)} for case_id, part in shares.items()
+        ],
+    }
+    payments = {
+        case_id: record_payment(
+            rec, case_id, part, at=moment, reference=reference, order=order, debtor=whole
+        )
+        for case_id, part in shares.items()
+    }
+    _log.bind().info("debtor_payment", cases=len(shares), currency=amount.currency)
+    return DebtorPayment(reference, amount, shares, payments)
+
+
+def reverse_debtor_payment(
+    rec: Recorder,
+    debtor_id: str,
+    reference: str,
+    *,
+    at: datetime | None = None,
+    actor: Actor = SYSTEM,
+    reason: str | None = None,
+) -> dict[str, Reversal]:
+    """Undo a returned payment to the debtor: every share of it, on every case.
+
+    `arrears.engine.Engine.reverse_debtor_payment`, which documents it.
+    """
+    reference = checked_reference(reference)
+    every = [rec.store.get(case_id) for case_id in _cases_of(rec, debtor_id)]
+    earlier = _earlier(rec, every, reference)
+    if earlier is None:
+        raise InvalidInput("reference", reference, "the reference of a payment to the debtor")
+    moment = rec.moment(None, at)
+    return {
+        case_id: reverse_one(
+            rec, case_id, reference, at=moment, actor=actor, reason=reason, share=True
+        )
+        for case_id in (share["case_id"] for share in earlier.data["debtor"]["shares"])
+    }
+
+
+def _cases_of(rec: Recorder, debtor_id: object) -> list[str]:
+    if not isinstance(debtor_id, str):
+        raise InvalidInput("debtor_id", repr(debtor_id), "a debtor's id")
+    found = rec.store.cases_of(debtor_id)
+    if not found:
+        raise InvalidInput("debtor_id", debtor_id, "the id of a debtor with a case")
+    return found
+
+
+def _allocation(rec: Recorder, given: Allocation | None) -> str | AllocationFunction:
+    """The allocation given, else the policy's, else ``oldest_due``."""
+    if given is None:
+        policy = rec.policy
+        given = policy.allocation if policy is not None else "oldest_due"
+    return allocation_function(given)
+
+
+def _disputed(case: Case, moment: datetime) -> bool:
+    """True while the debtor disputes the case's debt: no share of a payment to the
+    debtor goes to it (15 U.S.C. 1692h)."""
+    return any(hold.kind == "dispute" for hold in case.active_holds(moment))
+
+
+def _earlier(rec: Recorder, cases: list[Case], reference: str) -> JournalEntry | None:
+    """The first share recorded under *reference* on the debtor's cases, if any.
+
+    Raises:
+        InvalidInput: the reference names a payment to one case.
+    """
+    for case in cases:
+        entry = payment_under(rec.store.entries(case.id), reference)
+        if entry is None:
+            continue
+        if "debtor" not in entry.data:
+            raise InvalidInput(
+                "reference",
+                reference,
+                f"a new reference: it names a payment to case {case.id!r} alone",
+            )
+        return entry
+    return None
+
+
+def _again(
+    rec: Recorder, debtor_id: str, amount: Money, reference: str, earlier: JournalEntry
+) -> DebtorPayment:
+    """What the first recording of a debtor payment did, read back from each case's journal."""
+    whole: dict[str, Any] = earlier.data["debtor"]
+    recorded = Money(whole["amount"], earlier.data["currency"])
+    if recorded != amount:
+        raise InvalidInput(
+            "reference",
+            reference,
+            f"a new reference: it names a payment of {recorded} already, not one of {amount}",
+        )
+    shares: dict[str, Money] = {}
+    payments = {}
+    for item in whole["shares"]:
+        case_id, value = item["case_id"], item["amount"]
+        shares[case_id] = Money(value, amount.currency)
+        entries = rec.store.entries(case_id)
+        entry = payment_under(entries, reference)
+        assert entry is not None  # every share was recorded in the one unit of work
+        payments[case_id] = payment_result(entry, shares[case_id], entries)
+    _log.bind().info("debtor_payment_again", cases=len(shares))
+    return DebtorPayment(reference, amount, shares, payments)
