@@ -293,6 +293,7 @@ class TestRule:
             "parties": None,
             "purposes": None,
             "exempt": [],
+            "as_debtor": [],
         }
 
     @pytest.mark.parametrize(

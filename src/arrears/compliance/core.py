@@ -69,8 +69,8 @@ class Compliance:
             chosen[rule_id] = _override(chosen[rule_id], params, law=rule_id in laws)
         self.rules: tuple[Rule, ...] = tuple(chosen.values())
         self._by_id = chosen
-        # The rules in scope for each (channel, party, purpose), worked out once.
-        self._scoped: dict[tuple[str, str, str], tuple[Rule, ...]] = {}
+        # The rules in scope for each (channel, party, purpose, relationship), worked out once.
+        self._scoped: dict[tuple[str, str, str, str | None], tuple[Rule, ...]] = {}
 
     def __repr__(self) -> str:
         return f"Compliance(packs={list(self.packs)!r}, rules={len(self.rules)})"
@@ -162,10 +162,15 @@ class Compliance:
 
     def _reasons(self, judgement: Judgement) -> tuple[Reason, ...]:
         proposal = judgement.proposal
-        key = (proposal.channel, judgement.party, proposal.purpose)
+        key = (proposal.channel, judgement.party, proposal.purpose, judgement.relationship)
         scoped = self._scoped.get(key)
         if scoped is None:
-            scoped = self._scoped[key] = tuple(item for item in self.rules if item.in_scope(*key))
+            channel, party, purpose, relationship = key
+            scoped = self._scoped[key] = tuple(
+                item
+                for item in self.rules
+                if item.in_scope(channel, item.party_seen(party, relationship), purpose)
+            )
         found: list[Reason] = []
         for rule in scoped:
             if rule.admits(judgement):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import time
 from typing import Final
 
-from ..case import Channel, HoldKind, Outcome, Party
+from ..case import Channel, HoldKind, Outcome, Party, Relationship
 from ..errors import InvalidInput
 from .model import Purpose
 from .rules import (
@@ -88,6 +88,19 @@ _MA_INITIATED: Final = frozenset(
     }
 )
 _ALL_BUT_VISIT: Final = frozenset(set(Channel) - {Channel.VISIT})
+# 12 CFR 1006.6(a) (for 1006.6, "consumer" includes these; 1006.2(e)): the spouse, the
+# guardian, the executor or administrator of the estate.  The parent counts only when the
+# consumer is a minor (1006.6(a)(2)), which a case does not record: a parent is a third
+# party unless the lender says otherwise.  1006.6(d)(1) also lets the collector communicate
+# with the consumer's attorney: for the third-party rule the attorney is no third party.
+_REGF_CONSUMER: Final = frozenset(
+    {
+        Relationship.SPOUSE,
+        Relationship.GUARDIAN,
+        Relationship.EXECUTOR,
+        Relationship.ADMINISTRATOR,
+    }
+)
 # A letter is judged when it arrives, not when it is posted: hours do not apply to it.
 _TIMED: Final = frozenset(set(Channel) - {Channel.LETTER})
 
@@ -404,8 +417,11 @@ US_REGF: Final = Pack(
         ThirdPartyLocationOnly(
             id="US-3P",
             title="Third parties only for location information, once per person, "
-            "without mentioning the debt",
-            citation="12 CFR 1006.6(d), 1006.10",
+            "without mentioning the debt; the consumer's spouse, guardian, executor or "
+            "administrator is the consumer here, and their attorney no third party",
+            citation="12 CFR 1006.6(d), 1006.10; who is the consumer: 1006.6(a)(1)-(4), "
+            "1006.2(e); the consumer's attorney: 1006.6(d)(1)",
+            as_debtor=_REGF_CONSUMER | {Relationship.ATTORNEY},
         ),
         TimeBarred(
             id="US-TIMEBAR",
@@ -507,13 +523,18 @@ US_WA: Final = Pack(
     rules=(
         FrequencyCap(
             id="US-WA",
-            title="More than 3 communications a week is presumed harassment",
-            citation="RCW 19.16.250(13) [confirm]",
+            title="More than 3 communications a week with the debtor or their spouse, "
+            "together, is presumed harassment; contacts they started do not count",
+            citation="RCW 19.16.250(13) [confirm]; the debtor and spouse counted together as "
+            "the Department of Financial Institutions reads it, as RCW 31.45.082(3)(a) "
+            "words it (a borrower or spouse, initiated by the licensee)",
             channels=_ALL_BUT_VISIT,
             parties=_DIRECT,
+            as_debtor=frozenset({Relationship.SPOUSE}),
             limit=3,
             days=7,
             per="person",
+            scope_reason="the debtor and their spouse together, on any of their numbers",
             counted_channels=_ALL_BUT_VISIT,
             counted_outcomes=_COMMUNICATED,
             noun="communications",

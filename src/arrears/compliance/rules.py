@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..case import Channel, Hold, HoldKind, Outcome, Party
+from ..case import Channel, Hold, HoldKind, Outcome, Party, Relationship
 from .history import OPT_OUT_COVERS, Attempt, Preference
 from .model import Judgement, Purpose, Reason
 
@@ -288,6 +288,10 @@ class Rule(BaseModel):
         parties: The parties it judges (debtor, third party, employer); all when ``None``.
         purposes: The purposes it judges; all when ``None``.
         exempt: Purposes it never judges (e.g. a reply during breathing space).
+        as_debtor: Relationships (`arrears.case.Relationship`) whose persons this
+            rule judges and counts as the debtor: who its law counts as the
+            consumer (Regulation F's spouse, guardian, executor for 1006.6).
+            A person of another relationship is the party their contact point says.
     """
 
     # defer_build: a rule kind's validator is built when the first rule of the
@@ -305,6 +309,14 @@ class Rule(BaseModel):
     parties: frozenset[Party] | None = None
     purposes: frozenset[str] | None = None
     exempt: frozenset[str] = frozenset()
+    as_debtor: frozenset[Relationship] = frozenset()
+
+    def party_seen(self, party: str, relationship: str | None) -> str:
+        """The party this rule judges a contact with *party* of *relationship* as:
+        the debtor when the relationship is one of ``as_debtor``."""
+        if relationship is not None and relationship in self.as_debtor:
+            return Party.DEBTOR
+        return party
 
     def in_scope(self, channel: str, party: str, purpose: str) -> bool:
         """True when the rule is on and judges contacts on *channel* to *party* for *purpose*.
@@ -326,7 +338,8 @@ class Rule(BaseModel):
     def applies(self, j: Judgement) -> bool:
         """True when this rule judges the proposal at all: in scope, and admitted."""
         proposal = j.proposal
-        return self.in_scope(proposal.channel, j.party, proposal.purpose) and self.admits(j)
+        party = self.party_seen(j.party, j.relationship)
+        return self.in_scope(proposal.channel, party, proposal.purpose) and self.admits(j)
 
     def check(self, j: Judgement) -> Reason | None:
         """``None`` to allow, a `Reason` to deny."""
@@ -534,9 +547,13 @@ class FrequencyCap(Rule):
     What counts: attempts on ``counted_channels`` whose outcome is in
     ``counted_outcomes`` or is ``unknown`` (a message that may have reached
     them: `arrears.case.Outcome.UNKNOWN`), to the same person (``per="person"``: the debtor
-    across all their numbers, or the one third party), the same contact point
-    (``per="contact"``: the same number or address, whichever case it is
-    recorded on) or anyone on the case (``per="case"``).
+    across all their numbers, with the persons of the ``as_debtor`` relationships; a
+    third party across the contact points that name them, or the one contact point
+    that names no person), the same contact point (``per="contact"``: the same
+    number or address, whichever case it is recorded on) or anyone on the case
+    (``per="case"``).  A contact the person started (`Attempt.inbound`: an
+    inbound call, a text from them) is not an attempt of ours and never counts;
+    a conversation they started still begins the ``quiet_days``.
 
     Which debts' contacts count is ``across``: ``"debt"`` counts the contacts
     about this case, those recorded on it and those recorded on another of the
@@ -618,8 +635,14 @@ class FrequencyCap(Rule):
                 )
             else:
                 same = _same_number(j, attempt)
-        elif j.party == Party.DEBTOR:
-            same = attempt.party == Party.DEBTOR
+        elif self.party_seen(j.party, j.relationship) == Party.DEBTOR:
+            same = attempt.party == Party.DEBTOR or (
+                bool(self.as_debtor)
+                and self.party_seen(attempt.party, j.relationship_of(j.person_of(attempt)))
+                == Party.DEBTOR
+            )
+        elif j.person is not None and (person := j.person_of(attempt)) is not None:
+            same = person == j.person
         elif own:
             same = attempt.contact == j.proposal.contact and attempt.party == j.party
         else:
@@ -697,6 +720,7 @@ class FrequencyCap(Rule):
                 break
             if (
                 (self.hours is None or attempt.at > window_start)
+                and not attempt.inbound
                 and attempt.channel in channels
                 # An attempt whose fate is unknown may have reached the person: it counts.
                 and (attempt.outcome in outcomes or attempt.outcome == Outcome.UNKNOWN)
@@ -938,7 +962,10 @@ class RepresentedByAttorney(HoldBlocks):
     third_party_purposes: frozenset[str] = frozenset({Purpose.LOCATION})
 
     def admits(self, j: Judgement) -> bool:
-        """The debtor always; anyone else only for ``third_party_purposes``."""
+        """The debtor always; the attorney never; anyone else only for
+        ``third_party_purposes``."""
+        if j.relationship == Relationship.ATTORNEY:
+            return False
         return j.party == Party.DEBTOR or j.proposal.purpose in self.third_party_purposes
 
     def _silence_ends(self, j: Judgement, since: datetime) -> datetime | None:
@@ -1148,7 +1175,7 @@ class PlaceRestriction(Rule):
                 or not _same_address(j, attempt.contact, proposal.contact)
             ):
                 continue
-            if attempt.outcome == Outcome.REPLY:
+            if attempt.outcome == Outcome.REPLY or attempt.inbound:
                 return True
             if attempt.purpose == Purpose.REPLY:
                 return False  # the latest contact here was our one answer
@@ -1221,11 +1248,7 @@ class ThirdPartyLocationOnly(_Wording):
             )
         if self.once and proposal.purpose == Purpose.LOCATION:
             for attempt in j.history.attempts:
-                if (
-                    attempt.purpose == Purpose.LOCATION
-                    and attempt.party == j.party
-                    and attempt.contact == proposal.contact
-                ):
+                if attempt.purpose == Purpose.LOCATION and _same_person(j, attempt):
                     return self.deny(
                         f"this person was already asked for location information on "
                         f"{attempt.at.date().isoformat()}",
@@ -1234,6 +1257,23 @@ class ThirdPartyLocationOnly(_Wording):
         if proposal.purpose in self.discloses_to:
             return None
         return _reveals(self, j, self._debt)
+
+
+def _points_of(j: Judgement) -> frozenset[str]:
+    """The case's contact points of the person the judged contact point names (none when
+    it names no person)."""
+    person = j.point.person if j.point is not None else None
+    if person is None:
+        return frozenset()
+    return frozenset(point.id for point in j.case.contacts if point.person == person)
+
+
+def _same_person(j: Judgement, attempt: Attempt) -> bool:
+    """True when an attempt on the case reached the person the judged contact reaches:
+    the person both name, else the same contact point."""
+    if j.person is not None and (person := j.person_of(attempt)) is not None:
+        return person == j.person
+    return attempt.party == j.party and attempt.contact == j.proposal.contact
 
 
 def _reveals(rule: Rule, j: Judgement, pattern: re.Pattern[str] | None) -> Reason | None:
@@ -1280,10 +1320,14 @@ class ThirdPartyWhenUnreachable(_Wording):
         return self._compile(self.debt_words)
 
     def _refused(self, j: Judgement) -> datetime | None:
-        """When this person refused further contact, on any medium, at any of their points."""
+        """When this person refused further contact, on any medium, at any of their points:
+        those with the address, and every point of the person the contact point names."""
         contact = j.proposal.contact
+        theirs = _points_of(j)
         for opt_out in reversed(j.history.opt_outs):
-            if opt_out.contact is not None and _same_address(j, opt_out.contact, contact):
+            if opt_out.contact is not None and (
+                opt_out.contact in theirs or _same_address(j, opt_out.contact, contact)
+            ):
                 return opt_out.at
         address = _address_of(j, contact)
         for point in j.case.contacts:
@@ -1292,6 +1336,7 @@ class ThirdPartyWhenUnreachable(_Wording):
                 and point.party != Party.DEBTOR
                 and (
                     point.id == contact
+                    or point.id in theirs
                     or (address not in (None, "unknown") and point.address == address)
                 )
             ):
