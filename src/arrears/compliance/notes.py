@@ -719,7 +719,11 @@ NOTES: Final[dict[str, str]] = {
         "debt, owe, arrears, missed payments, outstanding balance, default…). Someone "
         "established to act for the customer (an executor, a debt adviser, an attorney under "
         "a power of attorney) is contacted with purpose `representative`, whose text may name "
-        "the debt. CONC sets no once-only limit on location questions (Reg F's is American).\n\n"
+        "the debt. When the case names the person, their relationship must be one that acts "
+        "for the customer (`attorney`, `debt_adviser`, `executor`, `administrator`, "
+        "`guardian`): a spouse, a parent or a contact person is a third party, whatever the "
+        "purpose says. CONC sets no once-only limit on location questions (Reg F's is "
+        "American).\n\n"
         + _cases(
             ("a relay, without the arrears", "uk/third_party_relay_without_the_debt.yaml"),
             ("never asked to pay", "uk/third_party_never_asked_to_pay.yaml"),
@@ -730,6 +734,10 @@ NOTES: Final[dict[str, str]] = {
                 "uk/third_party_debt_adviser_may_discuss_the_debt.yaml",
             ),
             ("the employer is a third party too", "uk/third_party_employer_not_told.yaml"),
+            (
+                "a spouse is no representative; a debt adviser named as a person is",
+                "persons/uk_spouse_is_not_a_representative.yaml",
+            ),
             (
                 "the executor of a deceased customer's estate",
                 "uk/deceased_no_contact_addressed_to_customer.yaml",

@@ -622,13 +622,23 @@ UK: Final = Pack(
             id="UK-3P",
             title="A third party is contacted only to find the customer, pass on a request to "
             "get in touch, or answer them, never told of the debt; only someone established to "
-            "act for the customer (an executor, a debt adviser) is dealt with about it",
+            "act for the customer (an executor, a debt adviser) is dealt with about it, never a "
+            "spouse or a contact person as such",
             citation="FCA CONC 7.9.6R, 7.9.7R(2), 7.9.10R",
             once=False,
             allowed_purposes=frozenset(
                 {Purpose.LOCATION, Purpose.RELAY, Purpose.REPLY, Purpose.REPRESENTATIVE}
             ),
             discloses_to=frozenset({Purpose.REPRESENTATIVE}),
+            representatives=frozenset(
+                {
+                    Relationship.ATTORNEY,
+                    Relationship.DEBT_ADVISER,
+                    Relationship.EXECUTOR,
+                    Relationship.ADMINISTRATOR,
+                    Relationship.GUARDIAN,
+                }
+            ),
             debt_words=_UK_DEBT_WORDS,
         ),
         ForbiddenWording(

@@ -1223,6 +1223,11 @@ class ThirdPartyLocationOnly(_Wording):
             a pack may add ``relay``, ``reply`` or ``representative``).
         discloses_to: Purposes whose text may name the debt (``representative``:
             someone established to act for the debtor); every other text never does.
+        representatives: The relationships of the persons who may be contacted for
+            a ``discloses_to`` purpose; ``None``: the purpose alone decides.  A
+            person of another relationship (a spouse, a contact person) is not one,
+            whatever the purpose says; a contact point naming no person is judged
+            by the purpose.
     """
 
     parties: frozenset[Party] | None = frozenset({Party.THIRD_PARTY, Party.EMPLOYER})
@@ -1230,6 +1235,7 @@ class ThirdPartyLocationOnly(_Wording):
     debt_words: tuple[str, ...] = _DEBT_WORDS_EN
     allowed_purposes: frozenset[str] = frozenset({Purpose.LOCATION})
     discloses_to: frozenset[str] = frozenset()
+    representatives: frozenset[Relationship] | None = None
 
     @cached_property
     def _debt(self) -> re.Pattern[str] | None:
@@ -1238,6 +1244,20 @@ class ThirdPartyLocationOnly(_Wording):
     def check(self, j: Judgement) -> Reason | None:
         """Deny other purposes, a second location contact, and words revealing the debt."""
         proposal = j.proposal
+        if (
+            proposal.purpose in self.discloses_to
+            and self.representatives is not None
+            and j.relationship is not None
+            and j.relationship not in self.representatives
+        ):
+            acting = sorted(str(relationship) for relationship in self.representatives)
+            return self.deny(
+                f"a {j.relationship} does not act for the debtor: {proposal.purpose} is for "
+                f"{', '.join(acting)}",
+                purpose=proposal.purpose,
+                relationship=j.relationship,
+                allowed=acting,
+            )
         if proposal.purpose not in self.allowed_purposes:
             allowed = sorted(self.allowed_purposes)
             return self.deny(
