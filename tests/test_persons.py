@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pydantic
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from arrears import Case, Engine, InvalidInput, MemoryStore, SettableClock
 from arrears.compliance import Compliance, ContactHistory
+from arrears.scenarios import ScenarioInvalid, load_scenario
 
 # Monday 2026-10-05, 10:00 in Seattle.
 T0 = datetime(2026, 10, 5, 17, 0, tzinfo=UTC)
@@ -257,3 +261,89 @@ class TestInbound:
                 at=T0,  # type: ignore[arg-type]
             )
         assert err.value.field == "inbound"
+
+
+HOUSEHOLD = ("mobile", "pat-mobile")
+INBOUND_POINTS = ("mobile", "pat-mobile", "lee-mobile")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    ours=st.lists(st.sampled_from(HOUSEHOLD), max_size=5),
+    theirs=st.lists(st.sampled_from(INBOUND_POINTS), max_size=3),
+    lee=st.integers(min_value=0, max_value=3),
+)
+def test_washington_counts_the_household_as_one_person(
+    ours: list[str], theirs: list[str], lee: int
+) -> None:
+    """Whatever the mix of the debtor's and spouse's numbers, the next communication with either
+    is denied exactly when the two already had three of ours this week; contacts they started,
+    and those with a contact person, never change that."""
+    contacts = wa_case()["contacts"]
+    for point in contacts:
+        point["channel"] = "sms"
+    engine = engine_for(["US-WA"], wa_case(contacts=contacts))
+    moment = T0
+    for contact in ours:
+        engine.record_interaction("WA-1", "sms", "delivered", contact=contact, at=moment)
+        moment += timedelta(hours=2)
+    for contact in theirs:
+        engine.record_interaction(
+            "WA-1", "sms", "delivered", contact=contact, inbound=True, at=moment
+        )
+        moment += timedelta(hours=2)
+    for _ in range(lee):
+        engine.record_interaction("WA-1", "sms", "delivered", contact="lee-mobile", at=moment)
+        moment += timedelta(hours=2)
+    at = T0 + 3 * DAY
+    for contact in HOUSEHOLD:
+        verdict = engine.judge_contact("WA-1", {"channel": "sms", "contact": contact}, at=at)
+        assert ("US-WA" in verdict.rules) is (len(ours) >= 3), (ours, theirs, lee, contact)
+
+
+class TestScenarioKeys:
+    def test_a_contact_point_naming_an_unknown_person_is_refused(self, tmp_path: Path) -> None:
+        path = tmp_path / "unknown_person.yaml"
+        path.write_text(
+            "name: x\n"
+            "rules: [US-WA]\n"
+            "case:\n"
+            "  id: WA-9\n"
+            "  currency: USD\n"
+            '  balance: "10.00"\n'
+            "  due_date: 2026-07-01\n"
+            "  persons:\n"
+            "    - {id: pat, relationship: spouse}\n"
+            "  contacts:\n"
+            '    - {id: m, channel: sms, person: kim, address: "+12065550101"}\n'
+            "expect:\n"
+            "  - {at: 2026-10-05T10:00:00-07:00, contact: {channel: sms, contact: m}, "
+            "verdict: allow}\n",
+            encoding="utf-8",
+        )
+        with pytest.raises(ScenarioInvalid) as caught:
+            load_scenario(path)
+        assert "unknown_person.yaml:11: case.contacts[0].person: no person 'kim'" in str(
+            caught.value
+        )
+
+    def test_an_unknown_relationship_is_refused(self, tmp_path: Path) -> None:
+        path = tmp_path / "cousin.yaml"
+        path.write_text(
+            "name: x\n"
+            "rules: [US-WA]\n"
+            "case:\n"
+            "  id: WA-9\n"
+            "  currency: USD\n"
+            '  balance: "10.00"\n'
+            "  due_date: 2026-07-01\n"
+            "  persons:\n"
+            "    - {id: pat, relationship: cousin}\n"
+            "expect:\n"
+            "  - {at: 2026-10-05T10:00:00-07:00, contact: {channel: sms, contact: m}, "
+            "verdict: allow}\n",
+            encoding="utf-8",
+        )
+        with pytest.raises(ScenarioInvalid) as caught:
+            load_scenario(path)
+        assert "cousin.yaml:9: case.persons[0].relationship" in str(caught.value)

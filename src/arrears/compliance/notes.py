@@ -558,7 +558,8 @@ NOTES: Final[dict[str, str]] = {
                 "us_regf/atty_representation_ended_contact_allowed.yaml",
             ),
             (
-                "the attorney, named as a person, is the one to call",
+                "the attorney, named as a person, is the one to call; the spouse, the consumer "
+                "for 1006.6, is not",
                 "persons/regf_attorney_is_asked_while_representing.yaml",
             ),
         )

@@ -366,10 +366,12 @@ US_REGF: Final = Pack(
         ),
         HoldBlocks(
             id="US-CEASE",
-            title="After a written request to stop, only the three permitted notices remain",
-            citation="12 CFR 1006.6(c)",
+            title="After a written request to stop, only the three permitted notices remain; "
+            "the consumer's spouse, guardian, executor or administrator is the consumer here",
+            citation="12 CFR 1006.6(c); who is the consumer: 1006.6(a)(1)-(4), 1006.2(e)",
             kinds=frozenset({HoldKind.CEASE}),
             parties=_DIRECT,
+            as_debtor=_REGF_CONSUMER,
             written_only=True,
             exempt=frozenset(
                 {Purpose.TERMINATION_NOTICE, Purpose.REMEDY_NOTICE, Purpose.REMEDY_INTENT}
@@ -380,7 +382,8 @@ US_REGF: Final = Pack(
             title="A consumer represented by an attorney about the debt is not contacted "
             "directly, unless the attorney consents or fails to respond within a reasonable "
             "period; location information is then asked of the attorney only",
-            citation="12 CFR 1006.6(b)(2); 1006.10(b)(5)",
+            citation="12 CFR 1006.6(b)(2); 1006.10(b)(5); who is the consumer: 1006.6(a)(1)-(4)",
+            as_debtor=_REGF_CONSUMER,
         ),
         PlaceRestriction(
             id="US-PLACE",

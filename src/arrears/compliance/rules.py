@@ -966,7 +966,8 @@ class RepresentedByAttorney(HoldBlocks):
         ``third_party_purposes``."""
         if j.relationship == Relationship.ATTORNEY:
             return False
-        return j.party == Party.DEBTOR or j.proposal.purpose in self.third_party_purposes
+        debtor = self.party_seen(j.party, j.relationship) == Party.DEBTOR
+        return debtor or j.proposal.purpose in self.third_party_purposes
 
     def _silence_ends(self, j: Judgement, since: datetime) -> datetime | None:
         """When the attorney's silence since a communication after *since* lifts the bar."""
@@ -984,13 +985,14 @@ class RepresentedByAttorney(HoldBlocks):
 
     def check(self, j: Judgement) -> Reason | None:
         """Deny while a hold is in force and neither exception holds."""
+        debtor = self.party_seen(j.party, j.relationship) == Party.DEBTOR
         for hold in j.case.holds:
             end = self._blocking(j, hold)
             if end is False:
                 continue
             since = hold.started_at
             notices = j.case.notices
-            if j.party == Party.DEBTOR and (
+            if debtor and (
                 _latest(notices, self.consent_notice, since)
                 or _latest(notices, self.consumer_consent_notice, since)
             ):
@@ -1001,7 +1003,7 @@ class RepresentedByAttorney(HoldBlocks):
             retry = end if isinstance(end, datetime) else None
             if silence is not None:
                 retry = silence if retry is None else min(retry, silence)
-            if j.party == Party.DEBTOR:
+            if debtor:
                 message = f"represented by an attorney since {since.date().isoformat()}"
             else:
                 message = (
