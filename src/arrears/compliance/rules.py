@@ -635,11 +635,10 @@ class FrequencyCap(Rule):
                 )
             else:
                 same = _same_number(j, attempt)
-        elif self.party_seen(j.party, j.relationship) == Party.DEBTOR:
+        elif j.party == Party.DEBTOR or j.relationship in self.as_debtor:
             same = attempt.party == Party.DEBTOR or (
                 bool(self.as_debtor)
-                and self.party_seen(attempt.party, j.relationship_of(j.person_of(attempt)))
-                == Party.DEBTOR
+                and j.relationship_of(j.person_of(attempt)) in self.as_debtor
             )
         elif j.person is not None and (person := j.person_of(attempt)) is not None:
             same = person == j.person
