@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from arrears import Case, Engine, InvalidInput, MemoryStore, SettableClock
 from arrears.compliance import Compliance, ContactHistory
 from arrears.scenarios import ScenarioInvalid, load_scenario
+from arrears.stores import SQLiteStore
 
 # Monday 2026-10-05, 10:00 in Seattle.
 T0 = datetime(2026, 10, 5, 17, 0, tzinfo=UTC)
@@ -347,3 +349,27 @@ class TestScenarioKeys:
         with pytest.raises(ScenarioInvalid) as caught:
             load_scenario(path)
         assert "cousin.yaml:9: case.persons[0].relationship" in str(caught.value)
+
+
+def test_persons_survive_the_store_and_the_journal(tmp_path: Path) -> None:
+    """A case with persons, stored in SQLite and read back, is the replay of its journal;
+    the journal's JSON lines rebuild it, persons and the inbound contact included."""
+    store = SQLiteStore(tmp_path / "a.db")
+    engine = Engine(store=store, compliance=Compliance(["US-WA"]), clock=SettableClock(T0))
+    engine.open_case(wa_case(), at=T0 - DAY)
+    engine.record_interaction("WA-1", "sms", "reply", contact="pat-mobile", inbound=True, at=T0)
+    store.close()
+    reopened = SQLiteStore(tmp_path / "a.db")
+    again = Engine(store=reopened, compliance=Compliance(["US-WA"]), clock=SettableClock(T0))
+    assert again.verify() == []
+    case = again.case("WA-1")
+    assert case.person("pat") is not None
+    assert case.contact("pat-mobile").party == "third_party"
+    assert again.replay("WA-1") == case
+    out = io.StringIO()
+    again.export_journal(out)
+    rebuilt = Engine.from_journal(out.getvalue().splitlines(), clock=SettableClock(T0))
+    assert rebuilt.case("WA-1").persons == case.persons
+    history = rebuilt.contact_history("WA-1")
+    assert [(a.person, a.inbound) for a in history.attempts] == [("pat", True)]
+    reopened.close()

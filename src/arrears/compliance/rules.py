@@ -1226,9 +1226,9 @@ class ThirdPartyLocationOnly(_Wording):
             someone established to act for the debtor); every other text never does.
         representatives: The relationships of the persons who may be contacted for
             a ``discloses_to`` purpose; ``None``: the purpose alone decides.  A
-            person of another relationship (a spouse, a contact person) is not one,
-            whatever the purpose says; a contact point naming no person is judged
-            by the purpose.
+            person of another relationship (a spouse, a contact person, the
+            employer) is not one, whatever the purpose says; a third party's contact
+            point naming no person is judged by the purpose.
     """
 
     parties: frozenset[Party] | None = frozenset({Party.THIRD_PARTY, Party.EMPLOYER})
