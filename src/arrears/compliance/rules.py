@@ -637,8 +637,7 @@ class FrequencyCap(Rule):
                 same = _same_number(j, attempt)
         elif j.party == Party.DEBTOR or j.relationship in self.as_debtor:
             same = attempt.party == Party.DEBTOR or (
-                bool(self.as_debtor)
-                and j.relationship_of(j.person_of(attempt)) in self.as_debtor
+                bool(self.as_debtor) and j.relationship_of(j.person_of(attempt)) in self.as_debtor
             )
         elif j.person is not None and (person := j.person_of(attempt)) is not None:
             same = person == j.person
