@@ -296,6 +296,7 @@ class TestRule:
             "purposes": None,
             "exempt": [],
             "roles": None,
+            "as_debtor": [],
         }
 
     @pytest.mark.parametrize(

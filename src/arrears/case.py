@@ -60,6 +60,8 @@ __all__ = [
     "HoldKind",
     "Outcome",
     "Party",
+    "Person",
+    "Relationship",
     "bucket_of",
     "mask",
 ]
@@ -107,6 +109,32 @@ class Party(StrEnum):
     EMPLOYER = "employer"
 
 
+class Relationship(StrEnum):
+    """How a person other than the debtor stands to them (`Person.relationship`).
+
+    The relationship is a fact; what follows from it is each jurisdiction's:
+    who counts as the consumer, who may be told about the debt and whose
+    contacts count together are the packs' rules (`arrears.compliance.Rule.as_debtor`),
+    with their citations, never the engine's.
+    """
+
+    SPOUSE = "spouse"
+    PARENT = "parent"
+    GUARDIAN = "guardian"
+    ATTORNEY = "attorney"
+    """The debtor's attorney (lawyer) about the debt."""
+    EXECUTOR = "executor"
+    """The executor of the estate of a debtor who has died."""
+    ADMINISTRATOR = "administrator"
+    """The administrator of the estate of a debtor who has died."""
+    DEBT_ADVISER = "debt_adviser"
+    """A debt adviser (debt counsellor) acting for the debtor."""
+    EMPLOYER = "employer"
+    CONTACT_PERSON = "contact_person"
+    """A contact person or reference the debtor gave (紧急联系人)."""
+    OTHER = "other"
+
+
 class Outcome(StrEnum):
     """What came of a contact attempt."""
 
@@ -142,6 +170,24 @@ class _ByValue:
         return core_schema.literal_schema([member.value for member in source])
 
 
+class Person(BaseModel):
+    """Someone other than the debtor whom the case may contact, and how they stand to the debtor.
+
+    A person has any number of contact points (`ContactPoint.person` names them);
+    limits "per person" count them together.  No name is kept: the host system
+    has it.
+
+    Attributes:
+        id: Unique within the case, and not the debtor's id.
+        relationship: How they stand to the debtor (spouse, attorney, contact person…).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=True)
+
+    id: Identifier
+    relationship: Annotated[Relationship, _ByValue()]
+
+
 class ContactPoint(BaseModel):
     """One way to reach someone about the case: a phone number, an e-mail address, a home.
 
@@ -149,7 +195,12 @@ class ContactPoint(BaseModel):
         id: The contact point's id, unique within its case.
         channel: The medium this address is used with.
         address: The number or address (personal data: never logged).
-        party: Whom it reaches: the debtor, a third party or the employer.
+        party: Whom it reaches: the debtor, a third party or the employer.  When
+            ``person`` names one of the case's persons it follows from their
+            relationship (the employer, else a third party) and may be left out.
+        person: Whose it is: one of the case's `Person` ids, or the debtor's id;
+            ``None`` for the debtor (``party`` debtor) or, for a third party
+            named by no person, the one person this contact point reaches.
         consent: The person agreed to be contacted here (e.g. by automated calls).
         opted_out: The person asked not to be contacted here.
         work: The address is at the person's work or was provided by their employer
@@ -166,6 +217,7 @@ class ContactPoint(BaseModel):
     channel: Annotated[Channel, _ByValue()]
     address: str = Field(min_length=1, max_length=ADDRESS, repr=False)
     party: Annotated[Party, _ByValue()] = Field(default=Party.DEBTOR, validate_default=True)
+    person: Identifier | None = None
     consent: bool = False
     opted_out: bool = False
     work: bool = False
@@ -496,6 +548,8 @@ class Case(BaseModel):
         id: The case id (the host system's account or loan id).
         debtor: Who owes.
         contacts: How to reach the debtor and others.
+        persons: The people other than the debtor the contacts reach, with their
+            relationship to the debtor (`Person`); a contact point names its person.
         balance: What is overdue, by component, and what is not yet due.
         due_date: The first missed due date (the oldest unpaid instalment).
         stage: The workflow stage; set by the engine.
@@ -535,6 +589,7 @@ class Case(BaseModel):
     documents: tuple[Annotated[str, Field(max_length=SHORT_TEXT)], ...] = ()
     variant: str | None = Field(default=None, max_length=SHORT_TEXT)
     tasks: tuple[Task, ...] = ()
+    persons: tuple[Person, ...] = Field(default=(), max_length=CONTACTS)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -562,6 +617,8 @@ class Case(BaseModel):
                 found = agreement.currency if agreement is not None else None
                 if found is not None and found != currency:
                     raise ValueError(f"{name}: got amounts in {found}, expected {currency}")
+        if self.persons or any(point.person is not None for point in contacts):
+            self.contacts = _with_persons(self.debtor.id, self.persons, contacts)
         return self
 
     @property
@@ -599,6 +656,13 @@ class Case(BaseModel):
         """The holds in force at *at*."""
         return tuple(hold for hold in self.holds if hold.active_at(at))
 
+    def person(self, person_id: str) -> Person | None:
+        """The person with that id; ``None`` for the debtor or an id the case does not list."""
+        for person in self.persons:
+            if person.id == person_id:
+                return person
+        return None
+
     def contact(self, contact_id: str) -> ContactPoint:
         """The contact point with that id.
 
@@ -609,6 +673,53 @@ class Case(BaseModel):
             if point.id == contact_id:
                 return point
         raise KeyError(contact_id)
+
+
+def party_of(relationship: str) -> Party:
+    """The party a person of *relationship* is: the employer, else a third party."""
+    return Party.EMPLOYER if relationship == Relationship.EMPLOYER else Party.THIRD_PARTY
+
+
+def _with_persons(
+    debtor: str, persons: tuple[Person, ...], contacts: tuple[ContactPoint, ...]
+) -> tuple[ContactPoint, ...]:
+    """*contacts* checked against *persons*, each naming a person given its party.
+
+    Raises:
+        ValueError: a person listed twice or with the debtor's id, a contact point
+            naming an unknown person, or a party that contradicts the person's
+            relationship (naming the field and the values).
+    """
+    relationships: dict[str, str] = {}
+    for index, person in enumerate(persons):
+        if person.id == debtor or person.id in relationships:
+            what = "the debtor's id" if person.id == debtor else "an id listed twice"
+            raise ValueError(f"persons.{index}.id: got {person.id!r}, {what}; expected a new id")
+        relationships[person.id] = person.relationship
+    checked: list[ContactPoint] = []
+    for index, point in enumerate(contacts):
+        name = point.person
+        if name is None:
+            checked.append(point)
+            continue
+        if name == debtor:
+            expected = Party.DEBTOR
+        elif name in relationships:
+            expected = party_of(relationships[name])
+        else:
+            raise ValueError(
+                f"contacts.{index}.person: got {name!r}, expected the debtor's id or one of "
+                f"the persons {sorted(relationships)}"
+            )
+        if point.party != expected:
+            if "party" in point.model_fields_set:
+                raise ValueError(
+                    f"contacts.{index}.party: got {point.party!r}, expected {expected.value!r} "
+                    f"for person {name!r}"
+                )
+            point = point.model_copy(update={"party": expected.value})
+        checked.append(point)
+    return tuple(checked)
 
 
 def set_field(case: Case, name: str, value: Any) -> None:

@@ -471,6 +471,7 @@ class Engine:
         key: str | None = None,
         provider_id: str | None = None,
         about: Iterable[str] | None = None,
+        inbound: bool = False,
     ) -> JournalEntry:
         """Record a contact attempt and its outcome (a call, an SMS, a visit…).
 
@@ -491,10 +492,16 @@ class Engine:
             about: The debtor's other cases (debts) the contact was also about: it
                 counts toward each of them for rules counted per debt (Regulation F:
                 a call about two debts counts toward each).
+            inbound: The person started it: an inbound call, a text or e-mail from
+                them (outcome ``conversation``, ``voicemail``, ``delivered`` or
+                ``reply``).  It is journaled as theirs, not ours: no frequency cap
+                counts it as an attempt, while the rules that read contacts the
+                person started do (see docs/compliance.md).
 
         Raises:
             InvalidInput: an unknown channel, outcome, party or contact id; a case
-                in *about* that is not the same debtor's.
+                in *about* that is not the same debtor's; an inbound contact with
+                an outcome only an attempt of ours has.
         """
         return contacts.record_interaction(
             self._recorder,
@@ -510,6 +517,7 @@ class Engine:
             key=key,
             provider_id=provider_id,
             about=about,
+            inbound=inbound,
         )
 
     @operation

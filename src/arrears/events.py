@@ -173,6 +173,8 @@ class InteractionData(TypedDict):
     contact: NotRequired[str]
     purpose: NotRequired[str]
     about: NotRequired[list[str]]  # the debtor's other cases the contact was also about
+    person: NotRequired[str]  # the person the contact point names (arrears.case.Person)
+    inbound: NotRequired[bool]  # the person started it (an inbound call, a text from them)
     key: NotRequired[str]
     provider_id: NotRequired[str]
     # An outbox intent closed by a later review (arrears.outbox): how ("report", "resent"

@@ -143,9 +143,9 @@ class Compliance:
         }
         self._sets[_NONE] = (UNMAPPED,)
         # The set key of each jurisdiction met, and the rules in scope for each
-        # (set, channel, party, purpose): worked out once.
+        # (set, channel, party, purpose, relationship): worked out once.
         self._keys: dict[str | None, str | None] = {}
-        self._scoped: dict[tuple[str | None, str, str, str], tuple[Rule, ...]] = {}
+        self._scoped: dict[tuple[str | None, str, str, str, str | None], tuple[Rule, ...]] = {}
 
     def __repr__(self) -> str:
         found = f"Compliance(packs={list(self.packs)!r}, rules={len(self.rules)}"
@@ -289,11 +289,14 @@ class Compliance:
         proposal = judgement.proposal
         # Without jurisdictions every debtor has the one set: no lookup on this hot path.
         which = self._key(judgement.case.debtor.jurisdiction) if self.jurisdictions else None
-        key = (which, proposal.channel, judgement.party, proposal.purpose)
+        key = (which, proposal.channel, judgement.party, proposal.purpose, judgement.relationship)
         scoped = self._scoped.get(key)
         if scoped is None:
+            _, channel, party, purpose, relationship = key
             scoped = self._scoped[key] = tuple(
-                item for item in self._sets[which] if item.in_scope(*key[1:])
+                item
+                for item in self._sets[which]
+                if item.in_scope(channel, item.party_seen(party, relationship), purpose)
             )
         found: list[Reason] = []
         for rule in scoped:

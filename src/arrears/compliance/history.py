@@ -59,6 +59,10 @@ class Attempt:
             case's own `ContactHistory` (the case itself).
         intent: The outbox key of a message journaled as intended and not yet
             settled by a result (`intended`); ``None`` for a recorded attempt.
+        person: The person reached (`arrears.case.ContactPoint.person`), when the
+            contact point named one; ``None`` otherwise.
+        inbound: The person started it (an inbound call, a text or e-mail from
+            them): not an attempt of ours, so no frequency cap counts it.
     """
 
     at: datetime
@@ -71,6 +75,8 @@ class Attempt:
     about: frozenset[str] = frozenset()
     case: str | None = None
     intent: str | None = None
+    person: str | None = None
+    inbound: bool = False
 
     def concerns(self, case_id: str) -> bool:
         """True when the attempt was about *case_id*: recorded on it, or naming it in ``about``."""
@@ -90,6 +96,9 @@ def attempt_of(at: datetime, data: Mapping[str, Any], case: str | None = None) -
         data.get("purpose", "collection"),
         frozenset(about) if about else frozenset(),
         case,
+        None,
+        data.get("person"),
+        bool(data.get("inbound", False)),
     )
 
 

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..case import Case, Channel, ContactPoint, Party
-from .history import ContactHistory, DebtorHistory
+from ..case import Case, Channel, ContactPoint, Party, Relationship
+from .history import Attempt, ContactHistory, DebtorHistory
 
 __all__ = ["Judgement", "Proposal", "Purpose", "Reason", "Role", "Verdict", "VisitDetails"]
 
@@ -240,6 +240,12 @@ class Judgement:
         at: The moment judged.
         point: The contact point used, if the proposal names one.
         party: Whom the contact reaches.
+        person: The person it reaches: the debtor's id for the debtor, the
+            person the contact point names, or ``None`` for a third party named
+            by no person (then the contact point stands for them).
+        relationship: The relationship to the debtor of the person reached
+            (`arrears.case.Relationship`); ``employer`` for the employer, ``None``
+            for the debtor or when not known.
         zones: Where the debtor may be: their zone when known, else every zone
             their phone numbers admit; empty when that cannot be known.
         calendar_zone: The zone whose calendar days count: the debtor's, else the
@@ -260,8 +266,10 @@ class Judgement:
         "case",
         "history",
         "party",
+        "person",
         "point",
         "proposal",
+        "relationship",
         "work_contacts",
         "zones",
     )
@@ -285,6 +293,8 @@ class Judgement:
         self._debtor: DebtorHistory | bool | None = False  # False: not asked yet
         self.point: ContactPoint | None
         self.party: str
+        self.person: str | None
+        self.relationship: str | None
         self.zones: tuple[ZoneInfo, ...]
         self.work_contacts: frozenset[str]
         if _like is not None:
@@ -292,6 +302,8 @@ class Judgement:
             self._debtor = _like._debtor
             self.point = _like.point
             self.party = _like.party
+            self.person = _like.person
+            self.relationship = _like.relationship
             self.zones = _like.zones
             self.work_contacts = _like.work_contacts
         else:
@@ -299,10 +311,40 @@ class Judgement:
             self.party = (
                 self.point.party if self.point is not None else (proposal.party or Party.DEBTOR)
             )
+            named = self.point.person if self.point is not None else None
+            if self.party == Party.DEBTOR:
+                self.person, self.relationship = case.debtor.id, None
+            elif named is not None:
+                self.person, self.relationship = named, self.relationship_of(named)
+            else:
+                self.person = None
+                self.relationship = Relationship.EMPLOYER if self.party == Party.EMPLOYER else None
             self.zones = _zones_of(case)
             self.work_contacts = frozenset(point.id for point in case.contacts if point.work)
         self.calendar_zone: ZoneInfo | None = self.zones[0] if self.zones else None
         self.at_work = self.party == Party.EMPLOYER or (self.point is not None and self.point.work)
+
+    def relationship_of(self, person: str | None) -> str | None:
+        """The relationship to the debtor of the case's person *person* (``None``: the
+        debtor, or not one of the case's persons)."""
+        if person is None:
+            return None
+        found = self.case.person(person)
+        return found.relationship if found is not None else None
+
+    def person_of(self, attempt: Attempt) -> str | None:
+        """The person *attempt* reached: the one it names, the debtor's id for the debtor,
+        or the person its contact point on this case names; ``None`` when not known."""
+        if attempt.person is not None:
+            return attempt.person
+        if attempt.party == Party.DEBTOR:
+            return self.case.debtor.id
+        if attempt.contact is not None and (attempt.case is None or attempt.case == self.case.id):
+            try:
+                return self.case.contact(attempt.contact).person
+            except KeyError:
+                return None
+        return None
 
     def moved(self, at: datetime) -> Judgement:
         """The same judgment at another moment."""

@@ -79,6 +79,65 @@ NOTES: Final[dict[str, str]] = {
                 "a call that did not connect does not count",
                 "us_regf/7in7_not_connected_not_counted.yaml",
             ),
+            (
+                "a call the consumer made is not one placed: it is not counted",
+                "persons/regf_inbound_call_not_counted.yaml",
+            ),
+            (
+                "a conversation the consumer started begins the seven quiet days (the text "
+                "names no caller: the reading that protects the consumer)",
+                "persons/regf_inbound_conversation_starts_quiet_days.yaml",
+            ),
+        )
+    ),
+    "US-3P": (
+        "**The law.** A debt collector may not communicate about a debt with anyone but the "
+        "consumer, the consumer's attorney, a consumer reporting agency, the creditor and the "
+        "attorneys of the creditor or collector (12 CFR 1006.6(d)(1)), except to acquire "
+        "location information, and then not more than once with the same person "
+        "(1006.10(c)). For 1006.6 the consumer includes the consumer's spouse, the parent of a "
+        "consumer who is a minor, the guardian, and the executor or administrator of the "
+        "estate (1006.6(a)(1)-(4), 1006.2(e)).\n\n"
+        "**How the engine reads it.** A person's relationship decides: `spouse`, `guardian`, "
+        "`executor`, `administrator` (the consumer) and `attorney` (no third party) are not "
+        "judged by this rule (`as_debtor`). A `parent` is a third party: the case does not "
+        "record whether the consumer is a minor, so the reading that protects the consumer "
+        "applies; a lender whose consumer is a minor overrides `as_debtor` to add `parent`. "
+        '"Once per person" counts the person across their contact points.\n\n'
+        + _cases(
+            (
+                "the spouse may hear about the debt, an adult's parent and a contact person not",
+                "persons/regf_spouse_is_the_consumer.yaml",
+            ),
+            (
+                "a neighbour with two numbers is asked for location information once",
+                "persons/regf_third_party_two_numbers_one_person.yaml",
+            ),
+            ("once per person", "us_regf/3p_location_information_once.yaml"),
+        )
+    ),
+    "US-WA": (
+        "**The law.** RCW 19.16.250(13) presumes harassment in a communication with the "
+        "debtor or spouse more than three times in a single week, as the Department of "
+        'Financial Institutions reads it ("you or your spouse more than 3 times a week"); '
+        'the small-loan statute words the same presumption as a communication "initiated by '
+        "the licensee ... made with a borrower or spouse in any form, manner, or place, more "
+        'than three times in a single week" (RCW 31.45.082(3)(a)). [confirm] the wording of '
+        "19.16.250(13)(a).\n\n"
+        "**How the engine reads it.** The debtor and a person of relationship `spouse` are "
+        "counted together (`as_debtor`), on any of their contact points: the fourth "
+        "communication in the week with either is denied. A communication the debtor or "
+        "spouse started (`inbound`) is not one the agency initiated and is not counted. "
+        "Contact persons and the employer are not counted here.\n\n"
+        + _cases(
+            (
+                "two texts to the debtor and one to the spouse: the fourth with either is denied",
+                "persons/wa_debtor_and_spouse_share_three_a_week.yaml",
+            ),
+            (
+                "a text the spouse sent us is not counted",
+                "persons/wa_inbound_not_counted.yaml",
+            ),
         )
     ),
     "US-MIRANDA": (
@@ -384,8 +443,9 @@ NOTES: Final[dict[str, str]] = {
         "means the last 3 attempts to reach the debtor failed [confirm]. A refusal is an "
         "opt-out on any medium at any of the person's contact points (or a contact point "
         "marked `opted_out`) and stops every medium at every contact point with that "
-        "address. The case does not know which other numbers belong to the same person: "
-        "record the refusal against each of them.\n\n"
+        "address, and at every contact point of the same person (`ContactPoint.person`). "
+        "A spouse is a contact person like any other: CN has no relationship that counts as "
+        "the debtor.\n\n"
         + _cases(
             (
                 "only when the debtor is unreachable",
@@ -417,6 +477,14 @@ NOTES: Final[dict[str, str]] = {
             (
                 "the debtor has died: relay to reach the estate",
                 "cn/deceased_contact_person_instead.yaml",
+            ),
+            (
+                "a refusal on one number stops the person's other numbers",
+                "persons/cn_refusal_binds_every_number_of_the_person.yaml",
+            ),
+            (
+                "a spouse is a contact person: never asked to pay",
+                "persons/cn_spouse_is_a_contact_person.yaml",
             ),
         )
     ),
@@ -494,6 +562,11 @@ NOTES: Final[dict[str, str]] = {
             (
                 "the representation ended",
                 "us_regf/atty_representation_ended_contact_allowed.yaml",
+            ),
+            (
+                "the attorney, named as a person, is the one to call; the spouse, the consumer "
+                "for 1006.6, is not",
+                "persons/regf_attorney_is_asked_while_representing.yaml",
             ),
         )
     ),
@@ -653,7 +726,11 @@ NOTES: Final[dict[str, str]] = {
         "debt, owe, arrears, missed payments, outstanding balance, default…). Someone "
         "established to act for the customer (an executor, a debt adviser, an attorney under "
         "a power of attorney) is contacted with purpose `representative`, whose text may name "
-        "the debt. CONC sets no once-only limit on location questions (Reg F's is American).\n\n"
+        "the debt. When the case names the person, their relationship must be one that acts "
+        "for the customer (`attorney`, `debt_adviser`, `executor`, `administrator`, "
+        "`guardian`): a spouse, a parent or a contact person is a third party, whatever the "
+        "purpose says. CONC sets no once-only limit on location questions (Reg F's is "
+        "American).\n\n"
         + _cases(
             ("a relay, without the arrears", "uk/third_party_relay_without_the_debt.yaml"),
             ("never asked to pay", "uk/third_party_never_asked_to_pay.yaml"),
@@ -664,6 +741,10 @@ NOTES: Final[dict[str, str]] = {
                 "uk/third_party_debt_adviser_may_discuss_the_debt.yaml",
             ),
             ("the employer is a third party too", "uk/third_party_employer_not_told.yaml"),
+            (
+                "a spouse is no representative; a debt adviser named as a person is",
+                "persons/uk_spouse_is_not_a_representative.yaml",
+            ),
             (
                 "the executor of a deceased customer's estate",
                 "uk/deceased_no_contact_addressed_to_customer.yaml",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import time
 from typing import Final
 
-from ..case import Channel, HoldKind, Outcome, Party
+from ..case import Channel, HoldKind, Outcome, Party, Relationship
 from ..errors import InvalidInput
 from .model import Purpose, Role
 from .rules import (
@@ -96,6 +96,19 @@ _MA_INITIATED: Final = frozenset(
 # another" (1006.2(i)(1); a creditor using a name that suggests a third party is).
 _DEBT_COLLECTORS: Final = frozenset({Role.COLLECTOR, Role.DEBT_BUYER})
 _ALL_BUT_VISIT: Final = frozenset(set(Channel) - {Channel.VISIT})
+# 12 CFR 1006.6(a) (for 1006.6, "consumer" includes these; 1006.2(e)): the spouse, the
+# guardian, the executor or administrator of the estate.  The parent counts only when the
+# consumer is a minor (1006.6(a)(2)), which a case does not record: a parent is a third
+# party unless the lender says otherwise.  1006.6(d)(1) also lets the collector communicate
+# with the consumer's attorney: for the third-party rule the attorney is no third party.
+_REGF_CONSUMER: Final = frozenset(
+    {
+        Relationship.SPOUSE,
+        Relationship.GUARDIAN,
+        Relationship.EXECUTOR,
+        Relationship.ADMINISTRATOR,
+    }
+)
 # A letter is judged when it arrives, not when it is posted: hours do not apply to it.
 _TIMED: Final = frozenset(set(Channel) - {Channel.LETTER})
 
@@ -367,11 +380,13 @@ US_REGF: Final = Pack(
         ),
         HoldBlocks(
             id="US-CEASE",
-            title="After a written request to stop, only the three permitted notices remain",
-            citation="12 CFR 1006.6(c)",
+            title="After a written request to stop, only the three permitted notices remain; "
+            "the consumer's spouse, guardian, executor or administrator is the consumer here",
+            citation="12 CFR 1006.6(c); who is the consumer: 1006.6(a)(1)-(4), 1006.2(e)",
             roles=_DEBT_COLLECTORS,
             kinds=frozenset({HoldKind.CEASE}),
             parties=_DIRECT,
+            as_debtor=_REGF_CONSUMER,
             written_only=True,
             exempt=frozenset(
                 {Purpose.TERMINATION_NOTICE, Purpose.REMEDY_NOTICE, Purpose.REMEDY_INTENT}
@@ -382,8 +397,9 @@ US_REGF: Final = Pack(
             title="A consumer represented by an attorney about the debt is not contacted "
             "directly, unless the attorney consents or fails to respond within a reasonable "
             "period; location information is then asked of the attorney only",
-            citation="12 CFR 1006.6(b)(2); 1006.10(b)(5)",
+            citation="12 CFR 1006.6(b)(2); 1006.10(b)(5); who is the consumer: 1006.6(a)(1)-(4)",
             roles=_DEBT_COLLECTORS,
+            as_debtor=_REGF_CONSUMER,
         ),
         PlaceRestriction(
             id="US-PLACE",
@@ -424,9 +440,12 @@ US_REGF: Final = Pack(
         ThirdPartyLocationOnly(
             id="US-3P",
             title="Third parties only for location information, once per person, "
-            "without mentioning the debt",
-            citation="12 CFR 1006.6(d), 1006.10",
+            "without mentioning the debt; the consumer's spouse, guardian, executor or "
+            "administrator is the consumer here, and their attorney no third party",
+            citation="12 CFR 1006.6(d), 1006.10; who is the consumer: 1006.6(a)(1)-(4), "
+            "1006.2(e); the consumer's attorney: 1006.6(d)(1)",
             roles=_DEBT_COLLECTORS,
+            as_debtor=_REGF_CONSUMER | {Relationship.ATTORNEY},
         ),
         TimeBarred(
             id="US-TIMEBAR",
@@ -543,14 +562,19 @@ US_WA: Final = Pack(
     rules=(
         FrequencyCap(
             id="US-WA",
-            title="More than 3 communications a week is presumed harassment",
-            citation="RCW 19.16.250(13) [confirm]",
+            title="More than 3 communications a week with the debtor or their spouse, "
+            "together, is presumed harassment; contacts they started do not count",
+            citation="RCW 19.16.250(13) [confirm]; the debtor and spouse counted together as "
+            "the Department of Financial Institutions reads it, as RCW 31.45.082(3)(a) "
+            "words it (a borrower or spouse, initiated by the licensee)",
             roles=_DEBT_COLLECTORS,
             channels=_ALL_BUT_VISIT,
             parties=_DIRECT,
+            as_debtor=frozenset({Relationship.SPOUSE}),
             limit=3,
             days=7,
             per="person",
+            scope_reason="the debtor and their spouse together, on any of their numbers",
             counted_channels=_ALL_BUT_VISIT,
             counted_outcomes=_COMMUNICATED,
             noun="communications",
@@ -640,13 +664,23 @@ UK: Final = Pack(
             id="UK-3P",
             title="A third party is contacted only to find the customer, pass on a request to "
             "get in touch, or answer them, never told of the debt; only someone established to "
-            "act for the customer (an executor, a debt adviser) is dealt with about it",
+            "act for the customer (an executor, a debt adviser) is dealt with about it, never a "
+            "spouse or a contact person as such",
             citation="FCA CONC 7.9.6R, 7.9.7R(2), 7.9.10R",
             once=False,
             allowed_purposes=frozenset(
                 {Purpose.LOCATION, Purpose.RELAY, Purpose.REPLY, Purpose.REPRESENTATIVE}
             ),
             discloses_to=frozenset({Purpose.REPRESENTATIVE}),
+            representatives=frozenset(
+                {
+                    Relationship.ATTORNEY,
+                    Relationship.DEBT_ADVISER,
+                    Relationship.EXECUTOR,
+                    Relationship.ADMINISTRATOR,
+                    Relationship.GUARDIAN,
+                }
+            ),
             debt_words=_UK_DEBT_WORDS,
         ),
         ForbiddenWording(

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..case import Channel, Hold, HoldKind, Outcome, Party
+from ..case import Channel, Hold, HoldKind, Outcome, Party, Relationship
 from .history import OPT_OUT_COVERS, Attempt, Preference
 from .model import Judgement, Purpose, Reason, Role
 
@@ -289,6 +289,10 @@ class Rule(BaseModel):
         purposes: The purposes it judges; all when ``None``.
         exempt: Purposes it never judges (e.g. a reply during breathing space).
         roles: The lender roles the rule binds (`Role`); every role when ``None``.
+        as_debtor: Relationships (`arrears.case.Relationship`) whose persons this
+            rule judges and counts as the debtor: who its law counts as the
+            consumer (Regulation F's spouse, guardian, executor for 1006.6).
+            A person of another relationship is the party their contact point says.
     """
 
     # defer_build: a rule kind's validator is built when the first rule of the
@@ -307,10 +311,18 @@ class Rule(BaseModel):
     purposes: frozenset[str] | None = None
     exempt: frozenset[str] = frozenset()
     roles: frozenset[Role] | None = None
+    as_debtor: frozenset[Relationship] = frozenset()
 
     def binds(self, role: str | None) -> bool:
         """True when the rule binds a lender in *role*; every rule binds when it is ``None``."""
         return role is None or self.roles is None or role in self.roles
+
+    def party_seen(self, party: str, relationship: str | None) -> str:
+        """The party this rule judges a contact with *party* of *relationship* as:
+        the debtor when the relationship is one of ``as_debtor``."""
+        if relationship is not None and relationship in self.as_debtor:
+            return Party.DEBTOR
+        return party
 
     def in_scope(self, channel: str, party: str, purpose: str) -> bool:
         """True when the rule is on and judges contacts on *channel* to *party* for *purpose*.
@@ -332,7 +344,8 @@ class Rule(BaseModel):
     def applies(self, j: Judgement) -> bool:
         """True when this rule judges the proposal at all: in scope, and admitted."""
         proposal = j.proposal
-        return self.in_scope(proposal.channel, j.party, proposal.purpose) and self.admits(j)
+        party = self.party_seen(j.party, j.relationship)
+        return self.in_scope(proposal.channel, party, proposal.purpose) and self.admits(j)
 
     def check(self, j: Judgement) -> Reason | None:
         """``None`` to allow, a `Reason` to deny."""
@@ -540,9 +553,13 @@ class FrequencyCap(Rule):
     What counts: attempts on ``counted_channels`` whose outcome is in
     ``counted_outcomes`` or is ``unknown`` (a message that may have reached
     them: `arrears.case.Outcome.UNKNOWN`), to the same person (``per="person"``: the debtor
-    across all their numbers, or the one third party), the same contact point
-    (``per="contact"``: the same number or address, whichever case it is
-    recorded on) or anyone on the case (``per="case"``).
+    across all their numbers, with the persons of the ``as_debtor`` relationships; a
+    third party across the contact points that name them, or the one contact point
+    that names no person), the same contact point (``per="contact"``: the same
+    number or address, whichever case it is recorded on) or anyone on the case
+    (``per="case"``).  A contact the person started (`Attempt.inbound`: an
+    inbound call, a text from them) is not an attempt of ours and never counts;
+    a conversation they started still begins the ``quiet_days``.
 
     Which debts' contacts count is ``across``: ``"debt"`` counts the contacts
     about this case, those recorded on it and those recorded on another of the
@@ -624,8 +641,12 @@ class FrequencyCap(Rule):
                 )
             else:
                 same = _same_number(j, attempt)
-        elif j.party == Party.DEBTOR:
-            same = attempt.party == Party.DEBTOR
+        elif j.party == Party.DEBTOR or j.relationship in self.as_debtor:
+            same = attempt.party == Party.DEBTOR or (
+                bool(self.as_debtor) and j.relationship_of(j.person_of(attempt)) in self.as_debtor
+            )
+        elif j.person is not None and (person := j.person_of(attempt)) is not None:
+            same = person == j.person
         elif own:
             same = attempt.contact == j.proposal.contact and attempt.party == j.party
         else:
@@ -703,6 +724,7 @@ class FrequencyCap(Rule):
                 break
             if (
                 (self.hours is None or attempt.at > window_start)
+                and not attempt.inbound
                 and attempt.channel in channels
                 # An attempt whose fate is unknown may have reached the person: it counts.
                 and (attempt.outcome in outcomes or attempt.outcome == Outcome.UNKNOWN)
@@ -944,8 +966,12 @@ class RepresentedByAttorney(HoldBlocks):
     third_party_purposes: frozenset[str] = frozenset({Purpose.LOCATION})
 
     def admits(self, j: Judgement) -> bool:
-        """The debtor always; anyone else only for ``third_party_purposes``."""
-        return j.party == Party.DEBTOR or j.proposal.purpose in self.third_party_purposes
+        """The debtor always; the attorney never; anyone else only for
+        ``third_party_purposes``."""
+        if j.relationship == Relationship.ATTORNEY:
+            return False
+        debtor = self.party_seen(j.party, j.relationship) == Party.DEBTOR
+        return debtor or j.proposal.purpose in self.third_party_purposes
 
     def _silence_ends(self, j: Judgement, since: datetime) -> datetime | None:
         """When the attorney's silence since a communication after *since* lifts the bar."""
@@ -963,13 +989,14 @@ class RepresentedByAttorney(HoldBlocks):
 
     def check(self, j: Judgement) -> Reason | None:
         """Deny while a hold is in force and neither exception holds."""
+        debtor = self.party_seen(j.party, j.relationship) == Party.DEBTOR
         for hold in j.case.holds:
             end = self._blocking(j, hold)
             if end is False:
                 continue
             since = hold.started_at
             notices = j.case.notices
-            if j.party == Party.DEBTOR and (
+            if debtor and (
                 _latest(notices, self.consent_notice, since)
                 or _latest(notices, self.consumer_consent_notice, since)
             ):
@@ -980,7 +1007,7 @@ class RepresentedByAttorney(HoldBlocks):
             retry = end if isinstance(end, datetime) else None
             if silence is not None:
                 retry = silence if retry is None else min(retry, silence)
-            if j.party == Party.DEBTOR:
+            if debtor:
                 message = f"represented by an attorney since {since.date().isoformat()}"
             else:
                 message = (
@@ -1154,7 +1181,7 @@ class PlaceRestriction(Rule):
                 or not _same_address(j, attempt.contact, proposal.contact)
             ):
                 continue
-            if attempt.outcome == Outcome.REPLY:
+            if attempt.outcome == Outcome.REPLY or attempt.inbound:
                 return True
             if attempt.purpose == Purpose.REPLY:
                 return False  # the latest contact here was our one answer
@@ -1202,6 +1229,11 @@ class ThirdPartyLocationOnly(_Wording):
             a pack may add ``relay``, ``reply`` or ``representative``).
         discloses_to: Purposes whose text may name the debt (``representative``:
             someone established to act for the debtor); every other text never does.
+        representatives: The relationships of the persons who may be contacted for
+            a ``discloses_to`` purpose; ``None``: the purpose alone decides.  A
+            person of another relationship (a spouse, a contact person, the
+            employer) is not one, whatever the purpose says; a third party's contact
+            point naming no person is judged by the purpose.
     """
 
     parties: frozenset[Party] | None = frozenset({Party.THIRD_PARTY, Party.EMPLOYER})
@@ -1209,6 +1241,7 @@ class ThirdPartyLocationOnly(_Wording):
     debt_words: tuple[str, ...] = _DEBT_WORDS_EN
     allowed_purposes: frozenset[str] = frozenset({Purpose.LOCATION})
     discloses_to: frozenset[str] = frozenset()
+    representatives: frozenset[Relationship] | None = None
 
     @cached_property
     def _debt(self) -> re.Pattern[str] | None:
@@ -1217,6 +1250,20 @@ class ThirdPartyLocationOnly(_Wording):
     def check(self, j: Judgement) -> Reason | None:
         """Deny other purposes, a second location contact, and words revealing the debt."""
         proposal = j.proposal
+        if (
+            proposal.purpose in self.discloses_to
+            and self.representatives is not None
+            and j.relationship is not None
+            and j.relationship not in self.representatives
+        ):
+            acting = sorted(str(relationship) for relationship in self.representatives)
+            return self.deny(
+                f"a {j.relationship} does not act for the debtor: {proposal.purpose} is for "
+                f"{', '.join(acting)}",
+                purpose=proposal.purpose,
+                relationship=j.relationship,
+                allowed=acting,
+            )
         if proposal.purpose not in self.allowed_purposes:
             allowed = sorted(self.allowed_purposes)
             return self.deny(
@@ -1227,11 +1274,7 @@ class ThirdPartyLocationOnly(_Wording):
             )
         if self.once and proposal.purpose == Purpose.LOCATION:
             for attempt in j.history.attempts:
-                if (
-                    attempt.purpose == Purpose.LOCATION
-                    and attempt.party == j.party
-                    and attempt.contact == proposal.contact
-                ):
+                if attempt.purpose == Purpose.LOCATION and _same_person(j, attempt):
                     return self.deny(
                         f"this person was already asked for location information on "
                         f"{attempt.at.date().isoformat()}",
@@ -1240,6 +1283,23 @@ class ThirdPartyLocationOnly(_Wording):
         if proposal.purpose in self.discloses_to:
             return None
         return _reveals(self, j, self._debt)
+
+
+def _points_of(j: Judgement) -> frozenset[str]:
+    """The case's contact points of the person the judged contact point names (none when
+    it names no person)."""
+    person = j.point.person if j.point is not None else None
+    if person is None:
+        return frozenset()
+    return frozenset(point.id for point in j.case.contacts if point.person == person)
+
+
+def _same_person(j: Judgement, attempt: Attempt) -> bool:
+    """True when an attempt on the case reached the person the judged contact reaches:
+    the person both name, else the same contact point."""
+    if j.person is not None and (person := j.person_of(attempt)) is not None:
+        return person == j.person
+    return attempt.party == j.party and attempt.contact == j.proposal.contact
 
 
 def _reveals(rule: Rule, j: Judgement, pattern: re.Pattern[str] | None) -> Reason | None:
@@ -1286,10 +1346,14 @@ class ThirdPartyWhenUnreachable(_Wording):
         return self._compile(self.debt_words)
 
     def _refused(self, j: Judgement) -> datetime | None:
-        """When this person refused further contact, on any medium, at any of their points."""
+        """When this person refused further contact, on any medium, at any of their points:
+        those with the address, and every point of the person the contact point names."""
         contact = j.proposal.contact
+        theirs = _points_of(j)
         for opt_out in reversed(j.history.opt_outs):
-            if opt_out.contact is not None and _same_address(j, opt_out.contact, contact):
+            if opt_out.contact is not None and (
+                opt_out.contact in theirs or _same_address(j, opt_out.contact, contact)
+            ):
                 return opt_out.at
         address = _address_of(j, contact)
         for point in j.case.contacts:
@@ -1298,6 +1362,7 @@ class ThirdPartyWhenUnreachable(_Wording):
                 and point.party != Party.DEBTOR
                 and (
                     point.id == contact
+                    or point.id in theirs
                     or (address not in (None, "unknown") and point.address == address)
                 )
             ):

@@ -23,6 +23,12 @@ from .stages import react
 
 _log = get_logger("arrears")
 
+#: What an inbound contact (one the person started) may have come to: we talked,
+#: they left a message, or their text or e-mail reached us.
+INBOUND_OUTCOMES = frozenset(
+    {Outcome.CONVERSATION, Outcome.VOICEMAIL, Outcome.DELIVERED, Outcome.REPLY}
+)
+
 
 def record_interaction(
     rec: Recorder,
@@ -42,6 +48,7 @@ def record_interaction(
     step: str | None = None,
     reported_at: datetime | None = None,
     about: Iterable[str] | None = None,
+    inbound: bool = False,
 ) -> JournalEntry:
     """Record a contact attempt and its outcome (a call, an SMS, a visit…).
 
@@ -65,7 +72,16 @@ def record_interaction(
             raise InvalidInput("party", who, f"the party of contact point {contact!r}")
         data["contact"] = contact
         who = str(point.party)
+        if point.person is not None:
+            data["person"] = point.person
     data["party"] = who or str(Party.DEBTOR)
+    if inbound is not False:
+        if inbound is not True:
+            raise InvalidInput("inbound", inbound, "True or False")
+        if data["outcome"] not in INBOUND_OUTCOMES:
+            expected = f"one of {sorted(map(str, INBOUND_OUTCOMES))} for an inbound contact"
+            raise InvalidInput("outcome", data["outcome"], expected)
+        data["inbound"] = True
     if purpose is not None:
         if not isinstance(purpose, str) or not purpose.isidentifier():
             raise InvalidInput("purpose", purpose, "a purpose such as 'collection'")

@@ -27,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from ..case import Channel, HoldKind, Identifier, Outcome, Party
+from ..case import Channel, HoldKind, Identifier, Outcome, Party, Relationship
 from ..compliance.model import Role
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "NoticeSentEvent",
     "OptOutEvent",
     "PaymentEvent",
+    "PersonSpec",
     "PromiseEvent",
     "ProposedContact",
     "Scenario",
@@ -95,13 +96,31 @@ _TASK_CHANNELS: Final = frozenset({"call", "visit"})
 # -- the case ---------------------------------------------------------------------------
 
 
+class PersonSpec(_Spec):
+    """Someone other than the debtor the case may contact (``case.persons``).
+
+    Attributes:
+        id: Unique within the case; contact points name it (``person``).
+        relationship: How they stand to the debtor: ``spouse``, ``parent``,
+            ``guardian``, ``attorney``, ``executor``, ``administrator``,
+            ``debt_adviser``, ``employer``, ``contact_person`` or ``other``.
+    """
+
+    id: Identifier
+    relationship: Relationship
+
+
 class ContactSpec(_Spec):
     """A way to reach someone about the case (``case.contacts``).
 
     Attributes:
         id: Unique within the case; events and expectations name it.
         channel: ``sms``, ``call``, ``voicemail``, ``email``, ``letter`` or ``visit``.
-        party: ``debtor`` (default), ``third_party`` or ``employer``.
+        party: ``debtor`` (default), ``third_party`` or ``employer``; for a
+            contact point that names a ``person``, their relationship's party
+            (``employer`` for the employer, else ``third_party``).
+        person: Whose it is: one of ``case.persons`` by id; none for the debtor,
+            or for a third party the contact point alone stands for.
         address: The number or address; ``"unknown"`` by default, which says
             nothing about where the person is.
         work: An address the employer provides (a work e-mail or phone).
@@ -111,7 +130,8 @@ class ContactSpec(_Spec):
 
     id: Identifier
     channel: Channel
-    party: Party = Party.DEBTOR
+    party: Party | None = None
+    person: Identifier | None = None
     address: str = Field(default="unknown", min_length=1)
     work: bool = False
     consent: bool = False
@@ -136,6 +156,7 @@ class CaseSpec(_Spec):
         stage: The workflow stage the case is in (the workflow's first stage,
             ``pre_due``, by default).
         contacts: The contact points.
+        persons: The people other than the debtor the contact points reach.
     """
 
     id: Identifier
@@ -148,6 +169,7 @@ class CaseSpec(_Spec):
     due_date: date
     stage: str | None = None
     contacts: tuple[ContactSpec, ...] = ()
+    persons: tuple[PersonSpec, ...] = ()
 
 
 class DebtorSpec(_Spec):
@@ -191,6 +213,7 @@ class ContactEvent(_EventBase):
         party: Whom it reached, when no contact point is named.
         outcome: What came of it (``no_answer``, ``conversation``, …).
         automated: Autodialed, prerecorded or AI voice.
+        inbound: The person started it (an inbound call, a text from them).
     """
 
     type: Literal["contact"]
@@ -201,6 +224,7 @@ class ContactEvent(_EventBase):
     about: tuple[Identifier, ...] = ()
     """The scenario's other cases the contact was also about (a call about two loans)."""
     automated: bool = False
+    inbound: bool = False
 
 
 ConsentScope = Literal["hours", "calls", "automated", "medium"]

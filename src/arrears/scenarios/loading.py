@@ -92,6 +92,18 @@ def _structure_problems(scenario: Scenario, document: LocatedDocument) -> list[P
             if point.id in seen:
                 problem((*where, "contacts", index, "id"), f"contact id {point.id!r} appears twice")
             seen.add(point.id)
+        persons: set[str] = set()
+        for index, person in enumerate(spec.persons):
+            if person.id in persons:
+                problem((*where, "persons", index, "id"), f"person id {person.id!r} appears twice")
+            persons.add(person.id)
+        for index, point in enumerate(spec.contacts):
+            if point.person is not None and point.person not in persons:
+                listed = ", ".join(sorted(persons)) or "none"
+                problem(
+                    (*where, "contacts", index, "person"),
+                    f"no person {point.person!r} in {field_name(where)}.persons (known: {listed})",
+                )
 
     def case_named(path: FieldPath, case_id: str | None) -> CaseSpec | None:
         """The case an event or expectation is about; a problem when it names none or a stranger."""

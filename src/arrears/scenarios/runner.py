@@ -20,7 +20,7 @@ import pydantic
 
 from .._yaml import FieldPath, LocatedDocument
 from .._yaml import validation_problems as _validation_problems
-from ..case import Balance, Case, ContactPoint, Debtor, HoldKind
+from ..case import Balance, Case, ContactPoint, Debtor, HoldKind, Person
 from ..channels import RecordingChannel
 from ..clock import SettableClock
 from ..compliance import Compliance, Proposal, Verdict
@@ -125,9 +125,10 @@ def _build_case(
 ) -> Case:
     contacts = []
     for index, point in enumerate(spec.contacts):
-        data = point.model_dump()
+        data = point.model_dump(exclude_none=True)
         with _blame(document, (*where, "contacts", index), data):
             contacts.append(ContactPoint.model_validate(data))
+    persons = tuple(Person.model_validate(person.model_dump()) for person in spec.persons)
     person = spec if debtor is None else debtor
     with _blame(document, where if debtor is None else ("debtor",), person.model_dump()):
         owner = Debtor(
@@ -142,6 +143,7 @@ def _build_case(
             id=spec.id,
             debtor=owner,
             contacts=tuple(contacts),
+            persons=persons,
             balance=Balance(currency=spec.currency, principal=spec.balance),
             due_date=spec.due_date,
             stage=spec.stage or stage,
@@ -349,6 +351,7 @@ class _Run:
                 automated=event.automated,
                 at=at,
                 about=event.about or None,
+                inbound=event.inbound,
             )
         elif isinstance(event, ConsentEvent):
             engine.record_consent(

@@ -1,0 +1,375 @@
+"""Persons with relationships, counted across their contact points; contacts the person started."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pydantic
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from arrears import Case, Engine, InvalidInput, MemoryStore, SettableClock
+from arrears.compliance import Compliance, ContactHistory
+from arrears.scenarios import ScenarioInvalid, load_scenario
+from arrears.stores import SQLiteStore
+
+# Monday 2026-10-05, 10:00 in Seattle.
+T0 = datetime(2026, 10, 5, 17, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
+
+
+def wa_case(**changes: Any) -> dict[str, Any]:
+    case: dict[str, Any] = {
+        "id": "WA-1",
+        "debtor": {"id": "D-1", "timezone": "America/Los_Angeles"},
+        "persons": [
+            {"id": "pat", "relationship": "spouse"},
+            {"id": "lee", "relationship": "contact_person"},
+            {"id": "acme", "relationship": "employer"},
+        ],
+        "contacts": [
+            {"id": "mobile", "channel": "sms", "address": "+12065550101"},
+            {"id": "pat-mobile", "channel": "sms", "address": "+12065550102", "person": "pat"},
+            {"id": "pat-home", "channel": "call", "address": "+12065550103", "person": "pat"},
+            {"id": "lee-mobile", "channel": "call", "address": "+12065550104", "person": "lee"},
+            {"id": "lee-home", "channel": "call", "address": "+12065550105", "person": "lee"},
+            {"id": "acme-desk", "channel": "call", "address": "+12065550106", "person": "acme"},
+        ],
+        "balance": {"currency": "USD", "principal": "1840.00"},
+        "due_date": "2026-07-01",
+    }
+    case.update(changes)
+    return case
+
+
+def engine_for(packs: list[str], case: dict[str, Any]) -> Engine:
+    engine = Engine(store=MemoryStore(), compliance=Compliance(packs), clock=SettableClock(T0))
+    engine.open_case(case, at=T0 - 10 * DAY)
+    engine.record_notice(case["id"], "validation", at=T0 - 5 * DAY)
+    return engine
+
+
+class TestPersonsOnTheCase:
+    def test_party_follows_the_relationship(self) -> None:
+        case = Case.model_validate(wa_case())
+        parties = {point.id: point.party for point in case.contacts}
+        assert parties == {
+            "mobile": "debtor",
+            "pat-mobile": "third_party",
+            "pat-home": "third_party",
+            "lee-mobile": "third_party",
+            "lee-home": "third_party",
+            "acme-desk": "employer",
+        }
+
+    def test_a_contradicting_party_is_refused_by_the_engine(self) -> None:
+        contacts = [
+            {"id": "pat-mobile", "channel": "sms", "address": "+1206555", "person": "pat"},
+        ]
+        contacts[0]["party"] = "debtor"
+        engine = Engine(store=MemoryStore(), compliance=Compliance(["US-WA"]))
+        with pytest.raises(InvalidInput) as err:
+            engine.open_case(wa_case(contacts=contacts), at=T0)
+        assert "contacts.0.party" in str(err.value)
+        assert "+1206555" not in str(err.value)
+
+    @pytest.mark.parametrize(
+        ("change", "message"),
+        [
+            ({"persons": [{"id": "D-1", "relationship": "spouse"}]}, "persons.0.id"),
+            (
+                {
+                    "persons": [
+                        {"id": "pat", "relationship": "spouse"},
+                        {"id": "pat", "relationship": "parent"},
+                    ],
+                    "contacts": [],
+                },
+                "persons.1.id",
+            ),
+            (
+                {"contacts": [{"id": "x", "channel": "sms", "address": "+1", "person": "kim"}]},
+                "contacts.0.person",
+            ),
+        ],
+    )
+    def test_unknown_or_repeated_persons_are_refused(
+        self, change: dict[str, Any], message: str
+    ) -> None:
+        with pytest.raises(pydantic.ValidationError) as err:
+            Case.model_validate(wa_case(**change))
+        assert message in str(err.value)
+
+    def test_a_snapshot_journaled_before_persons_still_loads(self) -> None:
+        """An ``opened`` entry written before persons existed: no ``persons``, no ``person``."""
+        snapshot = json.dumps(
+            {
+                "id": "OLD-1",
+                "debtor": {"id": "D-9", "name": None, "timezone": None, "locale": "en"},
+                "contacts": [
+                    {"id": "m", "channel": "call", "address": "+1", "party": "debtor"},
+                    {"id": "n", "channel": "call", "address": "+2", "party": "third_party"},
+                ],
+                "balance": {"currency": "USD", "principal": "10.00"},
+                "due_date": "2026-01-31",
+                "stage": "pre_due",
+            }
+        )
+        case = Case.model_validate_json(snapshot)
+        assert case.persons == ()
+        assert [(p.party, p.person) for p in case.contacts] == [
+            ("debtor", None),
+            ("third_party", None),
+        ]
+
+
+class TestCountingPerPerson:
+    def test_washington_counts_debtor_and_spouse_together(self) -> None:
+        """RCW 19.16.250(13) as DFI reads it: two texts to the debtor and one to the spouse are
+        three; the fourth with either is denied. US-7IN7 counts the spouse on their own."""
+        engine = engine_for(["US-WA"], wa_case())
+        engine.record_interaction("WA-1", "sms", "delivered", contact="mobile", at=T0)
+        engine.record_interaction("WA-1", "sms", "delivered", contact="mobile", at=T0 + DAY)
+        engine.record_interaction("WA-1", "sms", "delivered", contact="pat-mobile", at=T0 + 2 * DAY)
+        at = T0 + 3 * DAY
+        for contact in ("mobile", "pat-mobile"):
+            verdict = engine.judge_contact("WA-1", {"channel": "sms", "contact": contact}, at=at)
+            assert verdict.rules == ("US-WA",), contact
+            assert verdict.reasons[0].values["count"] == 4
+        # The contact person is no spouse: the Washington count does not judge them.
+        verdict = engine.judge_contact(
+            "WA-1", {"channel": "call", "contact": "lee-mobile", "purpose": "location"}, at=at
+        )
+        assert verdict.allowed
+
+    def test_the_spouse_counts_across_their_numbers(self) -> None:
+        """A text to the spouse's mobile and a voicemail on their home line are two of theirs."""
+        engine = engine_for(["US-WA"], wa_case())
+        engine.record_interaction("WA-1", "sms", "delivered", contact="pat-mobile", at=T0)
+        engine.record_interaction("WA-1", "call", "voicemail", contact="pat-home", at=T0 + DAY)
+        engine.record_interaction("WA-1", "sms", "delivered", contact="mobile", at=T0 + DAY)
+        verdict = engine.judge_contact(
+            "WA-1", {"channel": "sms", "contact": "pat-mobile"}, at=T0 + 2 * DAY
+        )
+        assert verdict.rules == ("US-WA",)
+
+    def test_a_third_party_with_two_numbers_is_asked_once(self) -> None:
+        """12 CFR 1006.10(c): one location contact per person, whichever number."""
+        engine = engine_for(["US-RegF"], wa_case())
+        location = {"channel": "call", "contact": "lee-mobile", "purpose": "location"}
+        assert engine.judge_contact("WA-1", location, at=T0).allowed
+        engine.record_interaction(
+            "WA-1", "call", "conversation", contact="lee-mobile", purpose="location", at=T0
+        )
+        again = engine.judge_contact("WA-1", {**location, "contact": "lee-home"}, at=T0 + 7 * DAY)
+        assert again.rules == ("US-3P",)
+        # The employer is another person: their one location contact is still open.
+        employer = {**location, "contact": "acme-desk"}
+        assert engine.judge_contact("WA-1", employer, at=T0 + 7 * DAY).allowed
+
+    def test_the_journal_names_the_person(self) -> None:
+        engine = engine_for(["US-RegF"], wa_case())
+        entry = engine.record_interaction("WA-1", "call", "no_answer", contact="lee-home", at=T0)
+        assert (entry.data["party"], entry.data["person"]) == ("third_party", "lee")
+        mine = engine.record_interaction("WA-1", "sms", "delivered", contact="mobile", at=T0)
+        assert "person" not in mine.data
+        assert "inbound" not in mine.data
+
+
+class TestRegulationFConsumer:
+    @pytest.mark.parametrize(
+        ("relationship", "allowed"),
+        [
+            ("spouse", True),
+            ("guardian", True),
+            ("executor", True),
+            ("administrator", True),
+            ("attorney", True),
+            ("parent", False),
+            ("contact_person", False),
+            ("debt_adviser", False),
+            ("other", False),
+        ],
+    )
+    def test_who_may_be_told_about_the_debt(self, relationship: str, allowed: bool) -> None:
+        """1006.6(a)(1)-(4) and 1006.2(e): for 1006.6 the consumer includes the spouse, guardian,
+        executor and administrator; 1006.6(d)(1) lets the collector talk to the consumer's
+        attorney. A parent of a consumer not known to be a minor is a third party."""
+        case = wa_case(
+            persons=[{"id": "p", "relationship": relationship}],
+            contacts=[{"id": "c", "channel": "call", "address": "+16175550110", "person": "p"}],
+            debtor={"id": "D-1", "timezone": "America/New_York"},
+        )
+        engine = engine_for(["US-RegF"], case)
+        text = "This is a debt collector calling about the debt you owe."
+        verdict = engine.judge_contact(
+            "WA-1", {"channel": "call", "contact": "c", "text": text}, at=T0
+        )
+        assert verdict.allowed is allowed
+        if not allowed:
+            assert verdict.rules == ("US-3P",)
+
+
+class TestInbound:
+    def test_an_inbound_call_is_journaled_as_theirs_and_not_counted(self) -> None:
+        """1006.14(b)(2)(i) counts calls the collector places: six placed and one the consumer
+        made leave a seventh of ours."""
+        case = wa_case(
+            debtor={"id": "D-1", "timezone": "America/New_York"},
+            persons=[],
+            contacts=[{"id": "mobile", "channel": "call", "address": "+16175550130"}],
+        )
+        engine = engine_for(["US-RegF"], case)
+        for day in range(6):
+            engine.record_interaction(
+                "WA-1", "call", "no_answer", contact="mobile", at=T0 + day * DAY
+            )
+        entry = engine.record_interaction(
+            "WA-1", "call", "voicemail", contact="mobile", inbound=True, at=T0 + 5 * DAY
+        )
+        assert entry.data["inbound"] is True
+        history = ContactHistory.from_entries(engine.history("WA-1"))
+        assert [a.inbound for a in history.attempts] == [False] * 6 + [True]
+        call = {"channel": "call", "contact": "mobile"}
+        assert engine.judge_contact("WA-1", call, at=T0 + 6 * DAY).allowed
+        engine.record_interaction("WA-1", "call", "no_answer", contact="mobile", at=T0 + 6 * DAY)
+        later = engine.judge_contact("WA-1", call, at=T0 + 6 * DAY + timedelta(hours=2))
+        assert later.rules == ("US-7IN7",)
+        assert later.reasons[0].values["count"] == 8
+
+    @pytest.mark.parametrize("outcome", ["no_answer", "busy", "not_connected", "failed", "unknown"])
+    def test_an_inbound_contact_has_an_outcome_of_theirs(self, outcome: str) -> None:
+        engine = engine_for(["US-RegF"], wa_case())
+        with pytest.raises(InvalidInput) as err:
+            engine.record_interaction(
+                "WA-1", "call", outcome, contact="mobile", inbound=True, at=T0
+            )
+        assert err.value.field == "outcome"
+
+    def test_inbound_must_be_a_boolean(self) -> None:
+        engine = engine_for(["US-RegF"], wa_case())
+        with pytest.raises(InvalidInput) as err:
+            engine.record_interaction(
+                "WA-1",
+                "sms",
+                "reply",
+                contact="mobile",
+                inbound="yes",
+                at=T0,  # type: ignore[arg-type]
+            )
+        assert err.value.field == "inbound"
+
+
+HOUSEHOLD = ("mobile", "pat-mobile")
+INBOUND_POINTS = ("mobile", "pat-mobile", "lee-mobile")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    ours=st.lists(st.sampled_from(HOUSEHOLD), max_size=5),
+    theirs=st.lists(st.sampled_from(INBOUND_POINTS), max_size=3),
+    lee=st.integers(min_value=0, max_value=3),
+)
+def test_washington_counts_the_household_as_one_person(
+    ours: list[str], theirs: list[str], lee: int
+) -> None:
+    """Whatever the mix of the debtor's and spouse's numbers, the next communication with either
+    is denied exactly when the two already had three of ours this week; contacts they started,
+    and those with a contact person, never change that."""
+    contacts = wa_case()["contacts"]
+    for point in contacts:
+        point["channel"] = "sms"
+    engine = engine_for(["US-WA"], wa_case(contacts=contacts))
+    moment = T0
+    for contact in ours:
+        engine.record_interaction("WA-1", "sms", "delivered", contact=contact, at=moment)
+        moment += timedelta(hours=2)
+    for contact in theirs:
+        engine.record_interaction(
+            "WA-1", "sms", "delivered", contact=contact, inbound=True, at=moment
+        )
+        moment += timedelta(hours=2)
+    for _ in range(lee):
+        engine.record_interaction("WA-1", "sms", "delivered", contact="lee-mobile", at=moment)
+        moment += timedelta(hours=2)
+    at = T0 + 3 * DAY
+    for contact in HOUSEHOLD:
+        verdict = engine.judge_contact("WA-1", {"channel": "sms", "contact": contact}, at=at)
+        assert ("US-WA" in verdict.rules) is (len(ours) >= 3), (ours, theirs, lee, contact)
+
+
+class TestScenarioKeys:
+    def test_a_contact_point_naming_an_unknown_person_is_refused(self, tmp_path: Path) -> None:
+        path = tmp_path / "unknown_person.yaml"
+        path.write_text(
+            "name: x\n"
+            "rules: [US-WA]\n"
+            "case:\n"
+            "  id: WA-9\n"
+            "  currency: USD\n"
+            '  balance: "10.00"\n'
+            "  due_date: 2026-07-01\n"
+            "  persons:\n"
+            "    - {id: pat, relationship: spouse}\n"
+            "  contacts:\n"
+            '    - {id: m, channel: sms, person: kim, address: "+12065550101"}\n'
+            "expect:\n"
+            "  - {at: 2026-10-05T10:00:00-07:00, contact: {channel: sms, contact: m}, "
+            "verdict: allow}\n",
+            encoding="utf-8",
+        )
+        with pytest.raises(ScenarioInvalid) as caught:
+            load_scenario(path)
+        assert "unknown_person.yaml:11: case.contacts[0].person: no person 'kim'" in str(
+            caught.value
+        )
+
+    def test_an_unknown_relationship_is_refused(self, tmp_path: Path) -> None:
+        path = tmp_path / "cousin.yaml"
+        path.write_text(
+            "name: x\n"
+            "rules: [US-WA]\n"
+            "case:\n"
+            "  id: WA-9\n"
+            "  currency: USD\n"
+            '  balance: "10.00"\n'
+            "  due_date: 2026-07-01\n"
+            "  persons:\n"
+            "    - {id: pat, relationship: cousin}\n"
+            "expect:\n"
+            "  - {at: 2026-10-05T10:00:00-07:00, contact: {channel: sms, contact: m}, "
+            "verdict: allow}\n",
+            encoding="utf-8",
+        )
+        with pytest.raises(ScenarioInvalid) as caught:
+            load_scenario(path)
+        assert "cousin.yaml:9: case.persons[0].relationship" in str(caught.value)
+
+
+def test_persons_survive_the_store_and_the_journal(tmp_path: Path) -> None:
+    """A case with persons, stored in SQLite and read back, is the replay of its journal;
+    the journal's JSON lines rebuild it, persons and the inbound contact included."""
+    store = SQLiteStore(tmp_path / "a.db")
+    engine = Engine(store=store, compliance=Compliance(["US-WA"]), clock=SettableClock(T0))
+    engine.open_case(wa_case(), at=T0 - DAY)
+    engine.record_interaction("WA-1", "sms", "reply", contact="pat-mobile", inbound=True, at=T0)
+    store.close()
+    reopened = SQLiteStore(tmp_path / "a.db")
+    again = Engine(store=reopened, compliance=Compliance(["US-WA"]), clock=SettableClock(T0))
+    assert again.verify() == []
+    case = again.case("WA-1")
+    assert case.person("pat") is not None
+    assert case.contact("pat-mobile").party == "third_party"
+    assert again.replay("WA-1") == case
+    out = io.StringIO()
+    again.export_journal(out)
+    rebuilt = Engine.from_journal(out.getvalue().splitlines(), clock=SettableClock(T0))
+    assert rebuilt.case("WA-1").persons == case.persons
+    history = rebuilt.contact_history("WA-1")
+    assert [(a.person, a.inbound) for a in history.attempts] == [("pat", True)]
+    reopened.close()
