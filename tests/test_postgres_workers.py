@@ -62,10 +62,12 @@ def portfolio() -> list[dict[str, Any]]:
     ]
 
 
-def start_worker(url: str, schema: str, owner: str, wall: float, *extra: str) -> Any:
+def start_worker(
+    url: str, schema: str, owner: str, wall: float, *extra: str, lease_s: float = LEASE_S
+) -> Any:
     command = [sys.executable, str(WORKER), url, schema, owner, START.isoformat(), str(wall)]
     return subprocess.Popen(
-        [*command, str(LEASE_S), *extra],
+        [*command, str(lease_s), *extra],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -221,7 +223,11 @@ def test_four_workers_keep_a_per_debtor_limit_over_three_loans_each(
         )
         wall = time.time()
         workers = [
-            start_worker(url, schema, f"worker-{number}", wall, "--policy", str(policy_file))
+            # No worker dies here: a lease longer than any batch takes on a loaded machine
+            # (a lease that runs out mid-batch lets another worker review the debtor too).
+            start_worker(
+                url, schema, f"worker-{number}", wall, "--policy", str(policy_file), lease_s=120
+            )
             for number in range(WORKERS)
         ]
         try:
