@@ -184,6 +184,83 @@ class TestHolds:
         assert [len(engine.case(c).holds) for c in ("L-1", "L-2", "L-3")] == [0, 0, 0]
 
 
+class TestHoldsOnLoansOpenedLater:
+    """A case opened for a debtor with a live hold that reaches every debt holds it from its
+    opening; one whose hold has ended, or reaches one debt, does not."""
+
+    def test_each_kind_that_reaches_the_debtor_is_inherited(self, engine: Engine) -> None:
+        placed = [
+            engine.add_hold("L-1", kind, "on file", at=T0)
+            for kind in ("bankruptcy", "deceased", "breathing_space", "mental_health_crisis")
+        ]
+        placed.append(engine.add_hold("L-2", "vulnerable", "on file", at=T0))
+        placed.append(engine.add_hold("L-3", "cease", "stop, all loans", reach="debtor", at=T0))
+        engine.add_hold("L-1", "dispute", "this loan only", at=T0)
+        engine.add_hold("L-2", "attorney", "this loan only", at=T0)
+        opened = engine.open_case(loan(4), at=T0 + timedelta(hours=1))
+        assert sorted((h.id, h.kind, h.origin) for h in opened.holds) == sorted(
+            (
+                h.id,
+                h.kind,
+                "L-3" if h.kind == "cease" else "L-2" if h.kind == "vulnerable" else "L-1",
+            )
+            for h in placed
+        )
+        assert engine.case("L-4").active_holds(T0 + timedelta(hours=1)) == opened.holds
+
+    def test_a_widened_hold_of_an_only_loan_is_inherited(self, engine: Engine) -> None:
+        """A request to stop that the debtor said covers all their debts, made while they had
+        one loan, reaches a loan opened later: the hold records its reach."""
+        hold = engine.add_hold("L-9", "cease", "stop, all loans", reach="debtor", at=T0)
+        assert hold.reach == "debtor"
+        opened = engine.open_case(loan(10, debtor="D-2"), at=T0 + timedelta(hours=1))
+        assert [(h.id, h.origin, h.reach) for h in opened.holds] == [(hold.id, "L-9", "debtor")]
+
+    def test_a_hold_ended_before_the_opening_is_not_inherited(self, engine: Engine) -> None:
+        released = engine.add_hold("L-1", "bankruptcy", "petition", at=T0)
+        engine.release_hold("L-1", released.id, at=T0 + timedelta(hours=1))
+        engine.add_hold(
+            "L-2",
+            "breathing_space",
+            "moratorium",
+            until=T0 + timedelta(hours=2),
+            at=T0 + timedelta(hours=1),
+        )
+        assert engine.open_case(loan(4), at=T0 + timedelta(hours=2)).holds == ()
+
+    def test_a_hold_with_an_end_keeps_it(self, engine: Engine) -> None:
+        """A breathing space of 60 days, inherited on day 10, still ends on day 60."""
+        ends = T0 + timedelta(days=60)
+        hold = engine.add_hold("L-1", "breathing_space", "moratorium", until=ends, at=T0)
+        opened = engine.open_case(loan(4), at=T0 + timedelta(days=10))
+        assert [(h.started_at, h.ends_at) for h in opened.holds] == [(hold.started_at, ends)]
+        case = engine.case("L-4")
+        assert case.active_holds(ends - timedelta(seconds=1)) != ()
+        assert case.active_holds(ends) == ()
+
+    def test_a_loan_of_a_debtor_with_no_other_loan_inherits_nothing(self, engine: Engine) -> None:
+        engine.add_hold("L-1", "bankruptcy", "petition", at=T0)
+        assert engine.open_case(loan(5, debtor="D-5"), at=T0).holds == ()
+
+    def test_an_inherited_hold_is_released_everywhere(self, engine: Engine) -> None:
+        """Released on the original loan, the hold ends on the loan that inherited it too."""
+        hold = engine.add_hold("L-1", "bankruptcy", "petition", at=T0)
+        engine.open_cases([loan(4), loan(5)], at=T0 + timedelta(minutes=5))
+        engine.release_hold("L-1", hold.id, at=T0 + timedelta(hours=1))
+        later = T0 + timedelta(hours=2)
+        for case_id in ("L-1", "L-2", "L-3", "L-4", "L-5"):
+            assert engine.case(case_id).active_holds(later) == ()
+            assert engine.history(case_id)[-1].kind == "hold_released"
+
+    def test_a_hold_id_the_new_case_already_has_is_refused(self, engine: Engine) -> None:
+        hold = engine.add_hold("L-1", "bankruptcy", "petition", at=T0)
+        mine = {"id": hold.id, "kind": "dispute", "reason": "old", "started_at": T0.isoformat()}
+        with pytest.raises(InvalidInput) as caught:
+            engine.open_case({**loan(4), "holds": [mine]}, at=T0)
+        assert (caught.value.field, caught.value.value) == ("holds", hold.id)
+        assert "L-4" not in engine.store
+
+
 SEVERAL = """\
 name: several cases
 rules: [CN]

@@ -594,6 +594,88 @@ class TestWithTheEngine:
             assert engine.replay(case_id) == engine.case(case_id)
         assert engine.verify() == []
 
+    def test_a_case_opened_later_inherits_the_debtors_hold(self, store: Store) -> None:
+        """A bankruptcy on loan 1: loan 2, opened a day later, holds it from its opening (same
+        id, origin loan 1, its end kept), journaled in the opening's unit; released on loan 2,
+        it is released on loan 1 too."""
+        clock = SettableClock(START)
+        engine = Engine(store=store, clock=clock)
+        engine.open_case(new_case("L-1", debtor={"id": "D-1"}))
+        ends = START + timedelta(days=60)
+        hold = engine.add_hold("L-1", "bankruptcy", "chapter 7 petition", until=ends)
+        clock.set(START + timedelta(days=1))
+        opened = engine.open_case(new_case("L-2", debtor={"id": "D-1"}))
+        assert [(h.id, h.origin, h.ends_at) for h in opened.holds] == [(hold.id, "L-1", ends)]
+        assert [(e.kind, e.at) for e in engine.history("L-2")] == [
+            ("opened", clock.now()),
+            ("hold_added", clock.now()),
+        ]
+        engine.open_case(new_case("K-1", debtor={"id": "D-2"}))
+        assert engine.case("K-1").holds == ()
+        engine.release_hold("L-2", hold.id, at=START + timedelta(days=2))
+        later = START + timedelta(days=3)
+        assert [engine.case(c).active_holds(later) for c in ("L-1", "L-2")] == [(), ()]
+        assert engine.replay("L-2") == engine.case("L-2")
+        assert engine.verify() == []
+
+    def test_a_crash_before_the_hold_is_inherited_opens_nothing(
+        self, store: Store, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The opening and the inherited hold are one unit: a failure journaling the hold leaves
+        no case, no entry and no trace among the debtor's cases."""
+        from arrears.operations import holds
+
+        engine = Engine(store=store, clock=SettableClock(START))
+        engine.open_case(new_case("L-1", debtor={"id": "D-1"}))
+        engine.add_hold("L-1", "deceased", "death certificate received")
+        before = engine.history("L-1")
+
+        def crash(*args: Any) -> None:
+            raise RuntimeError("power cut")
+
+        monkeypatch.setattr(holds, "_place", crash)
+        with pytest.raises(RuntimeError, match="power cut"):
+            engine.open_case(new_case("L-2", debtor={"id": "D-1"}))
+        assert "L-2" not in store
+        assert store.cases_of("D-1") == ["L-1"]
+        assert engine.history("L-1") == before
+        monkeypatch.undo()
+        assert [
+            h.origin for h in engine.open_case(new_case("L-2", debtor={"id": "D-1"})).holds
+        ] == ["L-1"]
+
+    def test_a_bulk_open_in_one_unit_inherits_per_debtor(self, store: Store) -> None:
+        """Many loans opened in one unit of work: each held debtor's new loans inherit their
+        hold, a loan added and taken back inside the unit is not among the debtor's cases, and
+        other debtors' loans inherit nothing."""
+        engine = Engine(store=store, clock=SettableClock(START))
+        engine.open_cases([new_case(f"H-{n}", debtor={"id": f"D-{n}"}) for n in range(3)])
+        holds = [engine.add_hold(f"H-{n}", "breathing_space", "moratorium") for n in range(3)]
+        with engine.atomic():
+            engine.open_cases(
+                [
+                    new_case(f"N-{n}-{k}", debtor={"id": f"D-{n % 5}"})
+                    for k in range(2)
+                    for n in range(6)
+                ]
+            )
+
+            def open_then_fail() -> None:
+                with engine.atomic():
+                    engine.open_case(new_case("X-1", debtor={"id": "D-0"}))
+                    raise RuntimeError("taken back")
+
+            with pytest.raises(RuntimeError):
+                open_then_fail()
+            assert store.cases_of("D-0") == ["H-0", "N-0-0", "N-0-1", "N-5-0", "N-5-1"]
+        for n in range(6):
+            for k in range(2):
+                held = engine.case(f"N-{n}-{k}").holds
+                expected = [(holds[n % 5].id, f"H-{n % 5}")] if n % 5 < 3 else []
+                assert [(h.id, h.origin) for h in held] == expected
+        assert "X-1" not in store
+        assert engine.verify() == []
+
 
 @given(
     st.lists(

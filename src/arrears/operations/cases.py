@@ -1,5 +1,6 @@
 """Opening cases: a case validated, checked against the workflow, journaled
-whole and put on the review schedule.
+whole, put on the review schedule, and given the holds of its debtor that
+reach it.
 
 A case opens in an opening stage of the workflow (`Workflow.opening`), or,
 as a `Migration` from another system, in a stage the actor's roles could have
@@ -27,6 +28,7 @@ from ..logs import get_logger
 from ..recorder import Recorder
 from ..workflow import Migration
 from ._common import check_actor
+from .holds import inherit_holds
 
 _log = get_logger("arrears")
 
@@ -91,9 +93,13 @@ def open_one(
         data["migration"] = migration.to_json()
     entry = seal(case_id, 0, moment, "opened", data, GENESIS)
     apply_entry(fresh, "opened", moment, data)
-    with store.transaction():  # a stored case is always on the schedule
+    # One unit of work: a stored case is always on the schedule, and holds every hold
+    # of its debtor that reaches it.
+    with rec.atomic():
         store.add(fresh, entry)
         store.schedule(case_id, moment)  # a new case is due for review at once
+        if inherit_holds(rec, fresh, moment, actor):
+            fresh = store.get(case_id)  # as the holds left it
     # bind() first: the lazy logger would otherwise fail an attribute lookup
     # before binding, which costs more than the (usually filtered) call itself.
     _log.bind().info("case_opened", case_id=case_id, stage=stage, migration=migration is not None)

@@ -182,6 +182,10 @@ class Session(ABC):
         self._journal: list[tuple[JournalEntry, bool]] = []
         self._new: dict[str, CaseRow | None] = {}
         self._new_order: list[str] = []
+        # The cases added, by debtor (and each one's debtor): `cases_of` finds the ones
+        # not yet written without reading every added case.
+        self._new_of: dict[str, list[str]] = {}
+        self._new_debtor: dict[str, str] = {}
         self._ops: list[tuple[str, datetime | None]] = []
         self._journal_done = self._new_done = self._ops_done = 0
         self._scheduled: dict[str, datetime | None] = {}  # the changes not yet written
@@ -489,6 +493,8 @@ class Session(ABC):
             self._ops_done = min(self._ops_done, level.ops)
         for case_id in self._new_order[level.new :]:
             del self._new[case_id]
+            debtor_id = self._new_debtor.pop(case_id)
+            self._new_of[debtor_id].remove(case_id)
         del self._new_order[level.new :]
         del self._journal[level.journal :]
         del self._ops[level.ops :]
@@ -502,6 +508,8 @@ class Session(ABC):
         self._journal.clear()
         self._new.clear()
         self._new_order.clear()
+        self._new_of.clear()
+        self._new_debtor.clear()
         self._ops.clear()
         self._journal_done = self._new_done = self._ops_done = 0
         self._scheduled.clear()
@@ -592,6 +600,8 @@ class Session(ABC):
             raise DuplicateCase(case_id)
         self._new[case_id] = (case_id, case.version, 0, opened.hash, case_body(case))
         self._new_order.append(case_id)
+        debtor_id = self._new_debtor[case_id] = case.debtor.id
+        self._new_of.setdefault(debtor_id, []).append(case_id)
         self._journal.append((opened, True))
         self._slots[case_id] = Copy(
             case, Head(0, opened.hash), case.version, self._epoch, [opened], 0
@@ -607,13 +617,9 @@ class Session(ABC):
         if not self._levels:
             self._refresh()
         found = self._read_cases_of(debtor_id)
-        added = []
-        for case_id, row in self._new.items():
-            if row is not None:  # not written yet: the query cannot see it
-                slot = self._slots.get(case_id)
-                case = slot.case if slot is not None else case_from_body(row[4])
-                if case.debtor.id == debtor_id:
-                    added.append(case_id)
+        new = self._new
+        # The cases added and not written yet: the query cannot see them.
+        added = [case_id for case_id in self._new_of.get(debtor_id, ()) if new[case_id] is not None]
         return sorted({*found, *added}) if added else found
 
     def get(self, case_id: str) -> Case:
