@@ -34,6 +34,7 @@ from .compliance import Compliance, ContactHistory, DebtorHistory
 from .compliance.history import (
     ATTEMPT_KIND,
     INTENT_KIND,
+    PERSON_KINDS,
     SETTLING_KINDS,
     attempt_of,
     intended,
@@ -227,6 +228,8 @@ class Recorder:
                     debtor.add(attempt_of(at, data, case.id))
                 elif kind == INTENT_KIND:
                     debtor.add(intended(at, data, case.id))
+                elif kind in PERSON_KINDS:
+                    debtor.state(case.id, kind, at, data)
                 debtor.folded[case.id] = (entry.seq, entry.hash)
         return entry
 
