@@ -320,6 +320,15 @@ class TestWhatThePersonSaidReachesEveryLoan:
         us_engine.open_case(us_loan(9, "mobile", debtor="U-9"), at=US_T0 + timedelta(hours=2))
         assert texted(us_engine, "U-9", "mobile") == ()
 
+    def test_a_number_opted_out_on_file_is_opted_out_on_every_loan(self, us_engine: Engine) -> None:
+        """A loan brought in with the mobile marked opted out (the loan system's record of an
+        opt-out): texts to that number are denied on the debtor's other loans from its opening."""
+        record = us_loan(5, "sms-5")
+        record["contacts"][0]["opted_out"] = True
+        us_engine.open_case(record, at=US_T0 + timedelta(hours=1))
+        assert texted(us_engine, "U-2", "cell") == ("US-MEDIUM",)
+        assert texted(us_engine, "U-2", "other") == ()
+
     def test_a_loan_opened_after_the_opt_out_is_reached(self, us_engine: Engine) -> None:
         us_engine.record_opt_out("U-2", "sms", at=US_T0 + timedelta(hours=1))  # every number
         us_engine.open_case(us_loan(4, "sms-4"), at=US_T0 + timedelta(hours=2))

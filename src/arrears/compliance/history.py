@@ -364,8 +364,14 @@ class DebtorHistory:
         histories: Mapping[str, ContactHistory],
         folded: Mapping[str, tuple[int, str]],
         addresses: Mapping[str, Mapping[str, str]],
+        flagged: Mapping[str, Sequence[Preference]] | None = None,
     ) -> DebtorHistory:
-        """The debtor's history from each case's (*histories*, by case id, in case id order)."""
+        """The debtor's history from each case's (*histories*, by case id, in case id order).
+
+        *flagged*: each case's contact points recorded as opted out when it was
+        opened, as opt-outs at its opening; they reach the other cases as one
+        recorded there does.
+        """
         merged = cls(debtor, list(histories), addresses)
         tagged = [
             replace(attempt, case=case_id)
@@ -377,11 +383,12 @@ class DebtorHistory:
         merged._stamps = [attempt.at.timestamp() for attempt in tagged]
         merged._open = {(a.case, a.intent) for a in tagged if a.intent is not None}
         merged.folded = dict(folded)
+        on_file = flagged or {}
         merged.opt_outs = sorted(
             (
                 replace(opt_out, case=case_id)
                 for case_id, history in histories.items()
-                for opt_out in history.opt_outs
+                for opt_out in (*on_file.get(case_id, ()), *history.opt_outs)
             ),
             key=_said_at,
         )
