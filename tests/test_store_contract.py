@@ -238,6 +238,43 @@ class TestDebtors:
         assert store.cases_of("D-1") == ["L-1"]
         assert store.cases_of("D-3") == []
 
+    def test_debtors_read_at_once_answer_until_the_transaction_ends(
+        self, store: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """`read_debtors` (SQL stores) reads many debtors' cases in one query; inside the
+        transaction `cases_of` answers from it, with the cases the transaction adds (and not
+        those a failed nested level took back), without asking the database again."""
+        if isinstance(store, MemoryStore):
+            pytest.skip("the store answers cases_of from memory")
+        add(store, "L-1", debtor="D-1")
+        add(store, "K-1", debtor="D-2")
+        asked: list[str] = []
+        reading = type(store)._read_cases_of
+
+        def counted(self: Any, debtor_id: str) -> list[str]:
+            asked.append(debtor_id)
+            return reading(self, debtor_id)
+
+        monkeypatch.setattr(type(store), "_read_cases_of", counted)
+
+        def take_back() -> None:
+            with store.transaction():
+                add(store, "L-9", debtor="D-1")
+                raise RuntimeError("taken back")
+
+        with store.transaction():
+            store.read_debtors(["D-1", "D-2", "D-3"])
+            add(store, "L-2", debtor="D-1")
+            add(store, "M-1", debtor="D-3")
+            with pytest.raises(RuntimeError):
+                take_back()
+            assert store.cases_of("D-1") == ["L-1", "L-2"]
+            assert store.cases_of("D-2") == ["K-1"]
+            assert store.cases_of("D-3") == ["M-1"]
+            assert asked == []
+        assert store.cases_of("D-1") == ["L-1", "L-2"]  # read again after the transaction
+        assert asked == ["D-1"]
+
     def test_the_other_store_sees_a_new_case_of_the_debtor(self, store: Any, second: Any) -> None:
         """A case another writer added for the debtor is among the debtor's cases at once."""
         add(store, "L-1", debtor="D-1")
