@@ -275,6 +275,39 @@ class TestDebtors:
         assert store.cases_of("D-1") == ["L-1", "L-2"]  # read again after the transaction
         assert asked == ["D-1"]
 
+    def test_a_bulk_open_in_a_transaction_reads_debtors_at_once(
+        self, store: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """`Engine.open_cases` inside a transaction asks a SQL store for its records' debtors
+        once, not once a case; records a failing iterable gave before failing are opened."""
+        if isinstance(store, MemoryStore):
+            pytest.skip("the store answers cases_of from memory")
+        engine = Engine(store=store, clock=SettableClock(START))
+        engine.open_case(new_case("L-0", debtor={"id": "D-1"}))
+        engine.add_hold("L-0", "bankruptcy", "petition")
+        asked: list[str] = []
+        reading = type(store)._read_cases_of
+
+        def counted(self: Any, debtor_id: str) -> list[str]:
+            asked.append(debtor_id)
+            return reading(self, debtor_id)
+
+        monkeypatch.setattr(type(store), "_read_cases_of", counted)
+
+        def records() -> Iterator[Case]:
+            for n in range(1, 4):
+                yield new_case(f"L-{n}", debtor={"id": f"D-{n % 2}"})
+            raise RuntimeError("the source failed")
+
+        with pytest.raises(RuntimeError, match="the source failed"):
+            engine.open_cases(records())  # each case its own unit of work
+        assert [len(engine.case(f"L-{n}").holds) for n in (1, 2, 3)] == [1, 0, 1]
+        asked.clear()
+        with engine.atomic():
+            engine.open_cases(new_case(f"M-{n}", debtor={"id": f"D-{n % 2}"}) for n in (1, 2, 3))
+        assert asked == []
+        assert [len(engine.case(f"M-{n}").holds) for n in (1, 2, 3)] == [1, 0, 1]
+
     def test_the_other_store_sees_a_new_case_of_the_debtor(self, store: Any, second: Any) -> None:
         """A case another writer added for the debtor is among the debtor's cases at once."""
         add(store, "L-1", debtor="D-1")
