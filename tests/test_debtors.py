@@ -4,7 +4,7 @@ law gives each rule, and holds reach what the law says they reach."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +182,228 @@ class TestHolds:
             engine.add_hold("L-1", "bankruptcy", "petition", reach="case", at=T0)
         assert (caught.value.field, caught.value.value) == ("reach", "case")
         assert [len(engine.case(c).holds) for c in ("L-1", "L-2", "L-3")] == [0, 0, 0]
+
+
+class TestHoldsOnLoansOpenedLater:
+    """A case opened for a debtor with a live hold that reaches every debt holds it from its
+    opening; one whose hold has ended, or reaches one debt, does not."""
+
+    def test_each_kind_that_reaches_the_debtor_is_inherited(self, engine: Engine) -> None:
+        placed = [
+            engine.add_hold("L-1", kind, "on file", at=T0)
+            for kind in ("bankruptcy", "deceased", "breathing_space", "mental_health_crisis")
+        ]
+        placed.append(engine.add_hold("L-2", "vulnerable", "on file", at=T0))
+        placed.append(engine.add_hold("L-3", "cease", "stop, all loans", reach="debtor", at=T0))
+        engine.add_hold("L-1", "dispute", "this loan only", at=T0)
+        engine.add_hold("L-2", "attorney", "this loan only", at=T0)
+        opened = engine.open_case(loan(4), at=T0 + timedelta(hours=1))
+        assert sorted((h.id, h.kind, h.origin) for h in opened.holds) == sorted(
+            (
+                h.id,
+                h.kind,
+                "L-3" if h.kind == "cease" else "L-2" if h.kind == "vulnerable" else "L-1",
+            )
+            for h in placed
+        )
+        assert engine.case("L-4").active_holds(T0 + timedelta(hours=1)) == opened.holds
+
+    def test_a_widened_hold_of_an_only_loan_is_inherited(self, engine: Engine) -> None:
+        """A request to stop that the debtor said covers all their debts, made while they had
+        one loan, reaches a loan opened later: the hold records its reach."""
+        hold = engine.add_hold("L-9", "cease", "stop, all loans", reach="debtor", at=T0)
+        assert hold.reach == "debtor"
+        opened = engine.open_case(loan(10, debtor="D-2"), at=T0 + timedelta(hours=1))
+        assert [(h.id, h.origin, h.reach) for h in opened.holds] == [(hold.id, "L-9", "debtor")]
+
+    def test_a_hold_ended_before_the_opening_is_not_inherited(self, engine: Engine) -> None:
+        released = engine.add_hold("L-1", "bankruptcy", "petition", at=T0)
+        engine.release_hold("L-1", released.id, at=T0 + timedelta(hours=1))
+        engine.add_hold(
+            "L-2",
+            "breathing_space",
+            "moratorium",
+            until=T0 + timedelta(hours=2),
+            at=T0 + timedelta(hours=1),
+        )
+        assert engine.open_case(loan(4), at=T0 + timedelta(hours=2)).holds == ()
+
+    def test_a_hold_with_an_end_keeps_it(self, engine: Engine) -> None:
+        """A breathing space of 60 days, inherited on day 10, still ends on day 60."""
+        ends = T0 + timedelta(days=60)
+        hold = engine.add_hold("L-1", "breathing_space", "moratorium", until=ends, at=T0)
+        opened = engine.open_case(loan(4), at=T0 + timedelta(days=10))
+        assert [(h.started_at, h.ends_at) for h in opened.holds] == [(hold.started_at, ends)]
+        case = engine.case("L-4")
+        assert case.active_holds(ends - timedelta(seconds=1)) != ()
+        assert case.active_holds(ends) == ()
+
+    def test_a_loan_of_a_debtor_with_no_other_loan_inherits_nothing(self, engine: Engine) -> None:
+        engine.add_hold("L-1", "bankruptcy", "petition", at=T0)
+        assert engine.open_case(loan(5, debtor="D-5"), at=T0).holds == ()
+
+    def test_an_inherited_hold_is_released_everywhere(self, engine: Engine) -> None:
+        """Released on the original loan, the hold ends on the loan that inherited it too."""
+        hold = engine.add_hold("L-1", "bankruptcy", "petition", at=T0)
+        engine.open_cases([loan(4), loan(5)], at=T0 + timedelta(minutes=5))
+        engine.release_hold("L-1", hold.id, at=T0 + timedelta(hours=1))
+        later = T0 + timedelta(hours=2)
+        for case_id in ("L-1", "L-2", "L-3", "L-4", "L-5"):
+            assert engine.case(case_id).active_holds(later) == ()
+            assert engine.history(case_id)[-1].kind == "hold_released"
+
+    def test_a_hold_id_the_new_case_already_has_is_refused(self, engine: Engine) -> None:
+        hold = engine.add_hold("L-1", "bankruptcy", "petition", at=T0)
+        mine = {"id": hold.id, "kind": "dispute", "reason": "old", "started_at": T0.isoformat()}
+        with pytest.raises(InvalidInput) as caught:
+            engine.open_case({**loan(4), "holds": [mine]}, at=T0)
+        assert (caught.value.field, caught.value.value) == ("holds", hold.id)
+        assert "L-4" not in engine.store
+
+
+US_T0 = datetime(2026, 10, 5, 14, 0, tzinfo=UTC)  # 10:00 in New York
+MIRANDA = (
+    "From a debt collector. This is an attempt to collect a debt and any information obtained "
+    "will be used for that purpose. Reply STOP to opt out."
+)
+
+
+def us_loan(number: int, contact: str, debtor: str = "U-1") -> dict[str, Any]:
+    return {
+        "id": f"U-{number}",
+        "debtor": {"id": debtor, "timezone": "America/New_York", "locale": "en-US"},
+        "contacts": [
+            {"id": contact, "channel": "sms", "address": "+16175550100"},
+            {"id": "other", "channel": "sms", "address": "+16175550177"},
+        ],
+        "balance": {"currency": "USD", "principal": "500.00"},
+        "due_date": "2026-07-01",
+    }
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def us_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A Regulation F engine with one debtor's three loans, the mobile under three ids."""
+    store: Any = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "u.db")
+    made = Engine(store=store, compliance=Compliance(["US-RegF"]), clock=SettableClock(US_T0))
+    made.open_cases([us_loan(1, "mobile"), us_loan(2, "cell"), us_loan(3, "texts")], at=US_T0)
+    yield made
+    if isinstance(store, SQLiteStore):
+        store.close()
+
+
+def texted(engine: Engine, case_id: str, contact: str, hours: int = 24) -> tuple[str, ...]:
+    """The rules that deny a text to *contact* on *case_id* *hours* after `US_T0`."""
+    verdict = engine.judge_contact(
+        case_id,
+        {"channel": "sms", "contact": contact, "text": MIRANDA},
+        at=US_T0 + timedelta(hours=hours),
+        record=False,
+    )
+    return verdict.rules
+
+
+class TestWhatThePersonSaidReachesEveryLoan:
+    """An opt-out and the times named inconvenient are the person's: recorded on one loan, they
+    hold on the debtor's other loans (12 CFR 1006.14(h)(1), 1006.6(b)(1)(i)); a consent stays on
+    the loan it was given on."""
+
+    def test_an_opt_out_stops_the_number_on_every_loan(self, us_engine: Engine) -> None:
+        """The issue's example: an opt-out of texts to the mobile recorded on loan 1 stops texts
+        to that number on loans 2 and 3 (kept there under other ids); the other number is not
+        touched, and another debtor's loan on the same number is not either."""
+        assert texted(us_engine, "U-2", "cell") == ()
+        us_engine.record_opt_out("U-1", "sms", contact="mobile", at=US_T0 + timedelta(hours=1))
+        for case_id, contact in (("U-1", "mobile"), ("U-2", "cell"), ("U-3", "texts")):
+            assert texted(us_engine, case_id, contact) == ("US-MEDIUM",)
+            assert texted(us_engine, case_id, "other") == ()
+        us_engine.open_case(us_loan(9, "mobile", debtor="U-9"), at=US_T0 + timedelta(hours=2))
+        assert texted(us_engine, "U-9", "mobile") == ()
+
+    def test_a_number_opted_out_on_file_is_opted_out_on_every_loan(self, us_engine: Engine) -> None:
+        """A loan brought in with the mobile marked opted out (the loan system's record of an
+        opt-out): texts to that number are denied on the debtor's other loans from its opening."""
+        record = us_loan(5, "sms-5")
+        record["contacts"][0]["opted_out"] = True
+        us_engine.open_case(record, at=US_T0 + timedelta(hours=1))
+        assert texted(us_engine, "U-2", "cell") == ("US-MEDIUM",)
+        assert texted(us_engine, "U-2", "other") == ()
+
+    def test_a_loan_opened_after_the_opt_out_is_reached(self, us_engine: Engine) -> None:
+        us_engine.record_opt_out("U-2", "sms", at=US_T0 + timedelta(hours=1))  # every number
+        us_engine.open_case(us_loan(4, "sms-4"), at=US_T0 + timedelta(hours=2))
+        assert texted(us_engine, "U-4", "sms-4") == ("US-MEDIUM",)
+        assert texted(us_engine, "U-4", "other") == ("US-MEDIUM",)
+
+    def test_the_one_confirmation_is_one_across_the_loans(self, us_engine: Engine) -> None:
+        """12 CFR 1006.14(h)(2)(i): one reply confirming the opt-out; sent on loan 1, no second
+        one goes out on loan 2."""
+        us_engine.record_opt_out("U-1", "sms", contact="mobile", at=US_T0 + timedelta(hours=1))
+        confirm = {"channel": "sms", "contact": "cell", "purpose": "opt_out_confirmation"}
+        at = US_T0 + timedelta(hours=2)
+        assert us_engine.judge_contact("U-2", confirm, at=at, record=False).allowed
+        us_engine.record_interaction(
+            "U-1", "sms", "delivered", contact="mobile", purpose="opt_out_confirmation", at=at
+        )
+        later = at + timedelta(minutes=5)
+        assert us_engine.judge_contact("U-2", confirm, at=later, record=False).rules == (
+            "US-MEDIUM",
+        )
+
+    def test_the_debtor_history_folds_an_opt_out_as_it_is_recorded(self, us_engine: Engine) -> None:
+        """Judged once (the debtor's history built), then an opt-out recorded on loan 3: the
+        same history, folded, stops loan 1; an opt-out rolled back stops nothing."""
+        recorder = us_engine._recorder
+        assert texted(us_engine, "U-1", "mobile") == ()
+        first = recorder.debtor_history(us_engine.store.get("U-1"))
+        us_engine.record_opt_out("U-3", "sms", contact="texts", at=US_T0 + timedelta(hours=1))
+        assert recorder.debtor_history(us_engine.store.get("U-1")) is first
+        assert first is not None
+        assert [(o.case, o.contact) for o in first.opt_outs] == [("U-3", "texts")]
+        assert texted(us_engine, "U-1", "mobile") == ("US-MEDIUM",)
+
+        def opt_out_then_fail() -> None:
+            with us_engine.atomic():
+                us_engine.record_opt_out("U-2", "sms", at=US_T0 + timedelta(hours=2))
+                assert texted(us_engine, "U-1", "other") == ("US-MEDIUM",)
+                raise RuntimeError("boom")
+
+        with pytest.raises(RuntimeError):
+            opt_out_then_fail()
+        assert texted(us_engine, "U-1", "other") == ()
+
+    def test_a_lender_may_narrow_an_opt_out_to_its_debt(self, us_engine: Engine) -> None:
+        us_engine.compliance = Compliance(["US-RegF"], overrides={"US-MEDIUM": {"reach": "debt"}})
+        us_engine.record_opt_out("U-1", "sms", contact="mobile", at=US_T0 + timedelta(hours=1))
+        assert texted(us_engine, "U-1", "mobile") == ("US-MEDIUM",)
+        assert texted(us_engine, "U-2", "cell") == ()
+
+    def test_a_time_named_on_one_loan_is_inconvenient_on_all(self, us_engine: Engine) -> None:
+        """Named on loan 1, 12:00-13:00 New York time: a text at 12:30 about loan 3 is denied
+        until 13:00; a lender that narrows named times to the debt allows it."""
+        us_engine.record_inconvenient("U-1", time(12), time(13), at=US_T0)
+        verdict = us_engine.judge_contact(
+            "U-3",
+            {"channel": "sms", "contact": "texts", "text": MIRANDA},
+            at=US_T0 + timedelta(hours=2, minutes=30),
+            record=False,
+        )
+        assert verdict.rules == ("US-TIME",)
+        assert verdict.next_allowed_at == US_T0 + timedelta(hours=3)
+        us_engine.compliance = Compliance(
+            ["US-RegF"], overrides={"US-TIME": {"named_times_reach": "debt"}}
+        )
+        assert texted(us_engine, "U-3", "texts", hours=2) == ()
+
+    def test_a_consent_stays_on_its_loan(self, us_engine: Engine) -> None:
+        """A consent widens what may be done: given on loan 1 to be texted again, it restores
+        texts about loan 1, not about loan 2, where the opt-out still holds."""
+        us_engine.record_opt_out("U-1", "sms", contact="mobile", at=US_T0 + timedelta(hours=1))
+        us_engine.record_consent(
+            "U-1", "sms", contact="mobile", covers=["medium"], at=US_T0 + timedelta(hours=2)
+        )
+        assert texted(us_engine, "U-1", "mobile") == ()
+        assert texted(us_engine, "U-2", "cell") == ("US-MEDIUM",)
 
 
 SEVERAL = """\

@@ -206,6 +206,39 @@ class TestAllOrNothing:
         with SQLiteStore(db) as store:
             assert list(store.case_ids()) == []
 
+    def test_new_loans_of_a_held_debtor_inherit_the_hold(
+        self, stored: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A portfolio with two more loans of a debtor in bankruptcy: both are opened holding
+        the stay, in the import's transaction; a loan of another debtor holds nothing."""
+        stored.open_case(
+            {
+                "id": "OLD-1",
+                "debtor": {"id": "D-1", "timezone": "Asia/Shanghai"},
+                "balance": {"currency": "CNY", "principal": "300.00"},
+                "due_date": "2026-08-01",
+            }
+        )
+        hold = stored.add_hold("OLD-1", "bankruptcy", "chapter 13 petition")
+        rows = [good(1), good(2), good(1).replace("L-1,", "L-11,", 1)]
+        asked: list[str] = []
+        reading = type(stored.store)._read_cases_of
+
+        def counted(self: Any, debtor_id: str) -> list[str]:
+            asked.append(debtor_id)
+            return reading(self, debtor_id)
+
+        monkeypatch.setattr(type(stored.store), "_read_cases_of", counted)
+        report = import_portfolio(stored, write_csv(tmp_path, rows))
+        monkeypatch.undo()
+        assert asked == []  # the debtors' cases were read at once, not one query a row
+        assert (report.imported, report.errors) == (3, [])
+        held = {case_id: stored.case(case_id).holds for case_id in ("L-1", "L-11", "L-2")}
+        assert [(h.id, h.origin) for h in held["L-1"]] == [(hold.id, "OLD-1")]
+        assert [(h.id, h.origin) for h in held["L-11"]] == [(hold.id, "OLD-1")]
+        assert held["L-2"] == ()
+        assert stored.verify() == []
+
     def test_commit_every(self, engine: Engine, tmp_path: Path) -> None:
         """``commit_every`` commits in batches; every row is still checked first."""
         rows = [good(n) for n in range(7)]

@@ -238,6 +238,76 @@ class TestDebtors:
         assert store.cases_of("D-1") == ["L-1"]
         assert store.cases_of("D-3") == []
 
+    def test_debtors_read_at_once_answer_until_the_transaction_ends(
+        self, store: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """`read_debtors` (SQL stores) reads many debtors' cases in one query; inside the
+        transaction `cases_of` answers from it, with the cases the transaction adds (and not
+        those a failed nested level took back), without asking the database again."""
+        if isinstance(store, MemoryStore):
+            pytest.skip("the store answers cases_of from memory")
+        add(store, "L-1", debtor="D-1")
+        add(store, "K-1", debtor="D-2")
+        asked: list[str] = []
+        reading = type(store)._read_cases_of
+
+        def counted(self: Any, debtor_id: str) -> list[str]:
+            asked.append(debtor_id)
+            return reading(self, debtor_id)
+
+        monkeypatch.setattr(type(store), "_read_cases_of", counted)
+
+        def take_back() -> None:
+            with store.transaction():
+                add(store, "L-9", debtor="D-1")
+                raise RuntimeError("taken back")
+
+        with store.transaction():
+            store.read_debtors(["D-1", "D-2", "D-3"])
+            add(store, "L-2", debtor="D-1")
+            add(store, "M-1", debtor="D-3")
+            with pytest.raises(RuntimeError):
+                take_back()
+            assert store.cases_of("D-1") == ["L-1", "L-2"]
+            assert store.cases_of("D-2") == ["K-1"]
+            assert store.cases_of("D-3") == ["M-1"]
+            assert asked == []
+        assert store.cases_of("D-1") == ["L-1", "L-2"]  # read again after the transaction
+        assert asked == ["D-1"]
+
+    def test_a_bulk_open_in_a_transaction_reads_debtors_at_once(
+        self, store: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """`Engine.open_cases` inside a transaction asks a SQL store for its records' debtors
+        once, not once a case; records a failing iterable gave before failing are opened."""
+        if isinstance(store, MemoryStore):
+            pytest.skip("the store answers cases_of from memory")
+        engine = Engine(store=store, clock=SettableClock(START))
+        engine.open_case(new_case("L-0", debtor={"id": "D-1"}))
+        engine.add_hold("L-0", "bankruptcy", "petition")
+        asked: list[str] = []
+        reading = type(store)._read_cases_of
+
+        def counted(self: Any, debtor_id: str) -> list[str]:
+            asked.append(debtor_id)
+            return reading(self, debtor_id)
+
+        monkeypatch.setattr(type(store), "_read_cases_of", counted)
+
+        def records() -> Iterator[Case]:
+            for n in range(1, 4):
+                yield new_case(f"L-{n}", debtor={"id": f"D-{n % 2}"})
+            raise RuntimeError("the source failed")
+
+        with pytest.raises(RuntimeError, match="the source failed"):
+            engine.open_cases(records())  # each case its own unit of work
+        assert [len(engine.case(f"L-{n}").holds) for n in (1, 2, 3)] == [1, 0, 1]
+        asked.clear()
+        with engine.atomic():
+            engine.open_cases(new_case(f"M-{n}", debtor={"id": f"D-{n % 2}"}) for n in (1, 2, 3))
+        assert asked == []
+        assert [len(engine.case(f"M-{n}").holds) for n in (1, 2, 3)] == [1, 0, 1]
+
     def test_the_other_store_sees_a_new_case_of_the_debtor(self, store: Any, second: Any) -> None:
         """A case another writer added for the debtor is among the debtor's cases at once."""
         add(store, "L-1", debtor="D-1")
@@ -592,6 +662,88 @@ class TestWithTheEngine:
         engine.add_hold("C-1", "dispute", "debtor disputes the amount")
         for case_id in ("C-1", "C-2"):
             assert engine.replay(case_id) == engine.case(case_id)
+        assert engine.verify() == []
+
+    def test_a_case_opened_later_inherits_the_debtors_hold(self, store: Store) -> None:
+        """A bankruptcy on loan 1: loan 2, opened a day later, holds it from its opening (same
+        id, origin loan 1, its end kept), journaled in the opening's unit; released on loan 2,
+        it is released on loan 1 too."""
+        clock = SettableClock(START)
+        engine = Engine(store=store, clock=clock)
+        engine.open_case(new_case("L-1", debtor={"id": "D-1"}))
+        ends = START + timedelta(days=60)
+        hold = engine.add_hold("L-1", "bankruptcy", "chapter 7 petition", until=ends)
+        clock.set(START + timedelta(days=1))
+        opened = engine.open_case(new_case("L-2", debtor={"id": "D-1"}))
+        assert [(h.id, h.origin, h.ends_at) for h in opened.holds] == [(hold.id, "L-1", ends)]
+        assert [(e.kind, e.at) for e in engine.history("L-2")] == [
+            ("opened", clock.now()),
+            ("hold_added", clock.now()),
+        ]
+        engine.open_case(new_case("K-1", debtor={"id": "D-2"}))
+        assert engine.case("K-1").holds == ()
+        engine.release_hold("L-2", hold.id, at=START + timedelta(days=2))
+        later = START + timedelta(days=3)
+        assert [engine.case(c).active_holds(later) for c in ("L-1", "L-2")] == [(), ()]
+        assert engine.replay("L-2") == engine.case("L-2")
+        assert engine.verify() == []
+
+    def test_a_crash_before_the_hold_is_inherited_opens_nothing(
+        self, store: Store, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The opening and the inherited hold are one unit: a failure journaling the hold leaves
+        no case, no entry and no trace among the debtor's cases."""
+        from arrears.operations import holds
+
+        engine = Engine(store=store, clock=SettableClock(START))
+        engine.open_case(new_case("L-1", debtor={"id": "D-1"}))
+        engine.add_hold("L-1", "deceased", "death certificate received")
+        before = engine.history("L-1")
+
+        def crash(*args: Any) -> None:
+            raise RuntimeError("power cut")
+
+        monkeypatch.setattr(holds, "_place", crash)
+        with pytest.raises(RuntimeError, match="power cut"):
+            engine.open_case(new_case("L-2", debtor={"id": "D-1"}))
+        assert "L-2" not in store
+        assert store.cases_of("D-1") == ["L-1"]
+        assert engine.history("L-1") == before
+        monkeypatch.undo()
+        assert [
+            h.origin for h in engine.open_case(new_case("L-2", debtor={"id": "D-1"})).holds
+        ] == ["L-1"]
+
+    def test_a_bulk_open_in_one_unit_inherits_per_debtor(self, store: Store) -> None:
+        """Many loans opened in one unit of work: each held debtor's new loans inherit their
+        hold, a loan added and taken back inside the unit is not among the debtor's cases, and
+        other debtors' loans inherit nothing."""
+        engine = Engine(store=store, clock=SettableClock(START))
+        engine.open_cases([new_case(f"H-{n}", debtor={"id": f"D-{n}"}) for n in range(3)])
+        holds = [engine.add_hold(f"H-{n}", "breathing_space", "moratorium") for n in range(3)]
+        with engine.atomic():
+            engine.open_cases(
+                [
+                    new_case(f"N-{n}-{k}", debtor={"id": f"D-{n % 5}"})
+                    for k in range(2)
+                    for n in range(6)
+                ]
+            )
+
+            def open_then_fail() -> None:
+                with engine.atomic():
+                    engine.open_case(new_case("X-1", debtor={"id": "D-0"}))
+                    raise RuntimeError("taken back")
+
+            with pytest.raises(RuntimeError):
+                open_then_fail()
+            assert store.cases_of("D-0") == ["H-0", "N-0-0", "N-0-1", "N-5-0", "N-5-1"]
+        for n in range(6):
+            for k in range(2):
+                held = engine.case(f"N-{n}-{k}").holds
+                expected = [(holds[n % 5].id, f"H-{n % 5}")] if n % 5 < 3 else []
+                assert [(h.id, h.origin) for h in held] == expected
+        assert "X-1" not in store
         assert engine.verify() == []
 
 

@@ -35,7 +35,7 @@ from pydantic_core import core_schema
 from .agreements import Accrual, AgreementTerms
 from .clock import require_aware
 from .errors import InvalidInput
-from .holds import HoldKind
+from .holds import HOLD_REACH, HoldKind, Reach
 from .limits import (
     ADDRESS,
     CONTACTS,
@@ -485,6 +485,9 @@ class Hold(BaseModel):
             writing (some rules act on written ones only); ``None`` when not said.
         origin: The case it was placed on, when it reaches this one from another of
             the debtor's (same id on each); ``None`` on the case it was placed on.
+        reach: ``debtor`` when it was placed to cover every debt of the person
+            though its kind covers one (``add_hold(..., reach="debtor")``);
+            ``None``: the kind's own reach (`arrears.holds.HOLD_REACH`).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=True)
@@ -497,6 +500,7 @@ class Hold(BaseModel):
     released_at: AwareDatetime | None = None
     written: bool | None = None
     origin: Identifier | None = None
+    reach: Reach | None = None
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> Self:
@@ -514,6 +518,16 @@ class Hold(BaseModel):
         if self.released_at is not None and at >= self.released_at:
             return False
         return self.ends_at is None or at < self.ends_at
+
+    def reaches_debtor(self) -> bool:
+        """True when the hold covers every debt of the person: by its kind, or as placed."""
+        return self.reach == "debtor" or HOLD_REACH.get(self.kind, ("case", ""))[0] == "debtor"
+
+    def over_at(self, at: datetime) -> bool:
+        """True when the hold has ended by *at*: released, or past its end."""
+        if self.released_at is not None and self.released_at <= at:
+            return True
+        return self.ends_at is not None and self.ends_at <= at
 
 
 @lru_cache(maxsize=4096)

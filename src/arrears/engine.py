@@ -303,6 +303,12 @@ class Engine:
         approver, must hold the roles the workflow asks on the way there, and
         the ``opened`` entry records the migration and their roles.
 
+        A hold of the debtor's other cases that reaches every debt of the
+        person and has not ended (a bankruptcy, a breathing space, one placed
+        with ``reach="debtor"``…) is journaled on the new case in the same
+        unit of work, with the same id and ``origin``
+        (`arrears.operations.holds.inherit_holds`).
+
         Args:
             case: A `Case`, or the mapping to validate into one.
             at: When (the clock's now when omitted).
@@ -318,7 +324,8 @@ class Engine:
                 stage, or not an opening one and no migration is given
                 (``stage``), the migration's roles do not reach the stage
                 (``actor``: each guard that failed on the way is named), or
-                the case already has history (a version).
+                the case already has history (a version), or it holds a
+                hold with the id of one of the debtor's that reaches it (``holds``).
             DuplicateCase: a case with that id is open.
         """
         rec = self._recorder

@@ -209,17 +209,27 @@ def import_portfolio(
     moment = engine.clock.now() if at is None else at
     report = ImportReport()
     skip: set[int] = set()
-    digest = _check(engine, source, chosen, report, skip)
+    debtors: set[str] = set()
+    digest = _check(engine, source, chosen, report, skip, debtors)
     if (report.errors and not skip_bad) or not report.valid:
         return report
-    _write(engine, source, chosen, moment, report, (skip, digest), skip_bad, commit_every)
+    plan = (skip, digest, debtors)
+    _write(engine, source, chosen, moment, report, plan, skip_bad, commit_every)
     return report
 
 
 def _check(
-    engine: Engine, source: Path, chosen: Format, report: ImportReport, skip: set[int]
+    engine: Engine,
+    source: Path,
+    chosen: Format,
+    report: ImportReport,
+    skip: set[int],
+    debtors: set[str],
 ) -> bytes:
-    """The first reading: every row checked, nothing written; the file's digest."""
+    """The first reading: every row checked, nothing written; the file's digest.
+
+    The lines of the rows not to open go to *skip*, the debtors of the others to *debtors*.
+    """
     seen: dict[str, int] = {}
     workflow = engine.workflow
     # The stages a case may be opened in (every live one, where the workflow names none).
@@ -266,6 +276,7 @@ def _check(
                     report.already_imported += 1
                 continue
             report.valid += 1
+            debtors.add(found.debtor.id)
         return lines.digest.digest()
 
 
@@ -275,16 +286,18 @@ def _write(
     chosen: Format,
     moment: datetime,
     report: ImportReport,
-    plan: tuple[set[int], bytes],
+    plan: tuple[set[int], bytes, set[str]],
     skip_bad: bool,
     commit_every: int | None,
 ) -> None:
     """The second reading: the good rows' cases opened, in one transaction (or in batches).
 
-    *plan* is what the first reading found: the lines of the rows not to open, and
-    the file's digest.
+    *plan* is what the first reading found: the lines of the rows not to open, the
+    file's digest, and the debtors of the rows to open (a store that can read their
+    other cases at once is asked once, when the import is one transaction).
     """
-    skip, digest = plan
+    skip, digest, debtors = plan
+    read_debtors = getattr(engine.store, "read_debtors", None) if commit_every is None else None
     with source.open("rb") as stream:
         lines = Lines(stream)
         pending = (
@@ -298,6 +311,8 @@ def _write(
             opened = 0
             try:
                 with engine.atomic():
+                    if read_debtors is not None:
+                        read_debtors(debtors)
                     done, opened, refused = _open_some(engine, pending, moment, limit, skip_bad)
                     report.errors.extend(refused)
                     if done and lines.digest.digest() != digest:

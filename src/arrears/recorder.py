@@ -34,7 +34,9 @@ from .compliance import Compliance, ContactHistory, DebtorHistory
 from .compliance.history import (
     ATTEMPT_KIND,
     INTENT_KIND,
+    PERSON_KINDS,
     SETTLING_KINDS,
+    Preference,
     attempt_of,
     intended,
 )
@@ -231,6 +233,8 @@ class Recorder:
                     debtor.add(attempt_of(at, data, case.id))
                 elif kind == INTENT_KIND:
                     debtor.add(intended(at, data, case.id))
+                elif kind in PERSON_KINDS:
+                    debtor.state(case.id, kind, at, data)
                 debtor.folded[case.id] = (entry.seq, entry.hash)
         return entry
 
@@ -286,12 +290,20 @@ class Recorder:
         histories: dict[str, ContactHistory] = {}
         heads: dict[str, tuple[int, str]] = {}
         addresses: dict[str, dict[str, str]] = {}
+        flagged: dict[str, list[Preference]] = {}  # contact points opted out on file
         for case_id in cases:
             histories[case_id] = self.history(case_id)
             head = store.head(case_id)
             heads[case_id] = (head.seq, head.hash)
-            addresses[case_id] = {point.id: point.address for point in store.get(case_id).contacts}
-        found = DebtorHistory.merge(debtor_id, histories, heads, addresses)
+            stored = store.get(case_id)
+            addresses[case_id] = {point.id: point.address for point in stored.contacts}
+            opened = stored.opened_at
+            flagged[case_id] = [
+                Preference(opened, point.channel, point.id)
+                for point in stored.contacts
+                if point.opted_out and opened is not None
+            ]
+        found = DebtorHistory.merge(debtor_id, histories, heads, addresses, flagged)
         if len(self._debtors) >= _HISTORIES_KEPT // 10:
             for stale in list(self._debtors)[: _HISTORIES_KEPT // 100]:
                 del self._debtors[stale]

@@ -41,6 +41,7 @@ are closed.  ``docs/operations.md`` ("Outbox recovery") explains the choices.
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -1127,6 +1128,7 @@ def _run_batch(run: _Run, case_ids: Sequence[str]) -> None:
     _ask(run, case_ids)
 
     def plan() -> list[_Review]:
+        _read_debtors(run, case_ids)
         found = (_guarded(run, case_id, _plan_and_settle) for case_id in case_ids)
         return [review for review in found if review is not None]
 
@@ -1142,6 +1144,20 @@ def _run_batch(run: _Run, case_ids: Sequence[str]) -> None:
         return planned
 
     _batch_phase(run, [review.case_id for review in planned], finish)
+
+
+def _read_debtors(run: _Run, case_ids: Sequence[str]) -> None:
+    """Have a SQL store read the batch's debtors' cases at once (the rules judging a
+    message ask for them), rather than once for each case reviewed."""
+    store = run.rec.store
+    read = getattr(store, "read_debtors", None)
+    if read is None:
+        return
+    debtors: set[str] = set()
+    for case_id in case_ids:
+        with contextlib.suppress(Exception):  # the review will meet (and report) it
+            debtors.add(store.get(case_id).debtor.id)
+    read(debtors)
 
 
 def _batch_phase(

@@ -23,6 +23,7 @@ __all__ = [
     "CONSENT_SCOPES",
     "NOW_SCOPES",
     "OPT_OUT_COVERS",
+    "PERSON_KINDS",
     "Attempt",
     "ContactHistory",
     "DebtorHistory",
@@ -39,6 +40,9 @@ SETTLING_KINDS: Final = frozenset({ATTEMPT_KIND, "task_opened"})
 CONTACT_KINDS: Final = frozenset(
     {ATTEMPT_KIND, "consent", "opt_out", "inconvenient", INTENT_KIND, "task_opened"}
 )
+#: Journal kinds whose statement reaches the person across their debts (`DebtorHistory`):
+#: an opt-out of a medium or an address, and the times they named inconvenient.
+PERSON_KINDS: Final = frozenset({"opt_out", "inconvenient"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +164,9 @@ class Preference:
         start: When the contact it agrees to may begin (``at`` when not said).
         until: When it lapses; ``None`` when not said (each rule then applies its
             own default: an hour for "now", until revoked for a standing consent).
+        case: The case it was recorded on, when it reaches this one from another of
+            the debtor's (``contact`` is then this case's id for its address);
+            ``None`` on its own case.
     """
 
     at: datetime
@@ -168,6 +175,7 @@ class Preference:
     scopes: frozenset[str] | None = None
     start: datetime | None = None
     until: datetime | None = None
+    case: str | None = None
 
     def covers(self, channel: str, contact: str | None) -> bool:
         """True when this preference is about *channel* and (if it names one) *contact*."""
@@ -253,9 +261,7 @@ class ContactHistory:
         elif kind == "opt_out":
             self.opt_outs.append(Preference(at, data["channel"], data.get("contact")))
         elif kind == "inconvenient":
-            self.inconvenient = tuple(
-                (time.fromisoformat(start), time.fromisoformat(end)) for start, end in data["spans"]
-            )
+            self.inconvenient = spans_of(data)
 
     def copy(self) -> ContactHistory:
         """An independent copy (the facts themselves are immutable and shared)."""
@@ -316,6 +322,11 @@ class DebtorHistory:
     `ContactHistory` it is a projection of the journal: the engine builds it
     from the cases' histories and folds each new attempt in as it records it.
 
+    It holds what the person said that reaches all their debts too
+    (`PERSON_KINDS`): each case's opt-outs and the times named inconvenient
+    there, which the rules read on the debtor's other cases
+    (`arrears.compliance.Judgement.opt_outs`).
+
     Attributes:
         debtor: The debtor's id.
         cases: The debtor's case ids, in case id order.
@@ -323,9 +334,21 @@ class DebtorHistory:
         addresses: Each case's contact points' addresses by id (personal data:
             kept in memory for matching a number across cases, never logged).
         folded: Each case's last folded entry: its sequence number and hash.
+        opt_outs: Every opt-out on those cases, oldest first (`Preference.case` set).
+        inconvenient: The times named inconvenient on each case that has any, by case id.
     """
 
-    __slots__ = ("_open", "_stamps", "addresses", "attempts", "cases", "debtor", "folded")
+    __slots__ = (
+        "_open",
+        "_stamps",
+        "addresses",
+        "attempts",
+        "cases",
+        "debtor",
+        "folded",
+        "inconvenient",
+        "opt_outs",
+    )
 
     def __init__(
         self,
@@ -340,6 +363,8 @@ class DebtorHistory:
         self._stamps: list[float] = []
         self._open: set[tuple[str | None, str]] = set()  # (case, key) of the intents held
         self.folded: dict[str, tuple[int, str]] = {}
+        self.opt_outs: list[Preference] = []
+        self.inconvenient: dict[str, tuple[tuple[time, time], ...]] = {}
 
     @classmethod
     def merge(
@@ -348,8 +373,14 @@ class DebtorHistory:
         histories: Mapping[str, ContactHistory],
         folded: Mapping[str, tuple[int, str]],
         addresses: Mapping[str, Mapping[str, str]],
+        flagged: Mapping[str, Sequence[Preference]] | None = None,
     ) -> DebtorHistory:
-        """The debtor's history from each case's (*histories*, by case id, in case id order)."""
+        """The debtor's history from each case's (*histories*, by case id, in case id order).
+
+        *flagged*: each case's contact points recorded as opted out when it was
+        opened, as opt-outs at its opening; they reach the other cases as one
+        recorded there does.
+        """
         merged = cls(debtor, list(histories), addresses)
         tagged = [
             replace(attempt, case=case_id)
@@ -361,7 +392,33 @@ class DebtorHistory:
         merged._stamps = [attempt.at.timestamp() for attempt in tagged]
         merged._open = {(a.case, a.intent) for a in tagged if a.intent is not None}
         merged.folded = dict(folded)
+        on_file = flagged or {}
+        merged.opt_outs = sorted(
+            (
+                replace(opt_out, case=case_id)
+                for case_id, history in histories.items()
+                for opt_out in (*on_file.get(case_id, ()), *history.opt_outs)
+            ),
+            key=_said_at,
+        )
+        merged.inconvenient = {
+            case_id: history.inconvenient
+            for case_id, history in histories.items()
+            if history.inconvenient
+        }
         return merged
+
+    def state(self, case: str, kind: str, at: datetime, data: Mapping[str, Any]) -> None:
+        """Fold in what the person said on *case* that reaches their other debts
+        (an entry of a kind of `PERSON_KINDS`; other kinds are ignored)."""
+        if kind == "opt_out":
+            opt_out = Preference(at, data["channel"], data.get("contact"), case=case)
+            if self.opt_outs and at < self.opt_outs[-1].at:
+                self.opt_outs.insert(bisect_right([o.at for o in self.opt_outs], at), opt_out)
+            else:
+                self.opt_outs.append(opt_out)
+        elif kind == "inconvenient":
+            self.inconvenient[case] = spans_of(data)
 
     def add(self, attempt: Attempt) -> None:
         """Fold one attempt in (``attempt.case`` set), in time order."""
@@ -399,8 +456,19 @@ class DebtorHistory:
         return self.addresses.get(attempt.case, {}).get(attempt.contact)
 
 
+def spans_of(data: Mapping[str, Any]) -> tuple[tuple[time, time], ...]:
+    """The local time spans an ``inconvenient`` entry's *data* names."""
+    return tuple(
+        (time.fromisoformat(start), time.fromisoformat(end)) for start, end in data["spans"]
+    )
+
+
 def _moment(attempt: Attempt) -> datetime:
     return attempt.at
+
+
+def _said_at(preference: Preference) -> datetime:
+    return preference.at
 
 
 _EMPTY: Final[Mapping[str, Any]] = {}

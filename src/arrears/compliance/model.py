@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any, Final
+from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..case import Case, Channel, ContactPoint, Party, Relationship
-from .history import Attempt, ContactHistory, DebtorHistory
+from .history import Attempt, ContactHistory, DebtorHistory, Preference
 
-__all__ = ["Judgement", "Proposal", "Purpose", "Reason", "Role", "Verdict", "VisitDetails"]
+__all__ = [
+    "Judgement",
+    "Proposal",
+    "Purpose",
+    "Reason",
+    "Role",
+    "StatementReach",
+    "Verdict",
+    "VisitDetails",
+]
+
+StatementReach = Literal["debt", "debtor"]
+"""What a statement of the person reaches: the debt it was made about (``debt``), or
+every debt of the person with this lender (``debtor``)."""
 
 
 class Purpose:
@@ -260,6 +273,8 @@ class Judgement:
         "_days",
         "_debtor",
         "_debtor_source",
+        "_named",
+        "_opted",
         "at",
         "at_work",
         "calendar_zone",
@@ -291,6 +306,9 @@ class Judgement:
         self._days: dict[datetime, date] = {}
         self._debtor_source = debtor
         self._debtor: DebtorHistory | bool | None = False  # False: not asked yet
+        # What the person said on any of their cases (`opt_outs`, `inconvenient`).
+        self._opted: Sequence[Preference] | None = None
+        self._named: tuple[tuple[time, time], ...] | None = None
         self.point: ContactPoint | None
         self.party: str
         self.person: str | None
@@ -300,6 +318,8 @@ class Judgement:
         if _like is not None:
             self._debtor_source = _like._debtor_source
             self._debtor = _like._debtor
+            self._opted = _like._opted
+            self._named = _like._named
             self.point = _like.point
             self.party = _like.party
             self.person = _like.person
@@ -363,6 +383,67 @@ class Judgement:
         assert found is not True
         return found
 
+    def opt_outs(self, reach: StatementReach = "debtor") -> Sequence[Preference]:
+        """The opt-outs that reach this case, oldest first.
+
+        With *reach* ``debt``, the case's own.  With ``debtor``, also those
+        recorded on the debtor's other cases: of a whole medium, or of an
+        address this case has too (then named by this case's contact point for
+        it, `Preference.case` naming where it was recorded); an opt-out of an
+        address this case does not have reaches nothing here.
+        """
+        own = self.history.opt_outs
+        if reach == "debt":
+            return own
+        found = self._opted
+        if found is None:
+            debtor = self.debtor_history
+            found = own
+            if debtor is not None and debtor.opt_outs:
+                here = self.case.id
+                foreign = [
+                    moved
+                    for opt_out in debtor.opt_outs
+                    if opt_out.case != here
+                    for moved in self._carried(debtor, opt_out)
+                ]
+                if foreign:  # own first at the same moment (a stable sort)
+                    found = sorted([*own, *foreign], key=_said_at)
+            self._opted = found
+        return found
+
+    def _carried(self, debtor: DebtorHistory, said: Preference) -> list[Preference]:
+        """*said*, recorded on another case, as it reads on this one (see `opt_outs`)."""
+        if said.contact is None:
+            return [said]
+        address = debtor.addresses.get(said.case or "", {}).get(said.contact)
+        if address is None or address == "unknown":
+            return []
+        return [
+            replace(said, contact=point.id)
+            for point in self.case.contacts
+            if point.address == address
+        ]
+
+    def inconvenient(self, reach: StatementReach = "debtor") -> tuple[tuple[time, time], ...]:
+        """The local time spans the person named inconvenient: on this case (*reach*
+        ``debt``), or on any of the debtor's cases (``debtor``), this case's first."""
+        own = self.history.inconvenient
+        if reach == "debt":
+            return own
+        found = self._named
+        if found is None:
+            debtor = self.debtor_history
+            found = own
+            if debtor is not None and debtor.inconvenient:
+                spans = list(own)
+                for case_id, named in debtor.inconvenient.items():
+                    if case_id != self.case.id:
+                        spans.extend(span for span in named if span not in spans)
+                found = tuple(spans)
+            self._named = found
+        return found
+
     def local(self, moment: datetime) -> datetime:
         """*moment* in the calendar zone (in its own offset when nothing is known)."""
         zone = self.calendar_zone
@@ -374,6 +455,10 @@ class Judgement:
         if day is None:
             day = self._days[moment] = self.local(moment).date()
         return day
+
+
+def _said_at(preference: Preference) -> datetime:
+    return preference.at
 
 
 def _zones_of(case: Case) -> tuple[ZoneInfo, ...]:

@@ -27,7 +27,20 @@ NOTES: Final[dict[str, str]] = {
         "consent recorded for `hours`, on that medium (a consent to calls covers voicemail), "
         "at that address, inside the window it names; a consent that names no window is a "
         "consent to be contacted now and lasts `consent_minutes`.\n\n"
+        "**Across the consumer's debts.** A time the collector knows is inconvenient it "
+        "knows whichever debt it calls about: the times named on any of the consumer's "
+        "debts are honoured on all (`named_times_reach: debtor`; a lender may set `debt`). "
+        "A consent widens what may be done, so it reaches only what the consumer agreed to: "
+        "the debt it was given on.\n\n"
         + _cases(
+            (
+                "a time named on one debt is inconvenient for calls about each",
+                "debtors/us_inconvenient_time_named_on_one_loan_applies_on_all.yaml",
+            ),
+            (
+                "a consent to a late call about one debt does not cover another",
+                "debtors/us_consent_given_on_one_loan_stays_on_it.yaml",
+            ),
             (
                 "a call at 21:20 after a consent at 21:10; 07:00 next day denied",
                 "us_regf/time_direct_consent_after_2100.yaml",
@@ -196,6 +209,13 @@ NOTES: Final[dict[str, str]] = {
         "point with the same address. Only a consent recorded for the `medium` restores it; "
         "a consent to be contacted now does not. A confirmation is allowed once, by SMS or "
         "e-mail, through the medium opted out of; never by a call or voicemail.\n\n"
+        "**Across the person's debts.** The request is the person's, made \"in connection "
+        'with the collection of a debt": the pack reads it as reaching every debt of the '
+        "person with this lender, the reading that protects (`reach: debtor`): an opt-out "
+        "recorded on one debt stops the medium, or the number or address (matched by address "
+        "whatever its id on each debt), on all of them, debts opened later included, and the "
+        "one confirmation is one across them. A lender that reads it per debt sets `reach: "
+        "debt`. A consent that restores the medium reaches only the debt it was given on.\n\n"
         '**The opt-out statement.** A debt collector communicating electronically "must '
         "include in such communication or attempt to communicate a clear and conspicuous "
         "statement describing a reasonable and simple method by which the consumer can opt out "
@@ -209,6 +229,14 @@ NOTES: Final[dict[str, str]] = {
         "address or a number to text are a safe harbour against liability for reaching a "
         "third party by mistake, not a prohibition: no rule here.\n\n"
         + _cases(
+            (
+                "an opt-out of texts to a number on one debt stops them on every debt",
+                "debtors/us_medium_opt_out_on_one_loan_reaches_every_loan.yaml",
+            ),
+            (
+                "a lender that narrows it to the debt",
+                "debtors/us_medium_lender_narrows_opt_outs_to_the_debt.yaml",
+            ),
             (
                 "a text without a way to opt out is denied",
                 "us_regf/medium_text_must_offer_opt_out.yaml",
@@ -444,9 +472,15 @@ NOTES: Final[dict[str, str]] = {
         "opt-out on any medium at any of the person's contact points (or a contact point "
         "marked `opted_out`) and stops every medium at every contact point with that "
         "address, and at every contact point of the same person (`ContactPoint.person`). "
-        "A spouse is a contact person like any other: CN has no relationship that counts as "
-        "the debtor.\n\n"
+        "A refusal is the person's, not one loan's: recorded on one of the borrower's loans, "
+        "it stops contact with that person (matched by address, or by the person) about every "
+        "loan of the borrower. A spouse is a contact person like any other: CN has no "
+        "relationship that counts as the debtor.\n\n"
         + _cases(
+            (
+                "a refusal on one loan reaches the borrower's other loans",
+                "debtors/cn_contact_person_refusal_reaches_every_loan.yaml",
+            ),
             (
                 "only when the debtor is unreachable",
                 "cn/third_party_only_when_debtor_unreachable.yaml",
@@ -670,8 +704,13 @@ NOTES: Final[dict[str, str]] = {
         "(`start`, `end`), and the times the customer named are honoured. CONC sets no number "
         "for how often a customer may be contacted either; no frequency rule is shipped for the "
         "UK (add a `FrequencyCap` of your own for your policy). Where and how are "
-        "`UK-WHERE` and `UK-MEDIUM`.\n\n"
+        "`UK-WHERE` and `UK-MEDIUM`. The requests are the customer's: the times named on any of "
+        "their accounts are honoured on all (`named_times_reach: debtor`).\n\n"
         + _cases(
+            (
+                "times asked for on one account hold on another",
+                "debtors/uk_medium_and_times_the_customer_asked_for_reach_every_account.yaml",
+            ),
             (
                 "07:59 denied, 08:00 and 20:59 allowed, 21:00 denied",
                 "uk/time_window_boundaries.yaml",
@@ -701,8 +740,13 @@ NOTES: Final[dict[str, str]] = {
         "**How the engine reads it.** As `US-MEDIUM`, without its opt-out statement (a Reg F "
         "requirement, not a CONC one): an opt-out of a medium or an address stops it (calls "
         "cover voicemail) until a consent for the `medium`; one electronic confirmation is "
-        "allowed.\n\n"
+        "allowed. The request is the customer's: made on one account, it holds on all their "
+        "accounts with the firm (`reach: debtor`).\n\n"
         + _cases(
+            (
+                "asked on one account, not e-mailed about another",
+                "debtors/uk_medium_and_times_the_customer_asked_for_reach_every_account.yaml",
+            ),
             ("no e-mail after an opt-out; calls allowed", "uk/medium_email_opt_out_respected.yaml"),
             ("one confirming text, then none", "uk/medium_one_confirmation_then_none.yaml"),
             ("no calls covers voicemail", "uk/medium_call_opt_out_covers_voicemail.yaml"),

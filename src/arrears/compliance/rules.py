@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..case import Channel, Hold, HoldKind, Outcome, Party, Relationship
 from .history import OPT_OUT_COVERS, Attempt, Preference
-from .model import Judgement, Purpose, Reason, Role
+from .model import Judgement, Purpose, Reason, Role, StatementReach
 
 if TYPE_CHECKING:
     import holidays
@@ -192,14 +192,17 @@ def _covers(medium: str, channel: str) -> bool:
     return channel in OPT_OUT_COVERS.get(medium, frozenset({medium}))
 
 
-def _opt_out(j: Judgement, channel: str, contact: str | None) -> tuple[datetime, str] | None:
+def _opt_out(
+    j: Judgement, channel: str, contact: str | None, reach: StatementReach = "debtor"
+) -> tuple[datetime, str] | None:
     """The latest opt-out that covers *channel* at *contact*: when, and of which medium.
 
     An opt-out of calls covers voicemail; an opt-out naming one contact point covers
     every contact point with the same address; a contact point recorded as opted
-    out counts from the case's opening.
+    out counts from the case's opening.  With *reach* ``debtor``, an opt-out
+    recorded on another of the debtor's cases counts too (`Judgement.opt_outs`).
     """
-    for opt_out in reversed(j.history.opt_outs):
+    for opt_out in reversed(j.opt_outs(reach)):
         if _covers(opt_out.channel, channel) and _same_address(j, opt_out.contact, contact):
             return opt_out.at, opt_out.channel
     address = _address_of(j, contact)
@@ -230,13 +233,14 @@ def consent_applies(
     The consent must be for that scope, given by the person reached (a consent
     naming no contact point is the debtor's), about the medium (a consent to
     calls covers voicemail) and the address, and not revoked by an opt-out
-    covering the contact between it and *moment*.  Its window is the caller's.
+    covering the contact between it and *moment*, on any of the debtor's cases
+    (a revocation reaches the person).  Its window is the caller's.
     """
     if not consent.scoped(scope) or not _covers(consent.channel, channel):
         return False
     if not _same_address(j, consent.contact, contact) or _party_of(j, consent.contact) != party:
         return False
-    for opt_out in reversed(j.history.opt_outs):
+    for opt_out in reversed(j.opt_outs()):
         if opt_out.at <= consent.at:
             break
         if (
@@ -248,14 +252,16 @@ def consent_applies(
     return True
 
 
-def opted_out_since(j: Judgement) -> tuple[datetime, str] | None:
+def opted_out_since(j: Judgement, reach: StatementReach = "debtor") -> tuple[datetime, str] | None:
     """When the person opted out of the proposal's medium or address, and of which medium.
 
     ``None`` when they did not, or a later consent for the ``medium`` restored it
-    (a consent to be called back now does not).
+    (a consent to be called back now does not).  With *reach* ``debtor`` (the
+    default), an opt-out recorded on any of the debtor's cases counts, matched
+    by address (`Judgement.opt_outs`); ``debt``: this case's own.
     """
     proposal = j.proposal
-    found = _opt_out(j, proposal.channel, proposal.contact)
+    found = _opt_out(j, proposal.channel, proposal.contact, reach)
     if found is None:
         return None
     since, _ = found
@@ -418,6 +424,9 @@ class ContactHours(Rule):
         consent_minutes: How long a consent that names no end lifts the rule; 0: only
             consents with a stated window do.
         honour_named_times: Also refuse the times the debtor named as inconvenient.
+        named_times_reach: Which named times count: those named on any of the
+            debtor's cases (``debtor``: the person named them, whichever debt
+            the call was about), or only on this one (``debt``).
         work: Judge only contact points at work (True), only the others
             (False), or all (None).
     """
@@ -426,6 +435,7 @@ class ContactHours(Rule):
     end: time = time(21, 0)
     consent_minutes: int = Field(default=60, ge=0)
     honour_named_times: bool = True
+    named_times_reach: StatementReach = "debtor"
     work: bool | None = None
 
     def admits(self, j: Judgement) -> bool:
@@ -463,7 +473,7 @@ class ContactHours(Rule):
                 day = local.date() if wall < start else local.date() + timedelta(days=1)
                 return earliest_local(day, start, zone), local, None
             if self.honour_named_times:
-                for span in j.history.inconvenient:
+                for span in j.inconvenient(self.named_times_reach):
                     if _in_span(wall, *span):
                         return _span_end(local, *span, zone), local, span
         return None
@@ -1031,14 +1041,21 @@ class MediumOptOut(Rule):
     ``opt_out_phrases`` is set, every message on ``text_channels`` whose text is
     known must tell the reader how to opt out.
 
+    An opt-out reaches the person: recorded on one of the debtor's cases, it
+    stops the medium (or the address, matched by address whatever its id) on
+    all of them, and the one confirmation is one across them (``reach``).
+
     Attributes:
         text_channels: Channels whose messages must carry an opt-out.
         opt_out_phrases: Patterns (regular expressions, case-insensitive), one
             of which the text must contain.
+        reach: Which opt-outs count: those recorded on any of the debtor's cases
+            (``debtor``), or only on this one (``debt``).
     """
 
     text_channels: frozenset[Channel] = frozenset({Channel.SMS, Channel.EMAIL})
     opt_out_phrases: tuple[str, ...] = ()
+    reach: StatementReach = "debtor"
 
     @cached_property
     def _phrases(self) -> re.Pattern[str] | None:
@@ -1049,15 +1066,17 @@ class MediumOptOut(Rule):
     def check(self, j: Judgement) -> Reason | None:
         """Deny an opted-out medium (but its one confirmation) and messages without an opt-out."""
         proposal = j.proposal
-        opted = opted_out_since(j)
+        opted = opted_out_since(j, self.reach)
         if opted is not None:
             since, medium = opted
             confirming = proposal.purpose == Purpose.OPT_OUT_CONFIRMATION
             electronic = medium in _ELECTRONIC and proposal.channel == medium
+            debtor = j.debtor_history if self.reach == "debtor" else None
+            sent = j.history.since(since) if debtor is None else debtor.since(since)
             confirmed = confirming and any(
                 attempt.purpose == Purpose.OPT_OUT_CONFIRMATION
                 and attempt.channel == proposal.channel
-                for attempt in j.history.since(since)
+                for attempt in sent
             )
             if not (confirming and electronic and not confirmed):
                 if confirming and not electronic:
@@ -1350,7 +1369,7 @@ class ThirdPartyWhenUnreachable(_Wording):
         those with the address, and every point of the person the contact point names."""
         contact = j.proposal.contact
         theirs = _points_of(j)
-        for opt_out in reversed(j.history.opt_outs):
+        for opt_out in reversed(j.opt_outs()):  # a refusal on any of the debtor's loans
             if opt_out.contact is not None and (
                 opt_out.contact in theirs or _same_address(j, opt_out.contact, contact)
             ):

@@ -1,5 +1,6 @@
 """Opening cases: a case validated, checked against the workflow, journaled
-whole and put on the review schedule.
+whole, put on the review schedule, and given the holds of its debtor that
+reach it.
 
 A case opens in an opening stage of the workflow (`Workflow.opening`), or,
 as a `Migration` from another system, in a stage the actor's roles could have
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from pydantic import ValidationError
 
@@ -27,6 +28,7 @@ from ..logs import get_logger
 from ..recorder import Recorder
 from ..workflow import Migration
 from ._common import check_actor
+from .holds import inherit_holds
 
 _log = get_logger("arrears")
 
@@ -91,9 +93,13 @@ def open_one(
         data["migration"] = migration.to_json()
     entry = seal(case_id, 0, moment, "opened", data, GENESIS)
     apply_entry(fresh, "opened", moment, data)
-    with store.transaction():  # a stored case is always on the schedule
+    # One unit of work: a stored case is always on the schedule, and holds every hold
+    # of its debtor that reaches it.
+    with rec.atomic():
         store.add(fresh, entry)
         store.schedule(case_id, moment)  # a new case is due for review at once
+        if inherit_holds(rec, fresh, moment, actor):
+            fresh = store.get(case_id)  # as the holds left it
     # bind() first: the lazy logger would otherwise fail an attribute lookup
     # before binding, which costs more than the (usually filtered) call itself.
     _log.bind().info("case_opened", case_id=case_id, stage=stage, migration=migration is not None)
@@ -131,16 +137,53 @@ def open_many(
 ) -> int:
     """Open each case as `open_one` does; the number opened.
 
+    On a store that reads many debtors' cases at once (``read_debtors``, the SQL
+    stores, inside a transaction), the records are taken `_AHEAD` at a time and
+    their debtors' cases read in one query, rather than one query a case.
+
     Raises:
         ArrearsError: The first error a case raises, with a note naming the
             record's position; every case before it stays open and journaled.
     """
+    read = getattr(rec.store, "read_debtors", None)
+    records = iter(cases)
     opened = 0
-    for position, case in enumerate(cases):
-        try:
-            open_one(rec, case, moment, actor, migration)
+    while True:
+        chunk: list[Case | Mapping[str, Any]] = []
+        failure: Exception | None = None
+        try:  # the records before one the iterable fails on are opened first, as one by one
+            for record in records:
+                chunk.append(record)
+                if read is None or len(chunk) == _AHEAD:
+                    break
         except Exception as err:
-            err.add_note(f"while opening record {position} of the batch")
-            raise
-        opened += 1
-    return opened
+            failure = err
+        if read is not None and len(chunk) > 1:
+            read({debtor for debtor in map(_debtor_of, chunk) if debtor is not None})
+        for case in chunk:
+            try:
+                open_one(rec, case, moment, actor, migration)
+            except Exception as err:
+                err.add_note(f"while opening record {opened} of the batch")
+                raise
+            opened += 1
+        if failure is not None:
+            raise failure
+        if not chunk:
+            return opened
+
+
+#: How many records `open_many` reads ahead for a store that reads debtors at once.
+_AHEAD: Final = 500
+
+
+def _debtor_of(record: object) -> str | None:
+    """The debtor id a record names, if it names one plainly (it is validated when opened)."""
+    if isinstance(record, Case):
+        return record.debtor.id
+    if isinstance(record, Mapping):
+        debtor = record.get("debtor")
+        if isinstance(debtor, Mapping) and isinstance(debtor.get("id"), str):
+            found: str = debtor["id"]
+            return found
+    return None

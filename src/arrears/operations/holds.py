@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
-from ..case import Hold, HoldKind
+from ..case import Case, Hold, HoldKind
 from ..clock import require_aware
 from ..errors import (
     InvalidInput,
@@ -50,7 +50,8 @@ def add_hold(
         )
     chosen = enum_of(HoldKind, kind, "kind")
     reached = [case_id]
-    if _reach(chosen, reach) == "debtor":
+    widened = _reach(chosen, reach) == "debtor"
+    if widened:
         reached += [other for other in rec.store.cases_of(case.debtor.id) if other != case_id]
     try:
         hold = Hold(
@@ -60,20 +61,78 @@ def add_hold(
             started_at=moment,
             ends_at=None if until is None else require_aware(until, "until"),
             written=written,
+            # Recorded when wider than the kind's own, so a case opened later inherits it.
+            reach="debtor"
+            if widened and HOLD_REACH.get(chosen, ("case", ""))[0] == "case"
+            else None,
         )
     except ValidationError as err:
         raise invalid_input(err) from err
     for target in reached:
         placed = hold if target == case_id else hold.model_copy(update={"origin": case_id})
-        rec.record(
-            rec.store.get(target),
-            rec.moment(target, moment),
-            "hold_added",
-            {"hold": placed.model_dump(mode="json", exclude_none=True), "actor": actor.id},
-        )
-        _log.bind().info("hold_added", case_id=target, kind=str(hold.kind), hold_id=hold.id)
-        react(rec, target, str(hold.kind), moment)
+        _place(rec, target, placed, moment, actor)
     return hold
+
+
+def _place(rec: Recorder, target: str, hold: Hold, moment: datetime, actor: Actor) -> None:
+    """Journal *hold* on the case *target* (``hold_added``); fire what the policy says it fires."""
+    rec.record(
+        rec.store.get(target),
+        rec.moment(target, moment),
+        "hold_added",
+        {"hold": hold.model_dump(mode="json", exclude_none=True), "actor": actor.id},
+    )
+    _log.bind().info("hold_added", case_id=target, kind=str(hold.kind), hold_id=hold.id)
+    react(rec, target, str(hold.kind), moment)
+
+
+def inherit_holds(
+    rec: Recorder, case: Case, moment: datetime, actor: Actor = SYSTEM
+) -> tuple[Hold, ...]:
+    """Journal on a case just opened every hold of its debtor's other cases that reaches it.
+
+    A hold reaches it when it covers every debt of the person (`Hold.reaches_debtor`)
+    and has not ended by *moment* (released, or past its end).  Each is recorded as
+    on the debtor's other cases: the same id, its end kept, naming the case it was
+    placed on (``origin``), so releasing it on any case releases it on this one too.
+    Called in the unit of work that opens the case.
+
+    Returns:
+        The holds journaled on the case, oldest first.
+
+    Raises:
+        InvalidInput: the case was opened with a hold whose id is one of those
+            holds' (``holds``): the two could not be told apart.
+    """
+    store = rec.store
+    case_id = case.id
+    others = store.cases_of(case.debtor.id)
+    if len(others) < 2:  # the case itself, alone: nothing to inherit (the usual case)
+        return ()
+    found: dict[tuple[str, str], Hold] = {}
+    for other in others:
+        if other == case_id:
+            continue
+        for hold in store.get(other).holds:
+            if hold.over_at(moment) or not hold.reaches_debtor():
+                continue
+            placed_on = hold.origin or other
+            if (hold.id, placed_on) not in found:
+                found[hold.id, placed_on] = hold.model_copy(update={"origin": placed_on})
+    if not found:
+        return ()
+    own = {hold.id for hold in case.holds}
+    inherited = sorted(found.values(), key=lambda hold: (hold.started_at, hold.id))
+    for hold in inherited:
+        if hold.id in own:
+            raise InvalidInput(
+                "holds",
+                hold.id,
+                f"hold ids other than those of the debtor's holds that reach the case "
+                f"(placed on {hold.origin})",
+            )
+        _place(rec, case_id, hold, moment, actor)
+    return tuple(inherited)
 
 
 def _reach(kind: HoldKind, asked: str | None) -> Reach:

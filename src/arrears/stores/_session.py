@@ -86,6 +86,8 @@ UpdateRow = tuple[int, int, str, str, str, int]
 AHEAD_MAX: Final = 5_000
 #: How many copies a store keeps between transactions by default (besides the last batch).
 CACHE_SIZE: Final = 2_000
+#: The most debtors `Session.read_debtors` asks the database about in one query.
+_DEBTORS_READ: Final = 1_000
 
 
 class Copy:
@@ -182,6 +184,13 @@ class Session(ABC):
         self._journal: list[tuple[JournalEntry, bool]] = []
         self._new: dict[str, CaseRow | None] = {}
         self._new_order: list[str] = []
+        # The cases added, by debtor (and each one's debtor): `cases_of` finds the ones
+        # not yet written without reading every added case.
+        self._new_of: dict[str, list[str]] = {}
+        self._new_debtor: dict[str, str] = {}
+        # The debtors' cases as the database held them when `read_debtors` asked, for
+        # `cases_of` to answer from until the transaction ends (a bulk open: one query).
+        self._known_of: dict[str, list[str]] = {}
         self._ops: list[tuple[str, datetime | None]] = []
         self._journal_done = self._new_done = self._ops_done = 0
         self._scheduled: dict[str, datetime | None] = {}  # the changes not yet written
@@ -261,6 +270,10 @@ class Session(ABC):
     @abstractmethod
     def _read_cases_of(self, debtor_id: str) -> list[str]:
         """The ids of the rows whose case's debtor is *debtor_id*, in case id order."""
+
+    def _read_cases_of_many(self, debtor_ids: list[str]) -> dict[str, list[str]]:
+        """The ids of each debtor's rows, in case id order (one query where the backend can)."""
+        return {debtor_id: self._read_cases_of(debtor_id) for debtor_id in debtor_ids}
 
     @abstractmethod
     def _insert_cases(self, rows: list[CaseRow]) -> None:
@@ -489,6 +502,8 @@ class Session(ABC):
             self._ops_done = min(self._ops_done, level.ops)
         for case_id in self._new_order[level.new :]:
             del self._new[case_id]
+            debtor_id = self._new_debtor.pop(case_id)
+            self._new_of[debtor_id].remove(case_id)
         del self._new_order[level.new :]
         del self._journal[level.journal :]
         del self._ops[level.ops :]
@@ -502,6 +517,9 @@ class Session(ABC):
         self._journal.clear()
         self._new.clear()
         self._new_order.clear()
+        self._new_of.clear()
+        self._new_debtor.clear()
+        self._known_of.clear()
         self._ops.clear()
         self._journal_done = self._new_done = self._ops_done = 0
         self._scheduled.clear()
@@ -592,6 +610,8 @@ class Session(ABC):
             raise DuplicateCase(case_id)
         self._new[case_id] = (case_id, case.version, 0, opened.hash, case_body(case))
         self._new_order.append(case_id)
+        debtor_id = self._new_debtor[case_id] = case.debtor.id
+        self._new_of.setdefault(debtor_id, []).append(case_id)
         self._journal.append((opened, True))
         self._slots[case_id] = Copy(
             case, Head(0, opened.hash), case.version, self._epoch, [opened], 0
@@ -606,15 +626,33 @@ class Session(ABC):
         """
         if not self._levels:
             self._refresh()
+        known = self._known_of.get(debtor_id)
+        if known is not None:  # read before this transaction added any: all of them count
+            added = self._new_of.get(debtor_id, ())
+            return sorted({*known, *added}) if added else list(known)
         found = self._read_cases_of(debtor_id)
-        added = []
-        for case_id, row in self._new.items():
-            if row is not None:  # not written yet: the query cannot see it
-                slot = self._slots.get(case_id)
-                case = slot.case if slot is not None else case_from_body(row[4])
-                if case.debtor.id == debtor_id:
-                    added.append(case_id)
+        new = self._new
+        # The cases added and not written yet: the query cannot see them.
+        added = [case_id for case_id in self._new_of.get(debtor_id, ()) if new[case_id] is not None]
         return sorted({*found, *added}) if added else found
+
+    def read_debtors(self, debtor_ids: Iterable[str]) -> None:
+        """Read the cases of many debtors at once, for `cases_of` until the transaction ends.
+
+        A bulk open (an import) asks it once for the debtors of its rows, so
+        opening each case does not query the database for its debtor's other
+        cases.  Outside a transaction, or for a debtor the transaction has
+        added a case for already, it reads nothing.
+        """
+        if not self._levels:
+            return
+        known, new_of = self._known_of, self._new_of
+        wanted = sorted({d for d in debtor_ids if d not in known and not new_of.get(d)})
+        for start in range(0, len(wanted), _DEBTORS_READ):
+            chunk = wanted[start : start + _DEBTORS_READ]
+            found = self._read_cases_of_many(chunk)
+            for debtor_id in chunk:
+                known[debtor_id] = found.get(debtor_id, [])
 
     def get(self, case_id: str) -> Case:
         """The case: the same object for the same id while no one else changes it.

@@ -500,6 +500,16 @@ class PostgresStore(Session):
         )
         return [row[0] for row in rows]
 
+    def _read_cases_of_many(self, debtor_ids: list[str]) -> dict[str, list[str]]:
+        rows = self._fetchall(
+            'SELECT debtor_id, id FROM cases WHERE debtor_id = ANY(%s) ORDER BY id COLLATE "C"',
+            (debtor_ids,),
+        )
+        found: dict[str, list[str]] = {}
+        for debtor_id, case_id in rows:
+            found.setdefault(debtor_id, []).append(case_id)
+        return found
+
     def _insert_cases(self, rows: list[CaseRow]) -> None:
         conn = self._conn
         assert conn is not None

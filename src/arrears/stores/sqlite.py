@@ -360,6 +360,14 @@ class SQLiteStore(Session):
         query = "SELECT id FROM cases WHERE debtor_id = ? ORDER BY id"
         return [row[0] for row in self._db.execute(query, (debtor_id,))]
 
+    def _read_cases_of_many(self, debtor_ids: list[str]) -> dict[str, list[str]]:
+        marks = ",".join("?" * len(debtor_ids))
+        query = f"SELECT debtor_id, id FROM cases WHERE debtor_id IN ({marks}) ORDER BY id"
+        found: dict[str, list[str]] = {}
+        for debtor_id, case_id in self._db.execute(query, debtor_ids):
+            found.setdefault(debtor_id, []).append(case_id)
+        return found
+
     def _insert_cases(self, rows: list[CaseRow]) -> None:
         try:
             self._db.executemany(_INSERT_CASE, rows)
