@@ -313,6 +313,19 @@ class TestOnceAndWhole:
             engine.record_payment("L-1", cny("100.00"), reference="B-2", at=T0)
         assert "a payment to the debtor" in caught.value.expected
 
+    def test_a_reference_of_the_debtor_is_refused_on_a_case_it_left_out(
+        self, engine: Engine
+    ) -> None:
+        """B-1 paid loan 3 alone; the same reference on loan 1 would hide it from its reversal."""
+        engine.record_debtor_payment("D-1", cny("100.00"), reference="B-1", at=T0)
+        with pytest.raises(InvalidInput) as caught:
+            engine.record_payment("L-1", cny("50.00"), reference="B-1", at=T0)
+        assert "a payment to the debtor" in caught.value.expected
+        assert shares(engine, "B-1") == {"L-3": "100.00"}
+        reversed_ = engine.reverse_debtor_payment("D-1", "B-1", at=T0 + timedelta(hours=1))
+        assert list(reversed_) == ["L-3"]
+        assert engine.case("L-3").arrears == cny("500.00")
+
     def test_a_failure_on_the_last_share_leaves_nothing(self) -> None:
         store = _FailingAppend()
         engine = Engine(store=store, clock=SettableClock(T0))

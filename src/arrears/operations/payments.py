@@ -73,6 +73,8 @@ def record_payment(
                     "reference", reference, "a new reference: it names a payment to the debtor"
                 )
             return payment_result(earlier, amount, entries)
+        if debtor is None:
+            shared_elsewhere(rec, case, reference)
     moment = rec.moment(case_id, at)
     accrue_due(rec, case, moment)  # charges up to today first: none lost once principal is paid
     applied, credit = allocate(amount, case.balance.components(), order)
@@ -298,6 +300,24 @@ def payment_under(entries: Sequence[JournalEntry], reference: str) -> JournalEnt
         if entry.kind == "payment" and entry.data.get("reference") == reference:
             return entry
     return None
+
+
+def shared_elsewhere(rec: Recorder, case: Case, reference: str) -> None:
+    """Refuse *reference* for a payment to *case* alone when it names a payment to the
+    debtor shared over their other cases: that payment could no longer be found whole
+    (sent again, or reversed) under its reference.
+
+    Raises:
+        InvalidInput: (``reference``) a share on another case of the debtor holds it.
+    """
+    for other in rec.store.cases_of(case.debtor.id):
+        if other == case.id:
+            continue
+        entry = payment_under(rec.store.entries(other), reference)
+        if entry is not None and "debtor" in entry.data:
+            raise InvalidInput(
+                "reference", reference, "a new reference: it names a payment to the debtor"
+            )
 
 
 def payment_result(
