@@ -668,6 +668,31 @@ class TestPromiseOverSeveralLoans:
             resolved = [e.data for e in engine.history(case_id) if e.kind == "promise_resolved"]
             assert [(d["status"], d["shortfall"]) for d in resolved] == [("partly_kept", "3500.00")]
 
+    def test_reversing_a_payment_to_an_earlier_promise_of_the_same_name_leaves_it(
+        self, engine: Engine
+    ) -> None:
+        """Loan 2's own promise-1 took 200.00; the promise over loans 1 and 2, agreed on
+        loan 1, is named promise-1 too. Returning the 200.00 takes nothing off it."""
+        engine.record_promise("L-2", cny("1200.00"), date(2026, 10, 20), at=T0, actor=AGENT)
+        engine.record_payment("L-2", cny("200.00"), reference="P-1", at=T0 + timedelta(hours=1))
+        whole = engine.record_promise(
+            "L-1",
+            cny("4600.00"),
+            date(2026, 10, 25),
+            at=T0 + timedelta(hours=2),
+            actor=AGENT,
+            covers=["L-2"],
+        )
+        assert whole.id == "promise-1"
+        engine.record_payment("L-2", cny("300.00"), reference="P-2", at=T0 + timedelta(hours=3))
+        engine.reverse_payment("L-2", "P-1", at=T0 + timedelta(hours=4))
+        own = engine.case("L-2").promise
+        assert own is not None
+        assert (own.id, own.paid, own.status) == ("promise-1", Decimal("300.00"), "open")
+        assert engine.case("L-2").arrears == cny("900.00")
+        replayed = engine.replay("L-2")
+        assert replayed.promise == own
+
     def test_more_than_the_loans_owe_together_is_refused(self, engine: Engine) -> None:
         with pytest.raises(InvalidInput) as caught:
             engine.record_promise(
