@@ -589,6 +589,58 @@ class TestPlanOverSeveralLoans:
         statuses = [engine.case(c).plan.status for c in ("L-1", "L-2")]  # type: ignore[union-attr]
         assert statuses == ["active", "active"]
 
+    def test_shares_paid_at_once_in_two_processes_complete_it_at_the_next_review(self) -> None:
+        """Each payment is stored before the other, so neither sees the whole plan paid; the
+        next review (the tick's) completes it and applies the reduction's waiver on both loans."""
+        url = postgres_url()
+        from arrears.stores.postgres import PostgresStore
+
+        with ExitStack() as stack:
+            schema = stack.enter_context(fresh_schema(url))
+            one = stack.enter_context(PostgresStore(url, schema=schema, max_size=2))
+            other = stack.enter_context(PostgresStore(url, schema=schema, max_size=2))
+            engine = Engine(store=one, clock=SettableClock(T0))
+            engine.open_cases([loan(*spec) for spec in LOANS])
+            for kind in ("bank_statement", "proof_of_income"):
+                engine.record_document("L-1", kind, at=T0)
+            plan = RepaymentPlan(
+                id="R-1",
+                kind="reduction",
+                instalments=instalment_schedule(cny("4000.00"), date(2026, 11, 1), count=4),
+                waived=Decimal("800.00"),
+                grace_days=3,
+            )
+            supervisor = Actor("super-2", frozenset({"supervisor"}))
+            engine.start_plan("L-1", plan, actor=AGENT, approver=supervisor, at=T0, covers=["L-2"])
+            later = T0 + timedelta(days=10)
+            racer = Engine(store=other, clock=SettableClock(T0))
+            read = one.get
+
+            def read_then_race(case_id: str) -> Case:
+                found = read(case_id)
+                if case_id == "L-2":  # loan 1's payment has read loan 2: loan 2's is stored
+                    one.get = read  # type: ignore[method-assign]
+                    racer.record_payment("L-2", cny("1000.00"), reference="P-2", at=later)
+                return found
+
+            one.get = read_then_race  # type: ignore[method-assign]
+            engine.record_payment("L-1", cny("3000.00"), reference="P-1", at=later)
+            one.get = read  # type: ignore[method-assign]
+            assert [engine.case(c).plan.paid for c in ("L-1", "L-2")] == [  # type: ignore[union-attr]
+                Decimal("3000.00"),
+                Decimal("1000.00"),
+            ]
+            engine.review_plan("L-2", at=later + timedelta(days=1))
+            for case_id in ("L-1", "L-2"):
+                case = engine.case(case_id)
+                assert case.plan is not None
+                assert (case.plan.status, case.arrears, case.stage) == (
+                    "completed",
+                    cny("0.00"),
+                    "resolved",
+                )
+            assert engine.verify() == []
+
     def test_a_loan_that_cannot_start_it_leaves_every_loan_as_it_was(self, engine: Engine) -> None:
         own = RepaymentPlan(
             id="OWN",
