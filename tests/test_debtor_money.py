@@ -313,6 +313,19 @@ class TestOnceAndWhole:
             engine.record_payment("L-1", cny("100.00"), reference="B-2", at=T0)
         assert "a payment to the debtor" in caught.value.expected
 
+    def test_a_reference_of_the_debtor_is_refused_on_a_case_it_left_out(
+        self, engine: Engine
+    ) -> None:
+        """B-1 paid loan 3 alone; the same reference on loan 1 would hide it from its reversal."""
+        engine.record_debtor_payment("D-1", cny("100.00"), reference="B-1", at=T0)
+        with pytest.raises(InvalidInput) as caught:
+            engine.record_payment("L-1", cny("50.00"), reference="B-1", at=T0)
+        assert "a payment to the debtor" in caught.value.expected
+        assert shares(engine, "B-1") == {"L-3": "100.00"}
+        reversed_ = engine.reverse_debtor_payment("D-1", "B-1", at=T0 + timedelta(hours=1))
+        assert list(reversed_) == ["L-3"]
+        assert engine.case("L-3").arrears == cny("500.00")
+
     def test_a_failure_on_the_last_share_leaves_nothing(self) -> None:
         store = _FailingAppend()
         engine = Engine(store=store, clock=SettableClock(T0))
@@ -559,6 +572,75 @@ class TestPlanOverSeveralLoans:
             assert resolved == ["completed"]
             assert engine.case(case_id).stage == "resolved"
 
+    @pytest.mark.xfail(
+        strict=True,
+        reason="defect: reversing the payment that completed a plan over several loans "
+        "re-opens the plan on the loan it paid only; the other loan's share stays completed "
+        "and its case resolved, so the one plan is active on one loan and completed on the other",
+    )
+    def test_reversing_the_payment_that_completed_it_reopens_it_on_every_loan(
+        self, engine: Engine
+    ) -> None:
+        engine.start_plan("L-1", plan_of("4800.00", 4), actor=AGENT, at=T0, covers=["L-2"])
+        later = T0 + timedelta(days=10)
+        engine.record_payment("L-2", cny("1200.00"), reference="P-2", at=later)
+        engine.record_payment("L-1", cny("3600.00"), reference="P-1", at=later)
+        engine.reverse_payment("L-1", "P-1", at=later + timedelta(hours=1))
+        statuses = [engine.case(c).plan.status for c in ("L-1", "L-2")]  # type: ignore[union-attr]
+        assert statuses == ["active", "active"]
+
+    def test_shares_paid_at_once_in_two_processes_complete_it_at_the_next_review(self) -> None:
+        """Each payment is stored before the other, so neither sees the whole plan paid; the
+        next review (the tick's) completes it and applies the reduction's waiver on both loans."""
+        url = postgres_url()
+        from arrears.stores.postgres import PostgresStore
+
+        with ExitStack() as stack:
+            schema = stack.enter_context(fresh_schema(url))
+            one = stack.enter_context(PostgresStore(url, schema=schema, max_size=2))
+            other = stack.enter_context(PostgresStore(url, schema=schema, max_size=2))
+            engine = Engine(store=one, clock=SettableClock(T0))
+            engine.open_cases([loan(*spec) for spec in LOANS])
+            for kind in ("bank_statement", "proof_of_income"):
+                engine.record_document("L-1", kind, at=T0)
+            plan = RepaymentPlan(
+                id="R-1",
+                kind="reduction",
+                instalments=instalment_schedule(cny("4000.00"), date(2026, 11, 1), count=4),
+                waived=Decimal("800.00"),
+                grace_days=3,
+            )
+            supervisor = Actor("super-2", frozenset({"supervisor"}))
+            engine.start_plan("L-1", plan, actor=AGENT, approver=supervisor, at=T0, covers=["L-2"])
+            later = T0 + timedelta(days=10)
+            racer = Engine(store=other, clock=SettableClock(T0))
+            read = one.get
+
+            def read_then_race(case_id: str) -> Case:
+                found = read(case_id)
+                if case_id == "L-2":  # loan 1's payment has read loan 2: loan 2's is stored
+                    one.get = read  # type: ignore[method-assign]
+                    racer.record_payment("L-2", cny("1000.00"), reference="P-2", at=later)
+                return found
+
+            one.get = read_then_race  # type: ignore[method-assign]
+            engine.record_payment("L-1", cny("3000.00"), reference="P-1", at=later)
+            one.get = read  # type: ignore[method-assign]
+            assert [engine.case(c).plan.paid for c in ("L-1", "L-2")] == [  # type: ignore[union-attr]
+                Decimal("3000.00"),
+                Decimal("1000.00"),
+            ]
+            engine.review_plan("L-2", at=later + timedelta(days=1))
+            for case_id in ("L-1", "L-2"):
+                case = engine.case(case_id)
+                assert case.plan is not None
+                assert (case.plan.status, case.arrears, case.stage) == (
+                    "completed",
+                    cny("0.00"),
+                    "resolved",
+                )
+            assert engine.verify() == []
+
     def test_a_loan_that_cannot_start_it_leaves_every_loan_as_it_was(self, engine: Engine) -> None:
         own = RepaymentPlan(
             id="OWN",
@@ -654,6 +736,48 @@ class TestPromiseOverSeveralLoans:
         for case_id in ("L-1", "L-3"):
             resolved = [e.data for e in engine.history(case_id) if e.kind == "promise_resolved"]
             assert [(d["status"], d["shortfall"]) for d in resolved] == [("partly_kept", "3500.00")]
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="defect: reversing the payment that kept a promise over several loans "
+        "re-opens it on the loan it paid only; the other loan's share stays kept",
+    )
+    def test_reversing_the_payment_that_kept_it_reopens_it_on_every_loan(
+        self, engine: Engine
+    ) -> None:
+        engine.record_promise(
+            "L-1", cny("4000.00"), date(2026, 10, 20), at=T0, actor=AGENT, covers=["L-3"]
+        )
+        engine.record_payment("L-3", cny("500.00"), reference="P-3", at=T0 + timedelta(days=1))
+        engine.record_payment("L-1", cny("3500.00"), reference="P-1", at=T0 + timedelta(days=1))
+        engine.reverse_payment("L-1", "P-1", at=T0 + timedelta(days=2))
+        statuses = [engine.case(c).promise.status for c in ("L-1", "L-3")]  # type: ignore[union-attr]
+        assert statuses == ["open", "open"]
+
+    def test_reversing_a_payment_to_an_earlier_promise_of_the_same_name_leaves_it(
+        self, engine: Engine
+    ) -> None:
+        """Loan 2's own promise-1 took 200.00; the promise over loans 1 and 2, agreed on
+        loan 1, is named promise-1 too. Returning the 200.00 takes nothing off it."""
+        engine.record_promise("L-2", cny("1200.00"), date(2026, 10, 20), at=T0, actor=AGENT)
+        engine.record_payment("L-2", cny("200.00"), reference="P-1", at=T0 + timedelta(hours=1))
+        whole = engine.record_promise(
+            "L-1",
+            cny("4600.00"),
+            date(2026, 10, 25),
+            at=T0 + timedelta(hours=2),
+            actor=AGENT,
+            covers=["L-2"],
+        )
+        assert whole.id == "promise-1"
+        engine.record_payment("L-2", cny("300.00"), reference="P-2", at=T0 + timedelta(hours=3))
+        engine.reverse_payment("L-2", "P-1", at=T0 + timedelta(hours=4))
+        own = engine.case("L-2").promise
+        assert own is not None
+        assert (own.id, own.paid, own.status) == ("promise-1", Decimal("300.00"), "open")
+        assert engine.case("L-2").arrears == cny("900.00")
+        replayed = engine.replay("L-2")
+        assert replayed.promise == own
 
     def test_more_than_the_loans_owe_together_is_refused(self, engine: Engine) -> None:
         with pytest.raises(InvalidInput) as caught:

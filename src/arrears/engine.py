@@ -1237,9 +1237,12 @@ class Engine:
 
     @operation
     def review_plan(self, case_id: str, *, at: datetime | None = None) -> RepaymentPlan | None:
-        """Judge the case's active plan at *at*: instalments late, or the plan broken.
+        """Judge the case's active plan at *at*: completed, instalments late, or the plan broken.
 
-        An instalment unpaid after its date is recorded as late (once); unpaid
+        A plan paid in full is completed (as `record_payment` completes it:
+        payments on two of the loans of a plan over several loans, recorded
+        at once, may each have found the other share unpaid).  An
+        instalment unpaid after its date is recorded as late (once); unpaid
         after its grace, it breaks the plan: ``plan_broken`` fires from the
         ``repayment_plan`` stage, taking the case to the stage the workflow
         names, and a reduction plan's waiver lapses.  A plan over several

@@ -271,6 +271,10 @@ def review_plan(rec: Recorder, case_id: str, *, at: datetime | None = None) -> R
     plan = case.plan
     if plan is None or not plan.is_active:
         return plan
+    # Paid in full yet active: the payments on two of its loans were recorded at once, each
+    # before the other was stored, so neither saw the whole paid.
+    if plan_completed(rec, case, moment):
+        return rec.store.get(case_id).plan
     today = case.local_date(moment)
     if not plan.cases:
         short = plan.first_short(today)

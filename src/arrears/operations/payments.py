@@ -73,6 +73,8 @@ def record_payment(
                     "reference", reference, "a new reference: it names a payment to the debtor"
                 )
             return payment_result(earlier, amount, entries)
+        if debtor is None:
+            shared_elsewhere(rec, case, reference)
     moment = rec.moment(case_id, at)
     accrue_due(rec, case, moment)  # charges up to today first: none lost once principal is paid
     applied, credit = allocate(amount, case.balance.components(), order)
@@ -300,6 +302,24 @@ def payment_under(entries: Sequence[JournalEntry], reference: str) -> JournalEnt
     return None
 
 
+def shared_elsewhere(rec: Recorder, case: Case, reference: str) -> None:
+    """Refuse *reference* for a payment to *case* alone when it names a payment to the
+    debtor shared over their other cases: that payment could no longer be found whole
+    (sent again, or reversed) under its reference.
+
+    Raises:
+        InvalidInput: (``reference``) a share on another case of the debtor holds it.
+    """
+    for other in rec.store.cases_of(case.debtor.id):
+        if other == case.id:
+            continue
+        entry = payment_under(rec.store.entries(other), reference)
+        if entry is not None and "debtor" in entry.data:
+            raise InvalidInput(
+                "reference", reference, "a new reference: it names a payment to the debtor"
+            )
+
+
 def payment_result(
     payment: JournalEntry, amount: Money, entries: Sequence[JournalEntry]
 ) -> PaymentResult:
@@ -368,7 +388,12 @@ def reversal(case: Case, history: Sequence[JournalEntry], payment: JournalEntry)
     }
     promise = case.promise
     share = data.get("promise")
-    if promise is not None and share is not None and share["id"] == promise.id:
+    if (
+        promise is not None
+        and share is not None
+        and share["id"] == promise.id
+        and payment.seq > _agreed(history, "promise_made", "promise", promise.id)
+    ):
         paid = promise.paid - Decimal(share["counted"])
         status = promise.status
         if status == PromiseStatus.KEPT and paid < promise.total.amount:
@@ -376,7 +401,12 @@ def reversal(case: Case, history: Sequence[JournalEntry], payment: JournalEntry)
         out["promise"] = {"id": promise.id, "paid": str(paid), "status": str(status)}
     plan = case.plan
     share = data.get("plan")
-    if plan is not None and share is not None and share["id"] == plan.id:
+    if (
+        plan is not None
+        and share is not None
+        and share["id"] == plan.id
+        and payment.seq > _agreed(history, "plan_started", "plan", plan.id)
+    ):
         paid = plan.paid - Decimal(share["counted"])
         plan_status = plan.status
         if plan_status == PlanStatus.COMPLETED and paid < plan.total.amount:
@@ -405,3 +435,14 @@ def reversal(case: Case, history: Sequence[JournalEntry], payment: JournalEntry)
         if not moved_since and case.stage == caused[-1].data["dest"] and case.stage != before:
             out["stage"] = {"from": case.stage, "to": before}
     return out
+
+
+def _agreed(history: Sequence[JournalEntry], kind: str, key: str, agreement_id: str) -> int:
+    """The seq of the entry that recorded the case's current promise or plan (*kind*,
+    its JSON under *key*): a payment before it counted towards an earlier one, even
+    under the same id (a promise over several loans is named on the case it was
+    agreed on, so another case may hold an earlier promise of that name)."""
+    for entry in reversed(history):
+        if entry.kind == kind and entry.data[key]["id"] == agreement_id:
+            return entry.seq
+    return -1
