@@ -28,7 +28,7 @@ from functools import wraps
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec, Protocol, TypeVar
 
-from .case import Case
+from .case import Case, one_debt
 from .clock import Clock, require_aware
 from .compliance import Compliance, ContactHistory, DebtorHistory
 from .compliance.history import (
@@ -286,12 +286,15 @@ class Recorder:
         histories: dict[str, ContactHistory] = {}
         heads: dict[str, tuple[int, str]] = {}
         addresses: dict[str, dict[str, str]] = {}
+        stored: list[Case] = []
         for case_id in cases:
             histories[case_id] = self.history(case_id)
             head = store.head(case_id)
             heads[case_id] = (head.seq, head.hash)
-            addresses[case_id] = {point.id: point.address for point in store.get(case_id).contacts}
-        found = DebtorHistory.merge(debtor_id, histories, heads, addresses)
+            other = store.get(case_id)
+            stored.append(other)
+            addresses[case_id] = {point.id: point.address for point in other.contacts}
+        found = DebtorHistory.merge(debtor_id, histories, heads, addresses, one_debt(stored))
         if len(self._debtors) >= _HISTORIES_KEPT // 10:
             for stale in list(self._debtors)[: _HISTORIES_KEPT // 100]:
                 del self._debtors[stale]

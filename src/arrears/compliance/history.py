@@ -323,19 +323,33 @@ class DebtorHistory:
         addresses: Each case's contact points' addresses by id (personal data:
             kept in memory for matching a number across cases, never logged).
         folded: Each case's last folded entry: its sequence number and hash.
+        debts: The cases counted as one particular debt with each case, itself
+            included (student loans of one account, `arrears.case.StudentLoan`);
+            a case absent is its own debt.
     """
 
-    __slots__ = ("_open", "_stamps", "addresses", "attempts", "cases", "debtor", "folded")
+    __slots__ = (
+        "_open",
+        "_stamps",
+        "addresses",
+        "attempts",
+        "cases",
+        "debtor",
+        "debts",
+        "folded",
+    )
 
     def __init__(
         self,
         debtor: str,
         cases: Sequence[str],
         addresses: Mapping[str, Mapping[str, str]],
+        debts: Mapping[str, tuple[str, ...]] | None = None,
     ) -> None:
         self.debtor = debtor
         self.cases = tuple(cases)
         self.addresses = addresses
+        self.debts: Mapping[str, tuple[str, ...]] = debts or {}
         self.attempts: list[Attempt] = []
         self._stamps: list[float] = []
         self._open: set[tuple[str | None, str]] = set()  # (case, key) of the intents held
@@ -348,9 +362,10 @@ class DebtorHistory:
         histories: Mapping[str, ContactHistory],
         folded: Mapping[str, tuple[int, str]],
         addresses: Mapping[str, Mapping[str, str]],
+        debts: Mapping[str, tuple[str, ...]] | None = None,
     ) -> DebtorHistory:
         """The debtor's history from each case's (*histories*, by case id, in case id order)."""
-        merged = cls(debtor, list(histories), addresses)
+        merged = cls(debtor, list(histories), addresses, debts)
         tagged = [
             replace(attempt, case=case_id)
             for case_id, history in histories.items()
