@@ -474,6 +474,16 @@ class TestStudentLoans:
         assert not us_verdict(us_engine, "SL-A").allowed
         assert us_verdict(us_engine, "SL-C").allowed
 
+    def test_a_conversation_on_one_loan_quiets_the_account(self, us_engine: Engine) -> None:
+        """A conversation about loan A on Monday: no call about loan B (the same debt) until
+        the next Monday; the car loan is another debt."""
+        us_engine.record_interaction("SL-A", "call", "conversation", contact="cell", at=US_T0)
+        verdict = us_verdict(us_engine, "SL-B")
+        assert verdict.rules == ("US-7IN7",)
+        assert verdict.reasons[0].values["conversation_on"].isoformat() == "2026-10-05"
+        assert us_verdict(us_engine, "CAR").allowed
+        assert us_verdict(us_engine, "SL-C").allowed
+
     def test_the_account_survives_the_journal(self, us_engine: Engine) -> None:
         """The account is in the opening snapshot: replay gives it back, and a case
         without one (as every case opened before it) replays without one."""
