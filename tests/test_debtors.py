@@ -609,3 +609,132 @@ class TestPerDebtorLimit:
         with pytest.raises(PolicyInvalid) as refused:
             load_policy(path)
         assert field in str(refused.value)
+
+
+# -- student loans of one account: one particular debt (12 CFR 1006.14(b)(4)) ----------------
+
+US_T0 = datetime(2026, 10, 5, 14, 0, tzinfo=UTC)  # 09:00 in Chicago, a Monday
+US_NUMBER = "+13125550177"
+
+
+def student_loan(case_id: str, account: str | None, debtor: str = "US-D-1") -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": case_id,
+        "debtor": {"id": debtor, "timezone": "America/Chicago"},
+        "contacts": [{"id": "cell", "channel": "call", "address": US_NUMBER}],
+        "balance": {"currency": "USD", "principal": "1000.00"},
+        "due_date": "2026-08-01",
+    }
+    if account is not None:
+        data["student_loan"] = {"account": account}
+    return data
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def student_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A Regulation F engine: student loans A and B of one account, C of another, a car loan."""
+    store: Any = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "a.db")
+    made = Engine(store=store, compliance=Compliance(["US-RegF"]), clock=SettableClock(US_T0))
+    made.open_cases(
+        [
+            student_loan("SL-A", "ACCT-1"),
+            student_loan("SL-B", "ACCT-1"),
+            student_loan("SL-C", "ACCT-2"),
+            student_loan("CAR", None),
+            # another debtor, the same account text
+            student_loan("SL-X", "ACCT-1", debtor="US-D-2"),
+        ]
+    )
+    yield made
+    if isinstance(store, SQLiteStore):
+        store.close()
+
+
+def us_calls(engine: Engine, plan: list[str]) -> None:
+    """One unanswered call a day-hour apart on each case of *plan*, in order, from Monday."""
+    for index, case_id in enumerate(plan):
+        at = US_T0 + timedelta(days=index // 2, hours=2 * (index % 2))
+        if at > engine.clock.now():
+            engine.clock.set(at)  # type: ignore[attr-defined]
+        engine.record_interaction(case_id, "call", "no_answer", contact="cell", at=at)
+
+
+def us_verdict(engine: Engine, case_id: str) -> Any:
+    at = US_T0 + timedelta(days=5, hours=3)  # Saturday 12:00 in Chicago
+    if at > engine.clock.now():
+        engine.clock.set(at)  # type: ignore[attr-defined]
+    return engine.judge_contact(
+        case_id, {"channel": "call", "contact": "cell"}, at=at, record=False
+    )
+
+
+class TestStudentLoans:
+    def test_seven_calls_across_one_account_deny_the_eighth_on_either(
+        self, student_engine: Engine
+    ) -> None:
+        """Three calls on A and four on B, one account: seven calls about one debt, so the
+        eighth is denied on A and on B, naming both loans; the car loan's six calls and
+        the other account's loan are their own."""
+        us_calls(student_engine, ["SL-A", "SL-B"] * 3 + ["SL-B"])
+        us_calls(student_engine, ["CAR"] * 6)
+        for case_id in ("SL-A", "SL-B"):
+            verdict = us_verdict(student_engine, case_id)
+            assert verdict.rules == ("US-7IN7",)
+            reason = verdict.reasons[0]
+            assert reason.values["count"] == 8
+            assert reason.values["one_debt"] == ["SL-A", "SL-B"]
+            assert "(student loans of one account, one debt: SL-A, SL-B)" in reason.message
+        assert us_verdict(student_engine, "CAR").allowed
+        assert us_verdict(student_engine, "SL-C").allowed
+        assert us_verdict(student_engine, "SL-X").allowed  # another debtor's loan
+
+    def test_loans_of_two_accounts_are_counted_apart(self, student_engine: Engine) -> None:
+        """Six calls on A and six on C: under different accounts, neither reaches seven."""
+        us_calls(student_engine, ["SL-A", "SL-C"] * 6)
+        assert us_verdict(student_engine, "SL-A").allowed
+        assert us_verdict(student_engine, "SL-C").allowed
+        us_calls(student_engine, ["SL-B"])  # one more on A's account: seven about A's debt
+        assert not us_verdict(student_engine, "SL-A").allowed
+        assert us_verdict(student_engine, "SL-C").allowed
+
+    def test_a_conversation_on_one_loan_quiets_the_account(self, student_engine: Engine) -> None:
+        """A conversation about loan A on Monday: no call about loan B (the same debt) until
+        the next Monday; the car loan is another debt."""
+        student_engine.record_interaction("SL-A", "call", "conversation", contact="cell", at=US_T0)
+        verdict = us_verdict(student_engine, "SL-B")
+        assert verdict.rules == ("US-7IN7",)
+        assert verdict.reasons[0].values["conversation_on"].isoformat() == "2026-10-05"
+        assert us_verdict(student_engine, "CAR").allowed
+        assert us_verdict(student_engine, "SL-C").allowed
+
+    def test_the_account_survives_the_journal(self, student_engine: Engine) -> None:
+        """The account is in the opening snapshot: replay gives it back, and a case
+        without one (as every case opened before it) replays without one."""
+        replayed = student_engine.replay("SL-A")
+        assert replayed.student_loan == student_engine.case("SL-A").student_loan
+        assert student_engine.case("SL-A").student_loan is not None
+        assert student_engine.replay("CAR").student_loan is None
+        assert student_engine.verify() == []
+
+    def test_the_debtor_view_shows_the_loans_counted_as_one(self, student_engine: Engine) -> None:
+        from arrears.explain import debtor_view
+
+        view = debtor_view(student_engine, "US-D-1", US_T0)
+        assert view is not None
+        lines = {loan.case_id: str(loan) for loan in view.loans}
+        assert lines["SL-A"].endswith("; one debt with SL-B (student loans of one account)")
+        assert lines["SL-B"].endswith("; one debt with SL-A (student loans of one account)")
+        assert "one debt" not in lines["SL-C"]
+        assert "one debt" not in lines["CAR"]
+
+    def test_the_account_is_never_shown(self) -> None:
+        """The account number is personal data: no repr shows it, and a bad one is refused
+        naming its field, not its value."""
+        from arrears import StudentLoan
+
+        assert "99017" not in repr(StudentLoan(account="ACCT-99017"))
+        engine = Engine(store=MemoryStore(), compliance=Compliance(["US-RegF"]))
+        with pytest.raises(InvalidInput) as refused:
+            engine.open_case(student_loan("SL-Z", "ACCT-" + "7" * 200))
+        assert refused.value.field == "student_loan.account"
+        assert "7777" not in str(refused.value)

@@ -20,6 +20,7 @@ from .case import (
     Party,
     Person,
     Relationship,
+    StudentLoan,
     bucket_of,
     mask,
 )
@@ -126,6 +127,7 @@ __all__ = [
     "RepaymentPlan",
     "Reversal",
     "SettableClock",
+    "StudentLoan",
     "SystemClock",
     "TransitionDenied",
     "TransitionResult",

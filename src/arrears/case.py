@@ -11,7 +11,7 @@ and out of validation errors.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -62,6 +62,7 @@ __all__ = [
     "Party",
     "Person",
     "Relationship",
+    "StudentLoan",
     "bucket_of",
     "mask",
 ]
@@ -470,6 +471,25 @@ def overdue_sum(balance: Balance) -> Decimal:
     return balance.principal + balance.interest + balance.fees + balance.penalty
 
 
+class StudentLoan(BaseModel):
+    """The case is a student loan: the account it was serviced under when it was obtained.
+
+    Under 12 CFR 1006.14(b)(4)(ii) [confirm], the student loans a consumer owes
+    that were serviced under a single account number when the debt collector
+    obtained them are one particular debt: the call frequency caps that count
+    per debt (`arrears.compliance.FrequencyCap` with ``across="debt"``) count
+    the calls on every case of the debtor with the same account together.
+
+    Attributes:
+        account: The servicing account number at acquisition, as the host
+            system keeps it (compared exactly; never logged nor shown).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    account: str = Field(min_length=1, max_length=SHORT_TEXT, repr=False)
+
+
 class Hold(BaseModel):
     """A pause beside the stage: while active, escalation is refused.
 
@@ -579,6 +599,9 @@ class Case(BaseModel):
             ``proof_of_income``; set by the engine.
         variant: The champion/challenger variant of the policy the case is in.
         tasks: The open tasks for people on the case (calls, visits…).
+        student_loan: Set when the case is a student loan: the account it was
+            serviced under when obtained; the debtor's student loans of one
+            account are one debt to the caps that count per debt (`StudentLoan`).
     """
 
     # The input of a case holds the debtor's name and contact addresses: pydantic
@@ -604,6 +627,7 @@ class Case(BaseModel):
     variant: str | None = Field(default=None, max_length=SHORT_TEXT)
     tasks: tuple[Task, ...] = ()
     persons: tuple[Person, ...] = Field(default=(), max_length=CONTACTS)
+    student_loan: StudentLoan | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -687,6 +711,27 @@ class Case(BaseModel):
             if point.id == contact_id:
                 return point
         raise KeyError(contact_id)
+
+
+def one_debt(cases: Iterable[Case]) -> dict[str, tuple[str, ...]]:
+    """The cases counted as one particular debt with each case, among one debtor's *cases*.
+
+    A debtor's student loans serviced under one account number (`StudentLoan`)
+    are one debt (12 CFR 1006.14(b)(4)(ii) [confirm]): each such case maps to
+    the ids of every case of its group, itself included, in case id order.  A
+    case alone in its group, or no student loan, is absent (it is its own debt).
+    """
+    groups: dict[str, list[str]] = {}
+    for case in cases:
+        if case.student_loan is not None:
+            groups.setdefault(case.student_loan.account, []).append(case.id)
+    found: dict[str, tuple[str, ...]] = {}
+    for ids in groups.values():
+        if len(ids) > 1:
+            group = tuple(sorted(ids))
+            for case_id in group:
+                found[case_id] = group
+    return found
 
 
 def party_of(relationship: str) -> Party:

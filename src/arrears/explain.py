@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, time
 from typing import TYPE_CHECKING, Any
 
+from .case import one_debt
 from .clock import require_aware
 from .compliance import Compliance, Verdict
 from .compliance.rules import local_moment
@@ -106,6 +107,9 @@ class LoanView:
         holds: The kinds of the holds in force on it.
         tasks: The ids of the tasks open on it (a task covering several loans
             is listed on each).
+        one_debt: The debtor's other loans counted as one debt with it by the
+            caps that count per debt (student loans of one account,
+            `arrears.case.StudentLoan`); empty when it is its own debt.
     """
 
     case_id: str
@@ -114,6 +118,7 @@ class LoanView:
     dpd: int
     holds: tuple[str, ...] = ()
     tasks: tuple[str, ...] = ()
+    one_debt: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         text = f"{self.case_id}: {self.stage}, arrears {self.arrears}, {self.dpd} dpd"
@@ -121,6 +126,10 @@ class LoanView:
             text += "; holds " + ", ".join(self.holds)
         if self.tasks:
             text += "; tasks " + ", ".join(self.tasks)
+        if self.one_debt:
+            text += (
+                "; one debt with " + ", ".join(self.one_debt) + " (student loans of one account)"
+            )
         return text
 
 
@@ -383,9 +392,15 @@ def _view(
     store = engine.store
     loans: list[LoanView] = []
     counts: dict[str, Counter[str]] = {}
-    for case_id in case_ids:
-        case = store.get(case_id)
-        loans.append(_loan(case, at))
+    cases = [store.get(case_id) for case_id in case_ids]
+    debts = one_debt(cases)
+    for case in cases:
+        case_id = case.id
+        loan = _loan(case, at)
+        group = debts.get(case_id)
+        if group is not None:
+            loan = replace(loan, one_debt=tuple(other for other in group if other != case_id))
+        loans.append(loan)
         start = local_moment(case.local_date(at), time(0), case.debtor.timezone, at)
         for attempt in engine.contact_history(case_id).since(start):
             if attempt.at <= at:

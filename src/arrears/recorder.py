@@ -28,7 +28,7 @@ from functools import wraps
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec, Protocol, TypeVar
 
-from .case import Case
+from .case import Case, one_debt
 from .clock import Clock, require_aware
 from .compliance import Compliance, ContactHistory, DebtorHistory
 from .compliance.history import (
@@ -291,19 +291,23 @@ class Recorder:
         heads: dict[str, tuple[int, str]] = {}
         addresses: dict[str, dict[str, str]] = {}
         flagged: dict[str, list[Preference]] = {}  # contact points opted out on file
+        stored: list[Case] = []
         for case_id in cases:
             histories[case_id] = self.history(case_id)
             head = store.head(case_id)
             heads[case_id] = (head.seq, head.hash)
-            stored = store.get(case_id)
-            addresses[case_id] = {point.id: point.address for point in stored.contacts}
-            opened = stored.opened_at
+            other = store.get(case_id)
+            stored.append(other)
+            addresses[case_id] = {point.id: point.address for point in other.contacts}
+            opened = other.opened_at
             flagged[case_id] = [
                 Preference(opened, point.channel, point.id)
-                for point in stored.contacts
+                for point in other.contacts
                 if point.opted_out and opened is not None
             ]
-        found = DebtorHistory.merge(debtor_id, histories, heads, addresses, flagged)
+        found = DebtorHistory.merge(
+            debtor_id, histories, heads, addresses, flagged, one_debt(stored)
+        )
         if len(self._debtors) >= _HISTORIES_KEPT // 10:
             for stale in list(self._debtors)[: _HISTORIES_KEPT // 100]:
                 del self._debtors[stale]

@@ -336,6 +336,9 @@ class DebtorHistory:
         folded: Each case's last folded entry: its sequence number and hash.
         opt_outs: Every opt-out on those cases, oldest first (`Preference.case` set).
         inconvenient: The times named inconvenient on each case that has any, by case id.
+        debts: The cases counted as one particular debt with each case, itself
+            included (student loans of one account, `arrears.case.StudentLoan`);
+            a case absent is its own debt.
     """
 
     __slots__ = (
@@ -345,6 +348,7 @@ class DebtorHistory:
         "attempts",
         "cases",
         "debtor",
+        "debts",
         "folded",
         "inconvenient",
         "opt_outs",
@@ -355,10 +359,12 @@ class DebtorHistory:
         debtor: str,
         cases: Sequence[str],
         addresses: Mapping[str, Mapping[str, str]],
+        debts: Mapping[str, tuple[str, ...]] | None = None,
     ) -> None:
         self.debtor = debtor
         self.cases = tuple(cases)
         self.addresses = addresses
+        self.debts: Mapping[str, tuple[str, ...]] = debts or {}
         self.attempts: list[Attempt] = []
         self._stamps: list[float] = []
         self._open: set[tuple[str | None, str]] = set()  # (case, key) of the intents held
@@ -374,14 +380,16 @@ class DebtorHistory:
         folded: Mapping[str, tuple[int, str]],
         addresses: Mapping[str, Mapping[str, str]],
         flagged: Mapping[str, Sequence[Preference]] | None = None,
+        debts: Mapping[str, tuple[str, ...]] | None = None,
     ) -> DebtorHistory:
         """The debtor's history from each case's (*histories*, by case id, in case id order).
 
         *flagged*: each case's contact points recorded as opted out when it was
         opened, as opt-outs at its opening; they reach the other cases as one
-        recorded there does.
+        recorded there does.  *debts*: the cases counted as one particular debt
+        with each case (`DebtorHistory.debts`).
         """
-        merged = cls(debtor, list(histories), addresses)
+        merged = cls(debtor, list(histories), addresses, debts)
         tagged = [
             replace(attempt, case=case_id)
             for case_id, history in histories.items()

@@ -67,6 +67,12 @@ NOTES: Final[dict[str, str]] = {
         "only inside that window and within the seven days, whatever longer window the "
         "consumer named. A consent that names no scope or window is a consent to be called "
         "now (`consent_minutes`). An opt-out covering the call revokes it.\n\n"
+        "**Student loans.** A particular debt is each of the consumer's debts, except that "
+        "the student loans the consumer owes that were serviced under a single account "
+        "number when the collector obtained them are one debt (1006.14(b)(4)) [confirm]. "
+        "A case says it is one with `student_loan: {account: ...}`; the calls on every "
+        "case of the debtor with that account count together, and a denial names the "
+        "loans counted as one.\n\n"
         + _cases(
             (
                 "the 8th counted call in seven days is denied",
@@ -100,6 +106,15 @@ NOTES: Final[dict[str, str]] = {
                 "a conversation the consumer started begins the seven quiet days (the text "
                 "names no caller: the reading that protects the consumer)",
                 "persons/regf_inbound_conversation_starts_quiet_days.yaml",
+            ),
+            (
+                "two student loans of one account: seven calls across them, the 8th denied "
+                "on either; the debtor's car loan is its own debt",
+                "debtors/us_7in7_student_loans_of_one_account_one_debt.yaml",
+            ),
+            (
+                "two student loans serviced under different accounts are counted apart",
+                "debtors/us_7in7_student_loans_of_two_accounts_two_debts.yaml",
             ),
         )
     ),

@@ -329,7 +329,8 @@ US_REGF: Final = Pack(
             consent_exempt_days=7,
             scope_reason="per person per particular debt (1006.14(b)(2)); a call about several "
             "debts counts toward each, and a person's student loans serviced under one "
-            "account number are one debt (1006.14(b)(4)) [confirm]",
+            "account number when obtained are one debt (1006.14(b)(4) [confirm]; "
+            "Case.student_loan)",
         ),
         LimitedContent(
             id="US-LCM",

@@ -634,7 +634,11 @@ class FrequencyCap(Rule):
         found = debtor.since(since)
         case_id = j.case.id
         if self.across == "debt":
-            found = [attempt for attempt in found if attempt.concerns(case_id)]
+            group = debtor.debts.get(case_id) if debtor.debts else None
+            if group is None:
+                found = [attempt for attempt in found if attempt.concerns(case_id)]
+            else:  # student loans of one account: one debt (1006.14(b)(4))
+                found = [a for a in found if any(a.concerns(member) for member in group)]
         # The case's own intended messages are its own review's (a message sent again
         # under its key is judged as itself): only the other cases' count.
         return [a for a in found if a.intent is None or a.case != case_id], True
@@ -753,7 +757,7 @@ class FrequencyCap(Rule):
             ):
                 counted.append(attempt)
         if len(counted) + 1 > self.limit:
-            reasons.append(self._over(j, counted))
+            reasons.append(self._over(j, counted, self._one_debt(j)))
         if self.quiet_days:
             talk = self._last_conversation(j)
             if talk is not None:
@@ -780,10 +784,21 @@ class FrequencyCap(Rule):
             **values,
         )
 
+    def _one_debt(self, j: Judgement) -> tuple[str, ...]:
+        """The debtor's cases counted as one debt with this one; empty when it is its own."""
+        debtor = j.debtor_history
+        if self.across != "debt" or debtor is None or not debtor.debts:
+            return ()
+        return debtor.debts.get(j.case.id, ())
+
     def _over(
-        self, j: Judgement, counted: list[Attempt]
+        self, j: Judgement, counted: list[Attempt], group: tuple[str, ...] = ()
     ) -> tuple[datetime | None, str, dict[str, Any]]:
-        """The count's reason, and when the oldest counted contacts leave the window."""
+        """The count's reason, and when the oldest counted contacts leave the window.
+
+        *group* is the cases counted as one debt with this one (student loans of
+        one account); the reason names them.
+        """
         if self.days == 1:
             window = "a day"
         elif self.days is not None:
@@ -800,11 +815,12 @@ class FrequencyCap(Rule):
                 day = j.local_date(drop.at) + timedelta(days=self.days)
                 retry = _day_start(day, j.calendar_zone, j.at)
         count = len(counted) + 1
-        return (
-            retry,
-            f"{count} counted {self.noun} in {window}, limit {self.limit}",
-            {"count": count, "limit": self.limit, "window": window},
-        )
+        message = f"{count} counted {self.noun} in {window}, limit {self.limit}"
+        values: dict[str, Any] = {"count": count, "limit": self.limit, "window": window}
+        if group:
+            message += " (student loans of one account, one debt: " + ", ".join(group) + ")"
+            values["one_debt"] = list(group)
+        return retry, message, values
 
     def _last_conversation(self, j: Judgement) -> Attempt | None:
         """The latest conversation on the quiet days' first day or after it."""

@@ -29,6 +29,7 @@ from pydantic import (
 
 from ..case import Channel, HoldKind, Identifier, Outcome, Party, Relationship
 from ..compliance.model import Role
+from ..limits import SHORT_TEXT
 
 __all__ = [
     "ActionExpectation",
@@ -52,6 +53,7 @@ __all__ = [
     "PromiseEvent",
     "ProposedContact",
     "Scenario",
+    "StudentLoanSpec",
     "TakenAction",
     "TickEvent",
     "VerificationSentEvent",
@@ -138,6 +140,18 @@ class ContactSpec(_Spec):
     opted_out: bool = False
 
 
+class StudentLoanSpec(_Spec):
+    """The case is a student loan (``case.student_loan``).
+
+    Attributes:
+        account: The account number it was serviced under when obtained; the
+            debtor's student loans of one account are one debt to the caps
+            that count per debt (12 CFR 1006.14(b)(4)).
+    """
+
+    account: str = Field(min_length=1, max_length=SHORT_TEXT)
+
+
 class CaseSpec(_Spec):
     """The case a scenario is about (``case:``).
 
@@ -157,6 +171,7 @@ class CaseSpec(_Spec):
             ``pre_due``, by default).
         contacts: The contact points.
         persons: The people other than the debtor the contact points reach.
+        student_loan: Set when the case is a student loan: ``{account: ...}``.
     """
 
     id: Identifier
@@ -170,6 +185,7 @@ class CaseSpec(_Spec):
     stage: str | None = None
     contacts: tuple[ContactSpec, ...] = ()
     persons: tuple[PersonSpec, ...] = ()
+    student_loan: StudentLoanSpec | None = None
 
 
 class DebtorSpec(_Spec):

@@ -20,7 +20,7 @@ import pydantic
 
 from .._yaml import FieldPath, LocatedDocument
 from .._yaml import validation_problems as _validation_problems
-from ..case import Balance, Case, ContactPoint, Debtor, HoldKind, Person
+from ..case import Balance, Case, ContactPoint, Debtor, HoldKind, Person, StudentLoan
 from ..channels import RecordingChannel
 from ..clock import SettableClock
 from ..compliance import Compliance, Proposal, Verdict
@@ -147,6 +147,11 @@ def _build_case(
             balance=Balance(currency=spec.currency, principal=spec.balance),
             due_date=spec.due_date,
             stage=spec.stage or stage,
+            student_loan=(
+                StudentLoan(account=spec.student_loan.account)
+                if spec.student_loan is not None
+                else None
+            ),
         )
 
 
