@@ -81,7 +81,7 @@ class TestPicking:
     def test_each_set_has_its_packs_rules_and_no_other(self) -> None:
         compliance = Compliance(jurisdictions=BY_STATE)
         ma = [rule.id for rule in compliance.rules_for("US-MA")]
-        assert ma[-2:] == ["US-MA", "US-MA-OTHER"]
+        assert ma[-3:] == ["US-MA", "US-MA-OTHER", "US-MA-HOURS"]
         assert "US-MIRANDA" in ma
         assert "US-MA" not in [rule.id for rule in compliance.rules_for("US-NY")]
         assert all(rule.id.startswith("CN-") for rule in compliance.rules_for("CN"))
@@ -163,7 +163,29 @@ class TestRoles:
     def test_a_creditor_is_bound_by_the_massachusetts_caps_not_by_regulation_f(self) -> None:
         compliance = Compliance(jurisdictions=BY_STATE, role="creditor")
         ids = [rule.id for rule in compliance.rules_for("US-MA")]
-        assert ids == ["US-BK", "US-SCRA", "US-TCPA", "US-DECEASED", "US-MA", "US-MA-OTHER"]
+        assert ids == [
+            "US-BK",
+            "US-SCRA",
+            "US-TCPA",
+            "US-DECEASED",
+            "US-MA",
+            "US-MA-OTHER",
+            "US-MA-HOURS",
+        ]
+
+    @pytest.mark.parametrize("role", ["creditor", "collector", "debt_buyer", None])
+    def test_no_role_texts_a_massachusetts_debtor_at_night(self, role: str | None) -> None:
+        # 940 CMR 7.05(1), (3)(e): a creditor's calls to the household only 08:00-21:00;
+        # Regulation F's US-TIME binds collectors only, so a creditor was let through.
+        made = engine(Compliance(jurisdictions=BY_STATE, role=role), case("C-1", "US-MA"))
+        text = "Harbor Card: your account is past due. Reply STOP to opt out."
+        found = {}
+        for hour in (7, 10, 21, 22):
+            proposal = {"channel": "sms", "contact": "sms", "text": text}
+            moment = AT.replace(day=8, hour=hour)
+            verdict = made.judge_contact("C-1", proposal, at=moment, record=False)
+            found[hour] = "US-MA-HOURS" in [reason.rule for reason in verdict.reasons]
+        assert found == {7: True, 10: False, 21: True, 22: True}
 
     @pytest.mark.parametrize("role", ["collector", "debt_buyer", None])
     def test_collectors_and_debt_buyers_are_bound_by_every_rule(self, role: str | None) -> None:
