@@ -21,7 +21,7 @@ from _postgres import fresh_schema, postgres_url
 from arrears import Engine, InvalidInput, MemoryStore, Money, SettableClock
 from arrears.channels import RecordingChannel
 from arrears.journal import JournalEntry
-from arrears.policy import Policy, load_policy
+from arrears.policy import Policy, TaskAction, load_policy
 from arrears.stores import SQLiteStore
 from arrears.tasks import Agent, Task, merged
 
@@ -273,6 +273,27 @@ class TestOncePerDebtor:
         report = engine.tick(T0)
         assert report.tasks == 2
         assert sorted(task.cases for task in engine.tasks()) == [("L-1",), ("L-2",)]
+
+    def test_a_key_is_one_task_opened_once_and_never_another_loans_other_task(
+        self, make: Make
+    ) -> None:
+        engine = make()
+        engine.open_cases([loan(1), loan(2)])
+        call = TaskAction(kind="call", queue="phone-team", priority=3, due_hours=24)
+        visit = TaskAction(kind="visit", queue="field-team", priority=2, due_hours=48)
+        first = engine.open_task("L-1", call, key="K-1", step="manual")
+        assert engine.open_task("L-1", call, key="K-1", step="manual") == first  # sent again
+        assert [task.id for task in engine.case("L-1").tasks] == ["K-1"]
+        # The key names the call on L-1: a different task on L-2 may not take it, or
+        # completing the call would close the visit on L-2 (and list them as one).
+        with pytest.raises(InvalidInput) as caught:
+            engine.open_task("L-2", visit, key="K-1", step="manual")
+        assert caught.value.field == "key"
+        assert engine.case("L-2").tasks == ()
+        engine.open_task("L-2", visit, key="K-2", step="manual")
+        engine.complete_task("L-1", "K-1", "done")
+        assert [task.kind for task in engine.case("L-2").tasks] == ["visit"]
+        assert [task.id for task in engine.tasks()] == ["K-2"]
 
     def test_a_task_stored_before_coverage_reads_as_covering_its_case(self, make: Make) -> None:
         """A task_opened entry of an earlier version has no ``cases``: it covers its own case,

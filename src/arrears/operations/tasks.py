@@ -41,10 +41,21 @@ def open_task(
     another case (`covering`), none is opened: that one covers the case too
     (``task_covered`` on the case, under *key*), with the more urgent of the
     two priorities and due times.  Returns the task as the case holds it.
+
+    The key is the task's id: opened again under it, the case's task is
+    returned as it is; a key another loan of the debtor holds for another
+    task is refused.
+
+    Raises:
+        InvalidInput: *key* is the id of a task on another loan of the debtor
+            that does not cover this work (naming ``key``).
     """
     case = rec.store.get(case_id)
+    for held in case.tasks:
+        if held.id == key:  # opened (or brought under another) under this key already
+            return held
     moment = rec.moment(case_id, at)
-    found = covering(rec, case, action)
+    found = covering(rec, case, action, key=key)
     if found is not None:
         return _cover(rec, case, found, action, key=key, step=step, moment=moment)
     # Only with agents to choose from (the load is read from the store once).
@@ -73,13 +84,19 @@ def open_task(
     return case.tasks[-1]
 
 
-def covering(rec: Recorder, case: Case, action: TaskAction) -> Task | None:
+def covering(
+    rec: Recorder, case: Case, action: TaskAction, *, key: str | None = None
+) -> Task | None:
     """The task open on another case of *case*'s debtor that covers *action* on *case*.
 
     One of the same kind, queue and skill (a task needing a skill is not
     given to an agent without it), the earliest opened when there are
     several, as the cases holding it see it together (`arrears.tasks.merged`);
     ``None`` when there is none, or for a debtor's only case (one query).
+
+    Raises:
+        InvalidInput: *key* (a new task's id) is the id of a task on another case
+            of the debtor that does not cover *action*.
     """
     found: dict[str, dict[str, Task]] = {}
     for other_id in rec.store.cases_of(case.debtor.id):
@@ -87,6 +104,8 @@ def covering(rec: Recorder, case: Case, action: TaskAction) -> Task | None:
         for task in holder.tasks:
             if (task.kind, task.queue, task.skill) == (action.kind, action.queue, action.skill):
                 found.setdefault(task.id, {})[other_id] = task
+            elif task.id == key:
+                raise InvalidInput("key", key, "a key no other open task of the debtor's loans has")
     candidates = [copies for copies in found.values() if any(c != case.id for c in copies)]
     if not candidates:
         return None
@@ -162,7 +181,8 @@ def complete_task(
     """
     case = rec.store.get(case_id)
     moment = rec.moment(case_id, at)
-    if task_id not in {task.id for task in case.tasks}:
+    closed = next((task for task in case.tasks if task.id == task_id), None)
+    if closed is None:
         raise InvalidInput("task_id", task_id, "an open task of the case")
     if not isinstance(outcome, str) or not outcome.strip():
         raise InvalidInput("outcome", outcome, "a short word such as 'done'")
@@ -173,10 +193,21 @@ def complete_task(
         if other_id == case_id:
             continue
         other = rec.store.get(other_id)
-        if any(task.id == task_id for task in other.tasks):
+        if any(_same(task, closed) for task in other.tasks):
             rec.record(other, rec.moment(other_id, moment), "task_closed", dict(data))
             _log.bind().info("task_closed", case_id=other_id, actor=actor.id)
     return entry
+
+
+def _same(task: Task, other: Task) -> bool:
+    """Whether *task* (on another loan) is *other*: its id, work and opening, not its id alone."""
+    return (task.id, task.kind, task.queue, task.skill, task.opened_at) == (
+        other.id,
+        other.kind,
+        other.queue,
+        other.skill,
+        other.opened_at,
+    )
 
 
 def later_text(moment: datetime, hours: int) -> str:
