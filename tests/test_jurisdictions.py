@@ -239,6 +239,7 @@ class TestErrors:
             ),
             ({"packs": ["US-XX"], "jurisdictions": {"CN": ["CN"]}}, "packs", "US-XX"),
             ({"role": "bank"}, "role", "bank"),
+            ({"jurisdictions": {"US-MA\n": ["US-MA"]}}, "jurisdictions", "US-MA\n"),
         ],
     )
     def test_bad_input_names_the_field_and_the_value(
@@ -248,7 +249,11 @@ class TestErrors:
             Compliance(**kwargs)
         assert (err.value.field, err.value.value) == (field, value)
 
-    @pytest.mark.parametrize("code", ["us-ma", "USA", "US_MA", "US-", "US-MASS", "", "1A"])
+    # "US-MA\n" (a record read with its line end) was taken, then matched only "US": a
+    # Massachusetts debtor judged without the Massachusetts caps.
+    @pytest.mark.parametrize(
+        "code", ["us-ma", "USA", "US_MA", "US-", "US-MASS", "", "1A", "US-MA\n", "CN\n"]
+    )
     def test_a_debtor_jurisdiction_that_is_not_iso_3166_is_refused(self, code: str) -> None:
         made = Engine(clock=SettableClock(AT))
         with pytest.raises(InvalidInput) as err:
