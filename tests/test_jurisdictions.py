@@ -187,6 +187,23 @@ class TestRoles:
             found[hour] = "US-MA-HOURS" in [reason.rule for reason in verdict.reasons]
         assert found == {7: True, 10: False, 21: True, 22: True}
 
+    @pytest.mark.xfail(
+        strict=True,
+        reason="a debtor whose cases carry different jurisdictions is judged on each case by "
+        "that case's record alone: a Massachusetts debtor whose other loan still says New "
+        "York is texted at night about it (docs/debtors.md, Not covered yet)",
+    )
+    def test_a_debtor_in_two_jurisdictions_is_judged_by_both(self) -> None:
+        made = engine(
+            Compliance(jurisdictions=BY_STATE, role="creditor"),
+            case("C-1", "US-MA", debtor="D-1"),
+            case("C-2", "US-NY", debtor="D-1"),
+        )
+        text = "Harbor Card: your account is past due. Reply STOP to opt out."
+        proposal = {"channel": "sms", "contact": "sms", "text": text}
+        verdict = made.judge_contact("C-2", proposal, at=AT.replace(hour=22), record=False)
+        assert not verdict.allowed
+
     @pytest.mark.parametrize("role", ["collector", "debt_buyer", None])
     def test_collectors_and_debt_buyers_are_bound_by_every_rule(self, role: str | None) -> None:
         compliance = Compliance(jurisdictions=BY_STATE, role=role)
