@@ -295,6 +295,19 @@ class TestOncePerDebtor:
         assert [task.kind for task in engine.case("L-2").tasks] == ["visit"]
         assert [task.id for task in engine.tasks()] == ["K-2"]
 
+    def test_two_debtors_tasks_sharing_a_key_are_listed_and_counted_apart(self, make: Make) -> None:
+        engine = make()
+        engine.open_cases([loan(1), loan(2, debtor="D-2")])
+        call = TaskAction(kind="call", queue="phone-team", priority=3, due_hours=24)
+        engine.open_task("L-1", call, key="call-today", step="manual")
+        engine.open_task("L-2", call, key="call-today", step="manual")
+        # Two tasks, not one covering both debtors' loans: each listed, each in a load.
+        assert sorted(task.cases for task in engine.tasks()) == [("L-1",), ("L-2",)]
+        assert sorted(task.assignee or "" for task in engine.tasks()) == ["agent-1", "agent-2"]
+        engine.complete_task("L-1", "call-today", "done")
+        assert [task.cases for task in engine.tasks()] == [("L-2",)]
+        assert [task.id for task in engine.case("L-2").tasks] == ["call-today"]
+
     def test_a_task_stored_before_coverage_reads_as_covering_its_case(self, make: Make) -> None:
         """A task_opened entry of an earlier version has no ``cases``: it covers its own case,
         and a loan of the debtor falling due later joins it."""
