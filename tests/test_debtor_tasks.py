@@ -284,6 +284,8 @@ class TestOncePerDebtor:
         first = engine.open_task("L-1", call, key="K-1", step="manual")
         assert engine.open_task("L-1", call, key="K-1", step="manual") == first  # sent again
         assert [task.id for task in engine.case("L-1").tasks] == ["K-1"]
+        with pytest.raises(InvalidInput):  # sent again, but naive: refused all the same
+            engine.open_task("L-1", call, key="K-1", step="manual", at=datetime(2026, 9, 6, 10))
         # The key names the call on L-1: a different task on L-2 may not take it, or
         # completing the call would close the visit on L-2 (and list them as one).
         with pytest.raises(InvalidInput) as caught:

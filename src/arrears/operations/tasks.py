@@ -51,10 +51,10 @@ def open_task(
             that does not cover this work (naming ``key``).
     """
     case = rec.store.get(case_id)
+    moment = rec.moment(case_id, at)
     for held in case.tasks:
         if held.id == key:  # opened (or brought under another) under this key already
             return held
-    moment = rec.moment(case_id, at)
     found = covering(rec, case, action, key=key)
     if found is not None:
         return _cover(rec, case, found, action, key=key, step=step, moment=moment)
