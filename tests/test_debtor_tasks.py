@@ -337,6 +337,33 @@ class TestOncePerDebtor:
         assert (task.id, task.cases) == ("OLD-1", ("L-1", "L-2"))
         assert engine.replay("L-1") == engine.case("L-1")
 
+    def test_explain_names_the_task_the_tick_brings_the_loan_under(self, make: Make) -> None:
+        """Two open calls of the debtor (stored apart): the tick covers L-3 with the one
+        opened first, and explain says so, not the one on the first loan it reads."""
+        engine = make()
+        engine.open_cases([loan(1), loan(2), loan(3)])
+        for case_id, task_id, hours in (("L-1", "OLD-B", 1), ("L-2", "OLD-A", 2)):
+            old = {
+                "id": task_id,
+                "kind": "call",
+                "queue": "phone-team",
+                "priority": 3,
+                "due_at": (T0 + timedelta(hours=8)).isoformat(),
+                "stage": "phone",
+                "step": "call",
+                "opened_at": (T0 - timedelta(hours=hours)).isoformat(),
+            }
+            with engine.atomic():
+                rec = engine._recorder
+                rec.record(rec.store.get(case_id), T0, "task_opened", {"task": old, "key": task_id})
+        [call] = [step for step in engine.explain("L-3", T0).steps if step.source == "call"]
+        assert (
+            call.action
+            == "task call in phone-team (task OLD-A, open on L-2, would cover this case)"
+        )
+        engine.tick(T0)
+        assert [task.id for task in engine.case("L-3").tasks] == ["OLD-A"]
+
 
 def test_merged_orders_the_cases_by_when_they_came_under_the_task() -> None:
     base = Task(

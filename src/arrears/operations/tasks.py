@@ -21,7 +21,7 @@ from ..journal import JournalEntry, moment_text
 from ..logs import get_logger
 from ..policy import TaskAction
 from ..recorder import Recorder
-from ..tasks import Task, merged, pick_agent
+from ..tasks import Task, covering_task, pick_agent
 
 _log = get_logger("arrears")
 
@@ -98,21 +98,15 @@ def covering(
         InvalidInput: *key* (a new task's id) is the id of a task on another case
             of the debtor that does not cover *action*.
     """
-    found: dict[str, dict[str, Task]] = {}
+    held: dict[str, tuple[Task, ...]] = {}
+    wanted = (action.kind, action.queue, action.skill)
     for other_id in rec.store.cases_of(case.debtor.id):
         holder = case if other_id == case.id else rec.store.get(other_id)
+        held[other_id] = holder.tasks
         for task in holder.tasks:
-            if (task.kind, task.queue, task.skill) == (action.kind, action.queue, action.skill):
-                found.setdefault(task.id, {})[other_id] = task
-            elif task.id == key:
+            if task.id == key and (task.kind, task.queue, task.skill) != wanted:
                 raise InvalidInput("key", key, "a key no other open task of the debtor's loans has")
-    candidates = [copies for copies in found.values() if any(c != case.id for c in copies)]
-    if not candidates:
-        return None
-    held = [copies for copies in candidates if case.id in copies]
-    if held:  # the case is covered already
-        return merged(held[0])
-    return min((merged(copies) for copies in candidates), key=lambda t: (t.opened_at, t.id))
+    return covering_task(held, case.id, action.kind, action.queue, action.skill)
 
 
 def _cover(
