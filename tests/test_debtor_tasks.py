@@ -21,7 +21,7 @@ from _postgres import fresh_schema, postgres_url
 from arrears import Engine, InvalidInput, MemoryStore, Money, SettableClock
 from arrears.channels import RecordingChannel
 from arrears.journal import JournalEntry
-from arrears.policy import Policy, load_policy
+from arrears.policy import Policy, TaskAction, load_policy
 from arrears.stores import SQLiteStore
 from arrears.tasks import Agent, Task, merged
 
@@ -274,6 +274,42 @@ class TestOncePerDebtor:
         assert report.tasks == 2
         assert sorted(task.cases for task in engine.tasks()) == [("L-1",), ("L-2",)]
 
+    def test_a_key_is_one_task_opened_once_and_never_another_loans_other_task(
+        self, make: Make
+    ) -> None:
+        engine = make()
+        engine.open_cases([loan(1), loan(2)])
+        call = TaskAction(kind="call", queue="phone-team", priority=3, due_hours=24)
+        visit = TaskAction(kind="visit", queue="field-team", priority=2, due_hours=48)
+        first = engine.open_task("L-1", call, key="K-1", step="manual")
+        assert engine.open_task("L-1", call, key="K-1", step="manual") == first  # sent again
+        assert [task.id for task in engine.case("L-1").tasks] == ["K-1"]
+        with pytest.raises(InvalidInput):  # sent again, but naive: refused all the same
+            engine.open_task("L-1", call, key="K-1", step="manual", at=datetime(2026, 9, 6, 10))
+        # The key names the call on L-1: a different task on L-2 may not take it, or
+        # completing the call would close the visit on L-2 (and list them as one).
+        with pytest.raises(InvalidInput) as caught:
+            engine.open_task("L-2", visit, key="K-1", step="manual")
+        assert caught.value.field == "key"
+        assert engine.case("L-2").tasks == ()
+        engine.open_task("L-2", visit, key="K-2", step="manual")
+        engine.complete_task("L-1", "K-1", "done")
+        assert [task.kind for task in engine.case("L-2").tasks] == ["visit"]
+        assert [task.id for task in engine.tasks()] == ["K-2"]
+
+    def test_two_debtors_tasks_sharing_a_key_are_listed_and_counted_apart(self, make: Make) -> None:
+        engine = make()
+        engine.open_cases([loan(1), loan(2, debtor="D-2")])
+        call = TaskAction(kind="call", queue="phone-team", priority=3, due_hours=24)
+        engine.open_task("L-1", call, key="call-today", step="manual")
+        engine.open_task("L-2", call, key="call-today", step="manual")
+        # Two tasks, not one covering both debtors' loans: each listed, each in a load.
+        assert sorted(task.cases for task in engine.tasks()) == [("L-1",), ("L-2",)]
+        assert sorted(task.assignee or "" for task in engine.tasks()) == ["agent-1", "agent-2"]
+        engine.complete_task("L-1", "call-today", "done")
+        assert [task.cases for task in engine.tasks()] == [("L-2",)]
+        assert [task.id for task in engine.case("L-2").tasks] == ["call-today"]
+
     def test_a_task_stored_before_coverage_reads_as_covering_its_case(self, make: Make) -> None:
         """A task_opened entry of an earlier version has no ``cases``: it covers its own case,
         and a loan of the debtor falling due later joins it."""
@@ -300,6 +336,33 @@ class TestOncePerDebtor:
         [task] = engine.tasks()
         assert (task.id, task.cases) == ("OLD-1", ("L-1", "L-2"))
         assert engine.replay("L-1") == engine.case("L-1")
+
+    def test_explain_names_the_task_the_tick_brings_the_loan_under(self, make: Make) -> None:
+        """Two open calls of the debtor (stored apart): the tick covers L-3 with the one
+        opened first, and explain says so, not the one on the first loan it reads."""
+        engine = make()
+        engine.open_cases([loan(1), loan(2), loan(3)])
+        for case_id, task_id, hours in (("L-1", "OLD-B", 1), ("L-2", "OLD-A", 2)):
+            old = {
+                "id": task_id,
+                "kind": "call",
+                "queue": "phone-team",
+                "priority": 3,
+                "due_at": (T0 + timedelta(hours=8)).isoformat(),
+                "stage": "phone",
+                "step": "call",
+                "opened_at": (T0 - timedelta(hours=hours)).isoformat(),
+            }
+            with engine.atomic():
+                rec = engine._recorder
+                rec.record(rec.store.get(case_id), T0, "task_opened", {"task": old, "key": task_id})
+        [call] = [step for step in engine.explain("L-3", T0).steps if step.source == "call"]
+        assert (
+            call.action
+            == "task call in phone-team (task OLD-A, open on L-2, would cover this case)"
+        )
+        engine.tick(T0)
+        assert [task.id for task in engine.case("L-3").tasks] == ["OLD-A"]
 
 
 def test_merged_orders_the_cases_by_when_they_came_under_the_task() -> None:

@@ -53,12 +53,20 @@ class TestRegistry:
     def test_an_overlay_resolves_to_its_base_first_then_its_own_rules(self) -> None:
         ids = [item.id for item in resolve(["US-MA"])]
         regf = [item.id for item in PACKS["US-RegF"].rules]
-        assert ids == [*regf, "US-MA", "US-MA-OTHER"]
+        assert ids == [*regf, "US-MA", "US-MA-OTHER", "US-MA-HOURS"]
 
     def test_a_base_named_twice_or_shared_by_two_overlays_comes_once(self) -> None:
         ids = [item.id for item in resolve(["US-MA", "US-WA", "US-RegF", "US-MA"])]
         regf = [item.id for item in PACKS["US-RegF"].rules]
-        assert ids == [*regf, "US-MA", "US-MA-OTHER", "US-WA", "US-WA-WORK", "US-WA-HOURS"]
+        assert ids == [
+            *regf,
+            "US-MA",
+            "US-MA-OTHER",
+            "US-MA-HOURS",
+            "US-WA",
+            "US-WA-WORK",
+            "US-WA-HOURS",
+        ]
 
     def test_an_unknown_pack_names_the_field_the_value_and_the_packs(self) -> None:
         with pytest.raises(InvalidInput) as err:

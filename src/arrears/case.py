@@ -75,7 +75,7 @@ _LOCALE: Final = r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|\d{3}))?$"
 """A BCP 47 tag of language, optional script and region: ``zh``, ``zh-Hans-CN``, ``en-US``."""
 
 
-JURISDICTION: Final = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
+JURISDICTION: Final = re.compile(r"[A-Z]{2}(-[A-Z0-9]{1,3})?\Z")
 """An ISO 3166 code: a country (ISO 3166-1 alpha-2, ``CN``) or a subdivision (ISO 3166-2,
 ``US-MA``, ``GB-ENG``), upper case."""
 

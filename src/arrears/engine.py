@@ -859,6 +859,10 @@ class Engine:
         kind, queue and skill open, none is opened; that task covers this case
         too (``task_covered`` journaled on it, under *key*), with the more urgent
         priority and due time of the two.  Returns the task as the case holds it.
+        *key* is the task's id: opened again under it, the case's task is returned.
+
+        Raises:
+            InvalidInput: *key* is the id of another task on a loan of the debtor.
         """
         return tasks.open_task(self._recorder, case_id, action, key=key, step=step, at=at)
 

@@ -25,6 +25,7 @@ from .guards import GuardContext, GuardFailure
 from .money import Money
 from .planner import Planner, contact_for, proposal_for
 from .policy import SendAction, TaskAction
+from .tasks import covering_task
 
 if TYPE_CHECKING:
     from .case import Case
@@ -355,18 +356,21 @@ class DebtorExplanation:
 
 
 def _covered(engine: ExplainEngine, case: Case, action: TaskAction) -> str:
-    """How a task open on another loan of the debtor covers the step's task, if one does."""
-    wanted = (action.kind, action.queue, action.skill)
+    """How a task open on another loan of the debtor covers the step's task, if one does.
+
+    The task the tick would bring the case under (`arrears.tasks.covering_task`).
+    """
     store = engine.store
-    for other_id in store.cases_of(case.debtor.id):
-        if other_id == case.id:
-            continue
-        for task in store.get(other_id).tasks:
-            if (task.kind, task.queue, task.skill) == wanted:
-                if any(held.id == task.id for held in case.tasks):
-                    return f" (task {task.id} of the debtor covers this case)"
-                return f" (task {task.id}, open on {other_id}, would cover this case)"
-    return ""
+    held = {
+        other_id: case.tasks if other_id == case.id else store.get(other_id).tasks
+        for other_id in store.cases_of(case.debtor.id)
+    }
+    task = covering_task(held, case.id, action.kind, action.queue, action.skill)
+    if task is None:
+        return ""
+    if case.id in task.cases:
+        return f" (task {task.id} of the debtor covers this case)"
+    return f" (task {task.id}, open on {task.cases[0]}, would cover this case)"
 
 
 def _loan(case: Case, at: datetime) -> LoanView:

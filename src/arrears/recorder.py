@@ -109,15 +109,16 @@ class Recorder:
         self.agents = agents
         self.approval_limits: ApprovalLimits | None = None
         self.future_tolerance: timedelta | None = FUTURE_TOLERANCE
-        # The open tasks (by id) and how many each agent holds: read from the store
-        # once, the first time they are asked for, then kept up to date as tasks
-        # open, close and expire (`track_tasks`), so neither a task's assignment
-        # nor listing the tasks reads every case.
-        self.open_tasks: dict[str, Task] | None = None
+        # The open tasks (by debtor and id: a task covers loans of one debtor, and two
+        # debtors' tasks may share an id a host gave) and how many each agent holds:
+        # read from the store once, the first time they are asked for, then kept up
+        # to date as tasks open, close and expire (`track_tasks`), so neither a task's
+        # assignment nor listing the tasks reads every case.
+        self.open_tasks: dict[tuple[str, str], Task] | None = None
         self.load: dict[str, int] = {}
         # Each open task's copies by the case holding it: a task covering several loans
         # of a debtor is held by each (`arrears.tasks.merged` makes the one listed).
-        self._copies: dict[str, dict[str, Task]] = {}
+        self._copies: dict[tuple[str, str], dict[str, Task]] = {}
         # Contact histories of the cases judged so far, kept up to date as entries
         # are recorded, so a judgment never re-reads the journal (bench: judge_contact).
         self._histories: dict[str, ContactHistory] = {}
@@ -215,7 +216,7 @@ class Recorder:
         apply_entry(case, kind, at, data)
         store.append(entry, case)
         if case.tasks is not tasks_before and self.open_tasks is not None:
-            self.track_tasks(case.id, tasks_before, case.tasks)
+            self.track_tasks(case.id, case.debtor.id, tasks_before, case.tasks)
         history = self._histories.get(case.id)
         if (
             history is not None
@@ -359,44 +360,49 @@ class Recorder:
         self.task_index()
         return self.load
 
-    def task_index(self) -> dict[str, Task]:
-        """The open tasks by id: read from the store once, then kept up to date."""
+    def task_index(self) -> dict[tuple[str, str], Task]:
+        """The open tasks by debtor and id: read from the store once, then kept up to date."""
         if self.open_tasks is None:
             self.open_tasks = {}
             self._copies = {}
             for case_id in self.store.case_ids():
-                self.track_tasks(case_id, (), self.store.get(case_id).tasks)
+                case = self.store.get(case_id)
+                self.track_tasks(case_id, case.debtor.id, (), case.tasks)
         return self.open_tasks
 
-    def track_tasks(self, case_id: str, before: tuple[Task, ...], after: tuple[Task, ...]) -> None:
+    def track_tasks(
+        self, case_id: str, debtor_id: str, before: tuple[Task, ...], after: tuple[Task, ...]
+    ) -> None:
         """Note the tasks a recorded entry opened, covered, closed or expired on *case_id*.
 
-        A task counts once in its agent's load, however many cases hold it; it
-        leaves the index when the last of them no longer does.
+        A task counts once in its agent's load, however many cases of its
+        debtor hold it; it leaves the index when the last of them no longer does.
         """
         index, load, copies = self.open_tasks, self.load, self._copies
         assert index is not None
         kept = {task.id for task in after}
         for task in before:
             if task.id not in kept:
-                held = copies.get(task.id)
+                key = (debtor_id, task.id)
+                held = copies.get(key)
                 if held is not None:
                     held.pop(case_id, None)
                 if held:
-                    index[task.id] = merged(held)
+                    index[key] = merged(held)
                     continue
-                copies.pop(task.id, None)
-                index.pop(task.id, None)
+                copies.pop(key, None)
+                index.pop(key, None)
                 if task.assignee is not None:
                     load[task.assignee] = load.get(task.assignee, 0) - 1
         had = {task.id for task in before}
         for task in after:
             if task.id not in had:
-                held = copies.setdefault(task.id, {})
+                key = (debtor_id, task.id)
+                held = copies.setdefault(key, {})
                 if not held and task.assignee is not None:
                     load[task.assignee] = load.get(task.assignee, 0) + 1
                 held[case_id] = task
-                index[task.id] = merged(held)
+                index[key] = merged(held)
 
 
 #: The longest text an entry may hold under each key (`ENTRY_TEXT` under any other).

@@ -22,7 +22,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-__all__ = ["Agent", "Task", "merged", "pick_agent"]
+__all__ = ["Agent", "Task", "covering_task", "merged", "pick_agent"]
 
 
 class Task(BaseModel):
@@ -81,6 +81,30 @@ def merged(copies: Mapping[str, Task]) -> Task:
             "due_at": min(task.due_at for task in copies.values()),
         }
     )
+
+
+def covering_task(
+    held: Mapping[str, Iterable[Task]], case_id: str, kind: str, queue: str, skill: str | None
+) -> Task | None:
+    """The task open on another case of a debtor that covers work of *kind*, *queue*, *skill*.
+
+    *held* is each of the debtor's cases' open tasks, by case id.  The task
+    of that kind, queue and skill *case_id* holds with another case, else the
+    earliest opened (ties by id) held by another case, as the cases holding it
+    see it together (`merged`); ``None`` when there is none.
+    """
+    found: dict[str, dict[str, Task]] = {}
+    for holder, tasks in held.items():
+        for task in tasks:
+            if (task.kind, task.queue, task.skill) == (kind, queue, skill):
+                found.setdefault(task.id, {})[holder] = task
+    candidates = [copies for copies in found.values() if any(c != case_id for c in copies)]
+    if not candidates:
+        return None
+    covered = [copies for copies in candidates if case_id in copies]
+    if covered:  # the case is covered already
+        return merged(covered[0])
+    return min((merged(copies) for copies in candidates), key=lambda t: (t.opened_at, t.id))
 
 
 class Agent(BaseModel):

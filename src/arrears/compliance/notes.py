@@ -402,6 +402,25 @@ NOTES: Final[dict[str, str]] = {
             ),
         )
     ),
+    "US-MA-HOURS": (
+        "**The law.** A creditor may not place telephone calls to the debtor's household at "
+        "times it knows are outside their normal waking hours or, when those are not known, "
+        "outside 08:00 to 21:00 Eastern time (940 CMR 7.05(3)(e)); it may assume a contact "
+        "directed to the household reaches the debtor or its members (7.05(1)). Licensed "
+        "debt collectors have the same window at the consumer's location "
+        "(209 CMR 18.16(1)(a)).\n\n"
+        "**Whom it binds.** Every role: Regulation F's hours (`US-TIME`) bind debt "
+        "collectors only, so without this rule a creditor collecting its own debt would "
+        "call a Massachusetts debtor at night. Read in the debtor's favour, it judges every "
+        "number of the debtor and texts as well as calls (940 CMR 7.04(1)(f) counts texts "
+        "as communications via telephone); a lender may narrow `channels` in its overrides.\n\n"
+        + _cases(
+            (
+                "a creditor's call at 21:30 and text at 07:45 are denied",
+                "jurisdictions/us_creditor_ma_debtor_calls_in_waking_hours.yaml",
+            ),
+        )
+    ),
     "UK-BS": (
         "**The law.** A standard breathing space moratorium starts on the day after the "
         "Secretary of State enters it on the register (SI 2020/1311 regs 25(2), 26(1)) and "

@@ -549,6 +549,19 @@ US_MA: Final = Pack(
             noun="initiated communications",
             work=True,
         ),
+        # Regulation F's hours (US-TIME) bind debt collectors only; 940 CMR 7.05(3)(e) forbids
+        # a creditor's calls to the household outside 08:00-21:00 (Eastern, Massachusetts's
+        # own time), and 7.05(1) lets it assume a call to the household reaches its members.
+        # Read in the debtor's favour: every role, every personal and work number, texts too.
+        ContactHours(
+            id="US-MA-HOURS",
+            title="No telephone contact before 08:00 or at/after 21:00, nor at times the "
+            "debtor named (their normal waking hours), whoever collects",
+            citation="940 CMR 7.05(1), (3)(e); for debt collectors also 209 CMR 18.16(1)(a)",
+            channels=_PHONE,
+            start=time(8, 0),
+            end=time(21, 0),
+        ),
     ),
 )
 

@@ -21,7 +21,7 @@ from ..journal import JournalEntry, moment_text
 from ..logs import get_logger
 from ..policy import TaskAction
 from ..recorder import Recorder
-from ..tasks import Task, merged, pick_agent
+from ..tasks import Task, covering_task, pick_agent
 
 _log = get_logger("arrears")
 
@@ -41,10 +41,21 @@ def open_task(
     another case (`covering`), none is opened: that one covers the case too
     (``task_covered`` on the case, under *key*), with the more urgent of the
     two priorities and due times.  Returns the task as the case holds it.
+
+    The key is the task's id: opened again under it, the case's task is
+    returned as it is; a key another loan of the debtor holds for another
+    task is refused.
+
+    Raises:
+        InvalidInput: *key* is the id of a task on another loan of the debtor
+            that does not cover this work (naming ``key``).
     """
     case = rec.store.get(case_id)
     moment = rec.moment(case_id, at)
-    found = covering(rec, case, action)
+    for held in case.tasks:
+        if held.id == key:  # opened (or brought under another) under this key already
+            return held
+    found = covering(rec, case, action, key=key)
     if found is not None:
         return _cover(rec, case, found, action, key=key, step=step, moment=moment)
     # Only with agents to choose from (the load is read from the store once).
@@ -73,27 +84,29 @@ def open_task(
     return case.tasks[-1]
 
 
-def covering(rec: Recorder, case: Case, action: TaskAction) -> Task | None:
+def covering(
+    rec: Recorder, case: Case, action: TaskAction, *, key: str | None = None
+) -> Task | None:
     """The task open on another case of *case*'s debtor that covers *action* on *case*.
 
     One of the same kind, queue and skill (a task needing a skill is not
     given to an agent without it), the earliest opened when there are
     several, as the cases holding it see it together (`arrears.tasks.merged`);
     ``None`` when there is none, or for a debtor's only case (one query).
+
+    Raises:
+        InvalidInput: *key* (a new task's id) is the id of a task on another case
+            of the debtor that does not cover *action*.
     """
-    found: dict[str, dict[str, Task]] = {}
+    held: dict[str, tuple[Task, ...]] = {}
+    wanted = (action.kind, action.queue, action.skill)
     for other_id in rec.store.cases_of(case.debtor.id):
         holder = case if other_id == case.id else rec.store.get(other_id)
+        held[other_id] = holder.tasks
         for task in holder.tasks:
-            if (task.kind, task.queue, task.skill) == (action.kind, action.queue, action.skill):
-                found.setdefault(task.id, {})[other_id] = task
-    candidates = [copies for copies in found.values() if any(c != case.id for c in copies)]
-    if not candidates:
-        return None
-    held = [copies for copies in candidates if case.id in copies]
-    if held:  # the case is covered already
-        return merged(held[0])
-    return min((merged(copies) for copies in candidates), key=lambda t: (t.opened_at, t.id))
+            if task.id == key and (task.kind, task.queue, task.skill) != wanted:
+                raise InvalidInput("key", key, "a key no other open task of the debtor's loans has")
+    return covering_task(held, case.id, action.kind, action.queue, action.skill)
 
 
 def _cover(
@@ -162,7 +175,8 @@ def complete_task(
     """
     case = rec.store.get(case_id)
     moment = rec.moment(case_id, at)
-    if task_id not in {task.id for task in case.tasks}:
+    closed = next((task for task in case.tasks if task.id == task_id), None)
+    if closed is None:
         raise InvalidInput("task_id", task_id, "an open task of the case")
     if not isinstance(outcome, str) or not outcome.strip():
         raise InvalidInput("outcome", outcome, "a short word such as 'done'")
@@ -173,10 +187,21 @@ def complete_task(
         if other_id == case_id:
             continue
         other = rec.store.get(other_id)
-        if any(task.id == task_id for task in other.tasks):
+        if any(_same(task, closed) for task in other.tasks):
             rec.record(other, rec.moment(other_id, moment), "task_closed", dict(data))
             _log.bind().info("task_closed", case_id=other_id, actor=actor.id)
     return entry
+
+
+def _same(task: Task, other: Task) -> bool:
+    """Whether *task* (on another loan) is *other*: its id, work and opening, not its id alone."""
+    return (task.id, task.kind, task.queue, task.skill, task.opened_at) == (
+        other.id,
+        other.kind,
+        other.queue,
+        other.skill,
+        other.opened_at,
+    )
 
 
 def later_text(moment: datetime, hours: int) -> str:
