@@ -840,6 +840,10 @@ class _BulkLoader:
     def __contains__(self, case_id: object) -> bool:
         return False
 
+    def cases_of(self, debtor_id: str) -> list[str]:
+        """No case of the portfolio holds anything for its debtor: none for a new one to inherit."""
+        return []
+
     def transaction(self) -> Any:
         """Rows go in by the 10,000 (`flush`): a case's add and schedule need no transaction."""
         return contextlib.nullcontext()
