@@ -187,8 +187,8 @@ class TestRegulationFConsumer:
         [
             ("spouse", True),
             ("guardian", True),
-            ("executor", True),
-            ("administrator", True),
+            ("executor", False),
+            ("administrator", False),
             ("attorney", True),
             ("parent", False),
             ("contact_person", False),
@@ -213,6 +213,23 @@ class TestRegulationFConsumer:
         assert verdict.allowed is allowed
         if not allowed:
             assert verdict.rules == ("US-3P",)
+
+    @pytest.mark.parametrize("relationship", ["executor", "administrator"])
+    def test_the_estate_is_the_consumer_once_the_consumer_has_died(self, relationship: str) -> None:
+        """1006.6(a)(4): "the executor or administrator of the consumer's estate, if the
+        consumer is deceased": a third party while the case records no death."""
+        case = wa_case(
+            persons=[{"id": "p", "relationship": relationship}],
+            contacts=[{"id": "c", "channel": "call", "address": "+16175550110", "person": "p"}],
+            debtor={"id": "D-1", "timezone": "America/New_York"},
+        )
+        engine = engine_for(["US-RegF"], case)
+        text = "This is a debt collector calling about the debt you owe."
+        proposal = {"channel": "call", "contact": "c", "text": text}
+        alive = engine.judge_contact("WA-1", proposal, at=T0)
+        assert alive.rules == ("US-3P",)
+        engine.add_hold("WA-1", "deceased", "probate", at=T0 + DAY)
+        assert engine.judge_contact("WA-1", proposal, at=T0 + 2 * DAY).allowed
 
 
 class TestInbound:
