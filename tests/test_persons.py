@@ -268,6 +268,24 @@ class TestInbound:
             )
         assert err.value.field == "outcome"
 
+    @pytest.mark.parametrize(
+        ("ours", "named"),
+        [({"automated": True}, "automated"), ({"key": "WA-1:2026-10-05:sms:0"}, "key")],
+    )
+    def test_a_contact_of_ours_is_not_recorded_as_theirs(
+        self, ours: dict[str, Any], named: str
+    ) -> None:
+        """An autodialed call is placed by the collector, and the result of an outbox message
+        (its key) is a message of ours: marked inbound, they would leave every cap."""
+        engine = engine_for(["US-RegF"], wa_case())
+        with pytest.raises(InvalidInput) as err:
+            engine.record_interaction(
+                "WA-1", "call", "conversation", contact="mobile", inbound=True, at=T0, **ours
+            )
+        assert err.value.field == "inbound"
+        assert named in str(err.value)
+        assert engine.history("WA-1")[-1].kind == "notice"
+
     def test_inbound_must_be_a_boolean(self) -> None:
         engine = engine_for(["US-RegF"], wa_case())
         with pytest.raises(InvalidInput) as err:
