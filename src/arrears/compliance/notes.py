@@ -88,6 +88,11 @@ NOTES: Final[dict[str, str]] = {
                 "names no caller: the reading that protects the consumer)",
                 "persons/regf_inbound_conversation_starts_quiet_days.yaml",
             ),
+            (
+                "a call to a number the debtor and spouse share counts for both, whomever it "
+                "was meant for (the reading that protects the consumer)",
+                "persons/regf_a_shared_number_rings_for_everyone_on_it.yaml",
+            ),
         )
     ),
     "US-3P": (
