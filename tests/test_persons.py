@@ -408,3 +408,43 @@ def test_persons_survive_the_store_and_the_journal(tmp_path: Path) -> None:
     history = rebuilt.contact_history("WA-1")
     assert [(a.person, a.inbound) for a in history.attempts] == [("pat", True)]
     reopened.close()
+
+
+def test_a_refusal_on_one_loan_binds_the_debtors_other_loans() -> None:
+    """CN-THIRD-PARTY: the contact person's refusal is theirs, not a loan's. Seen by a
+    debtor history already built (folded in as recorded) and by one built afresh."""
+    brother = {"id": "bro", "relationship": "contact_person"}
+
+    def loan(case_id: str, point: str) -> dict[str, Any]:
+        return {
+            "id": case_id,
+            "debtor": {"id": "CN-D", "timezone": "Asia/Shanghai"},
+            "persons": [brother],
+            "contacts": [
+                {"id": "mobile", "channel": "call", "address": "+8613812345678"},
+                {"id": point, "channel": "call", "address": "+8613987654321", "person": "bro"},
+            ],
+            "balance": {"currency": "CNY", "principal": "1200.00"},
+            "due_date": "2026-09-10",
+        }
+
+    now = datetime(2026, 10, 5, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+    store = MemoryStore()
+    engine = Engine(store=store, compliance=Compliance(["CN"]), clock=SettableClock(now))
+    engine.open_case(loan("L-1", "bro-1"), at=now - 10 * DAY)
+    engine.open_case(loan("L-2", "bro-2"), at=now - 10 * DAY)
+    for day in range(3):
+        engine.record_interaction(
+            "L-2", "call", "no_answer", contact="mobile", at=now - 3 * DAY + day * DAY
+        )
+    relay = {
+        "channel": "call",
+        "contact": "bro-2",
+        "purpose": "relay",
+        "text": "您好，我们是示例消费金融，工号A1024，想请您转告张伟先生尽快回电 400-800-1234。",
+    }
+    assert engine.judge_contact("L-2", relay, at=now).allowed
+    engine.record_opt_out("L-1", "call", contact="bro-1", at=now + timedelta(hours=1))
+    assert engine.judge_contact("L-2", relay, at=now + DAY).rules == ("CN-THIRD-PARTY",)
+    fresh = Engine(store=store, compliance=Compliance(["CN"]), clock=SettableClock(now))
+    assert fresh.judge_contact("L-2", relay, at=now + 2 * DAY).rules == ("CN-THIRD-PARTY",)

@@ -35,6 +35,7 @@ from .compliance.history import (
     ATTEMPT_KIND,
     INTENT_KIND,
     SETTLING_KINDS,
+    Preference,
     attempt_of,
     intended,
 )
@@ -231,6 +232,10 @@ class Recorder:
                     debtor.add(attempt_of(at, data, case.id))
                 elif kind == INTENT_KIND:
                     debtor.add(intended(at, data, case.id))
+                elif kind == "opt_out":
+                    debtor.opt_outs.append(
+                        (case.id, Preference(at, data["channel"], data.get("contact")))
+                    )
                 debtor.folded[case.id] = (entry.seq, entry.hash)
         return entry
 
@@ -286,12 +291,17 @@ class Recorder:
         histories: dict[str, ContactHistory] = {}
         heads: dict[str, tuple[int, str]] = {}
         addresses: dict[str, dict[str, str]] = {}
+        persons: dict[str, dict[str, str]] = {}
         for case_id in cases:
             histories[case_id] = self.history(case_id)
             head = store.head(case_id)
             heads[case_id] = (head.seq, head.hash)
-            addresses[case_id] = {point.id: point.address for point in store.get(case_id).contacts}
-        found = DebtorHistory.merge(debtor_id, histories, heads, addresses)
+            points = store.get(case_id).contacts
+            addresses[case_id] = {point.id: point.address for point in points}
+            persons[case_id] = {
+                point.id: point.person for point in points if point.person is not None
+            }
+        found = DebtorHistory.merge(debtor_id, histories, heads, addresses, persons)
         if len(self._debtors) >= _HISTORIES_KEPT // 10:
             for stale in list(self._debtors)[: _HISTORIES_KEPT // 100]:
                 del self._debtors[stale]

@@ -322,20 +322,36 @@ class DebtorHistory:
         attempts: Every attempt on those cases, oldest first (`Attempt.case` set).
         addresses: Each case's contact points' addresses by id (personal data:
             kept in memory for matching a number across cases, never logged).
+        persons: Each case's contact points' persons by id (`arrears.case.Person`),
+            for the points that name one.
+        opt_outs: Every opt-out on those cases, oldest first, each with its case id.
         folded: Each case's last folded entry: its sequence number and hash.
     """
 
-    __slots__ = ("_open", "_stamps", "addresses", "attempts", "cases", "debtor", "folded")
+    __slots__ = (
+        "_open",
+        "_stamps",
+        "addresses",
+        "attempts",
+        "cases",
+        "debtor",
+        "folded",
+        "opt_outs",
+        "persons",
+    )
 
     def __init__(
         self,
         debtor: str,
         cases: Sequence[str],
         addresses: Mapping[str, Mapping[str, str]],
+        persons: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.debtor = debtor
         self.cases = tuple(cases)
         self.addresses = addresses
+        self.persons: Mapping[str, Mapping[str, str]] = persons or {}
+        self.opt_outs: list[tuple[str, Preference]] = []
         self.attempts: list[Attempt] = []
         self._stamps: list[float] = []
         self._open: set[tuple[str | None, str]] = set()  # (case, key) of the intents held
@@ -348,9 +364,18 @@ class DebtorHistory:
         histories: Mapping[str, ContactHistory],
         folded: Mapping[str, tuple[int, str]],
         addresses: Mapping[str, Mapping[str, str]],
+        persons: Mapping[str, Mapping[str, str]] | None = None,
     ) -> DebtorHistory:
         """The debtor's history from each case's (*histories*, by case id, in case id order)."""
-        merged = cls(debtor, list(histories), addresses)
+        merged = cls(debtor, list(histories), addresses, persons)
+        merged.opt_outs = sorted(
+            (
+                (case_id, opt_out)
+                for case_id, history in histories.items()
+                for opt_out in history.opt_outs
+            ),
+            key=lambda item: item[1].at,
+        )
         tagged = [
             replace(attempt, case=case_id)
             for case_id, history in histories.items()

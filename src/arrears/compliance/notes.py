@@ -498,6 +498,10 @@ NOTES: Final[dict[str, str]] = {
                 "persons/cn_refusal_binds_every_number_of_the_person.yaml",
             ),
             (
+                "a refusal about one loan stops contact about the debtor's other loans",
+                "persons/cn_refusal_binds_every_loan_of_the_debtor.yaml",
+            ),
+            (
                 "a spouse is a contact person: never asked to pay",
                 "persons/cn_spouse_is_a_contact_person.yaml",
             ),

@@ -1325,6 +1325,25 @@ def _points_of(j: Judgement) -> frozenset[str]:
     return frozenset(point.id for point in j.case.contacts if point.person == person)
 
 
+def _refused_elsewhere(j: Judgement, address: str | None) -> datetime | None:
+    """When the person judged refused contact on another of the debtor's cases: at a
+    point naming the same person (a person's id names them on every case of the
+    debtor), or at the same address."""
+    debtor = j.debtor_history
+    if debtor is None or not debtor.opt_outs:
+        return None
+    person = j.point.person if j.point is not None else None
+    known = address not in (None, "unknown")
+    for case, opt_out in reversed(debtor.opt_outs):
+        if case == j.case.id or opt_out.contact is None:
+            continue
+        if (person is not None and debtor.persons.get(case, {}).get(opt_out.contact) == person) or (
+            known and debtor.addresses.get(case, {}).get(opt_out.contact) == address
+        ):
+            return opt_out.at
+    return None
+
+
 def _same_person(j: Judgement, attempt: Attempt) -> bool:
     """True when an attempt on the case reached the person the judged contact reaches:
     the person both name, else the same contact point."""
@@ -1387,6 +1406,9 @@ class ThirdPartyWhenUnreachable(_Wording):
             ):
                 return opt_out.at
         address = _address_of(j, contact)
+        refused = _refused_elsewhere(j, address)
+        if refused is not None:
+            return refused
         for point in j.case.contacts:
             if (
                 point.opted_out
