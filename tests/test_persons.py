@@ -187,8 +187,8 @@ class TestRegulationFConsumer:
         [
             ("spouse", True),
             ("guardian", True),
-            ("executor", True),
-            ("administrator", True),
+            ("executor", False),
+            ("administrator", False),
             ("attorney", True),
             ("parent", False),
             ("contact_person", False),
@@ -213,6 +213,23 @@ class TestRegulationFConsumer:
         assert verdict.allowed is allowed
         if not allowed:
             assert verdict.rules == ("US-3P",)
+
+    @pytest.mark.parametrize("relationship", ["executor", "administrator"])
+    def test_the_estate_is_the_consumer_once_the_consumer_has_died(self, relationship: str) -> None:
+        """1006.6(a)(4): "the executor or administrator of the consumer's estate, if the
+        consumer is deceased": a third party while the case records no death."""
+        case = wa_case(
+            persons=[{"id": "p", "relationship": relationship}],
+            contacts=[{"id": "c", "channel": "call", "address": "+16175550110", "person": "p"}],
+            debtor={"id": "D-1", "timezone": "America/New_York"},
+        )
+        engine = engine_for(["US-RegF"], case)
+        text = "This is a debt collector calling about the debt you owe."
+        proposal = {"channel": "call", "contact": "c", "text": text}
+        alive = engine.judge_contact("WA-1", proposal, at=T0)
+        assert alive.rules == ("US-3P",)
+        engine.add_hold("WA-1", "deceased", "probate", at=T0 + DAY)
+        assert engine.judge_contact("WA-1", proposal, at=T0 + 2 * DAY).allowed
 
 
 class TestInbound:
@@ -250,6 +267,24 @@ class TestInbound:
                 "WA-1", "call", outcome, contact="mobile", inbound=True, at=T0
             )
         assert err.value.field == "outcome"
+
+    @pytest.mark.parametrize(
+        ("ours", "named"),
+        [({"automated": True}, "automated"), ({"key": "WA-1:2026-10-05:sms:0"}, "key")],
+    )
+    def test_a_contact_of_ours_is_not_recorded_as_theirs(
+        self, ours: dict[str, Any], named: str
+    ) -> None:
+        """An autodialed call is placed by the collector, and the result of an outbox message
+        (its key) is a message of ours: marked inbound, they would leave every cap."""
+        engine = engine_for(["US-RegF"], wa_case())
+        with pytest.raises(InvalidInput) as err:
+            engine.record_interaction(
+                "WA-1", "call", "conversation", contact="mobile", inbound=True, at=T0, **ours
+            )
+        assert err.value.field == "inbound"
+        assert named in str(err.value)
+        assert engine.history("WA-1")[-1].kind == "notice"
 
     def test_inbound_must_be_a_boolean(self) -> None:
         engine = engine_for(["US-RegF"], wa_case())
@@ -373,3 +408,43 @@ def test_persons_survive_the_store_and_the_journal(tmp_path: Path) -> None:
     history = rebuilt.contact_history("WA-1")
     assert [(a.person, a.inbound) for a in history.attempts] == [("pat", True)]
     reopened.close()
+
+
+def test_a_refusal_on_one_loan_binds_the_debtors_other_loans() -> None:
+    """CN-THIRD-PARTY: the contact person's refusal is theirs, not a loan's. Seen by a
+    debtor history already built (folded in as recorded) and by one built afresh."""
+    brother = {"id": "bro", "relationship": "contact_person"}
+
+    def loan(case_id: str, point: str) -> dict[str, Any]:
+        return {
+            "id": case_id,
+            "debtor": {"id": "CN-D", "timezone": "Asia/Shanghai"},
+            "persons": [brother],
+            "contacts": [
+                {"id": "mobile", "channel": "call", "address": "+8613812345678"},
+                {"id": point, "channel": "call", "address": "+8613987654321", "person": "bro"},
+            ],
+            "balance": {"currency": "CNY", "principal": "1200.00"},
+            "due_date": "2026-09-10",
+        }
+
+    now = datetime(2026, 10, 5, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+    store = MemoryStore()
+    engine = Engine(store=store, compliance=Compliance(["CN"]), clock=SettableClock(now))
+    engine.open_case(loan("L-1", "bro-1"), at=now - 10 * DAY)
+    engine.open_case(loan("L-2", "bro-2"), at=now - 10 * DAY)
+    for day in range(3):
+        engine.record_interaction(
+            "L-2", "call", "no_answer", contact="mobile", at=now - 3 * DAY + day * DAY
+        )
+    relay = {
+        "channel": "call",
+        "contact": "bro-2",
+        "purpose": "relay",
+        "text": "您好，我们是示例消费金融，工号A1024，想请您转告张伟先生尽快回电 400-800-1234。",
+    }
+    assert engine.judge_contact("L-2", relay, at=now).allowed
+    engine.record_opt_out("L-1", "call", contact="bro-1", at=now + timedelta(hours=1))
+    assert engine.judge_contact("L-2", relay, at=now + DAY).rules == ("CN-THIRD-PARTY",)
+    fresh = Engine(store=store, compliance=Compliance(["CN"]), clock=SettableClock(now))
+    assert fresh.judge_contact("L-2", relay, at=now + 2 * DAY).rules == ("CN-THIRD-PARTY",)

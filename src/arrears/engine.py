@@ -508,7 +508,8 @@ class Engine:
         Raises:
             InvalidInput: an unknown channel, outcome, party or contact id; a case
                 in *about* that is not the same debtor's; an inbound contact with
-                an outcome only an attempt of ours has.
+                an outcome only an attempt of ours has, automated, or with a *key*
+                (the result of an outbox message is ours).
         """
         return contacts.record_interaction(
             self._recorder,

@@ -292,6 +292,7 @@ class Recorder:
         heads: dict[str, tuple[int, str]] = {}
         addresses: dict[str, dict[str, str]] = {}
         flagged: dict[str, list[Preference]] = {}  # contact points opted out on file
+        persons: dict[str, dict[str, str]] = {}  # contact points' persons, by case
         stored: list[Case] = []
         for case_id in cases:
             histories[case_id] = self.history(case_id)
@@ -300,6 +301,9 @@ class Recorder:
             other = store.get(case_id)
             stored.append(other)
             addresses[case_id] = {point.id: point.address for point in other.contacts}
+            persons[case_id] = {
+                point.id: point.person for point in other.contacts if point.person is not None
+            }
             opened = other.opened_at
             flagged[case_id] = [
                 Preference(opened, point.channel, point.id)
@@ -307,7 +311,7 @@ class Recorder:
                 if point.opted_out and opened is not None
             ]
         found = DebtorHistory.merge(
-            debtor_id, histories, heads, addresses, flagged, one_debt(stored)
+            debtor_id, histories, heads, addresses, flagged, one_debt(stored), persons
         )
         if len(self._debtors) >= _HISTORIES_KEPT // 10:
             for stale in list(self._debtors)[: _HISTORIES_KEPT // 100]:

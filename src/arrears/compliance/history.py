@@ -333,6 +333,8 @@ class DebtorHistory:
         attempts: Every attempt on those cases, oldest first (`Attempt.case` set).
         addresses: Each case's contact points' addresses by id (personal data:
             kept in memory for matching a number across cases, never logged).
+        persons: Each case's contact points' persons by id (`arrears.case.Person`),
+            for the points that name one.
         folded: Each case's last folded entry: its sequence number and hash.
         opt_outs: Every opt-out on those cases, oldest first (`Preference.case` set).
         inconvenient: The times named inconvenient on each case that has any, by case id.
@@ -352,6 +354,7 @@ class DebtorHistory:
         "folded",
         "inconvenient",
         "opt_outs",
+        "persons",
     )
 
     def __init__(
@@ -360,11 +363,13 @@ class DebtorHistory:
         cases: Sequence[str],
         addresses: Mapping[str, Mapping[str, str]],
         debts: Mapping[str, tuple[str, ...]] | None = None,
+        persons: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.debtor = debtor
         self.cases = tuple(cases)
         self.addresses = addresses
         self.debts: Mapping[str, tuple[str, ...]] = debts or {}
+        self.persons: Mapping[str, Mapping[str, str]] = persons or {}
         self.attempts: list[Attempt] = []
         self._stamps: list[float] = []
         self._open: set[tuple[str | None, str]] = set()  # (case, key) of the intents held
@@ -381,15 +386,17 @@ class DebtorHistory:
         addresses: Mapping[str, Mapping[str, str]],
         flagged: Mapping[str, Sequence[Preference]] | None = None,
         debts: Mapping[str, tuple[str, ...]] | None = None,
+        persons: Mapping[str, Mapping[str, str]] | None = None,
     ) -> DebtorHistory:
         """The debtor's history from each case's (*histories*, by case id, in case id order).
 
         *flagged*: each case's contact points recorded as opted out when it was
         opened, as opt-outs at its opening; they reach the other cases as one
         recorded there does.  *debts*: the cases counted as one particular debt
-        with each case (`DebtorHistory.debts`).
+        with each case (`DebtorHistory.debts`).  *persons*: each case's contact
+        points' persons by id (`DebtorHistory.persons`).
         """
-        merged = cls(debtor, list(histories), addresses, debts)
+        merged = cls(debtor, list(histories), addresses, debts, persons)
         tagged = [
             replace(attempt, case=case_id)
             for case_id, history in histories.items()

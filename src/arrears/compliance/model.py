@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..case import Case, Channel, ContactPoint, Party, Relationship
+from ..case import Case, Channel, ContactPoint, HoldKind, Party, Relationship
 from .history import Attempt, ContactHistory, DebtorHistory, Preference
 
 __all__ = [
@@ -238,6 +238,8 @@ def zones_for_address(address: str) -> tuple[ZoneInfo, ...]:
 
 
 _PHONE_CHANNELS: Final = frozenset({Channel.CALL, Channel.SMS, Channel.VOICEMAIL})
+# The representatives of a deceased debtor's estate (`Judgement.relationship_of`).
+_ESTATE: Final = frozenset({Relationship.EXECUTOR, Relationship.ADMINISTRATOR})
 
 
 class Judgement:
@@ -323,7 +325,12 @@ class Judgement:
             self.point = _like.point
             self.party = _like.party
             self.person = _like.person
-            self.relationship = _like.relationship
+            # An estate's representative stands for the debtor only from the death on.
+            self.relationship = (
+                self.relationship_of(_like.person)
+                if _like.relationship in _ESTATE or _like.relationship == Relationship.OTHER
+                else _like.relationship
+            )
             self.zones = _like.zones
             self.work_contacts = _like.work_contacts
         else:
@@ -346,11 +353,22 @@ class Judgement:
 
     def relationship_of(self, person: str | None) -> str | None:
         """The relationship to the debtor of the case's person *person* (``None``: the
-        debtor, or not one of the case's persons)."""
+        debtor, or not one of the case's persons) as it stands at the moment judged.
+
+        The executor or administrator of the debtor's estate is one only once the
+        debtor has died (12 CFR 1006.6(a)(4): "if the consumer is deceased"): until a
+        ``deceased`` hold is in force they are ``other``, a third party.
+        """
         if person is None:
             return None
         found = self.case.person(person)
-        return found.relationship if found is not None else None
+        if found is None:
+            return None
+        if found.relationship in _ESTATE and not any(
+            hold.kind == HoldKind.DECEASED for hold in self.case.active_holds(self.at)
+        ):
+            return Relationship.OTHER
+        return found.relationship
 
     def person_of(self, attempt: Attempt) -> str | None:
         """The person *attempt* reached: the one it names, the debtor's id for the debtor,

@@ -116,6 +116,11 @@ NOTES: Final[dict[str, str]] = {
                 "two student loans serviced under different accounts are counted apart",
                 "debtors/us_7in7_student_loans_of_two_accounts_two_debts.yaml",
             ),
+            (
+                "a call to a number the debtor and spouse share counts for both, whomever it "
+                "was meant for (the reading that protects the consumer)",
+                "persons/regf_a_shared_number_rings_for_everyone_on_it.yaml",
+            ),
         )
     ),
     "US-3P": (
@@ -125,17 +130,27 @@ NOTES: Final[dict[str, str]] = {
         "location information, and then not more than once with the same person "
         "(1006.10(c)). For 1006.6 the consumer includes the consumer's spouse, the parent of a "
         "consumer who is a minor, the guardian, and the executor or administrator of the "
-        "estate (1006.6(a)(1)-(4), 1006.2(e)).\n\n"
+        "estate, if the consumer is deceased (1006.6(a)(1)-(4), 1006.2(e)).\n\n"
         "**How the engine reads it.** A person's relationship decides: `spouse`, `guardian`, "
         "`executor`, `administrator` (the consumer) and `attorney` (no third party) are not "
         "judged by this rule (`as_debtor`). A `parent` is a third party: the case does not "
         "record whether the consumer is a minor, so the reading that protects the consumer "
         "applies; a lender whose consumer is a minor overrides `as_debtor` to add `parent`. "
+        "An `executor` or `administrator` is the consumer only while a `deceased` hold is in "
+        "force: before, the case records no death, and they are a third party (`other`). "
         '"Once per person" counts the person across their contact points.\n\n'
         + _cases(
             (
                 "the spouse may hear about the debt, an adult's parent and a contact person not",
                 "persons/regf_spouse_is_the_consumer.yaml",
+            ),
+            (
+                "the executor of a living consumer's estate is a third party",
+                "persons/regf_executor_of_a_living_consumer_is_a_third_party.yaml",
+            ),
+            (
+                "once the consumer has died, the executor and the administrator are the consumer",
+                "persons/regf_executor_is_the_consumer_after_death.yaml",
             ),
             (
                 "a neighbour with two numbers is asked for location information once",
@@ -549,6 +564,10 @@ NOTES: Final[dict[str, str]] = {
             (
                 "a refusal on one number stops the person's other numbers",
                 "persons/cn_refusal_binds_every_number_of_the_person.yaml",
+            ),
+            (
+                "a refusal about one loan stops contact about the debtor's other loans",
+                "persons/cn_refusal_binds_every_loan_of_the_debtor.yaml",
             ),
             (
                 "a spouse is a contact person: never asked to pay",

@@ -567,8 +567,11 @@ class FrequencyCap(Rule):
     third party across the contact points that name them, or the one contact point
     that names no person), the same contact point (``per="contact"``: the same
     number or address, whichever case it is recorded on) or anyone on the case
-    (``per="case"``).  A contact the person started (`Attempt.inbound`: an
-    inbound call, a text from them) is not an attempt of ours and never counts;
+    (``per="case"``).  Per person, a call placed to one of the person's numbers counts
+    for them whomever it was meant for: a number two persons share rings for both (a
+    conversation is only with the person who had it).  A contact the person started
+    (`Attempt.inbound`: an inbound call, a text from them) is not an attempt of ours
+    and never counts;
     a conversation they started still begins the ``quiet_days``.
 
     Which debts' contacts count is ``across``: ``"debt"`` counts the contacts
@@ -675,6 +678,33 @@ class FrequencyCap(Rule):
             same = at_work == self.work
         return same
 
+    def _numbers_of(self, j: Judgement) -> frozenset[str]:
+        """The numbers of the person judged (``per="person"``): the addresses of every
+        contact point of theirs on the case; none for the other scopes."""
+        if self.per != "person" or self.work is not None:
+            return frozenset()
+        if j.party == Party.DEBTOR or j.relationship in self.as_debtor:
+            points = [
+                point
+                for point in j.case.contacts
+                if point.party == Party.DEBTOR
+                or (self.as_debtor and j.relationship_of(point.person) in self.as_debtor)
+            ]
+        elif j.person is not None:
+            points = [point for point in j.case.contacts if point.person == j.person]
+        else:
+            points = [j.point] if j.point is not None else []
+        return frozenset(point.address for point in points if point.address != "unknown")
+
+    def _rang(self, j: Judgement, attempt: Attempt, numbers: frozenset[str]) -> bool:
+        """True when *attempt* was placed to one of *numbers*, whomever it was meant for:
+        a number two persons share rings for both."""
+        if not numbers:
+            return False
+        if attempt.case is None or attempt.case == j.case.id:
+            return _address_of(j, attempt.contact) in numbers
+        return _foreign_address(j, attempt) in numbers
+
     def _window_start(self, j: Judgement) -> datetime:
         if self.hours is not None:
             # Elapsed hours: in UTC, so that a DST change neither adds nor removes one.
@@ -733,6 +763,7 @@ class FrequencyCap(Rule):
         counted: list[Attempt] = []
         channels, outcomes = self.counted_channels, self.counted_outcomes
         attempts, spanning = self._attempts(j, window_start)
+        numbers = self._numbers_of(j)
         for attempt in attempts:
             if attempt.at > j.at:
                 break
@@ -742,7 +773,7 @@ class FrequencyCap(Rule):
                 and attempt.channel in channels
                 # An attempt whose fate is unknown may have reached the person: it counts.
                 and (attempt.outcome in outcomes or attempt.outcome == Outcome.UNKNOWN)
-                and self._same_scope(j, attempt)
+                and (self._same_scope(j, attempt) or self._rang(j, attempt, numbers))
                 and not (
                     consents
                     and self._placed_with_consent(
@@ -1329,6 +1360,26 @@ def _points_of(j: Judgement) -> frozenset[str]:
     return frozenset(point.id for point in j.case.contacts if point.person == person)
 
 
+def _refused_elsewhere(j: Judgement, address: str | None) -> datetime | None:
+    """When the person judged refused contact on another of the debtor's cases: at a
+    point naming the same person (a person's id names them on every case of the
+    debtor), or at the same address."""
+    debtor = j.debtor_history
+    if debtor is None or not debtor.opt_outs:
+        return None
+    person = j.point.person if j.point is not None else None
+    known = address not in (None, "unknown")
+    for opt_out in reversed(debtor.opt_outs):
+        case = opt_out.case
+        if case is None or case == j.case.id or opt_out.contact is None:
+            continue
+        if (person is not None and debtor.persons.get(case, {}).get(opt_out.contact) == person) or (
+            known and debtor.addresses.get(case, {}).get(opt_out.contact) == address
+        ):
+            return opt_out.at
+    return None
+
+
 def _same_person(j: Judgement, attempt: Attempt) -> bool:
     """True when an attempt on the case reached the person the judged contact reaches:
     the person both name, else the same contact point."""
@@ -1391,6 +1442,9 @@ class ThirdPartyWhenUnreachable(_Wording):
             ):
                 return opt_out.at
         address = _address_of(j, contact)
+        refused = _refused_elsewhere(j, address)
+        if refused is not None:
+            return refused
         for point in j.case.contacts:
             if (
                 point.opted_out

@@ -81,6 +81,14 @@ def record_interaction(
         if data["outcome"] not in INBOUND_OUTCOMES:
             expected = f"one of {sorted(map(str, INBOUND_OUTCOMES))} for an inbound contact"
             raise InvalidInput("outcome", data["outcome"], expected)
+        # An autodialed call, or the result of an outbox message, is ours: marked
+        # theirs, it would leave every frequency cap.
+        if automated:
+            raise InvalidInput("inbound", True, "False for an automated contact: we placed it")
+        if key is not None or recovered is not None:
+            raise InvalidInput(
+                "inbound", True, "False for the result of an outbox message (key): it is ours"
+            )
         data["inbound"] = True
     if purpose is not None:
         if not isinstance(purpose, str) or not purpose.isidentifier():
