@@ -273,11 +273,11 @@ class _Review:
     caught_up: list[dict[str, str]] = field(default_factory=list)
     """Steps due on days without a review that act at this review, with their day."""
     catching: dict[str, dict[str, str]] = field(default_factory=dict)
+    """The keys of the steps `_catch_up` hands the review, to their day and step."""
     denied: list[tuple[datetime, ActionPlan]] = field(default_factory=list)
     """Messages compliance denied until a later time, with that time."""
     next_review: datetime | None = None
     """The next regular review when it is not the policy's next from today (`cadence_at`)."""
-    """The keys of the steps `_catch_up` hands the review, to their day and step."""
 
 
 @dataclass(frozen=True, slots=True)
