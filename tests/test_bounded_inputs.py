@@ -155,6 +155,23 @@ class TestFreeText:
         assert info.value.field == "contacts[0].address"
         assert info.value.value == TooLong(ADDRESS + 1)
 
+    def test_a_name_with_a_line_end_after_it_is_refused(self, opened: tuple[Engine, int]) -> None:
+        """A document kind or id, a stage or trigger name, ending in a line end (as a line
+        read from a file carries it) is refused, not stored beside the same name without it."""
+        engine, entries = opened
+        with pytest.raises(InvalidInput) as info:
+            engine.record_document("C-1", "proof_of_income\n")
+        assert info.value.field == "kind"
+        with pytest.raises(InvalidInput) as info:
+            engine.record_document("C-1", "proof_of_income", reference="DOC-1\n")
+        assert info.value.field == "reference"
+        unchanged(engine, entries)
+        from arrears.workflow import WorkflowDefinition
+
+        with pytest.raises(InvalidInput) as info:
+            WorkflowDefinition("w", "1", ("open\n", "closed"), "open\n", frozenset({"closed"}), ())
+        assert info.value.field == "stages"
+
     def test_a_long_hold_reason_is_refused(self, opened: tuple[Engine, int]) -> None:
         """A hold's reason over `REASON`: refused, the case unchanged."""
         engine, entries = opened

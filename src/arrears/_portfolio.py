@@ -68,10 +68,10 @@ CONTACTS: Final = (
     ("email", "email", "email"),
     ("postal_address", "post", "letter"),
 )
-_DECIMAL: Final = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
-_PHONE: Final = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_DECIMAL: Final = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z")
+_PHONE: Final = re.compile(r"^\+[1-9][0-9]{6,14}\Z")
 _PHONE_SEPARATORS: Final = re.compile(r"[\s().-]")
-_EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 Format = Literal["csv", "jsonl"]
 
 

@@ -88,8 +88,8 @@ LEGAL_STAGES: Final = (
 #: Stages a case never leaves.
 TERMINAL_STAGES: Final = ("resolved", "settled", "written_off", "closed")
 
-_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")
-_TRIGGER = re.compile(r"^[a-z][a-z0-9_]*$")
+_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?\Z")
+_TRIGGER = re.compile(r"^[a-z][a-z0-9_]*\Z")
 
 
 @guard("by_person")

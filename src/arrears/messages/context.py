@@ -68,7 +68,7 @@ CONTEXT_VARIABLES: Final[Mapping[str, str]] = {
 }
 """Every variable `context_for` gives (or documents as the caller's), with what it holds."""
 
-_NAME: Final = re.compile(r"^[a-z][a-z0-9_]*$")
+_NAME: Final = re.compile(r"^[a-z][a-z0-9_]*\Z")
 
 
 @dataclass(frozen=True, slots=True)

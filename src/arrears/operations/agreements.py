@@ -26,8 +26,8 @@ from .stages import check_live, fire, fire_quietly, react, record_then_fire
 
 _log = get_logger("arrears")
 
-_DOCUMENT: Final = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-_REFERENCE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
+_DOCUMENT: Final = re.compile(r"^[a-z][a-z0-9_]{0,63}\Z")
+_REFERENCE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}\Z")
 
 
 def record_promise(

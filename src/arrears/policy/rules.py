@@ -30,7 +30,7 @@ __all__ = ["PythonRule", "RuleFunction"]
 RuleFunction = Callable[[Facts], Any]
 """A rule as imported: facts in; actions, trigger names or ``None`` out (`PolicyRule`)."""
 
-_REFERENCE: Final = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+_REFERENCE: Final = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*\Z")
 
 
 class PythonRule(BaseModel):
