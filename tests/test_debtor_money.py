@@ -691,6 +691,19 @@ class TestPlanOverSeveralLoans:
             engine.start_plan("L-1", plan_of("4800.00", 4), actor=AGENT, at=T0, covers=covers)
         assert caught.value.field.startswith("covers[")
 
+    def test_covers_names_at_least_one_other_loan(self, engine: Engine) -> None:
+        """An empty ``covers`` is refused: an agreement over its own loan alone has none."""
+        with pytest.raises(InvalidInput) as caught:
+            engine.start_plan("L-1", plan_of("3600.00", 3), actor=AGENT, at=T0, covers=[])
+        assert caught.value.field == "covers"
+        with pytest.raises(InvalidInput) as caught:
+            engine.record_promise(
+                "L-1", cny("300.00"), date(2026, 10, 20), at=T0, actor=AGENT, covers=[]
+            )
+        assert caught.value.field == "covers"
+        assert engine.case("L-1").plan is None
+        assert engine.case("L-1").promise is None
+
 
 class TestPromiseOverSeveralLoans:
     def test_each_loan_records_its_share_under_one_id(self, engine: Engine) -> None:

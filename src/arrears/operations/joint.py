@@ -57,7 +57,8 @@ def covered(rec: Recorder, case: Case, covers: object, currency: str) -> list[Ca
     """*case* and the cases *covers* names: other live cases of its debtor, in *currency*.
 
     Raises:
-        InvalidInput: *covers* is not a list of such ids, each once (``covers[i]``).
+        InvalidInput: *covers* is not a list of such ids, each once (``covers[i]``),
+            or names none.
         CurrencyMismatch: one is in another currency.
     """
     if isinstance(covers, str) or not isinstance(covers, Iterable):
@@ -74,6 +75,8 @@ def covered(rec: Recorder, case: Case, covers: object, currency: str) -> list[Ca
         if found.currency != currency:
             raise CurrencyMismatch(f"covers[{position}]", currency, found.currency)
         cases.append(found)
+    if len(cases) == 1:  # an agreement over its own case alone is made without covers
+        raise InvalidInput("covers", "[]", "at least one other case of the same debtor")
     return cases
 
 
