@@ -1360,22 +1360,19 @@ def _points_of(j: Judgement) -> frozenset[str]:
     return frozenset(point.id for point in j.case.contacts if point.person == person)
 
 
-def _refused_elsewhere(j: Judgement, address: str | None) -> datetime | None:
-    """When the person judged refused contact on another of the debtor's cases: at a
-    point naming the same person (a person's id names them on every case of the
-    debtor), or at the same address."""
+def _refused_elsewhere(j: Judgement) -> datetime | None:
+    """When the person judged refused contact at a point naming them on another of the
+    debtor's cases (a person's id names them on every case of the debtor).  A refusal
+    there at the same address is among `Judgement.opt_outs` already."""
     debtor = j.debtor_history
-    if debtor is None or not debtor.opt_outs:
-        return None
     person = j.point.person if j.point is not None else None
-    known = address not in (None, "unknown")
+    if debtor is None or person is None:
+        return None
     for opt_out in reversed(debtor.opt_outs):
         case = opt_out.case
         if case is None or case == j.case.id or opt_out.contact is None:
             continue
-        if (person is not None and debtor.persons.get(case, {}).get(opt_out.contact) == person) or (
-            known and debtor.addresses.get(case, {}).get(opt_out.contact) == address
-        ):
+        if debtor.persons.get(case, {}).get(opt_out.contact) == person:
             return opt_out.at
     return None
 
@@ -1441,10 +1438,10 @@ class ThirdPartyWhenUnreachable(_Wording):
                 opt_out.contact in theirs or _same_address(j, opt_out.contact, contact)
             ):
                 return opt_out.at
-        address = _address_of(j, contact)
-        refused = _refused_elsewhere(j, address)
+        refused = _refused_elsewhere(j)
         if refused is not None:
             return refused
+        address = _address_of(j, contact)
         for point in j.case.contacts:
             if (
                 point.opted_out
