@@ -37,7 +37,7 @@ from arrears import (
 )
 from arrears.journal import GENESIS, Head, JournalEntry, seal
 from arrears.store import Store
-from arrears.stores import ConcurrencyConflict, SQLiteStore
+from arrears.stores import ConcurrencyConflict, LeaseLost, SQLiteStore
 
 START = datetime(2026, 10, 1, 1, 0, tzinfo=UTC)
 
@@ -485,6 +485,96 @@ class TestLeasesAcrossStores:
         assert store.lease(START, 5, "w1", timedelta(minutes=5)) == ["C-1"]
         second.release(["C-1"], "w2")
         assert second.lease(START, 5, "w2", timedelta(minutes=5)) == []
+
+    def test_a_stale_batch_cannot_commit_over_the_next_owner(self, store: Any, second: Any) -> None:
+        """A worker whose lease ran out, and whose debtor another worker took, stores
+        nothing of its batch: its commit is refused, the new owner's work stands."""
+        for case_id in ("C-1", "C-2"):
+            add(store, case_id)
+            store.schedule(case_id, START)
+        assert store.lease(START, 5, "w1", timedelta(minutes=5)) == ["C-1", "C-2"]
+        store.get("C-1")  # w1 reads its batch, then stalls past its lease
+        later = START + timedelta(minutes=6)
+        assert second.lease(later, 1, "w2", timedelta(minutes=5)) == ["C-1"]
+        write(second, "C-1", kind="review")
+        second.schedule("C-1", START + timedelta(days=1))
+        head = second.head("C-1")
+
+        def stale_batch() -> None:
+            with store.transaction():
+                write(store, "C-2")  # a case still w1's: the batch is refused whole
+                store.schedule("C-2", START + timedelta(days=2))
+                store.schedule("C-1", START + timedelta(days=3))
+
+        with pytest.raises(LeaseLost) as lost:
+            stale_batch()
+        assert (lost.value.case_id, lost.value.owner) == ("C-1", "w1")
+        assert second.head("C-1") == head
+        assert second.next_review("C-1") == START + timedelta(days=1)
+        assert second.head("C-2").seq == 0
+        assert second.next_review("C-2") == START
+        # Released, w1's other case goes to the next worker at once.
+        store.release(["C-1", "C-2"], "w1")
+        assert second.lease(later, 5, "w3", timedelta(minutes=5)) == ["C-2"]
+
+    def test_a_stale_batch_cannot_give_its_leases_back_with_its_writes(
+        self, store: Any, second: Any
+    ) -> None:
+        """The batch's last transaction, which releases its leases, is refused too."""
+        add(store, "C-1")
+        store.schedule("C-1", START)
+        assert store.lease(START, 5, "w1", timedelta(minutes=5)) == ["C-1"]
+        assert second.lease(START + timedelta(minutes=5), 5, "w2", timedelta(hours=1)) == ["C-1"]
+
+        def last_transaction() -> None:
+            with store.transaction():
+                store.schedule("C-1", START + timedelta(days=1))
+                store.release(["C-1"], "w1")
+
+        with pytest.raises(LeaseLost):
+            last_transaction()
+        assert second.next_review("C-1") == START
+        assert second.lease(START + timedelta(minutes=30), 5, "w3", timedelta(minutes=5)) == []
+
+    def test_release_inside_a_transaction_goes_with_its_commit(
+        self, store: Any, second: Any
+    ) -> None:
+        """Leases given back inside a transaction go back when it commits, not when it
+        is rolled back."""
+        for case_id in ("C-1", "C-2"):
+            add(store, case_id)
+            store.schedule(case_id, START)
+        mine = store.lease(START, 5, "w1", timedelta(minutes=5))
+
+        def failed_batch() -> None:
+            with store.transaction():
+                store.schedule("C-1", START + timedelta(days=1))
+                store.release(mine, "w1")
+                raise RuntimeError("the batch failed")
+
+        with pytest.raises(RuntimeError):
+            failed_batch()
+        assert second.lease(START, 5, "w2", timedelta(minutes=5)) == []
+        with store.transaction():
+            store.schedule("C-1", START + timedelta(days=1))  # taken off what is due
+            store.schedule("C-2", None)  # closed: its row and lease are gone
+            store.release(mine, "w1")
+        store.schedule("C-2", START)  # due again, and not leased
+        assert second.lease(START, 5, "w2", timedelta(minutes=5)) == ["C-2"]
+
+    def test_a_case_taken_off_the_schedule_leaves_the_lease(self, store: Any) -> None:
+        """A case the worker closes loses its review row, and its lease with it; the
+        batch's later commits do not take that for another worker's."""
+        for case_id in ("C-1", "C-2"):
+            add(store, case_id)
+            store.schedule(case_id, START)
+        mine = store.lease(START, 5, "w1", timedelta(minutes=5))
+        store.schedule("C-1", None)
+        write(store, "C-2")
+        with store.transaction():
+            store.schedule("C-2", START + timedelta(days=1))
+            store.release(mine, "w1")
+        assert store.next_review("C-2") == START + timedelta(days=1)
 
     def test_a_lease_takes_whole_debtors(self, store: Any, second: Any) -> None:
         """A debtor's due cases go to one worker together; another takes none of them

@@ -63,6 +63,7 @@ __all__ = [
     "InvalidInput",
     "JournalCorrupted",
     "JournalProblem",
+    "LeaseLost",
     "MessageRefused",
     "PolicyInvalid",
     "PortfolioInvalid",
@@ -426,6 +427,30 @@ class StoreBusy(ArrearsError):
         super().__init__(
             f"the {store} store stayed busy with another writer for {waited:g} s: "
             "nothing was written; try again"
+        )
+
+
+class LeaseLost(ArrearsError):
+    """A worker's lease on a case it was reviewing ran out and another worker took the case.
+
+    A SQL store checks, as each transaction of a leased batch commits, that
+    the owner still holds the lease on every case of the batch (and renews
+    it).  When another worker took one of them after the lease ran out,
+    nothing of the transaction was stored: the other worker reviews those
+    cases, and the stale batch must not write over its work.  The tick
+    reports the batch's cases as errors and goes on with its next lease.
+
+    Attributes:
+        case_id: A case of the batch another worker holds now.
+        owner: The worker whose lease ran out.
+    """
+
+    def __init__(self, case_id: str, owner: str) -> None:
+        self.case_id = case_id
+        self.owner = owner
+        super().__init__(
+            f"case {case_id!r} is no longer leased to {owner!r} (the lease ran out and "
+            "another worker took it): nothing of the transaction was stored"
         )
 
 

@@ -53,7 +53,7 @@ from .case import Case, Channel, Outcome
 from .channels import DeliveryReport, OutboundMessage
 from .compliance import Proposal
 from .compliance.rules import local_moment
-from .errors import ArrearsError, ConcurrencyConflict, TransitionDenied
+from .errors import ArrearsError, ConcurrencyConflict, LeaseLost, TransitionDenied
 from .journal import JournalEntry
 from .logs import get_logger
 from .operations import agreements, charges, contacts, reviews, stages, tasks
@@ -1090,7 +1090,10 @@ def run_tick(
     journaled in a second transaction (a review with no message is finished
     in the first).  With an *owner*, cases are leased
     (`Store.lease`), so several workers share one tick without overlap; a
-    lease a dead worker held expires after *lease_for*.
+    lease a dead worker held expires after *lease_for*.  The batch's last
+    transaction gives its leases back (`Store.release` inside it); a SQL
+    store refuses to commit a batch whose lease ran out and was taken by
+    another worker (`LeaseLost`: its cases are reported as errors).
     """
     report = TickReport(now)
     run = _Run(rec, now, report)
@@ -1108,9 +1111,10 @@ def run_tick(
             chosen = store.due(now, size)
         if not chosen:
             break
-        _run_batch(run, chosen)
         if owner:
-            store.release(chosen, owner)
+            _leased_batch(run, chosen, owner)
+        else:
+            _run_batch(run, chosen)
         if left is not None:
             left -= len(chosen)
     _log.bind().info(
@@ -1124,26 +1128,55 @@ def run_tick(
     return report
 
 
-def _run_batch(run: _Run, case_ids: Sequence[str]) -> None:
+def _leased_batch(run: _Run, case_ids: Sequence[str], owner: str) -> None:
+    """Review a batch leased to *owner*; its leases go back with its last commit (or
+    after it, when the batch failed or lost its lease to another worker)."""
+    store = run.rec.store
+    try:
+        if _run_batch(run, case_ids, owner):
+            return
+    except LeaseLost as lost:
+        run.report.errors.extend((case_id, _said(lost)) for case_id in case_ids)
+        _log.bind().warning("lease_lost", cases=len(case_ids), case_id=lost.case_id)
+    except BaseException:
+        with contextlib.suppress(Exception):  # the error that stopped the tick is the one told
+            store.release(case_ids, owner)
+        raise
+    store.release(case_ids, owner)
+
+
+def _run_batch(run: _Run, case_ids: Sequence[str], owner: str | None = None) -> bool:
+    """Review a batch; with an *owner*, its last transaction gives its leases back.
+
+    Returns whether that transaction committed.
+    """
+    store = run.rec.store
     _ask(run, case_ids)
 
     def plan() -> list[_Review]:
         _read_debtors(run, case_ids)
         found = (_guarded(run, case_id, _plan_and_settle) for case_id in case_ids)
-        return [review for review in found if review is not None]
+        planned = [review for review in found if review is not None]
+        if owner and not planned:  # no message to hand over: this is the batch's last
+            store.release(case_ids, owner)
+        return planned
 
     planned = _batch_phase(run, case_ids, plan)
     if planned is None:
-        return
+        return False
+    if not planned:
+        return True
     for review in planned:
         _deliver(run.rec, review, run.report)
 
     def finish() -> list[_Review]:
         for review in planned:
             _guarded(run, review.case_id, _finisher(review))
+        if owner:
+            store.release(case_ids, owner)
         return planned
 
-    _batch_phase(run, [review.case_id for review in planned], finish)
+    return _batch_phase(run, [review.case_id for review in planned], finish) is not None
 
 
 def _read_debtors(run: _Run, case_ids: Sequence[str]) -> None:

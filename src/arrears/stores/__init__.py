@@ -16,15 +16,16 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConcurrencyConflict, SchemaMismatch, StoreBusy
+from ..errors import ConcurrencyConflict, LeaseLost, SchemaMismatch, StoreBusy
 from .sqlite import SQLiteStore
 
 if TYPE_CHECKING:
     from .postgres import PostgresStore
 
-# The two errors only stores raise, at hand where stores are opened.
+# The errors only stores raise, at hand where stores are opened.
 __all__ = [
     "ConcurrencyConflict",
+    "LeaseLost",
     "PostgresStore",
     "SQLiteStore",
     "SchemaMismatch",

@@ -45,6 +45,14 @@ Conflicts
     `ConcurrencyConflict` naming a case; the whole transaction is rolled
     back and every copy it touched dropped.  An error while writing the
     buffers early dooms the transaction: it can only roll back.
+
+Leases
+    While the batch `lease` last took is held, every outermost transaction
+    that writes checks first, in the database, that the owner still holds
+    the lease on each of its cases, and renews it (`Session._fence`): when
+    another worker took one after the lease ran out, nothing is written
+    (`LeaseLost`).  `release` inside a transaction gives the leases back in
+    that same check, at its commit.
 """
 
 from __future__ import annotations
@@ -52,12 +60,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from time import monotonic
 from types import TracebackType
 from typing import ClassVar, Final
 
 from ..case import Case
-from ..errors import ConcurrencyConflict, DuplicateCase, InvalidInput, UnknownCase
+from ..errors import ConcurrencyConflict, DuplicateCase, InvalidInput, LeaseLost, UnknownCase
 from ..events import apply_entry
 from ..journal import Head, JournalEntry
 from ._sql import case_body, case_from_body
@@ -113,6 +122,23 @@ class Copy:
         # The highest sequence number the journal holds for the case (-1: none), the
         # transaction's entries included: past the head only for rows added by hand.
         self.tail = tail
+
+
+class _Lease:
+    """The batch `lease` last took: its owner, its cases, and how to renew it."""
+
+    __slots__ = ("cases", "now", "owner", "since", "ttl")
+
+    def __init__(self, owner: str, now: datetime, ttl: timedelta, cases: Iterable[str]) -> None:
+        self.owner = owner
+        self.cases = dict.fromkeys(cases)
+        self.now = now  # the tick's moment: leases run in the tick's time
+        self.ttl = ttl
+        self.since = monotonic()  # when it was taken: a renewal adds the time spent since
+
+    def until(self) -> datetime:
+        """When the lease ends if renewed now: the time spent since it was taken on top."""
+        return self.now + self.ttl + timedelta(seconds=monotonic() - self.since)
 
 
 class _Level:
@@ -205,6 +231,10 @@ class Session(ABC):
         # When each case `due` or `lease` just returned was due (UTC): `due_at`
         # answers from here until the case is scheduled again, without a query.
         self._due_at: dict[str, datetime] = {}
+        # The batch `lease` last took, fenced at each commit while held; whether the open
+        # transaction gives it back at its commit (`release` inside a transaction).
+        self._lease: _Lease | None = None
+        self._releasing = False
 
     # -- what a backend supplies ---------------------------------------------------------------
     @abstractmethod
@@ -290,6 +320,13 @@ class Session(ABC):
     @abstractmethod
     def _update_cases(self, rows: list[UpdateRow]) -> None:
         """Write dirty rows where the version is still the one read; else `ConcurrencyConflict`."""
+
+    @abstractmethod
+    def _fence(self, owner: str, case_ids: list[str], until: datetime | None) -> set[str]:
+        """Set *owner*'s leases on *case_ids* to end at *until* (``None``: give them back).
+
+        Only rows *owner* still leases are changed; returns their case ids.
+        """
 
     # -- the identity map ---------------------------------------------------------------------
     def _refresh(self) -> None:
@@ -469,6 +506,7 @@ class Session(ABC):
         try:
             if self._doomed is not None:
                 raise self._doomed
+            self._check_lease()
             self._write_through(len(self._journal), len(self._new_order), len(self._ops))
             self._write_cases()
             self._commit()
@@ -479,9 +517,40 @@ class Session(ABC):
         for case_id in self._dirty:
             slot = slots[case_id]
             slot.stored = slot.case.version
+        self._after_commit()
         levels.clear()
         self._clear()
         self._trim()
+
+    def _check_lease(self) -> None:
+        """Before a commit that writes, while a lease is held: check in the database that
+        its owner still holds every case of it, and renew it (give it back when `release`
+        asked).  A case this transaction takes off the schedule has no row to check."""
+        lease = self._lease
+        if lease is None or not (
+            self._releasing or self._journal or self._new_order or self._ops or self._dirty
+        ):
+            return
+        gone = {case_id for case_id, at in self._ops if at is None}
+        wanted = [case_id for case_id in lease.cases if case_id not in gone]
+        if not wanted:
+            return
+        kept = self._fence(lease.owner, wanted, None if self._releasing else lease.until())
+        for case_id in wanted:
+            if case_id not in kept:  # another worker took it after the lease ran out
+                raise LeaseLost(case_id, lease.owner)
+
+    def _after_commit(self) -> None:
+        """Keep the held lease to what is left of it once a transaction committed."""
+        lease = self._lease
+        if lease is None:
+            return
+        if self._releasing:
+            self._lease = None
+            return
+        for case_id, at in self._ops:
+            if at is None:  # its review row is gone, and its lease with it
+                lease.cases.pop(case_id, None)
 
     def _abandon(self) -> None:
         levels = self._levels
@@ -525,6 +594,7 @@ class Session(ABC):
         self._scheduled.clear()
         self._dirty.clear()
         self._doomed = None
+        self._releasing = False
 
     def _sync(self) -> None:
         """Write the unit of work into the database's transaction, for a read that needs it.
@@ -782,8 +852,43 @@ class Session(ABC):
                 return found
         return self.next_review(case_id)
 
+    def _hold(self, owner: str, now: datetime, ttl: timedelta, case_ids: Sequence[str]) -> None:
+        """Remember the batch `lease` just took for *owner*: fenced at each commit."""
+        self._lease = _Lease(owner, now, ttl, case_ids) if case_ids else None
+
+    def release(self, case_ids: Sequence[str], owner: str) -> None:
+        """Give back *owner*'s leases on *case_ids* (others' leases are left alone).
+
+        Inside a transaction, when *case_ids* cover the batch `lease` last
+        took, its leases go back at the commit, in the check that every commit
+        makes while a lease is held (`LeaseLost` when another worker took one
+        of its cases): a tick's last transaction of a batch gives it back.
+        """
+        if not case_ids:
+            return
+        lease = self._lease
+        rest = list(case_ids)
+        if lease is not None and lease.owner == owner:
+            if self._levels and set(lease.cases) <= set(case_ids):
+                self._releasing = True
+                rest = [case_id for case_id in case_ids if case_id not in lease.cases]
+            else:
+                for case_id in case_ids:
+                    lease.cases.pop(case_id, None)
+                if not lease.cases:
+                    self._lease = None
+        if not rest:
+            return
+        if self._levels:
+            self._sync()
+            self._fence(owner, rest, None)
+            return
+        with self._transaction:
+            self._fence(owner, rest, None)
+
     def _forget(self) -> None:
         """Drop every copy and buffer (the store is closing)."""
+        self._lease = None
         self._levels.clear()
         self._clear()
         self._slots.clear()

@@ -200,6 +200,16 @@ _CHAINS: Final = (
     "SELECT c.id, j.seq, j.kind, j.at, j.body, j.hash FROM cases c "
     'LEFT JOIN journal j ON j.case_id = c.id ORDER BY c.id COLLATE "C", j.seq'
 )
+#: Fencing a held lease as a transaction commits (`Session._check_lease`): the rows the
+#: owner still leases are renewed, or given back; the others are another worker's now.
+_RENEW: Final = (
+    "UPDATE reviews SET lease_until = %(until)s "
+    "WHERE case_id = ANY(%(ids)s) AND lease_owner = %(owner)s RETURNING case_id"
+)
+_GIVE_BACK: Final = (
+    "UPDATE reviews SET lease_owner = NULL, lease_until = NULL "
+    "WHERE case_id = ANY(%(ids)s) AND lease_owner = %(owner)s RETURNING case_id"
+)
 _DUE: Final = (
     "SELECT case_id, review_at FROM reviews WHERE review_at <= %(now)s "
     "AND (lease_until IS NULL OR lease_until <= %(now)s) "
@@ -651,18 +661,13 @@ class PostgresStore(Session):
         rows.sort(key=lambda row: (row[1], row[0]))
         chosen = [row[0] for row in rows]
         self._batch_is(chosen, [row[1].astimezone(UTC) for row in rows])
+        self._hold(owner, now, ttl, chosen)
         return chosen
 
-    def release(self, case_ids: Sequence[str], owner: str) -> None:
-        """Give back *owner*'s leases on *case_ids* (others' leases are left alone)."""
-        if not case_ids:
-            return
-        self._sync()
-        self._execute(
-            "UPDATE reviews SET lease_owner = NULL, lease_until = NULL "
-            "WHERE case_id = ANY(%s) AND lease_owner = %s",
-            (list(case_ids), owner),
-        )
+    def _fence(self, owner: str, case_ids: list[str], until: datetime | None) -> set[str]:
+        query = _GIVE_BACK if until is None else _RENEW
+        rows = self._execute(query, {"ids": case_ids, "owner": owner, "until": until})
+        return {row[0] for row in rows}
 
 
 def _utc(at: datetime | None) -> datetime | None:

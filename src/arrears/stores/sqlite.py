@@ -479,17 +479,21 @@ class SQLiteStore(Session):
             [(owner, until, case_id) for case_id in chosen],
         )
         self._batch_is(chosen, [from_micros(row[1]) for row in rows])
+        self._hold(owner, now, ttl, chosen)
         return chosen
 
-    def release(self, case_ids: Sequence[str], owner: str) -> None:
-        """Give back *owner*'s leases on *case_ids* (others' leases are left alone)."""
-        if not self._levels:
-            with self._transaction:
-                self.release(case_ids, owner)
-            return
-        self._sync()
-        self._db.executemany(
-            "UPDATE reviews SET lease_owner = NULL, lease_until = NULL "
-            "WHERE case_id = ? AND lease_owner = ?",
-            [(case_id, owner) for case_id in case_ids],
-        )
+    def _fence(self, owner: str, case_ids: list[str], until: datetime | None) -> set[str]:
+        """The rows still *owner*'s, read and then renewed or given back, in chunks (the
+        transaction holds the file's write lock: nothing changes them in between)."""
+        kept: set[str] = set()
+        change = "lease_owner = NULL, lease_until = NULL"
+        params: tuple[int, ...] = ()
+        if until is not None:
+            change, params = "lease_until = ?", (to_micros(until),)
+        for start in range(0, len(case_ids), _AHEAD_CHUNK):
+            chunk = case_ids[start : start + _AHEAD_CHUNK]
+            where = f"WHERE lease_owner = ? AND case_id IN ({', '.join('?' * len(chunk))})"
+            rows = self._db.execute(f"SELECT case_id FROM reviews {where}", (owner, *chunk))
+            kept.update(row[0] for row in rows)
+            self._db.execute(f"UPDATE reviews SET {change} {where}", (*params, owner, *chunk))
+        return kept
