@@ -26,11 +26,13 @@ from arrears.policy import load_policy
 pytest.importorskip("psycopg", reason="pip install 'arrears[postgres]'")
 
 from arrears.stores._sql import SCHEMA_VERSION
-from arrears.stores.postgres import _LEASE_LOCK, PostgresStore
+from arrears.stores.postgres import _DEBTOR_LOCK, PostgresStore
 
 T0 = datetime(2026, 10, 1, 1, 0, tzinfo=UTC)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CN_POLICY = Path(__file__).resolve().parent.parent / "examples/policies/cn_consumer_loan.yaml"
+#: What a worker leasing the debtors given holds until its leases commit.
+LEASE_LOCK = f"SELECT d FROM unnest(%s::text[]) AS d WHERE {_DEBTOR_LOCK}"
 
 
 @pytest.fixture(scope="module")
@@ -241,11 +243,11 @@ def test_a_debtor_leased_in_one_schema_does_not_hold_back_the_same_id_in_another
     with fresh_schema(url) as elsewhere, psycopg.connect(url) as other:
         other.execute(f"SET search_path TO {elsewhere}")
         # What a worker leasing D-1 in the other schema holds until its leases commit.
-        assert other.execute(_LEASE_LOCK, (["D-1"],)).fetchall() == [("D-1",)]
+        assert other.execute(LEASE_LOCK, (["D-1"],)).fetchall() == [("D-1",)]
         assert store.lease(T0, 10, "one", timedelta(minutes=1)) == ["C-1"]
         # The same debtor id in this schema, being leased by another worker, is skipped.
         other.execute(f"SET search_path TO {schema}")
-        assert other.execute(_LEASE_LOCK, (["D-2"],)).fetchall() == [("D-2",)]
+        assert other.execute(LEASE_LOCK, (["D-2"],)).fetchall() == [("D-2",)]
         add(store, make_case, "C-2", debtor="D-2")
         store.schedule("C-2", T0)
         later = T0 + timedelta(minutes=2)

@@ -48,10 +48,10 @@ Conflicts
 
 Leases
     While the batch `lease` last took is held, every outermost transaction
-    that writes checks first, in the database, that the owner still holds
-    the lease on each of its cases, and renews it (`Session._fence`): when
-    another worker took one after the lease ran out, nothing is written
-    (`LeaseLost`).  `release` inside a transaction gives the leases back in
+    that writes checks at its commit, in the database, that the owner still
+    holds the lease on each of its cases, and renews it (`Session._fence`):
+    when another worker took one after the lease ran out, nothing is
+    committed (`LeaseLost`).  `release` inside a transaction gives the leases back in
     that same check, at its commit.
 """
 
@@ -66,7 +66,7 @@ from types import TracebackType
 from typing import ClassVar, Final
 
 from ..case import Case
-from ..errors import ConcurrencyConflict, DuplicateCase, InvalidInput, LeaseLost, UnknownCase
+from ..errors import ConcurrencyConflict, DuplicateCase, InvalidInput, UnknownCase
 from ..events import apply_entry
 from ..journal import Head, JournalEntry
 from ._sql import case_body, case_from_body
@@ -322,10 +322,14 @@ class Session(ABC):
         """Write dirty rows where the version is still the one read; else `ConcurrencyConflict`."""
 
     @abstractmethod
-    def _fence(self, owner: str, case_ids: list[str], until: datetime | None) -> set[str]:
+    def _fence(
+        self, owner: str, case_ids: list[str], until: datetime | None, *, strict: bool
+    ) -> None:
         """Set *owner*'s leases on *case_ids* to end at *until* (``None``: give them back).
 
-        Only rows *owner* still leases are changed; returns their case ids.
+        Only rows *owner* still leases are changed.  With *strict*, raise
+        `LeaseLost` (at the latest when the transaction commits, before
+        anything is committed) when one of them is no longer *owner*'s.
         """
 
     # -- the identity map ---------------------------------------------------------------------
@@ -506,8 +510,8 @@ class Session(ABC):
         try:
             if self._doomed is not None:
                 raise self._doomed
-            self._check_lease()
             self._write_through(len(self._journal), len(self._new_order), len(self._ops))
+            self._check_lease()
             self._write_cases()
             self._commit()
         except BaseException:
@@ -523,9 +527,10 @@ class Session(ABC):
         self._trim()
 
     def _check_lease(self) -> None:
-        """Before a commit that writes, while a lease is held: check in the database that
-        its owner still holds every case of it, and renew it (give it back when `release`
-        asked).  A case this transaction takes off the schedule has no row to check."""
+        """At a commit that writes, while a lease is held: check in the database that its
+        owner still holds every case of it, and renew it (give it back when `release`
+        asked); the rows stay locked to the commit.  A case this transaction takes off
+        the schedule has no row to check."""
         lease = self._lease
         if lease is None or not (
             self._releasing or self._journal or self._new_order or self._ops or self._dirty
@@ -535,10 +540,7 @@ class Session(ABC):
         wanted = [case_id for case_id in lease.cases if case_id not in gone]
         if not wanted:
             return
-        kept = self._fence(lease.owner, wanted, None if self._releasing else lease.until())
-        for case_id in wanted:
-            if case_id not in kept:  # another worker took it after the lease ran out
-                raise LeaseLost(case_id, lease.owner)
+        self._fence(lease.owner, wanted, None if self._releasing else lease.until(), strict=True)
 
     def _after_commit(self) -> None:
         """Keep the held lease to what is left of it once a transaction committed."""
@@ -881,10 +883,10 @@ class Session(ABC):
             return
         if self._levels:
             self._sync()
-            self._fence(owner, rest, None)
+            self._fence(owner, rest, None, strict=False)
             return
         with self._transaction:
-            self._fence(owner, rest, None)
+            self._fence(owner, rest, None, strict=False)
 
     def _forget(self) -> None:
         """Drop every copy and buffer (the store is closing)."""

@@ -41,9 +41,10 @@ thread at a time; threads and stores can share a pool (``pool=``).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -52,7 +53,7 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
-from ..errors import ConcurrencyConflict, DuplicateCase, InvalidInput
+from ..errors import ConcurrencyConflict, DuplicateCase, InvalidInput, LeaseLost
 from ..journal import Head, JournalEntry
 from ._session import CACHE_SIZE, CaseRow, Session, Stamp, StoredCase, UpdateRow
 from ._sql import SCHEMA_VERSION, Migration, entry_from_row, pending
@@ -145,36 +146,41 @@ _SCHEDULE_MANY: Final = (
     "ON CONFLICT (case_id) DO UPDATE SET review_at = excluded.review_at"
 )
 _UNSCHEDULE_MANY: Final = "DELETE FROM reviews WHERE case_id = ANY(%s::text[])"
-#: Leasing takes whole debtors (a debtor's due cases go to one worker at a time, so a
-#: cap over the debtor's loans holds under any number of workers), in one transaction:
-#: the debtors of the earliest due cases none of whose cases another worker holds (rows
-#: another worker is choosing at this instant are skipped)...
-_LEASE_CANDIDATES: Final = """
-SELECT c.debtor_id FROM reviews r JOIN cases c ON c.id = r.case_id
-WHERE r.review_at <= %(now)s
-  AND (r.lease_until IS NULL OR r.lease_until <= %(now)s OR r.lease_owner = %(owner)s)
-  AND NOT c.debtor_id = ANY(%(skip)s)
-  AND NOT EXISTS (
-      SELECT 1 FROM cases o JOIN reviews h ON h.case_id = o.id
-      WHERE o.debtor_id = c.debtor_id AND h.lease_owner <> %(owner)s
-        AND h.lease_until > %(now)s
-  )
-ORDER BY r.review_at, r.case_id
-LIMIT %(limit)s
-FOR UPDATE OF r SKIP LOCKED
-"""
+#: The fewest cases a transaction adds for the store to gather statistics after its commit.
+_ANALYZE_AFTER: Final = 1_000
 #: Rounds of `lease` when every debtor it found was being leased by another worker.
 _LEASE_ROUNDS: Final = 5
 #: The first key of the advisory locks on debtors ("arre"), apart from a host's own locks.
 _LOCK_SPACE: Final = 0x61727265
-#: ... each held by a transaction-scoped advisory lock until the leases are committed
-#: (a debtor another worker is leasing at this instant is skipped).  Advisory locks
-#: belong to the database, not the schema: the key names the schema too, or a debtor
-#: id in one schema would hold back the same id's leasing in another ...
-_LEASE_LOCK: Final = (
-    "SELECT d FROM unnest(%s::text[]) AS d "
-    f"WHERE pg_try_advisory_xact_lock({_LOCK_SPACE}, hashtext(current_schema() || '/' || d))"
+#: Whether the transaction now holds debtor ``d`` (a debtor another worker is leasing
+#: at this instant is not waited for).  Advisory locks belong to the database, not the
+#: schema: the key names the schema too, or a debtor id in one schema would hold back
+#: the same id's leasing in another.
+_DEBTOR_LOCK: Final = (
+    f"pg_try_advisory_xact_lock({_LOCK_SPACE}, hashtext(current_schema() || '/' || d))"
 )
+#: Leasing takes whole debtors (a debtor's due cases go to one worker at a time, so a
+#: cap over the debtor's loans holds under any number of workers), in one transaction:
+#: the debtors of the earliest due cases none of whose cases another worker holds (rows
+#: another worker is choosing at this instant are skipped), each with whether it is now
+#: held by a transaction-scoped advisory lock until the leases are committed ...
+_LEASE_CANDIDATES: Final = f"""
+WITH due AS MATERIALIZED (
+    SELECT c.debtor_id FROM reviews r JOIN cases c ON c.id = r.case_id
+    WHERE r.review_at <= %(now)s
+      AND (r.lease_until IS NULL OR r.lease_until <= %(now)s OR r.lease_owner = %(owner)s)
+      AND NOT c.debtor_id = ANY(%(skip)s)
+      AND NOT EXISTS (
+          SELECT 1 FROM cases o JOIN reviews h ON h.case_id = o.id
+          WHERE o.debtor_id = c.debtor_id AND h.lease_owner <> %(owner)s
+            AND h.lease_until > %(now)s
+      )
+    ORDER BY r.review_at, r.case_id
+    LIMIT %(limit)s
+    FOR UPDATE OF r SKIP LOCKED
+)
+SELECT d, {_DEBTOR_LOCK} FROM (SELECT DISTINCT debtor_id FROM due) AS found(d) ORDER BY d
+"""
 #: ... then every due case of those debtors, unless another worker's lease holds one
 #: of them (read after the locks: a lease committed meanwhile is seen); a row another
 #: transaction is writing is skipped, not waited for (its case comes in a later batch).
@@ -215,6 +221,12 @@ _DUE: Final = (
     "AND (lease_until IS NULL OR lease_until <= %(now)s) "
     "ORDER BY review_at, case_id LIMIT %(limit)s"
 )
+
+
+#: A write held back (`PostgresStore._flush`): the statement, its parameters, its check.
+_Pending = tuple[
+    str, Sequence[Any] | Mapping[str, Any] | None, Callable[[list[tuple[Any, ...]]], None] | None
+]
 
 
 def _entry_row(entry: JournalEntry) -> tuple[Any, ...]:
@@ -274,6 +286,9 @@ class PostgresStore(Session):
         self._conn: psycopg.Connection[Any] | None = None
         self._held: ExitStack | None = None
         self._queued: list[str] = []
+        # Writes held back to go together in one round trip (a pipeline) before the next
+        # statement or the commit, each with what checks its rows (`_flush`).
+        self._pending: list[_Pending] = []
         self._names = 0
         self._owns_pool = pool is None
         if pool is None:
@@ -369,6 +384,8 @@ class PostgresStore(Session):
         if conn is None:
             with self._pooled() as pooled:
                 return pooled.execute(query, params)
+        if self._pending:
+            self._flush()
         if not self._queued:
             return conn.execute(query, params)
         return self._with_queued(conn, query, params)
@@ -385,8 +402,37 @@ class PostgresStore(Session):
             pass
         return cursor
 
+    def _hold_back(
+        self,
+        query: str,
+        params: Sequence[Any] | Mapping[str, Any] | None = None,
+        check: Callable[[list[tuple[Any, ...]]], None] | None = None,
+    ) -> None:
+        """Send *query* with the next statement or the commit (`_flush`); *check* is given
+        its rows then, and may raise to stop the transaction before anything commits."""
+        self._pending.append((query, params, check))
+
+    def _flush(self, *reads: tuple[str, Sequence[Any]]) -> list[list[tuple[Any, ...]]]:
+        """The queued commands, the writes held back and *reads* in one round trip (a
+        pipeline), in that order; then each write's check; returns each read's rows."""
+        conn = self._conn
+        assert conn is not None
+        queued, self._queued = self._queued, []
+        pending, self._pending = self._pending, []
+        with conn.pipeline():
+            for command in queued:
+                conn.execute(command)
+            written = [conn.execute(query, params) for query, params, _ in pending]
+            read = [conn.execute(query, params) for query, params in reads]
+        for cursor, (_, _, check) in zip(written, pending, strict=True):
+            if check is not None:
+                check(cursor.fetchall() if cursor.description else [])
+        return [cursor.fetchall() for cursor in read]
+
     def _send_queued(self, *then: str) -> None:
         """Send the queued commands (and *then*, literal SQL), if any, in one round trip."""
+        if self._pending:
+            self._flush()
         conn = self._conn
         commands = [*self._queued, *then]
         if conn is not None and commands:
@@ -409,17 +455,35 @@ class PostgresStore(Session):
         self._queued = ["BEGIN"]
 
     def _commit(self) -> None:
-        if self._queued[:1] == ["BEGIN"]:
+        if self._queued[:1] == ["BEGIN"] and not self._pending:
             self._queued = []  # nothing was sent and nothing is left to write
         else:
             self._send_queued("COMMIT")
+            if len(self._new_order) >= _ANALYZE_AFTER:
+                self._analyze(len(self._new_order))
         self._end()
+
+    def _analyze(self, added: int) -> None:
+        """After a bulk load, gather the tables' statistics now, as autovacuum would at its
+        next round (up to a minute later): a tick meanwhile would plan its leases and reads
+        on none, scanning whole tables.  The same rule as autovacuum's: more rows than a
+        tenth of what the table held.  A role that does not own the tables is only warned."""
+        conn = self._conn
+        assert conn is not None
+        row = conn.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = 'cases'::regclass"
+        ).fetchone()
+        held = -1.0 if row is None else float(row[0])
+        if held < 0 or added * 10 > held:  # -1: never analyzed
+            with contextlib.suppress(psycopg.Error):  # the load is committed whatever happens
+                conn.execute("ANALYZE cases, journal, reviews")
 
     def _rollback(self) -> None:
         conn = self._conn
         try:
             if conn is not None and self._queued[:1] != ["BEGIN"] and not conn.closed:
                 self._queued = []
+                self._pending = []
                 conn.execute("ROLLBACK")
         finally:
             self._end()
@@ -429,20 +493,28 @@ class PostgresStore(Session):
         held, self._held = self._held, None
         self._conn = None
         self._queued = []
+        self._pending = []
         if held is not None:
             held.close()
 
     # Savepoints are named by depth (a released name is free again): the statements sent
     # repeat exactly, so psycopg's cache of parsed queries serves them.
     def _savepoint(self, depth: int) -> None:
-        self._queued.append(f"SAVEPOINT level_{depth}")
+        self._command(f"SAVEPOINT level_{depth}")
 
     def _release(self, depth: int) -> None:
-        self._queued.append(f"RELEASE SAVEPOINT level_{depth}")
+        self._command(f"RELEASE SAVEPOINT level_{depth}")
 
     def _rollback_to(self, depth: int) -> None:
-        self._queued.append(f"ROLLBACK TO SAVEPOINT level_{depth}")
-        self._queued.append(f"RELEASE SAVEPOINT level_{depth}")
+        self._command(f"ROLLBACK TO SAVEPOINT level_{depth}")
+        self._command(f"RELEASE SAVEPOINT level_{depth}")
+
+    def _command(self, command: str) -> None:
+        """Queue a transaction command, after the writes held back when there are any."""
+        if self._pending:
+            self._hold_back(command)
+        else:
+            self._queued.append(command)
 
     def _changed_elsewhere(self) -> bool:
         """Always: PostgreSQL does not say; a copy is checked once per transaction."""
@@ -462,16 +534,25 @@ class PostgresStore(Session):
         if not case_ids:
             return {}
         chains: dict[str, list[JournalEntry]] = {case_id: [] for case_id in case_ids}
-        for row in self._fetchall(
-            f"SELECT {_ENTRY_COLUMNS} FROM journal WHERE case_id = ANY(%s) ORDER BY case_id, seq",
-            (case_ids,),
-        ):
+        read = (
+            (
+                f"SELECT {_ENTRY_COLUMNS} FROM journal "
+                "WHERE case_id = ANY(%s) ORDER BY case_id, seq",
+                (case_ids,),
+            ),
+            (
+                "SELECT id, version, head_seq, head_hash, body FROM cases WHERE id = ANY(%s)",
+                (case_ids,),
+            ),
+        )
+        if self._conn is None:
+            entries, cases = (self._fetchall(query, params) for query, params in read)
+        else:  # in one round trip
+            entries, cases = self._flush(*read)
+        for row in entries:
             chains[row[0]].append(entry_from_row(row))
         found: dict[str, tuple[StoredCase, list[JournalEntry]]] = {}
-        for case_id, version, head_seq, head_hash, body in self._fetchall(
-            "SELECT id, version, head_seq, head_hash, body FROM cases WHERE id = ANY(%s)",
-            (case_ids,),
-        ):
+        for case_id, version, head_seq, head_hash, body in cases:
             chain = chains[case_id]
             tail = chain[-1].seq if chain else -1
             found[case_id] = ((version, head_seq, head_hash, body, tail), chain)
@@ -553,29 +634,27 @@ class PostgresStore(Session):
             raise ConcurrencyConflict(case_id, seq) from err
 
     def _write_schedule(self, latest: dict[str, datetime | None]) -> None:
-        conn = self._conn
-        assert conn is not None
         scheduled = [(case_id, at) for case_id, at in latest.items() if at is not None]
         dropped = [case_id for case_id, at in latest.items() if at is None]
-        statements: list[str] = []
-        params: list[Any] = []
         if scheduled:
-            statements.append(_SCHEDULE_MANY)
-            params += [[case_id for case_id, _ in scheduled], [at for _, at in scheduled]]
+            self._hold_back(
+                _SCHEDULE_MANY,
+                ([case_id for case_id, _ in scheduled], [at for _, at in scheduled]),
+            )
         if dropped:
-            statements.append(_UNSCHEDULE_MANY)
-            params.append(dropped)
-        self._with_queued(conn, ";\n".join(statements), params)
+            self._hold_back(_UNSCHEDULE_MANY, (dropped,))
 
     def _update_cases(self, rows: list[UpdateRow]) -> None:
-        columns = [list(column) for column in zip(*rows, strict=True)]
-        written = {row[0] for row in self._fetchall(_UPDATE_CASES, columns)}
-        if len(written) == len(rows):
-            return
-        for row in rows:  # name a case whose row another writer changed
-            if row[4] not in written:
-                found = self._fetchone("SELECT version FROM cases WHERE id = %s", (row[4],))
-                raise ConcurrencyConflict(row[4], row[5], None if found is None else found[0])
+        def check(found: list[tuple[Any, ...]]) -> None:
+            written = {row[0] for row in found}
+            if len(written) == len(rows):
+                return
+            for row in rows:  # name a case whose row another writer changed
+                if row[4] not in written:
+                    now = self._fetchone("SELECT version FROM cases WHERE id = %s", (row[4],))
+                    raise ConcurrencyConflict(row[4], row[5], None if now is None else now[0])
+
+        self._hold_back(_UPDATE_CASES, [list(column) for column in zip(*rows, strict=True)], check)
 
     # -- every case ---------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -648,11 +727,11 @@ class PostgresStore(Session):
             self._sync()
             for _ in range(_LEASE_ROUNDS):
                 params["skip"] = skip
-                candidates = self._execute(_LEASE_CANDIDATES, params)
-                found = sorted({row[0] for row in candidates})
+                candidates = self._execute(_LEASE_CANDIDATES, params).fetchall()
+                found = [debtor_id for debtor_id, _ in candidates]
                 if not found:
                     break
-                locked = [row[0] for row in self._execute(_LEASE_LOCK, (found,))]
+                locked = [debtor_id for debtor_id, held in candidates if held]
                 if locked:
                     params["debtors"] = locked
                     rows = self._execute(_LEASE_DEBTORS, params).fetchall()
@@ -664,10 +743,18 @@ class PostgresStore(Session):
         self._hold(owner, now, ttl, chosen)
         return chosen
 
-    def _fence(self, owner: str, case_ids: list[str], until: datetime | None) -> set[str]:
+    def _fence(
+        self, owner: str, case_ids: list[str], until: datetime | None, *, strict: bool
+    ) -> None:
+        def check(found: list[tuple[Any, ...]]) -> None:
+            kept = {row[0] for row in found}
+            for case_id in case_ids:
+                if case_id not in kept:  # another worker took it after the lease ran out
+                    raise LeaseLost(case_id, owner)
+
         query = _GIVE_BACK if until is None else _RENEW
-        rows = self._execute(query, {"ids": case_ids, "owner": owner, "until": until})
-        return {row[0] for row in rows}
+        params = {"ids": case_ids, "owner": owner, "until": until}
+        self._hold_back(query, params, check if strict else None)
 
 
 def _utc(at: datetime | None) -> datetime | None:

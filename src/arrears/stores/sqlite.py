@@ -26,7 +26,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final, Literal
 
-from ..errors import ConcurrencyConflict, InvalidInput, StoreBusy
+from ..errors import ConcurrencyConflict, InvalidInput, LeaseLost, StoreBusy
 from ..journal import Head, JournalEntry
 from ._session import CACHE_SIZE, CaseRow, Session, Stamp, StoredCase, UpdateRow
 from ._sql import (
@@ -482,7 +482,9 @@ class SQLiteStore(Session):
         self._hold(owner, now, ttl, chosen)
         return chosen
 
-    def _fence(self, owner: str, case_ids: list[str], until: datetime | None) -> set[str]:
+    def _fence(
+        self, owner: str, case_ids: list[str], until: datetime | None, *, strict: bool
+    ) -> None:
         """The rows still *owner*'s, read and then renewed or given back, in chunks (the
         transaction holds the file's write lock: nothing changes them in between)."""
         kept: set[str] = set()
@@ -496,4 +498,6 @@ class SQLiteStore(Session):
             rows = self._db.execute(f"SELECT case_id FROM reviews {where}", (owner, *chunk))
             kept.update(row[0] for row in rows)
             self._db.execute(f"UPDATE reviews SET {change} {where}", (*params, owner, *chunk))
-        return kept
+        lost = next((case_id for case_id in case_ids if case_id not in kept), None)
+        if strict and lost is not None:  # another worker took it after the lease ran out
+            raise LeaseLost(lost, owner)
