@@ -136,7 +136,7 @@ class Store(Protocol):
         ...
 
     def release(self, case_ids: Sequence[str], owner: str) -> None:
-        """Give back *owner*'s leases on *case_ids*."""
+        """Give back *owner*'s leases on *case_ids* (inside a transaction: at its commit)."""
         ...
 
     def transaction(self) -> AbstractContextManager[None]:

@@ -51,8 +51,8 @@ Leases
     that writes checks at its commit, in the database, that the owner still
     holds the lease on each of its cases, and renews it (`Session._fence`):
     when another worker took one after the lease ran out, nothing is
-    committed (`LeaseLost`).  `release` inside a transaction gives the leases back in
-    that same check, at its commit.
+    committed (`LeaseLost`).  `release` inside a transaction gives the
+    leases back in that same check, at its commit.
 """
 
 from __future__ import annotations
