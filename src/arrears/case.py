@@ -739,6 +739,22 @@ def party_of(relationship: str) -> Party:
     return Party.EMPLOYER if relationship == Relationship.EMPLOYER else Party.THIRD_PARTY
 
 
+class PersonsProblem(ValueError):
+    """A case's persons and contact points do not fit together (a `ValueError`).
+
+    Attributes:
+        field: The field, e.g. ``contacts.2.person``.
+        value: The value given there (an id or a party: never an address).
+        expected: What would have been accepted.
+    """
+
+    def __init__(self, field: str, value: Any, expected: str, message: str | None = None) -> None:
+        self.field = field
+        self.value = value
+        self.expected = expected
+        super().__init__(message or f"{field}: got {value!r}, expected {expected}")
+
+
 def _with_persons(
     debtor: str, persons: tuple[Person, ...], contacts: tuple[ContactPoint, ...]
 ) -> tuple[ContactPoint, ...]:
@@ -753,7 +769,12 @@ def _with_persons(
     for index, person in enumerate(persons):
         if person.id == debtor or person.id in relationships:
             what = "the debtor's id" if person.id == debtor else "an id listed twice"
-            raise ValueError(f"persons.{index}.id: got {person.id!r}, {what}; expected a new id")
+            raise PersonsProblem(
+                f"persons.{index}.id",
+                person.id,
+                "a new id",
+                f"persons.{index}.id: got {person.id!r}, {what}; expected a new id",
+            )
         relationships[person.id] = person.relationship
     checked: list[ContactPoint] = []
     for index, point in enumerate(contacts):
@@ -766,19 +787,54 @@ def _with_persons(
         elif name in relationships:
             expected = party_of(relationships[name])
         else:
-            raise ValueError(
-                f"contacts.{index}.person: got {name!r}, expected the debtor's id or one of "
-                f"the persons {sorted(relationships)}"
+            raise PersonsProblem(
+                f"contacts.{index}.person",
+                name,
+                f"the debtor's id or one of the persons {sorted(relationships)}",
             )
         if point.party != expected:
             if "party" in point.model_fields_set:
-                raise ValueError(
-                    f"contacts.{index}.party: got {point.party!r}, expected {expected.value!r} "
-                    f"for person {name!r}"
+                raise PersonsProblem(
+                    f"contacts.{index}.party",
+                    point.party,
+                    f"{expected.value!r} for person {name!r}",
                 )
             point = point.model_copy(update={"party": expected.value})
         checked.append(point)
     return tuple(checked)
+
+
+def persons_and_contacts(
+    case: Case, change: Mapping[str, Any]
+) -> tuple[tuple[Person, ...], tuple[ContactPoint, ...]]:
+    """The persons and contact points of *case* after *change*, checked together.
+
+    *change* holds ``persons`` (every person after it) and, optionally,
+    ``contacts`` (every contact point after it; absent, the case's own stay).
+    The same checks as a case opened with them: ids unique, no person with the
+    debtor's id, every contact point's person one of them, its party theirs.
+
+    Raises:
+        PersonsProblem: a check fails (naming the field, e.g. ``persons.1.id``, and the value).
+        pydantic.ValidationError: a person or contact point that is not one.
+    """
+    persons = tuple(Person.model_validate(person) for person in change["persons"])
+    if len(persons) > CONTACTS:
+        raise PersonsProblem("persons", len(persons), f"at most {CONTACTS} persons")
+    given = change.get("contacts")
+    contacts = (
+        case.contacts
+        if given is None
+        else tuple(ContactPoint.model_validate(point) for point in given)
+    )
+    if len(contacts) > CONTACTS:
+        raise PersonsProblem("contacts", len(contacts), f"at most {CONTACTS} contact points")
+    seen: set[str] = set()
+    for index, point in enumerate(contacts):
+        if point.id in seen:
+            raise PersonsProblem(f"contacts.{index}.id", point.id, "an id not listed before")
+        seen.add(point.id)
+    return persons, _with_persons(case.debtor.id, persons, contacts)
 
 
 def set_field(case: Case, name: str, value: Any) -> None:

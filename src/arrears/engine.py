@@ -23,7 +23,7 @@ from datetime import date, datetime, time, timedelta
 from typing import IO, Any, Literal
 
 from .agreements import Charges
-from .case import Case, Channel, Hold, HoldKind, Outcome, Party
+from .case import Case, Channel, ContactPoint, Hold, HoldKind, Outcome, Party, Person
 from .channels import ChannelAdapter
 from .checkpoints import Anchors, Checkpoint, CheckpointLog
 from .clock import Clock, SettableClock, SystemClock, require_aware
@@ -49,6 +49,7 @@ from .operations import (
     tasks,
 )
 from .operations import cases as opening
+from .operations import persons as people
 from .operations.results import DebtorPayment, PaymentResult, Reversal, Waiver
 from .plans import Instalment, Promise, RepaymentPlan
 from .policy import Facts, Policy, SendAction, TaskAction
@@ -616,6 +617,42 @@ class Engine:
             InvalidInput: a time that is not a `datetime.time`, or an empty span.
         """
         return contacts.record_inconvenient(self._recorder, case_id, start, end, at=at, actor=actor)
+
+    @operation
+    def update_persons(
+        self,
+        case_id: str,
+        persons: Iterable[Person | Mapping[str, Any]],
+        *,
+        contacts: Iterable[ContactPoint | Mapping[str, Any]] | None = None,
+        reason: str | None = None,
+        at: datetime | None = None,
+        actor: Actor = SYSTEM,
+    ) -> JournalEntry:
+        """Record who the case's persons are from now on, and how they stand to the debtor.
+
+        *persons* is every person of the case after the change (`Person`): a
+        new contact person, a spouse, the executor of a deceased debtor's
+        estate are added; a relationship that ends is a new relationship (a
+        divorced spouse becomes ``other``, a third party). *contacts*, when
+        given, is every contact point after the change: the case's own, each
+        with its channel and address unchanged (its ``person`` may change), and
+        any new ones (a new person's phone). Journaled as ``persons_changed``
+        with *reason*; compliance judges every contact after it with the
+        persons as they stand then, and calls recorded before it count for the
+        person they reached, with the relationship that person has at the
+        moment judged.
+
+        Raises:
+            InvalidInput: a person or contact point that is not one, an id
+                listed twice or the debtor's, a contact point naming a person
+                not listed (a person with contact points stays a person: change
+                the relationship), a contact point dropped or moved to another
+                channel or address, or a *reason* over 500 characters.
+        """
+        return people.update_persons(
+            self._recorder, case_id, persons, contacts=contacts, reason=reason, at=at, actor=actor
+        )
 
     def judge_contact(
         self,

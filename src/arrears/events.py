@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import Any, Final, NotRequired, Protocol, TypedDict, cast
 
 from .agreements import Accrual
-from .case import Case, Hold, set_field
+from .case import Case, Hold, persons_and_contacts, set_field
 from .errors import ArrearsError, InvalidInput, JournalCorrupted, JournalProblem
 from .journal import Head, JournalEntry, verify_chain
 from .plans import PlanStatus, Promise, PromiseStatus, RepaymentPlan
@@ -58,6 +58,7 @@ __all__ = [
     "OutboxIntentData",
     "PaymentData",
     "PaymentReversedData",
+    "PersonsChangedData",
     "PlanInstalmentLateData",
     "PlanResolvedData",
     "PlanStartedData",
@@ -216,6 +217,22 @@ class InconvenientData(TypedDict):
 
     spans: list[list[str]]
     actor: str
+
+
+class PersonsChangedData(TypedDict):
+    """The persons other than the debtor, and the contact points, from this moment on.
+
+    ``persons`` is every person of the case after the change, each
+    ``{"id", "relationship"}``: a person left out is no longer one (a divorced
+    spouse no longer the spouse), a new one is added (an executor after a
+    death). ``contacts`` (each a contact point as JSON) is every contact point
+    after the change, when it changed; absent, the case's contact points stay.
+    """
+
+    persons: list[dict[str, str]]
+    actor: str
+    contacts: NotRequired[list[dict[str, Any]]]
+    reason: NotRequired[str]
 
 
 class ContactDeniedData(TypedDict):
@@ -466,6 +483,13 @@ def _variant(case: Case, at: datetime, data: VariantAssignedData) -> None:
     case.variant = data["variant"]
 
 
+def _persons_changed(case: Case, at: datetime, data: PersonsChangedData) -> None:
+    """The persons (and the contact points, when the entry names them), checked together."""
+    persons, contacts = persons_and_contacts(case, data)
+    set_field(case, "persons", persons)
+    set_field(case, "contacts", contacts)
+
+
 #: Validated as Task.model_validate does, without its wrapper: a tick opens a
 #: task on every case in a calling stage (bench: tick_memory).
 _TASK: Final = Task.__pydantic_validator__
@@ -711,6 +735,7 @@ _DECLARED: Final = (
     _kind("opt_out", OptOutData, None),
     _kind("inconvenient", InconvenientData, None),
     _kind("contact_denied", ContactDeniedData, None),
+    _kind("persons_changed", PersonsChangedData, _persons_changed),
     _kind("notice", NoticeData, _notice),
     _kind("hold_added", HoldAddedData, _hold_added),
     _kind("hold_released", HoldReleasedData, _hold_released),
