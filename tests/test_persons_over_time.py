@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -29,7 +29,10 @@ HOUR = timedelta(hours=1)
 SPOUSE = {"id": "sam", "relationship": "spouse"}
 SAM_MOBILE = {"id": "sam-mobile", "channel": "call", "address": "+16175550110", "person": "sam"}
 # A collection call that says what it is (12 CFR 1006.18(e)).
-ABOUT_THE_DEBT = "This is a debt collector calling about the debt you owe."
+ABOUT_THE_DEBT = (
+    "This is a debt collector. This is an attempt to collect a debt, and any information "
+    "obtained will be used for that purpose."
+)
 
 
 def regf_case(**changes: Any) -> dict[str, Any]:
@@ -220,3 +223,107 @@ class TestForged:
         assert body != last.body
         chain[-1] = JournalEntry(last.case_id, last.seq, last.kind, last.at, body, last.hash)
         assert [problem.problem for problem in engine.verify()] == ["changed"]
+
+
+class TestWhatAPersonSays:
+    """Whose statement binds what: a person other than the debtor (the spouse, an executor)
+    speaks for themselves about media and times; a request to stop binds the consumer."""
+
+    def test_a_spouse_opting_out_of_calls_binds_calls_to_the_spouse_only(self) -> None:
+        """12 CFR 1006.14(h)(1): not "with the person if the person has requested"."""
+        engine = regf_engine()
+        entry = engine.record_opt_out("US-1", "call", person="sam", at=T0)
+        assert entry.data == {"channel": "call", "actor": "system", "person": "sam"}
+        assert engine.judge_contact("US-1", call("sam-mobile"), at=T0 + HOUR).rules == (
+            "US-MEDIUM",
+        )
+        assert engine.judge_contact("US-1", call("mobile"), at=T0 + HOUR).allowed
+
+    def test_the_debtors_own_opt_out_of_calls_still_binds_every_call(self) -> None:
+        engine = regf_engine()
+        engine.record_opt_out("US-1", "call", at=T0)
+        assert engine.judge_contact("US-1", call("mobile"), at=T0 + HOUR).rules == ("US-MEDIUM",)
+        assert engine.judge_contact("US-1", call("sam-mobile"), at=T0 + HOUR).rules == (
+            "US-MEDIUM",
+        )
+
+    def test_an_opt_out_at_the_spouses_number_names_the_spouse(self) -> None:
+        engine = regf_engine()
+        entry = engine.record_opt_out("US-1", "call", contact="sam-mobile", at=T0)
+        assert entry.data["person"] == "sam"
+        with pytest.raises(InvalidInput) as err:
+            engine.record_opt_out("US-1", "call", contact="mobile", person="sam", at=T0)
+        assert err.value.field == "person"
+        with pytest.raises(InvalidInput) as unknown:
+            engine.record_opt_out("US-1", "call", person="kim", at=T0)
+        assert (unknown.value.field, unknown.value.value) == ("person", "kim")
+
+    def test_a_time_inconvenient_to_the_spouse_binds_calls_to_the_spouse(self) -> None:
+        """1006.6(b)(1)(i): not at a time "inconvenient to the consumer" communicated with."""
+        engine = regf_engine()
+        engine.record_inconvenient("US-1", time(12, 0), time(14, 0), person="sam", at=T0)
+        lunch = datetime(2026, 10, 14, 17, 0, tzinfo=UTC)  # 13:00 in Boston
+        denied = engine.judge_contact("US-1", call("sam-mobile"), at=lunch)
+        assert denied.rules == ("US-TIME",)
+        assert denied.next_allowed_at == datetime(2026, 10, 14, 18, 0, tzinfo=UTC)
+        assert engine.judge_contact("US-1", call("mobile"), at=lunch).allowed
+        # The debtor's own named times, recorded afterwards, are not the spouse's list.
+        engine.record_inconvenient("US-1", time(9, 0), time(10, 0), at=lunch)
+        assert engine.contact_history("US-1").inconvenient == ((time(9, 0), time(10, 0)),)
+        assert engine.judge_contact("US-1", call("sam-mobile"), at=lunch).rules == ("US-TIME",)
+        assert engine.replay("US-1") == engine.case("US-1")
+
+    def test_the_debtors_named_time_binds_calls_to_the_spouse_too(self) -> None:
+        engine = regf_engine()
+        engine.record_inconvenient("US-1", time(12, 0), time(14, 0), at=T0)
+        lunch = datetime(2026, 10, 14, 17, 0, tzinfo=UTC)
+        assert engine.judge_contact("US-1", call("mobile"), at=lunch).rules == ("US-TIME",)
+        assert engine.judge_contact("US-1", call("sam-mobile"), at=lunch).rules == ("US-TIME",)
+
+    def test_a_written_request_to_stop_from_the_spouse_binds_the_consumer(self) -> None:
+        """1006.6(c)(1) with 1006.6(a)(1): the spouse is the consumer, and "the consumer"
+        is not contacted further: read to protect, the debtor is not either."""
+        engine = regf_engine()
+        engine.add_hold("US-1", "cease", "the spouse asked in writing to stop", written=True, at=T0)
+        assert engine.judge_contact("US-1", call("mobile"), at=T0 + HOUR).rules == ("US-CEASE",)
+        assert engine.judge_contact("US-1", call("sam-mobile"), at=T0 + HOUR).rules == ("US-CEASE",)
+
+
+def test_a_contact_persons_refusal_of_a_medium_binds_each_of_their_points() -> None:
+    """CN-THIRD-PARTY: a contact person who refuses further contact is not contacted again,
+    at any of their points; the debtor's other contact persons still may be."""
+    now = datetime(2026, 10, 5, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+    case = {
+        "id": "CN-1",
+        "debtor": {"id": "CN-D", "timezone": "Asia/Shanghai"},
+        "persons": [
+            {"id": "bro", "relationship": "contact_person"},
+            {"id": "aunt", "relationship": "contact_person"},
+        ],
+        "contacts": [
+            {"id": "mobile", "channel": "call", "address": "+8613812345678"},
+            {"id": "bro-1", "channel": "call", "address": "+8613987654321", "person": "bro"},
+            {"id": "bro-2", "channel": "sms", "address": "+8613987654322", "person": "bro"},
+            {"id": "aunt-1", "channel": "call", "address": "+8613987654323", "person": "aunt"},
+        ],
+        "balance": {"currency": "CNY", "principal": "1200.00"},
+        "due_date": "2026-09-10",
+    }
+    engine = Engine(store=MemoryStore(), compliance=Compliance(["CN"]), clock=SettableClock(now))
+    engine.open_case(case, at=now - 10 * DAY)
+    for day in range(3):
+        engine.record_interaction(
+            "CN-1", "call", "no_answer", contact="mobile", at=now - 3 * DAY + day * DAY
+        )
+    relay = {
+        "channel": "call",
+        "purpose": "relay",
+        "text": "您好，我们是示例消费金融，工号A1024，想请您转告张伟先生尽快回电 400-800-1234。",
+    }
+    assert engine.judge_contact("CN-1", {**relay, "contact": "bro-1"}, at=now).allowed
+    engine.record_opt_out("CN-1", "sms", person="bro", at=now)
+    later = now + HOUR
+    assert engine.judge_contact("CN-1", {**relay, "contact": "bro-1"}, at=later).rules == (
+        "CN-THIRD-PARTY",
+    )
+    assert engine.judge_contact("CN-1", {**relay, "contact": "aunt-1"}, at=later).allowed

@@ -589,13 +589,24 @@ class Engine:
         contact: str | None = None,
         at: datetime | None = None,
         actor: Actor = SYSTEM,
+        person: str | None = None,
     ) -> JournalEntry:
         """Record that the debtor asked not to be contacted on *channel* (or one contact point).
 
-        It also revokes any consent to automated contact there.
+        It also revokes any consent to automated contact there.  *person*: who
+        asked, when one of the case's persons rather than the debtor (a contact
+        point that names its person says it already).  A person's request not to
+        use a whole medium binds contacts with that person only (12 CFR
+        1006.14(h)(1): "with the person if the person has requested"); a
+        request about one address binds every contact at that address, and the
+        debtor's binds every contact on the case.
+
+        Raises:
+            InvalidInput: an unknown channel or contact point, or a *person* who
+                is not one of the case's persons or not the contact point's.
         """
         return contacts.record_preference(
-            self._recorder, "opt_out", case_id, channel, contact, at, actor
+            self._recorder, "opt_out", case_id, channel, contact, at, actor, person=person
         )
 
     @operation
@@ -607,16 +618,24 @@ class Engine:
         *,
         at: datetime | None = None,
         actor: Actor = SYSTEM,
+        person: str | None = None,
     ) -> JournalEntry:
         """Record local times the debtor named as inconvenient, ``start`` to ``end``.
 
         A span may wrap midnight (``22:30`` to ``09:00``).  A new statement adds to
-        the earlier ones.
+        the earlier ones.  *person*: who named them, when one of the case's
+        persons rather than the debtor (a spouse, an executor); a time
+        inconvenient to them binds contacts with them only (12 CFR
+        1006.6(b)(1)(i): "inconvenient to the consumer" communicated with),
+        while the debtor's bind every contact on the case.
 
         Raises:
-            InvalidInput: a time that is not a `datetime.time`, or an empty span.
+            InvalidInput: a time that is not a `datetime.time`, an empty span,
+                or a *person* who is not one of the case's persons.
         """
-        return contacts.record_inconvenient(self._recorder, case_id, start, end, at=at, actor=actor)
+        return contacts.record_inconvenient(
+            self._recorder, case_id, start, end, at=at, actor=actor, person=person
+        )
 
     @operation
     def update_persons(

@@ -207,16 +207,18 @@ class OptOutData(TypedDict):
     channel: str
     actor: str
     contact: NotRequired[str]
+    person: NotRequired[str]  # who asked, when a person other than the debtor
 
 
 class InconvenientData(TypedDict):
-    """Local times the debtor named as inconvenient: every span named so far.
+    """Local times the debtor (or a person) named as inconvenient: every span named so far.
 
     ``spans`` holds each ``[start, end]`` local time of day, as ISO text.
     """
 
     spans: list[list[str]]
     actor: str
+    person: NotRequired[str]  # who named them, when a person other than the debtor: their spans
 
 
 class PersonsChangedData(TypedDict):

@@ -32,7 +32,15 @@ NOTES: Final[dict[str, str]] = {
         "debts are honoured on all (`named_times_reach: debtor`; a lender may set `debt`). "
         "A consent widens what may be done, so it reaches only what the consumer agreed to: "
         "the debt it was given on.\n\n"
+        "**Whose time.** A time a person other than the debtor names (a spouse: "
+        "`record_inconvenient(..., person=...)`) is inconvenient to them: it binds contacts "
+        "with that person only, the consumer communicated with. The debtor's named times "
+        "bind every contact on the case.\n\n"
         + _cases(
+            (
+                "a time the spouse named binds calls to the spouse, not to the debtor",
+                "persons/regf_spouse_speaks_for_themselves.yaml",
+            ),
             (
                 "a time named on one debt is inconvenient for calls about each",
                 "debtors/us_inconvenient_time_named_on_one_loan_applies_on_all.yaml",
@@ -258,7 +266,16 @@ NOTES: Final[dict[str, str]] = {
         "phrases to relax it). The procedures of 1006.6(d)(3)-(5) for choosing an e-mail "
         "address or a number to text are a safe harbour against liability for reaching a "
         "third party by mistake, not a prohibition: no rule here.\n\n"
+        "**Whose request.** A request by a person other than the debtor (a spouse, an "
+        "executor: `record_opt_out(..., person=...)`) not to use a whole medium binds "
+        'contacts with that person only: "with the person if the person has requested". '
+        "The debtor's binds every contact on the case; a request about one address binds "
+        "every contact at that address.\n\n"
         + _cases(
+            (
+                "the spouse's own opt-out of texts and inconvenient time bind the spouse only",
+                "persons/regf_spouse_speaks_for_themselves.yaml",
+            ),
             (
                 "an opt-out of texts to a number on one debt stops them on every debt",
                 "debtors/us_medium_opt_out_on_one_loan_reaches_every_loan.yaml",

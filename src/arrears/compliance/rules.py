@@ -203,7 +203,11 @@ def _opt_out(
     recorded on another of the debtor's cases counts too (`Judgement.opt_outs`).
     """
     for opt_out in reversed(j.opt_outs(reach)):
-        if _covers(opt_out.channel, channel) and _same_address(j, opt_out.contact, contact):
+        if (
+            _covers(opt_out.channel, channel)
+            and _same_address(j, opt_out.contact, contact)
+            and opt_out.binds(j.person)
+        ):
             return opt_out.at, opt_out.channel
     address = _address_of(j, contact)
     for point in j.case.contacts:
@@ -247,6 +251,7 @@ def consent_applies(
             opt_out.at <= moment
             and _covers(opt_out.channel, channel)
             and _same_address(j, opt_out.contact, contact)
+            and opt_out.binds(j.person)
         ):
             return False
     return True
@@ -1434,9 +1439,10 @@ class ThirdPartyWhenUnreachable(_Wording):
         contact = j.proposal.contact
         theirs = _points_of(j)
         for opt_out in reversed(j.opt_outs()):  # a refusal on any of the debtor's loans
-            if opt_out.contact is not None and (
-                opt_out.contact in theirs or _same_address(j, opt_out.contact, contact)
-            ):
+            if opt_out.contact is None:
+                if opt_out.person is not None and opt_out.person == j.person:
+                    return opt_out.at  # the person's own refusal, of a whole medium
+            elif opt_out.contact in theirs or _same_address(j, opt_out.contact, contact):
                 return opt_out.at
         refused = _refused_elsewhere(j)
         if refused is not None:

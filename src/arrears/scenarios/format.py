@@ -282,24 +282,29 @@ class ConsentEvent(_EventBase):
 
 
 class OptOutEvent(_EventBase):
-    """The debtor asked to stop using a medium, or one address of it (``type: opt_out``)."""
+    """The debtor (or ``person``) asked to stop using a medium, or one address of it
+    (``type: opt_out``)."""
 
     type: Literal["opt_out"]
     channel: Channel
     contact: Identifier | None = None
+    person: Identifier | None = None
 
 
 class InconvenientEvent(_EventBase):
-    """The debtor named times that are inconvenient (``type: inconvenient``, ``from``, ``to``).
+    """The debtor (or ``person``) named times that are inconvenient (``type: inconvenient``,
+    ``from``, ``to``).
 
     Attributes:
         start: ``from``, local ``HH:MM``.
         end: ``to``, local ``HH:MM`` (before ``from`` when the span crosses midnight).
+        person: Who named them, when one of the case's persons; theirs only.
     """
 
     type: Literal["inconvenient"]
     start: LocalTime = Field(alias="from")
     end: LocalTime = Field(alias="to")
+    person: Identifier | None = None
 
 
 class DisputeEvent(_EventBase):

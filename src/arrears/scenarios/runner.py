@@ -369,9 +369,13 @@ class _Run:
                 at=at,
             )
         elif isinstance(event, OptOutEvent):
-            engine.record_opt_out(case_id, event.channel, contact=event.contact, at=at)
+            engine.record_opt_out(
+                case_id, event.channel, contact=event.contact, person=event.person, at=at
+            )
         elif isinstance(event, InconvenientEvent):
-            engine.record_inconvenient(case_id, start=event.start, end=event.end, at=at)
+            engine.record_inconvenient(
+                case_id, start=event.start, end=event.end, person=event.person, at=at
+            )
         elif isinstance(event, DisputeEvent):
             reason = "written dispute" if event.written else "oral dispute"
             engine.add_hold(case_id, HoldKind.DISPUTE, reason, written=event.written, at=at)
