@@ -168,13 +168,12 @@ NOTES: Final[dict[str, str]] = {
         )
     ),
     "US-WA": (
-        "**The law.** RCW 19.16.250(13) presumes harassment in a communication with the "
-        "debtor or spouse more than three times in a single week, as the Department of "
-        'Financial Institutions reads it ("you or your spouse more than 3 times a week"); '
-        'the small-loan statute words the same presumption as a communication "initiated by '
-        "the licensee ... made with a borrower or spouse in any form, manner, or place, more "
-        'than three times in a single week" (RCW 31.45.082(3)(a)). [confirm] the wording of '
-        "19.16.250(13)(a).\n\n"
+        '**The law.** A communication is presumed to have been made to harass if "it is made '
+        "with a debtor or spouse in any form, manner, or place, more than three times in a "
+        "single week, unless the licensee is responding to a communication from the debtor "
+        'or spouse" (RCW 19.16.250(13)(a)); at the debtor\'s place of employment, "more than '
+        'one time in a single week" ((13)(b)); with the debtor or spouse at their place of '
+        'residence "between the hours of 9:00 p.m. and 7:30 a.m." ((13)(c)).\n\n'
         "**How the engine reads it.** The debtor and a person of relationship `spouse` are "
         "counted together (`as_debtor`), on any of their contact points: the fourth "
         "communication in the week with either is denied. A communication the debtor or "

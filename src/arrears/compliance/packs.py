@@ -578,9 +578,9 @@ US_WA: Final = Pack(
             id="US-WA",
             title="More than 3 communications a week with the debtor or their spouse, "
             "together, is presumed harassment; contacts they started do not count",
-            citation="RCW 19.16.250(13) [confirm]; the debtor and spouse counted together as "
-            "the Department of Financial Institutions reads it, as RCW 31.45.082(3)(a) "
-            "words it (a borrower or spouse, initiated by the licensee)",
+            citation='RCW 19.16.250(13)(a): a communication "with a debtor or spouse in any '
+            "form, manner, or place, more than three times in a single week, unless the "
+            'licensee is responding to a communication from the debtor or spouse"',
             roles=_DEBT_COLLECTORS,
             channels=_ALL_BUT_VISIT,
             parties=_DIRECT,
@@ -596,7 +596,7 @@ US_WA: Final = Pack(
         FrequencyCap(
             id="US-WA-WORK",
             title="More than 1 communication a week at the debtor's work is presumed harassment",
-            citation="RCW 19.16.250(13) [confirm]",
+            citation="RCW 19.16.250(13)(b)",
             roles=_DEBT_COLLECTORS,
             channels=_ALL_BUT_VISIT,
             parties=_DIRECT,
@@ -611,7 +611,7 @@ US_WA: Final = Pack(
         ContactHours(
             id="US-WA-HOURS",
             title="No contact at home before 07:30 or after 21:00",
-            citation="RCW 19.16.250(13) [confirm]",
+            citation="RCW 19.16.250(13)(c)",
             roles=_DEBT_COLLECTORS,
             channels=_TIMED,
             start=time(7, 30),
