@@ -881,9 +881,12 @@ NOTES: Final[dict[str, str]] = {
         "have an adverse impact on the customer's financial circumstances; (2) to pay a debt "
         "within an unreasonably short period of time; or (3) to raise funds to repay the debt "
         'by selling their property, borrowing money or increasing existing borrowing" (CONC '
-        '7.3.10R). "A firm must not threaten to commence court action ... in order to '
-        'pressurise a customer ... to pay more than they can reasonably afford" (CONC 7.3, '
-        "7.3.18R in the 2018 text [confirm the current paragraph]). Both are rules (R).\n\n"
+        '7.3.10R). "A firm must not threaten to commence court action, including an '
+        "application for a charging order or (in Scotland) an inhibition or an order for "
+        "sale, in order to pressurise a customer in or approaching arrears or in default to "
+        'pay more than they can reasonably afford" (CONC 7.3, as the Handbook words it now; '
+        '7.3.18R in the 2018 text, where it said "in default or arrears difficulties" '
+        "[confirm the current paragraph]). Both are rules (R).\n\n"
         "**How the engine reads it.** Whether words pressurise is a person's judgment; the "
         "patterns catch the plain cases (court, bailiffs, prison, *sell your car*, *take out a "
         "loan to pay*, *the full balance within 24 hours*). Extend `patterns` with your own.\n\n"
@@ -972,13 +975,18 @@ NOTES: Final[dict[str, str]] = {
         "1980 s.5; six years in Northern Ireland too); a written acknowledgement or a payment "
         "starts the period again (s.29(5)), but a debt already barred is not revived "
         "(s.29(7)). In Scotland the obligation prescribes after five years and is "
-        "extinguished (Prescription and Limitation (Scotland) Act 1973 s.6). CONC 7.15 "
-        "(paragraph numbers as reported in secondary sources, **[confirm]**): 7.15.1G the six "
-        "and five years; 7.15.3G a Scottish statute-barred debt ceases to exist; 7.15.4R a "
-        "firm must not mislead the customer about their rights and obligations; 7.15.7G it is "
-        "misleading to suggest court action on a debt the firm knows or ought to know is "
-        "statute barred; 7.15.8R a firm must not continue to demand payment after the "
-        "customer says they will not pay because the debt is statute barred.\n\n"
+        "extinguished (Prescription and Limitation (Scotland) Act 1973 s.6). CONC 7.15: "
+        '7.15.1G "In England, Wales and Northern Ireland, the limitation period is generally '
+        'six years in relation to debt. In Scotland, the prescriptive period is five years"; '
+        '7.15.3G "In Scotland, a statute barred debt ceases to exist and is no longer '
+        'recoverable" (unless claimed or acknowledged within the period); 7.15.4R "A firm '
+        "must endeavour to ensure that it does not mislead a customer as to the customer's "
+        'rights and obligations"; 7.15.7G "it is misleading for a firm to suggest or state '
+        "that a customer may be the subject of court action for the sum of the statute "
+        "barred debt when the firm knows, or reasonably ought to know, that the relevant "
+        'limitation period has expired"; 7.15.8R "a firm must not continue to demand payment '
+        "from a customer after the customer has stated that he will not be paying the debt "
+        'because it is statute barred".\n\n'
         "**How the engine reads it.** The period runs from the case's first missed due date, "
         "or from the notice `acknowledged` (a written acknowledgement or a part payment) when "
         "it came before the period ran out. From the day the debt is barred (the debtor's "

@@ -776,7 +776,7 @@ UK: Final = Pack(
             "Scottish debt set 5 years and extinguished: no demand at all once prescribed",
             citation="FCA CONC 7.15 (statute barred debts: 7.15.1G the six and five years; "
             "7.15.3G Scotland; 7.15.4R do not mislead; 7.15.7G no suggestion of court action; "
-            "7.15.8R no demand after the customer's refusal) [confirm the paragraph numbers]; "
+            "7.15.8R no demand after the customer's refusal); "
             "Limitation Act 1980 ss.5, 29(5), 29(7); Prescription and Limitation (Scotland) Act "
             "1973 s.6",
             limitation_years=6,
