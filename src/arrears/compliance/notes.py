@@ -153,6 +153,11 @@ NOTES: Final[dict[str, str]] = {
                 "persons/regf_spouse_is_the_consumer.yaml",
             ),
             (
+                "after a divorce is recorded the former spouse is a third party; an executor "
+                "added after the death is the consumer",
+                "persons/regf_divorce_makes_the_spouse_a_third_party.yaml",
+            ),
+            (
                 "the executor of a living consumer's estate is a third party",
                 "persons/regf_executor_of_a_living_consumer_is_a_third_party.yaml",
             ),

@@ -50,6 +50,7 @@ __all__ = [
     "OptOutEvent",
     "PaymentEvent",
     "PersonSpec",
+    "PersonsEvent",
     "PromiseEvent",
     "ProposedContact",
     "Scenario",
@@ -399,11 +400,27 @@ class TickEvent(_EventBase):
     type: Literal["tick"]
 
 
+class PersonsEvent(_EventBase):
+    """The case's persons from now on (``type: persons``), as `arrears.Engine.update_persons`.
+
+    Attributes:
+        persons: Every person of the case after the change (a divorced spouse
+            stays, as ``other``).
+        contacts: New contact points (a new person's phone), added beside the
+            case's own.
+    """
+
+    type: Literal["persons"]
+    persons: tuple[PersonSpec, ...]
+    contacts: tuple[ContactSpec, ...] = ()
+
+
 _EVENT_TYPES: Final = {
     "contact": ContactEvent,
     "consent": ConsentEvent,
     "opt_out": OptOutEvent,
     "inconvenient": InconvenientEvent,
+    "persons": PersonsEvent,
     "dispute": DisputeEvent,
     "verification_sent": VerificationSentEvent,
     "cease": CeaseEvent,
@@ -429,6 +446,7 @@ Event = Annotated[
     | Annotated[ConsentEvent, Tag("consent event")]
     | Annotated[OptOutEvent, Tag("opt_out event")]
     | Annotated[InconvenientEvent, Tag("inconvenient event")]
+    | Annotated[PersonsEvent, Tag("persons event")]
     | Annotated[DisputeEvent, Tag("dispute event")]
     | Annotated[VerificationSentEvent, Tag("verification_sent event")]
     | Annotated[CeaseEvent, Tag("cease event")]

@@ -49,6 +49,7 @@ from .format import (
     NoticeSentEvent,
     OptOutEvent,
     PaymentEvent,
+    PersonsEvent,
     PromiseEvent,
     ProposedContact,
     Scenario,
@@ -371,6 +372,14 @@ class _Run:
         elif isinstance(event, OptOutEvent):
             engine.record_opt_out(
                 case_id, event.channel, contact=event.contact, person=event.person, at=at
+            )
+        elif isinstance(event, PersonsEvent):
+            added = [point.model_dump(exclude_none=True) for point in event.contacts]
+            engine.update_persons(
+                case_id,
+                [person.model_dump() for person in event.persons],
+                contacts=[*engine.case(case_id).contacts, *added] if added else None,
+                at=at,
             )
         elif isinstance(event, InconvenientEvent):
             engine.record_inconvenient(
