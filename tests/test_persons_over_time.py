@@ -137,6 +137,21 @@ class TestANewPerson:
         assert verdict.rules == ("US-7IN7",)
 
 
+def test_a_former_employer_becomes_a_third_party_with_their_points() -> None:
+    """The debtor changed jobs: the old employer is recorded as ``other``; their desk phone,
+    journaled as the employer's, is a third party's from then on, live and replayed."""
+    engine = Engine(
+        store=MemoryStore(), compliance=Compliance(["US-RegF"]), clock=SettableClock(T0)
+    )
+    acme = {"id": "acme", "relationship": "employer"}
+    desk = {"id": "acme-desk", "channel": "call", "address": "+16175550130", "person": "acme"}
+    engine.open_case(regf_case(persons=[SPOUSE, acme], contacts=[SAM_MOBILE, desk]), at=T0)
+    assert engine.case("US-1").contact("acme-desk").party == "employer"
+    engine.update_persons("US-1", [SPOUSE, {"id": "acme", "relationship": "other"}], at=T0)
+    assert engine.case("US-1").contact("acme-desk").party == "third_party"
+    assert engine.replay("US-1") == engine.case("US-1")
+
+
 class TestRefused:
     @pytest.mark.parametrize(
         ("persons", "contacts", "field"),

@@ -810,7 +810,8 @@ def persons_and_contacts(
     """The persons and contact points of *case* after *change*, checked together.
 
     *change* holds ``persons`` (every person after it) and, optionally,
-    ``contacts`` (every contact point after it; absent, the case's own stay).
+    ``contacts`` (every contact point after it; absent, the case's own stay,
+    each point of a person taking the party of their relationship now).
     The same checks as a case opened with them: ids unique, no person with the
     debtor's id, every contact point's person one of them, its party theirs.
 
@@ -822,11 +823,15 @@ def persons_and_contacts(
     if len(persons) > CONTACTS:
         raise PersonsProblem("persons", len(persons), f"at most {CONTACTS} persons")
     given = change.get("contacts")
-    contacts = (
-        case.contacts
-        if given is None
-        else tuple(ContactPoint.model_validate(point) for point in given)
-    )
+    if given is None:  # a person's points follow their new relationship (employer or not)
+        contacts = tuple(
+            point
+            if point.person is None or point.person == case.debtor.id
+            else ContactPoint.model_validate(point.model_dump(exclude={"party"}))
+            for point in case.contacts
+        )
+    else:
+        contacts = tuple(ContactPoint.model_validate(point) for point in given)
     if len(contacts) > CONTACTS:
         raise PersonsProblem("contacts", len(contacts), f"at most {CONTACTS} contact points")
     seen: set[str] = set()
