@@ -727,7 +727,7 @@ class TestPersonsAndStudentLoans:
             (4, "relationship", "given without person_id: whose it is"),
             (4, "person_phone", "given without person_id: whose it is"),
             (5, "person_phone", "not a phone number in E.164 form (+, country code, number)"),
-            (5, "person_id", "the debtor's id; expected a new id"),
+            (5, "person_id", "expected a new id, not the debtor's"),
             (6, "person_email", "not an e-mail address"),
         }
         assert ids(engine) == []

@@ -739,42 +739,21 @@ def party_of(relationship: str) -> Party:
     return Party.EMPLOYER if relationship == Relationship.EMPLOYER else Party.THIRD_PARTY
 
 
-class PersonsProblem(ValueError):
-    """A case's persons and contact points do not fit together (a `ValueError`).
-
-    Attributes:
-        field: The field, e.g. ``contacts.2.person``.
-        value: The value given there (an id or a party: never an address).
-        expected: What would have been accepted.
-    """
-
-    def __init__(self, field: str, value: Any, expected: str, message: str | None = None) -> None:
-        self.field = field
-        self.value = value
-        self.expected = expected
-        super().__init__(message or f"{field}: got {value!r}, expected {expected}")
-
-
 def _with_persons(
     debtor: str, persons: tuple[Person, ...], contacts: tuple[ContactPoint, ...]
 ) -> tuple[ContactPoint, ...]:
     """*contacts* checked against *persons*, each naming a person given its party.
 
     Raises:
-        ValueError: a person listed twice or with the debtor's id, a contact point
+        InvalidInput: a person listed twice or with the debtor's id, a contact point
             naming an unknown person, or a party that contradicts the person's
             relationship (naming the field and the values).
     """
     relationships: dict[str, str] = {}
     for index, person in enumerate(persons):
         if person.id == debtor or person.id in relationships:
-            what = "the debtor's id" if person.id == debtor else "an id listed twice"
-            raise PersonsProblem(
-                f"persons.{index}.id",
-                person.id,
-                "a new id",
-                f"persons.{index}.id: got {person.id!r}, {what}; expected a new id",
-            )
+            what = "not the debtor's" if person.id == debtor else "not one listed before"
+            raise InvalidInput(f"persons.{index}.id", person.id, f"a new id, {what}")
         relationships[person.id] = person.relationship
     checked: list[ContactPoint] = []
     for index, point in enumerate(contacts):
@@ -787,14 +766,14 @@ def _with_persons(
         elif name in relationships:
             expected = party_of(relationships[name])
         else:
-            raise PersonsProblem(
+            raise InvalidInput(
                 f"contacts.{index}.person",
                 name,
                 f"the debtor's id or one of the persons {sorted(relationships)}",
             )
         if point.party != expected:
             if "party" in point.model_fields_set:
-                raise PersonsProblem(
+                raise InvalidInput(
                     f"contacts.{index}.party",
                     point.party,
                     f"{expected.value!r} for person {name!r}",
@@ -816,12 +795,12 @@ def persons_and_contacts(
     debtor's id, every contact point's person one of them, its party theirs.
 
     Raises:
-        PersonsProblem: a check fails (naming the field, e.g. ``persons.1.id``, and the value).
+        InvalidInput: a check fails (naming the field, e.g. ``persons.1.id``, and the value).
         pydantic.ValidationError: a person or contact point that is not one.
     """
     persons = tuple(Person.model_validate(person) for person in change["persons"])
     if len(persons) > CONTACTS:
-        raise PersonsProblem("persons", len(persons), f"at most {CONTACTS} persons")
+        raise InvalidInput("persons", len(persons), f"at most {CONTACTS} persons")
     given = change.get("contacts")
     if given is None:  # a person's points follow their new relationship (employer or not)
         contacts = tuple(
@@ -833,11 +812,11 @@ def persons_and_contacts(
     else:
         contacts = tuple(ContactPoint.model_validate(point) for point in given)
     if len(contacts) > CONTACTS:
-        raise PersonsProblem("contacts", len(contacts), f"at most {CONTACTS} contact points")
+        raise InvalidInput("contacts", len(contacts), f"at most {CONTACTS} contact points")
     seen: set[str] = set()
     for index, point in enumerate(contacts):
         if point.id in seen:
-            raise PersonsProblem(f"contacts.{index}.id", point.id, "an id not listed before")
+            raise InvalidInput(f"contacts.{index}.id", point.id, "an id not listed before")
         seen.add(point.id)
     return persons, _with_persons(case.debtor.id, persons, contacts)
 

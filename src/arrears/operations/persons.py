@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..case import Case, ContactPoint, Person, PersonsProblem, persons_and_contacts
+from ..case import Case, ContactPoint, Person, persons_and_contacts
 from ..errors import InvalidInput, invalid_input
 from ..guards import SYSTEM, Actor
 from ..journal import JournalEntry
@@ -65,10 +65,7 @@ def update_persons(
                 (Person if field == "persons" else ContactPoint).model_validate(item)
             except ValidationError as err:
                 raise invalid_input(err, prefix=f"{field}.{index}.") from err
-    try:
-        _, checked = persons_and_contacts(case, update)
-    except PersonsProblem as err:
-        raise InvalidInput(err.field, err.value, err.expected) from None
+    _, checked = persons_and_contacts(case, update)
     if contacts is not None:
         _keeps_contact_points(case, checked)
     entry = rec.record(case, moment, "persons_changed", data)
