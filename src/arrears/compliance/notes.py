@@ -138,8 +138,16 @@ NOTES: Final[dict[str, str]] = {
         "applies; a lender whose consumer is a minor overrides `as_debtor` to add `parent`. "
         "An `executor` or `administrator` is the consumer only while a `deceased` hold is in "
         "force: before, the case records no death, and they are a third party (`other`). "
-        '"Once per person" counts the person across their contact points.\n\n'
+        '"Once per person" counts the person across their contact points, and across the '
+        "consumer's debts with the lender (`across: debtor`): the person is asked where the "
+        "consumer is, which no debt changes, so a person asked about one debt has been asked. "
+        "On another debt's case the person is matched by their id, or, for a contact point "
+        "naming no person, by the number or address.\n\n"
         + _cases(
+            (
+                "a person asked about one debt is not asked again about another",
+                "debtors/us_third_party_asked_once_across_debts.yaml",
+            ),
             (
                 "the spouse may hear about the debt, an adult's parent and a contact person not",
                 "persons/regf_spouse_is_the_consumer.yaml",
@@ -517,7 +525,10 @@ NOTES: Final[dict[str, str]] = {
         "be given.\n\n"
         "**How the engine reads it.** Allowed purposes: `location`, `relay` and `reply` (an "
         "answer to the contact person, which alone may carry payment details). Unreachable "
-        "means the last 3 attempts to reach the debtor failed [confirm]. A refusal is an "
+        "means the last 3 attempts to reach the debtor failed [confirm], about any of the "
+        "borrower's loans (`across: debtor`): reachability is the borrower's, so an answer "
+        "about one loan makes them reachable about every loan, and failed calls about "
+        "different loans count together. A refusal is an "
         "opt-out on any medium at any of the person's contact points (or a contact point "
         "marked `opted_out`) and stops every medium at every contact point with that "
         "address, and at every contact point of the same person (`ContactPoint.person`). "
@@ -529,6 +540,14 @@ NOTES: Final[dict[str, str]] = {
             (
                 "a refusal on one loan reaches the borrower's other loans",
                 "debtors/cn_contact_person_refusal_reaches_every_loan.yaml",
+            ),
+            (
+                "a borrower who answers about one loan is reachable about the others",
+                "debtors/cn_contact_person_not_while_the_debtor_answers_about_another_loan.yaml",
+            ),
+            (
+                "failed calls about three loans make the borrower unreachable",
+                "debtors/cn_failed_calls_about_every_loan_count_together.yaml",
             ),
             (
                 "only when the debtor is unreachable",
