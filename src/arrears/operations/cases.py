@@ -27,7 +27,7 @@ from ..journal import GENESIS, seal
 from ..logs import get_logger
 from ..recorder import Recorder
 from ..workflow import Migration
-from ._common import check_actor
+from ._common import check_actor, lock_debtors
 from .holds import inherit_holds
 
 _log = get_logger("arrears")
@@ -159,7 +159,9 @@ def open_many(
         except Exception as err:
             failure = err
         if read is not None and len(chunk) > 1:
-            read({debtor for debtor in map(_debtor_of, chunk) if debtor is not None})
+            debtors = {debtor for debtor in map(_debtor_of, chunk) if debtor is not None}
+            lock_debtors(rec.store, debtors)  # all at once, in order: one statement
+            read(debtors)
         for case in chunk:
             try:
                 open_one(rec, case, moment, actor, migration)
