@@ -191,6 +191,27 @@ NOTES: Final[dict[str, str]] = {
             ),
         )
     ),
+    "US-VALID": (
+        "**The law.** Within five days after the initial communication with a consumer in "
+        "connection with the collection of a debt, the debt collector sends the validation "
+        "notice (12 CFR 1006.34(a)(1)). The pack ships the rule switched off: a lender that "
+        "records its validation notices here (`notice_sent`, kind `validation`) turns it "
+        "on.\n\n"
+        "**Across the consumer's debts.** The initial communication is the first about "
+        "this debt: recorded on its case, or recorded on another of the consumer's debts "
+        "and naming it (`about`): a conversation about two debts starts the five days of "
+        "each, and each debt needs its own notice.\n\n"
+        + _cases(
+            (
+                "a conversation about two debts starts the days of each",
+                "debtors/us_validation_due_after_a_call_about_two_debts.yaml",
+            ),
+            (
+                "a limited-content voicemail does not start them",
+                "us_regf/valid_limited_content_voicemail_is_not_first_communication.yaml",
+            ),
+        )
+    ),
     "US-MIRANDA": (
         "**The law.** In its initial communication with a consumer a debt collector says that "
         "it is attempting to collect a debt *and* that any information obtained will be used "
@@ -202,6 +223,10 @@ NOTES: Final[dict[str, str]] = {
         "communication, so it carries both statements (the reading that protects the "
         "consumer). A voicemail that conveyed information is an oral communication. Written "
         "means `letter`, `email` and `sms` (`written_channels`).\n\n"
+        "**Across the consumer's debts.** The initial communication is read on the debt's "
+        "own case: the first communication recorded on it carries both statements, even "
+        "when a call recorded on another debt was about it too (the reading that asks for "
+        "more).\n\n"
         + _cases(
             (
                 'saying only "debt collector" the first time is denied',

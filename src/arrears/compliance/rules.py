@@ -1685,7 +1685,10 @@ class ValidationNoticeDue(Rule):
     """The validation notice goes out within ``days`` days of the first communication.
 
     Once that time has passed without a ``validation`` notice on record,
-    collection contacts are denied until it is sent.
+    collection contacts are denied until it is sent.  The first communication
+    is the first about this debt: recorded on it, or recorded on another of
+    the debtor's debts and naming it (`Attempt.about`: a conversation about
+    two debts starts the days of each).
 
     Attributes:
         days: Days after the first communication.
@@ -1697,7 +1700,7 @@ class ValidationNoticeDue(Rule):
         """Deny collection after the deadline while no validation notice is recorded."""
         if "validation" in j.case.notices:
             return None
-        for attempt in j.history.attempts:
+        for attempt in recorded_over(j, "debt"):
             if _communicated(attempt):
                 deadline = j.local(attempt.at).date() + timedelta(days=self.days)
                 if j.local(j.at).date() > deadline:
