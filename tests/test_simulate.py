@@ -26,6 +26,7 @@ from arrears.simulate import (
     synthetic_portfolio,
 )
 from arrears.stores import SQLiteStore
+from test_debtor_tasks import POLICY, loan
 
 ROOT = Path(__file__).resolve().parent.parent
 CN = ROOT / "examples" / "policies" / "cn_consumer_loan.yaml"
@@ -204,35 +205,13 @@ class TestRun:
 class TestTasksOverSeveralLoans:
     """A task covering two loans of a debtor is one piece of work for the agents."""
 
-    POLICY = """\
-id: watched-tasks
-version: "1"
-packs: [CN]
-review: {time: "09:30"}
-steps:
-  - id: call
-    stages: [phone]
-    task: {kind: call, queue: phone-team, priority: 3, due_hours: 24}
-"""
-
-    @staticmethod
-    def loan(number: int) -> dict[str, object]:
-        return {
-            "id": f"L-{number}",
-            "debtor": {"id": "D-1", "timezone": "Asia/Shanghai", "locale": "zh-CN"},
-            "contacts": [{"id": "m", "channel": "call", "address": "+8613812345678"}],
-            "balance": {"currency": "CNY", "principal": f"{number}000.00"},
-            "due_date": "2026-08-01",
-            "stage": "phone",
-        }
-
     def engine(self, tmp_path: Path) -> tuple[Engine, _Watched]:
         path = tmp_path / "policy.yaml"
-        path.write_text(self.POLICY, encoding="utf-8")
+        path.write_text(POLICY, encoding="utf-8")
         watched = _Watched(MemoryStore())
         at = datetime(2026, 9, 6, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
         engine = Engine(policy=load_policy(path), store=watched, clock=SettableClock(at))
-        engine.open_cases([self.loan(1), self.loan(2)])
+        engine.open_cases([loan(1), loan(2)])
         engine.tick(at)
         return engine, watched
 
