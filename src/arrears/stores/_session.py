@@ -77,7 +77,6 @@ from ._sql import case_body, case_from_body
 __all__ = [
     "AHEAD_MAX",
     "CACHE_SIZE",
-    "LOCK_ALL_OVER",
     "CaseRow",
     "Copy",
     "Session",
@@ -101,9 +100,6 @@ AHEAD_MAX: Final = 5_000
 CACHE_SIZE: Final = 2_000
 #: The most debtors `Session.read_debtors` asks the database about in one query.
 _DEBTORS_READ: Final = 1_000
-#: `Session.lock_debtors` asked for more debtors than this at once, as a transaction's
-#: first lock, holds every debtor instead (a bulk open): one lock, not one a debtor.
-LOCK_ALL_OVER: Final = 64
 
 
 class Copy:
@@ -665,7 +661,8 @@ class Session(ABC):
             return sorted({*known, *added}) if added else list(known)
         found = self._read_cases_of(debtor_id)
         if debtor_id in self._relock:
-            self._expire(debtor_id, found)
+            self._relock.discard(debtor_id)
+            self._expire(found)
         new = self._new
         # The cases added and not written yet: the query cannot see them.
         added = [case_id for case_id in self._new_of.get(debtor_id, ()) if new[case_id] is not None]
@@ -686,10 +683,13 @@ class Session(ABC):
         for start in range(0, len(wanted), _DEBTORS_READ):
             chunk = wanted[start : start + _DEBTORS_READ]
             found = self._read_cases_of_many(chunk)
+            relocked: list[str] = []
             for debtor_id in chunk:
                 known[debtor_id] = found.get(debtor_id, [])
                 if debtor_id in self._relock:
-                    self._expire(debtor_id, known[debtor_id])
+                    self._relock.discard(debtor_id)
+                    relocked += known[debtor_id]
+            self._expire(relocked)
 
     def lock_debtors(self, debtor_ids: Iterable[str]) -> None:
         """Hold *debtor_ids* against the other writers that lock them, until the
@@ -702,9 +702,9 @@ class Session(ABC):
         cases this transaction has not written to are checked against their
         rows before they are used.  Locks are taken in debtor order, many in
         one statement, so two transactions locking the same debtors do not
-        wait on each other in a circle.  More than `LOCK_ALL_OVER` debtors
-        asked at once, as the transaction's first lock (a bulk open), hold
-        every debtor until the commit: one lock rather than thousands.
+        wait on each other in a circle.  Each debtor is one lock of the
+        database's lock table until the commit: a write over thousands of
+        debtors (an import) takes `lock_every_debtor` instead.
         """
         if not self._levels or self._locked_all:
             return
@@ -712,31 +712,44 @@ class Session(ABC):
         if not wanted:
             return
         first = not self._locked
-        if first and len(wanted) > LOCK_ALL_OVER:
-            self._locked_all = True
-            if self._lock(None, first):
-                self._known_of.clear()  # read before the lock: read again
-                self._relock.clear()
-                for case_id, slot in self._slots.items():
-                    if case_id not in self._dirty and case_id not in self._new:
-                        slot.epoch = -1
-                self._ahead.clear()
-            return
         self._locked.update(wanted)
         if self._lock(wanted, first):
             for debtor_id in wanted:
                 self._known_of.pop(debtor_id, None)  # read before the lock: read again
                 self._relock.add(debtor_id)
 
-    def _expire(self, debtor_id: str, case_ids: Iterable[str]) -> None:
-        """Have the copies of a locked debtor's *case_ids* checked before their next use."""
-        self._relock.discard(debtor_id)
+    def lock_every_debtor(self) -> None:
+        """Hold every debtor as `lock_debtors` holds one, until the transaction ends: one
+        lock for a write over many debtors (a bulk open).  The other writers that lock a
+        debtor wait for the commit; outside a transaction, nothing.
+
+        Every copy this transaction has not written to is checked against its row
+        before its next use, and the debtors' cases are read again when next asked.
+        """
+        if not self._levels or self._locked_all:
+            return
+        self._locked_all = True
+        if self._lock(None, not self._locked):
+            self._known_of.clear()
+            self._relock.clear()
+            self._ahead.clear()
+            for case_id, slot in self._slots.items():
+                if case_id not in self._dirty and case_id not in self._new:
+                    slot.epoch = -1
+
+    def _expire(self, case_ids: list[str]) -> None:
+        """Check the copies of locked debtors' *case_ids* against their rows, at once (the
+        ones this transaction has not written to): those another writer changed before
+        the lock are read again when next used."""
         slots, dirty, new = self._slots, self._dirty, self._new
+        stale = []
         for case_id in case_ids:
             self._ahead.pop(case_id, None)
             slot = slots.get(case_id)
             if slot is not None and case_id not in dirty and case_id not in new:
                 slot.epoch = -1
+                stale.append(case_id)
+        self._recheck(stale)
 
     def get(self, case_id: str) -> Case:
         """The case: the same object for the same id while no one else changes it.
