@@ -310,6 +310,7 @@ def _write(
     """
     skip, digest, debtors = plan
     read_debtors = getattr(engine.store, "read_debtors", None) if commit_every is None else None
+    lock_every_debtor = getattr(engine.store, "lock_every_debtor", None)
     with source.open("rb") as stream:
         lines = Lines(stream)
         pending = (
@@ -324,6 +325,8 @@ def _write(
             try:
                 with engine.atomic():
                     if read_debtors is not None:
+                        if lock_every_debtor is not None:  # until the commit: one lock
+                            lock_every_debtor()
                         read_debtors(debtors)
                     done, opened, refused = _open_some(engine, pending, moment, limit, skip_bad)
                     report.errors.extend(refused)

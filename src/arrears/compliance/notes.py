@@ -146,8 +146,16 @@ NOTES: Final[dict[str, str]] = {
         "applies; a lender whose consumer is a minor overrides `as_debtor` to add `parent`. "
         "An `executor` or `administrator` is the consumer only while a `deceased` hold is in "
         "force: before, the case records no death, and they are a third party (`other`). "
-        '"Once per person" counts the person across their contact points.\n\n'
+        '"Once per person" counts the person across their contact points, and across the '
+        "consumer's debts with the lender (`across: debtor`): the person is asked where the "
+        "consumer is, which no debt changes, so a person asked about one debt has been asked. "
+        "On another debt's case the person is matched by their id, or, for a contact point "
+        "naming no person, by the number or address.\n\n"
         + _cases(
+            (
+                "a person asked about one debt is not asked again about another",
+                "debtors/us_third_party_asked_once_across_debts.yaml",
+            ),
             (
                 "the spouse may hear about the debt, an adult's parent and a contact person not",
                 "persons/regf_spouse_is_the_consumer.yaml",
@@ -195,6 +203,27 @@ NOTES: Final[dict[str, str]] = {
             ),
         )
     ),
+    "US-VALID": (
+        "**The law.** Within five days after the initial communication with a consumer in "
+        "connection with the collection of a debt, the debt collector sends the validation "
+        "notice (12 CFR 1006.34(a)(1)). The pack ships the rule switched off: a lender that "
+        "records its validation notices here (`notice_sent`, kind `validation`) turns it "
+        "on.\n\n"
+        "**Across the consumer's debts.** The initial communication is the first about "
+        "this debt: recorded on its case, or recorded on another of the consumer's debts "
+        "and naming it (`about`): a conversation about two debts starts the five days of "
+        "each, and each debt needs its own notice.\n\n"
+        + _cases(
+            (
+                "a conversation about two debts starts the days of each",
+                "debtors/us_validation_due_after_a_call_about_two_debts.yaml",
+            ),
+            (
+                "a limited-content voicemail does not start them",
+                "us_regf/valid_limited_content_voicemail_is_not_first_communication.yaml",
+            ),
+        )
+    ),
     "US-MIRANDA": (
         "**The law.** In its initial communication with a consumer a debt collector says that "
         "it is attempting to collect a debt *and* that any information obtained will be used "
@@ -206,6 +235,10 @@ NOTES: Final[dict[str, str]] = {
         "communication, so it carries both statements (the reading that protects the "
         "consumer). A voicemail that conveyed information is an oral communication. Written "
         "means `letter`, `email` and `sms` (`written_channels`).\n\n"
+        "**Across the consumer's debts.** The initial communication is read on the debt's "
+        "own case: the first communication recorded on it carries both statements, even "
+        "when a call recorded on another debt was about it too (the reading that asks for "
+        "more).\n\n"
         + _cases(
             (
                 'saying only "debt collector" the first time is denied',
@@ -538,7 +571,10 @@ NOTES: Final[dict[str, str]] = {
         "be given.\n\n"
         "**How the engine reads it.** Allowed purposes: `location`, `relay` and `reply` (an "
         "answer to the contact person, which alone may carry payment details). Unreachable "
-        "means the last 3 attempts to reach the debtor failed [confirm]. A refusal is an "
+        "means the last 3 attempts to reach the debtor failed [confirm], about any of the "
+        "borrower's loans (`across: debtor`): reachability is the borrower's, so an answer "
+        "about one loan makes them reachable about every loan, and failed calls about "
+        "different loans count together. A refusal is an "
         "opt-out on any medium at any of the person's contact points (or a contact point "
         "marked `opted_out`) and stops every medium at every contact point with that "
         "address, and at every contact point of the same person (`ContactPoint.person`). "
@@ -550,6 +586,14 @@ NOTES: Final[dict[str, str]] = {
             (
                 "a refusal on one loan reaches the borrower's other loans",
                 "debtors/cn_contact_person_refusal_reaches_every_loan.yaml",
+            ),
+            (
+                "a borrower who answers about one loan is reachable about the others",
+                "debtors/cn_contact_person_not_while_the_debtor_answers_about_another_loan.yaml",
+            ),
+            (
+                "failed calls about three loans make the borrower unreachable",
+                "debtors/cn_failed_calls_about_every_loan_count_together.yaml",
             ),
             (
                 "only when the debtor is unreachable",

@@ -205,6 +205,10 @@ CN: Final = Pack(
             "只向债务人催收，不应向联系人催收; China Banking Association guideline (2026); the 3 "
             "failed contacts [confirm]",
             failed_attempts=3,
+            scope_reason="per debtor: a contact person is called only when the debtor is "
+            "unreachable (失联), which is the person's state, not one loan's: an answer about "
+            "any of their loans with the lender shows they can be reached, and failed calls "
+            "about any of them count",
         ),
         FieldVisitStaffing(
             id="CN-VISIT",
@@ -447,6 +451,10 @@ US_REGF: Final = Pack(
             "1006.2(e); the consumer's attorney: 1006.6(d)(1)",
             roles=_DEBT_COLLECTORS,
             as_debtor=_REGF_CONSUMER | {Relationship.ATTORNEY},
+            scope_reason="per person across the consumer's debts: the person is asked for "
+            "location information about the consumer, not about a debt, and may not be "
+            "communicated with more than once for it (1006.10), whichever debt "
+            "the collector is collecting",
         ),
         TimeBarred(
             id="US-TIMEBAR",
@@ -682,6 +690,8 @@ UK: Final = Pack(
             "spouse or a contact person as such",
             citation="FCA CONC 7.9.6R, 7.9.7R(2), 7.9.10R",
             once=False,
+            scope_reason="nothing counted: CONC 7.9 sets no number of contacts with a third "
+            "party (once is off)",
             allowed_purposes=frozenset(
                 {Purpose.LOCATION, Purpose.RELAY, Purpose.REPLY, Purpose.REPRESENTATIVE}
             ),

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import re
 import weakref
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
@@ -175,6 +176,11 @@ _LEASE_LOCK: Final = (
     "SELECT d FROM unnest(%s::text[]) AS d "
     f"WHERE pg_try_advisory_xact_lock({_LOCK_SPACE}, hashtext(current_schema() || '/' || d))"
 )
+#: The first key of the locks writers hold on a debtor ("arrd": `PostgresStore.lock_debtors`);
+#: the second is a hash of the schema and the debtor id, worked out here, never 0: the key
+#: 0 is every debtor, held shared by a transaction before its first debtor's lock and
+#: exclusive by a bulk open.
+_DEBTOR_SPACE: Final = 0x61727264
 #: ... then every due case of those debtors, unless another worker's lease holds one
 #: of them (read after the locks: a lease committed meanwhile is seen); a row another
 #: transaction is writing is skipped, not waited for (its case comes in a later batch).
@@ -438,6 +444,27 @@ class PostgresStore(Session):
         """Always: PostgreSQL does not say; a copy is checked once per transaction."""
         return True
 
+    def _lock(self, debtor_ids: list[str] | None, first: bool) -> bool:
+        """Transaction-scoped advisory locks, sent with the next statement (no round trip
+        of their own): the key of every debtor (0) shared before the transaction's first
+        debtor, then each debtor's in key order; *debtor_ids* ``None``: key 0 exclusive.
+        Two debtors whose keys collide share one lock, which only makes one wait."""
+        queued = self._queued
+        if debtor_ids is None:
+            queued.append(f"SELECT pg_advisory_xact_lock({_DEBTOR_SPACE}, 0)")
+            return True
+        if first:
+            queued.append(f"SELECT pg_advisory_xact_lock_shared({_DEBTOR_SPACE}, 0)")
+        keys = sorted({_debtor_key(self.schema, debtor_id) for debtor_id in debtor_ids})
+        if len(keys) == 1:
+            queued.append(f"SELECT pg_advisory_xact_lock({_DEBTOR_SPACE}, {keys[0]})")
+        else:
+            queued.append(
+                f"SELECT pg_advisory_xact_lock({_DEBTOR_SPACE}, k) "
+                f"FROM unnest(ARRAY{keys}::int4[]) AS k"
+            )
+        return True
+
     def _read_case(self, case_id: str) -> StoredCase | None:
         row = self._fetchone(_SELECT_CASE, (case_id,))
         return None if row is None else (row[0], row[1], row[2], row[3], row[4])
@@ -663,6 +690,12 @@ class PostgresStore(Session):
             "WHERE case_id = ANY(%s) AND lease_owner = %s",
             (list(case_ids), owner),
         )
+
+
+def _debtor_key(schema: str | None, debtor_id: str) -> int:
+    """The second key of the lock on *debtor_id* in *schema*: a signed 32-bit hash."""
+    key = zlib.crc32(f"{schema or ''}/{debtor_id}".encode()) or 1  # 0: every debtor
+    return key - (1 << 32) if key >= 1 << 31 else key
 
 
 def _utc(at: datetime | None) -> datetime | None:
