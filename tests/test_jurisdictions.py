@@ -187,12 +187,6 @@ class TestRoles:
             found[hour] = "US-MA-HOURS" in [reason.rule for reason in verdict.reasons]
         assert found == {7: True, 10: False, 21: True, 22: True}
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="a debtor whose cases carry different jurisdictions is judged on each case by "
-        "that case's record alone: a Massachusetts debtor whose other loan still says New "
-        "York is texted at night about it (docs/debtors.md, Not covered yet)",
-    )
     def test_a_debtor_in_two_jurisdictions_is_judged_by_both(self) -> None:
         made = engine(
             Compliance(jurisdictions=BY_STATE, role="creditor"),
