@@ -13,7 +13,7 @@ from ..clock import require_aware
 from ..errors import InvalidInput, invalid_input
 from .history import ContactHistory, DebtorHistory
 from .model import Judgement, Proposal, Reason, Role, Verdict
-from .packs import resolve
+from .packs import locales_of, resolve
 from .rules import SCOPE_ORDERS, Rule
 
 __all__ = ["DEFAULT", "UNMAPPED", "Compliance", "Unmapped"]
@@ -152,6 +152,7 @@ class Compliance:
         # and the rules in scope for each (set, channel, party, purpose, relationship):
         # worked out once.
         self._keys: dict[str | None, str | None] = {}
+        self._by_locale: dict[str, tuple[Rule, ...]] = {}
         self._scoped: dict[tuple[_SetKey, str, str, str, str | None], tuple[Rule, ...]] = {}
 
     def __repr__(self) -> str:
@@ -224,6 +225,52 @@ class Compliance:
             (True, 1)
         """
         return self._sets[self._union_key(jurisdiction, others)]
+
+    def rules_for_locale(self, locale: str) -> tuple[Rule, ...]:
+        """The rules a message template in *locale* is checked against (`TemplateSet.check`).
+
+        With *jurisdictions*, the union of the sets whose packs write in the
+        template's language (`Pack.locale`), those of its region too when
+        there are such (an ``en-GB`` template is for the ``UK`` set, not the
+        ``US-RegF`` one), and of the sets whose packs say no language; every
+        rule when no set writes in its language.  Without, every rule: each
+        debtor is judged by all of them.
+
+        Example:
+            >>> both = Compliance(jurisdictions={"CN": ["CN"], "GB": ["UK"]})
+            >>> sorted({rule.id.split("-")[0] for rule in both.rules_for_locale("en-US")})
+            ['UK']
+        """
+        found = self._by_locale.get(locale)
+        if found is not None:
+            return found
+        language, region = _language_region(locale)
+        same: list[str | None] = []  # the sets of the language
+        here: list[str | None] = []  # those of its region too
+        unsaid: list[str | None] = []  # the sets that say no language
+        for key, pack_ids in self._pack_sets().items():
+            said = locales_of(pack_ids)
+            spoken = [_language_region(tag) for tag in said if tag is not None]
+            if None in said:
+                unsaid.append(key)
+            if any(theirs == language for theirs, _ in spoken):
+                same.append(key)
+            if any(pair == (language, region) for pair in spoken):
+                here.append(key)
+        chosen = (here or same) and [*(here or same), *unsaid]
+        found = self._union(frozenset(chosen)) if chosen else self.rules
+        self._by_locale[locale] = found
+        return found
+
+    def _pack_sets(self) -> dict[str | None, tuple[str, ...]]:
+        """The pack ids of each set, by key (``None``: the default), when there are several."""
+        if not self.jurisdictions:
+            return {}
+        found: dict[str | None, tuple[str, ...]] = {}
+        found.update(self.jurisdictions)
+        if None in self._sets:
+            found[None] = self.packs
+        return found
 
     def _union_key(self, jurisdiction: str | None, others: Iterable[str | None]) -> _SetKey:
         """The key in ``_sets`` of the union of *jurisdiction*'s set and *others*' (built once)."""
@@ -414,6 +461,14 @@ UNMAPPED: Final = Unmapped(
     citation="The lender's jurisdictions map: the law that protects the debtor is not known",
 )
 """The rule set of a debtor whose jurisdiction no set of a `Compliance` covers."""
+
+
+def _language_region(tag: str) -> tuple[str, str]:
+    """The language and the region (empty when none) of a BCP 47 *tag*: ``zh-Hans-CN``
+    is ``("zh", "cn")``."""
+    language, *rest = tag.lower().split("-")
+    region = next((part for part in rest if len(part) == 2 or part.isdigit()), "")
+    return language, region
 
 
 def _role(role: Role | str | None) -> Role | None:
