@@ -50,6 +50,8 @@ COLUMNS: Final = (
     "timezone",
     "locale",
     "payday",
+    "jurisdiction",
+    "residence",
     "phone",
     "sms",
     "email",
@@ -306,7 +308,7 @@ def _from_flat(values: Mapping[str, Any], number: int) -> tuple[dict[str, Any], 
         if text(column) is None and not any(p.field == column for p in problems):
             problems.append(RowError(number, column, "required"))
     debtor: dict[str, Any] = {"id": text("debtor_id")}
-    for column in ("name", "timezone", "locale", "payday"):
+    for column in ("name", "timezone", "locale", "payday", "jurisdiction", "residence"):
         value = text(column)
         if value is not None:
             debtor[column] = value

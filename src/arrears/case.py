@@ -237,6 +237,12 @@ class Debtor(BaseModel):
         jurisdiction: Where the debtor is, as an ISO 3166 code (`JURISDICTION`):
             ``CN``, ``US-MA``, ``GB-ENG``; it picks the compliance rules that judge
             contacts with them (`arrears.compliance.Compliance`); ``None`` when not known.
+        residence: Where the debtor's address of record is, as an ISO 3166 code:
+            the country, or the state or province when known (``US-MA``).  It
+            stands for *jurisdiction* when that is not given
+            (`effective_jurisdiction`): the laws place the consumer where they
+            live (12 CFR 1006.6(b)(1)(i), "the consumer's location"; 209 CMR
+            18.01, persons "within the Commonwealth").
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
@@ -247,16 +253,25 @@ class Debtor(BaseModel):
     locale: str = Field(default="en", pattern=_LOCALE)
     payday: str | None = Field(default=None, max_length=200)
     jurisdiction: str | None = None
+    residence: str | None = None
 
-    @field_validator("jurisdiction")
+    @field_validator("jurisdiction", "residence")
     @classmethod
-    def _iso_3166(cls, value: str | None) -> str | None:
+    def _iso_3166(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None and not JURISDICTION.match(value):
             raise ValueError(
-                f"jurisdiction: got {value[:16]!r}, expected an ISO 3166 code in upper case "
-                "such as 'CN', 'US-MA' or 'GB-ENG'"
+                f"{info.field_name}: got {value[:16]!r}, expected an ISO 3166 code in upper "
+                "case such as 'CN', 'US-MA' or 'GB-ENG'"
             )
         return value
+
+    @property
+    def effective_jurisdiction(self) -> str | None:
+        """The code that picks the debtor's rules: `jurisdiction`, else `residence`.
+
+        ``None`` when neither is given.
+        """
+        return self.jurisdiction if self.jurisdiction is not None else self.residence
 
     @field_validator("payday")
     @classmethod

@@ -81,7 +81,10 @@ class Engine:
         compliance_mode: How *compliance* goes with a policy's own rules, which
             must be said when both are given: ``"replace"`` judges by
             *compliance* alone, ``"add"`` by the policy's rules and then
-            *compliance*'s (a rule id in both is refused).
+            *compliance*'s (a rule id in both is refused), each set by
+            jurisdiction keeping its own: a debtor is judged by the policy's
+            set for their jurisdiction and *compliance*'s.  A role given by one
+            is the engine's; two different roles are refused.
         channels: The channel adapters messages are sent through, each serving
             the channels it lists.  When given with a policy, they must serve
             every channel the policy's steps send on (`missing_channels`);
@@ -1540,12 +1543,26 @@ def _combined(
             "rules the policy's packs do not have already (compliance_mode='add'); "
             "use compliance_mode='replace' to judge by compliance alone",
         )
+    return _added(own, compliance)
+
+
+def _added(own: Compliance, other: Compliance) -> Compliance:
+    """*own*'s rules, then *other*'s, set by set: a debtor in a jurisdiction is judged by
+    what each of them judges it by (the most specific code of either that matches)."""
+    if own.role is not None and other.role is not None and own.role != other.role:
+        raise InvalidInput(
+            "compliance.role",
+            other.role.value,
+            f"the policy's role ({own.role.value}) or none (compliance_mode='add')",
+        )
+    codes = dict.fromkeys([*own.jurisdictions, *other.jurisdictions])
     return Compliance(
-        own.packs,
-        overrides=own.overrides,
-        rules=[*own.extra, *compliance.rules],
-        jurisdictions=own.jurisdictions or None,
-        role=own.role,
+        (*own.packs, *other.packs),
+        overrides={**own.overrides, **other.overrides},
+        rules=[*own.extra, *other.extra],
+        jurisdictions={code: (*own.packs_for(code), *other.packs_for(code)) for code in codes}
+        or None,
+        role=own.role if own.role is not None else other.role,
     )
 
 

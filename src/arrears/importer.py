@@ -35,6 +35,12 @@ column                    required  meaning
 ``timezone``                        IANA time zone, e.g. ``Asia/Shanghai``
 ``locale``                          BCP 47 tag, e.g. ``zh-CN`` (``en`` when empty)
 ``payday``                          an RFC 5545 rule, e.g. ``FREQ=MONTHLY;BYMONTHDAY=15``
+``jurisdiction``                    where the debtor is for the law, an ISO 3166 code
+                                    (``US-MA``, ``CN``); it picks the rules that judge
+                                    contacts with them
+``residence``                       the ISO 3166 code of the debtor's address of
+                                    record (``US-MA``): the jurisdiction when
+                                    ``jurisdiction`` is empty
 ``phone``                           the debtor's phone, E.164 (``+8613812345678``):
                                     contact point ``phone`` for calls
 ``sms``                             a number for text messages (contact point ``sms``);
@@ -112,6 +118,8 @@ _PATHS: Final = {
     ("debtor", "timezone"): "timezone",
     ("debtor", "locale"): "locale",
     ("debtor", "payday"): "payday",
+    ("debtor", "jurisdiction"): "jurisdiction",
+    ("debtor", "residence"): "residence",
     **{("balance", name): name for name in (*AMOUNTS, "currency")},
     ("student_loan", "account"): "student_loan_account",
 }

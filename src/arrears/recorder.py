@@ -316,8 +316,16 @@ class Recorder:
                 for point in other.contacts
                 if point.opted_out and opened is not None
             ]
+        places = (other.debtor.effective_jurisdiction for other in stored)
         found = DebtorHistory.merge(
-            debtor_id, histories, heads, addresses, flagged, one_debt(stored), persons
+            debtor_id,
+            histories,
+            heads,
+            addresses,
+            flagged,
+            one_debt(stored),
+            persons,
+            tuple(dict.fromkeys(place for place in places if place is not None)),
         )
         if len(self._debtors) >= _HISTORIES_KEPT // 10:
             for stale in list(self._debtors)[: _HISTORIES_KEPT // 100]:

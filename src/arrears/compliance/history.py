@@ -369,6 +369,10 @@ class DebtorHistory:
         debts: The cases counted as one particular debt with each case, itself
             included (student loans of one account, `arrears.case.StudentLoan`);
             a case absent is its own debt.
+        jurisdictions: The jurisdictions the debtor's cases carry
+            (`arrears.Debtor.effective_jurisdiction`), each once, in case id order:
+            the rule sets of all of them judge each case
+            (`arrears.compliance.Compliance.rules_for_debtor`).
     """
 
     __slots__ = (
@@ -381,6 +385,7 @@ class DebtorHistory:
         "debts",
         "folded",
         "inconvenient",
+        "jurisdictions",
         "opt_outs",
         "persons",
     )
@@ -392,12 +397,14 @@ class DebtorHistory:
         addresses: Mapping[str, Mapping[str, str]],
         debts: Mapping[str, tuple[str, ...]] | None = None,
         persons: Mapping[str, Mapping[str, str]] | None = None,
+        jurisdictions: Sequence[str] = (),
     ) -> None:
         self.debtor = debtor
         self.cases = tuple(cases)
         self.addresses = addresses
         self.debts: Mapping[str, tuple[str, ...]] = debts or {}
         self.persons: Mapping[str, Mapping[str, str]] = persons or {}
+        self.jurisdictions: tuple[str, ...] = tuple(jurisdictions)
         self.attempts: list[Attempt] = []
         self._stamps: list[float] = []
         self._open: set[tuple[str | None, str]] = set()  # (case, key) of the intents held
@@ -415,6 +422,7 @@ class DebtorHistory:
         flagged: Mapping[str, Sequence[Preference]] | None = None,
         debts: Mapping[str, tuple[str, ...]] | None = None,
         persons: Mapping[str, Mapping[str, str]] | None = None,
+        jurisdictions: Sequence[str] = (),
     ) -> DebtorHistory:
         """The debtor's history from each case's (*histories*, by case id, in case id order).
 
@@ -422,9 +430,10 @@ class DebtorHistory:
         opened, as opt-outs at its opening; they reach the other cases as one
         recorded there does.  *debts*: the cases counted as one particular debt
         with each case (`DebtorHistory.debts`).  *persons*: each case's contact
-        points' persons by id (`DebtorHistory.persons`).
+        points' persons by id (`DebtorHistory.persons`).  *jurisdictions*: those the
+        cases carry (`DebtorHistory.jurisdictions`).
         """
-        merged = cls(debtor, list(histories), addresses, debts, persons)
+        merged = cls(debtor, list(histories), addresses, debts, persons, jurisdictions)
         tagged = [
             replace(attempt, case=case_id)
             for case_id, history in histories.items()

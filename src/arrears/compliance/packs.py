@@ -43,7 +43,15 @@ from .rules import (
     WorkEmailNeedsConsent,
 )
 
-__all__ = ["PACKS", "Pack", "known_packs", "known_rule_ids", "register_pack", "resolve"]
+__all__ = [
+    "PACKS",
+    "Pack",
+    "known_packs",
+    "known_rule_ids",
+    "locales_of",
+    "register_pack",
+    "resolve",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +65,10 @@ class Pack:
         extends: Packs whose rules come first (an overlay such as ``US-MA``
             adds to ``US-RegF``).
         source: The law or guidance it encodes.
+        locale: The language (BCP 47) of the messages its rules are written for,
+            e.g. ``zh-CN``; an overlay takes its bases'.  Message templates are
+            checked against the rules of the packs of their language
+            (`arrears.compliance.Compliance.rules_for_locale`); ``None``: any.
     """
 
     id: str
@@ -64,6 +76,7 @@ class Pack:
     rules: tuple[Rule, ...]
     extends: tuple[str, ...] = ()
     source: str = ""
+    locale: str | None = None
 
 
 _DIRECT: Final = frozenset({Party.DEBTOR})
@@ -153,6 +166,7 @@ _EXPOSURE: Final = (
 CN: Final = Pack(
     id="CN",
     title="China: consumer-finance and credit-card collection",
+    locale="zh-CN",
     source="NIFA collection standards; China Banking Association guideline (2026); "
     "MIIT Order 31; credit-card rules (2011)",
     rules=(
@@ -306,6 +320,7 @@ _OPT_OUT_METHOD: Final = (
 US_REGF: Final = Pack(
     id="US-RegF",
     title="United States: Regulation F (12 CFR 1006), for third-party debt collectors",
+    locale="en-US",
     source="12 CFR part 1006; 11 USC 362; 50 USC 3931, 3937; 47 USC 227",
     rules=(
         ContactHours(
@@ -656,6 +671,7 @@ _UK_ENFORCEABLE: Final = (
 UK: Final = Pack(
     id="UK",
     title="United Kingdom: FCA CONC 7 and the Breathing Space regulations",
+    locale="en-GB",
     source="FCA Handbook CONC 7; SI 2020/1311",
     rules=(
         ContactHours(
@@ -838,6 +854,24 @@ def known_packs() -> frozenset[str]:
 def known_rule_ids() -> frozenset[str]:
     """The ids of every rule in every registered pack."""
     return frozenset(rule.id for pack in PACKS.values() for rule in pack.rules)
+
+
+def locales_of(pack_ids: Sequence[str]) -> frozenset[str | None]:
+    """The languages of the named packs' messages (`Pack.locale`), their bases' included.
+
+    ``None`` among them when a pack, and none of its bases, says.
+
+    Raises:
+        InvalidInput: an unknown pack id.
+    """
+    found: set[str | None] = set()
+    for pack_id in pack_ids:
+        pack = PACKS.get(pack_id)
+        if pack is None:
+            raise InvalidInput("packs", pack_id, f"one of {sorted(PACKS)}")
+        bases = locales_of(pack.extends) - {None}
+        found.update({pack.locale} if pack.locale is not None else bases or {None})
+    return frozenset(found)
 
 
 def resolve(pack_ids: Sequence[str]) -> Iterator[Rule]:

@@ -165,6 +165,8 @@ class CaseSpec(_Spec):
             ``FREQ=MONTHLY;BYMONTHDAY=15`` (policies remind before it).
         jurisdiction: Where the debtor is, an ISO 3166 code (``US-MA``, ``CN``);
             it picks the scenario's ``jurisdictions`` set.
+        residence: Where the debtor's address of record is, an ISO 3166 code;
+            it stands for *jurisdiction* when that is not given.
         currency: ISO 4217 code of the balance.
         balance: The overdue amount (principal), a decimal string.
         due_date: The first missed due date.
@@ -180,6 +182,7 @@ class CaseSpec(_Spec):
     locale: str = Field(default="en", min_length=1)
     payday: str | None = Field(default=None, min_length=1)
     jurisdiction: str | None = None
+    residence: str | None = None
     currency: str
     balance: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
     due_date: date
@@ -198,6 +201,8 @@ class DebtorSpec(_Spec):
         locale: Their language tag (``en`` unless given).
         payday: When they are paid, an RFC 5545 rule.
         jurisdiction: Where they are, an ISO 3166 code: one for all their cases.
+        residence: Where their address of record is, an ISO 3166 code; it stands
+            for *jurisdiction* when that is not given.
     """
 
     id: Identifier
@@ -205,10 +210,11 @@ class DebtorSpec(_Spec):
     locale: str = Field(default="en", min_length=1)
     payday: str | None = Field(default=None, min_length=1)
     jurisdiction: str | None = None
+    residence: str | None = None
 
 
 #: The fields of a case that are its debtor's: given in ``debtor:`` when there is one.
-DEBTOR_FIELDS: Final = ("timezone", "locale", "payday", "jurisdiction")
+DEBTOR_FIELDS: Final = ("timezone", "locale", "payday", "jurisdiction", "residence")
 
 
 # -- events -----------------------------------------------------------------------------

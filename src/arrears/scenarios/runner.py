@@ -138,6 +138,7 @@ def _build_case(
             locale=person.locale,
             payday=person.payday,
             jurisdiction=person.jurisdiction,
+            residence=person.residence,
         )
     with _blame(document, where, spec.model_dump()):
         return Case(
