@@ -505,6 +505,24 @@ def schedule(engine: Engine, case_id: str) -> list[tuple[str, str]]:
     return [(part.due.isoformat(), str(part.amount.amount)) for part in plan.instalments]
 
 
+SUPERVISOR = Actor("super-2", frozenset({"supervisor"}))
+
+
+def start_reduction(engine: Engine) -> None:
+    """4,000.00 in four from 1 Nov over loans 1 and 2, 800.00 waived (600.00 and 200.00):
+    loan 1 pays the first three instalments, loan 2 the last."""
+    for kind in ("bank_statement", "proof_of_income"):
+        engine.record_document("L-1", kind, at=T0)
+    plan = RepaymentPlan(
+        id="R-1",
+        kind="reduction",
+        instalments=instalment_schedule(cny("4000.00"), date(2026, 11, 1), count=4),
+        waived=Decimal("800.00"),
+        grace_days=3,
+    )
+    engine.start_plan("L-1", plan, actor=AGENT, approver=SUPERVISOR, at=T0, covers=["L-2"])
+
+
 class TestPlanOverSeveralLoans:
     def test_each_loan_starts_its_share_under_one_id(self, engine: Engine) -> None:
         """4,800.00 in four of 1,200.00: loan 1 (older) takes the first three, loan 2 the last."""
@@ -572,12 +590,6 @@ class TestPlanOverSeveralLoans:
             assert resolved == ["completed"]
             assert engine.case(case_id).stage == "resolved"
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="defect: reversing the payment that completed a plan over several loans "
-        "re-opens the plan on the loan it paid only; the other loan's share stays completed "
-        "and its case resolved, so the one plan is active on one loan and completed on the other",
-    )
     def test_reversing_the_payment_that_completed_it_reopens_it_on_every_loan(
         self, engine: Engine
     ) -> None:
@@ -601,17 +613,7 @@ class TestPlanOverSeveralLoans:
             other = stack.enter_context(PostgresStore(url, schema=schema, max_size=2))
             engine = Engine(store=one, clock=SettableClock(T0))
             engine.open_cases([loan(*spec) for spec in LOANS])
-            for kind in ("bank_statement", "proof_of_income"):
-                engine.record_document("L-1", kind, at=T0)
-            plan = RepaymentPlan(
-                id="R-1",
-                kind="reduction",
-                instalments=instalment_schedule(cny("4000.00"), date(2026, 11, 1), count=4),
-                waived=Decimal("800.00"),
-                grace_days=3,
-            )
-            supervisor = Actor("super-2", frozenset({"supervisor"}))
-            engine.start_plan("L-1", plan, actor=AGENT, approver=supervisor, at=T0, covers=["L-2"])
+            start_reduction(engine)
             later = T0 + timedelta(days=10)
             racer = Engine(store=other, clock=SettableClock(T0))
             read = one.get
@@ -750,11 +752,6 @@ class TestPromiseOverSeveralLoans:
             resolved = [e.data for e in engine.history(case_id) if e.kind == "promise_resolved"]
             assert [(d["status"], d["shortfall"]) for d in resolved] == [("partly_kept", "3500.00")]
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="defect: reversing the payment that kept a promise over several loans "
-        "re-opens it on the loan it paid only; the other loan's share stays kept",
-    )
     def test_reversing_the_payment_that_kept_it_reopens_it_on_every_loan(
         self, engine: Engine
     ) -> None:
@@ -815,6 +812,127 @@ expect:
   - {at: 2026-10-14T10:00:00+08:00, case: L-1, contact: {channel: sms, party: debtor},
      verdict: allow}
 """
+
+
+def state(engine: Engine, case_id: str, what: str) -> tuple[str, str, Money, str]:
+    """The case's promise or plan (*what*) status, its stage, arrears, and its id."""
+    case = engine.case(case_id)
+    held = getattr(case, what)
+    assert held is not None
+    return (str(held.status), case.stage, case.arrears, held.id)
+
+
+class TestReversedOverSeveralLoans:
+    """Issue 20: a reversal re-opens a promise or plan over several loans on every loan, in
+    the same unit of work, each case back in the stage its resolution moved it from."""
+
+    def test_a_reduction_plan_comes_back_on_every_loan(self, engine: Engine) -> None:
+        """Loan 2's share (1,000.00) was paid and its case left in the plan; loan 1's
+        3,000.00 completed the plan, the waiver resolving both. Returning it puts both
+        back in the plan, each with its share of the waiver owed again."""
+        start_reduction(engine)
+        later = T0 + timedelta(days=10)
+        engine.record_payment("L-2", cny("1000.00"), reference="P-2", at=later)
+        assert state(engine, "L-2", "plan")[:3] == ("active", "repayment_plan", cny("200.00"))
+        engine.record_payment("L-1", cny("3000.00"), reference="P-1", at=later)
+        for case_id in ("L-1", "L-2"):
+            assert state(engine, case_id, "plan")[:3] == ("completed", "resolved", cny("0.00"))
+        back = engine.reverse_payment("L-1", "P-1", at=later + timedelta(hours=1))
+        assert back.reopened == ("resolved", "repayment_plan")
+        assert state(engine, "L-1", "plan") == ("active", "repayment_plan", cny("3600.00"), "R-1")
+        assert state(engine, "L-2", "plan") == ("active", "repayment_plan", cny("200.00"), "R-1")
+        (reopened,) = [e for e in engine.history("L-2") if e.kind == "agreement_reopened"]
+        resolved = engine.history("L-2")[reopened.data["resolved_seq"]]
+        assert (resolved.kind, resolved.data["status"]) == ("plan_resolved", "completed")
+        assert reopened.data == {
+            "agreement": "plan",
+            "id": "R-1",
+            "resolved_seq": resolved.seq,
+            "case_id": "L-1",
+            "reference": "P-1",
+            "restored": {"principal": "200.00"},
+            "actor": "system",
+            "stage": {"from": "resolved", "to": "repayment_plan"},
+        }
+        assert engine.verify() == []
+        # Paid again, it completes again on both, the waiver applied once more.
+        engine.record_payment("L-1", cny("3000.00"), reference="P-3", at=later + timedelta(hours=2))
+        for case_id in ("L-1", "L-2"):
+            assert state(engine, case_id, "plan")[:3] == ("completed", "resolved", cny("0.00"))
+        assert engine.verify() == []
+
+    def test_a_promise_comes_back_on_every_loan(self, engine: Engine) -> None:
+        """4,000.00 over loans 1 (3,600.00) and 2 (400.00): loan 2's share paid, loan 1's
+        payment keeps it; loan 2 left the promise stage for the ladder (``promise_kept``)
+        and loan 1 was cured. Returning loan 1's payment puts both back in ``promise``."""
+        engine.record_promise(
+            "L-1", cny("4000.00"), date(2026, 10, 20), at=T0, actor=AGENT, covers=["L-2"]
+        )
+        later = T0 + timedelta(days=1)
+        engine.record_payment("L-2", cny("400.00"), reference="P-2", at=later)
+        engine.record_payment("L-1", cny("3600.00"), reference="P-1", at=later)
+        assert [state(engine, c, "promise")[:2] for c in ("L-1", "L-2")] == [
+            ("kept", "resolved"),
+            ("kept", "notified"),
+        ]
+        back = engine.reverse_payment("L-1", "P-1", at=later + timedelta(hours=1))
+        assert back.reopened == ("resolved", "promise")
+        assert [state(engine, c, "promise") for c in ("L-1", "L-2")] == [
+            ("open", "promise", cny("3600.00"), "promise-1"),
+            ("open", "promise", cny("800.00"), "promise-1"),
+        ]
+        assert engine.case("L-2").promise.paid == Decimal("400.00")  # type: ignore[union-attr]
+        assert engine.verify() == []
+        # Judged whole again: short after its date, partly kept on both.
+        engine.review_promises("L-2", at=datetime(2026, 10, 21, 1, tzinfo=UTC))
+        assert [str(engine.case(c).promise.status) for c in ("L-1", "L-2")] == [  # type: ignore[union-attr]
+            "partly_kept"
+        ] * 2
+
+    def test_reversing_twice_records_nothing_more(self, engine: Engine) -> None:
+        start_reduction(engine)
+        later = T0 + timedelta(days=10)
+        engine.record_payment("L-2", cny("1000.00"), reference="P-2", at=later)
+        engine.record_payment("L-1", cny("3000.00"), reference="P-1", at=later)
+        engine.reverse_payment("L-1", "P-1", at=later)
+        lengths = [len(engine.history(c)) for c in ("L-1", "L-2")]
+        with pytest.raises(InvalidInput) as caught:
+            engine.reverse_payment("L-1", "P-1", at=later)
+        assert caught.value.expected == "a payment not already reversed"
+        assert [len(engine.history(c)) for c in ("L-1", "L-2")] == lengths
+        assert state(engine, "L-2", "plan")[:3] == ("active", "repayment_plan", cny("200.00"))
+
+    def test_a_payment_reversed_after_the_plan_was_broken_reopens_nothing_elsewhere(
+        self, engine: Engine
+    ) -> None:
+        """Only a plan completed comes back: one broken since stays broken on every loan."""
+        engine.start_plan("L-1", plan_of("4800.00", 4), actor=AGENT, at=T0, covers=["L-2"])
+        engine.record_payment("L-2", cny("300.00"), reference="P-2", at=T0 + timedelta(days=1))
+        engine.review_plan("L-1", at=datetime(2026, 11, 5, 1, tzinfo=UTC))
+        engine.reverse_payment("L-2", "P-2", at=datetime(2026, 11, 6, 1, tzinfo=UTC))
+        assert [str(engine.case(c).plan.status) for c in ("L-1", "L-2")] == ["broken"] * 2  # type: ignore[union-attr]
+        assert not [e for e in engine.history("L-1") if e.kind == "agreement_reopened"]
+
+    def test_a_payment_to_the_debtor_reversed_reopens_each_loan_once(self, engine: Engine) -> None:
+        """The payment to the debtor that paid loans 3, 1 and 2 in full completed the plan;
+        reversing every share leaves each loan as it was before it, the plan active."""
+        start_reduction(engine)
+        later = T0 + timedelta(days=10)
+        before = {c: engine.case(c).arrears for c in ("L-1", "L-2", "L-3")}
+        engine.record_debtor_payment("D-1", cny("5300.00"), reference="B-1", at=later)
+        assert [engine.case(c).stage for c in ("L-1", "L-2", "L-3")] == ["resolved"] * 3
+        engine.reverse_debtor_payment("D-1", "B-1", at=later + timedelta(hours=1))
+        assert {c: engine.case(c).arrears for c in ("L-1", "L-2", "L-3")} == before
+        assert [engine.case(c).stage for c in ("L-1", "L-2", "L-3")] == [
+            "repayment_plan",
+            "repayment_plan",
+            "phone",
+        ]
+        for case_id in ("L-1", "L-2"):
+            plan = engine.case(case_id).plan
+            assert plan is not None
+            assert (str(plan.status), plan.paid, plan.ended_at) == ("active", Decimal(0), None)
+        assert engine.verify() == []
 
 
 class TestScenarioEvents:

@@ -1280,6 +1280,13 @@ class Engine:
         has happened since; a reversal is a correction of the record, not a
         decision, so it is a ``payment_reversed`` entry rather than a trigger.
 
+        A promise over several loans it kept, or such a plan it completed, is
+        open again on every loan it covers, in the same unit of work: each
+        other loan records an ``agreement_reopened`` entry (its share of a
+        reduction's waiver owed again, and the stage the promise kept or the
+        plan completed moved it from, when no other transition has happened
+        since).
+
         Raises:
             InvalidInput: no payment with that reference, more than one, or
                 already reversed.
