@@ -6,7 +6,9 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator, Mapping
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -375,6 +377,92 @@ class TestOnceAndWhole:
             assert sorted(paid.shares) == ["L-1", "L-3"]
 
 
+#: The first key of the advisory lock that holds a debtor's payments on PostgreSQL.
+_PAYMENT_SPACE = 0x70617973
+
+
+def _waits_for_a_debtor(url: str) -> bool:
+    """Whether a transaction is waiting for a debtor's payments, held by another."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_locks "
+            "WHERE locktype = 'advisory' AND classid = %s::oid AND NOT granted",
+            (_PAYMENT_SPACE,),
+        ).fetchone()
+    return row is not None and row[0] > 0
+
+
+class TestOneReferenceRace:
+    """Issue 20: a payment to loan 1 and a payment to the debtor that pays loan 3 alone,
+    under one reference, in two processes (two connections to PostgreSQL), the second
+    started once the first has looked for the reference: one is recorded, the other
+    refused, whichever goes first."""
+
+    @pytest.mark.parametrize("first", ["one_loan", "debtor"])
+    def test_the_reference_names_one_kind_of_payment(self, first: str) -> None:
+        url = postgres_url()
+        from arrears.stores.postgres import PostgresStore
+
+        later = T0 + timedelta(hours=1)
+        calls: dict[str, Callable[[Engine], object]] = {
+            "one_loan": lambda e: e.record_payment("L-1", cny("100.00"), reference="X-1", at=later),
+            "debtor": lambda e: e.record_debtor_payment(
+                "D-1", cny("500.00"), reference="X-1", at=later
+            ),
+        }
+        second = "debtor" if first == "one_loan" else "one_loan"
+        with ExitStack() as stack:
+            schema = stack.enter_context(fresh_schema(url))
+            one = stack.enter_context(PostgresStore(url, schema=schema, max_size=2))
+            other = stack.enter_context(PostgresStore(url, schema=schema, max_size=2))
+            engine = Engine(store=one, clock=SettableClock(T0))
+            engine.open_cases([loan(*spec) for spec in LOANS])
+            racer = Engine(store=other, clock=SettableClock(T0))
+            outcome: dict[str, object] = {}
+
+            def run_second() -> None:
+                try:
+                    calls[second](racer)
+                    outcome[second] = "recorded"
+                except InvalidInput as err:
+                    outcome[second] = err
+
+            thread = threading.Thread(target=run_second)
+            read = one.entries
+
+            def read_then_race(case_id: str) -> Any:
+                found = read(case_id)
+                if case_id == "L-3":  # the last loan the first looks the reference up on
+                    one.entries = read  # type: ignore[method-assign]
+                    thread.start()
+                    deadline = time.monotonic() + 10
+                    while thread.is_alive() and time.monotonic() < deadline:
+                        if _waits_for_a_debtor(url):
+                            break
+                        time.sleep(0.01)
+                return found
+
+            one.entries = read_then_race  # type: ignore[method-assign]
+            calls[first](engine)
+            outcome[first] = "recorded"
+            thread.join(timeout=30)
+            assert outcome[first] == "recorded"
+            refused = outcome[second]
+            assert isinstance(refused, InvalidInput)
+            assert (refused.field, refused.value) == ("reference", "X-1")
+            assert "a new reference" in refused.expected
+            recorded = {
+                (case_id, "debtor" in entry.data)
+                for case_id in ("L-1", "L-2", "L-3")
+                for entry in engine.history(case_id)
+                if entry.kind == "payment" and entry.data.get("reference") == "X-1"
+            }
+            assert recorded == ({("L-1", False)} if first == "one_loan" else {("L-3", True)})
+            assert engine.verify() == []
+
+
 class _FailingAppend(MemoryStore):
     """A store whose append fails for one case (a host's store mirroring entries elsewhere)."""
 
@@ -603,7 +691,8 @@ class TestPlanOverSeveralLoans:
 
     def test_shares_paid_at_once_in_two_processes_complete_it_at_the_next_review(self) -> None:
         """Each payment is stored before the other, so neither sees the whole plan paid; the
-        next review (the tick's) completes it and applies the reduction's waiver on both loans."""
+        next review (the tick's) completes it and applies the reduction's waiver on both loans.
+        (Two payments under references hold the debtor, so the second sees the first.)"""
         url = postgres_url()
         from arrears.stores.postgres import PostgresStore
 
@@ -622,7 +711,9 @@ class TestPlanOverSeveralLoans:
                 found = read(case_id)
                 if case_id == "L-2":  # loan 1's payment has read loan 2: loan 2's is stored
                     one.get = read  # type: ignore[method-assign]
-                    racer.record_payment("L-2", cny("1000.00"), reference="P-2", at=later)
+                    # Without a reference: one under a reference would wait for loan 1's
+                    # (it holds the debtor), and see it.
+                    racer.record_payment("L-2", cny("1000.00"), at=later)
                 return found
 
             one.get = read_then_race  # type: ignore[method-assign]

@@ -55,6 +55,14 @@ class Store(Protocol):
     nested transaction rolls back only that level when the caller catches it
     there.
 
+    A store several processes write may also have ``hold_debtor(debtor_id)``,
+    which holds the debtor's payments until the open transaction ends (another
+    transaction holding them waits until it ends): the engine calls it, when
+    the store has it, before it checks a payment reference against the
+    debtor's other loans. `PostgresStore` has it; `SQLiteStore` needs none
+    (``BEGIN IMMEDIATE`` runs one writer at a time), nor `MemoryStore` (one
+    process).
+
     Order: `chains` yields the chains in case id order (code point order, as
     `sorted`), `case_ids` the ids in the order cases were added; every store
     agrees.

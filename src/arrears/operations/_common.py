@@ -16,6 +16,7 @@ from ..errors import (
 from ..guards import Actor
 from ..logs import get_logger
 from ..money import Money
+from ..recorder import Recorder
 
 _log = get_logger("arrears")
 
@@ -54,3 +55,12 @@ def build(model: type[_M], field: str, **values: Any) -> _M:
     except ValidationError as err:
         first = err.errors()[0]
         raise InvalidInput(field, ".".join(map(str, first["loc"])), first["msg"]) from None
+
+
+def hold_debtor(rec: Recorder, debtor_id: str) -> None:
+    """Hold the debtor's payments until the unit of work ends, where the store can
+    (``hold_debtor``, `arrears.store.Store`): what is read of the debtor's loans
+    next is what a payment being recorded in another process stored."""
+    hold = getattr(rec.store, "hold_debtor", None)
+    if hold is not None:
+        hold(debtor_id)

@@ -23,6 +23,7 @@ from ..policy.allocation import (
     shares_of,
 )
 from ..recorder import Recorder, detached
+from ._common import hold_debtor
 from .charges import owed_now
 from .payments import checked_reference, payment_result, payment_under, record_payment
 from .payments import reverse_payment as reverse_one
@@ -49,7 +50,11 @@ def record_debtor_payment(
     if not isinstance(amount, Money) or amount.amount <= 0:
         raise InvalidInput("amount", str(amount), "a positive Money amount")
     chosen = _allocation(rec, allocation)
-    every = [rec.store.get(case_id) for case_id in _cases_of(rec, debtor_id)]
+    ids = _cases_of(rec, debtor_id)
+    # Held before the reference is looked for: a payment to one loan under it in
+    # another process is stored before this reads, or waits until this is.
+    hold_debtor(rec, debtor_id)
+    every = [rec.store.get(case_id) for case_id in ids]
     earlier = _earlier(rec, every, reference)
     if earlier is not None:  # sent again: what the first recording did
         return _again(rec, debtor_id, amount, reference, earlier)

@@ -27,7 +27,7 @@ from ..plans import PlanStatus, PromiseStatus
 from ..recorder import Recorder
 from ..settlements import Approval, ApprovalLimits
 from ..workflow import TransitionResult
-from ._common import case_money, check_actor
+from ._common import case_money, check_actor, hold_debtor
 from .agreements import after_payment, payment_shares
 from .charges import accrue_due
 from .joint import reopen, reopened_elsewhere
@@ -64,6 +64,8 @@ def record_payment(
         raise CurrencyMismatch("amount", case.currency, amount.currency)
     if reference is not None:
         reference = checked_reference(reference)
+        if debtor is None:  # a payment to the debtor holds them already
+            hold_debtor(rec, case.debtor.id)
         entries = rec.store.entries(case_id)
         earlier = payment_under(entries, reference)
         if earlier is not None:  # sent again: what the first recording did

@@ -175,6 +175,14 @@ _LEASE_LOCK: Final = (
     "SELECT d FROM unnest(%s::text[]) AS d "
     f"WHERE pg_try_advisory_xact_lock({_LOCK_SPACE}, hashtext(current_schema() || '/' || d))"
 )
+#: The first key of the advisory locks that hold a debtor's payments ("pays"): apart from
+#: the leases', so a payment does not make a tick skip the debtor.
+_PAYMENT_SPACE: Final = 0x70617973
+#: ... held until the transaction ends: two payments under one reference, on two loans
+#: of one debtor, are checked one after the other (`PostgresStore.hold_debtor`).
+_PAYMENT_LOCK: Final = (
+    f"SELECT pg_advisory_xact_lock({_PAYMENT_SPACE}, hashtext(current_schema() || '/' || %s))"
+)
 #: ... then every due case of those debtors, unless another worker's lease holds one
 #: of them (read after the locks: a lease committed meanwhile is seen); a row another
 #: transaction is writing is skipped, not waited for (its case comes in a later batch).
@@ -652,6 +660,19 @@ class PostgresStore(Session):
         chosen = [row[0] for row in rows]
         self._batch_is(chosen, [row[1].astimezone(UTC) for row in rows])
         return chosen
+
+    def hold_debtor(self, debtor_id: str) -> None:
+        """Hold the debtor's payments until the open transaction ends (a transaction-scoped
+        advisory lock): another transaction holding them waits here until it commits or
+        rolls back, so what is read next is what it stored.
+
+        The engine holds a debtor before it checks a payment reference against the
+        debtor's other loans, so a reference names one payment to the debtor or
+        payments to single loans, never both (see `arrears.store.Store`).  Outside a
+        transaction it holds nothing.
+        """
+        if self._conn is not None:
+            self._execute(_PAYMENT_LOCK, (debtor_id,))
 
     def release(self, case_ids: Sequence[str], owner: str) -> None:
         """Give back *owner*'s leases on *case_ids* (others' leases are left alone)."""
