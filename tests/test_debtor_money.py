@@ -377,6 +377,19 @@ class TestOnceAndWhole:
             assert sorted(paid.shares) == ["L-1", "L-3"]
 
 
+def two_writers(stack: ExitStack, url: str) -> tuple[Any, Any, Engine]:
+    """Two PostgreSQL stores on one fresh schema (two processes' connections), and an
+    engine on the first with the three loans opened."""
+    from arrears.stores.postgres import PostgresStore
+
+    schema = stack.enter_context(fresh_schema(url))
+    one = stack.enter_context(PostgresStore(url, schema=schema, max_size=2))
+    other = stack.enter_context(PostgresStore(url, schema=schema, max_size=2))
+    engine = Engine(store=one, clock=SettableClock(T0))
+    engine.open_cases([loan(*spec) for spec in LOANS])
+    return one, other, engine
+
+
 #: The first key of the advisory lock that holds a debtor's payments on PostgreSQL.
 _PAYMENT_SPACE = 0x70617973
 
@@ -403,8 +416,6 @@ class TestOneReferenceRace:
     @pytest.mark.parametrize("first", ["one_loan", "debtor"])
     def test_the_reference_names_one_kind_of_payment(self, first: str) -> None:
         url = postgres_url()
-        from arrears.stores.postgres import PostgresStore
-
         later = T0 + timedelta(hours=1)
         calls: dict[str, Callable[[Engine], object]] = {
             "one_loan": lambda e: e.record_payment("L-1", cny("100.00"), reference="X-1", at=later),
@@ -414,11 +425,7 @@ class TestOneReferenceRace:
         }
         second = "debtor" if first == "one_loan" else "one_loan"
         with ExitStack() as stack:
-            schema = stack.enter_context(fresh_schema(url))
-            one = stack.enter_context(PostgresStore(url, schema=schema, max_size=2))
-            other = stack.enter_context(PostgresStore(url, schema=schema, max_size=2))
-            engine = Engine(store=one, clock=SettableClock(T0))
-            engine.open_cases([loan(*spec) for spec in LOANS])
+            one, other, engine = two_writers(stack, url)
             racer = Engine(store=other, clock=SettableClock(T0))
             outcome: dict[str, object] = {}
 
@@ -694,14 +701,8 @@ class TestPlanOverSeveralLoans:
         next review (the tick's) completes it and applies the reduction's waiver on both loans.
         (Two payments under references hold the debtor, so the second sees the first.)"""
         url = postgres_url()
-        from arrears.stores.postgres import PostgresStore
-
         with ExitStack() as stack:
-            schema = stack.enter_context(fresh_schema(url))
-            one = stack.enter_context(PostgresStore(url, schema=schema, max_size=2))
-            other = stack.enter_context(PostgresStore(url, schema=schema, max_size=2))
-            engine = Engine(store=one, clock=SettableClock(T0))
-            engine.open_cases([loan(*spec) for spec in LOANS])
+            one, other, engine = two_writers(stack, url)
             start_reduction(engine)
             later = T0 + timedelta(days=10)
             racer = Engine(store=other, clock=SettableClock(T0))
@@ -911,6 +912,67 @@ def state(engine: Engine, case_id: str, what: str) -> tuple[str, str, Money, str
     held = getattr(case, what)
     assert held is not None
     return (str(held.status), case.stage, case.arrears, held.id)
+
+
+class TestPaymentToTheDebtorUnderAPlan:
+    """Issue 20: a payment to the debtor pays what a plan over several loans still asks
+    first, so the plan is not broken while the money sat on a loan outside it."""
+
+    def test_the_instalment_due_is_paid_before_an_older_loan_outside_the_plan(
+        self, engine: Engine
+    ) -> None:
+        """The reduction's first instalment (1,000.00 on 1 Nov, loan 1's) is paid in full;
+        ``oldest_due`` alone would have sent 500.00 to loan 3 (due 1 Aug) and broken it."""
+        start_reduction(engine)
+        paid = engine.record_debtor_payment(
+            "D-1", cny("1000.00"), reference="B-1", at=datetime(2026, 11, 1, 1, tzinfo=UTC)
+        )
+        assert paid.shares == {"L-1": cny("1000.00")}
+        assert payment_of(engine, "L-1").data["debtor"]["allocation"] == "plans, then oldest_due"
+        engine.review_plan("L-2", at=datetime(2026, 11, 5, 1, tzinfo=UTC))
+        assert [str(engine.case(c).plan.status) for c in ("L-1", "L-2")] == ["active"] * 2  # type: ignore[union-attr]
+        assert engine.case("L-3").arrears == cny("500.00")
+
+    def test_the_plan_whole_then_the_rest_in_the_policys_order(self, engine: Engine) -> None:
+        """4,500.00: loan 1's 3,000.00 and loan 2's 1,000.00 complete the plan (the waiver
+        applied on both), the 500.00 left pays loan 3."""
+        start_reduction(engine)
+        paid = engine.record_debtor_payment(
+            "D-1", cny("4500.00"), reference="B-1", at=T0 + timedelta(days=1)
+        )
+        assert paid.shares == {"L-1": cny("3000.00"), "L-2": cny("1000.00"), "L-3": cny("500.00")}
+        for case_id in ("L-1", "L-2", "L-3"):
+            assert (engine.case(case_id).stage, engine.case(case_id).arrears) == (
+                "resolved",
+                cny("0.00"),
+            )
+        assert engine.verify() == []
+
+    def test_the_debtors_directions_and_an_order_given_are_followed(self, engine: Engine) -> None:
+        """An ``allocation`` passed to the call is followed as given (15 U.S.C. 1692h: the
+        debtor's directions; a lender's order chosen for this payment)."""
+        start_reduction(engine)
+        at = T0 + timedelta(days=1)
+        paid = engine.record_debtor_payment(
+            "D-1", cny("1000.00"), reference="B-1", at=at, allocation="oldest_due"
+        )
+        assert paid.shares == {"L-3": cny("500.00"), "L-1": cny("500.00")}
+        directed = engine.record_debtor_payment(
+            "D-1", cny("100.00"), reference="B-2", at=at, allocation={"L-2": cny("100.00")}
+        )
+        assert directed.shares == {"L-2": cny("100.00")}
+
+    def test_an_instalment_partly_paid_takes_only_what_it_lacks(self, engine: Engine) -> None:
+        """Loan 1 paid 700.00 of its first instalment itself: 300.00 go to it, then loan 1's
+        second instalment (1 Dec) before anything reaches loan 3."""
+        start_reduction(engine)
+        at = T0 + timedelta(days=1)
+        engine.record_payment("L-1", cny("700.00"), reference="P-1", at=at)
+        paid = engine.record_debtor_payment("D-1", cny("1500.00"), reference="B-1", at=at)
+        assert paid.shares == {"L-1": cny("1500.00")}
+        plan = engine.case("L-1").plan
+        assert plan is not None
+        assert plan.paid == Decimal("2200.00")
 
 
 class TestReversedOverSeveralLoans:

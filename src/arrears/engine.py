@@ -1321,6 +1321,13 @@ class Engine:
         to the payment; what is left once all are paid stays as credit on
         the first case of the order.
 
+        While a plan over several loans is active and *allocation* is
+        omitted, the payment first pays what the plan still asks: its unpaid
+        instalments, the earliest first, each covered case's part in the
+        plan's order (up to what the case owes); the rest is shared as above.
+        So a debtor keeping to the plan does not break it by money sent to
+        another loan.  An *allocation* given is followed as given.
+
         Each case with a share records it as `record_payment` does (charges
         first, the promise kept, the plan completed, the cure), with the
         same *reference* and the whole payment beside it; all of them are
