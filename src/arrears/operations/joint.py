@@ -10,6 +10,7 @@ from typing import Any, Final
 
 from ..case import Case
 from ..errors import CurrencyMismatch, InvalidInput
+from ..journal import JournalEntry
 from ..logs import get_logger
 from ..money import Money, split
 from ..plans import Instalment, PlanStatus, Promise, PromiseStatus, RepaymentPlan
@@ -231,10 +232,26 @@ def reopened_elsewhere(
                 and share.id == held.id
                 and share.cases == held.cases
                 and share.status == closed
+                and _resolution(rec, other, kind, share.id, str(closed)) is not None
             ):
                 rec.moment(other, moment)  # not before its last entry
                 found.append((other, kind))
     return found
+
+
+def _resolution(
+    rec: Recorder, case_id: str, kind: str, agreement_id: str, status: str
+) -> JournalEntry | None:
+    """The last entry of the case that resolved its promise or plan (*kind*) with *status*
+    (a case opened with it kept or completed has none: it is not re-opened)."""
+    for entry in reversed(rec.store.entries(case_id)):
+        if (
+            entry.kind == f"{kind}_resolved"
+            and entry.data[f"{kind}_id"] == agreement_id
+            and entry.data["status"] == status
+        ):
+            return entry
+    return None
 
 
 def reopen(
@@ -251,12 +268,9 @@ def reopen(
     ``reference``, ``actor``)."""
     case = rec.store.get(case_id)
     held = getattr(case, kind)
+    resolved = _resolution(rec, case_id, kind, held.id, str(held.status))
+    assert resolved is not None  # `reopened_elsewhere` found it
     entries = rec.store.entries(case_id)
-    resolved = next(
-        entry
-        for entry in reversed(entries)
-        if entry.kind == f"{kind}_resolved" and entry.data[f"{kind}_id"] == held.id
-    )
     data: dict[str, Any] = {
         "agreement": kind,
         "id": held.id,
