@@ -1339,6 +1339,13 @@ class Engine:
         has happened since; a reversal is a correction of the record, not a
         decision, so it is a ``payment_reversed`` entry rather than a trigger.
 
+        A promise over several loans it kept, or such a plan it completed, is
+        open again on every loan it covers, in the same unit of work: each
+        other loan records an ``agreement_reopened`` entry (its share of a
+        reduction's waiver owed again, and the stage the promise kept or the
+        plan completed moved it from, when no other transition has happened
+        since).
+
         Raises:
             InvalidInput: no payment with that reference, more than one, or
                 already reversed.
@@ -1372,6 +1379,13 @@ class Engine:
         policy.  Each case takes at most its arrears with the charges due up
         to the payment; what is left once all are paid stays as credit on
         the first case of the order.
+
+        While a plan over several loans is active and *allocation* is
+        omitted, the payment first pays what the plan still asks: its unpaid
+        instalments, the earliest first, each covered case's part in the
+        plan's order (up to what the case owes); the rest is shared as above.
+        So a debtor keeping to the plan does not break it by money sent to
+        another loan.  An *allocation* given is followed as given.
 
         Each case with a share records it as `record_payment` does (charges
         first, the promise kept, the plan completed, the cure), with the

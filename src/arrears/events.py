@@ -37,6 +37,7 @@ from .tasks import Task
 __all__ = [
     "KINDS",
     "AccrualData",
+    "AgreementReopenedData",
     "ApplyChange",
     "ConsentData",
     "ContactDeniedData",
@@ -355,6 +356,24 @@ class PaymentReversedData(TypedDict):
     plan: NotRequired[Reopened]
     stage: NotRequired[StageBack]
     reason: NotRequired[str]
+
+
+class AgreementReopenedData(TypedDict):
+    """A promise or plan over several loans open again: a payment on another loan reversed.
+
+    The promise was kept, or the plan completed, and a payment towards it on
+    another of its loans was reversed (that loan's ``payment_reversed`` entry
+    is recorded in the same unit of work).
+    """
+
+    agreement: str  # "promise" or "plan"
+    id: str
+    resolved_seq: int  # the entry that recorded it kept or completed on this case
+    case_id: str  # the loan whose payment was reversed
+    reference: str  # the reversed payment's
+    restored: dict[str, str]  # a completed reduction's waiver, owed again, by component
+    actor: str
+    stage: NotRequired[StageBack]
 
 
 class WaiverData(TypedDict):
@@ -678,6 +697,27 @@ def _reverse_payment(case: Case, at: datetime, data: PaymentReversedData) -> Non
         case.stage = stage["to"]
 
 
+def _reopen(case: Case, at: datetime, data: AgreementReopenedData) -> None:
+    """The promise open or the plan active again, a waiver owed again; the stage back."""
+    restored = data["restored"]
+    if restored:
+        balance = case.balance
+        case.balance = balance.model_copy(
+            update={
+                name: getattr(balance, name) + Decimal(amount) for name, amount in restored.items()
+            }
+        )
+    if data["agreement"] == "promise":
+        if case.promise is not None and case.promise.id == data["id"]:
+            update = {"status": PromiseStatus.OPEN, "shortfall": None}
+            case.promise = case.promise.model_copy(update=update)
+    elif case.plan is not None and case.plan.id == data["id"]:
+        case.plan = case.plan.model_copy(update={"status": PlanStatus.ACTIVE, "ended_at": None})
+    stage = data.get("stage")
+    if stage is not None:
+        case.stage = stage["to"]
+
+
 # -- the registry ---------------------------------------------------------------------------
 
 
@@ -746,6 +786,7 @@ _DECLARED: Final = (
     _kind("task_closed", TaskClosedData, _task_closed),
     _kind("payment", PaymentData, _payment),
     _kind("payment_reversed", PaymentReversedData, _reverse_payment),
+    _kind("agreement_reopened", AgreementReopenedData, _reopen),
     _kind("waiver", WaiverData, _waived),
     _kind("waiver_refused", WaiverRefusedData, None),
     _kind("settlement", SettlementData, _settled),

@@ -100,6 +100,7 @@ _STALE: Final = frozenset(
         "transition",
         "payment",
         "payment_reversed",
+        "agreement_reopened",
         "waiver",
         "settlement",
         "credit_applied",

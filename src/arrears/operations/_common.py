@@ -17,6 +17,7 @@ from ..errors import (
 from ..guards import Actor
 from ..logs import get_logger
 from ..money import Money
+from ..recorder import Recorder
 
 _log = get_logger("arrears")
 
