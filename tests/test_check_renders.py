@@ -105,6 +105,27 @@ class TestExamples:
                 ).read_bytes()
 
 
+class TestJurisdictions:
+    def test_each_template_is_judged_by_the_sets_of_its_language(self, tmp_path: Path) -> None:
+        """A lender with Chinese and American debtors: the English SMS is not held to the
+        Chinese signature and disclosure rules, the Chinese SMS not to Regulation F's."""
+        path = cn_policy(
+            tmp_path,
+            lambda text: text.replace("packs: [CN]", "jurisdictions: {CN: [CN], US: [US-RegF]}"),
+        )
+        messages = [problem.message for problem in check_policy(path).problems]
+        crossed = [
+            message
+            for message in messages
+            if ("en-US" in message and "CN-" in message)
+            or ("zh-CN" in message and "US-" in message)
+        ]
+        assert crossed == []
+        # What is left is the English SMS's own: the Chinese lender name makes it UCS-2.
+        assert messages
+        assert all("en-US" in message and "MSG-SEGMENTS" in message for message in messages)
+
+
 class TestSituations:
     def test_the_promise_stage_meets_promises_only(self) -> None:
         """promise_kept and promise_broken have no guards: a case leaves when its promise ends."""

@@ -6,7 +6,9 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator, Mapping
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -375,6 +377,99 @@ class TestOnceAndWhole:
             assert sorted(paid.shares) == ["L-1", "L-3"]
 
 
+def two_writers(stack: ExitStack, url: str) -> tuple[Any, Any, Engine]:
+    """Two PostgreSQL stores on one fresh schema (two processes' connections), and an
+    engine on the first with the three loans opened."""
+    from arrears.stores.postgres import PostgresStore
+
+    schema = stack.enter_context(fresh_schema(url))
+    one = stack.enter_context(PostgresStore(url, schema=schema, max_size=2))
+    other = stack.enter_context(PostgresStore(url, schema=schema, max_size=2))
+    engine = Engine(store=one, clock=SettableClock(T0))
+    engine.open_cases([loan(*spec) for spec in LOANS])
+    return one, other, engine
+
+
+#: The first key of the advisory locks that hold a debtor on PostgreSQL.
+_DEBTOR_SPACE = 0x61727264  # the debtor locks (PostgresStore.lock_debtors)
+
+
+def _waits_for_a_debtor(url: str) -> bool:
+    """Whether a transaction is waiting for a debtor's payments, held by another."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_locks "
+            "WHERE locktype = 'advisory' AND classid = %s::oid AND NOT granted",
+            (_DEBTOR_SPACE,),
+        ).fetchone()
+    return row is not None and row[0] > 0
+
+
+class TestOneReferenceRace:
+    """Issue 20: a payment to loan 1 and a payment to the debtor that pays loan 3 alone,
+    under one reference, in two processes (two connections to PostgreSQL), the second
+    started once the first has looked for the reference: one is recorded, the other
+    refused, whichever goes first."""
+
+    @pytest.mark.parametrize("first", ["one_loan", "debtor"])
+    def test_the_reference_names_one_kind_of_payment(self, first: str) -> None:
+        url = postgres_url()
+        later = T0 + timedelta(hours=1)
+        calls: dict[str, Callable[[Engine], object]] = {
+            "one_loan": lambda e: e.record_payment("L-1", cny("100.00"), reference="X-1", at=later),
+            "debtor": lambda e: e.record_debtor_payment(
+                "D-1", cny("500.00"), reference="X-1", at=later
+            ),
+        }
+        second = "debtor" if first == "one_loan" else "one_loan"
+        with ExitStack() as stack:
+            one, other, engine = two_writers(stack, url)
+            racer = Engine(store=other, clock=SettableClock(T0))
+            outcome: dict[str, object] = {}
+
+            def run_second() -> None:
+                try:
+                    calls[second](racer)
+                    outcome[second] = "recorded"
+                except InvalidInput as err:
+                    outcome[second] = err
+
+            thread = threading.Thread(target=run_second)
+            read = one.entries
+
+            def read_then_race(case_id: str) -> Any:
+                found = read(case_id)
+                if case_id == "L-3":  # the last loan the first looks the reference up on
+                    one.entries = read  # type: ignore[method-assign]
+                    thread.start()
+                    deadline = time.monotonic() + 10
+                    while thread.is_alive() and time.monotonic() < deadline:
+                        if _waits_for_a_debtor(url):
+                            break
+                        time.sleep(0.01)
+                return found
+
+            one.entries = read_then_race  # type: ignore[method-assign]
+            calls[first](engine)
+            outcome[first] = "recorded"
+            thread.join(timeout=30)
+            assert outcome[first] == "recorded"
+            refused = outcome[second]
+            assert isinstance(refused, InvalidInput)
+            assert (refused.field, refused.value) == ("reference", "X-1")
+            assert "a new reference" in refused.expected
+            recorded = {
+                (case_id, "debtor" in entry.data)
+                for case_id in ("L-1", "L-2", "L-3")
+                for entry in engine.history(case_id)
+                if entry.kind == "payment" and entry.data.get("reference") == "X-1"
+            }
+            assert recorded == ({("L-1", False)} if first == "one_loan" else {("L-3", True)})
+            assert engine.verify() == []
+
+
 class _FailingAppend(MemoryStore):
     """A store whose append fails for one case (a host's store mirroring entries elsewhere)."""
 
@@ -505,6 +600,24 @@ def schedule(engine: Engine, case_id: str) -> list[tuple[str, str]]:
     return [(part.due.isoformat(), str(part.amount.amount)) for part in plan.instalments]
 
 
+SUPERVISOR = Actor("super-2", frozenset({"supervisor"}))
+
+
+def start_reduction(engine: Engine) -> None:
+    """4,000.00 in four from 1 Nov over loans 1 and 2, 800.00 waived (600.00 and 200.00):
+    loan 1 pays the first three instalments, loan 2 the last."""
+    for kind in ("bank_statement", "proof_of_income"):
+        engine.record_document("L-1", kind, at=T0)
+    plan = RepaymentPlan(
+        id="R-1",
+        kind="reduction",
+        instalments=instalment_schedule(cny("4000.00"), date(2026, 11, 1), count=4),
+        waived=Decimal("800.00"),
+        grace_days=3,
+    )
+    engine.start_plan("L-1", plan, actor=AGENT, approver=SUPERVISOR, at=T0, covers=["L-2"])
+
+
 class TestPlanOverSeveralLoans:
     def test_each_loan_starts_its_share_under_one_id(self, engine: Engine) -> None:
         """4,800.00 in four of 1,200.00: loan 1 (older) takes the first three, loan 2 the last."""
@@ -572,12 +685,6 @@ class TestPlanOverSeveralLoans:
             assert resolved == ["completed"]
             assert engine.case(case_id).stage == "resolved"
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="defect: reversing the payment that completed a plan over several loans "
-        "re-opens the plan on the loan it paid only; the other loan's share stays completed "
-        "and its case resolved, so the one plan is active on one loan and completed on the other",
-    )
     def test_reversing_the_payment_that_completed_it_reopens_it_on_every_loan(
         self, engine: Engine
     ) -> None:
@@ -591,27 +698,12 @@ class TestPlanOverSeveralLoans:
 
     def test_shares_paid_at_once_in_two_processes_complete_it_at_the_next_review(self) -> None:
         """Each payment is stored before the other, so neither sees the whole plan paid; the
-        next review (the tick's) completes it and applies the reduction's waiver on both loans."""
+        next review (the tick's) completes it and applies the reduction's waiver on both loans.
+        (Two payments under references hold the debtor, so the second sees the first.)"""
         url = postgres_url()
-        from arrears.stores.postgres import PostgresStore
-
         with ExitStack() as stack:
-            schema = stack.enter_context(fresh_schema(url))
-            one = stack.enter_context(PostgresStore(url, schema=schema, max_size=2))
-            other = stack.enter_context(PostgresStore(url, schema=schema, max_size=2))
-            engine = Engine(store=one, clock=SettableClock(T0))
-            engine.open_cases([loan(*spec) for spec in LOANS])
-            for kind in ("bank_statement", "proof_of_income"):
-                engine.record_document("L-1", kind, at=T0)
-            plan = RepaymentPlan(
-                id="R-1",
-                kind="reduction",
-                instalments=instalment_schedule(cny("4000.00"), date(2026, 11, 1), count=4),
-                waived=Decimal("800.00"),
-                grace_days=3,
-            )
-            supervisor = Actor("super-2", frozenset({"supervisor"}))
-            engine.start_plan("L-1", plan, actor=AGENT, approver=supervisor, at=T0, covers=["L-2"])
+            one, other, engine = two_writers(stack, url)
+            start_reduction(engine)
             later = T0 + timedelta(days=10)
             racer = Engine(store=other, clock=SettableClock(T0))
             read = one.get
@@ -620,7 +712,9 @@ class TestPlanOverSeveralLoans:
                 found = read(case_id)
                 if case_id == "L-2":  # loan 1's payment has read loan 2: loan 2's is stored
                     one.get = read  # type: ignore[method-assign]
-                    racer.record_payment("L-2", cny("1000.00"), reference="P-2", at=later)
+                    # Without a reference: one under a reference would wait for loan 1's
+                    # (it holds the debtor), and see it.
+                    racer.record_payment("L-2", cny("1000.00"), at=later)
                 return found
 
             one.get = read_then_race  # type: ignore[method-assign]
@@ -750,11 +844,6 @@ class TestPromiseOverSeveralLoans:
             resolved = [e.data for e in engine.history(case_id) if e.kind == "promise_resolved"]
             assert [(d["status"], d["shortfall"]) for d in resolved] == [("partly_kept", "3500.00")]
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="defect: reversing the payment that kept a promise over several loans "
-        "re-opens it on the loan it paid only; the other loan's share stays kept",
-    )
     def test_reversing_the_payment_that_kept_it_reopens_it_on_every_loan(
         self, engine: Engine
     ) -> None:
@@ -815,6 +904,188 @@ expect:
   - {at: 2026-10-14T10:00:00+08:00, case: L-1, contact: {channel: sms, party: debtor},
      verdict: allow}
 """
+
+
+def state(engine: Engine, case_id: str, what: str) -> tuple[str, str, Money, str]:
+    """The case's promise or plan (*what*) status, its stage, arrears, and its id."""
+    case = engine.case(case_id)
+    held = getattr(case, what)
+    assert held is not None
+    return (str(held.status), case.stage, case.arrears, held.id)
+
+
+class TestPaymentToTheDebtorUnderAPlan:
+    """Issue 20: a payment to the debtor pays what a plan over several loans still asks
+    first, so the plan is not broken while the money sat on a loan outside it."""
+
+    def test_the_instalment_due_is_paid_before_an_older_loan_outside_the_plan(
+        self, engine: Engine
+    ) -> None:
+        """The reduction's first instalment (1,000.00 on 1 Nov, loan 1's) is paid in full;
+        ``oldest_due`` alone would have sent 500.00 to loan 3 (due 1 Aug) and broken it."""
+        start_reduction(engine)
+        paid = engine.record_debtor_payment(
+            "D-1", cny("1000.00"), reference="B-1", at=datetime(2026, 11, 1, 1, tzinfo=UTC)
+        )
+        assert paid.shares == {"L-1": cny("1000.00")}
+        assert payment_of(engine, "L-1").data["debtor"]["allocation"] == "plans, then oldest_due"
+        engine.review_plan("L-2", at=datetime(2026, 11, 5, 1, tzinfo=UTC))
+        assert [str(engine.case(c).plan.status) for c in ("L-1", "L-2")] == ["active"] * 2  # type: ignore[union-attr]
+        assert engine.case("L-3").arrears == cny("500.00")
+
+    def test_the_plan_whole_then_the_rest_in_the_policys_order(self, engine: Engine) -> None:
+        """4,500.00: loan 1's 3,000.00 and loan 2's 1,000.00 complete the plan (the waiver
+        applied on both), the 500.00 left pays loan 3."""
+        start_reduction(engine)
+        paid = engine.record_debtor_payment(
+            "D-1", cny("4500.00"), reference="B-1", at=T0 + timedelta(days=1)
+        )
+        assert paid.shares == {"L-1": cny("3000.00"), "L-2": cny("1000.00"), "L-3": cny("500.00")}
+        for case_id in ("L-1", "L-2", "L-3"):
+            assert (engine.case(case_id).stage, engine.case(case_id).arrears) == (
+                "resolved",
+                cny("0.00"),
+            )
+        assert engine.verify() == []
+
+    def test_the_debtors_directions_and_an_order_given_are_followed(self, engine: Engine) -> None:
+        """An ``allocation`` passed to the call is followed as given (15 U.S.C. 1692h: the
+        debtor's directions; a lender's order chosen for this payment)."""
+        start_reduction(engine)
+        at = T0 + timedelta(days=1)
+        paid = engine.record_debtor_payment(
+            "D-1", cny("1000.00"), reference="B-1", at=at, allocation="oldest_due"
+        )
+        assert paid.shares == {"L-3": cny("500.00"), "L-1": cny("500.00")}
+        directed = engine.record_debtor_payment(
+            "D-1", cny("100.00"), reference="B-2", at=at, allocation={"L-2": cny("100.00")}
+        )
+        assert directed.shares == {"L-2": cny("100.00")}
+
+    def test_an_instalment_partly_paid_takes_only_what_it_lacks(self, engine: Engine) -> None:
+        """Loan 1 paid 700.00 of its first instalment itself: 300.00 go to it, then loan 1's
+        second instalment (1 Dec) before anything reaches loan 3."""
+        start_reduction(engine)
+        at = T0 + timedelta(days=1)
+        engine.record_payment("L-1", cny("700.00"), reference="P-1", at=at)
+        paid = engine.record_debtor_payment("D-1", cny("1500.00"), reference="B-1", at=at)
+        assert paid.shares == {"L-1": cny("1500.00")}
+        plan = engine.case("L-1").plan
+        assert plan is not None
+        assert plan.paid == Decimal("2200.00")
+
+
+class TestReversedOverSeveralLoans:
+    """Issue 20: a reversal re-opens a promise or plan over several loans on every loan, in
+    the same unit of work, each case back in the stage its resolution moved it from."""
+
+    def test_a_reduction_plan_comes_back_on_every_loan(self, engine: Engine) -> None:
+        """Loan 2's share (1,000.00) was paid and its case left in the plan; loan 1's
+        3,000.00 completed the plan, the waiver resolving both. Returning it puts both
+        back in the plan, each with its share of the waiver owed again."""
+        start_reduction(engine)
+        later = T0 + timedelta(days=10)
+        engine.record_payment("L-2", cny("1000.00"), reference="P-2", at=later)
+        assert state(engine, "L-2", "plan")[:3] == ("active", "repayment_plan", cny("200.00"))
+        engine.record_payment("L-1", cny("3000.00"), reference="P-1", at=later)
+        for case_id in ("L-1", "L-2"):
+            assert state(engine, case_id, "plan")[:3] == ("completed", "resolved", cny("0.00"))
+        back = engine.reverse_payment("L-1", "P-1", at=later + timedelta(hours=1))
+        assert back.reopened == ("resolved", "repayment_plan")
+        assert state(engine, "L-1", "plan") == ("active", "repayment_plan", cny("3600.00"), "R-1")
+        assert state(engine, "L-2", "plan") == ("active", "repayment_plan", cny("200.00"), "R-1")
+        (reopened,) = [e for e in engine.history("L-2") if e.kind == "agreement_reopened"]
+        resolved = engine.history("L-2")[reopened.data["resolved_seq"]]
+        assert (resolved.kind, resolved.data["status"]) == ("plan_resolved", "completed")
+        assert reopened.data == {
+            "agreement": "plan",
+            "id": "R-1",
+            "resolved_seq": resolved.seq,
+            "case_id": "L-1",
+            "reference": "P-1",
+            "restored": {"principal": "200.00"},
+            "actor": "system",
+            "stage": {"from": "resolved", "to": "repayment_plan"},
+        }
+        assert engine.verify() == []
+        # Paid again, it completes again on both, the waiver applied once more.
+        engine.record_payment("L-1", cny("3000.00"), reference="P-3", at=later + timedelta(hours=2))
+        for case_id in ("L-1", "L-2"):
+            assert state(engine, case_id, "plan")[:3] == ("completed", "resolved", cny("0.00"))
+        assert engine.verify() == []
+
+    def test_a_promise_comes_back_on_every_loan(self, engine: Engine) -> None:
+        """4,000.00 over loans 1 (3,600.00) and 2 (400.00): loan 2's share paid, loan 1's
+        payment keeps it; loan 2 left the promise stage for the ladder (``promise_kept``)
+        and loan 1 was cured. Returning loan 1's payment puts both back in ``promise``."""
+        engine.record_promise(
+            "L-1", cny("4000.00"), date(2026, 10, 20), at=T0, actor=AGENT, covers=["L-2"]
+        )
+        later = T0 + timedelta(days=1)
+        engine.record_payment("L-2", cny("400.00"), reference="P-2", at=later)
+        engine.record_payment("L-1", cny("3600.00"), reference="P-1", at=later)
+        assert [state(engine, c, "promise")[:2] for c in ("L-1", "L-2")] == [
+            ("kept", "resolved"),
+            ("kept", "notified"),
+        ]
+        back = engine.reverse_payment("L-1", "P-1", at=later + timedelta(hours=1))
+        assert back.reopened == ("resolved", "promise")
+        assert [state(engine, c, "promise") for c in ("L-1", "L-2")] == [
+            ("open", "promise", cny("3600.00"), "promise-1"),
+            ("open", "promise", cny("800.00"), "promise-1"),
+        ]
+        assert engine.case("L-2").promise.paid == Decimal("400.00")  # type: ignore[union-attr]
+        assert engine.verify() == []
+        # Judged whole again: short after its date, partly kept on both.
+        engine.review_promises("L-2", at=datetime(2026, 10, 21, 1, tzinfo=UTC))
+        assert [str(engine.case(c).promise.status) for c in ("L-1", "L-2")] == [  # type: ignore[union-attr]
+            "partly_kept"
+        ] * 2
+
+    def test_reversing_twice_records_nothing_more(self, engine: Engine) -> None:
+        start_reduction(engine)
+        later = T0 + timedelta(days=10)
+        engine.record_payment("L-2", cny("1000.00"), reference="P-2", at=later)
+        engine.record_payment("L-1", cny("3000.00"), reference="P-1", at=later)
+        engine.reverse_payment("L-1", "P-1", at=later)
+        lengths = [len(engine.history(c)) for c in ("L-1", "L-2")]
+        with pytest.raises(InvalidInput) as caught:
+            engine.reverse_payment("L-1", "P-1", at=later)
+        assert caught.value.expected == "a payment not already reversed"
+        assert [len(engine.history(c)) for c in ("L-1", "L-2")] == lengths
+        assert state(engine, "L-2", "plan")[:3] == ("active", "repayment_plan", cny("200.00"))
+
+    def test_a_payment_reversed_after_the_plan_was_broken_reopens_nothing_elsewhere(
+        self, engine: Engine
+    ) -> None:
+        """Only a plan completed comes back: one broken since stays broken on every loan."""
+        engine.start_plan("L-1", plan_of("4800.00", 4), actor=AGENT, at=T0, covers=["L-2"])
+        engine.record_payment("L-2", cny("300.00"), reference="P-2", at=T0 + timedelta(days=1))
+        engine.review_plan("L-1", at=datetime(2026, 11, 5, 1, tzinfo=UTC))
+        engine.reverse_payment("L-2", "P-2", at=datetime(2026, 11, 6, 1, tzinfo=UTC))
+        assert [str(engine.case(c).plan.status) for c in ("L-1", "L-2")] == ["broken"] * 2  # type: ignore[union-attr]
+        assert not [e for e in engine.history("L-1") if e.kind == "agreement_reopened"]
+
+    def test_a_payment_to_the_debtor_reversed_reopens_each_loan_once(self, engine: Engine) -> None:
+        """The payment to the debtor that paid loans 3, 1 and 2 in full completed the plan;
+        reversing every share leaves each loan as it was before it, the plan active."""
+        start_reduction(engine)
+        later = T0 + timedelta(days=10)
+        before = {c: engine.case(c).arrears for c in ("L-1", "L-2", "L-3")}
+        engine.record_debtor_payment("D-1", cny("5300.00"), reference="B-1", at=later)
+        assert [engine.case(c).stage for c in ("L-1", "L-2", "L-3")] == ["resolved"] * 3
+        engine.reverse_debtor_payment("D-1", "B-1", at=later + timedelta(hours=1))
+        assert {c: engine.case(c).arrears for c in ("L-1", "L-2", "L-3")} == before
+        assert [engine.case(c).stage for c in ("L-1", "L-2", "L-3")] == [
+            "repayment_plan",
+            "repayment_plan",
+            "phone",
+        ]
+        for case_id in ("L-1", "L-2"):
+            plan = engine.case(case_id).plan
+            assert plan is not None
+            assert (str(plan.status), plan.paid, plan.ended_at) == ("active", Decimal(0), None)
+        assert engine.verify() == []
 
 
 class TestScenarioEvents:

@@ -137,6 +137,8 @@ class TestScopes:
             ("CN-CALLS-EFFECTIVE", {"across": "debt"}, "across"),
             ("CN-CALLS-ATTEMPTS", {"across": "debt"}, "across"),
             ("US-7IN7", {"per": "contact"}, "per"),
+            ("US-3P", {"across": "debt"}, "across"),
+            ("CN-THIRD-PARTY", {"across": "debt"}, "across"),
         ],
     )
     def test_never_narrow_one_the_law_fixes(

@@ -591,6 +591,40 @@ class TestForgedExport:
         (problem,) = refused(export(clean))
         assert "moves the case back to 'legal.litigation'" in problem.detail
 
+    def test_a_reopening_that_moves_the_stage_elsewhere_or_names_no_resolution(self) -> None:
+        """An ``agreement_reopened`` (a promise over two loans, kept, then a payment towards
+        it on the other loan returned) that takes the case to litigation, or that re-opens
+        a promise the chain never kept."""
+        engine = new_engine()
+        debtor = {"id": "D-1", "timezone": "Asia/Shanghai"}
+        for case_id in ("C-1", "C-2"):
+            engine.open_case(case_data(case_id, debtor=debtor))
+            engine.fire(case_id, "notify")
+        engine.record_promise("C-1", Money("1570.00", "CNY"), START.date(), covers=["C-2"])
+        engine.record_payment("C-2", Money("500.00", "CNY"), reference="P-2")
+        engine.record_payment("C-1", Money("1070.00", "CNY"), reference="P-1")
+        assert engine.case("C-2").stage == "notified"  # promise_kept
+        clean = chains_of(engine)
+        engine.reverse_payment("C-1", "P-1")
+        real = engine.history("C-2")[-1]
+        assert real.kind == "agreement_reopened"
+        assert real.data["stage"] == {"from": "notified", "to": "promise"}
+        Engine.from_journal(export(chains_of(engine)), clock=SettableClock(START))  # the real one
+        elsewhere = {key: list(entries) for key, entries in clean.items()}
+        appended(
+            elsewhere,
+            "C-2",
+            "agreement_reopened",
+            {**real.data, "stage": {"from": "notified", "to": LEGAL[1]}},
+        )
+        (problem,) = refused(export(elsewhere))
+        assert (problem.case_id, problem.problem) == ("C-2", "forbidden")
+        assert "moves the case back to 'legal.litigation'" in problem.detail
+        payment = next(e for e in clean["C-2"] if e.kind == "payment")
+        appended(clean, "C-2", "agreement_reopened", {**real.data, "resolved_seq": payment.seq})
+        (problem,) = refused(export(clean))
+        assert f"names seq {payment.seq}, which is not where it was kept" in problem.detail
+
     def test_several_forgeries_are_all_named(self) -> None:
         engine = litigation_engine()
         chains = chains_of(engine)

@@ -666,3 +666,76 @@ def _case(case_id: str) -> dict[str, Any]:
         "balance": {"currency": "CNY", "principal": "1.00"},
         "due_date": "2026-09-01",
     }
+
+
+class TestPersonsAndStudentLoans:
+    """The row's person (``person_id``, ``relationship``, ``person_phone``, ``person_email``)
+    and ``student_loan_account``: opened on the case, each problem named by its column."""
+
+    HEADER = (
+        "id,debtor_id,timezone,currency,principal,due_date,phone,"
+        "person_id,relationship,person_phone,person_email,student_loan_account"
+    )
+
+    def test_a_spouse_and_a_student_loan(self, engine: Engine, tmp_path: Path) -> None:
+        rows = [
+            "SL-1,D-1,America/New_York,USD,900.00,2026-09-01,+16175550100,"
+            "pat,spouse,+1 617 555 0101,pat@example.com,ACCT-77",
+            "SL-2,D-1,America/New_York,USD,400.00,2026-09-01,+16175550100,,,,,ACCT-77",
+        ]
+        report = import_portfolio(engine, write_csv(tmp_path, rows, self.HEADER))
+        assert (report.imported, report.errors) == (2, [])
+        case = engine.case("SL-1")
+        assert [(p.id, p.relationship) for p in case.persons] == [("pat", "spouse")]
+        assert [(p.id, p.channel, p.address, p.person, p.party) for p in case.contacts] == [
+            ("phone", "call", "+16175550100", None, "debtor"),
+            ("person-phone", "call", "+16175550101", "pat", "third_party"),
+            ("person-email", "email", "pat@example.com", "pat", "third_party"),
+        ]
+        assert case.student_loan is not None
+        assert case.student_loan.account == "ACCT-77"
+        assert engine.case("SL-2").persons == ()
+        again = import_portfolio(engine, write_csv(tmp_path, rows, self.HEADER))
+        assert (again.imported, again.already_imported) == (0, 2)
+
+    def test_each_problem_names_its_row_column_and_value(
+        self, engine: Engine, tmp_path: Path
+    ) -> None:
+        rows = [
+            # line 2: a relationship that is none
+            "SL-1,D-1,,USD,1.00,2026-09-01,,pat,cousin,,,",
+            # line 3: a person without a relationship
+            "SL-2,D-2,,USD,1.00,2026-09-01,,pat,,,,",
+            # line 4: a relationship and a phone with no person
+            "SL-3,D-3,,USD,1.00,2026-09-01,,,spouse,+16175550101,,",
+            # line 5: the person has the debtor's id; their phone is no phone
+            "SL-4,D-4,,USD,1.00,2026-09-01,,D-4,spouse,0101,,",
+            # line 6: an e-mail that is none
+            "SL-5,D-5,,USD,1.00,2026-09-01,,pat,spouse,,pat-at-example,",
+        ]
+        report = import_portfolio(engine, write_csv(tmp_path, rows, self.HEADER))
+        found = {(error.line, error.field, error.message) for error in report.errors}
+        assert found == {
+            (
+                2,
+                "relationship",
+                "got 'cousin': Input should be 'spouse', 'parent', 'guardian', "
+                "'attorney', 'executor', 'administrator', 'debt_adviser', 'employer', "
+                "'contact_person' or 'other'",
+            ),
+            (3, "relationship", "required with person_id"),
+            (4, "relationship", "given without person_id: whose it is"),
+            (4, "person_phone", "given without person_id: whose it is"),
+            (5, "person_phone", "not a phone number in E.164 form (+, country code, number)"),
+            (5, "person_id", "expected a new id, not the debtor's"),
+            (6, "person_email", "not an e-mail address"),
+        }
+        assert ids(engine) == []
+
+    def test_a_student_loan_account_too_long(self, engine: Engine, tmp_path: Path) -> None:
+        row = "SL-1,D-1,,USD,1.00,2026-09-01,,,,,," + "9" * 300
+        report = import_portfolio(engine, write_csv(tmp_path, [row], self.HEADER))
+        assert [(error.line, error.field) for error in report.errors] == [
+            (2, "student_loan_account")
+        ]
+        assert "9999" not in str(report.errors[0])

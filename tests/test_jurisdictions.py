@@ -22,6 +22,7 @@ from arrears.policy import PolicyInvalid, load_policy
 NY = ZoneInfo("America/New_York")
 AT = datetime(2026, 10, 7, 10, 0, tzinfo=NY)
 BY_STATE = {"US-MA": ["US-MA"], "US": ["US-RegF"], "CN": ["CN"]}
+BY_STATE_US = {"US-MA": ["US-MA"], "default": ["US-RegF"]}
 #: A letter with no attempt-to-collect disclosure: a creditor's wording, not a collector's.
 PLAIN = "Your account is past due. Please call 617-555-0123 to arrange a payment."
 
@@ -139,6 +140,34 @@ class TestPicking:
         assert "LENDER-QUIET" in [item.id for item in made.rules_for("CN")]
         assert "US-MIRANDA" not in made.rule_ids
 
+    def test_added_compliance_keeps_its_own_jurisdictions(self) -> None:
+        """The Chinese rules a lender adds for its Chinese debtors judge them, not the
+        Americans: each set of the added compliance stays with its jurisdiction."""
+        from arrears.policy import Policy
+
+        policy = Policy(id="p", version="1", jurisdictions=BY_STATE_US, role="creditor")
+        added = Compliance(jurisdictions={"CN": ["CN"]})
+        made = Engine(policy=policy, compliance=added, compliance_mode="add").compliance
+        ids = {code: [item.id for item in made.rules_for(code)] for code in ("US-NY", "CN")}
+        assert not [rule_id for rule_id in ids["US-NY"] if rule_id.startswith("CN-")]
+        assert "CN-HOURS" in ids["CN"]
+        assert "US-BK" in ids["CN"]
+        assert made.rules_for(None) == made.rules_for("US-NY")
+        judged = engine(made, case("NY-1", "US-NY"))
+        assert letter(judged, "NY-1") == []
+
+    def test_added_compliance_with_another_role_is_refused(self) -> None:
+        from arrears.policy import Policy
+
+        policy = Policy(id="p", version="1", jurisdictions=BY_STATE_US, role="creditor")
+        with pytest.raises(InvalidInput) as err:
+            Engine(
+                policy=policy,
+                compliance=Compliance(["CN"], role="collector"),
+                compliance_mode="add",
+            )
+        assert (err.value.field, err.value.value) == ("compliance.role", "collector")
+
     @given(
         code=st.sampled_from(["US-MA", "US-NY", "US", "CN", "GB-ENG", "GB", "FR-75", None]),
         keys=st.sets(st.sampled_from(["US-MA", "US", "CN", "GB-ENG"])),
@@ -187,12 +216,6 @@ class TestRoles:
             found[hour] = "US-MA-HOURS" in [reason.rule for reason in verdict.reasons]
         assert found == {7: True, 10: False, 21: True, 22: True}
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="a debtor whose cases carry different jurisdictions is judged on each case by "
-        "that case's record alone: a Massachusetts debtor whose other loan still says New "
-        "York is texted at night about it (docs/debtors.md, Not covered yet)",
-    )
     def test_a_debtor_in_two_jurisdictions_is_judged_by_both(self) -> None:
         made = engine(
             Compliance(jurisdictions=BY_STATE, role="creditor"),

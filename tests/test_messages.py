@@ -274,6 +274,39 @@ class TestExamples:
         """The en-US examples meet their kinds' facts and Regulation F's content rules."""
         assert examples.check(["US-RegF"], locales=["en-US"]) == []
 
+    def test_each_template_is_checked_against_the_sets_of_its_language(
+        self, examples: TemplateSet
+    ) -> None:
+        """A CN and US lender's English SMS is not held to the CN signature rule, nor its
+        Chinese SMS to Regulation F's opt-out wording: each meets the set it is sent under."""
+        from arrears.compliance import Compliance
+
+        both = Compliance(jurisdictions={"CN": ["CN"], "US": ["US-RegF"]})
+        assert examples.check(compliance=both) == []
+        assert examples.check(compliance=Compliance(["CN", "US-RegF"])) != []  # one set: all
+
+    def test_a_template_of_another_region_is_for_the_sets_of_its_language(
+        self, examples: TemplateSet
+    ) -> None:
+        """A CN and UK lender's en-US SMS is for its UK debtors (the only English set), not
+        held to the CN signature rule; en-GB is preferred to en-US where both are mapped."""
+        from arrears.compliance import Compliance
+
+        cn_uk = Compliance(jurisdictions={"CN": ["CN"], "GB": ["UK"]})
+        assert examples.check(compliance=cn_uk) == []
+        assert examples.check(compliance=Compliance(["CN", "UK"])) != []
+        us_uk = Compliance(jurisdictions={"US": ["US-RegF"], "GB": ["UK"]})
+        packs = {
+            locale: sorted({rule.id.split("-")[0] for rule in us_uk.rules_for_locale(locale)})
+            for locale in ("en-GB", "en-US", "en", "zh-Hans-CN")
+        }
+        assert packs == {
+            "en-GB": ["UK"],
+            "en-US": ["US"],
+            "en": ["UK", "US"],
+            "zh-Hans-CN": ["UK", "US"],  # no set writes Chinese: every rule
+        }
+
     def test_the_seed_reminder_renders_exactly(
         self, examples: TemplateSet, make_case: Callable[..., Case]
     ) -> None:

@@ -230,7 +230,7 @@ HOURS = [
     ("CN", "CN-HOURS", "Asia/Shanghai", time(8), time(22)),
     # 12 CFR 1006.6(b)(1)(i): before 08:00 and from 21:00 are inconvenient.
     ("US-RegF", "US-TIME", "America/New_York", time(8), time(21)),
-    # RCW 19.16.250(13): at home before 07:30 or after 21:00 (here with US-TIME off).
+    # RCW 19.16.250(13)(c): at home before 07:30 or after 21:00 (here with US-TIME off).
     ("US-WA", "US-WA-HOURS", "America/Los_Angeles", time(7, 30), time(21)),
     # FCA CONC 7.9.4R: unreasonable times; 08:00-21:00 is the library's default.
     ("UK", "UK-TIME", "Europe/London", time(8), time(21)),

@@ -130,8 +130,9 @@ class TestPersonsOnTheCase:
 
 class TestCountingPerPerson:
     def test_washington_counts_debtor_and_spouse_together(self) -> None:
-        """RCW 19.16.250(13) as DFI reads it: two texts to the debtor and one to the spouse are
-        three; the fourth with either is denied. US-7IN7 counts the spouse on their own."""
+        """RCW 19.16.250(13)(a), "with a debtor or spouse": two texts to the debtor and one to
+        the spouse are three; the fourth with either is denied. US-7IN7 counts the spouse on
+        their own."""
         engine = engine_for(["US-WA"], wa_case())
         engine.record_interaction("WA-1", "sms", "delivered", contact="mobile", at=T0)
         engine.record_interaction("WA-1", "sms", "delivered", contact="mobile", at=T0 + DAY)

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
-from datetime import time
+from datetime import date, datetime, time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from arrears import Case
+from arrears import Case, Engine, MemoryStore, Money, SettableClock
 from arrears.compliance import ContactHistory, Proposal
 from arrears.errors import InvalidInput
 from arrears.events import apply_entry
-from arrears.policy import load_policy
+from arrears.policy import TaskAction, load_policy
 from arrears.simulate import (
     DEFAULT_BEHAVIOUR,
     Behaviour,
@@ -20,10 +21,12 @@ from arrears.simulate import (
     Simulation,
     SimulationResult,
     Workforce,
+    _Watched,
     load_portfolio,
     synthetic_portfolio,
 )
 from arrears.stores import SQLiteStore
+from test_debtor_tasks import POLICY, loan
 
 ROOT = Path(__file__).resolve().parent.parent
 CN = ROOT / "examples" / "policies" / "cn_consumer_loan.yaml"
@@ -197,3 +200,37 @@ class TestRun:
         simulation.run(synthetic_portfolio(2), days=1)
         with pytest.raises(InvalidInput, match="run"):
             simulation.run(synthetic_portfolio(2), days=1)
+
+
+class TestTasksOverSeveralLoans:
+    """A task covering two loans of a debtor is one piece of work for the agents."""
+
+    def engine(self, tmp_path: Path) -> tuple[Engine, _Watched]:
+        path = tmp_path / "policy.yaml"
+        path.write_text(POLICY, encoding="utf-8")
+        watched = _Watched(MemoryStore())
+        at = datetime(2026, 9, 6, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+        engine = Engine(policy=load_policy(path), store=watched, clock=SettableClock(at))
+        engine.open_cases([loan(1), loan(2)])
+        engine.tick(at)
+        return engine, watched
+
+    def test_a_shared_task_is_queued_once(self, tmp_path: Path) -> None:
+        engine, watched = self.engine(tmp_path)
+        [task] = engine.tasks()
+        assert task.cases == ("L-1", "L-2")
+        # Another task on the second loan: the shared one is not new work again.
+        engine.open_task("L-2", TaskAction(kind="negotiation", queue="desk"), key="n", step="x")
+        assert [(case, task_id) for case, task_id, _, _ in watched.opened] == [
+            ("L-1", task.id),
+            ("L-2", "n"),
+        ]
+
+    def test_a_shared_task_is_worked_while_a_loan_still_holds_it(self, tmp_path: Path) -> None:
+        engine, watched = self.engine(tmp_path)
+        [task] = engine.tasks()
+        engine.record_promise("L-1", Money("500.00", "CNY"), date(2026, 9, 9))  # L-1 moves on
+        assert not watched.is_open("L-1", task.id)
+        assert watched.holder("L-1", task.id) == "L-2"
+        engine.complete_task("L-2", task.id, "done")
+        assert watched.holder("L-1", task.id) is None

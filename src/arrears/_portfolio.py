@@ -25,6 +25,7 @@ __all__ = [
     "COLUMNS",
     "CONTACTS",
     "LINE_LIMIT",
+    "PERSON_CONTACTS",
     "REQUIRED",
     "SHOWN",
     "Format",
@@ -49,17 +50,26 @@ COLUMNS: Final = (
     "timezone",
     "locale",
     "payday",
+    "jurisdiction",
+    "residence",
     "phone",
     "sms",
     "email",
     "postal_address",
     "stage",
+    "person_id",
+    "relationship",
+    "person_phone",
+    "person_email",
+    "student_loan_account",
 )
 #: The longest line read, in bytes; a longer one is reported, not read.
 LINE_LIMIT: Final = 1 << 20
 AMOUNTS: Final = ("principal", "interest", "fees", "penalty", "not_due", "credit")
 #: Columns whose values are not personal: a short one is quoted in a report.
-SHOWN: Final = frozenset({*AMOUNTS, "currency", "due_date", "timezone", "locale", "stage"})
+SHOWN: Final = frozenset(
+    {*AMOUNTS, "currency", "due_date", "timezone", "locale", "stage", "relationship"}
+)
 SHOWN_LENGTH: Final = 24
 #: Contact columns: (column, contact point id, channel); their values are personal data.
 CONTACTS: Final = (
@@ -67,6 +77,11 @@ CONTACTS: Final = (
     ("sms", "sms", "sms"),
     ("email", "email", "email"),
     ("postal_address", "post", "letter"),
+)
+#: The contact columns of the row's person (``person_id``): whose they are is theirs.
+PERSON_CONTACTS: Final = (
+    ("person_phone", "person-phone", "call"),
+    ("person_email", "person-email", "email"),
 )
 _DECIMAL: Final = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z")
 _PHONE: Final = re.compile(r"^\+[1-9][0-9]{6,14}\Z")
@@ -293,7 +308,7 @@ def _from_flat(values: Mapping[str, Any], number: int) -> tuple[dict[str, Any], 
         if text(column) is None and not any(p.field == column for p in problems):
             problems.append(RowError(number, column, "required"))
     debtor: dict[str, Any] = {"id": text("debtor_id")}
-    for column in ("name", "timezone", "locale", "payday"):
+    for column in ("name", "timezone", "locale", "payday", "jurisdiction", "residence"):
         value = text(column)
         if value is not None:
             debtor[column] = value
@@ -304,25 +319,26 @@ def _from_flat(values: Mapping[str, Any], number: int) -> tuple[dict[str, Any], 
             balance[column] = value
     contacts: list[dict[str, Any]] = []
     for column, point_id, channel in CONTACTS:
-        address = text(column)
-        if address is None:
-            continue
-        if channel in ("call", "sms"):
-            number_only = _PHONE_SEPARATORS.sub("", address)
-            if not _PHONE.match(number_only):
-                problems.append(
-                    RowError(
-                        number,
-                        column,
-                        "not a phone number in E.164 form (+, country code, number)",
-                    )
+        address = _address(text(column), column, channel, number, problems)
+        if address is not None:
+            contacts.append({"id": point_id, "channel": channel, "address": address})
+    person = text("person_id")
+    relationship = text("relationship")
+    persons: list[dict[str, Any]] = []
+    if person is None:
+        for column in ("relationship", *(column for column, _, _ in PERSON_CONTACTS)):
+            if text(column) is not None:
+                problems.append(RowError(number, column, "given without person_id: whose it is"))
+    elif relationship is None:
+        problems.append(RowError(number, "relationship", "required with person_id"))
+    else:
+        persons.append({"id": person, "relationship": relationship})
+        for column, point_id, channel in PERSON_CONTACTS:
+            address = _address(text(column), column, channel, number, problems)
+            if address is not None:
+                contacts.append(
+                    {"id": point_id, "channel": channel, "address": address, "person": person}
                 )
-                continue
-            address = number_only
-        elif channel == "email" and not _EMAIL.match(address):
-            problems.append(RowError(number, column, "not an e-mail address"))
-            continue
-        contacts.append({"id": point_id, "channel": channel, "address": address})
     record: dict[str, Any] = {
         "id": text("id"),
         "debtor": debtor,
@@ -333,7 +349,37 @@ def _from_flat(values: Mapping[str, Any], number: int) -> tuple[dict[str, Any], 
     stage = text("stage")
     if stage is not None:
         record["stage"] = stage
+    if persons:
+        record["persons"] = persons
+    account = text("student_loan_account")
+    if account is not None:
+        record["student_loan"] = {"account": account}
     return record, problems
+
+
+def _address(
+    address: str | None, column: str, channel: str, number: int, problems: list[RowError]
+) -> str | None:
+    """*address* checked for its *channel* (a phone in E.164 form, an e-mail address).
+
+    ``None`` when empty, or when it is not one (a problem of *column* is added).
+    """
+    if address is None:
+        return None
+    if channel in ("call", "sms"):
+        number_only = _PHONE_SEPARATORS.sub("", address)
+        if not _PHONE.match(number_only):
+            problems.append(
+                RowError(
+                    number, column, "not a phone number in E.164 form (+, country code, number)"
+                )
+            )
+            return None
+        return number_only
+    if channel == "email" and not _EMAIL.match(address):
+        problems.append(RowError(number, column, "not an e-mail address"))
+        return None
+    return address
 
 
 def _not_an_amount(value: str) -> str:

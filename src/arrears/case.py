@@ -237,6 +237,12 @@ class Debtor(BaseModel):
         jurisdiction: Where the debtor is, as an ISO 3166 code (`JURISDICTION`):
             ``CN``, ``US-MA``, ``GB-ENG``; it picks the compliance rules that judge
             contacts with them (`arrears.compliance.Compliance`); ``None`` when not known.
+        residence: Where the debtor's address of record is, as an ISO 3166 code:
+            the country, or the state or province when known (``US-MA``).  It
+            stands for *jurisdiction* when that is not given
+            (`effective_jurisdiction`): the laws place the consumer where they
+            live (12 CFR 1006.6(b)(1)(i), "the consumer's location"; 209 CMR
+            18.01, persons "within the Commonwealth").
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
@@ -247,16 +253,25 @@ class Debtor(BaseModel):
     locale: str = Field(default="en", pattern=_LOCALE)
     payday: str | None = Field(default=None, max_length=200)
     jurisdiction: str | None = None
+    residence: str | None = None
 
-    @field_validator("jurisdiction")
+    @field_validator("jurisdiction", "residence")
     @classmethod
-    def _iso_3166(cls, value: str | None) -> str | None:
+    def _iso_3166(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None and not JURISDICTION.match(value):
             raise ValueError(
-                f"jurisdiction: got {value[:16]!r}, expected an ISO 3166 code in upper case "
-                "such as 'CN', 'US-MA' or 'GB-ENG'"
+                f"{info.field_name}: got {value[:16]!r}, expected an ISO 3166 code in upper "
+                "case such as 'CN', 'US-MA' or 'GB-ENG'"
             )
         return value
+
+    @property
+    def effective_jurisdiction(self) -> str | None:
+        """The code that picks the debtor's rules: `jurisdiction`, else `residence`.
+
+        ``None`` when neither is given.
+        """
+        return self.jurisdiction if self.jurisdiction is not None else self.residence
 
     @field_validator("payday")
     @classmethod
@@ -474,7 +489,7 @@ def overdue_sum(balance: Balance) -> Decimal:
 class StudentLoan(BaseModel):
     """The case is a student loan: the account it was serviced under when it was obtained.
 
-    Under 12 CFR 1006.14(b)(4)(ii) [confirm], the student loans a consumer owes
+    Under 12 CFR 1006.14(b)(4) [confirm], the student loans a consumer owes
     that were serviced under a single account number when the debt collector
     obtained them are one particular debt: the call frequency caps that count
     per debt (`arrears.compliance.FrequencyCap` with ``across="debt"``) count
@@ -717,7 +732,7 @@ def one_debt(cases: Iterable[Case]) -> dict[str, tuple[str, ...]]:
     """The cases counted as one particular debt with each case, among one debtor's *cases*.
 
     A debtor's student loans serviced under one account number (`StudentLoan`)
-    are one debt (12 CFR 1006.14(b)(4)(ii) [confirm]): each such case maps to
+    are one debt (12 CFR 1006.14(b)(4) [confirm]): each such case maps to
     the ids of every case of its group, itself included, in case id order.  A
     case alone in its group, or no student loan, is absent (it is its own debt).
     """
@@ -745,15 +760,15 @@ def _with_persons(
     """*contacts* checked against *persons*, each naming a person given its party.
 
     Raises:
-        ValueError: a person listed twice or with the debtor's id, a contact point
+        InvalidInput: a person listed twice or with the debtor's id, a contact point
             naming an unknown person, or a party that contradicts the person's
             relationship (naming the field and the values).
     """
     relationships: dict[str, str] = {}
     for index, person in enumerate(persons):
         if person.id == debtor or person.id in relationships:
-            what = "the debtor's id" if person.id == debtor else "an id listed twice"
-            raise ValueError(f"persons.{index}.id: got {person.id!r}, {what}; expected a new id")
+            what = "not the debtor's" if person.id == debtor else "not one listed before"
+            raise InvalidInput(f"persons.{index}.id", person.id, f"a new id, {what}")
         relationships[person.id] = person.relationship
     checked: list[ContactPoint] = []
     for index, point in enumerate(contacts):
@@ -766,19 +781,59 @@ def _with_persons(
         elif name in relationships:
             expected = party_of(relationships[name])
         else:
-            raise ValueError(
-                f"contacts.{index}.person: got {name!r}, expected the debtor's id or one of "
-                f"the persons {sorted(relationships)}"
+            raise InvalidInput(
+                f"contacts.{index}.person",
+                name,
+                f"the debtor's id or one of the persons {sorted(relationships)}",
             )
         if point.party != expected:
             if "party" in point.model_fields_set:
-                raise ValueError(
-                    f"contacts.{index}.party: got {point.party!r}, expected {expected.value!r} "
-                    f"for person {name!r}"
+                raise InvalidInput(
+                    f"contacts.{index}.party",
+                    point.party,
+                    f"{expected.value!r} for person {name!r}",
                 )
             point = point.model_copy(update={"party": expected.value})
         checked.append(point)
     return tuple(checked)
+
+
+def persons_and_contacts(
+    case: Case, change: Mapping[str, Any]
+) -> tuple[tuple[Person, ...], tuple[ContactPoint, ...]]:
+    """The persons and contact points of *case* after *change*, checked together.
+
+    *change* holds ``persons`` (every person after it) and, optionally,
+    ``contacts`` (every contact point after it; absent, the case's own stay,
+    each point of a person taking the party of their relationship now).
+    The same checks as a case opened with them: ids unique, no person with the
+    debtor's id, every contact point's person one of them, its party theirs.
+
+    Raises:
+        InvalidInput: a check fails (naming the field, e.g. ``persons.1.id``, and the value).
+        pydantic.ValidationError: a person or contact point that is not one.
+    """
+    persons = tuple(Person.model_validate(person) for person in change["persons"])
+    if len(persons) > CONTACTS:
+        raise InvalidInput("persons", len(persons), f"at most {CONTACTS} persons")
+    given = change.get("contacts")
+    if given is None:  # a person's points follow their new relationship (employer or not)
+        contacts = tuple(
+            point
+            if point.person is None or point.person == case.debtor.id
+            else ContactPoint.model_validate(point.model_dump(exclude={"party"}))
+            for point in case.contacts
+        )
+    else:
+        contacts = tuple(ContactPoint.model_validate(point) for point in given)
+    if len(contacts) > CONTACTS:
+        raise InvalidInput("contacts", len(contacts), f"at most {CONTACTS} contact points")
+    seen: set[str] = set()
+    for index, point in enumerate(contacts):
+        if point.id in seen:
+            raise InvalidInput(f"contacts.{index}.id", point.id, "an id not listed before")
+        seen.add(point.id)
+    return persons, _with_persons(case.debtor.id, persons, contacts)
 
 
 def set_field(case: Case, name: str, value: Any) -> None:

@@ -23,7 +23,7 @@ from datetime import date, datetime, time, timedelta
 from typing import IO, Any, Literal
 
 from .agreements import Charges
-from .case import Case, Channel, Hold, HoldKind, Outcome, Party
+from .case import Case, Channel, ContactPoint, Hold, HoldKind, Outcome, Party, Person
 from .channels import ChannelAdapter
 from .checkpoints import Anchors, Checkpoint, CheckpointLog
 from .clock import Clock, SettableClock, SystemClock, require_aware
@@ -49,6 +49,7 @@ from .operations import (
     tasks,
 )
 from .operations import cases as opening
+from .operations import persons as people
 from .operations.results import DebtorPayment, PaymentResult, Reversal, Waiver
 from .plans import Instalment, Promise, RepaymentPlan
 from .policy import Facts, Policy, SendAction, TaskAction
@@ -80,7 +81,10 @@ class Engine:
         compliance_mode: How *compliance* goes with a policy's own rules, which
             must be said when both are given: ``"replace"`` judges by
             *compliance* alone, ``"add"`` by the policy's rules and then
-            *compliance*'s (a rule id in both is refused).
+            *compliance*'s (a rule id in both is refused), each set by
+            jurisdiction keeping its own: a debtor is judged by the policy's
+            set for their jurisdiction and *compliance*'s.  A role given by one
+            is the engine's; two different roles are refused.
         channels: The channel adapters messages are sent through, each serving
             the channels it lists.  When given with a policy, they must serve
             every channel the policy's steps send on (`missing_channels`);
@@ -588,13 +592,24 @@ class Engine:
         contact: str | None = None,
         at: datetime | None = None,
         actor: Actor = SYSTEM,
+        person: str | None = None,
     ) -> JournalEntry:
         """Record that the debtor asked not to be contacted on *channel* (or one contact point).
 
-        It also revokes any consent to automated contact there.
+        It also revokes any consent to automated contact there.  *person*: who
+        asked, when one of the case's persons rather than the debtor (a contact
+        point that names its person says it already).  A person's request not to
+        use a whole medium binds contacts with that person only (12 CFR
+        1006.14(h)(1): "with the person if the person has requested"); a
+        request about one address binds every contact at that address, and the
+        debtor's binds every contact on the case.
+
+        Raises:
+            InvalidInput: an unknown channel or contact point, or a *person* who
+                is not one of the case's persons or not the contact point's.
         """
         return contacts.record_preference(
-            self._recorder, "opt_out", case_id, channel, contact, at, actor
+            self._recorder, "opt_out", case_id, channel, contact, at, actor, person=person
         )
 
     @operation
@@ -606,16 +621,60 @@ class Engine:
         *,
         at: datetime | None = None,
         actor: Actor = SYSTEM,
+        person: str | None = None,
     ) -> JournalEntry:
         """Record local times the debtor named as inconvenient, ``start`` to ``end``.
 
         A span may wrap midnight (``22:30`` to ``09:00``).  A new statement adds to
-        the earlier ones.
+        the earlier ones.  *person*: who named them, when one of the case's
+        persons rather than the debtor (a spouse, an executor); a time
+        inconvenient to them binds contacts with them only (12 CFR
+        1006.6(b)(1)(i): "inconvenient to the consumer" communicated with),
+        while the debtor's bind every contact on the case.
 
         Raises:
-            InvalidInput: a time that is not a `datetime.time`, or an empty span.
+            InvalidInput: a time that is not a `datetime.time`, an empty span,
+                or a *person* who is not one of the case's persons.
         """
-        return contacts.record_inconvenient(self._recorder, case_id, start, end, at=at, actor=actor)
+        return contacts.record_inconvenient(
+            self._recorder, case_id, start, end, at=at, actor=actor, person=person
+        )
+
+    @operation
+    def update_persons(
+        self,
+        case_id: str,
+        persons: Iterable[Person | Mapping[str, Any]],
+        *,
+        contacts: Iterable[ContactPoint | Mapping[str, Any]] | None = None,
+        reason: str | None = None,
+        at: datetime | None = None,
+        actor: Actor = SYSTEM,
+    ) -> JournalEntry:
+        """Record who the case's persons are from now on, and how they stand to the debtor.
+
+        *persons* is every person of the case after the change (`Person`): a
+        new contact person, a spouse, the executor of a deceased debtor's
+        estate are added; a relationship that ends is a new relationship (a
+        divorced spouse becomes ``other``, a third party). *contacts*, when
+        given, is every contact point after the change: the case's own, each
+        with its channel and address unchanged (its ``person`` may change), and
+        any new ones (a new person's phone). Journaled as ``persons_changed``
+        with *reason*; compliance judges every contact after it with the
+        persons as they stand then, and calls recorded before it count for the
+        person they reached, with the relationship that person has at the
+        moment judged.
+
+        Raises:
+            InvalidInput: a person or contact point that is not one, an id
+                listed twice or the debtor's, a contact point naming a person
+                not listed (a person with contact points stays a person: change
+                the relationship), a contact point dropped or moved to another
+                channel or address, or a *reason* over 500 characters.
+        """
+        return people.update_persons(
+            self._recorder, case_id, persons, contacts=contacts, reason=reason, at=at, actor=actor
+        )
 
     def judge_contact(
         self,
@@ -1280,6 +1339,13 @@ class Engine:
         has happened since; a reversal is a correction of the record, not a
         decision, so it is a ``payment_reversed`` entry rather than a trigger.
 
+        A promise over several loans it kept, or such a plan it completed, is
+        open again on every loan it covers, in the same unit of work: each
+        other loan records an ``agreement_reopened`` entry (its share of a
+        reduction's waiver owed again, and the stage the promise kept or the
+        plan completed moved it from, when no other transition has happened
+        since).
+
         Raises:
             InvalidInput: no payment with that reference, more than one, or
                 already reversed.
@@ -1313,6 +1379,13 @@ class Engine:
         policy.  Each case takes at most its arrears with the charges due up
         to the payment; what is left once all are paid stays as credit on
         the first case of the order.
+
+        While a plan over several loans is active and *allocation* is
+        omitted, the payment first pays what the plan still asks: its unpaid
+        instalments, the earliest first, each covered case's part in the
+        plan's order (up to what the case owes); the rest is shared as above.
+        So a debtor keeping to the plan does not break it by money sent to
+        another loan.  An *allocation* given is followed as given.
 
         Each case with a share records it as `record_payment` does (charges
         first, the promise kept, the plan completed, the cure), with the
@@ -1484,12 +1557,26 @@ def _combined(
             "rules the policy's packs do not have already (compliance_mode='add'); "
             "use compliance_mode='replace' to judge by compliance alone",
         )
+    return _added(own, compliance)
+
+
+def _added(own: Compliance, other: Compliance) -> Compliance:
+    """*own*'s rules, then *other*'s, set by set: a debtor in a jurisdiction is judged by
+    what each of them judges it by (the most specific code of either that matches)."""
+    if own.role is not None and other.role is not None and own.role != other.role:
+        raise InvalidInput(
+            "compliance.role",
+            other.role.value,
+            f"the policy's role ({own.role.value}) or none (compliance_mode='add')",
+        )
+    codes = dict.fromkeys([*own.jurisdictions, *other.jurisdictions])
     return Compliance(
-        own.packs,
-        overrides=own.overrides,
-        rules=[*own.extra, *compliance.rules],
-        jurisdictions=own.jurisdictions or None,
-        role=own.role,
+        (*own.packs, *other.packs),
+        overrides={**own.overrides, **other.overrides},
+        rules=[*own.extra, *other.extra],
+        jurisdictions={code: (*own.packs_for(code), *other.packs_for(code)) for code in codes}
+        or None,
+        role=own.role if own.role is not None else other.role,
     )
 
 

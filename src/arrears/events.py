@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import Any, Final, NotRequired, Protocol, TypedDict, cast
 
 from .agreements import Accrual
-from .case import Case, Hold, set_field
+from .case import Case, Hold, persons_and_contacts, set_field
 from .errors import ArrearsError, InvalidInput, JournalCorrupted, JournalProblem
 from .journal import Head, JournalEntry, verify_chain
 from .plans import PlanStatus, Promise, PromiseStatus, RepaymentPlan
@@ -37,6 +37,7 @@ from .tasks import Task
 __all__ = [
     "KINDS",
     "AccrualData",
+    "AgreementReopenedData",
     "ApplyChange",
     "ConsentData",
     "ContactDeniedData",
@@ -58,6 +59,7 @@ __all__ = [
     "OutboxIntentData",
     "PaymentData",
     "PaymentReversedData",
+    "PersonsChangedData",
     "PlanInstalmentLateData",
     "PlanResolvedData",
     "PlanStartedData",
@@ -206,16 +208,34 @@ class OptOutData(TypedDict):
     channel: str
     actor: str
     contact: NotRequired[str]
+    person: NotRequired[str]  # who asked, when a person other than the debtor
 
 
 class InconvenientData(TypedDict):
-    """Local times the debtor named as inconvenient: every span named so far.
+    """Local times the debtor (or a person) named as inconvenient: every span named so far.
 
     ``spans`` holds each ``[start, end]`` local time of day, as ISO text.
     """
 
     spans: list[list[str]]
     actor: str
+    person: NotRequired[str]  # who named them, when a person other than the debtor: their spans
+
+
+class PersonsChangedData(TypedDict):
+    """The persons other than the debtor, and the contact points, from this moment on.
+
+    ``persons`` is every person of the case after the change, each
+    ``{"id", "relationship"}``: a person left out is no longer one (a divorced
+    spouse no longer the spouse), a new one is added (an executor after a
+    death). ``contacts`` (each a contact point as JSON) is every contact point
+    after the change, when it changed; absent, the case's contact points stay.
+    """
+
+    persons: list[dict[str, str]]
+    actor: str
+    contacts: NotRequired[list[dict[str, Any]]]
+    reason: NotRequired[str]
 
 
 class ContactDeniedData(TypedDict):
@@ -336,6 +356,24 @@ class PaymentReversedData(TypedDict):
     plan: NotRequired[Reopened]
     stage: NotRequired[StageBack]
     reason: NotRequired[str]
+
+
+class AgreementReopenedData(TypedDict):
+    """A promise or plan over several loans open again: a payment on another loan reversed.
+
+    The promise was kept, or the plan completed, and a payment towards it on
+    another of its loans was reversed (that loan's ``payment_reversed`` entry
+    is recorded in the same unit of work).
+    """
+
+    agreement: str  # "promise" or "plan"
+    id: str
+    resolved_seq: int  # the entry that recorded it kept or completed on this case
+    case_id: str  # the loan whose payment was reversed
+    reference: str  # the reversed payment's
+    restored: dict[str, str]  # a completed reduction's waiver, owed again, by component
+    actor: str
+    stage: NotRequired[StageBack]
 
 
 class WaiverData(TypedDict):
@@ -464,6 +502,13 @@ def _transition(case: Case, at: datetime, data: TransitionData) -> None:
 def _variant(case: Case, at: datetime, data: VariantAssignedData) -> None:
     """The variant."""
     case.variant = data["variant"]
+
+
+def _persons_changed(case: Case, at: datetime, data: PersonsChangedData) -> None:
+    """The persons (and the contact points, when the entry names them), checked together."""
+    persons, contacts = persons_and_contacts(case, data)
+    set_field(case, "persons", persons)
+    set_field(case, "contacts", contacts)
 
 
 #: Validated as Task.model_validate does, without its wrapper: a tick opens a
@@ -652,6 +697,27 @@ def _reverse_payment(case: Case, at: datetime, data: PaymentReversedData) -> Non
         case.stage = stage["to"]
 
 
+def _reopen(case: Case, at: datetime, data: AgreementReopenedData) -> None:
+    """The promise open or the plan active again, a waiver owed again; the stage back."""
+    restored = data["restored"]
+    if restored:
+        balance = case.balance
+        case.balance = balance.model_copy(
+            update={
+                name: getattr(balance, name) + Decimal(amount) for name, amount in restored.items()
+            }
+        )
+    if data["agreement"] == "promise":
+        if case.promise is not None and case.promise.id == data["id"]:
+            update = {"status": PromiseStatus.OPEN, "shortfall": None}
+            case.promise = case.promise.model_copy(update=update)
+    elif case.plan is not None and case.plan.id == data["id"]:
+        case.plan = case.plan.model_copy(update={"status": PlanStatus.ACTIVE, "ended_at": None})
+    stage = data.get("stage")
+    if stage is not None:
+        case.stage = stage["to"]
+
+
 # -- the registry ---------------------------------------------------------------------------
 
 
@@ -711,6 +777,7 @@ _DECLARED: Final = (
     _kind("opt_out", OptOutData, None),
     _kind("inconvenient", InconvenientData, None),
     _kind("contact_denied", ContactDeniedData, None),
+    _kind("persons_changed", PersonsChangedData, _persons_changed),
     _kind("notice", NoticeData, _notice),
     _kind("hold_added", HoldAddedData, _hold_added),
     _kind("hold_released", HoldReleasedData, _hold_released),
@@ -719,6 +786,7 @@ _DECLARED: Final = (
     _kind("task_closed", TaskClosedData, _task_closed),
     _kind("payment", PaymentData, _payment),
     _kind("payment_reversed", PaymentReversedData, _reverse_payment),
+    _kind("agreement_reopened", AgreementReopenedData, _reopen),
     _kind("waiver", WaiverData, _waived),
     _kind("waiver_refused", WaiverRefusedData, None),
     _kind("settlement", SettlementData, _settled),

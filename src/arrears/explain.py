@@ -315,26 +315,45 @@ def explain_case(engine: ExplainEngine, case_id: str, at: datetime | None) -> Ex
         escalations=tuple(checks),
         steps=tuple(steps),
         next_review_at=plan.next_review_at,
-        rules=judged_by(engine.compliance, case),
+        rules=judged_by(engine.compliance, case, _jurisdictions(engine, case_id)),
         debtor=debtor_view(engine, case.debtor.id, moment),
     )
 
 
-def judged_by(compliance: Compliance, case: Case) -> str | None:
+def _jurisdictions(engine: ExplainEngine, case_id: str) -> tuple[str, ...]:
+    """The jurisdictions the cases of *case_id*'s debtor carry (none for an only case)."""
+    debtor = engine.debtor_history(case_id)
+    return () if debtor is None else debtor.jurisdictions
+
+
+def judged_by(compliance: Compliance, case: Case, others: Sequence[str] = ()) -> str | None:
     """Which packs judge *case*, in words, when *compliance* maps jurisdictions or has a role.
+
+    *others*: the jurisdictions the debtor's cases carry (`DebtorHistory.jurisdictions`),
+    whose sets judge this case too.
 
     Example: ``packs: US-MA (jurisdiction US-MA, matched US-MA; role creditor)``.
     """
     if not compliance.jurisdictions and compliance.role is None:
         return None
-    code = case.debtor.jurisdiction
-    packs = compliance.packs_for(code)
-    matched = compliance.match(code)
-    where = f"jurisdiction {code or 'unknown'}, " + (
-        f"matched {matched}" if matched is not None else "covered by no set: no contact"
-    )
+    code = case.debtor.effective_jurisdiction
+    where = f"jurisdiction {code or 'unknown'}"
+    if code is not None and case.debtor.jurisdiction is None:
+        where += " (residence)"
+    where += ", " + _matched(compliance, code)
+    codes = [code]
+    if compliance.jurisdictions:
+        codes.extend(other for other in others if other != code)
+    for other in codes[1:]:
+        where += f"; another case's jurisdiction {other}, {_matched(compliance, other)}"
+    packs = dict.fromkeys(pack for each in codes for pack in compliance.packs_for(each))
     role = f"; role {compliance.role.value}" if compliance.role is not None else ""
     return f"packs: {', '.join(packs) or 'none'} ({where}{role})"
+
+
+def _matched(compliance: Compliance, code: str | None) -> str:
+    matched = compliance.match(code)
+    return f"matched {matched}" if matched is not None else "covered by no set: no contact"
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,32 +18,48 @@ amount, currency, date, time zone or stage is quoted.
 
 CSV (a header row, then one case a row; UTF-8, a byte-order mark allowed):
 
-=================  ========  ==============================================
-column             required  meaning
-=================  ========  ==============================================
-``id``             yes       the case id (the loan or account id)
-``debtor_id``      yes       the debtor's id in the host system
-``currency``       yes       ISO 4217 code, e.g. ``CNY``
-``due_date``       yes       the first missed due date, ``YYYY-MM-DD``
-``principal``                overdue principal (``0`` when empty)
-``interest``                 overdue interest
-``fees``                     overdue fees
-``penalty``                  penalty interest and late charges
-``not_due``                  principal not yet due
-``credit``                   an overpayment held for the debtor
-``name``                     the debtor's name
-``timezone``                 IANA time zone, e.g. ``Asia/Shanghai``
-``locale``                   BCP 47 tag, e.g. ``zh-CN`` (``en`` when empty)
-``payday``                   an RFC 5545 rule, e.g. ``FREQ=MONTHLY;BYMONTHDAY=15``
-``phone``                    the debtor's phone, E.164 (``+8613812345678``):
-                             contact point ``phone`` for calls
-``sms``                      a number for text messages (contact point ``sms``);
-                             without it, SMS go to ``phone``
-``email``                    the debtor's e-mail (contact point ``email``)
-``postal_address``           the debtor's postal address, for letters
-``stage``                    the stage the case starts in (``pre_due``); one
-                             the workflow lets a case be opened in
-=================  ========  ==============================================
+========================  ========  ==============================================
+column                    required  meaning
+========================  ========  ==============================================
+``id``                    yes       the case id (the loan or account id)
+``debtor_id``             yes       the debtor's id in the host system
+``currency``              yes       ISO 4217 code, e.g. ``CNY``
+``due_date``              yes       the first missed due date, ``YYYY-MM-DD``
+``principal``                       overdue principal (``0`` when empty)
+``interest``                        overdue interest
+``fees``                            overdue fees
+``penalty``                         penalty interest and late charges
+``not_due``                         principal not yet due
+``credit``                          an overpayment held for the debtor
+``name``                            the debtor's name
+``timezone``                        IANA time zone, e.g. ``Asia/Shanghai``
+``locale``                          BCP 47 tag, e.g. ``zh-CN`` (``en`` when empty)
+``payday``                          an RFC 5545 rule, e.g. ``FREQ=MONTHLY;BYMONTHDAY=15``
+``jurisdiction``                    where the debtor is for the law, an ISO 3166 code
+                                    (``US-MA``, ``CN``); it picks the rules that judge
+                                    contacts with them
+``residence``                       the ISO 3166 code of the debtor's address of
+                                    record (``US-MA``): the jurisdiction when
+                                    ``jurisdiction`` is empty
+``phone``                           the debtor's phone, E.164 (``+8613812345678``):
+                                    contact point ``phone`` for calls
+``sms``                             a number for text messages (contact point ``sms``);
+                                    without it, SMS go to ``phone``
+``email``                           the debtor's e-mail (contact point ``email``)
+``postal_address``                  the debtor's postal address, for letters
+``stage``                           the stage the case starts in (``pre_due``); one
+                                    the workflow lets a case be opened in
+``person_id``                       a person other than the debtor the case may
+                                    contact (`arrears.case.Person`): their id
+``relationship``                    required with ``person_id``: how they stand to the
+                                    debtor (``spouse``, ``contact_person``…,
+                                    `arrears.case.Relationship`)
+``person_phone``                    the person's phone, E.164: contact point
+                                    ``person-phone`` for calls, theirs
+``person_email``                    the person's e-mail: contact point ``person-email``
+``student_loan_account``            the case is a student loan serviced under this
+                                    account number when obtained (`arrears.case.StudentLoan`)
+========================  ========  ==============================================
 
 Amounts are plain decimals (``1000.00``): no exponent, no thousands
 separator.  Any other column is refused (the whole file, before anything is
@@ -70,6 +86,7 @@ from ._portfolio import (
     COLUMNS,
     CONTACTS,
     LINE_LIMIT,
+    PERSON_CONTACTS,
     REQUIRED,
     SHOWN,
     Format,
@@ -101,7 +118,10 @@ _PATHS: Final = {
     ("debtor", "timezone"): "timezone",
     ("debtor", "locale"): "locale",
     ("debtor", "payday"): "payday",
+    ("debtor", "jurisdiction"): "jurisdiction",
+    ("debtor", "residence"): "residence",
     **{("balance", name): name for name in (*AMOUNTS, "currency")},
+    ("student_loan", "account"): "student_loan_account",
 }
 #: The most cases a store may hold for an import to read their ids at once (else one a row).
 _KNOWN_IDS: Final = 200_000
@@ -298,6 +318,7 @@ def _write(
     """
     skip, digest, debtors = plan
     read_debtors = getattr(engine.store, "read_debtors", None) if commit_every is None else None
+    lock_every_debtor = getattr(engine.store, "lock_every_debtor", None)
     with source.open("rb") as stream:
         lines = Lines(stream)
         pending = (
@@ -312,6 +333,8 @@ def _write(
             try:
                 with engine.atomic():
                     if read_debtors is not None:
+                        if lock_every_debtor is not None:  # until the commit: one lock
+                            lock_every_debtor()
                         read_debtors(debtors)
                     done, opened, refused = _open_some(engine, pending, moment, limit, skip_bad)
                     report.errors.extend(refused)
@@ -394,7 +417,7 @@ def _refusal(
     return [RowError(number, getattr(err, "field", "row"), f"refused ({type(err).__name__})")]
 
 
-_NAMED: Final = re.compile(r"^(?:Value error, )?(\w+): (?:got .*?, )?(.*)$", re.DOTALL)
+_NAMED: Final = re.compile(r"^(?:Value error, )?([\w.]+): (?:got .*?, )?(.*)$", re.DOTALL)
 
 
 def _problems(
@@ -406,7 +429,13 @@ def _problems(
         location = tuple(error["loc"])
         message = _one_line(str(error["msg"]))
         named = _NAMED.match(message)
-        if named is not None and (named.group(1) in COLUMNS or named.group(1) == "contacts"):
+        if named is not None and named.group(1).startswith(("persons.", "contacts.")):
+            # The case's check of its persons names the path: persons.0.id, contacts.1.person.
+            location = tuple(
+                int(part) if part.isdigit() else part for part in named.group(1).split(".")
+            )
+            message = named.group(2)
+        elif named is not None and (named.group(1) in COLUMNS or named.group(1) == "contacts"):
             # A model's own check names the field in its message (Balance: "principal: ...").
             if location[-1:] != (named.group(1),):
                 location = (*location, named.group(1))
@@ -448,9 +477,13 @@ def _column(location: tuple[Any, ...], flat: bool) -> str:
         if location[:2] in _PATHS:
             return _PATHS[location[:2]]
         if location[:1] == ("contacts",) and len(location) > 1:
-            for column, point_id, _ in CONTACTS:
+            for column, point_id, _ in (*CONTACTS, *PERSON_CONTACTS):
                 if location[1] == point_id:
-                    return column
+                    return "person_id" if location[2:] == ("person",) else column
+        if location[:1] == ("persons",):
+            return "relationship" if location[-1:] == ("relationship",) else "person_id"
+        if location[:1] == ("student_loan",):
+            return "student_loan_account"
         if location[:1] in (("balance",), ("debtor",)) and len(location) > 1:
             return str(location[1])
     return ".".join(str(part) for part in location) or "row"

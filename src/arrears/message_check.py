@@ -410,10 +410,11 @@ def render_failures(
     repeated, nor one a step met before in another stage or situation (an
     SMS too long is reported once a step, in the first situation it is).
     """
-    rules = policy.build_compliance().rules
+    compliance = policy.build_compliance()
     known_keys = {_key(problem) for problem in known}
     seen: set[tuple[str, str, str, str]] = set()
     for step, action, template in sends:
+        rules = compliance.rules_for_locale(template.locale)
         for failure in _renders(policy, step, action, template, rules):
             key = _key(failure.problem)
             if key in known_keys or (*key[:3], step.id) in seen:

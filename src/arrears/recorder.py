@@ -63,6 +63,10 @@ _E = TypeVar("_E", bound=BaseException)
 
 _log = get_logger("arrears")
 
+#: The kind of entry that changes a case's persons and contact points: a debtor's
+#: history keeps each case's addresses and persons, so it is built again after one.
+PERSONS_KIND: Final = "persons_changed"
+
 #: How many times an operation is decided again after losing a race, in all.
 ATTEMPTS: Final = 5
 #: Contact histories kept between judgments, at most (the most recently built).
@@ -237,6 +241,8 @@ class Recorder:
                 elif kind in PERSON_KINDS:
                     debtor.state(case.id, kind, at, data)
                 debtor.folded[case.id] = (entry.seq, entry.hash)
+                if kind == PERSONS_KIND:  # its contact points' addresses and persons changed
+                    del self._debtors[case.debtor.id]
         return entry
 
     def history(self, case_id: str) -> ContactHistory:
@@ -310,8 +316,16 @@ class Recorder:
                 for point in other.contacts
                 if point.opted_out and opened is not None
             ]
+        places = (other.debtor.effective_jurisdiction for other in stored)
         found = DebtorHistory.merge(
-            debtor_id, histories, heads, addresses, flagged, one_debt(stored), persons
+            debtor_id,
+            histories,
+            heads,
+            addresses,
+            flagged,
+            one_debt(stored),
+            persons,
+            tuple(dict.fromkeys(place for place in places if place is not None)),
         )
         if len(self._debtors) >= _HISTORIES_KEPT // 10:
             for stale in list(self._debtors)[: _HISTORIES_KEPT // 100]:

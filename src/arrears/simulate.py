@@ -422,34 +422,63 @@ def _case_record(position: int, record: Any) -> dict[str, Any]:
 
 
 # -- the engine's surroundings ---------------------------------------------------------------
+#: The entry kinds that may open, cover, close or expire a case's tasks.
+_TASK_KINDS: Final = frozenset(
+    {"task_opened", "task_covered", "task_closed", "transition", "payment_reversed"}
+)
+
+
 class _Watched:
     """A store that passes everything through and notes the tasks opened and closed.
 
-    Simulated agents learn of new tasks from it without reading every case.
+    Simulated agents learn of new tasks from it without reading every case.  A
+    task covering several loans of a debtor (``task_covered`` on the others) is
+    new work once, when it is opened; it stays work while any loan holds it,
+    the loan it was opened on moving on or not (`holder`).
     """
 
     def __init__(self, store: Store) -> None:
         self.inner = store
         self.opened: list[tuple[str, str, str, str]] = []  # case, task id, kind, queue
         self._open: dict[str, set[str]] = {}
+        self._holders: dict[str, set[str]] = {}  # task id: the cases holding it
 
     def _note(self, entry: JournalEntry, case: Case | None) -> None:
-        if entry.kind not in ("task_opened", "task_closed", "transition", "payment_reversed"):
+        if entry.kind not in _TASK_KINDS:
             return
         if case is None:
             case = self.inner.get(entry.case_id)
-        before = self._open.get(entry.case_id, set())
+        case_id = case.id
+        before = self._open.get(case_id, set())
         after = {task.id for task in case.tasks}
         for task in case.tasks:
-            if task.id not in before:
-                self.opened.append((case.id, task.id, task.kind, task.queue))
+            if task.id in before:
+                continue
+            holders = self._holders.setdefault(task.id, set())
+            if not holders:  # new work: not yet held by another loan of the debtor
+                self.opened.append((case_id, task.id, task.kind, task.queue))
+            holders.add(case_id)
+        for task_id in before - after:
+            holders = self._holders.get(task_id, set())
+            holders.discard(case_id)
+            if not holders:
+                self._holders.pop(task_id, None)
         if after:
-            self._open[entry.case_id] = after
+            self._open[case_id] = after
         else:
-            self._open.pop(entry.case_id, None)
+            self._open.pop(case_id, None)
 
     def is_open(self, case_id: str, task_id: str) -> bool:
+        """Whether the case holds the task open."""
         return task_id in self._open.get(case_id, ())
+
+    def holder(self, case_id: str, task_id: str) -> str | None:
+        """A case holding the task open: *case_id* while it does, else another loan it
+        covers (the first by id); ``None`` once no loan holds it."""
+        holders = self._holders.get(task_id)
+        if not holders:
+            return None
+        return case_id if case_id in holders else min(holders)
 
     # The Store protocol, passed through.
     def __len__(self) -> int:
@@ -793,8 +822,10 @@ class Simulation:
     def _dial(self, work: _Work, at: datetime) -> None:
         """An agent's call or visit: judged first; made only when allowed; the outcome drawn."""
         engine = self._require_engine()
-        if not self._watched.is_open(work.case_id, work.task_id):
-            return  # closed, or expired when the case moved on
+        holder = self._watched.holder(work.case_id, work.task_id)
+        if holder is None:
+            return  # closed, or expired when every loan it covers moved on
+        work.case_id = holder  # a loan it covers still needs it, the first one moved on or not
         case = engine.store.get(work.case_id)
         actor = Actor(_agent_id(engine, case, work.task_id), frozenset({"agent"}))
         today = at.astimezone(self.zone).date()

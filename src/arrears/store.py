@@ -55,6 +55,15 @@ class Store(Protocol):
     nested transaction rolls back only that level when the caller catches it
     there.
 
+    A store several processes write may also have ``lock_debtors(debtor_ids)``,
+    which holds the debtors until the open transaction ends (another
+    transaction locking them waits until it ends): the engine calls it, when
+    the store has it, before a write that must see every case of a debtor
+    (opening a case, a hold reaching the debtor, a task, a payment under a
+    reference checked against the debtor's other loans). `PostgresStore` has
+    it (`SQLiteStore`'s is a no-op: ``BEGIN IMMEDIATE`` runs one writer at a
+    time); `MemoryStore` needs none (one process).
+
     Order: `chains` yields the chains in case id order (code point order, as
     `sorted`), `case_ids` the ids in the order cases were added; every store
     agrees.

@@ -51,6 +51,7 @@ from .scenarios import (
     NoticeSentEvent,
     OptOutEvent,
     PaymentEvent,
+    PersonsEvent,
     PromiseEvent,
     ProposedContact,
     Scenario,
@@ -82,6 +83,7 @@ __all__ = [
     "NoticeSentEvent",
     "OptOutEvent",
     "PaymentEvent",
+    "PersonsEvent",
     "PolicyCheck",
     "PolicyHarness",
     "PromiseEvent",
@@ -235,7 +237,11 @@ def _template_problems(
     except ArrearsError as err:
         return [document.problem(("templates",), f"the templates do not load: {err}")]
     if locales is None:
-        languages = [PACK_LANGUAGES.get(pack.split("-")[0]) for pack in policy.packs]
+        every = (
+            *policy.packs,
+            *(pack for packs in policy.jurisdictions.values() for pack in packs),
+        )
+        languages = [PACK_LANGUAGES.get(pack.split("-")[0]) for pack in every]
         locales = sorted({language for language in languages if language is not None})
     problems: list[Problem] = []
     chosen: dict[str, FieldPath] = {}

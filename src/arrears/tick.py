@@ -100,6 +100,7 @@ _STALE: Final = frozenset(
         "transition",
         "payment",
         "payment_reversed",
+        "agreement_reopened",
         "waiver",
         "settlement",
         "credit_applied",
@@ -1181,7 +1182,13 @@ def _run_batch(run: _Run, case_ids: Sequence[str], owner: str | None = None) -> 
 
 def _read_debtors(run: _Run, case_ids: Sequence[str]) -> None:
     """Have a SQL store read the batch's debtors' cases at once (the rules judging a
-    message ask for them), rather than once for each case reviewed."""
+    message ask for them), rather than once for each case reviewed.
+
+    The debtors are locked first (`arrears.stores.PostgresStore.lock_debtors`, in
+    one statement with the read), so a task opened for one of them sees what
+    another process wrote about the debtor without a query of its own; a batch
+    of more than `_LOCKED_AT_ONCE` debtors locks each as a task is opened instead.
+    """
     store = run.rec.store
     read = getattr(store, "read_debtors", None)
     if read is None:
@@ -1190,7 +1197,15 @@ def _read_debtors(run: _Run, case_ids: Sequence[str]) -> None:
     for case_id in case_ids:
         with contextlib.suppress(Exception):  # the review will meet (and report) it
             debtors.add(store.get(case_id).debtor.id)
+    lock = getattr(store, "lock_debtors", None)
+    if lock is not None and len(debtors) <= _LOCKED_AT_ONCE:
+        lock(debtors)
     read(debtors)
+
+
+#: The most debtors a batch locks when its review begins (each a lock of the database's
+#: lock table until the phase commits).
+_LOCKED_AT_ONCE: Final = 1_000
 
 
 def _batch_phase(

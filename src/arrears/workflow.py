@@ -720,6 +720,9 @@ class Workflow:
         - ``payment_reversed`` that moves the stage: it moves the case from
           where it stands back to where the reversed payment's first
           transition started;
+        - ``agreement_reopened``: it names an earlier entry that kept the
+          promise or completed the plan it re-opens, and a stage it moves
+          the case back to is where that entry's first transition started;
         - ``refusal``: the recorded source and destination are both the stage
           the case stood in (a refused trigger moves nothing).
 
@@ -734,6 +737,8 @@ class Workflow:
             return self._opening_problem(case, entry)
         if kind == "payment_reversed" and "stage" in entry.data:
             return _reversal_problem(case, entries, entry)
+        if kind == "agreement_reopened":
+            return _reopening_problem(case, entries, entry)
         if kind == "refusal":
             data = entry.data
             if data.get("source") != case.stage or data.get("dest") != case.stage:
@@ -863,12 +868,60 @@ def _reversal_problem(
     payment's first transition started; any other move is a way around the
     workflow's guards.
     """
-    stage = entry.data["stage"]
     seq = entry.data.get("payment_seq")
-    if not isinstance(stage, Mapping) or stage.get("from") != case.stage:
-        return f"a reversal moves the case from {stage!r}, but it stood in {case.stage!r}"
     if not isinstance(seq, int) or not 0 <= seq < entry.seq or entries[seq].kind != "payment":
         return f"a reversal names payment seq {seq!r}, which is not a payment before it"
+    return _back_problem(case, entries, entry, seq, "the payment")
+
+
+#: What an ``agreement_reopened`` entry may re-open: the kind of the entry that closed
+#: it, the key naming the agreement there, and the status it was closed with.
+_REOPENS: Final = {
+    "promise": ("promise_resolved", "promise_id", "kept"),
+    "plan": ("plan_resolved", "plan_id", "completed"),
+}
+
+
+def _reopening_problem(
+    case: Case, entries: Sequence[JournalEntry], entry: JournalEntry
+) -> str | None:
+    """What is wrong with an ``agreement_reopened`` entry, if anything.
+
+    It re-opens a promise kept or a plan completed by an earlier entry of the
+    chain, and takes the case back only to where that entry's first transition
+    started.
+    """
+    data = entry.data
+    agreement = data["agreement"]
+    closed = _REOPENS.get(agreement) if isinstance(agreement, str) else None
+    seq = data["resolved_seq"]
+    if closed is None:
+        return f"an agreement re-opened is a 'promise' or a 'plan', not {agreement!r}"
+    kind, key, status = closed
+    if (
+        not isinstance(seq, int)
+        or not 0 <= seq < entry.seq
+        or entries[seq].kind != kind
+        or entries[seq].data.get(key) != data.get("id")
+        or entries[seq].data.get("status") != status
+    ):
+        return (
+            f"a re-opened {agreement} {data.get('id')!r} names seq {seq!r}, "
+            f"which is not where it was {status}"
+        )
+    if "stage" not in data:
+        return None
+    return _back_problem(case, entries, entry, seq, f"the {agreement} {status}")
+
+
+def _back_problem(
+    case: Case, entries: Sequence[JournalEntry], entry: JournalEntry, seq: int, what: str
+) -> str | None:
+    """What is wrong with the ``stage`` an entry undoing ``entries[seq]`` (*what*) moves
+    the case to: from where it stands, back to where that entry's first transition started."""
+    stage = entry.data["stage"]
+    if not isinstance(stage, Mapping) or stage.get("from") != case.stage:
+        return f"a reversal moves the case from {stage!r}, but it stood in {case.stage!r}"
     first = next(
         (later for later in entries[seq + 1 : entry.seq] if later.kind == "transition"), None
     )
@@ -876,6 +929,6 @@ def _reversal_problem(
         started = None if first is None else first.data.get("source")
         return (
             f"a reversal moves the case back to {stage.get('to')!r}, "
-            f"but the payment's first transition started from {started!r}"
+            f"but {what}'s first transition started from {started!r}"
         )
     return None

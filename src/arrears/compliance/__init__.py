@@ -60,6 +60,7 @@ from .rules import (
     earliest_local,
     local_moment,
     opted_out_since,
+    recorded_over,
     rule,
     validation_period_end,
 )
@@ -117,6 +118,7 @@ __all__ = [
     "known_rule_ids",
     "local_moment",
     "opted_out_since",
+    "recorded_over",
     "register_pack",
     "retention_until",
     "rule",

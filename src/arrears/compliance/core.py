@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -13,7 +13,7 @@ from ..clock import require_aware
 from ..errors import InvalidInput, invalid_input
 from .history import ContactHistory, DebtorHistory
 from .model import Judgement, Proposal, Reason, Role, Verdict
-from .packs import resolve
+from .packs import locales_of, resolve
 from .rules import SCOPE_ORDERS, Rule
 
 __all__ = ["DEFAULT", "UNMAPPED", "Compliance", "Unmapped"]
@@ -22,6 +22,8 @@ DEFAULT: Final = "default"
 """The key of `Compliance.jurisdictions`' default set in a mapping (and in a policy's)."""
 _NONE: Final = "\x00none"
 """The set of a jurisdiction nothing covers (not a code: codes are letters and digits)."""
+_SetKey = str | None | frozenset[str | None]
+"""A key of a set of rules: a code, ``None`` (the default), _NONE, or a union's keys."""
 
 #: How far ahead `Verdict.next_allowed_at` looks before it gives up.
 HORIZON: Final = timedelta(days=400)
@@ -33,10 +35,13 @@ class Compliance:
     """The rules that judge every proposed contact, from jurisdiction packs.
 
     With *jurisdictions*, each debtor is judged by the rule set of the most
-    specific code that matches theirs (`arrears.Debtor.jurisdiction`): ``US-MA``,
-    then ``US``, then the default (*packs*).  A debtor no code matches and no
-    default covers is not contacted at all: every proposal is denied by the
-    ``JURISDICTION`` reason until the lender maps their jurisdiction.
+    specific code that matches theirs (`arrears.Debtor.effective_jurisdiction`:
+    their ``jurisdiction``, else their ``residence``): ``US-MA``, then ``US``,
+    then the default (*packs*).  A debtor no code matches and no default covers
+    is not contacted at all: every proposal is denied by the ``JURISDICTION``
+    reason until the lender maps their jurisdiction.  A debtor whose cases carry
+    different jurisdictions is judged on each by the union of the sets of all
+    of them (`rules_for_debtor`): a rule in several sets judges once.
 
     Args:
         packs: Pack ids, e.g. ``["US-MA"]`` (which brings ``US-RegF`` with it):
@@ -137,15 +142,18 @@ class Compliance:
         self._by_id = {key: item for key, item in chosen.items() if item.binds(role_of)}
         self.rules: tuple[Rule, ...] = tuple(self._by_id.values())
         """Every rule in force, in any set: the default set's first."""
-        self._sets: dict[str | None, tuple[Rule, ...]] = {
+        self._sets: dict[_SetKey, tuple[Rule, ...]] = {
             key: tuple(self._by_id[rule_id] for rule_id in ids if rule_id in self._by_id)
             for key, ids in members.items()
         }
         self._sets[_NONE] = (UNMAPPED,)
-        # The set key of each jurisdiction met, and the rules in scope for each
-        # (set, channel, party, purpose, relationship): worked out once.
+        # The set key of each jurisdiction met (``_sets`` gains the union of the sets
+        # of each group of jurisdictions one debtor's cases carry, keyed by the group),
+        # and the rules in scope for each (set, channel, party, purpose, relationship):
+        # worked out once.
         self._keys: dict[str | None, str | None] = {}
-        self._scoped: dict[tuple[str | None, str, str, str, str | None], tuple[Rule, ...]] = {}
+        self._by_locale: dict[str, tuple[Rule, ...]] = {}
+        self._scoped: dict[tuple[_SetKey, str, str, str, str | None], tuple[Rule, ...]] = {}
 
     def __repr__(self) -> str:
         found = f"Compliance(packs={list(self.packs)!r}, rules={len(self.rules)}"
@@ -195,8 +203,94 @@ class Compliance:
         For a jurisdiction no set covers: the one rule that denies every contact.
         """
         if isinstance(jurisdiction, Case):
-            jurisdiction = jurisdiction.debtor.jurisdiction
+            jurisdiction = jurisdiction.debtor.effective_jurisdiction
         return self._sets[self._key(jurisdiction)]
+
+    def rules_for_debtor(
+        self, jurisdiction: str | None, others: Iterable[str | None] = ()
+    ) -> tuple[Rule, ...]:
+        """The rules that judge a case whose debtor is in *jurisdiction* while the
+        debtor's other cases carry the jurisdictions *others*.
+
+        The union of the sets of *jurisdiction* and of every code among *others*
+        (a record that gives none adds no set), in judging order, each rule
+        once: a debtor whose records place them in two jurisdictions is
+        protected by the laws of both.  When one of them no set covers, the
+        ``JURISDICTION`` rule is among them and no contact is allowed.
+
+        Example:
+            >>> compliance = Compliance(jurisdictions={"US-MA": ["US-MA"], "US-WA": ["US-WA"]})
+            >>> ids = [rule.id for rule in compliance.rules_for_debtor("US-MA", ["US-WA"])]
+            >>> "US-MA-HOURS" in ids and "US-WA-HOURS" in ids, ids.count("US-TIME")
+            (True, 1)
+        """
+        return self._sets[self._union_key(jurisdiction, others)]
+
+    def rules_for_locale(self, locale: str) -> tuple[Rule, ...]:
+        """The rules a message template in *locale* is checked against (`TemplateSet.check`).
+
+        With *jurisdictions*, the union of the sets whose packs write in the
+        template's language (`Pack.locale`), those of its region too when
+        there are such (an ``en-GB`` template is for the ``UK`` set, not the
+        ``US-RegF`` one), and of the sets whose packs say no language; every
+        rule when no set writes in its language.  Without, every rule: each
+        debtor is judged by all of them.
+
+        Example:
+            >>> both = Compliance(jurisdictions={"CN": ["CN"], "GB": ["UK"]})
+            >>> sorted({rule.id.split("-")[0] for rule in both.rules_for_locale("en-US")})
+            ['UK']
+        """
+        found = self._by_locale.get(locale)
+        if found is not None:
+            return found
+        language, region = _language_region(locale)
+        same: list[str | None] = []  # the sets of the language
+        here: list[str | None] = []  # those of its region too
+        unsaid: list[str | None] = []  # the sets that say no language
+        for key, pack_ids in self._pack_sets().items():
+            said = locales_of(pack_ids)
+            spoken = [_language_region(tag) for tag in said if tag is not None]
+            if None in said:
+                unsaid.append(key)
+            if any(theirs == language for theirs, _ in spoken):
+                same.append(key)
+            if any(pair == (language, region) for pair in spoken):
+                here.append(key)
+        chosen = (here or same) and [*(here or same), *unsaid]
+        found = self._union(frozenset(chosen)) if chosen else self.rules
+        self._by_locale[locale] = found
+        return found
+
+    def _pack_sets(self) -> dict[str | None, tuple[str, ...]]:
+        """The pack ids of each set, by key (``None``: the default), when there are several."""
+        if not self.jurisdictions:
+            return {}
+        found: dict[str | None, tuple[str, ...]] = {}
+        found.update(self.jurisdictions)
+        if None in self._sets:
+            found[None] = self.packs
+        return found
+
+    def _union_key(self, jurisdiction: str | None, others: Iterable[str | None]) -> _SetKey:
+        """The key in ``_sets`` of the union of *jurisdiction*'s set and *others*' (built once)."""
+        own = self._key(jurisdiction)
+        keys = {own, *(self._key(code) for code in others if code is not None)}
+        if len(keys) == 1:
+            return own
+        group = frozenset(keys)
+        if group not in self._sets:
+            self._sets[group] = self._union(group)
+        return group
+
+    def _union(self, keys: frozenset[str | None]) -> tuple[Rule, ...]:
+        """The rules of the sets of *keys*, each once, in the order of `rules`."""
+        ids = {item.id for key in keys for item in self._sets[key]}
+        found = tuple(item for item in self.rules if item.id in ids)
+        if _NONE not in keys:
+            return found
+        codes = sorted(key or DEFAULT for key in keys - {_NONE})
+        return (UNMAPPED.model_copy(update={"beside": tuple(codes)}), *found)
 
     def _key(self, jurisdiction: str | None) -> str | None:
         """The key of *jurisdiction*'s set in ``_sets``: a code, ``None`` (default) or _NONE."""
@@ -285,10 +379,19 @@ class Compliance:
             return Verdict(True, (), moment, moment, checked)
         return Verdict(False, reasons, moment, self._next_allowed(judgement, reasons), checked)
 
+    def _which(self, judgement: Judgement) -> _SetKey:
+        """The key of the set that judges *judgement*: its debtor's, with every set
+        the jurisdictions of the debtor's other cases name."""
+        own = judgement.case.debtor.effective_jurisdiction
+        debtor = judgement.debtor_history
+        if debtor is None or not debtor.jurisdictions:
+            return self._key(own)
+        return self._union_key(own, debtor.jurisdictions)
+
     def _reasons(self, judgement: Judgement) -> tuple[Reason, ...]:
         proposal = judgement.proposal
         # Without jurisdictions every debtor has the one set: no lookup on this hot path.
-        which = self._key(judgement.case.debtor.jurisdiction) if self.jurisdictions else None
+        which = self._which(judgement) if self.jurisdictions else None
         key = (which, proposal.channel, judgement.party, proposal.purpose, judgement.relationship)
         scoped = self._scoped.get(key)
         if scoped is None:
@@ -330,9 +433,21 @@ class Unmapped(Rule):
     lender maps their jurisdiction (or gives a default set).
     """
 
+    beside: tuple[str, ...] = ()
+    """When the debtor's cases carry several jurisdictions: the keys of the sets that
+    do cover some of them (the one not covered may be this case's or another's)."""
+
     def check(self, j: Judgement) -> Reason | None:
         """Always a denial, naming the jurisdiction (``unknown`` when not given)."""
-        code = j.case.debtor.jurisdiction or "unknown"
+        code = j.case.debtor.effective_jurisdiction or "unknown"
+        if self.beside:
+            return self.deny(
+                "no compliance packs for one of the jurisdictions the debtor's cases carry "
+                f"(this case's: {code}; the sets that cover the others: "
+                f"{', '.join(self.beside)}): map it under jurisdictions or give a default "
+                "set; no contact until then",
+                jurisdiction=code,
+            )
         return self.deny(
             f"no compliance packs for the debtor's jurisdiction ({code}): map it under "
             "jurisdictions or give a default set; no contact until then",
@@ -346,6 +461,14 @@ UNMAPPED: Final = Unmapped(
     citation="The lender's jurisdictions map: the law that protects the debtor is not known",
 )
 """The rule set of a debtor whose jurisdiction no set of a `Compliance` covers."""
+
+
+def _language_region(tag: str) -> tuple[str, str]:
+    """The language and the region (empty when none) of a BCP 47 *tag*: ``zh-Hans-CN``
+    is ``("zh", "cn")``."""
+    language, *rest = tag.lower().split("-")
+    region = next((part for part in rest if len(part) == 2 or part.isdigit()), "")
+    return language, region
 
 
 def _role(role: Role | str | None) -> Role | None:

@@ -167,6 +167,9 @@ class Preference:
         case: The case it was recorded on, when it reaches this one from another of
             the debtor's (``contact`` is then this case's id for its address);
             ``None`` on its own case.
+        person: Who said it, when a person other than the debtor
+            (`arrears.case.Person`); ``None`` for the debtor.  An opt-out of a
+            whole medium by a person binds contacts with that person only.
     """
 
     at: datetime
@@ -176,6 +179,12 @@ class Preference:
     start: datetime | None = None
     until: datetime | None = None
     case: str | None = None
+    person: str | None = None
+
+    def binds(self, person: str | None) -> bool:
+        """True when this preference binds a contact reaching *person* (the person's id,
+        the debtor's, or ``None``): said by the debtor, about one address, or by them."""
+        return self.person is None or self.contact is not None or self.person == person
 
     def covers(self, channel: str, contact: str | None) -> bool:
         """True when this preference is about *channel* and (if it names one) *contact*."""
@@ -204,12 +213,23 @@ class ContactHistory:
         opt_outs: Media and addresses the debtor opted out of, oldest first.
         inconvenient: Local times the debtor named as inconvenient (start, end);
             the latest statement replaces the earlier ones.
+        named_by: Local times each person other than the debtor named as
+            inconvenient to them, by person id (`arrears.case.Person`).
         intents: The messages journaled as intended and not yet settled by a
             result, by outbox key (`intended`): not attempts of this case's own
             rules, counted by the debtor's other cases (`DebtorHistory`).
     """
 
-    __slots__ = ("_stamps", "attempts", "consents", "inconvenient", "intents", "opt_outs", "seq")
+    __slots__ = (
+        "_stamps",
+        "attempts",
+        "consents",
+        "inconvenient",
+        "intents",
+        "named_by",
+        "opt_outs",
+        "seq",
+    )
 
     def __init__(self) -> None:
         self.seq = -1
@@ -218,6 +238,7 @@ class ContactHistory:
         self.consents: list[Preference] = []
         self.opt_outs: list[Preference] = []
         self.inconvenient: tuple[tuple[time, time], ...] = ()
+        self.named_by: dict[str, tuple[tuple[time, time], ...]] = {}
         self.intents: dict[str, Attempt] = {}
 
     @classmethod
@@ -259,9 +280,15 @@ class ContactHistory:
                 )
             )
         elif kind == "opt_out":
-            self.opt_outs.append(Preference(at, data["channel"], data.get("contact")))
+            self.opt_outs.append(
+                Preference(at, data["channel"], data.get("contact"), person=data.get("person"))
+            )
         elif kind == "inconvenient":
-            self.inconvenient = spans_of(data)
+            person = data.get("person")
+            if person is None:
+                self.inconvenient = spans_of(data)
+            else:
+                self.named_by[person] = spans_of(data)
 
     def copy(self) -> ContactHistory:
         """An independent copy (the facts themselves are immutable and shared)."""
@@ -272,6 +299,7 @@ class ContactHistory:
         twin.consents = list(self.consents)
         twin.opt_outs = list(self.opt_outs)
         twin.inconvenient = self.inconvenient
+        twin.named_by = dict(self.named_by)
         twin.intents = dict(self.intents)
         return twin
 
@@ -341,6 +369,10 @@ class DebtorHistory:
         debts: The cases counted as one particular debt with each case, itself
             included (student loans of one account, `arrears.case.StudentLoan`);
             a case absent is its own debt.
+        jurisdictions: The jurisdictions the debtor's cases carry
+            (`arrears.Debtor.effective_jurisdiction`), each once, in case id order:
+            the rule sets of all of them judge each case
+            (`arrears.compliance.Compliance.rules_for_debtor`).
     """
 
     __slots__ = (
@@ -353,6 +385,7 @@ class DebtorHistory:
         "debts",
         "folded",
         "inconvenient",
+        "jurisdictions",
         "opt_outs",
         "persons",
     )
@@ -364,12 +397,14 @@ class DebtorHistory:
         addresses: Mapping[str, Mapping[str, str]],
         debts: Mapping[str, tuple[str, ...]] | None = None,
         persons: Mapping[str, Mapping[str, str]] | None = None,
+        jurisdictions: Sequence[str] = (),
     ) -> None:
         self.debtor = debtor
         self.cases = tuple(cases)
         self.addresses = addresses
         self.debts: Mapping[str, tuple[str, ...]] = debts or {}
         self.persons: Mapping[str, Mapping[str, str]] = persons or {}
+        self.jurisdictions: tuple[str, ...] = tuple(jurisdictions)
         self.attempts: list[Attempt] = []
         self._stamps: list[float] = []
         self._open: set[tuple[str | None, str]] = set()  # (case, key) of the intents held
@@ -387,6 +422,7 @@ class DebtorHistory:
         flagged: Mapping[str, Sequence[Preference]] | None = None,
         debts: Mapping[str, tuple[str, ...]] | None = None,
         persons: Mapping[str, Mapping[str, str]] | None = None,
+        jurisdictions: Sequence[str] = (),
     ) -> DebtorHistory:
         """The debtor's history from each case's (*histories*, by case id, in case id order).
 
@@ -394,9 +430,10 @@ class DebtorHistory:
         opened, as opt-outs at its opening; they reach the other cases as one
         recorded there does.  *debts*: the cases counted as one particular debt
         with each case (`DebtorHistory.debts`).  *persons*: each case's contact
-        points' persons by id (`DebtorHistory.persons`).
+        points' persons by id (`DebtorHistory.persons`).  *jurisdictions*: those the
+        cases carry (`DebtorHistory.jurisdictions`).
         """
-        merged = cls(debtor, list(histories), addresses, debts, persons)
+        merged = cls(debtor, list(histories), addresses, debts, persons, jurisdictions)
         tagged = [
             replace(attempt, case=case_id)
             for case_id, history in histories.items()
@@ -427,12 +464,14 @@ class DebtorHistory:
         """Fold in what the person said on *case* that reaches their other debts
         (an entry of a kind of `PERSON_KINDS`; other kinds are ignored)."""
         if kind == "opt_out":
-            opt_out = Preference(at, data["channel"], data.get("contact"), case=case)
+            opt_out = Preference(
+                at, data["channel"], data.get("contact"), case=case, person=data.get("person")
+            )
             if self.opt_outs and at < self.opt_outs[-1].at:
                 self.opt_outs.insert(bisect_right([o.at for o in self.opt_outs], at), opt_out)
             else:
                 self.opt_outs.append(opt_out)
-        elif kind == "inconvenient":
+        elif kind == "inconvenient" and "person" not in data:  # a person's are their own
             self.inconvenient[case] = spans_of(data)
 
     def add(self, attempt: Attempt) -> None:

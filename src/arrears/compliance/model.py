@@ -444,9 +444,19 @@ class Judgement:
         ]
 
     def inconvenient(self, reach: StatementReach = "debtor") -> tuple[tuple[time, time], ...]:
-        """The local time spans the person named inconvenient: on this case (*reach*
-        ``debt``), or on any of the debtor's cases (``debtor``), this case's first."""
+        """The local time spans named inconvenient: by the debtor, on this case (*reach*
+        ``debt``) or on any of the debtor's cases (``debtor``), this case's first; and
+        by the person the contact reaches, when not the debtor, on this case.
+
+        The times a spouse or an executor named are inconvenient to them
+        (12 CFR 1006.6(b)(1)(i): "inconvenient to the consumer" communicated
+        with): they bind contacts with that person, not with the debtor."""
         own = self.history.inconvenient
+        person = self.person
+        if person is not None and person != self.case.debtor.id:
+            theirs = self.history.named_by.get(person, ())
+            if theirs:
+                own = (*own, *(span for span in theirs if span not in own))
         if reach == "debt":
             return own
         found = self._named

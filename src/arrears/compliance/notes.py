@@ -32,7 +32,15 @@ NOTES: Final[dict[str, str]] = {
         "debts are honoured on all (`named_times_reach: debtor`; a lender may set `debt`). "
         "A consent widens what may be done, so it reaches only what the consumer agreed to: "
         "the debt it was given on.\n\n"
+        "**Whose time.** A time a person other than the debtor names (a spouse: "
+        "`record_inconvenient(..., person=...)`) is inconvenient to them: it binds contacts "
+        "with that person only, the consumer communicated with. The debtor's named times "
+        "bind every contact on the case.\n\n"
         + _cases(
+            (
+                "a time the spouse named binds calls to the spouse, not to the debtor",
+                "persons/regf_spouse_speaks_for_themselves.yaml",
+            ),
             (
                 "a time named on one debt is inconvenient for calls about each",
                 "debtors/us_inconvenient_time_named_on_one_loan_applies_on_all.yaml",
@@ -138,11 +146,24 @@ NOTES: Final[dict[str, str]] = {
         "applies; a lender whose consumer is a minor overrides `as_debtor` to add `parent`. "
         "An `executor` or `administrator` is the consumer only while a `deceased` hold is in "
         "force: before, the case records no death, and they are a third party (`other`). "
-        '"Once per person" counts the person across their contact points.\n\n'
+        '"Once per person" counts the person across their contact points, and across the '
+        "consumer's debts with the lender (`across: debtor`): the person is asked where the "
+        "consumer is, which no debt changes, so a person asked about one debt has been asked. "
+        "On another debt's case the person is matched by their id, or, for a contact point "
+        "naming no person, by the number or address.\n\n"
         + _cases(
+            (
+                "a person asked about one debt is not asked again about another",
+                "debtors/us_third_party_asked_once_across_debts.yaml",
+            ),
             (
                 "the spouse may hear about the debt, an adult's parent and a contact person not",
                 "persons/regf_spouse_is_the_consumer.yaml",
+            ),
+            (
+                "after a divorce is recorded the former spouse is a third party; an executor "
+                "added after the death is the consumer",
+                "persons/regf_divorce_makes_the_spouse_a_third_party.yaml",
             ),
             (
                 "the executor of a living consumer's estate is a third party",
@@ -160,13 +181,12 @@ NOTES: Final[dict[str, str]] = {
         )
     ),
     "US-WA": (
-        "**The law.** RCW 19.16.250(13) presumes harassment in a communication with the "
-        "debtor or spouse more than three times in a single week, as the Department of "
-        'Financial Institutions reads it ("you or your spouse more than 3 times a week"); '
-        'the small-loan statute words the same presumption as a communication "initiated by '
-        "the licensee ... made with a borrower or spouse in any form, manner, or place, more "
-        'than three times in a single week" (RCW 31.45.082(3)(a)). [confirm] the wording of '
-        "19.16.250(13)(a).\n\n"
+        '**The law.** A communication is presumed to have been made to harass if "it is made '
+        "with a debtor or spouse in any form, manner, or place, more than three times in a "
+        "single week, unless the licensee is responding to a communication from the debtor "
+        'or spouse" (RCW 19.16.250(13)(a)); at the debtor\'s place of employment, "more than '
+        'one time in a single week" ((13)(b)); with the debtor or spouse at their place of '
+        'residence "between the hours of 9:00 p.m. and 7:30 a.m." ((13)(c)).\n\n'
         "**How the engine reads it.** The debtor and a person of relationship `spouse` are "
         "counted together (`as_debtor`), on any of their contact points: the fourth "
         "communication in the week with either is denied. A communication the debtor or "
@@ -183,6 +203,27 @@ NOTES: Final[dict[str, str]] = {
             ),
         )
     ),
+    "US-VALID": (
+        "**The law.** Within five days after the initial communication with a consumer in "
+        "connection with the collection of a debt, the debt collector sends the validation "
+        "notice (12 CFR 1006.34(a)(1)). The pack ships the rule switched off: a lender that "
+        "records its validation notices here (`notice_sent`, kind `validation`) turns it "
+        "on.\n\n"
+        "**Across the consumer's debts.** The initial communication is the first about "
+        "this debt: recorded on its case, or recorded on another of the consumer's debts "
+        "and naming it (`about`): a conversation about two debts starts the five days of "
+        "each, and each debt needs its own notice.\n\n"
+        + _cases(
+            (
+                "a conversation about two debts starts the days of each",
+                "debtors/us_validation_due_after_a_call_about_two_debts.yaml",
+            ),
+            (
+                "a limited-content voicemail does not start them",
+                "us_regf/valid_limited_content_voicemail_is_not_first_communication.yaml",
+            ),
+        )
+    ),
     "US-MIRANDA": (
         "**The law.** In its initial communication with a consumer a debt collector says that "
         "it is attempting to collect a debt *and* that any information obtained will be used "
@@ -194,6 +235,10 @@ NOTES: Final[dict[str, str]] = {
         "communication, so it carries both statements (the reading that protects the "
         "consumer). A voicemail that conveyed information is an oral communication. Written "
         "means `letter`, `email` and `sms` (`written_channels`).\n\n"
+        "**Across the consumer's debts.** The initial communication is read on the debt's "
+        "own case: the first communication recorded on it carries both statements, even "
+        "when a call recorded on another debt was about it too (the reading that asks for "
+        "more).\n\n"
         + _cases(
             (
                 'saying only "debt collector" the first time is denied',
@@ -258,7 +303,16 @@ NOTES: Final[dict[str, str]] = {
         "phrases to relax it). The procedures of 1006.6(d)(3)-(5) for choosing an e-mail "
         "address or a number to text are a safe harbour against liability for reaching a "
         "third party by mistake, not a prohibition: no rule here.\n\n"
+        "**Whose request.** A request by a person other than the debtor (a spouse, an "
+        "executor: `record_opt_out(..., person=...)`) not to use a whole medium binds "
+        'contacts with that person only: "with the person if the person has requested". '
+        "The debtor's binds every contact on the case; a request about one address binds "
+        "every contact at that address.\n\n"
         + _cases(
+            (
+                "the spouse's own opt-out of texts and inconvenient time bind the spouse only",
+                "persons/regf_spouse_speaks_for_themselves.yaml",
+            ),
             (
                 "an opt-out of texts to a number on one debt stops them on every debt",
                 "debtors/us_medium_opt_out_on_one_loan_reaches_every_loan.yaml",
@@ -517,7 +571,10 @@ NOTES: Final[dict[str, str]] = {
         "be given.\n\n"
         "**How the engine reads it.** Allowed purposes: `location`, `relay` and `reply` (an "
         "answer to the contact person, which alone may carry payment details). Unreachable "
-        "means the last 3 attempts to reach the debtor failed [confirm]. A refusal is an "
+        "means the last 3 attempts to reach the debtor failed [confirm], about any of the "
+        "borrower's loans (`across: debtor`): reachability is the borrower's, so an answer "
+        "about one loan makes them reachable about every loan, and failed calls about "
+        "different loans count together. A refusal is an "
         "opt-out on any medium at any of the person's contact points (or a contact point "
         "marked `opted_out`) and stops every medium at every contact point with that "
         "address, and at every contact point of the same person (`ContactPoint.person`). "
@@ -529,6 +586,14 @@ NOTES: Final[dict[str, str]] = {
             (
                 "a refusal on one loan reaches the borrower's other loans",
                 "debtors/cn_contact_person_refusal_reaches_every_loan.yaml",
+            ),
+            (
+                "a borrower who answers about one loan is reachable about the others",
+                "debtors/cn_contact_person_not_while_the_debtor_answers_about_another_loan.yaml",
+            ),
+            (
+                "failed calls about three loans make the borrower unreachable",
+                "debtors/cn_failed_calls_about_every_loan_count_together.yaml",
             ),
             (
                 "only when the debtor is unreachable",
@@ -865,9 +930,12 @@ NOTES: Final[dict[str, str]] = {
         "have an adverse impact on the customer's financial circumstances; (2) to pay a debt "
         "within an unreasonably short period of time; or (3) to raise funds to repay the debt "
         'by selling their property, borrowing money or increasing existing borrowing" (CONC '
-        '7.3.10R). "A firm must not threaten to commence court action ... in order to '
-        'pressurise a customer ... to pay more than they can reasonably afford" (CONC 7.3, '
-        "7.3.18R in the 2018 text [confirm the current paragraph]). Both are rules (R).\n\n"
+        '7.3.10R). "A firm must not threaten to commence court action, including an '
+        "application for a charging order or (in Scotland) an inhibition or an order for "
+        "sale, in order to pressurise a customer in or approaching arrears or in default to "
+        'pay more than they can reasonably afford" (CONC 7.3, as the Handbook words it now; '
+        '7.3.18R in the 2018 text, where it said "in default or arrears difficulties" '
+        "[confirm the current paragraph]). Both are rules (R).\n\n"
         "**How the engine reads it.** Whether words pressurise is a person's judgment; the "
         "patterns catch the plain cases (court, bailiffs, prison, *sell your car*, *take out a "
         "loan to pay*, *the full balance within 24 hours*). Extend `patterns` with your own.\n\n"
@@ -956,13 +1024,18 @@ NOTES: Final[dict[str, str]] = {
         "1980 s.5; six years in Northern Ireland too); a written acknowledgement or a payment "
         "starts the period again (s.29(5)), but a debt already barred is not revived "
         "(s.29(7)). In Scotland the obligation prescribes after five years and is "
-        "extinguished (Prescription and Limitation (Scotland) Act 1973 s.6). CONC 7.15 "
-        "(paragraph numbers as reported in secondary sources, **[confirm]**): 7.15.1G the six "
-        "and five years; 7.15.3G a Scottish statute-barred debt ceases to exist; 7.15.4R a "
-        "firm must not mislead the customer about their rights and obligations; 7.15.7G it is "
-        "misleading to suggest court action on a debt the firm knows or ought to know is "
-        "statute barred; 7.15.8R a firm must not continue to demand payment after the "
-        "customer says they will not pay because the debt is statute barred.\n\n"
+        "extinguished (Prescription and Limitation (Scotland) Act 1973 s.6). CONC 7.15: "
+        '7.15.1G "In England, Wales and Northern Ireland, the limitation period is generally '
+        'six years in relation to debt. In Scotland, the prescriptive period is five years"; '
+        '7.15.3G "In Scotland, a statute barred debt ceases to exist and is no longer '
+        'recoverable" (unless claimed or acknowledged within the period); 7.15.4R "A firm '
+        "must endeavour to ensure that it does not mislead a customer as to the customer's "
+        'rights and obligations"; 7.15.7G "it is misleading for a firm to suggest or state '
+        "that a customer may be the subject of court action for the sum of the statute "
+        "barred debt when the firm knows, or reasonably ought to know, that the relevant "
+        'limitation period has expired"; 7.15.8R "a firm must not continue to demand payment '
+        "from a customer after the customer has stated that he will not be paying the debt "
+        'because it is statute barred".\n\n'
         "**How the engine reads it.** The period runs from the case's first missed due date, "
         "or from the notice `acknowledged` (a written acknowledgement or a part payment) when "
         "it came before the period ran out. From the day the debt is barred (the debtor's "

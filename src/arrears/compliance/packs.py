@@ -43,7 +43,15 @@ from .rules import (
     WorkEmailNeedsConsent,
 )
 
-__all__ = ["PACKS", "Pack", "known_packs", "known_rule_ids", "register_pack", "resolve"]
+__all__ = [
+    "PACKS",
+    "Pack",
+    "known_packs",
+    "known_rule_ids",
+    "locales_of",
+    "register_pack",
+    "resolve",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +65,10 @@ class Pack:
         extends: Packs whose rules come first (an overlay such as ``US-MA``
             adds to ``US-RegF``).
         source: The law or guidance it encodes.
+        locale: The language (BCP 47) of the messages its rules are written for,
+            e.g. ``zh-CN``; an overlay takes its bases'.  Message templates are
+            checked against the rules of the packs of their language
+            (`arrears.compliance.Compliance.rules_for_locale`); ``None``: any.
     """
 
     id: str
@@ -64,6 +76,7 @@ class Pack:
     rules: tuple[Rule, ...]
     extends: tuple[str, ...] = ()
     source: str = ""
+    locale: str | None = None
 
 
 _DIRECT: Final = frozenset({Party.DEBTOR})
@@ -153,6 +166,7 @@ _EXPOSURE: Final = (
 CN: Final = Pack(
     id="CN",
     title="China: consumer-finance and credit-card collection",
+    locale="zh-CN",
     source="NIFA collection standards; China Banking Association guideline (2026); "
     "MIIT Order 31; credit-card rules (2011)",
     rules=(
@@ -205,6 +219,10 @@ CN: Final = Pack(
             "只向债务人催收，不应向联系人催收; China Banking Association guideline (2026); the 3 "
             "failed contacts [confirm]",
             failed_attempts=3,
+            scope_reason="per debtor: a contact person is called only when the debtor is "
+            "unreachable (失联), which is the person's state, not one loan's: an answer about "
+            "any of their loans with the lender shows they can be reached, and failed calls "
+            "about any of them count",
         ),
         FieldVisitStaffing(
             id="CN-VISIT",
@@ -302,6 +320,7 @@ _OPT_OUT_METHOD: Final = (
 US_REGF: Final = Pack(
     id="US-RegF",
     title="United States: Regulation F (12 CFR 1006), for third-party debt collectors",
+    locale="en-US",
     source="12 CFR part 1006; 11 USC 362; 50 USC 3931, 3937; 47 USC 227",
     rules=(
         ContactHours(
@@ -447,6 +466,10 @@ US_REGF: Final = Pack(
             "1006.2(e); the consumer's attorney: 1006.6(d)(1)",
             roles=_DEBT_COLLECTORS,
             as_debtor=_REGF_CONSUMER | {Relationship.ATTORNEY},
+            scope_reason="per person across the consumer's debts: the person is asked for "
+            "location information about the consumer, not about a debt, and may not be "
+            "communicated with more than once for it (1006.10), whichever debt "
+            "the collector is collecting",
         ),
         TimeBarred(
             id="US-TIMEBAR",
@@ -578,9 +601,9 @@ US_WA: Final = Pack(
             id="US-WA",
             title="More than 3 communications a week with the debtor or their spouse, "
             "together, is presumed harassment; contacts they started do not count",
-            citation="RCW 19.16.250(13) [confirm]; the debtor and spouse counted together as "
-            "the Department of Financial Institutions reads it, as RCW 31.45.082(3)(a) "
-            "words it (a borrower or spouse, initiated by the licensee)",
+            citation='RCW 19.16.250(13)(a): a communication "with a debtor or spouse in any '
+            "form, manner, or place, more than three times in a single week, unless the "
+            'licensee is responding to a communication from the debtor or spouse"',
             roles=_DEBT_COLLECTORS,
             channels=_ALL_BUT_VISIT,
             parties=_DIRECT,
@@ -596,7 +619,7 @@ US_WA: Final = Pack(
         FrequencyCap(
             id="US-WA-WORK",
             title="More than 1 communication a week at the debtor's work is presumed harassment",
-            citation="RCW 19.16.250(13) [confirm]",
+            citation="RCW 19.16.250(13)(b)",
             roles=_DEBT_COLLECTORS,
             channels=_ALL_BUT_VISIT,
             parties=_DIRECT,
@@ -611,7 +634,7 @@ US_WA: Final = Pack(
         ContactHours(
             id="US-WA-HOURS",
             title="No contact at home before 07:30 or after 21:00",
-            citation="RCW 19.16.250(13) [confirm]",
+            citation="RCW 19.16.250(13)(c)",
             roles=_DEBT_COLLECTORS,
             channels=_TIMED,
             start=time(7, 30),
@@ -648,6 +671,7 @@ _UK_ENFORCEABLE: Final = (
 UK: Final = Pack(
     id="UK",
     title="United Kingdom: FCA CONC 7 and the Breathing Space regulations",
+    locale="en-GB",
     source="FCA Handbook CONC 7; SI 2020/1311",
     rules=(
         ContactHours(
@@ -682,6 +706,8 @@ UK: Final = Pack(
             "spouse or a contact person as such",
             citation="FCA CONC 7.9.6R, 7.9.7R(2), 7.9.10R",
             once=False,
+            scope_reason="nothing counted: CONC 7.9 sets no number of contacts with a third "
+            "party (once is off)",
             allowed_purposes=frozenset(
                 {Purpose.LOCATION, Purpose.RELAY, Purpose.REPLY, Purpose.REPRESENTATIVE}
             ),
@@ -776,7 +802,7 @@ UK: Final = Pack(
             "Scottish debt set 5 years and extinguished: no demand at all once prescribed",
             citation="FCA CONC 7.15 (statute barred debts: 7.15.1G the six and five years; "
             "7.15.3G Scotland; 7.15.4R do not mislead; 7.15.7G no suggestion of court action; "
-            "7.15.8R no demand after the customer's refusal) [confirm the paragraph numbers]; "
+            "7.15.8R no demand after the customer's refusal); "
             "Limitation Act 1980 ss.5, 29(5), 29(7); Prescription and Limitation (Scotland) Act "
             "1973 s.6",
             limitation_years=6,
@@ -828,6 +854,24 @@ def known_packs() -> frozenset[str]:
 def known_rule_ids() -> frozenset[str]:
     """The ids of every rule in every registered pack."""
     return frozenset(rule.id for pack in PACKS.values() for rule in pack.rules)
+
+
+def locales_of(pack_ids: Sequence[str]) -> frozenset[str | None]:
+    """The languages of the named packs' messages (`Pack.locale`), their bases' included.
+
+    ``None`` among them when a pack, and none of its bases, says.
+
+    Raises:
+        InvalidInput: an unknown pack id.
+    """
+    found: set[str | None] = set()
+    for pack_id in pack_ids:
+        pack = PACKS.get(pack_id)
+        if pack is None:
+            raise InvalidInput("packs", pack_id, f"one of {sorted(PACKS)}")
+        bases = locales_of(pack.extends) - {None}
+        found.update({pack.locale} if pack.locale is not None else bases or {None})
+    return frozenset(found)
 
 
 def resolve(pack_ids: Sequence[str]) -> Iterator[Rule]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .notes import NOTES
-from .packs import PACKS, Pack
+from .packs import PACKS, Pack, locales_of
 from .rules import Rule
 
 __all__ = ["pack_reference", "write_references"]
@@ -64,6 +64,12 @@ def pack_reference(pack: Pack) -> str:
         "The lender roles column says whom a rule binds (a policy's `role`): `any` is",
         "every role, creditor, collector and debt buyer alike.",
         "",
+        "With a policy's `jurisdictions`, these rules judge the debtors whose",
+        "jurisdiction (else residence) maps to this pack, and every loan of a debtor",
+        "one of whose loans does: a debtor whose loans carry several jurisdictions is",
+        "judged by the rules of all of them ([debtors](../debtors.md#where-the-debtor-is)).",
+        *_messages(pack),
+        "",
         "| rule | what it does | lender roles | citation |",
         "|---|---|---|---|",
     ]
@@ -82,6 +88,19 @@ def pack_reference(pack: Pack) -> str:
         lines += ["| parameter | value |", "|---|---|"]
         lines += [f"| `{name}` | {value} |" for name, value in _parameters(rule)]
     return "\n".join(lines) + "\n"
+
+
+def _messages(pack: Pack) -> list[str]:
+    """The sentence on the language of the messages checked against *pack*, if it has one."""
+    found = sorted(locale for locale in locales_of([pack.id]) if locale is not None)
+    if not found:
+        return []
+    return [
+        f"With `jurisdictions`, message templates in this pack's language ({', '.join(found)};",
+        "a template of another region is for the set of its region when there is one)",
+        "are checked against these rules as a policy loads, not against the packs of",
+        "another language.",
+    ]
 
 
 def write_references(folder: Path) -> list[Path]:

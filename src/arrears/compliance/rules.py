@@ -58,6 +58,7 @@ __all__ = [
     "earliest_local",
     "local_moment",
     "opted_out_since",
+    "recorded_over",
     "rule",
     "validation_period_end",
 ]
@@ -203,7 +204,11 @@ def _opt_out(
     recorded on another of the debtor's cases counts too (`Judgement.opt_outs`).
     """
     for opt_out in reversed(j.opt_outs(reach)):
-        if _covers(opt_out.channel, channel) and _same_address(j, opt_out.contact, contact):
+        if (
+            _covers(opt_out.channel, channel)
+            and _same_address(j, opt_out.contact, contact)
+            and opt_out.binds(j.person)
+        ):
             return opt_out.at, opt_out.channel
     address = _address_of(j, contact)
     for point in j.case.contacts:
@@ -247,6 +252,7 @@ def consent_applies(
             opt_out.at <= moment
             and _covers(opt_out.channel, channel)
             and _same_address(j, opt_out.contact, contact)
+            and opt_out.binds(j.person)
         ):
             return False
     return True
@@ -1288,8 +1294,19 @@ class _Wording(Rule):
 class ThirdPartyLocationOnly(_Wording):
     """A third party may be asked only where the debtor is, once, without naming the debt.
 
+    Which contacts the ``once`` counts is ``across``: with ``"debtor"`` (the
+    default) a person asked where the debtor is about one of the debtor's
+    loans has been asked, whichever loan the next contact is about (the
+    person is matched by their id, else by the number or address); with
+    ``"debt"``, only the contacts about this loan (recorded on it, or on
+    another loan naming it in `Attempt.about`).  A lender may widen a pack's
+    ``across``, never narrow it.
+
     Attributes:
         once: Only one location contact per person.
+        across: Which loans' contacts ``once`` counts: this one (``debt``) or
+            every loan of the debtor with this lender (``debtor``).
+        scope_reason: Why the count is over ``across``, from the source.
         debt_words: Patterns that reveal the debt; a text containing one is denied.
         allowed_purposes: What a third party may be contacted for (``location``;
             a pack may add ``relay``, ``reply`` or ``representative``).
@@ -1304,6 +1321,8 @@ class ThirdPartyLocationOnly(_Wording):
 
     parties: frozenset[Party] | None = frozenset({Party.THIRD_PARTY, Party.EMPLOYER})
     once: bool = True
+    across: Literal["debt", "debtor"] = "debtor"
+    scope_reason: str = ""
     debt_words: tuple[str, ...] = _DEBT_WORDS_EN
     allowed_purposes: frozenset[str] = frozenset({Purpose.LOCATION})
     discloses_to: frozenset[str] = frozenset()
@@ -1339,12 +1358,17 @@ class ThirdPartyLocationOnly(_Wording):
                 allowed=allowed,
             )
         if self.once and proposal.purpose == Purpose.LOCATION:
-            for attempt in j.history.attempts:
+            for attempt in recorded_over(j, self.across):
                 if attempt.purpose == Purpose.LOCATION and _same_person(j, attempt):
+                    values: dict[str, Any] = {"earlier": attempt.at}
+                    where = ""
+                    if attempt.case not in (None, j.case.id):
+                        values["case"] = attempt.case
+                        where = f" (about {attempt.case})"
                     return self.deny(
                         f"this person was already asked for location information on "
-                        f"{attempt.at.date().isoformat()}",
-                        earlier=attempt.at,
+                        f"{attempt.at.date().isoformat()}{where}",
+                        **values,
                     )
         if proposal.purpose in self.discloses_to:
             return None
@@ -1377,12 +1401,45 @@ def _refused_elsewhere(j: Judgement) -> datetime | None:
     return None
 
 
+def recorded_over(j: Judgement, across: StatementReach) -> Sequence[Attempt]:
+    """The recorded contact attempts a rule counting over *across* reads, oldest first.
+
+    ``debt``: those about this case: recorded on it, or recorded on another of
+    the debtor's cases and naming it (`Attempt.about`).  ``debtor``: those on
+    every case of the debtor.  The case's own when it is the debtor's only one.
+    Messages journaled as intended and not yet settled are not attempts yet.
+    """
+    debtor = j.debtor_history
+    if debtor is None:
+        return j.history.attempts
+    if across == "debtor":
+        return [attempt for attempt in debtor.attempts if attempt.intent is None]
+    case_id = j.case.id
+    return [a for a in debtor.attempts if a.intent is None and a.concerns(case_id)]
+
+
+def _person_across(j: Judgement, attempt: Attempt) -> str | None:
+    """The person *attempt* reached, on this case or another of the debtor's: the one it
+    names, the debtor, or the person its contact point names where it was recorded."""
+    person = j.person_of(attempt)
+    if person is None and attempt.case not in (None, j.case.id) and attempt.contact is not None:
+        debtor = j.debtor_history
+        if debtor is not None:
+            person = debtor.persons.get(attempt.case or "", {}).get(attempt.contact)
+    return person
+
+
 def _same_person(j: Judgement, attempt: Attempt) -> bool:
-    """True when an attempt on the case reached the person the judged contact reaches:
-    the person both name, else the same contact point."""
-    if j.person is not None and (person := j.person_of(attempt)) is not None:
+    """True when an attempt on the case, or on another of the debtor's, reached the person
+    the judged contact reaches: the person both name, else the same contact point (on
+    another case: the same number or address)."""
+    if j.person is not None and (person := _person_across(j, attempt)) is not None:
         return person == j.person
-    return attempt.party == j.party and attempt.contact == j.proposal.contact
+    if attempt.party != j.party:
+        return False
+    if attempt.case is None or attempt.case == j.case.id:
+        return attempt.contact == j.proposal.contact
+    return _same_number(j, attempt)
 
 
 def _reveals(rule: Rule, j: Judgement, pattern: re.Pattern[str] | None) -> Reason | None:
@@ -1413,14 +1470,27 @@ class ThirdPartyWhenUnreachable(_Wording):
     contact point with the same address.  The text must not reveal the debt,
     except in a reply.
 
+    Whether the debtor is unreachable is read ``across``: with ``"debtor"`` (the
+    default) from the attempts to reach the debtor about any of their loans
+    with this lender (a debtor who answered about one loan is reachable,
+    whichever loan the contact person would be called about; three failed
+    calls are three, whichever loans they were about); with ``"debt"``, from
+    the attempts about this loan only.  A lender may widen a pack's
+    ``across``, never narrow it.
+
     Attributes:
         failed_attempts: Consecutive failed attempts that make the debtor unreachable.
         allowed_purposes: What a contact person may be contacted for.
         debt_words: Patterns that reveal the debt.
+        across: Whose attempts to reach the debtor count: those about this loan
+            (``debt``) or about any loan of the debtor (``debtor``).
+        scope_reason: Why the attempts are read over ``across``, from the source.
     """
 
     parties: frozenset[Party] | None = frozenset({Party.THIRD_PARTY, Party.EMPLOYER})
     failed_attempts: int = Field(default=3, ge=1)
+    across: Literal["debt", "debtor"] = "debtor"
+    scope_reason: str = ""
     allowed_purposes: frozenset[str] = frozenset({Purpose.LOCATION, Purpose.RELAY, Purpose.REPLY})
     debt_words: tuple[str, ...] = _DEBT_WORDS_ZH + _DEBT_WORDS_EN
 
@@ -1434,9 +1504,10 @@ class ThirdPartyWhenUnreachable(_Wording):
         contact = j.proposal.contact
         theirs = _points_of(j)
         for opt_out in reversed(j.opt_outs()):  # a refusal on any of the debtor's loans
-            if opt_out.contact is not None and (
-                opt_out.contact in theirs or _same_address(j, opt_out.contact, contact)
-            ):
+            if opt_out.contact is None:
+                if opt_out.person is not None and opt_out.person == j.person:
+                    return opt_out.at  # the person's own refusal, of a whole medium
+            elif opt_out.contact in theirs or _same_address(j, opt_out.contact, contact):
                 return opt_out.at
         refused = _refused_elsewhere(j)
         if refused is not None:
@@ -1477,7 +1548,8 @@ class ThirdPartyWhenUnreachable(_Wording):
         wording = None if proposal.purpose == Purpose.REPLY else self._debt
         if any(hold.kind == HoldKind.DECEASED and hold.active_at(j.at) for hold in j.case.holds):
             return _reveals(self, j, wording)
-        recent = [attempt for attempt in j.history.attempts if attempt.party == Party.DEBTOR][
+        tried = recorded_over(j, self.across)
+        recent = [attempt for attempt in tried if attempt.party == Party.DEBTOR][
             -self.failed_attempts :
         ]
         failed = sum(1 for attempt in recent if attempt.outcome in _FAILED)
@@ -1619,7 +1691,10 @@ class ValidationNoticeDue(Rule):
     """The validation notice goes out within ``days`` days of the first communication.
 
     Once that time has passed without a ``validation`` notice on record,
-    collection contacts are denied until it is sent.
+    collection contacts are denied until it is sent.  The first communication
+    is the first about this debt: recorded on it, or recorded on another of
+    the debtor's debts and naming it (`Attempt.about`: a conversation about
+    two debts starts the days of each).
 
     Attributes:
         days: Days after the first communication.
@@ -1631,7 +1706,7 @@ class ValidationNoticeDue(Rule):
         """Deny collection after the deadline while no validation notice is recorded."""
         if "validation" in j.case.notices:
             return None
-        for attempt in j.history.attempts:
+        for attempt in recorded_over(j, "debt"):
             if _communicated(attempt):
                 deadline = j.local(attempt.at).date() + timedelta(days=self.days)
                 if j.local(j.at).date() > deadline:

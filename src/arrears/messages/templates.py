@@ -1085,7 +1085,10 @@ class TemplateSet:
 
         Args:
             pack_ids: The packs whose content rules judge them (default: the set's).
-            compliance: A `Compliance` whose rules judge them instead.
+            compliance: A `Compliance` whose rules judge them instead: each
+                template those of the jurisdictions whose packs write in its
+                language (`Compliance.rules_for_locale`: a policy's English SMS is
+                not held to the Chinese signature rule of its ``CN`` set).
             context: Sample values to use instead of `sample_context`'s.
             locales: Check only the templates in these locales (a CN policy
                 checks its zh-CN templates against the CN pack).
@@ -1094,7 +1097,7 @@ class TemplateSet:
             The problems, in template order; empty when all is well.
         """
         found: list[TemplateProblem] = []
-        rules = self.rules(pack_ids, compliance)
+        every = self.rules(pack_ids, compliance)
         wanted = None if locales is None else frozenset(locales)
         for template_id in self.ids:
             template = self._templates[template_id]
@@ -1114,6 +1117,7 @@ class TemplateSet:
                 found.extend(template.structural_problems)
                 continue
             values = sample_context(template.locale, **template.meta.variables, **(context or {}))
+            rules = every if compliance is None else compliance.rules_for_locale(template.locale)
             for party in sorted(template.parties):
                 _, problems = template.evaluate(values, party=party, rules=rules)
                 for problem in problems:

@@ -4,6 +4,7 @@ currency, actors, models built from input.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -16,10 +17,25 @@ from ..errors import (
 from ..guards import Actor
 from ..logs import get_logger
 from ..money import Money
+from ..recorder import Recorder
 
 _log = get_logger("arrears")
 
 _M = TypeVar("_M", bound=BaseModel)
+
+
+def lock_debtors(store: object, debtor_ids: Iterable[str]) -> None:
+    """Hold the debtors against other writers until the unit of work ends, on a store
+    that can (`arrears.stores.SQLiteStore`, `arrears.stores.PostgresStore`:
+    ``lock_debtors``); a store in one process's memory has no other writer.
+
+    Taken before reading which cases a debtor has, by each write that must see
+    all of them: opening a case (it inherits the debtor's holds), a hold that
+    reaches the debtor, a task that covers the debtor's loans.
+    """
+    lock = getattr(store, "lock_debtors", None)
+    if lock is not None:
+        lock(debtor_ids)
 
 
 def enum_of(kind: type[Any], value: object, field: str) -> Any:

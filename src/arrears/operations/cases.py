@@ -159,6 +159,9 @@ def open_many(
         except Exception as err:
             failure = err
         if read is not None and len(chunk) > 1:
+            every = getattr(rec.store, "lock_every_debtor", None)
+            if every is not None:  # a bulk open: one lock for every debtor, not one each
+                every()
             read({debtor for debtor in map(_debtor_of, chunk) if debtor is not None})
         for case in chunk:
             try:

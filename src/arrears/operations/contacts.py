@@ -159,12 +159,14 @@ def record_preference(
     covers: Iterable[str] | None = None,
     start: datetime | None = None,
     until: datetime | None = None,
+    person: str | None = None,
 ) -> JournalEntry:
     """Record a ``consent`` or an ``opt_out`` (*kind*) for a channel or one contact point.
 
     A consent may say what it covers (*covers*, see
     `arrears.compliance.CONSENT_SCOPES`) and the window it is for (*start*,
-    *until*); an opt-out says neither.
+    *until*); an opt-out says neither, and may say who asked (*person*, or the
+    person the contact point names).
     """
     case = rec.store.get(case_id)
     moment = rec.moment(case_id, at)
@@ -172,9 +174,16 @@ def record_preference(
         "channel": str(enum_of(Channel, channel, "channel")),
         "actor": actor.id,
     }
+    point = None
     if contact is not None:
-        contact_point(rec, case, contact)
+        point = contact_point(rec, case, contact)
         data["contact"] = contact
+    if kind == "opt_out":
+        said_by = speaker(case, person, point)
+        if said_by is not None:
+            data["person"] = said_by
+    elif person is not None:
+        raise InvalidInput("person", person, "None: a consent is the person's at the contact point")
     if kind == "consent":
         data.update(_consent_scope(covers, start, until, moment))
     elif covers is not None or start is not None or until is not None:
@@ -182,6 +191,29 @@ def record_preference(
     entry = rec.record(case, moment, kind, data)
     _log.bind().info(kind, case_id=case_id, channel=data["channel"])
     return entry
+
+
+def speaker(case: Case, person: str | None, point: Any = None) -> str | None:
+    """Who made a statement: a person of the case other than the debtor, or ``None`` for
+    the debtor; *person* as given, else the person the contact point *point* names.
+
+    Raises:
+        InvalidInput: *person* is not one of the case's persons, or not the person
+            *point* names.
+    """
+    named = point.person if point is not None else None
+    if named == case.debtor.id:
+        named = None
+    if person is None or person == case.debtor.id:
+        if person is not None and named is not None:
+            raise InvalidInput("person", person, f"the person of contact point {point.id!r}")
+        return named
+    if case.person(person) is None:
+        known = sorted(each.id for each in case.persons)
+        raise InvalidInput("person", person, f"the debtor's id or one of the persons {known}")
+    if point is not None and named != person:
+        raise InvalidInput("person", person, f"the person of contact point {point.id!r}")
+    return person
 
 
 def _consent_scope(
@@ -220,8 +252,9 @@ def record_inconvenient(
     *,
     at: datetime | None = None,
     actor: Actor = SYSTEM,
+    person: str | None = None,
 ) -> JournalEntry:
-    """Record local times the debtor named as inconvenient, ``start`` to ``end``.
+    """Record local times the debtor (or *person*) named as inconvenient, ``start`` to ``end``.
 
     `arrears.engine.Engine.record_inconvenient`, which documents it.
     """
@@ -232,11 +265,17 @@ def record_inconvenient(
         raise InvalidInput("end", end.isoformat(), "a time other than start")
     case = rec.store.get(case_id)
     moment = rec.moment(case_id, at)
+    said_by = speaker(case, person)
+    history = rec.history(case_id)
+    before = history.inconvenient if said_by is None else history.named_by.get(said_by, ())
     spans = [
-        *([s.isoformat(), e.isoformat()] for s, e in rec.history(case_id).inconvenient),
+        *([s.isoformat(), e.isoformat()] for s, e in before),
         [start.isoformat(), end.isoformat()],
     ]
-    entry = rec.record(case, moment, "inconvenient", {"spans": spans, "actor": actor.id})
+    data: dict[str, Any] = {"spans": spans, "actor": actor.id}
+    if said_by is not None:
+        data["person"] = said_by
+    entry = rec.record(case, moment, "inconvenient", data)
     _log.bind().info("inconvenient_times", case_id=case_id)
     return entry
 

@@ -3,8 +3,9 @@ its reversal, each one unit of work with a payment entry on every case it reache
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from ..case import Case
@@ -23,6 +24,7 @@ from ..policy.allocation import (
     shares_of,
 )
 from ..recorder import Recorder, detached
+from ._common import lock_debtors
 from .charges import owed_now
 from .payments import checked_reference, payment_result, payment_under, record_payment
 from .payments import reverse_payment as reverse_one
@@ -49,7 +51,12 @@ def record_debtor_payment(
     if not isinstance(amount, Money) or amount.amount <= 0:
         raise InvalidInput("amount", str(amount), "a positive Money amount")
     chosen = _allocation(rec, allocation)
-    every = [rec.store.get(case_id) for case_id in _cases_of(rec, debtor_id)]
+    # Held before the debtor's loans and the reference are looked for: a payment to
+    # one loan under it in another process is stored before this reads, or waits
+    # until this is.
+    lock_debtors(rec.store, [debtor_id])
+    ids = _cases_of(rec, debtor_id)
+    every = [rec.store.get(case_id) for case_id in ids]
     earlier = _earlier(rec, every, reference)
     if earlier is not None:  # sent again: what the first recording did
         return _again(rec, debtor_id, amount, reference, earlier)
@@ -70,11 +77,21 @@ def record_debtor_payment(
     for case in cases:
         rec.moment(case.id, moment)  # not before the last entry of a case it may pay
     owed = {case.id: owed_now(rec, case, moment) for case in cases}
-    request = AllocationRequest(amount, tuple(map(detached, cases)), owed, moment)
-    shares = shares_of(chosen, request)
+    # Unless told otherwise, what a plan over several loans still asks is paid first.
+    shares = _plan_first(cases, amount, owed) if allocation is None else {}
+    name = allocation_name(chosen)
+    rest = amount - sum(shares.values(), Money.zero(amount.currency))
+    if shares:
+        name = f"plans, then {name}"[:128]
+        zero = Money.zero(amount.currency)
+        owed = {case_id: owed[case_id] - shares.get(case_id, zero) for case_id in owed}
+    if not rest.is_zero:
+        request = AllocationRequest(rest, tuple(map(detached, cases)), owed, moment)
+        for case_id, part in shares_of(chosen, request).items():
+            shares[case_id] = shares[case_id] + part if case_id in shares else part
     whole = {
         "amount": str(amount.amount),
-        "allocation": allocation_name(chosen),
+        "allocation": name,
         "shares": [
             {"case_id": case_id, "amount": str(part.amount)} for case_id, part in shares.items()
         ],
@@ -114,6 +131,39 @@ def reverse_debtor_payment(
         )
         for case_id in (share["case_id"] for share in earlier.data["debtor"]["shares"])
     }
+
+
+def _plan_first(
+    cases: Sequence[Case], amount: Money, owed: Mapping[str, Money]
+) -> dict[str, Money]:
+    """What of *amount* goes first to the active plans over several loans among *cases*,
+    by case id, in the order paid: the instalments still unpaid, the earliest first, each
+    covered loan's part of an instalment in the plan's order, each loan up to what it
+    *owed*.  So money the debtor sends is not left on a loan outside the plan while an
+    instalment of the plan falls short."""
+    parts: list[tuple[date, int, str, Decimal]] = []
+    for case in cases:
+        plan = case.plan
+        if plan is None or not plan.is_active or not plan.cases:
+            continue
+        paid = plan.paid  # a share's payments pay its instalments in date order
+        for part in plan.instalments:
+            covered = min(paid, part.amount.amount)
+            paid -= covered
+            if covered < part.amount.amount:
+                position = plan.cases.index(case.id)
+                parts.append((part.due, position, case.id, part.amount.amount - covered))
+    shares: dict[str, Money] = {}
+    left = amount
+    for _, _, case_id, unpaid in sorted(parts):
+        room = owed[case_id] - shares.get(case_id, Money.zero(amount.currency))
+        give = min(left, Money(unpaid, amount.currency), room)
+        if give.amount > 0:
+            shares[case_id] = shares.get(case_id, Money.zero(amount.currency)) + give
+            left = left - give
+        if left.is_zero:
+            break
+    return shares
 
 
 def _cases_of(rec: Recorder, debtor_id: object) -> list[str]:

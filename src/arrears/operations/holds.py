@@ -16,7 +16,7 @@ from ..guards import SYSTEM, Actor
 from ..holds import HOLD_REACH, Reach
 from ..logs import get_logger
 from ..recorder import Recorder
-from ._common import enum_of
+from ._common import enum_of, lock_debtors
 from .stages import react
 
 _log = get_logger("arrears")
@@ -51,7 +51,8 @@ def add_hold(
     chosen = enum_of(HoldKind, kind, "kind")
     reached = [case_id]
     widened = _reach(chosen, reach) == "debtor"
-    if widened:
+    if widened:  # a case of the debtor opened meanwhile waits, then inherits the hold
+        lock_debtors(rec.store, [case.debtor.id])
         reached += [other for other in rec.store.cases_of(case.debtor.id) if other != case_id]
     try:
         hold = Hold(
@@ -106,6 +107,7 @@ def inherit_holds(
     """
     store = rec.store
     case_id = case.id
+    lock_debtors(store, [case.debtor.id])  # a hold added to the debtor meanwhile is seen
     others = store.cases_of(case.debtor.id)
     if len(others) < 2:  # the case itself, alone: nothing to inherit (the usual case)
         return ()
@@ -178,6 +180,7 @@ def release_hold(
         raise InvalidInput("hold_id", hold_id, f"a hold active at {moment.isoformat()}")
     placed_on = hold.origin or case_id
     reached = [case_id]
+    lock_debtors(rec.store, [case.debtor.id])  # not while a case opened inherits it
     for other in rec.store.cases_of(case.debtor.id):
         if other == case_id:
             continue

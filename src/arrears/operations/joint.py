@@ -6,17 +6,28 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from ..case import Case
 from ..errors import CurrencyMismatch, InvalidInput
+from ..journal import JournalEntry
+from ..logs import get_logger
 from ..money import Money, split
-from ..plans import Instalment, Promise, RepaymentPlan
+from ..plans import Instalment, PlanStatus, Promise, PromiseStatus, RepaymentPlan
 from ..policy.allocation import AllocationRequest, allocation_function, ordered, shares_of
 from ..recorder import Recorder, detached
 from ._common import build
 from .charges import owed_now
-from .stages import check_live
+from .stages import check_live, stage_back
+
+_log = get_logger("arrears")
+
+#: For a promise and a plan: the status a payment may close it with, and the one a
+#: reversal of that payment opens it again with.
+_CLOSED_OPEN: Final = (
+    ("promise", PromiseStatus.KEPT, PromiseStatus.OPEN),
+    ("plan", PlanStatus.COMPLETED, PlanStatus.ACTIVE),
+)
 
 
 def shared_agreements(
@@ -190,3 +201,85 @@ def promise_shares(
         case_id: promise.model_copy(update={"instalments": parts, "cases": ids})
         for case_id, parts in schedules.items()
     }
+
+
+def reopened_elsewhere(
+    rec: Recorder, case: Case, reversal: Mapping[str, Any], moment: datetime
+) -> list[tuple[str, str]]:
+    """The other loans a reversal on *case* re-opens a promise or a plan on, as
+    ``(case id, "promise" or "plan")``: the promise over several loans it keeps, or
+    the plan it completes, is open again on *case* (*reversal*: the data of its
+    ``payment_reversed`` entry, not yet recorded), so it is on every loan it covers
+    that holds it kept or completed.
+
+    Raises:
+        InvalidInput: (``at``) *moment* is before the last entry of such a loan.
+    """
+    found: list[tuple[str, str]] = []
+    for kind, closed, opened in _CLOSED_OPEN:
+        held = getattr(case, kind)
+        after = reversal.get(kind)
+        if held is None or not held.cases or held.status != closed:
+            continue
+        if after is None or after["status"] != str(opened):
+            continue
+        for other in held.cases:
+            if other == case.id:
+                continue
+            share = getattr(rec.store.get(other), kind)
+            if (
+                share is not None
+                and share.id == held.id
+                and share.cases == held.cases
+                and share.status == closed
+                and _resolution(rec, other, kind, share.id, str(closed)) is not None
+            ):
+                rec.moment(other, moment)  # not before its last entry
+                found.append((other, kind))
+    return found
+
+
+def _resolution(
+    rec: Recorder, case_id: str, kind: str, agreement_id: str, status: str
+) -> JournalEntry | None:
+    """The last entry of the case that resolved its promise or plan (*kind*) with *status*
+    (a case opened with it kept or completed has none: it is not re-opened)."""
+    for entry in reversed(rec.store.entries(case_id)):
+        if (
+            entry.kind == f"{kind}_resolved"
+            and entry.data[f"{kind}_id"] == agreement_id
+            and entry.data["status"] == status
+        ):
+            return entry
+    return None
+
+
+def reopen(
+    rec: Recorder,
+    case_id: str,
+    kind: str,
+    moment: datetime,
+    because: Mapping[str, Any],
+) -> None:
+    """Record the promise or plan (*kind*) of the case open again, as a reversed payment
+    on another of its loans left it (`reopened_elsewhere`): a completed reduction's
+    waiver owed again, and the stage its resolution moved the case from, when no other
+    transition has happened since.  *because* names the reversal (``case_id``,
+    ``reference``, ``actor``)."""
+    case = rec.store.get(case_id)
+    held = getattr(case, kind)
+    resolved = _resolution(rec, case_id, kind, held.id, str(held.status))
+    assert resolved is not None  # `reopened_elsewhere` found it
+    entries = rec.store.entries(case_id)
+    data: dict[str, Any] = {
+        "agreement": kind,
+        "id": held.id,
+        "resolved_seq": resolved.seq,
+        **because,
+        "restored": dict(resolved.data.get("waived", {})),
+    }
+    stage = stage_back(case.stage, entries[resolved.seq + 1 :], resolved.at)
+    if stage is not None:
+        data["stage"] = stage
+    rec.record(case, moment, "agreement_reopened", data)
+    _log.bind().info("agreement_reopened", case_id=case_id, agreement=kind)

@@ -27,16 +27,15 @@ from ..plans import PlanStatus, PromiseStatus
 from ..recorder import Recorder
 from ..settlements import Approval, ApprovalLimits
 from ..workflow import TransitionResult
-from ._common import case_money, check_actor
+from ._common import case_money, check_actor, lock_debtors
 from .agreements import after_payment, payment_shares
 from .charges import accrue_due
+from .joint import reopen, reopened_elsewhere
 from .results import PaymentResult, Reversal, Waiver
-from .stages import cure, fire, react, record_then_fire
+from .stages import CLOSED_BY_PAYMENT, cure, fire, react, record_then_fire, stage_back
 
 _log = get_logger("arrears")
 
-#: Transitions a payment may cause at once, which its reversal re-opens.
-_CLOSED_BY_PAYMENT: Final = frozenset({"cure", "promise_kept", "plan_completed"})
 #: The longest payment reference accepted (a bank's or a provider's transaction id).
 _REFERENCE_MAX: Final = REFERENCE
 
@@ -65,6 +64,8 @@ def record_payment(
         raise CurrencyMismatch("amount", case.currency, amount.currency)
     if reference is not None:
         reference = checked_reference(reference)
+        if debtor is None:  # a payment to the debtor holds them already
+            lock_debtors(rec.store, [case.debtor.id])
         entries = rec.store.entries(case_id)
         earlier = payment_under(entries, reference)
         if earlier is not None:  # sent again: what the first recording did
@@ -139,7 +140,11 @@ def reverse_payment(
     data.update({"actor": actor.id})
     if reason is not None:
         data["reason"] = reason
+    elsewhere = reopened_elsewhere(rec, case, data, moment)
     rec.record(case, moment, "payment_reversed", data)
+    because = {"case_id": case_id, "reference": reference, "actor": actor.id}
+    for other, kind in elsewhere:  # the one promise or plan, open again on every loan
+        reopen(rec, other, kind, moment, because)
     _log.bind().info("payment_reversed", case_id=case_id, reopened=data.get("stage") is not None)
     restored = {name: Money(value, case.currency) for name, value in data["restored"].items()}
     stage = data.get("stage")
@@ -342,7 +347,7 @@ def payment_result(
         if entry.at != payment.at:
             break
         if entry.kind in ("transition", "refusal"):
-            if entry.data["trigger"] not in _CLOSED_BY_PAYMENT:
+            if entry.data["trigger"] not in CLOSED_BY_PAYMENT:
                 break
         elif entry.kind not in ("promise_resolved", "plan_resolved", "credit_applied"):
             break
@@ -417,23 +422,9 @@ def reversal(case: Case, history: Sequence[JournalEntry], payment: JournalEntry)
                         restored[name] = restored.get(name, Decimal(0)) + Decimal(value)
         out["plan"] = {"id": plan.id, "paid": str(paid), "status": str(plan_status)}
     out["restored"] = {name: str(value) for name, value in restored.items()}
-    # The transitions the payment caused at once, in the entries right after it.
-    caused: list[JournalEntry] = []
-    for entry in later:
-        if entry.at != payment.at:
-            break
-        if entry.kind in ("transition", "refusal"):
-            if entry.data["trigger"] not in _CLOSED_BY_PAYMENT:
-                break
-            if entry.kind == "transition":
-                caused.append(entry)
-        elif entry.kind not in ("promise_resolved", "plan_resolved", "credit_applied"):
-            break
-    if caused:
-        moved_since = [e for e in later if e.kind == "transition" and e.seq > caused[-1].seq]
-        before = caused[0].data["source"]
-        if not moved_since and case.stage == caused[-1].data["dest"] and case.stage != before:
-            out["stage"] = {"from": case.stage, "to": before}
+    stage = stage_back(case.stage, later, payment.at)
+    if stage is not None:
+        out["stage"] = stage
     return out
 
 

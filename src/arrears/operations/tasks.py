@@ -22,6 +22,7 @@ from ..logs import get_logger
 from ..policy import TaskAction
 from ..recorder import Recorder
 from ..tasks import Task, covering_task, pick_agent
+from ._common import lock_debtors
 
 _log = get_logger("arrears")
 
@@ -55,6 +56,8 @@ def open_task(
     for held in case.tasks:
         if held.id == key:  # opened (or brought under another) under this key already
             return held
+    # Another process opening a task on another loan of the debtor waits, then is covered.
+    lock_debtors(rec.store, [case.debtor.id])
     found = covering(rec, case, action, key=key)
     if found is not None:
         return _cover(rec, case, found, action, key=key, step=step, moment=moment)
@@ -183,6 +186,7 @@ def complete_task(
     data = {"task_id": task_id, "outcome": outcome, "actor": actor.id}
     entry = rec.record(case, moment, "task_closed", data)
     _log.bind().info("task_closed", case_id=case_id, actor=actor.id)
+    lock_debtors(rec.store, [case.debtor.id])  # a loan brought under it meanwhile is seen
     for other_id in rec.store.cases_of(case.debtor.id):  # the other loans it covers
         if other_id == case_id:
             continue

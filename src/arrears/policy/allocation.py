@@ -25,6 +25,10 @@ to be applied is followed (15 U.S.C. 1692h), checked as a function's answer.
 A case under an active dispute is never given a share: a single payment may
 not be applied to a debt the debtor disputes (15 U.S.C. 1692h).
 
+Unless the engine is given an allocation for the payment, an active plan
+over several loans is paid first, in the order of its instalments
+(`arrears.operations.debtors`); the policy's order shares the rest.
+
 Each case takes at most what it owes (its arrears with the charges due up to
 the payment); what is left once every case is paid stays as credit on the
 first case of the order, as a payment larger than one case's arrears stays

@@ -50,6 +50,7 @@ __all__ = [
     "OptOutEvent",
     "PaymentEvent",
     "PersonSpec",
+    "PersonsEvent",
     "PromiseEvent",
     "ProposedContact",
     "Scenario",
@@ -164,6 +165,8 @@ class CaseSpec(_Spec):
             ``FREQ=MONTHLY;BYMONTHDAY=15`` (policies remind before it).
         jurisdiction: Where the debtor is, an ISO 3166 code (``US-MA``, ``CN``);
             it picks the scenario's ``jurisdictions`` set.
+        residence: Where the debtor's address of record is, an ISO 3166 code;
+            it stands for *jurisdiction* when that is not given.
         currency: ISO 4217 code of the balance.
         balance: The overdue amount (principal), a decimal string.
         due_date: The first missed due date.
@@ -179,6 +182,7 @@ class CaseSpec(_Spec):
     locale: str = Field(default="en", min_length=1)
     payday: str | None = Field(default=None, min_length=1)
     jurisdiction: str | None = None
+    residence: str | None = None
     currency: str
     balance: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
     due_date: date
@@ -197,6 +201,8 @@ class DebtorSpec(_Spec):
         locale: Their language tag (``en`` unless given).
         payday: When they are paid, an RFC 5545 rule.
         jurisdiction: Where they are, an ISO 3166 code: one for all their cases.
+        residence: Where their address of record is, an ISO 3166 code; it stands
+            for *jurisdiction* when that is not given.
     """
 
     id: Identifier
@@ -204,10 +210,11 @@ class DebtorSpec(_Spec):
     locale: str = Field(default="en", min_length=1)
     payday: str | None = Field(default=None, min_length=1)
     jurisdiction: str | None = None
+    residence: str | None = None
 
 
 #: The fields of a case that are its debtor's: given in ``debtor:`` when there is one.
-DEBTOR_FIELDS: Final = ("timezone", "locale", "payday", "jurisdiction")
+DEBTOR_FIELDS: Final = ("timezone", "locale", "payday", "jurisdiction", "residence")
 
 
 # -- events -----------------------------------------------------------------------------
@@ -282,24 +289,29 @@ class ConsentEvent(_EventBase):
 
 
 class OptOutEvent(_EventBase):
-    """The debtor asked to stop using a medium, or one address of it (``type: opt_out``)."""
+    """The debtor (or ``person``) asked to stop using a medium, or one address of it
+    (``type: opt_out``)."""
 
     type: Literal["opt_out"]
     channel: Channel
     contact: Identifier | None = None
+    person: Identifier | None = None
 
 
 class InconvenientEvent(_EventBase):
-    """The debtor named times that are inconvenient (``type: inconvenient``, ``from``, ``to``).
+    """The debtor (or ``person``) named times that are inconvenient (``type: inconvenient``,
+    ``from``, ``to``).
 
     Attributes:
         start: ``from``, local ``HH:MM``.
         end: ``to``, local ``HH:MM`` (before ``from`` when the span crosses midnight).
+        person: Who named them, when one of the case's persons; theirs only.
     """
 
     type: Literal["inconvenient"]
     start: LocalTime = Field(alias="from")
     end: LocalTime = Field(alias="to")
+    person: Identifier | None = None
 
 
 class DisputeEvent(_EventBase):
@@ -394,11 +406,27 @@ class TickEvent(_EventBase):
     type: Literal["tick"]
 
 
+class PersonsEvent(_EventBase):
+    """The case's persons from now on (``type: persons``), as `arrears.Engine.update_persons`.
+
+    Attributes:
+        persons: Every person of the case after the change (a divorced spouse
+            stays, as ``other``).
+        contacts: New contact points (a new person's phone), added beside the
+            case's own.
+    """
+
+    type: Literal["persons"]
+    persons: tuple[PersonSpec, ...]
+    contacts: tuple[ContactSpec, ...] = ()
+
+
 _EVENT_TYPES: Final = {
     "contact": ContactEvent,
     "consent": ConsentEvent,
     "opt_out": OptOutEvent,
     "inconvenient": InconvenientEvent,
+    "persons": PersonsEvent,
     "dispute": DisputeEvent,
     "verification_sent": VerificationSentEvent,
     "cease": CeaseEvent,
@@ -424,6 +452,7 @@ Event = Annotated[
     | Annotated[ConsentEvent, Tag("consent event")]
     | Annotated[OptOutEvent, Tag("opt_out event")]
     | Annotated[InconvenientEvent, Tag("inconvenient event")]
+    | Annotated[PersonsEvent, Tag("persons event")]
     | Annotated[DisputeEvent, Tag("dispute event")]
     | Annotated[VerificationSentEvent, Tag("verification_sent event")]
     | Annotated[CeaseEvent, Tag("cease event")]

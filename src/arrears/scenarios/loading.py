@@ -33,6 +33,7 @@ from .format import (
     DebtorPaymentEvent,
     OptOutEvent,
     PaymentEvent,
+    PersonsEvent,
     PromiseEvent,
     Scenario,
     TickEvent,
@@ -116,10 +117,14 @@ def _structure_problems(scenario: Scenario, document: LocatedDocument) -> list[P
                 problem((*path, "case"), f"no case {case_id!r} in the scenario (known: {listed})")
         return found
 
+    # Contact points a ``persons`` event adds, by the case it is about: events after it
+    # and the expectations (all after every event) may name them.
+    added: dict[int, set[str]] = {}
+
     def refer(path: FieldPath, contact: str | None, spec: CaseSpec | None) -> None:
         if spec is None or contact is None:
             return
-        known = {point.id for point in spec.contacts}
+        known = {point.id for point in spec.contacts} | added.get(id(spec), set())
         if contact not in known:
             listed = ", ".join(sorted(known)) or "none"
             where = next(at for at, found in specs if found is spec)
@@ -147,6 +152,8 @@ def _structure_problems(scenario: Scenario, document: LocatedDocument) -> list[P
                     problem(("events", index, "covers", position), f"no other case {other!r} here")
         if isinstance(event, (ContactEvent, OptOutEvent, ConsentEvent)):
             refer(("events", index, "contact"), event.contact, about)
+        if isinstance(event, PersonsEvent) and about is not None:
+            added.setdefault(id(about), set()).update(point.id for point in event.contacts)
         if isinstance(event, ContactEvent):
             for position, other in enumerate(event.about):
                 if other not in names:

@@ -49,6 +49,7 @@ from .format import (
     NoticeSentEvent,
     OptOutEvent,
     PaymentEvent,
+    PersonsEvent,
     PromiseEvent,
     ProposedContact,
     Scenario,
@@ -137,6 +138,7 @@ def _build_case(
             locale=person.locale,
             payday=person.payday,
             jurisdiction=person.jurisdiction,
+            residence=person.residence,
         )
     with _blame(document, where, spec.model_dump()):
         return Case(
@@ -369,9 +371,21 @@ class _Run:
                 at=at,
             )
         elif isinstance(event, OptOutEvent):
-            engine.record_opt_out(case_id, event.channel, contact=event.contact, at=at)
+            engine.record_opt_out(
+                case_id, event.channel, contact=event.contact, person=event.person, at=at
+            )
+        elif isinstance(event, PersonsEvent):
+            added = [point.model_dump(exclude_none=True) for point in event.contacts]
+            engine.update_persons(
+                case_id,
+                [person.model_dump() for person in event.persons],
+                contacts=[*engine.case(case_id).contacts, *added] if added else None,
+                at=at,
+            )
         elif isinstance(event, InconvenientEvent):
-            engine.record_inconvenient(case_id, start=event.start, end=event.end, at=at)
+            engine.record_inconvenient(
+                case_id, start=event.start, end=event.end, person=event.person, at=at
+            )
         elif isinstance(event, DisputeEvent):
             reason = "written dispute" if event.written else "oral dispute"
             engine.add_hold(case_id, HoldKind.DISPUTE, reason, written=event.written, at=at)

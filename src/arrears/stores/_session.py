@@ -36,6 +36,18 @@ Nested levels
     row and the entries still buffered (`apply_entry`), since the database
     does not hold them yet.
 
+Debtor locks
+    `lock_debtors` holds debtors against every other writer that locks them
+    until the transaction ends: the writes that must see every case of a
+    debtor, the ones another process may be adding at the same moment
+    included (opening a case, which inherits the debtor's holds; a hold that
+    reaches the debtor; a task that covers the debtor's loans), take it
+    before they read which cases the debtor has.  The debtor's cases are read
+    again after the lock, and their copies checked against their rows before
+    they are used, whatever this transaction checked before it.  A backend
+    whose transactions already exclude each other (SQLite's ``BEGIN
+    IMMEDIATE``) takes nothing.
+
 Conflicts
     `append` refuses at once an entry whose number the copy already shows
     taken (the copy was checked against the database in this transaction):
@@ -217,6 +229,11 @@ class Session(ABC):
         # The debtors' cases as the database held them when `read_debtors` asked, for
         # `cases_of` to answer from until the transaction ends (a bulk open: one query).
         self._known_of: dict[str, list[str]] = {}
+        # The debtors `lock_debtors` locked in this transaction, and those whose cases
+        # are to be read again (their copies checked) the next time they are read.
+        self._locked: set[str] = set()
+        self._locked_all = False
+        self._relock: set[str] = set()
         self._ops: list[tuple[str, datetime | None]] = []
         self._journal_done = self._new_done = self._ops_done = 0
         self._scheduled: dict[str, datetime | None] = {}  # the changes not yet written
@@ -300,6 +317,13 @@ class Session(ABC):
     @abstractmethod
     def _read_cases_of(self, debtor_id: str) -> list[str]:
         """The ids of the rows whose case's debtor is *debtor_id*, in case id order."""
+
+    def _lock(self, debtor_ids: list[str] | None, first: bool) -> bool:
+        """Lock *debtor_ids* (sorted) until the transaction ends, against the other
+        writers that lock them; ``None``: every debtor at once.  *first*: the
+        transaction's first lock.  ``False`` when the backend's transactions exclude
+        each other already and nothing needs locking (the default)."""
+        return False
 
     def _read_cases_of_many(self, debtor_ids: list[str]) -> dict[str, list[str]]:
         """The ids of each debtor's rows, in case id order (one query where the backend can)."""
@@ -568,6 +592,8 @@ class Session(ABC):
         depth = len(levels)
         if level.savepoint:
             self._rollback_to(depth)
+            self._locked.clear()  # a lock taken after the savepoint went with it
+            self._locked_all = False
             self._journal_done = min(self._journal_done, level.journal)
             self._new_done = min(self._new_done, level.new)
             self._ops_done = min(self._ops_done, level.ops)
@@ -591,6 +617,9 @@ class Session(ABC):
         self._new_of.clear()
         self._new_debtor.clear()
         self._known_of.clear()
+        self._locked.clear()
+        self._locked_all = False
+        self._relock.clear()
         self._ops.clear()
         self._journal_done = self._new_done = self._ops_done = 0
         self._scheduled.clear()
@@ -703,6 +732,9 @@ class Session(ABC):
             added = self._new_of.get(debtor_id, ())
             return sorted({*known, *added}) if added else list(known)
         found = self._read_cases_of(debtor_id)
+        if debtor_id in self._relock:
+            self._relock.discard(debtor_id)
+            self._expire(found)
         new = self._new
         # The cases added and not written yet: the query cannot see them.
         added = [case_id for case_id in self._new_of.get(debtor_id, ()) if new[case_id] is not None]
@@ -723,8 +755,73 @@ class Session(ABC):
         for start in range(0, len(wanted), _DEBTORS_READ):
             chunk = wanted[start : start + _DEBTORS_READ]
             found = self._read_cases_of_many(chunk)
+            relocked: list[str] = []
             for debtor_id in chunk:
                 known[debtor_id] = found.get(debtor_id, [])
+                if debtor_id in self._relock:
+                    self._relock.discard(debtor_id)
+                    relocked += known[debtor_id]
+            self._expire(relocked)
+
+    def lock_debtors(self, debtor_ids: Iterable[str]) -> None:
+        """Hold *debtor_ids* against the other writers that lock them, until the
+        transaction ends (see the module); outside a transaction, nothing.
+
+        Take it before reading which cases a debtor has, for a write that must
+        see all of them (a case opened inherits the debtor's holds; a hold, or
+        a task, reaches every case).  The debtor's cases are read again when
+        next asked (`cases_of`, `read_debtors`), and the copies of those
+        cases this transaction has not written to are checked against their
+        rows before they are used.  Locks are taken in debtor order, many in
+        one statement, so two transactions locking the same debtors do not
+        wait on each other in a circle.  Each debtor is one lock of the
+        database's lock table until the commit: a write over thousands of
+        debtors (an import) takes `lock_every_debtor` instead.
+        """
+        if not self._levels or self._locked_all:
+            return
+        wanted = sorted({debtor_id for debtor_id in debtor_ids if debtor_id not in self._locked})
+        if not wanted:
+            return
+        first = not self._locked
+        self._locked.update(wanted)
+        if self._lock(wanted, first):
+            for debtor_id in wanted:
+                self._known_of.pop(debtor_id, None)  # read before the lock: read again
+                self._relock.add(debtor_id)
+
+    def lock_every_debtor(self) -> None:
+        """Hold every debtor as `lock_debtors` holds one, until the transaction ends: one
+        lock for a write over many debtors (a bulk open).  The other writers that lock a
+        debtor wait for the commit; outside a transaction, nothing.
+
+        Every copy this transaction has not written to is checked against its row
+        before its next use, and the debtors' cases are read again when next asked.
+        """
+        if not self._levels or self._locked_all:
+            return
+        self._locked_all = True
+        if self._lock(None, not self._locked):
+            self._known_of.clear()
+            self._relock.clear()
+            self._ahead.clear()
+            for case_id, slot in self._slots.items():
+                if case_id not in self._dirty and case_id not in self._new:
+                    slot.epoch = -1
+
+    def _expire(self, case_ids: list[str]) -> None:
+        """Check the copies of locked debtors' *case_ids* against their rows, at once (the
+        ones this transaction has not written to): those another writer changed before
+        the lock are read again when next used."""
+        slots, dirty, new = self._slots, self._dirty, self._new
+        stale = []
+        for case_id in case_ids:
+            self._ahead.pop(case_id, None)
+            slot = slots.get(case_id)
+            if slot is not None and case_id not in dirty and case_id not in new:
+                slot.epoch = -1
+                stale.append(case_id)
+        self._recheck(stale)
 
     def get(self, case_id: str) -> Case:
         """The case: the same object for the same id while no one else changes it.

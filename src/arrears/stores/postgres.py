@@ -44,6 +44,7 @@ from __future__ import annotations
 import contextlib
 import re
 import weakref
+import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
@@ -181,6 +182,11 @@ WITH due AS MATERIALIZED (
 )
 SELECT d, {_DEBTOR_LOCK} FROM (SELECT DISTINCT debtor_id FROM due) AS found(d) ORDER BY d
 """
+#: The first key of the locks writers hold on a debtor ("arrd": `PostgresStore.lock_debtors`);
+#: the second is a hash of the schema and the debtor id, worked out here, never 0: the key
+#: 0 is every debtor, held shared by a transaction before its first debtor's lock and
+#: exclusive by a bulk open.
+_DEBTOR_SPACE: Final = 0x61727264
 #: ... then every due case of those debtors, unless another worker's lease holds one
 #: of them (read after the locks: a lease committed meanwhile is seen); a row another
 #: transaction is writing is skipped, not waited for (its case comes in a later batch).
@@ -520,6 +526,26 @@ class PostgresStore(Session):
         """Always: PostgreSQL does not say; a copy is checked once per transaction."""
         return True
 
+    def _lock(self, debtor_ids: list[str] | None, first: bool) -> bool:
+        """Transaction-scoped advisory locks, sent with the next statement (no round trip
+        of their own): the key of every debtor (0) shared before the transaction's first
+        debtor, then each debtor's in key order; *debtor_ids* ``None``: key 0 exclusive.
+        Two debtors whose keys collide share one lock, which only makes one wait."""
+        if debtor_ids is None:
+            self._command(f"SELECT pg_advisory_xact_lock({_DEBTOR_SPACE}, 0)")
+            return True
+        if first:
+            self._command(f"SELECT pg_advisory_xact_lock_shared({_DEBTOR_SPACE}, 0)")
+        keys = sorted({_debtor_key(self.schema, debtor_id) for debtor_id in debtor_ids})
+        if len(keys) == 1:
+            self._command(f"SELECT pg_advisory_xact_lock({_DEBTOR_SPACE}, {keys[0]})")
+        else:
+            self._command(
+                f"SELECT pg_advisory_xact_lock({_DEBTOR_SPACE}, k) "
+                f"FROM unnest(ARRAY{keys}::int4[]) AS k"
+            )
+        return True
+
     def _read_case(self, case_id: str) -> StoredCase | None:
         row = self._fetchone(_SELECT_CASE, (case_id,))
         return None if row is None else (row[0], row[1], row[2], row[3], row[4])
@@ -755,6 +781,12 @@ class PostgresStore(Session):
         query = _GIVE_BACK if until is None else _RENEW
         params = {"ids": case_ids, "owner": owner, "until": until}
         self._hold_back(query, params, check if strict else None)
+
+
+def _debtor_key(schema: str | None, debtor_id: str) -> int:
+    """The second key of the lock on *debtor_id* in *schema*: a signed 32-bit hash."""
+    key = zlib.crc32(f"{schema or ''}/{debtor_id}".encode()) or 1  # 0: every debtor
+    return key - (1 << 32) if key >= 1 << 31 else key
 
 
 def _utc(at: datetime | None) -> datetime | None:
