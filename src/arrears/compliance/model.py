@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
 from functools import lru_cache
@@ -367,10 +367,10 @@ class Judgement:
         moment (`moved`) starts afresh.
         """
         memo = self._memo
-        if key in memo:
-            return memo[key]  # type: ignore[no-any-return]
-        found = memo[key] = compute()
-        return found
+        found = memo.get(key, _ASKED_NOT)
+        if found is _ASKED_NOT:
+            found = memo[key] = compute()
+        return found  # type: ignore[no-any-return]
 
     def relationship_of(self, person: str | None) -> str | None:
         """The relationship to the debtor of the case's person *person* (``None``: the
@@ -458,8 +458,12 @@ class Judgement:
         address = debtor.addresses.get(said.case or "", {}).get(said.contact)
         if address is None or address == "unknown":
             return []
+        # `dataclasses.replace(said, contact=point.id)`, spelt out: twice as fast, and
+        # every judgment of a debtor with opt-outs on several loans carries them.
         return [
-            replace(said, contact=point.id)
+            Preference(
+                said.at, said.channel, point.id, said.scopes, said.start, said.until, said.case
+            )
             for point in self.case.contacts
             if point.address == address
         ]
@@ -504,6 +508,10 @@ class Judgement:
         if day is None:
             day = self._days[moment] = self.local(moment).date()
         return day
+
+
+#: What `Judgement.once` finds for a key not asked yet (``None`` may be an answer).
+_ASKED_NOT: Final = object()
 
 
 def _said_at(preference: Preference) -> datetime:

@@ -116,8 +116,11 @@ def local_moment(day: date, wall: time, zone: ZoneInfo | None, like: datetime) -
     return earliest_local(day, wall, zone)
 
 
+_MIDNIGHT: Final = time(0)
+
+
 def _day_start(day: date, zone: ZoneInfo | None, like: datetime) -> datetime:
-    return local_moment(day, time(0), zone, like)
+    return local_moment(day, _MIDNIGHT, zone, like)
 
 
 def business_days_after(start: date, count: int, calendar: holidays.HolidayBase) -> date:
@@ -190,7 +193,8 @@ def _in_window(consent: Preference, moment: datetime, default: timedelta | None)
 
 def _covers(medium: str, channel: str) -> bool:
     """A preference about *medium* is about a contact on *channel* (calls cover voicemail)."""
-    return channel in OPT_OUT_COVERS.get(medium, frozenset({medium}))
+    covered = OPT_OUT_COVERS.get(medium)
+    return channel == medium if covered is None else channel in covered
 
 
 def _opt_out(
@@ -448,9 +452,15 @@ class ContactHours(Rule):
         """Only contact points at work, or only the others, when ``work`` says so."""
         return self.work is None or j.at_work == self.work
 
+    @cached_property
+    def _default_window(self) -> timedelta | None:
+        return timedelta(minutes=self.consent_minutes) if self.consent_minutes else None
+
     def _consented(self, j: Judgement) -> bool:
         """A direct consent for ``hours`` whose window holds this contact."""
-        default = timedelta(minutes=self.consent_minutes) if self.consent_minutes else None
+        if not j.history.consents:
+            return False
+        default = self._default_window
         if default is None and not any(c.until is not None for c in j.history.consents):
             return False
         proposal = j.proposal
@@ -542,6 +552,12 @@ class ContactHours(Rule):
 
 
 # -- how often -------------------------------------------------------------------------
+# Read once: on Python 3.11 each read of an enum member (``Party.DEBTOR``) goes through
+# a descriptor, and the caps read these for every attempt in their window.
+_DEBTOR: Final = Party.DEBTOR
+_EMPLOYER: Final = Party.EMPLOYER
+_UNKNOWN: Final = Outcome.UNKNOWN
+_CONVERSATION: Final = Outcome.CONVERSATION
 _CALLS: Final = frozenset({Channel.CALL, Channel.VOICEMAIL})
 _PLACED: Final = frozenset(
     {Outcome.NO_ANSWER, Outcome.VOICEMAIL, Outcome.CONVERSATION, Outcome.WRONG_PARTY}
@@ -584,8 +600,8 @@ def _debtor_attempts(
     case_id = j.case.id
     if across == "debt":
         group = debtor.debts.get(case_id) if debtor.debts else None
-        if group is None:
-            found = [attempt for attempt in found if attempt.concerns(case_id)]
+        if group is None:  # `Attempt.concerns`, spelt out: this runs on every judgment
+            found = [a for a in found if a.case in (None, case_id) or case_id in a.about]
         else:  # student loans of one account: one debt (1006.14(b)(4))
             found = [a for a in found if any(a.concerns(member) for member in group)]
     # The case's own intended messages are its own review's (a message sent again
@@ -615,11 +631,11 @@ def _days_start(j: Judgement, days: int) -> datetime:
 def _numbers(j: Judgement, as_debtor: frozenset[Relationship]) -> frozenset[str]:
     """The addresses of the contact points of the person judged, the persons of the
     *as_debtor* relationships counting as the debtor (`FrequencyCap._numbers_of`)."""
-    if j.party == Party.DEBTOR or j.relationship in as_debtor:
+    if j.party == _DEBTOR or j.relationship in as_debtor:
         points = [
             point
             for point in j.case.contacts
-            if point.party == Party.DEBTOR
+            if point.party == _DEBTOR
             or (as_debtor and j.relationship_of(point.person) in as_debtor)
         ]
     elif j.person is not None:
@@ -723,9 +739,9 @@ class FrequencyCap(Rule):
         own = case is None or case == j.case.id
         if self.work is not None:  # first: it settles most attempts of a cap at (or off) work
             if own:
-                at_work = attempt.party == Party.EMPLOYER or attempt.contact in j.work_contacts
+                at_work = attempt.party == _EMPLOYER or attempt.contact in j.work_contacts
             else:
-                at_work = attempt.party == Party.EMPLOYER or _foreign_address(j, attempt) in {
+                at_work = attempt.party == _EMPLOYER or _foreign_address(j, attempt) in {
                     point.address for point in j.case.contacts if point.work
                 }
             if at_work != self.work:
@@ -738,8 +754,8 @@ class FrequencyCap(Rule):
                     attempt.contact is not None and _same_address(j, attempt.contact, contact)
                 )
             return _same_number(j, attempt)
-        if j.party == Party.DEBTOR or j.relationship in self.as_debtor:
-            return attempt.party == Party.DEBTOR or (
+        if j.party == _DEBTOR or j.relationship in self.as_debtor:
+            return attempt.party == _DEBTOR or (
                 bool(self.as_debtor) and j.relationship_of(j.person_of(attempt)) in self.as_debtor
             )
         if j.person is not None and (person := j.person_of(attempt)) is not None:
@@ -835,7 +851,7 @@ class FrequencyCap(Rule):
                 and not attempt.inbound
                 and attempt.channel in channels
                 # An attempt whose fate is unknown may have reached the person: it counts.
-                and (attempt.outcome in outcomes or attempt.outcome == Outcome.UNKNOWN)
+                and (attempt.outcome in outcomes or attempt.outcome == _UNKNOWN)
                 and (self._same_scope(j, attempt) or (rings and self._rang(j, attempt)))
                 and not (
                     consents
@@ -922,7 +938,7 @@ class FrequencyCap(Rule):
         for attempt in reversed(attempts):
             if (
                 attempt.at <= j.at
-                and attempt.outcome == Outcome.CONVERSATION
+                and attempt.outcome == _CONVERSATION
                 and attempt.channel in self.counted_channels
                 and self._same_scope(j, attempt)
             ):
