@@ -292,7 +292,7 @@ class Recorder:
         found = self._debtors.get(debtor_id)
         if found is not None and found.cases == tuple(cases):
             folded = found.folded
-            if all(tuple(store.head(case_id)) == folded.get(case_id) for case_id in cases):
+            if all(store.head(case_id) == folded.get(case_id) for case_id in cases):
                 return found
         histories: dict[str, ContactHistory] = {}
         heads: dict[str, tuple[int, str]] = {}

@@ -153,7 +153,7 @@ class Compliance:
         # worked out once.
         self._keys: dict[str | None, str | None] = {}
         self._by_locale: dict[str, tuple[Rule, ...]] = {}
-        self._scoped: dict[tuple[_SetKey, str, str, str, str | None], tuple[Rule, ...]] = {}
+        self._scoped: dict[tuple[_SetKey, str, str, str, str | None], tuple[_Judge, ...]] = {}
 
     def __repr__(self) -> str:
         found = f"Compliance(packs={list(self.packs)!r}, rules={len(self.rules)}"
@@ -397,14 +397,14 @@ class Compliance:
         if scoped is None:
             _, channel, party, purpose, relationship = key
             scoped = self._scoped[key] = tuple(
-                item
+                _judge(item)
                 for item in self._sets[which]
                 if item.in_scope(channel, item.party_seen(party, relationship), purpose)
             )
         found: list[Reason] = []
-        for rule in scoped:
-            if rule.admits(judgement):
-                reason = rule.check(judgement)
+        for admits, check in scoped:
+            if admits is None or admits(judgement):
+                reason = check(judgement)
                 if reason is not None:
                     found.append(reason)
         return tuple(found)
@@ -424,6 +424,16 @@ class Compliance:
             if not reasons:
                 return moment
         return None
+
+
+#: A rule in scope as `Compliance` runs it: its ``admits`` (``None`` when it admits
+#: every proposal in scope, as `Rule.admits` does) and its ``check``.
+_Judge = tuple[Callable[[Judgement], bool] | None, Callable[[Judgement], Reason | None]]
+
+
+def _judge(rule: Rule) -> _Judge:
+    admits = None if type(rule).admits is Rule.admits else rule.admits
+    return admits, rule.check
 
 
 class Unmapped(Rule):

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..case import Channel, Hold, HoldKind, Outcome, Party, Relationship
-from .history import OPT_OUT_COVERS, Attempt, Preference
+from .history import OPT_OUT_COVERS, Attempt, DebtorHistory, Preference
 from .model import Judgement, Purpose, Reason, Role, StatementReach
 
 if TYPE_CHECKING:
@@ -116,8 +116,11 @@ def local_moment(day: date, wall: time, zone: ZoneInfo | None, like: datetime) -
     return earliest_local(day, wall, zone)
 
 
+_MIDNIGHT: Final = time(0)
+
+
 def _day_start(day: date, zone: ZoneInfo | None, like: datetime) -> datetime:
-    return local_moment(day, time(0), zone, like)
+    return local_moment(day, _MIDNIGHT, zone, like)
 
 
 def business_days_after(start: date, count: int, calendar: holidays.HolidayBase) -> date:
@@ -190,7 +193,8 @@ def _in_window(consent: Preference, moment: datetime, default: timedelta | None)
 
 def _covers(medium: str, channel: str) -> bool:
     """A preference about *medium* is about a contact on *channel* (calls cover voicemail)."""
-    return channel in OPT_OUT_COVERS.get(medium, frozenset({medium}))
+    covered = OPT_OUT_COVERS.get(medium)
+    return channel == medium if covered is None else channel in covered
 
 
 def _opt_out(
@@ -412,7 +416,7 @@ def rule(
 
 # -- time of day ---------------------------------------------------------------------
 def _hhmm(moment: time) -> str:
-    return moment.strftime("%H:%M")
+    return f"{moment.hour:02d}:{moment.minute:02d}"  # strftime("%H:%M"), faster
 
 
 class ContactHours(Rule):
@@ -448,9 +452,15 @@ class ContactHours(Rule):
         """Only contact points at work, or only the others, when ``work`` says so."""
         return self.work is None or j.at_work == self.work
 
+    @cached_property
+    def _default_window(self) -> timedelta | None:
+        return timedelta(minutes=self.consent_minutes) if self.consent_minutes else None
+
     def _consented(self, j: Judgement) -> bool:
         """A direct consent for ``hours`` whose window holds this contact."""
-        default = timedelta(minutes=self.consent_minutes) if self.consent_minutes else None
+        if not j.history.consents:
+            return False
+        default = self._default_window
         if default is None and not any(c.until is not None for c in j.history.consents):
             return False
         proposal = j.proposal
@@ -485,12 +495,36 @@ class ContactHours(Rule):
         return None
 
     def check(self, j: Judgement) -> Reason | None:
-        """Deny outside the window (or in a named span) in any zone the debtor may be in."""
+        """Deny outside the window (or in a named span) in any zone the debtor may be in.
+
+        Two rules of this kind with the same window (Regulation F's and a state's)
+        judge alike: the finding is worked out once per judgment and shared.
+        """
+        key = (
+            type(self),
+            self.start,
+            self.end,
+            self.consent_minutes,
+            self.honour_named_times,
+            self.named_times_reach,
+        )
+        found = j.once(key, lambda: self._finding(j))
+        if found is None:
+            return None
+        message, retry, values = found
+        return self.deny(message, retry_at=retry, **values)
+
+    def _finding(self, j: Judgement) -> tuple[str, datetime | None, dict[str, Any]] | None:
+        """``None`` when the contact is inside the window; else the denial's message,
+        retry time and values."""
         if not j.zones:
             if self._consented(j):
                 return None
-            return self.deny(
-                "the debtor's location is unknown: no time zone, and no phone number that gives one"
+            return (
+                "the debtor's location is unknown: no time zone, and no phone number that "
+                "gives one",
+                None,
+                {},
             )
         problem = self._problem(j, j.at)
         if problem is None or self._consented(j):
@@ -506,19 +540,24 @@ class ContactHours(Rule):
         zone = str(local.tzinfo)  # a ZoneInfo's str is its key
         where = f"{_hhmm(local.time())} local time in {zone} is"
         if span is None:
-            message = f"{where} outside {_hhmm(self.start)}-{_hhmm(self.end)}"
+            message = f"{where} outside {self._window}"
         else:
             message = f"{where} within {_hhmm(span[0])}-{_hhmm(span[1])}, named inconvenient"
-        return self.deny(
-            message,
-            retry_at=retry,
-            window=f"{_hhmm(self.start)}-{_hhmm(self.end)}",
-            local_time=local.isoformat(),
-            zone=zone,
-        )
+        values = {"window": self._window, "local_time": local.isoformat(), "zone": zone}
+        return message, retry, values
+
+    @cached_property
+    def _window(self) -> str:
+        return f"{_hhmm(self.start)}-{_hhmm(self.end)}"
 
 
 # -- how often -------------------------------------------------------------------------
+# Read once: on Python 3.11 each read of an enum member (``Party.DEBTOR``) goes through
+# a descriptor, and the caps read these for every attempt in their window.
+_DEBTOR: Final = Party.DEBTOR
+_EMPLOYER: Final = Party.EMPLOYER
+_UNKNOWN: Final = Outcome.UNKNOWN
+_CONVERSATION: Final = Outcome.CONVERSATION
 _CALLS: Final = frozenset({Channel.CALL, Channel.VOICEMAIL})
 _PLACED: Final = frozenset(
     {Outcome.NO_ANSWER, Outcome.VOICEMAIL, Outcome.CONVERSATION, Outcome.WRONG_PARTY}
@@ -552,12 +591,58 @@ def _local_contact(j: Judgement, attempt: Attempt) -> str | None:
     return None
 
 
+def _debtor_attempts(
+    j: Judgement, debtor: DebtorHistory, since: datetime, across: str
+) -> list[Attempt]:
+    """The attempts on the debtor's cases at or after *since* that a cap counting
+    ``across`` the debt or the debtor may count (`FrequencyCap._attempts`)."""
+    found = debtor.since(since)
+    case_id = j.case.id
+    if across == "debt":
+        group = debtor.debts.get(case_id) if debtor.debts else None
+        if group is None:  # `Attempt.concerns`, spelt out: this runs on every judgment
+            found = [a for a in found if a.case in (None, case_id) or case_id in a.about]
+        else:  # student loans of one account: one debt (1006.14(b)(4))
+            found = [a for a in found if any(a.concerns(member) for member in group)]
+    # The case's own intended messages are its own review's (a message sent again
+    # under its key is judged as itself): only the other cases' count.
+    return [a for a in found if a.intent is None or a.case != case_id]
+
+
 #: How wide each scope of a `FrequencyCap` counts, narrowest first: a lender's override
 #: may move a pack's rule later in each order (count more), never earlier.
 SCOPE_ORDERS: Final[Mapping[str, tuple[str, ...]]] = {
     "per": ("contact", "person", "case"),
     "across": ("debt", "debtor"),
 }
+
+
+def _days_start(j: Judgement, days: int) -> datetime:
+    """The start of the *days* calendar days ending with the judged moment's, in the
+    debtor's calendar (once per judgment: caps and quiet days often share it)."""
+
+    def start() -> datetime:
+        first = j.local_date(j.at) - timedelta(days=days - 1)
+        return _day_start(first, j.calendar_zone, j.at)
+
+    return j.once(("days", days), start)
+
+
+def _numbers(j: Judgement, as_debtor: frozenset[Relationship]) -> frozenset[str]:
+    """The addresses of the contact points of the person judged, the persons of the
+    *as_debtor* relationships counting as the debtor (`FrequencyCap._numbers_of`)."""
+    if j.party == _DEBTOR or j.relationship in as_debtor:
+        points = [
+            point
+            for point in j.case.contacts
+            if point.party == _DEBTOR
+            or (as_debtor and j.relationship_of(point.person) in as_debtor)
+        ]
+    elif j.person is not None:
+        points = [point for point in j.case.contacts if point.person == j.person]
+    else:
+        points = [j.point] if j.point is not None else []
+    return frozenset(point.address for point in points if point.address != "unknown")
 
 
 class FrequencyCap(Rule):
@@ -636,75 +721,63 @@ class FrequencyCap(Rule):
 
     def _attempts(self, j: Judgement, since: datetime) -> tuple[Sequence[Attempt], bool]:
         """The attempts at or after *since* that may count, and whether they span the debtor's
-        cases: the case's own when it is the debtor's only one."""
+        cases: the case's own when it is the debtor's only one.
+
+        Worked out once per judgment: the caps of a pack with the same window, and
+        the quiet days after a conversation, read the same attempts.
+        """
         debtor = j.debtor_history
         if debtor is None:
-            return j.history.since(since), False
-        found = debtor.since(since)
-        case_id = j.case.id
-        if self.across == "debt":
-            group = debtor.debts.get(case_id) if debtor.debts else None
-            if group is None:
-                found = [attempt for attempt in found if attempt.concerns(case_id)]
-            else:  # student loans of one account: one debt (1006.14(b)(4))
-                found = [a for a in found if any(a.concerns(member) for member in group)]
-        # The case's own intended messages are its own review's (a message sent again
-        # under its key is judged as itself): only the other cases' count.
-        return [a for a in found if a.intent is None or a.case != case_id], True
+            return j.once(("attempts", since), lambda: j.history.since(since)), False
+        across = self.across
+        return j.once(
+            ("attempts", since, across), lambda: _debtor_attempts(j, debtor, since, across)
+        ), True
 
     def _same_scope(self, j: Judgement, attempt: Attempt) -> bool:
         case = attempt.case
         own = case is None or case == j.case.id
-        if self.per == "case":
-            same = True
-        elif self.per == "contact" and (contact := j.proposal.contact) is not None:
-            if own:  # the same point, or another of the case's points with its number
-                same = attempt.contact == contact or (
-                    attempt.contact is not None and _same_address(j, attempt.contact, contact)
-                )
-            else:
-                same = _same_number(j, attempt)
-        elif j.party == Party.DEBTOR or j.relationship in self.as_debtor:
-            same = attempt.party == Party.DEBTOR or (
-                bool(self.as_debtor) and j.relationship_of(j.person_of(attempt)) in self.as_debtor
-            )
-        elif j.person is not None and (person := j.person_of(attempt)) is not None:
-            same = person == j.person
-        elif own:
-            same = attempt.contact == j.proposal.contact and attempt.party == j.party
-        else:
-            same = attempt.party == j.party and _same_number(j, attempt)
-        if same and self.work is not None:
+        if self.work is not None:  # first: it settles most attempts of a cap at (or off) work
             if own:
-                at_work = attempt.party == Party.EMPLOYER or attempt.contact in j.work_contacts
+                at_work = attempt.party == _EMPLOYER or attempt.contact in j.work_contacts
             else:
-                at_work = attempt.party == Party.EMPLOYER or _foreign_address(j, attempt) in {
+                at_work = attempt.party == _EMPLOYER or _foreign_address(j, attempt) in {
                     point.address for point in j.case.contacts if point.work
                 }
-            same = at_work == self.work
-        return same
+            if at_work != self.work:
+                return False
+        if self.per == "case":
+            return True
+        if self.per == "contact" and (contact := j.proposal.contact) is not None:
+            if own:  # the same point, or another of the case's points with its number
+                return attempt.contact == contact or (
+                    attempt.contact is not None and _same_address(j, attempt.contact, contact)
+                )
+            return _same_number(j, attempt)
+        if j.party == _DEBTOR or j.relationship in self.as_debtor:
+            return attempt.party == _DEBTOR or (
+                bool(self.as_debtor) and j.relationship_of(j.person_of(attempt)) in self.as_debtor
+            )
+        if j.person is not None and (person := j.person_of(attempt)) is not None:
+            return person == j.person
+        if own:
+            return attempt.contact == j.proposal.contact and attempt.party == j.party
+        return attempt.party == j.party and _same_number(j, attempt)
 
     def _numbers_of(self, j: Judgement) -> frozenset[str]:
         """The numbers of the person judged (``per="person"``): the addresses of every
-        contact point of theirs on the case; none for the other scopes."""
+        contact point of theirs on the case; none for the other scopes.  Worked out
+        once per judgment for the caps that count the same persons as the debtor."""
         if self.per != "person" or self.work is not None:
             return frozenset()
-        if j.party == Party.DEBTOR or j.relationship in self.as_debtor:
-            points = [
-                point
-                for point in j.case.contacts
-                if point.party == Party.DEBTOR
-                or (self.as_debtor and j.relationship_of(point.person) in self.as_debtor)
-            ]
-        elif j.person is not None:
-            points = [point for point in j.case.contacts if point.person == j.person]
-        else:
-            points = [j.point] if j.point is not None else []
-        return frozenset(point.address for point in points if point.address != "unknown")
+        as_debtor = self.as_debtor
+        return j.once(("numbers", as_debtor), lambda: _numbers(j, as_debtor))
 
-    def _rang(self, j: Judgement, attempt: Attempt, numbers: frozenset[str]) -> bool:
-        """True when *attempt* was placed to one of *numbers*, whomever it was meant for:
-        a number two persons share rings for both."""
+    def _rang(self, j: Judgement, attempt: Attempt) -> bool:
+        """True when *attempt* was placed to one of the numbers of the person judged
+        (`_numbers_of`), whomever it was meant for: a number two persons share rings
+        for both."""
+        numbers = self._numbers_of(j)
         if not numbers:
             return False
         if attempt.case is None or attempt.case == j.case.id:
@@ -716,8 +789,7 @@ class FrequencyCap(Rule):
             # Elapsed hours: in UTC, so that a DST change neither adds nor removes one.
             return j.at.astimezone(UTC) - timedelta(hours=self.hours)
         assert self.days is not None
-        first = j.local_date(j.at) - timedelta(days=self.days - 1)
-        return _day_start(first, j.calendar_zone, j.at)
+        return _days_start(j, self.days)
 
     def _consents(self, j: Judgement, since: datetime) -> list[Preference]:
         """The consents for ``calls`` that may cover a call at or after *since*."""
@@ -769,17 +841,18 @@ class FrequencyCap(Rule):
         counted: list[Attempt] = []
         channels, outcomes = self.counted_channels, self.counted_outcomes
         attempts, spanning = self._attempts(j, window_start)
-        numbers = self._numbers_of(j)
+        at, elapsed = j.at, self.hours is not None
+        rings = self.per == "person" and self.work is None  # `_rang` can count
         for attempt in attempts:
-            if attempt.at > j.at:
+            if attempt.at > at:
                 break
             if (
-                (self.hours is None or attempt.at > window_start)
+                (not elapsed or attempt.at > window_start)
                 and not attempt.inbound
                 and attempt.channel in channels
                 # An attempt whose fate is unknown may have reached the person: it counts.
-                and (attempt.outcome in outcomes or attempt.outcome == Outcome.UNKNOWN)
-                and (self._same_scope(j, attempt) or self._rang(j, attempt, numbers))
+                and (attempt.outcome in outcomes or attempt.outcome == _UNKNOWN)
+                and (self._same_scope(j, attempt) or (rings and self._rang(j, attempt)))
                 and not (
                     consents
                     and self._placed_with_consent(
@@ -861,12 +934,11 @@ class FrequencyCap(Rule):
 
     def _last_conversation(self, j: Judgement) -> Attempt | None:
         """The latest conversation on the quiet days' first day or after it."""
-        first = j.local_date(j.at) - timedelta(days=self.quiet_days - 1)
-        attempts, _ = self._attempts(j, _day_start(first, j.calendar_zone, j.at))
+        attempts, _ = self._attempts(j, _days_start(j, self.quiet_days))
         for attempt in reversed(attempts):
             if (
                 attempt.at <= j.at
-                and attempt.outcome == Outcome.CONVERSATION
+                and attempt.outcome == _CONVERSATION
                 and attempt.channel in self.counted_channels
                 and self._same_scope(j, attempt)
             ):
