@@ -17,7 +17,6 @@ from ..errors import (
 from ..guards import Actor
 from ..logs import get_logger
 from ..money import Money
-from ..recorder import Recorder
 
 _log = get_logger("arrears")
 
