@@ -934,7 +934,7 @@ NOTES: Final[dict[str, str]] = {
         "application for a charging order or (in Scotland) an inhibition or an order for "
         "sale, in order to pressurise a customer in or approaching arrears or in default to "
         'pay more than they can reasonably afford" (CONC 7.3, as the Handbook words it now; '
-        '7.3.18R in the 2018 text, where it said "in default or arrears difficulties" '
+        '7.3.18R in the 2018 and 2021 texts, which said "in default or arrears difficulties" '
         "[confirm the current paragraph]). Both are rules (R).\n\n"
         "**How the engine reads it.** Whether words pressurise is a person's judgment; the "
         "patterns catch the plain cases (court, bailiffs, prison, *sell your car*, *take out a "

@@ -737,7 +737,7 @@ UK: Final = Pack(
             title="No pressure to pay in one or a few large sums, within an unreasonably short "
             "time, or by selling property or borrowing; no threats of court to pressure",
             citation="FCA CONC 7.3.10R; CONC 7.3 rule against threatening court action to "
-            "pressurise (7.3.18R in the 2018 text) [confirm the current paragraph]",
+            "pressurise (7.3.18R in the 2018 and 2021 texts) [confirm the current paragraph]",
             patterns=(
                 r"take you to court",
                 r"court action (?:will|against you)",
