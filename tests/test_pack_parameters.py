@@ -65,6 +65,7 @@ class TestRegistry:
             "US-MA-HOURS",
             "US-WA",
             "US-WA-WORK",
+            "US-WA-CELL",
             "US-WA-HOURS",
         ]
 

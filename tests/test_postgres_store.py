@@ -7,6 +7,7 @@ Each test works in a schema of its own, dropped afterwards.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -373,6 +374,109 @@ def test_a_conflict_inside_a_nested_transaction_leaves_the_outer_one_usable(
             step(one, one.get("B"))
     assert two.head("A").seq == 1
     assert two.head("B").seq == 2
+
+
+def test_a_deadlock_the_database_breaks_is_a_concurrency_conflict(
+    open_store: Callable[[], PostgresStore], make_case: Callable[..., Case]
+) -> None:
+    """Two writers lock two debtors in opposite order: PostgreSQL aborts one (40P01).
+
+    The one aborted raises `ConcurrencyConflict` (what the engine retries), with
+    the server's error as its cause and no debtor id in its message; the other
+    commits once the first has rolled back."""
+    import psycopg
+
+    one, two = open_store(), open_store()
+    add(one, make_case, "A", debtor="D-1")
+    add(one, make_case, "B", debtor="D-2")
+    both_hold_one = threading.Barrier(2, timeout=10)
+    outcomes: dict[str, BaseException | None] = {}
+
+    def writer(name: str, store: PostgresStore, first: str, then: str) -> None:
+        try:
+            with store.transaction():
+                store.lock_debtors([first])
+                store.cases_of(first)  # the lock goes with this read
+                both_hold_one.wait()
+                store.lock_debtors([then])
+                store.cases_of(then)  # waits for the other: a circle
+                store.schedule("A" if first == "D-1" else "B", T0)
+            outcomes[name] = None
+        except BaseException as err:  # reported to the test's thread
+            outcomes[name] = err
+
+    threads = [
+        threading.Thread(target=writer, args=("one", one, "D-1", "D-2")),
+        threading.Thread(target=writer, args=("two", two, "D-2", "D-1")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    errors = [err for err in outcomes.values() if err is not None]
+    assert len(outcomes) == 2, outcomes
+    assert len(errors) == 1, outcomes
+    (conflict,) = errors
+    assert isinstance(conflict, ConcurrencyConflict)
+    assert isinstance(conflict.__cause__, psycopg.errors.DeadlockDetected)
+    assert conflict.sqlstate == "40P01"
+    assert conflict.case_id is None
+    assert "D-1" not in str(conflict)
+    assert "D-2" not in str(conflict)
+    assert "40P01" in str(conflict)
+    winner = one if outcomes["one"] is None else two
+    loser = two if winner is one else one
+    assert loser.next_review("B" if loser is two else "A") is None  # rolled back
+    assert winner.next_review("A" if winner is one else "B") == T0
+    with loser.transaction():  # the loser's store works again: the retry succeeds
+        loser.lock_debtors(["D-1", "D-2"])
+        loser.schedule("A" if loser is one else "B", T0)
+    assert winner.next_review("A") == winner.next_review("B") == T0
+
+
+def test_a_serialization_failure_is_a_concurrency_conflict(
+    url: str, schema: str, store: PostgresStore, make_case: Callable[..., Case]
+) -> None:
+    """Under REPEATABLE READ a row another writer changed after this transaction's
+    snapshot cannot be written (40001): `ConcurrencyConflict`, nothing stored."""
+    import psycopg
+    from psycopg_pool import ConnectionPool
+
+    add(store, make_case, "A")
+    store.schedule("A", T0)
+    pool = ConnectionPool(
+        url,
+        min_size=1,
+        max_size=2,
+        kwargs={"autocommit": True},
+        configure=lambda conn: conn.execute(
+            "SET default_transaction_isolation TO 'repeatable read'"
+        ),
+        open=True,
+    )
+    try:
+        isolated = PostgresStore(url, schema=schema, pool=pool)
+        try:
+
+            def reschedule() -> None:
+                with isolated.transaction():
+                    assert isolated.next_review("A") == T0  # the snapshot is taken here
+                    store.schedule("A", T0 + timedelta(hours=1))  # another writer, committed
+                    isolated.schedule("A", T0 + timedelta(hours=2))
+
+            with pytest.raises(ConcurrencyConflict) as caught:
+                reschedule()
+            assert isinstance(caught.value.__cause__, psycopg.errors.SerializationFailure)
+            assert caught.value.sqlstate == "40001"
+            assert caught.value.case_id is None
+            assert store.next_review("A") == T0 + timedelta(hours=1)
+            with isolated.transaction():  # run again: it succeeds on a new snapshot
+                isolated.schedule("A", T0 + timedelta(hours=2))
+            assert store.next_review("A") == T0 + timedelta(hours=2)
+        finally:
+            isolated.close()
+    finally:
+        pool.close()
 
 
 def test_bulk_adds_in_a_transaction_are_written_and_duplicates_found(

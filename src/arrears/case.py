@@ -206,6 +206,10 @@ class ContactPoint(BaseModel):
         opted_out: The person asked not to be contacted here.
         work: The address is at the person's work or was provided by their employer
             (a work phone, a work e-mail); contact there is limited more tightly.
+        landline: The number is known not to be a mobile (cellular or other
+            wireless device).  Unmarked, every number may be one: the rules that
+            limit calls and texts to mobiles (``FrequencyCap.mobile``) judge it.
+            Left out of the stored case when false.
     """
 
     # Enum fields keep their plain string value (_ByValue): half the cost of dumping
@@ -222,6 +226,7 @@ class ContactPoint(BaseModel):
     consent: bool = False
     opted_out: bool = False
     work: bool = False
+    landline: bool = Field(default=False, exclude_if=lambda marked: not marked)
 
 
 class Debtor(BaseModel):

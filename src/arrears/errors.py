@@ -368,7 +368,8 @@ class ApprovalDenied(ArrearsError):
 
 
 class ConcurrencyConflict(ArrearsError):
-    """Another writer changed the case since it was read (optimistic version check).
+    """Another writer changed the case since it was read (optimistic version check),
+    or the database aborted the transaction because of another writer.
 
     Nothing of the transaction that lost the race was stored.  The engine
     reads the case again and decides the operation again (up to
@@ -376,16 +377,45 @@ class ConcurrencyConflict(ArrearsError):
     one inside an `Engine.atomic` block, reaches the caller, who may run the
     whole operation or block again.
 
+    A database that breaks a deadlock or refuses to serialize two
+    transactions (PostgreSQL's SQLSTATE ``40P01``, ``40001``) does not say
+    which case: `case_id` is then ``None``, `sqlstate` names the reason and
+    the database's own error is the ``__cause__``.
+
     Attributes:
-        case_id: The case.
-        expected: The version this writer read.
+        case_id: The case, or ``None`` when the database did not say.
+        expected: The version this writer read, or ``None`` when not known.
         found: The version in the store, when known.
+        sqlstate: The database's SQLSTATE when the database aborted the
+            transaction (``"40P01"``: a deadlock; ``"40001"``: a
+            serialization failure), else ``None``.
     """
 
-    def __init__(self, case_id: str, expected: int, found: int | None = None) -> None:
+    #: What each SQLSTATE a retry resolves means, for the message.
+    REASONS: Final = {
+        "40P01": "deadlock detected",
+        "40001": "could not serialize access",
+    }
+
+    def __init__(
+        self,
+        case_id: str | None,
+        expected: int | None,
+        found: int | None = None,
+        *,
+        sqlstate: str | None = None,
+    ) -> None:
         self.case_id = case_id
         self.expected = expected
         self.found = found
+        self.sqlstate = sqlstate
+        if case_id is None:
+            reason = self.REASONS.get(sqlstate or "", "a conflict with another writer")
+            super().__init__(
+                f"the database aborted the transaction (SQLSTATE {sqlstate}: {reason}): "
+                "another writer held what it needed; nothing of it was stored"
+            )
+            return
         found_text = "" if found is None else f", found {found}"
         super().__init__(
             f"case {case_id!r} changed in the store: expected version {expected}{found_text}"

@@ -203,6 +203,44 @@ NOTES: Final[dict[str, str]] = {
             ),
         )
     ),
+    "US-WA-CELL": (
+        '**The law.** No licensee shall "call, or send a text message or other electronic '
+        "communication to, a cellular telephone or other wireless device more than twice in "
+        "any day when the licensee knows or reasonably should know that the number belongs "
+        "to a cellular telephone or other wireless device, unless the licensee is responding "
+        "to a communication from the debtor or the person to whom the call, text message, or "
+        'other electronic communication is made" (RCW 19.16.250(18)). It "is not in violation '
+        "of this subsection if the licensee at least monthly updates its records with "
+        'information provided by a commercial provider of cellular telephone lists" and '
+        "calls a number not on the latest list; nothing in it increases the three a week of "
+        "(13)(a).\n\n"
+        "**How the engine reads it.** A case does not say which numbers are mobiles, and "
+        "most are: every number is judged as one (the reading that protects the debtor) "
+        "unless its contact point is marked `landline: true`. Marking a number a landline "
+        "is the lender's relaxation, for the numbers it knows are not mobiles (for example "
+        "those absent from a cellular list it updates at least monthly, the statute's safe "
+        "harbour); turning the rule off (`enabled: false`) drops it for every number. The "
+        "count is per number, whoever answers and whichever of the debtor's loans the calls "
+        "and texts were about, over a calendar day in the debtor's time; every call placed "
+        "and text sent counts, answered or not. A reply to a communication the person "
+        "started (`purpose: reply`) is not judged, but counts toward the two: whether a "
+        "response counts is not said, and counting it protects the debtor. A call or text "
+        "the person started (`inbound`) is not one of ours. E-mail is not sent to a number "
+        "and is not counted. The three a week of `US-WA` still apply.\n\n"
+        + _cases(
+            ("a third call or text in a day is denied", "us_wa/cell_two_calls_or_texts_a_day.yaml"),
+            ("the second call is allowed", "us_wa/cell_second_call_of_the_day_allowed.yaml"),
+            (
+                "a reply to the debtor's text is allowed",
+                "us_wa/cell_reply_to_the_debtor_allowed.yaml",
+            ),
+            ("a number marked a landline is not judged", "us_wa/cell_landline_not_limited.yaml"),
+            (
+                "calls about two loans count together",
+                "debtors/us_wa_cell_two_a_day_across_loans.yaml",
+            ),
+        )
+    ),
     "US-VALID": (
         "**The law.** Within five days after the initial communication with a consumer in "
         "connection with the collection of a debt, the debt collector sends the validation "
@@ -934,7 +972,7 @@ NOTES: Final[dict[str, str]] = {
         "application for a charging order or (in Scotland) an inhibition or an order for "
         "sale, in order to pressurise a customer in or approaching arrears or in default to "
         'pay more than they can reasonably afford" (CONC 7.3, as the Handbook words it now; '
-        '7.3.18R in the 2018 text, where it said "in default or arrears difficulties" '
+        '7.3.18R in the 2018 and 2021 texts, which said "in default or arrears difficulties" '
         "[confirm the current paragraph]). Both are rules (R).\n\n"
         "**How the engine reads it.** Whether words pressurise is a person's judgment; the "
         "patterns catch the plain cases (court, bailiffs, prison, *sell your car*, *take out a "

@@ -122,6 +122,8 @@ _REGF_CONSUMER: Final = frozenset(
         Relationship.ADMINISTRATOR,
     }
 )
+# RCW 19.16.250(18) counts a call or a text sent, whatever came of it.
+_PLACED_ANY: Final = frozenset(set(Outcome) - {Outcome.REPLY})
 # A letter is judged when it arrives, not when it is posted: hours do not apply to it.
 _TIMED: Final = frozenset(set(Channel) - {Channel.LETTER})
 
@@ -631,6 +633,36 @@ US_WA: Final = Pack(
             noun="communications at work",
             work=True,
         ),
+        # "Knows or reasonably should know" a number is a mobile: a case does not say
+        # which numbers are, so every number is judged unless its contact point is
+        # marked ``landline`` (the lender's to establish, e.g. by the statute's safe
+        # harbour: a cellular list from a commercial provider, updated at least monthly).
+        # A reply the statute excepts is not judged, but still counts toward the two.
+        FrequencyCap(
+            id="US-WA-CELL",
+            title="At most 2 calls or texts a day to a number that may be a mobile, whoever "
+            "answers and whichever loan they are about; a reply to them is allowed",
+            citation='RCW 19.16.250(18): "Call, or send a text message or other electronic '
+            "communication to, a cellular telephone or other wireless device more than twice "
+            "in any day when the licensee knows or reasonably should know that the number "
+            "belongs to a cellular telephone or other wireless device, unless the licensee is "
+            "responding to a communication from the debtor or the person to whom the call, "
+            'text message, or other electronic communication is made"',
+            roles=_DEBT_COLLECTORS,
+            channels=_PHONE,
+            exempt=frozenset({Purpose.REPLY}),
+            limit=2,
+            days=1,
+            per="contact",
+            across="debtor",
+            scope_reason="per number, a day being a calendar day in the debtor's time, "
+            "whichever of the debtor's debts the calls and texts were about (RCW "
+            '19.16.250(18): "a cellular telephone ... more than twice in any day")',
+            counted_channels=_PHONE,
+            counted_outcomes=_PLACED_ANY,
+            noun="calls and texts to the number",
+            mobile=True,
+        ),
         ContactHours(
             id="US-WA-HOURS",
             title="No contact at home before 07:30 or after 21:00",
@@ -737,7 +769,7 @@ UK: Final = Pack(
             title="No pressure to pay in one or a few large sums, within an unreasonably short "
             "time, or by selling property or borrowing; no threats of court to pressure",
             citation="FCA CONC 7.3.10R; CONC 7.3 rule against threatening court action to "
-            "pressurise (7.3.18R in the 2018 text) [confirm the current paragraph]",
+            "pressurise (7.3.18R in the 2018 and 2021 texts) [confirm the current paragraph]",
             patterns=(
                 r"take you to court",
                 r"court action (?:will|against you)",

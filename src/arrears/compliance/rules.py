@@ -693,6 +693,9 @@ class FrequencyCap(Rule):
         consent_minutes: The window of a consent that names no end: this many
             minutes from its start (a consent to be called now).
         work: Count and judge only contact points at work (True), only the others (False).
+        mobile: Judge only numbers that may be mobiles: not a contact point marked
+            `arrears.case.ContactPoint.landline` (a contact with no contact point
+            is judged).
     """
 
     limit: int = Field(ge=0)
@@ -708,6 +711,7 @@ class FrequencyCap(Rule):
     consent_exempt_days: int = Field(default=0, ge=0)
     consent_minutes: int = Field(default=60, ge=0)
     work: bool | None = None
+    mobile: bool = False
 
     @model_validator(mode="after")
     def _one_window(self) -> Self:
@@ -716,7 +720,10 @@ class FrequencyCap(Rule):
         return self
 
     def admits(self, j: Judgement) -> bool:
-        """Only contact points at work, or only the others, when ``work`` says so."""
+        """Only contact points at work, or only the others, when ``work`` says so; only
+        numbers not marked as landlines when ``mobile`` says so."""
+        if self.mobile and j.point is not None and j.point.landline:
+            return False
         return self.work is None or j.at_work == self.work
 
     def _attempts(self, j: Judgement, since: datetime) -> tuple[Sequence[Attempt], bool]:

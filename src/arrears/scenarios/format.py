@@ -129,6 +129,8 @@ class ContactSpec(_Spec):
         work: An address the employer provides (a work e-mail or phone).
         consent: The person agreed to be contacted here.
         opted_out: The person asked not to be contacted here.
+        landline: The number is known not to be a mobile (the rules on calls
+            and texts to mobiles do not judge it).
     """
 
     id: Identifier
@@ -139,6 +141,7 @@ class ContactSpec(_Spec):
     work: bool = False
     consent: bool = False
     opted_out: bool = False
+    landline: bool = False
 
 
 class StudentLoanSpec(_Spec):

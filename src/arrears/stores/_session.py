@@ -55,7 +55,10 @@ Conflicts
     cannot see before writing (a row changed after it was checked, a journal
     key taken) surfaces when the outermost transaction commits, as
     `ConcurrencyConflict` naming a case; the whole transaction is rolled
-    back and every copy it touched dropped.  An error while writing the
+    back and every copy it touched dropped.  A database error a retry may
+    resolve (a backend's `_conflict` says which: PostgreSQL's deadlock and
+    serialization failure) leaves the level it ended as `ConcurrencyConflict`
+    too, naming no case, with the database's error as its cause.  An error while writing the
     buffers early dooms the transaction: it can only roll back.
 
 Leases
@@ -185,8 +188,11 @@ class _Transaction(AbstractContextManager[None]):
     ) -> None:
         if kind is None:
             self._session._leave()
-        else:
-            self._session._abandon()
+            return
+        self._session._abandon()
+        conflict = None if error is None else self._session._conflict(error)
+        if conflict is not None:
+            raise conflict from error
 
 
 class Session(ABC):
@@ -281,6 +287,12 @@ class Session(ABC):
     @abstractmethod
     def _changed_elsewhere(self) -> bool:
         """Whether another writer may have committed since the last call."""
+
+    def _conflict(self, error: BaseException) -> ConcurrencyConflict | None:
+        """The `ConcurrencyConflict` a database error that ended the transaction means
+        (the database broke a deadlock or refused to serialize it: running the
+        transaction again may succeed), or ``None`` for any other error."""
+        return None
 
     @abstractmethod
     def _read_case(self, case_id: str) -> StoredCase | None:
@@ -538,8 +550,11 @@ class Session(ABC):
             self._check_lease()
             self._write_cases()
             self._commit()
-        except BaseException:
+        except BaseException as error:
             self._abandon()
+            conflict = self._conflict(error)
+            if conflict is not None:
+                raise conflict from error
             raise
         slots = self._slots
         for case_id in self._dirty:

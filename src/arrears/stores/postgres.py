@@ -28,7 +28,9 @@ rules are the session both SQL stores share (`arrears.stores._session`):
 a transaction's writes wait in memory and go at its commit (``COPY`` for
 new cases and entries, one ``UPDATE … FROM unnest(…) WHERE version = …``
 for the changed cases, one upsert for the schedule), and `ConcurrencyConflict`
-names a case another writer changed first.  This module holds the
+names a case another writer changed first.  A deadlock PostgreSQL breaks, or a
+serialization failure, inside a transaction is `ConcurrencyConflict` too
+(naming no case; the server's error is its ``__cause__``).  This module holds the
 statements, the transaction on one pooled connection (``BEGIN``, savepoints
 and ``RELEASE`` sent with the next statement) and leasing: workers lease
 whole debtors (every due case of each, the debtor held by a transaction-scoped
@@ -149,6 +151,9 @@ _SCHEDULE_MANY: Final = (
 _UNSCHEDULE_MANY: Final = "DELETE FROM reviews WHERE case_id = ANY(%s::text[])"
 #: The fewest cases a transaction adds for the store to gather statistics after its commit.
 _ANALYZE_AFTER: Final = 1_000
+#: The SQLSTATEs of a transaction PostgreSQL aborted because of another one (a deadlock
+#: it broke, a serialization failure): `ConcurrencyConflict`, which callers retry.
+_RETRYABLE: Final = frozenset({"40P01", "40001"})
 #: Rounds of `lease` when every debtor it found was being leased by another worker.
 _LEASE_ROUNDS: Final = 5
 #: The first key of the advisory locks on debtors ("arre"), apart from a host's own locks.
@@ -525,6 +530,16 @@ class PostgresStore(Session):
     def _changed_elsewhere(self) -> bool:
         """Always: PostgreSQL does not say; a copy is checked once per transaction."""
         return True
+
+    def _conflict(self, error: BaseException) -> ConcurrencyConflict | None:
+        """A deadlock PostgreSQL broke by aborting this transaction (``40P01``), or a
+        serialization failure (``40001``, under ``REPEATABLE READ`` or
+        ``SERIALIZABLE``): another writer won, and running the transaction again
+        may succeed.  The message is the SQLSTATE's, never the server's text
+        (its detail can quote the rows' values)."""
+        if isinstance(error, psycopg.Error) and error.sqlstate in _RETRYABLE:
+            return ConcurrencyConflict(None, None, sqlstate=error.sqlstate)
+        return None
 
     def _lock(self, debtor_ids: list[str] | None, first: bool) -> bool:
         """Transaction-scoped advisory locks, sent with the next statement (no round trip
