@@ -225,11 +225,11 @@ class TestRefused:
 
 
 class TestForged:
-    def _forge(self, engine: Engine, data: dict[str, Any]) -> None:
+    def _forge(self, engine: Engine, data: dict[str, Any], at: datetime = T0 + DAY) -> None:
         """Append an entry sealed as the engine would, its data chosen by a forger."""
         store = engine.store
         head = store.head("US-1")
-        entry = seal("US-1", head.seq + 1, T0 + DAY, "persons_changed", data, head.hash)
+        entry = seal("US-1", head.seq + 1, at, "persons_changed", data, head.hash)
         case = store.get("US-1").model_copy(deep=True)
         # The version is counted before the change is tried.
         with contextlib.suppress(ValueError, KeyError):
@@ -275,6 +275,25 @@ class TestForged:
         replayed = engine.replay("US-1").person("sam")
         assert replayed is not None
         assert replayed.relationship == "other"
+
+    def test_a_backdated_entry_is_reordered(self) -> None:
+        """A third party made the debtor's spouse by an entry sealed after the case's last
+        one but dated before it, as if known when the calls were placed: the recorder never
+        writes an entry dated before the one before it, so verify and replay refuse it."""
+        engine = Engine(
+            store=MemoryStore(), compliance=Compliance(["US-RegF"]), clock=SettableClock(T0)
+        )
+        engine.open_case(regf_case(persons=[{"id": "sam", "relationship": "other"}]), at=T0)
+        engine.record_interaction("US-1", "call", "no_answer", contact="sam-mobile", at=T0 + DAY)
+        self._forge(engine, {"persons": [SPOUSE], "actor": "x"}, at=T0 + HOUR)
+        problems = engine.verify()
+        assert [(problem.position, problem.problem) for problem in problems] == [(2, "reordered")]
+        assert problems[0].detail == (
+            "dated 2026-10-13T15:00:00+00:00, before the entry before it"
+            " (2026-10-14T14:00:00+00:00)"
+        )
+        with pytest.raises(JournalCorrupted):
+            engine.replay("US-1")
 
     def test_a_relationship_changed_in_place_breaks_the_chain(self) -> None:
         """The divorce undone by editing the entry: its hash no longer covers its body."""
