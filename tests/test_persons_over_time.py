@@ -28,6 +28,7 @@ DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
 SPOUSE = {"id": "sam", "relationship": "spouse"}
 SAM_MOBILE = {"id": "sam-mobile", "channel": "call", "address": "+16175550110", "person": "sam"}
+MOBILE = {"id": "mobile", "channel": "call", "address": "+16175550100"}
 # A collection call that says what it is (12 CFR 1006.18(e)).
 ABOUT_THE_DEBT = (
     "This is a debt collector. This is an attempt to collect a debt, and any information "
@@ -41,7 +42,7 @@ def regf_case(**changes: Any) -> dict[str, Any]:
         "debtor": {"id": "D-1", "timezone": "America/New_York"},
         "persons": [SPOUSE],
         "contacts": [
-            {"id": "mobile", "channel": "call", "address": "+16175550100"},
+            MOBILE,
             SAM_MOBILE,
         ],
         "balance": {"currency": "USD", "principal": "2750.00"},
@@ -187,13 +188,48 @@ class TestRefused:
             )
         assert dropped.value.field == "contacts"
 
+    @pytest.mark.parametrize(
+        ("change", "moved"),
+        [
+            ({"opted_out": False}, "a new opted_out"),
+            ({"consent": True}, "a new consent"),
+            ({"work": False}, "a new work"),
+            ({"opted_out": False, "consent": True}, "a new consent, opted_out"),
+        ],
+    )
+    def test_a_contact_point_keeps_its_consent_opt_out_and_work(
+        self, change: dict[str, bool], moved: str
+    ) -> None:
+        """An opt-out given at opening is not lifted, nor a consent given, nor a work phone
+        made a home one, by restating the contact points with a change of persons: a
+        consent is recorded with its scope (record_consent), and an opt-out of a medium
+        stands until the consumer gives one (12 CFR 1006.14(h)(1))."""
+        engine = Engine(
+            store=MemoryStore(), compliance=Compliance(["US-RegF"]), clock=SettableClock(T0)
+        )
+        mobile = {"id": "mobile", "channel": "call", "address": "+16175550100"}
+        mobile |= {"opted_out": True, "work": True}
+        engine.open_case(regf_case(contacts=[mobile, SAM_MOBILE]), at=T0 - 20 * DAY)
+        engine.record_notice("US-1", "validation", at=T0 - 10 * DAY)
+        points = [point.model_dump(mode="json") for point in engine.case("US-1").contacts]
+        points[0] |= change
+        with pytest.raises(InvalidInput) as err:
+            engine.update_persons("US-1", [SPOUSE], contacts=points, at=T0)
+        assert (err.value.field, err.value.value) == ("contacts.mobile", moved)
+        assert engine.judge_contact("US-1", call("mobile"), at=T0 + HOUR).rules == ("US-MEDIUM",)
+        # Whose the point is may change: the spouse's mobile becomes the debtor's own.
+        points = [point.model_dump(mode="json") for point in engine.case("US-1").contacts]
+        del points[1]["person"], points[1]["party"]
+        engine.update_persons("US-1", [SPOUSE], contacts=points, at=T0 + 2 * HOUR)
+        assert engine.case("US-1").contact("sam-mobile").party == "debtor"
+
 
 class TestForged:
-    def _forge(self, engine: Engine, data: dict[str, Any]) -> None:
+    def _forge(self, engine: Engine, data: dict[str, Any], at: datetime = T0 + DAY) -> None:
         """Append an entry sealed as the engine would, its data chosen by a forger."""
         store = engine.store
         head = store.head("US-1")
-        entry = seal("US-1", head.seq + 1, T0 + DAY, "persons_changed", data, head.hash)
+        entry = seal("US-1", head.seq + 1, at, "persons_changed", data, head.hash)
         case = store.get("US-1").model_copy(deep=True)
         # The version is counted before the change is tried.
         with contextlib.suppress(ValueError, KeyError):
@@ -208,6 +244,18 @@ class TestForged:
             {"persons": [{"id": "sam", "relationship": "cousin"}], "actor": "system"},
             {"persons": [SPOUSE]},  # no actor
             {"persons": [SPOUSE], "actor": "system", "note": "extra"},
+            # The spouse's mobile moved to another number, and an opt-out lifted.
+            {
+                "persons": [SPOUSE],
+                "actor": "x",
+                "contacts": [MOBILE, {**SAM_MOBILE, "address": "+16175550999"}],
+            },
+            {
+                "persons": [SPOUSE],
+                "actor": "x",
+                "contacts": [MOBILE, {**SAM_MOBILE, "consent": True}],
+            },
+            {"persons": [SPOUSE], "actor": "x", "contacts": [SAM_MOBILE]},  # the debtor's dropped
         ],
     )
     def test_a_forged_entry_is_rejected_by_replay_and_verify(self, data: dict[str, Any]) -> None:
@@ -227,6 +275,25 @@ class TestForged:
         replayed = engine.replay("US-1").person("sam")
         assert replayed is not None
         assert replayed.relationship == "other"
+
+    def test_a_backdated_entry_is_reordered(self) -> None:
+        """A third party made the debtor's spouse by an entry sealed after the case's last
+        one but dated before it, as if known when the calls were placed: the recorder never
+        writes an entry dated before the one before it, so verify and replay refuse it."""
+        engine = Engine(
+            store=MemoryStore(), compliance=Compliance(["US-RegF"]), clock=SettableClock(T0)
+        )
+        engine.open_case(regf_case(persons=[{"id": "sam", "relationship": "other"}]), at=T0)
+        engine.record_interaction("US-1", "call", "no_answer", contact="sam-mobile", at=T0 + DAY)
+        self._forge(engine, {"persons": [SPOUSE], "actor": "x"}, at=T0 + HOUR)
+        problems = engine.verify()
+        assert [(problem.position, problem.problem) for problem in problems] == [(2, "reordered")]
+        assert problems[0].detail == (
+            "dated 2026-10-13T15:00:00+00:00, before the entry before it"
+            " (2026-10-14T14:00:00+00:00)"
+        )
+        with pytest.raises(JournalCorrupted):
+            engine.replay("US-1")
 
     def test_a_relationship_changed_in_place_breaks_the_chain(self) -> None:
         """The divorce undone by editing the entry: its hash no longer covers its body."""

@@ -838,7 +838,44 @@ def persons_and_contacts(
         if point.id in seen:
             raise InvalidInput(f"contacts.{index}.id", point.id, "an id not listed before")
         seen.add(point.id)
+    if given is not None:
+        _keeps_contact_points(case, contacts)
     return persons, _with_persons(case.debtor.id, persons, contacts)
+
+
+#: What a contact point keeps through a change of persons: what was recorded
+#: against it (an opt-out, a count of calls) is matched by its id and address,
+#: and a consent or an opt-out is recorded by its own entry, never by this one.
+_KEPT: Final = ("channel", "address", "consent", "opted_out", "work")
+
+
+def _keeps_contact_points(case: Case, changed: tuple[ContactPoint, ...]) -> None:
+    """Refuse a change that drops a contact point or changes more than whose it is.
+
+    A point's ``person`` (and with it its ``party``) may change; its channel,
+    address, ``consent``, ``opted_out`` and ``work`` may not: a new address is a
+    new contact point, a consent is `record_consent`'s and an opt-out is lifted
+    by none (12 CFR 1006.14(h)).
+
+    Raises:
+        InvalidInput: a point dropped (``contacts``, its id) or changed
+            (``contacts.<id>``, naming the fields, never the address).
+    """
+    after = {point.id: point for point in changed}
+    for point in case.contacts:
+        found = after.get(point.id)
+        if found is None:
+            raise InvalidInput(
+                "contacts", point.id, "every contact point of the case kept (add new ones)"
+            )
+        moved = [name for name in _KEPT if getattr(found, name) != getattr(point, name)]
+        if moved:
+            raise InvalidInput(
+                f"contacts.{point.id}",
+                f"a new {', '.join(moved)}",
+                "the same channel, address, consent, opted_out and work: a new address is a "
+                "new contact point, a consent or an opt-out is recorded on its own",
+            )
 
 
 def set_field(case: Case, name: str, value: Any) -> None:

@@ -658,7 +658,8 @@ class Engine:
         estate are added; a relationship that ends is a new relationship (a
         divorced spouse becomes ``other``, a third party). *contacts*, when
         given, is every contact point after the change: the case's own, each
-        with its channel and address unchanged (its ``person`` may change), and
+        with its channel, address, ``consent``, ``opted_out`` and ``work``
+        unchanged (its ``person``, and so its ``party``, may change), and
         any new ones (a new person's phone). Journaled as ``persons_changed``
         with *reason*; compliance judges every contact after it with the
         persons as they stand then, and calls recorded before it count for the
@@ -670,7 +671,8 @@ class Engine:
                 listed twice or the debtor's, a contact point naming a person
                 not listed (a person with contact points stays a person: change
                 the relationship), a contact point dropped or moved to another
-                channel or address, or a *reason* over 500 characters.
+                channel or address or given another ``consent``, ``opted_out``
+                or ``work``, or a *reason* over 500 characters.
         """
         return people.update_persons(
             self._recorder, case_id, persons, contacts=contacts, reason=reason, at=at, actor=actor

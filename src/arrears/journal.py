@@ -261,14 +261,17 @@ def verify_chain(
             report(position, "changed", mismatch)
         parsed.append((position, entry, body_seq, body_prev))
     present = {item[2] for item in parsed if item is not None}
+    unsound = {problem.position for problem in problems}
 
     expected_seq = 0
     last_hash = GENESIS
+    last_at: datetime | None = None
     seen: dict[int, int] = {}
     for item in parsed:
         if item is None:
             continue
         position, entry, body_seq, body_prev = item
+        found = len(problems)
         if body_seq in seen:
             report(
                 position, "inserted", f"seq {body_seq} appears again (first at {seen[body_seq]})"
@@ -292,11 +295,23 @@ def verify_chain(
                 "inserted",
                 f"prev is {body_prev[:12]}, the entry before has {last_hash[:12]}",
             )
+        # The recorder never writes an entry dated before the one before it: one
+        # sealed so is backdated, a change slipped in under earlier contacts.
+        # Its time is read only once its columns agree with its sealed body.
+        dated = body_seq >= expected_seq and position not in unsound and len(problems) == found
+        if dated and last_at is not None and entry.at < last_at:
+            report(
+                position,
+                "reordered",
+                f"dated {entry.at.isoformat()}, before the entry before it ({last_at.isoformat()})",
+            )
         if body_seq >= expected_seq:
             expected_seq = body_seq + 1
             # The recorded hash, not a recomputed one: an edited entry is blamed
             # once, and the genuine entry after it still links to it.
             last_hash = entry.hash
+        if dated:
+            last_at = entry.at
     if head is not None:
         last_seq = expected_seq - 1
         if last_seq < head.seq:

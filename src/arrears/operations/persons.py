@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..case import Case, ContactPoint, Person, persons_and_contacts
+from ..case import ContactPoint, Person, persons_and_contacts
 from ..errors import InvalidInput, invalid_input
 from ..guards import SYSTEM, Actor
 from ..journal import JournalEntry
@@ -65,9 +65,7 @@ def update_persons(
                 (Person if field == "persons" else ContactPoint).model_validate(item)
             except ValidationError as err:
                 raise invalid_input(err, prefix=f"{field}.{index}.") from err
-    _, checked = persons_and_contacts(case, update)
-    if contacts is not None:
-        _keeps_contact_points(case, checked)
+    persons_and_contacts(case, update)
     entry = rec.record(case, moment, "persons_changed", data)
     _log.bind().info("persons_changed", case_id=case_id, persons=len(listed), actor=actor.id)
     return entry
@@ -80,25 +78,3 @@ def _json(value: Any) -> Any:
     if isinstance(value, Mapping):
         return dict(value)
     return value  # refused by the case's validation, naming it
-
-
-def _keeps_contact_points(case: Case, changed: tuple[ContactPoint, ...]) -> None:
-    """Refuse a change that drops a contact point or moves it to another channel or address.
-
-    What was recorded against a contact point (an opt-out, a refusal, a count of
-    calls) is matched by its id and address: a point dropped, or given a new
-    address, would leave those behind. A new address is a new contact point.
-    """
-    after = {point.id: point for point in changed}
-    for point in case.contacts:
-        found = after.get(point.id)
-        if found is None:
-            raise InvalidInput(
-                "contacts", point.id, "every contact point of the case kept (add new ones)"
-            )
-        if found.channel != point.channel or found.address != point.address:
-            raise InvalidInput(
-                f"contacts.{point.id}",
-                "a new channel or address",
-                "the same channel and address: a new address is a new contact point",
-            )
