@@ -287,6 +287,20 @@ expect:
 """
 
 
+def _wording_engine(monkeypatch: pytest.MonkeyPatch) -> Engine:
+    """A collector's engine with a New York set of no wording rule (a lender's own pack)
+    beside Massachusetts', and one template: `TEXT`, without the debt-collector disclosure."""
+    monkeypatch.setitem(PACKS, "NY-QUIET", Pack(id="NY-QUIET", title="New York", rules=()))
+    compliance = Compliance(
+        jurisdictions={"US-MA": ["US-MA"], "US-NY": ["NY-QUIET"]}, role="collector"
+    )
+    return Engine(
+        compliance=compliance,
+        clock=SettableClock(AT),
+        templates=TemplateSet.from_sources({"plain.sms.en-US": TEXT}),
+    )
+
+
 class TestAMessageIsCheckedByTheSetsThatJudgeTheCase:
     """A message rendered for a case is checked against the rules that judge a contact
     on it: the union of the sets of every jurisdiction the debtor's cases carry."""
@@ -297,15 +311,7 @@ class TestAMessageIsCheckedByTheSetsThatJudgeTheCase:
         # A lender's New York set with no wording rule of its own; the debtor's other loan
         # is in Massachusetts, whose set (over Regulation F) wants the debt-collector
         # disclosure (12 CFR 1006.18(e)): the text without it goes on neither loan.
-        monkeypatch.setitem(PACKS, "NY-QUIET", Pack(id="NY-QUIET", title="New York", rules=()))
-        compliance = Compliance(
-            jurisdictions={"US-MA": ["US-MA"], "US-NY": ["NY-QUIET"]}, role="collector"
-        )
-        made = Engine(
-            compliance=compliance,
-            clock=SettableClock(AT),
-            templates=TemplateSet.from_sources({"plain.sms.en-US": TEXT}),
-        )
+        made = _wording_engine(monkeypatch)
         made.open_case(case("C-MA", "US-MA"))
         made.open_case(case("C-NY", "US-NY"))
         action = SendAction(channel="sms", template="plain")
@@ -317,15 +323,7 @@ class TestAMessageIsCheckedByTheSetsThatJudgeTheCase:
     def test_a_debtor_with_one_loan_is_checked_by_their_own_set(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setitem(PACKS, "NY-QUIET", Pack(id="NY-QUIET", title="New York", rules=()))
-        compliance = Compliance(
-            jurisdictions={"US-MA": ["US-MA"], "US-NY": ["NY-QUIET"]}, role="collector"
-        )
-        made = Engine(
-            compliance=compliance,
-            clock=SettableClock(AT),
-            templates=TemplateSet.from_sources({"plain.sms.en-US": TEXT}),
-        )
+        made = _wording_engine(monkeypatch)
         made.open_case(case("C-NY", "US-NY"))
         made.open_case(case("C-MA", "US-MA", debtor="D-2"))  # another debtor's code
         action = SendAction(channel="sms", template="plain")

@@ -26,6 +26,18 @@ from test_debtor_money import T0, _waits_for_a_debtor, cny, two_writers
 from test_postgres_store import CN_POLICY, SHANGHAI, cn_case
 
 
+def cn_worker(
+    stack: ExitStack, url: str, schema: str, sms: RecordingChannel, now: datetime
+) -> Engine:
+    """An engine of the CN example policy on its own connection to *schema* (a worker)."""
+    return Engine(
+        policy=load_policy(CN_POLICY),
+        store=stack.enter_context(PostgresStore(url, schema=schema, max_size=2)),
+        channels=[sms],
+        clock=SettableClock(now),
+    )
+
+
 def _pause_after_reading(store: Any, case_id: str, url: str, racer: threading.Thread) -> None:
     """Have *store* start *racer* once it has read *case_id*'s journal, and go on when
     the racer is done or waits for the debtor."""
@@ -96,16 +108,7 @@ class TestALeaseLostAfterTheSend:
         sms = RecordingChannel(channels=frozenset({"sms"}))  # one provider for both workers
         with ExitStack() as stack:
             schema = stack.enter_context(fresh_schema(url))
-            engines = [
-                Engine(
-                    policy=load_policy(CN_POLICY),
-                    store=stack.enter_context(PostgresStore(url, schema=schema, max_size=2)),
-                    channels=[sms],
-                    clock=SettableClock(now),
-                )
-                for _ in range(2)
-            ]
-            a, b = engines
+            a, b = (cn_worker(stack, url, schema, sms, now) for _ in range(2))
             a.open_case(cn_case("L-1", due="2026-09-02"))
             send = sms.send
             b_reports = []
@@ -254,15 +257,7 @@ class TestAPaymentDuringATick:
         sms = RecordingChannel(channels=frozenset({"sms"}))
         with ExitStack() as stack:
             schema = stack.enter_context(fresh_schema(url))
-            a, b = (
-                Engine(
-                    policy=load_policy(CN_POLICY),
-                    store=stack.enter_context(PostgresStore(url, schema=schema, max_size=2)),
-                    channels=[sms],
-                    clock=SettableClock(now),
-                )
-                for _ in range(2)
-            )
+            a, b = (cn_worker(stack, url, schema, sms, now) for _ in range(2))
             for case_id in ("L-1", "L-2"):
                 data = cn_case(case_id, due="2026-09-02")
                 data["debtor"]["id"] = "D-1"
