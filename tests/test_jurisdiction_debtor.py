@@ -17,7 +17,10 @@ import pytest
 from arrears import Engine, InvalidInput, SettableClock
 from arrears.channels import RecordingChannel
 from arrears.compliance import Compliance
+from arrears.compliance.packs import PACKS, Pack
+from arrears.messages import MessageRefused, TemplateSet
 from arrears.policy import load_policy
+from arrears.policy.model import SendAction
 from test_jurisdictions import BY_STATE
 from test_jurisdictions import case as one_case
 
@@ -282,3 +285,47 @@ expect:
     verdict: deny
     rules: [US-MA-HOURS]
 """
+
+
+def _wording_engine(monkeypatch: pytest.MonkeyPatch) -> Engine:
+    """A collector's engine with a New York set of no wording rule (a lender's own pack)
+    beside Massachusetts', and one template: `TEXT`, without the debt-collector disclosure."""
+    monkeypatch.setitem(PACKS, "NY-QUIET", Pack(id="NY-QUIET", title="New York", rules=()))
+    compliance = Compliance(
+        jurisdictions={"US-MA": ["US-MA"], "US-NY": ["NY-QUIET"]}, role="collector"
+    )
+    return Engine(
+        compliance=compliance,
+        clock=SettableClock(AT),
+        templates=TemplateSet.from_sources({"plain.sms.en-US": TEXT}),
+    )
+
+
+class TestAMessageIsCheckedByTheSetsThatJudgeTheCase:
+    """A message rendered for a case is checked against the rules that judge a contact
+    on it: the union of the sets of every jurisdiction the debtor's cases carry."""
+
+    def test_a_new_york_loan_s_message_meets_massachusetts_wording_rules(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # A lender's New York set with no wording rule of its own; the debtor's other loan
+        # is in Massachusetts, whose set (over Regulation F) wants the debt-collector
+        # disclosure (12 CFR 1006.18(e)): the text without it goes on neither loan.
+        made = _wording_engine(monkeypatch)
+        made.open_case(case("C-MA", "US-MA"))
+        made.open_case(case("C-NY", "US-NY"))
+        action = SendAction(channel="sms", template="plain")
+        for case_id in ("C-MA", "C-NY"):
+            with pytest.raises(MessageRefused, match="US-MIRANDA"):
+                made.render(made.case(case_id), action, made.facts(case_id, AT), AT)
+        assert "US-MIRANDA" in denied_by(made, "C-NY")  # as the judgment says
+
+    def test_a_debtor_with_one_loan_is_checked_by_their_own_set(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        made = _wording_engine(monkeypatch)
+        made.open_case(case("C-NY", "US-NY"))
+        made.open_case(case("C-MA", "US-MA", debtor="D-2"))  # another debtor's code
+        action = SendAction(channel="sms", template="plain")
+        text, _ = made.render(made.case("C-NY"), action, made.facts("C-NY", AT), AT)
+        assert text == TEXT

@@ -226,6 +226,26 @@ class Compliance:
         """
         return self._sets[self._union_key(jurisdiction, others)]
 
+    def rules_judging(
+        self, case: Case, debtor: Callable[[], DebtorHistory | None] | None = None
+    ) -> tuple[Rule, ...]:
+        """The rules that judge *case*: those `judge` applies to a contact and a
+        message rendered for it is checked against (`TemplateSet.render`).
+
+        Its debtor's set, with the sets of the jurisdictions the debtor's other
+        cases carry (`rules_for_debtor`).
+
+        Args:
+            case: The case.
+            debtor: Gives the contacts on every case of the debtor
+                (`DebtorHistory`), as `judge` takes it; called only when
+                the sets differ by jurisdiction.  Without it, the case's own
+                debtor's set.
+        """
+        if not self.jurisdictions:
+            return self._sets[self._key(case.debtor.effective_jurisdiction)]
+        return self._sets[self._which(case, debtor() if debtor is not None else None)]
+
     def rules_for_locale(self, locale: str) -> tuple[Rule, ...]:
         """The rules a message template in *locale* is checked against (`TemplateSet.check`).
 
@@ -379,11 +399,10 @@ class Compliance:
             return Verdict(True, (), moment, moment, checked)
         return Verdict(False, reasons, moment, self._next_allowed(judgement, reasons), checked)
 
-    def _which(self, judgement: Judgement) -> _SetKey:
-        """The key of the set that judges *judgement*: its debtor's, with every set
-        the jurisdictions of the debtor's other cases name."""
-        own = judgement.case.debtor.effective_jurisdiction
-        debtor = judgement.debtor_history
+    def _which(self, case: Case, debtor: DebtorHistory | None) -> _SetKey:
+        """The key of the set that judges *case*: its debtor's, with every set
+        the jurisdictions of the debtor's other cases (*debtor*) name."""
+        own = case.debtor.effective_jurisdiction
         if debtor is None or not debtor.jurisdictions:
             return self._key(own)
         return self._union_key(own, debtor.jurisdictions)
@@ -391,7 +410,9 @@ class Compliance:
     def _reasons(self, judgement: Judgement) -> tuple[Reason, ...]:
         proposal = judgement.proposal
         # Without jurisdictions every debtor has the one set: no lookup on this hot path.
-        which = self._which(judgement) if self.jurisdictions else None
+        which = (
+            self._which(judgement.case, judgement.debtor_history) if self.jurisdictions else None
+        )
         key = (which, proposal.channel, judgement.party, proposal.purpose, judgement.relationship)
         scoped = self._scoped.get(key)
         if scoped is None:

@@ -46,7 +46,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..case import Case, Channel, Party
-from ..compliance import Compliance, Rule
+from ..compliance import Compliance, DebtorHistory, Rule
 from ..compliance.packs import resolve
 from ..errors import DocumentInvalid, InvalidInput, TooLong, invalid_input
 from ..limits import (
@@ -1025,6 +1025,7 @@ class TemplateSet:
         case: Case | None = None,
         at: datetime | None = None,
         first_communication: bool | None = None,
+        debtor: Callable[[], DebtorHistory | None] | None = None,
     ) -> RenderedMessage:
         """Render a message and check it; refuse it if anything is wrong.
 
@@ -1037,12 +1038,15 @@ class TemplateSet:
             pack_ids: The packs whose content rules judge it (default: the set's).
             compliance: A `Compliance` whose rules (with the lender's
                 overrides) judge it instead of *pack_ids*: with *case*, those
-                of the case's debtor's jurisdiction.
+                that judge the case (`Compliance.rules_judging`).
             case: The case, for rules that read it (time-barred wording);
                 a minimal case from the context when ``None``.
             at: The moment of sending; the context's ``now`` when ``None``.
             first_communication: Judge it as the first communication with the
                 debtor (default: the template's setting).
+            debtor: Gives the contacts on every case of *case*'s debtor
+                (`arrears.compliance.DebtorHistory`): the jurisdictions of the
+                debtor's other cases add their sets, as when a contact is judged.
 
         Raises:
             UnknownTemplate: no such template.
@@ -1057,7 +1061,7 @@ class TemplateSet:
             context,
             party=party,
             rules=(
-                compliance.rules_for(case)
+                compliance.rules_judging(case, debtor)
                 if compliance is not None and case is not None
                 else self.rules(pack_ids, compliance)
             ),

@@ -145,6 +145,7 @@ def render(
         compliance=rec.compliance,
         case=case,
         at=at,
+        debtor=lambda: rec.debtor_history(case),
     )
     return rendered.text, rendered.subject
 
