@@ -108,7 +108,12 @@ def main() -> int:
         totals["failed"] += report.failed
         totals["errors"] += report.errors
         if report.reviewed == 0:
-            if not store.due(now()):
+            # Stop only when no case is due at all: `store.due` leaves out the cases
+            # leased to others, and a dead worker's stay leased until its lease runs out.
+            left = provider.conn.execute(
+                "SELECT count(*) FROM reviews WHERE review_at <= %s", (now(),)
+            ).fetchone()
+            if not left or not left[0]:
                 break
             time.sleep(0.2)  # what is left is leased by others: wait for it, or for them
     totals["delivered"] = provider.delivered
