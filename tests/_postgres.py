@@ -10,6 +10,8 @@ from __future__ import annotations
 import atexit
 import os
 import secrets
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -60,6 +62,39 @@ def run_sql(url: str, schema: str, query: str) -> list[tuple[object, ...]]:
         conn.execute(f"SET search_path TO {schema}")
         cursor = conn.execute(query)
         return cursor.fetchall() if cursor.description else []
+
+
+def debtor_locks(url: str, *, waiting: bool = False) -> int:
+    """The debtor locks (`PostgresStore.lock_debtors`) held or awaited by any session;
+    with *waiting*, only those a transaction waits for."""
+    import psycopg
+
+    from arrears.stores.postgres import _DEBTOR_SPACE
+
+    query = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s::oid"
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(query + (" AND NOT granted" if waiting else ""), (_DEBTOR_SPACE,))
+        found = row.fetchone()
+    return 0 if found is None else int(found[0])
+
+
+def pause_after_reading(store: Any, case_id: str, url: str, racer: threading.Thread) -> None:
+    """Have *store* start *racer* once it has read *case_id*'s journal, and go on when
+    the racer is done or waits for a debtor lock (at most ten seconds)."""
+    read = store.entries
+
+    def read_then_race(wanted: str) -> Any:
+        found = read(wanted)
+        if wanted == case_id and racer.ident is None:
+            racer.start()
+            deadline = time.monotonic() + 10
+            while racer.is_alive() and time.monotonic() < deadline:
+                if debtor_locks(url, waiting=True):
+                    break
+                time.sleep(0.01)
+        return found
+
+    store.entries = read_then_race
 
 
 #: Schemas made for stores of the contract suite, by test folder; dropped at exit.

@@ -7,7 +7,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
 from datetime import UTC, date, datetime, timedelta
@@ -19,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from _postgres import fresh_schema, postgres_url
+from _postgres import fresh_schema, pause_after_reading, postgres_url
 from arrears import Actor, Engine, InvalidInput, MemoryStore, Money, SettableClock
 from arrears.case import Case
 from arrears.channels import RecordingChannel
@@ -390,23 +389,6 @@ def two_writers(stack: ExitStack, url: str) -> tuple[Any, Any, Engine]:
     return one, other, engine
 
 
-#: The first key of the advisory locks that hold a debtor on PostgreSQL.
-_DEBTOR_SPACE = 0x61727264  # the debtor locks (PostgresStore.lock_debtors)
-
-
-def _waits_for_a_debtor(url: str) -> bool:
-    """Whether a transaction is waiting for a debtor's payments, held by another."""
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        row = conn.execute(
-            "SELECT count(*) FROM pg_locks "
-            "WHERE locktype = 'advisory' AND classid = %s::oid AND NOT granted",
-            (_DEBTOR_SPACE,),
-        ).fetchone()
-    return row is not None and row[0] > 0
-
-
 class TestOneReferenceRace:
     """Issue 20: a payment to loan 1 and a payment to the debtor that pays loan 3 alone,
     under one reference, in two processes (two connections to PostgreSQL), the second
@@ -437,21 +419,7 @@ class TestOneReferenceRace:
                     outcome[second] = err
 
             thread = threading.Thread(target=run_second)
-            read = one.entries
-
-            def read_then_race(case_id: str) -> Any:
-                found = read(case_id)
-                if case_id == "L-3":  # the last loan the first looks the reference up on
-                    one.entries = read  # type: ignore[method-assign]
-                    thread.start()
-                    deadline = time.monotonic() + 10
-                    while thread.is_alive() and time.monotonic() < deadline:
-                        if _waits_for_a_debtor(url):
-                            break
-                        time.sleep(0.01)
-                return found
-
-            one.entries = read_then_race  # type: ignore[method-assign]
+            pause_after_reading(one, "L-3", url, thread)  # the last loan it looks on
             calls[first](engine)
             outcome[first] = "recorded"
             thread.join(timeout=30)

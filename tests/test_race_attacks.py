@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 
-from _postgres import fresh_schema, postgres_url, run_sql
+from _postgres import debtor_locks, fresh_schema, pause_after_reading, postgres_url, run_sql
 from arrears import Engine, InvalidInput, SettableClock
 from arrears.channels import OutboundMessage, RecordingChannel
 from arrears.policy import load_policy
 from arrears.stores.postgres import PostgresStore
-from test_debtor_money import T0, _waits_for_a_debtor, cny, two_writers
+from test_debtor_money import T0, cny, two_writers
 from test_postgres_store import CN_POLICY, SHANGHAI, cn_case
 
 
@@ -36,25 +36,6 @@ def cn_worker(
         channels=[sms],
         clock=SettableClock(now),
     )
-
-
-def _pause_after_reading(store: Any, case_id: str, url: str, racer: threading.Thread) -> None:
-    """Have *store* start *racer* once it has read *case_id*'s journal, and go on when
-    the racer is done or waits for the debtor."""
-    read = store.entries
-
-    def read_then_race(wanted: str) -> Any:
-        found = read(wanted)
-        if wanted == case_id and not racer.is_alive() and racer.ident is None:
-            racer.start()
-            deadline = time.monotonic() + 10
-            while racer.is_alive() and time.monotonic() < deadline:
-                if _waits_for_a_debtor(url):
-                    break
-                time.sleep(0.01)
-        return found
-
-    store.entries = read_then_race
 
 
 class TestTwoReversalsOfOnePayment:
@@ -79,7 +60,7 @@ class TestTwoReversalsOfOnePayment:
                     outcome["second"] = err
 
             thread = threading.Thread(target=second)
-            _pause_after_reading(one, "L-3", url, thread)
+            pause_after_reading(one, "L-3", url, thread)
             try:
                 engine.reverse_debtor_payment("D-1", "B-1", at=later)
                 outcome["first"] = "reversed"
@@ -211,9 +192,9 @@ class TestAWorkerKilledMidBatch:
                 sms.send(message)
             # The dead worker's connections are gone, and with them its locks.
             deadline = time.monotonic() + 10
-            while _advisory_locks(url) and time.monotonic() < deadline:
+            while debtor_locks(url) and time.monotonic() < deadline:
                 time.sleep(0.05)
-            assert _advisory_locks(url) == 0
+            assert debtor_locks(url) == 0
             report = b.tick(now + timedelta(minutes=10), owner="B")
             assert not report.errors
             assert report.reviewed == 4
@@ -227,23 +208,11 @@ class TestAWorkerKilledMidBatch:
                 assert [e.kind for e in history].count("review") == 1
             assert len(sms.sent) == len({message.key for message in sms.sent}) == 4
             assert b.verify() == []
-            assert _advisory_locks(url) == 0
+            assert debtor_locks(url) == 0
             held = run_sql(
                 url, schema, "SELECT count(*) FROM reviews WHERE lease_owner IS NOT NULL"
             )
             assert held == [(0,)]
-
-
-def _advisory_locks(url: str) -> int:
-    """The debtor locks held or awaited by any session."""
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        row = conn.execute(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s::oid",
-            (0x61727264,),
-        ).fetchone()
-    return 0 if row is None else int(row[0])
 
 
 class TestAPaymentDuringATick:
@@ -281,7 +250,7 @@ class TestAPaymentDuringATick:
 
                 sms.send = send_then_pay  # type: ignore[method-assign]
             else:
-                _pause_after_reading(a.store, "L-2", url, racer)
+                pause_after_reading(a.store, "L-2", url, racer)
             report = a.tick(now, owner="A")
             racer.join(timeout=30)
             assert outcome["paid"] == ["L-1", "L-2"]
