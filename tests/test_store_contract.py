@@ -42,6 +42,19 @@ from arrears.stores import ConcurrencyConflict, LeaseLost, SQLiteStore
 START = datetime(2026, 10, 1, 1, 0, tzinfo=UTC)
 
 
+def debtor_reads(store: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The debtors a SQL *store* asks its database about from now on, one item a query."""
+    asked: list[str] = []
+    reading = type(store)._read_cases_of
+
+    def counted(self: Any, debtor_id: str) -> list[str]:
+        asked.append(debtor_id)
+        return reading(self, debtor_id)
+
+    monkeypatch.setattr(type(store), "_read_cases_of", counted)
+    return asked
+
+
 @dataclass(frozen=True)
 class StoreKind:
     """How to open one kind of store for the contract tests."""
@@ -248,14 +261,7 @@ class TestDebtors:
             pytest.skip("the store answers cases_of from memory")
         add(store, "L-1", debtor="D-1")
         add(store, "K-1", debtor="D-2")
-        asked: list[str] = []
-        reading = type(store)._read_cases_of
-
-        def counted(self: Any, debtor_id: str) -> list[str]:
-            asked.append(debtor_id)
-            return reading(self, debtor_id)
-
-        monkeypatch.setattr(type(store), "_read_cases_of", counted)
+        asked = debtor_reads(store, monkeypatch)
 
         def take_back() -> None:
             with store.transaction():
@@ -285,14 +291,7 @@ class TestDebtors:
         engine = Engine(store=store, clock=SettableClock(START))
         engine.open_case(new_case("L-0", debtor={"id": "D-1"}))
         engine.add_hold("L-0", "bankruptcy", "petition")
-        asked: list[str] = []
-        reading = type(store)._read_cases_of
-
-        def counted(self: Any, debtor_id: str) -> list[str]:
-            asked.append(debtor_id)
-            return reading(self, debtor_id)
-
-        monkeypatch.setattr(type(store), "_read_cases_of", counted)
+        asked = debtor_reads(store, monkeypatch)
 
         def records() -> Iterator[Case]:
             for n in range(1, 4):
