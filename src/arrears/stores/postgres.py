@@ -127,7 +127,6 @@ _VERSIONS_TABLE: Final = """CREATE TABLE IF NOT EXISTS schema_versions (
     applied_at timestamptz NOT NULL DEFAULT now()
 )"""
 _ENTRY_COLUMNS: Final = "case_id, seq, kind, at, body, hash"
-_CASE_COLUMNS: Final = "id, version, head_seq, head_hash, body"
 _TAIL: Final = "(SELECT coalesce(max(seq), -1) FROM journal j WHERE j.case_id = c.id)"
 _SELECT_CASE: Final = (
     f"SELECT version, head_seq, head_hash, body, {_TAIL} FROM cases c WHERE id = %s"
