@@ -549,6 +549,50 @@ class TestPerDebtorLimit:
         assert len(to_d1) == 2  # one each day, never two on one day
         assert engine.verify() == []
 
+    def test_a_tick_whose_moment_is_behind_a_message_on_another_loan(
+        self, ticking: tuple[Engine, Any, SettableClock]
+    ) -> None:
+        """Two workers: one ticks at 09:31 and sends loan 1's SMS; the other's tick began
+        at 09:30 and reaches loan 2 afterwards.  Judged at 09:30 the SMS of 09:31 would
+        not count, and the debtor would get two that day: the batch is reviewed at
+        09:31 instead, when the SMS is on file, and loan 2's message is denied."""
+        engine, sms, _ = ticking
+        store = engine.store
+        for case_id in ("L-2", "L-3", "L-9"):
+            store.schedule(case_id, T0 + timedelta(days=5))
+        engine.tick(T0 + timedelta(minutes=31))  # the first worker: loan 1 only
+        for case_id in ("L-2", "L-3"):
+            store.schedule(case_id, T0 + timedelta(minutes=30))
+        report = engine.tick(T0 + timedelta(minutes=30))  # the second, later in real time
+        assert [message.case_id for message in sms.attempts] == ["L-1"]
+        assert (report.sent, report.denied, report.errors) == (0, 2, [])
+        denied = [e for e in engine.history("L-2") if e.kind == "contact_denied"]
+        assert denied[0].at == T0 + timedelta(minutes=31)
+        assert denied[0].data["reasons"][0]["rule"] == "POLICY-PER-DEBTOR-1"
+        assert engine.verify() == []
+
+    def test_a_tick_whose_moment_is_behind_the_case_itself(
+        self, ticking: tuple[Engine, Any, SettableClock]
+    ) -> None:
+        """An SMS recorded on loan 9 at 09:35 (another debtor's only loan), a tick that
+        began at 09:30: the case is reviewed at 09:35, not refused as an error (its
+        chain runs forward in time), and the other batch's cases stay at 09:30."""
+        engine, _, _ = ticking
+        engine.record_interaction(
+            "L-9", "sms", "delivered", contact="m", at=T0 + timedelta(minutes=35)
+        )
+        report = engine.tick(T0 + timedelta(minutes=30), batch=1)
+        assert report.errors == []
+        reviewed = {
+            case_id: [e.at for e in engine.history(case_id) if e.kind == "review"]
+            for case_id in ("L-1", "L-9")
+        }
+        assert reviewed == {
+            "L-1": [T0 + timedelta(minutes=30)],
+            "L-9": [T0 + timedelta(minutes=35)],
+        }
+        assert engine.verify() == []
+
     def test_a_settled_intent_is_counted_once(
         self, ticking: tuple[Engine, Any, SettableClock]
     ) -> None:

@@ -179,6 +179,31 @@ DEBTORS = 600
 LOANS = 3
 
 
+def what_happened(url: str, schema: str, prefixes: list[str], results: Any) -> str:
+    """What the store and the provider hold about the loans whose ids start with *prefixes*."""
+    lines = [f"workers: {results}"]
+    for prefix in prefixes:
+        lines += map(
+            str,
+            run_sql(
+                url,
+                schema,
+                f"SELECT key, case_id, worker FROM provider_sent WHERE case_id LIKE '{prefix}%' "
+                "ORDER BY key",
+            ),
+        )
+        lines += map(
+            str,
+            run_sql(
+                url,
+                schema,
+                "SELECT case_id, seq, kind, at, convert_from(body, 'UTF8') FROM journal "
+                f"WHERE case_id LIKE '{prefix}%' ORDER BY at, case_id, seq",
+            ),
+        )
+    return "\n".join(lines)
+
+
 def debtors_portfolio() -> list[dict[str, Any]]:
     """Loan *k* of debtor *d* is ``L-d-k``: in id order a debtor's loans lie side by side,
     and every 50 cases (a batch) one debtor's loans straddle two batches that two
@@ -242,6 +267,10 @@ def test_four_workers_keep_a_per_debtor_limit_over_three_loans_each(
         sql = lambda query: run_sql(url, schema, query)  # noqa: E731
 
         # Exactly one SMS per debtor, none twice.
+        twice = sql(
+            "SELECT split_part(case_id, '-', 2) FROM provider_sent GROUP BY 1 HAVING count(*) > 1"
+        )
+        assert twice == [], what_happened(url, schema, [f"L-{d}-" for (d,) in twice], results)
         assert sql(
             "SELECT count(*), count(DISTINCT split_part(case_id, '-', 2)) FROM provider_sent"
         ) == [(DEBTORS, DEBTORS)]

@@ -281,6 +281,29 @@ class TestDebtors:
         assert store.cases_of("D-1") == ["L-1", "L-2"]  # read again after the transaction
         assert asked == ["D-1"]
 
+    def test_the_latest_entry_of_a_debtors_cases(self, store: Any) -> None:
+        """`latest_entry_at` (SQL stores): the newest entry over every case of the debtors
+        asked, in one query, with what the open transaction wrote; other debtors' cases
+        do not count, and a debtor with no case has none."""
+        if isinstance(store, MemoryStore):
+            pytest.skip("the tick reads a memory store's chains directly")
+        add(store, "L-1", debtor="D-1")
+        add(store, "L-2", debtor="D-1")
+        add(store, "K-1", debtor="D-2")
+        for _ in range(3):
+            write(store, "K-1")  # D-2's newest: START + 3 minutes
+        write(store, "L-2")
+        write(store, "L-2")  # D-1's newest: START + 2 minutes, on its second case
+        write(store, "L-1")
+        assert store.latest_entry_at(["D-1"]) == START + timedelta(minutes=2)
+        assert store.latest_entry_at(["D-1", "D-2"]) == START + timedelta(minutes=3)
+        assert store.latest_entry_at(["D-9"]) is None
+        with store.transaction():
+            write(store, "L-1")
+            write(store, "L-1")
+            write(store, "L-1")  # START + 4 minutes, not committed yet
+            assert store.latest_entry_at(["D-1"]) == START + timedelta(minutes=4)
+
     def test_a_bulk_open_in_a_transaction_reads_debtors_at_once(
         self, store: Any, monkeypatch: pytest.MonkeyPatch
     ) -> None:

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic
@@ -298,7 +298,17 @@ class _Run:
     `Planner`, for the tick's length.
     """
 
-    __slots__ = ("_days", "answers", "now", "planner", "policy", "rec", "report", "terminal")
+    __slots__ = (
+        "_days",
+        "answers",
+        "moment",
+        "now",
+        "planner",
+        "policy",
+        "rec",
+        "report",
+        "terminal",
+    )
 
     def __init__(self, rec: Recorder, now: datetime, report: TickReport) -> None:
         policy = rec.policy
@@ -307,10 +317,17 @@ class _Run:
         self.policy = policy
         self.planner = Planner(policy, rec.workflow)
         self.terminal = rec.workflow.definition.terminal  # stages a review leaves alone
-        self.now = now
+        self.moment = now  # the tick's
+        self.now = now  # the batch's (`reviewed_at`)
         self.report = report
         self._days: dict[Any, _Day] = {}
         self.answers: dict[str, _Asked] = {}  # by outbox key: what the adapters said (phase 0)
+
+    def reviewed_at(self, moment: datetime) -> None:
+        """Review the next cases at *moment* (the tick's, or later: `_batch_moment`)."""
+        if moment != self.now:
+            self.now = moment
+            self._days.clear()
 
     def day(self, case: Case) -> _Day:
         """Today where the debtor lives: its date, its start and the next regular review.
@@ -1155,33 +1172,74 @@ def _run_batch(run: _Run, case_ids: Sequence[str], owner: str | None = None) -> 
     _ask(run, case_ids)
 
     def plan() -> list[_Review]:
-        _read_debtors(run, case_ids)
+        debtors = _read_debtors(run, case_ids)
+        run.reviewed_at(_batch_moment(run, debtors))
         found = (_guarded(run, case_id, _plan_and_settle) for case_id in case_ids)
         planned = [review for review in found if review is not None]
         if owner and not planned:  # no message to hand over: this is the batch's last
             store.release(case_ids, owner)
         return planned
 
-    planned = _batch_phase(run, case_ids, plan)
-    if planned is None:
-        return False
-    if not planned:
-        return True
-    for review in planned:
-        _deliver(run.rec, review, run.report)
-
-    def finish() -> list[_Review]:
+    try:
+        planned = _batch_phase(run, case_ids, plan)
+        if planned is None:
+            return False
+        if not planned:
+            return True
         for review in planned:
-            _guarded(run, review.case_id, _finisher(review))
-        if owner:
-            store.release(case_ids, owner)
-        return planned
+            _deliver(run.rec, review, run.report)
 
-    return _batch_phase(run, [review.case_id for review in planned], finish) is not None
+        def finish() -> list[_Review]:
+            for review in planned:
+                _guarded(run, review.case_id, _finisher(review))
+            if owner:
+                store.release(case_ids, owner)
+            return planned
+
+        return _batch_phase(run, [review.case_id for review in planned], finish) is not None
+    finally:
+        run.reviewed_at(run.moment)
 
 
-def _read_debtors(run: _Run, case_ids: Sequence[str]) -> None:
-    """Have a SQL store read the batch's debtors' cases at once (the rules judging a
+def _batch_moment(run: _Run, debtors: Iterable[str]) -> datetime:
+    """The moment a batch is reviewed at: the tick's, or the latest entry already journaled
+    on a case of the batch's debtors when that is later.
+
+    A tick's moment is taken when it starts, and the tick then runs for a
+    while; another worker whose tick began later, or a person recording what
+    a debtor said, may journal entries dated after it before this batch is
+    read (its debtors locked).  Judged at the earlier moment, the rules would
+    leave out what those entries record (a message counted by a per-debtor
+    cap, an opt-out, a conversation), and a case of its own could not be
+    written at all (its chain runs forward in time).  The batch is reviewed
+    at the later moment instead, which is when it really is reviewed.
+    """
+    store = run.rec.store
+    latest = run.moment
+    read = getattr(store, "latest_entry_at", None)  # a SQL store: one query
+    if read is not None:
+        found = read(debtors)
+        if found is not None and found > latest:
+            latest = found
+    else:
+        for debtor_id in debtors:
+            for case_id in store.cases_of(debtor_id):
+                with contextlib.suppress(Exception):  # the review will meet (and report) it
+                    at = store.last_entry(case_id).at
+                    if at > latest:
+                        latest = at
+    if latest != run.moment:
+        _log.bind().info(
+            "batch_moved",
+            at=run.moment.isoformat(),
+            reviewed_at=latest.isoformat(),
+            seconds=(latest - run.moment).total_seconds(),
+        )
+    return latest
+
+
+def _read_debtors(run: _Run, case_ids: Sequence[str]) -> set[str]:
+    """The batch's debtors; a SQL store reads their cases at once (the rules judging a
     message ask for them), rather than once for each case reviewed.
 
     The debtors are locked first (`arrears.stores.PostgresStore.lock_debtors`, in
@@ -1190,17 +1248,18 @@ def _read_debtors(run: _Run, case_ids: Sequence[str]) -> None:
     of more than `_LOCKED_AT_ONCE` debtors locks each as a task is opened instead.
     """
     store = run.rec.store
-    read = getattr(store, "read_debtors", None)
-    if read is None:
-        return
     debtors: set[str] = set()
     for case_id in case_ids:
         with contextlib.suppress(Exception):  # the review will meet (and report) it
             debtors.add(store.get(case_id).debtor.id)
+    read = getattr(store, "read_debtors", None)
+    if read is None:
+        return debtors
     lock = getattr(store, "lock_debtors", None)
     if lock is not None and len(debtors) <= _LOCKED_AT_ONCE:
         lock(debtors)
     read(debtors)
+    return debtors
 
 
 #: The most debtors a batch locks when its review begins (each a lock of the database's

@@ -629,7 +629,7 @@ class PostgresStore(Session):
         rows = self._fetchall(
             'SELECT id FROM cases WHERE debtor_id = %s ORDER BY id COLLATE "C"', (debtor_id,)
         )
-        return [row[0] for row in rows]
+        return [row[0] for row in rows if row[0] is not None]
 
     def _read_cases_of_many(self, debtor_ids: list[str]) -> dict[str, list[str]]:
         rows = self._fetchall(
@@ -640,6 +640,15 @@ class PostgresStore(Session):
         for debtor_id, case_id in rows:
             found.setdefault(debtor_id, []).append(case_id)
         return found
+
+    def _read_last_moments(self, debtor_ids: list[str]) -> list[datetime | str]:
+        rows = self._fetchall(
+            "SELECT (SELECT j.at FROM journal j WHERE j.case_id = c.id "
+            "ORDER BY j.seq DESC LIMIT 1) FROM cases c "
+            "WHERE c.debtor_id = ANY(%s)",
+            (debtor_ids,),
+        )
+        return [row[0] for row in rows if row[0] is not None]
 
     def _insert_cases(self, rows: list[CaseRow]) -> None:
         conn = self._conn
