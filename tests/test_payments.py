@@ -326,6 +326,39 @@ class TestReversal:
         assert engine.history(case_id)[-1].kind == "payment_reversed"
         same(engine, case_id)
 
+    def test_reversing_an_earlier_payment_reopens_a_case_a_later_one_cured(
+        self, engine: Engine, clock: SettableClock
+    ) -> None:
+        """1,000 paid on Monday, 12,000 on Tuesday cure the case; Monday's bounces.  The
+        cure stood on both: the case is back in its stage owing 1,000, not left resolved
+        (a terminal stage no review looks at again) with arrears."""
+        case_id = engine.open_case(loan(stage="phone")).id
+        engine.record_payment(case_id, cny("1000.00"), reference="MON")
+        clock.set(START + timedelta(days=1))
+        assert engine.record_payment(case_id, cny("12000.00"), reference="TUE").cured
+        assert engine.case(case_id).stage == "resolved"
+        clock.set(START + timedelta(days=2))
+        reversal = engine.reverse_payment(case_id, "MON", reason="returned by the bank")
+        assert reversal.reopened == ("resolved", "phone")
+        case = engine.case(case_id)
+        assert (case.stage, case.arrears) == ("phone", cny("1000.00"))
+        same(engine, case_id)
+
+    def test_reversing_an_earlier_payment_the_credit_covers_leaves_the_cure(
+        self, engine: Engine, clock: SettableClock
+    ) -> None:
+        """The later payment overpaid by more than the bounced one: the case stays resolved."""
+        case_id = engine.open_case(loan(stage="phone")).id
+        engine.record_payment(case_id, cny("100.00"), reference="MON")
+        clock.set(START + timedelta(days=1))
+        assert engine.record_payment(case_id, cny("13000.00"), reference="TUE").cured
+        credit = engine.case(case_id).balance.credit
+        assert credit > Decimal("100.00")
+        clock.set(START + timedelta(days=2))
+        assert engine.reverse_payment(case_id, "MON").reopened is None
+        assert engine.case(case_id).stage == "resolved"
+        same(engine, case_id)
+
     def test_reversal_takes_back_credit_spent_since(
         self, engine: Engine, clock: SettableClock
     ) -> None:

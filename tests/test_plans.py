@@ -256,6 +256,26 @@ class TestPlanLifecycle:
         assert not case.balance.has_arrears
         same(engine, case_id)
 
+    def test_reversing_an_earlier_instalment_reopens_the_completed_plan(
+        self, engine: Engine, case_id: str, clock: SettableClock
+    ) -> None:
+        """The first instalment bounces after the sixth completed the plan: the plan is
+        active again and the case back in `repayment_plan`, not left resolved."""
+        plan = engine.start_plan(case_id, extension(required_documents=()), actor=AGENT)
+        first = plan.instalments[0]
+        clock.set(shanghai(first.due))
+        engine.record_payment(case_id, first.amount, reference="FIRST")
+        for part in plan.instalments[1:]:
+            pay_on(engine, clock, case_id, part.due, part.amount)
+        assert engine.case(case_id).stage == "resolved"
+        clock.set(shanghai(date(2027, 8, 1)))
+        reversal = engine.reverse_payment(case_id, "FIRST")
+        assert reversal.reopened == ("resolved", "repayment_plan")
+        case = engine.case(case_id)
+        assert case.plan.status == PlanStatus.ACTIVE  # type: ignore[union-attr]
+        assert case.arrears == first.amount
+        same(engine, case_id)
+
     def test_a_late_instalment_caught_up_within_grace(
         self, engine: Engine, case_id: str, clock: SettableClock
     ) -> None:

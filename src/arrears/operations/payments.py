@@ -423,9 +423,48 @@ def reversal(case: Case, history: Sequence[JournalEntry], payment: JournalEntry)
         out["plan"] = {"id": plan.id, "paid": str(paid), "status": str(plan_status)}
     out["restored"] = {name: str(value) for name, value in restored.items()}
     stage = stage_back(case.stage, later, payment.at)
+    if stage is None:
+        stage = _cure_lost(case, later, out, sum(restored.values(), Decimal(0)) + taken)
     if stage is not None:
         out["stage"] = stage
     return out
+
+
+def _cure_lost(
+    case: Case, later: Sequence[JournalEntry], out: Mapping[str, Any], owed: Decimal
+) -> dict[str, str] | None:
+    """Where the case goes back to when the payment undone did not close it itself, but a
+    later one did and the close no longer stands (`stage_back` of that later moment).
+
+    The promise kept or the plan completed this reversal re-opens: back from the
+    transitions its resolution caused.  Otherwise, when what the case owes again is more
+    than the credit it keeps (*owed*: what the reversal restores, and the credit it takes
+    back): back from those of the latest payment since that closed it.  A case that has moved on by
+    another transition since stays where it is.
+    """
+    for kind, closed in (("plan", PlanStatus.COMPLETED), ("promise", PromiseStatus.KEPT)):
+        held, after = getattr(case, kind), out.get(kind)
+        if held is None or after is None or held.status != closed:
+            continue
+        if after["status"] == str(closed):
+            continue
+        for index in range(len(later) - 1, -1, -1):
+            entry = later[index]
+            if (
+                entry.kind == f"{kind}_resolved"
+                and entry.data[f"{kind}_id"] == held.id
+                and entry.data["status"] == str(closed)
+            ):
+                return stage_back(case.stage, later[index + 1 :], entry.at)
+    if owed <= case.balance.credit:
+        return None
+    for index in range(len(later) - 1, -1, -1):
+        entry = later[index]
+        if entry.kind == "payment":
+            stage = stage_back(case.stage, later[index + 1 :], entry.at)
+            if stage is not None:
+                return stage
+    return None
 
 
 def _agreed(history: Sequence[JournalEntry], kind: str, key: str, agreement_id: str) -> int:
