@@ -375,10 +375,29 @@ class TestWhatThePersonSaidReachesEveryLoan:
         assert texted(us_engine, "U-1", "other") == ()
 
     def test_a_lender_may_narrow_an_opt_out_to_its_debt(self, us_engine: Engine) -> None:
-        us_engine.compliance = Compliance(["US-RegF"], overrides={"US-MEDIUM": {"reach": "debt"}})
+        """The rule and the engine's own choice of a number for its messages
+        (`contact_for`) read the same reach: loan 2's text goes to its other number, and
+        once the lender narrows the reach, to the number again."""
+        from arrears.planner import contact_for, opt_outs_elsewhere
+        from arrears.policy import SendAction
+
+        text = SendAction(channel="sms")
+        loan_2 = us_engine.store.get("U-2")
         us_engine.record_opt_out("U-1", "sms", contact="mobile", at=US_T0 + timedelta(hours=1))
+        debtor = us_engine._recorder.debtor_history(loan_2)
+        carried = opt_outs_elsewhere(loan_2, debtor, us_engine.compliance)
+        assert [(o.case, o.contact) for o in carried] == [("U-1", "cell")]
+        history = us_engine.contact_history("U-2")
+        chosen = contact_for(loan_2, text, history, carried)
+        assert chosen is not None
+        assert chosen.id == "other"  # its other number
+        us_engine.compliance = Compliance(["US-RegF"], overrides={"US-MEDIUM": {"reach": "debt"}})
         assert texted(us_engine, "U-1", "mobile") == ("US-MEDIUM",)
         assert texted(us_engine, "U-2", "cell") == ()
+        assert opt_outs_elsewhere(loan_2, debtor, us_engine.compliance) == []
+        chosen = contact_for(loan_2, text, history, [])
+        assert chosen is not None
+        assert chosen.id == "cell"
 
     def test_a_time_named_on_one_loan_is_inconvenient_on_all(self, us_engine: Engine) -> None:
         """Named on loan 1, 12:00-13:00 New York time: a text at 12:30 about loan 3 is denied
@@ -592,6 +611,33 @@ class TestPerDebtorLimit:
             "L-9": [T0 + timedelta(minutes=35)],
         }
         assert engine.verify() == []
+
+    def test_an_opt_out_on_one_loan_keeps_the_number_off_the_others(
+        self, ticking: tuple[Engine, Any, SettableClock]
+    ) -> None:
+        """The debtor replied T to an SMS about loan 1 (recorded as an opt-out of its
+        number).  The CN pack has no rule on opt-outs, so no verdict stops a message:
+        the engine's own choice of a number does, on every loan with that number, as
+        it did on loan 1 alone; another debtor is untouched."""
+        engine, sms, _ = ticking
+        engine.record_opt_out("L-1", "sms", contact="m", at=T0 + timedelta(minutes=20))
+        report = engine.tick(T0 + timedelta(minutes=30))
+        assert [message.case_id for message in sms.attempts] == ["L-9"]
+        assert (report.sent, report.unreachable, report.errors) == (1, 3, [])
+        assert engine.verify() == []
+
+    def test_a_consent_for_the_medium_on_the_loan_gives_the_number_back(
+        self, ticking: tuple[Engine, Any, SettableClock]
+    ) -> None:
+        """After the opt-out on loan 1 the debtor agreed to be texted about loan 2 again:
+        loan 2's message goes (the per-debtor limit leaves loan 3's for tomorrow)."""
+        engine, sms, _ = ticking
+        engine.record_opt_out("L-1", "sms", contact="m", at=T0 + timedelta(minutes=20))
+        engine.record_consent(
+            "L-2", "sms", contact="m", covers=["medium"], at=T0 + timedelta(minutes=25)
+        )
+        engine.tick(T0 + timedelta(minutes=30))
+        assert [message.case_id for message in sms.attempts] == ["L-2", "L-9"]
 
     def test_a_settled_intent_is_counted_once(
         self, ticking: tuple[Engine, Any, SettableClock]

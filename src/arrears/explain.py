@@ -23,7 +23,7 @@ from .compliance.rules import local_moment
 from .errors import InvalidInput, MessageRefused, UnknownTemplate
 from .guards import GuardContext, GuardFailure
 from .money import Money
-from .planner import Planner, contact_for, proposal_for
+from .planner import Planner, contact_for, opt_outs_elsewhere, proposal_for
 from .policy import SendAction, TaskAction
 from .tasks import covering_task
 
@@ -274,7 +274,8 @@ def explain_case(engine: ExplainEngine, case_id: str, at: datetime | None) -> Ex
     for planned in plan.actions:
         action = planned.action
         if isinstance(action, SendAction):
-            point = contact_for(case, action, history)
+            carried = opt_outs_elsewhere(case, engine.debtor_history(case_id), engine.compliance)
+            point = contact_for(case, action, history, carried)
             described = f"send {action.channel}" + (
                 f" ({action.template})" if action.template else ""
             )

@@ -22,13 +22,13 @@ on a case.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Final, NamedTuple
 
 from .case import Case, Channel, ContactPoint
-from .compliance import Proposal
-from .compliance.history import ContactHistory
+from .compliance import Compliance, DebtorHistory, Proposal
+from .compliance.history import ContactHistory, Preference
 from .compliance.rules import local_moment
 from .policy import Facts, Policy, SendAction, TaskAction
 from .policy.conditions import Test
@@ -278,7 +278,10 @@ class Planner:
 
 
 def contact_for(
-    case: Case, action: SendAction, history: ContactHistory | None = None
+    case: Case,
+    action: SendAction,
+    history: ContactHistory | None = None,
+    carried: Sequence[Preference] = (),
 ) -> ContactPoint | None:
     """The contact point to use: the party's, not opted out, its own channel first.
 
@@ -286,7 +289,9 @@ def contact_for(
     none may an SMS or a voicemail go to a number kept for calls (or the other
     way round).  A point the debtor opted out of (when the case was opened, or
     since, for that channel, and not consented to again) is never chosen, and
-    neither is another point with the same address.
+    neither is another point with the same address.  *carried*: the opt-outs
+    recorded on the debtor's other cases as they read on this one
+    (`arrears.compliance.DebtorHistory.opt_outs_on`), which count as the case's own.
     """
     own = [point for point in case.contacts if point.party == action.party]
     exact = [point for point in own if point.channel == action.channel]
@@ -295,10 +300,24 @@ def contact_for(
     refused = {
         point.address
         for point in exact
-        if point.opted_out or _opted_out(history, action.channel, point.id)
+        if point.opted_out or _opted_out(history, action.channel, point.id, carried)
     }
     usable = [point for point in exact if point.address not in refused]
     return usable[0] if usable else None
+
+
+def opt_outs_elsewhere(
+    case: Case, debtor: DebtorHistory | None, compliance: Compliance
+) -> list[Preference]:
+    """The opt-outs recorded on the debtor's other cases that reach *case* when the engine
+    chooses the contact point of its own message (`contact_for`'s *carried*): all of
+    them, as they read on *case*, unless the rules judging it keep an opt-out to its
+    own debt (`arrears.compliance.Compliance.opt_out_reach`)."""
+    if debtor is None or not debtor.opt_outs:
+        return []
+    if compliance.opt_out_reach(case, lambda: debtor) == "debt":
+        return []
+    return debtor.opt_outs_on(case)
 
 
 def proposal_for(action: SendAction, point: ContactPoint | None, text: str | None) -> Proposal:
@@ -313,14 +332,23 @@ def proposal_for(action: SendAction, point: ContactPoint | None, text: str | Non
     )
 
 
-def _opted_out(history: ContactHistory | None, channel: str, contact: str) -> bool:
-    """Opted out of *channel* at *contact*, and not given back since by a consent for the
-    medium (a consent to be called back this afternoon does not restore it)."""
-    if history is None:
-        return False
-    opted = history.opt_out_for(channel, contact)
+def _opted_out(
+    history: ContactHistory | None,
+    channel: str,
+    contact: str,
+    carried: Sequence[Preference] = (),
+) -> bool:
+    """Opted out of *channel* at *contact* (on the case, or on another of the debtor's:
+    *carried*), and not given back since by a consent for the medium on the case (a
+    consent to be called back this afternoon does not restore it)."""
+    opted = history.opt_out_for(channel, contact) if history is not None else None
+    for said in carried:
+        if said.covers(channel, contact) and (opted is None or said.at > opted.at):
+            opted = said
     if opted is None:
         return False
+    if history is None:
+        return True
     return not any(
         consent.at >= opted.at
         for consent in history.consents_for("medium", channel)

@@ -63,6 +63,7 @@ from .planner import (
     Planner,
     cadence_at,
     contact_for,
+    opt_outs_elsewhere,
     outbox_key,
     proposal_for,
     review_day,
@@ -1044,7 +1045,8 @@ def _intend(
     report: TickReport,
 ) -> None:
     """Judge a message with compliance and journal its intent (or find the earlier one)."""
-    point = contact_for(case, action, facts.history)
+    carried = opt_outs_elsewhere(case, rec.debtor_history(case), rec.compliance)
+    point = contact_for(case, action, facts.history, carried)
     if point is None and action.channel != Channel.LETTER and intent is None:
         report.unreachable += 1  # no usable address on this medium: nothing to send
         return

@@ -12,9 +12,9 @@ from ..case import JURISDICTION, Case, Channel, mask
 from ..clock import require_aware
 from ..errors import InvalidInput, invalid_input
 from .history import ContactHistory, DebtorHistory
-from .model import Judgement, Proposal, Reason, Role, Verdict
+from .model import Judgement, Proposal, Reason, Role, StatementReach, Verdict
 from .packs import locales_of, resolve
-from .rules import SCOPE_ORDERS, Rule
+from .rules import SCOPE_ORDERS, MediumOptOut, Rule
 
 __all__ = ["DEFAULT", "UNMAPPED", "Compliance", "Unmapped"]
 
@@ -245,6 +245,27 @@ class Compliance:
         if not self.jurisdictions:
             return self._sets[self._key(case.debtor.effective_jurisdiction)]
         return self._sets[self._which(case, debtor() if debtor is not None else None)]
+
+    def opt_out_reach(
+        self, case: Case, debtor: Callable[[], DebtorHistory | None] | None = None
+    ) -> StatementReach:
+        """How far an opt-out recorded on one of the debtor's cases reaches when the
+        engine chooses the contact point of its own message on *case*
+        (`arrears.planner.contact_for`).
+
+        ``debt`` only when every `MediumOptOut` among the rules judging *case*
+        (`rules_judging`) says so (a lender that relaxed it); ``debtor`` otherwise,
+        also when no rule of the sets reads opt-outs (a pack whose law says nothing of
+        them, a first-party creditor under Regulation F): what a person says about how
+        they may be contacted is theirs, not one debt's, and the engine does not text
+        a number about one loan that they asked it not to text about another.
+        """
+        reaches = {
+            rule.reach
+            for rule in self.rules_judging(case, debtor)
+            if isinstance(rule, MediumOptOut)
+        }
+        return "debt" if reaches == {"debt"} else "debtor"
 
     def rules_for_locale(self, locale: str) -> tuple[Rule, ...]:
         """The rules a message template in *locale* is checked against (`TemplateSet.check`).

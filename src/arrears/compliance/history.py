@@ -15,9 +15,12 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ..journal import JournalEntry
+
+if TYPE_CHECKING:
+    from ..case import Case
 
 __all__ = [
     "CONSENT_SCOPES",
@@ -459,6 +462,33 @@ class DebtorHistory:
             if history.inconvenient
         }
         return merged
+
+    def opt_outs_on(self, case: Case) -> list[Preference]:
+        """The opt-outs recorded on the debtor's other cases, as they read on *case*,
+        oldest first: one of a whole medium as it is; one of an address as an opt-out of
+        each of *case*'s contact points with that address (`Preference.case` naming
+        where it was recorded); one of an address *case* does not have, none."""
+        here = case.id
+        found: list[Preference] = []
+        for said in self.opt_outs:
+            if said.case == here:
+                continue
+            if said.contact is None:
+                found.append(said)
+                continue
+            address = self.addresses.get(said.case or "", {}).get(said.contact)
+            if address is None or address == "unknown":
+                continue
+            # `dataclasses.replace(said, contact=point.id)`, spelt out: twice as fast, and
+            # every judgment of a debtor with opt-outs on several loans carries them.
+            found.extend(
+                Preference(
+                    said.at, said.channel, point.id, said.scopes, said.start, said.until, said.case
+                )
+                for point in case.contacts
+                if point.address == address
+            )
+        return found
 
     def state(self, case: str, kind: str, at: datetime, data: Mapping[str, Any]) -> None:
         """Fold in what the person said on *case* that reaches their other debts

@@ -439,34 +439,11 @@ class Judgement:
             debtor = self.debtor_history
             found = own
             if debtor is not None and debtor.opt_outs:
-                here = self.case.id
-                foreign = [
-                    moved
-                    for opt_out in debtor.opt_outs
-                    if opt_out.case != here
-                    for moved in self._carried(debtor, opt_out)
-                ]
+                foreign = debtor.opt_outs_on(self.case)
                 if foreign:  # own first at the same moment (a stable sort)
                     found = sorted([*own, *foreign], key=_said_at)
             self._opted = found
         return found
-
-    def _carried(self, debtor: DebtorHistory, said: Preference) -> list[Preference]:
-        """*said*, recorded on another case, as it reads on this one (see `opt_outs`)."""
-        if said.contact is None:
-            return [said]
-        address = debtor.addresses.get(said.case or "", {}).get(said.contact)
-        if address is None or address == "unknown":
-            return []
-        # `dataclasses.replace(said, contact=point.id)`, spelt out: twice as fast, and
-        # every judgment of a debtor with opt-outs on several loans carries them.
-        return [
-            Preference(
-                said.at, said.channel, point.id, said.scopes, said.start, said.until, said.case
-            )
-            for point in self.case.contacts
-            if point.address == address
-        ]
 
     def inconvenient(self, reach: StatementReach = "debtor") -> tuple[tuple[time, time], ...]:
         """The local time spans named inconvenient: by the debtor, on this case (*reach*
