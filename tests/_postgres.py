@@ -69,11 +69,15 @@ def debtor_locks(url: str, *, waiting: bool = False) -> int:
     with *waiting*, only those a transaction waits for."""
     import psycopg
 
-    from arrears.stores.postgres import _DEBTOR_SPACE
+    from arrears.stores.postgres import _DEBTOR_SPACE, _EVERY_DEBTOR_SPACE
 
-    query = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s::oid"
+    query = (
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+        "AND classid IN (%s::oid, %s::oid)"
+    )
     with psycopg.connect(url, autocommit=True) as conn:
-        row = conn.execute(query + (" AND NOT granted" if waiting else ""), (_DEBTOR_SPACE,))
+        spaces = (_DEBTOR_SPACE, _EVERY_DEBTOR_SPACE)
+        row = conn.execute(query + (" AND NOT granted" if waiting else ""), spaces)
         found = row.fetchone()
     return 0 if found is None else int(found[0])
 

@@ -8,6 +8,7 @@ Each test works in a schema of its own, dropped afterwards.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from _postgres import fresh_schema, postgres_url, run_sql
+from _postgres import debtor_locks, fresh_schema, postgres_url, run_sql
 from arrears import Case, DuplicateCase, Engine, InvalidInput, Money, SettableClock, UnknownCase
 from arrears.channels import RecordingChannel
 from arrears.errors import ConcurrencyConflict, SchemaMismatch
@@ -255,6 +256,46 @@ def test_a_debtor_leased_in_one_schema_does_not_hold_back_the_same_id_in_another
         assert store.lease(later, 10, "one", timedelta(minutes=1)) == ["C-1"]
         other.rollback()
         assert store.lease(later, 10, "one", timedelta(minutes=1)) == ["C-1", "C-2"]
+
+
+def test_a_bulk_open_in_one_schema_does_not_hold_up_another(url: str, schema: str) -> None:
+    """Two lenders' schemas in one database: while one opens many cases in a unit of work
+    (holding every debtor of its schema), the other's writes that lock a debtor go on;
+    in the same schema they wait for its commit."""
+    with fresh_schema(url) as elsewhere:
+        bulk = PostgresStore(url, schema=schema)
+        near = PostgresStore(url, schema=schema)
+        far = PostgresStore(url, schema=elsewhere)
+        done: dict[str, float] = {}
+
+        def lock_one(name: str, other: PostgresStore) -> None:
+            with other.transaction():
+                other.lock_debtors(["D-1"])
+                other.cases_of("D-1")  # the lock goes with this statement
+            done[name] = time.monotonic()
+
+        try:
+            with bulk.transaction():
+                bulk.lock_every_debtor()
+                bulk.cases_of("D-1")
+                racers = [
+                    threading.Thread(target=lock_one, args=(name, other))
+                    for name, other in (("far", far), ("near", near))
+                ]
+                for racer in racers:
+                    racer.start()
+                racers[0].join(timeout=10)
+                assert "far" in done  # not held up by the other schema's bulk open
+                deadline = time.monotonic() + 10
+                while not debtor_locks(url, waiting=True) and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                assert "near" not in done
+                committed = time.monotonic()
+            racers[1].join(timeout=10)
+            assert done["near"] >= committed
+        finally:
+            for store in (bulk, near, far):
+                store.close()
 
 
 def test_a_stale_copy_is_refused_and_dropped(

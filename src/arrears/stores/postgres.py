@@ -187,10 +187,13 @@ WITH due AS MATERIALIZED (
 SELECT d, {_DEBTOR_LOCK} FROM (SELECT DISTINCT debtor_id FROM due) AS found(d) ORDER BY d
 """
 #: The first key of the locks writers hold on a debtor ("arrd": `PostgresStore.lock_debtors`);
-#: the second is a hash of the schema and the debtor id, worked out here, never 0: the key
-#: 0 is every debtor, held shared by a transaction before its first debtor's lock and
-#: exclusive by a bulk open.
+#: the second is a hash of the schema and the debtor id, worked out here.
 _DEBTOR_SPACE: Final = 0x61727264
+#: The first key of the lock on every debtor of a schema ("arra"), the second a hash of
+#: the schema: held shared by a transaction before its first debtor's lock and exclusive
+#: by a bulk open (`PostgresStore.lock_every_debtor`).  Of the schema, not of the
+#: database: a bulk open in one schema does not hold up the writers of another.
+_EVERY_DEBTOR_SPACE: Final = 0x61727261
 #: ... then every due case of those debtors, unless another worker's lease holds one
 #: of them (read after the locks: a lease committed meanwhile is seen); a row another
 #: transaction is writing is skipped, not waited for (its case comes in a later batch).
@@ -542,14 +545,16 @@ class PostgresStore(Session):
 
     def _lock(self, debtor_ids: list[str] | None, first: bool) -> bool:
         """Transaction-scoped advisory locks, sent with the next statement (no round trip
-        of their own): the key of every debtor (0) shared before the transaction's first
-        debtor, then each debtor's in key order; *debtor_ids* ``None``: key 0 exclusive.
-        Two debtors whose keys collide share one lock, which only makes one wait."""
+        of their own): the schema's lock on every debtor (`_EVERY_DEBTOR_SPACE`) shared
+        before the transaction's first debtor, then each debtor's in key order;
+        *debtor_ids* ``None``: the lock on every debtor, exclusive.  Two debtors whose
+        keys collide share one lock, which only makes one wait."""
+        every = _debtor_key(self.schema, "")
         if debtor_ids is None:
-            self._command(f"SELECT pg_advisory_xact_lock({_DEBTOR_SPACE}, 0)")
+            self._command(f"SELECT pg_advisory_xact_lock({_EVERY_DEBTOR_SPACE}, {every})")
             return True
         if first:
-            self._command(f"SELECT pg_advisory_xact_lock_shared({_DEBTOR_SPACE}, 0)")
+            self._command(f"SELECT pg_advisory_xact_lock_shared({_EVERY_DEBTOR_SPACE}, {every})")
         keys = sorted({_debtor_key(self.schema, debtor_id) for debtor_id in debtor_ids})
         if len(keys) == 1:
             self._command(f"SELECT pg_advisory_xact_lock({_DEBTOR_SPACE}, {keys[0]})")
@@ -807,8 +812,9 @@ class PostgresStore(Session):
 
 
 def _debtor_key(schema: str | None, debtor_id: str) -> int:
-    """The second key of the lock on *debtor_id* in *schema*: a signed 32-bit hash."""
-    key = zlib.crc32(f"{schema or ''}/{debtor_id}".encode()) or 1  # 0: every debtor
+    """The second key of the lock on *debtor_id* in *schema* (``""``: on every debtor of
+    the schema, in its own space): a signed 32-bit hash."""
+    key = zlib.crc32(f"{schema or ''}/{debtor_id}".encode())
     return key - (1 << 32) if key >= 1 << 31 else key
 
 
