@@ -154,6 +154,28 @@ def test_a_bankruptcy_added_while_a_case_opens_reaches_it(make: Writers) -> None
     }
 
 
+def test_a_move_recorded_while_a_case_opens_reaches_it(make: Writers) -> None:
+    """The debtor moves to Shanghai while another writer opens their third loan: the move
+    waits for the opening to commit, then changes all three loans."""
+    first = make()
+    for number in (1, 2):
+        first.open_case(loan(number))
+    with first.atomic():
+        first.open_case(loan(3))
+        with make.meanwhile(
+            lambda second: second.update_debtor("D-1", residence="CN-SH")
+        ) as moving:
+            pass
+    moving.join()
+    reader = make()
+    assert [reader.case(f"L-{number}").debtor.residence for number in (1, 2, 3)] == [
+        "CN-SH",
+        "CN-SH",
+        "CN-SH",
+    ]
+    assert [entry.kind for entry in reader.history("L-3")] == ["opened", "debtor_changed"]
+
+
 def test_a_bulk_open_holds_every_debtor_until_it_commits(make: Writers) -> None:
     """Opening many cases in one unit of work holds every debtor (one lock, not one
     a debtor) until it commits."""

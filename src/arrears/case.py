@@ -78,6 +78,7 @@ _LOCALE: Final = r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|\d{3}))?$"
 JURISDICTION: Final = re.compile(r"[A-Z]{2}(-[A-Z0-9]{1,3})?\Z")
 """An ISO 3166 code: a country (ISO 3166-1 alpha-2, ``CN``) or a subdivision (ISO 3166-2,
 ``US-MA``, ``GB-ENG``), upper case."""
+_ISO_3166: Final = "an ISO 3166 code in upper case such as 'CN', 'US-MA' or 'GB-ENG'"
 
 
 def mask(value: str, keep: int = 4) -> str:
@@ -264,10 +265,7 @@ class Debtor(BaseModel):
     @classmethod
     def _iso_3166(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None and not JURISDICTION.match(value):
-            raise ValueError(
-                f"{info.field_name}: got {value[:16]!r}, expected an ISO 3166 code in upper "
-                "case such as 'CN', 'US-MA' or 'GB-ENG'"
-            )
+            raise ValueError(f"{info.field_name}: got {value[:16]!r}, expected {_ISO_3166}")
         return value
 
     @property
@@ -876,6 +874,19 @@ def _keeps_contact_points(case: Case, changed: tuple[ContactPoint, ...]) -> None
                 "the same channel, address, consent, opted_out and work: a new address is a "
                 "new contact point, a consent or an opt-out is recorded on its own",
             )
+
+
+def place_code(field: str, value: object) -> str | None:
+    """*value* as a debtor's ``jurisdiction`` or ``residence``: an ISO 3166 code
+    (`JURISDICTION`, as `Debtor` checks it), or ``None`` (not known).
+
+    Raises:
+        InvalidInput: anything else, naming *field* (a text shown to 16 characters).
+    """
+    if value is None or (isinstance(value, str) and JURISDICTION.match(value)):
+        return value
+    shown = value[:16] if isinstance(value, str) else type(value).__name__
+    raise InvalidInput(field, shown, f"{_ISO_3166}, or None")
 
 
 def set_field(case: Case, name: str, value: Any) -> None:

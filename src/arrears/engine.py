@@ -20,6 +20,7 @@ import copy
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime, time, timedelta
+from types import EllipsisType
 from typing import IO, Any, Literal
 
 from .agreements import Charges
@@ -44,6 +45,7 @@ from .operations import (
     evidence,
     holds,
     payments,
+    places,
     reviews,
     stages,
     tasks,
@@ -676,6 +678,59 @@ class Engine:
         """
         return people.update_persons(
             self._recorder, case_id, persons, contacts=contacts, reason=reason, at=at, actor=actor
+        )
+
+    @operation
+    def update_debtor(
+        self,
+        debtor_id: str,
+        *,
+        jurisdiction: str | EllipsisType | None = ...,
+        residence: str | EllipsisType | None = ...,
+        at: datetime | None = None,
+        actor: Actor = SYSTEM,
+        reason: str | None = None,
+    ) -> dict[str, JournalEntry]:
+        """Record that the debtor is somewhere else from now on: on every case of theirs.
+
+        *jurisdiction* and *residence* are ISO 3166 codes (``US-NY``,
+        ``GB-SCT``), or ``None`` for one no longer known; one left out
+        (``...``) stays as it is.  Every case of the debtor whose record
+        says otherwise changes, closed ones too (the record stays true, and
+        every case of the debtor names a place its rules are picked from),
+        each by a ``debtor_changed`` entry with the values before and after,
+        *actor* and *reason*; all of them are one unit of work, taken with
+        the debtor held against other writers.  Every contact judged after
+        it, on any of the debtor's cases, is judged by the rules of the new
+        place (`arrears.compliance.Compliance.rules_for_debtor`); contacts
+        recorded before it still count where a rule counts them.
+
+        Args:
+            debtor_id: The debtor (``case.debtor.id``).
+            jurisdiction: Where the lender holds the debtor to be for the law.
+            residence: Where the debtor's address of record is.
+            at: When (the clock's now when omitted).
+            actor: Who records it.
+            reason: Why, up to 500 characters (a change of address notified).
+
+        Returns:
+            The entry recorded on each case changed, by case id.
+
+        Raises:
+            InvalidInput: a code that is not ISO 3166 (naming ``jurisdiction``
+                or ``residence``), neither given, a change every case of the
+                debtor has already (naming the field and the value), an
+                unknown debtor (``debtor_id``), *at* before the last entry
+                of a case it changes, or a *reason* over 500 characters.
+        """
+        return places.update_debtor(
+            self._recorder,
+            debtor_id,
+            jurisdiction=jurisdiction,
+            residence=residence,
+            at=at,
+            actor=actor,
+            reason=reason,
         )
 
     def judge_contact(

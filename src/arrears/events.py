@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import Any, Final, NotRequired, Protocol, TypedDict, cast
 
 from .agreements import Accrual
-from .case import Case, Hold, persons_and_contacts, set_field
+from .case import Case, Hold, persons_and_contacts, place_code, set_field
 from .errors import ArrearsError, InvalidInput, JournalCorrupted, JournalProblem
 from .journal import Head, JournalEntry, verify_chain
 from .plans import PlanStatus, Promise, PromiseStatus, RepaymentPlan
@@ -42,6 +42,7 @@ __all__ = [
     "ConsentData",
     "ContactDeniedData",
     "CreditAppliedData",
+    "DebtorChangedData",
     "DebtorPaymentData",
     "DebtorShare",
     "DocumentData",
@@ -235,6 +236,20 @@ class PersonsChangedData(TypedDict):
     persons: list[dict[str, str]]
     actor: str
     contacts: NotRequired[list[dict[str, Any]]]
+    reason: NotRequired[str]
+
+
+class DebtorChangedData(TypedDict):
+    """Where the debtor is from this moment on: their jurisdiction, their residence or both.
+
+    Each changed field is ``{"from": before, "to": after}`` (a code, or
+    ``null`` when not known); a field left out did not change.  Recorded on
+    every case of the debtor the change reaches (`arrears.Engine.update_debtor`).
+    """
+
+    actor: str
+    jurisdiction: NotRequired[dict[str, str | None]]  # {"from", "to"}
+    residence: NotRequired[dict[str, str | None]]  # {"from", "to"}
     reason: NotRequired[str]
 
 
@@ -511,6 +526,31 @@ def _persons_changed(case: Case, at: datetime, data: PersonsChangedData) -> None
     set_field(case, "contacts", contacts)
 
 
+#: The fields of the debtor a ``debtor_changed`` entry changes.
+_PLACES: Final = ("jurisdiction", "residence")
+
+
+def _debtor_changed(case: Case, at: datetime, data: DebtorChangedData) -> None:
+    """The debtor's jurisdiction or residence, each changed from what it was."""
+    debtor = case.debtor
+    update: dict[str, str | None] = {}
+    for field in _PLACES:
+        change: Any = data.get(field)
+        if change is None:
+            continue
+        if not isinstance(change, Mapping) or change.keys() != {"from", "to"}:
+            raise ValueError(f"{field} is not a change from one code to another")
+        before, after = change["from"], change["to"]
+        if before != getattr(debtor, field):
+            raise ValueError(f"{field} changes from another value than the debtor's")
+        if after == before:
+            raise ValueError(f"{field} changes to what it was")
+        update[field] = place_code(field, after)
+    if not update:
+        raise ValueError("the entry changes neither jurisdiction nor residence")
+    set_field(case, "debtor", debtor.model_copy(update=update))
+
+
 #: Validated as Task.model_validate does, without its wrapper: a tick opens a
 #: task on every case in a calling stage (bench: tick_memory).
 _TASK: Final = Task.__pydantic_validator__
@@ -778,6 +818,7 @@ _DECLARED: Final = (
     _kind("inconvenient", InconvenientData, None),
     _kind("contact_denied", ContactDeniedData, None),
     _kind("persons_changed", PersonsChangedData, _persons_changed),
+    _kind("debtor_changed", DebtorChangedData, _debtor_changed),
     _kind("notice", NoticeData, _notice),
     _kind("hold_added", HoldAddedData, _hold_added),
     _kind("hold_released", HoldReleasedData, _hold_released),

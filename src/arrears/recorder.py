@@ -63,9 +63,11 @@ _E = TypeVar("_E", bound=BaseException)
 
 _log = get_logger("arrears")
 
-#: The kind of entry that changes a case's persons and contact points: a debtor's
-#: history keeps each case's addresses and persons, so it is built again after one.
-PERSONS_KIND: Final = "persons_changed"
+#: The kinds of entry that change what a debtor's history keeps of a case beside its
+#: contacts: its contact points' addresses and persons (``persons_changed``), the
+#: jurisdictions the debtor's cases carry (``debtor_changed``).  The history is built
+#: again after one.
+REBUILDS_DEBTOR: Final = frozenset({"persons_changed", "debtor_changed"})
 
 #: How many times an operation is decided again after losing a race, in all.
 ATTEMPTS: Final = 5
@@ -241,7 +243,7 @@ class Recorder:
                 elif kind in PERSON_KINDS:
                     debtor.state(case.id, kind, at, data)
                 debtor.folded[case.id] = (entry.seq, entry.hash)
-                if kind == PERSONS_KIND:  # its contact points' addresses and persons changed
+                if kind in REBUILDS_DEBTOR:  # addresses, persons or jurisdictions changed
                     del self._debtors[case.debtor.id]
         return entry
 

@@ -1,0 +1,85 @@
+"""Where the debtor is, changed: their ``jurisdiction`` or ``residence`` on every case.
+
+A debtor's place travels on each case's debtor record (`arrears.case.Debtor`)
+and picks the rules that judge contacts with them
+(`arrears.compliance.Compliance.rules_for_debtor`).  When the debtor moves,
+`update_debtor` changes it on every case of the debtor at once, closed ones
+too, each change a ``debtor_changed`` entry on its case.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from types import EllipsisType
+from typing import Any
+
+from ..case import Case, place_code
+from ..errors import InvalidInput
+from ..guards import SYSTEM, Actor
+from ..journal import JournalEntry
+from ..limits import REASON
+from ..logs import get_logger
+from ..recorder import Recorder
+from ._common import check_actor, lock_debtors
+
+_log = get_logger("arrears")
+
+
+def update_debtor(
+    rec: Recorder,
+    debtor_id: str,
+    *,
+    jurisdiction: str | EllipsisType | None = ...,
+    residence: str | EllipsisType | None = ...,
+    at: datetime | None = None,
+    actor: Actor = SYSTEM,
+    reason: str | None = None,
+) -> dict[str, JournalEntry]:
+    """Change where the debtor is on every case of theirs; the entries by case id.
+
+    `arrears.engine.Engine.update_debtor`, which documents it.
+    """
+    check_actor(actor)
+    if not isinstance(debtor_id, str):
+        raise InvalidInput("debtor_id", type(debtor_id).__name__, "a debtor's id")
+    given: dict[str, str | None] = {}
+    if jurisdiction is not ...:
+        given["jurisdiction"] = place_code("jurisdiction", jurisdiction)
+    if residence is not ...:
+        given["residence"] = place_code("residence", residence)
+    if not given:
+        raise InvalidInput("jurisdiction", "...", "a jurisdiction or a residence to change to")
+    if reason is not None and (not isinstance(reason, str) or not 0 < len(reason) <= REASON):
+        raise InvalidInput("reason", reason, f"a text of 1 to {REASON} characters")
+    # Held before the debtor's cases are read: a case of the debtor another process
+    # opens meanwhile is stored before this reads, or waits and opens with the new place.
+    lock_debtors(rec.store, [debtor_id])
+    ids = rec.store.cases_of(debtor_id)
+    if not ids:
+        raise InvalidInput("debtor_id", debtor_id, "the id of a debtor with a case")
+    moment = rec.moment(None, at)
+    changes: dict[str, tuple[Case, dict[str, Any]]] = {}
+    for case_id in ids:
+        case = rec.store.get(case_id)
+        debtor = case.debtor
+        changed = {
+            field: {"from": getattr(debtor, field), "to": value}
+            for field, value in given.items()
+            if getattr(debtor, field) != value
+        }
+        if changed:
+            rec.moment(case_id, moment)  # not before the case's last entry
+            changes[case_id] = (case, changed)
+    if not changes:
+        field, value = next(iter(given.items()))
+        raise InvalidInput(
+            field, value, f"a change: every case of debtor {debtor_id!r} has this already"
+        )
+    entries: dict[str, JournalEntry] = {}
+    for case_id, (case, changed) in changes.items():
+        data: dict[str, Any] = {"actor": actor.id, **changed}
+        if reason is not None:
+            data["reason"] = reason
+        entries[case_id] = rec.record(case, moment, "debtor_changed", data)
+    _log.bind().info("debtor_changed", cases=len(entries), fields=sorted(given), actor=actor.id)
+    return entries
