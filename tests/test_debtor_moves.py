@@ -194,6 +194,35 @@ class TestMove:
         }
         assert [entry.kind for entry in engine.history("L-1")] == ["opened", "debtor_changed"]
 
+    def test_a_move_across_time_zones_moves_the_calling_hours(self) -> None:
+        """Boston to Seattle: at 14:00 UTC it is 10:00 in Boston and 07:00 in Seattle.  A
+        call allowed before the move is denied after it until 08:00 Seattle time (12 CFR
+        1006.6(b)(1)(i): before 8 a.m. at the consumer's location), on both loans; the
+        time zone is journaled from and to, and the chains verify."""
+        engine = memory_engine(loan(1, jurisdiction="US-MA"), loan(2, jurisdiction="US-MA"))
+        assert engine.judge_contact("L-2", CALL, at=T0, record=False).allowed
+        entries = engine.update_debtor(
+            "D-1", jurisdiction="US-WA", timezone="America/Los_Angeles", at=T0
+        )
+        assert entries["L-1"].data["timezone"] == {
+            "from": "America/New_York",
+            "to": "America/Los_Angeles",
+        }
+        for case_id in ("L-1", "L-2"):
+            verdict = engine.judge_contact(case_id, CALL, at=T0, record=False)
+            assert "US-TIME" in verdict.rules
+            assert verdict.next_allowed_at == datetime(2026, 10, 13, 15, 0, tzinfo=UTC)
+            assert str(engine.case(case_id).debtor.timezone) == "America/Los_Angeles"
+        assert engine.verify() == []
+        assert str(engine.replay("L-2").debtor.timezone) == "America/Los_Angeles"
+
+    def test_an_unknown_time_zone_is_refused(self) -> None:
+        engine = memory_engine(loan(1, jurisdiction="US-MA"))
+        with pytest.raises(InvalidInput) as err:
+            engine.update_debtor("D-1", timezone="America/Springfield", at=T0)
+        assert (err.value.field, err.value.value) == ("timezone", "America/Springfield")
+        assert len(engine.history("L-1")) == 2
+
     def test_only_the_loans_that_say_otherwise_change(self) -> None:
         """Loans that disagree: the card already says New York, the car loan Massachusetts,
         so both are judged by the union (the Massachusetts cap on the card too).  The move
@@ -321,7 +350,11 @@ class TestForged:
             {"actor": "x", "jurisdiction": {"from": "US-MA", "to": 36}},
             # No actor, or a key the kind does not declare.
             {"jurisdiction": {"from": "US-MA", "to": "US-NY"}},
-            {"actor": "x", "jurisdiction": {"from": "US-MA", "to": "US-NY"}, "timezone": "UTC"},
+            {"actor": "x", "jurisdiction": {"from": "US-MA", "to": "US-NY"}, "locale": "en"},
+            # A time zone the debtor was not in, or one that does not exist.
+            {"actor": "x", "timezone": {"from": "Europe/London", "to": "America/Chicago"}},
+            {"actor": "x", "timezone": {"from": "America/New_York", "to": "Mars/Olympus"}},
+            {"actor": "x", "timezone": "UTC"},
         ],
     )
     def test_a_forged_entry_is_rejected_by_replay_and_verify(self, data: dict[str, Any]) -> None:

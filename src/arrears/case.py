@@ -17,7 +17,7 @@ from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Any, Final, Self
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import rrulestr
 from pydantic import (
@@ -887,6 +887,26 @@ def place_code(field: str, value: object) -> str | None:
         return value
     shown = value[:16] if isinstance(value, str) else type(value).__name__
     raise InvalidInput(field, shown, f"{_ISO_3166}, or None")
+
+
+def zone_name(field: str, value: object) -> str | None:
+    """*value* as a debtor's ``timezone``: the name of an IANA time zone the system knows
+    (``America/Los_Angeles``), or ``None`` (not known).
+
+    Raises:
+        InvalidInput: anything else, naming *field* (a text shown to 40 characters).
+    """
+    if value is None:
+        return None
+    if isinstance(value, str) and 0 < len(value) <= 64:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+        else:
+            return value
+    shown = value[:40] if isinstance(value, str) else type(value).__name__
+    raise InvalidInput(field, shown, "an IANA time zone such as 'America/New_York', or None")
 
 
 def set_field(case: Case, name: str, value: Any) -> None:

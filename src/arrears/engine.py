@@ -687,6 +687,7 @@ class Engine:
         *,
         jurisdiction: str | EllipsisType | None = ...,
         residence: str | EllipsisType | None = ...,
+        timezone: str | EllipsisType | None = ...,
         at: datetime | None = None,
         actor: Actor = SYSTEM,
         reason: str | None = None,
@@ -694,10 +695,12 @@ class Engine:
         """Record that the debtor is somewhere else from now on: on every case of theirs.
 
         *jurisdiction* and *residence* are ISO 3166 codes (``US-NY``,
-        ``GB-SCT``), or ``None`` for one no longer known; one left out
-        (``...``) stays as it is.  Every case of the debtor whose record
-        says otherwise changes, closed ones too (the record stays true, and
-        every case of the debtor names a place its rules are picked from),
+        ``GB-SCT``), *timezone* an IANA time zone (``America/Los_Angeles``:
+        the hours rules read the debtor's local time in it), each ``None`` for
+        one no longer known; one left out (``...``) stays as it is.  Every
+        case of the debtor whose record says otherwise changes, closed ones
+        too (the record stays true, and every case of the debtor names a
+        place its rules are picked from),
         each by a ``debtor_changed`` entry with the values before and after,
         *actor* and *reason*; all of them are one unit of work, taken with
         the debtor held against other writers.  Every contact judged after
@@ -709,6 +712,7 @@ class Engine:
             debtor_id: The debtor (``case.debtor.id``).
             jurisdiction: Where the lender holds the debtor to be for the law.
             residence: Where the debtor's address of record is.
+            timezone: The debtor's time zone.
             at: When (the clock's now when omitted).
             actor: Who records it.
             reason: Why, up to 500 characters (a change of address notified).
@@ -718,7 +722,8 @@ class Engine:
 
         Raises:
             InvalidInput: a code that is not ISO 3166 (naming ``jurisdiction``
-                or ``residence``), neither given, a change every case of the
+                or ``residence``), a time zone the system does not know
+                (``timezone``), none of them given, a change every case of the
                 debtor has already (naming the field and the value), an
                 unknown debtor (``debtor_id``), *at* before the last entry
                 of a case it changes, or a *reason* over 500 characters.
@@ -728,6 +733,7 @@ class Engine:
             debtor_id,
             jurisdiction=jurisdiction,
             residence=residence,
+            timezone=timezone,
             at=at,
             actor=actor,
             reason=reason,

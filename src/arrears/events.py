@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Final, NotRequired, Protocol, TypedDict, cast
+from zoneinfo import ZoneInfo
 
 from .agreements import Accrual
-from .case import Case, Hold, persons_and_contacts, place_code, set_field
+from .case import Case, Hold, persons_and_contacts, place_code, set_field, zone_name
 from .errors import ArrearsError, InvalidInput, JournalCorrupted, JournalProblem
 from .journal import Head, JournalEntry, verify_chain
 from .plans import PlanStatus, Promise, PromiseStatus, RepaymentPlan
@@ -240,7 +241,7 @@ class PersonsChangedData(TypedDict):
 
 
 class DebtorChangedData(TypedDict):
-    """Where the debtor is from this moment on: their jurisdiction, their residence or both.
+    """Where the debtor is from this moment on: their jurisdiction, residence, time zone.
 
     Each changed field is ``{"from": before, "to": after}`` (a code, or
     ``null`` when not known); a field left out did not change.  Recorded on
@@ -250,6 +251,7 @@ class DebtorChangedData(TypedDict):
     actor: str
     jurisdiction: NotRequired[dict[str, str | None]]  # {"from", "to"}
     residence: NotRequired[dict[str, str | None]]  # {"from", "to"}
+    timezone: NotRequired[dict[str, str | None]]  # {"from", "to"}: IANA names
     reason: NotRequired[str]
 
 
@@ -527,27 +529,34 @@ def _persons_changed(case: Case, at: datetime, data: PersonsChangedData) -> None
 
 
 #: The fields of the debtor a ``debtor_changed`` entry changes.
-_PLACES: Final = ("jurisdiction", "residence")
+_PLACES: Final = ("jurisdiction", "residence", "timezone")
 
 
 def _debtor_changed(case: Case, at: datetime, data: DebtorChangedData) -> None:
-    """The debtor's jurisdiction or residence, each changed from what it was."""
+    """The debtor's jurisdiction, residence or time zone, each changed from what it was."""
     debtor = case.debtor
-    update: dict[str, str | None] = {}
+    update: dict[str, Any] = {}
     for field in _PLACES:
         change: Any = data.get(field)
         if change is None:
             continue
         if not isinstance(change, Mapping) or change.keys() != {"from", "to"}:
-            raise ValueError(f"{field} is not a change from one code to another")
+            raise ValueError(f"{field} is not a change from one value to another")
         before, after = change["from"], change["to"]
-        if before != getattr(debtor, field):
+        now = getattr(debtor, field)
+        if field == "timezone":
+            now = now.key if now is not None else None
+        if before != now:
             raise ValueError(f"{field} changes from another value than the debtor's")
         if after == before:
             raise ValueError(f"{field} changes to what it was")
-        update[field] = place_code(field, after)
+        if field == "timezone":
+            name = zone_name(field, after)
+            update[field] = ZoneInfo(name) if name is not None else None
+        else:
+            update[field] = place_code(field, after)
     if not update:
-        raise ValueError("the entry changes neither jurisdiction nor residence")
+        raise ValueError("the entry changes neither jurisdiction, residence nor time zone")
     set_field(case, "debtor", debtor.model_copy(update=update))
 
 

@@ -1,4 +1,5 @@
-"""Where the debtor is, changed: their ``jurisdiction`` or ``residence`` on every case.
+"""Where the debtor is, changed: their ``jurisdiction``, ``residence`` or ``timezone``
+on every case.
 
 A debtor's place travels on each case's debtor record (`arrears.case.Debtor`)
 and picks the rules that judge contacts with them
@@ -13,7 +14,7 @@ from datetime import datetime
 from types import EllipsisType
 from typing import Any
 
-from ..case import Case, place_code
+from ..case import Case, place_code, zone_name
 from ..errors import InvalidInput
 from ..guards import SYSTEM, Actor
 from ..journal import JournalEntry
@@ -25,12 +26,23 @@ from ._common import check_actor, lock_debtors
 _log = get_logger("arrears")
 
 
+def debtor_field(case: Case, field: str) -> str | None:
+    """The debtor's *field* on *case* as a ``debtor_changed`` entry writes it: a code, the
+    name of a time zone, or ``None``."""
+    debtor = case.debtor
+    if field == "timezone":
+        return debtor.timezone.key if debtor.timezone is not None else None
+    value: str | None = getattr(debtor, field)
+    return value
+
+
 def update_debtor(
     rec: Recorder,
     debtor_id: str,
     *,
     jurisdiction: str | EllipsisType | None = ...,
     residence: str | EllipsisType | None = ...,
+    timezone: str | EllipsisType | None = ...,
     at: datetime | None = None,
     actor: Actor = SYSTEM,
     reason: str | None = None,
@@ -47,8 +59,12 @@ def update_debtor(
         given["jurisdiction"] = place_code("jurisdiction", jurisdiction)
     if residence is not ...:
         given["residence"] = place_code("residence", residence)
+    if timezone is not ...:
+        given["timezone"] = zone_name("timezone", timezone)
     if not given:
-        raise InvalidInput("jurisdiction", "...", "a jurisdiction or a residence to change to")
+        raise InvalidInput(
+            "jurisdiction", "...", "a jurisdiction, a residence or a time zone to change to"
+        )
     if reason is not None and (not isinstance(reason, str) or not 0 < len(reason) <= REASON):
         raise InvalidInput("reason", reason, f"a text of 1 to {REASON} characters")
     # Held before the debtor's cases are read: a case of the debtor another process
@@ -61,11 +77,10 @@ def update_debtor(
     changes: dict[str, tuple[Case, dict[str, Any]]] = {}
     for case_id in ids:
         case = rec.store.get(case_id)
-        debtor = case.debtor
         changed = {
-            field: {"from": getattr(debtor, field), "to": value}
+            field: {"from": now, "to": value}
             for field, value in given.items()
-            if getattr(debtor, field) != value
+            if (now := debtor_field(case, field)) != value
         }
         if changed:
             rec.moment(case_id, moment)  # not before the case's last entry
