@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any, Final, Literal, TypeVar
@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..case import Case, Channel, ContactPoint, HoldKind, Party, Relationship
+from ..case import Case, Channel, ContactPoint, HoldKind, Outcome, Party, Relationship
 from .history import Attempt, ContactHistory, DebtorHistory, Preference
 
 __all__ = [
@@ -43,7 +43,10 @@ class Purpose:
     COLLECTION: Final = "collection"
     """Asking for payment: the default."""
     REPLY: Final = "reply"
-    """Answering the debtor's own question (allowed during breathing space)."""
+    """Answering a contact the person started (allowed during breathing space, outside
+    some caps).  Judged as one only when it answers one: an inbound contact from the
+    person reached not yet answered by a reply (`Judgement.replying`); the packs'
+    ``*-REPLY`` rules (`ReplyNeedsContact`) deny it otherwise."""
     VERIFICATION: Final = "verification"
     """Sending the verification of a disputed debt."""
     VALIDATION_NOTICE: Final = "validation_notice"
@@ -405,6 +408,67 @@ class Judgement:
                 return None
         return None
 
+    def started(self) -> tuple[Attempt | None, Attempt | None]:
+        """The latest contact the person reached started, and our reply that answered it.
+
+        A contact they started is an inbound one (`Attempt.inbound`, or an outcome
+        ``reply``: they wrote back), recorded on this case at or before the moment
+        judged, from the person the proposal reaches: the same person (the debtor
+        for a contact with the debtor), or, for a third party no person names, the
+        same party at the same contact point or address.  It is answered by an
+        attempt of ours with purpose ``reply`` to that person after it, whatever
+        came of that attempt.  ``(None, None)`` when they started none; the reply is
+        ``None`` when the latest is not answered yet.  One reply answers every
+        contact they started before it: a second reply needs a new contact from them.
+        """
+        return self.once(("started",), self._started)
+
+    def _started(self) -> tuple[Attempt | None, Attempt | None]:
+        answer: Attempt | None = None
+        at = self.at
+        for attempt in reversed(self.history.attempts):
+            if attempt.at > at or attempt.intent is not None or not self._from_reached(attempt):
+                continue
+            if attempt.inbound or attempt.outcome == Outcome.REPLY:
+                return attempt, answer
+            if answer is None and attempt.purpose == _REPLY:
+                answer = attempt
+        return None, None
+
+    def _from_reached(self, attempt: Attempt) -> bool:
+        """True when *attempt* is with the person the proposal reaches (see `started`)."""
+        if self.person is not None:
+            return self.person_of(attempt) == self.person
+        if attempt.party != self.party:
+            return False
+        contact = self.proposal.contact
+        if attempt.contact is None or contact is None:
+            return attempt.contact == contact
+        if attempt.contact == contact:
+            return True
+        address = self.point.address if self.point is not None else None
+        if address is None or address == "unknown":
+            return False
+        try:
+            return self.case.contact(attempt.contact).address == address
+        except KeyError:
+            return False
+
+    def replying(self, within: timedelta | None = None) -> Attempt | None:
+        """The contact the person started that a reply now would answer; ``None`` when
+        there is none: they started none, our reply answered the latest already, or
+        (with *within*) it came more than *within* before the moment judged.
+
+        The one test of "a reply to a communication from the person" every rule
+        reads (`started` says whose contacts and which replies count).
+        """
+        inbound, answer = self.started()
+        if inbound is None or answer is not None:
+            return None
+        if within is not None and inbound.at < self.at - within:
+            return None
+        return inbound
+
     def moved(self, at: datetime) -> Judgement:
         """The same judgment at another moment."""
         return Judgement(self.case, self.history, self.proposal, at, _like=self)
@@ -489,6 +553,8 @@ class Judgement:
 
 #: What `Judgement.once` finds for a key not asked yet (``None`` may be an answer).
 _ASKED_NOT: Final = object()
+#: The purpose of a reply (`Purpose.REPLY`), read while walking a history.
+_REPLY: Final = Purpose.REPLY
 
 
 def _said_at(preference: Preference) -> datetime:

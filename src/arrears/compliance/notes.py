@@ -18,6 +18,29 @@ def _cases(*items: tuple[str, str]) -> str:
     return "\n".join(f"- {text} (`{_S}{path}`)" for text, path in items)
 
 
+#: How the engine reads a reply, the same in every pack's ``*-REPLY`` rule.
+_REPLY_READING: Final = (
+    "**How the engine reads it.** A proposal's purpose is the lender's word for what a "
+    "contact is. A contact with purpose `reply` is denied unless the person it reaches "
+    "started a contact recorded on the case (`inbound: true`, or an outcome `reply`) at "
+    "or before it, within `within_days` (30 by default: the law sets no time, and an "
+    "answer a month on is a new contact; a lender may lengthen it, shorten it, or set "
+    "`null` for none), and no reply of ours has answered it since: one reply answers "
+    "every contact before it, so a second reply needs a new contact from them. The "
+    "person is the one reached: the debtor's own contact opens a reply to the debtor at "
+    "any of their contact points, a spouse's a reply to the spouse, a contact person's "
+    "a reply to them; a third party no person names is matched by the contact point or "
+    "its address. Only contacts recorded on this case count "
+    "(`Judgement.replying`).\n\n"
+    "A reply that answers nothing is denied, not judged as a collection contact: the "
+    "purpose stays the lender's statement, and a wrong one (often a workflow's bug) is "
+    "shown rather than silently re-read; it is never journaled as a reply, which later "
+    "judgments would read as the answer given; and what only a reply may say (a contact "
+    "person's payment details) never goes to someone who asked nothing. No time lifts "
+    "the denial (`next_allowed_at` is none): propose the contact as `collection`, or "
+    "record the person's contact first.\n\n"
+)
+
 NOTES: Final[dict[str, str]] = {
     "US-TIME": (
         "**The law.** A debt collector may not communicate at a time it knows or should know "
@@ -223,7 +246,8 @@ NOTES: Final[dict[str, str]] = {
         "count is per number, whoever answers and whichever of the debtor's loans the calls "
         "and texts were about, over a calendar day in the debtor's time; every call placed "
         "and text sent counts, answered or not. A reply to a communication the person "
-        "started (`purpose: reply`) is not judged, but counts toward the two: whether a "
+        "started (`purpose: reply`, a reply only while it answers their own contact: "
+        "`US-REPLY`) is not judged, but counts toward the two: whether a "
         "response counts is not said, and counting it protects the debtor. A call or text "
         "the person started (`inbound`) is not one of ours. E-mail is not sent to a number "
         "and is not counted. The three a week of `US-WA` still apply.\n\n"
@@ -608,7 +632,8 @@ NOTES: Final[dict[str, str]] = {
         "contact person says they will pay for the debtor, the information needed to pay may "
         "be given.\n\n"
         "**How the engine reads it.** Allowed purposes: `location`, `relay` and `reply` (an "
-        "answer to the contact person, which alone may carry payment details). Unreachable "
+        "answer to the contact person's own contact, `CN-REPLY`, which alone may carry "
+        "payment details). Unreachable "
         "means the last 3 attempts to reach the debtor failed [confirm], about any of the "
         "borrower's loans (`across: debtor`): reachability is the borrower's, so an answer "
         "about one loan makes them reachable about every loan, and failed calls about "
@@ -773,8 +798,9 @@ NOTES: Final[dict[str, str]] = {
         "statement as the notice `work_inconvenient`; it lasts until a consent for the "
         "`medium` at that contact point given after it (the consumer agrees to be contacted "
         "there again). A consent for `hours` lifts the hour, not the place. The one reply "
-        "(purpose `reply`) follows a message or call from the consumer (outcome `reply`) at "
-        "that address, by that medium, after the statement. Another place named inconvenient "
+        "(purpose `reply`) answers a message or call from the consumer (recorded `inbound`, "
+        "or an outcome `reply`) at that address, by that medium, after the statement, their "
+        "latest contact and not answered yet (`US-REPLY`). Another place named inconvenient "
         "(a relative's home) is an address: record an opt-out of it (`US-MEDIUM`). A contact "
         "with the employer itself is a third-party contact (`US-3P`).\n\n"
         + _cases(
@@ -1158,5 +1184,78 @@ NOTES: Final[dict[str, str]] = {
         "entry, naming this rule and its citation; `retention_until` gives the date. Run the "
         "check before the retention procedure's export and delete (see the operations "
         "guide). Tested in `tests/test_retention.py`."
+    ),
+    "US-REPLY": (
+        "**The law.** Regulation F lets a debt collector respond once to a communication "
+        "the consumer initiates from a place they said is inconvenient, through the same "
+        "medium (12 CFR 1006.6(b)(1)(ii), comment 6(b)(1)-2); Washington excepts from its two "
+        'calls or texts a day a licensee "responding to a communication from the debtor or '
+        "the person to whom the call, text message, or other electronic communication is "
+        'made" (RCW 19.16.250(18)). Neither reaches a contact the collector starts: the '
+        "rules that let a `reply` through (`US-PLACE`, `US-WA-CELL`) rely on this one to "
+        "check that it is one.\n\n"
+        + _REPLY_READING
+        + _cases(
+            (
+                "a text marked reply when the debtor wrote nothing; as collection, the third",
+                "us_wa/cell_reply_without_a_text_from_the_debtor_denied.yaml",
+            ),
+            (
+                "the debtor's text opens one reply; a second needs another text",
+                "us_wa/cell_reply_answers_the_debtors_text_once.yaml",
+            ),
+            (
+                "the spouse's text opens a reply to the spouse, not to the debtor",
+                "persons/wa_spouse_text_opens_a_reply_to_the_spouse_only.yaml",
+            ),
+            (
+                "a lender answers within 3 days",
+                "overrides/us_reply_window_set_by_the_lender.yaml",
+            ),
+            ("one reply by text from work", "us_regf/place_one_reply_to_a_text_from_work.yaml"),
+        )
+    ),
+    "UK-REPLY": (
+        "**The law.** The breathing space and mental health crisis moratoriums stop contact "
+        "demanding payment, not an answer to the debtor's own query (SI 2020/1311 regs 7, "
+        "11: `UK-BS`, `UK-MHCM`); so does the suspension of recovery while the customer may "
+        "lack capacity (CONC 7.10.1R: `UK-CAPACITY`) and a refusal to pay a statute-barred "
+        "debt (CONC 7.15: `UK-TIMEBAR`). A third party who contacted the firm may be answered "
+        "without being told of the debt (CONC 7.9: `UK-3P`), and a customer who writes from "
+        "a place they asked not to be contacted at may be answered once (CONC 7.9.4R: "
+        "`UK-WHERE`). Each of these is an answer to a contact the person started.\n\n"
+        + _REPLY_READING
+        + _cases(
+            (
+                "in a breathing space, a reply with no query to answer",
+                "uk/breathing_space_reply_needs_the_debtors_query.yaml",
+            ),
+            (
+                "a reply to the customer's query is allowed",
+                "uk/breathing_space_reply_allowed.yaml",
+            ),
+            (
+                "30 days to answer, then not a reply",
+                "uk/reply_within_thirty_days_of_the_query.yaml",
+            ),
+            ("answering a partner who texted", "uk/third_party_reply_gives_no_details.yaml"),
+        )
+    ),
+    "CN-REPLY": (
+        "**The rule.** `CN-THIRD-PARTY` lets a contact person be answered (`reply`), and only "
+        "an answer may carry what is needed to pay when they said they will pay for the "
+        "debtor (national standard 2025: 当联系人明确表示愿意为债务人偿还欠款时，可视情况提供"
+        "还款所需必要信息): an answer to their own contact.\n\n"
+        + _REPLY_READING
+        + _cases(
+            (
+                "another person's call opens no reply to the emergency contact",
+                "cn/third_party_reply_needs_their_own_contact.yaml",
+            ),
+            (
+                "the contact person calls to offer to pay: the reply may carry the details",
+                "cn/third_party_reply_to_offer_to_pay.yaml",
+            ),
+        )
     ),
 }

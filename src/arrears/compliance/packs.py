@@ -32,6 +32,7 @@ from .rules import (
     PassiveReporting,
     PlaceRestriction,
     RecordRetention,
+    ReplyNeedsContact,
     RepresentedByAttorney,
     RequiredWording,
     Rule,
@@ -298,6 +299,15 @@ CN: Final = Pack(
                 "a way to refuse further messages": ("退订", "拒收", r"回复?\s*[TtNn]\b"),
             },
         ),
+        ReplyNeedsContact(
+            id="CN-REPLY",
+            title="A contact marked reply answers a contact the person started (an inbound "
+            "call, a text from them), once, within 30 days; otherwise it is not a reply",
+            citation="National standard 互联网金融 个人网络消费信贷 贷后催收风控指引 (2025): "
+            "当联系人明确表示愿意为债务人偿还欠款时，可视情况提供还款所需必要信息 (an answer "
+            "to the contact person's own offer, CN-THIRD-PARTY); the 30 days are this "
+            "library's default, not a number in the standard",
+        ),
         _deceased("CN"),
     ),
 )
@@ -520,6 +530,17 @@ US_REGF: Final = Pack(
             "days)",
             citation="47 USC 227(b)(1)(A); 47 CFR 64.1200(a)(10)",
             channels=_PHONE,
+        ),
+        ReplyNeedsContact(
+            id="US-REPLY",
+            title="A contact marked reply answers a communication the consumer (or the "
+            "person reached) started, once, within 30 days; otherwise it is not a reply",
+            citation='12 CFR 1006.6(b)(1)(ii), comment 6(b)(1)-2 (the consumer "initiates a '
+            'communication"; the collector may "respond once"); for US-WA-CELL, RCW '
+            '19.16.250(18) ("responding to a communication from the debtor or the person to '
+            "whom the call ... is made\"); the 30 days are this library's default, not a "
+            "number in either text",
+            roles=_DEBT_COLLECTORS,
         ),
         _deceased("US"),
     ),
@@ -855,6 +876,15 @@ UK: Final = Pack(
             parties=_DIRECT,
             calendar="Europe/London",
             exempt=frozenset({Purpose.REPLY}),
+        ),
+        ReplyNeedsContact(
+            id="UK-REPLY",
+            title="A contact marked reply answers a contact the customer (or the third party "
+            "reached) started, once, within 30 days; otherwise it is not a reply",
+            citation="SI 2020/1311 regs 7, 11 (a reply to the debtor's own query, as UK-BS and "
+            "UK-MHCM read them); FCA CONC 7.9 (answering a third party who contacted the firm, "
+            "UK-3P); CONC 7.10 (replies to the customer's own questions, UK-CAPACITY); the 30 "
+            "days are this library's default, not a number in either text",
         ),
         _deceased("UK"),
     ),

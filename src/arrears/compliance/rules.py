@@ -45,6 +45,7 @@ __all__ = [
     "PassiveReporting",
     "PlaceRestriction",
     "RecordRetention",
+    "ReplyNeedsContact",
     "RepresentedByAttorney",
     "RequiredWording",
     "Rule",
@@ -1161,6 +1162,58 @@ class RepresentedByAttorney(HoldBlocks):
 
 
 # -- media, consent and parties ---------------------------------------------------------------
+class ReplyNeedsContact(Rule):
+    """A contact marked ``reply`` must answer a contact the person started.
+
+    The purpose is the lender's word for what a contact is, and a reply is
+    exempt from caps and holds, and may say what other contacts may not: so a
+    proposal with purpose ``reply`` is judged a reply only when the person it
+    reaches started a contact (an inbound call, a text or an e-mail from them,
+    `arrears.engine.Engine.record_interaction` with ``inbound=True``, or an
+    outcome ``reply``) that no reply of ours has answered yet, within
+    ``within_days`` (`arrears.compliance.Judgement.replying`).  Otherwise it is
+    denied, naming what is missing: it is not journaled as a reply, and the
+    lender proposes it again as what it is (``collection``), judged by every
+    rule a collection contact is.  Time alone does not lift the denial.
+
+    Attributes:
+        within_days: How long after their contact a reply may answer it, in days
+            of 24 hours; ``None``: no limit.
+    """
+
+    purposes: frozenset[str] | None = frozenset({Purpose.REPLY})
+    within_days: int | None = Field(default=30, ge=1)
+
+    def check(self, j: Judgement) -> Reason | None:
+        """Deny a reply that answers no contact the person started, or one answered already
+        or too old."""
+        within = timedelta(days=self.within_days) if self.within_days is not None else None
+        if j.replying(within) is not None:
+            return None
+        inbound, answer = j.started()
+        fix = "propose it as collection, or record their contact (inbound) first"
+        if inbound is None:
+            return self.deny(
+                f"not a reply: the person reached started no contact to answer; {fix}",
+                purpose=Purpose.REPLY,
+            )
+        if answer is not None:
+            return self.deny(
+                f"not a reply: their contact of {inbound.at.date().isoformat()} was answered "
+                f"on {answer.at.date().isoformat()}; {fix}",
+                purpose=Purpose.REPLY,
+                started_at=inbound.at,
+                answered_at=answer.at,
+            )
+        return self.deny(
+            f"not a reply: their latest contact, of {inbound.at.date().isoformat()}, is more "
+            f"than {self.within_days} days old; {fix}",
+            purpose=Purpose.REPLY,
+            started_at=inbound.at,
+            within_days=self.within_days,
+        )
+
+
 class MediumOptOut(Rule):
     """Do not use a medium or address the person opted out of, except one confirmation.
 
@@ -1294,9 +1347,10 @@ class PlaceRestriction(Rule):
     inconvenient; the employer forbids it), contacts reaching the debtor at
     work are denied: a contact point marked ``work``, or the employer.  A
     later consent for the ``medium`` at that contact point lifts it (the
-    debtor agreed to be contacted there).  When ``reply_once`` is set and the
-    debtor wrote or called from that contact point after the notice, one
-    ``reply`` by the same medium to the same address is allowed.
+    debtor agreed to be contacted there).  When ``reply_once`` is set, a
+    ``reply`` is allowed when what it answers (`Judgement.replying`: the
+    debtor's latest contact, not answered yet) came from that address, by the
+    same medium, after the notice: one reply to each such contact.
 
     Attributes:
         notice: The notice kind that records the restriction.
@@ -1323,20 +1377,18 @@ class PlaceRestriction(Rule):
         )
 
     def _replying(self, j: Judgement, since: datetime) -> bool:
-        """The debtor contacted us from here, by this medium, after *since*, not yet answered."""
+        """The reply answers a contact the debtor started here, by this medium, after
+        *since* (`Judgement.replying`: not answered yet)."""
+        started = j.replying()
         proposal = j.proposal
-        for attempt in reversed(j.history.since(since)):
-            if (
-                attempt.at > j.at
-                or attempt.channel != proposal.channel
-                or not _same_address(j, attempt.contact, proposal.contact)
-            ):
-                continue
-            if attempt.outcome == Outcome.REPLY or attempt.inbound:
-                return True
-            if attempt.purpose == Purpose.REPLY:
-                return False  # the latest contact here was our one answer
-        return False
+        return (
+            started is not None
+            and started.at >= since
+            and started.channel == proposal.channel
+            # From there: a contact recorded without a contact point came from nowhere known.
+            and started.contact is not None
+            and _same_address(j, started.contact, proposal.contact)
+        )
 
     def check(self, j: Judgement) -> Reason | None:
         """Deny contact at work once the restriction is on record, but its exceptions."""
