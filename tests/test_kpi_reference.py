@@ -636,3 +636,35 @@ def test_the_kpis_agree_with_a_reference_written_from_the_definitions(
     assert sorted(report.variants) == sorted(variants)
     for name, figures in variants.items():
         agree(figures, report.variants[name])
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases=st.lists(CASE, min_size=1, max_size=3), cut=st.integers(1, 24 * 60))
+def test_what_a_reversal_undid_counts_in_no_window(
+    cases: list[tuple[int, int, str | None, bool, list[tuple[str, int]]]], cut: int
+) -> None:
+    """Two windows back to back: the money of each is never below zero and adds up to the
+    whole's; each promise counts as resolved at most once, in one of them or neither."""
+    story = Story()
+    opened: list[tuple[str, list[tuple[str, int]]]] = []
+    for index, (dpd, delay, variant, terms, steps) in enumerate(
+        sorted(cases, key=lambda case: case[1])
+    ):
+        story.clock.set(max(story.clock.now(), START + delay * DAY))
+        opened.append((story.open(index, dpd, variant, terms), steps))
+    for position in range(max(len(steps) for _, steps in opened)):
+        for case_id, steps in opened:
+            if position < len(steps):
+                story.step(case_id, *steps[position])
+    chains = list(story.engine.store.chains())
+    whole = kpis_from_journal(chains)
+    middle = min(whole.start + timedelta(hours=cut), whole.end - timedelta(hours=1))
+    first = kpis_from_journal(chains, start=whole.start, end=middle).overall
+    second = kpis_from_journal(chains, start=middle, end=whole.end).overall
+    assert first.collected >= 0
+    assert second.collected >= 0
+    assert all(amount >= 0 for amount in (*first.collected_by_day, *second.collected_by_day))
+    assert first.collected + second.collected == whole.overall.collected
+    resolved = first.promises_resolved + second.promises_resolved
+    assert resolved == whole.overall.promises_resolved <= whole.overall.promises
+    assert first.promises_kept + second.promises_kept == whole.overall.promises_kept
