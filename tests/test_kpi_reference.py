@@ -73,12 +73,18 @@ class Chain:
     entries: list[dict[str, Any]] = field(default_factory=list)
 
     def state_at(self, at: datetime) -> State:
-        """The opening snapshot changed by every later entry recorded before *at*."""
+        """The opening snapshot changed by every later entry recorded before *at*, and by
+        every reversal recorded at or after *at*, each part of it from the moment that part
+        came off, when that is before *at*."""
         state = State(dict(self.first.balance), self.first.due, self.first.variant)
         for entry in self.entries:
             if moment(entry) >= at:
                 break
             change(state, entry["kind"], entry["data"])
+        for came_off, recorded, owed in backdated(self.entries):
+            if came_off < at <= recorded:
+                for name, amount in owed.items():
+                    state.balance[name] += amount
         return state
 
     def days_past_due(self, state: State, at: datetime) -> int:
@@ -99,6 +105,91 @@ class Chain:
 
 def moment(entry: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(entry["at"])
+
+
+def backdated(entries: list[dict[str, Any]]) -> list[tuple[datetime, datetime, dict[str, Decimal]]]:
+    """What each reversal owes again, by the moment each part came off: ``(came off,
+    reversal recorded, by component)``.  The reversed payment's ``applied`` from the
+    payment; the credit it left that later ``credit_applied`` entries used, latest first,
+    from those entries; the waiver of the reduction plan it re-opens, from the plan's
+    completions since the payment (not those an earlier re-opening gave back already)."""
+    by_seq = {entry["seq"]: entry for entry in entries}
+    out: list[tuple[datetime, datetime, dict[str, Decimal]]] = []
+    for index, entry in enumerate(entries):
+        if entry["kind"] == "agreement_reopened":  # a completed reduction's waiver
+            resolved = by_seq[entry["data"]["resolved_seq"]]
+            owed = {k: Decimal(v) for k, v in entry["data"]["restored"].items()}
+            if owed and moment(resolved) < moment(entry):
+                out.append((moment(resolved), moment(entry), owed))
+        if entry["kind"] != "payment_reversed":
+            continue
+        data, recorded = entry["data"], moment(entry)
+        payment = by_seq[data["payment_seq"]]
+        between = [item for item in entries[:index] if item["seq"] > payment["seq"]]
+        parts = [(moment(payment), {k: Decimal(v) for k, v in payment["data"]["applied"].items()})]
+        spent = Decimal(payment["data"]["credit"]) - Decimal(data["credit"])
+        for item in reversed(between):
+            if spent <= 0:
+                break
+            if item["kind"] == "credit_applied":
+                part = {}
+                for name, value in item["data"]["applied"].items():
+                    part[name] = min(Decimal(value), spent)
+                    spent -= part[name]
+                parts.append((moment(item), part))
+        plan = data.get("plan")
+        if plan is not None and plan["status"] == "active":
+            completions: list[tuple[datetime, dict[str, Decimal]]] = []
+            for item in between:
+                if reopens_plan(item, plan["id"]):  # its waivers are owed again already
+                    completions = []
+                elif item["kind"] == "plan_resolved" and item["data"]["plan_id"] == plan["id"]:
+                    waived = {k: Decimal(v) for k, v in item["data"]["waived"].items()}
+                    completions.append((moment(item), waived))
+            parts.extend(completions)
+        out.extend((came_off, recorded, owed) for came_off, owed in parts if came_off < recorded)
+    return out
+
+
+def reopens_plan(entry: dict[str, Any], plan_id: str) -> bool:
+    """The entry makes plan *plan_id* active again."""
+    data = entry["data"]
+    if entry["kind"] == "payment_reversed":
+        plan = data.get("plan")
+        return plan is not None and plan["id"] == plan_id and plan["status"] == "active"
+    return entry["kind"] == "agreement_reopened" and (data["agreement"], data["id"]) == (
+        "plan",
+        plan_id,
+    )
+
+
+def reversed_payments(entries: list[dict[str, Any]]) -> set[int]:
+    """The seqs of the payments a later entry reversed."""
+    return {e["data"]["payment_seq"] for e in entries if e["kind"] == "payment_reversed"}
+
+
+def stands(entries: list[dict[str, Any]], index: int) -> bool:
+    """The promise resolution at *index* is not undone later: not kept (only a kept one is
+    undone), or kept and no reversal re-opened the promise before it was resolved again,
+    no ``agreement_reopened`` names it."""
+    resolved = entries[index]
+    promise_id = resolved["data"]["promise_id"]
+    if resolved["data"]["status"] != "kept":
+        return True
+    for later in entries[index + 1 :]:
+        data = later["data"]
+        if later["kind"] == "promise_resolved" and data["promise_id"] == promise_id:
+            return True
+        reopened = data.get("promise", {"id": None, "status": "kept"})
+        if (
+            later["kind"] == "payment_reversed"
+            and reopened["id"] == promise_id
+            and reopened["status"] != "kept"
+        ):
+            return False
+        if later["kind"] == "agreement_reopened" and data["resolved_seq"] == resolved["seq"]:
+            return False
+    return True
 
 
 def change(state: State, kind: str, data: dict[str, Any]) -> None:
@@ -233,19 +324,15 @@ def reference(
             figures.cured += cured
             if in_cohort and money:
                 figures.past_due += at_entry.overdue()
-        paid: dict[int, Decimal] = {}
+        undone = reversed_payments(chain.entries)
         recovered = Decimal(0)
-        for item in chain.entries:
+        for position, item in enumerate(chain.entries):
             kind, data = item["kind"], item["data"]
-            if kind == "payment":
-                paid[item["seq"]] = Decimal(data["amount"])
             if not start <= moment(item) < end:
                 continue
             amount = None
-            if kind in ("payment", "settlement"):
+            if kind == "settlement" or (kind == "payment" and item["seq"] not in undone):
                 amount = Decimal(data["amount"])
-            elif kind == "payment_reversed":
-                amount = -paid[data["payment_seq"]]
             if amount is not None and money and in_cohort:
                 recovered += amount
             for figures in groups:
@@ -267,7 +354,7 @@ def reference(
                     figures.citations.update({reason["rule"] for reason in data["reasons"]})
                 elif kind == "promise_made":
                     figures.promises += 1
-                elif kind == "promise_resolved":
+                elif kind == "promise_resolved" and stands(chain.entries, position):
                     figures.promises_resolved += 1
                     figures.promises_kept += data["status"] == "kept"
         if in_cohort and money:
@@ -549,3 +636,35 @@ def test_the_kpis_agree_with_a_reference_written_from_the_definitions(
     assert sorted(report.variants) == sorted(variants)
     for name, figures in variants.items():
         agree(figures, report.variants[name])
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases=st.lists(CASE, min_size=1, max_size=3), cut=st.integers(1, 24 * 60))
+def test_what_a_reversal_undid_counts_in_no_window(
+    cases: list[tuple[int, int, str | None, bool, list[tuple[str, int]]]], cut: int
+) -> None:
+    """Two windows back to back: the money of each is never below zero and adds up to the
+    whole's; each promise counts as resolved at most once, in one of them or neither."""
+    story = Story()
+    opened: list[tuple[str, list[tuple[str, int]]]] = []
+    for index, (dpd, delay, variant, terms, steps) in enumerate(
+        sorted(cases, key=lambda case: case[1])
+    ):
+        story.clock.set(max(story.clock.now(), START + delay * DAY))
+        opened.append((story.open(index, dpd, variant, terms), steps))
+    for position in range(max(len(steps) for _, steps in opened)):
+        for case_id, steps in opened:
+            if position < len(steps):
+                story.step(case_id, *steps[position])
+    chains = list(story.engine.store.chains())
+    whole = kpis_from_journal(chains)
+    middle = min(whole.start + timedelta(hours=cut), whole.end - timedelta(hours=1))
+    first = kpis_from_journal(chains, start=whole.start, end=middle).overall
+    second = kpis_from_journal(chains, start=middle, end=whole.end).overall
+    assert first.collected >= 0
+    assert second.collected >= 0
+    assert all(amount >= 0 for amount in (*first.collected_by_day, *second.collected_by_day))
+    assert first.collected + second.collected == whole.overall.collected
+    resolved = first.promises_resolved + second.promises_resolved
+    assert resolved == whole.overall.promises_resolved <= whole.overall.promises
+    assert first.promises_kept + second.promises_kept == whole.overall.promises_kept

@@ -183,7 +183,7 @@ class Ratio:
     Attributes:
         cases: The cases past due at entry (each is one draw of the bootstrap).
         past_due: What they had past due at entry.
-        collected: What they paid in the window (less reversals).
+        collected: What they paid in the window (a payment reversed left out).
         low: The interval's lower end (``None`` without cases).
         high: Its upper end (``None`` without cases).
     """

@@ -22,15 +22,19 @@ roll rates
 right-party contact rate
     Calls and visits that reached the debtor, over calls and visits made.
 promise-kept rate
-    Promises kept in full, over promises resolved in the window.
+    Promises kept in full, over promises resolved in the window (a resolution
+    a reversal re-opened is neither).
 recovery rate
-    What the cases past due at entry paid in the window (payments and
-    settlements, less reversals) over what they had past due at entry.
+    What the cases past due at entry paid in the window (payments not
+    reversed, and settlements) over what they had past due at entry.
 contacts per case, cost per amount collected, contacts denied
     Outbound contacts made, their cost, and contacts compliance denied (by
     channel, and the rules each denial cites).
 denial rate
     Contacts denied over contacts proposed (made or denied), every channel.
+
+A reversal undoes what it undid in every window, also one that ended before
+it was recorded: the figures read the record as known when the report is made.
 
 The table, its notes and the HTML report are written in English or Chinese
 (``locale="zh-CN"``), from one message table (`arrears.report_text`).
@@ -163,7 +167,9 @@ class Kpis:
 
     Amounts are in ``currency`` (the cases' currency; with several, only the
     cases in the most common one count towards the amounts).  ``docs/kpis.md``
-    defines each figure.
+    defines each figure.  What a reversal undid is not counted, whenever the
+    reversal was recorded: a payment reversed is not collected, a promise kept
+    then re-opened is not kept, and the cases' states are corrected by it.
     """
 
     cases: int = 0
@@ -205,7 +211,8 @@ class Kpis:
 
     @property
     def promise_kept_rate(self) -> float | None:
-        """Promises kept in full, over promises resolved."""
+        """Promises kept in full, over promises resolved (resolutions that stand: a kept one a
+        reversal re-opened counts in neither)."""
         return _ratio(self.promises_kept, self.promises_resolved)
 
     @property
@@ -673,7 +680,12 @@ class _Fold:
 
     ``changes`` holds the case's state after its opening and after each entry
     that changed its balance, due date or variant, as the journal rebuilds it
-    (`_states`).  ``events`` holds the entries the KPIs count, in order.
+    (`_states`).  ``events`` holds the entries the KPIs count, in order: a
+    payment reversed and a promise kept that a reversal re-opened stay in it,
+    under a kind `_count` does not count (``reversed``, ``reopened``).
+    ``corrections`` holds what reversals owe again, each part from the moment
+    it came off (the reversed payment, the charges its credit paid, the plan
+    waiver it completed) to the reversal: the case as corrected (`state_at`).
     """
 
     opened: datetime
@@ -683,15 +695,28 @@ class _Fold:
     changes: list[tuple[datetime, _State]] = field(default_factory=list)
     # (kind, moment, data): contacts, denials, promises; money as (kind, moment, amount)
     events: list[tuple[str, datetime, Any]] = field(default_factory=list)
+    # (came off, reversal recorded, owed again by component)
+    corrections: list[tuple[datetime, datetime, dict[str, Decimal]]] = field(default_factory=list)
 
     def state_at(self, at: datetime) -> _State:
-        """The case at *at*: its opening, changed by every later entry recorded before *at*."""
+        """The case at *at* as corrected: its opening, changed by every later entry recorded
+        before *at*, and by every reversal recorded later of a payment recorded before *at*
+        (what the payment paid owed again, as the reversal restores it)."""
         state = self.changes[0][1]
         for moment, later in self.changes[1:]:
             if moment >= at:
                 break
             state = later
-        return state
+        owed: dict[str, Decimal] = {}
+        for came_off, undone, amounts in self.corrections:
+            if came_off < at <= undone:
+                for name, amount in amounts.items():
+                    owed[name] = owed.get(name, Decimal(0)) + amount
+        if not owed:
+            return state
+        balance = state.balance
+        update = {name: getattr(balance, name) + amount for name, amount in owed.items()}
+        return _State(balance.model_copy(update=update), state.due, state.variant)
 
     def days_past_due(self, state: _State, at: datetime) -> int:
         """`Case.days_past_due` of the case in *state* at *at* (the debtor's calendar)."""
@@ -759,8 +784,90 @@ def _states(entries: Iterable[JournalEntry]) -> Iterator[tuple[JournalEntry, _Da
         yield entry, data, case
 
 
-#: Kinds counted as contacts, denials and promises (read after the case is folded).
-_COUNTED: Final = frozenset({"interaction", "contact_denied", "promise_made", "promise_resolved"})
+#: Kinds counted as contacts, denials and promises made (read after the case is folded).
+_COUNTED: Final = frozenset({"interaction", "contact_denied", "promise_made"})
+
+
+def _amounts(parts: Mapping[str, str]) -> dict[str, Decimal]:
+    """Amounts by component, as an entry's data writes them."""
+    return {name: Decimal(value) for name, value in parts.items()}
+
+
+@dataclass
+class _Undoing:
+    """What a case's reversals may undo, gathered while its chain is folded."""
+
+    # by seq: (moment, applied by component, credit left, index in the fold's events)
+    payments: dict[int, tuple[datetime, dict[str, Decimal], Decimal, int]] = field(
+        default_factory=dict
+    )
+    # credit_applied entries, in order: (seq, moment, applied by component)
+    credit_used: list[tuple[int, datetime, dict[str, Decimal]]] = field(default_factory=list)
+    # plan_resolved entries, in order: (seq, moment, plan id, waived by component)
+    plans: list[tuple[int, datetime, str, dict[str, Decimal]]] = field(default_factory=list)
+    # promise_resolved and plan_resolved entries by seq: (moment, index in events or -1)
+    resolutions: dict[int, tuple[datetime, int]] = field(default_factory=dict)
+    # by promise id: the index in events of its kept resolution that stands
+    kept: dict[str, int] = field(default_factory=dict)
+
+    def reverse(self, fold: _Fold, at: datetime, data: Mapping[str, Any]) -> None:
+        """A ``payment_reversed`` entry: the payment not collected, the promise it kept not
+        kept, and each part it owes again owed from the moment it came off."""
+        payment = self.payments.get(data["payment_seq"])
+        if payment is not None:
+            paid_at, applied, left, index = payment
+            fold.events[index] = ("reversed", paid_at, fold.events[index][2])
+            parts: list[tuple[datetime, dict[str, Decimal]]] = [(paid_at, applied)]
+            # the credit it left that later charges used, latest first, as the reversal
+            # restores it
+            spent = left - Decimal(data["credit"])
+            for seq, used_at, used in reversed(self.credit_used):
+                if spent <= 0 or seq < data["payment_seq"]:
+                    break
+                part: dict[str, Decimal] = {}
+                for name, value in used.items():
+                    part[name] = min(value, spent)
+                    spent -= part[name]
+                parts.append((used_at, part))
+            plan = data.get("plan")
+            if plan is not None and plan["status"] == "active":
+                parts.extend(
+                    (resolved_at, waived)
+                    for seq, resolved_at, plan_id, waived in self.plans
+                    if seq > data["payment_seq"] and plan_id == plan["id"]
+                )
+                self.forget_plan(plan["id"])
+            fold.corrections.extend(
+                (came_off, at, amounts) for came_off, amounts in parts if came_off < at
+            )
+        promise = data.get("promise")
+        if promise is not None and promise["status"] != "kept":
+            self.undo_kept(fold, self.kept.pop(promise["id"], -1))
+
+    def reopen(self, fold: _Fold, at: datetime, data: Mapping[str, Any]) -> None:
+        """An ``agreement_reopened`` entry: the promise it names not kept, a completed
+        reduction's waiver owed from the moment the plan completed."""
+        resolved_at, index = self.resolutions.get(data["resolved_seq"], (at, -1))
+        if data["agreement"] == "promise":
+            self.undo_kept(fold, index)
+            if index >= 0 and self.kept.get(data["id"]) == index:
+                del self.kept[data["id"]]
+        else:
+            self.forget_plan(data["id"])
+        restored = _amounts(data["restored"])
+        if restored and resolved_at < at:
+            fold.corrections.append((resolved_at, at, restored))
+
+    def forget_plan(self, plan_id: str) -> None:
+        """The plan is active again: the waivers of its completions so far are owed already."""
+        self.plans = [plan for plan in self.plans if plan[2] != plan_id]
+
+    @staticmethod
+    def undo_kept(fold: _Fold, index: int) -> None:
+        """The promise resolution at *index* in *fold*'s events no longer stands."""
+        if index >= 0 and fold.events[index][0] == "promise_resolved":
+            _kind, resolved_at, data = fold.events[index]
+            fold.events[index] = ("reopened", resolved_at, data)
 
 
 def _fold(entries: Iterable[JournalEntry]) -> _Fold | None:
@@ -770,7 +877,7 @@ def _fold(entries: Iterable[JournalEntry]) -> _Fold | None:
         The fold, or ``None`` for a chain without ``opened``.
     """
     fold: _Fold | None = None
-    paid: dict[int, Decimal] = {}  # the amount of each payment, by its seq
+    undoing = _Undoing()
     last: _State | None = None
     for entry, data, case in _states(entries):
         kind, at = entry.kind, entry.at
@@ -795,16 +902,30 @@ def _fold(entries: Iterable[JournalEntry]) -> _Fold | None:
         if kind in _COUNTED:
             fold.events.append((kind, at, data.parsed()))
         elif kind == "payment":
-            amount = Decimal(data["amount"])
-            paid[entry.seq] = amount
-            fold.events.append(("money", at, amount))
+            undoing.payments[entry.seq] = (
+                at,
+                _amounts(data["applied"]),
+                Decimal(data["credit"]),
+                len(fold.events),
+            )
+            fold.events.append(("money", at, Decimal(data["amount"])))
         elif kind == "settlement":
             fold.events.append(("money", at, Decimal(data["amount"])))
+        elif kind == "credit_applied":
+            undoing.credit_used.append((entry.seq, at, _amounts(data["applied"])))
+        elif kind == "promise_resolved":
+            index = len(fold.events)
+            undoing.resolutions[entry.seq] = (at, index)
+            if data["status"] == "kept":
+                undoing.kept[data["promise_id"]] = index
+            fold.events.append((kind, at, data.parsed()))
+        elif kind == "plan_resolved":
+            undoing.resolutions[entry.seq] = (at, -1)
+            undoing.plans.append((entry.seq, at, data["plan_id"], _amounts(data["waived"])))
         elif kind == "payment_reversed":
-            # What the reversed payment brought in, not what undoing it owes again
-            # (which includes a reduction plan's waiver it had completed).
-            amount = paid.get(data["payment_seq"], Decimal(data["amount"]))
-            fold.events.append(("money", at, -amount))
+            undoing.reverse(fold, at, data)
+        elif kind == "agreement_reopened":
+            undoing.reopen(fold, at, data)
     return fold
 
 
@@ -971,8 +1092,8 @@ def _count(
     """Add one case's money, contacts, denials and promises in ``[begin, finish)`` to its groups.
 
     Returns:
-        What the case paid in the window (less reversals), counted in the recovery rate when
-        it is in the cohort.
+        What the case paid in the window (a payment reversed, whenever, left out), counted
+        in the recovery rate when it is in the cohort.
     """
     recovered = Decimal(0)
     for kind, at, data in fold.events:

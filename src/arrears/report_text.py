@@ -206,7 +206,7 @@ EN: Final = ReportText(
     note_rolls_partial=", the partial one shown below only.",
     note_rolls_end=".",
     note_recovery="Recovery rate: collected from the cases past due at entry (payments and "
-    "settlements, less reversals) over their amount past due at entry.",
+    "settlements; a payment reversed is not counted) over their amount past due at entry.",
     note_denied="Contacts denied: every contact compliance refused, the agents' calls and "
     "visits and the automated messages alike; a denial citing several rules counts under "
     "each rule ({several} cite more than one).",
@@ -344,7 +344,7 @@ ZH_CN: Final = ReportText(
     "或更差逾期阶段的比例（M0→M1+ 即入催率）；按 {pooled} 个完整的 30 天周期合并计算",
     note_rolls_partial="，不完整周期只在下方分周期表中列出。",
     note_rolls_end="。",
-    note_recovery="回款率（贷款回收率）：期初逾期案件在窗口内的回款（还款与和解金额，扣除冲正）"
+    note_recovery="回款率（贷款回收率）：期初逾期案件在窗口内的回款（还款与和解金额；已冲正的还款不计）"
     "除以这些案件的期初逾期金额。",
     note_denied="合规拒绝的联系：合规规则拒绝的每一次联系，包括催收员的电话和上门，也包括自动发送的消息；"
     "一次拒绝引用多条规则时，在每条规则下各计一次（其中 {several} 次拒绝引用了多条规则）。",
