@@ -231,6 +231,38 @@ class TestWhatStaysClosed:
     @pytest.mark.xfail(
         strict=True,
         reason=(
+            "the fallback of _cure_lost undoes any transition a later payment caused, "
+            "promise_kept too: a payment made before the promise is reversed, the "
+            "promise a later payment kept stays kept, yet the case goes back to "
+            "'promise', where no review of an open promise will ever move it (and "
+            "verify rejects the entry)"
+        ),
+    )
+    def test_a_payment_before_a_promise_a_later_payment_kept(self) -> None:
+        """1,000 paid in ``phone``; then a promise of 3,000, kept by a payment of 3,000
+        (``promise_kept`` to ``notified``, arrears still owed).  The 1,000 bounces: it
+        never counted towards the promise, which stays kept, so the case stays in
+        ``notified`` owing 1,000 more, and the chain verifies."""
+        engine, clock = engine_at()
+        case_id = engine.open_case(loan(stage="phone")).id
+        engine.record_payment(case_id, cny("1000.00"), reference="PRE")
+        day(clock, 0, 1)
+        engine.record_promise(case_id, cny("3000.00"), date(2027, 1, 25))
+        day(clock, 0, 2)
+        engine.record_payment(case_id, cny("3000.00"), reference="KEEP")
+        assert engine.case(case_id).stage == "notified"
+        day(clock, 0, 3)
+        engine.reverse_payment(case_id, "PRE")
+        case = engine.case(case_id)
+        assert case.promise is not None
+        assert case.promise.status == "kept"
+        assert case.arrears == cny("9530.00")
+        assert case.stage == "notified"
+        assert engine.verify() == []
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason=(
             "the same on a promise over two loans: loan 1 cured by its share, the "
             "promise kept by a payment on loan 2; reversing loan 1's first payment "
             "re-opens the promise on both, loan 2 goes back to 'promise', loan 1 stays "
