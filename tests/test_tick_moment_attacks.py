@@ -12,7 +12,7 @@ wrong.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -214,3 +214,41 @@ def test_an_entry_recorded_while_the_message_is_sent(tmp_path: Path) -> None:
     assert report.errors == []
     sent = [e for e in engine.history("L-1") if e.kind == "interaction" and "key" in e.data]
     assert [e.data["outcome"] for e in sent] == ["delivered"]
+
+
+def test_a_batch_moved_across_a_midnight_that_does_not_exist(tmp_path: Path) -> None:
+    """Santiago springs forward at midnight (00:00 on 6 September 2026 is 01:00).  A
+    retry at 23:58 on the 5th is reviewed at 01:01 on the 6th (an entry on the debtor's
+    other loan): one SMS a day to the debtor, none at night, the chains verify."""
+    santiago = ZoneInfo("America/Santiago")
+
+    def at(day: int, hour: int, minute: int = 0) -> datetime:
+        return datetime(2026, 9, day, hour, minute, tzinfo=santiago)
+
+    def santiago_loan(number: int, debtor: str = "D-1") -> dict[str, Any]:
+        data = sms_loan(number, debtor)
+        data["debtor"] = {**data["debtor"], "timezone": "America/Santiago"}
+        return data
+
+    path = tmp_path / "policy.yaml"
+    path.write_text(LIMITED_POLICY, encoding="utf-8")
+    clock = Clock(at(5, 9, 30))
+    sms = Timed(clock)
+    engine = Engine(policy=load_policy(path), channels=[sms], clock=clock)
+    engine.open_cases([santiago_loan(1), santiago_loan(2)], at=at(4, 12))
+    engine.tick(at(5, 9, 30))
+    clock.at = datetime(2026, 9, 6, 4, 1, tzinfo=UTC)  # 01:01 on the 6th
+    engine.record_interaction("L-2", "call", "no_answer")
+    clock.at = late = datetime(2026, 9, 6, 3, 58, tzinfo=UTC)  # 23:58 on the 5th
+    engine.store.schedule("L-1", at(5, 23, 55))
+    assert engine.tick(late).errors == []
+    assert [e.at for e in engine.history("L-1")][-1] == clock.at + timedelta(minutes=3)
+    for hour in (8, 9, 10, 11):
+        clock.at = at(6, hour, 30)
+        engine.tick(at(6, hour, 30))
+    local_times = [moment.astimezone(santiago) for _, moment in sms.handed]
+    days = [moment.date() for moment in local_times]
+    assert days == sorted(set(days))
+    assert len(days) == 2
+    assert all(8 <= moment.hour < 22 for moment in local_times)
+    assert engine.verify() == []
