@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from _postgres import contract_store
 from arrears import Engine, MemoryStore
 from arrears.channels import OutboundMessage, RecordingChannel, SendResult
 from arrears.policy import load_policy
@@ -56,13 +57,17 @@ def local(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 10, day, hour, minute, tzinfo=SHANGHAI)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def rig(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Engine, Timed, Clock]]:
     """One SMS a day to each debtor (CN: none 22:00-08:00); D-1 owes loans 1 and 2,
     D-2 loan 9.  The clock reads 07:57 in Shanghai on 14 October."""
     path = tmp_path / "policy.yaml"
     path.write_text(LIMITED_POLICY, encoding="utf-8")
-    store: Any = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "t.db")
+    store: Any = MemoryStore()
+    if request.param == "sqlite":
+        store = SQLiteStore(tmp_path / "t.db")
+    elif request.param == "postgres":
+        store = contract_store(tmp_path)  # skipped without ARREARS_TEST_POSTGRES
     clock = Clock(local(14, 7, 57))
     sms = Timed(clock)
     made = Engine(policy=load_policy(path), store=store, channels=[sms], clock=clock)
@@ -70,7 +75,7 @@ def rig(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Engine
     for case_id in ("L-1", "L-2", "L-9"):
         store.schedule(case_id, local(20, 9, 30))
     yield made, sms, clock
-    if isinstance(store, SQLiteStore):
+    if not isinstance(store, MemoryStore):
         store.close()
 
 
