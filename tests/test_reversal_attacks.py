@@ -21,6 +21,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+import test_plans as plans
 from arrears import (
     Actor,
     ApprovalLimits,
@@ -32,6 +33,7 @@ from arrears import (
 )
 from arrears.events import replay
 from arrears.journal import seal
+from arrears.plans import RepaymentPlan, instalment_schedule
 from test_payments import START, cny, loan
 
 SUPERVISOR = Actor("sup-1", frozenset({"supervisor"}))
@@ -258,6 +260,38 @@ class TestWhatStaysClosed:
         assert case.promise.status == "kept"
         assert case.arrears == cny("9530.00")
         assert case.stage == "notified"
+        assert engine.verify() == []
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason=(
+            "the same with a plan: a payment made before the plan bounces after the "
+            "plan completed; the plan stays completed, yet the case goes back to "
+            "'repayment_plan', where only an active plan is reviewed (and verify "
+            "rejects the entry)"
+        ),
+    )
+    def test_a_payment_before_a_plan_later_payments_completed(self) -> None:
+        """1,000 paid in ``phone``, then a plan of the 11,000 left, paid in two
+        instalments (``plan_completed``: resolved).  The 1,000 bounces: the plan stands
+        completed, so the case does not go back to ``repayment_plan``."""
+        clock = SettableClock(plans.START)
+        engine = Engine(clock=clock)
+        case_id = engine.open_case(plans.loan()).id
+        engine.record_payment(case_id, cny("1000.00"), reference="PRE")
+        parts = instalment_schedule(cny("11000.00"), date(2027, 1, 31), count=2)
+        plan = RepaymentPlan(
+            id="PLAN-1", kind="extension", instalments=parts, required_documents=()
+        )
+        for part in engine.start_plan(case_id, plan, actor=plans.AGENT).instalments:
+            plans.pay_on(engine, clock, case_id, part.due, part.amount)
+        assert engine.case(case_id).stage == "resolved"
+        clock.set(plans.shanghai(date(2027, 4, 1)))
+        engine.reverse_payment(case_id, "PRE")
+        case = engine.case(case_id)
+        assert case.plan is not None
+        assert case.plan.status == "completed"
+        assert case.stage != "repayment_plan"
         assert engine.verify() == []
 
     @pytest.mark.xfail(
