@@ -589,7 +589,7 @@ class TestForgedExport:
             {**real.data, "stage": {"from": "resolved", "to": LEGAL[1]}},
         )
         (problem,) = refused(export(clean))
-        assert "moves the case back to 'legal.litigation'" in problem.detail
+        assert "moves the case from 'resolved' to 'legal.litigation'" in problem.detail
 
     def test_a_reopening_that_moves_the_stage_elsewhere_or_names_no_resolution(self) -> None:
         """An ``agreement_reopened`` (a promise over two loans, kept, then a payment towards

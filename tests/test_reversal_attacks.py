@@ -6,8 +6,7 @@ completed open again, or arrears owed beyond the credit).  Each test tries one w
 break it: a transition between the payment reversed and the close, a forged
 ``payment_reversed``, credit left by a payment after the close, a promise kept apart
 from the cure, a close by a waiver, two reversals in either order, a reversal then a
-new payment, and random sequences of payments and reversals.  A test marked
-``xfail(strict=True)`` shows a defect still open: its reason says what goes wrong.
+new payment, and random sequences of payments and reversals.
 """
 
 from __future__ import annotations
@@ -68,16 +67,6 @@ def cured_after_an_escalation(engine: Engine, clock: SettableClock) -> str:
 
 
 class TestVerify:
-    @pytest.mark.xfail(
-        strict=True,
-        raises=(AssertionError, JournalCorrupted),
-        reason=(
-            "workflow._reversal_problem still checks the stage against the first "
-            "transition after the payment reversed (the escalation from 'sms'), not "
-            "against the later close that _cure_lost took the case back from ('phone'): "
-            "the engine's own reversal is reported forbidden and replay raises"
-        ),
-    )
     def test_a_transition_between_the_payment_and_the_later_cure(self) -> None:
         """Monday's 1,000 in ``sms``, an escalation to ``phone``, Tuesday's 12,000 cures;
         Monday's bounces: back to ``phone`` (where the cure started), and the chain the
@@ -89,14 +78,6 @@ class TestVerify:
         assert engine.verify() == []
         assert engine.replay(case_id) == engine.case(case_id)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason=(
-            "a forged payment_reversed taking the case from 'resolved' to 'sms' (the "
-            "escalation's source, not where the cure started) passes verify: the rule "
-            "reads the first transition after the payment, whatever caused it"
-        ),
-    )
     def test_a_forged_reversal_to_the_stage_before_an_escalation(self) -> None:
         """The same chain, and a ``payment_reversed`` sealed as a forger who can hash
         would, moving the case back to ``sms``: refused."""
@@ -118,14 +99,6 @@ class TestVerify:
         with pytest.raises(JournalCorrupted):
             replay(chain, None, check=engine.workflow.entry_problem)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason=(
-            "a forged payment_reversed of a payment that caused no transition at all may "
-            "undo a later escalation: verify only compares with the first transition "
-            "after the payment, not one the payment (or a close it took part in) caused"
-        ),
-    )
     def test_a_forged_reversal_undoing_an_escalation_no_payment_caused(self) -> None:
         """1,000 paid in ``sms``, escalated to ``phone``; nothing closed.  A forged
         reversal moving the case back to ``sms`` is refused."""
@@ -152,15 +125,6 @@ class TestVerify:
 
 
 class TestWhatStaysClosed:
-    @pytest.mark.xfail(
-        strict=True,
-        reason=(
-            "_cure_lost looks only at payments after the one reversed and weighs what "
-            "the reversal restores against the credit, not the arrears already owed: a "
-            "payment after the cure whose credit covered an earlier reversal is "
-            "reversed, and the case stays resolved owing 1,000 with no credit"
-        ),
-    )
     def test_reversing_credit_that_covered_an_earlier_reversal(self) -> None:
         """Monday 1,000; Tuesday 11,530 cures exactly; Wednesday 1,000 more (credit).
         Monday's bounces (the credit covers it: resolved), then Wednesday's: the case
@@ -201,14 +165,6 @@ class TestWhatStaysClosed:
         )
         assert engine.verify() == []
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason=(
-            "_cure_lost returns stage_back of the promise's resolution even when that "
-            "is None (no transition followed it) and never reaches the arrears check: "
-            "the case stays resolved with its promise open and 1,000 owed"
-        ),
-    )
     def test_a_promise_kept_apart_from_the_cure(self) -> None:
         """A promise of 3,000 in ``pre_due`` (no ``promise`` edge from there): 1,000 and
         2,000 keep it, 9,530 more cures the case.  The 1,000 bounces: the promise is open
@@ -230,16 +186,6 @@ class TestWhatStaysClosed:
         assert case.arrears == cny("1000.00")
         assert case.stage == "pre_due"
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason=(
-            "the fallback of _cure_lost undoes any transition a later payment caused, "
-            "promise_kept too: a payment made before the promise is reversed, the "
-            "promise a later payment kept stays kept, yet the case goes back to "
-            "'promise', where no review of an open promise will ever move it (and "
-            "verify rejects the entry)"
-        ),
-    )
     def test_a_payment_before_a_promise_a_later_payment_kept(self) -> None:
         """1,000 paid in ``phone``; then a promise of 3,000, kept by a payment of 3,000
         (``promise_kept`` to ``notified``, arrears still owed).  The 1,000 bounces: it
@@ -262,15 +208,6 @@ class TestWhatStaysClosed:
         assert case.stage == "notified"
         assert engine.verify() == []
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason=(
-            "the same with a plan: a payment made before the plan bounces after the "
-            "plan completed; the plan stays completed, yet the case goes back to "
-            "'repayment_plan', where only an active plan is reviewed (and verify "
-            "rejects the entry)"
-        ),
-    )
     def test_a_payment_before_a_plan_later_payments_completed(self) -> None:
         """1,000 paid in ``phone``, then a plan of the 11,000 left, paid in two
         instalments (``plan_completed``: resolved).  The 1,000 bounces: the plan stands
@@ -294,15 +231,6 @@ class TestWhatStaysClosed:
         assert case.stage != "repayment_plan"
         assert engine.verify() == []
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason=(
-            "the same on a promise over two loans: loan 1 cured by its share, the "
-            "promise kept by a payment on loan 2; reversing loan 1's first payment "
-            "re-opens the promise on both, loan 2 goes back to 'promise', loan 1 stays "
-            "resolved owing 500"
-        ),
-    )
     def test_a_promise_over_two_loans_kept_on_the_other(self) -> None:
         engine, clock = engine_at()
         debtor = {"id": "D-1", "timezone": "Asia/Shanghai", "locale": "zh-CN"}
@@ -323,14 +251,6 @@ class TestWhatStaysClosed:
         assert case.arrears == cny("500.00")
         assert case.stage != "resolved"
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason=(
-            "a close by a waiver is not looked for (only later payments): the case a "
-            "waiver of the rest cured stays resolved owing the 1,000 that bounced "
-            "(outside the change's wording, the same harm)"
-        ),
-    )
     def test_a_case_a_waiver_of_the_rest_cured(self) -> None:
         engine, clock = engine_at()
         case_id = engine.open_case(loan(stage="phone")).id
@@ -452,9 +372,6 @@ def test_payments_and_reversals_verify(
     run_ops(ops, stage, not_due, escalate=False)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="as test_a_transition_between_the_payment_and_the_later_cure"
-)
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ops=OPS, stage=st.sampled_from(["notified", "sms"]))
 @example(ops=[("pay", 1153000), ("pay", 100000), ("reverse", 0)], stage="notified")
@@ -463,7 +380,6 @@ def test_payments_reversals_and_escalations_verify(ops: list[tuple[str, int]], s
     run_ops(ops, stage, "0", escalate=True)
 
 
-@pytest.mark.xfail(strict=True, reason="as test_reversing_credit_that_covered_an_earlier_reversal")
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ops=OPS, stage=st.sampled_from(["notified", "sms", "phone"]))
 @example(

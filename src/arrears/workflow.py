@@ -864,14 +864,35 @@ def _reversal_problem(
 ) -> str | None:
     """What is wrong with the stage a ``payment_reversed`` entry moves the case to, if anything.
 
-    A reversal takes the case back from where it stands to where the reversed
-    payment's first transition started; any other move is a way around the
-    workflow's guards.
+    A reversal takes the case back where undoing the payment takes it, worked
+    out from the chain before it as the engine works it out
+    (`arrears.operations.payments.reversal`: from the transitions the payment
+    caused, or from a later close that no longer stands); any other move is a
+    way around the workflow's guards.
     """
+    from .operations.payments import reversal  # the engine's own reading of the chain
+
     seq = entry.data.get("payment_seq")
     if not isinstance(seq, int) or not 0 <= seq < entry.seq or entries[seq].kind != "payment":
         return f"a reversal names payment seq {seq!r}, which is not a payment before it"
-    return _back_problem(case, entries, entry, seq, "the payment")
+    try:
+        expected = reversal(case, entries[: entry.seq], entries[seq]).get("stage")
+    except (KeyError, TypeError, ValueError, ArithmeticError):
+        expected = None  # a chain the engine could not have written: no move stands
+    stage = entry.data["stage"]
+    if stage != expected:
+        return (
+            f"a reversal moves the case {_move(stage)}, but undoing the payment "
+            f"moves it {_move(expected)}"
+        )
+    return None
+
+
+def _move(stage: Any) -> str:
+    """A reversal's ``stage`` as a problem names it: ``from 'a' to 'b'``, or ``nowhere``."""
+    if isinstance(stage, Mapping):
+        return f"from {stage.get('from')!r} to {stage.get('to')!r}"
+    return "nowhere"
 
 
 #: What an ``agreement_reopened`` entry may re-open: the kind of the entry that closed

@@ -32,7 +32,16 @@ from .agreements import after_payment, payment_shares
 from .charges import accrue_due
 from .joint import reopen, reopened_elsewhere
 from .results import PaymentResult, Reversal, Waiver
-from .stages import CLOSED_BY_PAYMENT, cure, fire, react, record_then_fire, stage_back
+from .stages import (
+    CAUSED_WITH,
+    CLOSED_BY_PAYMENT,
+    caused_at_once,
+    cure,
+    fire,
+    react,
+    record_then_fire,
+    stage_back,
+)
 
 _log = get_logger("arrears")
 
@@ -424,47 +433,76 @@ def reversal(case: Case, history: Sequence[JournalEntry], payment: JournalEntry)
     out["restored"] = {name: str(value) for name, value in restored.items()}
     stage = stage_back(case.stage, later, payment.at)
     if stage is None:
-        stage = _cure_lost(case, later, out, sum(restored.values(), Decimal(0)) + taken)
+        owed = case.arrears.amount + sum(restored.values(), Decimal(0))
+        stage = _close_lost(case, history, out, payment, owed > case.balance.credit - taken)
     if stage is not None:
         out["stage"] = stage
     return out
 
 
-def _cure_lost(
-    case: Case, later: Sequence[JournalEntry], out: Mapping[str, Any], owed: Decimal
+def _close_lost(
+    case: Case,
+    history: Sequence[JournalEntry],
+    out: Mapping[str, Any],
+    payment: JournalEntry,
+    owing: bool,
 ) -> dict[str, str] | None:
-    """Where the case goes back to when the payment undone did not close it itself, but a
-    later one did and the close no longer stands (`stage_back` of that later moment).
+    """Where the case goes back to when another entry than the payment undone closed it
+    (a later payment, an earlier one, a waiver) and that close no longer stands.
 
-    The promise kept or the plan completed this reversal re-opens: back from the
-    transitions its resolution caused.  Otherwise, when what the case owes again is more
-    than the credit it keeps (*owed*: what the reversal restores, and the credit it takes
-    back): back from those of the latest payment since that closed it.  A case that has moved on by
-    another transition since stays where it is.
+    The close is the last group of transitions in the chain (`stage_back`): those one
+    entry caused at once, the case standing where they took it.  Each stands or falls
+    on its own condition: a ``cure`` on the case owing nothing beyond its credit after
+    the reversal (*owing*: it does), ``promise_kept`` on the promise staying kept, and
+    ``plan_completed`` on the plan staying completed (this reversal re-opens them, or
+    not: *out*).  From the first that falls, the case goes back to where it started;
+    when all stand, or the last transition is not such a close, it stays.
     """
-    for kind, closed in (("plan", PlanStatus.COMPLETED), ("promise", PromiseStatus.KEPT)):
-        held, after = getattr(case, kind), out.get(kind)
-        if held is None or after is None or held.status != closed:
-            continue
-        if after["status"] == str(closed):
-            continue
-        for index in range(len(later) - 1, -1, -1):
-            entry = later[index]
-            if (
-                entry.kind == f"{kind}_resolved"
-                and entry.data[f"{kind}_id"] == held.id
-                and entry.data["status"] == str(closed)
-            ):
-                return stage_back(case.stage, later[index + 1 :], entry.at)
-    if owed <= case.balance.credit:
-        return None
-    for index in range(len(later) - 1, -1, -1):
-        entry = later[index]
-        if entry.kind == "payment":
-            stage = stage_back(case.stage, later[index + 1 :], entry.at)
-            if stage is not None:
-                return stage
+    cause = _last_close(history)
+    if cause is None or cause.seq == payment.seq:
+        return None  # no close to undo, or the payment's own (`stage_back` judged it)
+    caused = caused_at_once(history[cause.seq + 1 :], cause.at)
+    reopened = {
+        "promise_kept": _reopens(case.promise, out.get("promise"), PromiseStatus.KEPT),
+        "plan_completed": _reopens(case.plan, out.get("plan"), PlanStatus.COMPLETED),
+        "cure": owing,
+    }
+    for transition in caused:
+        if reopened.get(transition.data["trigger"], False):
+            return stage_back(case.stage, history[cause.seq + 1 :], cause.at, transition)
     return None
+
+
+def _last_close(history: Sequence[JournalEntry]) -> JournalEntry | None:
+    """The entry whose transitions at once (`caused_at_once`) were the chain's last ones:
+    the entry before the last run of entries at one moment that are those transitions
+    and the entries they come with; ``None`` when the last transition is not one."""
+    index = len(history) - 1
+    while index >= 0 and history[index].kind != "transition":
+        index -= 1
+    if index < 0 or history[index].data.get("trigger") not in CLOSED_BY_PAYMENT:
+        return None
+    at = history[index].at
+    while index > 0 and history[index - 1].at == at and _comes_with(history[index - 1]):
+        index -= 1
+    return history[index - 1] if index > 0 and history[index - 1].at == at else None
+
+
+def _comes_with(entry: JournalEntry) -> bool:
+    """Whether *entry* may be part of what another entry caused at once (`caused_at_once`)."""
+    if entry.kind in ("transition", "refusal"):
+        return entry.data.get("trigger") in CLOSED_BY_PAYMENT
+    return entry.kind in CAUSED_WITH
+
+
+def _reopens(held: Any, after: Mapping[str, Any] | None, closed: str) -> bool:
+    """Whether the reversal re-opens the promise or plan *held* (closed with *closed*)."""
+    return (
+        held is not None
+        and after is not None
+        and held.status == closed
+        and after["status"] != str(closed)
+    )
 
 
 def _agreed(history: Sequence[JournalEntry], kind: str, key: str, agreement_id: str) -> int:

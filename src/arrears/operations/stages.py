@@ -22,7 +22,7 @@ _log = get_logger("arrears")
 #: Transitions a payment may cause at once, which its reversal re-opens.
 CLOSED_BY_PAYMENT: Final = frozenset({"cure", "promise_kept", "plan_completed"})
 #: Entries a payment may cause at once besides those transitions (and their refusals).
-_CAUSED_WITH: Final = frozenset({"promise_resolved", "plan_resolved", "credit_applied"})
+CAUSED_WITH: Final = frozenset({"promise_resolved", "plan_resolved", "credit_applied"})
 
 #: The system's roles as journaled (a tuple: encoded as a list, never changed in place).
 _SYSTEM_ROLES = tuple(sorted(SYSTEM.roles))
@@ -230,17 +230,24 @@ def caused_at_once(later: Sequence[JournalEntry], at: datetime) -> list[JournalE
                 break
             if entry.kind == "transition":
                 caused.append(entry)
-        elif entry.kind not in _CAUSED_WITH:
+        elif entry.kind not in CAUSED_WITH:
             break
     return caused
 
 
-def stage_back(stage: str, later: Sequence[JournalEntry], at: datetime) -> dict[str, str] | None:
+def stage_back(
+    stage: str,
+    later: Sequence[JournalEntry],
+    at: datetime,
+    since: JournalEntry | None = None,
+) -> dict[str, str] | None:
     """Where undoing a payment (or a promise kept, a plan completed) recorded at *at* takes
     a case standing in *stage*: ``{"from", "to"}`` back to the stage before the transitions
-    it caused at once (`caused_at_once`), or ``None`` when it caused none, or the case has
-    moved by another transition since."""
+    it caused at once (`caused_at_once`; from *since*, one of them, when given), or
+    ``None`` when it caused none, or the case has moved by another transition since."""
     caused = caused_at_once(later, at)
+    if since is not None:
+        caused = [entry for entry in caused if entry.seq >= since.seq]
     if not caused:
         return None
     last = caused[-1]
