@@ -52,6 +52,7 @@ COLUMNS: Final = (
     "payday",
     "jurisdiction",
     "residence",
+    "address",
     "phone",
     "sms",
     "email",
@@ -308,7 +309,7 @@ def _from_flat(values: Mapping[str, Any], number: int) -> tuple[dict[str, Any], 
         if text(column) is None and not any(p.field == column for p in problems):
             problems.append(RowError(number, column, "required"))
     debtor: dict[str, Any] = {"id": text("debtor_id")}
-    for column in ("name", "timezone", "locale", "payday", "jurisdiction", "residence"):
+    for column in ("name", "timezone", "locale", "payday", "jurisdiction", "residence", "address"):
         value = text(column)
         if value is not None:
             debtor[column] = value

@@ -30,7 +30,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import core_schema
+from pydantic_core import PydanticCustomError, core_schema
 
 from .agreements import Accrual, AgreementTerms
 from .clock import require_aware
@@ -47,6 +47,7 @@ from .limits import (
 )
 from .money import Money, currency_quantum, minor_units
 from .plans import Promise, RepaymentPlan
+from .residence import residence_of
 from .tasks import Task
 
 __all__ = [
@@ -249,6 +250,11 @@ class Debtor(BaseModel):
             (`effective_jurisdiction`): the laws place the consumer where they
             live (12 CFR 1006.6(b)(1)(i), "the consumer's location"; 209 CMR
             18.01, persons "within the Commonwealth").
+
+    The input may also give ``address``, the debtor's postal address, and no
+    ``residence``: the residence is then read from it (`arrears.residence.residence_of`:
+    the state, nation or province, else the country, else ``None``).  The
+    address itself is not kept: only the code is.  A ``residence`` given wins.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
@@ -260,6 +266,30 @@ class Debtor(BaseModel):
     payday: str | None = Field(default=None, max_length=200)
     jurisdiction: str | None = None
     residence: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _residence_from_address(cls, data: Any) -> Any:
+        # An input field only: the address is read for the code and dropped.
+        if type(data) is not dict or "address" not in data:
+            return data
+        data = dict(data)
+        address = data.pop("address")
+        if address is None:
+            return data
+        if not isinstance(address, str):
+            raise ValueError(
+                f"address: got {type(address).__name__}, expected text: the debtor's postal address"
+            )
+        if len(address) > ADDRESS:
+            raise PydanticCustomError(
+                "string_too_long",
+                "address: got {length} characters, expected at most {max_length} characters",
+                {"length": len(address), "max_length": ADDRESS},
+            )
+        if data.get("residence") is None:
+            data["residence"] = residence_of(address)
+        return data
 
     @field_validator("jurisdiction", "residence")
     @classmethod

@@ -760,7 +760,7 @@ def _problem(detail: Mapping[str, Any], prefix: str, hidden: bool) -> tuple[str,
         if expected.startswith(start):
             expected = expected[len(start) :]
     named = _NAMED.match(expected)
-    if kind in ("value_error", "assertion_error") and named is not None:
+    if kind in ("value_error", "assertion_error", "string_too_long") and named is not None:
         name = named.group(1)
         if path and path[-1] == name:  # a field's own check: "payday: got …, expected …"
             expected = named.group(2)

@@ -41,6 +41,9 @@ column                    required  meaning
 ``residence``                       the ISO 3166 code of the debtor's address of
                                     record (``US-MA``): the jurisdiction when
                                     ``jurisdiction`` is empty
+``address``                         the debtor's home address, read for ``residence``
+                                    when that is empty (`arrears.residence.residence_of`)
+                                    and not kept: only the code is
 ``phone``                           the debtor's phone, E.164 (``+8613812345678``):
                                     contact point ``phone`` for calls
 ``sms``                             a number for text messages (contact point ``sms``);
@@ -120,6 +123,7 @@ _PATHS: Final = {
     ("debtor", "payday"): "payday",
     ("debtor", "jurisdiction"): "jurisdiction",
     ("debtor", "residence"): "residence",
+    ("debtor", "address"): "address",
     **{("balance", name): name for name in (*AMOUNTS, "currency")},
     ("student_loan", "account"): "student_loan_account",
 }

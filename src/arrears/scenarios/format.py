@@ -29,7 +29,7 @@ from pydantic import (
 
 from ..case import Channel, HoldKind, Identifier, Outcome, Party, Relationship
 from ..compliance.model import Role
-from ..limits import SHORT_TEXT
+from ..limits import ADDRESS, SHORT_TEXT
 
 __all__ = [
     "ActionExpectation",
@@ -170,6 +170,8 @@ class CaseSpec(_Spec):
             it picks the scenario's ``jurisdictions`` set.
         residence: Where the debtor's address of record is, an ISO 3166 code;
             it stands for *jurisdiction* when that is not given.
+        address: The debtor's postal address, read for *residence* when that is
+            not given (`arrears.residence.residence_of`); not kept.
         currency: ISO 4217 code of the balance.
         balance: The overdue amount (principal), a decimal string.
         due_date: The first missed due date.
@@ -186,6 +188,7 @@ class CaseSpec(_Spec):
     payday: str | None = Field(default=None, min_length=1)
     jurisdiction: str | None = None
     residence: str | None = None
+    address: str | None = Field(default=None, max_length=ADDRESS)
     currency: str
     balance: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
     due_date: date
@@ -206,6 +209,8 @@ class DebtorSpec(_Spec):
         jurisdiction: Where they are, an ISO 3166 code: one for all their cases.
         residence: Where their address of record is, an ISO 3166 code; it stands
             for *jurisdiction* when that is not given.
+        address: Their postal address, read for *residence* when that is not
+            given; not kept.
     """
 
     id: Identifier
@@ -214,10 +219,11 @@ class DebtorSpec(_Spec):
     payday: str | None = Field(default=None, min_length=1)
     jurisdiction: str | None = None
     residence: str | None = None
+    address: str | None = Field(default=None, max_length=ADDRESS)
 
 
 #: The fields of a case that are its debtor's: given in ``debtor:`` when there is one.
-DEBTOR_FIELDS: Final = ("timezone", "locale", "payday", "jurisdiction", "residence")
+DEBTOR_FIELDS: Final = ("timezone", "locale", "payday", "jurisdiction", "residence", "address")
 
 
 # -- events -----------------------------------------------------------------------------

@@ -132,13 +132,16 @@ def _build_case(
     persons = tuple(Person.model_validate(person.model_dump()) for person in spec.persons)
     person = spec if debtor is None else debtor
     with _blame(document, where if debtor is None else ("debtor",), person.model_dump()):
-        owner = Debtor(
-            id=person.id,
-            timezone=person.timezone,
-            locale=person.locale,
-            payday=person.payday,
-            jurisdiction=person.jurisdiction,
-            residence=person.residence,
+        owner = Debtor.model_validate(
+            {
+                "id": person.id,
+                "timezone": person.timezone,
+                "locale": person.locale,
+                "payday": person.payday,
+                "jurisdiction": person.jurisdiction,
+                "residence": person.residence,
+                "address": person.address,
+            }
         )
     with _blame(document, where, spec.model_dump()):
         return Case(
