@@ -30,7 +30,7 @@ from typing import Any
 import psycopg
 import structlog
 
-from arrears import Engine, SettableClock
+from arrears import Engine
 from arrears.channels import OutboundMessage, SendResult
 from arrears.policy import load_policy
 from arrears.stores.postgres import PostgresStore
@@ -87,13 +87,19 @@ def main() -> int:
     def now() -> datetime:
         return args.start + timedelta(seconds=time.time() - args.wall)
 
+    class WallClock:
+        """*START* at *WALL*, running as real time does (every worker's clock agrees)."""
+
+        def now(self) -> datetime:
+            return now()
+
     provider = Provider(args.url, args.schema, args.owner, args.stall_after)
     store = PostgresStore(args.url, schema=args.schema, max_size=2)
     engine = Engine(
         policy=load_policy(args.policy),
         store=store,
         channels=[provider],
-        clock=SettableClock(args.start),
+        clock=WallClock(),
     )
     print("ready", flush=True)
     sys.stdin.readline()

@@ -575,13 +575,14 @@ class TestPerDebtorLimit:
         at 09:30 and reaches loan 2 afterwards.  Judged at 09:30 the SMS of 09:31 would
         not count, and the debtor would get two that day: the batch is reviewed at
         09:31 instead, when the SMS is on file, and loan 2's message is denied."""
-        engine, sms, _ = ticking
+        engine, sms, clock = ticking
         store = engine.store
         for case_id in ("L-2", "L-3", "L-9"):
             store.schedule(case_id, T0 + timedelta(days=5))
         engine.tick(T0 + timedelta(minutes=31))  # the first worker: loan 1 only
         for case_id in ("L-2", "L-3"):
             store.schedule(case_id, T0 + timedelta(minutes=30))
+        clock.set(T0 + timedelta(minutes=32))  # when the second reaches loans 2 and 3
         report = engine.tick(T0 + timedelta(minutes=30))  # the second, later in real time
         assert [message.case_id for message in sms.attempts] == ["L-1"]
         assert (report.sent, report.denied, report.errors) == (0, 2, [])
@@ -596,10 +597,11 @@ class TestPerDebtorLimit:
         """An SMS recorded on loan 9 at 09:35 (another debtor's only loan), a tick that
         began at 09:30: the case is reviewed at 09:35, not refused as an error (its
         chain runs forward in time), and the other batch's cases stay at 09:30."""
-        engine, _, _ = ticking
+        engine, _, clock = ticking
         engine.record_interaction(
             "L-9", "sms", "delivered", contact="m", at=T0 + timedelta(minutes=35)
         )
+        clock.set(T0 + timedelta(minutes=36))  # when the tick reaches it
         report = engine.tick(T0 + timedelta(minutes=30), batch=1)
         assert report.errors == []
         reviewed = {
@@ -638,6 +640,25 @@ class TestPerDebtorLimit:
         )
         engine.tick(T0 + timedelta(minutes=30))
         assert [message.case_id for message in sms.attempts] == ["L-2", "L-9"]
+
+    def test_an_entry_ahead_of_the_clock_holds_its_debtor_back(
+        self, ticking: tuple[Engine, Any, SettableClock]
+    ) -> None:
+        """Another machine, its clock 5 minutes ahead, recorded an SMS on loan 1 at 09:35;
+        here it is 09:30.  Judged at 09:30 the SMS would not count; judged at 09:35 a
+        message would be judged at a moment not yet come.  Loans 2 and 3 are refused,
+        retried an hour later; the other debtor's loan goes at 09:30."""
+        engine, sms, clock = ticking
+        engine.record_interaction(
+            "L-1", "sms", "delivered", contact="m", at=T0 + timedelta(minutes=35)
+        )
+        clock.set(T0 + timedelta(minutes=30))
+        report = engine.tick(T0 + timedelta(minutes=30))
+        assert [message.case_id for message in sms.attempts] == ["L-9"]
+        assert sorted(case_id for case_id, _ in report.errors) == ["L-1", "L-2", "L-3"]
+        assert "ahead of the engine's clock" in report.errors[0][1]
+        assert engine.store.next_review("L-2") == T0 + timedelta(hours=1, minutes=30)
+        assert engine.verify() == []
 
     def test_a_settled_intent_is_counted_once(
         self, ticking: tuple[Engine, Any, SettableClock]

@@ -4,9 +4,7 @@ cases when that is later than its own (`arrears.tick._batch_moment`).
 Each test tries one way to break it: an entry dated a few minutes ahead of the
 clock (accepted up to `arrears.limits.FUTURE_TOLERANCE`), on another debtor's
 loan or the debtor's own, a moved batch followed by one that is not, local
-midnight, and the review that follows a moved one.  A test marked
-``xfail(strict=True)`` shows a defect still open: its reason says what goes
-wrong.
+midnight, and the review that follows a moved one.
 """
 
 from __future__ import annotations
@@ -80,18 +78,12 @@ def rig(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Engine
 
 
 class TestAnEntryAheadOfTheClock:
-    @pytest.mark.xfail(
-        strict=True,
-        reason=(
-            "an entry another machine dated 08:01 (4 minutes ahead of this clock, "
-            "within FUTURE_TOLERANCE) on D-2's loan moves the whole batch, D-1's loan "
-            "too, to 08:01: its SMS is judged allowed and handed over at 07:57, before "
-            "CN contact hours begin (CN-HOURS: 22:00-08:00)"
-        ),
-    )
     def test_another_debtors_entry_does_not_open_the_contact_hours(
         self, rig: tuple[Engine, Timed, Clock]
     ) -> None:
+        """An entry another machine dated 08:01 (4 minutes ahead of this clock) on D-2's
+        loan: D-1's SMS is judged at 07:57 (denied: CN contact hours begin at 08:00), not
+        at 08:01; D-2's loan is held back, retried later."""
         engine, sms, _ = rig
         engine.record_interaction(
             "L-9", "call", "conversation", inbound=True, at=local(14, 8, 1)
@@ -102,17 +94,10 @@ class TestAnEntryAheadOfTheClock:
         early = [(case_id, at) for case_id, at in sms.handed if at < local(14, 8)]
         assert early == []
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason=(
-            "the debtor's own loan with an entry dated 08:01 (within FUTURE_TOLERANCE) "
-            "is reviewed at 08:01 rather than refused: its SMS goes out at 07:57 on "
-            "the clock, before CN contact hours"
-        ),
-    )
     def test_its_own_entry_does_not_open_the_contact_hours(
         self, rig: tuple[Engine, Timed, Clock]
     ) -> None:
+        """The debtor's own loan with an entry dated 08:01: refused, retried later."""
         engine, sms, _ = rig
         engine.record_interaction("L-1", "call", "conversation", inbound=True, at=local(14, 8, 1))
         engine.store.schedule("L-1", local(14, 7, 55))
@@ -128,7 +113,7 @@ class TestWithstood:
         engine, _, clock = rig
         clock.at = local(14, 9, 35)
         engine.record_interaction("L-2", "call", "conversation", inbound=True)
-        clock.at = local(14, 9, 30)
+        clock.at = local(14, 9, 36)  # the tick began at 09:30 and reaches them now
         for case_id in ("L-1", "L-9"):
             engine.store.schedule(case_id, local(14, 9, 30))
         report = engine.tick(local(14, 9, 30), batch=1)
@@ -153,7 +138,7 @@ class TestWithstood:
         engine.tick(local(14, 9, 30))
         clock.at = local(15, 0, 2)
         engine.record_interaction("L-2", "call", "no_answer")
-        clock.at = local(14, 23, 58)
+        clock.at = local(15, 0, 3)  # the tick that began at 23:58 reaches loan 1 now
         engine.store.schedule("L-1", local(14, 23, 55))
         engine.tick(local(14, 23, 58))
         for hour in (8, 9, 10, 11, 12):
@@ -172,7 +157,7 @@ def test_the_tick_report_keeps_the_ticks_moment(rig: tuple[Engine, Timed, Clock]
     engine, _, clock = rig
     clock.at = local(14, 9, 35)
     engine.record_interaction("L-9", "call", "conversation", inbound=True)
-    clock.at = local(14, 9, 30)
+    clock.at = local(14, 9, 36)
     for case_id in ("L-1", "L-2", "L-9"):
         engine.store.schedule(case_id, local(14, 9, 30))
     report = engine.tick(local(14, 9, 30))
@@ -197,16 +182,9 @@ class Meddled(Timed):
         return result
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "only phase 1 is moved: an entry recorded on the loan at 09:31 while its SMS is "
-        "with the adapter makes phase 3 write at the batch's 09:30, refused (InvalidInput "
-        "'at'): the review is an error and the delivered SMS is not journaled (as before "
-        "the change; the docs now say a newer chain is reviewed, not refused)"
-    ),
-)
 def test_an_entry_recorded_while_the_message_is_sent(tmp_path: Path) -> None:
+    """A person records a call on the loan at 09:31 while its SMS is with the provider:
+    the result is journaled after it, at 09:31, not refused."""
     path = tmp_path / "policy.yaml"
     path.write_text(LIMITED_POLICY, encoding="utf-8")
     clock = Clock(local(14, 9, 30))
@@ -244,10 +222,11 @@ def test_a_batch_moved_across_a_midnight_that_does_not_exist(tmp_path: Path) -> 
     engine.tick(at(5, 9, 30))
     clock.at = datetime(2026, 9, 6, 4, 1, tzinfo=UTC)  # 01:01 on the 6th
     engine.record_interaction("L-2", "call", "no_answer")
-    clock.at = late = datetime(2026, 9, 6, 3, 58, tzinfo=UTC)  # 23:58 on the 5th
+    late = datetime(2026, 9, 6, 3, 58, tzinfo=UTC)  # 23:58 on the 5th: the tick's moment
+    clock.at = late + timedelta(minutes=4)  # when it reaches loan 1
     engine.store.schedule("L-1", at(5, 23, 55))
     assert engine.tick(late).errors == []
-    assert [e.at for e in engine.history("L-1")][-1] == clock.at + timedelta(minutes=3)
+    assert [e.at for e in engine.history("L-1")][-1] == late + timedelta(minutes=3)
     for hour in (8, 9, 10, 11):
         clock.at = at(6, hour, 30)
         engine.tick(at(6, hour, 30))

@@ -53,7 +53,13 @@ from .case import Case, Channel, Outcome
 from .channels import DeliveryReport, OutboundMessage
 from .compliance import Proposal
 from .compliance.rules import local_moment
-from .errors import ArrearsError, ConcurrencyConflict, LeaseLost, TransitionDenied
+from .errors import (
+    ArrearsError,
+    ConcurrencyConflict,
+    InvalidInput,
+    LeaseLost,
+    TransitionDenied,
+)
 from .journal import JournalEntry
 from .logs import get_logger
 from .operations import agreements, charges, contacts, reviews, stages, tasks
@@ -301,6 +307,7 @@ class _Run:
 
     __slots__ = (
         "_days",
+        "ahead",
         "answers",
         "moment",
         "now",
@@ -320,6 +327,8 @@ class _Run:
         self.terminal = rec.workflow.definition.terminal  # stages a review leaves alone
         self.moment = now  # the tick's
         self.now = now  # the batch's (`reviewed_at`)
+        # The batch's debtors with an entry dated after its moment (`_batch_moment`).
+        self.ahead: dict[str, datetime] = {}
         self.report = report
         self._days: dict[Any, _Day] = {}
         self.answers: dict[str, _Asked] = {}  # by outbox key: what the adapters said (phase 0)
@@ -374,6 +383,14 @@ def _plan_review(run: _Run, case_id: str) -> _Review | None:
     store = rec.store
     due_at = store.due_at(case_id)  # before anything reschedules it
     case = store.get(case_id)
+    ahead = run.ahead.get(case.debtor.id)
+    if ahead is not None:
+        raise InvalidInput(
+            "at",
+            now.isoformat(),
+            f"a moment not before the last entry on the debtor's cases ({ahead.isoformat()}), "
+            "which is ahead of the engine's clock: reviewed again later",
+        )
     if case.stage in run.terminal:
         _close_terminal(run, case_id)
         return None
@@ -1201,11 +1218,12 @@ def _run_batch(run: _Run, case_ids: Sequence[str], owner: str | None = None) -> 
         return _batch_phase(run, [review.case_id for review in planned], finish) is not None
     finally:
         run.reviewed_at(run.moment)
+        run.ahead = {}
 
 
 def _batch_moment(run: _Run, debtors: Iterable[str]) -> datetime:
     """The moment a batch is reviewed at: the tick's, or the latest entry already journaled
-    on a case of the batch's debtors when that is later.
+    on a case of the batch's debtors when that is later, up to the engine's clock.
 
     A tick's moment is taken when it starts, and the tick then runs for a
     while; another worker whose tick began later, or a person recording what
@@ -1215,29 +1233,40 @@ def _batch_moment(run: _Run, debtors: Iterable[str]) -> datetime:
     cap, an opt-out, a conversation), and a case of its own could not be
     written at all (its chain runs forward in time).  The batch is reviewed
     at the later moment instead, which is when it really is reviewed.
+
+    Never after the clock's now, though (when that is later than the tick's
+    moment): an entry dated ahead of it (another machine's clock runs ahead,
+    within `arrears.recorder.Recorder.future_tolerance`) would have a message
+    judged at a moment not yet come, and sent before it (before contact hours
+    begin).  The debtors with such an entry are not reviewed in this batch
+    (`_Run.ahead`: their cases are refused, and retried later).
     """
     store = run.rec.store
-    latest = run.moment
-    read = getattr(store, "latest_entry_at", None)  # a SQL store: one query
+    read = getattr(store, "latest_entries", None)  # a SQL store: one query
     if read is not None:
-        found = read(debtors)
-        if found is not None and found > latest:
-            latest = found
+        latest: dict[str, datetime] = read(debtors)
     else:
+        latest = {}
         for debtor_id in debtors:
             for case_id in store.cases_of(debtor_id):
                 with contextlib.suppress(Exception):  # the review will meet (and report) it
                     at = store.last_entry(case_id).at
-                    if at > latest:
-                        latest = at
-    if latest != run.moment:
+                    if debtor_id not in latest or at > latest[debtor_id]:
+                        latest[debtor_id] = at
+    moment = run.moment
+    cap = max(moment, run.rec.clock.now())
+    for at in latest.values():
+        if moment < at <= cap:
+            moment = at
+    run.ahead = {debtor_id: at for debtor_id, at in latest.items() if at > moment}
+    if moment != run.moment:
         _log.bind().info(
             "batch_moved",
             at=run.moment.isoformat(),
-            reviewed_at=latest.isoformat(),
-            seconds=(latest - run.moment).total_seconds(),
+            reviewed_at=moment.isoformat(),
+            seconds=(moment - run.moment).total_seconds(),
         )
-    return latest
+    return moment
 
 
 def _read_debtors(run: _Run, case_ids: Sequence[str]) -> set[str]:
@@ -1317,7 +1346,20 @@ def _plan_and_settle(run: _Run, case_id: str) -> _Review | None:
 
 
 def _finisher(review: _Review) -> Callable[[_Run, str], None]:
-    def finish(run: _Run, _case_id: str) -> None:
+    """Phase 3 for one case, at the batch's moment, or later when an entry was recorded on
+    the case while its messages were with the adapters (a person logging a call): its
+    results are journaled after that entry, as they came, up to the engine's clock."""
+
+    def finish(run: _Run, case_id: str) -> None:
+        moment = run.now
+        last = run.rec.store.last_entry(case_id).at
+        if moment < last <= max(moment, run.rec.clock.now()):
+            run.reviewed_at(last)
+            try:
+                _finish(run, review)
+            finally:
+                run.reviewed_at(moment)
+            return
         _finish(run, review)
 
     return finish

@@ -341,15 +341,15 @@ class Session(ABC):
         """The ids of each debtor's rows, in case id order (one query where the backend can)."""
         return {debtor_id: self._read_cases_of(debtor_id) for debtor_id in debtor_ids}
 
-    def _read_last_moments(self, debtor_ids: list[str]) -> list[datetime | str]:
-        """When the newest entry of each row of *debtor_ids*' cases was journaled (an
-        aware datetime, or ISO 8601 text); one query where the backend can."""
-        found: list[datetime | str] = []
-        for case_ids in self._read_cases_of_many(debtor_ids).values():
+    def _read_last_moments(self, debtor_ids: list[str]) -> list[tuple[str, datetime | str]]:
+        """When the newest entry of each row of *debtor_ids*' cases was journaled, with
+        its debtor (an aware datetime, or ISO 8601 text); one query where the backend can."""
+        found: list[tuple[str, datetime | str]] = []
+        for debtor_id, case_ids in self._read_cases_of_many(debtor_ids).items():
             for case_id in case_ids:
                 last = self._read_last(case_id)
                 if last is not None:
-                    found.append(last.at)
+                    found.append((debtor_id, last.at))
         return found
 
     @abstractmethod
@@ -789,9 +789,10 @@ class Session(ABC):
                     relocked += known[debtor_id]
             self._expire(relocked)
 
-    def latest_entry_at(self, debtor_ids: Iterable[str]) -> datetime | None:
-        """When the newest entry on any case of *debtor_ids* was journaled (``None``: they
-        have no case), as the database holds it now, this transaction's writes included.
+    def latest_entries(self, debtor_ids: Iterable[str]) -> dict[str, datetime]:
+        """When the newest entry on any case of each of *debtor_ids* was journaled (a
+        debtor with no case is left out), as the database holds it now, this
+        transaction's writes included; one query for up to a thousand debtors.
 
         A tick asks it of a batch's debtors once they are locked (`arrears.tick`): a
         batch is never reviewed at a moment before what is on file about them.
@@ -799,12 +800,12 @@ class Session(ABC):
         wanted = sorted(set(debtor_ids))
         if self._levels:
             self._sync()
-        latest: datetime | None = None
+        latest: dict[str, datetime] = {}
         for start in range(0, len(wanted), _DEBTORS_READ):
-            for at in self._read_last_moments(wanted[start : start + _DEBTORS_READ]):
+            for debtor_id, at in self._read_last_moments(wanted[start : start + _DEBTORS_READ]):
                 moment = at if isinstance(at, datetime) else datetime.fromisoformat(at)
-                if latest is None or moment > latest:
-                    latest = moment
+                if debtor_id not in latest or moment > latest[debtor_id]:
+                    latest[debtor_id] = moment
         return latest
 
     def lock_debtors(self, debtor_ids: Iterable[str]) -> None:

@@ -646,14 +646,14 @@ class PostgresStore(Session):
             found.setdefault(debtor_id, []).append(case_id)
         return found
 
-    def _read_last_moments(self, debtor_ids: list[str]) -> list[datetime | str]:
+    def _read_last_moments(self, debtor_ids: list[str]) -> list[tuple[str, datetime | str]]:
         rows = self._fetchall(
-            "SELECT (SELECT j.at FROM journal j WHERE j.case_id = c.id "
+            "SELECT c.debtor_id, (SELECT j.at FROM journal j WHERE j.case_id = c.id "
             "ORDER BY j.seq DESC LIMIT 1) FROM cases c "
             "WHERE c.debtor_id = ANY(%s)",
             (debtor_ids,),
         )
-        return [row[0] for row in rows if row[0] is not None]
+        return [(row[0], row[1]) for row in rows if row[1] is not None]
 
     def _insert_cases(self, rows: list[CaseRow]) -> None:
         conn = self._conn

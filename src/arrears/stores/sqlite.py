@@ -368,14 +368,15 @@ class SQLiteStore(Session):
             found.setdefault(debtor_id, []).append(case_id)
         return found
 
-    def _read_last_moments(self, debtor_ids: list[str]) -> list[datetime | str]:
+    def _read_last_moments(self, debtor_ids: list[str]) -> list[tuple[str, datetime | str]]:
         marks = ",".join("?" * len(debtor_ids))
         query = (
-            "SELECT (SELECT j.at FROM journal j WHERE j.case_id = c.id "
+            "SELECT c.debtor_id, (SELECT j.at FROM journal j WHERE j.case_id = c.id "
             "ORDER BY j.seq DESC LIMIT 1) FROM cases c "
             f"WHERE c.debtor_id IN ({marks})"
         )
-        return [row[0] for row in self._db.execute(query, debtor_ids) if row[0] is not None]
+        rows = self._db.execute(query, debtor_ids)
+        return [(row[0], row[1]) for row in rows if row[1] is not None]
 
     def _insert_cases(self, rows: list[CaseRow]) -> None:
         try:
