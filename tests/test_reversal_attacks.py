@@ -1,6 +1,6 @@
 """Attacks on reversing a payment that did not itself close a case, when a later one did.
 
-`arrears.operations.payments.reversal` now takes a case back from the transitions a
+`arrears.reversals.reversal` now takes a case back from the transitions a
 *later* close caused when that close no longer stands (the promise kept or the plan
 completed open again, or arrears owed beyond the credit).  Each test tries one way to
 break it: a transition between the payment reversed and the close, a forged

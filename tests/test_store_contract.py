@@ -282,7 +282,7 @@ class TestDebtors:
         assert asked == ["D-1"]
 
     def test_the_latest_entry_of_a_debtors_cases(self, store: Any) -> None:
-        """`latest_entry_at` (SQL stores): the newest entry over every case of the debtors
+        """`latest_entries` (SQL stores): the newest entry over every case of the debtors
         asked, in one query, with what the open transaction wrote; other debtors' cases
         do not count, and a debtor with no case has none."""
         if isinstance(store, MemoryStore):
@@ -295,14 +295,17 @@ class TestDebtors:
         write(store, "L-2")
         write(store, "L-2")  # D-1's newest: START + 2 minutes, on its second case
         write(store, "L-1")
-        assert store.latest_entry_at(["D-1"]) == START + timedelta(minutes=2)
-        assert store.latest_entry_at(["D-1", "D-2"]) == START + timedelta(minutes=3)
-        assert store.latest_entry_at(["D-9"]) is None
+        assert store.latest_entries(["D-1"]) == {"D-1": START + timedelta(minutes=2)}
+        assert store.latest_entries(["D-1", "D-2"]) == {
+            "D-1": START + timedelta(minutes=2),
+            "D-2": START + timedelta(minutes=3),
+        }
+        assert store.latest_entries(["D-9"]) == {}
         with store.transaction():
             write(store, "L-1")
             write(store, "L-1")
             write(store, "L-1")  # START + 4 minutes, not committed yet
-            assert store.latest_entry_at(["D-1"]) == START + timedelta(minutes=4)
+            assert store.latest_entries(["D-1"]) == {"D-1": START + timedelta(minutes=4)}
 
     def test_a_bulk_open_in_a_transaction_reads_debtors_at_once(
         self, store: Any, monkeypatch: pytest.MonkeyPatch

@@ -59,6 +59,7 @@ from .guards import (
     paid_in_full,
     second_approver,
 )
+from .reversals import reversal
 
 if TYPE_CHECKING:
     from .journal import JournalEntry
@@ -866,12 +867,10 @@ def _reversal_problem(
 
     A reversal takes the case back where undoing the payment takes it, worked
     out from the chain before it as the engine works it out
-    (`arrears.operations.payments.reversal`: from the transitions the payment
+    (`arrears.reversals.reversal`: from the transitions the payment
     caused, or from a later close that no longer stands); any other move is a
     way around the workflow's guards.
     """
-    from .operations.payments import reversal  # the engine's own reading of the chain
-
     seq = entry.data.get("payment_seq")
     if not isinstance(seq, int) or not 0 <= seq < entry.seq or entries[seq].kind != "payment":
         return f"a reversal names payment seq {seq!r}, which is not a payment before it"

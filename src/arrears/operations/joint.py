@@ -16,9 +16,10 @@ from ..money import Money, split
 from ..plans import Instalment, PlanStatus, Promise, PromiseStatus, RepaymentPlan
 from ..policy.allocation import AllocationRequest, allocation_function, ordered, shares_of
 from ..recorder import Recorder, detached
+from ..reversals import stage_back
 from ._common import build
 from .charges import owed_now
-from .stages import check_live, stage_back
+from .stages import check_live
 
 _log = get_logger("arrears")
 

@@ -5,24 +5,18 @@ payment causes, the policy's reactions to inbound results.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
 from ..case import Case
 from ..errors import GuardFailure, InvalidInput, TransitionDenied
 from ..guards import SYSTEM, Actor, GuardContext
-from ..journal import JournalEntry
 from ..logs import get_logger
 from ..recorder import Recorder
 from ..workflow import TransitionResult
 
 _log = get_logger("arrears")
-
-#: Transitions a payment may cause at once, which its reversal re-opens.
-CLOSED_BY_PAYMENT: Final = frozenset({"cure", "promise_kept", "plan_completed"})
-#: Entries a payment may cause at once besides those transitions (and their refusals).
-CAUSED_WITH: Final = frozenset({"promise_resolved", "plan_resolved", "credit_applied"})
 
 #: The system's roles as journaled (a tuple: encoded as a list, never changed in place).
 _SYSTEM_ROLES = tuple(sorted(SYSTEM.roles))
@@ -215,44 +209,3 @@ def fire_quietly(
         return fire(rec, case.id, trigger, at=moment, reason=reason, actor=actor)
     except TransitionDenied as denied:
         return TransitionResult(trigger, denied.stage, denied.stage, denied.failures)
-
-
-def caused_at_once(later: Sequence[JournalEntry], at: datetime) -> list[JournalEntry]:
-    """The transitions a payment (or the promise kept, the plan completed it caused)
-    led to at once: those of `CLOSED_BY_PAYMENT` among the entries right after it
-    (*later*, from the next one), recorded at its moment *at*."""
-    caused: list[JournalEntry] = []
-    for entry in later:
-        if entry.at != at:
-            break
-        if entry.kind in ("transition", "refusal"):
-            if entry.data["trigger"] not in CLOSED_BY_PAYMENT:
-                break
-            if entry.kind == "transition":
-                caused.append(entry)
-        elif entry.kind not in CAUSED_WITH:
-            break
-    return caused
-
-
-def stage_back(
-    stage: str,
-    later: Sequence[JournalEntry],
-    at: datetime,
-    since: JournalEntry | None = None,
-) -> dict[str, str] | None:
-    """Where undoing a payment (or a promise kept, a plan completed) recorded at *at* takes
-    a case standing in *stage*: ``{"from", "to"}`` back to the stage before the transitions
-    it caused at once (`caused_at_once`; from *since*, one of them, when given), or
-    ``None`` when it caused none, or the case has moved by another transition since."""
-    caused = caused_at_once(later, at)
-    if since is not None:
-        caused = [entry for entry in caused if entry.seq >= since.seq]
-    if not caused:
-        return None
-    last = caused[-1]
-    moved_since = any(e.kind == "transition" and e.seq > last.seq for e in later)
-    before = caused[0].data["source"]
-    if moved_since or stage != last.data["dest"] or stage == before:
-        return None
-    return {"from": stage, "to": before}
