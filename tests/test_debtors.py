@@ -9,9 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from arrears import Engine, InvalidInput, MemoryStore, SettableClock
+from arrears.case import ContactPoint
 from arrears.compliance import Compliance
+from arrears.compliance.history import Attempt, DebtorHistory
 from arrears.scenarios import ScenarioInvalid, load_scenario
 from arrears.stores import SQLiteStore
 
@@ -851,3 +855,110 @@ class TestStudentLoans:
             engine.open_case(student_loan("SL-Z", "ACCT-" + "7" * 200))
         assert refused.value.field == "student_loan.account"
         assert "7777" not in str(refused.value)
+
+
+# -- what a debtor's history keeps for each case -----------------------------------------------
+_CASES = ("C-1", "C-2", "C-3")
+_attempt_steps = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("add"),
+            st.integers(0, 240),  # minutes after T0
+            st.sampled_from(_CASES),
+            st.frozensets(st.sampled_from(_CASES), max_size=2),  # about
+            st.sampled_from([None, "k-1", "k-2"]),  # intent key
+        ),
+        st.tuples(st.just("settle"), st.sampled_from(_CASES), st.sampled_from(["k-1", "k-2"])),
+    ),
+    max_size=25,
+)
+
+
+def _picked(debtor: DebtorHistory, case: str, across: str, moment: datetime) -> list[Attempt]:
+    """What a cap judging *case* may count, picked from every attempt afresh."""
+    group = debtor.debts.get(case, (case,)) if across == "debt" else None
+    return [
+        attempt
+        for attempt in debtor.attempts
+        if attempt.at >= moment
+        and (attempt.intent is None or attempt.case != case)
+        and (group is None or any(attempt.concerns(member) for member in group))
+    ]
+
+
+class TestWhatTheDebtorHistoryKeeps:
+    """`DebtorHistory.counted` and `DebtorHistory.carried` keep their picks per case: what they
+    answer is always what picking afresh gives, however attempts and opt-outs are folded in."""
+
+    @given(
+        steps=_attempt_steps,
+        asked=st.lists(
+            st.tuples(
+                st.sampled_from(_CASES), st.sampled_from(["debt", "debtor"]), st.integers(0, 240)
+            ),
+            min_size=1,
+            max_size=4,
+        ),
+        student=st.booleans(),
+    )
+    def test_the_attempts_counted_are_those_picked_afresh(
+        self,
+        steps: list[tuple[Any, ...]],
+        asked: list[tuple[str, str, int]],
+        student: bool,
+    ) -> None:
+        debts = {"C-1": ("C-1", "C-2"), "C-2": ("C-1", "C-2")} if student else None
+        debtor = DebtorHistory("D-1", _CASES, {}, debts)
+        for step in steps:
+            if step[0] == "add":
+                _, minutes, case, about, intent = step
+                at = T0 + timedelta(minutes=minutes)
+                debtor.add(
+                    Attempt(at, "call", "no_answer", "debtor", None, False, "collection",
+                            about - {case}, case, intent)
+                )  # fmt: skip
+            else:
+                debtor.settle(step[1], step[2])
+            for case, across, minutes in asked:  # asked between folds: what is kept is read
+                moment = T0 + timedelta(minutes=minutes)
+                assert list(debtor.counted(case, across, moment)) == _picked(
+                    debtor, case, across, moment
+                )
+
+    def test_an_opt_out_folded_in_reaches_the_other_cases_at_once(self) -> None:
+        """Asked on U-2 (nothing carried), then an opt-out of U-1's number folded into the same
+        history: U-2 now carries it under its own id for that number, U-1 not its own; U-2
+        with other contact points (another tuple) is worked out for those."""
+        engine = Engine(compliance=Compliance(["US-RegF"]), clock=SettableClock(US_T0))
+        engine.open_cases([us_loan(1, "mobile"), us_loan(2, "cell")], at=US_T0)
+        first, second = engine.store.get("U-1"), engine.store.get("U-2")
+        debtor = engine._recorder.debtor_history(second)
+        assert debtor is not None
+        assert debtor.opt_outs_on(second) == []
+        at = US_T0 + timedelta(hours=1)
+        engine.record_opt_out("U-1", "sms", contact="mobile", at=at)
+        assert engine._recorder.debtor_history(second) is debtor
+        carried = debtor.opt_outs_on(second)
+        assert [(o.case, o.contact, o.at) for o in carried] == [("U-1", "cell", at)]
+        assert debtor.opt_outs_on(first) == []
+        moved = second.model_copy(
+            update={"contacts": (ContactPoint(id="cell", channel="sms", address="+16175550999"),)}
+        )
+        assert debtor.opt_outs_on(moved) == []
+
+    def test_a_judgment_after_an_attempt_on_another_loan_counts_it(self) -> None:
+        """US-7IN7 counts per debt: judged on loan 2 (its pick kept), then seven calls on loan 1
+        about loan 2: the next judgment on loan 2 counts them."""
+        engine = Engine(compliance=Compliance(["US-RegF"]), clock=SettableClock(US_T0))
+        engine.open_cases([us_loan(1, "mobile"), us_loan(2, "cell")], at=US_T0)
+        at = US_T0 + timedelta(days=1)
+        proposal = {"channel": "call", "contact": "cell"}
+        assert engine.judge_contact("U-2", proposal, at=at, record=False).allowed
+        for minute in range(7):
+            engine.record_interaction(
+                "U-1", "call", "no_answer", contact="mobile", about=["U-2"],
+                at=at + timedelta(minutes=minute),
+            )  # fmt: skip
+        verdict = engine.judge_contact("U-2", proposal, at=at + timedelta(hours=1), record=False)
+        assert verdict.rules == ("US-7IN7",)
+        assert verdict.reasons[0].values["count"] == 8

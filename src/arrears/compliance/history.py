@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ..journal import JournalEntry
 
 if TYPE_CHECKING:
-    from ..case import Case
+    from ..case import Case, ContactPoint
 
 __all__ = [
     "CONSENT_SCOPES",
@@ -379,6 +379,8 @@ class DebtorHistory:
     """
 
     __slots__ = (
+        "_carried",
+        "_counted",
         "_open",
         "_stamps",
         "addresses",
@@ -411,6 +413,9 @@ class DebtorHistory:
         self.attempts: list[Attempt] = []
         self._stamps: list[float] = []
         self._open: set[tuple[str | None, str]] = set()  # (case, key) of the intents held
+        # What `counted` and `opt_outs_on` keep per case (see there for how it stays true).
+        self._counted: dict[tuple[str, str], tuple[float, list[Attempt], list[float]]] = {}
+        self._carried: dict[str, tuple[tuple[ContactPoint, ...], list[Preference]]] = {}
         self.folded: dict[str, tuple[int, str]] = {}
         self.opt_outs: list[Preference] = []
         self.inconvenient: dict[str, tuple[tuple[time, time], ...]] = {}
@@ -467,8 +472,15 @@ class DebtorHistory:
         """The opt-outs recorded on the debtor's other cases, as they read on *case*,
         oldest first: one of a whole medium as it is; one of an address as an opt-out of
         each of *case*'s contact points with that address (`Preference.case` naming
-        where it was recorded); one of an address *case* does not have, none."""
-        here = case.id
+        where it was recorded); one of an address *case* does not have, none.
+
+        Kept per case with its contact points (changed ones are another tuple: worked
+        out again), cleared when an opt-out is folded in (`state`); shared: not to change.
+        """
+        here, contacts = case.id, case.contacts
+        kept = self._carried.get(here)
+        if kept is not None and kept[0] is contacts:
+            return kept[1]
         found: list[Preference] = []
         for said in self.opt_outs:
             if said.case == here:
@@ -479,21 +491,22 @@ class DebtorHistory:
             address = self.addresses.get(said.case or "", {}).get(said.contact)
             if address is None or address == "unknown":
                 continue
-            # `dataclasses.replace(said, contact=point.id)`, spelt out: twice as fast, and
-            # every judgment of a debtor with opt-outs on several loans carries them.
+            # `dataclasses.replace(said, contact=point.id)`, spelt out: twice as fast.
             found.extend(
                 Preference(
                     said.at, said.channel, point.id, said.scopes, said.start, said.until, said.case
                 )
-                for point in case.contacts
+                for point in contacts
                 if point.address == address
             )
+        self._carried[here] = (contacts, found)
         return found
 
     def state(self, case: str, kind: str, at: datetime, data: Mapping[str, Any]) -> None:
         """Fold in what the person said on *case* that reaches their other debts
         (an entry of a kind of `PERSON_KINDS`; other kinds are ignored)."""
         if kind == "opt_out":
+            self._carried.clear()
             opt_out = Preference(
                 at, data["channel"], data.get("contact"), case=case, person=data.get("person")
             )
@@ -509,13 +522,10 @@ class DebtorHistory:
         if attempt.intent is not None:
             self._open.add((attempt.case, attempt.intent))
         stamp = attempt.at.timestamp()
-        if not self._stamps or stamp >= self._stamps[-1]:
-            self.attempts.append(attempt)
-            self._stamps.append(stamp)
-            return
-        index = bisect_right(self._stamps, stamp)
-        self.attempts.insert(index, attempt)
-        self._stamps.insert(index, stamp)
+        _insert(self.attempts, self._stamps, attempt, stamp)
+        for (case, across), (cover, picked, stamps) in self._counted.items():
+            if stamp >= cover and self._counts(attempt, case, across):
+                _insert(picked, stamps, attempt, stamp)
 
     def settle(self, case: str, key: str) -> None:
         """Drop *case*'s intended message *key*: its result is recorded."""
@@ -525,19 +535,65 @@ class DebtorHistory:
         for index in range(len(self.attempts) - 1, -1, -1):
             attempt = self.attempts[index]
             if attempt.intent == key and attempt.case == case:
+                stamp = self._stamps[index]
                 del self.attempts[index]
                 del self._stamps[index]
+                for (judged, across), (cover, picked, stamps) in self._counted.items():
+                    if stamp >= cover and self._counts(attempt, judged, across):
+                        at = bisect_left(stamps, stamp)
+                        while picked[at] is not attempt:  # those at the same moment
+                            at += 1
+                        del picked[at]
+                        del stamps[at]
                 return
 
     def since(self, moment: datetime) -> Sequence[Attempt]:
         """The attempts at or after *moment*, oldest first."""
         return self.attempts[bisect_left(self._stamps, moment.timestamp()) :]
 
+    def counted(self, case: str, across: str, moment: datetime) -> Sequence[Attempt]:
+        """The attempts at or after *moment*, oldest first, that a frequency cap judging
+        *case* may count (`arrears.compliance.FrequencyCap`): with *across* ``debt``
+        those about its debt (`Attempt.concerns` it, or a case counted as one debt with
+        it in `debts`: 12 CFR 1006.14(b)(4)), with ``debtor`` all.  *case*'s own intended
+        messages are left out: they are its own review's; the other cases' count.
+
+        Kept per case and *across*, picked from the earliest *moment* asked on (a
+        judgment's windows, then later ones): later asks cut the pick by its stamps;
+        `add` and `settle` fold an attempt into each pick kept, or out of it.
+        """
+        stamp = moment.timestamp()
+        kept = self._counted.get((case, across))
+        if kept is None or stamp < kept[0]:
+            first = bisect_left(self._stamps, stamp)
+            picked = [a for a in self.attempts[first:] if self._counts(a, case, across)]
+            kept = (stamp, picked, [attempt.at.timestamp() for attempt in picked])
+            self._counted[(case, across)] = kept
+        _, attempts, stamps = kept
+        return attempts[bisect_left(stamps, stamp) :]
+
+    def _counts(self, attempt: Attempt, case: str, across: str) -> bool:
+        """Whether `counted` picks *attempt* for *case* and *across*."""
+        if attempt.intent is not None and attempt.case == case:
+            return False
+        return across != "debt" or any(map(attempt.concerns, self.debts.get(case, (case,))))
+
     def address(self, attempt: Attempt) -> str | None:
         """The address of the contact point *attempt* used (``None``: none named, or unknown)."""
         if attempt.contact is None or attempt.case is None:
             return None
         return self.addresses.get(attempt.case, {}).get(attempt.contact)
+
+
+def _insert(attempts: list[Attempt], stamps: list[float], attempt: Attempt, stamp: float) -> None:
+    """Put *attempt* (at *stamp*) in time order, after those at the same moment."""
+    if not stamps or stamp >= stamps[-1]:
+        attempts.append(attempt)
+        stamps.append(stamp)
+        return
+    index = bisect_right(stamps, stamp)
+    attempts.insert(index, attempt)
+    stamps.insert(index, stamp)
 
 
 def spans_of(data: Mapping[str, Any]) -> tuple[tuple[time, time], ...]:

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..case import Channel, Hold, HoldKind, Outcome, Party, Relationship
-from .history import OPT_OUT_COVERS, Attempt, DebtorHistory, Preference
+from .history import OPT_OUT_COVERS, Attempt, Preference
 from .model import Judgement, Purpose, Reason, Role, StatementReach
 
 if TYPE_CHECKING:
@@ -592,24 +592,6 @@ def _local_contact(j: Judgement, attempt: Attempt) -> str | None:
     return None
 
 
-def _debtor_attempts(
-    j: Judgement, debtor: DebtorHistory, since: datetime, across: str
-) -> list[Attempt]:
-    """The attempts on the debtor's cases at or after *since* that a cap counting
-    ``across`` the debt or the debtor may count (`FrequencyCap._attempts`)."""
-    found = debtor.since(since)
-    case_id = j.case.id
-    if across == "debt":
-        group = debtor.debts.get(case_id) if debtor.debts else None
-        if group is None:  # `Attempt.concerns`, spelt out: this runs on every judgment
-            found = [a for a in found if a.case in (None, case_id) or case_id in a.about]
-        else:  # student loans of one account: one debt (1006.14(b)(4))
-            found = [a for a in found if any(a.concerns(member) for member in group)]
-    # The case's own intended messages are its own review's (a message sent again
-    # under its key is judged as itself): only the other cases' count.
-    return [a for a in found if a.intent is None or a.case != case_id]
-
-
 #: How wide each scope of a `FrequencyCap` counts, narrowest first: a lender's override
 #: may move a pack's rule later in each order (count more), never earlier.
 SCOPE_ORDERS: Final[Mapping[str, tuple[str, ...]]] = {
@@ -739,7 +721,7 @@ class FrequencyCap(Rule):
             return j.once(("attempts", since), lambda: j.history.since(since)), False
         across = self.across
         return j.once(
-            ("attempts", since, across), lambda: _debtor_attempts(j, debtor, since, across)
+            ("attempts", since, across), lambda: debtor.counted(j.case.id, across, since)
         ), True
 
     def _same_scope(self, j: Judgement, attempt: Attempt) -> bool:
