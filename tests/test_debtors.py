@@ -650,8 +650,8 @@ class TestPerDebtorLimit:
     ) -> None:
         """Another machine, its clock 5 minutes ahead, recorded an SMS on loan 1 at 09:35;
         here it is 09:30.  Judged at 09:30 the SMS would not count; judged at 09:35 a
-        message would be judged at a moment not yet come.  Loans 2 and 3 are refused,
-        retried an hour later; the other debtor's loan goes at 09:30."""
+        message would be judged at a moment not yet come.  Loans 1 to 3 are held back
+        (reported) until 09:35; the other debtor's loan goes at 09:30."""
         engine, sms, clock = ticking
         engine.record_interaction(
             "L-1", "sms", "delivered", contact="m", at=T0 + timedelta(minutes=35)
@@ -661,7 +661,10 @@ class TestPerDebtorLimit:
         assert [message.case_id for message in sms.attempts] == ["L-9"]
         assert sorted(case_id for case_id, _ in report.errors) == ["L-1", "L-2", "L-3"]
         assert "ahead of the engine's clock" in report.errors[0][1]
-        assert engine.store.next_review("L-2") == T0 + timedelta(hours=1, minutes=30)
+        assert engine.store.next_review("L-2") == T0 + timedelta(minutes=35)
+        clock.set(T0 + timedelta(minutes=36))
+        report = engine.tick(T0 + timedelta(minutes=36))
+        assert (report.errors, report.sent) == ([], 0)  # loan 1's SMS of 09:35 counts
         assert engine.verify() == []
 
     def test_a_settled_intent_is_counted_once(

@@ -384,13 +384,17 @@ def _plan_review(run: _Run, case_id: str) -> _Review | None:
     due_at = store.due_at(case_id)  # before anything reschedules it
     case = store.get(case_id)
     ahead = run.ahead.get(case.debtor.id)
-    if ahead is not None:
-        raise InvalidInput(
+    if ahead is not None:  # held back (`_batch_moment`): reviewed once the clock is there
+        problem = InvalidInput(
             "at",
             now.isoformat(),
             f"a moment not before the last entry on the debtor's cases ({ahead.isoformat()}), "
-            "which is ahead of the engine's clock: reviewed again later",
+            "which is ahead of the engine's clock: reviewed again then",
         )
+        report.errors.append((case_id, _said(problem)))
+        _log.bind().warning("review_held", case_id=case_id, until=ahead.isoformat())
+        store.schedule(case_id, ahead)
+        return None
     if case.stage in run.terminal:
         _close_terminal(run, case_id)
         return None
