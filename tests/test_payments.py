@@ -329,9 +329,11 @@ class TestReversal:
     def test_reversing_an_earlier_payment_reopens_a_case_a_later_one_cured(
         self, engine: Engine, clock: SettableClock
     ) -> None:
-        """1,000 paid on Monday, 12,000 on Tuesday cure the case; Monday's bounces.  The
-        cure stood on both: the case is back in its stage owing 1,000, not left resolved
-        (a terminal stage no review looks at again) with arrears."""
+        """1,000 paid on Monday, 12,000 on Tuesday cure the case (12,530 owed: 470 left as
+        credit); Monday's bounces.  The cure stood on both: the case is back in its stage,
+        not left resolved (a terminal stage no review looks at again) with arrears, and
+        owes 530: the 470 of credit pays the 1,000 owed again at once, so the debtor is
+        not asked for money their credit covers."""
         case_id = engine.open_case(loan(stage="phone")).id
         engine.record_payment(case_id, cny("1000.00"), reference="MON")
         clock.set(START + timedelta(days=1))
@@ -340,8 +342,13 @@ class TestReversal:
         clock.set(START + timedelta(days=2))
         reversal = engine.reverse_payment(case_id, "MON", reason="returned by the bank")
         assert reversal.reopened == ("resolved", "phone")
+        assert reversal.credit == cny("470.00")
         case = engine.case(case_id)
-        assert (case.stage, case.arrears) == ("phone", cny("1000.00"))
+        assert (case.stage, case.arrears, case.balance.credit) == (
+            "phone",
+            cny("530.00"),
+            Decimal("0.00"),
+        )
         same(engine, case_id)
 
     def test_reversing_an_earlier_payment_the_credit_covers_leaves_the_cure(

@@ -355,6 +355,8 @@ def run_ops(ops: list[tuple[str, int]], stage: str, not_due: str, escalate: bool
             engine.reverse_payment(case_id, refs.pop(value % len(refs)))
         assert engine.verify() == []
         assert engine.replay(case_id) == engine.case(case_id)
+        case = engine.case(case_id)  # credit pays arrears: never both at once
+        assert not (case.balance.credit > 0 and case.arrears.amount > 0), (op, value)
     return engine
 
 

@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from .case import Case
 from .journal import JournalEntry
+from .money import ALLOCATION_ORDER
 from .plans import PlanStatus, PromiseStatus
 
 __all__ = ["CAUSED_WITH", "CLOSED_BY_PAYMENT", "caused_at_once", "reversal", "stage_back"]
@@ -120,6 +121,18 @@ def reversal(case: Case, history: Sequence[JournalEntry], payment: JournalEntry)
                     for name, value in entry.data["waived"].items():
                         restored[name] = restored.get(name, Decimal(0)) + Decimal(value)
         out["plan"] = {"id": plan.id, "paid": str(paid), "status": str(plan_status)}
+    # The credit the case keeps (what other payments left) pays what is owed again at
+    # once, as a payment would: a debtor is never asked for arrears their credit covers.
+    spare = case.balance.credit - taken
+    if spare > 0 and restored:
+        for name in (*ALLOCATION_ORDER, *(n for n in restored if n not in ALLOCATION_ORDER)):
+            part = min(restored.get(name, Decimal(0)), spare)
+            if part > 0:
+                restored[name] -= part
+                spare -= part
+                taken += part
+        restored = {name: value for name, value in restored.items() if value}
+        out["credit"] = str(taken)
     out["restored"] = {name: str(value) for name, value in restored.items()}
     stage = stage_back(case.stage, later, payment.at)
     if stage is None:
