@@ -1243,7 +1243,8 @@ def _batch_moment(run: _Run, debtors: Iterable[str]) -> datetime:
     within `arrears.recorder.Recorder.future_tolerance`) would have a message
     judged at a moment not yet come, and sent before it (before contact hours
     begin).  The debtors with such an entry are not reviewed in this batch
-    (`_Run.ahead`: their cases are refused, and retried later).
+    (`_Run.ahead`: their cases are reported and reviewed again at that entry's
+    moment).
     """
     store = run.rec.store
     read = getattr(store, "latest_entries", None)  # a SQL store: one query
