@@ -919,6 +919,15 @@ def place_code(field: str, value: object) -> str | None:
     raise InvalidInput(field, shown, f"{_ISO_3166}, or None")
 
 
+def debtor_place(debtor: Debtor, field: str) -> str | None:
+    """The debtor's ``jurisdiction``, ``residence`` or ``timezone`` (*field*) as a
+    ``debtor_changed`` entry writes it: a code, a time zone's name, or ``None``."""
+    if field == "timezone":
+        return debtor.timezone.key if debtor.timezone is not None else None
+    value: str | None = getattr(debtor, field)
+    return value
+
+
 def zone_name(field: str, value: object) -> str | None:
     """*value* as a debtor's ``timezone``: the name of an IANA time zone the system knows
     (``America/Los_Angeles``), or ``None`` (not known).

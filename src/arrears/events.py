@@ -29,7 +29,7 @@ from typing import Any, Final, NotRequired, Protocol, TypedDict, cast
 from zoneinfo import ZoneInfo
 
 from .agreements import Accrual
-from .case import Case, Hold, persons_and_contacts, place_code, set_field, zone_name
+from .case import Case, Hold, debtor_place, persons_and_contacts, place_code, set_field, zone_name
 from .errors import ArrearsError, InvalidInput, JournalCorrupted, JournalProblem
 from .journal import Head, JournalEntry, verify_chain
 from .plans import PlanStatus, Promise, PromiseStatus, RepaymentPlan
@@ -543,10 +543,7 @@ def _debtor_changed(case: Case, at: datetime, data: DebtorChangedData) -> None:
         if not isinstance(change, Mapping) or change.keys() != {"from", "to"}:
             raise ValueError(f"{field} is not a change from one value to another")
         before, after = change["from"], change["to"]
-        now = getattr(debtor, field)
-        if field == "timezone":
-            now = now.key if now is not None else None
-        if before != now:
+        if before != debtor_place(debtor, field):
             raise ValueError(f"{field} changes from another value than the debtor's")
         if after == before:
             raise ValueError(f"{field} changes to what it was")

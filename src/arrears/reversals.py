@@ -17,7 +17,14 @@ from .journal import JournalEntry
 from .money import ALLOCATION_ORDER
 from .plans import PlanStatus, PromiseStatus
 
-__all__ = ["CAUSED_WITH", "CLOSED_BY_PAYMENT", "caused_at_once", "reversal", "stage_back"]
+__all__ = [
+    "CAUSED_WITH",
+    "CLOSED_BY_PAYMENT",
+    "caused_at_once",
+    "comes_with_payment",
+    "reversal",
+    "stage_back",
+]
 
 #: Transitions a payment may cause at once, which its reversal re-opens.
 CLOSED_BY_PAYMENT: Final = frozenset({"cure", "promise_kept", "plan_completed"})
@@ -31,16 +38,19 @@ def caused_at_once(later: Sequence[JournalEntry], at: datetime) -> list[JournalE
     (*later*, from the next one), recorded at its moment *at*."""
     caused: list[JournalEntry] = []
     for entry in later:
-        if entry.at != at:
+        if entry.at != at or not comes_with_payment(entry):
             break
-        if entry.kind in ("transition", "refusal"):
-            if entry.data["trigger"] not in CLOSED_BY_PAYMENT:
-                break
-            if entry.kind == "transition":
-                caused.append(entry)
-        elif entry.kind not in CAUSED_WITH:
-            break
+        if entry.kind == "transition":
+            caused.append(entry)
     return caused
+
+
+def comes_with_payment(entry: JournalEntry) -> bool:
+    """Whether *entry* may be part of what a payment (or a waiver) caused at once: a
+    transition or refusal of `CLOSED_BY_PAYMENT`, or an entry of `CAUSED_WITH`."""
+    if entry.kind in ("transition", "refusal"):
+        return entry.data.get("trigger") in CLOSED_BY_PAYMENT
+    return entry.kind in CAUSED_WITH
 
 
 def stage_back(
@@ -92,27 +102,15 @@ def reversal(case: Case, history: Sequence[JournalEntry], payment: JournalEntry)
         "credit": str(taken),
     }
     promise = case.promise
-    share = data.get("promise")
-    if (
-        promise is not None
-        and share is not None
-        and share["id"] == promise.id
-        and payment.seq > _agreed(history, "promise_made", "promise", promise.id)
-    ):
-        paid = promise.paid - Decimal(share["counted"])
+    paid = _paid_without(promise, data.get("promise"), history, payment, "promise_made", "promise")
+    if promise is not None and paid is not None:
         status = promise.status
         if status == PromiseStatus.KEPT and paid < promise.total.amount:
             status = PromiseStatus.OPEN
         out["promise"] = {"id": promise.id, "paid": str(paid), "status": str(status)}
     plan = case.plan
-    share = data.get("plan")
-    if (
-        plan is not None
-        and share is not None
-        and share["id"] == plan.id
-        and payment.seq > _agreed(history, "plan_started", "plan", plan.id)
-    ):
-        paid = plan.paid - Decimal(share["counted"])
+    paid = _paid_without(plan, data.get("plan"), history, payment, "plan_started", "plan")
+    if plan is not None and paid is not None:
         plan_status = plan.status
         if plan_status == PlanStatus.COMPLETED and paid < plan.total.amount:
             plan_status = PlanStatus.ACTIVE
@@ -186,16 +184,9 @@ def _last_close(history: Sequence[JournalEntry]) -> JournalEntry | None:
     if index < 0 or history[index].data.get("trigger") not in CLOSED_BY_PAYMENT:
         return None
     at = history[index].at
-    while index > 0 and history[index - 1].at == at and _comes_with(history[index - 1]):
+    while index > 0 and history[index - 1].at == at and comes_with_payment(history[index - 1]):
         index -= 1
     return history[index - 1] if index > 0 and history[index - 1].at == at else None
-
-
-def _comes_with(entry: JournalEntry) -> bool:
-    """Whether *entry* may be part of what another entry caused at once (`caused_at_once`)."""
-    if entry.kind in ("transition", "refusal"):
-        return entry.data.get("trigger") in CLOSED_BY_PAYMENT
-    return entry.kind in CAUSED_WITH
 
 
 def _reopens(held: Any, after: Mapping[str, Any] | None, closed: str) -> bool:
@@ -206,6 +197,28 @@ def _reopens(held: Any, after: Mapping[str, Any] | None, closed: str) -> bool:
         and held.status == closed
         and after["status"] != str(closed)
     )
+
+
+def _paid_without(
+    held: Any,
+    share: Mapping[str, Any] | None,
+    history: Sequence[JournalEntry],
+    payment: JournalEntry,
+    kind: str,
+    key: str,
+) -> Decimal | None:
+    """What the promise or plan *held* has been paid without *payment*'s *share* of it;
+    ``None`` when the payment did not count towards it (its share names another, or it
+    came before the entry *kind* that recorded it: `_agreed`)."""
+    if (
+        held is None
+        or share is None
+        or share["id"] != held.id
+        or payment.seq <= _agreed(history, kind, key, held.id)
+    ):
+        return None
+    paid: Decimal = held.paid - Decimal(share["counted"])
+    return paid
 
 
 def _agreed(history: Sequence[JournalEntry], kind: str, key: str, agreement_id: str) -> int:

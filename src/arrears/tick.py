@@ -333,6 +333,11 @@ class _Run:
         self._days: dict[Any, _Day] = {}
         self.answers: dict[str, _Asked] = {}  # by outbox key: what the adapters said (phase 0)
 
+    def latest(self) -> datetime:
+        """The latest moment a review may move to: the batch's, or the clock's now when
+        later (never a moment not yet come: `_batch_moment`)."""
+        return max(self.now, self.rec.clock.now())
+
     def reviewed_at(self, moment: datetime) -> None:
         """Review the next cases at *moment* (the tick's, or later: `_batch_moment`)."""
         if moment != self.now:
@@ -1259,7 +1264,8 @@ def _batch_moment(run: _Run, debtors: Iterable[str]) -> datetime:
                     if debtor_id not in latest or at > latest[debtor_id]:
                         latest[debtor_id] = at
     moment = run.moment
-    cap = max(moment, run.rec.clock.now())
+    run.reviewed_at(moment)
+    cap = run.latest()
     for at in latest.values():
         if moment < at <= cap:
             moment = at
@@ -1358,7 +1364,7 @@ def _finisher(review: _Review) -> Callable[[_Run, str], None]:
     def finish(run: _Run, case_id: str) -> None:
         moment = run.now
         last = run.rec.store.last_entry(case_id).at
-        if moment < last <= max(moment, run.rec.clock.now()):
+        if moment < last <= run.latest():
             run.reviewed_at(last)
             try:
                 _finish(run, review)

@@ -23,7 +23,7 @@ from ..limits import REFERENCE
 from ..logs import get_logger
 from ..money import ALLOCATION_ORDER, Money, allocate
 from ..recorder import Recorder
-from ..reversals import CAUSED_WITH, CLOSED_BY_PAYMENT, reversal
+from ..reversals import comes_with_payment, reversal
 from ..settlements import Approval, ApprovalLimits
 from ..workflow import TransitionResult
 from ._common import case_money, check_actor, lock_debtors
@@ -343,12 +343,7 @@ def payment_result(
     currency = recorded.currency
     cured: TransitionResult | None = None
     for entry in entries[payment.seq + 1 :]:  # what the payment caused follows it at once
-        if entry.at != payment.at:
-            break
-        if entry.kind in ("transition", "refusal"):
-            if entry.data["trigger"] not in CLOSED_BY_PAYMENT:
-                break
-        elif entry.kind not in CAUSED_WITH:
+        if entry.at != payment.at or not comes_with_payment(entry):
             break
         if entry.data.get("trigger") == "cure":
             found = entry.data

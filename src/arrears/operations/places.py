@@ -14,7 +14,7 @@ from datetime import datetime
 from types import EllipsisType
 from typing import Any
 
-from ..case import Case, place_code, zone_name
+from ..case import Case, debtor_place, place_code, zone_name
 from ..errors import InvalidInput
 from ..guards import SYSTEM, Actor
 from ..journal import JournalEntry
@@ -24,16 +24,6 @@ from ..recorder import Recorder
 from ._common import check_actor, lock_debtors
 
 _log = get_logger("arrears")
-
-
-def debtor_field(case: Case, field: str) -> str | None:
-    """The debtor's *field* on *case* as a ``debtor_changed`` entry writes it: a code, the
-    name of a time zone, or ``None``."""
-    debtor = case.debtor
-    if field == "timezone":
-        return debtor.timezone.key if debtor.timezone is not None else None
-    value: str | None = getattr(debtor, field)
-    return value
 
 
 def update_debtor(
@@ -80,7 +70,7 @@ def update_debtor(
         changed = {
             field: {"from": now, "to": value}
             for field, value in given.items()
-            if (now := debtor_field(case, field)) != value
+            if (now := debtor_place(case.debtor, field)) != value
         }
         if changed:
             rec.moment(case_id, moment)  # not before the case's last entry

@@ -341,16 +341,10 @@ class Session(ABC):
         """The ids of each debtor's rows, in case id order (one query where the backend can)."""
         return {debtor_id: self._read_cases_of(debtor_id) for debtor_id in debtor_ids}
 
+    @abstractmethod
     def _read_last_moments(self, debtor_ids: list[str]) -> list[tuple[str, datetime | str]]:
         """When the newest entry of each row of *debtor_ids*' cases was journaled, with
-        its debtor (an aware datetime, or ISO 8601 text); one query where the backend can."""
-        found: list[tuple[str, datetime | str]] = []
-        for debtor_id, case_ids in self._read_cases_of_many(debtor_ids).items():
-            for case_id in case_ids:
-                last = self._read_last(case_id)
-                if last is not None:
-                    found.append((debtor_id, last.at))
-        return found
+        its debtor (an aware datetime, or ISO 8601 text), in one query."""
 
     @abstractmethod
     def _insert_cases(self, rows: list[CaseRow]) -> None:
