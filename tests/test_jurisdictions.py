@@ -235,7 +235,10 @@ class TestRoles:
         ]
 
     def test_washington_binds_collection_agencies_and_debt_buyers_only(self) -> None:
-        """RCW 19.16.100(4)-(5): a creditor collecting its own claims is no collection agency."""
+        """RCW 19.16.100(4), (5)(c): a creditor collecting its own claims is no collection agency.
+
+        One collecting them under another name is one (RCW 19.16.100(4)(c)): role collector.
+        """
         wa = [rule.id for rule in PACKS["US-WA"].rules]
         for role in ("collector", "debt_buyer"):
             assert set(wa) <= set(Compliance(["US-WA"], role=role).rule_ids)

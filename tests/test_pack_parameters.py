@@ -227,7 +227,7 @@ class TestCease:
 
 # -- contact hours, on every medium they cover -----------------------------------------------------
 HOURS = [
-    # NIFA collection standard (2025); China Banking Association guideline (2026): 08:00-22:00.
+    # GB/T 45251-2025; China Banking Association guideline (2026): 08:00-22:00.
     ("CN", "CN-HOURS", "Asia/Shanghai", time(8), time(22)),
     # 12 CFR 1006.6(b)(1)(i): before 08:00 and from 21:00 are inconvenient.
     ("US-RegF", "US-TIME", "America/New_York", time(8), time(21)),
@@ -301,9 +301,9 @@ def test_a_letter_is_judged_when_it_arrives_not_by_the_hour_it_is_posted(
 
 # -- call caps: a voice message is a call placed ---------------------------------------------------
 CAPS = [
-    # China Banking Association guideline (2026): 3 answered calls a day, AI voice included.
+    # GB/T 45251-2025: 3 calls a day that get through, AI voice included.
     ("CN", "CN-CALLS-EFFECTIVE", "Asia/Shanghai", "conversation", 3),
-    # Same guideline: 6 unanswered dial attempts a day per number.
+    # China Banking Association guideline (2026): 6 unanswered dial attempts a day per number.
     ("CN", "CN-CALLS-ATTEMPTS", "Asia/Shanghai", "no_answer", 6),
     # 12 CFR 1006.14(b)(2)(i): more than 7 calls in 7 consecutive days.
     ("US-RegF", "US-7IN7", "America/New_York", "no_answer", 7),

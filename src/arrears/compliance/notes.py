@@ -100,7 +100,10 @@ NOTES: Final[dict[str, str]] = {
         "now (`consent_minutes`). An opt-out covering the call revokes it.\n\n"
         "**Student loans.** A particular debt is each of the consumer's debts, except that "
         "the student loans the consumer owes that were serviced under a single account "
-        "number when the collector obtained them are one debt (1006.14(b)(4)) [confirm]. "
+        "number when the collector obtained them are one debt (1006.14(b)(4), the paragraph "
+        "that defines a particular debt, read with comment 14(b)(4)-1 in the CFPB's "
+        "compliance FAQ; the words on student loans come from secondary reports "
+        "[confirm] against the eCFR). "
         "A case says it is one with `student_loan: {account: ...}`; the calls on every "
         "case of the debtor with that account count together, and a denial names the "
         "loans counted as one.\n\n"
@@ -608,9 +611,148 @@ NOTES: Final[dict[str, str]] = {
             ),
         )
     ),
+    "CN-CALLS-EFFECTIVE": (
+        "**The rule.** GB/T 45251-2025, as quoted in reports (希财网; the same words in the "
+        "NIFA 互联网金融贷后催收业务指引 of 2024, which the standard replaces): "
+        "以语音形式进行告知式催收时，同一金融机构和其合作的第三方催收机构对单一债务人拨通电话"
+        "频次每日合计不应超过3次 (when collecting by voice, the calls that get through to one "
+        "debtor from the institution and the collection agencies it works with together must "
+        "not exceed 3 a day) [confirm the clause]. An earlier version of this pack credited "
+        "the China Banking Association guideline with the number; the reports of that "
+        "guideline give only the 6 dial attempts (`CN-CALLS-ATTEMPTS`).\n\n"
+        "**How the engine reads it.** A call gets through (拨通) when it is answered, by the "
+        "debtor or by their voicemail: a voice message left is a voice notification, so "
+        "`conversation` and `voicemail` both count (the reading that protects the debtor; a "
+        "lender who reads 拨通 as a conversation only sets `counted_outcomes: "
+        "[conversation]`). AI voice calls count like any other. The count is the debtor's, "
+        "across their loans and contact numbers (`across: debtor`), and resets at the "
+        "debtor's local midnight.\n\n"
+        + _cases(
+            ("three answered calls a day", "cn/calls_effective_three_answered_a_day.yaml"),
+            ("unanswered calls are not counted", "cn/calls_effective_unanswered_not_counted.yaml"),
+            (
+                "a call taken by voicemail is counted",
+                "cn/calls_effective_voicemail_counts.yaml",
+            ),
+            (
+                "a lender that counts conversations only",
+                "overrides/cn_voicemail_not_counted_when_the_lender_reads_it_so.yaml",
+            ),
+            (
+                "the day is the debtor's local day",
+                "cn/calls_effective_window_straddles_midnight.yaml",
+            ),
+        )
+    ),
+    "CN-CALLS-ATTEMPTS": (
+        "**The rule.** The China Banking Association's 金融机构个人消费类贷款催收工作指引(试行) "
+        "(2026), chapter 3, as 中新网 reported it on 2026-01-30: 债务人电话未接通的，催收人员"
+        "对债务人同一联系方式尝试拨打次数当天不宜超过6次；与债务人另有约定除外 (when the "
+        "debtor's phone is not answered, no more than 6 attempts a day to the same number, "
+        "unless otherwise agreed with the debtor) [confirm the article].\n\n"
+        "**How the engine reads it.** Every call to a number that does not reach the debtor "
+        "counts (`no_answer`, `busy`, `not_connected`, `voicemail`), per number and across the "
+        "debtor's loans. The guideline's exception for an agreement with the debtor is not "
+        "modelled: a lender that has one raises `limit` in its configuration.\n\n"
+        + _cases(
+            ("six attempts a day per number", "cn/calls_attempts_six_per_number_a_day.yaml"),
+            ("the sixth is still allowed", "cn/calls_attempts_sixth_still_allowed.yaml"),
+            (
+                "a voicemail contact point shares its number's count",
+                "cn/calls_attempts_voicemail_point_shares_the_number.yaml",
+            ),
+        )
+    ),
+    "CN-VISIT": (
+        "**The rule.** The China Banking Association guideline (2026), Art. 22 as reported "
+        "(网易, 2026-01): 外访催收应安排不少于两名催收人员共同实施 (a field visit is made by "
+        "at least two collectors together) [confirm the article]; the credentials, advance "
+        "registration and recording are reported requirements of the same guideline and "
+        "of GB/T 45251-2025 [confirm the clauses].\n\n"
+        + _cases(
+            (
+                "one collector, or a missing credential, registration or recording, denied",
+                "cn/visit_two_credentialed_collectors.yaml",
+            ),
+        )
+    ),
+    "CN-RECORDS": (
+        "**The rule.** 商业银行信用卡业务监督管理办法 (CBRC Order 2011 No. 2), Art. 68: the "
+        "card issuer collects from the debtor and their guarantor only, and keeps the record "
+        "of its collection at least 2 years (至少保存2年备查). The official text was not read "
+        "here; the article number and the 2 years are as the article is re-quoted in "
+        "secondary sources [confirm the words].\n\n"
+        "**How the engine reads it.** It judges no contact: `Engine.check_purge` refuses to "
+        "purge a case's records before `years` have passed since its last journal entry, "
+        "naming this rule and its citation. The kind is tested in `tests/test_retention.py`, "
+        "this rule's 2 years in `tests/test_pack_parameters.py`."
+    ),
+    "CN-SMS": (
+        "**The rule.** MIIT Order 31, 通信短信息服务管理规定 (2015, in force 2015-06-30), as "
+        "新华网 reported it: whoever sends commercial short messages 应当提供便捷和有效的拒绝"
+        "接收方式并随短信息告知用户 (must offer an easy and effective way to refuse them and "
+        "say so in the message) [confirm the article]. A collection text is not a "
+        "commercial message in every reading; the engine asks it of every SMS, the reading "
+        "that protects the debtor (turn the rule off or override `required` to relax it). "
+        "The 【signature】 of 2-16 characters is a carriers' platform rule, not a number in "
+        "the order.\n\n"
+        + _cases(("signature and a way to refuse", "cn/sms_signature_and_opt_out.yaml"))
+    ),
+    "UK-VISIT": (
+        "**The rule.** \"A firm must ensure that all persons visiting a customer's property "
+        "on its behalf act at all times in accordance with the requirements of CONC 7 and do "
+        "not: ... (2) visit a customer at a time when they know or suspect that the customer "
+        'is, or may be, particularly vulnerable" (FCA CONC 7.9.14R, a rule; the text was read '
+        "in the Handbook's related-provisions listing, where it comes next after CONC "
+        "7.9.13G without its number printed, so the number is taken from that order "
+        '[confirm]; CONC 7.2.1R(2) as in force from 2024 says "vulnerable" where it said '
+        '"particularly vulnerable", and the engine reads 7.9.14R(2) the same wider way). '
+        '"Customers who have mental health difficulties or mental capacity '
+        'limitations may fall into the category of vulnerable customers" (CONC 7.2.2G), and '
+        "firms should have regard to the FCA's guidance on vulnerable customers, FG21/1 "
+        "(CONC 7.2.2AG).\n\n"
+        "**How the engine reads it.** A visit is denied while a `vulnerable`, "
+        "`mental_capacity` or `mental_health_crisis` hold is in force, until the hold is "
+        "released (`hold_end`): the rule speaks of a customer who *may be* vulnerable, so a "
+        "crisis hold keeps visits off after the moratorium itself ends (`UK-MHCM`), until "
+        "the firm is satisfied and releases it. Letters and calls are judged by the other "
+        "rules. A lender who reads it otherwise overrides `kinds`. The rule's other limbs are "
+        "not checked before a visit: no threatening manner, no entry without consent, leave "
+        "when asked or when the customer is distressed or may lack capacity (they are "
+        "conduct during the visit); no visit at an inappropriate place without consent "
+        "(`UK-WHERE` for work); no visit without the customer's prior agreement while the "
+        "debt is disputed (limb (7): the lender's to check).\n\n"
+        + _cases(
+            ("a vulnerable customer is not visited", "uk/visit_vulnerable_customer_denied.yaml"),
+            ("no hold, a visit is allowed", "uk/visit_allowed_without_vulnerability.yaml"),
+            (
+                "after a crisis moratorium, no visit until the hold is released",
+                "uk/visit_after_crisis_moratorium_until_released.yaml",
+            ),
+            (
+                "a visit again once the firm releases the hold",
+                "uk/visit_allowed_once_crisis_hold_released.yaml",
+            ),
+            (
+                "a capacity hold bars a visit even as a reply",
+                "uk/visit_capacity_hold_even_as_reply.yaml",
+            ),
+            (
+                "a lender that bars visits on a vulnerability hold only",
+                "overrides/uk_visit_vulnerable_hold_only.yaml",
+            ),
+        )
+    ),
     "CN-HOURS": (
-        "**The rule.** No collection contact from 22:00 to 08:00 unless agreed with the "
-        "debtor (national standard 2025) [confirm]. The agreement covers the contact the "
+        "**The rule.** GB/T 45251-2025 (互联网金融 个人网络消费信贷 贷后催收风控指引, "
+        "issued and in force 2025-02-28 by SAMR and SAC): 双方未约定催收时间的，催收作业不应"
+        "在每日22:00至次日8:00催收 (no collection from 22:00 to 08:00 unless the times were "
+        "agreed). The China Banking Association's 金融机构个人消费类贷款催收工作指引(试行) "
+        "(published 2026-01-30, seven chapters and 54 articles) says the same for calls, "
+        "visits and any other collection: 未经债务人同意，严禁在每日晚22:00至次日早8:00进行"
+        "电话催收、外访催收及其他催收. Both as quoted in reports (希财网 on the standard; "
+        "中新网 and 中国证券报, 2026-01-30/31, on the guideline): [confirm the clauses] "
+        "against the texts. The agreement covers the contact the "
         "debtor agreed to: a consent for `hours` inside its window, or for `consent_minutes` "
         "after a consent to be contacted now.\n\n"
         + _cases(
@@ -622,8 +764,9 @@ NOTES: Final[dict[str, str]] = {
         )
     ),
     "CN-THIRD-PARTY": (
-        "**The rule.** The national standard 互联网金融 个人网络消费信贷 贷后催收风控指引 "
-        "(2025): collect only from the debtor, never from contact persons "
+        "**The rule.** The national standard GB/T 45251-2025 互联网金融 个人网络消费信贷 "
+        "贷后催收风控指引, as quoted by 北京商报 (2025-03-13): collect only from the debtor, "
+        "never from contact persons "
         "(只向债务人催收，不应向联系人催收). A contact person may be contacted only when the "
         "debtor cannot be reached (to restore contact), or has died or lacks capacity (to "
         "reach heirs or others concerned); they may only be asked for a way to reach the "
@@ -633,8 +776,14 @@ NOTES: Final[dict[str, str]] = {
         "be given.\n\n"
         "**How the engine reads it.** Allowed purposes: `location`, `relay` and `reply` (an "
         "answer to the contact person's own contact, `CN-REPLY`, which alone may carry "
-        "payment details). Unreachable "
-        "means the last 3 attempts to reach the debtor failed [confirm], about any of the "
+        "payment details). The standard lets lender and debtor agree in the contract when "
+        "the debtor counts as unreachable (金融机构与债务人可通过协议约定等方式明确无法联系到"
+        "债务人本人的具体场景); the China Banking Association guideline (2026) names the "
+        "debtor's own number being invalid or 连续三次无法联系上本人 (three consecutive failures "
+        "to reach them), as reported (epaper.csjrw.cn, 2026-02-04) [confirm the article]. "
+        "Unreachable here "
+        "means the last 3 attempts to reach the debtor failed (`failed_attempts`), about any "
+        "of the "
         "borrower's loans (`across: debtor`): reachability is the borrower's, so an answer "
         "about one loan makes them reachable about every loan, and failed calls about "
         "different loans count together. A refusal is an "
@@ -997,9 +1146,11 @@ NOTES: Final[dict[str, str]] = {
         '7.3.10R). "A firm must not threaten to commence court action, including an '
         "application for a charging order or (in Scotland) an inhibition or an order for "
         "sale, in order to pressurise a customer in or approaching arrears or in default to "
-        'pay more than they can reasonably afford" (CONC 7.3, as the Handbook words it now; '
-        '7.3.18R in the 2018 and 2021 texts, which said "in default or arrears difficulties" '
-        "[confirm the current paragraph]). Both are rules (R).\n\n"
+        'pay more than they can reasonably afford" (CONC 7.3.18R, as the Handbook words it '
+        'now; the 2018 and 2021 texts said "a customer in default or arrears difficulties"). '
+        "Both are rules (R). The engine denies the court threat whatever the sum asked for: "
+        "whether a sum is more than the customer can reasonably afford is not in the text "
+        "of a message, and the wider reading protects the customer.\n\n"
         "**How the engine reads it.** Whether words pressurise is a person's judgment; the "
         "patterns catch the plain cases (court, bailiffs, prison, *sell your car*, *take out a "
         "loan to pay*, *the full balance within 24 hours*). Extend `patterns` with your own.\n\n"
@@ -1014,10 +1165,12 @@ NOTES: Final[dict[str, str]] = {
         )
     ),
     "CN-IDENTIFY": (
-        "**The rule.** The national standard (2025) and the China Banking Association "
-        "guideline (2026), as reported [confirm the clause]: in each collection contact the "
+        "**The rule.** GB/T 45251-2025 and the China Banking Association guideline (2026), "
+        "as reported (愉见财经 on the guideline: 催收不止要自报家门) [confirm the clauses]: "
+        "in each collection contact the "
         "collector states the institution they act for and their own identity. The credit-card "
-        "rules (2011) Art. 69 ask the same of a collection letter (the issuer's contact "
+        "rules (2011, 商业银行信用卡业务监督管理办法) Art. 69 ask the same of a collection "
+        "letter (the issuer's contact "
         "details and seal).\n\n"
         "**How the engine reads it.** A call or voice message whose script is known must name "
         "the institution (a self-introduction naming a bank, finance company, centre or "
@@ -1048,10 +1201,15 @@ NOTES: Final[dict[str, str]] = {
         "**The rules.** The credit-card business rules (2011) Art. 68: collection is directed "
         'at the debtor and their guarantor, "不得对与债务无关的第三人进行催收" (not at a third '
         "party unrelated to the debt). The NIFA self-discipline convention (2018) and the "
-        "national standard (2025) forbid spreading the debtor's information and exposing the "
-        "debt; the Personal Information Protection Law (Arts. 10, 13) forbids disclosing "
-        "personal information without a lawful basis. Group messages (群发, group chats) are "
-        "named in reports of the 2025 standard [confirm].\n\n"
+        "national standard GB/T 45251-2025 forbid spreading the debtor's information and "
+        "exposing the debt; the China Banking Association guideline (2026) forbids posting "
+        "collection notices or lawyers' letters in public places (严禁在公众场所张贴催收公告、"
+        "律师函等文书, as 中新网 reported it). The Personal Information Protection Law: "
+        '"任何组织、个人不得非法收集、使用、加工、传输他人个人信息，不得非法买卖、提供或者公开'
+        '他人个人信息" (Art. 10); "个人信息处理者不得公开其处理的个人信息，取得个人单独同意的'
+        '除外" (Art. 25); the lawful bases for processing are Art. 13. Group messages (群发, '
+        "group chats) are named in reports of the 2025 standard, not in a text read here "
+        "[confirm].\n\n"
         "**How the engine reads it.** Denied: a contact whose purpose is `group_message`, "
         "whoever it is for; a third party the case does not list as a contact person (named "
         "by `party` only, a number found elsewhere); the employer, listed or not (the reading "

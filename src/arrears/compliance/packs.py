@@ -170,36 +170,42 @@ CN: Final = Pack(
     id="CN",
     title="China: consumer-finance and credit-card collection",
     locale="zh-CN",
-    source="NIFA collection standards; China Banking Association guideline (2026); "
-    "MIIT Order 31; credit-card rules (2011)",
+    source="GB/T 45251-2025 (national standard on post-loan collection); China Banking "
+    "Association guideline (2026); MIIT Order 31; credit-card rules (2011); PIPL",
     rules=(
         ContactHours(
             id="CN-HOURS",
             title="No collection contact 22:00-08:00 in the debtor's local time unless agreed",
-            citation="NIFA national collection standard (2025); China Banking Association "
-            "guideline (2026) [confirm]",
+            citation="GB/T 45251-2025 互联网金融 个人网络消费信贷 贷后催收风控指引: "
+            "双方未约定催收时间的，催收作业不应在每日22:00至次日8:00催收; China Banking "
+            "Association 金融机构个人消费类贷款催收工作指引(试行) (2026), ch. 3: 未经债务人同意，"
+            "严禁在每日晚22:00至次日早8:00进行电话催收、外访催收及其他催收 [confirm]",
             channels=_TIMED,
             start=time(8, 0),
             end=time(22, 0),
         ),
         FrequencyCap(
             id="CN-CALLS-EFFECTIVE",
-            title="At most 3 answered voice calls a day per debtor, AI voice included",
-            citation="China Banking Association guideline (2026) [confirm]",
+            title="At most 3 answered voice calls a day per debtor (by them or by their "
+            "voicemail), AI voice included",
+            citation="GB/T 45251-2025: 以语音形式进行告知式催收时，同一金融机构和其合作的第三方"
+            "催收机构对单一债务人拨通电话频次每日合计不应超过3次 [confirm]",
             channels=_CALLS,
             parties=_DIRECT,
             limit=3,
             days=1,
             across="debtor",
-            scope_reason="per debtor: the cap is on the calls a person answers a day, "
+            scope_reason="per debtor: the cap is on the calls that get through to a person a day, "
             "whichever of their loans with the lender a call is about",
-            counted_outcomes=frozenset({Outcome.CONVERSATION}),
+            counted_outcomes=frozenset({Outcome.CONVERSATION, Outcome.VOICEMAIL}),
             noun="answered calls",
         ),
         FrequencyCap(
             id="CN-CALLS-ATTEMPTS",
             title="At most 6 unanswered dial attempts a day per contact number",
-            citation="China Banking Association guideline (2026) [confirm]",
+            citation="China Banking Association 金融机构个人消费类贷款催收工作指引(试行) (2026), "
+            "ch. 3: 债务人电话未接通的，催收人员对债务人同一联系方式尝试拨打次数当天不宜超过6次；"
+            "与债务人另有约定除外 [confirm]",
             channels=_CALLS,
             limit=6,
             days=1,
@@ -218,9 +224,10 @@ CN: Final = Pack(
             "message, never to ask them to pay; only when the debtor is unreachable (3 failed "
             "contacts) or has died; never disclose the debt; once they refuse, no contact by "
             "any medium",
-            citation="National standard 互联网金融 个人网络消费信贷 贷后催收风控指引 (2025): "
-            "只向债务人催收，不应向联系人催收; China Banking Association guideline (2026); the 3 "
-            "failed contacts [confirm]",
+            citation="GB/T 45251-2025 互联网金融 个人网络消费信贷 贷后催收风控指引: "
+            "只向债务人催收，不应向联系人催收; China Banking Association guideline (2026): a third "
+            "party only when the debtor is unreachable (失联), such as 连续三次无法联系上本人 "
+            "[confirm]",
             failed_attempts=3,
             scope_reason="per debtor: a contact person is called only when the debtor is "
             "unreachable (失联), which is the person's state, not one loan's: an answer about "
@@ -230,7 +237,8 @@ CN: Final = Pack(
         FieldVisitStaffing(
             id="CN-VISIT",
             title="Field visits by at least 2 credentialed collectors, pre-registered, recorded",
-            citation="China Banking Association guideline (2026) [confirm]",
+            citation="China Banking Association guideline (2026), Art. 22: 外访催收应安排不少于"
+            "两名催收人员共同实施 [confirm]",
         ),
         ForbiddenWording(
             id="CN-CONDUCT",
@@ -264,9 +272,8 @@ CN: Final = Pack(
             title="A collection call or voice message says which institution is calling and "
             "who the collector is (staff number or name); an automated one names the "
             "institution",
-            citation="National standard 互联网金融 个人网络消费信贷 贷后催收风控指引 (2025) and "
-            "China Banking Association guideline (2026): collectors state their institution "
-            "and identity [confirm]",
+            citation="GB/T 45251-2025 and China Banking Association guideline (2026): "
+            "collectors state their institution and identity [confirm]",
             channels=_CALLS,
             required={"the institution's name": _INSTITUTION},
             personal={"the collector's staff number or name": _COLLECTOR},
@@ -277,8 +284,11 @@ CN: Final = Pack(
             "debt (one not on file as a contact person, or the employer), no publicising or "
             "threatening to publicise it",
             citation="Credit-card business rules (2011) Art. 68: 不得对与债务无关的第三人进行催收; "
-            "national standard (2025); NIFA self-discipline convention on collection (2018); "
-            "Personal Information Protection Law Arts. 10, 13; group messages [confirm]",
+            "GB/T 45251-2025; NIFA self-discipline convention on collection (2018); China "
+            "Banking Association guideline (2026): 严禁在公众场所张贴催收公告、律师函等文书; "
+            "Personal Information Protection Law Art. 10 (不得非法…提供或者公开他人个人信息), "
+            "Art. 25 (不得公开其处理的个人信息，取得个人单独同意的除外); group messages "
+            "[confirm]",
             patterns=_EXPOSURE,
         ),
         RecordRetention(
@@ -291,8 +301,9 @@ CN: Final = Pack(
             id="CN-SMS",
             title="An SMS names its sender in 【】 (2-16 characters) and tells how to refuse "
             "further messages",
-            citation="MIIT Order 31 (communication short message services); the 2-12/16 "
-            "character signature is a platform rule",
+            citation="MIIT Order 31 (通信短信息服务管理规定, 2015): 提供便捷和有效的拒绝接收方式"
+            "并随短信息告知用户 [confirm]; the 2-12/16 character signature is a "
+            "platform rule",
             channels=frozenset({Channel.SMS}),
             required={
                 "sender signature 【…】": ("【[^【】]{2,16}】",),
@@ -303,7 +314,7 @@ CN: Final = Pack(
             id="CN-REPLY",
             title="A contact marked reply answers a contact the person started (an inbound "
             "call, a text from them), once, within 30 days; otherwise it is not a reply",
-            citation="National standard 互联网金融 个人网络消费信贷 贷后催收风控指引 (2025): "
+            citation="GB/T 45251-2025 互联网金融 个人网络消费信贷 贷后催收风控指引: "
             "当联系人明确表示愿意为债务人偿还欠款时，可视情况提供还款所需必要信息 (an answer "
             "to the contact person's own offer, CN-THIRD-PARTY); the 30 days are this "
             "library's default, not a number in the standard",
@@ -613,7 +624,8 @@ US_MA: Final = Pack(
 
 # RCW 19.16.250 binds licensees, collection agencies: those collecting claims owed another
 # and debt buyers (RCW 19.16.100(4)(a), (d)); a business collecting its own claims in its
-# own name is not one (RCW 19.16.100(5)).
+# true name is not one (RCW 19.16.100(5)(c)), but one collecting them under another name is
+# (RCW 19.16.100(4)(c)): its role is then collector.
 US_WA: Final = Pack(
     id="US-WA",
     title="Washington overlay on Regulation F",
@@ -789,8 +801,8 @@ UK: Final = Pack(
             id="UK-PRESSURE",
             title="No pressure to pay in one or a few large sums, within an unreasonably short "
             "time, or by selling property or borrowing; no threats of court to pressure",
-            citation="FCA CONC 7.3.10R; CONC 7.3 rule against threatening court action to "
-            "pressurise (7.3.18R in the 2018 and 2021 texts) [confirm the current paragraph]",
+            citation="FCA CONC 7.3.10R; CONC 7.3.18R (no threat of court action to pressurise "
+            "a customer to pay more than they can reasonably afford)",
             patterns=(
                 r"take you to court",
                 r"court action (?:will|against you)",
@@ -817,10 +829,15 @@ UK: Final = Pack(
         ),
         HoldBlocks(
             id="UK-VISIT",
-            title="No field visit when vulnerability is known or suspected",
-            citation="FCA CONC 7",
+            title="No field visit while the customer is known or suspected to be, or may be, "
+            "vulnerable: a vulnerability, mental capacity or mental health crisis hold",
+            citation='FCA CONC 7.9.14R(2): no visit "at a time when they know or suspect that '
+            'the customer is, or may be, particularly vulnerable"; CONC 7.2.2G (mental health '
+            "difficulties or mental capacity limitations); CONC 7.2.2AG (FCA FG21/1)",
             channels=frozenset({Channel.VISIT}),
-            kinds=frozenset({HoldKind.VULNERABLE}),
+            kinds=frozenset(
+                {HoldKind.VULNERABLE, HoldKind.MENTAL_CAPACITY, HoldKind.MENTAL_HEALTH_CRISIS}
+            ),
         ),
         HoldBlocks(
             id="UK-BS",
