@@ -217,6 +217,32 @@ def test_a_lease_takes_every_due_case_of_a_debtor_and_no_one_else_takes_any(
     assert two.lease(later, 10, "two", ttl) == ["A-1", "B-1", "A-2", "A-3"]
 
 
+def test_a_lease_alone_commits_without_a_disk_flush_and_nothing_else_does(
+    store: PostgresStore, make_case: Callable[..., Case], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A lease is not evidence (a later durable commit flushes it): its own transaction
+    # skips the flush; a caller's transaction and every later one keep it.
+    for number in range(3):
+        add(store, make_case, f"C-{number}", debtor=f"D-{number}")
+        store.schedule(f"C-{number}", T0)
+    seen: list[str] = []
+    sync = store._sync
+
+    def spy() -> None:
+        seen.append(store._fetchall("SHOW synchronous_commit", ())[0][0])
+        sync()
+
+    monkeypatch.setattr(store, "_sync", spy)
+    assert store.lease(T0, 1, "one", timedelta(minutes=5)) == ["C-0"]
+    with store.transaction():
+        assert store.lease(T0, 1, "two", timedelta(minutes=5)) == ["C-1"]
+        inside = store._fetchall("SHOW synchronous_commit", ())[0][0]
+    with store.transaction():
+        after = store._fetchall("SHOW synchronous_commit", ())[0][0]
+    assert seen == ["off", "on"]
+    assert (inside, after) == ("on", "on")
+
+
 def test_a_lease_skips_rows_another_worker_is_leasing(
     url: str, schema: str, store: PostgresStore, make_case: Callable[..., Case]
 ) -> None:

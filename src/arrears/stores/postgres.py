@@ -155,6 +155,8 @@ _ANALYZE_AFTER: Final = 1_000
 _RETRYABLE: Final = frozenset({"40P01", "40001"})
 #: Rounds of `lease` when every debtor it found was being leased by another worker.
 _LEASE_ROUNDS: Final = 5
+#: A lease is not evidence: its transaction commits without waiting for the disk (`lease`).
+_LEASE_COMMIT: Final = "SET LOCAL synchronous_commit TO OFF"
 #: The first key of the advisory locks on debtors ("arre"), apart from a host's own locks.
 _LOCK_SPACE: Final = 0x61727265
 #: Whether the transaction now holds debtor ``d`` (a debtor another worker is leasing
@@ -773,11 +775,21 @@ class PostgresStore(Session):
         owner until after *now* are skipped, and so are those another worker
         is leasing at this instant.  The leased cases and their chains are
         read ahead together when the first of them is read.
+
+        A lease taken in a transaction of its own commits without waiting
+        for the server to flush it to disk (``synchronous_commit`` off for
+        that transaction alone): a lease is not evidence, and the write-ahead
+        log is flushed in order, so every later durable commit (the batch's
+        intents first) makes the lease durable with it, and a server crash
+        before that loses only the lease, whose batch then fails to commit
+        (`LeaseLost`) and is due again.  It saves one disk flush per batch.
         """
         params: dict[str, Any] = {"now": now, "owner": owner, "until": now + ttl, "limit": limit}
         skip: list[str] = []
         rows: list[tuple[Any, ...]] = []
         with self.transaction():
+            if len(self._levels) == 1:  # its own transaction, not part of a caller's
+                self._queued.append(_LEASE_COMMIT)
             self._sync()
             for _ in range(_LEASE_ROUNDS):
                 params["skip"] = skip
