@@ -135,7 +135,7 @@ def reverse_payment(
         )
     if any(e.kind == "payment_reversed" and e.data["payment_seq"] == payment.seq for e in history):
         raise InvalidInput("reference", reference, "a payment not already reversed")
-    data = reversal(case, history, payment)
+    data = reversal(case, history, payment, route=rec.workflow.leads_to)
     data.update({"actor": actor.id})
     if reason is not None:
         data["reason"] = reason
