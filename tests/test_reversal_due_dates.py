@@ -72,7 +72,7 @@ def bounced_across_an_instalment() -> tuple[Engine, str]:
     engine.fall_due(case_id, cny("1000.00"), due=date(2027, 4, 1))
     assert engine.case(case_id).due_date == date(2027, 4, 1)
     clock.set(shanghai(date(2027, 4, 5)))
-    engine.reverse_payment(case_id, "MAR")
+    assert engine.reverse_payment(case_id, "MAR").due_date == date(2027, 3, 1)
     return engine, case_id
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Final
 
 from ..case import Case, mask
@@ -151,6 +151,7 @@ def reverse_payment(
         restored,
         Money(data["credit"], case.currency),
         None if stage is None else (stage["from"], stage["to"]),
+        date.fromisoformat(data["due_date"]),
     )
 
 
