@@ -243,6 +243,36 @@ class TestAgreementStands:
         assert engine.record_payment(case_id, cny("1000.00"), reference="AGAIN").cured
         assert engine.case(case_id).stage == "resolved"
 
+    def test_a_reduction_plan_keeps_its_waiver(self) -> None:
+        """A reduction plan of 9,000 with 2,000 waived, after 1,000 paid; the 1,000
+        bounces after it completed: back in ``repayment_plan`` owing the 1,000 alone, the
+        2,000 the debtor earned by completing the plan still waived."""
+        clock = SettableClock(plans.START)
+        engine = Engine(clock=clock)
+        case_id = engine.open_case(plans.loan()).id
+        engine.record_payment(case_id, cny("1000.00"), reference="PRE")
+        parts = instalment_schedule(cny("9000.00"), date(2027, 1, 31), count=2)
+        plan = RepaymentPlan(
+            id="PLAN-R",
+            kind="reduction",
+            instalments=parts,
+            waived="2000.00",
+            required_documents=(),
+        )
+        for part in engine.start_plan(case_id, plan, actor=plans.AGENT).instalments:
+            plans.pay_on(engine, clock, case_id, part.due, part.amount)
+        assert engine.case(case_id).stage == "resolved"
+        clock.set(plans.shanghai(date(2027, 4, 1)))
+        engine.reverse_payment(case_id, "PRE")
+        case = engine.case(case_id)
+        assert case.plan is not None
+        assert (case.stage, case.plan.status, case.arrears) == (
+            "repayment_plan",
+            "completed",
+            cny("1000.00"),
+        )
+        assert engine.verify() == []
+
     def test_an_older_engines_reversal_leaving_the_plan_resolved(self) -> None:
         """The same reversal as an older engine wrote it (no due date, no move): it still
         verifies; the same move claimed without a due date, or no move with one, does not."""
