@@ -140,7 +140,7 @@ def test_credit_a_returned_payment_left_is_owed_again_from_when_it_was_used() ->
     """A 1,500.00 payment on 3 September clears 1,000.00 and keeps 500.00 as credit; the
     next 500.00 instalment falls due on 10 September and is paid from the credit. The
     payment is returned on 2 October: September's case owes 1,000.00 from 3 September and
-    1,500.00 from 10 September, and is past due throughout."""
+    1,500.00 from 10 September, and is past due throughout, since 20 August."""
     engine = Engine(clock=SettableClock(START))
     record = loan()
     record["balance"] = {"currency": "CNY", "principal": "1000.00", "not_due": "500.00"}
@@ -155,10 +155,12 @@ def test_credit_a_returned_payment_left_is_owed_again_from_when_it_was_used() ->
     assert kpis(engine, (on(9, 11), on(9, 12))).past_due == Decimal("1500.00")
     september = kpis(engine, SEPTEMBER)
     assert (september.cured, september.collected) == (0, Decimal(0))
-    # days past due are the engine's: the instalment fell due on 10 September with nothing
-    # overdue then, so the case's due date is 10 September (21 days past due on 1 October)
-    assert engine.case("LN-1").due_date == date(2026, 9, 10)
-    assert september.flows == {("M1", "M1"): 1}
+    # the instalment fell due on 10 September while the returned payment had cleared the
+    # arrears: without it the case was overdue all along, since 20 August, so it rolls
+    # from M1 (12 days past due on 1 September) to M2 (42 days on 1 October), as the
+    # engine counts them once the payment is reversed
+    assert engine.case("LN-1").due_date == date(2026, 8, 20)
+    assert september.flows == {("M1", "M2"): 1}
 
 
 def test_a_promise_over_two_loans_reopened_by_a_reversal_on_one_is_kept_on_neither() -> None:

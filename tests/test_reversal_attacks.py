@@ -211,7 +211,8 @@ class TestWhatStaysClosed:
     def test_a_payment_before_a_plan_later_payments_completed(self) -> None:
         """1,000 paid in ``phone``, then a plan of the 11,000 left, paid in two
         instalments (``plan_completed``: resolved).  The 1,000 bounces: the plan stands
-        completed, so the case does not go back to ``repayment_plan``."""
+        completed, but ``plan_completed`` stood on the arrears being cleared, which they
+        no longer are: the case is back in ``repayment_plan``, owing the 1,000."""
         clock = SettableClock(plans.START)
         engine = Engine(clock=clock)
         case_id = engine.open_case(plans.loan()).id
@@ -228,7 +229,7 @@ class TestWhatStaysClosed:
         case = engine.case(case_id)
         assert case.plan is not None
         assert case.plan.status == "completed"
-        assert case.stage != "repayment_plan"
+        assert (case.stage, case.arrears) == ("repayment_plan", cny("1000.00"))
         assert engine.verify() == []
 
     def test_a_promise_over_two_loans_kept_on_the_other(self) -> None:

@@ -1401,6 +1401,16 @@ class Engine:
         goes back to the stage it was in before, when no other transition
         has happened since; a reversal is a correction of the record, not a
         decision, so it is a ``payment_reversed`` entry rather than a trigger.
+        A case another payment closed goes back too when that close no longer
+        stands: a cure when arrears are owed again, a plan completed when it
+        is active again or arrears are owed again (back to
+        ``repayment_plan``, the plan still completed), and a cure out of
+        ``promise`` by the payment that kept the promise goes where
+        ``promise_kept`` leads.  The first missed due date goes back to the one
+        the case would have had had the payment never been made: an instalment
+        that fell due while the payment had cleared the arrears no longer
+        starts the days past due (docs/payments.md, "The due date after a
+        reversal").
 
         A promise over several loans it kept, or such a plan it completed, is
         open again on every loan it covers, in the same unit of work: each

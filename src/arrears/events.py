@@ -373,6 +373,8 @@ class PaymentReversedData(TypedDict):
     plan: NotRequired[Reopened]
     stage: NotRequired[StageBack]
     reason: NotRequired[str]
+    # The first missed due date after it (ISO); older engines wrote none: unchanged.
+    due_date: NotRequired[str]
 
 
 class AgreementReopenedData(TypedDict):
@@ -719,7 +721,7 @@ def _resolve_plan(case: Case, at: datetime, data: PlanResolvedData) -> None:
 
 
 def _reverse_payment(case: Case, at: datetime, data: PaymentReversedData) -> None:
-    """The balance owed again, the credit taken back; promise, plan and stage re-opened."""
+    """The balance owed again, the credit taken back; promise, plan, stage, due date back."""
     balance = case.balance
     update: dict[str, Any] = {
         name: getattr(balance, name) + Decimal(amount) for name, amount in data["restored"].items()
@@ -741,6 +743,9 @@ def _reverse_payment(case: Case, at: datetime, data: PaymentReversedData) -> Non
     stage = data.get("stage")
     if stage is not None:
         case.stage = stage["to"]
+    due = data.get("due_date")
+    if due is not None:
+        case.due_date = date.fromisoformat(due)
 
 
 def _reopen(case: Case, at: datetime, data: AgreementReopenedData) -> None:

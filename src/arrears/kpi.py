@@ -64,6 +64,7 @@ from .errors import InvalidInput
 from .events import apply_entry
 from .journal import JournalEntry
 from .report_text import ReportLocale, debtors_locale, report_locale
+from .reversals import Spell, returned_payments
 
 __all__ = [
     "BUCKETS",
@@ -697,26 +698,34 @@ class _Fold:
     events: list[tuple[str, datetime, Any]] = field(default_factory=list)
     # (came off, reversal recorded, owed again by component)
     corrections: list[tuple[datetime, datetime, dict[str, Decimal]]] = field(default_factory=list)
+    # (from, first missed due date as corrected): `Spell`, the payments returned unpaid
+    dues: list[tuple[datetime, date]] = field(default_factory=list)
 
     def state_at(self, at: datetime) -> _State:
         """The case at *at* as corrected: its opening, changed by every later entry recorded
         before *at*, and by every reversal recorded later of a payment recorded before *at*
-        (what the payment paid owed again, as the reversal restores it)."""
+        (what the payment paid owed again, as the reversal restores it, and the first
+        missed due date as the reversal restores it: ``dues``)."""
         state = self.changes[0][1]
         for moment, later in self.changes[1:]:
             if moment >= at:
                 break
             state = later
+        due = self.dues[0][1]
+        for moment, corrected in self.dues[1:]:
+            if moment >= at:
+                break
+            due = corrected
         owed: dict[str, Decimal] = {}
         for came_off, undone, amounts in self.corrections:
             if came_off < at <= undone:
                 for name, amount in amounts.items():
                     owed[name] = owed.get(name, Decimal(0)) + amount
         if not owed:
-            return state
+            return state if due == state.due else _State(state.balance, due, state.variant)
         balance = state.balance
         update = {name: getattr(balance, name) + amount for name, amount in owed.items()}
-        return _State(balance.model_copy(update=update), state.due, state.variant)
+        return _State(balance.model_copy(update=update), due, state.variant)
 
     def days_past_due(self, state: _State, at: datetime) -> int:
         """`Case.days_past_due` of the case in *state* at *at* (the debtor's calendar)."""
@@ -786,6 +795,8 @@ def _states(entries: Iterable[JournalEntry]) -> Iterator[tuple[JournalEntry, _Da
 
 #: Kinds counted as contacts, denials and promises made (read after the case is folded).
 _COUNTED: Final = frozenset({"interaction", "contact_denied", "promise_made"})
+#: Kinds that may move the due date as `Spell` folds it.
+_SPELL: Final = frozenset({"instalment_due", "payment", "payment_reversed"})
 
 
 def _amounts(parts: Mapping[str, str]) -> dict[str, Decimal]:
@@ -879,9 +890,11 @@ def _fold(entries: Iterable[JournalEntry]) -> _Fold | None:
     fold: _Fold | None = None
     undoing = _Undoing()
     last: _State | None = None
-    for entry, data, case in _states(entries):
+    chain = list(entries)
+    spell: Spell | None = None
+    for entry, data, case in _states(chain):
         kind, at = entry.kind, entry.at
-        if fold is None or last is None:
+        if fold is None or last is None or spell is None:
             last = _State(case.balance, case.due_date, case.variant)
             fold = _Fold(
                 opened=at,
@@ -890,7 +903,14 @@ def _fold(entries: Iterable[JournalEntry]) -> _Fold | None:
                 locale=case.debtor.locale,
             )
             fold.changes.append((at, last))
+            # the due date as the reversals recorded later restore it, from the start
+            spell = Spell(case.due_date, returned_payments(chain))
+            fold.dues.append((at, spell.due))
             continue
+        if kind in _SPELL:
+            spell.step(kind, entry.seq, data, last.balance)
+            if spell.due != fold.dues[-1][1]:
+                fold.dues.append((at, spell.due))
         if (
             case.balance is not last.balance
             or case.due_date != last.due

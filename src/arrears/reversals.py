@@ -7,12 +7,13 @@ the chain for both, kept below them both.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from .case import Case
+from .case import Balance, Case, overdue_sum
+from .events import apply_entry
 from .journal import JournalEntry
 from .money import ALLOCATION_ORDER
 from .plans import PlanStatus, PromiseStatus
@@ -20,8 +21,12 @@ from .plans import PlanStatus, PromiseStatus
 __all__ = [
     "CAUSED_WITH",
     "CLOSED_BY_PAYMENT",
+    "Route",
+    "Spell",
     "caused_at_once",
     "comes_with_payment",
+    "due_date_without",
+    "returned_payments",
     "reversal",
     "stage_back",
 ]
@@ -30,6 +35,10 @@ __all__ = [
 CLOSED_BY_PAYMENT: Final = frozenset({"cure", "promise_kept", "plan_completed"})
 #: Entries a payment may cause at once besides those transitions (and their refusals).
 CAUSED_WITH: Final = frozenset({"promise_resolved", "plan_resolved", "credit_applied"})
+
+#: Where the workflow's *trigger* leads from *stage* (``None``: it has no such edge):
+#: `arrears.workflow.Workflow.leads_to`.
+Route = Callable[[str, str], "str | None"]
 
 
 def caused_at_once(later: Sequence[JournalEntry], at: datetime) -> list[JournalEntry]:
@@ -76,8 +85,25 @@ def stage_back(
     return {"from": stage, "to": before}
 
 
-def reversal(case: Case, history: Sequence[JournalEntry], payment: JournalEntry) -> dict[str, Any]:
-    """What undoing *payment* restores, computed from the case and its chain."""
+def reversal(
+    case: Case,
+    history: Sequence[JournalEntry],
+    payment: JournalEntry,
+    *,
+    route: Route | None = None,
+    legacy: bool = False,
+) -> dict[str, Any]:
+    """What undoing *payment* restores, computed from the case and its chain.
+
+    The data of its ``payment_reversed`` entry: the components owed again, the credit
+    taken back, the promise and plan as they stand after it, the stage it moves the
+    case to (``stage``, when it moves it) and the first missed due date
+    (``due_date``, `due_date_without`).  *route* says where the workflow's triggers
+    lead (`arrears.workflow.Workflow.leads_to`): a promise kept whose cure no longer
+    stands takes the case where ``promise_kept`` leads.  With *legacy*, the rules of
+    the engines that wrote no ``due_date``, by which `verify` judges their entries:
+    no due date, and a close stands while the promise or plan it kept or completed does.
+    """
     data = payment.data
     restored = {name: Decimal(value) for name, value in data["applied"].items()}
     left = Decimal(data["credit"])
@@ -135,10 +161,82 @@ def reversal(case: Case, history: Sequence[JournalEntry], payment: JournalEntry)
     stage = stage_back(case.stage, later, payment.at)
     if stage is None:
         owed = case.arrears.amount + sum(restored.values(), Decimal(0))
-        stage = _close_lost(case, history, out, payment, owed > case.balance.credit - taken)
+        owing = owed > case.balance.credit - taken
+        stage = _close_lost(case, history, out, payment, owing, route, legacy)
     if stage is not None:
         out["stage"] = stage
+    if not legacy:
+        out["due_date"] = due_date_without(case, history, payment).isoformat()
     return out
+
+
+def due_date_without(case: Case, history: Sequence[JournalEntry], payment: JournalEntry) -> date:
+    """The case's first missed due date once *payment* (one of *history*) is undone.
+
+    A case's due date moves only when an instalment falls due while nothing is
+    overdue (`arrears.events`): the arrears spell starts again from it.  A payment
+    returned never paid anything, so it never ended a spell: the chain is folded
+    again (through `arrears.events.apply_entry`, as `replay` folds it) with a
+    `Spell` that counts *payment*, and the payments undone by reversals that
+    recorded a due date, as unpaid until they were undone.  Without such payments
+    this is the due date the case has; with them, the one it would have had had
+    they never been made.  A reversal an older engine wrote (no ``due_date``)
+    left the due date as it was, and is read so.
+    """
+    returned = {payment.seq, *returned_payments(history)}
+    first = min(returned)
+    if not any(entry.kind == "instalment_due" for entry in history[first + 1 :]):
+        return case.due_date  # no instalment fell due since: none moved it
+    folded = Case.model_validate_json(history[0].data["case"])
+    spell = Spell(folded.due_date, returned)
+    for entry in history:
+        spell.step(entry.kind, entry.seq, entry.data, folded.balance)
+        apply_entry(folded, entry.kind, entry.at, entry.data)
+    return spell.due
+
+
+def returned_payments(history: Iterable[JournalEntry]) -> set[int]:
+    """The seqs of the payments in *history* undone by a reversal that recorded a due
+    date (those an older engine reversed left it as it was)."""
+    return {
+        entry.data["payment_seq"]
+        for entry in history
+        if entry.kind == "payment_reversed" and "due_date" in entry.data
+    }
+
+
+class Spell:
+    """The first missed due date as a chain is folded, the payments *returned* (by seq)
+    counted as unpaid from when they were recorded until their reversal.
+
+    Call `step` with each entry, in order, and the case's balance before it; `due` is
+    the due date after it.  An instalment falling due moves it only when nothing is
+    overdue beyond the credit even with those payments unpaid.
+    """
+
+    __slots__ = ("_amounts", "_returned", "_unpaid", "due")
+
+    def __init__(self, due: date, returned: Collection[int]) -> None:
+        self.due = due
+        self._returned = returned
+        self._amounts: dict[int, Decimal] = {}
+        self._unpaid = Decimal(0)  # what the returned payments had paid, owed again
+
+    def step(self, kind: str, seq: int, data: Mapping[str, Any], before: Balance) -> None:
+        """Fold one entry (its *kind*, *seq* and *data*), the balance standing *before* it."""
+        if kind == "instalment_due":
+            unpaid = self._unpaid
+            owing = before.has_arrears or (
+                unpaid > 0 and overdue_sum(before) - before.credit + unpaid > 0
+            )
+            if not owing:
+                self.due = date.fromisoformat(data["due"])
+        elif kind == "payment" and seq in self._returned:
+            amount = Decimal(data["amount"])
+            self._amounts[seq] = amount
+            self._unpaid += amount
+        elif kind == "payment_reversed":
+            self._unpaid -= self._amounts.pop(data["payment_seq"], Decimal(0))
 
 
 def _close_lost(
@@ -147,6 +245,8 @@ def _close_lost(
     out: Mapping[str, Any],
     payment: JournalEntry,
     owing: bool,
+    route: Route | None,
+    legacy: bool,
 ) -> dict[str, str] | None:
     """Where the case goes back to when another entry than the payment undone closed it
     (a later payment, an earlier one, a waiver) and that close no longer stands.
@@ -155,23 +255,49 @@ def _close_lost(
     entry caused at once, the case standing where they took it.  Each stands or falls
     on its own condition: a ``cure`` on the case owing nothing beyond its credit after
     the reversal (*owing*: it does), ``promise_kept`` on the promise staying kept, and
-    ``plan_completed`` on the plan staying completed (this reversal re-opens them, or
-    not: *out*).  From the first that falls, the case goes back to where it started;
-    when all stand, or the last transition is not such a close, it stays.
+    ``plan_completed`` on the plan staying completed (this reversal re-opens it, or
+    not: *out*) and, as its guard asks, nothing owed beyond the credit.  From the first
+    that falls, the case goes back to where it started; when all stand, or the last
+    transition is not such a close, it stays.  One exception: a ``cure`` out of
+    ``promise`` by the payment that kept the promise, which stays kept, takes the case
+    where ``promise_kept`` leads from there (*route*), as that payment would have had
+    it left arrears.  With *legacy*, a completed plan stands whatever is owed and a
+    cure goes back to ``promise``.
     """
     cause = _last_close(history)
     if cause is None or cause.seq == payment.seq:
         return None  # no close to undo, or the payment's own (`stage_back` judged it)
-    caused = caused_at_once(history[cause.seq + 1 :], cause.at)
+    later = history[cause.seq + 1 :]
+    caused = caused_at_once(later, cause.at)
+    promise_reopened = _reopens(case.promise, out.get("promise"), PromiseStatus.KEPT)
+    plan_reopened = _reopens(case.plan, out.get("plan"), PlanStatus.COMPLETED)
     reopened = {
-        "promise_kept": _reopens(case.promise, out.get("promise"), PromiseStatus.KEPT),
-        "plan_completed": _reopens(case.plan, out.get("plan"), PlanStatus.COMPLETED),
+        "promise_kept": promise_reopened,
+        "plan_completed": plan_reopened or (owing and not legacy),
         "cure": owing,
     }
     for transition in caused:
         if reopened.get(transition.data["trigger"], False):
-            return stage_back(case.stage, history[cause.seq + 1 :], cause.at, transition)
+            back = stage_back(case.stage, later, cause.at, transition)
+            if back is None or legacy or transition.data["trigger"] != "cure":
+                return back
+            if back["to"] == "promise" and not promise_reopened and _kept_by(later, cause):
+                kept = route("promise_kept", "promise") if route is not None else None
+                if kept is not None and kept != back["from"]:
+                    return {"from": back["from"], "to": kept}
+            return back
     return None
+
+
+def _kept_by(later: Sequence[JournalEntry], cause: JournalEntry) -> bool:
+    """Whether *cause* kept a promise at once: a ``promise_resolved`` kept among what
+    it caused (*later*: the entries after it)."""
+    for entry in later:
+        if entry.at != cause.at or not comes_with_payment(entry):
+            return False
+        if entry.kind == "promise_resolved" and entry.data["status"] == str(PromiseStatus.KEPT):
+            return True
+    return False
 
 
 def _last_close(history: Sequence[JournalEntry]) -> JournalEntry | None:

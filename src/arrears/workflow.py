@@ -59,7 +59,7 @@ from .guards import (
     paid_in_full,
     second_approver,
 )
-from .reversals import reversal
+from .reversals import Route, reversal
 
 if TYPE_CHECKING:
     from .journal import JournalEntry
@@ -579,6 +579,12 @@ class Workflow:
         """True when *stage* has no way out."""
         return stage in self.definition.terminal
 
+    def leads_to(self, trigger: str, stage: str) -> str | None:
+        """Where *trigger* fired from *stage* leads by its first route (guards not
+        judged); ``None`` when the workflow has no such edge."""
+        routes = self._routes.get((trigger, stage))
+        return routes[0][0] if routes else None
+
     def sources_of(self, trigger: str) -> tuple[str, ...]:
         """The stages *trigger* may fire from.
 
@@ -718,9 +724,11 @@ class Workflow:
           destination; and the journaled roles of the actor (and approver)
           pass its guards about people.  A transition that needs people but
           journals no roles (written before roles were journaled) is reported;
-        - ``payment_reversed`` that moves the stage: it moves the case from
-          where it stands back to where the reversed payment's first
-          transition started;
+        - ``payment_reversed``: the stage it moves the case to, and the due
+          date it records, are those undoing the payment gives
+          (`arrears.reversals.reversal`); one without a ``due_date``, written
+          by an older engine, is judged by the rules it was written under
+          (only a stage it moves the case to);
         - ``agreement_reopened``: it names an earlier entry that kept the
           promise or completed the plan it re-opens, and a stage it moves
           the case back to is where that entry's first transition started;
@@ -736,8 +744,8 @@ class Workflow:
             return self._transition_problem(case, entry)
         if kind == "opened":
             return self._opening_problem(case, entry)
-        if kind == "payment_reversed" and "stage" in entry.data:
-            return _reversal_problem(case, entries, entry)
+        if kind == "payment_reversed" and ("stage" in entry.data or "due_date" in entry.data):
+            return _reversal_problem(case, entries, entry, self.leads_to)
         if kind == "agreement_reopened":
             return _reopening_problem(case, entries, entry)
         if kind == "refusal":
@@ -861,28 +869,44 @@ def _journaled_people(
 
 
 def _reversal_problem(
-    case: Case, entries: Sequence[JournalEntry], entry: JournalEntry
+    case: Case, entries: Sequence[JournalEntry], entry: JournalEntry, route: Route
 ) -> str | None:
-    """What is wrong with the stage a ``payment_reversed`` entry moves the case to, if anything.
+    """What is wrong with the stage a ``payment_reversed`` entry moves the case to, or the
+    due date it records, if anything.
 
     A reversal takes the case back where undoing the payment takes it, worked
     out from the chain before it as the engine works it out
     (`arrears.reversals.reversal`: from the transitions the payment
     caused, or from a later close that no longer stands); any other move is a
-    way around the workflow's guards.
+    way around the workflow's guards.  Its due date is the one the case would
+    have without the payment (`arrears.reversals.due_date_without`): a later one
+    would make the debtor look less late, delaying escalation and skewing the
+    KPIs; an earlier one, more.  An entry without a due date was written by an
+    older engine, under its rules (`reversal`'s *legacy*): only a move is judged.
     """
-    seq = entry.data.get("payment_seq")
+    data = entry.data
+    seq = data.get("payment_seq")
     if not isinstance(seq, int) or not 0 <= seq < entry.seq or entries[seq].kind != "payment":
         return f"a reversal names payment seq {seq!r}, which is not a payment before it"
+    legacy = "due_date" not in data
     try:
-        expected = reversal(case, entries[: entry.seq], entries[seq]).get("stage")
+        expected: Mapping[str, Any] | None = reversal(
+            case, entries[: entry.seq], entries[seq], route=route, legacy=legacy
+        )
     except (KeyError, TypeError, ValueError, ArithmeticError):
-        expected = None  # a chain the engine could not have written: no move stands
-    stage = entry.data["stage"]
-    if stage != expected:
+        expected = None  # a chain the engine could not have written: nothing stands
+    stage = data.get("stage")
+    moved = None if expected is None else expected.get("stage")
+    if stage != moved:
         return (
             f"a reversal moves the case {_move(stage)}, but undoing the payment "
-            f"moves it {_move(expected)}"
+            f"moves it {_move(moved)}"
+        )
+    if not legacy and (expected is None or data["due_date"] != expected["due_date"]):
+        due = None if expected is None else expected["due_date"]
+        return (
+            f"a reversal records due date {data['due_date']!r}, but undoing the payment "
+            f"leaves the first missed due date at {due!r}"
         )
     return None
 

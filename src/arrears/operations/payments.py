@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Final
 
 from ..case import Case, mask
@@ -135,7 +135,7 @@ def reverse_payment(
         )
     if any(e.kind == "payment_reversed" and e.data["payment_seq"] == payment.seq for e in history):
         raise InvalidInput("reference", reference, "a payment not already reversed")
-    data = reversal(case, history, payment)
+    data = reversal(case, history, payment, route=rec.workflow.leads_to)
     data.update({"actor": actor.id})
     if reason is not None:
         data["reason"] = reason
@@ -151,6 +151,7 @@ def reverse_payment(
         restored,
         Money(data["credit"], case.currency),
         None if stage is None else (stage["from"], stage["to"]),
+        date.fromisoformat(data["due_date"]),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 
 from ..logs import get_logger
 from ..money import Money
@@ -56,11 +57,14 @@ class Reversal:
         credit: The credit taken back.
         reopened: ``(from, to)`` when the case went back to the stage it was
             in before the payment, else ``None``.
+        due_date: The case's first missed due date after it: the one it would
+            have had had the payment never been made.
     """
 
     restored: Mapping[str, Money]
     credit: Money
     reopened: tuple[str, str] | None
+    due_date: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
