@@ -612,8 +612,8 @@ NOTES: Final[dict[str, str]] = {
                 "us_ny/collector_counts_per_debtor_where_regf_counts_per_debt.yaml",
             ),
             (
-                "the spouse's calls count with the debtor's; a contact person's and the "
-                "debtor's own do not",
+                "the spouse's and the parent's calls count with the debtor's; a contact "
+                "person's and the debtor's own do not",
                 "us_ny/spouse_calls_count_with_the_debtor.yaml",
             ),
         )

@@ -739,8 +739,9 @@ _NY_THREATS: Final = (
 US_NY: Final = Pack(
     id="US-NY",
     title="New York overlay on Regulation F (whose own rules bind debt collectors only)",
-    source="NY General Business Law art. 29-H (600-602), for principal creditors and their "
-    "agents; 23 NYCRR 1 (the Department of Financial Services', for debt collectors)",
+    source="NY General Business Law art. 29-H (601, for principal creditors and their agents); "
+    "23 NYCRR 1 (the Department of Financial Services', for debt collectors) was read and is "
+    "left to Regulation F (see the end of this page)",
     extends=("US-RegF",),
     rules=(
         ContactHours(
