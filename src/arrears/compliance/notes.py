@@ -558,7 +558,7 @@ NOTES: Final[dict[str, str]] = {
         "frequency or at such unusual hours or in such a manner as can reasonably be expected "
         'to abuse or harass the debtor" (GBL 601(6)). A principal creditor is the person to '
         "whom a consumer claim is owed, any assignee for value, and a buyer of defaulted debts "
-        "whose principal purpose is collecting them (GBL 600(3) [confirm the section number]); "
+        "whose principal purpose is collecting them (GBL 600(3)); "
         "the agency collecting for either is the agent.\n\n"
         "**Whom it binds.** Every role: without it a creditor collecting its own debt, whom "
         "Regulation F's hours (`US-TIME`) do not bind, would call a New York debtor at "

@@ -700,8 +700,8 @@ US_WA: Final = Pack(
 # GBL 601 binds "principal creditor[s]" and their agents.  A principal creditor is "any
 # person ... to whom a consumer claim is owed, due or asserted to be due or owed, or any
 # assignee for value", and a buyer of debts in default whose principal purpose is
-# collecting them (the article's definitions, GBL 600(3) [confirm: the copy read numbers the
-# section 604]): the creditor, the debt buyer, and the agency collecting for either.
+# collecting them (GBL 600(3); the debt buyer's sentence is in the text as published by the
+# Senate): the creditor, the debt buyer, and the agency collecting for either.
 # Every role.  Its 601(6) names no hours and no number: the windows below are Regulation
 # F's presumptions (12 CFR 1006.6(b)(1)(i), 1006.14(b)(2)), this library's defaults,
 # counted per debtor across their debts (601(6) is about how often "the debtor or any
