@@ -21,11 +21,11 @@ from arrears import Engine, InvalidInput, SettableClock
 from arrears.case import HoldKind, Party
 from arrears.compliance import PACKS, Compliance, known_packs, known_rule_ids
 from arrears.compliance.packs import Pack, register_pack, resolve
-from arrears.compliance.rules import ContactHours, HoldBlocks, RecordRetention
+from arrears.compliance.rules import ContactHours, FrequencyCap, HoldBlocks, RecordRetention
 
 NY = ZoneInfo("America/New_York")
 
-SHIPPED = ("CN", "US-RegF", "US-MA", "US-WA", "UK")
+SHIPPED = ("CN", "US-RegF", "US-MA", "US-NY", "US-WA", "UK")
 
 
 def rule_of(pack_id: str, rule_id: str) -> Any:
@@ -55,6 +55,16 @@ class TestRegistry:
         regf = [item.id for item in PACKS["US-RegF"].rules]
         assert ids == [*regf, "US-MA", "US-MA-OTHER", "US-MA-HOURS"]
 
+    def test_new_york_is_an_overlay_whose_rules_bind_every_role(self) -> None:
+        """GBL 601 binds "principal creditor[s]" and their agents: no US-NY rule names roles."""
+        ids = [item.id for item in resolve(["US-NY"])]
+        regf = [item.id for item in PACKS["US-RegF"].rules]
+        assert ids == [*regf, "US-NY-HOURS", "US-NY-CALLS", "US-NY-EMPLOYER", "US-NY-THREATS"]
+        assert [item.roles for item in PACKS["US-NY"].rules] == [None] * 4
+        calls = PACKS["US-NY"].rules[1]
+        assert isinstance(calls, FrequencyCap)
+        assert (calls.limit, calls.days, calls.per, calls.across) == (7, 7, "person", "debtor")
+
     def test_a_base_named_twice_or_shared_by_two_overlays_comes_once(self) -> None:
         ids = [item.id for item in resolve(["US-MA", "US-WA", "US-RegF", "US-MA"])]
         regf = [item.id for item in PACKS["US-RegF"].rules]
@@ -74,7 +84,7 @@ class TestRegistry:
             list(resolve(["CN", "US-TX"]))
         assert (err.value.field, err.value.value) == ("packs", "US-TX")
         assert str(err.value) == (
-            "packs: got 'US-TX', expected one of ['CN', 'UK', 'US-MA', 'US-RegF', 'US-WA']"
+            "packs: got 'US-TX', expected one of ['CN', 'UK', 'US-MA', 'US-NY', 'US-RegF', 'US-WA']"
         )
 
     def test_a_registered_pack_is_known_and_resolves_after_its_base(self, registry: None) -> None:
@@ -92,7 +102,8 @@ class TestRegistry:
             register_pack(Pack(id="UK", title="Another UK", rules=()))
         assert (err.value.field, err.value.value) == ("pack.id", "UK")
         assert str(err.value) == (
-            "pack.id: got 'UK', expected an id not among ['CN', 'UK', 'US-MA', 'US-RegF', 'US-WA']"
+            "pack.id: got 'UK', expected an id not among "
+            "['CN', 'UK', 'US-MA', 'US-NY', 'US-RegF', 'US-WA']"
         )
         assert PACKS["UK"].title == "United Kingdom: FCA CONC 7 and the Breathing Space regulations"
 
@@ -101,7 +112,8 @@ class TestRegistry:
             register_pack(Pack(id="US-TX", title="Texas", rules=(), extends=("US-RegF", "US-X")))
         assert (err.value.field, err.value.value) == ("pack.extends", "US-X")
         assert str(err.value) == (
-            "pack.extends: got 'US-X', expected one of ['CN', 'UK', 'US-MA', 'US-RegF', 'US-WA']"
+            "pack.extends: got 'US-X', expected one of "
+            "['CN', 'UK', 'US-MA', 'US-NY', 'US-RegF', 'US-WA']"
         )
         assert known_packs() == frozenset(SHIPPED)
 
@@ -233,6 +245,8 @@ HOURS = [
     ("US-RegF", "US-TIME", "America/New_York", time(8), time(21)),
     # RCW 19.16.250(13)(c): at home before 07:30 or after 21:00 (here with US-TIME off).
     ("US-WA", "US-WA-HOURS", "America/Los_Angeles", time(7, 30), time(21)),
+    # GBL 601(6): "unusual hours"; Regulation F's 08:00-21:00 is the library's default.
+    ("US-NY", "US-NY-HOURS", "America/New_York", time(8), time(21)),
     # FCA CONC 7.9.4R: unreasonable times; 08:00-21:00 is the library's default.
     ("UK", "UK-TIME", "Europe/London", time(8), time(21)),
 ]

@@ -260,6 +260,27 @@ class TestADebtorsAddress:
         assert "Federal" not in stored
         assert "Federal" not in made.case("C-1").model_dump_json()
 
+    def test_a_new_york_address_reaches_the_new_york_pack(self) -> None:
+        """GBL 601(6): a creditor's text at 21:30 to a debtor with an Albany address is denied
+        by New York's hours once the lender maps US-NY; a Boston debtor of the same lender is
+        still judged by Massachusetts's, and a debtor in New Hampshire by Regulation F alone,
+        which does not bind a creditor."""
+        made = Engine(
+            compliance=Compliance(jurisdictions={**BY_STATE, "US-NY": ["US-NY"]}, role="creditor"),
+            clock=SettableClock(AT),
+        )
+        cases = ("NY-1", "MA-1", "NH-1")
+        made.open_case(record("NY-1", {"address": "40 Pine St, Albany, NY 12207"}))
+        made.open_case(record("MA-1", {"address": "1 Federal St, Boston, MA 02110"}))
+        made.open_case(record("NH-1", {"address": "107 N Main St, Concord, NH 03301"}))
+        assert made.case("NY-1").debtor.residence == "US-NY"
+        assert made.compliance.packs_for("US-NY") == ("US-NY",)
+        verdicts = {case_id: made.judge_contact(case_id, SMS, record=False) for case_id in cases}
+        rules = {
+            case_id: [reason.rule for reason in verdicts[case_id].reasons] for case_id in cases
+        }
+        assert rules == {"NY-1": ["US-NY-HOURS"], "MA-1": ["US-MA-HOURS"], "NH-1": []}
+
     def test_a_residence_given_wins(self) -> None:
         made = self.make()
         made.open_case(

@@ -1,8 +1,8 @@
 """Compliance: rules that judge every contact before it happens.
 
 A `Compliance` holds the rules of one or more jurisdiction packs (``CN``,
-``US-RegF``, ``US-MA``, ``US-WA``, ``UK``) with the lender's overrides and
-rules of its own.  `Compliance.judge` answers "may we make this contact
+``US-RegF``, ``US-MA``, ``US-NY``, ``US-WA``, ``UK``) with the lender's
+overrides and rules of its own.  `Compliance.judge` answers "may we make this contact
 now?" with a `Verdict`: allowed, or denied with every reason (rule id,
 citation, the values compared) and the next moment it would be allowed.
 `arrears.Engine.judge_contact` does the same for a case in the engine and

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["NOTES"]
+__all__ = ["NOTES", "PACK_NOTES"]
 
 _S: Final = "tests/scenarios/"
 
@@ -552,6 +552,115 @@ NOTES: Final[dict[str, str]] = {
             (
                 "a creditor's call at 21:30 and text at 07:45 are denied",
                 "jurisdictions/us_creditor_ma_debtor_calls_in_waking_hours.yaml",
+            ),
+        )
+    ),
+    "US-NY-HOURS": (
+        '**The law.** "No principal creditor, as defined by this article, or his agent shall: '
+        "... Communicate with the debtor or any member of his family or household with such "
+        "frequency or at such unusual hours or in such a manner as can reasonably be expected "
+        'to abuse or harass the debtor" (GBL 601(6)). A principal creditor is the person to '
+        "whom a consumer claim is owed, any assignee for value, and a buyer of defaulted debts "
+        "whose principal purpose is collecting them (GBL 600(3)); "
+        "the agency collecting for either is the agent.\n\n"
+        "**Whom it binds.** Every role: without it a creditor collecting its own debt, whom "
+        "Regulation F's hours (`US-TIME`) do not bind, would call a New York debtor at "
+        "night.\n\n"
+        "**How the engine reads it.** The statute names no hours. The rule reads unusual "
+        "hours as Regulation F's presumption, before 08:00 and from 21:00 at the debtor's "
+        "location (12 CFR 1006.6(b)(1)(i)), this library's default: a lender may move "
+        "`start` and `end` in its overrides. Times the debtor named as inconvenient are "
+        "refused too, and a consent to be contacted at a late hour lifts the rule for what it "
+        "covers, as for `US-TIME`: a call the debtor asked for cannot be expected to harass "
+        "them. It judges every medium but letters (judged when they arrive), and every "
+        "person: the family and household the statute names, and anyone else.\n\n"
+        + _cases(
+            (
+                "a creditor's call at 21:30 and text at 07:45 are denied",
+                "us_ny/creditor_calls_in_waking_hours.yaml",
+            ),
+            (
+                "a late call the debtor asked for is allowed, a text then is not",
+                "us_ny/late_call_the_debtor_asked_for.yaml",
+            ),
+            (
+                "a creditor and an agency, each with a Massachusetts and a New York debtor",
+                "debtors/us_ma_and_ny_debtors_of_one_creditor.yaml",
+            ),
+        )
+    ),
+    "US-NY-CALLS": (
+        "**The law.** No principal creditor or his agent shall communicate with the debtor or "
+        'any member of his family or household "with such frequency ... as can reasonably be '
+        'expected to abuse or harass the debtor" (GBL 601(6)).\n\n'
+        "**Whom it binds.** Every role (see `US-NY-HOURS`). A debt collector is also bound "
+        "by Regulation F's count per debt (`US-7IN7`); this rule adds the count per debtor.\n\n"
+        "**How the engine reads it.** The statute names no number: the rule takes Regulation "
+        "F's presumption, more than 7 calls in 7 consecutive days (12 CFR 1006.14(b)(2)), as "
+        "this library's default. What it weighs is how often the debtor is called, not how "
+        "often about one claim: the calls to the debtor about every debt with the lender "
+        "count together (`across: debtor`), with those to the debtor's spouse and parent "
+        "(`as_debtor`, the family the statute names; a case records no other household "
+        "member). Every call placed counts, answered or not, voicemail included; a call the "
+        "person started (`inbound`) does not. Calls to a contact person or the employer are "
+        "not counted here. A lender may lower `limit`; raising it, or counting per debt, "
+        "is its own reading of the statute, to be documented.\n\n"
+        + _cases(
+            (
+                "calls about two loans count together: the eighth in the week is denied",
+                "us_ny/seven_calls_in_seven_days_across_loans.yaml",
+            ),
+            (
+                "an agency within Regulation F's count per debt is denied by the count per debtor",
+                "us_ny/collector_counts_per_debtor_where_regf_counts_per_debt.yaml",
+            ),
+            (
+                "the spouse's and the parent's calls count with the debtor's; a contact "
+                "person's and the debtor's own do not",
+                "us_ny/spouse_calls_count_with_the_debtor.yaml",
+            ),
+        )
+    ),
+    "US-NY-EMPLOYER": (
+        '**The law.** No principal creditor or his agent shall "communicate or threaten to '
+        "communicate the nature of a consumer claim to the debtor's employer prior to "
+        "obtaining final judgment against the debtor. The provisions of this subdivision shall "
+        "not prohibit a principal creditor from communicating with the debtor's employer to "
+        'execute a wage assignment agreement if the debtor has consented to such an agreement" '
+        "(GBL 601(4)).\n\n"
+        "**Whom it binds.** Every role. Regulation F's third-party rule (`US-3P`) already "
+        "keeps a debt collector from naming the debt to anyone; this rule binds the creditor "
+        "too.\n\n"
+        "**How the engine reads it.** A message to a contact point of the employer (party "
+        "`employer`) whose text names a debt, a balance, something owed, overdue or past due, "
+        "a judgment or a garnishment is denied; a request to pass on a message is allowed. A "
+        "case records no judgment, so the rule holds until the lender turns it off for a "
+        "case with a final judgment (an override), and a wage assignment the debtor agreed to "
+        "is the lender's to exempt in the same way.\n\n"
+        + _cases(
+            (
+                "a request to call back goes to the employer, a message naming the balance "
+                "does not",
+                "us_ny/employer_not_told_of_the_claim.yaml",
+            ),
+        )
+    ),
+    "US-NY-THREATS": (
+        '**The law.** No principal creditor or his agent shall "simulate in any manner a law '
+        "enforcement officer, or a representative of any governmental agency of the state of "
+        'New York or any of its political subdivisions" (GBL 601(1)), nor "threaten to '
+        "communicate the nature of a consumer claim to the debtor's employer\" (601(4)).\n\n"
+        "**How the engine reads it.** Every role, every person, every medium with a text: "
+        "a threat to tell, call or write to the debtor's employer, boss or workplace, a "
+        "message presenting itself as the police, a sheriff, a marshal, a district attorney, "
+        "the attorney general, the State of New York or its Department of Financial Services, "
+        "and a mention of an arrest warrant are denied. Patterns find the plain forms only: "
+        "the lender's templates remain its own to review.\n\n"
+        + _cases(
+            (
+                'a threat to contact the employer and a message from "the Sheriff\'s office" '
+                "are denied",
+                "us_ny/no_threat_to_tell_the_employer_or_pose_as_police.yaml",
             ),
         )
     ),
@@ -1415,5 +1524,38 @@ NOTES: Final[dict[str, str]] = {
                 "cn/third_party_reply_to_offer_to_pay.yaml",
             ),
         )
+    ),
+}
+
+
+#: What a pack page says of the pack as a whole, after its introduction: the law it
+#: leaves out, and why.
+PACK_NOTES: Final[dict[str, str]] = {
+    "US-NY": (
+        "## What this pack leaves out\n\n"
+        "**23 NYCRR 1** (the Department of Financial Services' rule for debt collectors, in "
+        'force since 2015) binds debt collectors only: "Does 23 NYCRR 1 apply to the '
+        'collection of debts by original creditors? A. No." (DFS, FAQs on 23 NYCRR 1). What '
+        "it requires is mostly written notices and records (the disclosures of 1.2 within "
+        "five days of the first communication, the statute-of-limitations notice of 1.3, "
+        "substantiation on request, 1.4) that a lender sends and keeps outside this library; "
+        "their Regulation F counterparts are `US-VALID` and `US-RECORDS`.\n\n"
+        "**The proposed amendments to 23 NYCRR 1** (DFS-50-21-00016-P, 2021, revised in "
+        "December 2022) would have limited debt collectors to one telephone call and three "
+        "attempted calls per seven days per debt and required written consent for e-mail and "
+        "text messages. As reported (Maurice Wutscher, March 2023; TrueAccord, November "
+        "2023), the proposal lapsed in March 2023 unadopted, and no later adoption was "
+        "found in the sources read for this pack (a copy of 23 NYCRR 1.2 current through "
+        "November 2024 still has the 2015 text) [confirm]. The pack does not encode them. A "
+        "lender who holds them in force, or applies them by choice, adds a `FrequencyCap` "
+        "and a consent rule in a pack of its own.\n\n"
+        "**New York City** (6 RCNY 5-77, the Department of Consumer and Worker "
+        "Protection's rules, amended in August 2024 with effect from October 1, 2025, and "
+        'covering "[c]reditors collecting or attempting to collect in their name debts owed '
+        'or asserted to be owed to them", DCWP FAQs as reported) applies to consumers in the '
+        "city only. Its text was not available to read for this pack and it is not "
+        "encoded; the city has no ISO 3166 code, so a pack for it could not be reached by "
+        "`jurisdictions`: a lender would register it under an id of its own and give it to "
+        "the debtors it knows live in the city."
     ),
 }

@@ -709,6 +709,110 @@ US_WA: Final = Pack(
     ),
 )
 
+# GBL 601 binds "principal creditor[s]" and their agents.  A principal creditor is "any
+# person ... to whom a consumer claim is owed, due or asserted to be due or owed, or any
+# assignee for value", and a buyer of debts in default whose principal purpose is
+# collecting them (GBL 600(3); the debt buyer's sentence is in the text as published by the
+# Senate): the creditor, the debt buyer, and the agency collecting for either.
+# Every role.  Its 601(6) names no hours and no number: the windows below are Regulation
+# F's presumptions (12 CFR 1006.6(b)(1)(i), 1006.14(b)(2)), this library's defaults,
+# counted per debtor across their debts (601(6) is about how often "the debtor or any
+# member of his family or household" is communicated with, not about one claim).  23
+# NYCRR 1 binds debt collectors only ("Does 23 NYCRR 1 apply to the collection of debts
+# by original creditors? A. No.", DFS FAQ); its amendments proposed in 2021 and 2022
+# (a call cap, consent for electronic communications) lapsed unadopted in March 2023 and
+# are not encoded (docs/packs/US-NY.md).
+_NY_FAMILY: Final = frozenset({Relationship.SPOUSE, Relationship.PARENT})
+_NY_CLAIM_WORDS: Final = (
+    r"\bdebts?\b",
+    r"\bowe[sd]?\b",
+    r"\bcollect",
+    r"\bpast[ -]due\b",
+    r"\boverdue\b",
+    r"\bdelinquen",
+    r"\barrears\b",
+    r"\bunpaid\b",
+    r"\bbalance\b",
+    r"\bjudg(?:e)?ment\b",
+    r"\bgarnish",
+)
+_NY_THREATS: Final = (
+    # 601(4): "threaten to communicate the nature of a consumer claim to the debtor's employer"
+    r"\b(?:tell|inform|notify|contact|call|write to|let)\s+(?:to\s+)?your\s+"
+    r"(?:employer|boss|manager|supervisor|workplace|HR|human resources)\b",
+    # 601(1): "Simulate in any manner a law enforcement officer, or a representative of any
+    # governmental agency of the state of New York"
+    r"\b(?:this is|we are|i am|calling from|on behalf of)\s+(?:the\s+|a\s+)?"
+    r"(?:police|sheriff|marshal|district attorney|attorney general|state of new york|"
+    r"department of financial services|law enforcement)",
+    r"\b(?:arrest\s+warrant|warrant\s+for\s+your\s+arrest)\b",
+)
+
+US_NY: Final = Pack(
+    id="US-NY",
+    title="New York overlay on Regulation F (whose own rules bind debt collectors only)",
+    source="NY General Business Law art. 29-H (601, for principal creditors and their agents); "
+    "23 NYCRR 1 (the Department of Financial Services', for debt collectors) was read and is "
+    "left to Regulation F (see the end of this page)",
+    extends=("US-RegF",),
+    rules=(
+        ContactHours(
+            id="US-NY-HOURS",
+            title="No communication with the debtor or their household before 08:00 or "
+            "at/after 21:00, nor at times they named, whoever collects",
+            citation='GBL 601(6): no principal creditor or his agent shall "communicate with '
+            "the debtor or any member of his family or household with such frequency or at "
+            "such unusual hours ... as can reasonably be expected to abuse or harass the "
+            "debtor\"; the 08:00-21:00 window is Regulation F's (12 CFR 1006.6(b)(1)(i)), "
+            "this library's default, not a number in the GBL",
+            channels=_TIMED,
+            start=time(8, 0),
+            end=time(21, 0),
+        ),
+        FrequencyCap(
+            id="US-NY-CALLS",
+            title="At most 7 calls in 7 days to the debtor and their spouse or parent, "
+            "together, across all their debts with the lender, whoever collects",
+            citation='GBL 601(6) ("with such frequency ... as can reasonably be expected to '
+            "abuse or harass the debtor\"); the 7 calls in 7 days are Regulation F's "
+            "presumption (12 CFR 1006.14(b)(2)), this library's default, not a number in "
+            "the GBL",
+            channels=_CALLS,
+            parties=_DIRECT,
+            as_debtor=_NY_FAMILY,
+            limit=7,
+            days=7,
+            per="person",
+            across="debtor",
+            scope_reason="per debtor, with their family, across every debt with the lender: "
+            'GBL 601(6) weighs how often "the debtor or any member of his family or '
+            'household" is communicated with, not how often about one claim',
+            noun="calls",
+        ),
+        ForbiddenWording(
+            id="US-NY-EMPLOYER",
+            title="Never tell the debtor's employer about the claim before a final "
+            "judgment, whoever collects",
+            citation='GBL 601(4): no principal creditor or his agent shall "communicate or '
+            "threaten to communicate the nature of a consumer claim to the debtor's employer "
+            'prior to obtaining final judgment against the debtor" (a wage assignment the '
+            "debtor consented to excepted)",
+            parties=frozenset({Party.EMPLOYER}),
+            patterns=_NY_CLAIM_WORDS,
+        ),
+        ForbiddenWording(
+            id="US-NY-THREATS",
+            title="No threat to tell the debtor's employer, no posing as police or a New "
+            "York government agency, whoever collects",
+            citation='GBL 601(4) ("threaten to communicate the nature of a consumer claim to '
+            'the debtor\'s employer"); 601(1) ("Simulate in any manner a law enforcement '
+            "officer, or a representative of any governmental agency of the state of New "
+            'York")',
+            patterns=_NY_THREATS,
+        ),
+    ),
+)
+
 _UK_DEBT_WORDS: Final = (
     r"\bdebts?\b",
     r"\bowe[sd]?\b",
@@ -907,7 +1011,7 @@ UK: Final = Pack(
     ),
 )
 
-PACKS: Final[dict[str, Pack]] = {pack.id: pack for pack in (CN, US_REGF, US_MA, US_WA, UK)}
+PACKS: Final[dict[str, Pack]] = {pack.id: pack for pack in (CN, US_REGF, US_MA, US_NY, US_WA, UK)}
 """Every registered pack, by id."""
 
 

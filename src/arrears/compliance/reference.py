@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .notes import NOTES
+from .notes import NOTES, PACK_NOTES
 from .packs import PACKS, Pack, locales_of
 from .rules import Rule
 
@@ -87,6 +87,8 @@ def pack_reference(pack: Pack) -> str:
         lines += [f"Kind: `{type(rule).__name__}`. Citation: {rule.citation}.", ""]
         lines += ["| parameter | value |", "|---|---|"]
         lines += [f"| `{name}` | {value} |" for name, value in _parameters(rule)]
+    if pack.id in PACK_NOTES:
+        lines += ["", PACK_NOTES[pack.id]]
     return "\n".join(lines) + "\n"
 
 
