@@ -639,9 +639,31 @@ class TestOptOutOfCalls:
                     "C-1", {"channel": channel, "contact": "mobile", "purpose": purpose}
                 )
                 assert "US-MEDIUM" in verdict.rules, (channel, purpose)
-        engine.record_opt_out("C-1", "sms", contact="mobile-sms")
+        engine.record_opt_out("C-1", "sms", contact="mobile-sms", via="sms")  # STOP texted
         confirm = {"channel": "sms", "contact": "mobile-sms", "purpose": "opt_out_confirmation"}
         assert engine.judge_contact("C-1", confirm).allowed
+
+    def test_the_confirmation_goes_back_by_the_medium_the_request_came_by(self) -> None:
+        """12 CFR 1006.14(h)(2)(i): a reply to the request.  Asked on the phone not to text:
+        no confirming text; the medium not recorded: none either, the reason saying why."""
+        contacts = [{"id": "mobile-sms", "channel": "sms", "address": BOSTON_MOBILE}]
+        confirm = {"channel": "sms", "contact": "mobile-sms", "purpose": "opt_out_confirmation"}
+        expected = {
+            "call": "(asked by call: only an electronic reply may confirm it)",
+            "email": "(asked by email: only a reply by email may confirm it)",
+            None: "(how it was asked is not recorded: no confirmation by sms)",
+        }
+        for via, why in expected.items():
+            engine, _ = _engine(["US-RegF"], ny(2026, 10, 1, 10), contacts=contacts)
+            engine.record_opt_out("C-1", "sms", contact="mobile-sms", via=via)
+            verdict = engine.judge_contact("C-1", confirm, record=False)
+            assert verdict.rules == ("US-MEDIUM",), via
+            assert verdict.reasons[0].message == (
+                f"the person opted out of sms on 2026-10-01 {why}"
+            )
+        with pytest.raises(InvalidInput) as err:
+            engine.record_opt_out("C-1", "sms", via="fax")
+        assert (err.value.field, err.value.value) == ("via", "fax")
 
 
 class TestMassachusettsCounts:

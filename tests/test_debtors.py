@@ -343,8 +343,10 @@ class TestWhatThePersonSaidReachesEveryLoan:
 
     def test_the_one_confirmation_is_one_across_the_loans(self, us_engine: Engine) -> None:
         """12 CFR 1006.14(h)(2)(i): one reply confirming the opt-out; sent on loan 1, no second
-        one goes out on loan 2."""
-        us_engine.record_opt_out("U-1", "sms", contact="mobile", at=US_T0 + timedelta(hours=1))
+        one goes out on loan 2; it goes back by text, the medium of the STOP (``via``)."""
+        us_engine.record_opt_out(
+            "U-1", "sms", contact="mobile", via="sms", at=US_T0 + timedelta(hours=1)
+        )
         confirm = {"channel": "sms", "contact": "cell", "purpose": "opt_out_confirmation"}
         at = US_T0 + timedelta(hours=2)
         assert us_engine.judge_contact("U-2", confirm, at=at, record=False).allowed

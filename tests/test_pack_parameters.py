@@ -76,6 +76,7 @@ class TestRegistry:
             "US-WA",
             "US-WA-WORK",
             "US-WA-CELL",
+            "US-WA-CELL-WEEK",
             "US-WA-HOURS",
         ]
 

@@ -339,3 +339,153 @@ def test_the_one_reply_at_work_answers_the_debtors_latest_contact_from_there() -
     )
     after = engine.judge_contact("WA-1", at_work, at=la(2026, 10, 6, 12, 30), record=False)
     assert set(after.rules) == {"US-PLACE", "US-REPLY"}
+
+
+# -- one reply per person, across the debtor's loans, the outbox included ----------------
+REPLY_POLICY = """\
+id: replies
+version: "1"
+packs: [US-WA]
+review: {time: "09:00"}
+steps:
+  - id: answer
+    stages: [phone]
+    send: {channel: sms, purpose: reply}
+  - id: answer-again
+    stages: [phone]
+    send: {channel: sms, purpose: reply}
+"""
+
+
+@pytest.fixture
+def two_loans(tmp_path: Any) -> Engine:
+    """WA-1 and WA-2, two loans of one Washington debtor on the same mobile, under a policy
+    (so that the outbox can be written), a validation notice sent on each."""
+    from arrears.channels import RecordingChannel
+    from arrears.policy import load_policy
+
+    path = tmp_path / "policy.yaml"
+    path.write_text(REPLY_POLICY, encoding="utf-8")
+    sms = RecordingChannel(channels=frozenset({"sms"}))
+    engine = Engine(
+        policy=load_policy(path), channels=[sms], clock=SettableClock(la(2026, 10, 1, 9))
+    )
+    for case_id in ("WA-1", "WA-2"):
+        loan = wa_case(case_id)
+        loan["debtor"] = {"id": "D-WA", "timezone": "America/Los_Angeles"}
+        for point in loan["contacts"]:  # texts from the tick are automated: consent given
+            point["consent"] = point["id"] == "mobile-sms"
+        engine.open_case(loan)
+        engine.record_notice(case_id, "validation", at=la(2026, 10, 1, 9))
+    return engine
+
+
+def test_the_debtors_text_about_one_loan_is_answered_on_the_other(two_loans: Engine) -> None:
+    """The debtor texts about loan 1; the answer is recorded on loan 2.  It is a reply
+    (12 CFR 1006.14(h)(2)(ii), RCW 19.16.250(18): "responding to a communication from the
+    debtor", whatever loan it is filed under), and the one reply: no second on loan 1."""
+    engine = two_loans
+    engine.record_interaction(
+        "WA-1", "sms", "delivered", contact="mobile-sms", inbound=True, at=la(2026, 10, 14, 12)
+    )
+    first = engine.judge_contact("WA-2", REPLY_TEXT, at=la(2026, 10, 14, 12, 30))
+    assert first.allowed, first
+    engine.record_interaction(
+        "WA-2",
+        "sms",
+        "delivered",
+        contact="mobile-sms",
+        purpose="reply",
+        at=la(2026, 10, 14, 12, 30),
+    )
+    second = engine.judge_contact("WA-1", REPLY_TEXT, at=la(2026, 10, 14, 12, 45), record=False)
+    assert second.rules == ("US-REPLY",)
+    (reason,) = second.reasons
+    assert reason.values["started_at"] == la(2026, 10, 14, 12)
+    assert reason.values["answered_at"] == la(2026, 10, 14, 12, 30)
+
+
+def test_a_reply_in_the_outbox_answers_the_text_before_it_is_sent(two_loans: Engine) -> None:
+    """A reply journaled as intended (planned, not yet handed to its adapter) is the answer:
+    a second reply, on the same loan or the other, is not approved while the first waits."""
+    from arrears.operations import reviews
+
+    engine = two_loans
+    engine.record_interaction(
+        "WA-1", "sms", "delivered", contact="mobile-sms", inbound=True, at=la(2026, 10, 14, 12)
+    )
+    intent = reviews.record_intent(
+        engine._recorder,
+        "WA-1",
+        key="reply-1",
+        step="answer",
+        channel="sms",
+        contact="mobile-sms",
+        template=None,
+        text="Thanks for your message",
+        purpose="reply",
+        at=la(2026, 10, 14, 12, 20),
+    )
+    assert intent["purpose"] == "reply"
+    for case_id in ("WA-1", "WA-2"):
+        verdict = engine.judge_contact(
+            case_id, REPLY_TEXT, at=la(2026, 10, 14, 12, 30), record=False
+        )
+        assert verdict.rules == ("US-REPLY",), case_id
+        (reason,) = verdict.reasons
+        assert reason.values["answered_at"] == la(2026, 10, 14, 12, 20)
+    # Its result settles the intent: still the one answer.
+    engine.record_interaction(
+        "WA-1",
+        "sms",
+        "failed",
+        contact="mobile-sms",
+        purpose="reply",
+        key="reply-1",
+        at=la(2026, 10, 14, 12, 40),
+    )
+    later = engine.judge_contact("WA-1", REPLY_TEXT, at=la(2026, 10, 14, 12, 45), record=False)
+    assert later.rules == ("US-REPLY",)
+
+
+def test_a_reply_in_the_outbox_of_a_lone_loan_answers_too(wa: Engine, tmp_path: Any) -> None:
+    """With one loan (no debtor history) the case's own open intents are read."""
+    from arrears.operations import reviews
+    from arrears.policy import load_policy
+
+    path = tmp_path / "policy.yaml"
+    path.write_text(REPLY_POLICY, encoding="utf-8")
+    wa._recorder.policy = load_policy(path)
+    wa.record_interaction(
+        "WA-1", "sms", "delivered", contact="mobile-sms", inbound=True, at=la(2026, 10, 14, 12)
+    )
+    assert wa.judge_contact("WA-1", REPLY_TEXT, at=la(2026, 10, 14, 12, 10), record=False).allowed
+    reviews.record_intent(
+        wa._recorder,
+        "WA-1",
+        key="reply-1",
+        step="answer",
+        channel="sms",
+        contact="mobile-sms",
+        template=None,
+        text="Thanks",
+        purpose="reply",
+        at=la(2026, 10, 14, 12, 20),
+    )
+    verdict = wa.judge_contact("WA-1", REPLY_TEXT, at=la(2026, 10, 14, 12, 30), record=False)
+    assert verdict.rules == ("US-REPLY",)
+
+
+def test_the_tick_sends_one_reply_to_one_text_across_two_loans(two_loans: Engine) -> None:
+    """Two policy steps that answer, on every loan: the first reply, journaled in the
+    outbox, answers the text; the other step's, and the other loan's, are denied (before,
+    a reply in the outbox was read as a collection message: two replies were sent)."""
+    engine = two_loans
+    (sms,) = engine._recorder.channels
+    engine.record_interaction(
+        "WA-1", "sms", "delivered", contact="mobile-sms", inbound=True, at=la(2026, 10, 14, 8)
+    )
+    engine.clock.set(la(2026, 10, 14, 9, 5))  # type: ignore[attr-defined]
+    report = engine.tick(la(2026, 10, 14, 9, 5))
+    assert len(sms.attempts) == 1
+    assert report.blocked_by.get("US-REPLY") == 3

@@ -595,6 +595,7 @@ class Engine:
         at: datetime | None = None,
         actor: Actor = SYSTEM,
         person: str | None = None,
+        via: Channel | str | None = None,
     ) -> JournalEntry:
         """Record that the debtor asked not to be contacted on *channel* (or one contact point).
 
@@ -606,12 +607,19 @@ class Engine:
         request about one address binds every contact at that address, and the
         debtor's binds every contact on the case.
 
+        *via*: the medium the request came by (``sms`` for a text saying STOP,
+        ``email``, ``call`` for a request made on the phone, ``letter``).  The one
+        confirmation of an electronic opt-out goes back through it, electronically
+        (12 CFR 1006.14(h)(2)(i), `arrears.compliance.MediumOptOut`); when it is
+        not recorded, no confirmation is allowed through the medium opted out of.
+
         Raises:
-            InvalidInput: an unknown channel or contact point, or a *person* who
-                is not one of the case's persons or not the contact point's.
+            InvalidInput: an unknown channel or contact point, a *via* that is
+                not a channel, or a *person* who is not one of the case's persons
+                or not the contact point's.
         """
         return contacts.record_preference(
-            self._recorder, "opt_out", case_id, channel, contact, at, actor, person=person
+            self._recorder, "opt_out", case_id, channel, contact, at, actor, person=person, via=via
         )
 
     @operation

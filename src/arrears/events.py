@@ -164,6 +164,9 @@ class OutboxIntentData(TypedDict):
     contact: NotRequired[str]
     template: NotRequired[str]
     subject: NotRequired[str]
+    purpose: NotRequired[str]  # what the message is for, when not collection (a reply)
+    party: NotRequired[str]  # whom it reaches, when not the debtor
+    person: NotRequired[str]  # the person the contact point names (arrears.case.Person)
 
 
 class InteractionData(TypedDict):
@@ -211,6 +214,7 @@ class OptOutData(TypedDict):
     actor: str
     contact: NotRequired[str]
     person: NotRequired[str]  # who asked, when a person other than the debtor
+    via: NotRequired[str]  # the medium the request came by (its confirmation goes back so)
 
 
 class InconvenientData(TypedDict):

@@ -1098,6 +1098,8 @@ def _intend(
             # Without a template set the message is the template's name, for the host.
             text=text if text is not None else (action.template or action.purpose),
             subject=subject,
+            purpose=action.purpose,
+            party=None if point is not None else action.party,
             at=now,
         )
     review.sends.append(_Send(action, plan.key, _message(case, plan.key, intent)))

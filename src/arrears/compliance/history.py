@@ -115,19 +115,24 @@ def intended(at: datetime, data: Mapping[str, Any], case: str | None = None) -> 
     A debtor's other cases count it as a message that may reach them (its
     outcome is ``unknown``) from the moment it is journaled, before any
     adapter is called: a debtor's cases reviewed together each see the
-    messages planned for the others.  The intent names no party: the debtor.
+    messages planned for the others.  An intent that names no party is for
+    the debtor; one that names no purpose is ``collection``.  A reply in the
+    outbox answers the contact it replies to from the moment it is journaled
+    (`arrears.compliance.Judgement.started`), so no second reply is approved
+    before the first is sent.
     """
     return Attempt(
         at,
         data["channel"],
         "unknown",
-        "debtor",
+        data.get("party", "debtor"),
         data.get("contact"),
         True,
-        "collection",
+        data.get("purpose", "collection"),
         frozenset(),
         case,
         data["key"],
+        data.get("person"),
     )
 
 
@@ -173,6 +178,11 @@ class Preference:
         person: Who said it, when a person other than the debtor
             (`arrears.case.Person`); ``None`` for the debtor.  An opt-out of a
             whole medium by a person binds contacts with that person only.
+        via: The medium an opt-out was asked by (``sms`` for a text saying STOP,
+            ``call`` for a request made on the phone), when recorded; ``None``
+            when not known (journals from before it was recorded): the one
+            confirmation of an opt-out goes back through it
+            (`arrears.compliance.MediumOptOut`).
     """
 
     at: datetime
@@ -183,6 +193,7 @@ class Preference:
     until: datetime | None = None
     case: str | None = None
     person: str | None = None
+    via: str | None = None
 
     def binds(self, person: str | None) -> bool:
         """True when this preference binds a contact reaching *person* (the person's id,
@@ -284,7 +295,13 @@ class ContactHistory:
             )
         elif kind == "opt_out":
             self.opt_outs.append(
-                Preference(at, data["channel"], data.get("contact"), person=data.get("person"))
+                Preference(
+                    at,
+                    data["channel"],
+                    data.get("contact"),
+                    person=data.get("person"),
+                    via=data.get("via"),
+                )
             )
         elif kind == "inconvenient":
             person = data.get("person")
@@ -494,7 +511,15 @@ class DebtorHistory:
             # `dataclasses.replace(said, contact=point.id)`, spelt out: twice as fast.
             found.extend(
                 Preference(
-                    said.at, said.channel, point.id, said.scopes, said.start, said.until, said.case
+                    said.at,
+                    said.channel,
+                    point.id,
+                    said.scopes,
+                    said.start,
+                    said.until,
+                    said.case,
+                    said.person,
+                    said.via,
                 )
                 for point in contacts
                 if point.address == address
@@ -508,7 +533,12 @@ class DebtorHistory:
         if kind == "opt_out":
             self._carried.clear()
             opt_out = Preference(
-                at, data["channel"], data.get("contact"), case=case, person=data.get("person")
+                at,
+                data["channel"],
+                data.get("contact"),
+                case=case,
+                person=data.get("person"),
+                via=data.get("via"),
             )
             if self.opt_outs and at < self.opt_outs[-1].at:
                 self.opt_outs.insert(bisect_right([o.at for o in self.opt_outs], at), opt_out)

@@ -406,34 +406,55 @@ class Judgement:
                 return self.case.contact(attempt.contact).person
             except KeyError:
                 return None
+        debtor = self.debtor_history if attempt.contact is not None else None  # another loan's
+        if debtor is not None and attempt.case is not None:
+            return debtor.persons.get(attempt.case, {}).get(attempt.contact or "")
         return None
 
     def started(self) -> tuple[Attempt | None, Attempt | None]:
         """The latest contact the person reached started, and our reply that answered it.
 
         A contact they started is an inbound one (`Attempt.inbound`, or an outcome
-        ``reply``: they wrote back), recorded on this case at or before the moment
-        judged, from the person the proposal reaches: the same person (the debtor
-        for a contact with the debtor), or, for a third party no person names, the
-        same party at the same contact point or address.  It is answered by an
-        attempt of ours with purpose ``reply`` to that person after it, whatever
-        came of that attempt.  ``(None, None)`` when they started none; the reply is
-        ``None`` when the latest is not answered yet.  One reply answers every
-        contact they started before it: a second reply needs a new contact from them.
+        ``reply``: they wrote back), recorded at or before the moment judged on any
+        of the debtor's cases (they phoned about one loan, the answer is recorded on
+        another), from the person the proposal reaches: the same person, or, for a
+        third party no person names, the same party at the same contact point or
+        address.  It is answered by a contact of ours with purpose ``reply`` to that
+        person after it, on any of those cases, whatever came of it, or by one in
+        the outbox not sent yet.  ``(None, None)`` when they started none; the reply
+        is ``None`` when the latest is not answered yet.  One reply answers every
+        contact they started before it: a second needs a new contact from them.
         """
         return self.once(("started",), self._started)
 
     def _started(self) -> tuple[Attempt | None, Attempt | None]:
         answer: Attempt | None = None
         at = self.at
-        for attempt in reversed(self.history.attempts):
-            if attempt.at > at or attempt.intent is not None or not self._from_reached(attempt):
+        debtor, history = self.debtor_history, self.history
+        # The debtor's history holds every case's attempts and open intents, tagged.
+        for attempt in reversed(debtor.attempts if debtor is not None else history.attempts):
+            if attempt.at > at or not self._from_reached(attempt):
                 continue
             if attempt.inbound or attempt.outcome == Outcome.REPLY:
+                if answer is None and debtor is None and history.intents:
+                    answer = self._queued(attempt)
                 return attempt, answer
             if answer is None and attempt.purpose == _REPLY:
                 answer = attempt
         return None, None
+
+    def _queued(self, inbound: Attempt) -> Attempt | None:
+        """A reply in this case's outbox, journaled after *inbound*, to the person reached."""
+        return next(
+            (
+                intent
+                for intent in self.history.intents.values()
+                if intent.purpose == _REPLY
+                and inbound.at <= intent.at <= self.at
+                and self._from_reached(intent)
+            ),
+            None,
+        )
 
     def _from_reached(self, attempt: Attempt) -> bool:
         """True when *attempt* is with the person the proposal reaches (see `started`)."""
@@ -441,6 +462,10 @@ class Judgement:
             return self.person_of(attempt) == self.person
         if attempt.party != self.party:
             return False
+        if attempt.case is not None and attempt.case != self.case.id:  # on another loan
+            debtor = self.debtor_history
+            here = self.point.address if self.point is not None else "unknown"
+            return debtor is not None and here != "unknown" and debtor.address(attempt) == here
         contact = self.proposal.contact
         if attempt.contact is None or contact is None:
             return attempt.contact == contact

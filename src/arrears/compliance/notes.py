@@ -22,7 +22,7 @@ def _cases(*items: tuple[str, str]) -> str:
 _REPLY_READING: Final = (
     "**How the engine reads it.** A proposal's purpose is the lender's word for what a "
     "contact is. A contact with purpose `reply` is denied unless the person it reaches "
-    "started a contact recorded on the case (`inbound: true`, or an outcome `reply`) at "
+    "started a contact (`inbound: true`, or an outcome `reply`) at "
     "or before it, within `within_days` (30 by default: the law sets no time, and an "
     "answer a month on is a new contact; a lender may lengthen it, shorten it, or set "
     "`null` for none), and no reply of ours has answered it since: one reply answers "
@@ -30,8 +30,14 @@ _REPLY_READING: Final = (
     "person is the one reached: the debtor's own contact opens a reply to the debtor at "
     "any of their contact points, a spouse's a reply to the spouse, a contact person's "
     "a reply to them; a third party no person names is matched by the contact point or "
-    "its address. Only contacts recorded on this case count "
-    "(`Judgement.replying`).\n\n"
+    "its address (`Judgement.replying`).\n\n"
+    "A response to the person's communication is one response whatever loan it is "
+    "filed under: their contacts and our replies on every case of the debtor count, so "
+    "the debtor who phones about one loan may be answered on another, and one reply "
+    "answers them on every loan (no second reply to one contact through another loan). "
+    "A reply journaled in the outbox (`outbox_intent` with purpose `reply`) answers from "
+    "the moment it is journaled, before it is sent: no second reply is approved while "
+    "the first waits.\n\n"
     "A reply that answers nothing is denied, not judged as a collection contact: the "
     "purpose stays the lender's statement, and a wrong one (often a workflow's bug) is "
     "shown rather than silently re-read; it is never journaled as a reply, which later "
@@ -217,8 +223,24 @@ NOTES: Final[dict[str, str]] = {
         "counted together (`as_debtor`), on any of their contact points: the fourth "
         "communication in the week with either is denied. A communication the debtor or "
         "spouse started (`inbound`) is not one the agency initiated and is not counted. "
-        "Contact persons and the employer are not counted here.\n\n"
+        "Contact persons and the employer are not counted here. A reply to a communication "
+        "the debtor or the spouse started (`purpose: reply`, checked by `US-REPLY`: the "
+        "spouse's contact opens a reply to the spouse) is the statute's exception: it is not "
+        "judged, but counts toward the three, as in `US-WA-CELL`. `US-WA-WORK` ((13)(b)) "
+        "excepts a reply to the debtor's own contact the same way.\n\n"
         + _cases(
+            (
+                "past the three, a reply to the debtor's own call is allowed",
+                "us_wa/three_a_week_reply_to_the_debtor_allowed.yaml",
+            ),
+            (
+                "past the three, a reply to the spouse's own text is allowed",
+                "persons/wa_spouse_text_answered_past_three_a_week.yaml",
+            ),
+            (
+                "past the one a week at work, a reply to the debtor's call from work",
+                "us_wa/work_reply_to_the_debtor_allowed.yaml",
+            ),
             (
                 "two texts to the debtor and one to the spouse: the fourth with either is denied",
                 "persons/wa_debtor_and_spouse_share_three_a_week.yaml",
@@ -265,6 +287,43 @@ NOTES: Final[dict[str, str]] = {
             (
                 "calls about two loans count together",
                 "debtors/us_wa_cell_two_a_day_across_loans.yaml",
+            ),
+        )
+    ),
+    "US-WA-CELL-WEEK": (
+        "**The law.** RCW 19.16.250(17) forbids calls and telegrams whose charges the "
+        'addressee pays, with this proviso: "(a) This subsection does not prohibit a '
+        "licensee from attempting to communicate by way of a cellular telephone or other "
+        "wireless device: PROVIDED, That a licensee cannot cause charges to be incurred to "
+        "the recipient of the attempted communication more than three times in any calendar "
+        "week when the licensee knows or reasonably should know that the number belongs to a "
+        "cellular telephone or other wireless device, unless the licensee is responding to a "
+        'communication from the debtor or the person to whom the call is made." (b) is the '
+        "safe harbour of a cellular list updated at least monthly, as in (18); (c): the "
+        "subsection does not increase the three communications a week of (13)(a).\n\n"
+        "**How the engine reads it.** The collector cannot know whether the recipient's plan "
+        "charges for a call or a text, so every call, voicemail and text placed to a number "
+        "that may be a mobile counts, answered or not (the reading that protects); numbers "
+        'are judged as mobiles unless marked `landline: true`, as for `US-WA-CELL`. "Any '
+        "calendar week\" is read as any seven consecutive days in the debtor's calendar: "
+        "that holds every calendar week to three, and does not allow three on a Saturday "
+        "and three more on the Sunday. The count is per number, whoever answers and "
+        "whichever loan the attempts were about. A reply (`purpose: reply`, checked by "
+        "`US-REPLY`) is the statute's exception: not judged, but counted. A lender that "
+        "knows the recipients bear no charges may turn the rule off (`enabled: false`); "
+        "`US-WA` and `US-WA-CELL` still apply beside it.\n\n"
+        + _cases(
+            (
+                "a fourth attempt in a week to a mobile is denied; a landline is not judged",
+                "us_wa/cell_three_a_week_to_a_mobile.yaml",
+            ),
+            (
+                "a reply to the debtor's text is allowed past the three",
+                "us_wa/cell_three_a_week_reply_allowed.yaml",
+            ),
+            (
+                "attempts about two loans count together",
+                "debtors/us_wa_cell_three_a_week_across_loans.yaml",
             ),
         )
     ),
@@ -347,8 +406,22 @@ NOTES: Final[dict[str, str]] = {
         "(1006.14(h)(2)(iii)). Every e-mail and text tells how to opt out (1006.6(e)).\n\n"
         "**How the engine reads it.** An opt-out naming a contact point covers every contact "
         "point with the same address. Only a consent recorded for the `medium` restores it; "
-        "a consent to be contacted now does not. A confirmation is allowed once, by SMS or "
-        "e-mail, through the medium opted out of; never by a call or voicemail.\n\n"
+        "a consent to be contacted now does not.\n\n"
+        "**The one confirmation.** It is a reply to the request, so it goes back through "
+        "the medium the request came by, recorded with the opt-out (`via`: "
+        '`record_opt_out(..., via="sms")`, scenario key `via`): a STOP texted is confirmed '
+        "by one text; a request e-mailed not to text by one e-mail (which the opt-out does "
+        "not stop), never a text; a request made on the phone or by letter by no "
+        "confirmation through the medium opted out of, and never by a call or voicemail. It "
+        "is allowed once, and only for an opt-out of an electronic medium. An opt-out "
+        "recorded without `via` (journals from before it was recorded, a contact point on "
+        "file as opted out) does not say how it was asked: no confirmation is allowed "
+        "through the medium opted out of. The confirmation is the collector's option, "
+        "never the person's right, so denying it costs the person nothing, while a message "
+        "through the medium they stopped, by a request that may have come another way, is "
+        "the harm the rule prevents. A lender that reads an unrecorded request as made "
+        "through the medium opted out of (the library's earlier reading) sets "
+        "`confirm_unknown_via: true`.\n\n"
         "**Across the person's debts.** The request is the person's, made \"in connection "
         'with the collection of a debt": the pack reads it as reaching every debt of the '
         "person with this lender, the reading that protects (`reach: debtor`): an opt-out "
@@ -426,6 +499,22 @@ NOTES: Final[dict[str, str]] = {
             (
                 "an opt-out of e-mail: one confirming e-mail; calls allowed",
                 "us_regf/medium_email_opt_out_confirmed_once_by_email.yaml",
+            ),
+            (
+                "texts stopped by an e-mail: confirmed by e-mail, never by a text",
+                "us_regf/medium_text_opt_out_asked_by_email_confirmed_by_email.yaml",
+            ),
+            (
+                "texts stopped on the phone: no confirming text",
+                "us_regf/medium_text_opt_out_asked_on_the_phone_not_confirmed_by_text.yaml",
+            ),
+            (
+                "how the opt-out was asked is not recorded: no confirmation",
+                "us_regf/medium_opt_out_not_saying_how_asked_is_not_confirmed.yaml",
+            ),
+            (
+                "a lender reads an unrecorded opt-out as asked by the medium opted out of",
+                "overrides/us_medium_unrecorded_opt_out_confirmed_when_the_lender_says.yaml",
             ),
             (
                 "a consent to be contacted now leaves the opt-out in force",
@@ -1180,7 +1269,8 @@ NOTES: Final[dict[str, str]] = {
         "**How the engine reads it.** As `US-MEDIUM`, without its opt-out statement (a Reg F "
         "requirement, not a CONC one): an opt-out of a medium or an address stops it (calls "
         "cover voicemail) until a consent for the `medium`; one electronic confirmation is "
-        "allowed. The request is the customer's: made on one account, it holds on all their "
+        "allowed, back through the medium the request came by (`via`), none when that is not "
+        "recorded. The request is the customer's: made on one account, it holds on all their "
         "accounts with the firm (`reach: debtor`).\n\n"
         + _cases(
             (
@@ -1474,6 +1564,10 @@ NOTES: Final[dict[str, str]] = {
             (
                 "the spouse's text opens a reply to the spouse, not to the debtor",
                 "persons/wa_spouse_text_opens_a_reply_to_the_spouse_only.yaml",
+            ),
+            (
+                "a text about one loan answered on the other: the one reply on both",
+                "debtors/us_wa_reply_to_a_text_about_another_loan.yaml",
             ),
             (
                 "a lender answers within 3 days",

@@ -642,6 +642,9 @@ US_WA: Final = Pack(
             roles=_DEBT_COLLECTORS,
             channels=_ALL_BUT_VISIT,
             parties=_DIRECT,
+            # The statute's exception: a reply (one US-REPLY verified as answering the
+            # debtor's or the spouse's own contact) is not judged, but still counts.
+            exempt=frozenset({Purpose.REPLY}),
             as_debtor=frozenset({Relationship.SPOUSE}),
             limit=3,
             days=7,
@@ -653,11 +656,15 @@ US_WA: Final = Pack(
         ),
         FrequencyCap(
             id="US-WA-WORK",
-            title="More than 1 communication a week at the debtor's work is presumed harassment",
-            citation="RCW 19.16.250(13)(b)",
+            title="More than 1 communication a week at the debtor's work is presumed "
+            "harassment; a reply to the debtor's own contact is allowed",
+            citation='RCW 19.16.250(13)(b): a communication "with a debtor at his or her place '
+            "of employment more than one time in a single week, unless the licensee is "
+            'responding to a communication from the debtor"',
             roles=_DEBT_COLLECTORS,
             channels=_ALL_BUT_VISIT,
             parties=_DIRECT,
+            exempt=frozenset({Purpose.REPLY}),
             limit=1,
             days=7,
             per="person",
@@ -691,6 +698,41 @@ US_WA: Final = Pack(
             scope_reason="per number, a day being a calendar day in the debtor's time, "
             "whichever of the debtor's debts the calls and texts were about (RCW "
             '19.16.250(18): "a cellular telephone ... more than twice in any day")',
+            counted_channels=_PHONE,
+            counted_outcomes=_PLACED_ANY,
+            noun="calls and texts to the number",
+            mobile=True,
+        ),
+        # RCW 19.16.250(17)(a): an attempt to communicate by way of a cellular telephone
+        # may cause the recipient charges (minutes, messages); the collector cannot know
+        # the recipient's plan, so every call, voicemail and text placed to a number that
+        # may be a mobile counts, whatever came of it.  "Any calendar week" is read as any
+        # seven consecutive days: a rolling window holds every calendar week to three and
+        # does not allow three on a Saturday and three more on the Sunday.  A lender that
+        # knows the recipient bears no charges may turn the rule off.  (17)(b) is the
+        # same safe harbour as (18) (`landline`); (17)(c): the cap adds nothing to the
+        # three a week of (13)(a), which still applies beside it.
+        FrequencyCap(
+            id="US-WA-CELL-WEEK",
+            title="At most 3 calls or texts a week to a number that may be a mobile, whoever "
+            "answers and whichever loan they are about; a reply to them is allowed",
+            citation='RCW 19.16.250(17)(a): "a licensee cannot cause charges to be incurred to '
+            "the recipient of the attempted communication more than three times in any "
+            "calendar week when the licensee knows or reasonably should know that the number "
+            "belongs to a cellular telephone or other wireless device, unless the licensee is "
+            "responding to a communication from the debtor or the person to whom the call is "
+            'made"; (17)(b), (c)',
+            roles=_DEBT_COLLECTORS,
+            channels=_PHONE,
+            exempt=frozenset({Purpose.REPLY}),
+            limit=3,
+            days=7,
+            per="contact",
+            across="debtor",
+            scope_reason="per number, over any 7 consecutive days in the debtor's calendar "
+            "(every calendar week among them), whichever of the debtor's debts the calls and "
+            'texts were about (RCW 19.16.250(17)(a): "the recipient ... more than three times '
+            'in any calendar week")',
             counted_channels=_PHONE,
             counted_outcomes=_PLACED_ANY,
             noun="calls and texts to the number",

@@ -1202,11 +1202,20 @@ class MediumOptOut(Rule):
     An opt-out of calls covers voicemail (prerecorded, ringless and
     limited-content messages are calls); an opt-out naming one contact point
     covers every contact point with its address.  Only a later consent for the
-    ``medium`` restores it.  The one confirmation allowed is an electronic reply
-    (SMS or e-mail) to an electronic opt-out, through the medium opted out of;
-    never a call.  When
-    ``opt_out_phrases`` is set, every message on ``text_channels`` whose text is
-    known must tell the reader how to opt out.
+    ``medium`` restores it.  The one confirmation allowed (12 CFR
+    1006.14(h)(2)(i)) is a reply to an opt-out of an electronic medium (SMS or
+    e-mail), sent back through the medium the person made the request by
+    (`Preference.via`), electronically: a STOP texted is confirmed by one text,
+    a request e-mailed about texts by one e-mail (which this rule does not
+    stop), a request made on the phone by none; never a call.  When the
+    opt-out does not say how it was asked (recorded without ``via``, or a
+    contact point on file as opted out), no confirmation is allowed through
+    the medium opted out of: a confirmation is the collector's option, never
+    the person's right, and the request may have come another way; a lender
+    that reads an unrecorded request as made through the medium opted out of
+    sets ``confirm_unknown_via``.
+    When ``opt_out_phrases`` is set, every message on ``text_channels`` whose
+    text is known must tell the reader how to opt out.
 
     An opt-out reaches the person: recorded on one of the debtor's cases, it
     stops the medium (or the address, matched by address whatever its id) on
@@ -1218,17 +1227,38 @@ class MediumOptOut(Rule):
             of which the text must contain.
         reach: Which opt-outs count: those recorded on any of the debtor's cases
             (``debtor``), or only on this one (``debt``).
+        confirm_unknown_via: Read an opt-out that does not say how it was asked as
+            asked through the medium opted out of (its one confirmation then goes
+            through that medium, when electronic); off: no confirmation.
     """
 
     text_channels: frozenset[Channel] = frozenset({Channel.SMS, Channel.EMAIL})
     opt_out_phrases: tuple[str, ...] = ()
     reach: StatementReach = "debtor"
+    confirm_unknown_via: bool = False
 
     @cached_property
     def _phrases(self) -> re.Pattern[str] | None:
         if not self.opt_out_phrases:
             return None
         return re.compile("|".join(self.opt_out_phrases), re.IGNORECASE)
+
+    def _via(self, j: Judgement, since: datetime, medium: str) -> str | None:
+        """The medium the opt-out of *medium* made at *since* was asked by; *medium* itself
+        when not recorded and ``confirm_unknown_via`` is set; ``None`` when not known (a
+        contact point on file as opted out says nothing of how)."""
+        proposal = j.proposal
+        unknown = medium if self.confirm_unknown_via else None
+        for opt_out in reversed(j.opt_outs(self.reach)):
+            if (
+                opt_out.at == since
+                and opt_out.channel == medium
+                and _covers(opt_out.channel, proposal.channel)
+                and _same_address(j, opt_out.contact, proposal.contact)
+                and opt_out.binds(j.person)
+            ):
+                return opt_out.via if opt_out.via is not None else unknown
+        return unknown
 
     def check(self, j: Judgement) -> Reason | None:
         """Deny an opted-out medium (but its one confirmation) and messages without an opt-out."""
@@ -1237,7 +1267,8 @@ class MediumOptOut(Rule):
         if opted is not None:
             since, medium = opted
             confirming = proposal.purpose == Purpose.OPT_OUT_CONFIRMATION
-            electronic = medium in _ELECTRONIC and proposal.channel == medium
+            via = self._via(j, since, medium) if confirming else None
+            electronic = medium in _ELECTRONIC and via in _ELECTRONIC and proposal.channel == via
             debtor = j.debtor_history if self.reach == "debtor" else None
             sent = j.history.since(since) if debtor is None else debtor.since(since)
             confirmed = confirming and any(
@@ -1247,7 +1278,14 @@ class MediumOptOut(Rule):
             )
             if not (confirming and electronic and not confirmed):
                 if confirming and not electronic:
-                    what = "only an electronic reply to an electronic opt-out may confirm it"
+                    if medium not in _ELECTRONIC:
+                        what = "only an electronic reply to an electronic opt-out may confirm it"
+                    elif via is None:
+                        what = "how it was asked is not recorded: no confirmation by " + medium
+                    elif via not in _ELECTRONIC:
+                        what = f"asked by {via}: only an electronic reply may confirm it"
+                    else:
+                        what = f"asked by {via}: only a reply by {via} may confirm it"
                 else:
                     what = "confirmation already sent" if confirmed else "opted out"
                 return self.deny(
@@ -1369,7 +1407,11 @@ class PlaceRestriction(Rule):
             and started.channel == proposal.channel
             # From there: a contact recorded without a contact point came from nowhere known.
             and started.contact is not None
-            and _same_address(j, started.contact, proposal.contact)
+            and (
+                _same_address(j, started.contact, proposal.contact)
+                if started.case is None or started.case == j.case.id
+                else _same_number(j, started)  # recorded on another of the debtor's loans
+            )
         )
 
     def check(self, j: Judgement) -> Reason | None:

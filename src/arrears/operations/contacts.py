@@ -160,13 +160,14 @@ def record_preference(
     start: datetime | None = None,
     until: datetime | None = None,
     person: str | None = None,
+    via: Channel | str | None = None,
 ) -> JournalEntry:
     """Record a ``consent`` or an ``opt_out`` (*kind*) for a channel or one contact point.
 
     A consent may say what it covers (*covers*, see
     `arrears.compliance.CONSENT_SCOPES`) and the window it is for (*start*,
     *until*); an opt-out says neither, and may say who asked (*person*, or the
-    person the contact point names).
+    person the contact point names) and the medium the request came by (*via*).
     """
     case = rec.store.get(case_id)
     moment = rec.moment(case_id, at)
@@ -182,6 +183,10 @@ def record_preference(
         said_by = speaker(case, person, point)
         if said_by is not None:
             data["person"] = said_by
+        if via is not None:
+            data["via"] = str(enum_of(Channel, via, "via"))
+    elif via is not None:
+        raise InvalidInput("via", via, "None: a consent is recorded as given")
     elif person is not None:
         raise InvalidInput("person", person, "None: a consent is the person's at the contact point")
     if kind == "consent":

@@ -99,9 +99,16 @@ def record_intent(
     template: str | None,
     text: str,
     subject: str | None = None,
+    purpose: str | None = None,
+    party: str | None = None,
     at: datetime | None = None,
 ) -> dict[str, Any]:
-    """Journal the intent to send a message, before the adapter is called (the outbox)."""
+    """Journal the intent to send a message, before the adapter is called (the outbox).
+
+    The intent says what the message is for when it is not ``collection`` (a
+    ``reply`` in the outbox answers the person's contact before it is sent), and
+    whom it reaches when not the debtor: the contact point's party and person.
+    """
     case = rec.store.get(case_id)
     moment = rec.moment(case_id, at)
     data: dict[str, Any] = {
@@ -114,6 +121,14 @@ def record_intent(
     for name, value in (("contact", contact), ("template", template), ("subject", subject)):
         if value is not None:
             data[name] = value
+    if purpose is not None and purpose != "collection":
+        data["purpose"] = purpose
+    point = case.contact(contact) if contact is not None else None
+    who = str(point.party) if point is not None else (str(party) if party is not None else None)
+    if who is not None and who != "debtor":
+        data["party"] = who
+    if point is not None and point.person is not None:
+        data["person"] = point.person
     rec.record(case, moment, "outbox_intent", data)
     _log.bind().info("outbox_intent", case_id=case_id, channel=channel, step=step)
     return data

@@ -305,6 +305,9 @@ class OptOutEvent(_EventBase):
     channel: Channel
     contact: Identifier | None = None
     person: Identifier | None = None
+    via: Channel | None = None
+    """The medium the request came by (``sms`` for a text saying STOP); its one
+    confirmation goes back through it.  Not recorded when absent."""
 
 
 class InconvenientEvent(_EventBase):

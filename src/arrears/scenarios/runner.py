@@ -375,7 +375,12 @@ class _Run:
             )
         elif isinstance(event, OptOutEvent):
             engine.record_opt_out(
-                case_id, event.channel, contact=event.contact, person=event.person, at=at
+                case_id,
+                event.channel,
+                contact=event.contact,
+                person=event.person,
+                via=event.via,
+                at=at,
             )
         elif isinstance(event, PersonsEvent):
             added = [point.model_dump(exclude_none=True) for point in event.contacts]
