@@ -125,8 +125,11 @@ def consent(at: datetime, channel: str, contact: str | None, **data: Any) -> Ent
     return ("consent", at, {"channel": channel, "contact": contact, **data})
 
 
-def opt_out(at: datetime, channel: str, contact: str | None) -> Entry:
-    return ("opt_out", at, {"channel": channel, "contact": contact})
+def opt_out(at: datetime, channel: str, contact: str | None, via: str | None = None) -> Entry:
+    data: dict[str, Any] = {"channel": channel, "contact": contact}
+    if via is not None:
+        data["via"] = via  # the medium the request came by
+    return ("opt_out", at, data)
 
 
 def history_of(*entries: Entry) -> ContactHistory:
@@ -666,7 +669,7 @@ class TestMediumOptOut:
         )
 
     def test_one_electronic_confirmation_by_the_same_medium(self) -> None:
-        history = history_of(opt_out(self.opted, "sms", "sms"))
+        history = history_of(opt_out(self.opted, "sms", "sms", via="sms"))
         at = ny(2026, 9, 5, 10, 5)
         confirm: dict[str, Any] = {
             "channel": "sms",
@@ -674,8 +677,11 @@ class TestMediumOptOut:
             "purpose": "opt_out_confirmation",
         }
         assert check(self.rule, at, history=history, **confirm) is None
+        # How the request came unrecorded: no confirmation (1006.14(h)(2)(i)'s "may").
+        unknown = history_of(opt_out(self.opted, "sms", "sms"))
+        assert check(self.rule, at, history=unknown, **confirm) is not None
         sent = history_of(
-            opt_out(self.opted, "sms", "sms"),
+            opt_out(self.opted, "sms", "sms", via="sms"),
             attempt(self.opted, "delivered", "sms", contact="sms", purpose="opt_out_confirmation"),
         )
         assert check(self.rule, at, history=sent, **confirm) == self.opted_out(
@@ -684,7 +690,7 @@ class TestMediumOptOut:
 
     def test_a_confirmation_by_another_medium_is_not_the_one(self) -> None:
         history = history_of(
-            opt_out(self.opted, "sms", "sms"),
+            opt_out(self.opted, "sms", "sms", via="sms"),
             attempt(
                 ny(2026, 9, 5, 10, 1),
                 "delivered",
