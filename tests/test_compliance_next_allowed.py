@@ -97,7 +97,8 @@ _EVENTS = st.one_of(
     zone=st.sampled_from(["America/New_York", "America/Chicago", "Asia/Shanghai", "Europe/London"]),
     loans=st.integers(1, 2),
     events=st.lists(st.tuples(st.integers(1, 2 * 96), st.integers(0, 1), _EVENTS), max_size=20),
-    probe=st.integers(-3 * 96, 4 * 96),
+    probe=st.integers(0, 4 * 96),
+    later=st.lists(st.tuples(st.integers(1, 48), st.sampled_from(["no_answer", "voicemail"]))),
     which=st.sampled_from(sorted(PROPOSALS)),
 )
 def test_the_jumps_find_the_first_moment_the_steps_find(
@@ -106,11 +107,12 @@ def test_the_jumps_find_the_first_moment_the_steps_find(
     loans: int,
     events: list[tuple[int, int, tuple[Any, ...]]],
     probe: int,
+    later: list[tuple[int, str]],
     which: str,
 ) -> None:
-    """Whatever the history, and a moment judged after it or inside the other loan's
-    (contacts recorded there after the moment judged count at later moments), the
-    jumps find the first moment the step-by-step search allows."""
+    """Whatever the history, and calls on the other loan about this one recorded after the
+    moment judged (they count at later moments), the jumps find the first moment the
+    step-by-step search allows."""
     engine = Engine(compliance=Compliance([pack]), clock=SettableClock(LATER))
     cases = [f"C-{number}" for number in range(loans)]
     for case_id in cases:
@@ -124,8 +126,8 @@ def test_the_jumps_find_the_first_moment_the_steps_find(
             channel = "sms" if first == "sms" else "call"
             contact = {"call": "mobile", "sms": "sms", "office": "office"}[first]
             outcome = "delivered" if channel == "sms" else second.replace("delivered", "no_answer")
-            # On the second loan, about both: it counts toward the first's caps too.
-            about = cases if case_id != cases[0] else None
+            # On the second loan, about the first too: it counts toward its caps.
+            about = [cases[0]] if case_id != cases[0] else None
             engine.record_interaction(
                 case_id, channel, outcome, contact=contact, at=moment, about=about
             )
@@ -149,8 +151,14 @@ def test_the_jumps_find_the_first_moment_the_steps_find(
             )
         else:
             engine.add_hold(case_id, first, "a test", until=moment + second * STEP, at=moment)
-    # Not before the judged case's own last entry; the other loan's may come later.
-    at = max(engine.store.last_entry(cases[0]).at, moment + probe * STEP)
+    at = moment + probe * STEP
+    if loans > 1:  # calls on the other loan, about this one too, after the moment judged
+        moment = at
+        for steps, outcome in later:
+            moment += steps * STEP
+            engine.record_interaction(
+                cases[1], "call", outcome, contact="mobile", at=moment, about=[cases[0]]
+            )
     assert same_next_moment(engine, cases[0], PROPOSALS[which], at)
 
 
