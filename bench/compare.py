@@ -23,7 +23,8 @@ floor's own ratio new/old too: the floor is the same code on both sides, so
 how far that strays from 1 is the noise of the hour.  The last line is the
 same as JSON.
 
-Benchmarks: ``load_and_fire``, ``judge_contact``, ``tick_memory``,
+Benchmarks: ``load_and_fire``, ``judge_contact``, ``judge_contact_debtors``
+(the same judgments with five loans to each debtor), ``tick_memory``,
 ``tick_sqlite`` and ``simulate`` (their measured side only: no baselines), at
 the sizes ``bench/run.py`` uses (``--quick`` for its small ones; ``--n`` for
 any other).
@@ -45,10 +46,13 @@ from typing import Any
 from run import SIZES
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The benchmark of ``bench/run.py`` whose sizes a variant here takes.
+SIZED_AS = {"judge_contact_debtors": "judge_contact"}
 #: The worker of ``bench/run.py`` that measures each benchmark's own side.
 MEASURED = {
     "load_and_fire": "ours_load_and_fire",
     "judge_contact": "ours_judge_contact",
+    "judge_contact_debtors": "ours_judge_contact_debtors",
     "tick_memory": "ours_tick_memory",
     "tick_sqlite": "ours_tick_sqlite",
     "simulate": "ours_simulate",
@@ -178,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.rounds < 1:
         parser.error(f"--rounds must be at least 1, not {args.rounds}")
-    n = args.n if args.n is not None else SIZES[args.name][0 if args.quick else 1]
+    sizes = SIZES[SIZED_AS.get(args.name, args.name)]
+    n = args.n if args.n is not None else sizes[0 if args.quick else 1]
     if n < 1:
         parser.error(f"--n must be at least 1, not {n}")
     compare(args.revision, args.name, args.rounds, n, old_bench=args.old_bench)

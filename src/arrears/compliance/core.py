@@ -415,10 +415,13 @@ class Compliance:
         moment = require_aware(at, "at")
         checked = self.proposal(case, proposal)
         judgement = Judgement(case, history, checked, moment, debtor=debtor)
-        reasons = self._reasons(judgement)
-        if not reasons:
+        scoped = self._scope(judgement)
+        denials = self._denials(judgement, scoped)
+        if not denials:
             return Verdict(True, (), moment, moment, checked)
-        return Verdict(False, reasons, moment, self._next_allowed(judgement, reasons), checked)
+        reasons = tuple(denials.values())
+        next_at = self._next_allowed(judgement, scoped, denials)
+        return Verdict(False, reasons, moment, next_at, checked)
 
     def _which(self, case: Case, debtor: DebtorHistory | None) -> _SetKey:
         """The key of the set that judges *case*: its debtor's, with every set
@@ -428,7 +431,9 @@ class Compliance:
             return self._key(own)
         return self._union_key(own, debtor.jurisdictions)
 
-    def _reasons(self, judgement: Judgement) -> tuple[Reason, ...]:
+    def _scope(self, judgement: Judgement) -> tuple[_Judge, ...]:
+        """The rules that judge *judgement*'s proposal, in judging order (worked out once
+        per set, channel, party, purpose and relationship)."""
         proposal = judgement.proposal
         # Without jurisdictions every debtor has the one set: no lookup on this hot path.
         which = (
@@ -443,39 +448,80 @@ class Compliance:
                 for item in self._sets[which]
                 if item.in_scope(channel, item.party_seen(party, relationship), purpose)
             )
-        found: list[Reason] = []
-        for admits, check in scoped:
+        return scoped
+
+    @staticmethod
+    def _denials(
+        judgement: Judgement, scoped: tuple[_Judge, ...], which: Iterable[int] | None = None
+    ) -> dict[int, Reason]:
+        """The reasons of the rules of *scoped* that deny (those at positions *which*, when
+        given), by position."""
+        found: dict[int, Reason] = {}
+        judged = enumerate(scoped) if which is None else ((i, scoped[i]) for i in which)
+        for index, (admits, check, _) in judged:
             if admits is None or admits(judgement):
                 reason = check(judgement)
                 if reason is not None:
-                    found.append(reason)
-        return tuple(found)
+                    found[index] = reason
+        return found
 
-    def _next_allowed(self, judgement: Judgement, reasons: tuple[Reason, ...]) -> datetime | None:
-        """Move to the latest retry time of the denying rules until none denies."""
+    def _next_allowed(
+        self, judgement: Judgement, scoped: tuple[_Judge, ...], denials: dict[int, Reason]
+    ) -> datetime | None:
+        """Move to the latest retry time of the denying rules until none denies.
+
+        Each candidate moment judges again only the rules whose answer may have
+        changed since they last gave it: those that denied (a denial holds until its
+        ``retry_at``), and those whose allowance has run out (`Rule.allows_until`).
+        """
         start = judgement.at
+        asked: Iterable[int] = range(len(scoped))  # the rules judged at `judgement`
+        # By position: until when a rule that allowed still allows (None: from then on).
+        # A rule of a kind that states nothing is never here: it is judged at each moment.
+        allowing: dict[int, datetime | None] = {}
         for _ in range(_ROUNDS):
-            retries = [reason.retry_at for reason in reasons]
-            if any(retry is None for retry in retries):
+            retries = [reason.retry_at for reason in denials.values()]
+            if None in retries:
                 return None
             moment = max(retry for retry in retries if retry is not None)
             if moment <= judgement.at or moment - start > HORIZON:
                 return None
+            for index in asked:
+                allows_until = scoped[index][2]
+                if allows_until is not None and index not in denials:
+                    allowing[index] = allows_until(judgement)
             judgement = judgement.moved(moment)
-            reasons = self._reasons(judgement)
-            if not reasons:
+            now = self._scope(judgement)
+            if now is not scoped:  # the person reached is judged as another party now
+                scoped, allowing = now, {}
+            # Those not in `allowing` (or there from before they denied: an earlier
+            # moment) are judged again, and those whose allowance has run out.
+            asked = [
+                index
+                for index in range(len(scoped))
+                if (until := allowing.get(index, moment)) is not None and until <= moment
+            ]
+            denials = self._denials(judgement, scoped, asked)
+            if not denials:
                 return moment
         return None
 
 
 #: A rule in scope as `Compliance` runs it: its ``admits`` (``None`` when it admits
-#: every proposal in scope, as `Rule.admits` does) and its ``check``.
-_Judge = tuple[Callable[[Judgement], bool] | None, Callable[[Judgement], Reason | None]]
+#: every proposal in scope, as `Rule.admits` does), its ``check``, and its
+#: ``allows_until`` (``None`` when its kind states nothing: `Rule.allows_until`).
+_Judge = tuple[
+    Callable[[Judgement], bool] | None,
+    Callable[[Judgement], Reason | None],
+    Callable[[Judgement], datetime | None] | None,
+]
 
 
 def _judge(rule: Rule) -> _Judge:
-    admits = None if type(rule).admits is Rule.admits else rule.admits
-    return admits, rule.check
+    kind = type(rule)
+    admits = None if kind.admits is Rule.admits else rule.admits
+    allows_until = None if kind.allows_until is Rule.allows_until else rule.allows_until
+    return admits, rule.check, allows_until
 
 
 class Unmapped(Rule):

@@ -284,6 +284,7 @@ class Judgement:
         "_memo",
         "_named",
         "_opted",
+        "_settled",
         "at",
         "at_work",
         "calendar_zone",
@@ -319,6 +320,7 @@ class Judgement:
         # What the person said on any of their cases (`opt_outs`, `inconvenient`).
         self._opted: Sequence[Preference] | None = None
         self._named: tuple[tuple[time, time], ...] | None = None
+        self._settled: bool | None = None
         self.point: ContactPoint | None
         self.party: str
         self.person: str | None
@@ -493,6 +495,52 @@ class Judgement:
         if within is not None and inbound.at < self.at - within:
             return None
         return inbound
+
+    def settled(self) -> bool:
+        """True when nothing on record takes effect after the moment judged.
+
+        Every attempt, consent, opt-out and notice on the case, and every attempt and
+        opt-out on the debtor's other cases, is dated at or before it; no hold of the
+        case starts, ends or is released after it; no consent's window opens or closes
+        after it.  A rule that reads only such facts answers the same at every later
+        moment, but for the windows of its own (`Rule.allows_until`).  Worked out once
+        per judgment.
+        """
+        found = self._settled
+        if found is None:
+            found = self._settled = self._nothing_later()
+        return found
+
+    def _nothing_later(self) -> bool:
+        at = self.at
+        history = self.history
+        if history.attempts and history.attempts[-1].at > at:  # a chain is in time order
+            return False
+        if history.opt_outs and history.opt_outs[-1].at > at:
+            return False
+        for consent in history.consents:
+            if (
+                consent.at > at
+                or (consent.start is not None and consent.start > at)
+                or (consent.until is not None and consent.until >= at)  # in it at its end
+            ):
+                return False
+        case = self.case
+        for moment in case.notices.values():
+            if moment > at:
+                return False
+        for hold in case.holds:
+            if (
+                hold.started_at > at
+                or (hold.ends_at is not None and hold.ends_at > at)
+                or (hold.released_at is not None and hold.released_at > at)
+            ):
+                return False
+        debtor = self.debtor_history
+        return debtor is None or not (
+            (debtor.attempts and debtor.attempts[-1].at > at)  # both kept in time order
+            or (debtor.opt_outs and debtor.opt_outs[-1].at > at)
+        )
 
     def moved(self, at: datetime) -> Judgement:
         """The same judgment at another moment."""

@@ -368,6 +368,21 @@ class Rule(BaseModel):
         """``None`` to allow, a `Reason` to deny."""
         raise NotImplementedError
 
+    def allows_until(self, j: Judgement) -> datetime | None:
+        """Until when this rule still allows the contact it allows at ``j.at``, all else
+        unchanged: it allows at every moment from ``j.at`` up to (not including) the
+        answer; ``None`` when it allows at every later moment.
+
+        `Compliance` asks it while it looks for a denied contact's next allowed moment
+        (`Verdict.next_allowed_at`), for the rules that allowed: a later candidate
+        moment judges again only the rules whose allowance has run out by then, and
+        those that denied (a denial holds until its ``retry_at``).  The answer may be
+        early, never late: this default, ``j.at``, has the rule judged again at every
+        candidate.  A kind whose answer changes with the time only in ways it can state
+        says so here (`Judgement.settled` tells when nothing on record changes later).
+        """
+        return j.at
+
     def deny(self, message: str, *, retry_at: datetime | None = None, **values: Any) -> Reason:
         """A `Reason` from this rule."""
         return Reason(self.id, self.citation, message, values, retry_at)
@@ -884,6 +899,23 @@ class FrequencyCap(Rule):
             **values,
         )
 
+    def allows_until(self, j: Judgement) -> datetime | None:
+        """From then on, while nothing on record changes later (`Judgement.settled`):
+        the window only moves past the attempts it counts, and quiet days only end.
+        A contact allowed because it is placed with the person's consent is judged
+        again: the consent's window closes."""
+        if not j.settled():
+            return j.at
+        if not self.consent_exempt_days or not j.history.consents:
+            return None
+        consents = self._consents(j, self._window_start(j))
+        proposal = j.proposal
+        if consents and self._placed_with_consent(
+            j, consents, proposal.channel, proposal.contact, j.party, j.at
+        ):
+            return j.at
+        return None
+
     def _one_debt(self, j: Judgement) -> tuple[str, ...]:
         """The debtor's cases counted as one debt with this one; empty when it is its own."""
         debtor = j.debtor_history
@@ -1030,6 +1062,12 @@ class HoldBlocks(Rule):
                 if j.local(hold.started_at).date() > last_day:
                     return False
         return end
+
+    def allows_until(self, j: Judgement) -> datetime | None:
+        """From then on, while nothing on record changes later (`Judgement.settled`): a
+        hold that does not block now, ended or not begun, or lifted by a notice, never
+        will."""
+        return None if j.settled() else j.at
 
     def check(self, j: Judgement) -> Reason | None:
         """Deny while any matching hold is in force."""
@@ -1260,6 +1298,12 @@ class MediumOptOut(Rule):
                 return opt_out.via if opt_out.via is not None else unknown
         return unknown
 
+    def allows_until(self, j: Judgement) -> datetime | None:
+        """From then on, while nothing on record changes later (`Judgement.settled`): the
+        opt-outs, the consents that restore a medium and the confirmations sent are read
+        whenever they came, and a consent's window cannot close later."""
+        return None if j.settled() else j.at
+
     def check(self, j: Judgement) -> Reason | None:
         """Deny an opted-out medium (but its one confirmation) and messages without an opt-out."""
         proposal = j.proposal
@@ -1339,6 +1383,10 @@ class AutomatedNeedsConsent(Rule):
         """Only automated proposals."""
         return j.proposal.automated
 
+    def allows_until(self, j: Judgement) -> datetime | None:
+        """From then on, while nothing on record changes later (`Judgement.settled`)."""
+        return None if j.settled() else j.at
+
     def check(self, j: Judgement) -> Reason | None:
         """Deny without consent, or after it was revoked."""
         if _consented(j, "automated"):
@@ -1351,6 +1399,10 @@ class AutomatedNeedsConsent(Rule):
 
 class WorkEmailNeedsConsent(Rule):
     """No e-mail to an address the debtor's employer provided, unless they consented to it."""
+
+    def allows_until(self, j: Judgement) -> datetime | None:
+        """From then on, while nothing on record changes later (`Judgement.settled`)."""
+        return None if j.settled() else j.at
 
     def check(self, j: Judgement) -> Reason | None:
         """Deny an e-mail to a work address without consent."""
@@ -1413,6 +1465,10 @@ class PlaceRestriction(Rule):
                 else _same_number(j, started)  # recorded on another of the debtor's loans
             )
         )
+
+    def allows_until(self, j: Judgement) -> datetime | None:
+        """From then on, while nothing on record changes later (`Judgement.settled`)."""
+        return None if j.settled() else j.at
 
     def check(self, j: Judgement) -> Reason | None:
         """Deny contact at work once the restriction is on record, but its exceptions."""
@@ -1778,6 +1834,17 @@ class TimeBarred(_Wording):
                     start, barred_on = day, self._add_years(day)
         return barred_on, start
 
+    def allows_until(self, j: Judgement) -> datetime | None:
+        """Until the day the debt becomes barred, then from then on, while nothing on
+        record changes later (`Judgement.settled`); judged again when the debtor's
+        calendar is not known (the day is then read in each moment's own offset)."""
+        if not j.settled() or j.calendar_zone is None:
+            return j.at
+        barred_on, _ = self.barred_on(j)
+        if j.local_date(j.at) < barred_on:
+            return _day_start(barred_on, j.calendar_zone, j.at)
+        return None
+
     def check(self, j: Judgement) -> Reason | None:
         """Deny legal action, or a text that threatens it, on a time-barred debt; and any
         demand once the customer refused to pay because of the bar, or the debt is extinguished."""
@@ -2024,6 +2091,11 @@ class RequiredWording(_Wording):
         ):
             return self._first_written_facts
         return self._facts
+
+    def allows_until(self, j: Judgement) -> datetime | None:
+        """From then on: the text, and which communication it is (read from every
+        attempt on record, whenever), do not change with the moment."""
+        return None
 
     def check(self, j: Judgement) -> Reason | None:
         """Deny a text that lacks a required fact, naming it."""
