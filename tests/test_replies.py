@@ -489,3 +489,44 @@ def test_the_tick_sends_one_reply_to_one_text_across_two_loans(two_loans: Engine
     report = engine.tick(la(2026, 10, 14, 9, 5))
     assert len(sms.attempts) == 1
     assert report.blocked_by.get("US-REPLY") == 3
+
+
+def test_a_reply_no_adapter_can_report_on_is_sent_again_under_its_key(
+    two_loans: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker dies after journaling a reply as intended, before handing it over: the
+    next tick cannot learn its fate (the adapter knows nothing of its key), finds it still
+    warranted and sends it again under the same key.  The intent is not itself the answer
+    that makes it unnecessary; it still answers for every other reply (before, it blocked
+    itself: closed as unknown, and the debtor got no reply at all).  Without a template
+    set its intent holds the purpose for the host: judged, as when planned, with no text
+    (before, that placeholder failed the wording rules)."""
+
+    class Killed(BaseException):
+        """The process killed between the intent's commit and the send."""
+
+    engine = two_loans
+    (sms,) = engine._recorder.channels
+    engine.record_interaction(
+        "WA-1", "sms", "delivered", contact="mobile-sms", inbound=True, at=la(2026, 10, 14, 8)
+    )
+
+    def killed(message: Any) -> Any:
+        raise Killed
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sms, "send", killed)
+        engine.clock.set(la(2026, 10, 14, 9, 5))  # type: ignore[attr-defined]
+        with pytest.raises(Killed):
+            engine.tick(la(2026, 10, 14, 9, 5))
+    (intent,) = [e for e in engine.history("WA-1") if e.kind == "outbox_intent"]
+    # The next day's review plans under keys of its own: the intent is judged again.
+    engine.clock.set(la(2026, 10, 15, 9, 5))  # type: ignore[attr-defined]
+    report = engine.tick(la(2026, 10, 15, 9, 5))
+    assert [message.key for message in sms.attempts] == [intent.data["key"]]
+    assert report.sent == 1
+    assert report.unknown == 0
+    # The one reply still answers the text: no other reply goes out, on either loan.
+    assert not engine.judge_contact(
+        "WA-2", REPLY_TEXT, at=la(2026, 10, 15, 9, 30), record=False
+    ).allowed

@@ -838,15 +838,21 @@ def _warranted(
     contact = intent.data.get("contact")
     if contact is not None and not any(point.id == contact for point in case.contacts):
         return False
+    # Judged as when planned: the rendered text, or none when no template set rendered it
+    # (the intent then holds the template's name or the purpose, for the host).
+    rendered = run.rec.templates is not None and intent.data.get("template") is not None
     proposal = Proposal(
         channel=intent.channel,
         contact=contact,
         party=None if contact is not None else action.party,
         automated=action.automated,
         purpose=action.purpose,
-        text=str(intent.data["text"]),
+        text=str(intent.data["text"]) if rendered else None,
     )
-    return contacts.judge_contact(run.rec, case.id, proposal, at=now, record=False).allowed
+    verdict = contacts.judge_contact(
+        run.rec, case.id, proposal, at=now, record=False, resending=intent.key
+    )
+    return verdict.allowed
 
 
 def _deliver(rec: Recorder, review: _Review, report: TickReport) -> None:

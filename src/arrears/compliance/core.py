@@ -396,6 +396,7 @@ class Compliance:
         at: datetime,
         *,
         debtor: Callable[[], DebtorHistory | None] | None = None,
+        resending: str | None = None,
     ) -> Verdict:
         """Would *proposal* be allowed at *at*?  Every denying rule is listed.
 
@@ -408,13 +409,16 @@ class Compliance:
                 or ``None`` when the case is their only one; called at most once,
                 when a rule that counts across cases first asks.  Without it only
                 the case's own contacts are counted.
+            resending: The outbox key of an intent sent again under its key (the
+                tick's recovery): that intent does not count as the reply already
+                made to the contact it answers.
 
         Returns:
             The verdict, with ``next_allowed_at`` when a later time would do.
         """
         moment = require_aware(at, "at")
         checked = self.proposal(case, proposal)
-        judgement = Judgement(case, history, checked, moment, debtor=debtor)
+        judgement = Judgement(case, history, checked, moment, debtor=debtor, resending=resending)
         scoped = self._scope(judgement)
         denials = self._denials(judgement, scoped)
         if not denials:

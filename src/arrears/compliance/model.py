@@ -275,6 +275,9 @@ class Judgement:
             contact point marked ``work``).
         debtor_history: The contacts on every case of the debtor (`DebtorHistory`),
             read when a rule first asks; ``None`` when the case is the debtor's only one.
+        resending: The outbox key of the message this judgment would send again under
+            that key (the tick's recovery of an intent no adapter could report on), or
+            ``None``: that intent is not the reply that answers the person already.
     """
 
     __slots__ = (
@@ -295,6 +298,7 @@ class Judgement:
         "point",
         "proposal",
         "relationship",
+        "resending",
         "work_contacts",
         "zones",
     )
@@ -307,12 +311,14 @@ class Judgement:
         at: datetime,
         *,
         debtor: Callable[[], DebtorHistory | None] | None = None,
+        resending: str | None = None,
         _like: Judgement | None = None,
     ) -> None:
         self.case = case
         self.history = history
         self.proposal = proposal
         self.at = at
+        self.resending: str | None = _like.resending if _like is not None else resending
         self._days: dict[datetime, date] = {}
         self._memo: dict[Hashable, Any] = {}
         self._debtor_source = debtor
@@ -441,7 +447,7 @@ class Judgement:
                 if answer is None and debtor is None and history.intents:
                     answer = self._queued(attempt)
                 return attempt, answer
-            if answer is None and attempt.purpose == _REPLY:
+            if answer is None and attempt.purpose == _REPLY and not self._resent(attempt):
                 answer = attempt
         return None, None
 
@@ -453,10 +459,16 @@ class Judgement:
                 for intent in self.history.intents.values()
                 if intent.purpose == _REPLY
                 and inbound.at <= intent.at <= self.at
+                and not self._resent(intent)
                 and self._from_reached(intent)
             ),
             None,
         )
+
+    def _resent(self, attempt: Attempt) -> bool:
+        """True when *attempt* is the intent this judgment sends again under its key
+        (`resending`): a message is not the answer that makes itself unnecessary."""
+        return attempt.intent is not None and attempt.intent == self.resending
 
     def _from_reached(self, attempt: Attempt) -> bool:
         """True when *attempt* is with the person the proposal reaches (see `started`)."""

@@ -294,15 +294,22 @@ def judge_contact(
     record: bool = True,
     actor: Actor = SYSTEM,
     key: str | None = None,
+    resending: str | None = None,
 ) -> Verdict:
     """Judge a proposed contact with the engine's compliance rules, before it happens.
 
-    `arrears.engine.Engine.judge_contact`, which documents it.
+    `arrears.engine.Engine.judge_contact`, which documents it; *resending* is the
+    outbox key of an intent the tick sends again (`arrears.compliance.Compliance.judge`).
     """
     case = rec.store.get(case_id)
     moment = rec.moment(case_id, at)
     verdict = rec.compliance.judge(
-        case, rec.history(case_id), proposal, moment, debtor=lambda: rec.debtor_history(case)
+        case,
+        rec.history(case_id),
+        proposal,
+        moment,
+        debtor=lambda: rec.debtor_history(case),
+        resending=resending,
     )
     if verdict.allowed or not record:
         return verdict
