@@ -724,11 +724,12 @@ class Workflow:
           destination; and the journaled roles of the actor (and approver)
           pass its guards about people.  A transition that needs people but
           journals no roles (written before roles were journaled) is reported;
-        - ``payment_reversed``: the stage it moves the case to, and the due
-          date it records, are those undoing the payment gives
-          (`arrears.reversals.reversal`); one without a ``due_date``, written
-          by an older engine, is judged by the rules it was written under
-          (only a stage it moves the case to);
+        - ``payment_reversed``: the stage it moves the case to (or none), the
+          due date and every figure it records are those undoing the payment
+          gives (`arrears.reversals.reversal`); one without a ``due_date``,
+          written by an older engine, is judged by the rules it was written
+          under (its stage, and the payment's reference and amount), and is
+          refused after one that records a due date;
         - ``agreement_reopened``: it names an earlier entry that kept the
           promise or completed the plan it re-opens, and a stage it moves
           the case back to is where that entry's first transition started;
@@ -744,7 +745,7 @@ class Workflow:
             return self._transition_problem(case, entry)
         if kind == "opened":
             return self._opening_problem(case, entry)
-        if kind == "payment_reversed" and ("stage" in entry.data or "due_date" in entry.data):
+        if kind == "payment_reversed":
             return _reversal_problem(case, entries, entry, self.leads_to)
         if kind == "agreement_reopened":
             return _reopening_problem(case, entries, entry)
@@ -868,27 +869,50 @@ def _journaled_people(
     return actor, approver
 
 
+#: What a ``payment_reversed`` entry records beside the figures undoing the payment gives
+#: (`arrears.reversals.reversal`): who reversed it and why, which nothing recomputes.
+_REVERSAL_OWN: Final = frozenset({"actor", "reason"})
+#: What an older engine's reversal (no ``due_date``) is held to besides its stage: the
+#: payment it names, which every engine copied; its figures followed older rules.
+_LEGACY_FIGURES: Final = ("reference", "amount")
+
+
 def _reversal_problem(
     case: Case, entries: Sequence[JournalEntry], entry: JournalEntry, route: Route
 ) -> str | None:
-    """What is wrong with the stage a ``payment_reversed`` entry moves the case to, or the
-    due date it records, if anything.
+    """What is wrong with a ``payment_reversed`` entry, if anything: the stage it moves
+    the case to (or leaves it in), the due date it records, or any figure it records.
 
     A reversal takes the case back where undoing the payment takes it, worked
     out from the chain before it as the engine works it out
     (`arrears.reversals.reversal`: from the transitions the payment
-    caused, or from a later close that no longer stands); any other move is a
-    way around the workflow's guards.  Its due date is the one the case would
-    have without the payment (`arrears.reversals.due_date_without`): a later one
-    would make the debtor look less late, delaying escalation and skewing the
-    KPIs; an earlier one, more.  An entry without a due date was written by an
-    older engine, under its rules (`reversal`'s *legacy*): only a move is judged.
+    caused, or from a later close that no longer stands); any other move, or
+    none where undoing the payment moves the case, is a way around the
+    workflow's guards (a case left ``resolved`` while it owes).  Its due date
+    is the one the case would have without the payment
+    (`arrears.reversals.due_date_without`): a later one would make the debtor
+    look less late, delaying escalation and skewing the KPIs; an earlier one,
+    more.  Every other figure it records (the payment's reference and amount,
+    the components owed again, the credit taken back, the promise and plan
+    re-opened) is the one undoing the payment gives: a reversal is no way to
+    add to what a debtor owes.  An entry without a due date was written by an
+    older engine, under its rules (`reversal`'s *legacy*): its stage, and the
+    reference and amount of the payment it names, are judged; and it is
+    refused after a reversal that records a due date, since the engine that
+    wrote that one writes one on every reversal since.
     """
     data = entry.data
     seq = data.get("payment_seq")
     if not isinstance(seq, int) or not 0 <= seq < entry.seq or entries[seq].kind != "payment":
         return f"a reversal names payment seq {seq!r}, which is not a payment before it"
     legacy = "due_date" not in data
+    if legacy and any(
+        e.kind == "payment_reversed" and "due_date" in e.data for e in entries[: entry.seq]
+    ):
+        return (
+            "a reversal records no due date after one that does: only an older engine "
+            "wrote none, and the engine that records one records it on every reversal"
+        )
     try:
         expected: Mapping[str, Any] | None = reversal(
             case, entries[: entry.seq], entries[seq], route=route, legacy=legacy
@@ -908,6 +932,15 @@ def _reversal_problem(
             f"a reversal records due date {data['due_date']!r}, but undoing the payment "
             f"leaves the first missed due date at {due!r}"
         )
+    if expected is None:
+        return "a reversal of a payment the chain cannot undo"
+    names = _LEGACY_FIGURES if legacy else sorted((data.keys() | expected.keys()) - _REVERSAL_OWN)
+    for name in names:
+        if data.get(name) != expected.get(name):
+            return (
+                f"a reversal records {name} {data.get(name)!r}, but undoing the payment "
+                f"gives {expected.get(name)!r}"
+            )
     return None
 
 
