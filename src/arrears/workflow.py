@@ -18,7 +18,8 @@ The default graph (`standard_definition`)::
     terminal: resolved · settled · written_off · closed
 
 Any payment that clears the arrears fires ``cure``: back to ``pre_due``, or to
-``resolved`` when nothing at all is owed any more.
+``resolved`` when nothing at all is owed any more; a plan completed
+(``plan_completed``) goes the same two ways.
 
 A case opens only into an *opening* stage: one the system could have brought
 it to on its own, from ``initial`` along edges that ask for no person and no
@@ -305,7 +306,9 @@ def standard_definition(
             guards_into("repayment_plan", approved_by("agent", "supervisor")),
             manual=True,
         ),
-        TransitionSpec("plan_completed", ("repayment_plan",), "resolved", (arrears_cleared(),)),
+        # As ``cure``: nothing owed at all resolves; instalments still to come, back to pre_due.
+        TransitionSpec("plan_completed", ("repayment_plan",), "resolved", (paid_in_full(),)),
+        TransitionSpec("plan_completed", ("repayment_plan",), "pre_due", (arrears_cleared(),)),
         TransitionSpec("plan_broken", ("repayment_plan",), plan_broken_to or fallback),
     ]
     if legal:
