@@ -139,3 +139,71 @@ def test_a_plan_completed_with_instalments_to_come_leaves_the_loan_running() -> 
     assert (case.stage, case.arrears) == ("pre_due", cny(100_000))
     assert not engine.workflow.is_terminal(case.stage)
     check(engine)
+
+
+#: One loan: instalments, payments, reversals and waivers, one step a day.
+ONE_LOAN = st.lists(
+    st.one_of(
+        st.tuples(st.just("due"), st.just(0)),
+        st.tuples(st.just("pay"), st.integers(1, 250_000)),
+        st.tuples(st.just("reverse"), st.integers(0, 9)),
+        st.tuples(st.just("waive"), st.integers(1, 150_000)),
+    ),
+    max_size=10,
+)
+
+
+def run_one(
+    steps: list[tuple[str, int]], skip: frozenset[int], only: frozenset[int] | None = None
+) -> tuple[Engine, list[int], set[int]]:
+    """*steps* on one monthly loan, leaving out the payments at *skip* and their
+    reversals, and (with *only*) every waiver not in it; the payments reversed and the
+    steps that were recorded."""
+    start = date(2027, 3, 2)
+    clock = SettableClock(shanghai(start))
+    engine = Engine(clock=clock)
+    engine.open_case(monthly_loan())
+    paid: list[int] = []
+    returned: list[int] = []
+    done: set[int] = set()
+    month = 4
+    for index, (step, value) in enumerate(steps):
+        clock.set(shanghai(start + timedelta(days=index)))
+        try:
+            if step == "due" and month <= 6:
+                engine.fall_due("LN-M", cny(100_000), due=date(2027, month, 1))
+                month += 1
+            elif step == "pay":
+                paid.append(index)
+                if index not in skip:
+                    engine.record_payment("LN-M", cny(value), reference=f"P{index}")
+            elif step == "reverse" and paid:
+                payment = paid.pop(value % len(paid))
+                returned.append(payment)
+                if payment not in skip:
+                    engine.reverse_payment("LN-M", f"P{payment}")
+            elif step == "waive" and (only is None or index in only):
+                engine.waive("LN-M", cny(value), actor=SUPERVISOR, limits=LIMITS)
+                done.add(index)
+        except ArrearsError:
+            pass
+    return engine, returned, done
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=ONE_LOAN)
+def test_days_past_due_with_waivers_as_if_never_paid(steps: list[tuple[str, int]]) -> None:
+    """With waivers among the payments, instalments and reversals, the case is as many
+    days past due as if the payments returned had never been made (the same waivers
+    granted), and stands where it would."""
+    engine, returned, waived = run_one(steps, frozenset())
+    never, _, _ = run_one(steps, frozenset(returned), frozenset(waived))
+    case, without = engine.case("LN-M"), never.case("LN-M")
+    assert case.arrears.amount - case.balance.credit == (
+        without.arrears.amount - without.balance.credit
+    )
+    for day in (date(2027, 3, 25), date(2027, 5, 15), date(2027, 9, 1)):
+        assert case.days_past_due(shanghai(day)) == without.days_past_due(shanghai(day))
+    check_one = engine.verify()
+    assert check_one == []
+    assert engine.replay("LN-M") == case
