@@ -5,12 +5,13 @@ engine's format (no ``due_date``, no ``stage``) that leaves a cured case ``resol
 while it owes everything again; one that records more owed again than the payment paid
 (a reversal as a way to add to a debt); one naming another amount or reference; and one
 in the older format after the engine had started recording due dates, to get past the
-newer rules.
+newer rules.  And an ``agreement_reopened`` (a plan over two loans re-opened on the other
+loan) with more owed again than its resolution waived, without its stage, or twice.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -117,3 +118,56 @@ def test_older_format_after_a_reversal_that_records_a_due_date_is_refused() -> N
     assert engine.verify() == []
     older = {k: v for k, v in genuine.data.items() if k != "due_date"}
     refused(engine, appended(chain, genuine.at, older), "records no due date after one that does")
+
+
+def reopened_on_the_other_loan() -> tuple[Engine, list[JournalEntry], JournalEntry]:
+    """A plan of 2,000 over two loans paid in full by one payment to the debtor, then
+    returned: LN-B's chain up to its plan's completion, and the engine's own
+    ``agreement_reopened`` entry re-opening it."""
+    from test_attack_reversal_crash import planned_and_paid
+    from test_reversal_due_dates import shanghai
+
+    clock = SettableClock(shanghai(date(2027, 3, 2)))
+    engine = Engine(clock=clock)
+    planned_and_paid(engine, clock)
+    chain = list(engine.history("LN-B"))
+    clock.set(shanghai(date(2027, 3, 6)))
+    engine.reverse_debtor_payment("D-1", "B-1")
+    genuine = engine.history("LN-B")[len(chain)]
+    assert genuine.kind == "agreement_reopened"
+    assert engine.verify() == []
+    return engine, chain, genuine
+
+
+def sealed(
+    chain: list[JournalEntry], kind: str, at: Any, data: dict[str, Any]
+) -> list[JournalEntry]:
+    last = chain[-1]
+    return [*chain, seal(last.case_id, last.seq + 1, at, kind, data, last.hash)]
+
+
+class TestAgreementReopened:
+    def test_the_genuine_entry_verifies(self) -> None:
+        engine, chain, genuine = reopened_on_the_other_loan()
+        forged = sealed(chain, genuine.kind, genuine.at, dict(genuine.data))
+        assert replay(forged, None, check=engine.workflow.entry_problem).stage == "repayment_plan"
+
+    def test_it_cannot_add_to_the_debt(self) -> None:
+        """The plan waived nothing: an entry re-opening it with 999,999 owed again is
+        refused (it verified, and the debt grew by it)."""
+        engine, chain, genuine = reopened_on_the_other_loan()
+        data = {**genuine.data, "restored": {"principal": "999999.00"}}
+        refused(engine, sealed(chain, genuine.kind, genuine.at, data), "owes again")
+
+    def test_it_cannot_leave_the_case_where_the_plan_took_it(self) -> None:
+        """Without its stage, the case would stay in ``pre_due`` under an active plan."""
+        engine, chain, genuine = reopened_on_the_other_loan()
+        data = {k: v for k, v in genuine.data.items() if k != "stage"}
+        refused(engine, sealed(chain, genuine.kind, genuine.at, data), "moves the case nowhere")
+
+    def test_it_re_opens_only_what_the_case_holds_completed(self) -> None:
+        """The same entry sealed twice: the second names a plan already active again."""
+        engine, chain, genuine = reopened_on_the_other_loan()
+        once = sealed(chain, genuine.kind, genuine.at, dict(genuine.data))
+        data = {k: v for k, v in genuine.data.items() if k != "stage"}
+        refused(engine, sealed(once, genuine.kind, genuine.at, data), "not the plan the case holds")

@@ -60,7 +60,7 @@ from .guards import (
     paid_in_full,
     second_approver,
 )
-from .reversals import Route, reversal
+from .reversals import Route, reversal, stage_back
 
 if TYPE_CHECKING:
     from .journal import JournalEntry
@@ -967,9 +967,11 @@ def _reopening_problem(
 ) -> str | None:
     """What is wrong with an ``agreement_reopened`` entry, if anything.
 
-    It re-opens a promise kept or a plan completed by an earlier entry of the
-    chain, and takes the case back only to where that entry's first transition
-    started.
+    It re-opens the promise kept or the plan completed the case holds, by an
+    earlier entry of the chain; it owes again only what that entry waived (a
+    completed reduction's waiver: `arrears.operations.joint.reopen`), so it is
+    no way to add to a debt; and it takes the case back where undoing that entry
+    takes it (`arrears.reversals.stage_back`), or nowhere when that moves nothing.
     """
     data = entry.data
     agreement = data["agreement"]
@@ -989,8 +991,26 @@ def _reopening_problem(
             f"a re-opened {agreement} {data.get('id')!r} names seq {seq!r}, "
             f"which is not where it was {status}"
         )
+    held = getattr(case, agreement, None)
+    if held is None or held.id != data.get("id") or str(held.status) != status:
+        return (
+            f"a re-opened {agreement} {data.get('id')!r} is not the {agreement} the case "
+            f"holds {status}"
+        )
+    waived = dict(entries[seq].data.get("waived", {}))
+    if data.get("restored") != waived:
+        return (
+            f"a re-opened {agreement} owes again {data.get('restored')!r}, but its "
+            f"resolution waived {waived!r}"
+        )
+    resolved = entries[seq]
+    back = stage_back(case.stage, entries[seq + 1 : entry.seq], resolved.at)
     if "stage" not in data:
-        return None
+        if back is None:
+            return None
+        return (
+            f"a re-opened {agreement} moves the case nowhere, but undoing it moves it {_move(back)}"
+        )
     return _back_problem(case, entries, entry, seq, f"the {agreement} {status}")
 
 
