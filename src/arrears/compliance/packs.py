@@ -755,7 +755,8 @@ _NY_THREATS: Final = (
     # (its cities and counties: the NYPD, a county sheriff).
     r"\b(?:this is|we are|we're|i am|i'm|calling from|on behalf of|with|from)\s+"
     r"(?:the\s+|a\s+)?(?:police|sheriff|marshal|district attorney|attorney general|"
-    r"state of new york|new york state|new york city|city of new york|county|"
+    r"state of new york|new york state|new york city|city of new york|"
+    r"county\s+(?:sheriff|police|attorney|marshal)|"
     r"department of financial services|law enforcement|state troopers?)",
     r"\b(?:nypd|nysp)\b",
     r"\bstate\s+(?:police|troopers?)\b",
