@@ -390,6 +390,25 @@ class TestAmounts:
         assert info.value.field == "balance.principal"
         assert "C-1" not in engine.store.case_ids()
 
+    def test_a_balance_whose_sum_money_cannot_hold_is_refused(self) -> None:
+        """Each component just below `MAX_AMOUNT`, the sum over it: refused naming
+        ``balance``, nothing opened.  Opened, it failed later: 1,000 of the principal paid,
+        the instalment falling due left arrears no `Money` holds, and every reversal, cure
+        and reading of the arrears raised about an ``amount`` the host never gave."""
+        engine = Engine(clock=SettableClock(START))
+        top = str(MAX_AMOUNT - Decimal("0.01"))
+        with pytest.raises(InvalidInput) as info:
+            engine.open_case(
+                case_data(balance={"currency": "CNY", "principal": top, "not_due": top})
+            )
+        assert info.value.field == "balance"
+        assert "C-1" not in engine.store.case_ids()
+        half = str(MAX_AMOUNT / 2 - Decimal("0.01"))
+        case = engine.open_case(
+            case_data(balance={"currency": "CNY", "principal": half, "not_due": half})
+        )
+        assert case.balance.outstanding.amount == MAX_AMOUNT - Decimal("0.02")
+
 
 class TestYaml:
     def test_an_alias_bomb_is_refused_within_the_limits(self, tmp_path: Path) -> None:

@@ -472,6 +472,19 @@ class Balance(BaseModel):
             )
         return exact
 
+    @model_validator(mode="after")
+    def _owed_within_bounds(self) -> Self:
+        # Everything owed is read as one `Money` (`outstanding`, the cure's guard), and an
+        # instalment falling due adds ``not_due`` to the arrears: a balance whose sum
+        # `Money` cannot hold would open, then fail every payment, reversal and cure.
+        owed = overdue_sum(self) + self.not_due
+        if not owed < MAX_AMOUNT:
+            raise ValueError(
+                f"balance: got {owed} owed in all (overdue and not yet due), expected less "
+                f"than {MAX_AMOUNT:,} units"
+            )
+        return self
+
     def money(self, name: str) -> Money:
         """One component (or ``not_due`` / ``credit``) as `Money`."""
         return Money(getattr(self, name), self.currency)

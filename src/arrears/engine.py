@@ -422,9 +422,10 @@ class Engine:
         """Put a hold beside the case's stage; escalation is refused while it is active.
 
         A bankruptcy, a death, a breathing space, a mental health crisis
-        moratorium or a vulnerability reaches every case of the debtor; a
-        dispute, a request to stop or an attorney the case named, unless
-        *reach* is ``"debtor"`` (`arrears.holds.HOLD_REACH`).  A hold that
+        moratorium, a doubt about mental capacity or a vulnerability reaches
+        every case of the debtor; a dispute, a request to stop or an
+        attorney the case named, unless *reach* is ``"debtor"``
+        (`arrears.holds.HOLD_REACH`).  A hold that
         reaches several cases is journaled on each, in this unit of work, with
         the same id; releasing it on one releases it on all.
 

@@ -54,6 +54,12 @@ HOLD_REACH: Final[Mapping[HoldKind, tuple[Reach, str]]] = {
         "a mental health crisis moratorium protects the person on their debts "
         "(SI 2020/1311 Part 3, reg 28)",
     ),
+    HoldKind.MENTAL_CAPACITY: (
+        "debtor",
+        "capacity is the customer's, not one account's: recovery of a debt from a customer "
+        'who might not have the mental capacity to make decisions about "the management of '
+        "the customer's debt\" is suspended (FCA CONC 7.10.1R)",
+    ),
     HoldKind.VULNERABLE: (
         "debtor",
         "vulnerability is the customer's, not one account's (FCA FG21/1)",

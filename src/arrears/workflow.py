@@ -18,7 +18,8 @@ The default graph (`standard_definition`)::
     terminal: resolved · settled · written_off · closed
 
 Any payment that clears the arrears fires ``cure``: back to ``pre_due``, or to
-``resolved`` when nothing at all is owed any more.
+``resolved`` when nothing at all is owed any more; a plan completed
+(``plan_completed``) goes the same two ways.
 
 A case opens only into an *opening* stage: one the system could have brought
 it to on its own, from ``initial`` along edges that ask for no person and no
@@ -59,7 +60,7 @@ from .guards import (
     paid_in_full,
     second_approver,
 )
-from .reversals import Route, reversal
+from .reversals import Route, reversal, stage_back
 
 if TYPE_CHECKING:
     from .journal import JournalEntry
@@ -305,7 +306,9 @@ def standard_definition(
             guards_into("repayment_plan", approved_by("agent", "supervisor")),
             manual=True,
         ),
-        TransitionSpec("plan_completed", ("repayment_plan",), "resolved", (arrears_cleared(),)),
+        # As ``cure``: nothing owed at all resolves; instalments still to come, back to pre_due.
+        TransitionSpec("plan_completed", ("repayment_plan",), "resolved", (paid_in_full(),)),
+        TransitionSpec("plan_completed", ("repayment_plan",), "pre_due", (arrears_cleared(),)),
         TransitionSpec("plan_broken", ("repayment_plan",), plan_broken_to or fallback),
     ]
     if legal:
@@ -724,11 +727,12 @@ class Workflow:
           destination; and the journaled roles of the actor (and approver)
           pass its guards about people.  A transition that needs people but
           journals no roles (written before roles were journaled) is reported;
-        - ``payment_reversed``: the stage it moves the case to, and the due
-          date it records, are those undoing the payment gives
-          (`arrears.reversals.reversal`); one without a ``due_date``, written
-          by an older engine, is judged by the rules it was written under
-          (only a stage it moves the case to);
+        - ``payment_reversed``: the stage it moves the case to (or none), the
+          due date and every figure it records are those undoing the payment
+          gives (`arrears.reversals.reversal`); one without a ``due_date``,
+          written by an older engine, is judged by the rules it was written
+          under (its stage, and the payment's reference and amount), and is
+          refused after one that records a due date;
         - ``agreement_reopened``: it names an earlier entry that kept the
           promise or completed the plan it re-opens, and a stage it moves
           the case back to is where that entry's first transition started;
@@ -744,7 +748,7 @@ class Workflow:
             return self._transition_problem(case, entry)
         if kind == "opened":
             return self._opening_problem(case, entry)
-        if kind == "payment_reversed" and ("stage" in entry.data or "due_date" in entry.data):
+        if kind == "payment_reversed":
             return _reversal_problem(case, entries, entry, self.leads_to)
         if kind == "agreement_reopened":
             return _reopening_problem(case, entries, entry)
@@ -868,27 +872,50 @@ def _journaled_people(
     return actor, approver
 
 
+#: What a ``payment_reversed`` entry records beside the figures undoing the payment gives
+#: (`arrears.reversals.reversal`): who reversed it and why, which nothing recomputes.
+_REVERSAL_OWN: Final = frozenset({"actor", "reason"})
+#: What an older engine's reversal (no ``due_date``) is held to besides its stage: the
+#: payment it names, which every engine copied; its figures followed older rules.
+_LEGACY_FIGURES: Final = ("reference", "amount")
+
+
 def _reversal_problem(
     case: Case, entries: Sequence[JournalEntry], entry: JournalEntry, route: Route
 ) -> str | None:
-    """What is wrong with the stage a ``payment_reversed`` entry moves the case to, or the
-    due date it records, if anything.
+    """What is wrong with a ``payment_reversed`` entry, if anything: the stage it moves
+    the case to (or leaves it in), the due date it records, or any figure it records.
 
     A reversal takes the case back where undoing the payment takes it, worked
     out from the chain before it as the engine works it out
     (`arrears.reversals.reversal`: from the transitions the payment
-    caused, or from a later close that no longer stands); any other move is a
-    way around the workflow's guards.  Its due date is the one the case would
-    have without the payment (`arrears.reversals.due_date_without`): a later one
-    would make the debtor look less late, delaying escalation and skewing the
-    KPIs; an earlier one, more.  An entry without a due date was written by an
-    older engine, under its rules (`reversal`'s *legacy*): only a move is judged.
+    caused, or from a later close that no longer stands); any other move, or
+    none where undoing the payment moves the case, is a way around the
+    workflow's guards (a case left ``resolved`` while it owes).  Its due date
+    is the one the case would have without the payment
+    (`arrears.reversals.due_date_without`): a later one would make the debtor
+    look less late, delaying escalation and skewing the KPIs; an earlier one,
+    more.  Every other figure it records (the payment's reference and amount,
+    the components owed again, the credit taken back, the promise and plan
+    re-opened) is the one undoing the payment gives: a reversal is no way to
+    add to what a debtor owes.  An entry without a due date was written by an
+    older engine, under its rules (`reversal`'s *legacy*): its stage, and the
+    reference and amount of the payment it names, are judged; and it is
+    refused after a reversal that records a due date, since the engine that
+    wrote that one writes one on every reversal since.
     """
     data = entry.data
     seq = data.get("payment_seq")
     if not isinstance(seq, int) or not 0 <= seq < entry.seq or entries[seq].kind != "payment":
         return f"a reversal names payment seq {seq!r}, which is not a payment before it"
     legacy = "due_date" not in data
+    if legacy and any(
+        e.kind == "payment_reversed" and "due_date" in e.data for e in entries[: entry.seq]
+    ):
+        return (
+            "a reversal records no due date after one that does: only an older engine "
+            "wrote none, and the engine that records one records it on every reversal"
+        )
     try:
         expected: Mapping[str, Any] | None = reversal(
             case, entries[: entry.seq], entries[seq], route=route, legacy=legacy
@@ -908,6 +935,15 @@ def _reversal_problem(
             f"a reversal records due date {data['due_date']!r}, but undoing the payment "
             f"leaves the first missed due date at {due!r}"
         )
+    if expected is None:
+        return "a reversal of a payment the chain cannot undo"
+    names = _LEGACY_FIGURES if legacy else sorted((data.keys() | expected.keys()) - _REVERSAL_OWN)
+    for name in names:
+        if data.get(name) != expected.get(name):
+            return (
+                f"a reversal records {name} {data.get(name)!r}, but undoing the payment "
+                f"gives {expected.get(name)!r}"
+            )
     return None
 
 
@@ -931,9 +967,11 @@ def _reopening_problem(
 ) -> str | None:
     """What is wrong with an ``agreement_reopened`` entry, if anything.
 
-    It re-opens a promise kept or a plan completed by an earlier entry of the
-    chain, and takes the case back only to where that entry's first transition
-    started.
+    It re-opens the promise kept or the plan completed the case holds, by an
+    earlier entry of the chain; it owes again only what that entry waived (a
+    completed reduction's waiver: `arrears.operations.joint.reopen`), so it is
+    no way to add to a debt; and it takes the case back where undoing that entry
+    takes it (`arrears.reversals.stage_back`), or nowhere when that moves nothing.
     """
     data = entry.data
     agreement = data["agreement"]
@@ -953,8 +991,26 @@ def _reopening_problem(
             f"a re-opened {agreement} {data.get('id')!r} names seq {seq!r}, "
             f"which is not where it was {status}"
         )
+    held = getattr(case, agreement, None)
+    if held is None or held.id != data.get("id") or str(held.status) != status:
+        return (
+            f"a re-opened {agreement} {data.get('id')!r} is not the {agreement} the case "
+            f"holds {status}"
+        )
+    waived = dict(entries[seq].data.get("waived", {}))
+    if data.get("restored") != waived:
+        return (
+            f"a re-opened {agreement} owes again {data.get('restored')!r}, but its "
+            f"resolution waived {waived!r}"
+        )
+    resolved = entries[seq]
+    back = stage_back(case.stage, entries[seq + 1 : entry.seq], resolved.at)
     if "stage" not in data:
-        return None
+        if back is None:
+            return None
+        return (
+            f"a re-opened {agreement} moves the case nowhere, but undoing it moves it {_move(back)}"
+        )
     return _back_problem(case, entries, entry, seq, f"the {agreement} {status}")
 
 

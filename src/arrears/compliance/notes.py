@@ -722,7 +722,9 @@ NOTES: Final[dict[str, str]] = {
         "too.\n\n"
         "**How the engine reads it.** A message to a contact point of the employer (party "
         "`employer`) whose text names a debt, a balance, something owed, overdue or past due, "
-        "a judgment or a garnishment is denied; a request to pass on a message is allowed. A "
+        "a loan, a payment or repayment, a default, a judgment or a garnishment is denied (the "
+        "kind of claim, or what is missing on it, tells its nature as plainly as its amount); a "
+        "request to pass on a message is allowed. A "
         "case records no judgment, so the rule holds until the lender turns it off for a "
         "case with a final judgment (an override), and a wage assignment the debtor agreed to "
         "is the lender's to exempt in the same way.\n\n"
@@ -732,6 +734,10 @@ NOTES: Final[dict[str, str]] = {
                 "does not",
                 "us_ny/employer_not_told_of_the_claim.yaml",
             ),
+            (
+                "a message about missed loan payments is denied",
+                "us_ny/threats_and_claims_in_any_tense_and_the_city_police.yaml",
+            ),
         )
     ),
     "US-NY-THREATS": (
@@ -740,16 +746,24 @@ NOTES: Final[dict[str, str]] = {
         'New York or any of its political subdivisions" (GBL 601(1)), nor "threaten to '
         "communicate the nature of a consumer claim to the debtor's employer\" (601(4)).\n\n"
         "**How the engine reads it.** Every role, every person, every medium with a text: "
-        "a threat to tell, call or write to the debtor's employer, boss or workplace, a "
-        "message presenting itself as the police, a sheriff, a marshal, a district attorney, "
-        "the attorney general, the State of New York or its Department of Financial Services, "
-        "and a mention of an arrest warrant are denied. Patterns find the plain forms only: "
+        "a threat to tell, call or write to the debtor's employer, boss or workplace, in any "
+        'tense or voice ("we are contacting your employer", "your employer will be told"), '
+        "a message presenting itself as the police, a sheriff, a marshal, a district attorney, "
+        "the attorney general, the State of New York, its State Police or Department of "
+        "Financial Services, New York City or its NYPD, or a county (the statute's "
+        '"political subdivisions"), and a mention of an arrest warrant are denied. Patterns '
+        "find the plain forms only: "
         "the lender's templates remain its own to review.\n\n"
         + _cases(
             (
                 'a threat to contact the employer and a message from "the Sheriff\'s office" '
                 "are denied",
                 "us_ny/no_threat_to_tell_the_employer_or_pose_as_police.yaml",
+            ),
+            (
+                "a threat in the present tense or the passive voice, and a text from the State "
+                "Police or the NYPD, are denied",
+                "us_ny/threats_and_claims_in_any_tense_and_the_city_police.yaml",
             ),
         )
     ),

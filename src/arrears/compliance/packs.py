@@ -777,16 +777,33 @@ _NY_CLAIM_WORDS: Final = (
     r"\bbalance\b",
     r"\bjudg(?:e)?ment\b",
     r"\bgarnish",
+    # The kind of claim or what is missing on it tells its nature as plainly.
+    r"\bloans?\b",
+    r"\b(?:re)?payments?\b",
+    r"\brepa(?:y|id)",
+    r"\bdefault(?:ed|s)?\b",
 )
+_NY_WORKPLACE: Final = r"(?:employer|boss|manager|supervisor|workplace|job|HR|human resources)"
 _NY_THREATS: Final = (
-    # 601(4): "threaten to communicate the nature of a consumer claim to the debtor's employer"
-    r"\b(?:tell|inform|notify|contact|call|write to|let)\s+(?:to\s+)?your\s+"
-    r"(?:employer|boss|manager|supervisor|workplace|HR|human resources)\b",
+    # 601(4): "threaten to communicate the nature of a consumer claim to the debtor's
+    # employer", in any tense or voice: "we will contact your employer", "we are
+    # contacting your employer", "your employer will be told".
+    r"\b(?:tell|inform|notify|contact|call|phone|write|writ|let|reach|speak|talk|go)"
+    r"(?:s|ed|ing|ified|ifying)?\s+(?:(?:to|with|out to)\s+)?your\s+" + _NY_WORKPLACE + r"\b",
+    r"\byour\s+" + _NY_WORKPLACE + r"\s+(?:will|would|may|might|could|shall|is going to|"
+    r"is about to)\s+(?:be\s+)?(?:told|informed|notified|contacted|called|hear|learn|know|find)",
     # 601(1): "Simulate in any manner a law enforcement officer, or a representative of any
-    # governmental agency of the state of New York"
-    r"\b(?:this is|we are|i am|calling from|on behalf of)\s+(?:the\s+|a\s+)?"
-    r"(?:police|sheriff|marshal|district attorney|attorney general|state of new york|"
-    r"department of financial services|law enforcement)",
+    # governmental agency of the state of New York or any of its political subdivisions"
+    # (its cities and counties: the NYPD, a county sheriff).
+    r"\b(?:this is|we are|we're|i am|i'm|calling from|on behalf of|with|from)\s+"
+    r"(?:the\s+|a\s+)?(?:police|sheriff|marshal|district attorney|attorney general|"
+    r"state of new york|new york state|new york city|city of new york|"
+    r"county\s+(?:sheriff|police|attorney|marshal)|"
+    r"department of financial services|law enforcement|state troopers?)",
+    r"\b(?:nypd|nysp)\b",
+    r"\bstate\s+(?:police|troopers?)\b",
+    r"\b(?:officer|detective|deputy|trooper|sergeant|sgt\.?)\s+[a-z'.-]+\s*(?:,|of|from|with)"
+    r"\s*(?:the\s+)?(?:[a-z]+\s+){0,3}(?:police|sheriff|marshal|county)",
     r"\b(?:arrest\s+warrant|warrant\s+for\s+your\s+arrest)\b",
 )
 
@@ -845,11 +862,12 @@ US_NY: Final = Pack(
         ForbiddenWording(
             id="US-NY-THREATS",
             title="No threat to tell the debtor's employer, no posing as police or a New "
-            "York government agency, whoever collects",
+            "York state, city or county agency, whoever collects",
             citation='GBL 601(4) ("threaten to communicate the nature of a consumer claim to '
-            'the debtor\'s employer"); 601(1) ("Simulate in any manner a law enforcement '
-            "officer, or a representative of any governmental agency of the state of New "
-            'York")',
+            'the debtor\'s employer"), in any tense or voice; 601(1) ("Simulate in any '
+            "manner a law enforcement officer, or a representative of any governmental "
+            'agency of the state of New York or any of its political subdivisions": the '
+            "State Police, the NYPD, a county sheriff)",
             patterns=_NY_THREATS,
         ),
     ),
