@@ -295,6 +295,7 @@ def judge_contact(
     `arrears.engine.Engine.judge_contact`, which documents it.
     """
     case = rec.store.get(case_id)
+    rec.lock_debtor(case)  # what another writer adds to the debtor's loans: before, or after
     moment = rec.moment(case_id, at)
     verdict = rec.compliance.judge(
         case, rec.history(case_id), proposal, moment, debtor=lambda: rec.debtor_history(case)
