@@ -664,36 +664,41 @@ class TestPlanOverSeveralLoans:
         statuses = [engine.case(c).plan.status for c in ("L-1", "L-2")]  # type: ignore[union-attr]
         assert statuses == ["active", "active"]
 
-    def test_shares_paid_at_once_in_two_processes_complete_it_at_the_next_review(self) -> None:
-        """Each payment is stored before the other, so neither sees the whole plan paid; the
-        next review (the tick's) completes it and applies the reduction's waiver on both loans.
-        (Two payments under references hold the debtor, so the second sees the first.)"""
+    def test_shares_paid_at_once_in_two_processes_complete_it_at_once(self) -> None:
+        """Loan 2's share is paid in another process while loan 1's payment, which holds the
+        debtor from when it is recorded, is reading loan 2: loan 2's waits for it, sees it,
+        and completes the plan on both loans, with the reduction's waiver.  (Before every
+        payment held the debtor, neither saw the other, and only the next review, the
+        tick's, completed it.)"""
         url = postgres_url()
         with ExitStack() as stack:
             one, other, engine = two_writers(stack, url)
             start_reduction(engine)
             later = T0 + timedelta(days=10)
             racer = Engine(store=other, clock=SettableClock(T0))
+            racing = threading.Thread(
+                target=lambda: racer.record_payment("L-2", cny("1000.00"), at=later)
+            )
             read = one.get
 
             def read_then_race(case_id: str) -> Case:
                 found = read(case_id)
-                if case_id == "L-2":  # loan 1's payment has read loan 2: loan 2's is stored
-                    one.get = read  # type: ignore[method-assign]
-                    # Without a reference: one under a reference would wait for loan 1's
-                    # (it holds the debtor), and see it.
-                    racer.record_payment("L-2", cny("1000.00"), at=later)
+                if case_id == "L-2" and racing.ident is None:  # loan 1's payment reads loan 2
+                    racing.start()
+                    racing.join(1.5)  # it waits for the debtor until loan 1's commits
+                    assert racing.is_alive()
                 return found
 
             one.get = read_then_race  # type: ignore[method-assign]
-            engine.record_payment("L-1", cny("3000.00"), reference="P-1", at=later)
+            engine.record_payment("L-1", cny("3000.00"), at=later)
             one.get = read  # type: ignore[method-assign]
+            racing.join(30)
+            assert not racing.is_alive()
             assert [engine.case(c).plan.paid for c in ("L-1", "L-2")] == [  # type: ignore[union-attr]
                 Decimal("3000.00"),
                 Decimal("1000.00"),
             ]
-            engine.review_plan("L-2", at=later + timedelta(days=1))
-            for case_id in ("L-1", "L-2"):
+            for case_id in ("L-1", "L-2"):  # no review needed
                 case = engine.case(case_id)
                 assert case.plan is not None
                 assert (case.plan.status, case.arrears, case.stage) == (

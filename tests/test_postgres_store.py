@@ -446,11 +446,12 @@ def test_a_conflict_inside_a_nested_transaction_leaves_the_outer_one_usable(
 def test_a_deadlock_the_database_breaks_is_a_concurrency_conflict(
     open_store: Callable[[], PostgresStore], make_case: Callable[..., Case]
 ) -> None:
-    """Two writers lock two debtors in opposite order: PostgreSQL aborts one (40P01).
+    """Two writers take two locks of the host's own in opposite order, inside store
+    transactions: PostgreSQL aborts one (40P01).
 
     The one aborted raises `ConcurrencyConflict` (what the engine retries), with
-    the server's error as its cause and no debtor id in its message; the other
-    commits once the first has rolled back."""
+    the server's error as its cause; the other commits once the first has rolled
+    back.  (The debtors' own locks never come to this: see the next test.)"""
     import psycopg
 
     one, two = open_store(), open_store()
@@ -462,11 +463,9 @@ def test_a_deadlock_the_database_breaks_is_a_concurrency_conflict(
     def writer(name: str, store: PostgresStore, first: str, then: str) -> None:
         try:
             with store.transaction():
-                store.lock_debtors([first])
-                store.cases_of(first)  # the lock goes with this read
+                store._fetchall(HOST_LOCK, (first,))
                 both_hold_one.wait()
-                store.lock_debtors([then])
-                store.cases_of(then)  # waits for the other: a circle
+                store._fetchall(HOST_LOCK, (then,))  # waits for the other: a circle
                 store.schedule("A" if first == "D-1" else "B", T0)
             outcomes[name] = None
         except BaseException as err:  # reported to the test's thread
@@ -499,6 +498,68 @@ def test_a_deadlock_the_database_breaks_is_a_concurrency_conflict(
         loser.lock_debtors(["D-1", "D-2"])
         loser.schedule("A" if loser is one else "B", T0)
     assert winner.next_review("A") == winner.next_review("B") == T0
+
+
+#: A lock of the host's own (its key space is not one the store uses), on a debtor's name.
+HOST_LOCK = "SELECT pg_advisory_xact_lock(7, hashtext(%s))"
+
+
+def test_debtors_locked_in_opposite_order_conflict_at_once_and_never_deadlock(
+    open_store: Callable[[], PostgresStore], make_case: Callable[..., Case]
+) -> None:
+    """Two writers lock two debtors in opposite order.  The one asking for a debtor
+    before the highest it holds only tries it: it raises `ConcurrencyConflict` at
+    once (SQLSTATE 55P03, no debtor id in its message) and rolls back, having waited
+    for nothing; the other, waiting for a debtor after its own, commits."""
+    from arrears.stores.postgres import _debtor_key
+
+    one, two = open_store(), open_store()
+    add(one, make_case, "A", debtor="D-1")
+    add(one, make_case, "B", debtor="D-2")
+    both_hold_one = threading.Barrier(2, timeout=10)
+    outcomes: dict[str, BaseException | None] = {}
+    took: dict[str, float] = {}
+
+    def writer(name: str, store: PostgresStore, first: str, then: str) -> None:
+        try:
+            with store.transaction():
+                store.lock_debtors([first])
+                store.cases_of(first)  # the lock goes with this read
+                both_hold_one.wait()
+                started = time.monotonic()
+                try:
+                    store.lock_debtors([then])
+                    store.cases_of(then)
+                finally:
+                    took[name] = time.monotonic() - started
+                store.schedule("A" if first == "D-1" else "B", T0)
+            outcomes[name] = None
+        except BaseException as err:  # reported to the test's thread
+            outcomes[name] = err
+
+    threads = [
+        threading.Thread(target=writer, args=("one", one, "D-1", "D-2")),
+        threading.Thread(target=writer, args=("two", two, "D-2", "D-1")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    # The debtor later in the lock order is the one waited for; the other is tried.
+    _, high = sorted(["D-1", "D-2"], key=lambda debtor: _debtor_key(one.schema, debtor))
+    loser = "one" if high == "D-1" else "two"  # holds the higher, asks for the lower
+    winner = "two" if loser == "one" else "one"
+    conflict = outcomes[loser]
+    assert outcomes[winner] is None, outcomes
+    assert isinstance(conflict, ConcurrencyConflict), outcomes
+    assert conflict.sqlstate == "55P03"
+    assert conflict.case_id is None
+    assert "D-1" not in str(conflict)
+    assert "D-2" not in str(conflict)
+    assert took[loser] < 0.5  # not a second of deadlock_timeout
+    stores = {"one": one, "two": two}
+    assert stores[winner].next_review("A" if winner == "one" else "B") == T0
+    assert stores[loser].next_review("A" if loser == "one" else "B") is None
 
 
 def test_a_serialization_failure_is_a_concurrency_conflict(

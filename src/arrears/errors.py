@@ -388,13 +388,16 @@ class ConcurrencyConflict(ArrearsError):
         found: The version in the store, when known.
         sqlstate: The database's SQLSTATE when the database aborted the
             transaction (``"40P01"``: a deadlock; ``"40001"``: a
-            serialization failure), else ``None``.
+            serialization failure; ``"55P03"``: a debtor's lock another
+            writer held, which the transaction asked for after a debtor
+            later in the lock order and so did not wait for), else ``None``.
     """
 
     #: What each SQLSTATE a retry resolves means, for the message.
     REASONS: Final = {
         "40P01": "deadlock detected",
         "40001": "could not serialize access",
+        "55P03": "a lock another writer held, asked for out of order",
     }
 
     def __init__(

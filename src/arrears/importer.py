@@ -337,8 +337,10 @@ def _write(
             try:
                 with engine.atomic():
                     if read_debtors is not None:
-                        if lock_every_debtor is not None:  # until the commit: one lock
-                            lock_every_debtor()
+                        # Until the commit: one lock (each debtor's, in order, in a unit of
+                        # work that holds a debtor already).
+                        if lock_every_debtor is not None and not lock_every_debtor():
+                            engine.store.lock_debtors(debtors)  # type: ignore[attr-defined]
                         read_debtors(debtors)
                     done, opened, refused = _open_some(engine, pending, moment, limit, skip_bad)
                     report.errors.extend(refused)

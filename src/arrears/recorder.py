@@ -207,14 +207,34 @@ class Recorder:
                 )
         return moment
 
+    def lock_debtor(self, case: Case) -> None:
+        """Hold the case's debtor against every other writer until the unit of work ends
+        (``lock_debtors_now``, else ``lock_debtors``, on a store several processes write:
+        `arrears.stores`), the lock a tick's batch takes before it reads about them.
+
+        `record` takes it for every entry, so whatever a unit of work adds to a
+        debtor's cases (a contact, an opt-out, a hold, a consent, a reply) is
+        committed either before a batch locks the debtor, and read by its rules, or
+        after that batch commits.  A write that judges by what the debtor's other
+        cases hold (`arrears.operations.contacts.judge_contact`) takes it before it
+        reads them.  It is taken at once (a round trip when not held yet): from the
+        moment something is recorded, a batch reviewing the debtor waits for it.
+        """
+        store = self.store
+        lock = getattr(store, "lock_debtors_now", None) or getattr(store, "lock_debtors", None)
+        if lock is not None:
+            lock((case.debtor.id,))
+
     def record(self, case: Case, at: datetime, kind: str, data: dict[str, Any]) -> JournalEntry:
-        """Seal the next entry of the case's chain, apply it to *case*, and append both.
+        """Seal the next entry of the case's chain, apply it to *case*, and append both
+        (its debtor held until the unit of work ends: `lock_debtor`).
 
         Raises:
             InvalidInput: a text in *data* is over its limit (`arrears.limits`),
                 naming its key; nothing is recorded.
         """
         _texts_within(data, "")
+        self.lock_debtor(case)
         store = self.store
         head = store.head(case.id)
         entry = seal(case.id, head.seq + 1, at, kind, data, head.hash)

@@ -60,7 +60,9 @@ class Store(Protocol):
     transaction locking them waits until it ends): the engine calls it, when
     the store has it, before a write that must see every case of a debtor
     (opening a case, a hold reaching the debtor, a task, a payment under a
-    reference checked against the debtor's other loans). `PostgresStore` has
+    reference checked against the debtor's other loans), and before every entry it
+    records (``lock_debtors_now``, the same lock sent at once, when the store has
+    it; else ``lock_debtors``). `PostgresStore` has
     it (`SQLiteStore`'s is a no-op: ``BEGIN IMMEDIATE`` runs one writer at a
     time); `MemoryStore` needs none (one process).
 

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic
@@ -1207,8 +1207,11 @@ def _run_batch(run: _Run, case_ids: Sequence[str], owner: str | None = None) -> 
     store = run.rec.store
     _ask(run, case_ids)
 
+    debtors: set[str] = set()
+
     def plan() -> list[_Review]:
-        debtors = _read_debtors(run, case_ids)
+        debtors.clear()
+        debtors.update(_read_debtors(run, case_ids))
         run.reviewed_at(_batch_moment(run, debtors))
         found = (_guarded(run, case_id, _plan_and_settle) for case_id in case_ids)
         planned = [review for review in found if review is not None]
@@ -1226,6 +1229,9 @@ def _run_batch(run: _Run, case_ids: Sequence[str], owner: str | None = None) -> 
             _deliver(run.rec, review, run.report)
 
         def finish() -> list[_Review]:
+            # The batch's debtors again, before its cases are read: in order, at once,
+            # not one by one as each review is journaled.
+            _hold(store, debtors)
             for review in planned:
                 _guarded(run, review.case_id, _finisher(review))
             if owner:
@@ -1289,31 +1295,47 @@ def _batch_moment(run: _Run, debtors: Iterable[str]) -> datetime:
 
 
 def _read_debtors(run: _Run, case_ids: Sequence[str]) -> set[str]:
-    """The batch's debtors; a SQL store reads their cases at once (the rules judging a
-    message ask for them), rather than once for each case reviewed.
+    """The batch's debtors, locked (`_hold`); a SQL store reads their cases at once (the
+    rules judging a message ask for them), rather than once for each case reviewed.
 
-    The debtors are locked first (`arrears.stores.PostgresStore.lock_debtors`, in
-    one statement with the read), so a task opened for one of them sees what
-    another process wrote about the debtor without a query of its own; a batch
-    of more than `_LOCKED_AT_ONCE` debtors locks each as a task is opened instead.
+    The locks are taken in one statement with the read, before anything else about
+    the debtors is read (`_batch_moment`): whatever another writer added to their
+    cases (a contact, an opt-out, a hold) was committed before it, and is read, or
+    waits for this phase to commit.
     """
     store = run.rec.store
     debtors: set[str] = set()
     for case_id in case_ids:
         with contextlib.suppress(Exception):  # the review will meet (and report) it
             debtors.add(store.get(case_id).debtor.id)
+    _hold(store, debtors)
     read = getattr(store, "read_debtors", None)
-    if read is None:
-        return debtors
-    lock = getattr(store, "lock_debtors", None)
-    if lock is not None and len(debtors) <= _LOCKED_AT_ONCE:
-        lock(debtors)
-    read(debtors)
+    if read is not None:
+        read(debtors)
     return debtors
 
 
-#: The most debtors a batch locks when its review begins (each a lock of the database's
-#: lock table until the phase commits).
+def _hold(store: object, debtors: Collection[str]) -> None:
+    """Lock a phase's *debtors* until it commits, on a store several processes write
+    (`arrears.stores.PostgresStore.lock_debtors`: in debtor order, in one statement).
+
+    More than `_LOCKED_AT_ONCE` debtors take the lock on every debtor instead (one
+    lock, as a bulk open does: every other writer waits for the phase), unless
+    the transaction holds a debtor already (a tick inside a host's unit of work):
+    each debtor is locked then, in order.
+    """
+    lock = getattr(store, "lock_debtors", None)
+    if lock is None:
+        return
+    if len(debtors) > _LOCKED_AT_ONCE:
+        every = getattr(store, "lock_every_debtor", None)
+        if every is not None and every():
+            return
+    lock(debtors)
+
+
+#: The most debtors a phase locks one by one (each a lock of the database's lock table
+#: until the phase commits); a larger batch locks every debtor at once.
 _LOCKED_AT_ONCE: Final = 1_000
 
 

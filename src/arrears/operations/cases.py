@@ -27,7 +27,7 @@ from ..journal import GENESIS, seal
 from ..logs import get_logger
 from ..recorder import Recorder
 from ..workflow import Migration
-from ._common import check_actor
+from ._common import check_actor, lock_debtors
 from .holds import inherit_holds
 
 _log = get_logger("arrears")
@@ -159,10 +159,13 @@ def open_many(
         except Exception as err:
             failure = err
         if read is not None and len(chunk) > 1:
+            debtors = {debtor for debtor in map(_debtor_of, chunk) if debtor is not None}
             every = getattr(rec.store, "lock_every_debtor", None)
-            if every is not None:  # a bulk open: one lock for every debtor, not one each
-                every()
-            read({debtor for debtor in map(_debtor_of, chunk) if debtor is not None})
+            # A bulk open: one lock for every debtor, not one each; in a unit of work that
+            # holds a debtor already, the chunk's debtors (in order: never an upgrade).
+            if every is not None and not every():
+                lock_debtors(rec.store, debtors)
+            read(debtors)
         for case in chunk:
             try:
                 open_one(rec, case, moment, actor, migration)

@@ -302,6 +302,7 @@ def judge_contact(
     outbox key of an intent the tick sends again (`arrears.compliance.Compliance.judge`).
     """
     case = rec.store.get(case_id)
+    rec.lock_debtor(case)  # what another writer adds to the debtor's loans: before, or after
     moment = rec.moment(case_id, at)
     verdict = rec.compliance.judge(
         case,

@@ -38,11 +38,16 @@ Nested levels
 
 Debtor locks
     `lock_debtors` holds debtors against every other writer that locks them
-    until the transaction ends: the writes that must see every case of a
-    debtor, the ones another process may be adding at the same moment
-    included (opening a case, which inherits the debtor's holds; a hold that
-    reaches the debtor; a task that covers the debtor's loans), take it
-    before they read which cases the debtor has.  The debtor's cases are read
+    until the transaction ends: every entry recorded takes its debtor's
+    (`arrears.recorder.Recorder.record`), and the writes that must see every
+    case of a debtor, the ones another process may be adding at the same
+    moment included (opening a case, which inherits the debtor's holds; a
+    hold that reaches the debtor; a task that covers the debtor's loans), take
+    it before they read which cases the debtor has.  Locks are taken in one
+    total order, the lock on every debtor (`lock_every_debtor`) before any
+    debtor's and the debtors' in the backend's key order, and a transaction
+    waits only for a lock after all it holds (`PostgresStore._lock`): no two
+    wait on each other in a circle.  The debtor's cases are read
     again after the lock, and their copies checked against their rows before
     they are used, whatever this transaction checked before it.  A backend
     whose transactions already exclude each other (SQLite's ``BEGIN
@@ -240,6 +245,9 @@ class Session(ABC):
         self._locked: set[str] = set()
         self._locked_all = False
         self._relock: set[str] = set()
+        # Whether a debtor was locked in this transaction (kept when a savepoint that
+        # took it rolls back: the lock may be held still, `lock_every_debtor`).
+        self._held_debtor = False
         self._ops: list[tuple[str, datetime | None]] = []
         self._journal_done = self._new_done = self._ops_done = 0
         self._scheduled: dict[str, datetime | None] = {}  # the changes not yet written
@@ -639,6 +647,7 @@ class Session(ABC):
         self._known_of.clear()
         self._locked.clear()
         self._locked_all = False
+        self._held_debtor = False
         self._relock.clear()
         self._ops.clear()
         self._journal_done = self._new_done = self._ops_done = 0
@@ -802,7 +811,7 @@ class Session(ABC):
                     latest[debtor_id] = moment
         return latest
 
-    def lock_debtors(self, debtor_ids: Iterable[str]) -> None:
+    def lock_debtors(self, debtor_ids: Iterable[str], *, at_once: bool = False) -> None:
         """Hold *debtor_ids* against the other writers that lock them, until the
         transaction ends (see the module); outside a transaction, nothing.
 
@@ -811,11 +820,18 @@ class Session(ABC):
         a task, reaches every case).  The debtor's cases are read again when
         next asked (`cases_of`, `read_debtors`), and the copies of those
         cases this transaction has not written to are checked against their
-        rows before they are used.  Locks are taken in debtor order, many in
-        one statement, so two transactions locking the same debtors do not
-        wait on each other in a circle.  Each debtor is one lock of the
-        database's lock table until the commit: a write over thousands of
-        debtors (an import) takes `lock_every_debtor` instead.
+        rows before they are used.  The lock goes with the next statement;
+        *at_once*: now (a write recorded holds its debtor from then on, not
+        from its commit).
+
+        Locks are taken in one order (the lock on every debtor, then the
+        debtors' in key order, many in one statement): a debtor before the
+        highest this transaction holds is only tried, and ends the
+        transaction as a `ConcurrencyConflict` when another writer holds it,
+        so no two transactions wait on each other in a circle.  Each debtor
+        is one lock of the database's lock table until the commit: a write
+        over thousands of debtors (an import) takes `lock_every_debtor`
+        instead.
         """
         if not self._levels or self._locked_all:
             return
@@ -824,21 +840,49 @@ class Session(ABC):
             return
         first = not self._locked
         self._locked.update(wanted)
-        if self._lock(wanted, first):
+        self._held_debtor = True
+        try:
+            locked = self._lock(wanted, first)
+        except BaseException:  # not held (a level that catches it asks again)
+            self._locked.difference_update(wanted)
+            raise
+        if locked:
             for debtor_id in wanted:
                 self._known_of.pop(debtor_id, None)  # read before the lock: read again
                 self._relock.add(debtor_id)
+            if at_once:
+                self._send_locks()
 
-    def lock_every_debtor(self) -> None:
+    def lock_debtors_now(self, debtor_ids: Iterable[str]) -> None:
+        """`lock_debtors`, the lock sent at once rather than with the next statement (a
+        round trip when not held yet): what a write recorded takes."""
+        self.lock_debtors(debtor_ids, at_once=True)
+
+    def _send_locks(self) -> None:  # noqa: B027 (nothing to send, by default)
+        """Send the locks `_lock` left for the next statement, now (a backend that sends
+        them with its next statement supplies it)."""
+
+    def lock_every_debtor(self) -> bool:
         """Hold every debtor as `lock_debtors` holds one, until the transaction ends: one
         lock for a write over many debtors (a bulk open).  The other writers that lock a
-        debtor wait for the commit; outside a transaction, nothing.
+        debtor wait for the commit.  Returns whether the transaction holds every debtor
+        now; outside a transaction, nothing is held (``False``).
+
+        Locks are taken in one order: the lock on every debtor before any debtor's.
+        A transaction that has locked a debtor already is not given it (``False``):
+        taking it would wait for every writer holding a debtor, one of which may be
+        waiting for the debtor this one holds (a deadlock).  The caller locks the
+        debtors it writes instead (`lock_debtors`).
 
         Every copy this transaction has not written to is checked against its row
         before its next use, and the debtors' cases are read again when next asked.
         """
-        if not self._levels or self._locked_all:
-            return
+        if not self._levels:
+            return False
+        if self._locked_all:
+            return True
+        if self._held_debtor:
+            return False
         self._locked_all = True
         if self._lock(None, not self._locked):
             self._known_of.clear()
@@ -847,6 +891,7 @@ class Session(ABC):
             for case_id, slot in self._slots.items():
                 if case_id not in self._dirty and case_id not in self._new:
                     slot.epoch = -1
+        return True
 
     def _expire(self, case_ids: list[str]) -> None:
         """Check the copies of locked debtors' *case_ids* against their rows, at once (the

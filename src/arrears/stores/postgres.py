@@ -30,7 +30,9 @@ new cases and entries, one ``UPDATE … FROM unnest(…) WHERE version = …``
 for the changed cases, one upsert for the schedule), and `ConcurrencyConflict`
 names a case another writer changed first.  A deadlock PostgreSQL breaks, or a
 serialization failure, inside a transaction is `ConcurrencyConflict` too
-(naming no case; the server's error is its ``__cause__``).  This module holds the
+(naming no case; the server's error is its ``__cause__``); the debtors' own
+locks are taken in one total order and never close a circle (`PostgresStore._lock`:
+a debtor asked for out of order is only tried, ``55P03``).  This module holds the
 statements, the transaction on one pooled connection (``BEGIN``, savepoints
 and ``RELEASE`` sent with the next statement) and leasing: workers lease
 whole debtors (every due case of each, the debtor held by a transaction-scoped
@@ -153,6 +155,8 @@ _ANALYZE_AFTER: Final = 1_000
 #: The SQLSTATEs of a transaction PostgreSQL aborted because of another one (a deadlock
 #: it broke, a serialization failure): `ConcurrencyConflict`, which callers retry.
 _RETRYABLE: Final = frozenset({"40P01", "40001"})
+#: The SQLSTATE of a lock another writer held when it was only tried (`PostgresStore._lock`).
+_LOCK_NOT_AVAILABLE: Final = "55P03"
 #: Rounds of `lease` when every debtor it found was being leased by another worker.
 _LEASE_ROUNDS: Final = 5
 #: A lease is not evidence: its transaction commits without waiting for the disk (`lease`).
@@ -196,6 +200,8 @@ _DEBTOR_SPACE: Final = 0x61727264
 #: by a bulk open (`PostgresStore.lock_every_debtor`).  Of the schema, not of the
 #: database: a bulk open in one schema does not hold up the writers of another.
 _EVERY_DEBTOR_SPACE: Final = 0x61727261
+#: Where the lock on every debtor stands in the order of locks: before every debtor's key.
+_EVERY: Final = -(1 << 31) - 1
 #: ... then every due case of those debtors, unless another worker's lease holds one
 #: of them (read after the locks: a lease committed meanwhile is seen); a row another
 #: transaction is writing is skipped, not waited for (its case comes in a later batch).
@@ -301,6 +307,9 @@ class PostgresStore(Session):
         self._conn: psycopg.Connection[Any] | None = None
         self._held: ExitStack | None = None
         self._queued: list[str] = []
+        # The highest key of a debtor's lock the open transaction took (`_EVERY`: only the
+        # lock on every debtor; ``None``: none): a lock after it may be waited for.
+        self._highest: int | None = None
         # Writes held back to go together in one round trip (a pipeline) before the next
         # statement or the commit, each with what checks its rows (`_flush`).
         self._pending: list[_Pending] = []
@@ -509,6 +518,7 @@ class PostgresStore(Session):
         self._conn = None
         self._queued = []
         self._pending = []
+        self._highest = None
         if held is not None:
             held.close()
 
@@ -546,26 +556,59 @@ class PostgresStore(Session):
         return None
 
     def _lock(self, debtor_ids: list[str] | None, first: bool) -> bool:
-        """Transaction-scoped advisory locks, sent with the next statement (no round trip
-        of their own): the schema's lock on every debtor (`_EVERY_DEBTOR_SPACE`) shared
-        before the transaction's first debtor, then each debtor's in key order;
-        *debtor_ids* ``None``: the lock on every debtor, exclusive.  Two debtors whose
-        keys collide share one lock, which only makes one wait."""
+        """Transaction-scoped advisory locks, in one total order: the schema's lock on
+        every debtor (`_EVERY_DEBTOR_SPACE`) before any debtor's, then each debtor's in
+        key order.  The lock on every debtor is taken shared before the transaction's
+        first debtor, exclusive for *debtor_ids* ``None`` (only while no debtor is held:
+        `Session.lock_every_debtor`).  A lock after the highest this transaction holds is
+        waited for, sent with the next statement (no round trip of its own); one before
+        it is only tried, since waiting for it could close a circle of waiters, and
+        when another writer holds it the transaction ends as a `ConcurrencyConflict`
+        (SQLSTATE ``55P03``) instead of a deadlock.  Two debtors whose keys collide
+        share one lock, which only makes one wait."""
         every = _debtor_key(self.schema, "")
         if debtor_ids is None:
+            if self._highest not in (None, _EVERY):  # refused before it gets here
+                raise AssertionError("the lock on every debtor after a debtor's")
             self._command(f"SELECT pg_advisory_xact_lock({_EVERY_DEBTOR_SPACE}, {every})")
+            self._highest = _EVERY
             return True
-        if first:
-            self._command(f"SELECT pg_advisory_xact_lock_shared({_EVERY_DEBTOR_SPACE}, {every})")
         keys = sorted({_debtor_key(self.schema, debtor_id) for debtor_id in debtor_ids})
-        if len(keys) == 1:
-            self._command(f"SELECT pg_advisory_xact_lock({_DEBTOR_SPACE}, {keys[0]})")
-        else:
+        highest = self._highest
+        if highest is None:
+            self._command(f"SELECT pg_advisory_xact_lock_shared({_EVERY_DEBTOR_SPACE}, {every})")
+        elif first and highest != _EVERY:
+            # Held since before a savepoint rolled back, or given back with it: only tried.
+            self._try_locks(f"pg_try_advisory_xact_lock_shared({_EVERY_DEBTOR_SPACE}, {every})")
+        after = [key for key in keys if highest is None or key > highest]
+        before = keys[: len(keys) - len(after)]
+        if before:
+            self._try_locks(
+                f"pg_try_advisory_xact_lock({_DEBTOR_SPACE}, k)",
+                f" FROM unnest(ARRAY{before}::int4[]) AS k",
+            )
+        if len(after) == 1:
+            self._command(f"SELECT pg_advisory_xact_lock({_DEBTOR_SPACE}, {after[0]})")
+        elif after:
             self._command(
                 f"SELECT pg_advisory_xact_lock({_DEBTOR_SPACE}, k) "
-                f"FROM unnest(ARRAY{keys}::int4[]) AS k"
+                f"FROM unnest(ARRAY{after}::int4[]) AS k"
             )
+        if after:
+            self._highest = after[-1]
+        elif highest is None:
+            self._highest = _EVERY
         return True
+
+    def _send_locks(self) -> None:
+        self._send_queued()
+
+    def _try_locks(self, attempt: str, source: str = "") -> None:
+        """Try the locks *attempt* takes over *source* (an SQL ``FROM``), none waited for;
+        `ConcurrencyConflict` (SQLSTATE ``55P03``) when another writer holds one."""
+        row = self._fetchone(f"SELECT bool_and({attempt}){source}", ())
+        if row is None or row[0] is False:
+            raise ConcurrencyConflict(None, None, sqlstate=_LOCK_NOT_AVAILABLE)
 
     def _read_case(self, case_id: str) -> StoredCase | None:
         row = self._fetchone(_SELECT_CASE, (case_id,))
