@@ -59,7 +59,7 @@ from .guards import (
     paid_in_full,
     second_approver,
 )
-from .reversals import Route, reversal
+from .reversals import Route, reopened_aging, reversal
 
 if TYPE_CHECKING:
     from .journal import JournalEntry
@@ -724,14 +724,17 @@ class Workflow:
           destination; and the journaled roles of the actor (and approver)
           pass its guards about people.  A transition that needs people but
           journals no roles (written before roles were journaled) is reported;
-        - ``payment_reversed``: the stage it moves the case to, and the due
-          date it records, are those undoing the payment gives
+        - ``payment_reversed``: the stage it moves the case to, the due date
+          and (on a case that keeps its aging) what is overdue by due date
+          it records are those undoing the payment gives
           (`arrears.reversals.reversal`); one without a ``due_date``, written
           by an older engine, is judged by the rules it was written under
           (only a stage it moves the case to);
         - ``agreement_reopened``: it names an earlier entry that kept the
-          promise or completed the plan it re-opens, and a stage it moves
-          the case back to is where that entry's first transition started;
+          promise or completed the plan it re-opens, a stage it moves the
+          case back to is where that entry's first transition started, and
+          on a case that keeps its aging, the aging it records is the
+          waiver owed again back on the dates paid last;
         - ``refusal``: the recorded source and destination are both the stage
           the case stood in (a refused trigger moves nothing).
 
@@ -744,7 +747,9 @@ class Workflow:
             return self._transition_problem(case, entry)
         if kind == "opened":
             return self._opening_problem(case, entry)
-        if kind == "payment_reversed" and ("stage" in entry.data or "due_date" in entry.data):
+        if kind == "payment_reversed" and (
+            "stage" in entry.data or "due_date" in entry.data or case.aging is not None
+        ):
             return _reversal_problem(case, entries, entry, self.leads_to)
         if kind == "agreement_reopened":
             return _reopening_problem(case, entries, entry)
@@ -908,6 +913,12 @@ def _reversal_problem(
             f"a reversal records due date {data['due_date']!r}, but undoing the payment "
             f"leaves the first missed due date at {due!r}"
         )
+    aging = None if expected is None else expected.get("aging")
+    if data.get("aging") != aging:
+        return (
+            f"a reversal records what is overdue by due date as {data.get('aging')!r}, but "
+            f"undoing the payment leaves {aging!r}"
+        )
     return None
 
 
@@ -952,6 +963,20 @@ def _reopening_problem(
         return (
             f"a re-opened {agreement} {data.get('id')!r} names seq {seq!r}, "
             f"which is not where it was {status}"
+        )
+    restored = data["restored"]
+    try:
+        aging = (
+            reopened_aging(case, entries[: entry.seq], restored)
+            if case.aging is not None and restored
+            else None
+        )
+    except ArithmeticError:
+        return f"a re-opened {agreement} restores {restored!r}, which are not amounts"
+    if data.get("aging") != aging:
+        return (
+            f"a re-opened {agreement} records what is overdue by due date as "
+            f"{data.get('aging')!r}, but its waiver owed again leaves {aging!r}"
         )
     if "stage" not in data:
         return None
