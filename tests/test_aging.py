@@ -152,6 +152,41 @@ class TestPayments:
         assert engine.verify() == []
 
 
+class TestLateFees:
+    @pytest.mark.parametrize("pays", [False, True])
+    def test_one_late_fee_a_spell_whether_or_not_march_is_paid(self, pays: bool) -> None:
+        """A late fee of 50 once for each spell of arrears, as before cases kept their
+        aging: paying March's instalment on 10 April moves the due date to 1 April, and
+        April is not charged a fee that a debtor who paid nothing is not charged."""
+        terms = {"late_fee": {"amount": "50.00", "currency": "CNY"}}
+        engine, clock = march_and_april_owed(terms=terms)
+        if pays:
+            engine.record_payment("LN-A", cny("1000.00"), reference="MAR")
+        clock.set(shanghai(date(2027, 4, 12)))
+        engine.accrue("LN-A")
+        accrual = engine.case("LN-A").accrual
+        assert accrual is not None
+        assert accrual.fees == Decimal("50.00")
+        assert engine.verify() == []
+
+    def test_a_reversal_taking_the_due_date_back_charges_no_second_fee(self) -> None:
+        """March's fee charged, March paid (and charges accrued since), the payment
+        bounces: the due date is 1 March again, and March's fee is not charged twice."""
+        terms = {"late_fee": {"amount": "50.00", "currency": "CNY"}}
+        engine, clock = march_and_april_owed(terms=terms)
+        engine.record_payment("LN-A", cny("1050.00"), reference="MAR")
+        clock.set(shanghai(date(2027, 4, 12)))
+        engine.accrue("LN-A")  # no fee for April: March's spell was charged one
+        clock.set(shanghai(date(2027, 4, 15)))
+        engine.reverse_payment("LN-A", "MAR")
+        assert engine.case("LN-A").due_date == MARCH
+        clock.set(shanghai(date(2027, 4, 16)))
+        engine.accrue("LN-A")
+        accrual = engine.case("LN-A").accrual
+        assert accrual is not None
+        assert accrual.fees == Decimal("50.00")
+
+
 class TestOpening:
     def test_ninety_days_in_one_amount_stay_ninety_days_after_one_instalment(self) -> None:
         """Opened with 3,000 overdue since 1 January and nothing saying when each part fell

@@ -636,10 +636,17 @@ def _payment(case: Case, at: datetime, data: PaymentData) -> None:
 def _paid(case: Case, amount: Decimal) -> None:
     """*amount* of the arrears paid or waived: off the oldest due dates of the case's
     aging first; the due date becomes the oldest with something left (when nothing
-    is left, it stays: the next amount to fall due moves it)."""
+    is left, it stays: the next amount to fall due moves it), and a late fee charged
+    for the date it moves from stands for the date it moves to."""
     aging = case.aging = paid_off(case.aging or (), amount)
-    if aging:
-        case.due_date = aging[0][0]
+    if aging and aging[0][0] != case.due_date:
+        before, case.due_date = case.due_date, aging[0][0]
+        accrual = case.accrual
+        if accrual is not None and accrual.late_fee_for == before:
+            # one late fee a spell of arrears, as before: the fee this spell was charged
+            # (or considered) for stands for the date it moves on to, so a debtor who pays
+            # the oldest instalment is not charged a fee a debtor who pays nothing is not
+            case.accrual = accrual.model_copy(update={"late_fee_for": case.due_date})
 
 
 def _fell_due(case: Case, due: date, amount: Decimal) -> None:
