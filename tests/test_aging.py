@@ -312,6 +312,27 @@ class TestOlderJournals:
         case = replay(old, None, check=engine.workflow.entry_problem)
         assert (case.aging, case.due_date) == (None, MARCH)
 
+    def test_an_older_case_in_a_store_verifies_and_goes_on_under_its_rule(self) -> None:
+        """The older chain (March's and April's owed) in a store: `verify` passes, and a
+        payment of March recorded now leaves the due date on 1 March, as the engine that
+        opened it would have: one rule per chain, so the stored case stays its replay."""
+        engine, clock = march_and_april_owed()
+        old = as_older_engines_wrote(engine.history("LN-A"))
+        other = Engine(clock=clock)
+        with other.store.transaction():
+            other.store.add(replay(old[:1]), old[0])
+            for length in range(2, len(old) + 1):
+                other.store.append(old[length - 1], replay(old[:length]))
+        assert other.verify() == []
+        other.record_payment("LN-A", cny("1000.00"), reference="MAR")
+        case = other.case("LN-A")
+        assert (case.aging, case.due_date, case.days_past_due(TENTH_OF_APRIL)) == (
+            None,
+            MARCH,
+            40,
+        )
+        assert other.verify() == []
+
 
 #: One step a day: an instalment of some amount falls due, a payment, or a reversal of
 #: one of the payments not yet reversed (by its index).

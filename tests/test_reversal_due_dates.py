@@ -1,10 +1,11 @@
 """A returned payment and what it leaves behind: the first missed due date, and the stage
 of a case whose promise or plan stands when an earlier payment bounces.
 
-A case's due date moves only when an instalment falls due while nothing is overdue.  A
-payment that cleared the arrears let the next instalment move it; when that payment
-bounces, the debtor has been in arrears since the older date all along, and days past
-due (which drive escalation, buckets and roll rates) must count from it.
+A case's due date is the oldest date with something overdue (`test_aging`): a payment
+that paid the oldest instalments, or cleared the arrears so that the next instalment
+started a new spell, moved it on; when that payment bounces, the debtor has owed the
+older instalment all along, and days past due (which drive escalation, buckets and
+roll rates) must count from it.
 """
 
 from __future__ import annotations
@@ -214,15 +215,17 @@ def run(steps: list[tuple[str, int]], skip: frozenset[int]) -> tuple[Engine, lis
 @example(steps=[("pay", 1000_00), ("pay", 1000_00), ("due", 0), ("reverse", 0)])
 @example(steps=[("pay", 1500_00), ("due", 0), ("pay", 1000_00), ("due", 0), ("reverse", 0)])
 def test_days_past_due_after_reversals_as_if_never_paid(steps: list[tuple[str, int]]) -> None:
-    """After any payments, instalments falling due and reversals, the case owes what it
-    would owe, and is as many days past due, as if the payments reversed had never been
-    made; the chain verifies and replays to the live case."""
+    """After any payments (partial ones too), instalments falling due and reversals, the
+    case owes what it would owe, by due date, and is as many days past due, as if the
+    payments reversed had never been made; the chain verifies and replays to the live
+    case.  (`test_aging` runs the same with instalments of any amount.)"""
     engine, returned = run(steps, frozenset())
     never, _ = run(steps, frozenset(returned))
     case, without = engine.case("LN-M"), never.case("LN-M")
     assert case.arrears.amount - case.balance.credit == (
         without.arrears.amount - without.balance.credit
     )
+    assert case.aging == without.aging  # what is owed, by the date it fell due
     for day in (date(2027, 3, 25), date(2027, 5, 15), date(2027, 9, 1)):
         assert case.days_past_due(shanghai(day)) == without.days_past_due(shanghai(day))
     assert engine.verify() == []
