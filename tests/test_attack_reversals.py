@@ -20,6 +20,7 @@ from arrears import Engine, JournalCorrupted, SettableClock
 from arrears.events import replay
 from arrears.journal import JournalEntry, seal
 from test_payments import START, cny, loan
+from test_reversal_due_dates import as_older_engines_wrote
 
 
 def cured_and_reversed() -> tuple[Engine, list[JournalEntry], JournalEntry]:
@@ -64,10 +65,13 @@ def test_an_older_format_reversal_cannot_leave_a_cured_case_resolved_while_it_ow
     """No ``due_date`` (an older engine's format) and no ``stage``: the case would stay
     ``resolved``, terminal, with 12,530.00 owed again.  Every engine moved it back."""
     engine, chain, genuine = cured_and_reversed()
-    data = {k: v for k, v in genuine.data.items() if k not in ("due_date", "stage")}
+    # On a case that keeps its aging, no engine ever wrote the older format.
+    data = {k: v for k, v in genuine.data.items() if k not in ("due_date", "stage", "aging")}
+    refused(engine, appended(chain, genuine.at, data), "on a case that keeps what is overdue")
+    chain = as_older_engines_wrote(chain)  # a case as the older engines opened it
     refused(engine, appended(chain, genuine.at, data), "moves the case nowhere")
     # With its stage, the older format still verifies (what an older engine wrote).
-    older = {k: v for k, v in genuine.data.items() if k != "due_date"}
+    older = {k: v for k, v in genuine.data.items() if k not in ("due_date", "aging")}
     assert (
         replay(appended(chain, genuine.at, older), None, check=engine.workflow.entry_problem).stage
         == "sms"
@@ -116,7 +120,8 @@ def test_older_format_after_a_reversal_that_records_a_due_date_is_refused() -> N
     engine.reverse_payment(case_id, "B")
     genuine = engine.history(case_id)[-1]
     assert engine.verify() == []
-    older = {k: v for k, v in genuine.data.items() if k != "due_date"}
+    chain = as_older_engines_wrote(chain)  # due dates recorded, but no aging yet
+    older = {k: v for k, v in genuine.data.items() if k not in ("due_date", "aging")}
     refused(engine, appended(chain, genuine.at, older), "records no due date after one that does")
 
 

@@ -979,6 +979,8 @@ class TestReversedOverSeveralLoans:
             "restored": {"principal": "200.00"},
             "actor": "system",
             "stage": {"from": "resolved", "to": "repayment_plan"},
+            # the waiver owed again, back on the date it was waived from
+            "aging": [["2026-09-20", "200.00"]],
         }
         assert engine.verify() == []
         # Paid again, it completes again on both, the waiver applied once more.

@@ -800,7 +800,7 @@ EDGES: dict[str, list[tuple[tuple[str, ...], str]]] = {
     "promise_kept": [(("promise",), "notified")],
     "promise_broken": [(("promise",), "phone")],
     "offer_plan": [((*LADDER, "promise", *LEGAL), "repayment_plan")],
-    "plan_completed": [(("repayment_plan",), "resolved")],
+    "plan_completed": [(("repayment_plan",), "resolved"), (("repayment_plan",), "pre_due")],
     "plan_broken": [(("repayment_plan",), "phone")],
     "start_legal": [((*LADDER, "promise", "repayment_plan"), LEGAL[0])],
     "file_suit": [((LEGAL[0],), LEGAL[1])],

@@ -62,7 +62,9 @@ class AgreementTerms(BaseModel):
             allows interest on interest).
         penalty_cap: The most penalty interest charged over the case's life;
             ``None`` for no cap.
-        late_fee: A fee charged once for each missed due date; ``None`` for none.
+        late_fee: A fee charged once for the due date each spell of arrears starts on
+            (a payment that moves the due date on carries the fee charged with it);
+            ``None`` for none.
         late_fee_after_days: Days past due before the late fee is charged.
         fee_cap: The most late fees charged over the case's life; ``None`` for no cap.
         freeze_on_holds: Hold kinds that stop both while active (`FREEZING_HOLDS`).
@@ -209,7 +211,10 @@ def accrue_charges(
     fee = Money.zero(currency)
     fee_for = state.late_fee_for if state is not None else None
     fee_day = due_date + timedelta(days=terms.late_fee_after_days + 1)
-    if terms.late_fee is not None and fee_for != due_date and fee_day <= today:
+    # Once for each due date, and never again for one older than a date already
+    # considered (a reversal that takes the due date back does not charge it twice).
+    later = fee_for is None or fee_for < due_date
+    if terms.late_fee is not None and later and fee_day <= today:
         fee_for = due_date
         if not frozen(fee_day) and any(overdue.values()):
             fee = terms.late_fee

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
+from itertools import pairwise
 from typing import Annotated, Any, Final, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -64,8 +65,13 @@ __all__ = [
     "Person",
     "Relationship",
     "StudentLoan",
+    "aged_in",
     "bucket_of",
+    "checked_aging",
     "mask",
+    "opening_aging",
+    "paid_off",
+    "youngest",
 ]
 
 _ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"
@@ -532,6 +538,63 @@ def overdue_sum(balance: Balance) -> Decimal:
     return balance.principal + balance.interest + balance.fees + balance.penalty
 
 
+Aging = tuple[tuple[date, Decimal], ...]
+"""What is overdue by the date it fell due, oldest first: ``((due, amount), ...)``, each
+date once, each amount above zero (`Case.aging`)."""
+
+
+def aged_in(aging: Aging, due: date, amount: Decimal) -> Aging:
+    """*aging* with *amount* falling due on *due*, in its place by date (added to an
+    amount already due that day)."""
+    if amount <= 0:
+        return aging
+    out = list(aging)
+    index = len(out)
+    while index and out[index - 1][0] > due:
+        index -= 1
+    if index and out[index - 1][0] == due:
+        out[index - 1] = (due, out[index - 1][1] + amount)
+    else:
+        out.insert(index, (due, amount))
+    return tuple(out)
+
+
+def paid_off(aging: Aging, amount: Decimal) -> Aging:
+    """*aging* with *amount* taken off the oldest dates first: a payment pays the oldest
+    instalment not fully paid, whatever components the money itself went to."""
+    if amount <= 0:
+        return aging
+    index = 0
+    while index < len(aging) and aging[index][1] <= amount:
+        amount -= aging[index][1]
+        index += 1
+    if index == len(aging):
+        return ()
+    due, left = aging[index]
+    return ((due, left - amount), *aging[index + 1 :]) if amount else aging[index:]
+
+
+def opening_aging(balance: Balance, due_date: date) -> Aging:
+    """The aging of a case opened without one: its arrears (of *balance*) all fell due on
+    its *due_date*, the one date the record gives."""
+    arrears = overdue_sum(balance)
+    return ((due_date, arrears),) if arrears else ()
+
+
+def youngest(additions: Iterable[tuple[date, Decimal]], owed: Decimal) -> Aging:
+    """The last *owed* of everything that fell due (*additions*, in any order), by date:
+    the aging of a case owing *owed* whose payments all paid the oldest dates first.
+
+    What a returned payment (or a waiver undone) makes owed again goes back on the
+    dates paid last, so the case ages as if that money had never come.
+    """
+    aging: Aging = ()
+    for due, amount in additions:
+        aging = aged_in(aging, due, amount)
+    total = sum((amount for _, amount in aging), Decimal(0))
+    return paid_off(aging, total - owed) if owed > 0 else ()
+
+
 class StudentLoan(BaseModel):
     """The case is a student loan: the account it was serviced under when it was obtained.
 
@@ -663,6 +726,13 @@ class Case(BaseModel):
         student_loan: Set when the case is a student loan: the account it was
             serviced under when obtained; the debtor's student loans of one
             account are one debt to the caps that count per debt (`StudentLoan`).
+        aging: What is overdue by the date it fell due, oldest first (`Aging`): the
+            opening's arrears under its due date (or as the host splits them), each
+            instalment under its own; whatever pays or waives arrears takes the
+            oldest first, and ``due_date`` is the oldest date with something left.
+            Set by the engine when it opens the case; ``None`` for a case opened
+            before cases kept it, whose due date moves only when an instalment
+            falls due while nothing is overdue.
     """
 
     # The input of a case holds the debtor's name and contact addresses: pydantic
@@ -689,6 +759,7 @@ class Case(BaseModel):
     tasks: tuple[Task, ...] = ()
     persons: tuple[Person, ...] = Field(default=(), max_length=CONTACTS)
     student_loan: StudentLoan | None = None
+    aging: tuple[tuple[date, Amount], ...] | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -772,6 +843,38 @@ class Case(BaseModel):
             if point.id == contact_id:
                 return point
         raise KeyError(contact_id)
+
+
+def checked_aging(case: Case) -> Aging:
+    """*case*'s aging as a host gives it when opening the case (`Case.aging`), exact in the
+    currency; the engine's own is not checked again (a stored case is checked against its
+    journal by `verify`).
+
+    Raises:
+        InvalidInput: the dates are not each once and oldest first, the oldest is not the
+            due date, or the amounts are not above zero, exact in the currency and summing
+            to the arrears.
+    """
+    aging = case.aging or ()
+    shown = [[due.isoformat(), str(amount)] for due, amount in aging][:4]
+    quantum = currency_quantum(case.currency)
+    days = [due for due, _ in aging]
+    if any(later <= earlier for earlier, later in pairwise(days)):
+        raise InvalidInput("aging", shown, "each due date once, oldest first")
+    if any(amount <= 0 or amount.quantize(quantum) != amount for _, amount in aging):
+        raise InvalidInput("aging", shown, f"amounts above zero in {case.currency}'s minor units")
+    aging = tuple((due, amount.quantize(quantum)) for due, amount in aging)
+    total = sum((amount for _, amount in aging), Decimal(0))
+    arrears = overdue_sum(case.balance)
+    if total != arrears:
+        raise InvalidInput(
+            "aging", shown, f"amounts summing to the arrears, {arrears} (they sum to {total})"
+        )
+    if days and days[0] != case.due_date:
+        raise InvalidInput(
+            "aging", shown, f"the oldest date to be the due date, {case.due_date.isoformat()}"
+        )
+    return aging
 
 
 def one_debt(cases: Iterable[Case]) -> dict[str, tuple[str, ...]]:

@@ -29,7 +29,18 @@ from typing import Any, Final, NotRequired, Protocol, TypedDict, cast
 from zoneinfo import ZoneInfo
 
 from .agreements import Accrual
-from .case import Case, Hold, debtor_place, persons_and_contacts, place_code, set_field, zone_name
+from .case import (
+    Aging,
+    Case,
+    Hold,
+    aged_in,
+    debtor_place,
+    paid_off,
+    persons_and_contacts,
+    place_code,
+    set_field,
+    zone_name,
+)
 from .errors import ArrearsError, InvalidInput, JournalCorrupted, JournalProblem
 from .journal import Head, JournalEntry, verify_chain
 from .plans import PlanStatus, Promise, PromiseStatus, RepaymentPlan
@@ -379,6 +390,9 @@ class PaymentReversedData(TypedDict):
     reason: NotRequired[str]
     # The first missed due date after it (ISO); older engines wrote none: unchanged.
     due_date: NotRequired[str]
+    # What is overdue after it by due date, [[ISO date, amount], ...] oldest first: on a
+    # case that keeps its aging (`arrears.case.Case.aging`), absent on one that does not.
+    aging: NotRequired[list[list[str]]]
 
 
 class AgreementReopenedData(TypedDict):
@@ -397,6 +411,8 @@ class AgreementReopenedData(TypedDict):
     restored: dict[str, str]  # a completed reduction's waiver, owed again, by component
     actor: str
     stage: NotRequired[StageBack]
+    # What is overdue after it by due date, as a reversal records it (`PaymentReversedData`).
+    aging: NotRequired[list[list[str]]]
 
 
 class WaiverData(TypedDict):
@@ -605,11 +621,48 @@ def _notice(case: Case, at: datetime, data: NoticeData) -> None:
 
 
 def _payment(case: Case, at: datetime, data: PaymentData) -> None:
-    """The balance and credit; what the open promise and active plan count as paid."""
+    """The balance and credit, the oldest due dates paid first; promise and plan paid.
+
+    What the open promise and active plan count as paid.
+    """
     applied = {name: Decimal(amount) for name, amount in data["applied"].items()}
     case.balance = case.balance.after_payment(applied, Decimal(data["credit"]))
+    if case.aging is not None:
+        _paid(case, sum(applied.values(), Decimal(0)))
     if "promise" in data or "plan" in data:
         _count_payment(case, data)
+
+
+def _paid(case: Case, amount: Decimal) -> None:
+    """*amount* of the arrears paid or waived: off the oldest due dates of the case's
+    aging first; the due date becomes the oldest with something left (when nothing
+    is left, it stays: the next amount to fall due moves it), and a late fee charged
+    for the date it moves from stands for the date it moves to."""
+    aging = case.aging = paid_off(case.aging or (), amount)
+    if aging and aging[0][0] != case.due_date:
+        before, case.due_date = case.due_date, aging[0][0]
+        accrual = case.accrual
+        if accrual is not None and accrual.late_fee_for == before:
+            # one late fee a spell of arrears, as before: the fee this spell was charged
+            # (or considered) for stands for the date it moves on to, so a debtor who pays
+            # the oldest instalment is not charged a fee a debtor who pays nothing is not
+            case.accrual = accrual.model_copy(update={"late_fee_for": case.due_date})
+
+
+def _fell_due(case: Case, due: date, amount: Decimal) -> None:
+    """*amount* falling due on *due* in the case's aging; the due date, its oldest."""
+    aging = case.aging = aged_in(case.aging or (), due, amount)
+    if aging:
+        case.due_date = aging[0][0]
+
+
+def _aging_of(case: Case, recorded: list[list[str]]) -> None:
+    """The aging an entry records (``[[ISO date, amount], ...]``), and its oldest date as
+    the due date (when nothing is left, the due date stays)."""
+    aging: Aging = tuple((date.fromisoformat(due), Decimal(amount)) for due, amount in recorded)
+    case.aging = aging
+    if aging:
+        case.due_date = aging[0][0]
 
 
 def _count_payment(case: Case, data: PaymentData) -> None:
@@ -625,16 +678,20 @@ def _count_payment(case: Case, data: PaymentData) -> None:
 
 
 def _credit_applied(case: Case, at: datetime, data: CreditAppliedData) -> None:
-    """The balance, paid from the credit."""
+    """The balance, paid from the credit, the oldest due dates first."""
     applied = {name: Decimal(amount) for name, amount in data["applied"].items()}
     used = sum(applied.values(), Decimal(0))
     case.balance = case.balance.after_payment(applied, -used)
+    if case.aging is not None:
+        _paid(case, used)
 
 
 def _instalment_due(case: Case, at: datetime, data: InstalmentDueData) -> None:
-    """Not-due becomes principal; the due date, when nothing was overdue."""
+    """Not-due becomes principal, aged under its due date; the due date, the oldest."""
     amount = Decimal(data["amount"])
-    if not case.balance.has_arrears:
+    if case.aging is not None:
+        _fell_due(case, date.fromisoformat(data["due"]), amount)
+    elif not case.balance.has_arrears:  # a case that keeps no aging: a new spell only
         case.due_date = date.fromisoformat(data["due"])
     balance = case.balance
     case.balance = balance.model_copy(
@@ -667,12 +724,12 @@ def _plan_instalment_late(case: Case, at: datetime, data: PlanInstalmentLateData
 
 
 def _waived(case: Case, at: datetime, data: WaiverData) -> None:
-    """The balance: the waived part comes off."""
+    """The balance: the waived part comes off, the oldest due dates first."""
     _take_off(case, data["applied"], {})
 
 
 def _settled(case: Case, at: datetime, data: SettlementData) -> None:
-    """The balance: the part paid and the rest waived come off."""
+    """The balance: the part paid and the rest waived come off, the oldest due dates first."""
     _take_off(case, data["applied"], data["waived"])
 
 
@@ -682,15 +739,22 @@ def _take_off(case: Case, applied: Mapping[str, str], waived: Mapping[str, str])
     for name, amount in waived.items():
         taken[name] = taken.get(name, Decimal(0)) + Decimal(amount)
     case.balance = case.balance.after_payment(taken, Decimal(0))
+    if case.aging is not None:
+        _paid(case, sum(taken.values(), Decimal(0)))
 
 
 def _apply_accrual(case: Case, at: datetime, data: AccrualData) -> None:
-    """The balance's penalty and fees, and their totals in the accrual."""
+    """The balance's penalty and fees, aged on the day charged through; their totals.
+
+    The totals are kept in the accrual; the charges fall due on ``through``.
+    """
     penalty, fee = Decimal(data["penalty"]), Decimal(data["fee"])
     balance = case.balance
     case.balance = balance.model_copy(
         update={"penalty": balance.penalty + penalty, "fees": balance.fees + fee}
     )
+    if case.aging is not None:
+        _fell_due(case, date.fromisoformat(data["through"]), penalty + fee)
     before = case.accrual
     fee_for = data["late_fee_for"]
     case.accrual = Accrual(
@@ -715,17 +779,19 @@ def _resolve_promise(case: Case, at: datetime, data: PromiseResolvedData) -> Non
 
 
 def _resolve_plan(case: Case, at: datetime, data: PlanResolvedData) -> None:
-    """The plan's status and end; a completed reduction plan's waiver comes off."""
+    """The plan's status and end; a completed reduction plan's waiver comes off, oldest first."""
     if case.plan is None or case.plan.id != data["plan_id"]:
         return
     case.plan = case.plan.model_copy(update={"status": PlanStatus(data["status"]), "ended_at": at})
     waived = {name: Decimal(amount) for name, amount in data["waived"].items()}
     if waived:
         case.balance = case.balance.after_payment(waived, Decimal(0))
+        if case.aging is not None:
+            _paid(case, sum(waived.values(), Decimal(0)))
 
 
 def _reverse_payment(case: Case, at: datetime, data: PaymentReversedData) -> None:
-    """The balance owed again, the credit taken back; promise, plan, stage, due date back."""
+    """The balance owed again, the credit taken back; promise, plan, stage, due date, aging back."""
     balance = case.balance
     update: dict[str, Any] = {
         name: getattr(balance, name) + Decimal(amount) for name, amount in data["restored"].items()
@@ -750,10 +816,13 @@ def _reverse_payment(case: Case, at: datetime, data: PaymentReversedData) -> Non
     due = data.get("due_date")
     if due is not None:
         case.due_date = date.fromisoformat(due)
+    aging = data.get("aging")
+    if aging is not None:
+        _aging_of(case, aging)
 
 
 def _reopen(case: Case, at: datetime, data: AgreementReopenedData) -> None:
-    """The promise open or the plan active again, a waiver owed again; the stage back."""
+    """The promise open or the plan active again, a waiver owed again; the stage, aging back."""
     restored = data["restored"]
     if restored:
         balance = case.balance
@@ -771,6 +840,9 @@ def _reopen(case: Case, at: datetime, data: AgreementReopenedData) -> None:
     stage = data.get("stage")
     if stage is not None:
         case.stage = stage["to"]
+    aging = data.get("aging")
+    if aging is not None:
+        _aging_of(case, aging)
 
 
 # -- the registry ---------------------------------------------------------------------------

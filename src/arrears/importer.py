@@ -98,7 +98,7 @@ from ._portfolio import (
     quoted,
     rows,
 )
-from .case import Case
+from .case import Case, opening_aging
 from .errors import ArrearsError, ConcurrencyConflict, DuplicateCase, InvalidInput, PortfolioInvalid
 
 if TYPE_CHECKING:
@@ -512,6 +512,9 @@ def _differences(engine: Engine, case: Case, number: int, flat: bool) -> list[Ro
         return [RowError(number, "id", "a case with this id is open, and cannot be compared")]
     if case.opened_at != before.opened_at:
         case = case.model_copy(update={"opened_at": before.opened_at})
+    if case.aging is None and before.aging == opening_aging(before.balance, before.due_date):
+        # a row with no aging is opened with its arrears under its due date, compared already
+        case = case.model_copy(update={"aging": before.aging})
     mine, theirs = case.model_dump(mode="json"), before.model_dump(mode="json")
     if mine == theirs:
         return []

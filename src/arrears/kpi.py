@@ -64,7 +64,7 @@ from .errors import InvalidInput
 from .events import apply_entry
 from .journal import JournalEntry
 from .report_text import ReportLocale, debtors_locale, report_locale
-from .reversals import Spell, returned_payments
+from .reversals import AgedSpell, Spell, returned_payments
 
 __all__ = [
     "BUCKETS",
@@ -891,7 +891,7 @@ def _fold(entries: Iterable[JournalEntry]) -> _Fold | None:
     undoing = _Undoing()
     last: _State | None = None
     chain = list(entries)
-    spell: Spell | None = None
+    spell: Spell | AgedSpell | None = None
     for entry, data, case in _states(chain):
         kind, at = entry.kind, entry.at
         if fold is None or last is None or spell is None:
@@ -904,10 +904,17 @@ def _fold(entries: Iterable[JournalEntry]) -> _Fold | None:
             )
             fold.changes.append((at, last))
             # the due date as the reversals recorded later restore it, from the start
-            spell = Spell(case.due_date, returned_payments(chain))
+            if case.aging is not None:  # a case that keeps its aging
+                spell = AgedSpell(case, AgedSpell.returned(chain))
+            else:
+                spell = Spell(case.due_date, returned_payments(chain))
             fold.dues.append((at, spell.due))
             continue
-        if kind in _SPELL:
+        if isinstance(spell, AgedSpell):
+            spell.step(kind, entry.seq, data, case)
+            if spell.due != fold.dues[-1][1]:
+                fold.dues.append((at, spell.due))
+        elif kind in _SPELL:
             spell.step(kind, entry.seq, data, last.balance)
             if spell.due != fold.dues[-1][1]:
                 fold.dues.append((at, spell.due))

@@ -7,12 +7,13 @@ the chain for both, kept below them both.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from .case import Balance, Case, overdue_sum
+from .case import Aging, Balance, Case, overdue_sum, youngest
 from .events import apply_entry
 from .journal import JournalEntry
 from .money import ALLOCATION_ORDER
@@ -21,11 +22,16 @@ from .plans import PlanStatus, PromiseStatus
 __all__ = [
     "CAUSED_WITH",
     "CLOSED_BY_PAYMENT",
+    "AgedSpell",
     "Route",
     "Spell",
+    "aging_after",
+    "aging_data",
     "caused_at_once",
     "comes_with_payment",
     "due_date_without",
+    "fell_due",
+    "reopened_aging",
     "returned_payments",
     "reversal",
     "stage_back",
@@ -165,9 +171,52 @@ def reversal(
         stage = _close_lost(case, history, out, payment, owing, route, legacy)
     if stage is not None:
         out["stage"] = stage
-    if not legacy:
+    if case.aging is not None:
+        owed = case.arrears.amount + sum(restored.values(), Decimal(0))
+        aging = aging_after(case, history, owed)
+        out["aging"] = aging_data(aging)
+        out["due_date"] = (aging[0][0] if aging else case.due_date).isoformat()
+    elif not legacy:
         out["due_date"] = due_date_without(case, history, payment).isoformat()
     return out
+
+
+def fell_due(history: Iterable[JournalEntry]) -> list[tuple[date, Decimal]]:
+    """Everything that fell due on a case that keeps its aging, by date: the opening's
+    aging, each instalment and each accrual's charges (`arrears.events`)."""
+    out: list[tuple[date, Decimal]] = []
+    for entry in history:
+        kind, data = entry.kind, entry.data
+        if kind == "opened":
+            recorded = json.loads(data["case"]).get("aging") or ()
+            out.extend((date.fromisoformat(due), Decimal(amount)) for due, amount in recorded)
+        elif kind == "instalment_due":
+            out.append((date.fromisoformat(data["due"]), Decimal(data["amount"])))
+        elif kind == "accrual":
+            charged = Decimal(data["penalty"]) + Decimal(data["fee"])
+            out.append((date.fromisoformat(data["through"]), charged))
+    return out
+
+
+def aging_after(case: Case, history: Sequence[JournalEntry], owed: Decimal) -> Aging:
+    """The aging of *case* (one that keeps it) once it owes *owed* again: the last *owed*
+    of what fell due (`fell_due`, `arrears.case.youngest`), so what a reversal makes owed
+    again goes back on the due dates paid last, as if that money had never come."""
+    return youngest(fell_due(history), owed)
+
+
+def reopened_aging(
+    case: Case, history: Sequence[JournalEntry], restored: Mapping[str, str]
+) -> list[list[str]]:
+    """The aging an ``agreement_reopened`` entry records on *case* (one that keeps it):
+    the waiver owed again (*restored*, by component) back on the dates paid last."""
+    owed = case.arrears.amount + sum((Decimal(v) for v in restored.values()), Decimal(0))
+    return aging_data(aging_after(case, history, owed))
+
+
+def aging_data(aging: Aging) -> list[list[str]]:
+    """*aging* as an entry records it: ``[[ISO date, amount], ...]``."""
+    return [[due.isoformat(), str(amount)] for due, amount in aging]
 
 
 def due_date_without(case: Case, history: Sequence[JournalEntry], payment: JournalEntry) -> date:
@@ -237,6 +286,55 @@ class Spell:
             self._unpaid += amount
         elif kind == "payment_reversed":
             self._unpaid -= self._amounts.pop(data["payment_seq"], Decimal(0))
+
+
+class AgedSpell:
+    """The first missed due date of a case that keeps its aging as its chain is folded,
+    the payments *returned* (by seq, with what their reversals restored) counted as
+    unpaid from when they were recorded until their reversal.
+
+    Call `step` with each entry, in order, and the case as it stands after it; `due`
+    is the due date after it: the case's own while no returned payment is unpaid, else
+    the oldest of the last of what fell due that the case owes with them unpaid
+    (`aging_after`), as the reversal will record it.
+    """
+
+    __slots__ = ("_fell", "_restored", "_unpaid", "due")
+
+    def __init__(self, case: Case, restored: Mapping[int, Decimal]) -> None:
+        self.due = case.due_date
+        self._restored = restored
+        self._fell: list[tuple[date, Decimal]] = list(case.aging or ())
+        self._unpaid = Decimal(0)
+
+    def step(self, kind: str, seq: int, data: Mapping[str, Any], after: Case) -> None:
+        """Fold one entry (its *kind*, *seq* and *data*), the case standing *after* it."""
+        if kind == "instalment_due":
+            self._fell.append((date.fromisoformat(data["due"]), Decimal(data["amount"])))
+        elif kind == "accrual":
+            charged = Decimal(data["penalty"]) + Decimal(data["fee"])
+            self._fell.append((date.fromisoformat(data["through"]), charged))
+        elif kind == "payment" and seq in self._restored:
+            self._unpaid += self._restored[seq]
+        elif kind == "payment_reversed" and data["payment_seq"] in self._restored:
+            self._unpaid -= self._restored[data["payment_seq"]]
+        if not self._unpaid:
+            self.due = after.due_date
+            return
+        aging = youngest(self._fell, overdue_sum(after.balance) + self._unpaid)
+        if aging:
+            self.due = aging[0][0]
+
+    @staticmethod
+    def returned(history: Iterable[JournalEntry]) -> dict[int, Decimal]:
+        """What each reversal in *history* made owed again, by the seq of its payment."""
+        return {
+            entry.data["payment_seq"]: sum(
+                (Decimal(value) for value in entry.data["restored"].values()), Decimal(0)
+            )
+            for entry in history
+            if entry.kind == "payment_reversed"
+        }
 
 
 def _close_lost(

@@ -60,7 +60,7 @@ from .guards import (
     paid_in_full,
     second_approver,
 )
-from .reversals import Route, reversal, stage_back
+from .reversals import Route, reopened_aging, reversal, stage_back
 
 if TYPE_CHECKING:
     from .journal import JournalEntry
@@ -728,14 +728,18 @@ class Workflow:
           pass its guards about people.  A transition that needs people but
           journals no roles (written before roles were journaled) is reported;
         - ``payment_reversed``: the stage it moves the case to (or none), the
-          due date and every figure it records are those undoing the payment
+          due date, what is overdue by due date (on a case that keeps its
+          aging) and every figure it records are those undoing the payment
           gives (`arrears.reversals.reversal`); one without a ``due_date``,
           written by an older engine, is judged by the rules it was written
           under (its stage, and the payment's reference and amount), and is
-          refused after one that records a due date;
+          refused after one that records a due date or on a case that keeps
+          its aging;
         - ``agreement_reopened``: it names an earlier entry that kept the
-          promise or completed the plan it re-opens, and a stage it moves
-          the case back to is where that entry's first transition started;
+          promise or completed the plan it re-opens, a stage it moves the
+          case back to is where that entry's first transition started, and
+          on a case that keeps its aging, the aging it records is the
+          waiver owed again back on the dates paid last;
         - ``refusal``: the recorded source and destination are both the stage
           the case stood in (a refused trigger moves nothing).
 
@@ -909,6 +913,11 @@ def _reversal_problem(
     if not isinstance(seq, int) or not 0 <= seq < entry.seq or entries[seq].kind != "payment":
         return f"a reversal names payment seq {seq!r}, which is not a payment before it"
     legacy = "due_date" not in data
+    if legacy and case.aging is not None:
+        return (
+            "a reversal records no due date on a case that keeps what is overdue by due "
+            "date: only an older engine wrote none, and it kept no such record"
+        )
     if legacy and any(
         e.kind == "payment_reversed" and "due_date" in e.data for e in entries[: entry.seq]
     ):
@@ -1002,6 +1011,20 @@ def _reopening_problem(
         return (
             f"a re-opened {agreement} owes again {data.get('restored')!r}, but its "
             f"resolution waived {waived!r}"
+        )
+    restored = data["restored"]
+    try:
+        aging = (
+            reopened_aging(case, entries[: entry.seq], restored)
+            if case.aging is not None and restored
+            else None
+        )
+    except ArithmeticError:
+        return f"a re-opened {agreement} restores {restored!r}, which are not amounts"
+    if data.get("aging") != aging:
+        return (
+            f"a re-opened {agreement} records what is overdue by due date as "
+            f"{data.get('aging')!r}, but its waiver owed again leaves {aging!r}"
         )
     resolved = entries[seq]
     back = stage_back(case.stage, entries[seq + 1 : entry.seq], resolved.at)

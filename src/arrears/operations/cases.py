@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
-from ..case import Case
+from ..case import Case, checked_aging, opening_aging
 from ..errors import (
     DuplicateCase,
     InvalidInput,
@@ -80,6 +80,10 @@ def open_one(
         raise InvalidInput("version", fresh.version, "0 for a case not yet opened")
     if fresh.opened_at is None:
         fresh.opened_at = moment
+    if fresh.aging is None:  # the arrears fell due on the due date, unless the host says
+        fresh.aging = opening_aging(fresh.balance, fresh.due_date)
+    else:
+        fresh.aging = checked_aging(fresh)
     data: dict[str, Any] = {
         "actor": actor.id,
         "roles": _SYSTEM_ROLES if actor is SYSTEM else sorted(actor.roles),

@@ -16,7 +16,7 @@ from ..money import Money, split
 from ..plans import Instalment, PlanStatus, Promise, PromiseStatus, RepaymentPlan
 from ..policy.allocation import AllocationRequest, allocation_function, ordered, shares_of
 from ..recorder import Recorder, detached
-from ..reversals import stage_back
+from ..reversals import reopened_aging, stage_back
 from ._common import build
 from .charges import owed_now
 from .stages import check_live
@@ -282,5 +282,7 @@ def reopen(
     stage = stage_back(case.stage, entries[resolved.seq + 1 :], resolved.at)
     if stage is not None:
         data["stage"] = stage
+    if case.aging is not None and data["restored"]:
+        data["aging"] = reopened_aging(case, entries, data["restored"])
     rec.record(case, moment, "agreement_reopened", data)
     _log.bind().info("agreement_reopened", case_id=case_id, agreement=kind)
