@@ -719,9 +719,9 @@ class TestPersonsAndStudentLoans:
             (
                 2,
                 "relationship",
-                "got 'cousin': Input should be 'spouse', 'parent', 'guardian', "
-                "'attorney', 'executor', 'administrator', 'debt_adviser', 'employer', "
-                "'contact_person' or 'other'",
+                "got 'cousin': Input should be 'spouse', 'parent', 'child', 'sibling', "
+                "'relative', 'household', 'guardian', 'attorney', 'executor', "
+                "'administrator', 'debt_adviser', 'employer', 'contact_person' or 'other'",
             ),
             (3, "relationship", "required with person_id"),
             (4, "relationship", "given without person_id: whose it is"),

@@ -192,6 +192,10 @@ class TestRegulationFConsumer:
             ("administrator", False),
             ("attorney", True),
             ("parent", False),
+            ("child", False),
+            ("sibling", False),
+            ("relative", False),
+            ("household", False),
             ("contact_person", False),
             ("debt_adviser", False),
             ("other", False),
@@ -231,6 +235,49 @@ class TestRegulationFConsumer:
         assert alive.rules == ("US-3P",)
         engine.add_hold("WA-1", "deceased", "probate", at=T0 + DAY)
         assert engine.judge_contact("WA-1", proposal, at=T0 + 2 * DAY).allowed
+
+
+class TestNewYorkFamilyAndHousehold:
+    @pytest.mark.parametrize(
+        ("relationship", "counted"),
+        [
+            ("spouse", True),
+            ("parent", True),
+            ("child", True),
+            ("sibling", True),
+            ("relative", True),
+            ("household", True),
+            ("guardian", False),
+            ("attorney", False),
+            ("contact_person", False),
+            ("other", False),
+        ],
+    )
+    def test_calls_to_family_and_household_count_with_the_debtors(
+        self, relationship: str, counted: bool
+    ) -> None:
+        """GBL 601(6): "the debtor or any member of his family or household". Six calls to
+        the debtor and one to the person: the debtor's eighth call of the week is denied
+        when the person is family or household, and allowed (the seventh) when not."""
+        case = wa_case(
+            persons=[{"id": "p", "relationship": relationship}],
+            contacts=[
+                {"id": "mobile", "channel": "call", "address": "+15185550101"},
+                {"id": "c", "channel": "call", "address": "+15185550110", "person": "p"},
+            ],
+            debtor={"id": "D-1", "timezone": "America/New_York"},
+        )
+        engine = engine_for(["US-NY"], case)
+        for hour in range(6):
+            engine.record_interaction(
+                "WA-1", "call", "no_answer", contact="mobile", at=T0 + hour * timedelta(hours=1)
+            )
+        engine.record_interaction("WA-1", "call", "no_answer", contact="c", at=T0 + DAY)
+        verdict = engine.judge_contact(
+            "WA-1", {"channel": "call", "contact": "mobile"}, at=T0 + DAY + timedelta(hours=1)
+        )
+        assert ("US-NY-CALLS" in verdict.rules) is counted
+        assert verdict.allowed is not counted
 
 
 class TestInbound:

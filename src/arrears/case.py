@@ -124,11 +124,25 @@ class Relationship(StrEnum):
     The relationship is a fact; what follows from it is each jurisdiction's:
     who counts as the consumer, who may be told about the debt and whose
     contacts count together are the packs' rules (`arrears.compliance.Rule.as_debtor`),
-    with their citations, never the engine's.
+    with their citations, never the engine's.  A relationship no rule names is a third
+    party: never the consumer, never told about the debt.
     """
 
     SPOUSE = "spouse"
     PARENT = "parent"
+    CHILD = "child"
+    """The debtor's son or daughter (of any age). Family in GBL 601(6) (US-NY-CALLS);
+    elsewhere a third party."""
+    SIBLING = "sibling"
+    """The debtor's brother or sister. Family in GBL 601(6) (US-NY-CALLS); elsewhere a
+    third party."""
+    RELATIVE = "relative"
+    """Another member of the debtor's family (a grandparent, an in-law, a cousin…).
+    Family in GBL 601(6) (US-NY-CALLS); elsewhere a third party."""
+    HOUSEHOLD = "household"
+    """Someone living in the debtor's household who is not their family (a housemate, a
+    partner they are not married to). Household in GBL 601(6) (US-NY-CALLS); elsewhere
+    a third party."""
     GUARDIAN = "guardian"
     ATTORNEY = "attorney"
     """The debtor's attorney (lawyer) about the debt."""

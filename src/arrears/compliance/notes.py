@@ -176,6 +176,9 @@ NOTES: Final[dict[str, str]] = {
         "judged by this rule (`as_debtor`). A `parent` is a third party: the case does not "
         "record whether the consumer is a minor, so the reading that protects the consumer "
         "applies; a lender whose consumer is a minor overrides `as_debtor` to add `parent`. "
+        "A `child`, `sibling`, `relative` or `household` member (a housemate) is a third "
+        "party, as a contact person is: 1006.6(a) names no other family or household, so they "
+        "are asked for location information only, once, and never told about the debt. "
         "An `executor` or `administrator` is the consumer only while a `deceased` hold is in "
         "force: before, the case records no death, and they are a third party (`other`). "
         '"Once per person" counts the person across their contact points, and across the '
@@ -210,6 +213,10 @@ NOTES: Final[dict[str, str]] = {
                 "persons/regf_third_party_two_numbers_one_person.yaml",
             ),
             ("once per person", "us_regf/3p_location_information_once.yaml"),
+            (
+                "the consumer's child and housemate are third parties: location only, once",
+                "persons/regf_child_and_housemate_are_third_parties.yaml",
+            ),
         )
     ),
     "US-WA": (
@@ -223,7 +230,10 @@ NOTES: Final[dict[str, str]] = {
         "counted together (`as_debtor`), on any of their contact points: the fourth "
         "communication in the week with either is denied. A communication the debtor or "
         "spouse started (`inbound`) is not one the agency initiated and is not counted. "
-        "Contact persons and the employer are not counted here. A reply to a communication "
+        "The statute names the spouse alone: the debtor's other family (`parent`, `child`, "
+        "`sibling`, `relative`), a `household` member, contact persons and the employer are "
+        "not counted here (Regulation F's rules judge them as third parties). A reply to a "
+        "communication "
         "the debtor or the spouse started (`purpose: reply`, checked by `US-REPLY`: the "
         "spouse's contact opens a reply to the spouse) is the statute's exception: it is not "
         "judged, but counts toward the three, as in `US-WA-CELL`. `US-WA-WORK` ((13)(b)) "
@@ -575,7 +585,13 @@ NOTES: Final[dict[str, str]] = {
         "`failed` (unable to reach the debtor or leave a message) and the debtor's own "
         "messages (`reply`). A ring-out with no voicemail box is exempt in law, but the "
         "outcome `no_answer` does not tell it apart from a choice not to leave a message, so "
-        "it counts unless the lender overrides `counted_outcomes` with its own record.\n\n"
+        "it counts unless the lender overrides `counted_outcomes` with its own record. "
+        "The cap is on communications with the debtor: 7.04 governs contact with the debtor, "
+        "and persons residing in the debtor's household other than the debtor have their "
+        "own section, 7.05 (a creditor may assume that a contact directed to the household "
+        "reaches the debtor or them, 7.05(1)). So the debtor's family and household members "
+        "(`spouse`, `child`, `household`…) are not counted with the debtor here; 7.05(3)(d)'s "
+        "own count of calls to them is not encoded.\n\n"
         + _cases(
             (
                 "two delivered texts use up the week",
@@ -688,9 +704,12 @@ NOTES: Final[dict[str, str]] = {
         "F's presumption, more than 7 calls in 7 consecutive days (12 CFR 1006.14(b)(2)), as "
         "this library's default. What it weighs is how often the debtor is called, not how "
         "often about one claim: the calls to the debtor about every debt with the lender "
-        "count together (`across: debtor`), with those to the debtor's spouse and parent "
-        "(`as_debtor`, the family the statute names; a case records no other household "
-        "member). Every call placed counts, answered or not, voicemail included; a call the "
+        "count together (`across: debtor`), with those to every member of the debtor's family "
+        "or household a case records (`as_debtor`): `spouse`, `parent`, `child`, `sibling`, "
+        "`relative` and `household` (someone living with the debtor who is not family, a "
+        "housemate). A `guardian`, an attorney or a contact person is neither as such: one "
+        "who is family is recorded as family. Every call placed counts, answered or not, "
+        "voicemail included; a call the "
         "person started (`inbound`) does not. Calls to a contact person or the employer are "
         "not counted here. A lender may lower `limit`; raising it, or counting per debt, "
         "is its own reading of the statute, to be documented.\n\n"
@@ -707,6 +726,10 @@ NOTES: Final[dict[str, str]] = {
                 "the spouse's and the parent's calls count with the debtor's; a contact "
                 "person's and the debtor's own do not",
                 "us_ny/spouse_calls_count_with_the_debtor.yaml",
+            ),
+            (
+                "the child's and the housemate's calls count with the debtor's",
+                "us_ny/child_and_housemate_count_with_the_debtor.yaml",
             ),
         )
     ),

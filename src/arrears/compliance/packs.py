@@ -764,7 +764,19 @@ US_WA: Final = Pack(
 # by original creditors? A. No.", DFS FAQ); its amendments proposed in 2021 and 2022
 # (a call cap, consent for electronic communications) lapsed unadopted in March 2023 and
 # are not encoded (docs/packs/US-NY.md).
-_NY_FAMILY: Final = frozenset({Relationship.SPOUSE, Relationship.PARENT})
+# GBL 601(6) names "the debtor or any member of his family or household": every family
+# relationship a case records, and a household member who is not family, count with the
+# debtor.  A guardian, an attorney or a contact person is neither as such.
+_NY_FAMILY: Final = frozenset(
+    {
+        Relationship.SPOUSE,
+        Relationship.PARENT,
+        Relationship.CHILD,
+        Relationship.SIBLING,
+        Relationship.RELATIVE,
+        Relationship.HOUSEHOLD,
+    }
+)
 _NY_CLAIM_WORDS: Final = (
     r"\bdebts?\b",
     r"\bowe[sd]?\b",
@@ -830,8 +842,8 @@ US_NY: Final = Pack(
         ),
         FrequencyCap(
             id="US-NY-CALLS",
-            title="At most 7 calls in 7 days to the debtor and their spouse or parent, "
-            "together, across all their debts with the lender, whoever collects",
+            title="At most 7 calls in 7 days to the debtor and the members of their family "
+            "or household, together, across all their debts with the lender, whoever collects",
             citation='GBL 601(6) ("with such frequency ... as can reasonably be expected to '
             "abuse or harass the debtor\"); the 7 calls in 7 days are Regulation F's "
             "presumption (12 CFR 1006.14(b)(2)), this library's default, not a number in "
@@ -843,7 +855,8 @@ US_NY: Final = Pack(
             days=7,
             per="person",
             across="debtor",
-            scope_reason="per debtor, with their family, across every debt with the lender: "
+            scope_reason="per debtor, with their family and household, across every debt "
+            "with the lender: "
             'GBL 601(6) weighs how often "the debtor or any member of his family or '
             'household" is communicated with, not how often about one claim',
             noun="calls",

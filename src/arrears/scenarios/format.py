@@ -105,8 +105,9 @@ class PersonSpec(_Spec):
     Attributes:
         id: Unique within the case; contact points name it (``person``).
         relationship: How they stand to the debtor: ``spouse``, ``parent``,
-            ``guardian``, ``attorney``, ``executor``, ``administrator``,
-            ``debt_adviser``, ``employer``, ``contact_person`` or ``other``.
+            ``child``, ``sibling``, ``relative``, ``household``, ``guardian``,
+            ``attorney``, ``executor``, ``administrator``, ``debt_adviser``,
+            ``employer``, ``contact_person`` or ``other``.
     """
 
     id: Identifier
