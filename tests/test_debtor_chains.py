@@ -157,6 +157,22 @@ def edited(
     return forge
 
 
+def later(case_id: str, kind: str) -> Callable[[Chains], None]:
+    """The case's last entry of *kind* and every later one dated an hour later, re-sealed."""
+
+    def forge(chains: Chains) -> None:
+        chain = chains[case_id]
+        start = _last(chain, kind)
+        prev = chain[start].prev
+        for index in range(start, len(chain)):
+            entry = chain[index]
+            at = entry.at + timedelta(hours=1)
+            chain[index] = seal(entry.case_id, entry.seq, at, entry.kind, entry.data, prev)
+            prev = chain[index].hash
+
+    return forge
+
+
 def _whole_shifted(data: dict[str, Any]) -> None:
     """The whole's first share one yuan more, so the shares no longer sum to it."""
     whole = dict(data["debtor"])
@@ -180,6 +196,16 @@ ATTACKS: dict[str, tuple[Callable[[], Chains], Callable[[Chains], None], tuple[s
         debtor_payment_reversed,
         cut_before("LN-C", "payment"),
         ("LN-A",),
+    ),
+    "share reversed at another moment": (
+        debtor_payment_reversed,
+        later("LN-B", "payment_reversed"),
+        ("LN-B",),
+    ),
+    "promise share made at another moment": (
+        promised,
+        later("LN-B", "promise_made"),
+        ("LN-A", "LN-B", "LN-C"),
     ),
     "whole edited": (
         debtor_payment_reversed,
