@@ -60,6 +60,14 @@ def debtor_payment_reversed() -> Chains:
     return _chains(engine)
 
 
+def debtor_paid() -> Chains:
+    """2,500 paid to the debtor: 1,000, 1,000 and 500 over the three loans."""
+    engine, clock = _engine()
+    clock.set(shanghai(DAY, 11))
+    engine.record_debtor_payment("D-1", cny("2500.00"), reference="P-1")
+    return _chains(engine)
+
+
 def plan_paid_and_reversed() -> Chains:
     """A plan over LN-A and LN-B paid by a payment to the debtor, which is returned: LN-B
     records ``agreement_reopened`` naming the reversal on LN-A."""
@@ -206,6 +214,11 @@ ATTACKS: dict[str, tuple[Callable[[], Chains], Callable[[Chains], None], tuple[s
         promised,
         later("LN-B", "promise_made"),
         ("LN-A", "LN-B", "LN-C"),
+    ),
+    "share's amount edited": (
+        debtor_paid,
+        edited("LN-B", "payment", lambda data: data.update(amount="900.00")),
+        ("LN-B",),
     ),
     "whole edited": (
         debtor_payment_reversed,
