@@ -174,6 +174,7 @@ SIZES: dict[str, tuple[int, int]] = {
     "tick_postgres": (10_000, 100_000),
     "simulate": (1_000, 100_000),
     "journal_checkpoint": (20_000, 100_000),
+    "journal_debtors": (300, 2_000),
 }
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -1086,6 +1087,103 @@ def bench_journal_checkpoint(quick: bool) -> dict[str, Any]:
     }
 
 
+def _work_ours_journal_debtors(n: int) -> dict[str, Any]:
+    """*n* debtors with three loans each, every loan carrying every operation written
+    across a debtor's cases; `Engine.verify` timed with and without judging them across."""
+    _quiet_logs()
+    from arrears import Engine, Money, SettableClock
+    from arrears.crosschain import DebtorChains
+    from arrears.guards import Actor
+    from arrears.operations import evidence
+
+    start = datetime(2027, 3, 2, 2, tzinfo=UTC)
+    clock = SettableClock(start)
+    engine = Engine(clock=clock)
+    agent = Actor("agent-7", frozenset({"agent", "supervisor"}))
+    for number in range(n):
+        for loan in range(3):
+            engine.open_case(
+                {
+                    "id": f"L-{number:07d}-{loan}",
+                    "debtor": {"id": f"D-{number:07d}", "timezone": "Asia/Shanghai"},
+                    "balance": {"currency": "CNY", "principal": "1000.00", "not_due": "3000.00"},
+                    "due_date": "2027-03-01",
+                    "stage": "notified",
+                }
+            )
+    steps: list[Callable[[str, str], Any]] = [
+        lambda debtor, ref: engine.record_debtor_payment(
+            debtor, Money("2500.00", "CNY"), reference=ref
+        ),
+        lambda debtor, ref: engine.record_promise(
+            f"L-{debtor[2:]}-2",
+            Money("6000.00", "CNY"),
+            date(2027, 3, 11),
+            covers=[f"L-{debtor[2:]}-0", f"L-{debtor[2:]}-1"],
+        ),
+        lambda debtor, ref: engine.add_hold(f"L-{debtor[2:]}-0", "cease", "stop", reach="debtor"),
+        lambda debtor, ref: engine.update_debtor(debtor, timezone="Asia/Hong_Kong", actor=agent),
+        lambda debtor, ref: engine.reverse_debtor_payment(debtor, ref),
+    ]
+    for hour, step in enumerate(steps, 1):
+        clock.set(start + timedelta(hours=hour))
+        for number in range(n):
+            step(f"D-{number:07d}", f"P-{number}")
+    chains = [(case_id, list(chain)) for case_id, chain in engine.store.chains()]
+    entries = sum(len(chain) for _, chain in chains)
+
+    class _Alone:
+        """Nothing judged across chains: `verify` as it was."""
+
+        def skip(self, debtor_id: str) -> None: ...
+        def add(self, debtor_id: str, case_id: str, chain: Any) -> None: ...
+        def problems(self) -> list[Any]:
+            return []
+
+    runs: dict[str, list[float]] = {"with": [], "without": []}
+    for _ in range(3):
+        for name, judge in (("without", _Alone), ("with", DebtorChains)):
+            setattr(evidence, "DebtorChains", judge)  # noqa: B010 (as `verify` finds it)
+            gc.collect()
+            begun = time.perf_counter()
+            problems = engine.verify()
+            runs[name].append(time.perf_counter() - begun)
+            assert problems == [], problems[:3]
+    setattr(evidence, "DebtorChains", DebtorChains)  # noqa: B010
+    debtors = {case_id: engine.store.get(case_id).debtor.id for case_id, _ in chains}
+    across: list[float] = []
+    for _ in range(3):
+        begun = time.perf_counter()
+        judged = DebtorChains()
+        for case_id, chain in chains:
+            judged.add(debtors[case_id], case_id, chain)
+        assert judged.problems() == []
+        across.append(time.perf_counter() - begun)
+    return {
+        "entries": entries,
+        "with_s": min(runs["with"]),
+        "without_s": min(runs["without"]),
+        "across_s": min(across),
+    }
+
+
+def bench_journal_debtors(quick: bool) -> dict[str, Any]:
+    """`verify` judging each debtor's chains together, against judging each chain alone,
+    on n and 4n debtors: the ratio, and the cost per entry at both sizes."""
+    n = SIZES["journal_debtors"][0 if quick else 1]
+    small = _in_process("ours_journal_debtors", n)
+    large = _in_process("ours_journal_debtors", 4 * n)
+    figures: dict[str, Any] = {"bench": "journal_debtors", "n": n}
+    for name, run in (("n", small), ("4n", large)):
+        figures[f"entries_{name}"] = run["entries"]
+        figures[f"verify_s_{name}"] = round(run["with_s"], 3)
+        figures[f"ratio_{name}"] = round(run["with_s"] / run["without_s"], 2)
+        figures[f"across_us_per_entry_{name}"] = round(run["across_s"] / run["entries"] * 1e6, 2)
+    figures["verify_growth_4n"] = round(large["with_s"] / small["with_s"], 2)
+    figures["across_growth_4n"] = round(large["across_s"] / small["across_s"], 2)
+    return figures
+
+
 SIMULATE_DAYS = 30
 
 
@@ -1131,6 +1229,7 @@ WORKERS: dict[str, Callable[[int], dict[str, Any]]] = {
     "tick_postgres_floor": _work_tick_postgres_floor,
     "ours_simulate": _work_ours_simulate,
     "ours_journal_checkpoint": _work_ours_journal_checkpoint,
+    "ours_journal_debtors": _work_ours_journal_debtors,
 }
 
 
@@ -1285,6 +1384,7 @@ BENCHMARKS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "tick_postgres": bench_tick_postgres,
     "simulate": bench_simulate,
     "journal_checkpoint": bench_journal_checkpoint,
+    "journal_debtors": bench_journal_debtors,
 }
 
 

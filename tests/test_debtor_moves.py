@@ -120,6 +120,7 @@ class TestMove:
                 "actor": "agent-7",
                 "jurisdiction": {"from": "US-MA", "to": "US-NY"},
                 "reason": "moved",
+                "cases": ["L-1", "L-2"],  # every case it is recorded on, for `verify`
             }
             assert engine.history(case_id)[-1] == entry
         assert places(engine, "L-1", "L-2", "L-3") == [
@@ -163,6 +164,7 @@ class TestMove:
         assert entries["L-1"].data == {
             "actor": "system",
             "residence": {"from": "US-MA", "to": "US-NY"},
+            "cases": ["L-1", "L-2"],
         }
         assert places(engine, "L-1", "L-2") == [(None, "US-NY"), (None, "US-NY")]
         assert engine.judge_contact("L-1", CALL, at=T0, record=False).allowed
@@ -191,6 +193,7 @@ class TestMove:
             "actor": "system",
             "jurisdiction": {"from": "GB-ENG", "to": "GB-SCT"},
             "residence": {"from": "GB-ENG", "to": "GB-SCT"},
+            "cases": ["L-1"],
         }
         assert [entry.kind for entry in engine.history("L-1")] == ["opened", "debtor_changed"]
 

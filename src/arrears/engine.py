@@ -711,7 +711,8 @@ class Engine:
         too (the record stays true, and every case of the debtor names a
         place its rules are picked from),
         each by a ``debtor_changed`` entry with the values before and after,
-        *actor* and *reason*; all of them are one unit of work, taken with
+        *actor*, *reason* and the cases changed (``cases``, which `verify`
+        checks across them); all of them are one unit of work, taken with
         the debtor held against other writers.  Every contact judged after
         it, on any of the debtor's cases, is judged by the rules of the new
         place (`arrears.compliance.Compliance.rules_for_debtor`); contacts
@@ -1064,7 +1065,13 @@ class Engine:
         without the journaled roles and four-eyes approver its guards ask, is
         ``forbidden``; an entry whose data is not its kind's is ``malformed``
         (the other cases are still verified), and a stored case without a
-        journal is ``removed``.  With *anchors*, the heads of a signed
+        journal is ``removed``.  What one operation wrote on several cases
+        of a debtor (the shares of a payment to the debtor and their reversal,
+        a re-opening naming a reversal on another loan, a promise or plan
+        over several loans, a hold reaching the debtor, a change of where the
+        debtor is) must agree across their chains (`arrears.crosschain`):
+        an entry the other chains do not bear out is ``unmatched``.  With
+        *anchors*, the heads of a signed
         checkpoint (`arrears.checkpoints.CheckpointLog.anchors`), every case
         the checkpoint holds must still be there (else ``removed``) with its
         chain still holding the checkpointed head at the checkpointed

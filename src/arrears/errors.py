@@ -113,7 +113,8 @@ class JournalProblem:
         case_id: The case whose chain it is.
         position: Where in the chain (or the export's line number, from 1).
         problem: ``changed``, ``removed``, ``inserted``, ``reordered``,
-            ``truncated``, ``malformed`` or ``unsealed``; against a signed
+            ``truncated``, ``malformed``, ``unsealed`` or ``unmatched`` (across a
+            debtor's chains); against a signed
             checkpoint also ``rewritten``, and for signatures ``unsigned``,
             ``forged`` or ``unverified``.
         detail: What was expected and what was found.

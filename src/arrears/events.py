@@ -268,6 +268,8 @@ class DebtorChangedData(TypedDict):
     residence: NotRequired[dict[str, str | None]]  # {"from", "to"}
     timezone: NotRequired[dict[str, str | None]]  # {"from", "to"}: IANA names
     reason: NotRequired[str]
+    # Every case the change was recorded on, in case id order; older engines wrote none.
+    cases: NotRequired[list[str]]
 
 
 class ContactDeniedData(TypedDict):

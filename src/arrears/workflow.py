@@ -949,8 +949,9 @@ def _reversal_problem(
     names = _LEGACY_FIGURES if legacy else sorted((data.keys() | expected.keys()) - _REVERSAL_OWN)
     for name in names:
         if data.get(name) != expected.get(name):
+            what = "what is overdue by due date (aging)" if name == "aging" else name
             return (
-                f"a reversal records {name} {data.get(name)!r}, but undoing the payment "
+                f"a reversal records {what} {data.get(name)!r}, but undoing the payment "
                 f"gives {expected.get(name)!r}"
             )
     return None

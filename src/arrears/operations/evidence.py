@@ -12,6 +12,7 @@ from typing import IO
 
 from ..case import Case
 from ..checkpoints import Anchors, Checkpoint, CheckpointLog, make_checkpoint
+from ..crosschain import DebtorChains
 from ..errors import InvalidInput, JournalCorrupted
 from ..events import replay
 from ..journal import JournalEntry, JournalProblem, SealKey, verify_chain, write_jsonl
@@ -71,7 +72,8 @@ def verify(rec: Recorder, anchors: Anchors | None = None) -> list[JournalProblem
     A chain that holds is replayed, and the case the store keeps (what the
     engine acts on) must be the replay: a stored case edited beside its
     journal (a stage set to litigation, a principal lowered) is ``changed``,
-    naming the fields that differ.  With *anchors* (a checkpoint's heads),
+    naming the fields that differ.  Then every debtor's chains that hold are
+    judged together (`arrears.crosschain.DebtorChains`).  With *anchors* (a checkpoint's heads),
     every chain the checkpoint holds must still hold its checkpointed head
     (`Anchors.check`), and every case it holds must still be there
     (`Engine.verify`).
@@ -79,6 +81,7 @@ def verify(rec: Recorder, anchors: Anchors | None = None) -> list[JournalProblem
     problems: list[JournalProblem] = []
     store = rec.store
     present: list[str] = []
+    across = DebtorChains()
     for case_id, entries in store.chains():
         present.append(case_id)
         head = store.head(case_id)
@@ -92,8 +95,11 @@ def verify(rec: Recorder, anchors: Anchors | None = None) -> list[JournalProblem
             replayed = replay(entries, head, check=rec.workflow.entry_problem)
         except JournalCorrupted as corrupted:
             problems.extend(corrupted.problems)
+            across.skip(store.get(case_id).debtor.id)
             continue
+        across.add(replayed.debtor.id, case_id, entries)
         problems.extend(stored_against_replay(entries, store.get(case_id), replayed))
+    problems.extend(across.problems())
     if anchors is not None:
         problems.extend(anchors.missing(present))
     return problems

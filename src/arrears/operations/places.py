@@ -82,7 +82,8 @@ def update_debtor(
         )
     entries: dict[str, JournalEntry] = {}
     for case_id, (case, changed) in changes.items():
-        data: dict[str, Any] = {"actor": actor.id, **changed}
+        # Every case the change is recorded on, so `verify` finds each of them.
+        data: dict[str, Any] = {"actor": actor.id, **changed, "cases": list(changes)}
         if reason is not None:
             data["reason"] = reason
         entries[case_id] = rec.record(case, moment, "debtor_changed", data)

@@ -1,0 +1,464 @@
+"""What one operation wrote across a debtor's chains, judged together.
+
+Each case's chain verifies alone (`arrears.journal.verify_chain`, then
+`arrears.events.replay`), but some operations write an entry on several
+cases of one debtor in one unit of work, and whoever can seal a chain again
+can forge or delete one case's part and leave the others standing.  A
+`DebtorChains` is handed every chain that holds, with its debtor's id, once
+(`add`); it keeps only the few facts of the entries that one operation writes
+across cases and then judges them debtor by debtor (`problems`):
+
+- a share of a payment to the debtor (a ``payment`` with ``debtor``): every
+  share its whole lists is on its case, under the same reference, at the
+  same moment, with the same whole, for the amount listed; the shares sum
+  to the whole; no case holds a share the whole does not list;
+- the reversal of such a share (``payment_reversed``): every share is
+  reversed, at the same moment;
+- an ``agreement_reopened``: the loan it names holds the reversal it names,
+  at the same moment;
+- a promise or a plan over several loans (``promise_made``, ``plan_started``
+  whose agreement lists ``cases``): every case it lists holds it, with the
+  same id and list of cases, made at the same moment;
+- a hold on several cases (``hold_added``): a hold naming the case it was
+  placed on (``origin``) finds it placed there, no later; a hold whose reach
+  is the debtor, placed on a case, is on every case of the debtor opened by
+  then, at the same moment;
+- a change of where the debtor is (``debtor_changed``) that lists the cases
+  it was recorded on (``cases``, written since this check): each of them
+  records it at the same moment with the same change.  One recorded before
+  lists none and is judged as before, alone.
+
+A problem is ``unmatched``, on the entry that the debtor's other chains do
+not bear out, naming the cases and positions; never a reference, an amount's
+owner or anything else about the person.  This module knows nothing of
+stores: `arrears.operations.evidence.verify` hands it the chains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final
+
+import orjson
+
+from .errors import JournalProblem
+from .holds import HOLD_REACH, HoldKind
+from .journal import JournalEntry
+
+__all__ = ["UNMATCHED", "DebtorChains"]
+
+#: The problem an entry written across a debtor's cases is reported as when the
+#: other cases do not bear it out.
+UNMATCHED: Final = "unmatched"
+
+#: The kinds whose entries one operation may write on several cases of a debtor.
+_KINDS: Final = frozenset(
+    {
+        "opened",
+        "payment",
+        "payment_reversed",
+        "agreement_reopened",
+        "promise_made",
+        "plan_started",
+        "hold_added",
+        "debtor_changed",
+    }
+)
+
+
+@dataclass(slots=True)
+class _Share:
+    """One case's share of a payment to the debtor, and its reversal if any."""
+
+    case_id: str
+    seq: int
+    at: datetime
+    amount: str
+    currency: str
+    whole: Any
+    reversed: tuple[int, datetime] | None = None
+
+
+@dataclass(slots=True)
+class _Debtor:
+    """What the chains of one debtor hold that other chains must bear out."""
+
+    opened: dict[str, datetime] = field(default_factory=dict)
+    #: case -> its ``opened`` entry, whose snapshot may hold holds of its own.
+    openings: dict[str, JournalEntry] = field(default_factory=dict)
+    #: reference -> the shares of a payment to the debtor under it.
+    shares: dict[str, list[_Share]] = field(default_factory=dict)
+    #: (case, reference) -> when each payment under it on the case was reversed.
+    reversals: dict[tuple[str, str], list[datetime]] = field(default_factory=dict)
+    #: (case, seq, at, the case named, the reference named).
+    reopened: list[tuple[str, int, datetime, Any, Any]] = field(default_factory=list)
+    #: (kind, id, the cases listed) -> case -> (seq, at) of each entry.
+    agreements: dict[tuple[str, str, tuple[str, ...]], dict[str, list[tuple[int, datetime]]]] = (
+        field(default_factory=dict)
+    )
+    #: hold id -> case -> (seq, at, origin or None, reaches the debtor).
+    holds: dict[str, list[tuple[str, int, datetime, Any, bool]]] = field(default_factory=dict)
+    #: (at, the cases listed) -> case -> (seq, the change recorded).
+    moved: dict[tuple[datetime, tuple[str, ...]], dict[str, tuple[int, Any]]] = field(
+        default_factory=dict
+    )
+
+
+class DebtorChains:
+    """Every debtor's chains, judged together (see the module's docstring).
+
+    Memory and time are linear in the entries handed over: one pass per
+    chain keeps a few facts of the entries above, and `problems` reads each
+    of them a bounded number of times.
+    """
+
+    def __init__(self) -> None:
+        self._debtors: dict[str, _Debtor] = {}
+        self._skipped: set[str] = set()
+
+    def skip(self, debtor_id: str) -> None:
+        """Judge nothing of *debtor_id*: a chain of theirs does not hold (and is reported)."""
+        self._skipped.add(debtor_id)
+
+    def add(self, debtor_id: str, case_id: str, entries: Sequence[JournalEntry]) -> None:
+        """Keep what *entries* (the chain of *case_id*, which holds) say across cases."""
+        debtor = self._debtors.setdefault(debtor_id, _Debtor())
+        mine: dict[int, _Share] = {}
+        for entry in entries:
+            kind = entry.kind
+            if kind not in _KINDS:
+                continue
+            data = entry.data
+            if kind == "opened":
+                debtor.opened[case_id] = entry.at
+                debtor.openings[case_id] = entry
+            elif kind == "payment":
+                whole = data.get("debtor")
+                reference = data.get("reference")
+                if whole is not None and isinstance(reference, str):
+                    share = _Share(
+                        case_id,
+                        entry.seq,
+                        entry.at,
+                        str(data.get("amount")),
+                        str(data.get("currency")),
+                        whole,
+                    )
+                    mine[entry.seq] = share
+                    debtor.shares.setdefault(reference, []).append(share)
+            elif kind == "payment_reversed":
+                reference = data.get("reference")
+                if isinstance(reference, str):
+                    debtor.reversals.setdefault((case_id, reference), []).append(entry.at)
+                paid = mine.get(data.get("payment_seq"))  # type: ignore[arg-type]
+                if paid is not None:
+                    paid.reversed = (entry.seq, entry.at)
+            elif kind == "agreement_reopened":
+                debtor.reopened.append(
+                    (case_id, entry.seq, entry.at, data.get("case_id"), data.get("reference"))
+                )
+            elif kind in ("promise_made", "plan_started"):
+                agreement = data.get("promise" if kind == "promise_made" else "plan")
+                if isinstance(agreement, dict) and isinstance(agreement.get("cases"), list):
+                    listed = tuple(map(str, agreement["cases"]))
+                    made = debtor.agreements.setdefault(
+                        (kind, str(agreement.get("id")), listed), {}
+                    )
+                    made.setdefault(case_id, []).append((entry.seq, entry.at))
+            elif kind == "hold_added":
+                hold = data.get("hold")
+                if isinstance(hold, dict):
+                    debtor.holds.setdefault(str(hold.get("id")), []).append(
+                        (case_id, entry.seq, entry.at, hold.get("origin"), _reaches_debtor(hold))
+                    )
+            elif kind == "debtor_changed":
+                cases = data.get("cases")
+                if isinstance(cases, list):
+                    change = {name: data.get(name) for name in _PLACES if name in data}
+                    moved = debtor.moved.setdefault((entry.at, tuple(map(str, cases))), {})
+                    moved[case_id] = (entry.seq, change)
+
+    def problems(self) -> list[JournalProblem]:
+        """Every entry of a debtor's chains that the debtor's other chains do not bear out."""
+        found: list[JournalProblem] = []
+        for debtor_id in sorted(self._debtors):
+            if debtor_id in self._skipped:
+                continue
+            debtor = self._debtors[debtor_id]
+            for shares in debtor.shares.values():
+                found.extend(_payment_problems(shares))
+            found.extend(_reopening_problems(debtor))
+            found.extend(_agreement_problems(debtor))
+            found.extend(_hold_problems(debtor))
+            found.extend(_move_problems(debtor))
+        found.sort(key=lambda problem: (problem.case_id, problem.position, problem.detail))
+        return found
+
+
+_PLACES: Final = ("jurisdiction", "residence", "timezone")
+
+
+def _reaches_debtor(hold: dict[str, Any]) -> bool:
+    """True when the hold's JSON covers every debt of the person (`arrears.case.Hold`)."""
+    if hold.get("reach") == "debtor":
+        return True
+    try:
+        kind = HoldKind(str(hold.get("kind")))
+    except ValueError:
+        return False
+    return HOLD_REACH.get(kind, ("case", ""))[0] == "debtor"
+
+
+def _unmatched(case_id: str, seq: int, detail: str) -> JournalProblem:
+    return JournalProblem(case_id, seq, UNMATCHED, detail)
+
+
+def _decimal(value: object) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _payment_problems(shares: list[_Share]) -> list[JournalProblem]:
+    """The shares of one payment to the debtor (one reference) that do not agree."""
+    found: list[JournalProblem] = []
+    first = shares[0]
+    by_case = {share.case_id: share for share in shares}
+    listed = first.whole.get("shares") if isinstance(first.whole, dict) else None
+    listed = listed if isinstance(listed, list) else []
+    parts = {
+        str(item.get("case_id")): item.get("amount") for item in listed if isinstance(item, dict)
+    }
+    for share in shares[1:]:
+        if share.whole != first.whole or share.currency != first.currency:
+            found.append(
+                _unmatched(
+                    share.case_id,
+                    share.seq,
+                    f"a share of a payment to the debtor records another whole than the "
+                    f"share on case {first.case_id!r} at seq {first.seq}",
+                )
+            )
+        if share.at != first.at:
+            found.append(
+                _unmatched(
+                    share.case_id,
+                    share.seq,
+                    f"a share of a payment to the debtor recorded at {share.at.isoformat()}, "
+                    f"the share on case {first.case_id!r} at {first.at.isoformat()}",
+                )
+            )
+    total = sum((_decimal(amount) or Decimal(0) for amount in parts.values()), Decimal(0))
+    whole = _decimal(first.whole.get("amount")) if isinstance(first.whole, dict) else None
+    if whole is None or total != whole or len(parts) != len(listed):
+        found.append(
+            _unmatched(
+                first.case_id,
+                first.seq,
+                f"a payment to the debtor of {whole} "
+                f"lists shares summing to {total} over {len(listed)} entries",
+            )
+        )
+    for case_id, amount in parts.items():
+        named = by_case.get(case_id)
+        if named is None:
+            found.append(
+                _unmatched(
+                    first.case_id,
+                    first.seq,
+                    f"a payment to the debtor lists a share on case {case_id!r}, "
+                    "which holds no share under its reference",
+                )
+            )
+        elif _decimal(named.amount) != _decimal(amount):
+            found.append(
+                _unmatched(
+                    named.case_id,
+                    named.seq,
+                    f"a share of a payment to the debtor is {named.amount}, "
+                    f"its whole lists {amount} for case {case_id!r}",
+                )
+            )
+    for share in shares:
+        if share.case_id not in parts:
+            found.append(
+                _unmatched(
+                    share.case_id,
+                    share.seq,
+                    "a share of a payment to the debtor that its whole does not list",
+                )
+            )
+    reversed_ = [share for share in shares if share.reversed is not None]
+    if reversed_:
+        one = reversed_[0]
+        assert one.reversed is not None
+        for share in shares:
+            if share.reversed is None:
+                found.append(
+                    _unmatched(
+                        share.case_id,
+                        share.seq,
+                        f"a share of a payment to the debtor stands, but the share on case "
+                        f"{one.case_id!r} was reversed at seq {one.reversed[0]}",
+                    )
+                )
+            elif share.reversed[1] != one.reversed[1]:
+                found.append(
+                    _unmatched(
+                        share.case_id,
+                        share.reversed[0],
+                        f"a share of a payment to the debtor reversed at "
+                        f"{share.reversed[1].isoformat()}, the share on case {one.case_id!r} "
+                        f"at {one.reversed[1].isoformat()}",
+                    )
+                )
+    return found
+
+
+def _reopening_problems(debtor: _Debtor) -> list[JournalProblem]:
+    """``agreement_reopened`` entries naming a reversal their loan does not hold then."""
+    found: list[JournalProblem] = []
+    for case_id, seq, at, other, reference in debtor.reopened:
+        if not isinstance(other, str) or not isinstance(reference, str):
+            continue  # its data's schema is checked on replay
+        moments = debtor.reversals.get((other, reference), [])
+        if at not in moments:
+            where = "another case of the debtor" if other not in debtor.opened else "it"
+            found.append(
+                _unmatched(
+                    case_id,
+                    seq,
+                    f"a re-opened agreement names a reversed payment on case {other!r}, "
+                    f"but {where} holds no such reversal at {at.isoformat()}",
+                )
+            )
+    return found
+
+
+def _agreement_problems(debtor: _Debtor) -> list[JournalProblem]:
+    """The shares of a promise or plan over several loans that do not agree."""
+    found: list[JournalProblem] = []
+    for (kind, _, listed), held in debtor.agreements.items():
+        what = "promise" if kind == "promise_made" else "plan"
+        for case_id, made in sorted(held.items()):
+            for seq, at in made:
+                if case_id not in listed:
+                    found.append(
+                        _unmatched(
+                            case_id,
+                            seq,
+                            f"a share of a {what} over several loans not listing its case",
+                        )
+                    )
+                for other in listed:
+                    if other != case_id and all(when != at for _, when in held.get(other, ())):
+                        found.append(
+                            _unmatched(
+                                case_id,
+                                seq,
+                                f"a {what} over several loans lists case {other!r}, which "
+                                f"records no share of it made at {at.isoformat()}",
+                            )
+                        )
+    return found
+
+
+def _hold_problems(debtor: _Debtor) -> list[JournalProblem]:
+    """Holds on several cases of the debtor whose placements do not agree."""
+    found: list[JournalProblem] = []
+    for hold_id, placed in debtor.holds.items():
+        origins = {
+            case_id: (seq, at, reach) for case_id, seq, at, origin, reach in placed if not origin
+        }
+        copies = {case_id: (seq, at, origin) for case_id, seq, at, origin, _ in placed if origin}
+        for case_id, (seq, at, origin) in sorted(copies.items()):
+            source = origins.get(origin) if isinstance(origin, str) else None
+            placed_at = None if source is None else source[1]
+            if placed_at is None and isinstance(origin, str):
+                placed_at = _opened_with(debtor, origin, hold_id)
+            if placed_at is None or placed_at > at:
+                found.append(
+                    _unmatched(
+                        case_id,
+                        seq,
+                        f"a hold placed on case {origin!r} is not there by {at.isoformat()}",
+                    )
+                )
+        for case_id, (seq, at, reach) in sorted(origins.items()):
+            if not reach:
+                continue
+            for other, opened in sorted(debtor.opened.items()):
+                if other == case_id or opened > at:
+                    continue
+                copy = copies.get(other)
+                if copy is None or copy[2] != case_id or copy[1] != at:
+                    found.append(
+                        _unmatched(
+                            case_id,
+                            seq,
+                            f"a hold reaching the debtor is not on case {other!r} "
+                            f"from {at.isoformat()}",
+                        )
+                    )
+    return found
+
+
+def _opened_with(debtor: _Debtor, case_id: str, hold_id: str) -> datetime | None:
+    """When *case_id* was opened, if it was opened holding the hold *hold_id* (a case
+    opened with a bankruptcy on file passes it to the debtor's cases opened later)."""
+    opening = debtor.openings.get(case_id)
+    if opening is None:
+        return None
+    try:
+        snapshot = orjson.loads(opening.data["case"])
+    except (KeyError, TypeError, orjson.JSONDecodeError):
+        return None
+    holds = snapshot.get("holds") if isinstance(snapshot, dict) else None
+    if isinstance(holds, list) and any(
+        isinstance(hold, dict) and hold.get("id") == hold_id for hold in holds
+    ):
+        return opening.at
+    return None
+
+
+def _move_problems(debtor: _Debtor) -> list[JournalProblem]:
+    """Changes of where the debtor is whose entries across cases do not agree.
+
+    Each case records only the fields that changed on it, from what it held,
+    so the entries agree on where each field changed *to*."""
+    found: list[JournalProblem] = []
+    for (at, listed), recorded in debtor.moved.items():
+        to: dict[str, Any] = {}
+        differ = False
+        for _, change in recorded.values():
+            for name, value in change.items():
+                after = value.get("to") if isinstance(value, dict) else value
+                differ = differ or to.setdefault(name, after) != after
+        for case_id, (seq, _) in sorted(recorded.items()):
+            if case_id not in listed:
+                found.append(
+                    _unmatched(case_id, seq, "a change of the debtor not listing its own case")
+                )
+            if differ:
+                found.append(
+                    _unmatched(
+                        case_id,
+                        seq,
+                        "a change of the debtor moves them elsewhere on another case it lists",
+                    )
+                )
+            for other in listed:
+                if other not in recorded:
+                    found.append(
+                        _unmatched(
+                            case_id,
+                            seq,
+                            f"a change of the debtor lists case {other!r}, which records no "
+                            f"such change at {at.isoformat()}",
+                        )
+                    )
+    return found

@@ -1,0 +1,375 @@
+"""`verify` across a debtor's chains: what one operation wrote on several cases must agree.
+
+Each attack is what a writer with the database and the means to seal does: one case's
+part of an operation over several of the debtor's loans deleted, edited or made up, and
+that case's chain sealed again from there with its head and stored case moved to match
+(so the chain verifies alone).  The forged journal is stored whole in each store (in
+memory, SQLite and PostgreSQL) and a fresh engine's `verify` must name the entry that the
+debtor's other chains do not bear out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from _postgres import fresh_schema, postgres_url
+from arrears import Engine, MemoryStore, SettableClock
+from arrears.cli import main
+from arrears.events import replay
+from arrears.guards import Actor
+from arrears.journal import JournalEntry, seal
+from arrears.plans import RepaymentPlan, instalment_schedule
+from arrears.store import Store
+from test_payments import cny
+from test_reversal_due_dates import monthly_loan, shanghai
+
+Chains = dict[str, list[JournalEntry]]
+
+AGENT = Actor("agent-7", frozenset({"agent", "supervisor"}))
+DAY = date(2027, 3, 2)
+LOANS = ("LN-A", "LN-B", "LN-C")
+
+
+def _engine() -> tuple[Engine, SettableClock]:
+    clock = SettableClock(shanghai(DAY))
+    engine = Engine(clock=clock)
+    for loan_id in LOANS:
+        engine.open_case(monthly_loan(id=loan_id))
+    return engine, clock
+
+
+def _chains(engine: Engine) -> Chains:
+    return {case_id: list(entries) for case_id, entries in engine.store.chains()}
+
+
+def debtor_payment_reversed() -> Chains:
+    """2,500 paid to the debtor (1,000, 1,000 and 500 over the three loans), returned two
+    days later."""
+    engine, clock = _engine()
+    clock.set(shanghai(DAY, 11))
+    engine.record_debtor_payment("D-1", cny("2500.00"), reference="P-1")
+    clock.set(shanghai(DAY + timedelta(days=2)))
+    engine.reverse_debtor_payment("D-1", "P-1")
+    return _chains(engine)
+
+
+def debtor_paid() -> Chains:
+    """2,500 paid to the debtor: 1,000, 1,000 and 500 over the three loans."""
+    engine, clock = _engine()
+    clock.set(shanghai(DAY, 11))
+    engine.record_debtor_payment("D-1", cny("2500.00"), reference="P-1")
+    return _chains(engine)
+
+
+def plan_paid_and_reversed() -> Chains:
+    """A plan over LN-A and LN-B paid by a payment to the debtor, which is returned: LN-B
+    records ``agreement_reopened`` naming the reversal on LN-A."""
+    engine, clock = _engine()
+    parts = instalment_schedule(cny("2000.00"), DAY + timedelta(days=3), count=1)
+    plan = RepaymentPlan(id="PLAN-AB", kind="extension", instalments=parts, required_documents=())
+    engine.start_plan("LN-A", plan, actor=AGENT, covers=["LN-B"])
+    clock.set(shanghai(DAY + timedelta(days=2)))
+    engine.record_debtor_payment("D-1", cny("2000.00"), reference="B-1")
+    clock.set(shanghai(DAY + timedelta(days=4)))
+    engine.reverse_debtor_payment("D-1", "B-1")
+    return _chains(engine)
+
+
+def promised() -> Chains:
+    """A promise of 9,000 over the three loans (each owes 4,000)."""
+    engine, _ = _engine()
+    engine.record_promise("LN-A", cny("9000.00"), DAY + timedelta(days=5), covers=["LN-B", "LN-C"])
+    return _chains(engine)
+
+
+def held() -> Chains:
+    """A cease request about every loan, placed on LN-A."""
+    engine, clock = _engine()
+    clock.set(shanghai(DAY, 12))
+    engine.add_hold("LN-A", "cease", "stop contacting me about all loans", reach="debtor")
+    return _chains(engine)
+
+
+def moved() -> Chains:
+    """The debtor moves to Hong Kong's time zone: recorded on every loan."""
+    engine, clock = _engine()
+    clock.set(shanghai(DAY, 12))
+    engine.update_debtor("D-1", timezone="Asia/Hong_Kong", actor=AGENT)
+    return _chains(engine)
+
+
+def honest() -> Chains:
+    """Every operation above on one debtor, in turn."""
+    engine, clock = _engine()
+    parts = instalment_schedule(cny("2000.00"), DAY + timedelta(days=3), count=1)
+    plan = RepaymentPlan(id="PLAN-AB", kind="extension", instalments=parts, required_documents=())
+    engine.start_plan("LN-A", plan, actor=AGENT, covers=["LN-B"])
+    clock.set(shanghai(DAY + timedelta(days=2)))
+    engine.record_debtor_payment("D-1", cny("2000.00"), reference="B-1")
+    clock.set(shanghai(DAY + timedelta(days=4)))
+    engine.reverse_debtor_payment("D-1", "B-1")
+    clock.set(shanghai(DAY + timedelta(days=4), 11))
+    engine.record_debtor_payment("D-1", cny("700.00"), reference="P-2")
+    engine.record_promise(
+        "LN-C", cny("6000.00"), DAY + timedelta(days=9), covers=["LN-A"], actor=AGENT
+    )
+    clock.set(shanghai(DAY + timedelta(days=4), 12))
+    engine.add_hold("LN-B", "cease", "stop contacting me about all loans", reach="debtor")
+    engine.update_debtor("D-1", timezone="Asia/Hong_Kong", actor=AGENT)
+    engine.open_case(monthly_loan(id="LN-D"))  # inherits the hold, later
+    assert engine.verify() == []
+    return _chains(engine)
+
+
+# -- forging one chain ------------------------------------------------------------------------
+
+
+def _last(chain: list[JournalEntry], kind: str) -> int:
+    return max(index for index, entry in enumerate(chain) if entry.kind == kind)
+
+
+def cut_before(case_id: str, kind: str) -> Callable[[Chains], None]:
+    """The case's last entry of *kind* and everything after it deleted."""
+
+    def forge(chains: Chains) -> None:
+        chain = chains[case_id]
+        del chain[_last(chain, kind) :]
+
+    return forge
+
+
+def edited(
+    case_id: str, kind: str, change: Callable[[dict[str, Any]], None]
+) -> Callable[..., None]:
+    """The case's last entry of *kind* with its data changed, it and every later one re-sealed."""
+
+    def forge(chains: Chains) -> None:
+        chain = chains[case_id]
+        start = _last(chain, kind)
+        prev = chain[start].prev
+        for index in range(start, len(chain)):
+            entry = chain[index]
+            data = dict(entry.data)
+            if index == start:
+                change(data)
+            chain[index] = seal(entry.case_id, entry.seq, entry.at, entry.kind, data, prev)
+            prev = chain[index].hash
+
+    return forge
+
+
+def later(case_id: str, kind: str) -> Callable[[Chains], None]:
+    """The case's last entry of *kind* and every later one dated an hour later, re-sealed."""
+
+    def forge(chains: Chains) -> None:
+        chain = chains[case_id]
+        start = _last(chain, kind)
+        prev = chain[start].prev
+        for index in range(start, len(chain)):
+            entry = chain[index]
+            at = entry.at + timedelta(hours=1)
+            chain[index] = seal(entry.case_id, entry.seq, at, entry.kind, entry.data, prev)
+            prev = chain[index].hash
+
+    return forge
+
+
+def _whole_shifted(data: dict[str, Any]) -> None:
+    """The whole's first share one yuan more, so the shares no longer sum to it."""
+    whole = dict(data["debtor"])
+    shares = [dict(item) for item in whole["shares"]]
+    shares[0]["amount"] = str(cny(shares[0]["amount"]).amount + 1)
+    data["debtor"] = {**whole, "shares": shares}
+
+
+def _names_other(data: dict[str, Any]) -> None:
+    data["case_id"] = "LN-C"
+
+
+ATTACKS: dict[str, tuple[Callable[[], Chains], Callable[[Chains], None], tuple[str, ...]]] = {
+    # One loan's share reversed while the others stand.
+    "share reversed alone": (
+        debtor_payment_reversed,
+        cut_before("LN-B", "payment_reversed"),
+        ("LN-B",),
+    ),
+    "share deleted": (
+        debtor_payment_reversed,
+        cut_before("LN-C", "payment"),
+        ("LN-A",),
+    ),
+    "share reversed at another moment": (
+        debtor_payment_reversed,
+        later("LN-B", "payment_reversed"),
+        ("LN-B",),
+    ),
+    "promise share made at another moment": (
+        promised,
+        later("LN-B", "promise_made"),
+        ("LN-A", "LN-B", "LN-C"),
+    ),
+    "share's amount edited": (
+        debtor_paid,
+        edited("LN-B", "payment", lambda data: data.update(amount="900.00")),
+        ("LN-B",),
+    ),
+    "whole edited": (
+        debtor_payment_reversed,
+        edited("LN-B", "payment", _whole_shifted),
+        ("LN-B",),
+    ),
+    "reopening names no reversal": (
+        plan_paid_and_reversed,
+        edited("LN-B", "agreement_reopened", _names_other),
+        ("LN-B",),
+    ),
+    "plan share deleted": (plan_paid_and_reversed, cut_before("LN-B", "plan_started"), ("LN-A",)),
+    "promise share deleted": (promised, cut_before("LN-C", "promise_made"), ("LN-A", "LN-B")),
+    "debtor hold deleted on one loan": (held, cut_before("LN-C", "hold_added"), ("LN-A",)),
+    "debtor hold deleted where placed": (held, cut_before("LN-A", "hold_added"), ("LN-B", "LN-C")),
+    "change of place deleted on one loan": (
+        moved,
+        cut_before("LN-B", "debtor_changed"),
+        ("LN-A", "LN-C"),
+    ),
+}
+
+
+# -- the stores -------------------------------------------------------------------------------
+
+
+@contextmanager
+def _store(backend: str, folder: Path) -> Iterator[Callable[[], Any]]:
+    """A way to open the same empty store of *backend* again."""
+    if backend == "memory":
+        store = MemoryStore()
+        yield lambda: _kept(store)
+    elif backend == "sqlite":
+        from arrears.stores import SQLiteStore
+
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "arrears.db"
+        yield lambda: SQLiteStore(path)
+    else:
+        from arrears.stores.postgres import PostgresStore
+
+        url = postgres_url()
+        with fresh_schema(url) as schema:
+            yield lambda: PostgresStore(url, schema=schema, max_size=2)
+
+
+@contextmanager
+def _kept(store: Store) -> Iterator[Store]:
+    yield store
+
+
+def stored(backend: str, folder: Path, chains: Chains) -> Callable[[], Any]:
+    """*chains* written whole into a store of *backend*: each case its chain's replay, the
+    head its last entry (what a writer who re-sealed a chain leaves)."""
+    context = _store(backend, folder)
+    opener = context.__enter__()
+    _OPEN.append(context)
+    with opener() as store, store.transaction():
+        for entries in chains.values():
+            store.add(replay(entries), entries[0])
+            for entry in entries[1:]:
+                store.append(entry)
+    return opener
+
+
+_OPEN: list[Any] = []
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    yield request.param
+    while _OPEN:
+        _OPEN.pop().__exit__(None, None, None)
+
+
+def verified(opener: Callable[[], Any]) -> list[Any]:
+    with opener() as store:
+        return Engine(store=store).verify()
+
+
+# -- the tests --------------------------------------------------------------------------------
+
+
+def test_an_honest_multi_loan_history_verifies(backend: str, tmp_path: Path) -> None:
+    chains = honest()
+    kinds = {entry.kind for chain in chains.values() for entry in chain}
+    assert {"agreement_reopened", "promise_made", "hold_added", "debtor_changed"} <= kinds
+    assert verified(stored(backend, tmp_path, chains)) == []
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_a_forged_share_is_found(backend: str, tmp_path: Path, attack: str) -> None:
+    build, forge, named = ATTACKS[attack]
+    chains = build()
+    assert verified(stored("memory", tmp_path, chains)) == []
+    forge(chains)
+    for entries in chains.values():  # each chain holds alone
+        replay(entries)
+    problems = verified(stored(backend, tmp_path, chains))
+    assert problems, attack
+    assert {problem.problem for problem in problems} == {"unmatched"}
+    assert {problem.case_id for problem in problems} == set(named)
+    for word in ("D-1", "P-1", "B-1"):  # no debtor, no payment reference
+        assert all(word not in problem.detail for problem in problems)
+
+
+def test_problems_name_the_entry_and_what_disagrees() -> None:
+    """The share that stands, where it stands, and the reversal on the other loan."""
+    chains = debtor_payment_reversed()
+    cut_before("LN-B", "payment_reversed")(chains)
+    problems = verified(stored("memory", Path("."), chains))
+    assert [str(problem) for problem in problems] == [
+        "case 'LN-B' at 1: unmatched (a share of a payment to the debtor stands, but the "
+        "share on case 'LN-A' was reversed at seq 3)"
+    ]
+
+
+def test_a_hold_a_case_was_opened_with_is_found_where_placed(backend: str, tmp_path: Path) -> None:
+    """A loan opened with a bankruptcy on file journals no ``hold_added``: a loan of the
+    debtor opened later inherits the hold naming it, and that verifies."""
+    engine, clock = _engine()
+    started = shanghai(DAY).isoformat()
+    hold = {"id": "bk-1", "kind": "bankruptcy", "reason": "chapter 7", "started_at": started}
+    engine.open_case(monthly_loan(id="LN-X", holds=[hold]))
+    clock.set(shanghai(DAY, 13))
+    engine.open_case(monthly_loan(id="LN-Y"))
+    chains = _chains(engine)
+    assert chains["LN-Y"][-1].data["hold"]["origin"] == "LN-X"
+    assert verified(stored(backend, tmp_path, chains)) == []
+    edited("LN-Y", "hold_added", lambda data: data.update(hold={**hold, "origin": "LN-A"}))(chains)
+    assert [problem.case_id for problem in verified(stored(backend, tmp_path / "b", chains))] == [
+        "LN-Y"
+    ]
+
+
+def test_a_change_of_place_recorded_by_an_older_engine_is_judged_alone() -> None:
+    """No ``cases`` in the entries (as written before they were linked): one of them
+    deleted is not found; nothing links them."""
+    chains = moved()
+    for case_id in LOANS:
+        edited(case_id, "debtor_changed", lambda data: data.pop("cases"))(chains)
+    cut_before("LN-B", "debtor_changed")(chains)
+    assert verified(stored("memory", Path("."), chains)) == []
+
+
+def test_the_command_reports_it(tmp_path: Path) -> None:
+    chains = debtor_payment_reversed()
+    cut_before("LN-B", "payment_reversed")(chains)
+    stored("sqlite", tmp_path, chains)
+    while _OPEN:
+        _OPEN.pop().__exit__(None, None, None)
+    result = CliRunner().invoke(main, ["journal", "verify", "--db", str(tmp_path / "arrears.db")])
+    assert result.exit_code != 0
+    assert result.stdout.startswith("TAMPERED: case 'LN-B' at 1: unmatched (")
