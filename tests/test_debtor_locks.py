@@ -32,12 +32,10 @@ from arrears.channels import RecordingChannel
 from arrears.errors import ConcurrencyConflict
 from arrears.policy import Policy, load_policy
 from arrears.stores import SQLiteStore
+from test_debtor_races import Meanwhile
 
 START = datetime(2026, 10, 2, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
 CN_POLICY = Path(__file__).resolve().parent.parent / "examples/policies/cn_consumer_loan.yaml"
-#: How long the second writer is given to finish (or to be seen waiting) before the
-#: first commits: without the lock it finishes at once.
-HEAD_START = 1.5
 
 
 def loan(case_id: str, debtor: str) -> dict[str, Any]:
@@ -94,38 +92,6 @@ class Writers:
                 work(self.engine(store))
 
         return Meanwhile(run)
-
-
-class Meanwhile:
-    """Run *work* in a thread; ``with``: give it a head start, then go on."""
-
-    def __init__(self, work: Callable[[], object]) -> None:
-        self.error: BaseException | None = None
-        self.done = threading.Event()
-
-        def run() -> None:
-            try:
-                work()
-            except BaseException as err:  # reported by the test
-                self.error = err
-            finally:
-                self.done.set()
-
-        self.thread = threading.Thread(target=run, daemon=True)
-
-    def __enter__(self) -> Meanwhile:
-        self.thread.start()
-        self.done.wait(HEAD_START)  # done at once without a lock; waiting with one
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-    def join(self) -> None:
-        self.thread.join(60)
-        assert not self.thread.is_alive(), "the second writer never finished"
-        if self.error is not None:
-            raise self.error
 
 
 def writers(kind: str, tmp_path: Path, stack: ExitStack, policy: Policy) -> Writers:

@@ -112,7 +112,7 @@ class Meanwhile:
         pass
 
     def join(self) -> None:
-        self.thread.join(30)
+        self.thread.join(60)
         assert not self.thread.is_alive(), "the second writer never finished"
         if self.error is not None:
             raise self.error
