@@ -53,7 +53,14 @@ class TestRegistry:
     def test_an_overlay_resolves_to_its_base_first_then_its_own_rules(self) -> None:
         ids = [item.id for item in resolve(["US-MA"])]
         regf = [item.id for item in PACKS["US-RegF"].rules]
-        assert ids == [*regf, "US-MA", "US-MA-OTHER", "US-MA-HOURS"]
+        assert ids == [
+            *regf,
+            "US-MA",
+            "US-MA-OTHER",
+            "US-MA-HOUSEHOLD",
+            "US-MA-HOUSEHOLD-OTHER",
+            "US-MA-HOURS",
+        ]
 
     def test_new_york_is_an_overlay_whose_rules_bind_every_role(self) -> None:
         """GBL 601 binds "principal creditor[s]" and their agents: no US-NY rule names roles."""
@@ -72,6 +79,8 @@ class TestRegistry:
             *regf,
             "US-MA",
             "US-MA-OTHER",
+            "US-MA-HOUSEHOLD",
+            "US-MA-HOUSEHOLD-OTHER",
             "US-MA-HOURS",
             "US-WA",
             "US-WA-WORK",

@@ -591,7 +591,7 @@ NOTES: Final[dict[str, str]] = {
         "own section, 7.05 (a creditor may assume that a contact directed to the household "
         "reaches the debtor or them, 7.05(1)). So the debtor's family and household members "
         "(`spouse`, `child`, `household`…) are not counted with the debtor here; 7.05(3)(d)'s "
-        "own count of calls to them is not encoded.\n\n"
+        "own count of calls to them is `US-MA-HOUSEHOLD`'s.\n\n"
         + _cases(
             (
                 "two delivered texts use up the week",
@@ -638,6 +638,58 @@ NOTES: Final[dict[str, str]] = {
             (
                 "the office line and the work mobile share the two",
                 "us_ma/numbers_of_a_kind_are_counted_together.yaml",
+            ),
+        )
+    ),
+    "US-MA-HOUSEHOLD": (
+        "**The law.** It is unfair for a creditor to contact persons who reside in the "
+        'household of a debtor, other than the debtor, by "engaging any person in '
+        "communications via telephone, initiated by the creditor, in excess of two calls in "
+        "each seven-day period at a debtor's residence and two calls in each 30-day period "
+        "other than at a debtor's residence, for each debt\" (940 CMR 7.05(3)(d)); a creditor "
+        "may assume that contacts directed to the debtor's household reach the debtor or "
+        "the persons residing there (7.05(1)). This rule is the seven-day cap; "
+        "`US-MA-HOUSEHOLD-OTHER` is the 30-day one.\n\n"
+        "**Whom it binds.** Every role, as `US-MA`: 940 CMR 7.00 binds creditors, widely "
+        "defined, and the Attorney General applies it to collection agencies.\n\n"
+        '**How the engine reads it.** The count is each household member\'s ("any person"), '
+        "per debt, on their numbers not at work (at the residence); their work numbers are "
+        "`US-MA-HOUSEHOLD-OTHER`'s. The debtor is not judged here (7.04(1)(f), `US-MA`), nor "
+        "is a person who does not reside with them (a neighbour, a contact person: 7.06). "
+        "A case records how a person stands to the debtor, not where they live: read in the "
+        "debtor's favour, every family member (`spouse`, `parent`, `child`, `sibling`, "
+        "`relative`) is taken to reside with them, with the `household` member; a lender who "
+        "knows who lives there narrows `relationships` in its overrides. The text counts "
+        '"calls"; read in the debtor\'s favour, texts and voicemails count and are judged '
+        "too, as 7.04(1)(f) treats them as communications via telephone, and what counts is "
+        "what `US-MA` counts (a call that rang out included, *Armata*); a call or text the "
+        "household member started is not initiated by the creditor and never counts. A "
+        "lender may narrow `channels` and `counted_outcomes` in its overrides.\n\n"
+        + _cases(
+            (
+                "the wife's third call in the week is denied; the son and the debtor are not",
+                "us_ma/household_member_two_calls_per_week.yaml",
+            ),
+            (
+                "calls the housemate started do not count",
+                "us_ma/household_member_own_calls_not_counted.yaml",
+            ),
+            (
+                "a lender that knows only the housemate lives there narrows `relationships`",
+                "overrides/us_ma_household_lender_names_who_resides.yaml",
+            ),
+        )
+    ),
+    "US-MA-HOUSEHOLD-OTHER": (
+        "**The law.** Two calls in each 30-day period other than at the debtor's residence, "
+        "for each debt, to each person residing in the debtor's household "
+        "(940 CMR 7.05(3)(d)); counted as for `US-MA-HOUSEHOLD`, on the member's numbers at "
+        "work.\n\n"
+        + _cases(
+            (
+                "the father's work line: a third call in 30 days is denied; a neighbour is "
+                "not judged",
+                "us_ma/household_member_work_number_two_calls_per_30_days.yaml",
             ),
         )
     ),

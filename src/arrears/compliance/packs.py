@@ -565,6 +565,20 @@ US_REGF: Final = Pack(
 # counting the communications they "engage" the consumer in; 940 CMR 7.04(1)(f) counts every
 # communication initiated (Armata).  Read in the debtor's favour: one rule per cap, binding
 # every role, counted as 940 CMR 7 counts (the stricter), citing both texts.
+# 940 CMR 7.05 protects "persons who reside in the household of a debtor, other than the
+# debtor".  A case records how a person stands to the debtor, not where they live: read in
+# the debtor's favour, every family member is taken to reside with them, with the
+# `household` member who is not family.  A lender who knows better narrows `relationships`.
+_MA_HOUSEHOLD: Final = frozenset(
+    {
+        Relationship.SPOUSE,
+        Relationship.PARENT,
+        Relationship.CHILD,
+        Relationship.SIBLING,
+        Relationship.RELATIVE,
+        Relationship.HOUSEHOLD,
+    }
+)
 US_MA: Final = Pack(
     id="US-MA",
     title="Massachusetts overlay on Regulation F (whose own rules bind debt collectors only)",
@@ -601,6 +615,46 @@ US_MA: Final = Pack(
             days=30,
             per="person",
             scope_reason="per debt (940 CMR 7.04(1)(f))",
+            counted_channels=_PHONE,
+            counted_outcomes=_MA_INITIATED,
+            noun="initiated communications",
+            work=True,
+        ),
+        # 940 CMR 7.05(3)(d): persons residing in the debtor's household other than the debtor
+        # have their own two calls in 7 days at the residence and two in 30 days elsewhere, per
+        # debt, counted for each such person (their numbers, and a home line they share).
+        FrequencyCap(
+            id="US-MA-HOUSEHOLD",
+            title="At most 2 initiated calls per 7 days to each member of the debtor's "
+            "household at the residence (personal numbers), per debt; a call that rang out "
+            "counts",
+            citation="940 CMR 7.05(3)(d), (1)",
+            channels=_PHONE,
+            parties=frozenset({Party.THIRD_PARTY}),
+            relationships=_MA_HOUSEHOLD,
+            limit=2,
+            days=7,
+            per="person",
+            scope_reason='per person, per debt (940 CMR 7.05(3)(d): "engaging any person '
+            '... for each debt")',
+            counted_channels=_PHONE,
+            counted_outcomes=_MA_INITIATED,
+            noun="initiated communications",
+            work=False,
+        ),
+        FrequencyCap(
+            id="US-MA-HOUSEHOLD-OTHER",
+            title="At most 2 initiated calls per 30 days to each member of the debtor's "
+            "household away from the residence (work numbers), per debt",
+            citation="940 CMR 7.05(3)(d)",
+            channels=_PHONE,
+            parties=frozenset({Party.THIRD_PARTY}),
+            relationships=_MA_HOUSEHOLD,
+            limit=2,
+            days=30,
+            per="person",
+            scope_reason='per person, per debt (940 CMR 7.05(3)(d): "engaging any person '
+            '... for each debt")',
             counted_channels=_PHONE,
             counted_outcomes=_MA_INITIATED,
             noun="initiated communications",

@@ -694,6 +694,9 @@ class FrequencyCap(Rule):
         mobile: Judge only numbers that may be mobiles: not a contact point marked
             `arrears.case.ContactPoint.landline` (a contact with no contact point
             is judged).
+        relationships: Judge only contacts with the persons of these relationships
+            (`arrears.case.Relationship`: a member of the debtor's household); every
+            person when ``None``.  A contact point that names no person has none.
     """
 
     limit: int = Field(ge=0)
@@ -710,6 +713,7 @@ class FrequencyCap(Rule):
     consent_minutes: int = Field(default=60, ge=0)
     work: bool | None = None
     mobile: bool = False
+    relationships: frozenset[Relationship] | None = None
 
     @model_validator(mode="after")
     def _one_window(self) -> Self:
@@ -719,8 +723,11 @@ class FrequencyCap(Rule):
 
     def admits(self, j: Judgement) -> bool:
         """Only contact points at work, or only the others, when ``work`` says so; only
-        numbers not marked as landlines when ``mobile`` says so."""
+        numbers not marked as landlines when ``mobile`` says so; only the persons of
+        ``relationships`` when it names some."""
         if self.mobile and j.point is not None and j.point.landline:
+            return False
+        if self.relationships is not None and j.relationship not in self.relationships:
             return False
         return self.work is None or j.at_work == self.work
 
