@@ -82,7 +82,13 @@ class TestPicking:
     def test_each_set_has_its_packs_rules_and_no_other(self) -> None:
         compliance = Compliance(jurisdictions=BY_STATE)
         ma = [rule.id for rule in compliance.rules_for("US-MA")]
-        assert ma[-3:] == ["US-MA", "US-MA-OTHER", "US-MA-HOURS"]
+        assert ma[-5:] == [
+            "US-MA",
+            "US-MA-OTHER",
+            "US-MA-HOUSEHOLD",
+            "US-MA-HOUSEHOLD-OTHER",
+            "US-MA-HOURS",
+        ]
         assert "US-MIRANDA" in ma
         assert "US-MA" not in [rule.id for rule in compliance.rules_for("US-NY")]
         assert all(rule.id.startswith("CN-") for rule in compliance.rules_for("CN"))
@@ -199,6 +205,8 @@ class TestRoles:
             "US-DECEASED",
             "US-MA",
             "US-MA-OTHER",
+            "US-MA-HOUSEHOLD",
+            "US-MA-HOUSEHOLD-OTHER",
             "US-MA-HOURS",
         ]
 
