@@ -12,7 +12,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -64,20 +64,28 @@ def run_sql(url: str, schema: str, query: str) -> list[tuple[object, ...]]:
         return cursor.fetchall() if cursor.description else []
 
 
-def debtor_locks(url: str, *, waiting: bool = False) -> int:
+def debtor_locks(
+    url: str, *, waiting: bool = False, schema: str | None = None, debtors: Iterable[str] = ()
+) -> int:
     """The debtor locks (`PostgresStore.lock_debtors`) held or awaited by any session;
-    with *waiting*, only those a transaction waits for."""
+    with *waiting*, only those a transaction waits for; with *schema*, only the locks on
+    *debtors* of that schema and on every debtor of it (other tests' schemas, run at the
+    same time against the same server, hold locks of their own)."""
     import psycopg
 
-    from arrears.stores.postgres import _DEBTOR_SPACE, _EVERY_DEBTOR_SPACE
+    from arrears.stores.postgres import _DEBTOR_SPACE, _EVERY_DEBTOR_SPACE, _debtor_key
 
     query = (
         "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
         "AND classid IN (%s::oid, %s::oid)"
     )
+    params: list[Any] = [_DEBTOR_SPACE, _EVERY_DEBTOR_SPACE]
+    if schema is not None:  # pg_locks shows the signed keys as unsigned
+        keys = [_debtor_key(schema, debtor) for debtor in ("", *debtors)]
+        query += " AND objid::bigint = ANY(%s)"
+        params.append([key & 0xFFFFFFFF for key in keys])
     with psycopg.connect(url, autocommit=True) as conn:
-        spaces = (_DEBTOR_SPACE, _EVERY_DEBTOR_SPACE)
-        row = conn.execute(query + (" AND NOT granted" if waiting else ""), spaces)
+        row = conn.execute(query + (" AND NOT granted" if waiting else ""), params)
         found = row.fetchone()
     return 0 if found is None else int(found[0])
 

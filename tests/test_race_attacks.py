@@ -191,10 +191,11 @@ class TestAWorkerKilledMidBatch:
             for message in accepted:  # the provider remembers what it accepted
                 sms.send(message)
             # The dead worker's connections are gone, and with them its locks.
+            debtors = [f"D-L-{number}" for number in range(4)]
             deadline = time.monotonic() + 10
-            while debtor_locks(url) and time.monotonic() < deadline:
+            while debtor_locks(url, schema=schema, debtors=debtors) and time.monotonic() < deadline:
                 time.sleep(0.05)
-            assert debtor_locks(url) == 0
+            assert debtor_locks(url, schema=schema, debtors=debtors) == 0
             report = b.tick(now + timedelta(minutes=10), owner="B")
             assert not report.errors
             assert report.reviewed == 4
@@ -208,7 +209,7 @@ class TestAWorkerKilledMidBatch:
                 assert [e.kind for e in history].count("review") == 1
             assert len(sms.sent) == len({message.key for message in sms.sent}) == 4
             assert b.verify() == []
-            assert debtor_locks(url) == 0
+            assert debtor_locks(url, schema=schema, debtors=debtors) == 0
             held = run_sql(
                 url, schema, "SELECT count(*) FROM reviews WHERE lease_owner IS NOT NULL"
             )
