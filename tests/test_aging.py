@@ -422,3 +422,157 @@ def test_the_snapshot_of_an_opening_holds_the_aging() -> None:
     engine, _ = march_and_april_owed()
     snapshot = json.loads(engine.history("LN-A")[0].data["case"])
     assert snapshot["aging"] == [["2027-03-01", "1000.00"]]
+
+
+# -- aging given by the other ways in: a portfolio's column, a scenario's key ---------------
+#: A 90-day case split in three months: 3,000 owed, 1,000 of it fell due on each date.
+THREE_MONTHS = "2027-01-01:1000.00;2027-02-01:1000.00;2027-03-01:1000.00"
+ON_1_APRIL = shanghai(date(2027, 4, 1))
+AGING_HEADER = "id,debtor_id,timezone,locale,currency,principal,due_date,stage,aging"
+
+
+def aging_row(aging: str, case_id: str = "LN-A", principal: str = "3000.00") -> str:
+    return f"{case_id},D-1,Asia/Shanghai,zh-CN,CNY,{principal},2027-01-01,notified,{aging}"
+
+
+def portfolio(folder: Any, *rows: str, suffix: str = ".csv") -> Any:
+    path = folder / f"portfolio{suffix}"
+    path.write_text("\n".join([AGING_HEADER, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+class TestAgingImported:
+    """A portfolio's ``aging`` column: ``date:amount`` items separated by ``;``."""
+
+    def test_one_instalment_paid_leaves_59_days_past_due(self, tmp_path: Any) -> None:
+        from arrears.importer import import_portfolio
+
+        engine = Engine(clock=SettableClock(ON_1_APRIL))
+        report = import_portfolio(engine, portfolio(tmp_path, aging_row(THREE_MONTHS)))
+        assert (report.imported, report.errors) == (1, [])
+        case = engine.case("LN-A")
+        assert case.days_past_due(ON_1_APRIL) == 90
+        engine.record_payment("LN-A", cny("1000.00"), at=ON_1_APRIL)
+        case = engine.case("LN-A")
+        assert aging(case) == [("2027-02-01", "1000.00"), ("2027-03-01", "1000.00")]
+        assert case.days_past_due(ON_1_APRIL) == 59
+
+    def test_an_import_run_again_finds_the_same_aging_and_names_a_changed_one(
+        self, tmp_path: Any
+    ) -> None:
+        """Round trip: the aging is kept as given (in minor units), so the same file is
+        already imported, and a row whose aging changed differs by ``aging``."""
+        from arrears.importer import import_portfolio
+
+        engine = Engine(clock=SettableClock(ON_1_APRIL))
+        plain = aging_row("2027-01-01:1000;2027-02-01 : 1000.0; 2027-03-01:1000.00")
+        first = import_portfolio(engine, portfolio(tmp_path, plain))
+        assert first.imported == 1
+        assert aging(engine.case("LN-A")) == [
+            ("2027-01-01", "1000.00"),
+            ("2027-02-01", "1000.00"),
+            ("2027-03-01", "1000.00"),
+        ]
+        again = import_portfolio(engine, portfolio(tmp_path, plain))
+        assert (again.imported, again.already_imported, again.conflicts) == (0, 1, [])
+        changed = aging_row("2027-01-01:2000.00;2027-03-01:1000.00")
+        differs = import_portfolio(engine, portfolio(tmp_path, changed))
+        assert [(c.line, c.field) for c in differs.conflicts] == [(2, "aging")]
+        lines = '{"id": "LN-B", "debtor_id": "D-2", "currency": "CNY", "principal": "3000.00", '
+        lines += f'"due_date": "2027-01-01", "aging": "{THREE_MONTHS}"}}\n'
+        jsonl = tmp_path / "more.jsonl"
+        jsonl.write_text(lines, encoding="utf-8")
+        assert import_portfolio(engine, jsonl).imported == 1
+        assert len(engine.case("LN-B").aging or ()) == 3
+
+    @pytest.mark.parametrize(
+        ("aging_column", "expected"),
+        [
+            ("2027-01-01=3000.00", "item 1: got '2027-01-01=3000.00', expected YYYY-MM-DD:amount"),
+            ("2027-01-01:1000.00;2027-02-30:2000.00", "item 2: got '2027-02-30', not a date"),
+            ("2027-01-01:1000.00;2027-02-01:2e3", "item 2: got '2e3': written with an exponent"),
+            ("2027-01-01:3000.00;", "item 2: got '', expected YYYY-MM-DD:amount"),
+            (
+                "2027-01-01:1000.00;2027-02-01:1000.00",
+                "amounts summing to the arrears, 3000.00 (they sum to 2000.00)",
+            ),
+            ("2027-02-01:1000.00;2027-01-01:2000.00", "each due date once, oldest first"),
+            ("2027-01-01:1000.00;2027-02-01:1999.995;2027-03-01:0.005", "CNY's minor units"),
+            ("2026-12-01:1000.00;2027-02-01:2000.00", "the oldest date to be the due date"),
+        ],
+    )
+    def test_a_bad_aging_is_named_by_row_column_and_value(
+        self, tmp_path: Any, aging_column: str, expected: str
+    ) -> None:
+        from arrears.importer import import_portfolio
+
+        engine = Engine(clock=SettableClock(ON_1_APRIL))
+        good_row = aging_row(THREE_MONTHS, case_id="LN-OK")
+        report = import_portfolio(engine, portfolio(tmp_path, good_row, aging_row(aging_column)))
+        assert report.imported == 0  # checked before anything is opened
+        assert [(error.line, error.field) for error in report.errors] == [(3, "aging")]
+        assert expected in report.errors[0].message, report.errors[0].message
+        assert list(engine.store.case_ids()) == []
+
+
+SCENARIO = """\
+name: aged
+rules: [CN]
+case:
+  id: LN-A
+  timezone: Asia/Shanghai
+  currency: CNY
+  balance: "3000.00"
+  due_date: 2027-01-01
+  contacts:
+    - {{id: mobile, channel: call, party: debtor, address: "+8613812345678"}}
+{aging}events: []
+expect:
+  - at: 2027-04-01T10:00:00+08:00
+    contact: {{channel: call, contact: mobile}}
+    verdict: allow
+"""
+
+
+class TestAgingInAScenario:
+    """A scenario's case key ``aging``: ``[date, amount]`` pairs, oldest first."""
+
+    def opened(self, tmp_path: Any, monkeypatch: pytest.MonkeyPatch, aging_key: str) -> Case:
+        from arrears.scenarios import run_scenario
+
+        opened: list[Case] = []
+        open_case = Engine.open_case
+
+        def spy(engine: Engine, *args: Any, **kwargs: Any) -> Any:
+            result = open_case(engine, *args, **kwargs)
+            opened.append(engine.case("LN-A"))
+            return result
+
+        monkeypatch.setattr(Engine, "open_case", spy)
+        path = tmp_path / "aged.yaml"
+        path.write_text(SCENARIO.format(aging=aging_key), encoding="utf-8")
+        run_scenario(path)
+        return opened[0]
+
+    def test_the_case_keeps_the_aging_given(
+        self, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        key = (
+            "  aging:\n    - [2027-01-01, '1000.00']\n    - [2027-02-01, '1000.00']\n"
+            "    - [2027-03-01, '1000']\n"
+        )
+        case = self.opened(tmp_path, monkeypatch, key)
+        assert aging(case)[1:] == [("2027-02-01", "1000.00"), ("2027-03-01", "1000.00")]
+        assert case.days_past_due(ON_1_APRIL) == 90
+        without = self.opened(tmp_path, monkeypatch, "")
+        assert aging(without) == [("2027-01-01", "3000.00")]
+
+    def test_an_aging_not_summing_to_the_balance_is_refused_naming_it(
+        self, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from arrears.scenarios import ScenarioInvalid
+
+        key = "  aging:\n    - [2027-01-01, '1000.00']\n    - [2027-02-01, '1000.00']\n"
+        with pytest.raises(ScenarioInvalid, match="aging") as refused:
+            self.opened(tmp_path, monkeypatch, key)
+        assert "3000.00" in str(refused.value)

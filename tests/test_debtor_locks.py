@@ -265,3 +265,39 @@ def test_every_write_holds_its_debtor_until_it_commits(pg: Writers) -> None:
         assert held(url, schema, "D-1") == ["", "D-1"]
     assert held(url, schema, "D-1") == []
     assert run_sql(url, schema, "SELECT count(*) FROM journal")[0][0] == 2
+
+
+@pytest.mark.parametrize("reference", [None, "BANK-7"])
+def test_a_payment_holds_its_debtor_before_it_reads_anything_but_the_case(
+    make: Writers, reference: str | None
+) -> None:
+    """A payment, with a reference or without, asks for its debtor's lock before it reads
+    the case's journal or the debtor's other loans: what another writer committed before
+    the lock is read, not missed (the payment read nothing of the debtor's until then)."""
+    engine = make()
+    engine.open_case(loan("L-1", "D-1"))
+    engine.open_case(loan("L-2", "D-1"))
+    store = engine.store
+    calls: list[str] = []
+    names = ("lock_debtors", "lock_debtors_now", "last_entry", "entries", "head", "cases_of")
+    for name in names:
+        method = getattr(store, name, None)
+        if method is None:
+            continue
+
+        def spy(*args: Any, _name: str = name, _method: Any = method, **kwargs: Any) -> Any:
+            calls.append(_name)
+            return _method(*args, **kwargs)
+
+        setattr(store, name, spy)
+    with engine.atomic():
+        engine.record_payment("L-1", cny_amount("100.00"), reference=reference)
+    assert calls[0] in ("lock_debtors", "lock_debtors_now"), calls
+    paid = store.get("L-1").balance.principal  # type: ignore[attr-defined]
+    assert str(paid) == "900.00"
+
+
+def cny_amount(value: str) -> Any:
+    from arrears.money import Money
+
+    return Money(value, "CNY")

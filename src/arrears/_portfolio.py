@@ -13,6 +13,7 @@ import hashlib
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any, BinaryIO, Final, Literal
 
@@ -63,13 +64,14 @@ COLUMNS: Final = (
     "person_phone",
     "person_email",
     "student_loan_account",
+    "aging",
 )
 #: The longest line read, in bytes; a longer one is reported, not read.
 LINE_LIMIT: Final = 1 << 20
 AMOUNTS: Final = ("principal", "interest", "fees", "penalty", "not_due", "credit")
 #: Columns whose values are not personal: a short one is quoted in a report.
 SHOWN: Final = frozenset(
-    {*AMOUNTS, "currency", "due_date", "timezone", "locale", "stage", "relationship"}
+    {*AMOUNTS, "currency", "due_date", "timezone", "locale", "stage", "relationship", "aging"}
 )
 SHOWN_LENGTH: Final = 24
 #: Contact columns: (column, contact point id, channel); their values are personal data.
@@ -85,6 +87,8 @@ PERSON_CONTACTS: Final = (
     ("person_email", "person-email", "email"),
 )
 _DECIMAL: Final = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z")
+#: One date and amount of an ``aging`` column: ``2027-01-01:1000.00``.
+_AGED: Final = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})\s*:(.*)\Z")
 _PHONE: Final = re.compile(r"^\+[1-9][0-9]{6,14}\Z")
 _PHONE_SEPARATORS: Final = re.compile(r"[\s().-]")
 _EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
@@ -355,7 +359,47 @@ def _from_flat(values: Mapping[str, Any], number: int) -> tuple[dict[str, Any], 
     account = text("student_loan_account")
     if account is not None:
         record["student_loan"] = {"account": account}
+    aging = text("aging")
+    if aging is not None:
+        parsed = _aging(aging, number, problems)
+        if parsed is not None:
+            record["aging"] = parsed
     return record, problems
+
+
+def _aging(value: str, number: int, problems: list[RowError]) -> list[list[str]] | None:
+    """An ``aging`` column (``2027-01-01:1000.00;2027-02-01:1000.00``) as `Case.aging`
+    takes it: ``[[date, amount], ...]``; ``None`` when it is not one (a problem is added).
+
+    Whether the dates are oldest first and the amounts sum to the arrears is the
+    case's to check (`arrears.case.checked_aging`), when it is opened.
+    """
+    pairs: list[list[str]] = []
+    for index, part in enumerate(value.split(";"), 1):
+        item = part.strip()
+        found = _AGED.match(item)
+        if found is None:
+            why = f"item {index}: got {quoted(item)}, expected YYYY-MM-DD:amount"
+        else:
+            day, amount = found.group(1), found.group(2).strip()
+            try:
+                date.fromisoformat(day)
+            except ValueError:
+                why = f"item {index}: got {quoted(day)}, not a date"
+            else:
+                if _DECIMAL.match(amount):
+                    pairs.append([day, amount])
+                    continue
+                why = f"item {index}: {_not_an_amount(amount)}"
+        problems.append(
+            RowError(
+                number,
+                "aging",
+                f"{why}; dates and amounts as in 2027-01-01:900.00;2027-02-01:1000.00",
+            )
+        )
+        return None
+    return pairs
 
 
 def _address(

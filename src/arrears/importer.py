@@ -62,6 +62,12 @@ column                    required  meaning
 ``person_email``                    the person's e-mail: contact point ``person-email``
 ``student_loan_account``            the case is a student loan serviced under this
                                     account number when obtained (`arrears.case.StudentLoan`)
+``aging``                           what is overdue by the date it fell due, oldest
+                                    first (`arrears.Case.aging`): ``date:amount``
+                                    items separated by ``;``, e.g.
+                                    ``2027-01-01:1000.00;2027-02-01:1000.00``; the
+                                    oldest date is ``due_date``, the amounts sum to
+                                    the arrears (all under ``due_date`` when empty)
 ========================  ========  ==============================================
 
 Amounts are plain decimals (``1000.00``): no exponent, no thousands
@@ -98,7 +104,7 @@ from ._portfolio import (
     quoted,
     rows,
 )
-from .case import Case, opening_aging
+from .case import Case, checked_aging, opening_aging
 from .errors import ArrearsError, ConcurrencyConflict, DuplicateCase, InvalidInput, PortfolioInvalid
 
 if TYPE_CHECKING:
@@ -396,6 +402,10 @@ def _validate(
         return problems
     try:
         case = Case.model_validate(record)
+        if (
+            case.aging is not None
+        ):  # as opening it checks it: dates in order, summing to the arrears
+            case.aging = checked_aging(case)
     except _ROW_FAULTS as err:
         named = {problem.field for problem in problems}
         more = [p for p in _refusal(err, record, number, flat) if p.field not in named]

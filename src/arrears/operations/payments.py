@@ -61,10 +61,13 @@ def record_payment(
         raise InvalidInput("amount", amount, f"Money in {case.currency}")
     if amount.currency != case.currency:
         raise CurrencyMismatch("amount", case.currency, amount.currency)
+    if debtor is None:  # a payment to the debtor holds them already
+        # Held before anything of the debtor's is read (the reference's earlier payments,
+        # the holds that freeze charges, the other loans an agreement spans): a payment
+        # another process commits meanwhile is read, not missed.
+        lock_debtors(rec.store, [case.debtor.id])
     if reference is not None:
         reference = checked_reference(reference)
-        if debtor is None:  # a payment to the debtor holds them already
-            lock_debtors(rec.store, [case.debtor.id])
         entries = rec.store.entries(case_id)
         earlier = payment_under(entries, reference)
         if earlier is not None:  # sent again: what the first recording did

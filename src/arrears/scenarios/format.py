@@ -181,6 +181,10 @@ class CaseSpec(_Spec):
         contacts: The contact points.
         persons: The people other than the debtor the contact points reach.
         student_loan: Set when the case is a student loan: ``{account: ...}``.
+        aging: What is overdue by the date it fell due, oldest first, as
+            ``[date, amount]`` pairs (`arrears.Case.aging`): the oldest date is
+            *due_date*, the amounts sum to *balance*; all of it under *due_date*
+            when not given.
     """
 
     id: Identifier
@@ -197,6 +201,9 @@ class CaseSpec(_Spec):
     contacts: tuple[ContactSpec, ...] = ()
     persons: tuple[PersonSpec, ...] = ()
     student_loan: StudentLoanSpec | None = None
+    aging: tuple[tuple[date, Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]], ...] | None = (
+        None
+    )
 
 
 class DebtorSpec(_Spec):

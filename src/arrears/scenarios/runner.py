@@ -157,6 +157,7 @@ def _build_case(
                 if spec.student_loan is not None
                 else None
             ),
+            aging=spec.aging,
         )
 
 
