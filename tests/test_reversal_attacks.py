@@ -83,21 +83,7 @@ class TestVerify:
         would, moving the case back to ``sms``: refused."""
         engine, clock = engine_at()
         case_id = cured_after_an_escalation(engine, clock)
-        chain = list(engine.history(case_id))
-        payment = next(e for e in chain if e.kind == "payment")
-        data = {
-            "reference": "MON",
-            "payment_seq": payment.seq,
-            "amount": "1000.00",
-            "credit": "0.00",
-            "restored": {"penalty": "120.00", "fees": "50.00", "interest": "360.00"},
-            "actor": "system",
-            "stage": {"from": "resolved", "to": "sms"},
-        }
-        last = chain[-1]
-        chain.append(seal(case_id, last.seq + 1, last.at, "payment_reversed", data, last.hash))
-        with pytest.raises(JournalCorrupted):
-            replay(chain, None, check=engine.workflow.entry_problem)
+        forged_reversal_refused(engine, case_id, {"from": "resolved", "to": "sms"})
 
     def test_a_forged_reversal_undoing_an_escalation_no_payment_caused(self) -> None:
         """1,000 paid in ``sms``, escalated to ``phone``; nothing closed.  A forged
@@ -107,21 +93,27 @@ class TestVerify:
         engine.record_payment(case_id, cny("1000.00"), reference="MON")
         day(clock, 0, 3)
         engine.fire(case_id, "escalate")
-        chain = list(engine.history(case_id))
-        payment = next(e for e in chain if e.kind == "payment")
-        data = {
-            "reference": "MON",
-            "payment_seq": payment.seq,
-            "amount": "1000.00",
-            "credit": "0.00",
-            "restored": {"penalty": "120.00", "fees": "50.00", "interest": "360.00"},
-            "actor": "system",
-            "stage": {"from": "phone", "to": "sms"},
-        }
-        last = chain[-1]
-        chain.append(seal(case_id, last.seq + 1, last.at, "payment_reversed", data, last.hash))
-        with pytest.raises(JournalCorrupted):
-            replay(chain, None, check=engine.workflow.entry_problem)
+        forged_reversal_refused(engine, case_id, {"from": "phone", "to": "sms"})
+
+
+def forged_reversal_refused(engine: Engine, case_id: str, stage: dict[str, str]) -> None:
+    """A reversal of the case's payment of 1,000 (reference ``MON``) moving the case as
+    *stage* says, sealed after its chain as a forger who can hash would: refused."""
+    chain = list(engine.history(case_id))
+    payment = next(e for e in chain if e.kind == "payment")
+    data = {
+        "reference": "MON",
+        "payment_seq": payment.seq,
+        "amount": "1000.00",
+        "credit": "0.00",
+        "restored": {"penalty": "120.00", "fees": "50.00", "interest": "360.00"},
+        "actor": "system",
+        "stage": stage,
+    }
+    last = chain[-1]
+    chain.append(seal(case_id, last.seq + 1, last.at, "payment_reversed", data, last.hash))
+    with pytest.raises(JournalCorrupted):
+        replay(chain, None, check=engine.workflow.entry_problem)
 
 
 class TestWhatStaysClosed:

@@ -51,7 +51,6 @@ from typing import Any, Final, NamedTuple
 
 from .case import Case, Channel, Outcome
 from .channels import DeliveryReport, OutboundMessage
-from .compliance import Proposal
 from .compliance.rules import local_moment
 from .errors import (
     ArrearsError,
@@ -836,19 +835,13 @@ def _warranted(
     if any(hold.active_at(now) for hold in case.holds):
         return False
     contact = intent.data.get("contact")
-    if contact is not None and not any(point.id == contact for point in case.contacts):
+    point = next((point for point in case.contacts if point.id == contact), None)
+    if contact is not None and point is None:
         return False
-    # Judged as when planned: the rendered text, or none when no template set rendered it
+    # Judged as when planned: the rendered text, or none when the engine rendered none
     # (the intent then holds the template's name or the purpose, for the host).
-    rendered = run.rec.templates is not None and intent.data.get("template") is not None
-    proposal = Proposal(
-        channel=intent.channel,
-        contact=contact,
-        party=None if contact is not None else action.party,
-        automated=action.automated,
-        purpose=action.purpose,
-        text=str(intent.data["text"]) if rendered else None,
-    )
+    rendered = reviews.renders(run.rec, intent.data.get("template"))
+    proposal = proposal_for(action, point, str(intent.data["text"]) if rendered else None)
     verdict = contacts.judge_contact(
         run.rec, case.id, proposal, at=now, record=False, resending=intent.key
     )

@@ -134,11 +134,17 @@ def record_intent(
     return data
 
 
+def renders(rec: Recorder, template: str | None) -> bool:
+    """Whether the engine renders a message of *template* (a template set, and a template
+    named), or leaves its text to the host (`render` gives none)."""
+    return rec.templates is not None and template is not None
+
+
 def render(
     rec: Recorder, case: Case, action: SendAction, facts: Facts, at: datetime
 ) -> tuple[str | None, str | None]:
     """A message's text and subject from the template set; ``(None, None)`` without one."""
-    if rec.templates is None or action.template is None:
+    if rec.templates is None or action.template is None:  # `renders`, narrowed for typing
         return None, None
     lender = rec.policy.lender if rec.policy is not None else {}
     # Only the variables the template reads (its amounts cost a Money each).
