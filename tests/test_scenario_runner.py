@@ -294,6 +294,29 @@ class TestEvents:
         expect = entry("04T23:59", "deny", rules="[US-BK]") + entry("05T08:00", "allow")
         assert run_scenario(scenario(tmp_path, events, expect)).passed
 
+    def test_a_narrower_reach_than_the_kinds_is_refused_at_its_line(self, tmp_path: Path) -> None:
+        """A bankruptcy reaches every debt of the person: ``reach: case`` is refused at its line."""
+        path = scenario(
+            tmp_path,
+            event("02T10:00", "type: hold, kind: bankruptcy, reach: case"),
+            entry("03T11:00", "deny", rules="[US-BK]"),
+        )
+        with pytest.raises(ScenarioInvalid) as caught:
+            run_scenario(path)
+        assert caught.value.line == line_of(path, "reach: case")
+        assert caught.value.field == "events[1].reach"
+        assert caught.value.message.startswith("got 'case', expected debtor")
+
+    def test_an_unknown_reach_is_refused(self, tmp_path: Path) -> None:
+        path = scenario(
+            tmp_path,
+            event("02T10:00", "type: cease, reach: household"),
+            entry("03T11:00", "deny", rules="[US-CEASE]"),
+        )
+        with pytest.raises(ScenarioInvalid) as caught:
+            run_scenario(path)
+        assert caught.value.field == "events[1].reach"
+
     def test_hold_end(self, tmp_path: Path) -> None:
         """hold_end releases every active hold of the kind."""
         events = event("02T10:00", "type: hold, kind: attorney") + event(

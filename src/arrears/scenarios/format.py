@@ -29,6 +29,7 @@ from pydantic import (
 
 from ..case import Channel, HoldKind, Identifier, Outcome, Party, Relationship
 from ..compliance.model import Role
+from ..holds import Reach
 from ..limits import ADDRESS, SHORT_TEXT
 
 __all__ = [
@@ -335,10 +336,17 @@ class InconvenientEvent(_EventBase):
 
 
 class DisputeEvent(_EventBase):
-    """The debtor disputes the debt (``type: dispute``, ``written: true|false``)."""
+    """The debtor disputes the debt (``type: dispute``, ``written: true|false``).
+
+    Attributes:
+        written: Whether it came in writing.
+        reach: ``debtor`` when the debtor disputes every debt they owe the lender;
+            by default the debt of the event's case (`arrears.holds.HOLD_REACH`).
+    """
 
     type: Literal["dispute"]
     written: bool
+    reach: Reach | None = None
 
 
 class VerificationSentEvent(_EventBase):
@@ -348,9 +356,15 @@ class VerificationSentEvent(_EventBase):
 
 
 class CeaseEvent(_EventBase):
-    """A written request to stop communicating (``type: cease``)."""
+    """A written request to stop communicating (``type: cease``).
+
+    Attributes:
+        reach: ``debtor`` when the request names every debt; by default the debt of
+            the event's case (`arrears.holds.HOLD_REACH`).
+    """
 
     type: Literal["cease"]
+    reach: Reach | None = None
 
 
 def _not_dispute_or_cease(kind: HoldKind) -> HoldKind:
@@ -368,11 +382,16 @@ class HoldEvent(_EventBase):
             ``dispute`` and ``cease``,
             which have events of their own).
         until: The date it ends (at midnight in the debtor's zone, UTC when unknown).
+        reach: ``debtor`` to widen a hold that reaches one debt (an attorney acting on
+            every debt, a hardship agreed for all of them) to every case of the debtor;
+            ``case`` is refused for a kind whose reach is the debtor
+            (`arrears.holds.HOLD_REACH`).
     """
 
     type: Literal["hold"]
     kind: Annotated[HoldKind, AfterValidator(_not_dispute_or_cease)]
     until: date | None = None
+    reach: Reach | None = None
 
 
 class HoldEndEvent(_EventBase):

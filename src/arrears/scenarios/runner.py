@@ -397,17 +397,28 @@ class _Run:
             )
         elif isinstance(event, DisputeEvent):
             reason = "written dispute" if event.written else "oral dispute"
-            engine.add_hold(case_id, HoldKind.DISPUTE, reason, written=event.written, at=at)
+            engine.add_hold(
+                case_id, HoldKind.DISPUTE, reason, written=event.written, at=at, reach=event.reach
+            )
         elif isinstance(event, VerificationSentEvent):
             engine.record_notice(case_id, "verification", at=at)
             self._release(HoldKind.DISPUTE, at, case_id)
         elif isinstance(event, CeaseEvent):
-            engine.add_hold(case_id, HoldKind.CEASE, "written request to stop", written=True, at=at)
+            engine.add_hold(
+                case_id,
+                HoldKind.CEASE,
+                "written request to stop",
+                written=True,
+                at=at,
+                reach=event.reach,
+            )
         elif isinstance(event, HoldEvent):
             until = None
             if event.until is not None:
                 until = datetime.combine(event.until, time(0), tzinfo=self.zone or UTC)
-            engine.add_hold(case_id, event.kind, f"{event.kind} reported", until=until, at=at)
+            engine.add_hold(
+                case_id, event.kind, f"{event.kind} reported", until=until, at=at, reach=event.reach
+            )
         elif isinstance(event, HoldEndEvent):
             self._release(event.kind, at, case_id)
         elif isinstance(event, NoticeSentEvent):
