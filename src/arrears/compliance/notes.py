@@ -417,6 +417,15 @@ NOTES: Final[dict[str, str]] = {
         "**How the engine reads it.** An opt-out naming a contact point covers every contact "
         "point with the same address. Only a consent recorded for the `medium` restores it; "
         "a consent to be contacted now does not.\n\n"
+        '**The response to their own contact.** "If a person initiates contact with a debt '
+        "collector using an address or a telephone number that the person previously "
+        "requested the debt collector not use, the debt collector may respond once to that "
+        'person-initiated communication" (1006.14(h)(2)(ii)). A contact marked `reply` '
+        "that answers a contact the person started after the opt-out (`inbound: true`, or an "
+        "outcome `reply`), through the medium opted out of, goes back through it to the same "
+        "address (`reply_through_their_medium`): once, since `US-REPLY` allows one reply per "
+        "contact they start. A contact they started by another medium (a call, after an "
+        "opt-out of e-mail) opens no reply through the medium opted out of.\n\n"
         "**The one confirmation.** It is a reply to the request, so it goes back through "
         "the medium the request came by, recorded with the opt-out (`via`: "
         '`record_opt_out(..., via="sms")`, scenario key `via`): a STOP texted is confirmed '
@@ -472,6 +481,14 @@ NOTES: Final[dict[str, str]] = {
             (
                 "a text without a way to opt out is denied",
                 "us_regf/medium_text_must_offer_opt_out.yaml",
+            ),
+            (
+                "an e-mail from the address opted out of is answered once by e-mail to it, no more",
+                "us_regf/medium_reply_once_through_the_opted_out_address.yaml",
+            ),
+            (
+                "a call from the consumer opens no reply by e-mail after an opt-out of e-mail",
+                "us_regf/medium_reply_to_a_call_not_through_the_opted_out_medium.yaml",
             ),
             (
                 "an e-mail says how to opt out of e-mail",
@@ -812,6 +829,51 @@ NOTES: Final[dict[str, str]] = {
             (
                 "a message about missed loan payments is denied",
                 "us_ny/threats_and_claims_in_any_tense_and_the_city_police.yaml",
+            ),
+        )
+    ),
+    "US-TIMEBAR": (
+        '**The law.** "A debt collector must not bring or threaten to bring a legal action '
+        'against a consumer to collect a time-barred debt" (12 CFR 1006.26(b)).\n\n'
+        "**How the engine reads it.** From the day the debt is barred (`limitation_years` "
+        "after the first missed due date, in the debtor's calendar), legal action "
+        "(`legal_action`) is denied, and so is a text that threatens it in any wording "
+        "(`threat_words`): to sue or being sued, a lawsuit, a court, legal action or "
+        "proceedings, a judgment, or a garnishment (which only a judgment allows). A request "
+        "to pay that threatens nothing is allowed. Patterns find the plain forms only: the "
+        "lender's templates remain its own to review.\n\n"
+        + _cases(
+            (
+                '"you will be sued", "legal proceedings", a judgment and a garnishment are '
+                "denied; a plain request to pay is allowed",
+                "us_regf/timebar_any_word_for_a_suit_is_a_threat.yaml",
+            ),
+        )
+    ),
+    "US-FALSE": (
+        '**The law.** "A debt collector must not use any false, deceptive, or misleading '
+        'representation or means in connection with the collection of any debt" (12 CFR '
+        '1006.18(a), carrying 15 USC 1692e), among them "the representation or implication '
+        "that nonpayment of any debt will result in the arrest or imprisonment of any "
+        'person" (1692e(4)), "the false representation or implication that the debt '
+        "collector is vouched for, bonded by, or affiliated with the United States or any "
+        'State" (1692e(1)), "the threat to take any action that cannot legally be taken" '
+        '(1692e(5)) and "the false representation or implication that the consumer '
+        'committed any crime or other conduct in order to disgrace the consumer" '
+        "(1692e(7)).\n\n"
+        "**How the engine reads it.** Nonpayment of a consumer debt never leads to arrest "
+        "or prison, so every text that speaks of an arrest, jail, prison or handcuffs, of "
+        "criminal charges or a prosecution, or presents itself as the police, a sheriff, a "
+        "marshal, the FBI, the IRS, a district attorney, the attorney general or a "
+        "government is denied, to every person and by every medium with a text. It binds "
+        "debt collectors and debt buyers; a creditor collecting its own debt is judged by "
+        "state law (`US-NY-THREATS`). Patterns find the plain forms only: the lender's "
+        "templates remain its own to review.\n\n"
+        + _cases(
+            (
+                "a threat of arrest, of jail, of criminal charges, and a letter from the "
+                "sheriff's office are denied; a plain request is allowed",
+                "us_regf/false_no_arrest_no_police.yaml",
             ),
         )
     ),

@@ -340,6 +340,19 @@ _OPT_OUT_METHOD: Final = (
     r"\bopt[ -]?out\b",
 )
 
+# 15 USC 1692e(1), (4), (5), (7), which 12 CFR 1006.18(a) carries: nonpayment of a consumer
+# debt never leads to arrest or prison, and a debt collector is no police officer or
+# government agency.
+_US_FALSE: Final = (
+    r"\b(?:arrest(?:ed|s|ing)?|jail(?:ed)?|imprison(?:ed|ment)?|prison|handcuff(?:ed|s)?)\b",
+    r"\bcriminal\s+(?:charges?|complaint|case|prosecution|record)\b",
+    r"\bprosecut(?:e|ed|ion)\b",
+    r"\b(?:this is|we are|we're|i am|i'm|calling from|on behalf of|with|from)\s+"
+    r"(?:the\s+|a\s+|your\s+local\s+)?(?:police|sheriff|marshal|fbi|irs|district attorney|"
+    r"attorney general|law enforcement|department of justice|federal government|"
+    r"u\.?s\.? government|state government)",
+)
+
 US_REGF: Final = Pack(
     id="US-RegF",
     title="United States: Regulation F (12 CFR 1006), for third-party debt collectors",
@@ -467,10 +480,12 @@ US_REGF: Final = Pack(
             id="US-MEDIUM",
             title="No contact by a medium or address the consumer opted out of (a request not "
             "to be called covers voicemail to that number), except one electronic reply "
-            "confirming an electronic opt-out; every e-mail and SMS tells how to opt out",
+            "confirming an electronic opt-out, and one response to a contact the consumer "
+            "started through it; every e-mail and SMS tells how to opt out",
             citation="12 CFR 1006.14(h); 1006.2(b); 1006.6(e)",
             roles=_DEBT_COLLECTORS,
             opt_out_phrases=_OPT_OUT_METHOD,
+            reply_through_their_medium=True,
         ),
         WorkEmailNeedsConsent(
             id="US-WORKEMAIL",
@@ -501,6 +516,19 @@ US_REGF: Final = Pack(
             "limitation_years for the debt's state",
             roles=_DEBT_COLLECTORS,
             limitation_years=6,
+        ),
+        ForbiddenWording(
+            id="US-FALSE",
+            title="No threat of arrest or prison, no accusation of a crime, no posing as the "
+            "police or a government agency",
+            citation="12 CFR 1006.18(a) (no false, deceptive or misleading representation); "
+            '15 USC 1692e(1) ("affiliated with the United States or any State, including the '
+            'use of any badge, uniform, or facsimile thereof"), 1692e(4) ("nonpayment of any '
+            'debt will result in the arrest or imprisonment of any person"), 1692e(5) ("any '
+            'action that cannot legally be taken"), 1692e(7) ("the consumer committed any '
+            'crime")',
+            roles=_DEBT_COLLECTORS,
+            patterns=_US_FALSE,
         ),
         PassiveReporting(
             id="US-PASSIVE",

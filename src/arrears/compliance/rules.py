@@ -1275,12 +1275,33 @@ class MediumOptOut(Rule):
         confirm_unknown_via: Read an opt-out that does not say how it was asked as
             asked through the medium opted out of (its one confirmation then goes
             through that medium, when electronic); off: no confirmation.
+        reply_through_their_medium: When the person later starts a contact through
+            the medium or address they opted out of (an e-mail from the address,
+            a call from the number), one reply (``purpose: reply``, answering that
+            contact: `Judgement.replying`) may go back through it, to that same
+            address (12 CFR 1006.14(h)(2)(ii)); off: the opt-out holds for replies too.
     """
 
     text_channels: frozenset[Channel] = frozenset({Channel.SMS, Channel.EMAIL})
     opt_out_phrases: tuple[str, ...] = ()
     reach: StatementReach = "debtor"
     confirm_unknown_via: bool = False
+    reply_through_their_medium: bool = False
+
+    def _answers_their_contact(self, j: Judgement, since: datetime, medium: str) -> bool:
+        """True when the proposal is the one reply to a contact the person started, after
+        opting out, through the medium opted out of, going back to the same address."""
+        proposal = j.proposal
+        if not self.reply_through_their_medium or proposal.purpose != Purpose.REPLY:
+            return False
+        inbound = j.replying()
+        return (
+            inbound is not None
+            and inbound.at >= since
+            and _covers(medium, inbound.channel)
+            and inbound.channel == proposal.channel
+            and _same_address(j, inbound.contact, proposal.contact)
+        )
 
     @cached_property
     def _phrases(self) -> re.Pattern[str] | None:
@@ -1315,6 +1336,8 @@ class MediumOptOut(Rule):
         """Deny an opted-out medium (but its one confirmation) and messages without an opt-out."""
         proposal = j.proposal
         opted = opted_out_since(j, self.reach)
+        if opted is not None and self._answers_their_contact(j, *opted):
+            opted = None
         if opted is not None:
             since, medium = opted
             confirming = proposal.purpose == Purpose.OPT_OUT_CONFIRMATION
@@ -1813,7 +1836,14 @@ class TimeBarred(_Wording):
     """
 
     limitation_years: int = Field(default=6, ge=1)
-    threat_words: tuple[str, ...] = (r"\bsue\b", r"\blawsuit\b", r"\bcourt\b", r"legal action")
+    threat_words: tuple[str, ...] = (
+        r"\bsu(?:e|ed|es|ing)\b",
+        r"\blaw ?suits?\b",
+        r"\bcourts?\b",
+        r"legal (?:action|proceedings?)",
+        r"\bjudg(?:e)?ments?\b",
+        r"\bgarnish",
+    )
     restarted_by: str | None = None
     refusal_notice: str | None = None
     extinguished: bool = False
