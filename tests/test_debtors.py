@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from arrears import Engine, InvalidInput, MemoryStore, SettableClock
 from arrears.case import ContactPoint
-from arrears.compliance import Compliance
+from arrears.compliance import Compliance, Preference
 from arrears.compliance.history import Attempt, DebtorHistory
 from arrears.scenarios import ScenarioInvalid, load_scenario
 from arrears.stores import SQLiteStore
@@ -950,6 +950,54 @@ class TestWhatTheDebtorHistoryKeeps:
             update={"contacts": (ContactPoint(id="cell", channel="sms", address="+16175550999"),)}
         )
         assert debtor.opt_outs_on(moved) == []
+
+    def test_the_opt_outs_reaching_a_case_follow_each_opt_out_folded_in(self) -> None:
+        """U-2 judged (its opt-outs merged and kept), then an opt-out of U-1's number: U-2's
+        number with it is refused at once; U-2 judged again (kept), then an opt-out of its
+        other number on U-2 itself: that number is refused too, the kept list left."""
+        engine = Engine(compliance=Compliance(["US-RegF"]), clock=SettableClock(US_T0))
+        engine.open_cases([us_loan(1, "mobile"), us_loan(2, "cell")], at=US_T0)
+        cell = {"channel": "sms", "contact": "cell", "text": MIRANDA}
+        other = {**cell, "contact": "other"}
+
+        def allowed(proposal: dict[str, str], hours: int) -> bool:
+            at = US_T0 + timedelta(hours=hours)
+            return engine.judge_contact("U-2", proposal, at=at, record=False).allowed
+
+        assert allowed(cell, 1)
+        assert allowed(other, 1)
+        engine.record_opt_out("U-1", "sms", contact="mobile", at=US_T0 + timedelta(hours=2))
+        assert not allowed(cell, 3)
+        assert allowed(other, 3)  # U-1's opt-out merged with U-2's own (none) and kept
+        engine.record_opt_out("U-2", "sms", contact="other", at=US_T0 + timedelta(hours=4))
+        assert not allowed(other, 5)
+        assert not allowed(cell, 5)
+
+    def test_the_opt_outs_reaching_a_case_are_merged_again_from_other_lists(self) -> None:
+        """The merged list is kept for the lists it merged: another own list, the same list
+        grown, or other contact points (another tuple) are merged again."""
+        engine = Engine(compliance=Compliance(["US-RegF"]), clock=SettableClock(US_T0))
+        engine.open_cases([us_loan(1, "mobile"), us_loan(2, "cell")], at=US_T0)
+        engine.record_opt_out("U-1", "sms", contact="mobile", at=US_T0 + timedelta(hours=2))
+        second = engine.store.get("U-2")
+        debtor = engine._recorder.debtor_history(second)
+        assert debtor is not None
+        own: list[Preference] = []
+        merged = debtor.opt_outs_reaching(second, own)
+        assert [(o.case, o.contact) for o in merged] == [("U-1", "cell")]
+        assert debtor.opt_outs_reaching(second, own) is merged
+        own.append(Preference(US_T0 + timedelta(hours=1), "sms", "other"))
+        grown = debtor.opt_outs_reaching(second, own)
+        assert [(o.case, o.contact) for o in grown] == [(None, "other"), ("U-1", "cell")]
+        late = [Preference(US_T0 + timedelta(hours=3), "sms", "other")]
+        assert [(o.case, o.contact) for o in debtor.opt_outs_reaching(second, late)] == [
+            ("U-1", "cell"),
+            (None, "other"),
+        ]
+        moved = second.model_copy(
+            update={"contacts": (ContactPoint(id="cell", channel="sms", address="+16175550999"),)}
+        )
+        assert debtor.opt_outs_reaching(moved, late) is late
 
     def test_a_judgment_after_an_attempt_on_another_loan_counts_it(self) -> None:
         """US-7IN7 counts per debt: judged on loan 2 (its pick kept), then seven calls on loan 1

@@ -313,8 +313,11 @@ class Recorder:
             return None
         found = self._debtors.get(debtor_id)
         if found is not None and found.cases == tuple(cases):
-            folded = found.folded
-            if all(store.head(case_id) == folded.get(case_id) for case_id in cases):
+            folded, head_of = found.folded, store.head
+            for case_id in cases:
+                if head_of(case_id) != folded.get(case_id):
+                    break
+            else:
                 return found
         histories: dict[str, ContactHistory] = {}
         heads: dict[str, tuple[int, str]] = {}
