@@ -653,8 +653,19 @@ NOTES: Final[dict[str, str]] = {
         "**Whom it binds.** Every role, as `US-MA`: 940 CMR 7.00 binds creditors, widely "
         "defined, and the Attorney General applies it to collection agencies.\n\n"
         '**How the engine reads it.** The count is each household member\'s ("any person"), '
-        "per debt, on their numbers not at work (at the residence); their work numbers are "
-        "`US-MA-HOUSEHOLD-OTHER`'s. The debtor is not judged here (7.04(1)(f), `US-MA`), nor "
+        "per debt, on the numbers at the residence: a home landline (a contact point marked "
+        "`landline`, not at work). Their mobiles and their work numbers are away from it, "
+        "`US-MA-HOUSEHOLD-OTHER`'s: 7.05(3)(d) speaks of calls \"at a debtor's residence\" "
+        'where 7.04(1)(f), for the debtor, names the "place of residence, cellular telephone, '
+        "or other telephone number provided by the debtor as his or her personal telephone "
+        'number"; 7.05 names no cellular telephone, and a mobile rings wherever its owner '
+        "is, so a household member's own mobile takes the stricter 30-day count. The "
+        "definitions of 940 CMR 7.03 were not available to read here (searched: the "
+        "regulation's own page and its published copies; 7.04 to 7.08 were read, 7.03 only "
+        'as other texts quote its "creditor"), so the reading rests on the words of 7.04 '
+        "and 7.05. A number not marked `landline` may be a mobile: a lender that knows a "
+        "household member's home line marks it `landline` to give it the residence's two a "
+        "week. The debtor is not judged here (7.04(1)(f), `US-MA`), nor "
         "is a person who does not reside with them (a neighbour, a contact person: 7.06). "
         "A case records how a person stands to the debtor, not where they live: read in the "
         "debtor's favour, every family member (`spouse`, `parent`, `child`, `sibling`, "
@@ -683,13 +694,22 @@ NOTES: Final[dict[str, str]] = {
     "US-MA-HOUSEHOLD-OTHER": (
         "**The law.** Two calls in each 30-day period other than at the debtor's residence, "
         "for each debt, to each person residing in the debtor's household "
-        "(940 CMR 7.05(3)(d)); counted as for `US-MA-HOUSEHOLD`, on the member's numbers at "
-        "work.\n\n"
+        "(940 CMR 7.05(3)(d)); counted as for `US-MA-HOUSEHOLD`, on the member's numbers "
+        "away from the residence, together: their work numbers and every number that may be "
+        "a mobile (not marked `landline`), their own mobile included. The library read a "
+        "household member's mobile as at the residence (two a week) before; a lender that "
+        "holds that reading turns both household rules off and adds its own caps split by "
+        "`work`, as they were.\n\n"
         + _cases(
             (
                 "the father's work line: a third call in 30 days is denied; a neighbour is "
                 "not judged",
                 "us_ma/household_member_work_number_two_calls_per_30_days.yaml",
+            ),
+            (
+                "her mobile and her work line share the two in 30 days; her home landline "
+                "has its own two a week",
+                "us_ma/household_member_own_mobile_is_away_from_the_residence.yaml",
             ),
         )
     ),
