@@ -623,7 +623,7 @@ US_MA: Final = Pack(
         # 940 CMR 7.05(3)(d): persons residing in the debtor's household other than the debtor
         # have their own two calls in 7 days "at a debtor's residence" and two in 30 days
         # "other than at a debtor's residence", per debt, counted for each such person.  Unlike
-        # 7.04(1)(f) for the debtor ("place of residence, cellular telephone, or other telephone
+        # 7.04(1)(e) for the debtor ("place of residence, cellular telephone, or other telephone
         # number provided by the debtor as his or her personal telephone number"), 7.05 names
         # no cellular telephone: a household member's own mobile rings wherever they are, not
         # at the residence, and takes the stricter 30-day count; only a home landline (a
@@ -931,8 +931,8 @@ US_NY: Final = Pack(
             "judgment, whoever collects",
             citation='GBL 601(4): no principal creditor or his agent shall "communicate or '
             "threaten to communicate the nature of a consumer claim to the debtor's employer "
-            'prior to obtaining final judgment against the debtor" (a wage assignment the '
-            "debtor consented to excepted)",
+            'prior to obtaining final judgment against the debtor" (the exception for a wage '
+            "assignment the debtor consented to names the principal creditor only)",
             parties=frozenset({Party.EMPLOYER}),
             patterns=_NY_CLAIM_WORDS,
         ),
