@@ -109,7 +109,9 @@ NOTES: Final[dict[str, str]] = {
         "number when the collector obtained them are one debt (1006.14(b)(4), the paragraph "
         "that defines a particular debt, read with comment 14(b)(4)-1 in the CFPB's "
         "compliance FAQ; the words on student loans come from secondary reports "
-        "[confirm] against the eCFR). "
+        "[confirm] against the eCFR: the text of 1006.14(b)(4) was searched for in stored "
+        "copies of the eCFR, of the CFPB's own Regulation F pages and of the Official "
+        "Interpretations, and only their opening parts could be read, not the paragraph). "
         "A case says it is one with `student_loan: {account: ...}`; the calls on every "
         "case of the debtor with that account count together, and a denial names the "
         "loans counted as one.\n\n"
@@ -670,8 +672,22 @@ NOTES: Final[dict[str, str]] = {
         "**Whom it binds.** Every role, as `US-MA`: 940 CMR 7.00 binds creditors, widely "
         "defined, and the Attorney General applies it to collection agencies.\n\n"
         '**How the engine reads it.** The count is each household member\'s ("any person"), '
-        "per debt, on their numbers not at work (at the residence); their work numbers are "
-        "`US-MA-HOUSEHOLD-OTHER`'s. The debtor is not judged here (7.04(1)(f), `US-MA`), nor "
+        "per debt, on the numbers at the residence: a home landline (a contact point marked "
+        "`landline`, not at work). Their mobiles and their work numbers are away from it, "
+        "`US-MA-HOUSEHOLD-OTHER`'s: 7.05(3)(d) speaks of calls \"at a debtor's residence\" "
+        "where 7.04(1), for the debtor, names \"the debtor's place of residence, cellular "
+        "telephone, or other telephone number provided by the debtor as his or her personal "
+        'telephone number" (7.04(1)(e), calls "subject to the limitations set forth in 940 '
+        'CMR 7.04(1)(f)"); 7.05 names no cellular telephone, and a mobile rings wherever its '
+        "owner is, so a household member's own mobile takes the stricter 30-day count. The "
+        'definitions of 940 CMR 7.03 ("communication", "creditor", "debtor") were '
+        "searched for in the published copies of the regulation (Justia, Cornell) and not "
+        "found; 7.04 to 7.08 were read there, and 7.03 only as other texts quote its "
+        '"creditor", so the reading rests on the words of 7.04 and 7.05, which name no '
+        '"household" apart from "persons who reside in the household of a debtor". A '
+        "number not marked `landline` may be a mobile: a lender that knows a "
+        "household member's home line marks it `landline` to give it the residence's two a "
+        "week. The debtor is not judged here (7.04(1)(f), `US-MA`), nor "
         "is a person who does not reside with them (a neighbour, a contact person: 7.06). "
         "A case records how a person stands to the debtor, not where they live: read in the "
         "debtor's favour, every family member (`spouse`, `parent`, `child`, `sibling`, "
@@ -700,13 +716,22 @@ NOTES: Final[dict[str, str]] = {
     "US-MA-HOUSEHOLD-OTHER": (
         "**The law.** Two calls in each 30-day period other than at the debtor's residence, "
         "for each debt, to each person residing in the debtor's household "
-        "(940 CMR 7.05(3)(d)); counted as for `US-MA-HOUSEHOLD`, on the member's numbers at "
-        "work.\n\n"
+        "(940 CMR 7.05(3)(d)); counted as for `US-MA-HOUSEHOLD`, on the member's numbers "
+        "away from the residence, together: their work numbers and every number that may be "
+        "a mobile (not marked `landline`), their own mobile included. The library read a "
+        "household member's mobile as at the residence (two a week) before; a lender that "
+        "holds that reading turns both household rules off and adds its own caps split by "
+        "`work`, as they were.\n\n"
         + _cases(
             (
                 "the father's work line: a third call in 30 days is denied; a neighbour is "
                 "not judged",
                 "us_ma/household_member_work_number_two_calls_per_30_days.yaml",
+            ),
+            (
+                "her mobile and her work line share the two in 30 days; her home landline "
+                "has its own two a week",
+                "us_ma/household_member_own_mobile_is_away_from_the_residence.yaml",
             ),
         )
     ),
@@ -818,8 +843,18 @@ NOTES: Final[dict[str, str]] = {
         "kind of claim, or what is missing on it, tells its nature as plainly as its amount); a "
         "request to pass on a message is allowed. A "
         "case records no judgment, so the rule holds until the lender turns it off for a "
-        "case with a final judgment (an override), and a wage assignment the debtor agreed to "
-        "is the lender's to exempt in the same way.\n\n"
+        "case with a final judgment (an override).\n\n"
+        '**The wage assignment.** The exception lets "a principal creditor" communicate '
+        'with the employer "to execute a wage assignment agreement if the debtor has '
+        'consented to such an agreement"; it does not name the agent, whom the prohibition '
+        'names ("No principal creditor ... or his agent"), so a collection agency has no '
+        "such exception (GBL 601(4)). A case records neither the "
+        "agreement nor the debtor's consent to it, so the rule holds for every purpose by "
+        "default, the reading that protects the debtor. A creditor or debt buyer (a principal "
+        "creditor, GBL 600(3)) whose debtor has signed such an agreement relaxes it in its "
+        "overrides, `US-NY-EMPLOYER: {exempt: [wage_assignment]}`, and names the purpose "
+        "`wage_assignment` on the messages that execute it: those go to the employer, "
+        "the others are still judged. A collector's policy must not set it.\n\n"
         + _cases(
             (
                 "a request to call back goes to the employer, a message naming the balance "
@@ -829,6 +864,11 @@ NOTES: Final[dict[str, str]] = {
             (
                 "a message about missed loan payments is denied",
                 "us_ny/threats_and_claims_in_any_tense_and_the_city_police.yaml",
+            ),
+            (
+                "a creditor executing a wage assignment the debtor signed exempts "
+                "`wage_assignment`; its other messages to the employer are still judged",
+                "overrides/us_ny_employer_wage_assignment_of_a_creditor.yaml",
             ),
         )
     ),
@@ -1787,20 +1827,46 @@ PACK_NOTES: Final[dict[str, str]] = {
         "their Regulation F counterparts are `US-VALID` and `US-RECORDS`.\n\n"
         "**The proposed amendments to 23 NYCRR 1** (DFS-50-21-00016-P, 2021, revised in "
         "December 2022) would have limited debt collectors to one telephone call and three "
-        "attempted calls per seven days per debt and required written consent for e-mail and "
-        "text messages. As reported (Maurice Wutscher, March 2023; TrueAccord, November "
-        "2023), the proposal lapsed in March 2023 unadopted, and no later adoption was "
-        "found in the sources read for this pack (a copy of 23 NYCRR 1.2 current through "
-        "November 2024 still has the 2015 text) [confirm]. The pack does not encode them. A "
-        "lender who holds them in force, or applies them by choice, adds a `FrequencyCap` "
-        "and a consent rule in a pack of its own.\n\n"
+        "attempted calls per seven days per consumer and required written, revocable consent "
+        "for e-mail and text messages (Hinshaw & Culbertson, October 2021; Troutman Pepper, "
+        "January 2023). The proposal lapsed unadopted: the Department did not publish it for "
+        "adoption by its deadline, March 15, 2023 (Maurice Wutscher, March 2023). No notice "
+        "of adoption, and no later proposal, was found in the sources searched for this "
+        "page (the published copies of 23 NYCRR 1, law-firm and trade-press reports to "
+        "2026, the Department's FAQs); the copy of the regulation read, \"Below are the "
+        'complete debt-buyer regulations promulgated in 2015" (The Langel Firm), has the '
+        "2015 text. Whether the 2015 rule has a section 1.6 could not be settled: the copies "
+        "found were read only to section 1.1 [confirm]. The pack does not encode the "
+        "proposal. A lender who holds it in force, or applies it by choice, adds a "
+        "`FrequencyCap` and a consent rule in a pack of its own (`register_pack`).\n\n"
         "**New York City** (6 RCNY 5-77, the Department of Consumer and Worker "
-        "Protection's rules, amended in August 2024 with effect from October 1, 2025, and "
-        'covering "[c]reditors collecting or attempting to collect in their name debts owed '
-        'or asserted to be owed to them", DCWP FAQs as reported) applies to consumers in the '
-        "city only. Its text was not available to read for this pack and it is not "
-        "encoded; the city has no ISO 3166 code, so a pack for it could not be reached by "
-        "`jurisdictions`: a lender would register it under an id of its own and give it to "
-        "the debtors it knows live in the city."
+        "Protection's debt collection rules) applies to consumers in the city only. Its "
+        'amendments were published in August 2024 ("On Monday, August 12, 2024, the '
+        "Department ... published the final Rules relating to debt collectors in The City "
+        'Record", DCWP, Frequently Asked Questions on New Rules for Debt Collectors), '
+        "postponed three times (the last on July 28, 2025, from October 1, 2025: Sheppard "
+        "Mullin, August 2025), and adopted again with changes in February 2026, in force "
+        "since September 1, 2026 (ABA Banking Journal, February 26, 2026; Americollect, "
+        "April 2026). They bind creditors collecting their own debts once an account "
+        'enters collection ("[c]reditors collecting or attempting to collect in their '
+        'name debts owed or asserted to be owed to them are still covered", DCWP FAQs, as '
+        'quoted by Orrick, April 2025; "debt collection procedures", ABA Banking '
+        "Journal). As reported, and not read in the rule: no more than three "
+        "communications or attempts in any seven-day period, across all media (Sheppard "
+        "Mullin, of the 2024 text), counted per account since the 2026 text "
+        "(Americollect); e-mail, text and social-media messages only with the consumer's "
+        "written, revocable consent, each with a free one-word opt-out such as STOP "
+        "(Sheppard Mullin), a request to stop one electronic medium stopping that medium "
+        "only (Americollect); a validation notice mailed within five days of the first "
+        "contact (Sheppard Mullin) [confirm all]. The text of 6 RCNY 5-77 as amended was "
+        "searched for in stored copies of the Rules of the City of New York, of the city's "
+        "rules site and of The City Record, and not found: of the Rules, only the "
+        "debt-collection-agency subchapter of title 6, chapter 2 came up, not chapter 5, and "
+        "the DCWP FAQs were read only to their first answer. The pack does not "
+        "encode it. The city has no ISO 3166 code, so `jurisdictions` cannot pick it by "
+        "the debtor's code: a lender registers a pack of its own for it (`register_pack`, "
+        "extending `US-NY`) and judges the debtors it knows live in the city by a policy "
+        "whose `packs` name it, or, the reading that protects every New York debtor, maps "
+        "`US-NY` to `[US-NY, its pack]` and holds the whole state to the city's caps."
     ),
 }

@@ -649,14 +649,21 @@ US_MA: Final = Pack(
             work=True,
         ),
         # 940 CMR 7.05(3)(d): persons residing in the debtor's household other than the debtor
-        # have their own two calls in 7 days at the residence and two in 30 days elsewhere, per
-        # debt, counted for each such person (their numbers, and a home line they share).
+        # have their own two calls in 7 days "at a debtor's residence" and two in 30 days
+        # "other than at a debtor's residence", per debt, counted for each such person.  Unlike
+        # 7.04(1)(e) for the debtor ("place of residence, cellular telephone, or other telephone
+        # number provided by the debtor as his or her personal telephone number"), 7.05 names
+        # no cellular telephone: a household member's own mobile rings wherever they are, not
+        # at the residence, and takes the stricter 30-day count; only a home landline (a
+        # contact point marked `landline`, not at work) is at the residence.
         FrequencyCap(
             id="US-MA-HOUSEHOLD",
             title="At most 2 initiated calls per 7 days to each member of the debtor's "
-            "household at the residence (personal numbers), per debt; a call that rang out "
+            "household at the residence (a home landline), per debt; a call that rang out "
             "counts",
-            citation="940 CMR 7.05(3)(d), (1)",
+            citation='940 CMR 7.05(3)(d): "in excess of two calls in each seven-day period at '
+            "a debtor's residence and two calls in each 30-day period other than at a "
+            "debtor's residence, for each debt\"; (1); a mobile is not at the residence",
             channels=_PHONE,
             parties=frozenset({Party.THIRD_PARTY}),
             relationships=_MA_HOUSEHOLD,
@@ -668,13 +675,16 @@ US_MA: Final = Pack(
             counted_channels=_PHONE,
             counted_outcomes=_MA_INITIATED,
             noun="initiated communications",
-            work=False,
+            residence=True,
         ),
         FrequencyCap(
             id="US-MA-HOUSEHOLD-OTHER",
             title="At most 2 initiated calls per 30 days to each member of the debtor's "
-            "household away from the residence (work numbers), per debt",
-            citation="940 CMR 7.05(3)(d)",
+            "household away from the residence (their mobiles and work numbers, together), "
+            "per debt",
+            citation='940 CMR 7.05(3)(d): "two calls in each 30-day period other than at a '
+            "debtor's residence, for each debt\"; a household member's own mobile is not at "
+            "the residence",
             channels=_PHONE,
             parties=frozenset({Party.THIRD_PARTY}),
             relationships=_MA_HOUSEHOLD,
@@ -686,7 +696,7 @@ US_MA: Final = Pack(
             counted_channels=_PHONE,
             counted_outcomes=_MA_INITIATED,
             noun="initiated communications",
-            work=True,
+            residence=False,
         ),
         # Regulation F's hours (US-TIME) bind debt collectors only; 940 CMR 7.05(3)(e) forbids
         # a creditor's calls to the household outside 08:00-21:00 (Eastern, Massachusetts's
@@ -949,8 +959,8 @@ US_NY: Final = Pack(
             "judgment, whoever collects",
             citation='GBL 601(4): no principal creditor or his agent shall "communicate or '
             "threaten to communicate the nature of a consumer claim to the debtor's employer "
-            'prior to obtaining final judgment against the debtor" (a wage assignment the '
-            "debtor consented to excepted)",
+            'prior to obtaining final judgment against the debtor" (the exception for a wage '
+            "assignment the debtor consented to names the principal creditor only)",
             parties=frozenset({Party.EMPLOYER}),
             patterns=_NY_CLAIM_WORDS,
         ),
