@@ -748,7 +748,7 @@ def _recover(run: _Run, review: _Review, intents: Sequence[OpenIntent]) -> bool:
     entries = rec.store.entries(review.case_id)
     for intent in unanswered:
         action = _action_of(run, case, intent.step, in_stage=True)
-        if action is not None and _warranted(run, case, intent, action, entries):
+        if action is not None and _warranted(run, review, case, intent, action, entries):
             message = _message(case, intent.key, intent.data)
             review.sends.append(_Send(action, intent.key, message, step=intent.step))
             review.steps.add(intent.step)
@@ -838,6 +838,7 @@ def _action_of(run: _Run, case: Case, step: str, *, in_stage: bool) -> SendActio
 
 def _warranted(
     run: _Run,
+    review: _Review,
     case: Case,
     intent: OpenIntent,
     action: SendAction,
@@ -865,8 +866,15 @@ def _warranted(
     # (the intent then holds the template's name or the purpose, for the host).
     rendered = reviews.renders(run.rec, intent.data.get("template"))
     proposal = proposal_for(action, point, str(intent.data["text"]) if rendered else None)
+    rec = run.rec
     verdict = contacts.judge_contact(
-        run.rec, case.id, proposal, at=now, record=False, resending=intent.key
+        rec,
+        case.id,
+        proposal,
+        at=now,
+        record=False,
+        resending=intent.key,
+        debtor=lambda: review.debtor_of(rec, case),
     )
     return verdict.allowed
 
