@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from _postgres import fresh_schema, postgres_url
 from arrears import Engine, MemoryStore, SettableClock
@@ -472,3 +474,45 @@ def test_a_release_reaches_the_loan_opened_holding_it() -> None:
     cut_before("LN-X", "hold_released")(chains)
     problems = verified(stored("memory", Path("."), chains))
     assert [(p.case_id, p.position, p.problem) for p in problems] == [("LN-X", 0, "unmatched")]
+
+
+_STEPS = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("hold"),
+            st.sampled_from(("LN-A", "LN-B", "LN-C")),
+            st.sampled_from(("bankruptcy", "breathing_space", "deceased", "dispute", "cease")),
+            st.sampled_from((None, "debtor")),
+            st.sampled_from((None, 2, 30)),  # hours until it ends, if it ends
+        ),
+        st.tuples(st.just("open")),
+        st.tuples(st.just("release"), st.integers(0, 9), st.integers(0, 9)),
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_STEPS)
+def test_honest_holds_and_releases_across_loans_verify(steps: list[tuple[Any, ...]]) -> None:
+    """Holds of every reach placed, lapsing, inherited by loans opened later and released
+    on any loan holding them, an hour apart: whatever the engine records verifies."""
+    engine, clock = _engine()
+    now, opened = shanghai(DAY, 11), 0
+    for step in steps:
+        now += timedelta(hours=1)
+        clock.set(now)
+        if step[0] == "hold":
+            _, case_id, kind, reach, hours = step
+            until = None if hours is None else now + timedelta(hours=hours)
+            engine.add_hold(case_id, kind, "as told", until=until, reach=reach)
+        elif step[0] == "open":
+            opened += 1
+            engine.open_case(monthly_loan(id=f"LN-N{opened}"))
+        else:
+            cases = sorted(case_id for case_id, _ in engine.store.chains())
+            case_id = cases[step[1] % len(cases)]
+            active = engine.case(case_id).active_holds(now)
+            if active:
+                engine.release_hold(case_id, active[step[2] % len(active)].id)
+    assert engine.verify() == []
