@@ -1015,3 +1015,55 @@ class TestWhatTheDebtorHistoryKeeps:
         verdict = engine.judge_contact("U-2", proposal, at=at + timedelta(hours=1), record=False)
         assert verdict.rules == ("US-7IN7",)
         assert verdict.reasons[0].values["count"] == 8
+
+
+TWO_STEPS_POLICY = """\
+id: per-debtor-two
+version: "1"
+packs: [CN]
+review: {time: "09:30"}
+per_debtor:
+  - {channels: [sms], limit: 2}
+steps:
+  - id: overdue-sms
+    stages: [notified]
+    send: {channel: sms}
+  - id: overdue-sms-again
+    stages: [notified]
+    send: {channel: sms, purpose: reminder}
+"""
+
+
+@pytest.mark.parametrize("store_kind", ["memory", "sqlite"])
+def test_a_review_asks_the_debtors_history_once(
+    store_kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each review asks for the debtor's history once, however many messages it judges:
+    the intents it records on the way are folded into that same history
+    (`Recorder.record`), so the per-debtor limit still counts them: two SMS a day, both
+    L-1's; L-2's two, judged on the history L-2's review asked once, are denied."""
+    from arrears.channels import RecordingChannel
+    from arrears.policy import load_policy
+    from arrears.recorder import Recorder
+
+    path = tmp_path / "policy.yaml"
+    path.write_text(TWO_STEPS_POLICY, encoding="utf-8")
+    store: Any = MemoryStore() if store_kind == "memory" else SQLiteStore(tmp_path / "t.db")
+    sms = RecordingChannel(channels=frozenset({"sms"}))
+    made = Engine(policy=load_policy(path), store=store, channels=[sms], clock=SettableClock(T0))
+    made.open_cases([sms_loan(1), sms_loan(2)])
+    asked: list[str] = []
+    original = Recorder.debtor_history
+
+    def counted(self: Recorder, case: Any) -> Any:
+        asked.append(case.id)
+        return original(self, case)
+
+    monkeypatch.setattr(Recorder, "debtor_history", counted)
+    report = made.tick(T0 + timedelta(minutes=30))  # 09:30 in Shanghai
+    assert sorted(asked) == ["L-1", "L-2"]  # two reviews, one ask each
+    assert [message.case_id for message in sms.attempts] == ["L-1", "L-1"]
+    assert (report.sent, report.denied) == (2, 2)
+    assert dict(report.blocked_by) == {"POLICY-PER-DEBTOR-1": 2}
+    if isinstance(store, SQLiteStore):
+        store.close()

@@ -358,6 +358,11 @@ class Recorder:
         self._debtors[debtor_id] = found
         return found
 
+    def keeps_debtor(self, debtor_id: str, found: DebtorHistory) -> bool:
+        """Whether *found* is still the history of *debtor_id* it keeps and folds entries into
+        (not once `REBUILDS_DEBTOR` dropped it, or others' made it go)."""
+        return self._debtors.get(debtor_id) is found
+
     def need_policy(self) -> Policy:
         """The policy.
 
