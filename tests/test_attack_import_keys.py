@@ -62,3 +62,16 @@ def test_a_simulation_portfolio_refuses_a_repeated_key(tmp_path: Path) -> None:
         load_portfolio(_file(tmp_path, GOOD, FLAT))
     assert raised.value.field == "portfolio[1].principal"
     assert "given twice" in str(raised.value)
+
+
+def test_a_required_field_of_the_wrong_type_is_reported_once(tmp_path: Path) -> None:
+    """A JSON number where a date or an id is text: one problem a field, not two."""
+    line = (
+        '{"id": 7, "debtor_id": "D-1", "currency": "CNY", "due_date": 20260901, '
+        '"principal": "20.00"}'
+    )
+    report = import_portfolio(Engine(clock=SettableClock(AT)), _file(tmp_path, line))
+    assert [(error.field, error.message) for error in report.errors] == [
+        ("id", "expected text, got int"),
+        ("due_date", "expected text, got int"),
+    ]

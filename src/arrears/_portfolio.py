@@ -334,7 +334,15 @@ def _from_flat(values: Mapping[str, Any], number: int) -> tuple[dict[str, Any], 
     """A case mapping from one flat row; the row's problems that pydantic would not name."""
     problems: list[RowError] = []
 
+    read: dict[str, str | None] = {}
+
     def text(column: str) -> str | None:
+        """The column's text, its problem noted once however often it is asked for."""
+        if column not in read:
+            read[column] = _text(column)
+        return read[column]
+
+    def _text(column: str) -> str | None:
         value = values.get(column)
         if value is None or value == "":
             return None
