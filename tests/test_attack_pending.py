@@ -86,3 +86,18 @@ def test_a_case_row_that_does_not_read_is_a_clear_error(tmp_path: Path, command:
     assert "Traceback" not in result.stderr
     assert result.returncode in (1, 2)
     assert "LN-1" in result.stderr
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an SQLite journal row whose `at` column is not a time stops verify with a "
+    "ValueError traceback (entry_from_row parses it unguarded) instead of `changed`",
+)
+def test_a_journal_time_that_is_not_a_time_is_reported(tmp_path: Path) -> None:
+    path = _store(tmp_path)
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE journal SET at = 'yesterday' WHERE case_id = 'LN-1' AND seq = 0")
+    result = arrears("journal", "verify", "--db", path)
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 1
+    assert "case 'LN-1' at 0: changed" in result.stdout
