@@ -101,3 +101,25 @@ def test_a_journal_time_that_is_not_a_time_is_reported(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     assert result.returncode == 1
     assert "case 'LN-1' at 0: changed" in result.stdout
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a case opened in the promise stage with no promise (as `arrears import` allows "
+    "with stage=promise, or `fire('promise')`) fails every review of the example CN policy "
+    "(MSG-VARIABLES: 'deadline'), is sent nothing and never escalates",
+)
+def test_a_case_opened_in_the_promise_stage_without_a_promise_is_not_stuck() -> None:
+    from arrears.testing import PolicyHarness
+
+    harness = PolicyHarness(str(POLICY), start="2026-09-05T09:30:00+08:00")
+    harness.open(
+        id="L-1",
+        due_date="2026-09-01",
+        principal="3000.00",
+        stage="promise",
+        debtor={"id": "D-1", "timezone": "Asia/Shanghai", "locale": "zh-CN"},
+    )
+    reports = harness.run(days=10)
+    assert [error for report in reports for error in report.errors] == []
+    assert harness.sent("L-1") != [] or harness.stage("L-1") != "promise"
