@@ -870,6 +870,10 @@ NOTES: Final[dict[str, str]] = {
                 "contact of the week, a call after it is denied",
                 "us_nyc/debt_buyer_policy_for_city_debtors.yaml",
             ),
+            (
+                "a lender that reads the cap as not counting letters narrows `counted_channels`",
+                "overrides/us_nyc_letters_not_counted_when_the_lender_reads_it_so.yaml",
+            ),
         )
     ),
     "US-NYC-CONSENT": (
