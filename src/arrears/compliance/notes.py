@@ -827,6 +827,143 @@ NOTES: Final[dict[str, str]] = {
             ),
         )
     ),
+    "US-NYC-CONTACTS": (
+        "**The law.** 6 RCNY 5-77, the Department of Consumer and Worker Protection's "
+        "rule, as reported: a debt collector may not communicate or attempt to communicate "
+        "with a consumer more than three times in any seven-day period, across all channels "
+        '(Sheppard Mullin, August 2025, of the 2024 text; "phone calls, emails, texts, and '
+        'social media messages", Tariq; "three attempts within seven days", NICE, of the '
+        "2026 text). The 2024 text counted the attempts for each non-affiliated creditor; "
+        'the 2026 text "[c]hanged the communication frequency cap for all debt collectors '
+        "collecting multiple debts from the same consumer to applying on a per-account "
+        "basis\" (Americollect, April 2026). The rule's own words were not read [confirm].\n\n"
+        '**Whom it binds.** Every role: the rule\'s "debt collector" includes a creditor '
+        'collecting its own debts once an account enters collection ("[c]reditors '
+        "collecting or attempting to collect in their name debts owed or asserted to be "
+        'owed to them are still covered", DCWP FAQs as quoted by Orrick, April 2025).\n\n'
+        "**How the engine reads it.** Every communication or attempt of the lender's to "
+        "the consumer counts, by any medium: calls placed (answered or not, busy or not "
+        "connected), voicemail, texts and e-mails (delivered or failed), letters and "
+        "visits, and a message whose fate is unknown. The reports name no exception "
+        "for letters: the protective reading counts them, and a lender that reads the rule "
+        "otherwise narrows `counted_channels` in its overrides and documents why. A "
+        "contact the consumer started (`inbound`) is not one of the lender's and does not "
+        "count; a reply to it is the lender's and counts. The count is per account "
+        "(`across: debt`): each of the consumer's loans has its own three, and loans the "
+        "lender groups as one debt count together. The window is seven calendar days in "
+        "the consumer's time, today included. New York's count per debtor (`US-NY-CALLS`) "
+        "still counts every loan's calls together, and Regulation F's (`US-7IN7`) binds a "
+        "debt collector too.\n\n"
+        + _cases(
+            (
+                "a call, an e-mail and a letter are three: a fourth call or text in the week "
+                "is denied; the consumer's own call does not count",
+                "us_nyc/three_contacts_in_seven_days_by_every_medium.yaml",
+            ),
+            (
+                "three attempts about the card deny a fourth about it, not a call about the "
+                "car loan",
+                "us_nyc/each_account_counts_its_own_three.yaml",
+            ),
+            (
+                "a debt buyer's policy naming `US-NYC`: a text with consent is the third "
+                "contact of the week, a call after it is denied",
+                "us_nyc/debt_buyer_policy_for_city_debtors.yaml",
+            ),
+            (
+                "a lender that reads the cap as not counting letters narrows `counted_channels`",
+                "overrides/us_nyc_letters_not_counted_when_the_lender_reads_it_so.yaml",
+            ),
+        )
+    ),
+    "US-NYC-CONSENT": (
+        "**The law.** As reported of 6 RCNY 5-77: e-mail, text and social-media contact "
+        "require the consumer's written, revocable consent (Sheppard Mullin, August 2025; "
+        '"obtain consumer consent for electronic communications with clear opt-out '
+        'options", Orrick on the DCWP FAQs, April 2025); collectors may answer through '
+        "the electronic channel the consumer used, when the consumer started the "
+        'communication (Tariq, of the 2024 text); the 2026 text "[s]treamlined the '
+        'process for a consumer to consent to electronic communication" and made a '
+        "request to stop electronic communications specific to the medium (Americollect, "
+        "April 2026) [confirm].\n\n"
+        "**Whom it binds.** Every role (see `US-NYC-CONTACTS`). Regulation F asks no "
+        "consent for e-mail or texts.\n\n"
+        "**How the engine reads it.** An e-mail or a text to the consumer needs a standing "
+        "consent to the medium: the contact point's own (`consent: true`, given with the "
+        "address) or a consent recorded for the `medium` on the case (a consent to be "
+        "contacted now, for `hours` or `calls`, is not one). How the consent was given, "
+        "in writing or not, is the lender's to record: the rule reads what is on file. An "
+        "opt-out of the medium or the address revokes it for that medium only, until a "
+        "later consent restores it. The consumer writing to the lender is no consent: it "
+        "opens one reply (`purpose: reply`) through the same medium to the same address "
+        "(`reply_through_their_medium`), which a lender may turn off.\n\n"
+        + _cases(
+            (
+                "a STOP by text revokes the consent to texts, not to e-mail; an address "
+                "without consent is denied",
+                "us_nyc/email_and_text_need_consent_and_stop_by_medium.yaml",
+            ),
+            (
+                "a consent on one loan reaches that loan; the consumer's own e-mail opens "
+                "one reply, not a consent",
+                "us_nyc/email_allowed_once_the_consumer_consents.yaml",
+            ),
+        )
+    ),
+    "US-NYC-OPTOUT": (
+        "**The law.** As reported of 6 RCNY 5-77: every electronic communication includes "
+        "a no-cost, one-word opt-out (\"e.g., 'STOP'\", Sheppard Mullin, August 2025); a "
+        "request to stop is specific to the electronic medium (Americollect, April 2026) "
+        "[confirm].\n\n"
+        "**Whom it binds.** Every role; Regulation F's `US-MEDIUM` binds debt collectors "
+        "only.\n\n"
+        "**How the engine reads it.** A medium or address the consumer opted out of is not "
+        "used again (an opt-out of calls covers voicemail), until a later consent for the "
+        "`medium`; the one electronic confirmation Regulation F allows is kept. Every "
+        "e-mail and text whose text is known must tell the reader to reply or text STOP, "
+        'or to unsubscribe: "opt out" alone is not one word.\n\n'
+        + _cases(
+            (
+                "a text without STOP is denied; after a STOP by text, texts are denied and "
+                "e-mail is not",
+                "us_nyc/email_and_text_need_consent_and_stop_by_medium.yaml",
+            ),
+        )
+    ),
+    "US-NYC-WORK": (
+        "**The law.** 6 RCNY 5-77 has a rule about communications at the consumer's "
+        'workplace; the 2026 text "[r]emoved the reference to a consumer\'s working hours" '
+        "from it (Americollect, April 2026). Its words were not read [confirm].\n\n"
+        "**Whom it binds.** Every role: Regulation F's `US-PLACE` binds debt collectors "
+        "only.\n\n"
+        "**How the engine reads it.** As Regulation F's 1006.6(b)(1)(ii) reads a place "
+        "known to be inconvenient: once the consumer said contact at work is inconvenient "
+        "(the notice `work_inconvenient`), no contact reaches them at work (a contact point "
+        "marked `work`, or the employer), but one reply to a contact they started from "
+        "there, until they consent to it again.\n\n"
+        + _cases(
+            (
+                "a creditor's office call is denied once the consumer said no, the mobile is not",
+                "us_nyc/creditor_not_at_work_once_told.yaml",
+            ),
+        )
+    ),
+    "US-NYC-EMPLOYER": (
+        "**The law.** The same rule about workplace communications (see `US-NYC-WORK`) "
+        "[confirm].\n\n"
+        "**Whom it binds.** Every role: Regulation F's `US-EMPLOYER` binds debt collectors "
+        "only.\n\n"
+        "**How the engine reads it.** As Regulation F's 1006.6(b)(3): once the lender knows "
+        "the employer prohibits such contact (the notice `employer_prohibits`), no contact "
+        "reaches the consumer at work, not even a reply, unless the consumer consents to "
+        "it directly.\n\n"
+        + _cases(
+            (
+                "the office call and the reply to the consumer's call from the office are denied",
+                "us_nyc/creditor_not_at_work_once_the_employer_forbids_it.yaml",
+            ),
+        )
+    ),
     "US-NY-EMPLOYER": (
         '**The law.** No principal creditor or his agent shall "communicate or threaten to '
         "communicate the nature of a consumer claim to the debtor's employer prior to "
@@ -1840,33 +1977,42 @@ PACK_NOTES: Final[dict[str, str]] = {
         "proposal. A lender who holds it in force, or applies it by choice, adds a "
         "`FrequencyCap` and a consent rule in a pack of its own (`register_pack`).\n\n"
         "**New York City** (6 RCNY 5-77, the Department of Consumer and Worker "
-        "Protection's debt collection rules) applies to consumers in the city only. Its "
-        'amendments were published in August 2024 ("On Monday, August 12, 2024, the '
-        "Department ... published the final Rules relating to debt collectors in The City "
-        'Record", DCWP, Frequently Asked Questions on New Rules for Debt Collectors), '
-        "postponed three times (the last on July 28, 2025, from October 1, 2025: Sheppard "
-        "Mullin, August 2025), and adopted again with changes in February 2026, in force "
-        "since September 1, 2026 (ABA Banking Journal, February 26, 2026; Americollect, "
-        "April 2026). They bind creditors collecting their own debts once an account "
-        'enters collection ("[c]reditors collecting or attempting to collect in their '
-        'name debts owed or asserted to be owed to them are still covered", DCWP FAQs, as '
-        'quoted by Orrick, April 2025; "debt collection procedures", ABA Banking '
-        "Journal). As reported, and not read in the rule: no more than three "
-        "communications or attempts in any seven-day period, across all media (Sheppard "
-        "Mullin, of the 2024 text), counted per account since the 2026 text "
-        "(Americollect); e-mail, text and social-media messages only with the consumer's "
-        "written, revocable consent, each with a free one-word opt-out such as STOP "
-        "(Sheppard Mullin), a request to stop one electronic medium stopping that medium "
-        "only (Americollect); a validation notice mailed within five days of the first "
-        "contact (Sheppard Mullin) [confirm all]. The text of 6 RCNY 5-77 as amended was "
-        "searched for in stored copies of the Rules of the City of New York, of the city's "
-        "rules site and of The City Record, and not found: of the Rules, only the "
-        "debt-collection-agency subchapter of title 6, chapter 2 came up, not chapter 5, and "
-        "the DCWP FAQs were read only to their first answer. The pack does not "
-        "encode it. The city has no ISO 3166 code, so `jurisdictions` cannot pick it by "
-        "the debtor's code: a lender registers a pack of its own for it (`register_pack`, "
-        "extending `US-NY`) and judges the debtors it knows live in the city by a policy "
-        "whose `packs` name it, or, the reading that protects every New York debtor, maps "
-        "`US-NY` to `[US-NY, its pack]` and holds the whole state to the city's caps."
+        "Protection's debt collection rules, in force since September 1, 2026) applies to "
+        "consumers in the city only, and has its own pack, [US-NYC](US-NYC.md), built on "
+        "this one from the DCWP's guidance and reports of the rule, whose text was not "
+        "found; that page says what was read. The city has no ISO 3166 code: a lender "
+        "reaches the pack by mapping `US-NY` to `[US-NY, US-NYC]` in `jurisdictions`, "
+        "which holds every New York debtor to the city's rules, or by a policy of its own "
+        "whose `packs` name `US-NYC` for the debtors it knows live in the city."
+    ),
+    "US-NYC": (
+        "## Where the city is\n\n"
+        "New York City has no ISO 3166 code, so no debtor's `jurisdiction` names it "
+        "([debtors](../debtors.md#where-the-debtor-is)). Two honest ways reach the pack:\n\n"
+        "- `jurisdictions: {US-NY: [US-NY, US-NYC]}` holds every New York debtor to the "
+        "city's rules: the protective reading when the lender cannot tell a city address "
+        "from another;\n"
+        "- a policy of its own, `packs: [US-NYC]` (which brings `US-NY` and `US-RegF`), for "
+        "the debtors the lender knows live in the five boroughs, with its usual policy "
+        "for the others.\n\n"
+        "## What was read, and what this pack leaves out\n\n"
+        "The rule's own text, as amended in 2024 and re-adopted with changes on February "
+        "26, 2026, was searched for in stored copies of the Rules of the City of New York, "
+        "the city's rules site and The City Record, and not found. The DCWP's Frequently "
+        "Asked Questions on New Rules for Debt Collectors could be read only to their "
+        'first answer (the Amended Rules "apply to: collection activities on or after" '
+        'their effective date and "all debt accounts regardless of when the account was '
+        'charged off or when debt collection began"); what the FAQs say of creditors is '
+        "quoted from Orrick (April 2025). Every number of this pack comes from reports of "
+        "the rule (Sheppard Mullin, August 2025; Tariq; Americollect, April 2026; NICE, "
+        "2026; ABA Banking Journal, February 26, 2026) and is marked [confirm].\n\n"
+        "**Hours.** The reports read give no hours of the city's own; `US-NY-HOURS` "
+        "(08:00 to 21:00 at the debtor's location, every role) applies.\n\n"
+        "**Left to the lender's letters and records**, as reported: the validation notice "
+        "within five days of the first contact, the notices on time-barred and medical "
+        "debt, the consumer-reporting notice sent through one medium used with the "
+        "consumer, disputes in any mode the consumer uses and verification within 60 days, "
+        "language preferences, and the records of every communication and attempt (6 RCNY "
+        "2-193) for three years. Social-media messages are no channel of this library."
     ),
 }

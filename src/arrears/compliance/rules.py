@@ -38,6 +38,7 @@ __all__ = [
     "FunctionRule",
     "HoldBlocks",
     "LimitedContent",
+    "MediumNeedsConsent",
     "MediumOptOut",
     "NoContactOnHolidays",
     "NoExposure",
@@ -1471,6 +1472,57 @@ class WorkEmailNeedsConsent(Rule):
         if not j.at_work or _consented(j, "medium"):
             return None
         return self.deny("e-mail to an employer-provided address without the debtor's consent")
+
+
+class MediumNeedsConsent(Rule):
+    """No contact through the rule's media (e-mail, text) without the person's standing consent.
+
+    The consent is the contact point's own (given with the address) or a consent
+    recorded for the ``medium``; a consent to be contacted now (for ``hours`` or
+    ``calls``) is not one.  An opt-out of the medium or the address revokes it,
+    for that medium only, until a later consent for the ``medium`` restores it.
+    A person's writing to the lender is no consent to be written to.
+
+    Attributes:
+        reply_through_their_medium: When the person started a contact through the
+            medium (an e-mail from the address, a text from the number), one reply
+            (``purpose: reply``, answering that contact: `Judgement.replying`) may go
+            back through it, to that same address, without a consent; off: a reply
+            needs the consent too.
+    """
+
+    reply_through_their_medium: bool = False
+
+    def allows_until(self, j: Judgement) -> datetime | None:
+        """From then on, while nothing on record changes later (`Judgement.settled`)."""
+        return None if j.settled() else j.at
+
+    def _answers_their_contact(self, j: Judgement) -> bool:
+        """The proposal is the reply to a contact the person started through this medium,
+        going back to the address it came from."""
+        proposal = j.proposal
+        if not self.reply_through_their_medium or proposal.purpose != Purpose.REPLY:
+            return False
+        started = j.replying()
+        return (
+            started is not None
+            and started.channel == proposal.channel
+            and started.contact is not None
+            and (
+                _same_address(j, started.contact, proposal.contact)
+                if started.case is None or started.case == j.case.id
+                else _same_number(j, started)  # recorded on another of the debtor's loans
+            )
+        )
+
+    def check(self, j: Judgement) -> Reason | None:
+        """Deny a contact through the medium without a standing consent to it."""
+        if _consented(j, "medium") or self._answers_their_contact(j):
+            return None
+        return self.deny(
+            f"{j.proposal.channel} without the person's consent to be contacted by it",
+            channel=j.proposal.channel,
+        )
 
 
 class PlaceRestriction(Rule):
