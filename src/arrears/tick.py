@@ -1302,8 +1302,8 @@ def _read_debtors(run: _Run, case_ids: Sequence[str]) -> set[str]:
     locked: set[str] = set()
     if held is not None:
         # The debtors of the copies read ahead, locked and read in one round trip, and
-        # the copies checked with them: a case that moved to another debtor meanwhile is
-        # read again below, and its debtor locked then.
+        # the copies checked with them: a case whose row names another debtor now (changed
+        # by hand) is read again below, and its debtor locked then.
         locked = held(case_ids)
         _hold(store, locked)
         if read is not None:

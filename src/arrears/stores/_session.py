@@ -841,10 +841,10 @@ class Session(ABC):
         """The debtors of the copies the identity map holds of *case_ids*, as last read,
         without a query (a case with no copy is left out).
 
-        Not checked against the database: another writer may have moved a case
-        to another debtor since.  A tick locks these debtors and reads them
-        (`lock_debtors`, `read_debtors`: the copies of their cases are checked
-        then), then takes each case's debtor from the checked copy.
+        Not checked against the database: a case's debtor does not change, but a
+        row changed by hand since may name another.  A tick locks these debtors
+        and reads them (`lock_debtors`, `read_debtors`: the copies of their cases
+        are checked then), then takes each case's debtor from the checked copy.
         """
         slots = self._slots
         return {slot.case.debtor.id for case_id in case_ids if (slot := slots.get(case_id))}
