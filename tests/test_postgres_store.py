@@ -341,6 +341,30 @@ def test_a_stale_copy_is_refused_and_dropped(
     assert one.head("C-1").seq == 2
 
 
+def test_a_journal_key_another_writer_took_before_the_commit_is_a_conflict_naming_the_case(
+    open_store: Callable[[], PostgresStore], make_case: Callable[..., Case]
+) -> None:
+    """The entries go with the commit's other writes: a key taken meanwhile still names
+    the case (as `COPY` did), and nothing of the transaction is stored."""
+    one, two = open_store(), open_store()
+    add(one, make_case, "C-1")
+    add(one, make_case, "C-2", debtor="D-2")
+
+    def race() -> None:
+        with one.transaction():
+            mine = one.get("C-1")  # checked in this transaction
+            step(one, one.get("C-2"))
+            step(two, two.get("C-1"))  # another writer, committed first
+            step(one, mine)
+
+    with pytest.raises(ConcurrencyConflict) as conflict:
+        race()
+    assert (conflict.value.case_id, conflict.value.expected) == ("C-1", 1)
+    assert one.head("C-2").seq == 0
+    assert [entry.seq for entry in one.entries("C-1")] == [0, 1]
+    assert one.get("C-1").version == 2
+
+
 def test_a_lease_replaces_copies_another_worker_changed(
     open_store: Callable[[], PostgresStore], make_case: Callable[..., Case]
 ) -> None:

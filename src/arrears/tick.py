@@ -1330,12 +1330,24 @@ def _read_debtors(run: _Run, case_ids: Sequence[str]) -> set[str]:
     waits for this phase to commit.
     """
     store = run.rec.store
+    read = getattr(store, "read_debtors", None)
+    held = getattr(store, "debtors_held", None)
+    locked: set[str] = set()
+    if held is not None:
+        # The debtors of the copies read ahead, locked and read in one round trip, and
+        # the copies checked with them: a case whose row names another debtor now (changed
+        # by hand) is read again below, and its debtor locked then.
+        locked = held(case_ids)
+        _hold(store, locked)
+        if read is not None:
+            read(locked)
     debtors: set[str] = set()
     for case_id in case_ids:
         with contextlib.suppress(Exception):  # the review will meet (and report) it
             debtors.add(store.get(case_id).debtor.id)
+    if held is not None and debtors <= locked:
+        return debtors
     _hold(store, debtors)
-    read = getattr(store, "read_debtors", None)
     if read is not None:
         read(debtors)
     return debtors

@@ -240,6 +240,10 @@ class Session(ABC):
         # The debtors' cases as the database held them when `read_debtors` asked, for
         # `cases_of` to answer from until the transaction ends (a bulk open: one query).
         self._known_of: dict[str, list[str]] = {}
+        # When the newest entry of each locked debtor's cases was journaled, read with
+        # their cases (`read_debtors`) while this transaction had journaled nothing:
+        # `latest_entries` answers from here until it journals something.
+        self._moments_of: dict[str, datetime | None] = {}
         # The debtors `lock_debtors` locked in this transaction, and those whose cases
         # are to be read again (their copies checked) the next time they are read.
         self._locked: set[str] = set()
@@ -253,6 +257,9 @@ class Session(ABC):
         self._scheduled: dict[str, datetime | None] = {}  # the changes not yet written
         self._dirty: dict[str, None] = {}  # cases appended to: their rows written at commit
         self._doomed: Exception | None = None  # set when the transaction cannot commit
+        # Whether the outermost transaction is committing: its buffers are its last writes
+        # (a backend may send them with its commit rather than ahead of it).
+        self._committing = False
         # The cases `due` or `lease` just returned (the tick reads each of them next):
         # read ahead on the first miss, kept with the epoch they were read in.
         self._batch: dict[str, None] = {}
@@ -349,6 +356,14 @@ class Session(ABC):
         """The ids of each debtor's rows, in case id order (one query where the backend can)."""
         return {debtor_id: self._read_cases_of(debtor_id) for debtor_id in debtor_ids}
 
+    def _read_debtor_rows(
+        self, debtor_ids: list[str]
+    ) -> list[tuple[str, str, Stamp, datetime | None]] | None:
+        """Each case of *debtor_ids*: its debtor, its id (in case id order), its stamp and
+        when its newest entry was journaled, in one query; ``None`` where the backend
+        reads them apart (the default)."""
+        return None
+
     @abstractmethod
     def _read_last_moments(self, debtor_ids: list[str]) -> list[tuple[str, datetime | str]]:
         """When the newest entry of each row of *debtor_ids*' cases was journaled, with
@@ -409,8 +424,9 @@ class Session(ABC):
             levels[-1].touched.add(case_id)
         return slot
 
-    def _recheck(self, case_ids: Iterable[str]) -> None:
-        """Check the copies of *case_ids* from an earlier epoch against their rows, at once."""
+    def _recheck(self, case_ids: Iterable[str], stamps: dict[str, Stamp] | None = None) -> None:
+        """Check the copies of *case_ids* from an earlier epoch against their rows, at once
+        (against *stamps* when given: every one of *case_ids* that exists, read just now)."""
         slots, epoch = self._slots, self._epoch
         stale = [
             case_id
@@ -419,7 +435,7 @@ class Session(ABC):
         ]
         if not stale:
             return
-        found = self._read_stamps(stale)
+        found = self._read_stamps(stale) if stamps is None else stamps
         for case_id in stale:
             slot = slots.get(case_id)
             if slot is None:
@@ -559,6 +575,7 @@ class Session(ABC):
         try:
             if self._doomed is not None:
                 raise self._doomed
+            self._committing = True
             self._write_through(len(self._journal), len(self._new_order), len(self._ops))
             self._check_lease()
             self._write_cases()
@@ -621,6 +638,7 @@ class Session(ABC):
         if level.savepoint:
             self._rollback_to(depth)
             self._locked.clear()  # a lock taken after the savepoint went with it
+            self._moments_of.clear()
             self._locked_all = False
             self._journal_done = min(self._journal_done, level.journal)
             self._new_done = min(self._new_done, level.new)
@@ -645,6 +663,7 @@ class Session(ABC):
         self._new_of.clear()
         self._new_debtor.clear()
         self._known_of.clear()
+        self._moments_of.clear()
         self._locked.clear()
         self._locked_all = False
         self._held_debtor = False
@@ -654,6 +673,7 @@ class Session(ABC):
         self._scheduled.clear()
         self._dirty.clear()
         self._doomed = None
+        self._committing = False
         self._releasing = False
 
     def _sync(self) -> None:
@@ -783,14 +803,51 @@ class Session(ABC):
         wanted = sorted({d for d in debtor_ids if d not in known and not new_of.get(d)})
         for start in range(0, len(wanted), _DEBTORS_READ):
             chunk = wanted[start : start + _DEBTORS_READ]
-            found = self._read_cases_of_many(chunk)
+            rows = self._read_debtor_rows(chunk)
+            if rows is None:
+                found = self._read_cases_of_many(chunk)
+                stamps: dict[str, Stamp] | None = None
+            else:  # with each case's stamp and last moment: no query of their own
+                found, stamps = {}, {}
+                for debtor_id, case_id, stamp, _ in rows:
+                    found.setdefault(debtor_id, []).append(case_id)
+                    stamps[case_id] = stamp
+                self._keep_moments(rows)
             relocked: list[str] = []
             for debtor_id in chunk:
                 known[debtor_id] = found.get(debtor_id, [])
                 if debtor_id in self._relock:
                     self._relock.discard(debtor_id)
                     relocked += known[debtor_id]
-            self._expire(relocked)
+            self._expire(relocked, stamps)
+
+    def _keep_moments(self, rows: list[tuple[str, str, Stamp, datetime | None]]) -> None:
+        """Keep the last moments `read_debtors` read of the debtors this transaction holds
+        (no other writer journals on their cases until it ends), while it has journaled
+        nothing: `latest_entries` is then answered without a query."""
+        if self._journal:
+            return
+        moments = self._moments_of
+        for debtor_id, _, _, at in rows:
+            if not (self._locked_all or debtor_id in self._locked):
+                continue
+            held = moments.get(debtor_id)
+            if at is not None and (held is None or at > held):
+                moments[debtor_id] = at
+            elif debtor_id not in moments:
+                moments[debtor_id] = None
+
+    def debtors_held(self, case_ids: Iterable[str]) -> set[str]:
+        """The debtors of the copies the identity map holds of *case_ids*, as last read,
+        without a query (a case with no copy is left out).
+
+        Not checked against the database: a case's debtor does not change, but a
+        row changed by hand since may name another.  A tick locks these debtors
+        and reads them (`lock_debtors`, `read_debtors`: the copies of their cases
+        are checked then), then takes each case's debtor from the checked copy.
+        """
+        slots = self._slots
+        return {slot.case.debtor.id for case_id in case_ids if (slot := slots.get(case_id))}
 
     def latest_entries(self, debtor_ids: Iterable[str]) -> dict[str, datetime]:
         """When the newest entry on any case of each of *debtor_ids* was journaled (a
@@ -801,9 +858,18 @@ class Session(ABC):
         batch is never reviewed at a moment before what is on file about them.
         """
         wanted = sorted(set(debtor_ids))
+        latest: dict[str, datetime] = {}
+        if self._levels and not self._journal and self._moments_of:
+            moments = self._moments_of
+            for debtor_id in [d for d in wanted if d in moments]:
+                held = moments[debtor_id]
+                if held is not None:
+                    latest[debtor_id] = held
+            wanted = [debtor_id for debtor_id in wanted if debtor_id not in moments]
+            if not wanted:
+                return latest
         if self._levels:
             self._sync()
-        latest: dict[str, datetime] = {}
         for start in range(0, len(wanted), _DEBTORS_READ):
             for debtor_id, at in self._read_last_moments(wanted[start : start + _DEBTORS_READ]):
                 moment = at if isinstance(at, datetime) else datetime.fromisoformat(at)
@@ -893,10 +959,11 @@ class Session(ABC):
                     slot.epoch = -1
         return True
 
-    def _expire(self, case_ids: list[str]) -> None:
+    def _expire(self, case_ids: list[str], stamps: dict[str, Stamp] | None = None) -> None:
         """Check the copies of locked debtors' *case_ids* against their rows, at once (the
         ones this transaction has not written to): those another writer changed before
-        the lock are read again when next used."""
+        the lock are read again when next used.  *stamps*: their rows' stamps, read
+        after the lock already (no query)."""
         slots, dirty, new = self._slots, self._dirty, self._new
         stale = []
         for case_id in case_ids:
@@ -905,7 +972,7 @@ class Session(ABC):
             if slot is not None and case_id not in dirty and case_id not in new:
                 slot.epoch = -1
                 stale.append(case_id)
-        self._recheck(stale)
+        self._recheck(stale, stamps)
 
     def get(self, case_id: str) -> Case:
         """The case: the same object for the same id while no one else changes it.

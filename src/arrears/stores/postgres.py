@@ -26,8 +26,10 @@ PostgreSQL's types:
 The identity map, the unit of work, nested transactions and the conflict
 rules are the session both SQL stores share (`arrears.stores._session`):
 a transaction's writes wait in memory and go at its commit (``COPY`` for
-new cases and entries, one ``UPDATE … FROM unnest(…) WHERE version = …``
-for the changed cases, one upsert for the schedule), and `ConcurrencyConflict`
+new cases, one ``INSERT … FROM unnest(…)`` for up to 1,000 entries and
+``COPY`` for more, one ``UPDATE … FROM unnest(…) WHERE version = …`` for
+the changed cases, one upsert for the schedule: the columns as binary
+arrays, in one pipeline with the commit's checks), and `ConcurrencyConflict`
 names a case another writer changed first.  A deadlock PostgreSQL breaks, or a
 serialization failure, inside a transaction is `ConcurrencyConflict` too
 (naming no case; the server's error is its ``__cause__``); the debtors' own
@@ -47,6 +49,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import struct
 import weakref
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -55,7 +58,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 import psycopg
-from psycopg import sql
+from psycopg import pq, sql
+from psycopg.adapt import Dumper
 from psycopg_pool import ConnectionPool
 
 from ..errors import ConcurrencyConflict, DuplicateCase, InvalidInput, LeaseLost
@@ -136,6 +140,14 @@ _SELECT_CASE: Final = (
 _SELECT_STAMPS: Final = (
     f"SELECT id, version, head_seq, head_hash, {_TAIL} FROM cases c WHERE id = ANY(%s)"
 )
+#: Each case of some debtors with its stamp and its newest entry's moment (`read_debtors`).
+_DEBTOR_ROWS: Final = """
+SELECT c.debtor_id, c.id, c.version, c.head_seq, c.head_hash, coalesce(t.seq, -1), t.at
+FROM cases c LEFT JOIN LATERAL (
+    SELECT j.seq, j.at FROM journal j WHERE j.case_id = c.id ORDER BY j.seq DESC LIMIT 1
+) t ON true
+WHERE c.debtor_id = ANY(%s) ORDER BY c.id COLLATE "C"
+"""
 _UPDATE_CASES: Final = """
 UPDATE cases c SET version = v.version, head_seq = v.head_seq, head_hash = v.head_hash,
     body = v.body
@@ -244,10 +256,101 @@ _DUE: Final = (
 )
 
 
-#: A write held back (`PostgresStore._flush`): the statement, its parameters, its check.
+# -- columns sent as arrays, in PostgreSQL's binary array format -------------------------------
+# psycopg dumps a list element by element in Python, finding each one's dumper; the
+# columns a commit sends (a hundred rows and more, six columns) are of one known type
+# and never null, and are packed here in one pass.
+#: An array's header: dimensions, whether any is null, the element type, length, lower bound.
+_ARRAY_HEAD: Final = struct.Struct(">iiIii")
+_EMPTY_HEAD: Final = struct.Struct(">iiI")
+_SIZE: Final = struct.Struct(">i").pack
+_INT4: Final = struct.Struct(">ii").pack
+_INT8: Final = struct.Struct(">iq").pack
+_PG_EPOCH: Final = datetime(2000, 1, 1, tzinfo=UTC)
+_MICROSECOND: Final = timedelta(microseconds=1)
+
+
+def _array(element_oid: int, items: list[bytes]) -> bytes:
+    """A one-dimensional array without nulls of *items*, each already packed with its size."""
+    if not items:
+        return _EMPTY_HEAD.pack(0, 0, element_oid)
+    return b"".join([_ARRAY_HEAD.pack(1, 0, element_oid, len(items), 1), *items])
+
+
+class _Texts(list[str]):
+    """A column of text sent as ``text[]``."""
+
+
+class _Ints(list[int]):
+    """A column of integers sent as ``integer[]``."""
+
+
+class _Moments(list[datetime]):
+    """A column of aware datetimes sent as ``timestamptz[]``."""
+
+
+class _Blobs(list[bytes]):
+    """A column of bytes sent as ``bytea[]``."""
+
+
+class _TextsDumper(Dumper):
+    format = pq.Format.BINARY
+    oid = 1009  # text[]
+
+    def dump(self, obj: _Texts) -> bytes:
+        encoded = [item.encode() for item in obj]
+        return _array(25, [_SIZE(len(item)) + item for item in encoded])
+
+
+class _IntsDumper(Dumper):
+    format = pq.Format.BINARY
+    oid = 1007  # integer[]
+
+    def dump(self, obj: _Ints) -> bytes:
+        return _array(23, [_INT4(4, item) for item in obj])
+
+
+class _MomentsDumper(Dumper):
+    format = pq.Format.BINARY
+    oid = 1185  # timestamptz[]
+
+    def dump(self, obj: _Moments) -> bytes:
+        return _array(1184, [_INT8(8, (at - _PG_EPOCH) // _MICROSECOND) for at in obj])
+
+
+class _BlobsDumper(Dumper):
+    format = pq.Format.BINARY
+    oid = 1001  # bytea[]
+
+    def dump(self, obj: _Blobs) -> bytes:
+        return _array(17, [_SIZE(len(item)) + item for item in obj])
+
+
+_COLUMN_DUMPERS: Final = (
+    (_Texts, _TextsDumper),
+    (_Ints, _IntsDumper),
+    (_Moments, _MomentsDumper),
+    (_Blobs, _BlobsDumper),
+)
+
+
+#: A statement held back (`PostgresStore._flush`): the statement, its parameters, what is
+#: given its rows, whether that may stop the transaction (raise: the commit then waits for
+#: the rows), and what a refusal of the statement means (the error to raise, or ``None``).
 _Pending = tuple[
-    str, Sequence[Any] | Mapping[str, Any] | None, Callable[[list[tuple[Any, ...]]], None] | None
+    str,
+    Sequence[Any] | Mapping[str, Any] | None,
+    Callable[[list[tuple[Any, ...]]], None] | None,
+    bool,
+    Callable[[psycopg.Error], Exception | None] | None,
 ]
+#: The most journal entries a commit writes with its other statements (one round trip, an
+#: ``INSERT`` from arrays); more go by ``COPY`` (two round trips of their own, cheaper rows).
+_INSERT_MAX: Final = 1_000
+_INSERT_ENTRIES: Final = (
+    f"INSERT INTO journal ({_ENTRY_COLUMNS}) SELECT * FROM "
+    "unnest(%b::text[], %b::integer[], %b::text[], %b::timestamptz[], %b::bytea[], %b::text[])"
+)
 
 
 def _entry_row(entry: JournalEntry) -> tuple[Any, ...]:
@@ -339,6 +442,8 @@ class PostgresStore(Session):
         """A connection from the pool, set up for the store (time zone, schema)."""
         with self._pool.connection() as conn:
             if _SET_UP.get(conn, ()) != (self.schema,):
+                for column, dumper in _COLUMN_DUMPERS:
+                    conn.adapters.register_dumper(column, dumper)
                 conn.execute("SET TIME ZONE 'UTC'")
                 if self.schema is not None:
                     conn.execute(
@@ -431,31 +536,52 @@ class PostgresStore(Session):
         query: str,
         params: Sequence[Any] | Mapping[str, Any] | None = None,
         check: Callable[[list[tuple[Any, ...]]], None] | None = None,
+        *,
+        stops: bool = True,
+        refused: Callable[[psycopg.Error], Exception | None] | None = None,
     ) -> None:
         """Send *query* with the next statement or the commit (`_flush`); *check* is given
-        its rows then, and may raise to stop the transaction before anything commits."""
-        self._pending.append((query, params, check))
+        its rows then, and may raise to stop the transaction before anything commits
+        (*stops* false: it never raises, and the commit goes in the same round trip).
+        *refused* says what the server refusing *query* means (``None``: its own error)."""
+        self._pending.append((query, params, check, stops and check is not None, refused))
 
-    def _flush(self, *reads: tuple[str, Sequence[Any]]) -> list[list[tuple[Any, ...]]]:
-        """The queued commands, the writes held back and *reads* in one round trip (a
-        pipeline), in that order; then each write's check; returns each read's rows."""
+    def _flush(
+        self, *reads: tuple[str, Sequence[Any]], then: Sequence[str] = ()
+    ) -> list[list[tuple[Any, ...]]]:
+        """The queued commands, the statements held back, *reads* and the commands *then*
+        in one round trip (a pipeline), in that order; then each held statement's check;
+        returns each read's rows.  *then* (a commit) only when no check may stop it."""
         conn = self._conn
         assert conn is not None
         queued, self._queued = self._queued, []
         pending, self._pending = self._pending, []
-        with conn.pipeline():
-            for command in queued:
-                conn.execute(command)
-            written = [conn.execute(query, params) for query, params, _ in pending]
-            read = [conn.execute(query, params) for query, params in reads]
-        for cursor, (_, _, check) in zip(written, pending, strict=True):
+        try:
+            with conn.pipeline():
+                for command in queued:
+                    conn.execute(command)
+                written = [conn.execute(query, params) for query, params, *_ in pending]
+                read = [conn.execute(query, params) for query, params in reads]
+                for command in then:
+                    conn.execute(command)
+        except psycopg.Error as err:
+            for *_, refused in pending:
+                meant = None if refused is None else refused(err)
+                if meant is not None:
+                    raise meant from err
+            raise
+        for cursor, (_, _, check, _, _) in zip(written, pending, strict=True):
             if check is not None:
                 check(cursor.fetchall() if cursor.description else [])
         return [cursor.fetchall() for cursor in read]
 
     def _send_queued(self, *then: str) -> None:
-        """Send the queued commands (and *then*, literal SQL), if any, in one round trip."""
+        """Send the queued commands (and *then*, literal SQL), if any, in one round trip:
+        with the statements held back when none of their checks may stop *then*."""
         if self._pending:
+            if not any(stops for _, _, _, stops, _ in self._pending):
+                self._flush(then=then)
+                return
             self._flush()
         conn = self._conn
         commands = [*self._queued, *then]
@@ -615,30 +741,45 @@ class PostgresStore(Session):
         return None if row is None else (row[0], row[1], row[2], row[3], row[4])
 
     def _read_stamps(self, case_ids: list[str]) -> dict[str, Stamp]:
-        return {
-            row[0]: (row[1], row[2], row[3], row[4])
-            for row in self._fetchall(_SELECT_STAMPS, (case_ids,))
-        }
+        read = (_SELECT_STAMPS, (_Texts(case_ids),))
+        rows = self._fetchall(*read) if self._conn is None else self._read_first(read)[0]
+        return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
+
+    def _read_first(self, *reads: tuple[str, Sequence[Any]]) -> list[list[tuple[Any, ...]]]:
+        """*reads* in the open transaction, in one round trip (`_flush`): before its
+        ``BEGIN`` when it has sent nothing yet, so a transaction that only reads them
+        (the copies of a batch, checked or read ahead) sends no ``COMMIT``.  A plain read
+        takes no lock, and under PostgreSQL's default isolation each statement sees what
+        was committed when it began, in a transaction or not; the copies it gives are
+        checked against their rows when written (``WHERE version = …``) all the same."""
+        if self._queued != ["BEGIN"] or self._pending:
+            return self._flush(*reads)
+        self._queued = []
+        try:
+            return self._flush(*reads)
+        finally:
+            self._queued = ["BEGIN"]
 
     def _read_batch(self, case_ids: list[str]) -> dict[str, tuple[StoredCase, list[JournalEntry]]]:
         if not case_ids:
             return {}
         chains: dict[str, list[JournalEntry]] = {case_id: [] for case_id in case_ids}
+        ids = _Texts(case_ids)
         read = (
             (
                 f"SELECT {_ENTRY_COLUMNS} FROM journal "
                 "WHERE case_id = ANY(%s) ORDER BY case_id, seq",
-                (case_ids,),
+                (ids,),
             ),
             (
                 "SELECT id, version, head_seq, head_hash, body FROM cases WHERE id = ANY(%s)",
-                (case_ids,),
+                (ids,),
             ),
         )
         if self._conn is None:
             entries, cases = (self._fetchall(query, params) for query, params in read)
         else:  # in one round trip
-            entries, cases = self._flush(*read)
+            entries, cases = self._read_first(*read)
         for row in entries:
             chains[row[0]].append(entry_from_row(row))
         found: dict[str, tuple[StoredCase, list[JournalEntry]]] = {}
@@ -691,6 +832,16 @@ class PostgresStore(Session):
             found.setdefault(debtor_id, []).append(case_id)
         return found
 
+    def _read_debtor_rows(
+        self, debtor_ids: list[str]
+    ) -> list[tuple[str, str, Stamp, datetime | None]] | None:
+        return [
+            (debtor_id, case_id, (version, head_seq, head_hash, tail), at)
+            for debtor_id, case_id, version, head_seq, head_hash, tail, at in self._fetchall(
+                _DEBTOR_ROWS, (_Texts(debtor_ids),)
+            )
+        ]
+
     def _read_last_moments(self, debtor_ids: list[str]) -> list[tuple[str, datetime | str]]:
         rows = self._fetchall(
             "SELECT c.debtor_id, (SELECT j.at FROM journal j WHERE j.case_id = c.id "
@@ -717,6 +868,25 @@ class PostgresStore(Session):
             raise DuplicateCase(_refused_id(err, [row[0] for row in rows])) from err
 
     def _insert_entries(self, entries: list[JournalEntry]) -> None:
+        if self._committing and len(entries) <= _INSERT_MAX:
+            # The commit's own writes: sent with the others and the commit's check.
+            def refused(err: psycopg.Error) -> Exception | None:
+                if not isinstance(err, psycopg.errors.UniqueViolation):
+                    return None
+                if err.diag.table_name != "journal":
+                    return None
+                return _taken(err, entries)
+
+            columns = (
+                _Texts([entry.case_id for entry in entries]),
+                _Ints([entry.seq for entry in entries]),
+                _Texts([entry.kind for entry in entries]),
+                _Moments([entry.at for entry in entries]),
+                _Blobs([entry.body for entry in entries]),
+                _Texts([entry.hash for entry in entries]),
+            )
+            self._hold_back(_INSERT_ENTRIES, columns, refused=refused)
+            return
         conn = self._conn
         assert conn is not None
         self._send_queued()
@@ -728,9 +898,7 @@ class PostgresStore(Session):
                 for entry in entries:
                     copy.write_row(_entry_row(entry))
         except psycopg.errors.UniqueViolation as err:
-            case_id = _refused_id(err, [entry.case_id for entry in entries])
-            seq = next(entry.seq for entry in entries if entry.case_id == case_id)
-            raise ConcurrencyConflict(case_id, seq) from err
+            raise _taken(err, entries) from err
 
     def _write_schedule(self, latest: dict[str, datetime | None]) -> None:
         scheduled = [(case_id, at) for case_id, at in latest.items() if at is not None]
@@ -738,10 +906,13 @@ class PostgresStore(Session):
         if scheduled:
             self._hold_back(
                 _SCHEDULE_MANY,
-                ([case_id for case_id, _ in scheduled], [at for _, at in scheduled]),
+                (
+                    _Texts([case_id for case_id, _ in scheduled]),
+                    _Moments([at for _, at in scheduled]),
+                ),
             )
         if dropped:
-            self._hold_back(_UNSCHEDULE_MANY, (dropped,))
+            self._hold_back(_UNSCHEDULE_MANY, (_Texts(dropped),))
 
     def _update_cases(self, rows: list[UpdateRow]) -> None:
         def check(found: list[tuple[Any, ...]]) -> None:
@@ -753,7 +924,16 @@ class PostgresStore(Session):
                     now = self._fetchone("SELECT version FROM cases WHERE id = %s", (row[4],))
                     raise ConcurrencyConflict(row[4], row[5], None if now is None else now[0])
 
-        self._hold_back(_UPDATE_CASES, [list(column) for column in zip(*rows, strict=True)], check)
+        versions, seqs, hashes, bodies, ids, stored = zip(*rows, strict=True)
+        columns = (
+            _Ints(versions),
+            _Ints(seqs),
+            _Texts(hashes),
+            _Texts(bodies),
+            _Texts(ids),
+            _Ints(stored),
+        )
+        self._hold_back(_UPDATE_CASES, columns, check)
 
     # -- every case ---------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -831,7 +1011,8 @@ class PostgresStore(Session):
         skip: list[str] = []
         rows: list[tuple[Any, ...]] = []
         with self.transaction():
-            if len(self._levels) == 1:  # its own transaction, not part of a caller's
+            alone = len(self._levels) == 1  # its own transaction, not part of a caller's
+            if alone:
                 self._queued.append(_LEASE_COMMIT)
             self._sync()
             for _ in range(_LEASE_ROUNDS):
@@ -843,7 +1024,10 @@ class PostgresStore(Session):
                 locked = [debtor_id for debtor_id, held in candidates if held]
                 if locked:
                     params["debtors"] = locked
-                    rows = self._execute(_LEASE_DEBTORS, params).fetchall()
+                    if alone:  # taken with the commit, in one round trip
+                        self._hold_back(_LEASE_DEBTORS, params, rows.extend, stops=False)
+                    else:
+                        rows = self._execute(_LEASE_DEBTORS, params).fetchall()
                     break
                 skip += found  # another worker is leasing each of them: look further
         rows.sort(key=lambda row: (row[1], row[0]))
@@ -862,7 +1046,7 @@ class PostgresStore(Session):
                     raise LeaseLost(case_id, owner)
 
         query = _GIVE_BACK if until is None else _RENEW
-        params = {"ids": case_ids, "owner": owner, "until": until}
+        params = {"ids": _Texts(case_ids), "owner": owner, "until": until}
         self._hold_back(query, params, check if strict else None)
 
 
@@ -871,6 +1055,13 @@ def _debtor_key(schema: str | None, debtor_id: str) -> int:
     the schema, in its own space): a signed 32-bit hash."""
     key = zlib.crc32(f"{schema or ''}/{debtor_id}".encode())
     return key - (1 << 32) if key >= 1 << 31 else key
+
+
+def _taken(err: psycopg.errors.UniqueViolation, entries: list[JournalEntry]) -> ConcurrencyConflict:
+    """The conflict a journal key already taken means: the case another writer appended to."""
+    case_id = _refused_id(err, [entry.case_id for entry in entries])
+    seq = next(entry.seq for entry in entries if entry.case_id == case_id)
+    return ConcurrencyConflict(case_id, seq)
 
 
 def _utc(at: datetime | None) -> datetime | None:
