@@ -23,7 +23,9 @@ from typing import Any, Final, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .errors import InvalidInput
 from .holds import HoldKind
+from .limits import MAX_AMOUNT
 from .money import Money
 
 __all__ = [
@@ -203,11 +205,19 @@ def accrue_charges(
             days += 1
         day += timedelta(days=1)
     base = sum((overdue.get(name, Decimal(0)) for name in terms.penalty_base), Decimal(0))
-    penalty = Money.rounded(base * terms.penalty_rate * days, currency)
+    charge = base * terms.penalty_rate * days
     charged = state.penalty if state is not None else Decimal(0)
     if terms.penalty_cap is not None:
         room = max(terms.penalty_cap.amount - charged, Decimal(0))
-        penalty = Money(min(penalty.amount, room), currency)
+        charge = min(charge, room)
+    if not charge < MAX_AMOUNT:  # no `Money` holds it: named, rather than as an "amount"
+        raise InvalidInput(
+            "penalty",
+            f"{charge:.3e}" if charge.adjusted() > 30 else str(charge),
+            f"less than {MAX_AMOUNT:,} units (arrears.limits.MAX_AMOUNT): {days} days "
+            f"at {terms.penalty_rate} a day on {base}",
+        )
+    penalty = Money.rounded(charge, currency)
     fee = Money.zero(currency)
     fee_for = state.late_fee_for if state is not None else None
     fee_day = due_date + timedelta(days=terms.late_fee_after_days + 1)

@@ -66,6 +66,7 @@ __all__ = [
     "Relationship",
     "StudentLoan",
     "aged_in",
+    "beyond_limit",
     "bucket_of",
     "checked_aging",
     "mask",
@@ -541,6 +542,24 @@ class Balance(BaseModel):
                 "no more than each component owes",
             )
         return self.model_copy(update=update)
+
+
+def beyond_limit(balance: Balance) -> tuple[str, Decimal] | None:
+    """The first amount of *balance* that is not below `arrears.limits.MAX_AMOUNT`, by
+    name (``owed`` for the sum owed in all, overdue and not yet due), or ``None``.
+
+    A balance built from input is held to the limit as it is validated; one an
+    entry changes is not validated again (`arrears.events`), so the engine asks
+    this of it before journaling the entry (`arrears.recorder.Recorder.record`).
+    """
+    for name in _AMOUNTS:
+        value: Decimal = getattr(balance, name)
+        if not value < MAX_AMOUNT:
+            return name, value
+    owed = overdue_sum(balance) + balance.not_due
+    if not owed < MAX_AMOUNT:
+        return "owed", owed
+    return None
 
 
 def overdue_sum(balance: Balance) -> Decimal:

@@ -28,7 +28,7 @@ from functools import wraps
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec, Protocol, TypeVar
 
-from .case import Case, one_debt
+from .case import Case, beyond_limit, one_debt
 from .clock import Clock, require_aware
 from .compliance import Compliance, ContactHistory, DebtorHistory
 from .compliance.history import (
@@ -43,7 +43,15 @@ from .compliance.history import (
 from .errors import ConcurrencyConflict, InvalidInput, TooLong
 from .events import apply_entry
 from .journal import GENESIS, JournalEntry, seal
-from .limits import ACTOR_ID, ENTRY_TEXT, FUTURE_TOLERANCE, MESSAGE, REASON, REFERENCE
+from .limits import (
+    ACTOR_ID,
+    ENTRY_TEXT,
+    FUTURE_TOLERANCE,
+    MAX_AMOUNT,
+    MESSAGE,
+    REASON,
+    REFERENCE,
+)
 from .logs import get_logger
 from .policy import Facts, Policy
 from .store import Store
@@ -231,7 +239,11 @@ class Recorder:
 
         Raises:
             InvalidInput: a text in *data* is over its limit (`arrears.limits`),
-                naming its key; nothing is recorded.
+                naming its key; or the entry would leave an amount of the case's
+                balance, or the sum it owes, at or beyond `arrears.limits.MAX_AMOUNT`
+                (charges accrued, a payment returned, a waiver owed again, credit
+                piling up), naming it (``balance.penalty``, ``balance.owed``…) and
+                its value.  Nothing is recorded; the unit of work is rolled back.
         """
         _texts_within(data, "")
         self.lock_debtor(case)
@@ -239,7 +251,10 @@ class Recorder:
         head = store.head(case.id)
         entry = seal(case.id, head.seq + 1, at, kind, data, head.hash)
         tasks_before = case.tasks
+        balance = case.balance
         apply_entry(case, kind, at, data)
+        if case.balance is not balance:
+            _balance_within(case, kind)
         store.append(entry, case)
         if case.tasks is not tasks_before and self.open_tasks is not None:
             self.track_tasks(case.id, case.debtor.id, tasks_before, case.tasks)
@@ -541,6 +556,21 @@ class _Recording(Protocol):
 
 
 _O = TypeVar("_O", bound=_Recording)
+
+
+def _balance_within(case: Case, kind: str) -> None:
+    """Refuse the balance an entry of *kind* leaves *case* with when an amount of it is
+    at or beyond `arrears.limits.MAX_AMOUNT`: stored, it would fail later (its arrears
+    as `Money`, a reversal, a copy read back from a SQL store), far from its cause."""
+    beyond = beyond_limit(case.balance)
+    if beyond is not None:
+        name, value = beyond
+        raise InvalidInput(
+            f"balance.{name}",
+            str(value),
+            f"less than {MAX_AMOUNT:,} units (arrears.limits.MAX_AMOUNT): the {kind} "
+            f"would leave case {case.id} beyond what an amount may be",
+        )
 
 
 def operation(

@@ -23,6 +23,7 @@ __all__ = [
     "CAUSED_WITH",
     "CLOSED_BY_PAYMENT",
     "AgedSpell",
+    "ChainReading",
     "Route",
     "Spell",
     "aging_after",
@@ -98,6 +99,7 @@ def reversal(
     *,
     route: Route | None = None,
     legacy: bool = False,
+    reading: ChainReading | None = None,
 ) -> dict[str, Any]:
     """What undoing *payment* restores, computed from the case and its chain.
 
@@ -109,6 +111,8 @@ def reversal(
     stands takes the case where ``promise_kept`` leads.  With *legacy*, the rules of
     the engines that wrote no ``due_date``, by which `verify` judges their entries:
     no due date, and a close stands while the promise or plan it kept or completed does.
+    *reading*, when given, is *history* read once already (`ChainReading`, advanced
+    to its end): `verify` judges every reversal of a chain with one.
     """
     data = payment.data
     restored = {name: Decimal(value) for name, value in data["applied"].items()}
@@ -173,12 +177,138 @@ def reversal(
         out["stage"] = stage
     if case.aging is not None:
         owed = case.arrears.amount + sum(restored.values(), Decimal(0))
-        aging = aging_after(case, history, owed)
+        fell = fell_due(history) if reading is None else reading.fell
+        aging = youngest(fell, owed)
         out["aging"] = aging_data(aging)
         out["due_date"] = (aging[0][0] if aging else case.due_date).isoformat()
     elif not legacy:
-        out["due_date"] = due_date_without(case, history, payment).isoformat()
+        due = (
+            due_date_without(case, history, payment)
+            if reading is None
+            else reading.due_date_without(case, payment)
+        )
+        out["due_date"] = due.isoformat()
     return out
+
+
+class ChainReading:
+    """What `reversal` reads from a chain before a reversal, read once for all of them.
+
+    `verify` judges each ``payment_reversed`` of a chain against `reversal` on the
+    chain before it; reading that whole prefix again for each one (what fell due,
+    and the fold `due_date_without` makes) cost the length of the chain for every
+    reversal.  A reading goes through *entries* once, as far as `advance` is asked:
+    what fell due (`fell_due`), the payments' amounts and the reversals, and, for
+    a case that does not keep its aging, the balance before each instalment fell
+    due (the chain folded once, as `replay` folds it), from which the first missed
+    due date without any set of payments is worked out with sums alone.
+    """
+
+    __slots__ = (
+        "_amounts",
+        "_case",
+        "_folded",
+        "_instalments",
+        "_reversals",
+        "_start",
+        "dated",
+        "entries",
+        "fell",
+        "last",
+        "upto",
+    )
+
+    def __init__(self, entries: Sequence[JournalEntry]) -> None:
+        self.entries = entries
+        self.upto = 0  # the entries read: entries[:upto]
+        self.last: JournalEntry | None = None  # the last of them, when a caller keeps it
+        self.fell: list[tuple[date, Decimal]] = []  # `fell_due` of entries[:upto]
+        # The payments undone by a reversal that recorded a due date (`returned_payments`).
+        self.dated: set[int] = set()
+        self._amounts: dict[int, str] = {}  # each payment's amount as recorded, by seq
+        self._reversals: list[tuple[int, Any]] = []  # each reversal's seq and payment_seq
+        # The fold for `due_date_without`, made on first use: the case as folded so far,
+        # how far, its first due date, and per instalment fallen due its seq, its due
+        # date, and the balance before it: arrears or not, and what was overdue beyond
+        # the credit.
+        self._case: Case | None = None
+        self._folded = 0
+        self._start: date | None = None
+        self._instalments: list[tuple[int, date, bool, Decimal]] = []
+
+    def advance(self, end: int) -> None:
+        """Read the entries up to *end* (excluded), from where the last call stopped."""
+        for entry in self.entries[self.upto : end]:
+            kind, data = entry.kind, entry.data
+            if kind == "opened":
+                recorded = json.loads(data["case"]).get("aging") or ()
+                self.fell.extend((date.fromisoformat(due), Decimal(part)) for due, part in recorded)
+            elif kind == "instalment_due":
+                self.fell.append((date.fromisoformat(data["due"]), Decimal(data["amount"])))
+            elif kind == "accrual":
+                charged = Decimal(data["penalty"]) + Decimal(data["fee"])
+                self.fell.append((date.fromisoformat(data["through"]), charged))
+            elif kind == "payment":
+                self._amounts[entry.seq] = data["amount"]
+            elif kind == "payment_reversed":
+                self._reversals.append((entry.seq, data["payment_seq"]))
+                if "due_date" in data:
+                    self.dated.add(data["payment_seq"])
+        self.upto = max(self.upto, end)
+
+    def _fold(self) -> None:
+        """Fold the entries read that the fold has not (see the class)."""
+        entries = self.entries
+        if self._case is None:
+            self._case = Case.model_validate_json(entries[0].data["case"])
+            self._start = self._case.due_date
+        case = self._case
+        for entry in entries[self._folded : self.upto]:
+            if entry.kind == "instalment_due":
+                before = case.balance
+                over = overdue_sum(before) - before.credit
+                due = date.fromisoformat(entry.data["due"])
+                self._instalments.append((entry.seq, due, before.has_arrears, over))
+            apply_entry(case, entry.kind, entry.at, entry.data)
+        self._folded = self.upto
+
+    def due_date_without(self, case: Case, payment: JournalEntry) -> date:
+        """`due_date_without` of *case*, the entries read its history: the same date,
+        from the fold made once rather than a fold of its own."""
+        returned = {payment.seq, *self.dated}
+        first = min(returned)
+        self._fold()
+        instalments = self._instalments
+        # Those in history[first + 1 :], as `due_date_without` slices it.
+        since = first + 1 if first >= -1 else max(0, self.upto + first + 1)
+        if not instalments or instalments[-1][0] < since:
+            return case.due_date  # no instalment fell due since: none moved it
+        # `Spell` over the instalments alone: what each returned payment paid counts as
+        # unpaid from its entry to its reversal's, in the order of the chain.
+        amounts = self._amounts
+        changes: list[tuple[int, Any, Decimal | None]] = [
+            (seq, seq, Decimal(amounts[seq])) for seq in sorted(returned) if seq in amounts
+        ]
+        tracked = {seq for seq, _, _ in changes}
+        changes += [(seq, undone, None) for seq, undone in self._reversals if undone in tracked]
+        changes.sort(key=lambda change: change[0])
+        unpaid_by: dict[Any, Decimal] = {}
+        unpaid = Decimal(0)
+        due = self._start
+        assert due is not None
+        index, count = 0, len(changes)
+        for seq, when, owed, over in instalments:
+            while index < count and changes[index][0] < seq:
+                _, undone, amount = changes[index]
+                if amount is None:
+                    unpaid -= unpaid_by.pop(undone, Decimal(0))
+                else:
+                    unpaid_by[undone] = amount
+                    unpaid += amount
+                index += 1
+            if not (owed or (unpaid > 0 and over + unpaid > 0)):
+                due = when
+        return due
 
 
 def fell_due(history: Iterable[JournalEntry]) -> list[tuple[date, Decimal]]:

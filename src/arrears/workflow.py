@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -60,7 +61,7 @@ from .guards import (
     paid_in_full,
     second_approver,
 )
-from .reversals import Route, reopened_aging, reversal, stage_back
+from .reversals import ChainReading, Route, reopened_aging, reversal, stage_back
 
 if TYPE_CHECKING:
     from .journal import JournalEntry
@@ -922,13 +923,21 @@ def _reversal_problem(
     if not isinstance(seq, int) or not 0 <= seq < entry.seq or entries[seq].kind != "payment":
         return f"a reversal names payment seq {seq!r}, which is not a payment before it"
     legacy = "due_date" not in data
+    try:
+        reading = _reading(entries, entry.seq)
+    except (KeyError, TypeError, ValueError, ArithmeticError):
+        reading = None  # an entry before it the engine could not have written
     if legacy and case.aging is not None:
         return (
             "a reversal records no due date on a case that keeps what is overdue by due "
             "date: only an older engine wrote none, and it kept no such record"
         )
-    if legacy and any(
-        e.kind == "payment_reversed" and "due_date" in e.data for e in entries[: entry.seq]
+    if legacy and (
+        reading.dated
+        if reading is not None
+        else any(
+            e.kind == "payment_reversed" and "due_date" in e.data for e in entries[: entry.seq]
+        )
     ):
         return (
             "a reversal records no due date after one that does: only an older engine "
@@ -936,7 +945,7 @@ def _reversal_problem(
         )
     try:
         expected: Mapping[str, Any] | None = reversal(
-            case, entries[: entry.seq], entries[seq], route=route, legacy=legacy
+            case, entries[: entry.seq], entries[seq], route=route, legacy=legacy, reading=reading
         )
     except (KeyError, TypeError, ValueError, ArithmeticError):
         expected = None  # a chain the engine could not have written: nothing stands
@@ -964,6 +973,30 @@ def _reversal_problem(
                 f"gives {expected.get(name)!r}"
             )
     return None
+
+
+#: The reading of the chain `verify` last judged a reversal of, in each thread.
+_READINGS = threading.local()
+
+
+def _reading(entries: Sequence[JournalEntry], end: int) -> ChainReading:
+    """The chain *entries* read up to *end* (`arrears.reversals.ChainReading`): the one
+    the last reversal judged in this thread read further, when it is of the same
+    chain (the same sequence, read no further than *end*), else a new one.  `replay`
+    judges a chain's entries in order, so each of its entries is read once."""
+    reading: ChainReading | None = getattr(_READINGS, "last", None)
+    if (
+        reading is None
+        or reading.entries is not entries
+        or reading.upto >= end
+        or (reading.upto and entries[reading.upto - 1] is not reading.last)
+    ):
+        reading = ChainReading(entries)
+    _READINGS.last = None  # kept only once read without error
+    reading.advance(end)
+    reading.last = entries[end - 1] if end else None
+    _READINGS.last = reading
+    return reading
 
 
 def _move(stage: Any) -> str:

@@ -14,6 +14,7 @@ from ..errors import (
 )
 from ..guards import SYSTEM, Actor
 from ..journal import JournalEntry
+from ..limits import MAX_AMOUNT
 from ..logs import get_logger
 from ..money import Money, allocate
 from ..recorder import Recorder
@@ -42,11 +43,7 @@ def arrears_at(rec: Recorder, case_id: str, *, at: datetime | None = None) -> Mo
     `arrears.engine.Engine.arrears_at`, which documents it.
     """
     case = rec.store.get(case_id)
-    moment = rec.moment(case_id, at)
-    charges = charges_due(rec, case, moment)
-    if charges is None:
-        return case.arrears
-    return case.arrears + charges.penalty + charges.fee
+    return owed_now(rec, case, rec.moment(case_id, at))
 
 
 def fall_due(
@@ -171,4 +168,13 @@ def owed_now(rec: Recorder, case: Case, moment: datetime) -> Money:
     pending = charges_due(rec, case, moment)
     if pending is None:
         return case.arrears
-    return case.arrears + pending.penalty + pending.fee
+    owed = case.arrears.amount + pending.penalty.amount + pending.fee.amount
+    if not owed < MAX_AMOUNT:  # named, rather than as the anonymous "amount" of a sum
+        raise InvalidInput(
+            "arrears",
+            str(owed),
+            f"less than {MAX_AMOUNT:,} units (arrears.limits.MAX_AMOUNT): the charges due "
+            f"by {moment.isoformat()} would leave case {case.id} owing more than any "
+            "amount may be",
+        )
+    return Money(owed, case.currency)

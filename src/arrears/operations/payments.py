@@ -66,6 +66,9 @@ def record_payment(
         # the holds that freeze charges, the other loans an agreement spans): a payment
         # another process commits meanwhile is read, not missed.
         lock_debtors(rec.store, [case.debtor.id])
+        # Decided on the case as stored once the debtor is held: a rival's write
+        # committed between the read above and the lock is seen now, not at the commit.
+        case = rec.store.get(case_id)
     if reference is not None:
         reference = checked_reference(reference)
         entries = rec.store.entries(case_id)

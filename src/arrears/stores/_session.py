@@ -49,7 +49,9 @@ Debtor locks
     waits only for a lock after all it holds (`PostgresStore._lock`): no two
     wait on each other in a circle.  The debtor's cases are read
     again after the lock, and their copies checked against their rows before
-    they are used, whatever this transaction checked before it.  A backend
+    they are used, whatever this transaction checked before it: a case read
+    before its debtor's lock (to learn the debtor) is used, after it, as
+    stored after any write another process committed in between.  A backend
     whose transactions already exclude each other (SQLite's ``BEGIN
     IMMEDIATE``) takes nothing.
 
@@ -249,6 +251,9 @@ class Session(ABC):
         self._locked: set[str] = set()
         self._locked_all = False
         self._relock: set[str] = set()
+        # The cases this transaction read from the database before it locked their
+        # debtor, by debtor: checked against their rows again once it does.
+        self._before_lock: dict[str, dict[str, None]] = {}
         # Whether a debtor was locked in this transaction (kept when a savepoint that
         # took it rolls back: the lock may be held still, `lock_every_debtor`).
         self._held_debtor = False
@@ -422,7 +427,17 @@ class Session(ABC):
                 slot = self._load(case_id)
         if levels:
             levels[-1].touched.add(case_id)
+            self._read_unlocked(case_id, slot)
         return slot
+
+    def _read_unlocked(self, case_id: str, slot: Copy) -> None:
+        """Note a copy this transaction uses as the database held it, while its debtor is
+        not locked yet: `lock_debtors` checks it again (a rival may commit in between)."""
+        if self._locked_all or case_id in self._dirty or case_id in self._new:
+            return
+        debtor_id = slot.case.debtor.id
+        if debtor_id not in self._locked:
+            self._before_lock.setdefault(debtor_id, {})[case_id] = None
 
     def _recheck(self, case_ids: Iterable[str], stamps: dict[str, Stamp] | None = None) -> None:
         """Check the copies of *case_ids* from an earlier epoch against their rows, at once
@@ -442,6 +457,8 @@ class Session(ABC):
                 continue
             if found.get(case_id) == (slot.stored, slot.head.seq, slot.head.hash, slot.tail):
                 slot.epoch = epoch
+                if self._levels:  # used from now on without a check, as of this read
+                    self._read_unlocked(case_id, slot)
             else:  # changed (or removed) by another writer: read it again
                 del slots[case_id]
 
@@ -668,6 +685,7 @@ class Session(ABC):
         self._locked_all = False
         self._held_debtor = False
         self._relock.clear()
+        self._before_lock.clear()
         self._ops.clear()
         self._journal_done = self._new_done = self._ops_done = 0
         self._scheduled.clear()
@@ -886,9 +904,12 @@ class Session(ABC):
         a task, reaches every case).  The debtor's cases are read again when
         next asked (`cases_of`, `read_debtors`), and the copies of those
         cases this transaction has not written to are checked against their
-        rows before they are used.  The lock goes with the next statement;
-        *at_once*: now (a write recorded holds its debtor from then on, not
-        from its commit).
+        rows before they are used.  So are the copies of the debtor's cases this
+        transaction read before the lock: a case read, then locked, is used as
+        stored after any write another process committed in between (`get`
+        after the lock checks it).  The lock goes with the next statement;
+        *at_once*: now, with the check of those copies when there are any (a
+        write recorded holds its debtor from then on, not from its commit).
 
         Locks are taken in one order (the lock on every debtor, then the
         debtors' in key order, many in one statement): a debtor before the
@@ -912,12 +933,20 @@ class Session(ABC):
         except BaseException:  # not held (a level that catches it asks again)
             self._locked.difference_update(wanted)
             raise
+        pending = self._before_lock
+        before = [case_id for debtor_id in wanted for case_id in pending.pop(debtor_id, ())]
         if locked:
             for debtor_id in wanted:
                 self._known_of.pop(debtor_id, None)  # read before the lock: read again
                 self._relock.add(debtor_id)
+            # The debtors' cases this transaction read before the lock: a rival may have
+            # committed to them in between, and what is decided next must see it.
+            stale = self._stale(before)
             if at_once:
-                self._send_locks()
+                if stale:
+                    self._recheck(stale)  # the check carries the locks: one round trip
+                else:
+                    self._send_locks()
 
     def lock_debtors_now(self, debtor_ids: Iterable[str]) -> None:
         """`lock_debtors`, the lock sent at once rather than with the next statement (a
@@ -953,6 +982,7 @@ class Session(ABC):
         if self._lock(None, not self._locked):
             self._known_of.clear()
             self._relock.clear()
+            self._before_lock.clear()
             self._ahead.clear()
             for case_id, slot in self._slots.items():
                 if case_id not in self._dirty and case_id not in self._new:
@@ -964,6 +994,11 @@ class Session(ABC):
         ones this transaction has not written to): those another writer changed before
         the lock are read again when next used.  *stamps*: their rows' stamps, read
         after the lock already (no query)."""
+        self._recheck(self._stale(case_ids), stamps)
+
+    def _stale(self, case_ids: Iterable[str]) -> list[str]:
+        """Mark the copies of *case_ids* this transaction has not written to as to be
+        checked against their rows before their next use; the ones marked."""
         slots, dirty, new = self._slots, self._dirty, self._new
         stale = []
         for case_id in case_ids:
@@ -972,7 +1007,7 @@ class Session(ABC):
             if slot is not None and case_id not in dirty and case_id not in new:
                 slot.epoch = -1
                 stale.append(case_id)
-        self._recheck(stale, stamps)
+        return stale
 
     def get(self, case_id: str) -> Case:
         """The case: the same object for the same id while no one else changes it.
