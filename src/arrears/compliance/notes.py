@@ -333,9 +333,16 @@ NOTES: Final[dict[str, str]] = {
         "charges for a call or a text, so every call, voicemail and text placed to a number "
         "that may be a mobile counts, answered or not (the reading that protects); numbers "
         'are judged as mobiles unless marked `landline: true`, as for `US-WA-CELL`. "Any '
-        "calendar week\" is read as any seven consecutive days in the debtor's calendar: "
-        "that holds every calendar week to three, and does not allow three on a Saturday "
-        "and three more on the Sunday. The count is per number, whoever answers and "
+        "calendar week\" is read by default as any seven consecutive days in the debtor's "
+        "calendar: the statute does not say which day a calendar week starts on, and seven "
+        "rolling days hold every calendar week to three, whichever its first day, so the "
+        "default keeps a lender within any reading (it does not allow three on a Saturday "
+        "and three more on the Sunday). A lender that reads the statute's words sets the "
+        "week's first day in its overrides, `week_starts: monday` or `sunday` "
+        '(`{"US-WA-CELL-WEEK": {"week_starts": "monday"}}`, citing RCW 19.16.250(17)(a)): '
+        "the count is then per calendar week, from midnight of its first day in the "
+        "debtor's time, whatever the clocks do that week, and a denied attempt is allowed "
+        "again when the next week starts. The count is per number, whoever answers and "
         "whichever loan the attempts were about. A reply (`purpose: reply`, checked by "
         "`US-REPLY`) is the statute's exception: not judged, but counted. A lender that "
         "knows the recipients bear no charges may turn the rule off (`enabled: false`); "
@@ -352,6 +359,18 @@ NOTES: Final[dict[str, str]] = {
             (
                 "attempts about two loans count together",
                 "debtors/us_wa_cell_three_a_week_across_loans.yaml",
+            ),
+            (
+                "by default, three attempts Thursday to Saturday deny a fourth on the Monday",
+                "us_wa/cell_week_default_counts_any_seven_days.yaml",
+            ),
+            (
+                "a lender that counts calendar weeks from Monday allows it",
+                "overrides/us_wa_cell_week_lender_counts_calendar_weeks.yaml",
+            ),
+            (
+                "a calendar week across the change to summer time",
+                "dst/los_angeles_calendar_week_across_spring_forward.yaml",
             ),
         )
     ),
