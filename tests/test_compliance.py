@@ -429,7 +429,7 @@ class TestRecords:
 # -- packs, overrides and rules of your own -------------------------------------------------------
 class TestPacks:
     def test_the_shipped_packs(self) -> None:
-        assert known_packs() >= {"CN", "US-RegF", "US-MA", "US-NY", "US-WA", "UK"}
+        assert known_packs() >= {"CN", "US-RegF", "US-MA", "US-NY", "US-NYC", "US-WA", "UK"}
 
     def test_overlays_bring_their_base(self) -> None:
         ids = Compliance(["US-MA"]).rule_ids
@@ -540,7 +540,7 @@ _OUTCOMES = st.sampled_from(["no_answer", "busy", "not_connected", "voicemail", 
 @given(
     gaps=st.lists(st.tuples(st.integers(1, 60 * 30), _OUTCOMES), max_size=25),
     probe=st.integers(0, 60 * 24 * 10),
-    pack=st.sampled_from(["US-RegF", "CN", "UK", "US-MA", "US-NY", "US-WA"]),
+    pack=st.sampled_from(["US-RegF", "CN", "UK", "US-MA", "US-NY", "US-NYC", "US-WA"]),
 )
 def test_next_allowed_at_is_allowed(gaps: list[tuple[int, str]], probe: int, pack: str) -> None:
     """Whenever a verdict names a next allowed time, the same contact is allowed then."""

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from _postgres import fresh_schema, postgres_url
 from arrears import Engine, MemoryStore, SettableClock
@@ -118,6 +120,27 @@ def _both(*forges: Callable[[Chains], None]) -> Callable[[Chains], None]:
     return forge
 
 
+def bankrupt_released() -> Chains:
+    """A bankruptcy placed on LN-A, inherited by LN-D opened an hour later, released on
+    LN-B the hour after: every loan records the release."""
+    engine, clock = _engine()
+    clock.set(shanghai(DAY, 12))
+    hold = engine.add_hold("LN-A", "bankruptcy", "chapter 7 filed")
+    clock.set(shanghai(DAY, 13))
+    engine.open_case(monthly_loan(id="LN-D"))
+    clock.set(shanghai(DAY, 14))
+    engine.release_hold("LN-B", hold.id)
+    return _chains(engine)
+
+
+def bankrupt() -> Chains:
+    """A bankruptcy placed on LN-A: on every loan, released on none."""
+    engine, clock = _engine()
+    clock.set(shanghai(DAY, 12))
+    engine.add_hold("LN-A", "bankruptcy", "chapter 7 filed")
+    return _chains(engine)
+
+
 def moved() -> Chains:
     """The debtor moves to Hong Kong's time zone: recorded on every loan."""
     engine, clock = _engine()
@@ -145,6 +168,8 @@ def honest() -> Chains:
     engine.add_hold("LN-B", "cease", "stop contacting me about all loans", reach="debtor")
     engine.update_debtor("D-1", timezone="Asia/Hong_Kong", actor=AGENT)
     engine.open_case(monthly_loan(id="LN-D"))  # inherits the hold, later
+    clock.set(shanghai(DAY + timedelta(days=5)))
+    engine.release_hold("LN-D", engine.case("LN-B").holds[0].id)  # released on every loan
     assert engine.verify() == []
     return _chains(engine)
 
@@ -198,6 +223,20 @@ def later(case_id: str, kind: str) -> Callable[[Chains], None]:
             at = entry.at + timedelta(hours=1)
             chain[index] = seal(entry.case_id, entry.seq, at, entry.kind, entry.data, prev)
             prev = chain[index].hash
+
+    return forge
+
+
+def released_on(case_id: str) -> Callable[[Chains], None]:
+    """A release of the case's first hold sealed onto its chain alone, an hour after its end."""
+
+    def forge(chains: Chains) -> None:
+        chain = chains[case_id]
+        last = chain[-1]
+        at = last.at + timedelta(hours=1)
+        hold_id = next(e.data["hold"]["id"] for e in chain if e.kind == "hold_added")
+        data = {"hold_id": hold_id, "released_at": at.isoformat(), "actor": "system"}
+        chain.append(seal(case_id, last.seq + 1, at, "hold_released", data, last.hash))
 
     return forge
 
@@ -268,6 +307,27 @@ ATTACKS: dict[str, tuple[Callable[[], Chains], Callable[[Chains], None], tuple[s
         edited("LN-C", "hold_added", _narrowed),
         ("LN-C",),
     ),
+    "debtor hold release deleted on one loan": (
+        bankrupt_released,
+        cut_before("LN-C", "hold_released"),
+        ("LN-C",),
+    ),
+    "debtor hold release deleted where inherited": (
+        bankrupt_released,
+        cut_before("LN-D", "hold_released"),
+        ("LN-D",),
+    ),
+    "debtor hold release deleted where placed": (
+        bankrupt_released,
+        cut_before("LN-A", "hold_released"),
+        ("LN-A",),
+    ),
+    "debtor hold released later on one loan": (
+        bankrupt_released,
+        later("LN-C", "hold_released"),
+        ("LN-C",),
+    ),
+    "debtor hold release forged on one loan": (bankrupt, released_on("LN-B"), ("LN-A", "LN-C")),
     "change of place deleted on one loan": (
         moved,
         cut_before("LN-B", "debtor_changed"),
@@ -390,13 +450,19 @@ def test_a_hold_a_case_was_opened_with_is_found_where_placed(backend: str, tmp_p
 
 def test_a_moratorium_on_its_listed_debt_verifies(backend: str, tmp_path: Path) -> None:
     """A breathing space recorded on the debt its notice lists only (``reach: case``) is
-    on that loan alone, and that verifies; a hold reaching the debtor must be on each."""
+    on that loan alone, and released there alone, and that verifies."""
     engine, clock = _engine()
     clock.set(shanghai(DAY, 12))
-    engine.add_hold("LN-B", "breathing_space", "the notice lists this loan", reach="case")
+    space = engine.add_hold("LN-B", "breathing_space", "the notice lists this loan", reach="case")
     engine.add_hold("LN-C", "mental_health_crisis", "the notice lists this loan", reach="case")
+    clock.set(shanghai(DAY, 13))
+    engine.release_hold("LN-B", space.id)  # released on its loan alone
     chains = _chains(engine)
-    assert [chains[loan_id][-1].kind for loan_id in LOANS] == ["opened", "hold_added", "hold_added"]
+    assert [chains[loan_id][-1].kind for loan_id in LOANS] == [
+        "opened",
+        "hold_released",
+        "hold_added",
+    ]
     assert verified(stored(backend, tmp_path, chains)) == []
 
 
@@ -419,3 +485,86 @@ def test_the_command_reports_it(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["journal", "verify", "--db", str(tmp_path / "arrears.db")])
     assert result.exit_code != 0
     assert result.stdout.startswith("TAMPERED: case 'LN-B' at 1: unmatched (")
+
+
+@pytest.mark.parametrize("on", ["LN-A", "LN-C", "LN-D"])
+def test_a_release_is_journaled_on_every_loan_the_hold_reaches(on: str) -> None:
+    """A bankruptcy placed on LN-A reaches LN-B and LN-C, and LN-D opened later inherits
+    it: released on any of them (where placed, a copy, the loan that inherited it), each
+    of the four records the release at the same moment, and none of them is held."""
+    engine, clock = _engine()
+    clock.set(shanghai(DAY, 12))
+    hold = engine.add_hold("LN-A", "bankruptcy", "chapter 7 filed")
+    clock.set(shanghai(DAY, 13))
+    engine.open_case(monthly_loan(id="LN-D"))
+    released = shanghai(DAY, 14)
+    clock.set(released)
+    engine.release_hold(on, hold.id)
+    chains = _chains(engine)
+    for case_id in ("LN-A", "LN-B", "LN-C", "LN-D"):
+        last = chains[case_id][-1]
+        assert (last.kind, last.at, last.data["hold_id"]) == ("hold_released", released, hold.id)
+        assert last.data["released_at"] == released.isoformat()
+        assert not any(item.active_at(released) for item in engine.case(case_id).holds)
+    assert engine.verify() == []
+
+
+def test_a_release_reaches_the_loan_opened_holding_it() -> None:
+    """LN-X opened with a bankruptcy on file; LN-Y opened later inherits it.  Released on
+    LN-Y, LN-X records the release too (and the other way round verifies the same)."""
+    engine, clock = _engine()
+    started = shanghai(DAY).isoformat()
+    hold = {"id": "bk-1", "kind": "bankruptcy", "reason": "chapter 7", "started_at": started}
+    engine.open_case(monthly_loan(id="LN-X", holds=[hold]))
+    clock.set(shanghai(DAY, 13))
+    engine.open_case(monthly_loan(id="LN-Y"))
+    clock.set(shanghai(DAY, 14))
+    engine.release_hold("LN-Y", "bk-1")
+    chains = _chains(engine)
+    assert [chains[c][-1].kind for c in ("LN-X", "LN-Y")] == ["hold_released"] * 2
+    assert engine.verify() == []
+    cut_before("LN-X", "hold_released")(chains)
+    problems = verified(stored("memory", Path("."), chains))
+    assert [(p.case_id, p.position, p.problem) for p in problems] == [("LN-X", 0, "unmatched")]
+
+
+_STEPS = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("hold"),
+            st.sampled_from(("LN-A", "LN-B", "LN-C")),
+            st.sampled_from(("bankruptcy", "breathing_space", "deceased", "dispute", "cease")),
+            st.sampled_from((None, "debtor")),
+            st.sampled_from((None, 2, 30)),  # hours until it ends, if it ends
+        ),
+        st.tuples(st.just("open")),
+        st.tuples(st.just("release"), st.integers(0, 9), st.integers(0, 9)),
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_STEPS)
+def test_honest_holds_and_releases_across_loans_verify(steps: list[tuple[Any, ...]]) -> None:
+    """Holds of every reach placed, lapsing, inherited by loans opened later and released
+    on any loan holding them, an hour apart: whatever the engine records verifies."""
+    engine, clock = _engine()
+    now, opened = shanghai(DAY, 11), 0
+    for step in steps:
+        now += timedelta(hours=1)
+        clock.set(now)
+        if step[0] == "hold":
+            _, case_id, kind, reach, hours = step
+            until = None if hours is None else now + timedelta(hours=hours)
+            engine.add_hold(case_id, kind, "as told", until=until, reach=reach)
+        elif step[0] == "open":
+            opened += 1
+            engine.open_case(monthly_loan(id=f"LN-N{opened}"))
+        else:
+            cases = sorted(case_id for case_id, _ in engine.store.chains())
+            case_id = cases[step[1] % len(cases)]
+            active = engine.case(case_id).active_holds(now)
+            if active:
+                engine.release_hold(case_id, active[step[2] % len(active)].id)
+    assert engine.verify() == []

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from arrears import Engine, InvalidInput, MemoryStore, SettableClock
 from arrears.case import ContactPoint
-from arrears.compliance import Compliance
+from arrears.compliance import Compliance, Preference
 from arrears.compliance.history import Attempt, DebtorHistory
 from arrears.scenarios import ScenarioInvalid, load_scenario
 from arrears.stores import SQLiteStore
@@ -987,6 +987,54 @@ class TestWhatTheDebtorHistoryKeeps:
         )
         assert debtor.opt_outs_on(moved) == []
 
+    def test_the_opt_outs_reaching_a_case_follow_each_opt_out_folded_in(self) -> None:
+        """U-2 judged (its opt-outs merged and kept), then an opt-out of U-1's number: U-2's
+        number with it is refused at once; U-2 judged again (kept), then an opt-out of its
+        other number on U-2 itself: that number is refused too, the kept list left."""
+        engine = Engine(compliance=Compliance(["US-RegF"]), clock=SettableClock(US_T0))
+        engine.open_cases([us_loan(1, "mobile"), us_loan(2, "cell")], at=US_T0)
+        cell = {"channel": "sms", "contact": "cell", "text": MIRANDA}
+        other = {**cell, "contact": "other"}
+
+        def allowed(proposal: dict[str, str], hours: int) -> bool:
+            at = US_T0 + timedelta(hours=hours)
+            return engine.judge_contact("U-2", proposal, at=at, record=False).allowed
+
+        assert allowed(cell, 1)
+        assert allowed(other, 1)
+        engine.record_opt_out("U-1", "sms", contact="mobile", at=US_T0 + timedelta(hours=2))
+        assert not allowed(cell, 3)
+        assert allowed(other, 3)  # U-1's opt-out merged with U-2's own (none) and kept
+        engine.record_opt_out("U-2", "sms", contact="other", at=US_T0 + timedelta(hours=4))
+        assert not allowed(other, 5)
+        assert not allowed(cell, 5)
+
+    def test_the_opt_outs_reaching_a_case_are_merged_again_from_other_lists(self) -> None:
+        """The merged list is kept for the lists it merged: another own list, the same list
+        grown, or other contact points (another tuple) are merged again."""
+        engine = Engine(compliance=Compliance(["US-RegF"]), clock=SettableClock(US_T0))
+        engine.open_cases([us_loan(1, "mobile"), us_loan(2, "cell")], at=US_T0)
+        engine.record_opt_out("U-1", "sms", contact="mobile", at=US_T0 + timedelta(hours=2))
+        second = engine.store.get("U-2")
+        debtor = engine._recorder.debtor_history(second)
+        assert debtor is not None
+        own: list[Preference] = []
+        merged = debtor.opt_outs_reaching(second, own)
+        assert [(o.case, o.contact) for o in merged] == [("U-1", "cell")]
+        assert debtor.opt_outs_reaching(second, own) is merged
+        own.append(Preference(US_T0 + timedelta(hours=1), "sms", "other"))
+        grown = debtor.opt_outs_reaching(second, own)
+        assert [(o.case, o.contact) for o in grown] == [(None, "other"), ("U-1", "cell")]
+        late = [Preference(US_T0 + timedelta(hours=3), "sms", "other")]
+        assert [(o.case, o.contact) for o in debtor.opt_outs_reaching(second, late)] == [
+            ("U-1", "cell"),
+            (None, "other"),
+        ]
+        moved = second.model_copy(
+            update={"contacts": (ContactPoint(id="cell", channel="sms", address="+16175550999"),)}
+        )
+        assert debtor.opt_outs_reaching(moved, late) is late
+
     def test_a_judgment_after_an_attempt_on_another_loan_counts_it(self) -> None:
         """US-7IN7 counts per debt: judged on loan 2 (its pick kept), then seven calls on loan 1
         about loan 2: the next judgment on loan 2 counts them."""
@@ -1003,3 +1051,55 @@ class TestWhatTheDebtorHistoryKeeps:
         verdict = engine.judge_contact("U-2", proposal, at=at + timedelta(hours=1), record=False)
         assert verdict.rules == ("US-7IN7",)
         assert verdict.reasons[0].values["count"] == 8
+
+
+TWO_STEPS_POLICY = """\
+id: per-debtor-two
+version: "1"
+packs: [CN]
+review: {time: "09:30"}
+per_debtor:
+  - {channels: [sms], limit: 2}
+steps:
+  - id: overdue-sms
+    stages: [notified]
+    send: {channel: sms}
+  - id: overdue-sms-again
+    stages: [notified]
+    send: {channel: sms, purpose: reminder}
+"""
+
+
+@pytest.mark.parametrize("store_kind", ["memory", "sqlite"])
+def test_a_review_asks_the_debtors_history_once(
+    store_kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each review asks for the debtor's history once, however many messages it judges:
+    the intents it records on the way are folded into that same history
+    (`Recorder.record`), so the per-debtor limit still counts them: two SMS a day, both
+    L-1's; L-2's two, judged on the history L-2's review asked once, are denied."""
+    from arrears.channels import RecordingChannel
+    from arrears.policy import load_policy
+    from arrears.recorder import Recorder
+
+    path = tmp_path / "policy.yaml"
+    path.write_text(TWO_STEPS_POLICY, encoding="utf-8")
+    store: Any = MemoryStore() if store_kind == "memory" else SQLiteStore(tmp_path / "t.db")
+    sms = RecordingChannel(channels=frozenset({"sms"}))
+    made = Engine(policy=load_policy(path), store=store, channels=[sms], clock=SettableClock(T0))
+    made.open_cases([sms_loan(1), sms_loan(2)])
+    asked: list[str] = []
+    original = Recorder.debtor_history
+
+    def counted(self: Recorder, case: Any) -> Any:
+        asked.append(case.id)
+        return original(self, case)
+
+    monkeypatch.setattr(Recorder, "debtor_history", counted)
+    report = made.tick(T0 + timedelta(minutes=30))  # 09:30 in Shanghai
+    assert sorted(asked) == ["L-1", "L-2"]  # two reviews, one ask each
+    assert [message.case_id for message in sms.attempts] == ["L-1", "L-1"]
+    assert (report.sent, report.denied) == (2, 2)
+    assert dict(report.blocked_by) == {"POLICY-PER-DEBTOR-1": 2}
+    if isinstance(store, SQLiteStore):
+        store.close()

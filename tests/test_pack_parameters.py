@@ -18,14 +18,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from arrears import Engine, InvalidInput, SettableClock
-from arrears.case import HoldKind, Party
+from arrears.case import Channel, HoldKind, Party
 from arrears.compliance import PACKS, Compliance, known_packs, known_rule_ids
 from arrears.compliance.packs import Pack, register_pack, resolve
 from arrears.compliance.rules import ContactHours, FrequencyCap, HoldBlocks, RecordRetention
 
 NY = ZoneInfo("America/New_York")
 
-SHIPPED = ("CN", "US-RegF", "US-MA", "US-NY", "US-WA", "UK")
+SHIPPED = ("CN", "US-RegF", "US-MA", "US-NY", "US-NYC", "US-WA", "UK")
 
 
 def rule_of(pack_id: str, rule_id: str) -> Any:
@@ -72,6 +72,19 @@ class TestRegistry:
         assert isinstance(calls, FrequencyCap)
         assert (calls.limit, calls.days, calls.per, calls.across) == (7, 7, "person", "debtor")
 
+    def test_new_york_city_builds_on_new_york_and_binds_every_role(self) -> None:
+        """6 RCNY 5-77's "debt collector" includes creditors collecting their own debts."""
+        ids = [item.id for item in resolve(["US-NYC"])]
+        state = [item.id for item in resolve(["US-NY"])]
+        city = ["US-NYC-CONTACTS", "US-NYC-CONSENT", "US-NYC-OPTOUT", "US-NYC-WORK"]
+        assert ids == [*state, *city, "US-NYC-EMPLOYER"]
+        assert [item.roles for item in PACKS["US-NYC"].rules] == [None] * 5
+        cap = PACKS["US-NYC"].rules[0]
+        assert isinstance(cap, FrequencyCap)
+        assert (cap.limit, cap.days, cap.per, cap.across) == (3, 7, "person", "debt")
+        assert cap.counted_channels == frozenset(Channel)
+        assert all("[confirm]" in item.citation for item in PACKS["US-NYC"].rules)
+
     def test_a_base_named_twice_or_shared_by_two_overlays_comes_once(self) -> None:
         ids = [item.id for item in resolve(["US-MA", "US-WA", "US-RegF", "US-MA"])]
         regf = [item.id for item in PACKS["US-RegF"].rules]
@@ -94,7 +107,8 @@ class TestRegistry:
             list(resolve(["CN", "US-TX"]))
         assert (err.value.field, err.value.value) == ("packs", "US-TX")
         assert str(err.value) == (
-            "packs: got 'US-TX', expected one of ['CN', 'UK', 'US-MA', 'US-NY', 'US-RegF', 'US-WA']"
+            "packs: got 'US-TX', expected one of "
+            "['CN', 'UK', 'US-MA', 'US-NY', 'US-NYC', 'US-RegF', 'US-WA']"
         )
 
     def test_a_registered_pack_is_known_and_resolves_after_its_base(self, registry: None) -> None:
@@ -113,7 +127,7 @@ class TestRegistry:
         assert (err.value.field, err.value.value) == ("pack.id", "UK")
         assert str(err.value) == (
             "pack.id: got 'UK', expected an id not among "
-            "['CN', 'UK', 'US-MA', 'US-NY', 'US-RegF', 'US-WA']"
+            "['CN', 'UK', 'US-MA', 'US-NY', 'US-NYC', 'US-RegF', 'US-WA']"
         )
         assert PACKS["UK"].title == "United Kingdom: FCA CONC 7 and the Breathing Space regulations"
 
@@ -123,7 +137,7 @@ class TestRegistry:
         assert (err.value.field, err.value.value) == ("pack.extends", "US-X")
         assert str(err.value) == (
             "pack.extends: got 'US-X', expected one of "
-            "['CN', 'UK', 'US-MA', 'US-NY', 'US-RegF', 'US-WA']"
+            "['CN', 'UK', 'US-MA', 'US-NY', 'US-NYC', 'US-RegF', 'US-WA']"
         )
         assert known_packs() == frozenset(SHIPPED)
 

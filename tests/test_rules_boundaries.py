@@ -65,6 +65,7 @@ CONTACTS: list[dict[str, Any]] = [
     {"id": "mobile-vm", "channel": "voicemail", "address": MOBILE},
     {"id": "mobile-sms", "channel": "sms", "address": MOBILE},
     {"id": "home", "channel": "call", "address": "+16175550456"},
+    {"id": "den", "channel": "call", "address": "+16175550457", "landline": True},
     {"id": "office", "channel": "call", "address": "+16175550777", "work": True},
     {"id": "boss", "channel": "call", "address": "+16175550888", "party": "employer"},
     {"id": "sister", "channel": "call", "address": SISTER, "party": "third_party"},
@@ -1247,11 +1248,53 @@ class TestWhoseContactsCount:
         assert item.admits(judgement(self.AT, contact="boss")) is office
         assert item.admits(judgement(self.AT)) is mobile
 
+    @pytest.mark.parametrize(
+        ("residence", "per", "contact", "party", "proposal", "counted"),
+        [
+            (True, "person", "den", "debtor", "den", True),
+            (True, "person", "mobile", "debtor", "den", False),  # a mobile is away
+            (True, "person", "office", "debtor", "den", False),
+            (True, "person", "home", "debtor", "den", False),  # not known to be a landline
+            (False, "person", "mobile", "debtor", "office", True),  # mobile and work together
+            (False, "person", "office", "debtor", "mobile", True),
+            (False, "person", "den", "debtor", "mobile", False),  # at the residence
+            (False, "case", "boss", "employer", "mobile", True),  # the employer is away
+        ],
+    )
+    def test_at_the_residence_or_away(
+        self,
+        residence: bool,
+        per: str,
+        contact: str,
+        party: str,
+        proposal: str,
+        counted: bool,
+    ) -> None:
+        log = calls(ny(2026, 10, 14, 9), contact=contact, party=party)
+        item = cap(limit=1, per=per, residence=residence)
+        reason = check(item, self.AT, log, contact=proposal)
+        assert (reason is not None) is counted
+
+    @pytest.mark.parametrize(
+        ("residence", "den", "away"),
+        [(None, True, True), (True, True, False), (False, False, True)],
+    )
+    def test_residence_narrows_what_is_judged(
+        self, residence: bool | None, den: bool, away: bool
+    ) -> None:
+        item = cap(residence=residence)
+        assert item.admits(judgement(self.AT, contact="den")) is den
+        for contact in ("mobile", "home", "office", "boss"):
+            assert item.admits(judgement(self.AT, contact=contact)) is away
+        # a contact with no contact point is judged by both
+        assert item.admits(judgement(self.AT, contact=None, party="debtor")) is True
+
 
 # -- across the debtor's cases --------------------------------------------------------------------
 OTHER_CONTACTS: list[dict[str, Any]] = [
     {"id": "phone", "channel": "call", "address": MOBILE},  # the same number as C-1's mobile
     {"id": "landline", "channel": "call", "address": "+16175550321"},  # on C-2 only
+    {"id": "hall", "channel": "call", "address": "+16175550457"},  # C-1's home landline
     {"id": "desk", "channel": "call", "address": "+16175550777", "work": True},  # C-1's office
     {"id": "sis", "channel": "call", "address": SISTER, "party": "third_party"},
     {"id": "pal", "channel": "call", "address": "+16175550666", "party": "third_party"},
@@ -1336,6 +1379,24 @@ class TestAcrossCases:
         other = calls(ny(2026, 10, 14, 9), contact=other_contact, party=party)
         item = cap(limit=1, per="case", across="debtor", work=True)
         reason = across(item, self.AT, Log(), other, contact="office")
+        assert (reason is not None) is counted
+
+    @pytest.mark.parametrize(
+        ("residence", "other_contact", "counted"),
+        [
+            (True, "hall", True),
+            (True, "phone", False),
+            (False, "phone", True),
+            (False, "hall", False),
+        ],
+    )
+    def test_the_residence_is_recognised_by_number(
+        self, residence: bool, other_contact: str, counted: bool
+    ) -> None:
+        other = calls(ny(2026, 10, 14, 9), contact=other_contact)
+        item = cap(limit=1, per="case", across="debtor", residence=residence)
+        proposal = "den" if residence else "mobile"
+        reason = across(item, self.AT, Log(), other, contact=proposal)
         assert (reason is not None) is counted
 
     def test_own_calls_count_with_the_debtors_history(self) -> None:

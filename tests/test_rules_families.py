@@ -26,6 +26,7 @@ from arrears.compliance.rules import (
     ForbiddenWording,
     HoldBlocks,
     LimitedContent,
+    MediumNeedsConsent,
     MediumOptOut,
     NoContactOnHolidays,
     NoExposure,
@@ -780,6 +781,61 @@ class TestWorkEmailNeedsConsent:
 
     def test_a_home_address_needs_none(self) -> None:
         assert check(self.rule, ny(2026, 9, 6), channel="email", contact="email") is None
+
+
+class TestMediumNeedsConsent:
+    rule = MediumNeedsConsent(id="X-CONSENT", citation=CITATION)
+    email: ClassVar[dict[str, Any]] = {"channel": "email", "contact": "email"}
+
+    def denial(self, channel: str = "email") -> Reason:
+        return reason(
+            self.rule,
+            f"{channel} without the person's consent to be contacted by it",
+            channel=channel,
+        )
+
+    def test_an_address_without_consent_is_denied_until_one_is_recorded(self) -> None:
+        assert check(self.rule, ny(2026, 9, 6), **self.email) == self.denial()
+        history = history_of(consent(ny(2026, 9, 1), "email", "email", covers=["medium"]))
+        assert check(self.rule, ny(2026, 9, 6), history=history, **self.email) is None
+
+    def test_a_consent_to_be_contacted_now_is_no_consent_to_the_medium(self) -> None:
+        history = history_of(consent(ny(2026, 9, 6, 9), "email", "email", covers=["hours"]))
+        assert check(self.rule, ny(2026, 9, 6, 9, 5), history=history, **self.email) == (
+            self.denial()
+        )
+
+    def test_an_opt_out_revokes_the_consent_for_its_medium_only(self) -> None:
+        history = history_of(
+            consent(ny(2026, 9, 1), "email", "email", covers=["medium"]),
+            consent(ny(2026, 9, 1), "sms", "sms", covers=["medium"]),
+            opt_out(ny(2026, 9, 3), "sms", "sms", via="sms"),
+        )
+        at = ny(2026, 9, 6)
+        texts = {"channel": "sms", "contact": "sms"}
+        assert check(self.rule, at, history=history, **texts) == self.denial("sms")
+        assert check(self.rule, at, history=history, **self.email) is None
+        again = history_of(
+            consent(ny(2026, 9, 1), "sms", "sms", covers=["medium"]),
+            opt_out(ny(2026, 9, 3), "sms", "sms", via="sms"),
+            consent(ny(2026, 9, 4), "sms", "sms", covers=["medium"]),
+        )
+        assert check(self.rule, at, history=again, **texts) is None
+
+    def test_their_own_message_opens_one_reply_only_when_the_rule_says(self) -> None:
+        inbound = attempt(ny(2026, 9, 6, 9), "reply", channel="email", contact="email")
+        reply = {**self.email, "purpose": "reply"}
+        at = ny(2026, 9, 6, 10)
+        assert check(self.rule, at, history=history_of(inbound), **reply) == self.denial()
+        answering = variant(self.rule, reply_through_their_medium=True)
+        assert check(answering, at, history=history_of(inbound), **reply) is None
+        assert check(answering, at, history=history_of(inbound), **self.email) == reason(
+            answering, "email without the person's consent to be contacted by it", channel="email"
+        )
+        texted = attempt(ny(2026, 9, 6, 9), "reply", channel="sms", contact="sms")
+        assert check(answering, at, history=history_of(texted), **reply) == reason(
+            answering, "email without the person's consent to be contacted by it", channel="email"
+        )
 
 
 class TestPlaceRestriction:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,8 +13,10 @@ from arrears import (
     SYSTEM,
     Actor,
     Case,
+    Engine,
     GuardContext,
     InvalidInput,
+    SettableClock,
     TransitionSpec,
     UnknownTrigger,
     Workflow,
@@ -369,3 +372,44 @@ class TestMermaid:
         assert "    resolved --> [*]" in lines
         assert len(lines) == len(set(lines))
         assert text.endswith("\n")
+
+
+def _kept_two_ways() -> Workflow:
+    """The standard graph with a guarded ``promise_kept`` edge from ``promise`` tried
+    first: to ``field_visit`` at 90 days past due, else to ``notified``."""
+    base = standard_definition()
+    first = TransitionSpec("promise_kept", ("promise",), "field_visit", (dpd_at_least(90),))
+    return Workflow(dataclasses.replace(base, transitions=(first, *base.transitions)))
+
+
+def test_leads_to_names_a_destination_only_the_graph_decides() -> None:
+    """One edge, or edges agreeing: that stage.  Guarded edges to different stages: the
+    guards pick, so ``None`` (not the first edge's stage, which its guards may refuse)."""
+    standard = Workflow(standard_definition())
+    assert standard.leads_to("promise_kept", "promise") == "notified"
+    assert standard.leads_to("escalate", "notified") == "sms"
+    assert standard.leads_to("cure", "phone") is None  # resolved, or pre_due
+    assert standard.leads_to("promise_kept", "phone") is None  # no such edge
+    assert _kept_two_ways().leads_to("promise_kept", "promise") is None
+
+
+def test_a_reversal_takes_no_guarded_edge_its_guards_would_refuse() -> None:
+    """A promise kept by the payment that cured the case, whose earlier payment bounces,
+    in a graph where ``promise_kept`` leads to ``field_visit`` only at 90 days past due.
+    The case is 20 days late: it goes back to ``promise``, where the cure started, never
+    to ``field_visit`` (the first edge's stage, which its guard refuses)."""
+    from test_payments import START, cny, loan
+
+    clock = SettableClock(START)
+    engine = Engine(clock=clock, workflow=_kept_two_ways())
+    case_id = engine.open_case(loan(stage="phone")).id
+    engine.record_payment(case_id, cny("1000.00"), reference="PRE")
+    clock.set(START + timedelta(hours=1))
+    engine.record_promise(case_id, cny("11530.00"), date(2027, 1, 25))
+    clock.set(START + timedelta(hours=2))
+    assert engine.record_payment(case_id, cny("11530.00"), reference="KEEP").cured
+    clock.set(START + timedelta(hours=3))
+    assert engine.case(case_id).days_past_due(START + timedelta(hours=3)) < 90
+    assert engine.reverse_payment(case_id, "PRE").reopened == ("resolved", "promise")
+    assert engine.case(case_id).stage == "promise"
+    assert engine.verify() == []

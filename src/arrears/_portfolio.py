@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ __all__ = [
     "CONTACTS",
     "LINE_LIMIT",
     "PERSON_CONTACTS",
+    "REPEATED",
     "REQUIRED",
     "SHOWN",
     "Format",
@@ -34,6 +36,7 @@ __all__ = [
     "Row",
     "RowError",
     "quoted",
+    "repeated_key",
     "rows",
 ]
 
@@ -264,6 +267,10 @@ def _jsonl_rows(lines: Lines) -> Iterator[Row]:
         if not isinstance(value, dict):
             yield number, {}, [RowError(number, "row", "not a JSON object")], False
             continue
+        repeated = repeated_key(line)
+        if repeated is not None:
+            yield number, {}, [RowError(number, repeated, REPEATED)], False
+            continue
         if "debtor" in value:
             yield number, value, [], False
             continue
@@ -272,6 +279,42 @@ def _jsonl_rows(lines: Lines) -> Iterator[Row]:
             yield number, {}, [RowError(number, key, "unknown field") for key in unknown], True
             continue
         yield number, *_from_flat(value, number), True
+
+
+#: The problem of a key given twice in one JSON object of a row.
+REPEATED: Final = "given twice in the row: which value is meant cannot be told"
+
+
+class _Repeated(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _one_value_a_key(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _Repeated(key)
+            seen.add(key)
+    return found
+
+
+_ONE_VALUE_A_KEY: Final = json.JSONDecoder(object_pairs_hook=_one_value_a_key)
+
+
+def repeated_key(text: str) -> str | None:
+    """The first key given twice in one object of the JSON *text* (valid JSON), else ``None``.
+
+    JSON readers differ on such an object (the first value, the last, an error), so
+    the loan system that wrote the line and `arrears` could read two different cases.
+    """
+    try:
+        _ONE_VALUE_A_KEY.decode(text)
+    except _Repeated as repeated:
+        return repeated.key
+    return None
 
 
 def _undecoded_key(line: str) -> str:
@@ -291,7 +334,15 @@ def _from_flat(values: Mapping[str, Any], number: int) -> tuple[dict[str, Any], 
     """A case mapping from one flat row; the row's problems that pydantic would not name."""
     problems: list[RowError] = []
 
+    read: dict[str, str | None] = {}
+
     def text(column: str) -> str | None:
+        """The column's text, its problem noted once however often it is asked for."""
+        if column not in read:
+            read[column] = _text(column)
+        return read[column]
+
+    def _text(column: str) -> str | None:
         value = values.get(column)
         if value is None or value == "":
             return None

@@ -23,6 +23,9 @@ across cases and then judges them debtor by debtor (`problems`):
   placed on (``origin``) finds it placed there, no later; a hold whose reach
   is the debtor, placed on a case, is on every case of the debtor opened by
   then, at the same moment;
+- the release of such a hold (``hold_released``): every case holding it (placed,
+  inherited, or opened with it) records its release, at the same moment: a release
+  lost or forged on one loan would leave the debtor held on one and free on another;
 - a change of where the debtor is (``debtor_changed``) that lists the cases
   it was recorded on (``cases``, written since this check): each of them
   records it at the same moment with the same change.  One recorded before
@@ -64,6 +67,7 @@ _KINDS: Final = frozenset(
         "promise_made",
         "plan_started",
         "hold_added",
+        "hold_released",
         "debtor_changed",
     }
 )
@@ -104,6 +108,8 @@ class _Debtor:
     )
     #: hold id -> case -> (seq, at, origin or None, reaches the debtor).
     holds: dict[str, list[tuple[str, int, datetime, Any, bool]]] = field(default_factory=dict)
+    #: (case, hold id) -> (seq, at, the release time recorded) of its first release.
+    releases: dict[tuple[str, str], tuple[int, datetime, Any]] = field(default_factory=dict)
     #: (at, the cases listed) -> case -> (seq, the change recorded).
     moved: dict[tuple[datetime, tuple[str, ...]], dict[str, tuple[int, Any]]] = field(
         default_factory=dict
@@ -179,6 +185,9 @@ class DebtorChains:
                     debtor.holds.setdefault(str(hold.get("id")), []).append(
                         (case_id, entry.seq, entry.at, hold.get("origin"), _reaches_debtor(hold))
                     )
+            elif kind == "hold_released":
+                released = (entry.seq, entry.at, data.get("released_at"))
+                debtor.releases.setdefault((case_id, str(data.get("hold_id"))), released)
             elif kind == "debtor_changed":
                 cases = data.get("cases")
                 if isinstance(cases, list):
@@ -198,6 +207,7 @@ class DebtorChains:
             found.extend(_reopening_problems(debtor))
             found.extend(_agreement_problems(debtor))
             found.extend(_hold_problems(debtor))
+            found.extend(_release_problems(debtor))
             found.extend(_move_problems(debtor))
         found.sort(key=lambda problem: (problem.case_id, problem.position, problem.detail))
         return found
@@ -420,6 +430,72 @@ def _hold_problems(debtor: _Debtor) -> list[JournalProblem]:
                         )
                     )
     return found
+
+
+def _release_problems(debtor: _Debtor) -> list[JournalProblem]:
+    """Holds on several cases of the debtor released on some of them and not on others,
+    or at another moment.
+
+    The cases holding one hold are those it was placed on and copied to (the
+    ``hold_added`` entries of one id naming one case placed on, or none on that
+    case itself) and the case it was placed on when that case was opened holding
+    it.  Once any of them records its release, each records one, at the same
+    moment and with the same time of release: a problem is named on the entry
+    that placed the hold on a case that records no release (its ``hold_added``,
+    or the opening), or on a release recorded at another moment.
+    """
+    found: list[JournalProblem] = []
+    releases = debtor.releases
+    if not releases:
+        return found
+    for hold_id, placed in debtor.holds.items():
+        groups: dict[str, dict[str, int]] = {}
+        for case_id, seq, _, origin, _ in placed:
+            placed_on = origin if isinstance(origin, str) and origin else case_id
+            groups.setdefault(placed_on, {}).setdefault(case_id, seq)
+        for placed_on, holding in groups.items():
+            if placed_on not in holding and _opened_with(debtor, placed_on, hold_id) is not None:
+                holding[placed_on] = 0  # opened holding it: its opening placed it
+            if len(holding) < 2:
+                continue
+            released = sorted(
+                (case_id, releases[case_id, hold_id])
+                for case_id in holding
+                if (case_id, hold_id) in releases
+            )
+            if not released:
+                continue
+            first, (first_seq, first_at, first_when) = released[0]
+            for case_id, seq in sorted(holding.items()):
+                mine = releases.get((case_id, hold_id))
+                if mine is None:
+                    found.append(
+                        _unmatched(
+                            case_id,
+                            seq,
+                            f"a hold reaching the debtor stands, but it was released on case "
+                            f"{first!r} at seq {first_seq}",
+                        )
+                    )
+                elif (mine[1], _moment(mine[2])) != (first_at, _moment(first_when)):
+                    found.append(
+                        _unmatched(
+                            case_id,
+                            mine[0],
+                            f"a hold reaching the debtor released at {mine[2]} (recorded at "
+                            f"{mine[1].isoformat()}), on case {first!r} at {first_when} "
+                            f"(recorded at {first_at.isoformat()})",
+                        )
+                    )
+    return found
+
+
+def _moment(value: object) -> datetime | None:
+    """*value* (a recorded time of release) as a time; ``None`` when it is not one."""
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
 
 
 def _opened_with(debtor: _Debtor, case_id: str, hold_id: str) -> datetime | None:

@@ -313,8 +313,11 @@ class Recorder:
             return None
         found = self._debtors.get(debtor_id)
         if found is not None and found.cases == tuple(cases):
-            folded = found.folded
-            if all(store.head(case_id) == folded.get(case_id) for case_id in cases):
+            folded, head_of = found.folded, store.head
+            for case_id in cases:
+                if head_of(case_id) != folded.get(case_id):
+                    break
+            else:
                 return found
         histories: dict[str, ContactHistory] = {}
         heads: dict[str, tuple[int, str]] = {}
@@ -354,6 +357,11 @@ class Recorder:
                 del self._debtors[stale]
         self._debtors[debtor_id] = found
         return found
+
+    def keeps_debtor(self, debtor_id: str, found: DebtorHistory) -> bool:
+        """Whether *found* is still the history of *debtor_id* it keeps and folds entries into
+        (not once `REBUILDS_DEBTOR` dropped it, or others' made it go)."""
+        return self._debtors.get(debtor_id) is found
 
     def need_policy(self) -> Policy:
         """The policy.

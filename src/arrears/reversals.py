@@ -359,8 +359,9 @@ def _close_lost(
     transition is not such a close, it stays.  One exception: a ``cure`` out of
     ``promise`` by the payment that kept the promise, which stays kept, takes the case
     where ``promise_kept`` leads from there (*route*), as that payment would have had
-    it left arrears.  With *legacy*, a completed plan stands whatever is owed and a
-    cure goes back to ``promise``.
+    it left arrears; when the graph does not say where (guarded edges to different
+    stages: *route* gives ``None``), back to ``promise``.  With *legacy*, a completed
+    plan stands whatever is owed and a cure goes back to ``promise``.
     """
     cause = _last_close(history)
     if cause is None or cause.seq == payment.seq:

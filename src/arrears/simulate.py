@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
+from ._portfolio import REPEATED, repeated_key
 from .case import Case
 from .channels import DeliveryReport, OutboundMessage, SendResult
 from .clock import SettableClock, require_aware
@@ -378,7 +379,8 @@ def load_portfolio(path: str | Path) -> list[dict[str, Any]]:
 
     Raises:
         InvalidInput: the file is not UTF-8 JSON, a record is not an object, or
-            is not a case (the first problem, at the record's position).
+            is not a case (the first problem, at the record's position), or an
+            object of a record gives a key twice.
     """
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -388,10 +390,17 @@ def load_portfolio(path: str | Path) -> list[dict[str, Any]]:
         stripped = text.lstrip()
         if stripped.startswith("["):
             records: list[Any] = json.loads(text)
+            texts = [text]
         else:
-            records = [json.loads(line) for line in text.splitlines() if line.strip()]
+            texts = [line for line in text.splitlines() if line.strip()]
+            records = [json.loads(line) for line in texts]
     except json.JSONDecodeError as err:
         raise InvalidInput("portfolio", str(path), f"JSON or JSON Lines ({err})") from None
+    for position, one in enumerate(texts):
+        key = repeated_key(one)
+        if key is not None:
+            at = f"portfolio[{position}]" if len(texts) > 1 else "portfolio"
+            raise InvalidInput(f"{at}.{key}", HIDDEN, f"one value for the key ({REPEATED})")
     if not isinstance(records, list):
         raise InvalidInput("portfolio", type(records).__name__, "an array of case records")
     return [_case_record(position, record) for position, record in enumerate(records)]

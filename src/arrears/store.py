@@ -22,6 +22,10 @@ from .errors import ConcurrencyConflict, DuplicateCase, InvalidInput, UnknownCas
 from .events import replay
 from .journal import Head, JournalEntry
 
+#: ``Head._make`` without its Python frame (the engine reads a head for each case of
+#: a debtor at each judgment: `arrears.recorder.Recorder.debtor_history`).
+_head: Final = tuple.__new__
+
 __all__ = ["MemoryStore", "Store"]
 
 #: A case had no review scheduled when a transaction first changed its review.
@@ -368,7 +372,7 @@ class MemoryStore:
             last = self._chains[case_id].last
         except KeyError:
             raise UnknownCase(case_id) from None
-        return Head._make((last.seq, last.hash))
+        return _head(Head, (last.seq, last.hash))
 
     def last_entry(self, case_id: str) -> JournalEntry:
         """The newest entry of the case's chain."""

@@ -51,6 +51,7 @@ from typing import Any, Final, NamedTuple
 
 from .case import Case, Channel, Outcome
 from .channels import DeliveryReport, OutboundMessage
+from .compliance import DebtorHistory
 from .compliance.rules import local_moment
 from .errors import (
     ArrearsError,
@@ -285,6 +286,28 @@ class _Review:
     """Messages compliance denied until a later time, with that time."""
     next_review: datetime | None = None
     """The next regular review when it is not the policy's next from today (`cadence_at`)."""
+    debtor: DebtorHistory | None = None
+    """The debtor's history, once asked (`debtor_of`)."""
+    asked: bool = False
+    """Whether `debtor_of` has asked for it."""
+
+    def debtor_of(self, rec: Recorder, case: Case) -> DebtorHistory | None:
+        """The contacts on every case of the debtor (`Recorder.debtor_history`), asked once
+        a review, however many messages it judges.
+
+        What the review records in between (an intent, a refusal, a task) is
+        recorded through *rec*, which folds it into that same history: asked
+        again, the recorder would check every case's head to give the same
+        object back.  Asked again only when the recorder no longer keeps it
+        (`Recorder.keeps_debtor`: an entry that rebuilds it, which a review
+        does not record).  ``None`` (the debtor's only case) stays so: a review
+        opens no case.
+        """
+        found = self.debtor
+        if not self.asked or (found is not None and not rec.keeps_debtor(case.debtor.id, found)):
+            self.debtor = found = rec.debtor_history(case)
+            self.asked = True
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -725,7 +748,7 @@ def _recover(run: _Run, review: _Review, intents: Sequence[OpenIntent]) -> bool:
     entries = rec.store.entries(review.case_id)
     for intent in unanswered:
         action = _action_of(run, case, intent.step, in_stage=True)
-        if action is not None and _warranted(run, case, intent, action, entries):
+        if action is not None and _warranted(run, review, case, intent, action, entries):
             message = _message(case, intent.key, intent.data)
             review.sends.append(_Send(action, intent.key, message, step=intent.step))
             review.steps.add(intent.step)
@@ -815,6 +838,7 @@ def _action_of(run: _Run, case: Case, step: str, *, in_stage: bool) -> SendActio
 
 def _warranted(
     run: _Run,
+    review: _Review,
     case: Case,
     intent: OpenIntent,
     action: SendAction,
@@ -842,8 +866,15 @@ def _warranted(
     # (the intent then holds the template's name or the purpose, for the host).
     rendered = reviews.renders(run.rec, intent.data.get("template"))
     proposal = proposal_for(action, point, str(intent.data["text"]) if rendered else None)
+    rec = run.rec
     verdict = contacts.judge_contact(
-        run.rec, case.id, proposal, at=now, record=False, resending=intent.key
+        rec,
+        case.id,
+        proposal,
+        at=now,
+        record=False,
+        resending=intent.key,
+        debtor=lambda: review.debtor_of(rec, case),
     )
     return verdict.allowed
 
@@ -1070,15 +1101,17 @@ def _intend(
     report: TickReport,
 ) -> None:
     """Judge a message with compliance and journal its intent (or find the earlier one)."""
-    carried = opt_outs_elsewhere(case, rec.debtor_history(case), rec.compliance)
+    debtor = review.debtor_of(rec, case)  # once a review: judged, and carried opt-outs
+    carried = opt_outs_elsewhere(case, debtor, rec.compliance)
     point = contact_for(case, action, facts.history, carried)
     if point is None and action.channel != Channel.LETTER and intent is None:
         report.unreachable += 1  # no usable address on this medium: nothing to send
         return
     if intent is None:
-        text, subject = reviews.render(rec, case, action, facts, now)
+        asked = lambda: review.debtor_of(rec, case)  # noqa: E731
+        text, subject = reviews.render(rec, case, action, facts, now, asked)
         proposal = proposal_for(action, point, text)
-        verdict = contacts.judge_contact(rec, case.id, proposal, at=now, key=plan.key)
+        verdict = contacts.judge_contact(rec, case.id, proposal, at=now, key=plan.key, debtor=asked)
         if not verdict.allowed:
             report.denied += 1
             report.blocked_by.update(verdict.rules)

@@ -583,10 +583,19 @@ class Workflow:
         return stage in self.definition.terminal
 
     def leads_to(self, trigger: str, stage: str) -> str | None:
-        """Where *trigger* fired from *stage* leads by its first route (guards not
-        judged); ``None`` when the workflow has no such edge."""
+        """Where *trigger* fired from *stage* leads, as the stage graph alone says.
+
+        Its guards decide whether it fires, never where, when every edge of the
+        trigger from *stage* leads to one stage: that stage.  When its guarded edges
+        lead to different stages (``cure``: to ``resolved`` or ``pre_due``), which
+        one is taken depends on the guards judged on the case at that moment, and
+        the graph alone does not say: ``None``, as when the workflow has no such edge.
+        """
         routes = self._routes.get((trigger, stage))
-        return routes[0][0] if routes else None
+        if not routes:
+            return None
+        dest = routes[0][0]
+        return dest if all(other == dest for other, _ in routes) else None
 
     def sources_of(self, trigger: str) -> tuple[str, ...]:
         """The stages *trigger* may fire from.

@@ -399,6 +399,7 @@ class DebtorHistory:
         "_carried",
         "_counted",
         "_open",
+        "_reaching",
         "_stamps",
         "addresses",
         "attempts",
@@ -433,6 +434,10 @@ class DebtorHistory:
         # What `counted` and `opt_outs_on` keep per case (see there for how it stays true).
         self._counted: dict[tuple[str, str], tuple[float, list[Attempt], list[float]]] = {}
         self._carried: dict[str, tuple[tuple[ContactPoint, ...], list[Preference]]] = {}
+        # `opt_outs_reaching`'s: from the own list at its length and `opt_outs_on`'s list.
+        self._reaching: dict[
+            str, tuple[Sequence[Preference], int, list[Preference], list[Preference]]
+        ] = {}
         self.folded: dict[str, tuple[int, str]] = {}
         self.opt_outs: list[Preference] = []
         self.inconvenient: dict[str, tuple[tuple[time, time], ...]] = {}
@@ -525,6 +530,26 @@ class DebtorHistory:
                 if point.address == address
             )
         self._carried[here] = (contacts, found)
+        return found
+
+    def opt_outs_reaching(self, case: Case, own: Sequence[Preference]) -> Sequence[Preference]:
+        """The opt-outs that reach *case*, oldest first: its own (*own*, oldest first)
+        and those recorded on the debtor's other cases as they read on it
+        (`opt_outs_on`), its own first at the same moment; *own* itself when no
+        other case's reach it.
+
+        Kept per case with the lists it merged: *own* as long as nothing is added
+        to it, and `opt_outs_on`'s (another list once an opt-out is folded in or the
+        case's contact points change); shared: not to change.
+        """
+        foreign = self.opt_outs_on(case)
+        if not foreign:
+            return own
+        kept = self._reaching.get(case.id)
+        if kept is not None and kept[0] is own and kept[1] == len(own) and kept[2] is foreign:
+            return kept[3]
+        found = sorted([*own, *foreign], key=_said_at)  # stable: own first at a moment
+        self._reaching[case.id] = (own, len(own), foreign, found)
         return found
 
     def state(self, case: str, kind: str, at: datetime, data: Mapping[str, Any]) -> None:

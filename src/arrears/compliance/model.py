@@ -588,9 +588,7 @@ class Judgement:
             debtor = self.debtor_history
             found = own
             if debtor is not None and debtor.opt_outs:
-                foreign = debtor.opt_outs_on(self.case)
-                if foreign:  # own first at the same moment (a stable sort)
-                    found = sorted([*own, *foreign], key=_said_at)
+                found = debtor.opt_outs_reaching(self.case, own)
             self._opted = found
         return found
 
@@ -640,10 +638,6 @@ class Judgement:
 _ASKED_NOT: Final = object()
 #: The purpose of a reply (`Purpose.REPLY`), read while walking a history.
 _REPLY: Final = Purpose.REPLY
-
-
-def _said_at(preference: Preference) -> datetime:
-    return preference.at
 
 
 def _zones_of(case: Case) -> tuple[ZoneInfo, ...]:

@@ -127,7 +127,9 @@ NOTES: Final[dict[str, str]] = {
         "number when the collector obtained them are one debt (1006.14(b)(4), the paragraph "
         "that defines a particular debt, read with comment 14(b)(4)-1 in the CFPB's "
         "compliance FAQ; the words on student loans come from secondary reports "
-        "[confirm] against the eCFR). "
+        "[confirm] against the eCFR: the text of 1006.14(b)(4) was searched for in stored "
+        "copies of the eCFR, of the CFPB's own Regulation F pages and of the Official "
+        "Interpretations, and only their opening parts could be read, not the paragraph). "
         "A case says it is one with `student_loan: {account: ...}`; the calls on every "
         "case of the debtor with that account count together, and a denial names the "
         "loans counted as one.\n\n"
@@ -707,8 +709,22 @@ NOTES: Final[dict[str, str]] = {
         "**Whom it binds.** Every role, as `US-MA`: 940 CMR 7.00 binds creditors, widely "
         "defined, and the Attorney General applies it to collection agencies.\n\n"
         '**How the engine reads it.** The count is each household member\'s ("any person"), '
-        "per debt, on their numbers not at work (at the residence); their work numbers are "
-        "`US-MA-HOUSEHOLD-OTHER`'s. The debtor is not judged here (7.04(1)(f), `US-MA`), nor "
+        "per debt, on the numbers at the residence: a home landline (a contact point marked "
+        "`landline`, not at work). Their mobiles and their work numbers are away from it, "
+        "`US-MA-HOUSEHOLD-OTHER`'s: 7.05(3)(d) speaks of calls \"at a debtor's residence\" "
+        "where 7.04(1), for the debtor, names \"the debtor's place of residence, cellular "
+        "telephone, or other telephone number provided by the debtor as his or her personal "
+        'telephone number" (7.04(1)(e), calls "subject to the limitations set forth in 940 '
+        'CMR 7.04(1)(f)"); 7.05 names no cellular telephone, and a mobile rings wherever its '
+        "owner is, so a household member's own mobile takes the stricter 30-day count. The "
+        'definitions of 940 CMR 7.03 ("communication", "creditor", "debtor") were '
+        "searched for in the published copies of the regulation (Justia, Cornell) and not "
+        "found; 7.04 to 7.08 were read there, and 7.03 only as other texts quote its "
+        '"creditor", so the reading rests on the words of 7.04 and 7.05, which name no '
+        '"household" apart from "persons who reside in the household of a debtor". A '
+        "number not marked `landline` may be a mobile: a lender that knows a "
+        "household member's home line marks it `landline` to give it the residence's two a "
+        "week. The debtor is not judged here (7.04(1)(f), `US-MA`), nor "
         "is a person who does not reside with them (a neighbour, a contact person: 7.06). "
         "A case records how a person stands to the debtor, not where they live: read in the "
         "debtor's favour, every family member (`spouse`, `parent`, `child`, `sibling`, "
@@ -737,13 +753,22 @@ NOTES: Final[dict[str, str]] = {
     "US-MA-HOUSEHOLD-OTHER": (
         "**The law.** Two calls in each 30-day period other than at the debtor's residence, "
         "for each debt, to each person residing in the debtor's household "
-        "(940 CMR 7.05(3)(d)); counted as for `US-MA-HOUSEHOLD`, on the member's numbers at "
-        "work.\n\n"
+        "(940 CMR 7.05(3)(d)); counted as for `US-MA-HOUSEHOLD`, on the member's numbers "
+        "away from the residence, together: their work numbers and every number that may be "
+        "a mobile (not marked `landline`), their own mobile included. The library read a "
+        "household member's mobile as at the residence (two a week) before; a lender that "
+        "holds that reading turns both household rules off and adds its own caps split by "
+        "`work`, as they were.\n\n"
         + _cases(
             (
                 "the father's work line: a third call in 30 days is denied; a neighbour is "
                 "not judged",
                 "us_ma/household_member_work_number_two_calls_per_30_days.yaml",
+            ),
+            (
+                "her mobile and her work line share the two in 30 days; her home landline "
+                "has its own two a week",
+                "us_ma/household_member_own_mobile_is_away_from_the_residence.yaml",
             ),
         )
     ),
@@ -839,6 +864,143 @@ NOTES: Final[dict[str, str]] = {
             ),
         )
     ),
+    "US-NYC-CONTACTS": (
+        "**The law.** 6 RCNY 5-77, the Department of Consumer and Worker Protection's "
+        "rule, as reported: a debt collector may not communicate or attempt to communicate "
+        "with a consumer more than three times in any seven-day period, across all channels "
+        '(Sheppard Mullin, August 2025, of the 2024 text; "phone calls, emails, texts, and '
+        'social media messages", Tariq; "three attempts within seven days", NICE, of the '
+        "2026 text). The 2024 text counted the attempts for each non-affiliated creditor; "
+        'the 2026 text "[c]hanged the communication frequency cap for all debt collectors '
+        "collecting multiple debts from the same consumer to applying on a per-account "
+        "basis\" (Americollect, April 2026). The rule's own words were not read [confirm].\n\n"
+        '**Whom it binds.** Every role: the rule\'s "debt collector" includes a creditor '
+        'collecting its own debts once an account enters collection ("[c]reditors '
+        "collecting or attempting to collect in their name debts owed or asserted to be "
+        'owed to them are still covered", DCWP FAQs as quoted by Orrick, April 2025).\n\n'
+        "**How the engine reads it.** Every communication or attempt of the lender's to "
+        "the consumer counts, by any medium: calls placed (answered or not, busy or not "
+        "connected), voicemail, texts and e-mails (delivered or failed), letters and "
+        "visits, and a message whose fate is unknown. The reports name no exception "
+        "for letters: the protective reading counts them, and a lender that reads the rule "
+        "otherwise narrows `counted_channels` in its overrides and documents why. A "
+        "contact the consumer started (`inbound`) is not one of the lender's and does not "
+        "count; a reply to it is the lender's and counts. The count is per account "
+        "(`across: debt`): each of the consumer's loans has its own three, and loans the "
+        "lender groups as one debt count together. The window is seven calendar days in "
+        "the consumer's time, today included. New York's count per debtor (`US-NY-CALLS`) "
+        "still counts every loan's calls together, and Regulation F's (`US-7IN7`) binds a "
+        "debt collector too.\n\n"
+        + _cases(
+            (
+                "a call, an e-mail and a letter are three: a fourth call or text in the week "
+                "is denied; the consumer's own call does not count",
+                "us_nyc/three_contacts_in_seven_days_by_every_medium.yaml",
+            ),
+            (
+                "three attempts about the card deny a fourth about it, not a call about the "
+                "car loan",
+                "us_nyc/each_account_counts_its_own_three.yaml",
+            ),
+            (
+                "a debt buyer's policy naming `US-NYC`: a text with consent is the third "
+                "contact of the week, a call after it is denied",
+                "us_nyc/debt_buyer_policy_for_city_debtors.yaml",
+            ),
+            (
+                "a lender that reads the cap as not counting letters narrows `counted_channels`",
+                "overrides/us_nyc_letters_not_counted_when_the_lender_reads_it_so.yaml",
+            ),
+        )
+    ),
+    "US-NYC-CONSENT": (
+        "**The law.** As reported of 6 RCNY 5-77: e-mail, text and social-media contact "
+        "require the consumer's written, revocable consent (Sheppard Mullin, August 2025; "
+        '"obtain consumer consent for electronic communications with clear opt-out '
+        'options", Orrick on the DCWP FAQs, April 2025); collectors may answer through '
+        "the electronic channel the consumer used, when the consumer started the "
+        'communication (Tariq, of the 2024 text); the 2026 text "[s]treamlined the '
+        'process for a consumer to consent to electronic communication" and made a '
+        "request to stop electronic communications specific to the medium (Americollect, "
+        "April 2026) [confirm].\n\n"
+        "**Whom it binds.** Every role (see `US-NYC-CONTACTS`). Regulation F asks no "
+        "consent for e-mail or texts.\n\n"
+        "**How the engine reads it.** An e-mail or a text to the consumer needs a standing "
+        "consent to the medium: the contact point's own (`consent: true`, given with the "
+        "address) or a consent recorded for the `medium` on the case (a consent to be "
+        "contacted now, for `hours` or `calls`, is not one). How the consent was given, "
+        "in writing or not, is the lender's to record: the rule reads what is on file. An "
+        "opt-out of the medium or the address revokes it for that medium only, until a "
+        "later consent restores it. The consumer writing to the lender is no consent: it "
+        "opens one reply (`purpose: reply`) through the same medium to the same address "
+        "(`reply_through_their_medium`), which a lender may turn off.\n\n"
+        + _cases(
+            (
+                "a STOP by text revokes the consent to texts, not to e-mail; an address "
+                "without consent is denied",
+                "us_nyc/email_and_text_need_consent_and_stop_by_medium.yaml",
+            ),
+            (
+                "a consent on one loan reaches that loan; the consumer's own e-mail opens "
+                "one reply, not a consent",
+                "us_nyc/email_allowed_once_the_consumer_consents.yaml",
+            ),
+        )
+    ),
+    "US-NYC-OPTOUT": (
+        "**The law.** As reported of 6 RCNY 5-77: every electronic communication includes "
+        "a no-cost, one-word opt-out (\"e.g., 'STOP'\", Sheppard Mullin, August 2025); a "
+        "request to stop is specific to the electronic medium (Americollect, April 2026) "
+        "[confirm].\n\n"
+        "**Whom it binds.** Every role; Regulation F's `US-MEDIUM` binds debt collectors "
+        "only.\n\n"
+        "**How the engine reads it.** A medium or address the consumer opted out of is not "
+        "used again (an opt-out of calls covers voicemail), until a later consent for the "
+        "`medium`; the one electronic confirmation Regulation F allows is kept. Every "
+        "e-mail and text whose text is known must tell the reader to reply or text STOP, "
+        'or to unsubscribe: "opt out" alone is not one word.\n\n'
+        + _cases(
+            (
+                "a text without STOP is denied; after a STOP by text, texts are denied and "
+                "e-mail is not",
+                "us_nyc/email_and_text_need_consent_and_stop_by_medium.yaml",
+            ),
+        )
+    ),
+    "US-NYC-WORK": (
+        "**The law.** 6 RCNY 5-77 has a rule about communications at the consumer's "
+        'workplace; the 2026 text "[r]emoved the reference to a consumer\'s working hours" '
+        "from it (Americollect, April 2026). Its words were not read [confirm].\n\n"
+        "**Whom it binds.** Every role: Regulation F's `US-PLACE` binds debt collectors "
+        "only.\n\n"
+        "**How the engine reads it.** As Regulation F's 1006.6(b)(1)(ii) reads a place "
+        "known to be inconvenient: once the consumer said contact at work is inconvenient "
+        "(the notice `work_inconvenient`), no contact reaches them at work (a contact point "
+        "marked `work`, or the employer), but one reply to a contact they started from "
+        "there, until they consent to it again.\n\n"
+        + _cases(
+            (
+                "a creditor's office call is denied once the consumer said no, the mobile is not",
+                "us_nyc/creditor_not_at_work_once_told.yaml",
+            ),
+        )
+    ),
+    "US-NYC-EMPLOYER": (
+        "**The law.** The same rule about workplace communications (see `US-NYC-WORK`) "
+        "[confirm].\n\n"
+        "**Whom it binds.** Every role: Regulation F's `US-EMPLOYER` binds debt collectors "
+        "only.\n\n"
+        "**How the engine reads it.** As Regulation F's 1006.6(b)(3): once the lender knows "
+        "the employer prohibits such contact (the notice `employer_prohibits`), no contact "
+        "reaches the consumer at work, not even a reply, unless the consumer consents to "
+        "it directly.\n\n"
+        + _cases(
+            (
+                "the office call and the reply to the consumer's call from the office are denied",
+                "us_nyc/creditor_not_at_work_once_the_employer_forbids_it.yaml",
+            ),
+        )
+    ),
     "US-NY-EMPLOYER": (
         '**The law.** No principal creditor or his agent shall "communicate or threaten to '
         "communicate the nature of a consumer claim to the debtor's employer prior to "
@@ -855,8 +1017,18 @@ NOTES: Final[dict[str, str]] = {
         "kind of claim, or what is missing on it, tells its nature as plainly as its amount); a "
         "request to pass on a message is allowed. A "
         "case records no judgment, so the rule holds until the lender turns it off for a "
-        "case with a final judgment (an override), and a wage assignment the debtor agreed to "
-        "is the lender's to exempt in the same way.\n\n"
+        "case with a final judgment (an override).\n\n"
+        '**The wage assignment.** The exception lets "a principal creditor" communicate '
+        'with the employer "to execute a wage assignment agreement if the debtor has '
+        'consented to such an agreement"; it does not name the agent, whom the prohibition '
+        'names ("No principal creditor ... or his agent"), so a collection agency has no '
+        "such exception (GBL 601(4)). A case records neither the "
+        "agreement nor the debtor's consent to it, so the rule holds for every purpose by "
+        "default, the reading that protects the debtor. A creditor or debt buyer (a principal "
+        "creditor, GBL 600(3)) whose debtor has signed such an agreement relaxes it in its "
+        "overrides, `US-NY-EMPLOYER: {exempt: [wage_assignment]}`, and names the purpose "
+        "`wage_assignment` on the messages that execute it: those go to the employer, "
+        "the others are still judged. A collector's policy must not set it.\n\n"
         + _cases(
             (
                 "a request to call back goes to the employer, a message naming the balance "
@@ -866,6 +1038,11 @@ NOTES: Final[dict[str, str]] = {
             (
                 "a message about missed loan payments is denied",
                 "us_ny/threats_and_claims_in_any_tense_and_the_city_police.yaml",
+            ),
+            (
+                "a creditor executing a wage assignment the debtor signed exempts "
+                "`wage_assignment`; its other messages to the employer are still judged",
+                "overrides/us_ny_employer_wage_assignment_of_a_creditor.yaml",
             ),
         )
     ),
@@ -1839,20 +2016,55 @@ PACK_NOTES: Final[dict[str, str]] = {
         "their Regulation F counterparts are `US-VALID` and `US-RECORDS`.\n\n"
         "**The proposed amendments to 23 NYCRR 1** (DFS-50-21-00016-P, 2021, revised in "
         "December 2022) would have limited debt collectors to one telephone call and three "
-        "attempted calls per seven days per debt and required written consent for e-mail and "
-        "text messages. As reported (Maurice Wutscher, March 2023; TrueAccord, November "
-        "2023), the proposal lapsed in March 2023 unadopted, and no later adoption was "
-        "found in the sources read for this pack (a copy of 23 NYCRR 1.2 current through "
-        "November 2024 still has the 2015 text) [confirm]. The pack does not encode them. A "
-        "lender who holds them in force, or applies them by choice, adds a `FrequencyCap` "
-        "and a consent rule in a pack of its own.\n\n"
+        "attempted calls per seven days per consumer and required written, revocable consent "
+        "for e-mail and text messages (Hinshaw & Culbertson, October 2021; Troutman Pepper, "
+        "January 2023). The proposal lapsed unadopted: the Department did not publish it for "
+        "adoption by its deadline, March 15, 2023 (Maurice Wutscher, March 2023). No notice "
+        "of adoption, and no later proposal, was found in the sources searched for this "
+        "page (the published copies of 23 NYCRR 1, law-firm and trade-press reports to "
+        "2026, the Department's FAQs); the copy of the regulation read, \"Below are the "
+        'complete debt-buyer regulations promulgated in 2015" (The Langel Firm), has the '
+        "2015 text. Whether the 2015 rule has a section 1.6 could not be settled: the copies "
+        "found were read only to section 1.1 [confirm]. The pack does not encode the "
+        "proposal. A lender who holds it in force, or applies it by choice, adds a "
+        "`FrequencyCap` and a consent rule in a pack of its own (`register_pack`).\n\n"
         "**New York City** (6 RCNY 5-77, the Department of Consumer and Worker "
-        "Protection's rules, amended in August 2024 with effect from October 1, 2025, and "
-        'covering "[c]reditors collecting or attempting to collect in their name debts owed '
-        'or asserted to be owed to them", DCWP FAQs as reported) applies to consumers in the '
-        "city only. Its text was not available to read for this pack and it is not "
-        "encoded; the city has no ISO 3166 code, so a pack for it could not be reached by "
-        "`jurisdictions`: a lender would register it under an id of its own and give it to "
-        "the debtors it knows live in the city."
+        "Protection's debt collection rules, in force since September 1, 2026) applies to "
+        "consumers in the city only, and has its own pack, [US-NYC](US-NYC.md), built on "
+        "this one from the DCWP's guidance and reports of the rule, whose text was not "
+        "found; that page says what was read. The city has no ISO 3166 code: a lender "
+        "reaches the pack by mapping `US-NY` to `[US-NY, US-NYC]` in `jurisdictions`, "
+        "which holds every New York debtor to the city's rules, or by a policy of its own "
+        "whose `packs` name `US-NYC` for the debtors it knows live in the city."
+    ),
+    "US-NYC": (
+        "## Where the city is\n\n"
+        "New York City has no ISO 3166 code, so no debtor's `jurisdiction` names it "
+        "([debtors](../debtors.md#where-the-debtor-is)). Two honest ways reach the pack:\n\n"
+        "- `jurisdictions: {US-NY: [US-NY, US-NYC]}` holds every New York debtor to the "
+        "city's rules: the protective reading when the lender cannot tell a city address "
+        "from another;\n"
+        "- a policy of its own, `packs: [US-NYC]` (which brings `US-NY` and `US-RegF`), for "
+        "the debtors the lender knows live in the five boroughs, with its usual policy "
+        "for the others.\n\n"
+        "## What was read, and what this pack leaves out\n\n"
+        "The rule's own text, as amended in 2024 and re-adopted with changes on February "
+        "26, 2026, was searched for in stored copies of the Rules of the City of New York, "
+        "the city's rules site and The City Record, and not found. The DCWP's Frequently "
+        "Asked Questions on New Rules for Debt Collectors could be read only to their "
+        'first answer (the Amended Rules "apply to: collection activities on or after" '
+        'their effective date and "all debt accounts regardless of when the account was '
+        'charged off or when debt collection began"); what the FAQs say of creditors is '
+        "quoted from Orrick (April 2025). Every number of this pack comes from reports of "
+        "the rule (Sheppard Mullin, August 2025; Tariq; Americollect, April 2026; NICE, "
+        "2026; ABA Banking Journal, February 26, 2026) and is marked [confirm].\n\n"
+        "**Hours.** The reports read give no hours of the city's own; `US-NY-HOURS` "
+        "(08:00 to 21:00 at the debtor's location, every role) applies.\n\n"
+        "**Left to the lender's letters and records**, as reported: the validation notice "
+        "within five days of the first contact, the notices on time-barred and medical "
+        "debt, the consumer-reporting notice sent through one medium used with the "
+        "consumer, disputes in any mode the consumer uses and verification within 60 days, "
+        "language preferences, and the records of every communication and attempt (6 RCNY "
+        "2-193) for three years. Social-media messages are no channel of this library."
     ),
 }

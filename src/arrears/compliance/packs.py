@@ -26,6 +26,7 @@ from .rules import (
     FrequencyCap,
     HoldBlocks,
     LimitedContent,
+    MediumNeedsConsent,
     MediumOptOut,
     NoExposure,
     NoticeRequired,
@@ -649,14 +650,21 @@ US_MA: Final = Pack(
             work=True,
         ),
         # 940 CMR 7.05(3)(d): persons residing in the debtor's household other than the debtor
-        # have their own two calls in 7 days at the residence and two in 30 days elsewhere, per
-        # debt, counted for each such person (their numbers, and a home line they share).
+        # have their own two calls in 7 days "at a debtor's residence" and two in 30 days
+        # "other than at a debtor's residence", per debt, counted for each such person.  Unlike
+        # 7.04(1)(e) for the debtor ("place of residence, cellular telephone, or other telephone
+        # number provided by the debtor as his or her personal telephone number"), 7.05 names
+        # no cellular telephone: a household member's own mobile rings wherever they are, not
+        # at the residence, and takes the stricter 30-day count; only a home landline (a
+        # contact point marked `landline`, not at work) is at the residence.
         FrequencyCap(
             id="US-MA-HOUSEHOLD",
             title="At most 2 initiated calls per 7 days to each member of the debtor's "
-            "household at the residence (personal numbers), per debt; a call that rang out "
+            "household at the residence (a home landline), per debt; a call that rang out "
             "counts",
-            citation="940 CMR 7.05(3)(d), (1)",
+            citation='940 CMR 7.05(3)(d): "in excess of two calls in each seven-day period at '
+            "a debtor's residence and two calls in each 30-day period other than at a "
+            "debtor's residence, for each debt\"; (1); a mobile is not at the residence",
             channels=_PHONE,
             parties=frozenset({Party.THIRD_PARTY}),
             relationships=_MA_HOUSEHOLD,
@@ -668,13 +676,16 @@ US_MA: Final = Pack(
             counted_channels=_PHONE,
             counted_outcomes=_MA_INITIATED,
             noun="initiated communications",
-            work=False,
+            residence=True,
         ),
         FrequencyCap(
             id="US-MA-HOUSEHOLD-OTHER",
             title="At most 2 initiated calls per 30 days to each member of the debtor's "
-            "household away from the residence (work numbers), per debt",
-            citation="940 CMR 7.05(3)(d)",
+            "household away from the residence (their mobiles and work numbers, together), "
+            "per debt",
+            citation='940 CMR 7.05(3)(d): "two calls in each 30-day period other than at a '
+            "debtor's residence, for each debt\"; a household member's own mobile is not at "
+            "the residence",
             channels=_PHONE,
             parties=frozenset({Party.THIRD_PARTY}),
             relationships=_MA_HOUSEHOLD,
@@ -686,7 +697,7 @@ US_MA: Final = Pack(
             counted_channels=_PHONE,
             counted_outcomes=_MA_INITIATED,
             noun="initiated communications",
-            work=True,
+            residence=False,
         ),
         # Regulation F's hours (US-TIME) bind debt collectors only; 940 CMR 7.05(3)(e) forbids
         # a creditor's calls to the household outside 08:00-21:00 (Eastern, Massachusetts's
@@ -951,8 +962,8 @@ US_NY: Final = Pack(
             "judgment, whoever collects",
             citation='GBL 601(4): no principal creditor or his agent shall "communicate or '
             "threaten to communicate the nature of a consumer claim to the debtor's employer "
-            'prior to obtaining final judgment against the debtor" (a wage assignment the '
-            "debtor consented to excepted)",
+            'prior to obtaining final judgment against the debtor" (the exception for a wage '
+            "assignment the debtor consented to names the principal creditor only)",
             parties=frozenset({Party.EMPLOYER}),
             patterns=_NY_CLAIM_WORDS,
         ),
@@ -966,6 +977,106 @@ US_NY: Final = Pack(
             'agency of the state of New York or any of its political subdivisions": the '
             "State Police, the NYPD, a county sheriff)",
             patterns=_NY_THREATS,
+        ),
+    ),
+)
+
+# New York City: 6 RCNY 5-77 (the Department of Consumer and Worker Protection's rules),
+# adopted in August 2024, re-adopted with changes in February 2026 and in force since
+# September 1, 2026.  The rule's own text was not found: what is encoded is what the DCWP's
+# FAQs and reports state of it, each number marked [confirm] (docs/packs/US-NYC.md).  It
+# binds "debt collectors", defined to include creditors collecting their own debts once an
+# account enters collection ("[c]reditors collecting or attempting to collect in their name
+# debts owed or asserted to be owed to them are still covered", DCWP FAQs): every role.
+# The city has no ISO 3166 code: a lender reaches the pack by mapping US-NY to
+# [US-NY, US-NYC], or by a policy of its own for the debtors it knows live in the city.
+_NYC_ELECTRONIC: Final = frozenset({Channel.EMAIL, Channel.SMS})
+# A one-word opt-out such as STOP, stated in the message.
+_NYC_OPT_OUT: Final = (
+    r"\b(?:reply|text|send|respond)(?:\s+with)?\s+[\"'“]?stop\b",
+    r"\bunsubscribe\b",
+)
+US_NYC: Final = Pack(
+    id="US-NYC",
+    title="New York City overlay on New York: 6 RCNY 5-77 as the DCWP's guidance and reports "
+    "state it, for creditors, debt collectors and debt buyers alike",
+    source="6 RCNY 5-76 to 5-77 (the Department of Consumer and Worker Protection's debt "
+    "collection rules, as amended in 2024 and 2026, in force since September 1, 2026), read "
+    "through the DCWP's Frequently Asked Questions on New Rules for Debt Collectors and "
+    "reports of the rule; its text was not found (see the end of this page)",
+    extends=("US-NY",),
+    rules=(
+        FrequencyCap(
+            id="US-NYC-CONTACTS",
+            title="At most 3 communications or attempts in 7 days to the consumer, by every "
+            "medium together, per account, whoever collects; the consumer's own contacts do "
+            "not count",
+            citation="6 RCNY 5-77 (DCWP, 2024, amended 2026): no more than three "
+            "communications or attempted communications in any seven-day period across all "
+            "media (Sheppard Mullin, August 2025, of the 2024 text; calls, e-mails, texts "
+            "and social media: Tariq, 2024; NICE, 2026), counted "
+            "per account since the 2026 text (Americollect, April 2026) [confirm]",
+            parties=_DIRECT,
+            limit=3,
+            days=7,
+            per="person",
+            across="debt",
+            scope_reason="per account: the 2026 text applies the cap to each account of a "
+            "consumer with several debts (Americollect, April 2026) [confirm]",
+            counted_channels=frozenset(Channel),
+            # "communications or attempts": every outcome of an attempt of ours.
+            counted_outcomes=_PLACED_ANY,
+            noun="communications or attempts",
+        ),
+        MediumNeedsConsent(
+            id="US-NYC-CONSENT",
+            title="No e-mail or text message without the consumer's consent to that medium, "
+            "but a reply to one they sent; an opt-out revokes it for that medium only, "
+            "whoever collects",
+            citation="6 RCNY 5-77 (DCWP, 2024, amended 2026): electronic communications "
+            "(e-mail, text, social media) only with the consumer's consent, revocable "
+            "(Sheppard Mullin, August 2025; Orrick, April 2025), a reply through the "
+            "medium the consumer wrote by allowed (Tariq, of the 2024 text), a request to "
+            "stop one electronic medium stopping that medium only (Americollect, April "
+            "2026) [confirm]",
+            channels=_NYC_ELECTRONIC,
+            parties=_DIRECT,
+            # "collectors [may] respond to you via the same electronic channel you use,
+            # but only if you initiate the communication" (Tariq, of the 2024 text).
+            reply_through_their_medium=True,
+        ),
+        MediumOptOut(
+            id="US-NYC-OPTOUT",
+            title="No contact by a medium or address the consumer opted out of; every e-mail "
+            "and text tells how to stop it with one word (STOP), whoever collects",
+            citation="6 RCNY 5-77 (DCWP, 2024, amended 2026): every electronic communication "
+            'carries a free, one-word opt-out ("e.g., STOP", Sheppard Mullin, August 2025); '
+            "a request to stop is specific to the electronic medium (Americollect, April "
+            "2026) [confirm]",
+            parties=_DIRECT,
+            opt_out_phrases=_NYC_OPT_OUT,
+        ),
+        PlaceRestriction(
+            id="US-NYC-WORK",
+            title="No contact at work once the consumer said it is inconvenient there, "
+            "whoever collects; one reply to a contact they started from there",
+            citation="6 RCNY 5-77 (DCWP, 2024, amended 2026), the rule about workplace "
+            "communications, from which the 2026 text removed the reference to the "
+            "consumer's working hours (Americollect, April 2026); read as 12 CFR "
+            "1006.6(b)(1)(ii) reads it, for every role [confirm]",
+            parties=_DIRECT,
+            notice="work_inconvenient",
+        ),
+        PlaceRestriction(
+            id="US-NYC-EMPLOYER",
+            title="No contact at work once it is known the employer prohibits it, unless the "
+            "consumer consents directly, whoever collects",
+            citation="6 RCNY 5-77 (DCWP, 2024, amended 2026), the rule about workplace "
+            "communications (Americollect, April 2026); read as 12 CFR 1006.6(b)(3) reads "
+            "it, for every role [confirm]",
+            parties=_DIRECT,
+            notice="employer_prohibits",
+            reply_once=False,
         ),
     ),
 )
@@ -1168,7 +1279,9 @@ UK: Final = Pack(
     ),
 )
 
-PACKS: Final[dict[str, Pack]] = {pack.id: pack for pack in (CN, US_REGF, US_MA, US_NY, US_WA, UK)}
+PACKS: Final[dict[str, Pack]] = {
+    pack.id: pack for pack in (CN, US_REGF, US_MA, US_NY, US_NYC, US_WA, UK)
+}
 """Every registered pack, by id."""
 
 

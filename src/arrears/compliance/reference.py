@@ -22,7 +22,9 @@ __all__ = ["pack_reference", "write_references"]
 _BASE_FIELDS = frozenset({"enabled"})
 
 
-_SCOPES = frozenset({"channels", "parties", "purposes", "work", "roles", "relationships"})
+_SCOPES = frozenset(
+    {"channels", "parties", "purposes", "work", "residence", "roles", "relationships"}
+)
 
 
 def _value(value: Any, unset: str = "—") -> str:

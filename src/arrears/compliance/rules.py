@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..case import Channel, Hold, HoldKind, Outcome, Party, Relationship
+from ..case import Channel, ContactPoint, Hold, HoldKind, Outcome, Party, Relationship
 from .history import OPT_OUT_COVERS, Attempt, Preference
 from .model import Judgement, Purpose, Reason, Role, StatementReach
 
@@ -38,6 +38,7 @@ __all__ = [
     "FunctionRule",
     "HoldBlocks",
     "LimitedContent",
+    "MediumNeedsConsent",
     "MediumOptOut",
     "NoContactOnHolidays",
     "NoExposure",
@@ -662,6 +663,18 @@ def _numbers(j: Judgement, as_debtor: frozenset[Relationship]) -> frozenset[str]
     return frozenset(point.address for point in points if point.address != "unknown")
 
 
+def _at_residence(point: ContactPoint) -> bool:
+    """True for a number at the residence: a landline not at work (a number that may be
+    a mobile rings wherever its owner is)."""
+    return point.landline and not point.work and point.party != _EMPLOYER
+
+
+def _residence_points(j: Judgement) -> tuple[frozenset[str], frozenset[str]]:
+    """The ids and the addresses of the case's contact points at the residence."""
+    points = [point for point in j.case.contacts if _at_residence(point)]
+    return frozenset(point.id for point in points), frozenset(point.address for point in points)
+
+
 class FrequencyCap(Rule):
     """At most ``limit`` counted contacts in a window; quiet days after a conversation.
 
@@ -720,6 +733,11 @@ class FrequencyCap(Rule):
         consent_minutes: The window of a consent that names no end: this many
             minutes from its start (a consent to be called now).
         work: Count and judge only contact points at work (True), only the others (False).
+        residence: Count and judge only the numbers at the residence (True): a contact
+            point marked `arrears.case.ContactPoint.landline` and not at work; or only
+            the numbers away from it (False): those at work, and every number that may
+            be a mobile, which rings wherever its owner is.  A contact with no contact
+            point is judged by both.  ``None``: no such split.
         mobile: Judge only numbers that may be mobiles: not a contact point marked
             `arrears.case.ContactPoint.landline` (a contact with no contact point
             is judged).
@@ -742,6 +760,7 @@ class FrequencyCap(Rule):
     consent_exempt_days: int = Field(default=0, ge=0)
     consent_minutes: int = Field(default=60, ge=0)
     work: bool | None = None
+    residence: bool | None = None
     mobile: bool = False
     relationships: frozenset[Relationship] | None = None
 
@@ -761,6 +780,12 @@ class FrequencyCap(Rule):
         numbers not marked as landlines when ``mobile`` says so; only the persons of
         ``relationships`` when it names some."""
         if self.mobile and j.point is not None and j.point.landline:
+            return False
+        if (
+            self.residence is not None
+            and j.point is not None
+            and _at_residence(j.point) != self.residence
+        ):
             return False
         if self.relationships is not None and j.relationship not in self.relationships:
             return False
@@ -793,6 +818,14 @@ class FrequencyCap(Rule):
                 }
             if at_work != self.work:
                 return False
+        if self.residence is not None:
+            homes = j.once(("residence",), lambda: _residence_points(j))
+            if own:
+                at_home = attempt.contact is not None and attempt.contact in homes[0]
+            else:
+                at_home = _foreign_address(j, attempt) in homes[1]
+            if at_home != self.residence:
+                return False
         if self.per == "case":
             return True
         if self.per == "contact" and (contact := j.proposal.contact) is not None:
@@ -815,7 +848,7 @@ class FrequencyCap(Rule):
         """The numbers of the person judged (``per="person"``): the addresses of every
         contact point of theirs on the case; none for the other scopes.  Worked out
         once per judgment for the caps that count the same persons as the debtor."""
-        if self.per != "person" or self.work is not None:
+        if self.per != "person" or self.work is not None or self.residence is not None:
             return frozenset()
         as_debtor = self.as_debtor
         return j.once(("numbers", as_debtor), lambda: _numbers(j, as_debtor))
@@ -1481,6 +1514,57 @@ class WorkEmailNeedsConsent(Rule):
         if not j.at_work or _consented(j, "medium"):
             return None
         return self.deny("e-mail to an employer-provided address without the debtor's consent")
+
+
+class MediumNeedsConsent(Rule):
+    """No contact through the rule's media (e-mail, text) without the person's standing consent.
+
+    The consent is the contact point's own (given with the address) or a consent
+    recorded for the ``medium``; a consent to be contacted now (for ``hours`` or
+    ``calls``) is not one.  An opt-out of the medium or the address revokes it,
+    for that medium only, until a later consent for the ``medium`` restores it.
+    A person's writing to the lender is no consent to be written to.
+
+    Attributes:
+        reply_through_their_medium: When the person started a contact through the
+            medium (an e-mail from the address, a text from the number), one reply
+            (``purpose: reply``, answering that contact: `Judgement.replying`) may go
+            back through it, to that same address, without a consent; off: a reply
+            needs the consent too.
+    """
+
+    reply_through_their_medium: bool = False
+
+    def allows_until(self, j: Judgement) -> datetime | None:
+        """From then on, while nothing on record changes later (`Judgement.settled`)."""
+        return None if j.settled() else j.at
+
+    def _answers_their_contact(self, j: Judgement) -> bool:
+        """The proposal is the reply to a contact the person started through this medium,
+        going back to the address it came from."""
+        proposal = j.proposal
+        if not self.reply_through_their_medium or proposal.purpose != Purpose.REPLY:
+            return False
+        started = j.replying()
+        return (
+            started is not None
+            and started.channel == proposal.channel
+            and started.contact is not None
+            and (
+                _same_address(j, started.contact, proposal.contact)
+                if started.case is None or started.case == j.case.id
+                else _same_number(j, started)  # recorded on another of the debtor's loans
+            )
+        )
+
+    def check(self, j: Judgement) -> Reason | None:
+        """Deny a contact through the medium without a standing consent to it."""
+        if _consented(j, "medium") or self._answers_their_contact(j):
+            return None
+        return self.deny(
+            f"{j.proposal.channel} without the person's consent to be contacted by it",
+            channel=j.proposal.channel,
+        )
 
 
 class PlaceRestriction(Rule):

@@ -4,13 +4,13 @@ notices, and compliance's judgment of a proposed contact.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, time
 from typing import Any
 
 from ..case import Case, Channel, Outcome, Party, mask
 from ..clock import require_aware
-from ..compliance import CONSENT_SCOPES, Proposal, Verdict
+from ..compliance import CONSENT_SCOPES, DebtorHistory, Proposal, Verdict
 from ..errors import (
     InvalidInput,
 )
@@ -295,11 +295,14 @@ def judge_contact(
     actor: Actor = SYSTEM,
     key: str | None = None,
     resending: str | None = None,
+    debtor: Callable[[], DebtorHistory | None] | None = None,
 ) -> Verdict:
     """Judge a proposed contact with the engine's compliance rules, before it happens.
 
     `arrears.engine.Engine.judge_contact`, which documents it; *resending* is the
-    outbox key of an intent the tick sends again (`arrears.compliance.Compliance.judge`).
+    outbox key of an intent the tick sends again (`arrears.compliance.Compliance.judge`);
+    *debtor* gives the debtor's history when a rule asks it (the recorder's
+    `debtor_history` when ``None``): a review that has it already hands it over.
     """
     case = rec.store.get(case_id)
     rec.lock_debtor(case)  # what another writer adds to the debtor's loans: before, or after
@@ -309,7 +312,7 @@ def judge_contact(
         rec.history(case_id),
         proposal,
         moment,
-        debtor=lambda: rec.debtor_history(case),
+        debtor=debtor if debtor is not None else lambda: rec.debtor_history(case),
         resending=resending,
     )
     if verdict.allowed or not record:

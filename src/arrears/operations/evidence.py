@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import IO
 
+from pydantic import ValidationError
+
 from ..case import Case
 from ..checkpoints import Anchors, Checkpoint, CheckpointLog, make_checkpoint
 from ..crosschain import DebtorChains
@@ -19,6 +21,7 @@ from ..journal import JournalEntry, JournalProblem, SealKey, verify_chain, write
 from ..logs import get_logger
 from ..recorder import Recorder
 from ..signing import Key
+from ..store import Store
 
 _log = get_logger("arrears")
 
@@ -90,19 +93,53 @@ def verify(rec: Recorder, anchors: Anchors | None = None) -> list[JournalProblem
         if not entries:
             problems.extend(verify_chain(case_id, entries, head) or [_no_journal(case_id)])
             continue
+        stored, unreadable = _stored_case(store, case_id, entries[-1].seq)
         try:
             # Verifies the chain against the head first, then every entry against the workflow.
             replayed = replay(entries, head, check=rec.workflow.entry_problem)
         except JournalCorrupted as corrupted:
             problems.extend(corrupted.problems)
-            across.skip(store.get(case_id).debtor.id)
+            problems.extend(unreadable)
+            debtor = stored.debtor.id if stored is not None else _opened_debtor(entries)
+            if debtor is not None:
+                across.skip(debtor)
             continue
         across.add(replayed.debtor.id, case_id, entries)
-        problems.extend(stored_against_replay(entries, store.get(case_id), replayed))
+        if stored is None:
+            problems.extend(unreadable)
+        else:
+            problems.extend(stored_against_replay(entries, stored, replayed))
     problems.extend(across.problems())
     if anchors is not None:
         problems.extend(anchors.missing(present))
     return problems
+
+
+def _stored_case(
+    store: Store, case_id: str, position: int
+) -> tuple[Case | None, list[JournalProblem]]:
+    """The case *store* keeps for *case_id*, or the problem of a stored row that does not
+    read as a case (edited by hand beside its journal): ``changed`` at the chain's last
+    entry, naming the fields that do not read, never their values (the row holds personal
+    data)."""
+    try:
+        return store.get(case_id), []
+    except ValidationError as err:
+        fields = sorted(
+            {".".join(str(part) for part in error["loc"]) or "body" for error in err.errors()}
+        )
+        detail = f"the stored case does not read as a case: {', '.join(fields)}"
+        return None, [JournalProblem(case_id, position, "changed", detail)]
+
+
+def _opened_debtor(entries: Sequence[JournalEntry]) -> str | None:
+    """The debtor id of the case a chain's ``opened`` entry records, if it reads."""
+    if entries[0].kind != "opened":
+        return None
+    try:
+        return Case.model_validate_json(entries[0].data["case"]).debtor.id
+    except (KeyError, TypeError, ValidationError):
+        return None
 
 
 def checkpoint(

@@ -4,13 +4,14 @@ rendering and the adapters that send them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from ..case import Case
 from ..channels import ChannelAdapter
 from ..clock import instant, require_aware
+from ..compliance import DebtorHistory
 from ..errors import (
     InvalidInput,
 )
@@ -141,9 +142,18 @@ def renders(rec: Recorder, template: str | None) -> bool:
 
 
 def render(
-    rec: Recorder, case: Case, action: SendAction, facts: Facts, at: datetime
+    rec: Recorder,
+    case: Case,
+    action: SendAction,
+    facts: Facts,
+    at: datetime,
+    debtor: Callable[[], DebtorHistory | None] | None = None,
 ) -> tuple[str | None, str | None]:
-    """A message's text and subject from the template set; ``(None, None)`` without one."""
+    """A message's text and subject from the template set; ``(None, None)`` without one.
+
+    *debtor* gives the debtor's history when the template set asks it (the
+    recorder's `debtor_history` when ``None``).
+    """
     if rec.templates is None or action.template is None:  # `renders`, narrowed for typing
         return None, None
     lender = rec.policy.lender if rec.policy is not None else {}
@@ -166,7 +176,7 @@ def render(
         compliance=rec.compliance,
         case=case,
         at=at,
-        debtor=lambda: rec.debtor_history(case),
+        debtor=debtor if debtor is not None else lambda: rec.debtor_history(case),
     )
     return rendered.text, rendered.subject
 

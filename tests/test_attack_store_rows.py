@@ -1,0 +1,151 @@
+"""A stored case row that no longer reads as a case is tampering `verify` reports.
+
+Someone with access to the database edits ``cases.body`` by hand so that it
+is not a `Case` at all: a key the model does not have, a name longer than
+any case may hold, a negative amount.  `Engine.verify` and ``arrears
+journal verify`` report that case as ``changed``, name the fields
+that do not read (never their values: the body holds personal data), and go
+on with the other cases, rather than stop with a validation traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from _cli import arrears
+from _postgres import fresh_schema, postgres_url, run_sql
+from arrears import Balance, Case, Channel, ContactPoint, Debtor, Engine, Money, SettableClock
+from arrears.stores import SQLiteStore
+
+START = datetime(2026, 9, 10, 2, 0, tzinfo=UTC)
+NAME = "Wang Xiaoming"
+
+
+def _case(case_id: str) -> Case:
+    return Case(
+        id=case_id,
+        debtor=Debtor(id=f"D-{case_id}", name=NAME, timezone=ZoneInfo("Asia/Shanghai")),
+        contacts=(ContactPoint(id="mobile", channel=Channel.SMS, address="+8613800000009"),),
+        balance=Balance(currency="CNY", principal="1000.00"),
+        due_date=date(2026, 9, 1),
+    )
+
+
+def _fill(engine: Engine) -> None:
+    for case_id in ("LN-1", "LN-2"):
+        engine.open_case(_case(case_id))
+        engine.record_payment(case_id, Money("100.00", "CNY"), reference=f"pay-{case_id}")
+
+
+def _edited(body: str, how: str) -> str:
+    """*body* (a stored case) edited by hand as *how* says."""
+    case = json.loads(body)
+    if how == "extra key":
+        case["collector_note"] = NAME
+    elif how == "name too long":
+        case["debtor"]["name"] = NAME * 40
+    elif how == "negative principal":
+        case["balance"]["principal"] = "-5.00"
+    return json.dumps(case)
+
+
+#: Both stores refuse a body that is not JSON themselves (``cases.debtor_id`` is read from it).
+EDITS = ("extra key", "name too long", "negative principal")
+
+
+@pytest.fixture
+def sqlite_file(tmp_path: Path) -> Path:
+    path = tmp_path / "arrears.db"
+    with SQLiteStore(path) as store:
+        _fill(Engine(store=store, clock=SettableClock(START)))
+    return path
+
+
+def _edit_sqlite(path: Path, case_id: str, how: str) -> None:
+    with sqlite3.connect(path) as db:
+        (body,) = db.execute("SELECT body FROM cases WHERE id = ?", (case_id,)).fetchone()
+        db.execute("UPDATE cases SET body = ? WHERE id = ?", (_edited(body, how), case_id))
+
+
+@pytest.mark.parametrize("how", EDITS)
+def test_engine_verify_reports_an_unreadable_stored_case(sqlite_file: Path, how: str) -> None:
+    _edit_sqlite(sqlite_file, "LN-1", how)
+    with SQLiteStore(sqlite_file) as store:
+        problems = Engine(store=store, clock=SettableClock(START)).verify()
+    assert [(p.case_id, p.problem, p.position) for p in problems] == [("LN-1", "changed", 1)]
+    assert "the stored case does not read as a case" in problems[0].detail
+    assert NAME not in problems[0].detail
+
+
+def test_the_fields_that_do_not_read_are_named(sqlite_file: Path) -> None:
+    _edit_sqlite(sqlite_file, "LN-1", "name too long")
+    _edit_sqlite(sqlite_file, "LN-2", "extra key")
+    with SQLiteStore(sqlite_file) as store:
+        problems = Engine(store=store, clock=SettableClock(START)).verify()
+    assert [(p.case_id, p.detail) for p in problems] == [
+        ("LN-1", "the stored case does not read as a case: debtor.name"),
+        ("LN-2", "the stored case does not read as a case: collector_note"),
+    ]
+
+
+def test_an_unreadable_case_beside_a_broken_chain_is_reported(sqlite_file: Path) -> None:
+    """The chain is checked first; the row that does not read does not stop the others."""
+    _edit_sqlite(sqlite_file, "LN-1", "extra key")
+    with sqlite3.connect(sqlite_file) as db:
+        db.execute("DELETE FROM journal WHERE case_id = 'LN-1' AND seq = 1")
+    with SQLiteStore(sqlite_file) as store:
+        problems = Engine(store=store, clock=SettableClock(START)).verify()
+    assert {p.case_id for p in problems} == {"LN-1"}
+    assert {p.problem for p in problems} == {"truncated", "changed"}
+
+
+@pytest.mark.parametrize("how", EDITS)
+def test_journal_verify_exits_1_naming_the_case(sqlite_file: Path, how: str) -> None:
+    _edit_sqlite(sqlite_file, "LN-2", how)
+    result = arrears("journal", "verify", "--db", sqlite_file)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "case 'LN-2' at 1: changed (the stored case does not read as a case" in result.stdout
+    assert "LN-1" not in result.stdout
+    assert NAME not in result.stdout + result.stderr
+
+
+@pytest.fixture
+def pg_store() -> Iterator[tuple[Callable[[], Any], str, str]]:
+    from arrears.stores.postgres import PostgresStore
+
+    url = postgres_url()
+    stores: list[PostgresStore] = []
+    with fresh_schema(url) as schema:
+
+        def make() -> PostgresStore:
+            store = PostgresStore(url, schema=schema, max_size=2)
+            stores.append(store)
+            return store
+
+        yield make, url, schema
+        for store in stores:
+            store.close()
+
+
+@pytest.mark.parametrize("how", EDITS)
+def test_postgres_verify_reports_an_unreadable_stored_case(
+    pg_store: tuple[Callable[[], Any], str, str], how: str
+) -> None:
+    make, url, schema = pg_store
+    _fill(Engine(store=make(), clock=SettableClock(START)))
+    [(body,)] = run_sql(url, schema, "SELECT body FROM cases WHERE id = 'LN-2'")
+    edited = _edited(str(body), how).replace("'", "''")
+    run_sql(url, schema, f"UPDATE cases SET body = '{edited}' WHERE id = 'LN-2'")
+    problems = Engine(store=make(), clock=SettableClock(START)).verify()
+    assert [(p.case_id, p.problem, p.position) for p in problems] == [("LN-2", "changed", 1)]
+    assert "the stored case does not read as a case" in problems[0].detail
+    assert NAME not in problems[0].detail
