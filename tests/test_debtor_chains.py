@@ -99,6 +99,27 @@ def held() -> Chains:
     return _chains(engine)
 
 
+def moratorium() -> Chains:
+    """A breathing space placed on LN-A at its default reach: on every loan of the debtor."""
+    engine, clock = _engine()
+    clock.set(shanghai(DAY, 12))
+    engine.add_hold("LN-A", "breathing_space", "moratorium")
+    return _chains(engine)
+
+
+def _narrowed(data: dict[str, Any]) -> None:
+    """The hold made to say it was recorded on its own debt only."""
+    data["hold"] = {**data["hold"], "reach": "case"}
+
+
+def _both(*forges: Callable[[Chains], None]) -> Callable[[Chains], None]:
+    def forge(chains: Chains) -> None:
+        for each in forges:
+            each(chains)
+
+    return forge
+
+
 def bankrupt_released() -> Chains:
     """A bankruptcy placed on LN-A, inherited by LN-D opened an hour later, released on
     LN-B the hour after: every loan records the release."""
@@ -273,6 +294,19 @@ ATTACKS: dict[str, tuple[Callable[[], Chains], Callable[[Chains], None], tuple[s
     "promise share deleted": (promised, cut_before("LN-C", "promise_made"), ("LN-A", "LN-B")),
     "debtor hold deleted on one loan": (held, cut_before("LN-C", "hold_added"), ("LN-A",)),
     "debtor hold deleted where placed": (held, cut_before("LN-A", "hold_added"), ("LN-B", "LN-C")),
+    "moratorium deleted on one loan": (moratorium, cut_before("LN-C", "hold_added"), ("LN-A",)),
+    # The debtor-reach moratorium rewritten where placed as one on its listed debt, its
+    # copy deleted on one loan: the copy left on the other is not borne out.
+    "moratorium narrowed where placed": (
+        moratorium,
+        _both(edited("LN-A", "hold_added", _narrowed), cut_before("LN-C", "hold_added")),
+        ("LN-B",),
+    ),
+    "moratorium copy says it is narrowed": (
+        moratorium,
+        edited("LN-C", "hold_added", _narrowed),
+        ("LN-C",),
+    ),
     "debtor hold release deleted on one loan": (
         bankrupt_released,
         cut_before("LN-C", "hold_released"),
@@ -412,6 +446,24 @@ def test_a_hold_a_case_was_opened_with_is_found_where_placed(backend: str, tmp_p
     assert [problem.case_id for problem in verified(stored(backend, tmp_path / "b", chains))] == [
         "LN-Y"
     ]
+
+
+def test_a_moratorium_on_its_listed_debt_verifies(backend: str, tmp_path: Path) -> None:
+    """A breathing space recorded on the debt its notice lists only (``reach: case``) is
+    on that loan alone, and released there alone, and that verifies."""
+    engine, clock = _engine()
+    clock.set(shanghai(DAY, 12))
+    space = engine.add_hold("LN-B", "breathing_space", "the notice lists this loan", reach="case")
+    engine.add_hold("LN-C", "mental_health_crisis", "the notice lists this loan", reach="case")
+    clock.set(shanghai(DAY, 13))
+    engine.release_hold("LN-B", space.id)  # released on its loan alone
+    chains = _chains(engine)
+    assert [chains[loan_id][-1].kind for loan_id in LOANS] == [
+        "opened",
+        "hold_released",
+        "hold_added",
+    ]
+    assert verified(stored(backend, tmp_path, chains)) == []
 
 
 def test_a_change_of_place_recorded_by_an_older_engine_is_judged_alone() -> None:

@@ -183,11 +183,36 @@ class TestHolds:
         engine.add_hold("L-2", "cease", "stop contacting me about all loans", reach="debtor", at=T0)
         assert [len(engine.case(c).holds) for c in ("L-1", "L-2", "L-3")] == [1, 1, 1]
 
-    def test_a_bankruptcy_cannot_be_narrowed_to_one_loan(self, engine: Engine) -> None:
+    @pytest.mark.parametrize("kind", ["bankruptcy", "deceased", "mental_capacity", "vulnerable"])
+    def test_a_hold_on_the_person_cannot_be_narrowed_to_one_loan(
+        self, engine: Engine, kind: str
+    ) -> None:
+        """A stay, a death, a doubt about capacity or a vulnerability is the person's: a
+        reach of ``case`` is refused, naming the field and the value, and nothing is held."""
         with pytest.raises(InvalidInput) as caught:
-            engine.add_hold("L-1", "bankruptcy", "petition", reach="case", at=T0)
+            engine.add_hold("L-1", kind, "on file", reach="case", at=T0)
         assert (caught.value.field, caught.value.value) == ("reach", "case")
+        assert f"debtor: a {kind} hold covers every debt" in str(caught.value)
         assert [len(engine.case(c).holds) for c in ("L-1", "L-2", "L-3")] == [0, 0, 0]
+
+    @pytest.mark.parametrize("kind", ["breathing_space", "mental_health_crisis"])
+    def test_a_moratorium_may_be_recorded_on_the_listed_debt_only(
+        self, engine: Engine, kind: str
+    ) -> None:
+        """SI 2020/1311 reg 6: the moratorium debts are those its notice lists.  Recorded
+        with ``reach="case"``, the hold is on that loan alone, says so, and a call about
+        another loan of the debtor is judged as without it."""
+        hold = engine.add_hold("L-1", kind, "notice lists this loan", reach="case", at=T0)
+        assert (hold.kind, hold.reach, hold.reaches_debtor()) == (kind, "case", False)
+        assert [len(engine.case(c).holds) for c in ("L-1", "L-2", "L-3")] == [1, 0, 0]
+        assert engine.history("L-1")[-1].data["hold"]["reach"] == "case"
+        assert engine.case("L-1").active_holds(T0 + timedelta(hours=1)) == (hold,)
+
+    def test_a_moratorium_by_default_still_reaches_every_loan(self, engine: Engine) -> None:
+        """Without a reach the moratorium is the person's (the reading that protects)."""
+        hold = engine.add_hold("L-1", "breathing_space", "moratorium", at=T0)
+        assert (hold.reach, hold.reaches_debtor()) == (None, True)
+        assert [len(engine.case(c).holds) for c in ("L-1", "L-2", "L-3")] == [1, 1, 1]
 
 
 class TestHoldsOnLoansOpenedLater:
@@ -233,6 +258,17 @@ class TestHoldsOnLoansOpenedLater:
             at=T0 + timedelta(hours=1),
         )
         assert engine.open_case(loan(4), at=T0 + timedelta(hours=2)).holds == ()
+
+    def test_a_moratorium_on_its_listed_debt_is_not_inherited(self, engine: Engine) -> None:
+        """A breathing space recorded on the debt its notice lists only stays there: a loan
+        opened later is not a moratorium debt of that notice; releasing it releases one."""
+        hold = engine.add_hold("L-1", "breathing_space", "listed", reach="case", at=T0)
+        assert engine.open_case(loan(4), at=T0 + timedelta(hours=1)).holds == ()
+        engine.release_hold("L-1", hold.id, at=T0 + timedelta(hours=2))
+        assert [engine.history(c)[-1].kind for c in ("L-1", "L-2")] == [
+            "hold_released",
+            "opened",
+        ]
 
     def test_a_hold_with_an_end_keeps_it(self, engine: Engine) -> None:
         """A breathing space of 60 days, inherited on day 10, still ends on day 60."""

@@ -19,8 +19,9 @@ import holidays
 import pytest
 from pydantic import ValidationError
 
+from arrears import InvalidInput
 from arrears.case import Case
-from arrears.compliance import ContactHistory, Judgement, Proposal
+from arrears.compliance import Compliance, ContactHistory, Judgement, Proposal
 from arrears.compliance.history import Attempt, DebtorHistory
 from arrears.compliance.model import Reason
 from arrears.compliance.rules import (
@@ -1074,6 +1075,95 @@ class TestCount:
         reason = check(texts, self.AT, log, channel="sms", contact="mobile-sms")
         assert reason == count_reason(2, 1, "7 days", ny(2026, 10, 21), noun="texts")
         assert check(texts, self.AT, calls(ny(2026, 10, 14, 9))) is None
+
+
+class TestCalendarWeek:
+    """``week_starts``: the window is the calendar week holding the moment judged, from local
+    midnight of its first day, and a denied contact waits for the next week's start."""
+
+    #: Thursday 8, Friday 9 and Saturday 10 October 2026 (Monday 12 starts a week).
+    THREE = (ny(2026, 10, 8, 10), ny(2026, 10, 9, 10), ny(2026, 10, 10, 10))
+
+    def test_a_week_from_monday(self) -> None:
+        weekly = cap(limit=3, week_starts="monday")
+        window = "the calendar week from Monday"
+        assert check(weekly, ny(2026, 10, 11, 23, 59), calls(*self.THREE)) == count_reason(
+            4, 3, window, ny(2026, 10, 12)
+        )
+        assert check(weekly, ny(2026, 10, 12, 0, 0), calls(*self.THREE)) is None
+        # The rolling seven days of the default still count the three on the Monday.
+        assert check(cap(limit=3), ny(2026, 10, 12, 10), calls(*self.THREE)) == count_reason(
+            4, 3, "7 days", ny(2026, 10, 15)
+        )
+
+    def test_a_week_from_sunday(self) -> None:
+        weekly = cap(limit=3, week_starts="sunday")
+        assert check(weekly, ny(2026, 10, 10, 23, 59), calls(*self.THREE)) == count_reason(
+            4, 3, "the calendar week from Sunday", ny(2026, 10, 11)
+        )
+        assert check(weekly, ny(2026, 10, 11, 0, 0), calls(*self.THREE)) is None
+
+    def test_the_first_day_counts_from_local_midnight(self) -> None:
+        """A call at 23:59:59 on the Sunday is in the week before; one at 00:00 on the
+        Monday is in the week, whatever the offset of the moment judged."""
+        weekly = cap(limit=1, week_starts="monday")
+        log = calls(ny(2026, 10, 11, 23, 59, 59), ny(2026, 10, 12, 0, 0))
+        at = ny(2026, 10, 14, 12).astimezone(HONOLULU)
+        assert check(weekly, at, log) == count_reason(
+            2, 1, "the calendar week from Monday", ny(2026, 10, 19)
+        )
+        assert check(weekly, at, calls(ny(2026, 10, 11, 23, 59, 59))) is None
+
+    def test_the_week_across_fall_back(self) -> None:
+        """The week from Sunday 1 November starts at 00:00 EDT, before the clocks go back at
+        02:00; judged on the Saturday (EST), a call at 00:30 EDT that Sunday counts, one at
+        23:59 EDT on the Saturday before does not, and the next week starts at 00:00 EST."""
+        weekly = cap(limit=1, week_starts="sunday")
+        at = ny(2026, 11, 7, 12)
+        assert check(weekly, at, calls(ny(2026, 10, 31, 23, 59))) is None
+        reason = check(weekly, at, calls(ny(2026, 10, 31, 23, 59), ny(2026, 11, 1, 0, 30)))
+        assert reason == count_reason(2, 1, "the calendar week from Sunday", ny(2026, 11, 8))
+        assert reason is not None
+        assert reason.retry_at == utc(2026, 11, 8, 5, 0)
+
+    def test_with_no_zone_known_weeks_are_those_of_the_moments_offset(self) -> None:
+        case = make_case(
+            timezone=None, contacts=[{"id": "mobile", "channel": "call", "address": "unknown"}]
+        )
+        weekly = cap(limit=1, week_starts="monday")
+        log = calls(utc(2026, 10, 11, 23, 59), utc(2026, 10, 12, 0, 0))
+        reason = check(weekly, utc(2026, 10, 14, 12), log, case=case)
+        assert reason == count_reason(2, 1, "the calendar week from Monday", utc(2026, 10, 19))
+
+    def test_a_limit_of_zero_allows_nothing_and_a_new_week_does_not_help(self) -> None:
+        weekly = cap(limit=0, week_starts="sunday")
+        assert check(weekly, ny(2026, 10, 14, 12)) == count_reason(
+            1, 0, "the calendar week from Sunday", None
+        )
+
+    @pytest.mark.parametrize("window", [{"days": 1}, {"days": 14}, {"days": None, "hours": 168}])
+    def test_a_calendar_week_is_seven_days(self, window: dict[str, Any]) -> None:
+        with pytest.raises(ValidationError, match="a calendar week is days 7"):
+            cap(week_starts="monday", **window)
+
+    def test_only_monday_or_sunday(self) -> None:
+        with pytest.raises(ValidationError) as err:
+            cap(week_starts="tuesday")
+        assert err.value.errors()[0]["loc"] == ("week_starts",)
+        assert cap().week_starts is None
+
+    def test_a_lender_sets_it_in_its_overrides(self) -> None:
+        """The pack counts any seven days for US-WA-CELL-WEEK; a lender may count calendar
+        weeks, not on a rule whose window is not seven days."""
+        assert Compliance(["US-WA"]).rule("US-WA-CELL-WEEK").week_starts is None  # type: ignore[attr-defined]
+        relaxed = Compliance(["US-WA"], overrides={"US-WA-CELL-WEEK": {"week_starts": "sunday"}})
+        assert relaxed.rule("US-WA-CELL-WEEK").week_starts == "sunday"  # type: ignore[attr-defined]
+        with pytest.raises(InvalidInput) as caught:
+            Compliance(["US-WA"], overrides={"US-WA-CELL": {"week_starts": "monday"}})
+        assert (caught.value.field, caught.value.value) == (
+            "overrides.US-WA-CELL.week_starts",
+            "monday",
+        )
 
 
 class TestWhoseContactsCount:

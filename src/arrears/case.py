@@ -36,7 +36,7 @@ from pydantic_core import PydanticCustomError, core_schema
 from .agreements import Accrual, AgreementTerms
 from .clock import require_aware
 from .errors import InvalidInput
-from .holds import HOLD_REACH, HoldKind, Reach
+from .holds import HoldKind, Reach, reaches_debtor
 from .limits import (
     ADDRESS,
     CONTACTS,
@@ -664,7 +664,10 @@ class Hold(BaseModel):
             the debtor's (same id on each); ``None`` on the case it was placed on.
         reach: ``debtor`` when it was placed to cover every debt of the person
             though its kind covers one (``add_hold(..., reach="debtor")``);
-            ``None``: the kind's own reach (`arrears.holds.HOLD_REACH`).
+            ``case`` when a moratorium was recorded on the debts its notice lists
+            only (``add_hold(..., reach="case")``, for the kinds whose law reaches
+            those debts: `arrears.holds.HoldReach.listed`); ``None``: the kind's own
+            reach (`arrears.holds.HOLD_REACH`).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=True)
@@ -697,8 +700,9 @@ class Hold(BaseModel):
         return self.ends_at is None or at < self.ends_at
 
     def reaches_debtor(self) -> bool:
-        """True when the hold covers every debt of the person: by its kind, or as placed."""
-        return self.reach == "debtor" or HOLD_REACH.get(self.kind, ("case", ""))[0] == "debtor"
+        """True when the hold covers every debt of the person: by its kind, or as placed
+        (`arrears.holds.reaches_debtor`)."""
+        return reaches_debtor(self.kind, self.reach)
 
     def over_at(self, at: datetime) -> bool:
         """True when the hold has ended by *at*: released, or past its end."""

@@ -48,7 +48,7 @@ from typing import Any, Final
 import orjson
 
 from .errors import JournalProblem
-from .holds import HOLD_REACH, HoldKind
+from .holds import reaches_debtor
 from .journal import JournalEntry
 
 __all__ = ["UNMATCHED", "DebtorChains"]
@@ -93,6 +93,9 @@ class _Debtor:
     opened: dict[str, datetime] = field(default_factory=dict)
     #: case -> its ``opened`` entry, whose snapshot may hold holds of its own.
     openings: dict[str, JournalEntry] = field(default_factory=dict)
+    #: (case, hold id) of each hold recorded on the debts its notice lists only
+    #: (``reach: case``, `arrears.holds.HoldReach.listed`): never copied to another case.
+    narrowed: set[tuple[str, str]] = field(default_factory=set)
     #: reference -> the shares of a payment to the debtor under it.
     shares: dict[str, list[_Share]] = field(default_factory=dict)
     #: (case, reference) -> when each payment under it on the case was reversed.
@@ -177,6 +180,8 @@ class DebtorChains:
             elif kind == "hold_added":
                 hold = data.get("hold")
                 if isinstance(hold, dict):
+                    if hold.get("reach") == "case" and not _reaches_debtor(hold):
+                        debtor.narrowed.add((case_id, str(hold.get("id"))))
                     debtor.holds.setdefault(str(hold.get("id")), []).append(
                         (case_id, entry.seq, entry.at, hold.get("origin"), _reaches_debtor(hold))
                     )
@@ -212,14 +217,10 @@ _PLACES: Final = ("jurisdiction", "residence", "timezone")
 
 
 def _reaches_debtor(hold: dict[str, Any]) -> bool:
-    """True when the hold's JSON covers every debt of the person (`arrears.case.Hold`)."""
-    if hold.get("reach") == "debtor":
-        return True
-    try:
-        kind = HoldKind(str(hold.get("kind")))
-    except ValueError:
-        return False
-    return HOLD_REACH.get(kind, ("case", ""))[0] == "debtor"
+    """True when the hold's JSON covers every debt of the person (`arrears.case.Hold`):
+    a moratorium recorded on its listed debts only (``reach: case``) does not."""
+    reach = hold.get("reach")
+    return reaches_debtor(str(hold.get("kind")), reach if isinstance(reach, str) else None)
 
 
 def _unmatched(case_id: str, seq: int, detail: str) -> JournalProblem:
@@ -378,7 +379,11 @@ def _agreement_problems(debtor: _Debtor) -> list[JournalProblem]:
 
 
 def _hold_problems(debtor: _Debtor) -> list[JournalProblem]:
-    """Holds on several cases of the debtor whose placements do not agree."""
+    """Holds on several cases of the debtor whose placements do not agree.
+
+    A moratorium recorded on the debts its notice lists only (``reach: case``) is on
+    the case it was placed on alone: a copy of it, or a copy that says so of itself,
+    is a forged part of a hold that reached the debtor."""
     found: list[JournalProblem] = []
     for hold_id, placed in debtor.holds.items():
         origins = {
@@ -386,6 +391,16 @@ def _hold_problems(debtor: _Debtor) -> list[JournalProblem]:
         }
         copies = {case_id: (seq, at, origin) for case_id, seq, at, origin, _ in placed if origin}
         for case_id, (seq, at, origin) in sorted(copies.items()):
+            if (case_id, hold_id) in debtor.narrowed or (origin, hold_id) in debtor.narrowed:
+                found.append(
+                    _unmatched(
+                        case_id,
+                        seq,
+                        f"a hold recorded on the debts its notice lists only is copied from "
+                        f"case {origin!r}",
+                    )
+                )
+                continue
             source = origins.get(origin) if isinstance(origin, str) else None
             placed_at = None if source is None else source[1]
             if placed_at is None and isinstance(origin, str):

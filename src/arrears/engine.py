@@ -425,14 +425,19 @@ class Engine:
         moratorium, a doubt about mental capacity or a vulnerability reaches
         every case of the debtor; a dispute, a request to stop or an
         attorney the case named, unless *reach* is ``"debtor"``
-        (`arrears.holds.HOLD_REACH`).  A hold that
+        (`arrears.holds.HOLD_REACH`).  A breathing space or a mental health
+        crisis moratorium may be recorded on the debts its notice lists only,
+        with *reach* ``"case"`` on each of them (SI 2020/1311 reg 6: a moratorium
+        debt is one the debt advice provider gave the Secretary of State;
+        `arrears.holds.HoldReach.listed`).  A hold that
         reaches several cases is journaled on each, in this unit of work, with
         the same id; releasing it on one releases it on all.
 
         Args:
             case_id: The case.
             kind: ``dispute``, ``cease``, ``bankruptcy``, ``breathing_space``,
-                ``deceased``, ``attorney``, ``hardship`` or ``vulnerable``.
+                ``mental_health_crisis``, ``mental_capacity``, ``deceased``,
+                ``attorney``, ``hardship`` or ``vulnerable``.
             reason: Why (no personal data).
             until: When it ends by law or agreement, if known.
             written: For a dispute or a request to stop, whether it came in
@@ -440,11 +445,13 @@ class Engine:
             at: When it starts (the clock's now when omitted).
             actor: Who placed it.
             reach: ``"debtor"`` to cover every case of the debtor (the debtor said
-                so); ``None``: the kind's own reach.
+                so); ``"case"`` to record a moratorium on this debt only (one of
+                the debts its notice lists); ``None``: the kind's own reach.
 
         Raises:
             InvalidInput: a bad kind, reason or end (named); a *reach* of
-                ``"case"`` for a kind that covers every debt by law.
+                ``"case"`` for a kind that covers every debt by law (a bankruptcy,
+                a death, mental capacity, a vulnerability).
         """
         return holds.add_hold(
             self._recorder,

@@ -18,6 +18,24 @@ def _cases(*items: tuple[str, str]) -> str:
     return "\n".join(f"- {text} (`{_S}{path}`)" for text, path in items)
 
 
+#: Which debts a moratorium holds, for `UK-BS` (and `UK-MHCM`, which refers to it).
+_MORATORIUM_DEBTS: Final = (
+    "**Which debts.** SI 2020/1311 reg 6: \"A 'moratorium debt' is any qualifying debt— (a) "
+    "that was incurred by a debtor in relation to whom a moratorium is in place, (b) that "
+    "was owed by the debtor at the point at which the application for the moratorium was "
+    "made, and (c) about which information has been provided to the Secretary of State by "
+    'a debt advice provider under these Regulations." Regs 7 and 11 protect the moratorium '
+    'debts (no contact "in relation to a moratorium debt"), and a creditor told of a '
+    "moratorium searches its records for the debtor's other debts and tells the debt "
+    "advice provider (reg 14), who may add them (reg 15). By default the hold is the "
+    "customer's: recorded on one debt, it is journaled on every debt of theirs with the "
+    "lender (`arrears.holds.HOLD_REACH`), the reading that protects, since the search "
+    "normally brings the other debts in. A lender that records the moratorium on the debts "
+    "the notice lists only places the hold with `reach: case` "
+    '(`add_hold(..., reach="case")`) on each of them, citing reg 6; a debt added later '
+    "under reg 15 gets a hold of its own.\n\n"
+)
+
 #: How the engine reads a reply, the same in every pack's ``*-REPLY`` rule.
 _REPLY_READING: Final = (
     "**How the engine reads it.** A proposal's purpose is the lender's word for what a "
@@ -317,9 +335,16 @@ NOTES: Final[dict[str, str]] = {
         "charges for a call or a text, so every call, voicemail and text placed to a number "
         "that may be a mobile counts, answered or not (the reading that protects); numbers "
         'are judged as mobiles unless marked `landline: true`, as for `US-WA-CELL`. "Any '
-        "calendar week\" is read as any seven consecutive days in the debtor's calendar: "
-        "that holds every calendar week to three, and does not allow three on a Saturday "
-        "and three more on the Sunday. The count is per number, whoever answers and "
+        "calendar week\" is read by default as any seven consecutive days in the debtor's "
+        "calendar: the statute does not say which day a calendar week starts on, and seven "
+        "rolling days hold every calendar week to three, whichever its first day, so the "
+        "default keeps a lender within any reading (it does not allow three on a Saturday "
+        "and three more on the Sunday). A lender that reads the statute's words sets the "
+        "week's first day in its overrides, `week_starts: monday` or `sunday` "
+        '(`{"US-WA-CELL-WEEK": {"week_starts": "monday"}}`, citing RCW 19.16.250(17)(a)): '
+        "the count is then per calendar week, from midnight of its first day in the "
+        "debtor's time, whatever the clocks do that week, and a denied attempt is allowed "
+        "again when the next week starts. The count is per number, whoever answers and "
         "whichever loan the attempts were about. A reply (`purpose: reply`, checked by "
         "`US-REPLY`) is the statute's exception: not judged, but counted. A lender that "
         "knows the recipients bear no charges may turn the rule off (`enabled: false`); "
@@ -336,6 +361,18 @@ NOTES: Final[dict[str, str]] = {
             (
                 "attempts about two loans count together",
                 "debtors/us_wa_cell_three_a_week_across_loans.yaml",
+            ),
+            (
+                "by default, three attempts Thursday to Saturday deny a fourth on the Monday",
+                "us_wa/cell_week_default_counts_any_seven_days.yaml",
+            ),
+            (
+                "a lender that counts calendar weeks from Monday allows it",
+                "overrides/us_wa_cell_week_lender_counts_calendar_weeks.yaml",
+            ),
+            (
+                "a calendar week across the change to summer time",
+                "dst/los_angeles_calendar_week_across_spring_forward.yaml",
             ),
         )
     ),
@@ -1093,6 +1130,7 @@ NOTES: Final[dict[str, str]] = {
         "from the moment it is recorded, and the day it is recorded stands for the day of "
         "the entry (a notice comes on or after that day, so the end is never early). A "
         "lender that knows the entry day may record the hold's `until` instead.\n\n"
+        + _MORATORIUM_DEBTS
         + _cases(
             ("contact demanding payment is denied", "uk/breathing_space_collection_denied.yaml"),
             ("a reply to the debtor's query is allowed", "uk/breathing_space_reply_allowed.yaml"),
@@ -1105,6 +1143,14 @@ NOTES: Final[dict[str, str]] = {
                 "uk/breathing_space_counts_london_days.yaml",
             ),
             ("contact resumes after the 60 days", "uk/breathing_space_ends_after_sixty_days.yaml"),
+            (
+                "recorded on one debt, it holds every debt of the customer",
+                "debtors/uk_breathing_space_on_one_account_reaches_all_three.yaml",
+            ),
+            (
+                "recorded on the debt the notice lists only, another debt is not held",
+                "debtors/uk_breathing_space_lender_records_it_on_the_listed_debt_only.yaml",
+            ),
         )
     ),
     "UK-MHCM": (
@@ -1117,7 +1163,9 @@ NOTES: Final[dict[str, str]] = {
         "until released or until 30 London days from the day recorded by the notice "
         "`crisis_treatment_ended` (that day counted), when the notice comes after the hold "
         "began. A hold `until` recorded from the register's notice of its end is used as "
-        "given.\n\n"
+        "given. Which debts it holds is read as for `UK-BS`: every debt of the customer by "
+        "default, or the debts the notice lists when the lender records it with "
+        "`reach: case` on each.\n\n"
         + _cases(
             (
                 "still in force after 90 days; a reply is allowed",
@@ -1134,6 +1182,10 @@ NOTES: Final[dict[str, str]] = {
             (
                 "an end date recorded with the hold, across the clock change",
                 "dst/london_breathing_space_ends_across_change.yaml",
+            ),
+            (
+                "recorded on the two debts the notice lists, the third is not held",
+                "debtors/uk_crisis_moratorium_lender_records_it_on_the_two_listed_debts.yaml",
             ),
         )
     ),

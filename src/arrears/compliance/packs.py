@@ -800,8 +800,10 @@ US_WA: Final = Pack(
         # may cause the recipient charges (minutes, messages); the collector cannot know
         # the recipient's plan, so every call, voicemail and text placed to a number that
         # may be a mobile counts, whatever came of it.  "Any calendar week" is read as any
-        # seven consecutive days: a rolling window holds every calendar week to three and
-        # does not allow three on a Saturday and three more on the Sunday.  A lender that
+        # seven consecutive days: a rolling window holds every calendar week to three,
+        # whichever day it starts on (the statute does not say), and does not allow three on
+        # a Saturday and three more on the Sunday; a lender that reads the words sets
+        # ``week_starts`` in its overrides (`FrequencyCap.week_starts`).  A lender that
         # knows the recipient bears no charges may turn the rule off.  (17)(b) is the
         # same safe harbour as (18) (`landline`); (17)(c): the cap adds nothing to the
         # three a week of (13)(a), which still applies beside it.

@@ -627,6 +627,25 @@ def _days_start(j: Judgement, days: int) -> datetime:
     return j.once(("days", days), start)
 
 
+#: The weekday a calendar week starts on (`FrequencyCap.week_starts`), as `date.weekday`.
+_WEEK_STARTS: Final[Mapping[str, int]] = {"monday": 0, "sunday": 6}
+
+
+def _week_first(j: Judgement, starts: str) -> date:
+    """The first day of the calendar week holding the judged moment's day, in the
+    debtor's calendar, the week starting on *starts*."""
+    today = j.local_date(j.at)
+    return today - timedelta(days=(today.weekday() - _WEEK_STARTS[starts]) % 7)
+
+
+def _week_start(j: Judgement, starts: str) -> datetime:
+    """The start of the calendar week holding the judged moment (`_week_first`): local
+    midnight of its first day, whatever the offset that day (once per judgment)."""
+    return j.once(
+        ("week", starts), lambda: _day_start(_week_first(j, starts), j.calendar_zone, j.at)
+    )
+
+
 def _numbers(j: Judgement, as_debtor: frozenset[Relationship]) -> frozenset[str]:
     """The addresses of the contact points of the person judged, the persons of the
     *as_debtor* relationships counting as the debtor (`FrequencyCap._numbers_of`)."""
@@ -657,11 +676,15 @@ def _residence_points(j: Judgement) -> tuple[frozenset[str], frozenset[str]]:
 
 
 class FrequencyCap(Rule):
-    """At most ``limit`` counted contacts in a rolling window; quiet days after a conversation.
+    """At most ``limit`` counted contacts in a window; quiet days after a conversation.
 
     The window is ``days`` calendar days in the debtor's local time, today
     included ("7 consecutive days"), or the ``hours`` elapsed hours before the
-    contact (a contact made exactly ``hours`` hours earlier has left it).
+    contact (a contact made exactly ``hours`` hours earlier has left it).  With
+    ``week_starts`` (``days`` 7), it is the calendar week holding the contact
+    instead, from local midnight of its first day (a Monday or a Sunday) in the
+    debtor's time: the count starts again each week, and a denied contact is
+    allowed again at the next week's start, whatever the offset that day.
     What counts: attempts on ``counted_channels`` whose outcome is in
     ``counted_outcomes`` or is ``unknown`` (a message that may have reached
     them: `arrears.case.Outcome.UNKNOWN`), to the same person (``per="person"``: the debtor
@@ -689,6 +712,12 @@ class FrequencyCap(Rule):
         limit: The most counted contacts allowed in the window, this one included.
         days: A window of calendar days, today included.
         hours: A window of hours, instead of days.
+        week_starts: With ``days`` 7, the window is the calendar week starting on
+            this day (``monday`` or ``sunday``) in the debtor's time, not any seven
+            consecutive days; ``None``: the rolling window.  Any seven days hold
+            every calendar week, whichever day it starts on: the rolling window is
+            the stricter reading, a lender's to relax where the law says "calendar
+            week".
         per: Whom the count is for.
         across: Which debts' contacts count: this one (``debt``) or all the
             debtor's (``debtor``).
@@ -720,6 +749,7 @@ class FrequencyCap(Rule):
     limit: int = Field(ge=0)
     days: int | None = Field(default=None, ge=1)
     hours: int | None = Field(default=None, ge=1)
+    week_starts: Literal["monday", "sunday"] | None = None
     per: Literal["person", "contact", "case"] = "person"
     across: Literal["debt", "debtor"] = "debt"
     scope_reason: str = ""
@@ -738,6 +768,11 @@ class FrequencyCap(Rule):
     def _one_window(self) -> Self:
         if (self.days is None) == (self.hours is None):
             raise ValueError("give exactly one of days and hours for the window")
+        if self.week_starts is not None and self.days != 7:
+            raise ValueError(
+                f"week_starts: got {self.week_starts!r}, expected none with a window of "
+                f"days {self.days} and hours {self.hours}: a calendar week is days 7"
+            )
         return self
 
     def admits(self, j: Judgement) -> bool:
@@ -833,6 +868,8 @@ class FrequencyCap(Rule):
         if self.hours is not None:
             # Elapsed hours: in UTC, so that a DST change neither adds nor removes one.
             return j.at.astimezone(UTC) - timedelta(hours=self.hours)
+        if self.week_starts is not None:
+            return _week_start(j, self.week_starts)
         assert self.days is not None
         return _days_start(j, self.days)
 
@@ -971,7 +1008,9 @@ class FrequencyCap(Rule):
         *group* is the cases counted as one debt with this one (student loans of
         one account); the reason names them.
         """
-        if self.days == 1:
+        if self.week_starts is not None:
+            window = f"the calendar week from {self.week_starts.capitalize()}"
+        elif self.days == 1:
             window = "a day"
         elif self.days is not None:
             window = f"{self.days} days"
@@ -982,6 +1021,9 @@ class FrequencyCap(Rule):
             drop = counted[len(counted) - self.limit]
             if self.hours is not None:
                 retry = j.local(drop.at.astimezone(UTC) + timedelta(hours=self.hours))
+            elif self.week_starts is not None:  # every count leaves at the week's end
+                first = _week_first(j, self.week_starts) + timedelta(days=7)
+                retry = _day_start(first, j.calendar_zone, j.at)
             else:
                 assert self.days is not None
                 day = j.local_date(drop.at) + timedelta(days=self.days)

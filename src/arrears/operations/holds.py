@@ -13,13 +13,16 @@ from ..errors import (
     invalid_input,
 )
 from ..guards import SYSTEM, Actor
-from ..holds import HOLD_REACH, Reach
+from ..holds import HOLD_REACH, HoldReach, Reach
 from ..logs import get_logger
 from ..recorder import Recorder
 from ._common import enum_of, lock_debtors
 from .stages import react
 
 _log = get_logger("arrears")
+
+#: The reach of a kind `HOLD_REACH` does not name: its case.
+_CASE = HoldReach("case", "")
 
 
 def add_hold(
@@ -50,7 +53,8 @@ def add_hold(
         )
     chosen = enum_of(HoldKind, kind, "kind")
     reached = [case_id]
-    widened = _reach(chosen, reach) == "debtor"
+    covers = _reach(chosen, reach)
+    widened = covers == "debtor"
     if widened:  # a case of the debtor opened meanwhile waits, then inherits the hold
         lock_debtors(rec.store, [case.debtor.id])
         reached += [other for other in rec.store.cases_of(case.debtor.id) if other != case_id]
@@ -62,10 +66,10 @@ def add_hold(
             started_at=moment,
             ends_at=None if until is None else require_aware(until, "until"),
             written=written,
-            # Recorded when wider than the kind's own, so a case opened later inherits it.
-            reach="debtor"
-            if widened and HOLD_REACH.get(chosen, ("case", ""))[0] == "case"
-            else None,
+            # Recorded when it differs from the kind's own: wider, so that a case opened
+            # later inherits it; narrowed to the debts a moratorium's notice lists, so that
+            # it never reaches another.
+            reach=None if covers == HOLD_REACH.get(chosen, _CASE).reach else covers,
         )
     except ValidationError as err:
         raise invalid_input(err) from err
@@ -138,18 +142,20 @@ def inherit_holds(
 
 
 def _reach(kind: HoldKind, asked: str | None) -> Reach:
-    """The reach of a hold of *kind*: the kind's own, or *asked* when it is wider.
+    """The reach of a hold of *kind*: the kind's own, *asked* when it is wider, or
+    ``case`` asked of a kind whose law reaches the debts its notice lists
+    (`arrears.holds.HoldReach.listed`).
 
     Raises:
         InvalidInput: *asked* is not a reach, or narrows one the law fixes.
     """
-    fixed, why = HOLD_REACH.get(kind, ("case", ""))
+    law = HOLD_REACH.get(kind, _CASE)
     if asked is None:
-        return fixed
+        return law.reach
     if asked not in ("case", "debtor"):
         raise InvalidInput("reach", asked, "case or debtor")
-    if fixed == "debtor" and asked == "case":
-        raise InvalidInput("reach", asked, f"debtor: a {kind} hold covers every debt ({why})")
+    if law.reach == "debtor" and asked == "case" and not law.listed:
+        raise InvalidInput("reach", asked, f"debtor: a {kind} hold covers every debt ({law.why})")
     return "debtor" if asked == "debtor" else "case"
 
 

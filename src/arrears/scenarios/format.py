@@ -384,8 +384,9 @@ class HoldEvent(_EventBase):
         until: The date it ends (at midnight in the debtor's zone, UTC when unknown).
         reach: ``debtor`` to widen a hold that reaches one debt (an attorney acting on
             every debt, a hardship agreed for all of them) to every case of the debtor;
-            ``case`` is refused for a kind whose reach is the debtor
-            (`arrears.holds.HOLD_REACH`).
+            ``case`` records a breathing space or a mental health crisis moratorium on
+            the event's case only (a debt its notice lists), and is refused for any
+            other kind whose reach is the debtor (`arrears.holds.HOLD_REACH`).
     """
 
     type: Literal["hold"]
