@@ -44,11 +44,6 @@ def _store(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="verify does not look at the review index: a live case deleted from `reviews` "
-    "(or moved years ahead) is never reviewed again, and verify says every chain holds",
-)
 def test_a_live_case_taken_off_the_review_index_is_reported(tmp_path: Path) -> None:
     path = _store(tmp_path)
     with sqlite3.connect(path) as db:
@@ -60,11 +55,6 @@ def test_a_live_case_taken_off_the_review_index_is_reported(tmp_path: Path) -> N
     assert [p.case_id for p in problems] == ["LN-1"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="arrears explain and arrears tasks stop with a pydantic traceback on a stored case "
-    "row that does not read as a case, instead of a line naming the case (verify reports it)",
-)
 @pytest.mark.parametrize("command", ["explain", "tasks"])
 def test_a_case_row_that_does_not_read_is_a_clear_error(tmp_path: Path, command: str) -> None:
     path = _store(tmp_path)
@@ -88,11 +78,6 @@ def test_a_case_row_that_does_not_read_is_a_clear_error(tmp_path: Path, command:
     assert "LN-1" in result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an SQLite journal row whose `at` column is not a time stops verify with a "
-    "ValueError traceback (entry_from_row parses it unguarded) instead of `changed`",
-)
 def test_a_journal_time_that_is_not_a_time_is_reported(tmp_path: Path) -> None:
     path = _store(tmp_path)
     with sqlite3.connect(path) as db:

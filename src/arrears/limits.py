@@ -32,6 +32,7 @@ __all__ = [
     "DOCUMENT_BYTES",
     "ENTRY_TEXT",
     "FUTURE_TOLERANCE",
+    "LEASE",
     "MAX_AMOUNT",
     "MESSAGE",
     "NAME",
@@ -91,6 +92,12 @@ payment or charge comes near it, and an absurd figure is a mistake to refuse."""
 
 FUTURE_TOLERANCE: Final = timedelta(minutes=5)
 """How far after the engine's clock an entry may be dated, by default (`Engine` takes another)."""
+
+LEASE: Final = timedelta(days=1)
+"""The longest lease a tick grants a worker on a due case, counted from the tick's moment
+(``lease_for`` and the time the tick has spent, together): `Engine.verify` reports a
+lease ending further ahead than this after the clock (with ``future_tolerance``) as
+``unscheduled``."""
 
 PAYDAY_HORIZON_DAYS: Final = 731
 """A payday rule must give a payday within this many days of any day (two years)."""
