@@ -37,11 +37,11 @@ from .money import Money
 
 __all__ = [
     "GENESIS",
+    "UNREADABLE_AT",
     "ExportSignature",
     "Head",
     "JournalEntry",
     "JournalProblem",
-    "UNREADABLE_AT",
     "SealKey",
     "canonical_bytes",
     "canonical_json",

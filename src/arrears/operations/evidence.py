@@ -17,8 +17,8 @@ from ..checkpoints import Anchors, Checkpoint, CheckpointLog, make_checkpoint
 from ..crosschain import DebtorChains
 from ..errors import CaseUnreadable, InvalidInput, JournalCorrupted
 from ..events import replay
-from ..limits import LEASE
 from ..journal import JournalEntry, JournalProblem, SealKey, verify_chain, write_jsonl
+from ..limits import LEASE
 from ..logs import get_logger
 from ..recorder import Recorder
 from ..signing import Key
