@@ -96,3 +96,31 @@ def test_the_harness_refuses_it_at_the_door() -> None:
 def test_every_other_opening_stage_opens_without_an_agreement(stage: str) -> None:
     engine = Engine(clock=SettableClock(START))
     assert engine.open_case(_case(stage)).stage == stage
+
+
+def test_a_case_opened_with_its_promise_is_reviewed_and_moves_on() -> None:
+    """What the stage needs carried in, the reviews run: a reminder, then the broken promise."""
+    from arrears.testing import PolicyHarness
+
+    harness = PolicyHarness(str(POLICY), start="2026-09-05T09:30:00+08:00")
+    promise = {
+        **_promise(),
+        "made_at": "2026-09-04T10:00:00+08:00",
+        "instalments": [{"due": "2026-09-08", "amount": {"amount": "3000.00", "currency": "CNY"}}],
+    }
+    harness.engine.open_case(
+        {
+            "id": "L-1",
+            "debtor": {"id": "D-1", "timezone": "Asia/Shanghai", "locale": "zh-CN"},
+            "contacts": [{"id": "m", "channel": "sms", "address": "+8613800000009"}],
+            "balance": {"currency": "CNY", "principal": "3000.00"},
+            "due_date": "2026-09-01",
+            "stage": "promise",
+            "promise": promise,
+        },
+        at=harness.clock.now(),
+    )
+    reports = harness.run(days=10)
+    assert [error for report in reports for error in report.errors] == []
+    assert len(harness.sent("L-1")) == 1
+    assert harness.stage("L-1") == "phone"
