@@ -14,6 +14,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -149,3 +150,34 @@ def test_postgres_verify_reports_an_unreadable_stored_case(
     assert [(p.case_id, p.problem, p.position) for p in problems] == [("LN-2", "changed", 1)]
     assert "the stored case does not read as a case" in problems[0].detail
     assert NAME not in problems[0].detail
+
+
+@pytest.mark.parametrize("how", EDITS)
+@pytest.mark.parametrize("command", ["explain", "tasks"])
+def test_explain_and_tasks_name_a_case_that_does_not_read(
+    sqlite_file: Path, command: str, how: str
+) -> None:
+    """Not a validation traceback quoting the row: the case and its fields, exit 1."""
+    _edit_sqlite(sqlite_file, "LN-1", how)
+    policy = files("arrears") / "examples" / "policies" / "cn_consumer_loan.yaml"
+    args = (
+        ["explain", "--db", sqlite_file, "LN-1", "--policy", policy]
+        if command == "explain"
+        else ["tasks", "--db", sqlite_file]
+    )
+    result = arrears(*args)
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 1
+    assert "the stored case 'LN-1' does not read as a case: " in result.stderr
+    assert NAME not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("at", ["yesterday", "", "2026-09-10T02:00:00"])
+def test_a_journal_time_that_is_not_a_time_is_changed(sqlite_file: Path, at: str) -> None:
+    """An ``at`` column that is not an aware time: that entry is ``changed``, not a traceback."""
+    with sqlite3.connect(sqlite_file) as db:
+        db.execute("UPDATE journal SET at = ? WHERE case_id = 'LN-1' AND seq = 0", (at,))
+    result = arrears("journal", "verify", "--db", sqlite_file)
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 1
+    assert "case 'LN-1' at 0: changed (at column is not a time)" in result.stdout

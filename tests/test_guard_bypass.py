@@ -64,6 +64,19 @@ LIVE = ("pre_due", *WORKING)
 STAGES = (*LIVE, *TERMINAL)
 
 
+def opened_in(stage: str) -> dict[str, Any]:
+    """`case_data` in *stage*; in ``promise`` or ``repayment_plan``, carrying the open
+    promise or active plan the stage runs on."""
+    instalments = [{"due": "2026-09-20", "amount": {"amount": "1070.00", "currency": "CNY"}}]
+    if stage == "promise":
+        promise = {"id": "P-1", "made_at": "2026-09-09T10:00:00+08:00", "instalments": instalments}
+        return case_data(stage=stage, promise=promise)
+    if stage == "repayment_plan":
+        plan = {"id": "PL-1", "kind": "extension", "instalments": instalments}
+        return case_data(stage=stage, plan=plan)
+    return case_data(stage=stage)
+
+
 def case_data(case_id: str = "C-1", **overrides: Any) -> dict[str, Any]:
     """A case owing CNY 1070.00 since 2026-09-01, its debtor in Shanghai."""
     data: dict[str, Any] = {
@@ -229,7 +242,7 @@ class TestOpeningStages:
     @pytest.mark.parametrize("stage", ["pre_due", "sms", "field_visit", "promise"])
     def test_opening_stages_open_and_journal_the_roles(self, stage: str) -> None:
         engine = new_engine()
-        assert engine.open_case(case_data(stage=stage), actor=AGENT).stage == stage
+        assert engine.open_case(opened_in(stage), actor=AGENT).stage == stage
         opened = engine.history("C-1")[0].data
         assert (opened["actor"], opened["roles"]) == ("agent-1", ["agent"])
         assert "migration" not in opened
@@ -314,7 +327,7 @@ class TestMigration:
         moved = Migration("plan agreed before the move", "legacy-cms")
         with pytest.raises(InvalidInput, match="offer_plan: 'offer_plan' is a manual trigger"):
             engine.open_case(case_data(stage="repayment_plan"), migration=moved)
-        engine.open_case(case_data(stage="repayment_plan"), actor=AGENT, migration=moved)
+        engine.open_case(opened_in("repayment_plan"), actor=AGENT, migration=moved)
         assert engine.verify() == []
 
     def test_a_batch_migrates_together(self) -> None:
@@ -782,7 +795,7 @@ def run(engine: Engine, steps: Iterable[tuple[Any, ...]]) -> None:
 def test_legal_runs_replay_cleanly(steps: list[tuple[Any, ...]], stage: str) -> None:
     """Whatever a host does through the engine, the journal replays under every check."""
     engine = new_engine()
-    engine.open_case(case_data(stage=stage))
+    engine.open_case(opened_in(stage))
     run(engine, steps)
     visited = {entry.data["dest"] for entry in engine.history("C-1") if entry.kind == "transition"}
     event("reached legal" if visited & set(LEGAL) else "stayed out of legal")
@@ -853,13 +866,13 @@ def base(stage: str) -> tuple[tuple[JournalEntry, ...], str]:
     """A real chain of case C-1 that ends with the case standing in *stage*."""
     engine = new_engine()
     if stage in ("pre_due", "phone", "promise"):
-        engine.open_case(case_data(stage=stage))
+        engine.open_case(opened_in(stage))
     elif stage == "resolved":
         engine.open_case(case_data(stage="phone"))
         engine.record_payment("C-1", Money("1070.00", "CNY"), reference="P-1")
     elif stage == "repayment_plan":
         moved = Migration("plan agreed before the move", "legacy-cms")
-        engine.open_case(case_data(stage=stage), actor=AGENT, migration=moved)
+        engine.open_case(opened_in(stage), actor=AGENT, migration=moved)
     else:
         engine.open_case(case_data())
         to_litigation(engine, "C-1")

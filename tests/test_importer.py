@@ -390,7 +390,7 @@ class TestEveryFault:
         assert named(report) == {(2, "due_date"), (3, "timezone"), (4, "due_date")}
         assert report.errors[0].message.startswith("got '2026-02-30'")
 
-    @pytest.mark.parametrize("stage", ["resolved", "legal.litigation", "no_such_stage"])
+    @pytest.mark.parametrize("stage", ["resolved", "legal.litigation", "no_such_stage", "promise"])
     def test_a_stage_a_case_may_not_open_in(
         self, engine: Engine, tmp_path: Path, stage: str
     ) -> None:

@@ -405,7 +405,16 @@ class TestReversal:
         """Whatever came before, reversing the last payment gives back the case as it was."""
         engine = Engine(clock=SettableClock(START))
         balance = {**loan()["balance"], "not_due": not_due}
-        case_id = engine.open_case(loan(balance=balance, stage=stage)).id
+        # The promise stage runs on a promise: a case opens there only carrying one.
+        promised = {
+            "id": "P-1",
+            "made_at": "2026-09-09T10:00:00+08:00",
+            "instalments": [
+                {"due": "2027-01-20", "amount": {"amount": "500.00", "currency": "CNY"}}
+            ],
+        }
+        more = {"promise": promised} if stage == "promise" else {}
+        case_id = engine.open_case(loan(balance=balance, stage=stage, **more)).id
         for n, value in enumerate(earlier):
             engine.record_payment(
                 case_id, Money(Decimal(value).scaleb(-2), "CNY"), reference=f"E{n}"

@@ -29,6 +29,7 @@ from .engine import DebtorPayment, Engine, PaymentResult, Reversal, Waiver
 from .errors import (
     ApprovalDenied,
     ArrearsError,
+    CaseUnreadable,
     CurrencyMismatch,
     DuplicateCase,
     InvalidInput,
@@ -92,6 +93,7 @@ __all__ = [
     "ArrearsError",
     "Balance",
     "Case",
+    "CaseUnreadable",
     "Channel",
     "Charges",
     "Clock",

@@ -40,6 +40,7 @@ from .holds import HoldKind, Reach, reaches_debtor
 from .limits import (
     ADDRESS,
     CONTACTS,
+    LATEST_DATE,
     MAX_AMOUNT,
     NAME,
     PAYDAY_HORIZON_DAYS,
@@ -797,6 +798,25 @@ class Case(BaseModel):
     persons: tuple[Person, ...] = Field(default=(), max_length=CONTACTS)
     student_loan: StudentLoan | None = None
     aging: tuple[tuple[date, Amount], ...] | None = None
+
+    @field_validator("due_date", mode="before")
+    @classmethod
+    def _plain_date(cls, value: Any) -> Any:
+        # A time, even midnight, is not a date: whose midnight it is is not said.
+        if isinstance(value, datetime) or (isinstance(value, str) and len(value) != 10):
+            shown = value.isoformat() if isinstance(value, datetime) else value[:32]
+            raise ValueError(f"due_date: got {shown!r}, expected a date, YYYY-MM-DD, not a time")
+        return value
+
+    @field_validator("due_date")
+    @classmethod
+    def _not_too_late(cls, value: date) -> date:
+        if value > LATEST_DATE:
+            raise ValueError(
+                f"due_date: got {value.isoformat()!r}, expected a date no later than "
+                f"{LATEST_DATE.isoformat()}"
+            )
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

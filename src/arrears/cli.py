@@ -1223,10 +1223,11 @@ def explain_command(
     ends with each of their loans and today's contacts across them.
 
     Exit status: 0, 1 when the store has no such case (or no case of the
-    debtor), 2 when the command was misused.
+    debtor) or a case that does not read as a case (edited by hand: the
+    case and its fields are named), 2 when the command was misused.
     """
     from .engine import Engine
-    from .errors import InvalidInput, UnknownCase
+    from .errors import CaseUnreadable, InvalidInput, UnknownCase
     from .stores import open_store
 
     if (case_id is None) == (debtor_id is None):
@@ -1238,6 +1239,9 @@ def explain_command(
         if debtor_id is not None:
             try:
                 click.echo(str(engine.explain_debtor(debtor_id, moment)))
+            except CaseUnreadable as err:
+                click.echo(str(err), err=True)
+                ctx.exit(FAILED)
             except InvalidInput as err:
                 if err.field != "debtor_id":
                     raise
@@ -1250,33 +1254,47 @@ def explain_command(
         except UnknownCase:
             click.echo(f"no case {case_id!r} in {db}", err=True)
             ctx.exit(FAILED)
+        except CaseUnreadable as err:
+            click.echo(str(err), err=True)
+            ctx.exit(FAILED)
 
 
 @main.command("tasks")
 @_DB_OPTION
 @click.option("--queue", default=None, help="Only the tasks of this queue.")
 @click.option("--assignee", default=None, help="Only the tasks of this agent.")
-def tasks_command(db: str, queue: str | None, assignee: str | None) -> None:
+@click.pass_context
+def tasks_command(ctx: click.Context, db: str, queue: str | None, assignee: str | None) -> None:
     """List the open tasks, most urgent first, each with every loan it covers.
 
     One line per task (id, kind, queue, priority, due time, assignee), then
     one per case it covers: its id, stage and arrears (no name, number or
-    address).  Exit status: 0, 2 when the command was misused.
+    address).  Exit status: 0, 1 when a stored case does not read as a case
+    (edited by hand: the case and its fields are named), 2 when the command
+    was misused.
     """
     from .engine import Engine
+    from .errors import CaseUnreadable
     from .stores import open_store
 
     with _engine_logs(False), open_store(_existing(db)) as store:
         engine = Engine(store=store)
-        found = engine.tasks(queue=queue, assignee=assignee)
-        for task in found:
-            click.echo(
-                f"{task.id} {task.kind} in {task.queue}, priority {task.priority}, "
-                f"due {task.due_at.isoformat()}, assignee {task.assignee or '-'}"
-            )
-            for case_id in task.cases:
-                case = store.get(case_id)
-                click.echo(f"  {case_id}: {case.stage}, arrears {case.arrears}")
+        try:
+            found = engine.tasks(queue=queue, assignee=assignee)
+            lines = []
+            for task in found:
+                lines.append(
+                    f"{task.id} {task.kind} in {task.queue}, priority {task.priority}, "
+                    f"due {task.due_at.isoformat()}, assignee {task.assignee or '-'}"
+                )
+                for case_id in task.cases:
+                    case = store.get(case_id)
+                    lines.append(f"  {case_id}: {case.stage}, arrears {case.arrears}")
+        except CaseUnreadable as err:
+            click.echo(str(err), err=True)
+            ctx.exit(FAILED)
+        for line in lines:
+            click.echo(line)
         click.echo(f"open tasks: {len(found)}")
 
 
@@ -1430,9 +1448,19 @@ def _tampered(problems: Sequence[Any], prefix: str = "TAMPERED") -> None:
 @_DB_OPTION
 @_CHECKPOINTS_OPTION
 @_KEY_OPTION
+@click.option(
+    "--reschedule",
+    is_flag=True,
+    help="Put every open case found unscheduled back on the review schedule, as its "
+    "journal says (Engine.reschedule).",
+)
 @click.pass_context
 def journal_verify_command(
-    ctx: click.Context, db: str, checkpoints: Path | None, keys: tuple[Path, ...]
+    ctx: click.Context,
+    db: str,
+    checkpoints: Path | None,
+    keys: tuple[Path, ...],
+    reschedule: bool,
 ) -> None:
     """Check every case's hash chain in the store, and every stored case against its replay.
 
@@ -1445,9 +1473,13 @@ def journal_verify_command(
     (case, position, what is wrong; the first ten) and how many problems
     there are.
 
+    An open case with no review scheduled, or leased further ahead than any
+    tick leases, is "unscheduled"; with --reschedule each is put back on the
+    schedule ("rescheduled CASE at TIME") and is no longer a problem.
+
     Exit status: 0 when intact, 1 when anything was changed, removed,
-    rewritten or reordered (or the checkpoint file does not hold), 2 when
-    the command was misused.
+    rewritten, reordered or unscheduled (or the checkpoint file does not
+    hold), 2 when the command was misused.
     """
     from .engine import Engine
     from .errors import JournalCorrupted
@@ -1470,6 +1502,11 @@ def journal_verify_command(
     with _engine_logs(False), open_store(_existing(db)) as store:
         engine = Engine(store=store)
         problems = engine.verify(anchors)
+        if reschedule:
+            for case_id in dict.fromkeys(p.case_id for p in problems if p.problem == "unscheduled"):
+                moment = engine.reschedule(case_id)
+                click.echo(f"rescheduled {case_id} at {moment.isoformat()}")
+            problems = [p for p in problems if p.problem != "unscheduled"]
         cases = len(store)
         entries = sum(len(chain) for _, chain in store.chains()) if not problems else 0
     if problems:

@@ -51,6 +51,7 @@ from pydantic import (
 
 from .channels import ALL_CHANNELS, ChannelAdapter
 from .errors import HIDDEN, ConfigInvalid, invalid_input
+from .limits import LEASE
 
 if TYPE_CHECKING:
     from .clock import Clock
@@ -162,7 +163,8 @@ class RunSettings(_Section):
             when omitted.  Give each process its own, one that survives
             restarts (``"collect-host1-1"``).
         lease_for: How long a lease lasts: a dead worker's cases are taken
-            again after it.  Longer than one batch takes.
+            again after it.  Longer than one batch takes; at most a day
+            (`arrears.limits.LEASE`).
         batch: Cases per batch (`arrears.engine.Engine.tick`); a stop asked
             for waits for the batch under way, never longer.
         status_file: A JSON file rewritten after every batch with what the
@@ -173,7 +175,7 @@ class RunSettings(_Section):
 
     every: Duration = timedelta(minutes=15)
     owner: str | None = Field(default=None, min_length=1, max_length=128)
-    lease_for: Duration = timedelta(minutes=15)
+    lease_for: Duration = Field(default=timedelta(minutes=15), gt=timedelta(0), le=LEASE)
     batch: int = Field(default=500, ge=1, le=100_000)
     status_file: str | None = Field(default=None, min_length=1)
     max_failures: int = Field(default=5, ge=1)

@@ -34,7 +34,7 @@ from .errors import ChannelsMissing, InvalidInput, JournalCorrupted
 from .explain import DebtorExplanation, Explanation, explain_case, explain_debtor
 from .guards import SYSTEM, Actor
 from .journal import JournalEntry, JournalProblem, SealKey, read_jsonl
-from .limits import FUTURE_TOLERANCE
+from .limits import FUTURE_TOLERANCE, LEASE
 from .messages import TemplateSet
 from .money import ALLOCATION_ORDER, Money
 from .operations import (
@@ -877,16 +877,20 @@ class Engine:
             owner: This worker's name, when several workers share the tick: due
                 cases are leased to it, so no two workers review the same case.
             lease_for: How long a lease lasts; a dead worker's cases are taken
-                again after it.
+                again after it.  At most `arrears.limits.LEASE` (a day): the
+                time the tick has spent is added to it, up to that bound.
 
         Raises:
-            InvalidInput: the engine has no policy, a bad batch size, or *now*
+            InvalidInput: the engine has no policy, a bad batch size or
+                lease, or *now*
                 more than the engine's ``future_tolerance`` after its clock.
             ChannelsMissing: the policy's steps send on a channel no adapter
                 serves (`missing_channels`); nothing was reviewed.
         """
         rec = self._recorder
         rec.need_policy()
+        if not timedelta(0) < lease_for <= LEASE:
+            raise InvalidInput("lease_for", str(lease_for), f"a duration above 0, at most {LEASE}")
         missing = self.missing_channels()
         if missing:
             raise ChannelsMissing(missing, _served(rec.channels))
@@ -1087,6 +1091,24 @@ class Engine:
         store moved to match, by whoever could write the database.
         """
         return evidence.verify(self._recorder, anchors)
+
+    def reschedule(self, case_id: str) -> datetime:
+        """Put an open case that `verify` reports ``unscheduled`` back on the review schedule.
+
+        The case is due when its last journaled review said it would be
+        reviewed next (at its opening when it has none): a time already past
+        makes it due at the next tick.  A lease on it (one pushed further ahead
+        than any tick grants) is dropped.  Nothing is journaled: the schedule
+        is an index the store keeps beside the journal.
+
+        Returns:
+            When the case is reviewed next.
+
+        Raises:
+            UnknownCase: no such case.
+            InvalidInput: the case stands in a terminal stage.
+        """
+        return evidence.reschedule(self._recorder, case_id)
 
     def checkpoint(
         self, key: Key, previous: CheckpointLog | None = None, *, purged: Iterable[str] = ()

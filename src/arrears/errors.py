@@ -52,6 +52,7 @@ __all__ = [
     "SHOWN",
     "ApprovalDenied",
     "ArrearsError",
+    "CaseUnreadable",
     "ChannelsMissing",
     "ConcurrencyConflict",
     "ConditionError",
@@ -296,6 +297,28 @@ class UnknownCase(ArrearsError, KeyError):
 
     def __str__(self) -> str:
         return f"case_id: no case {_shown_as_given(self.case_id)!r}"
+
+
+class CaseUnreadable(ArrearsError):
+    """A stored case row that no longer reads as a case (edited by hand beside its journal).
+
+    The message names the case and the fields that do not read (a key the
+    model does not have, a name over its limit, a negative amount), never
+    their values: the row holds personal data.  `Engine.verify` reports the
+    same row as ``changed``.
+
+    Attributes:
+        case_id: The case.
+        fields: The dotted paths of the fields that do not read, sorted.
+    """
+
+    def __init__(self, case_id: str, fields: Sequence[str]) -> None:
+        self.case_id = case_id
+        self.fields = tuple(fields)
+        super().__init__(
+            f"the stored case {_shown_as_given(case_id)!r} does not read as a case: "
+            f"{', '.join(self.fields)}"
+        )
 
 
 class DuplicateCase(ArrearsError):

@@ -15,7 +15,7 @@ table of them is in the documentation's *Limits* section of the errors page.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Final
 
@@ -32,6 +32,8 @@ __all__ = [
     "DOCUMENT_BYTES",
     "ENTRY_TEXT",
     "FUTURE_TOLERANCE",
+    "LATEST_DATE",
+    "LEASE",
     "MAX_AMOUNT",
     "MESSAGE",
     "NAME",
@@ -91,6 +93,17 @@ payment or charge comes near it, and an absurd figure is a mistake to refuse."""
 
 FUTURE_TOLERANCE: Final = timedelta(minutes=5)
 """How far after the engine's clock an entry may be dated, by default (`Engine` takes another)."""
+
+LATEST_DATE: Final = date(2999, 12, 31)
+"""The latest due date a case may have: far beyond any loan, and far enough before the
+end of the calendar (9999-12-31) that every review, reminder and plan date counted
+from it stays a date."""
+
+LEASE: Final = timedelta(days=1)
+"""The longest lease a tick grants a worker on a due case, counted from the tick's moment
+(``lease_for`` and the time the tick has spent, together): `Engine.verify` reports a
+lease ending further ahead than this after the clock (with ``future_tolerance``) as
+``unscheduled``."""
 
 PAYDAY_HORIZON_DAYS: Final = 731
 """A payday rule must give a payday within this many days of any day (two years)."""

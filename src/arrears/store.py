@@ -70,6 +70,10 @@ class Store(Protocol):
     it (`SQLiteStore`'s is a no-op: ``BEGIN IMMEDIATE`` runs one writer at a
     time); `MemoryStore` needs none (one process).
 
+    A store with leases may also have ``leased_beyond(moment)``: every case
+    leased until after *moment*, with the lease's end (`Engine.verify` reports
+    one leased further ahead than any tick leases as ``unscheduled``).
+
     Order: `chains` yields the chains in case id order (code point order, as
     `sorted`), `case_ids` the ids in the order cases were added; every store
     agrees.

@@ -61,6 +61,7 @@ from .errors import (
     TransitionDenied,
 )
 from .journal import JournalEntry
+from .limits import LEASE
 from .logs import get_logger
 from .operations import agreements, charges, contacts, reviews, stages, tasks
 from .outbox import RESULT_KINDS, OpenIntent, pending
@@ -1184,9 +1185,10 @@ def run_tick(
         size = batch if left is None else min(batch, left)
         if owner:
             # Leases run from the tick's moment: a batch taken late in a long tick
-            # gets the time already spent on top, so it cannot look expired.
+            # gets the time already spent on top, so it cannot look expired (never
+            # beyond `LEASE`: `verify` reports a lease further ahead).
             spent = timedelta(seconds=monotonic() - started)
-            chosen = store.lease(now, size, owner, lease_for + spent)
+            chosen = store.lease(now, size, owner, min(lease_for + spent, LEASE))
         else:
             chosen = store.due(now, size)
         if not chosen:

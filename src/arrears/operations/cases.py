@@ -36,6 +36,40 @@ _log = get_logger("arrears")
 _SYSTEM_ROLES = tuple(sorted(SYSTEM.roles))
 
 
+#: The stages of the standard graph a case stands in only while it runs an agreement:
+#: the case's field that must hold it, and what that agreement must be.
+AGREEMENT_STAGES: Final = {
+    "promise": ("promise", "an open promise to pay"),
+    "repayment_plan": ("plan", "an active repayment plan"),
+}
+
+
+def _check_agreement_stage(case: Case) -> None:
+    """Refuse a case opened in a stage that runs on an agreement the case does not carry.
+
+    Every review of a case in ``promise`` reads its promise (the reminder
+    names its date; the promise kept or broken moves it on), and of one in
+    ``repayment_plan`` its plan: opened there without one, it would fail every
+    review and never move.  Open it in a contact stage, then record the
+    promise (`Engine.record_promise`) or start the plan (`Engine.start_plan`).
+    """
+    need = AGREEMENT_STAGES.get(case.stage)
+    if need is None:
+        return
+    field, what = need
+    if field == "promise":
+        held = case.promise is not None and case.promise.is_open
+    else:
+        held = case.plan is not None and case.plan.is_active
+    if not held:
+        raise InvalidInput(
+            "stage",
+            case.stage,
+            f"a stage the case can be reviewed in: {case.stage!r} needs {what} in the "
+            f"case's {field!r}; open it in a contact stage and record the {field} there",
+        )
+
+
 def open_one(
     rec: Recorder,
     case: Case | Mapping[str, Any],
@@ -76,6 +110,7 @@ def open_one(
             )
     else:
         check_migration(rec, fresh, actor, migration, moment)
+    _check_agreement_stage(fresh)
     if fresh.version:
         raise InvalidInput("version", fresh.version, "0 for a case not yet opened")
     if fresh.opened_at is None:

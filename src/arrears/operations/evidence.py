@@ -7,7 +7,7 @@ the workflow it was recorded under.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import IO
 
 from pydantic import ValidationError
@@ -15,15 +15,38 @@ from pydantic import ValidationError
 from ..case import Case
 from ..checkpoints import Anchors, Checkpoint, CheckpointLog, make_checkpoint
 from ..crosschain import DebtorChains
-from ..errors import InvalidInput, JournalCorrupted
+from ..errors import CaseUnreadable, InvalidInput, JournalCorrupted
 from ..events import replay
 from ..journal import JournalEntry, JournalProblem, SealKey, verify_chain, write_jsonl
+from ..limits import LEASE
 from ..logs import get_logger
 from ..recorder import Recorder
 from ..signing import Key
 from ..store import Store
 
 _log = get_logger("arrears")
+
+
+def reschedule(rec: Recorder, case_id: str) -> datetime:
+    """Put an open case back on the review schedule, as its journal says: at the next review
+    its last journaled review set (`last_review`; at its opening when it has none), so a
+    time already past makes it due at once.  Any lease on it is dropped.  Returns the time.
+
+    Raises:
+        UnknownCase: no such case.
+        InvalidInput: the case stands in a terminal stage (nothing to review).
+    """
+    store = rec.store
+    case = store.get(case_id)
+    if rec.workflow.is_terminal(case.stage):
+        raise InvalidInput("case_id", case_id, f"an open case (it stands in {case.stage!r})")
+    moment = last_review(store.entries(case_id), case)
+    # Off the schedule first, each in a unit of work of its own: a SQL store deletes the
+    # review row, and the lease with it, then writes the review afresh.
+    store.schedule(case_id, None)
+    store.schedule(case_id, moment)
+    _log.bind().info("case_rescheduled", case_id=case_id, at=moment.isoformat())
+    return moment
 
 
 def check_recorded_name(rec: Recorder, case_id: str, entries: Sequence[JournalEntry]) -> None:
@@ -84,6 +107,7 @@ def verify(rec: Recorder, anchors: Anchors | None = None) -> list[JournalProblem
     problems: list[JournalProblem] = []
     store = rec.store
     present: list[str] = []
+    last: dict[str, int] = {}
     across = DebtorChains()
     for case_id, entries in store.chains():
         present.append(case_id)
@@ -109,10 +133,44 @@ def verify(rec: Recorder, anchors: Anchors | None = None) -> list[JournalProblem
             problems.extend(unreadable)
         else:
             problems.extend(stored_against_replay(entries, stored, replayed))
+        if rec.workflow.is_terminal(replayed.stage):
+            continue
+        last[case_id] = entries[-1].seq
+        if store.next_review(case_id) is None:
+            problems.append(
+                JournalProblem(
+                    case_id,
+                    entries[-1].seq,
+                    "unscheduled",
+                    "an open case with no review scheduled: it would never be reviewed again",
+                )
+            )
+    problems.extend(_leased_too_long(rec, last))
     problems.extend(across.problems())
     if anchors is not None:
         problems.extend(anchors.missing(present))
     return problems
+
+
+def _leased_too_long(rec: Recorder, last: Mapping[str, int]) -> list[JournalProblem]:
+    """``unscheduled``: the cases of *last* (an open case's chain, its last position) that a
+    store with leases (``leased_beyond``) holds leased further ahead than any lease a tick
+    grants (`arrears.limits.LEASE` after the clock, with the engine's future tolerance)."""
+    leased_beyond = getattr(rec.store, "leased_beyond", None)
+    if leased_beyond is None:
+        return []
+    bound = rec.clock.now() + (rec.future_tolerance or timedelta(0)) + LEASE
+    return [
+        JournalProblem(
+            case_id,
+            last[case_id],
+            "unscheduled",
+            f"leased until {until.isoformat()}, further ahead than any lease a tick grants "
+            "(a day): no other worker reviews it until then",
+        )
+        for case_id, until in sorted(leased_beyond(bound))
+        if case_id in last
+    ]
 
 
 def _stored_case(
@@ -124,11 +182,8 @@ def _stored_case(
     data)."""
     try:
         return store.get(case_id), []
-    except ValidationError as err:
-        fields = sorted(
-            {".".join(str(part) for part in error["loc"]) or "body" for error in err.errors()}
-        )
-        detail = f"the stored case does not read as a case: {', '.join(fields)}"
+    except CaseUnreadable as err:
+        detail = f"the stored case does not read as a case: {', '.join(err.fields)}"
         return None, [JournalProblem(case_id, position, "changed", detail)]
 
 

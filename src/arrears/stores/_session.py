@@ -485,7 +485,12 @@ class Session(ABC):
         if not self._levels:
             self._trim()
         slot = Copy(
-            case_from_body(body), Head(head_seq, head_hash), version, self._epoch, chain, tail
+            case_from_body(body, case_id),
+            Head(head_seq, head_hash),
+            version,
+            self._epoch,
+            chain,
+            tail,
         )
         self._slots[case_id] = slot
         return slot
@@ -545,7 +550,7 @@ class Session(ABC):
                 if row is None:
                     raise UnknownCase(case_id)
             version, head_seq, head_hash, body, tail = row
-            case = case_from_body(body)
+            case = case_from_body(body, case_id)
             head, last = Head(head_seq, head_hash), None
             for entry, with_case in entries:
                 if entry.seq <= head.seq:

@@ -37,10 +37,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+from pydantic import ValidationError
+
 from ..case import Case
 from ..clock import per_moment
-from ..errors import SchemaMismatch
-from ..journal import JournalEntry
+from ..errors import CaseUnreadable, SchemaMismatch
+from ..journal import UNREADABLE_AT, JournalEntry
 
 __all__ = [
     "CASE_COLUMNS",
@@ -116,9 +118,20 @@ def case_body(case: Case) -> str:
     return case.model_dump_json()
 
 
-def case_from_body(body: str | bytes) -> Case:
-    """A stored case body back as a `Case` (validated)."""
-    return Case.model_validate_json(body)
+def case_from_body(body: str | bytes, case_id: str = "") -> Case:
+    """A stored case body back as a `Case` (validated).
+
+    Raises:
+        CaseUnreadable: the body does not read as a case (edited by hand),
+            naming *case_id* and the fields, never their values.
+    """
+    try:
+        return Case.model_validate_json(body)
+    except ValidationError as err:
+        fields = sorted(
+            {".".join(str(part) for part in error["loc"]) or "body" for error in err.errors()}
+        )
+        raise CaseUnreadable(case_id, fields) from None
 
 
 _last_at: list[tuple[datetime, str]] = []
@@ -136,13 +149,25 @@ def entry_row(entry: JournalEntry) -> EntryRow:
     return (entry.case_id, entry.seq, entry.kind, text, entry.body, entry.hash)
 
 
+def _moment(at: object) -> datetime:
+    """An ``at`` column as an aware time, or `UNREADABLE_AT` when it is not one."""
+    if not isinstance(at, datetime):
+        try:
+            at = datetime.fromisoformat(at)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return UNREADABLE_AT
+    return at if at.utcoffset() is not None else UNREADABLE_AT
+
+
 def entry_from_row(row: Sequence[Any]) -> JournalEntry:
     """A journal row (in `JOURNAL_COLUMNS` order) back as a `JournalEntry`.
 
-    ``at`` may be ISO 8601 text or an aware datetime (a driver's timestamp type).
+    ``at`` may be ISO 8601 text or an aware datetime (a driver's timestamp type);
+    one that does not read as an aware time (edited by hand) comes back as
+    `arrears.journal.UNREADABLE_AT`, which `verify_chain` reports as ``changed``.
     """
     case_id, seq, kind, at, body, hash_ = row
-    moment = at if isinstance(at, datetime) else datetime.fromisoformat(at)
+    moment = _moment(at)
     # A body edited by hand may come back as text: its bytes are what verify must see.
     raw = body.encode() if isinstance(body, str) else bytes(body)
     return JournalEntry(case_id, seq, kind, moment, raw, hash_)

@@ -988,6 +988,18 @@ class PostgresStore(Session):
         self._batch_is(found, [row[1].astimezone(UTC) for row in rows])
         return found
 
+    def leased_beyond(self, moment: datetime) -> list[tuple[str, datetime]]:
+        """The cases leased to a worker until after *moment*, with the lease's end, in id order.
+
+        `Engine.verify` asks for those leased further ahead than any tick leases.
+        """
+        self._sync()
+        rows = self._fetchall(
+            "SELECT case_id, lease_until FROM reviews WHERE lease_until > %s ORDER BY case_id",
+            (moment,),
+        )
+        return [(case_id, until.astimezone(UTC)) for case_id, until in rows]
+
     def lease(self, now: datetime, limit: int, owner: str, ttl: timedelta) -> list[str]:
         """Take the debtors of up to *limit* due cases for *owner* until ``now + ttl``.
 

@@ -465,6 +465,18 @@ class SQLiteStore(Session):
         self._batch_is(found, [from_micros(row[1]) for row in pairs])
         return found
 
+    def leased_beyond(self, moment: datetime) -> list[tuple[str, datetime]]:
+        """The cases leased to a worker until after *moment*, with the lease's end, in id order.
+
+        `Engine.verify` asks for those leased further ahead than any tick leases.
+        """
+        self._sync()
+        rows = self._db.execute(
+            "SELECT case_id, lease_until FROM reviews WHERE lease_until > ? ORDER BY case_id",
+            (to_micros(moment),),
+        )
+        return [(case_id, from_micros(until)) for case_id, until in rows.fetchall()]
+
     def lease(self, now: datetime, limit: int, owner: str, ttl: timedelta) -> list[str]:
         """Take the debtors of up to *limit* due cases for *owner* until ``now + ttl``.
 

@@ -1,0 +1,181 @@
+"""`verify` looks at the review schedule: an open case the store no longer reviews is reported.
+
+The review index (the ``reviews`` table) lives beside the journal and is not
+sealed by it.  A live case whose row was deleted is never due again, and one
+whose lease was pushed years ahead is skipped by every worker: both are
+``unscheduled``, and `Engine.reschedule` (``arrears journal verify
+--reschedule``) puts the case back as its journal says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from _cli import arrears
+from _postgres import fresh_schema, postgres_url, run_sql
+from arrears import (
+    Balance,
+    Case,
+    Channel,
+    ContactPoint,
+    Debtor,
+    Engine,
+    InvalidInput,
+    SettableClock,
+)
+from arrears.limits import LEASE
+from arrears.stores import SQLiteStore
+
+START = datetime(2026, 9, 10, 2, 0, tzinfo=UTC)
+LATER = START + timedelta(days=1)
+
+
+def _case(case_id: str) -> Case:
+    return Case(
+        id=case_id,
+        debtor=Debtor(id=f"D-{case_id}", timezone=ZoneInfo("Asia/Shanghai")),
+        contacts=(ContactPoint(id="mobile", channel=Channel.SMS, address="+8613800000009"),),
+        balance=Balance(currency="CNY", principal="1000.00"),
+        due_date=date(2026, 9, 1),
+    )
+
+
+def _fill(engine: Engine) -> None:
+    for case_id in ("LN-1", "LN-2"):
+        engine.open_case(_case(case_id))
+
+
+@pytest.fixture
+def sqlite_file(tmp_path: Path) -> Path:
+    path = tmp_path / "arrears.db"
+    with SQLiteStore(path) as store:
+        _fill(Engine(store=store, clock=SettableClock(START)))
+    return path
+
+
+def _sqlite(path: Path, sql: str) -> None:
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        db.execute(sql)
+
+
+def test_a_deleted_review_row_is_unscheduled_and_rescheduled(sqlite_file: Path) -> None:
+    _sqlite(sqlite_file, "DELETE FROM reviews WHERE case_id = 'LN-1'")
+    with SQLiteStore(sqlite_file) as store:
+        engine = Engine(store=store, clock=SettableClock(LATER))
+        assert store.due(LATER, 10) == ["LN-2"]
+        problems = engine.verify()
+        assert [(p.case_id, p.position, p.problem) for p in problems] == [
+            ("LN-1", 0, "unscheduled")
+        ]
+        # Never reviewed: due as it was opened, so at once.
+        assert engine.reschedule("LN-1") == START
+        assert store.due(LATER, 10) == ["LN-1", "LN-2"]
+        assert engine.verify() == []
+
+
+def test_a_lease_pushed_years_ahead_is_unscheduled_and_dropped(sqlite_file: Path) -> None:
+    far = int((datetime(2036, 1, 1, tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds())
+    _sqlite(
+        sqlite_file,
+        "UPDATE reviews SET lease_owner = 'w', "
+        f"lease_until = {far * 1_000_000} WHERE case_id = 'LN-2'",
+    )
+    with SQLiteStore(sqlite_file) as store:
+        engine = Engine(store=store, clock=SettableClock(LATER))
+        assert store.due(LATER, 10) == ["LN-1"]
+        problems = engine.verify()
+        assert [(p.case_id, p.position, p.problem) for p in problems] == [
+            ("LN-2", 0, "unscheduled")
+        ]
+        assert "2036-01-01T00:00:00+00:00" in problems[0].detail
+        engine.reschedule("LN-2")
+        assert store.due(LATER, 10) == ["LN-1", "LN-2"]
+        assert engine.verify() == []
+
+
+def test_a_lease_a_tick_grants_is_not_reported(sqlite_file: Path) -> None:
+    with SQLiteStore(sqlite_file) as store:
+        engine = Engine(store=store, clock=SettableClock(LATER))
+        assert store.lease(LATER, 10, "w", LEASE) == ["LN-1", "LN-2"]
+        assert engine.verify() == []
+
+
+def test_the_memory_store_is_checked_too(engine: Engine) -> None:
+    _fill(engine)
+    engine.store.schedule("LN-1", None)
+    assert [(p.case_id, p.problem) for p in engine.verify()] == [("LN-1", "unscheduled")]
+    engine.reschedule("LN-1")
+    assert engine.verify() == []
+
+
+def test_a_lease_longer_than_the_bound_is_refused(sqlite_file: Path) -> None:
+    from importlib.resources import files
+
+    from arrears.policy import load_policy
+
+    policy = load_policy(str(files("arrears") / "examples" / "policies" / "cn_consumer_loan.yaml"))
+    with SQLiteStore(sqlite_file) as store:
+        engine = Engine(policy=policy, store=store, clock=SettableClock(LATER))
+        with pytest.raises(InvalidInput, match="lease_for"):
+            engine.tick(LATER, owner="w", lease_for=LEASE + timedelta(seconds=1))
+
+
+def test_journal_verify_reports_and_reschedules(sqlite_file: Path) -> None:
+    _sqlite(sqlite_file, "DELETE FROM reviews WHERE case_id = 'LN-1'")
+    result = arrears("journal", "verify", "--db", sqlite_file)
+    assert result.returncode == 1
+    assert "case 'LN-1' at 0: unscheduled" in result.stdout
+    result = arrears("journal", "verify", "--db", sqlite_file, "--reschedule")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "rescheduled LN-1" in result.stdout
+    assert arrears("journal", "verify", "--db", sqlite_file).returncode == 0
+
+
+@pytest.fixture
+def pg_store() -> Iterator[tuple[Callable[[], Any], str, str]]:
+    from arrears.stores.postgres import PostgresStore
+
+    url = postgres_url()
+    stores: list[PostgresStore] = []
+    with fresh_schema(url) as schema:
+
+        def make() -> PostgresStore:
+            store = PostgresStore(url, schema=schema, max_size=2)
+            stores.append(store)
+            return store
+
+        yield make, url, schema
+        for store in stores:
+            store.close()
+
+
+def test_postgres_reports_and_reschedules(pg_store: tuple[Callable[[], Any], str, str]) -> None:
+    make, url, schema = pg_store
+    _fill(Engine(store=make(), clock=SettableClock(START)))
+    run_sql(url, schema, "DELETE FROM reviews WHERE case_id = 'LN-1'")
+    run_sql(
+        url,
+        schema,
+        "UPDATE reviews SET lease_owner = 'w', lease_until = '2036-01-01T00:00:00+00' "
+        "WHERE case_id = 'LN-2'",
+    )
+    store = make()
+    engine = Engine(store=store, clock=SettableClock(LATER))
+    assert store.due(LATER, 10) == []
+    problems = engine.verify()
+    assert [(p.case_id, p.position, p.problem) for p in problems] == [
+        ("LN-1", 0, "unscheduled"),
+        ("LN-2", 0, "unscheduled"),
+    ]
+    engine.reschedule("LN-1")
+    engine.reschedule("LN-2")
+    assert store.due(LATER, 10) == ["LN-1", "LN-2"]
+    assert engine.verify() == []
