@@ -366,7 +366,8 @@ def _kept(store: Store) -> Iterator[Store]:
 
 def stored(backend: str, folder: Path, chains: Chains) -> Callable[[], Any]:
     """*chains* written whole into a store of *backend*: each case its chain's replay, the
-    head its last entry (what a writer who re-sealed a chain leaves)."""
+    head its last entry (what a writer who re-sealed a chain leaves), reviewed next at its
+    last entry's moment (a case with no review is `unscheduled`)."""
     context = _store(backend, folder)
     opener = context.__enter__()
     _OPEN.append(context)
@@ -375,6 +376,7 @@ def stored(backend: str, folder: Path, chains: Chains) -> Callable[[], Any]:
             store.add(replay(entries), entries[0])
             for entry in entries[1:]:
                 store.append(entry)
+            store.schedule(entries[0].case_id, entries[-1].at)
     return opener
 
 
