@@ -323,6 +323,7 @@ class TestOlderJournals:
             other.store.add(replay(old[:1]), old[0])
             for length in range(2, len(old) + 1):
                 other.store.append(old[length - 1], replay(old[:length]))
+            other.store.schedule("LN-A", old[-1].at)  # as every engine schedules an open case
         assert other.verify() == []
         other.record_payment("LN-A", cny("1000.00"), reference="MAR")
         case = other.case("LN-A")

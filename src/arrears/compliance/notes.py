@@ -1001,6 +1001,29 @@ NOTES: Final[dict[str, str]] = {
             ),
         )
     ),
+    "US-NYC-REPLY": (
+        "**The law.** The city's rules let a collector answer a communication the consumer "
+        "started (the one reply `US-NYC-WORK` lets through, and the reply to the consumer's "
+        "own e-mail or text `US-NYC-CONSENT` lets through). Their words were not read "
+        "[confirm].\n\n"
+        "**Whom it binds.** Every role: Regulation F's `US-REPLY`, which checks the same "
+        "for debt collectors, binds them only, and without this rule a creditor could mark "
+        "any call a reply.\n\n"
+        "**How the engine reads it.** A contact marked `purpose: reply` must answer a "
+        "communication the consumer started (an `inbound` contact) within 30 days, once; "
+        "otherwise it is denied here, and judged by every other rule as any contact would "
+        "be.\n\n"
+        + _cases(
+            (
+                "a call to the office marked reply with nothing to answer",
+                "us_nyc/creditor_reply_at_work_only_to_the_consumers_own_call.yaml",
+            ),
+            (
+                "one reply to the consumer's call from the office, not two",
+                "us_nyc/creditor_replies_once_to_the_consumers_call_from_work.yaml",
+            ),
+        )
+    ),
     "US-NY-EMPLOYER": (
         '**The law.** No principal creditor or his agent shall "communicate or threaten to '
         "communicate the nature of a consumer claim to the debtor's employer prior to "

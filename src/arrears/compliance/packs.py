@@ -1078,6 +1078,14 @@ US_NYC: Final = Pack(
             notice="employer_prohibits",
             reply_once=False,
         ),
+        ReplyNeedsContact(
+            id="US-NYC-REPLY",
+            title="A contact marked reply answers a communication the consumer started, once, "
+            "within 30 days, whoever collects; otherwise it is not a reply",
+            citation="6 RCNY 5-77 as US-NYC-WORK and US-NYC-CONSENT read it (a response to the "
+            "consumer's own communication), for every role: Regulation F's US-REPLY binds "
+            "debt collectors only; the 30 days are this library's default [confirm]",
+        ),
     ),
 )
 
