@@ -530,7 +530,7 @@ class Judgement:
             return False
         if history.opt_outs and history.opt_outs[-1].at > at:
             return False
-        if any(intent.at > at for intent in history.intents.values()):
+        if history.intents and any(intent.at > at for intent in history.intents.values()):
             return False
         for consent in history.consents:
             if (

@@ -661,6 +661,8 @@ def _own_attempts(j: Judgement, since: datetime) -> Sequence[Attempt]:
     (`Judgement.resending`)."""
     history = j.history
     attempts = history.since(since)
+    if not history.intents:  # the usual judgment: nothing planned and not yet settled
+        return attempts
     intents = [
         intent
         for intent in history.intents.values()
