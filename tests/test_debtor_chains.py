@@ -655,3 +655,20 @@ def test_a_hold_id_on_another_loan_is_refused_and_nothing_opens(
         assert "LN-X" not in engine.store
         assert [e.kind for e in engine.history("LN-A")] == ["opened", "hold_added"]
         assert engine.verify() == []
+
+
+def test_an_opening_with_a_hold_dated_before_another_loans_last_entry_is_refused(
+    backend: str, tmp_path: Path
+) -> None:
+    """The hold could not be journaled on LN-A at that moment (its chain runs forward in
+    time): the opening is refused naming ``at``, and nothing is written."""
+    from arrears import InvalidInput
+
+    with _store(backend, tmp_path) as opener, opener() as store:
+        clock = SettableClock(shanghai(DAY, 12))
+        engine = Engine(store=store, clock=clock)
+        engine.open_case(monthly_loan(id="LN-A"))
+        with pytest.raises(InvalidInput, match=r"^at: "):
+            engine.open_case(monthly_loan(id="LN-X", holds=[_BANKRUPTCY]), at=shanghai(DAY, 11))
+        assert "LN-X" not in engine.store
+        assert [e.kind for e in engine.history("LN-A")] == ["opened"]
