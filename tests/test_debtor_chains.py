@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +139,34 @@ def bankrupt() -> Chains:
     clock.set(shanghai(DAY, 12))
     engine.add_hold("LN-A", "bankruptcy", "chapter 7 filed")
     return _chains(engine)
+
+
+def opened_bankrupt() -> Chains:
+    """LN-X opened at noon with a bankruptcy in its record: LN-A, LN-B and LN-C, open
+    already, each record it, naming LN-X."""
+    engine, clock = _engine()
+    clock.set(shanghai(DAY, 12))
+    engine.open_case(monthly_loan(id="LN-X", holds=[_BANKRUPTCY]))
+    return _chains(engine)
+
+
+_BANKRUPTCY = {
+    "id": "bk-1",
+    "kind": "bankruptcy",
+    "reason": "chapter 7",
+    "started_at": shanghai(DAY).isoformat(),
+}
+
+
+def _without_hold_added(*case_ids: str) -> Callable[[Chains], None]:
+    """The ``hold_added`` entries of *case_ids* deleted, as an engine that did not pass a
+    hold on at an opening wrote them."""
+
+    def forge(chains: Chains) -> None:
+        for case_id in case_ids:
+            cut_before(case_id, "hold_added")(chains)
+
+    return forge
 
 
 def moved() -> Chains:
@@ -328,6 +356,21 @@ ATTACKS: dict[str, tuple[Callable[[], Chains], Callable[[Chains], None], tuple[s
         ("LN-C",),
     ),
     "debtor hold release forged on one loan": (bankrupt, released_on("LN-B"), ("LN-A", "LN-C")),
+    "hold at opening deleted on one loan": (
+        opened_bankrupt,
+        cut_before("LN-B", "hold_added"),
+        ("LN-X",),
+    ),
+    "hold at opening on one loan later": (
+        opened_bankrupt,
+        later("LN-C", "hold_added"),
+        ("LN-X",),
+    ),
+    "hold at opening on no other loan": (
+        opened_bankrupt,
+        _without_hold_added("LN-A", "LN-B", "LN-C"),
+        ("LN-X",),
+    ),
     "change of place deleted on one loan": (
         moved,
         cut_before("LN-B", "debtor_changed"),
@@ -570,3 +613,116 @@ def test_honest_holds_and_releases_across_loans_verify(steps: list[tuple[Any, ..
             if active:
                 engine.release_hold(case_id, active[step[2] % len(active)].id)
     assert engine.verify() == []
+
+
+# -- a hold on file at an opening reaches the debtor's loans open already ---------------------
+
+
+@pytest.mark.parametrize("reach", [None, "debtor"])
+def test_a_hold_on_file_at_an_opening_holds_the_loans_open_already(
+    backend: str, tmp_path: Path, reach: str | None
+) -> None:
+    """LN-X opened with a bankruptcy (or a cease request over every debt) in its record:
+    LN-A, LN-B and LN-C, open already, are held from that moment by the same hold, naming
+    LN-X, in the opening's unit of work; released on LN-B, it ends on all four."""
+    with _store(backend, tmp_path) as opener, opener() as store:
+        clock = SettableClock(shanghai(DAY))
+        engine = Engine(store=store, clock=clock)
+        for loan_id in LOANS:
+            engine.open_case(monthly_loan(id=loan_id))
+        opened = shanghai(DAY, 12)
+        clock.set(opened)
+        hold = dict(_BANKRUPTCY) if reach is None else {**_BANKRUPTCY, "kind": "cease"}
+        if reach is not None:
+            hold["reach"] = reach
+        engine.open_case(monthly_loan(id="LN-X", holds=[hold]))
+        for case_id in LOANS:
+            last = engine.history(case_id)[-1]
+            assert (last.kind, last.at) == ("hold_added", opened)
+            assert last.data["hold"]["id"] == "bk-1"
+            assert last.data["hold"]["origin"] == "LN-X"
+            assert datetime.fromisoformat(last.data["hold"]["started_at"]) == shanghai(DAY)
+            (held,) = engine.case(case_id).holds
+            assert held.active_at(opened)
+            assert held.origin == "LN-X"
+        assert [e.kind for e in engine.history("LN-X")] == ["opened"]
+        assert engine.verify() == []
+        released = shanghai(DAY, 14)
+        clock.set(released)
+        engine.release_hold("LN-B", "bk-1")
+        for case_id in (*LOANS, "LN-X"):
+            assert not any(item.active_at(released) for item in engine.case(case_id).holds)
+            assert engine.history(case_id)[-1].kind == "hold_released"
+        assert engine.verify() == []
+
+
+def test_a_hold_reaching_one_debt_or_ended_is_not_passed_on(backend: str, tmp_path: Path) -> None:
+    """A dispute (its debt only) and a bankruptcy released before the opening stay on the
+    loan opened with them."""
+    with _store(backend, tmp_path) as opener, opener() as store:
+        clock = SettableClock(shanghai(DAY, 12))
+        engine = Engine(store=store, clock=clock)
+        engine.open_case(monthly_loan(id="LN-A"))
+        dispute = {**_BANKRUPTCY, "id": "d-1", "kind": "dispute"}
+        ended = {**_BANKRUPTCY, "id": "bk-0", "released_at": shanghai(DAY, 11).isoformat()}
+        engine.open_case(monthly_loan(id="LN-X", holds=[dispute, ended]))
+        assert [e.kind for e in engine.history("LN-A")] == ["opened"]
+        assert engine.verify() == []
+
+
+def test_a_batch_opening_passes_the_hold_to_the_loans_before_it(
+    backend: str, tmp_path: Path
+) -> None:
+    """`open_cases`: LN-A, then LN-X with a bankruptcy, then LN-B: LN-A records it at
+    LN-X's opening, LN-B inherits it at its own; every loan is held, and it verifies."""
+    with _store(backend, tmp_path) as opener, opener() as store:
+        clock = SettableClock(shanghai(DAY, 12))
+        engine = Engine(store=store, clock=clock)
+        engine.open_cases(
+            [
+                monthly_loan(id="LN-A"),
+                monthly_loan(id="LN-X", holds=[_BANKRUPTCY]),
+                monthly_loan(id="LN-B"),
+            ]
+        )
+        for case_id in ("LN-A", "LN-B"):
+            assert [e.kind for e in engine.history(case_id)] == ["opened", "hold_added"]
+            assert [(h.id, h.origin) for h in engine.case(case_id).holds] == [("bk-1", "LN-X")]
+        assert engine.verify() == []
+
+
+def test_a_hold_id_on_another_loan_is_refused_and_nothing_opens(
+    backend: str, tmp_path: Path
+) -> None:
+    """A bankruptcy in the record with the id of a dispute on another loan of the debtor:
+    the two could not be told apart, so the opening is refused, and nothing is written."""
+    from arrears import InvalidInput
+
+    with _store(backend, tmp_path) as opener, opener() as store:
+        clock = SettableClock(shanghai(DAY, 12))
+        engine = Engine(store=store, clock=clock)
+        engine.open_case(monthly_loan(id="LN-A"))
+        engine.add_hold("LN-A", "dispute", "not mine")
+        taken = engine.case("LN-A").holds[0].id
+        with pytest.raises(InvalidInput, match="holds"):
+            engine.open_case(monthly_loan(id="LN-X", holds=[{**_BANKRUPTCY, "id": taken}]))
+        assert "LN-X" not in engine.store
+        assert [e.kind for e in engine.history("LN-A")] == ["opened", "hold_added"]
+        assert engine.verify() == []
+
+
+def test_an_opening_with_a_hold_dated_before_another_loans_last_entry_is_refused(
+    backend: str, tmp_path: Path
+) -> None:
+    """The hold could not be journaled on LN-A at that moment (its chain runs forward in
+    time): the opening is refused naming ``at``, and nothing is written."""
+    from arrears import InvalidInput
+
+    with _store(backend, tmp_path) as opener, opener() as store:
+        clock = SettableClock(shanghai(DAY, 12))
+        engine = Engine(store=store, clock=clock)
+        engine.open_case(monthly_loan(id="LN-A"))
+        with pytest.raises(InvalidInput, match=r"^at: "):
+            engine.open_case(monthly_loan(id="LN-X", holds=[_BANKRUPTCY]), at=shanghai(DAY, 11))
+        assert "LN-X" not in engine.store
+        assert [e.kind for e in engine.history("LN-A")] == ["opened"]

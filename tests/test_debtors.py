@@ -721,8 +721,10 @@ class TestPerDebtorLimit:
         self, ticking: tuple[Engine, Any, SettableClock]
     ) -> None:
         """An intent journaled and not yet settled (its adapter not called yet, or the
-        worker died): the debtor's other loans count it, their own loan does not."""
-        from arrears.operations import reviews
+        worker died): the debtor's other loans count it, and so does its own loan for
+        another message; only the intent sent again under its key is not counted
+        against itself."""
+        from arrears.operations import contacts, reviews
 
         engine, _, _ = ticking
         reviews.record_intent(
@@ -738,7 +740,13 @@ class TestPerDebtorLimit:
         )
         proposal = {"channel": "sms", "contact": "m"}
         later = T0 + timedelta(minutes=5)
-        assert engine.judge_contact("L-1", proposal, at=later).allowed
+        again = contacts.judge_contact(
+            engine._recorder, "L-1", proposal, at=later, record=False, resending="k-1"
+        )
+        assert again.allowed
+        another = engine.judge_contact("L-1", proposal, at=later, record=False)
+        assert another.rules == ("POLICY-PER-DEBTOR-1",)
+        assert another.reasons[0].values["count"] == 2
         verdict = engine.judge_contact("L-2", proposal, at=later)
         assert verdict.rules == ("POLICY-PER-DEBTOR-1",)
         history = engine._recorder.debtor_history(engine.case("L-2"))
@@ -922,7 +930,6 @@ def _picked(debtor: DebtorHistory, case: str, across: str, moment: datetime) -> 
         attempt
         for attempt in debtor.attempts
         if attempt.at >= moment
-        and (attempt.intent is None or attempt.case != case)
         and (group is None or any(attempt.concerns(member) for member in group))
     ]
 

@@ -222,15 +222,27 @@ def debtors_portfolio() -> list[dict[str, Any]]:
     ]
 
 
+#: A second step sending an SMS on the same loans at the same review.
+SECOND_SMS = """steps:
+  - id: second-sms
+    stages: [notified]
+    send: {channel: sms, purpose: reminder}
+"""
+
+
+@pytest.mark.parametrize("steps", [1, 2])
 def test_four_workers_keep_a_per_debtor_limit_over_three_loans_each(
-    url: str, tmp_path: Path
+    url: str, tmp_path: Path, steps: int
 ) -> None:
-    """Every loan's step sends an SMS today; the policy allows one a day per debtor.
-    Four workers lease whole debtors: each debtor gets exactly one SMS, every loan is
-    reviewed exactly once, and the other two loans' messages are denied by the limit."""
+    """Every loan's step sends an SMS today (with *steps* 2, two steps each do); the
+    policy allows one a day per debtor.  Four workers lease whole debtors: each debtor
+    gets exactly one SMS, every loan is reviewed exactly once, and the other messages
+    are denied by the limit, those of the loan that sent one included."""
     text = CN_POLICY.read_text(encoding="utf-8").replace(
         "templates: ../templates", f"templates: {CN_POLICY.parent.parent / 'templates'}"
     )
+    if steps == 2:
+        text = text.replace("steps:\n", SECOND_SMS, 1)
     policy_file = tmp_path / "per_debtor.yaml"
     policy_file.write_text(text + "per_debtor:\n  - {channels: [sms], limit: 1}\n", "utf-8")
     policy = load_policy(policy_file)
@@ -285,6 +297,9 @@ def test_four_workers_keep_a_per_debtor_limit_over_three_loans_each(
             "convert_from(body, 'UTF8')::jsonb, '$.data.reasons[*].rule') "
             "= '[\"POLICY-PER-DEBTOR-1\"]'"
         )
-        assert denied == [(cases - DEBTORS, cases - DEBTORS)]
+        if steps == 1:
+            assert denied == [(cases - DEBTORS, cases - DEBTORS)]
+        else:  # every loan has a message denied: the one that sent has its second denied
+            assert denied == [(2 * cases - DEBTORS, cases)]
         with PostgresStore(url, schema=schema) as store:
             assert Engine(policy=policy, store=store).verify() == []

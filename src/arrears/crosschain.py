@@ -22,7 +22,8 @@ across cases and then judges them debtor by debtor (`problems`):
 - a hold on several cases (``hold_added``): a hold naming the case it was
   placed on (``origin``) finds it placed there, no later; a hold whose reach
   is the debtor, placed on a case, is on every case of the debtor opened by
-  then, at the same moment;
+  then, at the same moment; so is one reaching the debtor that a case was
+  opened with (in its ``opened`` snapshot), from the opening's moment;
 - the release of such a hold (``hold_released``): every case holding it (placed,
   inherited, or opened with it) records its release, at the same moment: a release
   lost or forged on one loan would leave the debtor held on one and free on another;
@@ -207,6 +208,7 @@ class DebtorChains:
             found.extend(_reopening_problems(debtor))
             found.extend(_agreement_problems(debtor))
             found.extend(_hold_problems(debtor))
+            found.extend(_opening_hold_problems(debtor))
             found.extend(_release_problems(debtor))
             found.extend(_move_problems(debtor))
         found.sort(key=lambda problem: (problem.case_id, problem.position, problem.detail))
@@ -430,6 +432,63 @@ def _hold_problems(debtor: _Debtor) -> list[JournalProblem]:
                         )
                     )
     return found
+
+
+def _opening_hold_problems(debtor: _Debtor) -> list[JournalProblem]:
+    """Holds reaching the debtor that a case was opened with, missing from a case of the
+    debtor opened by then: each such case records it (``hold_added`` naming the case
+    opened as its origin) at the opening's moment."""
+    found: list[JournalProblem] = []
+    if len(debtor.opened) < 2:
+        return found
+    for case_id, opening in sorted(debtor.openings.items()):
+        at = opening.at
+        for hold_id in _passed_at_opening(opening, case_id):
+            copies = {
+                other: (origin, placed_at)
+                for other, _, placed_at, origin, _ in debtor.holds.get(hold_id, ())
+                if other != case_id
+            }
+            for other, opened in sorted(debtor.opened.items()):
+                if other == case_id or opened > at:
+                    continue
+                if copies.get(other) != (case_id, at):
+                    found.append(
+                        _unmatched(
+                            case_id,
+                            opening.seq,
+                            f"a hold reaching the debtor, held from the opening, is not on "
+                            f"case {other!r} from {at.isoformat()}",
+                        )
+                    )
+    return found
+
+
+def _passed_at_opening(opening: JournalEntry, case_id: str) -> list[str]:
+    """The ids of the holds a case's ``opened`` entry holds that reach the debtor, placed on
+    it (no ``origin``, or itself), not ended at the opening: those its opening passes on."""
+    text = opening.data.get("case")
+    if not isinstance(text, str) or '"holds":[]' in text:
+        return []  # the usual opening: no hold at all (pydantic's JSON has no spaces)
+    try:
+        snapshot = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return []
+    holds = snapshot.get("holds") if isinstance(snapshot, dict) else None
+    if not isinstance(holds, list):
+        return []
+    at = opening.at
+    passed: list[str] = []
+    for hold in holds:
+        if not isinstance(hold, dict) or hold.get("origin") not in (None, case_id):
+            continue
+        if not _reaches_debtor(hold):
+            continue
+        ended = [_moment(hold.get(name)) for name in ("released_at", "ends_at")]
+        if any(moment is not None and moment <= at for moment in ended):
+            continue
+        passed.append(str(hold.get("id")))
+    return passed
 
 
 def _release_problems(debtor: _Debtor) -> list[JournalProblem]:

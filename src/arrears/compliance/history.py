@@ -610,8 +610,11 @@ class DebtorHistory:
         """The attempts at or after *moment*, oldest first, that a frequency cap judging
         *case* may count (`arrears.compliance.FrequencyCap`): with *across* ``debt``
         those about its debt (`Attempt.concerns` it, or a case counted as one debt with
-        it in `debts`: 12 CFR 1006.14(b)(4)), with ``debtor`` all.  *case*'s own intended
-        messages are left out: they are its own review's; the other cases' count.
+        it in `debts`: 12 CFR 1006.14(b)(4)), with ``debtor`` all.  The messages
+        journaled as intended and not yet settled count, *case*'s own too: two
+        messages planned in one review of a case are two messages that may reach the
+        person (the judgment of an intent sent again under its key leaves that one out:
+        `arrears.compliance.Judgement.resending`).
 
         Kept per case and *across*, picked from the earliest *moment* asked on (a
         judgment's windows, then later ones): later asks cut the pick by its stamps;
@@ -629,8 +632,6 @@ class DebtorHistory:
 
     def _counts(self, attempt: Attempt, case: str, across: str) -> bool:
         """Whether `counted` picks *attempt* for *case* and *across*."""
-        if attempt.intent is not None and attempt.case == case:
-            return False
         return across != "debt" or any(map(attempt.concerns, self.debts.get(case, (case,))))
 
     def address(self, attempt: Attempt) -> str | None:

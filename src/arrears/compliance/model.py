@@ -511,7 +511,7 @@ class Judgement:
     def settled(self) -> bool:
         """True when nothing on record takes effect after the moment judged.
 
-        Every attempt, consent, opt-out and notice on the case, and every attempt and
+        Every attempt, intent, consent, opt-out and notice on the case, and every attempt and
         opt-out on the debtor's other cases, is dated at or before it; no hold of the
         case starts, ends or is released after it; no consent's window opens or closes
         after it.  A rule that reads only such facts answers the same at every later
@@ -529,6 +529,8 @@ class Judgement:
         if history.attempts and history.attempts[-1].at > at:  # a chain is in time order
             return False
         if history.opt_outs and history.opt_outs[-1].at > at:
+            return False
+        if history.intents and any(intent.at > at for intent in history.intents.values()):
             return False
         for consent in history.consents:
             if (

@@ -675,6 +675,37 @@ def _residence_points(j: Judgement) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(point.id for point in points), frozenset(point.address for point in points)
 
 
+def _own_attempts(j: Judgement, since: datetime) -> Sequence[Attempt]:
+    """The case's attempts at or after *since* and its open intents (`ContactHistory.intents`)
+    dated then or later, in time order, but the intent the judgment sends again
+    (`Judgement.resending`)."""
+    history = j.history
+    attempts = history.since(since)
+    if not history.intents:  # the usual judgment: nothing planned and not yet settled
+        return attempts
+    intents = [
+        intent
+        for intent in history.intents.values()
+        if intent.at >= since and intent.intent != j.resending
+    ]
+    if not intents:
+        return attempts
+    # Stable: at one moment the recorded attempts first, then the intents in journal order.
+    return sorted([*attempts, *intents], key=_moment_of)
+
+
+def _moment_of(attempt: Attempt) -> float:
+    return attempt.at.timestamp()
+
+
+def _but_resent(j: Judgement, attempts: Sequence[Attempt]) -> Sequence[Attempt]:
+    """*attempts* without the case's intent the judgment sends again (`Judgement.resending`)."""
+    key, here = j.resending, j.case.id
+    if key is None:
+        return attempts
+    return [a for a in attempts if not (a.intent == key and a.case == here)]
+
+
 class FrequencyCap(Rule):
     """At most ``limit`` counted contacts in a window; quiet days after a conversation.
 
@@ -795,16 +826,20 @@ class FrequencyCap(Rule):
         """The attempts at or after *since* that may count, and whether they span the debtor's
         cases: the case's own when it is the debtor's only one.
 
+        The messages journaled as intended and not yet settled are among them (outcome
+        ``unknown``), the case's own included: two steps of one review each sending an
+        SMS are two SMS, the second judged knowing the first.  An intent sent again
+        under its key (`Judgement.resending`) is not counted against itself.
+
         Worked out once per judgment: the caps of a pack with the same window, and
         the quiet days after a conversation, read the same attempts.
         """
         debtor = j.debtor_history
         if debtor is None:
-            return j.once(("attempts", since), lambda: j.history.since(since)), False
+            return j.once(("attempts", since), lambda: _own_attempts(j, since)), False
         across = self.across
-        return j.once(
-            ("attempts", since, across), lambda: debtor.counted(j.case.id, across, since)
-        ), True
+        counted = lambda: _but_resent(j, debtor.counted(j.case.id, across, since))  # noqa: E731
+        return j.once(("attempts", since, across), counted), True
 
     def _same_scope(self, j: Judgement, attempt: Attempt) -> bool:
         case = attempt.case

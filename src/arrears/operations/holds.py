@@ -94,20 +94,24 @@ def _place(rec: Recorder, target: str, hold: Hold, moment: datetime, actor: Acto
 def inherit_holds(
     rec: Recorder, case: Case, moment: datetime, actor: Actor = SYSTEM
 ) -> tuple[Hold, ...]:
-    """Journal on a case just opened every hold of its debtor's other cases that reaches it.
+    """Journal on a case just opened every hold of its debtor's other cases that reaches it,
+    and on each of those cases every hold the case was opened with that reaches them.
 
-    A hold reaches it when it covers every debt of the person (`Hold.reaches_debtor`)
-    and has not ended by *moment* (released, or past its end).  Each is recorded as
-    on the debtor's other cases: the same id, its end kept, naming the case it was
-    placed on (``origin``), so releasing it on any case releases it on this one too.
-    Called in the unit of work that opens the case.
+    A hold reaches a case when it covers every debt of the person
+    (`Hold.reaches_debtor`) and has not ended by *moment* (released, or past its
+    end).  Each is recorded as on the case it came from: the same id, its start
+    and end kept, naming the case it was placed on (``origin``), so releasing it
+    on any case releases it on the others too.  A case opened with a bankruptcy
+    in its record holds the debtor on their loans already open, as `add_hold`
+    would have.  Called in the unit of work that opens the case.
 
     Returns:
         The holds journaled on the case, oldest first.
 
     Raises:
         InvalidInput: the case was opened with a hold whose id is one of those
-            holds' (``holds``): the two could not be told apart.
+            holds', or (for a hold that reaches the debtor) the id of a hold on
+            another of the debtor's cases (``holds``): the two could not be told apart.
     """
     store = rec.store
     case_id = case.id
@@ -116,16 +120,20 @@ def inherit_holds(
     if len(others) < 2:  # the case itself, alone: nothing to inherit (the usual case)
         return ()
     found: dict[tuple[str, str], Hold] = {}
+    taken: dict[str, str] = {}  # the id of each hold on the other cases -> a case holding it
     for other in others:
         if other == case_id:
             continue
         for hold in store.get(other).holds:
+            taken.setdefault(hold.id, other)
             if hold.over_at(moment) or not hold.reaches_debtor():
                 continue
             placed_on = hold.origin or other
             if (hold.id, placed_on) not in found:
                 found[hold.id, placed_on] = hold.model_copy(update={"origin": placed_on})
+    rest = [other for other in others if other != case_id]
     if not found:
+        _pass_on(rec, case, rest, taken, moment, actor)
         return ()
     own = {hold.id for hold in case.holds}
     inherited = sorted(found.values(), key=lambda hold: (hold.started_at, hold.id))
@@ -138,7 +146,42 @@ def inherit_holds(
                 f"(placed on {hold.origin})",
             )
         _place(rec, case_id, hold, moment, actor)
+    _pass_on(rec, case, rest, taken, moment, actor)
     return tuple(inherited)
+
+
+def _pass_on(
+    rec: Recorder,
+    case: Case,
+    others: list[str],
+    taken: dict[str, str],
+    moment: datetime,
+    actor: Actor,
+) -> None:
+    """Journal on each of *others* (the debtor's other cases) every hold *case* was opened
+    with that reaches the debtor and has not ended by *moment*, naming *case* as its origin
+    (a hold in the record naming another case as its origin is a copy: not passed on).
+
+    Raises:
+        InvalidInput: such a hold has the id of a hold on one of *others* (*taken*).
+    """
+    passed = [
+        hold
+        for hold in case.holds
+        if hold.origin in (None, case.id) and hold.reaches_debtor() and not hold.over_at(moment)
+    ]
+    for hold in passed:
+        if hold.id in taken:
+            raise InvalidInput(
+                "holds",
+                hold.id,
+                f"hold ids other than those of the debtor's other cases' holds "
+                f"(one is on {taken[hold.id]})",
+            )
+    for hold in passed:
+        copy = hold.model_copy(update={"origin": case.id})
+        for other in others:
+            _place(rec, other, copy, moment, actor)
 
 
 def _reach(kind: HoldKind, asked: str | None) -> Reach:
