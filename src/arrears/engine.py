@@ -1525,7 +1525,8 @@ class Engine:
 
         Raises:
             InvalidInput: not positive Money, a bad reference, a debtor with no
-                open case in the currency (``amount``), an unknown debtor
+                open case in the currency, or none the debtor does not dispute
+                (``amount``, saying which), an unknown debtor
                 (``debtor_id``), a lender's function whose shares are not the
                 debtor's open cases or do not sum to the amount exactly
                 (``allocation``; a directed share: ``allocation[case id]``), or

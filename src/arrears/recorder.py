@@ -21,6 +21,7 @@ concern; `arrears.engine.Engine` is the façade over them.
 from __future__ import annotations
 
 import copy
+from collections import deque
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
@@ -116,6 +117,9 @@ class Recorder:
         self.store = store
         self.workflow = workflow
         self.clock = clock
+        # The clock's now as `moment` last read it, the latest few: a moment passed on
+        # from one (the same object, to a debtor's other loans) is the clock's reading too.
+        self._clock_reads: deque[datetime] = deque(maxlen=16)
         self.compliance = compliance
         self.policy = policy
         self.channels = channels
@@ -185,11 +189,24 @@ class Recorder:
         Raises:
             InvalidInput: a naive time, one before the case's last journal entry,
                 or one too far after the clock's now (naming ``at``).
+            ConcurrencyConflict: *at* is the clock's now (``None``, or a moment this
+                method read from the clock, passed on to a debtor's other loans) and
+                the case's last entry is after it but not after the clock's now read
+                again: another writer recorded it while the operation waited for the
+                debtor (a write across a debtor's loans reads the other loans once it
+                holds the debtor).  The operation runs again, at the clock's new now.
         """
-        moment = self.clock.now() if at is None else self.not_ahead(require_aware(at, "at"), "at")
+        if at is None:
+            moment = self.clock.now()
+            self._clock_reads.append(moment)
+        else:
+            moment = self.not_ahead(require_aware(at, "at"), "at")
         if case_id is not None:
             last = self.store.last_entry(case_id).at
             if moment < last:
+                read = at is None or any(at is reading for reading in self._clock_reads)
+                if read and self.clock.now() >= last:
+                    raise ConcurrencyConflict(case_id, None)
                 raise InvalidInput(
                     "at",
                     moment.isoformat(),

@@ -1389,7 +1389,9 @@ class MediumOptOut(Rule):
             the medium or address they opted out of (an e-mail from the address,
             a call from the number), one reply (``purpose: reply``, answering that
             contact: `Judgement.replying`) may go back through it, to that same
-            address (12 CFR 1006.14(h)(2)(ii)); off: the opt-out holds for replies too.
+            address, from any of the debtor's loans (the address on file there,
+            whatever its id) (12 CFR 1006.14(h)(2)(ii)); off: the opt-out holds for
+            replies too.
     """
 
     text_channels: frozenset[Channel] = frozenset({Channel.SMS, Channel.EMAIL})
@@ -1410,7 +1412,11 @@ class MediumOptOut(Rule):
             and inbound.at >= since
             and _covers(medium, inbound.channel)
             and inbound.channel == proposal.channel
-            and _same_address(j, inbound.contact, proposal.contact)
+            and (
+                _same_address(j, inbound.contact, proposal.contact)
+                if inbound.case is None or inbound.case == j.case.id
+                else _same_number(j, inbound)  # recorded on another of the debtor's loans
+            )
         )
 
     @cached_property

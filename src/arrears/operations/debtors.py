@@ -71,6 +71,17 @@ def record_debtor_payment(
         ]
     )
     if not cases:
+        if any(
+            case.currency == amount.currency and not rec.workflow.is_terminal(case.stage)
+            for case in every
+        ):
+            raise InvalidInput(
+                "amount",
+                str(amount),
+                "a payment to a debt the debtor does not dispute: every open case in the "
+                "currency has an active dispute hold (15 U.S.C. 1692h); a payment the debtor "
+                "directs to a disputed loan is recorded on it (record_payment)",
+            )
         raise InvalidInput(
             "amount", str(amount), "a payment in the currency of one of the debtor's open cases"
         )

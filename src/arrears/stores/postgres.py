@@ -354,8 +354,9 @@ _INSERT_ENTRIES: Final = (
 
 
 def _entry_row(entry: JournalEntry) -> tuple[Any, ...]:
-    """A journal row in `_sql.JOURNAL_COLUMNS` order, ``at`` as a timestamp."""
-    return (entry.case_id, entry.seq, entry.kind, entry.at, entry.body, entry.hash)
+    """A journal row in `_sql.JOURNAL_COLUMNS` order, ``at`` as a timestamp in UTC (an
+    offset of a fraction of a second, which Python allows, is no text PostgreSQL reads)."""
+    return (entry.case_id, entry.seq, entry.kind, entry.at.astimezone(UTC), entry.body, entry.hash)
 
 
 class PostgresStore(Session):
