@@ -530,6 +530,10 @@ NOTES: Final[dict[str, str]] = {
                 "us_regf/medium_reply_to_a_call_not_through_the_opted_out_medium.yaml",
             ),
             (
+                "an e-mail from the consumer recorded without its address opens no reply",
+                "us_regf/medium_reply_not_to_a_contact_from_no_known_address.yaml",
+            ),
+            (
                 "an e-mail says how to opt out of e-mail",
                 "us_regf/medium_email_must_offer_opt_out.yaml",
             ),

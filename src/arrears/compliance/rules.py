@@ -595,6 +595,21 @@ def _same_number(j: Judgement, attempt: Attempt) -> bool:
     return _foreign_address(j, attempt) == point.address
 
 
+def _came_from_there(j: Judgement, started: Attempt) -> bool:
+    """True when the contact the person *started* came by the proposal's medium from the
+    address the proposal goes to (compared by address when it was recorded on another of
+    the debtor's cases): a contact recorded without a contact point came from nowhere known."""
+    return (
+        started.channel == j.proposal.channel
+        and started.contact is not None
+        and (
+            _same_address(j, started.contact, j.proposal.contact)
+            if started.case is None or started.case == j.case.id
+            else _same_number(j, started)  # recorded on another of the debtor's loans
+        )
+    )
+
+
 def _local_contact(j: Judgement, attempt: Attempt) -> str | None:
     """The judged case's contact point for *attempt*'s address (its own id on this case)."""
     if attempt.case is None or attempt.case == j.case.id:
@@ -1403,20 +1418,14 @@ class MediumOptOut(Rule):
     def _answers_their_contact(self, j: Judgement, since: datetime, medium: str) -> bool:
         """True when the proposal is the one reply to a contact the person started, after
         opting out, through the medium opted out of, going back to the same address."""
-        proposal = j.proposal
-        if not self.reply_through_their_medium or proposal.purpose != Purpose.REPLY:
+        if not self.reply_through_their_medium or j.proposal.purpose != Purpose.REPLY:
             return False
         inbound = j.replying()
         return (
             inbound is not None
             and inbound.at >= since
             and _covers(medium, inbound.channel)
-            and inbound.channel == proposal.channel
-            and (
-                _same_address(j, inbound.contact, proposal.contact)
-                if inbound.case is None or inbound.case == j.case.id
-                else _same_number(j, inbound)  # recorded on another of the debtor's loans
-            )
+            and _came_from_there(j, inbound)
         )
 
     @cached_property
@@ -1583,20 +1592,10 @@ class MediumNeedsConsent(Rule):
     def _answers_their_contact(self, j: Judgement) -> bool:
         """The proposal is the reply to a contact the person started through this medium,
         going back to the address it came from."""
-        proposal = j.proposal
-        if not self.reply_through_their_medium or proposal.purpose != Purpose.REPLY:
+        if not self.reply_through_their_medium or j.proposal.purpose != Purpose.REPLY:
             return False
         started = j.replying()
-        return (
-            started is not None
-            and started.channel == proposal.channel
-            and started.contact is not None
-            and (
-                _same_address(j, started.contact, proposal.contact)
-                if started.case is None or started.case == j.case.id
-                else _same_number(j, started)  # recorded on another of the debtor's loans
-            )
-        )
+        return started is not None and _came_from_there(j, started)
 
     def check(self, j: Judgement) -> Reason | None:
         """Deny a contact through the medium without a standing consent to it."""
@@ -1649,19 +1648,7 @@ class PlaceRestriction(Rule):
         """The reply answers a contact the debtor started here, by this medium, after
         *since* (`Judgement.replying`: not answered yet)."""
         started = j.replying()
-        proposal = j.proposal
-        return (
-            started is not None
-            and started.at >= since
-            and started.channel == proposal.channel
-            # From there: a contact recorded without a contact point came from nowhere known.
-            and started.contact is not None
-            and (
-                _same_address(j, started.contact, proposal.contact)
-                if started.case is None or started.case == j.case.id
-                else _same_number(j, started)  # recorded on another of the debtor's loans
-            )
-        )
+        return started is not None and started.at >= since and _came_from_there(j, started)
 
     def allows_until(self, j: Judgement) -> datetime | None:
         """From then on, while nothing on record changes later (`Judgement.settled`)."""
