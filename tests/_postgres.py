@@ -54,6 +54,28 @@ def fresh_schema(url: str) -> Iterator[str]:
             conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
 
 
+@contextmanager
+def store_maker() -> Iterator[tuple[Any, str, str]]:
+    """A fresh schema and a maker of `PostgresStore`s on it (each closed afterwards),
+    with the address and the schema: ``(make, url, schema)``."""
+    from arrears.stores.postgres import PostgresStore
+
+    url = postgres_url()
+    stores: list[PostgresStore] = []
+    with fresh_schema(url) as schema:
+
+        def make() -> PostgresStore:
+            store = PostgresStore(url, schema=schema, max_size=2)
+            stores.append(store)
+            return store
+
+        try:
+            yield make, url, schema
+        finally:
+            for store in stores:
+                store.close()
+
+
 def run_sql(url: str, schema: str, query: str) -> list[tuple[object, ...]]:
     """Run *query* in *schema* by hand (as an operator with psql would); rows if any."""
     import psycopg

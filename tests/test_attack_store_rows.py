@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from _cli import arrears
-from _postgres import fresh_schema, postgres_url, run_sql
+from _postgres import run_sql, store_maker
 from arrears import Balance, Case, Channel, ContactPoint, Debtor, Engine, Money, SettableClock
 from arrears.stores import SQLiteStore
 
@@ -121,20 +121,8 @@ def test_journal_verify_exits_1_naming_the_case(sqlite_file: Path, how: str) -> 
 
 @pytest.fixture
 def pg_store() -> Iterator[tuple[Callable[[], Any], str, str]]:
-    from arrears.stores.postgres import PostgresStore
-
-    url = postgres_url()
-    stores: list[PostgresStore] = []
-    with fresh_schema(url) as schema:
-
-        def make() -> PostgresStore:
-            store = PostgresStore(url, schema=schema, max_size=2)
-            stores.append(store)
-            return store
-
-        yield make, url, schema
-        for store in stores:
-            store.close()
+    with store_maker() as made:
+        yield made
 
 
 @pytest.mark.parametrize("how", EDITS)

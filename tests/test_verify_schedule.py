@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from _cli import arrears
-from _postgres import fresh_schema, postgres_url, run_sql
+from _postgres import run_sql, store_maker
 from arrears import (
     Balance,
     Case,
@@ -141,20 +141,8 @@ def test_journal_verify_reports_and_reschedules(sqlite_file: Path) -> None:
 
 @pytest.fixture
 def pg_store() -> Iterator[tuple[Callable[[], Any], str, str]]:
-    from arrears.stores.postgres import PostgresStore
-
-    url = postgres_url()
-    stores: list[PostgresStore] = []
-    with fresh_schema(url) as schema:
-
-        def make() -> PostgresStore:
-            store = PostgresStore(url, schema=schema, max_size=2)
-            stores.append(store)
-            return store
-
-        yield make, url, schema
-        for store in stores:
-            store.close()
+    with store_maker() as made:
+        yield made
 
 
 def test_postgres_reports_and_reschedules(pg_store: tuple[Callable[[], Any], str, str]) -> None:
