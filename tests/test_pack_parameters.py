@@ -77,8 +77,8 @@ class TestRegistry:
         ids = [item.id for item in resolve(["US-NYC"])]
         state = [item.id for item in resolve(["US-NY"])]
         city = ["US-NYC-CONTACTS", "US-NYC-CONSENT", "US-NYC-OPTOUT", "US-NYC-WORK"]
-        assert ids == [*state, *city, "US-NYC-EMPLOYER"]
-        assert [item.roles for item in PACKS["US-NYC"].rules] == [None] * 5
+        assert ids == [*state, *city, "US-NYC-EMPLOYER", "US-NYC-REPLY"]
+        assert [item.roles for item in PACKS["US-NYC"].rules] == [None] * 6
         cap = PACKS["US-NYC"].rules[0]
         assert isinstance(cap, FrequencyCap)
         assert (cap.limit, cap.days, cap.per, cap.across) == (3, 7, "person", "debt")
