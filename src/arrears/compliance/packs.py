@@ -608,6 +608,32 @@ _MA_HOUSEHOLD: Final = frozenset(
         Relationship.HOUSEHOLD,
     }
 )
+
+
+def _ma_household(
+    rule_id: str, *, title: str, citation: str, days: int, residence: bool
+) -> FrequencyCap:
+    """One of 940 CMR 7.05(3)(d)'s two caps on calls to the debtor's household: 2 initiated
+    calls per person per debt in *days*, at the residence or away from it (*residence*)."""
+    return FrequencyCap(
+        id=rule_id,
+        title=title,
+        citation=citation,
+        channels=_PHONE,
+        parties=frozenset({Party.THIRD_PARTY}),
+        relationships=_MA_HOUSEHOLD,
+        limit=2,
+        days=days,
+        per="person",
+        scope_reason='per person, per debt (940 CMR 7.05(3)(d): "engaging any person '
+        '... for each debt")',
+        counted_channels=_PHONE,
+        counted_outcomes=_MA_INITIATED,
+        noun="initiated communications",
+        residence=residence,
+    )
+
+
 US_MA: Final = Pack(
     id="US-MA",
     title="Massachusetts overlay on Regulation F (whose own rules bind debt collectors only)",
@@ -657,46 +683,26 @@ US_MA: Final = Pack(
         # no cellular telephone: a household member's own mobile rings wherever they are, not
         # at the residence, and takes the stricter 30-day count; only a home landline (a
         # contact point marked `landline`, not at work) is at the residence.
-        FrequencyCap(
-            id="US-MA-HOUSEHOLD",
+        _ma_household(
+            "US-MA-HOUSEHOLD",
             title="At most 2 initiated calls per 7 days to each member of the debtor's "
             "household at the residence (a home landline), per debt; a call that rang out "
             "counts",
             citation='940 CMR 7.05(3)(d): "in excess of two calls in each seven-day period at '
             "a debtor's residence and two calls in each 30-day period other than at a "
             "debtor's residence, for each debt\"; (1); a mobile is not at the residence",
-            channels=_PHONE,
-            parties=frozenset({Party.THIRD_PARTY}),
-            relationships=_MA_HOUSEHOLD,
-            limit=2,
             days=7,
-            per="person",
-            scope_reason='per person, per debt (940 CMR 7.05(3)(d): "engaging any person '
-            '... for each debt")',
-            counted_channels=_PHONE,
-            counted_outcomes=_MA_INITIATED,
-            noun="initiated communications",
             residence=True,
         ),
-        FrequencyCap(
-            id="US-MA-HOUSEHOLD-OTHER",
+        _ma_household(
+            "US-MA-HOUSEHOLD-OTHER",
             title="At most 2 initiated calls per 30 days to each member of the debtor's "
             "household away from the residence (their mobiles and work numbers, together), "
             "per debt",
             citation='940 CMR 7.05(3)(d): "two calls in each 30-day period other than at a '
             "debtor's residence, for each debt\"; a household member's own mobile is not at "
             "the residence",
-            channels=_PHONE,
-            parties=frozenset({Party.THIRD_PARTY}),
-            relationships=_MA_HOUSEHOLD,
-            limit=2,
             days=30,
-            per="person",
-            scope_reason='per person, per debt (940 CMR 7.05(3)(d): "engaging any person '
-            '... for each debt")',
-            counted_channels=_PHONE,
-            counted_outcomes=_MA_INITIATED,
-            noun="initiated communications",
             residence=False,
         ),
         # Regulation F's hours (US-TIME) bind debt collectors only; 940 CMR 7.05(3)(e) forbids
