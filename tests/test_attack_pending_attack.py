@@ -10,6 +10,7 @@ import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -185,3 +186,92 @@ def test_a_review_pushed_years_ahead_is_unscheduled(tmp_path: Path) -> None:
         engine = Engine(store=store, clock=SettableClock(later))
         assert store.due(later, 10) == []  # never reviewed before 2036
         assert [(p.case_id, p.problem) for p in engine.verify()] == [("LN-1", "unscheduled")]
+
+
+# -- (c)/(d) no day skipped, nothing sent twice: a debtor who changes time zone ----------
+
+POLICY = Path(__file__).resolve().parents[1] / "examples" / "policies" / "cn_consumer_loan.yaml"
+DUE = date(2026, 9, 30)
+
+
+class _Sms:
+    """An SMS adapter that notes, for each message, the debtor's days past due at sending."""
+
+    channels = frozenset({"sms"})
+
+    def __init__(self, engine: Callable[[], Engine]) -> None:
+        self._engine = engine
+        self.days_past_due: list[int] = []
+
+    def send(self, message: Any) -> Any:
+        from arrears.channels import SendResult
+
+        engine = self._engine()
+        local = engine.case(message.case_id).local_date(engine.clock.now())
+        self.days_past_due.append((local - DUE).days)
+        return SendResult("sent", f"p-{message.key[:8]}", "ok")
+
+    def delivery(self, key: str) -> None:
+        return None
+
+
+def _hourly_run_with_a_move(start_zone: str, moved_to: str, moved_at: datetime) -> list[int]:
+    """An hourly tick for ten days under the CN example policy, the debtor's time zone changed
+    (`Engine.update_debtor`) at *moved_at*; the days past due of every SMS sent."""
+    from arrears.policy import load_policy
+
+    start = datetime(2026, 10, 1, 0, 0, tzinfo=UTC)
+    clock = SettableClock(start)
+    holder: list[Engine] = []
+    sms = _Sms(lambda: holder[0])
+    engine = Engine(policy=load_policy(POLICY), channels=[sms], clock=clock)
+    holder.append(engine)
+    engine.open_case(
+        {
+            "id": "LN-1",
+            "debtor": {"id": "D-1", "name": "王小明", "timezone": start_zone, "locale": "zh-CN"},
+            "contacts": [{"id": "sms", "channel": "sms", "address": "+8613900001111"}],
+            "balance": {"currency": "CNY", "principal": "3000.00"},
+            "due_date": DUE.isoformat(),
+        }
+    )
+    moved = False
+    for hour in range(24 * 11):
+        now = clock.set(start + timedelta(hours=hour))
+        if not moved and now >= moved_at:
+            engine.update_debtor("D-1", timezone=moved_to)
+            moved = True
+        engine.tick(now)
+    return sms.days_past_due
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="update_debtor(timezone=...) leaves the next review where the old zone put it "
+    "(operations/places.py never reschedules): moved east, the review booked for 09:30 in Los "
+    "Angeles runs at 01:00 in Shanghai, its catch-up of the dpd-7 reminder is denied by CN-HOURS "
+    "and journaled missed, and the reviews later that local day never send it",
+)
+def test_a_debtor_moved_east_still_gets_the_day_seven_reminder() -> None:
+    # Los Angeles -> Shanghai at 18:00 UTC on 6 October, after that day's 09:30 review in
+    # Los Angeles; the review booked for 09:30 in Los Angeles on the 7th runs at 00:30 on
+    # the 8th in Shanghai.
+    sent = _hourly_run_with_a_move(
+        "America/Los_Angeles", "Asia/Shanghai", datetime(2026, 10, 6, 18, 0, tzinfo=UTC)
+    )
+    assert sent == [1, 3, 7, 10]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="update_debtor(timezone=...) leaves the next review where the old zone put it: moved "
+    "west after the day's review, the debtor is reviewed again on the same local day "
+    "(19:00 in Los Angeles) and the dpd-7 reminder already sent is sent a second time",
+)
+def test_a_debtor_moved_west_is_not_sent_the_same_reminder_twice() -> None:
+    # Shanghai -> Los Angeles at 03:00 UTC on 7 October, after that day's 09:30 review
+    # in Shanghai (the dpd-7 reminder sent); it is 20:00 on the 6th in Los Angeles.
+    sent = _hourly_run_with_a_move(
+        "Asia/Shanghai", "America/Los_Angeles", datetime(2026, 10, 7, 3, 0, tzinfo=UTC)
+    )
+    assert sent == [1, 3, 7, 10]
