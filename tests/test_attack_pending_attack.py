@@ -344,3 +344,49 @@ def test_an_opt_out_of_a_number_reaches_it_written_another_way_on_another_loan()
         record=False,
     )
     assert not verdict.allowed
+
+
+# -- the same on PostgreSQL ---------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="PostgreSQL as SQLite: a review_at pushed years ahead is not unscheduled "
+    "(operations/evidence.py only asks whether a review row exists and its lease)",
+)
+def test_postgres_a_review_pushed_years_ahead_is_unscheduled() -> None:
+    from _postgres import run_sql, store_maker
+
+    with store_maker() as (make, url, schema):
+        Engine(store=make(), clock=SettableClock(START)).open_case(_case("LN-1"))
+        run_sql(url, schema, "UPDATE reviews SET review_at = '2036-01-01T00:00:00+00'")
+        later = START + timedelta(days=1)
+        store = make()
+        engine = Engine(store=store, clock=SettableClock(later))
+        assert store.due(later, 10) == []  # never reviewed before 2036
+        assert [(p.case_id, p.problem) for p in engine.verify()] == [("LN-1", "unscheduled")]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="PostgreSQL as the memory store: a payment of 1.00 appended through the store "
+    "(INSERT on the journal, UPDATE of the case, both the application role's grants) "
+    "that clears 5,050.00 verifies clean",
+)
+def test_postgres_a_payment_that_clears_more_than_its_amount_is_not_verified() -> None:
+    from _postgres import store_maker
+
+    with store_maker() as (make, _url, _schema):
+        writer = Engine(store=make(), clock=SettableClock(START))
+        writer.open_case(_case("LN-1"))
+        forged = {
+            "amount": "1.00",
+            "currency": "CNY",
+            "applied": {"principal": "5000.00", "penalty": "50.00"},
+            "credit": "0.00",
+            "reference": "bank-1",
+        }
+        _append_as_the_application(writer, "LN-1", "payment", forged)
+        engine = Engine(store=make(), clock=SettableClock(START + timedelta(days=1)))
+        assert str(engine.case("LN-1").balance.arrears) == "0.00 CNY"
+        assert [(p.case_id, p.position) for p in engine.verify()] == [("LN-1", 1)]
