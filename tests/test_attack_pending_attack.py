@@ -390,3 +390,40 @@ def test_postgres_a_payment_that_clears_more_than_its_amount_is_not_verified() -
         engine = Engine(store=make(), clock=SettableClock(START + timedelta(days=1)))
         assert str(engine.case("LN-1").balance.arrears) == "0.00 CNY"
         assert [(p.case_id, p.position) for p in engine.verify()] == [("LN-1", 1)]
+
+
+# -- (a) the example policy, a debtor with the default locale ------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a Debtor's locale defaults to 'en', 'arrears check' checks a CN policy's "
+    "templates in 'zh' only, and the CN example's en-US SMS templates break CN-SMS and "
+    "MSG-SEGMENTS: the policy checks OK, yet every review of a debtor opened without a "
+    "locale fails on each reminder day (MessageRefused) and no reminder is sent",
+)
+def test_the_cn_example_reviews_a_debtor_opened_without_a_locale() -> None:
+    from arrears.policy import load_policy
+    from arrears.testing import check_policy
+
+    assert check_policy(str(POLICY)).ok
+    clock = SettableClock(datetime(2026, 10, 1, 1, 30, tzinfo=UTC))  # 09:30 in Shanghai
+    holder: list[Engine] = []
+    sms = _Sms(lambda: holder[0])
+    engine = Engine(policy=load_policy(POLICY), channels=[sms], clock=clock)
+    holder.append(engine)
+    engine.open_case(
+        {
+            "id": "LN-1",
+            "debtor": {"id": "D-1", "timezone": "Asia/Shanghai"},
+            "contacts": [{"id": "sms", "channel": "sms", "address": "+8613900001111"}],
+            "balance": {"currency": "CNY", "principal": "3000.00"},
+            "due_date": DUE.isoformat(),
+        }
+    )
+    errors = []
+    for _ in range(8):
+        errors += engine.tick(clock.now()).errors
+        clock.advance(days=1)
+    assert errors == []
+    assert sms.days_past_due == [1, 3, 7]
