@@ -427,33 +427,3 @@ def test_the_cn_example_reviews_a_debtor_opened_without_a_locale() -> None:
         clock.advance(days=1)
     assert errors == []
     assert sms.days_past_due == [1, 3, 7]
-
-
-# -- (c) the latest date -----------------------------------------------------------------
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="a promise's due date is not held to arrears.limits.LATEST_DATE (2999-12-31) as a "
-    "case's due date is: a promise of 10.00 due 9999-12-31 is taken and parks the case in "
-    "the promise stage for ever (no escalation while it runs)",
-)
-def test_a_promise_due_after_the_latest_date_is_refused(engine: Engine) -> None:
-    from arrears import InvalidInput, Money
-
-    engine.open_case(_case("LN-1"))
-    engine.fire("LN-1", "notify")
-    with pytest.raises(InvalidInput, match="due"):
-        engine.record_promise("LN-1", Money("10.00", "CNY"), date(9999, 12, 31))
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="instalment_schedule counts dates past the calendar's end and raises ValueError "
-    "('year 10000 is out of range'), not InvalidInput naming the first date",
-)
-def test_a_schedule_past_the_end_of_the_calendar_is_bad_input() -> None:
-    from arrears import InvalidInput, Money, instalment_schedule
-
-    with pytest.raises(InvalidInput, match="first"):
-        instalment_schedule(Money("300.00", "CNY"), date(9999, 11, 30), count=3)

@@ -15,6 +15,7 @@ from ..errors import (
 )
 from ..guards import SYSTEM, Actor, GuardContext
 from ..journal import JournalEntry
+from ..limits import LATEST_DATE
 from ..logs import get_logger
 from ..money import Money, allocate
 from ..plans import Instalment, PlanStatus, Promise, PromiseStatus, RepaymentPlan
@@ -56,8 +57,11 @@ def record_promise(
     if covers is None and money > case.balance.outstanding:
         raise InvalidInput("amount", str(money), f"at most the {case.balance.outstanding} owed")
     today = case.local_date(moment)
-    if not isinstance(due, date) or isinstance(due, datetime) or due < today:
-        raise InvalidInput("due", due, f"a calendar date from {today.isoformat()} on")
+    if not isinstance(due, date) or isinstance(due, datetime) or not today <= due <= LATEST_DATE:
+        shown = due.isoformat() if isinstance(due, date) else due
+        raise InvalidInput(
+            "due", shown, f"a calendar date from {today.isoformat()} to {LATEST_DATE.isoformat()}"
+        )
     parts = instalment_schedule(case, money, due, instalments, today)
     promise = build(
         Promise,
@@ -208,6 +212,10 @@ def _check_plan(
     if plan.instalments[0].due < today:
         raise InvalidInput(
             "plan", plan.instalments[0].due.isoformat(), f"a first date from {today} on"
+        )
+    if plan.instalments[-1].due > LATEST_DATE:
+        raise InvalidInput(
+            "plan", plan.instalments[-1].due.isoformat(), f"a last date by {LATEST_DATE}"
         )
     missing = [kind for kind in plan.documents if kind not in case.documents]
     if documents and missing:
