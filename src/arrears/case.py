@@ -481,9 +481,9 @@ class Balance(BaseModel):
         if currency is None:
             return value  # the currency's own error says why
         quantum = currency_quantum(currency)
-        if value.same_quantum(quantum):
+        if value.same_quantum(quantum) and not value.is_signed():
             return value  # already exact ("1250.00" in CNY): keep it, no new Decimal
-        if value is _ZERO:  # a component not given: one shared zero per currency
+        if not value:  # not given, or given as zero ("-0.00" too): one shared zero per currency
             return _zero_in(currency, quantum)
         exact = value.quantize(quantum)
         if exact != value:
