@@ -368,6 +368,35 @@ class TestHolds:
         finally:
             reader.store.close()
 
+    @PAUSES
+    def test_a_bankruptcy_added_while_a_task_on_both_loans_is_completed(
+        self, database: Database, pause: str
+    ) -> None:
+        """A bankruptcy is added on L-1 while another agent completes, from L-2, the call
+        covering both loans: both loans hold the bankruptcy, and the call is closed on both."""
+        engine = setup(database, 1, 2)
+        try:
+            engine.open_task("L-1", CALL, key="k-1", step="call", at=OPENED)
+            engine.open_task("L-2", CALL, key="k-2", step="call", at=OPENED)
+        finally:
+            engine.store.close()
+        result = race(
+            database,
+            pause,
+            ("add_hold", "L-1", "bankruptcy", "petition", {"clock": T0}),
+            ("complete_task", "L-2", "k-1", "done", {"clock": T0}),
+        )
+        assert result.reports == [OK, OK]
+        reader = database.read()
+        try:
+            assert reader.tasks() == []
+            for case_id in ("L-1", "L-2"):
+                assert [str(held.kind) for held in reader.case(case_id).holds] == ["bankruptcy"]
+                assert kinds(reader, case_id).count("task_closed") == 1, case_id
+            assert reader.verify() == []
+        finally:
+            reader.store.close()
+
     @staticmethod
     def assert_bankrupt(database: Database, loans: tuple[str, ...]) -> None:
         reader = database.read()
