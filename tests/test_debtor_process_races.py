@@ -41,9 +41,10 @@ from arrears.stores import open_store
 from test_debtor_races import CALL, T0, loan
 
 WORKER = Path(__file__).resolve().parent / "_debtor_race_worker.py"
-#: How long the second writer is given while the first is held (it finishes in a
-#: fraction of that when nothing holds it back).
-HEAD_START = 2.0
+#: How long the second writer is watched while the first is held, where it must wait
+#: for it (one that does not wait reports in a fraction of that; one expected through is
+#: given all the patience it needs instead, so a slow machine fails nothing).
+HELD_BACK = 0.75
 #: The most any step of a worker may take (a process start included).
 PATIENCE = 60.0
 #: The moment the loans are opened; the writers' clocks are later.
@@ -172,7 +173,8 @@ def race(database: Database, pause: str, first: tuple[Any, ...], second: tuple[A
         one.send()
         one.expect("paused")
         two.send()
-        early = two.report(HEAD_START)
+        through = pause == "lock" and database.kind == "postgres"
+        early = two.report(PATIENCE if through else HELD_BACK)
         one.send()
         first_report = one.report()
         assert first_report is not None, f"the first writer never finished: {one.errors()}"
@@ -185,7 +187,7 @@ def race(database: Database, pause: str, first: tuple[Any, ...], second: tuple[A
     # The interleaving is the one meant: held before its lock, the first lets a
     # PostgreSQL writer through (SQLite's transaction excludes it); held with the
     # debtor, it lets none through.
-    assert result.second_early == (pause == "lock" and database.kind == "postgres")
+    assert result.second_early == through
     return result
 
 
@@ -205,7 +207,12 @@ def refused(report: dict[str, Any], field: str) -> bool:
 
 
 OK = {"ok": True, "error": None, "field": None}
+#: Where the first writer is held: before its lock (a PostgreSQL rival gets through and
+#: commits first: the race the re-read after the lock is for) and, for the race that
+#: found a defect, also holding the debtor (the rival must wait for its commit; the
+#: same waiting is tested, in threads, for opens, holds and tasks in test_debtor_races).
 PAUSES = pytest.mark.parametrize("pause", ["lock", "commit"])
+BEFORE_LOCK = pytest.mark.parametrize("pause", ["lock"])
 
 
 class TestHolds:
@@ -254,7 +261,7 @@ class TestHolds:
         finally:
             reader.store.close()
 
-    @PAUSES
+    @BEFORE_LOCK
     def test_a_hold_released_while_a_loan_opens_is_released_on_it_too(
         self, database: Database, pause: str
     ) -> None:
@@ -282,7 +289,7 @@ class TestHolds:
         finally:
             reader.store.close()
 
-    @PAUSES
+    @BEFORE_LOCK
     def test_a_bankruptcy_added_while_a_loan_opens_reaches_it(
         self, database: Database, pause: str
     ) -> None:
@@ -299,7 +306,7 @@ class TestHolds:
         assert result.reports == [OK, OK]
         self.assert_bankrupt(database, ("L-1", "L-2", "L-3"))
 
-    @PAUSES
+    @BEFORE_LOCK
     def test_a_loan_opened_while_a_bankruptcy_is_added_holds_it(
         self, database: Database, pause: str
     ) -> None:
@@ -315,7 +322,7 @@ class TestHolds:
         assert result.reports == [OK, OK]
         self.assert_bankrupt(database, ("L-1", "L-2", "L-3"))
 
-    @PAUSES
+    @BEFORE_LOCK
     def test_two_bankruptcies_added_at_once_are_two_holds_on_every_loan(
         self, database: Database, pause: str
     ) -> None:
@@ -343,7 +350,7 @@ class TestHolds:
         finally:
             reader.store.close()
 
-    @PAUSES
+    @BEFORE_LOCK
     def test_a_bankruptcy_added_while_a_dispute_is_released(
         self, database: Database, pause: str
     ) -> None:
@@ -368,7 +375,7 @@ class TestHolds:
         finally:
             reader.store.close()
 
-    @PAUSES
+    @BEFORE_LOCK
     def test_a_bankruptcy_added_while_a_task_on_both_loans_is_completed(
         self, database: Database, pause: str
     ) -> None:
@@ -413,7 +420,7 @@ class TestHolds:
 class TestTasks:
     """A task for a person is opened once per debtor, and closed on every loan it covers."""
 
-    @PAUSES
+    @BEFORE_LOCK
     def test_two_loans_asking_for_a_task_at_once_get_one_task(
         self, database: Database, pause: str
     ) -> None:
@@ -438,7 +445,7 @@ class TestTasks:
         finally:
             reader.store.close()
 
-    @PAUSES
+    @BEFORE_LOCK
     def test_one_loan_asked_for_the_same_task_twice_at_once_opens_it_once(
         self, database: Database, pause: str
     ) -> None:
@@ -456,7 +463,7 @@ class TestTasks:
         finally:
             reader.store.close()
 
-    @PAUSES
+    @BEFORE_LOCK
     def test_a_task_closed_while_another_loan_joins_it(
         self, database: Database, pause: str
     ) -> None:
@@ -486,7 +493,7 @@ class TestTasks:
         finally:
             reader.store.close()
 
-    @PAUSES
+    @BEFORE_LOCK
     def test_one_task_completed_from_two_loans_at_once_is_closed_once(
         self, database: Database, pause: str
     ) -> None:
