@@ -26,8 +26,10 @@ from arrears import (
     JournalEntry,
     JournalProblem,
     Money,
+    RepaymentPlan,
     SettableClock,
     TransitionDenied,
+    instalment_schedule,
 )
 from arrears.events import replay
 from arrears.journal import (
@@ -99,7 +101,14 @@ def run_engine(make_case: MakeCase) -> Engine:
     engine.record_payment("C-1", Money("100.00", "CNY"), reference="TX-1")
     clock.advance(hours=1)
     engine.fire("C-2", "notify")
-    engine.fire("C-2", "offer_plan", actor=Actor("agent-7", frozenset({"agent"})))
+    first = engine.case("C-2").local_date(clock.now()) + timedelta(days=7)
+    plan = RepaymentPlan(
+        id="PLAN-C-2",
+        kind="extension",
+        instalments=instalment_schedule(Money("300.00", "CNY"), first, count=1),
+        required_documents=(),
+    )
+    engine.start_plan("C-2", plan, actor=Actor("agent-7", frozenset({"agent"})))
     engine.record_payment("C-2", Money("300.00", "CNY"))
     return engine
 

@@ -98,7 +98,8 @@ def _build_engine() -> Engine:
     engine.record_payment("T-CNY-1", Money("1000.55", "CNY"), reference="BANK-1")
 
     engine.fire("T-JPY-2", "notify")
-    engine.fire("T-JPY-2", "promise", actor=AGENT, reason="will pay on Friday")
+    friday = engine.case("T-JPY-2").local_date(clock.now()) + timedelta(days=3)
+    engine.record_promise("T-JPY-2", Money("81500", "JPY"), friday, actor=AGENT)
     clock.advance(days=3)
     engine.record_payment("T-JPY-2", Money("81500", "JPY"), reference="BANK-2")
 
@@ -234,7 +235,7 @@ class TestUntouchedExport:
             assert rebuilt.history(case_id) == REFERENCE.history(case_id)
 
     def test_journal_covers_every_kind_of_entry(self) -> None:
-        """The journal under test holds every kind of entry the engine writes."""
+        """The journal under test holds the kinds of entry a collection day writes."""
         kinds = {entry.kind for case_id in CASE_IDS for entry in REFERENCE.history(case_id)}
         assert kinds == {
             "opened",
@@ -245,6 +246,8 @@ class TestUntouchedExport:
             "interaction",
             "notice",
             "payment",
+            "promise_made",
+            "promise_resolved",
         }
         assert min(LENGTHS.values()) == 1
         assert 24 <= sum(LENGTHS.values()) <= 60
