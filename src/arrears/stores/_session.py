@@ -210,9 +210,9 @@ class Session(ABC):
     reads (`_read_case`, `_read_stamps`, `_read_batch`, `_read_chain`,
     `_read_last`, `_read_head`, `_read_review`, `_read_scheduled`, `_exists`,
     `_read_cases_of`), the writes (`_insert_cases`, `_insert_entries`,
-    `_write_schedule`, `_update_cases`) and `_changed_elsewhere`.  It calls `_sync` before a query that reads
-    every case or the schedule, and `_batch_is` with what `due` or `lease`
-    returned.
+    `_write_schedule`, `_update_cases`) and `_changed_elsewhere`.  It calls
+    `_sync` before a query that reads every case or the schedule, and
+    `_batch_is` with what `due` or `lease` returned.
     """
 
     #: Rows a transaction keeps in memory before it writes them into the database's
