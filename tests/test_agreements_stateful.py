@@ -2,12 +2,17 @@
 
 After every step the case equals its replayed journal, the journal verifies,
 and money is conserved: what is owed (due or not) less credit moves by exactly
-the charges recorded, less payments, plus reversals, less waivers.
+the charges recorded, less payments, plus reversals, less waivers.  No state
+reached is one without a way out: a case stands in ``promise`` or
+``repayment_plan`` only with the open promise or active plan that stage runs
+on, whatever trigger is fired at it bare, and once that agreement's dates pass
+unpaid its review takes the case out of the stage.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -16,12 +21,14 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from arrears import (
+    SYSTEM,
     Actor,
     ApprovalDenied,
     ApprovalLimits,
     Engine,
     InvalidInput,
     Money,
+    Promise,
     RepaymentPlan,
     SettableClock,
     TransitionDenied,
@@ -94,6 +101,27 @@ class Agreements(RuleBasedStateMachine):
         self.references.append(reference)
         assert self._position() == before + self._charged(length) - cny(units).amount
 
+    @precondition(lambda self: self._running() is not None)
+    @rule(whole=st.booleans())
+    def pay_as_agreed(self, whole: bool) -> None:
+        """Pay what the open promise or the active plan still asks (or its next part): as
+        agreed, not a cent of the charges that ran on meanwhile."""
+        running = self._running()
+        assert running is not None
+        asked = (
+            running.remaining if whole else min(running.remaining, running.instalments[0].amount)
+        )
+        if asked.amount > 0:
+            self.pay(int(asked.amount.scaleb(2)))
+
+    def _running(self) -> Promise | RepaymentPlan | None:
+        case = self.engine.case(self.case_id)
+        if case.plan is not None and case.plan.is_active:
+            return case.plan
+        if case.promise is not None and case.promise.is_open:
+            return case.promise
+        return None
+
     @precondition(lambda self: bool(self.references))
     @rule(choice=st.integers(0, 50))
     def reverse(self, choice: int) -> None:
@@ -162,6 +190,42 @@ class Agreements(RuleBasedStateMachine):
         until = self.clock.now() + timedelta(days=days)
         self.engine.add_hold(self.case_id, kind, "hold for review", until=until)
 
+    @rule(
+        trigger=st.sampled_from(
+            ("promise", "offer_plan", "plan_completed", "promise_kept", "plan_broken")
+        ),
+        actor=st.sampled_from((AGENT, SYSTEM)),
+    )
+    def fire_bare(self, trigger: str, actor: Actor) -> None:
+        """A trigger into or out of an agreement's stage, fired without its agreement."""
+        with contextlib.suppress(TransitionDenied):
+            self.engine.fire(self.case_id, trigger, actor=actor)
+
+    @invariant()
+    def agreement_stages_hold_their_agreement(self) -> None:
+        case = self.engine.case(self.case_id)
+        if case.stage == "promise":
+            assert case.promise is not None
+            assert case.promise.is_open, case.promise
+        if case.stage == "repayment_plan":  # or completed, owing again after a reversal:
+            # the next review takes it on (an_agreement_stage_is_left_once_its_dates_pass)
+            assert case.plan is not None
+            assert str(case.plan.status) != "broken", case.plan
+
+    @invariant()
+    def an_agreement_stage_is_left_once_its_dates_pass(self) -> None:
+        """On a copy restored from the export, a year on and nothing paid: reviewed, the
+        case has left ``promise`` and ``repayment_plan``."""
+        if self.engine.case(self.case_id).stage not in ("promise", "repayment_plan"):
+            return
+        out = io.StringIO()
+        self.engine.export_journal(out)
+        later = SettableClock(self.clock.now() + timedelta(days=400))
+        copy = Engine.from_journal(out.getvalue().splitlines(), clock=later)
+        copy.review_promises(self.case_id)
+        copy.review_plan(self.case_id)
+        assert copy.case(self.case_id).stage not in ("promise", "repayment_plan")
+
     @invariant()
     def replay_equals_live(self) -> None:
         assert self.engine.replay(self.case_id) == self.engine.case(self.case_id)
@@ -178,3 +242,58 @@ class Agreements(RuleBasedStateMachine):
 
 Agreements.TestCase.settings = settings(max_examples=60, stateful_step_count=25, deadline=None)
 TestAgreements = Agreements.TestCase
+
+
+def test_a_plan_paid_as_agreed_with_charges_left_leaves_its_stage() -> None:
+    """The sequence the machine may take long to draw: a plan, two days of penalty
+    interest, then exactly what the plan asks.  The plan is completed with CNY 12.00
+    of charges left; the case goes back to the first contact stage rather than stay in
+    ``repayment_plan`` with no plan running."""
+    machine = Agreements()
+    machine.plan(count=2, grace=0, freeze=False)
+    machine.wait(days=2)
+    machine.pay_as_agreed(whole=True)
+    case = machine.engine.case(machine.case_id)
+    assert case.plan is not None
+    assert (case.stage, str(case.plan.status), case.arrears) == (
+        "notified",
+        "completed",
+        Money("12.00", "CNY"),
+    )
+    machine.agreement_stages_hold_their_agreement()
+    machine.replay_equals_live()
+
+
+def test_a_bare_promise_or_plan_trigger_is_refused_and_journaled() -> None:
+    """``promise`` and ``offer_plan`` fired with no promise or plan recorded: refused,
+    each refusal journaled naming the guard, and the case stays in ``phone``."""
+    machine = Agreements()
+    for trigger, actor, guard in (
+        ("promise", SYSTEM, "open_promise()"),
+        ("offer_plan", AGENT, "active_plan()"),
+    ):
+        machine.fire_bare(trigger, actor)
+        refusal = machine.engine.history(machine.case_id)[-1]
+        assert (refusal.kind, refusal.data["trigger"]) == ("refusal", trigger)
+        assert [failure["guard"] for failure in refusal.data["failures"]] == [guard]
+    assert machine.engine.case(machine.case_id).stage == "phone"
+    machine.replay_equals_live()
+
+
+def test_a_completed_plan_owed_again_after_a_reversal_leaves_at_the_next_review() -> None:
+    """A payment before the plan bounces after a later one completed it: the plan stands
+    and the case goes back to ``repayment_plan`` owing again; the next review fires
+    ``plan_completed``, to the first contact stage, and the journal verifies."""
+    machine = Agreements()
+    machine.pay(100_00)
+    machine.plan(count=1, grace=0, freeze=True)
+    machine.pay_as_agreed(whole=True)
+    assert machine.engine.case(machine.case_id).stage == "pre_due"
+    machine.reverse(0)
+    case = machine.engine.case(machine.case_id)
+    assert case.plan is not None
+    assert (case.stage, str(case.plan.status)) == ("repayment_plan", "completed")
+    machine.an_agreement_stage_is_left_once_its_dates_pass()
+    machine.review()
+    assert machine.engine.case(machine.case_id).stage == "notified"
+    machine.replay_equals_live()

@@ -561,3 +561,12 @@ class TestPayday:
             engine.open_case(record)
         assert info.value.field == "debtor.payday"
         assert len(engine.store) == 0
+
+
+@pytest.mark.parametrize("zero", ["-0.00", "-0", Decimal("-0.000")])
+def test_a_negative_zero_is_kept_as_zero(make_case: Callable[..., Case], zero: object) -> None:
+    # A statement or a journal entry showing "-0.00" owed would be read as a credit.
+    case = make_case(balance={"currency": "CNY", "principal": "1000.00", "fees": zero})
+    assert str(case.balance.fees) == "0.00"
+    assert not case.balance.fees.is_signed()
+    assert case.model_dump(mode="json")["balance"]["fees"] == "0.00"

@@ -26,7 +26,7 @@ import pytest
 import structlog
 from click.testing import CliRunner
 
-from arrears import Engine, Money
+from arrears import Engine, Money, message_check
 from arrears.cli import main
 from arrears.compliance.packs import PACKS
 from arrears.errors import PolicyInvalid
@@ -35,7 +35,7 @@ from arrears.message_check import SITUATIONS, situations_for
 from arrears.messages import TemplateSet, agreed_deadline, review_context
 from arrears.messages import context as context_module
 from arrears.plans import Instalment, Promise
-from arrears.policy import load_policy
+from arrears.policy import Policy, load_policy
 from arrears.policy.ceilings import CEILINGS, ceiling_for, rate_problems, yearly
 from arrears.simulate import Simulation, synthetic_portfolio
 from arrears.stores import open_store
@@ -136,11 +136,32 @@ class TestSituations:
             "a promise past its date, in its grace days",
         ]
 
-    def test_a_paid_plan_with_arrears_left_stays_in_repayment_plan(self) -> None:
-        """plan_completed waits for the arrears to clear (its guard), so the case may stay."""
-        names = [s.name for s in situations_for(load_policy(CN), "repayment_plan")]
-        assert names[-1] == "in the repayment_plan stage after its plan was paid, with arrears left"
-        assert len(names) == 3
+    def test_a_paid_plan_with_arrears_left_leaves_repayment_plan(self) -> None:
+        """plan_completed always leads out (with arrears left, to the first contact stage),
+        and offer_plan asks for an active plan: the stage meets running plans only."""
+        assert [s.name for s in situations_for(load_policy(CN), "repayment_plan")] == [
+            "a plan between instalments",
+            "a plan's last instalment past its date, in its grace days",
+        ]
+
+    def test_a_policy_firing_promise_meets_no_ended_promise(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A policy that fires ``promise`` itself cannot put a case there without one (the
+        edge asks for an open promise); were the edge to ask for none, the check would
+        meet the stage after its promise ended."""
+        policy = Policy(id="p", version="1", inbound={"conversation": "promise"})
+        running = [s.name for s in situations_for(policy, "promise")]
+        assert running == [
+            "a promise before its date",
+            "a promise due today",
+            "a promise past its date, in its grace days",
+        ]
+        leaving = dict(message_check._LEAVING)
+        leaving["promise"] = (("promise_kept", "promise_broken"), ("promise",), "not_its_guard")
+        monkeypatch.setattr(message_check, "_LEAVING", leaving)
+        names = [s.name for s in situations_for(policy, "promise")]
+        assert names == [*running, "in the promise stage after its promise ended"]
 
     def test_a_contact_stage_meets_every_situation(self) -> None:
         assert situations_for(load_policy(CN), "sms") == SITUATIONS

@@ -445,6 +445,13 @@ ATTACKS: dict[str, tuple[Callable[[], Chains], Callable[[Chains], None], tuple[s
         ("LN-C",),
     ),
     "debtor hold release forged on one loan": (bankrupt, released_on("LN-B"), ("LN-A", "LN-C")),
+    # Released again, later, on one loan (two releases racing before the debtor lock
+    # journaled this): replayed, that loan stays held after the others were freed.
+    "debtor hold released again on one loan": (
+        bankrupt_released,
+        released_on("LN-C"),
+        ("LN-C",),
+    ),
     "hold at opening deleted on one loan": (
         opened_bankrupt,
         cut_before("LN-B", "hold_added"),

@@ -778,7 +778,8 @@ class TestJournalThroughTheEngine:
         rebuilt = Engine.from_journal(out.getvalue().splitlines(), clock=clock)
         assert rebuilt.case(notified) == engine.case(notified)
         assert rebuilt.verify() == []
-        rebuilt.fire(notified, "promise")
+        today = rebuilt.case(notified).local_date(clock.now())
+        rebuilt.record_promise(notified, cny("200.00"), today)  # fires promise
         assert rebuilt.case(notified).stage == "promise"
         assert rebuilt.replay(notified) == rebuilt.case(notified)
 

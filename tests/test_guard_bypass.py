@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -33,6 +33,7 @@ from arrears import (
     JournalEntry,
     Migration,
     Money,
+    RepaymentPlan,
     SettableClock,
     TransitionDenied,
     TransitionSpec,
@@ -40,6 +41,7 @@ from arrears import (
     WorkflowDefinition,
     approved_by,
     dpd_at_least,
+    instalment_schedule,
     standard_definition,
 )
 from arrears.events import replay
@@ -62,6 +64,8 @@ TERMINAL = ("resolved", "settled", "written_off", "closed")
 WORKING = (*LADDER, "promise", "repayment_plan", *LEGAL)
 LIVE = ("pre_due", *WORKING)
 STAGES = (*LIVE, *TERMINAL)
+#: The triggers into and out of the stages that run on an agreement (a promise, a plan).
+AGREEMENT_TRIGGERS = ("promise", "offer_plan", "plan_completed", "promise_kept", "promise_broken")
 
 
 def opened_in(stage: str) -> dict[str, Any]:
@@ -741,11 +745,26 @@ operation = st.one_of(
     st.tuples(st.just("reverse"), st.just(None)),
     st.tuples(st.just("hold"), st.sampled_from(("dispute", "hardship"))),
     st.tuples(st.just("release"), st.just(None)),
+    # The agreements the promise and repayment_plan stages run on, and bare fires of the
+    # triggers into and out of those stages, which must not leave a case there without one.
+    st.tuples(st.just("promise"), st.integers(1, 1070), st.integers(0, 20)),
+    st.tuples(st.just("plan"), st.integers(1, 3), st.sampled_from((AGENT, SUPERVISOR))),
+    st.tuples(st.just("review"), st.just(None)),
+    st.tuples(
+        st.just("bare"),
+        st.sampled_from(AGREEMENT_TRIGGERS),
+        st.sampled_from((SYSTEM, AGENT, SUPERVISOR)),
+    ),
 )
 
 
 def run(engine: Engine, steps: Iterable[tuple[Any, ...]]) -> None:
-    """Run *steps* on case C-1 the way a host would: every refusal journaled and carried on."""
+    """Run *steps* on case C-1 the way a host would: every refusal journaled and carried on.
+
+    After each step the case stands in ``promise`` or ``repayment_plan`` only with the
+    agreement that stage runs on (`runs_on_its_agreement`), and each trigger fired is
+    held to the oracle's agreement guards (`judged_by_the_oracle`).
+    """
     payments = 0
     for step in steps:
         kind = step[0]
@@ -755,7 +774,26 @@ def run(engine: Engine, steps: Iterable[tuple[Any, ...]]) -> None:
                 available = engine.workflow.available(case.stage)
                 if available:
                     trigger = available[step[1] % len(available)]
-                    engine.fire("C-1", trigger, actor=step[2], approver=step[3])
+                    judged_by_the_oracle(engine, case, trigger, step[2], step[3])
+            elif kind == "bare":  # straight at an agreement's trigger, wherever the case is
+                if step[1] in engine.workflow.available(case.stage):
+                    judged_by_the_oracle(engine, case, step[1], step[2], None)
+            elif kind == "promise":
+                due = case.local_date(engine.clock.now()) + timedelta(days=step[2])
+                amount = Money(Decimal(step[1]), "CNY")
+                engine.record_promise("C-1", min(amount, case.balance.outstanding), due)
+            elif kind == "plan":
+                arrears = engine.arrears_at("C-1")
+                first = case.local_date(engine.clock.now()) + timedelta(days=3)
+                plan = RepaymentPlan(
+                    id=f"PL-{len(engine.history('C-1'))}",
+                    kind="minimum",
+                    instalments=instalment_schedule(arrears, first, count=step[1]),
+                )
+                engine.start_plan("C-1", plan, actor=step[2])
+            elif kind == "review":
+                engine.review_promises("C-1")
+                engine.review_plan("C-1")
             elif kind == "legal":
                 steps_on = ("start_legal", "file_suit", "record_judgment", "enforce")
                 available = engine.workflow.available(case.stage)
@@ -786,6 +824,38 @@ def run(engine: Engine, steps: Iterable[tuple[Any, ...]]) -> None:
                     engine.release_hold("C-1", active[0].id, actor=AGENT)
         except (TransitionDenied, InvalidInput):
             pass
+        runs_on_its_agreement(engine.case("C-1"))
+
+
+def runs_on_its_agreement(case: Case) -> None:
+    """A case in ``promise`` holds an open promise, in ``repayment_plan`` an active plan:
+    what their reviews read to move it on.  Without it nothing ever would."""
+    if case.stage == "promise":
+        assert case.promise is not None
+        assert case.promise.is_open, case.promise
+    if case.stage == "repayment_plan":  # or completed, owing again after a reversal: the
+        # next review fires plan_completed (test_agreements_stateful judges that way out)
+        assert case.plan is not None
+        assert str(case.plan.status) != "broken", case.plan
+
+
+def judged_by_the_oracle(
+    engine: Engine, case: Case, trigger: str, actor: Actor, approver: Actor | None
+) -> None:
+    """Fire *trigger* on C-1 (standing as *case*); where the oracle's agreement guard
+    (`AGREEMENT_GUARDS`) fails on *case*, the fire must be refused naming it, and the
+    refusal journaled."""
+    length = len(engine.history("C-1"))
+    missing = missing_agreement(case, trigger)
+    if missing is not None:
+        with pytest.raises(TransitionDenied) as info:
+            engine.fire("C-1", trigger, actor=actor, approver=approver)
+        assert missing in [failure.guard for failure in info.value.failures]
+        refusal = engine.history("C-1")[length]
+        assert refusal.kind == "refusal"
+        assert missing in [failure["guard"] for failure in refusal.data["failures"]]
+        return
+    engine.fire("C-1", trigger, actor=actor, approver=approver)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -800,6 +870,15 @@ def test_legal_runs_replay_cleanly(steps: list[tuple[Any, ...]], stage: str) -> 
     visited = {entry.data["dest"] for entry in engine.history("C-1") if entry.kind == "transition"}
     event("reached legal" if visited & set(LEGAL) else "stayed out of legal")
     event("four eyes" if visited & set(LEGAL[1::2]) else "no four-eyes edge")
+    event("entered an agreement stage" if visited & {"promise", "repayment_plan"} else "none")
+    refused_for = {
+        failure["guard"]
+        for entry in engine.history("C-1")
+        if entry.kind == "refusal"
+        for failure in entry.data["failures"]
+    }
+    for name in ("open_promise()", "active_plan()", "completed_plan()"):
+        event(f"{name} refused" if name in refused_for else f"{name} never refused")
     assert engine.verify() == []
     restored = Engine.from_journal(export(chains_of(engine)), clock=SettableClock(START))
     assert restored.case("C-1") == engine.case("C-1")
@@ -813,7 +892,11 @@ EDGES: dict[str, list[tuple[tuple[str, ...], str]]] = {
     "promise_kept": [(("promise",), "notified")],
     "promise_broken": [(("promise",), "phone")],
     "offer_plan": [((*LADDER, "promise", *LEGAL), "repayment_plan")],
-    "plan_completed": [(("repayment_plan",), "resolved"), (("repayment_plan",), "pre_due")],
+    "plan_completed": [
+        (("repayment_plan",), "resolved"),
+        (("repayment_plan",), "pre_due"),
+        (("repayment_plan",), "notified"),
+    ],
     "plan_broken": [(("repayment_plan",), "phone")],
     "start_legal": [((*LADDER, "promise", "repayment_plan"), LEGAL[0])],
     "file_suit": [((LEGAL[0],), LEGAL[1])],
@@ -835,6 +918,24 @@ PEOPLE: dict[str, tuple[tuple[str, ...], tuple[str, ...] | None]] = {
     "write_off": (("supervisor",), ("risk_officer", "supervisor")),
     "close": (("supervisor",), None),
 }
+
+
+def missing_agreement(case: Case, trigger: str) -> str | None:
+    """The agreement guard of the standard graph *trigger* fails on *case*, if any.
+
+    ``promise`` needs an open promise and ``offer_plan`` an active plan: their stages run
+    on them.  ``plan_completed`` with arrears left leads out only once the plan is
+    completed (with nothing overdue, ``arrears_cleared`` or ``paid_in_full`` lead out).
+    These are guards about the case, judged when fired, not on replay (`allowed`).
+    """
+    if trigger == "promise" and not (case.promise is not None and case.promise.is_open):
+        return "open_promise()"
+    if trigger == "offer_plan" and not (case.plan is not None and case.plan.is_active):
+        return "active_plan()"
+    completed = case.plan is not None and str(case.plan.status) == "completed"
+    if trigger == "plan_completed" and case.balance.has_arrears and not completed:
+        return "completed_plan()"
+    return None
 
 
 def allowed(stage: str, data: dict[str, Any]) -> bool:

@@ -496,3 +496,48 @@ def test_a_refusal_on_one_loan_binds_the_debtors_other_loans() -> None:
     assert engine.judge_contact("L-2", relay, at=now + DAY).rules == ("CN-THIRD-PARTY",)
     fresh = Engine(store=store, compliance=Compliance(["CN"]), clock=SettableClock(now))
     assert fresh.judge_contact("L-2", relay, at=now + 2 * DAY).rules == ("CN-THIRD-PARTY",)
+
+
+class TestParentOfAMinor:
+    """12 CFR 1006.6(a)(2): a parent is the consumer only while the debtor is a minor."""
+
+    @staticmethod
+    def engine(overrides: dict[str, Any] | None = None) -> Engine:
+        case = {
+            "id": "MIN-1",
+            "debtor": {"id": "D-9", "timezone": "America/New_York"},
+            "persons": [{"id": "mum", "relationship": "parent"}],
+            "contacts": [
+                {"id": "mum-home", "channel": "call", "address": "+16175550141", "person": "mum"}
+            ],
+            "balance": {"currency": "USD", "principal": "480.00"},
+            "due_date": "2026-07-01",
+        }
+        compliance = Compliance(["US-RegF"], overrides=overrides or {})
+        engine = Engine(store=MemoryStore(), compliance=compliance, clock=SettableClock(T0))
+        engine.open_case(case, at=T0 - 10 * DAY)
+        engine.record_notice("MIN-1", "validation", at=T0 - 5 * DAY)
+        return engine
+
+    @staticmethod
+    def denied_by(engine: Engine, at: datetime) -> list[str]:
+        proposal = {"channel": "call", "contact": "mum-home", "text": "About the debt."}
+        verdict = engine.judge_contact("MIN-1", proposal, at=at)
+        return sorted(reason.rule for reason in verdict.reasons)
+
+    def test_the_notice_makes_the_parent_the_consumer_from_its_moment_on(self) -> None:
+        engine = self.engine()
+        assert self.denied_by(engine, T0) == ["US-3P"]
+        engine.record_notice("MIN-1", "debtor_minor", at=T0 + DAY)
+        assert self.denied_by(engine, T0 + 2 * DAY) == []
+        engine.record_notice("MIN-1", "debtor_of_age", at=T0 + 3 * DAY)
+        assert self.denied_by(engine, T0 + 3 * DAY + timedelta(hours=1)) == ["US-3P"]
+
+    def test_a_lender_may_keep_a_parent_a_third_party(self) -> None:
+        engine = self.engine({"US-3P": {"as_debtor_minor": []}})
+        engine.record_notice("MIN-1", "debtor_minor", at=T0)
+        assert self.denied_by(engine, T0 + DAY) == ["US-3P"]
+
+    def test_a_lender_may_make_every_parent_the_consumer(self) -> None:
+        engine = self.engine({"US-3P": {"as_debtor": ["spouse", "attorney", "parent"]}})
+        assert self.denied_by(engine, T0 + DAY) == []

@@ -299,6 +299,7 @@ class TestRule:
             "exempt": [],
             "roles": None,
             "as_debtor": [],
+            "as_debtor_minor": [],
         }
 
     @pytest.mark.parametrize(

@@ -28,6 +28,15 @@ from arrears import (
 
 MakeCase = Callable[..., Case]
 
+_PARTS = [{"due": "2026-10-20", "amount": {"amount": "1070.00", "currency": "CNY"}}]
+#: An open promise and an active plan for the whole CNY 1070.00 `make_case` owes.
+PROMISE: dict[str, Any] = {
+    "id": "P-1",
+    "made_at": "2026-09-30T10:00:00+08:00",
+    "instalments": _PARTS,
+}
+PLAN: dict[str, Any] = {"id": "PL-1", "kind": "extension", "instalments": _PARTS}
+
 AT = datetime(2026, 10, 1, 1, tzinfo=UTC)  # 30 days past the 2026-09-01 due date
 AGENT = Actor("agent-7", frozenset({"agent"}))
 
@@ -143,7 +152,7 @@ class TestStandardGraph:
     def test_manual_trigger_refuses_the_system(self, make_case: MakeCase) -> None:
         """offer_plan is manual: the system may not fire it, an agent may."""
         workflow = Workflow()
-        case = make_case(stage="phone")
+        case = make_case(stage="phone", plan=PLAN)
         refused = fire(workflow, case, "offer_plan")
         assert [f.guard for f in refused.failures] == [
             "by_person",
@@ -151,6 +160,82 @@ class TestStandardGraph:
         ]
         assert "manual trigger" in refused.failures[0].reason
         assert fire(workflow, case, "offer_plan", actor=AGENT).dest == "repayment_plan"
+
+
+class TestAgreementStages:
+    """``promise`` and ``repayment_plan`` run on their agreement: never entered without
+    it, and always left when it ends."""
+
+    def test_promise_needs_an_open_promise(self, make_case: MakeCase) -> None:
+        workflow = Workflow()
+        case = make_case(stage="phone")
+        refused = fire(workflow, case, "promise")
+        assert [(f.guard, f.values) for f in refused.failures] == [
+            ("open_promise()", {"promise": None, "status": None})
+        ]
+        assert "no promise to pay is recorded" in refused.failures[0].reason
+        assert case.stage == "phone"
+        kept = make_case(stage="phone", promise={**PROMISE, "status": "kept"})
+        refused = fire(workflow, kept, "promise")
+        assert [(f.guard, f.values) for f in refused.failures] == [
+            ("open_promise()", {"promise": "P-1", "status": "kept"})
+        ]
+        assert "promise 'P-1' is kept, not open" in refused.failures[0].reason
+        assert fire(workflow, make_case(stage="phone", promise=PROMISE), "promise").allowed
+
+    def test_offer_plan_needs_an_active_plan(self, make_case: MakeCase) -> None:
+        workflow = Workflow()
+        refused = fire(workflow, make_case(stage="sms"), "offer_plan", actor=AGENT)
+        assert [(f.guard, f.values) for f in refused.failures] == [
+            ("active_plan()", {"plan": None, "status": None, "required": "active"})
+        ]
+        broken = make_case(stage="sms", plan={**PLAN, "status": "broken"})
+        (failure,) = fire(workflow, broken, "offer_plan", actor=AGENT).failures
+        assert failure.reason == "repayment plan 'PL-1' is broken, needs one active"
+        assert fire(workflow, make_case(stage="sms", plan=PLAN), "offer_plan", actor=AGENT).allowed
+
+    @pytest.mark.parametrize(
+        ("balance", "dest"),
+        [
+            ({"currency": "CNY", "principal": "0"}, "resolved"),
+            ({"currency": "CNY", "principal": "0", "not_due": "500.00"}, "pre_due"),
+            ({"currency": "CNY", "principal": "35.20"}, "notified"),
+        ],
+    )
+    def test_a_completed_plan_always_leads_out(
+        self, make_case: MakeCase, balance: dict[str, str], dest: str
+    ) -> None:
+        """Nothing owed: resolved; instalments to come: pre_due; arrears left (charges that
+        ran on during the plan): the first contact stage, as a kept promise goes."""
+        workflow = Workflow()
+        case = make_case(
+            stage="repayment_plan", balance=balance, plan={**PLAN, "status": "completed"}
+        )
+        assert fire(workflow, case, "plan_completed").dest == dest
+        active = make_case(stage="repayment_plan", balance=balance, plan=PLAN)
+        if dest == "notified":  # a plan still running is not completed by a bare trigger
+            refused = fire(workflow, active, "plan_completed")
+            assert [f.guard for f in refused.failures] == [
+                "paid_in_full()",
+                "arrears_cleared()",
+                "completed_plan()",
+            ]
+            assert active.stage == "repayment_plan"
+
+    @pytest.mark.parametrize("ladder", [("notified", "sms", "phone"), ("letter", "call")])
+    def test_every_edge_into_an_agreement_stage_asks_for_it(self, ladder: tuple[str, ...]) -> None:
+        """In any graph `standard_definition` builds, ``stage_guards`` included."""
+        extra = {"promise": [dpd_at_least(5)], "repayment_plan": [dpd_at_least(5)]}
+        definition = standard_definition(ladder=ladder, stage_guards=extra)
+        into = {
+            spec.trigger: [check.name for check in spec.guards]
+            for spec in definition.transitions
+            if spec.dest in ("promise", "repayment_plan")
+        }
+        assert into == {
+            "promise": ["open_promise()", "dpd_at_least(5)"],
+            "offer_plan": ["approved_by(agent, supervisor)", "active_plan()", "dpd_at_least(5)"],
+        }
 
 
 class TestSharedMachine:

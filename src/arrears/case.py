@@ -481,9 +481,9 @@ class Balance(BaseModel):
         if currency is None:
             return value  # the currency's own error says why
         quantum = currency_quantum(currency)
-        if value.same_quantum(quantum):
+        if value.same_quantum(quantum) and not value.is_signed():
             return value  # already exact ("1250.00" in CNY): keep it, no new Decimal
-        if value is _ZERO:  # a component not given: one shared zero per currency
+        if not value:  # not given, or given as zero ("-0.00" too): one shared zero per currency
             return _zero_in(currency, quantum)
         exact = value.quantize(quantum)
         if exact != value:
@@ -632,7 +632,7 @@ def youngest(additions: Iterable[tuple[date, Decimal]], owed: Decimal) -> Aging:
 class StudentLoan(BaseModel):
     """The case is a student loan: the account it was serviced under when it was obtained.
 
-    Under 12 CFR 1006.14(b)(4) [confirm], the student loans a consumer owes
+    Under 12 CFR 1006.14(b)(4), the student loans a consumer owes
     that were serviced under a single account number when the debt collector
     obtained them are one particular debt: the call frequency caps that count
     per debt (`arrears.compliance.FrequencyCap` with ``across="debt"``) count
@@ -938,7 +938,7 @@ def one_debt(cases: Iterable[Case]) -> dict[str, tuple[str, ...]]:
     """The cases counted as one particular debt with each case, among one debtor's *cases*.
 
     A debtor's student loans serviced under one account number (`StudentLoan`)
-    are one debt (12 CFR 1006.14(b)(4) [confirm]): each such case maps to
+    are one debt (12 CFR 1006.14(b)(4)): each such case maps to
     the ids of every case of its group, itself included, in case id order.  A
     case alone in its group, or no student loan, is absent (it is its own debt).
     """

@@ -32,8 +32,9 @@ across cases and then judges them debtor by debtor (`problems`):
   in an ``opened`` snapshot naming its case as ``origin``), or a copy in a
   snapshot that says it was recorded so itself, is not borne out;
 - the release of such a hold (``hold_released``): every case holding it (placed,
-  inherited, or opened with it) records its release, at the same moment: a release
-  lost or forged on one loan would leave the debtor held on one and free on another;
+  inherited, or opened with it) records its release, once, at the same moment: a
+  release lost or forged on one loan, or recorded again later on one, would leave
+  the debtor held on one and free on another;
 - a change of where the debtor is (``debtor_changed``) that lists the cases
   it was recorded on (``cases``, written since this check): each of them
   records it at the same moment with the same change.  One recorded before
@@ -125,6 +126,8 @@ class _Debtor:
     ends: dict[tuple[str, str], datetime | None] = field(default_factory=dict)
     #: (case, hold id) -> (seq, at, the release time recorded) of its first release.
     releases: dict[tuple[str, str], tuple[int, datetime, Any]] = field(default_factory=dict)
+    #: (case, hold id) -> (seq, at, the release time recorded) of each release after its first.
+    again: dict[tuple[str, str], list[tuple[int, datetime, Any]]] = field(default_factory=dict)
     #: (at, the cases listed) -> case -> (seq, the change recorded).
     moved: dict[tuple[datetime, tuple[str, ...]], dict[str, tuple[int, Any]]] = field(
         default_factory=dict
@@ -216,7 +219,9 @@ class DebtorChains:
                     )
             elif kind == "hold_released":
                 released = (entry.seq, entry.at, data.get("released_at"))
-                debtor.releases.setdefault((case_id, str(data.get("hold_id"))), released)
+                key = (case_id, str(data.get("hold_id")))
+                if debtor.releases.setdefault(key, released) is not released:
+                    debtor.again.setdefault(key, []).append(released)
             elif kind == "debtor_changed":
                 cases = data.get("cases")
                 if isinstance(cases, list):
@@ -619,7 +624,9 @@ def _release_problems(debtor: _Debtor) -> list[JournalProblem]:
     it.  Once any of them records its release, each records one, at the same
     moment and with the same time of release: a problem is named on the entry
     that placed the hold on a case that records no release (its ``hold_added``,
-    or the opening), or on a release recorded at another moment.
+    or the opening), on a release recorded at another moment, and on every
+    release after a case's first (a hold ends once: released again later, it
+    would stand on that case after the others were freed).
     """
     found: list[JournalProblem] = []
     releases = debtor.releases
@@ -654,7 +661,8 @@ def _release_problems(debtor: _Debtor) -> list[JournalProblem]:
                             f"{first!r} at seq {first_seq}",
                         )
                     )
-                elif (mine[1], _moment(mine[2])) != (first_at, _moment(first_when)):
+                    continue
+                if (mine[1], _moment(mine[2])) != (first_at, _moment(first_when)):
                     found.append(
                         _unmatched(
                             case_id,
@@ -662,6 +670,15 @@ def _release_problems(debtor: _Debtor) -> list[JournalProblem]:
                             f"a hold reaching the debtor released at {mine[2]} (recorded at "
                             f"{mine[1].isoformat()}), on case {first!r} at {first_when} "
                             f"(recorded at {first_at.isoformat()})",
+                        )
+                    )
+                for again, at, when in debtor.again.get((case_id, hold_id), ()):
+                    found.append(
+                        _unmatched(
+                            case_id,
+                            again,
+                            f"a hold reaching the debtor released again at {when} (recorded "
+                            f"at {at.isoformat()}), after its release at seq {mine[0]}",
                         )
                     )
     return found

@@ -33,6 +33,7 @@ from .case import Case, HoldKind
 from .errors import GuardFailure, InvalidInput
 from .limits import ACTOR_ID, ROLES, SHORT_TEXT, check_text
 from .money import Money
+from .plans import PlanStatus
 
 if TYPE_CHECKING:
     from .journal import JournalEntry
@@ -43,15 +44,18 @@ __all__ = [
     "Guard",
     "GuardContext",
     "GuardFailure",
+    "active_plan",
     "approved_by",
     "arrears_cleared",
     "attempts_at_least",
     "balance_at_least",
+    "completed_plan",
     "dpd_at_least",
     "guard",
     "no_active_hold",
     "not_time_barred",
     "notice_elapsed",
+    "open_promise",
     "paid_in_full",
     "second_approver",
 ]
@@ -449,6 +453,82 @@ class _PaidInFull(_Guard):
 def paid_in_full() -> Guard:
     """Passes when nothing is owed at all, due or not."""
     return _PaidInFull()
+
+
+class _OpenPromise(_Guard):
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        self.name = "open_promise()"
+
+    def __call__(self, case: Case, ctx: GuardContext) -> GuardFailure | None:
+        promise = case.promise
+        if promise is not None and promise.is_open:
+            return None
+        if promise is None:
+            return self.fail(
+                "no promise to pay is recorded; record one (record_promise), which moves the case",
+                promise=None,
+                status=None,
+            )
+        return self.fail(
+            f"promise {promise.id!r} is {promise.status}, not open; record a new one "
+            "(record_promise), which moves the case",
+            promise=promise.id,
+            status=str(promise.status),
+        )
+
+
+def open_promise() -> Guard:
+    """Passes when the case holds an open promise to pay.
+
+    The ``promise`` stage runs on one: its reviews keep or break it, and
+    that moves the case on (``promise_kept``, ``promise_broken``).  Entered
+    without one, nothing would ever move it.
+    """
+    return _OpenPromise()
+
+
+class _PlanIn(_Guard):
+    __slots__ = ("status",)
+
+    def __init__(self, name: str, status: PlanStatus) -> None:
+        self.name = name
+        self.status = status
+
+    def __call__(self, case: Case, ctx: GuardContext) -> GuardFailure | None:
+        plan = case.plan
+        if plan is not None and plan.status == self.status:
+            return None
+        if plan is None:
+            return self.fail(
+                f"no repayment plan is recorded, needs one {self.status}",
+                plan=None,
+                status=None,
+                required=str(self.status),
+            )
+        return self.fail(
+            f"repayment plan {plan.id!r} is {plan.status}, needs one {self.status}",
+            plan=plan.id,
+            status=str(plan.status),
+            required=str(self.status),
+        )
+
+
+def active_plan() -> Guard:
+    """Passes when the case holds an active repayment plan.
+
+    The ``repayment_plan`` stage runs on one: its reviews complete or break
+    it, and that moves the case on (``plan_completed``, ``plan_broken``).
+    Entered without one, nothing would ever move it; `Engine.start_plan`
+    records the plan and fires ``offer_plan`` together.
+    """
+    return _PlanIn("active_plan()", PlanStatus.ACTIVE)
+
+
+def completed_plan() -> Guard:
+    """Passes when the case's repayment plan is completed (every instalment paid)."""
+    return _PlanIn("completed_plan()", PlanStatus.COMPLETED)
 
 
 GuardResult = tuple[str, Mapping[str, Any]] | None

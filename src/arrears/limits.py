@@ -95,9 +95,9 @@ FUTURE_TOLERANCE: Final = timedelta(minutes=5)
 """How far after the engine's clock an entry may be dated, by default (`Engine` takes another)."""
 
 LATEST_DATE: Final = date(2999, 12, 31)
-"""The latest due date a case may have: far beyond any loan, and far enough before the
-end of the calendar (9999-12-31) that every review, reminder and plan date counted
-from it stays a date."""
+"""The latest due date a case, a promise or a plan's instalment may have: far beyond any
+loan, and far enough before the end of the calendar (9999-12-31) that every review,
+reminder and plan date counted from it stays a date."""
 
 LEASE: Final = timedelta(days=1)
 """The longest lease a tick grants a worker on a due case, counted from the tick's moment

@@ -117,11 +117,15 @@ _ENDED: Final = {
     ),
 }
 #: The triggers that take a case out of an agreement's stage when the agreement ends,
-#: and those that put it there (a policy firing one may put a case there with none).
+#: and those that put it there (a policy firing one may put a case there with none,
+#: unless its edge asks for the agreement: the guard named last).
 _LEAVING: Final = {
-    "promise": (("promise_kept", "promise_broken"), ("promise",)),
-    "repayment_plan": (("plan_completed", "plan_broken"), ("offer_plan",)),
+    "promise": (("promise_kept", "promise_broken"), ("promise",), "open_promise()"),
+    "repayment_plan": (("plan_completed", "plan_broken"), ("offer_plan",), "active_plan()"),
 }
+#: Guards that pass whenever the agreement has ended as the trigger says (the plan
+#: completed): a way out guarded by these alone never refuses.
+_ENDED_GUARDS: Final = frozenset({"completed_plan()"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,18 +165,21 @@ class RenderFailure:
 def _stays(policy: Policy, stage: str) -> bool:
     """Whether a case can be in *stage* (an agreement's) with no agreement running."""
     workflow = policy.build_workflow()
-    leaving, entering = _LEAVING[stage]
+    leaving, entering, needs = _LEAVING[stage]
+    transitions = workflow.definition.transitions
     for trigger in leaving:
-        specs = [s for s in workflow.definition.transitions if s.trigger == trigger]
-        if not any(stage in spec.sources for spec in specs):
-            return True  # nothing takes it out
-        if any(spec.guards for spec in specs if stage in spec.sources):
-            return True  # a guard may refuse to
+        specs = [s for s in transitions if s.trigger == trigger and stage in s.sources]
+        if not any(all(check.name in _ENDED_GUARDS for check in spec.guards) for spec in specs):
+            return True  # nothing takes it out, or a guard may refuse to
     fired = {escalation.trigger for escalation in policy.escalations}
     fired.update(policy.inbound.values())
     for steps in (policy.steps, *(variant.steps or () for variant in policy.variants)):
         fired.update(step.fire for step in steps if step.fire is not None)
-    return bool(fired & set(entering))
+    return any(
+        spec.trigger in fired and all(check.name != needs for check in spec.guards)
+        for spec in transitions
+        if spec.dest == stage and spec.trigger in entering
+    )
 
 
 def situations_for(policy: Policy, stage: str) -> tuple[Situation, ...]:

@@ -39,6 +39,7 @@ from pydantic import (
 )
 
 from .errors import InvalidInput
+from .limits import LATEST_DATE
 from .money import Money, currency_quantum
 
 __all__ = [
@@ -105,12 +106,17 @@ def schedule_dates(
 
     Raises:
         InvalidInput: *first* is not a date, *count* not 1 to `MAX_INSTALMENTS`,
-            or an unknown frequency.
+            an unknown frequency, or a last date after `arrears.limits.LATEST_DATE`.
     """
     if not isinstance(first, date) or hasattr(first, "hour"):
         raise InvalidInput("first", first, "a calendar date")
     step = _STEPS[_frequency(frequency)]
-    return tuple(first + step * n for n in range(_count(count)))
+    n = _count(count)
+    if first > LATEST_DATE or first + step * (n - 1) > LATEST_DATE:
+        raise InvalidInput(
+            "first", first.isoformat(), f"a schedule ending by {LATEST_DATE.isoformat()}"
+        )
+    return tuple(first + step * i for i in range(n))
 
 
 class Instalment(BaseModel):

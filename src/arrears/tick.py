@@ -1021,7 +1021,9 @@ def _keep_agreements(rec: Recorder, case: Case, now: datetime) -> bool:
     if case.promise is not None and case.promise.is_open:
         agreements.review_promises(rec, case.id, at=now)
         kept = True
-    if case.plan is not None and case.plan.status == PlanStatus.ACTIVE:
+    if case.plan is not None and (
+        case.plan.status == PlanStatus.ACTIVE or agreements.plan_ended_in_stage(rec, case)
+    ):
         agreements.review_plan(rec, case.id, at=now)
         kept = True
     return kept

@@ -19,7 +19,11 @@ The default graph (`standard_definition`)::
 
 Any payment that clears the arrears fires ``cure``: back to ``pre_due``, or to
 ``resolved`` when nothing at all is owed any more; a plan completed
-(``plan_completed``) goes the same two ways.
+(``plan_completed``) goes the same two ways, or, with arrears left (charges
+that ran on during it), back to the first contact stage, as a kept promise
+does.  ``promise`` and ``offer_plan`` ask for the agreement their stage runs
+on (`open_promise`, `active_plan`): a case never stands in either stage
+without one, so the agreement's review always has something to move it on.
 
 A case opens only into an *opening* stage: one the system could have brought
 it to on its own, from ``initial`` along edges that ask for no person and no
@@ -50,14 +54,17 @@ from .guards import (
     Guard,
     GuardContext,
     GuardFailure,
+    active_plan,
     approved_by,
     arrears_cleared,
     attempts_at_least,
+    completed_plan,
     dpd_at_least,
     guard,
     no_active_hold,
     not_time_barred,
     notice_elapsed,
+    open_promise,
     paid_in_full,
     second_approver,
 )
@@ -296,20 +303,29 @@ def standard_definition(
         if there == "field_visit":
             base = (hold_free, dpd_at_least(30))
         edges.append(TransitionSpec("escalate", (here,), there, guards_into(there, *base)))
+    # The promise and repayment_plan stages run on their agreement: its review keeps,
+    # completes or breaks it, and that moves the case on.  Entered without one, nothing
+    # would, so the edges in ask for it (`open_promise`, `active_plan`), and a completed
+    # plan always leads out.
     edges += [
-        TransitionSpec("promise", (*steps, *legal_stages), "promise", guards_into("promise")),
+        TransitionSpec(
+            "promise", (*steps, *legal_stages), "promise", guards_into("promise", open_promise())
+        ),
         TransitionSpec("promise_kept", ("promise",), steps[0]),
         TransitionSpec("promise_broken", ("promise",), promise_broken_to or fallback),
         TransitionSpec(
             "offer_plan",
             (*steps, "promise", *legal_stages),
             "repayment_plan",
-            guards_into("repayment_plan", approved_by("agent", "supervisor")),
+            guards_into("repayment_plan", approved_by("agent", "supervisor"), active_plan()),
             manual=True,
         ),
-        # As ``cure``: nothing owed at all resolves; instalments still to come, back to pre_due.
+        # As ``cure``: nothing owed at all resolves; instalments still to come, back to pre_due;
+        # arrears left (charges that ran on during the plan), back to the first contact stage,
+        # as a kept promise goes.
         TransitionSpec("plan_completed", ("repayment_plan",), "resolved", (paid_in_full(),)),
         TransitionSpec("plan_completed", ("repayment_plan",), "pre_due", (arrears_cleared(),)),
+        TransitionSpec("plan_completed", ("repayment_plan",), steps[0], (completed_plan(),)),
         TransitionSpec("plan_broken", ("repayment_plan",), plan_broken_to or fallback),
     ]
     if legal:

@@ -153,7 +153,7 @@ class Compliance:
         # worked out once.
         self._keys: dict[str | None, str | None] = {}
         self._by_locale: dict[str, tuple[Rule, ...]] = {}
-        self._scoped: dict[tuple[_SetKey, str, str, str, str | None], tuple[_Judge, ...]] = {}
+        self._scoped: dict[tuple[_SetKey, str, str, str, str | None, bool], tuple[_Judge, ...]] = {}
 
     def __repr__(self) -> str:
         found = f"Compliance(packs={list(self.packs)!r}, rules={len(self.rules)}"
@@ -443,14 +443,17 @@ class Compliance:
         which = (
             self._which(judgement.case, judgement.debtor_history) if self.jurisdictions else None
         )
-        key = (which, proposal.channel, judgement.party, proposal.purpose, judgement.relationship)
+        relationship = judgement.relationship
+        # A parent stands for a debtor who is a minor (Rule.as_debtor_minor).
+        minor = relationship is not None and judgement.debtor_minor()
+        key = (which, proposal.channel, judgement.party, proposal.purpose, relationship, minor)
         scoped = self._scoped.get(key)
         if scoped is None:
-            _, channel, party, purpose, relationship = key
+            _, channel, party, purpose, _, _ = key
             scoped = self._scoped[key] = tuple(
                 _judge(item)
                 for item in self._sets[which]
-                if item.in_scope(channel, item.party_seen(party, relationship), purpose)
+                if item.in_scope(channel, item.party_seen(party, relationship, minor), purpose)
             )
         return scoped
 

@@ -243,6 +243,11 @@ def zones_for_address(address: str) -> tuple[ZoneInfo, ...]:
 
 
 _PHONE_CHANNELS: Final = frozenset({Channel.CALL, Channel.SMS, Channel.VOICEMAIL})
+#: The notice a lender records when it learns the debtor is a minor
+#: (`Judgement.debtor_minor`); no birth date is kept.
+MINOR_NOTICE: Final = "debtor_minor"
+#: The notice a lender records when a debtor recorded as a minor has come of age.
+OF_AGE_NOTICE: Final = "debtor_of_age"
 # The representatives of a deceased debtor's estate (`Judgement.relationship_of`).
 _ESTATE: Final = frozenset({Relationship.EXECUTOR, Relationship.ADMINISTRATOR})
 
@@ -401,6 +406,25 @@ class Judgement:
         ):
             return Relationship.OTHER
         return found.relationship
+
+    def debtor_minor(self) -> bool:
+        """True when the case records the debtor as a minor at the moment judged.
+
+        The lender records what it learns, not a birth date: a notice
+        `MINOR_NOTICE` (the debtor is a minor) recorded at or before the moment,
+        not ended by a later `OF_AGE_NOTICE` (the debtor has come of age) at or
+        before it.  Without the notice the debtor is taken to be an adult: a
+        parent is then no stand-in for them (12 CFR 1006.6(a)(2)).
+        """
+        return self.once(("minor",), self._debtor_minor)
+
+    def _debtor_minor(self) -> bool:
+        notices = self.case.notices
+        minor = notices.get(MINOR_NOTICE)
+        if minor is None or minor > self.at:
+            return False
+        of_age = notices.get(OF_AGE_NOTICE)
+        return of_age is None or of_age < minor or of_age > self.at
 
     def person_of(self, attempt: Attempt) -> str | None:
         """The person *attempt* reached: the one it names, the debtor's id for the debtor,

@@ -122,17 +122,16 @@ NOTES: Final[dict[str, str]] = {
         "only inside that window and within the seven days, whatever longer window the "
         "consumer named. A consent that names no scope or window is a consent to be called "
         "now (`consent_minutes`). An opt-out covering the call revokes it.\n\n"
-        "**Student loans.** A particular debt is each of the consumer's debts, except that "
-        "the student loans the consumer owes that were serviced under a single account "
-        "number when the collector obtained them are one debt (1006.14(b)(4), the paragraph "
-        "that defines a particular debt, read with comment 14(b)(4)-1 in the CFPB's "
-        "compliance FAQ; the words on student loans come from secondary reports "
-        "[confirm] against the eCFR: the text of 1006.14(b)(4) was searched for in stored "
-        "copies of the eCFR, of the CFPB's own Regulation F pages and of the Official "
-        "Interpretations, and only their opening parts could be read, not the paragraph). "
-        "A case says it is one with `student_loan: {account: ...}`; the calls on every "
-        "case of the debtor with that account count together, and a denial names the "
-        "loans counted as one.\n\n"
+        '**Student loans.** "For purposes of this paragraph (b), particular debt means each '
+        "of a consumer's debts in collection. However, in the case of student loan debts, "
+        "the term particular debt means all student loan debts that a consumer owes or "
+        "allegedly owes that were serviced under a single account number at the time the "
+        'debts were obtained by a debt collector" (1006.14(b)(4), the eCFR text). A case '
+        "says it is one with `student_loan: {account: ...}`, the account number the loans "
+        "were serviced under when the collector obtained them (not a later servicer's); "
+        "the calls on every case of the debtor with that account count together, and a "
+        "denial names the loans counted as one. Any other debt, a student loan serviced "
+        "under an account of its own included, is a particular debt by itself.\n\n"
         + _cases(
             (
                 "the 8th counted call in seven days is denied",
@@ -193,9 +192,18 @@ NOTES: Final[dict[str, str]] = {
         "estate, if the consumer is deceased (1006.6(a)(1)-(4), 1006.2(e)).\n\n"
         "**How the engine reads it.** A person's relationship decides: `spouse`, `guardian`, "
         "`executor`, `administrator` (the consumer) and `attorney` (no third party) are not "
-        "judged by this rule (`as_debtor`). A `parent` is a third party: the case does not "
-        "record whether the consumer is a minor, so the reading that protects the consumer "
-        "applies; a lender whose consumer is a minor overrides `as_debtor` to add `parent`. "
+        "judged by this rule (`as_debtor`). A `parent` is the consumer only while the case "
+        "records the consumer as a minor (`as_debtor_minor`): the case keeps no birth date, "
+        "the lender records what it learns, a `debtor_minor` notice when the consumer is a "
+        "minor and a `debtor_of_age` notice when they come of age (`record_notice`). "
+        "Without the notice a parent is a third party, the reading that protects the "
+        "consumer, since what may be said to the consumer may then be said to the parent; "
+        "while the consumer is a minor the parent is the consumer for `US-CEASE` and "
+        "`US-ATTY` too, so a written request to stop and the consumer's attorney reach "
+        "contacts with the parent. A lender may set `as_debtor_minor: []` in its overrides "
+        "(a parent always a third party) or add `parent` to `as_debtor` (always the "
+        "consumer). The notice is the case's: a lender records it on each of the debtor's "
+        "cases. "
         "A `child`, `sibling`, `relative` or `household` member (a housemate) is a third "
         "party, as a contact person is: 1006.6(a) names no other family or household, so they "
         "are asked for location information only, once, and never told about the debt. "
@@ -214,6 +222,18 @@ NOTES: Final[dict[str, str]] = {
             (
                 "the spouse may hear about the debt, an adult's parent and a contact person not",
                 "persons/regf_spouse_is_the_consumer.yaml",
+            ),
+            (
+                "the parent of a consumer recorded as a minor is the consumer",
+                "persons/regf_parent_of_a_minor_is_the_consumer.yaml",
+            ),
+            (
+                "a written request to stop reaches the parent of a consumer recorded as a minor",
+                "persons/regf_request_to_stop_reaches_a_minors_parent.yaml",
+            ),
+            (
+                "once the consumer has come of age the parent is a third party again",
+                "persons/regf_parent_is_a_third_party_once_the_minor_comes_of_age.yaml",
             ),
             (
                 "after a divorce is recorded the former spouse is a third party; an executor "

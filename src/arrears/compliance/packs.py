@@ -113,9 +113,11 @@ _DEBT_COLLECTORS: Final = frozenset({Role.COLLECTOR, Role.DEBT_BUYER})
 _ALL_BUT_VISIT: Final = frozenset(set(Channel) - {Channel.VISIT})
 # 12 CFR 1006.6(a) (for 1006.6, "consumer" includes these; 1006.2(e)): the spouse, the
 # guardian, the executor or administrator of the estate.  The parent counts only when the
-# consumer is a minor (1006.6(a)(2)), which a case does not record: a parent is a third
-# party unless the lender says otherwise.  1006.6(d)(1) also lets the collector communicate
-# with the consumer's attorney: for the third-party rule the attorney is no third party.
+# consumer is a minor (1006.6(a)(2)): while the case records it (a ``debtor_minor`` notice,
+# not ended by ``debtor_of_age``; no birth date is kept), else the parent is a third
+# party, the reading that protects the consumer (_REGF_MINOR, Rule.as_debtor_minor).
+# 1006.6(d)(1) also lets the collector communicate with the consumer's attorney: for the
+# third-party rule the attorney is no third party.
 _REGF_CONSUMER: Final = frozenset(
     {
         Relationship.SPOUSE,
@@ -124,6 +126,7 @@ _REGF_CONSUMER: Final = frozenset(
         Relationship.ADMINISTRATOR,
     }
 )
+_REGF_MINOR: Final = frozenset({Relationship.PARENT})
 # RCW 19.16.250(18) counts a call or a text sent, whatever came of it.
 _PLACED_ANY: Final = frozenset(set(Outcome) - {Outcome.REPLY})
 # A letter is judged when it arrives, not when it is posted: hours do not apply to it.
@@ -385,7 +388,7 @@ US_REGF: Final = Pack(
             consent_exempt_days=7,
             scope_reason="per person per particular debt (1006.14(b)(2)); a call about several "
             "debts counts toward each, and a person's student loans serviced under one "
-            "account number when obtained are one debt (1006.14(b)(4) [confirm]; "
+            "account number when obtained are one debt (1006.14(b)(4); "
             "Case.student_loan)",
         ),
         LimitedContent(
@@ -438,12 +441,14 @@ US_REGF: Final = Pack(
         HoldBlocks(
             id="US-CEASE",
             title="After a written request to stop, only the three permitted notices remain; "
-            "the consumer's spouse, guardian, executor or administrator is the consumer here",
+            "the consumer's spouse, guardian, executor or administrator, and a minor's "
+            "parent, is the consumer here",
             citation="12 CFR 1006.6(c); who is the consumer: 1006.6(a)(1)-(4), 1006.2(e)",
             roles=_DEBT_COLLECTORS,
             kinds=frozenset({HoldKind.CEASE}),
             parties=_DIRECT,
             as_debtor=_REGF_CONSUMER,
+            as_debtor_minor=_REGF_MINOR,
             written_only=True,
             exempt=frozenset(
                 {Purpose.TERMINATION_NOTICE, Purpose.REMEDY_NOTICE, Purpose.REMEDY_INTENT}
@@ -457,6 +462,7 @@ US_REGF: Final = Pack(
             citation="12 CFR 1006.6(b)(2); 1006.10(b)(5); who is the consumer: 1006.6(a)(1)-(4)",
             roles=_DEBT_COLLECTORS,
             as_debtor=_REGF_CONSUMER,
+            as_debtor_minor=_REGF_MINOR,
         ),
         PlaceRestriction(
             id="US-PLACE",
@@ -500,11 +506,13 @@ US_REGF: Final = Pack(
             id="US-3P",
             title="Third parties only for location information, once per person, "
             "without mentioning the debt; the consumer's spouse, guardian, executor or "
-            "administrator is the consumer here, and their attorney no third party",
+            "administrator, and a minor's parent, is the consumer here, and their attorney "
+            "no third party",
             citation="12 CFR 1006.6(d), 1006.10; who is the consumer: 1006.6(a)(1)-(4), "
             "1006.2(e); the consumer's attorney: 1006.6(d)(1)",
             roles=_DEBT_COLLECTORS,
             as_debtor=_REGF_CONSUMER | {Relationship.ATTORNEY},
+            as_debtor_minor=_REGF_MINOR,
             scope_reason="per person across the consumer's debts: the person is asked for "
             "location information about the consumer, not about a debt, and may not be "
             "communicated with more than once for it (1006.10), whichever debt "

@@ -311,6 +311,11 @@ class Rule(BaseModel):
             rule judges and counts as the debtor: who its law counts as the
             consumer (Regulation F's spouse, guardian, executor for 1006.6).
             A person of another relationship is the party their contact point says.
+        as_debtor_minor: Relationships whose persons this rule counts as the debtor
+            only while the case records the debtor as a minor
+            (`Judgement.debtor_minor`): Regulation F's parent of a consumer who is
+            a minor, 1006.6(a)(2).  Otherwise they are the party their contact
+            point says (a third party), the reading that protects the debtor.
     """
 
     # defer_build: a rule kind's validator is built when the first rule of the
@@ -330,17 +335,36 @@ class Rule(BaseModel):
     exempt: frozenset[str] = frozenset()
     roles: frozenset[Role] | None = None
     as_debtor: frozenset[Relationship] = frozenset()
+    as_debtor_minor: frozenset[Relationship] = frozenset()
 
     def binds(self, role: str | None) -> bool:
         """True when the rule binds a lender in *role*; every rule binds when it is ``None``."""
         return role is None or self.roles is None or role in self.roles
 
-    def party_seen(self, party: str, relationship: str | None) -> str:
+    def party_seen(self, party: str, relationship: str | None, minor: bool = False) -> str:
         """The party this rule judges a contact with *party* of *relationship* as:
-        the debtor when the relationship is one of ``as_debtor``."""
-        if relationship is not None and relationship in self.as_debtor:
+        the debtor when the relationship is one of ``as_debtor``, or, when the
+        debtor is a *minor*, one of ``as_debtor_minor``."""
+        if relationship is not None and (
+            relationship in self.as_debtor or (minor and relationship in self.as_debtor_minor)
+        ):
             return Party.DEBTOR
         return party
+
+    def debtors(self, j: Judgement) -> frozenset[Relationship]:
+        """The relationships this rule counts as the debtor in judgment *j*:
+        ``as_debtor``, with ``as_debtor_minor`` while the debtor is a minor."""
+        if self.as_debtor_minor and j.debtor_minor():
+            return self.as_debtor | self.as_debtor_minor
+        return self.as_debtor
+
+    def seen(self, j: Judgement) -> str:
+        """The party this rule judges *j*'s contact as (`party_seen`)."""
+        relationship = j.relationship
+        minor = (
+            relationship is not None and relationship in self.as_debtor_minor and j.debtor_minor()
+        )
+        return self.party_seen(j.party, relationship, minor)
 
     def in_scope(self, channel: str, party: str, purpose: str) -> bool:
         """True when the rule is on and judges contacts on *channel* to *party* for *purpose*.
@@ -362,7 +386,7 @@ class Rule(BaseModel):
     def applies(self, j: Judgement) -> bool:
         """True when this rule judges the proposal at all: in scope, and admitted."""
         proposal = j.proposal
-        party = self.party_seen(j.party, j.relationship)
+        party = self.seen(j)
         return self.in_scope(proposal.channel, party, proposal.purpose) and self.admits(j)
 
     def check(self, j: Judgement) -> Reason | None:
@@ -884,9 +908,10 @@ class FrequencyCap(Rule):
                     attempt.contact is not None and _same_address(j, attempt.contact, contact)
                 )
             return _same_number(j, attempt)
-        if j.party == _DEBTOR or j.relationship in self.as_debtor:
+        as_debtor = self.debtors(j)
+        if j.party == _DEBTOR or j.relationship in as_debtor:
             return attempt.party == _DEBTOR or (
-                bool(self.as_debtor) and j.relationship_of(j.person_of(attempt)) in self.as_debtor
+                bool(as_debtor) and j.relationship_of(j.person_of(attempt)) in as_debtor
             )
         if j.person is not None and (person := j.person_of(attempt)) is not None:
             return person == j.person
@@ -900,7 +925,7 @@ class FrequencyCap(Rule):
         once per judgment for the caps that count the same persons as the debtor."""
         if self.per != "person" or self.work is not None or self.residence is not None:
             return frozenset()
-        as_debtor = self.as_debtor
+        as_debtor = self.debtors(j)
         return j.once(("numbers", as_debtor), lambda: _numbers(j, as_debtor))
 
     def _rang(self, j: Judgement, attempt: Attempt) -> bool:
@@ -1265,7 +1290,7 @@ class RepresentedByAttorney(HoldBlocks):
         ``third_party_purposes``."""
         if j.relationship == Relationship.ATTORNEY:
             return False
-        debtor = self.party_seen(j.party, j.relationship) == Party.DEBTOR
+        debtor = self.seen(j) == Party.DEBTOR
         return debtor or j.proposal.purpose in self.third_party_purposes
 
     def _silence_ends(self, j: Judgement, since: datetime) -> datetime | None:
@@ -1284,7 +1309,7 @@ class RepresentedByAttorney(HoldBlocks):
 
     def check(self, j: Judgement) -> Reason | None:
         """Deny while a hold is in force and neither exception holds."""
-        debtor = self.party_seen(j.party, j.relationship) == Party.DEBTOR
+        debtor = self.seen(j) == Party.DEBTOR
         for hold in j.case.holds:
             end = self._blocking(j, hold)
             if end is False:

@@ -15,6 +15,7 @@ from ..errors import (
 )
 from ..guards import SYSTEM, Actor, GuardContext
 from ..journal import JournalEntry
+from ..limits import LATEST_DATE
 from ..logs import get_logger
 from ..money import Money, allocate
 from ..plans import Instalment, PlanStatus, Promise, PromiseStatus, RepaymentPlan
@@ -56,8 +57,11 @@ def record_promise(
     if covers is None and money > case.balance.outstanding:
         raise InvalidInput("amount", str(money), f"at most the {case.balance.outstanding} owed")
     today = case.local_date(moment)
-    if not isinstance(due, date) or isinstance(due, datetime) or due < today:
-        raise InvalidInput("due", due, f"a calendar date from {today.isoformat()} on")
+    if not isinstance(due, date) or isinstance(due, datetime) or not today <= due <= LATEST_DATE:
+        shown = due.isoformat() if isinstance(due, date) else due
+        raise InvalidInput(
+            "due", shown, f"a calendar date from {today.isoformat()} to {LATEST_DATE.isoformat()}"
+        )
     parts = instalment_schedule(case, money, due, instalments, today)
     promise = build(
         Promise,
@@ -102,7 +106,7 @@ def review_promises(rec: Recorder, case_id: str, *, at: datetime | None = None) 
     promise = case.promise
     if promise is None or not promise.is_open:
         return promise
-    if promise_kept(rec, case, moment):
+    if promise_kept(rec, case, moment, reviewed=True):
         return case.promise
     today = case.local_date(moment)
     if not promise.cases:
@@ -209,6 +213,10 @@ def _check_plan(
         raise InvalidInput(
             "plan", plan.instalments[0].due.isoformat(), f"a first date from {today} on"
         )
+    if plan.instalments[-1].due > LATEST_DATE:
+        raise InvalidInput(
+            "plan", plan.instalments[-1].due.isoformat(), f"a last date by {LATEST_DATE}"
+        )
     missing = [kind for kind in plan.documents if kind not in case.documents]
     if documents and missing:
         raise InvalidInput(
@@ -219,7 +227,10 @@ def _check_plan(
     ctx = GuardContext(
         moment, "offer_plan", actor, approver, history=lambda: rec.store.entries(case_id)
     )
-    if not rec.workflow.decide(case, ctx).allowed:
+    # Judged on the case as the plan will leave it: ``offer_plan`` asks for an active
+    # plan (`active_plan`), which `_record_plan` records before it fires.
+    running = case.model_copy(update={"plan": plan.model_copy(update={"started_at": moment})})
+    if not rec.workflow.decide(running, ctx).allowed:
         fire(rec, case_id, "offer_plan", actor=actor, approver=approver, at=moment)
 
 
@@ -269,6 +280,11 @@ def review_plan(rec: Recorder, case_id: str, *, at: datetime | None = None) -> R
     case = rec.store.get(case_id)
     moment = rec.moment(case_id, at)
     plan = case.plan
+    if plan is not None and plan_ended_in_stage(rec, case):
+        # Completed, yet the case stands in its stage owing again (a payment made before
+        # the plan returned since): ``plan_completed`` takes it on, as it would have.
+        fire_quietly(rec, case, "plan_completed", moment, "plan completed, arrears owed", SYSTEM)
+        return rec.store.get(case_id).plan
     if plan is None or not plan.is_active:
         return plan
     # Paid in full yet active: the payments on two of its loans were recorded at once, each
@@ -293,6 +309,21 @@ def review_plan(rec: Recorder, case_id: str, *, at: datetime | None = None) -> R
         else:
             _late(rec, rec.store.get(other), share, whole, moment, today)
     return rec.store.get(case_id).plan
+
+
+def plan_ended_in_stage(rec: Recorder, case: Case) -> bool:
+    """Whether *case* stands in ``repayment_plan`` with its plan completed.
+
+    A reversal of a payment made before the plan leaves it there when the plan
+    completed by a later payment stands (`arrears.reversals`): the case owes again.
+    """
+    plan = case.plan
+    return (
+        case.stage == "repayment_plan"
+        and plan is not None
+        and plan.status == PlanStatus.COMPLETED
+        and "plan_completed" in rec.workflow.triggers
+    )
 
 
 def _late(
@@ -413,10 +444,11 @@ def _promise_short(
         fire_quietly(rec, case, "promise_broken", moment, f"promise {status}", SYSTEM)
 
 
-def promise_kept(rec: Recorder, case: Case, moment: datetime) -> bool:
+def promise_kept(rec: Recorder, case: Case, moment: datetime, *, reviewed: bool = False) -> bool:
     """Record the open promise as kept when the payments cover it or nothing is overdue.
 
     A promise over several loans is kept once that holds of every share, on each of them.
+    *reviewed*: judged by a review, not after a payment (whose cure follows).
     """
     promise = case.promise
     if promise is None or not promise.is_open:
@@ -424,7 +456,7 @@ def promise_kept(rec: Recorder, case: Case, moment: datetime) -> bool:
     if not promise.cases:
         if promise.paid < promise.total.amount and case.balance.has_arrears:
             return False
-        _promise_done(rec, case, moment)
+        _promise_done(rec, case, moment, reviewed)
         return True
     sharing = [
         (rec.store.get(other), share) for other, share in shared_agreements(rec, promise, "promise")
@@ -434,12 +466,17 @@ def promise_kept(rec: Recorder, case: Case, moment: datetime) -> bool:
     ):
         return False
     for other, _ in sharing:
-        _promise_done(rec, other, moment)
+        _promise_done(rec, other, moment, reviewed)
     return True
 
 
-def _promise_done(rec: Recorder, case: Case, moment: datetime) -> None:
-    """Record the case's open promise kept; fire ``promise_kept`` while arrears remain."""
+def _promise_done(rec: Recorder, case: Case, moment: datetime, reviewed: bool = False) -> None:
+    """Record the case's open promise kept; fire ``promise_kept`` while arrears remain.
+
+    With nothing overdue, a payment's cure takes the case out of collection; a
+    review (*reviewed*) that finds nothing overdue fires ``cure`` itself, so no case
+    stays in ``promise`` with its promise kept.
+    """
     promise = case.promise
     assert promise is not None
     rec.record(
@@ -454,12 +491,14 @@ def _promise_done(rec: Recorder, case: Case, moment: datetime) -> None:
     )
     _log.bind().info("promise_resolved", case_id=case.id, status="kept")
     # With the arrears cleared the cure takes the case out of collection instead.
-    if (
-        case.balance.has_arrears
-        and case.stage == "promise"
-        and "promise_kept" in rec.workflow.triggers
-    ):
-        fire_quietly(rec, case, "promise_kept", moment, "promise kept", SYSTEM)
+    if case.stage != "promise":
+        return
+    workflow = rec.workflow
+    if case.balance.has_arrears:
+        if "promise_kept" in workflow.triggers:
+            fire_quietly(rec, case, "promise_kept", moment, "promise kept", SYSTEM)
+    elif reviewed and "cure" in workflow.triggers and "promise" in workflow.sources_of("cure"):
+        fire_quietly(rec, case, "cure", moment, "promise kept, nothing overdue", SYSTEM)
 
 
 def plan_completed(rec: Recorder, case: Case, moment: datetime) -> bool:

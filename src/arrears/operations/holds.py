@@ -245,7 +245,12 @@ def release_hold(
 
     `arrears.engine.Engine.release_hold`, which documents it.
     """
-    case = rec.store.get(case_id)
+    store = rec.store
+    # Held before the hold is looked at: a case opened meanwhile inheriting it waits, and
+    # a release another process commits meanwhile (on this case, or on another the hold
+    # reaches) is read, not released again at this call's moment.
+    lock_debtors(store, [store.get(case_id).debtor.id])
+    case = store.get(case_id)  # as stored once the debtor is held
     moment = rec.moment(case_id, at)
     current = {hold.id: hold for hold in case.holds}
     hold = current.get(hold_id)
@@ -255,7 +260,6 @@ def release_hold(
         raise InvalidInput("hold_id", hold_id, f"a hold active at {moment.isoformat()}")
     placed_on = hold.origin or case_id
     reached = [case_id]
-    lock_debtors(rec.store, [case.debtor.id])  # not while a case opened inherits it
     for other in rec.store.cases_of(case.debtor.id):
         if other == case_id:
             continue
