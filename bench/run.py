@@ -133,6 +133,16 @@ Benchmarks:
     time (steadier on a shared machine); ``checkpoint_kb`` is the
     checkpoint line's size.
 
+``verify_schedule``
+    `Engine.verify` over *n* open cases of one entry each (20,000;
+    ``--quick`` too), every one on the review schedule, in an SQLite file
+    and on a PostgreSQL schema (``ARREARS_BENCH_POSTGRES``; skipped, saying
+    why, without a server).  ``check_ratio`` is the schedule check alone,
+    every open case asked of the store at once (``unscheduled``, one query)
+    over a case at a time (``next_review``, as `verify` asked before);
+    ``verify_ratio`` is the whole `verify` with the first over `verify` with
+    the second, in the same run (best of three each).
+
 ``simulate``
     `arrears.simulate.Simulation` of *n* synthetic Chinese consumer-finance
     cases (100,000; ``--quick`` 1,000) under the CN example policy for 30
@@ -175,6 +185,7 @@ SIZES: dict[str, tuple[int, int]] = {
     "simulate": (1_000, 100_000),
     "journal_checkpoint": (20_000, 100_000),
     "journal_debtors": (300, 2_000),
+    "verify_schedule": (20_000, 20_000),
 }
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -1184,6 +1195,37 @@ def bench_journal_debtors(quick: bool) -> dict[str, Any]:
     return figures
 
 
+def _verify_schedule_figures(run: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "verify_s": round(run["batched"], 3),
+        "verify_per_case_s": round(run["per_case"], 3),
+        "verify_ratio": round(run["batched"] / run["per_case"], 2),
+        "check_s": round(run["check"], 4),
+        "check_per_case_s": round(run["check_each"], 4),
+        "check_ratio": round(run["check"] / run["check_each"], 3),
+    }
+
+
+def bench_verify_schedule(quick: bool) -> dict[str, Any]:
+    """`verify`'s schedule check over n open cases, one query against one a case, on SQLite
+    and PostgreSQL: the ratios of the check alone and of the whole `verify`."""
+    n = SIZES["verify_schedule"][0 if quick else 1]
+    figures: dict[str, Any] = {"bench": "verify_schedule", "n": n}
+    figures["sqlite"] = _verify_schedule_figures(_in_process("ours_verify_schedule", n))
+    url = os.environ.get("ARREARS_BENCH_POSTGRES", POSTGRES_DEFAULT)
+    try:
+        import psycopg
+
+        psycopg.connect(url, connect_timeout=3).close()
+    except Exception as err:  # no driver, no server: say so and go on
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        figures["postgres"] = {"skipped": f"no PostgreSQL at {url}: {reason}"}
+        return figures
+    run = _in_process("ours_verify_schedule_postgres", n)
+    figures["postgres"] = _verify_schedule_figures(run)
+    return figures
+
+
 SIMULATE_DAYS = 30
 
 
@@ -1215,6 +1257,88 @@ def _work_ours_simulate(n: int) -> dict[str, Any]:
     }
 
 
+def _verify_schedule_runs(engine: Any, store: Any) -> dict[str, Any]:
+    """`verify` on *store*, and its schedule check alone, asked of every open case at once
+    (``unscheduled``) and a case at a time (``next_review``, as before): best of three."""
+    ids = [case_id for case_id, _ in store.chains()]
+    runs: dict[str, list[float]] = {"batched": [], "per_case": [], "check": [], "check_each": []}
+    for _ in range(3):
+        for name in ("batched", "per_case"):
+            if name == "per_case":
+                store.unscheduled = None  # as `verify` finds it: no batched answer
+            gc.collect()
+            begun = time.perf_counter()
+            problems = engine.verify()
+            runs[name].append(time.perf_counter() - begun)
+            if name == "per_case":
+                del store.unscheduled
+            assert problems == [], problems[:3]
+        begun = time.perf_counter()
+        assert store.unscheduled(ids) == []
+        runs["check"].append(time.perf_counter() - begun)
+        begun = time.perf_counter()
+        assert not [case_id for case_id in ids if store.next_review(case_id) is None]
+        runs["check_each"].append(time.perf_counter() - begun)
+    return {name: min(times) for name, times in runs.items()}
+
+
+def _verify_schedule_cases(n: int) -> list[dict[str, Any]]:
+    """*n* open CN loans, one debtor each."""
+    return [
+        {
+            "id": f"L-{number:08d}",
+            "debtor": {"id": f"D-{number:08d}", "timezone": "Asia/Shanghai"},
+            "balance": {"currency": "CNY", "principal": "1000.00"},
+            "due_date": "2026-10-01",
+        }
+        for number in range(n)
+    ]
+
+
+def _work_ours_verify_schedule(n: int) -> dict[str, Any]:
+    """`verify` over *n* open cases in an SQLite file, its schedule read at once and a case
+    at a time (`_verify_schedule_runs`)."""
+    import tempfile
+
+    _quiet_logs()
+    from arrears import Engine, SettableClock
+    from arrears.stores import SQLiteStore
+
+    at = datetime(2026, 11, 2, 1, tzinfo=UTC)
+    folder = Path(tempfile.mkdtemp(prefix="arrears-bench-"))
+    path = folder / "verify.db"
+    try:
+        with SQLiteStore(path) as store, store.transaction():
+            Engine(store=store, clock=SettableClock(at)).open_cases(_verify_schedule_cases(n))
+        with SQLiteStore(path) as store:
+            return _verify_schedule_runs(Engine(store=store, clock=SettableClock(at)), store)
+    finally:
+        for item in folder.iterdir():
+            item.unlink()
+        folder.rmdir()
+
+
+def _work_ours_verify_schedule_postgres(n: int) -> dict[str, Any]:
+    """As `_work_ours_verify_schedule`, on a fresh PostgreSQL schema (dropped after)."""
+    import psycopg
+
+    _quiet_logs()
+    from arrears import Engine, SettableClock
+    from arrears.stores.postgres import PostgresStore
+
+    url = os.environ.get("ARREARS_BENCH_POSTGRES", POSTGRES_DEFAULT)
+    schema = f"arrears_bench_verify_{os.getpid()}"
+    at = datetime(2026, 11, 2, 1, tzinfo=UTC)
+    try:
+        with PostgresStore(url, schema=schema) as store, store.transaction():
+            Engine(store=store, clock=SettableClock(at)).open_cases(_verify_schedule_cases(n))
+        with PostgresStore(url, schema=schema) as store:
+            return _verify_schedule_runs(Engine(store=store, clock=SettableClock(at)), store)
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
 WORKERS: dict[str, Callable[[int], dict[str, Any]]] = {
     "ours_load_and_fire": _work_ours_load_and_fire,
     "baseline_load_and_fire": _work_baseline_load_and_fire,
@@ -1230,6 +1354,8 @@ WORKERS: dict[str, Callable[[int], dict[str, Any]]] = {
     "ours_simulate": _work_ours_simulate,
     "ours_journal_checkpoint": _work_ours_journal_checkpoint,
     "ours_journal_debtors": _work_ours_journal_debtors,
+    "ours_verify_schedule": _work_ours_verify_schedule,
+    "ours_verify_schedule_postgres": _work_ours_verify_schedule_postgres,
 }
 
 
@@ -1385,6 +1511,7 @@ BENCHMARKS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "simulate": bench_simulate,
     "journal_checkpoint": bench_journal_checkpoint,
     "journal_debtors": bench_journal_debtors,
+    "verify_schedule": bench_verify_schedule,
 }
 
 

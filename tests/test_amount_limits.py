@@ -228,3 +228,100 @@ def test_every_stored_amount_stays_within_the_limit(
             assert getattr(case.balance, name) < MAX_AMOUNT
         assert case.arrears.amount + case.balance.not_due < MAX_AMOUNT
     within(engine, "LN-1")
+
+
+# -- an amount past the limit already in the journal ------------------------------------------
+
+
+def _forged_accrual(engine: Engine, penalty: str) -> Any:
+    """An accrual of *penalty* sealed onto LN-1's chain, as an engine from before the
+    refusal recorded it, or as whoever writes the database and can hash forges it."""
+    from arrears.journal import seal
+
+    last = engine.history("LN-1")[-1]
+    at = last.at + timedelta(days=30)
+    data = {
+        "penalty": penalty,
+        "fee": "0.00",
+        "days": 30,
+        "frozen_days": 0,
+        "through": at.date().isoformat(),
+        "late_fee_for": None,
+    }
+    return seal("LN-1", last.seq + 1, at, "accrual", data, last.hash)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def opened_store(request: pytest.FixtureRequest, tmp_path: Any) -> Any:
+    """A way to open again one store of each SQL kind, LN-1 (900,000,000,000,000 owed)
+    opened in it."""
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            path = tmp_path / "cases.db"
+
+            def make() -> Any:
+                return SQLiteStore(path)
+
+        else:
+            from _postgres import store_maker
+
+            make, _, _ = stack.enter_context(store_maker())
+        with make() as store:
+            Engine(clock=SettableClock(START), store=store).open_case(huge_loan())
+        yield make
+
+
+def test_verify_reports_an_accrual_past_the_limit_forged_in_the_database(
+    opened_store: Any,
+) -> None:
+    """A journal row of an accrual of 200,000,000,000,000 on 900,000,000,000,000 owed
+    (1,100,000,000,000,000 in all) written into the database, the head moved to it: the
+    chain holds, and `verify` names the entry ``beyond_limit``, and the sum owed, never
+    the value; `replay` refuses it."""
+    from arrears import JournalCorrupted
+
+    with opened_store() as store:
+        engine = Engine(clock=SettableClock(START), store=store)
+        store.append(_forged_accrual(engine, "200000000000000.00"))  # the row, and the head
+    with opened_store() as store:
+        engine = Engine(clock=SettableClock(START), store=store)
+        problems = engine.verify()
+        assert [(p.case_id, p.position, p.problem) for p in problems] == [
+            ("LN-1", 1, "beyond_limit")
+        ]
+        assert "balance.owed" in problems[0].detail
+        assert "accrual" in problems[0].detail
+        assert "1100000000000000" not in problems[0].detail
+        with pytest.raises(JournalCorrupted) as caught:
+            engine.replay("LN-1")
+        assert [p.problem for p in caught.value.problems] == ["beyond_limit"]
+
+
+def test_an_accrual_within_the_limit_verifies(opened_store: Any) -> None:
+    """The same row for 99,999,999,999,999.99 (999,999,999,999,999.99 in all): within."""
+    with opened_store() as store:
+        engine = Engine(clock=SettableClock(START), store=store)
+        store.append(_forged_accrual(engine, "99999999999999.99"))
+    with opened_store() as store:
+        problems = Engine(clock=SettableClock(START), store=store).verify()
+        assert [(p.case_id, p.problem) for p in problems] == [("LN-1", "changed")]
+        assert "balance" in problems[0].detail  # the stored row was left as it was
+
+
+def test_journal_verify_names_it(tmp_path: Any) -> None:
+    from click.testing import CliRunner
+
+    from arrears.cli import main
+
+    path = tmp_path / "cases.db"
+    with SQLiteStore(path) as store:
+        engine = Engine(clock=SettableClock(START), store=store)
+        engine.open_case(huge_loan())
+        store.append(_forged_accrual(engine, "100000000000000.00"))
+    result = CliRunner().invoke(main, ["journal", "verify", "--db", str(path)])
+    assert result.exit_code == 1
+    assert "case 'LN-1' at 1: beyond_limit (seq 1: the accrual leaves balance.owed" in (
+        result.output
+    )

@@ -10,6 +10,7 @@ debtor's other chains do not bear out.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
@@ -156,6 +157,94 @@ _BANKRUPTCY = {
     "reason": "chapter 7",
     "started_at": shanghai(DAY).isoformat(),
 }
+
+
+_SPACE = {
+    "id": "bs-1",
+    "kind": "breathing_space",
+    "reason": "the notice lists this loan",
+    "started_at": shanghai(DAY).isoformat(),
+}
+
+
+def opened_in_space(reach: str | None) -> Callable[[], Chains]:
+    """LN-X opened at noon with a breathing space in its record: at its default reach it
+    holds LN-A, LN-B and LN-C too (each records it, naming LN-X); recorded on the debt
+    its notice lists only (``reach: case``), on LN-X alone."""
+
+    def build() -> Chains:
+        engine, clock = _engine()
+        clock.set(shanghai(DAY, 12))
+        hold = _SPACE if reach is None else {**_SPACE, "reach": reach}
+        engine.open_case(monthly_loan(id="LN-X", holds=[hold]))
+        return _chains(engine)
+
+    return build
+
+
+def held_then_opened(record: bool) -> Callable[[], Chains]:
+    """A breathing space at its default reach placed on LN-A at noon (or, with *record*,
+    LN-X opened then with a bankruptcy on file), then LN-D opened an hour later: LN-D
+    inherits it at its opening."""
+
+    def build() -> Chains:
+        engine, clock = _engine()
+        clock.set(shanghai(DAY, 12))
+        if record:
+            engine.open_case(monthly_loan(id="LN-X", holds=[_BANKRUPTCY]))
+        else:
+            engine.add_hold("LN-A", "breathing_space", "moratorium")
+        clock.set(shanghai(DAY, 13))
+        engine.open_case(monthly_loan(id="LN-D"))
+        assert [entry.kind for entry in engine.history("LN-D")] == ["opened", "hold_added"]
+        return _chains(engine)
+
+    return build
+
+
+def space_then_opened() -> Chains:
+    """A breathing space recorded on LN-A's debt only, then LN-X opened: it stays on LN-A."""
+    engine, clock = _engine()
+    clock.set(shanghai(DAY, 12))
+    engine.add_hold("LN-A", "breathing_space", "the notice lists this loan", reach="case")
+    clock.set(shanghai(DAY, 13))
+    engine.open_case(monthly_loan(id="LN-X"))
+    return _chains(engine)
+
+
+def _snapshot(change: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    """An ``opened`` entry's data with its case snapshot changed by *change*."""
+
+    def edit(data: dict[str, Any]) -> None:
+        snapshot = json.loads(data["case"])
+        change(snapshot)
+        data["case"] = json.dumps(snapshot, separators=(",", ":"), ensure_ascii=False)
+
+    return edit
+
+
+def _holding_copy(**fields: Any) -> Callable[[dict[str, Any]], None]:
+    """The snapshot made to hold a copy of LN-A's breathing space (its id, naming LN-A)."""
+
+    def change(snapshot: dict[str, Any]) -> None:
+        snapshot["holds"].append({**_SPACE, "id": "breathing_space-1", "origin": "LN-A", **fields})
+
+    return change
+
+
+def copied_to(case_id: str, origin: str) -> Callable[[Chains], None]:
+    """A ``hold_added`` copy of *origin*'s breathing space sealed onto *case_id*'s chain,
+    at *origin*'s opening."""
+
+    def forge(chains: Chains) -> None:
+        chain = chains[case_id]
+        last = chain[-1]
+        hold = {**_SPACE, "origin": origin}
+        data = {"hold": hold, "actor": "system"}
+        at = chains[origin][0].at
+        chain.append(seal(case_id, last.seq + 1, at, "hold_added", data, last.hash))
+
+    return forge
 
 
 def _without_hold_added(*case_ids: str) -> Callable[[Chains], None]:
@@ -378,6 +467,38 @@ ATTACKS: dict[str, tuple[Callable[[], Chains], Callable[[Chains], None], tuple[s
         _without_hold_added("LN-A", "LN-B", "LN-C"),
         ("LN-X",),
     ),
+    # A loan opened while a hold reaching the debtor stood, its inherited copy deleted.
+    "hold a loan inherited at its opening deleted": (
+        held_then_opened(record=False),
+        cut_before("LN-D", "hold_added"),
+        ("LN-D",),
+    ),
+    "hold on file a loan inherited at its opening deleted": (
+        held_then_opened(record=True),
+        cut_before("LN-D", "hold_added"),
+        ("LN-D",),
+    ),
+    # A moratorium on the debt its notice lists only, in an opening's record: never copied.
+    "moratorium on file narrowed at the opening, copied to a loan": (
+        opened_in_space("case"),
+        copied_to("LN-A", "LN-X"),
+        ("LN-A",),
+    ),
+    "moratorium on file at the opening narrowed in the record": (
+        opened_in_space(None),
+        edited("LN-X", "opened", _snapshot(lambda case: case["holds"][0].update(reach="case"))),
+        ("LN-A", "LN-B", "LN-C"),
+    ),
+    "opening holds a copy of a moratorium on another loan's debt only": (
+        space_then_opened,
+        edited("LN-X", "opened", _snapshot(_holding_copy())),
+        ("LN-X",),
+    ),
+    "opening holds a copy saying it is on its debt only": (
+        space_then_opened,
+        edited("LN-X", "opened", _snapshot(_holding_copy(reach="case"))),
+        ("LN-X",),
+    ),
     "change of place deleted on one loan": (
         moved,
         cut_before("LN-B", "debtor_changed"),
@@ -495,8 +616,11 @@ def test_a_hold_a_case_was_opened_with_is_found_where_placed(backend: str, tmp_p
     assert chains["LN-Y"][-1].data["hold"]["origin"] == "LN-X"
     assert verified(stored(backend, tmp_path, chains)) == []
     edited("LN-Y", "hold_added", lambda data: data.update(hold={**hold, "origin": "LN-A"}))(chains)
-    assert [problem.case_id for problem in verified(stored(backend, tmp_path / "b", chains))] == [
-        "LN-Y"
+    # The copy names a loan that does not hold it, and LN-X's hold is not on LN-Y.
+    problems = verified(stored(backend, tmp_path / "b", chains))
+    assert [(problem.case_id, problem.position) for problem in problems] == [
+        ("LN-Y", 0),
+        ("LN-Y", 1),
     ]
 
 
@@ -586,10 +710,10 @@ _STEPS = st.lists(
             st.just("hold"),
             st.sampled_from(("LN-A", "LN-B", "LN-C")),
             st.sampled_from(("bankruptcy", "breathing_space", "deceased", "dispute", "cease")),
-            st.sampled_from((None, "debtor")),
+            st.sampled_from((None, "debtor", "case")),  # "case": a moratorium's only
             st.sampled_from((None, 2, 30)),  # hours until it ends, if it ends
         ),
-        st.tuples(st.just("open")),
+        st.tuples(st.just("open"), st.sampled_from((None, "bankruptcy", "breathing_space"))),
         st.tuples(st.just("release"), st.integers(0, 9), st.integers(0, 9)),
     ),
     max_size=8,
@@ -609,10 +733,17 @@ def test_honest_holds_and_releases_across_loans_verify(steps: list[tuple[Any, ..
         if step[0] == "hold":
             _, case_id, kind, reach, hours = step
             until = None if hours is None else now + timedelta(hours=hours)
+            if reach == "case" and kind not in ("breathing_space", "dispute", "cease"):
+                reach = None  # narrowed only where the law's reach is the listed debts
             engine.add_hold(case_id, kind, "as told", until=until, reach=reach)
         elif step[0] == "open":
             opened += 1
-            engine.open_case(monthly_loan(id=f"LN-N{opened}"))
+            held = []
+            if step[1] is not None:  # on file: a bankruptcy, or a moratorium on this debt only
+                held = [{**_SPACE, "id": f"f-{opened}", "kind": step[1], "started_at": now}]
+                if step[1] == "breathing_space":
+                    held[0]["reach"] = "case"
+            engine.open_case(monthly_loan(id=f"LN-N{opened}", holds=held))
         else:
             cases = sorted(case_id for case_id, _ in engine.store.chains())
             case_id = cases[step[1] % len(cases)]
@@ -665,7 +796,7 @@ def test_a_hold_on_file_at_an_opening_holds_the_loans_open_already(
 
 def test_a_hold_reaching_one_debt_or_ended_is_not_passed_on(backend: str, tmp_path: Path) -> None:
     """A dispute (its debt only) and a bankruptcy released before the opening stay on the
-    loan opened with them."""
+    loan opened with them, and a loan opened later inherits neither."""
     with _store(backend, tmp_path) as opener, opener() as store:
         clock = SettableClock(shanghai(DAY, 12))
         engine = Engine(store=store, clock=clock)
@@ -674,6 +805,10 @@ def test_a_hold_reaching_one_debt_or_ended_is_not_passed_on(backend: str, tmp_pa
         ended = {**_BANKRUPTCY, "id": "bk-0", "released_at": shanghai(DAY, 11).isoformat()}
         engine.open_case(monthly_loan(id="LN-X", holds=[dispute, ended]))
         assert [e.kind for e in engine.history("LN-A")] == ["opened"]
+        assert engine.verify() == []
+        clock.set(shanghai(DAY, 13))
+        engine.open_case(monthly_loan(id="LN-Y"))  # inherits neither, later
+        assert [e.kind for e in engine.history("LN-Y")] == ["opened"]
         assert engine.verify() == []
 
 
@@ -733,3 +868,63 @@ def test_an_opening_with_a_hold_dated_before_another_loans_last_entry_is_refused
             engine.open_case(monthly_loan(id="LN-X", holds=[_BANKRUPTCY]), at=shanghai(DAY, 11))
         assert "LN-X" not in engine.store
         assert [e.kind for e in engine.history("LN-A")] == ["opened"]
+
+
+def test_a_moratorium_on_its_listed_debt_at_an_opening_stays_there(
+    backend: str, tmp_path: Path
+) -> None:
+    """LN-X opened with a breathing space recorded on the debt its notice lists only: no
+    loan open already records it, LN-Y opened later does not inherit it, and that
+    verifies; released on LN-X, it ends there alone."""
+    with _store(backend, tmp_path) as opener, opener() as store:
+        clock = SettableClock(shanghai(DAY, 12))
+        engine = Engine(store=store, clock=clock)
+        engine.open_case(monthly_loan(id="LN-A"))
+        engine.open_case(monthly_loan(id="LN-X", holds=[{**_SPACE, "reach": "case"}]))
+        clock.set(shanghai(DAY, 13))
+        engine.open_case(monthly_loan(id="LN-Y"))
+        assert [e.kind for e in engine.history("LN-A")] == ["opened"]
+        assert [e.kind for e in engine.history("LN-Y")] == ["opened"]
+        assert engine.case("LN-Y").holds == ()
+        assert engine.verify() == []
+        clock.set(shanghai(DAY, 14))
+        engine.release_hold("LN-X", "bs-1")
+        assert [e.kind for e in engine.history("LN-A")] == ["opened"]
+        assert engine.verify() == []
+
+
+@pytest.mark.parametrize("reach", [None, "case"])
+def test_an_opening_with_a_copy_of_a_moratorium_on_another_debt_only_is_refused(
+    backend: str, tmp_path: Path, reach: str | None
+) -> None:
+    """LN-A holds a breathing space recorded on its own debt only; LN-X's record holds a
+    copy of it (its id, naming LN-A), at the debtor's reach or saying it is on its debt
+    only: the moratorium reaches no other debt, so the opening is refused naming
+    ``holds``, and nothing is written."""
+    from arrears import InvalidInput
+
+    with _store(backend, tmp_path) as opener, opener() as store:
+        clock = SettableClock(shanghai(DAY, 12))
+        engine = Engine(store=store, clock=clock)
+        engine.open_case(monthly_loan(id="LN-A"))
+        hold = engine.add_hold("LN-A", "breathing_space", "the notice lists it", reach="case")
+        copy = {**_SPACE, "id": hold.id, "origin": "LN-A"}
+        if reach is not None:
+            copy["reach"] = reach
+        with pytest.raises(InvalidInput, match=r"^holds: got 'breathing_space-1'"):
+            engine.open_case(monthly_loan(id="LN-X", holds=[copy]))
+        assert "LN-X" not in engine.store
+        assert [e.kind for e in engine.history("LN-A")] == ["opened", "hold_added"]
+        assert engine.verify() == []
+
+
+def test_a_moratorium_on_its_debt_only_naming_another_case_is_refused_alone() -> None:
+    """The first loan of a debtor, opened with a breathing space that says it is on the
+    debt its notice lists only and names another case as where it was placed: refused."""
+    from arrears import InvalidInput
+
+    engine = Engine(clock=SettableClock(shanghai(DAY, 12)))
+    copy = {**_SPACE, "reach": "case", "origin": "LN-Z"}
+    with pytest.raises(InvalidInput, match=r"^holds: got 'bs-1'.*not on LN-Z"):
+        engine.open_case(monthly_loan(id="LN-X", holds=[copy]))
+    assert "LN-X" not in engine.store

@@ -116,6 +116,63 @@ def test_the_memory_store_is_checked_too(engine: Engine) -> None:
     assert engine.verify() == []
 
 
+def test_the_schedule_is_read_once_not_a_case_at_a_time(
+    sqlite_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One query for every open case: `next_review` of a case is never asked, and the
+    problems come in chain order, each case's ``unscheduled`` after its own."""
+    with SQLiteStore(sqlite_file) as store:
+        engine = Engine(store=store, clock=SettableClock(START))
+        engine.open_case(_case("LN-3"))
+    _sqlite(sqlite_file, "DELETE FROM reviews WHERE case_id IN ('LN-1', 'LN-3')")
+    _sqlite(
+        sqlite_file,
+        "UPDATE cases SET body = json_set(body, '$.balance.principal', '1.00') WHERE id = 'LN-2'",
+    )
+    asked: list[str] = []
+    with SQLiteStore(sqlite_file) as store:
+        read = store._read_scheduled
+
+        def once() -> set[str]:
+            asked.append("reviews")
+            return read()
+
+        monkeypatch.setattr(store, "_read_scheduled", once)
+        monkeypatch.setattr(store, "_read_review", lambda case_id: pytest.fail(case_id))
+        problems = Engine(store=store, clock=SettableClock(LATER)).verify()
+    assert asked == ["reviews"]
+    assert [(p.case_id, p.problem) for p in problems] == [
+        ("LN-1", "unscheduled"),
+        ("LN-2", "changed"),
+        ("LN-3", "unscheduled"),
+    ]
+
+
+class _PlainStore:
+    """A store of the protocol alone (no ``unscheduled``): asked `next_review` of each case."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("unscheduled", "leased_beyond"):
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    def __contains__(self, case_id: object) -> bool:
+        return case_id in self.inner
+
+    def __len__(self) -> int:
+        return len(self.inner)
+
+
+def test_a_store_without_the_batched_question_is_asked_each_case(engine: Engine) -> None:
+    _fill(engine)
+    engine.store.schedule("LN-2", None)
+    plain = Engine(store=_PlainStore(engine.store), clock=SettableClock(LATER))  # type: ignore[arg-type]
+    assert [(p.case_id, p.problem) for p in plain.verify()] == [("LN-2", "unscheduled")]
+
+
 def test_a_lease_longer_than_the_bound_is_refused(sqlite_file: Path) -> None:
     from importlib.resources import files
 

@@ -23,7 +23,14 @@ across cases and then judges them debtor by debtor (`problems`):
   placed on (``origin``) finds it placed there, no later; a hold whose reach
   is the debtor, placed on a case, is on every case of the debtor opened by
   then, at the same moment; so is one reaching the debtor that a case was
-  opened with (in its ``opened`` snapshot), from the opening's moment;
+  opened with (in its ``opened`` snapshot), from the opening's moment; and a
+  case of the debtor opened later, while such a hold (placed, or held from an
+  opening) had not ended, holds it from its own opening;
+- a moratorium recorded on the debts its notice lists only (``reach: case``),
+  placed by ``hold_added`` or held from a case's opening, is on that case
+  alone: a copy of it on another case (a ``hold_added`` naming it, or a hold
+  in an ``opened`` snapshot naming its case as ``origin``), or a copy in a
+  snapshot that says it was recorded so itself, is not borne out;
 - the release of such a hold (``hold_released``): every case holding it (placed,
   inherited, or opened with it) records its release, once, at the same moment: a
   release lost or forged on one loan, or recorded again later on one, would leave
@@ -96,8 +103,12 @@ class _Debtor:
     #: case -> its ``opened`` entry, whose snapshot may hold holds of its own.
     openings: dict[str, JournalEntry] = field(default_factory=dict)
     #: (case, hold id) of each hold recorded on the debts its notice lists only
-    #: (``reach: case``, `arrears.holds.HoldReach.listed`): never copied to another case.
+    #: (``reach: case``, `arrears.holds.HoldReach.listed`), placed by ``hold_added`` or
+    #: held from the case's opening: never copied to another case.
     narrowed: set[tuple[str, str]] = field(default_factory=set)
+    #: (case, seq, hold id, origin, narrowed) of each hold an ``opened`` snapshot holds
+    #: as a copy of one placed on another case (``origin``).
+    opening_copies: list[tuple[str, int, str, str, bool]] = field(default_factory=list)
     #: reference -> the shares of a payment to the debtor under it.
     shares: dict[str, list[_Share]] = field(default_factory=dict)
     #: (case, reference) -> when each payment under it on the case was reversed.
@@ -110,6 +121,9 @@ class _Debtor:
     )
     #: hold id -> case -> (seq, at, origin or None, reaches the debtor).
     holds: dict[str, list[tuple[str, int, datetime, Any, bool]]] = field(default_factory=dict)
+    #: (case, hold id) -> the end (released, or ``ends_at``) of each hold reaching the
+    #: debtor placed on the case (by ``hold_added``, or held from its opening), or ``None``.
+    ends: dict[tuple[str, str], datetime | None] = field(default_factory=dict)
     #: (case, hold id) -> (seq, at, the release time recorded) of its first release.
     releases: dict[tuple[str, str], tuple[int, datetime, Any]] = field(default_factory=dict)
     #: (case, hold id) -> (seq, at, the release time recorded) of each release after its first.
@@ -148,6 +162,18 @@ class DebtorChains:
             if kind == "opened":
                 debtor.opened[case_id] = entry.at
                 debtor.openings[case_id] = entry
+                for held in _snapshot_holds(entry):
+                    hold_id, origin = str(held.get("id")), held.get("origin")
+                    narrowed = held.get("reach") == "case" and not _reaches_debtor(held)
+                    if origin in (None, case_id):
+                        if narrowed:
+                            debtor.narrowed.add((case_id, hold_id))
+                        elif _reaches_debtor(held):
+                            debtor.ends[case_id, hold_id] = _ended(held)
+                    else:
+                        debtor.opening_copies.append(
+                            (case_id, entry.seq, hold_id, str(origin), narrowed)
+                        )
             elif kind == "payment":
                 whole = data.get("debtor")
                 reference = data.get("reference")
@@ -186,6 +212,8 @@ class DebtorChains:
                 if isinstance(hold, dict):
                     if hold.get("reach") == "case" and not _reaches_debtor(hold):
                         debtor.narrowed.add((case_id, str(hold.get("id"))))
+                    elif not hold.get("origin") and _reaches_debtor(hold):
+                        debtor.ends[case_id, str(hold.get("id"))] = _ended(hold)
                     debtor.holds.setdefault(str(hold.get("id")), []).append(
                         (case_id, entry.seq, entry.at, hold.get("origin"), _reaches_debtor(hold))
                     )
@@ -214,6 +242,8 @@ class DebtorChains:
             found.extend(_agreement_problems(debtor))
             found.extend(_hold_problems(debtor))
             found.extend(_opening_hold_problems(debtor))
+            found.extend(_opening_copy_problems(debtor))
+            found.extend(_inherited_problems(debtor))
             found.extend(_release_problems(debtor))
             found.extend(_move_problems(debtor))
         found.sort(key=lambda problem: (problem.case_id, problem.position, problem.detail))
@@ -469,9 +499,91 @@ def _opening_hold_problems(debtor: _Debtor) -> list[JournalProblem]:
     return found
 
 
-def _passed_at_opening(opening: JournalEntry, case_id: str) -> list[str]:
-    """The ids of the holds a case's ``opened`` entry holds that reach the debtor, placed on
-    it (no ``origin``, or itself), not ended at the opening: those its opening passes on."""
+def _opening_copy_problems(debtor: _Debtor) -> list[JournalProblem]:
+    """Holds an ``opened`` snapshot holds as copies of a hold placed on another case
+    (``origin``) that a moratorium recorded on the debts its notice lists only cannot be:
+    one that says it was recorded so itself, or a copy of one recorded so on that case
+    (placed there, or held from its opening).  Such a hold is on its own debt alone
+    (SI 2020/1311 reg 6: a moratorium debt is one the notice lists); the engine refuses
+    to open a case with either (`arrears.operations.holds.inherit_holds`)."""
+    found: list[JournalProblem] = []
+    for case_id, seq, hold_id, origin, narrowed in debtor.opening_copies:
+        if narrowed:
+            found.append(
+                _unmatched(
+                    case_id,
+                    seq,
+                    f"a hold recorded on the debts its notice lists only, held from the "
+                    f"opening, names case {origin!r} as where it was placed",
+                )
+            )
+        elif (origin, hold_id) in debtor.narrowed:
+            found.append(
+                _unmatched(
+                    case_id,
+                    seq,
+                    f"a hold held from the opening is copied from case {origin!r}, where it "
+                    "was recorded on the debts its notice lists only",
+                )
+            )
+    return found
+
+
+def _inherited_problems(debtor: _Debtor) -> list[JournalProblem]:
+    """Cases of the debtor opened while a hold reaching the debtor stood on another of their
+    cases that do not hold it from their opening.
+
+    A hold placed on a case (``hold_added`` naming no origin, or held from the case's
+    opening) that has not ended when another case of the debtor is opened later (not
+    released on any case holding it, not past its ``ends_at``) is journaled on that
+    case at its opening, naming the case it was placed on
+    (`arrears.operations.holds.inherit_holds`): a case opened without it is collected
+    on while the person is held on their other debts."""
+    found: list[JournalProblem] = []
+    if len(debtor.opened) < 2 or not debtor.ends:
+        return found
+    for (placed_on, hold_id), ends in sorted(debtor.ends.items(), key=_by_case_and_id):
+        placed = debtor.holds.get(hold_id, [])
+        starts = [at for case_id, _, at, origin, _ in placed if case_id == placed_on and not origin]
+        since = min(starts) if starts else _opened_with(debtor, placed_on, hold_id)
+        if since is None:
+            continue  # not there where it says it was placed: `_hold_problems` names it
+        holding = {placed_on} | {
+            case_id for case_id, _, _, origin, _ in placed if origin == placed_on
+        }
+        over = [
+            moment
+            for case_id in holding
+            if (released := debtor.releases.get((case_id, hold_id))) is not None
+            and (moment := _moment(released[2])) is not None
+        ]
+        if ends is not None:
+            over.append(ends)
+        until = min(over) if over else None
+        copies = {(case_id, at) for case_id, _, at, origin, _ in placed if origin == placed_on}
+        for other, opened in sorted(debtor.opened.items()):
+            if other == placed_on or opened <= since:
+                continue  # open already: `_hold_problems`, `_opening_hold_problems`
+            if until is not None and until <= opened:
+                continue  # ended by then: not inherited
+            if (other, opened) not in copies:
+                found.append(
+                    _unmatched(
+                        other,
+                        debtor.openings[other].seq if other in debtor.openings else 0,
+                        f"a hold reaching the debtor placed on case {placed_on!r} stood when "
+                        f"this case was opened, and is not on it from {opened.isoformat()}",
+                    )
+                )
+    return found
+
+
+def _by_case_and_id(item: tuple[tuple[str, str], Any]) -> tuple[str, str]:
+    return item[0]
+
+
+def _snapshot_holds(opening: JournalEntry) -> list[dict[str, Any]]:
+    """The holds (as JSON objects) an ``opened`` entry's snapshot holds."""
     text = opening.data.get("case")
     if not isinstance(text, str) or '"holds":[]' in text:
         return []  # the usual opening: no hold at all (pydantic's JSON has no spaces)
@@ -482,10 +594,16 @@ def _passed_at_opening(opening: JournalEntry, case_id: str) -> list[str]:
     holds = snapshot.get("holds") if isinstance(snapshot, dict) else None
     if not isinstance(holds, list):
         return []
+    return [hold for hold in holds if isinstance(hold, dict)]
+
+
+def _passed_at_opening(opening: JournalEntry, case_id: str) -> list[str]:
+    """The ids of the holds a case's ``opened`` entry holds that reach the debtor, placed on
+    it (no ``origin``, or itself), not ended at the opening: those its opening passes on."""
     at = opening.at
     passed: list[str] = []
-    for hold in holds:
-        if not isinstance(hold, dict) or hold.get("origin") not in (None, case_id):
+    for hold in _snapshot_holds(opening):
+        if hold.get("origin") not in (None, case_id):
             continue
         if not _reaches_debtor(hold):
             continue
@@ -564,6 +682,14 @@ def _release_problems(debtor: _Debtor) -> list[JournalProblem]:
                         )
                     )
     return found
+
+
+def _ended(hold: dict[str, Any]) -> datetime | None:
+    """When the hold's JSON says it ends: released (a hold on file may have been) or past
+    its ``ends_at``, the earlier; ``None`` when neither."""
+    ends = [_moment(hold.get(name)) for name in ("released_at", "ends_at")]
+    known = [moment for moment in ends if moment is not None]
+    return min(known) if known else None
 
 
 def _moment(value: object) -> datetime | None:

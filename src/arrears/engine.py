@@ -1075,8 +1075,10 @@ class Engine:
         a transition the graph has no edge for, out of a terminal stage, or
         without the journaled roles and four-eyes approver its guards ask, is
         ``forbidden``; an entry whose data is not its kind's is ``malformed``
-        (the other cases are still verified), and a stored case without a
-        journal is ``removed``.  What one operation wrote on several cases
+        (the other cases are still verified), an entry that leaves an amount
+        of the balance, or the sum owed, at or beyond `arrears.limits.MAX_AMOUNT`
+        (which the engine refuses to record) is ``beyond_limit``, and a stored
+        case without a journal is ``removed``.  What one operation wrote on several cases
         of a debtor (the shares of a payment to the debtor and their reversal,
         a re-opening naming a reversal on another loan, a promise or plan
         over several loans, a hold reaching the debtor, a change of where the

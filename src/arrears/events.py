@@ -34,6 +34,7 @@ from .case import (
     Case,
     Hold,
     aged_in,
+    beyond_limit,
     debtor_place,
     paid_off,
     persons_and_contacts,
@@ -43,10 +44,12 @@ from .case import (
 )
 from .errors import ArrearsError, InvalidInput, JournalCorrupted, JournalProblem
 from .journal import Head, JournalEntry, verify_chain
+from .limits import MAX_AMOUNT
 from .plans import PlanStatus, Promise, PromiseStatus, RepaymentPlan
 from .tasks import Task
 
 __all__ = [
+    "BEYOND_LIMIT",
     "KINDS",
     "AccrualData",
     "AgreementReopenedData",
@@ -1007,11 +1010,18 @@ def replay(
     journaled roles its guards ask for.  Every entry it forbids is a
     ``forbidden`` problem, all raised together once the chain is replayed.
 
+    Every entry that changes the balance is held to `arrears.limits.MAX_AMOUNT`
+    as the recorder holds it (`arrears.case.beyond_limit`): one that leaves an
+    amount, or the sum owed, at or beyond it is a ``beyond_limit`` problem
+    (`BEYOND_LIMIT`), raised with the forbidden ones.
+
     Raises:
         JournalCorrupted: the chain does not verify, does not start with an
             ``opened`` entry, holds an entry of a kind `KINDS` does not
             declare, an entry whose data cannot be applied for what it
-            lacks (`check_data`), or (with *check*) an entry *check* forbids.
+            lacks (`check_data`), an entry that leaves the balance beyond
+            `arrears.limits.MAX_AMOUNT`, or (with *check*) an entry *check*
+            forbids.
     """
     if not entries:
         raise JournalCorrupted([JournalProblem("*", 0, "removed", "no entries to replay")])
@@ -1065,13 +1075,36 @@ def replay(
                 forbidden.append(
                     JournalProblem(case_id, position, "forbidden", f"seq {entry.seq}: {forbids}")
                 )
+        balance = case.balance
         try:
             apply_entry(case, entry.kind, entry.at, data)
         except _UNAPPLIABLE as err:
             raise JournalCorrupted([_unappliable(case_id, position, entry, err)]) from err
+        if case.balance is not balance:
+            beyond = beyond_limit(case.balance)
+            if beyond is not None:
+                forbidden.append(_beyond(case_id, position, entry, beyond[0]))
     if forbidden:
         raise JournalCorrupted(forbidden)
     return case
+
+
+#: The problem of an entry that leaves an amount of its case's balance, or the sum it
+#: owes, at or beyond `arrears.limits.MAX_AMOUNT` (`replay`): the recorder refuses one
+#: (`arrears.recorder.Recorder.record`), so it was written by an engine from before that
+#: refusal, or forged.
+BEYOND_LIMIT: Final = "beyond_limit"
+
+
+def _beyond(case_id: str, position: int, entry: JournalEntry, name: str) -> JournalProblem:
+    """The `BEYOND_LIMIT` problem of *entry*, naming the amount (never its value)."""
+    return JournalProblem(
+        case_id,
+        position,
+        BEYOND_LIMIT,
+        f"seq {entry.seq}: the {entry.kind} leaves balance.{name} at or beyond "
+        f"{MAX_AMOUNT:,} units (arrears.limits.MAX_AMOUNT)",
+    )
 
 
 #: What applying an entry whose data is not what its kind declares may raise: a value

@@ -10,7 +10,7 @@ entries cut off the end are found by `verify`.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -72,7 +72,10 @@ class Store(Protocol):
 
     A store with leases may also have ``leased_beyond(moment)``: every case
     leased until after *moment*, with the lease's end (`Engine.verify` reports
-    one leased further ahead than any tick leases as ``unscheduled``).
+    one leased further ahead than any tick leases as ``unscheduled``).  A store
+    may also have ``unscheduled(case_ids)``: those of *case_ids* with no review
+    scheduled, in the order given, in one query (`Engine.verify` asks it once for
+    every open case; a store without it is asked `next_review` of each).
 
     Order: `chains` yields the chains in case id order (code point order, as
     `sorted`), `case_ids` the ids in the order cases were added; every store
@@ -451,6 +454,11 @@ class MemoryStore:
         """When the case is reviewed next (UTC), or ``None`` when it is not scheduled."""
         stamp = self._reviews.get(case_id)
         return None if stamp is None else datetime.fromtimestamp(stamp, UTC)
+
+    def unscheduled(self, case_ids: Iterable[str]) -> list[str]:
+        """The cases of *case_ids* with no review scheduled, in the order given."""
+        reviews = self._reviews
+        return [case_id for case_id in case_ids if case_id not in reviews]
 
     def due_at(self, case_id: str) -> datetime | None:
         """When the case is due: its next review (the schedule is in memory, never stale)."""

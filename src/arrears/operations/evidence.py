@@ -108,6 +108,8 @@ def verify(rec: Recorder, anchors: Anchors | None = None) -> list[JournalProblem
     store = rec.store
     present: list[str] = []
     last: dict[str, int] = {}
+    # Each open case, and where in *problems* its own end: its schedule is read after.
+    open_at: list[tuple[str, int]] = []
     across = DebtorChains()
     for case_id, entries in store.chains():
         present.append(case_id)
@@ -136,20 +138,53 @@ def verify(rec: Recorder, anchors: Anchors | None = None) -> list[JournalProblem
         if rec.workflow.is_terminal(replayed.stage):
             continue
         last[case_id] = entries[-1].seq
-        if store.next_review(case_id) is None:
-            problems.append(
-                JournalProblem(
-                    case_id,
-                    entries[-1].seq,
-                    "unscheduled",
-                    "an open case with no review scheduled: it would never be reviewed again",
-                )
-            )
+        open_at.append((case_id, len(problems)))
+    problems = _with_unscheduled(store, problems, open_at, last)
     problems.extend(_leased_too_long(rec, last))
     problems.extend(across.problems())
     if anchors is not None:
         problems.extend(anchors.missing(present))
     return problems
+
+
+def _with_unscheduled(
+    store: Store,
+    problems: list[JournalProblem],
+    open_at: Sequence[tuple[str, int]],
+    last: Mapping[str, int],
+) -> list[JournalProblem]:
+    """*problems* with ``unscheduled`` after each open case's own (*open_at*: the case, and
+    how many problems stood before it was done) that has no review scheduled.
+
+    A store with ``unscheduled`` answers for every open case in one query; another
+    is asked `next_review` of each.
+    """
+    ids = [case_id for case_id, _ in open_at]
+    batched = getattr(store, "unscheduled", None)
+    missing = set(
+        batched(ids)
+        if batched is not None
+        else (case_id for case_id in ids if store.next_review(case_id) is None)
+    )
+    if not missing:
+        return problems
+    merged: list[JournalProblem] = []
+    done = 0
+    for case_id, end in open_at:
+        if case_id not in missing:
+            continue
+        merged.extend(problems[done:end])
+        done = end
+        merged.append(
+            JournalProblem(
+                case_id,
+                last[case_id],
+                "unscheduled",
+                "an open case with no review scheduled: it would never be reviewed again",
+            )
+        )
+    merged.extend(problems[done:])
+    return merged
 
 
 def _leased_too_long(rec: Recorder, last: Mapping[str, int]) -> list[JournalProblem]:

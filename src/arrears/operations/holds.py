@@ -111,10 +111,23 @@ def inherit_holds(
     Raises:
         InvalidInput: the case was opened with a hold whose id is one of those
             holds', or (for a hold that reaches the debtor) the id of a hold on
-            another of the debtor's cases (``holds``): the two could not be told apart.
+            another of the debtor's cases (``holds``): the two could not be told apart;
+            or with a copy (``origin`` naming another case) of a moratorium recorded
+            on the debts its notice lists only, or that says it was recorded so
+            itself: such a hold is on the case it was placed on alone.
     """
     store = rec.store
     case_id = case.id
+    copies = {hold.id: hold.origin for hold in case.holds if hold.origin not in (None, case_id)}
+    for hold in case.holds:
+        if hold.id in copies and _narrowed(hold):
+            raise InvalidInput(
+                "holds",
+                hold.id,
+                f"a hold recorded on the debts its notice lists only placed on this case, "
+                f"not on {hold.origin}: a moratorium on several listed debts is recorded on "
+                "each of them (add_hold, reach='case')",
+            )
     lock_debtors(store, [case.debtor.id])  # a hold added to the debtor meanwhile is seen
     others = store.cases_of(case.debtor.id)
     if len(others) < 2:  # the case itself, alone: nothing to inherit (the usual case)
@@ -126,6 +139,13 @@ def inherit_holds(
             continue
         for hold in store.get(other).holds:
             taken.setdefault(hold.id, other)
+            if copies.get(hold.id) == other and hold.origin in (None, other) and _narrowed(hold):
+                raise InvalidInput(
+                    "holds",
+                    hold.id,
+                    f"a hold other than one recorded on {other}'s debt only: a moratorium "
+                    "recorded on the debts its notice lists never reaches another case",
+                )
             if hold.over_at(moment) or not hold.reaches_debtor():
                 continue
             placed_on = hold.origin or other
@@ -148,6 +168,12 @@ def inherit_holds(
         _place(rec, case_id, hold, moment, actor)
     _pass_on(rec, case, rest, taken, moment, actor)
     return tuple(inherited)
+
+
+def _narrowed(hold: Hold) -> bool:
+    """True when *hold* was recorded on the debts its notice lists only (``reach: case``
+    on a kind whose own reach is the debtor): it is on its case alone, never copied."""
+    return hold.reach == "case" and not hold.reaches_debtor()
 
 
 def _pass_on(

@@ -208,11 +208,11 @@ class Session(ABC):
     A subclass supplies the SQL: the transaction commands (`_begin`,
     `_commit`, `_rollback`, `_savepoint`, `_release`, `_rollback_to`), the
     reads (`_read_case`, `_read_stamps`, `_read_batch`, `_read_chain`,
-    `_read_last`, `_read_head`, `_read_review`, `_exists`, `_read_cases_of`), the writes
-    (`_insert_cases`, `_insert_entries`, `_write_schedule`, `_update_cases`)
-    and `_changed_elsewhere`.  It calls `_sync` before a query that reads
-    every case or the schedule, and `_batch_is` with what `due` or `lease`
-    returned.
+    `_read_last`, `_read_head`, `_read_review`, `_read_scheduled`, `_exists`,
+    `_read_cases_of`), the writes (`_insert_cases`, `_insert_entries`,
+    `_write_schedule`, `_update_cases`) and `_changed_elsewhere`.  It calls
+    `_sync` before a query that reads every case or the schedule, and
+    `_batch_is` with what `due` or `lease` returned.
     """
 
     #: Rows a transaction keeps in memory before it writes them into the database's
@@ -341,6 +341,10 @@ class Session(ABC):
     @abstractmethod
     def _read_review(self, case_id: str) -> datetime | None:
         """The case's review as stored (UTC)."""
+
+    @abstractmethod
+    def _read_scheduled(self) -> set[str]:
+        """The ids of every case the review index holds (one query)."""
 
     @abstractmethod
     def _exists(self, case_id: str) -> bool:
@@ -1129,6 +1133,16 @@ class Session(ABC):
             at = self._scheduled[case_id]
             return None if at is None else at.astimezone(UTC)
         return self._read_review(case_id)
+
+    def unscheduled(self, case_ids: Iterable[str]) -> list[str]:
+        """The cases of *case_ids* with no review scheduled, in the order given.
+
+        `Engine.verify` asks it once for every open case: one query reads the
+        review index, where asking `next_review` of each case would send one a case.
+        """
+        self._sync()
+        scheduled = self._read_scheduled()
+        return [case_id for case_id in case_ids if case_id not in scheduled]
 
     def due_at(self, case_id: str) -> datetime | None:
         """When the case was due as `due` or `lease` last returned it (UTC), else `next_review`.

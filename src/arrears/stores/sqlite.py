@@ -351,6 +351,9 @@ class SQLiteStore(Session):
         ).fetchone()
         return None if row is None else from_micros(row[0])
 
+    def _read_scheduled(self) -> set[str]:
+        return {row[0] for row in self._db.execute("SELECT case_id FROM reviews")}
+
     def _exists(self, case_id: str) -> bool:
         return (
             self._db.execute("SELECT 1 FROM cases WHERE id = ?", (case_id,)).fetchone() is not None
