@@ -187,9 +187,9 @@ def moved_review(
     (the debtor's day skipped) a second after the next review time, a time
     that is not the review time, so the tick looks back from the last
     journaled review and catches the skipped day up then, in the day's
-    hours (reviewed at once, at night, it would be denied and missed).  Any other due time (a message denied until
-    then, a send retried, a case not reviewed yet) stays: the review then
-    judges again in the new zone.  *due* when either zone is unknown.
+    hours (reviewed at once, at night, it would be denied and missed).  Any
+    other due time (a message denied until then, a send retried, a case not
+    reviewed yet) stays: the review then judges again in the new zone.  *due* when either zone is unknown.
     """
     settings = policy.review
     if old is None or new is None or old == new:
