@@ -189,7 +189,8 @@ def moved_review(
     journaled review and catches the skipped day up then, in the day's
     hours (reviewed at once, at night, it would be denied and missed).  Any
     other due time (a message denied until then, a send retried, a case not
-    reviewed yet) stays: the review then judges again in the new zone.  *due* when either zone is unknown.
+    reviewed yet) stays: the review then judges again in the new zone.
+    *due* when either zone is unknown.
     """
     settings = policy.review
     if old is None or new is None or old == new:
