@@ -25,6 +25,7 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Final, NamedTuple
+from zoneinfo import ZoneInfo
 
 from .case import Case, Channel, ContactPoint
 from .compliance import Compliance, DebtorHistory, Proposal
@@ -41,6 +42,7 @@ __all__ = [
     "Planner",
     "cadence_at",
     "contact_for",
+    "moved_review",
     "next_regular_review",
     "outbox_key",
     "proposal_for",
@@ -48,6 +50,9 @@ __all__ = [
 ]
 
 _PHONE: Final = frozenset({Channel.SMS, Channel.CALL, Channel.VOICEMAIL})
+#: How long after the next review time a case is due whose review day a move east skipped
+#: (`moved_review`): not the review time, so the review catches the day up.
+_CATCH_UP_DELAY: Final = timedelta(seconds=1)
 
 
 class ActionPlan(NamedTuple):
@@ -163,6 +168,53 @@ def cadence_at(
         moment = next_regular_review(policy, case, moment)
         on = on or (moment <= now and case.local_date(moment) == day)
     return on, moment
+
+
+def moved_review(
+    policy: Policy, old: ZoneInfo | None, new: ZoneInfo | None, due: datetime, now: datetime
+) -> datetime:
+    """When a case due at *due* is reviewed once its debtor moved, at *now*, from the time
+    zone *old* to *new*.
+
+    A review due at the policy's review time stands for its day in the old
+    zone: it moves to that day's review time in the new zone (the next working
+    day's when the policy skips days off), so each review day is reviewed
+    once.  Left where it was, a debtor moved east would be reviewed a day
+    late, at night (the day's step caught up out of hours, or missed), and a
+    debtor moved west reviewed twice on one day (the step sent again).  When
+    that time has passed already in the new zone (a move east across the
+    review time), the case is due at once while that day lasts there, else
+    (the debtor's day skipped) a second after the next review time, a time
+    that is not the review time, so the tick looks back from the last
+    journaled review and catches the skipped day up then, in the day's
+    hours (reviewed at once, at night, it would be denied and missed).  Any
+    other due time (a message denied until then, a send retried, a case not
+    reviewed yet) stays: the review then judges again in the new zone.
+    *due* when either zone is unknown.
+    """
+    settings = policy.review
+    if old is None or new is None or old == new:
+        return due
+    day = due.astimezone(old).date()
+    slot = local_moment(day, settings.time, old, due)
+    if slot.astimezone(UTC) != due.astimezone(UTC):
+        return due
+    for _ in range(62):  # weekends and holidays are skipped when the policy says so
+        if settings.is_working_day(day):
+            break
+        day += timedelta(days=1)
+    moved = local_moment(day, settings.time, new, due)
+    if moved.astimezone(UTC) > now.astimezone(UTC):
+        return moved
+    if now.astimezone(new).date() == day:  # still that day there: reviewed at once
+        return now
+    for _ in range(62):  # the next review time in the new zone, caught up a second after
+        day += timedelta(days=1)
+        if settings.is_working_day(day):
+            moved = local_moment(day, settings.time, new, due)
+            if moved.astimezone(UTC) > now.astimezone(UTC):
+                break
+    return moved + _CATCH_UP_DELAY
 
 
 class Planner:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from types import EllipsisType
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ..case import Case, debtor_place, place_code, zone_name
 from ..errors import InvalidInput
@@ -20,6 +21,7 @@ from ..guards import SYSTEM, Actor
 from ..journal import JournalEntry
 from ..limits import REASON
 from ..logs import get_logger
+from ..planner import moved_review
 from ..recorder import Recorder
 from ._common import check_actor, lock_debtors
 
@@ -86,6 +88,30 @@ def update_debtor(
         data: dict[str, Any] = {"actor": actor.id, **changed, "cases": list(changes)}
         if reason is not None:
             data["reason"] = reason
+        zone = case.debtor.timezone  # as it was: recording changes the case
         entries[case_id] = rec.record(case, moment, "debtor_changed", data)
+        if "timezone" in changed:  # in this unit of work: the schedule moves with the debtor
+            _reschedule(rec, case, zone, moment)
     _log.bind().info("debtor_changed", cases=len(entries), fields=sorted(given), actor=actor.id)
     return entries
+
+
+def _reschedule(rec: Recorder, case: Case, old: ZoneInfo | None, moment: datetime) -> None:
+    """Move the next review of *case*, whose debtor was in *old* until *moment*, to the same
+    review day in the debtor's new time zone (`arrears.planner.moved_review`).
+
+    Only the time zone moves the schedule: the review days are the policy's
+    (``review.time``, ``business_days``, ``holidays``) read in the debtor's
+    zone, and a new jurisdiction's hours are judged when each message goes out.
+    A case off the schedule (closed, or one `verify` reports unscheduled) stays off.
+    """
+    policy = rec.policy
+    if policy is None or rec.workflow.is_terminal(case.stage):
+        return
+    due = rec.store.next_review(case.id)
+    if due is None:
+        return
+    new = rec.store.get(case.id).debtor.timezone
+    moved = moved_review(policy, old, new, due, moment)
+    if moved != due:
+        rec.store.schedule(case.id, moved)
