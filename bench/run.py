@@ -27,8 +27,8 @@ The floor
     UTF-8, as `arrears.journal` writes it; then SHA-256 of those bytes),
     inserts the entry's journal row and updates the case's row (version,
     chain head, and its body written back as read, not re-encoded), in
-    batches of the tick's batch size (500; 100 on PostgreSQL), one
-    transaction each (a dict has none).  It does nothing else: it is handed
+    batches of the tick's batch size (500), one transaction each (a dict
+    has none).  It does nothing else: it is handed
     the due ids (no query of the review index, no schedule moved), validates
     nothing, renders, judges and sends nothing, and runs with the garbage
     collector paused.  ``floor_s`` is its time, ``floor_us_per_due_case``
@@ -104,7 +104,9 @@ Benchmarks:
 ``tick_postgres``
     The same tick as ``tick_sqlite`` (CN policy, 20% due; *n* 100,000,
     ``--quick`` 10,000) on a `PostgresStore`, shared by one and then by two
-    worker processes that lease batches of 100 (``owner=``); each run loads
+    worker processes that lease batches of 500 (``owner=``), the batch of
+    `Engine.tick` and of ``tick_sqlite``: a batch's round trips and its two
+    durable commits are spread over as many cases as on SQLite; each run loads
     a fresh schema in one transaction (``COPY``, not timed) and drops it
     afterwards.  ``one_worker_s`` and ``two_workers_s`` are wall times from
     the start signal to the last worker's end; ``speedup`` is their ratio
@@ -441,8 +443,11 @@ class _SentSms:
 # -- the floor: the least work a due case needs (see the module's docstring) ---------------
 #: Cases per batch: `Engine.tick`'s default, used by the memory and SQLite ticks.
 TICK_BATCH = 500
-#: Cases per lease in the PostgreSQL workers.
-POSTGRES_BATCH = 100
+#: Cases per lease in the PostgreSQL workers: the tick's batch, as on SQLite.  A batch
+#: waits on the server a fixed number of times (`tests/test_postgres_round_trips.py`) and
+#: commits twice to disk; in batches of 100 those waits, not the work, were most of one
+#: worker's time per due case, and even of its CPU time (see docs/performance.md).
+POSTGRES_BATCH = TICK_BATCH
 
 
 def _tick_now() -> datetime:
