@@ -16,7 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arrears import Case, ContactPoint, Debtor, Engine, SettableClock
-from arrears.addresses import debtor_region, normal_address, phone_e164
+from arrears.addresses import normal_address, phone_e164
+from arrears.case import debtor_region
 from arrears.compliance import Compliance
 from arrears.errors import InvalidInput
 from arrears.stores import SQLiteStore

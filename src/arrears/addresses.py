@@ -8,7 +8,7 @@ addresses, so each is kept in one form when its contact point is made:
 
 * a phone number (``call``, ``sms``, ``voicemail``) in E.164, ``+`` and digits
   (`phone_e164`), with ``;ext=`` and the extension when it has one; a national
-  number (no ``+``) is read in the debtor's country (`debtor_region`);
+  number (no ``+``) is read in the debtor's country (`country_of`);
 * an e-mail address with its domain in lower case (domains are not case-sensitive,
   RFC 5321 section 2.4; the local part is kept as given);
 * anything else (a postal address, ``"unknown"``) as given.
@@ -22,15 +22,12 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING, Final
-
-if TYPE_CHECKING:
-    from .case import Debtor
+from typing import Final
 
 __all__ = [
     "PHONE_CHANNELS",
     "UNKNOWN",
-    "debtor_region",
+    "country_of",
     "is_e164",
     "normal_address",
     "phone_e164",
@@ -138,22 +135,30 @@ def normal_address(channel: str, address: str, region: str | None = None) -> str
     return address
 
 
-def debtor_region(debtor: Debtor) -> str | None:
-    """The country a national phone number of *debtor*'s is read in (ISO 3166-1), if any.
+def country_of(
+    jurisdiction: str | None,
+    residence: str | None,
+    zone: str | None,
+    locale: str | None = None,
+) -> str | None:
+    """The country (ISO 3166-1) a debtor is in, as far as their fields tell, if any.
 
-    The first known of: the country of the debtor's ``jurisdiction``, of their
-    ``residence``, of their time zone (``America/New_York``: ``US``, as the time-zone
-    database's ``zone.tab`` places it), and their locale's region (``zh-CN``: ``CN``).
-    ``None`` when none is known: a national number is then refused (`Engine.open_case`).
+    The first known of: the country of their *jurisdiction* and of their *residence*
+    (ISO 3166 codes, ``US-MA``: ``US``), that of their time *zone* (`zone_country`:
+    ``America/New_York`` is in the US), and their *locale*'s region (``zh-CN``: ``CN``).
+    ``None`` when none is known.
+
+    >>> country_of(None, None, "America/New_York", "zh-CN")
+    'US'
     """
-    for code in (debtor.jurisdiction, debtor.residence):
+    for code in (jurisdiction, residence):
         if code is not None:
             return code[:2]
-    if debtor.timezone is not None:
-        country = zone_country(debtor.timezone.key)
+    if zone is not None:
+        country = zone_country(zone)
         if country is not None:
             return country
-    found = _LOCALE_REGION.search(debtor.locale)
+    found = _LOCALE_REGION.search(locale) if locale is not None else None
     return found.group(1) if found else None
 
 

@@ -36,11 +36,10 @@ from pydantic_core import PydanticCustomError, core_schema
 from .addresses import (
     PHONE_CHANNELS,
     UNKNOWN,
-    debtor_region,
+    country_of,
     is_e164,
     normal_address,
     phone_e164,
-    zone_country,
 )
 from .agreements import Accrual, AgreementTerms
 from .clock import require_aware
@@ -379,17 +378,27 @@ def _with_country_locale(data: dict[str, Any]) -> dict[str, Any]:
     """A debtor's input given no ``locale`` with that of their country (`COUNTRY_LOCALES`),
     the country being that of their jurisdiction, residence or time zone; as it is when
     none is known, or its locale is English (``Debtor.locale``'s default)."""
-    for name in ("jurisdiction", "residence"):
-        code = data.get(name)
-        if code is not None:
-            country = code[:2] if isinstance(code, str) else None
-            break
-    else:
-        zone = data.get("timezone")
-        key = zone.key if isinstance(zone, ZoneInfo) else zone
-        country = zone_country(key) if isinstance(key, str) else None
+    jurisdiction, residence, zone = (data.get(name) for name in _PLACES)
+    if isinstance(zone, ZoneInfo):
+        zone = zone.key
+    if not all(value is None or isinstance(value, str) for value in (jurisdiction, residence)):
+        return data  # not codes: refused by their fields' own checks
+    country = country_of(jurisdiction, residence, zone if isinstance(zone, str) else None)
     locale = COUNTRY_LOCALES.get(country) if country is not None else None
     return data if locale is None else {**data, "locale": locale}
+
+
+#: The fields of a debtor's input that place them, most telling first.
+_PLACES: Final = ("jurisdiction", "residence", "timezone")
+
+
+def debtor_region(debtor: Debtor) -> str | None:
+    """The country a national phone number of *debtor*'s is read in (ISO 3166-1), if any:
+    that of their jurisdiction, else residence, else time zone, else their locale's region
+    (`arrears.addresses.country_of`).  ``None`` when none is known: a national number is
+    then refused (`Engine.open_case`)."""
+    zone = debtor.timezone.key if debtor.timezone is not None else None
+    return country_of(debtor.jurisdiction, debtor.residence, zone, debtor.locale)
 
 
 @lru_cache(maxsize=1024)
@@ -965,7 +974,7 @@ def _national(point: ContactPoint) -> bool:
 def in_region(debtor: Debtor, contacts: tuple[ContactPoint, ...]) -> tuple[ContactPoint, ...]:
     """*contacts* with each national phone number read in *debtor*'s country, in E.164.
 
-    The country is `arrears.addresses.debtor_region`'s; a number it cannot read (or
+    The country is `debtor_region`'s; a number it cannot read (or
     with no country known) is kept as given, for `check_numbers` to refuse on the
     way in: a case stored before numbers were kept in E.164 still reads back.
     """
