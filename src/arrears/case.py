@@ -228,7 +228,10 @@ class ContactPoint(BaseModel):
     Attributes:
         id: The contact point's id, unique within its case.
         channel: The medium this address is used with.
-        address: The number or address (personal data: never logged).
+        address: The number or address (personal data: never logged), kept in one
+            form (`arrears.addresses`): a phone number in E.164, a national one read in
+            the debtor's country by the case (`debtor_region`), an e-mail address with
+            its domain in lower case.
         party: Whom it reaches: the debtor, a third party or the employer.  When
             ``person`` names one of the case's persons it follows from their
             relationship (the employer, else a third party) and may be left out.
