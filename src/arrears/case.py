@@ -33,6 +33,14 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError, core_schema
 
+from .addresses import (
+    PHONE_CHANNELS,
+    UNKNOWN,
+    country_of,
+    is_e164,
+    normal_address,
+    phone_e164,
+)
 from .agreements import Accrual, AgreementTerms
 from .clock import require_aware
 from .errors import InvalidInput
@@ -53,6 +61,7 @@ from .residence import residence_of
 from .tasks import Task
 
 __all__ = [
+    "COUNTRY_LOCALES",
     "JURISDICTION",
     "Balance",
     "Case",
@@ -219,7 +228,10 @@ class ContactPoint(BaseModel):
     Attributes:
         id: The contact point's id, unique within its case.
         channel: The medium this address is used with.
-        address: The number or address (personal data: never logged).
+        address: The number or address (personal data: never logged), kept in one
+            form (`arrears.addresses`): a phone number in E.164, a national one read in
+            the debtor's country by the case (`debtor_region`), an e-mail address with
+            its domain in lower case.
         party: Whom it reaches: the debtor, a third party or the employer.  When
             ``person`` names one of the case's persons it follows from their
             relationship (the employer, else a third party) and may be left out.
@@ -252,6 +264,17 @@ class ContactPoint(BaseModel):
     work: bool = False
     landline: bool = Field(default=False, exclude_if=lambda marked: not marked)
 
+    @field_validator("address")
+    @classmethod
+    def _one_form(cls, value: str, info: ValidationInfo) -> str:
+        # One number is one address however it is written (arrears.addresses): an
+        # international number in E.164 here, a national one where the case knows its
+        # country (Case), an e-mail's domain in lower case.
+        channel = info.data.get("channel")
+        if channel in PHONE_CHANNELS:  # phone_e164 inlined: every stored case read runs this
+            return phone_e164(value) or value
+        return normal_address(channel, value) if channel == "email" else value
+
 
 class Debtor(BaseModel):
     """The person who owes.
@@ -261,6 +284,9 @@ class Debtor(BaseModel):
         name: Full name (personal data: never logged).
         timezone: IANA time zone, e.g. ``"Asia/Shanghai"``; ``None`` when unknown.
         locale: BCP 47 language tag for messages, e.g. ``"zh-CN"`` or ``"en-US"``.
+            Not given, it is the locale of the debtor's country (their jurisdiction's,
+            residence's or time zone's) where that is not English (`COUNTRY_LOCALES`:
+            ``zh-CN`` in China), else ``"en"``.
         payday: When the debtor is paid, as an RFC 5545 recurrence rule, e.g.
             ``"FREQ=MONTHLY;BYMONTHDAY=15"`` (policies remind a few days before it).
         jurisdiction: Where the debtor is, as an ISO 3166 code (`JURISDICTION`):
@@ -293,7 +319,11 @@ class Debtor(BaseModel):
     @classmethod
     def _residence_from_address(cls, data: Any) -> Any:
         # An input field only: the address is read for the code and dropped.
-        if type(data) is not dict or "address" not in data:
+        if type(data) is not dict:
+            return data
+        if "locale" not in data:  # a stored debtor always has one: read back as it was
+            data = _with_country_locale(data)
+        if "address" not in data:
             return data
         data = dict(data)
         address = data.pop("address")
@@ -339,6 +369,39 @@ class Debtor(BaseModel):
                     f"'FREQ=MONTHLY;BYMONTHDAY=15' ({problem})"
                 )
         return value
+
+
+#: The locale of a debtor opened without one, by their country, where it is not English:
+#: the language the country's compliance pack judges messages in (``CN-SMS`` reads a
+#: Chinese message: a debtor in Shanghai opened with no locale is written to in Chinese).
+COUNTRY_LOCALES: Final[Mapping[str, str]] = {"CN": "zh-CN"}
+
+
+def _with_country_locale(data: dict[str, Any]) -> dict[str, Any]:
+    """A debtor's input given no ``locale`` with that of their country (`COUNTRY_LOCALES`),
+    the country being that of their jurisdiction, residence or time zone; as it is when
+    none is known, or its locale is English (``Debtor.locale``'s default)."""
+    jurisdiction, residence, zone = (data.get(name) for name in _PLACES)
+    if isinstance(zone, ZoneInfo):
+        zone = zone.key
+    if not all(value is None or isinstance(value, str) for value in (jurisdiction, residence)):
+        return data  # not codes: refused by their fields' own checks
+    country = country_of(jurisdiction, residence, zone if isinstance(zone, str) else None)
+    locale = COUNTRY_LOCALES.get(country) if country is not None else None
+    return data if locale is None else {**data, "locale": locale}
+
+
+#: The fields of a debtor's input that place them, most telling first.
+_PLACES: Final = ("jurisdiction", "residence", "timezone")
+
+
+def debtor_region(debtor: Debtor) -> str | None:
+    """The country a national phone number of *debtor*'s is read in (ISO 3166-1), if any:
+    that of their jurisdiction, else residence, else time zone, else their locale's region
+    (`arrears.addresses.country_of`).  ``None`` when none is known: a national number is
+    then refused (`Engine.open_case`)."""
+    zone = debtor.timezone.key if debtor.timezone is not None else None
+    return country_of(debtor.jurisdiction, debtor.residence, zone, debtor.locale)
 
 
 @lru_cache(maxsize=1024)
@@ -844,6 +907,10 @@ class Case(BaseModel):
                 found = agreement.currency if agreement is not None else None
                 if found is not None and found != currency:
                     raise ValueError(f"{name}: got amounts in {found}, expected {currency}")
+        for point in contacts:  # a number without "+" is read in the debtor's country
+            if point.address[0] != "+" and _national(point):
+                contacts = self.contacts = in_region(self.debtor, contacts)
+                break
         if self.persons or any(point.person is not None for point in contacts):
             self.contacts = _with_persons(self.debtor.id, self.persons, contacts)
         return self
@@ -900,6 +967,58 @@ class Case(BaseModel):
             if point.id == contact_id:
                 return point
         raise KeyError(contact_id)
+
+
+def _national(point: ContactPoint) -> bool:
+    """True for a phone number not (yet) in E.164: written without ``+`` (`in_region`)."""
+    return point.channel in PHONE_CHANNELS and point.address[0] != "+" and point.address != UNKNOWN
+
+
+def in_region(debtor: Debtor, contacts: tuple[ContactPoint, ...]) -> tuple[ContactPoint, ...]:
+    """*contacts* with each national phone number read in *debtor*'s country, in E.164.
+
+    The country is `debtor_region`'s; a number it cannot read (or
+    with no country known) is kept as given, for `check_numbers` to refuse on the
+    way in: a case stored before numbers were kept in E.164 still reads back.
+    """
+    if not any(_national(point) for point in contacts):
+        return contacts
+    region = debtor_region(debtor)
+    if region is None:
+        return contacts
+    return tuple(
+        point.model_copy(update={"address": normal_address(point.channel, point.address, region)})
+        if _national(point)
+        else point
+        for point in contacts
+    )
+
+
+def check_numbers(contacts: tuple[ContactPoint, ...], kept: tuple[ContactPoint, ...] = ()) -> None:
+    """Refuse a phone number that could not be put in E.164 (`in_region`), but at the
+    contact points of *kept* (a case's own, stored before numbers were kept in E.164).
+
+    Raises:
+        InvalidInput: naming ``contacts[i].address`` and the number masked to its last
+            four characters: a national number of a debtor whose country is not known
+            (no jurisdiction, residence, time zone or locale region), or no number.
+    """
+    stored = {(point.id, point.address) for point in kept}
+    for index, point in enumerate(contacts):
+        address = point.address
+        if (
+            point.channel in PHONE_CHANNELS
+            and address != UNKNOWN
+            and not is_e164(address)
+            and (point.id, address) not in stored
+        ):
+            raise InvalidInput(
+                f"contacts[{index}].address",
+                mask(address),
+                "a phone number in E.164 ('+', the country code and the number), or "
+                "a national number of the debtor's country, known from their "
+                "jurisdiction, residence, time zone or locale (en-US)",
+            )
 
 
 def checked_aging(case: Case) -> Aging:
@@ -1031,7 +1150,9 @@ def persons_and_contacts(
             for point in case.contacts
         )
     else:
-        contacts = tuple(ContactPoint.model_validate(point) for point in given)
+        contacts = in_region(
+            case.debtor, tuple(ContactPoint.model_validate(point) for point in given)
+        )
     if len(contacts) > CONTACTS:
         raise InvalidInput("contacts", len(contacts), f"at most {CONTACTS} contact points")
     seen: set[str] = set()

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
-from ..case import Case, checked_aging, opening_aging
+from ..case import Case, check_numbers, checked_aging, opening_aging
 from ..errors import (
     DuplicateCase,
     InvalidInput,
@@ -92,6 +92,7 @@ def open_one(
         fresh = case.model_copy(update={"notices": dict(case.notices)})
     else:
         raise InvalidInput("case", type(case).__name__, "a Case or a mapping of its fields")
+    check_numbers(fresh.contacts)
     store, workflow = rec.store, rec.workflow
     case_id = fresh.id
     if case_id in store:

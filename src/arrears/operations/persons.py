@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..case import ContactPoint, Person, persons_and_contacts
+from ..case import ContactPoint, Person, check_numbers, persons_and_contacts
 from ..errors import InvalidInput, invalid_input
 from ..guards import SYSTEM, Actor
 from ..journal import JournalEntry
@@ -65,7 +65,9 @@ def update_persons(
                 (Person if field == "persons" else ContactPoint).model_validate(item)
             except ValidationError as err:
                 raise invalid_input(err, prefix=f"{field}.{index}.") from err
-    persons_and_contacts(case, update)
+    _, checked = persons_and_contacts(case, update)
+    if contacts is not None:
+        check_numbers(checked, case.contacts)
     entry = rec.record(case, moment, "persons_changed", data)
     _log.bind().info("persons_changed", case_id=case_id, persons=len(listed), actor=actor.id)
     return entry
