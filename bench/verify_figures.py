@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from time import perf_counter
 
@@ -26,6 +27,7 @@ import arrears.workflow as workflow
 import run
 from arrears import Actor, ApprovalLimits, Engine, Money, SettableClock
 from arrears.refigure import REFIGURED
+from arrears.tuning import collector_paused
 
 START = datetime(2026, 10, 1, 1, tzinfo=UTC)
 ORDER = ("principal", "interest", "fees", "penalty")
@@ -73,11 +75,13 @@ def build(cases: int, contacts: int = 0) -> Engine:
     return engine
 
 
-def timed(engine: Engine) -> float:
-    """Seconds `verify` took, checking that it found nothing."""
-    started = perf_counter()
-    problems = engine.verify()
-    seconds = perf_counter() - started
+def timed(engine: Engine, paused: bool) -> float:
+    """Seconds `verify` took (with the collector paused, if *paused*), checking that it
+    found nothing."""
+    with collector_paused() if paused else nullcontext():
+        started = perf_counter()
+        problems = engine.verify()
+        seconds = perf_counter() - started
     assert problems == [], problems[:3]
     return seconds
 
@@ -88,6 +92,9 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--contacts", type=int, default=0)
+    parser.add_argument(
+        "--paused", action="store_true", help="verify with the collector paused (arrears.tuning)"
+    )
     args = parser.parse_args()
     run._quiet_logs()
     engine = build(args.cases, args.contacts)
@@ -97,14 +104,15 @@ def main() -> None:
     without: list[float] = []
     for _ in range(args.rounds):
         setattr(workflow, "REFIGURED", frozenset())  # noqa: B010 - the kinds judged, emptied
-        without.append(timed(engine))
+        without.append(timed(engine, args.paused))
         setattr(workflow, "REFIGURED", judged)  # noqa: B010
-        with_check.append(timed(engine))
+        with_check.append(timed(engine, args.paused))
     print(
         json.dumps(
             {
                 "cases": args.cases,
                 "contacts": args.contacts,
+                "collector_paused": args.paused,
                 "entries": entries,
                 "judged_entries": sum(
                     1
