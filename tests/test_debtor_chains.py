@@ -329,7 +329,9 @@ def edited(
 
 
 def later(case_id: str, kind: str) -> Callable[[Chains], None]:
-    """The case's last entry of *kind* and every later one dated an hour later, re-sealed."""
+    """The case's last entry of *kind* and every later one dated an hour later, re-sealed;
+    a release released then, as the engine records it (at the entry's own moment), so the
+    chain holds alone and only the other loans tell."""
 
     def forge(chains: Chains) -> None:
         chain = chains[case_id]
@@ -338,7 +340,10 @@ def later(case_id: str, kind: str) -> Callable[[Chains], None]:
         for index in range(start, len(chain)):
             entry = chain[index]
             at = entry.at + timedelta(hours=1)
-            chain[index] = seal(entry.case_id, entry.seq, at, entry.kind, entry.data, prev)
+            data = entry.data
+            if entry.kind == "hold_released":
+                data = {**data, "released_at": at.isoformat()}
+            chain[index] = seal(entry.case_id, entry.seq, at, entry.kind, data, prev)
             prev = chain[index].hash
 
     return forge
@@ -394,7 +399,8 @@ ATTACKS: dict[str, tuple[Callable[[], Chains], Callable[[Chains], None], tuple[s
     ),
     "share's amount edited": (
         debtor_paid,
-        edited("LN-B", "payment", lambda data: data.update(amount="900.00")),
+        # 100.00 more, kept as credit as the engine would: only the whole tells.
+        edited("LN-B", "payment", lambda data: data.update(amount="1100.00", credit="100.00")),
         ("LN-B",),
     ),
     "whole edited": (

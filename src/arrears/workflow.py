@@ -68,6 +68,7 @@ from .guards import (
     paid_in_full,
     second_approver,
 )
+from .refigure import REFIGURED, figures_problem
 from .reversals import ChainReading, Route, reopened_aging, reversal, stage_back
 
 if TYPE_CHECKING:
@@ -767,7 +768,13 @@ class Workflow:
           on a case that keeps its aging, the aging it records is the
           waiver owed again back on the dates paid last;
         - ``refusal``: the recorded source and destination are both the stage
-          the case stood in (a refused trigger moves nothing).
+          the case stood in (a refused trigger moves nothing);
+        - ``payment``, ``waiver``, ``settlement``, ``credit_applied``,
+          ``accrual``, ``instalment_due``, ``hold_released``: every figure it
+          records is the one the engine works out for its own request on the
+          case as it stood (`arrears.refigure.figures_problem`): a payment's
+          currency and its amount allocated over the components, the charges
+          due under the case's terms and caps, a release at the entry's moment.
 
         Guards about the case itself (days past due, holds, notices) are not
         judged again: a later version of the workflow may change them.
@@ -782,6 +789,8 @@ class Workflow:
             return _reversal_problem(case, entries, entry, self.leads_to)
         if kind == "agreement_reopened":
             return _reopening_problem(case, entries, entry)
+        if kind in REFIGURED:
+            return figures_problem(case, entry, terminal=self.is_terminal(case.stage))
         if kind == "refusal":
             data = entry.data
             if data.get("source") != case.stage or data.get("dest") != case.stage:

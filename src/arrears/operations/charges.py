@@ -4,10 +4,9 @@ terms, instalments falling due, credit applied to new arrears.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 
-from ..agreements import AgreementTerms, Charges, accrue_charges
+from ..agreements import Charges, accrue_charges
 from ..case import COMPONENTS, Case
 from ..errors import (
     InvalidInput,
@@ -18,6 +17,7 @@ from ..limits import MAX_AMOUNT
 from ..logs import get_logger
 from ..money import Money, allocate
 from ..recorder import Recorder
+from ..refigure import frozen_days
 from ._common import case_money
 from .results import PaymentResult
 from .stages import cure
@@ -87,27 +87,6 @@ def apply_credit(
     return use_credit(rec, case, moment)
 
 
-def frozen_days(rec: Recorder, case: Case, terms: AgreementTerms) -> Callable[[date], bool]:
-    """Whether a freezing hold or an interest-freezing plan was in force on a local day."""
-    zone = case.debtor.timezone or UTC
-    spans: list[tuple[datetime, datetime | None]] = []
-    for hold in case.holds:
-        if hold.kind in terms.freeze_on_holds:
-            ends = [t for t in (hold.ends_at, hold.released_at) if t is not None]
-            spans.append((hold.started_at, min(ends) if ends else None))
-    plan = case.plan
-    if plan is not None and plan.freeze_interest and plan.started_at is not None:
-        spans.append((plan.started_at, plan.ended_at))
-
-    def frozen(day: date) -> bool:
-        """Whether a freezing hold or plan was in force on *day*."""
-        start = datetime.combine(day, time(0), tzinfo=zone)
-        end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
-        return any(s < end and (e is None or e > start) for s, e in spans)
-
-    return frozen
-
-
 def charges_due(rec: Recorder, case: Case, moment: datetime) -> Charges | None:
     """The charges due under the case's terms up to *moment*, not yet recorded."""
     terms = case.terms
@@ -121,7 +100,7 @@ def charges_due(rec: Recorder, case: Case, moment: datetime) -> Charges | None:
         case.due_date,
         case.accrual,
         case.local_date(moment),
-        frozen_days(rec, case, terms),
+        frozen_days(case, terms),
     )
 
 

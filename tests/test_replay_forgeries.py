@@ -1,0 +1,409 @@
+"""Forged entries the application's database role could append, found on replay.
+
+Whoever holds the application's grants (journal: ``SELECT, INSERT``; cases:
+``UPDATE``) can append an entry sealed on a chain's head and save the case as
+its replay stands after it: the hash chain holds.  Replay applies what an entry
+records; `verify` must find an entry whose figures are not those the engine
+works out for it (`arrears.refigure`), as a ``forbidden`` problem at its
+position, on SQLite and PostgreSQL alike, and never one the engine wrote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from arrears import (
+    Actor,
+    ApprovalLimits,
+    Balance,
+    Case,
+    Channel,
+    ContactPoint,
+    Debtor,
+    Engine,
+    Money,
+    SettableClock,
+)
+from arrears.events import apply_entry
+from arrears.journal import seal
+from arrears.store import Store
+from arrears.stores import SQLiteStore
+
+Stores = Callable[[], Store]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stores]:
+    """A maker of stores on one database, SQLite or PostgreSQL (each closed afterwards)."""
+    if request.param == "postgres":
+        from _postgres import store_maker
+
+        with store_maker() as (make, _url, _schema):
+            yield make
+        return
+    opened: list[SQLiteStore] = []
+
+    def make_sqlite() -> Store:
+        store = SQLiteStore(tmp_path / "arrears.db")
+        opened.append(store)
+        return store
+
+    yield make_sqlite
+    for store in opened:
+        store.close()
+
+
+def _case(case_id: str, debtor: str = "D-1", principal: str = "5000.00") -> Case:
+    return Case(
+        id=case_id,
+        debtor=Debtor(id=debtor, timezone=ZoneInfo("Asia/Shanghai")),
+        contacts=(ContactPoint(id="mobile", channel=Channel.SMS, address="+8613800000009"),),
+        balance=Balance(currency="CNY", principal=principal, penalty="50.00"),
+        due_date=date(2026, 8, 1),
+    )
+
+
+def _append_as_the_application(engine: Engine, case_id: str, kind: str, data: Any) -> None:
+    """What the application's database role can do (journal: ``SELECT, INSERT``; cases:
+    ``UPDATE``): append one entry sealed on the chain's head and save the case as its
+    replay stands after it."""
+    last = engine.store.last_entry(case_id)
+    case = engine.store.get(case_id)
+    at = max(last.at + timedelta(minutes=1), engine.clock.now())
+    apply_entry(case, kind, at, data)
+    engine.store.append(seal(case_id, last.seq + 1, at, kind, data, last.hash), case)
+
+
+def _verified(stores: Stores, clock: SettableClock) -> list[tuple[str, int, str, str]]:
+    """What `verify` finds from a store opened afresh, a day later."""
+    engine = Engine(store=stores(), clock=SettableClock(clock.now() + timedelta(days=1)))
+    return [(p.case_id, p.position, p.problem, p.detail) for p in engine.verify()]
+
+
+# -- the forgeries --------------------------------------------------------------------------
+
+
+def test_a_payment_that_clears_more_than_its_amount_is_forbidden(
+    stores: Stores, clock: SettableClock
+) -> None:
+    engine = Engine(store=stores(), clock=clock)
+    engine.open_case(_case("LN-1"))
+    forged = {
+        "amount": "1.00",
+        "currency": "CNY",
+        "applied": {"principal": "5000.00", "penalty": "50.00"},
+        "credit": "0.00",
+        "reference": "bank-1",
+    }
+    _append_as_the_application(engine, "LN-1", "payment", forged)
+    assert str(Engine(store=stores(), clock=clock).case("LN-1").balance.arrears) == "0.00 CNY"
+    assert _verified(stores, clock) == [
+        (
+            "LN-1",
+            1,
+            "forbidden",
+            "seq 1: a payment records applied {'penalty': '50.00', 'principal': '5000.00'}, "
+            "but its amount 1.00 allocated over the overdue components as they stood gives "
+            "{'penalty': '1.00'}",
+        )
+    ]
+
+
+def test_a_payment_in_another_currency_is_forbidden(stores: Stores, clock: SettableClock) -> None:
+    engine = Engine(store=stores(), clock=clock)
+    engine.open_case(_case("LN-1"))
+    forged = {
+        "amount": "5050.00",
+        "currency": "USD",
+        "applied": {"principal": "5000.00", "penalty": "50.00"},
+        "credit": "0.00",
+    }
+    _append_as_the_application(engine, "LN-1", "payment", forged)
+    assert [found[:3] for found in _verified(stores, clock)] == [("LN-1", 1, "forbidden")]
+    assert "a payment records currency 'USD'" in _verified(stores, clock)[0][3]
+
+
+def test_a_payment_leaving_credit_while_arrears_stay_is_forbidden(
+    stores: Stores, clock: SettableClock
+) -> None:
+    """Every figure counts: the amount is applied and credited in full, but credit is kept
+    while the principal stays owed (no order of the components allocates so)."""
+    engine = Engine(store=stores(), clock=clock)
+    engine.open_case(_case("LN-1"))
+    forged = {
+        "amount": "100.00",
+        "currency": "CNY",
+        "applied": {"penalty": "50.00"},
+        "credit": "50.00",
+    }
+    _append_as_the_application(engine, "LN-1", "payment", forged)
+    assert [found[:3] for found in _verified(stores, clock)] == [("LN-1", 1, "forbidden")]
+
+
+def test_a_waiver_beyond_its_own_recorded_limit_is_forbidden(
+    stores: Stores, clock: SettableClock
+) -> None:
+    engine = Engine(store=stores(), clock=clock)
+    engine.open_case(_case("LN-1"))
+    forged = {
+        "amount": "1.00",
+        "applied": {"principal": "5000.00", "penalty": "50.00"},
+        "basis": "actor",
+        "limit": "10.00",
+        "actor": "agent-1",
+        "approver": None,
+    }
+    _append_as_the_application(engine, "LN-1", "waiver", forged)
+    assert str(Engine(store=stores(), clock=clock).case("LN-1").balance.arrears) == "0.00 CNY"
+    assert [found[:3] for found in _verified(stores, clock)] == [("LN-1", 1, "forbidden")]
+    # Its amount made to match what it takes off, it is still beyond the limit it records.
+    engine = Engine(store=stores(), clock=clock)
+    engine.open_case(_case("LN-2", debtor="D-2"))
+    _append_as_the_application(engine, "LN-2", "waiver", {**forged, "amount": "5050.00"})
+    assert _verified(stores, clock)[1] == (
+        "LN-2",
+        1,
+        "forbidden",
+        "seq 1: the engine records no such entry: a waiver waives 5050.00, beyond the limit "
+        "of 10.00 it records",
+    )
+
+
+def test_an_accrual_beyond_the_cases_own_caps_is_forbidden(
+    stores: Stores, clock: SettableClock
+) -> None:
+    engine = Engine(store=stores(), clock=clock)
+    opened = _case("LN-1").model_dump(mode="json")
+    opened["terms"] = {
+        "penalty_rate": "0.0005",
+        "penalty_cap": "100.00 CNY",
+        "late_fee": "20.00 CNY",
+        "fee_cap": "20.00 CNY",
+    }
+    engine.open_case(opened)
+    clock.advance(days=60)
+    charged = engine.accrue("LN-1")
+    assert charged is not None
+    assert str(charged.penalty) == "100.00 CNY"  # the cap binds
+    forged = {
+        "penalty": "4000.00",
+        "fee": "500.00",
+        "days": 1,
+        "frozen_days": 0,
+        "through": clock.now().date().isoformat(),
+        "late_fee_for": "2026-08-01",
+    }
+    _append_as_the_application(engine, "LN-1", "accrual", forged)
+    # 50 + 100 + 4,000: the forgery took
+    assert Engine(store=stores(), clock=clock).case("LN-1").balance.penalty == Decimal("4150.00")
+    assert _verified(stores, clock) == [
+        (
+            "LN-1",
+            2,
+            "forbidden",
+            "seq 2: an accrual records penalty '4000.00', but the case's terms from its last "
+            "accrual through 2026-11-30, with their caps and the holds and plan that freeze "
+            "charges, gives '0.00'",
+        )
+    ]
+
+
+def test_a_release_dated_back_before_a_call_under_the_hold_is_forbidden(
+    stores: Stores, clock: SettableClock
+) -> None:
+    engine = Engine(store=stores(), clock=clock)
+    engine.open_case(_case("LN-1"))
+    placed = clock.now()
+    hold = engine.add_hold("LN-1", "bankruptcy", "stay filed")
+    clock.advance(days=5)
+    called = clock.now()
+    engine.record_interaction("LN-1", "sms", "delivered", contact="mobile")
+    assert [h.kind for h in engine.case("LN-1").active_holds(called)] == ["bankruptcy"]
+    clock.advance(days=1)
+    backdated = {
+        "hold_id": hold.id,
+        "released_at": (placed + timedelta(hours=1)).isoformat(),
+        "actor": "system",
+    }
+    _append_as_the_application(engine, "LN-1", "hold_released", backdated)
+    # the call now looks clean
+    assert Engine(store=stores(), clock=clock).case("LN-1").active_holds(called) == ()
+    released = clock.now()
+    assert _verified(stores, clock) == [
+        (
+            "LN-1",
+            3,
+            "forbidden",
+            f"seq 3: a hold's release records released_at {backdated['released_at']!r}, but "
+            f"the entry's own moment gives {released.isoformat()!r}",
+        )
+    ]
+
+
+def test_a_release_of_a_hold_not_in_force_is_forbidden(
+    stores: Stores, clock: SettableClock
+) -> None:
+    engine = Engine(store=stores(), clock=clock)
+    engine.open_case(_case("LN-1"))
+    released = {"hold_id": "H-nowhere", "released_at": clock.now().isoformat(), "actor": "x"}
+    _append_as_the_application(engine, "LN-1", "hold_released", released)
+    assert [found[:3] for found in _verified(stores, clock)] == [("LN-1", 1, "forbidden")]
+
+
+def test_credit_applied_out_of_the_engines_order_is_forbidden(
+    stores: Stores, clock: SettableClock
+) -> None:
+    """The engine applies credit in the default order: penalty first."""
+    engine = Engine(store=stores(), clock=clock)
+    opened = _case("LN-1").model_dump(mode="json")
+    opened["balance"]["credit"] = "100.00"
+    engine.open_case(opened)
+    forged = {"applied": {"principal": "100.00"}}
+    _append_as_the_application(engine, "LN-1", "credit_applied", forged)
+    assert _verified(stores, clock) == [
+        (
+            "LN-1",
+            1,
+            "forbidden",
+            "seq 1: credit applied records applied {'principal': '100.00'}, but the 100.00 CNY "
+            "of credit allocated over the arrears gives {'penalty': '50.00', 'principal': "
+            "'50.00'}",
+        )
+    ]
+
+
+def test_a_settlement_paying_more_than_its_amount_is_forbidden(
+    stores: Stores, clock: SettableClock
+) -> None:
+    engine = Engine(store=stores(), clock=clock)
+    engine.open_case(_case("LN-1"))
+    engine.fire("LN-1", "notify")
+    forged = {
+        "amount": "100.00",
+        "applied": {"penalty": "50.00", "principal": "950.00"},
+        "waived": {"principal": "4050.00"},
+        "basis": "four_eyes",
+        "limit": None,
+        "actor": "supervisor-1",
+        "approver": "risk-1",
+    }
+    _append_as_the_application(engine, "LN-1", "settlement", forged)
+    assert _verified(stores, clock) == [
+        (
+            "LN-1",
+            2,
+            "forbidden",
+            "seq 2: a settlement records applied {'penalty': '50.00', 'principal': '950.00'}, "
+            "but its amount 100.00 paid over what the case owed as it stood, the rest waived "
+            "gives {'penalty': '50.00', 'principal': '50.00'}",
+        )
+    ]
+    # Its amount made to match, the rest waived is beyond the limit it records.
+    engine = Engine(store=stores(), clock=clock)
+    engine.open_case(_case("LN-2", debtor="D-2"))
+    engine.fire("LN-2", "notify")
+    beyond = {**forged, "amount": "1000.00", "basis": "actor", "limit": "100.00"}
+    _append_as_the_application(engine, "LN-2", "settlement", beyond)
+    assert _verified(stores, clock)[1] == (
+        "LN-2",
+        2,
+        "forbidden",
+        "seq 2: the engine records no such entry: a settlement waives 4050.00, beyond the "
+        "limit of 100.00 it records",
+    )
+
+
+# -- what the engine records verifies ---------------------------------------------------------
+
+
+def test_what_the_engine_records_verifies(stores: Stores, clock: SettableClock) -> None:
+    """Payments in an order of the caller's, credit kept and applied, charges frozen by a
+    hold and capped, a hold released, an instalment falling due, a waiver and a
+    settlement with an approver: every figure is the one the check works out again."""
+    engine = Engine(store=stores(), clock=clock)
+    opened = _case("LN-1").model_dump(mode="json")
+    opened["balance"]["not_due"] = "3000.00"
+    opened["terms"] = {
+        "penalty_rate": "0.001",
+        "penalty_cap": "120.00 CNY",
+        "late_fee": "20.00 CNY",
+        "fee_cap": "30.00 CNY",
+    }
+    engine.open_case(opened)
+    hold = engine.add_hold("LN-1", "bankruptcy", "stay filed")
+    clock.advance(days=10)
+    engine.release_hold("LN-1", hold.id)
+    clock.advance(days=20)
+    engine.record_payment(
+        "LN-1", Money("700.00", "CNY"), order=("principal", "interest", "fees", "penalty")
+    )
+    clock.advance(days=3)
+    engine.accrue("LN-1")
+    engine.fall_due("LN-1", Money("1000.00", "CNY"), due=clock.now().date())
+    clock.advance(days=2)
+    arrears = engine.arrears_at("LN-1")
+    engine.record_payment("LN-1", arrears + Money("25.00", "CNY"), reference="bank-9")
+    engine.fall_due("LN-1", Money("1000.00", "CNY"), due=clock.now().date())
+    assert engine.case("LN-1").balance.credit == Decimal("0.00")  # the credit went on it
+    limits = ApprovalLimits(limits={"agent": Money("100.00", "CNY")})
+    agent, supervisor = (
+        Actor("agent-1", frozenset({"agent"})),
+        Actor("agent-2", frozenset({"agent"})),
+    )
+    engine.waive("LN-1", Money("60.00", "CNY"), actor=agent, limits=limits)
+    engine.waive(
+        "LN-1",
+        Money("80.00", "CNY"),
+        actor=Actor("agent-3", frozenset()),
+        approver=supervisor,
+        limits=limits,
+        order=("principal", "penalty", "fees", "interest"),
+    )
+    kinds = [entry.kind for entry in engine.store.entries("LN-1")]
+    for kind in ("hold_released", "payment", "accrual", "instalment_due", "credit_applied"):
+        assert kind in kinds
+    assert kinds.count("waiver") == 2
+    assert _verified(stores, clock) == []
+
+
+def test_a_settlement_the_engine_records_verifies(stores: Stores, clock: SettableClock) -> None:
+    engine = Engine(store=stores(), clock=clock)
+    opened = _case("LN-1").model_dump(mode="json")
+    opened["balance"]["not_due"] = "2000.00"
+    engine.open_case(opened)
+    engine.fire("LN-1", "notify")
+    limits = ApprovalLimits(limits={"supervisor": Money("10000.00", "CNY")})
+    engine.settle(
+        "LN-1",
+        Money("1500.00", "CNY"),
+        actor=Actor("sup-1", frozenset({"supervisor"})),
+        limits=limits,
+        order=("principal", "interest", "fees", "penalty"),
+    )
+    settled = engine.store.entries("LN-1")
+    assert [entry.kind for entry in settled][-2] == "settlement"
+    assert _verified(stores, clock) == []
+
+
+def test_an_engine_payment_on_a_debtor_without_a_time_zone_verifies(
+    stores: Stores,
+) -> None:
+    """The day an accrual charges through is the debtor's; without a zone, the moment's own."""
+    clock = SettableClock(datetime(2026, 10, 1, 23, 30, tzinfo=ZoneInfo("Asia/Shanghai")))
+    engine = Engine(store=stores(), clock=clock)
+    opened = _case("LN-1").model_dump(mode="json")
+    opened["debtor"]["timezone"] = None
+    opened["terms"] = {"penalty_rate": "0.0005"}
+    engine.open_case(opened)
+    clock.advance(days=3)
+    engine.record_payment("LN-1", Money("100.00", "CNY"))
+    assert "accrual" in [entry.kind for entry in engine.store.entries("LN-1")]
+    later = SettableClock(clock.now().astimezone(UTC))
+    assert _verified(stores, later) == []
