@@ -238,6 +238,11 @@ NOTES: Final[dict[str, str]] = {
                 "persons/regf_parent_is_a_third_party_once_the_minor_comes_of_age.yaml",
             ),
             (
+                "a consumer recorded as a minor on one loan is a minor on every loan: their "
+                "parent's request to stop about the other loan binds them as the consumer's",
+                "debtors/us_minor_recorded_on_one_loan_reaches_every_loan.yaml",
+            ),
+            (
                 "after a divorce is recorded the former spouse is a third party; an executor "
                 "added after the death is the consumer",
                 "persons/regf_divorce_makes_the_spouse_a_third_party.yaml",
