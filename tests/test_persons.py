@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arrears import Case, Engine, InvalidInput, MemoryStore, SettableClock
-from arrears.compliance import Compliance, ContactHistory
+from arrears.compliance import Compliance, ContactHistory, DebtorHistory
 from arrears.scenarios import ScenarioInvalid, load_scenario
 from arrears.stores import SQLiteStore
 
@@ -541,3 +541,83 @@ class TestParentOfAMinor:
     def test_a_lender_may_make_every_parent_the_consumer(self) -> None:
         engine = self.engine({"US-3P": {"as_debtor": ["spouse", "attorney", "parent"]}})
         assert self.denied_by(engine, T0 + DAY) == []
+
+
+class TestMinorOnEveryLoan:
+    """12 CFR 1006.6(a)(2): being a minor is a fact about the person, not a loan; the
+    latest minor or of-age notice on any of the debtor's loans decides on each."""
+
+    @staticmethod
+    def engine(store: MemoryStore) -> Engine:
+        compliance = Compliance(["US-RegF"])
+        return Engine(store=store, compliance=compliance, clock=SettableClock(T0))
+
+    def opened(self) -> tuple[MemoryStore, Engine]:
+        store = MemoryStore()
+        engine = self.engine(store)
+        for case_id in ("MIN-1", "MIN-2"):
+            case = {
+                "id": case_id,
+                "debtor": {"id": "D-9", "timezone": "America/New_York"},
+                "persons": [{"id": "mum", "relationship": "parent"}],
+                "contacts": [
+                    {
+                        "id": "mum-home",
+                        "channel": "call",
+                        "address": "+16175550151",
+                        "person": "mum",
+                    }
+                ],
+                "balance": {"currency": "USD", "principal": "480.00"},
+                "due_date": "2026-07-01",
+            }
+            engine.open_case(case, at=T0 - 10 * DAY)
+            engine.record_notice(case_id, "validation", at=T0 - 5 * DAY)
+        return store, engine
+
+    @staticmethod
+    def denied_by(
+        engine: Engine, case_id: str, at: datetime, purpose: str = "collection"
+    ) -> list[str]:
+        proposal = {"channel": "call", "contact": "mum-home", "purpose": purpose}
+        verdict = engine.judge_contact(case_id, proposal, at=at)
+        return sorted(reason.rule for reason in verdict.reasons)
+
+    def test_a_notice_on_one_loan_holds_on_the_other_until_one_of_age_on_either(self) -> None:
+        store, engine = self.opened()
+        assert self.denied_by(engine, "MIN-2", T0) == ["US-3P"]  # the debtor's history is kept
+        engine.record_notice("MIN-1", "debtor_minor", at=T0 + DAY)  # folded into it
+        assert self.denied_by(engine, "MIN-2", T0 + 2 * DAY) == []
+        assert self.denied_by(engine, "MIN-1", T0 + 2 * DAY) == []
+        # Built again from the journals (another engine): the same answers.
+        assert self.denied_by(self.engine(store), "MIN-2", T0 + 2 * DAY) == []
+        engine.record_notice("MIN-2", "debtor_of_age", at=T0 + 3 * DAY)
+        later = T0 + 3 * DAY + timedelta(hours=1)
+        assert self.denied_by(engine, "MIN-1", later) == ["US-3P"]
+        assert self.denied_by(engine, "MIN-2", later) == ["US-3P"]
+        assert self.denied_by(self.engine(store), "MIN-1", later) == ["US-3P"]
+
+    def test_a_parents_request_to_stop_on_one_loan_binds_them_as_the_consumer(self) -> None:
+        store, engine = self.opened()
+        engine.record_notice("MIN-1", "debtor_minor", at=T0)
+        engine.add_hold(
+            "MIN-1", "cease", "written request", written=True, at=T0 + DAY, reach="debtor"
+        )
+        # As a third party the parent could be asked for location information once (1006.10).
+        assert self.denied_by(engine, "MIN-2", T0 + 2 * DAY, "location") == ["US-CEASE"]
+        assert self.denied_by(self.engine(store), "MIN-2", T0 + 2 * DAY, "location") == ["US-CEASE"]
+
+    def test_the_debtor_history_folds_the_age_notices_of_each_case(self) -> None:
+        debtor = DebtorHistory("D-9", ("MIN-1", "MIN-2"), {})
+        debtor.state("MIN-1", "notice", T0, {"notice": "validation"})
+        assert debtor.ages == {}
+        debtor.state("MIN-1", "notice", T0, {"notice": "debtor_minor"})
+        assert debtor.ages == {"MIN-1": {"debtor_minor": T0}}
+        assert debtor.minor("MIN-2", {}, T0)
+        assert not debtor.minor("MIN-2", {}, T0 - timedelta(seconds=1))
+        # Judged on MIN-1, its own notices are the case's, not the history's.
+        assert not debtor.minor("MIN-1", {}, T0)
+        assert not debtor.minor("MIN-2", {"debtor_of_age": T0}, T0)  # the same moment ends it
+        assert debtor.minor("MIN-2", {"debtor_of_age": T0 + DAY}, T0 + DAY - timedelta(hours=1))
+        debtor.state("MIN-2", "notice", T0 + 2 * DAY, {"notice": "debtor_minor"})
+        assert debtor.minor("MIN-1", {"debtor_minor": T0}, T0 + 2 * DAY)  # the latest decides

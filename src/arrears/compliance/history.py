@@ -23,14 +23,18 @@ if TYPE_CHECKING:
     from ..case import Case, ContactPoint
 
 __all__ = [
+    "AGE_NOTICES",
     "CONSENT_SCOPES",
+    "MINOR_NOTICE",
     "NOW_SCOPES",
+    "OF_AGE_NOTICE",
     "OPT_OUT_COVERS",
     "PERSON_KINDS",
     "Attempt",
     "ContactHistory",
     "DebtorHistory",
     "Preference",
+    "minor_at",
 ]
 
 #: The journal kind of a contact attempt: each such entry is one `Attempt`.
@@ -43,9 +47,18 @@ SETTLING_KINDS: Final = frozenset({ATTEMPT_KIND, "task_opened"})
 CONTACT_KINDS: Final = frozenset(
     {ATTEMPT_KIND, "consent", "opt_out", "inconvenient", INTENT_KIND, "task_opened"}
 )
+#: The notice a lender records when it learns the debtor is a minor
+#: (`arrears.compliance.Judgement.debtor_minor`); no birth date is kept.
+MINOR_NOTICE: Final = "debtor_minor"
+#: The notice a lender records when a debtor recorded as a minor has come of age.
+OF_AGE_NOTICE: Final = "debtor_of_age"
+#: The notices that say whether the debtor is a minor (`minor_at`): a fact about the
+#: person, read on every case of theirs (`DebtorHistory.ages`).
+AGE_NOTICES: Final = frozenset({MINOR_NOTICE, OF_AGE_NOTICE})
 #: Journal kinds whose statement reaches the person across their debts (`DebtorHistory`):
-#: an opt-out of a medium or an address, and the times they named inconvenient.
-PERSON_KINDS: Final = frozenset({"opt_out", "inconvenient"})
+#: an opt-out of a medium or an address, the times they named inconvenient, and the
+#: notices of their being a minor or of age (``notice`` entries of `AGE_NOTICES`).
+PERSON_KINDS: Final = frozenset({"opt_out", "inconvenient", "notice"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,7 +386,9 @@ class DebtorHistory:
     It holds what the person said that reaches all their debts too
     (`PERSON_KINDS`): each case's opt-outs and the times named inconvenient
     there, which the rules read on the debtor's other cases
-    (`arrears.compliance.Judgement.opt_outs`).
+    (`arrears.compliance.Judgement.opt_outs`); and what the lender recorded of
+    the person's age on each case (`AGE_NOTICES`): a debtor recorded as a minor
+    on one loan is a minor on each (`arrears.compliance.Judgement.debtor_minor`).
 
     Attributes:
         debtor: The debtor's id.
@@ -386,6 +401,8 @@ class DebtorHistory:
         folded: Each case's last folded entry: its sequence number and hash.
         opt_outs: Every opt-out on those cases, oldest first (`Preference.case` set).
         inconvenient: The times named inconvenient on each case that has any, by case id.
+        ages: The latest moment of each notice of `AGE_NOTICES` recorded on a case, by
+            case id, for the cases that have one (as `arrears.case.Case.notices` keeps it).
         debts: The cases counted as one particular debt with each case, itself
             included (student loans of one account, `arrears.case.StudentLoan`);
             a case absent is its own debt.
@@ -402,6 +419,7 @@ class DebtorHistory:
         "_reaching",
         "_stamps",
         "addresses",
+        "ages",
         "attempts",
         "cases",
         "debtor",
@@ -441,6 +459,7 @@ class DebtorHistory:
         self.folded: dict[str, tuple[int, str]] = {}
         self.opt_outs: list[Preference] = []
         self.inconvenient: dict[str, tuple[tuple[time, time], ...]] = {}
+        self.ages: dict[str, dict[str, datetime]] = {}
 
     @classmethod
     def merge(
@@ -453,6 +472,7 @@ class DebtorHistory:
         debts: Mapping[str, tuple[str, ...]] | None = None,
         persons: Mapping[str, Mapping[str, str]] | None = None,
         jurisdictions: Sequence[str] = (),
+        notices: Mapping[str, Mapping[str, datetime]] | None = None,
     ) -> DebtorHistory:
         """The debtor's history from each case's (*histories*, by case id, in case id order).
 
@@ -461,7 +481,8 @@ class DebtorHistory:
         recorded there does.  *debts*: the cases counted as one particular debt
         with each case (`DebtorHistory.debts`).  *persons*: each case's contact
         points' persons by id (`DebtorHistory.persons`).  *jurisdictions*: those the
-        cases carry (`DebtorHistory.jurisdictions`).
+        cases carry (`DebtorHistory.jurisdictions`).  *notices*: each case's notices
+        (`arrears.case.Case.notices`), of which those of `AGE_NOTICES` are kept (`ages`).
         """
         merged = cls(debtor, list(histories), addresses, debts, persons, jurisdictions)
         tagged = [
@@ -488,6 +509,10 @@ class DebtorHistory:
             for case_id, history in histories.items()
             if history.inconvenient
         }
+        for case_id, sent in (notices or {}).items():
+            ages = {kind: at for kind, at in sent.items() if kind in AGE_NOTICES}
+            if ages:
+                merged.ages[case_id] = ages
         return merged
 
     def opt_outs_on(self, case: Case) -> list[Preference]:
@@ -571,6 +596,17 @@ class DebtorHistory:
                 self.opt_outs.append(opt_out)
         elif kind == "inconvenient" and "person" not in data:  # a person's are their own
             self.inconvenient[case] = spans_of(data)
+        elif kind == "notice" and data.get("notice") in AGE_NOTICES:
+            self.ages.setdefault(case, {})[data["notice"]] = at
+
+    def minor(self, case: str, own: Mapping[str, datetime], at: datetime) -> bool:
+        """True when the debtor is recorded as a minor at *at* (`minor_at`), read on
+        every case: *case*'s own notices (*own*, `arrears.case.Case.notices`) and the
+        age notices recorded on the debtor's other cases (`ages`)."""
+        ages = self.ages
+        if not ages:
+            return minor_at((own,), at)
+        return minor_at((own, *(kept for other, kept in ages.items() if other != case)), at)
 
     def add(self, attempt: Attempt) -> None:
         """Fold one attempt in (``attempt.case`` set), in time order."""
@@ -650,6 +686,23 @@ def _insert(attempts: list[Attempt], stamps: list[float], attempt: Attempt, stam
     index = bisect_right(stamps, stamp)
     attempts.insert(index, attempt)
     stamps.insert(index, stamp)
+
+
+def minor_at(notices: Iterable[Mapping[str, datetime]], at: datetime) -> bool:
+    """True when *notices* (each a case's latest moment by notice kind) record the
+    debtor as a minor at *at*: the latest `MINOR_NOTICE` at or before *at* is later
+    than every `OF_AGE_NOTICE` at or before it (one at the same moment ends it).
+    Without a minor notice the debtor is taken to be an adult."""
+    minor: datetime | None = None
+    of_age: datetime | None = None
+    for sent in notices:
+        moment = sent.get(MINOR_NOTICE)
+        if moment is not None and moment <= at and (minor is None or moment > minor):
+            minor = moment
+        moment = sent.get(OF_AGE_NOTICE)
+        if moment is not None and moment <= at and (of_age is None or moment > of_age):
+            of_age = moment
+    return minor is not None and (of_age is None or of_age < minor)
 
 
 def spans_of(data: Mapping[str, Any]) -> tuple[tuple[time, time], ...]:

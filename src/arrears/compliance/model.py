@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -13,7 +13,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..case import Case, Channel, ContactPoint, HoldKind, Outcome, Party, Relationship
-from .history import Attempt, ContactHistory, DebtorHistory, Preference
+
+# The age notices are defined beside the history that carries them across a debtor's cases.
+from .history import MINOR_NOTICE as MINOR_NOTICE
+from .history import OF_AGE_NOTICE as OF_AGE_NOTICE
+from .history import (
+    Attempt,
+    ContactHistory,
+    DebtorHistory,
+    Preference,
+    minor_at,
+)
 
 __all__ = [
     "Judgement",
@@ -243,11 +253,6 @@ def zones_for_address(address: str) -> tuple[ZoneInfo, ...]:
 
 
 _PHONE_CHANNELS: Final = frozenset({Channel.CALL, Channel.SMS, Channel.VOICEMAIL})
-#: The notice a lender records when it learns the debtor is a minor
-#: (`Judgement.debtor_minor`); no birth date is kept.
-MINOR_NOTICE: Final = "debtor_minor"
-#: The notice a lender records when a debtor recorded as a minor has come of age.
-OF_AGE_NOTICE: Final = "debtor_of_age"
 # The representatives of a deceased debtor's estate (`Judgement.relationship_of`).
 _ESTATE: Final = frozenset({Relationship.EXECUTOR, Relationship.ADMINISTRATOR})
 
@@ -408,23 +413,26 @@ class Judgement:
         return found.relationship
 
     def debtor_minor(self) -> bool:
-        """True when the case records the debtor as a minor at the moment judged.
+        """True when the debtor is recorded as a minor at the moment judged, on any of
+        their cases.
 
         The lender records what it learns, not a birth date: a notice
         `MINOR_NOTICE` (the debtor is a minor) recorded at or before the moment,
         not ended by a later `OF_AGE_NOTICE` (the debtor has come of age) at or
-        before it.  Without the notice the debtor is taken to be an adult: a
-        parent is then no stand-in for them (12 CFR 1006.6(a)(2)).
+        before it (`arrears.compliance.history.minor_at`).  Being a minor is a fact
+        about the person, not a loan: the latest of these notices on any of the
+        debtor's cases decides (`DebtorHistory.ages`), so a notice recorded on one
+        loan holds on each.  Without the notice the debtor is taken to be an
+        adult: a parent is then no stand-in for them (12 CFR 1006.6(a)(2)).
         """
         return self.once(("minor",), self._debtor_minor)
 
     def _debtor_minor(self) -> bool:
-        notices = self.case.notices
-        minor = notices.get(MINOR_NOTICE)
-        if minor is None or minor > self.at:
-            return False
-        of_age = notices.get(OF_AGE_NOTICE)
-        return of_age is None or of_age < minor or of_age > self.at
+        own = self.case.notices
+        debtor = self.debtor_history
+        if debtor is None or not debtor.ages:  # most debtors: no age notice anywhere else
+            return MINOR_NOTICE in own and minor_at((own,), self.at)
+        return debtor.minor(self.case.id, own, self.at)
 
     def person_of(self, attempt: Attempt) -> str | None:
         """The person *attempt* reached: the one it names, the debtor's id for the debtor,
@@ -535,8 +543,8 @@ class Judgement:
     def settled(self) -> bool:
         """True when nothing on record takes effect after the moment judged.
 
-        Every attempt, intent, consent, opt-out and notice on the case, and every attempt and
-        opt-out on the debtor's other cases, is dated at or before it; no hold of the
+        Every attempt, intent, consent, opt-out and notice on the case, and every attempt,
+        opt-out and age notice on the debtor's other cases, is dated at or before it; no hold of the
         case starts, ends or is released after it; no consent's window opens or closes
         after it.  A rule that reads only such facts answers the same at every later
         moment, but for the windows of its own (`Rule.allows_until`).  Worked out once
@@ -578,6 +586,7 @@ class Judgement:
         return debtor is None or not (
             (debtor.attempts and debtor.attempts[-1].at > at)  # both kept in time order
             or (debtor.opt_outs and debtor.opt_outs[-1].at > at)
+            or (debtor.ages and _later(debtor.ages.values(), at))
         )
 
     def moved(self, at: datetime) -> Judgement:
@@ -664,6 +673,11 @@ class Judgement:
 _ASKED_NOT: Final = object()
 #: The purpose of a reply (`Purpose.REPLY`), read while walking a history.
 _REPLY: Final = Purpose.REPLY
+
+
+def _later(notices: Iterable[Mapping[str, datetime]], at: datetime) -> bool:
+    """True when one of *notices* (moments by notice kind) is dated after *at*."""
+    return any(moment > at for sent in notices for moment in sent.values())
 
 
 def _zones_of(case: Case) -> tuple[ZoneInfo, ...]:

@@ -192,8 +192,8 @@ NOTES: Final[dict[str, str]] = {
         "estate, if the consumer is deceased (1006.6(a)(1)-(4), 1006.2(e)).\n\n"
         "**How the engine reads it.** A person's relationship decides: `spouse`, `guardian`, "
         "`executor`, `administrator` (the consumer) and `attorney` (no third party) are not "
-        "judged by this rule (`as_debtor`). A `parent` is the consumer only while the case "
-        "records the consumer as a minor (`as_debtor_minor`): the case keeps no birth date, "
+        "judged by this rule (`as_debtor`). A `parent` is the consumer only while the lender "
+        "records the consumer as a minor (`as_debtor_minor`): a case keeps no birth date, "
         "the lender records what it learns, a `debtor_minor` notice when the consumer is a "
         "minor and a `debtor_of_age` notice when they come of age (`record_notice`). "
         "Without the notice a parent is a third party, the reading that protects the "
@@ -202,8 +202,10 @@ NOTES: Final[dict[str, str]] = {
         "`US-ATTY` too, so a written request to stop and the consumer's attorney reach "
         "contacts with the parent. A lender may set `as_debtor_minor: []` in its overrides "
         "(a parent always a third party) or add `parent` to `as_debtor` (always the "
-        "consumer). The notice is the case's: a lender records it on each of the debtor's "
-        "cases. "
+        "consumer). Being a minor is a fact about the person, not a debt: the notice may be "
+        "recorded on any of the debtor's cases, and the latest `debtor_minor` or "
+        "`debtor_of_age` on any of them decides on each, so a parent's written request to "
+        "stop received about one loan binds contacts with them about every loan it names. "
         "A `child`, `sibling`, `relative` or `household` member (a housemate) is a third "
         "party, as a contact person is: 1006.6(a) names no other family or household, so they "
         "are asked for location information only, once, and never told about the debt. "
@@ -234,6 +236,11 @@ NOTES: Final[dict[str, str]] = {
             (
                 "once the consumer has come of age the parent is a third party again",
                 "persons/regf_parent_is_a_third_party_once_the_minor_comes_of_age.yaml",
+            ),
+            (
+                "a consumer recorded as a minor on one loan is a minor on every loan: their "
+                "parent's request to stop about the other loan binds them as the consumer's",
+                "debtors/us_minor_recorded_on_one_loan_reaches_every_loan.yaml",
             ),
             (
                 "after a divorce is recorded the former spouse is a third party; an executor "

@@ -113,8 +113,9 @@ _DEBT_COLLECTORS: Final = frozenset({Role.COLLECTOR, Role.DEBT_BUYER})
 _ALL_BUT_VISIT: Final = frozenset(set(Channel) - {Channel.VISIT})
 # 12 CFR 1006.6(a) (for 1006.6, "consumer" includes these; 1006.2(e)): the spouse, the
 # guardian, the executor or administrator of the estate.  The parent counts only when the
-# consumer is a minor (1006.6(a)(2)): while the case records it (a ``debtor_minor`` notice,
-# not ended by ``debtor_of_age``; no birth date is kept), else the parent is a third
+# consumer is a minor (1006.6(a)(2)): while the lender records it (a ``debtor_minor`` notice
+# on any of the debtor's cases, not ended by a later ``debtor_of_age`` on any; no birth date
+# is kept), else the parent is a third
 # party, the reading that protects the consumer (_REGF_MINOR, Rule.as_debtor_minor).
 # 1006.6(d)(1) also lets the collector communicate with the consumer's attorney: for the
 # third-party rule the attorney is no third party.

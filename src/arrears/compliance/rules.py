@@ -312,7 +312,7 @@ class Rule(BaseModel):
             consumer (Regulation F's spouse, guardian, executor for 1006.6).
             A person of another relationship is the party their contact point says.
         as_debtor_minor: Relationships whose persons this rule counts as the debtor
-            only while the case records the debtor as a minor
+            only while the debtor is recorded as a minor, on any of their cases
             (`Judgement.debtor_minor`): Regulation F's parent of a consumer who is
             a minor, 1006.6(a)(2).  Otherwise they are the party their contact
             point says (a third party), the reading that protects the debtor.
