@@ -10,9 +10,10 @@ from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from arrears import Engine, MemoryStore, SettableClock
@@ -163,6 +164,27 @@ class TestMoves:
         )
         assert sent == [1, 3, 7, 10]
 
+    @pytest.mark.parametrize(
+        ("start", "utc_hour"),
+        [("America/Los_Angeles", 14), ("Europe/London", 7)],
+        ids=["after-hours-there", "within-hours-there"],
+    )
+    def test_a_move_east_across_the_review_time_catches_the_day_up_the_next_morning(
+        self, start: str, utc_hour: int
+    ) -> None:
+        """To Shanghai on 7 October before that day's 09:30 review where the debtor was (07:00
+        in Los Angeles, 08:00 in London), past it where they are now (22:00 or 15:00 in
+        Shanghai, the same date): the case is due a second after 09:30 on the 8th in Shanghai,
+        and that review sends the dpd-7 reminder under its own day's key.  Due at once instead,
+        at 22:00 it was denied until 08:00 the next day and journaled missed."""
+        moved_at = datetime(2026, 10, 7, utc_hour, 0, tzinfo=UTC)
+        assert _hourly_run(start, [(moved_at, "Asia/Shanghai")], for_days=True) == [1, 3, 7, 10]
+        engine = Engine(policy=load_policy(POLICY), clock=SettableClock(moved_at))
+        engine.open_case(_loan(start, DUE), at=moved_at - timedelta(days=2))
+        engine.store.schedule("LN-1", datetime(2026, 10, 7, 9, 30, tzinfo=ZoneInfo(start)))
+        engine.update_debtor("D-1", timezone="Asia/Shanghai")
+        assert engine.store.next_review("LN-1") == datetime(2026, 10, 8, 1, 30, 1, tzinfo=UTC)
+
     def test_a_move_on_the_day_the_new_zone_turns_its_clocks_back(self) -> None:
         """Shanghai to London at 01:30 UTC on 25 October 2026, half an hour after British
         Summer Time ended and before that day's 09:30 review in Shanghai (the dpd-7
@@ -264,14 +286,10 @@ ZONES = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="open: a move east across the review time that lands after the day's contact "
-    "hours but on the same date (Los Angeles 07:00 -> Shanghai 22:00) makes the case due at "
-    "once; its review is denied until 08:00 the next day and the day's step is journaled "
-    "missed",
-)
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(start="America/Los_Angeles", moves=[(6 * 24 + 14, "Asia/Shanghai")])  # 22:00 there
+@example(start="Europe/London", moves=[(6 * 24 + 7, "Asia/Shanghai")])  # 15:00 there
+@example(start="Asia/Shanghai", moves=[(6 * 24 + 3, "America/Los_Angeles")])
 @given(
     start=st.sampled_from(ZONES),
     moves=st.lists(

@@ -183,11 +183,12 @@ def moved_review(
     late, at night (the day's step caught up out of hours, or missed), and a
     debtor moved west reviewed twice on one day (the step sent again).  When
     that time has passed already in the new zone (a move east across the
-    review time), the case is due at once while that day lasts there, else
-    (the debtor's day skipped) a second after the next review time, a time
-    that is not the review time, so the tick looks back from the last
-    journaled review and catches the skipped day up then, in the day's
-    hours (reviewed at once, at night, it would be denied and missed).  Any
+    review time), the case is due a second after the next review time there,
+    a time that is not the review time, so the tick looks back from the last
+    journaled review and catches the skipped day up then, in the day's hours
+    (its steps owed as on a day an outage skipped), whether the move left
+    some of that day or none: reviewed at once, at 22:00 on the same date,
+    its message would be denied until the next day and journaled missed.  Any
     other due time (a message denied until then, a send retried, a case not
     reviewed yet) stays: the review then judges again in the new zone.
     *due* when either zone is unknown.
@@ -206,8 +207,6 @@ def moved_review(
     moved = local_moment(day, settings.time, new, due)
     if moved.astimezone(UTC) > now.astimezone(UTC):
         return moved
-    if now.astimezone(new).date() == day:  # still that day there: reviewed at once
-        return now
     for _ in range(62):  # the next review time in the new zone, caught up a second after
         day += timedelta(days=1)
         if settings.is_working_day(day):

@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic
 from typing import Any, Final, NamedTuple
+from zoneinfo import ZoneInfo
 
 from .case import Case, Channel, Outcome
 from .channels import DeliveryReport, OutboundMessage
@@ -559,7 +560,7 @@ def _catch_up(
         if last is None:
             return []
         first = review_day(run.policy, case, last.at)
-        unreviewed = today
+        unreviewed = min(today, _moved_since(run, case, entries, last.seq))
     days: list[date] = []  # the review days of the policy's cadence, from *first* to yesterday
     day = first
     while day < today:
@@ -631,6 +632,28 @@ def _catch_up(
     for day, plan in latest.values():
         review.catching[plan.key] = {"day": day.isoformat(), "step": plan.source}
     return [plan for _, plan in latest.values()]
+
+
+def _moved_since(run: _Run, case: Case, entries: Sequence[JournalEntry], seq: int) -> date:
+    """The first day without a review, in the debtor's zone now, after a change of time zone
+    journaled after entry *seq*; `date.max` when none was.
+
+    A move east across the review time leaves the case due after the next
+    review time (`arrears.planner.moved_review`): the day it skipped had no
+    review, so the steps of the case's stage now are owed on it too, as on a
+    day an outage skipped.  The reviews before the move stood for the days up
+    to the move's review day in the zone it left; the next day on is unreviewed.
+    """
+    found = date.max
+    for entry in entries[seq + 1 :]:
+        change = entry.data.get("timezone") if entry.kind == "debtor_changed" else None
+        if change is None:
+            continue
+        old = change["from"]
+        debtor = case.debtor.model_copy(update={"timezone": ZoneInfo(old) if old else None})
+        before = case.model_copy(update={"debtor": debtor})
+        found = min(found, review_day(run.policy, before, entry.at) + timedelta(days=1))
+    return found
 
 
 def _regular(run: _Run, case: Case, due_at: datetime) -> bool:
