@@ -22,7 +22,7 @@ on a case.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Final, NamedTuple
 from zoneinfo import ZoneInfo
@@ -171,7 +171,13 @@ def cadence_at(
 
 
 def moved_review(
-    policy: Policy, old: ZoneInfo | None, new: ZoneInfo | None, due: datetime, now: datetime
+    policy: Policy,
+    old: ZoneInfo | None,
+    new: ZoneInfo | None,
+    due: datetime,
+    now: datetime,
+    *,
+    in_hours: Callable[[], bool] | None = None,
 ) -> datetime:
     """When a case due at *due* is reviewed once its debtor moved, at *now*, from the time
     zone *old* to *new*.
@@ -183,11 +189,13 @@ def moved_review(
     late, at night (the day's step caught up out of hours, or missed), and a
     debtor moved west reviewed twice on one day (the step sent again).  When
     that time has passed already in the new zone (a move east across the
-    review time), the case is due at once while that day lasts there, else
-    (the debtor's day skipped) a second after the next review time, a time
-    that is not the review time, so the tick looks back from the last
-    journaled review and catches the skipped day up then, in the day's
-    hours (reviewed at once, at night, it would be denied and missed).  Any
+    review time), the case is due at once while that day lasts there and
+    *in_hours* says its messages may still go out that day (``None``: they
+    may), else a second after the next review time there, a time that is not
+    the review time, so the tick looks back from the last journaled review and
+    catches the skipped day up then, in the day's hours (its steps owed as on
+    a day an outage skipped): reviewed at once, at 22:00 on the same date, its
+    message would be denied until the next day and journaled missed.  Any
     other due time (a message denied until then, a send retried, a case not
     reviewed yet) stays: the review then judges again in the new zone.
     *due* when either zone is unknown.
@@ -206,8 +214,8 @@ def moved_review(
     moved = local_moment(day, settings.time, new, due)
     if moved.astimezone(UTC) > now.astimezone(UTC):
         return moved
-    if now.astimezone(new).date() == day:  # still that day there: reviewed at once
-        return now
+    if now.astimezone(new).date() == day and (in_hours is None or in_hours()):
+        return now  # still that day there, in its hours: reviewed at once
     for _ in range(62):  # the next review time in the new zone, caught up a second after
         day += timedelta(days=1)
         if settings.is_working_day(day):

@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic
 from typing import Any, Final, NamedTuple
+from zoneinfo import ZoneInfo
 
 from .case import Case, Channel, Outcome
 from .channels import DeliveryReport, OutboundMessage
@@ -405,11 +406,21 @@ def review_case(rec: Recorder, case_id: str, now: datetime, report: TickReport) 
         _finish(run, review)
 
 
-def _plan_review(run: _Run, case_id: str) -> _Review | None:
-    """Phase 1: agreements, escalations, open intents, steps; journal the new intents."""
+def _plan_review(run: _Run, case_id: str, *, due_only: bool = False) -> _Review | None:
+    """Phase 1: agreements, escalations, open intents, steps; journal the new intents.
+
+    With *due_only* (a batch's case), a case recorded on since it fell due is
+    reviewed as the store schedules it now: another process may have moved its
+    review (a debtor's move, `arrears.planner.moved_review`) after this tick
+    took it; no longer due, it is left for its time.
+    """
     rec, policy, now, report = run.rec, run.policy, run.now, run.report
     store = rec.store
     due_at = store.due_at(case_id)  # before anything reschedules it
+    if due_only and due_at is not None and store.last_entry(case_id).at > due_at:
+        due_at = store.next_review(case_id)  # as it is now, not as the batch was taken
+        if due_at is None or due_at > now:
+            return None
     case = store.get(case_id)
     ahead = run.ahead.get(case.debtor.id)
     if ahead is not None:  # held back (`_batch_moment`): reviewed once the clock is there
@@ -555,11 +566,12 @@ def _catch_up(
     unreviewed = first + timedelta(days=1)
     at_retry = first >= today
     if at_retry:  # due today at a retry time: back to the day of the last journaled review
+        _after_a_move_west(run, review, case, entries)
         last = next((entry for entry in reversed(entries) if entry.kind == "review"), None)
         if last is None:
             return []
         first = review_day(run.policy, case, last.at)
-        unreviewed = today
+        unreviewed = min(today, _moved_since(run, case, entries, last.seq))
     days: list[date] = []  # the review days of the policy's cadence, from *first* to yesterday
     day = first
     while day < today:
@@ -631,6 +643,64 @@ def _catch_up(
     for day, plan in latest.values():
         review.catching[plan.key] = {"day": day.isoformat(), "step": plan.source}
     return [plan for _, plan in latest.values()]
+
+
+#: How far back a review at a retry's time looks for a change of the debtor's time zone
+#: (`_after_a_move_west`): a retry is due within a day of the review that set it.
+_MOVE_LOOKBACK: Final = timedelta(days=2)
+
+
+def _after_a_move_west(
+    run: _Run, review: _Review, case: Case, entries: Sequence[JournalEntry]
+) -> None:
+    """Keep the next regular review of a review at a retry's time off the days reviewed
+    already in the zone the debtor left.
+
+    A retry is kept at its time when the debtor moves (`arrears.planner.moved_review`);
+    the review then would be due next at the review time of its own date in the new
+    zone, and moved west that date may be one reviewed in the old zone already (its
+    step sent under its key before the debtor's midnight where they are now, where the
+    review no longer looks): it is due at the next one after that day instead.  Only
+    reviews at a retry's time ask, and only the entries of the last two days are read.
+    """
+    since = run.now - _MOVE_LOOKBACK
+    before: Case | None = None
+    for entry in reversed(entries):
+        if before is None and entry.at < since:
+            return
+        if before is None and entry.kind == "debtor_changed" and "timezone" in entry.data:
+            old = entry.data["timezone"]["from"]
+            debtor = case.debtor.model_copy(update={"timezone": ZoneInfo(old) if old else None})
+            before = case.model_copy(update={"debtor": debtor})
+        elif before is not None and entry.kind == "review":
+            reviewed = review_day(run.policy, before, entry.at)
+            upcoming = review.next_review or run.day(case).next_review
+            while case.local_date(upcoming) <= reviewed:
+                upcoming = run.planner.next_review(case, upcoming)
+            review.next_review = upcoming
+            return
+
+
+def _moved_since(run: _Run, case: Case, entries: Sequence[JournalEntry], seq: int) -> date:
+    """The first day without a review, in the debtor's zone now, after a change of time zone
+    journaled after entry *seq*; `date.max` when none was.
+
+    A move east across the review time leaves the case due after the next
+    review time (`arrears.planner.moved_review`): the day it skipped had no
+    review, so the steps of the case's stage now are owed on it too, as on a
+    day an outage skipped.  The reviews before the move stood for the days up
+    to the move's review day in the zone it left; the next day on is unreviewed.
+    """
+    found = date.max
+    for entry in entries[seq + 1 :]:
+        change = entry.data.get("timezone") if entry.kind == "debtor_changed" else None
+        if change is None:
+            continue
+        old = change["from"]
+        debtor = case.debtor.model_copy(update={"timezone": ZoneInfo(old) if old else None})
+        before = case.model_copy(update={"debtor": debtor})
+        found = min(found, review_day(run.policy, before, entry.at) + timedelta(days=1))
+    return found
 
 
 def _regular(run: _Run, case: Case, due_at: datetime) -> bool:
@@ -1421,7 +1491,7 @@ def _plan_and_settle(run: _Run, case_id: str) -> _Review | None:
     nothing journals the same entries in the same order in phase 1's
     transaction, so its case is written once per batch, not twice.
     """
-    review = _plan_review(run, case_id)
+    review = _plan_review(run, case_id, due_only=True)
     if review is not None and not review.sends:
         _finish(run, review)
         return None

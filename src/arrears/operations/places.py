@@ -21,9 +21,10 @@ from ..guards import SYSTEM, Actor
 from ..journal import JournalEntry
 from ..limits import REASON
 from ..logs import get_logger
-from ..planner import moved_review
+from ..planner import moved_review, proposal_for
 from ..recorder import Recorder
 from ._common import check_actor, lock_debtors
+from .contacts import judge_contact
 
 _log = get_logger("arrears")
 
@@ -112,6 +113,30 @@ def _reschedule(rec: Recorder, case: Case, old: ZoneInfo | None, moment: datetim
     if due is None:
         return
     new = rec.store.get(case.id).debtor.timezone
-    moved = moved_review(policy, old, new, due, moment)
+    moved = moved_review(
+        policy, old, new, due, moment, in_hours=lambda: _in_hours(rec, case.id, moment)
+    )
     if moved != due:
         rec.store.schedule(case.id, moved)
+
+
+def _in_hours(rec: Recorder, case_id: str, moment: datetime) -> bool:
+    """Whether every kind of message the policy's steps send may still go out on the
+    debtor's date at *moment*, where they are now: none denied until a later date
+    (contact hours over for the day).  Judged, not recorded."""
+    policy = rec.policy
+    assert policy is not None
+    case = rec.store.get(case_id)
+    today = case.local_date(moment)
+    asked: set[tuple[str, bool, str | None]] = set()
+    for step in policy.steps_for(case.variant):
+        action = step.send
+        if action is None or (action.channel, action.automated, action.party) in asked:
+            continue
+        asked.add((action.channel, action.automated, action.party))
+        proposal = proposal_for(action, None, None)
+        verdict = judge_contact(rec, case_id, proposal, at=moment, record=False)
+        later = verdict.next_allowed_at
+        if not verdict.allowed and later is not None and case.local_date(later) > today:
+            return False
+    return True
