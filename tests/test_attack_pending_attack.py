@@ -18,7 +18,6 @@ import pytest
 from arrears import Balance, Case, Channel, ContactPoint, Debtor, Engine, SettableClock
 from arrears.events import apply_entry
 from arrears.journal import seal
-from arrears.stores import SQLiteStore
 
 START = datetime(2026, 9, 10, 2, 0, tzinfo=UTC)
 

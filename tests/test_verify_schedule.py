@@ -290,9 +290,7 @@ def test_a_debtor_moved_across_the_date_line_is_not_reported(old: str, new: str)
     two days after the regular next review there, and is still the engine's."""
     clock = SettableClock(datetime(2026, 9, 10, 20, 0, tzinfo=UTC))  # past 09:30 in Kiritimati
     engine = _ticking(clock)
-    case = _case("LN-1").model_copy(
-        update={"debtor": Debtor(id="D-1", timezone=ZoneInfo(old))}
-    )
+    case = _case("LN-1").model_copy(update={"debtor": Debtor(id="D-1", timezone=ZoneInfo(old))})
     engine.open_case(case)
     for _ in range(3):
         engine.tick()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import IO, Final, NamedTuple
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
@@ -119,6 +120,9 @@ def verify(rec: Recorder, anchors: Anchors | None = None) -> list[JournalProblem
     open_at: list[_Open] = []
     # The newest entry on each debtor's chains that hold (a review held back waits for it).
     newest: dict[str, datetime] = {}
+    # A case of each debtor's time zone, to work the policy's review days out in it (one
+    # case a zone, not every case: the replays are not kept).
+    zones: dict[ZoneInfo | None, Case] = {}
     across = DebtorChains()
     for case_id, entries in store.chains():
         present.append(case_id)
@@ -150,8 +154,11 @@ def verify(rec: Recorder, anchors: Anchors | None = None) -> list[JournalProblem
         if rec.workflow.is_terminal(replayed.stage):
             continue
         last[case_id] = entries[-1].seq
-        open_at.append(_Open(case_id, len(problems), replayed, *_schedule_said(entries)))
-    problems = _with_unscheduled(rec, problems, open_at, last, newest)
+        zone = replayed.debtor.timezone
+        if zone not in zones:
+            zones[zone] = replayed
+        open_at.append(_Open(case_id, len(problems), debtor, zone, *_schedule_said(entries)))
+    problems = _with_unscheduled(rec, problems, open_at, last, newest, zones)
     problems.extend(_leased_too_long(rec, last))
     problems.extend(across.problems())
     if anchors is not None:
@@ -165,8 +172,9 @@ class _Open(NamedTuple):
     case_id: str
     end: int
     """How many problems stood once the case's own were found."""
-    case: Case
-    """The case as its chain replays (its debtor's time zone)."""
+    debtor: str
+    zone: ZoneInfo | None
+    """The debtor's time zone, as the chain replays."""
     said: datetime | None
     """When its last journaled review said it is reviewed next (``None``: never reviewed)."""
     moved: bool
@@ -195,6 +203,7 @@ def _with_unscheduled(
     open_at: Sequence[_Open],
     last: Mapping[str, int],
     newest: Mapping[str, datetime],
+    zones: Mapping[ZoneInfo | None, Case],
 ) -> list[JournalProblem]:
     """*problems* with ``unscheduled`` after each open case's own (*open_at*) that has no
     review scheduled, or one later than the engine could have scheduled it (`_latest`).
@@ -211,6 +220,7 @@ def _with_unscheduled(
         else {case_id: at for case_id in ids if (at := store.next_review(case_id)) is not None}
     )
     now = rec.clock.now() + (rec.future_tolerance or timedelta(0))
+    quick = now + RETRY_AFTER  # no review sets less (most cases: read quickly)
     bounds: dict[tuple[object, bool, datetime], datetime] = {}
     found: dict[str, str] = {}
     for item in open_at:
@@ -222,14 +232,14 @@ def _with_unscheduled(
             continue
         # The latest moment a review of it may have run: the clock's now (with the
         # future tolerance), or the newest entry on its debtor's cases when later.
-        debtor = newest.get(item.case.debtor.id)
+        debtor = newest.get(item.debtor)
         anchor = now if debtor is None or debtor <= now else debtor
-        if at <= anchor + RETRY_AFTER:  # no review sets less (quick: most cases)
+        if at <= (quick if anchor is now else anchor + RETRY_AFTER):
             continue
-        key = (item.case.debtor.timezone, item.moved, anchor)
+        key = (item.zone, item.moved, anchor)
         bound = bounds.get(key)
         if bound is None:
-            bound = bounds[key] = _latest(rec, item.case, anchor, item.moved)
+            bound = bounds[key] = _latest(rec, zones[item.zone], anchor, item.moved)
         if item.said is not None and item.said > bound:
             bound = item.said
         if at > bound:
@@ -254,8 +264,9 @@ def _with_unscheduled(
 
 
 def _latest(rec: Recorder, case: Case, at: datetime, moved: bool) -> datetime:
-    """The latest next review the engine sets for *case* by *at*: under the engine's policy,
-    `arrears.planner.latest_review`; without one, `LONGEST_GAP` after *at*."""
+    """The latest next review the engine sets by *at* for a case in *case*'s time zone:
+    under the engine's policy, `arrears.planner.latest_review`; without one,
+    `LONGEST_GAP` after *at*."""
     policy = rec.policy
     if policy is None:
         return at + LONGEST_GAP
