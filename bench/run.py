@@ -140,7 +140,7 @@ Benchmarks:
     ``--quick`` too), every one on the review schedule, in an SQLite file
     and on a PostgreSQL schema (``ARREARS_BENCH_POSTGRES``; skipped, saying
     why, without a server).  ``check_ratio`` is the schedule check alone,
-    every open case asked of the store at once (``unscheduled``, one query)
+    every open case asked of the store at once (``scheduled``, one query)
     over a case at a time (``next_review``, as `verify` asked before);
     ``verify_ratio`` is the whole `verify` with the first over `verify` with
     the second, in the same run (best of three each).
@@ -1264,22 +1264,22 @@ def _work_ours_simulate(n: int) -> dict[str, Any]:
 
 def _verify_schedule_runs(engine: Any, store: Any) -> dict[str, Any]:
     """`verify` on *store*, and its schedule check alone, asked of every open case at once
-    (``unscheduled``) and a case at a time (``next_review``, as before): best of three."""
+    (``scheduled``) and a case at a time (``next_review``, as before): best of three."""
     ids = [case_id for case_id, _ in store.chains()]
     runs: dict[str, list[float]] = {"batched": [], "per_case": [], "check": [], "check_each": []}
     for _ in range(3):
         for name in ("batched", "per_case"):
             if name == "per_case":
-                store.unscheduled = None  # as `verify` finds it: no batched answer
+                store.scheduled = None  # as `verify` finds it: no batched answer
             gc.collect()
             begun = time.perf_counter()
             problems = engine.verify()
             runs[name].append(time.perf_counter() - begun)
             if name == "per_case":
-                del store.unscheduled
+                del store.scheduled
             assert problems == [], problems[:3]
         begun = time.perf_counter()
-        assert store.unscheduled(ids) == []
+        assert len(store.scheduled(ids)) == len(ids)
         runs["check"].append(time.perf_counter() - begun)
         begun = time.perf_counter()
         assert not [case_id for case_id in ids if store.next_review(case_id) is None]

@@ -36,6 +36,7 @@ from _crash_worker import (
     FileStore,
     Run,
     portfolio,
+    tick_moment,
 )
 from arrears import JournalCorrupted
 from arrears.journal import JournalEntry
@@ -188,6 +189,8 @@ def _rebuild(directory: Path) -> Rebuilt:
     run = Run(directory)
     try:
         engine = run.engine
+        # Verified once the run is over: the schedule is judged from the clock.
+        run.clock.set(tick_moment(DAYS))
         return Rebuilt(
             stages={case_id: engine.case(case_id).stage for case_id in run.store.case_ids()},
             chains={case_id: list(chain) for case_id, chain in run.store.chains()},

@@ -106,6 +106,13 @@ class TestAnEntryAheadOfTheClock:
         assert early == []
 
 
+def _verified(engine: Engine) -> list[Any]:
+    """`verify`'s problems, but those of a case the rig parked on 20 October (as no tick
+    does: a review later than the engine schedules one, reported ``unscheduled``)."""
+    parked = f"at {local(20, 9, 30).astimezone(UTC).isoformat()}, later"
+    return [p for p in engine.verify() if not (p.problem == "unscheduled" and parked in p.detail)]
+
+
 class TestWithstood:
     def test_a_moved_batch_does_not_move_the_next(self, rig: tuple[Engine, Timed, Clock]) -> None:
         """Batches of one: loan 1's debtor has an entry at 09:35 (the first batch moves
@@ -123,7 +130,7 @@ class TestWithstood:
             for case_id in ("L-1", "L-9")
         }
         assert reviewed == {"L-1": [local(14, 9, 35)], "L-9": [local(14, 9, 30)]}
-        assert engine.verify() == []
+        assert _verified(engine) == []
 
     def test_one_message_a_day_after_a_batch_moved_past_midnight(
         self, rig: tuple[Engine, Timed, Clock]
@@ -149,7 +156,7 @@ class TestWithstood:
         assert days == sorted(set(days))  # one a day
         assert len(days) == 2
         assert all(8 <= at.astimezone(SHANGHAI).hour < 22 for at in to_d1)
-        assert engine.verify() == []
+        assert _verified(engine) == []
 
 
 def test_the_tick_report_keeps_the_ticks_moment(rig: tuple[Engine, Timed, Clock]) -> None:

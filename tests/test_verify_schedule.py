@@ -1,10 +1,12 @@
 """`verify` looks at the review schedule: an open case the store no longer reviews is reported.
 
 The review index (the ``reviews`` table) lives beside the journal and is not
-sealed by it.  A live case whose row was deleted is never due again, and one
-whose lease was pushed years ahead is skipped by every worker: both are
-``unscheduled``, and `Engine.reschedule` (``arrears journal verify
---reschedule``) puts the case back as its journal says.
+sealed by it.  A live case whose row was deleted is never due again, one whose
+review was pushed later than the engine schedules a review, or whose lease was
+pushed years ahead, is skipped by every worker: all are ``unscheduled``, and
+`Engine.reschedule` (``arrears journal verify --reschedule``) puts the case
+back as its journal says.  The schedules the engine writes itself (ticks day
+after day, a debtor moving across the date line) are never reported.
 """
 
 from __future__ import annotations
@@ -133,7 +135,7 @@ def test_the_schedule_is_read_once_not_a_case_at_a_time(
     with SQLiteStore(sqlite_file) as store:
         read = store._read_scheduled
 
-        def once() -> set[str]:
+        def once() -> dict[str, datetime]:
             asked.append("reviews")
             return read()
 
@@ -149,13 +151,13 @@ def test_the_schedule_is_read_once_not_a_case_at_a_time(
 
 
 class _PlainStore:
-    """A store of the protocol alone (no ``unscheduled``): asked `next_review` of each case."""
+    """A store of the protocol alone (no ``scheduled``): asked `next_review` of each case."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
 
     def __getattr__(self, name: str) -> Any:
-        if name in ("unscheduled", "leased_beyond"):
+        if name in ("scheduled", "leased_beyond"):
             raise AttributeError(name)
         return getattr(self.inner, name)
 
@@ -169,8 +171,137 @@ class _PlainStore:
 def test_a_store_without_the_batched_question_is_asked_each_case(engine: Engine) -> None:
     _fill(engine)
     engine.store.schedule("LN-2", None)
+    engine.store.schedule("LN-1", datetime(2036, 1, 1, tzinfo=UTC))
     plain = Engine(store=_PlainStore(engine.store), clock=SettableClock(LATER))  # type: ignore[arg-type]
-    assert [(p.case_id, p.problem) for p in plain.verify()] == [("LN-2", "unscheduled")]
+    assert [(p.case_id, p.problem) for p in plain.verify()] == [
+        ("LN-1", "unscheduled"),
+        ("LN-2", "unscheduled"),
+    ]
+
+
+# -- a review pushed later than the engine schedules one ------------------------------------
+
+FAR = datetime(2036, 1, 1, tzinfo=UTC)
+
+
+def _micros(moment: datetime) -> int:
+    return int((moment - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()) * 1_000_000
+
+
+def test_a_review_pushed_years_ahead_is_unscheduled(sqlite_file: Path) -> None:
+    _sqlite(sqlite_file, f"UPDATE reviews SET review_at = {_micros(FAR)} WHERE case_id = 'LN-1'")
+    with SQLiteStore(sqlite_file) as store:
+        engine = Engine(store=store, clock=SettableClock(LATER))
+        assert store.due(LATER, 10) == ["LN-2"]  # never reviewed before 2036
+        problems = engine.verify()
+        assert [(p.case_id, p.position, p.problem) for p in problems] == [
+            ("LN-1", 0, "unscheduled")
+        ]
+        assert "2036-01-01T00:00:00+00:00" in problems[0].detail
+        assert engine.reschedule("LN-1") == START  # never reviewed: due as it was opened
+        assert store.due(LATER, 10) == ["LN-1", "LN-2"]
+        assert engine.verify() == []
+
+
+def test_journal_verify_reschedules_a_review_pushed_ahead(sqlite_file: Path) -> None:
+    _sqlite(sqlite_file, f"UPDATE reviews SET review_at = {_micros(FAR)} WHERE case_id = 'LN-2'")
+    result = arrears("journal", "verify", "--db", sqlite_file)
+    assert result.returncode == 1
+    assert "case 'LN-2' at 0: unscheduled" in result.stdout
+    result = arrears("journal", "verify", "--db", sqlite_file, "--reschedule")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "rescheduled LN-2" in result.stdout
+
+
+def test_without_a_policy_the_bound_is_the_longest_gap_any_policy_sets(engine: Engine) -> None:
+    from arrears.operations.evidence import LONGEST_GAP
+
+    _fill(engine)
+    latest = engine.clock.now() + LONGEST_GAP  # about fourteen months
+    engine.store.schedule("LN-1", latest)
+    engine.store.schedule("LN-2", latest + timedelta(seconds=1))
+    assert [(p.case_id, p.problem) for p in engine.verify()] == [("LN-2", "unscheduled")]
+
+
+def _policy() -> Any:
+    from importlib.resources import files
+
+    from arrears.policy import load_policy
+
+    return load_policy(str(files("arrears") / "examples" / "policies" / "cn_consumer_loan.yaml"))
+
+
+def _ticking(clock: SettableClock) -> Engine:
+    """An engine under the CN example (daily reviews at 09:30), its SMS recorded."""
+    from arrears.channels import RecordingChannel
+
+    return Engine(policy=_policy(), channels=[RecordingChannel()], clock=clock)
+
+
+def test_under_a_policy_a_review_a_day_late_is_reported() -> None:
+    """The CN example reviews daily at 09:30 in Shanghai: after a tick, a case is due the
+    next day at 09:30; pushed to the day after (a day without its review), it is reported,
+    and `reschedule` brings it back to what the journaled review said."""
+    clock = SettableClock(START)  # 10:00 in Shanghai
+    engine = _ticking(clock)
+    _fill(engine)
+    engine.tick()
+    due = datetime(2026, 9, 11, 1, 30, tzinfo=UTC)  # 09:30 the next day in Shanghai
+    assert engine.store.next_review("LN-1") == due
+    assert engine.verify() == []
+    engine.store.schedule("LN-1", due + timedelta(days=1))
+    problems = engine.verify()
+    assert [(p.case_id, p.problem) for p in problems] == [("LN-1", "unscheduled")]
+    assert "at the latest 2026-09-11T01:30:00+00:00" in problems[0].detail
+    assert engine.reschedule("LN-1") == due
+    assert engine.verify() == []
+
+
+def test_daily_ticks_that_journal_nothing_are_never_reported() -> None:
+    """Reviews that change nothing are not journaled but move the schedule on: the bound
+    counts from the clock, not from the last journaled review."""
+    clock = SettableClock(START)
+    engine = _ticking(clock)
+    _fill(engine)
+    for hours in (0, 7, 24, 31, 48, 24 * 9, 24 * 9 + 23):
+        clock.set(START + timedelta(hours=hours))
+        engine.tick()
+        assert engine.verify() == [], hours
+
+
+def test_a_review_the_journal_sets_far_ahead_is_not_reported(engine: Engine) -> None:
+    """`record_review` journals when the case is looked at next: the journal's word is
+    the engine's, however far ahead."""
+    engine.policy = _policy()
+    _fill(engine)
+    engine.record_review("LN-1", next_review_at=FAR)
+    assert engine.store.next_review("LN-1") == FAR
+    assert engine.verify() == []
+    engine.store.schedule("LN-1", FAR + timedelta(days=1))
+    assert [(p.case_id, p.problem) for p in engine.verify()] == [("LN-1", "unscheduled")]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [("Pacific/Kiritimati", "Pacific/Pago_Pago"), ("Pacific/Pago_Pago", "Pacific/Kiritimati")],
+)
+def test_a_debtor_moved_across_the_date_line_is_not_reported(old: str, new: str) -> None:
+    """A move west keeps the review day (`moved_review`): in the new zone it stands up to
+    two days after the regular next review there, and is still the engine's."""
+    clock = SettableClock(datetime(2026, 9, 10, 20, 0, tzinfo=UTC))  # past 09:30 in Kiritimati
+    engine = _ticking(clock)
+    case = _case("LN-1").model_copy(update={"debtor": Debtor(id="D-1", timezone=ZoneInfo(old))})
+    engine.open_case(case)
+    for _ in range(3):
+        engine.tick()
+        assert engine.verify() == []
+        clock.advance(hours=1)
+        engine.update_debtor("D-1", timezone=new)
+        assert engine.verify() == []
+        clock.advance(hours=1)
+        engine.update_debtor("D-1", timezone=old)
+        assert engine.verify() == []
+        clock.advance(hours=11)
 
 
 def test_a_lease_longer_than_the_bound_is_refused(sqlite_file: Path) -> None:
@@ -220,6 +351,27 @@ def test_postgres_reports_and_reschedules(pg_store: tuple[Callable[[], Any], str
         ("LN-1", 0, "unscheduled"),
         ("LN-2", 0, "unscheduled"),
     ]
+    engine.reschedule("LN-1")
+    engine.reschedule("LN-2")
+    assert store.due(LATER, 10) == ["LN-1", "LN-2"]
+    assert engine.verify() == []
+
+
+def test_postgres_a_review_pushed_years_ahead_is_unscheduled(
+    pg_store: tuple[Callable[[], Any], str, str],
+) -> None:
+    make, url, schema = pg_store
+    _fill(Engine(store=make(), clock=SettableClock(START)))
+    run_sql(url, schema, "UPDATE reviews SET review_at = '2036-01-01T00:00:00+00'")
+    store = make()
+    engine = Engine(store=store, clock=SettableClock(LATER))
+    assert store.due(LATER, 10) == []  # never reviewed before 2036
+    problems = engine.verify()
+    assert [(p.case_id, p.problem) for p in problems] == [
+        ("LN-1", "unscheduled"),
+        ("LN-2", "unscheduled"),
+    ]
+    assert all("2036-01-01T00:00:00+00:00" in p.detail for p in problems)
     engine.reschedule("LN-1")
     engine.reschedule("LN-2")
     assert store.due(LATER, 10) == ["LN-1", "LN-2"]

@@ -42,6 +42,7 @@ __all__ = [
     "Planner",
     "cadence_at",
     "contact_for",
+    "latest_review",
     "moved_review",
     "next_regular_review",
     "outbox_key",
@@ -53,6 +54,13 @@ _PHONE: Final = frozenset({Channel.SMS, Channel.CALL, Channel.VOICEMAIL})
 #: How long after the next review time a case is due whose review day a move east skipped
 #: (`moved_review`): not the review time, so the review catches the day up.
 _CATCH_UP_DELAY: Final = timedelta(seconds=1)
+#: When a send failed with a retryable error (or a case's review failed), review again
+#: this much later (`arrears.tick`).
+RETRY_AFTER: Final = timedelta(hours=1)
+#: How much later than its regular next review a change of the debtor's time zone may
+#: leave a case (`moved_review`: the same review day in the new zone, whose calendar may
+#: stand two days behind the old one, its review time not yet come there).
+ZONE_MOVE: Final = timedelta(days=3)
 
 
 class ActionPlan(NamedTuple):
@@ -223,6 +231,23 @@ def moved_review(
             if moved.astimezone(UTC) > now.astimezone(UTC):
                 break
     return moved + _CATCH_UP_DELAY
+
+
+def latest_review(policy: Policy, case: Case, at: datetime, *, moved: bool = False) -> datetime:
+    """The latest next review the engine sets for *case* at or before *at*.
+
+    A review run then sets the next regular review (`next_regular_review`,
+    which a later moment never brings earlier; a late review's cadence,
+    `cadence_at`, is no later), or an earlier time (a retry, a message
+    denied until then); a failed send or review waits `RETRY_AFTER`.  With
+    *moved* (the debtor's time zone changed), `moved_review` may have left
+    the review day where it was in the old zone: up to `ZONE_MOVE` later.
+    The moments the engine gives the schedule beside reviews (a case's
+    opening, a review held back until the debtor's latest entry) are no
+    later than *at* when *at* is not before the case's entries.
+    """
+    after = at + ZONE_MOVE if moved else at
+    return max(next_regular_review(policy, case, after), at.astimezone(UTC) + RETRY_AFTER)
 
 
 class Planner:

@@ -73,8 +73,8 @@ class Store(Protocol):
     A store with leases may also have ``leased_beyond(moment)``: every case
     leased until after *moment*, with the lease's end (`Engine.verify` reports
     one leased further ahead than any tick leases as ``unscheduled``).  A store
-    may also have ``unscheduled(case_ids)``: those of *case_ids* with no review
-    scheduled, in the order given, in one query (`Engine.verify` asks it once for
+    may also have ``scheduled(case_ids)``: when each of *case_ids* on the review
+    schedule is reviewed next, in one query (`Engine.verify` asks it once for
     every open case; a store without it is asked `next_review` of each).
 
     Order: `chains` yields the chains in case id order (code point order, as
@@ -455,10 +455,15 @@ class MemoryStore:
         stamp = self._reviews.get(case_id)
         return None if stamp is None else datetime.fromtimestamp(stamp, UTC)
 
-    def unscheduled(self, case_ids: Iterable[str]) -> list[str]:
-        """The cases of *case_ids* with no review scheduled, in the order given."""
+    def scheduled(self, case_ids: Iterable[str]) -> dict[str, datetime]:
+        """When each of *case_ids* on the review schedule is reviewed next (UTC), in the
+        order given; a case off the schedule is left out."""
         reviews = self._reviews
-        return [case_id for case_id in case_ids if case_id not in reviews]
+        return {
+            case_id: datetime.fromtimestamp(reviews[case_id], UTC)
+            for case_id in case_ids
+            if case_id in reviews
+        }
 
     def due_at(self, case_id: str) -> datetime | None:
         """When the case is due: its next review (the schedule is in memory, never stale)."""

@@ -67,6 +67,7 @@ from .logs import get_logger
 from .operations import agreements, charges, contacts, reviews, stages, tasks
 from .outbox import RESULT_KINDS, OpenIntent, pending
 from .planner import (
+    RETRY_AFTER,
     ActionPlan,
     Planner,
     cadence_at,
@@ -87,8 +88,6 @@ _log = get_logger("arrears")
 
 #: How many escalations one review may fire in a row (a guard against loops).
 MAX_ESCALATIONS: Final = 5
-#: When a send failed with a retryable error, try again this much later.
-RETRY_AFTER: Final = timedelta(hours=1)
 #: Entry kinds that settle an action's key for the day: sent or opened.  A denial
 #: does not: a review run again judges the message again (and learns when to retry).
 _RESULTS: Final = RESULT_KINDS

@@ -7,8 +7,9 @@ the workflow it was recorded under.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
-from typing import IO
+from datetime import UTC, datetime, timedelta
+from typing import IO, Final, NamedTuple
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
@@ -20,11 +21,18 @@ from ..events import replay
 from ..journal import JournalEntry, JournalProblem, SealKey, verify_chain, write_jsonl
 from ..limits import LEASE
 from ..logs import get_logger
+from ..planner import RETRY_AFTER, ZONE_MOVE, latest_review
 from ..recorder import Recorder
 from ..signing import Key
 from ..store import Store
 
 _log = get_logger("arrears")
+
+#: Without a policy to read the cadence from (``arrears journal verify``), the longest
+#: gap between reviews any policy sets: ``review.every_days`` at most 366 days, then up
+#: to 62 days off skipped (`arrears.planner.next_regular_review`), and a change of the
+#: debtor's time zone (`arrears.planner.ZONE_MOVE`).
+LONGEST_GAP: Final = timedelta(days=366 + 62) + ZONE_MOVE
 
 
 def reschedule(rec: Recorder, case_id: str) -> datetime:
@@ -109,7 +117,12 @@ def verify(rec: Recorder, anchors: Anchors | None = None) -> list[JournalProblem
     present: list[str] = []
     last: dict[str, int] = {}
     # Each open case, and where in *problems* its own end: its schedule is read after.
-    open_at: list[tuple[str, int]] = []
+    open_at: list[_Open] = []
+    # The newest entry on each debtor's chains that hold (a review held back waits for it).
+    newest: dict[str, datetime] = {}
+    # A case of each debtor's time zone, to work the policy's review days out in it (one
+    # case a zone, not every case: the replays are not kept).
+    zones: dict[ZoneInfo | None, Case] = {}
     across = DebtorChains()
     for case_id, entries in store.chains():
         present.append(case_id)
@@ -130,7 +143,10 @@ def verify(rec: Recorder, anchors: Anchors | None = None) -> list[JournalProblem
             if debtor is not None:
                 across.skip(debtor)
             continue
-        across.add(replayed.debtor.id, case_id, entries)
+        debtor = replayed.debtor.id
+        across.add(debtor, case_id, entries)
+        if debtor not in newest or newest[debtor] < entries[-1].at:
+            newest[debtor] = entries[-1].at
         if stored is None:
             problems.extend(unreadable)
         else:
@@ -138,8 +154,11 @@ def verify(rec: Recorder, anchors: Anchors | None = None) -> list[JournalProblem
         if rec.workflow.is_terminal(replayed.stage):
             continue
         last[case_id] = entries[-1].seq
-        open_at.append((case_id, len(problems)))
-    problems = _with_unscheduled(store, problems, open_at, last)
+        zone = replayed.debtor.timezone
+        if zone not in zones:
+            zones[zone] = replayed
+        open_at.append(_Open(case_id, len(problems), debtor, zone, *_schedule_said(entries)))
+    problems = _with_unscheduled(rec, problems, open_at, last, newest, zones)
     problems.extend(_leased_too_long(rec, last))
     problems.extend(across.problems())
     if anchors is not None:
@@ -147,44 +166,111 @@ def verify(rec: Recorder, anchors: Anchors | None = None) -> list[JournalProblem
     return problems
 
 
-def _with_unscheduled(
-    store: Store,
-    problems: list[JournalProblem],
-    open_at: Sequence[tuple[str, int]],
-    last: Mapping[str, int],
-) -> list[JournalProblem]:
-    """*problems* with ``unscheduled`` after each open case's own (*open_at*: the case, and
-    how many problems stood before it was done) that has no review scheduled.
+class _Open(NamedTuple):
+    """An open case whose schedule `verify` checks once every chain is done."""
 
-    A store with ``unscheduled`` answers for every open case in one query; another
+    case_id: str
+    end: int
+    """How many problems stood once the case's own were found."""
+    debtor: str
+    zone: ZoneInfo | None
+    """The debtor's time zone, as the chain replays."""
+    said: datetime | None
+    """When its last journaled review said it is reviewed next (``None``: never reviewed)."""
+    moved: bool
+    """Whether its debtor's time zone was ever changed (`arrears.planner.moved_review`)."""
+
+
+def _schedule_said(entries: Sequence[JournalEntry]) -> tuple[datetime | None, bool]:
+    """What a chain says of its case's schedule: the next review its last journaled review
+    set, and whether its debtor's time zone was ever changed."""
+    said: datetime | None = None
+    moved = False
+    for entry in reversed(entries):
+        if entry.kind == "review" and said is None:
+            text = entry.data.get("next_review_at")
+            said = datetime.fromisoformat(text) if isinstance(text, str) else None
+        elif entry.kind == "debtor_changed" and "timezone" in entry.data:
+            moved = True
+            if said is not None:
+                break
+    return said, moved
+
+
+def _with_unscheduled(
+    rec: Recorder,
+    problems: list[JournalProblem],
+    open_at: Sequence[_Open],
+    last: Mapping[str, int],
+    newest: Mapping[str, datetime],
+    zones: Mapping[ZoneInfo | None, Case],
+) -> list[JournalProblem]:
+    """*problems* with ``unscheduled`` after each open case's own (*open_at*) that has no
+    review scheduled, or one later than the engine could have scheduled it (`_latest`).
+
+    A store with ``scheduled`` answers for every open case in one query; another
     is asked `next_review` of each.
     """
-    ids = [case_id for case_id, _ in open_at]
-    batched = getattr(store, "unscheduled", None)
-    missing = set(
+    store = rec.store
+    ids = [item.case_id for item in open_at]
+    batched = getattr(store, "scheduled", None)
+    times: Mapping[str, datetime] = (
         batched(ids)
         if batched is not None
-        else (case_id for case_id in ids if store.next_review(case_id) is None)
+        else {case_id: at for case_id in ids if (at := store.next_review(case_id)) is not None}
     )
-    if not missing:
+    now = rec.clock.now() + (rec.future_tolerance or timedelta(0))
+    quick = now + RETRY_AFTER  # no review sets less (most cases: read quickly)
+    bounds: dict[tuple[object, bool, datetime], datetime] = {}
+    found: dict[str, str] = {}
+    for item in open_at:
+        at = times.get(item.case_id)
+        if at is None:
+            found[item.case_id] = (
+                "an open case with no review scheduled: it would never be reviewed again"
+            )
+            continue
+        # The latest moment a review of it may have run: the clock's now (with the
+        # future tolerance), or the newest entry on its debtor's cases when later.
+        debtor = newest.get(item.debtor)
+        anchor = now if debtor is None or debtor <= now else debtor
+        if at <= (quick if anchor is now else anchor + RETRY_AFTER):
+            continue
+        key = (item.zone, item.moved, anchor)
+        bound = bounds.get(key)
+        if bound is None:
+            bound = bounds[key] = _latest(rec, zones[item.zone], anchor, item.moved)
+        if item.said is not None and item.said > bound:
+            bound = item.said
+        if at > bound:
+            found[item.case_id] = (
+                f"an open case scheduled for review at {at.astimezone(UTC).isoformat()}, later "
+                f"than the engine schedules it (at the latest {bound.astimezone(UTC).isoformat()}"
+                "): no tick reviews it until then"
+            )
+    if not found:
         return problems
     merged: list[JournalProblem] = []
     done = 0
-    for case_id, end in open_at:
-        if case_id not in missing:
+    for item in open_at:
+        detail = found.get(item.case_id)
+        if detail is None:
             continue
-        merged.extend(problems[done:end])
-        done = end
-        merged.append(
-            JournalProblem(
-                case_id,
-                last[case_id],
-                "unscheduled",
-                "an open case with no review scheduled: it would never be reviewed again",
-            )
-        )
+        merged.extend(problems[done : item.end])
+        done = item.end
+        merged.append(JournalProblem(item.case_id, last[item.case_id], "unscheduled", detail))
     merged.extend(problems[done:])
     return merged
+
+
+def _latest(rec: Recorder, case: Case, at: datetime, moved: bool) -> datetime:
+    """The latest next review the engine sets by *at* for a case in *case*'s time zone:
+    under the engine's policy, `arrears.planner.latest_review`; without one,
+    `LONGEST_GAP` after *at*."""
+    policy = rec.policy
+    if policy is None:
+        return at + LONGEST_GAP
+    return latest_review(policy, case, at, moved=moved)
 
 
 def _leased_too_long(rec: Recorder, last: Mapping[str, int]) -> list[JournalProblem]:

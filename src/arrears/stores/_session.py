@@ -343,8 +343,8 @@ class Session(ABC):
         """The case's review as stored (UTC)."""
 
     @abstractmethod
-    def _read_scheduled(self) -> set[str]:
-        """The ids of every case the review index holds (one query)."""
+    def _read_scheduled(self) -> dict[str, datetime]:
+        """Every case the review index holds, with its next review (UTC; one query)."""
 
     @abstractmethod
     def _exists(self, case_id: str) -> bool:
@@ -1134,15 +1134,16 @@ class Session(ABC):
             return None if at is None else at.astimezone(UTC)
         return self._read_review(case_id)
 
-    def unscheduled(self, case_ids: Iterable[str]) -> list[str]:
-        """The cases of *case_ids* with no review scheduled, in the order given.
+    def scheduled(self, case_ids: Iterable[str]) -> dict[str, datetime]:
+        """When each of *case_ids* on the review schedule is reviewed next (UTC), in the
+        order given; a case off the schedule is left out.
 
         `Engine.verify` asks it once for every open case: one query reads the
         review index, where asking `next_review` of each case would send one a case.
         """
         self._sync()
-        scheduled = self._read_scheduled()
-        return [case_id for case_id in case_ids if case_id not in scheduled]
+        found = self._read_scheduled()
+        return {case_id: found[case_id] for case_id in case_ids if case_id in found}
 
     def due_at(self, case_id: str) -> datetime | None:
         """When the case was due as `due` or `lease` last returned it (UTC), else `next_review`.

@@ -814,8 +814,9 @@ class PostgresStore(Session):
         row = self._fetchone("SELECT review_at FROM reviews WHERE case_id = %s", (case_id,))
         return None if row is None else _utc(row[0])
 
-    def _read_scheduled(self) -> set[str]:
-        return {row[0] for row in self._fetchall("SELECT case_id FROM reviews", ())}
+    def _read_scheduled(self) -> dict[str, datetime]:
+        rows = self._fetchall("SELECT case_id, review_at FROM reviews", ())
+        return {case_id: _utc(at) for case_id, at in rows}
 
     def _exists(self, case_id: str) -> bool:
         return self._fetchone("SELECT 1 FROM cases WHERE id = %s", (case_id,)) is not None

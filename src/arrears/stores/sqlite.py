@@ -351,8 +351,9 @@ class SQLiteStore(Session):
         ).fetchone()
         return None if row is None else from_micros(row[0])
 
-    def _read_scheduled(self) -> set[str]:
-        return {row[0] for row in self._db.execute("SELECT case_id FROM reviews")}
+    def _read_scheduled(self) -> dict[str, datetime]:
+        rows = self._db.execute("SELECT case_id, review_at FROM reviews")
+        return {case_id: from_micros(at) for case_id, at in rows}
 
     def _exists(self, case_id: str) -> bool:
         return (
