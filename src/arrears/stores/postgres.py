@@ -816,7 +816,7 @@ class PostgresStore(Session):
 
     def _read_scheduled(self) -> dict[str, datetime]:
         rows = self._fetchall("SELECT case_id, review_at FROM reviews", ())
-        return {case_id: _utc(at) for case_id, at in rows}
+        return {case_id: at.astimezone(UTC) for case_id, at in rows}  # review_at is NOT NULL
 
     def _exists(self, case_id: str) -> bool:
         return self._fetchone("SELECT 1 FROM cases WHERE id = %s", (case_id,)) is not None
