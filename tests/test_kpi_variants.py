@@ -221,7 +221,8 @@ def test_report_command_compares_with_the_champion_given(tmp_path: Path) -> None
     with open_store(path) as store:
         engine = Engine(clock=SettableClock(START), store=store)
         build(engine, [("A", n < 30) for n in range(100)] + [("B", n < 45) for n in range(100)])
-    command = [sys.executable, "-m", "arrears", "report", "--db", str(path)]
+    # In English: the debtors, in Shanghai with no locale given, would have it in Chinese.
+    command = [sys.executable, "-m", "arrears", "report", "--db", str(path), "--locale", "en"]
     done = subprocess.run(
         [*command, "--champion", "B"], capture_output=True, text=True, check=False
     )
