@@ -25,7 +25,7 @@ HEAVY = (
     "iso4217",  # the currency table, read with the first amount
     "jinja2",  # message templates
     "matplotlib",  # the HTML report's charts
-    "phonenumbers",  # time zones of phone numbers
+    "phonenumbers",  # phone numbers in one form, read with the first contact point
     "prompt_toolkit",  # CEL's interactive shell
     "pygments",  # rich's, for tracebacks
     "rich",  # the simulation's progress bar (and structlog's pretty tracebacks)
@@ -109,7 +109,8 @@ class TestImportArrears:
 
 class TestDefaultEngine:
     def test_open_and_fire(self, workdir: Path) -> None:
-        """Opening a case and firing a trigger needs only the currency table and the logger."""
+        """Opening a case and firing a trigger needs only the currency table, the phone
+        number tables (its contact point's number kept in E.164) and the logger."""
         loaded = loaded_by(
             "from datetime import UTC, datetime\n"
             "from arrears import Case, Engine, SettableClock\n"
@@ -118,7 +119,9 @@ class TestDefaultEngine:
             "assert engine.fire(case.id, 'notify').dest == 'notified'",
             workdir,
         )
-        assert loaded & set(HEAVY) <= LOGGING | {"iso4217"}, sorted(loaded & set(HEAVY))
+        assert loaded & set(HEAVY) <= LOGGING | {"iso4217", "phonenumbers"}, sorted(
+            loaded & set(HEAVY)
+        )
         assert "iso4217" in loaded  # a case's balance was checked against the currency table
 
 

@@ -240,7 +240,9 @@ def test_report_command_in_chinese(tmp_path: Path) -> None:
     assert done.output.startswith("统计窗口 2026年9月1日 09:00 +08:00")
     assert "催回率" in done.output
     assert "<title>催收效果评估报告：zh.db</title>" in page.read_text(encoding="utf-8")
-    english = runner.invoke(main, ["report", "--db", str(path)])
+    # Without --locale, the debtors' language: in Shanghai with none given, zh-CN.
+    assert runner.invoke(main, ["report", "--db", str(path)]).output.startswith("统计窗口")
+    english = runner.invoke(main, ["report", "--db", str(path), "--locale", "en"])
     assert english.output.startswith("window 2026-09-01 09:00+08:00")
     wrong = runner.invoke(main, ["report", "--db", str(path), "--locale", "fr"])
     assert wrong.exit_code == 2

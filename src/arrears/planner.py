@@ -42,7 +42,6 @@ __all__ = [
     "Planner",
     "cadence_at",
     "contact_for",
-    "latest_review",
     "moved_review",
     "next_regular_review",
     "outbox_key",
@@ -231,23 +230,6 @@ def moved_review(
             if moved.astimezone(UTC) > now.astimezone(UTC):
                 break
     return moved + _CATCH_UP_DELAY
-
-
-def latest_review(policy: Policy, case: Case, at: datetime, *, moved: bool = False) -> datetime:
-    """The latest next review the engine sets for *case* at or before *at*.
-
-    A review run then sets the next regular review (`next_regular_review`,
-    which a later moment never brings earlier; a late review's cadence,
-    `cadence_at`, is no later), or an earlier time (a retry, a message
-    denied until then); a failed send or review waits `RETRY_AFTER`.  With
-    *moved* (the debtor's time zone changed), `moved_review` may have left
-    the review day where it was in the old zone: up to `ZONE_MOVE` later.
-    The moments the engine gives the schedule beside reviews (a case's
-    opening, a review held back until the debtor's latest entry) are no
-    later than *at* when *at* is not before the case's entries.
-    """
-    after = at + ZONE_MOVE if moved else at
-    return max(next_regular_review(policy, case, after), at.astimezone(UTC) + RETRY_AFTER)
 
 
 class Planner:

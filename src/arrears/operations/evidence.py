@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import IO, Final, NamedTuple
-from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
@@ -21,17 +20,20 @@ from ..events import replay
 from ..journal import JournalEntry, JournalProblem, SealKey, verify_chain, write_jsonl
 from ..limits import LEASE
 from ..logs import get_logger
-from ..planner import RETRY_AFTER, ZONE_MOVE, latest_review
+from ..planner import ZONE_MOVE
 from ..recorder import Recorder
 from ..signing import Key
 from ..store import Store
 
 _log = get_logger("arrears")
 
-#: Without a policy to read the cadence from (``arrears journal verify``), the longest
-#: gap between reviews any policy sets: ``review.every_days`` at most 366 days, then up
-#: to 62 days off skipped (`arrears.planner.next_regular_review`), and a change of the
-#: debtor's time zone (`arrears.planner.ZONE_MOVE`).
+#: The longest gap between reviews any policy sets: ``review.every_days`` at most 366
+#: days, then up to 62 days off skipped (`arrears.planner.next_regular_review`), and a
+#: change of the debtor's time zone (`arrears.planner.ZONE_MOVE`).  `verify` reports a
+#: review scheduled further than this after the clock (or the debtor's newest entry),
+#: whatever the policy: a bound from the policy's own cadence would count from the last
+#: tick's moment, which nothing journals (a review that changes nothing is not
+#: journaled), so a verify with a clock behind the last tick would report honest stores.
 LONGEST_GAP: Final = timedelta(days=366 + 62) + ZONE_MOVE
 
 
@@ -120,9 +122,6 @@ def verify(rec: Recorder, anchors: Anchors | None = None) -> list[JournalProblem
     open_at: list[_Open] = []
     # The newest entry on each debtor's chains that hold (a review held back waits for it).
     newest: dict[str, datetime] = {}
-    # A case of each debtor's time zone, to work the policy's review days out in it (one
-    # case a zone, not every case: the replays are not kept).
-    zones: dict[ZoneInfo | None, Case] = {}
     across = DebtorChains()
     for case_id, entries in store.chains():
         present.append(case_id)
@@ -154,11 +153,8 @@ def verify(rec: Recorder, anchors: Anchors | None = None) -> list[JournalProblem
         if rec.workflow.is_terminal(replayed.stage):
             continue
         last[case_id] = entries[-1].seq
-        zone = replayed.debtor.timezone
-        if zone not in zones:
-            zones[zone] = replayed
-        open_at.append(_Open(case_id, len(problems), debtor, zone, *_schedule_said(entries)))
-    problems = _with_unscheduled(rec, problems, open_at, last, newest, zones)
+        open_at.append(_Open(case_id, len(problems), debtor, _schedule_said(entries)))
+    problems = _with_unscheduled(rec, problems, open_at, last, newest)
     problems.extend(_leased_too_long(rec, last))
     problems.extend(across.problems())
     if anchors is not None:
@@ -173,28 +169,17 @@ class _Open(NamedTuple):
     end: int
     """How many problems stood once the case's own were found."""
     debtor: str
-    zone: ZoneInfo | None
-    """The debtor's time zone, as the chain replays."""
     said: datetime | None
     """When its last journaled review said it is reviewed next (``None``: never reviewed)."""
-    moved: bool
-    """Whether its debtor's time zone was ever changed (`arrears.planner.moved_review`)."""
 
 
-def _schedule_said(entries: Sequence[JournalEntry]) -> tuple[datetime | None, bool]:
-    """What a chain says of its case's schedule: the next review its last journaled review
-    set, and whether its debtor's time zone was ever changed."""
-    said: datetime | None = None
-    moved = False
+def _schedule_said(entries: Sequence[JournalEntry]) -> datetime | None:
+    """The next review a chain's last journaled review set, if any."""
     for entry in reversed(entries):
-        if entry.kind == "review" and said is None:
+        if entry.kind == "review":
             text = entry.data.get("next_review_at")
-            said = datetime.fromisoformat(text) if isinstance(text, str) else None
-        elif entry.kind == "debtor_changed" and "timezone" in entry.data:
-            moved = True
-            if said is not None:
-                break
-    return said, moved
+            return datetime.fromisoformat(text) if isinstance(text, str) else None
+    return None
 
 
 def _with_unscheduled(
@@ -203,10 +188,11 @@ def _with_unscheduled(
     open_at: Sequence[_Open],
     last: Mapping[str, int],
     newest: Mapping[str, datetime],
-    zones: Mapping[ZoneInfo | None, Case],
 ) -> list[JournalProblem]:
     """*problems* with ``unscheduled`` after each open case's own (*open_at*) that has no
-    review scheduled, or one later than the engine could have scheduled it (`_latest`).
+    review scheduled, or one later than any policy schedules it (`LONGEST_GAP` after the
+    clock, or after the debtor's newest entry when later; never before the next review
+    the case's last journaled review set).
 
     A store with ``scheduled`` answers for every open case in one query; another
     is asked `next_review` of each.
@@ -220,8 +206,6 @@ def _with_unscheduled(
         else {case_id: at for case_id in ids if (at := store.next_review(case_id)) is not None}
     )
     now = rec.clock.now() + (rec.future_tolerance or timedelta(0))
-    quick = now + RETRY_AFTER  # no review sets less (most cases: read quickly)
-    bounds: dict[tuple[object, bool, datetime], datetime] = {}
     found: dict[str, str] = {}
     for item in open_at:
         at = times.get(item.case_id)
@@ -234,12 +218,7 @@ def _with_unscheduled(
         # future tolerance), or the newest entry on its debtor's cases when later.
         debtor = newest.get(item.debtor)
         anchor = now if debtor is None or debtor <= now else debtor
-        if at <= (quick if anchor is now else anchor + RETRY_AFTER):
-            continue
-        key = (item.zone, item.moved, anchor)
-        bound = bounds.get(key)
-        if bound is None:
-            bound = bounds[key] = _latest(rec, zones[item.zone], anchor, item.moved)
+        bound = anchor + LONGEST_GAP
         if item.said is not None and item.said > bound:
             bound = item.said
         if at > bound:
@@ -261,16 +240,6 @@ def _with_unscheduled(
         merged.append(JournalProblem(item.case_id, last[item.case_id], "unscheduled", detail))
     merged.extend(problems[done:])
     return merged
-
-
-def _latest(rec: Recorder, case: Case, at: datetime, moved: bool) -> datetime:
-    """The latest next review the engine sets by *at* for a case in *case*'s time zone:
-    under the engine's policy, `arrears.planner.latest_review`; without one,
-    `LONGEST_GAP` after *at*."""
-    policy = rec.policy
-    if policy is None:
-        return at + LONGEST_GAP
-    return latest_review(policy, case, at, moved=moved)
 
 
 def _leased_too_long(rec: Recorder, last: Mapping[str, int]) -> list[JournalProblem]:
