@@ -95,9 +95,9 @@ def last_review(entries: Sequence[JournalEntry], case: Case) -> datetime:
     than the one the exporting store held; a review run early does not act twice
     (its actions' keys are per day).
     """
-    for entry in reversed(entries):
-        if entry.kind == "review":
-            return datetime.fromisoformat(entry.data["next_review_at"])
+    said = _schedule_said(entries)
+    if said is not None:
+        return said
     assert case.opened_at is not None
     return case.opened_at
 
