@@ -273,9 +273,17 @@ NOTES: Final[dict[str, str]] = {
         'or spouse" (RCW 19.16.250(13)(a)); at the debtor\'s place of employment, "more than '
         'one time in a single week" ((13)(b)); with the debtor or spouse at their place of '
         'residence "between the hours of 9:00 p.m. and 7:30 a.m." ((13)(c)).\n\n'
+        "The text read is RCW 19.16.250 as amended by 2019 c 227 and 2019 c 201 (the Code "
+        "Reviser's publication).\n\n"
         "**How the engine reads it.** The debtor and a person of relationship `spouse` are "
         "counted together (`as_debtor`), on any of their contact points: the fourth "
-        "communication in the week with either is denied. A communication the debtor or "
+        "communication in the week with either is denied. The count is of communications "
+        'with the debtor, "any person owing or alleged to owe a claim" (RCW '
+        "19.16.100(8)), whichever of their debts with the lender each was about "
+        "(`across: debtor`); the library counted each debt apart before, which allowed three "
+        'a week per loan. "In any form, manner, or place" takes in a visit: visits are '
+        "judged and counted with calls, texts, e-mails and letters (they were left out "
+        "before). A communication the debtor or "
         "spouse started (`inbound`) is not one the agency initiated and is not counted. "
         "The statute names the spouse alone: the debtor's other family (`parent`, `child`, "
         "`sibling`, `relative`), a `household` member, contact persons and the employer are "
@@ -305,6 +313,104 @@ NOTES: Final[dict[str, str]] = {
             (
                 "a text the spouse sent us is not counted",
                 "persons/wa_inbound_not_counted.yaml",
+            ),
+            (
+                "two texts about one loan and an e-mail about another use up the week",
+                "debtors/us_wa_three_a_week_across_loans.yaml",
+            ),
+            (
+                "a visit counts with the texts, and one past the three is denied",
+                "us_wa/visit_is_a_communication_in_any_form.yaml",
+            ),
+        )
+    ),
+    "US-WA-WORK": (
+        '**The law.** A communication is presumed to harass if "it is made with a debtor at '
+        "his or her place of employment more than one time in a single week, unless the "
+        'licensee is responding to a communication from the debtor" (RCW 19.16.250(13)(b)).'
+        "\n\n"
+        "**How the engine reads it.** One communication a week on the debtor's contact points "
+        "at work (`work: true`, a visit at work included), whichever of the debtor's debts "
+        "it was about, as `US-WA` counts; a reply to the debtor's own communication "
+        "(`purpose: reply`, checked by `US-REPLY`) is not judged but counts. A call to the "
+        "employer is a third-party contact, not a communication with the debtor at work.\n\n"
+        + _cases(
+            (
+                "a second communication at work in the week is denied",
+                "us_wa/work_one_communication_per_week.yaml",
+            ),
+            (
+                "the debtor's work numbers share the one",
+                "us_wa/work_numbers_share_one_allowance.yaml",
+            ),
+            (
+                "a reply to the debtor's call from work is allowed",
+                "us_wa/work_reply_to_the_debtor_allowed.yaml",
+            ),
+            (
+                "a call to the employer is not the week's communication at work",
+                "us_wa/employer_call_is_not_the_weekly_work_communication.yaml",
+            ),
+        )
+    ),
+    "US-WA-HOURS": (
+        '**The law.** A communication is presumed to harass if "it is made with the debtor or '
+        "spouse at his or her place of residence between the hours of 9:00 p.m. and 7:30 "
+        "a.m. A call to a telephone is presumed to be received in the local time zone to "
+        "which the area code of the number called is assigned for landline numbers, unless "
+        "the licensee reasonably believes the telephone is located in a different time "
+        'zone" (RCW 19.16.250(13)(c)); a number whose area code has no geographic area (a '
+        "toll-free number) is presumed to ring in the zone of the debtor's last known "
+        "residence.\n\n"
+        "**How the engine reads it.** Every contact but a letter, with anyone, on any contact "
+        "point not at work, is judged in the debtor's time zone when the case records it "
+        "(what the licensee reasonably believes); otherwise in every zone the debtor's "
+        "numbers admit, as `US-TIME` does. Unlike (13)(a) and (b), which except a response "
+        "to the debtor's own communication, (13)(c) names no exception: a consent the "
+        "debtor gives does not lift it (`consent_lifts: false`), where it lifts Regulation "
+        "F's `US-TIME` (12 CFR 1006.6(b)(4)). The library let a consent lift it before; a "
+        "lender that reads the debtor's own request as rebutting the presumption sets "
+        "`consent_lifts: true` in its overrides. A contact at 21:00 is denied and one at "
+        "07:30 allowed, as the window is written in `US-TIME`.\n\n"
+        + _cases(
+            (
+                "a call home at 07:15 is denied, 21:00 too",
+                "us_wa/home_hours_before_0730_denied.yaml",
+            ),
+            (
+                "the debtor's consent does not lift it",
+                "us_wa/home_hours_consent_does_not_lift.yaml",
+            ),
+            (
+                "a lender that lets the consent lift it",
+                "overrides/us_wa_hours_lender_lets_consent_lift.yaml",
+            ),
+        )
+    ),
+    "US-WA-THREATS": (
+        '**The law.** No licensee shall "communicate with a debtor or anyone else in such a '
+        "manner as to harass, intimidate, threaten, or embarrass a debtor, including but not "
+        "limited to communication at an unreasonable hour, with unreasonable frequency, by "
+        "threats of force or violence, by threats of criminal prosecution, and by use of "
+        'offensive language" (RCW 19.16.250(13)); nor "threaten the debtor with impairment '
+        "of his or her credit rating if a claim is not paid: PROVIDED, That advising a "
+        "debtor that the licensee has reported or intends to report a claim to a credit "
+        "reporting agency is not considered a threat if the licensee actually has reported "
+        'or intends to report the claim" ((11)); nor "in any manner convey the impression '
+        "that the licensee is vouched for, bonded to or by, or is an instrumentality of the "
+        'state of Washington or any agency or department thereof" ((20)).\n\n'
+        "**How the engine reads it.** The message text is searched for a threat to ruin or "
+        "damage the debtor's credit (rating, score, history), a threat of violence, and a "
+        "claim to be vouched for, bonded, backed or approved by the State of Washington or "
+        "to be one of its agencies. Saying the claim has been or will be reported to a "
+        "credit reporting agency is not matched. Threats of arrest or criminal prosecution "
+        "and posing as the police are `US-FALSE`'s (Regulation F), which judges the same "
+        "roles.\n\n"
+        + _cases(
+            (
+                "a threat to ruin the credit and a claim of the state's bond are denied; "
+                "saying the claim was reported goes",
+                "us_wa/no_threat_to_credit_rating_or_state_backing.yaml",
             ),
         )
     ),

@@ -110,7 +110,7 @@ _MA_INITIATED: Final = frozenset(
 # A creditor collecting its own debts in its own name is not: they are not "owed or due
 # another" (1006.2(i)(1); a creditor using a name that suggests a third party is).
 _DEBT_COLLECTORS: Final = frozenset({Role.COLLECTOR, Role.DEBT_BUYER})
-_ALL_BUT_VISIT: Final = frozenset(set(Channel) - {Channel.VISIT})
+_ANY_CHANNEL: Final = frozenset(Channel)
 # 12 CFR 1006.6(a) (for 1006.6, "consumer" includes these; 1006.2(e)): the spouse, the
 # guardian, the executor or administrator of the estate.  The parent counts only when the
 # consumer is a minor (1006.6(a)(2)): while the lender records it (a ``debtor_minor`` notice
@@ -730,6 +730,21 @@ US_MA: Final = Pack(
     ),
 )
 
+# RCW 19.16.250(13) (threats of force or violence), (11) (impairing the credit rating; a
+# statement that the claim is or will be reported to a credit reporting agency is allowed),
+# (20) (vouched for or bonded by the state).  Criminal prosecution and posing as the police
+# are US-FALSE's already.
+_WA_THREATS: Final = (
+    r"\b(?:ruin|destroy|wreck|damage|hurt|impair|trash)(?:s|ed|ing)?\s+(?:your|his|her|their)"
+    r"\s+(?:credit|credit\s+(?:rating|score|history|record))\b",
+    r"\b(?:your|his|her|their)\s+credit(?:\s+(?:rating|score|history))?\s+(?:will|is going to|"
+    r"could|may)\s+(?:be\s+)?(?:ruined|destroyed|damaged|impaired|suffer|drop|tank)",
+    r"\b(?:hurt|harm|beat\s+up|kill)\s+you\b",
+    r"\b(?:vouched\s+for|bonded|endorsed|backed|approved)\s+by\s+the\s+state\s+of\s+"
+    r"washington\b",
+    r"\b(?:an?\s+)?(?:agency|instrumentality|department)\s+of\s+the\s+state\s+of\s+washington\b",
+)
+
 # RCW 19.16.250 binds licensees, collection agencies: those collecting claims owed another
 # and debt buyers (RCW 19.16.100(4)(a), (d)); a business collecting its own claims in its
 # true name is not one (RCW 19.16.100(5)(c)), but one collecting them under another name is
@@ -748,7 +763,8 @@ US_WA: Final = Pack(
             "form, manner, or place, more than three times in a single week, unless the "
             'licensee is responding to a communication from the debtor or spouse"',
             roles=_DEBT_COLLECTORS,
-            channels=_ALL_BUT_VISIT,
+            # "In any form, manner, or place": a visit is a communication too.
+            channels=_ANY_CHANNEL,
             parties=_DIRECT,
             # The statute's exception: a reply (one US-REPLY verified as answering the
             # debtor's or the spouse's own contact) is not judged, but still counts.
@@ -757,8 +773,13 @@ US_WA: Final = Pack(
             limit=3,
             days=7,
             per="person",
-            scope_reason="the debtor and their spouse together, on any of their numbers",
-            counted_channels=_ALL_BUT_VISIT,
+            # The count is of communications with the debtor, a person "owing or alleged to
+            # owe a claim" (RCW 19.16.100(8)), not with one claim: every debt counts.
+            across="debtor",
+            scope_reason="the debtor and their spouse together, on any of their contact "
+            "points, whichever of the debtor's debts the communications were about (RCW "
+            '19.16.250(13)(a): "with a debtor or spouse in any form, manner, or place")',
+            counted_channels=_ANY_CHANNEL,
             counted_outcomes=_COMMUNICATED,
             noun="communications",
         ),
@@ -770,13 +791,17 @@ US_WA: Final = Pack(
             "of employment more than one time in a single week, unless the licensee is "
             'responding to a communication from the debtor"',
             roles=_DEBT_COLLECTORS,
-            channels=_ALL_BUT_VISIT,
+            channels=_ANY_CHANNEL,
             parties=_DIRECT,
             exempt=frozenset({Purpose.REPLY}),
             limit=1,
             days=7,
             per="person",
-            counted_channels=_ALL_BUT_VISIT,
+            across="debtor",
+            scope_reason="the debtor at work, whichever of their debts the communications "
+            'were about (RCW 19.16.250(13)(b): "with a debtor at his or her place of '
+            'employment")',
+            counted_channels=_ANY_CHANNEL,
             counted_outcomes=_COMMUNICATED,
             noun="communications at work",
             work=True,
@@ -848,15 +873,34 @@ US_WA: Final = Pack(
             noun="calls and texts to the number",
             mobile=True,
         ),
+        # (13)(c) has no exception for the debtor's consent or request, where (a) and (b)
+        # except a response to the debtor's own communication: a consent does not lift it
+        # (a lender may set ``consent_lifts`` in its overrides).
         ContactHours(
             id="US-WA-HOURS",
-            title="No contact at home before 07:30 or after 21:00",
-            citation="RCW 19.16.250(13)(c)",
+            title="No contact at home before 07:30 or at/after 21:00, even with the debtor's "
+            "consent",
+            citation='RCW 19.16.250(13)(c): a communication "made with the debtor or spouse at '
+            'his or her place of residence between the hours of 9:00 p.m. and 7:30 a.m." is '
+            "presumed to harass",
             roles=_DEBT_COLLECTORS,
             channels=_TIMED,
             start=time(7, 30),
             end=time(21, 0),
+            consent_lifts=False,
             work=False,
+        ),
+        ForbiddenWording(
+            id="US-WA-THREATS",
+            title="No threat of force or violence, no threat to impair the debtor's credit "
+            "rating, no claim to be vouched for or bonded by the State of Washington",
+            citation='RCW 19.16.250(13) (communication "by threats of force or violence"), '
+            '(11) ("Threaten the debtor with impairment of his or her credit rating if a claim '
+            'is not paid"; saying the claim has been or will be reported to a credit reporting '
+            'agency is not a threat), (20) ("convey the impression that the licensee is vouched '
+            'for, bonded to or by, or is an instrumentality of the state of Washington")',
+            roles=_DEBT_COLLECTORS,
+            patterns=_WA_THREATS,
         ),
     ),
 )

@@ -474,6 +474,8 @@ class ContactHours(Rule):
         end: The window closes (local time; a contact at ``end`` is outside).
         consent_minutes: How long a consent that names no end lifts the rule; 0: only
             consents with a stated window do.
+        consent_lifts: Whether a direct consent lifts the rule at all; ``False`` for a
+            law with no such exception (a lender may relax it in its overrides).
         honour_named_times: Also refuse the times the debtor named as inconvenient.
         named_times_reach: Which named times count: those named on any of the
             debtor's cases (``debtor``: the person named them, whichever debt
@@ -485,6 +487,7 @@ class ContactHours(Rule):
     start: time = time(8, 0)
     end: time = time(21, 0)
     consent_minutes: int = Field(default=60, ge=0)
+    consent_lifts: bool = True
     honour_named_times: bool = True
     named_times_reach: StatementReach = "debtor"
     work: bool | None = None
@@ -499,7 +502,7 @@ class ContactHours(Rule):
 
     def _consented(self, j: Judgement) -> bool:
         """A direct consent for ``hours`` whose window holds this contact."""
-        if not j.history.consents:
+        if not self.consent_lifts or not j.history.consents:
             return False
         default = self._default_window
         if default is None and not any(c.until is not None for c in j.history.consents):
@@ -546,6 +549,7 @@ class ContactHours(Rule):
             self.start,
             self.end,
             self.consent_minutes,
+            self.consent_lifts,
             self.honour_named_times,
             self.named_times_reach,
         )
