@@ -400,7 +400,8 @@ NOTES: Final[dict[str, str]] = {
         "that the licensee is vouched for, bonded to or by, or is an instrumentality of the "
         'state of Washington or any agency or department thereof" ((20)).\n\n'
         "**How the engine reads it.** The message text is searched for a threat to ruin or "
-        "damage the debtor's credit (rating, score, history), a threat of violence, and a "
+        "damage the debtor's credit (rating, score, history), a threat of violence, "
+        'profanity and name-calling ("deadbeat", "scum"), and a '
         "claim to be vouched for, bonded, backed or approved by the State of Washington or "
         "to be one of its agencies. Saying the claim has been or will be reported to a "
         "credit reporting agency is not matched. Threats of arrest or criminal prosecution "
@@ -408,8 +409,8 @@ NOTES: Final[dict[str, str]] = {
         "roles.\n\n"
         + _cases(
             (
-                "a threat to ruin the credit and a claim of the state's bond are denied; "
-                "saying the claim was reported goes",
+                "a threat to ruin the credit, a claim of the state's bond and name-calling "
+                "are denied; saying the claim was reported goes",
                 "us_wa/no_threat_to_credit_rating_or_state_backing.yaml",
             ),
         )
@@ -2185,7 +2186,17 @@ PACK_NOTES: Final[dict[str, str]] = {
         "2026, the Department's FAQs); the copy of the regulation read, \"Below are the "
         'complete debt-buyer regulations promulgated in 2015" (The Langel Firm), has the '
         "2015 text. Whether the 2015 rule has a section 1.6 could not be settled: the copies "
-        "found were read only to section 1.1 [confirm]. The pack does not encode the "
+        "found were read only to section 1.1, and of the sections of Part 1 only 1.2 was "
+        "found on its own (Justia, Casetext) [confirm]. Reports of the rule as adopted say "
+        "it lets consumers have collectors communicate with them by e-mail (Credit Union "
+        "Times, December 2014), and of its revised proposal of July 2014 that only the "
+        "consumer may start electronic communication and that e-mail may not go to an "
+        "address the employer operates, the consumer affirming the address is not a work "
+        "one (insideARM, July 2014); these are reports, not the rule's words, and the pack "
+        "adds no rule on them: Regulation F's `US-WORKEMAIL` (12 CFR 1006.22(f)(3)) already "
+        "keeps a debt collector's e-mail from an address it knows the employer provides, "
+        "unless the consumer consented. "
+        "The pack does not encode the "
         "proposal. A lender who holds it in force, or applies it by choice, adds a "
         "`FrequencyCap` and a consent rule in a pack of its own (`register_pack`).\n\n"
         "**New York City** (6 RCNY 5-77, the Department of Consumer and Worker "

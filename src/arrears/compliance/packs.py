@@ -730,7 +730,8 @@ US_MA: Final = Pack(
     ),
 )
 
-# RCW 19.16.250(13) (threats of force or violence), (11) (impairing the credit rating; a
+# RCW 19.16.250(13) (threats of force or violence, offensive language: profanity and
+# name-calling), (11) (impairing the credit rating; a
 # statement that the claim is or will be reported to a credit reporting agency is allowed),
 # (20) (vouched for or bonded by the state).  Criminal prosecution and posing as the police
 # are US-FALSE's already.
@@ -743,6 +744,7 @@ _WA_THREATS: Final = (
     r"\b(?:vouched\s+for|bonded|endorsed|backed|approved)\s+by\s+the\s+state\s+of\s+"
     r"washington\b",
     r"\b(?:an?\s+)?(?:agency|instrumentality|department)\s+of\s+the\s+state\s+of\s+washington\b",
+    r"\b(?:f+u+c+k\w*|shit\w*|bitch\w*|bastards?|assholes?|dead\s*beats?|scumbags?|scum)\b",
 )
 
 # RCW 19.16.250 binds licensees, collection agencies: those collecting claims owed another
@@ -892,9 +894,11 @@ US_WA: Final = Pack(
         ),
         ForbiddenWording(
             id="US-WA-THREATS",
-            title="No threat of force or violence, no threat to impair the debtor's credit "
-            "rating, no claim to be vouched for or bonded by the State of Washington",
-            citation='RCW 19.16.250(13) (communication "by threats of force or violence"), '
+            title="No threat of force or violence, no offensive language, no threat to impair "
+            "the debtor's credit rating, no claim to be vouched for or bonded by the State of "
+            "Washington",
+            citation='RCW 19.16.250(13) (communication "by threats of force or violence" or '
+            '"by use of offensive language"), '
             '(11) ("Threaten the debtor with impairment of his or her credit rating if a claim '
             'is not paid"; saying the claim has been or will be reported to a credit reporting '
             'agency is not a threat), (20) ("convey the impression that the licensee is vouched '
