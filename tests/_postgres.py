@@ -58,22 +58,31 @@ def fresh_schema(url: str) -> Iterator[str]:
 
 class Database:
     """One test database, an SQLite file or a PostgreSQL schema of its own: stores opened
-    on it (each closed when the test is done) and its SQL run by hand, as the tables' owner."""
+    on it (each closed when the test is done) and its SQL run by hand, as the tables' owner.
+    Of kind ``memory``, one `MemoryStore`: each store opened on it is that store."""
 
     def __init__(self, kind: str, target: str, schema: str | None, stack: ExitStack) -> None:
-        #: ``sqlite`` or ``postgres``.
+        #: ``memory``, ``sqlite`` or ``postgres``.
         self.kind = kind
         #: What `arrears.stores.open_store` takes: the file's path, or the server's address.
         self.target = target
         #: The PostgreSQL schema; ``None`` for SQLite.
         self.schema = schema
         self._stack = stack
+        self._memory: Any = None
+        if kind == "memory":
+            from arrears import MemoryStore
+
+            self._memory = MemoryStore()
 
     def open(self) -> Any:
         """A new store on this database (`SQLiteStore` or `PostgresStore`), closed with it
-        unless closed before (``with database.open() as store:`` closes it at once)."""
+        unless closed before (``with database.open() as store:`` closes it at once); of
+        kind ``memory``, its one `MemoryStore`."""
         from arrears.stores import open_store
 
+        if self._memory is not None:
+            return self._memory
         options: dict[str, Any] = {}
         if self.schema is not None:
             options = {"schema": self.schema, "max_size": 2}
@@ -83,6 +92,7 @@ class Database:
 
     def sql(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run *query* (``?`` for each of *params*) as the tables' owner; rows if any."""
+        assert self.kind != "memory", "a MemoryStore has no SQL"
         if self.schema is None:
             with closing(sqlite3.connect(self.target)) as db, db:
                 return db.execute(query, tuple(params)).fetchall()
@@ -98,11 +108,14 @@ def _close(store: Any) -> None:
 
 @contextmanager
 def database(kind: str, folder: Path) -> Iterator[Database]:
-    """A fresh `Database` of *kind* (``sqlite``: ``arrears.db`` in *folder*; ``postgres``:
-    a schema of its own, dropped afterwards, the test skipped without a server)."""
+    """A fresh `Database` of *kind* (``memory``; ``sqlite``: ``arrears.db`` in *folder*;
+    ``postgres``: a schema of its own, dropped afterwards, the test skipped without a
+    server)."""
     with ExitStack() as stack:
-        if kind == "sqlite":
-            yield Database(kind, str(folder / "arrears.db"), None, stack)
+        if kind in ("memory", "sqlite"):
+            yield Database(
+                kind, "" if kind == "memory" else str(folder / "arrears.db"), None, stack
+            )
         else:
             url = postgres_url()
             schema = stack.enter_context(fresh_schema(url))

@@ -101,6 +101,13 @@ def sql_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Dat
         yield made
 
 
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def any_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A `MemoryStore`, then an empty SQLite file, then a PostgreSQL schema of its own."""
+    with database(request.param, tmp_path) as made:
+        yield made
+
+
 @pytest.fixture
 def postgres_database(tmp_path: Path) -> Iterator[Database]:
     """An empty PostgreSQL schema of its own (skipped without a server)."""
