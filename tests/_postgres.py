@@ -75,10 +75,10 @@ class Database:
 
             self._memory = MemoryStore()
 
-    def open(self) -> Any:
-        """A new store on this database (`SQLiteStore` or `PostgresStore`), closed with it
-        unless closed before (``with database.open() as store:`` closes it at once); of
-        kind ``memory``, its one `MemoryStore`."""
+    def connect(self) -> Any:
+        """A new store on this database (`SQLiteStore` or `PostgresStore`) that the caller
+        closes (``with database.connect() as store:``); of kind ``memory``, its one
+        `MemoryStore`."""
         from arrears.stores import open_store
 
         if self._memory is not None:
@@ -86,8 +86,14 @@ class Database:
         options: dict[str, Any] = {}
         if self.schema is not None:
             options = {"schema": self.schema, "max_size": 2}
-        store = open_store(self.target, **options)
-        self._stack.callback(_close, store)
+        return open_store(self.target, **options)
+
+    def open(self) -> Any:
+        """A new store on this database, as `connect` makes it, closed when the test is
+        done unless closed before."""
+        store = self.connect()
+        if store is not self._memory:
+            self._stack.callback(_close, store)
         return store
 
     def sql(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

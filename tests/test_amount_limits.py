@@ -255,9 +255,9 @@ def _forged_accrual(engine: Engine, penalty: str) -> Any:
 def opened_store(sql_database: Any) -> Any:
     """A way to open again one store of each SQL kind, LN-1 (900,000,000,000,000 owed)
     opened in it."""
-    with sql_database.open() as store:
+    with sql_database.connect() as store:
         Engine(clock=SettableClock(START), store=store).open_case(huge_loan())
-    return sql_database.open
+    return sql_database.connect
 
 
 def test_verify_reports_an_accrual_past_the_limit_forged_in_the_database(

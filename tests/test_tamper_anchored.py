@@ -191,7 +191,7 @@ def _populated(stored: _postgres.Database) -> Iterator[Database]:
     role given the grants docs/stores.md documents, and dropped afterwards."""
     populate(stored.open())
     if stored.schema is None:
-        yield Database(stored.kind, stored.open, stored.sql, stored.sql)
+        yield Database(stored.kind, stored.connect, stored.sql, stored.sql)
         return
     import psycopg
 
@@ -209,7 +209,7 @@ def _populated(stored: _postgres.Database) -> Iterator[Database]:
                 cursor = conn.execute(query.replace("?", "%s"), tuple(params))  # type: ignore[arg-type]
                 return cursor.fetchall() if cursor.description else []
 
-        yield Database(stored.kind, stored.open, app, stored.sql)
+        yield Database(stored.kind, stored.connect, app, stored.sql)
     finally:
         stored.sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         stored.sql(f"DROP OWNED BY {role}")
