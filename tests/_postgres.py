@@ -1,4 +1,5 @@
-"""The PostgreSQL the tests use: its address, and a fresh schema per test.
+"""The databases the tests use: PostgreSQL's address, a fresh schema per test, and a
+`Database` of either kind (an SQLite file or such a schema) to open stores on.
 
 The address comes from ``ARREARS_TEST_POSTGRES``.  Without it the PostgreSQL
 tests are skipped with a note saying how to run them; with it, a server that
@@ -10,10 +11,11 @@ from __future__ import annotations
 import atexit
 import os
 import secrets
+import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack, closing, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -54,35 +56,86 @@ def fresh_schema(url: str) -> Iterator[str]:
             conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
 
 
+class Database:
+    """One test database, an SQLite file or a PostgreSQL schema of its own: stores opened
+    on it (each closed when the test is done) and its SQL run by hand, as the tables' owner.
+    Of kind ``memory``, one `MemoryStore`: each store opened on it is that store."""
+
+    def __init__(self, kind: str, target: str, schema: str | None, stack: ExitStack) -> None:
+        #: ``memory``, ``sqlite`` or ``postgres``.
+        self.kind = kind
+        #: What `arrears.stores.open_store` takes: the file's path, or the server's address.
+        self.target = target
+        #: The PostgreSQL schema; ``None`` for SQLite.
+        self.schema = schema
+        self._stack = stack
+        self._memory: Any = None
+        if kind == "memory":
+            from arrears import MemoryStore
+
+            self._memory = MemoryStore()
+
+    def connect(self) -> Any:
+        """A new store on this database (`SQLiteStore` or `PostgresStore`) that the caller
+        closes (``with database.connect() as store:``); of kind ``memory``, its one
+        `MemoryStore`."""
+        from arrears.stores import open_store
+
+        if self._memory is not None:
+            return self._memory
+        options: dict[str, Any] = {}
+        if self.schema is not None:
+            options = {"schema": self.schema, "max_size": 2}
+        return open_store(self.target, **options)
+
+    def open(self) -> Any:
+        """A new store on this database, as `connect` makes it, closed when the test is
+        done unless closed before."""
+        store = self.connect()
+        if store is not self._memory:
+            self._stack.callback(_close, store)
+        return store
+
+    def sql(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run *query* (``?`` for each of *params*) as the tables' owner; rows if any."""
+        assert self.kind != "memory", "a MemoryStore has no SQL"
+        if self.schema is None:
+            with closing(sqlite3.connect(self.target)) as db, db:
+                return db.execute(query, tuple(params)).fetchall()
+        if params:
+            query = query.replace("?", "%s")
+        return run_sql(self.target, self.schema, query, params)
+
+
+def _close(store: Any) -> None:
+    with suppress(sqlite3.ProgrammingError):  # an SQLite store closed already
+        store.close()
+
+
 @contextmanager
-def store_maker() -> Iterator[tuple[Any, str, str]]:
-    """A fresh schema and a maker of `PostgresStore`s on it (each closed afterwards),
-    with the address and the schema: ``(make, url, schema)``."""
-    from arrears.stores.postgres import PostgresStore
-
-    url = postgres_url()
-    stores: list[PostgresStore] = []
-    with fresh_schema(url) as schema:
-
-        def make() -> PostgresStore:
-            store = PostgresStore(url, schema=schema, max_size=2)
-            stores.append(store)
-            return store
-
-        try:
-            yield make, url, schema
-        finally:
-            for store in stores:
-                store.close()
+def database(kind: str, folder: Path) -> Iterator[Database]:
+    """A fresh `Database` of *kind* (``memory``; ``sqlite``: ``arrears.db`` in *folder*;
+    ``postgres``: a schema of its own, dropped afterwards, the test skipped without a
+    server)."""
+    with ExitStack() as stack:
+        if kind in ("memory", "sqlite"):
+            yield Database(
+                kind, "" if kind == "memory" else str(folder / "arrears.db"), None, stack
+            )
+        else:
+            url = postgres_url()
+            schema = stack.enter_context(fresh_schema(url))
+            # Registered after the schema: the stores close before it is dropped.
+            yield Database(kind, url, schema, stack)
 
 
-def run_sql(url: str, schema: str, query: str) -> list[tuple[object, ...]]:
+def run_sql(url: str, schema: str, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
     """Run *query* in *schema* by hand (as an operator with psql would); rows if any."""
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f"SET search_path TO {schema}")
-        cursor = conn.execute(query)
+        cursor = conn.execute(query, tuple(params) or None)  # type: ignore[arg-type]
         return cursor.fetchall() if cursor.description else []
 
 

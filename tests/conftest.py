@@ -1,16 +1,19 @@
-"""Shared fixtures: a settable clock, an engine on it, a factory of valid cases, captured logs."""
+"""Shared fixtures: a settable clock, an engine on it, a factory of valid cases, captured
+logs, and a database of each SQL kind to open stores on."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
 from structlog.testing import capture_logs
 
+from _postgres import Database, database
 from arrears import Case, Engine, SettableClock
 
 # Mutation testing (bench/mutation.py) runs the suite with this profile: the same
@@ -89,6 +92,27 @@ def make_case() -> Callable[..., Case]:
 def personal_data() -> tuple[str, ...]:
     """The strings in `make_case`'s cases that must never appear in logs or messages."""
     return (DEBTOR_NAME, CALL_NUMBER[3:], SMS_NUMBER[3:])
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def sql_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """An empty SQLite file, then a PostgreSQL schema of its own (skipped without a server)."""
+    with database(request.param, tmp_path) as made:
+        yield made
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def any_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A `MemoryStore`, then an empty SQLite file, then a PostgreSQL schema of its own."""
+    with database(request.param, tmp_path) as made:
+        yield made
+
+
+@pytest.fixture
+def postgres_database(tmp_path: Path) -> Iterator[Database]:
+    """An empty PostgreSQL schema of its own (skipped without a server)."""
+    with database("postgres", tmp_path) as made:
+        yield made
 
 
 @pytest.fixture

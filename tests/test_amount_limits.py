@@ -251,26 +251,13 @@ def _forged_accrual(engine: Engine, penalty: str) -> Any:
     return seal("LN-1", last.seq + 1, at, "accrual", data, last.hash)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def opened_store(request: pytest.FixtureRequest, tmp_path: Any) -> Any:
+@pytest.fixture
+def opened_store(sql_database: Any) -> Any:
     """A way to open again one store of each SQL kind, LN-1 (900,000,000,000,000 owed)
     opened in it."""
-    from contextlib import ExitStack
-
-    with ExitStack() as stack:
-        if request.param == "sqlite":
-            path = tmp_path / "cases.db"
-
-            def make() -> Any:
-                return SQLiteStore(path)
-
-        else:
-            from _postgres import store_maker
-
-            make, _, _ = stack.enter_context(store_maker())
-        with make() as store:
-            Engine(clock=SettableClock(START), store=store).open_case(huge_loan())
-        yield make
+    with sql_database.connect() as store:
+        Engine(clock=SettableClock(START), store=store).open_case(huge_loan())
+    return sql_database.connect
 
 
 def test_verify_reports_an_accrual_past_the_limit_forged_in_the_database(

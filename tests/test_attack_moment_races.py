@@ -7,19 +7,19 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 
+from _postgres import Database
 from arrears import Engine, InvalidInput, SettableClock
 from arrears.policy import load_policy
-from test_debtor_locks import CN_POLICY, START, Writers, loan, writers
+from test_debtor_locks import CN_POLICY, START, Writers, loan
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def make(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Writers]:
+@pytest.fixture
+def make(sql_database: Database) -> Iterator[Writers]:
     with ExitStack() as stack:
-        yield writers(request.param, tmp_path, stack, load_policy(CN_POLICY))
+        yield Writers(sql_database.connect, stack, load_policy(CN_POLICY))
 
 
 class RunningClock:

@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from _cli import arrears
-from _postgres import run_sql, store_maker
+from _postgres import Database
 from arrears import Balance, Case, Channel, ContactPoint, Debtor, Engine, Money, SettableClock
 from arrears.stores import SQLiteStore
 
@@ -119,22 +117,15 @@ def test_journal_verify_exits_1_naming_the_case(sqlite_file: Path, how: str) -> 
     assert NAME not in result.stdout + result.stderr
 
 
-@pytest.fixture
-def pg_store() -> Iterator[tuple[Callable[[], Any], str, str]]:
-    with store_maker() as made:
-        yield made
-
-
 @pytest.mark.parametrize("how", EDITS)
 def test_postgres_verify_reports_an_unreadable_stored_case(
-    pg_store: tuple[Callable[[], Any], str, str], how: str
+    postgres_database: Database, how: str
 ) -> None:
-    make, url, schema = pg_store
-    _fill(Engine(store=make(), clock=SettableClock(START)))
-    [(body,)] = run_sql(url, schema, "SELECT body FROM cases WHERE id = 'LN-2'")
+    _fill(Engine(store=postgres_database.open(), clock=SettableClock(START)))
+    [(body,)] = postgres_database.sql("SELECT body FROM cases WHERE id = 'LN-2'")
     edited = _edited(str(body), how).replace("'", "''")
-    run_sql(url, schema, f"UPDATE cases SET body = '{edited}' WHERE id = 'LN-2'")
-    problems = Engine(store=make(), clock=SettableClock(START)).verify()
+    postgres_database.sql(f"UPDATE cases SET body = '{edited}' WHERE id = 'LN-2'")
+    problems = Engine(store=postgres_database.open(), clock=SettableClock(START)).verify()
     assert [(p.case_id, p.problem, p.position) for p in problems] == [("LN-2", "changed", 1)]
     assert "the stored case does not read as a case" in problems[0].detail
     assert NAME not in problems[0].detail

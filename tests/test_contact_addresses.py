@@ -228,6 +228,55 @@ class TestForms:
         assert debtor_region(Debtor(id="D-1", timezone="Europe/Zurich")) == "CH"
 
 
+def test_the_trunk_prefixes_are_the_phonenumbers_librarys() -> None:
+    """A number in E.164 is kept as given without asking ``phonenumbers``, by the table of
+    each country calling code's trunk prefix: that table says what the library installed
+    says, for every code from 1 to 999 (a code it does not know, none either)."""
+    from arrears.addresses import _national_prefix
+
+    differ = {}
+    for code in range(1, 1000):
+        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(code)
+        expected = None
+        if regions:
+            metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
+                code, regions[0]
+            )
+            assert metadata is not None
+            expected = metadata.national_prefix_for_parsing or r"(?!)"
+        found = _national_prefix(str(code))
+        if (None if found is None else found.pattern) != expected:
+            differ[code] = (found, expected)
+    assert differ == {}
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "+8613812345678",
+        "+8601012345678",
+        "+861012345678",
+        "+16175550100",
+        "+116175550100",
+        "+442079460000",
+        "+4402079460000",
+        "+5491123456789",
+        "+54150111234567",
+        "+35315551234",
+    ],
+)
+def test_e164_as_given_is_what_the_library_writes(address: str) -> None:
+    """The quick path for a number that looks like E.164 gives what parsing it gives."""
+    try:
+        number = phonenumbers.parse(address)
+    except phonenumbers.NumberParseException:
+        expected = None
+    else:
+        expected = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    phone_e164.cache_clear()
+    assert phone_e164(address) == expected
+
+
 def _writings(number: phonenumbers.PhoneNumber) -> st.SearchStrategy[str]:
     """The ways a loan system may write *number*: international or national, each digit
     group split by spaces, dashes, dots or nothing, the area code maybe in parentheses."""

@@ -26,12 +26,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from _postgres import fresh_schema, postgres_url, run_sql
+from _postgres import Database, postgres_url, run_sql
 from arrears import Engine, SettableClock
 from arrears.channels import RecordingChannel
 from arrears.errors import ConcurrencyConflict
 from arrears.policy import Policy, load_policy
-from arrears.stores import SQLiteStore
 from test_debtor_races import Meanwhile
 
 START = datetime(2026, 10, 2, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -94,33 +93,16 @@ class Writers:
         return Meanwhile(run)
 
 
-def writers(kind: str, tmp_path: Path, stack: ExitStack, policy: Policy) -> Writers:
-    if kind == "postgres":
-        from arrears.stores.postgres import PostgresStore
-
-        url = postgres_url()
-        schema = stack.enter_context(fresh_schema(url))
-
-        def store() -> Any:
-            return PostgresStore(url, schema=schema, max_size=2)
-    else:
-
-        def store() -> Any:
-            return SQLiteStore(tmp_path / "locks.db")
-
-    return Writers(store, stack, policy)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def make(request: pytest.FixtureRequest, tmp_path: Path, per_debtor: Policy) -> Iterator[Writers]:
+@pytest.fixture
+def make(sql_database: Database, per_debtor: Policy) -> Iterator[Writers]:
     with ExitStack() as stack:
-        yield writers(request.param, tmp_path, stack, per_debtor)
+        yield Writers(sql_database.connect, stack, per_debtor)
 
 
 @pytest.fixture
-def pg(tmp_path: Path, per_debtor: Policy) -> Iterator[Writers]:
+def pg(postgres_database: Database, per_debtor: Policy) -> Iterator[Writers]:
     with ExitStack() as stack:
-        yield writers("postgres", tmp_path, stack, per_debtor)
+        yield Writers(postgres_database.connect, stack, per_debtor)
 
 
 def sms_today(engine: Engine, debtor_loans: list[str]) -> list[tuple[str, str]]:

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from _postgres import fresh_schema, pause_after_reading, postgres_url
+from _postgres import Database, fresh_schema, pause_after_reading, postgres_url
 from arrears import Actor, Engine, InvalidInput, MemoryStore, Money, SettableClock
 from arrears.case import Case
 from arrears.channels import RecordingChannel
@@ -67,25 +67,13 @@ def loan(
     return data
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+@pytest.fixture
+def engine(any_database: Database) -> Engine:
     """One debtor's three CNY loans, and another debtor's loan, on each store."""
-    with ExitStack() as stack:
-        store: Any
-        if request.param == "memory":
-            store = MemoryStore()
-        elif request.param == "sqlite":
-            store = stack.enter_context(SQLiteStore(tmp_path / "a.db"))
-        else:
-            url = postgres_url()
-            from arrears.stores.postgres import PostgresStore
-
-            schema = stack.enter_context(fresh_schema(url))
-            store = stack.enter_context(PostgresStore(url, schema=schema, max_size=2))
-        made = Engine(store=store, clock=SettableClock(T0))
-        made.open_cases([loan(*spec) for spec in LOANS])
-        made.open_case(loan("L-9", "100.00", "2026-08-01", debtor="D-2"))
-        yield made
+    made = Engine(store=any_database.open(), clock=SettableClock(T0))
+    made.open_cases([loan(*spec) for spec in LOANS])
+    made.open_case(loan("L-9", "100.00", "2026-08-01", debtor="D-2"))
+    return made
 
 
 def shares(engine: Engine, reference: str) -> dict[str, str]:

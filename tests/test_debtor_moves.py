@@ -5,8 +5,7 @@ it is judged by the rules of the new place."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator
-from contextlib import ExitStack
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from _postgres import fresh_schema, postgres_url
+from _postgres import Database
 from arrears import Engine, InvalidInput, JournalCorrupted, MemoryStore, Money, SettableClock
 from arrears.compliance import Compliance
 from arrears.events import apply_entry
@@ -57,30 +56,20 @@ def memory_engine(*cases: dict[str, Any]) -> Engine:
     return opened(engine, *cases)
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+@pytest.fixture
+def engine(any_database: Database) -> Engine:
     """D-1's two loans in Massachusetts, and D-2's loan there too, on each store."""
-    with ExitStack() as stack:
-        store: Any
-        if request.param == "memory":
-            store = MemoryStore()
-        elif request.param == "sqlite":
-            store = stack.enter_context(SQLiteStore(tmp_path / "a.db"))
-        else:
-            url = postgres_url()
-            from arrears.stores.postgres import PostgresStore
-
-            schema = stack.enter_context(fresh_schema(url))
-            store = stack.enter_context(PostgresStore(url, schema=schema, max_size=2))
-        made = Engine(
-            store=store, compliance=Compliance(jurisdictions=SETS), clock=SettableClock(T0)
-        )
-        yield opened(
-            made,
-            loan(1, jurisdiction="US-MA"),
-            loan(2, jurisdiction="US-MA"),
-            loan(3, "D-2", jurisdiction="US-MA"),
-        )
+    made = Engine(
+        store=any_database.open(),
+        compliance=Compliance(jurisdictions=SETS),
+        clock=SettableClock(T0),
+    )
+    return opened(
+        made,
+        loan(1, jurisdiction="US-MA"),
+        loan(2, jurisdiction="US-MA"),
+        loan(3, "D-2", jurisdiction="US-MA"),
+    )
 
 
 def two_calls(engine: Engine, case_id: str) -> None:

@@ -29,15 +29,15 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from _postgres import fresh_schema, postgres_url
+from _postgres import Database
 from arrears import Engine, SettableClock
-from arrears.stores import open_store
 from test_debtor_races import CALL, T0, loan
 
 WORKER = Path(__file__).resolve().parent / "_debtor_race_worker.py"
@@ -52,32 +52,24 @@ OPENED = T0 - timedelta(hours=3)
 TASK = {"kind": CALL.kind, "queue": CALL.queue, "priority": CALL.priority, "due_hours": 24}
 
 
-class Database:
-    """The store both writers open: an SQLite file, or a PostgreSQL schema of its own."""
-
-    def __init__(self, kind: str, target: str, schema: str) -> None:
-        self.kind = kind
-        self.target = target
-        self.schema = schema
-
-    def engine(self, now: datetime = T0) -> Engine:
-        """An engine of this process on the store (its store closed by the caller)."""
-        options: dict[str, Any] = {} if self.schema == "-" else {"schema": self.schema}
-        return Engine(store=open_store(self.target, **options), clock=SettableClock(now))
-
-    def read(self) -> Engine:
-        """A fresh engine to read what the writers left (an hour after they wrote)."""
-        return self.engine(T0 + timedelta(hours=4))
+@pytest.fixture
+def database(sql_database: Database) -> Database:
+    """The database both writers open: an SQLite file, or a PostgreSQL schema of its own."""
+    return sql_database
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "postgres":
-        url = postgres_url()
-        with fresh_schema(url) as schema:
-            yield Database("postgres", url, schema)
-    else:
-        yield Database("sqlite", str(tmp_path / "race.db"), "-")
+def engine(database: Database, now: datetime = T0) -> Engine:
+    """An engine of this process on the store (closed when the test is done)."""
+    return Engine(store=database.open(), clock=SettableClock(now))
+
+
+@contextmanager
+def stored(database: Database) -> Iterator[Engine]:
+    """A fresh engine to read what the writers left (an hour after they wrote); once the
+    caller has read it, the journal must verify."""
+    reader = engine(database, T0 + timedelta(hours=4))
+    yield reader
+    assert reader.verify() == []
 
 
 class Writer:
@@ -86,7 +78,7 @@ class Writer:
     def __init__(self, database: Database, pause: str, op: str, *args: Any, **kwargs: Any) -> None:
         clock = kwargs.pop("clock", T0)
         call = {"op": op, "args": list(args), "kwargs": kwargs, "clock": clock.isoformat()}
-        where = [database.target, database.schema, pause]
+        where = [database.target, database.schema or "-", pause]
         self.process = subprocess.Popen(
             [sys.executable, str(WORKER), *where, json.dumps(call)],
             stdin=subprocess.PIPE,
@@ -192,10 +184,10 @@ def race(database: Database, pause: str, first: tuple[Any, ...], second: tuple[A
 
 
 def setup(database: Database, *loans: int) -> Engine:
-    """The debtor's loans opened (the caller closes the engine's store)."""
-    engine = database.engine(OPENED)
-    engine.open_cases([loan(number) for number in loans], at=OPENED)
-    return engine
+    """The debtor's loans opened, by an engine of this process."""
+    opener = engine(database, OPENED)
+    opener.open_cases([loan(number) for number in loans], at=OPENED)
+    return opener
 
 
 def kinds(engine: Engine, case_id: str) -> list[str]:
@@ -221,12 +213,7 @@ class TestHolds:
 
     def debtor_dispute(self, database: Database, *loans: int) -> str:
         engine = setup(database, *loans)
-        try:
-            hold = engine.add_hold(
-                "L-1", "dispute", "disputes every loan", reach="debtor", at=OPENED
-            )
-        finally:
-            engine.store.close()
+        hold = engine.add_hold("L-1", "dispute", "disputes every loan", reach="debtor", at=OPENED)
         return hold.id
 
     @PAUSES
@@ -250,16 +237,12 @@ class TestHolds:
         else:  # released from L-1 first, later than the second asks
             assert result.first == OK
             assert refused(result.second, "at"), result.second
-        reader = database.read()
-        try:
+        with stored(database) as reader:
             moment = early if result.second_early else late
             for case_id in ("L-1", "L-2"):
                 assert kinds(reader, case_id).count("hold_released") == 1, case_id
                 [held] = reader.case(case_id).holds
                 assert held.released_at == moment, case_id
-            assert reader.verify() == []
-        finally:
-            reader.store.close()
 
     @BEFORE_LOCK
     def test_a_hold_released_while_a_loan_opens_is_released_on_it_too(
@@ -277,48 +260,27 @@ class TestHolds:
             ("open_case", loan(3), {"at": release.isoformat(), "clock": release}),
         )
         assert result.reports == [OK, OK]
-        reader = database.read()
-        try:
+        with stored(database) as reader:
             inherited = result.second_early  # L-3 was opened before the release
             assert kinds(reader, "L-3") == (
                 ["opened", "hold_added", "hold_released"] if inherited else ["opened"]
             )
             for case_id in ("L-1", "L-2", "L-3"):
                 assert all(held.released_at == release for held in reader.case(case_id).holds)
-            assert reader.verify() == []
-        finally:
-            reader.store.close()
 
     @BEFORE_LOCK
+    @pytest.mark.parametrize("held", ["bankruptcy", "opening"])
     def test_a_bankruptcy_added_while_a_loan_opens_reaches_it(
-        self, database: Database, pause: str
+        self, database: Database, pause: str, held: str
     ) -> None:
-        """A bankruptcy is added on L-1 while another process opens L-3: L-3 holds it,
-        once (inherited when opened after it, placed when opened before)."""
-        engine = setup(database, 1, 2)
-        engine.store.close()
-        result = race(
-            database,
-            pause,
-            ("add_hold", "L-1", "bankruptcy", "chapter 7 petition", {"clock": T0}),
-            ("open_case", loan(3), {"clock": T0}),
-        )
-        assert result.reports == [OK, OK]
-        self.assert_bankrupt(database, ("L-1", "L-2", "L-3"))
-
-    @BEFORE_LOCK
-    def test_a_loan_opened_while_a_bankruptcy_is_added_holds_it(
-        self, database: Database, pause: str
-    ) -> None:
-        """The other way round: L-3 is being opened when the bankruptcy is added on L-1."""
-        engine = setup(database, 1, 2)
-        engine.store.close()
-        result = race(
-            database,
-            pause,
-            ("open_case", loan(3), {"clock": T0}),
-            ("add_hold", "L-1", "bankruptcy", "chapter 7 petition", {"clock": T0}),
-        )
+        """A bankruptcy is added on L-1 while another process opens L-3, either one the
+        writer held: L-3 holds it, once (inherited when opened after it, placed when
+        opened before)."""
+        setup(database, 1, 2)
+        bankruptcy = ("add_hold", "L-1", "bankruptcy", "chapter 7 petition", {"clock": T0})
+        opening = ("open_case", loan(3), {"clock": T0})
+        first, second = (bankruptcy, opening) if held == "bankruptcy" else (opening, bankruptcy)
+        result = race(database, pause, first, second)
         assert result.reports == [OK, OK]
         self.assert_bankrupt(database, ("L-1", "L-2", "L-3"))
 
@@ -328,8 +290,7 @@ class TestHolds:
     ) -> None:
         """Two agents record the debtor's bankruptcy at once, one on each loan: two holds,
         each on both loans under one id of its own (never one id for two holds)."""
-        engine = setup(database, 1, 2)
-        engine.store.close()
+        setup(database, 1, 2)
         result = race(
             database,
             pause,
@@ -337,8 +298,7 @@ class TestHolds:
             ("add_hold", "L-2", "bankruptcy", "court notice", {"clock": T0}),
         )
         assert result.reports == [OK, OK]
-        reader = database.read()
-        try:
+        with stored(database) as reader:
             ids = {}
             for case_id in ("L-1", "L-2"):
                 holds = reader.case(case_id).holds
@@ -346,9 +306,6 @@ class TestHolds:
                 assert sorted(held.reason for held in holds) == ["court notice", "petition filed"]
             assert ids["L-1"] == ids["L-2"]
             assert len(set(ids["L-1"])) == 2
-            assert reader.verify() == []
-        finally:
-            reader.store.close()
 
     @BEFORE_LOCK
     def test_a_bankruptcy_added_while_a_dispute_is_released(
@@ -364,16 +321,12 @@ class TestHolds:
             ("release_hold", "L-2", hold, {"clock": T0}),
         )
         assert result.reports == [OK, OK]
-        reader = database.read()
-        try:
+        with stored(database) as reader:
             for case_id in ("L-1", "L-2"):
                 held = {str(item.kind): item for item in reader.case(case_id).holds}
                 assert sorted(held) == ["bankruptcy", "dispute"]
                 assert held["dispute"].released_at == T0
                 assert held["bankruptcy"].released_at is None
-            assert reader.verify() == []
-        finally:
-            reader.store.close()
 
     @BEFORE_LOCK
     def test_a_bankruptcy_added_while_a_task_on_both_loans_is_completed(
@@ -382,11 +335,8 @@ class TestHolds:
         """A bankruptcy is added on L-1 while another agent completes, from L-2, the call
         covering both loans: both loans hold the bankruptcy, and the call is closed on both."""
         engine = setup(database, 1, 2)
-        try:
-            engine.open_task("L-1", CALL, key="k-1", step="call", at=OPENED)
-            engine.open_task("L-2", CALL, key="k-2", step="call", at=OPENED)
-        finally:
-            engine.store.close()
+        engine.open_task("L-1", CALL, key="k-1", step="call", at=OPENED)
+        engine.open_task("L-2", CALL, key="k-2", step="call", at=OPENED)
         result = race(
             database,
             pause,
@@ -394,27 +344,19 @@ class TestHolds:
             ("complete_task", "L-2", "k-1", "done", {"clock": T0}),
         )
         assert result.reports == [OK, OK]
-        reader = database.read()
-        try:
+        with stored(database) as reader:
             assert reader.tasks() == []
             for case_id in ("L-1", "L-2"):
                 assert [str(held.kind) for held in reader.case(case_id).holds] == ["bankruptcy"]
                 assert kinds(reader, case_id).count("task_closed") == 1, case_id
-            assert reader.verify() == []
-        finally:
-            reader.store.close()
 
     @staticmethod
     def assert_bankrupt(database: Database, loans: tuple[str, ...]) -> None:
-        reader = database.read()
-        try:
+        with stored(database) as reader:
             for case_id in loans:
                 holds = reader.case(case_id).holds
                 assert [str(held.kind) for held in holds] == ["bankruptcy"], case_id
                 assert kinds(reader, case_id).count("hold_added") == 1, case_id
-            assert reader.verify() == []
-        finally:
-            reader.store.close()
 
 
 class TestTasks:
@@ -425,8 +367,7 @@ class TestTasks:
         self, database: Database, pause: str
     ) -> None:
         """Two loans of the debtor ask for the same call at once: one task covers both."""
-        engine = setup(database, 1, 2)
-        engine.store.close()
+        setup(database, 1, 2)
         result = race(
             database,
             pause,
@@ -434,34 +375,25 @@ class TestTasks:
             ("open_task", "L-2", TASK, {"key": "k-2", "step": "call"}),
         )
         assert result.reports == [OK, OK]
-        reader = database.read()
-        try:
+        with stored(database) as reader:
             [task] = reader.tasks()
             if result.second_early:  # opened on L-2, L-1 brought under it
                 assert (task.id, task.cases) == ("k-2", ("L-2", "L-1"))
             else:
                 assert (task.id, task.cases) == ("k-1", ("L-1", "L-2"))
-            assert reader.verify() == []
-        finally:
-            reader.store.close()
 
     @BEFORE_LOCK
     def test_one_loan_asked_for_the_same_task_twice_at_once_opens_it_once(
         self, database: Database, pause: str
     ) -> None:
         """A host sends the same task twice at once (a retry after a timeout): one entry."""
-        engine = setup(database, 1, 2)
-        engine.store.close()
+        setup(database, 1, 2)
         call = ("open_task", "L-1", TASK, {"key": "k-1", "step": "call"})
         result = race(database, pause, call, call)
         assert result.reports == [OK, OK]
-        reader = database.read()
-        try:
+        with stored(database) as reader:
             assert kinds(reader, "L-1") == ["opened", "task_opened"]
             assert [(task.id, task.cases) for task in reader.tasks()] == [("k-1", ("L-1",))]
-            assert reader.verify() == []
-        finally:
-            reader.store.close()
 
     @BEFORE_LOCK
     def test_a_task_closed_while_another_loan_joins_it(
@@ -471,10 +403,7 @@ class TestTasks:
         brought under it and closed with it, or given a task of its own after it closed;
         never left holding the closed task."""
         engine = setup(database, 1, 2)
-        try:
-            engine.open_task("L-1", CALL, key="k-1", step="call", at=OPENED)
-        finally:
-            engine.store.close()
+        engine.open_task("L-1", CALL, key="k-1", step="call", at=OPENED)
         result = race(
             database,
             pause,
@@ -482,16 +411,12 @@ class TestTasks:
             ("open_task", "L-2", TASK, {"key": "k-2", "step": "call"}),
         )
         assert result.reports == [OK, OK]
-        reader = database.read()
-        try:
+        with stored(database) as reader:
             if result.second_early:  # covered, then closed on both
                 assert reader.tasks() == []
                 assert kinds(reader, "L-2") == ["opened", "task_covered", "task_closed"]
             else:
                 assert [(task.id, task.cases) for task in reader.tasks()] == [("k-2", ("L-2",))]
-            assert reader.verify() == []
-        finally:
-            reader.store.close()
 
     @BEFORE_LOCK
     def test_one_task_completed_from_two_loans_at_once_is_closed_once(
@@ -500,11 +425,8 @@ class TestTasks:
         """Two agents complete the call covering both loans at once, one from each: it is
         closed once on each loan; the other completion is refused."""
         engine = setup(database, 1, 2)
-        try:
-            engine.open_task("L-1", CALL, key="k-1", step="call", at=OPENED)
-            engine.open_task("L-2", CALL, key="k-2", step="call", at=OPENED)
-        finally:
-            engine.store.close()
+        engine.open_task("L-1", CALL, key="k-1", step="call", at=OPENED)
+        engine.open_task("L-2", CALL, key="k-2", step="call", at=OPENED)
         result = race(
             database,
             pause,
@@ -516,11 +438,7 @@ class TestTasks:
             {"ok": False, "error": "InvalidInput", "field": "task_id"},
             OK,
         ]
-        reader = database.read()
-        try:
+        with stored(database) as reader:
             assert reader.tasks() == []
             for case_id in ("L-1", "L-2"):
                 assert kinds(reader, case_id).count("task_closed") == 1, case_id
-            assert reader.verify() == []
-        finally:
-            reader.store.close()

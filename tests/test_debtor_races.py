@@ -15,16 +15,14 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from _postgres import fresh_schema, postgres_url
+from _postgres import Database
 from arrears import Engine, SettableClock
 from arrears.policy import TaskAction
-from arrears.stores import SQLiteStore
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 10, 14, 9, 30, tzinfo=SHANGHAI)
@@ -67,23 +65,10 @@ class Writers:
         return Meanwhile(run)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def make(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Writers]:
+@pytest.fixture
+def make(sql_database: Database) -> Iterator[Writers]:
     with ExitStack() as stack:
-        if request.param == "postgres":
-            from arrears.stores.postgres import PostgresStore
-
-            url = postgres_url()
-            schema = stack.enter_context(fresh_schema(url))
-
-            def store() -> Any:
-                return PostgresStore(url, schema=schema, max_size=2)
-        else:
-
-            def store() -> Any:
-                return SQLiteStore(tmp_path / "race.db")
-
-        yield Writers(store, stack)
+        yield Writers(sql_database.connect, stack)
 
 
 class Meanwhile:

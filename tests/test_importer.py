@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _postgres import fresh_schema, postgres_url
+from _postgres import Database
 from arrears import Engine, InvalidInput, SettableClock
 from arrears.cli import main
 from arrears.importer import COLUMNS, ImportReport, PortfolioInvalid, RowError, import_portfolio
@@ -72,18 +71,10 @@ def engine() -> Engine:
     return Engine(clock=SettableClock(AT))
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def stored(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+@pytest.fixture
+def stored(sql_database: Database) -> Engine:
     """An engine on an SQLite file, then on a PostgreSQL schema of its own."""
-    if request.param == "sqlite":
-        with SQLiteStore(tmp_path / "arrears.db") as store:
-            yield Engine(store=store, clock=SettableClock(AT))
-        return
-    url = postgres_url()
-    from arrears.stores.postgres import PostgresStore
-
-    with fresh_schema(url) as schema, PostgresStore(url, schema=schema, max_size=2) as store:
-        yield Engine(store=store, clock=SettableClock(AT))
+    return Engine(store=sql_database.open(), clock=SettableClock(AT))
 
 
 def write_csv(tmp_path: Path, rows: list[str], header: str = HEADER) -> Path:

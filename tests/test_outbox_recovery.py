@@ -27,7 +27,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,7 +41,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from _crash_worker import POINTS, PROVIDER, Run
-from _postgres import fresh_schema, postgres_url
+from _postgres import Database
 from arrears import Actor, Engine, SettableClock
 from arrears.case import Channel, HoldKind, Outcome
 from arrears.channels import DeliveryReport, OutboundMessage, SendResult
@@ -189,31 +189,10 @@ class World:
         return open_intents(self.store.chains())
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def reopen(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Any]]:
+@pytest.fixture
+def reopen(any_database: Database) -> Callable[[], Any]:
     """How to open the test's store (again): the same memory store, or the same database."""
-    if request.param == "memory":
-        from arrears import MemoryStore
-
-        memory = MemoryStore()
-        yield lambda: memory
-    elif request.param == "sqlite":
-        yield lambda: SQLiteStore(tmp_path / "arrears.db")
-    else:
-        from arrears.stores.postgres import PostgresStore
-
-        url = postgres_url()
-        with fresh_schema(url) as schema:
-            opened: list[Any] = []
-
-            def connect() -> Any:
-                store = PostgresStore(url, schema=schema, max_size=2)
-                opened.append(store)
-                return store
-
-            yield connect
-            for store in opened:
-                store.close()
+    return any_database.open
 
 
 @pytest.fixture

@@ -27,8 +27,8 @@ refused; whoever owns the tables (a DBA) may, and is caught by the checkpoint.
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo
 import orjson
 import pytest
 
-from _postgres import fresh_schema, postgres_url, run_sql
+import _postgres
 from arrears import (
     Actor,
     Balance,
@@ -177,20 +177,6 @@ def resealed(
     return out
 
 
-def _sqlite_database(folder: Path) -> Iterator[Database]:
-    from arrears.stores import SQLiteStore
-
-    path = folder / "arrears.db"
-
-    def run(query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with sqlite3.connect(path) as db:
-            return db.execute(query, tuple(params)).fetchall()
-
-    with SQLiteStore(path) as store:
-        populate(store)
-    yield Database("sqlite", lambda: SQLiteStore(path), run, run)
-
-
 def documented_grants(schema: str, role: str) -> list[str]:
     """The GRANT statements docs/stores.md gives the application's role, for *schema* and *role*."""
     text = (ROOT / "docs" / "stores.md").read_text(encoding="utf-8")
@@ -199,52 +185,49 @@ def documented_grants(schema: str, role: str) -> list[str]:
     return [re.sub(r"\barrears\b", schema, grant).replace("collector", role) for grant in grants]
 
 
-def _postgres_database() -> Iterator[Database]:
+@contextmanager
+def _populated(stored: _postgres.Database) -> Iterator[Database]:
+    """*stored* holding the seven cases, with its SQL by role: on PostgreSQL the application's
+    role given the grants docs/stores.md documents, and dropped afterwards."""
+    populate(stored.open())
+    if stored.schema is None:
+        yield Database(stored.kind, stored.connect, stored.sql, stored.sql)
+        return
     import psycopg
 
-    from arrears.stores.postgres import PostgresStore
+    url, schema = stored.target, stored.schema
+    role = f"{schema}_app"
+    stored.sql(f"CREATE ROLE {role} NOLOGIN")
+    try:
+        for grant in documented_grants(schema, role):
+            stored.sql(grant)
 
-    url = postgres_url()
-    with fresh_schema(url) as schema:
-        role = f"{schema}_app"
-        with PostgresStore(url, schema=schema, max_size=2) as store:
-            populate(store)
-        run_sql(url, schema, f"CREATE ROLE {role} NOLOGIN")
-        try:
-            for grant in documented_grants(schema, role):
-                run_sql(url, schema, grant)
-
-            def as_role(role_name: str | None) -> Callable[..., list[tuple[Any, ...]]]:
-                def run(query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-                    with psycopg.connect(url, autocommit=True) as conn:
-                        conn.execute(f"SET search_path TO {schema}")
-                        if role_name is not None:
-                            conn.execute(f"SET ROLE {role_name}")
-                        cursor = conn.execute(query.replace("?", "%s"), tuple(params))  # type: ignore[arg-type]
-                        return cursor.fetchall() if cursor.description else []
-
-                return run
-
-            yield Database(
-                "postgres",
-                lambda: PostgresStore(url, schema=schema, max_size=2),
-                as_role(role),
-                as_role(None),
-            )
-        finally:
+        def app(query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
             with psycopg.connect(url, autocommit=True) as conn:
-                conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-                conn.execute(f"DROP OWNED BY {role}")
-                conn.execute(f"DROP ROLE {role}")
+                conn.execute(f"SET search_path TO {schema}")
+                conn.execute(f"SET ROLE {role}")
+                cursor = conn.execute(query.replace("?", "%s"), tuple(params))  # type: ignore[arg-type]
+                return cursor.fetchall() if cursor.description else []
+
+        yield Database(stored.kind, stored.connect, app, stored.sql)
+    finally:
+        stored.sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        stored.sql(f"DROP OWNED BY {role}")
+        stored.sql(f"DROP ROLE {role}")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+@pytest.fixture
+def database(sql_database: _postgres.Database) -> Iterator[Database]:
     """A populated store of each backend, with its SQL by role."""
-    if request.param == "sqlite":
-        yield from _sqlite_database(tmp_path)
-    else:
-        yield from _postgres_database()
+    with _populated(sql_database) as populated:
+        yield populated
+
+
+@pytest.fixture
+def sqlite_database(tmp_path: Path) -> Iterator[Database]:
+    """The populated SQLite store (``arrears.db`` in the test's folder)."""
+    with _postgres.database("sqlite", tmp_path) as stored, _populated(stored) as populated:
+        yield populated
 
 
 @pytest.fixture
@@ -380,6 +363,7 @@ def test_an_attack_by_the_tables_owner_is_found_against_the_checkpoint(
 
 @pytest.mark.parametrize(("attack", "case_id", "problem"), ANCHORED_ATTACKS)
 def test_an_attack_on_sqlite_fails_journal_verify_with_checkpoints(
+    sqlite_database: Database,
     tmp_path: Path,
     attack: Callable[[Database, Callable[..., Any]], None],
     case_id: str,
@@ -390,7 +374,7 @@ def test_an_attack_on_sqlite_fails_journal_verify_with_checkpoints(
 
     from arrears.cli import main
 
-    database = next(_sqlite_database(tmp_path))
+    database = sqlite_database
     db = str(tmp_path / "arrears.db")
     key, public, path = tmp_path / "signing.key", tmp_path / "signing.pub", tmp_path / "cp.jsonl"
     key.write_bytes(_PRIVATE)
@@ -528,8 +512,9 @@ def test_a_purge_is_named_in_the_next_checkpoint(database: Database, checkpoints
 
 
 @pytest.fixture
-def postgres(tmp_path: Path) -> Iterator[Database]:
-    yield from _postgres_database()
+def postgres(postgres_database: _postgres.Database) -> Iterator[Database]:
+    with _populated(postgres_database) as populated:
+        yield populated
 
 
 REFUSED = [

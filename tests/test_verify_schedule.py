@@ -11,7 +11,6 @@ after day, a debtor moving across the date line) are never reported.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from _cli import arrears
-from _postgres import run_sql, store_maker
+from _postgres import Database
 from arrears import (
     Balance,
     Case,
@@ -328,23 +327,14 @@ def test_journal_verify_reports_and_reschedules(sqlite_file: Path) -> None:
     assert arrears("journal", "verify", "--db", sqlite_file).returncode == 0
 
 
-@pytest.fixture
-def pg_store() -> Iterator[tuple[Callable[[], Any], str, str]]:
-    with store_maker() as made:
-        yield made
-
-
-def test_postgres_reports_and_reschedules(pg_store: tuple[Callable[[], Any], str, str]) -> None:
-    make, url, schema = pg_store
-    _fill(Engine(store=make(), clock=SettableClock(START)))
-    run_sql(url, schema, "DELETE FROM reviews WHERE case_id = 'LN-1'")
-    run_sql(
-        url,
-        schema,
+def test_postgres_reports_and_reschedules(postgres_database: Database) -> None:
+    _fill(Engine(store=postgres_database.open(), clock=SettableClock(START)))
+    postgres_database.sql("DELETE FROM reviews WHERE case_id = 'LN-1'")
+    postgres_database.sql(
         "UPDATE reviews SET lease_owner = 'w', lease_until = '2036-01-01T00:00:00+00' "
         "WHERE case_id = 'LN-2'",
     )
-    store = make()
+    store = postgres_database.open()
     engine = Engine(store=store, clock=SettableClock(LATER))
     assert store.due(LATER, 10) == []
     problems = engine.verify()
@@ -359,12 +349,11 @@ def test_postgres_reports_and_reschedules(pg_store: tuple[Callable[[], Any], str
 
 
 def test_postgres_a_review_pushed_years_ahead_is_unscheduled(
-    pg_store: tuple[Callable[[], Any], str, str],
+    postgres_database: Database,
 ) -> None:
-    make, url, schema = pg_store
-    _fill(Engine(store=make(), clock=SettableClock(START)))
-    run_sql(url, schema, "UPDATE reviews SET review_at = '2036-01-01T00:00:00+00'")
-    store = make()
+    _fill(Engine(store=postgres_database.open(), clock=SettableClock(START)))
+    postgres_database.sql("UPDATE reviews SET review_at = '2036-01-01T00:00:00+00'")
+    store = postgres_database.open()
     engine = Engine(store=store, clock=SettableClock(LATER))
     assert store.due(LATER, 10) == []  # never reviewed before 2036
     problems = engine.verify()

@@ -101,16 +101,87 @@ def _plain_international(address: str) -> bool:
 def _national_prefix(code: str) -> re.Pattern[str] | None:
     """What the numbers of country calling code *code* may start with that is a trunk
     prefix (``0``, or ``1`` in North America), as a pattern that matches nothing when
-    there is none; ``None`` when *code* is no country calling code."""
-    import phonenumbers
+    there is none; ``None`` when *code* is no country calling code.
 
-    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(code))
-    if not regions:
-        return None
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(int(code), regions[0])
-    found = metadata.national_prefix_for_parsing if metadata is not None else None
-    # No trunk prefix: a pattern that matches nowhere, so the address is kept as it is.
-    return re.compile(found or r"(?!)")
+    Read from the tables below, so that a number already in E.164 is checked without
+    loading ``phonenumbers``.
+    """
+    number = int(code)
+    if number in _NO_TRUNK_PREFIX:
+        return _NOWHERE
+    found = "0" if number in _TRUNK_PREFIX_ZERO else _TRUNK_PREFIX.get(number)
+    return None if found is None else re.compile(found)
+
+
+def _codes(text: str) -> frozenset[int]:
+    return frozenset(int(code) for code in text.split())
+
+
+# The trunk prefixes of every country calling code, as the ``phonenumbers`` library
+# (9.0) parses them: its ``national_prefix_for_parsing`` of the code's main region.
+# tests/test_contact_addresses.py checks them against the library installed.
+
+#: A trunk prefix of a code that has none: a pattern that matches nowhere.
+_NOWHERE: Final = re.compile(r"(?!)")
+#: The country calling codes (ITU-T E.164) whose numbers take no trunk prefix.
+_NO_TRUNK_PREFIX: Final = _codes(
+    """
+    30 34 39 45 47 48 52 56 65 216 220 221 222 223 224 225 226 227 228 229 230 235 236
+    237 238 239 240 242 244 245 246 247 248 253 257 258 266 267 268 269 290 297 299 350
+    351 354 356 357 371 372 376 420 500 501 502 503 504 505 507 509 592 597 599 670 673
+    674 675 676 677 678 679 680 681 682 683 685 687 688 689 690 691 800 808 852 853 870
+    878 881 882 883 888 960 965 968 973 974 975 979 992 998
+    """
+)
+
+#: The country calling codes whose trunk prefix is ``0``.
+_TRUNK_PREFIX_ZERO: Final = _codes(
+    """
+    20 27 31 32 33 40 41 43 46 49 51 53 58 60 62 63 64 66 84 90 91 92 93 94 95 98 211
+    212 213 218 231 232 233 234 243 249 250 251 252 254 255 256 260 262 263 264 265 291
+    353 355 358 359 373 374 377 380 381 382 383 385 386 387 389 421 508 590 593 594 595
+    596 598 686 850 855 856 880 886 961 962 963 964 966 967 970 971 972 976 977 994 995
+    996
+    """
+)
+
+#: The other country calling codes, each with its trunk prefix as a pattern.
+_TRUNK_PREFIX: Final[dict[int, str]] = {
+    1: r"1",
+    7: r"8",
+    36: r"06",
+    44: r"0|180020",
+    54: (
+        r"0?(?:(11|2(?:2(?:02?|[13]|2[13-79]|4[1-6]|5[2457]|6[124-8]|7[1-4]|8[13-6]"
+        r"|9[1267])|3(?:02?|1[467]|2[03-6]|3[13-8]|[49][2-6]|5[2-8]|[67])"
+        r"|4(?:7[3-578]|9)|6(?:[0136]|2[24-6]|4[6-8]?|5[15-8])|80|9(?:0[1-3]|[19]"
+        r"|2\d|3[1-6]|4[02568]?|5[2-4]|6[2-46]|72?|8[23]?))|3(?:3(?:2[79]|6|8[2578])"
+        r"|4(?:0[0-24-9]|[12]|3[5-8]?|4[24-7]|5[4-68]?|6[02-9]|7[126]|8[2379]?"
+        r"|9[1-36-8])|5(?:1|2[1245]|3[237]?|4[1-46-9]|6[2-4]|7[1-6]|8[2-5]?)|6[24]"
+        r"|7(?:[069]|1[1568]|2[15]|3[145]|4[13]|5[14-8]|7[2-57]|8[126])|8(?:[01]"
+        r"|2[15-7]|3[2578]?|4[13-6]|5[4-8]?|6[1-357-9]|7[36-8]?|8[5-8]?"
+        r"|9[124])))15)?"
+    ),
+    55: r"(?:0|90)(?:(1[245]|2[1-35]|31|4[13]|[56]5|99)(\d{10,11}))?",
+    57: r"0([3579]|4(?:[14]4|56))?",
+    61: r"(183[12])|0",
+    81: r"(000[2569]\d{4,6})$|(?:(?:003768)0?)|0",
+    82: r"0(8(?:[1-46-8]|5\d\d))?",
+    86: r"(1(?:[12]\d|79)\d\d)|0",
+    241: r"0(11\d{6}|60\d{6}|61\d{6}|6[256]\d{6}|7[467]\d{6})",
+    261: r"([24-9]\d{6})$|0",
+    298: r"(10(?:01|[12]0|88))",
+    352: r"(15(?:0[06]|1[12]|[35]5|4[04]|6[26]|77|88|99)\d)",
+    370: r"[08]",
+    375: r"0|80?",
+    378: r"([89]\d{5})$",
+    423: r"(1001)|0",
+    506: r"(19(?:0[0-2468]|1[09]|20|66|77|99))",
+    591: r"0(1\d)?",
+    672: r"([0-258]\d{4})$",
+    692: r"1",
+    993: r"8",
+}
 
 
 def normal_address(channel: str, address: str, region: str | None = None) -> str:
