@@ -29,6 +29,7 @@ pytest.importorskip("psycopg", reason="pip install 'arrears[postgres]'")
 
 from arrears.stores._sql import SCHEMA_VERSION
 from arrears.stores.postgres import _DEBTOR_LOCK, PostgresStore
+from arrears.stores.postgres import MIGRATIONS as POSTGRES_MIGRATIONS
 
 T0 = datetime(2026, 10, 1, 1, 0, tzinfo=UTC)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -121,13 +122,59 @@ def test_a_schema_at_version_2_finds_each_debtors_cases(
     run_sql(url, schema, "ALTER TABLE cases DROP COLUMN debtor_id")
     run_sql(url, schema, "DELETE FROM schema_versions WHERE version > 2")
     with PostgresStore(url, schema=schema) as store:
-        assert store.schema_version == 3
+        assert store.schema_version == SCHEMA_VERSION
         assert store.cases_of("D-1") == ["L-1", "L-2"]
         assert store.cases_of("D-2") == ["K-1"]
     indexes = run_sql(
         url, schema, "SELECT indexdef FROM pg_indexes WHERE indexname = 'cases_debtor'"
     )
     assert "debtor_id" in indexes[0][0]
+
+
+def test_a_schema_at_version_3_writes_each_debtor_with_its_row(
+    url: str, schema: str, make_case: Callable[..., Case]
+) -> None:
+    """Version 3 generated the debtor column from the body (every update of a case parsed it
+    as jsonb); version 4 keeps its values in a plain column that new rows are written with."""
+    with PostgresStore(url, schema=schema) as store:
+        for case_id, debtor in (("L-2", "D-1"), ("L-1", "D-1"), ("K-1", "D-2")):
+            case = make_case(id=case_id, debtor={"id": debtor})
+            store.add(case, opened(case))
+    run_sql(url, schema, "DROP INDEX cases_debtor")
+    run_sql(url, schema, "ALTER TABLE cases DROP COLUMN debtor_id")
+    for statement in POSTGRES_MIGRATIONS[2].statements:
+        run_sql(url, schema, statement)
+    run_sql(url, schema, "DELETE FROM schema_versions WHERE version > 3")
+    with PostgresStore(url, schema=schema) as store:
+        assert store.schema_version == SCHEMA_VERSION == 4
+        case = make_case(id="K-2", debtor={"id": "D-2"})
+        store.add(case, opened(case))
+        assert store.cases_of("D-1") == ["L-1", "L-2"]
+        assert store.cases_of("D-2") == ["K-1", "K-2"]
+    generated = run_sql(
+        url,
+        schema,
+        "SELECT attgenerated FROM pg_attribute WHERE attrelid = 'cases'::regclass "
+        "AND attname = 'debtor_id'",
+    )
+    assert generated == [("",)]
+
+
+def test_a_row_filed_under_another_debtor_is_found(
+    url: str, schema: str, make_case: Callable[..., Case]
+) -> None:
+    """The debtor column moved by hand takes the case out of its debtor's locks and caps:
+    `Engine.verify` finds the row disagreeing with the case's journal."""
+    with PostgresStore(url, schema=schema) as store:
+        engine = Engine(store=store)
+        for case_id in ("L-1", "L-2"):
+            engine.open_case(make_case(id=case_id, debtor={"id": "D-" + case_id[-1]}))
+        assert engine.verify() == []
+    run_sql(url, schema, "UPDATE cases SET debtor_id = 'D-1' WHERE id = 'L-2'")
+    with PostgresStore(url, schema=schema) as store:
+        assert store.cases_of("D-1") == ["L-1", "L-2"]
+        found = Engine(store=store).verify()
+    assert [(problem.case_id, problem.problem) for problem in found] == [("L-2", "changed")]
 
 
 def test_a_newer_schema_is_refused(url: str, schema: str) -> None:

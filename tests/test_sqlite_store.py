@@ -90,7 +90,7 @@ class TestFile:
         """A new file has the tables and columns ``docs/stores.md`` describes."""
         assert columns(path) == {
             "schema_versions": ["version", "description", "applied_at"],
-            "cases": ["id", "version", "head_seq", "head_hash", "body"],
+            "cases": ["id", "version", "head_seq", "head_hash", "body", "debtor_id"],
             "journal": ["case_id", "seq", "kind", "at", "body", "hash"],
             "reviews": ["case_id", "review_at", "lease_owner", "lease_until"],
         }
@@ -175,7 +175,7 @@ class TestMigrations:
         db.close()
         assert "lease_owner" not in columns(path)["reviews"]
         with SQLiteStore(path) as store:
-            assert store.schema_version == SCHEMA_VERSION == 3
+            assert store.schema_version == SCHEMA_VERSION == 4
             engine = Engine(store=store, clock=SettableClock(NOW))
             assert engine.case("L-0001") == before
             assert engine.verify() == []
@@ -184,7 +184,7 @@ class TestMigrations:
         with sqlite3.connect(path) as db:
             versions = [row[0] for row in db.execute("SELECT version FROM schema_versions")]
         db.close()
-        assert versions == [1, 2, 3]
+        assert versions == [1, 2, 3, 4]
 
     def test_a_file_at_schema_2_finds_each_debtors_cases(self, path: Path) -> None:
         """Schema 3 derives each stored case's debtor id: the cases of a file written before it
@@ -199,7 +199,7 @@ class TestMigrations:
             db.execute("DELETE FROM schema_versions WHERE version > 2")
         db.close()
         with SQLiteStore(path) as store:
-            assert store.schema_version == 3
+            assert store.schema_version == SCHEMA_VERSION
             assert store.cases_of("D-0001") == ["L-0001", "L-0003"]
             assert store.cases_of("D-0002") == ["L-0002"]
             plan = store._db.execute(
@@ -210,6 +210,31 @@ class TestMigrations:
                 {**loan(4, 3), "debtor": {"id": "D-0002"}}
             )
             assert store.cases_of("D-0002") == ["L-0002", "L-0004"]
+
+    def test_a_file_at_schema_3_writes_each_debtor_with_its_row(self, path: Path) -> None:
+        """Schema 3 generated the debtor column from the body (every write of a case parsed
+        it); schema 4 keeps the values in a plain column, indexed, written with new rows."""
+        with SQLiteStore(path) as store:
+            engine = Engine(store=store, clock=SettableClock(NOW))
+            engine.open_cases([loan(1, 3), loan(2, 3), {**loan(3, 3), "debtor": {"id": "D-0001"}}])
+        db = sqlite3.connect(path)
+        with db:  # the file as schema 3 left it
+            db.execute("DROP INDEX cases_debtor")
+            db.execute("ALTER TABLE cases DROP COLUMN debtor_id")
+            for statement in MIGRATIONS[2].statements:
+                db.execute(statement)
+            db.execute("DELETE FROM schema_versions WHERE version > 3")
+        db.close()
+        with SQLiteStore(path) as store:
+            assert store.schema_version == SCHEMA_VERSION == 4
+            hidden = {row[1]: row[-1] for row in store._db.execute("PRAGMA table_xinfo(cases)")}
+            assert hidden["debtor_id"] == 0  # a stored column, no longer generated
+            assert store.cases_of("D-0001") == ["L-0001", "L-0003"]
+            engine = Engine(store=store, clock=SettableClock(NOW))
+            engine.open_case({**loan(4, 3), "debtor": {"id": "D-0002"}})
+            engine.fire("L-0002", "notify")
+            assert store.cases_of("D-0002") == ["L-0002", "L-0004"]
+            assert engine.verify() == []
 
     def test_a_newer_file_is_refused(self, path: Path) -> None:
         """A file with a schema newer than the library knows raises `SchemaMismatch`."""
@@ -253,6 +278,14 @@ class TestTampering:
             "WHERE case_id = 'L-0002' AND seq = 3",
         )
         assert self.problems(worked) == [("L-0002", 3, "changed")]
+
+    def test_a_row_filed_under_another_debtor(self, worked: Path) -> None:
+        """The debtor column moved by hand would take the case out of its debtor's locks,
+        caps and holds: the row no longer agrees with the case's journal."""
+        sql(worked, "UPDATE cases SET debtor_id = 'D-0001' WHERE id = 'L-0002'")
+        with SQLiteStore(worked) as store:
+            assert store.cases_of("D-0001") == ["L-0001", "L-0002"]
+        assert self.problems(worked) == [("L-0002", 4, "changed")]
 
     def test_an_edited_hash(self, worked: Path) -> None:
         """A hash changed by SQL is found (and the next entry no longer links to it)."""

@@ -123,6 +123,8 @@ def verify(rec: Recorder, anchors: Anchors | None = None) -> list[JournalProblem
     # The newest entry on each debtor's chains that hold (a review held back waits for it).
     newest: dict[str, datetime] = {}
     across = DebtorChains()
+    filing = getattr(store, "filed_debtors", None)
+    filed = filing() if filing is not None else None
     for case_id, entries in store.chains():
         present.append(case_id)
         head = store.head(case_id)
@@ -143,6 +145,8 @@ def verify(rec: Recorder, anchors: Anchors | None = None) -> list[JournalProblem
                 across.skip(debtor)
             continue
         debtor = replayed.debtor.id
+        if filed is not None and case_id in filed and filed[case_id] != debtor:
+            problems.append(_misfiled(case_id, entries[-1].seq))
         across.add(debtor, case_id, entries)
         if debtor not in newest or newest[debtor] < entries[-1].at:
             newest[debtor] = entries[-1].at
@@ -160,6 +164,15 @@ def verify(rec: Recorder, anchors: Anchors | None = None) -> list[JournalProblem
     if anchors is not None:
         problems.extend(anchors.missing(present))
     return problems
+
+
+def _misfiled(case_id: str, seq: int) -> JournalProblem:
+    """The problem of a case row filed under another debtor than its journal's."""
+    detail = (
+        "the stored row files the case under another debtor than its journal: the "
+        "debtor's locks, caps and holds would miss it"
+    )
+    return JournalProblem(case_id, seq, "changed", detail)
 
 
 class _Open(NamedTuple):

@@ -104,8 +104,8 @@ __all__ = [
     "UpdateRow",
 ]
 
-#: A case row as added: id, version, head_seq, head_hash, body.
-CaseRow = tuple[str, int, int, str, str]
+#: A case row as added: id, version, head_seq, head_hash, body, debtor id.
+CaseRow = tuple[str, int, int, str, str, str]
 #: A case row as read: version, head_seq, head_hash, body, and the journal's last seq (-1: none).
 StoredCase = tuple[int, int, str, str | bytes, int]
 #: What a copy is checked against: version, head_seq, head_hash, the journal's last seq.
@@ -208,7 +208,7 @@ class Session(ABC):
     A subclass supplies the SQL: the transaction commands (`_begin`,
     `_commit`, `_rollback`, `_savepoint`, `_release`, `_rollback_to`), the
     reads (`_read_case`, `_read_stamps`, `_read_batch`, `_read_chain`,
-    `_read_last`, `_read_head`, `_read_review`, `_read_scheduled`, `_exists`,
+    `_read_last`, `_read_head`, `_read_review`, `_read_scheduled`, `_read_filed`, `_exists`,
     `_read_cases_of`), the writes (`_insert_cases`, `_insert_entries`,
     `_write_schedule`, `_update_cases`) and `_changed_elsewhere`.  It calls
     `_sync` before a query that reads every case or the schedule, and
@@ -345,6 +345,10 @@ class Session(ABC):
     @abstractmethod
     def _read_scheduled(self) -> dict[str, datetime]:
         """Every case the review index holds, with its next review (UTC; one query)."""
+
+    @abstractmethod
+    def _read_filed(self) -> dict[str, str | None]:
+        """Every case's ``debtor_id`` column, by case id (one query)."""
 
     @abstractmethod
     def _exists(self, case_id: str) -> bool:
@@ -785,9 +789,9 @@ class Session(ABC):
             or (self.CHECK_ADDS and self._exists(case_id))
         ):
             raise DuplicateCase(case_id)
-        self._new[case_id] = (case_id, case.version, 0, opened.hash, case_body(case))
-        self._new_order.append(case_id)
         debtor_id = self._new_debtor[case_id] = case.debtor.id
+        self._new[case_id] = (case_id, case.version, 0, opened.hash, case_body(case), debtor_id)
+        self._new_order.append(case_id)
         self._new_of.setdefault(debtor_id, []).append(case_id)
         self._journal.append((opened, True))
         self._slots[case_id] = Copy(
@@ -1144,6 +1148,18 @@ class Session(ABC):
         self._sync()
         found = self._read_scheduled()
         return {case_id: found[case_id] for case_id in case_ids if case_id in found}
+
+    def filed_debtors(self) -> dict[str, str | None]:
+        """The debtor each stored case's row is filed under (its indexed ``debtor_id``
+        column), by case id, in one query.
+
+        The column is written with the row and never changes, as a case's debtor never
+        does: `Engine.verify` compares it with the debtor of each case's journal (a row
+        filed by hand under another debtor would take the case out of its debtor's
+        locks and caps).
+        """
+        self._sync()
+        return self._read_filed()
 
     def due_at(self, case_id: str) -> datetime | None:
         """When the case was due as `due` or `lease` last returned it (UTC), else `next_review`.

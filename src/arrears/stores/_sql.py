@@ -62,7 +62,7 @@ __all__ = [
 
 #: The newest schema version this library knows (1: cases, journal, reviews; 2: leases;
 #: 3: each case's debtor id, indexed).
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 
 CASE_COLUMNS: Final = ("id", "version", "head_seq", "head_hash", "body")
 JOURNAL_COLUMNS: Final = ("case_id", "seq", "kind", "at", "body", "hash")

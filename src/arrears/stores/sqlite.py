@@ -89,6 +89,21 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
             "CREATE INDEX cases_debtor ON cases (debtor_id, id)",
         ),
     ),
+    Migration(
+        4,
+        "each case's debtor id written with its row, not read from its body at every write",
+        (
+            # A column generated from the body made every update of a case parse the
+            # whole body, twice, to keep the index (a fifth of a tick's SQLite work).
+            # A case's debtor never changes: the row is written with it once, and
+            # `Engine.verify` compares it with the case's journal.
+            "DROP INDEX cases_debtor",
+            "ALTER TABLE cases DROP COLUMN debtor_id",
+            "ALTER TABLE cases ADD COLUMN debtor_id TEXT",
+            "UPDATE cases SET debtor_id = json_extract(body, '$.debtor.id')",
+            "CREATE INDEX cases_debtor ON cases (debtor_id, id)",
+        ),
+    ),
 )
 assert MIGRATIONS[-1].version == SCHEMA_VERSION
 
@@ -119,7 +134,8 @@ _INSERT_ENTRY: Final = (
     "INSERT INTO journal (case_id, seq, kind, at, body, hash) VALUES (?, ?, ?, ?, ?, ?)"
 )
 _INSERT_CASE: Final = (
-    "INSERT INTO cases (id, version, head_seq, head_hash, body) VALUES (?, ?, ?, ?, ?)"
+    "INSERT INTO cases (id, version, head_seq, head_hash, body, debtor_id) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
 )
 _UPDATE_CASE: Final = (
     "UPDATE cases SET version = ?, head_seq = ?, head_hash = ?, body = ? "
@@ -354,6 +370,9 @@ class SQLiteStore(Session):
     def _read_scheduled(self) -> dict[str, datetime]:
         rows = self._db.execute("SELECT case_id, review_at FROM reviews")
         return {case_id: from_micros(at) for case_id, at in rows}
+
+    def _read_filed(self) -> dict[str, str | None]:
+        return dict(self._db.execute("SELECT id, debtor_id FROM cases"))
 
     def _exists(self, case_id: str) -> bool:
         return (
