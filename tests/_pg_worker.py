@@ -82,7 +82,10 @@ def main() -> int:
     parser.add_argument("--stall-after", type=int)
     parser.add_argument("--policy", type=Path, default=CN_POLICY)
     args = parser.parse_args()
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    structlog.configure(  # warnings to standard error: standard output is the protocol
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+    )
 
     def now() -> datetime:
         return args.start + timedelta(seconds=time.time() - args.wall)

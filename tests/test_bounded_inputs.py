@@ -40,6 +40,7 @@ from arrears.limits import (
     MESSAGE,
     NAME,
     REASON,
+    TEMPLATE_SECONDS,
     TEMPLATE_SOURCE,
     TEMPLATE_STEPS,
     YAML_ALIASES,
@@ -612,6 +613,39 @@ class TestTemplates:
                 print("refused", err.rule)
         """)
         assert "refused MSG-LIMITS" in found
+
+    def test_a_busy_machine_does_not_refuse_a_rendering(self, monkeypatch: Any) -> None:
+        """The time a rendering may take is its thread's CPU time: the wall clock racing on
+        (other work on the cores, a first locale loaded) refuses nothing; CPU time spent does.
+        """
+        import arrears.messages.templates as rendering
+
+        class Clock:
+            wall = cpu = 0.0
+
+            def monotonic(self) -> float:
+                self.wall += 5.0  # every look at the wall clock: five seconds later
+                return self.wall
+
+            def thread_time(self) -> float:
+                return self.cpu
+
+        clock = Clock()
+        monkeypatch.setattr(rendering, "_time", clock)
+        body = "{% for i in range(50) %}{{ i }}{% endfor %}{{ lender_name }}"
+        templates = TemplateSet.from_sources({"t.sms.en-US": body})
+        text = templates.render("t", "sms", "en-US", {"lender_name": "Acme"}).text
+        assert text.endswith("49Acme")
+
+        def busy() -> float:  # and now the rendering itself spends the CPU
+            clock.cpu += 0.4
+            return clock.cpu
+
+        monkeypatch.setattr(clock, "thread_time", busy)
+        with pytest.raises(MessageRefused) as info:
+            templates.render("t", "sms", "en-US", {"lender_name": "Acme"})
+        assert "MSG-LIMITS" in info.value.rules
+        assert f"took more than {TEMPLATE_SECONDS:g} s" in str(info.value)
 
     def test_lipsum_and_the_generators_are_gone(self) -> None:
         """``lipsum(1000000)`` ran for half a minute in one call: it is no longer a global."""

@@ -148,7 +148,8 @@ TEMPLATE_CHARACTERS: Final = 1_000_000
 each value is bounded by `MESSAGE`, and this bounds a lazy ``map`` of ten thousand."""
 
 TEMPLATE_SECONDS: Final = 1.0
-"""Seconds one rendering of a template may take."""
+"""Seconds of its thread's CPU time one rendering of a template may take (a busy machine's
+waits do not count)."""
 
 
 def check_text(field: str, value: str, limit: int) -> str:
