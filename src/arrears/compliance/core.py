@@ -515,7 +515,7 @@ class Compliance:
 
 
 #: A rule in scope as `Compliance` runs it: its ``admits`` (``None`` when it admits
-#: every proposal in scope, as `Rule.admits` does), its ``check``, and its
+#: every proposal in scope: `Rule.admits_every`), its ``check``, and its
 #: ``allows_until`` (``None`` when its kind states nothing: `Rule.allows_until`).
 _Judge = tuple[
     Callable[[Judgement], bool] | None,
@@ -526,7 +526,7 @@ _Judge = tuple[
 
 def _judge(rule: Rule) -> _Judge:
     kind = type(rule)
-    admits = None if kind.admits is Rule.admits else rule.admits
+    admits = None if rule.admits_every() else rule.admits
     allows_until = None if kind.allows_until is Rule.allows_until else rule.allows_until
     return admits, rule.check, allows_until
 

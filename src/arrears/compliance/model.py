@@ -377,20 +377,23 @@ class Judgement:
         self.calendar_zone: ZoneInfo | None = self.zones[0] if self.zones else None
         self.at_work = self.party == Party.EMPLOYER or (self.point is not None and self.point.work)
 
-    def once(self, key: Hashable, compute: Callable[[], _T]) -> _T:
-        """*compute*'s answer for *key*, worked out the first time this judgment is asked.
+    def once(self, key: Hashable, compute: Callable[..., _T], *args: Any) -> _T:
+        """``compute(*args)``'s answer for *key*, worked out the first time this judgment
+        is asked.
 
         For a fact several rules read, or one rule at several steps (the attempts
         since a window's start, the numbers of the person reached): the first to
         ask computes it, the others share it.  *key* must name everything the
-        answer depends on besides this judgment (its case, proposal and moment);
-        the answer is shared, so no rule may change it.  A judgment at another
-        moment (`moved`) starts afresh.
+        answer depends on besides this judgment (its case, proposal and moment):
+        *args* among it; the answer is shared, so no rule may change it.  A
+        judgment at another moment (`moved`) starts afresh.  The arguments are
+        passed rather than captured in a function made at each call, which would
+        cost about what a lookup that finds the answer costs.
         """
         memo = self._memo
         found = memo.get(key, _ASKED_NOT)
         if found is _ASKED_NOT:
-            found = memo[key] = compute()
+            found = memo[key] = compute(*args)
         return found  # type: ignore[no-any-return]
 
     def relationship_of(self, person: str | None) -> str | None:
@@ -635,6 +638,8 @@ class Judgement:
         The times a spouse or an executor named are inconvenient to them
         (12 CFR 1006.6(b)(1)(i): "inconvenient to the consumer" communicated
         with): they bind contacts with that person, not with the debtor."""
+        if reach == "debtor" and self._named is not None:  # worked out once per judgment
+            return self._named
         own = self.history.inconvenient
         person = self.person
         if person is not None and person != self.case.debtor.id:
@@ -643,17 +648,15 @@ class Judgement:
                 own = (*own, *(span for span in theirs if span not in own))
         if reach == "debt":
             return own
-        found = self._named
-        if found is None:
-            debtor = self.debtor_history
-            found = own
-            if debtor is not None and debtor.inconvenient:
-                spans = list(own)
-                for case_id, named in debtor.inconvenient.items():
-                    if case_id != self.case.id:
-                        spans.extend(span for span in named if span not in spans)
-                found = tuple(spans)
-            self._named = found
+        debtor = self.debtor_history
+        found = own
+        if debtor is not None and debtor.inconvenient:
+            spans = list(own)
+            for case_id, named in debtor.inconvenient.items():
+                if case_id != self.case.id:
+                    spans.extend(span for span in named if span not in spans)
+            found = tuple(spans)
+        self._named = found
         return found
 
     def local(self, moment: datetime) -> datetime:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Self
@@ -22,7 +23,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..case import Channel, ContactPoint, Hold, HoldKind, Outcome, Party, Relationship
-from .history import OPT_OUT_COVERS, Attempt, Preference
+from .history import OPT_OUT_COVERS, Attempt, DebtorHistory, Preference
 from .model import Judgement, Purpose, Reason, Role, StatementReach
 
 if TYPE_CHECKING:
@@ -291,6 +292,15 @@ def opted_out_since(j: Judgement, reach: StatementReach = "debtor") -> tuple[dat
     return found
 
 
+def _debtors(
+    j: Judgement, as_debtor: frozenset[Relationship], as_debtor_minor: frozenset[Relationship]
+) -> frozenset[Relationship]:
+    """*as_debtor*, with *as_debtor_minor* while the debtor is a minor (`Rule.debtors`)."""
+    if as_debtor_minor and j.debtor_minor():
+        return as_debtor | as_debtor_minor
+    return as_debtor
+
+
 # -- the base ------------------------------------------------------------------------
 class Rule(BaseModel):
     """A compliance rule: one check of a proposed contact, with its citation.
@@ -354,9 +364,7 @@ class Rule(BaseModel):
     def debtors(self, j: Judgement) -> frozenset[Relationship]:
         """The relationships this rule counts as the debtor in judgment *j*:
         ``as_debtor``, with ``as_debtor_minor`` while the debtor is a minor."""
-        if self.as_debtor_minor and j.debtor_minor():
-            return self.as_debtor | self.as_debtor_minor
-        return self.as_debtor
+        return _debtors(j, self.as_debtor, self.as_debtor_minor)
 
     def seen(self, j: Judgement) -> str:
         """The party this rule judges *j*'s contact as (`party_seen`)."""
@@ -382,6 +390,13 @@ class Rule(BaseModel):
     def admits(self, j: Judgement) -> bool:
         """Whether a proposal in scope is judged at all (kinds narrow it further)."""
         return True
+
+    def admits_every(self) -> bool:
+        """True when `admits` says yes to every proposal in scope, whatever it is: the
+        kind narrows nothing, or this rule's parameters leave it nothing to narrow.
+        `Compliance` then does not ask it, judgment after judgment (the rule is frozen:
+        the answer holds as long as the rule)."""
+        return type(self).admits is Rule.admits
 
     def applies(self, j: Judgement) -> bool:
         """True when this rule judges the proposal at all: in scope, and admitted."""
@@ -496,6 +511,10 @@ class ContactHours(Rule):
         """Only contact points at work, or only the others, when ``work`` says so."""
         return self.work is None or j.at_work == self.work
 
+    def admits_every(self) -> bool:
+        """True without ``work`` (and a kind of its own that does not narrow `admits`)."""
+        return self.work is None and type(self).admits is ContactHours.admits
+
     @cached_property
     def _default_window(self) -> timedelta | None:
         return timedelta(minutes=self.consent_minutes) if self.consent_minutes else None
@@ -544,16 +563,7 @@ class ContactHours(Rule):
         Two rules of this kind with the same window (Regulation F's and a state's)
         judge alike: the finding is worked out once per judgment and shared.
         """
-        key = (
-            type(self),
-            self.start,
-            self.end,
-            self.consent_minutes,
-            self.consent_lifts,
-            self.honour_named_times,
-            self.named_times_reach,
-        )
-        found = j.once(key, lambda: self._finding(j))
+        found = j.once(self._shared, self._finding, j)
         if found is None:
             return None
         message, retry, values = found
@@ -594,6 +604,20 @@ class ContactHours(Rule):
     @cached_property
     def _window(self) -> str:
         return f"{_hhmm(self.start)}-{_hhmm(self.end)}"
+
+    @cached_property
+    def _shared(self) -> tuple[Any, ...]:
+        """The key of the finding rules of this kind with the same window share
+        (`Judgement.once`): made once, the rule being frozen."""
+        return (
+            type(self),
+            self.start,
+            self.end,
+            self.consent_minutes,
+            self.consent_lifts,
+            self.honour_named_times,
+            self.named_times_reach,
+        )
 
 
 # -- how often -------------------------------------------------------------------------
@@ -663,11 +687,12 @@ def _days_start(j: Judgement, days: int) -> datetime:
     """The start of the *days* calendar days ending with the judged moment's, in the
     debtor's calendar (once per judgment: caps and quiet days often share it)."""
 
-    def start() -> datetime:
-        first = j.local_date(j.at) - timedelta(days=days - 1)
-        return _day_start(first, j.calendar_zone, j.at)
+    return j.once(("days", days), _first_day_start, j, days)
 
-    return j.once(("days", days), start)
+
+def _first_day_start(j: Judgement, days: int) -> datetime:
+    first = j.local_date(j.at) - timedelta(days=days - 1)
+    return _day_start(first, j.calendar_zone, j.at)
 
 
 #: The weekday a calendar week starts on (`FrequencyCap.week_starts`), as `date.weekday`.
@@ -684,14 +709,16 @@ def _week_first(j: Judgement, starts: str) -> date:
 def _week_start(j: Judgement, starts: str) -> datetime:
     """The start of the calendar week holding the judged moment (`_week_first`): local
     midnight of its first day, whatever the offset that day (once per judgment)."""
-    return j.once(
-        ("week", starts), lambda: _day_start(_week_first(j, starts), j.calendar_zone, j.at)
-    )
+    return j.once(("week", starts), _week_first_start, j, starts)
+
+
+def _week_first_start(j: Judgement, starts: str) -> datetime:
+    return _day_start(_week_first(j, starts), j.calendar_zone, j.at)
 
 
 def _numbers(j: Judgement, as_debtor: frozenset[Relationship]) -> frozenset[str]:
     """The addresses of the contact points of the person judged, the persons of the
-    *as_debtor* relationships counting as the debtor (`FrequencyCap._numbers_of`)."""
+    *as_debtor* relationships counting as the debtor (`_CapScope.numbers`)."""
     if j.party == _DEBTOR or j.relationship in as_debtor:
         points = [
             point
@@ -741,12 +768,98 @@ def _moment_of(attempt: Attempt) -> float:
     return attempt.at.timestamp()
 
 
+def _counted(
+    j: Judgement, debtor: DebtorHistory, across: str, since: datetime
+) -> Sequence[Attempt]:
+    """The attempts about the debtor's cases a cap counting *across* may count, at or
+    after *since* (`DebtorHistory.counted`), but the intent the judgment sends again."""
+    return _but_resent(j, debtor.counted(j.case.id, across, since))
+
+
 def _but_resent(j: Judgement, attempts: Sequence[Attempt]) -> Sequence[Attempt]:
     """*attempts* without the case's intent the judgment sends again (`Judgement.resending`)."""
     key, here = j.resending, j.case.id
     if key is None:
         return attempts
     return [a for a in attempts if not (a.intent == key and a.case == here)]
+
+
+@dataclass(frozen=True, slots=True)
+class _CapScope:
+    """Whom and where a `FrequencyCap` counts: its ``per``, ``work`` and ``residence``, and
+    the relationships it counts as the debtor, read once from the frozen rule.
+
+    The test runs for every attempt in the cap's window, and a read of a rule's field
+    goes through the attribute hook of a pydantic model, several times the cost of a
+    plain slot's.
+    """
+
+    per: str
+    work: bool | None
+    residence: bool | None
+    as_debtor: frozenset[Relationship]
+    as_debtor_minor: frozenset[Relationship]
+
+    def same(self, j: Judgement, attempt: Attempt) -> bool:
+        """True when *attempt* counts for the person, contact point or case judged, at
+        (or off) work and at (or away from) the residence as the cap says."""
+        case = attempt.case
+        own = case is None or case == j.case.id
+        if self.work is not None:  # first: it settles most attempts of a cap at (or off) work
+            if own:
+                at_work = attempt.party == _EMPLOYER or attempt.contact in j.work_contacts
+            else:
+                at_work = attempt.party == _EMPLOYER or _foreign_address(j, attempt) in {
+                    point.address for point in j.case.contacts if point.work
+                }
+            if at_work != self.work:
+                return False
+        if self.residence is not None:
+            homes = j.once(("residence",), _residence_points, j)
+            if own:
+                at_home = attempt.contact is not None and attempt.contact in homes[0]
+            else:
+                at_home = _foreign_address(j, attempt) in homes[1]
+            if at_home != self.residence:
+                return False
+        if self.per == "case":
+            return True
+        if self.per == "contact" and (contact := j.proposal.contact) is not None:
+            if own:  # the same point, or another of the case's points with its number
+                return attempt.contact == contact or (
+                    attempt.contact is not None and _same_address(j, attempt.contact, contact)
+                )
+            return _same_number(j, attempt)
+        as_debtor = _debtors(j, self.as_debtor, self.as_debtor_minor)
+        if j.party == _DEBTOR or j.relationship in as_debtor:
+            return attempt.party == _DEBTOR or (
+                bool(as_debtor) and j.relationship_of(j.person_of(attempt)) in as_debtor
+            )
+        if j.person is not None and (person := j.person_of(attempt)) is not None:
+            return person == j.person
+        if own:
+            return attempt.contact == j.proposal.contact and attempt.party == j.party
+        return attempt.party == j.party and _same_number(j, attempt)
+
+    def numbers(self, j: Judgement) -> frozenset[str]:
+        """The numbers of the person judged (``per="person"``): the addresses of every
+        contact point of theirs on the case; none for the other scopes.  Worked out
+        once per judgment for the caps that count the same persons as the debtor."""
+        if self.per != "person" or self.work is not None or self.residence is not None:
+            return frozenset()
+        as_debtor = _debtors(j, self.as_debtor, self.as_debtor_minor)
+        return j.once(("numbers", as_debtor), _numbers, j, as_debtor)
+
+    def rang(self, j: Judgement, attempt: Attempt) -> bool:
+        """True when *attempt* was placed to one of the numbers of the person judged
+        (`numbers`), whomever it was meant for: a number two persons share rings
+        for both."""
+        numbers = self.numbers(j)
+        if not numbers:
+            return False
+        if attempt.case is None or attempt.case == j.case.id:
+            return _address_of(j, attempt.contact) in numbers
+        return _foreign_address(j, attempt) in numbers
 
 
 class FrequencyCap(Rule):
@@ -849,6 +962,17 @@ class FrequencyCap(Rule):
             )
         return self
 
+    def admits_every(self) -> bool:
+        """True when none of ``mobile``, ``residence``, ``relationships`` and ``work``
+        narrows the contacts judged (and a kind of its own does not narrow `admits`)."""
+        return (
+            type(self).admits is FrequencyCap.admits
+            and not self.mobile
+            and self.residence is None
+            and self.relationships is None
+            and self.work is None
+        )
+
     def admits(self, j: Judgement) -> bool:
         """Only contact points at work, or only the others, when ``work`` says so; only
         numbers not marked as landlines when ``mobile`` says so; only the persons of
@@ -879,69 +1003,13 @@ class FrequencyCap(Rule):
         """
         debtor = j.debtor_history
         if debtor is None:
-            return j.once(("attempts", since), lambda: _own_attempts(j, since)), False
+            return j.once(("attempts", since), _own_attempts, j, since), False
         across = self.across
-        counted = lambda: _but_resent(j, debtor.counted(j.case.id, across, since))  # noqa: E731
-        return j.once(("attempts", since, across), counted), True
+        return j.once(("attempts", since, across), _counted, j, debtor, across, since), True
 
-    def _same_scope(self, j: Judgement, attempt: Attempt) -> bool:
-        case = attempt.case
-        own = case is None or case == j.case.id
-        if self.work is not None:  # first: it settles most attempts of a cap at (or off) work
-            if own:
-                at_work = attempt.party == _EMPLOYER or attempt.contact in j.work_contacts
-            else:
-                at_work = attempt.party == _EMPLOYER or _foreign_address(j, attempt) in {
-                    point.address for point in j.case.contacts if point.work
-                }
-            if at_work != self.work:
-                return False
-        if self.residence is not None:
-            homes = j.once(("residence",), lambda: _residence_points(j))
-            if own:
-                at_home = attempt.contact is not None and attempt.contact in homes[0]
-            else:
-                at_home = _foreign_address(j, attempt) in homes[1]
-            if at_home != self.residence:
-                return False
-        if self.per == "case":
-            return True
-        if self.per == "contact" and (contact := j.proposal.contact) is not None:
-            if own:  # the same point, or another of the case's points with its number
-                return attempt.contact == contact or (
-                    attempt.contact is not None and _same_address(j, attempt.contact, contact)
-                )
-            return _same_number(j, attempt)
-        as_debtor = self.debtors(j)
-        if j.party == _DEBTOR or j.relationship in as_debtor:
-            return attempt.party == _DEBTOR or (
-                bool(as_debtor) and j.relationship_of(j.person_of(attempt)) in as_debtor
-            )
-        if j.person is not None and (person := j.person_of(attempt)) is not None:
-            return person == j.person
-        if own:
-            return attempt.contact == j.proposal.contact and attempt.party == j.party
-        return attempt.party == j.party and _same_number(j, attempt)
-
-    def _numbers_of(self, j: Judgement) -> frozenset[str]:
-        """The numbers of the person judged (``per="person"``): the addresses of every
-        contact point of theirs on the case; none for the other scopes.  Worked out
-        once per judgment for the caps that count the same persons as the debtor."""
-        if self.per != "person" or self.work is not None or self.residence is not None:
-            return frozenset()
-        as_debtor = self.debtors(j)
-        return j.once(("numbers", as_debtor), lambda: _numbers(j, as_debtor))
-
-    def _rang(self, j: Judgement, attempt: Attempt) -> bool:
-        """True when *attempt* was placed to one of the numbers of the person judged
-        (`_numbers_of`), whomever it was meant for: a number two persons share rings
-        for both."""
-        numbers = self._numbers_of(j)
-        if not numbers:
-            return False
-        if attempt.case is None or attempt.case == j.case.id:
-            return _address_of(j, attempt.contact) in numbers
-        return _foreign_address(j, attempt) in numbers
+    @cached_property
+    def _scope(self) -> _CapScope:
+        return _CapScope(self.per, self.work, self.residence, self.as_debtor, self.as_debtor_minor)
 
     def _window_start(self, j: Judgement) -> datetime:
         if self.hours is not None:
@@ -966,6 +1034,11 @@ class FrequencyCap(Rule):
                 found.append(consent)
         return found
 
+    @cached_property
+    def _consent_window(self) -> timedelta:
+        """The window of a consent that names no end (``consent_minutes``)."""
+        return timedelta(minutes=self.consent_minutes)
+
     def _placed_with_consent(
         self,
         j: Judgement,
@@ -977,7 +1050,7 @@ class FrequencyCap(Rule):
     ) -> bool:
         """True when a call at *moment* is placed with one of *consents*: inside its
         window, within ``consent_exempt_days`` of it (its day is day 1), not revoked."""
-        default = timedelta(minutes=self.consent_minutes)
+        default = self._consent_window
         for consent in consents:
             if (
                 consent.at <= moment
@@ -1003,7 +1076,8 @@ class FrequencyCap(Rule):
         channels, outcomes = self.counted_channels, self.counted_outcomes
         attempts, spanning = self._attempts(j, window_start)
         at, elapsed = j.at, self.hours is not None
-        rings = self.per == "person" and self.work is None  # `_rang` can count
+        scope = self._scope
+        rings = scope.per == "person" and scope.work is None  # `rang` can count
         for attempt in attempts:
             if attempt.at > at:
                 break
@@ -1013,7 +1087,7 @@ class FrequencyCap(Rule):
                 and attempt.channel in channels
                 # An attempt whose fate is unknown may have reached the person: it counts.
                 and (attempt.outcome in outcomes or attempt.outcome == _UNKNOWN)
-                and (self._same_scope(j, attempt) or (rings and self._rang(j, attempt)))
+                and (scope.same(j, attempt) or (rings and scope.rang(j, attempt)))
                 and not (
                     consents
                     and self._placed_with_consent(
@@ -1123,7 +1197,7 @@ class FrequencyCap(Rule):
                 attempt.at <= j.at
                 and attempt.outcome == _CONVERSATION
                 and attempt.channel in self.counted_channels
-                and self._same_scope(j, attempt)
+                and self._scope.same(j, attempt)
             ):
                 return attempt
         return None
@@ -2258,6 +2332,10 @@ class ForbiddenWording(_Wording):
         if found is None:
             return None
         return self.deny(f"forbidden wording: {found.group(0)!r}", match=found.group(0))
+
+    def allows_until(self, j: Judgement) -> datetime | None:
+        """From then on: the text does not change with the moment."""
+        return None
 
 
 class RequiredWording(_Wording):
