@@ -77,6 +77,7 @@ __all__ = [
     "TransitionDenied",
     "UnknownCase",
     "UnknownTemplate",
+    "described",
     "UnknownTrigger",
     "invalid_input",
 ]
@@ -723,6 +724,33 @@ _NAMED: Final = re.compile(r"^(\w+): (?:got .*?, expected )?(.*)$", re.DOTALL)
 _PREFIXES: Final = ("Value error, ", "Assertion failed, ")
 
 
+#: What a text that fails a pattern was expected to be, by the pattern (`described`).
+_PATTERNS: dict[str, str] = {}
+
+#: What pydantic's errors of these types expect, said for a person rather than by pydantic:
+#: ``{detail}`` is what pydantic adds after its first comma, if anything.
+_PLAIN: Final = {
+    "zoneinfo_str": "an IANA time zone such as 'America/New_York' or 'Asia/Shanghai'",
+    "decimal_parsing": "a plain decimal such as 1000.00 (no separators, no currency sign)",
+    "date_parsing": "a date as YYYY-MM-DD, such as 2026-09-01{detail}",
+    "date_from_datetime_parsing": "a date as YYYY-MM-DD, such as 2026-09-01{detail}",
+}
+
+
+def described(pattern: str, meaning: str) -> str:
+    """*pattern*, remembered with *meaning*: a text that fails it is said to expect *meaning*.
+
+    For ``Field(pattern=described(r"^[a-z]{2}$", "a two-letter code such as 'en'"))``:
+    a value that does not match is refused with ``expected a two-letter code
+    such as 'en'`` rather than with the pattern itself.
+
+    Returns:
+        *pattern*, unchanged.
+    """
+    _PATTERNS[pattern] = meaning
+    return pattern
+
+
 def invalid_input(
     error: ValidationError, *, prefix: str = "", hide: bool | None = None
 ) -> InvalidInput:
@@ -756,7 +784,7 @@ def invalid_input(
         ...                          "balance": {"currency": "CNY"}, "due_date": "2026-02-30"})
         ... except pydantic.ValidationError as err:
         ...     print(invalid_input(err))
-        due_date: got '2026-02-30', expected Input should be a valid date or datetime, day value is outside expected range
+        due_date: got '2026-02-30', expected a date as YYYY-MM-DD, such as 2026-09-01 (day value is outside expected range)
     """  # noqa: E501
     hidden = _hides_input(error) if hide is None else hide
     problems = [_problem(detail, prefix, hidden) for detail in error.errors()]
@@ -786,6 +814,11 @@ def _problem(detail: Mapping[str, Any], prefix: str, hidden: bool) -> tuple[str,
     for start in _PREFIXES:
         if expected.startswith(start):
             expected = expected[len(start) :]
+    if kind in _PLAIN:
+        _, comma, said = expected.partition(", ")
+        expected = _PLAIN[kind].format(detail=f" ({said})" if comma else "")
+    elif kind == "string_pattern_mismatch":
+        expected = _PATTERNS.get(str((detail.get("ctx") or {}).get("pattern")), expected)
     named = _NAMED.match(expected)
     if kind in ("value_error", "assertion_error", "string_too_long") and named is not None:
         name = named.group(1)
