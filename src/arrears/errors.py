@@ -77,8 +77,9 @@ __all__ = [
     "TransitionDenied",
     "UnknownCase",
     "UnknownTemplate",
-    "described",
     "UnknownTrigger",
+    "described",
+    "expected_of",
     "invalid_input",
 ]
 
@@ -751,6 +752,27 @@ def described(pattern: str, meaning: str) -> str:
     return pattern
 
 
+def expected_of(detail: Mapping[str, Any]) -> str:
+    """What one of pydantic's errors (an item of ``ValidationError.errors()``) expects, in words.
+
+    Pydantic's message without its ``Value error, `` prefix; for a time zone,
+    a date or a decimal of the wrong form, the form to write instead (``a
+    date as YYYY-MM-DD, such as 2026-09-01``, pydantic's reason after it);
+    for a text that fails a pattern, the pattern's meaning (`described`).
+    """
+    expected = " ".join(str(detail.get("msg", "")).split())
+    for start in _PREFIXES:
+        if expected.startswith(start):
+            expected = expected[len(start) :]
+    kind = detail.get("type", "")
+    if kind in _PLAIN:
+        _, comma, said = expected.partition(", ")
+        return _PLAIN[kind].format(detail=f" ({said})" if comma else "")
+    if kind == "string_pattern_mismatch":
+        return _PATTERNS.get(str((detail.get("ctx") or {}).get("pattern")), expected)
+    return expected
+
+
 def invalid_input(
     error: ValidationError, *, prefix: str = "", hide: bool | None = None
 ) -> InvalidInput:
@@ -809,16 +831,8 @@ def _problem(detail: Mapping[str, Any], prefix: str, hidden: bool) -> tuple[str,
     """One of pydantic's errors as ``(field, value, expected)``."""
     path = list(detail.get("loc", ()))
     value = detail.get("input")
-    expected = " ".join(str(detail.get("msg", "")).split())
+    expected = expected_of(detail)
     kind = detail.get("type", "")
-    for start in _PREFIXES:
-        if expected.startswith(start):
-            expected = expected[len(start) :]
-    if kind in _PLAIN:
-        _, comma, said = expected.partition(", ")
-        expected = _PLAIN[kind].format(detail=f" ({said})" if comma else "")
-    elif kind == "string_pattern_mismatch":
-        expected = _PATTERNS.get(str((detail.get("ctx") or {}).get("pattern")), expected)
     named = _NAMED.match(expected)
     if kind in ("value_error", "assertion_error", "string_too_long") and named is not None:
         name = named.group(1)

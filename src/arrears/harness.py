@@ -120,13 +120,13 @@ class PolicyHarness:
 
         What is not given follows the country of the policy's first pack (of
         ``packs``, else of its first set of ``jurisdictions``; CN when it has
-        none; US for a pack of another country), as `DEFAULTS` lists: CNY, ``Asia/Shanghai``, ``zh-CN`` and a
-        Chinese mobile for CN; USD, ``America/New_York``, ``en-US`` and a New
-        York number for the US packs; GBP, ``Europe/London``, ``en-GB`` and a
-        UK mobile for UK.  The debtor's ``jurisdiction`` is the one given,
-        else, for a policy whose packs are all by jurisdiction and which has
-        no ``default`` set, the code of its first set (a debtor no set covers
-        is never contacted).
+        none, US for a pack of another country), as `DEFAULTS` lists: CNY,
+        ``Asia/Shanghai``, ``zh-CN`` and a Chinese mobile for CN; USD,
+        ``America/New_York``, ``en-US`` and a New York number for the US
+        packs; GBP, ``Europe/London``, ``en-GB`` and a UK mobile for UK.  The
+        debtor's ``jurisdiction`` is the one given, else, for a policy whose
+        packs are all by jurisdiction and which has no ``default`` set, the
+        code of its first set (a debtor no set covers is never contacted).
 
         Raises:
             InvalidInput: a component beside ``balance`` (or ``currency``
