@@ -21,7 +21,7 @@ import arrears
 import arrears.errors
 from arrears import Balance, Case, InvalidInput
 from arrears.compliance import Compliance, ContactHistory
-from arrears.errors import HIDDEN, ArrearsError, invalid_input
+from arrears.errors import HIDDEN, MISSING, ArrearsError, invalid_input
 from arrears.messages import TemplateSet, sample_context
 
 DEBTOR_NAME = "王小明"
@@ -261,6 +261,19 @@ class TestInvalidInput:
         assert converted.field == "contacts[0].address"
         assert converted.value == "*" * 9 + "5678"
         assert CALL_NUMBER[3:] not in str(converted)
+
+    def test_a_missing_field_is_said_to_be_missing(self) -> None:
+        """Not "got <hidden>, expected Field required": nothing was given, and a value is."""
+        data = _case_data()
+        del data["debtor"]
+        converted = invalid_input(refused(Case, data))
+        assert (converted.field, converted.value) == ("debtor", MISSING)
+        assert str(converted) == "debtor: got nothing, expected a value: the field is required"
+
+    def test_an_unknown_field_is_said_to_be_unknown(self) -> None:
+        converted = invalid_input(refused(Case, _case_data(loan_type="card")))
+        assert (converted.field, converted.value) == ("loan_type", HIDDEN)
+        assert converted.expected == "no such field: check its spelling, or leave it out"
 
     def test_a_name_is_left_out(self) -> None:
         data = _case_data()

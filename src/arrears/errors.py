@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "HIDDEN",
+    "MISSING",
     "PERSONAL_FIELDS",
     "SHOWN",
     "ApprovalDenied",
@@ -707,6 +708,23 @@ class _Hidden:
 HIDDEN: Final = _Hidden()
 """The `InvalidInput.value` of a refused value that is left out (it could be personal data)."""
 
+
+class _Missing:
+    """The value of a required field that was not given."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "nothing"
+
+
+MISSING: Final = _Missing()
+"""The `InvalidInput.value` of a required field that was not given (``got nothing``)."""
+
+#: What `invalid_input` says a missing field and an unknown one expect.
+_REQUIRED: Final = "a value: the field is required"
+_UNKNOWN: Final = "no such field: check its spelling, or leave it out"
+
 PERSONAL_FIELDS: Final = frozenset({"address", "contact", "name", "subject", "text"})
 """Field names whose values `invalid_input` never shows as given, when the input is hidden.
 
@@ -842,6 +860,10 @@ def _problem(detail: Mapping[str, Any], prefix: str, hidden: bool) -> tuple[str,
             path.append(name)  # a model's check of one of its fields: "principal: …"
             value = value[name]
             expected = named.group(2)
+    if kind == "missing":  # the value pydantic gives is the mapping the field is missing from
+        return _field(prefix, path), MISSING, _REQUIRED
+    if kind == "extra_forbidden":
+        expected = _UNKNOWN
     if kind == "string_too_long" and isinstance(value, str):
         shown: Any = TooLong(len(value))  # the length only: the text may be anyone's name
     else:
