@@ -217,7 +217,7 @@ BROKEN = [
         GOOD.replace("  hotline: 400-820-0000\n", ""),
         13,
         "steps[0].send.template",
-        "overdue.sms.zh-CN uses 'lender_hotline': give its detail under lender",
+        "overdue.sms.zh-CN uses 'lender_hotline': set lender.hotline in the policy",
     ),
     (
         "an unknown lender detail",

@@ -421,4 +421,6 @@ def test_simulate_runs_the_flat_rows_import_reads(files: Files, tmp_path: Path) 
     whole.write_text(json.dumps({"id": "L-1", "debtor": {"id": "D-1"}}) + "\n", encoding="utf-8")
     done = run("simulate", CN, "--portfolio", whole, "--days", "1")
     assert done.exit_code == 2, done.output
-    assert "portfolio[0].balance: got <hidden>, expected Field required" in one_line_error(done)
+    assert "portfolio[0].balance: got nothing, expected a value: the field is required" in (
+        one_line_error(done)
+    )

@@ -15,7 +15,7 @@ from arrears import Engine
 from arrears.channels import RecordingChannel, SmtpChannel, WebhookChannel
 from arrears.compliance import Compliance
 from arrears.config import load_config, parse_duration
-from arrears.errors import HIDDEN, ChannelsMissing, ConfigInvalid, InvalidInput
+from arrears.errors import HIDDEN, MISSING, ChannelsMissing, ConfigInvalid, InvalidInput
 from arrears.policy import load_policy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -195,8 +195,8 @@ class TestErrors:
             (
                 MINIMAL + '[adapters.g]\ntype = "webhook"\nurl = "http://x/"\n',
                 "adapters.g.channels",
-                HIDDEN,
-                "Field required",
+                MISSING,
+                "a value: the field is required",
             ),
             (
                 MINIMAL + '[adapters.m]\ntype = "smtp"\nhost = "h"\nfrom = "nobody"\n',
@@ -216,7 +216,7 @@ class TestErrors:
                 "no colon",
                 "module:attribute",
             ),
-            ('[store]\nurl = "a.db"\n', "policy", HIDDEN, "Field required"),
+            ('[store]\nurl = "a.db"\n', "policy", MISSING, "a value: the field is required"),
             (
                 'policy = "p"\n[store]\nurl = "a"\nurl_env = "B"\n',
                 "store",

@@ -21,7 +21,7 @@ import arrears
 import arrears.errors
 from arrears import Balance, Case, InvalidInput
 from arrears.compliance import Compliance, ContactHistory
-from arrears.errors import HIDDEN, ArrearsError, invalid_input
+from arrears.errors import HIDDEN, MISSING, ArrearsError, invalid_input
 from arrears.messages import TemplateSet, sample_context
 
 DEBTOR_NAME = "王小明"
@@ -176,16 +176,66 @@ def refused(model: type[pydantic.BaseModel], data: dict[str, Any]) -> pydantic.V
 
 class TestInvalidInput:
     def test_a_plain_field_is_named_with_its_value(self) -> None:
-        """A bad due date: the field, the value as given and pydantic's message."""
+        """A bad due date: the field, the value as given and the form expected, with why."""
         error = refused(Case, _case_data(due_date="2026-02-30"))
         converted = invalid_input(error)
         assert isinstance(converted, InvalidInput)
         assert converted.field == "due_date"
         assert converted.value == "2026-02-30"
-        assert "valid date" in converted.expected
-        assert str(converted).startswith("due_date: got '2026-02-30', expected Input should be")
+        assert str(converted) == (
+            "due_date: got '2026-02-30', expected a date as YYYY-MM-DD, such as 2026-09-01 "
+            "(day value is outside expected range)"
+        )
         assert converted.__cause__ is error
         assert converted.more == ()
+
+    @pytest.mark.parametrize(
+        ("where", "given", "expected"),
+        [
+            (
+                ("debtor", "timezone"),
+                "America/Boston",
+                "an IANA time zone such as 'America/New_York' or 'Asia/Shanghai'",
+            ),
+            (
+                ("debtor", "locale"),
+                "en_US",
+                "a BCP 47 language tag such as 'en-US', 'en-GB' or 'zh-CN'",
+            ),
+            (
+                ("balance", "principal"),
+                "1,000.00",
+                "a plain decimal such as 1000.00 (no separators, no currency sign)",
+            ),
+            (
+                ("due_date",),
+                "09/01/2026",
+                "a date as YYYY-MM-DD, such as 2026-09-01 (invalid character in year)",
+            ),
+            (
+                ("id",),
+                "LOAN 1",
+                "an id of 1 to 128 letters, digits and . _ : / -, starting with a letter or digit",
+            ),
+        ],
+    )
+    def test_a_value_of_the_wrong_form_is_told_the_form_expected(
+        self, where: tuple[str, ...], given: str, expected: str
+    ) -> None:
+        """What a lender's loan system writes otherwise is answered with the form to write,
+        never with pydantic's wording or a regular expression."""
+        data = _case_data()
+        inner = data
+        for key in where[:-1]:
+            inner[key] = dict(inner[key])
+            inner = inner[key]
+        inner[where[-1]] = given
+        converted = invalid_input(refused(Case, data))
+        assert (converted.field, converted.value, converted.expected) == (
+            ".".join(where),
+            given,
+            expected,
+        )
 
     def test_a_nested_field_is_named_by_its_path(self) -> None:
         data = _case_data()
@@ -211,6 +261,19 @@ class TestInvalidInput:
         assert converted.field == "contacts[0].address"
         assert converted.value == "*" * 9 + "5678"
         assert CALL_NUMBER[3:] not in str(converted)
+
+    def test_a_missing_field_is_said_to_be_missing(self) -> None:
+        """Not "got <hidden>, expected Field required": nothing was given, and a value is."""
+        data = _case_data()
+        del data["debtor"]
+        converted = invalid_input(refused(Case, data))
+        assert (converted.field, converted.value) == ("debtor", MISSING)
+        assert str(converted) == "debtor: got nothing, expected a value: the field is required"
+
+    def test_an_unknown_field_is_said_to_be_unknown(self) -> None:
+        converted = invalid_input(refused(Case, _case_data(loan_type="card")))
+        assert (converted.field, converted.value) == ("loan_type", HIDDEN)
+        assert converted.expected == "no such field: check its spelling, or leave it out"
 
     def test_a_name_is_left_out(self) -> None:
         data = _case_data()

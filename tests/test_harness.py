@@ -170,3 +170,53 @@ def test_start_must_be_a_time_with_an_offset() -> None:
         PolicyHarness(POLICY, start="tomorrow")
     with pytest.raises(InvalidInput, match=r"^start:"):
         PolicyHarness(POLICY, start="2026-09-05T09:30:00")
+
+
+def _policy(tmp_path: Path, packs: str) -> Path:
+    """A policy with *packs* (a YAML line: ``packs: [...]`` or ``jurisdictions: {...}``)."""
+    file = tmp_path / "policy.yaml"
+    file.write_text(
+        f'id: p\nversion: "1"\n{packs}\nreview: {{time: "10:00"}}\n'
+        "escalations:\n  - {trigger: notify, from: [pre_due], when: {dpd_at_least: 1}}\n",
+        encoding="utf-8",
+    )
+    return file
+
+
+@pytest.mark.parametrize(
+    ("packs", "expected"),
+    [
+        ("packs: [CN]", ("CNY", "Asia/Shanghai", "zh-CN", "+8613812345678", None)),
+        ("packs: [UK]", ("GBP", "Europe/London", "en-GB", "+447911123456", None)),
+        ("packs: [US-RegF, US-MA]", ("USD", "America/New_York", "en-US", "+12125550123", None)),
+        (
+            "jurisdictions: {US-MA: [US-MA], US: [US-RegF]}",
+            ("USD", "America/New_York", "en-US", "+12125550123", "US-MA"),
+        ),
+        (
+            "jurisdictions: {GB: [UK], default: [US-RegF]}",
+            ("GBP", "Europe/London", "en-GB", "+447911123456", None),
+        ),
+    ],
+)
+def test_open_defaults_follow_the_country_of_the_first_pack(
+    tmp_path: Path, packs: str, expected: tuple[str, ...]
+) -> None:
+    """A UK or US policy's cases are not opened in yuan in Shanghai with a Chinese number."""
+    harness = PolicyHarness(_policy(tmp_path, packs), start="2026-09-16T10:00:00+00:00")
+    case = harness.open(id="L-1", due_date="2026-09-01", principal="100.00")
+    [contact] = case.contacts
+    assert (
+        case.currency,
+        str(case.debtor.timezone),
+        case.debtor.locale,
+        contact.address,
+        case.debtor.jurisdiction,
+    ) == expected
+
+
+def test_open_takes_the_debtors_jurisdiction(tmp_path: Path) -> None:
+    policy = _policy(tmp_path, "jurisdictions: {US-MA: [US-MA], US-NY: [US-NY]}")
+    harness = PolicyHarness(policy, start="2026-09-16T10:00:00-04:00")
+    case = harness.open(id="NY-1", due_date="2026-09-01", principal="100.00", jurisdiction="US-NY")
+    assert case.debtor.jurisdiction == "US-NY"

@@ -408,7 +408,7 @@ class TestShowingWhichPacksJudge:
         result = CliRunner().invoke(main, ["check", str(path)])
         assert result.exit_code == 0, result.output
         assert result.output.splitlines()[1] == (
-            "  packs by jurisdiction: US-MA US-MA; default US-RegF; role collector"
+            "  packs by jurisdiction: US-MA → US-MA; default → US-RegF; role collector"
         )
 
 

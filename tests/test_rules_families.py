@@ -746,6 +746,7 @@ class TestMediumOptOut:
 
 class TestAutomatedNeedsConsent:
     rule = AutomatedNeedsConsent(id="X-TCPA", citation=CITATION)
+    HOW = "(the contact point's consent, or a consent recorded covering automated)"
 
     def test_only_automated_contacts_are_judged(self) -> None:
         assert self.rule.admits(judgement(ny(2026, 9, 6), automated=True))
@@ -753,12 +754,16 @@ class TestAutomatedNeedsConsent:
 
     def test_without_consent_denied(self) -> None:
         assert check(self.rule, ny(2026, 9, 6), automated=True) == reason(
-            self.rule, "automated call without the person's prior express consent", automated=True
+            self.rule,
+            f"automated call without the person's prior express consent {self.HOW}",
+            automated=True,
         )
         assert check(
             self.rule, ny(2026, 9, 6), channel="sms", contact="sms", automated=True
         ) == reason(
-            self.rule, "automated sms without the person's prior express consent", automated=True
+            self.rule,
+            f"automated sms without the person's prior express consent {self.HOW}",
+            automated=True,
         )
 
     def test_a_consent_for_automated_contact_allows(self) -> None:

@@ -324,7 +324,14 @@ MALFORMED = [
         variant("rules: [US-7IN7]", "rules: [US-8IN8]"),
         18,
         "expect[0].rules[0]",
-        "unknown rule id 'US-8IN8'",
+        "unknown rule id 'US-8IN8'; did you mean US-7IN7?",
+    ),
+    (
+        "a time zone that is not one",
+        variant("  timezone: America/New_York\n", "  timezone: America/Boston\n"),
+        5,
+        "case.timezone",
+        "an IANA time zone such as 'America/New_York' or 'Asia/Shanghai'",
     ),
     (
         "unknown key",

@@ -44,7 +44,7 @@ from typing import Any, Final, TypeAlias
 import pydantic
 import yaml
 
-from .errors import DocumentInvalid, Problem
+from .errors import DocumentInvalid, Problem, expected_of
 from .limits import DOCUMENT_BYTES, YAML_ALIASES, YAML_DEPTH, YAML_VALUES
 
 __all__ = [
@@ -375,10 +375,13 @@ def validation_problems(
         at: Where the validated data sits in the document, when it was only a part.
 
     Returns:
-        One problem per pydantic error, in line order.  Pydantic's message is
-        kept (``Input should have timezone info``), without its ``Value error, ``
-        prefix.  An error raised with a ``field`` in its context (a tagged union
-        whose tag is missing or unknown) names that field.
+        One problem per pydantic error, in line order, its message as
+        `arrears.errors.expected_of` says it: pydantic's (``Input should have
+        timezone info``, without its ``Value error, `` prefix), or the form to
+        write for a time zone, a date, a decimal or a pattern; a field's own
+        check that names the field is not made to name it twice.  An error
+        raised with a ``field`` in its context (a tagged union whose tag is
+        missing or unknown) names that field.
     """
     problems: list[Problem] = []
     errors = error.errors(include_url=False)
@@ -391,9 +394,11 @@ def validation_problems(
         extra = context.get("field")
         if isinstance(extra, str) and not (path and path[-1] == extra):
             path = (*path, extra)
-        message = str(item["msg"]).removeprefix("Value error, ")
+        message = expected_of(item)
         if item["type"] == "extra_forbidden":
             message = "unknown key"
+        elif path and message.startswith(f"{path[-1]}: got "):
+            message = message[len(f"{path[-1]}: ") :]  # the field's own check names it again
         problems.append(document.problem(path, message))
     problems.sort(key=lambda problem: problem.line)
     return problems

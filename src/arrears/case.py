@@ -43,7 +43,7 @@ from .addresses import (
 )
 from .agreements import Accrual, AgreementTerms
 from .clock import require_aware
-from .errors import InvalidInput
+from .errors import InvalidInput, described
 from .holds import HoldKind, Reach, reaches_debtor
 from .limits import (
     ADDRESS,
@@ -86,7 +86,15 @@ __all__ = [
 ]
 
 _ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"
-Identifier = Annotated[str, Field(pattern=_ID_PATTERN)]
+Identifier = Annotated[
+    str,
+    Field(
+        pattern=described(
+            _ID_PATTERN,
+            "an id of 1 to 128 letters, digits and . _ : / -, starting with a letter or digit",
+        )
+    ),
+]
 """An id: 1-128 letters, digits and ``. _ : / -``, starting with a letter or digit."""
 
 _LOCALE: Final = r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|\d{3}))?$"
@@ -310,7 +318,10 @@ class Debtor(BaseModel):
     id: Identifier
     name: str | None = Field(default=None, max_length=NAME, repr=False)
     timezone: ZoneInfo | None = None
-    locale: str = Field(default="en", pattern=_LOCALE)
+    locale: str = Field(
+        default="en",
+        pattern=described(_LOCALE, "a BCP 47 language tag such as 'en-US', 'en-GB' or 'zh-CN'"),
+    )
     payday: str | None = Field(default=None, max_length=200)
     jurisdiction: str | None = None
     residence: str | None = None

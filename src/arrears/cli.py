@@ -216,11 +216,11 @@ def check_command(ctx: click.Context, policies: tuple[Path, ...], locales: tuple
 
 def _judged_by(policy: Policy) -> str:
     """The packs of each jurisdiction the policy maps, and its role, in one line."""
-    sets = [f"{code} {', '.join(packs)}" for code, packs in policy.jurisdictions.items()]
+    sets = [f"{code} → {', '.join(packs)}" for code, packs in policy.jurisdictions.items()]
     if policy.packs:
-        sets.append(f"default {', '.join(policy.packs)}")
+        sets.append(f"default → {', '.join(policy.packs)}")
     elif "default" not in policy.jurisdictions:
-        sets.append("default none (debtors no code covers are not contacted)")
+        sets.append("default → none (debtors no code covers are not contacted)")
     role = policy.role.value if policy.role is not None else "unset (every rule)"
     return f"packs by jurisdiction: {'; '.join(sets)}; role {role}"
 

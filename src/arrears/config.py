@@ -653,6 +653,6 @@ def _key(field: str) -> str:
 
 
 def _said(expected: str) -> str:
-    if expected.startswith("Extra inputs are not permitted"):
+    if expected.startswith(("Extra inputs are not permitted", "no such field")):
         return "no such key here (see docs/configuration.md)"
     return expected

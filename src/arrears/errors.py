@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "HIDDEN",
+    "MISSING",
     "PERSONAL_FIELDS",
     "SHOWN",
     "ApprovalDenied",
@@ -78,6 +79,8 @@ __all__ = [
     "UnknownCase",
     "UnknownTemplate",
     "UnknownTrigger",
+    "described",
+    "expected_of",
     "invalid_input",
 ]
 
@@ -705,6 +708,23 @@ class _Hidden:
 HIDDEN: Final = _Hidden()
 """The `InvalidInput.value` of a refused value that is left out (it could be personal data)."""
 
+
+class _Missing:
+    """The value of a required field that was not given."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "nothing"
+
+
+MISSING: Final = _Missing()
+"""The `InvalidInput.value` of a required field that was not given (``got nothing``)."""
+
+#: What `invalid_input` says a missing field and an unknown one expect.
+_REQUIRED: Final = "a value: the field is required"
+_UNKNOWN: Final = "no such field: check its spelling, or leave it out"
+
 PERSONAL_FIELDS: Final = frozenset({"address", "contact", "name", "subject", "text"})
 """Field names whose values `invalid_input` never shows as given, when the input is hidden.
 
@@ -721,6 +741,54 @@ _SCALARS: Final = (bool, int, float, Decimal, str, date, time, timedelta, type(N
 #: A model's own check names its field: ``"principal: got 1.001, expected …"``.
 _NAMED: Final = re.compile(r"^(\w+): (?:got .*?, expected )?(.*)$", re.DOTALL)
 _PREFIXES: Final = ("Value error, ", "Assertion failed, ")
+
+
+#: What a text that fails a pattern was expected to be, by the pattern (`described`).
+_PATTERNS: dict[str, str] = {}
+
+#: What pydantic's errors of these types expect, said for a person rather than by pydantic:
+#: ``{detail}`` is what pydantic adds after its first comma, if anything.
+_PLAIN: Final = {
+    "zoneinfo_str": "an IANA time zone such as 'America/New_York' or 'Asia/Shanghai'",
+    "decimal_parsing": "a plain decimal such as 1000.00 (no separators, no currency sign)",
+    "date_parsing": "a date as YYYY-MM-DD, such as 2026-09-01{detail}",
+    "date_from_datetime_parsing": "a date as YYYY-MM-DD, such as 2026-09-01{detail}",
+}
+
+
+def described(pattern: str, meaning: str) -> str:
+    """*pattern*, remembered with *meaning*: a text that fails it is said to expect *meaning*.
+
+    For ``Field(pattern=described(r"^[a-z]{2}$", "a two-letter code such as 'en'"))``:
+    a value that does not match is refused with ``expected a two-letter code
+    such as 'en'`` rather than with the pattern itself.
+
+    Returns:
+        *pattern*, unchanged.
+    """
+    _PATTERNS[pattern] = meaning
+    return pattern
+
+
+def expected_of(detail: Mapping[str, Any]) -> str:
+    """What one of pydantic's errors (an item of ``ValidationError.errors()``) expects, in words.
+
+    Pydantic's message without its ``Value error, `` prefix; for a time zone,
+    a date or a decimal of the wrong form, the form to write instead (``a
+    date as YYYY-MM-DD, such as 2026-09-01``, pydantic's reason after it);
+    for a text that fails a pattern, the pattern's meaning (`described`).
+    """
+    expected = " ".join(str(detail.get("msg", "")).split())
+    for start in _PREFIXES:
+        if expected.startswith(start):
+            expected = expected[len(start) :]
+    kind = detail.get("type", "")
+    if kind in _PLAIN:
+        _, comma, said = expected.partition(", ")
+        return _PLAIN[kind].format(detail=f" ({said})" if comma else "")
+    if kind == "string_pattern_mismatch":
+        return _PATTERNS.get(str((detail.get("ctx") or {}).get("pattern")), expected)
+    return expected
 
 
 def invalid_input(
@@ -756,7 +824,7 @@ def invalid_input(
         ...                          "balance": {"currency": "CNY"}, "due_date": "2026-02-30"})
         ... except pydantic.ValidationError as err:
         ...     print(invalid_input(err))
-        due_date: got '2026-02-30', expected Input should be a valid date or datetime, day value is outside expected range
+        due_date: got '2026-02-30', expected a date as YYYY-MM-DD, such as 2026-09-01 (day value is outside expected range)
     """  # noqa: E501
     hidden = _hides_input(error) if hide is None else hide
     problems = [_problem(detail, prefix, hidden) for detail in error.errors()]
@@ -781,11 +849,8 @@ def _problem(detail: Mapping[str, Any], prefix: str, hidden: bool) -> tuple[str,
     """One of pydantic's errors as ``(field, value, expected)``."""
     path = list(detail.get("loc", ()))
     value = detail.get("input")
-    expected = " ".join(str(detail.get("msg", "")).split())
+    expected = expected_of(detail)
     kind = detail.get("type", "")
-    for start in _PREFIXES:
-        if expected.startswith(start):
-            expected = expected[len(start) :]
     named = _NAMED.match(expected)
     if kind in ("value_error", "assertion_error", "string_too_long") and named is not None:
         name = named.group(1)
@@ -795,6 +860,10 @@ def _problem(detail: Mapping[str, Any], prefix: str, hidden: bool) -> tuple[str,
             path.append(name)  # a model's check of one of its fields: "principal: …"
             value = value[name]
             expected = named.group(2)
+    if kind == "missing":  # the value pydantic gives is the mapping the field is missing from
+        return _field(prefix, path), MISSING, _REQUIRED
+    if kind == "extra_forbidden":
+        expected = _UNKNOWN
     if kind == "string_too_long" and isinstance(value, str):
         shown: Any = TooLong(len(value))  # the length only: the text may be anyone's name
     else:

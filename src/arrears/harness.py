@@ -41,6 +41,14 @@ Amount = str | int | Decimal
 #: its currency (``principal``, ``interest``, ``fees``, ``penalty``, ``not_due``, ``credit``).
 COMPONENTS: Final = tuple(name for name in Balance.model_fields if name != "currency")
 
+#: What `PolicyHarness.open` gives a case when the test does not say, by the country of the
+#: policy's first pack: the currency, the debtor's time zone and locale, and a mobile number.
+DEFAULTS: Final[Mapping[str, tuple[str, str, str, str]]] = {
+    "CN": ("CNY", "Asia/Shanghai", "zh-CN", "+8613812345678"),
+    "US": ("USD", "America/New_York", "en-US", "+12125550123"),
+    "UK": ("GBP", "Europe/London", "en-GB", "+447911123456"),
+}
+
 
 class PolicyHarness:
     """A policy, an engine, fake channels and a clock, for tests.
@@ -97,7 +105,8 @@ class PolicyHarness:
         currency: str | None = None,
         timezone: str | None = None,
         locale: str | None = None,
-        phone: str = "+8613812345678",
+        jurisdiction: str | None = None,
+        phone: str | None = None,
         **fields: Any,
     ) -> Case:
         """Open a case with sensible defaults for the policy's first pack.
@@ -105,17 +114,26 @@ class PolicyHarness:
         What is owed is given either by component (``principal``, ``interest``,
         ``fees``, ``penalty``: overdue; ``not_due``: not yet due; ``credit``:
         held for the debtor), each a decimal string, an int or a `Decimal`,
-        with ``currency`` (CNY, or USD for a policy without the CN pack); or
-        whole, as ``balance`` (a `Balance` or its mapping; a mapping without a
-        currency takes ``currency``).  Any other `Case` field may be given
-        (``contacts``, ``stage``, ``debtor``…).
+        with ``currency``; or whole, as ``balance`` (a `Balance` or its
+        mapping; a mapping without a currency takes ``currency``).  Any other
+        `Case` field may be given (``contacts``, ``stage``, ``debtor``…).
+
+        What is not given follows the country of the policy's first pack (of
+        ``packs``, else of its first set of ``jurisdictions``; CN when it has
+        none, US for a pack of another country), as `DEFAULTS` lists: CNY,
+        ``Asia/Shanghai``, ``zh-CN`` and a Chinese mobile for CN; USD,
+        ``America/New_York``, ``en-US`` and a New York number for the US
+        packs; GBP, ``Europe/London``, ``en-GB`` and a UK mobile for UK.  The
+        debtor's ``jurisdiction`` is the one given, else, for a policy whose
+        packs are all by jurisdiction and which has no ``default`` set, the
+        code of its first set (a debtor no set covers is never contacted).
 
         Raises:
             InvalidInput: a component beside ``balance`` (or ``currency``
                 beside a balance that names its own), nothing owed given at
                 all, or a value the case refuses (naming its field).
         """
-        chinese = "CN" in self.policy.packs or not self.policy.packs
+        currency_of, zone, language, number = DEFAULTS[_country(self.policy)]
         components = {
             name: value
             for name, value in (
@@ -128,16 +146,21 @@ class PolicyHarness:
             )
             if value is not None
         }
-        default_currency = currency or ("CNY" if chinese else "USD")
-        owed = _balance(balance, components, currency, default_currency)
+        owed = _balance(balance, components, currency, currency or currency_of)
+        debtor: dict[str, Any] = {
+            "id": f"D-{id}",
+            "timezone": timezone or zone,
+            "locale": locale or language,
+        }
+        sets = self.policy.jurisdictions
+        if jurisdiction is None and not self.policy.packs and sets and "default" not in sets:
+            jurisdiction = next(iter(sets))
+        if jurisdiction is not None:
+            debtor["jurisdiction"] = jurisdiction
         data: dict[str, Any] = {
             "id": id,
-            "debtor": {
-                "id": f"D-{id}",
-                "timezone": timezone or ("Asia/Shanghai" if chinese else "America/New_York"),
-                "locale": locale or ("zh-CN" if chinese else "en-US"),
-            },
-            "contacts": [{"id": "mobile", "channel": "call", "address": phone}],
+            "debtor": debtor,
+            "contacts": [{"id": "mobile", "channel": "call", "address": phone or number}],
             "balance": owed,
             "due_date": due_date,
         }
@@ -218,6 +241,13 @@ class PolicyHarness:
         as a plain dict.
         """
         return self.engine.facts(case_id, self.clock.now())
+
+
+def _country(policy: Policy) -> str:
+    """The country of *policy*'s first pack as `DEFAULTS` keys it: CN without packs, else US."""
+    first = [*policy.packs, *(pack for packs in policy.jurisdictions.values() for pack in packs)]
+    country = first[0].split("-")[0] if first else "CN"
+    return country if country in DEFAULTS else "US"
 
 
 def _balance(

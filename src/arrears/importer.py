@@ -105,7 +105,14 @@ from ._portfolio import (
     rows,
 )
 from .case import Case, checked_aging, opening_aging
-from .errors import ArrearsError, ConcurrencyConflict, DuplicateCase, InvalidInput, PortfolioInvalid
+from .errors import (
+    ArrearsError,
+    ConcurrencyConflict,
+    DuplicateCase,
+    InvalidInput,
+    PortfolioInvalid,
+    expected_of,
+)
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -443,7 +450,7 @@ def _problems(
     found: list[RowError] = []
     for error in err.errors():
         location = tuple(error["loc"])
-        message = _one_line(str(error["msg"]))
+        message = _one_line(expected_of(error))
         named = _NAMED.match(message)
         if named is not None and named.group(1).startswith(("persons.", "contacts.")):
             # The case's check of its persons names the path: persons.0.id, contacts.1.person.

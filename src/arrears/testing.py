@@ -208,6 +208,19 @@ def _sends(policy: Policy) -> list[tuple[FieldPath, Step, SendAction]]:
     return found
 
 
+#: The lender's variables, each with the key of the policy's ``lender`` that gives it.
+_LENDER_KEYS: Final = {
+    "lender_name": "name",
+    "business_name": "business_name",
+    "lender_hotline": "hotline",
+    "lender_email": "email",
+    "lender_website": "website",
+    "sms_signature": "signature",
+    "late_fee_rate": "late_fee_rate",
+    "late_fee_period": "late_fee_rate",
+    "late_fee_terms": "late_fee_terms",
+}
+
 #: Variables only the caller of `context_for` gives: a review never does.
 _CALLERS_VARIABLES: Final = frozenset({"agent_name", "callback_number", "reply_by"})
 
@@ -221,10 +234,8 @@ def _unfilled(template: MessageTemplate, step: Step, lender: frozenset[str]) -> 
             continue
         if name in _CALLERS_VARIABLES or name in template.meta.variables:
             why.append(f"uses {name!r}, which a review never gives: set send.variables")
-        elif name not in lender and (
-            name.startswith(("lender_", "late_fee_")) or name in ("business_name", "sms_signature")
-        ):
-            why.append(f"uses {name!r}: give its detail under lender")
+        elif name not in lender and name in _LENDER_KEYS:
+            why.append(f"uses {name!r}: set lender.{_LENDER_KEYS[name]} in the policy")
     return why
 
 

@@ -1650,7 +1650,8 @@ class AutomatedNeedsConsent(Rule):
         if _consented(j, "automated"):
             return None
         return self.deny(
-            f"automated {j.proposal.channel} without the person's prior express consent",
+            f"automated {j.proposal.channel} without the person's prior express consent "
+            "(the contact point's consent, or a consent recorded covering automated)",
             automated=True,
         )
 

@@ -9,8 +9,10 @@ and the field; a policy's own problems name the policy's file.
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -234,16 +236,23 @@ def _rule_problems(scenario: Scenario, document: LocatedDocument) -> list[Proble
                 )
     for rule in scenario.overrides:
         if rule not in rule_ids:
-            problems.append(document.problem(("overrides", rule), f"unknown rule id {rule!r}"))
+            problems.append(document.problem(("overrides", rule), _unknown_rule(rule, rule_ids)))
     for index, entry in enumerate(scenario.expect):
         for position, rule in enumerate(entry.rules):
             if rule not in rule_ids:
                 problems.append(
                     document.problem(
-                        ("expect", index, "rules", position), f"unknown rule id {rule!r}"
+                        ("expect", index, "rules", position), _unknown_rule(rule, rule_ids)
                     )
                 )
     return problems
+
+
+def _unknown_rule(rule: str, rule_ids: AbstractSet[str]) -> str:
+    """Why *rule* is refused, with the known ids it may be a misspelling of."""
+    close = difflib.get_close_matches(rule, sorted(rule_ids), n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    return f"unknown rule id {rule!r}{hint}"
 
 
 @dataclass(frozen=True, slots=True)
