@@ -101,6 +101,7 @@ class TestRegistry:
             "US-WA-CELL-WEEK",
             "US-WA-HOURS",
             "US-WA-THREATS",
+            "US-WA-NOTICE",
         ]
 
     def test_an_unknown_pack_names_the_field_the_value_and_the_packs(self) -> None:

@@ -398,20 +398,64 @@ NOTES: Final[dict[str, str]] = {
         "reporting agency is not considered a threat if the licensee actually has reported "
         'or intends to report the claim" ((11)); nor "in any manner convey the impression '
         "that the licensee is vouched for, bonded to or by, or is an instrumentality of the "
-        'state of Washington or any agency or department thereof" ((20)).\n\n'
+        'state of Washington or any agency or department thereof" ((20)); nor "publish or '
+        "post or cause to be published or posted, any list of debtors commonly known as "
+        "'bad debt lists' or threaten to do so\" ((3)); nor \"advertise for sale or threaten "
+        "to advertise for sale any claim as a means of endeavoring to enforce payment "
+        'thereof" ((6)).\n\n'
         "**How the engine reads it.** The message text is searched for a threat to ruin or "
         "damage the debtor's credit (rating, score, history), a threat of violence, "
         'profanity and name-calling ("deadbeat", "scum"), and a '
         "claim to be vouched for, bonded, backed or approved by the State of Washington or "
-        "to be one of its agencies. Saying the claim has been or will be reported to a "
+        "to be one of its agencies, a bad-debt list, publishing or posting the debtor's "
+        "name, and advertising the debt or claim for sale ((3), (6): posting a list or an "
+        "advertisement is done outside the engine; a message that names one or threatens "
+        "it is judged). Saying the claim has been or will be reported to a "
         "credit reporting agency is not matched. Threats of arrest or criminal prosecution "
         "and posing as the police are `US-FALSE`'s (Regulation F), which judges the same "
         "roles.\n\n"
         + _cases(
             (
-                "a threat to ruin the credit, a claim of the state's bond and name-calling "
-                "are denied; saying the claim was reported goes",
+                "a threat to ruin the credit, a claim of the state's bond, name-calling, a "
+                "bad-debt list and advertising the debt for sale are denied; saying the "
+                "claim was reported goes",
                 "us_wa/no_threat_to_credit_rating_or_state_backing.yaml",
+            ),
+        )
+    ),
+    "US-WA-NOTICE": (
+        '**The law.** No licensee shall "give or send to any debtor or cause to be given or '
+        "sent to any debtor, any notice, letter, message, or form, other than through proper "
+        "legal action, process, or proceedings, which represents or implies that a claim "
+        "exists unless it shall indicate in clear and legible type: (a) The name of the "
+        "licensee and the city, street, and number at which he or she is licensed to do "
+        "business\" (RCW 19.16.250(8)); (b) to (e) add the original creditor's name, if "
+        "known, and, in the first notice, an itemization of the claim.\n\n"
+        "**How the engine reads it.** Every written message to the debtor is judged: a "
+        'letter, an e-mail and a text (a "message" in type), but a limited-content '
+        "message, which implies no claim. The engine does not know the licensee's name nor "
+        "where it is licensed. By default the text must give a street address (a number "
+        "and a street, or a post office box) and a city with its state and ZIP code; the "
+        "licensee's name is a fact with no pattern, not judged until the lender gives one. "
+        "The patterns find an address, not the licensee's: a lender names itself and its "
+        "licensed address in its overrides, which the "
+        'protective reading asks of it: `{"US-WA-NOTICE": {"required": {"the '
+        'licensee\'s name": ["Cascade Recovery,? LLC"], "the street and number at '
+        'which the licensee is licensed": ["1200 Fifth Ave(nue)?"], "the city at '
+        'which the licensee is licensed": ["Seattle,? WA 98101"]}}}` (each fact '
+        'given; a fact with no pattern is not judged). A lender that reads "message" as '
+        'not reaching a text narrows the channels (`{"channels": ["letter", '
+        "\"email\"]}`). Only the text sent is read: the type's clarity, (8)(b)'s creditor "
+        "and the first notice's itemization ((8)(c), (e)) are not judged (see below).\n\n"
+        + _cases(
+            (
+                "a letter and a text with no address are denied; a letter and an e-mail "
+                "with the street, number and city are allowed",
+                "us_wa/notice_shows_the_licensee_and_its_address.yaml",
+            ),
+            (
+                "a lender that names itself and its licensed address",
+                "overrides/us_wa_notice_lender_names_itself.yaml",
             ),
         )
     ),
@@ -478,15 +522,33 @@ NOTES: Final[dict[str, str]] = {
         '(`{"US-WA-CELL-WEEK": {"week_starts": "monday"}}`, citing RCW 19.16.250(17)(a)): '
         "the count is then per calendar week, from midnight of its first day in the "
         "debtor's time, whatever the clocks do that week, and a denied attempt is allowed "
-        "again when the next week starts. The count is per number, whoever answers and "
-        "whichever loan the attempts were about. A reply (`purpose: reply`, checked by "
-        "`US-REPLY`) is the statute's exception: not judged, but counted. A lender that "
-        "knows the recipients bear no charges may turn the rule off (`enabled: false`); "
-        "`US-WA` and `US-WA-CELL` still apply beside it.\n\n"
+        "again when the next week starts. The three are the recipient's: the count is per "
+        "person, across all their numbers that may be mobiles, whichever loan the attempts "
+        "were about (the library counted each number apart before, which let a debtor with "
+        "two mobiles be called six times a week). A call placed to one of a person's "
+        "numbers counts for them whomever it was meant for, so each number is held to three "
+        "as well; a contact point that names no person is counted alone. The attempts on a "
+        "number marked `landline: true` are neither judged nor counted: no charge falls on "
+        "a mobile's recipient. An attempt recorded on another of the debtor's loans is a "
+        "landline's when this case marks its number so. (17) names no spouse, unlike "
+        "(13)(a): the debtor's spouse is a recipient of their own, with three of their own "
+        "(`US-WA` still counts the communications with both together). A reply "
+        "(`purpose: reply`, checked by `US-REPLY`) is the statute's exception: not judged, "
+        "but counted. The defaults protect the debtor; what a lender may relax is its own "
+        "to establish: marking the numbers it knows are landlines, counting calendar weeks "
+        "(`week_starts`), or, knowing the recipients bear no charges, turning the rule off "
+        "(`enabled: false`); the count cannot be narrowed back to one number "
+        "(`per: contact`), which the text does not read. `US-WA` and `US-WA-CELL` still "
+        "apply beside it.\n\n"
         + _cases(
             (
                 "a fourth attempt in a week to a mobile is denied; a landline is not judged",
                 "us_wa/cell_three_a_week_to_a_mobile.yaml",
+            ),
+            (
+                "a debtor's two mobiles share the three, the landline calls are not counted, "
+                "the spouse's mobile has three of its own",
+                "us_wa/cell_three_a_week_per_person_across_mobiles.yaml",
             ),
             (
                 "a reply to the debtor's text is allowed past the three",
@@ -2166,6 +2228,66 @@ NOTES: Final[dict[str, str]] = {
 #: What a pack page says of the pack as a whole, after its introduction: the law it
 #: leaves out, and why.
 PACK_NOTES: Final[dict[str, str]] = {
+    "US-WA": (
+        "## What the engine does not judge\n\n"
+        "The rules above are the subsections of RCW 19.16.250 a proposed contact can be "
+        "judged by: its medium, whom and where it reaches, when, how often, and its text. "
+        "Their defaults take the reading that protects the debtor; a lender relaxes one "
+        "only in its configuration (`overrides`, or marking a number `landline: true`), "
+        "each rule's section says how. The rest of the section is the lender's to keep, "
+        "for the reasons given.\n\n"
+        '**(19) A blocked caller ID.** No licensee shall "intentionally block its telephone '
+        "number from displaying on a debtor's telephone.\" The engine places no call and a "
+        "proposal does not say what number a call shows: it has no notion of caller ID, and "
+        "no rule stands for it. The lender configures its dialler and its texting provider "
+        "to present a number that displays (presentation allowed, not withheld, private or "
+        "anonymous), one that reaches it when called back, on every call to a debtor "
+        "reached under this pack.\n\n"
+        "**(17)'s collect calls and telegrams.** Its opening forbids calls and telegrams "
+        "whose charges the addressee pays; the engine places neither. The charges a mobile's "
+        "recipient may bear are `US-WA-CELL-WEEK`'s.\n\n"
+        "| subsection | what it forbids | why the engine does not judge it |\n"
+        "|---|---|---|\n"
+        "| (1) | collecting for an out-of-state creditor without a Washington office | "
+        "licensing and business, not a contact |\n"
+        "| (2) | means contrary to the postal laws | how a letter is carried, outside the "
+        "engine |\n"
+        "| (4) | a badge, a uniform, an implied connection with law enforcement or "
+        "government | `US-FALSE` (Regulation F) matches a claim to be the police or a "
+        "government in the text; badges and uniforms are not in a proposal |\n"
+        "| (5) | the unauthorized practice of law | not in a contact |\n"
+        "| (7) | a name other than the licensed one | the engine knows no name: a lender "
+        "that gives its own to `US-WA-NOTICE` has its written messages checked for it |\n"
+        "| (8)(b)-(e) | the original creditor's name; the itemization of the first notice, "
+        "or of a changed amount | a text is not parsed for amounts: the lender's letter "
+        "templates carry them (`US-WA-NOTICE` judges (8)(a)) |\n"
+        "| (9) | a first written communication through legal process without (8)(c)'s "
+        "itemization | legal process is outside the engine |\n"
+        "| (10) | telling third parties of the claim, but as (a)-(e) allow | a case does "
+        "not record a judgment nor the written notice (10)(c) and (d) wait on; Regulation "
+        "F's `US-3P` judges contacts with third parties, the employer among them |\n"
+        "| (12) | communicating with a debtor an attorney represents | `US-ATTY` "
+        "(Regulation F) stops contacts while an `attorney` hold is on; (12)'s exception, an "
+        "attorney who does not answer the licensee's written request, is the lender's to "
+        "judge: it ends the hold |\n"
+        "| (14) | forms simulating judicial process, government documents, telegrams or "
+        "emergency messages | a form's look is not in its text |\n"
+        "| (15), (16), (21), (22) | fees that cannot legally be added; threats of action "
+        "that cannot legally be taken; sums beyond those the law allows | what is lawful "
+        "turns on the contract and the facts, which the engine does not hold |\n"
+        "| (18)'s and (17)(b)'s safe harbour | a commercial cellular list updated monthly "
+        "| the lender's to keep: it marks the numbers absent from the list `landline: "
+        "true` |\n"
+        "| (23), (25)-(27) | suits and arbitration barred by limitation; vehicle transfers; "
+        "bonds; unfiled summonses | litigation, outside the engine (`US-TIMEBAR` judges a "
+        "threat of suit on a time-barred debt) |\n"
+        "| (24) | oral contact about a disputed series of dishonoured checks | a case does "
+        "not record a series of instruments nor a police report |\n"
+        "| (28), (29) | medical and hospital debt: first-notice statements, itemized "
+        "statements on request, no credit report for 180 days, no collection while charity "
+        "care is pending | a case does not record that a debt is medical or hospital debt "
+        "nor a charity-care application |\n"
+    ),
     "US-NY": (
         "## What this pack leaves out\n\n"
         "**23 NYCRR 1** (the Department of Financial Services' rule for debt collectors, in "

@@ -745,7 +745,25 @@ _WA_THREATS: Final = (
     r"washington\b",
     r"\b(?:an?\s+)?(?:agency|instrumentality|department)\s+of\s+the\s+state\s+of\s+washington\b",
     r"\b(?:f+u+c+k\w*|shit\w*|bitch\w*|bastards?|assholes?|dead\s*beats?|scumbags?|scum)\b",
+    # (3): a "bad debt list", posted or threatened; (6): advertising the claim for sale.
+    r"\bbad[\s-]+debt(?:ors?)?['\u2019]?s?\s+lists?\b",
+    r"\b(?:publish|post)(?:es|s|ed|ing)?\s+your\s+name\b",
+    r"\badvertis(?:e|es|ed|ing)\s+(?:your|this|the)\s+(?:debt|claim|account)\s+for\s+sale\b",
 )
+
+# RCW 19.16.250(8)(a): a written notice implying a claim shows "the name of the licensee
+# and the city, street, and number at which he or she is licensed to do business".  The
+# engine does not know the licensee's name or its licensed address: by default it requires
+# a street address (a number and a street) and a city with its state and ZIP code; the
+# licensee's name is a fact with no pattern until the lender gives its own (and may give
+# its licensed address in place of the generic one) in its overrides.
+_WA_STREET: Final = (
+    r"\b\d{1,6}[a-z]?\s+(?:[\w.'#-]+\s+){0,5}?(?:street|st|avenue|ave|road|rd|boulevard|"
+    r"blvd|drive|dr|way|lane|ln|place|pl|court|ct|parkway|pkwy|highway|hwy|circle|cir|"
+    r"terrace|ter|square|sq|loop|plaza)\b",
+    r"\bp\.?\s*o\.?\s+box\s+\d+",
+)
+_WA_CITY: Final = (r"\b[a-z][a-z .'-]{1,40},?\s+(?:[a-z]{2}|washington)\s+\d{5}(?:-\d{4})?\b",)
 
 # RCW 19.16.250 binds licensees, collection agencies: those collecting claims owed another
 # and debt buyers (RCW 19.16.100(4)(a), (d)); a business collecting its own claims in its
@@ -848,11 +866,16 @@ US_WA: Final = Pack(
         # ``week_starts`` in its overrides (`FrequencyCap.week_starts`).  A lender that
         # knows the recipient bears no charges may turn the rule off.  (17)(b) is the
         # same safe harbour as (18) (`landline`); (17)(c): the cap adds nothing to the
-        # three a week of (13)(a), which still applies beside it.
+        # three a week of (13)(a), which still applies beside it.  The three are the
+        # recipient's, not a number's: a person's numbers that may be mobiles share them
+        # (a call to one of them counts whomever it was meant for, so each number is held
+        # to three as well); the calls to their landlines are not counted.  A spouse is a
+        # recipient of their own: (17) names no spouse, unlike (13)(a).
         FrequencyCap(
             id="US-WA-CELL-WEEK",
-            title="At most 3 calls or texts a week to a number that may be a mobile, whoever "
-            "answers and whichever loan they are about; a reply to them is allowed",
+            title="At most 3 calls or texts a week to one person's numbers that may be "
+            "mobiles, all of them together, whoever answers and whichever loan they are "
+            "about; a reply to them is allowed",
             citation='RCW 19.16.250(17)(a): "a licensee cannot cause charges to be incurred to '
             "the recipient of the attempted communication more than three times in any "
             "calendar week when the licensee knows or reasonably should know that the number "
@@ -864,15 +887,16 @@ US_WA: Final = Pack(
             exempt=frozenset({Purpose.REPLY}),
             limit=3,
             days=7,
-            per="contact",
+            per="person",
             across="debtor",
-            scope_reason="per number, over any 7 consecutive days in the debtor's calendar "
-            "(every calendar week among them), whichever of the debtor's debts the calls and "
-            'texts were about (RCW 19.16.250(17)(a): "the recipient ... more than three times '
-            'in any calendar week")',
+            scope_reason="per recipient, across all their numbers that may be mobiles (a "
+            "call to one of them counting whomever it was meant for), over any 7 consecutive "
+            "days in the debtor's calendar (every calendar week among them), whichever of the "
+            "debtor's debts the calls and texts were about (RCW 19.16.250(17)(a): \"charges "
+            'to be incurred to the recipient ... more than three times in any calendar week")',
             counted_channels=_PHONE,
             counted_outcomes=_PLACED_ANY,
-            noun="calls and texts to the number",
+            noun="calls and texts to their mobiles",
             mobile=True,
         ),
         # (13)(c) has no exception for the debtor's consent or request, where (a) and (b)
@@ -896,15 +920,39 @@ US_WA: Final = Pack(
             id="US-WA-THREATS",
             title="No threat of force or violence, no offensive language, no threat to impair "
             "the debtor's credit rating, no claim to be vouched for or bonded by the State of "
-            "Washington",
+            "Washington, no bad-debt list, no advertising the claim for sale",
             citation='RCW 19.16.250(13) (communication "by threats of force or violence" or '
             '"by use of offensive language"), '
             '(11) ("Threaten the debtor with impairment of his or her credit rating if a claim '
             'is not paid"; saying the claim has been or will be reported to a credit reporting '
             'agency is not a threat), (20) ("convey the impression that the licensee is vouched '
-            'for, bonded to or by, or is an instrumentality of the state of Washington")',
+            'for, bonded to or by, or is an instrumentality of the state of Washington"), (3) '
+            "(\"Publish or post ... any list of debtors commonly known as 'bad debt lists' or "
+            'threaten to do so"), (6) ("Advertise for sale or threaten to advertise for sale '
+            'any claim as a means of endeavoring to enforce payment thereof")',
             roles=_DEBT_COLLECTORS,
             patterns=_WA_THREATS,
+        ),
+        # (8): "any notice, letter, message, or form ... which represents or implies that a
+        # claim exists" shows them "in clear and legible type": every written message to
+        # the debtor, a text included; a limited-content message implies no claim.
+        RequiredWording(
+            id="US-WA-NOTICE",
+            title="A letter, e-mail or text to the debtor shows the street, number and city "
+            "at which the licensee is licensed, and its name once the lender gives it",
+            citation="RCW 19.16.250(8)(a): no notice, letter, message, or form that "
+            '"represents or implies that a claim exists unless it shall indicate in clear and '
+            "legible type: (a) The name of the licensee and the city, street, and number at "
+            'which he or she is licensed to do business"',
+            roles=_DEBT_COLLECTORS,
+            channels=frozenset({Channel.LETTER, Channel.EMAIL, Channel.SMS}),
+            parties=_DIRECT,
+            exempt=frozenset({Purpose.LIMITED_CONTENT}),
+            required={
+                "the licensee's name": (),
+                "the street and number at which the licensee is licensed": _WA_STREET,
+                "the city at which the licensee is licensed": _WA_CITY,
+            },
         ),
     ),
 )

@@ -733,6 +733,31 @@ def _numbers(j: Judgement, as_debtor: frozenset[Relationship]) -> frozenset[str]
     return frozenset(point.address for point in points if point.address != "unknown")
 
 
+def _landlines(j: Judgement) -> frozenset[str]:
+    """The addresses the judged case knows only as landlines: every contact point of
+    the case with the address is marked `arrears.case.ContactPoint.landline`."""
+    marked = {point.address for point in j.case.contacts if point.landline}
+    other = {point.address for point in j.case.contacts if not point.landline}
+    return frozenset(marked - other - {"unknown"})
+
+
+def _to_landline(j: Judgement, attempt: Attempt) -> bool:
+    """True when *attempt* was placed to a landline: a number the judged case knows only
+    as one (`_landlines`), on its own contact points or, for an attempt recorded on
+    another of the debtor's cases, by address; else a contact point of its own marked
+    `arrears.case.ContactPoint.landline` whose number is unknown.  An attempt with no
+    contact point, or to a number not marked, may have rung a mobile."""
+    own = attempt.case is None or attempt.case == j.case.id
+    if own and attempt.contact is None:
+        return False
+    address = _address_of(j, attempt.contact) if own else _foreign_address(j, attempt)
+    if address is None:
+        return False
+    if address == "unknown":
+        return own and j.case.contact(attempt.contact or "").landline
+    return address in j.once(("landlines",), _landlines, j)
+
+
 def _at_residence(point: ContactPoint) -> bool:
     """True for a number at the residence: a landline not at work (a number that may be
     a mobile rings wherever its owner is)."""
@@ -925,9 +950,11 @@ class FrequencyCap(Rule):
             the numbers away from it (False): those at work, and every number that may
             be a mobile, which rings wherever its owner is.  A contact with no contact
             point is judged by both.  ``None``: no such split.
-        mobile: Judge only numbers that may be mobiles: not a contact point marked
-            `arrears.case.ContactPoint.landline` (a contact with no contact point
-            is judged).
+        mobile: Judge and count only numbers that may be mobiles: not a contact point
+            marked `arrears.case.ContactPoint.landline` (a contact with no contact point
+            is judged and counted).  Per person, the attempts on the person's
+            landlines do not count toward the cap of their mobiles
+            (`_to_landline`).
         relationships: Judge only contacts with the persons of these relationships
             (`arrears.case.Relationship`: a member of the debtor's household); every
             person when ``None``.  A contact point that names no person has none.
@@ -1078,6 +1105,7 @@ class FrequencyCap(Rule):
         at, elapsed = j.at, self.hours is not None
         scope = self._scope
         rings = scope.per == "person" and scope.work is None  # `rang` can count
+        mobile = self.mobile  # only the attempts that may have rung a mobile count
         for attempt in attempts:
             if attempt.at > at:
                 break
@@ -1088,6 +1116,7 @@ class FrequencyCap(Rule):
                 # An attempt whose fate is unknown may have reached the person: it counts.
                 and (attempt.outcome in outcomes or attempt.outcome == _UNKNOWN)
                 and (scope.same(j, attempt) or (rings and scope.rang(j, attempt)))
+                and not (mobile and _to_landline(j, attempt))
                 and not (
                     consents
                     and self._placed_with_consent(
