@@ -16,7 +16,7 @@ from ..case import Case
 from ..checkpoints import Anchors, Checkpoint, CheckpointLog, make_checkpoint
 from ..crosschain import DebtorChains
 from ..errors import CaseUnreadable, InvalidInput, JournalCorrupted
-from ..events import replay
+from ..events import NEGATIVE, replay
 from ..journal import JournalEntry, JournalProblem, SealKey, verify_chain, write_jsonl
 from ..limits import LEASE
 from ..logs import get_logger
@@ -37,6 +37,14 @@ _log = get_logger("arrears")
 LONGEST_GAP: Final = timedelta(days=366 + 62) + ZONE_MOVE
 
 
+def latest_next_review(at: datetime, tolerance: timedelta | None) -> datetime:
+    """The latest next review a review at *at* sets: `LONGEST_GAP` after it, with the
+    engine's future *tolerance* (a review held back for an entry dated that far ahead
+    counts from it).  `record_review` refuses a later one, and `verify` does not take a
+    journaled review's word beyond it."""
+    return at + (tolerance or timedelta(0)) + LONGEST_GAP
+
+
 def reschedule(rec: Recorder, case_id: str) -> datetime:
     """Put an open case back on the review schedule, as its journal says: at the next review
     its last journaled review set (`last_review`; at its opening when it has none), so a
@@ -50,7 +58,7 @@ def reschedule(rec: Recorder, case_id: str) -> datetime:
     case = store.get(case_id)
     if rec.workflow.is_terminal(case.stage):
         raise InvalidInput("case_id", case_id, f"an open case (it stands in {case.stage!r})")
-    moment = last_review(store.entries(case_id), case)
+    moment = last_review(store.entries(case_id), case, rec.future_tolerance)
     # Off the schedule first, each in a unit of work of its own: a SQL store deletes the
     # review row, and the lease with it, then writes the review afresh.
     store.schedule(case_id, None)
@@ -88,14 +96,17 @@ def check_recorded_workflow(rec: Recorder, case: Case, entries: Sequence[Journal
         )
 
 
-def last_review(entries: Sequence[JournalEntry], case: Case) -> datetime:
+def last_review(
+    entries: Sequence[JournalEntry], case: Case, tolerance: timedelta | None = None
+) -> datetime:
     """When a restored case is reviewed next: as its last journaled review said, else at once.
 
     A review that changed nothing is not journaled, so the time may be earlier
     than the one the exporting store held; a review run early does not act twice
-    (its actions' keys are per day).
+    (its actions' keys are per day).  A review that said later than any review sets
+    (`latest_next_review`, with the engine's future *tolerance*) is not taken at its word.
     """
-    said = _schedule_said(entries)
+    said = _schedule_said(entries, tolerance)
     if said is not None:
         return said
     assert case.opened_at is not None
@@ -153,7 +164,8 @@ def verify(rec: Recorder, anchors: Anchors | None = None) -> list[JournalProblem
         if rec.workflow.is_terminal(replayed.stage):
             continue
         last[case_id] = entries[-1].seq
-        open_at.append(_Open(case_id, len(problems), debtor, _schedule_said(entries)))
+        said = _schedule_said(entries, rec.future_tolerance)
+        open_at.append(_Open(case_id, len(problems), debtor, said))
     problems = _with_unscheduled(rec, problems, open_at, last, newest)
     problems.extend(_leased_too_long(rec, last))
     problems.extend(across.problems())
@@ -173,12 +185,17 @@ class _Open(NamedTuple):
     """When its last journaled review said it is reviewed next (``None``: never reviewed)."""
 
 
-def _schedule_said(entries: Sequence[JournalEntry]) -> datetime | None:
-    """The next review a chain's last journaled review set, if any."""
+def _schedule_said(entries: Sequence[JournalEntry], tolerance: timedelta | None) -> datetime | None:
+    """The next review a chain's last journaled review set, if any, and if no later than
+    any review sets (`latest_next_review`): one further ahead was not the engine's (it
+    refuses to record one), and lifts no bound."""
     for entry in reversed(entries):
         if entry.kind == "review":
             text = entry.data.get("next_review_at")
-            return datetime.fromisoformat(text) if isinstance(text, str) else None
+            if not isinstance(text, str):
+                return None
+            said = datetime.fromisoformat(text)
+            return said if said <= latest_next_review(entry.at, tolerance) else None
     return None
 
 
@@ -269,12 +286,19 @@ def _stored_case(
     """The case *store* keeps for *case_id*, or the problem of a stored row that does not
     read as a case (edited by hand beside its journal): ``changed`` at the chain's last
     entry, naming the fields that do not read, never their values (the row holds personal
-    data)."""
+    data); ``negative`` for an amount below zero."""
     try:
         return store.get(case_id), []
     except CaseUnreadable as err:
-        detail = f"the stored case does not read as a case: {', '.join(err.fields)}"
-        return None, [JournalProblem(case_id, position, "changed", detail)]
+        problems: list[JournalProblem] = []
+        if err.negative:
+            detail = f"the stored case holds a negative amount: {', '.join(err.negative)}"
+            problems.append(JournalProblem(case_id, position, NEGATIVE, detail))
+        rest = [name for name in err.fields if name not in err.negative]
+        if rest:
+            detail = f"the stored case does not read as a case: {', '.join(rest)}"
+            problems.append(JournalProblem(case_id, position, "changed", detail))
+        return None, problems
 
 
 def _opened_debtor(entries: Sequence[JournalEntry]) -> str | None:
