@@ -25,6 +25,7 @@ import pytest
 from _cli import arrears
 from _postgres import run_sql, store_maker
 from arrears import Balance, Case, Channel, ContactPoint, Debtor, Engine, Money, SettableClock
+from arrears.errors import CaseUnreadable
 from arrears.stores import SQLiteStore
 
 START = datetime(2026, 9, 10, 2, 0, tzinfo=UTC)
@@ -183,3 +184,46 @@ def test_a_journal_time_that_is_not_a_time_is_changed(sqlite_file: Path, at: str
     assert "Traceback" not in result.stderr
     assert result.returncode == 1
     assert "case 'LN-1' at 0: changed (at column is not a time)" in result.stdout
+
+
+def _heads_and_cases_agree(make: Callable[[], Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`verify` reads the heads and stored cases a page at a time (`heads_and_cases`), and
+    asks no case's row alone; what it reads is what `head` and `get` read."""
+    with make() as store:
+        read = store.heads_and_cases(["LN-1", "LN-2", "LN-NONE"])
+        assert sorted(read) == ["LN-1", "LN-2"]
+        assert read["LN-1"][0] == store.head("LN-1")
+        assert isinstance(read["LN-2"][1], CaseUnreadable)
+        assert read["LN-2"][1].negative == ("balance.principal",)
+    with make() as store:
+        assert read["LN-1"][1] == store.get("LN-1")
+    for name in ("_read_head", "_read_case"):
+        monkeypatch.setattr(type(store), name, lambda *_, _n=name: pytest.fail(f"{_n} asked"))
+    with make() as store:
+        problems = Engine(store=store, clock=SettableClock(START)).verify()
+    assert [(p.case_id, p.problem) for p in problems] == [("LN-2", "negative")]
+    monkeypatch.undo()
+    with make() as store, store.transaction():  # a case written and not sent yet: as written
+        engine = Engine(store=store, clock=SettableClock(START))
+        engine.record_payment("LN-1", Money("1.00", "CNY"), reference="pay-more")
+        read = store.heads_and_cases(["LN-1"])
+        assert read["LN-1"] == (store.head("LN-1"), store.get("LN-1"))
+        assert read["LN-1"][0].seq == 2
+
+
+def test_verify_reads_sqlite_rows_a_page_at_a_time(
+    sqlite_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _edit_sqlite(sqlite_file, "LN-2", "negative principal")
+    _heads_and_cases_agree(lambda: SQLiteStore(sqlite_file), monkeypatch)
+
+
+def test_verify_reads_postgres_rows_a_page_at_a_time(
+    pg_store: tuple[Callable[[], Any], str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make, url, schema = pg_store
+    _fill(Engine(store=make(), clock=SettableClock(START)))
+    [(body,)] = run_sql(url, schema, "SELECT body FROM cases WHERE id = 'LN-2'")
+    edited = _edited(str(body), "negative principal").replace("'", "''")
+    run_sql(url, schema, f"UPDATE cases SET body = '{edited}' WHERE id = 'LN-2'")
+    _heads_and_cases_agree(make, monkeypatch)

@@ -1086,13 +1086,13 @@ class Engine:
         of the balance, or the sum owed, at or beyond `arrears.limits.MAX_AMOUNT`
         (which the engine refuses to record) is ``beyond_limit``, an amount
         below zero (in an entry, left on the balance, or in the stored case) is
-        ``negative``, and a stored case without a journal is ``removed``.  What one operation wrote on several cases
-        of a debtor (the shares of a payment to the debtor and their reversal,
-        a re-opening naming a reversal on another loan, a promise or plan
-        over several loans, a hold reaching the debtor, a change of where the
-        debtor is) must agree across their chains (`arrears.crosschain`):
-        an entry the other chains do not bear out is ``unmatched``.  With
-        *anchors*, the heads of a signed
+        ``negative``, and a stored case without a journal is ``removed``.  What
+        one operation wrote on several cases of a debtor (the shares of a
+        payment to the debtor and their reversal, a re-opening naming a
+        reversal on another loan, a promise or plan over several loans, a hold
+        reaching the debtor, a change of where the debtor is) must agree
+        across their chains (`arrears.crosschain`): an entry the other chains
+        do not bear out is ``unmatched``.  With *anchors*, the heads of a signed
         checkpoint (`arrears.checkpoints.CheckpointLog.anchors`), every case
         the checkpoint holds must still be there (else ``removed``) with its
         chain still holding the checkpointed head at the checkpointed
