@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from _postgres import fresh_schema, postgres_url
-from arrears import Engine, MemoryStore, SettableClock
+from arrears import Engine, InvalidInput, MemoryStore, SettableClock
 from arrears.cli import main
 from arrears.events import replay
 from arrears.guards import Actor
@@ -228,6 +228,26 @@ def _holding_copy(**fields: Any) -> Callable[[dict[str, Any]], None]:
 
     def change(snapshot: dict[str, Any]) -> None:
         snapshot["holds"].append({**_SPACE, "id": "breathing_space-1", "origin": "LN-A", **fields})
+
+    return change
+
+
+def another_held_then_opened() -> Chains:
+    """D-2's loan LN-Z opened with a bankruptcy on file (``bk-1``), then D-1's LN-X opened
+    at noon holding nothing."""
+    engine, clock = _engine()
+    engine.open_case(monthly_loan(id="LN-Z", debtor={"id": "D-2"}, holds=[_BANKRUPTCY]))
+    clock.set(shanghai(DAY, 12))
+    engine.open_case(monthly_loan(id="LN-X"))
+    return _chains(engine)
+
+
+def _copy_of_bankruptcy(origin: str) -> Callable[[dict[str, Any]], None]:
+    """The snapshot made to hold a copy of a bankruptcy (``bk-1``) said to be placed on
+    *origin*: held from the opening, as the engine passes a hold on."""
+
+    def change(snapshot: dict[str, Any]) -> None:
+        snapshot["holds"].append({**_BANKRUPTCY, "origin": origin})
 
     return change
 
@@ -498,6 +518,22 @@ ATTACKS: dict[str, tuple[Callable[[], Chains], Callable[[Chains], None], tuple[s
         edited("LN-X", "opened", _snapshot(_holding_copy(reach="case"))),
         ("LN-X",),
     ),
+    # A hold in an opening's record said to be copied from a loan that does not hold it.
+    "opening holds a copy of a hold its origin does not hold": (
+        another_held_then_opened,
+        edited("LN-X", "opened", _snapshot(_copy_of_bankruptcy("LN-A"))),
+        ("LN-X",),
+    ),
+    "opening holds a copy naming no loan at all": (
+        another_held_then_opened,
+        edited("LN-X", "opened", _snapshot(_copy_of_bankruptcy("LN-NOWHERE"))),
+        ("LN-X",),
+    ),
+    "opening holds a copy of another debtor's hold": (
+        another_held_then_opened,
+        edited("LN-X", "opened", _snapshot(_copy_of_bankruptcy("LN-Z"))),
+        ("LN-X",),
+    ),
     "change of place deleted on one loan": (
         moved,
         cut_before("LN-B", "debtor_changed"),
@@ -591,12 +627,22 @@ def test_a_forged_share_is_found(backend: str, tmp_path: Path, attack: str) -> N
         assert all(word not in problem.detail for problem in problems)
 
 
-def test_a_debtor_hold_released_again_on_one_loan_is_found(backend: str, tmp_path: Path) -> None:
-    """Released again, later, on one loan (two releases racing before the debtor lock
-    journaled this): that loan would stay held after the others were freed.  Its own
-    chain shows it: a release of a hold no longer in force (`arrears.refigure`)."""
+@pytest.mark.parametrize("hours", [0, 1])
+def test_a_debtor_hold_released_again_on_one_loan_is_found(
+    backend: str, tmp_path: Path, hours: int
+) -> None:
+    """Released again on one loan, later or at the moment of its first release (two
+    releases racing before the debtor lock journaled this): that loan would stay held
+    after the others were freed.  Its own chain shows it, and nothing else is needed (the
+    checks across a debtor's chains have no case of their own for it): a release of a
+    hold no longer in force (`arrears.refigure`)."""
     chains = bankrupt_released()
-    released_on("LN-C")(chains)
+    chain = chains["LN-C"]
+    last = chain[-1]
+    assert last.kind == "hold_released"
+    at = last.at + timedelta(hours=hours)
+    again = {**last.data, "released_at": at.isoformat()}
+    chain.append(seal("LN-C", last.seq + 1, at, "hold_released", again, last.hash))
     problems = verified(stored(backend, tmp_path, chains))
     assert [(problem.case_id, problem.position, problem.problem) for problem in problems] == [
         ("LN-C", 3, "forbidden")
@@ -940,3 +986,26 @@ def test_a_moratorium_on_its_debt_only_naming_another_case_is_refused_alone() ->
     with pytest.raises(InvalidInput, match=r"^holds: got 'bs-1'.*not on LN-Z"):
         engine.open_case(monthly_loan(id="LN-X", holds=[copy]))
     assert "LN-X" not in engine.store
+
+
+def test_a_copy_in_an_opening_is_borne_out_where_it_names() -> None:
+    """An opening holding a copy of a hold (ended) on another loan of the debtor that holds
+    it verifies (the engine opens it); one naming a loan that does not hold it, no loan at
+    all or another debtor's loan is refused at the opening, as `verify` reports it."""
+    engine, clock = _engine()
+    clock.set(shanghai(DAY, 12))
+    hold = engine.add_hold("LN-A", "bankruptcy", "chapter 7 filed")
+    clock.set(shanghai(DAY, 13))
+    engine.release_hold("LN-A", hold.id)
+    ended = engine.case("LN-A").holds[0]
+    copy = {**ended.model_dump(mode="json", exclude_none=True), "origin": "LN-A"}
+    engine.open_case(monthly_loan(id="LN-X", holds=[copy]))
+    assert engine.verify() == []
+    engine.open_case(monthly_loan(id="LN-Z", debtor={"id": "D-2"}, holds=[_BANKRUPTCY]))
+    for origin in ("LN-B-NONE", "LN-Z"):
+        forged = {**_BANKRUPTCY, "origin": origin}
+        with pytest.raises(InvalidInput) as refused:
+            engine.open_case(monthly_loan(id="LN-Y", holds=[forged]))
+        assert refused.value.field == "holds"
+        assert f"{origin}, which its origin names, does not hold it" in str(refused.value)
+    assert "LN-Y" not in list(engine.store.case_ids())

@@ -31,6 +31,7 @@ from arrears import (
     Money,
     SettableClock,
 )
+from arrears.errors import ArrearsError
 from arrears.events import apply_entry
 from arrears.journal import seal
 from arrears.store import Store
@@ -62,6 +63,20 @@ def _append_as_the_application(engine: Engine, case_id: str, kind: str, data: An
     case = engine.store.get(case_id)
     at = max(last.at + timedelta(minutes=1), engine.clock.now())
     apply_entry(case, kind, at, data)
+    engine.store.append(seal(case_id, last.seq + 1, at, kind, data, last.hash), case)
+
+
+def _append_raw(engine: Engine, case_id: str, kind: str, data: Any) -> None:
+    """As `_append_as_the_application`, the case saved as its replay stands after the entry
+    where the entry applies at all, else left as it was."""
+    last = engine.store.last_entry(case_id)
+    case = engine.store.get(case_id)
+    at = max(last.at + timedelta(minutes=1), engine.clock.now())
+    try:
+        apply_entry(case, kind, at, data)
+    except (ArrearsError, ValueError):
+        engine.store.append(seal(case_id, last.seq + 1, at, kind, data, last.hash))
+        return
     engine.store.append(seal(case_id, last.seq + 1, at, kind, data, last.hash), case)
 
 
@@ -393,3 +408,248 @@ def test_an_engine_payment_on_a_debtor_without_a_time_zone_verifies(
     assert "accrual" in [entry.kind for entry in engine.store.entries("LN-1")]
     later = SettableClock(clock.now().astimezone(UTC))
     assert _verified(stores, later) == []
+
+
+# -- amounts below zero -----------------------------------------------------------------------
+
+#: An entry of each kind that moves money, forged with an amount below zero (what the
+#: application's role could append), and the paths `verify` names.
+NEGATIVE: dict[str, tuple[str, dict[str, Any], str]] = {
+    # Replayed, a payment of -100.00 adds 100.00 to the principal.
+    "payment": (
+        "payment",
+        {
+            "amount": "-100.00",
+            "currency": "CNY",
+            "applied": {"principal": "-100.00"},
+            "credit": "0.00",
+        },
+        "amount, applied.principal",
+    ),
+    "payment's credit": (
+        "payment",
+        {"amount": "10.00", "currency": "CNY", "applied": {"penalty": "10.00"}, "credit": "-5.00"},
+        "credit",
+    ),
+    "waiver": (
+        "waiver",
+        {
+            "amount": "-500.00",
+            "applied": {"principal": "-500.00"},
+            "basis": "actor",
+            "limit": "1000.00",
+            "actor": "agent-1",
+            "approver": None,
+        },
+        "amount, applied.principal",
+    ),
+    "settlement": (
+        "settlement",
+        {
+            "amount": "100.00",
+            "applied": {"penalty": "50.00", "principal": "50.00"},
+            "waived": {"principal": "-4950.00"},
+            "basis": "four_eyes",
+            "limit": None,
+            "actor": "supervisor-1",
+            "approver": "risk-1",
+        },
+        "waived.principal",
+    ),
+    "accrual": (
+        "accrual",
+        {
+            "penalty": "-50.00",
+            "fee": "-20.00",
+            "days": 1,
+            "frozen_days": 0,
+            "through": "2026-09-01",
+            "late_fee_for": None,
+        },
+        "penalty, fee",
+    ),
+    "credit applied": (
+        "credit_applied",
+        {"applied": {"principal": "-100.00"}},
+        "applied.principal",
+    ),
+    "instalment": (
+        "instalment_due",
+        {"amount": "-1000.00", "due": "2026-09-01", "actor": "system"},
+        "amount",
+    ),
+    "reopening": (
+        "agreement_reopened",
+        {
+            "agreement": "promise",
+            "id": "P-1",
+            "case_id": "LN-9",
+            "reference": "bank-1",
+            "restored": {"principal": "-5000.00"},
+            "actor": "system",
+            "resolved_seq": 0,
+        },
+        "restored.principal",
+    ),
+    "plan resolved": (
+        "plan_resolved",
+        {"plan_id": "PL-1", "status": "completed", "paid": "-1.00", "waived": {}},
+        "paid",
+    ),
+}
+
+
+@pytest.mark.parametrize("forgery", sorted(NEGATIVE))
+def test_an_amount_below_zero_is_negative(
+    stores: Stores, clock: SettableClock, forgery: str
+) -> None:
+    """Whatever else is wrong with it, the entry is named for what no engine records."""
+    kind, data, paths = NEGATIVE[forgery]
+    engine = Engine(store=stores(), clock=clock)
+    opened = _case("LN-1").model_dump(mode="json")
+    opened["balance"]["not_due"] = "1000.00"
+    engine.open_case(opened)
+    _append_raw(engine, "LN-1", kind, data)
+    found = _verified(stores, clock)
+    assert found[0] == (
+        "LN-1",
+        1,
+        "negative",
+        f"seq 1: the {kind} records a negative amount: {paths}",
+    )
+    # The case saved after it may hold the amount below zero too: named as the stored case's.
+    for case_id, position, problem, detail in found[1:]:
+        assert (case_id, position, problem) == ("LN-1", 1, "negative")
+        assert detail.startswith("the stored case holds a negative amount: balance.")
+
+
+def test_a_negative_promise_share_is_negative(stores: Stores, clock: SettableClock) -> None:
+    """A share counted towards the promise below zero would take from what was paid."""
+    engine = Engine(store=stores(), clock=clock)
+    engine.open_case(_case("LN-1"))
+    promise = engine.record_promise("LN-1", Money("5050.00", "CNY"), date(2026, 10, 20))
+    forged = {
+        "amount": "100.00",
+        "currency": "CNY",
+        "applied": {"penalty": "50.00", "principal": "50.00"},
+        "credit": "0.00",
+        "promise": {"id": promise.id, "counted": "-4000.00"},
+    }
+    _append_as_the_application(engine, "LN-1", "payment", forged)
+    assert _verified(stores, clock) == [
+        ("LN-1", 2, "negative", "seq 2: the payment records a negative amount: promise.counted"),
+        ("LN-1", 2, "negative", "the stored case holds a negative amount: promise.paid"),
+    ]
+
+
+def test_an_entry_leaving_the_balance_below_zero_is_negative(
+    stores: Stores, clock: SettableClock
+) -> None:
+    """Every amount it records is positive, but more falls due than was not yet due."""
+    engine = Engine(store=stores(), clock=clock)
+    opened = _case("LN-1").model_dump(mode="json")
+    opened["balance"]["not_due"] = "1000.00"
+    engine.open_case(opened)
+    forged = {"amount": "3000.00", "due": "2026-09-01", "actor": "system"}
+    _append_as_the_application(engine, "LN-1", "instalment_due", forged)
+    found = _verified(stores, clock)
+    assert [problem[:3] for problem in found] == [
+        ("LN-1", 1, "forbidden"),
+        ("LN-1", 1, "negative"),
+        ("LN-1", 1, "negative"),
+    ]
+    assert [problem[3] for problem in found[1:]] == [
+        "seq 1: the instalment_due leaves balance.not_due below zero",
+        "the stored case holds a negative amount: balance.not_due",
+    ]
+
+
+# -- forged against the newest checks ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("counted", ["5000.00", None])
+def test_a_payment_counted_otherwise_towards_the_promise_is_forbidden(
+    stores: Stores, clock: SettableClock, counted: str | None
+) -> None:
+    """100.00 paid that counts 5,000.00 towards the promise keeps it (no broken promise,
+    no escalation); one that does not count at all breaks it: a payment counts as much of
+    its amount as the open promise still awaits."""
+    engine = Engine(store=stores(), clock=clock)
+    engine.open_case(_case("LN-1"))
+    promise = engine.record_promise("LN-1", Money("5050.00", "CNY"), date(2026, 10, 20))
+    forged: dict[str, Any] = {
+        "amount": "100.00",
+        "currency": "CNY",
+        "applied": {"penalty": "50.00", "principal": "50.00"},
+        "credit": "0.00",
+    }
+    if counted is not None:
+        forged["promise"] = {"id": promise.id, "counted": counted}
+    _append_as_the_application(engine, "LN-1", "payment", forged)
+    shown = "None" if counted is None else f"{{'id': {promise.id!r}, 'counted': {counted!r}}}"
+    assert _verified(stores, clock) == [
+        (
+            "LN-1",
+            2,
+            "forbidden",
+            f"seq 2: a payment records promise {shown}, but as much of its amount as the "
+            f"open promise still awaited gives {{'id': {promise.id!r}, 'counted': '100.00'}}",
+        )
+    ]
+
+
+def test_a_payment_the_engine_counts_towards_a_promise_verifies(
+    stores: Stores, clock: SettableClock
+) -> None:
+    engine = Engine(store=stores(), clock=clock)
+    engine.open_case(_case("LN-1"))
+    engine.record_promise("LN-1", Money("3000.00", "CNY"), date(2026, 10, 20))
+    engine.record_payment("LN-1", Money("1000.00", "CNY"))
+    engine.record_payment("LN-1", Money("2500.00", "CNY"))  # 2,000.00 of it counted
+    shares = [
+        entry.data["promise"]["counted"]
+        for entry in engine.store.entries("LN-1")
+        if entry.kind == "payment"
+    ]
+    assert shares == ["1000.00", "2000.00"]
+    assert _verified(stores, clock) == []
+
+
+def test_an_accrual_before_the_loan_fell_due_is_forbidden(
+    stores: Stores, clock: SettableClock
+) -> None:
+    """A late fee charged on a loan not yet due."""
+    engine = Engine(store=stores(), clock=clock)
+    opened = _case("LN-1").model_dump(mode="json")
+    opened["due_date"] = "2026-12-01"
+    opened["terms"] = {"penalty_rate": "0.0005", "late_fee": "20.00 CNY"}
+    engine.open_case(opened)
+    forged = {
+        "penalty": "0.00",
+        "fee": "20.00",
+        "days": 0,
+        "frozen_days": 0,
+        "through": clock.now().date().isoformat(),
+        "late_fee_for": "2026-12-01",
+    }
+    _append_as_the_application(engine, "LN-1", "accrual", forged)
+    assert [found[:3] for found in _verified(stores, clock)] == [("LN-1", 1, "forbidden")]
+    assert "an accrual records fee '20.00'" in _verified(stores, clock)[0][3]
+
+
+def test_a_review_forged_far_ahead_does_not_hide_a_pushed_schedule(
+    stores: Stores, clock: SettableClock
+) -> None:
+    """The review index pushed to 2099, and a review sealed on the chain saying so: the
+    engine never records a next review further than the longest gap any policy sets after
+    the review, so the journal's word does not lift the bound, and the case is
+    ``unscheduled``."""
+    engine = Engine(store=stores(), clock=clock)
+    engine.open_case(_case("LN-1"))
+    far = datetime(2099, 1, 1, tzinfo=UTC)
+    said = {"policy": ["cn_consumer_loan", "1"], "next_review_at": far.isoformat(), "steps": []}
+    _append_as_the_application(engine, "LN-1", "review", said)
+    engine.store.schedule("LN-1", far)
+    found = _verified(stores, clock)
+    assert [problem[:3] for problem in found] == [("LN-1", 1, "unscheduled")]
+    assert "scheduled for review at 2099-01-01T00:00:00+00:00" in found[0][3]

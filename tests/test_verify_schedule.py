@@ -269,16 +269,25 @@ def test_daily_ticks_that_journal_nothing_are_never_reported() -> None:
         assert engine.verify() == [], hours
 
 
-def test_a_review_the_journal_sets_far_ahead_is_not_reported(engine: Engine) -> None:
+def test_a_review_the_journal_sets_ahead_is_not_reported(engine: Engine) -> None:
     """`record_review` journals when the case is looked at next: the journal's word is
-    the engine's, however far ahead."""
+    the engine's, up to the longest gap any policy sets after the review; further ahead,
+    `record_review` refuses it."""
     engine.policy = _policy()
     _fill(engine)
-    engine.record_review("LN-1", next_review_at=FAR)
-    assert engine.store.next_review("LN-1") == FAR
-    assert engine.verify() == []
-    engine.store.schedule("LN-1", FAR + timedelta(days=1))
-    assert [(p.case_id, p.problem) for p in engine.verify()] == [("LN-1", "unscheduled")]
+    clock = engine.clock
+    assert isinstance(clock, SettableClock)
+    clock.advance(days=2)  # the clock behind the review at verify: the journal's word holds
+    said = clock.now() + LONGEST_GAP
+    with pytest.raises(InvalidInput) as refused:
+        engine.record_review("LN-1", next_review_at=said + timedelta(seconds=1))
+    assert refused.value.field == "next_review_at"
+    engine.record_review("LN-1", next_review_at=said)
+    assert engine.store.next_review("LN-1") == said
+    behind = Engine(store=engine.store, clock=SettableClock(START))
+    assert behind.verify() == []
+    engine.store.schedule("LN-1", said + timedelta(days=1))
+    assert [(p.case_id, p.problem) for p in behind.verify()] == [("LN-1", "unscheduled")]
 
 
 @pytest.mark.parametrize(

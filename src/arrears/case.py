@@ -76,6 +76,7 @@ __all__ = [
     "Relationship",
     "StudentLoan",
     "aged_in",
+    "below_zero",
     "beyond_limit",
     "bucket_of",
     "checked_aging",
@@ -634,6 +635,19 @@ def beyond_limit(balance: Balance) -> tuple[str, Decimal] | None:
     owed = overdue_sum(balance) + balance.not_due
     if not owed < MAX_AMOUNT:
         return "owed", owed
+    return None
+
+
+def below_zero(balance: Balance) -> str | None:
+    """The first amount of *balance* below zero, by name, or ``None``.
+
+    A balance built from input is never (`Amount`); one an entry changes is
+    not validated again (`arrears.events`), so `arrears.events.replay` asks
+    this after each entry that changes it.
+    """
+    for name in _AMOUNTS:
+        if getattr(balance, name) < 0:
+            return str(name)
     return None
 
 

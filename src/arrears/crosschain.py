@@ -26,15 +26,19 @@ across cases and then judges them debtor by debtor (`problems`):
   opened with (in its ``opened`` snapshot), from the opening's moment; and a
   case of the debtor opened later, while such a hold (placed, or held from an
   opening) had not ended, holds it from its own opening;
+- a hold an ``opened`` snapshot holds as a copy of one placed on another case
+  (``origin``): that case, one of the debtor's, holds it (placed, or held from its
+  opening) by the opening's moment;
 - a moratorium recorded on the debts its notice lists only (``reach: case``),
   placed by ``hold_added`` or held from a case's opening, is on that case
   alone: a copy of it on another case (a ``hold_added`` naming it, or a hold
   in an ``opened`` snapshot naming its case as ``origin``), or a copy in a
   snapshot that says it was recorded so itself, is not borne out;
 - the release of such a hold (``hold_released``): every case holding it (placed,
-  inherited, or opened with it) records its release, once, at the same moment: a
-  release lost or forged on one loan, or recorded again later on one, would leave
-  the debtor held on one and free on another;
+  inherited, or opened with it) records its release at the same moment: a
+  release lost or forged on one loan would leave the debtor held on one and
+  free on another (one recorded again on a loan is that chain's own problem, a
+  release of a hold no longer in force: `arrears.refigure`);
 - a change of where the debtor is (``debtor_changed``) that lists the cases
   it was recorded on (``cases``, written since this check): each of them
   records it at the same moment with the same change.  One recorded before
@@ -126,8 +130,6 @@ class _Debtor:
     ends: dict[tuple[str, str], datetime | None] = field(default_factory=dict)
     #: (case, hold id) -> (seq, at, the release time recorded) of its first release.
     releases: dict[tuple[str, str], tuple[int, datetime, Any]] = field(default_factory=dict)
-    #: (case, hold id) -> (seq, at, the release time recorded) of each release after its first.
-    again: dict[tuple[str, str], list[tuple[int, datetime, Any]]] = field(default_factory=dict)
     #: (at, the cases listed) -> case -> (seq, the change recorded).
     moved: dict[tuple[datetime, tuple[str, ...]], dict[str, tuple[int, Any]]] = field(
         default_factory=dict
@@ -218,10 +220,10 @@ class DebtorChains:
                         (case_id, entry.seq, entry.at, hold.get("origin"), _reaches_debtor(hold))
                     )
             elif kind == "hold_released":
+                # A chain that replays releases a hold once: a release of one no longer in
+                # force is ``forbidden`` on its own chain (`arrears.refigure`).
                 released = (entry.seq, entry.at, data.get("released_at"))
-                key = (case_id, str(data.get("hold_id")))
-                if debtor.releases.setdefault(key, released) is not released:
-                    debtor.again.setdefault(key, []).append(released)
+                debtor.releases.setdefault((case_id, str(data.get("hold_id"))), released)
             elif kind == "debtor_changed":
                 cases = data.get("cases")
                 if isinstance(cases, list):
@@ -499,16 +501,40 @@ def _opening_hold_problems(debtor: _Debtor) -> list[JournalProblem]:
     return found
 
 
+def _holds_by(debtor: _Debtor, case_id: str, hold_id: str, at: datetime) -> bool:
+    """Whether *case_id*, a case of the debtor, holds the hold *hold_id* as placed there (a
+    ``hold_added`` naming no other case, or held from its opening) by *at*."""
+    opened = _opened_with(debtor, case_id, hold_id)
+    if opened is not None and opened <= at:
+        return True
+    return any(
+        other == case_id and placed <= at and origin in (None, "", case_id)
+        for other, _, placed, origin, _ in debtor.holds.get(hold_id, ())
+    )
+
+
 def _opening_copy_problems(debtor: _Debtor) -> list[JournalProblem]:
     """Holds an ``opened`` snapshot holds as copies of a hold placed on another case
-    (``origin``) that a moratorium recorded on the debts its notice lists only cannot be:
-    one that says it was recorded so itself, or a copy of one recorded so on that case
-    (placed there, or held from its opening).  Such a hold is on its own debt alone
+    (``origin``) that the debtor's chains do not bear out: the case it names does not hold
+    it by the opening (no such case of the debtor: none at all, or another person's; or one
+    that never held it), or a moratorium recorded on the debts its notice lists only cannot
+    be copied: one that says it was recorded so itself, or a copy of one recorded so on
+    that case (placed there, or held from its opening).  Such a hold is on its own debt alone
     (SI 2020/1311 reg 6: a moratorium debt is one the notice lists); the engine refuses
     to open a case with either (`arrears.operations.holds.inherit_holds`)."""
     found: list[JournalProblem] = []
     for case_id, seq, hold_id, origin, narrowed in debtor.opening_copies:
-        if narrowed:
+        at = debtor.opened[case_id]
+        if not _holds_by(debtor, origin, hold_id, at):
+            found.append(
+                _unmatched(
+                    case_id,
+                    seq,
+                    f"a hold held from the opening names case {origin!r} as where it was "
+                    f"placed, which does not hold it by {at.isoformat()}",
+                )
+            )
+        elif narrowed:
             found.append(
                 _unmatched(
                     case_id,
@@ -624,9 +650,10 @@ def _release_problems(debtor: _Debtor) -> list[JournalProblem]:
     it.  Once any of them records its release, each records one, at the same
     moment and with the same time of release: a problem is named on the entry
     that placed the hold on a case that records no release (its ``hold_added``,
-    or the opening), on a release recorded at another moment, and on every
-    release after a case's first (a hold ends once: released again later, it
-    would stand on that case after the others were freed).
+    or the opening), and on a release recorded at another moment.  A release
+    after a case's first is its own chain's problem: the hold was no longer in
+    force there (`arrears.refigure`, ``forbidden``), and a debtor with a chain
+    that does not hold is not judged here.
     """
     found: list[JournalProblem] = []
     releases = debtor.releases
@@ -670,15 +697,6 @@ def _release_problems(debtor: _Debtor) -> list[JournalProblem]:
                             f"a hold reaching the debtor released at {mine[2]} (recorded at "
                             f"{mine[1].isoformat()}), on case {first!r} at {first_when} "
                             f"(recorded at {first_at.isoformat()})",
-                        )
-                    )
-                for again, at, when in debtor.again.get((case_id, hold_id), ()):
-                    found.append(
-                        _unmatched(
-                            case_id,
-                            again,
-                            f"a hold reaching the debtor released again at {when} (recorded "
-                            f"at {at.isoformat()}), after its release at seq {mine[0]}",
                         )
                     )
     return found

@@ -922,7 +922,14 @@ class Engine:
         segment: str | None = None,
         at: datetime | None = None,
     ) -> JournalEntry:
-        """Record that the policy reviewed the case, and when it looks again."""
+        """Record that the policy reviewed the case, and when it looks again.
+
+        Raises:
+            InvalidInput: *next_review_at* is not after the review, or later than
+                the longest gap between reviews any policy sets after it
+                (`arrears.operations.evidence.latest_next_review`), which `verify`
+                would not take as the engine's word.
+        """
         return reviews.record_review(
             self._recorder,
             case_id,
@@ -1077,14 +1084,15 @@ class Engine:
         ``forbidden``; an entry whose data is not its kind's is ``malformed``
         (the other cases are still verified), an entry that leaves an amount
         of the balance, or the sum owed, at or beyond `arrears.limits.MAX_AMOUNT`
-        (which the engine refuses to record) is ``beyond_limit``, and a stored
-        case without a journal is ``removed``.  What one operation wrote on several cases
-        of a debtor (the shares of a payment to the debtor and their reversal,
-        a re-opening naming a reversal on another loan, a promise or plan
-        over several loans, a hold reaching the debtor, a change of where the
-        debtor is) must agree across their chains (`arrears.crosschain`):
-        an entry the other chains do not bear out is ``unmatched``.  With
-        *anchors*, the heads of a signed
+        (which the engine refuses to record) is ``beyond_limit``, an amount
+        below zero (in an entry, left on the balance, or in the stored case) is
+        ``negative``, and a stored case without a journal is ``removed``.  What
+        one operation wrote on several cases of a debtor (the shares of a
+        payment to the debtor and their reversal, a re-opening naming a
+        reversal on another loan, a promise or plan over several loans, a hold
+        reaching the debtor, a change of where the debtor is) must agree
+        across their chains (`arrears.crosschain`): an entry the other chains
+        do not bear out is ``unmatched``.  With *anchors*, the heads of a signed
         checkpoint (`arrears.checkpoints.CheckpointLog.anchors`), every case
         the checkpoint holds must still be there (else ``removed``) with its
         chain still holding the checkpointed head at the checkpointed

@@ -308,16 +308,18 @@ class CaseUnreadable(ArrearsError):
     The message names the case and the fields that do not read (a key the
     model does not have, a name over its limit, a negative amount), never
     their values: the row holds personal data.  `Engine.verify` reports the
-    same row as ``changed``.
+    same row as ``changed`` (``negative`` for the amounts below zero).
 
     Attributes:
         case_id: The case.
         fields: The dotted paths of the fields that do not read, sorted.
+        negative: Those of *fields* that do not read for an amount below zero.
     """
 
-    def __init__(self, case_id: str, fields: Sequence[str]) -> None:
+    def __init__(self, case_id: str, fields: Sequence[str], negative: Sequence[str] = ()) -> None:
         self.case_id = case_id
         self.fields = tuple(fields)
+        self.negative = tuple(negative)
         super().__init__(
             f"the stored case {_shown_as_given(case_id)!r} does not read as a case: "
             f"{', '.join(self.fields)}"

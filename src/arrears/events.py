@@ -34,6 +34,7 @@ from .case import (
     Case,
     Hold,
     aged_in,
+    below_zero,
     beyond_limit,
     debtor_place,
     paid_off,
@@ -51,6 +52,7 @@ from .tasks import Task
 __all__ = [
     "BEYOND_LIMIT",
     "KINDS",
+    "NEGATIVE",
     "AccrualData",
     "AgreementReopenedData",
     "ApplyChange",
@@ -93,6 +95,7 @@ __all__ = [
     "WaiverRefusedData",
     "apply_entry",
     "check_data",
+    "negative_amounts",
     "replay",
 ]
 
@@ -868,6 +871,9 @@ class EntryKind:
         records: What an entry of the kind records (its schema's docstring).
         changes: What it changes on the case (its apply function's
             docstring; ``nothing`` for a kind that only records).
+        amounts: Where its data records amounts of money, as dotted paths
+            (``*`` for every key or item there): none is ever negative
+            (`negative_amounts`).
     """
 
     name: str
@@ -877,18 +883,24 @@ class EntryKind:
     apply: ApplyChange | None
     records: str
     changes: str
+    amounts: tuple[str, ...] = ()
 
 
 def _kind(
-    name: str, schema: object, apply: Callable[[Case, datetime, Any], None] | None
+    name: str,
+    schema: object,
+    apply: Callable[[Case, datetime, Any], None] | None,
+    *amounts: str,
 ) -> EntryKind:
-    """An `EntryKind`: its keys read from *schema*, its texts from the docstrings."""
+    """An `EntryKind`: its keys read from *schema*, its texts from the docstrings, its
+    data's *amounts* as paths (`EntryKind.amounts`)."""
     typed = cast(type[Mapping[str, Any]], schema)
     required = frozenset(getattr(typed, "__required_keys__", ()))
     keys = required | frozenset(getattr(typed, "__optional_keys__", ()))
     records = _first_line(typed.__doc__)
     changes = "nothing" if apply is None else _first_line(apply.__doc__)
-    return EntryKind(name, typed, required, keys, cast(ApplyChange | None, apply), records, changes)
+    change = cast(ApplyChange | None, apply)
+    return EntryKind(name, typed, required, keys, change, records, changes, amounts)
 
 
 def _first_line(doc: str | None) -> str:
@@ -917,21 +929,55 @@ _DECLARED: Final = (
     _kind("task_opened", TaskOpenedData, _task_opened),
     _kind("task_covered", TaskCoveredData, _task_covered),
     _kind("task_closed", TaskClosedData, _task_closed),
-    _kind("payment", PaymentData, _payment),
-    _kind("payment_reversed", PaymentReversedData, _reverse_payment),
-    _kind("agreement_reopened", AgreementReopenedData, _reopen),
-    _kind("waiver", WaiverData, _waived),
-    _kind("waiver_refused", WaiverRefusedData, None),
-    _kind("settlement", SettlementData, _settled),
-    _kind("accrual", AccrualData, _apply_accrual),
-    _kind("credit_applied", CreditAppliedData, _credit_applied),
-    _kind("instalment_due", InstalmentDueData, _instalment_due),
-    _kind("promise_made", PromiseMadeData, _promise_made),
-    _kind("promise_resolved", PromiseResolvedData, _resolve_promise),
+    _kind(
+        "payment",
+        PaymentData,
+        _payment,
+        "amount",
+        "applied.*",
+        "credit",
+        "promise.counted",
+        "plan.counted",
+        "debtor.amount",
+        "debtor.shares.*.amount",
+    ),
+    _kind(
+        "payment_reversed",
+        PaymentReversedData,
+        _reverse_payment,
+        "amount",
+        "credit",
+        "restored.*",
+        "promise.paid",
+        "plan.paid",
+        "aging.*.1",
+    ),
+    _kind("agreement_reopened", AgreementReopenedData, _reopen, "restored.*", "aging.*.1"),
+    _kind("waiver", WaiverData, _waived, "amount", "applied.*", "limit"),
+    _kind("waiver_refused", WaiverRefusedData, None, "amount", "limit"),
+    _kind("settlement", SettlementData, _settled, "amount", "applied.*", "waived.*", "limit"),
+    _kind("accrual", AccrualData, _apply_accrual, "penalty", "fee"),
+    _kind("credit_applied", CreditAppliedData, _credit_applied, "applied.*"),
+    _kind("instalment_due", InstalmentDueData, _instalment_due, "amount"),
+    _kind(
+        "promise_made",
+        PromiseMadeData,
+        _promise_made,
+        "promise.paid",
+        "promise.instalments.*.amount.amount",
+    ),
+    _kind("promise_resolved", PromiseResolvedData, _resolve_promise, "paid", "shortfall"),
     _kind("document", DocumentData, _document),
-    _kind("plan_started", PlanStartedData, _plan_started),
-    _kind("plan_instalment_late", PlanInstalmentLateData, _plan_instalment_late),
-    _kind("plan_resolved", PlanResolvedData, _resolve_plan),
+    _kind(
+        "plan_started",
+        PlanStartedData,
+        _plan_started,
+        "plan.paid",
+        "plan.waived",
+        "plan.instalments.*.amount.amount",
+    ),
+    _kind("plan_instalment_late", PlanInstalmentLateData, _plan_instalment_late, "shortfall"),
+    _kind("plan_resolved", PlanResolvedData, _resolve_plan, "paid", "waived.*", "shortfall"),
 )
 
 #: Every kind of journal entry the engine records, by name.
@@ -981,6 +1027,58 @@ def check_data(kind: str, data: object) -> list[str]:
         for key in sorted(data.keys() - declared.keys)
     )
     return problems
+
+
+def negative_amounts(kind: str, data: Mapping[str, Any]) -> list[str]:
+    """The dotted paths of the amounts *data* records below zero (`EntryKind.amounts`).
+
+    The engine records no amount below zero (a payment, waiver, charge, share
+    or plan amount is positive, a credit or shortfall at least zero), so one
+    is forged: replayed, a negative payment would add to the debt, a negative
+    promise share take from what was paid.  An amount that does not read as a
+    number is left to the checks that read it.
+
+        >>> negative_amounts("payment", {"amount": "10.00", "applied": {"penalty": "-5.00"}})
+        ['applied.penalty']
+    """
+    declared = KINDS.get(kind)
+    if declared is None:
+        return []
+    found: list[str] = []
+    for path in declared.amounts:
+        found.extend(_below_zero(data, path.split("."), ()))
+    return found
+
+
+def _below_zero(value: object, path: Sequence[str], at: tuple[str, ...]) -> list[str]:
+    """The paths under *value* that *path* names (``*``: every key or item) holding an
+    amount below zero, each as its dotted path from the data (*at*: where *value* is)."""
+    if not path:
+        if isinstance(value, str):
+            try:
+                amount = Decimal(value)
+            except ArithmeticError:
+                return []
+            return [".".join(at)] if amount < 0 else []
+        return []
+    step, rest = path[0], path[1:]
+    if isinstance(value, Mapping):
+        names = [str(name) for name in value] if step == "*" else [step]
+        return [
+            found
+            for name in names
+            if name in value
+            for found in _below_zero(value[name], rest, (*at, name))
+        ]
+    if isinstance(value, list) and step == "*":
+        return [
+            found
+            for index, item in enumerate(value)
+            for found in _below_zero(item, rest, (*at, str(index)))
+        ]
+    if isinstance(value, list) and step.isdigit() and int(step) < len(value):
+        return _below_zero(value[int(step)], rest, (*at, step))
+    return []
 
 
 class EntryCheck(Protocol):
@@ -1059,6 +1157,18 @@ def replay(
     ]
     if again:
         raise JournalCorrupted(again)
+    negative = [
+        JournalProblem(
+            case_id,
+            position,
+            NEGATIVE,
+            f"seq {entry.seq}: the {entry.kind} records a negative amount: {', '.join(paths)}",
+        )
+        for position, entry in enumerate(entries)
+        if (paths := negative_amounts(entry.kind, entry.data))
+    ]
+    if negative:
+        raise JournalCorrupted(negative)
     try:
         case = Case.model_validate_json(first.data["case"])
     except (KeyError, TypeError, ValueError) as err:
@@ -1084,6 +1194,16 @@ def replay(
             beyond = beyond_limit(case.balance)
             if beyond is not None:
                 forbidden.append(_beyond(case_id, position, entry, beyond[0]))
+            below = below_zero(case.balance)
+            if below is not None:
+                forbidden.append(
+                    JournalProblem(
+                        case_id,
+                        position,
+                        NEGATIVE,
+                        f"seq {entry.seq}: the {entry.kind} leaves balance.{below} below zero",
+                    )
+                )
     if forbidden:
         raise JournalCorrupted(forbidden)
     return case
@@ -1094,6 +1214,11 @@ def replay(
 #: (`arrears.recorder.Recorder.record`), so it was written by an engine from before that
 #: refusal, or forged.
 BEYOND_LIMIT: Final = "beyond_limit"
+
+#: The problem of an entry that records an amount below zero, or leaves one of its case's
+#: balance below zero (`replay`, `negative_amounts`), and of a stored case holding one
+#: (`Engine.verify`): the engine records none, so it was forged in the database.
+NEGATIVE: Final = "negative"
 
 
 def _beyond(case_id: str, position: int, entry: JournalEntry, name: str) -> JournalProblem:

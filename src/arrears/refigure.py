@@ -48,6 +48,7 @@ from .case import COMPONENTS, Case
 from .errors import ArrearsError
 from .journal import JournalEntry
 from .money import ALLOCATION_ORDER, Money, allocate
+from .plans import Promise, RepaymentPlan
 
 __all__ = ["REFIGURED", "figures_problem", "frozen_days"]
 
@@ -186,9 +187,30 @@ def _payment(case: Case, entry: JournalEntry) -> tuple[_Figures, str]:
         "currency": case.currency,
         "applied": _money_parts(applied),
         "credit": credit.amount,
+        "promise": _share(case.promise, amount),
+        "plan": _share(case.plan, amount),
     }
     how = f"its amount {amount.amount} allocated over the overdue components as they stood"
     return figures, how
+
+
+def _share(agreement: Promise | RepaymentPlan | None, amount: Money) -> _Figures | None:
+    """What of a payment of *amount* counts towards *agreement* while it is open or active
+    (`arrears.operations.agreements.payment_shares`): as much as is still to be paid."""
+    if agreement is None:
+        return None
+    if not (agreement.is_open if isinstance(agreement, Promise) else agreement.is_active):
+        return None
+    return {"id": agreement.id, "counted": min(amount.amount, agreement.remaining.amount)}
+
+
+def _read_share(value: object) -> _Figures | None:
+    """A recorded share of a payment (``{"id", "counted"}``), or ``None``."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise TypeError("a share is an object")
+    return {"id": value["id"], "counted": _amount(value["counted"])}
 
 
 def _waiver(case: Case, entry: JournalEntry) -> tuple[_Figures, str]:
@@ -307,6 +329,14 @@ _READ: Final[Mapping[str, Callable[[Any], Any]]] = {
     "through": lambda value: value,
     "late_fee_for": lambda value: value,
     "released_at": _released_at,
+    "promise": _read_share,
+    "plan": _read_share,
+}
+
+#: How a figure that is worked out otherwise than the rest of its entry's is worked out.
+_HOW: Final = {
+    "promise": "as much of its amount as the open promise still awaited",
+    "plan": "as much of its amount as the active plan still awaited",
 }
 
 #: The kinds whose figures the engine works out, each with how they are worked out again.
@@ -369,11 +399,11 @@ def figures_problem(case: Case, entry: JournalEntry, *, terminal: bool = False) 
             expected, how = _WORKED_OUT[kind](case, entry)
         data = entry.data
         for name, figure in expected.items():
-            recorded = _READ[name](data[name])
+            recorded = _READ[name](data.get(name))
             if recorded != figure:
                 return (
-                    f"{named} records {name} {_shown(recorded)!r}, but {how} gives "
-                    f"{_shown(figure)!r}"
+                    f"{named} records {name} {_shown(recorded)!r}, but "
+                    f"{_HOW.get(name, how)} gives {_shown(figure)!r}"
                 )
     except _Refused as refused:
         return f"the engine records no such entry: {refused.reason}"

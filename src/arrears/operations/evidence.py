@@ -6,8 +6,9 @@ the workflow it was recorded under.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import IO, Final, NamedTuple
 
 from pydantic import ValidationError
@@ -16,8 +17,8 @@ from ..case import Case
 from ..checkpoints import Anchors, Checkpoint, CheckpointLog, make_checkpoint
 from ..crosschain import DebtorChains
 from ..errors import CaseUnreadable, InvalidInput, JournalCorrupted
-from ..events import replay
-from ..journal import JournalEntry, JournalProblem, SealKey, verify_chain, write_jsonl
+from ..events import NEGATIVE, replay
+from ..journal import Head, JournalEntry, JournalProblem, SealKey, verify_chain, write_jsonl
 from ..limits import LEASE
 from ..logs import get_logger
 from ..planner import ZONE_MOVE
@@ -37,6 +38,14 @@ _log = get_logger("arrears")
 LONGEST_GAP: Final = timedelta(days=366 + 62) + ZONE_MOVE
 
 
+def latest_next_review(at: datetime, tolerance: timedelta | None) -> datetime:
+    """The latest next review a review at *at* sets: `LONGEST_GAP` after it, with the
+    engine's future *tolerance* (a review held back for an entry dated that far ahead
+    counts from it).  `record_review` refuses a later one, and `verify` does not take a
+    journaled review's word beyond it."""
+    return at + (tolerance or timedelta(0)) + LONGEST_GAP
+
+
 def reschedule(rec: Recorder, case_id: str) -> datetime:
     """Put an open case back on the review schedule, as its journal says: at the next review
     its last journaled review set (`last_review`; at its opening when it has none), so a
@@ -50,7 +59,7 @@ def reschedule(rec: Recorder, case_id: str) -> datetime:
     case = store.get(case_id)
     if rec.workflow.is_terminal(case.stage):
         raise InvalidInput("case_id", case_id, f"an open case (it stands in {case.stage!r})")
-    moment = last_review(store.entries(case_id), case)
+    moment = last_review(store.entries(case_id), case, rec.future_tolerance)
     # Off the schedule first, each in a unit of work of its own: a SQL store deletes the
     # review row, and the lease with it, then writes the review afresh.
     store.schedule(case_id, None)
@@ -88,14 +97,17 @@ def check_recorded_workflow(rec: Recorder, case: Case, entries: Sequence[Journal
         )
 
 
-def last_review(entries: Sequence[JournalEntry], case: Case) -> datetime:
+def last_review(
+    entries: Sequence[JournalEntry], case: Case, tolerance: timedelta | None = None
+) -> datetime:
     """When a restored case is reviewed next: as its last journaled review said, else at once.
 
     A review that changed nothing is not journaled, so the time may be earlier
     than the one the exporting store held; a review run early does not act twice
-    (its actions' keys are per day).
+    (its actions' keys are per day).  A review that said later than any review sets
+    (`latest_next_review`, with the engine's future *tolerance*) is not taken at its word.
     """
-    said = _schedule_said(entries)
+    said = _schedule_said(entries, tolerance)
     if said is not None:
         return said
     assert case.opened_at is not None
@@ -125,15 +137,15 @@ def verify(rec: Recorder, anchors: Anchors | None = None) -> list[JournalProblem
     across = DebtorChains()
     filing = getattr(store, "filed_debtors", None)
     filed = filing() if filing is not None else None
-    for case_id, entries in store.chains():
+    for case_id, entries, row in _with_rows(store):
         present.append(case_id)
-        head = store.head(case_id)
+        head = store.head(case_id) if row is None else row[0]
         if anchors is not None:
             problems.extend(anchors.check(case_id, entries))
         if not entries:
             problems.extend(verify_chain(case_id, entries, head) or [_no_journal(case_id)])
             continue
-        stored, unreadable = _stored_case(store, case_id, entries[-1].seq)
+        stored, unreadable = _stored_case(store, case_id, entries[-1].seq, row)
         try:
             # Verifies the chain against the head first, then every entry against the workflow.
             replayed = replay(entries, head, check=rec.workflow.entry_problem)
@@ -157,7 +169,8 @@ def verify(rec: Recorder, anchors: Anchors | None = None) -> list[JournalProblem
         if rec.workflow.is_terminal(replayed.stage):
             continue
         last[case_id] = entries[-1].seq
-        open_at.append(_Open(case_id, len(problems), debtor, _schedule_said(entries)))
+        said = _schedule_said(entries, rec.future_tolerance)
+        open_at.append(_Open(case_id, len(problems), debtor, said))
     problems = _with_unscheduled(rec, problems, open_at, last, newest)
     problems.extend(_leased_too_long(rec, last))
     problems.extend(across.problems())
@@ -186,12 +199,17 @@ class _Open(NamedTuple):
     """When its last journaled review said it is reviewed next (``None``: never reviewed)."""
 
 
-def _schedule_said(entries: Sequence[JournalEntry]) -> datetime | None:
-    """The next review a chain's last journaled review set, if any."""
+def _schedule_said(entries: Sequence[JournalEntry], tolerance: timedelta | None) -> datetime | None:
+    """The next review a chain's last journaled review set, if any, and if no later than
+    any review sets (`latest_next_review`): one further ahead was not the engine's (it
+    refuses to record one), and lifts no bound."""
     for entry in reversed(entries):
         if entry.kind == "review":
             text = entry.data.get("next_review_at")
-            return datetime.fromisoformat(text) if isinstance(text, str) else None
+            if not isinstance(text, str):
+                return None
+            said = datetime.fromisoformat(text)
+            return said if said <= latest_next_review(entry.at, tolerance) else None
     return None
 
 
@@ -276,18 +294,56 @@ def _leased_too_long(rec: Recorder, last: Mapping[str, int]) -> list[JournalProb
     ]
 
 
+#: How many chains `verify` reads the heads and stored cases of at once, on a store that
+#: reads them together (``heads_and_cases``: one query a page, not two a case).
+_PAGE: Final = 500
+
+
+def _with_rows(
+    store: Store,
+) -> Iterator[tuple[str, Sequence[JournalEntry], tuple[Head, Case | CaseUnreadable] | None]]:
+    """Every chain of *store* with its case's recorded head and stored case, read a page of
+    chains at a time where the store reads them together (``heads_and_cases``); ``None``
+    where it does not (`Store.head` and `Store.get` are asked of each)."""
+    batched = getattr(store, "heads_and_cases", None)
+    chains = store.chains()
+    if batched is None:
+        for case_id, entries in chains:
+            yield case_id, entries, None
+        return
+    while page := list(islice(chains, _PAGE)):
+        rows = batched([case_id for case_id, _ in page])
+        for case_id, entries in page:
+            yield case_id, entries, rows.get(case_id)
+
+
 def _stored_case(
-    store: Store, case_id: str, position: int
+    store: Store,
+    case_id: str,
+    position: int,
+    row: tuple[Head, Case | CaseUnreadable] | None = None,
 ) -> tuple[Case | None, list[JournalProblem]]:
     """The case *store* keeps for *case_id*, or the problem of a stored row that does not
     read as a case (edited by hand beside its journal): ``changed`` at the chain's last
     entry, naming the fields that do not read, never their values (the row holds personal
-    data)."""
+    data); ``negative`` for an amount below zero.  *row*: the head and case read with a page
+    of others (`_with_rows`), when they were."""
     try:
-        return store.get(case_id), []
+        if row is None:
+            return store.get(case_id), []
+        if isinstance(row[1], CaseUnreadable):
+            raise row[1]
+        return row[1], []
     except CaseUnreadable as err:
-        detail = f"the stored case does not read as a case: {', '.join(err.fields)}"
-        return None, [JournalProblem(case_id, position, "changed", detail)]
+        problems: list[JournalProblem] = []
+        if err.negative:
+            detail = f"the stored case holds a negative amount: {', '.join(err.negative)}"
+            problems.append(JournalProblem(case_id, position, NEGATIVE, detail))
+        rest = [name for name in err.fields if name not in err.negative]
+        if rest:
+            detail = f"the stored case does not read as a case: {', '.join(rest)}"
+            problems.append(JournalProblem(case_id, position, "changed", detail))
+        return None, problems
 
 
 def _opened_debtor(entries: Sequence[JournalEntry]) -> str | None:

@@ -114,7 +114,9 @@ def inherit_holds(
             another of the debtor's cases (``holds``): the two could not be told apart;
             or with a copy (``origin`` naming another case) of a moratorium recorded
             on the debts its notice lists only, or that says it was recorded so
-            itself: such a hold is on the case it was placed on alone.
+            itself: such a hold is on the case it was placed on alone; or with a
+            copy whose ``origin`` is not a case of the debtor holding it as placed
+            there.
     """
     store = rec.store
     case_id = case.id
@@ -130,6 +132,15 @@ def inherit_holds(
             )
     lock_debtors(store, [case.debtor.id])  # a hold added to the debtor meanwhile is seen
     others = store.cases_of(case.debtor.id)
+    for hold_id, origin in copies.items():
+        placed = store.get(origin).holds if origin in others else ()
+        if not any(held.id == hold_id and held.origin in (None, origin) for held in placed):
+            raise InvalidInput(
+                "holds",
+                hold_id,
+                f"a copy of a hold on one of the debtor's cases: {origin}, which its origin "
+                "names, does not hold it",
+            )
     if len(others) < 2:  # the case itself, alone: nothing to inherit (the usual case)
         return ()
     found: dict[tuple[str, str], Hold] = {}

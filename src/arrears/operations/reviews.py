@@ -20,6 +20,7 @@ from ..logs import get_logger
 from ..messages.context import review_context
 from ..policy import Facts, SendAction
 from ..recorder import Recorder
+from .evidence import latest_next_review
 
 _log = get_logger("arrears")
 
@@ -68,6 +69,14 @@ def record_review(
     if instant(upcoming) <= instant(moment):
         raise InvalidInput(
             "next_review_at", upcoming.isoformat(), f"a time after {moment.isoformat()}"
+        )
+    latest = latest_next_review(moment, rec.future_tolerance)
+    if upcoming > latest:
+        raise InvalidInput(
+            "next_review_at",
+            upcoming.isoformat(),
+            f"a time no later than {latest.isoformat()}, the longest gap between reviews "
+            "any policy sets",
         )
     data: dict[str, Any] = {
         "policy": policy.label(),

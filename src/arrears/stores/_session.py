@@ -88,7 +88,13 @@ from types import TracebackType
 from typing import ClassVar, Final
 
 from ..case import Case
-from ..errors import ConcurrencyConflict, DuplicateCase, InvalidInput, UnknownCase
+from ..errors import (
+    CaseUnreadable,
+    ConcurrencyConflict,
+    DuplicateCase,
+    InvalidInput,
+    UnknownCase,
+)
 from ..events import apply_entry
 from ..journal import Head, JournalEntry
 from ._sql import case_body, case_from_body
@@ -337,6 +343,10 @@ class Session(ABC):
     @abstractmethod
     def _read_head(self, case_id: str) -> Head | None:
         """The head recorded in the case's row."""
+
+    @abstractmethod
+    def _read_heads_and_bodies(self, case_ids: list[str]) -> dict[str, tuple[Head, str | bytes]]:
+        """The head and the body recorded in the rows of *case_ids* that exist, in one query."""
 
     @abstractmethod
     def _read_review(self, case_id: str) -> datetime | None:
@@ -1103,6 +1113,36 @@ class Session(ABC):
         found = self._read_head(case_id)
         if found is None:
             raise UnknownCase(case_id)
+        return found
+
+    def heads_and_cases(
+        self, case_ids: Sequence[str]
+    ) -> dict[str, tuple[Head, Case | CaseUnreadable]]:
+        """Each of *case_ids*' recorded head (as `head`) and stored case (as `get`, or the
+        `CaseUnreadable` its row raises), the rows read in one query; a case that does not
+        exist is left out.
+
+        `Engine.verify` asks it for a page of cases at a time, where `head` and `get`
+        would send two queries a case.  A case the open transaction wrote and has not
+        sent yet is taken from it.
+        """
+        self._sync()
+        found: dict[str, tuple[Head, Case | CaseUnreadable]] = {}
+        rest: list[str] = []
+        for case_id in case_ids:
+            if case_id not in self._dirty and case_id not in self._new:
+                rest.append(case_id)
+                continue
+            head = self.head(case_id)
+            try:
+                found[case_id] = (head, self.get(case_id))
+            except CaseUnreadable as err:
+                found[case_id] = (head, err)
+        for case_id, (head, body) in self._read_heads_and_bodies(rest).items():
+            try:
+                found[case_id] = (head, case_from_body(body, case_id))
+            except CaseUnreadable as err:
+                found[case_id] = (head, err)
         return found
 
     def last_entry(self, case_id: str) -> JournalEntry:

@@ -35,6 +35,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any, Final
 
 from pydantic import ValidationError
@@ -128,10 +129,20 @@ def case_from_body(body: str | bytes, case_id: str = "") -> Case:
     try:
         return Case.model_validate_json(body)
     except ValidationError as err:
+        errors = err.errors()
         fields = sorted(
-            {".".join(str(part) for part in error["loc"]) or "body" for error in err.errors()}
+            {".".join(str(part) for part in error["loc"]) or "body" for error in errors}
         )
-        raise CaseUnreadable(case_id, fields) from None
+        # An amount below zero: a decimal held to at least zero (a count is an int).
+        negative = sorted(
+            {
+                ".".join(str(part) for part in error["loc"])
+                for error in errors
+                if error["type"] == "greater_than_equal"
+                and isinstance(error.get("ctx", {}).get("ge"), Decimal)
+            }
+        )
+        raise CaseUnreadable(case_id, fields, negative) from None
 
 
 _last_at: list[tuple[datetime, str]] = []

@@ -820,6 +820,15 @@ class PostgresStore(Session):
         row = self._fetchone("SELECT head_seq, head_hash FROM cases WHERE id = %s", (case_id,))
         return None if row is None else Head(row[0], row[1])
 
+    def _read_heads_and_bodies(self, case_ids: list[str]) -> dict[str, tuple[Head, str | bytes]]:
+        if not case_ids:
+            return {}
+        rows = self._fetchall(
+            "SELECT id, head_seq, head_hash, body FROM cases WHERE id = ANY(%s)",
+            (_Texts(case_ids),),
+        )
+        return {row[0]: (Head(row[1], row[2]), row[3]) for row in rows}
+
     def _read_review(self, case_id: str) -> datetime | None:
         row = self._fetchone("SELECT review_at FROM reviews WHERE case_id = %s", (case_id,))
         return None if row is None else _utc(row[0])

@@ -361,6 +361,16 @@ class SQLiteStore(Session):
         found = row.fetchone()
         return None if found is None else Head(found[0], found[1])
 
+    def _read_heads_and_bodies(self, case_ids: list[str]) -> dict[str, tuple[Head, str | bytes]]:
+        found: dict[str, tuple[Head, str | bytes]] = {}
+        for start in range(0, len(case_ids), _AHEAD_CHUNK):
+            chunk = case_ids[start : start + _AHEAD_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            query = f"SELECT id, head_seq, head_hash, body FROM cases WHERE id IN ({marks})"
+            for case_id, head_seq, head_hash, body in self._db.execute(query, chunk):
+                found[case_id] = (Head(head_seq, head_hash), body)
+        return found
+
     def _read_review(self, case_id: str) -> datetime | None:
         row = self._db.execute(
             "SELECT review_at FROM reviews WHERE case_id = ?", (case_id,)
