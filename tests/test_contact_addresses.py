@@ -71,6 +71,15 @@ class TestAcrossLoans:
         _two_loans(engine, "Asia/Shanghai", "CNY", "call", "+8613812345678", "+86 138 1234 5678")
         assert _six_unanswered_then_judge(engine) == ["CN-CALLS-ATTEMPTS"]
 
+    def test_the_per_number_dial_cap_counts_a_number_in_full_width_digits(self) -> None:
+        """A mobile written in the full-width digits of a Chinese keyboard, with no space,
+        is the same mobile: the seventh unanswered call of the day is refused."""
+        engine = Engine(compliance=Compliance(["CN"]), clock=SettableClock(MORNING))
+        wide = "+86\uff11\uff13\uff18\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18"
+        _two_loans(engine, "Asia/Shanghai", "CNY", "call", "+8613812345678", wide)
+        assert engine.case("LN-2").contact("phone-2").address == "+8613812345678"
+        assert _six_unanswered_then_judge(engine) == ["CN-CALLS-ATTEMPTS"]
+
     def test_a_national_number_on_one_loan_is_the_international_one_on_another(self) -> None:
         """A Chinese mobile written nationally (138-1234-5678) on one loan of a debtor in
         Shanghai is the +86 number on the other."""

@@ -39,8 +39,9 @@ PHONE_CHANNELS: Final = frozenset({"call", "sms", "voicemail"})
 #: The address of a contact point whose address is not known: kept as it is.
 UNKNOWN: Final = "unknown"
 
-#: A number as E.164 writes it: ``+``, then up to fifteen digits, the first not zero.
-_E164: Final = re.compile(r"\+[1-9]\d{1,14}\Z")
+#: A number as E.164 writes it: ``+``, then up to fifteen ASCII digits, the first not
+#: zero (``\d`` would take the full-width digits of a Chinese keyboard as they are).
+_E164: Final = re.compile(r"\+[1-9][0-9]{1,14}\Z")
 #: A locale's region subtag: ``en-US`` → ``US`` (a numeric region names no country).
 _LOCALE_REGION: Final = re.compile(r"-([A-Z]{2})\Z")
 
