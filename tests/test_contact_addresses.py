@@ -134,6 +134,9 @@ class TestNationalNumbers:
             ({"residence": "GB-ENG"}, "07911 123456", "+447911123456"),
             ({"timezone": "Asia/Shanghai"}, "138 1234 5678", "+8613812345678"),
             ({"locale": "en-US"}, "(617) 555-0100", "+16175550100"),
+            # A zone written as a link (the zone.tab lists New York, not US/Eastern).
+            ({"timezone": "US/Eastern"}, "(617) 555-0100", "+16175550100"),
+            ({"timezone": "Asia/Chongqing"}, "138 1234 5678", "+8613812345678"),
             # The jurisdiction wins over the locale: a Chinese-speaking debtor in Boston.
             ({"jurisdiction": "US-MA", "locale": "zh-CN"}, "617 555 0100", "+16175550100"),
         ],
@@ -235,6 +238,7 @@ class TestForms:
         assert debtor_region(Debtor(id="D-1")) is None
         assert debtor_region(Debtor(id="D-1", timezone="UTC")) is None
         assert debtor_region(Debtor(id="D-1", timezone="Europe/Zurich")) == "CH"
+        assert debtor_region(Debtor(id="D-1", timezone="Etc/GMT")) is None  # a link to no country
 
 
 def _writings(number: phonenumbers.PhoneNumber) -> st.SearchStrategy[str]:
@@ -404,6 +408,9 @@ def test_the_cn_example_reviews_a_debtor_opened_without_a_locale() -> None:
         ({"jurisdiction": "CN"}, "zh-CN"),
         ({"residence": "CN", "timezone": "America/New_York"}, "zh-CN"),
         ({"timezone": "Asia/Shanghai"}, "zh-CN"),
+        # Other names of Shanghai's zone, links in the time-zone database.
+        ({"timezone": "Asia/Chongqing"}, "zh-CN"),
+        ({"timezone": "PRC"}, "zh-CN"),
         ({"timezone": "Asia/Shanghai", "locale": "en-US"}, "en-US"),  # given: kept
         ({"jurisdiction": "US-MA", "timezone": "Asia/Shanghai"}, "en"),  # the jurisdiction's
         ({"timezone": "Europe/London"}, "en"),

@@ -165,8 +165,9 @@ def country_of(
 
 def zone_country(zone: str) -> str | None:
     """The country (ISO 3166-1) of IANA time zone *zone*, as the time-zone database's
-    ``zone.tab`` places it (``America/New_York``: ``US``); ``None`` for a zone of no one
-    country (``UTC``) or one it does not list.
+    ``zone.tab`` places it (``America/New_York``: ``US``), or the zone a link names
+    (``US/Eastern``, ``PRC``); ``None`` for a zone of no one country (``UTC``) or one it
+    does not list.
 
     >>> zone_country("Asia/Shanghai")
     'CN'
@@ -176,7 +177,8 @@ def zone_country(zone: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def _zone_countries() -> dict[str, str]:
-    """Each time zone's country, from ``zone.tab`` of the ``tzdata`` package."""
+    """Each time zone's country, from ``zone.tab`` of the ``tzdata`` package, and each
+    link's (``tzdata.zi``)."""
     try:
         text = (resources.files("tzdata.zoneinfo") / "zone.tab").read_text(encoding="utf-8")
     except (ModuleNotFoundError, FileNotFoundError):  # pragma: no cover - tzdata is required
@@ -187,4 +189,15 @@ def _zone_countries() -> dict[str, str]:
             fields = line.split("\t")
             if len(fields) >= 3:
                 countries[fields[2]] = fields[0]
+    # A zone's other names (``PRC``, ``US/Eastern``, ``Asia/Chongqing``) are links, which
+    # zone.tab does not list: each is in its zone's country, unless zone.tab places it.
+    try:
+        links = (resources.files("tzdata.zoneinfo") / "tzdata.zi").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):  # pragma: no cover - tzdata ships it
+        links = ""
+    for line in links.splitlines():
+        if line.startswith("L "):
+            _, target, name = line.split()
+            if name not in countries and target in countries:
+                countries[name] = countries[target]
     return countries
