@@ -196,6 +196,28 @@ class TestNationalNumbers:
         assert engine.case("LN-1").contact("spouse").address == "+16175550111"
         assert engine.verify() == []
 
+    @pytest.mark.parametrize(
+        ("jurisdiction", "address"),
+        [("US-NY", "138 1234 5678"), ("US-MA", "07911 123456"), ("CN", "617 555 0100")],
+    )
+    def test_a_national_number_of_another_country_is_refused(
+        self, jurisdiction: str, address: str
+    ) -> None:
+        """A debtor who moved to New York keeps the Chinese mobile a loan system writes
+        nationally: read in the US it is no number (+1 381 234 5678), and is refused
+        rather than kept as a number nobody has, apart from the debtor's +86 one."""
+        with pytest.raises(InvalidInput, match=r"contacts\[0\]\.address") as raised:
+            Engine().open_case(
+                {
+                    "id": "LN-1",
+                    "debtor": {"id": "D-1", "jurisdiction": jurisdiction},
+                    "contacts": [{"id": "m", "channel": "call", "address": address}],
+                    "balance": {"currency": "USD", "principal": "1.00"},
+                    "due_date": "2026-09-01",
+                }
+            )
+        assert address[:3] not in str(raised.value)
+
     def test_a_number_that_is_none_is_refused(self) -> None:
         """An SMS address that is no number in the debtor's country is refused."""
         with pytest.raises(InvalidInput, match=r"contacts\[0\]\.address"):

@@ -51,7 +51,8 @@ def phone_e164(address: str, region: str | None = None) -> str | None:
     """*address* as an E.164 number (``+8613812345678``), or ``None`` when it is not one.
 
     An address with ``+`` is read as an international number; one without as a
-    national number of *region* (an ISO 3166-1 code, ``US``), which it needs.
+    national number of *region* (an ISO 3166-1 code, ``US``), which it needs, and
+    which must be a valid number there (``138 1234 5678`` is none in the US).
     Spaces, dashes, dots and parentheses are ignored, and so is a trunk prefix
     written after the country code (``+44 (0)20 …``).  An extension is kept after
     ``;ext=`` (RFC 3966).
@@ -76,6 +77,11 @@ def phone_e164(address: str, region: str | None = None) -> str | None:
         return None
     if not number.national_number:  # pragma: no cover - the parser refuses these itself
         return None
+    if region is not None and address.lstrip()[:1] not in ("+", "\uff0b"):
+        # A national number is read in the debtor's country as a guess: one that is no
+        # number there (a Chinese mobile in the US, +1 381...) is refused, not kept wrong.
+        if not phonenumbers.is_valid_number(number):
+            return None
     written = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     if not _E164.match(written):
         return None
