@@ -77,11 +77,11 @@ def phone_e164(address: str, region: str | None = None) -> str | None:
         return None
     if not number.national_number:  # pragma: no cover - the parser refuses these itself
         return None
-    if region is not None and address.lstrip()[:1] not in ("+", "\uff0b"):
-        # A national number is read in the debtor's country as a guess: one that is no
-        # number there (a Chinese mobile in the US, +1 381...) is refused, not kept wrong.
-        if not phonenumbers.is_valid_number(number):
-            return None
+    # A national number is read in the debtor's country as a guess: one that is no number
+    # there (a Chinese mobile in the US, +1 381...) is refused, not kept wrong.
+    national = region is not None and address.lstrip()[:1] not in ("+", "\uff0b")
+    if national and not phonenumbers.is_valid_number(number):
+        return None
     written = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     if not _E164.match(written):
         return None
