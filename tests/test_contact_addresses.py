@@ -71,6 +71,15 @@ class TestAcrossLoans:
         _two_loans(engine, "Asia/Shanghai", "CNY", "call", "+8613812345678", "+86 138 1234 5678")
         assert _six_unanswered_then_judge(engine) == ["CN-CALLS-ATTEMPTS"]
 
+    def test_the_per_number_dial_cap_counts_a_number_in_full_width_digits(self) -> None:
+        """A mobile written in the full-width digits of a Chinese keyboard, with no space,
+        is the same mobile: the seventh unanswered call of the day is refused."""
+        engine = Engine(compliance=Compliance(["CN"]), clock=SettableClock(MORNING))
+        wide = "+86\uff11\uff13\uff18\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18"
+        _two_loans(engine, "Asia/Shanghai", "CNY", "call", "+8613812345678", wide)
+        assert engine.case("LN-2").contact("phone-2").address == "+8613812345678"
+        assert _six_unanswered_then_judge(engine) == ["CN-CALLS-ATTEMPTS"]
+
     def test_a_national_number_on_one_loan_is_the_international_one_on_another(self) -> None:
         """A Chinese mobile written nationally (138-1234-5678) on one loan of a debtor in
         Shanghai is the +86 number on the other."""
@@ -125,6 +134,9 @@ class TestNationalNumbers:
             ({"residence": "GB-ENG"}, "07911 123456", "+447911123456"),
             ({"timezone": "Asia/Shanghai"}, "138 1234 5678", "+8613812345678"),
             ({"locale": "en-US"}, "(617) 555-0100", "+16175550100"),
+            # A zone written as a link (the zone.tab lists New York, not US/Eastern).
+            ({"timezone": "US/Eastern"}, "(617) 555-0100", "+16175550100"),
+            ({"timezone": "Asia/Chongqing"}, "138 1234 5678", "+8613812345678"),
             # The jurisdiction wins over the locale: a Chinese-speaking debtor in Boston.
             ({"jurisdiction": "US-MA", "locale": "zh-CN"}, "617 555 0100", "+16175550100"),
         ],
@@ -184,6 +196,28 @@ class TestNationalNumbers:
         assert engine.case("LN-1").contact("spouse").address == "+16175550111"
         assert engine.verify() == []
 
+    @pytest.mark.parametrize(
+        ("jurisdiction", "address"),
+        [("US-NY", "138 1234 5678"), ("US-MA", "07911 123456"), ("CN", "617 555 0100")],
+    )
+    def test_a_national_number_of_another_country_is_refused(
+        self, jurisdiction: str, address: str
+    ) -> None:
+        """A debtor who moved to New York keeps the Chinese mobile a loan system writes
+        nationally: read in the US it is no number (+1 381 234 5678), and is refused
+        rather than kept as a number nobody has, apart from the debtor's +86 one."""
+        with pytest.raises(InvalidInput, match=r"contacts\[0\]\.address") as raised:
+            Engine().open_case(
+                {
+                    "id": "LN-1",
+                    "debtor": {"id": "D-1", "jurisdiction": jurisdiction},
+                    "contacts": [{"id": "m", "channel": "call", "address": address}],
+                    "balance": {"currency": "USD", "principal": "1.00"},
+                    "due_date": "2026-09-01",
+                }
+            )
+        assert address[:3] not in str(raised.value)
+
     def test_a_number_that_is_none_is_refused(self) -> None:
         """An SMS address that is no number in the debtor's country is refused."""
         with pytest.raises(InvalidInput, match=r"contacts\[0\]\.address"):
@@ -226,6 +260,7 @@ class TestForms:
         assert debtor_region(Debtor(id="D-1")) is None
         assert debtor_region(Debtor(id="D-1", timezone="UTC")) is None
         assert debtor_region(Debtor(id="D-1", timezone="Europe/Zurich")) == "CH"
+        assert debtor_region(Debtor(id="D-1", timezone="Etc/GMT")) is None  # a link to no country
 
 
 def test_the_trunk_prefixes_are_the_phonenumbers_librarys() -> None:
@@ -444,6 +479,9 @@ def test_the_cn_example_reviews_a_debtor_opened_without_a_locale() -> None:
         ({"jurisdiction": "CN"}, "zh-CN"),
         ({"residence": "CN", "timezone": "America/New_York"}, "zh-CN"),
         ({"timezone": "Asia/Shanghai"}, "zh-CN"),
+        # Other names of Shanghai's zone, links in the time-zone database.
+        ({"timezone": "Asia/Chongqing"}, "zh-CN"),
+        ({"timezone": "PRC"}, "zh-CN"),
         ({"timezone": "Asia/Shanghai", "locale": "en-US"}, "en-US"),  # given: kept
         ({"jurisdiction": "US-MA", "timezone": "Asia/Shanghai"}, "en"),  # the jurisdiction's
         ({"timezone": "Europe/London"}, "en"),

@@ -90,3 +90,32 @@ def test_a_plan_ending_after_the_latest_date_is_refused() -> None:
     with pytest.raises(InvalidInput, match="plan: got '3000-01-01'"):
         engine.start_plan("LN-1", plan, actor=Actor("agent-7", ("agent",)))
     assert engine.case("LN-1").plan is None
+
+
+def test_an_instalment_falling_due_after_the_latest_date_is_refused() -> None:
+    # With nothing overdue the instalment's date becomes the case's due date: one past the
+    # bound was stored, and the case no longer read back from a database (CaseUnreadable).
+    engine = Engine(clock=SettableClock(datetime(2026, 10, 1, 1, 0, tzinfo=UTC)))
+    engine.open_case(
+        {**BASE, "balance": {"currency": "CNY", "not_due": "1000.00"}, "due_date": "2026-09-01"}
+    )
+    with pytest.raises(InvalidInput, match=r"due: got '9999-12-31'.*to 2999-12-31"):
+        engine.fall_due("LN-1", Money("100.00", "CNY"), due=date(9999, 12, 31))
+    assert engine.case("LN-1").balance.not_due == Money("1000.00", "CNY").amount
+    assert [entry.kind for entry in engine.history("LN-1")] == ["opened"]
+    engine.fall_due("LN-1", Money("100.00", "CNY"), due=LATEST_DATE)
+    assert engine.case("LN-1").due_date == LATEST_DATE
+
+
+def test_an_aging_date_after_the_latest_date_is_refused() -> None:
+    # Paid from the oldest, each aging date becomes the case's due date in turn: one past
+    # the bound was stored, and the case no longer read back from a database.
+    engine = Engine(clock=SettableClock(datetime(2026, 10, 1, 1, 0, tzinfo=UTC)))
+    aging = [["2026-09-01", "500.00"], ["9999-12-31", "500.00"]]
+    with pytest.raises(InvalidInput, match=r"aging: .*dates no later than 2999-12-31"):
+        engine.open_case({**BASE, "due_date": "2026-09-01", "aging": aging})
+    assert "LN-1" not in engine.store
+    aging[1][0] = LATEST_DATE.isoformat()
+    engine.open_case({**BASE, "due_date": "2026-09-01", "aging": aging})
+    engine.record_payment("LN-1", Money("500.00", "CNY"), reference="R-1")
+    assert engine.case("LN-1").due_date == LATEST_DATE

@@ -587,3 +587,20 @@ def test_the_window_must_end_after_it_starts() -> None:
     engine.open_case(overdue_loan(), at=START)
     with pytest.raises(InvalidInput, match="end"):
         kpis_from_journal(engine.store.chains(), start=START, end=START)
+
+
+def test_the_window_stays_within_the_calendar_every_time_zone_holds() -> None:
+    """A window to the last second the parser accepts (``--to 9999-12-31T23:59:59-12:00``)
+    is refused naming its end, not a crash converting it to the debtor's time zone; the
+    day after the latest due date is the last end taken."""
+    engine = Engine(clock=SettableClock(START))
+    engine.open_case(overdue_loan(), at=START)
+    last = datetime(9999, 12, 31, 23, 59, 59, tzinfo=ZoneInfo("Etc/GMT+12"))
+    with pytest.raises(InvalidInput, match="end: got '9999-12-31T23:59:59-12:00'"):
+        kpis_from_journal(engine.store.chains(), start=START, end=last)
+    first = datetime(1, 1, 1, tzinfo=ZoneInfo("Etc/GMT-14"))
+    with pytest.raises(InvalidInput, match="start: got '0001-01-01T00:00:00\\+14:00'"):
+        kpis_from_journal(engine.store.chains(), start=first, end=START)
+    bound = datetime(3000, 1, 1, tzinfo=ZoneInfo("UTC"))
+    report = kpis_from_journal(engine.store.chains(), start=START, end=bound)
+    assert report.periods[-1].end == bound

@@ -39,8 +39,9 @@ PHONE_CHANNELS: Final = frozenset({"call", "sms", "voicemail"})
 #: The address of a contact point whose address is not known: kept as it is.
 UNKNOWN: Final = "unknown"
 
-#: A number as E.164 writes it: ``+``, then up to fifteen digits, the first not zero.
-_E164: Final = re.compile(r"\+[1-9]\d{1,14}\Z")
+#: A number as E.164 writes it: ``+``, then up to fifteen ASCII digits, the first not
+#: zero (``\d`` would take the full-width digits of a Chinese keyboard as they are).
+_E164: Final = re.compile(r"\+[1-9][0-9]{1,14}\Z")
 #: A locale's region subtag: ``en-US`` → ``US`` (a numeric region names no country).
 _LOCALE_REGION: Final = re.compile(r"-([A-Z]{2})\Z")
 
@@ -50,7 +51,8 @@ def phone_e164(address: str, region: str | None = None) -> str | None:
     """*address* as an E.164 number (``+8613812345678``), or ``None`` when it is not one.
 
     An address with ``+`` is read as an international number; one without as a
-    national number of *region* (an ISO 3166-1 code, ``US``), which it needs.
+    national number of *region* (an ISO 3166-1 code, ``US``), which it needs, and
+    which must be a valid number there (``138 1234 5678`` is none in the US).
     Spaces, dashes, dots and parentheses are ignored, and so is a trunk prefix
     written after the country code (``+44 (0)20 …``).  An extension is kept after
     ``;ext=`` (RFC 3966).
@@ -74,6 +76,11 @@ def phone_e164(address: str, region: str | None = None) -> str | None:
     except phonenumbers.NumberParseException:
         return None
     if not number.national_number:  # pragma: no cover - the parser refuses these itself
+        return None
+    # A national number is read in the debtor's country as a guess: one that is no number
+    # there (a Chinese mobile in the US, +1 381...) is refused, not kept wrong.
+    national = region is not None and address.lstrip()[:1] not in ("+", "\uff0b")
+    if national and not phonenumbers.is_valid_number(number):
         return None
     written = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     if not _E164.match(written):
@@ -235,8 +242,9 @@ def country_of(
 
 def zone_country(zone: str) -> str | None:
     """The country (ISO 3166-1) of IANA time zone *zone*, as the time-zone database's
-    ``zone.tab`` places it (``America/New_York``: ``US``); ``None`` for a zone of no one
-    country (``UTC``) or one it does not list.
+    ``zone.tab`` places it (``America/New_York``: ``US``), or the zone a link names
+    (``US/Eastern``, ``PRC``); ``None`` for a zone of no one country (``UTC``) or one it
+    does not list.
 
     >>> zone_country("Asia/Shanghai")
     'CN'
@@ -246,7 +254,8 @@ def zone_country(zone: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def _zone_countries() -> dict[str, str]:
-    """Each time zone's country, from ``zone.tab`` of the ``tzdata`` package."""
+    """Each time zone's country, from ``zone.tab`` of the ``tzdata`` package, and each
+    link's (``tzdata.zi``)."""
     try:
         text = (resources.files("tzdata.zoneinfo") / "zone.tab").read_text(encoding="utf-8")
     except (ModuleNotFoundError, FileNotFoundError):  # pragma: no cover - tzdata is required
@@ -257,4 +266,15 @@ def _zone_countries() -> dict[str, str]:
             fields = line.split("\t")
             if len(fields) >= 3:
                 countries[fields[2]] = fields[0]
+    # A zone's other names (``PRC``, ``US/Eastern``, ``Asia/Chongqing``) are links, which
+    # zone.tab does not list: each is in its zone's country, unless zone.tab places it.
+    try:
+        links = (resources.files("tzdata.zoneinfo") / "tzdata.zi").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):  # pragma: no cover - tzdata ships it
+        links = ""
+    for line in links.splitlines():
+        if line.startswith("L "):
+            _, target, name = line.split()
+            if name not in countries and target in countries:
+                countries[name] = countries[target]
     return countries

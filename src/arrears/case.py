@@ -1053,8 +1053,8 @@ def checked_aging(case: Case) -> Aging:
 
     Raises:
         InvalidInput: the dates are not each once and oldest first, the oldest is not the
-            due date, or the amounts are not above zero, exact in the currency and summing
-            to the arrears.
+            due date, one is later than `arrears.limits.LATEST_DATE`, or the amounts are
+            not above zero, exact in the currency and summing to the arrears.
     """
     aging = case.aging or ()
     shown = [[due.isoformat(), str(amount)] for due, amount in aging][:4]
@@ -1075,6 +1075,8 @@ def checked_aging(case: Case) -> Aging:
         raise InvalidInput(
             "aging", shown, f"the oldest date to be the due date, {case.due_date.isoformat()}"
         )
+    if days and days[-1] > LATEST_DATE:  # each becomes the due date as the older are paid
+        raise InvalidInput("aging", shown, f"dates no later than {LATEST_DATE.isoformat()}")
     return aging
 
 

@@ -1367,7 +1367,8 @@ def report_command(
                 store.chains(), costs=_costs(costs), start=first, end=last, champion=champion
             )
         except InvalidInput as err:
-            hint = "--champion" if err.field == "champion" else "--to"
+            hints = {"champion": "--champion", "start": "--from"}
+            hint = hints.get(err.field, "--to")
             raise click.BadParameter(str(err), param_hint=hint) from None
     language = locale or report.locale
     if as_json:

@@ -1256,7 +1256,8 @@ class Engine:
         credit never falls behind on an instalment the credit covers.
 
         Raises:
-            InvalidInput: not positive Money, more than ``not_due``, or *due* not a date.
+            InvalidInput: not positive Money, more than ``not_due``, or *due* not a date
+                no later than `arrears.limits.LATEST_DATE`.
             CurrencyMismatch: the amount is in another currency than the case.
         """
         return charges.fall_due(self._recorder, case_id, amount, due=due, at=at, actor=actor)

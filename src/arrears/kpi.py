@@ -50,7 +50,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import pairwise
 from typing import Any, Final
@@ -63,6 +63,7 @@ from .comparison import Comparison, compare_variants, intervals_available
 from .errors import InvalidInput
 from .events import apply_entry
 from .journal import JournalEntry
+from .limits import LATEST_DATE
 from .report_text import ReportLocale, debtors_locale, report_locale
 from .reversals import AgedSpell, Spell, returned_payments
 
@@ -152,13 +153,24 @@ def _days(span: timedelta) -> str:
     return f"{span / _DAY:.3g}"
 
 
+#: The window's bounds: a day inside the calendar's first (each moment converts to every
+#: time zone), and the day after the latest due date (`arrears.limits.LATEST_DATE`).
+_EARLIEST: Final = datetime(1, 1, 2, tzinfo=UTC)
+_LATEST: Final = datetime.combine(LATEST_DATE + timedelta(days=1), time(), UTC)
+_WITHIN: Final = f"a moment from {_EARLIEST.isoformat()} to {_LATEST.isoformat()}"
+
+
 def _periods(start: datetime, end: datetime) -> tuple[Period, ...]:
     """`PERIOD`-long periods from *start*; the last one ends at *end* (partial when shorter)."""
     periods: list[Period] = []
     moment = start
-    while moment < end:
-        periods.append(Period(len(periods) + 1, moment, min(moment + PERIOD, end)))
+    # Measured from *end*, not added to *moment*: a window to the last day of the calendar
+    # (9999-12-31) has no moment a period after its last start.
+    while end - moment > PERIOD:
+        periods.append(Period(len(periods) + 1, moment, moment + PERIOD))
         moment += PERIOD
+    if moment < end:
+        periods.append(Period(len(periods) + 1, moment, end))
     return tuple(periods)
 
 
@@ -1014,12 +1026,14 @@ def kpis_from_journal(
             else the first by name.
 
     Raises:
-        InvalidInput: *end* is not after *start*, either is naive, or *champion* is not
-            a variant of the journal.
+        InvalidInput: *end* is not after *start*, either is naive or outside 0001-01-02
+            to 3000-01-01 (UTC), or *champion* is not a variant of the journal.
     """
     for name, moment in (("start", start), ("end", end)):
         if moment is not None and moment.utcoffset() is None:
             raise InvalidInput(name, moment.isoformat(), "an aware datetime")
+        if moment is not None and not _EARLIEST <= moment <= _LATEST:
+            raise InvalidInput(name, moment.isoformat(), _WITHIN)
     prices = {name: Decimal(str(value)) for name, value in (costs or DEFAULT_COSTS).items()}
     folds: list[_Fold] = []
     first: datetime | None = None

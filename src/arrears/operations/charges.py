@@ -13,7 +13,7 @@ from ..errors import (
 )
 from ..guards import SYSTEM, Actor
 from ..journal import JournalEntry
-from ..limits import MAX_AMOUNT
+from ..limits import LATEST_DATE, MAX_AMOUNT
 from ..logs import get_logger
 from ..money import Money, allocate
 from ..recorder import Recorder
@@ -66,8 +66,10 @@ def fall_due(
         raise InvalidInput(
             "amount", str(money), f"at most the {case.balance.money('not_due')} not yet due"
         )
-    if not isinstance(due, date) or isinstance(due, datetime):
-        raise InvalidInput("due", due, "a calendar date")
+    if not isinstance(due, date) or isinstance(due, datetime) or due > LATEST_DATE:
+        # The bound of a case's due date, which *due* becomes when nothing was overdue.
+        shown = due.isoformat() if isinstance(due, date) else due
+        raise InvalidInput("due", shown, f"a calendar date to {LATEST_DATE.isoformat()}")
     data = {"amount": str(money.amount), "due": due.isoformat(), "actor": actor.id}
     entry = rec.record(case, moment, "instalment_due", data)
     _log.bind().info("instalment_due", case_id=case_id)

@@ -1,0 +1,144 @@
+"""Attacks on the newest promises, the defects they found still open.
+
+Each test tries to break one promise of the docs as a regulator's examiner or an
+attacker with database access would: the age notices read across a debtor's
+loans, the bounds on dates and amounts, the locks of the debtor's holds, the
+review schedule verify judges, the per-debtor caps under several workers, the
+command line given the largest inputs a field accepts.  A test marked
+``xfail(strict=True)`` shows a defect still open: its reason says what goes
+wrong, and it fails the suite the day the defect is fixed, when it moves to the
+test file of its subject as an ordinary test.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import arrears.operations.charges
+from arrears import Engine, MemoryStore, Money, SettableClock
+from arrears.cli import main
+from arrears.compliance import Compliance
+from arrears.stores import SQLiteStore
+
+T0 = datetime(2026, 10, 20, 14, 0, tzinfo=UTC)  # 10:00 in New York
+DAY = timedelta(days=1)
+
+
+def _parent_denied_by(engine: Engine, case_id: str, at: datetime) -> list[str]:
+    """The rules denying a collection call to the debtor's parent on *case_id* at *at*."""
+    proposal = {"channel": "call", "contact": "mum-home", "purpose": "collection"}
+    verdict = engine.judge_contact(case_id, proposal, at=at, record=False)
+    return sorted(reason.rule for reason in verdict.reasons)
+
+
+def _two_loans_with_a_parent() -> Engine:
+    """Two loans of one debtor under Regulation F, their mother a contact person on each."""
+    engine = Engine(
+        store=MemoryStore(), compliance=Compliance(["US-RegF"]), clock=SettableClock(T0)
+    )
+    for case_id in ("MIN-1", "MIN-2"):
+        engine.open_case(
+            {
+                "id": case_id,
+                "debtor": {"id": "D-9", "timezone": "America/New_York"},
+                "persons": [{"id": "mum", "relationship": "parent"}],
+                "contacts": [
+                    {
+                        "id": "mum-home",
+                        "channel": "call",
+                        "address": "+16175550151",
+                        "person": "mum",
+                    }
+                ],
+                "balance": {"currency": "USD", "principal": "480.00"},
+                "due_date": "2026-07-01",
+            },
+            at=T0 - 10 * DAY,
+        )
+        engine.record_notice(case_id, "validation", at=T0 - 5 * DAY)
+    return engine
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "a case keeps only the latest moment of each age notice (Case.notices): a debtor "
+        "recorded a minor on day 1, of age on day 3 and a minor again on day 5 on one loan "
+        "reads as an adult on day 2 on their other loan, whose last entry is older, so the "
+        "parent is judged a third party (US-3P) while the debtor was a minor"
+    ),
+)
+def test_an_age_notice_corrected_later_leaves_the_earlier_minority_on_the_other_loan() -> None:
+    engine = _two_loans_with_a_parent()
+    engine.record_notice("MIN-1", "debtor_minor", at=T0 + DAY)
+    engine.record_notice("MIN-1", "debtor_of_age", at=T0 + 3 * DAY)
+    engine.record_notice("MIN-1", "debtor_minor", at=T0 + 5 * DAY)
+    assert _parent_denied_by(engine, "MIN-2", T0 + 4 * DAY) == ["US-3P"]  # of age then
+    assert _parent_denied_by(engine, "MIN-2", T0 + 6 * DAY) == []  # a minor again
+    assert _parent_denied_by(engine, "MIN-2", T0 + 2 * DAY) == []  # a minor on day 2
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "verify and from_journal accept an instalment_due entry whose due date (9999-12-31, "
+        "past LATEST_DATE) became the case's due date, as an engine from before fall_due "
+        "refused one wrote it: the replayed case is one no database reads back "
+        "(CaseUnreadable), yet verify reports nothing, unlike an amount past MAX_AMOUNT "
+        "(beyond_limit)"
+    ),
+)
+def test_a_due_date_past_the_bound_written_by_an_older_engine_is_reported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    engine = Engine(store=MemoryStore(), clock=SettableClock(T0))
+    engine.open_case(
+        {
+            "id": "L-1",
+            "debtor": {"id": "D-1", "timezone": "Asia/Shanghai"},
+            "balance": {"currency": "CNY", "not_due": "1000.00"},
+            "due_date": "2026-07-01",
+        },
+        at=T0 - DAY,
+    )
+    with monkeypatch.context() as older:
+        older.setattr(arrears.operations.charges, "LATEST_DATE", date.max)
+        engine.fall_due("L-1", Money("100.00", "CNY"), due=date(9999, 12, 31), at=T0)
+    assert engine.case("L-1").due_date == date(9999, 12, 31)
+    assert [problem.case_id for problem in engine.verify()] == ["L-1"]
+    exported = io.StringIO()
+    engine.export_journal(exported)
+    with pytest.raises(Exception, match="due"):
+        Engine.from_journal(exported.getvalue().splitlines(), clock=SettableClock(T0))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "arrears explain --at 9999-12-31T23:59:59-12:00 (the last moment the parser takes) "
+        "stops with a traceback, OverflowError in Case._local_date converting it to the "
+        "debtor's Shanghai time, instead of exit status 2 naming --at"
+    ),
+)
+def test_explain_at_the_end_of_the_calendar_is_misuse(tmp_path: Path) -> None:
+    db = tmp_path / "arrears.db"
+    with SQLiteStore(db) as store:
+        Engine(store=store, clock=SettableClock(T0)).open_case(
+            {
+                "id": "L-1",
+                "debtor": {"id": "D-1", "timezone": "Asia/Shanghai"},
+                "balance": {"currency": "CNY", "principal": "1000.00"},
+                "due_date": "2026-07-01",
+            },
+            at=T0 - DAY,
+        )
+    policy = Path(__file__).resolve().parent.parent / "examples/policies/cn_consumer_loan.yaml"
+    arguments = ["explain", "--db", str(db), "--policy", str(policy)]
+    done = CliRunner().invoke(main, [*arguments, "--at", "9999-12-31T23:59:59-12:00", "L-1"])
+    assert done.exit_code == 2, done.output
+    assert "--at" in done.output
