@@ -721,6 +721,7 @@ _SCALARS: Final = (bool, int, float, Decimal, str, date, time, timedelta, type(N
 #: A model's own check names its field: ``"principal: got 1.001, expected …"``.
 _NAMED: Final = re.compile(r"^(\w+): (?:got .*?, expected )?(.*)$", re.DOTALL)
 _PREFIXES: Final = ("Value error, ", "Assertion failed, ")
+_WORD: Final = re.compile(r"\w")
 
 
 def invalid_input(
@@ -801,7 +802,11 @@ def _problem(detail: Mapping[str, Any], prefix: str, hidden: bool) -> tuple[str,
         shown = _shown(value, path, hidden, kind == "extra_forbidden")
     given = str(value) if isinstance(value, (str, int)) else ""
     if shown is not value and given and given in expected:  # a message that quotes the input
-        expected = expected.replace(given, repr(shown) if shown is HIDDEN else str(shown))
+        # Only where it stands alone: the 'x' of "Extra inputs" is no quotation of 'x'.
+        before = r"(?<!\w)" if _WORD.match(given) else ""
+        after = r"(?!\w)" if _WORD.match(given[-1]) else ""
+        alone = re.compile(before + re.escape(given) + after)
+        expected = alone.sub(lambda _: repr(shown) if shown is HIDDEN else str(shown), expected)
     return _field(prefix, path), shown, expected
 
 
