@@ -107,7 +107,7 @@ from ._portfolio import (
     rows,
 )
 from .addresses import PHONE_CHANNELS, UNKNOWN, is_e164
-from .case import Case, checked_aging, debtor_region, opening_aging
+from .case import Case, check_opening_sizes, checked_aging, debtor_region, opening_aging
 from .errors import ArrearsError, ConcurrencyConflict, DuplicateCase, InvalidInput, PortfolioInvalid
 
 if TYPE_CHECKING:
@@ -404,6 +404,7 @@ def _validate(
     if problems and not record:
         return problems
     try:
+        check_opening_sizes(record)
         case = Case.model_validate(record)
         if (
             case.aging is not None
