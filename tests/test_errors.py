@@ -320,7 +320,8 @@ class TestTermsFields:
             ),
             (
                 {"penalty_base": ["x"]},
-                "terms.penalty_base: got <hidden>, expected some of ('principal', 'interest', 'fees')",
+                "terms.penalty_base: got <hidden>, expected some of "
+                "('principal', 'interest', 'fees')",
             ),
             (
                 {"late_fee_after_days": "x"},

@@ -589,16 +589,16 @@ class TestParseMessages:
         class Fee(BaseModel):
             fee: Money
 
-        for given, expected in [
+        for value, expected in [
             ("abc", "Money, {'amount': ..., 'currency': ...} or '12.50 CNY'"),
             ("abc CNY", "a decimal string such as '1250.00' for its amount"),
         ]:
             with pytest.raises(ValidationError) as info:
-                Fee(fee=given)
+                Fee(fee=value)
             (error,) = info.value.errors()
             assert (error["loc"], error["input"], error["msg"]) == (
                 ("fee",),
-                given,
+                value,
                 f"Value error, {expected}",
             )
 
