@@ -9,6 +9,7 @@ regression fails the test instead of the test run.
 
 from __future__ import annotations
 
+import json
 import resource
 import subprocess
 import sys
@@ -739,3 +740,139 @@ def test_every_refusal_is_an_arrears_error() -> None:
     for refusal in refusals:
         with pytest.raises(ArrearsError):
             refusal()
+
+
+# -- the largest value of each field, through the API and the command line ------------------
+
+TEN_MB = 10 * 1024 * 1024
+HUGE = 10**5000  # more digits than Python writes out (4,300)
+
+
+def _deep(levels: int) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    for _ in range(levels):
+        value = {"a": value}
+    return value
+
+
+#: (field given, its largest value, the field named, what the refusal shows of the value)
+LARGEST: list[tuple[str, Any, str, str]] = [
+    ("id", "L" * TEN_MB, "id", f"<{TEN_MB} characters>"),
+    ("id", HUGE, "id", "<5001 digits>"),
+    ("version", HUGE, "version", "<5001 digits>"),
+    ("due_date", -HUGE, "due_date", "<5001 digits>"),
+    ("balance", {"currency": "CNY", "principal": "9" * TEN_MB}, "balance.principal", ""),
+    ("balance", {"currency": "CNY", "principal": HUGE}, "balance.principal", "<5001 digits>"),
+    ("debtor", {"id": "D-1", "timezone": "A" * TEN_MB}, "debtor.timezone", ""),
+    ("debtor", _deep(10_000), "debtor.id", "<hidden>"),
+    ("terms", {"penalty_rate": "0." + "1" * TEN_MB}, "terms.penalty_rate", ""),
+    ("terms", {"penalty_base": ["principal"] * 100_000}, "terms.penalty_base", "<hidden>"),
+    ("terms", {"penalty_base": ["principal", "principal"]}, "terms.penalty_base", "<hidden>"),
+    ("terms", {"freeze_on_holds": ["dispute"] * 100_000}, "terms.freeze_on_holds", "<hidden>"),
+    ("terms", {"late_fee_after_days": HUGE}, "terms.late_fee_after_days", "<5001 digits>"),
+    ("tasks", [{}] * 100_000, "tasks", "<100000 items>"),
+    ("documents", ["proof_of_income"] * 100_000, "documents", "<100000 items>"),
+    ("notices", {f"n{i}": "2026-09-02T00:00:00Z" for i in range(100_000)}, "notices", ""),
+    ("notices", {"x" * TEN_MB: "2026-09-02T00:00:00Z"}, "notices", f"<{TEN_MB} characters>"),
+    ("holds", [{}] * 100_000, "holds", "<100000 items>"),
+    ("aging", [["2026-09-01", "1"]] * 100_000, "aging", "<100000 items>"),
+    ("contacts", [{}] * 100_000, "contacts", "<100000 items>"),
+]
+
+
+class TestLargestInputs:
+    """Each field of a case given to `open_case` at the largest a caller can give: ten
+    megabytes of text, a number of five thousand digits, a hundred thousand items, ten
+    thousand levels of nesting.  Each is refused quickly as `InvalidInput` naming the field,
+    the value shown by its size (never written out), the store untouched."""
+
+    @pytest.mark.parametrize(
+        ("given", "value", "field", "shown"),
+        LARGEST,
+        ids=[f"{given}-{field}-{index}" for index, (given, _, field, _) in enumerate(LARGEST)],
+    )
+    def test_open_case(self, given: str, value: Any, field: str, shown: str) -> None:
+        engine = Engine(clock=SettableClock(START))
+        started = time.perf_counter()
+        with pytest.raises(InvalidInput) as info:
+            engine.open_case(case_data(**{given: value}))
+        assert time.perf_counter() - started < SECONDS
+        assert info.value.field == field
+        if shown:
+            assert repr(info.value.value) == shown
+        assert len(str(info.value)) < 1_000
+        assert len(engine.store) == 0
+
+    def test_the_largest_accepted_values_open(self) -> None:
+        """Each at its limit is taken: 1,000 documents and notices, a rate of 28 digits."""
+        engine = Engine(clock=SettableClock(START))
+        case = engine.open_case(
+            case_data(
+                documents=["proof_of_income"] * 1_000,
+                notices={f"notice_{n}": "2026-09-02T00:00:00Z" for n in range(1_000)},
+                terms={
+                    "penalty_rate": "0." + "1" * 28,
+                    "penalty_base": ["principal", "interest", "fees"],
+                },
+            )
+        )
+        assert len(case.notices) == 1_000
+        assert case.terms is not None
+        assert case.terms.penalty_rate == Decimal("0." + "1" * 28)
+
+    def test_import_a_row_of_the_largest_values(self, tmp_path: Path) -> None:
+        """`arrears import`: a JSON Lines row of huge values is a bad row, named by line (and
+        field), without a traceback and without the value written out."""
+        from click.testing import CliRunner
+
+        from arrears.cli import main
+
+        rows = tmp_path / "portfolio.jsonl"
+        big = json.dumps(case_data(id="C-1", tasks=[{}] * 100_000))
+        huge = json.dumps(case_data(id="C-2", version=0))
+        huge = huge.replace('"version": 0', '"version": ' + "9" * 5_000)
+        rows.write_text(f"{big}\n{huge}\n", encoding="utf-8")
+        result = CliRunner().invoke(main, ["import", "--db", str(tmp_path / "a.db"), str(rows)])
+        assert result.exit_code == 1, result.output
+        assert "Traceback" not in result.output
+        assert f"{rows}:1: tasks: expected at most 1000 items" in result.output
+        line_2 = [line for line in result.output.splitlines() if line.startswith(f"{rows}:2: ")]
+        assert len(line_2) == 1, result.output
+        assert "9" * 100 not in line_2[0]
+
+    @pytest.mark.parametrize("suffix", [".yaml", ".toml"])
+    def test_check_a_policy_of_the_largest_numbers(self, tmp_path: Path, suffix: str) -> None:
+        """`arrears check`: a number of five thousand digits in a policy is a problem at its
+        line, not a traceback, and not written out."""
+        from click.testing import CliRunner
+
+        from arrears.cli import main
+
+        digits = "9" * 5_000
+        path = tmp_path / f"policy{suffix}"
+        if suffix == ".yaml":
+            path.write_text(f'id: p\nversion: "1"\nreview: {{every_days: {digits}}}\n')
+            expected = f"{path}:3: review.every_days: a number of 5000 characters: too long to read"
+        else:
+            path.write_text(f'id = "p"\nversion = "1"\n[review]\nevery_days = {digits}\n')
+            expected = f"{path}:1: not readable TOML: a number in it is too long to read"
+        result = CliRunner().invoke(main, ["check", str(path)])
+        assert result.exit_code == 1
+        assert result.output.strip() == expected
+
+    @pytest.mark.parametrize("rate", ["1e99999", "9" * 5_000, "10"])
+    def test_a_lender_rate_beyond_any_rate(self, rate: str) -> None:
+        """A rate of 10 (1,000% a period) or more is no rate: refused naming the field,
+        never written out in full in a problem about the ceiling."""
+        from arrears.policy import Policy
+
+        policy = Policy(
+            id="p", version="1", packs=("CN",), lender={"name": "Acme", "late_fee_rate": rate}
+        )
+        problems = policy.problems()
+        assert [(path, message.split(",")[0]) for path, message in problems] == [
+            (("lender", "late_fee_rate"), problems[0][1].split(",")[0])
+        ]
+        assert problems[0][0] == ("lender", "late_fee_rate")
+        assert "expected a rate of 0 or more and below 10" in problems[0][1]
+        assert len(problems[0][1]) < 400

@@ -227,25 +227,47 @@ BROKEN = [
         "expected one of",
     ),
     (
-        # The standard workflow's `escalate` edges only go up the ladder; a broken
-        # promise going back to the stage that promises again closes a cycle.
-        "an escalation cycle through a broken promise",
+        # `promise` asks for an open promise: only recording one gives it, and fires it.
+        "an escalation firing promise",
         """\
-id: cycle
+id: promise-by-rule
 version: "1"
-workflow:
-  ladder: [notified, sms, phone]
-  promise_broken_to: phone
 escalations:
   - {trigger: notify, from: [pre_due], when: {dpd_at_least: 1}}
-  - {trigger: escalate, from: [notified], when: {dpd_at_least: 3}}
-  - {trigger: escalate, from: [sms], when: {dpd_at_least: 15}}
   - {trigger: promise, from: [phone], when: {dpd_at_least: 20}}
+""",
+        5,
+        "escalations[1].trigger",
+        "got 'promise', which an escalation cannot fire: it needs an open promise to pay "
+        "(open_promise()), and recording one (Engine.record_promise) fires it",
+    ),
+    (
+        # `promise_broken` asks for the promise recorded broken: its review records that
+        # and fires it; a rule firing it early would record a promise broken that is not.
+        "an escalation firing promise_broken",
+        """\
+id: broken-by-rule
+version: "1"
+escalations:
   - {trigger: promise_broken, from: [promise], when: {dpd_at_least: 20}}
 """,
-        6,
-        "escalations",
-        "escalations cycle through phone -> promise -> phone with no escalation leading out",
+        4,
+        "escalations[0].trigger",
+        "got 'promise_broken', which an escalation cannot fire: it needs the promise "
+        "recorded broken or partly kept (broken_promise())",
+    ),
+    (
+        "a step firing offer_plan",
+        """\
+id: plan-by-step
+version: "1"
+steps:
+  - {id: offer, stages: [phone], fire: offer_plan}
+""",
+        4,
+        "steps[0].fire",
+        "got 'offer_plan', which a step cannot fire: it needs an active repayment plan "
+        "(active_plan()), and starting one (Engine.start_plan) fires it",
     ),
     (
         # A ladder naming a stage twice makes two stages escalate into each other.

@@ -340,6 +340,78 @@ class TestInvalidInput:
         assert invalid_input(error, prefix=prefix).field == field
 
 
+class TestTermsFields:
+    """A wrong value of a field of a case's ``terms`` is one message, naming the field and
+    the value once; a field given as a mapping names the key at fault."""
+
+    MONEY = "Money, {'amount': ..., 'currency': ...} or '12.50 CNY'"
+
+    @pytest.mark.parametrize(
+        ("terms", "message"),
+        [
+            ({"penalty_cap": "abc"}, f"terms.penalty_cap: got 'abc', expected {MONEY}"),
+            ({"penalty_cap": 5}, f"terms.penalty_cap: got 5, expected {MONEY}"),
+            ({"penalty_cap": [1]}, f"terms.penalty_cap: got <hidden>, expected {MONEY}"),
+            ({"late_fee": True}, f"terms.late_fee: got True, expected {MONEY}"),
+            ({"fee_cap": "1.5"}, f"terms.fee_cap: got '1.5', expected {MONEY}"),
+            (
+                {"penalty_cap": "abc CNY"},
+                "terms.penalty_cap: got 'abc CNY', expected a decimal string such as '1250.00' "
+                "for its amount",
+            ),
+            (
+                {"late_fee": "12 XX"},
+                "terms.late_fee: got '12 XX', expected an ISO 4217 code such as 'CNY' or 'USD' "
+                "for its currency",
+            ),
+            (
+                {"fee_cap": {"amount": "x", "currency": "CNY"}},
+                "terms.fee_cap.amount: got 'x', expected a decimal string such as '1250.00'",
+            ),
+            (
+                {"penalty_cap": {"amount": "1"}},
+                "terms.penalty_cap: got <hidden>, expected {'amount': '12.50', 'currency': 'CNY'}",
+            ),
+            (
+                {"penalty_rate": 0.5},
+                "terms.penalty_rate: got 0.5, expected a decimal string such as '0.0005', "
+                "never a float",
+            ),
+            (
+                {"penalty_rate": "x"},
+                "terms.penalty_rate: got 'x', expected Input should be a valid decimal",
+            ),
+            (
+                {"penalty_base": ["x"]},
+                "terms.penalty_base: got <hidden>, expected some of "
+                "('principal', 'interest', 'fees')",
+            ),
+            (
+                {"late_fee_after_days": "x"},
+                "terms.late_fee_after_days: got 'x', expected Input should be a valid integer, "
+                "unable to parse string as an integer",
+            ),
+            # An unknown key: its value is left out, and the message says so in full words.
+            (
+                {"grace_days": "x"},
+                "terms.grace_days: got <hidden>, expected Extra inputs are not permitted",
+            ),
+        ],
+    )
+    def test_one_message_naming_the_field_and_the_value(
+        self, terms: dict[str, Any], message: str
+    ) -> None:
+        converted = invalid_input(refused(Case, _case_data(terms=terms)))
+        assert str(converted) == message
+        assert converted.more == ()
+
+    def test_a_value_quoted_inside_a_word_is_not_masked(self) -> None:
+        """Only a quotation of the value standing alone is replaced where the value is
+        hidden: the 'x' in 'Extra' stays."""
+        converted = invalid_input(refused(Case, _case_data(colour="x")))
+        assert converted.expected == "Extra inputs are not permitted"
+
+
 class TestEntryPoints:
     def test_a_bad_proposal_names_its_field(self, make_case: Any) -> None:
         """`Compliance.judge` given a malformed mapping: InvalidInput, the text not shown."""

@@ -65,7 +65,14 @@ WORKING = (*LADDER, "promise", "repayment_plan", *LEGAL)
 LIVE = ("pre_due", *WORKING)
 STAGES = (*LIVE, *TERMINAL)
 #: The triggers into and out of the stages that run on an agreement (a promise, a plan).
-AGREEMENT_TRIGGERS = ("promise", "offer_plan", "plan_completed", "promise_kept", "promise_broken")
+AGREEMENT_TRIGGERS = (
+    "promise",
+    "offer_plan",
+    "plan_completed",
+    "plan_broken",
+    "promise_kept",
+    "promise_broken",
+)
 
 
 def opened_in(stage: str) -> dict[str, Any]:
@@ -877,7 +884,7 @@ def test_legal_runs_replay_cleanly(steps: list[tuple[Any, ...]], stage: str) -> 
         if entry.kind == "refusal"
         for failure in entry.data["failures"]
     }
-    for name in ("open_promise()", "active_plan()", "completed_plan()"):
+    for name in AGREEMENT_GUARDS:
         event(f"{name} refused" if name in refused_for else f"{name} never refused")
     assert engine.verify() == []
     restored = Engine.from_journal(export(chains_of(engine)), clock=SettableClock(START))
@@ -920,21 +927,32 @@ PEOPLE: dict[str, tuple[tuple[str, ...], tuple[str, ...] | None]] = {
 }
 
 
+#: guard: (the agreement it reads, the statuses that pass it, the trigger that asks for it)
+AGREEMENT_GUARDS: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "open_promise()": ("promise", ("open",), "promise"),
+    "active_plan()": ("plan", ("active",), "offer_plan"),
+    "kept_promise()": ("promise", ("kept",), "promise_kept"),
+    "broken_promise()": ("promise", ("broken", "partly_kept"), "promise_broken"),
+    "completed_plan()": ("plan", ("completed",), "plan_completed"),
+    "broken_plan()": ("plan", ("broken",), "plan_broken"),
+}
+
+
 def missing_agreement(case: Case, trigger: str) -> str | None:
     """The agreement guard of the standard graph *trigger* fails on *case*, if any.
 
     ``promise`` needs an open promise and ``offer_plan`` an active plan: their stages run
-    on them.  ``plan_completed`` with arrears left leads out only once the plan is
-    completed (with nothing overdue, ``arrears_cleared`` or ``paid_in_full`` lead out).
-    These are guards about the case, judged when fired, not on replay (`allowed`).
+    on them.  The ways out need the agreement ended as they say: ``promise_kept`` a
+    promise kept, ``promise_broken`` one broken or partly kept, ``plan_completed`` (every
+    route, whatever is owed) a plan completed, ``plan_broken`` a plan broken.  These are
+    guards about the case, judged when fired, not on replay (`allowed`).
     """
-    if trigger == "promise" and not (case.promise is not None and case.promise.is_open):
-        return "open_promise()"
-    if trigger == "offer_plan" and not (case.plan is not None and case.plan.is_active):
-        return "active_plan()"
-    completed = case.plan is not None and str(case.plan.status) == "completed"
-    if trigger == "plan_completed" and case.balance.has_arrears and not completed:
-        return "completed_plan()"
+    for name, (agreement, statuses, guarded) in AGREEMENT_GUARDS.items():
+        if trigger != guarded:
+            continue
+        held = case.promise if agreement == "promise" else case.plan
+        if held is None or str(held.status) not in statuses:
+            return name
     return None
 
 

@@ -47,7 +47,6 @@ ROWS = [
 ]
 #: Every problem of `ROWS`, by line and column.
 ROW_PROBLEMS = {
-    (3, "phone"),
     (3, "email"),
     (3, "principal"),
     (4, "timezone"),
@@ -267,7 +266,7 @@ class TestAllOrNothing:
             "principal": "1e400",
             "due_date": "2026-02-30",
             "timezone": "Mars/Base",
-            "phone": "12345",
+            "phone": "n/a",
             "currency": "XXY",
         }
         lines = [HEADER.encode()]
@@ -699,8 +698,8 @@ class TestPersonsAndStudentLoans:
             "SL-2,D-2,,USD,1.00,2026-09-01,,pat,,,,",
             # line 4: a relationship and a phone with no person
             "SL-3,D-3,,USD,1.00,2026-09-01,,,spouse,+16175550101,,",
-            # line 5: the person has the debtor's id; their phone is no phone
-            "SL-4,D-4,,USD,1.00,2026-09-01,,D-4,spouse,0101,,",
+            # line 5: the person has the debtor's id
+            "SL-4,D-4,,USD,1.00,2026-09-01,,D-4,spouse,,,",
             # line 6: an e-mail that is none
             "SL-5,D-5,,USD,1.00,2026-09-01,,pat,spouse,,pat-at-example,",
         ]
@@ -717,7 +716,6 @@ class TestPersonsAndStudentLoans:
             (3, "relationship", "required with person_id"),
             (4, "relationship", "given without person_id: whose it is"),
             (4, "person_phone", "given without person_id: whose it is"),
-            (5, "person_phone", "not a phone number in E.164 form (+, country code, number)"),
             (5, "person_id", "expected a new id, not the debtor's"),
             (6, "person_email", "not an e-mail address"),
         }
@@ -730,3 +728,117 @@ class TestPersonsAndStudentLoans:
             (2, "student_loan_account")
         ]
         assert "9999" not in str(report.errors[0])
+
+
+class TestNationalNumbers:
+    """A phone column holds what `Engine.open_case` takes: a number in E.164, or a national
+    one of the debtor's country (jurisdiction, residence, time zone, locale), kept in E.164."""
+
+    HEADER = "id,debtor_id,timezone,locale,jurisdiction,currency,principal,due_date,phone,sms"
+
+    def test_read_in_the_debtors_country_and_kept_in_e164(
+        self, engine: Engine, tmp_path: Path
+    ) -> None:
+        rows = [
+            "N-1,D-1,Asia/Shanghai,,,CNY,10.00,2026-09-01,138-1234-5678,139 0000 1111",
+            "N-2,D-2,America/New_York,,,USD,10.00,2026-09-01,(617) 555-0100,",
+            "N-3,D-3,,en-US,,USD,10.00,2026-09-01,617.555.0101,",
+            "N-4,D-4,,,GB,GBP,10.00,2026-09-01,020 7946 0018,",
+            "N-5,D-5,,,,USD,10.00,2026-09-01,+1 617 555 0102,",
+        ]
+        path = write_csv(tmp_path, rows, self.HEADER)
+        report = import_portfolio(engine, path)
+        assert (report.imported, report.errors) == (5, [])
+        assert {
+            case_id: [(point.id, point.address) for point in engine.case(case_id).contacts]
+            for case_id in ids(engine)
+        } == {
+            "N-1": [("phone", "+8613812345678"), ("sms", "+8613900001111")],
+            "N-2": [("phone", "+16175550100")],
+            "N-3": [("phone", "+16175550101")],
+            "N-4": [("phone", "+442079460018")],
+            "N-5": [("phone", "+16175550102")],
+        }
+        again = import_portfolio(engine, path)
+        assert (again.imported, again.already_imported, again.conflicts) == (0, 5, [])
+
+    def test_the_same_numbers_as_open_case(self, tmp_path: Path) -> None:
+        """Whatever the number, the import accepts it when `open_case` does, and keeps
+        the address `open_case` keeps."""
+        numbers = ["138-1234-5678", "+86 138 1234 5678", "n/a", "(617) 555-0100", "1", "+12"]
+        for zone in ("Asia/Shanghai", ""):
+            for index, phone in enumerate(numbers):
+                opened = Engine(clock=SettableClock(AT))
+                debtor: dict[str, Any] = {"id": "D-1"}
+                if zone:
+                    debtor["timezone"] = zone
+                record = {
+                    "id": "N-1",
+                    "debtor": debtor,
+                    "balance": {"currency": "CNY", "principal": "10.00"},
+                    "due_date": "2026-09-01",
+                    "contacts": [{"id": "phone", "channel": "call", "address": phone}],
+                }
+                try:
+                    opened.open_case(record)
+                except InvalidInput:
+                    kept = None
+                else:
+                    kept = opened.case("N-1").contacts[0].address
+                imported = Engine(clock=SettableClock(AT))
+                row = f"N-1,D-1,{zone},,,CNY,10.00,2026-09-01,{phone},"
+                path = tmp_path / f"p{index}{bool(zone)}.csv"
+                path.write_text(f"{self.HEADER}\n{row}\n", encoding="utf-8")
+                report = import_portfolio(imported, path)
+                if kept is None:
+                    assert [(e.line, e.field) for e in report.errors] == [(2, "phone")], phone
+                else:
+                    assert report.errors == [], (phone, report.errors)
+                    assert imported.case("N-1").contacts[0].address == kept
+
+    def test_a_number_it_cannot_read(self, engine: Engine, tmp_path: Path) -> None:
+        """Named by row and column, with its digit count and the country it was read in,
+        never the number; the other rows' numbers are fine."""
+        rows = [
+            "N-1,D-1,Asia/Shanghai,,,CNY,10.00,2026-09-01,n/a,138-1234-5678",
+            "N-2,D-2,,,,USD,10.00,2026-09-01,(617) 555-0199,",
+            "N-3,D-3,America/New_York,,,USD,10.00,2026-09-01,+16175550100,",
+        ]
+        report = import_portfolio(engine, write_csv(tmp_path, rows, self.HEADER))
+        assert [(error.line, error.field, error.message) for error in report.errors] == [
+            (
+                2,
+                "phone",
+                "got 0 digits, not a phone number of CN (the debtor's country) nor one in "
+                "E.164 (+, country code, number)",
+            ),
+            (
+                3,
+                "phone",
+                "got 10 digits without '+', and no country to read them in: expected E.164 "
+                "(+, country code, number), or the debtor's jurisdiction, residence, timezone "
+                "or a locale with a region (en-US) for a national number",
+            ),
+        ]
+        assert "0199" not in str(report.errors)
+        assert ids(engine) == []
+        assert (
+            import_portfolio(engine, write_csv(tmp_path, rows, self.HEADER), skip_bad=True).imported
+            == 1
+        )
+
+    def test_a_whole_case_in_json_lines(self, engine: Engine, tmp_path: Path) -> None:
+        case = _case("N-1")
+        case["debtor"] = {"id": "D-1"}
+        case["contacts"] = [
+            {"id": "home", "channel": "email", "address": "x@example.com"},
+            {"id": "mobile", "channel": "sms", "address": "138 1234 5678"},
+        ]
+        path = tmp_path / "p.jsonl"
+        path.write_text(json.dumps(case) + "\n", encoding="utf-8")
+        report = import_portfolio(engine, path)
+        assert [(error.line, error.field) for error in report.errors] == [(1, "contacts.1.address")]
+        case["debtor"] = {"id": "D-1", "jurisdiction": "CN"}
+        path.write_text(json.dumps(case) + "\n", encoding="utf-8")
+        assert import_portfolio(engine, path).errors == []
+        assert engine.case("N-1").contacts[1].address == "+8613812345678"

@@ -582,6 +582,26 @@ class TestParseMessages:
             "money: got 12, expected Money, {'amount': ..., 'currency': ...} or '12.50 CNY'"
         )
 
+    def test_a_models_money_field_names_the_value_once(self) -> None:
+        """In a model, pydantic names the field and the value: the message says only what
+        was expected, of the amount or the currency when one of them is at fault."""
+
+        class Fee(BaseModel):
+            fee: Money
+
+        for value, expected in [
+            ("abc", "Money, {'amount': ..., 'currency': ...} or '12.50 CNY'"),
+            ("abc CNY", "a decimal string such as '1250.00' for its amount"),
+        ]:
+            with pytest.raises(ValidationError) as info:
+                Fee(fee=value)
+            (error,) = info.value.errors()
+            assert (error["loc"], error["input"], error["msg"]) == (
+                ("fee",),
+                value,
+                f"Value error, {expected}",
+            )
+
     def test_a_mapping_without_a_currency_is_named(self) -> None:
         """A mapping lacking a key is repeated and the JSON form is shown."""
         with pytest.raises(InvalidInput) as info:

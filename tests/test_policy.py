@@ -296,21 +296,50 @@ when = {dpd_in = [1, 5]}
         assert message in problem.message
 
     def test_an_escalation_cycle_with_no_exit(self, tmp_path: Path) -> None:
-        """promise -> phone (promise_broken) and phone -> promise (promise), nothing leading on."""
-        text = BASE + (
-            "  - {trigger: promise, from: [phone]}\n"
-            "  - {trigger: promise_broken, from: [promise]}\n"
-        )
-        with pytest.raises(PolicyInvalid, match="cycle through phone -> promise"):
+        """A ladder naming sms twice: sms -> phone -> sms, nothing leading on."""
+        text = BASE.replace(
+            "packs: [CN]\n", "packs: [CN]\nworkflow:\n  ladder: [notified, sms, phone, sms]\n"
+        ) + ("  - {trigger: escalate, from: [sms]}\n  - {trigger: escalate, from: [phone]}\n")
+        with pytest.raises(PolicyInvalid, match="cycle through phone -> sms"):
             load_policy(write(tmp_path, text))
 
     def test_a_cycle_with_an_exit_is_fine(self, tmp_path: Path) -> None:
         text = BASE + (
-            "  - {trigger: promise, from: [phone], when: {dpd_at_most: 40}}\n"
-            "  - {trigger: promise_broken, from: [promise]}\n"
-            "  - {trigger: escalate, from: [phone], when: {dpd_at_least: 45}}\n"
+            "  - {trigger: escalate, from: [notified]}\n"
+            "  - {trigger: escalate, from: [sms], when: {dpd_at_least: 45}}\n"
         )
         assert load_policy(write(tmp_path, text)).escalations[-1].trigger == "escalate"
+
+    @pytest.mark.parametrize(
+        ("trigger", "guard"),
+        [
+            ("promise", "open_promise()"),
+            ("offer_plan", "active_plan()"),
+            ("promise_kept", "kept_promise()"),
+            ("promise_broken", "broken_promise()"),
+            ("plan_completed", "completed_plan()"),
+            ("plan_broken", "broken_plan()"),
+        ],
+    )
+    def test_a_rule_firing_an_agreement_trigger(
+        self, tmp_path: Path, trigger: str, guard: str
+    ) -> None:
+        """Each trigger into or out of an agreement's stage asks for a promise or a plan only
+        recording it, or its review, gives (and that fires the trigger itself): an escalation
+        or a step firing it is a problem naming the field and the trigger."""
+        text = BASE + f"  - {{trigger: {trigger}}}\n"
+        text = text.replace("    send: {channel: sms}\n", f"    fire: {trigger}\n")
+        with pytest.raises(PolicyInvalid) as err:
+            load_policy(write(tmp_path, text))
+        found = {(problem.field, problem.message.split(":")[0]) for problem in err.value.problems}
+        assert (
+            "escalations[1].trigger",
+            f"got {trigger!r}, which an escalation cannot fire",
+        ) in found
+        assert ("steps[0].fire", f"got {trigger!r}, which a step cannot fire") in found
+        assert all(
+            guard in problem.message for problem in err.value.problems if "got" in problem.message
+        )
 
     def test_variant_shares_and_references(self, tmp_path: Path) -> None:
         text = BASE + (

@@ -195,32 +195,97 @@ class TestAgreementStages:
         assert fire(workflow, make_case(stage="sms", plan=PLAN), "offer_plan", actor=AGENT).allowed
 
     @pytest.mark.parametrize(
-        ("balance", "dest"),
+        ("balance", "dest", "also_failed"),
         [
-            ({"currency": "CNY", "principal": "0"}, "resolved"),
-            ({"currency": "CNY", "principal": "0", "not_due": "500.00"}, "pre_due"),
-            ({"currency": "CNY", "principal": "35.20"}, "notified"),
+            ({"currency": "CNY", "principal": "0"}, "resolved", []),
+            (
+                {"currency": "CNY", "principal": "0", "not_due": "500.00"},
+                "pre_due",
+                ["paid_in_full()"],
+            ),
+            (
+                {"currency": "CNY", "principal": "35.20"},
+                "notified",
+                ["paid_in_full()", "arrears_cleared()"],
+            ),
         ],
     )
     def test_a_completed_plan_always_leads_out(
-        self, make_case: MakeCase, balance: dict[str, str], dest: str
+        self, make_case: MakeCase, balance: dict[str, str], dest: str, also_failed: list[str]
     ) -> None:
         """Nothing owed: resolved; instalments to come: pre_due; arrears left (charges that
-        ran on during the plan): the first contact stage, as a kept promise goes."""
+        ran on during the plan): the first contact stage, as a kept promise goes.  A plan
+        still running is not completed by a bare trigger, whatever is owed: every way out
+        asks for the plan completed, named once however many routes ask."""
         workflow = Workflow()
         case = make_case(
             stage="repayment_plan", balance=balance, plan={**PLAN, "status": "completed"}
         )
         assert fire(workflow, case, "plan_completed").dest == dest
         active = make_case(stage="repayment_plan", balance=balance, plan=PLAN)
-        if dest == "notified":  # a plan still running is not completed by a bare trigger
-            refused = fire(workflow, active, "plan_completed")
-            assert [f.guard for f in refused.failures] == [
-                "paid_in_full()",
-                "arrears_cleared()",
-                "completed_plan()",
-            ]
-            assert active.stage == "repayment_plan"
+        refused = fire(workflow, active, "plan_completed")
+        assert [f.guard for f in refused.failures] == ["completed_plan()", *also_failed]
+        assert refused.failures[0].values == {
+            "plan": "PL-1",
+            "status": "active",
+            "required": "completed",
+        }
+        assert active.stage == "repayment_plan"
+
+    @pytest.mark.parametrize(
+        ("trigger", "stage", "agreement", "running", "ended", "guard", "dest"),
+        [
+            ("promise_kept", "promise", "promise", "open", "kept", "kept_promise()", "notified"),
+            (
+                "promise_broken",
+                "promise",
+                "promise",
+                "open",
+                "partly_kept",
+                "broken_promise()",
+                "phone",
+            ),
+            ("promise_broken", "promise", "promise", "kept", "broken", "broken_promise()", "phone"),
+            ("plan_broken", "repayment_plan", "plan", "active", "broken", "broken_plan()", "phone"),
+            (
+                "plan_broken",
+                "repayment_plan",
+                "plan",
+                "completed",
+                "broken",
+                "broken_plan()",
+                "phone",
+            ),
+        ],
+    )
+    def test_a_way_out_asks_for_the_agreement_ended_so(
+        self,
+        make_case: MakeCase,
+        trigger: str,
+        stage: str,
+        agreement: str,
+        running: str,
+        ended: str,
+        guard: str,
+        dest: str,
+    ) -> None:
+        """Fired bare while the promise or plan has not ended as the trigger says, it is
+        refused naming the agreement and its status: the journal would hold a promise kept,
+        or a plan broken, that was not.  Ended so (as its review records), it leads out."""
+        workflow = Workflow()
+        given = {**(PROMISE if agreement == "promise" else PLAN), "status": running}
+        case = make_case(stage=stage, **{agreement: given})
+        refused = fire(workflow, case, trigger)
+        (failure,) = refused.failures
+        assert failure.guard == guard
+        assert failure.values["status"] == running
+        assert failure.values[agreement] == given["id"]
+        assert f"is {running}, needs one " in failure.reason
+        assert case.stage == stage
+        bare = fire(workflow, make_case(stage=stage), trigger)
+        assert [(f.guard, f.values[agreement]) for f in bare.failures] == [(guard, None)]
+        done = make_case(stage=stage, **{agreement: {**given, "status": ended}})
+        assert fire(workflow, done, trigger).dest == dest
 
     @pytest.mark.parametrize("ladder", [("notified", "sms", "phone"), ("letter", "call")])
     def test_every_edge_into_an_agreement_stage_asks_for_it(self, ladder: tuple[str, ...]) -> None:
@@ -309,14 +374,16 @@ class TestCustomisedGraphs:
     ) -> None:
         """With no phone stage, a broken promise goes to the last contact stage."""
         workflow = Workflow(standard_definition(skip=["phone"]))
-        case = make_case(stage="promise")
+        case = make_case(stage="promise", promise={**PROMISE, "status": "broken"})
         assert fire(workflow, case, "promise_broken").dest == "field_visit"
 
     def test_broken_promise_goes_to_phone_by_default(self, make_case: MakeCase) -> None:
         """In the standard graph a broken promise or plan returns to phone."""
         workflow = Workflow()
-        assert fire(workflow, make_case(stage="promise"), "promise_broken").dest == "phone"
-        assert fire(workflow, make_case(stage="repayment_plan"), "plan_broken").dest == "phone"
+        broken_promise = make_case(stage="promise", promise={**PROMISE, "status": "broken"})
+        assert fire(workflow, broken_promise, "promise_broken").dest == "phone"
+        broken_plan = make_case(stage="repayment_plan", plan={**PLAN, "status": "broken"})
+        assert fire(workflow, broken_plan, "plan_broken").dest == "phone"
 
     def test_add_a_stage_through_the_ladder(self, make_case: MakeCase) -> None:
         """A new ladder name becomes a stage escalated through in order."""

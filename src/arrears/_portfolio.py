@@ -92,8 +92,6 @@ PERSON_CONTACTS: Final = (
 _DECIMAL: Final = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z")
 #: One date and amount of an ``aging`` column: ``2027-01-01:1000.00``.
 _AGED: Final = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})\s*:(.*)\Z")
-_PHONE: Final = re.compile(r"^\+[1-9][0-9]{6,14}\Z")
-_PHONE_SEPARATORS: Final = re.compile(r"[\s().-]")
 _EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 Format = Literal["csv", "jsonl"]
 
@@ -456,22 +454,15 @@ def _aging(value: str, number: int, problems: list[RowError]) -> list[list[str]]
 def _address(
     address: str | None, column: str, channel: str, number: int, problems: list[RowError]
 ) -> str | None:
-    """*address* checked for its *channel* (a phone in E.164 form, an e-mail address).
+    """*address* checked for its *channel* (an e-mail address); a phone number is taken as
+    given, for the case to read as `Engine.open_case` does (in E.164, or as a national
+    number of the debtor's country: `arrears.case.in_region`), and the importer to refuse
+    when it cannot (`arrears.importer`).
 
     ``None`` when empty, or when it is not one (a problem of *column* is added).
     """
     if address is None:
         return None
-    if channel in ("call", "sms"):
-        number_only = _PHONE_SEPARATORS.sub("", address)
-        if not _PHONE.match(number_only):
-            problems.append(
-                RowError(
-                    number, column, "not a phone number in E.164 form (+, country code, number)"
-                )
-            )
-            return None
-        return number_only
     if channel == "email" and not _EMAIL.match(address):
         problems.append(RowError(number, column, "not an e-mail address"))
         return None

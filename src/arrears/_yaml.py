@@ -47,6 +47,9 @@ import yaml
 from .errors import DocumentInvalid, Problem, expected_of
 from .limits import DOCUMENT_BYTES, YAML_ALIASES, YAML_DEPTH, YAML_VALUES
 
+#: The longest scalar a problem repeats as written.
+_SHOWN_SCALAR: Final = 64
+
 __all__ = [
     "DocumentInvalid",
     "FieldPath",
@@ -281,8 +284,11 @@ class _Builder:
                 return text
             try:
                 return _CONSTRUCT.construct_yaml_int(node)
-            except ValueError:
-                self.fail(node, path, f"{text!r} is not an integer")
+            except ValueError:  # not an integer, or one of more digits than Python reads
+                if len(text) > _SHOWN_SCALAR:
+                    self.fail(node, path, f"a number of {len(text)} characters: too long to read")
+                else:
+                    self.fail(node, path, f"{text!r} is not an integer")
                 return None
         self.fail(node, path, f"unsupported YAML tag {tag!r}; write a plain value")
         return None

@@ -51,6 +51,8 @@ FREEZING_HOLDS: Final = (
 
 #: The overdue components penalty interest may be charged on.
 PENALTY_BASES: Final = ("principal", "interest", "fees")
+#: The most hold kinds the terms may name as freezing charges: each kind, twice over.
+_HOLD_KINDS: Final = 2 * len(HoldKind)
 
 
 class AgreementTerms(BaseModel):
@@ -74,13 +76,17 @@ class AgreementTerms(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    penalty_rate: Decimal = Field(default=Decimal(0), ge=0, lt=1, allow_inf_nan=False)
-    penalty_base: tuple[str, ...] = ("principal",)
+    # At most the 28 significant digits Decimal computes with: a rate written with ten
+    # million digits would be kept, journaled and multiplied in full on every accrual.
+    penalty_rate: Decimal = Field(
+        default=Decimal(0), ge=0, lt=1, allow_inf_nan=False, max_digits=28, decimal_places=28
+    )
+    penalty_base: tuple[str, ...] = Field(default=("principal",), max_length=len(PENALTY_BASES))
     penalty_cap: Money | None = None
     late_fee: Money | None = None
     late_fee_after_days: int = Field(default=0, ge=0, le=366)
     fee_cap: Money | None = None
-    freeze_on_holds: tuple[str, ...] = FREEZING_HOLDS
+    freeze_on_holds: tuple[str, ...] = Field(default=FREEZING_HOLDS, max_length=_HOLD_KINDS)
 
     @model_validator(mode="before")
     @classmethod
@@ -97,6 +103,11 @@ class AgreementTerms(BaseModel):
         for name in self.penalty_base:
             if name not in PENALTY_BASES:
                 raise ValueError(f"penalty_base: got {name!r}, expected some of {PENALTY_BASES}")
+        if len(set(self.penalty_base)) != len(self.penalty_base):  # each charged once
+            raise ValueError(
+                f"penalty_base: got {list(self.penalty_base)}, expected each of "
+                f"{PENALTY_BASES} at most once"
+            )
         known = {kind.value for kind in HoldKind}
         for kind in self.freeze_on_holds:
             if kind not in known:

@@ -11,7 +11,7 @@ and out of validation errors.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sized
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -43,7 +43,7 @@ from .addresses import (
 )
 from .agreements import Accrual, AgreementTerms
 from .clock import require_aware
-from .errors import InvalidInput, described
+from .errors import InvalidInput, TooLong, described
 from .holds import HoldKind, Reach, reaches_debtor
 from .limits import (
     ADDRESS,
@@ -51,6 +51,7 @@ from .limits import (
     LATEST_DATE,
     MAX_AMOUNT,
     NAME,
+    OPENING_ITEMS,
     PAYDAY_HORIZON_DAYS,
     REASON,
     SHORT_TEXT,
@@ -354,6 +355,19 @@ class Debtor(BaseModel):
         if data.get("residence") is None:
             data["residence"] = residence_of(address)
         return data
+
+    @field_validator("timezone", mode="before")
+    @classmethod
+    def _zone(cls, value: Any) -> Any:
+        # Named here, not by pydantic's own check, whose message repeats the text given
+        # (ten megabytes of it, given ten megabytes).
+        if (
+            value is not None
+            and not isinstance(value, ZoneInfo)
+            and (not isinstance(value, str) or zone_name_or_none(value) is None)
+        ):
+            raise ValueError("an IANA time zone such as 'Asia/Shanghai' or 'America/New_York'")
+        return value
 
     @field_validator("jurisdiction", "residence")
     @classmethod
@@ -1046,6 +1060,41 @@ def check_numbers(contacts: tuple[ContactPoint, ...], kept: tuple[ContactPoint, 
             )
 
 
+#: The lists and mappings of a case given to be opened, and how many items each may hold.
+_OPENING_SIZES: Final = {
+    "contacts": CONTACTS,
+    "persons": CONTACTS,
+    "holds": OPENING_ITEMS,
+    "tasks": OPENING_ITEMS,
+    "documents": OPENING_ITEMS,
+    "notices": OPENING_ITEMS,
+    "aging": OPENING_ITEMS,
+}
+
+
+def check_opening_sizes(data: Mapping[str, Any]) -> None:
+    """Refuse a case given to be opened (a mapping of its fields) whose lists or mappings
+    hold more items than a case opens with (`arrears.limits.OPENING_ITEMS`, `CONTACTS`),
+    and a notice that is not named as `Engine.record_notice` names one, before any item is
+    validated: a hundred thousand of them cost seconds to validate, and minutes to report
+    when each is wrong.
+
+    Raises:
+        InvalidInput: naming the field and its count of items, or the notice's name.
+    """
+    for name, most in _OPENING_SIZES.items():
+        value = data.get(name)
+        if isinstance(value, Sized) and not isinstance(value, str) and len(value) > most:
+            raise InvalidInput(name, TooLong(len(value), "items"), f"at most {most} items")
+    notices = data.get("notices")
+    if isinstance(notices, Mapping):
+        for kind in notices:
+            if not isinstance(kind, str) or len(kind) > SHORT_TEXT or not kind.isidentifier():
+                raise InvalidInput(
+                    "notices", kind, "notice kinds such as 'demand_letter' as the keys"
+                )
+
+
 def checked_aging(case: Case) -> Aging:
     """*case*'s aging as a host gives it when opening the case (`Case.aging`), exact in the
     currency; the engine's own is not checked again (a stored case is checked against its
@@ -1249,6 +1298,22 @@ def debtor_place(debtor: Debtor, field: str) -> str | None:
     return value
 
 
+def zone_name_or_none(value: str) -> str | None:
+    """*value* when it names an IANA time zone the system knows (at most 64 characters),
+    else ``None``."""
+    return value if 0 < len(value) <= 64 and _known_zone(value) else None
+
+
+@lru_cache(maxsize=1024)
+def _known_zone(name: str) -> bool:
+    """Whether the system knows time zone *name* (asked of every debtor read: remembered)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def zone_name(field: str, value: object) -> str | None:
     """*value* as a debtor's ``timezone``: the name of an IANA time zone the system knows
     (``America/Los_Angeles``), or ``None`` (not known).
@@ -1258,13 +1323,8 @@ def zone_name(field: str, value: object) -> str | None:
     """
     if value is None:
         return None
-    if isinstance(value, str) and 0 < len(value) <= 64:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
-        else:
-            return value
+    if isinstance(value, str) and zone_name_or_none(value) is not None:
+        return value
     shown = value[:40] if isinstance(value, str) else type(value).__name__
     raise InvalidInput(field, shown, "an IANA time zone such as 'America/New_York', or None")
 

@@ -202,12 +202,29 @@ class TooLong:
 
 SHOWN: Final = 200
 """The longest text an error repeats as given; a longer one is shown as its length (`TooLong`)."""
+#: The most bits of a whole number an error repeats (about 60 digits); a larger one is
+#: shown as its count of digits, worked out without writing it (Python refuses to write
+#: one of over 4,300 digits).
+_SHOWN_BITS: Final = 200
+
+
+def _digits(value: int) -> int:
+    """How many decimal digits *value* has, without writing it out."""
+    magnitude = abs(value)
+    digits = max(1, int(magnitude.bit_length() * 0.30102999566398120))
+    while magnitude >= 10**digits:
+        digits += 1
+    while digits > 1 and magnitude < 10 ** (digits - 1):
+        digits -= 1
+    return digits
 
 
 def _shown_as_given(value: Any) -> Any:
-    """*value*, or its length when it is a text too long to repeat."""
+    """*value*, or its length when it is a text (or a whole number) too long to repeat."""
     if isinstance(value, (str, bytes)) and len(value) > SHOWN:
         return TooLong(len(value))
+    if type(value) is int and value.bit_length() > _SHOWN_BITS:
+        return TooLong(_digits(value), "digits")
     if isinstance(value, (list, tuple, set, frozenset, dict)) and (
         len(value) > SHOWN or len(repr(value)) > SHOWN
     ):
@@ -743,6 +760,7 @@ _SCALARS: Final = (bool, int, float, Decimal, str, date, time, timedelta, type(N
 #: A model's own check names its field: ``"principal: got 1.001, expected …"``.
 _NAMED: Final = re.compile(r"^(\w+): (?:got .*?, expected )?(.*)$", re.DOTALL)
 _PREFIXES: Final = ("Value error, ", "Assertion failed, ")
+_WORD: Final = re.compile(r"\w")
 
 
 #: What a text that fails a pattern was expected to be, by the pattern (`described`).
@@ -870,14 +888,26 @@ def _problem(detail: Mapping[str, Any], prefix: str, hidden: bool) -> tuple[str,
         shown: Any = TooLong(len(value))  # the length only: the text may be anyone's name
     else:
         shown = _shown(value, path, hidden, kind == "extra_forbidden")
-    given = str(value) if isinstance(value, (str, int)) else ""
+    given = (
+        str(value)
+        if isinstance(value, str) or (type(value) is int and value.bit_length() <= _SHOWN_BITS)
+        else ""
+    )
     if shown is not value and given and given in expected:  # a message that quotes the input
-        expected = expected.replace(given, repr(shown) if shown is HIDDEN else str(shown))
+        # Only where it stands alone: the 'x' of "Extra inputs" is no quotation of 'x'.
+        before = r"(?<!\w)" if _WORD.match(given) else ""
+        after = r"(?!\w)" if _WORD.match(given[-1]) else ""
+        alone = re.compile(before + re.escape(given) + after)
+        expected = alone.sub(lambda _: repr(shown) if shown is HIDDEN else str(shown), expected)
     return _field(prefix, path), shown, expected
 
 
 def _shown(value: Any, path: Sequence[Any], hidden: bool, unknown: bool) -> Any:
     """*value* as an error may show it."""
+    if type(value) is int and value.bit_length() > _SHOWN_BITS:
+        return TooLong(_digits(value), "digits")
+    if isinstance(value, str) and len(value) > SHOWN:  # never shown: not searched either
+        return TooLong(len(value))
     if not hidden:
         return value
     names = {part for part in path if isinstance(part, str)}

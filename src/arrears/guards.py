@@ -33,7 +33,7 @@ from .case import Case, HoldKind
 from .errors import GuardFailure, InvalidInput
 from .limits import ACTOR_ID, ROLES, SHORT_TEXT, check_text
 from .money import Money
-from .plans import PlanStatus
+from .plans import PlanStatus, PromiseStatus
 
 if TYPE_CHECKING:
     from .journal import JournalEntry
@@ -49,9 +49,12 @@ __all__ = [
     "arrears_cleared",
     "attempts_at_least",
     "balance_at_least",
+    "broken_plan",
+    "broken_promise",
     "completed_plan",
     "dpd_at_least",
     "guard",
+    "kept_promise",
     "no_active_hold",
     "not_time_barred",
     "notice_elapsed",
@@ -489,30 +492,45 @@ def open_promise() -> Guard:
     return _OpenPromise()
 
 
-class _PlanIn(_Guard):
-    __slots__ = ("status",)
+class _AgreementIn(_Guard):
+    """The case's promise or plan (*key*) in one of *statuses*."""
 
-    def __init__(self, name: str, status: PlanStatus) -> None:
+    __slots__ = ("key", "statuses", "what")
+
+    def __init__(self, name: str, key: str, statuses: tuple[str, ...]) -> None:
         self.name = name
-        self.status = status
+        self.key = key
+        self.statuses = statuses
+        self.what = "promise to pay" if key == "promise" else "repayment plan"
 
     def __call__(self, case: Case, ctx: GuardContext) -> GuardFailure | None:
-        plan = case.plan
-        if plan is not None and plan.status == self.status:
+        held = case.promise if self.key == "promise" else case.plan
+        if held is not None and held.status in self.statuses:
             return None
-        if plan is None:
-            return self.fail(
-                f"no repayment plan is recorded, needs one {self.status}",
-                plan=None,
-                status=None,
-                required=str(self.status),
-            )
+        required = " or ".join(self.statuses)
+        if held is None:
+            reason = f"no {self.what} is recorded, needs one {required}"
+            return self.fail(reason, **{self.key: None}, status=None, required=required)
         return self.fail(
-            f"repayment plan {plan.id!r} is {plan.status}, needs one {self.status}",
-            plan=plan.id,
-            status=str(plan.status),
-            required=str(self.status),
+            f"{self.what.removesuffix(' to pay')} {held.id!r} is {held.status}, "
+            f"needs one {required}",
+            **{self.key: held.id},
+            status=str(held.status),
+            required=required,
         )
+
+
+def kept_promise() -> Guard:
+    """Passes when the case's promise to pay is recorded kept: ``promise_kept`` asks for it,
+    which the payment or review that keeps the promise fires once it records so."""
+    return _AgreementIn("kept_promise()", "promise", (PromiseStatus.KEPT,))
+
+
+def broken_promise() -> Guard:
+    """Passes when the case's promise to pay is recorded broken or partly kept:
+    ``promise_broken`` asks for it, which the review that finds it short fires."""
+    statuses = (PromiseStatus.BROKEN, PromiseStatus.PARTLY_KEPT)
+    return _AgreementIn("broken_promise()", "promise", statuses)
 
 
 def active_plan() -> Guard:
@@ -523,12 +541,20 @@ def active_plan() -> Guard:
     Entered without one, nothing would ever move it; `Engine.start_plan`
     records the plan and fires ``offer_plan`` together.
     """
-    return _PlanIn("active_plan()", PlanStatus.ACTIVE)
+    return _AgreementIn("active_plan()", "plan", (PlanStatus.ACTIVE,))
 
 
 def completed_plan() -> Guard:
-    """Passes when the case's repayment plan is completed (every instalment paid)."""
-    return _PlanIn("completed_plan()", PlanStatus.COMPLETED)
+    """Passes when the case's repayment plan is completed (every instalment paid): every
+    ``plan_completed`` edge asks for it, which the payment or review that completes the
+    plan fires once it records so."""
+    return _AgreementIn("completed_plan()", "plan", (PlanStatus.COMPLETED,))
+
+
+def broken_plan() -> Guard:
+    """Passes when the case's repayment plan is recorded broken: ``plan_broken`` asks for
+    it, which the review that finds an instalment short fires."""
+    return _AgreementIn("broken_plan()", "plan", (PlanStatus.BROKEN,))
 
 
 GuardResult = tuple[str, Mapping[str, Any]] | None

@@ -44,7 +44,9 @@ column                    required  meaning
 ``address``                         the debtor's home address, read for ``residence``
                                     when that is empty (`arrears.residence.residence_of`)
                                     and not kept: only the code is
-``phone``                           the debtor's phone, E.164 (``+8613812345678``):
+``phone``                           the debtor's phone, E.164 (``+8613812345678``)
+                                    or national in the debtor's country
+                                    (``138 1234 5678`` in Shanghai), kept in E.164:
                                     contact point ``phone`` for calls
 ``sms``                             a number for text messages (contact point ``sms``);
                                     without it, SMS go to ``phone``
@@ -57,7 +59,7 @@ column                    required  meaning
 ``relationship``                    required with ``person_id``: how they stand to the
                                     debtor (``spouse``, ``contact_person``…,
                                     `arrears.case.Relationship`)
-``person_phone``                    the person's phone, E.164: contact point
+``person_phone``                    the person's phone, as ``phone``: contact point
                                     ``person-phone`` for calls, theirs
 ``person_email``                    the person's e-mail: contact point ``person-email``
 ``student_loan_account``            the case is a student loan serviced under this
@@ -104,7 +106,8 @@ from ._portfolio import (
     quoted,
     rows,
 )
-from .case import Case, checked_aging, opening_aging
+from .addresses import PHONE_CHANNELS, UNKNOWN, is_e164
+from .case import Case, check_opening_sizes, checked_aging, debtor_region, opening_aging
 from .errors import (
     ArrearsError,
     ConcurrencyConflict,
@@ -408,6 +411,7 @@ def _validate(
     if problems and not record:
         return problems
     try:
+        check_opening_sizes(record)
         case = Case.model_validate(record)
         if (
             case.aging is not None
@@ -417,7 +421,35 @@ def _validate(
         named = {problem.field for problem in problems}
         more = [p for p in _refusal(err, record, number, flat) if p.field not in named]
         return [*problems, *more]
-    return problems or case
+    return [*problems, *_unread_numbers(case, number, flat)] or case
+
+
+def _unread_numbers(case: Case, number: int, flat: bool) -> list[RowError]:
+    """The row's phone numbers the case could not put in E.164, as `Engine.open_case`
+    refuses them (`arrears.case.check_numbers`): each named by its column, with how many
+    digits it has and the country it was read in, never the number."""
+    found: list[RowError] = []
+    region: str | None = None
+    for index, point in enumerate(case.contacts):
+        address = point.address
+        if point.channel not in PHONE_CHANNELS or address == UNKNOWN or is_e164(address):
+            continue
+        region = region or debtor_region(case.debtor)
+        column = _column(("contacts", point.id if flat else index, "address"), flat)
+        digits = sum(char.isdigit() for char in address)
+        if region is None:
+            why = (
+                f"got {digits} digits without '+', and no country to read them in: expected "
+                "E.164 (+, country code, number), or the debtor's jurisdiction, residence, "
+                "timezone or a locale with a region (en-US) for a national number"
+            )
+        else:
+            why = (
+                f"got {digits} digits, not a phone number of {region} (the debtor's country) "
+                "nor one in E.164 (+, country code, number)"
+            )
+        found.append(RowError(number, column, why))
+    return found
 
 
 def _refusal(

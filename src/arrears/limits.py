@@ -35,8 +35,10 @@ __all__ = [
     "LATEST_DATE",
     "LEASE",
     "MAX_AMOUNT",
+    "MAX_RATE",
     "MESSAGE",
     "NAME",
+    "OPENING_ITEMS",
     "PAYDAY_HORIZON_DAYS",
     "REASON",
     "REFERENCE",
@@ -64,6 +66,11 @@ CONTACTS: Final = 100
 """Contact points on one case (the debtor's and third parties'); each is journaled in the
 ``opened`` snapshot, so the list is bounded like any text."""
 
+OPENING_ITEMS: Final = 1_000
+"""Items in each list (or mapping) of a case given to be opened: its holds, tasks,
+documents, notices, aging; each is journaled in the ``opened`` snapshot, and a list of a
+hundred thousand refused items cost seconds to validate and minutes to report."""
+
 SHORT_TEXT: Final = 128
 """Characters in a short label: a document kind, a policy variant, a segment, a role."""
 
@@ -90,6 +97,11 @@ MESSAGE: Final = 20_000
 MAX_AMOUNT: Final = Decimal(10) ** 15
 """Amounts are below this many units of their currency (a quadrillion): no single debt,
 payment or charge comes near it, and an absurd figure is a mistake to refuse."""
+
+MAX_RATE: Final = Decimal(10)
+"""Rates a lender states (``late_fee_rate``, ``rate_ceiling``) are below this, a fraction
+a period: 1,000% a day, a month or a year is no rate but a mistake, and a rate of a
+hundred thousand digits would be written out in full by every problem that quotes it."""
 
 FUTURE_TOLERANCE: Final = timedelta(minutes=5)
 """How far after the engine's clock an entry may be dated, by default (`Engine` takes another)."""

@@ -123,9 +123,12 @@ _LEAVING: Final = {
     "promise": (("promise_kept", "promise_broken"), ("promise",), "open_promise()"),
     "repayment_plan": (("plan_completed", "plan_broken"), ("offer_plan",), "active_plan()"),
 }
-#: Guards that pass whenever the agreement has ended as the trigger says (the plan
-#: completed): a way out guarded by these alone never refuses.
-_ENDED_GUARDS: Final = frozenset({"completed_plan()"})
+#: Guards that pass whenever the agreement has ended as the trigger says (the promise
+#: kept or broken, the plan completed or broken): a way out guarded by these alone never
+#: refuses what ended the agreement.
+_ENDED_GUARDS: Final = frozenset(
+    {"kept_promise()", "broken_promise()", "completed_plan()", "broken_plan()"}
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -287,11 +287,17 @@ class Money:
 
 
 def _validate_money(value: object) -> Money:
-    # pydantic turns ValueError into a ValidationError that carries the field's location.
+    # pydantic turns ValueError into a ValidationError that carries the field's location
+    # and the value given; the message says what was expected (of the amount or the
+    # currency, named, when one of them is at fault), and repeats no value of the field.
     try:
         return Money.parse(value)
     except InvalidInput as err:
-        raise ValueError(f"{err.field}: got {err.value!r}, expected {err.expected}") from None
+        if err.field == "money":
+            raise ValueError(err.expected) from None
+        if isinstance(value, Mapping) and err.field in value:  # the error names the key
+            raise ValueError(f"{err.field}: got {err.value!r}, expected {err.expected}") from None
+        raise ValueError(f"{err.expected} for its {err.field}") from None
 
 
 def _serialize_money(value: Money) -> dict[str, str]:

@@ -24,6 +24,11 @@ that ran on during it), back to the first contact stage, as a kept promise
 does.  ``promise`` and ``offer_plan`` ask for the agreement their stage runs
 on (`open_promise`, `active_plan`): a case never stands in either stage
 without one, so the agreement's review always has something to move it on.
+The ways out ask for the agreement ended as they say (`kept_promise`,
+`broken_promise`, `completed_plan`, `broken_plan`): the review or the payment
+that ends it records so, then fires them; fired bare on an agreement still
+running they are refused, so the journal never holds a promise kept, or a
+plan broken, that was not.
 
 A case opens only into an *opening* stage: one the system could have brought
 it to on its own, from ``initial`` along edges that ask for no person and no
@@ -58,9 +63,12 @@ from .guards import (
     approved_by,
     arrears_cleared,
     attempts_at_least,
+    broken_plan,
+    broken_promise,
     completed_plan,
     dpd_at_least,
     guard,
+    kept_promise,
     no_active_hold,
     not_time_barred,
     notice_elapsed,
@@ -295,6 +303,7 @@ def standard_definition(
     legal_stages = LEGAL_STAGES if legal else ()
     working = (*steps, "promise", "repayment_plan", *legal_stages)
     hold_free = no_active_hold()
+    completed = completed_plan()
 
     edges: list[TransitionSpec] = [
         TransitionSpec("notify", ("pre_due",), steps[0], guards_into(steps[0], dpd_at_least(1)))
@@ -307,13 +316,18 @@ def standard_definition(
     # The promise and repayment_plan stages run on their agreement: its review keeps,
     # completes or breaks it, and that moves the case on.  Entered without one, nothing
     # would, so the edges in ask for it (`open_promise`, `active_plan`), and a completed
-    # plan always leads out.
+    # plan always leads out.  The edges out ask for the agreement ended as they say
+    # (`kept_promise`, `broken_promise`, `completed_plan`, `broken_plan`): what records it
+    # so fires them, and fired bare they would journal a promise kept or a plan broken
+    # that is not.
     edges += [
         TransitionSpec(
             "promise", (*steps, *legal_stages), "promise", guards_into("promise", open_promise())
         ),
-        TransitionSpec("promise_kept", ("promise",), steps[0]),
-        TransitionSpec("promise_broken", ("promise",), promise_broken_to or fallback),
+        TransitionSpec("promise_kept", ("promise",), steps[0], (kept_promise(),)),
+        TransitionSpec(
+            "promise_broken", ("promise",), promise_broken_to or fallback, (broken_promise(),)
+        ),
         TransitionSpec(
             "offer_plan",
             (*steps, "promise", *legal_stages),
@@ -324,10 +338,16 @@ def standard_definition(
         # As ``cure``: nothing owed at all resolves; instalments still to come, back to pre_due;
         # arrears left (charges that ran on during the plan), back to the first contact stage,
         # as a kept promise goes.
-        TransitionSpec("plan_completed", ("repayment_plan",), "resolved", (paid_in_full(),)),
-        TransitionSpec("plan_completed", ("repayment_plan",), "pre_due", (arrears_cleared(),)),
-        TransitionSpec("plan_completed", ("repayment_plan",), steps[0], (completed_plan(),)),
-        TransitionSpec("plan_broken", ("repayment_plan",), plan_broken_to or fallback),
+        TransitionSpec(
+            "plan_completed", ("repayment_plan",), "resolved", (completed, paid_in_full())
+        ),
+        TransitionSpec(
+            "plan_completed", ("repayment_plan",), "pre_due", (completed, arrears_cleared())
+        ),
+        TransitionSpec("plan_completed", ("repayment_plan",), steps[0], (completed,)),
+        TransitionSpec(
+            "plan_broken", ("repayment_plan",), plan_broken_to or fallback, (broken_plan(),)
+        ),
     ]
     if legal:
         time_ok = not_time_barred(limitation_years)
@@ -656,7 +676,8 @@ class Workflow:
             for check in guards:  # every guard runs, so a refusal lists them all
                 refused = check(case, ctx)
                 if refused is not None:
-                    ctx.failures.append(refused)
+                    if refused not in ctx.failures:  # a guard on several routes, once
+                        ctx.failures.append(refused)
                     passed = False
             if passed:
                 # _make: no keyword handling, on every fire.

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from ..case import COMPONENTS, Case
 from ..clock import require_aware
 from ..errors import InvalidInput, invalid_input
+from ..limits import MAX_RATE
 from ..plans import Promise, RepaymentPlan
 from .formatting import babel_locale
 
@@ -109,8 +110,10 @@ class LenderDetails:
             value = getattr(self, name)
             if isinstance(value, float):
                 raise InvalidInput(name, value, "a Decimal, never a float")
-            if value is not None and not (value.is_finite() and value >= 0):
-                raise InvalidInput(name, str(value), "a rate of 0 or more, e.g. 0.0005")
+            if value is not None and not (value.is_finite() and 0 <= value < MAX_RATE):
+                raise InvalidInput(
+                    name, str(value), f"a rate of 0 or more and below {MAX_RATE}, e.g. 0.0005"
+                )
         if self.late_fee_period not in ("day", "month", "year"):
             raise InvalidInput("late_fee_period", self.late_fee_period, "day, month or year")
         if self.signature is not None and not 2 <= len(self.signature.strip("【】")) <= 16:
@@ -140,7 +143,10 @@ class LenderDetails:
                     raise InvalidInput(
                         f"lender.{name}", values[name], "a decimal rate, e.g. '0.0005'"
                     ) from None
-        return cls(**values)
+        try:
+            return cls(**values)
+        except InvalidInput as err:  # named as the policy names it: lender.late_fee_rate
+            raise InvalidInput(f"lender.{err.field}", err.value, err.expected) from None
 
     def context(self) -> dict[str, Any]:
         """The lender's variables, the unknown ones left out."""

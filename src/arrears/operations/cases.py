@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
-from ..case import Case, check_numbers, checked_aging, opening_aging
+from ..case import Case, check_numbers, check_opening_sizes, checked_aging, opening_aging
 from ..errors import (
     DuplicateCase,
     InvalidInput,
@@ -81,6 +81,7 @@ def open_one(
     check_actor(actor)
     # A dict (as hosts hand records over) is told without the ABC check.
     if type(case) is dict or isinstance(case, Mapping):
+        check_opening_sizes(case)
         # The validator itself, as Case.model_validate calls it, without its wrapper.
         # A missing opened_at is set below, as pydantic's assignment would set it,
         # rather than validated from a copy of the record.

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
+from ..limits import MAX_RATE
 from .checks import FieldPath
 
 __all__ = ["CEILINGS", "PERIODS_A_YEAR", "RateCeiling", "ceiling_for", "rate_problems", "yearly"]
@@ -136,6 +137,8 @@ def rate_problems(packs: Sequence[str], lender: Mapping[str, Any]) -> list[tuple
         return []
     if not rate.is_finite() or (chosen is not None and not chosen.is_finite()):
         return []
+    if rate >= MAX_RATE or (chosen is not None and chosen >= MAX_RATE):
+        return []  # not a rate: `LenderDetails` says so
     per_year = yearly(rate, period)
     if chosen is not None:
         if per_year > chosen:

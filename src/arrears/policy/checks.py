@@ -7,9 +7,19 @@ values, so this module knows nothing of the policy model that uses it.
 
 from __future__ import annotations
 
+from typing import Final
+
 from ..workflow import Workflow
 
-__all__ = ["FieldPath", "check_references", "closed_cycles", "destination", "unique_ids"]
+__all__ = [
+    "AGREEMENT_GUARDS",
+    "FieldPath",
+    "agreement_problem",
+    "check_references",
+    "closed_cycles",
+    "destination",
+    "unique_ids",
+]
 
 FieldPath = tuple[str | int, ...]
 """Where a problem is in a policy: field names and list positions, e.g. ``("steps", 2, "id")``."""
@@ -48,6 +58,61 @@ def check_references(
                         f"{sorted(known)}",
                     )
                 )
+
+
+#: The guards about a promise or a plan that only recording it, or its review, can
+#: satisfy: what each asks for, and what gives it (then fires the trigger itself).
+AGREEMENT_GUARDS: Final = {
+    "open_promise()": (
+        "an open promise to pay",
+        "recording one (Engine.record_promise) fires it",
+    ),
+    "active_plan()": (
+        "an active repayment plan",
+        "starting one (Engine.start_plan) fires it",
+    ),
+    "kept_promise()": (
+        "the promise recorded kept",
+        "the payment or review that keeps it fires it",
+    ),
+    "broken_promise()": (
+        "the promise recorded broken or partly kept",
+        "the review that finds it short fires it",
+    ),
+    "completed_plan()": (
+        "the plan recorded completed",
+        "the payment or review that completes it fires it",
+    ),
+    "broken_plan()": (
+        "the plan recorded broken",
+        "the review that finds an instalment short fires it",
+    ),
+}
+
+
+def agreement_problem(workflow: Workflow, trigger: str, who: str) -> str | None:
+    """Why *who* (``"an escalation"``, ``"a step"``) firing *trigger* is a mistake, when every
+    edge of *trigger* asks for a promise or a plan in a state only recording it, or its
+    review, gives (`AGREEMENT_GUARDS`); ``None`` when some edge does not.
+
+    Fired without that, the trigger is refused (a refusal journaled each time); fired
+    with it, what recorded the agreement fired the trigger already.
+    """
+    asked: list[str] = []
+    for spec in workflow.definition.transitions:
+        if spec.trigger != trigger:
+            continue
+        names = [check.name for check in spec.guards if check.name in AGREEMENT_GUARDS]
+        if not names:
+            return None
+        asked.extend(name for name in names if name not in asked)
+    if not asked:
+        return None
+    needs, given = AGREEMENT_GUARDS[asked[0]]
+    return (
+        f"got {trigger!r}, which {who} cannot fire: it needs {needs} ({asked[0]}), and "
+        f"{given}; fired otherwise it is refused"
+    )
 
 
 def destination(workflow: Workflow, trigger: str, stage: str) -> str | None:

@@ -36,6 +36,9 @@ def _toml(path: Path, name: str) -> LocatedDocument:
     except tomllib.TOMLDecodeError as err:
         line = getattr(err, "lineno", 1)
         raise PolicyInvalid([Problem(name, line, "", f"not valid TOML: {err}")]) from None
+    except ValueError:  # a number of more digits than Python reads (over 4,300)
+        problem = Problem(name, 1, "", "not readable TOML: a number in it is too long to read")
+        raise PolicyInvalid([problem]) from None
     except (OSError, UnicodeDecodeError) as err:
         raise PolicyInvalid([Problem(name, 1, "", f"cannot read: {err}")]) from None
     lines = _toml_lines(text, data)

@@ -26,7 +26,14 @@ from ..errors import InvalidInput
 from ..workflow import Workflow, standard_definition
 from .allocation import AllocationName
 from .ceilings import rate_problems
-from .checks import FieldPath, check_references, closed_cycles, destination, unique_ids
+from .checks import (
+    FieldPath,
+    agreement_problem,
+    check_references,
+    closed_cycles,
+    destination,
+    unique_ids,
+)
 from .conditions import CelCondition, ConditionError, Test, When, both
 from .facts import Facts
 from .per_debtor import DebtorLimit
@@ -532,6 +539,9 @@ def _problems(policy: Policy) -> list[tuple[FieldPath, str]]:
                         ((*where, "stages"), "can never fire: every stage named is terminal")
                     )
             if step.fire is not None and trigger_name((*where, "fire"), step.fire):
+                runs_on = agreement_problem(workflow, step.fire, "a step")
+                if runs_on is not None:
+                    problems.append(((*where, "fire"), runs_on))
                 sources = set(workflow.sources_of(step.fire))
                 if step.stages is not None and not sources & set(step.stages):
                     problems.append(
@@ -570,6 +580,10 @@ def _problems(policy: Policy) -> list[tuple[FieldPath, str]]:
         if escalation.from_ is not None:
             stage_names((*where, "from"), escalation.from_)
         if not trigger_name((*where, "trigger"), escalation.trigger):
+            continue
+        runs_on = agreement_problem(workflow, escalation.trigger, "an escalation")
+        if runs_on is not None:
+            problems.append(((*where, "trigger"), runs_on))
             continue
         if escalation.trigger in manual:
             problems.append(
