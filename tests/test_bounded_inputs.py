@@ -764,7 +764,7 @@ LARGEST: list[tuple[str, Any, str, str]] = [
     ("balance", {"currency": "CNY", "principal": "9" * TEN_MB}, "balance.principal", ""),
     ("balance", {"currency": "CNY", "principal": HUGE}, "balance.principal", "<5001 digits>"),
     ("debtor", {"id": "D-1", "timezone": "A" * TEN_MB}, "debtor.timezone", ""),
-    ("debtor", _deep(10_000), "debtor.id", "<hidden>"),
+    ("debtor", _deep(10_000), "debtor.id", "nothing"),
     ("terms", {"penalty_rate": "0." + "1" * TEN_MB}, "terms.penalty_rate", ""),
     ("terms", {"penalty_base": ["principal"] * 100_000}, "terms.penalty_base", "<hidden>"),
     ("terms", {"penalty_base": ["principal", "principal"]}, "terms.penalty_base", "<hidden>"),

@@ -233,7 +233,7 @@ class TestBadInput:
             make_case(debtor={**DEBTOR, "timezone": "Mars/Base"})
         assert str(invalid_input(info.value)) == (
             "debtor.timezone: got 'Mars/Base', expected an IANA time zone such as "
-            "'Asia/Shanghai' or 'America/New_York'"
+            "'America/New_York' or 'Asia/Shanghai'"
         )
 
     def test_duplicate_contact_ids(self, make_case: MakeCase) -> None:

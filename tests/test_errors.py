@@ -379,7 +379,8 @@ class TestTermsFields:
             ),
             (
                 {"penalty_rate": "x"},
-                "terms.penalty_rate: got 'x', expected Input should be a valid decimal",
+                "terms.penalty_rate: got 'x', expected a plain decimal such as 1000.00 "
+                "(no separators, no currency sign)",
             ),
             (
                 {"penalty_base": ["x"]},
@@ -394,7 +395,8 @@ class TestTermsFields:
             # An unknown key: its value is left out, and the message says so in full words.
             (
                 {"grace_days": "x"},
-                "terms.grace_days: got <hidden>, expected Extra inputs are not permitted",
+                "terms.grace_days: got <hidden>, expected no such field: "
+                "check its spelling, or leave it out",
             ),
         ],
     )
@@ -407,9 +409,9 @@ class TestTermsFields:
 
     def test_a_value_quoted_inside_a_word_is_not_masked(self) -> None:
         """Only a quotation of the value standing alone is replaced where the value is
-        hidden: the 'x' in 'Extra' stays."""
-        converted = invalid_input(refused(Case, _case_data(colour="x")))
-        assert converted.expected == "Extra inputs are not permitted"
+        hidden: the 'e's of 'no such field: check its spelling' stay."""
+        converted = invalid_input(refused(Case, _case_data(colour="e")))
+        assert converted.expected == "no such field: check its spelling, or leave it out"
 
 
 class TestEntryPoints:

@@ -366,7 +366,7 @@ class Debtor(BaseModel):
             and not isinstance(value, ZoneInfo)
             and (not isinstance(value, str) or zone_name_or_none(value) is None)
         ):
-            raise ValueError("an IANA time zone such as 'Asia/Shanghai' or 'America/New_York'")
+            raise ValueError("an IANA time zone such as 'America/New_York' or 'Asia/Shanghai'")
         return value
 
     @field_validator("jurisdiction", "residence")
