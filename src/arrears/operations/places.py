@@ -98,11 +98,11 @@ def update_debtor(
 
 
 def _reschedule(rec: Recorder, case: Case, old: ZoneInfo | None, change: JournalEntry) -> None:
-    """Move the next review of *case*, whose debtor was in *old* until *moment*, to the same
-    review day in the debtor's new time zone (`arrears.planner.moved_review`).
+    """Move the next review of *case*, whose debtor was in *old* until the move (*change*,
+    its ``debtor_changed`` entry), to the same review day in the debtor's new time zone
+    (`arrears.planner.moved_review`).
 
-    *change* is the ``debtor_changed`` entry of the move.  Only the time zone moves
-    the schedule: the review days are the policy's
+    Only the time zone moves the schedule: the review days are the policy's
     (``review.time``, ``business_days``, ``holidays``) read in the debtor's
     zone, and a new jurisdiction's hours are judged when each message goes out.
     A case off the schedule (closed, or one `verify` reports unscheduled) stays off.
@@ -131,8 +131,8 @@ def _reschedule(rec: Recorder, case: Case, old: ZoneInfo | None, change: Journal
 def due_at_once(rec: Recorder, case_id: str, due: datetime, *, before: int | None = None) -> bool:
     """Whether *due* is the moment of a change of the debtor's time zone journaled on the
     case (before entry *before*, when given): the case left due at once by that move
-    (`arrears.planner.moved_review`) and not reviewed since.  Only the entries from *due*
-    on are read."""
+    (`arrears.planner.moved_review`) and not reviewed since.  The entries are looked at
+    from the newest back to *due*."""
     for entry in reversed(rec.store.entries(case_id)):
         if entry.at < due:
             return False
