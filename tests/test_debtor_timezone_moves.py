@@ -592,6 +592,7 @@ def test_a_move_west_after_a_first_review_before_the_review_time() -> None:
         ("America/Los_Angeles", [(14, "Asia/Shanghai"), (14, "Europe/London")]),
         ("America/Los_Angeles", [(14, "Pacific/Kiritimati"), (14, "Pacific/Pago_Pago")]),
         ("Europe/London", [(170, "Asia/Shanghai"), (170, "Pacific/Pago_Pago")]),  # at once
+        ("America/Los_Angeles", [(17, "Asia/Shanghai")]),  # 10:00 there, not reviewed yet
         ("Europe/London", [(6 * 24 + 7, "Asia/Shanghai")]),  # 15:00 there
         ("Asia/Shanghai", [(6 * 24 + 3, "America/Los_Angeles")]),
         ("America/Los_Angeles", [(13 * 24 + 2, "Asia/Shanghai")]),  # dpd 14, 10:00

@@ -708,10 +708,12 @@ def _moved_since(run: _Run, case: Case, entries: Sequence[JournalEntry], seq: in
     A move east across the review time leaves the case due after the next
     review time (`arrears.planner.moved_review`): the day it skipped had no
     review, so the steps of the case's stage now are owed on it too, as on a
-    day an outage skipped.  The reviews before the move stood for the days up
-    to the move's review day in the zone it left; the next day on is unreviewed.
+    day an outage skipped.  The last review stood for the days up to its review day
+    in the zone the first move left, whatever review time passed there before the
+    move with no tick to review it; the next day on is unreviewed.
     """
     found = date.max
+    reviewed: datetime | None = entries[seq].at  # in the zone the first move left
     for entry in entries[seq + 1 :]:
         change = entry.data.get("timezone") if entry.kind == "debtor_changed" else None
         if change is None:
@@ -719,7 +721,9 @@ def _moved_since(run: _Run, case: Case, entries: Sequence[JournalEntry], seq: in
         old = change["from"]
         debtor = case.debtor.model_copy(update={"timezone": ZoneInfo(old) if old else None})
         before = case.model_copy(update={"debtor": debtor})
-        found = min(found, review_day(run.policy, before, entry.at) + timedelta(days=1))
+        at = entry.at if reviewed is None else reviewed
+        found = min(found, review_day(run.policy, before, at) + timedelta(days=1))
+        reviewed = None
     return found
 
 
