@@ -41,6 +41,7 @@ __all__ = [
     "Plan",
     "Planner",
     "cadence_at",
+    "catch_up_review",
     "contact_for",
     "moved_review",
     "next_regular_review",
@@ -177,6 +178,13 @@ def cadence_at(
     return on, moment
 
 
+def catch_up_review(policy: Policy, case: Case, after: datetime) -> datetime:
+    """A second after the next regular review of *case* after *after*: not the review time,
+    so the review then looks back from the last journaled review and catches up, in the
+    day's hours, the days it finds no review for (`moved_review`)."""
+    return next_regular_review(policy, case, after) + _CATCH_UP_DELAY
+
+
 def moved_review(
     policy: Policy,
     old: ZoneInfo | None,
@@ -185,6 +193,7 @@ def moved_review(
     now: datetime,
     *,
     in_hours: Callable[[], bool] | None = None,
+    at_once: bool = False,
 ) -> datetime:
     """When a case due at *due* is reviewed once its debtor moved, at *now*, from the time
     zone *old* to *new*.
@@ -202,23 +211,41 @@ def moved_review(
     the review time, so the tick looks back from the last journaled review and
     catches the skipped day up then, in the day's hours (its steps owed as on
     a day an outage skipped): reviewed at once, at 22:00 on the same date, its
-    message would be denied until the next day and journaled missed.  Any
-    other due time (a message denied until then, a send retried, a case not
-    reviewed yet) stays: the review then judges again in the new zone.
-    *due* when either zone is unknown.
+    message would be denied until the next day and journaled missed.
+
+    A review due a second after the review time (such a catch-up, set by an
+    earlier move) stands for the working day before its own, the latest day
+    it catches up, which no review has had: it moves as a review of that day
+    does, and stays a catch-up a second after the time it moves to, so a
+    second move (within the hour, before the case was reviewed) neither
+    leaves it at a time that is night where the debtor is now nor loses the
+    skipped day.  A review due at once after an earlier move, not reviewed yet
+    (*at_once*: *due* is that move's moment), stands for its date in the old
+    zone, whose review time had passed there in its hours: it moves as the
+    review of that day, so moved on west it is not a review of the day before
+    there (its step sent already under its key).  Any other due time (a
+    message denied until then, a send retried, a case not reviewed yet)
+    stays: the review then judges again in the new zone.  *due* when either
+    zone is unknown.
     """
     settings = policy.review
     if old is None or new is None or old == new:
         return due
     day = due.astimezone(old).date()
     slot = local_moment(day, settings.time, old, due)
-    if slot.astimezone(UTC) != due.astimezone(UTC):
+    delay = timedelta(0) if at_once else due.astimezone(UTC) - slot.astimezone(UTC)
+    if delay == _CATCH_UP_DELAY:  # a catch-up: it stands for the working day it skipped
+        for _ in range(62):  # weekends and holidays are skipped when the policy says so
+            day -= timedelta(days=1)
+            if settings.is_working_day(day):
+                break
+    elif delay:
         return due
     for _ in range(62):  # weekends and holidays are skipped when the policy says so
         if settings.is_working_day(day):
             break
         day += timedelta(days=1)
-    moved = local_moment(day, settings.time, new, due)
+    moved = local_moment(day, settings.time, new, due) + delay
     if moved.astimezone(UTC) > now.astimezone(UTC):
         return moved
     if now.astimezone(new).date() == day and (in_hours is None or in_hours()):

@@ -64,13 +64,14 @@ from .errors import (
 from .journal import JournalEntry
 from .limits import LEASE
 from .logs import get_logger
-from .operations import agreements, charges, contacts, reviews, stages, tasks
+from .operations import agreements, charges, contacts, places, reviews, stages, tasks
 from .outbox import RESULT_KINDS, OpenIntent, pending
 from .planner import (
     RETRY_AFTER,
     ActionPlan,
     Planner,
     cadence_at,
+    catch_up_review,
     contact_for,
     opt_outs_elsewhere,
     outbox_key,
@@ -436,6 +437,9 @@ def _plan_review(run: _Run, case_id: str, *, due_only: bool = False) -> _Review 
     if case.stage in run.terminal:
         _close_terminal(run, case_id)
         return None
+    if due_only and due_at is not None and _out_of_hours_after_a_move(run, case, due_at):
+        store.schedule(case_id, catch_up_review(policy, case, now))
+        return None
     if policy.variants and case.variant is None:
         reviews.record_variant(rec, case_id, policy.variant_of(case_id) or "", at=now)
     report.reviewed += 1
@@ -680,6 +684,23 @@ def _after_a_move_west(
             return
 
 
+def _out_of_hours_after_a_move(run: _Run, case: Case, due_at: datetime) -> bool:
+    """Whether the case is due at once after a change of the debtor's time zone
+    (`arrears.planner.moved_review`: *due_at* is that change's moment) and the policy's
+    messages may not go out now where the debtor is.
+
+    The move judged them in hours at its moment; the tick comes later (a move at
+    21:30 in Shanghai, the next tick at 22:00).  Reviewed then, the day's message
+    would be denied until the next day and journaled missed: the review waits for
+    a second after the next review time instead, and catches the day up then, in
+    its hours, under the day's key, as a move that found the day's hours over does.
+    Only a case due off the review time reads its journal, back to *due_at*.
+    """
+    if _regular(run, case, due_at) or not places.due_at_once(run.rec, case.id, due_at):
+        return False
+    return places.denied_until(run.rec, case.id, run.now) is not None
+
+
 def _moved_since(run: _Run, case: Case, entries: Sequence[JournalEntry], seq: int) -> date:
     """The first day without a review, in the debtor's zone now, after a change of time zone
     journaled after entry *seq*; `date.max` when none was.
@@ -687,10 +708,12 @@ def _moved_since(run: _Run, case: Case, entries: Sequence[JournalEntry], seq: in
     A move east across the review time leaves the case due after the next
     review time (`arrears.planner.moved_review`): the day it skipped had no
     review, so the steps of the case's stage now are owed on it too, as on a
-    day an outage skipped.  The reviews before the move stood for the days up
-    to the move's review day in the zone it left; the next day on is unreviewed.
+    day an outage skipped.  The last review stood for the days up to its review day
+    in the zone the first move left, whatever review time passed there before the
+    move with no tick to review it; the next day on is unreviewed.
     """
     found = date.max
+    reviewed: datetime | None = entries[seq].at  # in the zone the first move left
     for entry in entries[seq + 1 :]:
         change = entry.data.get("timezone") if entry.kind == "debtor_changed" else None
         if change is None:
@@ -698,7 +721,9 @@ def _moved_since(run: _Run, case: Case, entries: Sequence[JournalEntry], seq: in
         old = change["from"]
         debtor = case.debtor.model_copy(update={"timezone": ZoneInfo(old) if old else None})
         before = case.model_copy(update={"debtor": debtor})
-        found = min(found, review_day(run.policy, before, entry.at) + timedelta(days=1))
+        at = entry.at if reviewed is None else reviewed
+        found = min(found, review_day(run.policy, before, at) + timedelta(days=1))
+        reviewed = None
     return found
 
 

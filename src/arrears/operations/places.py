@@ -92,14 +92,15 @@ def update_debtor(
         zone = case.debtor.timezone  # as it was: recording changes the case
         entries[case_id] = rec.record(case, moment, "debtor_changed", data)
         if "timezone" in changed:  # in this unit of work: the schedule moves with the debtor
-            _reschedule(rec, case, zone, moment)
+            _reschedule(rec, case, zone, entries[case_id])
     _log.bind().info("debtor_changed", cases=len(entries), fields=sorted(given), actor=actor.id)
     return entries
 
 
-def _reschedule(rec: Recorder, case: Case, old: ZoneInfo | None, moment: datetime) -> None:
-    """Move the next review of *case*, whose debtor was in *old* until *moment*, to the same
-    review day in the debtor's new time zone (`arrears.planner.moved_review`).
+def _reschedule(rec: Recorder, case: Case, old: ZoneInfo | None, change: JournalEntry) -> None:
+    """Move the next review of *case*, whose debtor was in *old* until the move (*change*,
+    its ``debtor_changed`` entry), to the same review day in the debtor's new time zone
+    (`arrears.planner.moved_review`).
 
     Only the time zone moves the schedule: the review days are the policy's
     (``review.time``, ``business_days``, ``holidays``) read in the debtor's
@@ -112,23 +113,55 @@ def _reschedule(rec: Recorder, case: Case, old: ZoneInfo | None, moment: datetim
     due = rec.store.next_review(case.id)
     if due is None:
         return
+    moment = change.at
     new = rec.store.get(case.id).debtor.timezone
     moved = moved_review(
-        policy, old, new, due, moment, in_hours=lambda: _in_hours(rec, case.id, moment)
+        policy,
+        old,
+        new,
+        due,
+        moment,
+        in_hours=lambda: _in_hours(rec, case.id, moment),
+        at_once=due_at_once(rec, case.id, due, before=change.seq),
     )
     if moved != due:
         rec.store.schedule(case.id, moved)
+
+
+def due_at_once(rec: Recorder, case_id: str, due: datetime, *, before: int | None = None) -> bool:
+    """Whether *due* is the moment of a change of the debtor's time zone journaled on the
+    case (before entry *before*, when given): the case left due at once by that move
+    (`arrears.planner.moved_review`) and not reviewed since.  The entries are looked at
+    from the newest back to *due*."""
+    for entry in reversed(rec.store.entries(case_id)):
+        if entry.at < due:
+            return False
+        if before is not None and entry.seq >= before:
+            continue
+        if entry.at == due and entry.kind == "debtor_changed" and "timezone" in entry.data:
+            return True
+    return False
 
 
 def _in_hours(rec: Recorder, case_id: str, moment: datetime) -> bool:
     """Whether every kind of message the policy's steps send may still go out on the
     debtor's date at *moment*, where they are now: none denied until a later date
     (contact hours over for the day).  Judged, not recorded."""
+    later = denied_until(rec, case_id, moment)
+    case = rec.store.get(case_id)
+    return later is None or case.local_date(later) <= case.local_date(moment)
+
+
+def denied_until(rec: Recorder, case_id: str, moment: datetime) -> datetime | None:
+    """The latest time compliance names for a kind of message the policy's steps send to
+    the debtor of *case_id*, denied at *moment* (contact hours not begun, or over for the
+    day); ``None`` when every kind may go out then (or is denied for good).  Judged, not
+    recorded."""
     policy = rec.policy
     assert policy is not None
     case = rec.store.get(case_id)
-    today = case.local_date(moment)
     asked: set[tuple[str, bool, str | None]] = set()
+    latest: datetime | None = None
     for step in policy.steps_for(case.variant):
         action = step.send
         if action is None or (action.channel, action.automated, action.party) in asked:
@@ -137,6 +170,6 @@ def _in_hours(rec: Recorder, case_id: str, moment: datetime) -> bool:
         proposal = proposal_for(action, None, None)
         verdict = judge_contact(rec, case_id, proposal, at=moment, record=False)
         later = verdict.next_allowed_at
-        if not verdict.allowed and later is not None and case.local_date(later) > today:
-            return False
-    return True
+        if not verdict.allowed and later is not None and (latest is None or later > latest):
+            latest = later
+    return latest
