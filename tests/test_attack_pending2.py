@@ -3,18 +3,20 @@
 Each test tries to break one promise of the docs as a regulator's examiner or an
 attacker with database access would: Washington's rules read against RCW
 19.16.250 (a written message that gives no licensed address, one that gives a
-real one), the stored debtor id of schema 4, verify's newest checks.  A test
-marked ``xfail(strict=True)`` shows a defect still open: its reason says what
-goes wrong, and it fails the suite the day the defect is fixed, when it moves to
-the test file of its subject as an ordinary test.
+real one), phone numbers given in E.164.  A test marked ``xfail(strict=True)``
+shows a defect still open: its reason says what goes wrong, and it fails the
+suite the day the defect is fixed, when it moves to the test file of its subject
+as an ordinary test.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from arrears import Engine, InvalidInput, MemoryStore, SettableClock
 from arrears.scenarios import run_scenario
 
 _MIRANDA = (
@@ -85,3 +87,27 @@ def test_wa_notice_a_letter_with_a_suffixed_street_is_allowed(tmp_path: Path) ->
 def test_wa_notice_a_street_with_no_suffix_is_allowed(tmp_path: Path) -> None:
     text = f"Cascade Recovery, 1200 Broadway, Seattle, WA 98101. {_MIRANDA}"
     assert _wa_letter(tmp_path, text, "allow")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "a number given in E.164 is kept as written, its length unchecked: '+1212555012' "
+        "(nine digits after +1, no possible number) and '+861380000000' (a Chinese mobile a "
+        "digit short) open a case, where a national number that is no valid number in the "
+        "debtor's country is refused; '+86 138 0000 000X' is kept as '+861380000000', its X "
+        "read as an empty extension"
+    ),
+)
+@pytest.mark.parametrize("address", ["+1212555012", "+861380000000", "+86 138 0000 000X"])
+def test_an_e164_number_nobody_has_is_refused(address: str) -> None:
+    engine = Engine(store=MemoryStore(), clock=SettableClock(datetime(2026, 10, 1, tzinfo=UTC)))
+    case = {
+        "id": "L-1",
+        "debtor": {"id": "D-1", "timezone": "America/New_York"},
+        "contacts": [{"id": "m", "channel": "sms", "address": address}],
+        "balance": {"currency": "USD", "principal": "100.00"},
+        "due_date": "2026-09-01",
+    }
+    with pytest.raises(InvalidInput, match=r"^contacts\[0\]\.address:"):
+        engine.open_case(case)
