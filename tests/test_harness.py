@@ -220,3 +220,26 @@ def test_open_takes_the_debtors_jurisdiction(tmp_path: Path) -> None:
     harness = PolicyHarness(policy, start="2026-09-16T10:00:00-04:00")
     case = harness.open(id="NY-1", due_date="2026-09-01", principal="100.00", jurisdiction="US-NY")
     assert case.debtor.jurisdiction == "US-NY"
+
+
+@pytest.mark.parametrize(
+    ("jurisdiction", "expected"),
+    [
+        ("GB-ENG", ("GBP", "Europe/London", "en-GB", "+447911123456")),
+        ("CN", ("CNY", "Asia/Shanghai", "zh-CN", "+8613812345678")),
+        ("US-WA", ("USD", "America/New_York", "en-US", "+12125550123")),
+    ],
+)
+def test_open_defaults_follow_the_set_of_the_given_jurisdiction(
+    tmp_path: Path, jurisdiction: str, expected: tuple[str, ...]
+) -> None:
+    """An English debtor of a lender whose first set is China's is opened in pounds in London,
+    not in yuan in Shanghai with a Chinese number; a debtor of the default set, as the first."""
+    policy = _policy(tmp_path, "jurisdictions: {CN: [CN], GB: [UK], default: [US-RegF]}")
+    harness = PolicyHarness(policy, start="2026-09-16T10:00:00+00:00")
+    case = harness.open(
+        id="L-1", due_date="2026-09-01", principal="100.00", jurisdiction=jurisdiction
+    )
+    [contact] = case.contacts
+    found = (case.currency, str(case.debtor.timezone), case.debtor.locale, contact.address)
+    assert (*found, case.debtor.jurisdiction) == (*expected, jurisdiction)

@@ -653,3 +653,22 @@ def test_a_review_forged_far_ahead_does_not_hide_a_pushed_schedule(
     found = _verified(stores, clock)
     assert [problem[:3] for problem in found] == [("LN-1", 1, "unscheduled")]
     assert "scheduled for review at 2099-01-01T00:00:00+00:00" in found[0][3]
+
+
+@pytest.mark.parametrize("amount", ["NaN", "-NaN", "sNaN"])
+def test_an_amount_that_is_not_a_number_is_malformed(
+    stores: Stores, clock: SettableClock, amount: str
+) -> None:
+    """A forged instalment of NaN is reported, where the check for amounts below zero
+    stopped verify with a traceback (NaN compares with nothing)."""
+    engine = Engine(store=stores(), clock=clock)
+    opened = _case("LN-1").model_dump(mode="json")
+    opened["balance"]["not_due"] = "1000.00"
+    engine.open_case(opened)
+    last = engine.store.last_entry("LN-1")
+    data = {"amount": amount, "due": "2026-09-01", "actor": "system"}
+    at = last.at + timedelta(minutes=1)
+    engine.store.append(seal("LN-1", last.seq + 1, at, "instalment_due", data, last.hash))
+    assert _verified(stores, clock) == [
+        ("LN-1", 1, "malformed", "seq 1: its data cannot be applied (InvalidOperation)")
+    ]

@@ -1056,10 +1056,10 @@ def _below_zero(value: object, path: Sequence[str], at: tuple[str, ...]) -> list
     if not path:
         if isinstance(value, str):
             try:
-                amount = Decimal(value)
-            except ArithmeticError:
+                below = Decimal(value) < 0
+            except ArithmeticError:  # not a number (NaN compares with nothing)
                 return []
-            return [".".join(at)] if amount < 0 else []
+            return [".".join(at)] if below else []
         return []
     step, rest = path[0], path[1:]
     if isinstance(value, Mapping):

@@ -16,7 +16,7 @@ test open cases, move time day by day and read what happened.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
@@ -118,9 +118,11 @@ class PolicyHarness:
         mapping; a mapping without a currency takes ``currency``).  Any other
         `Case` field may be given (``contacts``, ``stage``, ``debtor``…).
 
-        What is not given follows the country of the policy's first pack (of
-        ``packs``, else of its first set of ``jurisdictions``; CN when it has
-        none, US for a pack of another country), as `DEFAULTS` lists: CNY,
+        What is not given follows the country of the first pack of the set
+        that judges the debtor's ``jurisdiction`` when one is given, else of
+        the policy's first pack (of ``packs``, else of its first set of
+        ``jurisdictions``; CN when it has none, US for a pack of another
+        country), as `DEFAULTS` lists: CNY,
         ``Asia/Shanghai``, ``zh-CN`` and a Chinese mobile for CN; USD,
         ``America/New_York``, ``en-US`` and a New York number for the US
         packs; GBP, ``Europe/London``, ``en-GB`` and a UK mobile for UK.  The
@@ -133,7 +135,11 @@ class PolicyHarness:
                 beside a balance that names its own), nothing owed given at
                 all, or a value the case refuses (naming its field).
         """
-        currency_of, zone, language, number = DEFAULTS[_country(self.policy)]
+        sets = self.policy.jurisdictions
+        if jurisdiction is None and not self.policy.packs and sets and "default" not in sets:
+            jurisdiction = next(iter(sets))
+        judged = self.engine.compliance.packs_for(jurisdiction) if jurisdiction else ()
+        currency_of, zone, language, number = DEFAULTS[_country(self.policy, judged)]
         components = {
             name: value
             for name, value in (
@@ -152,9 +158,6 @@ class PolicyHarness:
             "timezone": timezone or zone,
             "locale": locale or language,
         }
-        sets = self.policy.jurisdictions
-        if jurisdiction is None and not self.policy.packs and sets and "default" not in sets:
-            jurisdiction = next(iter(sets))
         if jurisdiction is not None:
             debtor["jurisdiction"] = jurisdiction
         data: dict[str, Any] = {
@@ -243,9 +246,15 @@ class PolicyHarness:
         return self.engine.facts(case_id, self.clock.now())
 
 
-def _country(policy: Policy) -> str:
-    """The country of *policy*'s first pack as `DEFAULTS` keys it: CN without packs, else US."""
-    first = [*policy.packs, *(pack for packs in policy.jurisdictions.values() for pack in packs)]
+def _country(policy: Policy, judged: Sequence[str] = ()) -> str:
+    """The country of the first pack judging the debtor (*judged*: the set of their
+    jurisdiction), else of *policy*'s first pack, as `DEFAULTS` keys it: CN without
+    packs, US for a pack of another country."""
+    first = [
+        *judged,
+        *policy.packs,
+        *(pack for packs in policy.jurisdictions.values() for pack in packs),
+    ]
     country = first[0].split("-")[0] if first else "CN"
     return country if country in DEFAULTS else "US"
 

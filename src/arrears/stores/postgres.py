@@ -12,8 +12,9 @@ PostgreSQL's types:
     ``id``, ``version`` (the optimistic lock: the chain's length),
     ``head_seq`` and ``head_hash`` (the recorded end of the chain, so entries
     cut off the end are found), ``body`` (the case as pydantic JSON text) and
-    ``position`` (the order cases were added) and ``debtor_id`` (generated from
-    the body, indexed: `Store.cases_of`).
+    ``position`` (the order cases were added) and ``debtor_id`` (the case's
+    debtor, written with the row, indexed: `Store.cases_of`; generated from the
+    body until schema 4).
 ``journal``
     ``case_id``, ``seq`` (the key together), ``kind``, ``at`` (timestamptz),
     ``body`` (bytea: the canonical JSON exactly as sealed and hashed), ``hash``.
