@@ -414,12 +414,29 @@ NOTES: Final[dict[str, str]] = {
         "credit reporting agency is not matched. Threats of arrest or criminal prosecution "
         "and posing as the police are `US-FALSE`'s (Regulation F), which judges the same "
         "roles.\n\n"
+        '**Whom it binds.** Licensees: RCW 19.16.250 speaks to them, and a "collection '
+        'agency" is one collecting claims "owed or due or asserted to be owed or due '
+        'another person", a debt buyer, or one collecting its own claim under "a fictitious '
+        'name or any name other than his or her own" (RCW 19.16.100(4), read in the code '
+        "as published by wa-law.org and instalawyer.io). The rule judges the roles "
+        "`collector` and `debt_buyer`; a creditor collecting its own debt in its own name is "
+        "not a licensee, and one that collects under another name sets its role to "
+        "`collector`. The words are judged in every message with a text, whoever it is to "
+        '("a debtor or anyone else", (13)).\n\n'
         + _cases(
             (
                 "a threat to ruin the credit, a claim of the state's bond, name-calling, a "
                 "bad-debt list and advertising the debt for sale are denied; saying the "
                 "claim was reported goes",
                 "us_wa/no_threat_to_credit_rating_or_state_backing.yaml",
+            ),
+            (
+                "a threat of force and a slur are denied; a plain demand goes",
+                "us_wa/threats_hurt_you_and_slurs_denied.yaml",
+            ),
+            (
+                "a creditor collecting its own debt is not judged by it",
+                "us_wa/threats_rule_does_not_bind_a_creditor.yaml",
             ),
         )
     ),
@@ -973,21 +990,48 @@ NOTES: Final[dict[str, str]] = {
         )
     ),
     "US-MA-HOURS": (
-        "**The law.** A creditor may not place telephone calls to the debtor's household at "
-        "times it knows are outside their normal waking hours or, when those are not known, "
-        "outside 08:00 to 21:00 Eastern time (940 CMR 7.05(3)(e)); it may assume a contact "
-        "directed to the household reaches the debtor or its members (7.05(1)). Licensed "
-        "debt collectors have the same window at the consumer's location "
-        "(209 CMR 18.16(1)(a)).\n\n"
+        "**The law.** It is an unfair or deceptive act for a creditor to contact persons who "
+        "reside in the debtor's household by \"(e) Placing telephone calls at times known to "
+        "be times other than the normal waking hours of the person called, or if normal "
+        "waking hours are not known, at any time other than between 8:00 A.M. and 9:00 P.M. "
+        'eastern time" (940 CMR 7.05(3)(e)), and "A creditor may assume that all contacts '
+        "directed to the debtor's household are received either by the debtor or persons "
+        'residing in the household of the debtor" (7.05(1)); read in the code as published '
+        "by Justia. A call to the household is thus held to the household's waking hours, "
+        'whoever answers. Licensed debt collectors assume "the convenient time for '
+        "communicating with a consumer is after 8:00 A.M. and before 9:00 P.M at the "
+        "consumer's location\" (209 CMR 18.16(1)(a), read at Cornell LII).\n\n"
         "**Whom it binds.** Every role: Regulation F's hours (`US-TIME`) bind debt "
         "collectors only, so without this rule a creditor collecting its own debt would "
         "call a Massachusetts debtor at night. Read in the debtor's favour, it judges every "
         "number of the debtor and texts as well as calls (940 CMR 7.04(1)(f) counts texts "
         "as communications via telephone); a lender may narrow `channels` in its overrides.\n\n"
+        "**How the engine reads it.** The window is 08:00 to 21:00 in the debtor's local "
+        "time (Eastern, the regulation's, for a debtor in Massachusetts). Normal waking hours "
+        "that are known are the times the debtor named as inconvenient "
+        "(`record_inconvenient`, scenario event `inconvenient`): a night worker who sleeps "
+        "08:00-16:00 is not called then, though it is inside the window "
+        "(`honour_named_times`). A consent the debtor gives for `hours` lifts it, as in "
+        "`US-TIME`: a debtor who asks to be called at 21:30 tells the creditor that hour is "
+        'a waking one, and 209 CMR 18.16(1) excepts "the prior consent of the consumer '
+        'given directly to the debt collector". A lender that will not rely on it sets '
+        "`consent_lifts: false`.\n\n"
         + _cases(
             (
                 "a creditor's call at 21:30 and text at 07:45 are denied",
                 "jurisdictions/us_creditor_ma_debtor_calls_in_waking_hours.yaml",
+            ),
+            (
+                "the hours a night worker named as asleep bind a creditor inside 08:00-21:00",
+                "us_ma/hours_debtor_named_waking_hours_bind_a_creditor.yaml",
+            ),
+            (
+                "one creditor, a Massachusetts and a New York debtor: each state's hours",
+                "debtors/us_ma_and_ny_debtors_of_one_creditor.yaml",
+            ),
+            (
+                "one collector, the same two debtors",
+                "debtors/us_ma_and_ny_debtors_of_one_collector.yaml",
             ),
         )
     ),
@@ -1469,24 +1513,47 @@ NOTES: Final[dict[str, str]] = {
         "(网易, 2026-01): 外访催收应安排不少于两名催收人员共同实施 (a field visit is made by "
         "at least two collectors together) [confirm the article]; the credentials, advance "
         "registration and recording are reported requirements of the same guideline and "
-        "of GB/T 45251-2025 [confirm the clauses].\n\n"
+        "of GB/T 45251-2025 [confirm the clauses]. The guideline counts 外访催收 among the "
+        "forms of collection and bars it, as every form, from 22:00 to 08:00 without the "
+        "debtor's consent (经济参考报's report, read in a re-post; `CN-HOURS`).\n\n"
+        "**How the engine reads it.** A visit is proposed with what it will be "
+        "(`visit: {collectors, credentials, registered, recorded}`); one that falls short is "
+        "denied naming each thing it lacks, and a visit proposed without them is denied "
+        "for all of them, the reading that protects the debtor: the engine cannot see the "
+        "visit, only what the lender states of it. More than two collectors are allowed. "
+        "A lender whose own process answers a requirement elsewhere turns it off "
+        "(`registered: false`, say) or raises `collectors`. The visit's hour is "
+        "`CN-HOURS`'s and whom it may reach `CN-THIRD-PARTY`'s and `CN-EXPOSURE`'s.\n\n"
+        "**Whom it binds.** Every role: the institution and the collection agencies it "
+        "works with.\n\n"
         + _cases(
             (
                 "one collector, or a missing credential, registration or recording, denied",
                 "cn/visit_two_credentialed_collectors.yaml",
             ),
+            (
+                "three collectors go; a visit stated without its details is denied; at "
+                "22:30 it is `CN-HOURS` that denies",
+                "cn/visit_three_collectors_and_no_details.yaml",
+            ),
         )
     ),
     "CN-RECORDS": (
         "**The rule.** 商业银行信用卡业务监督管理办法 (CBRC Order 2011 No. 2), Art. 68: the "
-        "card issuer collects from the debtor and their guarantor only, and keeps the record "
-        "of its collection at least 2 years (至少保存2年备查). The official text was not read "
-        "here; the article number and the 2 years are as the article is re-quoted in "
-        "secondary sources [confirm the words].\n\n"
+        "card issuer collects from the debtor and their guarantor only, not from a third "
+        "party unrelated to the debt, uses no violence, coercion, threats or insults, "
+        "records the collection process and keeps the records at least 2 years for "
+        "inspection (记录材料至少保存2年备查). The official text was not read here; the "
+        "article was read as re-quoted on two Chinese legal-information pages (in "
+        "Traditional characters, one of them in a garbled transcription) [confirm the "
+        "words].\n\n"
         "**How the engine reads it.** It judges no contact: `Engine.check_purge` refuses to "
         "purge a case's records before `years` have passed since its last journal entry, "
-        "naming this rule and its citation. The kind is tested in `tests/test_retention.py`, "
-        "this rule's 2 years in `tests/test_pack_parameters.py`."
+        "naming this rule and its citation: every record is then at least that old, the "
+        "newest included. The article binds card issuers; the pack keeps every lender's "
+        "records the 2 years (the journal is also the evidence of how the debt was "
+        "collected). The kind is tested in `tests/test_retention.py`, this rule's 2 years in "
+        "`tests/test_pack_parameters.py`."
     ),
     "CN-SMS": (
         "**The rule.** MIIT Order 31, 通信短信息服务管理规定 (2015, in force 2015-06-30), as "
@@ -1497,7 +1564,104 @@ NOTES: Final[dict[str, str]] = {
         "that protects the debtor (turn the rule off or override `required` to relax it). "
         "The 【signature】 of 2-16 characters is a carriers' platform rule, not a number in "
         "the order.\n\n"
-        + _cases(("signature and a way to refuse", "cn/sms_signature_and_opt_out.yaml"))
+        "**How the engine reads it.** Every SMS, to anyone, by every role, is read for a "
+        "【signature】 of 2 to 16 characters and for a way to refuse: 退订, 拒收, or "
+        '"reply T/N" (回T, 回复N). A 【】 of one character, or of more than 16, is not a '
+        "signature. Calls and voice messages are not judged by it: who is calling is "
+        "`CN-IDENTIFY`'s, for which a text's signature names the institution.\n\n"
+        + _cases(
+            ("signature and a way to refuse", "cn/sms_signature_and_opt_out.yaml"),
+            (
+                "a signature too short or too long; 拒收 and 回N are ways to refuse; a call "
+                "is not judged",
+                "cn/sms_signature_length_and_ways_to_refuse.yaml",
+            ),
+            (
+                "the signature also names the institution for `CN-IDENTIFY`",
+                "cn/identify_sms_is_identified_by_its_signature.yaml",
+            ),
+            (
+                "an English text to a debtor in China lacks both",
+                "jurisdictions/cn_and_uk_debtors_each_by_their_pack.yaml",
+            ),
+        )
+    ),
+    "CN-CONDUCT": (
+        "**The rule.** The China Banking Association guideline (2026) lists what collectors "
+        "must never do, as 经济参考报 reported it (read in a re-post): 冒用行政机关、司法机关"
+        "等名义…开展催收行为 (acting in the name of an administrative or judicial authority); "
+        "通过散布他人隐私、非法获取个人信息，采用恐吓、辱骂、欺诈、威胁、暴力、涉黑等不当手段"
+        "开展催收 (spreading private information; intimidation, insults, fraud, threats, "
+        "violence, gang methods); 以列入虚构的黑名单、虚构的不良信用数据库为由开展催收 "
+        "(collecting on the ground of a fictitious blacklist or bad-credit database); "
+        "以虚假承诺、夸大债务数额、性质、法律后果为由开展催收 (false promises, exaggerating "
+        "the debt's amount, nature or legal consequences); 以催收名义收取额外费用 (extra fees "
+        "charged in collection's name); 诱导或逼迫债务人通过新增借贷或非法渠道筹集资金偿还"
+        "债务 (inducing or forcing the debtor to raise the money by new borrowing or illegal "
+        "channels) [confirm against the guideline]. The credit-card rules (2011) Art. 68: "
+        "不得采用暴力、胁迫、恐吓或辱骂等不当催收行为 (as re-quoted; `CN-RECORDS`). The NIFA "
+        "self-discipline convention (2018) was not read here.\n\n"
+        "**How the engine reads it.** The text of a message or a call script is searched "
+        "for: threats of violence (打死, 弄死, 砍死, 去死) and menace (后果自负, 走着瞧); "
+        "insults (老赖, 骗子, 不要脸); posing as the police, a court or the procuratorate "
+        "(我们是法院/公安/警察/检察院, 公安机关已, 法院传票, 立案抓捕); exaggerated legal "
+        "consequences (坐牢, 拘留); spreading the debt (曝光, 通讯录, 告诉/通知你的家人、单位…, "
+        "also `CN-EXPOSURE`'s); a blacklist (黑名单); new borrowing to pay (借钱来还, "
+        "借网贷还, 以贷养贷, 办信用卡来还); a collection fee (催收费). The guideline forbids "
+        "a *fictitious* blacklist; the engine cannot tell one list from another and denies "
+        "every 黑名单, the reading that protects: a lender that must tell a judgment debtor "
+        "of the court's list of dishonest judgment debtors overrides `patterns`. Saying the "
+        "overdue loan is reported to the credit reference system (征信) is not matched. The "
+        "manner of a call or a visit (its tone) is not seen: only the words given.\n\n"
+        "**Whom it binds.** Every role, in every message and call script, to anyone.\n\n"
+        + _cases(
+            (
+                "an insult, a threat to tell the employer, posing as the police: denied; a "
+                "polite reminder goes",
+                "cn/conduct_no_threats_or_insults.yaml",
+            ),
+            (
+                "a threat to tell the family is a threat and an exposure",
+                "cn/exposure_threat_to_tell_family_two_rules.yaml",
+            ),
+            (
+                "a blacklist, borrowing anew to pay, a collection fee: denied; the credit "
+                "report and instalments may be mentioned",
+                "cn/conduct_blacklist_new_borrowing_and_fees.yaml",
+            ),
+        )
+    ),
+    "CN-DECEASED": (
+        "**The law.** Civil Code (民法典) Art. 1161: 继承人以所得遗产实际价值为限清偿被继承人"
+        "依法应当缴纳的税款和债务。超过遗产实际价值部分，继承人自愿偿还的不在此限。继承人放弃"
+        "继承的，对被继承人依法应当缴纳的税款和债务可以不负清偿责任 (the heirs pay the "
+        "deceased's taxes and debts up to the actual value of what they inherit; beyond it "
+        "only if they choose to; an heir who renounces the inheritance need not pay), read "
+        "as quoted in a law firm's case note. The debt is the estate's: no one owes it from "
+        "their own means because they were family. The collection guidelines let a "
+        "contact person be reached when the debtor has died (`CN-THIRD-PARTY`), and the "
+        "credit-card rules Art. 68 forbid collecting from a third party unrelated to the "
+        "debt.\n\n"
+        "**How the engine reads it.** A `deceased` hold denies every contact addressed to "
+        "the debtor, by any channel and for any purpose, with no end (`next_allowed_at` "
+        "none) until it is released. Recorded on one loan, it is journaled on every loan of "
+        "the person (`arrears.holds.HOLD_REACH`: every debt goes to the estate). A contact "
+        "person may then be asked to pass on a message or to put the lender in touch with "
+        "the heirs (`relay`, `CN-THIRD-PARTY`), never asked to pay nor told of the debt "
+        "(`CN-EXPOSURE`); one who offers to pay may be answered (`CN-REPLY`). What an heir "
+        "owes, within the estate, is settled with the heirs or the estate's administrator "
+        "or in court, outside these rules.\n\n"
+        "**Whom it binds.** Every role.\n\n"
+        + _cases(
+            (
+                "no call to the debtor; a contact person is asked to pass on a message",
+                "cn/deceased_contact_person_instead.yaml",
+            ),
+            (
+                "recorded on one loan, the death stops calls about each of three",
+                "debtors/cn_death_recorded_on_one_loan_reaches_every_loan.yaml",
+            ),
+        )
     ),
     "UK-VISIT": (
         "**The rule.** \"A firm must ensure that all persons visiting a customer's property "
@@ -1541,6 +1705,71 @@ NOTES: Final[dict[str, str]] = {
             (
                 "a lender that bars visits on a vulnerability hold only",
                 "overrides/uk_visit_vulnerable_hold_only.yaml",
+            ),
+        )
+    ),
+    "UK-FORBEAR": (
+        '**The law.** "A firm must treat customers in default or in arrears difficulties '
+        'with forbearance and due consideration" (FCA CONC 7.3.4R, a rule; read in the '
+        "Handbook's related-provisions listings and its CONC 7.3 page as of 2016; from 2025 "
+        'the section speaks of customers "in or approaching arrears or in default"). '
+        'CONC 7.3.5G (guidance) gives examples, "as may be relevant in the circumstances": '
+        "considering suspending, reducing, waiving or cancelling further interest or "
+        "charges, allowing a longer period to repay, accepting token payments for a "
+        "reasonable time, directing the customer to free and independent debt advice. The "
+        "firm should allow the customer reasonable time and opportunity to repay, not "
+        "refuse a reasonable proposal for affordable payments, and not operate a policy of "
+        "refusing to negotiate with a customer developing a repayment plan (the same "
+        "section); it must not pressurise them (CONC 7.3.10R, `UK-PRESSURE`).\n\n"
+        "**How the engine reads it.** The duty runs through the whole of arrears and "
+        "which measure fits is the firm's judgment; the engine checks the step it can see: "
+        "a contact whose purpose is `legal_action` (a letter before claim, a call about "
+        "proceedings), by any channel, is denied until a `forbearance` notice is on record "
+        "on that debt (`Engine.record_notice`), the firm's record that it considered and "
+        "offered forbearance. No time lifts it (`next_allowed_at` none). It is read per "
+        "debt: forbearance offered on one account does not clear legal action on another. "
+        "Other contacts are not held by it.\n\n"
+        "**Whom it binds.** Every role: CONC 7.3 binds lenders, owners and debt collectors.\n\n"
+        + _cases(
+            ("no legal action before forbearance", "uk/forbear_before_legal_action.yaml"),
+            ("legal action once it is offered", "uk/forbear_offered_legal_action_allowed.yaml"),
+            (
+                "a reminder goes; legal action waits by call or letter; an offer on another "
+                "account does not count",
+                "uk/forbear_judges_legal_action_only.yaml",
+            ),
+        )
+    ),
+    "UK-DECEASED": (
+        "**The law.** CONC has no provision naming the deceased customer (none was found in "
+        'CONC 7 as read here). In debt collecting the customer includes "a person to whom '
+        "rights and duties under the agreement are passed by assignment or operation of "
+        "law\" (CONC 7.3.1G(2), read in the Handbook's CONC 7.3): on death, the personal "
+        'representatives who administer the estate. A firm "must not disclose details of '
+        "a debt to an individual without first establishing, by suitably appropriate "
+        'means, that the individual is (or acts on behalf of) the borrower" (CONC 7.9.10R) '
+        "and must not unfairly disclose it to a third party (CONC 7.9). Bereavement is a "
+        "life event the FCA names among the drivers of vulnerability in FG21/1, to which "
+        "CONC 7.2.2AG refers, and its 2025 review of how banks treat bereaved customers asks "
+        "firms to recognise and respond to them (both as reported by trade publications; "
+        "FG21/1 itself was not read here) [confirm].\n\n"
+        "**How the engine reads it.** A `deceased` hold denies every contact addressed to "
+        "the customer, by any channel and for any purpose, a reply included (whoever "
+        "answers the customer's phone or mail is someone else), until released. Recorded on "
+        "one account it is journaled on each of the person's accounts "
+        "(`arrears.holds.HOLD_REACH`). The executor or administrator, once established as "
+        "acting for the estate, is a third party reached with purpose `representative` "
+        "(`UK-3P`); a collection contact to anyone else, relatives included, is `UK-3P`'s "
+        "to deny.\n\n"
+        "**Whom it binds.** Every role.\n\n"
+        + _cases(
+            (
+                "no call to the customer; a letter to the executor as representative",
+                "uk/deceased_no_contact_addressed_to_customer.yaml",
+            ),
+            (
+                "no letter or text either, about any account",
+                "uk/deceased_every_channel_and_every_account.yaml",
             ),
         )
     ),

@@ -248,9 +248,10 @@ CN: Final = Pack(
         ForbiddenWording(
             id="CN-CONDUCT",
             title="No threats, insults, violence, false claims to be police or court, "
-            "or spreading private data",
+            "spreading private data, blacklists, extra collection fees, or pushing the "
+            "debtor to borrow anew to pay",
             citation="NIFA self-discipline convention on collection (2018); China Banking "
-            "Association guideline (2026)",
+            "Association guideline (2026); credit-card rules (2011) Art. 68 [confirm]",
             patterns=(
                 "打死",
                 "弄死",
@@ -270,6 +271,13 @@ CN: Final = Pack(
                 "曝光",
                 "通讯录",
                 "(?:告诉|通知)你的?(?:家人|同事|单位|领导|朋友|公司)",
+                # The 2026 guideline's other limbs: no (fictitious) blacklist, no pushing the
+                # debtor to borrow anew to pay, no extra fee charged in collection's name.
+                "黑名单",
+                "借(?:钱|网贷|高利贷)来?还",
+                "以贷(?:养|还)贷",
+                "(?:办|刷|套现)(?:张|个)?信用卡来?还",
+                "催收(?:服务)?费",
             ),
         ),
         SelfIdentification(
