@@ -1323,11 +1323,58 @@ NOTES: Final[dict[str, str]] = {
         "proceedings, a judgment, or a garnishment (which only a judgment allows). A request "
         "to pay that threatens nothing is allowed. Patterns find the plain forms only: the "
         "lender's templates remain its own to review.\n\n"
+        '**Definitions and exceptions.** The statute of limitations is "the period '
+        "prescribed by applicable law for bringing a legal action against the consumer to "
+        'collect a debt" and a time-barred debt "a debt for which the applicable statute of '
+        'limitations has expired" (1006.26(a)): state law, so `limitation_years` is set for '
+        "the debt's state (6 by default) and a state's own pack may restart the period "
+        '(`restarted_by`). The prohibition "does not apply to proofs of claim filed in '
+        'connection with a bankruptcy proceeding" (1006.26(b)); the library has no purpose '
+        "for a proof of claim, which a lender files outside it. Reg F forbids the suit and "
+        "the threat only: a consumer's refusal to pay a barred debt does not stop a "
+        "request that threatens nothing (`refusal_notice` is off; state packs switch it "
+        "on).\n\n"
+        "**Saying no suit will come.** The time-barred-debt disclosure that state law "
+        "requires, and that the validation notice may carry (1006.34(d)(3)(iv)(B)), speaks "
+        'of suits: "The law limits how long you can be sued on a debt. Because of the age '
+        'of your debt, we will not sue you for it." It threatens nothing: the pack reads the '
+        "statement that the collector will not or cannot sue, ending its sentence, as no "
+        'threat (`disclaimers`), while a promise not to sue on a condition ("we will not '
+        'sue you if you pay") implies the suit and is denied. A lender that wants every '
+        "mention of a suit denied sets `disclaimers: []`.\n\n"
+        "**Whom it binds.** Debt collectors and debt buyers (Regulation F); a creditor "
+        "collecting its own debt is judged by the state's rules.\n\n"
         + _cases(
             (
                 '"you will be sued", "legal proceedings", a judgment and a garnishment are '
                 "denied; a plain request to pay is allowed",
                 "us_regf/timebar_any_word_for_a_suit_is_a_threat.yaml",
+            ),
+            (
+                "no suit and no threat of one once barred",
+                "us_regf/timebar_no_suit_on_time_barred_debt.yaml",
+            ),
+            (
+                "a suit within the limitation period is not this rule's concern",
+                "us_regf/timebar_suit_within_limitation_period.yaml",
+            ),
+            (
+                "a suit on the last day of the period is allowed, from the next denied; a "
+                "refusal to pay does not stop a letter that threatens nothing",
+                "us_regf/timebar_boundary_day_and_no_refusal_rule.yaml",
+            ),
+            (
+                "the last day ends at midnight where the consumer lives",
+                "us_regf/timebar_last_day_counted_in_the_consumers_zone.yaml",
+            ),
+            (
+                "a state's three-year period set by the lender",
+                "overrides/us_timebar_three_year_state_limitation.yaml",
+            ),
+            (
+                '"we will not sue you for it" is no threat; "we will not sue you if you pay" '
+                "is one",
+                "us_regf/timebar_saying_we_will_not_sue_is_no_threat.yaml",
             ),
         )
     ),
@@ -1350,11 +1397,394 @@ NOTES: Final[dict[str, str]] = {
         "debt collectors and debt buyers; a creditor collecting its own debt is judged by "
         "state law (`US-NY-THREATS`). Patterns find the plain forms only: the lender's "
         "templates remain its own to review.\n\n"
+        "**Edge cases.** The wording is denied in a text, an e-mail and a call's script "
+        "alike, whoever it goes to. A statement that the collector is *not* a government "
+        "agency, or the word *arrears*, is not caught; a threat of a lawful suit is not "
+        "this rule's (it is `US-TIMEBAR`'s once the debt is barred). Whether a threatened "
+        'action is one that "cannot legally be taken" or "is not intended to be taken" '
+        "(1692e(5)) depends on facts no text shows, beyond arrest and prison, and is left "
+        "to the lender's review.\n\n"
         + _cases(
             (
                 "a threat of arrest, of jail, of criminal charges, and a letter from the "
                 "sheriff's office are denied; a plain request is allowed",
                 "us_regf/false_no_arrest_no_police.yaml",
+            ),
+            (
+                "posing as the IRS by text or the FBI on a call, a criminal record or a "
+                'prosecution are denied; "not affiliated with any government agency" and '
+                '"arrears" are allowed',
+                "us_regf/false_more_ways_to_pose_or_threaten.yaml",
+            ),
+            (
+                "a creditor collecting its own debt is not judged by this rule",
+                "us_regf/false_does_not_bind_a_creditor.yaml",
+            ),
+        )
+    ),
+    "US-LCM": (
+        '**The law.** A limited-content message is "a voicemail message for a consumer that '
+        "includes all of the content described in paragraph (j)(1) of this section, that may "
+        "include any of the content described in paragraph (j)(2) of this section, and that "
+        'includes no other content" (12 CFR 1006.2(j)). Required: a business name for the '
+        "debt collector that does not indicate that it is in the debt collection business; "
+        "a request that the consumer reply; the name of one or more natural persons to "
+        "contact; a telephone number to reply to (1006.2(j)(1)). Optional: a salutation; "
+        "the date and time of the message; suggested dates and times to reply; a statement "
+        "that the consumer may speak to any of the company's representatives or associates "
+        "(1006.2(j)(2)). Such a message conveys no information about a debt, so it is no "
+        "communication (comment 2(d)-2) and needs no 1006.18(e) disclosure (comment 18(e)-1), "
+        "but it is an attempt to communicate (1006.2(b)): the hours, the call caps, the "
+        "opt-outs and the cease rules still apply to it.\n\n"
+        '**Exceptions and limits.** "A message knowingly left for a third party is not a '
+        'limited-content message because it is not for a consumer" (comment 2(j)-2); a '
+        'more detailed description of who will answer ("the credit card receivables '
+        'group") makes the message not limited-content (comment 2(j)(2)-1).\n\n'
+        "**How the engine reads it.** A contact with purpose `limited_content` goes by "
+        "voicemail only (`media`): the definition is of a voicemail, so a text or an e-mail "
+        "with the same words is denied. Its text must not reveal the debt (`debt_words`: "
+        "*debt*, *owe*, *overdue*, *arrears*, *collect*); the required items are the "
+        "lender's template to supply. Other rules read the purpose: `US-MIRANDA` and "
+        "`US-VALID` do not count such a voicemail as the first communication. A voicemail "
+        "to a number the lender records as a third party's is judged by `US-3P` as a "
+        "contact with that person, whatever its purpose.\n\n"
+        "**Whom it binds.** Debt collectors and debt buyers.\n\n"
+        + _cases(
+            (
+                "a voicemail may be limited-content, a text never",
+                "us_regf/lcm_voicemail_only.yaml",
+            ),
+            (
+                "a voicemail naming the debt or collection is denied",
+                "us_regf/lcm_mentions_debt_denied.yaml",
+            ),
+            (
+                "the optional content (date and time, times to reply, any of our "
+                "representatives) keeps it limited-content; an overdue account does not",
+                "us_regf/lcm_optional_content_allowed.yaml",
+            ),
+            (
+                "a limited-content voicemail is not the initial communication",
+                "us_regf/miranda_first_communication_after_limited_content_voicemail.yaml",
+            ),
+            (
+                "the same voicemail left on a friend's number is a contact with the friend",
+                "us_regf/lcm_left_for_a_third_party_is_not_limited_content.yaml",
+            ),
+        )
+    ),
+    "US-DISPUTE": (
+        '**The law.** "Upon receipt of a dispute submitted by the consumer in writing within '
+        "the validation period, a debt collector must cease collection of the debt, or any "
+        "disputed portion of the debt, until the debt collector: (i) Sends a copy either of "
+        "verification of the debt or of a judgment to the consumer in writing or "
+        'electronically" (12 CFR 1006.38(d)(2)); or, for a duplicative dispute (substantially '
+        "the same as one already answered, with no new and material information, "
+        "1006.38(a)(1)), tells the consumer it is duplicative and refers them to the earlier "
+        "response (1006.38(d)(2)(ii)). The validation period starts when the validation "
+        "information is provided and ends 30 days after the consumer receives it, assumed "
+        "received five days after it was provided, weekends and federal holidays excluded "
+        "(1006.34(b)(5)). A written request for the original creditor's name and address "
+        "within that period also stops collection until it is sent (1006.38(c)).\n\n"
+        "**How the engine reads it.** A `dispute` hold recorded as written (a dispute "
+        "recorded without saying is read as written) stops every contact about the debt, "
+        "except the validation notice and the verification itself, until a `verification` "
+        "notice is recorded after it. A dispute recorded after the validation period "
+        "(`validation_period_end`, from the recorded `validation` notice) does not stop "
+        "collection under this rule; with no validation notice recorded every written "
+        "dispute does (the reading that protects: the period cannot be placed). The hold "
+        'stops the whole debt where the law stops "the disputed portion": a lender that '
+        "collects the undisputed part records the dispute and its own partial release. "
+        "The answer to a duplicative dispute, and a request for the original creditor, "
+        "have no notice kind of their own: record the first as `verification`, the second "
+        "as a `dispute` hold that the answer (`verification`) ends.\n\n"
+        "**Whom it binds.** Debt collectors and debt buyers; the hold is on the debt it "
+        "names (`HOLD_REACH`: a dispute of one loan leaves the others).\n\n"
+        + _cases(
+            (
+                "a written dispute within the period stops collection; verification may go",
+                "us_regf/dispute_written_stops_collection.yaml",
+            ),
+            (
+                "collection resumes once verification is sent",
+                "us_regf/dispute_verification_sent_resumes.yaml",
+            ),
+            (
+                "an oral dispute does not stop collection",
+                "us_regf/dispute_oral_does_not_stop_collection.yaml",
+            ),
+            (
+                "a dispute on the last day of the period stops it",
+                "us_regf/dispute_on_last_day_of_validation_period.yaml",
+            ),
+            (
+                "a dispute after the period does not",
+                "us_regf/dispute_after_validation_period_no_hold.yaml",
+            ),
+            (
+                "with no validation notice on record, every written dispute stops collection",
+                "us_regf/dispute_without_validation_notice_on_record_stops_collection.yaml",
+            ),
+            (
+                "a dispute of one debt leaves the other",
+                "debtors/us_dispute_on_one_debt_leaves_the_other.yaml",
+            ),
+        )
+    ),
+    "US-CEASE": (
+        '**The law.** "If a consumer notifies a debt collector in writing that the consumer '
+        "refuses to pay a debt or that the consumer wants the debt collector to cease further "
+        "communication with the consumer, the debt collector must not communicate or attempt "
+        'to communicate further with the consumer with respect to such debt" (12 CFR '
+        "1006.6(c)(1)), except to advise that its further efforts are being terminated, to "
+        "notify that it or the creditor may invoke specified remedies it ordinarily invokes, "
+        "or, where applicable, that it intends to invoke a specified remedy (1006.6(c)(2)). "
+        "An electronic notice through a medium the collector accepts is in writing, and the "
+        "notice takes effect when the collector receives it (comments 6(c)(1)-1, -2). For "
+        "1006.6 the consumer includes the spouse, a minor's parent, the guardian, the "
+        "executor or administrator of a deceased consumer's estate (any personal "
+        "representative, comment 6(a)(4)-1) and a confirmed successor in interest "
+        "(1006.6(a)). An opt-out of one e-mail address is no request to stop "
+        "(comment 6(d)(4)(ii)(D)-2).\n\n"
+        "**How the engine reads it.** A `cease` hold, recorded when the written notice is "
+        "received (a refusal to pay is recorded the same way), stops every contact with the "
+        "consumer about the debt, by every medium, except the three notices "
+        "(`termination_notice`, `remedy_notice`, `remedy_intent`). The spouse, guardian, "
+        "executor and administrator, and a minor's parent, are the consumer here "
+        "(`as_debtor`): the consumer's request stops contacts with them too. A confirmed "
+        "successor in interest (a mortgage term) has no relationship of its own: record "
+        "one as `other` and hold its contacts by the lender's own rule. Third parties may "
+        "still be asked for location information (`US-3P`). No time ends the hold: the "
+        "consumer's later consent is recorded by releasing it.\n\n"
+        "**Whom it binds.** Debt collectors and debt buyers; the hold is on the debt it "
+        "names, or every debt when the request names them all.\n\n"
+        + _cases(
+            (
+                "only the three permitted notices remain",
+                "us_regf/cease_only_permitted_notices.yaml",
+            ),
+            (
+                "a third party may still be asked for the consumer's location",
+                "us_regf/cease_location_call_to_third_party_allowed.yaml",
+            ),
+            (
+                "the consumer's request covers the spouse",
+                "persons/regf_cease_from_the_consumer_covers_the_spouse.yaml",
+            ),
+            (
+                "it reaches a minor's parent",
+                "persons/regf_request_to_stop_reaches_a_minors_parent.yaml",
+            ),
+            (
+                "a request about one debt leaves the others",
+                "debtors/us_cease_on_one_debt_leaves_the_others.yaml",
+            ),
+            (
+                "a request naming every debt reaches every loan",
+                "debtors/us_cease_naming_every_debt_reaches_every_loan.yaml",
+            ),
+            (
+                "a minor recorded on one loan is a minor on every loan",
+                "debtors/us_minor_recorded_on_one_loan_reaches_every_loan.yaml",
+            ),
+        )
+    ),
+    "US-WORKEMAIL": (
+        '**The law.** A debt collector must not "communicate or attempt to communicate with '
+        "a consumer by sending an email to an email address that the debt collector knows is "
+        "provided to the consumer by the consumer's employer, unless the email address is "
+        'one described in § 1006.6(d)(4)(i) or (iii)" (12 CFR 1006.22(f)(3)): an address '
+        "the consumer used to communicate with the collector about the debt and has not "
+        "opted out of (1006.6(d)(4)(i)(A)), one the consumer consented directly to the "
+        "collector's using (1006.6(d)(4)(i)(B)), or one a prior collector obtained so "
+        "(1006.6(d)(4)(iii); comment 22(f)(3)-1). The collector knows the address is the "
+        "employer's when any person has told it so, and need not review accounts by hand "
+        "to find out (comment 6(d)(4)(ii)(E)-2).\n\n"
+        "**How the engine reads it.** An e-mail to a contact point marked `work: true` is "
+        "denied unless a consent for the `medium` is on record for it. The pack asks for "
+        "the recorded consent where the law also accepts the consumer's own e-mail from "
+        "that address and a prior collector's use: the stricter reading, since whether an "
+        'e-mail was "about the debt" and whether the prior collector\'s procedures held are '
+        "facts the lender records, by recording the consent. The place rules (`US-PLACE`, "
+        "`US-EMPLOYER`) judge the same e-mail separately.\n\n"
+        "**Whom it binds.** Debt collectors and debt buyers, for e-mail to the consumer.\n\n"
+        + _cases(
+            (
+                "no e-mail to the work address without consent; a personal one is fine",
+                "us_regf/workemail_needs_consent.yaml",
+            ),
+            (
+                "with the consumer's consent it is allowed",
+                "us_regf/workemail_with_consent_allowed.yaml",
+            ),
+            (
+                "the consumer's own e-mail from work is not read as consent",
+                "us_regf/workemail_their_email_from_work_is_no_consent.yaml",
+            ),
+            (
+                'after "not at work", both rules deny it',
+                "us_regf/place_work_email_without_consent_two_reasons.yaml",
+            ),
+            (
+                "with consent, both rules allow it",
+                "us_regf/place_work_email_with_consent_passes_both_rules.yaml",
+            ),
+        )
+    ),
+    "US-PASSIVE": (
+        "**The law.** A debt collector must not furnish information about a debt to a "
+        'consumer reporting agency before it "(i) Speaks to the consumer about the debt in '
+        "person or by telephone; or (ii) Places a letter in the mail or sends an electronic "
+        "message to the consumer about the debt and waits a reasonable period of time to "
+        'receive a notice of undeliverability" (12 CFR 1006.30(a)(1)); 14 consecutive days '
+        "from the mailing or sending is a reasonable period (comment 30(a)(1)-2). A notice "
+        "of undeliverability received in the period bars furnishing until the collector "
+        "otherwise satisfies the rule, by a new letter and its own period, say (comment "
+        "30(a)(1)-3). The validation notice is a message about the debt (comment 30(a)(1)-1). "
+        "Furnishing to a check-writing specialty agency is exempt (1006.30(a)(2)). The rule "
+        "is 1006.30(a), not 1006.22(f)(4): that paragraph forbids messages on social media "
+        "viewable by the public or the person's contacts, a medium this library does not "
+        "send by.\n\n"
+        "**How the engine reads it.** A contact with purpose `credit_report` is allowed "
+        "after a conversation with the consumer, or `days` (14) after the first delivered "
+        "letter, e-mail or text to them (`media`). A voicemail is neither speaking to the "
+        "consumer nor a message. A failure recorded on a medium sets aside every message "
+        "delivered by it: a second letter after a returned one does not start a new period "
+        "(stricter than comment 30(a)(1)-3.ii); a conversation, or a message by another "
+        "medium, does.\n\n"
+        "**Whom it binds.** Debt collectors and debt buyers.\n\n"
+        + _cases(
+            (
+                "no reporting before any contact",
+                "us_regf/passive_no_reporting_before_contact.yaml",
+            ),
+            (
+                "reporting after a conversation",
+                "us_regf/passive_reporting_after_conversation.yaml",
+            ),
+            (
+                "14 days after a delivered text",
+                "us_regf/passive_reporting_fourteen_days_after_message.yaml",
+            ),
+            (
+                "a voicemail does not permit reporting",
+                "us_regf/passive_voicemail_does_not_permit_reporting.yaml",
+            ),
+            (
+                "a letter returned undeliverable in the period does not, after 14 days either",
+                "us_regf/passive_undeliverable_letter_does_not_permit_reporting.yaml",
+            ),
+        )
+    ),
+    "US-BK": (
+        '**The law.** A bankruptcy petition "operates as a stay, applicable to all entities, '
+        'of" among others "the commencement or continuation ... of a judicial, '
+        'administrative, or other action or proceeding against the debtor" and "any act to '
+        "collect, assess, or recover a claim against the debtor that arose before the "
+        'commencement of the case" (11 USC 362(a)(1), (6)). Exceptions are listed in 362(b) '
+        "(domestic support obligations, criminal proceedings and others); the stay ends as "
+        "362(c) provides (the case closed or dismissed, a discharge granted or denied) or "
+        "when the court lifts it (362(d)); after a discharge the discharge injunction "
+        "(524(a)) forbids collecting the discharged debt as a personal liability.\n\n"
+        "**How the engine reads it.** A `bankruptcy` hold stops every contact, to every "
+        "person and by every medium, suits included, from the moment it is recorded until "
+        "its end (the date the stay ended: dismissal, relief from the stay) or its release. "
+        "The pack knows no exception of 362(b): a lender collecting a claim the stay does "
+        "not reach records no hold for it. A discharge is recorded by keeping the hold "
+        "(the discharged debt is never collected again from the debtor).\n\n"
+        '**Whom it binds.** Every role: "all entities", the creditor collecting its own '
+        "debt included. The stay is the debtor's (`HOLD_REACH`): recorded on one debt, it "
+        "holds every debt of theirs.\n\n"
+        + _cases(
+            (
+                "the stay blocks every act to collect, by any channel and through third parties",
+                "us_regf/bk_stay_blocks_every_collection_act.yaml",
+            ),
+            (
+                "once the stay ends on a known date, collection may resume",
+                "us_regf/bk_stay_lifted_contact_allowed.yaml",
+            ),
+            (
+                "it binds the creditor collecting its own debt",
+                "us_regf/bk_stay_binds_the_creditor_too.yaml",
+            ),
+            (
+                "recorded on one debt, it stays every debt",
+                "debtors/us_bankruptcy_on_one_debt_stays_every_debt.yaml",
+            ),
+            (
+                "a payment to the debtor is recorded, and the stay still holds",
+                "debtors/us_payment_to_the_debtor_under_bankruptcy.yaml",
+            ),
+        )
+    ),
+    "US-SCRA": (
+        '**The law.** "In any action or proceeding covered by this section, the court, '
+        "before entering judgment for the plaintiff, shall require the plaintiff to file "
+        "with the court an affidavit (A) stating whether or not the defendant is in military "
+        "service and showing necessary facts to support the affidavit; or (B) if the "
+        "plaintiff is unable to determine whether or not the defendant is in military "
+        'service, stating that the plaintiff is unable to determine" it (50 USC 3931(b)(1), '
+        "the Servicemembers Civil Relief Act; read as quoted by the Utah Office of Recovery "
+        "Services). An obligation incurred before military service bears no more than 6 "
+        "percent interest during the service, once the servicemember asks in writing with "
+        "a copy of the orders (50 USC 3937).\n\n"
+        "**How the engine reads it.** A contact with purpose `legal_action` is denied until "
+        "a `military_status_check` notice is on record (the plaintiff's affidavit rests on "
+        "it: the Department of Defense's status report is the usual source). Other contacts "
+        "are not this rule's. The interest cap is the lender's ledger to apply: the title "
+        "names it, no rule enforces it.\n\n"
+        "**Whom it binds.** Every role: the affidavit is every plaintiff's.\n\n"
+        + _cases(
+            (
+                "no suit before the status check; allowed once it is recorded",
+                "us_regf/scra_military_status_before_suit.yaml",
+            ),
+            (
+                "a suit may proceed with the check on record",
+                "us_regf/scra_status_checked_suit_allowed.yaml",
+            ),
+        )
+    ),
+    "US-DECEASED": (
+        '**The law.** A consumer is "any natural person, whether living or deceased, '
+        'obligated or allegedly obligated to pay any debt" (12 CFR 1006.2(e)), and for 1006.6 '
+        "the consumer includes \"the executor or administrator of the consumer's estate, if "
+        'the consumer is deceased" (1006.6(a)(4)): any personal representative, "any person '
+        "who is authorized to act on behalf of the deceased consumer's estate\" (comment "
+        "6(a)(4)-1), and the surviving spouse (comment 6(a)(1)-1). When the collector knows "
+        'or should know the consumer has died, the validation information goes to "an '
+        "individual that the debt collector identifies by name who is authorized to act on "
+        "behalf of the deceased consumer's estate\" (comment 34(a)(1)-1). The decedent's "
+        "debts are the estate's: the collector may not represent that another person is "
+        "personally liable (1006.18(a), (c)).\n\n"
+        "**How the engine reads it.** A `deceased` hold denies every contact addressed to "
+        "the debtor, by every medium, with no end. Contacts with the estate's representative "
+        "(a person recorded as `executor` or `administrator`) and the surviving spouse are "
+        "contacts with the consumer under the Reg F rules (`US-3P`, `US-CEASE`); anyone "
+        "else is a third party, asked only for location information, such as who "
+        "represents the estate. A letter addressed to the deceased at their old address is "
+        'denied, even one to "the estate of" them: the commentary asks for a named '
+        "representative. The rule's title, shared with the other packs, calls the estate a "
+        "third party: under Regulation F its representative is the consumer, as above.\n\n"
+        "**Whom it binds.** Every role. The death is the person's (`HOLD_REACH`): recorded "
+        "on one debt, it holds every debt of theirs.\n\n"
+        + _cases(
+            (
+                "no contact addressed to the debtor; a location call to a relative is allowed",
+                "us_regf/deceased_no_contact_addressed_to_debtor.yaml",
+            ),
+            (
+                "once the consumer has died, the executor or administrator is the consumer",
+                "persons/regf_executor_is_the_consumer_after_death.yaml",
+            ),
+            (
+                "before the death, the executor is a third party",
+                "persons/regf_executor_of_a_living_consumer_is_a_third_party.yaml",
+            ),
+            (
+                "a death recorded on one loan reaches all three",
+                "debtors/us_death_recorded_on_one_loan_reaches_all_three.yaml",
             ),
         )
     ),

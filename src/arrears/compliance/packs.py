@@ -356,6 +356,18 @@ _OPT_OUT_METHOD: Final = (
 # 15 USC 1692e(1), (4), (5), (7), which 12 CFR 1006.18(a) carries: nonpayment of a consumer
 # debt never leads to arrest or prison, and a debt collector is no police officer or
 # government agency.
+_US_NO_SUIT: Final = (
+    # The time-barred-debt disclosures state law requires (California's "The law
+    # limits how long you can be sued on a debt. Because of the age of your debt,
+    # [creditor] will not sue you for it."), which 12 CFR 1006.34(d)(3)(iv)(B) lets
+    # the validation notice carry: a statement that ends the sentence, never one
+    # followed by a condition ("we will not sue you if you pay" is still a threat).
+    r"\bthe law limits how long you can be sued on a debt\b",
+    r"\b(?:will|can)\s*not\s+sue\s+you(?:\s+for\s+(?:it|this\s+debt|the\s+debt))?"
+    r"(?=\s*(?:[.;!]|$))",
+    r"\b(?:won|can)['\u2019]t\s+sue\s+you(?:\s+for\s+(?:it|this\s+debt|the\s+debt))?"
+    r"(?=\s*(?:[.;!]|$))",
+)
 _US_FALSE: Final = (
     r"\b(?:arrest(?:ed|s|ing)?|jail(?:ed)?|imprison(?:ed|ment)?|prison|handcuff(?:ed|s)?)\b",
     r"\bcriminal\s+(?:charges?|complaint|case|prosecution|record)\b",
@@ -534,6 +546,7 @@ US_REGF: Final = Pack(
             "limitation_years for the debt's state",
             roles=_DEBT_COLLECTORS,
             limitation_years=6,
+            disclaimers=_US_NO_SUIT,
         ),
         ForbiddenWording(
             id="US-FALSE",

@@ -2110,6 +2110,10 @@ class TimeBarred(_Wording):
         limitation_years: The statute of limitations, in years.
         threat_words: Patterns that threaten a suit, or say the debt is still
             legally enforceable; denied in any text once barred.
+        disclaimers: Patterns of statements that no suit will or can be brought
+            (a time-barred-debt disclosure that state law requires, "we will not
+            sue you for it"); the words they match are not read as threats.
+            Empty: every mention of a suit is one.
         restarted_by: A notice kind (e.g. ``acknowledged``) recording a written
             acknowledgement or a part payment; the period runs again from it
             when it came before the debt was barred.  ``None``: never restarted.
@@ -2131,6 +2135,7 @@ class TimeBarred(_Wording):
         r"\bjudg(?:e)?ments?\b",
         r"\bgarnish",
     )
+    disclaimers: tuple[str, ...] = ()
     restarted_by: str | None = None
     refusal_notice: str | None = None
     extinguished: bool = False
@@ -2139,6 +2144,10 @@ class TimeBarred(_Wording):
     @cached_property
     def _threats(self) -> re.Pattern[str] | None:
         return self._compile(self.threat_words)
+
+    @cached_property
+    def _disclaimers(self) -> re.Pattern[str] | None:
+        return self._compile(self.disclaimers)
 
     def _add_years(self, start: date) -> date:
         try:
@@ -2196,6 +2205,8 @@ class TimeBarred(_Wording):
                 )
         text = j.proposal.text
         pattern = self._threats
+        if text is not None and self._disclaimers is not None:
+            text = self._disclaimers.sub(" ", text)
         if text is not None and pattern is not None and (found := pattern.search(text)):
             return self.deny(
                 f"the text threatens a suit on a time-barred debt: {found.group(0)!r}",
