@@ -32,7 +32,7 @@ column                    required  meaning
 ``not_due``                         principal not yet due
 ``credit``                          an overpayment held for the debtor
 ``name``                            the debtor's name
-``timezone``                        IANA time zone, e.g. ``Asia/Shanghai``
+``timezone``                        IANA time zone of a place, e.g. ``Asia/Shanghai``
 ``locale``                          BCP 47 tag, e.g. ``zh-CN`` (``en`` when empty)
 ``payday``                          an RFC 5545 rule, e.g. ``FREQ=MONTHLY;BYMONTHDAY=15``
 ``jurisdiction``                    where the debtor is for the law, an ISO 3166 code
@@ -104,7 +104,7 @@ from ._portfolio import (
     quoted,
     rows,
 )
-from .case import Case, checked_aging, opening_aging
+from .case import Case, check_debtor_zone, checked_aging, opening_aging
 from .errors import (
     ArrearsError,
     ConcurrencyConflict,
@@ -409,6 +409,7 @@ def _validate(
         return problems
     try:
         case = Case.model_validate(record)
+        check_debtor_zone(case.debtor)  # as opening it checks it
         if (
             case.aging is not None
         ):  # as opening it checks it: dates in order, summing to the arrears
