@@ -188,7 +188,7 @@ class TestRecordRetention:
         engine.open_case(
             {
                 "id": "R-1",
-                "debtor": {"id": "D-R-1", "timezone": "UTC"},
+                "debtor": {"id": "D-R-1", "timezone": "Atlantic/Reykjavik"},
                 "balance": {"currency": "USD", "principal": "100.00"},
                 "due_date": "2026-09-01",
             }

@@ -29,6 +29,7 @@ __all__ = [
     "UNKNOWN",
     "country_of",
     "is_e164",
+    "is_place_zone",
     "normal_address",
     "phone_e164",
     "zone_country",
@@ -243,8 +244,9 @@ def country_of(
 def zone_country(zone: str) -> str | None:
     """The country (ISO 3166-1) of IANA time zone *zone*, as the time-zone database's
     ``zone.tab`` places it (``America/New_York``: ``US``), or the zone a link names
-    (``US/Eastern``, ``PRC``); ``None`` for a zone of no one country (``UTC``) or one it
-    does not list.
+    (``US/Eastern``, ``PRC``); ``None`` for a zone of no one country (``UTC``), one named
+    for an abbreviation or a rule (``EST``, ``EST5EDT``: `is_place_zone`) or one it does
+    not list.
 
     >>> zone_country("Asia/Shanghai")
     'CN'
@@ -252,10 +254,34 @@ def zone_country(zone: str) -> str | None:
     return _zone_countries().get(zone)
 
 
+def is_place_zone(zone: str) -> bool:
+    """Whether IANA time zone *zone* names a place: a zone the time-zone database's
+    ``zone.tab`` lists (``America/New_York``), or a link kept for an older name of one
+    (``US/Eastern``, ``PRC``) — the zones `zone_country` places in a country.
+
+    Not a place: an abbreviation (``EST``, ``CET``), a POSIX rule (``EST5EDT``), a fixed
+    offset (``Etc/GMT+5``), ``UTC`` and its other names.  ``EST`` is UTC-5 all year, a
+    link to ``America/Panama``: a debtor in New York given it would have their hours
+    judged an hour off all summer.
+
+    >>> is_place_zone("US/Eastern"), is_place_zone("EST")
+    (True, False)
+    """
+    return zone in _zone_countries()
+
+
+#: The zones named for an abbreviation or a POSIX rule rather than a place, which recent
+#: releases of the time-zone database make links to a place's zone of the same offset
+#: (``EST`` to ``America/Panama``, ``CET`` to ``Europe/Brussels``): in no country.
+_NOT_PLACES: Final = frozenset(
+    {"CET", "EET", "MET", "WET", "EST", "HST", "MST", "EST5EDT", "CST6CDT", "MST7MDT", "PST8PDT"}
+)
+
+
 @lru_cache(maxsize=1)
 def _zone_countries() -> dict[str, str]:
     """Each time zone's country, from ``zone.tab`` of the ``tzdata`` package, and each
-    link's (``tzdata.zi``)."""
+    link's (``tzdata.zi``) but an abbreviation's (`_NOT_PLACES`)."""
     try:
         text = (resources.files("tzdata.zoneinfo") / "zone.tab").read_text(encoding="utf-8")
     except (ModuleNotFoundError, FileNotFoundError):  # pragma: no cover - tzdata is required
@@ -275,6 +301,6 @@ def _zone_countries() -> dict[str, str]:
     for line in links.splitlines():
         if line.startswith("L "):
             _, target, name = line.split()
-            if name not in countries and target in countries:
+            if name not in countries and target in countries and name not in _NOT_PLACES:
                 countries[name] = countries[target]
     return countries

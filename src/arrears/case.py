@@ -38,6 +38,7 @@ from .addresses import (
     UNKNOWN,
     country_of,
     is_e164,
+    is_place_zone,
     normal_address,
     phone_e164,
 )
@@ -292,7 +293,9 @@ class Debtor(BaseModel):
     Attributes:
         id: The debtor's id in the host system.
         name: Full name (personal data: never logged).
-        timezone: IANA time zone, e.g. ``"Asia/Shanghai"``; ``None`` when unknown.
+        timezone: IANA time zone of the debtor's place, e.g. ``"Asia/Shanghai"``;
+            ``None`` when unknown.  A new case's must name a place (`place_zone`:
+            not ``EST`` or ``UTC``); a stored one is read as it was.
         locale: BCP 47 language tag for messages, e.g. ``"zh-CN"`` or ``"en-US"``.
             Not given, it is the locale of the debtor's country (their jurisdiction's,
             residence's or time zone's) where that is not English (`COUNTRY_LOCALES`:
@@ -1327,6 +1330,45 @@ def zone_name(field: str, value: object) -> str | None:
         return value
     shown = value[:40] if isinstance(value, str) else type(value).__name__
     raise InvalidInput(field, shown, "an IANA time zone such as 'America/New_York', or None")
+
+
+#: What a new debtor's time zone must be, as its refusal says.
+_PLACE_ZONE: Final = (
+    "the IANA time zone of the debtor's place, such as 'America/New_York', or None: "
+    "not an abbreviation, a POSIX rule or a fixed offset ('EST' is UTC-5 all year, "
+    "an hour off New York all summer), nor UTC"
+)
+
+
+def place_zone(field: str, value: object) -> str | None:
+    """*value* as a new debtor's ``timezone``: the name of an IANA time zone of a place
+    (`arrears.addresses.is_place_zone`: ``America/New_York``, ``US/Eastern``), or
+    ``None`` (not known).
+
+    The hours the law allows are those at the consumer's location (12 CFR
+    1006.6(b)(1)(i)): ``EST`` is UTC-5 all year, so a call at 21:30 in New York in
+    July would be judged 20:30 under it and allowed.  A zone of no place (``EST``,
+    ``EST5EDT``, ``Etc/GMT+5``, ``UTC``) is refused on new input only: a stored case
+    or journal entry carrying one is read as it was (`zone_name`).
+
+    Raises:
+        InvalidInput: anything else, naming *field* and the value.
+    """
+    name = zone_name(field, value)
+    if name is None or is_place_zone(name):
+        return name
+    raise InvalidInput(field, name, _PLACE_ZONE)
+
+
+def check_debtor_zone(debtor: Debtor, field: str = "debtor.timezone") -> None:
+    """Refuse a new case's *debtor* whose time zone names no place (`place_zone`).
+
+    Raises:
+        InvalidInput: naming *field* (``debtor.timezone``) and the zone.
+    """
+    zone = debtor.timezone
+    if zone is not None:
+        place_zone(field, zone.key if zone.key is not None else type(zone).__name__)
 
 
 def set_field(case: Case, name: str, value: Any) -> None:

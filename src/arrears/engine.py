@@ -326,7 +326,9 @@ class Engine:
 
         Raises:
             InvalidInput: the mapping is not a valid case (the error names the
-                field; personal data is masked), the stage is not a live
+                field; personal data is masked), the debtor's time zone names no
+                place (``debtor.timezone``: ``EST``, ``Etc/GMT+5``, ``UTC``; see
+                `arrears.case.place_zone`), the stage is not a live
                 stage, or not an opening one and no migration is given
                 (``stage``), the migration's roles do not reach the stage
                 (``actor``: each guard that failed on the way is named), or
@@ -711,9 +713,10 @@ class Engine:
         """Record that the debtor is somewhere else from now on: on every case of theirs.
 
         *jurisdiction* and *residence* are ISO 3166 codes (``US-NY``,
-        ``GB-SCT``), *timezone* an IANA time zone (``America/Los_Angeles``:
-        the hours rules read the debtor's local time in it), each ``None`` for
-        one no longer known; one left out (``...``) stays as it is.  Every
+        ``GB-SCT``), *timezone* the IANA time zone of a place
+        (``America/Los_Angeles``: the hours rules read the debtor's local time
+        in it; not an abbreviation such as ``EST``, `arrears.case.place_zone`),
+        each ``None`` for one no longer known; one left out (``...``) stays as it is.  Every
         case of the debtor whose record says otherwise changes, closed ones
         too (the record stays true, and every case of the debtor names a
         place its rules are picked from),
@@ -739,8 +742,9 @@ class Engine:
 
         Raises:
             InvalidInput: a code that is not ISO 3166 (naming ``jurisdiction``
-                or ``residence``), a time zone the system does not know
-                (``timezone``), none of them given, a change every case of the
+                or ``residence``), a time zone the system does not know or
+                that names no place (``timezone``: ``EST``, ``Etc/GMT+5``,
+                ``UTC``), none of them given, a change every case of the
                 debtor has already (naming the field and the value), an
                 unknown debtor (``debtor_id``), *at* before the last entry
                 of a case it changes, or a *reason* over 500 characters.

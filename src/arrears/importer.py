@@ -32,7 +32,7 @@ column                    required  meaning
 ``not_due``                         principal not yet due
 ``credit``                          an overpayment held for the debtor
 ``name``                            the debtor's name
-``timezone``                        IANA time zone, e.g. ``Asia/Shanghai``
+``timezone``                        IANA time zone of a place, e.g. ``Asia/Shanghai``
 ``locale``                          BCP 47 tag, e.g. ``zh-CN`` (``en`` when empty)
 ``payday``                          an RFC 5545 rule, e.g. ``FREQ=MONTHLY;BYMONTHDAY=15``
 ``jurisdiction``                    where the debtor is for the law, an ISO 3166 code
@@ -107,7 +107,14 @@ from ._portfolio import (
     rows,
 )
 from .addresses import PHONE_CHANNELS, UNKNOWN, is_e164
-from .case import Case, check_opening_sizes, checked_aging, debtor_region, opening_aging
+from .case import (
+    Case,
+    check_debtor_zone,
+    check_opening_sizes,
+    checked_aging,
+    debtor_region,
+    opening_aging,
+)
 from .errors import (
     ArrearsError,
     ConcurrencyConflict,
@@ -413,6 +420,7 @@ def _validate(
     try:
         check_opening_sizes(record)
         case = Case.model_validate(record)
+        check_debtor_zone(case.debtor)  # as opening it checks it
         if (
             case.aging is not None
         ):  # as opening it checks it: dates in order, summing to the arrears

@@ -45,7 +45,7 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from ._portfolio import REPEATED, repeated_key
-from .case import Case
+from .case import Case, check_debtor_zone
 from .channels import DeliveryReport, OutboundMessage, SendResult
 from .clock import SettableClock, require_aware
 from .engine import Engine
@@ -424,9 +424,10 @@ def _case_record(position: int, record: Any) -> dict[str, Any]:
             expected = re.sub(r"^got .*?: ", "", first.message)
             raise InvalidInput(f"{where}.{first.field}", HIDDEN, expected)
     try:
-        Case.model_validate(fields)
+        case = Case.model_validate(fields)
     except ValidationError as err:
         raise invalid_input(err, prefix=f"{where}.") from None
+    check_debtor_zone(case.debtor, f"{where}.debtor.timezone")
     return fields if profile is None else {**fields, "profile": profile}
 
 

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..addresses import is_place_zone
 from ..case import Channel, ContactPoint, Hold, HoldKind, Outcome, Party, Relationship
 from .history import OPT_OUT_COVERS, Attempt, DebtorHistory, Preference
 from .model import Judgement, Purpose, Reason, Role, StatementReach
@@ -1248,7 +1249,8 @@ class HoldBlocks(Rule):
             starts the day after its entry on the register).  The hold blocks
             from the moment it was recorded either way.
         calendar: The IANA zone whose days are counted (``Europe/London`` for
-            the UK register); the debtor's when ``None``.
+            the UK register), a place's (`arrears.addresses.is_place_zone`: not
+            ``GMT`` or ``UTC``); the debtor's when ``None``.
         ends_with_notice: A notice of this kind recorded after the hold began
             ends it (e.g. ``verification`` for a dispute).
         ends_after_notice: A notice of this kind recorded after the hold began
@@ -1277,6 +1279,11 @@ class HoldBlocks(Rule):
                 ZoneInfo(self.calendar)
             except (ValueError, KeyError) as err:
                 raise ValueError(f"calendar: {self.calendar!r} is not an IANA time zone") from err
+            if not is_place_zone(self.calendar):  # EST's days start an hour off all summer
+                raise ValueError(
+                    f"calendar: {self.calendar!r} is not the IANA time zone of a place, "
+                    "such as 'Europe/London' (not an abbreviation, a fixed offset or UTC)"
+                )
         if self.ends_after_notice is not None and not self.days_after_notice:
             raise ValueError("days_after_notice: give the days the hold lasts after the notice")
         return self

@@ -15,7 +15,14 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
-from ..case import Case, check_numbers, check_opening_sizes, checked_aging, opening_aging
+from ..case import (
+    Case,
+    check_debtor_zone,
+    check_numbers,
+    check_opening_sizes,
+    checked_aging,
+    opening_aging,
+)
 from ..errors import (
     DuplicateCase,
     InvalidInput,
@@ -94,6 +101,7 @@ def open_one(
     else:
         raise InvalidInput("case", type(case).__name__, "a Case or a mapping of its fields")
     check_numbers(fresh.contacts)
+    check_debtor_zone(fresh.debtor)
     store, workflow = rec.store, rec.workflow
     case_id = fresh.id
     if case_id in store:

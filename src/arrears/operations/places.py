@@ -15,7 +15,7 @@ from types import EllipsisType
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..case import Case, debtor_place, place_code, zone_name
+from ..case import Case, debtor_place, place_code, place_zone
 from ..errors import InvalidInput
 from ..guards import SYSTEM, Actor
 from ..journal import JournalEntry
@@ -53,7 +53,7 @@ def update_debtor(
     if residence is not ...:
         given["residence"] = place_code("residence", residence)
     if timezone is not ...:
-        given["timezone"] = zone_name("timezone", timezone)
+        given["timezone"] = place_zone("timezone", timezone)
     if not given:
         raise InvalidInput(
             "jurisdiction", "...", "a jurisdiction, a residence or a time zone to change to"

@@ -20,7 +20,16 @@ import pydantic
 
 from .._yaml import FieldPath, LocatedDocument
 from .._yaml import validation_problems as _validation_problems
-from ..case import Balance, Case, ContactPoint, Debtor, HoldKind, Person, StudentLoan
+from ..case import (
+    Balance,
+    Case,
+    ContactPoint,
+    Debtor,
+    HoldKind,
+    Person,
+    StudentLoan,
+    check_debtor_zone,
+)
 from ..channels import RecordingChannel
 from ..clock import SettableClock
 from ..compliance import Compliance, Proposal, Verdict
@@ -143,6 +152,7 @@ def _build_case(
                 "address": person.address,
             }
         )
+        check_debtor_zone(owner, "timezone")  # at the line that gives it
     with _blame(document, where, spec.model_dump()):
         return Case(
             id=spec.id,
