@@ -22,65 +22,10 @@ from click.testing import CliRunner
 import arrears.operations.charges
 from arrears import Engine, MemoryStore, Money, SettableClock
 from arrears.cli import main
-from arrears.compliance import Compliance
 from arrears.stores import SQLiteStore
 
 T0 = datetime(2026, 10, 20, 14, 0, tzinfo=UTC)  # 10:00 in New York
 DAY = timedelta(days=1)
-
-
-def _parent_denied_by(engine: Engine, case_id: str, at: datetime) -> list[str]:
-    """The rules denying a collection call to the debtor's parent on *case_id* at *at*."""
-    proposal = {"channel": "call", "contact": "mum-home", "purpose": "collection"}
-    verdict = engine.judge_contact(case_id, proposal, at=at, record=False)
-    return sorted(reason.rule for reason in verdict.reasons)
-
-
-def _two_loans_with_a_parent() -> Engine:
-    """Two loans of one debtor under Regulation F, their mother a contact person on each."""
-    engine = Engine(
-        store=MemoryStore(), compliance=Compliance(["US-RegF"]), clock=SettableClock(T0)
-    )
-    for case_id in ("MIN-1", "MIN-2"):
-        engine.open_case(
-            {
-                "id": case_id,
-                "debtor": {"id": "D-9", "timezone": "America/New_York"},
-                "persons": [{"id": "mum", "relationship": "parent"}],
-                "contacts": [
-                    {
-                        "id": "mum-home",
-                        "channel": "call",
-                        "address": "+16175550151",
-                        "person": "mum",
-                    }
-                ],
-                "balance": {"currency": "USD", "principal": "480.00"},
-                "due_date": "2026-07-01",
-            },
-            at=T0 - 10 * DAY,
-        )
-        engine.record_notice(case_id, "validation", at=T0 - 5 * DAY)
-    return engine
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a case keeps only the latest moment of each age notice (Case.notices): a debtor "
-        "recorded a minor on day 1, of age on day 3 and a minor again on day 5 on one loan "
-        "reads as an adult on day 2 on their other loan, whose last entry is older, so the "
-        "parent is judged a third party (US-3P) while the debtor was a minor"
-    ),
-)
-def test_an_age_notice_corrected_later_leaves_the_earlier_minority_on_the_other_loan() -> None:
-    engine = _two_loans_with_a_parent()
-    engine.record_notice("MIN-1", "debtor_minor", at=T0 + DAY)
-    engine.record_notice("MIN-1", "debtor_of_age", at=T0 + 3 * DAY)
-    engine.record_notice("MIN-1", "debtor_minor", at=T0 + 5 * DAY)
-    assert _parent_denied_by(engine, "MIN-2", T0 + 4 * DAY) == ["US-3P"]  # of age then
-    assert _parent_denied_by(engine, "MIN-2", T0 + 6 * DAY) == []  # a minor again
-    assert _parent_denied_by(engine, "MIN-2", T0 + 2 * DAY) == []  # a minor on day 2
 
 
 @pytest.mark.xfail(
