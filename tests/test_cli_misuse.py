@@ -5,9 +5,9 @@ covered (or fails `test_every_command_is_covered` until its valid arguments
 are given here).  Each of its parameters is given bad values by kind: a
 file (missing, a folder, empty, binary, the wrong JSON or YAML shape), a
 store (missing, a folder, empty, binary, a wrong URL), a time (not a date, no
-offset), a report language (one it is not written in).  Whatever the value,
-the command exits with its documented status (2 for misuse), says what is
-wrong in one line, and never shows a traceback.
+offset, at an end of the calendar), a report language (one it is not written
+in).  Whatever the value, the command exits with its documented status (2 for
+misuse), says what is wrong in one line, and never shows a traceback.
 """
 
 from __future__ import annotations
@@ -272,6 +272,10 @@ BAD_TIMES = {
     "bad-date": "2026-02-30T09:00:00+08:00",
     "naive": "2026-09-01T09:30:00",
     "future": "2100-01-01T09:30:00+08:00",
+    # The last and first moments the parser takes: in no time zone's calendar (converted
+    # to the debtor's, they overflow), refused by every command, recorded or not.
+    "calendar-end": "9999-12-31T23:59:59-12:00",
+    "calendar-start": "0001-01-01T00:00:00+14:00",
 }
 FILE_KINDS = ("missing", "folder", "empty", "binary", "shape")
 STORE_KINDS = (*FILE_KINDS, "url", "unreachable")
@@ -367,6 +371,12 @@ def test_misuse_exits_cleanly(misuse: Misuse, files: Files, tmp_path: Path) -> N
         if misuse.param in LOCALES:  # the value, and the languages there are
             assert "'fr-FR'" in line, line
             assert "(one of en, zh-CN)" in line, line
+        if misuse.param in TIMES:  # the option, and the time given
+            (option,) = (
+                p.opts[0] for p in commands()[misuse.command].params if p.name == misuse.param
+            )
+            assert f"for {option}:" in line, line
+            assert str(value) in line, line
 
 
 @pytest.fixture
@@ -424,3 +434,34 @@ def test_simulate_runs_the_flat_rows_import_reads(files: Files, tmp_path: Path) 
     assert "portfolio[0].balance: got nothing, expected a value: the field is required" in (
         one_line_error(done)
     )
+
+
+def test_explain_at_the_end_of_the_calendar_is_misuse(tmp_path: Path) -> None:
+    """The last moment the parser takes is in no time zone's calendar: converted to the
+    debtor's (Shanghai), it overflowed; refused naming --at.  The last moment taken is
+    explained."""
+    from arrears import Engine, SettableClock
+    from arrears.stores import SQLiteStore
+
+    opened = datetime(2026, 10, 19, 14, 0, tzinfo=UTC)
+    db = tmp_path / "arrears.db"
+    with SQLiteStore(db) as store:
+        Engine(store=store, clock=SettableClock(opened)).open_case(
+            {
+                "id": "L-1",
+                "debtor": {"id": "D-1", "timezone": "Asia/Shanghai"},
+                "balance": {"currency": "CNY", "principal": "1000.00"},
+                "due_date": "2026-07-01",
+            },
+            at=opened,
+        )
+    arguments = ["explain", "--db", str(db), "--policy", str(CN)]
+    done = run(*arguments, "--at", "9999-12-31T23:59:59-12:00", "L-1")
+    assert "Traceback" not in done.output
+    assert done.exit_code == 2, done.output
+    line = one_line_error(done)
+    assert "for --at:" in line, line
+    assert "from 0001-01-02T00:00:00+00:00 to 3000-01-01T00:00:00+00:00" in line, line
+    done = run(*arguments, "--at", "3000-01-01T00:00:00+00:00", "L-1")
+    assert done.exit_code == 0, done.output
+    assert "L-1" in done.stdout

@@ -3,23 +3,31 @@ for a case, a promise, a plan and a schedule alike."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import io
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
+import arrears.case
+import arrears.operations.agreements
+import arrears.operations.charges
 from arrears import (
     Actor,
     Case,
     Engine,
     Instalment,
     InvalidInput,
+    JournalCorrupted,
+    MemoryStore,
     Money,
     RepaymentPlan,
     SettableClock,
     instalment_schedule,
 )
+from arrears.case import beyond_latest
 from arrears.limits import LATEST_DATE
 
 BASE: dict[str, Any] = {
@@ -119,3 +127,77 @@ def test_an_aging_date_after_the_latest_date_is_refused() -> None:
     engine.open_case({**BASE, "due_date": "2026-09-01", "aging": aging})
     engine.record_payment("LN-1", Money("500.00", "CNY"), reference="R-1")
     assert engine.case("LN-1").due_date == LATEST_DATE
+
+
+# -- a due date past the bound already in a journal ---------------------------------------
+
+
+T0 = datetime(2026, 10, 20, 14, 0, tzinfo=UTC)
+
+
+def test_a_due_date_past_the_bound_written_by_an_older_engine_is_reported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    engine = Engine(store=MemoryStore(), clock=SettableClock(T0))
+    engine.open_case(
+        {
+            "id": "L-1",
+            "debtor": {"id": "D-1", "timezone": "Asia/Shanghai"},
+            "balance": {"currency": "CNY", "not_due": "1000.00"},
+            "due_date": "2026-07-01",
+        },
+        at=T0 - timedelta(days=1),
+    )
+    with monkeypatch.context() as older:
+        older.setattr(arrears.operations.charges, "LATEST_DATE", date.max)
+        engine.fall_due("L-1", Money("100.00", "CNY"), due=date(9999, 12, 31), at=T0)
+    assert engine.case("L-1").due_date == date(9999, 12, 31)
+    problems = engine.verify()
+    assert [(p.case_id, p.position, p.problem) for p in problems] == [("L-1", 1, "beyond_limit")]
+    assert problems[0].detail == (
+        "seq 1: the instalment_due leaves due_date later than 2999-12-31 "
+        "(arrears.limits.LATEST_DATE)"
+    )
+    exported = io.StringIO()
+    engine.export_journal(exported)
+    with pytest.raises(JournalCorrupted, match="instalment_due leaves due_date later than"):
+        Engine.from_journal(exported.getvalue().splitlines(), clock=SettableClock(T0))
+
+
+def test_an_opening_aging_date_past_the_bound_is_reported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The opening's own due date is checked as the snapshot reads (a Case); its aging's
+    # later dates, which become the due date as the older are paid, are not: replay does.
+    engine = Engine(store=MemoryStore(), clock=SettableClock(T0))
+    aging = [["2026-09-01", "500.00"], ["9999-12-31", "500.00"]]
+    with monkeypatch.context() as older:
+        older.setattr(arrears.case, "LATEST_DATE", date.max)
+        engine.open_case({**BASE, "due_date": "2026-09-01", "aging": aging}, at=T0)
+    problems = engine.verify()
+    assert [(p.case_id, p.position, p.problem) for p in problems] == [("LN-1", 0, "beyond_limit")]
+    assert "the opened leaves aging later than 2999-12-31" in problems[0].detail
+    with pytest.raises(JournalCorrupted, match="beyond_limit"):
+        engine.replay("LN-1")
+
+
+def test_a_promise_past_the_bound_written_by_an_older_engine_is_reported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    engine = _engine_with_a_notified_case()
+    with monkeypatch.context() as older:
+        older.setattr(arrears.operations.agreements, "LATEST_DATE", date.max)
+        engine.record_promise("LN-1", Money("10.00", "CNY"), date(9999, 12, 31))
+    problems = engine.verify()
+    assert [(p.case_id, p.problem) for p in problems] == [("LN-1", "beyond_limit")]
+    assert "the promise_made leaves promise later than 2999-12-31" in problems[0].detail
+
+
+def test_due_dates_at_the_bound_are_within_it() -> None:
+    case = Case.model_validate({**BASE, "due_date": LATEST_DATE})
+    assert beyond_latest(case) is None
+    late = Instalment(due=date(3000, 1, 1), amount=Money("10.00", "CNY"))
+    plan = RepaymentPlan(id="PLAN-1", kind="extension", instalments=(late,))
+    assert beyond_latest(case.model_copy(update={"plan": plan})) == "plan"
+    aged = case.model_copy(update={"aging": ((LATEST_DATE, Decimal("1000.00")),)})
+    assert beyond_latest(aged) is None

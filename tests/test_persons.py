@@ -577,10 +577,15 @@ class TestMinorOnEveryLoan:
 
     @staticmethod
     def denied_by(
-        engine: Engine, case_id: str, at: datetime, purpose: str = "collection"
+        engine: Engine,
+        case_id: str,
+        at: datetime,
+        purpose: str = "collection",
+        *,
+        record: bool = True,
     ) -> list[str]:
         proposal = {"channel": "call", "contact": "mum-home", "purpose": purpose}
-        verdict = engine.judge_contact(case_id, proposal, at=at)
+        verdict = engine.judge_contact(case_id, proposal, at=at, record=record)
         return sorted(reason.rule for reason in verdict.reasons)
 
     def test_a_notice_on_one_loan_holds_on_the_other_until_one_of_age_on_either(self) -> None:
@@ -597,6 +602,53 @@ class TestMinorOnEveryLoan:
         assert self.denied_by(engine, "MIN-2", later) == ["US-3P"]
         assert self.denied_by(self.engine(store), "MIN-1", later) == ["US-3P"]
 
+    def test_an_age_notice_corrected_later_leaves_the_earlier_minority_on_the_other_loan(
+        self,
+    ) -> None:
+        store, engine = self.opened()
+        engine.record_notice("MIN-1", "debtor_minor", at=T0 + DAY)
+        engine.record_notice("MIN-1", "debtor_of_age", at=T0 + 3 * DAY)
+        engine.record_notice("MIN-1", "debtor_minor", at=T0 + 5 * DAY)
+        # Judged on the other loan, its own last entry older than them all.
+        for judged in (engine, self.engine(store)):  # folded, and built again from the journals
+            assert self.denied_by(judged, "MIN-2", T0 + 2 * DAY, record=False) == []
+            assert self.denied_by(judged, "MIN-2", T0 + 4 * DAY, record=False) == ["US-3P"]
+            assert self.denied_by(judged, "MIN-2", T0 + 6 * DAY, record=False) == []
+
+    def test_an_opening_notice_a_later_one_of_its_kind_replaced_still_counts(self) -> None:
+        store = MemoryStore()
+        engine = self.engine(store)
+        told = (T0 - 20 * DAY).isoformat()
+        for case_id in ("MIN-1", "MIN-2"):
+            engine.open_case(
+                {
+                    "id": case_id,
+                    "debtor": {"id": "D-9", "timezone": "America/New_York"},
+                    "persons": [{"id": "mum", "relationship": "parent"}],
+                    "contacts": [
+                        {
+                            "id": "mum-home",
+                            "channel": "call",
+                            "address": "+16175550151",
+                            "person": "mum",
+                        }
+                    ],
+                    "balance": {"currency": "USD", "principal": "480.00"},
+                    "due_date": "2026-07-01",
+                    "notices": {"debtor_minor": told} if case_id == "MIN-1" else {},
+                },
+                at=T0 - 10 * DAY,
+            )
+            engine.record_notice(case_id, "validation", at=T0 - 5 * DAY)
+        engine.record_notice("MIN-1", "debtor_of_age", at=T0 + DAY)
+        engine.record_notice("MIN-1", "debtor_minor", at=T0 + 3 * DAY)
+        # The case keeps the latest of each kind; the minority from the opening still counts.
+        assert engine.case("MIN-1").notices["debtor_minor"] == T0 + 3 * DAY
+        for judged in (engine, self.engine(store)):
+            assert self.denied_by(judged, "MIN-2", T0, record=False) == []
+            assert self.denied_by(judged, "MIN-2", T0 + 2 * DAY, record=False) == ["US-3P"]
+            assert self.denied_by(judged, "MIN-2", T0 + 4 * DAY, record=False) == []
+
     def test_a_parents_request_to_stop_on_one_loan_binds_them_as_the_consumer(self) -> None:
         store, engine = self.opened()
         engine.record_notice("MIN-1", "debtor_minor", at=T0)
@@ -612,12 +664,43 @@ class TestMinorOnEveryLoan:
         debtor.state("MIN-1", "notice", T0, {"notice": "validation"})
         assert debtor.ages == {}
         debtor.state("MIN-1", "notice", T0, {"notice": "debtor_minor"})
-        assert debtor.ages == {"MIN-1": {"debtor_minor": T0}}
-        assert debtor.minor("MIN-2", {}, T0)
-        assert not debtor.minor("MIN-2", {}, T0 - timedelta(seconds=1))
+        assert debtor.ages == {"MIN-1": [(T0, "debtor_minor")]}
+        assert debtor.minor("MIN-2", [], T0)
+        assert not debtor.minor("MIN-2", [], T0 - timedelta(seconds=1))
         # Judged on MIN-1, its own notices are the case's, not the history's.
-        assert not debtor.minor("MIN-1", {}, T0)
-        assert not debtor.minor("MIN-2", {"debtor_of_age": T0}, T0)  # the same moment ends it
-        assert debtor.minor("MIN-2", {"debtor_of_age": T0 + DAY}, T0 + DAY - timedelta(hours=1))
+        assert not debtor.minor("MIN-1", [], T0)
+        assert not debtor.minor("MIN-2", [(T0, "debtor_of_age")], T0)  # the same moment ends it
+        of_age = [(T0 + DAY, "debtor_of_age")]
+        assert debtor.minor("MIN-2", of_age, T0 + DAY - timedelta(hours=1))
         debtor.state("MIN-2", "notice", T0 + 2 * DAY, {"notice": "debtor_minor"})
-        assert debtor.minor("MIN-1", {"debtor_minor": T0}, T0 + 2 * DAY)  # the latest decides
+        assert debtor.minor("MIN-1", [(T0, "debtor_minor")], T0 + 2 * DAY)  # the latest decides
+        # Every notice is kept, in time order, whatever order they were folded in.
+        debtor.state("MIN-1", "notice", T0 - DAY, {"notice": "debtor_of_age"})
+        assert debtor.ages["MIN-1"] == [(T0 - DAY, "debtor_of_age"), (T0, "debtor_minor")]
+        assert not debtor.minor("MIN-2", [], T0 - timedelta(hours=1))
+
+    def test_a_case_history_keeps_every_age_notice_from_its_opening_on(self) -> None:
+        told = T0 - 30 * DAY
+        store = MemoryStore()
+        engine = Engine(store=store, clock=SettableClock(T0))
+        engine.open_case(
+            {
+                "id": "MIN-1",
+                "debtor": {"id": "D-9"},
+                "balance": {"currency": "USD", "principal": "480.00"},
+                "due_date": "2026-07-01",
+                "notices": {"debtor_minor": told.isoformat(), "validation": told.isoformat()},
+            },
+            at=T0 - 10 * DAY,
+        )
+        engine.record_notice("MIN-1", "debtor_of_age", at=T0 - DAY)
+        engine.record_notice("MIN-1", "validation", at=T0 - DAY)
+        engine.record_notice("MIN-1", "debtor_minor", at=T0)
+        history = ContactHistory.from_entries(store.entries("MIN-1"))
+        assert history.ages == [
+            (told, "debtor_minor"),
+            (T0 - DAY, "debtor_of_age"),
+            (T0, "debtor_minor"),
+        ]
+        assert history.copy().ages == history.ages
+        assert engine.contact_history("MIN-1").ages == history.ages

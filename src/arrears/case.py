@@ -79,6 +79,7 @@ __all__ = [
     "StudentLoan",
     "aged_in",
     "below_zero",
+    "beyond_latest",
     "beyond_limit",
     "bucket_of",
     "checked_aging",
@@ -652,6 +653,27 @@ def beyond_limit(balance: Balance) -> tuple[str, Decimal] | None:
     owed = overdue_sum(balance) + balance.not_due
     if not owed < MAX_AMOUNT:
         return "owed", owed
+    return None
+
+
+def beyond_latest(case: Case) -> str | None:
+    """The first of *case*'s due dates later than `arrears.limits.LATEST_DATE`, by name
+    (``due_date``, ``aging``, ``promise``, ``plan``), or ``None``.
+
+    A case opened is held to the limit as it is validated, and a due date the
+    engine is given (an instalment falling due, a promise, a plan) as it is
+    checked; one an entry changes is not validated again (`arrears.events`),
+    so `arrears.events.replay` asks this after each entry that moves one: a
+    journal written before the engine refused it, or forged, holds a case no
+    store reads back and reviews whose dates run off the calendar.
+    """
+    if case.due_date > LATEST_DATE:
+        return "due_date"
+    if case.aging and max(due for due, _ in case.aging) > LATEST_DATE:
+        return "aging"
+    for name, agreement in (("promise", case.promise), ("plan", case.plan)):
+        if agreement is not None and max(part.due for part in agreement.instalments) > LATEST_DATE:
+            return name
     return None
 
 

@@ -394,6 +394,11 @@ def _load(path: Path) -> Any:
 
 
 def _moment(value: str | None, option: str) -> datetime | None:
+    """*value*, a time option's, as an aware moment the engine converts to every time zone
+    (from `arrears.limits.EARLIEST_MOMENT` to `arrears.limits.LATEST_MOMENT`); ``None``
+    when not given.  Anything else is misuse naming *option* (exit 2)."""
+    from .limits import EARLIEST_MOMENT, LATEST_MOMENT
+
     if value is None:
         return None
     try:
@@ -403,6 +408,13 @@ def _moment(value: str | None, option: str) -> datetime | None:
     if moment.tzinfo is None:
         raise click.BadParameter(
             f"{value!r} has no offset: write it as 2026-09-01T09:30:00+08:00", param_hint=option
+        )
+    if not EARLIEST_MOMENT <= moment <= LATEST_MOMENT:
+        raise click.BadParameter(
+            f"{value!r} is not a moment from {EARLIEST_MOMENT.isoformat()} to "
+            f"{LATEST_MOMENT.isoformat()}: one at an end of the calendar is in no time "
+            "zone's calendar",
+            param_hint=option,
         )
     return moment
 

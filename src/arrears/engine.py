@@ -1087,8 +1087,9 @@ class Engine:
         without the journaled roles and four-eyes approver its guards ask, is
         ``forbidden``; an entry whose data is not its kind's is ``malformed``
         (the other cases are still verified), an entry that leaves an amount
-        of the balance, or the sum owed, at or beyond `arrears.limits.MAX_AMOUNT`
-        (which the engine refuses to record) is ``beyond_limit``, an amount
+        of the balance, or the sum owed, at or beyond `arrears.limits.MAX_AMOUNT`,
+        or a due date later than `arrears.limits.LATEST_DATE` (which the engine
+        refuses to record) is ``beyond_limit``, an amount
         below zero (in an entry, left on the balance, or in the stored case) is
         ``negative``, and a stored case without a journal is ``removed``.  What
         one operation wrote on several cases of a debtor (the shares of a

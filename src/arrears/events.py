@@ -35,6 +35,7 @@ from .case import (
     Hold,
     aged_in,
     below_zero,
+    beyond_latest,
     beyond_limit,
     debtor_place,
     paid_off,
@@ -45,7 +46,7 @@ from .case import (
 )
 from .errors import ArrearsError, InvalidInput, JournalCorrupted, JournalProblem
 from .journal import Head, JournalEntry, verify_chain
-from .limits import MAX_AMOUNT
+from .limits import LATEST_DATE, MAX_AMOUNT
 from .plans import PlanStatus, Promise, PromiseStatus, RepaymentPlan
 from .tasks import Task
 
@@ -1111,14 +1112,18 @@ def replay(
     Every entry that changes the balance is held to `arrears.limits.MAX_AMOUNT`
     as the recorder holds it (`arrears.case.beyond_limit`): one that leaves an
     amount, or the sum owed, at or beyond it is a ``beyond_limit`` problem
-    (`BEYOND_LIMIT`), raised with the forbidden ones.
+    (`BEYOND_LIMIT`), raised with the forbidden ones.  So is every entry that
+    leaves a due date (the case's, its aging's, its promise's or plan's) later
+    than `arrears.limits.LATEST_DATE` (`arrears.case.beyond_latest`), the
+    opening among them.
 
     Raises:
         JournalCorrupted: the chain does not verify, does not start with an
             ``opened`` entry, holds an entry of a kind `KINDS` does not
             declare, an entry whose data cannot be applied for what it
             lacks (`check_data`), an entry that leaves the balance beyond
-            `arrears.limits.MAX_AMOUNT`, or (with *check*) an entry *check*
+            `arrears.limits.MAX_AMOUNT` or a due date beyond
+            `arrears.limits.LATEST_DATE`, or (with *check*) an entry *check*
             forbids.
     """
     if not entries:
@@ -1185,11 +1190,27 @@ def replay(
                 forbidden.append(
                     JournalProblem(case_id, position, "forbidden", f"seq {entry.seq}: {forbids}")
                 )
-        balance = case.balance
+        balance, due, aging, promise, plan = (
+            case.balance,
+            case.due_date,
+            case.aging,
+            case.promise,
+            case.plan,
+        )
         try:
             apply_entry(case, entry.kind, entry.at, data)
         except _UNAPPLIABLE as err:
             raise JournalCorrupted([_unappliable(case_id, position, entry, err)]) from err
+        if (
+            not position
+            or case.due_date is not due
+            or case.aging is not aging
+            or case.promise is not promise
+            or case.plan is not plan
+        ):
+            late = beyond_latest(case)
+            if late is not None:
+                forbidden.append(_beyond_latest(case_id, position, entry, late))
         if case.balance is not balance:
             beyond = beyond_limit(case.balance)
             if beyond is not None:
@@ -1212,7 +1233,8 @@ def replay(
 #: The problem of an entry that leaves an amount of its case's balance, or the sum it
 #: owes, at or beyond `arrears.limits.MAX_AMOUNT` (`replay`): the recorder refuses one
 #: (`arrears.recorder.Recorder.record`), so it was written by an engine from before that
-#: refusal, or forged.
+#: refusal, or forged.  Also of an entry that leaves a due date of its case later than
+#: `arrears.limits.LATEST_DATE` (`arrears.case.beyond_latest`): the operations refuse one.
 BEYOND_LIMIT: Final = "beyond_limit"
 
 #: The problem of an entry that records an amount below zero, or leaves one of its case's
@@ -1229,6 +1251,18 @@ def _beyond(case_id: str, position: int, entry: JournalEntry, name: str) -> Jour
         BEYOND_LIMIT,
         f"seq {entry.seq}: the {entry.kind} leaves balance.{name} at or beyond "
         f"{MAX_AMOUNT:,} units (arrears.limits.MAX_AMOUNT)",
+    )
+
+
+def _beyond_latest(case_id: str, position: int, entry: JournalEntry, name: str) -> JournalProblem:
+    """The `BEYOND_LIMIT` problem of *entry* leaving a due date past
+    `arrears.limits.LATEST_DATE`, naming the date's field (never the date)."""
+    return JournalProblem(
+        case_id,
+        position,
+        BEYOND_LIMIT,
+        f"seq {entry.seq}: the {entry.kind} leaves {name} later than "
+        f"{LATEST_DATE.isoformat()} (arrears.limits.LATEST_DATE)",
     )
 
 

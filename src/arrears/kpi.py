@@ -50,7 +50,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
 from typing import Any, Final
@@ -63,7 +63,7 @@ from .comparison import Comparison, compare_variants, intervals_available
 from .errors import InvalidInput
 from .events import apply_entry
 from .journal import JournalEntry
-from .limits import LATEST_DATE
+from .limits import EARLIEST_MOMENT, LATEST_MOMENT
 from .report_text import ReportLocale, debtors_locale, report_locale
 from .reversals import AgedSpell, Spell, returned_payments
 
@@ -153,11 +153,10 @@ def _days(span: timedelta) -> str:
     return f"{span / _DAY:.3g}"
 
 
-#: The window's bounds: a day inside the calendar's first (each moment converts to every
-#: time zone), and the day after the latest due date (`arrears.limits.LATEST_DATE`).
-_EARLIEST: Final = datetime(1, 1, 2, tzinfo=UTC)
-_LATEST: Final = datetime.combine(LATEST_DATE + timedelta(days=1), time(), UTC)
-_WITHIN: Final = f"a moment from {_EARLIEST.isoformat()} to {_LATEST.isoformat()}"
+#: The window's bounds, said: a day inside the calendar's first (each moment converts to
+#: every time zone) and the day after the latest due date (`arrears.limits.EARLIEST_MOMENT`,
+#: `arrears.limits.LATEST_MOMENT`), as a command's time options are bounded.
+_WITHIN: Final = f"a moment from {EARLIEST_MOMENT.isoformat()} to {LATEST_MOMENT.isoformat()}"
 
 
 def _periods(start: datetime, end: datetime) -> tuple[Period, ...]:
@@ -1032,7 +1031,7 @@ def kpis_from_journal(
     for name, moment in (("start", start), ("end", end)):
         if moment is not None and moment.utcoffset() is None:
             raise InvalidInput(name, moment.isoformat(), "an aware datetime")
-        if moment is not None and not _EARLIEST <= moment <= _LATEST:
+        if moment is not None and not EARLIEST_MOMENT <= moment <= LATEST_MOMENT:
             raise InvalidInput(name, moment.isoformat(), _WITHIN)
     prices = {name: Decimal(str(value)) for name, value in (costs or DEFAULT_COSTS).items()}
     folds: list[_Fold] = []

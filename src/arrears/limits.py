@@ -15,7 +15,7 @@ table of them is in the documentation's *Limits* section of the errors page.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Final
 
@@ -30,9 +30,11 @@ __all__ = [
     "CONDITION_TERMS",
     "CONTACTS",
     "DOCUMENT_BYTES",
+    "EARLIEST_MOMENT",
     "ENTRY_TEXT",
     "FUTURE_TOLERANCE",
     "LATEST_DATE",
+    "LATEST_MOMENT",
     "LEASE",
     "MAX_AMOUNT",
     "MAX_RATE",
@@ -110,6 +112,16 @@ LATEST_DATE: Final = date(2999, 12, 31)
 """The latest due date a case, a promise or a plan's instalment may have: far beyond any
 loan, and far enough before the end of the calendar (9999-12-31) that every review,
 reminder and plan date counted from it stays a date."""
+
+EARLIEST_MOMENT: Final = datetime(1, 1, 2, tzinfo=UTC)
+"""The earliest moment a window or a command's time may be: a day inside the calendar's
+first, so that it is a moment in every time zone (0001-01-01T00:00+14:00 is in none the
+engine can convert it to)."""
+
+LATEST_MOMENT: Final = datetime.combine(LATEST_DATE + timedelta(days=1), time(), UTC)
+"""The latest moment a window or a command's time may be: the day after `LATEST_DATE`
+begins (UTC), far beyond any loan, and far enough before the end of the calendar that it
+converts to every time zone and every date counted from it stays a date."""
 
 LEASE: Final = timedelta(days=1)
 """The longest lease a tick grants a worker on a due case, counted from the tick's moment

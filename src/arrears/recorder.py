@@ -383,7 +383,6 @@ class Recorder:
             one_debt(stored),
             persons,
             tuple(dict.fromkeys(place for place in places if place is not None)),
-            {other.id: other.notices for other in stored if other.notices},
         )
         if len(self._debtors) >= _HISTORIES_KEPT // 10:
             for stale in list(self._debtors)[: _HISTORIES_KEPT // 100]:

@@ -11,10 +11,12 @@ source of truth: `ContactHistory.from_entries` rebuilds it from the chain.
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+import json
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
+from itertools import chain
 from typing import TYPE_CHECKING, Any, Final
 
 from ..journal import JournalEntry
@@ -43,9 +45,19 @@ ATTEMPT_KIND: Final = "interaction"
 INTENT_KIND: Final = "outbox_intent"
 #: Entry kinds that settle an intent's key (`arrears.outbox.RESULT_KINDS`).
 SETTLING_KINDS: Final = frozenset({ATTEMPT_KIND, "task_opened"})
-#: Journal kinds the history reads; every other kind only moves ``seq`` on.
+#: Journal kinds the history reads; every other kind only moves ``seq`` on (``notice``
+#: and ``opened`` for the notices of `AGE_NOTICES`: `ContactHistory.ages`).
 CONTACT_KINDS: Final = frozenset(
-    {ATTEMPT_KIND, "consent", "opt_out", "inconvenient", INTENT_KIND, "task_opened"}
+    {
+        ATTEMPT_KIND,
+        "consent",
+        "opt_out",
+        "inconvenient",
+        INTENT_KIND,
+        "task_opened",
+        "notice",
+        "opened",
+    }
 )
 #: The notice a lender records when it learns the debtor is a minor
 #: (`arrears.compliance.Judgement.debtor_minor`); no birth date is kept.
@@ -245,10 +257,16 @@ class ContactHistory:
         intents: The messages journaled as intended and not yet settled by a
             result, by outbox key (`intended`): not attempts of this case's own
             rules, counted by the debtor's other cases (`DebtorHistory`).
+        ages: Every notice of `AGE_NOTICES` on the case, as ``(moment, kind)`` in time
+            order: those its opening carried (`arrears.case.Case.notices`, as the host
+            gave them) and each recorded since.  `arrears.case.Case.notices` keeps
+            only the latest of each kind; whether the debtor was a minor at an earlier
+            moment is read from all of them (`minor_at`).
     """
 
     __slots__ = (
         "_stamps",
+        "ages",
         "attempts",
         "consents",
         "inconvenient",
@@ -267,6 +285,7 @@ class ContactHistory:
         self.inconvenient: tuple[tuple[time, time], ...] = ()
         self.named_by: dict[str, tuple[tuple[time, time], ...]] = {}
         self.intents: dict[str, Attempt] = {}
+        self.ages: list[tuple[datetime, str]] = []
 
     @classmethod
     def from_entries(cls, entries: Iterable[JournalEntry]) -> ContactHistory:
@@ -322,6 +341,12 @@ class ContactHistory:
                 self.inconvenient = spans_of(data)
             else:
                 self.named_by[person] = spans_of(data)
+        elif kind == "notice":
+            notice = data.get("notice")
+            if notice in AGE_NOTICES:
+                insort(self.ages, (at, notice))
+        elif kind == "opened":
+            self.ages = opening_ages(data)
 
     def copy(self) -> ContactHistory:
         """An independent copy (the facts themselves are immutable and shared)."""
@@ -334,6 +359,7 @@ class ContactHistory:
         twin.inconvenient = self.inconvenient
         twin.named_by = dict(self.named_by)
         twin.intents = dict(self.intents)
+        twin.ages = list(self.ages)
         return twin
 
     def since(self, moment: datetime) -> Sequence[Attempt]:
@@ -401,8 +427,8 @@ class DebtorHistory:
         folded: Each case's last folded entry: its sequence number and hash.
         opt_outs: Every opt-out on those cases, oldest first (`Preference.case` set).
         inconvenient: The times named inconvenient on each case that has any, by case id.
-        ages: The latest moment of each notice of `AGE_NOTICES` recorded on a case, by
-            case id, for the cases that have one (as `arrears.case.Case.notices` keeps it).
+        ages: Each case's notices of `AGE_NOTICES` (`ContactHistory.ages`: every one,
+            as ``(moment, kind)`` in time order), by case id, for the cases that have one.
         debts: The cases counted as one particular debt with each case, itself
             included (student loans of one account, `arrears.case.StudentLoan`);
             a case absent is its own debt.
@@ -459,7 +485,7 @@ class DebtorHistory:
         self.folded: dict[str, tuple[int, str]] = {}
         self.opt_outs: list[Preference] = []
         self.inconvenient: dict[str, tuple[tuple[time, time], ...]] = {}
-        self.ages: dict[str, dict[str, datetime]] = {}
+        self.ages: dict[str, list[tuple[datetime, str]]] = {}
 
     @classmethod
     def merge(
@@ -472,7 +498,6 @@ class DebtorHistory:
         debts: Mapping[str, tuple[str, ...]] | None = None,
         persons: Mapping[str, Mapping[str, str]] | None = None,
         jurisdictions: Sequence[str] = (),
-        notices: Mapping[str, Mapping[str, datetime]] | None = None,
     ) -> DebtorHistory:
         """The debtor's history from each case's (*histories*, by case id, in case id order).
 
@@ -481,8 +506,8 @@ class DebtorHistory:
         recorded there does.  *debts*: the cases counted as one particular debt
         with each case (`DebtorHistory.debts`).  *persons*: each case's contact
         points' persons by id (`DebtorHistory.persons`).  *jurisdictions*: those the
-        cases carry (`DebtorHistory.jurisdictions`).  *notices*: each case's notices
-        (`arrears.case.Case.notices`), of which those of `AGE_NOTICES` are kept (`ages`).
+        cases carry (`DebtorHistory.jurisdictions`).  Each case's notices of
+        `AGE_NOTICES` come from its history (`ContactHistory.ages`).
         """
         merged = cls(debtor, list(histories), addresses, debts, persons, jurisdictions)
         tagged = [
@@ -509,10 +534,9 @@ class DebtorHistory:
             for case_id, history in histories.items()
             if history.inconvenient
         }
-        for case_id, sent in (notices or {}).items():
-            ages = {kind: at for kind, at in sent.items() if kind in AGE_NOTICES}
-            if ages:
-                merged.ages[case_id] = ages
+        merged.ages = {
+            case_id: list(history.ages) for case_id, history in histories.items() if history.ages
+        }
         return merged
 
     def opt_outs_on(self, case: Case) -> list[Preference]:
@@ -597,16 +621,20 @@ class DebtorHistory:
         elif kind == "inconvenient" and "person" not in data:  # a person's are their own
             self.inconvenient[case] = spans_of(data)
         elif kind == "notice" and data.get("notice") in AGE_NOTICES:
-            self.ages.setdefault(case, {})[data["notice"]] = at
+            insort(self.ages.setdefault(case, []), (at, data["notice"]))
 
-    def minor(self, case: str, own: Mapping[str, datetime], at: datetime) -> bool:
+    def minor(self, case: str, own: Iterable[tuple[datetime, str]], at: datetime) -> bool:
         """True when the debtor is recorded as a minor at *at* (`minor_at`), read on
-        every case: *case*'s own notices (*own*, `arrears.case.Case.notices`) and the
-        age notices recorded on the debtor's other cases (`ages`)."""
-        ages = self.ages
-        if not ages:
-            return minor_at((own,), at)
-        return minor_at((own, *(kept for other, kept in ages.items() if other != case)), at)
+        every case: *case*'s own age notices (*own*, ``(moment, kind)`` pairs: its
+        `ContactHistory.ages`) and those recorded on the debtor's other cases (`ages`)."""
+        others = [kept for other, kept in self.ages.items() if other != case]
+        if not others:
+            return minor_at(own, at)
+        return minor_at(chain(own, *others), at)
+
+    def later_age_notice(self, at: datetime) -> bool:
+        """True when an age notice on one of the debtor's cases is dated after *at*."""
+        return any(kept[-1][0] > at for kept in self.ages.values())
 
     def add(self, attempt: Attempt) -> None:
         """Fold one attempt in (``attempt.case`` set), in time order."""
@@ -688,21 +716,44 @@ def _insert(attempts: list[Attempt], stamps: list[float], attempt: Attempt, stam
     stamps.insert(index, stamp)
 
 
-def minor_at(notices: Iterable[Mapping[str, datetime]], at: datetime) -> bool:
-    """True when *notices* (each a case's latest moment by notice kind) record the
-    debtor as a minor at *at*: the latest `MINOR_NOTICE` at or before *at* is later
-    than every `OF_AGE_NOTICE` at or before it (one at the same moment ends it).
-    Without a minor notice the debtor is taken to be an adult."""
-    minor: datetime | None = None
-    of_age: datetime | None = None
-    for sent in notices:
-        moment = sent.get(MINOR_NOTICE)
-        if moment is not None and moment <= at and (minor is None or moment > minor):
-            minor = moment
-        moment = sent.get(OF_AGE_NOTICE)
-        if moment is not None and moment <= at and (of_age is None or moment > of_age):
-            of_age = moment
-    return minor is not None and (of_age is None or of_age < minor)
+def minor_at(notices: Iterable[tuple[datetime, str]], at: datetime) -> bool:
+    """True when *notices* (age notices as ``(moment, kind)``, in any order: the
+    history of them, not only the latest of each kind) record the debtor as a minor
+    at *at*: the latest of them at or before *at* is a `MINOR_NOTICE`, and no
+    `OF_AGE_NOTICE` is at that same moment (one at the same moment ends it).
+    Without a minor notice the debtor is taken to be an adult.
+
+        >>> from datetime import UTC, datetime
+        >>> day = [datetime(2026, 10, d, tzinfo=UTC) for d in range(1, 7)]
+        >>> told = [(day[0], MINOR_NOTICE), (day[2], OF_AGE_NOTICE), (day[4], MINOR_NOTICE)]
+        >>> [minor_at(told, moment) for moment in day]
+        [True, True, False, False, True, True]
+    """
+    latest: datetime | None = None
+    minor = False
+    for moment, kind in notices:
+        if moment > at:
+            continue
+        if latest is None or moment > latest:
+            latest, minor = moment, kind == MINOR_NOTICE
+        elif moment == latest and kind != MINOR_NOTICE:
+            minor = False
+    return minor
+
+
+def opening_ages(data: Mapping[str, Any]) -> list[tuple[datetime, str]]:
+    """The notices of `AGE_NOTICES` an ``opened`` entry's *data* carries in its case
+    (`arrears.case.Case.notices` as the host gave them), as ``(moment, kind)`` in
+    time order: the snapshot is parsed only when it may hold one."""
+    snapshot = data.get("case")
+    if not isinstance(snapshot, str) or not any(key in snapshot for key in _AGE_KEYS):
+        return []
+    notices = json.loads(snapshot).get("notices") or {}
+    return sorted(
+        (datetime.fromisoformat(moment), kind)
+        for kind, moment in notices.items()
+        if kind in AGE_NOTICES
+    )
 
 
 def spans_of(data: Mapping[str, Any]) -> tuple[tuple[time, time], ...]:
@@ -721,3 +772,5 @@ def _said_at(preference: Preference) -> datetime:
 
 
 _EMPTY: Final[Mapping[str, Any]] = {}
+#: The age notices as keys of the JSON of an ``opened`` entry's case (`opening_ages`).
+_AGE_KEYS: Final = tuple(f'"{kind}":' for kind in sorted(AGE_NOTICES))

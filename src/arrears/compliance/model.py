@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -13,17 +13,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..case import Case, Channel, ContactPoint, HoldKind, Outcome, Party, Relationship
-
-# The age notices are defined beside the history that carries them across a debtor's cases.
-from .history import MINOR_NOTICE as MINOR_NOTICE
-from .history import OF_AGE_NOTICE as OF_AGE_NOTICE
 from .history import (
+    AGE_NOTICES,
     Attempt,
     ContactHistory,
     DebtorHistory,
     Preference,
     minor_at,
 )
+
+# The age notices are defined beside the history that carries them across a debtor's cases.
+from .history import MINOR_NOTICE as MINOR_NOTICE
+from .history import OF_AGE_NOTICE as OF_AGE_NOTICE
 
 __all__ = [
     "Judgement",
@@ -423,19 +424,30 @@ class Judgement:
         `MINOR_NOTICE` (the debtor is a minor) recorded at or before the moment,
         not ended by a later `OF_AGE_NOTICE` (the debtor has come of age) at or
         before it (`arrears.compliance.history.minor_at`).  Being a minor is a fact
-        about the person, not a loan: the latest of these notices on any of the
-        debtor's cases decides (`DebtorHistory.ages`), so a notice recorded on one
-        loan holds on each.  Without the notice the debtor is taken to be an
-        adult: a parent is then no stand-in for them (12 CFR 1006.6(a)(2)).
+        about the person, not a loan: the latest of these notices at or before the
+        moment on any of the debtor's cases decides (`DebtorHistory.ages`), so a
+        notice recorded on one loan holds on each.  Every notice counts, not only
+        the latest of each kind (`ContactHistory.ages`): a debtor recorded a minor,
+        then of age, then a minor again was a minor before coming of age.
+        Without the notice the debtor is taken to be an adult: a parent is then
+        no stand-in for them (12 CFR 1006.6(a)(2)).
         """
         return self.once(("minor",), self._debtor_minor)
 
     def _debtor_minor(self) -> bool:
-        own = self.case.notices
+        notices = self.case.notices
         debtor = self.debtor_history
         if debtor is None or not debtor.ages:  # most debtors: no age notice anywhere else
-            return MINOR_NOTICE in own and minor_at((own,), self.at)
-        return debtor.minor(self.case.id, own, self.at)
+            if MINOR_NOTICE not in notices:  # none ever on this case either
+                return False
+            return minor_at(self._own_ages(notices), self.at)
+        return debtor.minor(self.case.id, self._own_ages(notices), self.at)
+
+    def _own_ages(self, notices: Mapping[str, datetime]) -> list[tuple[datetime, str]]:
+        """The case's own age notices: its history's, and the latest of each kind the
+        case keeps (the same ones, unless the history was built without them)."""
+        latest = [(moment, kind) for kind, moment in notices.items() if kind in AGE_NOTICES]
+        return [*self.history.ages, *latest]
 
     def person_of(self, attempt: Attempt) -> str | None:
         """The person *attempt* reached: the one it names, the debtor's id for the debtor,
@@ -589,7 +601,7 @@ class Judgement:
         return debtor is None or not (
             (debtor.attempts and debtor.attempts[-1].at > at)  # both kept in time order
             or (debtor.opt_outs and debtor.opt_outs[-1].at > at)
-            or (debtor.ages and _later(debtor.ages.values(), at))
+            or (debtor.ages and debtor.later_age_notice(at))
         )
 
     def moved(self, at: datetime) -> Judgement:
@@ -676,11 +688,6 @@ class Judgement:
 _ASKED_NOT: Final = object()
 #: The purpose of a reply (`Purpose.REPLY`), read while walking a history.
 _REPLY: Final = Purpose.REPLY
-
-
-def _later(notices: Iterable[Mapping[str, datetime]], at: datetime) -> bool:
-    """True when one of *notices* (moments by notice kind) is dated after *at*."""
-    return any(moment > at for sent in notices for moment in sent.values())
 
 
 def _zones_of(case: Case) -> tuple[ZoneInfo, ...]:
