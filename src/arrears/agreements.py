@@ -78,8 +78,9 @@ class AgreementTerms(BaseModel):
 
     # At most the 28 significant digits Decimal computes with: a rate written with ten
     # million digits would be kept, journaled and multiplied in full on every accrual.
+    # (No `decimal_places`: with it, the zero rate journaled as "0" would not read back.)
     penalty_rate: Decimal = Field(
-        default=Decimal(0), ge=0, lt=1, allow_inf_nan=False, max_digits=28, decimal_places=28
+        default=Decimal(0), ge=0, lt=1, allow_inf_nan=False, max_digits=28
     )
     penalty_base: tuple[str, ...] = Field(default=("principal",), max_length=len(PENALTY_BASES))
     penalty_cap: Money | None = None
