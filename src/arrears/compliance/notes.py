@@ -451,8 +451,9 @@ NOTES: Final[dict[str, str]] = {
         "**How the engine reads it.** Every written message to the debtor is judged: a "
         'letter, an e-mail and a text (a "message" in type), but a limited-content '
         "message, which implies no claim. The engine does not know the licensee's name nor "
-        "where it is licensed. By default the text must give a street address (a number "
-        "and a street, or a post office box) and a city with its state and ZIP code; the "
+        "where it is licensed. By default the text must give a whole street address: a "
+        "number and a street (or a post office box), then the city, a comma, the state and "
+        "the ZIP code (a number and some words alone are no street); the "
         "licensee's name is a fact with no pattern, not judged until the lender gives one. "
         "The patterns find an address, not the licensee's: a lender names itself and its "
         "licensed address in its overrides, which the "
@@ -469,6 +470,11 @@ NOTES: Final[dict[str, str]] = {
                 "a letter and a text with no address are denied; a letter and an e-mail "
                 "with the street, number and city are allowed",
                 "us_wa/notice_shows_the_licensee_and_its_address.yaml",
+            ),
+            (
+                "a number and some words are no street, words before a ZIP code no city; "
+                "a street needs no suffix word",
+                "us_wa/notice_an_address_is_a_whole_address.yaml",
             ),
             (
                 "a lender that names itself and its licensed address",

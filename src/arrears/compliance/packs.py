@@ -778,13 +778,22 @@ _WA_THREATS: Final = (
 # a street address (a number and a street) and a city with its state and ZIP code; the
 # licensee's name is a fact with no pattern until the lender gives its own (and may give
 # its licensed address in place of the generic one) in its overrides.
-_WA_STREET: Final = (
-    r"\b\d{1,6}[a-z]?\s+(?:[\w.'#-]+\s+){0,5}?(?:street|st|avenue|ave|road|rd|boulevard|"
-    r"blvd|drive|dr|way|lane|ln|place|pl|court|ct|parkway|pkwy|highway|hwy|circle|cir|"
-    r"terrace|ter|square|sq|loop|plaza)\b",
-    r"\bp\.?\s*o\.?\s+box\s+\d+",
+#: US states (and the District) by postal code, for an address's last line.
+_US_STATES: Final = (
+    "al|ak|az|ar|ca|co|ct|de|dc|fl|ga|hi|id|il|in|ia|ks|ky|la|me|md|ma|mi|mn|ms|mo|mt|ne|nv|"
+    "nh|nj|nm|ny|nc|nd|oh|ok|or|pa|ri|sc|sd|tn|tx|ut|vt|va|wa|wv|wi|wy|washington"
 )
-_WA_CITY: Final = (r"\b[a-z][a-z .'-]{1,40},?\s+(?:[a-z]{2}|washington)\s+\d{5}(?:-\d{4})?\b",)
+#: An address's last line: the city, a comma, the state and the ZIP code.
+_WA_LAST_LINE: Final = rf"[a-z][a-z .'-]{{1,40}},\s*(?:{_US_STATES})\.?\s+\d{{5}}(?:-\d{{4}})?\b"
+# The street and number count only as part of a whole address, its last line following:
+# a number and some words alone ("pay 980 today the easy way") are no street, and a
+# street needs no suffix word ("1200 Broadway").
+_WA_STREET: Final = (
+    rf"\b\d{{1,6}}[a-z]?(?:\s+[\w.'#-]+){{1,6}},\s*(?:(?:suite|ste|unit|#)\s*[\w-]+,\s*)?"
+    rf"{_WA_LAST_LINE}",
+    rf"\bp\.?\s*o\.?\s+box\s+\d+,\s*{_WA_LAST_LINE}",
+)
+_WA_CITY: Final = (rf"\b{_WA_LAST_LINE}",)
 
 # RCW 19.16.250 binds licensees, collection agencies: those collecting claims owed another
 # and debt buyers (RCW 19.16.100(4)(a), (d)); a business collecting its own claims in its
