@@ -896,7 +896,7 @@ class _BulkLoader:
     def flush(self) -> None:
         self.db.execute("BEGIN")
         columns = "id, version, head_seq, head_hash, body" + (", debtor_id" if self.filed else "")
-        marks = ", ".join("?" * len(self.cases[0])) if self.cases else "?"
+        marks = ", ".join("?" * (columns.count(",") + 1))
         self.db.executemany(f"INSERT INTO cases ({columns}) VALUES ({marks})", self.cases)
         self.db.executemany(
             "INSERT INTO journal (case_id, seq, kind, at, body, hash) VALUES (?, ?, ?, ?, ?, ?)",
