@@ -552,7 +552,9 @@ class TestMinorOnEveryLoan:
         compliance = Compliance(["US-RegF"])
         return Engine(store=store, compliance=compliance, clock=SettableClock(T0))
 
-    def opened(self) -> tuple[MemoryStore, Engine]:
+    def opened(self, first_notices: dict[str, str] | None = None) -> tuple[MemoryStore, Engine]:
+        """Two loans of one debtor whose parent is on file; *first_notices* opens the
+        first loan with those notices on its record."""
         store = MemoryStore()
         engine = self.engine(store)
         for case_id in ("MIN-1", "MIN-2"):
@@ -570,6 +572,7 @@ class TestMinorOnEveryLoan:
                 ],
                 "balance": {"currency": "USD", "principal": "480.00"},
                 "due_date": "2026-07-01",
+                "notices": (first_notices or {}) if case_id == "MIN-1" else {},
             }
             engine.open_case(case, at=T0 - 10 * DAY)
             engine.record_notice(case_id, "validation", at=T0 - 5 * DAY)
@@ -616,30 +619,7 @@ class TestMinorOnEveryLoan:
             assert self.denied_by(judged, "MIN-2", T0 + 6 * DAY, record=False) == []
 
     def test_an_opening_notice_a_later_one_of_its_kind_replaced_still_counts(self) -> None:
-        store = MemoryStore()
-        engine = self.engine(store)
-        told = (T0 - 20 * DAY).isoformat()
-        for case_id in ("MIN-1", "MIN-2"):
-            engine.open_case(
-                {
-                    "id": case_id,
-                    "debtor": {"id": "D-9", "timezone": "America/New_York"},
-                    "persons": [{"id": "mum", "relationship": "parent"}],
-                    "contacts": [
-                        {
-                            "id": "mum-home",
-                            "channel": "call",
-                            "address": "+16175550151",
-                            "person": "mum",
-                        }
-                    ],
-                    "balance": {"currency": "USD", "principal": "480.00"},
-                    "due_date": "2026-07-01",
-                    "notices": {"debtor_minor": told} if case_id == "MIN-1" else {},
-                },
-                at=T0 - 10 * DAY,
-            )
-            engine.record_notice(case_id, "validation", at=T0 - 5 * DAY)
+        store, engine = self.opened({"debtor_minor": (T0 - 20 * DAY).isoformat()})
         engine.record_notice("MIN-1", "debtor_of_age", at=T0 + DAY)
         engine.record_notice("MIN-1", "debtor_minor", at=T0 + 3 * DAY)
         # The case keeps the latest of each kind; the minority from the opening still counts.

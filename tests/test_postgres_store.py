@@ -109,17 +109,25 @@ def test_the_schema_is_created_on_open_and_its_version_recorded(url: str, schema
     ]
 
 
-def test_a_schema_at_version_2_finds_each_debtors_cases(
+def _three_cases_without_the_debtor_column(
     url: str, schema: str, make_case: Callable[..., Case]
 ) -> None:
-    """Version 3 derives each stored case's debtor id, indexed: the rows written before it are
-    found by debtor once the schema is upgraded."""
+    """Two cases of D-1 and one of D-2 stored, then the debtor column and its index dropped
+    (the schema taken back to before version 3)."""
     with PostgresStore(url, schema=schema) as store:
         for case_id, debtor in (("L-2", "D-1"), ("L-1", "D-1"), ("K-1", "D-2")):
             case = make_case(id=case_id, debtor={"id": debtor})
             store.add(case, opened(case))
     run_sql(url, schema, "DROP INDEX cases_debtor")
     run_sql(url, schema, "ALTER TABLE cases DROP COLUMN debtor_id")
+
+
+def test_a_schema_at_version_2_finds_each_debtors_cases(
+    url: str, schema: str, make_case: Callable[..., Case]
+) -> None:
+    """Version 3 derives each stored case's debtor id, indexed: the rows written before it are
+    found by debtor once the schema is upgraded."""
+    _three_cases_without_the_debtor_column(url, schema, make_case)
     run_sql(url, schema, "DELETE FROM schema_versions WHERE version > 2")
     with PostgresStore(url, schema=schema) as store:
         assert store.schema_version == SCHEMA_VERSION
@@ -136,12 +144,7 @@ def test_a_schema_at_version_3_writes_each_debtor_with_its_row(
 ) -> None:
     """Version 3 generated the debtor column from the body (every update of a case parsed it
     as jsonb); version 4 keeps its values in a plain column that new rows are written with."""
-    with PostgresStore(url, schema=schema) as store:
-        for case_id, debtor in (("L-2", "D-1"), ("L-1", "D-1"), ("K-1", "D-2")):
-            case = make_case(id=case_id, debtor={"id": debtor})
-            store.add(case, opened(case))
-    run_sql(url, schema, "DROP INDEX cases_debtor")
-    run_sql(url, schema, "ALTER TABLE cases DROP COLUMN debtor_id")
+    _three_cases_without_the_debtor_column(url, schema, make_case)
     for statement in POSTGRES_MIGRATIONS[2].statements:
         run_sql(url, schema, statement)
     run_sql(url, schema, "DELETE FROM schema_versions WHERE version > 3")
